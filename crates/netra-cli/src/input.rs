@@ -1,0 +1,265 @@
+//! Turning CSV columns into survival inputs: which rows are complete, what the
+//! time and event columns mean, and precise errors when they mean nothing.
+//!
+//! Rules (documented in the README, relied on by every analysis command):
+//! * a row missing (empty, `NA`, `NaN`) any column the analysis uses is
+//!   dropped and counted, as R's `na.action = na.omit` does;
+//! * times must be numbers >= 0; anything else is an error naming the cell;
+//! * the event column is read as R's `Surv()` reads it — 0/1, TRUE/FALSE, or
+//!   1/2 when no 0 occurs (2 = event) — unless `--event-value V` names the
+//!   event code, in which case every other value is censoring, or, with
+//!   `--censor-value C` too, any value that is neither is an error.
+
+use std::path::PathBuf;
+
+use netra_frame::{CellError, Column, Frame};
+
+/// The columns that define a right-censored outcome, shared by `km`,
+/// `logrank` and `cox`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SurvivalArgs {
+    /// CSV file with a header row.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Column holding follow-up time (any unit; >= 0).
+    #[arg(long, value_name = "COL")]
+    pub time: String,
+    /// Column holding the event indicator.
+    #[arg(long, value_name = "COL")]
+    pub event: String,
+    /// Value of the event column that means "event" (default: R's Surv coding).
+    #[arg(long, value_name = "V")]
+    pub event_value: Option<String>,
+    /// Value that means "censored"; with it, any other value is an error.
+    #[arg(long, value_name = "C", requires = "event_value")]
+    pub censor_value: Option<String>,
+}
+
+impl SurvivalArgs {
+    /// The event coding these arguments describe.
+    pub fn coding(&self) -> EventCoding {
+        EventCoding {
+            event_value: self.event_value.clone(),
+            censor_value: self.censor_value.clone(),
+        }
+    }
+}
+
+/// The rows an analysis can use, and how many it had to drop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompleteRows {
+    /// Indices (0-based data rows) with every used column present.
+    pub rows: Vec<usize>,
+    /// Rows dropped because a used column was missing.
+    pub n_dropped: usize,
+}
+
+/// Rows of `frame` in which none of `columns` is missing.
+pub fn complete_rows(frame: &Frame, columns: &[&str]) -> anyhow::Result<CompleteRows> {
+    let cols: Vec<Column<'_>> = columns
+        .iter()
+        .map(|c| frame.column(c))
+        .collect::<Result<_, _>>()?;
+    let rows: Vec<usize> = (0..frame.n_rows())
+        .filter(|&r| cols.iter().all(|c| c.text(r).is_some()))
+        .collect();
+    let n_dropped = frame.n_rows() - rows.len();
+    if rows.is_empty() {
+        anyhow::bail!(
+            "{}: no row has all of {} present ({} rows dropped for missing values)",
+            frame.source_name(),
+            columns.join(", "),
+            n_dropped
+        );
+    }
+    Ok(CompleteRows { rows, n_dropped })
+}
+
+/// Follow-up times of `rows`; errors on text or negative values.
+pub fn times(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> {
+    rows.iter()
+        .map(|&r| match column.number(r)? {
+            Some(t) if t >= 0.0 => Ok(t),
+            Some(_) => Err(column.error(r, "a time cannot be negative")),
+            None => Err(column.error(r, "missing value in a complete row")),
+        })
+        .collect()
+}
+
+/// Numbers of `rows` (covariates, weights); errors on text.
+pub fn numbers(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> {
+    rows.iter()
+        .map(|&r| {
+            column
+                .number(r)?
+                .ok_or_else(|| column.error(r, "missing value in a complete row"))
+        })
+        .collect()
+}
+
+/// Cell text of `rows` (group labels, strata).
+pub fn labels(column: Column<'_>, rows: &[usize]) -> Vec<String> {
+    rows.iter()
+        .map(|&r| column.text(r).unwrap_or_default().to_string())
+        .collect()
+}
+
+/// How the event column is coded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventCoding {
+    /// The value meaning "event"; `None` for R's default coding.
+    pub event_value: Option<String>,
+    /// The value meaning "censored"; with it, other values are errors.
+    pub censor_value: Option<String>,
+}
+
+/// Two cell texts name the same code when equal as text or as numbers
+/// ("1" and "1.0").
+fn same_code(cell: &str, code: &str) -> bool {
+    if cell == code {
+        return true;
+    }
+    matches!((cell.parse::<f64>(), code.parse::<f64>()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// Event indicators of `rows` under `coding`.
+pub fn events(
+    column: Column<'_>,
+    rows: &[usize],
+    coding: &EventCoding,
+) -> Result<Vec<bool>, CellError> {
+    if let Some(event) = &coding.event_value {
+        return rows
+            .iter()
+            .map(|&r| {
+                let cell = column.text(r).unwrap_or_default();
+                if same_code(cell, event) {
+                    Ok(true)
+                } else {
+                    match &coding.censor_value {
+                        Some(censor) if !same_code(cell, censor) => Err(column.error(
+                            r,
+                            format!(
+                                "neither the event code '{event}' nor the censoring code '{censor}'"
+                            ),
+                        )),
+                        _ => Ok(false),
+                    }
+                }
+            })
+            .collect();
+    }
+    // R's Surv(): logical, 0/1, or 1/2 when every value is 1 or 2.
+    let parsed: Vec<Result<RCode, CellError>> = rows
+        .iter()
+        .map(|&r| {
+            let cell = column.text(r).unwrap_or_default();
+            match cell {
+                "TRUE" | "true" | "True" | "T" => Ok(RCode::Logical(true)),
+                "FALSE" | "false" | "False" | "F" => Ok(RCode::Logical(false)),
+                _ => match cell.parse::<f64>() {
+                    Ok(v) if v == 0.0 || v == 1.0 || v == 2.0 => Ok(RCode::Number(v as u8)),
+                    _ => Err(column.error(
+                        r,
+                        "an event code must be 0/1 (or 1/2, or TRUE/FALSE); \
+                         use --event-value to name the event code",
+                    )),
+                },
+            }
+        })
+        .collect();
+    let codes: Vec<RCode> = parsed.into_iter().collect::<Result<_, _>>()?;
+    let one_two = codes.iter().all(|c| matches!(c, RCode::Number(1 | 2)))
+        && codes.iter().any(|c| matches!(c, RCode::Number(2)));
+    codes
+        .iter()
+        .zip(rows)
+        .map(|(code, &r)| match *code {
+            RCode::Logical(b) => Ok(b),
+            RCode::Number(v) if one_two => Ok(v == 2),
+            RCode::Number(2) => Err(column.error(
+                r,
+                "code 2 mixed with 0: with 1/2 coding R reads 2 as the event, \
+                 but 0 also occurs; use --event-value",
+            )),
+            RCode::Number(v) => Ok(v == 1),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy)]
+enum RCode {
+    Logical(bool),
+    Number(u8),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str) -> Frame {
+        Frame::from_reader("d.csv", text.as_bytes(), None).unwrap()
+    }
+
+    #[test]
+    fn drops_rows_missing_a_used_column() {
+        let f = frame("t,e,g\n1,1,a\nNA,0,b\n3,,a\n4,1,\n");
+        let c = complete_rows(&f, &["t", "e"]).unwrap();
+        assert_eq!(c.rows, vec![0, 3]);
+        assert_eq!(c.n_dropped, 2);
+    }
+
+    #[test]
+    fn negative_time_is_an_error_with_position() {
+        let f = frame("t,e\n1,1\n-2,0\n");
+        let c = complete_rows(&f, &["t", "e"]).unwrap();
+        let err = times(f.column("t").unwrap(), &c.rows).unwrap_err();
+        assert_eq!(err.line, 3);
+        assert_eq!(err.reason, "a time cannot be negative");
+    }
+
+    #[test]
+    fn r_default_codings() {
+        let f = frame("e\n0\n1\n1.0\n");
+        let c = complete_rows(&f, &["e"]).unwrap();
+        let e = events(f.column("e").unwrap(), &c.rows, &EventCoding::default()).unwrap();
+        assert_eq!(e, vec![false, true, true]);
+
+        let f = frame("e\n1\n2\n2\n");
+        let e = events(f.column("e").unwrap(), &[0, 1, 2], &EventCoding::default()).unwrap();
+        assert_eq!(e, vec![false, true, true]);
+
+        let f = frame("e\nTRUE\nFALSE\n");
+        let e = events(f.column("e").unwrap(), &[0, 1], &EventCoding::default()).unwrap();
+        assert_eq!(e, vec![true, false]);
+    }
+
+    #[test]
+    fn unknown_code_is_an_error() {
+        let f = frame("e\n0\n3\n");
+        let err = events(f.column("e").unwrap(), &[0, 1], &EventCoding::default()).unwrap_err();
+        assert_eq!(err.line, 3);
+        let f = frame("e\n0\n2\n");
+        assert!(events(f.column("e").unwrap(), &[0, 1], &EventCoding::default()).is_err());
+    }
+
+    #[test]
+    fn explicit_codes() {
+        let f = frame("e\ndead\nalive\nlost\n");
+        let col = f.column("e").unwrap();
+        let lax = EventCoding {
+            event_value: Some("dead".into()),
+            censor_value: None,
+        };
+        assert_eq!(
+            events(col, &[0, 1, 2], &lax).unwrap(),
+            vec![true, false, false]
+        );
+        let strict = EventCoding {
+            event_value: Some("dead".into()),
+            censor_value: Some("alive".into()),
+        };
+        let err = events(col, &[0, 1, 2], &strict).unwrap_err();
+        assert_eq!(err.line, 4);
+    }
+}

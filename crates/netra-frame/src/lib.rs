@@ -1,0 +1,443 @@
+//! Named text columns read from a delimited file, with errors that point at
+//! the cell.
+//!
+//! # Brief overview
+//!
+//! * [`Frame`] holds the columns of one CSV (or TSV) file that an analysis
+//!   asked for, as text, together with the physical line each row came from.
+//! * [`Column`] reads one of those columns as text or as numbers, telling
+//!   missing cells (empty, `NA`, `NaN`) apart from malformed ones.
+//! * [`CellError`] names the file, line, column and reason, which is what a
+//!   data manager needs to fix a spreadsheet.
+//!
+//! Only the requested columns are kept: a registry export can have hundreds of
+//! columns and ten million rows, and an analysis uses three of them.
+//!
+//! # Example
+//!
+//! ```
+//! use netra_frame::Frame;
+//!
+//! let csv = "time,status,arm\n5,1,A\n8,0,B\nNA,1,A\n";
+//! let frame = Frame::from_reader("trial.csv", csv.as_bytes(), Some(&["time", "arm"])).unwrap();
+//! let time = frame.column("time").unwrap();
+//! assert_eq!(time.number(0).unwrap(), Some(5.0));
+//! assert_eq!(time.number(2).unwrap(), None); // NA is missing, not an error
+//! assert_eq!(frame.column("arm").unwrap().text(1), Some("B"));
+//! assert_eq!(frame.line(1), 3); // the header is line 1
+//! ```
+#![deny(missing_docs)]
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+/// Why a file could not be read into a [`Frame`], or why a cell could not be
+/// used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FrameError {
+    /// The file could not be opened or read.
+    #[error("{source_name}: cannot read: {reason}")]
+    Io {
+        /// File name as the user gave it.
+        source_name: String,
+        /// The operating system's message.
+        reason: String,
+    },
+    /// The file is not well-formed delimited text.
+    #[error("{source_name}, line {line}: {reason}")]
+    Malformed {
+        /// File name as the user gave it.
+        source_name: String,
+        /// Physical line (1 = header).
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A requested column is not in the header.
+    #[error("{source_name}: no column named '{column}' (columns are: {available})")]
+    UnknownColumn {
+        /// File name as the user gave it.
+        source_name: String,
+        /// The missing column.
+        column: String,
+        /// The header, comma-separated, to spot a typo.
+        available: String,
+    },
+    /// The file has a header but no data rows.
+    #[error("{source_name}: no data rows")]
+    Empty {
+        /// File name as the user gave it.
+        source_name: String,
+    },
+    /// One cell holds a value that cannot be used.
+    #[error(transparent)]
+    Cell(#[from] CellError),
+}
+
+/// A cell that cannot be used, located the way a person finds it in a
+/// spreadsheet: file, line, column.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{source_name}, line {line}, column {column_number} ({column}): {reason} (value '{value}')"
+)]
+pub struct CellError {
+    /// File name as the user gave it.
+    pub source_name: String,
+    /// Physical line in the file (the header is line 1).
+    pub line: u64,
+    /// Column name from the header.
+    pub column: String,
+    /// 1-based column position in the file.
+    pub column_number: usize,
+    /// The offending text.
+    pub value: String,
+    /// Why it cannot be used.
+    pub reason: String,
+}
+
+/// The requested columns of one delimited file, as text.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    source_name: String,
+    columns: Vec<TextColumn>,
+    lines: Vec<u64>,
+}
+
+/// One column's cells packed into a single buffer: ten million rows of short
+/// strings would otherwise cost ten million allocations.
+#[derive(Debug, Clone)]
+struct TextColumn {
+    name: String,
+    /// 1-based position in the file's header.
+    position: usize,
+    bytes: String,
+    ends: Vec<usize>,
+}
+
+impl TextColumn {
+    fn cell(&self, row: usize) -> &str {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] };
+        &self.bytes[start..self.ends[row]]
+    }
+}
+
+/// Cells that mean "no value". R's `read.csv` treats `NA` as missing and an
+/// empty numeric cell as `NA`; spreadsheets write `NaN` for failed formulas.
+pub const MISSING_TOKENS: [&str; 3] = ["", "NA", "NaN"];
+
+/// Returns true when `text` (already trimmed) denotes a missing value.
+pub fn is_missing(text: &str) -> bool {
+    MISSING_TOKENS.contains(&text)
+}
+
+impl Frame {
+    /// Reads `path`, keeping only `wanted` columns (all columns when `None`).
+    /// A `.tsv` or `.tab` extension selects tab as the delimiter, otherwise comma.
+    pub fn read(path: &Path, wanted: Option<&[&str]>) -> Result<Frame, FrameError> {
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|e| FrameError::Io {
+            source_name: name.clone(),
+            reason: e.to_string(),
+        })?;
+        let delimiter = match path.extension().and_then(|e| e.to_str()) {
+            Some("tsv") | Some("tab") => b'\t',
+            _ => b',',
+        };
+        Self::from_reader_with_delimiter(
+            &name,
+            std::io::BufReader::with_capacity(1 << 20, file),
+            wanted,
+            delimiter,
+        )
+    }
+
+    /// Reads comma-separated text from any reader; `source_name` is used in
+    /// error messages.
+    pub fn from_reader<R: Read>(
+        source_name: &str,
+        reader: R,
+        wanted: Option<&[&str]>,
+    ) -> Result<Frame, FrameError> {
+        Self::from_reader_with_delimiter(source_name, reader, wanted, b',')
+    }
+
+    /// Reads delimited text with an explicit delimiter byte.
+    pub fn from_reader_with_delimiter<R: Read>(
+        source_name: &str,
+        reader: R,
+        wanted: Option<&[&str]>,
+        delimiter: u8,
+    ) -> Result<Frame, FrameError> {
+        let mut csv_reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(reader);
+        let malformed = |line: u64, reason: String| FrameError::Malformed {
+            source_name: source_name.to_string(),
+            line,
+            reason,
+        };
+        let header = csv_reader
+            .headers()
+            .map_err(|e| malformed(1, csv_reason(&e)))?
+            .clone();
+        let header: Vec<String> = header
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+            .collect();
+        if header.iter().all(|h| h.is_empty()) {
+            return Err(malformed(1, "the header line is empty".into()));
+        }
+        let selected: Vec<usize> = match wanted {
+            None => (0..header.len()).collect(),
+            Some(names) => {
+                let mut idx = Vec::with_capacity(names.len());
+                for name in names {
+                    let pos = header.iter().position(|h| h == name).ok_or_else(|| {
+                        FrameError::UnknownColumn {
+                            source_name: source_name.to_string(),
+                            column: name.to_string(),
+                            available: header.join(", "),
+                        }
+                    })?;
+                    if !idx.contains(&pos) {
+                        idx.push(pos);
+                    }
+                }
+                idx
+            }
+        };
+        let mut columns: Vec<TextColumn> = selected
+            .iter()
+            .map(|&i| TextColumn {
+                name: header[i].clone(),
+                position: i + 1,
+                bytes: String::new(),
+                ends: Vec::new(),
+            })
+            .collect();
+        let mut lines = Vec::new();
+        let mut record = csv::ByteRecord::new();
+        loop {
+            match csv_reader.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    return Err(malformed(line, csv_reason(&e)));
+                }
+            }
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            for (column, &i) in columns.iter_mut().zip(&selected) {
+                let raw = &record[i];
+                let text = std::str::from_utf8(raw).map_err(|_| {
+                    FrameError::Cell(CellError {
+                        source_name: source_name.to_string(),
+                        line,
+                        column: header[i].clone(),
+                        column_number: i + 1,
+                        value: String::from_utf8_lossy(raw).into_owned(),
+                        reason: "not valid UTF-8 text".into(),
+                    })
+                })?;
+                column.bytes.push_str(text.trim());
+                column.ends.push(column.bytes.len());
+            }
+            lines.push(line);
+        }
+        if lines.is_empty() {
+            return Err(FrameError::Empty {
+                source_name: source_name.to_string(),
+            });
+        }
+        Ok(Frame {
+            source_name: source_name.to_string(),
+            columns,
+            lines,
+        })
+    }
+
+    /// File name as given, for messages.
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+
+    /// Number of data rows.
+    pub fn n_rows(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Physical line in the file of data row `row` (0-based); the header is line 1.
+    pub fn line(&self, row: usize) -> u64 {
+        self.lines[row]
+    }
+
+    /// Names of the columns kept, in file order of the request.
+    pub fn column_names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// The column called `name`.
+    pub fn column(&self, name: &str) -> Result<Column<'_>, FrameError> {
+        self.columns
+            .iter()
+            .find(|c| c.name == name)
+            .map(|data| Column { frame: self, data })
+            .ok_or_else(|| FrameError::UnknownColumn {
+                source_name: self.source_name.clone(),
+                column: name.to_string(),
+                available: self.column_names().collect::<Vec<_>>().join(", "),
+            })
+    }
+}
+
+/// A view of one column of a [`Frame`].
+#[derive(Debug, Clone, Copy)]
+pub struct Column<'a> {
+    frame: &'a Frame,
+    data: &'a TextColumn,
+}
+
+impl<'a> Column<'a> {
+    /// Column name from the header.
+    pub fn name(&self) -> &'a str {
+        &self.data.name
+    }
+
+    /// The trimmed cell text, or `None` when the cell is missing.
+    pub fn text(&self, row: usize) -> Option<&'a str> {
+        let cell = self.data.cell(row);
+        (!is_missing(cell)).then_some(cell)
+    }
+
+    /// The raw trimmed cell text, missing tokens included.
+    pub fn raw(&self, row: usize) -> &'a str {
+        self.data.cell(row)
+    }
+
+    /// The cell as a finite number; `Ok(None)` when missing. Infinite values
+    /// and text are errors: no survival time or measurement is infinite.
+    pub fn number(&self, row: usize) -> Result<Option<f64>, CellError> {
+        let Some(cell) = self.text(row) else {
+            return Ok(None);
+        };
+        match cell.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(Some(v)),
+            Ok(_) => Err(self.error(row, "an infinite value is not allowed")),
+            Err(_) => Err(self.error(row, "not a number")),
+        }
+    }
+
+    /// An error about the cell in `row`, for callers that validate values
+    /// (a negative time, an unknown code).
+    pub fn error(&self, row: usize, reason: impl Into<String>) -> CellError {
+        CellError {
+            source_name: self.frame.source_name.clone(),
+            line: self.frame.line(row),
+            column: self.data.name.clone(),
+            column_number: self.data.position,
+            value: self.data.cell(row).to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+fn csv_reason(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields where the header has {expected_len}"),
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".into(),
+        csv::ErrorKind::Io(io) => io.to_string(),
+        _ => e.to_string(),
+    }
+}
+
+impl fmt::Display for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} rows)", self.source_name, self.n_rows())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str) -> Result<Frame, FrameError> {
+        Frame::from_reader("t.csv", text.as_bytes(), None)
+    }
+
+    #[test]
+    fn missing_tokens_are_missing_not_errors() {
+        let f = frame("x,y\n,1\nNA,2\nNaN,3\n 3 ,4\n").unwrap();
+        let x = f.column("x").unwrap();
+        assert_eq!(x.number(0).unwrap(), None);
+        assert_eq!(x.number(1).unwrap(), None);
+        assert_eq!(x.number(2).unwrap(), None);
+        assert_eq!(x.number(3).unwrap(), Some(3.0));
+    }
+
+    #[test]
+    fn bad_number_names_line_and_column() {
+        let f = frame("id,time\n1,4\n2,four\n").unwrap();
+        let err = f.column("time").unwrap().number(1).unwrap_err();
+        assert_eq!(err.line, 3);
+        assert_eq!(err.column_number, 2);
+        assert_eq!(err.column, "time");
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 3, column 2 (time): not a number (value 'four')"
+        );
+    }
+
+    #[test]
+    fn infinite_is_rejected() {
+        let f = frame("t\ninf\n").unwrap();
+        assert!(f.column("t").unwrap().number(0).is_err());
+    }
+
+    #[test]
+    fn unknown_column_lists_header() {
+        let err = Frame::from_reader("t.csv", "a,b\n1,2\n".as_bytes(), Some(&["c"])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv: no column named 'c' (columns are: a, b)"
+        );
+    }
+
+    #[test]
+    fn ragged_row_is_malformed_with_line() {
+        let err = frame("a,b\n1,2\n3\n").unwrap_err();
+        match err {
+            FrameError::Malformed { line, reason, .. } => {
+                assert_eq!(line, 3);
+                assert_eq!(reason, "1 fields where the header has 2");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn header_only_is_empty() {
+        assert!(matches!(
+            frame("a,b\n").unwrap_err(),
+            FrameError::Empty { .. }
+        ));
+    }
+
+    #[test]
+    fn quoted_fields_and_bom() {
+        let f = frame("\u{feff}name,v\n\"Smith, J\",\"2\"\n").unwrap();
+        assert_eq!(f.column("name").unwrap().text(0), Some("Smith, J"));
+        assert_eq!(f.column("v").unwrap().number(0).unwrap(), Some(2.0));
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported() {
+        let bytes: &[u8] = b"a\n\xff\n";
+        let err = Frame::from_reader("t.csv", bytes, None).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+}
