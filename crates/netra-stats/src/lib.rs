@@ -7,6 +7,8 @@
 //! (`validation/`) and reused by the CLI, the report and the web application.
 //!
 //! * [`distributions`] — the normal and chi-square tails every test needs.
+//! * [`km`] — Kaplan–Meier curves, quantiles, landmark rates and RMST (R's
+//!   `survfit`, `quantile.survfit`, `summary.survfit`, `survmean`).
 //!
 //! Each module documents the formula, the R function it matches and the
 //! choices that make the numbers agree; `docs/algorithms/` has the longer
@@ -14,3 +16,4 @@
 #![deny(missing_docs)]
 
 pub mod distributions;
+pub mod km;
