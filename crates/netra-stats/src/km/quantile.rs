@@ -51,11 +51,12 @@ pub(crate) fn findq(
         return None;
     }
     // max(y, na.rm = TRUE) < p: never reached.
-    let mut max = f64::NEG_INFINITY;
+    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
     for i in 0..n {
         let v = y(i);
-        if !v.is_nan() && v > max {
-            max = v;
+        if !v.is_nan() {
+            min = min.min(v);
+            max = max.max(v);
         }
     }
     if max < p {
@@ -76,6 +77,14 @@ pub(crate) fn findq(
         if v - tol >= p && i2.is_none_or(|(b, _)| v < b) {
             i2 = Some((v, i));
         }
+    }
+    // approx(rule = 1) also answers NA below its smallest abscissa: p below
+    // min(y) + tol (p = 0) has no i1, p below min(y) - tol no i2.
+    if p < min + tol {
+        i1 = None;
+    }
+    if p < min - tol {
+        i2 = None;
     }
     let x1 = i1.map(|(_, i)| x(i));
     let mut quant = match (x1, i2) {
@@ -151,6 +160,15 @@ mod tests {
         assert_eq!(q(&x, &y, 0.5), Some(3.5)); // flat at 0.5 from 2 to 5
         assert_eq!(q(&x, &y, 0.3), Some(2.0));
         assert_eq!(q(&x, &y, 0.0), Some(0.0));
+    }
+
+    #[test]
+    fn p_zero_on_a_flat_curve_is_na_as_in_r() {
+        // No events: the only y is 0, which is also the last unique value,
+        // so the flat-to-end rule applies with an NA start.
+        let x = [0.0, 2.0, 3.0];
+        let y = [0.0, 0.0, 0.0];
+        assert_eq!(q(&x, &y, 0.0), None);
     }
 
     #[test]
