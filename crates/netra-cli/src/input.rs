@@ -104,6 +104,80 @@ pub fn labels(column: Column<'_>, rows: &[usize]) -> Vec<String> {
         .collect()
 }
 
+/// Case weights of `rows`: finite numbers >= 0, as R's `survfit` requires.
+pub fn weights(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> {
+    let values = numbers(column, rows)?;
+    if let Some(i) = values.iter().position(|&w| w < 0.0) {
+        return Err(column.error(rows[i], "a weight cannot be negative"));
+    }
+    Ok(values)
+}
+
+/// Group membership of the rows of an analysis: a 0-based level per row and
+/// the level labels, ordered as R orders the levels of `factor(x)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Groups {
+    /// Level of each row (index into `levels`).
+    pub index: Vec<u32>,
+    /// Level labels (cell text of the first row with that level).
+    pub levels: Vec<String>,
+}
+
+/// Groups of `rows` by the text of `column`, ordered as R sorts factor levels
+/// of a column `read.csv` would give it: numerically when every label is a
+/// number (so "1.0" and "1" are one group, and 10 follows 9), otherwise by
+/// the text's bytes (R's order in the C locale; R under an English UTF-8
+/// locale orders letters case-insensitively first, so "b" may precede "C"
+/// there). One hash lookup per row, no allocation per row.
+pub fn groups(column: Column<'_>, rows: &[usize]) -> Groups {
+    use std::collections::HashMap;
+    let mut first_seen: HashMap<&str, u32> = HashMap::new();
+    let mut labels: Vec<&str> = Vec::new();
+    let mut raw = Vec::with_capacity(rows.len());
+    for &r in rows {
+        let text = column.text(r).unwrap_or_default();
+        let next = labels.len() as u32;
+        let id = *first_seen.entry(text).or_insert_with(|| {
+            labels.push(text);
+            next
+        });
+        raw.push(id);
+    }
+    let numeric: Option<Vec<f64>> = labels.iter().map(|l| l.parse::<f64>().ok()).collect();
+    // order[k] = the k-th label (in first-seen numbering) in R's level order.
+    let mut order: Vec<u32> = (0..labels.len() as u32).collect();
+    // level_of[first-seen id] = level index after merging and sorting.
+    let mut level_of = vec![0u32; labels.len()];
+    let mut levels: Vec<String> = Vec::new();
+    match numeric {
+        Some(values) => {
+            order.sort_by(|&a, &b| {
+                values[a as usize]
+                    .total_cmp(&values[b as usize])
+                    .then(a.cmp(&b))
+            });
+            let mut prev: Option<f64> = None;
+            for &id in &order {
+                let v = values[id as usize];
+                if prev != Some(v) {
+                    levels.push(labels[id as usize].to_string());
+                    prev = Some(v);
+                }
+                level_of[id as usize] = (levels.len() - 1) as u32;
+            }
+        }
+        None => {
+            order.sort_by(|&a, &b| labels[a as usize].cmp(labels[b as usize]));
+            for (k, &id) in order.iter().enumerate() {
+                levels.push(labels[id as usize].to_string());
+                level_of[id as usize] = k as u32;
+            }
+        }
+    }
+    let index = raw.into_iter().map(|id| level_of[id as usize]).collect();
+    Groups { index, levels }
+}
+
 /// How the event column is coded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventCoding {
@@ -241,6 +315,26 @@ mod tests {
         assert_eq!(err.line, 3);
         let f = frame("e\n0\n2\n");
         assert!(events(f.column("e").unwrap(), &[0, 1], &EventCoding::default()).is_err());
+    }
+
+    #[test]
+    fn groups_sort_like_r_factor_levels() {
+        let f = frame("g\n10\n9\n1.0\n1\n");
+        let g = groups(f.column("g").unwrap(), &[0, 1, 2, 3]);
+        assert_eq!(g.levels, vec!["1.0", "9", "10"]);
+        assert_eq!(g.index, vec![2, 1, 0, 0]);
+        let f = frame("g\nb\nA\na\nb\n");
+        let g = groups(f.column("g").unwrap(), &[0, 1, 2, 3]);
+        assert_eq!(g.levels, vec!["A", "a", "b"]);
+        assert_eq!(g.index, vec![2, 0, 1, 2]);
+    }
+
+    #[test]
+    fn negative_weight_is_an_error() {
+        let f = frame("w\n1.5\n-1\n");
+        let err = weights(f.column("w").unwrap(), &[0, 1]).unwrap_err();
+        assert_eq!(err.line, 3);
+        assert_eq!(err.reason, "a weight cannot be negative");
     }
 
     #[test]

@@ -1,10 +1,505 @@
-//! `netra km` (not implemented yet).
+//! `netra km`: Kaplan–Meier curves from a CSV file.
+//!
+//! Reads the time, event and optional group and weight columns through
+//! `input.rs` (rows missing any of them are dropped and counted), fits one
+//! curve per group with `netra_stats::km` and prints a clinician's table, the
+//! JSON contract of issue 2, or one CSV row per step.
+//!
+//! Group order is R's factor-level order (numeric when every label is a
+//! number, otherwise by text; see `input::groups`). Landmark rates are read
+//! as `summary(fit, times, extend = FALSE)`: a time after a group's last
+//! follow-up has no estimate (`null`). The RMST difference is the second
+//! group minus the first.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+use netra_frame::Frame;
+use netra_stats::km::{
+    AtTime, ConfType, KmCurve, KmOptions, Quantile, Rmst, RmstDifference, km, km_by_group,
+    rmst_difference,
+};
+use serde::Serialize;
+
+use crate::input::{self, SurvivalArgs};
+use crate::output::{Format, fmt_or_nr};
 
 /// Arguments of `netra km`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    survival: SurvivalArgs,
+    /// Column whose values define the groups (one curve per value).
+    #[arg(long, value_name = "COL")]
+    group: Option<String>,
+    /// Column of non-negative case weights.
+    #[arg(long, value_name = "COL")]
+    weights: Option<String>,
+    /// Transformation for the confidence intervals (as R's conf.type).
+    #[arg(long, value_name = "T", default_value = "log",
+          value_parser = ["log", "log-log", "plain", "logit", "arcsin"])]
+    conf_type: String,
+    /// Confidence level, strictly between 0 and 1.
+    #[arg(long, value_name = "L", default_value_t = 0.95)]
+    conf_level: f64,
+    /// Landmark times at which to report survival (comma-separated).
+    #[arg(long, value_name = "T1,T2", value_delimiter = ',', num_args = 1..)]
+    times: Vec<f64>,
+    /// Report the restricted mean survival time up to this time.
+    #[arg(long, value_name = "T")]
+    rmst_tau: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// The JSON contract (issue 2): field names are relied on by tools.
+#[derive(Debug, Serialize)]
+struct Report {
+    curves: Vec<CurveOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rmst_difference: Option<DiffOut>,
+    n_dropped: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct CurveOut {
+    group: String,
+    n: usize,
+    events: f64,
+    median: Option<f64>,
+    median_lower: Option<f64>,
+    median_upper: Option<f64>,
+    steps: Vec<StepOut>,
+    at_times: Vec<AtOut>,
+    rmst: Option<RmstOut>,
+}
+
+#[derive(Debug, Serialize)]
+struct StepOut {
+    time: f64,
+    n_risk: f64,
+    n_event: f64,
+    n_censor: f64,
+    survival: f64,
+    std_err: Option<f64>,
+    lower: Option<f64>,
+    upper: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct AtOut {
+    time: f64,
+    n_risk: f64,
+    survival: Option<f64>,
+    std_err: Option<f64>,
+    lower: Option<f64>,
+    upper: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct RmstOut {
+    tau: f64,
+    estimate: f64,
+    std_err: f64,
+    lower: f64,
+    upper: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct DiffOut {
+    groups: [String; 2],
+    estimate: f64,
+    std_err: f64,
+    lower: f64,
+    upper: f64,
+    p: Option<f64>,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Everything computed, before formatting.
+struct Analysis {
+    labels: Vec<String>,
+    curves: Vec<KmCurve>,
+    medians: Vec<Quantile>,
+    at_times: Vec<Vec<AtTime>>,
+    rmst: Vec<Option<Rmst>>,
+    difference: Option<RmstDifference>,
+    n_dropped: usize,
+}
 
 /// Runs `netra km`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("netra km is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let analysis = analyse(&args)?;
+    let text = match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string(&report(&analysis))?;
+            s.push('\n');
+            s
+        }
+        Format::Csv => csv(&analysis),
+        Format::Table => table(&args, &analysis),
+    };
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .or_else(|e| {
+            // A closed pipe (`| head`) is not an error of the analysis.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .context("cannot write to standard output")
+}
+
+fn analyse(args: &Args) -> anyhow::Result<Analysis> {
+    let sv = &args.survival;
+    if !(args.conf_level > 0.0 && args.conf_level < 1.0) {
+        anyhow::bail!(
+            "--conf-level {} must be strictly between 0 and 1 (e.g. 0.95)",
+            args.conf_level
+        );
+    }
+    if let Some(&t) = args.times.iter().find(|t| !t.is_finite()) {
+        anyhow::bail!("--times: {t} is not a finite time");
+    }
+    if let Some(tau) = args.rmst_tau {
+        if !(tau.is_finite() && tau > 0.0) {
+            anyhow::bail!("--rmst-tau {tau} must be a positive time");
+        }
+    }
+    let mut columns: Vec<&str> = vec![&sv.time, &sv.event];
+    if let Some(g) = &args.group {
+        columns.push(g);
+    }
+    if let Some(w) = &args.weights {
+        columns.push(w);
+    }
+    let frame = Frame::read(Path::new(&sv.data), Some(&columns))?;
+    let complete = input::complete_rows(&frame, &columns)?;
+    let rows = &complete.rows;
+    let time = input::times(frame.column(&sv.time)?, rows)?;
+    let event = input::events(frame.column(&sv.event)?, rows, &sv.coding())?;
+    let weights = match &args.weights {
+        Some(w) => Some(input::weights(frame.column(w)?, rows)?),
+        None => None,
+    };
+    let options = KmOptions {
+        conf_type: args.conf_type.parse::<ConfType>().map_err(anyhow::Error::msg)?,
+        conf_level: args.conf_level,
+        ..KmOptions::default()
+    };
+    let (labels, curves) = match &args.group {
+        Some(g) => {
+            let groups = input::groups(frame.column(g)?, rows);
+            let curves = km_by_group(
+                &time,
+                &event,
+                weights.as_deref(),
+                &groups.index,
+                groups.levels.len(),
+                &options,
+            )?;
+            (groups.levels, curves)
+        }
+        None => (
+            vec!["all".to_string()],
+            vec![km(&time, &event, weights.as_deref(), &options)?],
+        ),
+    };
+    let medians = curves.iter().map(KmCurve::median).collect();
+    let at_times = curves
+        .iter()
+        .map(|c| c.at_times(&args.times, false))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rmst: Vec<Option<Rmst>> = match args.rmst_tau {
+        Some(tau) => curves
+            .iter()
+            .map(|c| c.rmst(tau).map(Some))
+            .collect::<Result<_, _>>()?,
+        None => vec![None; curves.len()],
+    };
+    let difference = match rmst.as_slice() {
+        [Some(a), Some(b)] => Some(rmst_difference(a, b, args.conf_level)),
+        _ => None,
+    };
+    Ok(Analysis {
+        labels,
+        curves,
+        medians,
+        at_times,
+        rmst,
+        difference,
+        n_dropped: complete.n_dropped,
+    })
+}
+
+fn report(a: &Analysis) -> Report {
+    let curves = a
+        .curves
+        .iter()
+        .enumerate()
+        .map(|(g, c)| CurveOut {
+            group: a.labels[g].clone(),
+            n: c.n,
+            events: c.events(),
+            median: a.medians[g].estimate,
+            median_lower: a.medians[g].lower,
+            median_upper: a.medians[g].upper,
+            steps: (0..c.len())
+                .map(|j| StepOut {
+                    time: c.time[j],
+                    n_risk: c.n_risk[j],
+                    n_event: c.n_event[j],
+                    n_censor: c.n_censor[j],
+                    survival: c.survival[j],
+                    std_err: finite(c.std_err[j]),
+                    lower: finite(c.lower[j]),
+                    upper: finite(c.upper[j]),
+                })
+                .collect(),
+            at_times: a.at_times[g]
+                .iter()
+                .map(|r| AtOut {
+                    time: r.time,
+                    n_risk: r.n_risk,
+                    survival: r.survival,
+                    std_err: r.std_err,
+                    lower: r.lower,
+                    upper: r.upper,
+                })
+                .collect(),
+            rmst: a.rmst[g].map(|r| RmstOut {
+                tau: r.tau,
+                estimate: r.estimate,
+                std_err: r.std_err,
+                lower: r.lower,
+                upper: r.upper,
+            }),
+        })
+        .collect();
+    let rmst_difference = a.difference.map(|d| DiffOut {
+        groups: [a.labels[0].clone(), a.labels[1].clone()],
+        estimate: d.estimate,
+        std_err: d.std_err,
+        lower: d.lower,
+        upper: d.upper,
+        p: finite(d.p),
+    });
+    Report {
+        curves,
+        rmst_difference,
+        n_dropped: a.n_dropped,
+    }
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A number for CSV: shortest round-trip text, `NA` where none exists.
+fn csv_num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        "NA".to_string()
+    }
+}
+
+fn csv(a: &Analysis) -> String {
+    let mut s = String::from("group,time,n_risk,n_event,n_censor,survival,std_err,lower,upper\n");
+    for (g, c) in a.curves.iter().enumerate() {
+        let label = csv_field(&a.labels[g]);
+        for j in 0..c.len() {
+            let _ = writeln!(
+                s,
+                "{label},{},{},{},{},{},{},{},{}",
+                csv_num(c.time[j]),
+                csv_num(c.n_risk[j]),
+                csv_num(c.n_event[j]),
+                csv_num(c.n_censor[j]),
+                csv_num(c.survival[j]),
+                csv_num(c.std_err[j]),
+                csv_num(c.lower[j]),
+                csv_num(c.upper[j]),
+            );
+        }
+    }
+    s
+}
+
+/// A count: integer when whole (unweighted data), else two decimals.
+fn count(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// A time for the table: one decimal.
+fn time_text(x: f64) -> String {
+    let s = format!("{x:.1}");
+    s.strip_suffix(".0").map_or(s.clone(), str::to_string)
+}
+
+fn percent(x: Option<f64>) -> String {
+    x.map_or_else(|| "NE".to_string(), |v| format!("{:.1}", 100.0 * v))
+}
+
+fn table(args: &Args, a: &Analysis) -> String {
+    let sv = &args.survival;
+    let level = format!("{}%", trim_float(100.0 * args.conf_level));
+    let mut header = vec![
+        "group".to_string(),
+        "n".to_string(),
+        "events".to_string(),
+        format!("median ({level} CI)"),
+    ];
+    for &t in &a.at_times.first().map_or(Vec::new(), |r| {
+        r.iter().map(|x| x.time).collect::<Vec<_>>()
+    }) {
+        header.push(format!("survival at {} ({level} CI)", time_text(t)));
+    }
+    if let Some(tau) = args.rmst_tau {
+        header.push(format!("RMST to {} ({level} CI)", time_text(tau)));
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (g, c) in a.curves.iter().enumerate() {
+        let m = &a.medians[g];
+        let mut row = vec![
+            a.labels[g].clone(),
+            c.n.to_string(),
+            count(c.events()),
+            format!(
+                "{} ({}–{})",
+                fmt_or_nr(m.estimate, 1),
+                fmt_or_nr(m.lower, 1),
+                fmt_or_nr(m.upper, 1)
+            ),
+        ];
+        for r in &a.at_times[g] {
+            row.push(match r.survival {
+                Some(_) => format!(
+                    "{}% ({}–{})",
+                    percent(r.survival),
+                    percent(r.lower),
+                    percent(r.upper)
+                ),
+                None => "NE".to_string(),
+            });
+        }
+        if let Some(r) = a.rmst[g] {
+            row.push(format!(
+                "{:.1} ({:.1}–{:.1})",
+                r.estimate, r.lower, r.upper
+            ));
+        }
+        rows.push(row);
+    }
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| -> String {
+        let mut s = String::new();
+        for (i, (cell, &w)) in cells.iter().zip(&widths).enumerate() {
+            let pad = w - cell.chars().count();
+            // Text columns left-aligned, numbers right-aligned.
+            if i == 0 || i >= 3 {
+                s.push_str(cell);
+                if i + 1 < cells.len() {
+                    s.push_str(&" ".repeat(pad));
+                }
+            } else {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(cell);
+            }
+            if i + 1 < cells.len() {
+                s.push_str("  ");
+            }
+        }
+        s.push('\n');
+        s
+    };
+    let mut out = String::new();
+    let event_desc = match &sv.event_value {
+        Some(v) => format!("{} = {v}", sv.event),
+        None => sv.event.clone(),
+    };
+    let _ = writeln!(
+        out,
+        "Kaplan–Meier estimates — {} (time: {}, event: {}{})",
+        sv.data.display(),
+        sv.time,
+        event_desc,
+        args.group
+            .as_ref()
+            .map_or(String::new(), |g| format!(", group: {g}"))
+    );
+    let _ = writeln!(
+        out,
+        "Times in the units of '{}'; {level} confidence intervals ({} transform); survival in %.",
+        sv.time,
+        args.conf_type
+    );
+    if args.weights.is_some() {
+        let _ = writeln!(
+            out,
+            "Case weights from '{}'; n counts rows, events are weighted.",
+            args.weights.as_deref().unwrap_or_default()
+        );
+    }
+    out.push('\n');
+    out.push_str(&line(&header));
+    for row in &rows {
+        out.push_str(&line(row));
+    }
+    out.push('\n');
+    if let (Some(d), Some(tau)) = (a.difference, args.rmst_tau) {
+        let p = if d.p.is_nan() {
+            "p not defined".to_string()
+        } else if d.p < 0.001 {
+            "p < 0.001".to_string()
+        } else {
+            format!("p = {:.3}", d.p)
+        };
+        let _ = writeln!(
+            out,
+            "RMST difference to {} ({} − {}): {:.1} ({level} CI {:.1} to {:.1}), {p}",
+            time_text(tau),
+            a.labels[1],
+            a.labels[0],
+            d.estimate,
+            d.lower,
+            d.upper
+        );
+    }
+    let _ = writeln!(out, "rows dropped (missing values): {}", a.n_dropped);
+    let _ = writeln!(
+        out,
+        "NR = not reached; NE = not estimable (after the group's last follow-up)."
+    );
+    out
+}
+
+/// 95 rather than 95.00000000000001.
+fn trim_float(x: f64) -> String {
+    let s = format!("{x:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
 }
