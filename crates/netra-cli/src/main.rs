@@ -6,7 +6,6 @@ mod commands;
 // TODO(skeleton): drop these allows once the analysis commands use them.
 #[allow(dead_code)]
 mod input;
-#[allow(dead_code)]
 mod output;
 
 use std::process::ExitCode;

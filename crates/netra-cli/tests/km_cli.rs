@@ -61,8 +61,16 @@ fn json_contract_and_values_agree_with_r() {
         "contract",
         TWO_ARMS,
         &[
-            "--time", "time", "--event", "status", "--group", "arm", "--times", "5,2",
-            "--rmst-tau", "6",
+            "--time",
+            "time",
+            "--event",
+            "status",
+            "--group",
+            "arm",
+            "--times",
+            "5,2",
+            "--rmst-tau",
+            "6",
         ],
     );
     assert_eq!(v["n_dropped"], 3);
@@ -166,8 +174,16 @@ fn event_value_and_conf_options() {
         "codes",
         csv,
         &[
-            "--time", "t", "--event", "outcome", "--event-value", "dead", "--conf-type",
-            "plain", "--conf-level", "0.9",
+            "--time",
+            "t",
+            "--event",
+            "outcome",
+            "--event-value",
+            "dead",
+            "--conf-type",
+            "plain",
+            "--conf-level",
+            "0.9",
         ],
     );
     let s = &v["curves"][0]["steps"][0];
@@ -262,7 +278,9 @@ fn csv_has_one_row_per_step_with_group() {
     let (ok, stdout, stderr) = run(
         "csv",
         TWO_ARMS,
-        &["--time", "time", "--event", "status", "--group", "arm", "--format", "csv"],
+        &[
+            "--time", "time", "--event", "status", "--group", "arm", "--format", "csv",
+        ],
     );
     assert!(ok, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
@@ -282,7 +300,15 @@ fn table_is_one_labelled_line_per_group() {
         "table",
         TWO_ARMS,
         &[
-            "--time", "time", "--event", "status", "--group", "arm", "--times", "2", "--rmst-tau",
+            "--time",
+            "time",
+            "--event",
+            "status",
+            "--group",
+            "arm",
+            "--times",
+            "2",
+            "--rmst-tau",
             "6",
         ],
     );
@@ -294,11 +320,17 @@ fn table_is_one_labelled_line_per_group() {
     assert!(header.contains("median (95% CI)"), "{header}");
     assert!(header.contains("survival at 2 (95% CI)"), "{header}");
     assert!(header.contains("RMST to 6 (95% CI)"), "{header}");
-    let a = stdout.lines().find(|l| l.starts_with("a ")).expect("line a");
+    let a = stdout
+        .lines()
+        .find(|l| l.starts_with("a "))
+        .expect("line a");
     assert!(a.contains("3.0 (1.0–NR)"), "{a}");
     assert!(a.contains("50.0% (18.8–100.0)"), "{a}");
     assert!(a.contains("2.8 ("), "{a}");
-    let b = stdout.lines().find(|l| l.starts_with("b ")).expect("line b");
+    let b = stdout
+        .lines()
+        .find(|l| l.starts_with("b "))
+        .expect("line b");
     assert!(b.contains("8.0 (5.0–NR)"), "{b}");
     // Columns line up: the median column starts at the same place.
     assert_eq!(
@@ -307,6 +339,12 @@ fn table_is_one_labelled_line_per_group() {
             .position(|(i, _)| a[i..].starts_with("3.0 ("))
             .unwrap()
     );
-    assert!(stdout.contains("RMST difference to 6 (b − a): 2.9"), "{stdout}");
-    assert!(stdout.contains("rows dropped (missing values): 3"), "{stdout}");
+    assert!(
+        stdout.contains("RMST difference to 6 (b − a): 2.9"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rows dropped (missing values): 3"),
+        "{stdout}"
+    );
 }

@@ -18,7 +18,11 @@ fn fixtures() -> Vec<(String, Value)> {
         .filter(|n| n.ends_with(".json"))
         .collect();
     names.sort();
-    assert!(names.len() >= 30, "expected the full fixture set, found {}", names.len());
+    assert!(
+        names.len() >= 30,
+        "expected the full fixture set, found {}",
+        names.len()
+    );
     names
         .into_iter()
         .map(|n| {
@@ -43,7 +47,11 @@ fn fit(fx: &Value) -> Vec<KmCurve> {
     let weights = (!input["weights"].is_null()).then(|| f64s(&input["weights"]));
     let opts = &fx["options"];
     let options = KmOptions {
-        conf_type: opts["conf_type"].as_str().unwrap().parse::<ConfType>().unwrap(),
+        conf_type: opts["conf_type"]
+            .as_str()
+            .unwrap()
+            .parse::<ConfType>()
+            .unwrap(),
         conf_level: opts["conf_level"].as_f64().unwrap(),
         timefix: opts["timefix"].as_bool().unwrap(),
         variance: Variance::Auto,
@@ -56,7 +64,15 @@ fn fit(fx: &Value) -> Vec<KmCurve> {
             Value::Array(a) => a.len(),
             _ => 1,
         };
-        km_by_group(&time, &event, weights.as_deref(), &group, n_groups, &options).unwrap()
+        km_by_group(
+            &time,
+            &event,
+            weights.as_deref(),
+            &group,
+            n_groups,
+            &options,
+        )
+        .unwrap()
     }
 }
 
@@ -64,12 +80,36 @@ fn check_at_times(rows: &[AtTime], expected: &Value, what: &str) {
     let col = |f: fn(&AtTime) -> Option<f64>| -> Vec<f64> {
         rows.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect()
     };
-    assert_all_close(&col(|r| Some(r.time)), &expected["time"], &format!("{what}.time"));
-    assert_all_close(&col(|r| Some(r.n_risk)), &expected["n_risk"], &format!("{what}.n_risk"));
-    assert_all_close(&col(|r| r.survival), &expected["survival"], &format!("{what}.survival"));
-    assert_all_close(&col(|r| r.std_err), &expected["std_err"], &format!("{what}.std_err"));
-    assert_all_close(&col(|r| r.lower), &expected["lower"], &format!("{what}.lower"));
-    assert_all_close(&col(|r| r.upper), &expected["upper"], &format!("{what}.upper"));
+    assert_all_close(
+        &col(|r| Some(r.time)),
+        &expected["time"],
+        &format!("{what}.time"),
+    );
+    assert_all_close(
+        &col(|r| Some(r.n_risk)),
+        &expected["n_risk"],
+        &format!("{what}.n_risk"),
+    );
+    assert_all_close(
+        &col(|r| r.survival),
+        &expected["survival"],
+        &format!("{what}.survival"),
+    );
+    assert_all_close(
+        &col(|r| r.std_err),
+        &expected["std_err"],
+        &format!("{what}.std_err"),
+    );
+    assert_all_close(
+        &col(|r| r.lower),
+        &expected["lower"],
+        &format!("{what}.lower"),
+    );
+    assert_all_close(
+        &col(|r| r.upper),
+        &expected["upper"],
+        &format!("{what}.upper"),
+    );
 }
 
 fn check_curve(c: &KmCurve, e: &Value, fx: &Value, name: &str) {
@@ -95,8 +135,16 @@ fn check_curve(c: &KmCurve, e: &Value, fx: &Value, name: &str) {
         let got = c.quantile(p).unwrap();
         let num = |x: f64| if x.is_nan() { Value::Null } else { x.into() };
         assert_opt_close(got.estimate, &num(est[k]), &format!("{what}: quantile {p}"));
-        assert_opt_close(got.lower, &num(lo[k]), &format!("{what}: quantile {p} lower"));
-        assert_opt_close(got.upper, &num(up[k]), &format!("{what}: quantile {p} upper"));
+        assert_opt_close(
+            got.lower,
+            &num(lo[k]),
+            &format!("{what}: quantile {p} lower"),
+        );
+        assert_opt_close(
+            got.upper,
+            &num(up[k]),
+            &format!("{what}: quantile {p} upper"),
+        );
     }
 
     let times = f64s(&fx["times"]);
@@ -105,7 +153,12 @@ fn check_curve(c: &KmCurve, e: &Value, fx: &Value, name: &str) {
     let rows = c.at_times(&times, false).unwrap();
     let last = *c.time.last().unwrap();
     for r in &rows {
-        assert_eq!(r.survival.is_none(), r.time > last, "{what}: row at {}", r.time);
+        assert_eq!(
+            r.survival.is_none(),
+            r.time > last,
+            "{what}: row at {}",
+            r.time
+        );
         if r.survival.is_none() {
             assert_eq!(r.n_risk, 0.0);
             assert!(r.std_err.is_none() && r.lower.is_none() && r.upper.is_none());
@@ -114,7 +167,11 @@ fn check_curve(c: &KmCurve, e: &Value, fx: &Value, name: &str) {
     let kept: Vec<AtTime> = rows.into_iter().filter(|r| r.survival.is_some()).collect();
     check_at_times(&kept, &e["at_times"], &format!("{what}: at_times"));
     let rows = c.at_times(&times, true).unwrap();
-    check_at_times(&rows, &e["at_times_extend"], &format!("{what}: at_times extend"));
+    check_at_times(
+        &rows,
+        &e["at_times_extend"],
+        &format!("{what}: at_times extend"),
+    );
 
     let taus = f64s(&fx["taus"]);
     let rm = e["rmst"].as_array().unwrap();
@@ -183,6 +240,9 @@ fn fixture_set_covers_the_required_cases() {
         "flat_at_half.json",
         "group_of_one.json",
     ] {
-        assert!(names.iter().any(|n| n == required), "missing fixture {required}");
+        assert!(
+            names.iter().any(|n| n == required),
+            "missing fixture {required}"
+        );
     }
 }

@@ -25,9 +25,16 @@ use serde::Serialize;
 use crate::input::{self, SurvivalArgs};
 use crate::output::{Format, fmt_or_nr};
 
-/// Arguments of `netra km`.
+/// Arguments of `netra km` (boxed: the subcommand enum stays small).
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    options: Box<KmArgs>,
+}
+
+/// The options of `netra km`.
+#[derive(Debug, clap::Args)]
+struct KmArgs {
     #[command(flatten)]
     survival: SurvivalArgs,
     /// Column whose values define the groups (one curve per value).
@@ -134,6 +141,7 @@ struct Analysis {
 
 /// Runs `netra km`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let args = *args.options;
     let analysis = analyse(&args)?;
     let text = match args.format {
         Format::Json => {
@@ -159,7 +167,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .context("cannot write to standard output")
 }
 
-fn analyse(args: &Args) -> anyhow::Result<Analysis> {
+fn analyse(args: &KmArgs) -> anyhow::Result<Analysis> {
     let sv = &args.survival;
     if !(args.conf_level > 0.0 && args.conf_level < 1.0) {
         anyhow::bail!(
@@ -170,10 +178,10 @@ fn analyse(args: &Args) -> anyhow::Result<Analysis> {
     if let Some(&t) = args.times.iter().find(|t| !t.is_finite()) {
         anyhow::bail!("--times: {t} is not a finite time");
     }
-    if let Some(tau) = args.rmst_tau {
-        if !(tau.is_finite() && tau > 0.0) {
-            anyhow::bail!("--rmst-tau {tau} must be a positive time");
-        }
+    if let Some(tau) = args.rmst_tau
+        && !(tau.is_finite() && tau > 0.0)
+    {
+        anyhow::bail!("--rmst-tau {tau} must be a positive time");
     }
     let mut columns: Vec<&str> = vec![&sv.time, &sv.event];
     if let Some(g) = &args.group {
@@ -192,7 +200,10 @@ fn analyse(args: &Args) -> anyhow::Result<Analysis> {
         None => None,
     };
     let options = KmOptions {
-        conf_type: args.conf_type.parse::<ConfType>().map_err(anyhow::Error::msg)?,
+        conf_type: args
+            .conf_type
+            .parse::<ConfType>()
+            .map_err(anyhow::Error::msg)?,
         conf_level: args.conf_level,
         ..KmOptions::default()
     };
@@ -359,7 +370,7 @@ fn percent(x: Option<f64>) -> String {
     x.map_or_else(|| "NE".to_string(), |v| format!("{:.1}", 100.0 * v))
 }
 
-fn table(args: &Args, a: &Analysis) -> String {
+fn table(args: &KmArgs, a: &Analysis) -> String {
     let sv = &args.survival;
     let level = format!("{}%", trim_float(100.0 * args.conf_level));
     let mut header = vec![
@@ -368,9 +379,11 @@ fn table(args: &Args, a: &Analysis) -> String {
         "events".to_string(),
         format!("median ({level} CI)"),
     ];
-    for &t in &a.at_times.first().map_or(Vec::new(), |r| {
-        r.iter().map(|x| x.time).collect::<Vec<_>>()
-    }) {
+    for &t in &a
+        .at_times
+        .first()
+        .map_or(Vec::new(), |r| r.iter().map(|x| x.time).collect::<Vec<_>>())
+    {
         header.push(format!("survival at {} ({level} CI)", time_text(t)));
     }
     if let Some(tau) = args.rmst_tau {
@@ -402,10 +415,7 @@ fn table(args: &Args, a: &Analysis) -> String {
             });
         }
         if let Some(r) = a.rmst[g] {
-            row.push(format!(
-                "{:.1} ({:.1}–{:.1})",
-                r.estimate, r.lower, r.upper
-            ));
+            row.push(format!("{:.1} ({:.1}–{:.1})", r.estimate, r.lower, r.upper));
         }
         rows.push(row);
     }
@@ -454,8 +464,7 @@ fn table(args: &Args, a: &Analysis) -> String {
     let _ = writeln!(
         out,
         "Times in the units of '{}'; {level} confidence intervals ({} transform); survival in %.",
-        sv.time,
-        args.conf_type
+        sv.time, args.conf_type
     );
     if args.weights.is_some() {
         let _ = writeln!(

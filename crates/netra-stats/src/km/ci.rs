@@ -90,7 +90,7 @@ fn pmin(a: f64, b: f64) -> f64 {
 pub(crate) fn interval(conf: ConfType, p: f64, se: f64, logse: bool, z: f64) -> (f64, f64) {
     // selow = se, so scale = se/se: 1, or NaN when se is infinite (S = 0
     // under Greenwood), which only matters where the result is NA/NaN anyway.
-    let scale = if se == 0.0 { 1.0 } else { se / se };
+    let scale = if se.is_finite() { 1.0 } else { f64::NAN };
     let se = if logse {
         se
     } else if se == 0.0 {
@@ -176,6 +176,8 @@ mod tests {
         // S = 0 under Greenwood (se = Inf): plain gives NaN, the others NA.
         let (l, u) = interval(ConfType::Plain, 0.0, f64::INFINITY, true, 1.96);
         assert!(l.is_nan() && !is_r_na(l) && u.is_nan());
-        assert!(is_r_na(interval(ConfType::Log, 0.0, f64::INFINITY, true, 1.96).0));
+        assert!(is_r_na(
+            interval(ConfType::Log, 0.0, f64::INFINITY, true, 1.96).0
+        ));
     }
 }

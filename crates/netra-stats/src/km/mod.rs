@@ -612,12 +612,20 @@ mod tests {
         let c = km(&t, &e, None, &KmOptions::default()).unwrap();
         assert_eq!(c.time, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         assert_eq!(c.n_risk, vec![7.0, 6.0, 4.0, 3.0, 2.0, 1.0]);
-        let expect = [1.0, 5.0 / 6.0, 5.0 / 6.0 * 0.75, 5.0 / 6.0 * 0.75 * 2.0 / 3.0];
+        let expect = [
+            1.0,
+            5.0 / 6.0,
+            5.0 / 6.0 * 0.75,
+            5.0 / 6.0 * 0.75 * 2.0 / 3.0,
+        ];
         for (a, b) in c.survival.iter().zip(expect) {
             assert!((a - b).abs() < 1e-15);
         }
         assert_eq!(c.survival[5], 0.0);
-        assert!(c.std_err[5].is_nan(), "Greenwood se is NaN (Inf * 0) at S = 0");
+        assert!(
+            c.std_err[5].is_nan(),
+            "Greenwood se is NaN (Inf * 0) at S = 0"
+        );
         assert_eq!(c.events(), 4.0);
         assert_eq!(c.median().estimate, Some(4.0));
     }
@@ -644,7 +652,10 @@ mod tests {
         ));
         assert!(matches!(
             km(&[1.0], &[true], Some(&[1.0, 2.0]), &o),
-            Err(KmError::LengthMismatch { what: "weights", .. })
+            Err(KmError::LengthMismatch {
+                what: "weights",
+                ..
+            })
         ));
         assert!(matches!(
             km_by_group(&[1.0, 2.0], &[true, true], None, &[0, 2], 2, &o),

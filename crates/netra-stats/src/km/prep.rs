@@ -53,14 +53,14 @@ pub(crate) fn validate(
             found: event.len(),
         });
     }
-    if let Some(w) = weights {
-        if w.len() != n {
-            return Err(KmError::LengthMismatch {
-                what: "weights",
-                expected: n,
-                found: w.len(),
-            });
-        }
+    if let Some(w) = weights
+        && w.len() != n
+    {
+        return Err(KmError::LengthMismatch {
+            what: "weights",
+            expected: n,
+            found: w.len(),
+        });
     }
     if let Some((g, k)) = group {
         if g.len() != n {
@@ -148,7 +148,7 @@ pub(crate) fn radix_sort(recs: &mut Vec<Rec>, scratch: &mut Vec<Rec>) {
     scratch.clear();
     scratch.resize(n, Rec::default());
     for (b, count) in counts.iter().enumerate() {
-        if count.iter().any(|&c| c == n) {
+        if count.contains(&n) {
             continue; // every key has the same byte here
         }
         let mut offsets = [0usize; 256];

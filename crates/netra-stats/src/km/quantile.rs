@@ -96,11 +96,12 @@ pub(crate) fn findq(
     }
     // The flat-to-the-end rule uses the last element that survives
     // de-duplication.
-    if let Some(last) = last_unique(n, &y) {
-        if !last.is_nan() && (p - last).abs() < tol {
-            let xmax = x(n - 1);
-            quant = x1.map(|a| (a + xmax) / 2.0);
-        }
+    if let Some(last) = last_unique(n, &y)
+        && !last.is_nan()
+        && (p - last).abs() < tol
+    {
+        let xmax = x(n - 1);
+        quant = x1.map(|a| (a + xmax) / 2.0);
     }
     quant
 }
