@@ -252,3 +252,24 @@ make_fixture("censor_first_arcsin", "censoring before the first event, arcsin",
 make_fixture("reaches_zero_plain", "S reaches 0 with plain intervals (NaN limits)",
              c(1, 2, 3, 4), c(1, 0, 1, 1), conf.type = "plain",
              times = c(0.5, 2, 4, 5), taus = c(2.5, 4))
+
+# ---- larger random data: ties, near-ties, zero and fractional weights -----
+set.seed(7)
+n_r <- 1200
+g_r <- sample(c("low", "mid", "high", "zero"), n_r, replace = TRUE,
+              prob = c(0.3, 0.3, 0.35, 0.05))
+t_r <- round(rexp(n_r, c(low = 0.05, mid = 0.08, high = 0.12, zero = 0.1)[g_r]), 1)
+near <- sample(n_r, 60)
+t_r[near] <- t_r[near] + 1e-10          # merged back by timefix
+e_r <- rbinom(n_r, 1, 0.7)
+w_r <- round(runif(n_r, 0, 2.5), 3)
+w_r[sample(n_r, 100)] <- 0
+w_r[g_r == "zero"] <- 0                 # a group whose weights are all zero
+make_fixture("random_weighted_groups",
+             "1200 rows, 4 groups (one all zero weight), ties, near-ties, fractional and zero weights",
+             t_r, e_r, weights = w_r, group = g_r, conf.type = "log-log",
+             times = c(0, 1, 5, 10, 20, 40, 80), taus = c(10, 30))
+make_fixture("random_unweighted_groups",
+             "the same 1200 rows without weights, plain intervals at 80%",
+             t_r, e_r, group = g_r, conf.type = "plain", conf.int = 0.8,
+             times = c(0, 1, 5, 10, 20, 40, 80), taus = c(10, 30))
