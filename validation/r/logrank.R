@@ -282,6 +282,12 @@ make_fixture("edge_timefix", "times equal up to rounding (aeqSurv merges them) a
              c(0, 0.1 + 0.2, 0.3, 0.3, 1, 1 + 1e-12, 2, 2, 3, 1/3, 1 - 2/3, 4),
              c(1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 0),
              c(1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2))
+make_fixture("edge_timefix_strata",
+             "an aeqSurv chain 1, 1+1e-8, 1+2e-8 spans two strata: merged on all times, then split",
+             c(1, 1 + 1e-8, 1 + 2e-8, 1, 3, 4, 1 + 2e-8, 2, 3, 5, 1 + 1e-8, 6),
+             c(1, 1, 1, 0, 1, 0, 1, 1, 0, 1, 1, 1),
+             c(1, 2, 1, 2, 1, 2, 2, 1, 2, 1, 2, 1),
+             c(1, 1, 2, 2, 1, 2, 2, 1, 2, 2, 1, 1), "s")
 make_fixture("edge_unequal_scores", "numeric group values 1, 2, 5 are the trend scores",
              c(3, 5, 7, 9, 11, 2, 4, 6, 8, 10, 1, 2, 3, 4, 6),
              c(1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1),

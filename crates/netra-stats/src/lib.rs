@@ -7,6 +7,10 @@
 //! (`validation/`) and reused by the CLI, the report and the web application.
 //!
 //! * [`distributions`] — the normal and chi-square tails every test needs.
+//! * [`logrank`] — comparing survival curves as R's `survdiff`: log-rank,
+//!   Fleming–Harrington, Gehan–Breslow and Tarone–Ware weights, strata, the
+//!   test for trend and pairwise comparisons.
+//! * [`multiple`] — p-value adjustment for multiple comparisons (`p.adjust`).
 //!
 //! Each module documents the formula, the R function it matches and the
 //! choices that make the numbers agree; `docs/algorithms/` has the longer
@@ -14,3 +18,5 @@
 #![deny(missing_docs)]
 
 pub mod distributions;
+pub mod logrank;
+pub mod multiple;
