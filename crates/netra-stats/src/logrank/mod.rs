@@ -595,19 +595,19 @@ impl LogrankTest {
             )));
         }
         let mut u = 0.0;
-        for g in 0..k {
-            u += scores[g] * (self.observed[g] - self.expected[g]);
+        for ((c, o), e) in scores.iter().zip(&self.observed).zip(&self.expected) {
+            u += c * (o - e);
         }
         // c'V first, then times c, as R's t(c) %*% V %*% c.
         let mut var = 0.0;
-        for h in 0..k {
+        for (h, ch) in scores.iter().enumerate() {
             let mut cv = 0.0;
-            for g in 0..k {
-                cv += scores[g] * self.variance[g][h];
+            for (c, row) in scores.iter().zip(&self.variance) {
+                cv += c * row[h];
             }
-            var += cv * scores[h];
+            var += cv * ch;
         }
-        if !(var > 0.0) {
+        if var.is_nan() || var <= 0.0 {
             return Err(LogrankError::DegenerateTrend);
         }
         let chisq = u * u / var;

@@ -29,7 +29,7 @@ pub(crate) fn quadratic_form(v: &[f64], u: &[f64]) -> (f64, usize) {
     let mut rank = 0;
     for i in 0..m {
         let pivot = a[i * m + i];
-        if !(pivot > eps) || !pivot.is_finite() {
+        if pivot.is_nan() || pivot <= eps || pivot.is_infinite() {
             // Redundant column: zero it so later rows ignore it.
             for j in i..m {
                 a[j * m + i] = 0.0;
