@@ -23,9 +23,17 @@ use serde::Serialize;
 use crate::input::{self, SurvivalArgs};
 use crate::output::Format;
 
-/// Arguments of `netra logrank`.
+/// Arguments of `netra logrank`, boxed so that the subcommand enum in
+/// `main.rs` stays small (clippy's `large_enum_variant`).
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    options: Box<Options>,
+}
+
+/// The options of `netra logrank`.
+#[derive(Debug, clap::Args)]
+struct Options {
     #[command(flatten)]
     survival: SurvivalArgs,
     /// Column whose values define the groups to compare.
@@ -107,7 +115,7 @@ impl PairwiseAdjust {
     }
 }
 
-impl Args {
+impl Options {
     /// The weights the flags ask for; --rho/--gamma only make sense for
     /// Fleming–Harrington.
     fn weights(&self) -> anyhow::Result<Weights> {
@@ -220,6 +228,7 @@ struct Report {
 
 /// Runs `netra logrank`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let args = *args.options;
     let weights = args.weights()?;
     let report = analyse(&args, weights)?;
     let text = match args.format {
@@ -231,7 +240,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn analyse(args: &Args, weights: Weights) -> anyhow::Result<Report> {
+fn analyse(args: &Options, weights: Weights) -> anyhow::Result<Report> {
     let s = &args.survival;
     let mut columns = vec![s.time.as_str(), s.event.as_str(), args.group.as_str()];
     if let Some(strata) = &args.strata {
