@@ -206,6 +206,8 @@ pub enum LogrankError {
     NoInformation,
     /// Invalid weight parameters.
     InvalidWeights(String),
+    /// Stratum codes that cannot be right.
+    InvalidStrata(String),
     /// Trend scores that do not fit the groups.
     InvalidScores(String),
     /// The trend statistic has zero variance (`c'Vc = 0`).
@@ -242,6 +244,7 @@ impl fmt::Display for LogrankError {
                 "every event has weight zero under these weights: no information to compare"
             ),
             LogrankError::InvalidWeights(why) => write!(f, "invalid weights: {why}"),
+            LogrankError::InvalidStrata(why) => write!(f, "invalid strata: {why}"),
             LogrankError::InvalidScores(why) => write!(f, "invalid trend scores: {why}"),
             LogrankError::DegenerateTrend => write!(
                 f,
@@ -295,13 +298,18 @@ impl LogrankData {
         if let Some(s) = strata {
             check("strata", s.len())?;
         }
-        let n_groups = group.iter().max().map_or(0, |&g| g + 1);
+        let n_groups = group.iter().max().map_or(0, |&g| g.saturating_add(1));
         if n_groups > MAX_GROUPS {
             return Err(LogrankError::TooManyGroups { groups: n_groups });
         }
-        let n_strata = strata.map_or(1, |s| s.iter().max().map_or(1, |&m| m + 1));
-        if n_strata > u32::MAX as usize {
-            return Err(LogrankError::InvalidWeights("too many strata".to_string()));
+        // Each stratum needs k sums: codes beyond the number of subjects can
+        // only be a mistake, and would allocate without bound.
+        let n_strata = strata.map_or(1, |s| s.iter().max().map_or(1, |&m| m.saturating_add(1)));
+        if n_strata > n || n_strata > u32::MAX as usize {
+            return Err(LogrankError::InvalidStrata(format!(
+                "stratum code {} for {n} subjects: codes must be 0-based and below the number of subjects",
+                n_strata - 1
+            )));
         }
         let mut counts = vec![0usize; n_groups];
         let mut events = vec![0usize; n_groups];
@@ -708,6 +716,14 @@ mod tests {
         assert!(matches!(
             LogrankData::new(&[1.0, 2.0], &[true, false], &[0, MAX_GROUPS], None),
             Err(LogrankError::TooManyGroups { .. })
+        ));
+        assert!(matches!(
+            LogrankData::new(&[1.0, 2.0], &[true, false], &[0, usize::MAX], None),
+            Err(LogrankError::TooManyGroups { .. })
+        ));
+        assert!(matches!(
+            LogrankData::new(&[1.0, 2.0], &[true, false], &[0, 1], Some(&[0, usize::MAX])),
+            Err(LogrankError::InvalidStrata(_))
         ));
         let data = LogrankData::new(&[1.0, 2.0], &[false, false], &[0, 1], None).unwrap();
         assert_eq!(
