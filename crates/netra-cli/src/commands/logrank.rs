@@ -160,55 +160,70 @@ pub(crate) struct Factor {
 
 /// Codes `labels` as R's `factor()`: numeric order when every label is a
 /// number ("1" and "1.0" are one level), otherwise text order as R in a
-/// UTF-8 locale for ASCII (case-insensitive, lower case first).
-pub(crate) fn factor(labels: &[String]) -> Factor {
-    let numbers: Option<Vec<f64>> = labels
+/// UTF-8 locale for ASCII (case-insensitive, lower case first). Each distinct
+/// text is parsed and sorted once, so ten million rows cost one hash lookup
+/// each.
+pub(crate) fn factor<S: AsRef<str>>(labels: &[S]) -> Factor {
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let mut texts: Vec<&str> = Vec::new();
+    let provisional: Vec<usize> = labels
         .iter()
-        .map(|l| l.parse::<f64>().ok().filter(|v| v.is_finite()))
+        .map(|l| {
+            let l = l.as_ref();
+            *ids.entry(l).or_insert_with(|| {
+                texts.push(l);
+                texts.len() - 1
+            })
+        })
         .collect();
-    if let Some(numbers) = numbers {
-        let mut distinct: Vec<(f64, usize)> = Vec::new();
-        let mut seen: HashMap<u64, usize> = HashMap::new();
-        for (row, &v) in numbers.iter().enumerate() {
-            let v = v + 0.0;
-            seen.entry(v.to_bits()).or_insert_with(|| {
-                distinct.push((v, row));
-                distinct.len() - 1
-            });
+    let numbers: Option<Vec<f64>> = texts
+        .iter()
+        .map(|t| {
+            t.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(|v| v + 0.0)
+        })
+        .collect();
+    // level[i] is the level of distinct text i; `first` the text naming each
+    // level (the first seen).
+    let (level_of, levels, values) = match numbers {
+        Some(numbers) => {
+            let mut order: Vec<usize> = (0..texts.len()).collect();
+            // Stable: among equal values the first-seen text names the level.
+            order.sort_by(|&a, &b| numbers[a].total_cmp(&numbers[b]));
+            let mut level_of = vec![0; texts.len()];
+            let mut levels: Vec<String> = Vec::new();
+            let mut values: Vec<f64> = Vec::new();
+            for &i in &order {
+                if values.last() != Some(&numbers[i]) {
+                    levels.push(texts[i].to_string());
+                    values.push(numbers[i]);
+                }
+                level_of[i] = levels.len() - 1;
+            }
+            (level_of, levels, Some(values))
         }
-        distinct.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let rank: HashMap<u64, usize> = distinct
-            .iter()
-            .enumerate()
-            .map(|(i, (v, _))| (v.to_bits(), i))
-            .collect();
-        return Factor {
-            levels: distinct
-                .iter()
-                .map(|&(_, row)| labels[row].clone())
-                .collect(),
-            values: Some(distinct.iter().map(|&(v, _)| v).collect()),
-            codes: numbers.iter().map(|v| rank[&(v + 0.0).to_bits()]).collect(),
-        };
-    }
-    let mut levels: Vec<&str> = Vec::new();
-    let mut first: HashMap<&str, usize> = HashMap::new();
-    for l in labels {
-        first.entry(l.as_str()).or_insert_with(|| {
-            levels.push(l.as_str());
-            levels.len() - 1
-        });
-    }
-    levels.sort_by(|a, b| {
-        a.to_lowercase()
-            .cmp(&b.to_lowercase())
-            .then_with(|| b.cmp(a))
-    });
-    let rank: HashMap<&str, usize> = levels.iter().enumerate().map(|(i, l)| (*l, i)).collect();
+        None => {
+            let mut order: Vec<usize> = (0..texts.len()).collect();
+            order.sort_by(|&a, &b| {
+                let (a, b) = (texts[a], texts[b]);
+                a.to_lowercase()
+                    .cmp(&b.to_lowercase())
+                    .then_with(|| b.cmp(a))
+            });
+            let mut level_of = vec![0; texts.len()];
+            for (level, &i) in order.iter().enumerate() {
+                level_of[i] = level;
+            }
+            let levels = order.iter().map(|&i| texts[i].to_string()).collect();
+            (level_of, levels, None)
+        }
+    };
     Factor {
-        levels: levels.iter().map(|l| l.to_string()).collect(),
-        values: None,
-        codes: labels.iter().map(|l| rank[l.as_str()]).collect(),
+        levels,
+        values,
+        codes: provisional.iter().map(|&i| level_of[i]).collect(),
     }
 }
 
@@ -252,7 +267,9 @@ fn analyse(args: &Options, weights: Weights) -> anyhow::Result<Report> {
     let rows = &complete.rows;
     let time = input::times(frame.column(&s.time)?, rows)?;
     let event = input::events(frame.column(&s.event)?, rows, &s.coding())?;
-    let groups = factor(&input::labels(frame.column(&args.group)?, rows));
+    let group_column = frame.column(&args.group)?;
+    let group_text: Vec<&str> = rows.iter().map(|&r| group_column.raw(r)).collect();
+    let groups = factor(&group_text);
     if groups.levels.len() > MAX_GROUPS {
         bail!(
             "{source}: column '{}' has {} distinct values; at most {MAX_GROUPS} groups can be \
@@ -271,7 +288,11 @@ fn analyse(args: &Options, weights: Weights) -> anyhow::Result<Report> {
         );
     }
     let strata = match &args.strata {
-        Some(col) => Some(factor(&input::labels(frame.column(col)?, rows))),
+        Some(col) => {
+            let column = frame.column(col)?;
+            let text: Vec<&str> = rows.iter().map(|&r| column.raw(r)).collect();
+            Some(factor(&text))
+        }
         None => None,
     };
     let n_strata = strata.as_ref().map_or(1, |f| f.levels.len());
