@@ -9,6 +9,10 @@
 //! * [`distributions`] — the normal and chi-square tails every test needs.
 //! * [`km`] — Kaplan–Meier curves, quantiles, landmark rates and RMST (R's
 //!   `survfit`, `quantile.survfit`, `summary.survfit`, `survmean`).
+//! * [`logrank`] — comparing survival curves as R's `survdiff`: log-rank,
+//!   Fleming–Harrington, Gehan–Breslow and Tarone–Ware weights, strata, the
+//!   test for trend and pairwise comparisons.
+//! * [`multiple`] — p-value adjustment for multiple comparisons (`p.adjust`).
 //!
 //! Each module documents the formula, the R function it matches and the
 //! choices that make the numbers agree; `docs/algorithms/` has the longer
@@ -17,3 +21,5 @@
 
 pub mod distributions;
 pub mod km;
+pub mod logrank;
+pub mod multiple;

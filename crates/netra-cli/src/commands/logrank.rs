@@ -1,10 +1,676 @@
-//! `netra logrank` (not implemented yet).
+//! `netra logrank`: compare survival curves between groups of a CSV file.
+//!
+//! Reads the time, event, group (and optional stratum) columns through
+//! `input.rs` (incomplete rows dropped and counted), orders the groups as R's
+//! `factor()` levels, and runs `netra_stats::logrank` — the same numbers as
+//! `survdiff(Surv(time, event) ~ group + strata(s), rho = …)`.
+//!
+//! Group order: when every group label is a number the groups are ordered
+//! numerically (and, for `--trend`, the numbers are the scores, e.g. stage
+//! 1–4 or ECOG 0–3); otherwise by text as R sorts in a UTF-8 locale for
+//! ASCII labels (case-insensitive, lower case first on ties), and the trend
+//! scores are 1..k in that order.
 
-/// Arguments of `netra logrank`.
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use anyhow::{Context, bail};
+use netra_frame::Frame;
+use netra_stats::logrank::{LogrankData, LogrankError, LogrankTest, MAX_GROUPS, Weights};
+use netra_stats::multiple::Adjust;
+use serde::Serialize;
+
+use crate::input::{self, SurvivalArgs};
+use crate::output::Format;
+
+/// Arguments of `netra logrank`, boxed so that the subcommand enum in
+/// `main.rs` stays small (clippy's `large_enum_variant`).
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    options: Box<Options>,
+}
+
+/// The options of `netra logrank`.
+#[derive(Debug, clap::Args)]
+struct Options {
+    #[command(flatten)]
+    survival: SurvivalArgs,
+    /// Column whose values define the groups to compare.
+    #[arg(long, value_name = "COL")]
+    group: String,
+    /// Column whose values define strata (R's `strata()`): each stratum has
+    /// its own risk sets and the per-stratum statistics are summed.
+    #[arg(long, value_name = "COL")]
+    strata: Option<String>,
+    /// Weight function of the test (default: log-rank; --rho/--gamma imply
+    /// fleming-harrington).
+    #[arg(long, value_enum, value_name = "SCHEME")]
+    weighting: Option<Weighting>,
+    /// Fleming–Harrington rho: weight S(t-)^rho (1 - S(t-))^gamma; rho = 1,
+    /// gamma = 0 is R's survdiff(rho = 1). Default 0.
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
+    rho: Option<f64>,
+    /// Fleming–Harrington gamma (>= 0). Default 0.
+    #[arg(long, value_name = "G", allow_negative_numbers = true)]
+    gamma: Option<f64>,
+    /// Also test for a trend across the ordered groups (1 df).
+    #[arg(long)]
+    trend: bool,
+    /// Also compare every pair of groups, adjusting p-values by this method.
+    #[arg(long, value_enum, value_name = "ADJUST")]
+    pairwise: Option<PairwiseAdjust>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// The weight schemes of the log-rank family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Weighting {
+    /// Weight 1 (Mantel–Haenszel log-rank).
+    Logrank,
+    /// Weight = number at risk (generalized Wilcoxon).
+    GehanBreslow,
+    /// Weight = square root of the number at risk.
+    TaroneWare,
+    /// Weight = S(t-)^rho (1 - S(t-))^gamma, pooled Kaplan–Meier.
+    FlemingHarrington,
+}
+
+/// p-value adjustments for pairwise comparisons (R's `p.adjust`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PairwiseAdjust {
+    /// Holm's step-down (family-wise error).
+    Holm,
+    /// Bonferroni (family-wise error).
+    Bonferroni,
+    /// Hochberg's step-up (family-wise error).
+    Hochberg,
+    /// Benjamini–Hochberg (false discovery rate).
+    Bh,
+    /// Benjamini–Yekutieli (false discovery rate).
+    By,
+}
+
+impl PairwiseAdjust {
+    fn adjust(self) -> Adjust {
+        match self {
+            PairwiseAdjust::Holm => Adjust::Holm,
+            PairwiseAdjust::Bonferroni => Adjust::Bonferroni,
+            PairwiseAdjust::Hochberg => Adjust::Hochberg,
+            PairwiseAdjust::Bh => Adjust::BenjaminiHochberg,
+            PairwiseAdjust::By => Adjust::BenjaminiYekutieli,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            PairwiseAdjust::Holm => "Holm",
+            PairwiseAdjust::Bonferroni => "Bonferroni",
+            PairwiseAdjust::Hochberg => "Hochberg",
+            PairwiseAdjust::Bh => "Benjamini-Hochberg",
+            PairwiseAdjust::By => "Benjamini-Yekutieli",
+        }
+    }
+}
+
+impl Options {
+    /// The weights the flags ask for; --rho/--gamma only make sense for
+    /// Fleming–Harrington.
+    fn weights(&self) -> anyhow::Result<Weights> {
+        let fh_params = self.rho.is_some() || self.gamma.is_some();
+        let scheme = match (self.weighting, fh_params) {
+            (None, true) => Weighting::FlemingHarrington,
+            (None, false) => Weighting::Logrank,
+            (Some(Weighting::FlemingHarrington), _) => Weighting::FlemingHarrington,
+            (Some(other), true) => bail!(
+                "--rho/--gamma set the Fleming-Harrington weights; they cannot be combined \
+                 with --weighting {}",
+                match other {
+                    Weighting::Logrank => "logrank",
+                    Weighting::GehanBreslow => "gehan-breslow",
+                    _ => "tarone-ware",
+                }
+            ),
+            (Some(other), false) => other,
+        };
+        Ok(match scheme {
+            Weighting::Logrank => Weights::LogRank,
+            Weighting::GehanBreslow => Weights::GehanBreslow,
+            Weighting::TaroneWare => Weights::TaroneWare,
+            Weighting::FlemingHarrington => Weights::FlemingHarrington {
+                rho: self.rho.unwrap_or(0.0),
+                gamma: self.gamma.unwrap_or(0.0),
+            },
+        })
+    }
+}
+
+/// Group labels coded as R's `factor()` codes them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Factor {
+    /// Level labels in order (the first text seen for each level).
+    pub levels: Vec<String>,
+    /// The numeric value of each level when every label is a number.
+    pub values: Option<Vec<f64>>,
+    /// 0-based level of each row.
+    pub codes: Vec<usize>,
+}
+
+/// Codes `labels` as R's `factor()`: numeric order when every label is a
+/// number ("1" and "1.0" are one level), otherwise text order as R in a
+/// UTF-8 locale for ASCII (case-insensitive, lower case first). Each distinct
+/// text is parsed and sorted once, so ten million rows cost one hash lookup
+/// each.
+pub(crate) fn factor<S: AsRef<str>>(labels: &[S]) -> Factor {
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let mut texts: Vec<&str> = Vec::new();
+    let provisional: Vec<usize> = labels
+        .iter()
+        .map(|l| {
+            let l = l.as_ref();
+            *ids.entry(l).or_insert_with(|| {
+                texts.push(l);
+                texts.len() - 1
+            })
+        })
+        .collect();
+    let numbers: Option<Vec<f64>> = texts
+        .iter()
+        .map(|t| {
+            t.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(|v| v + 0.0)
+        })
+        .collect();
+    // level[i] is the level of distinct text i; `first` the text naming each
+    // level (the first seen).
+    let (level_of, levels, values) = match numbers {
+        Some(numbers) => {
+            let mut order: Vec<usize> = (0..texts.len()).collect();
+            // Stable: among equal values the first-seen text names the level.
+            order.sort_by(|&a, &b| numbers[a].total_cmp(&numbers[b]));
+            let mut level_of = vec![0; texts.len()];
+            let mut levels: Vec<String> = Vec::new();
+            let mut values: Vec<f64> = Vec::new();
+            for &i in &order {
+                if values.last() != Some(&numbers[i]) {
+                    levels.push(texts[i].to_string());
+                    values.push(numbers[i]);
+                }
+                level_of[i] = levels.len() - 1;
+            }
+            (level_of, levels, Some(values))
+        }
+        None => {
+            let mut order: Vec<usize> = (0..texts.len()).collect();
+            order.sort_by(|&a, &b| {
+                let (a, b) = (texts[a], texts[b]);
+                a.to_lowercase()
+                    .cmp(&b.to_lowercase())
+                    .then_with(|| b.cmp(a))
+            });
+            let mut level_of = vec![0; texts.len()];
+            for (level, &i) in order.iter().enumerate() {
+                level_of[i] = level;
+            }
+            let levels = order.iter().map(|&i| texts[i].to_string()).collect();
+            (level_of, levels, None)
+        }
+    };
+    Factor {
+        levels,
+        values,
+        codes: provisional.iter().map(|&i| level_of[i]).collect(),
+    }
+}
+
+/// Everything `netra logrank` computed, ready to print.
+struct Report {
+    weights: Weights,
+    group_column: String,
+    strata_column: Option<String>,
+    n_strata: usize,
+    levels: Vec<String>,
+    test: LogrankTest,
+    trend: Option<netra_stats::logrank::TrendTest>,
+    pairwise: Option<(PairwiseAdjust, Vec<netra_stats::logrank::PairwiseTest>)>,
+    n_rows: usize,
+    n_dropped: usize,
+}
 
 /// Runs `netra logrank`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("netra logrank is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let args = *args.options;
+    let weights = args.weights()?;
+    let report = analyse(&args, weights)?;
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&to_json(&report))? + "\n",
+        Format::Csv => to_csv(&report),
+        Format::Table => to_table(&report),
+    };
+    print!("{text}");
+    Ok(())
+}
+
+fn analyse(args: &Options, weights: Weights) -> anyhow::Result<Report> {
+    let s = &args.survival;
+    let mut columns = vec![s.time.as_str(), s.event.as_str(), args.group.as_str()];
+    if let Some(strata) = &args.strata {
+        columns.push(strata.as_str());
+    }
+    let frame = Frame::read(&s.data, Some(&columns))?;
+    let source = frame.source_name().to_string();
+    let complete = input::complete_rows(&frame, &columns)?;
+    let rows = &complete.rows;
+    let time = input::times(frame.column(&s.time)?, rows)?;
+    let event = input::events(frame.column(&s.event)?, rows, &s.coding())?;
+    let group_column = frame.column(&args.group)?;
+    let group_text: Vec<&str> = rows.iter().map(|&r| group_column.raw(r)).collect();
+    let groups = factor(&group_text);
+    if groups.levels.len() > MAX_GROUPS {
+        bail!(
+            "{source}: column '{}' has {} distinct values; at most {MAX_GROUPS} groups can be \
+             compared (is it an identifier?)",
+            args.group,
+            groups.levels.len()
+        );
+    }
+    if groups.levels.len() < 2 {
+        bail!(
+            "{source}: column '{}' has a single group ('{}') in the {} complete rows; \
+             comparing survival needs at least two groups",
+            args.group,
+            groups.levels.first().map_or("", String::as_str),
+            rows.len()
+        );
+    }
+    let strata = match &args.strata {
+        Some(col) => {
+            let column = frame.column(col)?;
+            let text: Vec<&str> = rows.iter().map(|&r| column.raw(r)).collect();
+            Some(factor(&text))
+        }
+        None => None,
+    };
+    let n_strata = strata.as_ref().map_or(1, |f| f.levels.len());
+    let data = LogrankData::new(
+        &time,
+        &event,
+        &groups.codes,
+        strata.as_ref().map(|f| f.codes.as_slice()),
+    )
+    .map_err(|e| explain(e, &source))?;
+    let test = data.test(weights).map_err(|e| explain(e, &source))?;
+    let trend = if args.trend {
+        let scores = groups
+            .values
+            .clone()
+            .unwrap_or_else(|| (1..=groups.levels.len()).map(|i| i as f64).collect());
+        Some(
+            test.trend(&scores)
+                .map_err(|e| explain(e, &source))
+                .context("test for trend")?,
+        )
+    } else {
+        None
+    };
+    let pairwise = match args.pairwise {
+        Some(adjust) => Some((
+            adjust,
+            data.pairwise(weights, adjust.adjust())
+                .map_err(|e| explain(e, &source))?,
+        )),
+        None => None,
+    };
+    Ok(Report {
+        weights,
+        group_column: args.group.clone(),
+        strata_column: args.strata.clone(),
+        n_strata,
+        levels: groups.levels,
+        test,
+        trend,
+        pairwise,
+        n_rows: rows.len(),
+        n_dropped: complete.n_dropped,
+    })
+}
+
+fn explain(e: LogrankError, source: &str) -> anyhow::Error {
+    anyhow::anyhow!("{source}: {e}")
+}
+
+/// The JSON contract of `netra logrank` (issue 2): `chisq`, `df`, `p` and
+/// `groups[{group, n, observed, expected}]`, plus additive fields. Field
+/// order is declaration order.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    test: String,
+    rho: Option<f64>,
+    gamma: Option<f64>,
+    chisq: f64,
+    df: usize,
+    p: f64,
+    groups: Vec<JsonGroup<'a>>,
+    variance: &'a [Vec<f64>],
+    strata: Option<JsonStrata<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trend: Option<JsonTrend<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adjust: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pairwise: Option<Vec<JsonPair<'a>>>,
+    n: usize,
+    n_dropped: usize,
+}
+
+#[derive(Serialize)]
+struct JsonGroup<'a> {
+    group: &'a str,
+    n: usize,
+    events: usize,
+    observed: f64,
+    expected: f64,
+}
+
+#[derive(Serialize)]
+struct JsonStrata<'a> {
+    column: &'a str,
+    n: usize,
+}
+
+#[derive(Serialize)]
+struct JsonTrend<'a> {
+    scores: &'a [f64],
+    chisq: f64,
+    df: usize,
+    p: f64,
+}
+
+#[derive(Serialize)]
+struct JsonPair<'a> {
+    group1: &'a str,
+    group2: &'a str,
+    chisq: f64,
+    df: usize,
+    p: Option<f64>,
+    p_adjusted: Option<f64>,
+}
+
+fn to_json(r: &Report) -> JsonReport<'_> {
+    let t = &r.test;
+    let (rho, gamma) = r
+        .weights
+        .rho_gamma()
+        .map_or((None, None), |(a, b)| (Some(a), Some(b)));
+    JsonReport {
+        test: r.weights.name(),
+        rho,
+        gamma,
+        chisq: t.chisq,
+        df: t.df,
+        p: t.p,
+        groups: (0..r.levels.len())
+            .map(|g| JsonGroup {
+                group: &r.levels[g],
+                n: t.n[g],
+                events: t.events[g],
+                observed: t.observed[g],
+                expected: t.expected[g],
+            })
+            .collect(),
+        variance: &t.variance,
+        strata: r.strata_column.as_deref().map(|column| JsonStrata {
+            column,
+            n: r.n_strata,
+        }),
+        trend: r.trend.as_ref().map(|tr| JsonTrend {
+            scores: &tr.scores,
+            chisq: tr.chisq,
+            df: tr.df,
+            p: tr.p,
+        }),
+        adjust: r.pairwise.as_ref().map(|(a, _)| a.adjust().r_name()),
+        pairwise: r.pairwise.as_ref().map(|(_, pairs)| {
+            pairs
+                .iter()
+                .map(|p| JsonPair {
+                    group1: &r.levels[p.group1],
+                    group2: &r.levels[p.group2],
+                    chisq: p.chisq,
+                    df: p.df,
+                    p: p.p,
+                    p_adjusted: p.p_adjusted,
+                })
+                .collect()
+        }),
+        n: r.n_rows,
+        n_dropped: r.n_dropped,
+    }
+}
+
+/// A CSV field, quoted when it must be.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn to_csv(r: &Report) -> String {
+    let t = &r.test;
+    let mut out =
+        String::from("group,n,events,observed,expected,observed_over_expected,test,chisq,df,p\n");
+    for g in 0..r.levels.len() {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{}",
+            csv_field(&r.levels[g]),
+            t.n[g],
+            t.events[g],
+            t.observed[g],
+            t.expected[g],
+            ratio(t.observed[g], t.expected[g]).map_or("NA".into(), |v| v.to_string()),
+            csv_field(&r.weights.name()),
+            t.chisq,
+            t.df,
+            t.p
+        );
+    }
+    out
+}
+
+fn ratio(o: f64, e: f64) -> Option<f64> {
+    (e > 0.0).then(|| o / e)
+}
+
+/// A p-value as a clinician reads it: two significant digits, "< 0.001"
+/// below that.
+fn fmt_p(p: f64) -> String {
+    if p.is_nan() {
+        return "= NA".into();
+    }
+    if p < 0.001 {
+        return "< 0.001".into();
+    }
+    let decimals = (1 - p.log10().floor() as i32).max(1) as usize;
+    format!("= {p:.decimals$}")
+}
+
+fn to_table(r: &Report) -> String {
+    let t = &r.test;
+    let weighted = r.weights != Weights::LogRank;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} test of survival by {}{}",
+        r.weights.name(),
+        r.group_column,
+        r.strata_column.as_ref().map_or(String::new(), |c| format!(
+            ", stratified by {c} ({} strata)",
+            r.n_strata
+        ))
+    );
+    let _ = writeln!(
+        out,
+        "{} subjects; {} {} dropped for missing values",
+        r.n_rows,
+        r.n_dropped,
+        if r.n_dropped == 1 { "row" } else { "rows" }
+    );
+    if weighted {
+        let _ = writeln!(out, "Observed and expected are weighted sums.");
+    }
+    out.push('\n');
+    let header = ["group", "n", "events", "observed", "expected", "O/E"];
+    let mut rows: Vec<[String; 6]> = Vec::new();
+    for g in 0..r.levels.len() {
+        rows.push([
+            r.levels[g].clone(),
+            t.n[g].to_string(),
+            t.events[g].to_string(),
+            format!("{:.2}", t.observed[g]),
+            format!("{:.2}", t.expected[g]),
+            ratio(t.observed[g], t.expected[g]).map_or("NA".into(), |v| format!("{v:.2}")),
+        ]);
+    }
+    let mut width = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i == 0 {
+                let _ = write!(s, "{cell:<w$}", w = width[0]);
+            } else {
+                let _ = write!(s, "  {cell:>w$}", w = width[i]);
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let _ = writeln!(out, "{}", line(&header.map(String::from)));
+    for row in &rows {
+        let _ = writeln!(out, "{}", line(row));
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{} chi-square = {:.2} on {} df, p {}",
+        r.weights.name(),
+        t.chisq,
+        t.df,
+        fmt_p(t.p)
+    );
+    if let Some(tr) = &r.trend {
+        let scores: Vec<String> = tr.scores.iter().map(|s| format!("{s}")).collect();
+        let _ = writeln!(
+            out,
+            "Test for trend (scores {}): chi-square = {:.2} on 1 df, p {}",
+            scores.join(", "),
+            tr.chisq,
+            fmt_p(tr.p)
+        );
+    }
+    if let Some((adjust, pairs)) = &r.pairwise {
+        let _ = writeln!(
+            out,
+            "\nPairwise comparisons ({}; p adjusted by {}):",
+            r.weights.name(),
+            adjust.label()
+        );
+        let head = [
+            "group 1".to_string(),
+            "group 2".to_string(),
+            "chi-square".to_string(),
+            "p".to_string(),
+            format!("p ({})", adjust.label()),
+        ];
+        let cells: Vec<[String; 5]> = pairs
+            .iter()
+            .map(|p| {
+                [
+                    r.levels[p.group1].clone(),
+                    r.levels[p.group2].clone(),
+                    format!("{:.2}", p.chisq),
+                    p.p.map_or("NA".into(), |v| {
+                        fmt_p(v).trim_start_matches("= ").to_string()
+                    }),
+                    p.p_adjusted.map_or("NA".into(), |v| {
+                        fmt_p(v).trim_start_matches("= ").to_string()
+                    }),
+                ]
+            })
+            .collect();
+        let mut w = head.clone().map(|h| h.chars().count());
+        for row in &cells {
+            for (wi, c) in w.iter_mut().zip(row) {
+                *wi = (*wi).max(c.chars().count());
+            }
+        }
+        for row in std::iter::once(&head).chain(cells.iter()) {
+            let s = format!(
+                "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:>w4$}",
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                w0 = w[0],
+                w1 = w[1],
+                w2 = w[2],
+                w3 = w[3],
+                w4 = w[4]
+            );
+            let _ = writeln!(out, "{}", s.trim_end());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn numeric_levels_sort_as_numbers() {
+        let f = factor(&strings(&["10", "2", "1.0", "1", "2"]));
+        assert_eq!(f.levels, vec!["1.0", "2", "10"]);
+        assert_eq!(f.values, Some(vec![1.0, 2.0, 10.0]));
+        assert_eq!(f.codes, vec![2, 1, 0, 0, 1]);
+    }
+
+    #[test]
+    fn text_levels_sort_as_r_does() {
+        let f = factor(&strings(&["Obs", "Lev+5FU", "Lev", "b", "B", "a"]));
+        assert_eq!(f.levels, vec!["a", "b", "B", "Lev", "Lev+5FU", "Obs"]);
+        assert_eq!(f.values, None);
+        assert_eq!(f.codes, vec![5, 4, 3, 1, 2, 0]);
+    }
+
+    #[test]
+    fn p_values_read_as_clinicians_expect() {
+        assert_eq!(fmt_p(0.019), "= 0.019");
+        assert_eq!(fmt_p(0.0013111), "= 0.0013");
+        assert_eq!(fmt_p(0.25), "= 0.25");
+        assert_eq!(fmt_p(0.00099), "< 0.001");
+        assert_eq!(fmt_p(1.0), "= 1.0");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("Lev+5FU"), "Lev+5FU");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+    }
 }

@@ -1,0 +1,17 @@
+# Times R's survival on the benchmark CSV: read.csv alone, then survfit + survdiff from memory.
+# Usage: Rscript r_bench.R FILE REPEATS   (prints JSON timings in seconds, best of REPEATS)
+suppressPackageStartupMessages(library(survival))
+args <- commandArgs(trailingOnly = TRUE)
+file <- args[1]
+repeats <- as.integer(args[2])
+best <- function(f) {
+  min(vapply(seq_len(repeats), function(i) system.time(f())[["elapsed"]], numeric(1)))
+}
+t_read <- system.time(d <- read.csv(file))[["elapsed"]]
+t_fit <- best(function() {
+  fit <- survfit(Surv(time, status) ~ group, data = d)
+  s <- summary(fit)$table
+  test <- survdiff(Surv(time, status) ~ group, data = d)
+  invisible(list(s, test$chisq))
+})
+cat(sprintf('{"read_csv": %.4f, "km_logrank": %.4f}\n', t_read, t_fit))
