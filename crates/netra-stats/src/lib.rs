@@ -7,10 +7,13 @@
 //! (`validation/`) and reused by the CLI, the report and the web application.
 //!
 //! * [`distributions`] — the normal and chi-square tails every test needs.
+//! * [`cuminc`] — competing risks: cumulative incidence with Gray's variance
+//!   and Gray's test, as `cmprsk::cuminc`.
 //!
 //! Each module documents the formula, the R function it matches and the
 //! choices that make the numbers agree; `docs/algorithms/` has the longer
 //! notes.
 #![deny(missing_docs)]
 
+pub mod cuminc;
 pub mod distributions;
