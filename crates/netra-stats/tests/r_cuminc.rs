@@ -89,9 +89,21 @@ fn check_case(name: &str) {
             let col = |f: fn(&netra_stats::cuminc::IncidenceStep) -> f64| -> Vec<f64> {
                 steps.iter().map(f).collect()
             };
-            assert_all_close(&col(|s| s.time), &want["step_time"], &format!("{what} step time"));
-            assert_all_close(&col(|s| s.estimate), &want["step_est"], &format!("{what} step est"));
-            assert_all_close(&col(|s| s.variance), &want["step_var"], &format!("{what} step var"));
+            assert_all_close(
+                &col(|s| s.time),
+                &want["step_time"],
+                &format!("{what} step time"),
+            );
+            assert_all_close(
+                &col(|s| s.estimate),
+                &want["step_est"],
+                &format!("{what} step est"),
+            );
+            assert_all_close(
+                &col(|s| s.variance),
+                &want["step_var"],
+                &format!("{what} step var"),
+            );
             assert_eq!(
                 f64s(&want["step_lower"]).len(),
                 steps.len(),
@@ -102,8 +114,16 @@ fn check_case(name: &str) {
                     (s.std_err - s.variance.sqrt()).abs() == 0.0,
                     "{what}: std_err"
                 );
-                assert_opt_close(s.lower, &want["step_lower"][k], &format!("{what} lower[{k}]"));
-                assert_opt_close(s.upper, &want["step_upper"][k], &format!("{what} upper[{k}]"));
+                assert_opt_close(
+                    s.lower,
+                    &want["step_lower"][k],
+                    &format!("{what} lower[{k}]"),
+                );
+                assert_opt_close(
+                    s.upper,
+                    &want["step_upper"][k],
+                    &format!("{what} upper[{k}]"),
+                );
             }
 
             assert_eq!(curve.at_times.len(), options.times.len());
@@ -142,7 +162,11 @@ fn check_case(name: &str) {
                     assert_eq!(gray.p, None);
                     assert!(gray.rank < k1);
                 } else {
-                    assert_close(gray.statistic.unwrap(), &want["stat"], &format!("{what} stat"));
+                    assert_close(
+                        gray.statistic.unwrap(),
+                        &want["stat"],
+                        &format!("{what} stat"),
+                    );
                     assert_close(gray.p.unwrap(), &want["pv"], &format!("{what} p"));
                     assert_eq!(gray.rank, k1);
                 }

@@ -479,11 +479,7 @@ impl CompetingRisks {
                     z,
                 );
                 curve.group = self.group_ids[g];
-                curve.at_times = options
-                    .times
-                    .iter()
-                    .map(|&t| point(&curve, t, z))
-                    .collect();
+                curve.at_times = options.times.iter().map(|&t| point(&curve, t, z)).collect();
                 curve
             })
             .collect();

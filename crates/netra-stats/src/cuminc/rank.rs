@@ -152,6 +152,10 @@ mod tests {
         assert_eq!(Qr::new(&[1.0, 1.0, 1.0, 1.0 + 1e-9], 2).rank(), 1);
         assert_eq!(Qr::new(&[1.0, 1.0, 1.0, 1.0 + 1e-5], 2).rank(), 2);
         assert_eq!(Qr::new(&[0.0, 0.0, 0.0, 5.0], 2).rank(), 1);
-        assert!(Qr::new(&[0.0, 0.0, 0.0, 5.0], 2).solve(&[1.0, 1.0]).is_none());
+        assert!(
+            Qr::new(&[0.0, 0.0, 0.0, 5.0], 2)
+                .solve(&[1.0, 1.0])
+                .is_none()
+        );
     }
 }
