@@ -14,6 +14,16 @@
 /// Column norm below this fraction of the original makes a column negligible.
 const TOL: f64 = 1e-7;
 
+/// True when a column's remaining norm is below `TOL` times its original
+/// norm, or not a number.
+fn negligible(remaining: f64, original: f64) -> bool {
+    use std::cmp::Ordering::{Equal, Greater};
+    !matches!(
+        remaining.partial_cmp(&(original * TOL)),
+        Some(Greater | Equal)
+    )
+}
+
 /// A Householder QR of a square matrix with R's rank rule.
 #[derive(Debug, Clone)]
 pub(super) struct Qr {
@@ -47,7 +57,8 @@ impl Qr {
         // Columns before `kept` count towards the rank.
         let mut kept = n;
         for l in 0..n {
-            while l < kept && !(col_norm(&x, l, l) >= original[l] * TOL) {
+            // A NaN norm counts as negligible, as in R's comparison.
+            while l < kept && negligible(col_norm(&x, l, l), original[l]) {
                 // Move column l to the right edge, shifting the others left.
                 x[l * n..].rotate_left(n);
                 original[l..].rotate_left(1);
