@@ -383,44 +383,48 @@ impl CompetingRisks {
 
         // The one comparison sort. Non-negative finite doubles order as their
         // bit patterns (after turning -0.0 into 0.0), which sorts faster than
-        // comparing floats; ties keep input order so the result is
-        // deterministic.
+        // comparing floats; ties are ordered by input position, so the
+        // result is deterministic.
         let mut keyed: Vec<(u64, u32)> = time
             .iter()
             .enumerate()
             .map(|(i, &t)| ((t + 0.0).to_bits(), i as u32))
             .collect();
         keyed.sort_unstable();
-        let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
 
+        // Everything in time order, gathered once; later passes read
+        // sequentially.
         let (group_dense, group_ids) = densify(group, n);
-        let (stratum_dense, _) = densify(strata, n);
+        let sorted_time: Vec<f64> = keyed.iter().map(|&(b, _)| f64::from_bits(b)).collect();
+        let sorted_status: Vec<u32> = keyed.iter().map(|&(_, i)| status[i as usize]).collect();
+        let sorted_group: Vec<u32> = keyed
+            .iter()
+            .map(|&(_, i)| group_dense[i as usize])
+            .collect();
 
         // Stable counting sorts of the time order into groups and strata.
-        let (group_perm, group_offsets) = bucket(&order, &group_dense, group_ids.len());
-        let n_strata = stratum_dense.iter().max().map_or(1, |&m| m as usize + 1);
-        let (stratum_perm, stratum_offsets) = bucket(&order, &stratum_dense, n_strata);
-
-        let by_group_time = group_perm.iter().map(|&i| time[i as usize] + 0.0).collect();
-        let by_group_status = group_perm.iter().map(|&i| status[i as usize]).collect();
-        let by_stratum_time = stratum_perm
-            .iter()
-            .map(|&i| time[i as usize] + 0.0)
-            .collect();
-        let by_stratum_status = stratum_perm.iter().map(|&i| status[i as usize]).collect();
-        let by_stratum_group = stratum_perm
-            .iter()
-            .map(|&i| group_dense[i as usize])
-            .collect();
-
-        let mut causes: Vec<u32> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for &s in status {
-            if s != CENSORED && seen.insert(s) {
-                causes.push(s);
+        let (dest, group_offsets) = bucket(&sorted_group, group_ids.len());
+        let by_group_time = scatter(&sorted_time, &dest);
+        let by_group_status = scatter(&sorted_status, &dest);
+        let (by_stratum_time, by_stratum_status, by_stratum_group, stratum_offsets) = match strata {
+            None => (sorted_time, sorted_status, sorted_group, vec![0, n]),
+            Some(_) => {
+                let (stratum_dense, levels) = densify(strata, n);
+                let sorted_stratum: Vec<u32> = keyed
+                    .iter()
+                    .map(|&(_, i)| stratum_dense[i as usize])
+                    .collect();
+                let (dest, offsets) = bucket(&sorted_stratum, levels.len());
+                (
+                    scatter(&sorted_time, &dest),
+                    scatter(&sorted_status, &dest),
+                    scatter(&sorted_group, &dest),
+                    offsets,
+                )
             }
-        }
-        causes.sort_unstable();
+        };
+
+        let causes = distinct_causes(status);
 
         Ok(CompetingRisks {
             group_ids,
@@ -677,9 +681,9 @@ fn densify(ids: Option<&[usize]>, n: usize) -> (Vec<u32>, Vec<usize>) {
     (dense, levels)
 }
 
-/// Stable counting sort of `order` by `key`: the rows of bucket b, in the
-/// order they had in `order`, and the bucket offsets.
-fn bucket(order: &[u32], key: &[u32], n_buckets: usize) -> (Vec<u32>, Vec<usize>) {
+/// Stable counting sort by `key`: the destination of each element and the
+/// bucket offsets (`offsets[b]..offsets[b + 1]` is bucket b).
+fn bucket(key: &[u32], n_buckets: usize) -> (Vec<u32>, Vec<usize>) {
     let mut offsets = vec![0usize; n_buckets + 1];
     for &k in key {
         offsets[k as usize + 1] += 1;
@@ -688,13 +692,41 @@ fn bucket(order: &[u32], key: &[u32], n_buckets: usize) -> (Vec<u32>, Vec<usize>
         offsets[b + 1] += offsets[b];
     }
     let mut next = offsets.clone();
-    let mut out = vec![0u32; order.len()];
-    for &i in order {
-        let b = key[i as usize] as usize;
-        out[next[b]] = i;
-        next[b] += 1;
+    let dest = key
+        .iter()
+        .map(|&k| {
+            let d = next[k as usize];
+            next[k as usize] += 1;
+            d as u32
+        })
+        .collect();
+    (dest, offsets)
+}
+
+/// `out[dest[i]] = values[i]`.
+fn scatter<T: Copy + Default>(values: &[T], dest: &[u32]) -> Vec<T> {
+    let mut out = vec![T::default(); values.len()];
+    for (&v, &d) in values.iter().zip(dest) {
+        out[d as usize] = v;
     }
-    (out, offsets)
+    out
+}
+
+/// Distinct non-zero status codes, ascending.
+fn distinct_causes(status: &[u32]) -> Vec<u32> {
+    let max = status.iter().copied().max().unwrap_or(0) as usize;
+    if max <= status.len().max(1 << 16) {
+        let mut present = vec![false; max + 1];
+        for &s in status {
+            present[s as usize] = true;
+        }
+        (1..=max as u32).filter(|&s| present[s as usize]).collect()
+    } else {
+        let mut causes: Vec<u32> = status.iter().copied().filter(|&s| s != CENSORED).collect();
+        causes.sort_unstable();
+        causes.dedup();
+        causes
+    }
 }
 
 #[cfg(test)]
