@@ -233,6 +233,11 @@ write_case("stratum_without_cause", "stratum s2 has no failures of cause 1",
   status = c(1, 2, 1, 0, 1, 2, 2, 0, 2, 2, 0, 1),
   group = c("a", "b", "a", "b", "a", "b", "a", "b", "a", "b", "a", "b"),
   strata = c(rep("s1", 6), rep("s2", 6)), times = c(2, 4))
+write_case("stratum_with_one_group", "stratum s2 holds only group a",
+  time = c(1, 2, 3, 4, 5, 6, 7, 8, 1.5, 2.5, 3.5, 4.5),
+  status = c(1, 2, 1, 0, 1, 2, 1, 1, 1, 2, 1, 0),
+  group = c("a", "b", "a", "b", "a", "b", "a", "b", "a", "a", "a", "a"),
+  strata = c(rep("s1", 8), rep("s2", 4)), times = c(2, 4, 8))
 
 # All censored: cuminc stops with an error (no cause occurs); recorded so the
 # Rust test documents the different, deliberate behaviour (a clear error).

@@ -29,6 +29,7 @@ const CASES: &[&str] = &[
     "singular",
     "text_codes",
     "stratum_without_cause",
+    "stratum_with_one_group",
 ];
 
 fn usizes(v: &Value) -> Vec<usize> {

@@ -123,6 +123,8 @@ pub enum CumIncError {
     InvalidRho(f64),
     /// The confidence level is not strictly between 0 and 1.
     InvalidConfLevel(f64),
+    /// More subjects than 32-bit positions can index (over 4 billion).
+    TooManySubjects(usize),
     /// Gray's test over more than [`MAX_TEST_GROUPS`] groups.
     TooManyGroups {
         /// Groups with at least one subject.
@@ -167,6 +169,9 @@ impl fmt::Display for CumIncError {
                 f,
                 "the confidence level must be strictly between 0 and 1, not {level}"
             ),
+            CumIncError::TooManySubjects(n) => {
+                write!(f, "{n} subjects are more than this implementation indexes")
+            }
             CumIncError::TooManyGroups { groups } => write!(
                 f,
                 "Gray's test over {groups} groups (more than {MAX_TEST_GROUPS}): \
@@ -354,6 +359,9 @@ impl CompetingRisks {
         let n = time.len();
         if n == 0 {
             return Err(CumIncError::Empty);
+        }
+        if n > u32::MAX as usize {
+            return Err(CumIncError::TooManySubjects(n));
         }
         let check_len = |what: &'static str, len: usize| {
             if len == n {
