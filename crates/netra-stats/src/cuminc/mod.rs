@@ -815,6 +815,75 @@ mod tests {
         assert_eq!(r.gray.as_ref().unwrap().df, 1);
     }
 
+    /// Tiny deterministic generator for the randomised checks below.
+    fn lcg(state: &mut u64) -> u64 {
+        *state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        *state >> 33
+    }
+
+    #[test]
+    fn random_small_data_never_panic_and_causes_add_up_to_one_minus_km() {
+        let mut state = 42;
+        for case in 0..3000 {
+            let n = 1 + (lcg(&mut state) % 12) as usize;
+            let time: Vec<f64> = (0..n).map(|_| (lcg(&mut state) % 5) as f64).collect();
+            let status: Vec<u32> = (0..n).map(|_| (lcg(&mut state) % 4) as u32).collect();
+            let group: Vec<usize> = (0..n).map(|_| (lcg(&mut state) % 3) as usize).collect();
+            let strata: Vec<usize> = (0..n).map(|_| (lcg(&mut state) % 2) as usize).collect();
+            let data = CompetingRisks::new(&time, &status, Some(&group), Some(&strata)).unwrap();
+            let options = CumIncOptions {
+                rho: [0.0, 1.0, -0.5][case % 3],
+                times: vec![0.0, 2.0, 4.0, 9.0],
+                ..CumIncOptions::default()
+            };
+            let results: Vec<CumInc> = data
+                .causes()
+                .iter()
+                .map(|&c| data.analyse(c, &options).unwrap())
+                .collect();
+            for r in &results {
+                if let Some(g) = &r.gray {
+                    if let Some(stat) = g.statistic {
+                        assert!(stat >= -1e-9, "case {case}: statistic {stat}");
+                        assert!((0.0..=1.0).contains(&g.p.unwrap()));
+                    }
+                }
+                for c in &r.curves {
+                    let mut previous = 0.0;
+                    for s in &c.steps {
+                        assert!(s.estimate >= previous && s.estimate <= 1.0 + 1e-12);
+                        assert!(s.variance >= -1e-12, "case {case}: variance {}", s.variance);
+                        previous = s.estimate;
+                    }
+                }
+            }
+            // Aalen–Johansen: the causes' incidences add up to 1 − KM at the
+            // end of each group's follow-up.
+            for (g_pos, &g) in data.groups().iter().enumerate() {
+                let mut rows: Vec<(f64, u32)> = (0..n)
+                    .filter(|&i| group[i] == g)
+                    .map(|i| (time[i], status[i]))
+                    .collect();
+                rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let mut km = 1.0;
+                let mut i = 0;
+                while i < rows.len() {
+                    let j = rows[i..].iter().take_while(|r| r.0 == rows[i].0).count() + i;
+                    let d = rows[i..j].iter().filter(|r| r.1 != 0).count() as f64;
+                    km *= 1.0 - d / (rows.len() - i) as f64;
+                    i = j;
+                }
+                let total: f64 = results
+                    .iter()
+                    .map(|r| r.curves[g_pos].steps.last().map_or(0.0, |s| s.estimate))
+                    .sum();
+                assert!((total - (1.0 - km)).abs() < 1e-12, "case {case}");
+            }
+        }
+    }
+
     #[test]
     fn interval_edges() {
         let z = 1.959963984540054;
