@@ -844,11 +844,11 @@ mod tests {
                 .map(|&c| data.analyse(c, &options).unwrap())
                 .collect();
             for r in &results {
-                if let Some(g) = &r.gray {
-                    if let Some(stat) = g.statistic {
-                        assert!(stat >= -1e-9, "case {case}: statistic {stat}");
-                        assert!((0.0..=1.0).contains(&g.p.unwrap()));
-                    }
+                if let Some(g) = &r.gray
+                    && let Some(stat) = g.statistic
+                {
+                    assert!(stat >= -1e-9, "case {case}: statistic {stat}");
+                    assert!((0.0..=1.0).contains(&g.p.unwrap()));
                 }
                 for c in &r.curves {
                     let mut previous = 0.0;
