@@ -267,6 +267,113 @@ enum RCode {
     Number(u8),
 }
 
+/// Distinct values of a text column as R's `factor()` levels, with each
+/// row's level index. Levels are ordered numerically when every value is a
+/// number ("2" before "10", and "1" and "1.0" are one level), otherwise by
+/// text (byte order, as R sorts in the C locale).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Factor {
+    /// Level index (into `levels`) of each row.
+    pub index: Vec<usize>,
+    /// Level labels, as first written in the file.
+    pub levels: Vec<String>,
+}
+
+/// The levels of `column` over `rows` (cells must be present).
+pub fn factor(column: Column<'_>, rows: &[usize]) -> Factor {
+    // One hash lookup per row on the borrowed cell text; no allocation per row.
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut first: Vec<&str> = Vec::new();
+    let mut raw: Vec<usize> = Vec::with_capacity(rows.len());
+    let mut last: Option<(&str, usize)> = None;
+    for &r in rows {
+        let cell = column.text(r).unwrap_or_default();
+        let code = match last {
+            Some((text, code)) if text == cell => code,
+            _ => *seen.entry(cell).or_insert_with(|| {
+                first.push(cell);
+                first.len() - 1
+            }),
+        };
+        last = Some((cell, code));
+        raw.push(code);
+    }
+    let numbers: Option<Vec<f64>> = first.iter().map(|t| t.parse::<f64>().ok()).collect();
+    let mut order: Vec<usize> = (0..first.len()).collect();
+    // level of each first-seen text after sorting (and merging equal numbers)
+    let mut remap = vec![0usize; first.len()];
+    let mut levels: Vec<String> = Vec::new();
+    match numbers {
+        Some(values) if values.iter().all(|v| !v.is_nan()) => {
+            order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+            let mut previous: Option<f64> = None;
+            for &k in &order {
+                if previous != Some(values[k]) {
+                    levels.push(first[k].to_string());
+                    previous = Some(values[k]);
+                }
+                remap[k] = levels.len() - 1;
+            }
+        }
+        _ => {
+            order.sort_by(|&a, &b| first[a].cmp(first[b]));
+            for (level, &k) in order.iter().enumerate() {
+                levels.push(first[k].to_string());
+                remap[k] = level;
+            }
+        }
+    }
+    Factor {
+        index: raw.into_iter().map(|c| remap[c]).collect(),
+        levels,
+    }
+}
+
+/// A competing-risks status column read as `cmprsk::cuminc` reads it: the
+/// censoring code (`cencode`) means censored, every other value is a failure
+/// from the cause it names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompetingStatus {
+    /// 0 for censored, k ≥ 1 for a failure from cause `causes[k - 1]`.
+    pub codes: Vec<u32>,
+    /// Failure causes present, ordered as [`factor`] orders levels.
+    pub causes: Vec<String>,
+}
+
+impl CompetingStatus {
+    /// The code of the cause written `value` (as text, or as the same
+    /// number: "1" and "1.0"), if it occurs.
+    pub fn code_of(&self, value: &str) -> Option<u32> {
+        self.causes
+            .iter()
+            .position(|c| same_code(c, value))
+            .map(|k| k as u32 + 1)
+    }
+}
+
+/// Status codes of `rows`: cells equal to `censor_value` (as text or as
+/// numbers) are censored, the others are failure causes.
+pub fn competing_status(column: Column<'_>, rows: &[usize], censor_value: &str) -> CompetingStatus {
+    let levels = factor(column, rows);
+    let censor_level = levels
+        .levels
+        .iter()
+        .position(|l| same_code(l, censor_value));
+    let mut causes = Vec::with_capacity(levels.levels.len());
+    // code of each level: 0 for the censoring level, then 1.. in level order
+    let mut code_of_level = vec![0u32; levels.levels.len()];
+    for (k, label) in levels.levels.iter().enumerate() {
+        if Some(k) != censor_level {
+            causes.push(label.clone());
+            code_of_level[k] = causes.len() as u32;
+        }
+    }
+    CompetingStatus {
+        codes: levels.index.iter().map(|&k| code_of_level[k]).collect(),
+        causes,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,5 +462,31 @@ mod tests {
         };
         let err = events(col, &[0, 1, 2], &strict).unwrap_err();
         assert_eq!(err.line, 4);
+    }
+    #[test]
+    fn factor_orders_numbers_numerically_and_text_bytewise() {
+        let f = frame("g\n10\n2\n1.0\n1\n2\n");
+        let lv = factor(f.column("g").unwrap(), &[0, 1, 2, 3, 4]);
+        assert_eq!(lv.levels, vec!["1.0", "2", "10"]);
+        assert_eq!(lv.index, vec![2, 1, 0, 0, 1]);
+        let f = frame("g\nb\nB\na\nb\n");
+        let lv = factor(f.column("g").unwrap(), &[0, 1, 2, 3]);
+        assert_eq!(lv.levels, vec!["B", "a", "b"]);
+        assert_eq!(lv.index, vec![2, 0, 1, 2]);
+    }
+
+    #[test]
+    fn competing_status_codes() {
+        let f = frame("s\ndeath\ncensor\npcm\ndeath\n");
+        let st = competing_status(f.column("s").unwrap(), &[0, 1, 2, 3], "censor");
+        assert_eq!(st.causes, vec!["death", "pcm"]);
+        assert_eq!(st.codes, vec![1, 0, 2, 1]);
+        assert_eq!(st.code_of("pcm"), Some(2));
+        assert_eq!(st.code_of("relapse"), None);
+        let f = frame("s\n2\n0.0\n1\n");
+        let st = competing_status(f.column("s").unwrap(), &[0, 1, 2], "0");
+        assert_eq!(st.causes, vec!["1", "2"]);
+        assert_eq!(st.codes, vec![2, 0, 1]);
+        assert_eq!(st.code_of("2.0"), Some(2));
     }
 }

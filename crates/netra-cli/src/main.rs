@@ -29,7 +29,7 @@ enum Command {
     /// Compare survival curves: log-rank and weighted variants, trend, pairwise.
     Logrank(commands::logrank::Args),
     /// Cumulative incidence of competing risks and Gray's test.
-    Cuminc(commands::cuminc::Args),
+    Cuminc(Box<commands::cuminc::Args>),
 }
 
 fn main() -> ExitCode {
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(args),
         Command::Km(args) => commands::km::run(args),
         Command::Logrank(args) => commands::logrank::run(args),
-        Command::Cuminc(args) => commands::cuminc::run(args),
+        Command::Cuminc(args) => commands::cuminc::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,12 +13,15 @@
 //!   Fleming–Harrington, Gehan–Breslow and Tarone–Ware weights, strata, the
 //!   test for trend and pairwise comparisons.
 //! * [`multiple`] — p-value adjustment for multiple comparisons (`p.adjust`).
+//! * [`cuminc`] — competing risks: cumulative incidence with Gray's variance
+//!   and Gray's test, as `cmprsk::cuminc`.
 //!
 //! Each module documents the formula, the R function it matches and the
 //! choices that make the numbers agree; `docs/algorithms/` has the longer
 //! notes.
 #![deny(missing_docs)]
 
+pub mod cuminc;
 pub mod distributions;
 pub mod km;
 pub mod logrank;

@@ -1,10 +1,546 @@
-//! `netra cuminc` (not implemented yet).
+//! `netra cuminc`: cumulative incidence of one cause in the presence of
+//! competing causes, per group, with Gray's test — as R's
+//! `cmprsk::cuminc(ftime, fstatus, group, strata, rho, cencode)` and
+//! `timepoints()`, plus a log(−log) confidence interval.
+//!
+//! Input rules are those of `input.rs`: rows missing any used column are
+//! dropped and counted; times must be numbers ≥ 0. The status column holds
+//! the censoring code (`--censor-value`, default `0`) or the cause of
+//! failure (text or numbers); `--cause` names the cause reported.
+//!
+//! # JSON contract (`--format json`)
+//!
+//! ```text
+//! { "cause": "pcm", "censor_value": "censor", "competing_causes": ["death"],
+//!   "conf_level": 0.95, "n_dropped": 0,
+//!   "curves": [ { "group": "F", "cause": "pcm", "n": 631, "events": 59,
+//!                 "competing_events": 350, "last_time": 424,
+//!                 "steps":    [ {"time","estimate","variance","std_err","lower","upper"} ],
+//!                 "at_times": [ {"time","estimate","variance","std_err","lower","upper"} ] } ],
+//!   "gray_test": {"statistic","df","p","rho"} | null }
+//! ```
+//!
+//! * `group` is the group's value as text, or `"all"` without `--group`;
+//!   curves are in group order (numeric when every label is a number).
+//! * `steps`: one entry per distinct time at which the incidence jumps, with
+//!   the estimate and cmprsk's variance just after the jump (cmprsk's own
+//!   output repeats each jump time twice to draw the step; the values are
+//!   the same). `std_err` is `sqrt(variance)`; `lower`/`upper` are the
+//!   log(−log) limits `F^exp(∓z·se/(F·log F))`, `null` where F = 0.
+//! * `at_times`: `cmprsk::timepoints` at each `--times` value in the order
+//!   given; all values `null` after the group's last follow-up time.
+//! * `gray_test` is `null` with one group; `statistic` and `p` are `null`
+//!   when the score variance is singular (where cmprsk prints stat = -1).
+//!
+//! `--format csv` writes one row per step and per requested time
+//! (`kind` = `step` | `at_time`).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use netra_frame::Frame;
+use netra_stats::cuminc::{CompetingRisks, CumInc, CumIncOptions, IncidenceCurve};
+use serde::Serialize;
+
+use crate::input;
+use crate::output::Format;
 
 /// Arguments of `netra cuminc`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// CSV file with a header row.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Column holding follow-up time (any unit; >= 0).
+    #[arg(long, value_name = "COL")]
+    pub time: String,
+    /// Column holding the status: the censoring code or the cause of failure.
+    #[arg(long, value_name = "COL")]
+    pub status: String,
+    /// The cause of failure to report (a value of the status column).
+    #[arg(long, value_name = "V")]
+    pub cause: String,
+    /// Value of the status column that means "censored" (cmprsk's cencode).
+    #[arg(long, value_name = "C", default_value = "0")]
+    pub censor_value: String,
+    /// Column defining the groups to compare.
+    #[arg(long, value_name = "COL")]
+    pub group: Option<String>,
+    /// Column defining strata for Gray's test.
+    #[arg(long, value_name = "COL")]
+    pub strata: Option<String>,
+    /// Times at which to report the incidence, comma-separated (e.g. 12,36).
+    #[arg(long, value_name = "T,...", value_delimiter = ',')]
+    pub times: Vec<f64>,
+    /// Power rho of the weight (1 - F(t-))^rho in Gray's test.
+    #[arg(
+        long,
+        value_name = "R",
+        default_value_t = 0.0,
+        allow_hyphen_values = true
+    )]
+    pub rho: f64,
+    /// Confidence level of the intervals.
+    #[arg(long, value_name = "L", default_value_t = 0.95)]
+    pub conf_level: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
 
 /// Runs `netra cuminc`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("netra cuminc is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let report = analyse(&args)?;
+    let text = match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&report.json)?;
+            s.push('\n');
+            s
+        }
+        Format::Csv => csv(&report.json),
+        Format::Table => table(&args, &report),
+    };
+    print!("{text}");
+    Ok(())
+}
+
+/// Everything the formats need.
+struct Report {
+    json: Output,
+    n_used: usize,
+    times_shown: Vec<f64>,
+    table_result: CumInc,
+}
+
+#[derive(Debug, Serialize)]
+struct Output {
+    cause: String,
+    censor_value: String,
+    competing_causes: Vec<String>,
+    conf_level: f64,
+    n_dropped: usize,
+    curves: Vec<CurveOut>,
+    gray_test: Option<GrayOut>,
+}
+
+#[derive(Debug, Serialize)]
+struct CurveOut {
+    group: String,
+    cause: String,
+    n: usize,
+    events: usize,
+    competing_events: usize,
+    last_time: f64,
+    steps: Vec<PointOut>,
+    at_times: Vec<PointOut>,
+}
+
+#[derive(Debug, Serialize)]
+struct PointOut {
+    time: f64,
+    estimate: Option<f64>,
+    variance: Option<f64>,
+    std_err: Option<f64>,
+    lower: Option<f64>,
+    upper: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct GrayOut {
+    statistic: Option<f64>,
+    df: usize,
+    p: Option<f64>,
+    rho: f64,
+}
+
+fn analyse(args: &Args) -> anyhow::Result<Report> {
+    if let Some(t) = args.times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+        bail!("--times: {t} is not a time >= 0");
+    }
+    if !(args.conf_level > 0.0 && args.conf_level < 1.0) {
+        bail!(
+            "--conf-level must be strictly between 0 and 1 (e.g. 0.95), not {}",
+            args.conf_level
+        );
+    }
+    if !args.rho.is_finite() {
+        bail!("--rho must be a finite number, not {}", args.rho);
+    }
+    let mut used: Vec<&str> = vec![&args.time, &args.status];
+    if let Some(g) = &args.group {
+        used.push(g);
+    }
+    if let Some(s) = &args.strata {
+        used.push(s);
+    }
+    let frame = Frame::read(&args.data, Some(&used))?;
+    let complete = input::complete_rows(&frame, &used)?;
+    let rows = &complete.rows;
+    let time = input::times(frame.column(&args.time)?, rows)?;
+    let status_column = frame.column(&args.status)?;
+    let status = input::competing_status(status_column, rows, &args.censor_value);
+    if same_code(&args.cause, &args.censor_value) {
+        bail!(
+            "--cause '{}' is the censoring code (--censor-value '{}')",
+            args.cause,
+            args.censor_value
+        );
+    }
+    let Some(cause) = status.code_of(&args.cause) else {
+        bail!(
+            "{}: no row of column '{}' has the cause '{}' (failure codes present: {}; censoring code: '{}')",
+            frame.source_name(),
+            args.status,
+            args.cause,
+            if status.causes.is_empty() {
+                "none, every row is censored".to_string()
+            } else {
+                status.causes.join(", ")
+            },
+            args.censor_value
+        );
+    };
+    let groups = match &args.group {
+        Some(g) => Some(input::factor(frame.column(g)?, rows)),
+        None => None,
+    };
+    let strata = match &args.strata {
+        Some(s) => Some(input::factor(frame.column(s)?, rows)),
+        None => None,
+    };
+    let data = CompetingRisks::new(
+        &time,
+        &status.codes,
+        groups.as_ref().map(|f| f.index.as_slice()),
+        strata.as_ref().map(|f| f.index.as_slice()),
+    )
+    .with_context(|| frame.source_name().to_string())?;
+    let options = CumIncOptions {
+        rho: args.rho,
+        conf_level: args.conf_level,
+        times: args.times.clone(),
+    };
+    let result = data
+        .analyse(cause, &options)
+        .with_context(|| frame.source_name().to_string())?;
+
+    let cause_label = status.causes[cause as usize - 1].clone();
+    let group_label = |g: usize| match &groups {
+        Some(f) => f.levels[g].clone(),
+        None => "all".to_string(),
+    };
+    let curves = result
+        .curves
+        .iter()
+        .map(|c| CurveOut {
+            group: group_label(c.group),
+            cause: cause_label.clone(),
+            n: c.n,
+            events: c.events,
+            competing_events: c.competing,
+            last_time: c.last_time,
+            steps: c
+                .steps
+                .iter()
+                .map(|s| PointOut {
+                    time: s.time,
+                    estimate: Some(s.estimate),
+                    variance: Some(s.variance),
+                    std_err: Some(s.std_err).filter(|v| v.is_finite()),
+                    lower: s.lower,
+                    upper: s.upper,
+                })
+                .collect(),
+            at_times: c
+                .at_times
+                .iter()
+                .map(|p| PointOut {
+                    time: p.time,
+                    estimate: p.estimate,
+                    variance: p.variance,
+                    std_err: p.std_err.filter(|v| v.is_finite()),
+                    lower: p.lower,
+                    upper: p.upper,
+                })
+                .collect(),
+        })
+        .collect();
+    let gray_test = result.gray.as_ref().map(|g| GrayOut {
+        statistic: g.statistic,
+        df: g.df,
+        p: g.p,
+        rho: g.rho,
+    });
+    let json = Output {
+        cause: cause_label.clone(),
+        censor_value: args.censor_value.clone(),
+        competing_causes: status
+            .causes
+            .iter()
+            .filter(|c| **c != cause_label)
+            .cloned()
+            .collect(),
+        conf_level: args.conf_level,
+        n_dropped: complete.n_dropped,
+        curves,
+        gray_test,
+    };
+
+    // Landmarks for the table: the requested times, else round numbers
+    // across the follow-up (as cmprsk's print method does).
+    let times_shown = if args.times.is_empty() {
+        let last = result
+            .curves
+            .iter()
+            .map(|c| c.last_time)
+            .fold(0.0, f64::max);
+        round_landmarks(last)
+    } else {
+        args.times.clone()
+    };
+    let table_result = if args.times.is_empty() && !times_shown.is_empty() {
+        data.analyse(
+            cause,
+            &CumIncOptions {
+                times: times_shown.clone(),
+                ..options
+            },
+        )?
+    } else {
+        result
+    };
+    Ok(Report {
+        json,
+        n_used: rows.len(),
+        times_shown,
+        table_result,
+    })
+}
+
+/// As `input::same_code`: equal as text or as numbers.
+fn same_code(a: &str, b: &str) -> bool {
+    a == b || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if x == y)
+}
+
+/// Up to four round-number times strictly inside (0, last]: multiples of
+/// 1, 2 or 5 × 10^k, about a fifth of the follow-up apart.
+fn round_landmarks(last: f64) -> Vec<f64> {
+    if !(last > 0.0 && last.is_finite()) {
+        return Vec::new();
+    }
+    let raw = last / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    (1..=4)
+        .map(|k| k as f64 * step)
+        .filter(|t| *t <= last)
+        .collect()
+}
+
+fn percent(x: Option<f64>) -> String {
+    x.map_or_else(|| "NA".to_string(), |v| format!("{:.1}", 100.0 * v))
+}
+
+fn landmark_cell(c: &IncidenceCurve, k: usize) -> String {
+    let Some(p) = c.at_times.get(k) else {
+        return "NA".into();
+    };
+    match p.estimate {
+        None => "NA".into(),
+        Some(e) => match (p.lower, p.upper) {
+            (Some(l), Some(u)) => format!(
+                "{}% ({}–{})",
+                percent(Some(e)),
+                percent(Some(l)),
+                percent(Some(u))
+            ),
+            _ => format!("{}%", percent(Some(e))),
+        },
+    }
+}
+
+fn fmt_time(t: f64) -> String {
+    if t == t.trunc() && t.abs() < 1e15 {
+        format!("{t:.0}")
+    } else {
+        format!("{t}")
+    }
+}
+
+fn table(args: &Args, report: &Report) -> String {
+    let json = &report.json;
+    let mut out = String::new();
+    let competing = if json.competing_causes.is_empty() {
+        "none".to_string()
+    } else {
+        json.competing_causes.join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "Cumulative incidence of '{}' (competing: {}; censored: '{}')",
+        json.cause, competing, json.censor_value
+    );
+    let _ = writeln!(
+        out,
+        "{}: {} subjects analysed, {} rows dropped for missing values; time in units of '{}'",
+        args.data.display(),
+        report.n_used,
+        json.n_dropped,
+        args.time
+    );
+    let level = format!("{}", 100.0 * json.conf_level);
+    let _ = writeln!(out, "Cumulative incidence, % ({level}% CI, log-log):");
+    out.push('\n');
+
+    let mut header = vec![
+        "group".to_string(),
+        "n".to_string(),
+        "events".to_string(),
+        "competing".to_string(),
+    ];
+    header.extend(
+        report
+            .times_shown
+            .iter()
+            .map(|t| format!("at {}", fmt_time(*t))),
+    );
+    let mut rows: Vec<Vec<String>> = vec![header];
+    for (c, cj) in report.table_result.curves.iter().zip(&json.curves) {
+        let mut row = vec![
+            cj.group.clone(),
+            c.n.to_string(),
+            c.events.to_string(),
+            c.competing.to_string(),
+        ];
+        row.extend((0..report.times_shown.len()).map(|k| landmark_cell(c, k)));
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|k| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(k, (cell, w))| {
+                let pad = w - cell.chars().count();
+                if k == 0 {
+                    format!("{cell}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{cell}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", line.join("   ").trim_end());
+    }
+    let beyond = report
+        .table_result
+        .curves
+        .iter()
+        .any(|c| c.at_times.iter().any(|p| p.estimate.is_none()));
+    if beyond {
+        let _ = writeln!(out, "NA: after the group's last follow-up time.");
+    }
+    out.push('\n');
+    match &json.gray_test {
+        None => {
+            let _ = writeln!(out, "Gray's test: not applicable (one group).");
+        }
+        Some(g) => {
+            let strata = args
+                .strata
+                .as_ref()
+                .map_or(String::new(), |s| format!(", stratified by '{s}'"));
+            match (g.statistic, g.p) {
+                (Some(stat), Some(p)) => {
+                    let _ = writeln!(
+                        out,
+                        "Gray's test (rho = {}{strata}): chi-square = {stat:.3} on {} df, p = {}",
+                        g.rho,
+                        g.df,
+                        fmt_p(p)
+                    );
+                }
+                _ => {
+                    let _ = writeln!(
+                        out,
+                        "Gray's test (rho = {}{strata}): not computable, the score variance is singular",
+                        g.rho
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn fmt_p(p: f64) -> String {
+    if p < 1e-4 {
+        format!("{p:.2e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_num(x: Option<f64>) -> String {
+    x.map_or_else(|| "NA".to_string(), |v| format!("{v}"))
+}
+
+fn csv(json: &Output) -> String {
+    let mut out = String::from("group,cause,kind,time,estimate,variance,std_err,lower,upper\n");
+    for c in &json.curves {
+        for (kind, points) in [("step", &c.steps), ("at_time", &c.at_times)] {
+            for p in points.iter() {
+                let _ = writeln!(
+                    out,
+                    "{},{},{kind},{},{},{},{},{},{}",
+                    csv_field(&c.group),
+                    csv_field(&c.cause),
+                    p.time,
+                    csv_num(p.estimate),
+                    csv_num(p.variance),
+                    csv_num(p.std_err),
+                    csv_num(p.lower),
+                    csv_num(p.upper)
+                );
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn landmarks_are_round_numbers_inside_follow_up() {
+        assert_eq!(round_landmarks(424.0), vec![100.0, 200.0, 300.0, 400.0]);
+        assert_eq!(
+            round_landmarks(4795.0),
+            vec![1000.0, 2000.0, 3000.0, 4000.0]
+        );
+        assert_eq!(round_landmarks(7.0), vec![2.0, 4.0, 6.0]);
+        assert!(round_landmarks(0.0).is_empty());
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("x"), "x");
+    }
 }
