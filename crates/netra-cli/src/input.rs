@@ -97,13 +97,6 @@ pub fn numbers(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError
         .collect()
 }
 
-/// Cell text of `rows` (group labels, strata).
-pub fn labels(column: Column<'_>, rows: &[usize]) -> Vec<String> {
-    rows.iter()
-        .map(|&r| column.text(r).unwrap_or_default().to_string())
-        .collect()
-}
-
 /// Case weights of `rows`: finite numbers >= 0, as R's `survfit` requires.
 pub fn weights(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> {
     let values = numbers(column, rows)?;
@@ -111,71 +104,6 @@ pub fn weights(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError
         return Err(column.error(rows[i], "a weight cannot be negative"));
     }
     Ok(values)
-}
-
-/// Group membership of the rows of an analysis: a 0-based level per row and
-/// the level labels, ordered as R orders the levels of `factor(x)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Groups {
-    /// Level of each row (index into `levels`).
-    pub index: Vec<u32>,
-    /// Level labels (cell text of the first row with that level).
-    pub levels: Vec<String>,
-}
-
-/// Groups of `rows` by the text of `column`, ordered as R sorts factor levels
-/// of a column `read.csv` would give it: numerically when every label is a
-/// number (so "1.0" and "1" are one group, and 10 follows 9), otherwise by
-/// the text's bytes (R's order in the C locale; R under an English UTF-8
-/// locale orders letters case-insensitively first, so "b" may precede "C"
-/// there). One hash lookup per row, no allocation per row.
-pub fn groups(column: Column<'_>, rows: &[usize]) -> Groups {
-    use std::collections::HashMap;
-    let mut first_seen: HashMap<&str, u32> = HashMap::new();
-    let mut labels: Vec<&str> = Vec::new();
-    let mut raw = Vec::with_capacity(rows.len());
-    for &r in rows {
-        let text = column.text(r).unwrap_or_default();
-        let next = labels.len() as u32;
-        let id = *first_seen.entry(text).or_insert_with(|| {
-            labels.push(text);
-            next
-        });
-        raw.push(id);
-    }
-    let numeric: Option<Vec<f64>> = labels.iter().map(|l| l.parse::<f64>().ok()).collect();
-    // order[k] = the k-th label (in first-seen numbering) in R's level order.
-    let mut order: Vec<u32> = (0..labels.len() as u32).collect();
-    // level_of[first-seen id] = level index after merging and sorting.
-    let mut level_of = vec![0u32; labels.len()];
-    let mut levels: Vec<String> = Vec::new();
-    match numeric {
-        Some(values) => {
-            order.sort_by(|&a, &b| {
-                values[a as usize]
-                    .total_cmp(&values[b as usize])
-                    .then(a.cmp(&b))
-            });
-            let mut prev: Option<f64> = None;
-            for &id in &order {
-                let v = values[id as usize];
-                if prev != Some(v) {
-                    levels.push(labels[id as usize].to_string());
-                    prev = Some(v);
-                }
-                level_of[id as usize] = (levels.len() - 1) as u32;
-            }
-        }
-        None => {
-            order.sort_by(|&a, &b| labels[a as usize].cmp(labels[b as usize]));
-            for (k, &id) in order.iter().enumerate() {
-                levels.push(labels[id as usize].to_string());
-                level_of[id as usize] = k as u32;
-            }
-        }
-    }
-    let index = raw.into_iter().map(|id| level_of[id as usize]).collect();
-    Groups { index, levels }
 }
 
 /// How the event column is coded.
@@ -267,65 +195,95 @@ enum RCode {
     Number(u8),
 }
 
-/// Distinct values of a text column as R's `factor()` levels, with each
-/// row's level index. Levels are ordered numerically when every value is a
-/// number ("2" before "10", and "1" and "1.0" are one level), otherwise by
-/// text (byte order, as R sorts in the C locale).
+/// Distinct values of a column as R's `factor()` levels, with each row's
+/// level. One rule for every command (groups, strata, causes), so a group is
+/// "first" — the reference of a difference, the score 1 of a trend — in the
+/// same place everywhere:
+/// * every value a number: numeric order ("2" before "10"; "1" and "1.0" are
+///   one level, named by the first text seen);
+/// * otherwise text order as R sorts ASCII in a UTF-8 locale:
+///   case-insensitive, lower case first ("a" < "B" < "b" < "Obs"). Non-ASCII
+///   labels may sort differently from R's locale collation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Factor {
-    /// Level index (into `levels`) of each row.
-    pub index: Vec<usize>,
-    /// Level labels, as first written in the file.
+    /// Level labels in order.
     pub levels: Vec<String>,
+    /// The numeric value of each level when every label is a number.
+    pub values: Option<Vec<f64>>,
+    /// 0-based level of each row.
+    pub codes: Vec<usize>,
 }
 
-/// The levels of `column` over `rows` (cells must be present).
+/// The levels of `column` over `rows` (cells must be present). One hash
+/// lookup per row on the borrowed cell text, no allocation per row; each
+/// distinct text is parsed and sorted once.
 pub fn factor(column: Column<'_>, rows: &[usize]) -> Factor {
-    // One hash lookup per row on the borrowed cell text; no allocation per row.
     let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    let mut first: Vec<&str> = Vec::new();
-    let mut raw: Vec<usize> = Vec::with_capacity(rows.len());
+    let mut texts: Vec<&str> = Vec::new();
+    let mut provisional: Vec<usize> = Vec::with_capacity(rows.len());
     let mut last: Option<(&str, usize)> = None;
     for &r in rows {
         let cell = column.text(r).unwrap_or_default();
-        let code = match last {
-            Some((text, code)) if text == cell => code,
+        let id = match last {
+            Some((text, id)) if text == cell => id,
             _ => *seen.entry(cell).or_insert_with(|| {
-                first.push(cell);
-                first.len() - 1
+                texts.push(cell);
+                texts.len() - 1
             }),
         };
-        last = Some((cell, code));
-        raw.push(code);
+        last = Some((cell, id));
+        provisional.push(id);
     }
-    let numbers: Option<Vec<f64>> = first.iter().map(|t| t.parse::<f64>().ok()).collect();
-    let mut order: Vec<usize> = (0..first.len()).collect();
-    // level of each first-seen text after sorting (and merging equal numbers)
-    let mut remap = vec![0usize; first.len()];
-    let mut levels: Vec<String> = Vec::new();
-    match numbers {
-        Some(values) if values.iter().all(|v| !v.is_nan()) => {
-            order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
-            let mut previous: Option<f64> = None;
-            for &k in &order {
-                if previous != Some(values[k]) {
-                    levels.push(first[k].to_string());
-                    previous = Some(values[k]);
-                }
-                remap[k] = levels.len() - 1;
-            }
-        }
-        _ => {
-            order.sort_by(|&a, &b| first[a].cmp(first[b]));
-            for (level, &k) in order.iter().enumerate() {
-                levels.push(first[k].to_string());
-                remap[k] = level;
-            }
-        }
-    }
+    let (level_of, levels, values) = order_levels(&texts);
     Factor {
-        index: raw.into_iter().map(|c| remap[c]).collect(),
         levels,
+        values,
+        codes: provisional.into_iter().map(|i| level_of[i]).collect(),
+    }
+}
+
+/// Sorts distinct texts into levels: returns the level of each text, the
+/// level labels and, when all are numbers, the level values.
+fn order_levels(texts: &[&str]) -> (Vec<usize>, Vec<String>, Option<Vec<f64>>) {
+    let numbers: Option<Vec<f64>> = texts
+        .iter()
+        .map(|t| {
+            t.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(|v| v + 0.0) // -0 and 0 are one level
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    let mut level_of = vec![0; texts.len()];
+    match numbers {
+        Some(numbers) => {
+            // Stable: among equal values the first-seen text names the level.
+            order.sort_by(|&a, &b| numbers[a].total_cmp(&numbers[b]));
+            let mut levels: Vec<String> = Vec::new();
+            let mut values: Vec<f64> = Vec::new();
+            for &i in &order {
+                if values.last() != Some(&numbers[i]) {
+                    levels.push(texts[i].to_string());
+                    values.push(numbers[i]);
+                }
+                level_of[i] = levels.len() - 1;
+            }
+            (level_of, levels, Some(values))
+        }
+        None => {
+            order.sort_by(|&a, &b| {
+                let (a, b) = (texts[a], texts[b]);
+                a.to_lowercase()
+                    .cmp(&b.to_lowercase())
+                    .then_with(|| b.cmp(a))
+            });
+            for (level, &i) in order.iter().enumerate() {
+                level_of[i] = level;
+            }
+            let levels = order.iter().map(|&i| texts[i].to_string()).collect();
+            (level_of, levels, None)
+        }
     }
 }
 
@@ -369,7 +327,7 @@ pub fn competing_status(column: Column<'_>, rows: &[usize], censor_value: &str) 
         }
     }
     CompetingStatus {
-        codes: levels.index.iter().map(|&k| code_of_level[k]).collect(),
+        codes: levels.codes.iter().map(|&k| code_of_level[k]).collect(),
         causes,
     }
 }
@@ -425,18 +383,6 @@ mod tests {
     }
 
     #[test]
-    fn groups_sort_like_r_factor_levels() {
-        let f = frame("g\n10\n9\n1.0\n1\n");
-        let g = groups(f.column("g").unwrap(), &[0, 1, 2, 3]);
-        assert_eq!(g.levels, vec!["1.0", "9", "10"]);
-        assert_eq!(g.index, vec![2, 1, 0, 0]);
-        let f = frame("g\nb\nA\na\nb\n");
-        let g = groups(f.column("g").unwrap(), &[0, 1, 2, 3]);
-        assert_eq!(g.levels, vec!["A", "a", "b"]);
-        assert_eq!(g.index, vec![2, 0, 1, 2]);
-    }
-
-    #[test]
     fn negative_weight_is_an_error() {
         let f = frame("w\n1.5\n-1\n");
         let err = weights(f.column("w").unwrap(), &[0, 1]).unwrap_err();
@@ -463,16 +409,23 @@ mod tests {
         let err = events(col, &[0, 1, 2], &strict).unwrap_err();
         assert_eq!(err.line, 4);
     }
+
     #[test]
-    fn factor_orders_numbers_numerically_and_text_bytewise() {
+    fn factor_orders_numbers_numerically() {
         let f = frame("g\n10\n2\n1.0\n1\n2\n");
         let lv = factor(f.column("g").unwrap(), &[0, 1, 2, 3, 4]);
         assert_eq!(lv.levels, vec!["1.0", "2", "10"]);
-        assert_eq!(lv.index, vec![2, 1, 0, 0, 1]);
-        let f = frame("g\nb\nB\na\nb\n");
-        let lv = factor(f.column("g").unwrap(), &[0, 1, 2, 3]);
-        assert_eq!(lv.levels, vec!["B", "a", "b"]);
-        assert_eq!(lv.index, vec![2, 0, 1, 2]);
+        assert_eq!(lv.values, Some(vec![1.0, 2.0, 10.0]));
+        assert_eq!(lv.codes, vec![2, 1, 0, 0, 1]);
+    }
+
+    #[test]
+    fn factor_orders_text_as_r_in_a_utf8_locale() {
+        let f = frame("g\nObs\nLev+5FU\nLev\nb\nB\na\n");
+        let lv = factor(f.column("g").unwrap(), &[0, 1, 2, 3, 4, 5]);
+        assert_eq!(lv.levels, vec!["a", "b", "B", "Lev", "Lev+5FU", "Obs"]);
+        assert_eq!(lv.values, None);
+        assert_eq!(lv.codes, vec![5, 4, 3, 1, 2, 0]);
     }
 
     #[test]

@@ -3,8 +3,6 @@
 //! No statistic is computed here.
 
 mod commands;
-// TODO(skeleton): drop these allows once the analysis commands use them.
-#[allow(dead_code)]
 mod input;
 mod output;
 

@@ -212,8 +212,8 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
     let data = CompetingRisks::new(
         &time,
         &status.codes,
-        groups.as_ref().map(|f| f.index.as_slice()),
-        strata.as_ref().map(|f| f.index.as_slice()),
+        groups.as_ref().map(|f| f.codes.as_slice()),
+        strata.as_ref().map(|f| f.codes.as_slice()),
     )
     .with_context(|| frame.source_name().to_string())?;
     let options = CumIncOptions {

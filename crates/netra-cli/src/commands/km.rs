@@ -209,12 +209,13 @@ fn analyse(args: &KmArgs) -> anyhow::Result<Analysis> {
     };
     let (labels, curves) = match &args.group {
         Some(g) => {
-            let groups = input::groups(frame.column(g)?, rows);
+            let groups = input::factor(frame.column(g)?, rows);
+            let codes: Vec<u32> = groups.codes.iter().map(|&c| c as u32).collect();
             let curves = km_by_group(
                 &time,
                 &event,
                 weights.as_deref(),
-                &groups.index,
+                &codes,
                 groups.levels.len(),
                 &options,
             )?;

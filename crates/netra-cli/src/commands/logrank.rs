@@ -11,7 +11,6 @@
 //! ASCII labels (case-insensitive, lower case first on ties), and the trend
 //! scores are 1..k in that order.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use anyhow::{Context, bail};
@@ -147,86 +146,6 @@ impl Options {
     }
 }
 
-/// Group labels coded as R's `factor()` codes them.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Factor {
-    /// Level labels in order (the first text seen for each level).
-    pub levels: Vec<String>,
-    /// The numeric value of each level when every label is a number.
-    pub values: Option<Vec<f64>>,
-    /// 0-based level of each row.
-    pub codes: Vec<usize>,
-}
-
-/// Codes `labels` as R's `factor()`: numeric order when every label is a
-/// number ("1" and "1.0" are one level), otherwise text order as R in a
-/// UTF-8 locale for ASCII (case-insensitive, lower case first). Each distinct
-/// text is parsed and sorted once, so ten million rows cost one hash lookup
-/// each.
-pub(crate) fn factor<S: AsRef<str>>(labels: &[S]) -> Factor {
-    let mut ids: HashMap<&str, usize> = HashMap::new();
-    let mut texts: Vec<&str> = Vec::new();
-    let provisional: Vec<usize> = labels
-        .iter()
-        .map(|l| {
-            let l = l.as_ref();
-            *ids.entry(l).or_insert_with(|| {
-                texts.push(l);
-                texts.len() - 1
-            })
-        })
-        .collect();
-    let numbers: Option<Vec<f64>> = texts
-        .iter()
-        .map(|t| {
-            t.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .map(|v| v + 0.0)
-        })
-        .collect();
-    // level[i] is the level of distinct text i; `first` the text naming each
-    // level (the first seen).
-    let (level_of, levels, values) = match numbers {
-        Some(numbers) => {
-            let mut order: Vec<usize> = (0..texts.len()).collect();
-            // Stable: among equal values the first-seen text names the level.
-            order.sort_by(|&a, &b| numbers[a].total_cmp(&numbers[b]));
-            let mut level_of = vec![0; texts.len()];
-            let mut levels: Vec<String> = Vec::new();
-            let mut values: Vec<f64> = Vec::new();
-            for &i in &order {
-                if values.last() != Some(&numbers[i]) {
-                    levels.push(texts[i].to_string());
-                    values.push(numbers[i]);
-                }
-                level_of[i] = levels.len() - 1;
-            }
-            (level_of, levels, Some(values))
-        }
-        None => {
-            let mut order: Vec<usize> = (0..texts.len()).collect();
-            order.sort_by(|&a, &b| {
-                let (a, b) = (texts[a], texts[b]);
-                a.to_lowercase()
-                    .cmp(&b.to_lowercase())
-                    .then_with(|| b.cmp(a))
-            });
-            let mut level_of = vec![0; texts.len()];
-            for (level, &i) in order.iter().enumerate() {
-                level_of[i] = level;
-            }
-            let levels = order.iter().map(|&i| texts[i].to_string()).collect();
-            (level_of, levels, None)
-        }
-    };
-    Factor {
-        levels,
-        values,
-        codes: provisional.iter().map(|&i| level_of[i]).collect(),
-    }
-}
-
 /// Everything `netra logrank` computed, ready to print.
 struct Report {
     weights: Weights,
@@ -267,9 +186,7 @@ fn analyse(args: &Options, weights: Weights) -> anyhow::Result<Report> {
     let rows = &complete.rows;
     let time = input::times(frame.column(&s.time)?, rows)?;
     let event = input::events(frame.column(&s.event)?, rows, &s.coding())?;
-    let group_column = frame.column(&args.group)?;
-    let group_text: Vec<&str> = rows.iter().map(|&r| group_column.raw(r)).collect();
-    let groups = factor(&group_text);
+    let groups = input::factor(frame.column(&args.group)?, rows);
     if groups.levels.len() > MAX_GROUPS {
         bail!(
             "{source}: column '{}' has {} distinct values; at most {MAX_GROUPS} groups can be \
@@ -288,11 +205,7 @@ fn analyse(args: &Options, weights: Weights) -> anyhow::Result<Report> {
         );
     }
     let strata = match &args.strata {
-        Some(col) => {
-            let column = frame.column(col)?;
-            let text: Vec<&str> = rows.iter().map(|&r| column.raw(r)).collect();
-            Some(factor(&text))
-        }
+        Some(col) => Some(input::factor(frame.column(col)?, rows)),
         None => None,
     };
     let n_strata = strata.as_ref().map_or(1, |f| f.levels.len());
@@ -637,26 +550,6 @@ fn to_table(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn numeric_levels_sort_as_numbers() {
-        let f = factor(&strings(&["10", "2", "1.0", "1", "2"]));
-        assert_eq!(f.levels, vec!["1.0", "2", "10"]);
-        assert_eq!(f.values, Some(vec![1.0, 2.0, 10.0]));
-        assert_eq!(f.codes, vec![2, 1, 0, 0, 1]);
-    }
-
-    #[test]
-    fn text_levels_sort_as_r_does() {
-        let f = factor(&strings(&["Obs", "Lev+5FU", "Lev", "b", "B", "a"]));
-        assert_eq!(f.levels, vec!["a", "b", "B", "Lev", "Lev+5FU", "Obs"]);
-        assert_eq!(f.values, None);
-        assert_eq!(f.codes, vec![5, 4, 3, 1, 2, 0]);
-    }
 
     #[test]
     fn p_values_read_as_clinicians_expect() {
