@@ -1,4 +1,7 @@
-//! Output formats shared by the analysis subcommands.
+//! Output formats and the small formatting rules every command shares, so a
+//! p-value or a CSV field reads the same whichever command printed it.
+
+use anyhow::Context;
 
 /// How results are written to standard output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -15,4 +18,75 @@ pub enum Format {
 /// Formats an optional number for a table, `NR` (not reached) when absent.
 pub fn fmt_or_nr(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| "NR".to_string(), |v| format!("{v:.decimals$}"))
+}
+
+/// A p-value as papers print it, with its relation: `= 0.019`, `= 0.25`,
+/// `< 0.001`; two significant digits, `= NA` when it does not exist.
+pub fn p_value(p: f64) -> String {
+    if p.is_nan() {
+        return "= NA".into();
+    }
+    if p < 0.001 {
+        return "< 0.001".into();
+    }
+    let decimals = (1 - p.log10().floor() as i32).max(1) as usize;
+    format!("= {p:.decimals$}")
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A number for CSV: shortest round-trip text, `NA` where none exists.
+pub fn csv_number(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.is_finite() => format!("{v}"),
+        _ => "NA".to_string(),
+    }
+}
+
+/// Writes `text` to standard output. A closed pipe (`netra km … | head`) is
+/// not an error of the analysis, and must not panic as `print!` would.
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p_values_read_as_clinicians_expect() {
+        assert_eq!(p_value(0.019), "= 0.019");
+        assert_eq!(p_value(0.0013111), "= 0.0013");
+        assert_eq!(p_value(0.25), "= 0.25");
+        assert_eq!(p_value(0.00099), "< 0.001");
+        assert_eq!(p_value(1.0), "= 1.0");
+        assert_eq!(p_value(f64::NAN), "= NA");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("Lev+5FU"), "Lev+5FU");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+    }
+
+    #[test]
+    fn csv_numbers() {
+        assert_eq!(csv_number(Some(20.0)), "20");
+        assert_eq!(csv_number(Some(0.125)), "0.125");
+        assert_eq!(csv_number(None), "NA");
+        assert_eq!(csv_number(Some(f64::NAN)), "NA");
+    }
 }

@@ -44,7 +44,7 @@ use netra_stats::cuminc::{CompetingRisks, CumInc, CumIncOptions, IncidenceCurve}
 use serde::Serialize;
 
 use crate::input;
-use crate::output::Format;
+use crate::output::{Format, csv_field, csv_number, p_value, write_stdout};
 
 /// Arguments of `netra cuminc`.
 #[derive(Debug, clap::Args)]
@@ -101,8 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Format::Csv => csv(&report.json),
         Format::Table => table(&args, &report),
     };
-    print!("{text}");
-    Ok(())
+    write_stdout(&text)
 }
 
 /// Everything the formats need.
@@ -461,10 +460,10 @@ fn table(args: &Args, report: &Report) -> String {
                 (Some(stat), Some(p)) => {
                     let _ = writeln!(
                         out,
-                        "Gray's test (rho = {}{strata}): chi-square = {stat:.3} on {} df, p = {}",
+                        "Gray's test (rho = {}{strata}): chi-square = {stat:.3} on {} df, p {}",
                         g.rho,
                         g.df,
-                        fmt_p(p)
+                        p_value(p)
                     );
                 }
                 _ => {
@@ -480,26 +479,6 @@ fn table(args: &Args, report: &Report) -> String {
     out
 }
 
-fn fmt_p(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.2e}")
-    } else {
-        format!("{p:.4}")
-    }
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn csv_num(x: Option<f64>) -> String {
-    x.map_or_else(|| "NA".to_string(), |v| format!("{v}"))
-}
-
 fn csv(json: &Output) -> String {
     let mut out = String::from("group,cause,kind,time,estimate,variance,std_err,lower,upper\n");
     for c in &json.curves {
@@ -511,11 +490,11 @@ fn csv(json: &Output) -> String {
                     csv_field(&c.group),
                     csv_field(&c.cause),
                     p.time,
-                    csv_num(p.estimate),
-                    csv_num(p.variance),
-                    csv_num(p.std_err),
-                    csv_num(p.lower),
-                    csv_num(p.upper)
+                    csv_number(p.estimate),
+                    csv_number(p.variance),
+                    csv_number(p.std_err),
+                    csv_number(p.lower),
+                    csv_number(p.upper)
                 );
             }
         }
@@ -536,11 +515,5 @@ mod tests {
         );
         assert_eq!(round_landmarks(7.0), vec![2.0, 4.0, 6.0]);
         assert!(round_landmarks(0.0).is_empty());
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_when_needed() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("x"), "x");
     }
 }

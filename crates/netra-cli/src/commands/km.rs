@@ -14,7 +14,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context;
 use netra_frame::Frame;
 use netra_stats::km::{
     AtTime, ConfType, KmCurve, KmOptions, Quantile, Rmst, RmstDifference, km, km_by_group,
@@ -23,7 +22,7 @@ use netra_stats::km::{
 use serde::Serialize;
 
 use crate::input::{self, SurvivalArgs};
-use crate::output::{Format, fmt_or_nr};
+use crate::output::{Format, csv_field, csv_number, fmt_or_nr, write_stdout};
 
 /// Arguments of `netra km` (boxed: the subcommand enum stays small).
 #[derive(Debug, clap::Args)]
@@ -152,19 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Format::Csv => csv(&analysis),
         Format::Table => table(&args, &analysis),
     };
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .or_else(|e| {
-            // A closed pipe (`| head`) is not an error of the analysis.
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        })
-        .context("cannot write to standard output")
+    write_stdout(&text)
 }
 
 fn analyse(args: &KmArgs) -> anyhow::Result<Analysis> {
@@ -312,24 +299,6 @@ fn report(a: &Analysis) -> Report {
     }
 }
 
-/// A CSV field, quoted when it holds a comma, quote or line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// A number for CSV: shortest round-trip text, `NA` where none exists.
-fn csv_num(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x}")
-    } else {
-        "NA".to_string()
-    }
-}
-
 fn csv(a: &Analysis) -> String {
     let mut s = String::from("group,time,n_risk,n_event,n_censor,survival,std_err,lower,upper\n");
     for (g, c) in a.curves.iter().enumerate() {
@@ -338,14 +307,14 @@ fn csv(a: &Analysis) -> String {
             let _ = writeln!(
                 s,
                 "{label},{},{},{},{},{},{},{},{}",
-                csv_num(c.time[j]),
-                csv_num(c.n_risk[j]),
-                csv_num(c.n_event[j]),
-                csv_num(c.n_censor[j]),
-                csv_num(c.survival[j]),
-                csv_num(c.std_err[j]),
-                csv_num(c.lower[j]),
-                csv_num(c.upper[j]),
+                csv_number(Some(c.time[j])),
+                csv_number(Some(c.n_risk[j])),
+                csv_number(Some(c.n_event[j])),
+                csv_number(Some(c.n_censor[j])),
+                csv_number(Some(c.survival[j])),
+                csv_number(Some(c.std_err[j])),
+                csv_number(Some(c.lower[j])),
+                csv_number(Some(c.upper[j])),
             );
         }
     }

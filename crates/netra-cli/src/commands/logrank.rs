@@ -20,7 +20,7 @@ use netra_stats::multiple::Adjust;
 use serde::Serialize;
 
 use crate::input::{self, SurvivalArgs};
-use crate::output::Format;
+use crate::output::{Format, csv_field, p_value, write_stdout};
 
 /// Arguments of `netra logrank`, boxed so that the subcommand enum in
 /// `main.rs` stays small (clippy's `large_enum_variant`).
@@ -170,8 +170,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Format::Csv => to_csv(&report),
         Format::Table => to_table(&report),
     };
-    print!("{text}");
-    Ok(())
+    write_stdout(&text)
 }
 
 fn analyse(args: &Options, weights: Weights) -> anyhow::Result<Report> {
@@ -365,15 +364,6 @@ fn to_json(r: &Report) -> JsonReport<'_> {
     }
 }
 
-/// A CSV field, quoted when it must be.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
 fn to_csv(r: &Report) -> String {
     let t = &r.test;
     let mut out =
@@ -399,19 +389,6 @@ fn to_csv(r: &Report) -> String {
 
 fn ratio(o: f64, e: f64) -> Option<f64> {
     (e > 0.0).then(|| o / e)
-}
-
-/// A p-value as a clinician reads it: two significant digits, "< 0.001"
-/// below that.
-fn fmt_p(p: f64) -> String {
-    if p.is_nan() {
-        return "= NA".into();
-    }
-    if p < 0.001 {
-        return "< 0.001".into();
-    }
-    let decimals = (1 - p.log10().floor() as i32).max(1) as usize;
-    format!("= {p:.decimals$}")
 }
 
 fn to_table(r: &Report) -> String {
@@ -479,7 +456,7 @@ fn to_table(r: &Report) -> String {
         r.weights.name(),
         t.chisq,
         t.df,
-        fmt_p(t.p)
+        p_value(t.p)
     );
     if let Some(tr) = &r.trend {
         let scores: Vec<String> = tr.scores.iter().map(|s| format!("{s}")).collect();
@@ -488,7 +465,7 @@ fn to_table(r: &Report) -> String {
             "Test for trend (scores {}): chi-square = {:.2} on 1 df, p {}",
             scores.join(", "),
             tr.chisq,
-            fmt_p(tr.p)
+            p_value(tr.p)
         );
     }
     if let Some((adjust, pairs)) = &r.pairwise {
@@ -513,10 +490,10 @@ fn to_table(r: &Report) -> String {
                     r.levels[p.group2].clone(),
                     format!("{:.2}", p.chisq),
                     p.p.map_or("NA".into(), |v| {
-                        fmt_p(v).trim_start_matches("= ").to_string()
+                        p_value(v).trim_start_matches("= ").to_string()
                     }),
                     p.p_adjusted.map_or("NA".into(), |v| {
-                        fmt_p(v).trim_start_matches("= ").to_string()
+                        p_value(v).trim_start_matches("= ").to_string()
                     }),
                 ]
             })
@@ -545,25 +522,4 @@ fn to_table(r: &Report) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn p_values_read_as_clinicians_expect() {
-        assert_eq!(fmt_p(0.019), "= 0.019");
-        assert_eq!(fmt_p(0.0013111), "= 0.0013");
-        assert_eq!(fmt_p(0.25), "= 0.25");
-        assert_eq!(fmt_p(0.00099), "< 0.001");
-        assert_eq!(fmt_p(1.0), "= 1.0");
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_when_needed() {
-        assert_eq!(csv_field("Lev+5FU"), "Lev+5FU");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
-    }
 }
