@@ -348,3 +348,53 @@ fn table_is_one_labelled_line_per_group() {
         "{stdout}"
     );
 }
+
+#[test]
+fn grouped_output_carries_the_log_rank_test_of_survdiff() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../validation/fixtures/logrank/veteran_celltype.json");
+    let fx: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let levels = fx["levels"].as_array().unwrap();
+    let mut csv = String::from("time,status,celltype\n");
+    for i in 0..fx["time"].as_array().unwrap().len() {
+        let g = fx["group"][i].as_u64().unwrap() as usize - 1;
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            fx["time"][i],
+            fx["status"][i],
+            levels[g].as_str().unwrap()
+        ));
+    }
+    let args = ["--time", "time", "--event", "status", "--group", "celltype"];
+    let out = json("veteran_celltype", &csv, &args);
+    let r = &fx["tests"][0];
+    assert_eq!(r["weights"], "logrank");
+    close(&out["logrank"]["chisq"], r["chisq"].as_f64().unwrap());
+    close(&out["logrank"]["p"], r["p"].as_f64().unwrap());
+    assert_eq!(out["logrank"]["df"], r["df"]);
+    let (ok, table, _) = run("veteran_celltype_table", &csv, &args);
+    assert!(ok);
+    assert!(
+        table.contains("Log-rank test: chi-square = 25.40 on 3 df, p < 0.001"),
+        "{table}"
+    );
+
+    // One group: the curve is fitted, the test is null, with the reason.
+    let one = "time,status,g\n1,1,a\n2,0,a\n";
+    let out = json(
+        "one_group_test",
+        one,
+        &["--time", "time", "--event", "status", "--group", "g"],
+    );
+    assert_eq!(out["logrank"], Value::Null);
+    let (ok, table, _) = run(
+        "one_group_table",
+        one,
+        &["--time", "time", "--event", "status", "--group", "g"],
+    );
+    assert!(ok);
+    assert!(
+        table.contains("Log-rank test: needs at least two groups"),
+        "{table}"
+    );
+}

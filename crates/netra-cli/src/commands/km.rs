@@ -19,10 +19,11 @@ use netra_stats::km::{
     AtTime, ConfType, KmCurve, KmOptions, Quantile, Rmst, RmstDifference, km, km_by_group,
     rmst_difference,
 };
+use netra_stats::logrank::{LogrankTest, Weights, logrank};
 use serde::Serialize;
 
 use crate::input::{self, SurvivalArgs};
-use crate::output::{Format, csv_field, csv_number, fmt_or_nr, write_stdout};
+use crate::output::{Format, csv_field, csv_number, fmt_or_nr, p_value, write_stdout};
 
 /// Arguments of `netra km` (boxed: the subcommand enum stays small).
 #[derive(Debug, clap::Args)]
@@ -66,7 +67,18 @@ struct Report {
     curves: Vec<CurveOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rmst_difference: Option<DiffOut>,
+    /// Present when a group column was given; `null` when the test does not
+    /// exist (one group, no events, case weights).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logrank: Option<Option<TestOut>>,
     n_dropped: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct TestOut {
+    chisq: f64,
+    df: usize,
+    p: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -135,6 +147,8 @@ struct Analysis {
     at_times: Vec<Vec<AtTime>>,
     rmst: Vec<Option<Rmst>>,
     difference: Option<RmstDifference>,
+    /// The log-rank test across groups, or why there is none.
+    logrank: Option<Result<LogrankTest, String>>,
     n_dropped: usize,
 }
 
@@ -194,9 +208,11 @@ fn analyse(args: &KmArgs) -> anyhow::Result<Analysis> {
         conf_level: args.conf_level,
         ..KmOptions::default()
     };
+    let mut test = None;
     let (labels, curves) = match &args.group {
         Some(g) => {
             let groups = input::factor(frame.column(g)?, rows);
+            test = Some(group_test(&time, &event, &groups, weights.is_some()));
             let codes: Vec<u32> = groups.codes.iter().map(|&c| c as u32).collect();
             let curves = km_by_group(
                 &time,
@@ -236,8 +252,28 @@ fn analyse(args: &KmArgs) -> anyhow::Result<Analysis> {
         at_times,
         rmst,
         difference,
+        logrank: test,
         n_dropped: complete.n_dropped,
     })
+}
+
+/// The log-rank test printed under a grouped table, as a paper prints it
+/// under its Kaplan–Meier figure. It is not an error of `netra km` when the
+/// test does not exist (one group, no events): the reason is printed instead.
+/// R's `survdiff` has no case weights, so neither does this line.
+fn group_test(
+    time: &[f64],
+    event: &[bool],
+    groups: &input::Factor,
+    weighted: bool,
+) -> Result<LogrankTest, String> {
+    if weighted {
+        return Err("not computed with case weights (R's survdiff has none)".into());
+    }
+    if groups.levels.len() < 2 {
+        return Err("needs at least two groups".into());
+    }
+    logrank(time, event, &groups.codes, None, Weights::LogRank).map_err(|e| e.to_string())
 }
 
 fn report(a: &Analysis) -> Report {
@@ -292,9 +328,17 @@ fn report(a: &Analysis) -> Report {
         upper: d.upper,
         p: finite(d.p),
     });
+    let logrank = a.logrank.as_ref().map(|t| {
+        t.as_ref().ok().map(|t| TestOut {
+            chisq: t.chisq,
+            df: t.df,
+            p: t.p,
+        })
+    });
     Report {
         curves,
         rmst_difference,
+        logrank,
         n_dropped: a.n_dropped,
     }
 }
@@ -449,6 +493,21 @@ fn table(args: &KmArgs, a: &Analysis) -> String {
         out.push_str(&line(row));
     }
     out.push('\n');
+    match &a.logrank {
+        Some(Ok(t)) => {
+            let _ = writeln!(
+                out,
+                "Log-rank test: chi-square = {:.2} on {} df, p {}",
+                t.chisq,
+                t.df,
+                p_value(t.p)
+            );
+        }
+        Some(Err(why)) => {
+            let _ = writeln!(out, "Log-rank test: {why}");
+        }
+        None => {}
+    }
     if let (Some(d), Some(tau)) = (a.difference, args.rmst_tau) {
         let p = if d.p.is_nan() {
             "p not defined".to_string()
