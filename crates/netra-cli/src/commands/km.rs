@@ -32,33 +32,34 @@ pub struct Args {
     options: Box<KmArgs>,
 }
 
-/// The options of `netra km`.
+/// The options of `netra km` (crate-visible so `netra demo` can run the same
+/// analysis on bundled data).
 #[derive(Debug, clap::Args)]
-struct KmArgs {
+pub(crate) struct KmArgs {
     #[command(flatten)]
-    survival: SurvivalArgs,
+    pub(crate) survival: SurvivalArgs,
     /// Column whose values define the groups (one curve per value).
     #[arg(long, value_name = "COL")]
-    group: Option<String>,
+    pub(crate) group: Option<String>,
     /// Column of non-negative case weights.
     #[arg(long, value_name = "COL")]
-    weights: Option<String>,
+    pub(crate) weights: Option<String>,
     /// Transformation for the confidence intervals (as R's conf.type).
     #[arg(long, value_name = "T", default_value = "log",
           value_parser = ["log", "log-log", "plain", "logit", "arcsin"])]
-    conf_type: String,
+    pub(crate) conf_type: String,
     /// Confidence level, strictly between 0 and 1.
     #[arg(long, value_name = "L", default_value_t = 0.95)]
-    conf_level: f64,
+    pub(crate) conf_level: f64,
     /// Landmark times at which to report survival (comma-separated).
     #[arg(long, value_name = "T1,T2", value_delimiter = ',', num_args = 1..)]
-    times: Vec<f64>,
+    pub(crate) times: Vec<f64>,
     /// Report the restricted mean survival time up to this time.
     #[arg(long, value_name = "T")]
-    rmst_tau: Option<f64>,
+    pub(crate) rmst_tau: Option<f64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    pub(crate) format: Format,
 }
 
 /// The JSON contract (issue 2): field names are relied on by tools.
@@ -155,20 +156,37 @@ struct Analysis {
 /// Runs `netra km`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let args = *args.options;
-    let analysis = analyse(&args)?;
-    let text = match args.format {
+    let frame = Frame::read(Path::new(&args.survival.data), Some(&args.columns()))?;
+    write_stdout(&render(&args, &frame)?)
+}
+
+impl KmArgs {
+    /// The columns the analysis reads.
+    fn columns(&self) -> Vec<&str> {
+        let sv = &self.survival;
+        let mut columns: Vec<&str> = vec![&sv.time, &sv.event];
+        columns.extend(self.group.as_deref());
+        columns.extend(self.weights.as_deref());
+        columns
+    }
+}
+
+/// Renders `netra km` for `args` on an already-read `frame` (the demo's
+/// bundled data); `run` reads the file named by `--data`.
+pub(crate) fn render(args: &KmArgs, frame: &Frame) -> anyhow::Result<String> {
+    let analysis = analyse(args, frame)?;
+    Ok(match args.format {
         Format::Json => {
             let mut s = serde_json::to_string(&report(&analysis))?;
             s.push('\n');
             s
         }
         Format::Csv => csv(&analysis),
-        Format::Table => table(&args, &analysis),
-    };
-    write_stdout(&text)
+        Format::Table => table(args, &analysis),
+    })
 }
 
-fn analyse(args: &KmArgs) -> anyhow::Result<Analysis> {
+fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
     let sv = &args.survival;
     if !(args.conf_level > 0.0 && args.conf_level < 1.0) {
         anyhow::bail!(
@@ -184,15 +202,7 @@ fn analyse(args: &KmArgs) -> anyhow::Result<Analysis> {
     {
         anyhow::bail!("--rmst-tau {tau} must be a positive time");
     }
-    let mut columns: Vec<&str> = vec![&sv.time, &sv.event];
-    if let Some(g) = &args.group {
-        columns.push(g);
-    }
-    if let Some(w) = &args.weights {
-        columns.push(w);
-    }
-    let frame = Frame::read(Path::new(&sv.data), Some(&columns))?;
-    let complete = input::complete_rows(&frame, &columns)?;
+    let complete = input::complete_rows(frame, &args.columns())?;
     let rows = &complete.rows;
     let time = input::times(frame.column(&sv.time)?, rows)?;
     let event = input::events(frame.column(&sv.event)?, rows, &sv.coding())?;
