@@ -1,0 +1,26 @@
+//! Publication tables and figures for netra: what a NET researcher sends to
+//! a journal, drawn from plain inputs (numbers, labels and the curves of
+//! `netra-stats`), with no database and no system fonts.
+//!
+//! * [`figure`] — Kaplan–Meier and cumulative incidence with numbers at
+//!   risk, forest, waterfall, spider, swimmer and Sankey plots, as SVG
+//!   (byte-identical for identical input) and PNG ([`png`], feature `png`).
+//! * [`table`] — a neutral table model rendered to HTML, Markdown, CSV and
+//!   LaTeX (booktabs), and builders for the tables of a NET paper.
+//! * [`html`] — a one-page offline HTML report (inline CSS and SVG).
+//!
+//! The bundled font (Liberation Sans, SIL OFL 1.1, `fonts/`) measures text
+//! for layout and draws the PNG; `docs/report.md` describes the design.
+#![deny(missing_docs)]
+
+pub mod axis;
+mod error;
+pub mod figure;
+pub mod font;
+pub mod palette;
+#[cfg(feature = "png")]
+pub mod png;
+pub mod svg;
+
+pub use error::ReportError;
+pub use figure::Figure;
