@@ -17,6 +17,7 @@ pub mod axis;
 mod error;
 pub mod figure;
 pub mod font;
+pub mod format;
 pub mod palette;
 #[cfg(feature = "png")]
 pub mod png;

@@ -82,8 +82,6 @@ impl Style {
 pub(crate) enum Swatch {
     /// A short line in the colour.
     Line(&'static str),
-    /// A dashed line in the colour.
-    Dashed(&'static str),
     /// A filled square.
     Box(&'static str),
     /// A marker shape.
@@ -168,21 +166,15 @@ pub(crate) fn draw_legend(
 
 fn draw_swatch(svg: &mut Svg, swatch: Swatch, x: f64, cy: f64) {
     match swatch {
-        Swatch::Line(c) | Swatch::Dashed(c) => {
+        Swatch::Line(c) => {
             let mut d = PathData::new();
             d.move_to(x, cy).h(x + SWATCH_W);
-            let dash = if matches!(swatch, Swatch::Dashed(_)) {
-                "4 3"
-            } else {
-                "none"
-            };
             svg.empty(
                 "path",
                 &[
                     ("d", &d),
                     ("stroke", &c),
                     ("stroke-width", &2.5),
-                    ("stroke-dasharray", &dash),
                     ("fill", &"none"),
                 ],
             );
