@@ -33,6 +33,9 @@ pub enum ReportError {
     /// A table's rows do not fit its header.
     #[error("invalid table: {0}")]
     InvalidTable(String),
+    /// A statistic behind a table could not be computed.
+    #[error("statistics: {0}")]
+    Statistics(String),
     /// Rasterising the SVG failed.
     #[error("PNG rendering failed: {0}")]
     Png(String),

@@ -22,6 +22,7 @@ pub mod palette;
 #[cfg(feature = "png")]
 pub mod png;
 pub mod svg;
+pub mod table;
 
 pub use error::ReportError;
 pub use figure::Figure;

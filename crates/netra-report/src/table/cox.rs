@@ -1,0 +1,147 @@
+//! Cox regression results as papers print them: per term the univariate
+//! and the multivariate hazard ratio with its CI and p, factor levels
+//! indented under their variable with the reference level marked.
+//!
+//! The rows are plain numbers so that any fit can fill them (the Cox model
+//! of `netra_stats`, or hazard ratios from elsewhere); terms left out of the
+//! multivariate model print an em dash.
+
+use super::{Cell, Row, Table};
+use crate::format::{MISSING, PStyle, fixed};
+
+/// A hazard ratio with its interval and p.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HazardRatio {
+    /// exp(coef).
+    pub hr: f64,
+    /// Lower confidence limit.
+    pub lower: f64,
+    /// Upper confidence limit.
+    pub upper: f64,
+    /// Wald p-value.
+    pub p: Option<f64>,
+}
+
+/// One row of the Cox table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoxRow {
+    /// Term or level label.
+    pub label: String,
+    /// Indentation (levels under a factor's heading).
+    pub indent: u8,
+    /// A heading (factor name) or reference level: no numbers.
+    pub kind: CoxRowKind,
+    /// Univariate estimate.
+    pub univariate: Option<HazardRatio>,
+    /// Multivariate estimate.
+    pub multivariate: Option<HazardRatio>,
+}
+
+/// What a Cox row shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoxRowKind {
+    /// A term with estimates.
+    Term,
+    /// A factor's name above its levels (bold, no numbers).
+    Heading,
+    /// A factor's reference level ("1 (reference)").
+    Reference,
+}
+
+impl CoxRow {
+    /// A term with its univariate and multivariate estimates.
+    pub fn term(
+        label: impl Into<String>,
+        univariate: Option<HazardRatio>,
+        multivariate: Option<HazardRatio>,
+    ) -> CoxRow {
+        CoxRow {
+            label: label.into(),
+            indent: 0,
+            kind: CoxRowKind::Term,
+            univariate,
+            multivariate,
+        }
+    }
+
+    /// A factor's heading.
+    pub fn heading(label: impl Into<String>) -> CoxRow {
+        CoxRow {
+            kind: CoxRowKind::Heading,
+            ..CoxRow::term(label, None, None)
+        }
+    }
+
+    /// A factor's reference level (indented).
+    pub fn reference(label: impl Into<String>) -> CoxRow {
+        CoxRow {
+            kind: CoxRowKind::Reference,
+            indent: 1,
+            ..CoxRow::term(label, None, None)
+        }
+    }
+
+    /// The row indented by `level`.
+    pub fn indented(mut self, level: u8) -> CoxRow {
+        self.indent = level;
+        self
+    }
+}
+
+fn hr_cells(hr: Option<HazardRatio>, decimals: usize, p_style: &PStyle) -> [String; 2] {
+    match hr {
+        Some(h) if h.hr.is_finite() && h.hr > 0.0 => [
+            format!(
+                "{} ({}\u{2013}{})",
+                fixed(Some(h.hr), decimals),
+                fixed(Some(h.lower), decimals),
+                fixed(Some(h.upper), decimals)
+            ),
+            p_style.format(h.p),
+        ],
+        Some(_) => ["not estimable".into(), String::new()],
+        None => [MISSING.into(), String::new()],
+    }
+}
+
+/// The Cox table: "Variable | Univariate: HR (95% CI), p | Multivariate:
+/// HR (95% CI), p". `conf_label` names the interval ("95% CI").
+pub fn cox_table(title: impl Into<String>, rows: &[CoxRow], conf_label: &str) -> Table {
+    let hr_header = format!("HR ({conf_label})");
+    let mut table = Table {
+        title: title.into(),
+        header: vec![
+            vec![
+                Cell::from(""),
+                Cell::span("Univariate", 2),
+                Cell::span("Multivariate", 2),
+            ],
+            vec![
+                Cell::from("Variable"),
+                Cell::from(hr_header.as_str()),
+                Cell::from("p"),
+                Cell::from(hr_header.as_str()),
+                Cell::from("p"),
+            ],
+        ],
+        body: Vec::new(),
+        footnotes: Vec::new(),
+        align: Vec::new(),
+    };
+    let p_style = PStyle::default();
+    for r in rows {
+        let row = match r.kind {
+            CoxRowKind::Heading => Row::new([r.label.as_str(), "", "", "", ""]).emphasised(),
+            CoxRowKind::Reference => {
+                Row::new([r.label.as_str(), "1 (reference)", "", "1 (reference)", ""])
+            }
+            CoxRowKind::Term => {
+                let [u, up] = hr_cells(r.univariate, 2, &p_style);
+                let [m, mp] = hr_cells(r.multivariate, 2, &p_style);
+                Row::new([r.label.clone(), u, up, m, mp])
+            }
+        };
+        table.push(row.indented(r.indent));
+    }
+    table
+}

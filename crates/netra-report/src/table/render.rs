@@ -1,0 +1,345 @@
+//! The four renderers of [`Table`].
+
+use std::fmt::Write;
+
+use super::{Align, Table};
+use crate::ReportError;
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn css_align(a: Align) -> &'static str {
+    match a {
+        Align::Left => "left",
+        Align::Center => "center",
+        Align::Right => "right",
+    }
+}
+
+pub(super) fn html(t: &Table) -> Result<String, ReportError> {
+    let n = t.columns()?;
+    let mut s = String::from("<table class=\"netra-table\">\n");
+    if !t.title.is_empty() {
+        let _ = writeln!(s, "<caption>{}</caption>", html_escape(&t.title));
+    }
+    if !t.header.is_empty() {
+        s.push_str("<thead>\n");
+        for row in &t.header {
+            s.push_str("<tr>");
+            let mut j = 0;
+            for cell in row {
+                let align = if cell.colspan > 1 {
+                    Align::Center
+                } else {
+                    t.align_of(j)
+                };
+                let span = if cell.colspan > 1 {
+                    format!(" colspan=\"{}\"", cell.colspan)
+                } else {
+                    String::new()
+                };
+                let class = if cell.colspan > 1 && !cell.text.trim().is_empty() {
+                    " class=\"span\""
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    s,
+                    "<th scope=\"col\"{span}{class} style=\"text-align:{}\">{}</th>",
+                    css_align(align),
+                    html_escape(&cell.text)
+                );
+                j += cell.colspan;
+            }
+            s.push_str("</tr>\n");
+        }
+        s.push_str("</thead>\n");
+    }
+    s.push_str("<tbody>\n");
+    for row in &t.body {
+        s.push_str("<tr>");
+        let mut j = 0;
+        for (k, cell) in row.cells.iter().enumerate() {
+            let mut style = format!("text-align:{}", css_align(t.align_of(j)));
+            if k == 0 && row.indent > 0 {
+                let _ = write!(
+                    style,
+                    ";padding-left:{}em",
+                    0.4 + 1.2 * f64::from(row.indent)
+                );
+            }
+            let span = if cell.colspan > 1 {
+                format!(" colspan=\"{}\"", cell.colspan)
+            } else {
+                String::new()
+            };
+            let text = html_escape(&cell.text);
+            let text = if k == 0 && row.emphasis {
+                format!("<strong>{text}</strong>")
+            } else {
+                text
+            };
+            let _ = write!(s, "<td{span} style=\"{style}\">{text}</td>");
+            j += cell.colspan;
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</tbody>\n");
+    if !t.footnotes.is_empty() {
+        s.push_str("<tfoot>\n");
+        for note in &t.footnotes {
+            let _ = writeln!(
+                s,
+                "<tr><td colspan=\"{n}\" class=\"footnote\">{}</td></tr>",
+                html_escape(note)
+            );
+        }
+        s.push_str("</tfoot>\n");
+    }
+    s.push_str("</table>\n");
+    Ok(s)
+}
+
+/// Escapes Markdown inline syntax and the table's pipe.
+pub(crate) fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Two non-breaking spaces per indentation level: they survive Markdown
+/// and CSV readers that trim ordinary spaces.
+fn nbsp_indent(level: u8) -> String {
+    "\u{a0}\u{a0}".repeat(usize::from(level))
+}
+
+/// The cells of a row expanded to one text per column (a spanning cell's
+/// text in its first column).
+fn expand(cells: &[super::Cell], n: usize) -> Vec<&str> {
+    let mut out = Vec::with_capacity(n);
+    for c in cells {
+        out.push(c.text.as_str());
+        for _ in 1..c.colspan {
+            out.push("");
+        }
+    }
+    out
+}
+
+pub(super) fn markdown(t: &Table) -> Result<String, ReportError> {
+    let n = t.columns()?;
+    let mut s = String::new();
+    if !t.title.is_empty() {
+        let _ = writeln!(s, "**{}**\n", markdown_escape(&t.title));
+    }
+    let header = t.flat_header()?;
+    s.push('|');
+    for h in &header {
+        let _ = write!(s, " {} |", markdown_escape(h));
+    }
+    s.push_str("\n|");
+    for j in 0..n {
+        s.push_str(match t.align_of(j) {
+            Align::Left => " :--- |",
+            Align::Center => " :---: |",
+            Align::Right => " ---: |",
+        });
+    }
+    s.push('\n');
+    for row in &t.body {
+        s.push('|');
+        for (j, text) in expand(&row.cells, n).into_iter().enumerate() {
+            let mut cell = markdown_escape(text);
+            if j == 0 {
+                if row.emphasis && !cell.is_empty() {
+                    cell = format!("**{cell}**");
+                }
+                cell = format!("{}{cell}", nbsp_indent(row.indent));
+            }
+            let _ = write!(s, " {cell} |");
+        }
+        s.push('\n');
+    }
+    if !t.footnotes.is_empty() {
+        s.push('\n');
+        for note in &t.footnotes {
+            let _ = writeln!(s, "{}  ", markdown_escape(note));
+        }
+    }
+    Ok(s)
+}
+
+fn csv_field(text: &str) -> String {
+    let needs =
+        text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ');
+    if needs {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+pub(super) fn csv(t: &Table) -> Result<String, ReportError> {
+    let n = t.columns()?;
+    let mut s = String::new();
+    let header = t.flat_header()?;
+    let line: Vec<String> = header.iter().map(|h| csv_field(h)).collect();
+    s.push_str(&line.join(","));
+    s.push('\n');
+    for row in &t.body {
+        let line: Vec<String> = expand(&row.cells, n)
+            .into_iter()
+            .enumerate()
+            .map(|(j, text)| {
+                if j == 0 {
+                    csv_field(&format!("{}{text}", "  ".repeat(usize::from(row.indent))))
+                } else {
+                    csv_field(text)
+                }
+            })
+            .collect();
+        s.push_str(&line.join(","));
+        s.push('\n');
+    }
+    Ok(s)
+}
+
+/// Escapes LaTeX's special characters and maps the typographic characters
+/// the tables use (±, ≥, ≤, −, –, —, µ, ×, ·, °, non-breaking space) to
+/// commands that work with pdfLaTeX's default encoding.
+pub(crate) fn latex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '~' => out.push_str("\\textasciitilde{}"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            '<' => out.push_str("\\textless{}"),
+            '>' => out.push_str("\\textgreater{}"),
+            '±' => out.push_str("$\\pm$"),
+            '≥' => out.push_str("$\\geq$"),
+            '≤' => out.push_str("$\\leq$"),
+            '−' => out.push_str("$-$"),
+            '–' => out.push_str("--"),
+            '—' => out.push_str("---"),
+            'µ' | 'μ' => out.push_str("$\\mu$"),
+            '×' => out.push_str("$\\times$"),
+            '·' => out.push_str("$\\cdot$"),
+            '°' => out.push_str("\\textdegree{}"),
+            'α' => out.push_str("$\\alpha$"),
+            'β' => out.push_str("$\\beta$"),
+            '\u{a0}' => out.push('~'),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub(super) fn latex(t: &Table) -> Result<String, ReportError> {
+    let n = t.columns()?;
+    let spec: String = (0..n)
+        .map(|j| match t.align_of(j) {
+            Align::Left => 'l',
+            Align::Center => 'c',
+            Align::Right => 'r',
+        })
+        .collect();
+    let mut s =
+        String::from("% Requires \\usepackage{booktabs}\n\\begin{table}[htbp]\n\\centering\n");
+    if !t.title.is_empty() {
+        let _ = writeln!(s, "\\caption{{{}}}", latex_escape(&t.title));
+    }
+    let _ = writeln!(s, "\\begin{{tabular}}{{{spec}}}\n\\toprule");
+    for (i, row) in t.header.iter().enumerate() {
+        let mut cells = Vec::new();
+        let mut rules = Vec::new();
+        let mut j = 0;
+        for cell in row {
+            let text = latex_escape(&cell.text);
+            if cell.colspan > 1 {
+                cells.push(format!("\\multicolumn{{{}}}{{c}}{{{text}}}", cell.colspan));
+                if !cell.text.trim().is_empty() && i + 1 < t.header.len() {
+                    rules.push(format!("\\cmidrule(lr){{{}-{}}}", j + 1, j + cell.colspan));
+                }
+            } else {
+                cells.push(text);
+            }
+            j += cell.colspan;
+        }
+        let _ = writeln!(s, "{} \\\\", cells.join(" & "));
+        if !rules.is_empty() {
+            let _ = writeln!(s, "{}", rules.join(" "));
+        }
+    }
+    if !t.header.is_empty() {
+        s.push_str("\\midrule\n");
+    }
+    for row in &t.body {
+        let cells: Vec<String> = row
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(k, cell)| {
+                let mut text = latex_escape(&cell.text);
+                if k == 0 {
+                    if row.emphasis && !text.is_empty() {
+                        text = format!("\\textbf{{{text}}}");
+                    }
+                    if row.indent > 0 {
+                        text = format!("\\hspace{{{}em}}{text}", row.indent);
+                    }
+                }
+                if cell.colspan > 1 {
+                    let a = match t.align_of(0) {
+                        Align::Left => 'l',
+                        Align::Center => 'c',
+                        Align::Right => 'r',
+                    };
+                    format!("\\multicolumn{{{}}}{{{a}}}{{{text}}}", cell.colspan)
+                } else {
+                    text
+                }
+            })
+            .collect();
+        let _ = writeln!(s, "{} \\\\", cells.join(" & "));
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    for note in &t.footnotes {
+        let _ = writeln!(
+            s,
+            "\\par\\smallskip{{\\footnotesize {}\\par}}",
+            latex_escape(note)
+        );
+    }
+    s.push_str("\\end{table}\n");
+    Ok(s)
+}

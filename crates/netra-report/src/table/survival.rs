@@ -1,0 +1,191 @@
+//! Survival by characteristic, laid out as retrospective NET cohorts publish
+//! it: for all patients and for each level of each characteristic, n,
+//! events, the median survival with its 95% CI, the survival rate at a
+//! landmark (for example 3 years) and, per characteristic, the log-rank p.
+//!
+//! Computed with `netra_stats`: Kaplan–Meier curves per level
+//! (`km_by_group`, R's `survfit`), medians and their CIs as
+//! `quantile.survfit` (log CI by default), the landmark rate as
+//! `summary(fit, times)`, the log-rank test as `survdiff`. Subjects whose
+//! characteristic is missing are left out of that characteristic's rows
+//! and test. Note that SPSS-style tables often print a symmetric CI of the
+//! median (median ± 1.96·SE); the CI here is R's, from the CI of the curve.
+
+use netra_stats::km::{KmCurve, KmOptions, km_by_group};
+use netra_stats::logrank::{Weights, logrank};
+
+use super::{Row, Table};
+use crate::ReportError;
+use crate::error::check_len;
+use crate::figure::fmt_count;
+use crate::format::{MISSING, NOT_REACHED, PStyle, fixed, with_ci};
+
+/// Builds a survival-by-characteristic table.
+pub struct SurvivalTable {
+    table: Table,
+    time: Vec<f64>,
+    event: Vec<bool>,
+    landmark: f64,
+    options: KmOptions,
+    p_style: PStyle,
+    /// Decimals of medians and rates.
+    pub decimals: usize,
+}
+
+fn stats_err(e: impl std::fmt::Display) -> ReportError {
+    ReportError::Statistics(e.to_string())
+}
+
+impl SurvivalTable {
+    /// A table of `time`/`event` with the survival rate at `landmark`
+    /// (same unit as `time`); `median_header` and `landmark_header` name
+    /// the columns ("Median OS, months (95% CI)", "3-year OS, %").
+    pub fn new(
+        title: impl Into<String>,
+        time: &[f64],
+        event: &[bool],
+        landmark: f64,
+        median_header: &str,
+        landmark_header: &str,
+    ) -> Result<SurvivalTable, ReportError> {
+        check_len("event", time.len(), event.len())?;
+        if time.is_empty() {
+            return Err(ReportError::NoData("survival table".into()));
+        }
+        if !(landmark.is_finite() && landmark >= 0.0) {
+            return Err(crate::error::invalid("landmark time", landmark));
+        }
+        let table = Table::new(
+            title,
+            &[
+                "Characteristic",
+                "n",
+                "Events",
+                median_header,
+                landmark_header,
+                "p (log-rank)",
+            ],
+        );
+        Ok(SurvivalTable {
+            table,
+            time: time.to_vec(),
+            event: event.to_vec(),
+            landmark,
+            options: KmOptions::default(),
+            p_style: PStyle::default(),
+            decimals: 1,
+        })
+    }
+
+    /// The cells of one curve: n, events, median (CI), landmark rate.
+    fn curve_cells(&self, curve: &KmCurve) -> Result<Vec<String>, ReportError> {
+        let median = curve.median();
+        let median_text = match median.estimate {
+            Some(_) => with_ci(
+                median.estimate,
+                median.lower,
+                median.upper,
+                self.decimals,
+                NOT_REACHED,
+            ),
+            None => match median.lower {
+                Some(l) => format!(
+                    "{NOT_REACHED} ({}\u{2013}{NOT_REACHED})",
+                    fixed(Some(l), self.decimals)
+                ),
+                None => NOT_REACHED.to_string(),
+            },
+        };
+        let rate = if curve.is_empty() {
+            None
+        } else {
+            curve
+                .at_times(&[self.landmark], false)
+                .map_err(stats_err)?
+                .first()
+                .and_then(|a| a.survival)
+        };
+        Ok(vec![
+            curve.n.to_string(),
+            fmt_count(curve.events()),
+            median_text,
+            rate.map_or(MISSING.to_string(), |s| {
+                fixed(Some(100.0 * s), self.decimals)
+            }),
+        ])
+    }
+
+    /// Adds a row for all patients.
+    pub fn all_patients(&mut self, label: &str) -> Result<&mut Self, ReportError> {
+        let group = vec![0u32; self.time.len()];
+        let curves = km_by_group(&self.time, &self.event, None, &group, 1, &self.options)
+            .map_err(stats_err)?;
+        let mut cells = vec![label.to_string()];
+        cells.extend(self.curve_cells(&curves[0])?);
+        cells.push(String::new());
+        self.table.push(Row::new(cells).emphasised());
+        Ok(self)
+    }
+
+    /// Adds a characteristic: a heading row with the log-rank p over its
+    /// levels, then one indented row per level. `codes[i]` is subject i's
+    /// level (index into `levels`) or `None` when missing.
+    pub fn characteristic(
+        &mut self,
+        name: &str,
+        levels: &[&str],
+        codes: &[Option<usize>],
+    ) -> Result<&mut Self, ReportError> {
+        check_len(name, self.time.len(), codes.len())?;
+        if let Some(c) = codes.iter().flatten().find(|c| **c >= levels.len()) {
+            return Err(ReportError::InvalidOption(format!(
+                "{name}: level code {c} but {} levels",
+                levels.len()
+            )));
+        }
+        let keep: Vec<usize> = (0..codes.len()).filter(|&i| codes[i].is_some()).collect();
+        let time: Vec<f64> = keep.iter().map(|&i| self.time[i]).collect();
+        let event: Vec<bool> = keep.iter().map(|&i| self.event[i]).collect();
+        let group: Vec<usize> = keep.iter().filter_map(|&i| codes[i]).collect();
+        let group32: Vec<u32> = group.iter().map(|&g| g as u32).collect();
+        let curves = if time.is_empty() {
+            Vec::new()
+        } else {
+            km_by_group(&time, &event, None, &group32, levels.len(), &self.options)
+                .map_err(stats_err)?
+        };
+        let present = curves.iter().filter(|c| !c.is_empty()).count();
+        let p = if present >= 2 {
+            logrank(&time, &event, &group, None, Weights::LogRank)
+                .ok()
+                .map(|t| t.p)
+        } else {
+            None
+        };
+        let mut head = vec![name.to_string()];
+        head.extend(std::iter::repeat_n(String::new(), 4));
+        head.push(p.map_or(String::new(), |p| self.p_style.format(Some(p))));
+        self.table.push(Row::new(head).emphasised());
+        for (l, level) in levels.iter().enumerate() {
+            let mut cells = vec![(*level).to_string()];
+            match curves.get(l).filter(|c| !c.is_empty()) {
+                Some(c) => cells.extend(self.curve_cells(c)?),
+                None => cells.extend(["0".to_string(), "0".into(), MISSING.into(), MISSING.into()]),
+            }
+            cells.push(String::new());
+            self.table.push(Row::new(cells).indented(1));
+        }
+        Ok(self)
+    }
+
+    /// Adds a footnote.
+    pub fn footnote(&mut self, note: impl Into<String>) -> &mut Self {
+        self.table.footnotes.push(note.into());
+        self
+    }
+
+    /// The finished table.
+    pub fn build(self) -> Table {
+        self.table
+    }
+}
