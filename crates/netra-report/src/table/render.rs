@@ -116,14 +116,21 @@ pub(super) fn html(t: &Table) -> Result<String, ReportError> {
 /// Escapes Markdown inline syntax and the table's pipe.
 pub(crate) fn markdown_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '#' => {
                 out.push('\\');
                 out.push(c);
             }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
+            // Only a '<' that could open an HTML tag ("<b", "</", "<!",
+            // "<?") needs escaping; "<0.001" and "< 60" stay readable.
+            '<' if chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')) =>
+            {
+                out.push_str("&lt;")
+            }
             '\n' | '\r' => out.push(' '),
             c => out.push(c),
         }
