@@ -18,6 +18,7 @@ mod error;
 pub mod figure;
 pub mod font;
 pub mod format;
+pub mod html;
 pub mod palette;
 #[cfg(feature = "png")]
 pub mod png;

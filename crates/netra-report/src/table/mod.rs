@@ -17,7 +17,7 @@
 pub mod baseline;
 pub mod cox;
 pub mod inference;
-mod render;
+pub(crate) mod render;
 pub mod response;
 pub mod survival;
 
