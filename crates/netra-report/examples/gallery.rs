@@ -1,7 +1,7 @@
 //! Writes every figure type to a directory as SVG and PNG, for looking at:
 //! `cargo run -p netra-report --example gallery -- /tmp/gallery`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use netra_report::Figure;
 use netra_report::figure::forest::{ForestFigure, ForestRow};
@@ -16,7 +16,7 @@ use netra_report::palette::ResponseClass;
 use netra_stats::cuminc::{CumIncOptions, cuminc};
 use netra_stats::km::{KmOptions, km_by_group};
 
-fn write(dir: &PathBuf, name: &str, fig: &dyn Figure) {
+fn write(dir: &Path, name: &str, fig: &dyn Figure) {
     let svg = fig.to_svg().expect("svg");
     std::fs::write(dir.join(format!("{name}.svg")), &svg).expect("write svg");
     #[cfg(feature = "png")]
@@ -52,7 +52,19 @@ fn main() {
     km.ticks = Some(vec![0.0, 6.0, 12.0, 18.0, 24.0, 30.0, 36.0, 42.0]);
     km.show_ci = true;
     km.show_median = true;
-    km.p_value_text = Some("Log-rank p = 0.012".into());
+    let g_usize: Vec<usize> = group.iter().map(|g| *g as usize).collect();
+    let test = netra_stats::logrank::logrank(
+        &time,
+        &event,
+        &g_usize,
+        None,
+        netra_stats::logrank::Weights::LogRank,
+    )
+    .unwrap();
+    km.p_value_text = Some(format!(
+        "Log-rank p = {}",
+        netra_report::format::p_value(Some(test.p))
+    ));
     write(&dir, "km", &km);
 
     // Cumulative incidence of progression (cause 1) with death (cause 2)
@@ -138,7 +150,8 @@ fn main() {
             response: ResponseClass::NE,
         }])
         .collect();
-    write(&dir, "waterfall", &WaterfallFigure::new(bars));
+    let waterfall = WaterfallFigure::new(bars);
+    write(&dir, "waterfall", &waterfall);
 
     let lines = changes
         .iter()
@@ -154,11 +167,8 @@ fn main() {
             response: *r,
         })
         .collect();
-    write(
-        &dir,
-        "spider",
-        &SpiderFigure::new(lines, "Weeks since baseline"),
-    );
+    let spider = SpiderFigure::new(lines, "Weeks since baseline");
+    write(&dir, "spider", &spider);
 
     let seg = |s: f64, e: f64, class: &str, label: &str| SwimmerSegment {
         start: s,
@@ -207,11 +217,8 @@ fn main() {
             events: vec![],
         },
     ];
-    write(
-        &dir,
-        "swimmer",
-        &SwimmerFigure::new(lanes.clone(), "Months since metastatic diagnosis"),
-    );
+    let swimmer = SwimmerFigure::new(lanes.clone(), "Months since metastatic diagnosis");
+    write(&dir, "swimmer", &swimmer);
     let mut course = SwimmerFigure::new(vec![lanes[0].clone()], "Months since diagnosis");
     course.title = "Patient 7: treatment course".into();
     write(&dir, "case_course", &course);
@@ -235,5 +242,106 @@ fn main() {
     )
     .unwrap();
     write(&dir, "sankey", &sankey);
+
+    // Everything on one page, with tables.
+    use netra_report::html::{Report, Section};
+    use netra_report::table::baseline::{BaselineTable, Summary};
+    use netra_report::table::cox::{CoxRow, HazardRatio, cox_table};
+    use netra_report::table::inference::{CategoricalTest, ContinuousTest, NoInference};
+    use netra_report::table::survival::SurvivalTable;
+    let age: Vec<Option<f64>> = (0..time.len())
+        .map(|i| Some(50.0 + (i * 7 % 30) as f64))
+        .collect();
+    let sex: Vec<Option<&str>> = (0..time.len())
+        .map(|i| Some(if i % 3 == 0 { "F" } else { "M" }))
+        .collect();
+    let groups: Vec<usize> = group.iter().map(|g| *g as usize).collect();
+    let mut b = BaselineTable::new(
+        "Baseline characteristics",
+        &["Treated", "Untreated"],
+        &groups,
+        true,
+        &NoInference,
+    )
+    .unwrap();
+    b.continuous(
+        "Age (years)",
+        &age,
+        Summary::Both,
+        1,
+        ContinuousTest::Student,
+    )
+    .unwrap();
+    b.categorical("Sex", &["F", "M"], &sex, CategoricalTest::Auto)
+        .unwrap();
+    let baseline = b.build();
+    let mut s = SurvivalTable::new(
+        "Overall survival by characteristic",
+        &time,
+        &event,
+        12.0,
+        "Median OS, months (95% CI)",
+        "1-year OS, %",
+    )
+    .unwrap();
+    s.all_patients("All patients").unwrap();
+    let codes: Vec<Option<usize>> = groups.iter().map(|g| Some(*g)).collect();
+    s.characteristic("Treatment", &["Treated", "Untreated"], &codes)
+        .unwrap();
+    let sex_codes: Vec<Option<usize>> = sex
+        .iter()
+        .map(|v| v.map(|s| usize::from(s == "M")))
+        .collect();
+    s.characteristic("Sex", &["Female", "Male"], &sex_codes)
+        .unwrap();
+    let hr = |hr, lower, upper, p| {
+        Some(HazardRatio {
+            hr,
+            lower,
+            upper,
+            p: Some(p),
+        })
+    };
+    let cox = cox_table(
+        "Cox regression of overall survival",
+        &[
+            CoxRow::term("Age \u{2265} 60 years", hr(1.42, 0.93, 2.17, 0.104), None),
+            CoxRow::heading("Grade"),
+            CoxRow::reference("G1"),
+            CoxRow::term(
+                "G2\u{2013}3",
+                hr(3.1, 1.62, 5.93, 0.0006),
+                hr(2.8, 1.4, 5.6, 0.004),
+            )
+            .indented(1),
+        ],
+        "95% CI",
+    );
+    let report = Report {
+        title: "Example study".into(),
+        subtitle: "Gallery of netra's tables and figures (synthetic data)".into(),
+        sections: vec![
+            Section::new("Patients").table(baseline),
+            Section::new("Overall survival")
+                .figure(km.to_svg().unwrap(), "Overall survival by treatment.")
+                .table(s.build())
+                .figure(
+                    inc.to_svg().unwrap(),
+                    "Cumulative incidence of progression.",
+                ),
+            Section::new("Prognostic factors")
+                .table(cox)
+                .figure(forest.to_svg().unwrap(), "Hazard ratios."),
+            Section::new("Response")
+                .figure(waterfall.to_svg().unwrap(), "Best change from baseline.")
+                .figure(spider.to_svg().unwrap(), "Change over time."),
+            Section::new("Treatment course")
+                .figure(swimmer.to_svg().unwrap(), "Treatment lines per patient.")
+                .figure(course.to_svg().unwrap(), "A case report's course.")
+                .figure(sankey.to_svg().unwrap(), "Treatment sequences."),
+        ],
+        footer: "netra gallery".into(),
+    };
+    std::fs::write(dir.join("report.html"), report.to_html().unwrap()).expect("write report");
     println!("wrote {}", dir.display());
 }

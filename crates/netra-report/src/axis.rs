@@ -66,7 +66,7 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
         .unwrap_or(10.0 * mag);
     let first = (lo / step).floor();
     let last = (hi / step).ceil();
-    let n = (last - first).max(1.0).min(1000.0) as usize;
+    let n = (last - first).clamp(1.0, 1000.0) as usize;
     (0..=n)
         .map(|i| {
             let v = (first + i as f64) * step;

@@ -81,9 +81,9 @@ impl Svg {
             buf: String::with_capacity(16 * 1024),
             open: Vec::new(),
         };
-        let _ = write!(
+        let _ = writeln!(
             svg.buf,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"netra-figure {}\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" font-family=\"{}\" font-size=\"{}\" role=\"img\">\n",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"netra-figure {}\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" font-family=\"{}\" font-size=\"{}\" role=\"img\">",
             escape(class),
             N(width),
             N(height),

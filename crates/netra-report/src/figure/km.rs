@@ -320,7 +320,7 @@ impl KmFigure {
                     return Err(ReportError::InvalidOption("no x ticks given".into()));
                 }
                 for w in t.windows(2) {
-                    if !(w[1] > w[0]) {
+                    if w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater) {
                         return Err(ReportError::InvalidOption(
                             "x ticks must be strictly ascending".into(),
                         ));
@@ -338,7 +338,7 @@ impl KmFigure {
             Some(m) => m,
             None => ticks.last().copied().unwrap_or(1.0),
         };
-        if !(hi > lo) {
+        if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
             return Err(ReportError::InvalidOption(
                 "the time axis has no extent (ticks and x_max)".into(),
             ));

@@ -150,9 +150,7 @@ fn expand(cells: &[super::Cell], n: usize) -> Vec<&str> {
     let mut out = Vec::with_capacity(n);
     for c in cells {
         out.push(c.text.as_str());
-        for _ in 1..c.colspan {
-            out.push("");
-        }
+        out.extend(std::iter::repeat_n("", c.colspan.saturating_sub(1)));
     }
     out
 }
