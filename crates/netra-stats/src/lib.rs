@@ -7,10 +7,13 @@
 //! (`validation/`) and reused by the CLI, the report and the web application.
 //!
 //! * [`distributions`] — the normal and chi-square tails every test needs.
+//! * [`classical`] — binomial CIs and tests, chi-square, Fisher's exact, t and
+//!   Wilcoxon rank-sum tests, as R's `stats` package computes them.
 //!
 //! Each module documents the formula, the R function it matches and the
 //! choices that make the numbers agree; `docs/algorithms/` has the longer
 //! notes.
 #![deny(missing_docs)]
 
+pub mod classical;
 pub mod distributions;
