@@ -140,10 +140,17 @@ pub fn wilcox_test(x: &[f64], y: &[f64], options: WilcoxOptions) -> Result<Wilco
         0.0
     };
     let z = (z0 - correction) / sigma;
+    // With every value tied sigma is 0 and z is ±∞ (one-sided, corrected)
+    // or NaN; R's pnorm gives 0/1 at ±∞ and NaN for NaN.
+    let (below, above) = if z.is_infinite() {
+        if z > 0.0 { (1.0, 0.0) } else { (0.0, 1.0) }
+    } else {
+        (normal_cdf(z), normal_upper(z))
+    };
     let p_value = match options.alternative {
-        Alternative::Less => normal_cdf(z),
-        Alternative::Greater => normal_upper(z),
-        Alternative::TwoSided => 2.0 * normal_cdf(z).min(normal_upper(z)),
+        Alternative::Less => below,
+        Alternative::Greater => above,
+        Alternative::TwoSided => 2.0 * below.min(above),
     };
     Ok(WilcoxTest {
         statistic,
