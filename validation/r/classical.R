@@ -1,10 +1,12 @@
 # Reference fixtures for the classical tests (issue 5): binom.test, prop.test,
 # chisq.test, fisher.test, t.test, wilcox.test. Writes
 # validation/fixtures/classical/*.json holding every input and R's outputs.
-# Run from the repository root: Rscript validation/r/classical.R
+# Run from the repository root (Rscript validation/r/classical.R) or from
+# validation/ (generate.sh).
 suppressPackageStartupMessages(library(jsonlite))
 
-out_dir <- file.path("validation", "fixtures", "classical")
+root <- if (dir.exists("validation")) "." else ".."
+out_dir <- file.path(root, "validation", "fixtures", "classical")
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 write_fixture <- function(x, name) {
   write_json(x, file.path(out_dir, paste0(name, ".json")),
@@ -17,7 +19,7 @@ quiet <- function(expr) suppressWarnings(expr)
 inf <- function(v) if (length(v) == 1 && is.infinite(v)) (if (v > 0) "Inf" else "-Inf") else v
 
 # --- the radionuclide cohort (examples/radionuclide-2004) ----------------------
-pts <- read.csv(file.path("examples", "radionuclide-2004", "patients.csv"))
+pts <- read.csv(file.path(root, "examples", "radionuclide-2004", "patients.csv"))
 ana <- pts[pts$excluded == 0, ]
 age_a <- ana$age[ana$group == "A"]; age_b <- ana$age[ana$group == "B"]
 fu_a <- ana$followup_months[ana$group == "A"]; fu_b <- ana$followup_months[ana$group == "B"]
