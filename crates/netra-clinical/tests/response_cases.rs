@@ -454,7 +454,7 @@ fn bad_rows_are_errors_naming_the_lesion() {
 /// One patient followed over five scans, measured as a radiologist records
 /// it (longest, perpendicular, short axis, attenuation, viable diameter),
 /// read under each criterion. The same patient is `P01` of
-/// `examples/lesions/radionuclide-style.csv`.
+/// `examples/lesions/example.csv`.
 fn followed_patient() -> PatientLesions {
     #[allow(clippy::too_many_arguments)]
     fn lesion(
