@@ -49,7 +49,9 @@ fn parse_status(col: Column<'_>, row: usize) -> Result<Option<LesionStatus>, Cel
     };
     let t = text.to_ascii_lowercase().replace(['_', '-', ' '], "");
     Ok(Some(match t.as_str() {
-        "present" | "noncr/nonpd" | "noncrnonpd" | "stable" | "unequivocal" => LesionStatus::Present,
+        "present" | "noncr/nonpd" | "noncrnonpd" | "stable" | "unequivocal" => {
+            LesionStatus::Present
+        }
         "absent" | "cr" | "gone" | "disappeared" | "normal" => LesionStatus::Absent,
         "pd" | "progression" | "unequivocalprogression" | "progressed" => LesionStatus::Progression,
         "ne" | "notevaluated" | "notassessed" => LesionStatus::NotEvaluated,
@@ -131,7 +133,8 @@ impl LesionFile {
                 .text(row)
                 .ok_or_else(|| patient.error(row, "the patient is missing"))?
                 .to_string();
-            let when = parse_date(date, row)?.ok_or_else(|| date.error(row, "the date is missing"))?;
+            let when =
+                parse_date(date, row)?.ok_or_else(|| date.error(row, "the date is missing"))?;
             let id = lesion
                 .text(row)
                 .ok_or_else(|| lesion.error(row, "the lesion identifier is missing"))?;
@@ -174,7 +177,12 @@ impl LesionFile {
             if !scans.contains_key(&pid) {
                 order.push(pid.clone());
             }
-            scans.entry(pid).or_default().entry(when).or_default().push(m);
+            scans
+                .entry(pid)
+                .or_default()
+                .entry(when)
+                .or_default()
+                .push(m);
         }
         let mut patients = Vec::with_capacity(order.len());
         for pid in order {
@@ -183,7 +191,10 @@ impl LesionFile {
                 if !by_date.contains_key(&b) {
                     let col = base_date.context("baseline_date column")?;
                     return Err(col
-                        .error(row, format!("patient {pid} has no scan on its baseline date"))
+                        .error(
+                            row,
+                            format!("patient {pid} has no scan on its baseline date"),
+                        )
                         .into());
                 }
                 // Scans before the baseline (screening) are not followed.
@@ -212,9 +223,12 @@ impl LesionFile {
             ref reason,
             ..
         } = err
-            && let (Some(&row), Ok(col)) = (self.row_of_line.get(&line), self.frame.column("lesion"))
+            && let (Some(&row), Ok(col)) =
+                (self.row_of_line.get(&line), self.frame.column("lesion"))
         {
-            return col.error(row, format!("patient {patient}: {reason}")).into();
+            return col
+                .error(row, format!("patient {patient}: {reason}"))
+                .into();
         }
         err.into()
     }

@@ -62,7 +62,14 @@ fn close(a: &Value, b: f64) -> bool {
 #[test]
 fn recist_json_per_patient_has_the_contract_fields() {
     let lesions = repo("examples/lesions/example.csv");
-    let v = json(&["response", "--lesions", &lesions, "--confirm", "--format", "json"]);
+    let v = json(&[
+        "response",
+        "--lesions",
+        &lesions,
+        "--confirm",
+        "--format",
+        "json",
+    ]);
     assert_eq!(v["criteria"], "RECIST 1.1");
     let p = patient(&v, "P01");
     for key in [
@@ -90,7 +97,10 @@ fn recist_json_per_patient_has_the_contract_fields() {
     }
     assert_eq!(t0["date"], "2024-03-06");
     assert_eq!(t0["sum"], 53.0);
-    assert!(close(&t0["change_from_baseline_pct"], (53.0 - 71.0) / 71.0 * 100.0));
+    assert!(close(
+        &t0["change_from_baseline_pct"],
+        (53.0 - 71.0) / 71.0 * 100.0
+    ));
     assert_eq!(overall(p), vec!["SD", "PR", "PR", "PD"]);
     assert_eq!(p["best_overall_response"], "PR");
     assert_eq!(p["first_response_date"], "2024-05-01");
@@ -133,7 +143,13 @@ fn each_criterion_on_the_followed_patient() {
     ];
     for (criteria, timepoints, best) in cases {
         let v = json(&[
-            "response", "--lesions", &lesions, "--criteria", criteria, "--format", "json",
+            "response",
+            "--lesions",
+            &lesions,
+            "--criteria",
+            criteria,
+            "--format",
+            "json",
         ]);
         let p = patient(&v, "P01");
         assert_eq!(overall(p), timepoints, "{criteria}");
@@ -146,18 +162,32 @@ fn table_and_csv_views() {
     let lesions = repo("examples/lesions/example.csv");
     let out = netra(&["response", "--lesions", &lesions, "--confirm"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("Patient P01 — RECIST 1.1 (confirmation required)"), "{text}");
+    assert!(
+        text.contains("Patient P01 — RECIST 1.1 (confirmation required)"),
+        "{text}"
+    );
     assert!(text.contains(
         "Best overall response: PR; first response 2024-05-01 (confirmed 2024-06-26); progression 2024-08-21; duration of response 112 days"
     ));
-    let out = netra(&["response", "--lesions", &lesions, "--format", "csv", "--view", "waterfall"]);
+    let out = netra(&[
+        "response",
+        "--lesions",
+        &lesions,
+        "--format",
+        "csv",
+        "--view",
+        "waterfall",
+    ]);
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "patient,best_change_pct,best_overall_response");
     assert!(lines[1].starts_with("P03,"));
     let out = netra(&["response", "--lesions", &lesions, "--format", "csv"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.lines().any(|l| l.starts_with("P01,2024-08-21,224,46,") && l.contains(",PD,PR,")));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("P01,2024-08-21,224,46,") && l.contains(",PD,PR,"))
+    );
 }
 
 #[test]
@@ -165,8 +195,16 @@ fn rates_by_group_with_fisher() {
     let lesions = repo("examples/lesions/example.csv");
     let groups = repo("examples/lesions/groups.csv");
     let v = json(&[
-        "response", "--lesions", &lesions, "--rates", "--groups", &groups, "--group", "arm",
-        "--format", "json",
+        "response",
+        "--lesions",
+        &lesions,
+        "--rates",
+        "--groups",
+        &groups,
+        "--group",
+        "arm",
+        "--format",
+        "json",
     ]);
     let g = &v["rates"]["groups"];
     assert_eq!(g[0]["group"], "A");
@@ -177,11 +215,19 @@ fn rates_by_group_with_fisher() {
 }
 
 #[test]
+#[allow(clippy::excessive_precision)]
 fn rates_of_the_radionuclide_cohort_match_binom_test() {
     let data = repo("examples/radionuclide-2004/patients.csv");
     let v = json(&[
-        "rates", "--data", &data, "--response", "radiologic_response_3m", "--group", "group",
-        "--format", "json",
+        "rates",
+        "--data",
+        &data,
+        "--response",
+        "radiologic_response_3m",
+        "--group",
+        "group",
+        "--format",
+        "json",
     ]);
     let a = &v["groups"][0];
     assert_eq!(a["group"], "A");
@@ -205,7 +251,12 @@ fn rates_of_the_radionuclide_cohort_match_binom_test() {
 fn fixture_case(file: &str, pred: impl Fn(&Value) -> bool) -> Value {
     let path = repo(&format!("validation/fixtures/classical/{file}"));
     let all: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    all.as_array().unwrap().iter().find(|c| pred(c)).unwrap().clone()
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| pred(c))
+        .unwrap()
+        .clone()
 }
 
 #[test]
@@ -215,17 +266,26 @@ fn compare_reproduces_the_published_radionuclide_tests() {
     let r = fixture_case("ttest.json", |c| {
         c["name"] == "radionuclide_age" && c["kind"] == "student" && c["alternative"] == "two.sided"
     });
-    let v = json(&["compare", "--data", &data, "--test", "t", "--group", "group", "--var", "age", "--format", "json"]);
-    for (ours, theirs) in [("statistic", "statistic"), ("df", "df"), ("p_value", "p_value")] {
+    let v = json(&[
+        "compare", "--data", &data, "--test", "t", "--group", "group", "--var", "age", "--format",
+        "json",
+    ]);
+    for (ours, theirs) in [
+        ("statistic", "statistic"),
+        ("df", "df"),
+        ("p_value", "p_value"),
+    ] {
         assert!(close(&v[ours], r[theirs].as_f64().unwrap()), "{ours}");
     }
     assert!(close(&v["conf_int"][0], r["lower"].as_f64().unwrap()));
     assert!(close(&v["means"][1], r["mean_y"].as_f64().unwrap()));
     // Deaths 5/19 vs 5/12: chi-square with Yates, and Fisher.
-    let r = fixture_case("chisq.json", |c| c["name"] == "radionuclide_deaths" && c["correct"] == true);
+    let r = fixture_case("chisq.json", |c| {
+        c["name"] == "radionuclide_deaths" && c["correct"] == true
+    });
     let v = json(&[
-        "compare", "--data", &data, "--test", "chisq", "--group", "group", "--var", "death", "--yates",
-        "--format", "json",
+        "compare", "--data", &data, "--test", "chisq", "--group", "group", "--var", "death",
+        "--yates", "--format", "json",
     ]);
     assert!(close(&v["statistic"], r["statistic"].as_f64().unwrap()));
     assert!(close(&v["p_value"], r["p_value"].as_f64().unwrap()));
@@ -233,12 +293,30 @@ fn compare_reproduces_the_published_radionuclide_tests() {
     let r = fixture_case("fisher2x2.json", |c| {
         c["name"] == "radionuclide_deaths" && c["alternative"] == "two.sided" && c["conf"] == 0.95
     });
-    let v = json(&["compare", "--data", &data, "--test", "fisher", "--group", "group", "--var", "death", "--format", "json"]);
+    let v = json(&[
+        "compare", "--data", &data, "--test", "fisher", "--group", "group", "--var", "death",
+        "--format", "json",
+    ]);
     assert!(close(&v["p_value"], r["p_value"].as_f64().unwrap()));
     let r = fixture_case("wilcox.json", |c| {
-        c["name"] == "radionuclide_age" && c["alternative"] == "two.sided" && c["mu"] == 0 && c["correct"] == true
+        c["name"] == "radionuclide_age"
+            && c["alternative"] == "two.sided"
+            && c["mu"] == 0
+            && c["correct"] == true
     });
-    let v = json(&["compare", "--data", &data, "--test", "mannwhitney", "--group", "group", "--var", "age", "--format", "json"]);
+    let v = json(&[
+        "compare",
+        "--data",
+        &data,
+        "--test",
+        "mannwhitney",
+        "--group",
+        "group",
+        "--var",
+        "age",
+        "--format",
+        "json",
+    ]);
     assert!(close(&v["statistic"], r["statistic"].as_f64().unwrap()));
     assert!(close(&v["p_value"], r["p_value"].as_f64().unwrap()));
 }
@@ -246,9 +324,21 @@ fn compare_reproduces_the_published_radionuclide_tests() {
 #[test]
 fn compare_errors_are_clear() {
     let data = repo("examples/radionuclide-2004/survival.csv");
-    let e = error(&["compare", "--data", &data, "--test", "welch", "--group", "primary_site", "--var", "age"]);
+    let e = error(&[
+        "compare",
+        "--data",
+        &data,
+        "--test",
+        "welch",
+        "--group",
+        "primary_site",
+        "--var",
+        "age",
+    ]);
     assert!(e.contains("needs exactly 2"), "{e}");
-    let e = error(&["compare", "--data", &data, "--test", "t", "--group", "group", "--var", "sex"]);
+    let e = error(&[
+        "compare", "--data", &data, "--test", "t", "--group", "group", "--var", "sex",
+    ]);
     assert!(e.contains("column 4 (sex): not a number"), "{e}");
 }
 
@@ -264,9 +354,21 @@ fn bad_file(name: &str, body: &str) -> String {
 fn bad_rows_name_file_line_and_column() {
     let header = "patient,date,lesion,organ,type,longest_mm\n";
     let cases = [
-        ("type.csv", "P1,2024-01-01,L1,liver,tumour,30\n", "line 2, column 5 (type): unknown lesion type"),
-        ("negative.csv", "P1,2024-01-01,L1,liver,target,-3\n", "line 2, column 6 (longest_mm): a size cannot be negative"),
-        ("date.csv", "P1,01/02/2024,L1,liver,target,30\n", "line 2, column 2 (date): date not parseable"),
+        (
+            "type.csv",
+            "P1,2024-01-01,L1,liver,tumour,30\n",
+            "line 2, column 5 (type): unknown lesion type",
+        ),
+        (
+            "negative.csv",
+            "P1,2024-01-01,L1,liver,target,-3\n",
+            "line 2, column 6 (longest_mm): a size cannot be negative",
+        ),
+        (
+            "date.csv",
+            "P1,01/02/2024,L1,liver,target,30\n",
+            "line 2, column 2 (date): date not parseable",
+        ),
         (
             "baseline.csv",
             "P1,2024-01-01,L1,liver,target,30\nP1,2024-03-01,L1,liver,target,25\nP1,2024-03-01,L2,liver,target,12\n",
@@ -278,7 +380,10 @@ fn bad_rows_name_file_line_and_column() {
         let e = error(&["response", "--lesions", &path]);
         assert!(e.contains(expected), "{name}: {e}");
     }
-    let path = bad_file("ok.csv", &format!("{header}P1,2024-01-01,L1,liver,target,30\n"));
+    let path = bad_file(
+        "ok.csv",
+        &format!("{header}P1,2024-01-01,L1,liver,target,30\n"),
+    );
     let e = error(&["response", "--lesions", &path, "--criteria", "recist2"]);
     assert!(e.contains("unknown criteria 'recist2'"), "{e}");
     let e = error(&["response", "--lesions", &path, "--criteria", "missing.toml"]);

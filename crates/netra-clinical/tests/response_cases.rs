@@ -119,9 +119,18 @@ fn cr_with_residual_normal_size_nodes() {
 #[test]
 fn progression_is_measured_from_the_nadir_not_the_baseline() {
     let p = patient(vec![
-        ("2024-01-01", vec![t("L1", "liver", 60.0), t("L2", "lung", 40.0)]),
-        ("2024-03-01", vec![t("L1", "liver", 36.0), t("L2", "lung", 24.0)]),
-        ("2024-05-01", vec![t("L1", "liver", 45.0), t("L2", "lung", 30.0)]),
+        (
+            "2024-01-01",
+            vec![t("L1", "liver", 60.0), t("L2", "lung", 40.0)],
+        ),
+        (
+            "2024-03-01",
+            vec![t("L1", "liver", 36.0), t("L2", "lung", 24.0)],
+        ),
+        (
+            "2024-05-01",
+            vec![t("L1", "liver", 45.0), t("L2", "lung", 30.0)],
+        ),
     ]);
     let r = run(&p, BestOptions::default());
     assert_eq!(overall(&r), vec![PR, PD]);
@@ -139,12 +148,24 @@ fn progression_is_measured_from_the_nadir_not_the_baseline() {
 #[test]
 fn the_5_mm_absolute_rule() {
     let p = patient(vec![
-        ("2024-01-01", vec![t("L1", "liver", 10.0), t("L2", "lung", 10.0)]),
-        ("2024-03-01", vec![t("L1", "liver", 7.0), t("L2", "lung", 7.0)]),
+        (
+            "2024-01-01",
+            vec![t("L1", "liver", 10.0), t("L2", "lung", 10.0)],
+        ),
+        (
+            "2024-03-01",
+            vec![t("L1", "liver", 7.0), t("L2", "lung", 7.0)],
+        ),
         // +28.6 % from the 14 mm nadir but only +4 mm: not progression.
-        ("2024-05-01", vec![t("L1", "liver", 9.0), t("L2", "lung", 9.0)]),
+        (
+            "2024-05-01",
+            vec![t("L1", "liver", 9.0), t("L2", "lung", 9.0)],
+        ),
         // +5 mm and +35.7 %: progression.
-        ("2024-07-01", vec![t("L1", "liver", 10.0), t("L2", "lung", 9.0)]),
+        (
+            "2024-07-01",
+            vec![t("L1", "liver", 10.0), t("L2", "lung", 9.0)],
+        ),
     ]);
     let r = run(&p, BestOptions::default());
     assert_eq!(overall(&r), vec![PR, SD, PD]);
@@ -155,7 +176,10 @@ fn the_5_mm_absolute_rule() {
 fn a_new_lesion_alone_is_progression() {
     let p = patient(vec![
         ("2024-01-01", vec![t("L1", "liver", 40.0)]),
-        ("2024-03-01", vec![t("L1", "liver", 38.0), new("X1", "bone", None)]),
+        (
+            "2024-03-01",
+            vec![t("L1", "liver", 38.0), new("X1", "bone", None)],
+        ),
     ]);
     let r = run(&p, BestOptions::default());
     let tp = &r.timepoints[0];
@@ -169,11 +193,35 @@ fn a_new_lesion_alone_is_progression() {
 #[test]
 fn non_target_only_disease() {
     let p = patient(vec![
-        ("2024-01-01", vec![nt("B1", "bone", LesionStatus::Present), nt("P1", "peritoneum", LesionStatus::Present)]),
-        ("2024-03-01", vec![nt("B1", "bone", LesionStatus::Present), nt("P1", "peritoneum", LesionStatus::Absent)]),
-        ("2024-05-01", vec![nt("B1", "bone", LesionStatus::Absent), nt("P1", "peritoneum", LesionStatus::Absent)]),
+        (
+            "2024-01-01",
+            vec![
+                nt("B1", "bone", LesionStatus::Present),
+                nt("P1", "peritoneum", LesionStatus::Present),
+            ],
+        ),
+        (
+            "2024-03-01",
+            vec![
+                nt("B1", "bone", LesionStatus::Present),
+                nt("P1", "peritoneum", LesionStatus::Absent),
+            ],
+        ),
+        (
+            "2024-05-01",
+            vec![
+                nt("B1", "bone", LesionStatus::Absent),
+                nt("P1", "peritoneum", LesionStatus::Absent),
+            ],
+        ),
         ("2024-07-01", vec![nt("B1", "bone", LesionStatus::Absent)]),
-        ("2024-09-01", vec![nt("B1", "bone", LesionStatus::Progression), nt("P1", "peritoneum", LesionStatus::Absent)]),
+        (
+            "2024-09-01",
+            vec![
+                nt("B1", "bone", LesionStatus::Progression),
+                nt("P1", "peritoneum", LesionStatus::Absent),
+            ],
+        ),
     ]);
     let r = run(&p, BestOptions::default());
     assert!(r.targets.is_empty());
@@ -196,8 +244,18 @@ fn a_missing_lesion_that_cannot_change_the_result() {
     // RECIST 1.1's own example: baseline 50 mm over three lesions; two
     // measured at follow-up already sum to 80 mm — PD whatever the third is.
     let p = patient(vec![
-        ("2024-01-01", vec![t("L1", "liver", 20.0), t("L2", "lung", 20.0), t("L3", "lung", 10.0)]),
-        ("2024-03-01", vec![t("L1", "liver", 40.0), t("L2", "lung", 40.0)]),
+        (
+            "2024-01-01",
+            vec![
+                t("L1", "liver", 20.0),
+                t("L2", "lung", 20.0),
+                t("L3", "lung", 10.0),
+            ],
+        ),
+        (
+            "2024-03-01",
+            vec![t("L1", "liver", 40.0), t("L2", "lung", 40.0)],
+        ),
     ]);
     let r = run(&p, BestOptions::default());
     let tp = &r.timepoints[0];
@@ -212,8 +270,22 @@ fn a_missing_lesion_that_cannot_change_the_result() {
 fn a_missing_lesion_that_can_change_the_result() {
     // 30 mm measured over two lesions: PR or SD depending on the third.
     let p = patient(vec![
-        ("2024-01-01", vec![t("L1", "liver", 20.0), t("L2", "lung", 20.0), t("L3", "lung", 10.0)]),
-        ("2024-03-01", vec![t("L1", "liver", 15.0), t("L2", "lung", 15.0), unmeasured("L3", "lung")]),
+        (
+            "2024-01-01",
+            vec![
+                t("L1", "liver", 20.0),
+                t("L2", "lung", 20.0),
+                t("L3", "lung", 10.0),
+            ],
+        ),
+        (
+            "2024-03-01",
+            vec![
+                t("L1", "liver", 15.0),
+                t("L2", "lung", 15.0),
+                unmeasured("L3", "lung"),
+            ],
+        ),
     ]);
     let r = run(&p, BestOptions::default());
     assert_eq!(r.timepoints[0].target, TargetResponse::Category(NE));
@@ -225,19 +297,45 @@ fn a_missing_lesion_that_can_change_the_result() {
 fn an_equivocal_new_lesion_confirmed_later_dates_progression_back() {
     let p = patient(vec![
         ("2024-01-01", vec![t("L1", "liver", 40.0)]),
-        ("2024-03-01", vec![t("L1", "liver", 38.0), new("X1", "liver", Some(LesionStatus::Equivocal))]),
-        ("2024-05-01", vec![t("L1", "liver", 37.0), new("X1", "liver", None)]),
+        (
+            "2024-03-01",
+            vec![
+                t("L1", "liver", 38.0),
+                new("X1", "liver", Some(LesionStatus::Equivocal)),
+            ],
+        ),
+        (
+            "2024-05-01",
+            vec![t("L1", "liver", 37.0), new("X1", "liver", None)],
+        ),
     ]);
     let r = run(&p, BestOptions::default());
     assert_eq!(r.timepoints[0].new_lesions, NewLesions::Equivocal);
     assert_eq!(overall(&r), vec![PD, PD]);
     assert_eq!(r.best.progression_date, Some(d("2024-03-01")));
-    assert!(r.timepoints[0].notes.iter().any(|n| n.contains("confirmed on 2024-05-01")));
+    assert!(
+        r.timepoints[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("confirmed on 2024-05-01"))
+    );
     // Not confirmed (it resolved): no progression, SD.
     let p = patient(vec![
         ("2024-01-01", vec![t("L1", "liver", 40.0)]),
-        ("2024-03-01", vec![t("L1", "liver", 38.0), new("X1", "liver", Some(LesionStatus::Equivocal))]),
-        ("2024-05-01", vec![t("L1", "liver", 37.0), new("X1", "liver", Some(LesionStatus::Absent))]),
+        (
+            "2024-03-01",
+            vec![
+                t("L1", "liver", 38.0),
+                new("X1", "liver", Some(LesionStatus::Equivocal)),
+            ],
+        ),
+        (
+            "2024-05-01",
+            vec![
+                t("L1", "liver", 37.0),
+                new("X1", "liver", Some(LesionStatus::Absent)),
+            ],
+        ),
     ]);
     let r = run(&p, BestOptions::default());
     assert_eq!(overall(&r), vec![SD, SD]);
@@ -288,9 +386,18 @@ fn a_time_point_exactly_at_minus_30_and_plus_20_percent() {
     // 50 -> 35 mm is exactly -30 %: PR. 35 -> 42 mm is exactly +20 % and
     // +7 mm: PD. Decimal sizes whose binary ratios are not exact too.
     let p = patient(vec![
-        ("2024-01-01", vec![t("L1", "liver", 30.0), t("L2", "lung", 20.0)]),
-        ("2024-03-01", vec![t("L1", "liver", 21.0), t("L2", "lung", 14.0)]),
-        ("2024-05-01", vec![t("L1", "liver", 25.2), t("L2", "lung", 16.8)]),
+        (
+            "2024-01-01",
+            vec![t("L1", "liver", 30.0), t("L2", "lung", 20.0)],
+        ),
+        (
+            "2024-03-01",
+            vec![t("L1", "liver", 21.0), t("L2", "lung", 14.0)],
+        ),
+        (
+            "2024-05-01",
+            vec![t("L1", "liver", 25.2), t("L2", "lung", 16.8)],
+        ),
     ]);
     let r = run(&p, BestOptions::default());
     assert_eq!(overall(&r), vec![PR, PD]);
@@ -314,7 +421,11 @@ fn a_time_point_exactly_at_minus_30_and_plus_20_percent() {
 fn confirmation_rules() {
     let pr = |date: &'static str, mm: f64| (date, vec![t("L1", "liver", mm)]);
     // PR confirmed 28 days later: PR; only 21 days later: not confirmed.
-    let p = patient(vec![pr("2024-01-01", 50.0), pr("2024-03-01", 30.0), pr("2024-03-29", 30.0)]);
+    let p = patient(vec![
+        pr("2024-01-01", 50.0),
+        pr("2024-03-01", 30.0),
+        pr("2024-03-29", 30.0),
+    ]);
     let r = run(&p, confirm());
     assert_eq!(r.best.category, PR);
     assert_eq!(r.best.confirmation_date, Some(d("2024-03-29")));
@@ -328,7 +439,11 @@ fn confirmation_rules() {
     assert_eq!(overall(&r), vec![PR, PR, PD]);
     assert_eq!(r.best.category, SD);
     // PR then SD: SD (Table 3).
-    let p = patient(vec![pr("2024-01-01", 50.0), pr("2024-03-01", 30.0), pr("2024-05-01", 40.0)]);
+    let p = patient(vec![
+        pr("2024-01-01", 50.0),
+        pr("2024-03-01", 30.0),
+        pr("2024-05-01", 40.0),
+    ]);
     assert_eq!(run(&p, confirm()).best.category, SD);
     // PR, NE, PR: the NE scan does not break the confirmation.
     let p = patient(vec![
@@ -339,7 +454,11 @@ fn confirmation_rules() {
     ]);
     assert_eq!(run(&p, confirm()).best.category, PR);
     // PR then CR: PR (the CR itself is unconfirmed).
-    let p = patient(vec![pr("2024-01-01", 50.0), pr("2024-03-01", 30.0), pr("2024-05-01", 0.0)]);
+    let p = patient(vec![
+        pr("2024-01-01", 50.0),
+        pr("2024-03-01", 30.0),
+        pr("2024-05-01", 0.0),
+    ]);
     assert_eq!(run(&p, confirm()).best.category, PR);
     assert_eq!(run(&p, BestOptions::default()).best.category, CR);
 }
@@ -348,7 +467,11 @@ fn confirmation_rules() {
 fn stable_disease_needs_its_minimum_duration() {
     let scan = |date: &'static str, mm: f64| (date, vec![t("L1", "liver", mm)]);
     // SD at day 31 only, then PD: PD.
-    let p = patient(vec![scan("2024-01-01", 50.0), scan("2024-02-01", 48.0), scan("2024-04-01", 70.0)]);
+    let p = patient(vec![
+        scan("2024-01-01", 50.0),
+        scan("2024-02-01", 48.0),
+        scan("2024-04-01", 70.0),
+    ]);
     assert_eq!(run(&p, BestOptions::default()).best.category, PD);
     // SD at day 31 and nothing after: NE.
     let p = patient(vec![scan("2024-01-01", 50.0), scan("2024-02-01", 48.0)]);
@@ -367,10 +490,28 @@ fn stable_disease_needs_its_minimum_duration() {
 #[test]
 fn non_target_progression_and_cr_with_non_targets_present() {
     let p = patient(vec![
-        ("2024-01-01", vec![t("L1", "liver", 30.0), nt("B1", "bone", LesionStatus::Present)]),
-        ("2024-03-01", vec![t("L1", "liver", 0.0), nt("B1", "bone", LesionStatus::Present)]),
+        (
+            "2024-01-01",
+            vec![
+                t("L1", "liver", 30.0),
+                nt("B1", "bone", LesionStatus::Present),
+            ],
+        ),
+        (
+            "2024-03-01",
+            vec![
+                t("L1", "liver", 0.0),
+                nt("B1", "bone", LesionStatus::Present),
+            ],
+        ),
         ("2024-05-01", vec![t("L1", "liver", 0.0)]),
-        ("2024-07-01", vec![t("L1", "liver", 0.0), nt("B1", "bone", LesionStatus::Progression)]),
+        (
+            "2024-07-01",
+            vec![
+                t("L1", "liver", 0.0),
+                nt("B1", "bone", LesionStatus::Progression),
+            ],
+        ),
     ]);
     let r = run(&p, BestOptions::default());
     // Target CR + non-target present: PR; non-target not evaluated: PR.
@@ -380,24 +521,49 @@ fn non_target_progression_and_cr_with_non_targets_present() {
 
 #[test]
 fn target_selection_is_validated() {
-    let base = |lesions: Vec<Measurement>| patient(vec![("2024-01-01", lesions.clone()), ("2024-03-01", lesions)]);
+    let base = |lesions: Vec<Measurement>| {
+        patient(vec![
+            ("2024-01-01", lesions.clone()),
+            ("2024-03-01", lesions),
+        ])
+    };
     let err = assess(
-        &base(vec![t("A", "liver", 20.0), t("B", "liver", 20.0), t("C", "liver", 20.0)]),
+        &base(vec![
+            t("A", "liver", 20.0),
+            t("B", "liver", 20.0),
+            t("C", "liver", 20.0),
+        ]),
         &recist::rules(),
         &BestOptions::default(),
     )
     .unwrap_err();
-    assert!(err.to_string().contains("3 targets in organ 'liver'"), "{err}");
+    assert!(
+        err.to_string().contains("3 targets in organ 'liver'"),
+        "{err}"
+    );
     let six: Vec<Measurement> = ["liver", "lung", "bone", "adrenal", "spleen", "kidney"]
         .iter()
         .enumerate()
         .map(|(i, o)| t(&format!("T{i}"), o, 20.0))
         .collect();
     let err = assess(&base(six), &recist::rules(), &BestOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("6 target lesions; at most 5"), "{err}");
-    let err = assess(&base(vec![t("A", "liver", 8.0)]), &recist::rules(), &BestOptions::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("6 target lesions; at most 5"),
+        "{err}"
+    );
+    let err = assess(
+        &base(vec![t("A", "liver", 8.0)]),
+        &recist::rules(),
+        &BestOptions::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("longest diameter >= 10"), "{err}");
-    let err = assess(&base(vec![node("N", 12.0)]), &recist::rules(), &BestOptions::default()).unwrap_err();
+    let err = assess(
+        &base(vec![node("N", 12.0)]),
+        &recist::rules(),
+        &BestOptions::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("short axis >= 15"), "{err}");
     assert!(matches!(err, ResponseError::Selection { .. }));
 }
@@ -418,7 +584,10 @@ fn targets_are_selected_when_none_is_marked() {
         lesion("S1", "spleen", 25.0),
         lesion("K1", "kidney", 11.0),
     ];
-    let p = patient(vec![("2024-01-01", baseline.clone()), ("2024-03-01", baseline)]);
+    let p = patient(vec![
+        ("2024-01-01", baseline.clone()),
+        ("2024-03-01", baseline),
+    ]);
     let r = run(&p, BestOptions::default());
     assert!(r.targets_selected);
     // Largest first, two per organ, five in all: L1, L3 (not L2), A1, S1, P1.
@@ -432,11 +601,20 @@ fn targets_are_selected_when_none_is_marked() {
 fn bad_rows_are_errors_naming_the_lesion() {
     let p = patient(vec![
         ("2024-01-01", vec![t("L1", "liver", 30.0)]),
-        ("2024-03-01", vec![t("L1", "liver", 25.0), t("L9", "liver", 12.0)]),
+        (
+            "2024-03-01",
+            vec![t("L1", "liver", 25.0), t("L9", "liver", 12.0)],
+        ),
     ]);
     let err = assess(&p, &recist::rules(), &BestOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("L9") && err.to_string().contains("missing from the baseline"), "{err}");
-    let p = patient(vec![("2024-01-01", vec![t("L1", "liver", 30.0), new("X", "bone", None)])]);
+    assert!(
+        err.to_string().contains("L9") && err.to_string().contains("missing from the baseline"),
+        "{err}"
+    );
+    let p = patient(vec![(
+        "2024-01-01",
+        vec![t("L1", "liver", 30.0), new("X", "bone", None)],
+    )]);
     assert!(assess(&p, &recist::rules(), &BestOptions::default()).is_err());
     let p = patient(vec![("2024-01-01", vec![t("L1", "liver", -3.0)])]);
     let err = assess(&p, &recist::rules(), &BestOptions::default()).unwrap_err();
@@ -490,11 +668,46 @@ fn followed_patient() -> PatientLesions {
         ]
     };
     patient(vec![
-        ("2024-01-10", scan((32.0, 25.0, 60.0, 30.0), (21.0, 17.0, 55.0, 18.0), (24.0, 18.0, 40.0, 18.0))),
-        ("2024-03-06", scan((24.0, 20.0, 45.0, 12.0), (15.0, 13.0, 40.0, 8.0), (20.0, 15.0, 35.0, 14.0))),
-        ("2024-05-01", scan((19.0, 15.0, 40.0, 0.0), (11.0, 9.0, 38.0, 0.0), (16.0, 12.0, 30.0, 11.0))),
-        ("2024-06-26", scan((18.0, 14.0, 38.0, 0.0), (10.0, 8.0, 36.0, 0.0), (14.0, 10.0, 30.0, 9.0))),
-        ("2024-08-21", scan((23.0, 18.0, 58.0, 10.0), (13.0, 10.0, 52.0, 6.0), (15.0, 12.0, 41.0, 10.0))),
+        (
+            "2024-01-10",
+            scan(
+                (32.0, 25.0, 60.0, 30.0),
+                (21.0, 17.0, 55.0, 18.0),
+                (24.0, 18.0, 40.0, 18.0),
+            ),
+        ),
+        (
+            "2024-03-06",
+            scan(
+                (24.0, 20.0, 45.0, 12.0),
+                (15.0, 13.0, 40.0, 8.0),
+                (20.0, 15.0, 35.0, 14.0),
+            ),
+        ),
+        (
+            "2024-05-01",
+            scan(
+                (19.0, 15.0, 40.0, 0.0),
+                (11.0, 9.0, 38.0, 0.0),
+                (16.0, 12.0, 30.0, 11.0),
+            ),
+        ),
+        (
+            "2024-06-26",
+            scan(
+                (18.0, 14.0, 38.0, 0.0),
+                (10.0, 8.0, 36.0, 0.0),
+                (14.0, 10.0, 30.0, 9.0),
+            ),
+        ),
+        (
+            "2024-08-21",
+            scan(
+                (23.0, 18.0, 58.0, 10.0),
+                (13.0, 10.0, 52.0, 6.0),
+                (15.0, 12.0, 41.0, 10.0),
+            ),
+        ),
     ])
 }
 
@@ -573,7 +786,12 @@ fn radionuclide_rules() -> netra_clinical::response::Rules {
 
 #[test]
 fn followed_patient_under_the_radionuclide_study_criteria() {
-    let r = assess(&followed_patient(), &radionuclide_rules(), &BestOptions::default()).unwrap();
+    let r = assess(
+        &followed_patient(),
+        &radionuclide_rules(),
+        &BestOptions::default(),
+    )
+    .unwrap();
     assert_eq!(r.criteria, "radionuclide-2004");
     // Longest diameters: 77 -> 59 (-23 %, SD) -> 46 (-40 %, minor) -> 42
     // (-45 %, minor) -> L1 grows 18 -> 23 mm (+28 %): progression.
@@ -602,7 +820,12 @@ fn radionuclide_bands() {
 
 #[test]
 fn waterfall_and_spider() {
-    let a = assess(&followed_patient(), &recist::rules(), &BestOptions::default()).unwrap();
+    let a = assess(
+        &followed_patient(),
+        &recist::rules(),
+        &BestOptions::default(),
+    )
+    .unwrap();
     let mut b = run(
         &patient(vec![
             ("2024-01-01", vec![t("L1", "liver", 40.0)]),
@@ -612,7 +835,10 @@ fn waterfall_and_spider() {
     );
     b.patient = "B".into();
     let mut c = run(
-        &patient(vec![("2024-01-01", vec![nt("B1", "bone", LesionStatus::Present)])]),
+        &patient(vec![(
+            "2024-01-01",
+            vec![nt("B1", "bone", LesionStatus::Present)],
+        )]),
         BestOptions::default(),
     );
     c.patient = "C".into();

@@ -96,11 +96,23 @@ fn chisq_test_matches_r() {
     for c in cases("chisq") {
         let what = format!("chisq.test({}, correct={})", c["name"], c["correct"]);
         let r = chisq_test(&table(&c["table"]), c["correct"].as_bool().unwrap()).unwrap();
-        assert_opt_close(Some(r.statistic), &c["statistic"], &format!("{what} statistic"));
+        assert_opt_close(
+            Some(r.statistic),
+            &c["statistic"],
+            &format!("{what} statistic"),
+        );
         assert_close(r.df, &c["df"], &format!("{what} df"));
         assert_opt_close(Some(r.p_value), &c["p_value"], &format!("{what} p"));
-        assert_eq!(r.yates_applied, c["yates_applied"].as_bool().unwrap(), "{what} yates");
-        assert_eq!(r.small_expected, c["warned"].as_bool().unwrap(), "{what} warning");
+        assert_eq!(
+            r.yates_applied,
+            c["yates_applied"].as_bool().unwrap(),
+            "{what} yates"
+        );
+        assert_eq!(
+            r.small_expected,
+            c["warned"].as_bool().unwrap(),
+            "{what} warning"
+        );
         assert_matrix(&r.expected, &c["expected"], &format!("{what} expected"));
         assert_matrix(&r.residuals, &c["residuals"], &format!("{what} residuals"));
         assert_matrix(&r.stdres, &c["stdres"], &format!("{what} stdres"));
@@ -123,7 +135,11 @@ fn fisher_2x2_matches_r() {
         )
         .unwrap();
         assert_close(r.p_value, &c["p_value"], &format!("{what} p"));
-        assert_close(r.odds_ratio, &c["odds_ratio"], &format!("{what} odds ratio"));
+        assert_close(
+            r.odds_ratio,
+            &c["odds_ratio"],
+            &format!("{what} odds ratio"),
+        );
         assert_close(r.lower, &c["lower"], &format!("{what} lower"));
         assert_close(r.upper, &c["upper"], &format!("{what} upper"));
     }
@@ -220,7 +236,11 @@ fn radionuclide_published_comparisons() {
     let welch = t_test_two(&a, &b, TTestKind::Welch, 0.0, Alternative::TwoSided, 0.95).unwrap();
     let student = t_test_two(&a, &b, TTestKind::Student, 0.0, Alternative::TwoSided, 0.95).unwrap();
     assert!(welch.p_value < 0.001, "{}", welch.p_value);
-    assert!(student.p_value > 0.001 && student.p_value < 0.0011, "{}", student.p_value);
+    assert!(
+        student.p_value > 0.001 && student.p_value < 0.0011,
+        "{}",
+        student.p_value
+    );
     assert!((student.mean_x - 26.526_315_789_473_685).abs() < 1e-9);
     assert!((student.mean_y.unwrap() - 8.395_833_333_333_334).abs() < 1e-9);
 }

@@ -67,7 +67,11 @@ pub(crate) fn levels(values: &[String]) -> Vec<String> {
     v.sort();
     v.dedup();
     if v.iter().all(|s| s.parse::<f64>().is_ok()) {
-        v.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0)));
+        v.sort_by(|a, b| {
+            a.parse::<f64>()
+                .unwrap_or(0.0)
+                .total_cmp(&b.parse::<f64>().unwrap_or(0.0))
+        });
     }
     v
 }
@@ -165,8 +169,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 );
             }
             let values = numbers(frame.column(&args.var)?, &complete.rows)?;
-            let x: Vec<f64> = values.iter().zip(&groups).filter(|(_, g)| **g == glevels[0]).map(|(v, _)| *v).collect();
-            let y: Vec<f64> = values.iter().zip(&groups).filter(|(_, g)| **g == glevels[1]).map(|(v, _)| *v).collect();
+            let x: Vec<f64> = values
+                .iter()
+                .zip(&groups)
+                .filter(|(_, g)| **g == glevels[0])
+                .map(|(v, _)| *v)
+                .collect();
+            let y: Vec<f64> = values
+                .iter()
+                .zip(&groups)
+                .filter(|(_, g)| **g == glevels[1])
+                .map(|(v, _)| *v)
+                .collect();
             out["n_by_group"] = json!([x.len(), y.len()]);
             if args.test == Test::Mannwhitney {
                 let r = wilcox_test(&x, &y, WilcoxOptions::default())?;
@@ -208,9 +222,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 out["test"].as_str().unwrap_or(""),
                 args.group,
                 args.var,
-                out["statistic"].as_f64().map(|v| v.to_string()).unwrap_or_default(),
-                out["df"].as_f64().map(|v| v.to_string()).unwrap_or_default(),
-                out["p_value"].as_f64().map(|v| v.to_string()).unwrap_or_default()
+                out["statistic"]
+                    .as_f64()
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+                out["df"]
+                    .as_f64()
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+                out["p_value"]
+                    .as_f64()
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
             );
         }
         Format::Table => print_table(&out),
@@ -230,9 +253,19 @@ fn print_table(out: &Value) {
             Some(d) => format!(", {d} rows with a missing value left out"),
         }
     );
-    let glevels: Vec<&str> = out["levels"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let glevels: Vec<&str> = out["levels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if let Some(table) = out["table"].as_array() {
-        let vlevels: Vec<&str> = out["var_levels"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let vlevels: Vec<&str> = out["var_levels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         print!("  {:<14}", "");
         for v in &vlevels {
             print!(" {v:>10}");
@@ -247,8 +280,15 @@ fn print_table(out: &Value) {
         }
     }
     if let Some(means) = out["means"].as_array() {
-        for (g, (m, n)) in glevels.iter().zip(means.iter().zip(out["n_by_group"].as_array().into_iter().flatten())) {
-            println!("  {g:<14} n = {n:<5} mean = {:.3}", m.as_f64().unwrap_or(f64::NAN));
+        for (g, (m, n)) in glevels.iter().zip(
+            means
+                .iter()
+                .zip(out["n_by_group"].as_array().into_iter().flatten()),
+        ) {
+            println!(
+                "  {g:<14} n = {n:<5} mean = {:.3}",
+                m.as_f64().unwrap_or(f64::NAN)
+            );
         }
     }
     if let Some(s) = out["statistic"].as_f64() {
@@ -258,12 +298,20 @@ fn print_table(out: &Value) {
         }
     }
     if let Some(or) = out.get("odds_ratio") {
-        println!("  odds ratio (conditional MLE) = {or}, 95% CI {}", out["conf_int"]);
+        println!(
+            "  odds ratio (conditional MLE) = {or}, 95% CI {}",
+            out["conf_int"]
+        );
     } else if let Some(ci) = out.get("conf_int") {
         println!("  difference in means, CI {ci}");
     }
-    println!("  p = {}", out["p_value"].as_f64().map_or("NA".into(), fmt_p));
+    println!(
+        "  p = {}",
+        out["p_value"].as_f64().map_or("NA".into(), fmt_p)
+    );
     if out["small_expected"] == json!(true) {
-        println!("  warning: some expected counts are below 5; the chi-square approximation may be incorrect (consider --test fisher)");
+        println!(
+            "  warning: some expected counts are below 5; the chi-square approximation may be incorrect (consider --test fisher)"
+        );
     }
 }

@@ -1,6 +1,9 @@
 //! `netra response`: tumour response per patient from a lesion CSV, best
 //! overall response, waterfall/spider data and response rates by group.
 
+// Column headers are passed as arguments so that they share the rows' format.
+#![allow(clippy::print_literal)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -130,7 +133,7 @@ pub fn criteria(name: &str) -> anyhow::Result<Rules> {
 }
 
 fn weeks_to_days(w: f64, what: &str) -> anyhow::Result<i32> {
-    if !(w.is_finite() && w >= 0.0 && w <= 520.0) {
+    if !(w.is_finite() && (0.0..=520.0).contains(&w)) {
         anyhow::bail!("{what} must be between 0 and 520 weeks, got {w}");
     }
     Ok((w * 7.0).round() as i32)
@@ -155,7 +158,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             (Some(path), Some(col)) => Some(read_groups(path, col)?),
             _ => None,
         };
-        Some(rates_json(&results, groups.as_ref(), args.ci, args.conf_level)?)
+        Some(rates_json(
+            &results,
+            groups.as_ref(),
+            args.ci,
+            args.conf_level,
+        )?)
     } else {
         None
     };
@@ -291,14 +299,26 @@ fn print_table(
                         Some(s) => format!(
                             ", sum {s:.1} {unit}; targets {}{}",
                             p.targets.join(", "),
-                            if p.targets_selected { " (selected)" } else { "" }
+                            if p.targets_selected {
+                                " (selected)"
+                            } else {
+                                ""
+                            }
                         ),
                         None => ", non-target disease only".into(),
                     }
                 );
                 println!(
                     "  {:<10} {:>5} {:>10} {:>9} {:>9}  {:<6} {:<14} {:<9} {}",
-                    "date", "day", format!("sum ({unit})"), "vs base", "vs nadir", "target", "non-target", "new", "overall"
+                    "date",
+                    "day",
+                    format!("sum ({unit})"),
+                    "vs base",
+                    "vs nadir",
+                    "target",
+                    "non-target",
+                    "new",
+                    "overall"
                 );
                 for t in &p.timepoints {
                     println!(
@@ -343,7 +363,10 @@ fn print_table(
         }
         View::Waterfall => {
             let w = series::waterfall(results);
-            println!("{:<12} {:>16}  {}", "patient", "best change (%)", "best response");
+            println!(
+                "{:<12} {:>16}  {}",
+                "patient", "best change (%)", "best response"
+            );
             for b in &w.bars {
                 println!(
                     "{:<12} {:>16.1}  {}",
@@ -353,11 +376,17 @@ fn print_table(
                 );
             }
             if !w.excluded.is_empty() {
-                println!("no completely measured follow-up: {}", w.excluded.join(", "));
+                println!(
+                    "no completely measured follow-up: {}",
+                    w.excluded.join(", ")
+                );
             }
         }
         View::Spider => {
-            println!("{:<12} {:<10} {:>5} {:>11}", "patient", "date", "day", "change (%)");
+            println!(
+                "{:<12} {:<10} {:>5} {:>11}",
+                "patient", "date", "day", "change (%)"
+            );
             for l in series::spider(results) {
                 for p in &l.points {
                     println!(
@@ -407,9 +436,15 @@ fn print_csv(view: View, results: &[PatientResponse]) {
                         t.new_lesions.label(),
                         t.overall.label(),
                         b.category.label(),
-                        b.first_response_date.map(|d| d.to_string()).unwrap_or_default(),
-                        b.progression_date.map(|d| d.to_string()).unwrap_or_default(),
-                        b.duration_of_response_days.map(|d| d.to_string()).unwrap_or_default()
+                        b.first_response_date
+                            .map(|d| d.to_string())
+                            .unwrap_or_default(),
+                        b.progression_date
+                            .map(|d| d.to_string())
+                            .unwrap_or_default(),
+                        b.duration_of_response_days
+                            .map(|d| d.to_string())
+                            .unwrap_or_default()
                     );
                 }
             }
@@ -429,7 +464,13 @@ fn print_csv(view: View, results: &[PatientResponse]) {
             println!("patient,date,days,change_pct");
             for l in series::spider(results) {
                 for p in &l.points {
-                    println!("{},{},{},{}", csv_text(&l.patient), p.date, p.days, p.change_pct);
+                    println!(
+                        "{},{},{},{}",
+                        csv_text(&l.patient),
+                        p.date,
+                        p.days,
+                        p.change_pct
+                    );
                 }
             }
         }
@@ -567,7 +608,10 @@ pub(crate) fn print_rates(r: &Value) {
     }
     for (label, key) in [("ORR", "orr_comparison"), ("DCR", "dcr_comparison")] {
         if let Some(p) = r[key]["p_value"].as_f64() {
-            println!("  {label} across groups: Fisher's exact test p = {}", fmt_p(p));
+            println!(
+                "  {label} across groups: Fisher's exact test p = {}",
+                fmt_p(p)
+            );
         }
     }
 }

@@ -161,12 +161,19 @@ pub(crate) fn best_response(
     };
     let sd_ok = |t: &Timepoint| t.date.days_since(baseline) >= options.sd_min_days;
     let fallback = || {
-        if before.iter().any(|t| is_stable_level(t.overall) && sd_ok(t)) {
+        if before
+            .iter()
+            .any(|t| is_stable_level(t.overall) && sd_ok(t))
+        {
             let only_non_cr = before
                 .iter()
                 .filter(|t| is_stable_level(t.overall) && sd_ok(t))
                 .all(|t| t.overall == Category::NonCrNonPd);
-            if only_non_cr { Category::NonCrNonPd } else { stable }
+            if only_non_cr {
+                Category::NonCrNonPd
+            } else {
+                stable
+            }
         } else if pd.is_some() {
             Category::PD
         } else {

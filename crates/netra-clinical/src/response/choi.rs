@@ -12,8 +12,8 @@
 //! * CR: every target gone, as RECIST. No 5 mm rule.
 //! * Without attenuation values the density rules simply do not apply.
 
-use super::engine::{Measure, PdRule, Reference, Rules, Thresholds};
 use super::Category;
+use super::engine::{Measure, PdRule, Reference, Rules, Thresholds};
 
 /// The Choi rules.
 pub fn rules() -> Rules {

@@ -178,7 +178,11 @@ pub fn from_toml(text: &str) -> Result<Rules, ResponseError> {
     let pd_reference = match p.reference.as_str() {
         "nadir" => Reference::Nadir,
         "baseline" => Reference::Baseline,
-        other => return Err(err(format!("progression.reference '{other}' is not nadir or baseline"))),
+        other => {
+            return Err(err(format!(
+                "progression.reference '{other}' is not nadir or baseline"
+            )));
+        }
     };
     let pd_rule = match p.rule.as_str() {
         "sum" => PdRule::Sum,

@@ -121,7 +121,7 @@ impl Rules {
             Measure::Recist => recist(m),
             Measure::Longest => m.longest_mm,
             Measure::Product => match (m.longest_mm, m.perpendicular_mm) {
-                (Some(l), _) if l == 0.0 => Some(0.0),
+                (Some(0.0), _) => Some(0.0),
                 (Some(l), Some(p)) => Some(l * p),
                 _ => None,
             },
@@ -226,7 +226,12 @@ fn check_values(patient: &str, a: &Assessment) -> Result<(), ResponseError> {
         if let Some(hu) = m.attenuation_hu
             && !hu.is_finite()
         {
-            return Err(lesion_error(patient, a.date, m, "attenuation_hu is not finite".into()));
+            return Err(lesion_error(
+                patient,
+                a.date,
+                m,
+                "attenuation_hu is not finite".into(),
+            ));
         }
     }
     Ok(())
@@ -369,7 +374,8 @@ pub fn assess(
     }
     let has_targets = !targets.is_empty();
     let baseline_sum = has_targets.then(|| baseline_values.iter().sum::<f64>());
-    let baseline_density = mean_density(&targets.iter().map(|m| m.attenuation_hu).collect::<Vec<_>>());
+    let baseline_density =
+        mean_density(&targets.iter().map(|m| m.attenuation_hu).collect::<Vec<_>>());
 
     // --- follow-ups -------------------------------------------------------------------
     let mut nadir = baseline_sum.unwrap_or(0.0);
@@ -379,13 +385,20 @@ pub fn assess(
     let mut new_first: HashMap<&str, (usize, bool)> = HashMap::new();
     let mut confirmed_equivocal: Vec<(usize, String, Date)> = Vec::new();
     for (idx, a) in scans.iter().skip(1).enumerate() {
-        let by_id: HashMap<&str, &Measurement> =
-            a.measurements.iter().map(|m| (m.lesion.as_str(), m)).collect();
+        let by_id: HashMap<&str, &Measurement> = a
+            .measurements
+            .iter()
+            .map(|m| (m.lesion.as_str(), m))
+            .collect();
         let mut notes = Vec::new();
 
         // Targets.
-        let rows: Vec<Option<&Measurement>> = target_ids.iter().map(|id| by_id.get(id).copied()).collect();
-        let values: Vec<Option<f64>> = rows.iter().map(|r| r.and_then(|m| rules.measure(m))).collect();
+        let rows: Vec<Option<&Measurement>> =
+            target_ids.iter().map(|id| by_id.get(id).copied()).collect();
+        let values: Vec<Option<f64>> = rows
+            .iter()
+            .map(|r| r.and_then(|m| rules.measure(m)))
+            .collect();
         let complete = values.iter().all(Option::is_some);
         let measured_sum: f64 = values.iter().flatten().sum();
         let missing: Vec<&str> = target_ids
@@ -466,7 +479,11 @@ pub fn assess(
 
         // New lesions.
         let mut new_lesions = NewLesions::No;
-        for m in a.measurements.iter().filter(|m| m.kind == Some(LesionKind::New)) {
+        for m in a
+            .measurements
+            .iter()
+            .filter(|m| m.kind == Some(LesionKind::New))
+        {
             match m.status {
                 Some(LesionStatus::Absent) | Some(LesionStatus::NotEvaluated) => continue,
                 Some(LesionStatus::Equivocal) => {
@@ -558,11 +575,19 @@ fn select_targets<'a>(rules: &Rules, candidates: &[&'a Measurement]) -> Vec<&'a 
     let mut chosen: Vec<&Measurement> = Vec::new();
     let mut per_organ: HashMap<String, usize> = HashMap::new();
     for m in measurable {
-        if rules.selection.max_total.is_some_and(|max| chosen.len() >= max) {
+        if rules
+            .selection
+            .max_total
+            .is_some_and(|max| chosen.len() >= max)
+        {
             break;
         }
         let count = per_organ.entry(organ_key(&m.organ)).or_default();
-        if rules.selection.max_per_organ.is_some_and(|max| *count >= max) {
+        if rules
+            .selection
+            .max_per_organ
+            .is_some_and(|max| *count >= max)
+        {
             continue;
         }
         *count += 1;
@@ -588,7 +613,10 @@ fn validate_targets(pid: &str, rules: &Rules, given: &[&Measurement]) -> Result<
     if let Some(max) = rules.selection.max_per_organ {
         let mut per_organ: HashMap<String, Vec<&str>> = HashMap::new();
         for m in given {
-            per_organ.entry(organ_key(&m.organ)).or_default().push(&m.lesion);
+            per_organ
+                .entry(organ_key(&m.organ))
+                .or_default()
+                .push(&m.lesion);
         }
         let mut organs: Vec<_> = per_organ.into_iter().collect();
         organs.sort();
@@ -604,7 +632,10 @@ fn validate_targets(pid: &str, rules: &Rules, given: &[&Measurement]) -> Result<
     }
     for m in given {
         if let Some(reason) = rules.not_measurable(m) {
-            return Err(err(format!("target {} is not measurable: {reason}", m.lesion)));
+            return Err(err(format!(
+                "target {} is not measurable: {reason}",
+                m.lesion
+            )));
         }
     }
     Ok(())

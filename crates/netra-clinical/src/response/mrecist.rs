@@ -11,8 +11,8 @@
 //!   below baseline. PD: at least 20 % above the nadir (mRECIST has no 5 mm
 //!   absolute rule).
 
-use super::engine::{Measure, PdRule, Reference, Rules, Thresholds};
 use super::Category;
+use super::engine::{Measure, PdRule, Reference, Rules, Thresholds};
 
 /// The mRECIST rules.
 pub fn rules() -> Rules {

@@ -17,8 +17,8 @@
 //! * Overall response: Table 1 (targets) and Table 2 (non-target-only
 //!   disease); see the engine.
 
-use super::engine::{Measure, PdRule, Reference, Rules, SelectionRules, Thresholds};
 use super::Category;
+use super::engine::{Measure, PdRule, Reference, Rules, SelectionRules, Thresholds};
 
 /// The RECIST 1.1 rules.
 pub fn rules() -> Rules {

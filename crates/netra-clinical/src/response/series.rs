@@ -43,7 +43,9 @@ pub fn waterfall(patients: &[PatientResponse]) -> Waterfall {
         let best = p.timepoints[..end]
             .iter()
             .filter_map(|t| t.change_from_baseline_pct)
-            .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.min(v))));
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| a.min(v)))
+            });
         match best {
             Some(v) => out.bars.push(WaterfallBar {
                 patient: p.patient.clone(),
@@ -53,8 +55,11 @@ pub fn waterfall(patients: &[PatientResponse]) -> Waterfall {
             None => out.excluded.push(p.patient.clone()),
         }
     }
-    out.bars
-        .sort_by(|a, b| b.best_change_pct.total_cmp(&a.best_change_pct).then(a.patient.cmp(&b.patient)));
+    out.bars.sort_by(|a, b| {
+        b.best_change_pct
+            .total_cmp(&a.best_change_pct)
+            .then(a.patient.cmp(&b.patient))
+    });
     out
 }
 

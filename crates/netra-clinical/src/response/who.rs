@@ -12,8 +12,8 @@
 //!   No change (NC) is reported as SD.
 //! * Lymph nodes are measured like other lesions (bidimensionally).
 
-use super::engine::{Measure, PdRule, Reference, Rules, SelectionRules, Thresholds};
 use super::Category;
+use super::engine::{Measure, PdRule, Reference, Rules, SelectionRules, Thresholds};
 
 /// The WHO rules.
 pub fn rules() -> Rules {

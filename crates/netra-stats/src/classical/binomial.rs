@@ -40,7 +40,9 @@ pub struct BinomTest {
 
 fn check_counts(x: u64, n: u64) -> Result<(), TestError> {
     if n == 0 {
-        return Err(TestError::InvalidInput("the number of trials must be positive".into()));
+        return Err(TestError::InvalidInput(
+            "the number of trials must be positive".into(),
+        ));
     }
     if x > n {
         return Err(TestError::InvalidInput(format!(
@@ -137,7 +139,12 @@ fn clopper_pearson_sided(x: u64, n: u64, level: f64, alternative: Alternative) -
 pub fn clopper_pearson(x: u64, n: u64, conf_level: f64) -> Result<(f64, f64), TestError> {
     check_counts(x, n)?;
     check_level(conf_level)?;
-    Ok(clopper_pearson_sided(x, n, conf_level, Alternative::TwoSided))
+    Ok(clopper_pearson_sided(
+        x,
+        n,
+        conf_level,
+        Alternative::TwoSided,
+    ))
 }
 
 /// The result of [`prop_test`], with the fields of R's one-sample
@@ -184,7 +191,11 @@ pub fn prop_test(
         Alternative::TwoSided => (1.0 + conf_level) / 2.0,
         _ => conf_level,
     });
-    let yates = if correct { 0.5f64.min((xf - nf * p0).abs()) } else { 0.0 };
+    let yates = if correct {
+        0.5f64.min((xf - nf * p0).abs())
+    } else {
+        0.0
+    };
     let z22n = z * z / (2.0 * nf);
     let pc = estimate + yates / nf;
     let p_u = if pc >= 1.0 {
@@ -313,7 +324,12 @@ pub struct ResponseCounts {
 impl ResponseCounts {
     /// The denominator: every patient counted.
     pub fn total(&self) -> u64 {
-        self.complete + self.partial + self.minor + self.stable + self.progressive + self.not_evaluable
+        self.complete
+            + self.partial
+            + self.minor
+            + self.stable
+            + self.progressive
+            + self.not_evaluable
     }
 }
 

@@ -50,7 +50,9 @@ pub(crate) fn check_table(table: &[Vec<f64>]) -> Result<(usize, usize), TestErro
         )));
     }
     if table.iter().any(|row| row.len() != c) {
-        return Err(TestError::InvalidInput("the table rows differ in length".into()));
+        return Err(TestError::InvalidInput(
+            "the table rows differ in length".into(),
+        ));
     }
     if table.iter().flatten().any(|v| !v.is_finite() || *v < 0.0) {
         return Err(TestError::InvalidInput(

@@ -250,24 +250,31 @@ const FEXACT_TOL: f64 = 3.45254e-7;
 pub fn fisher_rxc(table: &[Vec<f64>]) -> Result<f64, TestError> {
     check_table(table)?;
     if table.iter().flatten().any(|v| v.fract() != 0.0) {
-        return Err(TestError::InvalidInput("counts must be whole numbers".into()));
+        return Err(TestError::InvalidInput(
+            "counts must be whole numbers".into(),
+        ));
     }
     let nr = table.len();
     let nc = table[0].len();
     let cell = |i: usize, j: usize| table[i][j] as u64;
     // Rows are the smaller dimension: fewer entries per state.
-    let (rows_n, cols_n, get): (usize, usize, Box<dyn Fn(usize, usize) -> u64>) = if nr <= nc {
+    type Cell<'a> = Box<dyn Fn(usize, usize) -> u64 + 'a>;
+    let (rows_n, cols_n, get): (usize, usize, Cell<'_>) = if nr <= nc {
         (nr, nc, Box::new(cell))
     } else {
         (nc, nr, Box::new(move |i, j| cell(j, i)))
     };
-    let mut rows: Vec<u64> = (0..rows_n).map(|i| (0..cols_n).map(|j| get(i, j)).sum()).collect();
-    let mut cols: Vec<u64> = (0..cols_n).map(|j| (0..rows_n).map(|i| get(i, j)).sum()).collect();
+    let mut rows: Vec<u64> = (0..rows_n)
+        .map(|i| (0..cols_n).map(|j| get(i, j)).sum())
+        .collect();
+    let mut cols: Vec<u64> = (0..cols_n)
+        .map(|j| (0..rows_n).map(|i| get(i, j)).sum())
+        .collect();
     let total: u64 = rows.iter().sum();
     let lf = LogFactorials::new(total);
     let mut observed = FEXACT_TOL;
-    for j in 0..cols_n {
-        observed += lf.get(cols[j]) - (0..rows_n).map(|i| lf.get(get(i, j))).sum::<f64>();
+    for (j, &col) in cols.iter().enumerate() {
+        observed += lf.get(col) - (0..rows_n).map(|i| lf.get(get(i, j))).sum::<f64>();
     }
     rows.retain(|&r| r > 0);
     cols.retain(|&c| c > 0);
@@ -331,8 +338,8 @@ impl Network<'_> {
                 let rest = &self.cols[k..];
                 if rest.len() == 1 {
                     // The last column is forced: x = the remaining rows.
-                    let len = self.lf.get(rest[0])
-                        - state.iter().map(|&r| self.lf.get(r)).sum::<f64>();
+                    let len =
+                        self.lf.get(rest[0]) - state.iter().map(|&r| self.lf.get(r)).sum::<f64>();
                     for (past, count) in pasts {
                         if past + len <= self.threshold {
                             p += count * (past + len - self.dro).exp();
@@ -498,12 +505,17 @@ mod tests {
 
     #[test]
     fn single_possible_table_has_p_one() {
-        assert_eq!(fisher_rxc(&[vec![5.0, 0.0, 0.0], vec![0.0, 0.0, 0.0]]).unwrap(), 1.0);
+        assert_eq!(
+            fisher_rxc(&[vec![5.0, 0.0, 0.0], vec![0.0, 0.0, 0.0]]).unwrap(),
+            1.0
+        );
     }
 
     #[test]
     fn too_large_is_an_error_not_a_hang() {
-        let t: Vec<Vec<f64>> = (0..6).map(|i| (0..8).map(|j| (10 + i + j) as f64).collect()).collect();
+        let t: Vec<Vec<f64>> = (0..6)
+            .map(|i| (0..8).map(|j| (10 + i + j) as f64).collect())
+            .collect();
         assert!(matches!(fisher_rxc(&t), Err(TestError::TooLarge(_))));
     }
 

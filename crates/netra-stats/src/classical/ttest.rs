@@ -106,7 +106,9 @@ pub fn t_test_one(
     check_level(conf_level)?;
     check_finite(x, "x")?;
     if x.len() < 2 {
-        return Err(TestError::NotEnoughObservations("x needs at least 2".into()));
+        return Err(TestError::NotEnoughObservations(
+            "x needs at least 2".into(),
+        ));
     }
     let (mx, vx) = mean_var(x);
     let nx = x.len() as f64;
@@ -154,13 +156,19 @@ pub fn t_test_two(
     let (nx, ny) = (x.len(), y.len());
     let equal = kind == TTestKind::Student;
     if nx < 1 || (!equal && nx < 2) {
-        return Err(TestError::NotEnoughObservations("not enough x observations".into()));
+        return Err(TestError::NotEnoughObservations(
+            "not enough x observations".into(),
+        ));
     }
     if ny < 1 || (!equal && ny < 2) {
-        return Err(TestError::NotEnoughObservations("not enough y observations".into()));
+        return Err(TestError::NotEnoughObservations(
+            "not enough y observations".into(),
+        ));
     }
     if equal && nx + ny < 3 {
-        return Err(TestError::NotEnoughObservations("not enough observations".into()));
+        return Err(TestError::NotEnoughObservations(
+            "not enough observations".into(),
+        ));
     }
     let (mx, vx) = mean_var(x);
     let (my, vy) = mean_var(y);
@@ -183,7 +191,8 @@ pub fn t_test_two(
         let df = se.powi(4) / (sx.powi(4) / (nxf - 1.0) + sy.powi(4) / (nyf - 1.0));
         (se, df)
     };
-    if !(std_err >= 10.0 * f64::EPSILON * mx.abs().max(my.abs())) {
+    // NaN (a one-observation Welch group cannot reach here) also fails.
+    if std_err.is_nan() || std_err < 10.0 * f64::EPSILON * mx.abs().max(my.abs()) {
         return Err(TestError::EssentiallyConstant);
     }
     let tstat = (mx - my - mu) / std_err;
@@ -214,8 +223,38 @@ mod tests {
             t_test_one(&[2.0, 2.0, 2.0], 0.0, Alternative::TwoSided, 0.95),
             Err(TestError::EssentiallyConstant)
         ));
-        assert!(t_test_two(&[1.0], &[2.0, 3.0], TTestKind::Welch, 0.0, Alternative::TwoSided, 0.95).is_err());
-        assert!(t_test_two(&[1.0], &[2.0, 3.0], TTestKind::Student, 0.0, Alternative::TwoSided, 0.95).is_ok());
-        assert!(t_test_two(&[1.0, f64::NAN], &[2.0, 3.0], TTestKind::Student, 0.0, Alternative::TwoSided, 0.95).is_err());
+        assert!(
+            t_test_two(
+                &[1.0],
+                &[2.0, 3.0],
+                TTestKind::Welch,
+                0.0,
+                Alternative::TwoSided,
+                0.95
+            )
+            .is_err()
+        );
+        assert!(
+            t_test_two(
+                &[1.0],
+                &[2.0, 3.0],
+                TTestKind::Student,
+                0.0,
+                Alternative::TwoSided,
+                0.95
+            )
+            .is_ok()
+        );
+        assert!(
+            t_test_two(
+                &[1.0, f64::NAN],
+                &[2.0, 3.0],
+                TTestKind::Student,
+                0.0,
+                Alternative::TwoSided,
+                0.95
+            )
+            .is_err()
+        );
     }
 }

@@ -90,19 +90,25 @@ pub fn wilcox_test(x: &[f64], y: &[f64], options: WilcoxOptions) -> Result<Wilco
         ));
     }
     if x.is_empty() {
-        return Err(TestError::NotEnoughObservations("not enough x observations".into()));
+        return Err(TestError::NotEnoughObservations(
+            "not enough x observations".into(),
+        ));
     }
     if y.is_empty() {
-        return Err(TestError::NotEnoughObservations("not enough y observations".into()));
+        return Err(TestError::NotEnoughObservations(
+            "not enough y observations".into(),
+        ));
     }
-    let pooled: Vec<f64> = x.iter().map(|v| v - options.mu).chain(y.iter().copied()).collect();
+    let pooled: Vec<f64> = x
+        .iter()
+        .map(|v| v - options.mu)
+        .chain(y.iter().copied())
+        .collect();
     let (ranks, ties) = average_ranks(&pooled);
     let (nx, ny) = (x.len() as f64, y.len() as f64);
     let statistic = ranks[..x.len()].iter().sum::<f64>() - nx * (nx + 1.0) / 2.0;
     let has_ties = ties.iter().any(|&t| t > 1);
-    let exact = options
-        .exact
-        .unwrap_or(x.len() < 50 && y.len() < 50)
+    let exact = options.exact.unwrap_or(x.len() < 50 && y.len() < 50)
         && !has_ties
         && x.len().max(y.len()) <= EXACT_CAP;
     if exact {
