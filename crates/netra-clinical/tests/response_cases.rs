@@ -114,6 +114,14 @@ fn cr_with_residual_normal_size_nodes() {
         ("2024-02-26", vec![t("L1", "liver", 0.0), node("N1", 10.0)]),
     ]);
     assert_eq!(run(&p, BestOptions::default()).timepoints[0].overall, PR);
+    // A normal node growing while staying under 10 mm (4 -> 9 mm: +125 %,
+    // +5 mm) keeps the complete response.
+    let p = patient(vec![
+        ("2024-01-01", vec![t("L1", "liver", 30.0), node("N1", 20.0)]),
+        ("2024-02-26", vec![t("L1", "liver", 0.0), node("N1", 4.0)]),
+        ("2024-04-22", vec![t("L1", "liver", 0.0), node("N1", 9.0)]),
+    ]);
+    assert_eq!(overall(&run(&p, BestOptions::default())), vec![CR, CR]);
 }
 
 #[test]

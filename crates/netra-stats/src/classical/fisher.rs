@@ -200,6 +200,12 @@ pub fn fisher_2x2(
     let x = table[0][0];
     let lo = k.saturating_sub(n);
     let hi = k.min(m);
+    if hi - lo > MAX_SUPPORT {
+        return Err(TestError::TooLarge(format!(
+            "{} possible tables; use the chi-square test",
+            hi - lo + 1
+        )));
+    }
     let support: Vec<f64> = (lo..=hi).map(|s| s as f64).collect();
     let lc_total = ln_choose(m + n, k);
     let logdc: Vec<f64> = (lo..=hi)
@@ -239,6 +245,9 @@ pub fn fisher_2x2(
     })
 }
 
+/// Largest support of the 2×2 conditional distribution handled.
+const MAX_SUPPORT: u64 = 10_000_000;
+
 /// Most node expansions [`fisher_rxc`] performs before giving up.
 pub const RXC_WORK_LIMIT: u64 = 5_000_000;
 
@@ -271,6 +280,11 @@ pub fn fisher_rxc(table: &[Vec<f64>]) -> Result<f64, TestError> {
         .map(|j| (0..rows_n).map(|i| get(i, j)).sum())
         .collect();
     let total: u64 = rows.iter().sum();
+    if total > MAX_SUPPORT {
+        return Err(TestError::TooLarge(format!(
+            "{total} observations; use the chi-square test"
+        )));
+    }
     let lf = LogFactorials::new(total);
     let mut observed = FEXACT_TOL;
     for (j, &col) in cols.iter().enumerate() {
@@ -517,6 +531,23 @@ mod tests {
             .map(|i| (0..8).map(|j| (10 + i + j) as f64).collect())
             .collect();
         assert!(matches!(fisher_rxc(&t), Err(TestError::TooLarge(_))));
+    }
+
+    #[test]
+    fn huge_counts_are_an_error_not_an_allocation() {
+        let big = 2e7;
+        assert!(matches!(
+            fisher_rxc(&[vec![big, 1.0, 2.0], vec![3.0, big, 4.0]]),
+            Err(TestError::TooLarge(_))
+        ));
+        assert!(matches!(
+            fisher_2x2(
+                [[20_000_000, 20_000_000], [20_000_000, 20_000_000]],
+                Alternative::TwoSided,
+                0.95
+            ),
+            Err(TestError::TooLarge(_))
+        ));
     }
 
     #[test]

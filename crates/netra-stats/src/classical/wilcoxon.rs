@@ -55,10 +55,11 @@ impl Default for WilcoxOptions {
     }
 }
 
-/// Largest sample size for which the exact distribution is tabulated when
-/// forced (`exact = Some(true)`); R has no cap but needs O(nx·ny·(nx+ny))
-/// work, so a forced exact test on larger samples uses the approximation.
-const EXACT_CAP: usize = 1000;
+/// Largest table (cells of (nx+1) × (nx·ny+1)) of the exact distribution
+/// built when the exact test is forced (`exact = Some(true)`); R has no
+/// cap, but beyond this the memory would run out, so the normal
+/// approximation is used instead (documented divergence).
+const EXACT_CELLS_CAP: usize = 50_000_000;
 
 /// Average ranks of `values` (1-based), and the sizes of the tie groups.
 pub(crate) fn average_ranks(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
@@ -110,7 +111,7 @@ pub fn wilcox_test(x: &[f64], y: &[f64], options: WilcoxOptions) -> Result<Wilco
     let has_ties = ties.iter().any(|&t| t > 1);
     let exact = options.exact.unwrap_or(x.len() < 50 && y.len() < 50)
         && !has_ties
-        && x.len().max(y.len()) <= EXACT_CAP;
+        && (x.len() + 1).saturating_mul(x.len().saturating_mul(y.len()) + 1) <= EXACT_CELLS_CAP;
     if exact {
         let counts = wilcox_counts(x.len(), y.len());
         let p_value = match options.alternative {
