@@ -249,7 +249,7 @@ pub fn fisher_2x2(
 const MAX_SUPPORT: u64 = 10_000_000;
 
 /// Most node expansions [`fisher_rxc`] performs before giving up.
-pub const RXC_WORK_LIMIT: u64 = 5_000_000;
+pub const RXC_WORK_LIMIT: u64 = 20_000_000;
 
 /// FEXACT's tolerance on the log-probability comparison.
 const FEXACT_TOL: f64 = 3.45254e-7;
@@ -338,17 +338,27 @@ struct Network<'a> {
 /// Past path lengths reaching a node, with their multiplicities.
 type Pasts = Vec<(f64, f64)>;
 
+/// Past lengths merged on insertion: key = the length rounded to 1e-10
+/// (log scale, so a merge moves a probability by at most 5e-11 relative;
+/// mathematically equal lengths differ by ~1e-13 and nearly always merge).
+type PastMap = HashMap<i64, (f64, f64)>;
+
+fn past_key(v: f64) -> i64 {
+    (v * 1e10).round() as i64
+}
+
 impl Network<'_> {
     fn run(&self, rows: Vec<u64>) -> Result<f64, TestError> {
         let ncols = self.cols.len();
-        let mut stage: HashMap<Vec<u64>, Pasts> = HashMap::new();
-        stage.insert(rows, vec![(0.0, 1.0)]);
+        let mut stage: HashMap<Vec<u64>, PastMap> = HashMap::new();
+        stage.insert(rows, HashMap::from([(0, (0.0, 1.0))]));
         let mut p = 0.0;
         let mut work: u64 = 0;
+        let mut memo: HashMap<(usize, Vec<u64>), (f64, f64)> = HashMap::new();
         for k in 0..ncols {
-            let mut next: HashMap<Vec<u64>, Pasts> = HashMap::new();
-            for (state, mut pasts) in stage {
-                coalesce(&mut pasts);
+            let mut next: HashMap<Vec<u64>, PastMap> = HashMap::new();
+            for (state, pasts) in stage {
+                let pasts = pasts.into_values();
                 let rest = &self.cols[k..];
                 if rest.len() == 1 {
                     // The last column is forced: x = the remaining rows.
@@ -361,7 +371,9 @@ impl Network<'_> {
                     }
                     continue;
                 }
-                let (longest, shortest) = self.bounds(&state, rest);
+                let (longest, shortest) = self.extremes(k, &state, &mut memo, &mut work)?;
+                let slack = 1e-9 * longest.abs().max(shortest.abs()).max(1.0);
+                let (longest, shortest) = (longest + slack, shortest - slack);
                 let n_rem: u64 = state.iter().sum();
                 let log_total =
                     self.lf.get(n_rem) - state.iter().map(|&r| self.lf.get(r)).sum::<f64>();
@@ -379,25 +391,32 @@ impl Network<'_> {
                 let col = rest[0];
                 let lc = self.lf.get(col);
                 let mut x = vec![0u64; state.len()];
-                let mut daughters: Vec<(Vec<u64>, f64)> = Vec::new();
+                // Arcs to each daughter, equal arcs merged with their
+                // multiplicity (rows with equal totals give equal arcs).
+                let mut arcs: HashMap<(Vec<u64>, i64), (f64, f64)> = HashMap::new();
                 let budget = RXC_WORK_LIMIT.saturating_sub(work);
+                if count_fillings(&state, col) > budget as f64 {
+                    return Err(too_large());
+                }
+                let mut n_fill: u64 = 0;
                 let complete = fillings(&state, col, 0, &mut x, &mut |x| {
                     let delta = lc - x.iter().map(|&v| self.lf.get(v)).sum::<f64>();
                     let mut d: Vec<u64> = state.iter().zip(x).map(|(r, v)| r - v).collect();
                     d.sort_unstable();
-                    daughters.push((d, delta));
-                    (daughters.len() as u64) < budget
+                    arcs.entry((d, past_key(delta))).or_insert((delta, 0.0)).1 += 1.0;
+                    n_fill += 1;
+                    n_fill < budget
                 });
-                work += (daughters.len() * open.len()) as u64;
+                work += n_fill + (arcs.len() * open.len()) as u64;
                 if !complete || work > RXC_WORK_LIMIT {
-                    return Err(TestError::TooLarge(format!(
-                        "more than {RXC_WORK_LIMIT} network expansions; \
-                         use the chi-square test or a smaller table"
-                    )));
+                    return Err(too_large());
                 }
-                for (d, delta) in daughters {
+                for ((d, _), (delta, mult)) in arcs {
                     let entry = next.entry(d).or_default();
-                    entry.extend(open.iter().map(|&(past, count)| (past + delta, count)));
+                    for &(past, count) in &open {
+                        let v = past + delta;
+                        entry.entry(past_key(v)).or_insert((v, 0.0)).1 += count * mult;
+                    }
                 }
             }
             stage = next;
@@ -405,74 +424,94 @@ impl Network<'_> {
         Ok(p)
     }
 
-    /// Bounds on the remaining path length from a node: an upper bound of
-    /// the longest (most probable completion) and a lower bound of the
-    /// shortest, each the tighter of a column-wise and a row-wise relaxation.
-    fn bounds(&self, rows: &[u64], cols: &[u64]) -> (f64, f64) {
+    /// The longest and shortest remaining path from the node `state` at
+    /// stage `k` (the most and least probable completions), computed
+    /// exactly by recursion over the columns and memoized per node — what
+    /// FEXACT's f3xact/f4xact compute. Exact extremes let most past paths be
+    /// settled at a node without expanding it.
+    fn extremes(
+        &self,
+        k: usize,
+        state: &[u64],
+        memo: &mut HashMap<(usize, Vec<u64>), (f64, f64)>,
+        work: &mut u64,
+    ) -> Result<(f64, f64), TestError> {
         let lf = self.lf;
-        let col_const: f64 = cols.iter().map(|&c| lf.get(c)).sum();
-        let spread = |caps: &[u64], total: u64| -> f64 {
-            // min Σ ln(xᵢ!) with Σ xᵢ = total, xᵢ <= capᵢ: fill evenly.
-            let mut caps: Vec<u64> = caps.to_vec();
-            caps.sort_unstable();
-            let mut remaining = total;
-            let mut sum = 0.0;
-            let len = caps.len() as u64;
-            for (idx, &cap) in caps.iter().enumerate() {
-                let left = len - idx as u64;
-                let q = remaining / left;
-                if cap <= q {
-                    sum += lf.get(cap);
-                    remaining -= cap;
-                } else {
-                    let r = remaining % left;
-                    sum += r as f64 * lf.get(q + 1) + (left - r) as f64 * lf.get(q);
-                    remaining = 0;
-                    break;
-                }
+        let rest = &self.cols[k..];
+        if rest.len() == 1 {
+            let v = lf.get(rest[0]) - state.iter().map(|&r| lf.get(r)).sum::<f64>();
+            return Ok((v, v));
+        }
+        if let Some(&v) = memo.get(&(k, state.to_vec())) {
+            return Ok(v);
+        }
+        let col = rest[0];
+        let lc = lf.get(col);
+        let mut x = vec![0u64; state.len()];
+        let mut daughters: Vec<(Vec<u64>, f64)> = Vec::new();
+        let budget = RXC_WORK_LIMIT.saturating_sub(*work);
+        if count_fillings(state, col) > budget as f64 {
+            return Err(too_large());
+        }
+        let complete = fillings(state, col, 0, &mut x, &mut |x| {
+            let delta = lc - x.iter().map(|&v| lf.get(v)).sum::<f64>();
+            let mut d: Vec<u64> = state.iter().zip(x).map(|(r, v)| r - v).collect();
+            d.sort_unstable();
+            daughters.push((d, delta));
+            (daughters.len() as u64) < budget
+        });
+        *work += daughters.len() as u64;
+        if !complete || *work > RXC_WORK_LIMIT {
+            return Err(too_large());
+        }
+        daughters.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        let mut longest = f64::NEG_INFINITY;
+        let mut shortest = f64::INFINITY;
+        let mut i = 0;
+        while i < daughters.len() {
+            // Equal daughters differ only in their arc: one recursion each.
+            let mut j = i;
+            let (mut hi, mut lo) = (daughters[i].1, daughters[i].1);
+            while j < daughters.len() && daughters[j].0 == daughters[i].0 {
+                hi = hi.max(daughters[j].1);
+                lo = lo.min(daughters[j].1);
+                j += 1;
             }
-            let _ = remaining;
-            sum
-        };
-        let concentrate = |caps: &[u64], total: u64| -> f64 {
-            // max Σ ln(xᵢ!) with Σ xᵢ = total, xᵢ <= capᵢ: fill the largest
-            // caps first (that vector majorizes every feasible one).
-            let mut caps: Vec<u64> = caps.to_vec();
-            caps.sort_unstable_by(|a, b| b.cmp(a));
-            let mut remaining = total;
-            let mut sum = 0.0;
-            for cap in caps {
-                let take = cap.min(remaining);
-                sum += lf.get(take);
-                remaining -= take;
-                if remaining == 0 {
-                    break;
-                }
-            }
-            sum
-        };
-        let long_cols: f64 = cols.iter().map(|&c| spread(rows, c)).sum();
-        let long_rows: f64 = rows.iter().map(|&r| spread(cols, r)).sum();
-        let short_cols: f64 = cols.iter().map(|&c| concentrate(rows, c)).sum();
-        let short_rows: f64 = rows.iter().map(|&r| concentrate(cols, r)).sum();
-        let slack = 1e-9 * col_const.abs().max(1.0);
-        let longest = col_const - long_cols.max(long_rows) + slack;
-        let shortest = col_const - short_cols.min(short_rows) - slack;
-        (longest, shortest)
+            let (l, s) = self.extremes(k + 1, &daughters[i].0, memo, work)?;
+            longest = longest.max(hi + l);
+            shortest = shortest.min(lo + s);
+            i = j;
+        }
+        memo.insert((k, state.to_vec()), (longest, shortest));
+        Ok((longest, shortest))
     }
 }
 
-/// Sorts past lengths and merges those equal up to rounding.
-fn coalesce(pasts: &mut Pasts) {
-    pasts.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let mut out: Pasts = Vec::with_capacity(pasts.len());
-    for &(v, c) in pasts.iter() {
-        match out.last_mut() {
-            Some(last) if (v - last.0).abs() <= 1e-12 * v.abs().max(1.0) => last.1 += c,
-            _ => out.push((v, c)),
+fn too_large() -> TestError {
+    TestError::TooLarge(format!(
+        "more than {RXC_WORK_LIMIT} network expansions; use the chi-square test or a smaller table"
+    ))
+}
+
+/// How many vectors x (0 <= xᵢ <= capsᵢ, Σ x = total) there are, as f64
+/// (saturating), so that hopeless nodes fail before being enumerated.
+fn count_fillings(caps: &[u64], total: u64) -> f64 {
+    let t = total as usize;
+    let mut ways = vec![0.0f64; t + 1];
+    ways[0] = 1.0;
+    for &cap in caps {
+        let mut next = vec![0.0f64; t + 1];
+        let mut window = 0.0;
+        for s in 0..=t {
+            window += ways[s];
+            if s > cap as usize {
+                window -= ways[s - cap as usize - 1];
+            }
+            next[s] = window;
         }
+        ways = next;
     }
-    *pasts = out;
+    ways[t]
 }
 
 /// Calls `f` with every vector x (0 <= xᵢ <= capsᵢ, Σ x = total) until `f`
@@ -515,6 +554,14 @@ mod tests {
             .unwrap()
             .p_value;
         assert!((p_net - p_2x2).abs() < 1e-12, "{p_net} vs {p_2x2}");
+    }
+
+    #[test]
+    fn filling_counts() {
+        // x1 + x2 = 3 with x1 <= 2, x2 <= 5: (0,3), (1,2), (2,1).
+        assert_eq!(count_fillings(&[2, 5], 3), 3.0);
+        assert_eq!(count_fillings(&[1, 1, 1], 2), 3.0);
+        assert_eq!(count_fillings(&[0, 4], 5), 0.0);
     }
 
     #[test]
