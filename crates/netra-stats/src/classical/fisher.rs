@@ -22,10 +22,11 @@
 //! 3.45254e-7 of the observed one — the same tolerance is used here). Tables
 //! are enumerated column by column as a network: a node is the multiset of
 //! row totals still to fill, so equal sub-problems are merged; at each node
-//! an upper bound of the most probable completion and a lower bound of the
-//! least probable one decide whether all its completions count (added at
-//! once from the closed-form total N!/∏rᵢ!), none does, or the node must be
-//! expanded. Beyond [`RXC_WORK_LIMIT`] expansions the function returns
+//! the exact longest and shortest remaining paths (most and least probable
+//! completions, memoized per node as FEXACT's f3xact/f4xact compute them)
+//! decide whether all its completions count (added at once from the
+//! closed-form total N!/∏rᵢ!), none does, or the node must be expanded.
+//! Beyond [`RXC_WORK_LIMIT`] expansions the function returns
 //! [`TestError::TooLarge`] rather than running for hours.
 
 use std::collections::HashMap;
