@@ -4,6 +4,7 @@
 
 mod commands;
 mod input;
+mod lesions;
 mod output;
 
 use std::process::ExitCode;
@@ -28,6 +29,12 @@ enum Command {
     Logrank(commands::logrank::Args),
     /// Cumulative incidence of competing risks and Gray's test.
     Cuminc(Box<commands::cuminc::Args>),
+    /// Tumour response (RECIST 1.1, WHO, Choi, mRECIST, study TOML) from a lesion CSV.
+    Response(commands::response::Args),
+    /// Group comparisons: chi-square, Fisher, t, Welch, Mann–Whitney.
+    Compare(commands::compare::Args),
+    /// Response rates (ORR, DCR) with exact or Wilson intervals, by group.
+    Rates(commands::rates::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +44,9 @@ fn main() -> ExitCode {
         Command::Km(args) => commands::km::run(args),
         Command::Logrank(args) => commands::logrank::run(args),
         Command::Cuminc(args) => commands::cuminc::run(*args),
+        Command::Response(args) => commands::response::run(args),
+        Command::Compare(args) => commands::compare::run(args),
+        Command::Rates(args) => commands::rates::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,12 +15,15 @@
 //! * [`multiple`] — p-value adjustment for multiple comparisons (`p.adjust`).
 //! * [`cuminc`] — competing risks: cumulative incidence with Gray's variance
 //!   and Gray's test, as `cmprsk::cuminc`.
+//! * [`classical`] — binomial CIs and tests, chi-square, Fisher's exact, t and
+//!   Wilcoxon rank-sum tests, as R's `stats` package computes them.
 //!
 //! Each module documents the formula, the R function it matches and the
 //! choices that make the numbers agree; `docs/algorithms/` has the longer
 //! notes.
 #![deny(missing_docs)]
 
+pub mod classical;
 pub mod cuminc;
 pub mod distributions;
 pub mod km;

@@ -1,6 +1,9 @@
 //! One module per subcommand: its arguments and its `run`.
 
+pub mod compare;
 pub mod cuminc;
 pub mod demo;
 pub mod km;
 pub mod logrank;
+pub mod rates;
+pub mod response;

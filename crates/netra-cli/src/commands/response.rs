@@ -1,0 +1,651 @@
+//! `netra response`: tumour response per patient from a lesion CSV, best
+//! overall response, waterfall/spider data and response rates by group.
+
+// Column headers are passed as arguments so that they share the rows' format.
+#![allow(clippy::print_literal)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use netra_clinical::response::{
+    BestOptions, Category, CrThenPr, Measure, PatientResponse, Rules, assess, choi, custom,
+    mrecist, recist, series, who,
+};
+use netra_frame::Frame;
+use netra_stats::classical::binomial::{ProportionCi, ResponseCounts, response_rates};
+use serde_json::{Value, json};
+
+use crate::lesions::LesionFile;
+use crate::output::{Format, write_stdout};
+
+/// What to print in table and CSV formats (JSON always has everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum View {
+    /// Time-point responses and best overall response per patient.
+    #[default]
+    Patients,
+    /// Best % change per patient (waterfall plot data).
+    Waterfall,
+    /// % change over time per patient (spider plot data).
+    Spider,
+}
+
+/// The interval for response rates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Ci {
+    /// Exact Clopper–Pearson (binom.test).
+    #[default]
+    ClopperPearson,
+    /// Wilson score, no continuity correction (prop.test(correct = FALSE)).
+    Wilson,
+    /// Wilson score with continuity correction (prop.test default).
+    WilsonCc,
+}
+
+impl Ci {
+    pub(crate) fn method(self) -> ProportionCi {
+        match self {
+            Ci::ClopperPearson => ProportionCi::ClopperPearson,
+            Ci::Wilson => ProportionCi::Wilson,
+            Ci::WilsonCc => ProportionCi::WilsonCorrected,
+        }
+    }
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Ci::ClopperPearson => "Clopper-Pearson",
+            Ci::Wilson => "Wilson",
+            Ci::WilsonCc => "Wilson with continuity correction",
+        }
+    }
+}
+
+/// How a PR after a CR is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CrThenPrArg {
+    /// Disease reappeared after CR: PD at that scan.
+    #[default]
+    Progression,
+    /// The earlier CR was really a PR.
+    Reclassify,
+}
+
+/// Arguments of `netra response`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Lesion CSV: one row per lesion per scan (docs/lesion-csv.md).
+    #[arg(long, value_name = "FILE")]
+    pub lesions: PathBuf,
+    /// recist1.1, who, choi, mrecist, or a study-defined criteria TOML file.
+    #[arg(long, default_value = "recist1.1", value_name = "CRITERIA")]
+    pub criteria: String,
+    /// Require confirmation of CR/PR at least 4 weeks later.
+    #[arg(long)]
+    pub confirm: bool,
+    /// Minimum time from baseline for stable disease, in weeks.
+    #[arg(long, default_value_t = 6.0, value_name = "WEEKS")]
+    pub sd_min_weeks: f64,
+    /// Minimum time between a response and its confirmation, in weeks.
+    #[arg(long, default_value_t = 4.0, value_name = "WEEKS")]
+    pub confirm_min_weeks: f64,
+    /// How a PR after a CR is read (RECIST 1.1 Table 3, note a).
+    #[arg(long, value_enum, default_value_t)]
+    pub cr_then_pr: CrThenPrArg,
+    /// What to print (table/csv).
+    #[arg(long, value_enum, default_value_t)]
+    pub view: View,
+    /// Also report ORR and DCR with confidence intervals.
+    #[arg(long)]
+    pub rates: bool,
+    /// CSV with a `patient` column and the grouping column (for --rates).
+    #[arg(long, value_name = "FILE", requires = "group")]
+    pub groups: Option<PathBuf>,
+    /// Grouping column of --groups.
+    #[arg(long, value_name = "COL", requires = "groups")]
+    pub group: Option<String>,
+    /// Interval for the rates.
+    #[arg(long, value_enum, default_value_t)]
+    pub ci: Ci,
+    /// Confidence level of the rates.
+    #[arg(long, default_value_t = 0.95, value_name = "L")]
+    pub conf_level: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The rules named by `--criteria`.
+pub fn criteria(name: &str) -> anyhow::Result<Rules> {
+    match name.to_ascii_lowercase().as_str() {
+        "recist1.1" | "recist" | "recist11" => Ok(recist::rules()),
+        "who" => Ok(who::rules()),
+        "choi" => Ok(choi::rules()),
+        "mrecist" => Ok(mrecist::rules()),
+        _ if name.ends_with(".toml") => {
+            let text = std::fs::read_to_string(name)
+                .with_context(|| format!("{name}: cannot read the criteria file"))?;
+            custom::from_toml(&text).with_context(|| format!("{name}: invalid criteria"))
+        }
+        _ => anyhow::bail!(
+            "unknown criteria '{name}' (use recist1.1, who, choi, mrecist or a .toml file)"
+        ),
+    }
+}
+
+fn weeks_to_days(w: f64, what: &str) -> anyhow::Result<i32> {
+    if !(w.is_finite() && (0.0..=520.0).contains(&w)) {
+        anyhow::bail!("{what} must be between 0 and 520 weeks, got {w}");
+    }
+    Ok((w * 7.0).round() as i32)
+}
+
+/// Runs `netra response`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let rules = criteria(&args.criteria)?;
+    let options = BestOptions {
+        confirm: args.confirm,
+        confirm_min_days: weeks_to_days(args.confirm_min_weeks, "--confirm-min-weeks")?,
+        sd_min_days: weeks_to_days(args.sd_min_weeks, "--sd-min-weeks")?,
+        cr_then_pr: match args.cr_then_pr {
+            CrThenPrArg::Progression => CrThenPr::Progression,
+            CrThenPrArg::Reclassify => CrThenPr::ReclassifyCr,
+        },
+    };
+    let file = LesionFile::read(&args.lesions)?;
+    let results = assess_all(&file, &rules, &options)?;
+    let rates = if args.rates {
+        let groups = match (&args.groups, &args.group) {
+            (Some(path), Some(col)) => Some(read_groups(path, col)?),
+            _ => None,
+        };
+        Some(rates_json(
+            &results,
+            groups.as_ref(),
+            args.ci,
+            args.conf_level,
+        )?)
+    } else {
+        None
+    };
+    let unit = if rules.measure == Measure::Product {
+        "mm²"
+    } else {
+        "mm"
+    };
+    let text = match args.format {
+        Format::Json => {
+            let out = to_json(&rules, &options, &results, rates);
+            serde_json::to_string_pretty(&out)? + "\n"
+        }
+        Format::Csv => csv_text_of(args.view, &results),
+        Format::Table => {
+            let mut text = table_text(args.view, &rules, &options, &results, unit);
+            if let Some(r) = &rates {
+                text.push_str(&rates_text(r));
+            }
+            text
+        }
+    };
+    write_stdout(&text)
+}
+
+/// The seam for other sources (the registry): assess patients already in
+/// the engine's input types.
+pub fn assess_all(
+    file: &LesionFile,
+    rules: &Rules,
+    options: &BestOptions,
+) -> anyhow::Result<Vec<PatientResponse>> {
+    file.patients
+        .iter()
+        .map(|p| assess(p, rules, options).map_err(|e| file.explain(e)))
+        .collect()
+}
+
+fn read_groups(path: &std::path::Path, col: &str) -> anyhow::Result<HashMap<String, String>> {
+    let frame = Frame::read(path, Some(&["patient", col]))?;
+    let pid = frame.column("patient")?;
+    let g = frame.column(col)?;
+    Ok((0..frame.n_rows())
+        .filter_map(|r| Some((pid.text(r)?.to_string(), g.text(r)?.to_string())))
+        .collect())
+}
+
+fn opt(v: Option<f64>) -> Value {
+    v.map_or(Value::Null, |x| json!(x))
+}
+
+fn patient_json(p: &PatientResponse) -> Value {
+    json!({
+        "patient": p.patient,
+        "baseline_date": p.baseline_date.to_string(),
+        "baseline_sum": opt(p.baseline_sum),
+        "targets": p.targets,
+        "targets_selected": p.targets_selected,
+        "timepoints": p.timepoints.iter().map(|t| json!({
+            "date": t.date.to_string(),
+            "days": t.days,
+            "sum": opt(t.sum),
+            "complete": t.complete,
+            "change_from_baseline_pct": opt(t.change_from_baseline_pct),
+            "change_from_nadir_pct": opt(t.change_from_nadir_pct),
+            "target": t.target.label(),
+            "non_target": t.non_target.label(),
+            "new_lesions": t.new_lesions.label(),
+            "overall": t.overall.label(),
+            "notes": t.notes,
+        })).collect::<Vec<_>>(),
+        "best_overall_response": p.best.category.label(),
+        "first_response_date": p.best.first_response_date.map(|d| d.to_string()),
+        "confirmation_date": p.best.confirmation_date.map(|d| d.to_string()),
+        "progression_date": p.best.progression_date.map(|d| d.to_string()),
+        "duration_of_response_days": p.best.duration_of_response_days,
+        "response_ongoing": p.best.response_ongoing,
+    })
+}
+
+fn to_json(
+    rules: &Rules,
+    options: &BestOptions,
+    results: &[PatientResponse],
+    rates: Option<Value>,
+) -> Value {
+    let w = series::waterfall(results);
+    let s = series::spider(results);
+    json!({
+        "criteria": rules.name,
+        "confirmation": options.confirm,
+        "patients": results.iter().map(patient_json).collect::<Vec<_>>(),
+        "waterfall": w.bars.iter().map(|b| json!({
+            "patient": b.patient,
+            "best_change_pct": b.best_change_pct,
+            "best_overall_response": b.best_overall_response.label(),
+        })).collect::<Vec<_>>(),
+        "waterfall_excluded": w.excluded,
+        "spider": s.iter().map(|l| json!({
+            "patient": l.patient,
+            "points": l.points.iter().map(|p| json!({
+                "date": p.date.to_string(), "days": p.days, "change_pct": p.change_pct,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "rates": rates,
+    })
+}
+
+fn fmt_opt(v: Option<f64>, decimals: usize, suffix: &str) -> String {
+    v.map_or_else(|| "-".to_string(), |x| format!("{x:+.decimals$}{suffix}"))
+}
+
+fn table_text(
+    view: View,
+    rules: &Rules,
+    options: &BestOptions,
+    results: &[PatientResponse],
+    unit: &str,
+) -> String {
+    let mut s = String::new();
+    match view {
+        View::Patients => {
+            for p in results {
+                let _ = writeln!(
+                    s,
+                    "Patient {} — {}{}; baseline {}{}",
+                    p.patient,
+                    rules.name,
+                    if options.confirm {
+                        " (confirmation required)"
+                    } else {
+                        ""
+                    },
+                    p.baseline_date,
+                    match p.baseline_sum {
+                        Some(s) => format!(
+                            ", sum {s:.1} {unit}; targets {}{}",
+                            p.targets.join(", "),
+                            if p.targets_selected {
+                                " (selected)"
+                            } else {
+                                ""
+                            }
+                        ),
+                        None => ", non-target disease only".into(),
+                    }
+                );
+                let _ = writeln!(
+                    s,
+                    "  {:<10} {:>5} {:>10} {:>9} {:>9}  {:<6} {:<14} {:<9} overall",
+                    "date",
+                    "day",
+                    format!("sum ({unit})"),
+                    "vs base",
+                    "vs nadir",
+                    "target",
+                    "non-target",
+                    "new",
+                );
+                for t in &p.timepoints {
+                    let _ = writeln!(
+                        s,
+                        "  {:<10} {:>5} {:>10} {:>9} {:>9}  {:<6} {:<14} {:<9} {}",
+                        t.date.to_string(),
+                        t.days,
+                        t.sum.map_or("-".into(), |s| format!("{s:.1}")),
+                        fmt_opt(t.change_from_baseline_pct, 1, "%"),
+                        fmt_opt(t.change_from_nadir_pct, 1, "%"),
+                        t.target.label(),
+                        t.non_target.label(),
+                        t.new_lesions.label(),
+                        t.overall.label()
+                    );
+                    for n in &t.notes {
+                        let _ = writeln!(s, "      note: {n}");
+                    }
+                }
+                let b = &p.best;
+                let mut line = format!("  Best overall response: {}", b.category.label());
+                if let Some(d) = b.first_response_date {
+                    line.push_str(&format!("; first response {d}"));
+                    if let Some(c) = b.confirmation_date {
+                        line.push_str(&format!(" (confirmed {c})"));
+                    }
+                }
+                if let Some(d) = b.progression_date {
+                    line.push_str(&format!("; progression {d}"));
+                }
+                if let Some(days) = b.duration_of_response_days {
+                    line.push_str(&format!(
+                        "; duration of response {days} days{}",
+                        if b.response_ongoing == Some(true) {
+                            " (ongoing)"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+                let _ = writeln!(s, "{line}\n");
+            }
+        }
+        View::Waterfall => {
+            let w = series::waterfall(results);
+            let _ = writeln!(
+                s,
+                "{:<12} {:>16}  best response",
+                "patient", "best change (%)"
+            );
+            for b in &w.bars {
+                let _ = writeln!(
+                    s,
+                    "{:<12} {:>16.1}  {}",
+                    b.patient,
+                    b.best_change_pct,
+                    b.best_overall_response.label()
+                );
+            }
+            if !w.excluded.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "no completely measured follow-up: {}",
+                    w.excluded.join(", ")
+                );
+            }
+        }
+        View::Spider => {
+            let _ = writeln!(
+                s,
+                "{:<12} {:<10} {:>5} {:>11}",
+                "patient", "date", "day", "change (%)"
+            );
+            for l in series::spider(results) {
+                for p in &l.points {
+                    let _ = writeln!(
+                        s,
+                        "{:<12} {:<10} {:>5} {:>11.1}",
+                        l.patient,
+                        p.date.to_string(),
+                        p.days,
+                        p.change_pct
+                    );
+                }
+            }
+        }
+    }
+    s
+}
+
+fn csv_opt(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |x| x.to_string())
+}
+
+fn csv_text(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_text_of(view: View, results: &[PatientResponse]) -> String {
+    let mut s = String::new();
+    match view {
+        View::Patients => {
+            let _ = writeln!(
+                s,
+                "patient,date,days,sum,change_from_baseline_pct,change_from_nadir_pct,target,non_target,new_lesions,overall,best_overall_response,first_response_date,progression_date,duration_of_response_days"
+            );
+            for p in results {
+                let b = &p.best;
+                for t in &p.timepoints {
+                    let _ = writeln!(
+                        s,
+                        "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                        csv_text(&p.patient),
+                        t.date,
+                        t.days,
+                        csv_opt(t.sum),
+                        csv_opt(t.change_from_baseline_pct),
+                        csv_opt(t.change_from_nadir_pct),
+                        t.target.label(),
+                        t.non_target.label(),
+                        t.new_lesions.label(),
+                        t.overall.label(),
+                        b.category.label(),
+                        b.first_response_date
+                            .map(|d| d.to_string())
+                            .unwrap_or_default(),
+                        b.progression_date
+                            .map(|d| d.to_string())
+                            .unwrap_or_default(),
+                        b.duration_of_response_days
+                            .map(|d| d.to_string())
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        View::Waterfall => {
+            let _ = writeln!(s, "patient,best_change_pct,best_overall_response");
+            for b in series::waterfall(results).bars {
+                let _ = writeln!(
+                    s,
+                    "{},{},{}",
+                    csv_text(&b.patient),
+                    b.best_change_pct,
+                    b.best_overall_response.label()
+                );
+            }
+        }
+        View::Spider => {
+            let _ = writeln!(s, "patient,date,days,change_pct");
+            for l in series::spider(results) {
+                for p in &l.points {
+                    let _ = writeln!(
+                        s,
+                        "{},{},{},{}",
+                        csv_text(&l.patient),
+                        p.date,
+                        p.days,
+                        p.change_pct
+                    );
+                }
+            }
+        }
+    }
+    s
+}
+
+/// Counts best overall responses into the rate categories.
+pub(crate) fn count(categories: impl Iterator<Item = Category>) -> ResponseCounts {
+    let mut c = ResponseCounts::default();
+    for cat in categories {
+        match cat {
+            Category::CR => c.complete += 1,
+            Category::PR => c.partial += 1,
+            Category::MR => c.minor += 1,
+            Category::SD | Category::NonCrNonPd => c.stable += 1,
+            Category::PD => c.progressive += 1,
+            Category::NE => c.not_evaluable += 1,
+        }
+    }
+    c
+}
+
+/// ORR/DCR per group (and overall) as JSON, with Fisher's exact test across
+/// groups when there are two or more.
+pub(crate) fn rates_by_group(
+    groups: &BTreeMap<String, Vec<Category>>,
+    ci: Ci,
+    conf_level: f64,
+) -> anyhow::Result<Value> {
+    let mut rows = Vec::new();
+    for (g, cats) in groups {
+        let c = count(cats.iter().copied());
+        let r = response_rates(&c, ci.method(), conf_level)?;
+        rows.push(json!({
+            "group": g,
+            "n": c.total(),
+            "counts": {"CR": c.complete, "PR": c.partial, "MR": c.minor, "SD": c.stable,
+                       "PD": c.progressive, "NE": c.not_evaluable},
+            "orr": {"responders": r.orr.successes, "estimate": r.orr.estimate,
+                    "lower": r.orr.lower, "upper": r.orr.upper},
+            "dcr": {"controlled": r.dcr.successes, "estimate": r.dcr.estimate,
+                    "lower": r.dcr.lower, "upper": r.dcr.upper},
+        }));
+    }
+    let compare = |key: &str, field: &str| -> anyhow::Result<Value> {
+        if rows.len() < 2 {
+            return Ok(Value::Null);
+        }
+        let table: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|r| {
+                let yes = r[key][field].as_u64().unwrap_or(0) as f64;
+                let n = r["n"].as_u64().unwrap_or(0) as f64;
+                vec![yes, n - yes]
+            })
+            .collect();
+        let p = if table.len() == 2 {
+            let cell = |i: usize, j: usize| table[i][j] as u64;
+            netra_stats::classical::fisher::fisher_2x2(
+                [[cell(0, 0), cell(0, 1)], [cell(1, 0), cell(1, 1)]],
+                netra_stats::classical::Alternative::TwoSided,
+                0.95,
+            )?
+            .p_value
+        } else {
+            netra_stats::classical::fisher::fisher_rxc(&table)?
+        };
+        Ok(json!({"test": "Fisher's exact test", "p_value": p}))
+    };
+    let orr_test = compare("orr", "responders")?;
+    let dcr_test = compare("dcr", "controlled")?;
+    Ok(json!({
+        "ci": ci.label(),
+        "conf_level": conf_level,
+        "groups": rows,
+        "orr_comparison": orr_test,
+        "dcr_comparison": dcr_test,
+    }))
+}
+
+fn rates_json(
+    results: &[PatientResponse],
+    groups: Option<&HashMap<String, String>>,
+    ci: Ci,
+    conf_level: f64,
+) -> anyhow::Result<Value> {
+    let mut by: BTreeMap<String, Vec<Category>> = BTreeMap::new();
+    for p in results {
+        let g = match groups {
+            None => "all".to_string(),
+            Some(map) => match map.get(&p.patient) {
+                Some(g) => g.clone(),
+                None => anyhow::bail!("patient {} has no group in the --groups file", p.patient),
+            },
+        };
+        by.entry(g).or_default().push(p.best.category);
+    }
+    rates_by_group(&by, ci, conf_level)
+}
+
+/// Prints the rates block of [`rates_by_group`].
+pub(crate) fn rates_text(r: &Value) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Response rates ({} {:.0}% CI; ORR = CR + PR, DCR = CR + PR + MR + SD)",
+        r["ci"].as_str().unwrap_or(""),
+        r["conf_level"].as_f64().unwrap_or(0.95) * 100.0
+    );
+    let _ = writeln!(
+        s,
+        "  {:<12} {:>4} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3}  {:<24} DCR % (CI)",
+        "group", "n", "CR", "PR", "MR", "SD", "PD", "NE", "ORR % (CI)"
+    );
+    for g in r["groups"].as_array().into_iter().flatten() {
+        let pct = |v: &Value| {
+            format!(
+                "{:.1} ({:.1}–{:.1})",
+                v["estimate"].as_f64().unwrap_or(f64::NAN) * 100.0,
+                v["lower"].as_f64().unwrap_or(f64::NAN) * 100.0,
+                v["upper"].as_f64().unwrap_or(f64::NAN) * 100.0
+            )
+        };
+        let c = |k: &str| g["counts"][k].as_u64().unwrap_or(0);
+        let _ = writeln!(
+            s,
+            "  {:<12} {:>4} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3}  {:<24} {}",
+            g["group"].as_str().unwrap_or(""),
+            g["n"].as_u64().unwrap_or(0),
+            c("CR"),
+            c("PR"),
+            c("MR"),
+            c("SD"),
+            c("PD"),
+            c("NE"),
+            pct(&g["orr"]),
+            pct(&g["dcr"])
+        );
+    }
+    for (label, key) in [("ORR", "orr_comparison"), ("DCR", "dcr_comparison")] {
+        if let Some(p) = r[key]["p_value"].as_f64() {
+            let _ = writeln!(
+                s,
+                "  {label} across groups: Fisher's exact test p = {}",
+                fmt_p(p)
+            );
+        }
+    }
+    s
+}
+
+/// A p-value as a clinician reads it.
+pub(crate) fn fmt_p(p: f64) -> String {
+    if p.is_nan() {
+        "NA".into()
+    } else if p < 0.001 {
+        format!("{p:.2e}")
+    } else {
+        format!("{p:.3}")
+    }
+}
