@@ -123,6 +123,21 @@ impl ResponseClass {
     }
 }
 
+impl From<netra_clinical::response::Category> for ResponseClass {
+    fn from(c: netra_clinical::response::Category) -> ResponseClass {
+        use netra_clinical::response::Category;
+        match c {
+            Category::CR => ResponseClass::CR,
+            Category::PR => ResponseClass::PR,
+            Category::MR => ResponseClass::MR,
+            Category::SD => ResponseClass::SD,
+            Category::NonCrNonPd => ResponseClass::NonCrNonPd,
+            Category::PD => ResponseClass::PD,
+            Category::NE => ResponseClass::NE,
+        }
+    }
+}
+
 /// Fixed colours of the therapy classes of NET treatment lines; names are
 /// matched case-insensitively. Other classes get [`ClassColours`]' spare
 /// colours in order of first appearance.

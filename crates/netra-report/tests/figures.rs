@@ -438,3 +438,52 @@ fn empty_and_invalid_inputs_are_errors_not_panics() {
     )]);
     assert!(g.to_svg().unwrap().contains("\u{2014}"));
 }
+
+#[test]
+fn waterfall_from_the_response_engine_keeps_categories_and_counts_exclusions() {
+    use netra_clinical::response::Category;
+    use netra_clinical::response::series::{Waterfall, WaterfallBar as Bar};
+    let data = Waterfall {
+        bars: vec![
+            Bar {
+                patient: "1".into(),
+                best_change_pct: 12.0,
+                best_overall_response: Category::SD,
+            },
+            Bar {
+                patient: "2".into(),
+                best_change_pct: -55.0,
+                best_overall_response: Category::PR,
+            },
+            Bar {
+                patient: "3".into(),
+                best_change_pct: -26.0,
+                best_overall_response: Category::MR,
+            },
+        ],
+        excluded: vec!["4".into(), "5".into()],
+    };
+    let svg = WaterfallFigure::from_response(&data).to_svg().unwrap();
+    let doc = parse(&svg);
+    let bars: Vec<(String, String)> = by_class(&doc, "bar")
+        .iter()
+        .map(|b| {
+            (
+                b.attribute("data-patient").unwrap().into(),
+                b.attribute("data-response").unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        bars,
+        vec![
+            ("1".into(), "SD".into()),
+            ("3".into(), "MR".into()),
+            ("2".into(), "PR".into())
+        ]
+    );
+    assert_eq!(
+        text_of(&by_class(&doc, "excluded-note")[0]),
+        "2 patients without a measurable change are not shown"
+    );
+}

@@ -430,3 +430,153 @@ fn cox_table_spans_its_header() {
         "<th scope=\"col\" colspan=\"2\" class=\"span\" style=\"text-align:center\">Univariate</th>"
     ));
 }
+
+mod classical {
+    //! The tables with `netra_stats::classical` behind them, against R.
+    use super::*;
+    use netra_report::table::classical::ClassicalInference;
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() <= 1e-9 * b.abs(), "{a} vs R {b}");
+    }
+
+    #[test]
+    fn continuous_and_categorical_tests_agree_with_r() {
+        let rows = radionuclide();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for r in &rows {
+            let age: f64 = r[3].parse().unwrap();
+            if &r[1] == "A" {
+                a.push(age)
+            } else {
+                b.push(age)
+            }
+        }
+        let i = ClassicalInference;
+        let groups = vec![a, b];
+        // R: t.test(a, b, var.equal = TRUE); t.test(a, b); wilcox.test(a, b)
+        close(
+            i.continuous(&groups, ContinuousTest::Student).unwrap().p,
+            0.274_103_562_327_218_83,
+        );
+        close(
+            i.continuous(&groups, ContinuousTest::Welch).unwrap().p,
+            0.334_503_395_163_056_6,
+        );
+        close(
+            i.continuous(&groups, ContinuousTest::MannWhitney)
+                .unwrap()
+                .p,
+            0.239_221_013_654_624_64,
+        );
+        // Three groups: no two-sample test.
+        assert!(
+            i.continuous(
+                &[vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]],
+                ContinuousTest::Student
+            )
+            .is_none()
+        );
+        // R: chisq.test(matrix(c(8, 11, 7, 5), 2)) (Yates), fisher.test(...)
+        let sex = vec![vec![8, 7], vec![11, 5]];
+        let chi = i
+            .categorical(&sex, CategoricalTest::ChiSquare { yates: true })
+            .unwrap();
+        close(chi.p, 0.608_835_546_117_452_5);
+        assert_eq!(chi.test, "\u{3c7}\u{b2} test (Yates)");
+        close(
+            i.categorical(&sex, CategoricalTest::Fisher).unwrap().p,
+            0.472_547_597_169_157_4,
+        );
+        // 2×3: R applies no Yates correction, and the name says so.
+        let t23 = vec![vec![10, 15, 8], vec![20, 5, 12]];
+        let chi = i
+            .categorical(&t23, CategoricalTest::ChiSquare { yates: true })
+            .unwrap();
+        close(chi.p, 0.011_482_088_644_479_169);
+        assert_eq!(chi.test, "\u{3c7}\u{b2} test");
+        close(
+            i.categorical(&t23, CategoricalTest::Fisher).unwrap().p,
+            0.013_879_617_501_877_55,
+        );
+        // R: binom.test(18, 53)$conf.int; prop.test(18, 53, correct = FALSE)$conf.int
+        let (lo, hi) = i
+            .proportion_ci(18, 53, 0.95, ProportionCi::ClopperPearson)
+            .unwrap();
+        close(lo, 0.215_199_637_947_462_97);
+        close(hi, 0.482_669_306_459_369_9);
+        let (lo, hi) = i.proportion_ci(18, 53, 0.95, ProportionCi::Wilson).unwrap();
+        close(lo, 0.226_870_391_013_241_8);
+        close(hi, 0.474_052_133_624_516_98);
+        assert!(i.proportion_ci(1, 0, 0.95, ProportionCi::Wilson).is_none());
+    }
+
+    #[test]
+    fn table_one_of_the_radionuclide_cohort_with_real_tests() {
+        let rows = radionuclide();
+        let group: Vec<usize> = rows.iter().map(|r| usize::from(&r[1] == "B")).collect();
+        let age: Vec<Option<f64>> = rows.iter().map(|r| r[3].parse().ok()).collect();
+        let sex: Vec<Option<&str>> = rows
+            .iter()
+            .map(|r| Some(if &r[4] == "F" { "F" } else { "M" }))
+            .collect();
+        let i = ClassicalInference;
+        let mut b =
+            BaselineTable::new("Table 1", &["Treated", "Untreated"], &group, false, &i).unwrap();
+        b.continuous(
+            "Age (years)",
+            &age,
+            Summary::MeanSd,
+            1,
+            ContinuousTest::Student,
+        )
+        .unwrap();
+        b.categorical("Sex", &["F", "M"], &sex, CategoricalTest::Auto)
+            .unwrap();
+        let csv_text = b.build().to_csv().unwrap();
+        let lines: Vec<&str> = csv_text.lines().collect();
+        assert_eq!(
+            lines[1],
+            "\"Age (years), mean \u{b1} SD\",61.7 \u{b1} 7.8,65.9 \u{b1} 13.2,0.274,t-test"
+        );
+        assert_eq!(
+            lines[2],
+            "\"Sex, n (%)\",,,0.609,\u{3c7}\u{b2} test (Yates)"
+        );
+    }
+
+    #[test]
+    fn response_table_with_exact_intervals_and_fisher() {
+        let mut best = Vec::new();
+        for (class, n) in [
+            (ResponseClass::CR, 2),
+            (ResponseClass::PR, 16),
+            (ResponseClass::SD, 16),
+            (ResponseClass::PD, 17),
+            (ResponseClass::NE, 2),
+        ] {
+            best.extend(std::iter::repeat_n(Some(class), n));
+        }
+        let liver: Vec<Option<usize>> = (0..best.len())
+            .map(|i| Some(usize::from(i >= 40)))
+            .collect();
+        let i = ClassicalInference;
+        let mut t = ResponseTable::new("Response", &best, &i);
+        t.all_patients("Line 1");
+        t.characteristic("Liver metastases", &["Yes", "No"], &liver)
+            .unwrap();
+        let csv_text = t.build().to_csv().unwrap();
+        let lines: Vec<&str> = csv_text.lines().collect();
+        assert_eq!(
+            lines[1],
+            "Line 1,53,34.0 (21.5\u{2013}48.3),,64.2 (49.8\u{2013}76.9),"
+        );
+        // 18/40 vs 0/13 responders: a small expected count → Fisher.
+        // R: fisher.test(matrix(c(18, 22, 0, 13), 2))$p.value = 0.00211830…
+        assert!(
+            lines[2].starts_with("Liver metastases,,,0.002,"),
+            "{}",
+            lines[2]
+        );
+    }
+}

@@ -58,6 +58,39 @@ impl SpiderFigure {
         }
     }
 
+    /// Spider lines of assessed patients (`netra_clinical::response`):
+    /// the change from baseline at each scan, time in days divided by
+    /// `days_per_unit` (7 for weeks, 30.4375 for months), coloured by each
+    /// patient's best overall response.
+    pub fn from_patients(
+        patients: &[netra_clinical::response::PatientResponse],
+        days_per_unit: f64,
+        x_label: impl Into<String>,
+    ) -> Result<SpiderFigure, ReportError> {
+        if !(days_per_unit.is_finite() && days_per_unit > 0.0) {
+            return Err(crate::error::invalid("days per time unit", days_per_unit));
+        }
+        let lines = netra_clinical::response::series::spider(patients)
+            .into_iter()
+            .map(|l| {
+                let response = patients
+                    .iter()
+                    .find(|p| p.patient == l.patient)
+                    .map_or(ResponseClass::NE, |p| p.best.category.into());
+                SpiderLine {
+                    patient: l.patient,
+                    points: l
+                        .points
+                        .iter()
+                        .map(|p| (f64::from(p.days) / days_per_unit, p.change_pct))
+                        .collect(),
+                    response,
+                }
+            })
+            .collect();
+        Ok(SpiderFigure::new(lines, x_label))
+    }
+
     /// Each line's finite points in time order.
     fn clean_lines(&self) -> Vec<(&SpiderLine, Vec<(f64, f64)>)> {
         self.lines

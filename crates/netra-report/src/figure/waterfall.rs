@@ -61,6 +61,29 @@ impl WaterfallFigure {
         }
     }
 
+    /// The waterfall data of the response engine
+    /// (`netra_clinical::response::series::waterfall`): one bar per patient
+    /// with a measured follow-up, coloured by the best overall response.
+    /// Patients the engine excluded are listed as bars without a change, so
+    /// that the figure's note counts them.
+    pub fn from_response(data: &netra_clinical::response::series::Waterfall) -> WaterfallFigure {
+        let bars = data
+            .bars
+            .iter()
+            .map(|b| WaterfallBar {
+                patient: b.patient.clone(),
+                change_pct: b.best_change_pct,
+                response: b.best_overall_response.into(),
+            })
+            .chain(data.excluded.iter().map(|p| WaterfallBar {
+                patient: p.clone(),
+                change_pct: f64::NAN,
+                response: ResponseClass::NE,
+            }))
+            .collect();
+        WaterfallFigure::new(bars)
+    }
+
     /// The bars drawn, in drawing order, and the number left out.
     pub fn sorted_bars(&self) -> (Vec<&WaterfallBar>, usize) {
         let mut bars: Vec<&WaterfallBar> = self

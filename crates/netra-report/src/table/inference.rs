@@ -5,9 +5,9 @@
 //! with Yates' correction, Fisher's exact test, Student's and Welch's
 //! t-tests, Mann–Whitney, Clopper–Pearson and Wilson intervals, each checked
 //! against R). The builders call them through the [`Inference`] trait so
-//! that this crate's layout code does not depend on which tests exist: an
-//! implementation backed by `netra_stats::classical` is provided once that
-//! module is merged; [`NoInference`] prints the tables without p-values.
+//! that the layout code does not depend on which tests exist and tests can
+//! feed known values: [`super::classical::ClassicalInference`] computes
+//! them with `netra_stats`, [`NoInference`] prints tables without p-values.
 //!
 //! Which test to use is decided here, because it is a reporting choice:
 //! [`choose_categorical`] applies Cochran's rule as the published NET
@@ -137,14 +137,8 @@ pub fn drop_empty_margins(table: &[Vec<u64>]) -> Vec<Vec<u64>> {
         .collect()
 }
 
-/// Binomial confidence interval method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProportionCi {
-    /// Exact Clopper–Pearson (R's `binom.test`).
-    ClopperPearson,
-    /// Wilson score (R's `prop.test(correct = FALSE)`).
-    Wilson,
-}
+/// Binomial confidence interval method (Clopper–Pearson, Wilson).
+pub use netra_stats::classical::binomial::ProportionCi;
 
 /// Group comparisons and binomial intervals for the table builders.
 pub trait Inference {
@@ -162,8 +156,7 @@ pub trait Inference {
     -> Option<(f64, f64)>;
 }
 
-/// No tests: tables are built with their p-value cells empty (the state
-/// until `netra_stats::classical` is available to the caller).
+/// No tests: tables are built with their p-value cells empty.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoInference;
 

@@ -8,13 +8,14 @@
 //! * [`response`] — ORR and DCR with exact CIs by characteristic, with p.
 //! * [`cox`] — univariate and multivariate hazard ratios.
 //! * [`inference`] — the hook through which builders obtain p-values and
-//!   binomial CIs (tests live in `netra-stats`).
+//!   binomial CIs; [`classical`] implements it with `netra_stats`.
 //!
 //! Every format escapes its special characters (tested); a row's
 //! indentation survives each format (CSS padding, non-breaking spaces,
 //! leading spaces, `\hspace`).
 
 pub mod baseline;
+pub mod classical;
 pub mod cox;
 pub mod inference;
 pub(crate) mod render;
