@@ -235,3 +235,114 @@ fn png_decodes_non_blank_at_the_requested_resolution() {
     // And the PNG itself is reproducible.
     assert_eq!(png, fig.to_png(300.0).unwrap());
 }
+
+#[test]
+fn cumulative_incidence_rises_through_cmprsk_estimates_with_follow_up_at_risk() {
+    use netra_stats::cuminc::{CumIncOptions, cuminc};
+    let fx = fixture("cuminc/cmprsk_example.json");
+    let input = &fx["input"];
+    let time = nums(&input["time"]);
+    let status: Vec<u32> = nums(&input["status_code"])
+        .iter()
+        .map(|s| *s as u32)
+        .collect();
+    let group: Vec<usize> = nums(&input["group_index"])
+        .iter()
+        .map(|g| *g as usize)
+        .collect();
+    let cause = status.iter().copied().filter(|s| *s > 0).min().unwrap();
+    let ci = cuminc(
+        &time,
+        &status,
+        Some(&group),
+        None,
+        cause,
+        &CumIncOptions::default(),
+    )
+    .unwrap();
+    let series: Vec<KmSeries> = ci
+        .curves
+        .iter()
+        .map(|c| {
+            let t: Vec<f64> = (0..time.len())
+                .filter(|&i| group[i] == c.group)
+                .map(|i| time[i])
+                .collect();
+            KmSeries::from_cuminc(format!("g{}", c.group), c).with_follow_up(&t)
+        })
+        .collect();
+    let mut fig = KmFigure::incidence(series, "Time");
+    fig.show_ci = true;
+    let svg = fig.to_svg().unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    assert!(
+        doc.root_element()
+            .attribute("class")
+            .unwrap()
+            .contains("cuminc")
+    );
+    let yt = ticks(&doc, "y-axis");
+    let y_value = inverse(yt[0].0, yt[0].1, yt[yt.len() - 1].0, yt[yt.len() - 1].1);
+    for (path, curve) in by_class(&doc, "curve").iter().zip(&ci.curves) {
+        let cmds = path_commands(path.attribute("d").unwrap());
+        assert!(y_value(cmds[0].1[1]).abs() < 1e-4, "starts at 0");
+        let levels: Vec<f64> = cmds
+            .iter()
+            .filter(|c| c.0 == 'V')
+            .map(|c| y_value(c.1[0]))
+            .collect();
+        let expected: Vec<f64> = curve.steps.iter().map(|s| s.estimate).collect();
+        assert_eq!(levels.len(), expected.len());
+        for (a, b) in levels.iter().zip(&expected) {
+            assert!((a - b).abs() < 0.006 / 340.0 + 1e-9, "{a} vs {b}");
+        }
+    }
+    // At-risk counts from follow-up: subjects with time ≥ tick.
+    let ticks_x = ticks(&doc, "x-axis");
+    for cell in by_class(&doc, "at-risk") {
+        let g: usize = cell.attribute("data-series").unwrap().parse().unwrap();
+        let t = attr_f64(&cell, "data-time");
+        let expected = (0..time.len())
+            .filter(|&i| group[i] == ci.curves[g].group && time[i] >= t)
+            .count();
+        assert_eq!(attr_f64(&cell, "data-n"), expected as f64);
+    }
+    assert_eq!(
+        by_class(&doc, "at-risk").len(),
+        ticks_x.len() * ci.curves.len()
+    );
+    assert!(by_class(&doc, "censor-marks").is_empty());
+}
+
+#[test]
+fn degenerate_curves_draw_without_panicking() {
+    // An empty group, an all-censored group and a curve that reaches 0.
+    let time = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let event = [false, false, false, true, true, true];
+    let group = [0, 0, 0, 2, 2, 2];
+    let curves = km_by_group(&time, &event, None, &group, 3, &KmOptions::default()).unwrap();
+    assert!(curves[1].is_empty());
+    let mut fig = KmFigure::from_curves(&["censored", "empty", "to zero"], &curves, "t").unwrap();
+    fig.show_ci = true;
+    fig.show_median = true;
+    let svg = fig.to_svg().unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let at_risk: Vec<(String, f64)> = by_class(&doc, "at-risk")
+        .iter()
+        .filter(|c| attr_f64(c, "data-time") == 0.0)
+        .map(|c| {
+            (
+                c.attribute("data-series").unwrap().to_string(),
+                attr_f64(c, "data-n"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at_risk,
+        vec![("0".into(), 3.0), ("1".into(), 0.0), ("2".into(), 3.0)]
+    );
+    // Only the third curve reaches its median (5).
+    let medians = by_class(&doc, "median");
+    assert_eq!(medians.len(), 1);
+    assert_eq!(attr_f64(&medians[0], "data-time"), 5.0);
+}
