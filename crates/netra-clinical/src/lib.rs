@@ -5,3 +5,6 @@
 //! This crate does no I/O; the registry (`netra-store`) persists its types
 //! and the statistics (`netra-stats`) analyse what it derives.
 #![deny(missing_docs)]
+
+pub mod grade;
+pub mod registry;
