@@ -23,7 +23,11 @@ pub(crate) fn bind<'q>(q: AnyQuery<'q>, kind: &Kind, key: bool, v: &'q Value) ->
         (_, Value::Bool(b)) => q.bind(i64::from(*b)),
         (_, Value::Real(x)) => q.bind(*x),
         (Kind::Integer { .. } | Kind::YesNo, Value::Null) => q.bind(None::<i64>),
-        (Kind::Real { .. }, Value::Null) => q.bind(None::<f64>),
+        // sqlx 0.8's Any driver swaps the NULL types of f32 and f64 when it
+        // converts arguments for PostgreSQL (a NULL f64 is sent as float4,
+        // which then clashes with a cached statement's float8 parameter); a
+        // NULL f32 is sent as float8, the column's type.
+        (Kind::Real { .. }, Value::Null) => q.bind(None::<f32>),
         (_, Value::Null) if key => q.bind(""),
         (_, Value::Null) => q.bind(None::<String>),
     }

@@ -117,14 +117,14 @@ pub fn write_bundle(dir: &Path, n_patients: usize, seed: u64) -> Result<(), Stor
     files
         .line(0, format_args!("synth,Synthetic registry (seed {seed})"))
         .map_err(io)?;
-    let n_sites = 1 + n_patients / 2000;
-    for s in 0..n_sites.min(50) {
+    let n_sites = (1 + n_patients / 2000).clamp(3, 50);
+    for s in 0..n_sites {
         files
             .line(1, format_args!("s{s:02},synth,Centre {s},FR"))
             .map_err(io)?;
     }
     for p in 0..n_patients {
-        write_patient(&mut files, &mut rng, p, n_sites.min(50)).map_err(io)?;
+        write_patient(&mut files, &mut rng, p, n_sites).map_err(io)?;
     }
     for w in &mut files.w {
         w.flush().map_err(io)?;
