@@ -55,6 +55,17 @@ pub(crate) fn describe_key(spec: &EntitySpec, key: &str) -> String {
         .join(", ")
 }
 
+/// A record named in a message: `patient 'P9'` for a one-column key,
+/// `treatment (patient 'P1', treatment 'T9')` otherwise.
+pub(crate) fn describe_record(entity: Entity, key: &str) -> String {
+    let spec = entity.spec();
+    if spec.key.len() == 1 {
+        format!("{} '{key}'", entity_name(entity))
+    } else {
+        format!("{} ({})", entity_name(entity), describe_key(spec, key))
+    }
+}
+
 /// The digest of a row.
 pub(crate) fn digest(values: &[Value]) -> Digest {
     let mut h = Sha256::new();
@@ -205,9 +216,8 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
                             row,
                             last,
                             format!(
-                                "duplicate {} {} (first at line {first_line})",
-                                entity_name(entity),
-                                describe_key(spec, &key)
+                                "duplicate {}, first at line {first_line}",
+                                describe_record(entity, &key)
                             ),
                         ));
                     }
@@ -240,9 +250,8 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
                         row,
                         at,
                         format!(
-                            "no {} {} in the bundle or the registry",
-                            entity_name(target),
-                            describe_key(target.spec(), &k)
+                            "no {} in the bundle or the registry",
+                            describe_record(target, &k)
                         ),
                     ));
                 }

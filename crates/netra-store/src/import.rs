@@ -14,7 +14,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 use crate::audit::{Action, Actor, AuditWriter};
 use crate::bundle::Bundle;
-use crate::check::{self, Checked, PatientLife, Stored, describe_key, digest, entity_name, key_of};
+use crate::check::{self, Checked, PatientLife, Stored, digest, key_of};
 use crate::db::Backend;
 use crate::error::{Problem, Problems, StoreError};
 use crate::rows::{bind, bind_row, decode_row, json_diff, json_key, json_of};
@@ -144,9 +144,8 @@ async fn check_stored_children(
                         column: None,
                         value: None,
                         reason: format!(
-                            "conflicts with the registry's {} {}: {} {}",
-                            entity_name(e),
-                            describe_key(spec, &key),
+                            "conflicts with the registry's {}: {} {}",
+                            check::describe_record(e, &key),
                             v.column,
                             v.reason
                         ),

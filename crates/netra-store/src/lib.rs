@@ -264,9 +264,8 @@ impl Registry {
                 .is_some_and(|d| d.is_foreign_key_violation());
             return Err(if refused {
                 StoreError::Refused(format!(
-                    "cannot delete {} {}: other records refer to it (delete them first)",
-                    check::entity_name(entity),
-                    check::describe_key(spec, &check::key_of(spec, &old))
+                    "cannot delete {}: other records refer to it (delete them first)",
+                    check::describe_record(entity, &check::key_of(spec, &old))
                 ))
             } else {
                 e.into()

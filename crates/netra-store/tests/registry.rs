@@ -230,7 +230,7 @@ async fn records_are_edited_and_deleted_through_the_audit_trail() {
         assert!(matches!(err, StoreError::Refused(_)), "{backend}: {err}");
         assert_eq!(
             err.to_string(),
-            "cannot delete patient patient '18': other records refer to it (delete them first)"
+            "cannot delete patient '18': other records refer to it (delete them first)"
         );
         // A leaf record can; its old values are audited.
         reg.delete_record(
