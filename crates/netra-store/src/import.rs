@@ -101,6 +101,7 @@ pub(crate) async fn load_stored(
 /// bundle changes must still fit the new life span.
 async fn check_stored_children(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     bundle: &Bundle,
     checked: &Checked,
     stored: &Stored,
@@ -122,9 +123,10 @@ async fn check_stored_children(
         for e in Entity::ALL.into_iter().filter(|e| *e > Entity::Patient) {
             let spec = e.spec();
             let q = format!(
-                "SELECT {} FROM {} WHERE patient = $1",
+                "SELECT {} FROM {} WHERE patient = $1 {}",
                 sql::column_list(spec),
-                spec.table
+                spec.table,
+                sql::order_by_key(spec, backend)
             );
             let rows = sqlx::query(&q)
                 .bind(code.as_str())
@@ -180,7 +182,7 @@ pub(crate) async fn import(
     let mut audit = AuditWriter::start(&mut tx, backend, opts.actor.clone()).await?;
     let stored = load_stored(&mut tx, &needed(bundle)).await?;
     let (checked, mut problems) = check::check(bundle, &stored);
-    check_stored_children(&mut tx, bundle, &checked, &stored, &mut problems).await?;
+    check_stored_children(&mut tx, backend, bundle, &checked, &stored, &mut problems).await?;
     if !problems.is_empty() {
         tx.rollback().await?;
         return Err(StoreError::Invalid(problems));
