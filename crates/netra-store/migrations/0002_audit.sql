@@ -1,20 +1,8 @@
--- The audit trail: one row per insert, update or delete of a registry record,
--- written in the same transaction as the change. Each entry carries the SHA-256
--- of the previous entry's hash and its own canonical content (see
--- docs/registry.md), so any edit, deletion or reordering breaks the chain and
+-- The audit trail. A change set is one transaction of one user (an import, a
+-- form saved on the web): who, when, why. Each audit entry is one insert,
+-- update or delete of a registry record in that change set, with the record's
+-- key and its old and new values. Entries are chained: each entry's hash is
+-- SHA-256 of the previous entry's hash and the entry's canonical content
+-- (including its change set's time, user and reason); see docs/registry.md.
+-- Editing, deleting or reordering anything breaks the chain, and
 -- `netra audit verify` names the first entry affected.
-CREATE TABLE audit_log (
-    seq BIGINT NOT NULL PRIMARY KEY,
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    reason TEXT,
-    action TEXT NOT NULL,
-    table_name TEXT NOT NULL,
-    record_key TEXT NOT NULL,
-    old_values TEXT,
-    new_values TEXT,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
-
-CREATE INDEX audit_log_record ON audit_log (table_name, record_key);

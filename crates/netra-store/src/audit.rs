@@ -1,42 +1,52 @@
 //! The audit trail: who changed which record, when, why, from what to what,
 //! chained by SHA-256 so that tampering is detectable.
 //!
+//! # Layout
+//!
+//! A **change set** (`audit_change_set`) is one transaction of one user:
+//! an import, a form saved on the web. It holds the time (UTC), the user and
+//! the reason. Each **entry** (`audit_log`) is one insert, update or delete
+//! of one registry record in a change set: table, natural key, old and new
+//! values, and its hash.
+//!
 //! # The chain
 //!
-//! Entry `n` stores `prev_hash` (the `hash` of entry `n − 1`; 64 zeros for
-//! the first) and
-//!
 //! ```text
-//! hash = SHA-256( prev_hash ‖ "\n" ‖ canonical )
+//! hash(n) = SHA-256( hash(n − 1) ‖ "\n" ‖ canonical(n) )      hash(0) = 64 × "0"
 //! canonical = JSON array [seq, at, actor, reason, action, table_name,
 //!                         record_key, old_values, new_values]
 //! ```
 //!
-//! serialised by `serde_json` (strings escaped, `null` for absent values; the
-//! JSON value columns are hashed as the exact text stored). Changing any
-//! field of any entry changes its hash; recomputing that hash breaks the
-//! link to the next entry; deleting an entry leaves a gap in `seq`. Only
-//! truncating the tail cannot be seen from inside the database, which is why
-//! `netra audit verify` prints the head (last `seq` and hash): recording it
-//! elsewhere (a report, a ticket) anchors the chain.
+//! with `at`, `actor` and `reason` taken from the entry's change set, every
+//! field a JSON string (or `null`), escaped as `serde_json` does, and the
+//! value columns hashed as the exact text stored. Changing any field of any
+//! entry or change set changes a hash; recomputing that hash breaks the next
+//! link; deleting an entry leaves a gap in `seq`. Only cutting off the tail
+//! cannot be seen from inside the database: `netra audit verify` prints the
+//! head (last `seq` and hash) so that it can be recorded elsewhere.
 //!
 //! # Values
 //!
 //! `record_key` is the JSON array of the natural key's texts. For an insert
 //! `new_values` holds every recorded column of the new row; for an update
-//! `old_values` and `new_values` hold the columns that changed (absent =
-//! `null`); for a delete `old_values` holds the removed row. Values are the
-//! bundle's canonical texts, so an entry reads like the CSV line it came from.
+//! `old_values` and `new_values` hold the columns that changed (`null` for a
+//! side without a value); for a delete `old_values` holds the removed row.
+//! Values are the bundle's canonical texts, columns in schema order, so an
+//! entry reads like the CSV line it came from.
 //!
-//! The application offers no update or delete of audit entries; triggers
-//! reject both (see the migrations), and on PostgreSQL the application role
-//! should be granted only `SELECT, INSERT` on `audit_log` (docs/registry.md).
+//! The application offers no update or delete of audit rows; triggers reject
+//! both (migration 2), and on PostgreSQL the application role should be
+//! granted only `SELECT, INSERT` on the audit tables (docs/registry.md).
+
+use std::fmt::Write as _;
+use std::ops::Range;
 
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::StoreError;
+use crate::db::Backend;
 use crate::migrate::hex;
 
 /// The hash before the first entry.
@@ -64,12 +74,14 @@ impl Action {
     }
 }
 
-/// One audit entry as stored.
+/// One audit entry with its change set's time, user and reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     /// Position in the chain, from 1.
     pub seq: i64,
-    /// UTC time, RFC 3339 with milliseconds.
+    /// The change set (transaction) the entry belongs to.
+    pub change_set: i64,
+    /// UTC time of the change set, RFC 3339 with milliseconds.
     pub at: String,
     /// Who made the change.
     pub actor: String,
@@ -85,57 +97,124 @@ pub struct AuditEntry {
     pub old_values: Option<String>,
     /// JSON object of new values.
     pub new_values: Option<String>,
-    /// Hash of the previous entry.
-    pub prev_hash: String,
     /// This entry's hash.
     pub hash: String,
+}
+
+/// Appends `s` as a JSON string, escaped exactly as `serde_json` escapes
+/// (`\"`, `\\`, `\b \f \n \r \t`, other control characters as `\u00xx`).
+pub fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn push_json_opt(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => push_json_str(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// The canonical text of an entry (see the module documentation).
+#[allow(clippy::too_many_arguments)]
+fn write_canonical(
+    out: &mut String,
+    seq: i64,
+    at: &str,
+    actor: &str,
+    reason: Option<&str>,
+    action: &str,
+    table: &str,
+    key: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+) {
+    let _ = write!(out, "[{seq},");
+    push_json_str(out, at);
+    out.push(',');
+    push_json_str(out, actor);
+    out.push(',');
+    push_json_opt(out, reason);
+    out.push(',');
+    push_json_str(out, action);
+    out.push(',');
+    push_json_str(out, table);
+    out.push(',');
+    push_json_str(out, key);
+    out.push(',');
+    push_json_opt(out, old);
+    out.push(',');
+    push_json_opt(out, new);
+    out.push(']');
+}
+
+fn chain_hash(prev: &str, canonical: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(b"\n");
+    h.update(canonical.as_bytes());
+    h.finalize().into()
 }
 
 impl AuditEntry {
     /// The canonical text hashed with the previous hash.
     pub fn canonical(&self) -> String {
-        serde_json::Value::Array(vec![
-            self.seq.into(),
-            self.at.clone().into(),
-            self.actor.clone().into(),
-            self.reason.clone().into(),
-            self.action.clone().into(),
-            self.table_name.clone().into(),
-            self.record_key.clone().into(),
-            self.old_values.clone().into(),
-            self.new_values.clone().into(),
-        ])
-        .to_string()
+        let mut s = String::new();
+        write_canonical(
+            &mut s,
+            self.seq,
+            &self.at,
+            &self.actor,
+            self.reason.as_deref(),
+            &self.action,
+            &self.table_name,
+            &self.record_key,
+            self.old_values.as_deref(),
+            self.new_values.as_deref(),
+        );
+        s
     }
 
-    /// The hash this entry should have given `prev_hash`.
+    /// The hash this entry should have after an entry hashed `prev_hash`.
     pub fn expected_hash(&self, prev_hash: &str) -> String {
-        let mut h = Sha256::new();
-        h.update(prev_hash.as_bytes());
-        h.update(b"\n");
-        h.update(self.canonical().as_bytes());
-        hex(&h.finalize())
+        hex(&chain_hash(prev_hash, &self.canonical()))
     }
 
     pub(crate) fn from_row(row: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
         Ok(AuditEntry {
             seq: row.try_get(0)?,
-            at: row.try_get(1)?,
-            actor: row.try_get(2)?,
-            reason: row.try_get(3)?,
-            action: row.try_get(4)?,
-            table_name: row.try_get(5)?,
-            record_key: row.try_get(6)?,
-            old_values: row.try_get(7)?,
-            new_values: row.try_get(8)?,
-            prev_hash: row.try_get(9)?,
+            change_set: row.try_get(1)?,
+            at: row.try_get(2)?,
+            actor: row.try_get(3)?,
+            reason: row.try_get(4)?,
+            action: row.try_get(5)?,
+            table_name: row.try_get(6)?,
+            record_key: row.try_get(7)?,
+            old_values: row.try_get(8)?,
+            new_values: row.try_get(9)?,
             hash: row.try_get(10)?,
         })
     }
 }
 
-pub(crate) const SELECT: &str = "SELECT seq, at, actor, reason, action, table_name, record_key, \
-    old_values, new_values, prev_hash, hash FROM audit_log";
+pub(crate) const SELECT: &str = "SELECT l.seq, l.change_set, c.at, c.actor, c.reason, l.action, \
+    l.table_name, l.record_key, l.old_values, l.new_values, l.hash \
+    FROM audit_log l JOIN audit_change_set c ON c.id = l.change_set";
 
 /// The current UTC time as RFC 3339 with milliseconds.
 pub fn now_utc() -> String {
@@ -164,31 +243,50 @@ pub struct Actor {
     pub reason: Option<String>,
 }
 
-/// Appends entries to the chain inside one transaction. Entries are buffered
-/// and written in multi-row inserts.
+/// An entry waiting to be written: its texts live in the writer's buffer.
+struct Pending {
+    seq: i64,
+    action: &'static str,
+    table: &'static str,
+    key: Range<usize>,
+    old: Option<Range<usize>>,
+    new: Option<Range<usize>>,
+    hash: Range<usize>,
+}
+
+/// Appends entries to the chain inside one transaction. Entries are packed
+/// into one text buffer (no allocation per entry) and written in multi-row
+/// inserts. The change set row is written with the first entry, so a
+/// transaction that changes nothing leaves no trace.
 pub(crate) struct AuditWriter {
+    backend: Backend,
     at: String,
     actor: Actor,
+    change_set: i64,
+    change_set_written: bool,
     next_seq: i64,
     prev_hash: String,
-    buffer: Vec<AuditEntry>,
+    pending: Vec<Pending>,
+    text: String,
+    canonical: String,
     /// Entries written so far.
     pub written: u64,
 }
 
-const AUDIT_COLUMNS: usize = 11;
+const AUDIT_COLUMNS: usize = 8;
 const AUDIT_BATCH: usize = 1000;
 
 impl AuditWriter {
-    /// Starts appending after the current head. On PostgreSQL the table is
-    /// locked first so that concurrent writers queue instead of failing on
-    /// the primary key of `seq`.
+    /// Starts appending after the current head. On PostgreSQL the audit
+    /// table is locked first, so that concurrent writers queue instead of
+    /// failing on the primary key of `seq` (SQLite writers are serialised by
+    /// `BEGIN IMMEDIATE`).
     pub async fn start(
         tx: &mut Transaction<'static, Any>,
-        backend: crate::db::Backend,
+        backend: Backend,
         actor: Actor,
     ) -> Result<AuditWriter, StoreError> {
-        if backend == crate::db::Backend::Postgres {
+        if backend == Backend::Postgres {
             sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
                 .execute(&mut **tx)
                 .await?;
@@ -200,91 +298,123 @@ impl AuditWriter {
             Some(row) => (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?),
             None => (0, GENESIS.to_string()),
         };
+        let last_set: Option<i64> = sqlx::query("SELECT MAX(id) FROM audit_change_set")
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
         Ok(AuditWriter {
+            backend,
             at: now_utc(),
             actor,
+            change_set: last_set.unwrap_or(0) + 1,
+            change_set_written: false,
             next_seq: seq + 1,
             prev_hash: hash,
-            buffer: Vec::with_capacity(AUDIT_BATCH),
+            pending: Vec::with_capacity(AUDIT_BATCH),
+            text: String::new(),
+            canonical: String::new(),
             written: 0,
         })
     }
 
-    /// Records one change.
+    /// Records one change; `key`, `old` and `new` are written by the
+    /// closures into the writer's buffer (JSON texts).
     pub async fn record(
         &mut self,
         tx: &mut Transaction<'static, Any>,
         action: Action,
-        table: &str,
-        key: String,
-        old: Option<String>,
-        new: Option<String>,
+        table: &'static str,
+        key: &str,
+        old: Option<&str>,
+        new: Option<&str>,
     ) -> Result<(), StoreError> {
-        let mut e = AuditEntry {
-            seq: self.next_seq,
-            at: self.at.clone(),
-            actor: self.actor.user.clone(),
-            reason: self.actor.reason.clone(),
-            action: action.code().to_string(),
-            table_name: table.to_string(),
-            record_key: key,
-            old_values: old,
-            new_values: new,
-            prev_hash: std::mem::take(&mut self.prev_hash),
-            hash: String::new(),
+        let mut push = |s: &str| {
+            let start = self.text.len();
+            self.text.push_str(s);
+            start..self.text.len()
         };
-        e.hash = e.expected_hash(&e.prev_hash);
-        self.prev_hash = e.hash.clone();
+        let key_r = push(key);
+        let old_r = old.map(&mut push);
+        let new_r = new.map(&mut push);
+        self.canonical.clear();
+        write_canonical(
+            &mut self.canonical,
+            self.next_seq,
+            &self.at,
+            &self.actor.user,
+            self.actor.reason.as_deref(),
+            action.code(),
+            table,
+            key,
+            old,
+            new,
+        );
+        let digest = chain_hash(&self.prev_hash, &self.canonical);
+        self.prev_hash.clear();
+        for b in digest {
+            let _ = write!(self.prev_hash, "{b:02x}");
+        }
+        let hash_r = {
+            let start = self.text.len();
+            self.text.push_str(&self.prev_hash);
+            start..self.text.len()
+        };
+        self.pending.push(Pending {
+            seq: self.next_seq,
+            action: action.code(),
+            table,
+            key: key_r,
+            old: old_r,
+            new: new_r,
+            hash: hash_r,
+        });
         self.next_seq += 1;
-        self.buffer.push(e);
-        if self.buffer.len() >= AUDIT_BATCH {
+        if self.pending.len() >= AUDIT_BATCH {
             self.flush(tx).await?;
         }
         Ok(())
     }
 
-    /// Writes buffered entries.
+    /// Writes buffered entries (and, the first time, the change set).
     pub async fn flush(&mut self, tx: &mut Transaction<'static, Any>) -> Result<(), StoreError> {
-        if self.buffer.is_empty() {
+        if self.pending.is_empty() {
             return Ok(());
         }
-        let mut sql = String::from(
-            "INSERT INTO audit_log (seq, at, actor, reason, action, table_name, record_key, \
-             old_values, new_values, prev_hash, hash) VALUES ",
-        );
-        let mut p = 1;
-        for i in 0..self.buffer.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..AUDIT_COLUMNS {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${p}"));
-                p += 1;
-            }
-            sql.push(')');
+        if !self.change_set_written {
+            sqlx::query("INSERT INTO audit_change_set (id, at, actor, reason) VALUES ($1, $2, $3, $4)")
+                .bind(self.change_set)
+                .bind(self.at.as_str())
+                .bind(self.actor.user.as_str())
+                .bind(self.actor.reason.as_deref())
+                .execute(&mut **tx)
+                .await?;
+            self.change_set_written = true;
         }
+        let sql = crate::sql::multi_row_values(
+            "INSERT INTO audit_log (seq, change_set, action, table_name, record_key, \
+             old_values, new_values, hash) VALUES "
+                .to_string(),
+            AUDIT_COLUMNS,
+            self.pending.len(),
+            self.backend,
+        );
+        let text = &self.text;
         let mut q = sqlx::query(&sql);
-        for e in &self.buffer {
+        for e in &self.pending {
             q = q
                 .bind(e.seq)
-                .bind(e.at.as_str())
-                .bind(e.actor.as_str())
-                .bind(e.reason.as_deref())
-                .bind(e.action.as_str())
-                .bind(e.table_name.as_str())
-                .bind(e.record_key.as_str())
-                .bind(e.old_values.as_deref())
-                .bind(e.new_values.as_deref())
-                .bind(e.prev_hash.as_str())
-                .bind(e.hash.as_str());
+                .bind(self.change_set)
+                .bind(e.action)
+                .bind(e.table)
+                .bind(&text[e.key.clone()])
+                .bind(e.old.clone().map(|r| &text[r]))
+                .bind(e.new.clone().map(|r| &text[r]))
+                .bind(&text[e.hash.clone()]);
         }
         q.execute(&mut **tx).await?;
-        self.written += self.buffer.len() as u64;
-        self.buffer.clear();
+        self.written += self.pending.len() as u64;
+        self.pending.clear();
+        self.text.clear();
         Ok(())
     }
 }
@@ -312,7 +442,7 @@ pub struct Verification {
     /// The last entry's `seq` and hash (record it elsewhere to anchor the
     /// chain against truncation).
     pub head: Option<(i64, String)>,
-    /// Breaks found, in chain order (empty when intact).
+    /// Breaks found, in chain order (empty when intact; at most 100).
     pub problems: Vec<ChainProblem>,
 }
 
@@ -362,16 +492,10 @@ impl ChainState {
                 };
                 self.push(e.seq, reason);
             }
-            if e.prev_hash != self.prev {
+            if e.expected_hash(&self.prev) != e.hash {
                 self.push(
                     e.seq,
-                    "its link to the previous entry is broken (prev_hash differs)".into(),
-                );
-            }
-            if e.expected_hash(&e.prev_hash) != e.hash {
-                self.push(
-                    e.seq,
-                    "its content was altered (hash does not match)".into(),
+                    "its content (or its change set) was altered: the hash does not match".into(),
                 );
             }
             self.expected_seq = e.seq + 1;
@@ -381,8 +505,8 @@ impl ChainState {
     }
 
     fn push(&mut self, seq: i64, reason: String) {
-        // A broken chain can report on every later entry; the first
-        // hundred breaks are enough to locate the tampering.
+        // A break can be reported again by later entries; the first hundred
+        // are enough to locate the tampering.
         if self.out.problems.len() < 100 {
             self.out.problems.push(ChainProblem { seq, reason });
         }
@@ -411,6 +535,7 @@ mod tests {
             .map(|seq| {
                 let mut e = AuditEntry {
                     seq,
+                    change_set: 1,
                     at: "2024-01-01T00:00:00.000Z".into(),
                     actor: "ana".into(),
                     reason: Some("import".into()),
@@ -419,7 +544,6 @@ mod tests {
                     record_key: format!("[\"{seq}\"]"),
                     old_values: None,
                     new_values: Some("{\"sex\":\"female\"}".into()),
-                    prev_hash: prev.clone(),
                     hash: String::new(),
                 };
                 e.hash = e.expected_hash(&prev);
@@ -445,23 +569,32 @@ mod tests {
         assert_eq!(v.problems.len(), 1);
         assert_eq!(v.problems[0].seq, 3);
         // Recomputing the altered entry's hash moves the break to the next.
-        c[2].hash = c[2].expected_hash(&c[2].prev_hash);
+        c[2].hash = c[2].expected_hash(&c[1].hash);
         let v = verify_entries(c);
+        assert_eq!(v.problems.len(), 1);
         assert_eq!(v.problems[0].seq, 4);
         let mut c = chain(5);
         c.remove(1);
         let v = verify_entries(c);
         assert_eq!(v.problems[0].seq, 3);
         assert!(v.problems[0].reason.contains("entries 2..2 are missing"));
+        let mut c = chain(3);
+        c[0].actor = "mallory".into();
+        assert_eq!(verify_entries(c).problems[0].seq, 1);
     }
 
     #[test]
-    fn canonical_text_is_stable_json() {
+    fn canonical_text_is_the_serde_json_array() {
         let c = chain(1);
         assert_eq!(
             c[0].canonical(),
             r#"[1,"2024-01-01T00:00:00.000Z","ana","import","insert","patient","[\"1\"]",null,"{\"sex\":\"female\"}"]"#
         );
+        for s in ["plain", "quo\"te", "back\\slash", "nl\nx\r\t\u{8}\u{c}", "\u{1}\u{1f}\u{7f}", "é 中 😀"] {
+            let mut mine = String::new();
+            push_json_str(&mut mine, s);
+            assert_eq!(mine, serde_json::Value::String(s.into()).to_string(), "{s:?}");
+        }
     }
 
     #[test]

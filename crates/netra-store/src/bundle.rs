@@ -93,6 +93,7 @@ impl BundleTable {
     ) -> bool {
         let spec = self.entity.spec();
         out.clear();
+        out.reserve(spec.columns.len());
         let mut ok = true;
         for (i, c) in spec.columns.iter().enumerate() {
             let text = cols[i].and_then(|col| col.text(row));

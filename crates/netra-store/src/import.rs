@@ -17,7 +17,7 @@ use crate::bundle::Bundle;
 use crate::check::{self, Checked, PatientLife, Stored, digest, key_of};
 use crate::db::Backend;
 use crate::error::{Problem, Problems, StoreError};
-use crate::rows::{bind, bind_row, decode_row, json_diff, json_key, json_of};
+use crate::rows::{bind, decode_row, json_diff, json_key, json_of};
 use crate::sql;
 
 /// How to import.
@@ -196,7 +196,8 @@ pub(crate) async fn import(
         let Some(t) = bundle.table(entity) else {
             continue;
         };
-        let counts = write_table(&mut tx, &mut audit, entity, t, &stored, opts.dry_run).await?;
+        let counts =
+            write_table(&mut tx, backend, &mut audit, entity, t, &stored, opts.dry_run).await?;
         report.entities.push(counts);
     }
     if opts.dry_run {
@@ -209,8 +210,18 @@ pub(crate) async fn import(
     Ok(report)
 }
 
+/// Reusable text buffers of the write pass.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    key: String,
+    old: String,
+    new: String,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn write_table(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     audit: &mut AuditWriter,
     entity: Entity,
     t: &crate::bundle::BundleTable,
@@ -220,7 +231,7 @@ async fn write_table(
     let spec = entity.spec();
     let cols = t.columns();
     let per_stmt = sql::rows_per_statement(spec.columns.len());
-    let full_insert = sql::insert(spec, per_stmt);
+    let full_insert = sql::insert(spec, per_stmt, backend);
     let mut counts = EntityCounts {
         entity,
         rows: t.n_rows(),
@@ -229,8 +240,11 @@ async fn write_table(
         unchanged: 0,
     };
     let stored_keys = &stored.keys[entity.index()];
-    let mut batch: Vec<Vec<Value>> = Vec::with_capacity(per_stmt);
-    let mut vals: Vec<Value> = Vec::new();
+    // Inserts are bound straight from the bundle's text cells (no copy):
+    // the batch is a list of row numbers.
+    let mut batch: Vec<usize> = Vec::with_capacity(per_stmt);
+    let mut vals: Vec<Value> = Vec::with_capacity(spec.columns.len());
+    let mut scratch = Scratch::default();
     for row in 0..t.n_rows() {
         t.parse_row(&cols, row, &mut vals, None);
         let key = key_of(spec, &vals);
@@ -240,19 +254,21 @@ async fn write_table(
                 if dry_run {
                     continue;
                 }
+                json_key(&mut scratch.key, &key);
+                json_of(&mut scratch.new, spec, &vals);
                 audit
                     .record(
                         tx,
                         Action::Insert,
                         spec.table,
-                        json_key(&key),
+                        &scratch.key,
                         None,
-                        Some(json_of(spec, &vals)),
+                        Some(&scratch.new),
                     )
                     .await?;
-                batch.push(std::mem::take(&mut vals));
+                batch.push(row);
                 if batch.len() == per_stmt {
-                    let q = bind_rows(sqlx::query(&full_insert), spec, &batch);
+                    let q = bind_cells(sqlx::query(&full_insert), spec, &cols, &batch);
                     q.execute(&mut **tx).await?;
                     batch.clear();
                 }
@@ -263,25 +279,43 @@ async fn write_table(
                 if dry_run {
                     continue;
                 }
-                update_row(tx, audit, entity, &key, &vals).await?;
+                update_row(tx, audit, entity, &key, &vals, &mut scratch).await?;
             }
         }
     }
     if !batch.is_empty() {
-        let sql_text = sql::insert(spec, batch.len());
-        let q = bind_rows(sqlx::query(&sql_text), spec, &batch);
+        let sql_text = sql::insert(spec, batch.len(), backend);
+        let q = bind_cells(sqlx::query(&sql_text), spec, &cols, &batch);
         q.execute(&mut **tx).await?;
     }
     Ok(counts)
 }
 
-fn bind_rows<'q>(
+/// Binds rows of a bundle table from their (already validated) cell texts,
+/// converting numbers and yes/no as [`Kind::parse`] does. Dates are bound
+/// as written: the date parser accepts only the canonical spelling.
+fn bind_cells<'q>(
     mut q: crate::rows::AnyQuery<'q>,
     spec: &netra_clinical::registry::EntitySpec,
-    batch: &'q [Vec<Value>],
+    cols: &[Option<netra_frame::Column<'q>>],
+    rows: &[usize],
 ) -> crate::rows::AnyQuery<'q> {
-    for r in batch {
-        q = bind_row(q, spec, r);
+    use netra_clinical::registry::Kind;
+    static NULL: Value = Value::Null;
+    for &r in rows {
+        for (i, c) in spec.columns.iter().enumerate() {
+            let text = cols[i].and_then(|col| col.text(r));
+            q = match (&c.kind, text) {
+                (kind, None) => bind(q, kind, spec.key.contains(&c.name), &NULL),
+                (Kind::Integer { .. }, Some(t)) => q.bind(t.parse::<i64>().unwrap_or_default()),
+                (Kind::YesNo, Some(t)) => q.bind(i64::from(t == "yes")),
+                (Kind::Real { .. }, Some(t)) => {
+                    let x = t.parse::<f64>().unwrap_or_default();
+                    q.bind(if x == 0.0 { 0.0 } else { x })
+                }
+                (_, Some(t)) => q.bind(t),
+            };
+        }
     }
     q
 }
@@ -327,13 +361,14 @@ pub(crate) async fn update_row(
     entity: Entity,
     key: &str,
     new: &[Value],
+    scratch: &mut Scratch,
 ) -> Result<(), StoreError> {
     let spec = entity.spec();
     let kv = key_values(entity, new);
     let old = fetch_by_key(tx, entity, &kv)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("{} {key} vanished", spec.table)))?;
-    let (o, n) = json_diff(spec, &old, new);
+    json_diff(&mut scratch.old, &mut scratch.new, spec, &old, new);
     let sql_text = sql::update(spec);
     let mut q = sqlx::query(&sql_text);
     for (c, v) in spec.columns.iter().zip(new) {
@@ -346,7 +381,15 @@ pub(crate) async fn update_row(
         q = bind(q, &c.kind, true, v);
     }
     q.execute(&mut **tx).await?;
+    json_key(&mut scratch.key, key);
     audit
-        .record(tx, Action::Update, spec.table, json_key(key), Some(o), Some(n))
+        .record(
+            tx,
+            Action::Update,
+            spec.table,
+            &scratch.key,
+            Some(&scratch.old),
+            Some(&scratch.new),
+        )
         .await
 }

@@ -272,13 +272,16 @@ impl Registry {
             });
         }
         let k = check::key_of(spec, &old);
+        let (mut key_json, mut old_json) = (String::new(), String::new());
+        rows::json_key(&mut key_json, &k);
+        rows::json_of(&mut old_json, spec, &old);
         audit
             .record(
                 &mut tx,
                 audit::Action::Delete,
                 spec.table,
-                rows::json_key(&k),
-                Some(rows::json_of(spec, &old)),
+                &key_json,
+                Some(&old_json),
                 None,
             )
             .await?;
@@ -296,20 +299,20 @@ impl Registry {
             format!("${n}")
         };
         if q.table.is_some() {
-            sql_text.push_str(&format!(" AND table_name = {}", next()));
+            sql_text.push_str(&format!(" AND l.table_name = {}", next()));
         }
         if q.record_key.is_some() {
-            sql_text.push_str(&format!(" AND record_key = {}", next()));
+            sql_text.push_str(&format!(" AND l.record_key = {}", next()));
         }
         if q.after_seq.is_some() {
-            sql_text.push_str(&format!(" AND seq > {}", next()));
+            sql_text.push_str(&format!(" AND l.seq > {}", next()));
         }
         // The most recent `limit` entries unless paging forward.
         let newest_first = q.after_seq.is_none() && q.limit.is_some();
         sql_text.push_str(if newest_first {
-            " ORDER BY seq DESC"
+            " ORDER BY l.seq DESC"
         } else {
-            " ORDER BY seq"
+            " ORDER BY l.seq"
         });
         if q.limit.is_some() {
             sql_text.push_str(&format!(" LIMIT {}", next()));
@@ -340,7 +343,7 @@ impl Registry {
 
     /// Checks the whole audit chain.
     pub async fn verify_audit(&self) -> Result<Verification, StoreError> {
-        let q = format!("{} ORDER BY seq", audit::SELECT);
+        let q = format!("{} ORDER BY l.seq", audit::SELECT);
         let mut rows = sqlx::query(&q).fetch(&self.pool);
         // Entries are checked as they stream: memory stays flat on long chains.
         let mut state = audit::ChainState::default();

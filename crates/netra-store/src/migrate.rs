@@ -39,9 +39,9 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         name: "registry tables",
-        common: include_str!("../migrations/0001_registry.sql"),
-        sqlite: "",
-        postgres: "",
+        common: "",
+        sqlite: include_str!("../migrations/0001_registry.sqlite.sql"),
+        postgres: include_str!("../migrations/0001_registry.postgres.sql"),
     },
     Migration {
         version: 2,

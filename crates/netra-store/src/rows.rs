@@ -9,6 +9,7 @@ use sqlx::query::Query;
 use sqlx::{Any, Row};
 
 use crate::StoreError;
+use crate::audit::push_json_str;
 
 pub(crate) type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
 
@@ -31,14 +32,6 @@ pub(crate) fn bind<'q>(q: AnyQuery<'q>, kind: &Kind, key: bool, v: &'q Value) ->
         (_, Value::Null) if key => q.bind(""),
         (_, Value::Null) => q.bind(None::<String>),
     }
-}
-
-/// Binds every value of a row in schema order.
-pub(crate) fn bind_row<'q>(mut q: AnyQuery<'q>, spec: &EntitySpec, row: &'q [Value]) -> AnyQuery<'q> {
-    for (c, v) in spec.columns.iter().zip(row) {
-        q = bind(q, &c.kind, spec.key.contains(&c.name), v);
-    }
-    q
 }
 
 /// Decodes a row selected with [`crate::sql::column_list`].
@@ -80,43 +73,103 @@ pub(crate) fn decode_row(spec: &EntitySpec, row: &AnyRow) -> Result<Vec<Value>, 
     Ok(out)
 }
 
-/// The values of a row as a JSON object of canonical texts (absent values
-/// left out), for the audit trail.
-pub(crate) fn json_of(spec: &EntitySpec, row: &[Value]) -> String {
-    let mut m = serde_json::Map::new();
+/// Appends the canonical text of a non-null value.
+pub(crate) fn push_text(out: &mut String, v: &Value) {
+    use std::fmt::Write as _;
+    match v {
+        Value::Null => {}
+        Value::Text(s) => out.push_str(s),
+        Value::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::Real(x) => {
+            let _ = write!(out, "{x}");
+        }
+        Value::Date(d) => {
+            let _ = write!(out, "{d}");
+        }
+        Value::Bool(b) => out.push_str(if *b { "yes" } else { "no" }),
+    }
+}
+
+fn push_json_value(out: &mut String, scratch: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Text(s) => push_json_str(out, s),
+        other => {
+            scratch.clear();
+            push_text(scratch, other);
+            push_json_str(out, scratch);
+        }
+    }
+}
+
+/// Writes the values of a row as a JSON object of canonical texts (absent
+/// values left out, columns in schema order), for the audit trail.
+pub(crate) fn json_of(out: &mut String, spec: &EntitySpec, row: &[Value]) {
+    let mut scratch = String::new();
+    out.clear();
+    out.push('{');
+    let mut first = true;
     for (c, v) in spec.columns.iter().zip(row) {
-        if let Some(t) = v.to_text() {
-            m.insert(c.name.to_string(), serde_json::Value::String(t));
+        if v.is_null() {
+            continue;
         }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_json_str(out, c.name);
+        out.push(':');
+        push_json_value(out, &mut scratch, v);
     }
-    serde_json::Value::Object(m).to_string()
+    out.push('}');
 }
 
-/// Old and new values of the columns that differ, as two JSON objects
-/// (`null` where a side has no value).
-pub(crate) fn json_diff(spec: &EntitySpec, old: &[Value], new: &[Value]) -> (String, String) {
-    let mut o = serde_json::Map::new();
-    let mut n = serde_json::Map::new();
+/// Writes the old and new values of the columns that differ as two JSON
+/// objects (`null` where a side has no value).
+pub(crate) fn json_diff(
+    old_out: &mut String,
+    new_out: &mut String,
+    spec: &EntitySpec,
+    old: &[Value],
+    new: &[Value],
+) {
+    let mut scratch = String::new();
+    old_out.clear();
+    new_out.clear();
+    old_out.push('{');
+    new_out.push('{');
+    let mut first = true;
     for ((c, a), b) in spec.columns.iter().zip(old).zip(new) {
-        let (ta, tb) = (a.to_text(), b.to_text());
-        if ta != tb {
-            o.insert(c.name.to_string(), ta.map_or(serde_json::Value::Null, Into::into));
-            n.insert(c.name.to_string(), tb.map_or(serde_json::Value::Null, Into::into));
+        if a == b {
+            continue;
         }
+        if !first {
+            old_out.push(',');
+            new_out.push(',');
+        }
+        first = false;
+        push_json_str(old_out, c.name);
+        old_out.push(':');
+        push_json_value(old_out, &mut scratch, a);
+        push_json_str(new_out, c.name);
+        new_out.push(':');
+        push_json_value(new_out, &mut scratch, b);
     }
-    (
-        serde_json::Value::Object(o).to_string(),
-        serde_json::Value::Object(n).to_string(),
-    )
+    old_out.push('}');
+    new_out.push('}');
 }
 
-/// The natural key as a JSON array of texts.
-pub(crate) fn json_key(key: &str) -> String {
-    serde_json::Value::Array(
-        crate::check::key_parts(key)
-            .into_iter()
-            .map(|p| serde_json::Value::String(p.to_string()))
-            .collect(),
-    )
-    .to_string()
+/// Writes the natural key as a JSON array of texts.
+pub(crate) fn json_key(out: &mut String, key: &str) {
+    out.clear();
+    out.push('[');
+    for (i, part) in crate::check::key_parts(key).into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(out, part);
+    }
+    out.push(']');
 }

@@ -294,15 +294,27 @@ async fn tampering_with_the_audit_trail_is_detected() {
         // The append-only guard refuses ordinary updates and deletes.
         let e = reg
             .pool()
-            .execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 5")
+            .execute("UPDATE audit_log SET table_name = 'x' WHERE seq = 5")
             .await
             .unwrap_err();
         assert!(e.to_string().contains("append-only"), "{backend}: {e}");
         assert!(reg.pool().execute("DELETE FROM audit_log WHERE seq = 7").await.is_err());
+        assert!(
+            reg.pool()
+                .execute("UPDATE audit_change_set SET actor = 'mallory'")
+                .await
+                .is_err()
+        );
         // Someone with DDL rights disables the guard and edits entry 5.
         let disable = match backend {
-            "sqlite" => "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;",
-            _ => "ALTER TABLE audit_log DISABLE TRIGGER USER",
+            "sqlite" => {
+                "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; \
+                 DROP TRIGGER audit_change_set_no_update;"
+            }
+            _ => {
+                "ALTER TABLE audit_log DISABLE TRIGGER USER; \
+                 ALTER TABLE audit_change_set DISABLE TRIGGER USER;"
+            }
         };
         reg.pool().execute(disable).await.unwrap();
         // Entry 3 records patient 1 (female): make it say male.
@@ -323,8 +335,17 @@ async fn tampering_with_the_audit_trail_is_detected() {
         assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
         assert_eq!(
             v.problems[0].to_string(),
-            "audit entry 3: its content was altered (hash does not match)"
+            "audit entry 3: its content (or its change set) was altered: the hash does not match"
         );
+        // Rewriting who made a change breaks the first entry of its change set.
+        let entries_before = reg.verify_audit().await.unwrap().entries;
+        reg.pool()
+            .execute("UPDATE audit_change_set SET actor = 'mallory'")
+            .await
+            .unwrap();
+        let v = reg.verify_audit().await.unwrap();
+        assert_eq!(v.entries, entries_before);
+        assert_eq!(v.problems[0].seq, 1);
         // Deleting an entry leaves a gap that is named.
         reg.pool().execute("DELETE FROM audit_log WHERE seq = 9").await.unwrap();
         let v = reg.verify_audit().await.unwrap();
