@@ -39,11 +39,10 @@
 //! granted only `SELECT, INSERT` on the audit tables (docs/registry.md).
 
 use std::fmt::Write as _;
-use std::ops::Range;
 
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, Arguments, Row, Transaction};
 
 use crate::StoreError;
 use crate::db::Backend;
@@ -105,21 +104,29 @@ pub struct AuditEntry {
 /// (`\"`, `\\`, `\b \f \n \r \t`, other control characters as `\u00xx`).
 pub fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b != b'"' && b != b'\\' && b >= 0x20 {
+            continue;
         }
+        // Only ASCII bytes are escaped, so `i` is a character boundary.
+        out.push_str(&s[start..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                let _ = write!(out, "\\u{:04x}", b);
+            }
+        }
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
     out.push('"');
 }
 
@@ -243,38 +250,57 @@ pub struct Actor {
     pub reason: Option<String>,
 }
 
-/// An entry waiting to be written: its texts live in the writer's buffer.
-struct Pending {
-    seq: i64,
-    action: &'static str,
-    table: &'static str,
-    key: Range<usize>,
-    old: Option<Range<usize>>,
-    new: Option<Range<usize>>,
-    hash: Range<usize>,
+/// A statement with its arguments, ready to run.
+pub(crate) struct Job<'q> {
+    pub sql: std::sync::Arc<str>,
+    pub args: AnyArguments<'q>,
 }
 
-/// Appends entries to the chain inside one transaction. Entries are packed
-/// into one text buffer (no allocation per entry) and written in multi-row
-/// inserts. The change set row is written with the first entry, so a
-/// transaction that changes nothing leaves no trace.
+impl<'q> Job<'q> {
+    pub async fn run(self, tx: &mut Transaction<'static, Any>) -> Result<(), StoreError> {
+        sqlx::query_with(&self.sql, self.args)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Appends entries to the chain inside one transaction. Entries are hashed
+/// as they come and handed out as multi-row inserts ([`AuditWriter::jobs`]);
+/// the change set row goes out with the first entry, so a transaction that
+/// changes nothing leaves no trace.
 pub(crate) struct AuditWriter {
     backend: Backend,
     at: String,
     actor: Actor,
     change_set: i64,
-    change_set_written: bool,
+    change_set_emitted: bool,
     next_seq: i64,
     prev_hash: String,
-    pending: Vec<Pending>,
-    text: String,
+    args: AnyArguments<'static>,
+    pending: usize,
+    full_sql: Option<std::sync::Arc<str>>,
     canonical: String,
-    /// Entries written so far.
+    /// Entries handed out so far.
     pub written: u64,
 }
 
 const AUDIT_COLUMNS: usize = 8;
 const AUDIT_BATCH: usize = 1000;
+
+fn fresh_args(rows: usize) -> AnyArguments<'static> {
+    let mut a = AnyArguments::default();
+    a.reserve(rows * AUDIT_COLUMNS, 0);
+    a
+}
+
+fn add<'q, T>(args: &mut AnyArguments<'q>, v: T)
+where
+    T: sqlx::Encode<'q, Any> + sqlx::Type<Any> + 'q,
+{
+    // Encoding into the Any buffer cannot fail for these plain types.
+    let _ = args.add(v);
+}
 
 impl AuditWriter {
     /// Starts appending after the current head. On PostgreSQL the audit
@@ -307,35 +333,26 @@ impl AuditWriter {
             at: now_utc(),
             actor,
             change_set: last_set.unwrap_or(0) + 1,
-            change_set_written: false,
+            change_set_emitted: false,
             next_seq: seq + 1,
             prev_hash: hash,
-            pending: Vec::with_capacity(AUDIT_BATCH),
-            text: String::new(),
+            args: fresh_args(AUDIT_BATCH),
+            pending: 0,
+            full_sql: None,
             canonical: String::new(),
             written: 0,
         })
     }
 
-    /// Records one change; `key`, `old` and `new` are written by the
-    /// closures into the writer's buffer (JSON texts).
-    pub async fn record(
+    /// Records one change (JSON texts of the key and of the values).
+    pub fn record(
         &mut self,
-        tx: &mut Transaction<'static, Any>,
         action: Action,
         table: &'static str,
         key: &str,
         old: Option<&str>,
         new: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let mut push = |s: &str| {
-            let start = self.text.len();
-            self.text.push_str(s);
-            start..self.text.len()
-        };
-        let key_r = push(key);
-        let old_r = old.map(&mut push);
-        let new_r = new.map(&mut push);
+    ) {
         self.canonical.clear();
         write_canonical(
             &mut self.canonical,
@@ -350,73 +367,73 @@ impl AuditWriter {
             new,
         );
         let digest = chain_hash(&self.prev_hash, &self.canonical);
-        self.prev_hash.clear();
-        for b in digest {
-            let _ = write!(self.prev_hash, "{b:02x}");
-        }
-        let hash_r = {
-            let start = self.text.len();
-            self.text.push_str(&self.prev_hash);
-            start..self.text.len()
-        };
-        self.pending.push(Pending {
-            seq: self.next_seq,
-            action: action.code(),
-            table,
-            key: key_r,
-            old: old_r,
-            new: new_r,
-            hash: hash_r,
-        });
+        self.prev_hash = hex(&digest);
+        let args = &mut self.args;
+        add(args, self.next_seq);
+        add(args, self.change_set);
+        add(args, action.code());
+        add(args, table);
+        add(args, key.to_string());
+        add(args, old.map(str::to_string));
+        add(args, new.map(str::to_string));
+        add(args, self.prev_hash.clone());
+        self.pending += 1;
         self.next_seq += 1;
-        if self.pending.len() >= AUDIT_BATCH {
-            self.flush(tx).await?;
-        }
-        Ok(())
     }
 
-    /// Writes buffered entries (and, the first time, the change set).
+    /// Statements ready to run: the change set (once), then a batch of
+    /// entries when the batch is full or `all` is set.
+    pub fn jobs(&mut self, all: bool) -> Vec<Job<'static>> {
+        let mut out = Vec::new();
+        if self.pending == 0 || (!all && self.pending < AUDIT_BATCH) {
+            return out;
+        }
+        if !self.change_set_emitted {
+            let mut a = AnyArguments::default();
+            add(&mut a, self.change_set);
+            add(&mut a, self.at.clone());
+            add(&mut a, self.actor.user.clone());
+            add(&mut a, self.actor.reason.clone());
+            out.push(Job {
+                sql: "INSERT INTO audit_change_set (id, at, actor, reason) VALUES ($1, $2, $3, $4)"
+                    .into(),
+                args: a,
+            });
+            self.change_set_emitted = true;
+        }
+        let rows = self.pending;
+        let sql = if rows == AUDIT_BATCH {
+            self.full_sql
+                .get_or_insert_with(|| insert_sql(self.backend, AUDIT_BATCH).into())
+                .clone()
+        } else {
+            insert_sql(self.backend, rows).into()
+        };
+        let args = std::mem::replace(&mut self.args, fresh_args(AUDIT_BATCH));
+        out.push(Job { sql, args });
+        self.written += rows as u64;
+        self.pending = 0;
+        out
+    }
+
+    /// Runs every pending statement (paths that do not pipeline).
     pub async fn flush(&mut self, tx: &mut Transaction<'static, Any>) -> Result<(), StoreError> {
-        if self.pending.is_empty() {
-            return Ok(());
+        for job in self.jobs(true) {
+            job.run(tx).await?;
         }
-        if !self.change_set_written {
-            sqlx::query("INSERT INTO audit_change_set (id, at, actor, reason) VALUES ($1, $2, $3, $4)")
-                .bind(self.change_set)
-                .bind(self.at.as_str())
-                .bind(self.actor.user.as_str())
-                .bind(self.actor.reason.as_deref())
-                .execute(&mut **tx)
-                .await?;
-            self.change_set_written = true;
-        }
-        let sql = crate::sql::multi_row_values(
-            "INSERT INTO audit_log (seq, change_set, action, table_name, record_key, \
-             old_values, new_values, hash) VALUES "
-                .to_string(),
-            AUDIT_COLUMNS,
-            self.pending.len(),
-            self.backend,
-        );
-        let text = &self.text;
-        let mut q = sqlx::query(&sql);
-        for e in &self.pending {
-            q = q
-                .bind(e.seq)
-                .bind(self.change_set)
-                .bind(e.action)
-                .bind(e.table)
-                .bind(&text[e.key.clone()])
-                .bind(e.old.clone().map(|r| &text[r]))
-                .bind(e.new.clone().map(|r| &text[r]))
-                .bind(&text[e.hash.clone()]);
-        }
-        q.execute(&mut **tx).await?;
-        self.written += self.pending.len() as u64;
-        self.pending.clear();
-        self.text.clear();
         Ok(())
     }
+}
+
+fn insert_sql(backend: Backend, rows: usize) -> String {
+    crate::sql::multi_row_values(
+        "INSERT INTO audit_log (seq, change_set, action, table_name, record_key, \
+         old_values, new_values, hash) VALUES "
+            .to_string(),
+        AUDIT_COLUMNS,
+        rows,
+        backend,
+    )
 }
 
 /// A break in the chain.

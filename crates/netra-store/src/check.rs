@@ -66,11 +66,11 @@ pub(crate) fn describe_record(entity: Entity, key: &str) -> String {
     }
 }
 
-/// The digest of a row.
-pub(crate) fn digest(values: &[Value]) -> Digest {
+/// The digest of a row's canonical texts (`None` for absent values).
+pub(crate) fn digest_texts<'a>(texts: impl IntoIterator<Item = Option<&'a str>>) -> Digest {
     let mut h = Sha256::new();
-    for v in values {
-        match v.to_text() {
+    for t in texts {
+        match t {
             None => h.update([0u8]),
             Some(t) => {
                 h.update([1u8]);
@@ -83,6 +83,12 @@ pub(crate) fn digest(values: &[Value]) -> Digest {
     let mut d = [0u8; 16];
     d.copy_from_slice(&full[..16]);
     d
+}
+
+/// The digest of a row.
+pub(crate) fn digest(values: &[Value]) -> Digest {
+    let texts: Vec<Option<String>> = values.iter().map(Value::to_text).collect();
+    digest_texts(texts.iter().map(Option::as_deref))
 }
 
 /// What the checks need to know about a patient.

@@ -10,14 +10,16 @@ use std::collections::HashSet;
 use futures_util::TryStreamExt;
 use netra_clinical::registry::rules;
 use netra_clinical::registry::schema::{Entity, Value};
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, AnyPool, Arguments, Transaction};
 
-use crate::audit::{Action, Actor, AuditWriter};
+use crate::audit::{Action, Actor, AuditWriter, Job};
+use crate::pipe::Pipe;
 use crate::bundle::Bundle;
-use crate::check::{self, Checked, PatientLife, Stored, digest, key_of};
+use crate::check::{self, Checked, PatientLife, Stored, key_of};
 use crate::db::Backend;
 use crate::error::{Problem, Problems, StoreError};
-use crate::rows::{bind, decode_row, json_diff, json_key, json_of};
+use crate::rows::{bind, decode_row, json_diff, json_key};
 use crate::sql;
 
 /// How to import.
@@ -192,13 +194,19 @@ pub(crate) async fn import(
         audit_entries: 0,
         dry_run: opts.dry_run,
     };
-    for entity in Entity::ALL {
-        let Some(t) = bundle.table(entity) else {
-            continue;
-        };
-        let counts =
-            write_table(&mut tx, backend, &mut audit, entity, t, &stored, opts.dry_run).await?;
-        report.entities.push(counts);
+    let (counts, updates) =
+        write_inserts(&mut tx, backend, &mut audit, bundle, &stored, opts.dry_run).await?;
+    report.entities = counts;
+    if !opts.dry_run {
+        let mut scratch = Scratch::default();
+        let mut vals: Vec<Value> = Vec::new();
+        for (entity, row) in updates {
+            let t = bundle.table(entity).expect("table of an update");
+            let cols = t.columns();
+            t.parse_row(&cols, row, &mut vals, None);
+            let key = key_of(entity.spec(), &vals);
+            update_row(&mut tx, &mut audit, entity, &key, &vals, &mut scratch).await?;
+        }
     }
     if opts.dry_run {
         tx.rollback().await?;
@@ -218,106 +226,235 @@ pub(crate) struct Scratch {
     new: String,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn write_table(
+/// The canonical texts of one bundle row, computed from its cells without
+/// parsing into values (the row was validated by the checks): the same
+/// texts [`Value::to_text`] gives, in one reusable buffer.
+#[derive(Default)]
+struct CanonicalRow {
+    text: String,
+    ranges: Vec<Option<std::ops::Range<usize>>>,
+}
+
+impl CanonicalRow {
+    fn fill(
+        &mut self,
+        spec: &netra_clinical::registry::EntitySpec,
+        cols: &[Option<netra_frame::Column<'_>>],
+        row: usize,
+    ) {
+        use netra_clinical::registry::Kind;
+        use std::fmt::Write as _;
+        self.text.clear();
+        self.ranges.clear();
+        for (i, c) in spec.columns.iter().enumerate() {
+            let Some(t) = cols[i].and_then(|col| col.text(row)) else {
+                self.ranges.push(None);
+                continue;
+            };
+            let start = self.text.len();
+            match &c.kind {
+                Kind::Integer { .. } => {
+                    let _ = write!(self.text, "{}", t.parse::<i64>().unwrap_or_default());
+                }
+                Kind::Real { .. } => {
+                    let x = t.parse::<f64>().unwrap_or_default();
+                    let _ = write!(self.text, "{}", if x == 0.0 { 0.0 } else { x });
+                }
+                _ => self.text.push_str(t),
+            }
+            self.ranges.push(Some(start..self.text.len()));
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        self.ranges[i].clone().map(|r| &self.text[r])
+    }
+
+    fn key(&self, spec: &netra_clinical::registry::EntitySpec, key_pos: &[usize], out: &mut String) {
+        out.clear();
+        for (n, &i) in key_pos.iter().enumerate() {
+            if n > 0 {
+                out.push(check::SEP);
+            }
+            out.push_str(self.get(i).unwrap_or_default());
+        }
+        let _ = spec;
+    }
+
+    fn digest(&self) -> check::Digest {
+        check::digest_texts((0..self.ranges.len()).map(|i| self.get(i)))
+    }
+
+    fn json(&self, spec: &netra_clinical::registry::EntitySpec, out: &mut String) {
+        out.clear();
+        out.push('{');
+        let mut first = true;
+        for (i, c) in spec.columns.iter().enumerate() {
+            let Some(t) = self.get(i) else { continue };
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            crate::audit::push_json_str(out, c.name);
+            out.push(':');
+            crate::audit::push_json_str(out, t);
+        }
+        out.push('}');
+    }
+}
+
+/// Adds one row's cells to insert arguments, converting numbers and yes/no
+/// as [`netra_clinical::registry::Kind::parse`] does. Texts and dates are
+/// bound as written (borrowed): the date parser accepts only the canonical
+/// spelling.
+fn add_cells<'q>(
+    args: &mut AnyArguments<'q>,
+    spec: &netra_clinical::registry::EntitySpec,
+    cols: &[Option<netra_frame::Column<'q>>],
+    row: usize,
+) {
+    use netra_clinical::registry::Kind;
+    for (i, c) in spec.columns.iter().enumerate() {
+        let text = cols[i].and_then(|col| col.text(row));
+        let _ = match (&c.kind, text) {
+            (Kind::Integer { .. } | Kind::YesNo, None) => args.add(None::<i64>),
+            // See rows::bind for why a NULL float is bound as f32.
+            (Kind::Real { .. }, None) => args.add(None::<f32>),
+            (_, None) if spec.key.contains(&c.name) => args.add(""),
+            (_, None) => args.add(None::<&str>),
+            (Kind::Integer { .. }, Some(t)) => args.add(t.parse::<i64>().unwrap_or_default()),
+            (Kind::YesNo, Some(t)) => args.add(i64::from(t == "yes")),
+            (Kind::Real { .. }, Some(t)) => {
+                let x = t.parse::<f64>().unwrap_or_default();
+                args.add(if x == 0.0 { 0.0 } else { x })
+            }
+            (_, Some(t)) => args.add(t),
+        };
+    }
+}
+
+/// The rows of the bundle that update stored records, found by the insert
+/// pass and applied after it.
+type Updates = Vec<(Entity, usize)>;
+
+/// Writes every new row, with its audit entry, through a two-stage
+/// pipeline: this task's thread builds statements (canonical texts, JSON,
+/// hashes) while the driver runs the previous one. Changed rows are only
+/// collected here.
+async fn write_inserts<'a>(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     audit: &mut AuditWriter,
-    entity: Entity,
-    t: &crate::bundle::BundleTable,
+    bundle: &'a Bundle,
     stored: &Stored,
     dry_run: bool,
-) -> Result<EntityCounts, StoreError> {
-    let spec = entity.spec();
-    let cols = t.columns();
-    let per_stmt = sql::rows_per_statement(spec.columns.len());
-    let full_insert = sql::insert(spec, per_stmt, backend);
-    let mut counts = EntityCounts {
-        entity,
-        rows: t.n_rows(),
-        inserted: 0,
-        updated: 0,
-        unchanged: 0,
+) -> Result<(Vec<EntityCounts>, Updates), StoreError> {
+    let pipe: Pipe<Job<'a>> = Pipe::new(2);
+    let consumer = async {
+        while let Some(job) = pipe.pop().await {
+            if let Err(e) = job.run(tx).await {
+                pipe.fail();
+                return Err(e);
+            }
+        }
+        Ok(())
     };
-    let stored_keys = &stored.keys[entity.index()];
-    // Inserts are bound straight from the bundle's text cells (no copy):
-    // the batch is a list of row numbers.
-    let mut batch: Vec<usize> = Vec::with_capacity(per_stmt);
-    let mut vals: Vec<Value> = Vec::with_capacity(spec.columns.len());
-    let mut scratch = Scratch::default();
-    for row in 0..t.n_rows() {
-        t.parse_row(&cols, row, &mut vals, None);
-        let key = key_of(spec, &vals);
-        match stored_keys.get(&key) {
-            None => {
-                counts.inserted += 1;
-                if dry_run {
-                    continue;
-                }
-                json_key(&mut scratch.key, &key);
-                json_of(&mut scratch.new, spec, &vals);
-                audit
-                    .record(
-                        tx,
-                        Action::Insert,
-                        spec.table,
-                        &scratch.key,
-                        None,
-                        Some(&scratch.new),
-                    )
-                    .await?;
-                batch.push(row);
-                if batch.len() == per_stmt {
-                    let q = bind_cells(sqlx::query(&full_insert), spec, &cols, &batch);
-                    q.execute(&mut **tx).await?;
-                    batch.clear();
-                }
-            }
-            Some(d) if *d == digest(&vals) => counts.unchanged += 1,
-            Some(_) => {
-                counts.updated += 1;
-                if dry_run {
-                    continue;
-                }
-                update_row(tx, audit, entity, &key, &vals, &mut scratch).await?;
-            }
-        }
-    }
-    if !batch.is_empty() {
-        let sql_text = sql::insert(spec, batch.len(), backend);
-        let q = bind_cells(sqlx::query(&sql_text), spec, &cols, &batch);
-        q.execute(&mut **tx).await?;
-    }
-    Ok(counts)
-}
-
-/// Binds rows of a bundle table from their (already validated) cell texts,
-/// converting numbers and yes/no as [`Kind::parse`] does. Dates are bound
-/// as written: the date parser accepts only the canonical spelling.
-fn bind_cells<'q>(
-    mut q: crate::rows::AnyQuery<'q>,
-    spec: &netra_clinical::registry::EntitySpec,
-    cols: &[Option<netra_frame::Column<'q>>],
-    rows: &[usize],
-) -> crate::rows::AnyQuery<'q> {
-    use netra_clinical::registry::Kind;
-    static NULL: Value = Value::Null;
-    for &r in rows {
-        for (i, c) in spec.columns.iter().enumerate() {
-            let text = cols[i].and_then(|col| col.text(r));
-            q = match (&c.kind, text) {
-                (kind, None) => bind(q, kind, spec.key.contains(&c.name), &NULL),
-                (Kind::Integer { .. }, Some(t)) => q.bind(t.parse::<i64>().unwrap_or_default()),
-                (Kind::YesNo, Some(t)) => q.bind(i64::from(t == "yes")),
-                (Kind::Real { .. }, Some(t)) => {
-                    let x = t.parse::<f64>().unwrap_or_default();
-                    q.bind(if x == 0.0 { 0.0 } else { x })
-                }
-                (_, Some(t)) => q.bind(t),
+    let producer = async {
+        let mut all_counts = Vec::new();
+        let mut updates: Updates = Vec::new();
+        let mut canon = CanonicalRow::default();
+        let mut scratch = Scratch::default();
+        let mut key = String::new();
+        'tables: for entity in Entity::ALL {
+            let Some(t) = bundle.table(entity) else {
+                continue;
             };
+            let spec = entity.spec();
+            let cols = t.columns();
+            let key_pos = spec.key_positions();
+            let per_stmt = sql::rows_per_statement(spec.columns.len());
+            let full_sql: std::sync::Arc<str> = sql::insert(spec, per_stmt, backend).into();
+            let stored_keys = &stored.keys[entity.index()];
+            let mut counts = EntityCounts {
+                entity,
+                rows: t.n_rows(),
+                inserted: 0,
+                updated: 0,
+                unchanged: 0,
+            };
+            let new_args = || {
+                let mut a = AnyArguments::default();
+                a.reserve(per_stmt * spec.columns.len(), 0);
+                a
+            };
+            let mut args = new_args();
+            let mut in_batch = 0;
+            for row in 0..t.n_rows() {
+                canon.fill(spec, &cols, row);
+                canon.key(spec, &key_pos, &mut key);
+                match stored_keys.get(&key) {
+                    None => {
+                        counts.inserted += 1;
+                        if dry_run {
+                            continue;
+                        }
+                        json_key(&mut scratch.key, &key);
+                        canon.json(spec, &mut scratch.new);
+                        audit.record(
+                            Action::Insert,
+                            spec.table,
+                            &scratch.key,
+                            None,
+                            Some(&scratch.new),
+                        );
+                        add_cells(&mut args, spec, &cols, row);
+                        in_batch += 1;
+                        if in_batch == per_stmt {
+                            let job = Job {
+                                sql: full_sql.clone(),
+                                args: std::mem::replace(&mut args, new_args()),
+                            };
+                            in_batch = 0;
+                            if !pipe.push(job).await {
+                                break 'tables;
+                            }
+                        }
+                        for job in audit.jobs(false) {
+                            if !pipe.push(job).await {
+                                break 'tables;
+                            }
+                        }
+                    }
+                    Some(d) if *d == canon.digest() => counts.unchanged += 1,
+                    Some(_) => {
+                        counts.updated += 1;
+                        updates.push((entity, row));
+                    }
+                }
+            }
+            // Parents are complete before any child is inserted.
+            if in_batch > 0 {
+                let job = Job {
+                    sql: sql::insert(spec, in_batch, backend).into(),
+                    args,
+                };
+                if !pipe.push(job).await {
+                    break 'tables;
+                }
+            }
+            all_counts.push(counts);
         }
-    }
-    q
+        for job in audit.jobs(true) {
+            if !pipe.push(job).await {
+                break;
+            }
+        }
+        pipe.close();
+        (all_counts, updates)
+    };
+    let (done, (counts, updates)) = futures_util::future::join(consumer, producer).await;
+    done?;
+    Ok((counts, updates))
 }
 
 /// Reads the stored row of `key` (values of the key columns in key order).
@@ -382,14 +519,12 @@ pub(crate) async fn update_row(
     }
     q.execute(&mut **tx).await?;
     json_key(&mut scratch.key, key);
-    audit
-        .record(
-            tx,
-            Action::Update,
-            spec.table,
-            &scratch.key,
-            Some(&scratch.old),
-            Some(&scratch.new),
-        )
-        .await
+    audit.record(
+        Action::Update,
+        spec.table,
+        &scratch.key,
+        Some(&scratch.old),
+        Some(&scratch.new),
+    );
+    Ok(())
 }

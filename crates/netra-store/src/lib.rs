@@ -35,6 +35,7 @@ pub mod export;
 pub mod flat;
 pub mod import;
 pub mod migrate;
+mod pipe;
 pub mod query;
 mod rows;
 pub mod sql;
@@ -275,16 +276,13 @@ impl Registry {
         let (mut key_json, mut old_json) = (String::new(), String::new());
         rows::json_key(&mut key_json, &k);
         rows::json_of(&mut old_json, spec, &old);
-        audit
-            .record(
-                &mut tx,
-                audit::Action::Delete,
-                spec.table,
-                &key_json,
-                Some(&old_json),
-                None,
-            )
-            .await?;
+        audit.record(
+            audit::Action::Delete,
+            spec.table,
+            &key_json,
+            Some(&old_json),
+            None,
+        );
         audit.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(())

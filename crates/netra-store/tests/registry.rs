@@ -503,3 +503,24 @@ async fn postgres_tests_ran_when_required() {
     assert_eq!(db.registry.backend(), netra_store::Backend::Postgres);
     db.finish().await;
 }
+
+/// The web application awaits registry calls inside request handlers, which
+/// must be `Send` futures.
+#[test]
+fn registry_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let reg: Option<Registry> = None;
+    if let Some(reg) = reg {
+        let b = Bundle::new();
+        let o = opts("x");
+        let who = actor("x", "y");
+        assert_send(&reg.import_bundle(&b, &o));
+        assert_send(&reg.patient_course("1"));
+        assert_send(&reg.courses(&CourseFilter::default()));
+        assert_send(&reg.upsert_records(Entity::Patient, &[], &who));
+        assert_send(&reg.delete_record(Entity::Patient, &[], &who));
+        assert_send(&reg.verify_audit());
+        assert_send(&reg.audit_log(&AuditQuery::default()));
+        assert_send(&reg.export_bundle(std::path::Path::new(".")));
+    }
+}
