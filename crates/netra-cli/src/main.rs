@@ -11,6 +11,13 @@ mod output;
 
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: registry imports allocate many
+/// small strings on one thread and free them on the database driver's
+/// thread, the pattern glibc's allocator handles worst (see
+/// BENCHMARKS.md, "Registry import").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// netra — registry and outcomes analysis for metastatic neuroendocrine tumours.

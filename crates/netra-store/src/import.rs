@@ -47,7 +47,7 @@ pub struct EntityCounts {
 }
 
 /// The outcome of an import.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportReport {
     /// Per entity present in the bundle, in entity order.
     pub entities: Vec<EntityCounts>,
@@ -55,6 +55,9 @@ pub struct ImportReport {
     pub audit_entries: u64,
     /// True when nothing was written.
     pub dry_run: bool,
+    /// Wall-clock seconds of each phase (load, check, write, commit), for
+    /// benchmarks and `netra import --timings`.
+    pub phases: Vec<(&'static str, f64)>,
 }
 
 impl ImportReport {
@@ -180,11 +183,19 @@ pub(crate) async fn import(
     bundle: &Bundle,
     opts: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
+    let mut clock = std::time::Instant::now();
+    let mut phases: Vec<(&'static str, f64)> = Vec::new();
+    let mut lap = |name: &'static str| {
+        phases.push((name, clock.elapsed().as_secs_f64()));
+        clock = std::time::Instant::now();
+    };
     let mut tx = begin_write(pool, backend).await?;
     let mut audit = AuditWriter::start(&mut tx, backend, opts.actor.clone()).await?;
     let stored = load_stored(&mut tx, &needed(bundle)).await?;
+    lap("load stored keys");
     let (checked, mut problems) = check::check(bundle, &stored);
     check_stored_children(&mut tx, backend, bundle, &checked, &stored, &mut problems).await?;
+    lap("check");
     if !problems.is_empty() {
         tx.rollback().await?;
         return Err(StoreError::Invalid(problems));
@@ -193,6 +204,7 @@ pub(crate) async fn import(
         entities: Vec::new(),
         audit_entries: 0,
         dry_run: opts.dry_run,
+        phases: Vec::new(),
     };
     let (counts, updates) =
         write_inserts(&mut tx, backend, &mut audit, bundle, &stored, opts.dry_run).await?;
@@ -210,11 +222,16 @@ pub(crate) async fn import(
     }
     if opts.dry_run {
         tx.rollback().await?;
+        lap("classify");
+        report.phases = phases;
         return Ok(report);
     }
     audit.flush(&mut tx).await?;
     report.audit_entries = audit.written;
+    lap("write");
     tx.commit().await?;
+    lap("commit");
+    report.phases = phases;
     Ok(report)
 }
 

@@ -21,6 +21,9 @@ pub struct Args {
     /// Check everything against the registry and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Print the time of each phase (reading, loading, checking, writing, committing).
+    #[arg(long)]
+    timings: bool,
     /// Flat CSV: patient code column.
     #[arg(long, default_value = "patient", value_name = "COL")]
     patient_col: String,
@@ -55,10 +58,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         dry_run: args.dry_run,
     };
     let location = args.db.location();
+    let started = std::time::Instant::now();
     let report = block_on(async {
         let registry = Registry::open(&location).await?;
         let result = if args.path.is_dir() {
             let bundle = Bundle::read_dir(&args.path)?;
+            if args.timings {
+                eprintln!("  read bundle: {:.2} s", started.elapsed().as_secs_f64());
+            }
             registry.import_bundle(&bundle, &opts).await
         } else {
             let anchor: PartialDate = args
@@ -91,6 +98,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         result
     })?
     .map_err(report_problems)?;
+    if args.timings {
+        for (phase, secs) in &report.phases {
+            eprintln!("  {phase}: {secs:.2} s");
+        }
+        eprintln!("  total (with close): {:.2} s", started.elapsed().as_secs_f64());
+    }
     print_report(&report, &location.display());
     Ok(())
 }
