@@ -285,6 +285,10 @@ pub(crate) struct AuditWriter {
     pub written: u64,
 }
 
+/// The advisory lock key of registry writers on PostgreSQL ("netra" in
+/// ASCII).
+pub const WRITER_LOCK: i64 = 0x6e_6574_7261;
+
 const AUDIT_COLUMNS: usize = 8;
 const AUDIT_BATCH: usize = 1000;
 
@@ -303,17 +307,20 @@ where
 }
 
 impl AuditWriter {
-    /// Starts appending after the current head. On PostgreSQL the audit
-    /// table is locked first, so that concurrent writers queue instead of
-    /// failing on the primary key of `seq` (SQLite writers are serialised by
-    /// `BEGIN IMMEDIATE`).
+    /// Starts appending after the current head. On PostgreSQL every netra
+    /// writer first takes the same transaction-scoped advisory lock, so that
+    /// concurrent writers queue instead of failing on the primary key of
+    /// `seq` (an advisory lock needs no privilege; `LOCK TABLE … EXCLUSIVE`
+    /// would need UPDATE on the audit table, which the application role must
+    /// not have). SQLite writers are serialised by `BEGIN IMMEDIATE`.
     pub async fn start(
         tx: &mut Transaction<'static, Any>,
         backend: Backend,
         actor: Actor,
     ) -> Result<AuditWriter, StoreError> {
         if backend == Backend::Postgres {
-            sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITER_LOCK)
                 .execute(&mut **tx)
                 .await?;
         }

@@ -524,3 +524,54 @@ fn registry_futures_are_send() {
         assert_send(&reg.export_bundle(std::path::Path::new(".")));
     }
 }
+
+/// docs/registry.md, "Least privilege on PostgreSQL": an application role
+/// granted as documented can import (insert audit entries) but can neither
+/// change nor delete audit entries nor switch the guard triggers off.
+#[tokio::test]
+async fn postgres_application_role_cannot_touch_the_audit_trail() {
+    if !backends().contains(&"postgres") {
+        return;
+    }
+    let db = TestDb::new("postgres").await;
+    let netra_store::Location::Postgres(url) = db.location.clone() else {
+        panic!()
+    };
+    let role = format!("netra_app_{}", std::process::id());
+    let grants = format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN; \
+         GRANT USAGE ON SCHEMA public TO {role}; \
+         GRANT SELECT, INSERT, UPDATE, DELETE ON study, site, patient, tumour, metastasis, \
+           biomarker, treatment, treatment_agent, radionuclide_administration, assessment, \
+           lesion, clinical_status, adverse_event TO {role}; \
+         GRANT SELECT, INSERT ON audit_change_set, audit_log TO {role}; \
+         GRANT SELECT ON schema_migrations TO {role};"
+    );
+    db.registry.pool().execute(grants.as_str()).await.unwrap();
+    let app_url = url.replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
+    assert_ne!(app_url, url, "test URL must name the postgres user");
+    let app = Registry::open_url(&app_url).await.unwrap();
+    import_dir(&app, &example_bundle()).await;
+    assert!(app.verify_audit().await.unwrap().is_intact());
+    for sql in [
+        "UPDATE audit_log SET action = 'x' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 1",
+        "UPDATE audit_change_set SET actor = 'x'",
+        "ALTER TABLE audit_log DISABLE TRIGGER USER",
+        "TRUNCATE audit_log",
+    ] {
+        let e = app.pool().execute(sql).await.unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("permission denied") || msg.contains("must be owner"),
+            "{sql}: {msg}"
+        );
+    }
+    app.close().await;
+    db.registry
+        .pool()
+        .execute(format!("REASSIGN OWNED BY {role} TO postgres; DROP OWNED BY {role};").as_str())
+        .await
+        .unwrap();
+    db.finish().await;
+}
