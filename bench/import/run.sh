@@ -19,8 +19,9 @@ echo "bundle: $N patients, $((rows - files)) data rows in $files files ($(du -sh
 NETRA=./target/release/netra
 export NETRA_DB="$OUT/netra.db"
 $NETRA init >/dev/null
+echo "machine load before the import (1/5/15 min): $(cut -d" " -f1-3 /proc/loadavg)"
 start=$(date +%s.%N)
-/usr/bin/time -f "peak RSS %M KiB" $NETRA import "$OUT/bundle" --user bench --reason benchmark | tail -n 1
+/usr/bin/time -f "peak RSS %M KiB, CPU %U s user + %S s system" $NETRA import "$OUT/bundle" --user bench --reason benchmark --timings | tail -n 1
 end=$(date +%s.%N)
 echo "import: $(echo "$end - $start" | bc) s"
 echo "database: $(du -sh "$OUT/netra.db" | cut -f1) (+ WAL $(du -sh "$OUT/netra.db-wal" 2>/dev/null | cut -f1 || echo 0))"
