@@ -41,9 +41,17 @@ fn killing_an_import_leaves_the_registry_unchanged_and_consistent() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("netra.db");
     let db = db.to_str().unwrap();
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
     netra(&["init", "--db", db]);
-    netra(&["import", example.to_str().unwrap(), "--db", db, "--user", "t"]);
+    netra(&[
+        "import",
+        example.to_str().unwrap(),
+        "--db",
+        db,
+        "--user",
+        "t",
+    ]);
     let before = tmp.path().join("before");
     netra(&["export", before.to_str().unwrap(), "--db", db]);
     let head_before = netra(&["audit", "verify", "--db", db]);
@@ -67,7 +75,10 @@ fn killing_an_import_leaves_the_registry_unchanged_and_consistent() {
         if size > 8 << 20 {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(300), "the import never started writing");
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the import never started writing"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap();
@@ -79,7 +90,10 @@ fn killing_an_import_leaves_the_registry_unchanged_and_consistent() {
     assert_eq!(files(&before), files(&after), "the registry changed");
     assert_eq!(netra(&["audit", "verify", "--db", db]), head_before);
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let reg = netra_store::Registry::open_url(db).await.unwrap();
         let check: String = sqlx::query_scalar("PRAGMA integrity_check")
@@ -101,13 +115,16 @@ fn cli_end_to_end_on_the_example() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("r.db");
     let db = db.to_str().unwrap();
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
     let ex = example.to_str().unwrap();
     assert!(netra(&["validate", ex]).contains("valid (378 rows in 10 files)"));
     assert!(netra(&["init", "--db", db]).contains("schema version 2"));
     let dry = netra(&["import", ex, "--db", db, "--user", "t", "--dry-run"]);
     assert!(dry.starts_with("dry run: no problem found"));
-    let out = netra(&["import", ex, "--db", db, "--user", "ana", "--reason", "example"]);
+    let out = netra(&[
+        "import", ex, "--db", db, "--user", "ana", "--reason", "example",
+    ]);
     assert!(out.contains("378 change(s), 378 audit entries"), "{out}");
     let report = netra(&["patient", "show", "18", "--db", db]);
     for line in [
@@ -123,8 +140,13 @@ fn cli_end_to_end_on_the_example() {
     // Date order: diagnosis, entry, therapy, response, last follow-up.
     let pos = |s: &str| report.find(s).unwrap();
     assert!(pos("1998-03") < pos("Study entry") && pos("Study entry") < pos("2000-04-01"));
-    let log = netra(&["audit", "log", "--db", db, "--table", "patient", "--key", "18"]);
-    assert!(log.contains("ana insert patient [\"18\"] — example"), "{log}");
+    let log = netra(&[
+        "audit", "log", "--db", db, "--table", "patient", "--key", "18",
+    ]);
+    assert!(
+        log.contains("ana insert patient [\"18\"] — example"),
+        "{log}"
+    );
     let missing = Command::new(env!("CARGO_BIN_EXE_netra"))
         .args(["patient", "show", "99", "--db", db])
         .output()
@@ -132,7 +154,13 @@ fn cli_end_to_end_on_the_example() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no patient '99'"));
     let nodb = Command::new(env!("CARGO_BIN_EXE_netra"))
-        .args(["patient", "show", "18", "--db", tmp.path().join("none.db").to_str().unwrap()])
+        .args([
+            "patient",
+            "show",
+            "18",
+            "--db",
+            tmp.path().join("none.db").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&nodb.stderr).contains("create one with `netra init`"));

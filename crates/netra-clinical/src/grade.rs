@@ -57,7 +57,7 @@ pub fn grade_by_ki67(ki67_percent: f64) -> Result<WhoGrade, GradeError> {
 
 /// The grade by the mitotic count per 2 mm² alone.
 pub fn grade_by_mitoses(mitoses_per_2mm2: f64) -> Result<WhoGrade, GradeError> {
-    if !(mitoses_per_2mm2 >= 0.0) || !mitoses_per_2mm2.is_finite() {
+    if !mitoses_per_2mm2.is_finite() || mitoses_per_2mm2 < 0.0 {
         return Err(GradeError::MitosesOutOfRange(mitoses_per_2mm2));
     }
     Ok(if mitoses_per_2mm2 < 2.0 {

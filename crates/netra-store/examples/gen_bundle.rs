@@ -10,7 +10,9 @@ fn main() {
     }
     let n: usize = args[1].parse().expect("N_PATIENTS is a number");
     let dir = std::path::Path::new(&args[2]);
-    let seed: u64 = args.get(3).map_or(1, |s| s.parse().expect("SEED is a number"));
+    let seed: u64 = args
+        .get(3)
+        .map_or(1, |s| s.parse().expect("SEED is a number"));
     if let Err(e) = netra_store::synthetic::write_bundle(dir, n, seed) {
         eprintln!("error: {e}");
         std::process::exit(1);

@@ -614,10 +614,21 @@ mod tests {
             c[0].canonical(),
             r#"[1,"2024-01-01T00:00:00.000Z","ana","import","insert","patient","[\"1\"]",null,"{\"sex\":\"female\"}"]"#
         );
-        for s in ["plain", "quo\"te", "back\\slash", "nl\nx\r\t\u{8}\u{c}", "\u{1}\u{1f}\u{7f}", "é 中 😀"] {
+        for s in [
+            "plain",
+            "quo\"te",
+            "back\\slash",
+            "nl\nx\r\t\u{8}\u{c}",
+            "\u{1}\u{1f}\u{7f}",
+            "é 中 😀",
+        ] {
             let mut mine = String::new();
             push_json_str(&mut mine, s);
-            assert_eq!(mine, serde_json::Value::String(s.into()).to_string(), "{s:?}");
+            assert_eq!(
+                mine,
+                serde_json::Value::String(s.into()).to_string(),
+                "{s:?}"
+            );
         }
     }
 

@@ -194,7 +194,7 @@ impl Bundle {
         let header = match read_header(name, bytes) {
             Ok(h) => h,
             Err(p) => {
-                problems.push(p);
+                problems.push(*p);
                 return;
             }
         };
@@ -282,7 +282,7 @@ impl Bundle {
     }
 }
 
-fn read_header(name: &str, bytes: &[u8]) -> Result<Vec<String>, Problem> {
+fn read_header(name: &str, bytes: &[u8]) -> Result<Vec<String>, Box<Problem>> {
     let mut r = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -291,24 +291,26 @@ fn read_header(name: &str, bytes: &[u8]) -> Result<Vec<String>, Problem> {
         Ok(h) => {
             let mut out = Vec::new();
             for cell in h.iter() {
-                let text = std::str::from_utf8(cell).map_err(|_| Problem {
-                    line: Some(1),
-                    ..Problem::file(name, "the header is not valid UTF-8 text")
+                let text = std::str::from_utf8(cell).map_err(|_| {
+                    Box::new(Problem {
+                        line: Some(1),
+                        ..Problem::file(name, "the header is not valid UTF-8 text")
+                    })
                 })?;
                 out.push(text.trim().trim_start_matches('\u{feff}').to_string());
             }
             if out.iter().all(String::is_empty) {
-                return Err(Problem {
+                return Err(Box::new(Problem {
                     line: Some(1),
                     ..Problem::file(name, "the file is empty: a header line is required")
-                });
+                }));
             }
             Ok(out)
         }
-        Err(e) => Err(Problem {
+        Err(e) => Err(Box::new(Problem {
             line: Some(1),
             ..Problem::file(name, format!("cannot read the header: {e}"))
-        }),
+        })),
     }
 }
 
@@ -350,8 +352,11 @@ mod tests {
 
     #[test]
     fn header_problems_are_all_reported() {
-        let e = Bundle::from_csv(Entity::Patient, b"patient,site,Sex,sex,sex\n1,a,male,male,male\n")
-            .unwrap_err();
+        let e = Bundle::from_csv(
+            Entity::Patient,
+            b"patient,site,Sex,sex,sex\n1,a,male,male,male\n",
+        )
+        .unwrap_err();
         let StoreError::Invalid(p) = e else { panic!() };
         let text: Vec<String> = p.list.iter().map(|p| p.to_string()).collect();
         assert!(text[0].starts_with(

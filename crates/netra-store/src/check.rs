@@ -196,7 +196,9 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
         let spec = entity.spec();
         let cols = t.columns();
         let key_pos = spec.key_positions();
-        let patient_pos = spec.position("patient").filter(|_| entity != Entity::Patient);
+        let patient_pos = spec
+            .position("patient")
+            .filter(|_| entity != Entity::Patient);
         let mut keys: HashMap<String, u32> = HashMap::with_capacity(t.n_rows());
         for row in 0..t.n_rows() {
             let ok = t.parse_row(&cols, row, &mut vals, Some(&mut problems));
@@ -302,18 +304,18 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
                     let ty = treatment_type
                         .get(&tk)
                         .or_else(|| stored.treatment_type.get(&tk));
-                    if let Some(ty) = ty {
-                        if ty != "radionuclide" {
-                            problems.push(t.cell_problem(
-                                &cols,
-                                row,
-                                1,
-                                format!(
-                                    "treatment '{}' is {ty}, not a radionuclide treatment",
-                                    vals[1].as_str().unwrap_or_default()
-                                ),
-                            ));
-                        }
+                    if let Some(ty) = ty
+                        && ty != "radionuclide"
+                    {
+                        problems.push(t.cell_problem(
+                            &cols,
+                            row,
+                            1,
+                            format!(
+                                "treatment '{}' is {ty}, not a radionuclide treatment",
+                                vals[1].as_str().unwrap_or_default()
+                            ),
+                        ));
                     }
                 }
                 Entity::Lesion => {

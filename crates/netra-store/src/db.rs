@@ -109,12 +109,11 @@ fn absolute(p: &Path) -> Result<PathBuf, StoreError> {
 
 /// Replaces the password of a URL with `***`.
 pub fn redact(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((userinfo, host)) = rest.split_once('@') {
-            if let Some((user, _)) = userinfo.split_once(':') {
-                return format!("{scheme}://{user}:***@{host}");
-            }
-        }
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
     }
     url.to_string()
 }
@@ -124,13 +123,14 @@ pub fn redact(url: &str) -> String {
 /// a new empty registry).
 pub async fn connect(location: &Location, create: bool) -> Result<AnyPool, StoreError> {
     install_default_drivers();
-    if let Location::Sqlite(p) = location {
-        if !create && !p.exists() {
-            return Err(StoreError::Open {
-                location: location.display(),
-                reason: "no registry database here (create one with `netra init`)".into(),
-            });
-        }
+    if let Location::Sqlite(p) = location
+        && !create
+        && !p.exists()
+    {
+        return Err(StoreError::Open {
+            location: location.display(),
+            reason: "no registry database here (create one with `netra init`)".into(),
+        });
     }
     let url = location.url(create)?;
     let backend = location.backend();

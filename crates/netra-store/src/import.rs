@@ -14,11 +14,11 @@ use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyPool, Arguments, Transaction};
 
 use crate::audit::{Action, Actor, AuditWriter, Job};
-use crate::pipe::Pipe;
 use crate::bundle::Bundle;
 use crate::check::{self, Checked, PatientLife, Stored, key_of};
 use crate::db::Backend;
 use crate::error::{Problem, Problems, StoreError};
+use crate::pipe::Pipe;
 use crate::rows::{bind, decode_row, json_diff, json_key};
 use crate::sql;
 
@@ -287,7 +287,12 @@ impl CanonicalRow {
         self.ranges[i].clone().map(|r| &self.text[r])
     }
 
-    fn key(&self, spec: &netra_clinical::registry::EntitySpec, key_pos: &[usize], out: &mut String) {
+    fn key(
+        &self,
+        spec: &netra_clinical::registry::EntitySpec,
+        key_pos: &[usize],
+        out: &mut String,
+    ) {
         out.clear();
         for (n, &i) in key_pos.iter().enumerate() {
             if n > 0 {

@@ -147,7 +147,9 @@ mod tests {
 
     #[test]
     fn hands_over_in_order_and_stops_on_failure() {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let pipe = Pipe::new(2);
             let producer = async {

@@ -42,7 +42,13 @@ pub fn create_table(spec: &EntitySpec, backend: Backend) -> String {
             } else {
                 ""
             };
-            format!("    {} {}{}{}", c.name, sql_type(&c.kind), not_null, default)
+            format!(
+                "    {} {}{}{}",
+                c.name,
+                sql_type(&c.kind),
+                not_null,
+                default
+            )
         })
         .collect();
     lines.push(format!("    PRIMARY KEY ({})", spec.key.join(", ")));

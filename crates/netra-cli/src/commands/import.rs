@@ -61,39 +61,37 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let report = block_on(async {
         let registry = Registry::open(&location).await?;
-        let result = if args.path.is_dir() {
-            let bundle = Bundle::read_dir(&args.path)?;
-            if args.timings {
-                eprintln!("  read bundle: {:.2} s", started.elapsed().as_secs_f64());
-            }
-            registry.import_bundle(&bundle, &opts).await
-        } else {
-            let anchor: PartialDate = args
-                .anchor
-                .parse()
-                .map_err(|e: netra_clinical::registry::date::DateError| {
-                    netra_store::StoreError::Io {
+        let result =
+            if args.path.is_dir() {
+                let bundle = Bundle::read_dir(&args.path)?;
+                if args.timings {
+                    eprintln!("  read bundle: {:.2} s", started.elapsed().as_secs_f64());
+                }
+                registry.import_bundle(&bundle, &opts).await
+            } else {
+                let anchor: PartialDate = args.anchor.parse().map_err(
+                    |e: netra_clinical::registry::date::DateError| netra_store::StoreError::Io {
                         path: "--anchor".into(),
                         reason: e.0,
-                    }
-                })?;
-            let flat = FlatOptions {
-                patient_col: args.patient_col.clone(),
-                time_col: args.time_col.clone(),
-                event_col: args.event_col.clone(),
-                group_col: args.group_col.clone(),
-                time_unit: match args.time_unit.as_str() {
-                    "days" => TimeUnit::Days,
-                    "years" => TimeUnit::Years,
-                    _ => TimeUnit::Months,
-                },
-                anchor: anchor.earliest(),
-                study: args.study.clone(),
-                site: args.site.clone(),
-                create_site: true,
+                    },
+                )?;
+                let flat = FlatOptions {
+                    patient_col: args.patient_col.clone(),
+                    time_col: args.time_col.clone(),
+                    event_col: args.event_col.clone(),
+                    group_col: args.group_col.clone(),
+                    time_unit: match args.time_unit.as_str() {
+                        "days" => TimeUnit::Days,
+                        "years" => TimeUnit::Years,
+                        _ => TimeUnit::Months,
+                    },
+                    anchor: anchor.earliest(),
+                    study: args.study.clone(),
+                    site: args.site.clone(),
+                    create_site: true,
+                };
+                registry.import_flat(&args.path, &flat, &opts).await
             };
-            registry.import_flat(&args.path, &flat, &opts).await
-        };
         registry.close().await;
         result
     })?
@@ -102,7 +100,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         for (phase, secs) in &report.phases {
             eprintln!("  {phase}: {secs:.2} s");
         }
-        eprintln!("  total (with close): {:.2} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "  total (with close): {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     print_report(&report, &location.display());
     Ok(())

@@ -63,7 +63,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Ok::<_, netra_store::StoreError>((course, site))
     })??;
     let Some(course) = course else {
-        anyhow::bail!("no patient '{code}' in the registry at {}", location.display());
+        anyhow::bail!(
+            "no patient '{code}' in the registry at {}",
+            location.display()
+        );
     };
     print!("{}", case_report(&course, site));
     Ok(())
@@ -213,14 +216,17 @@ pub fn case_report(c: &PatientCourse, site: Option<(String, String, String)>) ->
     }
 
     let mut items: Vec<Item> = Vec::new();
-    let mut push = |date: Option<PartialDate>, rank: u8, text: String| {
-        items.push(Item { date, rank, text })
-    };
+    let mut push =
+        |date: Option<PartialDate>, rank: u8, text: String| items.push(Item { date, rank, text });
     if let Some(d) = p.birth_date {
         push(Some(d), 0, "Born".into());
     }
     if let Some(d) = p.diagnosis_date {
-        push(Some(d), 1, "First diagnosis of the neuroendocrine tumour".into());
+        push(
+            Some(d),
+            1,
+            "First diagnosis of the neuroendocrine tumour".into(),
+        );
     }
     if let Some(d) = p.metastatic_date {
         let mut s = "Metastatic or recurrent disease diagnosed".to_string();
@@ -307,14 +313,14 @@ pub fn case_report(c: &PatientCourse, site: Option<(String, String, String)>) ->
         }
         push(e.onset_date, 8, s);
     }
-    if let Some(d) = p.last_followup_date {
-        if p.death_date != Some(d) {
-            push(
-                Some(d),
-                9,
-                format!("Last follow-up ({})", p.vital_status.label()),
-            );
-        }
+    if let Some(d) = p.last_followup_date
+        && p.death_date != Some(d)
+    {
+        push(
+            Some(d),
+            9,
+            format!("Last follow-up ({})", p.vital_status.label()),
+        );
     }
     if let Some(d) = p.death_date {
         let mut s = "Death".to_string();

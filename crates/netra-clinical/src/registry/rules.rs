@@ -76,10 +76,10 @@ pub fn check_row(entity: Entity, row: &[Value]) -> Vec<Violation> {
     let r = RowView::new(spec, row);
     let mut out = Vec::new();
     for (earlier, later) in &spec.date_order {
-        if let (Some(a), Some(b)) = (r.date(earlier), r.date(later)) {
-            if b.certainly_before(&a) {
-                out.push(v(later, format!("{later} is before {earlier} ({a})")));
-            }
+        if let (Some(a), Some(b)) = (r.date(earlier), r.date(later))
+            && b.certainly_before(&a)
+        {
+            out.push(v(later, format!("{later} is before {earlier} ({a})")));
         }
     }
     let requires_detail = |out: &mut Vec<Violation>, code_col: &str, detail: &'static str| {
@@ -108,16 +108,14 @@ pub fn check_row(entity: Entity, row: &[Value]) -> Vec<Violation> {
         }
         Entity::Biomarker => {
             requires_detail(&mut out, "marker", "marker_detail");
-            if let (Some(lo), Some(hi)) = (r.num("lower_limit"), r.num("upper_limit")) {
-                if hi < lo {
-                    out.push(v("upper_limit", format!("is below lower_limit ({lo})")));
-                }
+            if let (Some(lo), Some(hi)) = (r.num("lower_limit"), r.num("upper_limit"))
+                && hi < lo
+            {
+                out.push(v("upper_limit", format!("is below lower_limit ({lo})")));
             }
         }
-        Entity::Treatment => {
-            if r.has("surgery_type") && r.str("type") != Some("surgery") {
-                out.push(v("surgery_type", "applies to surgery only"));
-            }
+        Entity::Treatment if r.has("surgery_type") && r.str("type") != Some("surgery") => {
+            out.push(v("surgery_type", "applies to surgery only"));
         }
         Entity::TreatmentAgent => {
             requires_detail(&mut out, "agent", "agent_detail");
@@ -174,23 +172,22 @@ fn tumour_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
         ));
     }
     let recorded = r.str("who_grade").and_then(|s| WhoGrade::from_code(s).ok());
-    if let Some(recorded) = recorded {
-        if let Ok(Some(derived)) =
+    if let Some(recorded) = recorded
+        && let Ok(Some(derived)) =
             grade::who_2019_grade(diff, cell, r.num("ki67_percent"), r.num("mitoses_per_2mm2"))
-        {
-            // A NEC recorded without its cell type is consistent with either.
-            let same = derived == recorded
-                || (recorded == WhoGrade::NecUnspecified && derived.is_nec())
-                || (derived == WhoGrade::NecUnspecified && recorded.is_nec());
-            if !same {
-                out.push(v(
-                    "who_grade",
-                    format!(
-                        "recorded {recorded} disagrees with {derived} derived by WHO 2019 \
+    {
+        // A NEC recorded without its cell type is consistent with either.
+        let same = derived == recorded
+            || (recorded == WhoGrade::NecUnspecified && derived.is_nec())
+            || (derived == WhoGrade::NecUnspecified && recorded.is_nec());
+        if !same {
+            out.push(v(
+                "who_grade",
+                format!(
+                    "recorded {recorded} disagrees with {derived} derived by WHO 2019 \
                          from differentiation, ki67_percent and mitoses_per_2mm2"
-                    ),
-                ));
-            }
+                ),
+            ));
         }
     }
 }
@@ -198,10 +195,10 @@ fn tumour_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
 fn lesion_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
     if let Some(longest) = r.num("longest_mm") {
         for c in ["perpendicular_mm", "viable_mm"] {
-            if let Some(x) = r.num(c) {
-                if x > longest {
-                    out.push(v(c, format!("exceeds longest_mm ({longest})")));
-                }
+            if let Some(x) = r.num(c)
+                && x > longest
+            {
+                out.push(v(c, format!("exceeds longest_mm ({longest})")));
             }
         }
     }
@@ -248,18 +245,18 @@ pub fn check_against_patient(
     let mut out = Vec::new();
     for (i, c) in spec.date_columns() {
         let Some(d) = row[i].as_date() else { continue };
-        if let Some(death) = life.death {
-            if death.certainly_before(&d) {
-                out.push(v(c.name, format!("is after the patient's death ({death})")));
-            }
+        if let Some(death) = life.death
+            && death.certainly_before(&d)
+        {
+            out.push(v(c.name, format!("is after the patient's death ({death})")));
         }
-        if let Some(birth) = life.birth {
-            if d.certainly_before(&birth) {
-                out.push(v(
-                    c.name,
-                    format!("is before the patient's birth ({birth})"),
-                ));
-            }
+        if let Some(birth) = life.birth
+            && d.certainly_before(&birth)
+        {
+            out.push(v(
+                c.name,
+                format!("is before the patient's birth ({birth})"),
+            ));
         }
     }
     let r = RowView::new(spec, row);
