@@ -156,10 +156,17 @@ impl Stored {
                 self.treatment_type.insert(key.clone(), t);
             }
             Entity::Lesion => {
-                let p = values[0].as_str().unwrap_or_default();
-                let a = values[1].as_str().unwrap_or_default();
-                let l = values[2].as_str().unwrap_or_default();
-                let organ = values[3].as_str().unwrap_or_default();
+                let text = |c: &str| {
+                    values[spec.position(c).expect("lesion column")]
+                        .as_str()
+                        .unwrap_or_default()
+                };
+                let (p, a, l, organ) = (
+                    text("patient"),
+                    text("assessment"),
+                    text("lesion"),
+                    text("organ"),
+                );
                 self.lesion_organ
                     .entry(format!("{p}{SEP}{l}"))
                     .or_insert_with(|| (a.to_string(), organ.to_string()));

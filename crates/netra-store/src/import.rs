@@ -300,7 +300,6 @@ impl CanonicalRow {
             }
             out.push_str(self.get(i).unwrap_or_default());
         }
-        let _ = spec;
     }
 
     fn digest(&self) -> check::Digest {
@@ -413,7 +412,7 @@ async fn write_inserts<'a>(
             let mut in_batch = 0;
             for row in 0..t.n_rows() {
                 canon.fill(spec, &cols, row);
-                canon.key(spec, &key_pos, &mut key);
+                canon.key(&key_pos, &mut key);
                 match stored_keys.get(&key) {
                     None => {
                         counts.inserted += 1;
