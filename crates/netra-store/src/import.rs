@@ -287,12 +287,7 @@ impl CanonicalRow {
         self.ranges[i].clone().map(|r| &self.text[r])
     }
 
-    fn key(
-        &self,
-        spec: &netra_clinical::registry::EntitySpec,
-        key_pos: &[usize],
-        out: &mut String,
-    ) {
+    fn key(&self, key_pos: &[usize], out: &mut String) {
         out.clear();
         for (n, &i) in key_pos.iter().enumerate() {
             if n > 0 {
