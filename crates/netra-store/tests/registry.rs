@@ -679,3 +679,64 @@ async fn postgres_application_role_cannot_touch_the_audit_trail() {
         .unwrap();
     db.finish().await;
 }
+
+/// `courses()` reads every table in one aggregated scan with its own text
+/// encoding; it must give exactly what `patient_course()` gives, for awkward
+/// texts and numbers too.
+#[tokio::test]
+async fn bulk_load_equals_single_patient_reads() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let reg = &db.registry;
+        import_dir(reg, &example_bundle()).await;
+        import_dir(reg, &data("base")).await;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("biomarkers.csv"),
+            "patient,marker,marker_detail,date,value,unit,lower_limit,upper_limit,notes\n\
+             P1,other,\"5-HIAA, plasma\",2018-01-02,0.30000000000000004,nmol/L,0.1,123456789.12345679,\"said \"\"high\"\"\nsecond line, é 中\"\n\
+             P1,nse,,2018-01-03,1e-7,ug/L,,5e300,\n\
+             P1,nse,,2018-01-04,0,ug/L,,2,\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("clinical_status.csv"),
+            "patient,date,ecog,symptom_score,symptoms,weight_kg\nP1,2018-01-04,0,2.5,stable,71.25\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("metastases.csv"),
+            "patient,site,detail,date,at_metastatic_diagnosis\nP1,other,\"omentum; ‘bulky’\",2018,no\n",
+        )
+        .unwrap();
+        import_dir(reg, dir.path()).await;
+        let all = reg.courses(&CourseFilter::default()).await.unwrap();
+        assert_eq!(all.len(), 35);
+        for c in &all {
+            let one = reg.patient_course(&c.patient.code).await.unwrap().unwrap();
+            assert_eq!(&one, c, "{backend}: patient {}", c.patient.code);
+        }
+        let p1 = all.iter().find(|c| c.patient.code == "P1").unwrap();
+        let b = p1
+            .biomarkers
+            .iter()
+            .find(|b| b.marker == Marker::Other)
+            .unwrap();
+        assert_eq!(b.value, 0.1 + 0.2);
+        assert_eq!(b.upper_limit, Some(123456789.12345679));
+        assert_eq!(b.notes.as_deref(), Some("said \"high\"\nsecond line, é 中"));
+        assert_eq!(b.marker_detail.as_deref(), Some("5-HIAA, plasma"));
+        let tiny = p1
+            .biomarkers
+            .iter()
+            .find(|b| b.date == d("2018-01-03"))
+            .unwrap();
+        assert_eq!((tiny.value, tiny.upper_limit), (1e-7, Some(5e300)));
+        assert_eq!(
+            p1.metastases.iter().filter(|m| m.detail.is_none()).count(),
+            1
+        );
+        assert_eq!(p1.clinical_status[1].weight_kg, Some(71.25));
+        db.finish().await;
+    }
+}
