@@ -9,6 +9,13 @@ mod output;
 
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: registry imports allocate many
+/// small strings on one thread and free them on the database driver's
+/// thread, the pattern glibc's allocator handles worst (see
+/// BENCHMARKS.md, "Registry import").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// netra — registry and outcomes analysis for metastatic neuroendocrine tumours.
@@ -35,6 +42,18 @@ enum Command {
     Compare(commands::compare::Args),
     /// Response rates (ORR, DCR) with exact or Wilson intervals, by group.
     Rates(commands::rates::Args),
+    /// Create the registry database (or upgrade its schema).
+    Init(commands::init::Args),
+    /// Import a bundle directory or a flat survival CSV into the registry.
+    Import(commands::import::Args),
+    /// Export the registry as a bundle directory.
+    Export(commands::export::Args),
+    /// Check a bundle without writing anything.
+    Validate(commands::validate::Args),
+    /// Show a patient's course (`netra patient show CODE`).
+    Patient(commands::patient::Args),
+    /// Verify or view the audit trail.
+    Audit(commands::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +66,12 @@ fn main() -> ExitCode {
         Command::Response(args) => commands::response::run(args),
         Command::Compare(args) => commands::compare::run(args),
         Command::Rates(args) => commands::rates::run(args),
+        Command::Init(args) => commands::init::run(args),
+        Command::Import(args) => commands::import::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Patient(args) => commands::patient::run(args),
+        Command::Audit(args) => commands::audit::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,4 +9,6 @@
 //! and the statistics (`netra-stats`) analyse what it derives.
 #![deny(missing_docs)]
 
+pub mod grade;
+pub mod registry;
 pub mod response;

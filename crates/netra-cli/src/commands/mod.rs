@@ -1,9 +1,16 @@
 //! One module per subcommand: its arguments and its `run`.
 
+pub mod audit;
 pub mod compare;
 pub mod cuminc;
 pub mod demo;
+pub mod export;
+pub mod import;
+pub mod init;
 pub mod km;
 pub mod logrank;
+pub mod patient;
 pub mod rates;
+pub mod registry_args;
 pub mod response;
+pub mod validate;

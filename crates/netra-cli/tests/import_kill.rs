@@ -1,0 +1,167 @@
+//! Kills `netra import` mid-write (SIGKILL, a separate process) and shows
+//! that the registry is unchanged and consistent: same export, same audit
+//! head, `PRAGMA integrity_check` ok. (SQLite's WAL makes the uncommitted
+//! transaction invisible; the next open discards it.)
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn netra(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_netra"))
+        .args(args)
+        .env_remove("NETRA_DB")
+        .output()
+        .expect("run netra");
+    assert!(
+        out.status.success(),
+        "netra {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn killing_an_import_leaves_the_registry_unchanged_and_consistent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("netra.db");
+    let db = db.to_str().unwrap();
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
+    netra(&["init", "--db", db]);
+    netra(&[
+        "import",
+        example.to_str().unwrap(),
+        "--db",
+        db,
+        "--user",
+        "t",
+    ]);
+    let before = tmp.path().join("before");
+    netra(&["export", before.to_str().unwrap(), "--db", db]);
+    let head_before = netra(&["audit", "verify", "--db", db]);
+
+    let big = tmp.path().join("big");
+    netra_store::synthetic::write_bundle(&big, 12_000, 5).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netra"))
+        .args(["import", big.to_str().unwrap(), "--db", db, "--user", "t"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill once the transaction has written several megabytes to the WAL.
+    let wal = format!("{db}-wal");
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the import finished ({status}) before it could be killed; enlarge the bundle");
+        }
+        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if size > 8 << 20 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the import never started writing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed, not finished");
+
+    let after = tmp.path().join("after");
+    netra(&["export", after.to_str().unwrap(), "--db", db]);
+    assert_eq!(files(&before), files(&after), "the registry changed");
+    assert_eq!(netra(&["audit", "verify", "--db", db]), head_before);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let reg = netra_store::Registry::open_url(db).await.unwrap();
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(reg.pool())
+            .await
+            .unwrap();
+        assert_eq!(check, "ok");
+        let fk: Vec<sqlx::any::AnyRow> = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(reg.pool())
+            .await
+            .unwrap();
+        assert!(fk.is_empty());
+        reg.close().await;
+    });
+}
+
+#[test]
+fn cli_end_to_end_on_the_example() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("r.db");
+    let db = db.to_str().unwrap();
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
+    let ex = example.to_str().unwrap();
+    assert!(netra(&["validate", ex]).contains("valid (378 rows in 10 files)"));
+    assert!(netra(&["init", "--db", db]).contains("schema version 2"));
+    let dry = netra(&["import", ex, "--db", db, "--user", "t", "--dry-run"]);
+    assert!(dry.starts_with("dry run: no problem found"));
+    let out = netra(&[
+        "import", ex, "--db", db, "--user", "ana", "--reason", "example",
+    ]);
+    assert!(out.contains("378 change(s), 378 audit entries"), "{out}");
+    let report = netra(&["patient", "show", "18", "--db", db]);
+    for line in [
+        "Patient 18 — male, 53 years at study entry",
+        "  1998-03      First diagnosis of the neuroendocrine tumour",
+        "  2000-01-01   Radionuclide therapy [rnt]: 131I-MIBG, until 2000-03-01",
+        "administrations: #1 2000-01-01 6.83 GBq, #2 2000-02-01 6.83 GBq, #3 2000-03-01 6.84 GBq (total 20.5 GBq)",
+        "  2000-04-01   Assessment M3 (other modality, WHO): partial response (investigator), evaluating rnt",
+        "  2003-06-02   Last follow-up (alive)",
+    ] {
+        assert!(report.contains(line), "missing {line:?} in\n{report}");
+    }
+    // Date order: diagnosis, entry, therapy, response, last follow-up.
+    let pos = |s: &str| report.find(s).unwrap();
+    assert!(pos("1998-03") < pos("Study entry") && pos("Study entry") < pos("2000-04-01"));
+    let log = netra(&[
+        "audit", "log", "--db", db, "--table", "patient", "--key", "18",
+    ]);
+    assert!(
+        log.contains("ana insert patient [\"18\"] — example"),
+        "{log}"
+    );
+    let missing = Command::new(env!("CARGO_BIN_EXE_netra"))
+        .args(["patient", "show", "99", "--db", db])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no patient '99'"));
+    let nodb = Command::new(env!("CARGO_BIN_EXE_netra"))
+        .args([
+            "patient",
+            "show",
+            "18",
+            "--db",
+            tmp.path().join("none.db").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&nodb.stderr).contains("create one with `netra init`"));
+}

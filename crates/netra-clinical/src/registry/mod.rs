@@ -1,0 +1,23 @@
+//! The registry's data model: what a NET centre records about each patient.
+//!
+//! * [`date`] — partial dates (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) and the
+//!   documented, configurable imputation rule analyses apply to them;
+//! * [`vocab`] — the controlled vocabularies, as enums with lower-case snake
+//!   codes;
+//! * [`schema`] — every entity and column as data: the bundle format and the
+//!   database tables are generated from it;
+//! * [`rules`] — validation of one row (date order, conditional columns,
+//!   grade consistency) that both the importer and the web forms apply;
+//! * [`model`] — typed records of one patient's whole course, as later
+//!   analyses (endpoints, lines, reports) read them.
+//!
+//! Pure types and rules: no I/O. `netra-store` persists them.
+
+pub mod date;
+pub mod model;
+pub mod rules;
+pub mod schema;
+pub mod vocab;
+
+pub use date::{Day, Imputation, ImputationCounter, PartialDate};
+pub use schema::{Entity, EntitySpec, Kind, Value};

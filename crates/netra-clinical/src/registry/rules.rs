@@ -1,0 +1,429 @@
+//! Validation of registry rows beyond the type of each cell: dates in order,
+//! columns that only make sense together, the recorded grade agreeing with
+//! Ki-67 and mitoses, and a patient's records lying within their life.
+//!
+//! Rules work on the generic rows of [`super::schema`], so the importer and
+//! the web forms apply exactly the same checks. Dates are compared as
+//! intervals ([`PartialDate::certainly_before`]): `2001` is never reported as
+//! before `2001-05`.
+
+use super::date::PartialDate;
+use super::schema::{Entity, EntitySpec, Kind, Value};
+use super::vocab::{self, Vocabulary};
+use crate::grade;
+
+/// A rule a row breaks, naming the column to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The column the message points at.
+    pub column: &'static str,
+    /// Why the row is wrong.
+    pub reason: String,
+}
+
+fn v(column: &'static str, reason: impl Into<String>) -> Violation {
+    Violation {
+        column,
+        reason: reason.into(),
+    }
+}
+
+/// Read access to a row by column name.
+pub struct RowView<'a> {
+    spec: &'a EntitySpec,
+    row: &'a [Value],
+}
+
+impl<'a> RowView<'a> {
+    /// A view of `row`, whose values follow `spec.columns`.
+    pub fn new(spec: &'a EntitySpec, row: &'a [Value]) -> Self {
+        RowView { spec, row }
+    }
+
+    /// The value of `column` (`Null` for an unknown column).
+    pub fn get(&self, column: &str) -> &'a Value {
+        static NULL: Value = Value::Null;
+        self.spec
+            .position(column)
+            .and_then(|i| self.row.get(i))
+            .unwrap_or(&NULL)
+    }
+
+    /// The text of `column`.
+    pub fn str(&self, column: &str) -> Option<&'a str> {
+        self.get(column).as_str()
+    }
+
+    /// The date in `column`.
+    pub fn date(&self, column: &str) -> Option<PartialDate> {
+        self.get(column).as_date()
+    }
+
+    /// The number in `column`.
+    pub fn num(&self, column: &str) -> Option<f64> {
+        self.get(column).as_f64()
+    }
+
+    /// True when `column` holds a value.
+    pub fn has(&self, column: &str) -> bool {
+        !self.get(column).is_null()
+    }
+}
+
+/// Every rule one row breaks (cell types are assumed already checked).
+pub fn check_row(entity: Entity, row: &[Value]) -> Vec<Violation> {
+    let spec = entity.spec();
+    let r = RowView::new(spec, row);
+    let mut out = Vec::new();
+    for (earlier, later) in &spec.date_order {
+        if let (Some(a), Some(b)) = (r.date(earlier), r.date(later))
+            && b.certainly_before(&a)
+        {
+            out.push(v(later, format!("{later} is before {earlier} ({a})")));
+        }
+    }
+    let requires_detail = |out: &mut Vec<Violation>, code_col: &str, detail: &'static str| {
+        if r.str(code_col) == Some("other") && !r.has(detail) {
+            out.push(v(detail, format!("required when {code_col} is other")));
+        }
+    };
+    match entity {
+        Entity::Patient => {
+            let dead = r.str("vital_status") == Some(vocab::VitalStatus::Dead.code());
+            for c in ["death_date", "death_cause"] {
+                if r.has(c) && !dead {
+                    out.push(v(
+                        c,
+                        "recorded for a patient whose vital_status is not dead",
+                    ));
+                }
+            }
+        }
+        Entity::Tumour => tumour_rules(&r, &mut out),
+        Entity::Metastasis => {
+            requires_detail(&mut out, "site", "detail");
+            if r.has("liver_pattern") && r.str("site") != Some("liver") {
+                out.push(v("liver_pattern", "applies to the liver only"));
+            }
+        }
+        Entity::Biomarker => {
+            requires_detail(&mut out, "marker", "marker_detail");
+            if let (Some(lo), Some(hi)) = (r.num("lower_limit"), r.num("upper_limit"))
+                && hi < lo
+            {
+                out.push(v("upper_limit", format!("is below lower_limit ({lo})")));
+            }
+        }
+        Entity::Treatment if r.has("surgery_type") && r.str("type") != Some("surgery") => {
+            out.push(v("surgery_type", "applies to surgery only"));
+        }
+        Entity::TreatmentAgent => {
+            requires_detail(&mut out, "agent", "agent_detail");
+            if r.has("dose") && !r.has("dose_unit") {
+                out.push(v("dose_unit", "required when dose is given"));
+            }
+        }
+        Entity::Lesion => lesion_rules(&r, &mut out),
+        _ => {}
+    }
+    out
+}
+
+fn tumour_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
+    use vocab::*;
+    let site = r
+        .str("primary_site")
+        .and_then(|s| PrimarySite::from_code(s).ok());
+    if site == Some(PrimarySite::Other) && !r.has("primary_site_detail") {
+        out.push(v(
+            "primary_site_detail",
+            "required when primary_site is other",
+        ));
+    }
+    if let (Some(site), Some(seg)) = (
+        site,
+        r.str("gi_segment")
+            .and_then(|s| GiSegment::from_code(s).ok()),
+    ) {
+        let allowed = site.allowed_segments();
+        if allowed.is_empty() {
+            out.push(v(
+                "gi_segment",
+                format!("applies to GI primaries only (primary_site is {site})"),
+            ));
+        } else if !allowed.contains(&seg) {
+            let names: Vec<&str> = allowed.iter().map(|s| s.code()).collect();
+            out.push(v(
+                "gi_segment",
+                format!("a {site} primary is {}, not {seg}", names.join(" or ")),
+            ));
+        }
+    }
+    let diff = r
+        .str("differentiation")
+        .and_then(|s| Differentiation::from_code(s).ok());
+    let cell = r
+        .str("nec_cell_type")
+        .and_then(|s| NecCellType::from_code(s).ok());
+    if cell.is_some() && diff != Some(Differentiation::Poor) {
+        out.push(v(
+            "nec_cell_type",
+            "applies to poorly differentiated tumours (differentiation poor) only",
+        ));
+    }
+    let recorded = r.str("who_grade").and_then(|s| WhoGrade::from_code(s).ok());
+    if let Some(recorded) = recorded
+        && let Ok(Some(derived)) =
+            grade::who_2019_grade(diff, cell, r.num("ki67_percent"), r.num("mitoses_per_2mm2"))
+    {
+        // A NEC recorded without its cell type is consistent with either.
+        let same = derived == recorded
+            || (recorded == WhoGrade::NecUnspecified && derived.is_nec())
+            || (derived == WhoGrade::NecUnspecified && recorded.is_nec());
+        if !same {
+            out.push(v(
+                "who_grade",
+                format!(
+                    "recorded {recorded} disagrees with {derived} derived by WHO 2019 \
+                         from differentiation, ki67_percent and mitoses_per_2mm2"
+                ),
+            ));
+        }
+    }
+}
+
+fn lesion_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
+    if let Some(longest) = r.num("longest_mm") {
+        for c in ["perpendicular_mm", "viable_mm"] {
+            if let Some(x) = r.num(c)
+                && x > longest
+            {
+                out.push(v(c, format!("exceeds longest_mm ({longest})")));
+            }
+        }
+    }
+    if r.has("short_axis_mm") && r.str("organ") != Some("lymph_node") {
+        out.push(v("short_axis_mm", "is recorded for lymph nodes only"));
+    }
+    if r.has("status") && r.str("role") == Some("target") {
+        out.push(v(
+            "status",
+            "applies to non-target and new lesions (target lesions are measured)",
+        ));
+    }
+}
+
+/// The patient-level dates that bound every other record of the patient.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LifeSpan {
+    /// Date of birth.
+    pub birth: Option<PartialDate>,
+    /// Date of death.
+    pub death: Option<PartialDate>,
+}
+
+impl LifeSpan {
+    /// The life span recorded in a patient row.
+    pub fn of_patient(row: &[Value]) -> LifeSpan {
+        let r = RowView::new(Entity::Patient.spec(), row);
+        LifeSpan {
+            birth: r.date("birth_date"),
+            death: r.date("death_date"),
+        }
+    }
+}
+
+/// Rules linking a child row to its patient: no record before birth or
+/// after death, death-related codes only for the dead.
+pub fn check_against_patient(
+    entity: Entity,
+    row: &[Value],
+    life: LifeSpan,
+    patient_is_dead: bool,
+) -> Vec<Violation> {
+    let spec = entity.spec();
+    let mut out = Vec::new();
+    for (i, c) in spec.date_columns() {
+        let Some(d) = row[i].as_date() else { continue };
+        if let Some(death) = life.death
+            && death.certainly_before(&d)
+        {
+            out.push(v(c.name, format!("is after the patient's death ({death})")));
+        }
+        if let Some(birth) = life.birth
+            && d.certainly_before(&birth)
+        {
+            out.push(v(
+                c.name,
+                format!("is before the patient's birth ({birth})"),
+            ));
+        }
+    }
+    let r = RowView::new(spec, row);
+    if !patient_is_dead {
+        if entity == Entity::Treatment && r.str("stop_reason") == Some("death") {
+            out.push(v(
+                "stop_reason",
+                "is death but the patient is not recorded dead",
+            ));
+        }
+        if entity == Entity::AdverseEvent && r.num("grade") == Some(5.0) {
+            out.push(v(
+                "grade",
+                "grade 5 (death) but the patient is not recorded dead",
+            ));
+        }
+    }
+    out
+}
+
+/// True when the schema column `column` of `entity` is a date.
+pub fn is_date_column(entity: Entity, column: &str) -> bool {
+    entity
+        .spec()
+        .column(column)
+        .is_some_and(|c| matches!(c.kind, Kind::Date))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(entity: Entity, cells: &[(&str, &str)]) -> Vec<Value> {
+        let spec = entity.spec();
+        let mut r = vec![Value::Null; spec.columns.len()];
+        for (name, text) in cells {
+            let i = spec.position(name).unwrap();
+            r[i] = spec.columns[i].kind.parse(text).unwrap();
+        }
+        r
+    }
+
+    #[test]
+    fn death_before_diagnosis() {
+        let r = row(
+            Entity::Patient,
+            &[
+                ("diagnosis_date", "2003-05"),
+                ("death_date", "2001-01-05"),
+                ("vital_status", "dead"),
+            ],
+        );
+        assert_eq!(
+            check_row(Entity::Patient, &r),
+            vec![v(
+                "death_date",
+                "death_date is before diagnosis_date (2003-05)"
+            )]
+        );
+        // Same month, different precision: not certainly before.
+        let r = row(
+            Entity::Patient,
+            &[
+                ("diagnosis_date", "2003-05"),
+                ("death_date", "2003-05-01"),
+                ("vital_status", "dead"),
+            ],
+        );
+        assert!(check_row(Entity::Patient, &r).is_empty());
+    }
+
+    #[test]
+    fn death_date_needs_dead_status() {
+        let r = row(
+            Entity::Patient,
+            &[("death_date", "2003-05"), ("vital_status", "alive")],
+        );
+        assert_eq!(check_row(Entity::Patient, &r)[0].column, "death_date");
+    }
+
+    #[test]
+    fn tumour_consistency() {
+        let r = row(
+            Entity::Tumour,
+            &[("primary_site", "rectum"), ("gi_segment", "midgut")],
+        );
+        assert_eq!(
+            check_row(Entity::Tumour, &r),
+            vec![v("gi_segment", "a rectum primary is hindgut, not midgut")]
+        );
+        let r = row(
+            Entity::Tumour,
+            &[("primary_site", "colon"), ("gi_segment", "hindgut")],
+        );
+        assert!(check_row(Entity::Tumour, &r).is_empty());
+        let r = row(
+            Entity::Tumour,
+            &[
+                ("primary_site", "pancreas"),
+                ("differentiation", "well"),
+                ("ki67_percent", "3"),
+                ("mitoses_per_2mm2", "1"),
+                ("who_grade", "g1"),
+            ],
+        );
+        assert_eq!(check_row(Entity::Tumour, &r)[0].column, "who_grade");
+        let r = row(
+            Entity::Tumour,
+            &[
+                ("primary_site", "lung"),
+                ("differentiation", "poor"),
+                ("nec_cell_type", "small_cell"),
+                ("who_grade", "nec_unspecified"),
+            ],
+        );
+        assert!(check_row(Entity::Tumour, &r).is_empty());
+        let r = row(
+            Entity::Tumour,
+            &[("primary_site", "lung"), ("nec_cell_type", "small_cell")],
+        );
+        assert_eq!(check_row(Entity::Tumour, &r)[0].column, "nec_cell_type");
+    }
+
+    #[test]
+    fn lesion_geometry() {
+        let r = row(
+            Entity::Lesion,
+            &[
+                ("organ", "liver"),
+                ("role", "target"),
+                ("longest_mm", "20"),
+                ("perpendicular_mm", "25"),
+                ("short_axis_mm", "10"),
+            ],
+        );
+        let cols: Vec<_> = check_row(Entity::Lesion, &r)
+            .into_iter()
+            .map(|x| x.column)
+            .collect();
+        assert_eq!(cols, vec!["perpendicular_mm", "short_axis_mm"]);
+    }
+
+    #[test]
+    fn records_within_life() {
+        let life = LifeSpan {
+            birth: Some("1950".parse().unwrap()),
+            death: Some("2004-03-10".parse().unwrap()),
+        };
+        let t = row(
+            Entity::Treatment,
+            &[
+                ("start_date", "2004-03"),
+                ("end_date", "2004-04-01"),
+                ("type", "tace"),
+            ],
+        );
+        assert_eq!(
+            check_against_patient(Entity::Treatment, &t, life, true),
+            vec![v("end_date", "is after the patient's death (2004-03-10)")]
+        );
+        let ae = row(
+            Entity::AdverseEvent,
+            &[("grade", "5"), ("onset_date", "1949")],
+        );
+        let got = check_against_patient(Entity::AdverseEvent, &ae, life, false);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].column, "onset_date");
+        assert_eq!(got[1].column, "grade");
+    }
+}

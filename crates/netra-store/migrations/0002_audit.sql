@@ -1,0 +1,8 @@
+-- The audit trail. A change set is one transaction of one user (an import, a
+-- form saved on the web): who, when, why. Each audit entry is one insert,
+-- update or delete of a registry record in that change set, with the record's
+-- key and its old and new values. Entries are chained: each entry's hash is
+-- SHA-256 of the previous entry's hash and the entry's canonical content
+-- (including its change set's time, user and reason); see docs/registry.md.
+-- Editing, deleting or reordering anything breaks the chain, and
+-- `netra audit verify` names the first entry affected.

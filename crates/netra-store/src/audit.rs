@@ -1,0 +1,641 @@
+//! The audit trail: who changed which record, when, why, from what to what,
+//! chained by SHA-256 so that tampering is detectable.
+//!
+//! # Layout
+//!
+//! A **change set** (`audit_change_set`) is one transaction of one user:
+//! an import, a form saved on the web. It holds the time (UTC), the user and
+//! the reason. Each **entry** (`audit_log`) is one insert, update or delete
+//! of one registry record in a change set: table, natural key, old and new
+//! values, and its hash.
+//!
+//! # The chain
+//!
+//! ```text
+//! hash(n) = SHA-256( hash(n − 1) ‖ "\n" ‖ canonical(n) )      hash(0) = 64 × "0"
+//! canonical = JSON array [seq, at, actor, reason, action, table_name,
+//!                         record_key, old_values, new_values]
+//! ```
+//!
+//! with `at`, `actor` and `reason` taken from the entry's change set, every
+//! field a JSON string (or `null`), escaped as `serde_json` does, and the
+//! value columns hashed as the exact text stored. Changing any field of any
+//! entry or change set changes a hash; recomputing that hash breaks the next
+//! link; deleting an entry leaves a gap in `seq`. Only cutting off the tail
+//! cannot be seen from inside the database: `netra audit verify` prints the
+//! head (last `seq` and hash) so that it can be recorded elsewhere.
+//!
+//! # Values
+//!
+//! `record_key` is the JSON array of the natural key's texts. For an insert
+//! `new_values` holds every recorded column of the new row; for an update
+//! `old_values` and `new_values` hold the columns that changed (`null` for a
+//! side without a value); for a delete `old_values` holds the removed row.
+//! Values are the bundle's canonical texts, columns in schema order, so an
+//! entry reads like the CSV line it came from.
+//!
+//! The application offers no update or delete of audit rows; triggers reject
+//! both (migration 2), and on PostgreSQL the application role should be
+//! granted only `SELECT, INSERT` on the audit tables (docs/registry.md).
+
+use std::fmt::Write as _;
+
+use sha2::{Digest, Sha256};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, Arguments, Row, Transaction};
+
+use crate::StoreError;
+use crate::db::Backend;
+use crate::migrate::hex;
+
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A record was created.
+    Insert,
+    /// A record was changed.
+    Update,
+    /// A record was removed.
+    Delete,
+}
+
+impl Action {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::Insert => "insert",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// One audit entry with its change set's time, user and reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// The change set (transaction) the entry belongs to.
+    pub change_set: i64,
+    /// UTC time of the change set, RFC 3339 with milliseconds.
+    pub at: String,
+    /// Who made the change.
+    pub actor: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// `insert`, `update` or `delete`.
+    pub action: String,
+    /// Registry table.
+    pub table_name: String,
+    /// JSON array of the natural key.
+    pub record_key: String,
+    /// JSON object of old values.
+    pub old_values: Option<String>,
+    /// JSON object of new values.
+    pub new_values: Option<String>,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+/// Appends `s` as a JSON string, escaped exactly as `serde_json` escapes
+/// (`\"`, `\\`, `\b \f \n \r \t`, other control characters as `\u00xx`).
+pub fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b != b'"' && b != b'\\' && b >= 0x20 {
+            continue;
+        }
+        // Only ASCII bytes are escaped, so `i` is a character boundary.
+        out.push_str(&s[start..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                let _ = write!(out, "\\u{:04x}", b);
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+fn push_json_opt(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => push_json_str(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// The canonical text of an entry (see the module documentation).
+#[allow(clippy::too_many_arguments)]
+fn write_canonical(
+    out: &mut String,
+    seq: i64,
+    at: &str,
+    actor: &str,
+    reason: Option<&str>,
+    action: &str,
+    table: &str,
+    key: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+) {
+    let _ = write!(out, "[{seq},");
+    push_json_str(out, at);
+    out.push(',');
+    push_json_str(out, actor);
+    out.push(',');
+    push_json_opt(out, reason);
+    out.push(',');
+    push_json_str(out, action);
+    out.push(',');
+    push_json_str(out, table);
+    out.push(',');
+    push_json_str(out, key);
+    out.push(',');
+    push_json_opt(out, old);
+    out.push(',');
+    push_json_opt(out, new);
+    out.push(']');
+}
+
+fn chain_hash(prev: &str, canonical: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(b"\n");
+    h.update(canonical.as_bytes());
+    h.finalize().into()
+}
+
+impl AuditEntry {
+    /// The canonical text hashed with the previous hash.
+    pub fn canonical(&self) -> String {
+        let mut s = String::new();
+        write_canonical(
+            &mut s,
+            self.seq,
+            &self.at,
+            &self.actor,
+            self.reason.as_deref(),
+            &self.action,
+            &self.table_name,
+            &self.record_key,
+            self.old_values.as_deref(),
+            self.new_values.as_deref(),
+        );
+        s
+    }
+
+    /// The hash this entry should have after an entry hashed `prev_hash`.
+    pub fn expected_hash(&self, prev_hash: &str) -> String {
+        hex(&chain_hash(prev_hash, &self.canonical()))
+    }
+
+    pub(crate) fn from_row(row: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
+        Ok(AuditEntry {
+            seq: row.try_get(0)?,
+            change_set: row.try_get(1)?,
+            at: row.try_get(2)?,
+            actor: row.try_get(3)?,
+            reason: row.try_get(4)?,
+            action: row.try_get(5)?,
+            table_name: row.try_get(6)?,
+            record_key: row.try_get(7)?,
+            old_values: row.try_get(8)?,
+            new_values: row.try_get(9)?,
+            hash: row.try_get(10)?,
+        })
+    }
+}
+
+pub(crate) const SELECT: &str = "SELECT l.seq, l.change_set, c.at, c.actor, c.reason, l.action, \
+    l.table_name, l.record_key, l.old_values, l.new_values, l.hash \
+    FROM audit_log l JOIN audit_change_set c ON c.id = l.change_set";
+
+/// The current UTC time as RFC 3339 with milliseconds.
+pub fn now_utc() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let days = secs.div_euclid(86_400) as i32;
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = netra_clinical::registry::Day(days).ymd();
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60,
+        now.subsec_millis()
+    )
+}
+
+/// Who makes the changes of one transaction, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// User name (CLI: `--user` or `$USER`; web: the logged-in account).
+    pub user: String,
+    /// Reason for the change, when given.
+    pub reason: Option<String>,
+}
+
+/// A statement with its arguments, ready to run.
+pub(crate) struct Job<'q> {
+    pub sql: std::sync::Arc<str>,
+    pub args: AnyArguments<'q>,
+}
+
+impl<'q> Job<'q> {
+    pub async fn run(self, tx: &mut Transaction<'static, Any>) -> Result<(), StoreError> {
+        sqlx::query_with(&self.sql, self.args)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Appends entries to the chain inside one transaction. Entries are hashed
+/// as they come and handed out as multi-row inserts ([`AuditWriter::jobs`]);
+/// the change set row goes out with the first entry, so a transaction that
+/// changes nothing leaves no trace.
+pub(crate) struct AuditWriter {
+    backend: Backend,
+    at: String,
+    actor: Actor,
+    change_set: i64,
+    change_set_emitted: bool,
+    next_seq: i64,
+    prev_hash: String,
+    args: AnyArguments<'static>,
+    pending: usize,
+    full_sql: Option<std::sync::Arc<str>>,
+    canonical: String,
+    /// Entries handed out so far.
+    pub written: u64,
+}
+
+/// The advisory lock key of registry writers on PostgreSQL ("netra" in
+/// ASCII).
+pub const WRITER_LOCK: i64 = 0x6e_6574_7261;
+
+const AUDIT_COLUMNS: usize = 8;
+const AUDIT_BATCH: usize = 1000;
+
+fn fresh_args(rows: usize) -> AnyArguments<'static> {
+    let mut a = AnyArguments::default();
+    a.reserve(rows * AUDIT_COLUMNS, 0);
+    a
+}
+
+fn add<'q, T>(args: &mut AnyArguments<'q>, v: T)
+where
+    T: sqlx::Encode<'q, Any> + sqlx::Type<Any> + 'q,
+{
+    // Encoding into the Any buffer cannot fail for these plain types.
+    let _ = args.add(v);
+}
+
+impl AuditWriter {
+    /// Starts appending after the current head. On PostgreSQL every netra
+    /// writer first takes the same transaction-scoped advisory lock, so that
+    /// concurrent writers queue instead of failing on the primary key of
+    /// `seq` (an advisory lock needs no privilege; `LOCK TABLE … EXCLUSIVE`
+    /// would need UPDATE on the audit table, which the application role must
+    /// not have). SQLite writers are serialised by `BEGIN IMMEDIATE`.
+    pub async fn start(
+        tx: &mut Transaction<'static, Any>,
+        backend: Backend,
+        actor: Actor,
+    ) -> Result<AuditWriter, StoreError> {
+        if backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITER_LOCK)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+        let (seq, hash) = match head {
+            Some(row) => (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?),
+            None => (0, GENESIS.to_string()),
+        };
+        let last_set: Option<i64> = sqlx::query("SELECT MAX(id) FROM audit_change_set")
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+        Ok(AuditWriter {
+            backend,
+            at: now_utc(),
+            actor,
+            change_set: last_set.unwrap_or(0) + 1,
+            change_set_emitted: false,
+            next_seq: seq + 1,
+            prev_hash: hash,
+            args: fresh_args(AUDIT_BATCH),
+            pending: 0,
+            full_sql: None,
+            canonical: String::new(),
+            written: 0,
+        })
+    }
+
+    /// Records one change (JSON texts of the key and of the values).
+    pub fn record(
+        &mut self,
+        action: Action,
+        table: &'static str,
+        key: &str,
+        old: Option<&str>,
+        new: Option<&str>,
+    ) {
+        self.canonical.clear();
+        write_canonical(
+            &mut self.canonical,
+            self.next_seq,
+            &self.at,
+            &self.actor.user,
+            self.actor.reason.as_deref(),
+            action.code(),
+            table,
+            key,
+            old,
+            new,
+        );
+        let digest = chain_hash(&self.prev_hash, &self.canonical);
+        self.prev_hash = hex(&digest);
+        let args = &mut self.args;
+        add(args, self.next_seq);
+        add(args, self.change_set);
+        add(args, action.code());
+        add(args, table);
+        add(args, key.to_string());
+        add(args, old.map(str::to_string));
+        add(args, new.map(str::to_string));
+        add(args, self.prev_hash.clone());
+        self.pending += 1;
+        self.next_seq += 1;
+    }
+
+    /// Statements ready to run: the change set (once), then a batch of
+    /// entries when the batch is full or `all` is set.
+    pub fn jobs(&mut self, all: bool) -> Vec<Job<'static>> {
+        let mut out = Vec::new();
+        if self.pending == 0 || (!all && self.pending < AUDIT_BATCH) {
+            return out;
+        }
+        if !self.change_set_emitted {
+            let mut a = AnyArguments::default();
+            add(&mut a, self.change_set);
+            add(&mut a, self.at.clone());
+            add(&mut a, self.actor.user.clone());
+            add(&mut a, self.actor.reason.clone());
+            out.push(Job {
+                sql: "INSERT INTO audit_change_set (id, at, actor, reason) VALUES ($1, $2, $3, $4)"
+                    .into(),
+                args: a,
+            });
+            self.change_set_emitted = true;
+        }
+        let rows = self.pending;
+        let sql = if rows == AUDIT_BATCH {
+            self.full_sql
+                .get_or_insert_with(|| insert_sql(self.backend, AUDIT_BATCH).into())
+                .clone()
+        } else {
+            insert_sql(self.backend, rows).into()
+        };
+        let args = std::mem::replace(&mut self.args, fresh_args(AUDIT_BATCH));
+        out.push(Job { sql, args });
+        self.written += rows as u64;
+        self.pending = 0;
+        out
+    }
+
+    /// Runs every pending statement (paths that do not pipeline).
+    pub async fn flush(&mut self, tx: &mut Transaction<'static, Any>) -> Result<(), StoreError> {
+        for job in self.jobs(true) {
+            job.run(tx).await?;
+        }
+        Ok(())
+    }
+}
+
+fn insert_sql(backend: Backend, rows: usize) -> String {
+    crate::sql::multi_row_values(
+        "INSERT INTO audit_log (seq, change_set, action, table_name, record_key, \
+         old_values, new_values, hash) VALUES "
+            .to_string(),
+        AUDIT_COLUMNS,
+        rows,
+        backend,
+    )
+}
+
+/// A break in the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainProblem {
+    /// The entry at which the chain breaks.
+    pub seq: i64,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for ChainProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "audit entry {}: {}", self.seq, self.reason)
+    }
+}
+
+/// The result of checking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Entries read.
+    pub entries: u64,
+    /// The last entry's `seq` and hash (record it elsewhere to anchor the
+    /// chain against truncation).
+    pub head: Option<(i64, String)>,
+    /// Breaks found, in chain order (empty when intact; at most 100).
+    pub problems: Vec<ChainProblem>,
+}
+
+impl Verification {
+    /// True when no break was found.
+    pub fn is_intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Incremental chain verification (entries fed in `seq` order).
+#[derive(Debug, Clone)]
+pub struct ChainState {
+    expected_seq: i64,
+    prev: String,
+    out: Verification,
+}
+
+impl Default for ChainState {
+    fn default() -> Self {
+        ChainState {
+            expected_seq: 1,
+            prev: GENESIS.to_string(),
+            out: Verification {
+                entries: 0,
+                head: None,
+                problems: Vec::new(),
+            },
+        }
+    }
+}
+
+impl ChainState {
+    /// Checks the next entries.
+    pub fn feed<I: IntoIterator<Item = AuditEntry>>(&mut self, entries: I) {
+        for e in entries {
+            self.out.entries += 1;
+            if e.seq != self.expected_seq {
+                let reason = if e.seq > self.expected_seq {
+                    format!(
+                        "entries {}..{} are missing (deleted)",
+                        self.expected_seq,
+                        e.seq - 1
+                    )
+                } else {
+                    format!("out of order (expected {})", self.expected_seq)
+                };
+                self.push(e.seq, reason);
+            }
+            if e.expected_hash(&self.prev) != e.hash {
+                self.push(
+                    e.seq,
+                    "its content (or its change set) was altered: the hash does not match".into(),
+                );
+            }
+            self.expected_seq = e.seq + 1;
+            self.prev = e.hash.clone();
+            self.out.head = Some((e.seq, e.hash));
+        }
+    }
+
+    fn push(&mut self, seq: i64, reason: String) {
+        // A break can be reported again by later entries; the first hundred
+        // are enough to locate the tampering.
+        if self.out.problems.len() < 100 {
+            self.out.problems.push(ChainProblem { seq, reason });
+        }
+    }
+
+    /// The result.
+    pub fn finish(self) -> Verification {
+        self.out
+    }
+}
+
+/// Checks an ordered sequence of entries.
+pub fn verify_entries<I: IntoIterator<Item = AuditEntry>>(entries: I) -> Verification {
+    let mut s = ChainState::default();
+    s.feed(entries);
+    s.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Vec<AuditEntry> {
+        let mut prev = GENESIS.to_string();
+        (1..=n)
+            .map(|seq| {
+                let mut e = AuditEntry {
+                    seq,
+                    change_set: 1,
+                    at: "2024-01-01T00:00:00.000Z".into(),
+                    actor: "ana".into(),
+                    reason: Some("import".into()),
+                    action: "insert".into(),
+                    table_name: "patient".into(),
+                    record_key: format!("[\"{seq}\"]"),
+                    old_values: None,
+                    new_values: Some("{\"sex\":\"female\"}".into()),
+                    hash: String::new(),
+                };
+                e.hash = e.expected_hash(&prev);
+                prev = e.hash.clone();
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn intact_chain_verifies() {
+        let v = verify_entries(chain(5));
+        assert!(v.is_intact());
+        assert_eq!(v.entries, 5);
+        assert_eq!(v.head.unwrap().0, 5);
+    }
+
+    #[test]
+    fn edits_deletions_and_rehashing_are_caught() {
+        let mut c = chain(5);
+        c[2].new_values = Some("{\"sex\":\"male\"}".into());
+        let v = verify_entries(c.clone());
+        assert_eq!(v.problems.len(), 1);
+        assert_eq!(v.problems[0].seq, 3);
+        // Recomputing the altered entry's hash moves the break to the next.
+        c[2].hash = c[2].expected_hash(&c[1].hash);
+        let v = verify_entries(c);
+        assert_eq!(v.problems.len(), 1);
+        assert_eq!(v.problems[0].seq, 4);
+        let mut c = chain(5);
+        c.remove(1);
+        let v = verify_entries(c);
+        assert_eq!(v.problems[0].seq, 3);
+        assert!(v.problems[0].reason.contains("entries 2..2 are missing"));
+        let mut c = chain(3);
+        c[0].actor = "mallory".into();
+        assert_eq!(verify_entries(c).problems[0].seq, 1);
+    }
+
+    #[test]
+    fn canonical_text_is_the_serde_json_array() {
+        let c = chain(1);
+        assert_eq!(
+            c[0].canonical(),
+            r#"[1,"2024-01-01T00:00:00.000Z","ana","import","insert","patient","[\"1\"]",null,"{\"sex\":\"female\"}"]"#
+        );
+        for s in [
+            "plain",
+            "quo\"te",
+            "back\\slash",
+            "nl\nx\r\t\u{8}\u{c}",
+            "\u{1}\u{1f}\u{7f}",
+            "é 中 😀",
+        ] {
+            let mut mine = String::new();
+            push_json_str(&mut mine, s);
+            assert_eq!(
+                mine,
+                serde_json::Value::String(s.into()).to_string(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn clock_format() {
+        let t = now_utc();
+        assert_eq!(t.len(), 24);
+        assert!(t.ends_with('Z') && &t[10..11] == "T");
+    }
+}

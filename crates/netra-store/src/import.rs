@@ -1,0 +1,546 @@
+//! Importing a bundle: check everything against the registry, then write
+//! every insert and update with its audit entry in one transaction.
+//!
+//! Upserts key on the natural key. A row equal to the stored one (compared
+//! by digest of its canonical text) is skipped and leaves no audit entry, so
+//! importing the same bundle twice changes nothing.
+
+use std::collections::HashSet;
+
+use futures_util::TryStreamExt;
+use netra_clinical::registry::rules;
+use netra_clinical::registry::schema::{Entity, Value};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, AnyPool, Arguments, Transaction};
+
+use crate::audit::{Action, Actor, AuditWriter, Job};
+use crate::bundle::Bundle;
+use crate::check::{self, Checked, PatientLife, Stored, key_of};
+use crate::db::Backend;
+use crate::error::{Problem, Problems, StoreError};
+use crate::pipe::Pipe;
+use crate::rows::{bind, decode_row, json_diff, json_key};
+use crate::sql;
+
+/// How to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Who imports, and why (recorded in the audit trail).
+    pub actor: Actor,
+    /// Check only; write nothing.
+    pub dry_run: bool,
+}
+
+/// What an import did (or, for a dry run, would do) to one entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityCounts {
+    /// The entity.
+    pub entity: Entity,
+    /// Rows in the bundle.
+    pub rows: usize,
+    /// New records.
+    pub inserted: usize,
+    /// Changed records.
+    pub updated: usize,
+    /// Records already stored exactly so.
+    pub unchanged: usize,
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportReport {
+    /// Per entity present in the bundle, in entity order.
+    pub entities: Vec<EntityCounts>,
+    /// Audit entries written (0 for a dry run).
+    pub audit_entries: u64,
+    /// True when nothing was written.
+    pub dry_run: bool,
+    /// Wall-clock seconds of each phase (load, check, write, commit), for
+    /// benchmarks and `netra import --timings`.
+    pub phases: Vec<(&'static str, f64)>,
+}
+
+impl ImportReport {
+    /// Inserted + updated over all entities.
+    pub fn changes(&self) -> usize {
+        self.entities.iter().map(|e| e.inserted + e.updated).sum()
+    }
+}
+
+/// The entities whose stored rows the checks and the upsert need.
+fn needed(bundle: &Bundle) -> Vec<Entity> {
+    let mut set: HashSet<Entity> = HashSet::new();
+    for (e, _) in bundle.counts() {
+        set.insert(e);
+        for r in &e.spec().references {
+            set.insert(r.target);
+        }
+        if e > Entity::Patient {
+            set.insert(Entity::Patient);
+        }
+    }
+    let mut v: Vec<Entity> = set.into_iter().collect();
+    v.sort();
+    v
+}
+
+/// Loads what the registry holds of `entities`.
+pub(crate) async fn load_stored(
+    tx: &mut Transaction<'static, Any>,
+    entities: &[Entity],
+) -> Result<Stored, StoreError> {
+    let mut stored = Stored::default();
+    for &e in entities {
+        let spec = e.spec();
+        let q = format!("SELECT {} FROM {}", sql::column_list(spec), spec.table);
+        let mut rows = sqlx::query(&q).fetch(&mut **tx);
+        while let Some(row) = rows.try_next().await? {
+            let values = decode_row(spec, &row)?;
+            stored.add(e, &values);
+        }
+    }
+    Ok(stored)
+}
+
+/// Stored children of patients whose birth, death or vital status the
+/// bundle changes must still fit the new life span.
+async fn check_stored_children(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    bundle: &Bundle,
+    checked: &Checked,
+    stored: &Stored,
+    problems: &mut Problems,
+) -> Result<(), StoreError> {
+    let Some(pt) = bundle.table(Entity::Patient) else {
+        return Ok(());
+    };
+    let mut changed: Vec<(&String, PatientLife, u32)> = checked
+        .life
+        .iter()
+        .filter_map(|(code, (life, row))| match stored.life.get(code) {
+            Some(old) if old != life => Some((code, *life, *row)),
+            _ => None,
+        })
+        .collect();
+    changed.sort_by_key(|c| c.2);
+    for (code, life, row) in changed {
+        for e in Entity::ALL.into_iter().filter(|e| *e > Entity::Patient) {
+            let spec = e.spec();
+            let q = format!(
+                "SELECT {} FROM {} WHERE patient = $1 {}",
+                sql::column_list(spec),
+                spec.table,
+                sql::order_by_key(spec, backend)
+            );
+            let rows = sqlx::query(&q)
+                .bind(code.as_str())
+                .fetch_all(&mut **tx)
+                .await?;
+            for r in rows {
+                let values = decode_row(spec, &r)?;
+                let key = key_of(spec, &values);
+                if checked.keys[e.index()].contains_key(&key) {
+                    continue; // replaced by the bundle, checked there
+                }
+                for v in rules::check_against_patient(e, &values, life.life, life.dead) {
+                    problems.push(Problem {
+                        file: pt.name.clone(),
+                        line: Some(pt.line(row as usize)),
+                        column_number: None,
+                        column: None,
+                        value: None,
+                        reason: format!(
+                            "conflicts with the registry's {}: {} {}",
+                            check::describe_record(e, &key),
+                            v.column,
+                            v.reason
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Begins a write transaction. SQLite takes the write lock at once
+/// (`BEGIN IMMEDIATE`) so that the state checked is the state written to.
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<Transaction<'static, Any>, StoreError> {
+    Ok(match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    })
+}
+
+/// Imports `bundle` (see the module documentation).
+pub(crate) async fn import(
+    pool: &AnyPool,
+    backend: Backend,
+    bundle: &Bundle,
+    opts: &ImportOptions,
+) -> Result<ImportReport, StoreError> {
+    let mut clock = std::time::Instant::now();
+    let mut phases: Vec<(&'static str, f64)> = Vec::new();
+    let mut lap = |name: &'static str| {
+        phases.push((name, clock.elapsed().as_secs_f64()));
+        clock = std::time::Instant::now();
+    };
+    let mut tx = begin_write(pool, backend).await?;
+    let mut audit = AuditWriter::start(&mut tx, backend, opts.actor.clone()).await?;
+    let stored = load_stored(&mut tx, &needed(bundle)).await?;
+    lap("load stored keys");
+    let (checked, mut problems) = check::check(bundle, &stored);
+    check_stored_children(&mut tx, backend, bundle, &checked, &stored, &mut problems).await?;
+    lap("check");
+    if !problems.is_empty() {
+        tx.rollback().await?;
+        return Err(StoreError::Invalid(problems));
+    }
+    let mut report = ImportReport {
+        entities: Vec::new(),
+        audit_entries: 0,
+        dry_run: opts.dry_run,
+        phases: Vec::new(),
+    };
+    let (counts, updates) =
+        write_inserts(&mut tx, backend, &mut audit, bundle, &stored, opts.dry_run).await?;
+    report.entities = counts;
+    if !opts.dry_run {
+        let mut scratch = Scratch::default();
+        let mut vals: Vec<Value> = Vec::new();
+        for (entity, row) in updates {
+            let t = bundle.table(entity).expect("table of an update");
+            let cols = t.columns();
+            t.parse_row(&cols, row, &mut vals, None);
+            let key = key_of(entity.spec(), &vals);
+            update_row(&mut tx, &mut audit, entity, &key, &vals, &mut scratch).await?;
+        }
+    }
+    if opts.dry_run {
+        tx.rollback().await?;
+        lap("classify");
+        report.phases = phases;
+        return Ok(report);
+    }
+    audit.flush(&mut tx).await?;
+    report.audit_entries = audit.written;
+    lap("write");
+    tx.commit().await?;
+    lap("commit");
+    report.phases = phases;
+    Ok(report)
+}
+
+/// Reusable text buffers of the write pass.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    key: String,
+    old: String,
+    new: String,
+}
+
+/// The canonical texts of one bundle row, computed from its cells without
+/// parsing into values (the row was validated by the checks): the same
+/// texts [`Value::to_text`] gives, in one reusable buffer.
+#[derive(Default)]
+struct CanonicalRow {
+    text: String,
+    ranges: Vec<Option<std::ops::Range<usize>>>,
+}
+
+impl CanonicalRow {
+    fn fill(
+        &mut self,
+        spec: &netra_clinical::registry::EntitySpec,
+        cols: &[Option<netra_frame::Column<'_>>],
+        row: usize,
+    ) {
+        use netra_clinical::registry::Kind;
+        use std::fmt::Write as _;
+        self.text.clear();
+        self.ranges.clear();
+        for (i, c) in spec.columns.iter().enumerate() {
+            let Some(t) = cols[i].and_then(|col| col.text(row)) else {
+                self.ranges.push(None);
+                continue;
+            };
+            let start = self.text.len();
+            match &c.kind {
+                Kind::Integer { .. } => {
+                    let _ = write!(self.text, "{}", t.parse::<i64>().unwrap_or_default());
+                }
+                Kind::Real { .. } => {
+                    let x = t.parse::<f64>().unwrap_or_default();
+                    let _ = write!(self.text, "{}", if x == 0.0 { 0.0 } else { x });
+                }
+                _ => self.text.push_str(t),
+            }
+            self.ranges.push(Some(start..self.text.len()));
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        self.ranges[i].clone().map(|r| &self.text[r])
+    }
+
+    fn key(&self, key_pos: &[usize], out: &mut String) {
+        out.clear();
+        for (n, &i) in key_pos.iter().enumerate() {
+            if n > 0 {
+                out.push(check::SEP);
+            }
+            out.push_str(self.get(i).unwrap_or_default());
+        }
+    }
+
+    fn digest(&self) -> check::Digest {
+        check::digest_texts((0..self.ranges.len()).map(|i| self.get(i)))
+    }
+
+    fn json(&self, spec: &netra_clinical::registry::EntitySpec, out: &mut String) {
+        out.clear();
+        out.push('{');
+        let mut first = true;
+        for (i, c) in spec.columns.iter().enumerate() {
+            let Some(t) = self.get(i) else { continue };
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            crate::audit::push_json_str(out, c.name);
+            out.push(':');
+            crate::audit::push_json_str(out, t);
+        }
+        out.push('}');
+    }
+}
+
+/// Adds one row's cells to insert arguments, converting numbers and yes/no
+/// as [`netra_clinical::registry::Kind::parse`] does. Texts and dates are
+/// bound as written (borrowed): the date parser accepts only the canonical
+/// spelling.
+fn add_cells<'q>(
+    args: &mut AnyArguments<'q>,
+    spec: &netra_clinical::registry::EntitySpec,
+    cols: &[Option<netra_frame::Column<'q>>],
+    row: usize,
+) {
+    use netra_clinical::registry::Kind;
+    for (i, c) in spec.columns.iter().enumerate() {
+        let text = cols[i].and_then(|col| col.text(row));
+        let _ = match (&c.kind, text) {
+            (Kind::Integer { .. } | Kind::YesNo, None) => args.add(None::<i64>),
+            // See rows::bind for why a NULL float is bound as f32.
+            (Kind::Real { .. }, None) => args.add(None::<f32>),
+            (_, None) if spec.key.contains(&c.name) => args.add(""),
+            (_, None) => args.add(None::<&str>),
+            (Kind::Integer { .. }, Some(t)) => args.add(t.parse::<i64>().unwrap_or_default()),
+            (Kind::YesNo, Some(t)) => args.add(i64::from(t == "yes")),
+            (Kind::Real { .. }, Some(t)) => {
+                let x = t.parse::<f64>().unwrap_or_default();
+                args.add(if x == 0.0 { 0.0 } else { x })
+            }
+            (_, Some(t)) => args.add(t),
+        };
+    }
+}
+
+/// The rows of the bundle that update stored records, found by the insert
+/// pass and applied after it.
+type Updates = Vec<(Entity, usize)>;
+
+/// Writes every new row, with its audit entry, through a two-stage
+/// pipeline: this task's thread builds statements (canonical texts, JSON,
+/// hashes) while the driver runs the previous one. Changed rows are only
+/// collected here.
+async fn write_inserts<'a>(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    audit: &mut AuditWriter,
+    bundle: &'a Bundle,
+    stored: &Stored,
+    dry_run: bool,
+) -> Result<(Vec<EntityCounts>, Updates), StoreError> {
+    let pipe: Pipe<Job<'a>> = Pipe::new(2);
+    let consumer = async {
+        while let Some(job) = pipe.pop().await {
+            if let Err(e) = job.run(tx).await {
+                pipe.fail();
+                return Err(e);
+            }
+        }
+        Ok(())
+    };
+    let producer = async {
+        let mut all_counts = Vec::new();
+        let mut updates: Updates = Vec::new();
+        let mut canon = CanonicalRow::default();
+        let mut scratch = Scratch::default();
+        let mut key = String::new();
+        'tables: for entity in Entity::ALL {
+            let Some(t) = bundle.table(entity) else {
+                continue;
+            };
+            let spec = entity.spec();
+            let cols = t.columns();
+            let key_pos = spec.key_positions();
+            let per_stmt = sql::rows_per_statement(spec.columns.len());
+            let full_sql: std::sync::Arc<str> = sql::insert(spec, per_stmt, backend).into();
+            let stored_keys = &stored.keys[entity.index()];
+            let mut counts = EntityCounts {
+                entity,
+                rows: t.n_rows(),
+                inserted: 0,
+                updated: 0,
+                unchanged: 0,
+            };
+            let new_args = || {
+                let mut a = AnyArguments::default();
+                a.reserve(per_stmt * spec.columns.len(), 0);
+                a
+            };
+            let mut args = new_args();
+            let mut in_batch = 0;
+            for row in 0..t.n_rows() {
+                canon.fill(spec, &cols, row);
+                canon.key(&key_pos, &mut key);
+                match stored_keys.get(&key) {
+                    None => {
+                        counts.inserted += 1;
+                        if dry_run {
+                            continue;
+                        }
+                        json_key(&mut scratch.key, &key);
+                        canon.json(spec, &mut scratch.new);
+                        audit.record(
+                            Action::Insert,
+                            spec.table,
+                            &scratch.key,
+                            None,
+                            Some(&scratch.new),
+                        );
+                        add_cells(&mut args, spec, &cols, row);
+                        in_batch += 1;
+                        if in_batch == per_stmt {
+                            let job = Job {
+                                sql: full_sql.clone(),
+                                args: std::mem::replace(&mut args, new_args()),
+                            };
+                            in_batch = 0;
+                            if !pipe.push(job).await {
+                                break 'tables;
+                            }
+                        }
+                        for job in audit.jobs(false) {
+                            if !pipe.push(job).await {
+                                break 'tables;
+                            }
+                        }
+                    }
+                    Some(d) if *d == canon.digest() => counts.unchanged += 1,
+                    Some(_) => {
+                        counts.updated += 1;
+                        updates.push((entity, row));
+                    }
+                }
+            }
+            // Parents are complete before any child is inserted.
+            if in_batch > 0 {
+                let job = Job {
+                    sql: sql::insert(spec, in_batch, backend).into(),
+                    args,
+                };
+                if !pipe.push(job).await {
+                    break 'tables;
+                }
+            }
+            all_counts.push(counts);
+        }
+        for job in audit.jobs(true) {
+            if !pipe.push(job).await {
+                break;
+            }
+        }
+        pipe.close();
+        (all_counts, updates)
+    };
+    let (done, (counts, updates)) = futures_util::future::join(consumer, producer).await;
+    done?;
+    Ok((counts, updates))
+}
+
+/// Reads the stored row of `key` (values of the key columns in key order).
+pub(crate) async fn fetch_by_key(
+    tx: &mut Transaction<'static, Any>,
+    entity: Entity,
+    key_values: &[Value],
+) -> Result<Option<Vec<Value>>, StoreError> {
+    let spec = entity.spec();
+    let q = format!(
+        "SELECT {} FROM {} WHERE {}",
+        sql::column_list(spec),
+        spec.table,
+        sql::where_key(spec)
+    );
+    let mut query = sqlx::query(&q);
+    for (k, v) in spec.key.iter().zip(key_values) {
+        let c = spec.column(k).expect("key column");
+        query = bind(query, &c.kind, true, v);
+    }
+    match query.fetch_optional(&mut **tx).await? {
+        Some(r) => Ok(Some(decode_row(spec, &r)?)),
+        None => Ok(None),
+    }
+}
+
+/// The key columns' values of a row.
+pub(crate) fn key_values(entity: Entity, row: &[Value]) -> Vec<Value> {
+    entity
+        .spec()
+        .key_positions()
+        .into_iter()
+        .map(|i| row[i].clone())
+        .collect()
+}
+
+/// Updates one stored row to `new`, with its audit entry.
+pub(crate) async fn update_row(
+    tx: &mut Transaction<'static, Any>,
+    audit: &mut AuditWriter,
+    entity: Entity,
+    key: &str,
+    new: &[Value],
+    scratch: &mut Scratch,
+) -> Result<(), StoreError> {
+    let spec = entity.spec();
+    let kv = key_values(entity, new);
+    let old = fetch_by_key(tx, entity, &kv)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("{} {key} vanished", spec.table)))?;
+    json_diff(&mut scratch.old, &mut scratch.new, spec, &old, new);
+    let sql_text = sql::update(spec);
+    let mut q = sqlx::query(&sql_text);
+    for (c, v) in spec.columns.iter().zip(new) {
+        if !spec.key.contains(&c.name) {
+            q = bind(q, &c.kind, false, v);
+        }
+    }
+    for (k, v) in spec.key.iter().zip(&kv) {
+        let c = spec.column(k).expect("key column");
+        q = bind(q, &c.kind, true, v);
+    }
+    q.execute(&mut **tx).await?;
+    json_key(&mut scratch.key, key);
+    audit.record(
+        Action::Update,
+        spec.table,
+        &scratch.key,
+        Some(&scratch.old),
+        Some(&scratch.new),
+    );
+    Ok(())
+}
