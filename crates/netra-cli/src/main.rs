@@ -31,6 +31,8 @@ enum Command {
     Logrank(commands::logrank::Args),
     /// Cumulative incidence of competing risks and Gray's test.
     Cuminc(commands::cuminc::Args),
+    /// Write a synthetic metastatic-NET registry bundle calibrated to a published cohort.
+    Simulate(commands::simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Km(args) => commands::km::run(args),
         Command::Logrank(args) => commands::logrank::run(args),
         Command::Cuminc(args) => commands::cuminc::run(args),
+        Command::Simulate(args) => commands::simulate::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -542,7 +542,7 @@ fn run_lines(model: &Model, tuning: &Tuning, sk: &mut Skeleton, start: i32, rng:
             let day = prog_day + days(rng, 7, 28);
             if day < end - 1 {
                 let kind = model.later_local(rng);
-                local_phase(model, sk, kind, day, day + 200, rng);
+                local_phase(model, sk, kind, day, (day + 200).min(end - 1), rng);
                 let last = sk
                     .locals
                     .iter()

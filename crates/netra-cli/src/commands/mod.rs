@@ -4,3 +4,4 @@ pub mod cuminc;
 pub mod demo;
 pub mod km;
 pub mod logrank;
+pub mod simulate;
