@@ -133,7 +133,7 @@ impl Default for Assumptions {
             nse_grade_correlation: 0.5,
             partial_diagnosis_date: 0.04,
             partial_death_date: 0.02,
-            tace_sessions_planned: 4.5,
+            tace_sessions_planned: 6.0,
             second_local: 0.15,
         }
     }
@@ -149,6 +149,14 @@ pub struct Tuning {
     /// Quantile threshold below which the best response is progression,
     /// per line and liver stratum (`[line][liver as usize]`).
     pub pd_threshold: [[f64; 2]; MAX_LINES],
+    /// Share of progression as best response among the evaluable that the
+    /// threshold realises (the published shares, with line 1's strata shifted
+    /// together so that the first line's overall DCR is the published one for
+    /// the liver mix of the evaluable patients the pilot finds).
+    pub pd_share: [[f64; 2]; MAX_LINES],
+    /// CR, PR, SD weights among non-progressors (line 1 shifted likewise for
+    /// the overall ORR).
+    pub non_pd: [[[f64; 3]; 2]; MAX_LINES],
 }
 
 /// Counts of a pilot run, per line.
@@ -451,6 +459,8 @@ impl Model {
                 continue_next: [1.0; MAX_LINES - 1],
                 evaluable: [1.0; MAX_LINES],
                 pd_threshold: pd_share,
+                pd_share,
+                non_pd,
             },
         };
         // Loss to follow-up: S_C(40 months) = P(cut-off later) · exp(−λ·40m) = 1/2.
@@ -509,10 +519,13 @@ impl Model {
             continue_next: [1.0; MAX_LINES - 1],
             evaluable: [1.0; MAX_LINES],
             pd_threshold: self.pd_share,
+            pd_share: self.pd_share,
+            non_pd: self.non_pd,
         };
         let mut counts = PilotCounts::default();
-        for _ in 0..2 {
+        for _ in 0..3 {
             counts = self.pilot(&tuning, PILOT_PATIENTS);
+            self.shift_first_line(&counts, &mut tuning);
             for k in 0..MAX_LINES {
                 for g in 0..2 {
                     let [pd, pd_eval, other, other_eval] = counts.by_label[k][g];
@@ -521,9 +534,9 @@ impl Model {
                     }
                     let a_pd = pd_eval as f64 / pd as f64;
                     let a_other = other_eval as f64 / other as f64;
-                    // Current realised share among the evaluable is
-                    // π a_pd / (π a_pd + (1 − π) a_other); invert for the target.
-                    let t = self.pd_share[k][g];
+                    // Share realised among the evaluable with threshold π:
+                    // π a_pd / (π a_pd + (1 − π) a_other); inverted for the target.
+                    let t = tuning.pd_share[k][g];
                     tuning.pd_threshold[k][g] = t * a_other / (t * a_other + (1.0 - t) * a_pd);
                 }
             }
@@ -542,6 +555,50 @@ impl Model {
             }
         }
         tuning
+    }
+
+    /// The first line's response by liver stratum is published (ORR 10/17
+    /// without, 8/36 with liver metastases), and so is the first line's
+    /// overall response (ORR 18/53, DCR 34/53). Patients without liver
+    /// metastases are less often evaluable here (more of them have only bone
+    /// or brain disease, and their first assessment comes later than the
+    /// early progressors'), so the evaluable mix differs from 17:36 and the
+    /// strata's published rates would not average to the published overall
+    /// rates. Both strata are shifted by the same amount so that they do;
+    /// the shift is about one percentage point.
+    fn shift_first_line(&self, counts: &PilotCounts, tuning: &mut Tuning) {
+        let by = &counts.by_label[0];
+        let eval = |g: usize| (by[g][1] + by[g][3]) as f64;
+        if eval(0) + eval(1) == 0.0 {
+            return;
+        }
+        let v = eval(1) / (eval(0) + eval(1));
+        let l1 = &self.calibration.lines[0];
+        let n1 = f64::from(l1.evaluable.n);
+        let orr_all = f64::from(l1.cr + l1.pr) / n1;
+        let dcr_all = f64::from(l1.cr + l1.pr + l1.sd) / n1;
+        // Published per-stratum rates (from the model's stratum splits).
+        let rates = |g: usize| {
+            let w = self.non_pd[0][g];
+            let pd = self.pd_share[0][g];
+            let tot: f64 = w.iter().sum();
+            let cr = (1.0 - pd) * w[0] / tot;
+            let orr = (1.0 - pd) * (w[0] + w[1]) / tot;
+            (cr, orr, 1.0 - pd)
+        };
+        let (cr0, orr0, dcr0) = rates(0);
+        let (cr1, orr1, dcr1) = rates(1);
+        let d_orr = orr_all - ((1.0 - v) * orr0 + v * orr1);
+        let d_dcr = dcr_all - ((1.0 - v) * dcr0 + v * dcr1);
+        for (g, (cr, orr, dcr)) in [(cr0, orr0, dcr0), (cr1, orr1, dcr1)]
+            .into_iter()
+            .enumerate()
+        {
+            let orr = (orr + d_orr).clamp(cr, 1.0);
+            let dcr = (dcr + d_dcr).clamp(orr, 1.0);
+            tuning.pd_share[0][g] = 1.0 - dcr;
+            tuning.non_pd[0][g] = [cr, orr - cr, dcr - orr];
+        }
     }
 
     /// First local treatment of a patient whose first treatment is local.
@@ -785,6 +842,6 @@ mod tests {
         }
         // Death before the first scan removes more non-progressors, so the
         // progression threshold must be lowered, not raised.
-        assert!(t.pd_threshold[0][1] <= Model::published().pd_share[0][1] + 1e-9);
+        assert!(t.pd_threshold[2][0] <= t.pd_share[2][0] + 1e-9);
     }
 }

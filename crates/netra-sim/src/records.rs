@@ -426,10 +426,7 @@ pub fn course(
         if !follow {
             return;
         }
-        for &(d, b) in burden.iter().skip(1) {
-            if d == marker_day {
-                continue;
-            }
+        for &(d, b) in burden.iter().filter(|(d, _)| *d > marker_day) {
             let v = value * (b.max(1.0) / burden0).powf(0.9) * (0.15 * normal(rng)).exp();
             c.biomarkers.push(Biomarker {
                 marker,
@@ -1147,13 +1144,16 @@ impl Ctx<'_> {
                 }
                 response = Response::Pd;
             } else if cr_now {
+                // Non-nodal targets disappear; nodes shrink below 10 mm short
+                // axis and stay there (re-drawing them at every scan could add
+                // up to a 5 mm rise over the nadir, which RECIST calls progression).
                 for &i in &targets {
                     let l = &mut self.lesions[i];
-                    l.size = if l.nodal {
-                        f64::from(days(self.rng, 4, 9))
-                    } else {
-                        0.0
-                    };
+                    if !l.nodal {
+                        l.size = 0.0;
+                    } else if l.size >= 10.0 {
+                        l.size = f64::from(days(self.rng, 4, 9));
+                    }
                 }
                 absent_targets.extend(targets.iter().copied());
                 for i in 0..self.lesions.len() {

@@ -372,7 +372,8 @@ fn mark_site(sites: &mut [bool; 8], k: usize, split: &[f64; 3], rng: &mut Patien
 
 fn planned_local_days(kind: LocalKind, rng: &mut PatientRng) -> i32 {
     match kind {
-        LocalKind::Tace => days(rng, 60, 360),
+        // Room for a course of about 4–10 sessions three months apart.
+        LocalKind::Tace => days(rng, 360, 900),
         LocalKind::Radiotherapy => days(rng, 14, 40),
         _ => days(rng, 20, 90),
     }
@@ -442,7 +443,14 @@ fn local_phase(
 ) {
     match kind {
         LocalKind::Tace => {
-            let n = model.tace_sessions(rng);
+            // At most the published 16 sessions per patient in all.
+            let before = sk
+                .locals
+                .iter()
+                .filter(|l| l.kind == LocalKind::Tace)
+                .count() as i32;
+            let cap = model.calibration.tace_sessions_max as i32 - before;
+            let n = model.tace_sessions(rng).min(cap);
             let mut day = t;
             for i in 0..n {
                 if i > 0 && day >= limit {
@@ -512,7 +520,7 @@ fn run_lines(model: &Model, tuning: &Tuning, sk: &mut Skeleton, start: i32, rng:
         let best = if labelled_pd {
             Best::Pd
         } else {
-            [Best::Cr, Best::Pr, Best::Sd][categorical(rng, &model.non_pd[k][g])]
+            [Best::Cr, Best::Pr, Best::Sd][categorical(rng, &tuning.non_pd[k][g])]
         };
         let measured = measurable && chance(rng, tuning.evaluable[k]);
         let prog_day = start + ttp;
@@ -542,7 +550,7 @@ fn run_lines(model: &Model, tuning: &Tuning, sk: &mut Skeleton, start: i32, rng:
             let day = prog_day + days(rng, 7, 28);
             if day < end - 1 {
                 let kind = model.later_local(rng);
-                local_phase(model, sk, kind, day, (day + 200).min(end - 1), rng);
+                local_phase(model, sk, kind, day, (day + 360).min(end - 1), rng);
                 let last = sk
                     .locals
                     .iter()

@@ -25,7 +25,12 @@ fn same_seed_gives_byte_identical_bundles_whatever_the_threads() {
         assert!(x.len() > 100, "{f} is nearly empty");
     }
     let c = common::simulate(1300, 43, 2);
-    for f in ["patients.csv", "treatments.csv", "lesions.csv", "adverse_events.csv"] {
+    for f in [
+        "patients.csv",
+        "treatments.csv",
+        "lesions.csv",
+        "adverse_events.csv",
+    ] {
         let x = std::fs::read(a.path().join(f)).unwrap();
         let z = std::fs::read(c.path().join(f)).unwrap();
         assert!(x != z, "{f} is the same for seeds 42 and 43");
@@ -80,6 +85,10 @@ fn files_read_back_into_the_generated_records() {
     };
     assert_eq!(bundle.courses.len(), 300);
     for (i, c) in bundle.courses.iter().enumerate() {
-        assert_eq!(*c, generate(Model::published(), &cfg, i as u64), "patient {i}");
+        assert_eq!(
+            *c,
+            generate(Model::published(), &cfg, i as u64),
+            "patient {i}"
+        );
     }
 }

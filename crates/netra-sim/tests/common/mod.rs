@@ -54,7 +54,10 @@ pub fn read_rows(dir: &Path, entity: Entity) -> Vec<(u64, Vec<Value>)> {
                 row.push(Value::Null);
             } else {
                 let v = c.kind.parse(text).unwrap_or_else(|e| {
-                    panic!("{} line {line} column {}: {e} ('{text}')", spec.file, c.name)
+                    panic!(
+                        "{} line {line} column {}: {e} ('{text}')",
+                        spec.file, c.name
+                    )
                 });
                 row.push(v);
             }
@@ -79,7 +82,9 @@ pub fn load(dir: &Path) -> Bundle {
     }
     let who = |row: &[Value]| -> usize {
         let code = row[0].as_str().unwrap();
-        *index.get(code).unwrap_or_else(|| panic!("dangling patient {code}"))
+        *index
+            .get(code)
+            .unwrap_or_else(|| panic!("dangling patient {code}"))
     };
     for (_, r) in read_rows(dir, Entity::Tumour) {
         let i = who(&r);
@@ -87,7 +92,9 @@ pub fn load(dir: &Path) -> Bundle {
     }
     for (_, r) in read_rows(dir, Entity::Metastasis) {
         let i = who(&r);
-        courses[i].metastases.push(Metastasis::from_row(&r).unwrap());
+        courses[i]
+            .metastases
+            .push(Metastasis::from_row(&r).unwrap());
     }
     for (_, r) in read_rows(dir, Entity::Biomarker) {
         let i = who(&r);
@@ -102,7 +109,9 @@ pub fn load(dir: &Path) -> Bundle {
         let t = r[1].as_str().unwrap().to_string();
         let a = TreatmentAgent::from_row(&r).unwrap();
         let tr = courses[i].treatments.iter_mut().find(|x| x.id == t);
-        tr.unwrap_or_else(|| panic!("dangling treatment {t}")).agents.push(a);
+        tr.unwrap_or_else(|| panic!("dangling treatment {t}"))
+            .agents
+            .push(a);
     }
     for (_, r) in read_rows(dir, Entity::RadionuclideAdministration) {
         let i = who(&r);
@@ -113,22 +122,30 @@ pub fn load(dir: &Path) -> Bundle {
     }
     for (_, r) in read_rows(dir, Entity::Assessment) {
         let i = who(&r);
-        courses[i].assessments.push(Assessment::from_row(&r).unwrap());
+        courses[i]
+            .assessments
+            .push(Assessment::from_row(&r).unwrap());
     }
     for (_, r) in read_rows(dir, Entity::Lesion) {
         let i = who(&r);
         let a = r[1].as_str().unwrap().to_string();
         let l = Lesion::from_row(&r).unwrap();
         let asm = courses[i].assessments.iter_mut().find(|x| x.id == a);
-        asm.unwrap_or_else(|| panic!("dangling assessment {a}")).lesions.push(l);
+        asm.unwrap_or_else(|| panic!("dangling assessment {a}"))
+            .lesions
+            .push(l);
     }
     for (_, r) in read_rows(dir, Entity::ClinicalStatus) {
         let i = who(&r);
-        courses[i].clinical_status.push(ClinicalStatus::from_row(&r).unwrap());
+        courses[i]
+            .clinical_status
+            .push(ClinicalStatus::from_row(&r).unwrap());
     }
     for (_, r) in read_rows(dir, Entity::AdverseEvent) {
         let i = who(&r);
-        courses[i].adverse_events.push(AdverseEvent::from_row(&r).unwrap());
+        courses[i]
+            .adverse_events
+            .push(AdverseEvent::from_row(&r).unwrap());
     }
     Bundle { courses }
 }
@@ -228,7 +245,9 @@ pub fn assert_share(what: &str, k: usize, n: usize, target: f64) {
 /// SE of S at the median over the model's density there (the delta method).
 #[track_caller]
 pub fn assert_median(what: &str, km: &Km, target: f64, density: f64) {
-    let (m, se_s) = km.median().unwrap_or_else(|| panic!("{what}: median not reached"));
+    let (m, se_s) = km
+        .median()
+        .unwrap_or_else(|| panic!("{what}: median not reached"));
     let tol = 4.0 * se_s / density;
     assert!(
         (m - target).abs() <= tol,
@@ -247,9 +266,12 @@ pub fn weibull_density(median: f64, shape: f64, t: f64) -> f64 {
 /// A line of systemic therapy read back from the records.
 pub struct LineOutcome {
     pub number: u32,
-    /// Months to the first assessment showing progression, or to the last
-    /// assessment of the line (censored).
+    /// Months to the first assessment showing progression, or (censored) to
+    /// the end of follow-up: death or last contact. The convention the
+    /// simulator is calibrated to (docs/simulator.md).
     pub ttp: f64,
+    /// The same, censored instead at the last assessment of the line.
+    pub ttp_last_assessment: f64,
     pub progressed: bool,
     /// Best response by the minimal RECIST rule, `None` when not evaluable.
     pub best: Option<Response>,
@@ -270,7 +292,11 @@ fn target_measure(l: &Lesion) -> f64 {
 /// the nadir and ≥ 5 mm above it; CR = non-nodal targets gone, nodes < 10 mm,
 /// no non-target present; PR = sum ≤ 70% of baseline; SD needs ≥ 6 weeks.
 pub fn lines(c: &PatientCourse) -> Vec<LineOutcome> {
-    let mut sys: Vec<&Treatment> = c.treatments.iter().filter(|t| t.kind.is_systemic()).collect();
+    let mut sys: Vec<&Treatment> = c
+        .treatments
+        .iter()
+        .filter(|t| t.kind.is_systemic())
+        .collect();
     sys.sort_by_key(|t| day(t.start_date.unwrap()));
     let mut scans: Vec<&Assessment> = c.assessments.iter().collect();
     scans.sort_by_key(|a| day(a.date));
@@ -283,7 +309,12 @@ pub fn lines(c: &PatientCourse) -> Vec<LineOutcome> {
             .filter(|a| a.treatment.as_deref() == Some(t.id.as_str()) && day(a.date) > day(start))
             .collect();
         let targets: Vec<&Lesion> = baseline
-            .map(|b| b.lesions.iter().filter(|l| l.role == LesionRole::Target).collect())
+            .map(|b| {
+                b.lesions
+                    .iter()
+                    .filter(|l| l.role == LesionRole::Target)
+                    .collect()
+            })
             .unwrap_or_default();
         let base: f64 = targets.iter().map(|l| target_measure(l)).sum();
         let mut nadir = base;
@@ -306,25 +337,26 @@ pub fn lines(c: &PatientCourse) -> Vec<LineOutcome> {
                 .collect();
             let sum: f64 = fu_targets.iter().map(|l| target_measure(l)).sum();
             let target_pd = !targets.is_empty() && sum >= 1.2 * nadir && sum - nadir >= 5.0;
-            let point = if new || nt_pd || target_pd {
-                Response::Pd
-            } else if targets.is_empty() {
-                Response::NonCrNonPd
-            } else if fu_targets.iter().all(|l| {
-                if l.organ == Organ::LymphNode {
-                    l.short_axis_mm.unwrap() < 10.0
+            let point =
+                if new || nt_pd || target_pd {
+                    Response::Pd
+                } else if targets.is_empty() {
+                    Response::NonCrNonPd
+                } else if fu_targets.iter().all(|l| {
+                    if l.organ == Organ::LymphNode {
+                        l.short_axis_mm.unwrap() < 10.0
+                    } else {
+                        l.longest_mm.unwrap() == 0.0
+                    }
+                }) && !a.lesions.iter().any(|l| {
+                    l.role == LesionRole::NonTarget && l.status == Some(LesionStatus::Present)
+                }) {
+                    Response::Cr
+                } else if sum <= 0.7 * base {
+                    Response::Pr
                 } else {
-                    l.longest_mm.unwrap() == 0.0
-                }
-            }) && !a.lesions.iter().any(|l| {
-                l.role == LesionRole::NonTarget && l.status == Some(LesionStatus::Present)
-            }) {
-                Response::Cr
-            } else if sum <= 0.7 * base {
-                Response::Pr
-            } else {
-                Response::Sd
-            };
+                    Response::Sd
+                };
             if !targets.is_empty() {
                 nadir = nadir.min(sum);
             }
@@ -345,9 +377,10 @@ pub fn lines(c: &PatientCourse) -> Vec<LineOutcome> {
                 break;
             }
         }
-        let (ttp, progressed) = match ttp {
-            Some(m) => (m, true),
+        let (ttp, ttp_last_assessment, progressed) = match ttp {
+            Some(m) => (m, m, true),
             None => (
+                months(start, c.patient.last_followup_date.unwrap()),
                 follow.last().map_or(0.0, |a| months(start, a.date)),
                 false,
             ),
@@ -355,6 +388,7 @@ pub fn lines(c: &PatientCourse) -> Vec<LineOutcome> {
         out.push(LineOutcome {
             number: k as u32 + 1,
             ttp,
+            ttp_last_assessment,
             progressed,
             best: if targets.is_empty() || follow.is_empty() {
                 None
