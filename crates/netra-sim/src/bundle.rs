@@ -822,15 +822,27 @@ mod tests {
 
     #[test]
     fn configuration_errors() {
-        let mut c = SimConfig::default();
-        c.patients = 0;
-        assert!(c.validate().is_err());
-        let mut c = SimConfig::default();
-        c.study = "a,b".into();
-        assert!(c.validate().is_err());
-        let mut c = SimConfig::default();
-        c.sites = 0;
-        assert!(c.validate().is_err());
+        let bad = [
+            SimConfig {
+                patients: 0,
+                ..SimConfig::default()
+            },
+            SimConfig {
+                study: "a,b".into(),
+                ..SimConfig::default()
+            },
+            SimConfig {
+                study: String::new(),
+                ..SimConfig::default()
+            },
+            SimConfig {
+                sites: 0,
+                ..SimConfig::default()
+            },
+        ];
+        for c in bad {
+            assert!(c.validate().is_err(), "{c:?}");
+        }
         let c = SimConfig::default();
         assert_eq!(c.patient_code(0), "sim-0000001");
         assert_eq!(c.site_code(9), "sim-c10");

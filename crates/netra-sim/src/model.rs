@@ -400,8 +400,8 @@ impl Model {
         pd_share[0] = [pd_without, pd_with];
         pd_share[1] = [pd(&cal.lines[1]); 2];
         let mut evaluable_share = [a.later_line_evaluable; MAX_LINES];
-        for k in 0..3 {
-            evaluable_share[k] = cal.lines[k].evaluable.share();
+        for (share, line) in evaluable_share.iter_mut().zip(&cal.lines) {
+            *share = line.evaluable.share();
         }
         let r = cal.lines_reached.map(f64::from);
         let mut continue_share = [a.later_line_share; MAX_LINES - 1];

@@ -206,16 +206,15 @@ pub fn course(
     for line in &sk.lines {
         drafts.push(line_draft(line));
     }
-    if let Some(last) = sk.lines.last() {
-        if let Some(p) = last.progression {
-            let d = p + days(rng, 7, 60);
-            if chance(rng, 0.3) && d < end {
-                let mut t = draft(TreatmentType::Supportive, d, None);
-                t.agents
-                    .push(agent(Agent::Analgesic, Some((30.0, "mg")), 1.0));
-                t.intent = Some(Intent::SymptomControl);
-                drafts.push(t);
-            }
+    // Analgesics for some after the last progression.
+    if let Some(p) = sk.lines.last().and_then(|l| l.progression) {
+        let d = p + days(rng, 7, 60);
+        if chance(rng, 0.3) && d < end {
+            let mut t = draft(TreatmentType::Supportive, d, None);
+            t.agents
+                .push(agent(Agent::Analgesic, Some((30.0, "mg")), 1.0));
+            t.intent = Some(Intent::SymptomControl);
+            drafts.push(t);
         }
     }
     // Ids in time order (T01, T02, …): the first treatment is T01 unless a

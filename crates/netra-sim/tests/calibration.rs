@@ -415,8 +415,8 @@ fn treatment_groups_first_treatments_and_lines() {
             .filter(|t| t.kind.is_systemic())
             .collect();
         sys.sort_by_key(|t| day(t.start_date.unwrap()));
-        for k in 0..sys.len() {
-            reached[k] += 1;
+        for r in reached.iter_mut().take(sys.len()) {
+            *r += 1;
         }
         assert!(sys.len() <= MAX_LINES);
         if let Some(t) = sys.first() {

@@ -237,15 +237,15 @@ fn each_course_is_coherent() {
         }
         // The grade recorded agrees with Ki-67 and mitoses (WHO 2019).
         let t = &c.tumours[0];
-        if let Some(g) = t.who_grade {
-            if let Ok(Some(derived)) = netra_clinical::grade::who_2019_grade(
+        if let Some(g) = t.who_grade
+            && let Ok(Some(derived)) = netra_clinical::grade::who_2019_grade(
                 t.differentiation,
                 t.nec_cell_type,
                 t.ki67_percent,
                 t.mitoses_per_2mm2,
-            ) {
-                assert_eq!(g, derived, "{}", p.code);
-            }
+            )
+        {
+            assert_eq!(g, derived, "{}", p.code);
         }
     }
     assert!(lines_seen > 1500);
