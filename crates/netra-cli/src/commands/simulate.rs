@@ -55,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let bar = ProgressBar::with_draw_target(Some(cfg.patients), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} simulating [{bar:30}] {human_pos}/{human_len} patients, {per_sec}, ETA {eta}",
+                "simulating [{bar:25}] {human_pos}/{human_len} patients ({elapsed}, ETA {eta})",
             )
             .expect("valid template")
             .progress_chars("=> "),
