@@ -16,6 +16,39 @@ cargo fmt --all -- --check
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "PostgreSQL for the registry tests (a throwaway cluster, stopped on exit)"
+# The registry suite (crates/netra-store/tests) runs every test on SQLite and
+# on PostgreSQL; NETRA_REQUIRE_POSTGRES=1 makes it fail if PostgreSQL is absent.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+fi
+PG_BIN="$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")"
+PG_DIR="$(mktemp -d /tmp/netra-pg.XXXXXX)"
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi
+}
+[ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_DIR"
+stop_pg() {
+  as_pg "'$PG_BIN/pg_ctl' -D '$PG_DIR/data' -m immediate stop" >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+}
+trap stop_pg EXIT
+as_pg "'$PG_BIN/initdb' -D '$PG_DIR/data' -A trust -U postgres" >/dev/null
+PG_PORT=""
+for _ in 1 2 3 4 5 6 7 8; do
+  port=$(( 20000 + RANDOM % 40000 ))
+  if as_pg "'$PG_BIN/pg_ctl' -D '$PG_DIR/data' -l '$PG_DIR/log' -w -t 60 \
+        -o \"-p $port -k '$PG_DIR' -c listen_addresses=127.0.0.1 -c fsync=off\" start" >/dev/null; then
+    PG_PORT=$port
+    break
+  fi
+done
+[ -n "$PG_PORT" ] || { cat "$PG_DIR/log"; echo "could not start PostgreSQL"; exit 1; }
+export NETRA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+export NETRA_REQUIRE_POSTGRES=1
+echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on port $PG_PORT"
+
 step "tests (unit, integration, R fixtures, doc-tests)"
 cargo test --workspace --locked
 

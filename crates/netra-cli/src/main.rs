@@ -31,6 +31,18 @@ enum Command {
     Logrank(commands::logrank::Args),
     /// Cumulative incidence of competing risks and Gray's test.
     Cuminc(commands::cuminc::Args),
+    /// Create the registry database (or upgrade its schema).
+    Init(commands::init::Args),
+    /// Import a bundle directory or a flat survival CSV into the registry.
+    Import(commands::import::Args),
+    /// Export the registry as a bundle directory.
+    Export(commands::export::Args),
+    /// Check a bundle without writing anything.
+    Validate(commands::validate::Args),
+    /// Show a patient's course (`netra patient show CODE`).
+    Patient(commands::patient::Args),
+    /// Verify or view the audit trail.
+    Audit(commands::audit::Args),
     /// Write a synthetic metastatic-NET registry bundle calibrated to a published cohort.
     Simulate(commands::simulate::Args),
 }
@@ -42,6 +54,12 @@ fn main() -> ExitCode {
         Command::Km(args) => commands::km::run(args),
         Command::Logrank(args) => commands::logrank::run(args),
         Command::Cuminc(args) => commands::cuminc::run(args),
+        Command::Init(args) => commands::init::run(args),
+        Command::Import(args) => commands::import::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Patient(args) => commands::patient::run(args),
+        Command::Audit(args) => commands::audit::run(args),
         Command::Simulate(args) => commands::simulate::run(args),
     };
     match result {

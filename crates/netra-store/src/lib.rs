@@ -1,1 +1,352 @@
-//! placeholder
+//! The NET registry's persistence: versioned schema, SQLite by default and
+//! PostgreSQL by URL through one code path, bundle import and export with
+//! precise errors, and a hash-chained audit trail.
+//!
+//! # Overview
+//!
+//! * [`Registry`] — the whole public API: [`Registry::init`] /
+//!   [`Registry::open`] a database, [`Registry::import_bundle`] (one
+//!   transaction, every problem reported, idempotent upsert, audit entries),
+//!   [`Registry::export_bundle`], [`Registry::patient_course`],
+//!   [`Registry::courses`] (every course for analyses), single-record
+//!   [`Registry::upsert_records`] / [`Registry::delete_record`] for the web
+//!   forms, [`Registry::audit_log`] and [`Registry::verify_audit`].
+//! * [`Bundle`] — a directory of CSV files (`docs/bundle-format.md`), or the
+//!   flat survival CSV ([`flat`]).
+//! * [`Problem`] — `file, line, column (name): reason (value '…')`.
+//! * [`audit`] — the chain: `hash = SHA-256(prev_hash ‖ "\n" ‖ canonical)`.
+//!
+//! Why `sqlx` with the `Any` driver: one set of queries runs on SQLite and
+//! PostgreSQL (placeholders `$n`, portable types, see [`sql`]); it is async,
+//! which the web application needs; and with `default-features = false` and
+//! no compile-time query macros it builds without a database. The SQLite
+//! driver bundles SQLite, so `netra init` needs nothing installed.
+//!
+//! The database layout, the migrations, the audit chain and least privilege
+//! on PostgreSQL are described in `docs/registry.md`.
+#![deny(missing_docs)]
+
+pub mod audit;
+pub mod bundle;
+pub mod check;
+pub mod db;
+pub mod error;
+pub mod export;
+pub mod flat;
+pub mod import;
+pub mod migrate;
+pub mod query;
+mod rows;
+pub mod sql;
+pub mod synthetic;
+
+use std::path::Path;
+
+use futures_util::TryStreamExt;
+use netra_clinical::registry::model::PatientCourse;
+use netra_clinical::registry::schema::{Entity, Value};
+use sqlx::{AnyPool, Row};
+
+pub use audit::{Actor, AuditEntry, Verification};
+pub use bundle::Bundle;
+pub use check::validate_bundle;
+pub use db::{Backend, Location};
+pub use error::{Problem, Problems, StoreError};
+pub use export::ExportReport;
+pub use import::{EntityCounts, ImportOptions, ImportReport};
+pub use query::CourseFilter;
+
+/// An open registry database.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pool: AnyPool,
+    location: Location,
+}
+
+/// Which audit entries to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only this table.
+    pub table: Option<String>,
+    /// Only this record (JSON array of its key, as stored).
+    pub record_key: Option<String>,
+    /// Only entries after this sequence number.
+    pub after_seq: Option<i64>,
+    /// At most this many (the most recent ones when `after_seq` is unset).
+    pub limit: Option<i64>,
+}
+
+impl Registry {
+    /// Creates the database if needed (SQLite file) and applies pending
+    /// migrations. Safe to run again: it then only upgrades.
+    pub async fn init(location: &Location) -> Result<(Registry, Vec<i64>), StoreError> {
+        let pool = db::connect(location, true).await?;
+        let ran = migrate::run(&pool, location.backend()).await?;
+        Ok((
+            Registry {
+                pool,
+                location: location.clone(),
+            },
+            ran,
+        ))
+    }
+
+    /// Opens an existing registry; fails if it is not initialised or needs
+    /// migrations (run `netra init` to upgrade).
+    pub async fn open(location: &Location) -> Result<Registry, StoreError> {
+        let pool = db::connect(location, false).await?;
+        let status = migrate::status(&pool, location.backend()).await?;
+        if status.applied.is_empty() {
+            return Err(StoreError::Open {
+                location: location.display(),
+                reason: "not a netra registry (create one with `netra init`)".into(),
+            });
+        }
+        if !status.pending.is_empty() {
+            return Err(StoreError::Migration(format!(
+                "the registry at {} needs schema migration(s) {:?}; run `netra init` to upgrade it",
+                location.display(),
+                status.pending
+            )));
+        }
+        Ok(Registry {
+            pool,
+            location: location.clone(),
+        })
+    }
+
+    /// Opens the registry at a `--db` text (see [`Location::resolve`]).
+    pub async fn open_url(db: &str) -> Result<Registry, StoreError> {
+        Registry::open(&Location::parse(db)).await
+    }
+
+    /// Where the registry is.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.location.backend()
+    }
+
+    /// The connection pool, for read-only queries of later work (reports,
+    /// web). Writes must go through the methods below, which keep the audit
+    /// trail.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes the pool (SQLite checkpoints its WAL).
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    /// Imports a bundle in one transaction (or checks it, with `dry_run`).
+    /// Any problem → [`StoreError::Invalid`] and nothing written.
+    pub async fn import_bundle(
+        &self,
+        bundle: &Bundle,
+        opts: &ImportOptions,
+    ) -> Result<ImportReport, StoreError> {
+        import::import(&self.pool, self.backend(), bundle, opts).await
+    }
+
+    /// Reads a flat survival CSV and imports it; the study and site rows are
+    /// added only when the site does not exist yet.
+    pub async fn import_flat(
+        &self,
+        path: &Path,
+        flat: &flat::FlatOptions,
+        opts: &ImportOptions,
+    ) -> Result<ImportReport, StoreError> {
+        let exists: i64 = sqlx::query("SELECT COUNT(*) FROM site WHERE site = $1")
+            .bind(flat.site.as_str())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let mut f = flat.clone();
+        f.create_site = exists == 0;
+        let bundle = flat::read_flat(path, &f)?;
+        self.import_bundle(&bundle, opts).await
+    }
+
+    /// Writes every table as a bundle into `dir`.
+    pub async fn export_bundle(&self, dir: &Path) -> Result<ExportReport, StoreError> {
+        export::export(&self.pool, self.backend(), dir).await
+    }
+
+    /// One patient's whole course, or `None` for an unknown code.
+    pub async fn patient_course(&self, code: &str) -> Result<Option<PatientCourse>, StoreError> {
+        query::patient_course(&self.pool, self.backend(), code).await
+    }
+
+    /// Every admitted patient's course, in patient-code order: what endpoint
+    /// derivation, lines of therapy and reports analyse.
+    pub async fn courses(&self, filter: &CourseFilter) -> Result<Vec<PatientCourse>, StoreError> {
+        query::courses(&self.pool, self.backend(), filter).await
+    }
+
+    /// Rows per table, in entity order.
+    pub async fn counts(&self) -> Result<Vec<(Entity, i64)>, StoreError> {
+        let mut out = Vec::new();
+        for e in Entity::ALL {
+            let n: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {}", e.spec().table))
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+            out.push((e, n));
+        }
+        Ok(out)
+    }
+
+    /// Inserts or updates records of one entity (values in schema column
+    /// order) with the importer's checks and audit: the web forms' write path.
+    pub async fn upsert_records(
+        &self,
+        entity: Entity,
+        rows: &[Vec<Value>],
+        actor: &Actor,
+    ) -> Result<ImportReport, StoreError> {
+        let spec = entity.spec();
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let io = |e: csv::Error| StoreError::io(spec.file, e);
+        w.write_record(spec.columns.iter().map(|c| c.name))
+            .map_err(io)?;
+        for r in rows {
+            w.write_record(r.iter().map(|v| v.to_text().unwrap_or_default()))
+                .map_err(io)?;
+        }
+        let bytes = w.into_inner().map_err(|e| StoreError::io(spec.file, e))?;
+        let bundle = Bundle::from_csv(entity, &bytes)?;
+        self.import_bundle(
+            &bundle,
+            &ImportOptions {
+                actor: actor.clone(),
+                dry_run: false,
+            },
+        )
+        .await
+    }
+
+    /// Deletes one record (key values in key order), recording its old
+    /// values in the audit trail. Refused while other records refer to it.
+    pub async fn delete_record(
+        &self,
+        entity: Entity,
+        key: &[Value],
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let spec = entity.spec();
+        let mut tx = import::begin_write(&self.pool, self.backend()).await?;
+        let mut audit = audit::AuditWriter::start(&mut tx, self.backend(), actor.clone()).await?;
+        let Some(old) = import::fetch_by_key(&mut tx, entity, key).await? else {
+            return Err(StoreError::NotFound(format!(
+                "no {} {}",
+                check::entity_name(entity),
+                key.iter()
+                    .filter_map(Value::to_text)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        let sql_text = format!("DELETE FROM {} WHERE {}", spec.table, sql::where_key(spec));
+        let mut q = sqlx::query(&sql_text);
+        for (k, v) in spec.key.iter().zip(key) {
+            let c = spec.column(k).expect("key column");
+            q = rows::bind(q, &c.kind, true, v);
+        }
+        if let Err(e) = q.execute(&mut *tx).await {
+            let refused = e
+                .as_database_error()
+                .is_some_and(|d| d.is_foreign_key_violation());
+            return Err(if refused {
+                StoreError::Refused(format!(
+                    "cannot delete {}: other records refer to it (delete them first)",
+                    check::describe_record(entity, &check::key_of(spec, &old))
+                ))
+            } else {
+                e.into()
+            });
+        }
+        let k = check::key_of(spec, &old);
+        audit
+            .record(
+                &mut tx,
+                audit::Action::Delete,
+                spec.table,
+                rows::json_key(&k),
+                Some(rows::json_of(spec, &old)),
+                None,
+            )
+            .await?;
+        audit.flush(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Audit entries in chain order.
+    pub async fn audit_log(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut sql_text = format!("{} WHERE 1 = 1", audit::SELECT);
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if q.table.is_some() {
+            sql_text.push_str(&format!(" AND table_name = {}", next()));
+        }
+        if q.record_key.is_some() {
+            sql_text.push_str(&format!(" AND record_key = {}", next()));
+        }
+        if q.after_seq.is_some() {
+            sql_text.push_str(&format!(" AND seq > {}", next()));
+        }
+        // The most recent `limit` entries unless paging forward.
+        let newest_first = q.after_seq.is_none() && q.limit.is_some();
+        sql_text.push_str(if newest_first {
+            " ORDER BY seq DESC"
+        } else {
+            " ORDER BY seq"
+        });
+        if q.limit.is_some() {
+            sql_text.push_str(&format!(" LIMIT {}", next()));
+        }
+        let mut query = sqlx::query(&sql_text);
+        if let Some(t) = &q.table {
+            query = query.bind(t.as_str());
+        }
+        if let Some(k) = &q.record_key {
+            query = query.bind(k.as_str());
+        }
+        if let Some(s) = q.after_seq {
+            query = query.bind(s);
+        }
+        if let Some(l) = q.limit {
+            query = query.bind(l);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut out = rows
+            .iter()
+            .map(AuditEntry::from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        if newest_first {
+            out.reverse();
+        }
+        Ok(out)
+    }
+
+    /// Checks the whole audit chain.
+    pub async fn verify_audit(&self) -> Result<Verification, StoreError> {
+        let q = format!("{} ORDER BY seq", audit::SELECT);
+        let mut rows = sqlx::query(&q).fetch(&self.pool);
+        // Entries are checked as they stream: memory stays flat on long chains.
+        let mut state = audit::ChainState::default();
+        while let Some(r) = rows.try_next().await? {
+            state.feed([AuditEntry::from_row(&r)?]);
+        }
+        Ok(state.finish())
+    }
+}

@@ -1,7 +1,14 @@
 //! One module per subcommand: its arguments and its `run`.
 
+pub mod audit;
 pub mod cuminc;
 pub mod demo;
+pub mod export;
+pub mod import;
+pub mod init;
 pub mod km;
 pub mod logrank;
+pub mod patient;
+pub mod registry_args;
 pub mod simulate;
+pub mod validate;

@@ -893,7 +893,7 @@ fn build() -> Vec<EntitySpec> {
                 col("date", Kind::Date, false, "date given"),
                 ColumnSpec {
                     name: "activity_gbq",
-                    kind: real(0.0, 100.0),
+                    kind: real(0.001, 100.0),
                     required: true,
                     unit: Some("GBq"),
                     doc: "administered activity",

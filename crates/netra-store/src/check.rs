@@ -1,0 +1,386 @@
+//! Checking a bundle: cells, rows, and everything that spans rows and files
+//! (duplicate keys, dangling references, records outside the patient's life,
+//! administrations of non-radionuclide treatments, a lesion changing organ).
+//!
+//! The checks see the bundle *and* what the registry already holds
+//! ([`Stored`]), so a bundle may add biomarkers to patients imported last
+//! year. Every problem is collected (up to the cap) before anything is
+//! written.
+
+use std::collections::HashMap;
+
+use netra_clinical::registry::rules::{self, LifeSpan};
+use netra_clinical::registry::schema::{Entity, EntitySpec, Value};
+use sha2::{Digest as _, Sha256};
+
+use crate::bundle::Bundle;
+use crate::error::Problems;
+
+/// A 128-bit digest of a row's canonical text: enough to tell an unchanged
+/// row from a changed one without keeping stored rows in memory.
+pub(crate) type Digest = [u8; 16];
+
+/// Separator of key parts (a control character, which identifiers cannot
+/// contain).
+pub(crate) const SEP: char = '\u{1f}';
+
+/// The natural key of a row as one string (absent optional parts are empty).
+pub(crate) fn key_of(spec: &EntitySpec, values: &[Value]) -> String {
+    let mut k = String::new();
+    for (i, name) in spec.key.iter().enumerate() {
+        if i > 0 {
+            k.push(SEP);
+        }
+        let pos = spec.position(name).expect("key column");
+        if let Some(t) = values[pos].to_text() {
+            k.push_str(&t);
+        }
+    }
+    k
+}
+
+/// The key's parts.
+pub(crate) fn key_parts(key: &str) -> Vec<&str> {
+    key.split(SEP).collect()
+}
+
+/// `patient '18', treatment 'T1'` (absent optional parts omitted).
+pub(crate) fn describe_key(spec: &EntitySpec, key: &str) -> String {
+    spec.key
+        .iter()
+        .zip(key_parts(key))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k} '{v}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A record named in a message: `patient 'P9'` for a one-column key,
+/// `treatment (patient 'P1', treatment 'T9')` otherwise.
+pub(crate) fn describe_record(entity: Entity, key: &str) -> String {
+    let spec = entity.spec();
+    if spec.key.len() == 1 {
+        format!("{} '{key}'", entity_name(entity))
+    } else {
+        format!("{} ({})", entity_name(entity), describe_key(spec, key))
+    }
+}
+
+/// The digest of a row.
+pub(crate) fn digest(values: &[Value]) -> Digest {
+    let mut h = Sha256::new();
+    for v in values {
+        match v.to_text() {
+            None => h.update([0u8]),
+            Some(t) => {
+                h.update([1u8]);
+                h.update(t.as_bytes());
+            }
+        }
+        h.update([0x1f]);
+    }
+    let full = h.finalize();
+    let mut d = [0u8; 16];
+    d.copy_from_slice(&full[..16]);
+    d
+}
+
+/// What the checks need to know about a patient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PatientLife {
+    pub life: LifeSpan,
+    pub dead: bool,
+}
+
+impl PatientLife {
+    pub fn of(values: &[Value]) -> PatientLife {
+        let spec = Entity::Patient.spec();
+        let vital = spec.position("vital_status").expect("column");
+        PatientLife {
+            life: LifeSpan::of_patient(values),
+            dead: values[vital].as_str() == Some("dead"),
+        }
+    }
+}
+
+/// What the registry already holds, as far as checking and upserting need.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// Per entity: natural key → digest of the stored row.
+    pub(crate) keys: Vec<HashMap<String, Digest>>,
+    /// Stored patients' life spans.
+    pub(crate) life: HashMap<String, PatientLife>,
+    /// Stored treatments' types, by key.
+    pub(crate) treatment_type: HashMap<String, String>,
+    /// Stored lesions: `patient SEP lesion` → (assessment, organ) of one
+    /// stored measurement.
+    pub(crate) lesion_organ: HashMap<String, (String, String)>,
+}
+
+impl Default for Stored {
+    fn default() -> Self {
+        Stored {
+            keys: vec![HashMap::new(); Entity::ALL.len()],
+            life: HashMap::new(),
+            treatment_type: HashMap::new(),
+            lesion_organ: HashMap::new(),
+        }
+    }
+}
+
+impl Stored {
+    /// Nothing stored: the bundle is checked on its own.
+    pub fn empty() -> Stored {
+        Stored::default()
+    }
+
+    /// Records one stored row.
+    pub(crate) fn add(&mut self, entity: Entity, values: &[Value]) {
+        let spec = entity.spec();
+        let key = key_of(spec, values);
+        match entity {
+            Entity::Patient => {
+                self.life.insert(key.clone(), PatientLife::of(values));
+            }
+            Entity::Treatment => {
+                let t = values[spec.position("type").expect("column")]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                self.treatment_type.insert(key.clone(), t);
+            }
+            Entity::Lesion => {
+                let p = values[0].as_str().unwrap_or_default();
+                let a = values[1].as_str().unwrap_or_default();
+                let l = values[2].as_str().unwrap_or_default();
+                let organ = values[3].as_str().unwrap_or_default();
+                self.lesion_organ
+                    .entry(format!("{p}{SEP}{l}"))
+                    .or_insert_with(|| (a.to_string(), organ.to_string()));
+            }
+            _ => {}
+        }
+        self.keys[entity.index()].insert(key, digest(values));
+    }
+}
+
+/// What checking learnt about the bundle (used again when writing).
+#[derive(Debug, Default)]
+pub(crate) struct Checked {
+    /// Per entity: key → first row with it.
+    pub keys: Vec<HashMap<String, u32>>,
+    /// Patients of the bundle: code → (life, row).
+    pub life: HashMap<String, (PatientLife, u32)>,
+}
+
+/// Checks every row of `bundle` against itself and `stored`.
+pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
+    let mut problems = Problems::default();
+    let mut checked = Checked {
+        keys: vec![HashMap::new(); Entity::ALL.len()],
+        life: HashMap::new(),
+    };
+    let mut treatment_type: HashMap<String, String> = HashMap::new();
+    let mut lesion_first: HashMap<String, (String, u64)> = HashMap::new();
+    let mut vals: Vec<Value> = Vec::new();
+    for entity in Entity::ALL {
+        let Some(t) = bundle.table(entity) else {
+            continue;
+        };
+        let spec = entity.spec();
+        let cols = t.columns();
+        let key_pos = spec.key_positions();
+        let patient_pos = spec
+            .position("patient")
+            .filter(|_| entity != Entity::Patient);
+        let mut keys: HashMap<String, u32> = HashMap::with_capacity(t.n_rows());
+        for row in 0..t.n_rows() {
+            let ok = t.parse_row(&cols, row, &mut vals, Some(&mut problems));
+            if ok {
+                for v in rules::check_row(entity, &vals) {
+                    let i = spec.position(v.column).expect("rule column");
+                    problems.push(t.cell_problem(&cols, row, i, v.reason));
+                }
+            }
+            // A key with a missing required part cannot be matched; its
+            // cell problem is already reported.
+            let key_complete = key_pos
+                .iter()
+                .all(|&i| !spec.columns[i].required || !vals[i].is_null());
+            let key = key_of(spec, &vals);
+            if key_complete {
+                match keys.entry(key.clone()) {
+                    std::collections::hash_map::Entry::Occupied(first) => {
+                        let first_line = t.line(*first.get() as usize);
+                        let last = *key_pos.last().expect("key");
+                        problems.push(t.cell_problem(
+                            &cols,
+                            row,
+                            last,
+                            format!(
+                                "duplicate {}, first at line {first_line}",
+                                describe_record(entity, &key)
+                            ),
+                        ));
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(row as u32);
+                    }
+                }
+            }
+            for r in &spec.references {
+                let pos: Vec<usize> = r
+                    .columns
+                    .iter()
+                    .map(|c| spec.position(c).expect("reference column"))
+                    .collect();
+                if pos.iter().any(|&i| vals[i].is_null()) {
+                    continue;
+                }
+                let k: Vec<String> = pos.iter().filter_map(|&i| vals[i].to_text()).collect();
+                let k = k.join(&SEP.to_string());
+                let target = r.target;
+                let in_bundle = if target == entity {
+                    keys.contains_key(&k)
+                } else {
+                    checked.keys[target.index()].contains_key(&k)
+                };
+                if !in_bundle && !stored.keys[target.index()].contains_key(&k) {
+                    let at = *pos.last().expect("reference column");
+                    problems.push(t.cell_problem(
+                        &cols,
+                        row,
+                        at,
+                        format!(
+                            "no {} in the bundle or the registry",
+                            describe_record(target, &k)
+                        ),
+                    ));
+                }
+            }
+            if !ok {
+                continue;
+            }
+            if let Some(pp) = patient_pos {
+                let code = vals[pp].as_str().unwrap_or_default();
+                let life = checked
+                    .life
+                    .get(code)
+                    .map(|(l, _)| *l)
+                    .or_else(|| stored.life.get(code).copied());
+                if let Some(l) = life {
+                    for v in rules::check_against_patient(entity, &vals, l.life, l.dead) {
+                        let i = spec.position(v.column).expect("rule column");
+                        problems.push(t.cell_problem(&cols, row, i, v.reason));
+                    }
+                }
+            }
+            match entity {
+                Entity::Patient => {
+                    checked
+                        .life
+                        .entry(key.clone())
+                        .or_insert((PatientLife::of(&vals), row as u32));
+                }
+                Entity::Treatment => {
+                    let ty = vals[spec.position("type").expect("column")]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    treatment_type.entry(key.clone()).or_insert(ty);
+                }
+                Entity::RadionuclideAdministration => {
+                    let tk = format!(
+                        "{}{SEP}{}",
+                        vals[0].as_str().unwrap_or_default(),
+                        vals[1].as_str().unwrap_or_default()
+                    );
+                    let ty = treatment_type
+                        .get(&tk)
+                        .or_else(|| stored.treatment_type.get(&tk));
+                    if let Some(ty) = ty {
+                        if ty != "radionuclide" {
+                            problems.push(t.cell_problem(
+                                &cols,
+                                row,
+                                1,
+                                format!(
+                                    "treatment '{}' is {ty}, not a radionuclide treatment",
+                                    vals[1].as_str().unwrap_or_default()
+                                ),
+                            ));
+                        }
+                    }
+                }
+                Entity::Lesion => {
+                    let p = vals[0].as_str().unwrap_or_default();
+                    let lesion = vals[2].as_str().unwrap_or_default();
+                    let organ = vals[3].as_str().unwrap_or_default();
+                    let pl = format!("{p}{SEP}{lesion}");
+                    let line = t.line(row);
+                    match lesion_first.get(&pl) {
+                        Some((first, first_line)) if first != organ => {
+                            problems.push(t.cell_problem(
+                                &cols,
+                                row,
+                                3,
+                                format!(
+                                    "lesion '{lesion}' is in {first} at line {first_line}; \
+                                     a lesion keeps its organ across assessments"
+                                ),
+                            ));
+                        }
+                        Some(_) => {}
+                        None => {
+                            lesion_first.insert(pl.clone(), (organ.to_string(), line));
+                            if let Some((a, so)) = stored.lesion_organ.get(&pl) {
+                                let overridden =
+                                    keys.contains_key(&format!("{p}{SEP}{a}{SEP}{lesion}"));
+                                if so != organ && !overridden {
+                                    problems.push(t.cell_problem(
+                                        &cols,
+                                        row,
+                                        3,
+                                        format!(
+                                            "lesion '{lesion}' is in {so} in the registry \
+                                             (assessment '{a}'); a lesion keeps its organ \
+                                             across assessments"
+                                        ),
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        checked.keys[entity.index()] = keys;
+    }
+    (checked, problems)
+}
+
+/// The entity's name in messages.
+pub(crate) fn entity_name(entity: Entity) -> &'static str {
+    match entity {
+        Entity::Study => "study",
+        Entity::Site => "site",
+        Entity::Patient => "patient",
+        Entity::Tumour => "tumour",
+        Entity::Metastasis => "metastasis",
+        Entity::Biomarker => "biomarker",
+        Entity::Treatment => "treatment",
+        Entity::TreatmentAgent => "treatment agent",
+        Entity::RadionuclideAdministration => "radionuclide administration",
+        Entity::Assessment => "assessment",
+        Entity::Lesion => "lesion",
+        Entity::ClinicalStatus => "clinical status",
+        Entity::AdverseEvent => "adverse event",
+    }
+}
+
+/// Checks a bundle on its own (no registry): what `netra validate DIR` does
+/// without `--db`. References must then resolve within the bundle.
+pub fn validate_bundle(bundle: &Bundle) -> Problems {
+    check(bundle, &Stored::empty()).1
+}
