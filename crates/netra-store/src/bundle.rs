@@ -349,11 +349,8 @@ mod tests {
 
     #[test]
     fn header_problems_are_all_reported() {
-        let e = Bundle::from_csv(
-            Entity::Patient,
-            b"patient,site,Sex,sex,sex\n1,a,male,male,male\n",
-        )
-        .unwrap_err();
+        let e = Bundle::from_csv(Entity::Patient, b"patient,site,Sex,sex,sex\n1,a,male,male,male\n")
+            .unwrap_err();
         let StoreError::Invalid(p) = e else { panic!() };
         let text: Vec<String> = p.list.iter().map(|p| p.to_string()).collect();
         assert!(text[0].starts_with(

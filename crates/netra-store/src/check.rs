@@ -190,9 +190,7 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
         let spec = entity.spec();
         let cols = t.columns();
         let key_pos = spec.key_positions();
-        let patient_pos = spec
-            .position("patient")
-            .filter(|_| entity != Entity::Patient);
+        let patient_pos = spec.position("patient").filter(|_| entity != Entity::Patient);
         let mut keys: HashMap<String, u32> = HashMap::with_capacity(t.n_rows());
         for row in 0..t.n_rows() {
             let ok = t.parse_row(&cols, row, &mut vals, Some(&mut problems));

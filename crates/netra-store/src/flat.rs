@@ -185,11 +185,7 @@ pub fn flat_from_bytes(name: &str, bytes: &[u8], opts: &FlatOptions) -> Result<B
             csv_cell(arm),
             last,
             if dead { "dead" } else { "alive" },
-            if dead {
-                last.to_string()
-            } else {
-                String::new()
-            },
+            if dead { last.to_string() } else { String::new() },
         ));
         lines.push(frame.line(r));
     }

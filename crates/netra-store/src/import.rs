@@ -347,13 +347,6 @@ pub(crate) async fn update_row(
     }
     q.execute(&mut **tx).await?;
     audit
-        .record(
-            tx,
-            Action::Update,
-            spec.table,
-            json_key(key),
-            Some(o),
-            Some(n),
-        )
+        .record(tx, Action::Update, spec.table, json_key(key), Some(o), Some(n))
         .await
 }

@@ -45,8 +45,7 @@ fn attach(course: &mut PatientCourse, entity: Entity, v: &[Value]) -> Result<(),
         }
         Entity::RadionuclideAdministration => {
             let t = treatment_mut(course, text(1))?;
-            t.administrations
-                .push(RadionuclideAdministration::from_row(v)?);
+            t.administrations.push(RadionuclideAdministration::from_row(v)?);
         }
         Entity::Assessment => course.assessments.push(Assessment::from_row(v)?),
         Entity::Lesion => {

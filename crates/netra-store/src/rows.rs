@@ -34,11 +34,7 @@ pub(crate) fn bind<'q>(q: AnyQuery<'q>, kind: &Kind, key: bool, v: &'q Value) ->
 }
 
 /// Binds every value of a row in schema order.
-pub(crate) fn bind_row<'q>(
-    mut q: AnyQuery<'q>,
-    spec: &EntitySpec,
-    row: &'q [Value],
-) -> AnyQuery<'q> {
+pub(crate) fn bind_row<'q>(mut q: AnyQuery<'q>, spec: &EntitySpec, row: &'q [Value]) -> AnyQuery<'q> {
     for (c, v) in spec.columns.iter().zip(row) {
         q = bind(q, &c.kind, spec.key.contains(&c.name), v);
     }
@@ -104,14 +100,8 @@ pub(crate) fn json_diff(spec: &EntitySpec, old: &[Value], new: &[Value]) -> (Str
     for ((c, a), b) in spec.columns.iter().zip(old).zip(new) {
         let (ta, tb) = (a.to_text(), b.to_text());
         if ta != tb {
-            o.insert(
-                c.name.to_string(),
-                ta.map_or(serde_json::Value::Null, Into::into),
-            );
-            n.insert(
-                c.name.to_string(),
-                tb.map_or(serde_json::Value::Null, Into::into),
-            );
+            o.insert(c.name.to_string(), ta.map_or(serde_json::Value::Null, Into::into));
+            n.insert(c.name.to_string(), tb.map_or(serde_json::Value::Null, Into::into));
         }
     }
     (

@@ -39,13 +39,7 @@ pub fn create_table(spec: &EntitySpec) -> String {
             } else {
                 ""
             };
-            format!(
-                "    {} {}{}{}",
-                c.name,
-                sql_type(&c.kind),
-                not_null,
-                default
-            )
+            format!("    {} {}{}{}", c.name, sql_type(&c.kind), not_null, default)
         })
         .collect();
     lines.push(format!("    PRIMARY KEY ({})", spec.key.join(", ")));
@@ -223,15 +217,11 @@ mod migration_tests {
             want.push_str(&create_table(spec));
             want.push('\n');
         }
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_registry.sql");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_registry.sql");
         if std::env::var_os("NETRA_BLESS").is_some() {
             std::fs::write(&path, &want).unwrap();
         }
         let got = std::fs::read_to_string(&path).unwrap();
-        assert!(
-            got == want,
-            "migrations/0001_registry.sql differs from the schema"
-        );
+        assert!(got == want, "migrations/0001_registry.sql differs from the schema");
     }
 }

@@ -139,19 +139,11 @@ fn write_patient(f: &mut Files, rng: &mut Rng, p: usize, n_sites: usize) -> std:
     let diag = Day::from_ymd(1995 + rng.below(20) as i32, 1, 1)
         .expect("date")
         .plus_days(rng.below(365) as i32);
-    let meta = diag.plus_days(if rng.below(2) == 0 {
-        0
-    } else {
-        rng.below(1500) as i32
-    });
+    let meta = diag.plus_days(if rng.below(2) == 0 { 0 } else { rng.below(1500) as i32 });
     let span = 60 + rng.below(3000) as i32;
     let last = meta.plus_days(span);
     let dead = rng.below(10) < 6;
-    let sex = if rng.below(100) < 56 {
-        "male"
-    } else {
-        "female"
-    };
+    let sex = if rng.below(100) < 56 { "male" } else { "female" };
     let setting = *rng.pick(&[
         "metastatic_at_diagnosis",
         "recurrent_after_resection",
@@ -163,39 +155,19 @@ fn write_patient(f: &mut Files, rng: &mut Rng, p: usize, n_sites: usize) -> std:
             "{code},{site},{sex},{birth_year},{diag},{meta},{setting},{},{last},{},{},{}",
             rng.below(3),
             if dead { "dead" } else { "alive" },
-            if dead {
-                last.to_string()
-            } else {
-                String::new()
-            },
+            if dead { last.to_string() } else { String::new() },
             if dead { "disease" } else { "" },
         ),
     )?;
     let poor = rng.below(100) < 15;
-    let ki67 = if poor {
-        30.0 + rng.below(60) as f64
-    } else {
-        (rng.below(250) as f64) / 10.0
-    };
+    let ki67 = if poor { 30.0 + rng.below(60) as f64 } else { (rng.below(250) as f64) / 10.0 };
     f.line(
         3,
         format_args!(
             "{code},1,{},{},{},{ki67},{},{}",
-            rng.pick(&[
-                "pancreas",
-                "jejunum_ileum",
-                "rectum",
-                "stomach",
-                "lung",
-                "unknown",
-                "colon"
-            ]),
+            rng.pick(&["pancreas", "jejunum_ileum", "rectum", "stomach", "lung", "unknown", "colon"]),
             if poor { "poor" } else { "well" },
-            if poor {
-                *rng.pick(&["small_cell", "large_cell"])
-            } else {
-                ""
-            },
+            if poor { *rng.pick(&["small_cell", "large_cell"]) } else { "" },
             rng.below(30),
             rng.below(5),
         ),
@@ -207,11 +179,7 @@ fn write_patient(f: &mut Files, rng: &mut Rng, p: usize, n_sites: usize) -> std:
             4,
             format_args!(
                 "{code},{s},{meta},yes,{}",
-                if *s == "liver" {
-                    *rng.pick(&["type_i", "type_ii", "type_iii"])
-                } else {
-                    ""
-                }
+                if *s == "liver" { *rng.pick(&["type_i", "type_ii", "type_iii"]) } else { "" }
             ),
         )?;
     }
@@ -243,30 +211,17 @@ fn write_patient(f: &mut Files, rng: &mut Rng, p: usize, n_sites: usize) -> std:
             1 => ("targeted", &[("everolimus", "10", "mg")]),
             2 => (
                 "chemotherapy",
-                &[
-                    ("capecitabine", "1500", "mg/m2"),
-                    ("temozolomide", "200", "mg/m2"),
-                ],
+                &[("capecitabine", "1500", "mg/m2"), ("temozolomide", "200", "mg/m2")],
             ),
             3 => ("radionuclide", &[("lu177_dotatate", "7.4", "GBq")]),
-            4 => (
-                "tace",
-                &[("doxorubicin", "50", "mg"), ("lipiodol", "10", "mL")],
-            ),
+            4 => ("tace", &[("doxorubicin", "50", "mg"), ("lipiodol", "10", "mL")]),
             _ => (
                 "chemotherapy",
                 &[("cisplatin", "75", "mg/m2"), ("etoposide", "100", "mg/m2")],
             ),
         };
-        let stop = if rng.below(3) == 0 {
-            "toxicity"
-        } else {
-            "progression"
-        };
-        f.line(
-            6,
-            format_args!("{code},{id},{ty},{start},{end},palliative,{stop}"),
-        )?;
+        let stop = if rng.below(3) == 0 { "toxicity" } else { "progression" };
+        f.line(6, format_args!("{code},{id},{ty},{start},{end},palliative,{stop}"))?;
         for (a, dose, unit) in agents {
             f.line(7, format_args!("{code},{id},{a},{dose},{unit},28"))?;
         }
@@ -284,9 +239,7 @@ fn write_patient(f: &mut Files, rng: &mut Rng, p: usize, n_sites: usize) -> std:
     }
     // Assessments every ~3 months with two or three lesions.
     let n_lesions = 1 + rng.below(3);
-    let mut size: Vec<f64> = (0..n_lesions)
-        .map(|_| 15.0 + rng.below(60) as f64)
-        .collect();
+    let mut size: Vec<f64> = (0..n_lesions).map(|_| 15.0 + rng.below(60) as f64).collect();
     let mut d = meta.plus_days(7);
     let mut a = 0;
     while d <= last && a < 12 {
@@ -296,11 +249,7 @@ fn write_patient(f: &mut Files, rng: &mut Rng, p: usize, n_sites: usize) -> std:
             .find(|(_, s, e)| *s <= d && d <= e.plus_days(30))
             .map(|(id, _, _)| id.as_str())
             .unwrap_or("");
-        let resp = if a == 1 {
-            ""
-        } else {
-            *rng.pick(&["sd", "sd", "pr", "pd"])
-        };
+        let resp = if a == 1 { "" } else { *rng.pick(&["sd", "sd", "pr", "pd"]) };
         f.line(
             9,
             format_args!("{code},A{a:02},{d},ct,recist_1_1,{evaluated},{resp}"),
@@ -309,19 +258,9 @@ fn write_patient(f: &mut Files, rng: &mut Rng, p: usize, n_sites: usize) -> std:
             *s = (*s * (0.8 + 0.45 * rng.unit())).max(0.0);
             let s = (*s * 10.0).round() / 10.0;
             if l == 2 {
-                f.line(
-                    10,
-                    format_args!(
-                        "{code},A{a:02},L{},lymph_node,target,{s},{}",
-                        l + 1,
-                        (s * 0.6 * 10.0).round() / 10.0
-                    ),
-                )?;
+                f.line(10, format_args!("{code},A{a:02},L{},lymph_node,target,{s},{}", l + 1, (s * 0.6 * 10.0).round() / 10.0))?;
             } else {
-                f.line(
-                    10,
-                    format_args!("{code},A{a:02},L{},liver,target,{s},", l + 1),
-                )?;
+                f.line(10, format_args!("{code},A{a:02},L{},liver,target,{s},", l + 1))?;
             }
         }
         d = d.plus_days(80 + rng.below(30) as i32);

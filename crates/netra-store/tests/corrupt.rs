@@ -61,11 +61,7 @@ async fn each_corruption_is_reported_precisely_and_changes_nothing() {
             let expected = std::fs::read_to_string(&expected_path).unwrap();
             let expected: Vec<&str> = expected.lines().collect();
             assert_eq!(got, expected, "{backend}: {kind}");
-            assert_eq!(
-                snapshot(reg).await,
-                before,
-                "{backend}: {kind} changed the registry"
-            );
+            assert_eq!(snapshot(reg).await, before, "{backend}: {kind} changed the registry");
         }
         db.finish().await;
     }
@@ -88,10 +84,7 @@ async fn problems_are_collected_up_to_the_cap() {
     assert!(p.list[0].to_string().starts_with(
         "patients.csv, line 2, column 3 (sex): unknown code for sex (allowed: male, female, other, unknown) (value 'X')"
     ));
-    assert!(
-        p.to_string()
-            .ends_with("… and 2000 more problem(s) not shown\n")
-    );
+    assert!(p.to_string().ends_with("… and 2000 more problem(s) not shown\n"));
 }
 
 #[tokio::test]
@@ -105,11 +98,7 @@ async fn the_documented_example_is_a_valid_bundle() {
     let dir = tempfile::tempdir().unwrap();
     for part in block.split("\n\n") {
         let (name, body) = part.split_once('\n').unwrap();
-        std::fs::write(
-            dir.path().join(name.trim()),
-            format!("{}\n", body.trim_end()),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join(name.trim()), format!("{}\n", body.trim_end())).unwrap();
     }
     let b = Bundle::read_dir(dir.path()).unwrap();
     assert_eq!(b.counts().len(), 11);

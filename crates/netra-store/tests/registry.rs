@@ -24,11 +24,7 @@ async fn example_bundle_imports_reads_back_and_round_trips() {
         let rows: usize = r.entities.iter().map(|e| e.rows).sum();
         assert_eq!(r.changes(), rows, "{backend}");
         assert_eq!(r.audit_entries as usize, rows, "{backend}");
-        let patients = r
-            .entities
-            .iter()
-            .find(|e| e.entity == Entity::Patient)
-            .unwrap();
+        let patients = r.entities.iter().find(|e| e.entity == Entity::Patient).unwrap();
         assert_eq!(patients.inserted, 32);
 
         // Patient 18 as published: male, 53, group A, midgut carcinoid,
@@ -42,10 +38,7 @@ async fn example_bundle_imports_reads_back_and_round_trips() {
         assert_eq!(c.patient.entry_date, Some(d("2000-01-01")));
         // 41 months × 30.4375 = 1247.9 days → 1248 days after 2000-01-01.
         let anchor = Day::from_ymd(2000, 1, 1).unwrap();
-        assert_eq!(
-            c.patient.last_followup_date,
-            Some(anchor.plus_days(1248).to_partial())
-        );
+        assert_eq!(c.patient.last_followup_date, Some(anchor.plus_days(1248).to_partial()));
         assert_eq!(c.patient.vital_status, VitalStatus::Alive);
         assert_eq!(c.tumours.len(), 1);
         assert_eq!(c.tumours[0].segment(), Some(GiSegment::Midgut));
@@ -53,10 +46,7 @@ async fn example_bundle_imports_reads_back_and_round_trips() {
         assert_eq!(c.tumours[0].krenning_uptake, Some(3));
         assert_eq!(c.tumours[0].mibg_uptake, Some(3));
         let sites: Vec<MetastasisSite> = c.metastases.iter().map(|m| m.site).collect();
-        assert_eq!(
-            sites,
-            vec![MetastasisSite::Liver, MetastasisSite::LymphNode]
-        );
+        assert_eq!(sites, vec![MetastasisSite::Liver, MetastasisSite::LymphNode]);
         let ids: Vec<&str> = c.treatments.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, vec!["prior_chemotherapy", "rnt"]);
         let rnt = c.treatment("rnt").unwrap();
@@ -71,29 +61,17 @@ async fn example_bundle_imports_reads_back_and_round_trips() {
         // Patient 32: death at 13 months is also the last follow-up.
         let c32 = reg.patient_course("32").await.unwrap().unwrap();
         assert_eq!(c32.patient.death_date, c32.patient.last_followup_date);
-        assert_eq!(
-            c32.patient.death_date,
-            Some(anchor.plus_days(396).to_partial())
-        );
+        assert_eq!(c32.patient.death_date, Some(anchor.plus_days(396).to_partial()));
         assert!(reg.patient_course("99").await.unwrap().is_none());
 
         // Every course at once.
         let all = reg.courses(&CourseFilter::default()).await.unwrap();
         assert_eq!(all.len(), 32);
         assert_eq!(all.iter().filter(|c| c.patient.is_dead()).count(), 11);
-        assert_eq!(
-            all.iter()
-                .filter(|c| c.patient.excluded == Some(true))
-                .count(),
-            1
-        );
+        assert_eq!(all.iter().filter(|c| c.patient.excluded == Some(true)).count(), 1);
         let treated = all
             .iter()
-            .filter(|c| {
-                c.treatments
-                    .iter()
-                    .any(|t| t.kind == TreatmentType::Radionuclide)
-            })
+            .filter(|c| c.treatments.iter().any(|t| t.kind == TreatmentType::Radionuclide))
             .count();
         assert_eq!(treated, 20);
         let some = reg
@@ -128,13 +106,8 @@ async fn example_bundle_imports_reads_back_and_round_trips() {
         // …and the exported bundle is the same registry.
         assert_eq!(db2.registry.patient_course("18").await.unwrap().unwrap(), c);
         // Export orders rows by key, byte-wise ("10" before "2").
-        let patients =
-            String::from_utf8(a.iter().find(|f| f.0 == "patients.csv").unwrap().1.clone()).unwrap();
-        let codes: Vec<&str> = patients
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').next().unwrap())
-            .collect();
+        let patients = String::from_utf8(a.iter().find(|f| f.0 == "patients.csv").unwrap().1.clone()).unwrap();
+        let codes: Vec<&str> = patients.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
         assert_eq!(&codes[..4], &["1", "10", "11", "12"]);
         db2.finish().await;
         db.finish().await;
@@ -172,11 +145,7 @@ async fn a_changed_row_is_an_update_with_old_and_new_values() {
         let line18 = text.lines().find(|l| l.starts_with("18,")).unwrap();
         let changed = line18.replace("2003-06-02,alive", "2003-09-30,alive");
         let header = text.lines().next().unwrap();
-        std::fs::write(
-            dir.path().join("patients.csv"),
-            format!("{header}\n{changed}\n"),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("patients.csv"), format!("{header}\n{changed}\n")).unwrap();
         let b = Bundle::read_dir(dir.path()).unwrap();
         let r = reg
             .import_bundle(
@@ -203,14 +172,8 @@ async fn a_changed_row_is_an_update_with_old_and_new_values() {
         assert_eq!(u.action, "update");
         assert_eq!(u.actor, "ana");
         assert_eq!(u.reason.as_deref(), Some("follow-up visit"));
-        assert_eq!(
-            u.old_values.as_deref(),
-            Some("{\"last_followup_date\":\"2003-06-02\"}")
-        );
-        assert_eq!(
-            u.new_values.as_deref(),
-            Some("{\"last_followup_date\":\"2003-09-30\"}")
-        );
+        assert_eq!(u.old_values.as_deref(), Some("{\"last_followup_date\":\"2003-06-02\"}"));
+        assert_eq!(u.new_values.as_deref(), Some("{\"last_followup_date\":\"2003-09-30\"}"));
         let c = reg.patient_course("18").await.unwrap().unwrap();
         assert_eq!(c.patient.last_followup_date, Some(d("2003-09-30")));
         // Other columns of the row are untouched.
@@ -233,10 +196,7 @@ async fn dry_run_checks_against_the_registry_and_writes_nothing() {
             b"patient,marker,date,value,unit,upper_limit\n18,urinary_5hiaa,2000-04-01,25,umol/d,31.4\n",
         )
         .unwrap();
-        assert!(
-            !netra_store::validate_bundle(&b).is_empty(),
-            "alone, patient 18 is unknown"
-        );
+        assert!(!netra_store::validate_bundle(&b).is_empty(), "alone, patient 18 is unknown");
         let r = reg
             .import_bundle(
                 &b,
@@ -280,14 +240,7 @@ async fn records_are_edited_and_deleted_through_the_audit_trail() {
         )
         .await
         .unwrap();
-        assert!(
-            reg.patient_course("18")
-                .await
-                .unwrap()
-                .unwrap()
-                .assessments
-                .is_empty()
-        );
+        assert!(reg.patient_course("18").await.unwrap().unwrap().assessments.is_empty());
         let last = reg
             .audit_log(&AuditQuery {
                 limit: Some(1),
@@ -297,13 +250,7 @@ async fn records_are_edited_and_deleted_through_the_audit_trail() {
             .unwrap();
         assert_eq!(last[0].action, "delete");
         assert_eq!(last[0].record_key, "[\"18\",\"M3\"]");
-        assert!(
-            last[0]
-                .old_values
-                .as_deref()
-                .unwrap()
-                .contains("\"investigator_response\":\"pr\"")
-        );
+        assert!(last[0].old_values.as_deref().unwrap().contains("\"investigator_response\":\"pr\""));
         assert!(last[0].new_values.is_none());
         let missing = reg
             .delete_record(
@@ -320,20 +267,12 @@ async fn records_are_edited_and_deleted_through_the_audit_trail() {
         row[0] = Value::Text("18".into());
         row[1] = Value::Date(d("2000-07-01"));
         row[2] = Value::Int(1);
-        let r = reg
-            .upsert_records(Entity::ClinicalStatus, &[row.clone()], &who)
-            .await
-            .unwrap();
+        let r = reg.upsert_records(Entity::ClinicalStatus, &[row.clone()], &who).await.unwrap();
         assert_eq!(r.entities[0].inserted, 1);
         row[1] = Value::Date(d("2009-07-01")); // after patient 10's death
         row[0] = Value::Text("10".into());
-        let err = reg
-            .upsert_records(Entity::ClinicalStatus, &[row], &who)
-            .await
-            .unwrap_err();
-        let StoreError::Invalid(p) = err else {
-            panic!()
-        };
+        let err = reg.upsert_records(Entity::ClinicalStatus, &[row], &who).await.unwrap_err();
+        let StoreError::Invalid(p) = err else { panic!() };
         assert_eq!(
             p.list[0].to_string(),
             "clinical_status.csv, line 2, column 2 (date): is after the patient's death (2000-06-01) (value '2009-07-01')"
@@ -359,12 +298,7 @@ async fn tampering_with_the_audit_trail_is_detected() {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("append-only"), "{backend}: {e}");
-        assert!(
-            reg.pool()
-                .execute("DELETE FROM audit_log WHERE seq = 7")
-                .await
-                .is_err()
-        );
+        assert!(reg.pool().execute("DELETE FROM audit_log WHERE seq = 7").await.is_err());
         // Someone with DDL rights disables the guard and edits entry 5.
         let disable = match backend {
             "sqlite" => "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;",
@@ -392,16 +326,9 @@ async fn tampering_with_the_audit_trail_is_detected() {
             "audit entry 3: its content was altered (hash does not match)"
         );
         // Deleting an entry leaves a gap that is named.
-        reg.pool()
-            .execute("DELETE FROM audit_log WHERE seq = 9")
-            .await
-            .unwrap();
+        reg.pool().execute("DELETE FROM audit_log WHERE seq = 9").await.unwrap();
         let v = reg.verify_audit().await.unwrap();
-        assert!(
-            v.problems
-                .iter()
-                .any(|p| p.seq == 10 && p.reason.contains("entries 9..9 are missing"))
-        );
+        assert!(v.problems.iter().any(|p| p.seq == 10 && p.reason.contains("entries 9..9 are missing")));
         db.finish().await;
     }
 }
@@ -419,20 +346,14 @@ async fn flat_survival_csv_becomes_patients_on_a_synthetic_calendar() {
         };
         let path = repo().join("examples/radionuclide-2004/survival.csv");
         let r = reg.import_flat(&path, &flat, &opts("ana")).await.unwrap();
-        assert_eq!(
-            r.entities.iter().map(|e| e.inserted).sum::<usize>(),
-            1 + 1 + 31
-        );
+        assert_eq!(r.entities.iter().map(|e| e.inserted).sum::<usize>(), 1 + 1 + 31);
         let all = reg.courses(&CourseFilter::default()).await.unwrap();
         assert_eq!(all.len(), 31);
         assert_eq!(all.iter().filter(|c| c.patient.is_dead()).count(), 10);
         let p1 = all.iter().find(|c| c.patient.code == "1").unwrap();
         // 17 months × 30.4375 = 517.4 days.
         let anchor = Day::from_ymd(2000, 1, 1).unwrap();
-        assert_eq!(
-            p1.patient.death_date,
-            Some(anchor.plus_days(517).to_partial())
-        );
+        assert_eq!(p1.patient.death_date, Some(anchor.plus_days(517).to_partial()));
         assert_eq!(p1.patient.arm.as_deref(), Some("A"));
         assert_eq!(p1.patient.sex, Sex::Female);
         assert_eq!(p1.patient.age_at_entry, Some(63));
@@ -444,11 +365,7 @@ async fn flat_survival_csv_becomes_patients_on_a_synthetic_calendar() {
         let bad = dir.path().join("s.csv");
         std::fs::write(&bad, "patient,os_months,death\n1,17,1\n2,-3,1\n3,5,yes\n").unwrap();
         // (the group column is missing too)
-        let StoreError::Invalid(p) = reg
-            .import_flat(&bad, &flat, &opts("ana"))
-            .await
-            .unwrap_err()
-        else {
+        let StoreError::Invalid(p) = reg.import_flat(&bad, &flat, &opts("ana")).await.unwrap_err() else {
             panic!()
         };
         let text: Vec<String> = p.list.iter().map(|p| p.to_string()).collect();
@@ -482,28 +399,16 @@ async fn synthetic_registry_loads_every_course() {
         let all = reg.courses(&CourseFilter::default()).await.unwrap();
         assert_eq!(all.len(), 300);
         let count = |e: Entity| counts.iter().find(|c| c.0 == e).unwrap().1 as usize;
+        assert_eq!(all.iter().map(|c| c.treatments.len()).sum::<usize>(), count(Entity::Treatment));
         assert_eq!(
-            all.iter().map(|c| c.treatments.len()).sum::<usize>(),
-            count(Entity::Treatment)
-        );
-        assert_eq!(
-            all.iter()
-                .flat_map(|c| &c.treatments)
-                .map(|t| t.agents.len())
-                .sum::<usize>(),
+            all.iter().flat_map(|c| &c.treatments).map(|t| t.agents.len()).sum::<usize>(),
             count(Entity::TreatmentAgent)
         );
         assert_eq!(
-            all.iter()
-                .flat_map(|c| &c.assessments)
-                .map(|a| a.lesions.len())
-                .sum::<usize>(),
+            all.iter().flat_map(|c| &c.assessments).map(|a| a.lesions.len()).sum::<usize>(),
             count(Entity::Lesion)
         );
-        assert_eq!(
-            all.iter().map(|c| c.biomarkers.len()).sum::<usize>(),
-            count(Entity::Biomarker)
-        );
+        assert_eq!(all.iter().map(|c| c.biomarkers.len()).sum::<usize>(), count(Entity::Biomarker));
         // Site filter: the web application shows a user only their sites.
         let s00 = reg
             .courses(&CourseFilter {
@@ -525,10 +430,7 @@ async fn database_columns_match_the_schema() {
         for e in Entity::ALL {
             let spec = e.spec();
             let q = match backend {
-                "sqlite" => format!(
-                    "SELECT name FROM pragma_table_info('{}') ORDER BY cid",
-                    spec.table
-                ),
+                "sqlite" => format!("SELECT name FROM pragma_table_info('{}') ORDER BY cid", spec.table),
                 _ => format!(
                     "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
                      WHERE table_schema = current_schema() AND table_name = '{}' ORDER BY ordinal_position",
@@ -558,16 +460,10 @@ async fn opening_what_is_not_a_registry_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = netra_store::Location::Sqlite(dir.path().join("nope.db"));
     let e = Registry::open(&missing).await.unwrap_err();
-    assert!(
-        e.to_string()
-            .ends_with("no registry database here (create one with `netra init`)"),
-        "{e}"
-    );
+    assert!(e.to_string().ends_with("no registry database here (create one with `netra init`)"), "{e}");
     let empty = dir.path().join("empty.db");
     std::fs::write(&empty, b"").unwrap();
-    let e = Registry::open(&netra_store::Location::Sqlite(empty))
-        .await
-        .unwrap_err();
+    let e = Registry::open(&netra_store::Location::Sqlite(empty)).await.unwrap_err();
     assert!(e.to_string().contains("not a netra registry"), "{e}");
 }
 

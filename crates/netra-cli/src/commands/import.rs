@@ -57,34 +57,36 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let location = args.db.location();
     let report = block_on(async {
         let registry = Registry::open(&location).await?;
-        let result =
-            if args.path.is_dir() {
-                let bundle = Bundle::read_dir(&args.path)?;
-                registry.import_bundle(&bundle, &opts).await
-            } else {
-                let anchor: PartialDate = args.anchor.parse().map_err(
-                    |e: netra_clinical::registry::date::DateError| netra_store::StoreError::Io {
+        let result = if args.path.is_dir() {
+            let bundle = Bundle::read_dir(&args.path)?;
+            registry.import_bundle(&bundle, &opts).await
+        } else {
+            let anchor: PartialDate = args
+                .anchor
+                .parse()
+                .map_err(|e: netra_clinical::registry::date::DateError| {
+                    netra_store::StoreError::Io {
                         path: "--anchor".into(),
                         reason: e.0,
-                    },
-                )?;
-                let flat = FlatOptions {
-                    patient_col: args.patient_col.clone(),
-                    time_col: args.time_col.clone(),
-                    event_col: args.event_col.clone(),
-                    group_col: args.group_col.clone(),
-                    time_unit: match args.time_unit.as_str() {
-                        "days" => TimeUnit::Days,
-                        "years" => TimeUnit::Years,
-                        _ => TimeUnit::Months,
-                    },
-                    anchor: anchor.earliest(),
-                    study: args.study.clone(),
-                    site: args.site.clone(),
-                    create_site: true,
-                };
-                registry.import_flat(&args.path, &flat, &opts).await
+                    }
+                })?;
+            let flat = FlatOptions {
+                patient_col: args.patient_col.clone(),
+                time_col: args.time_col.clone(),
+                event_col: args.event_col.clone(),
+                group_col: args.group_col.clone(),
+                time_unit: match args.time_unit.as_str() {
+                    "days" => TimeUnit::Days,
+                    "years" => TimeUnit::Years,
+                    _ => TimeUnit::Months,
+                },
+                anchor: anchor.earliest(),
+                study: args.study.clone(),
+                site: args.site.clone(),
+                create_site: true,
             };
+            registry.import_flat(&args.path, &flat, &opts).await
+        };
         registry.close().await;
         result
     })?

@@ -26,10 +26,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!(
             "registry at {} ready (schema version {latest}; applied migration(s) {})",
             location.display(),
-            ran.iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            ran.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
         );
     }
     block_on(registry.close())?;

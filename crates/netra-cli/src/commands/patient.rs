@@ -63,10 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Ok::<_, netra_store::StoreError>((course, site))
     })??;
     let Some(course) = course else {
-        anyhow::bail!(
-            "no patient '{code}' in the registry at {}",
-            location.display()
-        );
+        anyhow::bail!("no patient '{code}' in the registry at {}", location.display());
     };
     print!("{}", case_report(&course, site));
     Ok(())
@@ -216,17 +213,14 @@ pub fn case_report(c: &PatientCourse, site: Option<(String, String, String)>) ->
     }
 
     let mut items: Vec<Item> = Vec::new();
-    let mut push =
-        |date: Option<PartialDate>, rank: u8, text: String| items.push(Item { date, rank, text });
+    let mut push = |date: Option<PartialDate>, rank: u8, text: String| {
+        items.push(Item { date, rank, text })
+    };
     if let Some(d) = p.birth_date {
         push(Some(d), 0, "Born".into());
     }
     if let Some(d) = p.diagnosis_date {
-        push(
-            Some(d),
-            1,
-            "First diagnosis of the neuroendocrine tumour".into(),
-        );
+        push(Some(d), 1, "First diagnosis of the neuroendocrine tumour".into());
     }
     if let Some(d) = p.metastatic_date {
         let mut s = "Metastatic or recurrent disease diagnosed".to_string();

@@ -107,9 +107,7 @@ pub fn example_bundle() -> PathBuf {
 }
 
 pub fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
 }
 
 pub fn actor(user: &str, reason: &str) -> Actor {
