@@ -1403,13 +1403,15 @@ fn draft(kind: TreatmentType, start: i32, end: Option<i32>) -> Draft {
     }
 }
 
+/// An agent with its dose; `interval` 0 means a one-off (procedure) agent,
+/// recorded without an interval.
 fn agent(a: Agent, dose: Option<(f64, &str)>, interval: f64) -> TreatmentAgent {
     TreatmentAgent {
         agent: a,
         agent_detail: None,
         dose: dose.map(|d| d.0),
         dose_unit: dose.map(|d| d.1.to_string()),
-        interval_days: Some(interval),
+        interval_days: (interval > 0.0).then_some(interval),
         notes: None,
     }
 }
