@@ -92,3 +92,51 @@ fn refuses_bad_options_and_foreign_files() {
     );
     assert!(!dir.path().join("patients.csv").exists());
 }
+
+/// The registry accepts a simulated bundle as it is, and exports it back
+/// byte for byte: the simulator writes exactly the documented format.
+#[test]
+fn the_registry_validates_imports_and_exports_it_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    let db = dir.path().join("registry.db");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = netra().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    run(&[
+        &os("simulate"),
+        &os("--patients"),
+        &os("60"),
+        &os("--seed"),
+        &os("4"),
+        &os("--quiet"),
+        &os("--out"),
+        bundle.as_os_str(),
+    ]);
+    let v = run(&[&os("validate"), bundle.as_os_str()]);
+    assert!(v.contains("valid"), "{v}");
+    run(&[&os("init"), &os("--db"), db.as_os_str()]);
+    run(&[
+        &os("import"),
+        bundle.as_os_str(),
+        &os("--db"),
+        db.as_os_str(),
+        &os("--user"),
+        &os("test"),
+    ]);
+    let exported = dir.path().join("exported");
+    run(&[
+        &os("export"),
+        exported.as_os_str(),
+        &os("--db"),
+        db.as_os_str(),
+    ]);
+    for f in &FILES[..13] {
+        let a = std::fs::read(bundle.join(f)).unwrap();
+        let b = std::fs::read(exported.join(f)).unwrap();
+        assert!(a == b, "{f}: export differs from the simulated file");
+    }
+}
