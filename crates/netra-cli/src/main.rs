@@ -54,6 +54,8 @@ enum Command {
     Patient(commands::patient::Args),
     /// Verify or view the audit trail.
     Audit(commands::audit::Args),
+    /// Write a synthetic metastatic-NET registry bundle calibrated to a published cohort.
+    Simulate(commands::simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(args),
         Command::Patient(args) => commands::patient::run(args),
         Command::Audit(args) => commands::audit::run(args),
+        Command::Simulate(args) => commands::simulate::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,4 +13,5 @@ pub mod patient;
 pub mod rates;
 pub mod registry_args;
 pub mod response;
+pub mod simulate;
 pub mod validate;
