@@ -1,0 +1,1 @@
+//! Treatment sequences over a cohort (filled in below).
