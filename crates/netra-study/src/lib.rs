@@ -6,12 +6,27 @@
 //! * [`cond`] — the conditions of cohort filters and derived levels.
 //! * [`vars`] — registry variables read from patients' courses, and the
 //!   study's derived variables (cut points, recodes, cases, marker > ULN).
+//! * [`data`] — the data source (registry, bundle, simulation) and its hashes.
+//! * [`context`] — the analysed cohort with endpoints and lines derived once
+//!   through `netra_clinical` (endpoints, lines, sequences).
+//! * [`tables`], [`figures`], [`cox`] — each `[[table]]` and `[[figure]]`,
+//!   built with `netra_report`.
+//! * [`run`] — the whole run: files, `report.html`, `summary.json`,
+//!   `manifest.json`; byte-identical for identical inputs.
 #![deny(missing_docs)]
 
 pub mod cond;
+pub mod context;
+pub mod cox;
+pub mod data;
 mod error;
+pub mod facts;
+pub mod figures;
+pub mod run;
 pub mod spec;
+pub mod tables;
 pub mod vars;
 
 pub use error::{Position, StudyError};
+pub use run::{RunOptions, StudyRun, run};
 pub use spec::Study;

@@ -16,6 +16,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use netra_clinical::endpoints::{
+    Censoring, EfsEvents, Endpoint, EndpointSpec, TimeZero, Units,
+};
+
 use crate::StudyError;
 use crate::cond::{self, Condition};
 use crate::error::SpecErrors;
@@ -117,7 +121,9 @@ struct RawEndpoint {
     from: S<String>,
     unit: Option<S<String>>,
     label: Option<String>,
+    censoring: Option<S<String>>,
     censor_at_new_therapy: Option<bool>,
+    events: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +158,7 @@ struct RawTable {
     reference: Option<S<BTreeMap<String, String>>>,
     lines: Option<S<Vec<u32>>>,
     response: Option<S<String>>,
+    min_cell: Option<S<u64>>,
 }
 
 /// Fields of `[[figure]]`; which apply depends on `type`.
@@ -181,6 +188,7 @@ struct RawFigure {
     seed: Option<S<u64>>,
     from: Option<S<String>>,
     width: Option<S<f64>>,
+    min_cell: Option<S<u64>>,
 }
 
 // ------------------------------------------------------------ resolved plan
@@ -264,127 +272,23 @@ pub struct Groups {
     pub labels: Option<Vec<String>>,
 }
 
-/// The time zero of an endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TimeZero {
-    /// First diagnosis.
-    Diagnosis,
-    /// Diagnosis of metastatic or recurrent disease.
-    Metastatic,
-    /// Study entry.
-    Entry,
-    /// Start of line `k` of systemic therapy.
-    Line(u32),
-    /// Start of every line (one time zero per line; per-line tables and
-    /// figures choose the line).
-    EachLine,
-    /// Start of the first treatment of this type (a `treatment_type` code).
-    Treatment(String),
-}
-
-/// Which endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndpointKind {
-    /// Overall survival.
-    Os,
-    /// Progression-free survival.
-    Pfs,
-    /// Time to progression (death censored).
-    Ttp,
-    /// Time to treatment failure.
-    Ttf,
-    /// Time to next treatment.
-    Ttnt,
-    /// Duration of response.
-    Dor,
-    /// PFS2.
-    Pfs2,
-}
-
-impl EndpointKind {
-    const CODES: [(&'static str, EndpointKind); 7] = [
-        ("os", EndpointKind::Os),
-        ("pfs", EndpointKind::Pfs),
-        ("ttp", EndpointKind::Ttp),
-        ("ttf", EndpointKind::Ttf),
-        ("ttnt", EndpointKind::Ttnt),
-        ("dor", EndpointKind::Dor),
-        ("pfs2", EndpointKind::Pfs2),
-    ];
-
-    /// The study-file code.
-    pub fn code(self) -> &'static str {
-        Self::CODES
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map_or("", |(c, _)| c)
-    }
-
-    /// The usual abbreviation ("OS", "TTP").
-    pub fn abbreviation(self) -> String {
-        self.code().to_ascii_uppercase()
-    }
-
-    /// The usual name.
-    pub fn name(self) -> &'static str {
-        match self {
-            EndpointKind::Os => "Overall survival",
-            EndpointKind::Pfs => "Progression-free survival",
-            EndpointKind::Ttp => "Time to progression",
-            EndpointKind::Ttf => "Time to treatment failure",
-            EndpointKind::Ttnt => "Time to next treatment",
-            EndpointKind::Dor => "Duration of response",
-            EndpointKind::Pfs2 => "Progression-free survival 2",
-        }
-    }
-}
-
-/// Unit of endpoint times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeUnit {
-    /// Days.
-    Days,
-    /// Months of 30.4375 days.
-    Months,
-    /// Years of 365.25 days.
-    Years,
-}
-
-impl TimeUnit {
-    /// Days per unit.
-    pub fn days(self) -> f64 {
-        match self {
-            TimeUnit::Days => 1.0,
-            TimeUnit::Months => 30.4375,
-            TimeUnit::Years => 365.25,
-        }
-    }
-
-    /// Plural name ("months").
-    pub fn name(self) -> &'static str {
-        match self {
-            TimeUnit::Days => "days",
-            TimeUnit::Months => "months",
-            TimeUnit::Years => "years",
-        }
-    }
-}
-
-/// An endpoint (`[[endpoint]]`).
+/// An endpoint (`[[endpoint]]`): a name and label for an endpoint of
+/// `netra_clinical::endpoints`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndpointDef {
     /// Name used in the study file.
     pub name: String,
-    /// Which endpoint.
-    pub kind: EndpointKind,
-    /// From when.
-    pub from: TimeZero,
-    /// Unit of times.
-    pub unit: TimeUnit,
     /// Printed name ("Overall survival").
     pub label: String,
-    /// Censor at the start of a new anticancer therapy.
-    pub censor_at_new_therapy: bool,
+    /// The endpoint, its time zero, unit and censoring.
+    pub spec: EndpointSpec,
+}
+
+impl EndpointDef {
+    /// True when measured from the start of every line (`line:all`).
+    pub fn per_line(&self) -> bool {
+        self.spec.from == TimeZero::EachLine
+    }
 }
 
 /// How a continuous variable is summarised in a baseline table.
@@ -482,12 +386,14 @@ pub enum TableKind {
     },
     /// Outcome per line of systemic therapy.
     Lines {
-        /// A per-line endpoint (`from = "line"`).
+        /// A per-line endpoint (`from = "line:all"`).
         endpoint: String,
         /// Lines.
         lines: Vec<u32>,
         /// Landmark (one).
         landmark: Option<f64>,
+        /// Counts below this are suppressed (≤ 1: none).
+        min_cell: u64,
     },
     /// Survival of groups (one row per group, log-rank p).
     Km {
@@ -586,6 +492,8 @@ pub enum FigureKind {
     Sankey {
         /// Lines shown.
         lines: u32,
+        /// Transitions of fewer patients are not drawn (≤ 1: all).
+        min_cell: u64,
     },
 }
 
@@ -711,38 +619,10 @@ impl Resolver<'_> {
     }
 
     fn time_zero(&self, s: &S<String>) -> Result<TimeZero, StudyError> {
-        let t = s.get_ref().trim();
-        let bad = || {
-            self.e.at(
-                span(s),
-                format!(
-                    "time zero '{t}' is not one of diagnosis, metastatic, entry, line, line:K, \
-                     treatment:TYPE"
-                ),
-            )
-        };
-        Ok(match t {
-            "diagnosis" => TimeZero::Diagnosis,
-            "metastatic" => TimeZero::Metastatic,
-            "entry" => TimeZero::Entry,
-            "line" => TimeZero::EachLine,
-            _ => {
-                if let Some(k) = t.strip_prefix("line:") {
-                    match k.trim().parse::<u32>() {
-                        Ok(k) if k >= 1 => TimeZero::Line(k),
-                        _ => return Err(bad()),
-                    }
-                } else if let Some(ty) = t.strip_prefix("treatment:") {
-                    let ty = ty.trim();
-                    use netra_clinical::registry::vocab::{TreatmentType, Vocabulary};
-                    TreatmentType::from_code(ty)
-                        .map_err(|e| self.e.at(span(s), e.to_string()))?;
-                    TimeZero::Treatment(ty.to_string())
-                } else {
-                    return Err(bad());
-                }
-            }
-        })
+        s.get_ref()
+            .trim()
+            .parse::<TimeZero>()
+            .map_err(|err| self.e.at(span(s), err.0))
     }
 }
 
@@ -1083,38 +963,42 @@ impl Study {
         let mut endpoints = Vec::new();
         for ep in &raw.endpoints {
             unique(&e, &mut seen, &ep.name, "endpoint")?;
-            let kind = EndpointKind::CODES
-                .iter()
-                .find(|(c, _)| *c == ep.kind.get_ref().as_str())
-                .map(|(_, k)| *k)
-                .ok_or_else(|| {
-                    e.at(
-                        span(&ep.kind),
-                        format!(
-                            "endpoint type '{}' is not one of os, pfs, ttp, ttf, ttnt, dor, pfs2",
-                            ep.kind.get_ref()
-                        ),
-                    )
-                })?;
-            let from = r.time_zero(&ep.from)?;
-            let unit = match ep.unit.as_ref().map(|u| u.get_ref().as_str()) {
-                None | Some("months") => TimeUnit::Months,
-                Some("days") => TimeUnit::Days,
-                Some("years") => TimeUnit::Years,
-                Some(other) => {
-                    return Err(e.at(
-                        span(ep.unit.as_ref().expect("present")),
-                        format!("unit '{other}' is not one of days, months, years"),
-                    ));
+            let endpoint = ep
+                .kind
+                .get_ref()
+                .parse::<Endpoint>()
+                .map_err(|err| e.at(span(&ep.kind), err.0))?;
+            let mut spec = EndpointSpec::new(endpoint, r.time_zero(&ep.from)?);
+            if let Some(u) = &ep.unit {
+                spec.units = u
+                    .get_ref()
+                    .parse::<Units>()
+                    .map_err(|err| e.at(span(u), err.0))?;
+            }
+            if let Some(c) = &ep.censoring {
+                spec.censoring = c
+                    .get_ref()
+                    .parse::<Censoring>()
+                    .map_err(|err| e.at(span(c), err.0))?;
+            }
+            spec.censor_at_new_therapy = ep.censor_at_new_therapy.unwrap_or(false);
+            match &ep.events {
+                Some(ev) if endpoint == Endpoint::Efs => {
+                    spec.efs = ev
+                        .get_ref()
+                        .parse::<EfsEvents>()
+                        .map_err(|err| e.at(span(ev), err.0))?;
                 }
-            };
+                Some(ev) => return Err(e.at(span(ev), "`events` applies to an efs endpoint")),
+                None => {}
+            }
             endpoints.push(EndpointDef {
                 name: ep.name.get_ref().clone(),
-                kind,
-                from,
-                unit,
-                label: ep.label.clone().unwrap_or_else(|| kind.name().to_string()),
-                censor_at_new_therapy: ep.censor_at_new_therapy.unwrap_or(false),
+                label: ep
+                    .label
+                    .clone()
+                    .unwrap_or_else(|| endpoint.label().to_string()),
+                spec,
             });
         }
         let endpoint_ref = |s: &S<String>, per_line: Option<bool>| -> Result<String, StudyError> {
@@ -1128,14 +1012,14 @@ impl Study {
                     )
                 })?;
             match per_line {
-                Some(true) if ep.from != TimeZero::EachLine => Err(e.at(
+                Some(true) if !ep.per_line() => Err(e.at(
                     span(s),
                     format!(
-                        "endpoint '{}' must be measured from each line (`from = \"line\"`)",
+                        "endpoint '{}' must be measured from each line (`from = \"line:all\"`)",
                         ep.name
                     ),
                 )),
-                Some(false) if ep.from == TimeZero::EachLine => Err(e.at(
+                Some(false) if ep.per_line() => Err(e.at(
                     span(s),
                     format!(
                         "endpoint '{}' is measured from each line; this needs one time zero \
@@ -1169,6 +1053,9 @@ impl Study {
                     e.at(span(&t.kind), format!("{what} needs `{name}`"))
                 })
             };
+            if ty != "lines" {
+                not_for(&e, &t.min_cell, "min_cell", &what)?;
+            }
             let kind = match ty {
                 "baseline" => {
                     for (f, n) in [(&t.endpoint, "endpoint"), (&t.response, "response")] {
@@ -1410,6 +1297,7 @@ impl Study {
                         endpoint,
                         lines,
                         landmark,
+                        min_cell: t.min_cell.as_ref().map_or(5, |m| *m.get_ref()),
                     }
                 }
                 other => {
@@ -1461,6 +1349,7 @@ impl Study {
             }
             if ty != "sankey" {
                 not_for(&e, &f.lines, "lines", &what)?;
+                not_for(&e, &f.min_cell, "min_cell", &what)?;
             }
             if ty != "swimmer" {
                 not_for(&e, &f.sample, "sample", &what)?;
@@ -1481,7 +1370,7 @@ impl Study {
                     })?;
                     let per_line = endpoints
                         .iter()
-                        .any(|x| &x.name == ep_s.get_ref() && x.from == TimeZero::EachLine);
+                        .any(|x| &x.name == ep_s.get_ref() && x.per_line());
                     let endpoint = endpoint_ref(&ep_s, if per_line { None } else { Some(false) })?;
                     if per_line && f.line.is_none() {
                         return Err(e.at(
@@ -1570,6 +1459,7 @@ impl Study {
                     },
                 },
                 "sankey" => FigureKind::Sankey {
+                    min_cell: f.min_cell.as_ref().map_or(5, |m| *m.get_ref()),
                     lines: match &f.lines {
                         None => 3,
                         Some(l) if (1..=10).contains(l.get_ref()) => *l.get_ref(),

@@ -278,6 +278,15 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// A frame of these patients without variables.
+    pub fn new(patients: Vec<String>) -> Frame {
+        Frame {
+            patients,
+            vars: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
     /// Adds (or replaces) a variable.
     pub fn insert(&mut self, v: Variable) {
         match self.index.get(&v.name) {

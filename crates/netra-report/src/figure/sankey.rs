@@ -80,7 +80,100 @@ fn end_state_colour(label: &str) -> Option<&'static str> {
     }
 }
 
+/// Treatments by size, end states ("No further line", "Death") last, ties
+/// by label: the order of nodes within a column.
+fn sort_nodes(totals: &mut [(usize, String, f64)]) {
+    totals.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(
+                end_state_colour(&a.1)
+                    .is_some()
+                    .cmp(&end_state_colour(&b.1).is_some()),
+            )
+            .then(b.2.total_cmp(&a.2))
+            .then_with(|| a.1.cmp(&b.1))
+    });
+}
+
 impl SankeyFigure {
+    /// Builds the diagram from transitions: `(column, from, to, count)` is a
+    /// band from node `from` in `column` to node `to` in `column + 1` (the
+    /// Sankey data of a sequence analysis, whose small transitions may have
+    /// been suppressed, so that pathways cannot be rebuilt). A node's count
+    /// is the larger of its inflow and outflow; nodes are ordered as in
+    /// [`SankeyFigure::from_pathways`].
+    pub fn from_links(
+        column_headers: Vec<String>,
+        links: &[(usize, String, String, f64)],
+    ) -> Result<SankeyFigure, ReportError> {
+        if links.is_empty() {
+            return Err(ReportError::NoData("Sankey diagram".into()));
+        }
+        if let Some((_, _, _, c)) = links.iter().find(|l| !(l.3.is_finite() && l.3 >= 0.0)) {
+            return Err(invalid("transition count", *c));
+        }
+        // (column, label) → (inflow, outflow).
+        let mut flow: Vec<(usize, String, f64, f64)> = Vec::new();
+        let mut add = |col: usize, label: &str, inflow: f64, outflow: f64| {
+            match flow.iter_mut().find(|(c, l, _, _)| *c == col && l == label) {
+                Some(f) => {
+                    f.2 += inflow;
+                    f.3 += outflow;
+                }
+                None => flow.push((col, label.to_string(), inflow, outflow)),
+            }
+        };
+        for (col, from, to, n) in links {
+            add(*col, from, 0.0, *n);
+            add(col + 1, to, *n, 0.0);
+        }
+        let mut totals: Vec<(usize, String, f64)> = flow
+            .into_iter()
+            .map(|(c, l, i, o)| (c, l, i.max(o)))
+            .collect();
+        sort_nodes(&mut totals);
+        let nodes: Vec<SankeyNode> = totals
+            .iter()
+            .map(|(c, l, n)| SankeyNode {
+                column: *c,
+                label: l.clone(),
+                count: Some(*n),
+            })
+            .collect();
+        let index = |col: usize, label: &str| {
+            nodes
+                .iter()
+                .position(|n| n.column == col && n.label == label)
+                .unwrap_or(0)
+        };
+        let mut flows: Vec<SankeyFlow> = Vec::new();
+        for (col, from, to, n) in links {
+            let (a, b) = (index(*col, from), index(col + 1, to));
+            match flows.iter_mut().find(|f| f.from == a && f.to == b) {
+                Some(f) => f.count += n,
+                None => flows.push(SankeyFlow {
+                    from: a,
+                    to: b,
+                    count: *n,
+                }),
+            }
+        }
+        flows.sort_by(|a, b| a.from.cmp(&b.from).then(a.to.cmp(&b.to)));
+        let n_cols = nodes.iter().map(|n| n.column + 1).max().unwrap_or(0);
+        let mut columns = column_headers;
+        while columns.len() < n_cols {
+            columns.push(format!("Line {}", columns.len() + 1));
+        }
+        Ok(SankeyFigure {
+            columns,
+            nodes,
+            flows,
+            title: String::new(),
+            style: Style::default(),
+            plot_height: 320.0,
+        })
+    }
+
     /// Builds the diagram from patient pathways: each pathway is the
     /// sequence of categories of a group of patients (line 1, line 2, …,
     /// optionally an end state) and its count. Nodes in each column are
@@ -107,17 +200,7 @@ impl SankeyFigure {
                 }
             }
         }
-        // Treatments by size, end states ("No further line", "Death") last.
-        totals.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then(
-                    end_state_colour(&a.1)
-                        .is_some()
-                        .cmp(&end_state_colour(&b.1).is_some()),
-                )
-                .then(b.2.total_cmp(&a.2))
-                .then_with(|| a.1.cmp(&b.1))
-        });
+        sort_nodes(&mut totals);
         let nodes: Vec<SankeyNode> = totals
             .iter()
             .map(|(c, l, n)| SankeyNode {

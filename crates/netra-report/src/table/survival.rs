@@ -25,7 +25,7 @@ pub struct SurvivalTable {
     table: Table,
     time: Vec<f64>,
     event: Vec<bool>,
-    landmark: f64,
+    landmarks: Vec<f64>,
     options: KmOptions,
     p_style: PStyle,
     /// Decimals of medians and rates.
@@ -48,36 +48,50 @@ impl SurvivalTable {
         median_header: &str,
         landmark_header: &str,
     ) -> Result<SurvivalTable, ReportError> {
+        SurvivalTable::with_landmarks(
+            title,
+            time,
+            event,
+            &[(landmark, landmark_header)],
+            median_header,
+        )
+    }
+
+    /// A table with one rate column per landmark (`(time, header)`, e.g.
+    /// `(12.0, "1-year OS, %")`), or none.
+    pub fn with_landmarks(
+        title: impl Into<String>,
+        time: &[f64],
+        event: &[bool],
+        landmarks: &[(f64, &str)],
+        median_header: &str,
+    ) -> Result<SurvivalTable, ReportError> {
         check_len("event", time.len(), event.len())?;
         if time.is_empty() {
             return Err(ReportError::NoData("survival table".into()));
         }
-        if !(landmark.is_finite() && landmark >= 0.0) {
-            return Err(crate::error::invalid("landmark time", landmark));
+        if let Some((l, _)) = landmarks
+            .iter()
+            .find(|(l, _)| !(l.is_finite() && *l >= 0.0))
+        {
+            return Err(crate::error::invalid("landmark time", *l));
         }
-        let table = Table::new(
-            title,
-            &[
-                "Characteristic",
-                "n",
-                "Events",
-                median_header,
-                landmark_header,
-                "p (log-rank)",
-            ],
-        );
+        let mut header = vec!["Characteristic", "n", "Events", median_header];
+        header.extend(landmarks.iter().map(|(_, h)| *h));
+        header.push("p (log-rank)");
+        let table = Table::new(title, &header);
         Ok(SurvivalTable {
             table,
             time: time.to_vec(),
             event: event.to_vec(),
-            landmark,
+            landmarks: landmarks.iter().map(|(l, _)| *l).collect(),
             options: KmOptions::default(),
             p_style: PStyle::default(),
             decimals: 1,
         })
     }
 
-    /// The cells of one curve: n, events, median (CI), landmark rate.
+    /// The cells of one curve: n, events, median (CI), landmark rates.
     fn curve_cells(&self, curve: &KmCurve) -> Result<Vec<String>, ReportError> {
         let median = curve.median();
         let median_text = match median.estimate {
@@ -96,23 +110,30 @@ impl SurvivalTable {
                 None => NOT_REACHED.to_string(),
             },
         };
-        let rate = if curve.is_empty() {
-            None
+        let rates: Vec<Option<f64>> = if curve.is_empty() || self.landmarks.is_empty() {
+            vec![None; self.landmarks.len()]
         } else {
-            curve
-                .at_times(&[self.landmark], false)
-                .map_err(stats_err)?
-                .first()
-                .and_then(|a| a.survival)
+            // One request per landmark: `at_times` returns times sorted, the
+            // columns keep the order given.
+            let mut out = Vec::with_capacity(self.landmarks.len());
+            for &l in &self.landmarks {
+                out.push(
+                    curve
+                        .at_times(&[l], false)
+                        .map_err(stats_err)?
+                        .first()
+                        .and_then(|a| a.survival),
+                );
+            }
+            out
         };
-        Ok(vec![
-            curve.n.to_string(),
-            fmt_count(curve.events()),
-            median_text,
+        let mut cells = vec![curve.n.to_string(), fmt_count(curve.events()), median_text];
+        cells.extend(rates.iter().map(|rate| {
             rate.map_or(MISSING.to_string(), |s| {
                 fixed(Some(100.0 * s), self.decimals)
-            }),
-        ])
+            })
+        }));
+        Ok(cells)
     }
 
     /// Adds a row for all patients.
@@ -163,14 +184,20 @@ impl SurvivalTable {
             None
         };
         let mut head = vec![name.to_string()];
-        head.extend(std::iter::repeat_n(String::new(), 4));
+        head.extend(std::iter::repeat_n(String::new(), 3 + self.landmarks.len()));
         head.push(p.map_or(String::new(), |p| self.p_style.format(Some(p))));
         self.table.push(Row::new(head).emphasised());
         for (l, level) in levels.iter().enumerate() {
             let mut cells = vec![(*level).to_string()];
             match curves.get(l).filter(|c| !c.is_empty()) {
                 Some(c) => cells.extend(self.curve_cells(c)?),
-                None => cells.extend(["0".to_string(), "0".into(), MISSING.into(), MISSING.into()]),
+                None => {
+                    cells.extend(["0".to_string(), "0".into(), MISSING.into()]);
+                    cells.extend(std::iter::repeat_n(
+                        MISSING.to_string(),
+                        self.landmarks.len(),
+                    ));
+                }
             }
             cells.push(String::new());
             self.table.push(Row::new(cells).indented(1));

@@ -1,0 +1,617 @@
+//! The `[[figure]]`s of a study, drawn with `netra_report`'s figures from the
+//! analysis set.
+
+use netra_clinical::endpoints::{DAYS_PER_MONTH, Endpoint, EndpointSpec, TimeZero};
+use netra_clinical::evaluation::{Scans, patient_lesions};
+use netra_clinical::lines::{Line, PatientLines, PathwayEnd};
+use netra_clinical::registry::model::PatientCourse;
+use netra_clinical::registry::vocab::{TreatmentClass, VitalStatus, Vocabulary};
+use netra_clinical::response::{self, Category, PatientResponse};
+use netra_clinical::sequences::{self, SequenceOptions};
+use netra_report::Figure;
+use netra_report::axis::month_ticks;
+use netra_report::figure::forest::ForestFigure;
+use netra_report::figure::km::{KmFigure, KmSeries};
+use netra_report::figure::sankey::SankeyFigure;
+use netra_report::figure::spider::SpiderFigure;
+use netra_report::figure::swimmer::{
+    EventKind, LaneEnd, SwimmerEvent, SwimmerFigure, SwimmerLane, SwimmerSegment,
+};
+use netra_report::figure::waterfall::WaterfallFigure;
+use netra_report::format::p_value;
+use netra_report::palette::ResponseClass;
+use netra_stats::km::{KmOptions as StatsKmOptions, km_by_group};
+use netra_stats::logrank::{Weights, logrank};
+use serde_json::json;
+
+use crate::StudyError;
+use crate::context::Context;
+use crate::data::sha256_hex;
+use crate::facts::Facts;
+use crate::spec::{FigureDef, FigureKind, KmOptions};
+use crate::tables::BuiltTable;
+use crate::vars::capitalise;
+
+/// One of the figures a study draws.
+pub enum AnyFigure {
+    /// Kaplan–Meier.
+    Km(KmFigure),
+    /// Forest plot.
+    Forest(ForestFigure),
+    /// Waterfall.
+    Waterfall(WaterfallFigure),
+    /// Spider plot.
+    Spider(SpiderFigure),
+    /// Swimmer plot.
+    Swimmer(SwimmerFigure),
+    /// Sankey diagram.
+    Sankey(SankeyFigure),
+}
+
+impl AnyFigure {
+    /// The figure as the trait object that draws it.
+    pub fn figure(&self) -> &dyn Figure {
+        match self {
+            AnyFigure::Km(f) => f,
+            AnyFigure::Forest(f) => f,
+            AnyFigure::Waterfall(f) => f,
+            AnyFigure::Spider(f) => f,
+            AnyFigure::Swimmer(f) => f,
+            AnyFigure::Sankey(f) => f,
+        }
+    }
+
+    fn parts(&mut self) -> (&mut netra_report::figure::Style, &mut String) {
+        match self {
+            AnyFigure::Km(f) => (&mut f.style, &mut f.title),
+            AnyFigure::Forest(f) => (&mut f.style, &mut f.title),
+            AnyFigure::Waterfall(f) => (&mut f.style, &mut f.title),
+            AnyFigure::Spider(f) => (&mut f.style, &mut f.title),
+            AnyFigure::Swimmer(f) => (&mut f.style, &mut f.title),
+            AnyFigure::Sankey(f) => (&mut f.style, &mut f.title),
+        }
+    }
+}
+
+/// A drawn figure.
+pub struct BuiltFigure {
+    /// The figure.
+    pub figure: AnyFigure,
+    /// Caption (the study's, else a generated one).
+    pub caption: String,
+}
+
+fn report_err(what: &str) -> impl Fn(netra_report::ReportError) -> StudyError + '_ {
+    move |e| StudyError::report(what, e)
+}
+
+/// Builds one figure. `tables` are the study's built tables by name (forest
+/// plots draw a Cox table).
+pub fn build(
+    ctx: &Context<'_>,
+    def: &FigureDef,
+    tables: &[(String, BuiltTable)],
+    facts: &mut Facts,
+) -> Result<BuiltFigure, StudyError> {
+    let what = format!("figure '{}'", def.name);
+    let (mut figure, caption): (AnyFigure, String) = match &def.kind {
+        FigureKind::Km(o) => km(ctx, def, o, facts)?,
+        FigureKind::Forest {
+            table,
+            multivariate,
+        } => {
+            let built = tables
+                .iter()
+                .find(|(n, _)| n == table)
+                .and_then(|(_, t)| t.cox.as_ref())
+                .ok_or_else(|| StudyError::analysis(&what, format!("no Cox table '{table}'")))?;
+            let rows = if *multivariate {
+                built.forest_multivariate.clone()
+            } else {
+                built.forest_univariate.clone()
+            };
+            if rows.is_empty() {
+                return Err(StudyError::analysis(&what, "the model has no term to draw"));
+            }
+            let mut f = ForestFigure::hazard_ratios(rows);
+            f.favours = Some(("Lower risk".into(), "Higher risk".into()));
+            (
+                AnyFigure::Forest(f),
+                format!(
+                    "Hazard ratios (95% CI) of the {} Cox model of {}.",
+                    if *multivariate { "multivariate" } else { "univariate" },
+                    built.endpoint_label.to_lowercase()
+                ),
+            )
+        }
+        FigureKind::Waterfall { line } => {
+            let prs = line_responses(ctx, *line);
+            let data = response::series::waterfall(&prs);
+            if data.bars.is_empty() {
+                return Err(StudyError::analysis(
+                    &what,
+                    format!("no patient has a measured response on line {line}"),
+                ));
+            }
+            facts.insert(
+                def.name.clone(),
+                json!({"line": line, "bars": data.bars.len(), "excluded": data.excluded.len()}),
+            );
+            let n = data.bars.len();
+            let left = data.excluded.len();
+            let mut f = WaterfallFigure::from_response(&data);
+            f.y_label = "Best change of target lesions from baseline (%)".into();
+            (
+                AnyFigure::Waterfall(f),
+                format!(
+                    "Best percentage change of the sum of target lesions from the baseline of \
+                     line {line} (n = {n}), coloured by best overall response; dashed lines at \
+                     \u{2212}30% and +20%.{}",
+                    if left > 0 {
+                        format!(" {left} patient(s) without a completely measured follow-up scan are not shown.")
+                    } else {
+                        String::new()
+                    }
+                ),
+            )
+        }
+        FigureKind::Spider { line } => {
+            let prs = line_responses(ctx, *line);
+            let f = SpiderFigure::from_patients(&prs, DAYS_PER_MONTH, "Months from baseline")
+                .map_err(report_err(&what))?;
+            if f.lines.is_empty() {
+                return Err(StudyError::analysis(
+                    &what,
+                    format!("no patient has a measured response on line {line}"),
+                ));
+            }
+            let n = f.lines.len();
+            (
+                AnyFigure::Spider(f),
+                format!(
+                    "Change of the sum of target lesions from the baseline of line {line} over \
+                     time (n = {n}), coloured by best overall response."
+                ),
+            )
+        }
+        FigureKind::Swimmer { sample, seed, from } => swimmer(ctx, *sample, *seed, *from)?,
+        FigureKind::Sankey { lines, min_cell } => sankey(ctx, *lines, *min_cell, facts)?,
+    };
+    let (style, title) = figure.parts();
+    if let Some(w) = def.width {
+        style.width = w;
+    }
+    if !def.title.is_empty() {
+        title.clone_from(&def.title);
+    }
+    // Check now that it draws, so a failure names the figure.
+    figure.figure().to_svg().map_err(report_err(&what))?;
+    let caption = if def.caption.is_empty() {
+        caption
+    } else {
+        def.caption.clone()
+    };
+    Ok(BuiltFigure { figure, caption })
+}
+
+fn x_label(spec: &EndpointSpec, line: Option<u32>) -> String {
+    let from = match (spec.from, line) {
+        (TimeZero::EachLine, Some(k)) => TimeZero::Line(k).phrase(),
+        (f, _) => f.phrase(),
+    };
+    format!("{} {from}", capitalise(spec.units.code()))
+}
+
+fn km(
+    ctx: &Context<'_>,
+    def: &FigureDef,
+    o: &KmOptions,
+    facts: &mut Facts,
+) -> Result<(AnyFigure, String), StudyError> {
+    let what = format!("figure '{}'", def.name);
+    let ep = ctx.endpoint_def(&o.endpoint)?;
+    let data = ctx.endpoint(ep, o.line)?;
+    let grouping = match o.by.as_deref() {
+        Some("") => None,
+        Some(b) => Some(ctx.grouping(Some(b))?),
+        None if ctx.study.groups.is_some() => Some(ctx.grouping(None)?),
+        None => None,
+    };
+    let rows: Vec<usize> = data
+        .rows()
+        .into_iter()
+        .filter(|&i| grouping.as_ref().is_none_or(|g| g.codes[i].is_some()))
+        .collect();
+    if rows.is_empty() {
+        return Err(StudyError::analysis(&what, "no patient has this endpoint"));
+    }
+    let time: Vec<f64> = rows.iter().filter_map(|&i| data.time[i]).collect();
+    let event: Vec<bool> = rows.iter().map(|&i| data.event[i]).collect();
+    let (labels, codes): (Vec<String>, Vec<usize>) = match &grouping {
+        Some(g) => (
+            g.levels.clone(),
+            rows.iter().filter_map(|&i| g.codes[i]).collect(),
+        ),
+        None => (vec!["All patients".into()], vec![0; rows.len()]),
+    };
+    let g32: Vec<u32> = codes.iter().map(|&c| c as u32).collect();
+    let curves = km_by_group(&time, &event, None, &g32, labels.len(), &StatsKmOptions::default())
+        .map_err(|e| StudyError::analysis(&what, e.to_string()))?;
+    let series: Vec<KmSeries> = labels
+        .iter()
+        .zip(&curves)
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(l, c)| KmSeries::from_km(format!("{l} (n = {})", c.n), c))
+        .collect();
+    let groups_present = series.len();
+    let mut f = KmFigure::survival(series, x_label(&ep.spec, o.line));
+    f.y_label = ep.label.clone();
+    f.ticks = o.ticks.clone().or_else(|| {
+        let hi = o
+            .x_max
+            .unwrap_or_else(|| time.iter().copied().fold(0.0, f64::max));
+        (ep.spec.units == netra_clinical::endpoints::Units::Months).then(|| month_ticks(hi, 8))
+    });
+    f.x_max = o.x_max;
+    f.show_ci = o.ci;
+    f.show_median = o.median;
+    f.show_censor = o.censor_marks;
+    f.at_risk_table = o.at_risk;
+    let mut test_text = String::new();
+    if o.logrank && groups_present >= 2 {
+        let t = logrank(&time, &event, &codes, None, Weights::LogRank)
+            .map_err(|e| StudyError::analysis(&what, e.to_string()))?;
+        f.p_value_text = Some(format!("Log-rank p = {}", p_value(Some(t.p))));
+        test_text = format!(
+            " Log-rank test: \u{3c7}\u{b2} = {:.2} on {} df, p = {}.",
+            t.chisq,
+            t.df,
+            p_value(Some(t.p))
+        );
+        facts.insert(
+            def.name.clone(),
+            json!({"logrank": {"chisq": t.chisq, "df": t.df, "p": t.p}}),
+        );
+    }
+    let caption = format!(
+        "Kaplan\u{2013}Meier estimate of {} {}{}; numbers at risk below the axis; tick marks \
+         show censored patients.{test_text}",
+        ep.label.to_lowercase(),
+        match (ep.spec.from, o.line) {
+            (TimeZero::EachLine, Some(k)) => TimeZero::Line(k).phrase(),
+            (f, _) => f.phrase(),
+        },
+        grouping
+            .as_ref()
+            .map_or(String::new(), |g| format!(" by {}", g.label.to_lowercase())),
+    );
+    Ok((AnyFigure::Km(f), caption))
+}
+
+/// The response engine's view of line `k` of each patient who has one: the
+/// line's baseline scan (the one its evaluation used) and the scans after
+/// the line's start up to the next line's start, or linked to the line's
+/// treatments — the period `netra_clinical::evaluation::evaluate_segment`
+/// judges — with the line rules' criteria. Patients without lesions at that
+/// baseline are left out.
+pub fn line_responses(ctx: &Context<'_>, k: u32) -> Vec<PatientResponse> {
+    let lines = ctx.lines(Default::default());
+    let rules = &ctx.rules.evaluation;
+    let mut out = Vec::new();
+    for (course, pl) in ctx.courses.iter().zip(lines.iter()) {
+        let Some(line) = pl.line(k) else { continue };
+        if let Some(pr) = one_line_response(course, pl, line, rules) {
+            out.push(pr);
+        }
+    }
+    out
+}
+
+fn one_line_response(
+    course: &PatientCourse,
+    pl: &PatientLines,
+    line: &Line,
+    rules: &netra_clinical::evaluation::EvaluationRules,
+) -> Option<PatientResponse> {
+    let base_day = line.evaluation.baseline?;
+    let scans = Scans::new(course, rules.imputation);
+    let baseline = scans.days.iter().find(|s| s.day.day == base_day.day)?;
+    if baseline.assessments.iter().all(|a| a.lesions.is_empty()) {
+        return None;
+    }
+    let start = line.start.day;
+    let until = pl.line(line.number + 1).map(|l| l.start.day);
+    let linked = |s: &netra_clinical::evaluation::ScanDay<'_>| {
+        s.assessments.iter().any(|a| {
+            a.treatment
+                .as_deref()
+                .is_some_and(|t| line.treatments.iter().any(|x| x == t))
+        })
+    };
+    let follow: Vec<&netra_clinical::evaluation::ScanDay<'_>> = scans
+        .days
+        .iter()
+        .filter(|s| s.day.day > start && (until.is_none_or(|u| s.day.day <= u) || linked(s)))
+        .filter(|s| s.assessments.iter().any(|a| !a.lesions.is_empty()))
+        .collect();
+    if follow.is_empty() {
+        return None;
+    }
+    let input = patient_lesions(&course.patient.code, baseline, &follow);
+    response::assess(&input, &rules.criteria, &rules.best).ok()
+}
+
+/// Deterministic sample: the `n` patients whose SHA-256 of `seed:code` is
+/// smallest (independent of registry order and of any RNG library).
+fn sample(codes: &[&str], n: usize, seed: u64) -> Vec<usize> {
+    let mut keyed: Vec<(String, usize)> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (sha256_hex(format!("{seed}:{c}").as_bytes()), i))
+        .collect();
+    keyed.sort();
+    let mut idx: Vec<usize> = keyed.into_iter().take(n).map(|(_, i)| i).collect();
+    idx.sort_unstable();
+    idx
+}
+
+/// The palette's name of a treatment class.
+pub fn class_name(c: TreatmentClass) -> String {
+    match c {
+        TreatmentClass::Local => "Local".into(),
+        other => capitalise(&other.code().replace('_', " ")),
+    }
+}
+
+fn swimmer(
+    ctx: &Context<'_>,
+    sample_size: Option<usize>,
+    seed: u64,
+    from: TimeZero,
+) -> Result<(AnyFigure, String), StudyError> {
+    let os = EndpointSpec::new(Endpoint::Os, from);
+    let rows = netra_clinical::endpoints::derive_cohort(&ctx.courses, &os, &ctx.rules);
+    let lines = ctx.lines(Default::default());
+    let index: std::collections::HashMap<&str, usize> = ctx
+        .frame
+        .patients
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), i))
+        .collect();
+    let with_row: Vec<(usize, &netra_clinical::endpoints::EndpointRow)> = rows
+        .rows
+        .iter()
+        .filter_map(|r| index.get(r.patient.as_str()).map(|&i| (i, r)))
+        .filter(|(i, _)| !lines[*i].lines.is_empty())
+        .collect();
+    if with_row.is_empty() {
+        return Err(StudyError::analysis(
+            "swimmer",
+            "no patient with a line of therapy and a time zero",
+        ));
+    }
+    let n = sample_size.unwrap_or(20).min(40).min(with_row.len());
+    let codes: Vec<&str> = with_row.iter().map(|(_, r)| r.patient.as_str()).collect();
+    let chosen = sample(&codes, n, seed);
+    let mut lanes = Vec::new();
+    for &j in &chosen {
+        let (i, row) = with_row[j];
+        let t0 = row.start.day.0;
+        let at = |d: i32| (f64::from(d - t0) / DAYS_PER_MONTH).max(0.0);
+        let end = row.time;
+        let course = &ctx.courses[i];
+        let pl = &lines[i];
+        let mut segments = Vec::new();
+        let mut events = Vec::new();
+        for l in &pl.lines {
+            let s = at(l.start.day.0);
+            if s > end {
+                continue;
+            }
+            let e = l.end.map_or(end, |d| at(d.day.0)).clamp(s, end);
+            segments.push(SwimmerSegment {
+                start: s,
+                end: e,
+                class: class_name(l.class),
+                label: Some(l.label()),
+            });
+            let ev = &l.evaluation;
+            if let Some(best) = ev.best {
+                let when = match best {
+                    Category::CR | Category::PR => ev.first_response.map(|d| d.day.0),
+                    Category::MR | Category::SD => ev
+                        .scans
+                        .iter()
+                        .find(|s| s.response == best)
+                        .map(|s| s.day.day.0),
+                    _ => None,
+                };
+                if let Some(d) = when
+                    && at(d) <= end
+                {
+                    events.push(SwimmerEvent {
+                        time: at(d),
+                        kind: EventKind::Response(ResponseClass::from(best)),
+                    });
+                }
+            }
+            if let Some(t) = &l.ttp
+                && t.event
+                && at(t.end.day.0) <= end
+            {
+                events.push(SwimmerEvent {
+                    time: at(t.end.day.0),
+                    kind: EventKind::Progression,
+                });
+            }
+        }
+        for item in &pl.local {
+            let s = at(item.start.day.0);
+            if s > end {
+                continue;
+            }
+            let e = item.end.map_or(s, |d| at(d.day.0)).clamp(s, end);
+            segments.push(SwimmerSegment {
+                start: s,
+                end: e,
+                class: "Local".into(),
+                label: Some(item.kind.replace('_', " ")),
+            });
+        }
+        segments.sort_by(|a, b| a.start.total_cmp(&b.start));
+        events.sort_by(|a, b| a.time.total_cmp(&b.time));
+        let end_kind = if row.event {
+            LaneEnd::Death
+        } else if course.patient.vital_status == VitalStatus::Alive {
+            LaneEnd::Alive
+        } else {
+            LaneEnd::Censored
+        };
+        lanes.push(SwimmerLane {
+            patient: course.patient.code.clone(),
+            end,
+            end_kind,
+            segments,
+            events,
+        });
+    }
+    let f = SwimmerFigure::new(lanes, format!("Months {}", from.phrase()));
+    let f = AnyFigure::Swimmer(f);
+    let caption = format!(
+        "Treatment course of {n} patients (a reproducible sample of the {} with a line of \
+         therapy, seed {seed}): lines of systemic therapy and local treatments as bars coloured \
+         by class, best responses and progressions as markers, death (\u{d7}) or follow-up \
+         continuing (\u{2192}) at the end.",
+        with_row.len()
+    );
+    Ok((f, caption))
+}
+
+fn end_label(end: PathwayEnd) -> &'static str {
+    match end {
+        PathwayEnd::Death => "Death",
+        PathwayEnd::LostToFollowUp => "Lost to follow-up",
+        PathwayEnd::NoFurtherTreatment => "No further line",
+    }
+}
+
+fn sankey(
+    ctx: &Context<'_>,
+    shown: u32,
+    min_cell: u64,
+    facts: &mut Facts,
+) -> Result<(AnyFigure, String), StudyError> {
+    let lines = ctx.lines(Default::default());
+    let options = SequenceOptions {
+        min_cell,
+        ..SequenceOptions::default()
+    };
+    let analysis = sequences::analyse(&lines, &options)
+        .map_err(|e| StudyError::analysis("sankey", e.to_string()))?;
+    // Node ids are "L<k> <class code>" and "end: <code>"; an end follows the
+    // line it ends (one column to the right of its source).
+    let parse = |id: &str| -> Option<(u32, String)> {
+        let rest = id.strip_prefix('L')?;
+        let (k, class) = rest.split_once(' ')?;
+        let k: u32 = k.parse().ok()?;
+        let label = TreatmentClass::from_code(class).map_or_else(|_| class.to_string(), class_name);
+        Some((k, label))
+    };
+    let end_of = |id: &str| -> Option<&'static str> {
+        let code = id.strip_prefix("end: ")?;
+        [
+            PathwayEnd::Death,
+            PathwayEnd::LostToFollowUp,
+            PathwayEnd::NoFurtherTreatment,
+        ]
+        .into_iter()
+        .find(|e| e.code() == code)
+        .map(end_label)
+    };
+    let mut links: Vec<(usize, String, String, f64)> = Vec::new();
+    for l in &analysis.sankey.links {
+        let Some((k, from)) = parse(&l.source) else {
+            continue;
+        };
+        if k > shown {
+            continue;
+        }
+        let to = if let Some(e) = end_of(&l.target) {
+            e.to_string()
+        } else if let Some((k2, t)) = parse(&l.target) {
+            if k2 > shown {
+                "Further lines".to_string()
+            } else {
+                t
+            }
+        } else {
+            continue;
+        };
+        links.push(((k - 1) as usize, from, to, l.n as f64));
+    }
+    let headers: Vec<String> = (1..=shown + 1)
+        .map(|k| {
+            if k <= shown {
+                format!("Line {k}")
+            } else {
+                "After".to_string()
+            }
+        })
+        .collect();
+    let f = SankeyFigure::from_links(headers, &links)
+        .map_err(|e| StudyError::report("sankey", e))?;
+    let treated = analysis.n_treated;
+    facts.insert(
+        "sankey".into(),
+        json!({
+            "treated": treated,
+            "reach": analysis.reach.iter().map(|r| json!({"line": r.line, "n": r.n})).collect::<Vec<_>>(),
+            "suppressed_links": analysis.sankey.suppressed_links,
+        }),
+    );
+    let caption = format!(
+        "Sequences of systemic therapy by class over the first {shown} lines{}: each band is the \
+         number of patients moving from one line to the next or ending (death, loss to \
+         follow-up, no further line).{}",
+        treated.map_or(String::new(), |t| format!(" ({t} treated patients)")),
+        if analysis.sankey.suppressed_links > 0 {
+            format!(
+                " {} transition(s) of fewer than {min_cell} patients are not drawn.",
+                analysis.sankey.suppressed_links
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok((AnyFigure::Sankey(f), caption))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_is_reproducible_and_independent_of_order() {
+        let a = ["p1", "p2", "p3", "p4", "p5"];
+        let s1 = sample(&a, 3, 7);
+        assert_eq!(s1.len(), 3);
+        assert_eq!(sample(&a, 3, 7), s1);
+        let picked: Vec<&str> = s1.iter().map(|&i| a[i]).collect();
+        let b = ["p5", "p4", "p3", "p2", "p1"];
+        let mut picked_b: Vec<&str> = sample(&b, 3, 7).iter().map(|&i| b[i]).collect();
+        picked_b.sort_unstable();
+        assert_eq!(picked, picked_b);
+        assert_eq!(sample(&a, 9, 7).len(), 5);
+    }
+
+    #[test]
+    fn class_names_match_the_palette() {
+        assert_eq!(
+            class_name(TreatmentClass::SomatostatinAnalogue),
+            "Somatostatin analogue"
+        );
+        assert_eq!(class_name(TreatmentClass::Local), "Local");
+        assert_eq!(class_name(TreatmentClass::Radionuclide), "Radionuclide");
+    }
+}
