@@ -28,8 +28,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the bundled example analysis (the 32-patient radionuclide cohort).
+    /// Run the bundled example studies and write their report (no setup needed).
     Demo(commands::demo::Args),
+    /// Run a study file: tables, figures, report.html and a manifest.
+    Report(commands::report::Args),
     /// Kaplan–Meier survival curves, medians, landmark rates and RMST.
     Km(commands::km::Args),
     /// Compare survival curves: log-rank and weighted variants, trend, pairwise.
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),
+        Command::Report(args) => commands::report::run_command(args),
         Command::Km(args) => commands::km::run(args),
         Command::Logrank(args) => commands::logrank::run(args),
         Command::Cuminc(args) => commands::cuminc::run(*args),

@@ -241,7 +241,7 @@ fn km(
         .iter()
         .zip(&curves)
         .filter(|(_, c)| !c.is_empty())
-        .map(|(l, c)| KmSeries::from_km(format!("{l} (n = {})", c.n), c))
+        .map(|(l, c)| KmSeries::from_km(l.clone(), c))
         .collect();
     let groups_present = series.len();
     let mut f = KmFigure::survival(series, x_label(&ep.spec, o.line));

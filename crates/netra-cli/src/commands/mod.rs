@@ -12,6 +12,7 @@ pub mod logrank;
 pub mod patient;
 pub mod rates;
 pub mod registry_args;
+pub mod report;
 pub mod response;
 pub mod simulate;
 pub mod validate;
