@@ -1,0 +1,1 @@
+//! Fine-Gray (to come).
