@@ -250,21 +250,6 @@ pub(crate) fn solve_general(m: &SymMat, b: &[f64]) -> Option<Vec<f64>> {
     Some(x)
 }
 
-/// The inverse of a general non-singular matrix (R's `solve(m)`).
-pub(crate) fn inverse_general(m: &SymMat) -> Option<SymMat> {
-    let p = m.p;
-    let mut out = SymMat::zeros(p);
-    for j in 0..p {
-        let mut e = vec![0.0; p];
-        e[j] = 1.0;
-        let col = solve_general(m, &e)?;
-        for i in 0..p {
-            out.set(i, j, col[i]);
-        }
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

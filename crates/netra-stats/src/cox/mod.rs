@@ -30,6 +30,10 @@
 //! the same pass. Concordance is O(n log n) with Fenwick trees; robust
 //! variance O(n·p) via cumulative hazard sums.
 
+// Numerical loops below index several arrays with one counter; iterator
+// chains would obscure the formulas.
+#![allow(clippy::needless_range_loop)]
+
 mod chol;
 mod concordance;
 pub mod finegray;
@@ -37,6 +41,7 @@ mod kernel;
 mod newton;
 mod prepare;
 mod residuals;
+mod sort;
 pub mod zph;
 
 use std::fmt;
@@ -287,14 +292,15 @@ impl fmt::Display for CoxError {
 
 impl std::error::Error for CoxError {}
 
+/// Times after R's `timefix`: stop times and, for (start, stop] data, start
+/// times.
+pub(crate) type FixedTimes = (Vec<f64>, Option<Vec<f64>>);
+
 /// R's `aeqSurv`: times (start and stop together) closer than
 /// `sqrt(.Machine$double.eps)` absolutely or relative to their mean absolute
 /// value are replaced by the smallest of their run. `None` when nothing
 /// changes (the usual case, checked without sorting for whole-number times).
-pub(crate) fn timefix(
-    stop: &[f64],
-    start: Option<&[f64]>,
-) -> Result<Option<(Vec<f64>, Option<Vec<f64>>)>, CoxError> {
+pub(crate) fn timefix(stop: &[f64], start: Option<&[f64]>) -> Result<Option<FixedTimes>, CoxError> {
     let tol = f64::EPSILON.sqrt();
     let all = || stop.iter().chain(start.into_iter().flatten());
     // Distinct whole numbers are at least 1 apart: only the relative rule
@@ -424,7 +430,8 @@ fn validate(data: &CoxData<'_>, opts: &CoxOptions) -> Result<(usize, usize), Cox
     if !data.event.iter().any(|&e| e) {
         return Err(CoxError::NoEvents);
     }
-    if !(opts.eps > 0.0) || !(opts.toler_chol > 0.0) || !(opts.toler_inf > 0.0) {
+    let positive = |v: f64| v > 0.0 && v.is_finite();
+    if !positive(opts.eps) || !positive(opts.toler_chol) || !positive(opts.toler_inf) {
         return Err(CoxError::BadOption(
             "eps, toler_chol and toler_inf must be > 0".into(),
         ));
@@ -497,13 +504,13 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
             data.names[j]
         ));
     }
-    let lp: Vec<f64> = (0..n)
-        .map(|i| {
-            (0..p)
-                .map(|j| beta[j] * (data.x[j * n + i] - prep.mean[j]))
-                .sum()
-        })
-        .collect();
+    let mut lp = vec![0.0; n];
+    for j in 0..p {
+        let (b, m) = (beta[j], prep.mean[j]);
+        for (l, v) in lp.iter_mut().zip(&data.x[j * n..(j + 1) * n]) {
+            *l += b * (v - m);
+        }
+    }
     if opts.iter_max > 1 {
         infinite_warnings(
             &nr,
@@ -589,16 +596,12 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
         })
         .collect();
 
-    let concordance = concordance::concordance(
-        stop,
-        start,
-        data.event,
-        &lp,
-        data.weights,
-        data.strata,
-        cluster.as_deref(),
-    );
-
+    let lp_by_pos: Vec<f64> = prep
+        .x
+        .chunks_exact(p)
+        .map(|xr| kernel::dot(&nr.beta, xr))
+        .collect();
+    let concordance = concordance::concordance(&prep, &lp_by_pos, cluster.as_deref());
     let lr = 2.0 * (nr.loglik - nr.loglik0);
     Ok(CoxFit {
         n,

@@ -48,18 +48,8 @@ pub(crate) struct Prepared {
     pub scale: Vec<f64>,
 }
 
-/// Order-preserving map of a finite f64 onto u64, reversed so that an
-/// ascending sort of the key sorts the times in descending order.
-#[inline]
-pub(crate) fn desc_key(t: f64) -> u64 {
-    let bits = t.to_bits();
-    let asc = if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
-    };
-    !asc
-}
+pub(crate) use super::sort::desc_key;
+use super::sort::{argsort_by_key, stable_by_group};
 
 /// Inputs of [`prepare`], all in original row order.
 pub(crate) struct Raw<'a> {
@@ -77,28 +67,11 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
     let n_all = raw.stop.len();
     let p = raw.p;
 
-    // The one sort: (stratum, stop descending).
-    let order: Vec<u32> = match raw.strata {
-        None => {
-            let mut keys: Vec<(u64, u32)> = raw
-                .stop
-                .iter()
-                .enumerate()
-                .map(|(i, &t)| (desc_key(t), i as u32))
-                .collect();
-            keys.sort_unstable();
-            keys.into_iter().map(|(_, i)| i).collect()
-        }
-        Some(s) => {
-            let mut keys: Vec<(u32, u64, u32)> = raw
-                .stop
-                .iter()
-                .enumerate()
-                .map(|(i, &t)| (s[i], desc_key(t), i as u32))
-                .collect();
-            keys.sort_unstable();
-            keys.into_iter().map(|(_, _, i)| i).collect()
-        }
+    // The one sort: (stratum, stop descending), ties in row order.
+    let order = argsort_by_key(n_all, |i| desc_key(raw.stop[i]));
+    let order = match raw.strata {
+        None => order,
+        Some(s) => stable_by_group(order, |i| s[i as usize]),
     };
 
     // (start, stop]: drop rows whose interval holds no event time of their
@@ -112,33 +85,66 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
         return Err(CoxError::NoEvents);
     }
 
-    let mut stop = Vec::with_capacity(n);
-    let mut event = Vec::with_capacity(n);
-    let mut weight = Vec::with_capacity(n);
-    for &i in &order {
-        let i = i as usize;
-        stop.push(raw.stop[i]);
-        event.push(raw.event[i]);
-        weight.push(raw.weight.map_or(1.0, |w| w[i]));
+    // Scatter the rows to their positions: every input array is read in
+    // sequence and each row is written once, which costs far fewer cache
+    // misses than gathering p columns at random.
+    let mut pos_of = vec![u32::MAX; n_all];
+    for (pos, &i) in order.iter().enumerate() {
+        pos_of[i as usize] = pos as u32;
     }
-    let start = raw
-        .start
-        .map(|s| order.iter().map(|&i| s[i as usize]).collect::<Vec<f64>>());
+    drop(order);
+    let mut stop = vec![0.0; n];
+    let mut event = vec![false; n];
+    let mut weight = vec![1.0; n];
+    let mut row = vec![0u32; n];
+    for (i, &pos) in pos_of.iter().enumerate() {
+        if pos != u32::MAX {
+            let pos = pos as usize;
+            stop[pos] = raw.stop[i];
+            event[pos] = raw.event[i];
+            row[pos] = i as u32;
+        }
+    }
+    if let Some(w) = raw.weight {
+        for (i, &pos) in pos_of.iter().enumerate() {
+            if pos != u32::MAX {
+                weight[pos as usize] = w[i];
+            }
+        }
+    }
+    let start = raw.start.map(|st| {
+        let mut v = vec![0.0; n];
+        for (i, &pos) in pos_of.iter().enumerate() {
+            if pos != u32::MAX {
+                v[pos as usize] = st[i];
+            }
+        }
+        v
+    });
 
     let mut blocks = Vec::new();
-    let mut b0 = 0;
-    for k in 1..=n {
-        let boundary = k == n
-            || raw
-                .strata
-                .is_some_and(|s| s[order[k] as usize] != s[order[k - 1] as usize]);
-        if boundary {
-            blocks.push((b0, k));
-            b0 = k;
+    match raw.strata {
+        None => blocks.push((0, n)),
+        Some(strata) => {
+            let mut code = vec![0u32; n];
+            for (i, &pos) in pos_of.iter().enumerate() {
+                if pos != u32::MAX {
+                    code[pos as usize] = strata[i];
+                }
+            }
+            let mut b0 = 0;
+            for k in 1..=n {
+                if k == n || code[k] != code[k - 1] {
+                    blocks.push((b0, k));
+                    b0 = k;
+                }
+            }
         }
     }
 
-    // Centring and scaling, then the row-major copy.
+    // Centring and scaling (over the rows used), then the row-major copy.
+    let all_used = n == n_all;
+    let used = |i: usize| all_used || pos_of[i] != u32::MAX;
     let total_w: f64 = weight.iter().sum();
     let mut mean = vec![0.0; p];
     let mut scale = vec![1.0; p];
@@ -148,40 +154,45 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
         if zero_one {
             continue;
         }
+        let wt = |i: usize| raw.weight.map_or(1.0, |w| w[i]);
         let mut s = 0.0;
-        for (&i, &w) in order.iter().zip(&weight) {
-            s += w * col[i as usize];
+        for (i, &v) in col.iter().enumerate() {
+            if used(i) {
+                s += wt(i) * v;
+            }
         }
         let m = s / total_w;
         let mut abs = 0.0;
-        for (&i, &w) in order.iter().zip(&weight) {
-            abs += w * (col[i as usize] - m).abs();
+        for (i, &v) in col.iter().enumerate() {
+            if used(i) {
+                abs += wt(i) * (v - m).abs();
+            }
         }
         mean[j] = m;
         scale[j] = if abs > 0.0 { total_w / abs } else { 1.0 };
     }
     let mut x = vec![0.0; n * p];
-    for j in 0..p {
-        let col = &raw.x[j * n_all..(j + 1) * n_all];
-        let (m, s) = (mean[j], scale[j]);
-        for (pos, &i) in order.iter().enumerate() {
-            x[pos * p + j] = (col[i as usize] - m) * s;
+    let cols: Vec<&[f64]> = (0..p).map(|j| &raw.x[j * n_all..(j + 1) * n_all]).collect();
+    for (i, &pos) in pos_of.iter().enumerate() {
+        if pos != u32::MAX {
+            let dst = &mut x[pos as usize * p..(pos as usize + 1) * p];
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = (cols[j][i] - mean[j]) * scale[j];
+            }
         }
     }
+    drop(pos_of);
 
     let (removal, removal_begin) = match &start {
         None => (Vec::new(), Vec::new()),
         Some(st) => {
-            let mut removal = Vec::with_capacity(n);
-            let mut begin = Vec::with_capacity(blocks.len());
-            for &(b0, b1) in &blocks {
-                begin.push(removal.len());
-                let mut keys: Vec<(u64, u32)> = (b0..b1)
-                    .map(|pos| (desc_key(st[pos]), pos as u32))
-                    .collect();
-                keys.sort_unstable();
-                removal.extend(keys.into_iter().map(|(_, pos)| pos));
+            let by_start = argsort_by_key(n, |pos| desc_key(st[pos]));
+            let mut block_of = vec![0u32; n];
+            for (b, &(b0, b1)) in blocks.iter().enumerate() {
+                block_of[b0..b1].iter_mut().for_each(|v| *v = b as u32);
             }
+            let removal = stable_by_group(by_start, |pos| block_of[pos as usize]);
+            let begin = blocks.iter().map(|&(b0, _)| b0).collect();
             (removal, begin)
         }
     };
@@ -194,7 +205,7 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
         event,
         weight,
         x,
-        row: order,
+        row,
         blocks,
         removal,
         removal_begin,
