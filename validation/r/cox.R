@@ -242,3 +242,88 @@ lung2$entry2 <- floor(lung2$tcoarse / 2)
 cox_fixture("lung_left_truncated_ties", "delayed entry with heavy ties and weights",
             lung2, "tcoarse", "dead", "age + factor(sex)", start = "entry2",
             weights = "w")
+
+# ---- Fine-Gray -----------------------------------------------------------------
+# finegray() then the weighted coxph of its vignette. The fixture holds the
+# original rows; netra expands them itself.
+fg_fixture <- function(name, description, data, time, status, cause, censor, formula,
+                       strata = NULL, weights = NULL, cluster_id = FALSE, ties = "efron") {
+  rhs_vars <- all.vars(as.formula(paste("~", formula)))
+  used <- unique(c(time, status, rhs_vars, strata, weights))
+  d <- data[complete.cases(data[, used]), used, drop = FALSE]
+  d$.id <- seq_len(nrow(d))
+  codes <- sort(unique(d[[status]]))
+  d$.fstat <- factor(d[[status]], levels = c(censor, setdiff(codes, censor)))
+  fg_form <- sprintf("Surv(%s, .fstat) ~ .%s", time,
+                     if (is.null(strata)) "" else sprintf(" + strata(%s)", strata))
+  pdata <- if (is.null(weights)) {
+    finegray(as.formula(fg_form), data = d, etype = as.character(cause))
+  } else {
+    eval(parse(text = sprintf("finegray(as.formula(fg_form), data = d, etype = as.character(cause), weights = %s)", weights)))
+  }
+  if (!is.null(strata)) pdata[[strata]] <- d[[strata]][pdata$.id]
+  call_text <- sprintf("coxph(Surv(fgstart, fgstop, fgstatus) ~ %s%s, weights = fgwt, data = pdata, ties = '%s'%s)",
+                       formula, if (is.null(strata)) "" else sprintf(" + strata(%s)", strata),
+                       ties, if (cluster_id) ", cluster = .id" else "")
+  warns <- character(0)
+  fit <- withCallingHandlers(eval(parse(text = call_text)),
+                             warning = function(w) {
+                               warns <<- c(warns, conditionMessage(w))
+                               invokeRestart("muffleWarning")
+                             })
+  beta <- coef(fit)
+  robust_used <- !is.null(fit$naive.var)
+  se <- sqrt(diag(if (robust_used) fit$naive.var else fit$var))
+  rse <- if (robust_used) sqrt(diag(fit$var)) else rep(NA, length(beta))
+  use_se <- if (robust_used) rse else se
+  text_vars <- used[sapply(d[used], is.character)]
+  text_levels <- setNames(lapply(text_vars, function(v) unique(d[[v]])), text_vars)
+  terms <- lapply(seq_along(beta), function(j) {
+    b <- unname(beta[j])
+    list(name = netra_name(names(beta)[j], text_levels), coef = b, se = unname(se[j]),
+         robust_se = unname(rse[j]), hr = exp(b),
+         hr_lower = exp(b - qnorm(0.975) * use_se[j]), hr_upper = exp(b + qnorm(0.975) * use_se[j]),
+         z = b / unname(use_se[j]),
+         p = pchisq((b / unname(use_se[j]))^2, 1, lower.tail = FALSE))
+  })
+  df <- sum(!is.na(beta))
+  input_cols <- lapply(d[used], function(v) if (is.factor(v)) as.character(v) else v)
+  write_json_file(list(
+    name = name, description = description,
+    input = list(columns = input_cols, time = time, status = status, cause = cause,
+                 censor = censor, formula = formula, strata = nn(strata), weights = nn(weights),
+                 cluster_id = cluster_id, ties = ties),
+    expected = list(
+      expanded_rows = nrow(pdata),
+      checksums = list(fgstart = sum(pdata$fgstart), fgstop = sum(pdata$fgstop),
+                       fgwt = sum(pdata$fgwt), fgstatus = sum(pdata$fgstatus),
+                       fgwt_fgstop = sum(pdata$fgwt * pdata$fgstop),
+                       row_fgwt = sum(pdata$.id * pdata$fgwt)),
+      head = lapply(pdata[seq_len(min(300, nrow(pdata))), c(".id", "fgstart", "fgstop", "fgstatus", "fgwt")],
+                    unname),
+      n = fit$n, events = fit$nevent, terms = terms,
+      loglik_null = fit$loglik[1], loglik = fit$loglik[2],
+      lr_test = test_list(2 * (fit$loglik[2] - fit$loglik[1]), df),
+      wald_test = test_list(fit$wald.test, df),
+      score_test = test_list(fit$score, df),
+      robust_score_test = if (is.null(fit$rscore)) NA else test_list(fit$rscore, df),
+      concordance = list(c = unname(fit$concordance["concordance"]),
+                         std_err = unname(fit$concordance["std"])),
+      iterations = fit$iter, robust = robust_used, warnings = as.list(warns),
+      var = unname(as.vector(fit$var)))), name)
+  cat(sprintf("%-32s n=%5d rows=%5d iter=%2d %s\n", name, nrow(d), nrow(pdata), fit$iter,
+              paste(warns, collapse = " | ")))
+}
+
+mg <- mgus2
+mg$etime <- ifelse(mg$pstat == 0, mg$futime, mg$ptime)
+mg$event <- ifelse(mg$pstat == 0, 2 * mg$death, 1)
+mg$sex <- as.character(mg$sex)
+fg_fixture("finegray_mgus2_pcm", "mgus2: progression (1) vs death (2), finegray vignette model",
+           mg, "etime", "event", 1, 0, "age + sex")
+fg_fixture("finegray_mgus2_death", "mgus2: death as the event of interest, Breslow",
+           mg, "etime", "event", 2, 0, "age + sex + hgb", ties = "breslow")
+fg_fixture("finegray_mgus2_cluster", "mgus2: clustered on the subject",
+           mg, "etime", "event", 1, 0, "age + sex + mspike", cluster_id = TRUE)
+fg_fixture("finegray_pbc_strata", "pbc: death (2) vs transplant (1), strata(trt)",
+           pbc2, "time", "status", 2, 0, "age + edema + logbili", strata = "trt")

@@ -10,6 +10,7 @@ mod common;
 
 use std::path::Path;
 
+use netra_stats::cox::finegray::{Status, expand};
 use netra_stats::cox::zph::{ZphTransform, cox_zph};
 use netra_stats::cox::{CoxData, CoxFit, CoxOptions, Ties, coxph};
 use netra_stats::model::{ColumnData, Design, DesignOptions, Formula, NamedColumn};
@@ -190,14 +191,9 @@ fn check_test(actual: &netra_stats::cox::ChisqTest, expected: &Value, what: &str
     check(Some(actual.p), &expected["p"], &format!("{what} p"));
 }
 
-fn check_fixture(path: &Path) {
-    let fx: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let name = fx["name"].as_str().unwrap().to_string();
-    let m = fit_fixture(&fx);
-    let fit = &m.fit;
-    let exp = &fx["expected"];
+/// Every field of a fitted model against R's.
+fn compare_fit(fit: &CoxFit, exp: &Value, name: &str) {
     let tag = |f: &str| format!("{name}: {f}");
-
     assert_eq!(fit.n as f64, exp["n"].as_f64().unwrap(), "{}", tag("n"));
     assert_eq!(
         fit.events as f64,
@@ -318,6 +314,16 @@ fn check_fixture(path: &Path) {
             c.name
         );
     }
+}
+
+fn check_fixture(path: &Path) {
+    let fx: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let name = fx["name"].as_str().unwrap().to_string();
+    let m = fit_fixture(&fx);
+    let fit = &m.fit;
+    let exp = &fx["expected"];
+    let tag = |f: &str| format!("{name}: {f}");
+    compare_fit(fit, exp, &name);
 
     if let Some(zphs) = exp.get("zph").and_then(Value::as_array) {
         for z in zphs {
@@ -421,5 +427,185 @@ fn every_coxph_fixture_matches_r() {
     );
     for p in &paths {
         check_fixture(p);
+    }
+}
+
+fn check_finegray(path: &Path) {
+    let fx: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let name = fx["name"].as_str().unwrap().to_string();
+    let input = &fx["input"];
+    let exp = &fx["expected"];
+    let owned = columns_of(input);
+    let num = |name: &str| -> Vec<f64> {
+        owned
+            .numeric
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let time = num(input["time"].as_str().unwrap());
+    let cause = input["cause"].as_f64().unwrap();
+    let censor = input["censor"].as_f64().unwrap();
+    let status: Vec<Status> = num(input["status"].as_str().unwrap())
+        .iter()
+        .map(|&s| {
+            if s == cause {
+                Status::Cause
+            } else if s == censor {
+                Status::Censored
+            } else {
+                Status::Competing
+            }
+        })
+        .collect();
+    let strata_col = opt_str(&input["strata"]).map(|s| dense(&num(s)));
+    let weights = opt_str(&input["weights"]).map(num);
+    let e = expand(&time, &status, strata_col.as_deref(), weights.as_deref()).unwrap();
+
+    // The expanded rows against finegray()'s.
+    assert_eq!(
+        e.row.len() as f64,
+        exp["expanded_rows"].as_f64().unwrap(),
+        "{name}: rows"
+    );
+    let ck = &exp["checksums"];
+    let sum = |v: &[f64]| v.iter().sum::<f64>();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let rowf: Vec<f64> = e.row.iter().map(|&r| f64::from(r + 1)).collect();
+    let evf: Vec<f64> = e.event.iter().map(|&b| f64::from(u8::from(b))).collect();
+    check(
+        Some(sum(&e.start)),
+        &ck["fgstart"],
+        &format!("{name}: Σ fgstart"),
+    );
+    check(
+        Some(sum(&e.stop)),
+        &ck["fgstop"],
+        &format!("{name}: Σ fgstop"),
+    );
+    check(
+        Some(sum(&e.weight)),
+        &ck["fgwt"],
+        &format!("{name}: Σ fgwt"),
+    );
+    check(
+        Some(sum(&evf)),
+        &ck["fgstatus"],
+        &format!("{name}: Σ fgstatus"),
+    );
+    check(
+        Some(dot(&e.weight, &e.stop)),
+        &ck["fgwt_fgstop"],
+        &format!("{name}: Σ fgwt·fgstop"),
+    );
+    check(
+        Some(dot(&rowf, &e.weight)),
+        &ck["row_fgwt"],
+        &format!("{name}: Σ row·fgwt"),
+    );
+    let head = &exp["head"];
+    let k = f64s(&head["fgstart"]).len();
+    check_all(&rowf[..k], &head[".id"], &format!("{name}: head row"));
+    check_all(
+        &e.start[..k],
+        &head["fgstart"],
+        &format!("{name}: head fgstart"),
+    );
+    check_all(
+        &e.stop[..k],
+        &head["fgstop"],
+        &format!("{name}: head fgstop"),
+    );
+    check_all(&e.weight[..k], &head["fgwt"], &format!("{name}: head fgwt"));
+
+    // The weighted Cox model on them.
+    let gather = |v: &[f64]| -> Vec<f64> { e.row.iter().map(|&r| v[r as usize]).collect() };
+    let numeric: Vec<(String, Vec<f64>)> = owned
+        .numeric
+        .iter()
+        .map(|(n, v)| (n.clone(), gather(v)))
+        .collect();
+    let text: Vec<(String, Vec<&str>)> = owned
+        .text
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.clone(),
+                e.row.iter().map(|&r| v[r as usize].as_str()).collect(),
+            )
+        })
+        .collect();
+    let mut cols: Vec<NamedColumn<'_>> = numeric
+        .iter()
+        .map(|(n, v)| NamedColumn {
+            name: n,
+            data: ColumnData::Numeric(v),
+        })
+        .collect();
+    for (n, v) in &text {
+        cols.push(NamedColumn {
+            name: n,
+            data: ColumnData::Text(v),
+        });
+    }
+    let mut formula_text = input["formula"].as_str().unwrap().to_string();
+    if let Some(s) = opt_str(&input["strata"]) {
+        formula_text.push_str(&format!(" + strata({s})"));
+    }
+    let design = Design::build(
+        &Formula::parse(&formula_text).unwrap(),
+        &cols,
+        &DesignOptions::default(),
+    )
+    .unwrap();
+    let cluster = input["cluster_id"]
+        .as_bool()
+        .unwrap()
+        .then_some(e.row.as_slice());
+    let opts = CoxOptions {
+        ties: if input["ties"] == "breslow" {
+            Ties::Breslow
+        } else {
+            Ties::Efron
+        },
+        ..CoxOptions::default()
+    };
+    let fit = coxph(
+        &CoxData {
+            time: &e.stop,
+            event: &e.event,
+            start: Some(&e.start),
+            x: &design.x,
+            names: &design.names,
+            weights: Some(&e.weight),
+            strata: design.strata.as_ref().map(|s| s.codes.as_slice()),
+            cluster,
+        },
+        &opts,
+    )
+    .unwrap();
+    compare_fit(&fit, exp, &name);
+}
+
+#[test]
+fn every_finegray_fixture_matches_r() {
+    let dir = common::fixture_path("cox");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("finegray")
+        })
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 4);
+    for p in &paths {
+        check_finegray(p);
     }
 }
