@@ -31,6 +31,8 @@ enum Command {
     Logrank(commands::logrank::Args),
     /// Cumulative incidence of competing risks and Gray's test.
     Cuminc(commands::cuminc::Args),
+    /// Cox regression: hazard ratios, tests, concordance, cox.zph, Fine–Gray.
+    Cox(Box<commands::cox::Args>),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Km(args) => commands::km::run(args),
         Command::Logrank(args) => commands::logrank::run(args),
         Command::Cuminc(args) => commands::cuminc::run(args),
+        Command::Cox(args) => commands::cox::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
