@@ -223,6 +223,15 @@ cox_fixture("rotterdam_ref_strata", "size with reference <=20, strata(hormon)",
             rot, "dtime", "death", "age + size + nodes + strata(hormon)",
             refs = list(size = "<=20"))
 
+tiny <- data.frame(time = c(5, 5, 5, 5, 5, 5, 8, 8, 8, 8, 12, 12),
+                   status = c(1, 1, 1, 0, 0, 1, 1, 0, 1, 0, 1, 0),
+                   x = c(0.5, 1.2, -0.3, 2.0, 0.1, 0.9, -1.1, 0.4, 1.7, -0.6, 0.2, 1.0),
+                   g = c("a", "b", "a", "b", "c", "c", "a", "b", "c", "a", "b", "c"))
+cox_fixture("tiny_ties_efron", "12 rows, events and censorings tied at every time",
+            tiny, "time", "status", "x + g", zph = FALSE)
+cox_fixture("tiny_ties_breslow", "12 rows, ties, Breslow",
+            tiny, "time", "status", "x + g", ties = "breslow", zph = FALSE)
+
 # ---- (start, stop] -------------------------------------------------------------
 cox_fixture("heart_efron", "time-varying transplant, counting process",
             hrt, "stop", "event", "age + year + surgery + transplant", start = "start",
@@ -327,3 +336,29 @@ fg_fixture("finegray_mgus2_cluster", "mgus2: clustered on the subject",
            mg, "etime", "event", 1, 0, "age + sex + mspike", cluster_id = TRUE)
 fg_fixture("finegray_pbc_strata", "pbc: death (2) vs transplant (1), strata(trt)",
            pbc2, "time", "status", 2, 0, "age + edema + logbili", strata = "trt")
+
+# ---- CLI: univariate screening on raw lung (missing values kept) -----------------
+dir.create(file.path(out_dir, "cli"), showWarnings = FALSE)
+uni_terms <- c("age", "factor(sex)", "factor(ph.ecog)", "wt.loss")
+raw <- lung[, c("time", "status", "age", "sex", "ph.ecog", "wt.loss")]
+fit_summary <- function(f) {
+  b <- coef(f); se <- sqrt(diag(f$var))
+  list(n = f$n, events = f$nevent,
+       terms = lapply(seq_along(b), function(j) list(
+         name = netra_name(names(b)[j], list()), coef = unname(b[j]), se = unname(se[j]),
+         hr = exp(unname(b[j])), hr_lower = exp(unname(b[j] - qnorm(0.975) * se[j])),
+         hr_upper = exp(unname(b[j] + qnorm(0.975) * se[j])),
+         p = pchisq((unname(b[j]) / unname(se[j]))^2, 1, lower.tail = FALSE))),
+       lr_test = test_list(2 * (f$loglik[2] - f$loglik[1]), length(b)),
+       loglik = f$loglik[2],
+       concordance = list(c = unname(f$concordance["concordance"]),
+                          std_err = unname(f$concordance["std"])))
+}
+uni <- lapply(uni_terms, function(t)
+  c(list(term = t), fit_summary(coxph(as.formula(paste("Surv(time, status) ~", t)), data = raw))))
+multi <- fit_summary(coxph(Surv(time, status) ~ age + factor(sex) + factor(ph.ecog) + wt.loss, data = raw))
+write_json(list(name = "cli_univariate_lung", formula = paste(uni_terms, collapse = " + "),
+                columns = as.list(raw), univariate = uni, multivariate = multi),
+           file.path(out_dir, "cli", "univariate_lung.json"),
+           digits = NA, auto_unbox = TRUE, na = "null")
+cat("cli/univariate_lung\n")
