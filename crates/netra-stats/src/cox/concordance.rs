@@ -142,7 +142,7 @@ impl RankTrees {
 /// within clusters. `None` when no pair is comparable.
 pub(crate) fn concordance(
     prep: &Prepared,
-    lp: &[f64],
+    lp: Vec<f64>,
     cluster: Option<&[u32]>,
 ) -> Option<Concordance> {
     concordance_split(prep, lp, cluster, 100_000)
@@ -152,7 +152,7 @@ pub(crate) fn concordance(
 /// two halves.
 fn concordance_split(
     prep: &Prepared,
-    lp: &[f64],
+    lp: Vec<f64>,
     cluster: Option<&[u32]>,
     min_split: usize,
 ) -> Option<Concordance> {
@@ -183,9 +183,10 @@ fn concordance_split(
     }
     drop(by_lp);
     drop(block_of);
+    drop(lp);
 
     let w = &prep.weight;
-    let mut infl = vec![[0.0f64; 3]; n];
+    let mut infl = vec![[0.0f64; 2]; n];
     let block_m: Vec<usize> = prep
         .blocks
         .iter()
@@ -206,7 +207,7 @@ fn concordance_split(
     let mut rem_final = vec![0usize; prep.blocks.len()];
     {
         let (infl0, infl1) = infl.split_at_mut(split);
-        let run = |segs: &[Segment], infl: &mut [[f64; 3]], offset: usize| {
+        let run = |segs: &[Segment], infl: &mut [[f64; 2]], offset: usize| {
             let mut trees = RankTrees::new(max_m);
             let mut c = [0.0f64; 3];
             let mut rems = Vec::new();
@@ -267,9 +268,8 @@ fn concordance_split(
             let rk = rank[pos] as usize;
             let less = below[rk];
             let equal = hist_equal[rk];
-            infl[pos][0] += less;
-            infl[pos][1] += total - less - equal;
-            infl[pos][2] += equal;
+            infl[pos][0] += less - (total - less - equal);
+            infl[pos][1] += total;
         };
         match prep.start {
             Some(_) => {
@@ -287,11 +287,7 @@ fn concordance_split(
         return None;
     }
     let somer = (count[0] - count[1]) / npair;
-    let dfbeta = |pos: usize| {
-        w[pos]
-            * ((infl[pos][0] - infl[pos][1]) / npair
-                - (somer / npair) * (infl[pos][0] + infl[pos][1] + infl[pos][2]))
-    };
+    let dfbeta = |pos: usize| w[pos] * (infl[pos][0] / npair - (somer / npair) * infl[pos][1]);
     let var = match cluster {
         None => (0..n).map(|pos| dfbeta(pos).powi(2)).sum::<f64>(),
         Some(cl) => {
@@ -312,6 +308,16 @@ fn concordance_split(
         discordant: count[0],
         tied_x: count[2],
     })
+}
+
+/// The events tree's (greater, less, equal) weights at a subject's entry
+/// (`sign` −1) or exit (+1) from the risk set, added to its influence on
+/// (concordant − discordant, all comparable pairs). Entry and exit walks
+/// of the same subject cancel except for the events in between.
+#[inline]
+fn leave(f: &mut [f64; 2], d: [f64; 3], sign: f64) {
+    f[0] += sign * (d[1] - d[0]);
+    f[1] += sign * (d[0] + d[1] + d[2]);
 }
 
 /// A stretch of positions processed by one worker: rows
@@ -397,7 +403,7 @@ fn run_segment(
     m: usize,
     seg: &Segment,
     trees: &mut RankTrees,
-    infl: &mut [[f64; 3]],
+    infl: &mut [[f64; 2]],
     offset: usize,
     count: &mut [f64; 3],
 ) -> usize {
@@ -433,10 +439,7 @@ fn run_segment(
             }
             let rk = rank[pos] as usize;
             let d = trees.walk(DEAD, rk);
-            let f = &mut infl[pos - offset];
-            f[0] -= d[1];
-            f[1] -= d[0];
-            f[2] -= d[2];
+            leave(&mut infl[pos - offset], d, -1.0);
             trees.add(ALL, rk, w[pos], m);
         }
         if has_event {
@@ -449,30 +452,25 @@ fn run_segment(
                     rem += 1;
                     let rk = rank[pos] as usize;
                     let d = trees.walk(DEAD, rk);
-                    let f = &mut infl[pos - offset];
-                    f[0] += d[1];
-                    f[1] += d[0];
-                    f[2] += d[2];
+                    leave(&mut infl[pos - offset], d, 1.0);
                     trees.add(ALL, rk, -w[pos], m);
                 }
             }
             for pos in (i..j).filter(|&pos| prep.event[pos]) {
                 let rk = rank[pos] as usize;
                 let a = trees.walk(ALL, rk);
-                let f = &mut infl[pos - offset];
                 for k in 0..3 {
                     count[k] += w[pos] * a[k];
-                    f[k] += a[k];
                 }
+                let f = &mut infl[pos - offset];
+                f[0] += a[0] - a[1];
+                f[1] += a[0] + a[1] + a[2];
                 trees.add(DEAD, rk, w[pos], m);
             }
             for pos in (i..j).filter(|&pos| prep.event[pos]) {
                 let rk = rank[pos] as usize;
                 let d = trees.walk(DEAD, rk);
-                let f = &mut infl[pos - offset];
-                f[0] -= d[1];
-                f[1] -= d[0];
-                f[2] -= d[2];
+                leave(&mut infl[pos - offset], d, -1.0);
                 trees.add(ALL, rk, w[pos], m);
             }
         }
@@ -516,7 +514,7 @@ mod tests {
         })
         .ok()?;
         let by_pos: Vec<f64> = prep.row.iter().map(|&i| lp[i as usize]).collect();
-        concordance(&prep, &by_pos, None)
+        concordance(&prep, by_pos, None)
     }
 
     #[test]
@@ -581,8 +579,8 @@ mod tests {
                 })
                 .unwrap();
                 let by_pos: Vec<f64> = prep.row.iter().map(|&i| lp[i as usize]).collect();
-                let one = concordance_split(&prep, &by_pos, None, usize::MAX).unwrap();
-                let two = concordance_split(&prep, &by_pos, None, 10).unwrap();
+                let one = concordance_split(&prep, by_pos.clone(), None, usize::MAX).unwrap();
+                let two = concordance_split(&prep, by_pos, None, 10).unwrap();
                 assert!((one.c - two.c).abs() < 1e-13, "{one:?} {two:?}");
                 assert!((one.std_err - two.std_err).abs() < 1e-13 * one.std_err);
             }

@@ -282,11 +282,13 @@ fn risk_weights(
     acc: &mut Acc,
     risk: &mut [f64],
 ) {
+    // At β = 0 (the first evaluation) every risk is exp(0) = 1.
+    let at_zero = beta.iter().all(|&b| b == 0.0);
     for pos in lo..hi {
         let x = row(prep, p, pos);
-        let eta = dot(beta, x);
         let w = prep.weight[pos];
-        risk[pos - lo] = eta.exp() * w;
+        let eta = if at_zero { 0.0 } else { dot(beta, x) };
+        risk[pos - lo] = if at_zero { w } else { eta.exp() * w };
         if prep.event[pos] {
             acc.loglik += w * eta;
             for (uk, xk) in acc.u.iter_mut().zip(x) {
@@ -356,6 +358,7 @@ fn sequential_pass(
     risk: &mut [f64],
 ) {
     let counting = prep.start.is_some();
+    let at_zero = beta.iter().all(|&b| b == 0.0);
     for (b, &(b0, b1)) in prep.blocks.iter().enumerate() {
         acc.reset_risk();
         let mut nrisk: usize = 0;
@@ -405,9 +408,9 @@ fn sequential_pass(
             }
             for pos in i..j {
                 let x = row(prep, p, pos);
-                let eta = dot(beta, x);
                 let w = prep.weight[pos];
-                let r = eta.exp() * w;
+                let eta = if at_zero { 0.0 } else { dot(beta, x) };
+                let r = if at_zero { w } else { eta.exp() * w };
                 if counting {
                     risk[pos] = r;
                     nrisk += 1;

@@ -460,7 +460,7 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
     };
     let cluster = data.cluster.map(dense_codes);
 
-    let prep = prepare(&Raw {
+    let mut prep = prepare(&Raw {
         stop,
         start,
         event: data.event,
@@ -596,12 +596,15 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
         })
         .collect();
 
+    // The concordance needs the predictor, not the covariates: free them
+    // first (memory at 1e7 rows).
     let lp_by_pos: Vec<f64> = prep
         .x
         .chunks_exact(p)
         .map(|xr| kernel::dot(&nr.beta, xr))
         .collect();
-    let concordance = concordance::concordance(&prep, &lp_by_pos, cluster.as_deref());
+    prep.x = Vec::new();
+    let concordance = concordance::concordance(&prep, lp_by_pos, cluster.as_deref());
     let lr = 2.0 * (nr.loglik - nr.loglik0);
     Ok(CoxFit {
         n,
