@@ -484,10 +484,18 @@ fn add_efron(p: usize, acc: &mut Acc, denom2: f64, deadwt: f64, ndead: usize) {
     let d = ndead as f64;
     let wtave = deadwt / d;
     let (mut s0, mut s1, mut t0, mut t1, mut t2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    // Σ log D_k as the log of running products (one log per few steps;
+    // the product is logged before it could leave the f64 range).
+    let mut prod = 1.0f64;
+    let mut log_sum = 0.0;
     for k in 0..ndead {
         let c = (k + 1) as f64 / d;
         let dk = acc.denom + c * denom2;
-        acc.loglik -= wtave * dk.ln();
+        prod *= dk;
+        if !(1e-100..=1e100).contains(&prod) {
+            log_sum += prod.ln();
+            prod = 1.0;
+        }
         let inv = 1.0 / dk;
         let inv2 = inv * inv;
         s0 += inv;
@@ -496,6 +504,7 @@ fn add_efron(p: usize, acc: &mut Acc, denom2: f64, deadwt: f64, ndead: usize) {
         t1 += c * inv2;
         t2 += c * c * inv2;
     }
+    acc.loglik -= wtave * (log_sum + prod.ln());
     let a = &acc.a[..p];
     let a2 = &acc.a2[..p];
     let mut k = 0;
