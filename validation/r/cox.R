@@ -109,6 +109,7 @@ cox_fixture <- function(name, description, data, time, event, formula,
       r
     })
   }
+  if (startsWith(name, "synthetic_")) input_cols <- list(synthetic = nrow(d))
   write_json_file(list(
     name = name, description = description,
     input = list(columns = input_cols, time = time, event = event, start = nn(start),
@@ -232,6 +233,31 @@ cox_fixture("tiny_ties_efron", "12 rows, events and censorings tied at every tim
 cox_fixture("tiny_ties_breslow", "12 rows, ties, Breslow",
             tiny, "time", "status", "x + g", ties = "breslow", zph = FALSE)
 
+# Large enough (150 000 rows) for the two-thread code paths. Built from
+# integer recipes so that netra's test rebuilds the same data exactly (the
+# fixture stores no columns).
+synthetic <- function(n) {
+  i <- as.numeric(seq_len(n))
+  g <- i %% 4
+  x2 <- as.numeric(i %% 3 == 0)
+  base <- (i * 48271) %% 2999 + 1
+  data.frame(
+    time = base %/% (1 + x2 + g) + (i * 7919) %% 1000 %/% 100,
+    status = as.numeric((i * 16807) %% 10 < 6),
+    x1 = ((i * 7919) %% 1000) / 100,
+    x2 = x2,
+    x3 = ((i * 104729) %% 997) / 997 * 4 - 2,
+    g = g,
+    s = i %% 2,
+    cl = i %/% 3)
+}
+big <- synthetic(150000)
+cox_fixture("synthetic_150k_efron", "150 000 rows: the two-thread likelihood and concordance",
+            big, "time", "status", "x1 + x2 + x3 + factor(g)", zph = TRUE)
+cox_fixture("synthetic_150k_breslow_strata_cluster", "150 000 rows, strata, clusters, Breslow",
+            big, "time", "status", "x1 + x2 + x3 + factor(g) + strata(s)", cluster = "cl",
+            ties = "breslow", zph = FALSE)
+
 # ---- (start, stop] -------------------------------------------------------------
 cox_fixture("heart_efron", "time-varying transplant, counting process",
             hrt, "stop", "event", "age + year + surgery + transplant", start = "start",
@@ -297,6 +323,7 @@ fg_fixture <- function(name, description, data, time, status, cause, censor, for
   })
   df <- sum(!is.na(beta))
   input_cols <- lapply(d[used], function(v) if (is.factor(v)) as.character(v) else v)
+  if (startsWith(name, "synthetic_")) input_cols <- list(synthetic = nrow(d))
   write_json_file(list(
     name = name, description = description,
     input = list(columns = input_cols, time = time, status = status, cause = cause,

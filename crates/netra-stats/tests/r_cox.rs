@@ -49,7 +49,40 @@ struct Owned {
     text: Vec<(String, Vec<String>)>,
 }
 
+/// The integer recipes of `synthetic()` in `validation/r/cox.R`.
+fn synthetic(n: u64) -> Owned {
+    let mut cols: Vec<(String, Vec<f64>)> = ["time", "status", "x1", "x2", "x3", "g", "s", "cl"]
+        .iter()
+        .map(|c| (c.to_string(), Vec::with_capacity(n as usize)))
+        .collect();
+    for i in 1..=n {
+        let g = i % 4;
+        let x2 = u64::from(i % 3 == 0);
+        let base = (i * 48271) % 2999 + 1;
+        let v = [
+            (base / (1 + x2 + g) + (i * 7919) % 1000 / 100) as f64,
+            f64::from(u8::from((i * 16807) % 10 < 6)),
+            ((i * 7919) % 1000) as f64 / 100.0,
+            x2 as f64,
+            ((i * 104729) % 997) as f64 / 997.0 * 4.0 - 2.0,
+            g as f64,
+            (i % 2) as f64,
+            (i / 3) as f64,
+        ];
+        for (c, x) in cols.iter_mut().zip(v) {
+            c.1.push(x);
+        }
+    }
+    Owned {
+        numeric: cols,
+        text: Vec::new(),
+    }
+}
+
 fn columns_of(input: &Value) -> Owned {
+    if let Some(n) = input["columns"]["synthetic"].as_u64() {
+        return synthetic(n);
+    }
     let mut numeric = Vec::new();
     let mut text = Vec::new();
     for (name, values) in input["columns"].as_object().unwrap() {
