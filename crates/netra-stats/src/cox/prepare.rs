@@ -93,91 +93,39 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
         pos_of[i as usize] = pos as u32;
     }
     drop(order);
-    let mut stop = vec![0.0; n];
-    let mut event = vec![false; n];
-    let mut weight = vec![1.0; n];
-    let mut row = vec![0u32; n];
-    for (i, &pos) in pos_of.iter().enumerate() {
-        if pos != u32::MAX {
-            let pos = pos as usize;
-            stop[pos] = raw.stop[i];
-            event[pos] = raw.event[i];
-            row[pos] = i as u32;
-        }
-    }
-    if let Some(w) = raw.weight {
-        for (i, &pos) in pos_of.iter().enumerate() {
-            if pos != u32::MAX {
-                weight[pos as usize] = w[i];
-            }
-        }
-    }
-    let start = raw.start.map(|st| {
-        let mut v = vec![0.0; n];
-        for (i, &pos) in pos_of.iter().enumerate() {
-            if pos != u32::MAX {
-                v[pos as usize] = st[i];
-            }
-        }
-        v
-    });
 
+    // Two jobs, on two threads for large data: the per-row arrays, and the
+    // centring and row-major copy of the covariates.
+    let rows_job = || scatter_rows(raw, &pos_of, n);
+    let cov_job = || centre_and_scatter(raw, &pos_of, n, p);
+    let (rows, (x, mean, scale)) =
+        if n_all >= 100_000 && std::thread::available_parallelism().map_or(1, |v| v.get()) > 1 {
+            std::thread::scope(|scope| {
+                let h = scope.spawn(rows_job);
+                let cov = cov_job();
+                (h.join().expect("prepare worker"), cov)
+            })
+        } else {
+            (rows_job(), cov_job())
+        };
+    let RowArrays {
+        stop,
+        event,
+        weight,
+        row,
+        start,
+        code,
+    } = rows;
     let mut blocks = Vec::new();
-    match raw.strata {
+    match code {
         None => blocks.push((0, n)),
-        Some(strata) => {
-            let mut code = vec![0u32; n];
-            for (i, &pos) in pos_of.iter().enumerate() {
-                if pos != u32::MAX {
-                    code[pos as usize] = strata[i];
-                }
-            }
+        Some(code) => {
             let mut b0 = 0;
             for k in 1..=n {
                 if k == n || code[k] != code[k - 1] {
                     blocks.push((b0, k));
                     b0 = k;
                 }
-            }
-        }
-    }
-
-    // Centring and scaling (over the rows used), then the row-major copy.
-    let all_used = n == n_all;
-    let used = |i: usize| all_used || pos_of[i] != u32::MAX;
-    let total_w: f64 = weight.iter().sum();
-    let mut mean = vec![0.0; p];
-    let mut scale = vec![1.0; p];
-    for j in 0..p {
-        let col = &raw.x[j * n_all..(j + 1) * n_all];
-        let zero_one = col.iter().all(|&v| v == 0.0 || v == 1.0 || v == -1.0);
-        if zero_one {
-            continue;
-        }
-        let wt = |i: usize| raw.weight.map_or(1.0, |w| w[i]);
-        let mut s = 0.0;
-        for (i, &v) in col.iter().enumerate() {
-            if used(i) {
-                s += wt(i) * v;
-            }
-        }
-        let m = s / total_w;
-        let mut abs = 0.0;
-        for (i, &v) in col.iter().enumerate() {
-            if used(i) {
-                abs += wt(i) * (v - m).abs();
-            }
-        }
-        mean[j] = m;
-        scale[j] = if abs > 0.0 { total_w / abs } else { 1.0 };
-    }
-    let mut x = vec![0.0; n * p];
-    let cols: Vec<&[f64]> = (0..p).map(|j| &raw.x[j * n_all..(j + 1) * n_all]).collect();
-    for (i, &pos) in pos_of.iter().enumerate() {
-        if pos != u32::MAX {
-            let dst = &mut x[pos as usize * p..(pos as usize + 1) * p];
-            for (j, d) in dst.iter_mut().enumerate() {
-                *d = (cols[j][i] - mean[j]) * scale[j];
             }
         }
     }
@@ -212,6 +160,120 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
         mean,
         scale,
     })
+}
+
+/// The per-row arrays in processing order.
+struct RowArrays {
+    stop: Vec<f64>,
+    event: Vec<bool>,
+    weight: Vec<f64>,
+    row: Vec<u32>,
+    start: Option<Vec<f64>>,
+    code: Option<Vec<u32>>,
+}
+
+/// Scatters the rows to their positions: every input array is read in
+/// sequence and each row is written once, which costs far fewer cache
+/// misses than gathering at random.
+fn scatter_rows(raw: &Raw<'_>, pos_of: &[u32], n: usize) -> RowArrays {
+    let mut stop = vec![0.0; n];
+    let mut event = vec![false; n];
+    let mut weight = vec![1.0; n];
+    let mut row = vec![0u32; n];
+    for (i, &pos) in pos_of.iter().enumerate() {
+        if pos != u32::MAX {
+            let pos = pos as usize;
+            stop[pos] = raw.stop[i];
+            event[pos] = raw.event[i];
+            row[pos] = i as u32;
+        }
+    }
+    let scatter = |src: &[f64], dst: &mut [f64]| {
+        for (i, &pos) in pos_of.iter().enumerate() {
+            if pos != u32::MAX {
+                dst[pos as usize] = src[i];
+            }
+        }
+    };
+    if let Some(w) = raw.weight {
+        scatter(w, &mut weight);
+    }
+    let start = raw.start.map(|st| {
+        let mut v = vec![0.0; n];
+        scatter(st, &mut v);
+        v
+    });
+    let code = raw.strata.map(|strata| {
+        let mut code = vec![0u32; n];
+        for (i, &pos) in pos_of.iter().enumerate() {
+            if pos != u32::MAX {
+                code[pos as usize] = strata[i];
+            }
+        }
+        code
+    });
+    RowArrays {
+        stop,
+        event,
+        weight,
+        row,
+        start,
+        code,
+    }
+}
+
+/// Weighted means and scale factors over the rows used (columns of -1/0/1
+/// values are left alone), and the centred, scaled, row-major copy.
+fn centre_and_scatter(
+    raw: &Raw<'_>,
+    pos_of: &[u32],
+    n: usize,
+    p: usize,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let n_all = pos_of.len();
+    let all_used = n == n_all;
+    let used = |i: usize| all_used || pos_of[i] != u32::MAX;
+    let wt = |i: usize| raw.weight.map_or(1.0, |w| w[i]);
+    let total_w: f64 = match raw.weight {
+        None => n as f64,
+        Some(w) => (0..n_all).filter(|&i| used(i)).map(|i| w[i]).sum(),
+    };
+    let mut mean = vec![0.0; p];
+    let mut scale = vec![1.0; p];
+    for j in 0..p {
+        let col = &raw.x[j * n_all..(j + 1) * n_all];
+        let mut zero_one = true;
+        let mut s = 0.0;
+        for (i, &v) in col.iter().enumerate() {
+            zero_one &= v == 0.0 || v == 1.0 || v == -1.0;
+            if used(i) {
+                s += wt(i) * v;
+            }
+        }
+        if zero_one {
+            continue;
+        }
+        let m = s / total_w;
+        let mut abs = 0.0;
+        for (i, &v) in col.iter().enumerate() {
+            if used(i) {
+                abs += wt(i) * (v - m).abs();
+            }
+        }
+        mean[j] = m;
+        scale[j] = if abs > 0.0 { total_w / abs } else { 1.0 };
+    }
+    let mut x = vec![0.0; n * p];
+    let cols: Vec<&[f64]> = (0..p).map(|j| &raw.x[j * n_all..(j + 1) * n_all]).collect();
+    for (i, &pos) in pos_of.iter().enumerate() {
+        if pos != u32::MAX {
+            let dst = &mut x[pos as usize * p..(pos as usize + 1) * p];
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = (cols[j][i] - mean[j]) * scale[j];
+            }
+        }
+    }
+    (x, mean, scale)
 }
 
 /// Rows (in `order`, which is sorted by stratum and stop descending) whose
