@@ -356,7 +356,7 @@ fn dense_codes(labels: &[u32]) -> Vec<u32> {
         .collect()
 }
 
-fn validate(data: &CoxData<'_>, opts: &CoxOptions) -> Result<(usize, usize), CoxError> {
+pub(crate) fn validate(data: &CoxData<'_>, opts: &CoxOptions) -> Result<(usize, usize), CoxError> {
     let n = data.time.len();
     let p = data.names.len();
     let check_len = |what: &str, len: usize| {
@@ -389,6 +389,12 @@ fn validate(data: &CoxData<'_>, opts: &CoxOptions) -> Result<(usize, usize), Cox
     }
     if n == 0 {
         return Err(CoxError::Empty);
+    }
+    if n >= u32::MAX as usize {
+        return Err(CoxError::BadOption(format!(
+            "{n} rows: at most {} rows are supported",
+            u32::MAX - 1
+        )));
     }
     if p == 0 {
         return Err(CoxError::NoCovariates);
@@ -697,6 +703,97 @@ mod tests {
         assert_eq!(s, vec![1.0, 1.0, 2.5, 3.0]);
         assert!(timefix(&[1.0, 2.0, 3.0], None).unwrap().is_none());
         assert!(timefix(&[1.5, 2.0, 3.0], None).unwrap().is_none());
+    }
+
+    fn data<'a>(
+        time: &'a [f64],
+        event: &'a [bool],
+        x: &'a [f64],
+        names: &'a [String],
+    ) -> CoxData<'a> {
+        CoxData {
+            time,
+            event,
+            start: None,
+            x,
+            names,
+            weights: None,
+            strata: None,
+            cluster: None,
+        }
+    }
+
+    #[test]
+    fn one_subject_gives_no_coefficient_and_no_panic() {
+        let names = vec!["x".to_string()];
+        let fit = coxph(
+            &data(&[5.0], &[true], &[1.0], &names),
+            &CoxOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(fit.coefficients[0].coef, None);
+        assert!(fit.warnings.iter().any(|w| w.contains("singular")));
+        assert!(fit.concordance.is_none());
+        assert_eq!(fit.df(), 0);
+    }
+
+    #[test]
+    fn doubling_every_weight_only_rescales_the_likelihood() {
+        let names = vec!["x".to_string()];
+        let time = [5.0, 8.0, 3.0, 9.0, 12.0, 1.0, 7.0, 7.0];
+        let event = [true, false, true, true, false, true, true, false];
+        let x = [0.3, -0.2, 0.9, 0.3, -1.0, 1.2, 0.0, 0.5];
+        let one = coxph(&data(&time, &event, &x, &names), &CoxOptions::default()).unwrap();
+        let w = [2.0; 8];
+        let two = coxph(
+            &CoxData {
+                weights: Some(&w),
+                ..data(&time, &event, &x, &names)
+            },
+            &CoxOptions::default(),
+        )
+        .unwrap();
+        let (a, b) = (
+            one.coefficients[0].coef.unwrap(),
+            two.coefficients[0].coef.unwrap(),
+        );
+        assert!((a - b).abs() < 1e-10 * a.abs());
+        // Each event's weight doubles and every risk-set sum doubles:
+        // ℓ₂ = 2ℓ₁ − 2·(events)·ln 2.
+        let expected = 2.0 * one.loglik - 2.0 * one.events as f64 * 2f64.ln();
+        assert!((expected - two.loglik).abs() < 1e-10 * one.loglik.abs());
+        // Integer weights: model-based variance, half of the unweighted one.
+        assert!(!two.robust);
+        assert!((two.var[0] * 2.0 - one.var[0]).abs() < 1e-10 * one.var[0]);
+    }
+
+    #[test]
+    fn a_stratum_without_events_adds_nothing() {
+        let names = vec!["x".to_string()];
+        let time = [5.0, 8.0, 3.0, 9.0, 12.0, 1.0, 7.0, 4.0, 6.0];
+        let event = [true, false, true, true, false, true, true, false, false];
+        let x = [0.3, -0.2, 0.9, 0.3, -1.0, 1.2, 0.0, 2.0, -3.0];
+        let strata = [0, 0, 0, 0, 0, 0, 0, 1, 1];
+        let with = coxph(
+            &CoxData {
+                strata: Some(&strata),
+                ..data(&time, &event, &x, &names)
+            },
+            &CoxOptions::default(),
+        )
+        .unwrap();
+        let without = coxph(
+            &data(&time[..7], &event[..7], &x[..7], &names),
+            &CoxOptions::default(),
+        )
+        .unwrap();
+        assert!((with.loglik - without.loglik).abs() < 1e-12);
+        let (a, b) = (
+            with.coefficients[0].coef.unwrap(),
+            without.coefficients[0].coef.unwrap(),
+        );
+        assert!((a - b).abs() < 1e-12);
+        assert_eq!(with.n, 9);
     }
 
     #[test]

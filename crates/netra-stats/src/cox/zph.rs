@@ -93,6 +93,13 @@ pub fn cox_zph(
     terms: &[DesignTerm],
     transform: ZphTransform,
 ) -> Result<Zph, CoxError> {
+    super::validate(
+        data,
+        &super::CoxOptions {
+            conf_level: fit.conf_level,
+            ..super::CoxOptions::default()
+        },
+    )?;
     let n = data.time.len();
     if fit.n != n || data.names.len() != fit.coefficients.len() {
         return Err(CoxError::LengthMismatch(
@@ -681,4 +688,67 @@ fn km_transform(stop: &[f64], start: Option<&[f64]>, event: &[bool]) -> Vec<f64>
             1.0 - if k == 0 { 1.0 } else { surv[k - 1] }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cox::{CoxOptions, coxph};
+
+    #[test]
+    fn ranks_average_ties() {
+        assert_eq!(
+            average_ranks(&[3.0, 1.0, 3.0, 2.0]),
+            vec![3.5, 1.0, 3.5, 2.0]
+        );
+    }
+
+    #[test]
+    fn km_transform_is_one_minus_s_before_t() {
+        // 4 at risk at 1 (one event): S = 3/4; after the censoring at 1.5,
+        // 2 at risk at 2 (one event): S = 3/4 · 1/2.
+        let t = [1.0, 1.5, 2.0, 3.0];
+        let e = [true, false, true, false];
+        let g = km_transform(&t, None, &e);
+        assert_eq!(g[0], 0.0);
+        assert!((g[1] - 0.25).abs() < 1e-15);
+        assert!((g[2] - 0.25).abs() < 1e-15);
+        assert!((g[3] - (1.0 - 0.75 * 0.5)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn data_not_of_the_fit_is_an_error() {
+        let names = vec!["x".to_string()];
+        let time = [5.0, 8.0, 3.0, 9.0, 12.0];
+        let event = [true, false, true, true, false];
+        let x = [0.3, -0.2, 0.9, 0.1, -1.0];
+        let data = CoxData {
+            time: &time,
+            event: &event,
+            start: None,
+            x: &x,
+            names: &names,
+            weights: None,
+            strata: None,
+            cluster: None,
+        };
+        let fit = coxph(&data, &CoxOptions::default()).unwrap();
+        let terms = [DesignTerm {
+            label: "x".into(),
+            columns: 0..1,
+        }];
+        assert!(cox_zph(&fit, &data, &terms, ZphTransform::Km).is_ok());
+        let short = CoxData {
+            time: &time[..4],
+            event: &event[..4],
+            x: &x[..4],
+            ..data
+        };
+        assert!(cox_zph(&fit, &short, &terms, ZphTransform::Km).is_err());
+        let bad_strata = CoxData {
+            strata: Some(&[0, 1]),
+            ..data
+        };
+        assert!(cox_zph(&fit, &bad_strata, &terms, ZphTransform::Km).is_err());
+    }
 }
