@@ -127,15 +127,15 @@ impl Eval {
         // One copy of the passes per small p, so that the inner loops have
         // constant trip counts and are unrolled.
         match self.p {
-            1 => self.run_p(1, prep, beta, efron),
-            2 => self.run_p(2, prep, beta, efron),
-            3 => self.run_p(3, prep, beta, efron),
-            4 => self.run_p(4, prep, beta, efron),
-            5 => self.run_p(5, prep, beta, efron),
-            6 => self.run_p(6, prep, beta, efron),
-            7 => self.run_p(7, prep, beta, efron),
-            8 => self.run_p(8, prep, beta, efron),
-            p => self.run_p(p, prep, beta, efron),
+            1 => self.run_p::<1>(1, prep, beta, efron),
+            2 => self.run_p::<2>(2, prep, beta, efron),
+            3 => self.run_p::<3>(3, prep, beta, efron),
+            4 => self.run_p::<4>(4, prep, beta, efron),
+            5 => self.run_p::<5>(5, prep, beta, efron),
+            6 => self.run_p::<6>(6, prep, beta, efron),
+            7 => self.run_p::<7>(7, prep, beta, efron),
+            8 => self.run_p::<8>(8, prep, beta, efron),
+            p => self.run_p::<0>(p, prep, beta, efron),
         }
         self.loglik = self.acc[0].loglik + self.acc[1].loglik;
         for k in 0..self.p {
@@ -146,8 +146,11 @@ impl Eval {
         }
     }
 
-    #[inline(always)]
-    fn run_p(&mut self, p: usize, prep: &Prepared, beta: &[f64], efron: bool) {
+    /// `P` is the number of covariates when known at compile time (1..=8),
+    /// 0 otherwise; the phase functions are generic over it so that even
+    /// when they run on another thread their loops have constant bounds.
+    fn run_p<const P: usize>(&mut self, p: usize, prep: &Prepared, beta: &[f64], efron: bool) {
+        let p = if P == 0 { p } else { P };
         let beta = &beta[..p];
         self.acc[0].zero();
         self.acc[1].zero();
@@ -155,7 +158,7 @@ impl Eval {
         let split = self.split;
         if prep.start.is_some() || split == n {
             let [acc, _] = &mut self.acc;
-            sequential_pass(p, prep, beta, efron, acc, &mut self.risk);
+            sequential_pass::<P>(p, prep, beta, efron, acc, &mut self.risk);
             return;
         }
         let two = true;
@@ -174,7 +177,7 @@ impl Eval {
         {
             let (risk0, risk1) = self.risk.split_at_mut(split);
             let phase1_0 = |acc: &mut Acc, risk: &mut [f64], offset: &mut (f64, Vec<f64>)| {
-                risk_weights(p, prep, beta, 0, split, acc, risk);
+                risk_weights::<P>(p, prep, beta, 0, split, acc, risk);
                 if let Some((b0, _)) = cut_block {
                     for pos in b0..split {
                         let r = risk[pos];
@@ -186,7 +189,7 @@ impl Eval {
                 }
             };
             let phase1_1 = |acc: &mut Acc, risk: &mut [f64]| {
-                risk_weights(p, prep, beta, split, n, acc, risk);
+                risk_weights::<P>(p, prep, beta, split, n, acc, risk);
             };
             if parallel {
                 std::thread::scope(|scope| {
@@ -215,7 +218,7 @@ impl Eval {
                     acc.denom = offset.0;
                     acc.a.clone_from(&offset.1);
                 }
-                ordered_pass(p, prep, efron, acc, risk, s, e);
+                ordered_pass::<P>(p, prep, efron, acc, risk, s, e);
             }
         };
         if parallel {
@@ -243,41 +246,7 @@ impl Eval {
             None => 0.0,
         };
         let phase3 = |acc: &mut Acc, lo: usize, hi: usize, h_start: f64| {
-            let coefs = std::mem::take(&mut acc.coefs);
-            let mut k = coefs.len();
-            for &(b0, b1) in prep.blocks.iter().rev() {
-                let (s, e) = (b0.max(lo), b1.min(hi));
-                if s >= e {
-                    continue;
-                }
-                let mut h = if e < b1 { h_start } else { 0.0 };
-                let mut pos = e;
-                while pos > s {
-                    // Rows after the next event time (earlier in time) see
-                    // only the times already passed.
-                    let (g0, g1, c, ev) = if k > 0 && coefs[k - 1].0 as usize >= s {
-                        let g = coefs[k - 1];
-                        (g.0 as usize, g.1 as usize, g.2, g.3)
-                    } else {
-                        (s, s, 0.0, 0.0)
-                    };
-                    if h != 0.0 {
-                        for q in g1..pos {
-                            add_second(&mut acc.imat, row(prep, p, q), risk[q] * h);
-                        }
-                    }
-                    for q in g0..g1 {
-                        let coef = if prep.event[q] { ev } else { c };
-                        add_second(&mut acc.imat, row(prep, p, q), risk[q] * (h + coef));
-                    }
-                    if g1 > g0 {
-                        h += c;
-                        k -= 1;
-                    }
-                    pos = g0;
-                }
-            }
-            acc.coefs = coefs;
+            second_moments::<P>(p, prep, risk, acc, lo, hi, h_start);
         };
         if parallel {
             std::thread::scope(|scope| {
@@ -309,6 +278,67 @@ fn plan(prep: &Prepared) -> usize {
     s
 }
 
+/// Phase 3: adds `Σ r_i h_i x_i x_i'` over positions `lo..hi` (see the
+/// module notes), walking each stratum from its earliest time.
+fn second_moments<const P: usize>(
+    p: usize,
+    prep: &Prepared,
+    risk: &[f64],
+    acc: &mut Acc,
+    lo: usize,
+    hi: usize,
+    h_start: f64,
+) {
+    let p = if P == 0 { p } else { P };
+    let np = p * (p + 1) / 2;
+    let mut im_st = [0.0f64; 36];
+    let mut im_heap = Vec::new();
+    let im: &mut [f64] = if np <= 36 {
+        &mut im_st[..np]
+    } else {
+        im_heap.resize(np, 0.0);
+        &mut im_heap[..]
+    };
+    let coefs = std::mem::take(&mut acc.coefs);
+    let mut k = coefs.len();
+    for &(b0, b1) in prep.blocks.iter().rev() {
+        let (s, e) = (b0.max(lo), b1.min(hi));
+        if s >= e {
+            continue;
+        }
+        let mut h = if e < b1 { h_start } else { 0.0 };
+        let mut pos = e;
+        while pos > s {
+            // Rows after the next event time (earlier in time) see
+            // only the times already passed.
+            let (g0, g1, c, ev) = if k > 0 && coefs[k - 1].0 as usize >= s {
+                let g = coefs[k - 1];
+                (g.0 as usize, g.1 as usize, g.2, g.3)
+            } else {
+                (s, s, 0.0, 0.0)
+            };
+            if h != 0.0 {
+                for q in g1..pos {
+                    add_second(im, row(prep, p, q), risk[q] * h);
+                }
+            }
+            for q in g0..g1 {
+                let coef = if prep.event[q] { ev } else { c };
+                add_second(im, row(prep, p, q), risk[q] * (h + coef));
+            }
+            if g1 > g0 {
+                h += c;
+                k -= 1;
+            }
+            pos = g0;
+        }
+    }
+    acc.coefs = coefs;
+    for (a, b) in acc.imat.iter_mut().zip(im.iter()) {
+        *a += b;
+    }
+}
+
 #[inline(always)]
 fn row(prep: &Prepared, p: usize, pos: usize) -> &[f64] {
     &prep.x[pos * p..(pos + 1) * p]
@@ -316,8 +346,7 @@ fn row(prep: &Prepared, p: usize, pos: usize) -> &[f64] {
 
 /// Risk weights of positions `lo..hi` (into `risk[pos - lo]`), with the
 /// events' `Σ w·η` and `Σ w·x`.
-#[inline(always)]
-fn risk_weights(
+fn risk_weights<const P: usize>(
     p: usize,
     prep: &Prepared,
     beta: &[f64],
@@ -326,19 +355,33 @@ fn risk_weights(
     acc: &mut Acc,
     risk: &mut [f64],
 ) {
+    let p = if P == 0 { p } else { P };
     // At β = 0 (the first evaluation) every risk is exp(0) = 1.
     let at_zero = beta.iter().all(|&b| b == 0.0);
+    let mut loglik = 0.0;
+    let mut u_st = [0.0f64; 8];
+    let mut u_heap = Vec::new();
+    let u: &mut [f64] = if p <= 8 {
+        &mut u_st[..p]
+    } else {
+        u_heap.resize(p, 0.0);
+        &mut u_heap[..]
+    };
     for pos in lo..hi {
         let x = row(prep, p, pos);
         let w = prep.weight[pos];
         let eta = if at_zero { 0.0 } else { dot(beta, x) };
         risk[pos - lo] = if at_zero { w } else { eta.exp() * w };
         if prep.event[pos] {
-            acc.loglik += w * eta;
-            for (uk, xk) in acc.u.iter_mut().zip(x) {
+            loglik += w * eta;
+            for (uk, xk) in u.iter_mut().zip(x) {
                 *uk += w * xk;
             }
         }
+    }
+    acc.loglik += loglik;
+    for (a, b) in acc.u.iter_mut().zip(u.iter()) {
+        *a += b;
     }
 }
 
@@ -346,8 +389,7 @@ fn risk_weights(
 /// right-censored data: S0 and S1 only; at each event time the
 /// log-likelihood, the score and the `−S1 S1'/S0²` part of the information,
 /// and the coefficients of `S2` (stored for the order-free sum).
-#[inline(always)]
-fn ordered_pass(
+fn ordered_pass<const P: usize>(
     p: usize,
     prep: &Prepared,
     efron: bool,
@@ -356,6 +398,22 @@ fn ordered_pass(
     begin: usize,
     end: usize,
 ) {
+    let p = if P == 0 { p } else { P };
+    // Running sums in locals (stack arrays for up to 8 covariates, so that
+    // they live in registers), written back at the end.
+    let mut a_st = [0.0f64; 8];
+    let mut a2_st = [0.0f64; 8];
+    let mut a_heap = Vec::new();
+    let mut a2_heap = Vec::new();
+    let (a, a2): (&mut [f64], &mut [f64]) = if p <= 8 {
+        a_st[..p].copy_from_slice(&acc.a[..p]);
+        (&mut a_st[..p], &mut a2_st[..p])
+    } else {
+        a_heap.extend_from_slice(&acc.a);
+        a2_heap.resize(p, 0.0);
+        (&mut a_heap[..], &mut a2_heap[..])
+    };
+    let mut denom = acc.denom;
     let mut i = begin;
     while i < end {
         let t = prep.stop[i];
@@ -371,35 +429,34 @@ fn ordered_pass(
             let r = risk[pos];
             if prep.event[pos] {
                 if ndead == 0 {
-                    acc.a2.iter_mut().for_each(|v| *v = 0.0);
+                    a2.iter_mut().for_each(|v| *v = 0.0);
                 }
                 ndead += 1;
                 deadwt += prep.weight[pos];
                 denom2 += r;
-                for (ak, xk) in acc.a2.iter_mut().zip(x) {
+                for (ak, xk) in a2.iter_mut().zip(x) {
                     *ak += r * xk;
                 }
             } else {
-                acc.denom += r;
-                for (ak, xk) in acc.a.iter_mut().zip(x) {
+                denom += r;
+                for (ak, xk) in a.iter_mut().zip(x) {
                     *ak += r * xk;
                 }
             }
         }
         if ndead > 0 {
             let (c, e) = if !efron || ndead == 1 {
-                acc.denom += denom2;
+                denom += denom2;
                 for k in 0..p {
-                    acc.a[k] += acc.a2[k];
+                    a[k] += a2[k];
                 }
-                let denom = acc.denom;
                 acc.loglik -= deadwt * denom.ln();
                 let mut k = 0;
-                for a in 0..p {
-                    let mean_a = acc.a[a] / denom;
-                    acc.u[a] -= deadwt * mean_a;
-                    for b in 0..=a {
-                        acc.imat[k] -= deadwt * mean_a * acc.a[b] / denom;
+                for ia in 0..p {
+                    let mean_a = a[ia] / denom;
+                    acc.u[ia] -= deadwt * mean_a;
+                    for ib in 0..=ia {
+                        acc.imat[k] -= deadwt * mean_a * a[ib] / denom;
                         k += 1;
                     }
                 }
@@ -407,10 +464,8 @@ fn ordered_pass(
             } else {
                 let d = ndead as f64;
                 let wtave = deadwt / d;
-                let (s0, s1, t0, t1, t2, log_sum) = efron_sums(acc.denom, denom2, ndead);
+                let (s0, s1, t0, t1, t2, log_sum) = efron_sums(denom, denom2, ndead);
                 acc.loglik -= wtave * log_sum;
-                let a = &acc.a[..p];
-                let a2 = &acc.a2[..p];
                 let mut k = 0;
                 for x in 0..p {
                     acc.u[x] -= wtave * (a[x] * s0 + a2[x] * s1);
@@ -422,9 +477,9 @@ fn ordered_pass(
                         k += 1;
                     }
                 }
-                acc.denom += denom2;
+                denom += denom2;
                 for k in 0..p {
-                    acc.a[k] += acc.a2[k];
+                    a[k] += a2[k];
                 }
                 (wtave * s0, wtave * s1)
             };
@@ -432,6 +487,8 @@ fn ordered_pass(
         }
         i = j;
     }
+    acc.a[..p].copy_from_slice(a);
+    acc.denom = denom;
 }
 
 /// Efron's scalar sums over the d sub-steps: with `c_k = (k+1)/d` and
@@ -478,8 +535,7 @@ fn add_second(imat: &mut [f64], x: &[f64], c: f64) {
 
 /// One pass over all strata, computing risk weights on the way; handles
 /// (start, stop] removals.
-#[inline(always)]
-fn sequential_pass(
+fn sequential_pass<const P: usize>(
     p: usize,
     prep: &Prepared,
     beta: &[f64],
@@ -487,6 +543,7 @@ fn sequential_pass(
     acc: &mut Acc,
     risk: &mut [f64],
 ) {
+    let p = if P == 0 { p } else { P };
     let counting = prep.start.is_some();
     let at_zero = beta.iter().all(|&b| b == 0.0);
     for (b, &(b0, b1)) in prep.blocks.iter().enumerate() {
@@ -711,7 +768,7 @@ mod tests {
                         fast.run(&prep, &beta, efron);
                         let mut acc = Acc::new(2);
                         let mut risk = vec![0.0; n];
-                        sequential_pass(2, &prep, &beta, efron, &mut acc, &mut risk);
+                        sequential_pass::<2>(2, &prep, &beta, efron, &mut acc, &mut risk);
                         let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs().max(1.0);
                         assert!(
                             close(fast.loglik, acc.loglik),
