@@ -27,7 +27,7 @@
 //! Strata are separate; their counts and influences are pooled.
 
 use super::prepare::Prepared;
-use super::sort::{argsort_by_key, asc_key, stable_by_group};
+use super::sort::{argsort_by_key, asc_key, sort_by_key_with_keys, stable_by_group};
 
 /// Concordance and its standard error.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -218,26 +218,39 @@ fn concordance_split(
         block_of[b0..b1].iter_mut().for_each(|v| *v = b as u32);
     }
     // Rank of the predictor within its stratum.
-    let by_lp = stable_by_group(argsort_by_key(n, |pos| asc_key(lp[pos])), |pos| {
-        block_of[pos as usize]
-    });
     let mut rank = vec![0u32; n];
     let mut max_m = 0usize;
-    let mut r = 0u32;
-    for k in 0..n {
-        let pos = by_lp[k] as usize;
-        if k > 0 {
-            let prev = by_lp[k - 1] as usize;
-            if block_of[prev] != block_of[pos] {
-                r = 0;
-            } else if lp[prev] + 0.0 != lp[pos] + 0.0 {
+    if prep.blocks.len() == 1 {
+        // One stratum: ranks from the sorted keys, read in sequence (the
+        // key map is one-to-one on values, -0.0 and 0.0 being one key).
+        let (keys, by_lp) = sort_by_key_with_keys(n, |pos| asc_key(lp[pos]));
+        let mut r = 0u32;
+        for k in 0..n {
+            if k > 0 && keys[k] != keys[k - 1] {
                 r += 1;
             }
+            rank[by_lp[k] as usize] = r;
         }
-        rank[pos] = r;
-        max_m = max_m.max(r as usize + 1);
+        max_m = r as usize + 1;
+    } else {
+        let by_lp = stable_by_group(argsort_by_key(n, |pos| asc_key(lp[pos])), |pos| {
+            block_of[pos as usize]
+        });
+        let mut r = 0u32;
+        for k in 0..n {
+            let pos = by_lp[k] as usize;
+            if k > 0 {
+                let prev = by_lp[k - 1] as usize;
+                if block_of[prev] != block_of[pos] {
+                    r = 0;
+                } else if lp[prev] + 0.0 != lp[pos] + 0.0 {
+                    r += 1;
+                }
+            }
+            rank[pos] = r;
+            max_m = max_m.max(r as usize + 1);
+        }
     }
-    drop(by_lp);
     drop(block_of);
     drop(lp);
 

@@ -21,6 +21,10 @@ pub(crate) fn desc_key(t: f64) -> u64 {
     !asc_key(t)
 }
 
+/// Bits per radix digit: 2048 buckets keep the scatter cache-friendly and
+/// need six passes for 64-bit keys (fewer when digits are constant).
+const DIGIT: usize = 11;
+
 /// Stably reorders `idx` by `keys` (parallel arrays, sorted together),
 /// ascending.
 pub(crate) fn radix_sort(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
@@ -28,27 +32,31 @@ pub(crate) fn radix_sort(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
     if n < 2 {
         return;
     }
-    let mut counts = vec![[0usize; 256]; 8];
+    let passes = 64usize.div_ceil(DIGIT);
+    let buckets = 1usize << DIGIT;
+    let mask = (buckets - 1) as u64;
+    let mut counts = vec![0usize; passes * buckets];
     for &k in keys.iter() {
-        for (b, c) in counts.iter_mut().enumerate() {
-            c[((k >> (8 * b)) & 0xff) as usize] += 1;
+        for b in 0..passes {
+            counts[b * buckets + ((k >> (DIGIT * b)) & mask) as usize] += 1;
         }
     }
     let mut k2 = vec![0u64; n];
     let mut i2 = vec![0u32; n];
-    for (b, c) in counts.iter().enumerate() {
+    let mut offset = vec![0usize; buckets];
+    for b in 0..passes {
+        let c = &counts[b * buckets..(b + 1) * buckets];
         if c.contains(&n) {
-            continue; // this byte is the same in every key
+            continue; // this digit is the same in every key
         }
-        let mut offset = [0usize; 256];
         let mut sum = 0;
-        for d in 0..256 {
+        for d in 0..buckets {
             offset[d] = sum;
             sum += c[d];
         }
-        let shift = 8 * b;
+        let shift = DIGIT * b;
         for (&k, &i) in keys.iter().zip(idx.iter()) {
-            let d = ((k >> shift) & 0xff) as usize;
+            let d = ((k >> shift) & mask) as usize;
             k2[offset[d]] = k;
             i2[offset[d]] = i;
             offset[d] += 1;
@@ -56,6 +64,14 @@ pub(crate) fn radix_sort(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
         std::mem::swap(keys, &mut k2);
         std::mem::swap(idx, &mut i2);
     }
+}
+
+/// Stable order of `0..n` by `key(i)`, with the sorted keys.
+pub(crate) fn sort_by_key_with_keys(n: usize, key: impl Fn(usize) -> u64) -> (Vec<u64>, Vec<u32>) {
+    let mut keys: Vec<u64> = (0..n).map(&key).collect();
+    let mut idx: Vec<u32> = (0..n as u32).collect();
+    radix_sort(&mut keys, &mut idx);
+    (keys, idx)
 }
 
 /// Stable order of `0..n` by `key(i)`.
