@@ -354,6 +354,9 @@ fn errors_name_file_line_and_column() {
         err.contains("reference level 'z' does not occur in 'grp'"),
         "{err}"
     );
+    let (ok, _, err) = run("age", &["--ref", "grp=a"]);
+    assert!(!ok);
+    assert!(err.contains("does not use the column 'grp'"), "{err}");
     let (ok, _, err) = run("nope", &[]);
     assert!(!ok);
     assert!(err.contains("no column named 'nope'"), "{err}");

@@ -181,6 +181,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(text) => Some(Formula::parse(text).context("--univariate")?),
         None => None,
     };
+    for (col, _) in &refs {
+        let used = std::iter::once(&main_formula)
+            .chain(screen_formula.as_ref())
+            .any(|f| f.columns().contains(&col.as_str()));
+        if !used {
+            bail!("--ref {col}=...: the formula does not use the column '{col}'");
+        }
+    }
 
     // Read every column any model uses, once.
     let mut wanted: Vec<String> = Vec::new();

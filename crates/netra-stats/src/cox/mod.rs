@@ -25,10 +25,12 @@
 //! longer notes.
 //!
 //! # Speed
-//! One sort; then each Newton step is one pass over contiguous row-major
-//! covariates, O(n·p²) with no allocation; Efron's correction is done in
-//! the same pass. Concordance is O(n log n) with Fenwick trees; robust
-//! variance O(n·p) via cumulative hazard sums.
+//! One (radix) sort; then each Newton step is O(n·p²) over contiguous
+//! row-major covariates with no allocation, Efron's correction in closed
+//! form in the same pass. Large right-censored data (≥ 100 000 rows) are
+//! evaluated in two parts on two threads (see [`kernel`]); the concordance
+//! (O(n log n), rank trees) likewise. Robust variance is O(n·p) via
+//! cumulative hazard sums. Results do not depend on the number of cores.
 
 // Numerical loops below index several arrays with one counter; iterator
 // chains would obscure the formulas.
