@@ -3,7 +3,7 @@
 //! # What is matched
 //! * Partial likelihood with Efron (default) or Breslow handling of tied
 //!   event times; case weights; strata; (start, stop] counting-process data
-//!   (time-varying covariates, left truncation). See [`kernel`].
+//!   (time-varying covariates, left truncation). See `docs/algorithms/cox.md`.
 //! * Newton–Raphson from β = 0 with step halving and R's convergence rule
 //!   (relative change in log-likelihood ≤ `eps = 1e-9`, at most 20
 //!   iterations), with covariates centred and scaled as in survival's C code
@@ -28,7 +28,7 @@
 //! One (radix) sort; then each Newton step is O(n·p²) over contiguous
 //! row-major covariates with no allocation, Efron's correction in closed
 //! form in the same pass. Large right-censored data (≥ 100 000 rows) are
-//! evaluated in two parts on two threads (see [`kernel`]); the concordance
+//! evaluated in two parts on two threads; the concordance
 //! (O(n log n), rank trees) likewise. Robust variance is O(n·p) via
 //! cumulative hazard sums. Results do not depend on the number of cores.
 
