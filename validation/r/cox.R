@@ -8,7 +8,6 @@ suppressPackageStartupMessages({
   library(survival)
   library(jsonlite)
 })
-invisible(Sys.setlocale("LC_COLLATE", "C")) # factor levels in byte order, as netra
 out_dir <- file.path("fixtures", "cox")
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 unlink(file.path(out_dir, "*.json"))

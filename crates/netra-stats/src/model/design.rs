@@ -6,7 +6,7 @@
 //! * A factor (`factor(x)`, or a text column used as it is) gives one
 //!   indicator column per level except the reference level, named
 //!   `x=LEVEL`. Levels are the distinct values in sorted order (numerically
-//!   for numbers, by bytes for text, i.e. R in the C locale); the reference
+//!   for numbers, as R's `sort()` for text — see [`super::collate`]); the reference
 //!   is the first level unless [`DesignOptions::reference_levels`] names
 //!   another (R's `relevel`).
 //! * An interaction's columns are the products of its variables' columns,
@@ -353,7 +353,7 @@ fn make_factor(
                     raw.push(k);
                 }
                 let mut order: Vec<u32> = (0..seen.len() as u32).collect();
-                order.sort_by(|&a, &b| seen[a as usize].cmp(seen[b as usize]));
+                order.sort_by(|&a, &b| super::collate(seen[a as usize], seen[b as usize]));
                 let mut rank = vec![0u32; seen.len()];
                 for (r, &o) in order.iter().enumerate() {
                     rank[o as usize] = r as u32;
