@@ -58,6 +58,8 @@ enum Command {
     Audit(commands::audit::Args),
     /// Write a synthetic metastatic-NET registry bundle calibrated to a published cohort.
     Simulate(commands::simulate::Args),
+    /// Cox regression: hazard ratios, tests, concordance, cox.zph, Fine–Gray.
+    Cox(Box<commands::cox::Args>),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Patient(args) => commands::patient::run(args),
         Command::Audit(args) => commands::audit::run(args),
         Command::Simulate(args) => commands::simulate::run(args),
+        Command::Cox(args) => commands::cox::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
