@@ -96,6 +96,15 @@ pub fn p_value(p: Option<f64>) -> String {
     PStyle::default().format(p)
 }
 
+/// "p = 0.019" or "p < 0.001", for running text and figure labels.
+pub fn p_equals(p: Option<f64>) -> String {
+    let t = p_value(p);
+    match t.strip_prefix('<') {
+        Some(rest) => format!("p < {rest}"),
+        None => format!("p = {t}"),
+    }
+}
+
 /// "n (x.x%)" of a count out of a total; the percentage is missing when the
 /// total is 0.
 pub fn n_percent(n: u64, total: u64, decimals: usize) -> String {
@@ -123,6 +132,12 @@ pub fn percent_ci(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn p_equals_reads_in_running_text() {
+        assert_eq!(p_equals(Some(0.0194)), "p = 0.019");
+        assert_eq!(p_equals(Some(1e-5)), "p < 0.001");
+    }
 
     #[test]
     fn fixed_decimals_round_like_printf() {

@@ -276,8 +276,11 @@ impl<'s> Context<'s> {
                 format!("'{}' is not categorical", g.variable),
             ));
         };
+        let label = g.label.clone().unwrap_or_else(|| v.label.clone());
         let Some(wanted) = &g.levels else {
-            return self.categories(&g.variable);
+            let mut all = self.categories(&g.variable)?;
+            all.label = label;
+            return Ok(all);
         };
         // Map each registry level to its position among the wanted levels.
         let mut map = vec![None; levels.len()];
@@ -313,7 +316,7 @@ impl<'s> Context<'s> {
                 .collect(),
         };
         Ok(Grouping {
-            label: v.label.clone(),
+            label,
             levels: labels,
             codes: codes.iter().map(|c| c.and_then(|c| map[c])).collect(),
         })

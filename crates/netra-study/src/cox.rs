@@ -1,12 +1,27 @@
 //! Cox tables and forest plots (`[[table]] type = "cox"`).
+//!
+//! Each variable of `univariate` is fitted alone, then the variables of
+//! `multivariate` together, with `netra_stats::cox::coxph` (Efron ties, as
+//! R's `coxph` defaults). The design is R's `model.matrix` with treatment
+//! contrasts for the study's level order: a categorical variable gives one
+//! indicator per level other than its reference (the first level, or the
+//! one `reference` names), a number gives its column. Patients missing the
+//! endpoint or any variable of a model are left out of that model (R's
+//! `na.omit`), and levels without a patient in a model are dropped from it.
+
+use std::collections::BTreeMap;
 
 use netra_report::figure::forest::ForestRow;
 use netra_report::table::Table;
+use netra_report::table::cox::{CoxRow, HazardRatio, cox_table};
+use netra_stats::cox::{CoxData, CoxFit, CoxOptions, coxph};
+use serde_json::{Value, json};
 
 use crate::StudyError;
 use crate::context::Context;
 use crate::facts::Facts;
 use crate::spec::TableDef;
+use crate::vars::Column;
 
 /// A fitted Cox table and the rows of its forest plots.
 #[derive(Debug, Clone)]
@@ -21,18 +36,337 @@ pub struct CoxResult {
     pub endpoint_label: String,
 }
 
+/// How one variable enters a model.
+struct Term {
+    name: String,
+    label: String,
+    /// Categorical: level labels, the reference, per-patient codes.
+    levels: Option<(Vec<String>, usize, Vec<Option<usize>>)>,
+    /// Numeric values.
+    values: Option<Vec<Option<f64>>>,
+}
+
+impl Term {
+    fn missing(&self, i: usize) -> bool {
+        match (&self.levels, &self.values) {
+            (Some((_, _, c)), _) => c[i].is_none(),
+            (_, Some(v)) => v[i].is_none_or(|x| !x.is_finite()),
+            _ => true,
+        }
+    }
+}
+
+/// One model's coefficients per (variable, level) — level `None` for a
+/// number — with the model's n and events.
+struct Fitted {
+    hr: BTreeMap<(String, Option<usize>), (Option<HazardRatio>, bool)>,
+    n: usize,
+    events: usize,
+    fit: Option<CoxFit>,
+}
+
+fn term(ctx: &Context<'_>, name: &str, reference: &BTreeMap<String, String>) -> Result<Term, StudyError> {
+    let v = ctx.variable(name)?;
+    Ok(match &v.column {
+        Column::Cat { levels, codes } => {
+            let r = match reference.get(name) {
+                None => 0,
+                Some(want) => levels.iter().position(|l| l.matches(want)).ok_or_else(|| {
+                    StudyError::analysis(
+                        format!("reference of '{name}'"),
+                        format!(
+                            "'{want}' is not a level (levels: {})",
+                            levels
+                                .iter()
+                                .map(|l| l.label.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?,
+            };
+            Term {
+                name: name.to_string(),
+                label: v.label.clone(),
+                levels: Some((levels.iter().map(|l| l.label.clone()).collect(), r, codes.clone())),
+                values: None,
+            }
+        }
+        Column::Num(x) => Term {
+            name: name.to_string(),
+            label: v.label.clone(),
+            levels: None,
+            values: Some(x.clone()),
+        },
+    })
+}
+
+/// Fits one model on the patients with the endpoint and every term.
+fn fit_model(
+    time: &[Option<f64>],
+    event: &[bool],
+    terms: &[&Term],
+) -> Result<Fitted, String> {
+    let rows: Vec<usize> = (0..time.len())
+        .filter(|&i| time[i].is_some() && terms.iter().all(|t| !t.missing(i)))
+        .collect();
+    let n = rows.len();
+    let t: Vec<f64> = rows.iter().filter_map(|&i| time[i]).collect();
+    let e: Vec<bool> = rows.iter().map(|&i| event[i]).collect();
+    let events = e.iter().filter(|x| **x).count();
+    let mut names = Vec::new();
+    let mut keys = Vec::new();
+    let mut x: Vec<f64> = Vec::new();
+    for term in terms {
+        match (&term.levels, &term.values) {
+            (Some((levels, r, codes)), _) => {
+                for k in 0..levels.len() {
+                    if k == *r || !rows.iter().any(|&i| codes[i] == Some(k)) {
+                        continue;
+                    }
+                    names.push(format!("{}={}", term.name, levels[k]));
+                    keys.push((term.name.clone(), Some(k)));
+                    x.extend(rows.iter().map(|&i| f64::from(u8::from(codes[i] == Some(k)))));
+                }
+            }
+            (_, Some(v)) => {
+                names.push(term.name.clone());
+                keys.push((term.name.clone(), None));
+                x.extend(rows.iter().map(|&i| v[i].unwrap_or(f64::NAN)));
+            }
+            _ => {}
+        }
+    }
+    let mut out = Fitted {
+        hr: BTreeMap::new(),
+        n,
+        events,
+        fit: None,
+    };
+    if names.is_empty() || n == 0 {
+        return Ok(out);
+    }
+    let data = CoxData {
+        time: &t,
+        event: &e,
+        start: None,
+        x: &x,
+        names: &names,
+        weights: None,
+        strata: None,
+        cluster: None,
+    };
+    let fit = coxph(&data, &CoxOptions::default()).map_err(|e| e.to_string())?;
+    for (key, c) in keys.into_iter().zip(&fit.coefficients) {
+        let hr = match (c.hr, c.hr_lower, c.hr_upper) {
+            (Some(hr), Some(lower), Some(upper)) => Some(HazardRatio {
+                hr,
+                lower,
+                upper,
+                p: c.p,
+            }),
+            _ => None,
+        };
+        // An estimated coefficient whose HR is not finite (R: coefficient
+        // may be infinite) prints "not estimable".
+        let estimable = hr.is_some_and(|h| h.hr.is_finite() && h.hr > 0.0 && h.upper.is_finite());
+        out.hr.insert(key, (hr, estimable));
+    }
+    out.fit = Some(fit);
+    Ok(out)
+}
+
+fn hr_json(h: &Option<HazardRatio>) -> Value {
+    match h {
+        Some(h) => json!({"hr": h.hr, "lower": h.lower, "upper": h.upper, "p": h.p}),
+        None => Value::Null,
+    }
+}
+
 /// Fits the univariate and multivariate models of a Cox table.
 pub fn fit(
-    _ctx: &Context<'_>,
+    ctx: &Context<'_>,
     def: &TableDef,
-    _endpoint: &str,
-    _univariate: &[String],
-    _multivariate: &[String],
-    _reference: &std::collections::BTreeMap<String, String>,
-    _facts: &mut Facts,
+    endpoint: &str,
+    univariate: &[String],
+    multivariate: &[String],
+    reference: &BTreeMap<String, String>,
+    facts: &mut Facts,
 ) -> Result<CoxResult, StudyError> {
-    Err(StudyError::analysis(
-        format!("table '{}'", def.name),
-        "Cox regression is not available in this build yet",
-    ))
+    let what = format!("table '{}'", def.name);
+    let ep = ctx.endpoint_def(endpoint)?;
+    let data = ctx.endpoint(ep, None)?;
+    let mut all: Vec<&String> = univariate.iter().collect();
+    for m in multivariate {
+        if !all.contains(&m) {
+            all.push(m);
+        }
+    }
+    let terms: Vec<Term> = all
+        .iter()
+        .map(|n| term(ctx, n, reference))
+        .collect::<Result<_, _>>()?;
+    let mut uni: BTreeMap<String, Fitted> = BTreeMap::new();
+    for t in terms.iter().filter(|t| univariate.contains(&t.name)) {
+        let f = fit_model(&data.time, &data.event, &[t])
+            .map_err(|e| StudyError::analysis(&what, format!("univariate model of {}: {e}", t.name)))?;
+        uni.insert(t.name.clone(), f);
+    }
+    let multi_terms: Vec<&Term> = terms
+        .iter()
+        .filter(|t| multivariate.contains(&t.name))
+        .collect();
+    let multi = if multi_terms.is_empty() {
+        None
+    } else {
+        Some(
+            fit_model(&data.time, &data.event, &multi_terms)
+                .map_err(|e| StudyError::analysis(&what, format!("multivariate model: {e}")))?,
+        )
+    };
+
+    let mut rows = Vec::new();
+    let (mut forest_u, mut forest_m) = (Vec::new(), Vec::new());
+    let mut facts_terms = serde_json::Map::new();
+    let lookup = |f: Option<&Fitted>, key: &(String, Option<usize>)| -> Option<HazardRatio> {
+        f.and_then(|f| f.hr.get(key)).and_then(|(h, est)| {
+            if *est {
+                *h
+            } else {
+                // Present but not estimable: an infinite HR prints so.
+                Some(HazardRatio {
+                    hr: f64::INFINITY,
+                    lower: f64::NAN,
+                    upper: f64::NAN,
+                    p: None,
+                })
+            }
+        })
+    };
+    let forest_row = |label: &str, h: Option<HazardRatio>, indent: u8| -> Option<ForestRow> {
+        let h = h?;
+        Some(if h.hr.is_finite() && h.upper.is_finite() {
+            ForestRow::new(label, h.hr, h.lower, h.upper, h.p).indented(indent)
+        } else {
+            ForestRow {
+                note: Some("not estimable".into()),
+                ..ForestRow::new(label, f64::INFINITY, 1.0, f64::INFINITY, None)
+            }
+            .indented(indent)
+        })
+    };
+    for t in &terms {
+        let u = uni.get(&t.name);
+        let m = multi
+            .as_ref()
+            .filter(|_| multivariate.contains(&t.name));
+        match &t.levels {
+            Some((levels, r, _)) => {
+                rows.push(CoxRow::heading(t.label.clone()));
+                rows.push(CoxRow::reference_in(
+                    levels[*r].clone(),
+                    u.is_some(),
+                    m.is_some(),
+                ));
+                if u.is_some() {
+                    forest_u.push(ForestRow::heading(t.label.clone()));
+                    forest_u.push(ForestRow::reference(levels[*r].clone()));
+                }
+                if m.is_some() {
+                    forest_m.push(ForestRow::heading(t.label.clone()));
+                    forest_m.push(ForestRow::reference(levels[*r].clone()));
+                }
+                for (k, level) in levels.iter().enumerate() {
+                    if k == *r {
+                        continue;
+                    }
+                    let key = (t.name.clone(), Some(k));
+                    let (hu, hm) = (lookup(u, &key), lookup(m, &key));
+                    if hu.is_none() && hm.is_none() {
+                        continue;
+                    }
+                    rows.push(CoxRow::term(level.clone(), hu, hm).indented(1));
+                    if let Some(r) = forest_row(level, hu, 1).filter(|_| u.is_some()) {
+                        forest_u.push(r);
+                    }
+                    if let Some(r) = forest_row(level, hm, 1).filter(|_| m.is_some()) {
+                        forest_m.push(r);
+                    }
+                    facts_terms.insert(
+                        format!("{}={}", t.name, level),
+                        json!({"univariate": hr_json(&hu), "multivariate": hr_json(&hm)}),
+                    );
+                }
+            }
+            None => {
+                let key = (t.name.clone(), None);
+                let (hu, hm) = (lookup(u, &key), lookup(m, &key));
+                rows.push(CoxRow::term(t.label.clone(), hu, hm));
+                if let Some(r) = forest_row(&t.label, hu, 0) {
+                    forest_u.push(r);
+                }
+                if let Some(r) = forest_row(&t.label, hm, 0) {
+                    forest_m.push(r);
+                }
+                facts_terms.insert(
+                    t.name.clone(),
+                    json!({"univariate": hr_json(&hu), "multivariate": hr_json(&hm)}),
+                );
+            }
+        }
+    }
+    let mut table = cox_table(def.title.clone(), &rows, "95% CI");
+    let uni_n: Vec<String> = terms
+        .iter()
+        .filter_map(|t| uni.get(&t.name).map(|f| (t, f)))
+        .filter(|(_, f)| f.n < data.time.iter().filter(|x| x.is_some()).count())
+        .map(|(t, f)| format!("{} {}", t.label, f.n))
+        .collect();
+    table.footnotes.push(format!(
+        "Cox proportional-hazards models of {} {} (Efron's method for ties, as R's coxph); \
+         HR, hazard ratio; p from the Wald test. Univariate: each variable alone{}.{}",
+        ep.label.to_lowercase(),
+        ep.spec.from.phrase(),
+        if uni_n.is_empty() {
+            String::new()
+        } else {
+            format!(" among patients with it recorded (n: {})", uni_n.join(", "))
+        },
+        match &multi {
+            Some(f) => format!(
+                " Multivariate: all variables with an estimate in that column, {} patients with \
+                 complete data ({} events){}.",
+                f.n,
+                f.events,
+                f.fit
+                    .as_ref()
+                    .map_or(String::new(), |fit| format!(
+                        "; likelihood-ratio test {}",
+                        netra_report::format::p_equals(Some(fit.lr_test.p))
+                    ))
+            ),
+            None => String::new(),
+        }
+    ));
+    if let Some(f) = multi.as_ref().and_then(|f| f.fit.as_ref())
+        && !f.warnings.is_empty()
+    {
+        table
+            .footnotes
+            .push(format!("Fitting notes: {}.", f.warnings.join("; ")));
+    }
+    facts.insert(
+        def.name.clone(),
+        json!({
+            "terms": Value::Object(facts_terms),
+            "multivariate_n": multi.as_ref().map(|f| f.n),
+            "multivariate_events": multi.as_ref().map(|f| f.events),
+        }),
+    );
+    Ok(CoxResult {
+        table,
+        forest_univariate: forest_u,
+        forest_multivariate: forest_m,
+        endpoint_label: ep.label.clone(),
+    })
 }

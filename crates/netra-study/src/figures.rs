@@ -18,7 +18,7 @@ use netra_report::figure::swimmer::{
     EventKind, LaneEnd, SwimmerEvent, SwimmerFigure, SwimmerLane, SwimmerSegment,
 };
 use netra_report::figure::waterfall::WaterfallFigure;
-use netra_report::format::p_value;
+use netra_report::format::p_equals;
 use netra_report::palette::ResponseClass;
 use netra_stats::km::{KmOptions as StatsKmOptions, km_by_group};
 use netra_stats::logrank::{Weights, logrank};
@@ -261,12 +261,12 @@ fn km(
     if o.logrank && groups_present >= 2 {
         let t = logrank(&time, &event, &codes, None, Weights::LogRank)
             .map_err(|e| StudyError::analysis(&what, e.to_string()))?;
-        f.p_value_text = Some(format!("Log-rank p = {}", p_value(Some(t.p))));
+        f.p_value_text = Some(format!("Log-rank {}", p_equals(Some(t.p))));
         test_text = format!(
-            " Log-rank test: \u{3c7}\u{b2} = {:.2} on {} df, p = {}.",
+            " Log-rank test: \u{3c7}\u{b2} = {:.2} on {} df, {}.",
             t.chisq,
             t.df,
-            p_value(Some(t.p))
+            p_equals(Some(t.p))
         );
         facts.insert(
             def.name.clone(),

@@ -11,6 +11,8 @@
 //!   through `netra_clinical` (endpoints, lines, sequences).
 //! * [`tables`], [`figures`], [`cox`] — each `[[table]]` and `[[figure]]`,
 //!   built with `netra_report`.
+//! * [`demo`] — `netra demo`: both example studies on a fresh embedded
+//!   registry, one report of both.
 //! * [`run`] — the whole run: files, `report.html`, `summary.json`,
 //!   `manifest.json`; byte-identical for identical inputs.
 #![deny(missing_docs)]
@@ -19,6 +21,7 @@ pub mod cond;
 pub mod context;
 pub mod cox;
 pub mod data;
+pub mod demo;
 mod error;
 pub mod facts;
 pub mod figures;

@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub db: Option<String>,
     /// A name for the data in the manifest instead of its location.
     pub data_display: Option<String>,
+    /// The study file's path as recorded in the manifest (default: as given).
+    pub study_display: Option<String>,
     /// Resolution of PNG figures.
     pub dpi: f64,
     /// Write PNG figures (SVG is always written).
@@ -48,6 +50,7 @@ impl Default for RunOptions {
         RunOptions {
             db: None,
             data_display: None,
+            study_display: None,
             dpi: 300.0,
             png: true,
         }
@@ -313,7 +316,10 @@ pub fn run(study_path: &Path, out: &Path, opts: &RunOptions) -> Result<StudyRun,
     let summary = serde_json::to_string_pretty(&Value::Object(facts.clone().into_iter().collect()))
         .map_err(|e| StudyError::io("summary.json", e))?;
     w.write("summary.json", format!("{summary}\n").as_bytes())?;
-    let study_file = portable(study_path);
+    let study_file = opts
+        .study_display
+        .clone()
+        .unwrap_or_else(|| portable(study_path));
     let manifest = manifest(&study_file, &study_sha256, &dataset.identity, ctx.selection.analysed, w.outputs());
     w.write("manifest.json", manifest.as_bytes())?;
     Ok(StudyRun {

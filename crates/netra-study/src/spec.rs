@@ -85,6 +85,7 @@ struct RawCohort {
 #[serde(deny_unknown_fields)]
 struct RawGroups {
     variable: S<String>,
+    label: Option<String>,
     levels: Option<S<Vec<String>>>,
     labels: Option<S<Vec<String>>>,
 }
@@ -266,6 +267,8 @@ pub struct DerivedVariable {
 pub struct Groups {
     /// A categorical variable.
     pub variable: String,
+    /// Printed name of the grouping (`None`: the variable's label).
+    pub label: Option<String>,
     /// The levels compared, in order (codes or labels); `None`: all.
     pub levels: Option<Vec<String>>,
     /// Printed names of those levels.
@@ -952,6 +955,7 @@ impl Study {
                 }
                 Some(Groups {
                     variable,
+                    label: g.label.clone(),
                     levels: g.levels.as_ref().map(|l| l.get_ref().clone()),
                     labels: g.labels.as_ref().map(|l| l.get_ref().clone()),
                 })

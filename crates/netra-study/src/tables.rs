@@ -574,9 +574,27 @@ fn response_table(
     });
     let left = best.len() - keep.len();
     if left > 0 {
-        table
-            .footnotes
-            .push(format!("{left} patient(s) without an evaluable response are not included."));
+        table.footnotes.push(match source {
+            ResponseSource::Line(k) => {
+                let lines = ctx.lines(Default::default());
+                let without = lines.iter().filter(|p| p.line(*k).is_none()).count();
+                let parts: Vec<String> = [
+                    (without, format!("{without} patient(s) who did not receive line {k}")),
+                    (
+                        left - without,
+                        format!("{} whose line {k} was not evaluable", left - without),
+                    ),
+                ]
+                .into_iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(_, text)| text)
+                .collect();
+                format!("Not included: {}.", parts.join(" and "))
+            }
+            ResponseSource::Investigator => {
+                format!("{left} patient(s) without a recorded response are not included.")
+            }
+        });
     }
     Ok(table)
 }

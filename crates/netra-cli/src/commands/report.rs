@@ -34,6 +34,7 @@ pub fn run_command(args: Args) -> anyhow::Result<()> {
     let opts = RunOptions {
         db: args.db,
         data_display: None,
+        study_display: None,
         dpi: args.dpi,
         png: !args.no_png,
     };

@@ -72,12 +72,30 @@ impl CoxRow {
         }
     }
 
-    /// A factor's reference level (indented).
+    /// A factor's reference level (indented), in both models.
     pub fn reference(label: impl Into<String>) -> CoxRow {
         CoxRow {
             kind: CoxRowKind::Reference,
             indent: 1,
             ..CoxRow::term(label, None, None)
+        }
+    }
+
+    /// A factor's reference level for a factor that is in only some of the
+    /// models: "1 (reference)" in those columns, an em dash in the others.
+    /// (The estimates of a reference row are otherwise unused: a `Some`
+    /// marks the model as including the factor.)
+    pub fn reference_in(label: impl Into<String>, univariate: bool, multivariate: bool) -> CoxRow {
+        let one = HazardRatio {
+            hr: 1.0,
+            lower: 1.0,
+            upper: 1.0,
+            p: None,
+        };
+        CoxRow {
+            univariate: univariate.then_some(one),
+            multivariate: multivariate.then_some(one),
+            ..CoxRow::reference(label)
         }
     }
 
@@ -133,7 +151,23 @@ pub fn cox_table(title: impl Into<String>, rows: &[CoxRow], conf_label: &str) ->
         let row = match r.kind {
             CoxRowKind::Heading => Row::new([r.label.as_str(), "", "", "", ""]).emphasised(),
             CoxRowKind::Reference => {
-                Row::new([r.label.as_str(), "1 (reference)", "", "1 (reference)", ""])
+                // Both None: a reference row of both models (`reference`);
+                // otherwise only where marked (`reference_in`).
+                let both = r.univariate.is_none() && r.multivariate.is_none();
+                let cell = |m: &Option<HazardRatio>| {
+                    if both || m.is_some() {
+                        "1 (reference)"
+                    } else {
+                        MISSING
+                    }
+                };
+                Row::new([
+                    r.label.as_str(),
+                    cell(&r.univariate),
+                    "",
+                    cell(&r.multivariate),
+                    "",
+                ])
             }
             CoxRowKind::Term => {
                 let [u, up] = hr_cells(r.univariate, 2, &p_style);
