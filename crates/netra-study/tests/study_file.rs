@@ -1,0 +1,285 @@
+//! The study-file parser: every error names the line and column of the
+//! offending text; the documented complete example and the shipped studies
+//! parse into the plan they state.
+
+use std::path::Path;
+
+use netra_clinical::endpoints::{Censoring, Endpoint, TimeZero, Units};
+use netra_study::spec::{DataSource, Derivation, FigureKind, RowTest, TableKind};
+use netra_study::{Position, Study, StudyError};
+
+const MINIMAL: &str = r#"[study]
+title = "T"
+
+[data]
+bundle = "b"
+
+[[endpoint]]
+name = "os"
+type = "os"
+from = "entry"
+
+[[figure]]
+name = "km"
+type = "km"
+endpoint = "os"
+by = ""
+"#;
+
+fn parse(text: &str) -> Result<Study, StudyError> {
+    Study::parse(text, Path::new("dir/study.toml"))
+}
+
+/// The error's position and message, or a panic naming what parsed.
+fn error_at(text: &str) -> (Position, String) {
+    match parse(text) {
+        Ok(s) => panic!("parsed: {s:?}"),
+        Err(e) => {
+            let msg = e.to_string();
+            (
+                e.position()
+                    .unwrap_or_else(|| panic!("no position in '{msg}'")),
+                msg,
+            )
+        }
+    }
+}
+
+/// 1-based (line, column) of the first occurrence of `needle` in `text`.
+fn where_is(text: &str, needle: &str) -> Position {
+    Position::of(text, text.find(needle).expect("needle in text"))
+}
+
+#[test]
+fn minimal_study_parses_with_paths_relative_to_the_file() {
+    let s = parse(MINIMAL).unwrap();
+    assert_eq!(s.title, "T");
+    assert_eq!(s.data, Some(DataSource::Bundle("dir/b".into())));
+    assert_eq!(s.endpoints[0].spec.endpoint, Endpoint::Os);
+    assert_eq!(s.endpoints[0].spec.from, TimeZero::Entry);
+    assert_eq!(s.endpoints[0].spec.units, Units::Months);
+    assert!(!s.include_excluded);
+    assert_eq!(s.figures[0].section, "Results");
+}
+
+#[test]
+fn bad_toml_names_line_and_column() {
+    let text = MINIMAL.replace("type = \"os\"", "type = = \"os\"");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p.line, 9, "{msg}");
+    assert_eq!(p.column, 8, "{msg}");
+    assert!(msg.starts_with("dir/study.toml, line 9, column 8:"), "{msg}");
+}
+
+#[test]
+fn unknown_keys_are_refused_where_they_are() {
+    // In a section.
+    let text = MINIMAL.replace("title = \"T\"", "title = \"T\"\ntitel = \"x\"");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "titel"), "{msg}");
+    assert!(msg.contains("unknown field `titel`"), "{msg}");
+    // In an array of tables.
+    let text = format!("{MINIMAL}landmark = [12]\n");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "landmark ="), "{msg}");
+    // An unknown section.
+    let text = format!("{MINIMAL}[output]\ndir = \"x\"\n");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p.line, where_is(&text, "[output]").line, "{msg}");
+    assert!(msg.contains("output"), "{msg}");
+    // An inline table in a list.
+    let text = MINIMAL.replace(
+        "by = \"\"",
+        "by = \"\"\n[[table]]\nname = \"t1\"\ntype = \"baseline\"\nby = \"sex\"\nrows = [{ variable = \"age\", tset = \"t\" }]",
+    );
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "tset"), "{msg}");
+}
+
+#[test]
+fn wrong_types_are_located() {
+    let text = MINIMAL.replace("[study]\ntitle = \"T\"", "[study]\ntitle = \"T\"\nlandmarks = \"12\"");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "\"12\""), "{msg}");
+}
+
+#[test]
+fn meanings_are_checked_at_their_place() {
+    // An unknown endpoint type.
+    let text = MINIMAL.replace("type = \"os\"", "type = \"survival\"");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "\"survival\""), "{msg}");
+    assert!(msg.contains("unknown endpoint 'survival'"), "{msg}");
+    // An unknown time zero.
+    let text = MINIMAL.replace("from = \"entry\"", "from = \"birth\"");
+    let (p, _) = error_at(&text);
+    assert_eq!(p, where_is(&text, "\"birth\""));
+    // A figure naming an endpoint that does not exist.
+    let text = MINIMAL.replace("endpoint = \"os\"", "endpoint = \"pfs\"");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "\"pfs\""), "{msg}");
+    assert!(msg.contains("no [[endpoint]] named 'pfs'"), "{msg}");
+    // An option that does not apply to the figure type.
+    let text = MINIMAL.replace("type = \"km\"", "type = \"sankey\"");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "\"os\"\nby"), "{msg}");
+    assert!(msg.contains("`endpoint` does not apply to a sankey figure"), "{msg}");
+    // Names defined twice.
+    let text = format!("{MINIMAL}\n[[figure]]\nname = \"km\"\ntype = \"sankey\"\n");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p.line, text.lines().count() - 1, "{msg}");
+    assert!(msg.contains("defined twice"), "{msg}");
+}
+
+#[test]
+fn conditions_point_into_their_string() {
+    let text = MINIMAL.replace("[data]", "[cohort]\nwhere = [\"age >= 18\", \"agee < 60\"]\n\n[data]");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "agee"), "{msg}");
+    assert!(msg.contains("unknown variable 'agee'"), "{msg}");
+    let text = MINIMAL.replace("[data]", "[cohort]\nwhere = [\"age ~ 18\"]\n\n[data]");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "~"), "{msg}");
+    assert!(msg.contains("expected an operator"), "{msg}");
+    let text = MINIMAL.replace("[data]", "[cohort]\nwhere = [\"age < old\"]\n\n[data]");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "old"), "{msg}");
+}
+
+#[test]
+fn derived_variables_are_checked() {
+    let var = |body: &str| MINIMAL.replace("[data]", &format!("[[variable]]\n{body}\n\n[data]"));
+    // Cuts not increasing.
+    let text = var("name = \"a\"\nfrom = \"age\"\ncuts = [60, 40]");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "[60, 40]"), "{msg}");
+    // Labels that do not fit the bands.
+    let text = var("name = \"a\"\nfrom = \"age\"\ncuts = [60]\nlabels = [\"young\"]");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "[\"young\"]"), "{msg}");
+    assert!(msg.contains("1 cut point(s) make 2 bands"), "{msg}");
+    // Cuts of a category.
+    let text = var("name = \"a\"\nfrom = \"sex\"\ncuts = [1]");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "\"sex\""), "{msg}");
+    // A name taken by a registry variable.
+    let text = var("name = \"age\"\nfrom = \"age\"\ncuts = [60]");
+    let (p, _) = error_at(&text);
+    assert_eq!(p, where_is(&text, "\"age\"\nfrom"));
+    // An unknown marker.
+    let text = var("name = \"m\"\nmarker = \"cga\"");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "\"cga\""), "{msg}");
+    assert!(msg.contains("chromogranin_a"), "{msg}");
+    // Two derivations.
+    let text = var("name = \"a\"\nfrom = \"age\"\ncuts = [60]\nmarker = \"nse\"");
+    let (_, msg) = error_at(&text);
+    assert!(msg.contains("only one of"), "{msg}");
+    // A variable used before it is defined.
+    let text = var(
+        "name = \"b\"\ncases = [{ label = \"x\", when = \"a == y\" }]\n\n[[variable]]\nname = \"a\"\nfrom = \"age\"\ncuts = [60]",
+    );
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "a == y"), "{msg}");
+}
+
+#[test]
+fn a_missing_data_source_is_a_run_error_not_a_parse_error() {
+    let text = MINIMAL.replace("[data]\nbundle = \"b\"\n", "");
+    let s = parse(&text).unwrap();
+    assert_eq!(s.data, None);
+}
+
+/// The first ```toml block of docs/study-file.md.
+fn documented_example() -> String {
+    let doc = include_str!("../../../docs/study-file.md");
+    let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("end of the block");
+    doc[start..end].to_string()
+}
+
+#[test]
+fn the_documented_complete_example_parses_into_its_plan() {
+    let s = Study::parse(&documented_example(), Path::new("docs/example.toml")).unwrap();
+    assert_eq!(
+        s.data,
+        Some(DataSource::Simulate {
+            patients: 300,
+            seed: 1,
+            study: "sim".into(),
+            sites: 1
+        })
+    );
+    assert_eq!(s.data_study.as_deref(), Some("sim"));
+    assert_eq!(s.landmarks, [12.0, 36.0]);
+    assert_eq!(s.cohort.len(), 2);
+    assert_eq!(s.variables.len(), 5);
+    match &s.variables[1].derivation {
+        Derivation::Cuts {
+            cuts, right_closed, ..
+        } => {
+            assert_eq!(cuts, &[3.0, 20.0]);
+            assert!(*right_closed);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(s.variables[3].derivation, Derivation::Cases(ref c) if c.len() == 2));
+    assert!(matches!(
+        s.variables[4].derivation,
+        Derivation::AboveUln { ref marker, factor } if marker == "urinary_5hiaa" && factor == 1.0
+    ));
+    let ttp = s.endpoint("ttp").unwrap();
+    assert_eq!(ttp.spec.from, TimeZero::EachLine);
+    assert_eq!(ttp.spec.censoring, Censoring::LastFollowUp);
+    assert_eq!(s.endpoint("pfs1").unwrap().spec.from, TimeZero::Line(1));
+    let kinds: Vec<&str> = s
+        .tables
+        .iter()
+        .map(|t| match t.kind {
+            TableKind::Baseline { .. } => "baseline",
+            TableKind::Survival { .. } => "survival",
+            TableKind::Km { .. } => "km",
+            TableKind::Response { .. } => "response",
+            TableKind::Cox { .. } => "cox",
+            TableKind::Lines { .. } => "lines",
+        })
+        .collect();
+    assert_eq!(kinds, ["baseline", "km", "survival", "cox", "lines", "response"]);
+    // Sections continue from the item above in the file, tables and
+    // figures interleaved.
+    let section = |name: &str| {
+        s.tables
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.section.clone())
+            .or_else(|| s.figures.iter().find(|f| f.name == name).map(|f| f.section.clone()))
+            .unwrap()
+    };
+    assert_eq!(section("table1"), "Patients");
+    assert_eq!(section("os_km"), "Survival");
+    assert_eq!(section("os_by_characteristic"), "Survival");
+    assert_eq!(section("forest"), "Prognostic factors");
+    assert_eq!(section("waterfall"), "Lines of therapy");
+    assert_eq!(section("sankey"), "Treatment course");
+    let TableKind::Baseline { rows, overall, by } = &s.tables[0].kind else {
+        panic!()
+    };
+    assert!(*overall && by.is_none());
+    assert_eq!(rows[0].test, Some(RowTest::T));
+    assert_eq!(rows[3].test, Some(RowTest::MannWhitney));
+    assert!(matches!(
+        s.figures.iter().find(|f| f.name == "sankey").unwrap().kind,
+        FigureKind::Sankey { lines: 3, min_cell: 3 }
+    ));
+}
+
+#[test]
+fn the_shipped_studies_parse() {
+    for name in ["radionuclide", "retrospective"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/studies")
+            .join(format!("{name}.toml"));
+        let s = Study::read(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!s.tables.is_empty() && !s.figures.is_empty());
+    }
+}
