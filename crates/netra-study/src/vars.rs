@@ -448,11 +448,12 @@ fn yes_no(values: Vec<Option<bool>>) -> Column {
     }
 }
 
-/// Orders text as R orders factor levels: numerically when every value is a
-/// number, else case-insensitively with lower case first on ties.
+/// Orders text as R orders factor levels, with the rule every netra command
+/// uses: numerically when every value is a number, else as R's `sort()`
+/// (ICU root collation, `netra_stats::model::collate`).
 pub fn r_level_order(values: &mut [String]) {
     let nums: Option<Vec<f64>> = values.iter().map(|v| v.parse::<f64>().ok()).collect();
-    if let Some(_n) = nums {
+    if nums.is_some() {
         values.sort_by(|a, b| {
             a.parse::<f64>()
                 .unwrap_or(0.0)
@@ -460,11 +461,7 @@ pub fn r_level_order(values: &mut [String]) {
                 .then(a.cmp(b))
         });
     } else {
-        values.sort_by(|a, b| {
-            a.to_lowercase()
-                .cmp(&b.to_lowercase())
-                .then_with(|| b.cmp(a))
-        });
+        values.sort_by(|a, b| netra_stats::model::collate(a, b).then_with(|| a.cmp(b)));
     }
 }
 
@@ -999,8 +996,11 @@ mod tests {
         let mut v: Vec<String> = ["10", "9", "2"].iter().map(|s| s.to_string()).collect();
         r_level_order(&mut v);
         assert_eq!(v, ["2", "9", "10"]);
-        let mut v: Vec<String> = ["b", "B", "a"].iter().map(|s| s.to_string()).collect();
+        let mut v: Vec<String> = ["b", "B", "a", "<60", "70+"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         r_level_order(&mut v);
-        assert_eq!(v, ["a", "b", "B"]);
+        assert_eq!(v, ["<60", "70+", "a", "b", "B"]);
     }
 }
