@@ -37,10 +37,12 @@ pub struct BuiltTable {
     pub cox: Option<crate::cox::CoxResult>,
 }
 
-/// `ClassicalInference` that can be switched off for one row (`test = "none"`).
+/// `ClassicalInference` that can be switched off for one row (`test =
+/// "none"`) and that keeps the last result (the row's p for the facts).
 struct RowInference {
     inner: ClassicalInference,
     off: Flag<bool>,
+    last: std::cell::RefCell<Option<TestResult>>,
 }
 
 impl Inference for RowInference {
@@ -48,13 +50,17 @@ impl Inference for RowInference {
         if self.off.get() {
             return None;
         }
-        self.inner.continuous(groups, test)
+        let r = self.inner.continuous(groups, test);
+        self.last.replace(r.clone());
+        r
     }
     fn categorical(&self, table: &[Vec<u64>], test: CategoricalTest) -> Option<TestResult> {
         if self.off.get() {
             return None;
         }
-        self.inner.categorical(table, test)
+        let r = self.inner.categorical(table, test);
+        self.last.replace(r.clone());
+        r
     }
     fn proportion_ci(
         &self,
@@ -105,7 +111,7 @@ pub fn build(ctx: &Context<'_>, def: &TableDef, facts: &mut Facts) -> Result<Bui
     let what = format!("table '{}'", def.name);
     let mut built = match &def.kind {
         TableKind::Baseline { by, overall, rows } => BuiltTable {
-            table: baseline(ctx, def, by.as_deref(), *overall, rows)?,
+            table: baseline(ctx, def, by.as_deref(), *overall, rows, facts)?,
             cox: None,
         },
         TableKind::Survival {
@@ -194,6 +200,7 @@ fn baseline(
     by: Option<&str>,
     overall: bool,
     rows: &[BaselineRow],
+    facts: &mut Facts,
 ) -> Result<Table, StudyError> {
     let what = format!("table '{}'", def.name);
     let g = ctx.grouping(by)?;
@@ -203,13 +210,16 @@ fn baseline(
     let inference = RowInference {
         inner: ClassicalInference,
         off: Flag::new(false),
+        last: std::cell::RefCell::new(None),
     };
+    let mut row_facts = serde_json::Map::new();
     let mut b = BaselineTable::new(def.title.clone(), &labels, &codes, overall, &inference)
         .map_err(report_err(&what))?;
     for row in rows {
         let var = ctx.variable(&row.variable)?;
         let label = row.label.clone().unwrap_or_else(|| var.label.clone());
         inference.off.set(row.test == Some(RowTest::None));
+        inference.last.replace(None);
         match &var.column {
             Column::Cat { levels, codes } => {
                 let names: Vec<&str> = levels.iter().map(|l| l.label.as_str()).collect();
@@ -252,7 +262,11 @@ fn baseline(
                     .map_err(report_err(&what))?;
             }
         }
+        if let Some(r) = inference.last.take() {
+            row_facts.insert(row.variable.clone(), json!({"p": r.p, "test": r.test}));
+        }
     }
+    facts.insert(def.name.clone(), json!({ "rows": Value::Object(row_facts) }));
     let left_out = g.codes.len() - keep.len();
     if left_out > 0 {
         b.footnote(format!(
