@@ -60,7 +60,11 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 if !rel.starts_with("registry.db") {
                     out.insert(rel, std::fs::read(&p).unwrap());
                 }
@@ -91,21 +95,35 @@ fn demo_writes_the_report_of_both_studies_and_agrees_with_r() {
     within_half_a_day(&curves[0]["median_lower"], 22.0);
     within_half_a_day(&curves[1]["median"], 14.0);
     within_half_a_day(&curves[1]["median_lower"], 3.0);
-    close(&curves[0]["at_times"][0]["survival"], 0.891640866873065, 1e-12);
-    close(&curves[1]["at_times"][0]["survival"], 0.666666666666667, 1e-12);
+    close(
+        &curves[0]["at_times"][0]["survival"],
+        0.891640866873065,
+        1e-12,
+    );
+    close(
+        &curves[1]["at_times"][0]["survival"],
+        0.666666666666667,
+        1e-12,
+    );
     // The retrospective study ran on the simulated patients of the same
     // registry (the radionuclide patients belong to another study).
     assert_eq!(studies[1]["name"], "retrospective");
     assert_eq!(studies[1]["patients"], 200);
     let lines = studies[1]["facts"]["lines"]["lines"].as_array().unwrap();
     assert_eq!(lines.len(), 3);
-    assert!(studies[1]["facts"]["cox_os"]["multivariate_n"].as_u64().unwrap() > 50);
+    assert!(
+        studies[1]["facts"]["cox_os"]["multivariate_n"]
+            .as_u64()
+            .unwrap()
+            > 50
+    );
 
     // Both studies' outputs are in the report directory, with manifests.
     for (study, table) in [("radionuclide", "table1"), ("retrospective", "lines")] {
         for ext in ["html", "md", "csv", "tex"] {
             assert!(
-                dir.join(format!("report/{study}/tables/{table}.{ext}")).is_file(),
+                dir.join(format!("report/{study}/tables/{table}.{ext}"))
+                    .is_file(),
                 "{study} {table}.{ext}"
             );
         }
@@ -115,7 +133,8 @@ fn demo_writes_the_report_of_both_studies_and_agrees_with_r() {
     assert!(html.contains("Study 1: Overall survival"));
     assert!(html.contains("Study 2: Lines of therapy"));
     assert!(html.contains("Log-rank test: χ² = 5.46 on 1 df, p = 0.019"));
-    let m: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["simulation"]["patients"], 200);
     assert_eq!(m["studies"].as_array().unwrap().len(), 2);
 }
@@ -139,7 +158,10 @@ fn demo_summary_reads_like_the_paper_and_repeats_byte_for_byte() {
             && row.contains("89.2%"),
         "{row}"
     );
-    assert!(text.contains(&format!("Report: {}", a.join("report.html").display())), "{text}");
+    assert!(
+        text.contains(&format!("Report: {}", a.join("report.html").display())),
+        "{text}"
+    );
     assert!(text.contains("Line 1:"), "{text}");
     // A second run elsewhere writes the same bytes (the registry aside).
     demo(&b, &["--no-png"]);

@@ -246,9 +246,9 @@ pub fn parse(text: &str) -> Result<Condition, CondError> {
         if not { Op::IsNotMissing } else { Op::IsMissing }
     } else {
         lx.i = op_at;
-        return Err(lx.err(
-            "expected an operator: == != < <= > >= in, not in, is missing, is not missing",
-        ));
+        return Err(
+            lx.err("expected an operator: == != < <= > >= in, not in, is missing, is not missing")
+        );
     };
     let op_text = text[op_at..lx.i].to_string();
     lx.skip_ws();
@@ -316,8 +316,18 @@ mod tests {
         assert_eq!(e.offset, 12);
         assert!(parse("arm in []").is_err());
         assert!(parse("== 3").is_err());
-        assert!(parse("arm == 'A").unwrap_err().message.contains("unterminated"));
-        assert!(parse("arm == A B").unwrap_err().message.contains("unexpected"));
+        assert!(
+            parse("arm == 'A")
+                .unwrap_err()
+                .message
+                .contains("unterminated")
+        );
+        assert!(
+            parse("arm == A B")
+                .unwrap_err()
+                .message
+                .contains("unexpected")
+        );
         assert!(parse("x is present").is_err());
     }
 }

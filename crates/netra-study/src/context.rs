@@ -84,7 +84,11 @@ pub struct Context<'s> {
 fn registry_names() -> Vec<String> {
     let mut names: Vec<String> = vars::BASE.iter().map(|v| v.name.to_string()).collect();
     names.extend(vars::marker_codes().iter().map(|m| format!("marker.{m}")));
-    names.extend(vars::received_codes().iter().map(|t| format!("received.{t}")));
+    names.extend(
+        vars::received_codes()
+            .iter()
+            .map(|t| format!("received.{t}")),
+    );
     names
 }
 
@@ -115,32 +119,27 @@ impl<'s> Context<'s> {
                 .map_err(|m| StudyError::analysis("cohort", m))?;
             let before = keep.len();
             keep.retain(|&i| hit[i]);
-            selection.by_condition.push((c.text.clone(), before - keep.len()));
+            selection
+                .by_condition
+                .push((c.text.clone(), before - keep.len()));
         }
+        // The analysed patients' variables are recomputed on them alone, so
+        // that registry variables list only the levels present among them.
         let courses: Vec<PatientCourse> = if keep.len() == courses.len() {
             courses
         } else {
-            frame = frame.select(&keep);
-            let mut it = keep.iter().peekable();
-            courses
+            let mut wanted = vec![false; courses.len()];
+            for &i in &keep {
+                wanted[i] = true;
+            }
+            let kept: Vec<PatientCourse> = courses
                 .into_iter()
-                .enumerate()
-                .filter(|(i, _)| {
-                    if it.peek() == Some(&i) {
-                        it.next();
-                        true
-                    } else {
-                        false
-                    }
-                })
-                .map(|(_, c)| c)
-                .collect()
+                .zip(wanted)
+                .filter_map(|(c, w)| w.then_some(c))
+                .collect();
+            frame = frame_of(study, &kept)?;
+            kept
         };
-        // Recomputed on the analysed patients: registry variables then list
-        // only the levels present among them.
-        if keep.len() != selection.read - selection.flagged {
-            frame = frame_of(study, &courses)?;
-        }
         selection.analysed = courses.len();
         if courses.is_empty() {
             return Err(StudyError::analysis(
@@ -266,9 +265,11 @@ impl<'s> Context<'s> {
         if let Some(b) = by {
             return self.categories(b);
         }
-        let g = self.study.groups.as_ref().ok_or_else(|| {
-            StudyError::analysis("groups", "no `by` and no [groups] section")
-        })?;
+        let g = self
+            .study
+            .groups
+            .as_ref()
+            .ok_or_else(|| StudyError::analysis("groups", "no `by` and no [groups] section"))?;
         let v = self.variable(&g.variable)?;
         let Column::Cat { levels, codes } = &v.column else {
             return Err(StudyError::analysis(

@@ -65,7 +65,11 @@ struct Fitted {
     fit: Option<CoxFit>,
 }
 
-fn term(ctx: &Context<'_>, name: &str, reference: &BTreeMap<String, String>) -> Result<Term, StudyError> {
+fn term(
+    ctx: &Context<'_>,
+    name: &str,
+    reference: &BTreeMap<String, String>,
+) -> Result<Term, StudyError> {
     let v = ctx.variable(name)?;
     Ok(match &v.column {
         Column::Cat { levels, codes } => {
@@ -88,7 +92,11 @@ fn term(ctx: &Context<'_>, name: &str, reference: &BTreeMap<String, String>) -> 
             Term {
                 name: name.to_string(),
                 label: v.label.clone(),
-                levels: Some((levels.iter().map(|l| l.label.clone()).collect(), r, codes.clone())),
+                levels: Some((
+                    levels.iter().map(|l| l.label.clone()).collect(),
+                    r,
+                    codes.clone(),
+                )),
                 values: None,
             }
         }
@@ -102,11 +110,7 @@ fn term(ctx: &Context<'_>, name: &str, reference: &BTreeMap<String, String>) -> 
 }
 
 /// Fits one model on the patients with the endpoint and every term.
-fn fit_model(
-    time: &[Option<f64>],
-    event: &[bool],
-    terms: &[&Term],
-) -> Result<Fitted, String> {
+fn fit_model(time: &[Option<f64>], event: &[bool], terms: &[&Term]) -> Result<Fitted, String> {
     let rows: Vec<usize> = (0..time.len())
         .filter(|&i| time[i].is_some() && terms.iter().all(|t| !t.missing(i)))
         .collect();
@@ -120,13 +124,16 @@ fn fit_model(
     for term in terms {
         match (&term.levels, &term.values) {
             (Some((levels, r, codes)), _) => {
-                for k in 0..levels.len() {
+                for (k, level) in levels.iter().enumerate() {
                     if k == *r || !rows.iter().any(|&i| codes[i] == Some(k)) {
                         continue;
                     }
-                    names.push(format!("{}={}", term.name, levels[k]));
+                    names.push(format!("{}={}", term.name, level));
                     keys.push((term.name.clone(), Some(k)));
-                    x.extend(rows.iter().map(|&i| f64::from(u8::from(codes[i] == Some(k)))));
+                    x.extend(
+                        rows.iter()
+                            .map(|&i| f64::from(u8::from(codes[i] == Some(k)))),
+                    );
                 }
             }
             (_, Some(v)) => {
@@ -208,8 +215,9 @@ pub fn fit(
         .collect::<Result<_, _>>()?;
     let mut uni: BTreeMap<String, Fitted> = BTreeMap::new();
     for t in terms.iter().filter(|t| univariate.contains(&t.name)) {
-        let f = fit_model(&data.time, &data.event, &[t])
-            .map_err(|e| StudyError::analysis(&what, format!("univariate model of {}: {e}", t.name)))?;
+        let f = fit_model(&data.time, &data.event, &[t]).map_err(|e| {
+            StudyError::analysis(&what, format!("univariate model of {}: {e}", t.name))
+        })?;
         uni.insert(t.name.clone(), f);
     }
     let multi_terms: Vec<&Term> = terms
@@ -257,9 +265,7 @@ pub fn fit(
     };
     for t in &terms {
         let u = uni.get(&t.name);
-        let m = multi
-            .as_ref()
-            .filter(|_| multivariate.contains(&t.name));
+        let m = multi.as_ref().filter(|_| multivariate.contains(&t.name));
         match &t.levels {
             Some((levels, r, _)) => {
                 rows.push(CoxRow::heading(t.label.clone()));
@@ -338,12 +344,10 @@ pub fn fit(
                  complete data ({} events){}.",
                 f.n,
                 f.events,
-                f.fit
-                    .as_ref()
-                    .map_or(String::new(), |fit| format!(
-                        "; likelihood-ratio test {}",
-                        netra_report::format::p_equals(Some(fit.lr_test.p))
-                    ))
+                f.fit.as_ref().map_or(String::new(), |fit| format!(
+                    "; likelihood-ratio test {}",
+                    netra_report::format::p_equals(Some(fit.lr_test.p))
+                ))
             ),
             None => String::new(),
         }

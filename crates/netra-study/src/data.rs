@@ -210,7 +210,10 @@ pub fn load(
         DataSource::Bundle(dir) => {
             let files = hash_bundle_dir(dir)?;
             if files.is_empty() {
-                return Err(StudyError::io(dir, "no bundle files (patients.csv, …) here"));
+                return Err(StudyError::io(
+                    dir,
+                    "no bundle files (patients.csv, …) here",
+                ));
             }
             let tmp = tempfile::tempdir().map_err(|e| StudyError::io("temporary directory", e))?;
             let courses =
@@ -219,8 +222,7 @@ pub fn load(
                 courses,
                 identity: DataIdentity {
                     kind: "bundle".into(),
-                    location: display
-                        .map_or_else(|| portable(dir), str::to_string),
+                    location: display.map_or_else(|| portable(dir), str::to_string),
                     study: study.map(str::to_string),
                     sha256: combined(&files),
                     files,
@@ -291,7 +293,8 @@ pub fn portable(p: &Path) -> String {
 
 /// A path relative to `base` when it lies inside it.
 pub fn relative_to(p: &Path, base: &Path) -> PathBuf {
-    p.strip_prefix(base).map_or_else(|_| p.to_path_buf(), Path::to_path_buf)
+    p.strip_prefix(base)
+        .map_or_else(|_| p.to_path_buf(), Path::to_path_buf)
 }
 
 #[cfg(test)]

@@ -244,10 +244,8 @@ pub fn run_demo(opts: &DemoOptions) -> Result<DemoResult, StudyError> {
             let mut sec = sec.clone();
             sec.heading = format!("Study {}: {}", k + 1, sec.heading);
             if sec.heading.ends_with("Patients and methods") {
-                sec.blocks.insert(
-                    0,
-                    netra_report::html::Block::Paragraph(s.title.clone()),
-                );
+                sec.blocks
+                    .insert(0, netra_report::html::Block::Paragraph(s.title.clone()));
             }
             sections.push(sec);
         }

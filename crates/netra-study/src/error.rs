@@ -160,7 +160,13 @@ mod tests {
         assert_eq!(Position::of(text, 6), Position { line: 2, column: 1 });
         // 'z' after a two-byte character: byte 15, character column 10.
         let z = text.find('z').unwrap();
-        assert_eq!(Position::of(text, z), Position { line: 2, column: 10 });
+        assert_eq!(
+            Position::of(text, z),
+            Position {
+                line: 2,
+                column: 10
+            }
+        );
         assert_eq!(Position::of(text, 999).line, 3);
     }
 }

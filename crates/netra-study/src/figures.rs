@@ -3,7 +3,7 @@
 
 use netra_clinical::endpoints::{DAYS_PER_MONTH, Endpoint, EndpointSpec, TimeZero};
 use netra_clinical::evaluation::{Scans, patient_lesions};
-use netra_clinical::lines::{Line, PatientLines, PathwayEnd};
+use netra_clinical::lines::{Line, PathwayEnd, PatientLines};
 use netra_clinical::registry::model::PatientCourse;
 use netra_clinical::registry::vocab::{TreatmentClass, VitalStatus, Vocabulary};
 use netra_clinical::response::{self, Category, PatientResponse};
@@ -119,7 +119,11 @@ pub fn build(
                 AnyFigure::Forest(f),
                 format!(
                     "Hazard ratios (95% CI) of the {} Cox model of {}.",
-                    if *multivariate { "multivariate" } else { "univariate" },
+                    if *multivariate {
+                        "multivariate"
+                    } else {
+                        "univariate"
+                    },
                     built.endpoint_label.to_lowercase()
                 ),
             )
@@ -148,7 +152,9 @@ pub fn build(
                      line {line} (n = {n}), coloured by best overall response; dashed lines at \
                      \u{2212}30% and +20%.{}",
                     if left > 0 {
-                        format!(" {left} patient(s) without a completely measured follow-up scan are not shown.")
+                        format!(
+                            " {left} patient(s) without a completely measured follow-up scan are not shown."
+                        )
                     } else {
                         String::new()
                     }
@@ -235,8 +241,15 @@ fn km(
         None => (vec!["All patients".into()], vec![0; rows.len()]),
     };
     let g32: Vec<u32> = codes.iter().map(|&c| c as u32).collect();
-    let curves = km_by_group(&time, &event, None, &g32, labels.len(), &StatsKmOptions::default())
-        .map_err(|e| StudyError::analysis(&what, e.to_string()))?;
+    let curves = km_by_group(
+        &time,
+        &event,
+        None,
+        &g32,
+        labels.len(),
+        &StatsKmOptions::default(),
+    )
+    .map_err(|e| StudyError::analysis(&what, e.to_string()))?;
     let series: Vec<KmSeries> = labels
         .iter()
         .zip(&curves)
@@ -559,8 +572,8 @@ fn sankey(
             }
         })
         .collect();
-    let f = SankeyFigure::from_links(headers, &links)
-        .map_err(|e| StudyError::report("sankey", e))?;
+    let f =
+        SankeyFigure::from_links(headers, &links).map_err(|e| StudyError::report("sankey", e))?;
     let treated = analysis.n_treated;
     facts.insert(
         "sankey".into(),

@@ -105,7 +105,9 @@ impl Writer {
 
     /// Writes `bytes` at `rel` (a `/`-separated path under the root).
     pub fn write(&mut self, rel: &str, bytes: &[u8]) -> Result<(), StudyError> {
-        let path = rel.split('/').fold(self.root.clone(), |p, part| p.join(part));
+        let path = rel
+            .split('/')
+            .fold(self.root.clone(), |p, part| p.join(part));
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StudyError::io(dir, e))?;
         }
@@ -167,33 +169,34 @@ fn endpoints_paragraph(ctx: &Context<'_>) -> Option<String> {
     if ctx.study.endpoints.is_empty() {
         return None;
     }
-    let parts: Vec<String> = ctx
-        .study
-        .endpoints
-        .iter()
-        .map(|e| {
-            format!(
-                "{} ({}) {}, in {}{}{}",
-                e.label,
-                e.name,
-                e.spec.from.phrase(),
-                e.spec.units.code(),
-                match e.spec.endpoint {
-                    netra_clinical::endpoints::Endpoint::Os => String::new(),
-                    _ => format!(", censored at the {}", match e.spec.censoring {
+    let parts: Vec<String> =
+        ctx.study
+            .endpoints
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} ({}) {}, in {}{}{}",
+                    e.label,
+                    e.name,
+                    e.spec.from.phrase(),
+                    e.spec.units.code(),
+                    match e.spec.endpoint {
+                        netra_clinical::endpoints::Endpoint::Os => String::new(),
+                        _ =>
+                            format!(", censored at the {}", match e.spec.censoring {
                         netra_clinical::endpoints::Censoring::LastAdequateAssessment =>
                             "last adequate assessment",
                         netra_clinical::endpoints::Censoring::LastFollowUp => "last follow-up",
                     }),
-                },
-                if e.spec.censor_at_new_therapy {
-                    " or at the start of a new therapy"
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect();
+                    },
+                    if e.spec.censor_at_new_therapy {
+                        " or at the start of a new therapy"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
     Some(format!(
         "Endpoints: {}. Partial dates are imputed at the middle of their month or year.",
         parts.join("; ")
@@ -219,7 +222,11 @@ pub fn run(study_path: &Path, out: &Path, opts: &RunOptions) -> Result<StudyRun,
             });
         }
     };
-    let dataset = data::load(&source, study.data_study.as_deref(), opts.data_display.as_deref())?;
+    let dataset = data::load(
+        &source,
+        study.data_study.as_deref(),
+        opts.data_display.as_deref(),
+    )?;
     let ctx = Context::new(&study, dataset.courses)?;
     let mut w = Writer::new(out)?;
     let mut facts = Facts::new();
@@ -263,10 +270,22 @@ pub fn run(study_path: &Path, out: &Path, opts: &RunOptions) -> Result<StudyRun,
             let table = &built_tables[i].1.table;
             let what = format!("table '{}'", def.name);
             let err = |e| StudyError::report(&what, e);
-            w.write(&format!("tables/{}.html", def.name), table.to_html().map_err(err)?.as_bytes())?;
-            w.write(&format!("tables/{}.md", def.name), table.to_markdown().map_err(err)?.as_bytes())?;
-            w.write(&format!("tables/{}.csv", def.name), table.to_csv().map_err(err)?.as_bytes())?;
-            w.write(&format!("tables/{}.tex", def.name), table.to_latex().map_err(err)?.as_bytes())?;
+            w.write(
+                &format!("tables/{}.html", def.name),
+                table.to_html().map_err(err)?.as_bytes(),
+            )?;
+            w.write(
+                &format!("tables/{}.md", def.name),
+                table.to_markdown().map_err(err)?.as_bytes(),
+            )?;
+            w.write(
+                &format!("tables/{}.csv", def.name),
+                table.to_csv().map_err(err)?.as_bytes(),
+            )?;
+            w.write(
+                &format!("tables/{}.tex", def.name),
+                table.to_latex().map_err(err)?.as_bytes(),
+            )?;
             (&def.section, Block::Table(table.clone()))
         } else {
             let def = &study.figures[i];
@@ -320,7 +339,13 @@ pub fn run(study_path: &Path, out: &Path, opts: &RunOptions) -> Result<StudyRun,
         .study_display
         .clone()
         .unwrap_or_else(|| portable(study_path));
-    let manifest = manifest(&study_file, &study_sha256, &dataset.identity, ctx.selection.analysed, w.outputs());
+    let manifest = manifest(
+        &study_file,
+        &study_sha256,
+        &dataset.identity,
+        ctx.selection.analysed,
+        w.outputs(),
+    );
     w.write("manifest.json", manifest.as_bytes())?;
     Ok(StudyRun {
         title: study.title.clone(),

@@ -16,9 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use netra_clinical::endpoints::{
-    Censoring, EfsEvents, Endpoint, EndpointSpec, TimeZero, Units,
-};
+use netra_clinical::endpoints::{Censoring, EfsEvents, Endpoint, EndpointSpec, TimeZero, Units};
 
 use crate::StudyError;
 use crate::cond::{self, Condition};
@@ -574,23 +572,32 @@ impl Resolver<'_> {
         // (the usual case); the opening quote is skipped.
         let base = s.span().start + 1;
         let c = cond::parse(s.get_ref()).map_err(|e| {
-            self.e
-                .at(base + e.offset..base + e.offset, format!("condition: {}", e.message))
+            self.e.at(
+                base + e.offset..base + e.offset,
+                format!("condition: {}", e.message),
+            )
         })?;
-        self.check_variable(&c.variable, base + c.variable_offset..base + c.variable_offset)?;
+        self.check_variable(
+            &c.variable,
+            base + c.variable_offset..base + c.variable_offset,
+        )?;
         Ok(c)
     }
 
     fn check_variable(&self, name: &str, at: Range<usize>) -> Result<bool, StudyError> {
-        self.variables.get(name).copied().or_else(|| vars::base_kind(name)).ok_or_else(|| {
-            self.e.at(
+        self.variables
+            .get(name)
+            .copied()
+            .or_else(|| vars::base_kind(name))
+            .ok_or_else(|| {
+                self.e.at(
                 at,
                 format!(
                     "unknown variable '{name}' (define it in a [[variable]] above, or use one of \
                      the registry variables listed in docs/study-file.md)"
                 ),
             )
-        })
+            })
     }
 
     fn var_ref(&self, s: &S<String>) -> Result<String, StudyError> {
@@ -650,8 +657,7 @@ fn unique(
 ) -> Result<(), StudyError> {
     let n = name.get_ref();
     let ok = !n.is_empty()
-        && n
-            .chars()
+        && n.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
     if !ok {
         return Err(e.at(
@@ -696,12 +702,11 @@ impl Study {
             Some(d) => {
                 let given = [d.bundle.is_some(), d.db.is_some(), d.simulate.is_some()];
                 if given.iter().filter(|g| **g).count() > 1 {
-                    let at = d
-                        .db
-                        .as_ref()
-                        .map(span)
-                        .or(d.simulate.as_ref().map(span))
-                        .unwrap_or(0..0);
+                    let at =
+                        d.db.as_ref()
+                            .map(span)
+                            .or(d.simulate.as_ref().map(span))
+                            .unwrap_or(0..0);
                     return Err(e.at(at, "give one of `bundle`, `db` and `simulate`"));
                 }
                 let base = path.parent().unwrap_or(Path::new(""));
@@ -777,7 +782,10 @@ impl Study {
             }
             let derivation = if let Some(cuts) = &v.cuts {
                 let from = v.from.as_ref().ok_or_else(|| {
-                    e.at(span(cuts), format!("variable '{name}': `cuts` needs `from`"))
+                    e.at(
+                        span(cuts),
+                        format!("variable '{name}': `cuts` needs `from`"),
+                    )
                 })?;
                 if r.check_variable(from.get_ref(), span(from))? {
                     return Err(e.at(
@@ -867,16 +875,25 @@ impl Study {
             } else {
                 // `map` and/or `levels` recode a categorical variable.
                 let from = v.from.as_ref().ok_or_else(|| {
-                    e.at(span(&v.name), format!("variable '{name}': `map`/`levels` need `from`"))
+                    e.at(
+                        span(&v.name),
+                        format!("variable '{name}': `map`/`levels` need `from`"),
+                    )
                 })?;
                 r.categorical_ref(from, "`map`/`levels`")?;
                 Derivation::Recode {
                     from: from.get_ref().clone(),
-                    map: v.map.as_ref().map(|m| m.get_ref().clone()).unwrap_or_default(),
+                    map: v
+                        .map
+                        .as_ref()
+                        .map(|m| m.get_ref().clone())
+                        .unwrap_or_default(),
                 }
             };
-            if !matches!(derivation, Derivation::Cuts { .. } | Derivation::AboveUln { .. })
-                && let Some(l) = &v.labels
+            if !matches!(
+                derivation,
+                Derivation::Cuts { .. } | Derivation::AboveUln { .. }
+            ) && let Some(l) = &v.labels
             {
                 return Err(e.at(
                     span(l),
@@ -884,14 +901,27 @@ impl Study {
                      `cases` variables take their labels from `map`/`cases`",
                 ));
             }
-            if matches!(derivation, Derivation::Cuts { .. } | Derivation::AboveUln { .. }) {
-                not_for(&e, &v.levels, "levels", "a `cuts` or `marker` variable (use `labels`)")?;
+            if matches!(
+                derivation,
+                Derivation::Cuts { .. } | Derivation::AboveUln { .. }
+            ) {
+                not_for(
+                    &e,
+                    &v.levels,
+                    "levels",
+                    "a `cuts` or `marker` variable (use `labels`)",
+                )?;
             }
             if !matches!(derivation, Derivation::Cuts { .. }) {
                 not_for(&e, &v.closed, "closed", "this variable (only `cuts`)")?;
             }
             if !matches!(derivation, Derivation::AboveUln { .. }) {
-                not_for(&e, &v.above_uln, "above_uln", "this variable (only `marker`)")?;
+                not_for(
+                    &e,
+                    &v.above_uln,
+                    "above_uln",
+                    "this variable (only `marker`)",
+                )?;
             }
             let levels = match &derivation {
                 Derivation::Cuts { .. } | Derivation::AboveUln { .. } => {
@@ -947,9 +977,9 @@ impl Study {
                         ),
                     ));
                 }
-                if g.labels.is_some() && g.levels.is_none() {
+                if let (Some(labels), None) = (&g.labels, &g.levels) {
                     return Err(e.at(
-                        span(g.labels.as_ref().expect("present")),
+                        span(labels),
                         "`labels` need `levels` (the levels they name, in order)",
                     ));
                 }
@@ -1009,12 +1039,7 @@ impl Study {
             let ep = endpoints
                 .iter()
                 .find(|x| &x.name == s.get_ref())
-                .ok_or_else(|| {
-                    e.at(
-                        span(s),
-                        format!("no [[endpoint]] named '{}'", s.get_ref()),
-                    )
-                })?;
+                .ok_or_else(|| e.at(span(s), format!("no [[endpoint]] named '{}'", s.get_ref())))?;
             match per_line {
                 Some(true) if !ep.per_line() => Err(e.at(
                     span(s),
@@ -1053,9 +1078,8 @@ impl Study {
                 }
             };
             let need = |f: &Option<S<String>>, name: &str| -> Result<S<String>, StudyError> {
-                f.clone().ok_or_else(|| {
-                    e.at(span(&t.kind), format!("{what} needs `{name}`"))
-                })
+                f.clone()
+                    .ok_or_else(|| e.at(span(&t.kind), format!("{what} needs `{name}`")))
             };
             if ty != "lines" {
                 not_for(&e, &t.min_cell, "min_cell", &what)?;
@@ -1082,13 +1106,19 @@ impl Study {
                         }
                         None => None,
                     };
-                    let rows_raw = t.rows.as_ref().ok_or_else(|| {
-                        e.at(span(&t.kind), "a baseline table needs `rows`")
-                    })?;
+                    let rows_raw = t
+                        .rows
+                        .as_ref()
+                        .ok_or_else(|| e.at(span(&t.kind), "a baseline table needs `rows`"))?;
                     let mut rows = Vec::new();
                     for row in rows_raw.get_ref() {
-                        let categorical = r.check_variable(row.variable.get_ref(), span(&row.variable))?;
-                        let summary = match row.summary.as_ref().map(|s| (s.get_ref().as_str(), span(s))) {
+                        let categorical =
+                            r.check_variable(row.variable.get_ref(), span(&row.variable))?;
+                        let summary = match row
+                            .summary
+                            .as_ref()
+                            .map(|s| (s.get_ref().as_str(), span(s)))
+                        {
                             None => None,
                             Some((s, at)) => {
                                 if categorical {
@@ -1109,7 +1139,8 @@ impl Study {
                             }
                         };
                         let as_categories = categorical || summary == Some(RowSummary::Categories);
-                        let test = match row.test.as_ref().map(|s| (s.get_ref().as_str(), span(s))) {
+                        let test = match row.test.as_ref().map(|s| (s.get_ref().as_str(), span(s)))
+                        {
                             None => None,
                             Some((s, at)) => {
                                 let test = match s {
@@ -1131,17 +1162,27 @@ impl Study {
                                         ));
                                     }
                                 };
-                                let numeric_test = matches!(test, RowTest::T | RowTest::Welch | RowTest::MannWhitney);
+                                let numeric_test = matches!(
+                                    test,
+                                    RowTest::T | RowTest::Welch | RowTest::MannWhitney
+                                );
                                 let cat_test = matches!(
                                     test,
-                                    RowTest::ChiSquare | RowTest::ChiSquareUncorrected | RowTest::Fisher | RowTest::Auto
+                                    RowTest::ChiSquare
+                                        | RowTest::ChiSquareUncorrected
+                                        | RowTest::Fisher
+                                        | RowTest::Auto
                                 );
                                 if (as_categories && numeric_test) || (!as_categories && cat_test) {
                                     return Err(e.at(
                                         at,
                                         format!(
                                             "test '{s}' does not fit a {} row",
-                                            if as_categories { "categorical" } else { "numeric" }
+                                            if as_categories {
+                                                "categorical"
+                                            } else {
+                                                "numeric"
+                                            }
                                         ),
                                     ));
                                 }
@@ -1186,11 +1227,18 @@ impl Study {
                         let by = match &t.by {
                             Some(b) => Some(r.categorical_ref(b, "`by`")?),
                             None if groups.is_none() => {
-                                return Err(e.at(span(&t.kind), "a km table needs `by` or a [groups] section"));
+                                return Err(e.at(
+                                    span(&t.kind),
+                                    "a km table needs `by` or a [groups] section",
+                                ));
                             }
                             None => None,
                         };
-                        TableKind::Km { endpoint, by, landmarks }
+                        TableKind::Km {
+                            endpoint,
+                            by,
+                            landmarks,
+                        }
                     }
                 }
                 "response" => {
@@ -1206,7 +1254,10 @@ impl Study {
                     let src = need(&t.response, "response")?;
                     let response = match src.get_ref().trim() {
                         "investigator" => ResponseSource::Investigator,
-                        s => match s.strip_prefix("line:").and_then(|k| k.trim().parse::<u32>().ok()) {
+                        s => match s
+                            .strip_prefix("line:")
+                            .and_then(|k| k.trim().parse::<u32>().ok())
+                        {
                             Some(k) if k >= 1 => ResponseSource::Line(k),
                             _ => {
                                 return Err(e.at(
@@ -1244,13 +1295,22 @@ impl Study {
                         None => univariate.clone(),
                     };
                     if univariate.is_empty() && multivariate.is_empty() {
-                        return Err(e.at(span(&t.kind), "a cox table needs `univariate` and/or `multivariate` terms"));
+                        return Err(e.at(
+                            span(&t.kind),
+                            "a cox table needs `univariate` and/or `multivariate` terms",
+                        ));
                     }
                     let reference = match &t.reference {
                         None => BTreeMap::new(),
                         Some(m) => {
                             for k in m.get_ref().keys() {
-                                if !r.variables.get(k).copied().or_else(|| vars::base_kind(k)).unwrap_or(false) {
+                                if !r
+                                    .variables
+                                    .get(k)
+                                    .copied()
+                                    .or_else(|| vars::base_kind(k))
+                                    .unwrap_or(false)
+                                {
                                     return Err(e.at(
                                         span(m),
                                         format!("reference: '{k}' is not a categorical variable"),
@@ -1369,9 +1429,10 @@ impl Study {
             };
             let kind = match ty {
                 "km" => {
-                    let ep_s = f.endpoint.clone().ok_or_else(|| {
-                        e.at(span(&f.kind), "a km figure needs `endpoint`")
-                    })?;
+                    let ep_s = f
+                        .endpoint
+                        .clone()
+                        .ok_or_else(|| e.at(span(&f.kind), "a km figure needs `endpoint`"))?;
                     let per_line = endpoints
                         .iter()
                         .any(|x| &x.name == ep_s.get_ref() && x.per_line());
@@ -1379,11 +1440,16 @@ impl Study {
                     if per_line && f.line.is_none() {
                         return Err(e.at(
                             span(&ep_s),
-                            format!("endpoint '{endpoint}' is measured from each line: give `line`"),
+                            format!(
+                                "endpoint '{endpoint}' is measured from each line: give `line`"
+                            ),
                         ));
                     }
                     if !per_line && let Some(l) = &f.line {
-                        return Err(e.at(span(l), "`line` applies to an endpoint measured from each line"));
+                        return Err(e.at(
+                            span(l),
+                            "`line` applies to an endpoint measured from each line",
+                        ));
                     }
                     let by = match &f.by {
                         Some(b) if b.get_ref().is_empty() => Some(String::new()),
@@ -1410,7 +1476,8 @@ impl Study {
                             return Err(e.at(at, format!("test '{other}' is not logrank or none")));
                         }
                     };
-                    let flag = |b: &Option<S<bool>>, d: bool| b.as_ref().map_or(d, |x| *x.get_ref());
+                    let flag =
+                        |b: &Option<S<bool>>, d: bool| b.as_ref().map_or(d, |x| *x.get_ref());
                     FigureKind::Km(KmOptions {
                         endpoint,
                         by,
@@ -1432,15 +1499,21 @@ impl Study {
                         .iter()
                         .any(|x| &x.name == t.get_ref() && matches!(x.kind, TableKind::Cox { .. }))
                     {
-                        return Err(e.at(span(t), format!("no cox [[table]] named '{}'", t.get_ref())));
+                        return Err(
+                            e.at(span(t), format!("no cox [[table]] named '{}'", t.get_ref()))
+                        );
                     }
-                    let multivariate = match f.model.as_ref().map(|m| (m.get_ref().as_str(), span(m))) {
-                        None | Some(("multivariate", _)) => true,
-                        Some(("univariate", _)) => false,
-                        Some((other, at)) => {
-                            return Err(e.at(at, format!("model '{other}' is not univariate or multivariate")));
-                        }
-                    };
+                    let multivariate =
+                        match f.model.as_ref().map(|m| (m.get_ref().as_str(), span(m))) {
+                            None | Some(("multivariate", _)) => true,
+                            Some(("univariate", _)) => false,
+                            Some((other, at)) => {
+                                return Err(e.at(
+                                    at,
+                                    format!("model '{other}' is not univariate or multivariate"),
+                                ));
+                            }
+                        };
                     FigureKind::Forest {
                         table: t.get_ref().clone(),
                         multivariate,
@@ -1456,7 +1529,10 @@ impl Study {
                         Some(s) => {
                             let t = r.time_zero(s)?;
                             if matches!(t, TimeZero::EachLine) {
-                                return Err(e.at(span(s), "a swimmer plot needs one time zero per patient"));
+                                return Err(e.at(
+                                    span(s),
+                                    "a swimmer plot needs one time zero per patient",
+                                ));
                             }
                             t
                         }
@@ -1499,7 +1575,13 @@ impl Study {
                     .iter()
                     .find(|x| x.name.get_ref() == &f.name)
                     .map_or(0..0, |x| span(&x.name));
-                return Err(e.at(at, format!("'{}' names a table and a figure (outputs would collide)", f.name)));
+                return Err(e.at(
+                    at,
+                    format!(
+                        "'{}' names a table and a figure (outputs would collide)",
+                        f.name
+                    ),
+                ));
             }
         }
         // An item without `section` continues the section of the item above
@@ -1508,7 +1590,12 @@ impl Study {
             .iter()
             .enumerate()
             .map(|(i, t)| (t.position, true, i))
-            .chain(figures.iter().enumerate().map(|(i, f)| (f.position, false, i)))
+            .chain(
+                figures
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (f.position, false, i)),
+            )
             .collect();
         order.sort();
         let mut current = "Results".to_string();

@@ -87,7 +87,11 @@ pub fn landmark_header(t: f64, units: Units, abbreviation: &str) -> String {
     } else if whole(months) {
         format!("{}-month", months.round() as i64)
     } else {
-        format!("{}-{}", fixed(Some(t), 1), units.code().trim_end_matches('s'))
+        format!(
+            "{}-{}",
+            fixed(Some(t), 1),
+            units.code().trim_end_matches('s')
+        )
     };
     format!("{span} {abbreviation}, %")
 }
@@ -107,7 +111,11 @@ fn median_header(def: &EndpointDef) -> String {
 }
 
 /// Builds one table.
-pub fn build(ctx: &Context<'_>, def: &TableDef, facts: &mut Facts) -> Result<BuiltTable, StudyError> {
+pub fn build(
+    ctx: &Context<'_>,
+    def: &TableDef,
+    facts: &mut Facts,
+) -> Result<BuiltTable, StudyError> {
     let what = format!("table '{}'", def.name);
     let mut built = match &def.kind {
         TableKind::Baseline { by, overall, rows } => BuiltTable {
@@ -120,7 +128,15 @@ pub fn build(ctx: &Context<'_>, def: &TableDef, facts: &mut Facts) -> Result<Bui
             characteristics,
             all,
         } => BuiltTable {
-            table: survival(ctx, def, endpoint, landmarks.as_deref(), characteristics, *all, facts)?,
+            table: survival(
+                ctx,
+                def,
+                endpoint,
+                landmarks.as_deref(),
+                characteristics,
+                *all,
+                facts,
+            )?,
             cox: None,
         },
         TableKind::Km {
@@ -128,7 +144,14 @@ pub fn build(ctx: &Context<'_>, def: &TableDef, facts: &mut Facts) -> Result<Bui
             by,
             landmarks,
         } => BuiltTable {
-            table: km_table(ctx, def, endpoint, by.as_deref(), landmarks.as_deref(), facts)?,
+            table: km_table(
+                ctx,
+                def,
+                endpoint,
+                by.as_deref(),
+                landmarks.as_deref(),
+                facts,
+            )?,
             cox: None,
         },
         TableKind::Response {
@@ -154,7 +177,15 @@ pub fn build(ctx: &Context<'_>, def: &TableDef, facts: &mut Facts) -> Result<Bui
             multivariate,
             reference,
         } => {
-            let result = crate::cox::fit(ctx, def, endpoint, univariate, multivariate, reference, facts)?;
+            let result = crate::cox::fit(
+                ctx,
+                def,
+                endpoint,
+                univariate,
+                multivariate,
+                reference,
+                facts,
+            )?;
             BuiltTable {
                 table: result.table.clone(),
                 cox: Some(result),
@@ -204,7 +235,9 @@ fn baseline(
 ) -> Result<Table, StudyError> {
     let what = format!("table '{}'", def.name);
     let g = ctx.grouping(by)?;
-    let keep: Vec<usize> = (0..g.codes.len()).filter(|&i| g.codes[i].is_some()).collect();
+    let keep: Vec<usize> = (0..g.codes.len())
+        .filter(|&i| g.codes[i].is_some())
+        .collect();
     let codes: Vec<usize> = keep.iter().filter_map(|&i| g.codes[i]).collect();
     let labels: Vec<&str> = g.levels.iter().map(String::as_str).collect();
     let inference = RowInference {
@@ -223,16 +256,17 @@ fn baseline(
         match &var.column {
             Column::Cat { levels, codes } => {
                 let names: Vec<&str> = levels.iter().map(|l| l.label.as_str()).collect();
-                let values: Vec<Option<&str>> = keep
-                    .iter()
-                    .map(|&i| codes[i].map(|c| names[c]))
-                    .collect();
+                let values: Vec<Option<&str>> =
+                    keep.iter().map(|&i| codes[i].map(|c| names[c])).collect();
                 b.categorical(&label, &names, &values, categorical_test(row.test))
                     .map_err(report_err(&what))?;
             }
             Column::Num(v) if row.summary == Some(RowSummary::Categories) => {
-                let mut distinct: Vec<f64> =
-                    keep.iter().filter_map(|&i| v[i]).filter(|x| x.is_finite()).collect();
+                let mut distinct: Vec<f64> = keep
+                    .iter()
+                    .filter_map(|&i| v[i])
+                    .filter(|x| x.is_finite())
+                    .collect();
                 distinct.sort_by(f64::total_cmp);
                 distinct.dedup();
                 let names: Vec<String> = distinct.iter().map(|x| number_label(*x)).collect();
@@ -240,12 +274,8 @@ fn baseline(
                 let values: Vec<Option<&str>> = keep
                     .iter()
                     .map(|&i| {
-                        v[i].filter(|x| x.is_finite()).and_then(|x| {
-                            distinct
-                                .iter()
-                                .position(|d| *d == x)
-                                .map(|k| refs[k])
-                        })
+                        v[i].filter(|x| x.is_finite())
+                            .and_then(|x| distinct.iter().position(|d| *d == x).map(|k| refs[k]))
                     })
                     .collect();
                 b.categorical(&label, &refs, &values, categorical_test(row.test))
@@ -258,15 +288,24 @@ fn baseline(
                     Some(RowSummary::Both) => Summary::Both,
                     _ => Summary::MeanSd,
                 };
-                b.continuous(&label, &values, summary, row.decimals, continuous_test(row.test))
-                    .map_err(report_err(&what))?;
+                b.continuous(
+                    &label,
+                    &values,
+                    summary,
+                    row.decimals,
+                    continuous_test(row.test),
+                )
+                .map_err(report_err(&what))?;
             }
         }
         if let Some(r) = inference.last.take() {
             row_facts.insert(row.variable.clone(), json!({"p": r.p, "test": r.test}));
         }
     }
-    facts.insert(def.name.clone(), json!({ "rows": Value::Object(row_facts) }));
+    facts.insert(
+        def.name.clone(),
+        json!({ "rows": Value::Object(row_facts) }),
+    );
     let left_out = g.codes.len() - keep.len();
     if left_out > 0 {
         b.footnote(format!(
@@ -331,8 +370,9 @@ fn survival(
         .zip(&headers)
         .map(|(l, h)| (*l, h.as_str()))
         .collect();
-    let mut t = SurvivalTable::with_landmarks(def.title.clone(), &time, &event, &pairs, &median_header(ep))
-        .map_err(report_err(&what))?;
+    let mut t =
+        SurvivalTable::with_landmarks(def.title.clone(), &time, &event, &pairs, &median_header(ep))
+            .map_err(report_err(&what))?;
     if all {
         t.all_patients("All patients").map_err(report_err(&what))?;
         record_curve(facts, &format!("{}.all", def.name), &time, &event, &lms);
@@ -343,7 +383,15 @@ fn survival(
         let levels: Vec<&str> = g.levels.iter().map(String::as_str).collect();
         t.characteristic(&g.label, &levels, &codes)
             .map_err(report_err(&what))?;
-        record_groups(facts, &format!("{}.{c}", def.name), &time, &event, &codes, &g, &lms);
+        record_groups(
+            facts,
+            &format!("{}.{c}", def.name),
+            &time,
+            &event,
+            &codes,
+            &g,
+            &lms,
+        );
     }
     if let Some(n) = without_row_note(&data, ep) {
         t.footnote(n);
@@ -381,7 +429,10 @@ fn km_table(
         .filter(|&i| g.codes[i].is_some())
         .collect();
     if keep.is_empty() {
-        return Err(StudyError::analysis(&what, "no patient in the groups has this endpoint"));
+        return Err(StudyError::analysis(
+            &what,
+            "no patient in the groups has this endpoint",
+        ));
     }
     let time: Vec<f64> = keep.iter().filter_map(|&i| data.time[i]).collect();
     let event: Vec<bool> = keep.iter().map(|&i| data.event[i]).collect();
@@ -397,8 +448,9 @@ fn km_table(
         .zip(&headers)
         .map(|(l, h)| (*l, h.as_str()))
         .collect();
-    let mut t = SurvivalTable::with_landmarks(def.title.clone(), &time, &event, &pairs, &median_header(ep))
-        .map_err(report_err(&what))?;
+    let mut t =
+        SurvivalTable::with_landmarks(def.title.clone(), &time, &event, &pairs, &median_header(ep))
+            .map_err(report_err(&what))?;
     let levels: Vec<&str> = g.levels.iter().map(String::as_str).collect();
     t.characteristic(&g.label, &levels, &codes)
         .map_err(report_err(&what))?;
@@ -544,7 +596,10 @@ fn response_table(
     let best = best_responses(ctx, source);
     let keep: Vec<usize> = (0..best.len()).filter(|&i| best[i].is_some()).collect();
     if keep.is_empty() {
-        return Err(StudyError::analysis(&what, "no patient has an evaluable response"));
+        return Err(StudyError::analysis(
+            &what,
+            "no patient has an evaluable response",
+        ));
     }
     let subset: Vec<Option<ResponseClass>> = keep.iter().map(|&i| best[i]).collect();
     let inference = ClassicalInference;
@@ -593,7 +648,10 @@ fn response_table(
                 let lines = ctx.lines(Default::default());
                 let without = lines.iter().filter(|p| p.line(*k).is_none()).count();
                 let parts: Vec<String> = [
-                    (without, format!("{without} patient(s) who did not receive line {k}")),
+                    (
+                        without,
+                        format!("{without} patient(s) who did not receive line {k}"),
+                    ),
                     (
                         left - without,
                         format!("{} whose line {k} was not evaluable", left - without),
@@ -635,7 +693,10 @@ fn lines_table(
         other => {
             return Err(StudyError::analysis(
                 &what,
-                format!("a lines table reports TTP or PFS per line, not {}", other.code()),
+                format!(
+                    "a lines table reports TTP or PFS per line, not {}",
+                    other.code()
+                ),
             ));
         }
     };
@@ -647,7 +708,9 @@ fn lines_table(
         ));
     }
     debug_assert_eq!(ep.spec.from, TimeZero::EachLine);
-    let landmark = landmark.or_else(|| ctx.study.landmarks.first().copied()).unwrap_or(12.0);
+    let landmark = landmark
+        .or_else(|| ctx.study.landmarks.first().copied())
+        .unwrap_or(12.0);
     let cohort = ctx.lines(ep.spec.censoring);
     let max = lines.iter().copied().max().unwrap_or(3);
     let options = SequenceOptions {
@@ -703,7 +766,13 @@ fn lines_table(
             (n, _) => cell_text(n, min_cell),
         };
         let median = match s.median_months {
-            Some(_) => with_ci(s.median_months, s.median_lower, s.median_upper, 1, NOT_REACHED),
+            Some(_) => with_ci(
+                s.median_months,
+                s.median_lower,
+                s.median_upper,
+                1,
+                NOT_REACHED,
+            ),
             None if s.n.is_some_and(|n| n > 0) => match s.median_lower {
                 Some(l) => format!("{NOT_REACHED} ({}\u{2013}{NOT_REACHED})", fixed(Some(l), 1)),
                 None => NOT_REACHED.to_string(),
@@ -743,7 +812,10 @@ fn lines_table(
             "dcr": s.dcr.as_ref().map(|r| r.estimate),
         }));
     }
-    facts.insert(def.name.clone(), json!({"landmark_months": landmark, "lines": rows_json}));
+    facts.insert(
+        def.name.clone(),
+        json!({"landmark_months": landmark, "lines": rows_json}),
+    );
     let p = PStyle::default();
     let _ = p;
     table.footnotes.push(format!(

@@ -66,13 +66,21 @@ pub const BASE: &[BaseVar] = &[
          diagnosis (else entry, else diagnosis)",
     ),
     cat("arm", "Arm", "study arm label as recorded"),
-    num("ecog", "ECOG performance status", "ECOG at metastatic diagnosis"),
+    num(
+        "ecog",
+        "ECOG performance status",
+        "ECOG at metastatic diagnosis",
+    ),
     cat(
         "metastatic_setting",
         "Setting",
         "metastatic at diagnosis, recurrent after resection, progressed",
     ),
-    cat("prior_stage", "Stage before metastases", "SEER summary stage"),
+    cat(
+        "prior_stage",
+        "Stage before metastases",
+        "SEER summary stage",
+    ),
     cat("vital_status", "Vital status", "at last follow-up"),
     num(
         "years_from_diagnosis",
@@ -96,7 +104,11 @@ pub const BASE: &[BaseVar] = &[
         "the retrospective cohort's groups: pancreas, foregut, midgut, hindgut, lung, other, \
          unknown",
     ),
-    cat("gi_segment", "GI segment", "foregut, midgut, hindgut (recorded or implied)"),
+    cat(
+        "gi_segment",
+        "GI segment",
+        "foregut, midgut, hindgut (recorded or implied)",
+    ),
     cat(
         "grade_group",
         "Grade",
@@ -117,20 +129,40 @@ pub const BASE: &[BaseVar] = &[
         "Functioning tumour",
         "yes when a hormonal syndrome is recorded (not non-functioning or unknown)",
     ),
-    cat("reported_type", "Tumour type", "the type as the source wrote it"),
-    num("krenning_uptake", "Somatostatin-receptor uptake (Krenning)", "0–4"),
+    cat(
+        "reported_type",
+        "Tumour type",
+        "the type as the source wrote it",
+    ),
+    num(
+        "krenning_uptake",
+        "Somatostatin-receptor uptake (Krenning)",
+        "0–4",
+    ),
     num("mibg_uptake", "MIBG uptake", "0–4"),
     cat(
         "liver_metastases",
         "Liver metastases",
         "yes/no: a liver metastasis not recorded as arising after metastatic diagnosis",
     ),
-    cat("lymph_node_metastases", "Lymph-node metastases", "yes/no, as liver"),
+    cat(
+        "lymph_node_metastases",
+        "Lymph-node metastases",
+        "yes/no, as liver",
+    ),
     cat("bone_metastases", "Bone metastases", "yes/no, as liver"),
     cat("lung_metastases", "Lung metastases", "yes/no, as liver"),
-    cat("peritoneal_metastases", "Peritoneal metastases", "yes/no, as liver"),
+    cat(
+        "peritoneal_metastases",
+        "Peritoneal metastases",
+        "yes/no, as liver",
+    ),
     cat("brain_metastases", "Brain metastases", "yes/no, as liver"),
-    cat("adrenal_metastases", "Adrenal metastases", "yes/no, as liver"),
+    cat(
+        "adrenal_metastases",
+        "Adrenal metastases",
+        "yes/no, as liver",
+    ),
     cat("other_metastases", "Other metastases", "yes/no, as liver"),
     num(
         "metastatic_sites",
@@ -518,7 +550,13 @@ fn cohort_grade_column(courses: &[PatientCourse]) -> Column {
             .collect(),
         codes: courses
             .iter()
-            .map(|c| Some(first_tumour(c).map_or(CohortGrade::Unavailable, CohortGrade::of).index()))
+            .map(|c| {
+                Some(
+                    first_tumour(c)
+                        .map_or(CohortGrade::Unavailable, CohortGrade::of)
+                        .index(),
+                )
+            })
             .collect(),
     }
 }
@@ -558,7 +596,12 @@ fn base_column(name: &str, courses: &[PatientCourse]) -> Option<Column> {
         Column::Num(courses.iter().map(f).collect::<Vec<_>>())
     };
     let tumour_num = |f: &dyn Fn(&Tumour) -> Option<f64>| {
-        Column::Num(courses.iter().map(|c| first_tumour(c).and_then(f)).collect())
+        Column::Num(
+            courses
+                .iter()
+                .map(|c| first_tumour(c).and_then(f))
+                .collect(),
+        )
     };
     let met = |site: MetastasisSite| {
         yes_no(
@@ -568,11 +611,15 @@ fn base_column(name: &str, courses: &[PatientCourse]) -> Option<Column> {
                 .collect(),
         )
     };
-    let start_day = |c: &PatientCourse| {
-        day(&c.patient.entry_date).or_else(|| day(&c.patient.metastatic_date))
-    };
+    let start_day =
+        |c: &PatientCourse| day(&c.patient.entry_date).or_else(|| day(&c.patient.metastatic_date));
     Some(match name {
-        "site" => text_column(courses.iter().map(|c| Some(c.patient.site.clone())).collect()),
+        "site" => text_column(
+            courses
+                .iter()
+                .map(|c| Some(c.patient.site.clone()))
+                .collect(),
+        ),
         "sex" => vocab_column(courses.iter().map(|c| Some(c.patient.sex)).collect()),
         "age" => p(&|c| {
             if let Some(a) = c.patient.age_at_entry {
@@ -586,11 +633,19 @@ fn base_column(name: &str, courses: &[PatientCourse]) -> Option<Column> {
         }),
         "arm" => text_column(courses.iter().map(|c| c.patient.arm.clone()).collect()),
         "ecog" => p(&|c| c.patient.ecog.map(f64::from)),
-        "metastatic_setting" => {
-            vocab_column(courses.iter().map(|c| c.patient.metastatic_setting).collect())
-        }
+        "metastatic_setting" => vocab_column(
+            courses
+                .iter()
+                .map(|c| c.patient.metastatic_setting)
+                .collect(),
+        ),
         "prior_stage" => vocab_column(courses.iter().map(|c| c.patient.prior_stage).collect()),
-        "vital_status" => vocab_column(courses.iter().map(|c| Some(c.patient.vital_status)).collect()),
+        "vital_status" => vocab_column(
+            courses
+                .iter()
+                .map(|c| Some(c.patient.vital_status))
+                .collect(),
+        ),
         "years_from_diagnosis" => p(&|c| {
             let d = day(&c.patient.diagnosis_date)?;
             Some((start_day(c)? - d) as f64 / YEAR)
@@ -684,9 +739,11 @@ fn base_column(name: &str, courses: &[PatientCourse]) -> Option<Column> {
                     courses
                         .iter()
                         .map(|c| {
-                            Some(c.treatments.iter().any(|t| {
-                                Some(t.kind) == ty || Some(t.class()) == class
-                            }))
+                            Some(
+                                c.treatments
+                                    .iter()
+                                    .any(|t| Some(t.kind) == ty || Some(t.class()) == class),
+                            )
                         })
                         .collect(),
                 ));
@@ -839,7 +896,10 @@ pub fn derive(
                 return Err(bad(format!("'{from}' is not categorical")));
             };
             for key in map.keys() {
-                if !levels.iter().any(|l| l.matches(key)) && levels_of_base(from).is_none_or(|all| !all.iter().any(|l| l.eq_ignore_ascii_case(key))) {
+                if !levels.iter().any(|l| l.matches(key))
+                    && levels_of_base(from)
+                        .is_none_or(|all| !all.iter().any(|l| l.eq_ignore_ascii_case(key)))
+                {
                     return Err(bad(format!(
                         "map: '{key}' is not a level of '{from}' (levels: {})",
                         levels
@@ -901,7 +961,10 @@ pub fn derive(
                     vec!["\u{2264} ULN".into(), "> ULN".into()]
                 } else {
                     let f = fmt_cut(*factor);
-                    vec![format!("\u{2264} {f}\u{d7} ULN"), format!("> {f}\u{d7} ULN")]
+                    vec![
+                        format!("\u{2264} {f}\u{d7} ULN"),
+                        format!("> {f}\u{d7} ULN"),
+                    ]
                 }
             });
             let index: HashMap<&str, usize> = frame
@@ -975,19 +1038,49 @@ mod tests {
     #[test]
     fn conditions_treat_missing_as_false() {
         let col = Column::Num(vec![Some(59.0), Some(60.0), None]);
-        assert_eq!(eval(&col, &parse("age < 60").unwrap()).unwrap(), [true, false, false]);
-        assert_eq!(eval(&col, &parse("age >= 60").unwrap()).unwrap(), [false, true, false]);
-        assert_eq!(eval(&col, &parse("age is missing").unwrap()).unwrap(), [false, false, true]);
-        assert_eq!(eval(&col, &parse("age in [59, 61]").unwrap()).unwrap(), [true, false, false]);
+        assert_eq!(
+            eval(&col, &parse("age < 60").unwrap()).unwrap(),
+            [true, false, false]
+        );
+        assert_eq!(
+            eval(&col, &parse("age >= 60").unwrap()).unwrap(),
+            [false, true, false]
+        );
+        assert_eq!(
+            eval(&col, &parse("age is missing").unwrap()).unwrap(),
+            [false, false, true]
+        );
+        assert_eq!(
+            eval(&col, &parse("age in [59, 61]").unwrap()).unwrap(),
+            [true, false, false]
+        );
         assert!(eval(&col, &parse("age == old").unwrap()).is_err());
         let cat = Column::Cat {
-            levels: vec![Level::same("A"), Level { code: "b".into(), label: "Bee".into() }],
+            levels: vec![
+                Level::same("A"),
+                Level {
+                    code: "b".into(),
+                    label: "Bee".into(),
+                },
+            ],
             codes: vec![Some(0), Some(1), None],
         };
-        assert_eq!(eval(&cat, &parse("arm == a").unwrap()).unwrap(), [true, false, false]);
-        assert_eq!(eval(&cat, &parse("arm == Bee").unwrap()).unwrap(), [false, true, false]);
-        assert_eq!(eval(&cat, &parse("arm != A").unwrap()).unwrap(), [false, true, false]);
-        assert_eq!(eval(&cat, &parse("arm not in [Z]").unwrap()).unwrap(), [true, true, false]);
+        assert_eq!(
+            eval(&cat, &parse("arm == a").unwrap()).unwrap(),
+            [true, false, false]
+        );
+        assert_eq!(
+            eval(&cat, &parse("arm == Bee").unwrap()).unwrap(),
+            [false, true, false]
+        );
+        assert_eq!(
+            eval(&cat, &parse("arm != A").unwrap()).unwrap(),
+            [false, true, false]
+        );
+        assert_eq!(
+            eval(&cat, &parse("arm not in [Z]").unwrap()).unwrap(),
+            [true, true, false]
+        );
         assert!(eval(&cat, &parse("arm < 3").unwrap()).is_err());
     }
 

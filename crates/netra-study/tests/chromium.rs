@@ -113,12 +113,16 @@ fn measure(bin: &Path, tmp: &Path, page: &Path, width: u32) -> Value {
             format!("file://{}", page.display()),
         ],
     );
-    let start = dom
-        .find("<pre id=\"netra-probe\">")
-        .unwrap_or_else(|| panic!("no measurement in the dumped DOM:\n{}", &dom[..dom.len().min(2000)]))
-        + "<pre id=\"netra-probe\">".len();
+    let start = dom.find("<pre id=\"netra-probe\">").unwrap_or_else(|| {
+        panic!(
+            "no measurement in the dumped DOM:\n{}",
+            &dom[..dom.len().min(2000)]
+        )
+    }) + "<pre id=\"netra-probe\">".len();
     let end = start + dom[start..].find("</pre>").expect("end of the probe");
-    let json = dom[start..end].replace("&quot;", "\"").replace("&amp;", "&");
+    let json = dom[start..end]
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
     serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
 }
 
@@ -206,7 +210,11 @@ fn report_renders_in_chromium_without_overflow_and_is_not_blank() {
     let mut colours: Vec<(u8, u8, u8)> = pixels
         .iter()
         .filter(|p| {
-            let (r, g, b) = (i32::from(p.red()), i32::from(p.green()), i32::from(p.blue()));
+            let (r, g, b) = (
+                i32::from(p.red()),
+                i32::from(p.green()),
+                i32::from(p.blue()),
+            );
             (r - g).abs().max((g - b).abs()).max((r - b).abs()) > 60
         })
         .map(|p| (p.red() / 32, p.green() / 32, p.blue() / 32))
@@ -214,7 +222,13 @@ fn report_renders_in_chromium_without_overflow_and_is_not_blank() {
     colours.sort_unstable();
     colours.dedup();
     let total = pixels.len();
-    assert!(dark * 200 > total, "too little text: {dark} dark pixels of {total}");
-    assert!(not_white * 50 > total, "the page looks blank: {not_white} of {total}");
+    assert!(
+        dark * 200 > total,
+        "too little text: {dark} dark pixels of {total}"
+    );
+    assert!(
+        not_white * 50 > total,
+        "the page looks blank: {not_white} of {total}"
+    );
     assert!(colours.len() >= 4, "no figure colours: {colours:?}");
 }

@@ -27,7 +27,10 @@ fn agree(what: &str, ours: &Value, r: &Value) {
             (x - y).abs() <= 1e-9 * y.abs().max(1.0),
             "{what}: netra {x} vs R {y}"
         ),
-        _ => assert!(ours.is_null() && r.is_null(), "{what}: netra {ours} vs R {r}"),
+        _ => assert!(
+            ours.is_null() && r.is_null(),
+            "{what}: netra {ours} vs R {r}"
+        ),
     }
 }
 
@@ -50,7 +53,10 @@ fn radionuclide_study_agrees_with_r() {
             "bundle = \"../radionuclide-2004/bundle\"",
             &format!(
                 "bundle = {:?}",
-                repo().join("examples/radionuclide-2004/bundle").display().to_string()
+                repo()
+                    .join("examples/radionuclide-2004/bundle")
+                    .display()
+                    .to_string()
             ),
         );
     let study = tmp.path().join("study.toml");
@@ -77,7 +83,11 @@ fn radionuclide_study_agrees_with_r() {
 
     // Overall survival by group.
     let os = &f["os_by_group"];
-    agree("log-rank chi-square", &os["logrank"]["chisq"], &r["os"]["logrank"]["chisq"]);
+    agree(
+        "log-rank chi-square",
+        &os["logrank"]["chisq"],
+        &r["os"]["logrank"]["chisq"],
+    );
     agree("log-rank p", &os["logrank"]["p"], &r["os"]["logrank"]["p"]);
     assert_eq!(os["logrank"]["df"], r["os"]["logrank"]["df"]);
     for (k, curve) in r["os"]["curves"].as_array().unwrap().iter().enumerate() {
@@ -94,7 +104,11 @@ fn radionuclide_study_agrees_with_r() {
     }
 
     // Cox: univariate and multivariate, every estimate.
-    let names = [("groupB", "arm=B"), ("age60ge60", "age60=≥ 60 years"), ("sexF", "sex=Female")];
+    let names = [
+        ("groupB", "arm=B"),
+        ("age60ge60", "age60=≥ 60 years"),
+        ("sexF", "sex=Female"),
+    ];
     for model in ["univariate", "multivariate"] {
         for t in r["cox"][model].as_array().unwrap() {
             let ours_name = names
@@ -104,7 +118,11 @@ fn radionuclide_study_agrees_with_r() {
                 .unwrap();
             let ours = &f["cox"]["terms"][ours_name][model];
             for field in ["hr", "lower", "upper", "p"] {
-                agree(&format!("{model} {ours_name} {field}"), &ours[field], &t[field]);
+                agree(
+                    &format!("{model} {ours_name} {field}"),
+                    &ours[field],
+                    &t[field],
+                );
             }
         }
     }

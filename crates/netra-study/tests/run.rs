@@ -144,8 +144,16 @@ fn radionuclide_study_writes_every_output_with_r_numbers_and_a_true_manifest() {
     close(&g["logrank"]["p"], 0.0194275486914869, 1e-9);
     assert_eq!(g["curves"][0]["n"], 19);
     assert_eq!(g["curves"][1]["n"], 12);
-    close(&g["curves"][0]["at_times"][0]["survival"], 0.891640866873065, 1e-12);
-    close(&g["curves"][1]["at_times"][0]["survival"], 0.666666666666667, 1e-12);
+    close(
+        &g["curves"][0]["at_times"][0]["survival"],
+        0.891640866873065,
+        1e-12,
+    );
+    close(
+        &g["curves"][1]["at_times"][0]["survival"],
+        0.666666666666667,
+        1e-12,
+    );
     assert_eq!(g["curves"][0]["median"], Value::Null);
     // Medians are the published month up to the day of the synthetic dates.
     within_half_a_day(&g["curves"][1]["median"], 14.0);
@@ -196,12 +204,20 @@ fn the_documented_example_writes_every_declared_output_byte_identically_twice() 
     let (fa, fb) = (files(&a), files(&b));
     for t in &plan.tables {
         for ext in ["html", "md", "csv", "tex"] {
-            assert!(fa.contains_key(&format!("tables/{}.{ext}", t.name)), "{}", t.name);
+            assert!(
+                fa.contains_key(&format!("tables/{}.{ext}", t.name)),
+                "{}",
+                t.name
+            );
         }
     }
     for f in &plan.figures {
         for ext in ["svg", "png"] {
-            assert!(fa.contains_key(&format!("figures/{}.{ext}", f.name)), "{}", f.name);
+            assert!(
+                fa.contains_key(&format!("figures/{}.{ext}", f.name)),
+                "{}",
+                f.name
+            );
         }
     }
     assert_eq!(
@@ -217,7 +233,10 @@ fn the_documented_example_writes_every_declared_output_byte_identically_twice() 
     // The cohort filter ran, and its counts are in the report.
     assert!(ra.patients < 300);
     let html = String::from_utf8(fa["report.html"].clone()).unwrap();
-    assert!(html.contains("left out by `primary_group != unknown`"), "cohort paragraph");
+    assert!(
+        html.contains("left out by `primary_group != unknown`"),
+        "cohort paragraph"
+    );
     assert_eq!(html.matches("<svg").count(), plan.figures.len());
     // Every kind of figure drew what it is about.
     let svg = |n: &str| String::from_utf8(fa[&format!("figures/{n}.svg")].clone()).unwrap();
@@ -232,7 +251,12 @@ fn the_documented_example_writes_every_declared_output_byte_identically_twice() 
     // Fewer patients reach each next line.
     let n = |i: usize| lines[i]["n"].as_u64().unwrap_or(0);
     assert!(n(0) > n(1) && n(1) > n(2), "{lines:?}");
-    assert!(s["cox"]["terms"]["grade=NEC"]["multivariate"]["hr"].as_f64().unwrap() > 1.0);
+    assert!(
+        s["cox"]["terms"]["grade=NEC"]["multivariate"]["hr"]
+            .as_f64()
+            .unwrap()
+            > 1.0
+    );
 }
 
 #[test]
@@ -251,10 +275,13 @@ fn run_errors_say_what_is_missing() {
     let wrong_study = tmp.path().join("w.toml");
     let text = std::fs::read_to_string(radionuclide())
         .unwrap()
-        .replace("bundle = \"../radionuclide-2004/bundle\"", &format!(
-            "bundle = \"{}\"",
-            repo().join("examples/radionuclide-2004/bundle").display()
-        ))
+        .replace(
+            "bundle = \"../radionuclide-2004/bundle\"",
+            &format!(
+                "bundle = \"{}\"",
+                repo().join("examples/radionuclide-2004/bundle").display()
+            ),
+        )
         .replace("study = \"radionuclide-2004\"", "study = \"nope\"");
     std::fs::write(&wrong_study, text).unwrap();
     let e = run(&wrong_study, &tmp.path().join("o"), &RunOptions::default()).unwrap_err();

@@ -68,7 +68,10 @@ fn bad_toml_names_line_and_column() {
     let (p, msg) = error_at(&text);
     assert_eq!(p.line, 9, "{msg}");
     assert_eq!(p.column, 8, "{msg}");
-    assert!(msg.starts_with("dir/study.toml, line 9, column 8:"), "{msg}");
+    assert!(
+        msg.starts_with("dir/study.toml, line 9, column 8:"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -98,7 +101,10 @@ fn unknown_keys_are_refused_where_they_are() {
 
 #[test]
 fn wrong_types_are_located() {
-    let text = MINIMAL.replace("[study]\ntitle = \"T\"", "[study]\ntitle = \"T\"\nlandmarks = \"12\"");
+    let text = MINIMAL.replace(
+        "[study]\ntitle = \"T\"",
+        "[study]\ntitle = \"T\"\nlandmarks = \"12\"",
+    );
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "\"12\""), "{msg}");
 }
@@ -123,7 +129,10 @@ fn meanings_are_checked_at_their_place() {
     let text = MINIMAL.replace("type = \"km\"", "type = \"sankey\"");
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "\"os\"\nby"), "{msg}");
-    assert!(msg.contains("`endpoint` does not apply to a sankey figure"), "{msg}");
+    assert!(
+        msg.contains("`endpoint` does not apply to a sankey figure"),
+        "{msg}"
+    );
     // Names defined twice.
     let text = format!("{MINIMAL}\n[[figure]]\nname = \"km\"\ntype = \"sankey\"\n");
     let (p, msg) = error_at(&text);
@@ -133,7 +142,10 @@ fn meanings_are_checked_at_their_place() {
 
 #[test]
 fn conditions_point_into_their_string() {
-    let text = MINIMAL.replace("[data]", "[cohort]\nwhere = [\"age >= 18\", \"agee < 60\"]\n\n[data]");
+    let text = MINIMAL.replace(
+        "[data]",
+        "[cohort]\nwhere = [\"age >= 18\", \"agee < 60\"]\n\n[data]",
+    );
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "agee"), "{msg}");
     assert!(msg.contains("unknown variable 'agee'"), "{msg}");
@@ -244,7 +256,10 @@ fn the_documented_complete_example_parses_into_its_plan() {
             TableKind::Lines { .. } => "lines",
         })
         .collect();
-    assert_eq!(kinds, ["baseline", "km", "survival", "cox", "lines", "response"]);
+    assert_eq!(
+        kinds,
+        ["baseline", "km", "survival", "cox", "lines", "response"]
+    );
     // Sections continue from the item above in the file, tables and
     // figures interleaved.
     let section = |name: &str| {
@@ -252,7 +267,12 @@ fn the_documented_complete_example_parses_into_its_plan() {
             .iter()
             .find(|t| t.name == name)
             .map(|t| t.section.clone())
-            .or_else(|| s.figures.iter().find(|f| f.name == name).map(|f| f.section.clone()))
+            .or_else(|| {
+                s.figures
+                    .iter()
+                    .find(|f| f.name == name)
+                    .map(|f| f.section.clone())
+            })
             .unwrap()
     };
     assert_eq!(section("table1"), "Patients");
@@ -269,7 +289,10 @@ fn the_documented_complete_example_parses_into_its_plan() {
     assert_eq!(rows[3].test, Some(RowTest::MannWhitney));
     assert!(matches!(
         s.figures.iter().find(|f| f.name == "sankey").unwrap().kind,
-        FigureKind::Sankey { lines: 3, min_cell: 3 }
+        FigureKind::Sankey {
+            lines: 3,
+            min_cell: 3
+        }
     ));
 }
 

@@ -89,7 +89,12 @@ fn summary_text(r: &DemoResult, seconds: f64) -> String {
     t.push_str(&format!("registry: {}\n\n", r.registry.display()));
     for (k, (name, s)) in r.studies.iter().enumerate() {
         let f = &s.facts;
-        t.push_str(&format!("{}. {} ({} patients)\n", k + 1, s.title, s.patients));
+        t.push_str(&format!(
+            "{}. {} ({} patients)\n",
+            k + 1,
+            s.title,
+            s.patients
+        ));
         match name.as_str() {
             "radionuclide" => {
                 t.push_str(
@@ -129,7 +134,9 @@ fn summary_text(r: &DemoResult, seconds: f64) -> String {
                         .as_array()
                         .into_iter()
                         .flatten()
-                        .map(|c| format!("{} {}", c["group"].as_str().unwrap_or(""), f1(&c["median"])))
+                        .map(|c| {
+                            format!("{} {}", c["group"].as_str().unwrap_or(""), f1(&c["median"]))
+                        })
                         .collect();
                     t.push_str(&format!(
                         "   By grade (median months): {}; log-rank {}\n",

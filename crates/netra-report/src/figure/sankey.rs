@@ -114,14 +114,15 @@ impl SankeyFigure {
         }
         // (column, label) → (inflow, outflow).
         let mut flow: Vec<(usize, String, f64, f64)> = Vec::new();
-        let mut add = |col: usize, label: &str, inflow: f64, outflow: f64| {
-            match flow.iter_mut().find(|(c, l, _, _)| *c == col && l == label) {
-                Some(f) => {
-                    f.2 += inflow;
-                    f.3 += outflow;
-                }
-                None => flow.push((col, label.to_string(), inflow, outflow)),
+        let mut add = |col: usize, label: &str, inflow: f64, outflow: f64| match flow
+            .iter_mut()
+            .find(|(c, l, _, _)| *c == col && l == label)
+        {
+            Some(f) => {
+                f.2 += inflow;
+                f.3 += outflow;
             }
+            None => flow.push((col, label.to_string(), inflow, outflow)),
         };
         for (col, from, to, n) in links {
             add(*col, from, 0.0, *n);
