@@ -235,7 +235,7 @@ fn km(
     let event: Vec<bool> = rows.iter().map(|&i| data.event[i]).collect();
     let (labels, codes): (Vec<String>, Vec<usize>) = match &grouping {
         Some(g) => (
-            g.levels.clone(),
+            legend_labels(&g.label, &g.levels),
             rows.iter().filter_map(|&i| g.codes[i]).collect(),
         ),
         None => (vec!["All patients".into()], vec![0; rows.len()]),
@@ -258,7 +258,7 @@ fn km(
         .collect();
     let groups_present = series.len();
     let mut f = KmFigure::survival(series, x_label(&ep.spec, o.line));
-    f.y_label = ep.label.clone();
+    f.y_label = y_label(ep.spec.endpoint, &ep.label);
     f.ticks = o.ticks.clone().or_else(|| {
         let hi = o
             .x_max
@@ -299,6 +299,34 @@ fn km(
             .map_or(String::new(), |g| format!(" by {}", g.label.to_lowercase())),
     );
     Ok((AnyFigure::Km(f), caption))
+}
+
+/// Legend labels: a yes/no grouping reads "Liver metastases: yes".
+fn legend_labels(variable: &str, levels: &[String]) -> Vec<String> {
+    let yes_no = levels.len() == 2
+        && levels
+            .iter()
+            .all(|l| l.eq_ignore_ascii_case("yes") || l.eq_ignore_ascii_case("no"));
+    if yes_no {
+        levels
+            .iter()
+            .map(|l| format!("{variable}: {}", l.to_lowercase()))
+            .collect()
+    } else {
+        levels.to_vec()
+    }
+}
+
+/// What the y axis of a Kaplan–Meier curve of this endpoint measures.
+fn y_label(e: Endpoint, label: &str) -> String {
+    match e {
+        Endpoint::Os | Endpoint::Pfs | Endpoint::Efs => label.to_string(),
+        Endpoint::Ttp => "Free from progression".into(),
+        Endpoint::Ttf => "Free from treatment failure".into(),
+        Endpoint::Ttnt => "Free from next treatment".into(),
+        Endpoint::Dor => "Remaining in response".into(),
+        Endpoint::Pfs2 => "Free from second progression".into(),
+    }
 }
 
 /// The response engine's view of line `k` of each patient who has one: the
@@ -616,6 +644,16 @@ mod tests {
         picked_b.sort_unstable();
         assert_eq!(picked, picked_b);
         assert_eq!(sample(&a, 9, 7).len(), 5);
+    }
+
+    #[test]
+    fn yes_no_groups_name_their_variable() {
+        let l = legend_labels("Liver metastases", &["No".into(), "Yes".into()]);
+        assert_eq!(l, ["Liver metastases: no", "Liver metastases: yes"]);
+        let l = legend_labels("Grade", &["G1".into(), "G2".into()]);
+        assert_eq!(l, ["G1", "G2"]);
+        assert_eq!(y_label(Endpoint::Ttp, "Time to progression"), "Free from progression");
+        assert_eq!(y_label(Endpoint::Os, "Overall survival"), "Overall survival");
     }
 
     #[test]
