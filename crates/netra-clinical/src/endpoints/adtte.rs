@@ -286,7 +286,7 @@ mod tests {
         let base: Vec<(&str, &str)> = vec![
             ("USUBJID", "1"),
             ("PARAMCD", "OS"),
-            ("AVAL", "6"),
+            ("AVAL", "5.98"),
             ("AVALU", "MONTHS"),
             ("CNSR", "0"),
             ("STARTDT", "2001-01-01"),

@@ -306,18 +306,22 @@ pub fn derive_endpoint(
     derive_with_facts(&facts, lines, spec)
 }
 
-/// Derives lines and one endpoint for every course.
+/// Derives lines and one endpoint for every course (in parallel over
+/// patients; the result is in course order and does not depend on the
+/// number of threads).
 pub fn derive_cohort(
     courses: &[PatientCourse],
     spec: &EndpointSpec,
     rules: &LineRules,
 ) -> CohortEndpoints {
-    let mut out = CohortEndpoints::default();
-    for c in courses {
+    let per = par_map(courses, |c| {
         let scans = Scans::new(c, rules.imputation());
         let lines = derive_lines_with(c, &scans, rules);
         let facts = Facts::new(c, &lines, &scans, &rules.evaluation);
-        let pe = derive_with_facts(&facts, &lines, spec);
+        derive_with_facts(&facts, &lines, spec)
+    });
+    let mut out = CohortEndpoints::default();
+    for pe in per {
         out.imputed_dates += pe
             .rows
             .iter()
@@ -327,6 +331,36 @@ pub fn derive_cohort(
         out.excluded.extend(pe.excluded);
     }
     out
+}
+
+/// Maps `f` over `items` on the available cores (scoped threads over
+/// contiguous chunks), keeping the order. Derivation is per patient and
+/// pure, so a cohort splits without coordination.
+pub fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len() / 256 + 1);
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                // A panic in derivation is a bug; surface it on this thread.
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        out
+    })
 }
 
 /// Derives a patient's lines with each line's TTP and PFS filled in

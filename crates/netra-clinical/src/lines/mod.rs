@@ -496,43 +496,50 @@ pub fn derive_lines_with(
             None => true,
             Some(cur) => {
                 let since_start = rx.start.day.0 - cur.start.day.0;
+                let new_agents = rx
+                    .agents
+                    .iter()
+                    .any(|(c, ssa, add)| !add && !cur.has(c) && !(*ssa && backbone_now));
+                let after_progression = || {
+                    rules.progression_new_agent
+                        && progressed(cur, rx.start.day, &rxs, &inv_pd, scans, rules)
+                };
                 if since_start <= rules.regimen_window_days {
-                    false
+                    // Within the window agents form one regimen, unless
+                    // the line already progressed: progression followed by
+                    // a new agent is a new line even early on.
+                    new_agents && after_progression()
                 } else if !cur.open
                     && cur
                         .last_end
                         .is_some_and(|e| rx.start.day.0 - e.0 > rules.gap_days)
                 {
                     true
+                } else if !new_agents {
+                    false
+                } else if rules.ssa_backbone && cur.ssa_only() {
+                    true
+                } else if after_progression() {
+                    true
+                } else if rules.switch_starts_line
+                    && !cur.open
+                    && cur.last_end.is_some_and(|e| e <= rx.start.day)
+                {
+                    true
                 } else {
-                    let new_agents: Vec<&(String, bool, bool)> = rx
-                        .agents
-                        .iter()
-                        .filter(|(c, ssa, add)| !add && !cur.has(c) && !(*ssa && backbone_now))
-                        .collect();
-                    if new_agents.is_empty() {
-                        false
-                    } else if rules.ssa_backbone && cur.ssa_only() {
-                        true
-                    } else if rules.progression_new_agent
-                        && progressed(cur, rx.start.day, &rxs, &inv_pd, scans, rules)
-                    {
-                        true
-                    } else if rules.switch_starts_line
-                        && !cur.open
-                        && cur.last_end.is_some_and(|e| e <= rx.start.day)
-                    {
-                        true
-                    } else {
-                        rules.addition_starts_line
-                    }
+                    rules.addition_starts_line
                 }
             }
         };
         if decision {
             let mut b = Building::new(rx, i);
             b.add(rx, i, backbone_now);
-            if backbone_now && b.backbone.is_empty() && !b.ssa_only() {
+            let running = match ssa_until {
+                Some(None) => true,
+                Some(Some(e)) => e >= rx.start.day,
+                None => false,
+            };
+            if rules.ssa_backbone && running && b.backbone.is_empty() && !b.ssa_only() {
                 // The analogue runs on from the previous line.
                 b.backbone = ssa_codes.clone();
             }
