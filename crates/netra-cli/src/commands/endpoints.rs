@@ -102,6 +102,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .iter()
         .map(|c| (c.patient.code.as_str(), c.patient.site.as_str()))
         .collect();
+    let arm_of: std::collections::HashMap<&str, &str> = loaded
+        .courses
+        .iter()
+        .filter_map(|c| Some((c.patient.code.as_str(), c.patient.arm.as_deref()?)))
+        .collect();
     let study_of = |patient: &str| -> String {
         if let Some(s) = &args.study {
             return s.clone();
@@ -114,17 +119,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let text = match args.format {
         EndpointFormat::Table => table(&spec, &out),
-        EndpointFormat::Csv => csv(&spec, &out.rows),
+        EndpointFormat::Csv => csv(&spec, &out.rows, &arm_of),
         EndpointFormat::Adtte => {
             let recs: Vec<AdtteRecord> = out
                 .rows
                 .iter()
-                .map(|r| AdtteRecord::from_row(r, &spec, &study_of(&r.patient)))
+                .map(|r| {
+                    AdtteRecord::from_row(
+                        r,
+                        &spec,
+                        &study_of(&r.patient),
+                        arm_of.get(r.patient.as_str()).copied(),
+                    )
+                })
                 .collect();
             adtte::to_csv(&recs)
         }
         EndpointFormat::Json => {
-            serde_json::to_string_pretty(&json_of(&spec, &out, rules_json(&rules)))? + "\n"
+            serde_json::to_string_pretty(&json_of(&spec, &out, rules_json(&rules), &arm_of))? + "\n"
         }
     };
     if !out.excluded.is_empty() && args.format != EndpointFormat::Table {
@@ -168,17 +180,24 @@ fn spec_of(args: &Args) -> anyhow::Result<EndpointSpec> {
 
 /// The plain CSV header (a contract: tools key on these names).
 pub const CSV_HEADER: &str =
-    "patient,endpoint,from,line,time,event,units,start_date,end_date,description,imputed_dates";
+    "patient,arm,endpoint,from,line,time,event,units,start_date,end_date,description,imputed_dates";
 
-fn csv(spec: &EndpointSpec, rows: &[EndpointRow]) -> String {
+fn csv(
+    spec: &EndpointSpec,
+    rows: &[EndpointRow],
+    arm_of: &std::collections::HashMap<&str, &str>,
+) -> String {
     let mut s = String::with_capacity(rows.len() * 96 + 128);
     s.push_str(CSV_HEADER);
     s.push('\n');
     for r in rows {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
             csv_field(&r.patient),
+            arm_of
+                .get(r.patient.as_str())
+                .map_or("NA".to_string(), |a| csv_field(a)),
             r.endpoint.code(),
             r.from.code(),
             r.line.map_or("NA".to_string(), |l| l.to_string()),
@@ -194,7 +213,12 @@ fn csv(spec: &EndpointSpec, rows: &[EndpointRow]) -> String {
     s
 }
 
-fn json_of(spec: &EndpointSpec, out: &CohortEndpoints, rules: Value) -> Value {
+fn json_of(
+    spec: &EndpointSpec,
+    out: &CohortEndpoints,
+    rules: Value,
+    arm_of: &std::collections::HashMap<&str, &str>,
+) -> Value {
     json!({
         "endpoint": spec.endpoint.code(),
         "from": spec.from.code(),
@@ -208,6 +232,7 @@ fn json_of(spec: &EndpointSpec, out: &CohortEndpoints, rules: Value) -> Value {
         "imputed_dates": out.imputed_dates,
         "rows": out.rows.iter().map(|r| json!({
             "patient": r.patient,
+            "arm": arm_of.get(r.patient.as_str()),
             "line": r.line,
             "from": r.from.code(),
             "time": r.time,
@@ -348,8 +373,9 @@ fn import(
             for r in &recs {
                 let _ = writeln!(
                     s,
-                    "{},{},{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{}",
                     csv_field(&r.usubjid),
+                    r.trt01p.as_deref().map_or("NA".to_string(), csv_field),
                     csv_field(&r.paramcd),
                     r.line.map_or("NA".into(), |l| l.to_string()),
                     csv_number(Some(r.aval)),
@@ -373,7 +399,7 @@ fn import(
                 "n": recs.len(),
                 "events": recs.iter().filter(|r| r.cnsr == 0).count(),
                 "records": recs.iter().map(|r| json!({
-                    "studyid": r.studyid, "usubjid": r.usubjid, "paramcd": r.paramcd,
+                    "studyid": r.studyid, "usubjid": r.usubjid, "trt01p": r.trt01p, "paramcd": r.paramcd,
                     "param": r.param, "aval": r.aval, "avalu": r.avalu, "cnsr": r.cnsr,
                     "startdt": r.startdt.to_string(), "adt": r.adt.map(|d| d.to_string()),
                     "evntdesc": r.evntdesc, "cnsdtdsc": r.cnsdtdsc, "line": r.line,

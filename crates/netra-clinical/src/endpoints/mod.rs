@@ -128,17 +128,25 @@ impl<'c> Facts<'c> {
     ) -> Facts<'c> {
         let imp = rules.imputation;
         let p = &course.patient;
-        let death = if p.is_dead() {
-            p.death_date.or(p.last_followup_date).map(|d| d.impute(imp))
-        } else {
-            None
-        };
+        let death = crate::lines::death_day(course, imp);
+        // The last follow-up: the recorded date, moved later when a record
+        // shows the patient alive after it (then counted as not imputed),
+        // and never before death.
         let mut last = p.last_followup_date.map(|d| d.impute(imp));
+        if let Some(alive) = crate::lines::last_known_alive(course, imp)
+            && last.is_none_or(|l| l.day < alive)
+            && !p.is_dead()
+        {
+            last = Some(Imputed {
+                day: alive,
+                imputed: false,
+            });
+        }
         if last.is_none() && !p.is_dead() {
             last = latest_record(course).map(|d| d.impute(imp));
         }
         if let Some(d) = death
-            && last.is_none_or(|l| l.day < d.day)
+            && last.is_none_or(|l| l.day != d.day)
         {
             last = Some(d);
         }

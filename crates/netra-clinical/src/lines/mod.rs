@@ -461,11 +461,7 @@ pub fn derive_lines_with(
     }
     rxs.sort_by(|a, b| (a.start.day, &a.t.id).cmp(&(b.start.day, &b.t.id)));
 
-    let death = course
-        .patient
-        .death_date
-        .map(|d| d.impute(imp).day)
-        .filter(|_| course.patient.is_dead());
+    let death = death_day(course, imp).map(|d| d.day);
 
     // Progression evidence that does not depend on lines: the
     // investigator's PD and treatments stopped for progression.
@@ -607,10 +603,7 @@ pub fn derive_lines_with(
                     reason = LineEnd::Death;
                 }
                 Some(e) if e.day > d => {
-                    end = Some(Imputed {
-                        day: d,
-                        imputed: e.imputed,
-                    });
+                    end = death_day(course, imp);
                     reason = LineEnd::Death;
                 }
                 _ => {}
@@ -702,4 +695,56 @@ fn progressed(
     evaluate_segment(scans, cur.start.day, Some(at), &ids, &rules.evaluation)
         .progression
         .is_some_and(|p| p.day <= at)
+}
+
+/// The latest day any record other than death shows the patient alive
+/// (treatments, assessments, markers, visits, adverse events), under `imp`.
+pub fn last_known_alive(course: &PatientCourse, imp: Imputation) -> Option<Day> {
+    let mut best: Option<Day> = None;
+    let mut see = |d: Option<crate::registry::PartialDate>| {
+        if let Some(d) = d {
+            let x = d.impute(imp).day;
+            if best.is_none_or(|b| b < x) {
+                best = Some(x);
+            }
+        }
+    };
+    for t in &course.treatments {
+        see(t.start_date);
+        see(t.end_date);
+    }
+    for a in &course.assessments {
+        see(Some(a.date));
+    }
+    for b in &course.biomarkers {
+        see(Some(b.date));
+    }
+    for v in &course.clinical_status {
+        see(Some(v.date));
+    }
+    for e in &course.adverse_events {
+        see(e.onset_date);
+    }
+    best
+}
+
+/// The analysis day of death (`None` unless the patient is recorded dead;
+/// the last follow-up date when the death date is missing). An imputed
+/// death date is never earlier than the last day a record shows the patient
+/// alive, within the days the partial date allows: a death known as
+/// `2004-03` after a scan on 2004-03-20 is 2004-03-20, not the 15th.
+pub fn death_day(course: &PatientCourse, imp: Imputation) -> Option<Imputed> {
+    let p = &course.patient;
+    if !p.is_dead() {
+        return None;
+    }
+    let date = p.death_date.or(p.last_followup_date)?;
+    let mut d = date.impute(imp);
+    if d.imputed
+        && let Some(alive) = last_known_alive(course, imp)
+        && alive > d.day
+    {
+        d.day = alive.min(date.latest());
+    }
+    Some(d)
 }
