@@ -412,23 +412,45 @@ fn every_line_and_named_treatment_as_time_zero() {
 
 #[test]
 fn impossible_dates_exclude_the_patient_with_a_reason() {
-    let mut c = patient("X").tx(
-        "T1",
-        TreatmentType::Targeted,
-        &[Agent::Everolimus],
-        "2000-02-01",
-        None,
-        None,
-    );
-    c.patient.last_followup_date = Some(d("2000-01-15"));
+    let c = patient("X")
+        .tx(
+            "T1",
+            TreatmentType::Targeted,
+            &[Agent::Everolimus],
+            "2000-02-01",
+            None,
+            None,
+        )
+        .dead("2000-01-15");
     assert_eq!(
         one(&c, &spec(Endpoint::Os, "line:1")).unwrap_err(),
-        "last follow-up (2000-01-15) is before time zero (2000-02-01)"
+        "death (2000-01-15) is before time zero (2000-02-01)"
     );
     let mut c = patient("Y");
     c.patient.metastatic_date = None;
     assert_eq!(
         one(&c, &spec(Endpoint::Os, "metastatic")).unwrap_err(),
         "no metastatic diagnosis date"
+    );
+}
+
+#[test]
+fn imputed_death_and_last_follow_up_respect_records_showing_the_patient_alive() {
+    // Death known to the month (2000-09 → the 15th), but a scan on
+    // 2000-09-20: the patient died on or after the 20th.
+    let c = stable()
+        .dead("2000-09")
+        .inv("S9", "2000-09-20", Response::Sd);
+    let r = one(&c, &spec(Endpoint::Os, "line:1")).unwrap();
+    assert_eq!(r.end.day.to_string(), "2000-09-20");
+    assert!(r.event && r.end.imputed);
+    // A recorded last follow-up before a later scan: the scan is the last
+    // day known alive.
+    let mut c = stable().inv("S9", "2003-03-01", Response::Sd);
+    c.patient.last_followup_date = Some(d("2002-12-01"));
+    let r = one(&c, &spec(Endpoint::Os, "line:1")).unwrap();
+    assert_eq!(
+        (r.end.day.to_string().as_str(), r.event),
+        ("2003-03-01", false)
     );
 }

@@ -561,8 +561,14 @@ fn one(facts: &Facts<'_>, lines: &PatientLines, spec: &EndpointSpec, o: &Origin<
     };
     if last.day < t0.day {
         return Err(format!(
-            "last follow-up ({}) is before time zero ({})",
-            last.day, t0.day
+            "{} ({}) is before time zero ({})",
+            if facts.death.is_some() {
+                "death"
+            } else {
+                "last follow-up"
+            },
+            last.day,
+            t0.day
         ));
     }
     let index_no = o.index.map(|l| l.number);
