@@ -256,9 +256,7 @@ fn radionuclide_example_lines_sequences_and_km_on_endpoint_rows() {
     assert_eq!(times(&back, 4), times(&pfs, 5));
     assert_eq!(times(&back, 5), times(&pfs, 6));
     // A broken record is an error naming the cell.
-    let bad = adtte
-        .replacen(",PFSL1,", ",PFSL1,", 1)
-        .replace(",MONTHS,0,", ",MONTHS,2,");
+    let bad = adtte.replacen(",MONTHS,0,", ",MONTHS,2,", 1);
     let bad_path = write(dir.path(), "bad.csv", &bad);
     let out = netra(&db)
         .args(["endpoints", "--import", &bad_path])

@@ -375,7 +375,7 @@ fn event_free_survival_with_configurable_pejorative_events() {
         (151, "adverse event grade 3: diarrhoea")
     );
     assert_eq!(efs("any_ae:2").days, 43);
-    assert_eq!(efs("ae:4").event, false);
+    assert!(!efs("ae:4").event);
     let r = efs("death");
     assert_eq!((r.days, r.event), (335, true));
     let r = efs("progression");

@@ -483,7 +483,7 @@ fn origins<'l>(
             let index = lines
                 .lines
                 .iter()
-                .find(|l| l.treatments.iter().any(|id| *id == t.1.id))
+                .find(|l| l.treatments.contains(&t.1.id))
                 .or_else(|| first_line_from(t.0));
             vec![Origin {
                 t0: t.0,
@@ -881,7 +881,8 @@ fn marker_increases(facts: &Facts<'_>, t0: Day, pct: f64) -> Vec<(Imputed, Strin
         let Some(&(_, base)) = vals.iter().rev().find(|(d, _)| d.day <= t0) else {
             continue;
         };
-        if !(base > 0.0) {
+        // A zero (or NaN) baseline has no percentage rise.
+        if base.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             continue;
         }
         if let Some(&(d, v)) = vals

@@ -495,7 +495,7 @@ pub fn derive_lines_with(
                 let new_agents = rx
                     .agents
                     .iter()
-                    .any(|(c, ssa, add)| !add && !cur.has(c) && !(*ssa && backbone_now));
+                    .any(|(c, ssa, add)| !(*add || cur.has(c) || *ssa && backbone_now));
                 let after_progression = || {
                     rules.progression_new_agent
                         && progressed(cur, rx.start.day, &rxs, &inv_pd, scans, rules)
@@ -513,17 +513,15 @@ pub fn derive_lines_with(
                     true
                 } else if !new_agents {
                     false
-                } else if rules.ssa_backbone && cur.ssa_only() {
-                    true
-                } else if after_progression() {
-                    true
-                } else if rules.switch_starts_line
-                    && !cur.open
-                    && cur.last_end.is_some_and(|e| e <= rx.start.day)
-                {
-                    true
                 } else {
-                    rules.addition_starts_line
+                    // Backbone (5), progression (6), switch (7), else
+                    // intensification (8).
+                    (rules.ssa_backbone && cur.ssa_only())
+                        || after_progression()
+                        || (rules.switch_starts_line
+                            && !cur.open
+                            && cur.last_end.is_some_and(|e| e <= rx.start.day))
+                        || rules.addition_starts_line
                 }
             }
         };
