@@ -526,6 +526,16 @@ fn derive_with_facts(
             _ => None,
         };
         match one(facts, lines, spec, &o) {
+            Ok((start, end, _, _)) if end.day < start.day => out.excluded.push(Exclusion {
+                patient: patient.clone(),
+                line,
+                reason: format!(
+                    "{} ({}) is before its start ({})",
+                    spec.endpoint.code(),
+                    end.day,
+                    start.day
+                ),
+            }),
             Ok((start, end, event, description)) => {
                 let days = start.day.days_until(end.day);
                 out.rows.push(EndpointRow {

@@ -441,7 +441,15 @@ pub fn derive_lines_with(
             undated.push(t.id.clone());
             continue;
         };
-        let end = t.end_date.map(|d| d.impute(imp));
+        // An end imputed before the start (start 2000-03-20, end "2000-03"
+        // → the 15th) is the start: a treatment cannot end before it began.
+        let end = t.end_date.map(|d| {
+            let mut e = d.impute(imp);
+            if e.day < start.day {
+                e.day = start.day;
+            }
+            e
+        });
         imputed_dates += u32::from(start.imputed) + u32::from(end.is_some_and(|e| e.imputed));
         if cls == TreatmentClass::Local {
             locals.push((start, end, t));
@@ -606,6 +614,13 @@ pub fn derive_lines_with(
                 }
                 _ => {}
             }
+        }
+        // Death recorded before the line's start is a data error the
+        // registry's rules should have caught; never end before the start.
+        if let Some(e) = end.as_mut()
+            && e.day < b.start.day
+        {
+            e.day = b.start.day;
         }
         lines.push(Line {
             number: k as u32 + 1,
