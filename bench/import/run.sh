@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Registry import benchmark: a generated bundle of N patients (default 1e5)
 # imported into a fresh SQLite registry with `netra import` (release build).
-# Until `netra simulate` exists the bundle comes from the quick synthetic
-# generator of netra-store (crates/netra-store/src/synthetic.rs, ~40 rows per
-# patient over all 13 files). Usage: bench/import/run.sh [N]
+# The bundle is the calibrated synthetic registry of `netra simulate` (seed 1;
+# about 64 rows per patient over the 13 files). Usage: bench/import/run.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N="${1:-100000}"
@@ -11,8 +10,7 @@ OUT=bench/out/import
 rm -rf "$OUT"
 mkdir -p "$OUT"
 cargo build --release -p netra-cli >/dev/null
-cargo build --release -p netra-store --example gen_bundle >/dev/null
-./target/release/examples/gen_bundle "$N" "$OUT/bundle" 1
+./target/release/netra simulate --patients "$N" --seed 1 --out "$OUT/bundle" --quiet
 rows=$(cat "$OUT"/bundle/*.csv | wc -l)
 files=$(ls "$OUT"/bundle/*.csv | wc -l)
 echo "bundle: $N patients, $((rows - files)) data rows in $files files ($(du -sh "$OUT/bundle" | cut -f1))"

@@ -13,6 +13,7 @@
 use std::path::PathBuf;
 
 use netra_frame::{CellError, Column, Frame};
+use netra_stats::model::collate;
 
 /// The columns that define a right-censored outcome, shared by `km`,
 /// `logrank` and `cox`.
@@ -201,9 +202,9 @@ enum RCode {
 /// same place everywhere:
 /// * every value a number: numeric order ("2" before "10"; "1" and "1.0" are
 ///   one level, named by the first text seen);
-/// * otherwise text order as R sorts ASCII in a UTF-8 locale:
-///   case-insensitive, lower case first ("a" < "B" < "b" < "Obs"). Non-ASCII
-///   labels may sort differently from R's locale collation.
+/// * otherwise text order as R's `sort()` (ICU root collation, see
+///   `netra_stats::model::collate`): symbols, digits, then letters
+///   case-insensitively, lower case first ("<60" < "70+" < "a" < "b" < "B").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Factor {
     /// Level labels in order.
@@ -272,12 +273,7 @@ fn order_levels(texts: &[&str]) -> (Vec<usize>, Vec<String>, Option<Vec<f64>>) {
             (level_of, levels, Some(values))
         }
         None => {
-            order.sort_by(|&a, &b| {
-                let (a, b) = (texts[a], texts[b]);
-                a.to_lowercase()
-                    .cmp(&b.to_lowercase())
-                    .then_with(|| b.cmp(a))
-            });
+            order.sort_by(|&a, &b| collate(texts[a], texts[b]));
             for (level, &i) in order.iter().enumerate() {
                 level_of[i] = level;
             }

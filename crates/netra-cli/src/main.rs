@@ -62,6 +62,8 @@ enum Command {
     Lines(Box<commands::lines::Args>),
     /// Treatment pathways, share reaching each line, per-line outcome, Sankey data.
     Sequences(Box<commands::sequences::Args>),
+    /// Cox regression: hazard ratios, tests, concordance, cox.zph, Fine–Gray.
+    Cox(Box<commands::cox::Args>),
 }
 
 fn main() -> ExitCode {
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
         Command::Endpoints(args) => commands::endpoints::run(*args),
         Command::Lines(args) => commands::lines::run(*args),
         Command::Sequences(args) => commands::sequences::run(*args),
+        Command::Cox(args) => commands::cox::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

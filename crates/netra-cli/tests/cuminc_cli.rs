@@ -220,8 +220,8 @@ fn pbc_numeric_codes_stratified() {
 
 #[test]
 fn three_text_groups_with_rho_and_ties() {
-    // R orders the levels "<60", "60-69", "70+"; netra by bytes — the curves
-    // are matched by label and the statistic does not depend on the order.
+    // Text levels "<60", "60-69", "70+" (R's sort order, and netra's); the
+    // curves are matched by label and the statistic does not depend on order.
     check_fixture_through_cli("mgus2_years_age3_rho");
 }
 

@@ -6,7 +6,8 @@
 //! * The radionuclide example bundle: OS from study entry by arm through the
 //!   endpoint CSV gives exactly the log-rank test of the published survival
 //!   table (`examples/radionuclide-2004/survival.csv`: same order of times,
-//!   same ties), and the ADTTE route gives the same curve as the plain CSV.
+//!   same ties) and, through `netra cox`, its hazard ratio; the ADTTE route
+//!   gives the same curve as the plain CSV.
 //! * A simulated registry (300 patients): `--from line:all` then
 //!   `netra km --group line --times 12` gives, for lines 1–3, exactly the
 //!   medians, CIs and 12-month rates of `netra sequences --line-endpoint pfs`.
@@ -158,6 +159,41 @@ fn radionuclide_example_lines_sequences_and_km_on_endpoint_rows() {
             published["curves"][g]["events"]
         );
     }
+    // netra cox runs on the same file: the hazard ratio of the published
+    // table (the partial likelihood depends only on the order of times).
+    let cox = |data: &str, time: &str, event: &str, term: &str| {
+        json(
+            &db,
+            &[
+                "cox",
+                "--data",
+                data,
+                "--time",
+                time,
+                "--event",
+                event,
+                "--formula",
+                term,
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let c1 = cox(&os_path, "time", "event", "factor(arm)");
+    let c2 = cox(
+        repo()
+            .join("examples/radionuclide-2004/survival.csv")
+            .to_str()
+            .unwrap(),
+        "os_months",
+        "death",
+        "factor(group)",
+    );
+    let (x, y) = (
+        f(&c1["terms"][0]["coef"]).unwrap(),
+        f(&c2["terms"][0]["coef"]).unwrap(),
+    );
+    assert!((x - y).abs() < 1e-9 * y.abs(), "{x} vs {y}");
     // Arm B's median: published (13 + 15) / 2 = 14 months, S = 0.5 between
     // 13 and the next time, 15; on the calendar 2001-02-01 (397 days) and
     // 2001-04-01 (456 days).

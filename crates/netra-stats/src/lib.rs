@@ -17,6 +17,11 @@
 //!   and Gray's test, as `cmprsk::cuminc`.
 //! * [`classical`] — binomial CIs and tests, chi-square, Fisher's exact, t and
 //!   Wilcoxon rank-sum tests, as R's `stats` package computes them.
+//! * [`model`] — R-style model formulas and design matrices (factors,
+//!   interactions, strata) from in-memory columns.
+//! * [`cox`] — Cox regression as `coxph` (Efron/Breslow, strata, weights,
+//!   (start, stop] data, robust variance, concordance), `cox.zph` and
+//!   Fine–Gray.
 //!
 //! Each module documents the formula, the R function it matches and the
 //! choices that make the numbers agree; `docs/algorithms/` has the longer
@@ -24,8 +29,10 @@
 #![deny(missing_docs)]
 
 pub mod classical;
+pub mod cox;
 pub mod cuminc;
 pub mod distributions;
 pub mod km;
 pub mod logrank;
+pub mod model;
 pub mod multiple;

@@ -6,7 +6,7 @@
 //! JSON contract of issue 2, or one CSV row per step.
 //!
 //! Group order is R's factor-level order (numeric when every label is a
-//! number, otherwise by text; see `input::groups`). Landmark rates are read
+//! number, otherwise as R sorts text; see `input::factor`). Landmark rates are read
 //! as `summary(fit, times, extend = FALSE)`: a time after a group's last
 //! follow-up has no estimate (`null`). The RMST difference is the second
 //! group minus the first.

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod compare;
+pub mod cox;
 pub mod cuminc;
 pub mod demo;
 pub mod endpoints;

@@ -1,0 +1,22 @@
+//! Model terms from an R-style formula and the design matrix they define.
+//!
+//! * [`formula`] parses a right-hand side (`age + factor(grade) + liver +
+//!   strata(site)`, interactions `a:b` and `a*b`) into terms ordered as R's
+//!   `terms.formula` orders them.
+//! * [`design`] builds the design matrix from named in-memory columns
+//!   (numbers or text) as R's `model.matrix` does for `coxph`: reference
+//!   level first in sorted order (or chosen), R's marginality rule for
+//!   factors inside interactions, strata as integer codes.
+//!
+//! * [`collate`] orders text as R's `sort()` does, for factor levels
+//!   everywhere in netra.
+//!
+//! No I/O: the caller reads the data and hands over columns.
+
+pub mod collate;
+pub mod design;
+pub mod formula;
+
+pub use collate::collate;
+pub use design::{ColumnData, Design, DesignError, DesignOptions, DesignTerm, NamedColumn, Strata};
+pub use formula::{Formula, FormulaError, Term, Variable};
