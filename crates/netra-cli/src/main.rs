@@ -58,6 +58,12 @@ enum Command {
     Audit(commands::audit::Args),
     /// Write a synthetic metastatic-NET registry bundle calibrated to a published cohort.
     Simulate(commands::simulate::Args),
+    /// Time-to-event endpoints (OS, PFS, TTP, …) from the registry; ADTTE export/import.
+    Endpoints(Box<commands::endpoints::Args>),
+    /// Each patient's lines of therapy and treatment sequence from the registry.
+    Lines(Box<commands::lines::Args>),
+    /// Treatment pathways, share reaching each line, per-line outcome, Sankey data.
+    Sequences(Box<commands::sequences::Args>),
     /// Cox regression: hazard ratios, tests, concordance, cox.zph, Fine–Gray.
     Cox(Box<commands::cox::Args>),
 }
@@ -80,6 +86,9 @@ fn main() -> ExitCode {
         Command::Patient(args) => commands::patient::run(args),
         Command::Audit(args) => commands::audit::run(args),
         Command::Simulate(args) => commands::simulate::run(args),
+        Command::Endpoints(args) => commands::endpoints::run(*args),
+        Command::Lines(args) => commands::lines::run(*args),
+        Command::Sequences(args) => commands::sequences::run(*args),
         Command::Cox(args) => commands::cox::run(*args),
     };
     match result {

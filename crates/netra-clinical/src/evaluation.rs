@@ -6,10 +6,12 @@
 //!   lesions becomes one engine [`response::Assessment`]; assessments whose
 //!   dates impute to the same day are merged (the engine needs one scan per
 //!   date; a CT and an MRI on one day are one evaluation).
-//! * Lesion role `target` / `non_target` / `new` → [`LesionKind`]; at the
-//!   baseline scan of an evaluation a `new` lesion (new during an earlier
-//!   line) is existing disease and becomes non-target; at a follow-up scan a
-//!   lesion absent from the baseline is a new lesion whatever its role.
+//! * Lesion role `target` / `non_target` / `new` → [`LesionKind`] at the
+//!   baseline scan of an evaluation, where a `new` lesion (new during an
+//!   earlier line) is existing disease and becomes non-target; at a
+//!   follow-up scan a lesion keeps its baseline classification whatever role
+//!   the registry records there (targets are re-selected at a later line's
+//!   baseline), and a lesion absent from the baseline is new.
 //! * Status `present` / `absent` / `unequivocal_progression` →
 //!   [`LesionStatus`] `Present` / `Absent` / `Progression`; organ
 //!   `lymph_node` sets `is_node`; sizes are copied.
@@ -296,15 +298,24 @@ fn day_of(date: Date) -> Day {
     Day(date.days_since_epoch())
 }
 
-/// One registry lesion as an engine measurement.
-pub fn measurement(l: &Lesion, at_baseline: bool, known_at_baseline: bool) -> Measurement {
-    let kind = match (l.role, at_baseline) {
-        (LesionRole::Target, true) => LesionKind::Target,
-        (LesionRole::NonTarget | LesionRole::New, true) => LesionKind::NonTarget,
-        (_, false) if !known_at_baseline => LesionKind::New,
-        (LesionRole::New, false) => LesionKind::New,
-        (LesionRole::Target, false) => LesionKind::Target,
-        (LesionRole::NonTarget, false) => LesionKind::NonTarget,
+/// One registry lesion as an engine measurement. At the baseline its role
+/// decides (a `new` lesion there is existing disease: non-target); at a
+/// follow-up the lesion keeps its baseline classification (`baseline_kind`;
+/// a registry may re-select targets at a later line's baseline, which
+/// does not change how this period's lesions are judged), and a lesion
+/// unknown at baseline is new.
+pub fn measurement(
+    l: &Lesion,
+    at_baseline: bool,
+    baseline_kind: Option<LesionKind>,
+) -> Measurement {
+    let kind = match (at_baseline, baseline_kind) {
+        (true, _) => match l.role {
+            LesionRole::Target => LesionKind::Target,
+            LesionRole::NonTarget | LesionRole::New => LesionKind::NonTarget,
+        },
+        (false, Some(k)) => k,
+        (false, None) => LesionKind::New,
     };
     Measurement {
         lesion: l.id.clone(),
@@ -331,18 +342,16 @@ pub fn patient_lesions(
     baseline: &ScanDay<'_>,
     follow: &[&ScanDay<'_>],
 ) -> PatientLesions {
-    let mut base_ids: Vec<&str> = Vec::new();
+    let mut base: Vec<(&str, LesionKind)> = Vec::new();
     let mut assessments = Vec::with_capacity(follow.len() + 1);
     let mut ms = Vec::new();
     for l in baseline.lesions() {
-        if !base_ids.contains(&l.id.as_str()) {
-            base_ids.push(l.id.as_str());
-            ms.push(measurement(l, true, true));
+        if !base.iter().any(|(id, _)| *id == l.id) {
+            let m = measurement(l, true, None);
+            base.push((l.id.as_str(), m.kind.unwrap_or(LesionKind::NonTarget)));
+            ms.push(m);
         }
     }
-    // Targets given for only some lesions: the rest are non-targets already;
-    // no target at all leaves selection to the engine only when no role
-    // says otherwise (the registry always records a role).
     assessments.push(response::Assessment {
         date: date_of(baseline.day.day),
         measurements: ms,
@@ -355,7 +364,8 @@ pub fn patient_lesions(
                 continue;
             }
             seen.push(l.id.as_str());
-            ms.push(measurement(l, false, base_ids.contains(&l.id.as_str())));
+            let kind = base.iter().find(|(id, _)| *id == l.id).map(|(_, k)| *k);
+            ms.push(measurement(l, false, kind));
         }
         assessments.push(response::Assessment {
             date: date_of(f.day.day),
@@ -378,6 +388,47 @@ fn rank(c: Category) -> u8 {
         Category::PD => 1,
         Category::NE => 0,
     }
+}
+
+/// The baseline and follow-up scans of the period starting at `start` and
+/// ending at `until` (inclusive; `None`: open) whose treatments are
+/// `treatments` (ids): the rule of the module documentation.
+pub fn segment_scans<'s, 'a>(
+    scans: &'s Scans<'a>,
+    start: Day,
+    until: Option<Day>,
+    treatments: &[&str],
+    rules: &EvaluationRules,
+) -> (Option<&'s ScanDay<'a>>, Vec<&'s ScanDay<'a>>) {
+    let baseline = scans
+        .days
+        .iter()
+        .rev()
+        .find(|s| s.day.day <= start && start.0 - s.day.day.0 <= rules.baseline_window_days);
+    let follow: Vec<&ScanDay<'_>> = scans
+        .days
+        .iter()
+        .filter(|s| {
+            s.day.day > start && (until.is_none_or(|u| s.day.day <= u) || s.linked_to(treatments))
+        })
+        .collect();
+    (baseline, follow)
+}
+
+/// The response engine's input for a period (see [`segment_scans`]): the
+/// baseline with lesions and the follow-ups with lesions; `None` when the
+/// baseline has no lesion. `netra response --db` assesses these.
+pub fn segment_lesions(
+    scans: &Scans<'_>,
+    start: Day,
+    until: Option<Day>,
+    treatments: &[&str],
+    rules: &EvaluationRules,
+) -> Option<PatientLesions> {
+    let (baseline, follow) = segment_scans(scans, start, until, treatments, rules);
+    let b = baseline.filter(|b| b.has_lesions())?;
+    let with: Vec<&ScanDay<'_>> = follow.into_iter().filter(|s| s.has_lesions()).collect();
+    Some(patient_lesions(scans.patient, b, &with))
 }
 
 /// Evaluates the period starting at `start` and ending at `until`

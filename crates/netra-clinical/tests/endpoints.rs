@@ -375,7 +375,7 @@ fn event_free_survival_with_configurable_pejorative_events() {
         (151, "adverse event grade 3: diarrhoea")
     );
     assert_eq!(efs("any_ae:2").days, 43);
-    assert_eq!(efs("ae:4").event, false);
+    assert!(!efs("ae:4").event);
     let r = efs("death");
     assert_eq!((r.days, r.event), (335, true));
     let r = efs("progression");
@@ -412,18 +412,19 @@ fn every_line_and_named_treatment_as_time_zero() {
 
 #[test]
 fn impossible_dates_exclude_the_patient_with_a_reason() {
-    let mut c = patient("X").tx(
-        "T1",
-        TreatmentType::Targeted,
-        &[Agent::Everolimus],
-        "2000-02-01",
-        None,
-        None,
-    );
-    c.patient.last_followup_date = Some(d("2000-01-15"));
+    let c = patient("X")
+        .tx(
+            "T1",
+            TreatmentType::Targeted,
+            &[Agent::Everolimus],
+            "2000-02-01",
+            None,
+            None,
+        )
+        .dead("2000-01-15");
     assert_eq!(
         one(&c, &spec(Endpoint::Os, "line:1")).unwrap_err(),
-        "last follow-up (2000-01-15) is before time zero (2000-02-01)"
+        "death (2000-01-15) is before time zero (2000-02-01)"
     );
     let mut c = patient("Y");
     c.patient.metastatic_date = None;
@@ -431,4 +432,119 @@ fn impossible_dates_exclude_the_patient_with_a_reason() {
         one(&c, &spec(Endpoint::Os, "metastatic")).unwrap_err(),
         "no metastatic diagnosis date"
     );
+}
+
+#[test]
+fn imputed_death_and_last_follow_up_respect_records_showing_the_patient_alive() {
+    // Death known to the month (2000-09 → the 15th), but a scan on
+    // 2000-09-20: the patient died on or after the 20th.
+    let c = stable()
+        .dead("2000-09")
+        .inv("S9", "2000-09-20", Response::Sd);
+    let r = one(&c, &spec(Endpoint::Os, "line:1")).unwrap();
+    assert_eq!(r.end.day.to_string(), "2000-09-20");
+    assert!(r.event && r.end.imputed);
+    // A recorded last follow-up before a later scan: the scan is the last
+    // day known alive.
+    let mut c = stable().inv("S9", "2003-03-01", Response::Sd);
+    c.patient.last_followup_date = Some(d("2002-12-01"));
+    let r = one(&c, &spec(Endpoint::Os, "line:1")).unwrap();
+    assert_eq!(
+        (r.end.day.to_string().as_str(), r.event),
+        ("2003-03-01", false)
+    );
+}
+
+/// Awkward records: an end imputed before its start, death before a
+/// treatment, two scans on one day, a negative size, lesions without
+/// sizes, a treatment without agents, a scan with neither lesions nor a
+/// response. Every endpoint from every time zero must give rows with
+/// times ≥ 0 or a reason, never a panic.
+#[test]
+fn awkward_records_give_rows_or_reasons_never_panics() {
+    let mut weird = patient("W")
+        .tx(
+            "T1",
+            TreatmentType::Chemotherapy,
+            &[],
+            "2000-03-20",
+            Some("2000-03"),
+            None,
+        )
+        .tx(
+            "T2",
+            TreatmentType::Targeted,
+            &[Agent::Sunitinib],
+            "2000-06-01",
+            None,
+            None,
+        )
+        .lesion_scan("S0", "2000-03-10", 40.0, false, None)
+        .lesion_scan("S1", "2000-05-01", 30.0, true, Some("T1"))
+        .lesion_scan("S1b", "2000-05-01", 35.0, false, None)
+        .inv("S2", "2000-07-01", Response::Ne)
+        .dead("2000-04");
+    weird.assessments[0].lesions[0].longest_mm = Some(-3.0);
+    weird
+        .assessments
+        .push(netra_clinical::registry::model::Assessment {
+            id: "S3".into(),
+            date: d("2000-08-01"),
+            modality: Modality::Ct,
+            criteria: None,
+            treatment: None,
+            investigator_response: None,
+            notes: None,
+            lesions: Vec::new(),
+        });
+    let mut no_sizes = stable();
+    for a in &mut no_sizes.assessments {
+        for l in &mut a.lesions {
+            l.longest_mm = None;
+        }
+    }
+    let rules = LineRules::default();
+    for c in [
+        weird,
+        no_sizes,
+        progressor(),
+        switched(),
+        pejorative(),
+        patient("C"),
+    ] {
+        let lines = netra_clinical::lines::derive_lines(&c, &rules);
+        for l in &lines.lines {
+            assert!(
+                l.end.is_none_or(|e| e.day >= l.start.day),
+                "{} line {}",
+                c.patient.code,
+                l.number
+            );
+        }
+        for e in Endpoint::ALL {
+            for from in [
+                "diagnosis",
+                "metastatic",
+                "entry",
+                "line:1",
+                "line:2",
+                "line:all",
+                "treatment:sunitinib",
+            ] {
+                let mut s = spec(e, from);
+                for cens in [false, true] {
+                    s.censor_at_new_therapy = cens;
+                    let out = derive_endpoint(&c, &lines, &s, &rules);
+                    for r in &out.rows {
+                        assert!(
+                            r.days >= 0 && r.time.is_finite(),
+                            "{} {e} {from}: {r:?}",
+                            c.patient.code
+                        );
+                    }
+                    assert!(!out.rows.is_empty() || !out.excluded.is_empty());
+                }
+            }
+        }
+    }
 }

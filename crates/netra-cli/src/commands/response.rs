@@ -75,8 +75,19 @@ pub enum CrThenPrArg {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Lesion CSV: one row per lesion per scan (docs/lesion-csv.md).
-    #[arg(long, value_name = "FILE")]
-    pub lesions: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "db")]
+    pub lesions: Option<PathBuf>,
+    /// Read the lesions from the registry instead (`--db` alone: $NETRA_DB,
+    /// else ./netra.db): each patient's line `--line` (baseline = last scan
+    /// before its start), mapped as docs/endpoints.md describes.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "", conflicts_with = "lesions")]
+    pub db: Option<String>,
+    /// With --db: the line of therapy whose response is assessed.
+    #[arg(long, value_name = "K", default_value_t = 1, requires = "db")]
+    pub line: u32,
+    /// With --db: only these patients (comma-separated codes).
+    #[arg(long, value_name = "CODE,…", value_delimiter = ',', requires = "db")]
+    pub patient: Vec<String>,
     /// recist1.1, who, choi, mrecist, or a study-defined criteria TOML file.
     #[arg(long, default_value = "recist1.1", value_name = "CRITERIA")]
     pub criteria: String,
@@ -152,8 +163,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             CrThenPrArg::Reclassify => CrThenPr::ReclassifyCr,
         },
     };
-    let file = LesionFile::read(&args.lesions)?;
-    let results = assess_all(&file, &rules, &options)?;
+    let results = match (&args.db, &args.lesions) {
+        (Some(db), _) => super::lines::registry_responses(
+            db,
+            &args.patient,
+            args.line,
+            &args.criteria,
+            &rules,
+            &options,
+        )?,
+        (None, Some(path)) => {
+            let file = LesionFile::read(path)?;
+            assess_all(&file, &rules, &options)?
+        }
+        (None, None) => anyhow::bail!("give --lesions FILE or --db"),
+    };
     let rates = if args.rates {
         let groups = match (&args.groups, &args.group) {
             (Some(path), Some(col)) => Some(read_groups(path, col)?),

@@ -7,6 +7,7 @@
 //! | --- | --- |
 //! | STUDYID | study identifier |
 //! | USUBJID | the registry's patient code (unique within the registry) |
+//! | TRT01P | the patient's study arm (`patient.arm`), empty when none |
 //! | PARAMCD | `OS`, `PFS`, `TTP`, `TTF`, `TTNT`, `DOR`, `PFS2`, `EFS`; `L<k>` appended when time zero is line k (`PFSL1`) |
 //! | PARAM | `Progression-free survival from start of line 1 (months)` |
 //! | AVAL | time from STARTDT to ADT in AVALU |
@@ -26,8 +27,8 @@ use super::{EndpointRow, EndpointSpec};
 use crate::registry::{Day, PartialDate};
 
 /// The variables, in file order.
-pub const COLUMNS: [&str; 13] = [
-    "STUDYID", "USUBJID", "PARAMCD", "PARAM", "AVAL", "AVALU", "CNSR", "STARTDT", "ADT",
+pub const COLUMNS: [&str; 14] = [
+    "STUDYID", "USUBJID", "TRT01P", "PARAMCD", "PARAM", "AVAL", "AVALU", "CNSR", "STARTDT", "ADT",
     "EVNTDESC", "CNSDTDSC", "LINE", "NIMPDT",
 ];
 
@@ -41,6 +42,8 @@ pub struct AdtteRecord {
     pub studyid: String,
     /// USUBJID.
     pub usubjid: String,
+    /// TRT01P (study arm).
+    pub trt01p: Option<String>,
     /// PARAMCD.
     pub paramcd: String,
     /// PARAM.
@@ -76,11 +79,17 @@ pub struct AdtteError {
 }
 
 impl AdtteRecord {
-    /// The record of a derived row.
-    pub fn from_row(row: &EndpointRow, spec: &EndpointSpec, study: &str) -> AdtteRecord {
+    /// The record of a derived row; `arm` is the patient's study arm.
+    pub fn from_row(
+        row: &EndpointRow,
+        spec: &EndpointSpec,
+        study: &str,
+        arm: Option<&str>,
+    ) -> AdtteRecord {
         AdtteRecord {
             studyid: study.to_string(),
             usubjid: row.patient.clone(),
+            trt01p: arm.map(str::to_string),
             paramcd: spec.paramcd(row.line),
             param: spec.param(row.line),
             aval: row.time,
@@ -97,10 +106,11 @@ impl AdtteRecord {
 
     /// The cells in [`COLUMNS`] order (AVAL as the shortest round-trip
     /// number, dates ISO 8601, absent values empty).
-    pub fn cells(&self) -> [String; 13] {
+    pub fn cells(&self) -> [String; 14] {
         [
             self.studyid.clone(),
             self.usubjid.clone(),
+            self.trt01p.clone().unwrap_or_default(),
             self.paramcd.clone(),
             self.param.clone(),
             format!("{}", self.aval),
@@ -190,6 +200,7 @@ impl AdtteRecord {
         Ok(AdtteRecord {
             studyid: get("STUDYID").unwrap_or("").to_string(),
             usubjid: req("USUBJID")?.to_string(),
+            trt01p: get("TRT01P").map(str::to_string),
             paramcd: req("PARAMCD")?.to_string(),
             param: get("PARAM").unwrap_or("").to_string(),
             aval,
@@ -264,7 +275,7 @@ mod tests {
     fn cnsr_is_zero_for_an_event_and_round_trips() {
         let spec = EndpointSpec::new(Endpoint::Pfs, TimeZero::Line(1));
         for event in [true, false] {
-            let r = AdtteRecord::from_row(&row(event), &spec, "S");
+            let r = AdtteRecord::from_row(&row(event), &spec, "S", Some("A"));
             assert_eq!(r.cnsr, u8::from(!event));
             assert_eq!(r.paramcd, "PFSL1");
             assert_eq!(r.evntdesc.is_some(), event);
@@ -276,9 +287,11 @@ mod tests {
             .unwrap();
             assert_eq!(back, r);
         }
-        let text = to_csv(&[AdtteRecord::from_row(&row(false), &spec, "S")]);
+        let text = to_csv(&[AdtteRecord::from_row(&row(false), &spec, "S", None)]);
         assert!(text.contains("\"last adequate assessment, before new therapy\""));
-        assert!(text.starts_with("STUDYID,USUBJID,PARAMCD,PARAM,AVAL,AVALU,CNSR,STARTDT,ADT,"));
+        assert!(
+            text.starts_with("STUDYID,USUBJID,TRT01P,PARAMCD,PARAM,AVAL,AVALU,CNSR,STARTDT,ADT,")
+        );
     }
 
     #[test]
@@ -286,7 +299,7 @@ mod tests {
         let base: Vec<(&str, &str)> = vec![
             ("USUBJID", "1"),
             ("PARAMCD", "OS"),
-            ("AVAL", "6"),
+            ("AVAL", "5.98"),
             ("AVALU", "MONTHS"),
             ("CNSR", "0"),
             ("STARTDT", "2001-01-01"),

@@ -128,17 +128,25 @@ impl<'c> Facts<'c> {
     ) -> Facts<'c> {
         let imp = rules.imputation;
         let p = &course.patient;
-        let death = if p.is_dead() {
-            p.death_date.or(p.last_followup_date).map(|d| d.impute(imp))
-        } else {
-            None
-        };
+        let death = crate::lines::death_day(course, imp);
+        // The last follow-up: the recorded date, moved later when a record
+        // shows the patient alive after it (then counted as not imputed),
+        // and never before death.
         let mut last = p.last_followup_date.map(|d| d.impute(imp));
+        if let Some(alive) = crate::lines::last_known_alive(course, imp)
+            && last.is_none_or(|l| l.day < alive)
+            && !p.is_dead()
+        {
+            last = Some(Imputed {
+                day: alive,
+                imputed: false,
+            });
+        }
         if last.is_none() && !p.is_dead() {
             last = latest_record(course).map(|d| d.impute(imp));
         }
         if let Some(d) = death
-            && last.is_none_or(|l| l.day < d.day)
+            && last.is_none_or(|l| l.day != d.day)
         {
             last = Some(d);
         }
@@ -306,18 +314,22 @@ pub fn derive_endpoint(
     derive_with_facts(&facts, lines, spec)
 }
 
-/// Derives lines and one endpoint for every course.
+/// Derives lines and one endpoint for every course (in parallel over
+/// patients; the result is in course order and does not depend on the
+/// number of threads).
 pub fn derive_cohort(
     courses: &[PatientCourse],
     spec: &EndpointSpec,
     rules: &LineRules,
 ) -> CohortEndpoints {
-    let mut out = CohortEndpoints::default();
-    for c in courses {
+    let per = par_map(courses, |c| {
         let scans = Scans::new(c, rules.imputation());
         let lines = derive_lines_with(c, &scans, rules);
         let facts = Facts::new(c, &lines, &scans, &rules.evaluation);
-        let pe = derive_with_facts(&facts, &lines, spec);
+        derive_with_facts(&facts, &lines, spec)
+    });
+    let mut out = CohortEndpoints::default();
+    for pe in per {
         out.imputed_dates += pe
             .rows
             .iter()
@@ -327,6 +339,36 @@ pub fn derive_cohort(
         out.excluded.extend(pe.excluded);
     }
     out
+}
+
+/// Maps `f` over `items` on the available cores (scoped threads over
+/// contiguous chunks), keeping the order. Derivation is per patient and
+/// pure, so a cohort splits without coordination.
+pub fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len() / 256 + 1);
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                // A panic in derivation is a bug; surface it on this thread.
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        out
+    })
 }
 
 /// Derives a patient's lines with each line's TTP and PFS filled in
@@ -441,7 +483,7 @@ fn origins<'l>(
             let index = lines
                 .lines
                 .iter()
-                .find(|l| l.treatments.iter().any(|id| *id == t.1.id))
+                .find(|l| l.treatments.contains(&t.1.id))
                 .or_else(|| first_line_from(t.0));
             vec![Origin {
                 t0: t.0,
@@ -484,6 +526,16 @@ fn derive_with_facts(
             _ => None,
         };
         match one(facts, lines, spec, &o) {
+            Ok((start, end, _, _)) if end.day < start.day => out.excluded.push(Exclusion {
+                patient: patient.clone(),
+                line,
+                reason: format!(
+                    "{} ({}) is before its start ({})",
+                    spec.endpoint.code(),
+                    end.day,
+                    start.day
+                ),
+            }),
             Ok((start, end, event, description)) => {
                 let days = start.day.days_until(end.day);
                 out.rows.push(EndpointRow {
@@ -519,8 +571,14 @@ fn one(facts: &Facts<'_>, lines: &PatientLines, spec: &EndpointSpec, o: &Origin<
     };
     if last.day < t0.day {
         return Err(format!(
-            "last follow-up ({}) is before time zero ({})",
-            last.day, t0.day
+            "{} ({}) is before time zero ({})",
+            if facts.death.is_some() {
+                "death"
+            } else {
+                "last follow-up"
+            },
+            last.day,
+            t0.day
         ));
     }
     let index_no = o.index.map(|l| l.number);
@@ -833,7 +891,8 @@ fn marker_increases(facts: &Facts<'_>, t0: Day, pct: f64) -> Vec<(Imputed, Strin
         let Some(&(_, base)) = vals.iter().rev().find(|(d, _)| d.day <= t0) else {
             continue;
         };
-        if !(base > 0.0) {
+        // A zero (or NaN) baseline has no percentage rise.
+        if base.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             continue;
         }
         if let Some(&(d, v)) = vals

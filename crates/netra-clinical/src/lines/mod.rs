@@ -441,7 +441,15 @@ pub fn derive_lines_with(
             undated.push(t.id.clone());
             continue;
         };
-        let end = t.end_date.map(|d| d.impute(imp));
+        // An end imputed before the start (start 2000-03-20, end "2000-03"
+        // → the 15th) is the start: a treatment cannot end before it began.
+        let end = t.end_date.map(|d| {
+            let mut e = d.impute(imp);
+            if e.day < start.day {
+                e.day = start.day;
+            }
+            e
+        });
         imputed_dates += u32::from(start.imputed) + u32::from(end.is_some_and(|e| e.imputed));
         if cls == TreatmentClass::Local {
             locals.push((start, end, t));
@@ -461,11 +469,7 @@ pub fn derive_lines_with(
     }
     rxs.sort_by(|a, b| (a.start.day, &a.t.id).cmp(&(b.start.day, &b.t.id)));
 
-    let death = course
-        .patient
-        .death_date
-        .map(|d| d.impute(imp).day)
-        .filter(|_| course.patient.is_dead());
+    let death = death_day(course, imp).map(|d| d.day);
 
     // Progression evidence that does not depend on lines: the
     // investigator's PD and treatments stopped for progression.
@@ -496,43 +500,48 @@ pub fn derive_lines_with(
             None => true,
             Some(cur) => {
                 let since_start = rx.start.day.0 - cur.start.day.0;
+                let new_agents = rx
+                    .agents
+                    .iter()
+                    .any(|(c, ssa, add)| !(*add || cur.has(c) || *ssa && backbone_now));
+                let after_progression = || {
+                    rules.progression_new_agent
+                        && progressed(cur, rx.start.day, &rxs, &inv_pd, scans, rules)
+                };
                 if since_start <= rules.regimen_window_days {
-                    false
+                    // Within the window agents form one regimen, unless
+                    // the line already progressed: progression followed by
+                    // a new agent is a new line even early on.
+                    new_agents && after_progression()
                 } else if !cur.open
                     && cur
                         .last_end
                         .is_some_and(|e| rx.start.day.0 - e.0 > rules.gap_days)
                 {
                     true
+                } else if !new_agents {
+                    false
                 } else {
-                    let new_agents: Vec<&(String, bool, bool)> = rx
-                        .agents
-                        .iter()
-                        .filter(|(c, ssa, add)| !add && !cur.has(c) && !(*ssa && backbone_now))
-                        .collect();
-                    if new_agents.is_empty() {
-                        false
-                    } else if rules.ssa_backbone && cur.ssa_only() {
-                        true
-                    } else if rules.progression_new_agent
-                        && progressed(cur, rx.start.day, &rxs, &inv_pd, scans, rules)
-                    {
-                        true
-                    } else if rules.switch_starts_line
-                        && !cur.open
-                        && cur.last_end.is_some_and(|e| e <= rx.start.day)
-                    {
-                        true
-                    } else {
-                        rules.addition_starts_line
-                    }
+                    // Backbone (5), progression (6), switch (7), else
+                    // intensification (8).
+                    (rules.ssa_backbone && cur.ssa_only())
+                        || after_progression()
+                        || (rules.switch_starts_line
+                            && !cur.open
+                            && cur.last_end.is_some_and(|e| e <= rx.start.day))
+                        || rules.addition_starts_line
                 }
             }
         };
         if decision {
             let mut b = Building::new(rx, i);
             b.add(rx, i, backbone_now);
-            if backbone_now && b.backbone.is_empty() && !b.ssa_only() {
+            let running = match ssa_until {
+                Some(None) => true,
+                Some(Some(e)) => e >= rx.start.day,
+                None => false,
+            };
+            if rules.ssa_backbone && running && b.backbone.is_empty() && !b.ssa_only() {
                 // The analogue runs on from the previous line.
                 b.backbone = ssa_codes.clone();
             }
@@ -600,14 +609,18 @@ pub fn derive_lines_with(
                     reason = LineEnd::Death;
                 }
                 Some(e) if e.day > d => {
-                    end = Some(Imputed {
-                        day: d,
-                        imputed: e.imputed,
-                    });
+                    end = death_day(course, imp);
                     reason = LineEnd::Death;
                 }
                 _ => {}
             }
+        }
+        // Death recorded before the line's start is a data error the
+        // registry's rules should have caught; never end before the start.
+        if let Some(e) = end.as_mut()
+            && e.day < b.start.day
+        {
+            e.day = b.start.day;
         }
         lines.push(Line {
             number: k as u32 + 1,
@@ -695,4 +708,56 @@ fn progressed(
     evaluate_segment(scans, cur.start.day, Some(at), &ids, &rules.evaluation)
         .progression
         .is_some_and(|p| p.day <= at)
+}
+
+/// The latest day any record other than death shows the patient alive
+/// (treatments, assessments, markers, visits, adverse events), under `imp`.
+pub fn last_known_alive(course: &PatientCourse, imp: Imputation) -> Option<Day> {
+    let mut best: Option<Day> = None;
+    let mut see = |d: Option<crate::registry::PartialDate>| {
+        if let Some(d) = d {
+            let x = d.impute(imp).day;
+            if best.is_none_or(|b| b < x) {
+                best = Some(x);
+            }
+        }
+    };
+    for t in &course.treatments {
+        see(t.start_date);
+        see(t.end_date);
+    }
+    for a in &course.assessments {
+        see(Some(a.date));
+    }
+    for b in &course.biomarkers {
+        see(Some(b.date));
+    }
+    for v in &course.clinical_status {
+        see(Some(v.date));
+    }
+    for e in &course.adverse_events {
+        see(e.onset_date);
+    }
+    best
+}
+
+/// The analysis day of death (`None` unless the patient is recorded dead;
+/// the last follow-up date when the death date is missing). An imputed
+/// death date is never earlier than the last day a record shows the patient
+/// alive, within the days the partial date allows: a death known as
+/// `2004-03` after a scan on 2004-03-20 is 2004-03-20, not the 15th.
+pub fn death_day(course: &PatientCourse, imp: Imputation) -> Option<Imputed> {
+    let p = &course.patient;
+    if !p.is_dead() {
+        return None;
+    }
+    let date = p.death_date.or(p.last_followup_date)?;
+    let mut d = date.impute(imp);
+    if d.imputed
+        && let Some(alive) = last_known_alive(course, imp)
+        && alive > d.day
+    {
+        d.day = alive.min(date.latest());
+    }
+    Some(d)
 }
