@@ -652,8 +652,14 @@ mod tests {
         assert_eq!(l, ["Liver metastases: no", "Liver metastases: yes"]);
         let l = legend_labels("Grade", &["G1".into(), "G2".into()]);
         assert_eq!(l, ["G1", "G2"]);
-        assert_eq!(y_label(Endpoint::Ttp, "Time to progression"), "Free from progression");
-        assert_eq!(y_label(Endpoint::Os, "Overall survival"), "Overall survival");
+        assert_eq!(
+            y_label(Endpoint::Ttp, "Time to progression"),
+            "Free from progression"
+        );
+        assert_eq!(
+            y_label(Endpoint::Os, "Overall survival"),
+            "Overall survival"
+        );
     }
 
     #[test]
