@@ -188,6 +188,41 @@ impl Registry {
         query::courses(&self.pool, self.backend(), filter).await
     }
 
+    /// One stored record of `entity` by its key (values of the key columns
+    /// in key order; absent optional key parts as [`Value::Null`]), values in
+    /// schema column order, or `None`. What the web forms edit.
+    pub async fn record(
+        &self,
+        entity: Entity,
+        key: &[Value],
+    ) -> Result<Option<Vec<Value>>, StoreError> {
+        let spec = entity.spec();
+        if key.len() != spec.key.len() {
+            return Err(StoreError::NotFound(format!(
+                "a {} key has {} part(s), not {}",
+                spec.table,
+                spec.key.len(),
+                key.len()
+            )));
+        }
+        let mut tx = self.pool.begin().await?;
+        let row = import::fetch_by_key(&mut tx, entity, key).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The registry's revision: the sequence number of the last audit entry
+    /// (0 for an empty trail). Every change of a registry record appends an
+    /// entry in the same transaction, so an unchanged revision means
+    /// unchanged records: caches of derived data key on it.
+    pub async fn revision(&self) -> Result<i64, StoreError> {
+        let seq: Option<i64> = sqlx::query("SELECT MAX(seq) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(seq.unwrap_or(0))
+    }
+
     /// Rows per table, in entity order.
     pub async fn counts(&self) -> Result<Vec<(Entity, i64)>, StoreError> {
         let mut out = Vec::new();

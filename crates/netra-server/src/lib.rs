@@ -1,0 +1,2 @@
+//! netra serve
+#![deny(missing_docs)]
