@@ -4,11 +4,24 @@
 //!
 //! * [`response`] — tumour response (RECIST 1.1, WHO, Choi, mRECIST,
 //!   study-defined criteria), best overall response, waterfall/spider data.
+//! * [`evaluation`] — registry assessments judged by the response engine
+//!   (the registry → response mapping), per line or observation period.
+//! * [`lines`] — lines of therapy from treatment records (documented,
+//!   configurable rules) and the treatment sequence.
+//! * [`endpoints`] — OS, PFS, TTP, TTF, TTNT, DoR, PFS2, EFS from a chosen
+//!   time zero, with documented censoring; ADaM ADTTE export and import.
+//! * [`sequences`] — pathways, share reaching each next line, per-line
+//!   outcome tables, sequence comparisons, Sankey data, small-cell
+//!   suppression.
 //!
 //! This crate does no I/O; the registry (`netra-store`) persists its types
 //! and the statistics (`netra-stats`) analyse what it derives.
 #![deny(missing_docs)]
 
+pub mod endpoints;
+pub mod evaluation;
 pub mod grade;
+pub mod lines;
 pub mod registry;
 pub mod response;
+pub mod sequences;

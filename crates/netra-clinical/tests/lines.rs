@@ -1,0 +1,405 @@
+//! Lines of therapy on hand-built patients: one test per rule of
+//! `docs/endpoints.md` ("Lines of therapy").
+
+mod common;
+
+use common::*;
+use netra_clinical::lines::*;
+use netra_clinical::registry::vocab::{
+    Agent::*, Response, StopReason, TreatmentClass, TreatmentType as T,
+};
+
+fn lines(c: &netra_clinical::registry::model::PatientCourse) -> PatientLines {
+    derive_lines(c, &LineRules::default())
+}
+
+fn regimens(p: &PatientLines) -> Vec<String> {
+    p.lines.iter().map(|l| l.label()).collect()
+}
+
+#[test]
+fn agents_within_the_regimen_window_form_one_regimen() {
+    let c = patient("A")
+        .tx(
+            "T1",
+            T::Chemotherapy,
+            &[Cisplatin],
+            "2000-02-01",
+            Some("2000-06-01"),
+            Some(StopReason::Completed),
+        )
+        .tx(
+            "T2",
+            T::Chemotherapy,
+            &[Etoposide],
+            "2000-02-29",
+            Some("2000-06-01"),
+            Some(StopReason::Completed),
+        );
+    let p = lines(&c);
+    assert_eq!(regimens(&p), ["cisplatin+etoposide"]);
+    assert_eq!(p.lines[0].class, TreatmentClass::Chemotherapy);
+    assert_eq!(p.lines[0].end_reason, LineEnd::Completed);
+    assert_eq!(p.lines[0].end.unwrap().day.to_string(), "2000-06-01");
+    // One day past the 28-day window, without progression and while
+    // cisplatin runs: an intensification, still line 1 …
+    let c = patient("A")
+        .tx(
+            "T1",
+            T::Chemotherapy,
+            &[Cisplatin],
+            "2000-02-01",
+            Some("2000-06-01"),
+            None,
+        )
+        .tx(
+            "T2",
+            T::Chemotherapy,
+            &[Etoposide],
+            "2000-03-01",
+            Some("2000-06-01"),
+            None,
+        );
+    assert_eq!(regimens(&lines(&c)), ["cisplatin+etoposide"]);
+    // … unless additions start lines.
+    let rules = LineRules {
+        addition_starts_line: true,
+        ..LineRules::default()
+    };
+    assert_eq!(
+        regimens(&derive_lines(&c, &rules)),
+        ["cisplatin", "etoposide"]
+    );
+    // A narrower window makes the 28-day partner an addition too.
+    let rules = LineRules {
+        regimen_window_days: 27,
+        addition_starts_line: true,
+        ..LineRules::default()
+    };
+    let c = patient("A")
+        .tx(
+            "T1",
+            T::Chemotherapy,
+            &[Cisplatin],
+            "2000-02-01",
+            Some("2000-06-01"),
+            None,
+        )
+        .tx(
+            "T2",
+            T::Chemotherapy,
+            &[Etoposide],
+            "2000-02-29",
+            Some("2000-06-01"),
+            None,
+        );
+    assert_eq!(derive_lines(&c, &rules).lines.len(), 2);
+}
+
+#[test]
+fn a_gap_longer_than_120_days_starts_a_new_line_even_with_the_same_agent() {
+    let course = |restart: &str| {
+        patient("A")
+            .tx(
+                "T1",
+                T::Targeted,
+                &[Everolimus],
+                "2000-02-01",
+                Some("2000-05-01"),
+                Some(StopReason::Toxicity),
+            )
+            .tx("T2", T::Targeted, &[Everolimus], restart, None, None)
+    };
+    // 2000-05-01 + 121 days = 2000-08-30.
+    let p = lines(&course("2000-08-30"));
+    assert_eq!(regimens(&p), ["everolimus", "everolimus"]);
+    assert_eq!(p.lines[0].end_reason, LineEnd::Toxicity);
+    assert_eq!(p.lines[1].end_reason, LineEnd::Ongoing);
+    // Exactly 120 days: the same line continues.
+    let p = lines(&course("2000-08-29"));
+    assert_eq!(regimens(&p), ["everolimus"]);
+    assert_eq!(p.lines[0].treatments, ["T1", "T2"]);
+    assert_eq!(p.lines[0].end, None);
+}
+
+#[test]
+fn progression_followed_by_a_new_agent_starts_a_new_line_not_the_same_agent() {
+    // Progression on everolimus (investigator, 2000-06-01); everolimus is
+    // continued beyond progression (same agent: same line); sunitinib
+    // follows while everolimus still runs: line 2.
+    let c = patient("A")
+        .tx(
+            "T1",
+            T::Targeted,
+            &[Everolimus],
+            "2000-02-01",
+            Some("2000-06-30"),
+            None,
+        )
+        .tx("T2", T::Targeted, &[Everolimus], "2000-07-01", None, None)
+        .tx("T3", T::Targeted, &[Sunitinib], "2000-09-01", None, None)
+        .inv("S1", "2000-04-01", Response::Sd)
+        .inv("S2", "2000-06-01", Response::Pd);
+    let p = lines(&c);
+    assert_eq!(regimens(&p), ["everolimus", "sunitinib"]);
+    assert_eq!(p.lines[0].treatments, ["T1", "T2"]);
+    assert_eq!(p.lines[0].end_reason, LineEnd::Progression);
+    assert_eq!(p.lines[0].end.unwrap().day.to_string(), "2000-09-01");
+    assert_eq!(
+        p.lines[0].evaluation.progression.unwrap().day.to_string(),
+        "2000-06-01"
+    );
+    // Without the progression the running everolimus takes sunitinib as an
+    // addition (one line) …
+    let c = patient("A")
+        .tx("T1", T::Targeted, &[Everolimus], "2000-02-01", None, None)
+        .tx("T3", T::Targeted, &[Sunitinib], "2000-09-01", None, None);
+    assert_eq!(regimens(&lines(&c)), ["everolimus+sunitinib"]);
+    // … and a switch after everolimus stopped is a new line.
+    let c = patient("A")
+        .tx(
+            "T1",
+            T::Targeted,
+            &[Everolimus],
+            "2000-02-01",
+            Some("2000-08-01"),
+            Some(StopReason::Toxicity),
+        )
+        .tx("T3", T::Targeted, &[Sunitinib], "2000-09-01", None, None);
+    let p = lines(&c);
+    assert_eq!(regimens(&p), ["everolimus", "sunitinib"]);
+    assert_eq!(p.lines[0].end_reason, LineEnd::Toxicity);
+}
+
+#[test]
+fn progression_measured_on_lesions_also_separates_lines() {
+    // 50 → 40 → 60 mm: +50% over the nadir at 2000-06-01 (RECIST PD).
+    let c = patient("A")
+        .tx("T1", T::Targeted, &[Everolimus], "2000-02-01", None, None)
+        .lesion_scan("S0", "2000-01-20", 50.0, false, None)
+        .lesion_scan("S1", "2000-04-01", 40.0, false, Some("T1"))
+        .lesion_scan("S2", "2000-06-01", 60.0, false, Some("T1"))
+        .tx(
+            "T2",
+            T::Chemotherapy,
+            &[Capecitabine, Temozolomide],
+            "2000-07-01",
+            None,
+            None,
+        );
+    let p = lines(&c);
+    assert_eq!(regimens(&p), ["everolimus", "capecitabine+temozolomide"]);
+    assert_eq!(p.lines[0].end_reason, LineEnd::Progression);
+    assert_eq!(
+        p.lines[0].evaluation.best,
+        Some(netra_clinical::response::Category::SD)
+    );
+}
+
+#[test]
+fn listed_add_on_agents_do_not_advance_the_line() {
+    let course = || {
+        patient("A")
+            .tx(
+                "T1",
+                T::Chemotherapy,
+                &[Fluorouracil, Streptozocin],
+                "2000-02-01",
+                None,
+                None,
+            )
+            .inv("S1", "2000-04-01", Response::Pd)
+            .tx("T2", T::Targeted, &[Bevacizumab], "2000-05-01", None, None)
+    };
+    let p = lines(&course());
+    assert_eq!(regimens(&p), ["fluorouracil+streptozocin", "bevacizumab"]);
+    let rules = LineRules {
+        add_on_agents: vec![Bevacizumab],
+        ..LineRules::default()
+    };
+    let p = derive_lines(&course(), &rules);
+    assert_eq!(regimens(&p), ["fluorouracil+streptozocin"]);
+    assert_eq!(p.lines[0].add_ons, ["bevacizumab"]);
+}
+
+#[test]
+fn somatostatin_analogue_backbone_does_not_make_a_line() {
+    // Octreotide alone, then everolimus added while octreotide continues:
+    // line 2 is everolimus, octreotide its backbone.
+    let c = patient("A")
+        .tx(
+            "T1",
+            T::SomatostatinAnalogue,
+            &[Octreotide],
+            "2000-02-01",
+            None,
+            None,
+        )
+        .tx("T2", T::Targeted, &[Everolimus], "2000-08-01", None, None);
+    let p = lines(&c);
+    assert_eq!(regimens(&p), ["octreotide", "everolimus"]);
+    assert_eq!(p.lines[0].class, TreatmentClass::SomatostatinAnalogue);
+    assert_eq!(p.lines[0].end_reason, LineEnd::NextLine);
+    assert_eq!(p.lines[1].class, TreatmentClass::Targeted);
+    assert_eq!(p.lines[1].backbone, ["octreotide"]);
+    // A new octreotide record during line 2 (the backbone continued) and
+    // lanreotide later (switch of analogue) do not make lines.
+    let c = c
+        .tx(
+            "T3",
+            T::SomatostatinAnalogue,
+            &[Octreotide],
+            "2000-12-01",
+            None,
+            None,
+        )
+        .tx(
+            "T4",
+            T::SomatostatinAnalogue,
+            &[Lanreotide],
+            "2001-03-01",
+            None,
+            None,
+        );
+    assert_eq!(regimens(&lines(&c)), ["octreotide", "everolimus"]);
+    // Octreotide + everolimus started together: one targeted line.
+    let c = patient("A")
+        .tx(
+            "T1",
+            T::SomatostatinAnalogue,
+            &[Octreotide],
+            "2000-02-01",
+            None,
+            None,
+        )
+        .tx("T2", T::Targeted, &[Everolimus], "2000-02-10", None, None);
+    let p = lines(&c);
+    assert_eq!(regimens(&p), ["octreotide+everolimus"]);
+    assert_eq!(p.lines[0].class, TreatmentClass::Targeted);
+    // Without the backbone rule, everolimus added to running octreotide
+    // without progression is an intensification of line 1.
+    let rules = LineRules {
+        ssa_backbone: false,
+        ..LineRules::default()
+    };
+    let c = patient("A")
+        .tx(
+            "T1",
+            T::SomatostatinAnalogue,
+            &[Octreotide],
+            "2000-02-01",
+            None,
+            None,
+        )
+        .tx("T2", T::Targeted, &[Everolimus], "2000-08-01", None, None);
+    assert_eq!(
+        regimens(&derive_lines(&c, &rules)),
+        ["octreotide+everolimus"]
+    );
+}
+
+#[test]
+fn death_during_a_line_ends_it_and_the_pathway() {
+    let c = patient("A")
+        .tx(
+            "T1",
+            T::Interferon,
+            &[InterferonAlpha],
+            "2000-02-01",
+            None,
+            None,
+        )
+        .dead("2000-09-01");
+    let p = lines(&c);
+    assert_eq!(p.lines[0].end_reason, LineEnd::Death);
+    assert_eq!(p.lines[0].end.unwrap().day.to_string(), "2000-09-01");
+    assert_eq!(p.end, PathwayEnd::Death);
+    assert_eq!(p.sequence_label(), "L1 interferon_alpha > death");
+    // An end date after death is cut at death.
+    let c = patient("A")
+        .tx(
+            "T1",
+            T::Interferon,
+            &[InterferonAlpha],
+            "2000-02-01",
+            Some("2000-12-01"),
+            Some(StopReason::Completed),
+        )
+        .dead("2000-09-01");
+    assert_eq!(lines(&c).lines[0].end_reason, LineEnd::Death);
+}
+
+#[test]
+fn a_patient_without_treatment_has_no_line() {
+    let p = lines(&patient("A"));
+    assert!(p.lines.is_empty());
+    assert_eq!(p.end, PathwayEnd::NoFurtherTreatment);
+    assert_eq!(p.sequence_label(), "no_further_treatment");
+    let p = lines(&patient("A").lost("2001-01-01"));
+    assert_eq!(p.end, PathwayEnd::LostToFollowUp);
+}
+
+#[test]
+fn local_treatments_are_their_own_sequence_items() {
+    let c = patient("A")
+        .tx("T0", T::Surgery, &[], "2000-01-15", None, None)
+        .tx(
+            "T1",
+            T::Chemotherapy,
+            &[Streptozocin, Doxorubicin],
+            "2000-02-01",
+            Some("2000-07-01"),
+            Some(StopReason::Completed),
+        )
+        .tx("T2", T::Tace, &[Lipiodol], "2000-09-01", None, None)
+        .tx(
+            "T3",
+            T::Radionuclide,
+            &[Lu177Dotatate],
+            "2001-01-15",
+            None,
+            None,
+        );
+    let p = lines(&c);
+    // The TACE does not make or separate lines; the radionuclide therapy
+    // after a 198-day gap is line 2.
+    assert_eq!(regimens(&p), ["streptozocin+doxorubicin", "lu177_dotatate"]);
+    assert_eq!(p.local.len(), 2);
+    assert_eq!(
+        (p.local[0].kind.as_str(), p.local[0].during_line),
+        ("surgery", 0)
+    );
+    assert_eq!(
+        (p.local[1].kind.as_str(), p.local[1].during_line),
+        ("tace", 1)
+    );
+    assert_eq!(
+        p.sequence_label(),
+        "surgery > L1 streptozocin+doxorubicin > tace > L2 lu177_dotatate > no_further_treatment"
+    );
+    assert_eq!(p.lines[1].class, TreatmentClass::Radionuclide);
+}
+
+#[test]
+fn undated_and_adjuvant_treatments_are_listed_apart() {
+    let mut c = patient("A")
+        .tx("P", T::Chemotherapy, &[Streptozocin], "", None, None)
+        .tx(
+            "ADJ",
+            T::Chemotherapy,
+            &[Capecitabine],
+            "1999-07-01",
+            Some("1999-12-01"),
+            None,
+        )
+        .tx("T1", T::Targeted, &[Sunitinib], "2000-03", None, None);
+    c.treatments[1].intent = Some(netra_clinical::registry::vocab::Intent::Adjuvant);
+    let p = lines(&c);
+    assert_eq!(p.undated, ["P"]);
+    assert_eq!(p.not_lines, ["ADJ"]);
+    assert_eq!(regimens(&p), ["sunitinib"]);
+    // "2000-03" is imputed to the 15th (mid-point rule) and counted.
+    assert_eq!(p.lines[0].start.day.to_string(), "2000-03-15");
+    assert!(p.lines[0].start.imputed);
+    assert_eq!(p.imputed_dates, 1);
+}
