@@ -377,7 +377,7 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/records/{entity}/delete", post(records::delete))
         .route("/records/{entity}/history", get(records::history))
-        .route("/analysis", get(analysis_pages::page))
+        .route("/analysis", get(analysis_pages::show))
         .route("/static/netra.css", get(css))
         .route("/static/netra.js", get(js))
         .route("/health", get(health));

@@ -20,6 +20,7 @@ use netra_clinical::registry::model::PatientCourse;
 use netra_clinical::registry::vocab::{PrimarySite, Sex, VitalStatus, WhoGrade};
 use netra_store::{AuditQuery, CourseFilter, Registry};
 
+use crate::analysis::{PatientFacts, facts};
 use crate::error::AppError;
 use crate::pseudo::{Pseudonymiser, age_between};
 
@@ -55,20 +56,16 @@ pub struct PatientRow {
     pub assessments: usize,
     /// Excluded from the study's analyses.
     pub excluded: bool,
-    /// The whole course (for analyses).
-    pub course: Arc<PatientCourse>,
+    /// Derived endpoints, lines and covariates (for analyses).
+    pub facts: PatientFacts,
 }
 
 impl PatientRow {
     /// The row of a course.
-    pub fn of(course: PatientCourse, pseudo: &Pseudonymiser) -> PatientRow {
+    pub fn of(course: &PatientCourse, pseudo: &Pseudonymiser) -> PatientRow {
         let p = &course.patient;
         let t = course.tumours.first();
-        let age = match (p.birth_date, p.diagnosis_date) {
-            (Some(b), Some(d)) => age_between(b, d),
-            _ => None,
-        }
-        .or(p.age_at_entry);
+        let age = age_of(course);
         PatientRow {
             code: p.code.clone(),
             pseudonym: pseudo.pseudonym(&p.code),
@@ -84,9 +81,20 @@ impl PatientRow {
             treatments: course.treatments.len(),
             assessments: course.assessments.len(),
             excluded: p.excluded.unwrap_or(false),
-            course: Arc::new(course),
+            facts: facts(course),
         }
     }
+}
+
+/// Age at first diagnosis (from the birth date), else the recorded age at
+/// entry.
+pub fn age_of(course: &PatientCourse) -> Option<i64> {
+    let p = &course.patient;
+    match (p.birth_date, p.diagnosis_date) {
+        (Some(b), Some(d)) => age_between(b, d),
+        _ => None,
+    }
+    .or(p.age_at_entry)
 }
 
 /// The index at one revision. Rows are in patient-code order (the store's
@@ -187,11 +195,43 @@ async fn full(registry: &Registry, pseudo: &Pseudonymiser) -> Result<Index, AppE
     // by the next refresh.
     let revision = registry.revision().await?;
     let courses = registry.courses(&CourseFilter::default()).await?;
-    let rows = courses
-        .into_iter()
-        .map(|c| Arc::new(PatientRow::of(c, pseudo)))
-        .collect();
+    // Deriving lines and endpoints is CPU work: split it over the cores,
+    // off the async runtime's threads.
+    let pseudo = pseudo.clone();
+    let rows = tokio::task::spawn_blocking(move || derive_rows(&courses, &pseudo))
+        .await
+        .map_err(|e| AppError::Internal(format!("index task: {e}")))??;
     Ok(Index::new(revision, rows))
+}
+
+fn derive_rows(
+    courses: &[PatientCourse],
+    pseudo: &Pseudonymiser,
+) -> Result<Vec<Arc<PatientRow>>, AppError> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 16);
+    let chunk = courses.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = courses
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|c| Arc::new(PatientRow::of(c, pseudo)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut rows = Vec::with_capacity(courses.len());
+        for h in parts {
+            rows.extend(h.join().map_err(|_| {
+                AppError::Internal("deriving a patient's endpoints failed (a bug)".into())
+            })?);
+        }
+        Ok(rows)
+    })
 }
 
 /// The patient a record key belongs to: the first key part of every table
@@ -224,8 +264,8 @@ async fn incremental(
     for code in touched {
         let pos = rows.binary_search_by(|r| r.code.as_str().cmp(&code));
         match (registry.patient_course(&code).await?, pos) {
-            (Some(c), Ok(i)) => rows[i] = Arc::new(PatientRow::of(c, pseudo)),
-            (Some(c), Err(i)) => rows.insert(i, Arc::new(PatientRow::of(c, pseudo))),
+            (Some(c), Ok(i)) => rows[i] = Arc::new(PatientRow::of(&c, pseudo)),
+            (Some(c), Err(i)) => rows.insert(i, Arc::new(PatientRow::of(&c, pseudo))),
             (None, Ok(i)) => {
                 rows.remove(i);
             }

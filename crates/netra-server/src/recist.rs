@@ -1,137 +1,73 @@
-//! The registry's imaging assessments fed to the response engine
-//! (`netra_clinical::response`): the responses shown on the patient page and
-//! the live preview of the lesion form. No rule is implemented here; this
-//! module only maps records onto the engine's input, as `netra response`
-//! maps its lesion CSV.
+//! Tumour responses on the web: the response of each assessment on the
+//! patient page, and the live preview of the lesion form.
 //!
-//! Mapping:
-//! * the assessments of one evaluation are those with lesions that evaluate
-//!   the same treatment (`assessment.treatment`, or none), in date order:
-//!   the first is the baseline;
-//! * a partial assessment date gets a day by the registry's default
-//!   imputation rule (mid-point);
-//! * lesion role → target / non-target / new; a `lymph_node` organ is a
-//!   node (short axis); status present / absent / unequivocal progression;
-//! * the criteria are the assessment's recorded ones when the engine has
-//!   them (RECIST 1.1, WHO, Choi, mRECIST), else RECIST 1.1 (RECIST 1.0
-//!   and "other" are read with RECIST 1.1 and say so).
+//! No rule is implemented here. Registry assessments are mapped onto the
+//! response engine by `netra_clinical::evaluation` (the seam lines of
+//! therapy and `netra response --db` use), judged per period of treatment
+//! by `evaluate_segment` within the lines of `netra_clinical::lines`; the
+//! preview reruns the same with the typed lesion in place, and asks the
+//! engine (`netra_clinical::response::assess`) for the sums and changes of
+//! the assessment's time point.
+//!
+//! Periods: line k runs from its start to the start of line k + 1 (scans
+//! linked to its treatments count too); before the first line, the
+//! observation period starts at the first scan. The baseline of a period
+//! is its last scan on or before the start within the evaluation rules'
+//! window (60 days), as in `evaluate_segment`.
 
 use std::collections::HashMap;
 
-use netra_clinical::registry::date::Imputation;
-use netra_clinical::registry::model::{Assessment, Lesion, PatientCourse};
-use netra_clinical::registry::vocab::{
-    LesionRole, LesionStatus as RegStatus, Organ, ResponseCriteria, Vocabulary,
-};
-use netra_clinical::registry::{Entity, PartialDate, Value};
-use netra_clinical::response::{
-    self, BestOptions, Category, Date, LesionKind, LesionStatus, Measurement, PatientLesions,
-    PatientResponse, Rules,
-};
+use netra_clinical::evaluation::{ScanDay, Scans, evaluate_segment, patient_lesions};
+use netra_clinical::lines::{LineRules, derive_lines_with};
+use netra_clinical::registry::model::{Lesion, PatientCourse};
+use netra_clinical::registry::{Day, Entity, Value};
+use netra_clinical::response::{self, Category};
 use serde::Serialize;
 
-/// The engine's rules for recorded criteria, and whether they were
-/// substituted.
-pub fn rules_for(criteria: Option<ResponseCriteria>) -> (Rules, bool) {
-    match criteria {
-        None | Some(ResponseCriteria::Recist11) => (response::recist::rules(), false),
-        Some(ResponseCriteria::Who) => (response::who::rules(), false),
-        Some(ResponseCriteria::Choi) => (response::choi::rules(), false),
-        Some(ResponseCriteria::Mrecist) => (response::mrecist::rules(), false),
-        Some(ResponseCriteria::Recist10 | ResponseCriteria::Other) => {
-            (response::recist::rules(), true)
-        }
-    }
+/// One period of evaluation: its start, end and treatments.
+struct Period {
+    start: Day,
+    until: Option<Day>,
+    treatments: Vec<String>,
+    label: String,
 }
 
-/// The engine's date of a registry date.
-pub fn scan_date(d: PartialDate) -> Option<Date> {
-    let (y, m, day) = d.impute(Imputation::MidPoint).day.ymd();
-    Date::from_ymd(y, m, day)
-}
-
-/// One registry lesion as the engine measures it.
-pub fn measurement(l: &Lesion) -> Measurement {
-    Measurement {
-        lesion: l.id.clone(),
-        organ: l.organ.code().to_string(),
-        kind: Some(match l.role {
-            LesionRole::Target => LesionKind::Target,
-            LesionRole::NonTarget => LesionKind::NonTarget,
-            LesionRole::New => LesionKind::New,
-        }),
-        longest_mm: l.longest_mm,
-        perpendicular_mm: l.perpendicular_mm,
-        short_axis_mm: l.short_axis_mm,
-        is_node: l.organ == Organ::LymphNode,
-        attenuation_hu: l.attenuation_hu,
-        viable_mm: l.viable_mm,
-        status: l.status.map(|s| match s {
-            RegStatus::Present => LesionStatus::Present,
-            RegStatus::Absent => LesionStatus::Absent,
-            RegStatus::UnequivocalProgression => LesionStatus::Progression,
-        }),
-        source_line: None,
-    }
-}
-
-/// The assessments evaluated together with `assessments[i]`: same
-/// treatment, with lesions.
-fn evaluation<'a>(assessments: &'a [Assessment], treatment: Option<&str>) -> Vec<&'a Assessment> {
-    let mut v: Vec<&Assessment> = assessments
-        .iter()
-        .filter(|a| a.treatment.as_deref() == treatment && !a.lesions.is_empty())
-        .collect();
-    v.sort_by_key(|a| a.date.impute(Imputation::MidPoint).day);
-    v
-}
-
-/// The engine's input for one evaluation.
-fn patient_lesions(patient: &str, scans: &[&Assessment]) -> Result<PatientLesions, String> {
-    let mut assessments = Vec::with_capacity(scans.len());
-    for a in scans {
-        let date = scan_date(a.date)
-            .ok_or_else(|| format!("assessment {}: date {} out of range", a.id, a.date))?;
-        assessments.push(response::Assessment {
-            date,
-            measurements: a.lesions.iter().map(measurement).collect(),
+fn periods(course: &PatientCourse, scans: &Scans<'_>, rules: &LineRules) -> Vec<Period> {
+    let lines = derive_lines_with(course, scans, rules);
+    let mut out = Vec::new();
+    let first_start = lines.lines.first().map(|l| l.start.day);
+    if let Some(first) = scans.days.first()
+        && first_start.is_none_or(|s| first.day.day < s)
+    {
+        out.push(Period {
+            start: first.day.day,
+            until: first_start,
+            treatments: Vec::new(),
+            label: "before the first line".into(),
         });
     }
-    Ok(PatientLesions {
-        patient: patient.to_string(),
-        assessments,
-    })
+    for (i, l) in lines.lines.iter().enumerate() {
+        out.push(Period {
+            start: l.start.day,
+            until: lines.lines.get(i + 1).map(|n| n.start.day),
+            treatments: l.treatments.clone(),
+            label: format!("line {} ({})", l.number, l.label()),
+        });
+    }
+    out
 }
 
-/// The engine's response of every assessment of a course that it can
-/// assess (assessment id → time-point response; the baseline has none).
-pub fn computed_responses(course: &PatientCourse) -> HashMap<String, Category> {
+/// The response the evaluation gives each assessed day of a course: the
+/// time-point response of the period the scan follows up.
+pub fn scan_responses(course: &PatientCourse) -> HashMap<Day, Category> {
+    let rules = LineRules::default();
+    let scans = Scans::new(course, rules.imputation());
     let mut out = HashMap::new();
-    let mut treatments: Vec<Option<&str>> = course
-        .assessments
-        .iter()
-        .map(|a| a.treatment.as_deref())
-        .collect();
-    treatments.sort();
-    treatments.dedup();
-    for t in treatments {
-        let scans = evaluation(&course.assessments, t);
-        if scans.len() < 2 {
-            continue;
-        }
-        let (rules, _) = rules_for(scans[0].criteria);
-        let Ok(input) = patient_lesions(&course.patient.code, &scans) else {
-            continue;
-        };
-        let Ok(result) = response::assess(&input, &rules, &BestOptions::default()) else {
-            continue;
-        };
-        for a in &scans[1..] {
-            if let Some(d) = scan_date(a.date)
-                && let Some(tp) = result.timepoints.iter().find(|tp| tp.date == d)
-            {
-                out.insert(a.id.clone(), tp.overall);
-            }
+    for p in periods(course, &scans, &rules) {
+        let t: Vec<&str> = p.treatments.iter().map(String::as_str).collect();
+        let ev = evaluate_segment(&scans, p.start, p.until, &t, &rules.evaluation);
+        for s in ev.scans {
+            out.entry(s.day.day).or_insert(s.response);
         }
     }
     out
@@ -142,9 +78,11 @@ pub fn computed_responses(course: &PatientCourse) -> HashMap<String, Category> {
 pub struct Preview {
     /// Criteria applied.
     pub criteria: String,
-    /// The assessment being entered is the evaluation's baseline.
+    /// The period the assessment is evaluated in.
+    pub period: Option<String>,
+    /// The assessment is the baseline of the period (no response yet).
     pub baseline: bool,
-    /// A sentence instead of the fields below (baseline, nothing to assess).
+    /// A sentence instead of the fields below.
     pub message: Option<String>,
     /// Overall time-point response of this assessment.
     pub overall: Option<String>,
@@ -160,7 +98,7 @@ pub struct Preview {
     pub non_target: Option<String>,
     /// New lesions.
     pub new_lesions: Option<String>,
-    /// Best overall response over the evaluation so far.
+    /// Best overall response of the period so far.
     pub best_overall: Option<String>,
 }
 
@@ -168,9 +106,8 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-/// Parses the typed values of a lesion leniently: a field that does not
-/// parse (yet) counts as not given. Returns the lesion if the required
-/// fields are there.
+/// The typed values of a lesion, parsed leniently: a field that does not
+/// parse (yet) counts as not given. `None` until organ and role are there.
 fn typed_lesion(values: &HashMap<String, String>) -> Option<Lesion> {
     let spec = Entity::Lesion.spec();
     let mut row = vec![Value::Null; spec.columns.len()];
@@ -181,7 +118,6 @@ fn typed_lesion(values: &HashMap<String, String>) -> Option<Lesion> {
             row[i] = v;
         }
     }
-    // Key columns may be absent from a preview: give placeholders.
     for (name, placeholder) in [("patient", "?"), ("assessment", "?"), ("lesion", "(typed)")] {
         let i = spec.position(name).expect("lesion column");
         if row[i].is_null() {
@@ -198,19 +134,20 @@ pub fn preview(
     assessment_id: &str,
     values: &HashMap<String, String>,
 ) -> Result<Preview, String> {
-    let mut assessments = course.assessments.clone();
-    let Some(a) = assessments.iter_mut().find(|a| a.id == assessment_id) else {
+    let mut course = course.clone();
+    let Some(a) = course
+        .assessments
+        .iter_mut()
+        .find(|a| a.id == assessment_id)
+    else {
         return Err(format!("no assessment '{assessment_id}' for this patient"));
     };
-    let (rules, substituted) = rules_for(a.criteria);
-    let mut criteria = rules.name.clone();
-    if substituted {
-        criteria.push_str(" (recorded criteria not computable; RECIST 1.1 shown)");
-    }
-    let empty = |message: String| Preview {
-        criteria: criteria.clone(),
+    let rules = LineRules::default();
+    let mut p = Preview {
+        criteria: rules.evaluation.criteria.name.clone(),
+        period: None,
         baseline: false,
-        message: Some(message),
+        message: None,
         overall: None,
         sum_mm: None,
         change_from_baseline_pct: None,
@@ -225,61 +162,101 @@ pub fn preview(
             a.lesions.retain(|x| x.id != l.id);
             a.lesions.push(l);
         }
-        None => {
-            if a.lesions.is_empty() {
-                return Ok(empty(
-                    "enter the organ and the role of the lesion to see the response".into(),
-                ));
-            }
+        None if a.lesions.is_empty() => {
+            p.message =
+                Some("enter the organ and the role of the lesion to see the response".into());
+            return Ok(p);
         }
+        None => {}
     }
-    let treatment = a.treatment.clone();
-    let target_date = a.date;
-    let scans = evaluation(&assessments, treatment.as_deref());
-    let input = patient_lesions(&course.patient.code, &scans)?;
-    let result: PatientResponse = match response::assess(&input, &rules, &BestOptions::default())
-    {
-        Ok(r) => r,
-        Err(e) => return Ok(empty(e.to_string())),
+    let day = a.date.impute(rules.imputation()).day;
+    let scans = Scans::new(&course, rules.imputation());
+    let periods = periods(&course, &scans, &rules);
+    let linked = |s: &ScanDay<'_>, t: &[String]| {
+        s.assessments.iter().any(|a| {
+            a.treatment
+                .as_deref()
+                .is_some_and(|x| t.iter().any(|y| y == x))
+        })
     };
-    let Some(date) = scan_date(target_date) else {
-        return Err("assessment date out of range".into());
+    let Some(this) = scans.days.iter().find(|s| s.day.day == day) else {
+        return Err("the assessment has no analysis day".into());
     };
-    if date == result.baseline_date {
-        let mut p = empty(match result.baseline_sum {
-            Some(s) => format!(
-                "baseline of this evaluation: sum of target measures {} ({} target lesion(s))",
-                round1(s),
-                result.targets.len()
-            ),
-            None => "baseline of this evaluation: no target lesion".into(),
-        });
+    // The period this scan follows up (else: the one it is a baseline of).
+    let follows = periods.iter().find(|q| {
+        day > q.start && (q.until.is_none_or(|u| day <= u) || linked(this, &q.treatments))
+    });
+    let window = rules.evaluation.baseline_window_days;
+    let baseline_of = |q: &Period| {
+        scans
+            .days
+            .iter()
+            .rev()
+            .find(|s| s.day.day <= q.start && q.start.0 - s.day.day.0 <= window)
+    };
+    let Some(period) = follows else {
         p.baseline = true;
-        p.sum_mm = result.baseline_sum.map(round1);
+        let targets: Vec<&Lesion> = this
+            .assessments
+            .iter()
+            .flat_map(|a| a.lesions.iter())
+            .filter(|l| l.role == netra_clinical::registry::vocab::LesionRole::Target)
+            .collect();
+        p.message = Some(format!(
+            "baseline assessment: {} target lesion(s); responses are computed at the follow-up assessments",
+            targets.len()
+        ));
         return Ok(p);
-    }
-    let Some(tp) = result.timepoints.iter().find(|tp| tp.date == date) else {
-        return Ok(empty("this assessment is not part of the evaluation".into()));
     };
-    Ok(Preview {
-        criteria,
-        baseline: false,
-        message: None,
-        overall: Some(tp.overall.label().to_string()),
-        sum_mm: tp.sum.map(round1),
-        change_from_baseline_pct: tp.change_from_baseline_pct.map(round1),
-        change_from_nadir_pct: tp.change_from_nadir_pct.map(round1),
-        target: Some(tp.target.label().to_string()),
-        non_target: Some(tp.non_target.label().to_string()),
-        new_lesions: Some(tp.new_lesions.label().to_string()),
-        best_overall: Some(result.best.category.label().to_string()),
-    })
+    p.period = Some(period.label.clone());
+    let Some(base) = baseline_of(period) else {
+        p.message = Some(format!(
+            "no baseline assessment within {window} days before the start of {}: the response cannot be computed from lesions",
+            period.label
+        ));
+        return Ok(p);
+    };
+    let follow: Vec<&ScanDay<'_>> = scans
+        .days
+        .iter()
+        .filter(|s| {
+            s.day.day > period.start
+                && s.assessments.iter().any(|a| !a.lesions.is_empty())
+                && (period.until.is_none_or(|u| s.day.day <= u) || linked(s, &period.treatments))
+        })
+        .collect();
+    let input = patient_lesions(scans.patient, base, &follow);
+    let result = match response::assess(
+        &input,
+        &rules.evaluation.criteria,
+        &rules.evaluation.best,
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            p.message = Some(e.to_string());
+            return Ok(p);
+        }
+    };
+    let date = netra_clinical::evaluation::date_of(day);
+    let Some(tp) = result.timepoints.iter().find(|t| t.date == date) else {
+        p.message = Some("this assessment is not among the period's follow-ups".into());
+        return Ok(p);
+    };
+    p.overall = Some(tp.overall.label().into());
+    p.sum_mm = tp.sum.map(round1);
+    p.change_from_baseline_pct = tp.change_from_baseline_pct.map(round1);
+    p.change_from_nadir_pct = tp.change_from_nadir_pct.map(round1);
+    p.target = Some(tp.target.label().into());
+    p.non_target = Some(tp.non_target.label().into());
+    p.new_lesions = Some(tp.new_lesions.label().into());
+    p.best_overall = Some(result.best.category.label().into());
+    Ok(p)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netra_clinical::registry::model::Patient;
+    use netra_clinical::registry::model::{Assessment, Patient, Treatment};
 
     fn row(entity: Entity, cells: &[(&str, &str)]) -> Vec<Value> {
         let spec = entity.spec();
@@ -291,6 +268,8 @@ mod tests {
         r
     }
 
+    /// One line (everolimus from 2020-01-15), a baseline scan before it and
+    /// two follow-ups with one liver target: 50 → 30 → 40 mm.
     fn course() -> PatientCourse {
         let p = Patient::from_row(&row(
             Entity::Patient,
@@ -299,10 +278,33 @@ mod tests {
                 ("site", "s"),
                 ("sex", "female"),
                 ("vital_status", "alive"),
+                ("last_followup_date", "2020-12-01"),
             ],
         ))
         .unwrap();
         let mut c = PatientCourse::new(p);
+        let mut t = Treatment::from_row(&row(
+            Entity::Treatment,
+            &[
+                ("patient", "7"),
+                ("treatment", "T1"),
+                ("type", "targeted"),
+                ("start_date", "2020-01-15"),
+            ],
+        ))
+        .unwrap();
+        t.agents.push(
+            netra_clinical::registry::model::TreatmentAgent::from_row(&row(
+                Entity::TreatmentAgent,
+                &[
+                    ("patient", "7"),
+                    ("treatment", "T1"),
+                    ("agent", "everolimus"),
+                ],
+            ))
+            .unwrap(),
+        );
+        c.treatments.push(t);
         for (id, date, mm) in [
             ("A1", "2020-01-10", "50"),
             ("A2", "2020-04-10", "30"),
@@ -344,52 +346,54 @@ mod tests {
             .collect()
     }
 
+    fn day(s: &str) -> Day {
+        s.parse::<netra_clinical::registry::PartialDate>()
+            .unwrap()
+            .earliest()
+    }
+
     #[test]
-    fn stored_assessments_get_the_engines_responses() {
-        let r = computed_responses(&course());
+    fn stored_assessments_get_the_evaluations_responses() {
+        let r = scan_responses(&course());
         // 50 → 30 is −40 % (PR); 30 → 40 is +33 % and +10 mm over the nadir (PD).
-        assert_eq!(r.get("A2"), Some(&Category::PR));
-        assert_eq!(r.get("A3"), Some(&Category::PD));
-        assert_eq!(r.get("A1"), None);
+        assert_eq!(r.get(&day("2020-04-10")), Some(&Category::PR));
+        assert_eq!(r.get(&day("2020-07-10")), Some(&Category::PD));
+        assert_eq!(r.get(&day("2020-01-10")), None);
     }
 
     #[test]
     fn typed_lesion_replaces_the_stored_one() {
         let c = course();
-        // Typing 34 mm at A3: +13 % over the nadir of 30 → SD.
-        let p = preview(
-            &c,
-            "A3",
-            &typed(&[
+        let lesion = |mm: &str| {
+            typed(&[
                 ("lesion", "L1"),
                 ("organ", "liver"),
                 ("role", "target"),
-                ("longest_mm", "34"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(p.overall.as_deref(), Some("SD"));
+                ("longest_mm", mm),
+            ])
+        };
+        // 34 mm at A3: still −32 % from baseline → PR (+13.3 % over the nadir).
+        let p = preview(&c, "A3", &lesion("34")).unwrap();
+        assert_eq!(p.overall.as_deref(), Some("PR"));
         assert_eq!(p.sum_mm, Some(34.0));
         assert_eq!(p.change_from_baseline_pct, Some(-32.0));
         assert_eq!(p.change_from_nadir_pct, Some(13.3));
+        // 35.5 mm: −29 % from baseline, +18.3 % over the nadir → SD.
+        let p = preview(&c, "A3", &lesion("35.5")).unwrap();
+        assert_eq!(p.overall.as_deref(), Some("SD"));
+        assert_eq!(p.change_from_baseline_pct, Some(-29.0));
+        assert_eq!(p.change_from_nadir_pct, Some(18.3));
         assert_eq!(p.best_overall.as_deref(), Some("PR"));
+        assert_eq!(p.period.as_deref(), Some("line 1 (everolimus)"));
         // 36 mm: +20 % and +6 mm → PD.
-        let p = preview(
-            &c,
-            "A3",
-            &typed(&[
-                ("lesion", "L1"),
-                ("organ", "liver"),
-                ("role", "target"),
-                ("longest_mm", "36"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(p.overall.as_deref(), Some("PD"));
-        // A half-typed number is ignored rather than an error.
+        assert_eq!(
+            preview(&c, "A3", &lesion("36")).unwrap().overall.as_deref(),
+            Some("PD")
+        );
+        // The baseline scan has no response of its own; a half-typed number
+        // is ignored rather than an error.
         let p = preview(&c, "A1", &typed(&[("lesion", "L1"), ("longest_mm", "4x")])).unwrap();
         assert!(p.baseline);
-        assert_eq!(p.sum_mm, Some(50.0));
         assert!(preview(&c, "A9", &typed(&[])).is_err());
     }
 

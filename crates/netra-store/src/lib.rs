@@ -211,6 +211,38 @@ impl Registry {
         Ok(row)
     }
 
+    /// One patient's records as stored, entity by entity (the patient row
+    /// first, then each table below it in entity order, rows in key order),
+    /// or `None` for an unknown code: what generic views of every column
+    /// (the web pages' record tables) read.
+    pub async fn patient_records(
+        &self,
+        code: &str,
+    ) -> Result<Option<Vec<(Entity, Vec<Vec<Value>>)>>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::new();
+        for entity in Entity::ALL.into_iter().filter(|e| *e >= Entity::Patient) {
+            let spec = entity.spec();
+            let q = format!(
+                "SELECT {} FROM {} WHERE patient = $1 {}",
+                sql::column_list(spec),
+                spec.table,
+                sql::order_by_key(spec, self.backend())
+            );
+            let rows = sqlx::query(&q).bind(code).fetch_all(&mut *tx).await?;
+            if entity == Entity::Patient && rows.is_empty() {
+                return Ok(None);
+            }
+            let decoded = rows
+                .iter()
+                .map(|r| rows::decode_row(spec, r))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push((entity, decoded));
+        }
+        tx.commit().await?;
+        Ok(Some(out))
+    }
+
     /// The registry's revision: the sequence number of the last audit entry
     /// (0 for an empty trail). Every change of a registry record appends an
     /// entry in the same transaction, so an unchanged revision means
