@@ -56,6 +56,10 @@ enum Command {
     Audit(commands::audit::Args),
     /// Write a synthetic metastatic-NET registry bundle calibrated to a published cohort.
     Simulate(commands::simulate::Args),
+    /// Run the web application (accounts, data entry, timelines, analyses, JSON API).
+    Serve(commands::serve::Args),
+    /// Manage the web application's accounts (`netra user add NAME --role administrator`).
+    User(commands::user::Args),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +79,8 @@ fn main() -> ExitCode {
         Command::Patient(args) => commands::patient::run(args),
         Command::Audit(args) => commands::audit::run(args),
         Command::Simulate(args) => commands::simulate::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::User(args) => commands::user::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -91,7 +91,7 @@ pub async fn page_handler(
             p class="muted" { "Your analyses include the patients of your site(s): " (user.sites.join(", ")) "." }
         }
         form class="filters" method="get" action="/analysis" aria-label="Analysis settings" {
-            div {
+            div class="span2" {
                 label for="endpoint_from" { "Endpoint" }
                 select id="endpoint_from" name="endpoint_from" {
                     @for (e, from) in MENU {
@@ -100,7 +100,7 @@ pub async fn page_handler(
                     }
                 }
             }
-            div {
+            div class="span2" {
                 label for="group" { "Group by" }
                 select id="group" name="group" {
                     @for g in Grouping::ALL { option value=(g.code()) selected[g == q.group] { (g.label()) } }

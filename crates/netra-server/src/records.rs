@@ -391,7 +391,9 @@ fn shown_columns(e: Entity) -> Vec<(usize, &'static ColumnSpec)> {
 fn header_label(c: &ColumnSpec) -> String {
     let mut s = c.name.replace('_', " ");
     if let Some(u) = c.unit {
-        if !matches!(u, "years" | "grade" | "Krenning grade" | "points") {
+        let named = c.name.contains(&u.to_lowercase())
+            || (u == "%" && c.name.contains("percent"));
+        if !named && !matches!(u, "years" | "grade" | "Krenning grade" | "points") {
             s.push_str(&format!(" ({u})"));
         }
     }

@@ -13,5 +13,7 @@ pub mod patient;
 pub mod rates;
 pub mod registry_args;
 pub mod response;
+pub mod serve;
 pub mod simulate;
+pub mod user;
 pub mod validate;
