@@ -192,6 +192,13 @@ fn patient_of_row_key(entity: Entity, key: &[String]) -> Option<String> {
         .flatten()
 }
 
+fn read_only(user: &User) -> AppError {
+    AppError::Forbidden(format!(
+        "an {} reads the registry but does not change it",
+        user.role.label()
+    ))
+}
+
 /// Checks that `user` may write a record of `entity` whose new values are
 /// `texts` (column → text) and whose stored row is `existing`.
 async fn check_write(
@@ -202,10 +209,7 @@ async fn check_write(
     existing: Option<&[Value]>,
 ) -> Result<(), AppError> {
     if !user.can_edit() {
-        return Err(AppError::Forbidden(format!(
-            "an {} reads the registry but does not change it",
-            user.role.label()
-        )));
+        return Err(read_only(user));
     }
     if entity < Entity::Patient {
         return if user.is_admin() {
@@ -286,6 +290,9 @@ pub async fn save(
         )));
     }
     let reason = reason.trim();
+    if !user.can_edit() {
+        return Err(read_only(user));
+    }
     let existing = match &mode {
         Mode::Update(key) => {
             // The key of an edited record is the stored one, whatever was
@@ -359,6 +366,9 @@ pub async fn remove(
     key: &[String],
     reason: &str,
 ) -> Result<(), AppError> {
+    if !user.can_edit() {
+        return Err(read_only(user));
+    }
     let kv = key_values(entity, key)?;
     let Some(existing) = state.registry.record(entity, &kv).await? else {
         return Err(AppError::NotFound(format!("no such {}", entity_label(entity))));

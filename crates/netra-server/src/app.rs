@@ -185,7 +185,7 @@ async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Respons
         let Auth::Active(s) = &auth else {
             return unauthenticated(&path, matches!(auth, Auth::Expired));
         };
-        match csrf_ok(req, &s.csrf).await {
+        match csrf_ok(req, &s.csrf, is_api(&path)).await {
             Ok(r) => req = r,
             Err(resp) => return *resp,
         }
@@ -199,14 +199,16 @@ async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Respons
 
 /// The CSRF check: the `X-CSRF-Token` header, or the `_csrf` field of a
 /// form body, must equal the session's token. The body is read and put back.
-async fn csrf_ok(req: Request, expected: &str) -> Result<Request, Box<Response>> {
+async fn csrf_ok(req: Request, expected: &str, api: bool) -> Result<Request, Box<Response>> {
     let forged = || {
-        Box::new(
-            ApiError(AppError::Forbidden(
-                "missing or invalid CSRF token: reload the page and try again".into(),
-            ))
-            .into_response(),
-        )
+        let e = AppError::Forbidden(
+            "missing or invalid CSRF token: reload the page and try again".into(),
+        );
+        Box::new(if api {
+            ApiError(e).into_response()
+        } else {
+            crate::error::PageError(e).into_response()
+        })
     };
     if let Some(h) = req.headers().get(CSRF_HEADER) {
         return match h.to_str() {
