@@ -49,6 +49,17 @@ export NETRA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export NETRA_REQUIRE_POSTGRES=1
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on port $PG_PORT"
 
+step "Chromium and chromedriver for the browser tests"
+# The end-to-end test of `netra serve` (crates/netra-cli/tests/web_e2e.rs)
+# drives Debian's headless Chromium through chromedriver; it fails, never
+# skips, when they are missing.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+fi
+chromium --version
+chromedriver --version
+
 step "tests (unit, integration, R fixtures, doc-tests)"
 cargo test --workspace --locked
 

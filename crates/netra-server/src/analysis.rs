@@ -740,14 +740,33 @@ fn trim_num(x: f64) -> String {
     }
 }
 
-/// Finished analyses of the current revision.
+/// Finished analyses of the current revision, with their approximate size.
 #[derive(Debug, Default)]
 pub struct Analyses {
-    cache: Mutex<(i64, HashMap<String, Arc<Outcome>>)>,
+    cache: Mutex<Cache>,
 }
 
-/// Analyses kept per revision before the cache is emptied.
-const CACHE_MAX: usize = 256;
+#[derive(Debug, Default)]
+struct Cache {
+    revision: i64,
+    bytes: usize,
+    outcomes: HashMap<String, Arc<Outcome>>,
+}
+
+/// Bytes of finished analyses kept per revision before the cache is
+/// emptied (a figure of 10⁵ patients is most of a megabyte of SVG).
+const CACHE_BYTES: usize = 128 << 20;
+
+impl Outcome {
+    /// Approximate memory held (the figure and the tables dominate).
+    fn size(&self) -> usize {
+        let table = |t: &Option<Table>| t.as_ref().map_or(0, |t| t.body.len() * 256);
+        self.svg.as_ref().map_or(0, String::len)
+            + table(&self.survival_table)
+            + table(&self.response_table)
+            + 1024
+    }
+}
 
 impl Analyses {
     /// The cached outcome of `q` for these sites at `revision`, or computes
@@ -763,8 +782,8 @@ impl Analyses {
         let key = q.cache_key(sites);
         {
             let c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if c.0 == revision
-                && let Some(o) = c.1.get(&key)
+            if c.revision == revision
+                && let Some(o) = c.outcomes.get(&key)
             {
                 return Ok(o.clone());
             }
@@ -773,11 +792,17 @@ impl Analyses {
             .await
             .map_err(|e| AppError::Internal(format!("analysis task: {e}")))??;
         let out = Arc::new(out);
+        let size = out.size();
         let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if c.0 != revision || c.1.len() >= CACHE_MAX {
-            *c = (revision, HashMap::new());
+        if c.revision != revision || c.bytes + size > CACHE_BYTES {
+            *c = Cache {
+                revision,
+                ..Cache::default()
+            };
         }
-        c.1.insert(key, out.clone());
+        if c.outcomes.insert(key, out.clone()).is_none() {
+            c.bytes += size;
+        }
         Ok(out)
     }
 }

@@ -29,6 +29,8 @@ use crate::pseudo::{Pseudonymiser, age_between};
 pub struct PatientRow {
     /// Patient code.
     pub code: String,
+    /// The code in lower case (what the list's search compares).
+    pub code_lower: String,
     /// The analysts' pseudonym.
     pub pseudonym: String,
     /// Site code.
@@ -68,6 +70,7 @@ impl PatientRow {
         let age = age_of(course);
         PatientRow {
             code: p.code.clone(),
+            code_lower: p.code.to_lowercase(),
             pseudonym: pseudo.pseudonym(&p.code),
             site: p.site.clone(),
             sex: p.sex,

@@ -168,7 +168,7 @@ pub fn list(idx: &Index, user: &User, q: &ListQuery) -> Result<ListPage, AppErro
                 || if pseudonymised {
                     r.pseudonym.contains(&needle)
                 } else {
-                    r.code.to_lowercase().contains(&needle)
+                    r.code_lower.contains(&needle)
                 })
     };
     let page = q.page.unwrap_or(1).max(1);
