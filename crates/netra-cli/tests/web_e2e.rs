@@ -211,7 +211,15 @@ async fn log_in_enter_a_course_and_see_the_survival_figure() {
     let dir = tmp.path();
     netra(&["init", "--db", "reg.db"], dir, None);
     netra(
-        &["user", "add", "admin", "--role", "administrator", "--db", "reg.db"],
+        &[
+            "user",
+            "add",
+            "admin",
+            "--role",
+            "administrator",
+            "--db",
+            "reg.db",
+        ],
         dir,
         Some(&format!("{PASSWORD}\n")),
     );
@@ -246,7 +254,9 @@ async fn log_in_enter_a_course_and_see_the_survival_figure() {
 
 async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
     // Log in: a protected page redirects to the login form and back.
-    c.goto(&format!("{base}/patients")).await.map_err(|e| e.to_string())?;
+    c.goto(&format!("{base}/patients"))
+        .await
+        .map_err(|e| e.to_string())?;
     wait_path(c, "/login").await;
     fill(c, "username", "admin").await;
     fill(c, "password", PASSWORD).await;
@@ -255,13 +265,17 @@ async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
     assert_eq!(heading(c).await, "Patients");
 
     // A study and a site (a fresh registry has none).
-    c.goto(&format!("{base}/records/study/new")).await.map_err(|e| e.to_string())?;
+    c.goto(&format!("{base}/records/study/new"))
+        .await
+        .map_err(|e| e.to_string())?;
     fill(c, "f_study", "demo").await;
     fill(c, "f_title", "Browser test study").await;
     fill(c, "reason", "set up the registry").await;
     submit(c, "#record-form").await;
     wait_path(c, "/admin/users").await;
-    c.goto(&format!("{base}/records/site/new")).await.map_err(|e| e.to_string())?;
+    c.goto(&format!("{base}/records/site/new"))
+        .await
+        .map_err(|e| e.to_string())?;
     fill(c, "f_site", "c1").await;
     fill(c, "f_study", "demo").await;
     fill(c, "f_name", "Centre One").await;
@@ -271,7 +285,9 @@ async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
 
     // A patient, from the list's button; first with an impossible date
     // order, which the importer's check refuses with its message.
-    c.goto(&format!("{base}/patients")).await.map_err(|e| e.to_string())?;
+    c.goto(&format!("{base}/patients"))
+        .await
+        .map_err(|e| e.to_string())?;
     c.find(Locator::LinkText("New patient"))
         .await
         .map_err(|e| e.to_string())?
@@ -384,7 +400,9 @@ async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
     check_not_blank(&png, "patient.png", shots);
 
     // The analysis page: overall survival from diagnosis.
-    c.goto(&format!("{base}/analysis")).await.map_err(|e| e.to_string())?;
+    c.goto(&format!("{base}/analysis"))
+        .await
+        .map_err(|e| e.to_string())?;
     assert_eq!(heading(c).await, "Cohort analysis");
     choose(c, "endpoint_from", "os|diagnosis").await;
     submit(c, "form.filters").await;
@@ -400,7 +418,10 @@ async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
         "the Kaplan–Meier figure with its at-risk table"
     );
     let (_, _, w, h) = fig.rectangle().await.map_err(|e| e.to_string())?;
-    assert!(w > 300.0 && h > 200.0, "the figure is drawn at size ({w} × {h})");
+    assert!(
+        w > 300.0 && h > 200.0,
+        "the figure is drawn at size ({w} × {h})"
+    );
     let png = c.screenshot().await.map_err(|e| e.to_string())?;
     check_not_blank(&png, "analysis.png", shots);
     Ok(())

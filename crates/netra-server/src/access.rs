@@ -57,10 +57,7 @@ pub fn entity_label(e: Entity) -> &'static str {
 
 /// The current cohort index.
 pub async fn index(state: &AppState) -> Result<Arc<Index>, AppError> {
-    state
-        .cohort
-        .current(&state.registry, &state.pseudo)
-        .await
+    state.cohort.current(&state.registry, &state.pseudo).await
 }
 
 /// A patient id from a URL resolved to the patient's code, if the user may
@@ -322,7 +319,12 @@ pub async fn save(
     let key: Vec<String> = spec
         .key
         .iter()
-        .map(|k| texts.get(*k).map(|s| s.trim().to_string()).unwrap_or_default())
+        .map(|k| {
+            texts
+                .get(*k)
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        })
         .collect();
     if mode == Mode::Create
         && let Ok(kv) = key_values(entity, &key)
@@ -354,7 +356,10 @@ pub async fn save(
         user: user.username.clone(),
         reason: Some(reason.to_string()),
     };
-    state.registry.upsert_records(entity, &[row], &actor).await?;
+    state
+        .registry
+        .upsert_records(entity, &[row], &actor)
+        .await?;
     Ok(key)
 }
 
@@ -371,7 +376,10 @@ pub async fn remove(
     }
     let kv = key_values(entity, key)?;
     let Some(existing) = state.registry.record(entity, &kv).await? else {
-        return Err(AppError::NotFound(format!("no such {}", entity_label(entity))));
+        return Err(AppError::NotFound(format!(
+            "no such {}",
+            entity_label(entity)
+        )));
     };
     let spec = entity.spec();
     let texts: HashMap<String, String> = spec
@@ -477,7 +485,10 @@ mod tests {
 
     #[test]
     fn entities_by_table_and_keys() {
-        assert_eq!(entity_of("treatment_agent").unwrap(), Entity::TreatmentAgent);
+        assert_eq!(
+            entity_of("treatment_agent").unwrap(),
+            Entity::TreatmentAgent
+        );
         assert!(entity_of("audit_log").is_err());
         let k = key_values(
             Entity::TreatmentAgent,
@@ -488,11 +499,14 @@ mod tests {
         assert!(key_values(Entity::TreatmentAgent, &["18".into()]).is_err());
         assert!(key_values(Entity::ClinicalStatus, &["18".into(), "2004-13".into()]).is_err());
         let k = key_values(Entity::ClinicalStatus, &["18".into(), "2004-03".into()]).unwrap();
-        assert_eq!(key_texts(Entity::ClinicalStatus, &{
-            let mut r = vec![Value::Null; Entity::ClinicalStatus.spec().columns.len()];
-            r[0] = k[0].clone();
-            r[1] = k[1].clone();
-            r
-        }), vec!["18".to_string(), "2004-03".into()]);
+        assert_eq!(
+            key_texts(Entity::ClinicalStatus, &{
+                let mut r = vec![Value::Null; Entity::ClinicalStatus.spec().columns.len()];
+                r[0] = k[0].clone();
+                r[1] = k[1].clone();
+                r
+            }),
+            vec!["18".to_string(), "2004-03".into()]
+        );
     }
 }

@@ -369,11 +369,10 @@ pub async fn find_user(
 
 /// Every account, by name.
 pub async fn list_users(pool: &AnyPool) -> Result<Vec<User>, AccountError> {
-    let rows = sqlx::query(
-        "SELECT username, display_name, role, active FROM web_user ORDER BY username",
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows =
+        sqlx::query("SELECT username, display_name, role, active FROM web_user ORDER BY username")
+            .fetch_all(pool)
+            .await?;
     let site_rows = sqlx::query("SELECT username, site FROM web_user_site ORDER BY username, site")
         .fetch_all(pool)
         .await?;

@@ -331,8 +331,8 @@ impl Query {
     /// `diagnosed_from`, `diagnosed_to`, `include_excluded`, `landmark`,
     /// `ci`); absent parameters take the defaults.
     pub fn from_params(params: &HashMap<String, String>) -> Result<Query, AppError> {
-        let endpoint = parse_opt(params, "endpoint", |s| s.parse::<Endpoint>().ok())?
-            .unwrap_or(Endpoint::Os);
+        let endpoint =
+            parse_opt(params, "endpoint", |s| s.parse::<Endpoint>().ok())?.unwrap_or(Endpoint::Os);
         let from = parse_opt(params, "from", |s| s.parse::<TimeZero>().ok())?
             .unwrap_or(TimeZero::Diagnosis);
         let menu = MENU
@@ -838,7 +838,9 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v))
             .collect();
         assert_eq!(Query::from_params(&back).unwrap(), q);
-        assert!(Query::from_params(&params(&[("endpoint", "dor"), ("from", "diagnosis")])).is_err());
+        assert!(
+            Query::from_params(&params(&[("endpoint", "dor"), ("from", "diagnosis")])).is_err()
+        );
         assert!(Query::from_params(&params(&[("grade", "g9")])).is_err());
         assert!(Query::from_params(&params(&[("landmark", "-1")])).is_err());
         assert_eq!(Query::from_params(&params(&[])).unwrap(), Query::default());

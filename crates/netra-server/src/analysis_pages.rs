@@ -134,7 +134,9 @@ pub async fn page_handler(
             p class="muted" { "Choose the cohort, the endpoint and the grouping, then run the analysis." }
         }
     };
-    Ok(Html(page("Analysis", &session, Nav::Analysis, body).into_string()))
+    Ok(Html(
+        page("Analysis", &session, Nav::Analysis, body).into_string(),
+    ))
 }
 
 fn results(o: &Outcome, qs: &str) -> Markup {
@@ -243,9 +245,10 @@ pub async fn download(
         }
         "km.png" => {
             let svg = o.svg.clone().ok_or_else(none)?;
-            let png = tokio::task::spawn_blocking(move || netra_report::png::svg_to_png(&svg, 300.0))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))??;
+            let png =
+                tokio::task::spawn_blocking(move || netra_report::png::svg_to_png(&svg, 300.0))
+                    .await
+                    .map_err(|e| AppError::Internal(e.to_string()))??;
             (
                 [
                     (header::CONTENT_TYPE, "image/png".to_string()),
@@ -314,7 +317,10 @@ pub fn groups_csv(o: &Outcome) -> String {
             f(g.landmark_lower),
             f(g.landmark_upper),
             f(o.logrank.as_ref().map(|l| l.chisq)),
-            o.logrank.as_ref().map(|l| l.df.to_string()).unwrap_or_default(),
+            o.logrank
+                .as_ref()
+                .map(|l| l.df.to_string())
+                .unwrap_or_default(),
             f(o.logrank.as_ref().map(|l| l.p)),
         ));
     }

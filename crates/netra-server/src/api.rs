@@ -12,8 +12,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use netra_clinical::registry::schema::{Kind, schema as registry_schema};
 use netra_clinical::registry::Value;
+use netra_clinical::registry::schema::{Kind, schema as registry_schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, json};
 
@@ -308,7 +308,10 @@ pub async fn patients(
     Ok(Json(list(&idx, &s.user, &q)?))
 }
 
-fn row_json(entity: netra_clinical::registry::Entity, row: &[Value]) -> Map<String, serde_json::Value> {
+fn row_json(
+    entity: netra_clinical::registry::Entity,
+    row: &[Value],
+) -> Map<String, serde_json::Value> {
     entity
         .spec()
         .columns
@@ -418,8 +421,15 @@ pub async fn create_record(
     Json(r): Json<RecordRequest>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let entity = entity_of(&table)?;
-    let key = access::save(&state, &s.user, entity, texts(&r.values)?, &r.reason, Mode::Create)
-        .await?;
+    let key = access::save(
+        &state,
+        &s.user,
+        entity,
+        texts(&r.values)?,
+        &r.reason,
+        Mode::Create,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "entity": table, "key": key })),
@@ -532,8 +542,7 @@ pub async fn analysis(
         .map(|(k, v)| format!("{k}={}", pages::url_encode(v)))
         .collect::<Vec<_>>()
         .join("&");
-    let mut v = serde_json::to_value(o.as_ref())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut v = serde_json::to_value(o.as_ref()).map_err(|e| AppError::Internal(e.to_string()))?;
     v["downloads"] = json!({
         "km_svg": format!("/api/analysis/km.svg?{qs}"),
         "km_png": format!("/api/analysis/km.png?{qs}"),

@@ -390,10 +390,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/me", get(api::me))
         .route("/api/account/password", post(api::change_password))
         .route("/api/users", get(api::users).post(api::create_user))
-        .route(
-            "/api/users/{name}",
-            axum::routing::put(api::update_user),
-        )
+        .route("/api/users/{name}", axum::routing::put(api::update_user))
         .route("/api/users/{name}/password", post(api::reset_password))
         .route("/api/schema", get(api::schema))
         .route("/api/patients", get(api::patients))

@@ -58,7 +58,10 @@ fn analysis_params() -> Vec<Value> {
                 endpoints.join(", ")
             ),
         ),
-        q("from", "time zero: diagnosis, metastatic, entry, line:1, line:2, line:3"),
+        q(
+            "from",
+            "time zero: diagnosis, metastatic, entry, line:1, line:2, line:3",
+        ),
         q("group", &format!("grouping: {}", groups.join(", "))),
         q("site", "only this site (among those the user may see)"),
         q("primary", "only this primary site (code)"),
@@ -69,7 +72,10 @@ fn analysis_params() -> Vec<Value> {
         q("diagnosed_from", "first year of diagnosis"),
         q("diagnosed_to", "last year of diagnosis"),
         q("include_excluded", "1 to include patients marked excluded"),
-        q("landmark", "landmark time of the survival rate, months (default 36)"),
+        q(
+            "landmark",
+            "landmark time of the survival rate, months (default 36)",
+        ),
         q("ci", "1 to draw confidence bands"),
     ]
 }
@@ -87,7 +93,8 @@ pub fn build() -> Value {
     let unauth = err("not logged in, or the session expired");
     let forbidden = err("not allowed for this role, or missing or invalid CSRF token");
     let not_found = err("no such record, or a patient of a site the user may not see");
-    let invalid = err("the values failed the importer's checks: `problems` lists each with its field");
+    let invalid =
+        err("the values failed the importer's checks: `problems` lists each with its field");
     let record_body = json!({
         "type": "object", "required": ["values", "reason"],
         "properties": {

@@ -83,11 +83,16 @@ pub async fn attempt_login(
     let Some((user, _)) = found.filter(|(u, _)| ok && u.active) else {
         state.account_failures.fail(&account_key, now);
         state.address_failures.fail(client, now);
-        let _ = accounts::log_event(pool, now, Some(username), "login_failed", None, Some(client))
-            .await;
-        return Err(AppError::Unauthorized(
-            "wrong user name or password".into(),
-        ));
+        let _ = accounts::log_event(
+            pool,
+            now,
+            Some(username),
+            "login_failed",
+            None,
+            Some(client),
+        )
+        .await;
+        return Err(AppError::Unauthorized("wrong user name or password".into()));
     };
     state.account_failures.clear(&account_key);
     let (token, session) = session::create(pool, user, client, now).await?;
@@ -95,7 +100,13 @@ pub async fn attempt_login(
     Ok((token, session))
 }
 
-fn login_body(token: &str, next: &str, message: Option<&str>, expired: bool, username: &str) -> Markup {
+fn login_body(
+    token: &str,
+    next: &str,
+    message: Option<&str>,
+    expired: bool,
+    username: &str,
+) -> Markup {
     html! {
         h1 { "Log in to netra" }
         @if expired { p class="notice" role="status" { "Your session has expired. Log in again." } }
@@ -125,7 +136,10 @@ fn login_page(
     username: &str,
 ) -> Response {
     let token = session::random_token();
-    let body = bare("Log in", login_body(&token, next, message, expired, username));
+    let body = bare(
+        "Log in",
+        login_body(&token, next, message, expired, username),
+    );
     (
         status,
         [(
@@ -212,7 +226,11 @@ pub async fn login(
 }
 
 /// Ends a session (page and API).
-pub async fn end_session(state: &AppState, session: &Session, client: &str) -> Result<(), AppError> {
+pub async fn end_session(
+    state: &AppState,
+    session: &Session,
+    client: &str,
+) -> Result<(), AppError> {
     session::delete(state.registry.pool(), &session.token_hash).await?;
     let _ = accounts::log_event(
         state.registry.pool(),
@@ -261,16 +279,24 @@ pub async fn change_own_password(
         .await?
         .map(|(_, h)| h);
     let cur = current.to_string();
-    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(stored.as_deref(), &cur))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let ok =
+        tokio::task::spawn_blocking(move || accounts::verify_password(stored.as_deref(), &cur))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
     if !ok {
         state.account_failures.fail(&user.username, now);
         state.address_failures.fail(client, now);
         return Err(AppError::Forbidden("the current password is wrong".into()));
     }
-    set_password(state, &user.username, new, Some(&session.token_hash), "password_changed", client)
-        .await
+    set_password(
+        state,
+        &user.username,
+        new,
+        Some(&session.token_hash),
+        "password_changed",
+        client,
+    )
+    .await
 }
 
 /// Hashes and stores a new password; other sessions of the account end.
@@ -331,7 +357,15 @@ pub async fn account(
     let msg = q
         .contains_key("saved")
         .then(|| notice("Your password was changed."));
-    Html(page("Account", &session, Nav::Account, account_body(&session, msg)).into_string())
+    Html(
+        page(
+            "Account",
+            &session,
+            Nav::Account,
+            account_body(&session, msg),
+        )
+        .into_string(),
+    )
 }
 
 /// The password-change form.
@@ -350,9 +384,7 @@ pub async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Response {
     let result = if f.new != f.confirm {
-        Err(AppError::BadRequest(
-            "the two new passwords differ".into(),
-        ))
+        Err(AppError::BadRequest("the two new passwords differ".into()))
     } else {
         change_own_password(&state, &session, &client, &f.current, &f.new).await
     };
@@ -362,7 +394,15 @@ pub async fn change_password(
             let msg = html! { div class="errors" role="alert" { p { (e.message()) } } };
             (
                 e.status(),
-                Html(page("Account", &session, Nav::Account, account_body(&session, Some(msg))).into_string()),
+                Html(
+                    page(
+                        "Account",
+                        &session,
+                        Nav::Account,
+                        account_body(&session, Some(msg)),
+                    )
+                    .into_string(),
+                ),
             )
                 .into_response()
         }
@@ -471,7 +511,11 @@ async fn users_page(
             }
         }
     };
-    Ok((status, Html(page("Users", session, Nav::Users, body).into_string())).into_response())
+    Ok((
+        status,
+        Html(page("Users", session, Nav::Users, body).into_string()),
+    )
+        .into_response())
 }
 
 /// `GET /admin/users`.
@@ -575,8 +619,15 @@ pub async fn update_account(
             "you cannot remove your own administrator rights or deactivate yourself".into(),
         ));
     }
-    accounts::update_user(state.registry.pool(), username, role, sites, active, display_name)
-        .await?;
+    accounts::update_user(
+        state.registry.pool(),
+        username,
+        role,
+        sites,
+        active,
+        display_name,
+    )
+    .await?;
     let _ = accounts::log_event(
         state.registry.pool(),
         state.clock.now(),
@@ -602,7 +653,9 @@ async fn admin_result(
     done: &str,
 ) -> PageResult<Response> {
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/users?saved={}", url_encode(done))).into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/admin/users?saved={}", url_encode(done))).into_response())
+        }
         Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_) | AppError::NotFound(_))) => {
             let msg = html! { div class="errors" role="alert" { p { (e.message()) } } };
             users_page(state, session, Some(msg), e.status()).await
@@ -623,7 +676,11 @@ pub async fn create_user(
     let result = match f.role {
         None => Err(AppError::BadRequest("choose a role".into())),
         Some(role) => {
-            let sites = if role.is_site_bound() { f.sites } else { Vec::new() };
+            let sites = if role.is_site_bound() {
+                f.sites
+            } else {
+                Vec::new()
+            };
             create_account(
                 &state,
                 &session.user,
@@ -655,7 +712,11 @@ pub async fn update_user(
     let result = match f.role {
         None => Err(AppError::BadRequest("choose a role".into())),
         Some(role) => {
-            let sites = if role.is_site_bound() { f.sites } else { Vec::new() };
+            let sites = if role.is_site_bound() {
+                f.sites
+            } else {
+                Vec::new()
+            };
             update_account(
                 &state,
                 &session.user,

@@ -137,7 +137,10 @@ mod tests {
         assert_ne!(p, b.pseudonym("18"));
         // RFC 4231 test case 2 (HMAC-SHA-256, key "Jefe"): 5bdcc146bf60…
         let j = Pseudonymiser::with_key(b"Jefe");
-        assert_eq!(j.pseudonym("what do ya want for nothing?"), "ps-5bdcc146bf60");
+        assert_eq!(
+            j.pseudonym("what do ya want for nothing?"),
+            "ps-5bdcc146bf60"
+        );
     }
 
     #[test]

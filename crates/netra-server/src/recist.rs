@@ -112,7 +112,10 @@ fn typed_lesion(values: &HashMap<String, String>) -> Option<Lesion> {
     let spec = Entity::Lesion.spec();
     let mut row = vec![Value::Null; spec.columns.len()];
     for (i, c) in spec.columns.iter().enumerate() {
-        if let Some(t) = values.get(c.name).map(|s| s.trim()).filter(|s| !s.is_empty())
+        if let Some(t) = values
+            .get(c.name)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
             && let Ok(v) = c.kind.parse(t)
         {
             row[i] = v;
@@ -226,11 +229,8 @@ pub fn preview(
         })
         .collect();
     let input = patient_lesions(scans.patient, base, &follow);
-    let result = match response::assess(
-        &input,
-        &rules.evaluation.criteria,
-        &rules.evaluation.best,
-    ) {
+    let result = match response::assess(&input, &rules.evaluation.criteria, &rules.evaluation.best)
+    {
         Ok(r) => r,
         Err(e) => {
             p.message = Some(e.to_string());

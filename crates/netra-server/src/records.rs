@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{Markup, html};
 use netra_clinical::registry::schema::{ColumnSpec, Kind};
 use netra_clinical::registry::vocab::{PrimarySite, VitalStatus, Vocabulary, WhoGrade};
@@ -213,7 +213,12 @@ pub async fn sites(state: &AppState, user: &User) -> Result<Vec<(String, String)
         .await?;
     Ok(rows
         .iter()
-        .filter_map(|r| Some((r.try_get::<String, _>(0).ok()?, r.try_get::<String, _>(1).ok()?)))
+        .filter_map(|r| {
+            Some((
+                r.try_get::<String, _>(0).ok()?,
+                r.try_get::<String, _>(1).ok()?,
+            ))
+        })
         .filter(|(s, _)| user.can_read_site(s))
         .collect())
 }
@@ -308,7 +313,9 @@ pub async fn patient_list(
             @if result.page < result.pages { a href=(link(result.page + 1)) rel="next" { "Next →" } }
         }
     };
-    Ok(Html(page("Patients", &session, Nav::Patients, body).into_string()))
+    Ok(Html(
+        page("Patients", &session, Nav::Patients, body).into_string(),
+    ))
 }
 
 /// A record's cells as text for display: codes as labels, pseudonymised
@@ -391,8 +398,7 @@ fn shown_columns(e: Entity) -> Vec<(usize, &'static ColumnSpec)> {
 fn header_label(c: &ColumnSpec) -> String {
     let mut s = c.name.replace('_', " ");
     if let Some(u) = c.unit {
-        let named = c.name.contains(&u.to_lowercase())
-            || (u == "%" && c.name.contains("percent"));
+        let named = c.name.contains(&u.to_lowercase()) || (u == "%" && c.name.contains("percent"));
         if !named && !matches!(u, "years" | "grade" | "Krenning grade" | "points") {
             s.push_str(&format!(" ({u})"));
         }
@@ -418,7 +424,11 @@ pub async fn patient_page(
     let ps = user.pseudonymised();
     let can_edit = user.can_edit_site(&course.patient.site);
     let can_audit = user.can_read_audit(&course.patient.site);
-    let shown = if ps { state.pseudo.pseudonym(&code) } else { code.clone() };
+    let shown = if ps {
+        state.pseudo.pseudonym(&code)
+    } else {
+        code.clone()
+    };
     let swimmer = timeline::swimmer_svg(&course, &shown);
     let series = timeline::biomarker_series(&course);
     let p = &course.patient;
@@ -571,7 +581,13 @@ pub async fn timeline_svg(
 /// A file-name-safe version of an identifier.
 pub fn safe_name(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -583,9 +599,7 @@ fn hint(c: &ColumnSpec) -> String {
     match &c.kind {
         Kind::Date => s.push_str(" — YYYY, YYYY-MM or YYYY-MM-DD"),
         Kind::Integer { min, max } => s.push_str(&format!(" — whole number {min}–{max}")),
-        Kind::Real { min, max } if *max == f64::MAX => {
-            s.push_str(&format!(" — number ≥ {min}"))
-        }
+        Kind::Real { min, max } if *max == f64::MAX => s.push_str(&format!(" — number ≥ {min}")),
         Kind::Real { min, max } => s.push_str(&format!(" — number {min}–{max}")),
         _ => {}
     }
@@ -821,11 +835,9 @@ pub async fn new_form(
     let entity = entity_of(&table)?;
     let user = &session.user;
     if !user.can_edit() || (entity < Entity::Patient && !user.is_admin()) {
-        return Err(AppError::Forbidden(format!(
-            "you may not add a {}",
-            entity_label(entity)
-        ))
-        .into());
+        return Err(
+            AppError::Forbidden(format!("you may not add a {}", entity_label(entity))).into(),
+        );
     }
     if let Some(code) = q.get("patient") {
         match access::patient_site(&state, code).await? {
@@ -857,7 +869,13 @@ pub async fn new_form(
     };
     let title = format!("New {}", entity_label(entity));
     Ok(Html(
-        page(&title, &session, Nav::Patients, form_page(&session, &f, &sites)).into_string(),
+        page(
+            &title,
+            &session,
+            Nav::Patients,
+            form_page(&session, &f, &sites),
+        )
+        .into_string(),
     ))
 }
 
@@ -916,7 +934,13 @@ pub async fn edit_form(
     };
     let title = format!("Edit {}", entity_label(entity));
     Ok(Html(
-        page(&title, &session, Nav::Patients, form_page(&session, &f, &sites)).into_string(),
+        page(
+            &title,
+            &session,
+            Nav::Patients,
+            form_page(&session, &f, &sites),
+        )
+        .into_string(),
     ))
 }
 
@@ -968,7 +992,12 @@ async fn submit(
                 reason,
             };
             let title = format!("Correct the {}", entity_label(entity));
-            let body = page(&title, &session, Nav::Patients, form_page(&session, &f, &sites));
+            let body = page(
+                &title,
+                &session,
+                Nav::Patients,
+                form_page(&session, &f, &sites),
+            );
             Ok((status, Html(body.into_string())).into_response())
         }
         Err(e) => Err(e.into()),
@@ -1031,7 +1060,10 @@ pub async fn history(
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
     let back = if entity >= Entity::Patient {
-        format!("/patients/{}", url_encode(key.first().map_or("", |s| s.as_str())))
+        format!(
+            "/patients/{}",
+            url_encode(key.first().map_or("", |s| s.as_str()))
+        )
     } else {
         "/admin/users".into()
     };

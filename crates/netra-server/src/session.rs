@@ -263,7 +263,10 @@ mod tests {
         assert_eq!(c, "netra_session=t; Path=/; HttpOnly; SameSite=Strict");
         assert!(session_cookie("t", true).starts_with("__Host-netra_session=t;"));
         assert!(session_cookie("t", true).ends_with("; Secure"));
-        assert_eq!(cookie_value("a=1; netra_session=xyz; b=2", COOKIE), Some("xyz"));
+        assert_eq!(
+            cookie_value("a=1; netra_session=xyz; b=2", COOKIE),
+            Some("xyz")
+        );
         assert_eq!(cookie_value("a=1", COOKIE), None);
         assert_eq!(cookie_value("xnetra_session=1", COOKIE), None);
     }

@@ -11,7 +11,9 @@
 use std::fmt::Write as _;
 
 use netra_clinical::registry::model::{Biomarker, PatientCourse};
-use netra_clinical::registry::vocab::{Marker, TreatmentClass, TreatmentType, VitalStatus, Vocabulary};
+use netra_clinical::registry::vocab::{
+    Marker, TreatmentClass, TreatmentType, VitalStatus, Vocabulary,
+};
 use netra_clinical::registry::{Day, Imputation, PartialDate};
 use netra_clinical::response::Category;
 use netra_report::Figure;
@@ -40,7 +42,11 @@ pub fn origin(course: &PatientCourse) -> Option<Day> {
     dates.extend(course.assessments.iter().map(|a| a.date));
     dates.extend(course.biomarkers.iter().map(|b| b.date));
     let earliest = dates.iter().map(|d| day(*d)).min()?;
-    Some(p.diagnosis_date.map(day).map_or(earliest, |d| d.min(earliest)))
+    Some(
+        p.diagnosis_date
+            .map(day)
+            .map_or(earliest, |d| d.min(earliest)),
+    )
 }
 
 fn months(origin: Day, d: PartialDate) -> f64 {

@@ -49,10 +49,13 @@ async fn survival_by_group_matches_the_endpoints_and_netra_stats() {
     let t = test_app().await;
     add_simulated(&t, 300).await;
     let admin = login(&t, "admin").await;
-    let a = req("GET", "/api/analysis?endpoint=pfs&from=line:1&group=sex&landmark=12")
-        .cookie(&admin)
-        .send(&t)
-        .await;
+    let a = req(
+        "GET",
+        "/api/analysis?endpoint=pfs&from=line:1&group=sex&landmark=12",
+    )
+    .cookie(&admin)
+    .send(&t)
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let a = a.json();
 
@@ -83,10 +86,23 @@ async fn survival_by_group_matches_the_endpoints_and_netra_stats() {
     let event: Vec<bool> = rows.iter().map(|r| r.event).collect();
     let group: Vec<usize> = rows
         .iter()
-        .map(|r| levels.iter().position(|l| *l == sex_of(&r.patient)).unwrap())
+        .map(|r| {
+            levels
+                .iter()
+                .position(|l| *l == sex_of(&r.patient))
+                .unwrap()
+        })
         .collect();
     let g32: Vec<u32> = group.iter().map(|&g| g as u32).collect();
-    let curves = km_by_group(&time, &event, None, &g32, levels.len(), &KmOptions::default()).unwrap();
+    let curves = km_by_group(
+        &time,
+        &event,
+        None,
+        &g32,
+        levels.len(),
+        &KmOptions::default(),
+    )
+    .unwrap();
     let test = logrank(&time, &event, &group, None, Weights::LogRank).unwrap();
 
     assert_eq!(a["analysed"], rows.len());
@@ -114,18 +130,29 @@ async fn survival_by_group_matches_the_endpoints_and_netra_stats() {
     assert!(a["imputed_dates"].as_u64().is_some());
 
     // The figure has one curve per group and the test's p.
-    let svg = req("GET", "/api/analysis/km.svg?endpoint=pfs&from=line:1&group=sex&landmark=12")
-        .cookie(&admin)
-        .send(&t)
-        .await;
+    let svg = req(
+        "GET",
+        "/api/analysis/km.svg?endpoint=pfs&from=line:1&group=sex&landmark=12",
+    )
+    .cookie(&admin)
+    .send(&t)
+    .await;
     assert_eq!(svg.status, StatusCode::OK);
     assert_eq!(svg.header("content-type").unwrap(), "image/svg+xml");
-    assert!(svg.header("content-disposition").unwrap().contains("pfs-line1-km.svg"));
+    assert!(
+        svg.header("content-disposition")
+            .unwrap()
+            .contains("pfs-line1-km.svg")
+    );
     let text = svg.text();
     assert!(text.contains("Number at risk"));
     assert!(text.contains("Log-rank p"));
     for g in groups {
-        assert!(text.contains(&format!("{} (n = {})", g["label"].as_str().unwrap(), g["n"])));
+        assert!(text.contains(&format!(
+            "{} (n = {})",
+            g["label"].as_str().unwrap(),
+            g["n"]
+        )));
     }
 }
 
@@ -134,34 +161,68 @@ async fn downloads_are_a_png_and_csv_tables() {
     let t = test_app().await;
     let l = login(&t, "inv_a").await;
     let q = "endpoint=os&from=diagnosis&group=primary";
-    let png = req("GET", &format!("/api/analysis/km.png?{q}")).cookie(&l).send(&t).await;
+    let png = req("GET", &format!("/api/analysis/km.png?{q}"))
+        .cookie(&l)
+        .send(&t)
+        .await;
     assert_eq!(png.status, StatusCode::OK);
     assert_eq!(png.header("content-type").unwrap(), "image/png");
     assert_eq!(&png.body[..8], b"\x89PNG\r\n\x1a\n");
-    let csv = req("GET", &format!("/api/analysis/survival.csv?{q}")).cookie(&l).send(&t).await;
-    assert_eq!(csv.header("content-type").unwrap(), "text/csv; charset=utf-8");
+    let csv = req("GET", &format!("/api/analysis/survival.csv?{q}"))
+        .cookie(&l)
+        .send(&t)
+        .await;
+    assert_eq!(
+        csv.header("content-type").unwrap(),
+        "text/csv; charset=utf-8"
+    );
     let text = csv.text();
     assert!(text.starts_with("Characteristic,n,Events,"), "{text}");
     assert!(text.contains("All patients,2,1,"), "{text}");
-    let groups = req("GET", &format!("/api/analysis/groups.csv?{q}")).cookie(&l).send(&t).await.text();
+    let groups = req("GET", &format!("/api/analysis/groups.csv?{q}"))
+        .cookie(&l)
+        .send(&t)
+        .await
+        .text();
     let lines: Vec<&str> = groups.lines().collect();
     assert!(lines[0].starts_with("group,n,events,median"));
     // Site a: a1 (pancreas, died) and a2 (jejunum/ileum, alive).
     assert!(lines[1].starts_with("pancreas,1,1,"), "{groups}");
     assert!(lines[2].starts_with("jejunum/ileum,1,0,"), "{groups}");
-    let r = req("GET", &format!("/api/analysis/response.csv?{q}")).cookie(&l).send(&t).await;
+    let r = req("GET", &format!("/api/analysis/response.csv?{q}"))
+        .cookie(&l)
+        .send(&t)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "a1's PR on everolimus");
     let text = r.text();
     assert!(text.contains("ORR, % (95% CI)"), "{text}");
     // a1: PR on line 1 (the only patient of site a with a line).
-    assert!(text.contains("\"  pancreas\",1,100.0 (2.5–100.0)"), "{text}");
-    let bad = req("GET", &format!("/api/analysis/km.pdf?{q}")).cookie(&l).send(&t).await;
+    assert!(
+        text.contains("\"  pancreas\",1,100.0 (2.5–100.0)"),
+        "{text}"
+    );
+    let bad = req("GET", &format!("/api/analysis/km.pdf?{q}"))
+        .cookie(&l)
+        .send(&t)
+        .await;
     assert_eq!(bad.status, StatusCode::NOT_FOUND);
-    let bad = req("GET", "/api/analysis?endpoint=dor&from=diagnosis").cookie(&l).send(&t).await;
+    let bad = req("GET", "/api/analysis?endpoint=dor&from=diagnosis")
+        .cookie(&l)
+        .send(&t)
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(bad.json()["error"]["message"].as_str().unwrap().contains("not among the analyses offered"));
+    assert!(
+        bad.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not among the analyses offered")
+    );
     // The page shows the figure and the tables.
-    let page = req("GET", &format!("/analysis?{q}")).cookie(&l).send(&t).await.text();
+    let page = req("GET", &format!("/analysis?{q}"))
+        .cookie(&l)
+        .send(&t)
+        .await
+        .text();
     assert!(page.contains("<figure class=\"svg\" role=\"img\" aria-label=\"Kaplan–Meier curves"));
     assert!(page.contains("Survival table") && page.contains("Response on line 1"));
     assert!(page.contains("/api/analysis/km.png?endpoint=os&amp;from=diagnosis&amp;group=primary"));
@@ -192,7 +253,10 @@ async fn the_patient_list_pages_filters_and_searches_a_larger_registry() {
     assert_eq!(p3["patients"].as_array().unwrap().len(), 33);
     // Pages continue in code order without overlap.
     let last1 = p1["patients"][49]["id"].as_str().unwrap().to_string();
-    let first2 = page("page=2").await["patients"][0]["id"].as_str().unwrap().to_string();
+    let first2 = page("page=2").await["patients"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(last1 < first2);
     // Filters combine; every row satisfies them.
     let f = page("site=sim-c01&grade=g1&vital=dead").await;
@@ -204,13 +268,28 @@ async fn the_patient_list_pages_filters_and_searches_a_larger_registry() {
         assert_eq!(r["vital_status"], "dead");
     }
     let s = page("q=00012").await;
-    let ids: Vec<&str> = s["patients"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert!(ids.contains(&"sim-0000012") && ids.contains(&"sim-0000120"), "{ids:?}");
+    let ids: Vec<&str> = s["patients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"sim-0000012") && ids.contains(&"sim-0000120"),
+        "{ids:?}"
+    );
     assert!(ids.iter().all(|id| id.contains("00012")));
-    let bad = req("GET", "/api/patients?grade=g7").cookie(&admin).send(&t).await;
+    let bad = req("GET", "/api/patients?grade=g7")
+        .cookie(&admin)
+        .send(&t)
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     // The HTML page has labelled filters and a pager.
-    let html = req("GET", "/patients?page=2&grade=g2").cookie(&admin).send(&t).await.text();
+    let html = req("GET", "/patients?page=2&grade=g2")
+        .cookie(&admin)
+        .send(&t)
+        .await
+        .text();
     for id in ["q", "site", "primary", "grade", "vital"] {
         assert!(html.contains(&format!("<label for=\"{id}\">")), "{id}");
     }
@@ -232,7 +311,10 @@ async fn every_path_of_the_openapi_document_is_routed() {
                 .replace("{name}", "nobody")
                 .replace("{file}", "km.svg")
                 .replace("{id}", "a1");
-            let r = req(&method.to_uppercase(), &concrete).login(&admin).send(&t).await;
+            let r = req(&method.to_uppercase(), &concrete)
+                .login(&admin)
+                .send(&t)
+                .await;
             // Routed: not the fallback's "no page at", not 405.
             assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
             assert!(

@@ -20,7 +20,10 @@ async fn login_sets_an_httponly_samesite_strict_session_cookie() {
         .send(&t)
         .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(bad.json()["error"]["message"], "wrong user name or password");
+    assert_eq!(
+        bad.json()["error"]["message"],
+        "wrong user name or password"
+    );
     // An unknown account gets the same answer.
     let unknown = req("POST", "/api/login")
         .json(json!({"username": "nobody", "password": PASSWORD}))
@@ -51,11 +54,10 @@ async fn login_sets_an_httponly_samesite_strict_session_cookie() {
         .unwrap();
     assert_eq!(stored, 0);
     // Failed and successful logins are logged.
-    let events: Vec<String> =
-        sqlx::query_scalar("SELECT event FROM web_event ORDER BY id")
-            .fetch_all(t.state.registry.pool())
-            .await
-            .unwrap();
+    let events: Vec<String> = sqlx::query_scalar("SELECT event FROM web_event ORDER BY id")
+        .fetch_all(t.state.registry.pool())
+        .await
+        .unwrap();
     assert_eq!(events, ["login_failed", "login_failed", "login"]);
 }
 
@@ -145,7 +147,11 @@ async fn the_login_form_needs_its_own_token_against_login_csrf() {
     // A cross-site form has no cookie (SameSite=Strict), or a wrong token.
     let r = send(None, token.clone()).send(&t).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(r.set_cookies().iter().all(|c| !c.starts_with("netra_session=")));
+    assert!(
+        r.set_cookies()
+            .iter()
+            .all(|c| !c.starts_with("netra_session="))
+    );
     let r = send(Some(cookie_pair(&set)), "f".repeat(64)).send(&t).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = send(Some(cookie_pair(&set)), token).send(&t).await;
@@ -166,7 +172,12 @@ async fn every_state_change_needs_the_sessions_csrf_token() {
         .send(&t)
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("CSRF"));
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("CSRF")
+    );
     let r = req("POST", "/api/records/adverse_event")
         .cookie(&admin)
         .header("x-csrf-token", &"0".repeat(64))
@@ -236,13 +247,24 @@ async fn sessions_expire_when_idle_and_after_their_absolute_lifetime() {
     // Idle.
     let s = login(&t, "inv_a").await;
     t.clock.advance(cfg.idle - 120);
-    assert_eq!(req("GET", "/api/me").cookie(&s).send(&t).await.status, StatusCode::OK);
+    assert_eq!(
+        req("GET", "/api/me").cookie(&s).send(&t).await.status,
+        StatusCode::OK
+    );
     t.clock.advance(cfg.idle - 120);
-    assert_eq!(req("GET", "/api/me").cookie(&s).send(&t).await.status, StatusCode::OK);
+    assert_eq!(
+        req("GET", "/api/me").cookie(&s).send(&t).await.status,
+        StatusCode::OK
+    );
     t.clock.advance(cfg.idle + 1);
     let r = req("GET", "/api/me").cookie(&s).send(&t).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("expired"));
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
     let r = req("GET", "/patients").cookie(&s).send(&t).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let to = r.header("location").unwrap();
@@ -274,8 +296,13 @@ async fn an_expired_page_session_sends_back_to_login_saying_so() {
     t.clock.advance(t.state.config.sessions.idle + 1);
     let r = req("GET", "/analysis").cookie(&s).send(&t).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(r.header("location").unwrap(), "/login?expired=1&next=%2Fanalysis");
-    let page = req("GET", "/login?expired=1&next=%2Fanalysis").send(&t).await;
+    assert_eq!(
+        r.header("location").unwrap(),
+        "/login?expired=1&next=%2Fanalysis"
+    );
+    let page = req("GET", "/login?expired=1&next=%2Fanalysis")
+        .send(&t)
+        .await;
     assert!(page.text().contains("Your session has expired"));
     // A state change with the expired session is refused (401, not 403).
     let r = req("POST", "/api/logout").login(&s).send(&t).await;
@@ -311,10 +338,16 @@ async fn failed_logins_are_limited_per_account_and_per_address() {
     let retry: i64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
     // Other accounts are not affected.
-    assert_eq!(try_login(&t, "inv_a", PASSWORD, "10.1.0.9").await, StatusCode::OK);
+    assert_eq!(
+        try_login(&t, "inv_a", PASSWORD, "10.1.0.9").await,
+        StatusCode::OK
+    );
     // After the window the account logs in again.
     t.clock.advance(901);
-    assert_eq!(try_login(&t, "dm_a", PASSWORD, "10.1.0.9").await, StatusCode::OK);
+    assert_eq!(
+        try_login(&t, "dm_a", PASSWORD, "10.1.0.9").await,
+        StatusCode::OK
+    );
 
     // Per address: 20 failures over many made-up accounts.
     for i in 0..20 {
@@ -327,7 +360,10 @@ async fn failed_logins_are_limited_per_account_and_per_address() {
         try_login(&t, "analyst", PASSWORD, "10.2.0.1").await,
         StatusCode::TOO_MANY_REQUESTS
     );
-    assert_eq!(try_login(&t, "analyst", PASSWORD, "10.2.0.2").await, StatusCode::OK);
+    assert_eq!(
+        try_login(&t, "analyst", PASSWORD, "10.2.0.2").await,
+        StatusCode::OK
+    );
     let refused: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM web_event WHERE event = 'login_refused'")
             .fetch_one(t.state.registry.pool())

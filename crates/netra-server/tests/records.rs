@@ -42,11 +42,21 @@ async fn edits_are_checked_like_imports_and_audited_with_their_reason() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let p = problems(&r);
     assert!(
-        p.iter().any(|(f, m)| f == "sex" && m.starts_with("unknown code for sex (allowed: male, female")),
+        p.iter().any(
+            |(f, m)| f == "sex" && m.starts_with("unknown code for sex (allowed: male, female")
+        ),
         "{p:?}"
     );
-    assert!(p.iter().any(|(f, m)| f == "diagnosis_date" && m == "month 13 does not exist"), "{p:?}");
-    assert!(p.iter().any(|(f, m)| f == "ecog" && m == "must be between 0 and 4"), "{p:?}");
+    assert!(
+        p.iter()
+            .any(|(f, m)| f == "diagnosis_date" && m == "month 13 does not exist"),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|(f, m)| f == "ecog" && m == "must be between 0 and 4"),
+        "{p:?}"
+    );
     // Impossible date order.
     let r = create(
         json!({"patient": "a3", "site": "a", "sex": "female", "diagnosis_date": "2011-05-01", "vital_status": "dead", "death_date": "2010-01-01"}),
@@ -64,9 +74,14 @@ async fn edits_are_checked_like_imports_and_audited_with_their_reason() {
         problems(&r)
     );
     // Missing required fields.
-    let r = create(json!({"patient": "a3", "site": "a"}), "new").send(&t).await;
+    let r = create(json!({"patient": "a3", "site": "a"}), "new")
+        .send(&t)
+        .await;
     let p = problems(&r);
-    assert!(p.iter().any(|(f, _)| f == "sex") && p.iter().any(|(f, _)| f == "vital_status"), "{p:?}");
+    assert!(
+        p.iter().any(|(f, _)| f == "sex") && p.iter().any(|(f, _)| f == "vital_status"),
+        "{p:?}"
+    );
     // No reason.
     let r = create(
         json!({"patient": "a3", "site": "a", "sex": "female", "vital_status": "alive"}),
@@ -77,13 +92,17 @@ async fn edits_are_checked_like_imports_and_audited_with_their_reason() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problems(&r)[0].0, "reason");
     // An unknown column is a client error.
-    let r = create(json!({"patient": "a3", "colour": "blue"}), "x").send(&t).await;
+    let r = create(json!({"patient": "a3", "colour": "blue"}), "x")
+        .send(&t)
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let seq_before = t.state.registry.revision().await.unwrap();
 
     // Valid: created, then an existing key is a conflict.
     let good = json!({"patient": "a3", "site": "a", "sex": "female", "birth_date": "1960", "diagnosis_date": "2011-05-01", "vital_status": "alive", "last_followup_date": "2013-01-01"});
-    let r = create(good.clone(), "referred from Centre C").send(&t).await;
+    let r = create(good.clone(), "referred from Centre C")
+        .send(&t)
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json()["key"], json!(["a3"]));
     let r = create(good, "again").send(&t).await;
@@ -112,8 +131,14 @@ async fn edits_are_checked_like_imports_and_audited_with_their_reason() {
     assert_eq!(h[0]["new_values"]["birth_date"], "1960");
     assert_eq!(h[1]["action"], "update");
     assert_eq!(h[1]["reason"], "follow-up visit");
-    assert_eq!(h[1]["old_values"], json!({"last_followup_date": "2013-01-01"}));
-    assert_eq!(h[1]["new_values"], json!({"last_followup_date": "2014-02-02"}));
+    assert_eq!(
+        h[1]["old_values"],
+        json!({"last_followup_date": "2013-01-01"})
+    );
+    assert_eq!(
+        h[1]["new_values"],
+        json!({"last_followup_date": "2014-02-02"})
+    );
 
     // A child record, then deletion: refused while referred to, with reason.
     let r = req("POST", "/api/records/treatment")
@@ -128,7 +153,12 @@ async fn edits_are_checked_like_imports_and_audited_with_their_reason() {
         .send(&t)
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("other records refer to it"));
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("other records refer to it")
+    );
     let r = req("DELETE", "/api/records/treatment")
         .login(&dm)
         .json(json!({"key": ["a3", "T1"], "reason": ""}))
@@ -231,7 +261,10 @@ async fn forms_show_each_problem_next_to_its_labelled_field() {
     let html = r.text();
     // The summary links to the fields; the fields are marked invalid and
     // described by their message; typed values are kept.
-    assert!(html.contains(r##"<a href="#f_date">date</a>: day 30 does not exist in 2010-02"##), "{html}");
+    assert!(
+        html.contains(r##"<a href="#f_date">date</a>: day 30 does not exist in 2010-02"##),
+        "{html}"
+    );
     assert!(html.contains(r##"<a href="#f_value">value</a>: cannot be negative"##));
     assert!(html.contains(r#"id="f_value" name="f_value" value="-3""#));
     assert!(html.contains(r#"aria-invalid="true" aria-describedby="f_value_hint f_value_error""#));
@@ -268,14 +301,26 @@ async fn forms_show_each_problem_next_to_its_labelled_field() {
     assert!(page.contains("upper limit of normal 100"));
     // Every field of every entity's form has a label.
     for table in [
-        "patient", "tumour", "metastasis", "biomarker", "treatment", "treatment_agent",
-        "radionuclide_administration", "assessment", "lesion", "clinical_status", "adverse_event",
+        "patient",
+        "tumour",
+        "metastasis",
+        "biomarker",
+        "treatment",
+        "treatment_agent",
+        "radionuclide_administration",
+        "assessment",
+        "lesion",
+        "clinical_status",
+        "adverse_event",
     ] {
-        let html = req("GET", &format!("/records/{table}/new?patient=a1&treatment=T1&assessment=A1"))
-            .cookie(&dm)
-            .send(&t)
-            .await
-            .text();
+        let html = req(
+            "GET",
+            &format!("/records/{table}/new?patient=a1&treatment=T1&assessment=A1"),
+        )
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .text();
         let spec = netra_server::access::entity_of(table).unwrap().spec();
         for c in &spec.columns {
             assert!(
