@@ -49,15 +49,17 @@ export NETRA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export NETRA_REQUIRE_POSTGRES=1
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on port $PG_PORT"
 
-step "Chromium for the rendered-report tests (and chromium-driver for the web tests)"
-# crates/netra-study/tests/chromium.rs renders report.html headless;
-# NETRA_REQUIRE_CHROMIUM=1 makes it fail, not skip, without a browser.
+step "Chromium and chromedriver for the browser tests"
+# crates/netra-study/tests/chromium.rs renders report.html headless and
+# crates/netra-cli/tests/web_e2e.rs drives `netra serve` through chromedriver;
+# NETRA_REQUIRE_CHROMIUM=1 makes them fail, not skip, without a browser.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
 fi
 chromium --version
 export NETRA_REQUIRE_CHROMIUM=1
+chromedriver --version
 
 step "tests (unit, integration, R fixtures, doc-tests)"
 cargo test --workspace --locked

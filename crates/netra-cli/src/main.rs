@@ -66,6 +66,10 @@ enum Command {
     Sequences(Box<commands::sequences::Args>),
     /// Cox regression: hazard ratios, tests, concordance, cox.zph, Fine–Gray.
     Cox(Box<commands::cox::Args>),
+    /// Run the web application (accounts, data entry, timelines, analyses, JSON API).
+    Serve(commands::serve::Args),
+    /// Manage the web application's accounts (`netra user add NAME --role administrator`).
+    User(commands::user::Args),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +94,8 @@ fn main() -> ExitCode {
         Command::Lines(args) => commands::lines::run(*args),
         Command::Sequences(args) => commands::sequences::run(*args),
         Command::Cox(args) => commands::cox::run(*args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::User(args) => commands::user::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -119,7 +119,12 @@ fn cli_end_to_end_on_the_example() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
     let ex = example.to_str().unwrap();
     assert!(netra(&["validate", ex]).contains("valid (378 rows in 10 files)"));
-    assert!(netra(&["init", "--db", db]).contains("schema version 2"));
+    let latest = netra_store::migrate::MIGRATIONS.last().unwrap().version;
+    let init = netra(&["init", "--db", db]);
+    assert!(
+        init.contains(&format!("ready (schema version {latest};")),
+        "{init}"
+    );
     let dry = netra(&["import", ex, "--db", db, "--user", "t", "--dry-run"]);
     assert!(dry.starts_with("dry run: no problem found"));
     let out = netra(&[

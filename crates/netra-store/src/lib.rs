@@ -188,6 +188,73 @@ impl Registry {
         query::courses(&self.pool, self.backend(), filter).await
     }
 
+    /// One stored record of `entity` by its key (values of the key columns
+    /// in key order; absent optional key parts as [`Value::Null`]), values in
+    /// schema column order, or `None`. What the web forms edit.
+    pub async fn record(
+        &self,
+        entity: Entity,
+        key: &[Value],
+    ) -> Result<Option<Vec<Value>>, StoreError> {
+        let spec = entity.spec();
+        if key.len() != spec.key.len() {
+            return Err(StoreError::NotFound(format!(
+                "a {} key has {} part(s), not {}",
+                spec.table,
+                spec.key.len(),
+                key.len()
+            )));
+        }
+        let mut tx = self.pool.begin().await?;
+        let row = import::fetch_by_key(&mut tx, entity, key).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// One patient's records as stored, entity by entity (the patient row
+    /// first, then each table below it in entity order, rows in key order),
+    /// or `None` for an unknown code: what generic views of every column
+    /// (the web pages' record tables) read.
+    pub async fn patient_records(
+        &self,
+        code: &str,
+    ) -> Result<Option<Vec<(Entity, Vec<Vec<Value>>)>>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::new();
+        for entity in Entity::ALL.into_iter().filter(|e| *e >= Entity::Patient) {
+            let spec = entity.spec();
+            let q = format!(
+                "SELECT {} FROM {} WHERE patient = $1 {}",
+                sql::column_list(spec),
+                spec.table,
+                sql::order_by_key(spec, self.backend())
+            );
+            let rows = sqlx::query(&q).bind(code).fetch_all(&mut *tx).await?;
+            if entity == Entity::Patient && rows.is_empty() {
+                return Ok(None);
+            }
+            let decoded = rows
+                .iter()
+                .map(|r| rows::decode_row(spec, r))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push((entity, decoded));
+        }
+        tx.commit().await?;
+        Ok(Some(out))
+    }
+
+    /// The registry's revision: the sequence number of the last audit entry
+    /// (0 for an empty trail). Every change of a registry record appends an
+    /// entry in the same transaction, so an unchanged revision means
+    /// unchanged records: caches of derived data key on it.
+    pub async fn revision(&self) -> Result<i64, StoreError> {
+        let seq: Option<i64> = sqlx::query("SELECT MAX(seq) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(seq.unwrap_or(0))
+    }
+
     /// Rows per table, in entity order.
     pub async fn counts(&self) -> Result<Vec<(Entity, i64)>, StoreError> {
         let mut out = Vec::new();

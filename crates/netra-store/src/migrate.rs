@@ -50,6 +50,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0002_audit.sqlite.sql"),
         postgres: include_str!("../migrations/0002_audit.postgres.sql"),
     },
+    Migration {
+        version: 3,
+        name: "web accounts, sessions and security events",
+        common: include_str!("../migrations/0003_web.sql"),
+        sqlite: include_str!("../migrations/0003_web.sqlite.sql"),
+        postgres: include_str!("../migrations/0003_web.postgres.sql"),
+    },
 ];
 
 impl Migration {

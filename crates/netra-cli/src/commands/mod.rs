@@ -18,5 +18,7 @@ pub mod registry_args;
 pub mod report;
 pub mod response;
 pub mod sequences;
+pub mod serve;
 pub mod simulate;
+pub mod user;
 pub mod validate;

@@ -1,0 +1,512 @@
+//! Who may see and change which records, shared by the pages and the API.
+//!
+//! Every read of a patient goes through [`resolve_patient`] or
+//! [`read_record`], every write through [`save`] or [`remove`], so the
+//! rules live in one place:
+//! * a patient of a site the user may not read does not exist for them
+//!   (404, the same message as an unknown code);
+//! * studies and sites are changed by administrators only;
+//! * records of a patient are changed by administrators and by data
+//!   managers of the patient's site; a data manager cannot move a patient
+//!   to a site they do not manage;
+//! * analysts read patients by pseudonym only, and neither records by key
+//!   nor audit histories.
+//!
+//! Writes go through `Registry::upsert_records` / `delete_record`: the
+//! importer's checks and messages, one transaction, an audit entry with
+//! the user and the required reason.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use netra_clinical::registry::{Entity, Value};
+use netra_store::{Actor, AuditEntry, AuditQuery};
+use serde::Serialize;
+
+use crate::accounts::User;
+use crate::app::AppState;
+use crate::cohort::Index;
+use crate::error::{AppError, FieldProblem};
+
+/// The entity of a table name (`treatment_agent`).
+pub fn entity_of(table: &str) -> Result<Entity, AppError> {
+    Entity::ALL
+        .into_iter()
+        .find(|e| e.spec().table == table)
+        .ok_or_else(|| AppError::NotFound(format!("no kind of record called '{table}'")))
+}
+
+/// A readable name of an entity (singular).
+pub fn entity_label(e: Entity) -> &'static str {
+    match e {
+        Entity::Study => "study",
+        Entity::Site => "site",
+        Entity::Patient => "patient",
+        Entity::Tumour => "primary tumour",
+        Entity::Metastasis => "metastatic site",
+        Entity::Biomarker => "biomarker measurement",
+        Entity::Treatment => "treatment",
+        Entity::TreatmentAgent => "treatment agent",
+        Entity::RadionuclideAdministration => "radionuclide administration",
+        Entity::Assessment => "imaging assessment",
+        Entity::Lesion => "lesion",
+        Entity::ClinicalStatus => "clinical status",
+        Entity::AdverseEvent => "adverse event",
+    }
+}
+
+/// The current cohort index.
+pub async fn index(state: &AppState) -> Result<Arc<Index>, AppError> {
+    state.cohort.current(&state.registry, &state.pseudo).await
+}
+
+/// A patient id from a URL resolved to the patient's code, if the user may
+/// see the patient: analysts give pseudonyms, everyone else codes.
+pub async fn resolve_patient(state: &AppState, user: &User, id: &str) -> Result<String, AppError> {
+    if user.pseudonymised() {
+        let idx = index(state).await?;
+        return idx
+            .by_pseudonym(id)
+            .map(|r| r.code.clone())
+            .ok_or_else(|| AppError::no_patient(id));
+    }
+    let site = patient_site(state, id).await?;
+    match site {
+        Some(s) if user.can_read_site(&s) => Ok(id.to_string()),
+        _ => Err(AppError::no_patient(id)),
+    }
+}
+
+/// The site of a patient code, `None` for an unknown code.
+pub async fn patient_site(state: &AppState, code: &str) -> Result<Option<String>, AppError> {
+    let spec = Entity::Patient.spec();
+    let row = state
+        .registry
+        .record(Entity::Patient, &[Value::Text(code.to_string())])
+        .await?;
+    let i = spec.position("site").expect("patient.site");
+    Ok(row.and_then(|r| r[i].as_str().map(str::to_string)))
+}
+
+/// Key texts (absent optional parts empty) parsed into key values.
+pub fn key_values(entity: Entity, texts: &[String]) -> Result<Vec<Value>, AppError> {
+    let spec = entity.spec();
+    if texts.len() != spec.key.len() {
+        return Err(AppError::BadRequest(format!(
+            "a {} is identified by {} ({} part(s)), {} given",
+            entity_label(entity),
+            spec.key.join(", "),
+            spec.key.len(),
+            texts.len()
+        )));
+    }
+    spec.key
+        .iter()
+        .zip(texts)
+        .map(|(k, t)| {
+            let c = spec.column(k).expect("key column");
+            let t = t.trim();
+            if t.is_empty() {
+                if c.required {
+                    Err(AppError::BadRequest(format!("the key needs a {k}")))
+                } else {
+                    Ok(Value::Null)
+                }
+            } else {
+                c.kind
+                    .parse(t)
+                    .map_err(|e| AppError::BadRequest(format!("{k}: {e}")))
+            }
+        })
+        .collect()
+}
+
+/// The key texts of a stored row.
+pub fn key_texts(entity: Entity, row: &[Value]) -> Vec<String> {
+    let spec = entity.spec();
+    spec.key_positions()
+        .into_iter()
+        .map(|i| row[i].to_text().unwrap_or_default())
+        .collect()
+}
+
+/// The patient a row belongs to (`None` for studies and sites).
+pub fn patient_of_row(entity: Entity, row: &[Value]) -> Option<String> {
+    if entity < Entity::Patient {
+        return None;
+    }
+    let i = entity.spec().position("patient").expect("patient column");
+    row[i].as_str().map(str::to_string)
+}
+
+/// Checks that `user` may read records of `entity` belonging to patient
+/// `code` (or studies/sites); unknown and invisible patients are both 404.
+async fn check_read(
+    state: &AppState,
+    user: &User,
+    entity: Entity,
+    patient: Option<&str>,
+) -> Result<(), AppError> {
+    if user.pseudonymised() {
+        return Err(AppError::Forbidden(
+            "analysts read patients by pseudonym (/api/patients); records by key are not available to them"
+                .into(),
+        ));
+    }
+    if entity < Entity::Patient {
+        return Ok(());
+    }
+    let Some(code) = patient else {
+        return Err(AppError::BadRequest("the record names no patient".into()));
+    };
+    match patient_site(state, code).await? {
+        Some(s) if user.can_read_site(&s) => Ok(()),
+        _ => Err(AppError::no_patient(code)),
+    }
+}
+
+/// Reads one record (values in schema order).
+pub async fn read_record(
+    state: &AppState,
+    user: &User,
+    entity: Entity,
+    key: &[String],
+) -> Result<Vec<Value>, AppError> {
+    let kv = key_values(entity, key)?;
+    let patient = patient_of_row_key(entity, key);
+    check_read(state, user, entity, patient.as_deref()).await?;
+    state
+        .registry
+        .record(entity, &kv)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no such {}", entity_label(entity))))
+}
+
+fn patient_of_row_key(entity: Entity, key: &[String]) -> Option<String> {
+    // Every key below the patient starts with the patient code.
+    (entity >= Entity::Patient)
+        .then(|| key.first().cloned())
+        .flatten()
+}
+
+fn read_only(user: &User) -> AppError {
+    AppError::Forbidden(format!(
+        "an {} reads the registry but does not change it",
+        user.role.label()
+    ))
+}
+
+/// Checks that `user` may write a record of `entity` whose new values are
+/// `texts` (column → text) and whose stored row is `existing`.
+async fn check_write(
+    state: &AppState,
+    user: &User,
+    entity: Entity,
+    texts: &HashMap<String, String>,
+    existing: Option<&[Value]>,
+) -> Result<(), AppError> {
+    if !user.can_edit() {
+        return Err(read_only(user));
+    }
+    if entity < Entity::Patient {
+        return if user.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "studies and sites are managed by administrators".into(),
+            ))
+        };
+    }
+    let text = |c: &str| texts.get(c).map(|s| s.trim()).filter(|s| !s.is_empty());
+    if entity == Entity::Patient {
+        if let Some(old) = existing {
+            let i = Entity::Patient.spec().position("site").expect("site");
+            let old_site = old[i].as_str().unwrap_or_default();
+            if !user.can_read_site(old_site) {
+                return Err(AppError::no_patient(text("patient").unwrap_or_default()));
+            }
+            if !user.can_edit_site(old_site) {
+                return Err(AppError::Forbidden(format!(
+                    "you may not change patients of site {old_site}"
+                )));
+            }
+        }
+        return match text("site") {
+            Some(s) if !user.can_edit_site(s) => Err(AppError::Forbidden(format!(
+                "you may not enter patients for site {s}"
+            ))),
+            _ => Ok(()),
+        };
+    }
+    let Some(code) = text("patient") else {
+        return Err(AppError::Invalid(vec![FieldProblem {
+            field: Some("patient".into()),
+            message: "a record belongs to a patient: give the patient code".into(),
+            value: None,
+        }]));
+    };
+    match patient_site(state, code).await? {
+        Some(s) if !user.can_read_site(&s) => Err(AppError::no_patient(code)),
+        None => Err(AppError::no_patient(code)),
+        Some(s) if !user.can_edit_site(&s) => Err(AppError::Forbidden(format!(
+            "you may not change records of patients of site {s}"
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Whether a save creates or updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// A new record; refused if the key exists.
+    Create,
+    /// The stored record with this key; key columns cannot change.
+    Update(Vec<String>),
+}
+
+/// Saves one record from column texts, with the importer's checks, as
+/// `user` with `reason`. Returns the record's key texts.
+pub async fn save(
+    state: &AppState,
+    user: &User,
+    entity: Entity,
+    mut texts: HashMap<String, String>,
+    reason: &str,
+    mode: Mode,
+) -> Result<Vec<String>, AppError> {
+    let spec = entity.spec();
+    if let Some(unknown) = texts.keys().find(|k| spec.column(k).is_none()) {
+        return Err(AppError::BadRequest(format!(
+            "a {} has no field '{unknown}' (fields: {})",
+            entity_label(entity),
+            spec.columns
+                .iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let reason = reason.trim();
+    if !user.can_edit() {
+        return Err(read_only(user));
+    }
+    let existing = match &mode {
+        Mode::Update(key) => {
+            // The key of an edited record is the stored one, whatever was
+            // submitted for the key columns.
+            for (k, v) in spec.key.iter().zip(key) {
+                texts.insert(k.to_string(), v.clone());
+            }
+            let kv = key_values(entity, key)?;
+            let Some(row) = state.registry.record(entity, &kv).await? else {
+                return Err(AppError::NotFound(format!(
+                    "no such {} (it may have been deleted)",
+                    entity_label(entity)
+                )));
+            };
+            Some(row)
+        }
+        Mode::Create => None,
+    };
+    check_write(state, user, entity, &texts, existing.as_deref()).await?;
+    if reason.is_empty() {
+        return Err(AppError::Invalid(vec![FieldProblem {
+            field: Some("reason".into()),
+            message: "give the reason for this change (it is kept in the audit trail)".into(),
+            value: None,
+        }]));
+    }
+    let key: Vec<String> = spec
+        .key
+        .iter()
+        .map(|k| {
+            texts
+                .get(*k)
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    if mode == Mode::Create
+        && let Ok(kv) = key_values(entity, &key)
+        && state.registry.record(entity, &kv).await?.is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "a {} with this identification exists already ({}): edit it instead",
+            entity_label(entity),
+            spec.key
+                .iter()
+                .zip(&key)
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    // Cells go to the importer as text: it parses and checks them and
+    // words every problem as it does for a bundle.
+    let row: Vec<Value> = spec
+        .columns
+        .iter()
+        .map(|c| match texts.get(c.name).map(|s| s.trim()) {
+            Some(t) if !t.is_empty() => Value::Text(t.to_string()),
+            _ => Value::Null,
+        })
+        .collect();
+    let actor = Actor {
+        user: user.username.clone(),
+        reason: Some(reason.to_string()),
+    };
+    state
+        .registry
+        .upsert_records(entity, &[row], &actor)
+        .await?;
+    Ok(key)
+}
+
+/// Deletes one record as `user` with `reason`.
+pub async fn remove(
+    state: &AppState,
+    user: &User,
+    entity: Entity,
+    key: &[String],
+    reason: &str,
+) -> Result<(), AppError> {
+    if !user.can_edit() {
+        return Err(read_only(user));
+    }
+    let kv = key_values(entity, key)?;
+    let Some(existing) = state.registry.record(entity, &kv).await? else {
+        return Err(AppError::NotFound(format!(
+            "no such {}",
+            entity_label(entity)
+        )));
+    };
+    let spec = entity.spec();
+    let texts: HashMap<String, String> = spec
+        .columns
+        .iter()
+        .zip(&existing)
+        .filter_map(|(c, v)| v.to_text().map(|t| (c.name.to_string(), t)))
+        .collect();
+    check_write(state, user, entity, &texts, Some(&existing)).await?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::Invalid(vec![FieldProblem {
+            field: Some("reason".into()),
+            message: "give the reason for deleting this record".into(),
+            value: None,
+        }]));
+    }
+    let actor = Actor {
+        user: user.username.clone(),
+        reason: Some(reason.to_string()),
+    };
+    state.registry.delete_record(entity, &kv, &actor).await?;
+    Ok(())
+}
+
+/// One audit entry as pages and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    /// Position in the chain.
+    pub seq: i64,
+    /// UTC time.
+    pub at: String,
+    /// Who.
+    pub user: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// insert, update or delete.
+    pub action: String,
+    /// Old values (changed columns; the whole row for a delete).
+    pub old_values: Option<serde_json::Value>,
+    /// New values (changed columns; the whole row for an insert).
+    pub new_values: Option<serde_json::Value>,
+}
+
+impl From<AuditEntry> for HistoryEntry {
+    fn from(e: AuditEntry) -> HistoryEntry {
+        let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        HistoryEntry {
+            seq: e.seq,
+            at: e.at,
+            user: e.actor,
+            reason: e.reason,
+            action: e.action,
+            old_values: json(e.old_values),
+            new_values: json(e.new_values),
+        }
+    }
+}
+
+/// The audit history of one record (also of a deleted one).
+pub async fn history(
+    state: &AppState,
+    user: &User,
+    entity: Entity,
+    key: &[String],
+) -> Result<Vec<HistoryEntry>, AppError> {
+    if user.pseudonymised() {
+        return Err(AppError::Forbidden(
+            "the audit history holds identifying values: not available to analysts".into(),
+        ));
+    }
+    key_values(entity, key)?;
+    if entity < Entity::Patient {
+        if !user.is_admin() {
+            return Err(AppError::Forbidden(
+                "the history of studies and sites is for administrators".into(),
+            ));
+        }
+    } else {
+        let code = key.first().cloned().unwrap_or_default();
+        match patient_site(state, &code).await? {
+            Some(s) if user.can_read_audit(&s) => {}
+            // A deleted patient's history: administrators only.
+            None if user.is_admin() => {}
+            _ => return Err(AppError::no_patient(&code)),
+        }
+    }
+    let record_key = serde_json::to_string(key).unwrap_or_default();
+    let entries = state
+        .registry
+        .audit_log(&AuditQuery {
+            table: Some(entity.spec().table.to_string()),
+            record_key: Some(record_key),
+            ..AuditQuery::default()
+        })
+        .await?;
+    Ok(entries.into_iter().map(HistoryEntry::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entities_by_table_and_keys() {
+        assert_eq!(
+            entity_of("treatment_agent").unwrap(),
+            Entity::TreatmentAgent
+        );
+        assert!(entity_of("audit_log").is_err());
+        let k = key_values(
+            Entity::TreatmentAgent,
+            &["18".into(), "T1".into(), "everolimus".into(), "".into()],
+        )
+        .unwrap();
+        assert_eq!(k[3], Value::Null);
+        assert!(key_values(Entity::TreatmentAgent, &["18".into()]).is_err());
+        assert!(key_values(Entity::ClinicalStatus, &["18".into(), "2004-13".into()]).is_err());
+        let k = key_values(Entity::ClinicalStatus, &["18".into(), "2004-03".into()]).unwrap();
+        assert_eq!(
+            key_texts(Entity::ClinicalStatus, &{
+                let mut r = vec![Value::Null; Entity::ClinicalStatus.spec().columns.len()];
+                r[0] = k[0].clone();
+                r[1] = k[1].clone();
+                r
+            }),
+            vec!["18".to_string(), "2004-03".into()]
+        );
+    }
+}

@@ -1,0 +1,582 @@
+//! Accounts and roles.
+//!
+//! | role | reads | writes | analyses |
+//! | --- | --- | --- | --- |
+//! | administrator | every site, identified | every site; studies, sites, accounts | every site |
+//! | data manager | their sites, identified | their sites | their sites |
+//! | investigator | their sites, identified | — | their sites |
+//! | analyst | every site, pseudonymised | — | every site |
+//!
+//! Passwords are stored as Argon2id PHC strings (RustCrypto `argon2`, the
+//! OWASP-recommended defaults m = 19 MiB, t = 2, p = 1, a random 16-byte
+//! salt). Verification of an unknown user name runs against a dummy hash so
+//! that response time does not tell which accounts exist.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde::Serialize;
+use sqlx::{AnyPool, Row};
+
+use crate::clock::rfc3339;
+
+/// What an account may do (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including accounts, studies and sites.
+    Administrator,
+    /// Enters and edits the data of their sites.
+    DataManager,
+    /// Reads the data of their sites.
+    Investigator,
+    /// Reads pseudonymised data of every site and runs analyses.
+    Analyst,
+}
+
+impl Role {
+    /// Every role, most privileged first.
+    pub const ALL: [Role; 4] = [
+        Role::Administrator,
+        Role::DataManager,
+        Role::Investigator,
+        Role::Analyst,
+    ];
+
+    /// The code stored and accepted on the command line and in the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::DataManager => "data_manager",
+            Role::Investigator => "investigator",
+            Role::Analyst => "analyst",
+        }
+    }
+
+    /// A label for pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::DataManager => "data manager",
+            Role::Investigator => "investigator",
+            Role::Analyst => "analyst",
+        }
+    }
+
+    /// Parses a code (`data-manager` and `data manager` are accepted too).
+    pub fn parse(text: &str) -> Option<Role> {
+        let t = text.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Role::ALL.into_iter().find(|r| r.code() == t)
+    }
+
+    /// True when the role works on a set of sites rather than all of them.
+    pub fn is_site_bound(self) -> bool {
+        matches!(self, Role::DataManager | Role::Investigator)
+    }
+}
+
+/// An account as the application sees it (never with its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// Login name.
+    pub username: String,
+    /// Name shown on pages.
+    pub display_name: Option<String>,
+    /// Role.
+    pub role: Role,
+    /// Sites of a data manager or investigator (empty for the others, who
+    /// work on every site).
+    pub sites: Vec<String>,
+    /// Inactive accounts cannot log in.
+    pub active: bool,
+}
+
+impl User {
+    /// True for administrators.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Administrator
+    }
+
+    /// The sites this user may see: `None` for every site.
+    pub fn visible_sites(&self) -> Option<&[String]> {
+        if self.role.is_site_bound() {
+            Some(&self.sites)
+        } else {
+            None
+        }
+    }
+
+    /// May this user see the patients of `site`?
+    pub fn can_read_site(&self, site: &str) -> bool {
+        self.visible_sites()
+            .is_none_or(|s| s.iter().any(|x| x == site))
+    }
+
+    /// May this user add or change records of patients of `site`?
+    pub fn can_edit_site(&self, site: &str) -> bool {
+        match self.role {
+            Role::Administrator => true,
+            Role::DataManager => self.sites.iter().any(|x| x == site),
+            Role::Investigator | Role::Analyst => false,
+        }
+    }
+
+    /// May this user edit anything at all (shows the edit controls)?
+    pub fn can_edit(&self) -> bool {
+        matches!(self.role, Role::Administrator | Role::DataManager)
+    }
+
+    /// Does this user see pseudonymised data only?
+    pub fn pseudonymised(&self) -> bool {
+        self.role == Role::Analyst
+    }
+
+    /// May this user read the audit history of records of `site`? (Not
+    /// analysts: the history holds identifying values and user names.)
+    pub fn can_read_audit(&self, site: &str) -> bool {
+        !self.pseudonymised() && self.can_read_site(site)
+    }
+
+    /// The name shown on pages.
+    pub fn shown_name(&self) -> &str {
+        self.display_name.as_deref().unwrap_or(&self.username)
+    }
+}
+
+/// Why an account operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// A field is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// The account exists already.
+    #[error("an account named '{0}' exists already")]
+    Exists(String),
+    /// No such account.
+    #[error("no account named '{0}'")]
+    NotFound(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Hashing failed.
+    #[error("password hashing: {0}")]
+    Hash(String),
+}
+
+/// Shortest password accepted (NIST SP 800-63B asks for at least 8; long
+/// passphrases are encouraged, so there is no composition rule).
+pub const MIN_PASSWORD: usize = 10;
+/// Longest password accepted (bounds the hashing work an attacker can ask for).
+pub const MAX_PASSWORD: usize = 256;
+
+/// Checks a login name: 1–64 characters among letters, digits and `._@-`.
+pub fn validate_username(name: &str) -> Result<(), AccountError> {
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(AccountError::Invalid(
+            "a user name has 1 to 64 characters".into(),
+        ));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'))
+    {
+        return Err(AccountError::Invalid(
+            "a user name may contain letters, digits and . _ @ - only".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a new password's length.
+pub fn validate_password(password: &str) -> Result<(), AccountError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD {
+        return Err(AccountError::Invalid(format!(
+            "a password has at least {MIN_PASSWORD} characters"
+        )));
+    }
+    if n > MAX_PASSWORD {
+        return Err(AccountError::Invalid(format!(
+            "a password has at most {MAX_PASSWORD} characters"
+        )));
+    }
+    Ok(())
+}
+
+fn argon2() -> Argon2<'static> {
+    // Argon2id, version 0x13, OWASP defaults (m = 19456 KiB, t = 2, p = 1).
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default())
+}
+
+/// Hashes a password into an Argon2id PHC string (blocking: ~20–50 ms).
+pub fn hash_password(password: &str) -> Result<String, AccountError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AccountError::Hash(e.to_string()))
+}
+
+/// A hash of a random password, verified against when the user is unknown.
+fn dummy_hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| hash_password("not a password: timing equaliser").unwrap_or_default())
+}
+
+/// Verifies `password` against a stored PHC string (blocking); `None` runs
+/// a dummy verification and fails.
+pub fn verify_password(stored: Option<&str>, password: &str) -> bool {
+    let (hash, real) = match stored {
+        Some(h) => (h, true),
+        None => (dummy_hash(), false),
+    };
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    // The parameters come from the stored string, so hashes made with other
+    // parameters (older defaults) still verify.
+    let ok = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    ok && real
+}
+
+/// An account to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Login name.
+    pub username: String,
+    /// Name shown on pages.
+    pub display_name: Option<String>,
+    /// Role.
+    pub role: Role,
+    /// Sites (data managers and investigators need at least one).
+    pub sites: Vec<String>,
+}
+
+/// Checks role and sites together: site-bound roles need existing sites,
+/// the others none.
+async fn check_sites(pool: &AnyPool, role: Role, sites: &[String]) -> Result<(), AccountError> {
+    if role.is_site_bound() {
+        if sites.is_empty() {
+            return Err(AccountError::Invalid(format!(
+                "a {} works on one or more sites: name them",
+                role.label()
+            )));
+        }
+        for s in sites {
+            let n: i64 = sqlx::query("SELECT COUNT(*) FROM site WHERE site = $1")
+                .bind(s.as_str())
+                .fetch_one(pool)
+                .await?
+                .try_get(0)?;
+            if n == 0 {
+                return Err(AccountError::Invalid(format!(
+                    "there is no site '{s}' in the registry"
+                )));
+            }
+        }
+    } else if !sites.is_empty() {
+        return Err(AccountError::Invalid(format!(
+            "an {} works on every site; give no sites",
+            role.label()
+        )));
+    }
+    Ok(())
+}
+
+/// Creates an account with an already computed password hash.
+pub async fn create_user(
+    pool: &AnyPool,
+    user: &NewUser,
+    password_hash: &str,
+    now: i64,
+) -> Result<(), AccountError> {
+    validate_username(&user.username)?;
+    check_sites(pool, user.role, &user.sites).await?;
+    if find_user(pool, &user.username).await?.is_some() {
+        return Err(AccountError::Exists(user.username.clone()));
+    }
+    let at = rfc3339(now);
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO web_user (username, display_name, role, password_hash, active, created_at, \
+         password_changed_at) VALUES ($1, $2, $3, $4, 1, $5, $6)",
+    )
+    .bind(user.username.as_str())
+    .bind(user.display_name.as_deref())
+    .bind(user.role.code())
+    .bind(password_hash)
+    .bind(at.as_str())
+    .bind(at.as_str())
+    .execute(&mut *tx)
+    .await?;
+    for s in &user.sites {
+        sqlx::query("INSERT INTO web_user_site (username, site) VALUES ($1, $2)")
+            .bind(user.username.as_str())
+            .bind(s.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn user_from_row(row: &sqlx::any::AnyRow, sites: Vec<String>) -> Result<User, AccountError> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| AccountError::Invalid(format!("stored role '{role}'")))?,
+        sites,
+        active: row.try_get::<i64, _>("active")? != 0,
+    })
+}
+
+async fn sites_of(pool: &AnyPool, username: &str) -> Result<Vec<String>, AccountError> {
+    let rows = sqlx::query("SELECT site FROM web_user_site WHERE username = $1 ORDER BY site")
+        .bind(username)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(0).map_err(AccountError::from))
+        .collect()
+}
+
+/// The account `username` with its password hash.
+pub async fn find_user(
+    pool: &AnyPool,
+    username: &str,
+) -> Result<Option<(User, String)>, AccountError> {
+    let Some(row) = sqlx::query(
+        "SELECT username, display_name, role, password_hash, active FROM web_user \
+         WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let sites = sites_of(pool, username).await?;
+    let user = user_from_row(&row, sites)?;
+    let hash: String = row.try_get("password_hash")?;
+    Ok(Some((user, hash)))
+}
+
+/// Every account, by name.
+pub async fn list_users(pool: &AnyPool) -> Result<Vec<User>, AccountError> {
+    let rows =
+        sqlx::query("SELECT username, display_name, role, active FROM web_user ORDER BY username")
+            .fetch_all(pool)
+            .await?;
+    let site_rows = sqlx::query("SELECT username, site FROM web_user_site ORDER BY username, site")
+        .fetch_all(pool)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let name: String = r.try_get("username")?;
+        let sites = site_rows
+            .iter()
+            .filter(|s| s.try_get::<String, _>(0).is_ok_and(|u| u == name))
+            .filter_map(|s| s.try_get::<String, _>(1).ok())
+            .collect();
+        out.push(user_from_row(r, sites)?);
+    }
+    Ok(out)
+}
+
+/// Number of accounts.
+pub async fn count_users(pool: &AnyPool) -> Result<i64, AccountError> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM web_user")
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?)
+}
+
+/// Changes an account's role, sites, activity and display name. Its
+/// sessions end (the new rights apply at the next login).
+pub async fn update_user(
+    pool: &AnyPool,
+    username: &str,
+    role: Role,
+    sites: &[String],
+    active: bool,
+    display_name: Option<&str>,
+) -> Result<(), AccountError> {
+    if find_user(pool, username).await?.is_none() {
+        return Err(AccountError::NotFound(username.to_string()));
+    }
+    check_sites(pool, role, sites).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE web_user SET role = $1, active = $2, display_name = $3 WHERE username = $4",
+    )
+    .bind(role.code())
+    .bind(i64::from(active))
+    .bind(display_name)
+    .bind(username)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM web_user_site WHERE username = $1")
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+    for s in sites {
+        sqlx::query("INSERT INTO web_user_site (username, site) VALUES ($1, $2)")
+            .bind(username)
+            .bind(s.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM web_session WHERE username = $1")
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces an account's password hash and ends its sessions except
+/// `keep` (the token hash of the session that made the change).
+pub async fn set_password(
+    pool: &AnyPool,
+    username: &str,
+    password_hash: &str,
+    now: i64,
+    keep: Option<&str>,
+) -> Result<(), AccountError> {
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query(
+        "UPDATE web_user SET password_hash = $1, password_changed_at = $2 WHERE username = $3",
+    )
+    .bind(password_hash)
+    .bind(rfc3339(now))
+    .bind(username)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(AccountError::NotFound(username.to_string()));
+    }
+    sqlx::query("DELETE FROM web_session WHERE username = $1 AND token_hash <> $2")
+        .bind(username)
+        .bind(keep.unwrap_or(""))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Appends a security event (login, logout, failed login, account change).
+/// Failing to log is reported but does not fail the request.
+pub async fn log_event(
+    pool: &AnyPool,
+    now: i64,
+    username: Option<&str>,
+    event: &str,
+    detail: Option<&str>,
+    client: Option<&str>,
+) -> Result<(), AccountError> {
+    sqlx::query(
+        "INSERT INTO web_event (at, username, event, detail, client) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(rfc3339(now))
+    .bind(username)
+    .bind(event)
+    .bind(detail)
+    .bind(client)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// One security event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// UTC time.
+    pub at: String,
+    /// Account concerned.
+    pub username: Option<String>,
+    /// `login`, `login_failed`, `login_refused`, `logout`, `user_created`, …
+    pub event: String,
+    /// Details.
+    pub detail: Option<String>,
+    /// Client address.
+    pub client: Option<String>,
+}
+
+/// The most recent `limit` security events, newest first.
+pub async fn recent_events(pool: &AnyPool, limit: i64) -> Result<Vec<Event>, AccountError> {
+    let rows = sqlx::query(
+        "SELECT at, username, event, detail, client FROM web_event ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Event {
+                at: r.try_get(0)?,
+                username: r.try_get(1)?,
+                event: r.try_get(2)?,
+                detail: r.try_get(3)?,
+                client: r.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_and_bind_to_sites() {
+        assert_eq!(Role::parse("data-manager"), Some(Role::DataManager));
+        assert_eq!(Role::parse("Administrator"), Some(Role::Administrator));
+        assert_eq!(Role::parse("root"), None);
+        assert!(Role::Investigator.is_site_bound());
+        assert!(!Role::Analyst.is_site_bound());
+    }
+
+    #[test]
+    fn rights_by_role() {
+        let u = |role, sites: &[&str]| User {
+            username: "u".into(),
+            display_name: None,
+            role,
+            sites: sites.iter().map(|s| s.to_string()).collect(),
+            active: true,
+        };
+        let dm = u(Role::DataManager, &["a"]);
+        assert!(dm.can_read_site("a") && dm.can_edit_site("a"));
+        assert!(!dm.can_read_site("b") && !dm.can_edit_site("b"));
+        let inv = u(Role::Investigator, &["a"]);
+        assert!(inv.can_read_site("a") && !inv.can_edit_site("a"));
+        assert!(inv.can_read_audit("a") && !inv.can_read_audit("b"));
+        let an = u(Role::Analyst, &[]);
+        assert!(an.can_read_site("b") && !an.can_edit_site("b") && an.pseudonymised());
+        assert!(!an.can_read_audit("b"));
+        let ad = u(Role::Administrator, &[]);
+        assert!(ad.can_edit_site("z") && !ad.pseudonymised());
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_password(Some(&h), "correct horse battery"));
+        assert!(!verify_password(Some(&h), "correct horse batterY"));
+        assert!(!verify_password(None, "correct horse battery"));
+        assert!(!verify_password(Some("garbage"), "x"));
+        assert!(validate_password("short").is_err());
+        assert!(validate_password("long enough!").is_ok());
+        assert!(validate_username("ana.lopez@site-1").is_ok());
+        assert!(validate_username("ana lopez").is_err());
+        assert!(validate_username("").is_err());
+    }
+}

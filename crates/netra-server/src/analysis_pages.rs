@@ -1,0 +1,328 @@
+//! The analysis page and its downloads: choose a cohort, an endpoint and a
+//! grouping; see the Kaplan–Meier figure, the survival table, the log-rank
+//! test and the response rates; download the figure (SVG, PNG) and the
+//! tables (CSV).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use maud::{Markup, PreEscaped, html};
+use netra_clinical::registry::vocab::{PrimarySite, Sex, Vocabulary, WhoGrade};
+
+use crate::access;
+use crate::accounts::User;
+use crate::analysis::{Grouping, MENU, Outcome, Query as AnalysisQuery, format_p, run};
+use crate::app::{AppState, PageUser, Shared};
+use crate::error::{AppError, PageResult};
+use crate::layout::{self, Nav, page};
+use crate::pages::url_encode;
+use crate::records::{sites, visible};
+
+/// Runs (or fetches from the cache) the analysis of `q` over the patients
+/// `user` may see.
+pub async fn outcome(
+    state: &AppState,
+    user: &User,
+    q: &AnalysisQuery,
+) -> Result<Arc<Outcome>, AppError> {
+    if let Some(s) = &q.filters.site
+        && !user.can_read_site(s)
+    {
+        return Err(AppError::NotFound(format!("no site '{s}'")));
+    }
+    let idx = access::index(state).await?;
+    let sites = user.visible_sites().map(<[String]>::to_vec);
+    let query = q.clone();
+    let u = user.clone();
+    let idx2 = idx.clone();
+    state
+        .analyses
+        .get_or_run(idx.revision, sites.as_deref(), q, move || {
+            let rows: Vec<_> = visible(&idx2, &u).collect();
+            run(&rows, &query, idx2.revision)
+        })
+        .await
+}
+
+fn select_vocab<V: Vocabulary + PartialEq>(id: &str, label: &str, selected: Option<V>) -> Markup {
+    html! {
+        div {
+            label for=(id) { (label) }
+            select id=(id) name=(id) {
+                option value="" { "any" }
+                @for v in V::ALL { option value=(v.code()) selected[Some(*v) == selected] { (v.label()) } }
+            }
+        }
+    }
+}
+
+fn num(x: Option<f64>, digits: usize) -> String {
+    x.map_or("—".into(), |v| format!("{v:.digits$}"))
+}
+
+/// The analysis page for parsed parameters.
+pub async fn page_handler(
+    state: Shared,
+    session: Arc<crate::session::Session>,
+    params: HashMap<String, String>,
+) -> PageResult<Html<String>> {
+    let user = &session.user;
+    let q = AnalysisQuery::from_params(&params)?;
+    let site_list = sites(&state, user).await?;
+    let run_it = params.contains_key("endpoint");
+    let result = if run_it {
+        Some(outcome(&state, user, &q).await?)
+    } else {
+        None
+    };
+    let qs: String = q
+        .to_params()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", url_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let f = &q.filters;
+    let body = html! {
+        h1 { "Cohort analysis" }
+        @if user.visible_sites().is_some() {
+            p class="muted" { "Your analyses include the patients of your site(s): " (user.sites.join(", ")) "." }
+        }
+        form class="filters" method="get" action="/analysis" aria-label="Analysis settings" {
+            div class="span2" {
+                label for="endpoint_from" { "Endpoint" }
+                select id="endpoint_from" name="endpoint_from" {
+                    @for (e, from) in MENU {
+                        @let v = format!("{}|{}", e.code(), from.code());
+                        option value=(v) selected[*e == q.endpoint() && *from == q.from()] { (e.label()) " " (from.phrase()) }
+                    }
+                }
+            }
+            div class="span2" {
+                label for="group" { "Group by" }
+                select id="group" name="group" {
+                    @for g in Grouping::ALL { option value=(g.code()) selected[g == q.group] { (g.label()) } }
+                }
+            }
+            div {
+                label for="site" { "Site" }
+                select id="site" name="site" {
+                    option value="" { "all of mine" }
+                    @for (s, n) in &site_list { option value=(s) selected[Some(s) == f.site.as_ref()] { (s) " — " (n) } }
+                }
+            }
+            (select_vocab::<PrimarySite>("primary", "Primary site", f.primary))
+            (select_vocab::<WhoGrade>("grade", "WHO grade", f.grade))
+            (select_vocab::<Sex>("sex", "Sex", f.sex))
+            div { label for="age_min" { "Age from" } input type="text" inputmode="numeric" id="age_min" name="age_min" value=(f.age_min.map(|x| x.to_string()).unwrap_or_default()); }
+            div { label for="age_max" { "Age to" } input type="text" inputmode="numeric" id="age_max" name="age_max" value=(f.age_max.map(|x| x.to_string()).unwrap_or_default()); }
+            div { label for="diagnosed_from" { "Diagnosed from (year)" } input type="text" inputmode="numeric" id="diagnosed_from" name="diagnosed_from" value=(f.diagnosed_from.map(|x| x.to_string()).unwrap_or_default()); }
+            div { label for="diagnosed_to" { "Diagnosed to (year)" } input type="text" inputmode="numeric" id="diagnosed_to" name="diagnosed_to" value=(f.diagnosed_to.map(|x| x.to_string()).unwrap_or_default()); }
+            div { label for="landmark" { "Landmark (months)" } input type="text" inputmode="decimal" id="landmark" name="landmark" value=(q.landmark_months); }
+            div {
+                input type="checkbox" id="ci" name="ci" value="1" checked[q.ci]; " " label for="ci" style="display:inline" { "Confidence bands" }
+                br;
+                input type="checkbox" id="include_excluded" name="include_excluded" value="1" checked[f.include_excluded]; " " label for="include_excluded" style="display:inline" { "Include excluded patients" }
+            }
+            div { button type="submit" { "Run analysis" } }
+        }
+        @if let Some(o) = &result {
+            (results(o, &qs))
+        } @else {
+            p class="muted" { "Choose the cohort, the endpoint and the grouping, then run the analysis." }
+        }
+    };
+    Ok(Html(
+        page("Analysis", &session, Nav::Analysis, body).into_string(),
+    ))
+}
+
+fn results(o: &Outcome, qs: &str) -> Markup {
+    html! {
+        h2 id="results" { (o.title) }
+        p {
+            (o.cohort) " patient(s) in the cohort; " strong { (o.analysed) } " analysed"
+            @if o.cohort > o.analysed + o.missing_group { " (" (o.cohort - o.analysed - o.missing_group) " without this endpoint, e.g. no such line)" }
+            @if o.missing_group > 0 { "; " (o.missing_group) " without a value of the grouping" }
+            "."
+            @if o.imputed_dates > 0 { " " (o.imputed_dates) " partial date(s) imputed." }
+        }
+        @if o.analysed == 0 {
+            p role="status" { "No patient has this endpoint in the cohort." }
+        } @else {
+            div class="analysis-grid" {
+                div {
+                    @if let Some(svg) = &o.svg { (layout::svg(svg, &format!("Kaplan–Meier curves: {}", o.title))) }
+                    div class="downloads" {
+                        a href={"/api/analysis/km.svg?" (qs)} download { "Figure (SVG)" }
+                        a href={"/api/analysis/km.png?" (qs)} download { "Figure (PNG, 300 dpi)" }
+                        a href={"/api/analysis/survival.csv?" (qs)} download { "Survival table (CSV)" }
+                        a href={"/api/analysis/groups.csv?" (qs)} download { "Groups (CSV)" }
+                        @if o.response_table.is_some() { a href={"/api/analysis/response.csv?" (qs)} download { "Response table (CSV)" } }
+                        a href={"/api/analysis?" (qs)} { "JSON" }
+                    }
+                }
+                div {
+                    h3 { "Log-rank test" }
+                    @match &o.logrank {
+                        Some(l) => p { "χ² = " (format!("{:.2}", l.chisq)) " on " (l.df) " df, p " (if l.p < 0.001 { format_p(l.p) } else { format!("= {}", format_p(l.p)) }) }
+                        None => p class="muted" { "Needs two or more groups with patients." }
+                    }
+                    h3 { "Survival by group" }
+                    div class="table-wrap" {
+                        table {
+                            thead { tr { th scope="col" { "Group" } th scope="col" class="num" { "n" } th scope="col" class="num" { "Events" }
+                                th scope="col" class="num" { "Median (95% CI), months" } th scope="col" class="num" { (o.landmark_months) "-month survival, %" } } }
+                            tbody {
+                                @for g in &o.groups {
+                                    tr {
+                                        th scope="row" { (g.label) }
+                                        td class="num" { (g.n) }
+                                        td class="num" { (g.events) }
+                                        td class="num" { (g.median.map_or("not reached".into(), |m| format!("{m:.1}"))) " (" (num(g.median_lower, 1)) "–" (num(g.median_upper, 1)) ")" }
+                                        td class="num" { (num(g.landmark_survival.map(|s| 100.0 * s), 1)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(t) = &o.survival_table {
+                @if let Ok(h) = t.to_html() { h3 { "Survival table" } div class="table-wrap" { (PreEscaped(h)) } }
+            }
+        }
+        h3 { "Response on line " (o.response_line) }
+        @match &o.response_table {
+            Some(t) => @if let Ok(h) = t.to_html() { div class="table-wrap" { (PreEscaped(h)) } },
+            None => p class="muted" { "No best response recorded on line " (o.response_line) " in this cohort." },
+        }
+    }
+}
+
+/// `GET /analysis`.
+pub async fn show(
+    State(state): State<Shared>,
+    PageUser(session): PageUser,
+    Query(mut params): Query<HashMap<String, String>>,
+) -> PageResult<Html<String>> {
+    // The form sends endpoint and time zero as one select.
+    if let Some(v) = params.remove("endpoint_from")
+        && let Some((e, f)) = v.split_once('|')
+    {
+        params.insert("endpoint".into(), e.into());
+        params.insert("from".into(), f.into());
+    }
+    page_handler(state, session, params).await
+}
+
+/// `GET /api/analysis/{file}`: `km.svg`, `km.png`, `survival.csv`,
+/// `response.csv`, `groups.csv`.
+pub async fn download(
+    State(state): State<Shared>,
+    crate::app::ApiUser(session): crate::app::ApiUser,
+    Path(file): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, crate::error::ApiError> {
+    let q = AnalysisQuery::from_params(&params)?;
+    let o = outcome(&state, &session.user, &q).await?;
+    let stem = format!("{}-{}", o.endpoint, o.from.replace(':', ""));
+    let attach = |name: &str| format!("attachment; filename=\"{stem}-{name}\"");
+    let none = || AppError::NotFound("no patient has this endpoint in the cohort".into());
+    let resp = match file.as_str() {
+        "km.svg" => {
+            let svg = o.svg.clone().ok_or_else(none)?;
+            (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+                    (header::CONTENT_DISPOSITION, attach("km.svg")),
+                ],
+                svg,
+            )
+                .into_response()
+        }
+        "km.png" => {
+            let svg = o.svg.clone().ok_or_else(none)?;
+            let png =
+                tokio::task::spawn_blocking(move || netra_report::png::svg_to_png(&svg, 300.0))
+                    .await
+                    .map_err(|e| AppError::Internal(e.to_string()))??;
+            (
+                [
+                    (header::CONTENT_TYPE, "image/png".to_string()),
+                    (header::CONTENT_DISPOSITION, attach("km.png")),
+                ],
+                png,
+            )
+                .into_response()
+        }
+        "survival.csv" | "response.csv" => {
+            let t = if file == "survival.csv" {
+                o.survival_table.as_ref()
+            } else {
+                o.response_table.as_ref()
+            }
+            .ok_or_else(none)?;
+            csv_response(t.to_csv()?, attach(&file))
+        }
+        "groups.csv" => csv_response(groups_csv(&o), attach("groups.csv")),
+        other => {
+            return Err(AppError::NotFound(format!(
+                "no download '{other}' (km.svg, km.png, survival.csv, response.csv, groups.csv)"
+            ))
+            .into());
+        }
+    };
+    Ok(resp)
+}
+
+fn csv_response(body: String, disposition: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The per-group numbers as CSV (full precision, empty when absent).
+pub fn groups_csv(o: &Outcome) -> String {
+    let f = |x: Option<f64>| x.map(|v| format!("{v}")).unwrap_or_default();
+    let mut s = String::from(
+        "group,n,events,median,median_lower,median_upper,landmark_months,landmark_survival,landmark_lower,landmark_upper,logrank_chisq,logrank_df,logrank_p\n",
+    );
+    for g in &o.groups {
+        s.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            csv_field(&g.label),
+            g.n,
+            g.events,
+            f(g.median),
+            f(g.median_lower),
+            f(g.median_upper),
+            o.landmark_months,
+            f(g.landmark_survival),
+            f(g.landmark_lower),
+            f(g.landmark_upper),
+            f(o.logrank.as_ref().map(|l| l.chisq)),
+            o.logrank
+                .as_ref()
+                .map(|l| l.df.to_string())
+                .unwrap_or_default(),
+            f(o.logrank.as_ref().map(|l| l.p)),
+        ));
+    }
+    s
+}

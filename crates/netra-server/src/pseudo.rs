@@ -1,0 +1,164 @@
+//! What "pseudonymised" means for analysts (docs/web.md):
+//!
+//! * the patient code is replaced by a keyed pseudonym, `ps-` and 12 hex
+//!   digits of HMAC-SHA-256(key, code). The key is random, made on the
+//!   first start of the server and kept in the database (`web_setting`);
+//!   without it, pseudonyms cannot be linked back to codes, and the same
+//!   patient keeps the same pseudonym across sessions and analyses;
+//! * no date of birth: the age at diagnosis in 5-year bands (`60–64`);
+//! * every other date to the month (`2004-03-17` → `2004-03`): enough for
+//!   reading a course, not a full date to link with other sources;
+//! * no free text (remarks and exclusion reasons may name people, places or
+//!   dates);
+//! * no audit history (it holds the identified values and user names).
+//!
+//! Analyses themselves run on the full dates and return aggregates only.
+
+use hmac::{Hmac, Mac};
+use netra_clinical::registry::date::Imputation;
+use netra_clinical::registry::{PartialDate, Value};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use sha2::Sha256;
+use sqlx::{AnyPool, Row};
+
+use crate::session::hex;
+
+/// Makes the analysts' pseudonyms.
+#[derive(Clone)]
+pub struct Pseudonymiser {
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for Pseudonymiser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pseudonymiser(<key>)")
+    }
+}
+
+/// The pseudonym prefix.
+pub const PREFIX: &str = "ps-";
+
+impl Pseudonymiser {
+    /// A pseudonymiser with a known key (tests).
+    pub fn with_key(key: &[u8]) -> Pseudonymiser {
+        Pseudonymiser { key: key.to_vec() }
+    }
+
+    /// Loads the registry's key, creating it on first use.
+    pub async fn load(pool: &AnyPool) -> Result<Pseudonymiser, sqlx::Error> {
+        let mut fresh = [0u8; 32];
+        OsRng.fill_bytes(&mut fresh);
+        // Two servers starting at once both try; the first insert wins and
+        // both read the same key back.
+        sqlx::query(
+            "INSERT INTO web_setting (name, value) VALUES ('pseudonym_key', $1) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(hex(&fresh))
+        .execute(pool)
+        .await?;
+        let stored: String =
+            sqlx::query("SELECT value FROM web_setting WHERE name = 'pseudonym_key'")
+                .fetch_one(pool)
+                .await?
+                .try_get(0)?;
+        Ok(Pseudonymiser {
+            key: stored.into_bytes(),
+        })
+    }
+
+    /// The pseudonym of a patient code.
+    pub fn pseudonym(&self, code: &str) -> String {
+        // HMAC accepts keys of any length.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
+        mac.update(code.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        format!("{PREFIX}{}", hex(&tag[..6]))
+    }
+}
+
+/// The 5-year band of an age (`60–64`), `90+` from 90.
+pub fn age_band(age: i64) -> String {
+    if age >= 90 {
+        "90+".into()
+    } else {
+        let lo = age.max(0) / 5 * 5;
+        format!("{lo}–{}", lo + 4)
+    }
+}
+
+/// Whole years between two partial dates (mid-point imputation for the
+/// missing parts), `None` when negative.
+pub fn age_between(birth: PartialDate, at: PartialDate) -> Option<i64> {
+    let (by, bm, bd) = birth.impute(Imputation::MidPoint).day.ymd();
+    let (ay, am, ad) = at.impute(Imputation::MidPoint).day.ymd();
+    let mut years = i64::from(ay - by);
+    if (am, ad) < (bm, bd) {
+        years -= 1;
+    }
+    (years >= 0).then_some(years)
+}
+
+/// A date reduced to its year and month.
+pub fn to_month(d: PartialDate) -> PartialDate {
+    PartialDate { day: None, ..d }
+}
+
+/// Columns an analyst never sees (free text that may identify).
+pub fn hidden_column(name: &str) -> bool {
+    matches!(name, "notes" | "exclusion_reason" | "birth_date")
+}
+
+/// A cell as an analyst sees it: hidden columns blank, dates to the month.
+pub fn cell(name: &str, v: &Value) -> Value {
+    if hidden_column(name) {
+        return Value::Null;
+    }
+    match v {
+        Value::Date(d) => Value::Date(to_month(*d)),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudonyms_are_keyed_stable_and_short() {
+        let a = Pseudonymiser::with_key(b"key one");
+        let b = Pseudonymiser::with_key(b"key two");
+        let p = a.pseudonym("18");
+        assert_eq!(p.len(), 3 + 12);
+        assert!(p.starts_with("ps-"));
+        assert_eq!(p, a.pseudonym("18"));
+        assert_ne!(p, a.pseudonym("19"));
+        assert_ne!(p, b.pseudonym("18"));
+        // RFC 4231 test case 2 (HMAC-SHA-256, key "Jefe"): 5bdcc146bf60…
+        let j = Pseudonymiser::with_key(b"Jefe");
+        assert_eq!(
+            j.pseudonym("what do ya want for nothing?"),
+            "ps-5bdcc146bf60"
+        );
+    }
+
+    #[test]
+    fn ages_bands_and_months() {
+        assert_eq!(age_band(0), "0–4");
+        assert_eq!(age_band(64), "60–64");
+        assert_eq!(age_band(65), "65–69");
+        assert_eq!(age_band(93), "90+");
+        let d = |s: &str| s.parse::<PartialDate>().unwrap();
+        assert_eq!(age_between(d("1950-06-15"), d("2010-06-14")), Some(59));
+        assert_eq!(age_between(d("1950-06-15"), d("2010-06-15")), Some(60));
+        assert_eq!(age_between(d("2010"), d("2000")), None);
+        assert_eq!(to_month(d("2004-03-17")).to_string(), "2004-03");
+        assert_eq!(to_month(d("2004")).to_string(), "2004");
+        assert_eq!(cell("notes", &Value::Text("Dr X".into())), Value::Null);
+        assert_eq!(
+            cell("date", &Value::Date(d("2004-03-17"))),
+            Value::Date(d("2004-03"))
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! Login rate limiting: failed logins are counted per account and per
+//! client address in a sliding window; once a key reaches its limit, further
+//! attempts are refused (HTTP 429 with `Retry-After`) without checking the
+//! password, until the oldest failure leaves the window. A successful login
+//! clears the account's count (not the address's).
+//!
+//! Refusing before verification matters twice: it stops guessing, and it
+//! stops an attacker from making the server compute Argon2 hashes at will.
+//! Counts live in memory (one server process); they reset on restart.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+/// A limit: at most `max` failures within `window` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Failures allowed in the window.
+    pub max: usize,
+    /// Window length in seconds.
+    pub window: i64,
+}
+
+/// Failure counts of one kind of key (accounts, or addresses).
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: Limit,
+    failures: Mutex<HashMap<String, VecDeque<i64>>>,
+}
+
+/// Keys kept before stale ones are swept (bounds memory under a flood of
+/// made-up user names).
+const SWEEP_AT: usize = 50_000;
+
+impl RateLimiter {
+    /// A limiter with `limit`.
+    pub fn new(limit: Limit) -> RateLimiter {
+        RateLimiter {
+            limit,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<i64>>> {
+        // A panic while holding the lock cannot leave the map inconsistent
+        // (each operation is a single push or clear), so recover the guard.
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `Err(seconds until retry)` when `key` has reached its limit at `now`.
+    pub fn check(&self, key: &str, now: i64) -> Result<(), i64> {
+        let mut map = self.lock();
+        let Some(q) = map.get_mut(key) else {
+            return Ok(());
+        };
+        while q.front().is_some_and(|&t| t <= now - self.limit.window) {
+            q.pop_front();
+        }
+        if q.len() >= self.limit.max {
+            let oldest = q.front().copied().unwrap_or(now);
+            Err((oldest + self.limit.window - now).max(1))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Counts a failure of `key` at `now`.
+    pub fn fail(&self, key: &str, now: i64) {
+        let mut map = self.lock();
+        if map.len() >= SWEEP_AT {
+            let cutoff = now - self.limit.window;
+            map.retain(|_, q| q.back().is_some_and(|&t| t > cutoff));
+        }
+        let q = map.entry(key.to_string()).or_default();
+        q.push_back(now);
+        while q.len() > self.limit.max {
+            q.pop_front();
+        }
+    }
+
+    /// Forgets `key`'s failures.
+    pub fn clear(&self, key: &str) {
+        self.lock().remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_within_the_window_and_recovers_after_it() {
+        let r = RateLimiter::new(Limit {
+            max: 3,
+            window: 100,
+        });
+        for t in [0, 10, 20] {
+            assert_eq!(r.check("ana", t), Ok(()));
+            r.fail("ana", t);
+        }
+        // Third failure at 20: the oldest (0) leaves the window at 100.
+        assert_eq!(r.check("ana", 30), Err(70));
+        assert_eq!(r.check("bob", 30), Ok(()));
+        assert_eq!(r.check("ana", 100), Ok(()));
+        r.fail("ana", 100);
+        assert_eq!(r.check("ana", 101), Err(9));
+        r.clear("ana");
+        assert_eq!(r.check("ana", 101), Ok(()));
+    }
+}

@@ -1,0 +1,1110 @@
+//! Registry pages: the patient list (search, filters, pages), the patient
+//! page (timeline, biomarker plots, every record with edit and history
+//! links), forms generated from the schema for every entity, deletion and
+//! audit history. The JSON API ([`crate::api`]) calls the same functions.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use netra_clinical::registry::schema::{ColumnSpec, Kind};
+use netra_clinical::registry::vocab::{PrimarySite, VitalStatus, Vocabulary, WhoGrade};
+use netra_clinical::registry::{Entity, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{self, Mode, entity_label, entity_of};
+use crate::accounts::User;
+use crate::app::{AppState, PageUser, Shared};
+use crate::cohort::{Index, PatientRow};
+use crate::error::{AppError, FieldProblem, PageResult};
+use crate::layout::{self, Nav, csrf_field, notice, page};
+use crate::pages::url_encode;
+use crate::pseudo;
+use crate::session::Session;
+use crate::timeline;
+
+/// Rows per page of the patient list.
+pub const PER_PAGE: usize = 50;
+
+/// Filters of the patient list (URL parameters).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListQuery {
+    /// Text searched in patient codes (pseudonyms for analysts).
+    #[serde(default)]
+    pub q: String,
+    /// Site code.
+    #[serde(default)]
+    pub site: String,
+    /// Primary-site code.
+    #[serde(default)]
+    pub primary: String,
+    /// WHO grade code.
+    #[serde(default)]
+    pub grade: String,
+    /// Vital-status code.
+    #[serde(default)]
+    pub vital: String,
+    /// Page, from 1.
+    #[serde(default)]
+    pub page: Option<usize>,
+    /// Saved-record notice after a redirect.
+    #[serde(default)]
+    pub saved: Option<String>,
+}
+
+/// One patient in the list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListItem {
+    /// Code (pseudonym for analysts): the id of `/patients/{id}`.
+    pub id: String,
+    /// Site.
+    pub site: String,
+    /// Sex.
+    pub sex: &'static str,
+    /// Age at diagnosis (a 5-year band for analysts).
+    pub age: Option<String>,
+    /// Primary site code.
+    pub primary_site: Option<&'static str>,
+    /// WHO 2019 grade code.
+    pub grade: Option<&'static str>,
+    /// Vital status code.
+    pub vital_status: &'static str,
+    /// First diagnosis (to the month for analysts).
+    pub diagnosis_date: Option<String>,
+    /// Last follow-up or death (to the month for analysts).
+    pub last_date: Option<String>,
+    /// Treatments recorded.
+    pub treatments: usize,
+    /// Assessments recorded.
+    pub assessments: usize,
+}
+
+/// A page of the patient list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListPage {
+    /// Patients matching the filters.
+    pub total: usize,
+    /// This page (from 1).
+    pub page: usize,
+    /// Number of pages.
+    pub pages: usize,
+    /// Rows per page.
+    pub per_page: usize,
+    /// The rows.
+    pub patients: Vec<ListItem>,
+}
+
+fn opt_code<V: Vocabulary>(field: &str, text: &str) -> Result<Option<V>, AppError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    V::from_code(t)
+        .map(Some)
+        .map_err(|e| AppError::BadRequest(format!("{field}: {e}")))
+}
+
+fn item(r: &PatientRow, user: &User) -> ListItem {
+    let pseudonymised = user.pseudonymised();
+    let date = |d: Option<netra_clinical::registry::PartialDate>| {
+        d.map(|d| {
+            if pseudonymised {
+                pseudo::to_month(d).to_string()
+            } else {
+                d.to_string()
+            }
+        })
+    };
+    ListItem {
+        id: if pseudonymised {
+            r.pseudonym.clone()
+        } else {
+            r.code.clone()
+        },
+        site: r.site.clone(),
+        sex: r.sex.code(),
+        age: r.age.map(|a| {
+            if pseudonymised {
+                pseudo::age_band(a)
+            } else {
+                a.to_string()
+            }
+        }),
+        primary_site: r.primary_site.map(|p| p.code()),
+        grade: r.grade.map(|g| g.code()),
+        vital_status: r.vital_status.code(),
+        diagnosis_date: date(r.diagnosis_date),
+        last_date: date(r.last_date),
+        treatments: r.treatments,
+        assessments: r.assessments,
+    }
+}
+
+/// The rows of the index a user may see.
+pub fn visible<'a>(idx: &'a Index, user: &'a User) -> impl Iterator<Item = &'a PatientRow> + 'a {
+    idx.rows
+        .iter()
+        .map(|r| r.as_ref())
+        .filter(move |r| user.can_read_site(&r.site))
+}
+
+/// The patient list: search, filters and one page.
+pub fn list(idx: &Index, user: &User, q: &ListQuery) -> Result<ListPage, AppError> {
+    let primary: Option<PrimarySite> = opt_code("primary", &q.primary)?;
+    let grade: Option<WhoGrade> = opt_code("grade", &q.grade)?;
+    let vital: Option<VitalStatus> = opt_code("vital", &q.vital)?;
+    let needle = q.q.trim().to_lowercase();
+    let site = q.site.trim();
+    let pseudonymised = user.pseudonymised();
+    let matches = |r: &PatientRow| {
+        (site.is_empty() || r.site == site)
+            && primary.is_none_or(|p| r.primary_site == Some(p))
+            && grade.is_none_or(|g| r.grade == Some(g))
+            && vital.is_none_or(|v| r.vital_status == v)
+            && (needle.is_empty()
+                || if pseudonymised {
+                    r.pseudonym.contains(&needle)
+                } else {
+                    r.code_lower.contains(&needle)
+                })
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let skip = (page - 1) * PER_PAGE;
+    let mut total = 0usize;
+    let mut patients = Vec::with_capacity(PER_PAGE);
+    for r in visible(idx, user).filter(|r| matches(r)) {
+        if total >= skip && patients.len() < PER_PAGE {
+            patients.push(item(r, user));
+        }
+        total += 1;
+    }
+    Ok(ListPage {
+        total,
+        page,
+        pages: total.div_ceil(PER_PAGE).max(1),
+        per_page: PER_PAGE,
+        patients,
+    })
+}
+
+fn vocab_options<V: Vocabulary + PartialEq>(selected: &str) -> Markup {
+    html! {
+        option value="" { "any" }
+        @for v in V::ALL {
+            option value=(v.code()) selected[v.code() == selected] { (v.label()) }
+        }
+    }
+}
+
+fn label_of<V: Vocabulary>(code: Option<&str>) -> String {
+    code.and_then(|c| V::from_code(c).ok())
+        .map(|v| v.label().to_string())
+        .unwrap_or_default()
+}
+
+/// The sites a user may see, as (code, name).
+pub async fn sites(state: &AppState, user: &User) -> Result<Vec<(String, String)>, AppError> {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT site, name FROM site ORDER BY site")
+        .fetch_all(state.registry.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.try_get::<String, _>(0).ok()?,
+                r.try_get::<String, _>(1).ok()?,
+            ))
+        })
+        .filter(|(s, _)| user.can_read_site(s))
+        .collect())
+}
+
+/// `GET /patients`.
+pub async fn patient_list(
+    State(state): State<Shared>,
+    PageUser(session): PageUser,
+    Query(q): Query<ListQuery>,
+) -> PageResult<Html<String>> {
+    let user = &session.user;
+    let idx = access::index(&state).await?;
+    let result = list(&idx, user, &q)?;
+    let site_list = sites(&state, user).await?;
+    let link = |p: usize| {
+        let mut s = format!("/patients?page={p}");
+        for (k, v) in [
+            ("q", &q.q),
+            ("site", &q.site),
+            ("primary", &q.primary),
+            ("grade", &q.grade),
+            ("vital", &q.vital),
+        ] {
+            if !v.is_empty() {
+                s.push_str(&format!("&{k}={}", url_encode(v)));
+            }
+        }
+        s
+    };
+    let body = html! {
+        h1 { "Patients" }
+        @if let Some(s) = &q.saved { (notice(&format!("{s} saved."))) }
+        @if user.pseudonymised() {
+            p class="muted" { "Pseudonymised view: patients are shown by pseudonym, ages in 5-year bands, dates to the month." }
+        }
+        form class="filters" method="get" action="/patients" role="search" aria-label="Search and filter patients" {
+            div {
+                label for="q" { (if user.pseudonymised() { "Pseudonym contains" } else { "Patient code contains" }) }
+                input type="search" id="q" name="q" value=(q.q);
+            }
+            div {
+                label for="site" { "Site" }
+                select id="site" name="site" {
+                    option value="" { "any" }
+                    @for (code, name) in &site_list {
+                        option value=(code) selected[*code == q.site] { (code) " — " (name) }
+                    }
+                }
+            }
+            div { label for="primary" { "Primary site" } select id="primary" name="primary" { (vocab_options::<PrimarySite>(&q.primary)) } }
+            div { label for="grade" { "WHO grade" } select id="grade" name="grade" { (vocab_options::<WhoGrade>(&q.grade)) } }
+            div { label for="vital" { "Vital status" } select id="vital" name="vital" { (vocab_options::<VitalStatus>(&q.vital)) } }
+            div { button type="submit" { "Search" } " " a href="/patients" { "Clear" } }
+        }
+        div class="actions" {
+            p { strong { (result.total) } " patient(s)" }
+            @if user.can_edit() {
+                a class="button" href="/records/patient/new" { "New patient" }
+            }
+        }
+        div class="table-wrap" {
+            table {
+                caption class="muted" { "Page " (result.page) " of " (result.pages) }
+                thead { tr {
+                    th scope="col" { "Patient" } th scope="col" { "Site" } th scope="col" { "Sex" }
+                    th scope="col" class="num" { "Age" } th scope="col" { "Primary" } th scope="col" { "Grade" }
+                    th scope="col" { "Vital status" } th scope="col" { "Diagnosis" } th scope="col" { "Last follow-up" }
+                    th scope="col" class="num" { "Treatments" } th scope="col" class="num" { "Assessments" }
+                } }
+                tbody {
+                    @for p in &result.patients {
+                        tr {
+                            td { a href={"/patients/" (url_encode(&p.id))} { (p.id) } }
+                            td { (p.site) }
+                            td { (p.sex) }
+                            td class="num" { (p.age.clone().unwrap_or_default()) }
+                            td { (label_of::<PrimarySite>(p.primary_site)) }
+                            td { (label_of::<WhoGrade>(p.grade)) }
+                            td { span class={"badge " (p.vital_status)} { (label_of::<VitalStatus>(Some(p.vital_status))) } }
+                            td { (p.diagnosis_date.clone().unwrap_or_default()) }
+                            td { (p.last_date.clone().unwrap_or_default()) }
+                            td class="num" { (p.treatments) }
+                            td class="num" { (p.assessments) }
+                        }
+                    }
+                }
+            }
+        }
+        nav class="pager" aria-label="Pages" {
+            @if result.page > 1 { a href=(link(result.page - 1)) rel="prev" { "← Previous" } }
+            span { "Page " (result.page) " of " (result.pages) }
+            @if result.page < result.pages { a href=(link(result.page + 1)) rel="next" { "Next →" } }
+        }
+    };
+    Ok(Html(
+        page("Patients", &session, Nav::Patients, body).into_string(),
+    ))
+}
+
+/// A record's cells as text for display: codes as labels, pseudonymised
+/// for analysts.
+fn display(c: &ColumnSpec, v: &Value, pseudonymised: bool) -> String {
+    let v = if pseudonymised {
+        pseudo::cell(c.name, v)
+    } else {
+        v.clone()
+    };
+    match (&c.kind, &v) {
+        (Kind::Code(voc), Value::Text(code)) => voc.label(code).unwrap_or(code).to_string(),
+        _ => v.to_text().unwrap_or_default(),
+    }
+}
+
+/// A patient's records for the page and the API: entity, rows (values in
+/// schema order, pseudonymised for analysts).
+pub async fn course_records(
+    state: &AppState,
+    user: &User,
+    code: &str,
+) -> Result<Vec<(Entity, Vec<Vec<Value>>)>, AppError> {
+    let records = state
+        .registry
+        .patient_records(code)
+        .await?
+        .ok_or_else(|| AppError::no_patient(code))?;
+    if !user.pseudonymised() {
+        return Ok(records);
+    }
+    let pseudonym = state.pseudo.pseudonym(code);
+    Ok(records
+        .into_iter()
+        .map(|(e, rows)| {
+            let spec = e.spec();
+            let rows = rows
+                .into_iter()
+                .map(|r| {
+                    spec.columns
+                        .iter()
+                        .zip(r)
+                        .map(|(c, v)| {
+                            if c.name == "patient" {
+                                Value::Text(pseudonym.clone())
+                            } else {
+                                pseudo::cell(c.name, &v)
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            (e, rows)
+        })
+        .collect())
+}
+
+fn key_query(entity: Entity, row: &[Value]) -> String {
+    access::key_texts(entity, row)
+        .iter()
+        .map(|k| format!("key={}", url_encode(k)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn section_id(e: Entity) -> &'static str {
+    e.spec().table
+}
+
+/// The columns a record table shows (the patient column is the page's).
+fn shown_columns(e: Entity) -> Vec<(usize, &'static ColumnSpec)> {
+    e.spec()
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.name != "patient")
+        .collect()
+}
+
+fn header_label(c: &ColumnSpec) -> String {
+    let mut s = c.name.replace('_', " ");
+    if let Some(u) = c.unit {
+        let named = c.name.contains(&u.to_lowercase()) || (u == "%" && c.name.contains("percent"));
+        if !named && !matches!(u, "years" | "grade" | "Krenning grade" | "points") {
+            s.push_str(&format!(" ({u})"));
+        }
+    }
+    s
+}
+
+/// `GET /patients/{id}`.
+pub async fn patient_page(
+    State(state): State<Shared>,
+    PageUser(session): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult<Html<String>> {
+    let user = &session.user;
+    let code = access::resolve_patient(&state, user, &id).await?;
+    let course = state
+        .registry
+        .patient_course(&code)
+        .await?
+        .ok_or_else(|| AppError::no_patient(&id))?;
+    let records = course_records(&state, user, &code).await?;
+    let ps = user.pseudonymised();
+    let can_edit = user.can_edit_site(&course.patient.site);
+    let can_audit = user.can_read_audit(&course.patient.site);
+    let shown = if ps {
+        state.pseudo.pseudonym(&code)
+    } else {
+        code.clone()
+    };
+    let swimmer = timeline::swimmer_svg(&course, &shown);
+    let series = timeline::biomarker_series(&course);
+    let p = &course.patient;
+    let age = crate::cohort::age_of(&course);
+    let patient_row = records
+        .iter()
+        .find(|(e, _)| *e == Entity::Patient)
+        .and_then(|(_, r)| r.first().cloned());
+    let add_link = |e: Entity, extra: &str| {
+        format!(
+            "/records/{}/new?patient={}{extra}",
+            e.spec().table,
+            url_encode(&code)
+        )
+    };
+    let body = html! {
+        h1 { "Patient " (shown) }
+        @if let Some(s) = q.get("saved") { (notice(&format!("{s} saved."))) }
+        @if let Some(s) = q.get("deleted") { (notice(&format!("{s} deleted."))) }
+        dl class="cards" {
+            div { dt { "Site" } dd { (p.site) } }
+            div { dt { "Sex" } dd { (p.sex.label()) } }
+            div { dt { "Age at diagnosis" } dd { (age.map(|a| if ps { pseudo::age_band(a) } else { format!("{a} years") }).unwrap_or_else(|| "not recorded".into())) } }
+            @if !ps { div { dt { "Born" } dd { (p.birth_date.map(|d| d.to_string()).unwrap_or_else(|| "not recorded".into())) } } }
+            div { dt { "Vital status" } dd { (p.vital_status.label()) } }
+            div { dt { "Last follow-up" } dd { (p.last_followup_date.map(|d| if ps { pseudo::to_month(d).to_string() } else { d.to_string() }).unwrap_or_default()) } }
+            @if let Some(d) = p.death_date {
+                div { dt { "Death" } dd { (if ps { pseudo::to_month(d).to_string() } else { d.to_string() }) " " (p.death_cause.map(|c| c.label()).unwrap_or("")) } }
+            }
+        }
+        div class="actions" {
+            @if can_edit {
+                @if let Some(r) = &patient_row {
+                    a class="button secondary" href={"/records/patient/edit?" (key_query(Entity::Patient, r))} { "Edit patient" }
+                }
+            }
+            @if can_audit {
+                @if let Some(r) = &patient_row {
+                    a href={"/records/patient/history?" (key_query(Entity::Patient, r))} { "History of the patient record" }
+                }
+            }
+        }
+        h2 id="timeline" { "Course" }
+        @match &swimmer {
+            Some(svg) => {
+                (layout::svg(svg, &format!("Treatment course of patient {shown}: treatments as bars, responses and progression as markers")))
+                p { a href={"/patients/" (url_encode(&shown)) "/timeline.svg"} download { "Download the course figure (SVG)" } }
+            }
+            None => p class="muted" { "No dated records yet." }
+        }
+        @if !series.is_empty() {
+            h2 id="markers" { "Biomarkers" }
+            div class="sparks" {
+                @for s in &series {
+                    div class="spark" {
+                        div class="name" { (s.name) " (" (s.unit) ")" }
+                        (maud::PreEscaped(timeline::sparkline(s)))
+                        div class="muted" { "last " (s.points.last().map(|p| format!("{}", p.1)).unwrap_or_default())
+                            @if let Some(u) = s.uln { " · ULN " (u) } }
+                    }
+                }
+            }
+        }
+        @for (entity, rows) in records.iter().filter(|(e, _)| *e != Entity::Patient) {
+            h2 id=(section_id(*entity)) { (capitalise(entity_label(*entity))) "s " span class="muted" { "(" (rows.len()) ")" } }
+            @if can_edit && !matches!(entity, Entity::TreatmentAgent | Entity::RadionuclideAdministration | Entity::Lesion) {
+                p { a href=(add_link(*entity, "")) { "Add " (entity_label(*entity)) } }
+            }
+            @if rows.is_empty() {
+                p class="muted" { "None recorded." }
+            } @else {
+                div class="table-wrap" {
+                    table {
+                        thead { tr {
+                            @for (_, c) in shown_columns(*entity) { th scope="col" { (header_label(c)) } }
+                            @if can_edit || can_audit { th scope="col" { span class="muted" { "actions" } } }
+                        } }
+                        tbody {
+                            @for r in rows {
+                                tr {
+                                    @for (i, c) in shown_columns(*entity) { td { (display(c, &r[i], ps)) } }
+                                    @if can_edit || can_audit {
+                                        td {
+                                            @if can_edit { a href={"/records/" (entity.spec().table) "/edit?" (key_query(*entity, r))} { "Edit" } " " }
+                                            @if can_audit { a href={"/records/" (entity.spec().table) "/history?" (key_query(*entity, r))} { "History" } " " }
+                                            @if can_edit && *entity == Entity::Treatment {
+                                                a href=(add_link(Entity::TreatmentAgent, &format!("&treatment={}", url_encode(r[1].as_str().unwrap_or_default())))) { "Add agent" } " "
+                                                a href=(add_link(Entity::RadionuclideAdministration, &format!("&treatment={}", url_encode(r[1].as_str().unwrap_or_default())))) { "Add administration" }
+                                            }
+                                            @if can_edit && *entity == Entity::Assessment {
+                                                a href=(add_link(Entity::Lesion, &format!("&assessment={}", url_encode(r[1].as_str().unwrap_or_default())))) { "Add lesion" }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Html(
+        page(&format!("Patient {shown}"), &session, Nav::Patients, body).into_string(),
+    ))
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// `GET /patients/{id}/timeline.svg`.
+pub async fn timeline_svg(
+    State(state): State<Shared>,
+    PageUser(session): PageUser,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
+    let id = id.trim_end_matches(".svg").to_string();
+    let user = &session.user;
+    let code = access::resolve_patient(&state, user, &id).await?;
+    let course = state
+        .registry
+        .patient_course(&code)
+        .await?
+        .ok_or_else(|| AppError::no_patient(&id))?;
+    let shown = if user.pseudonymised() {
+        state.pseudo.pseudonym(&code)
+    } else {
+        code
+    };
+    let svg = timeline::swimmer_svg(&course, &shown)
+        .ok_or_else(|| AppError::NotFound("no dated records to draw".into()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"course-{}.svg\"", safe_name(&shown)),
+            ),
+        ],
+        svg,
+    )
+        .into_response())
+}
+
+/// A file-name-safe version of an identifier.
+pub fn safe_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- forms
+
+/// The hint of a column: its meaning, type and unit.
+fn hint(c: &ColumnSpec) -> String {
+    let mut s = c.doc.replace('`', "");
+    match &c.kind {
+        Kind::Date => s.push_str(" — YYYY, YYYY-MM or YYYY-MM-DD"),
+        Kind::Integer { min, max } => s.push_str(&format!(" — whole number {min}–{max}")),
+        Kind::Real { min, max } if *max == f64::MAX => s.push_str(&format!(" — number ≥ {min}")),
+        Kind::Real { min, max } => s.push_str(&format!(" — number {min}–{max}")),
+        _ => {}
+    }
+    if let Some(u) = c.unit {
+        s.push_str(&format!(" ({u})"));
+    }
+    s
+}
+
+/// One labelled form field for a column.
+fn field(c: &ColumnSpec, value: &str, error: Option<&str>, readonly: bool) -> Markup {
+    let id = format!("f_{}", c.name);
+    let hint_id = format!("{id}_hint");
+    let err_id = format!("{id}_error");
+    let described = if error.is_some() {
+        format!("{hint_id} {err_id}")
+    } else {
+        hint_id.clone()
+    };
+    let invalid = error.is_some();
+    let wide = c.name == "notes" || matches!(c.kind, Kind::Text) && c.name.ends_with("reason");
+    html! {
+        div class=[wide.then_some("wide")] {
+            label for=(id) {
+                (c.name.replace('_', " "))
+                @if c.required { " " span class="req" aria-hidden="true" { "*" } }
+                span class="hint" id=(hint_id) { (hint(c)) }
+            }
+            @match &c.kind {
+                Kind::Code(v) => {
+                    select id=(id) name=(id) aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) disabled[readonly] {
+                        option value="" { (if c.required { "— choose —" } else { "— not recorded —" }) }
+                        @for (code, label) in v.codes.iter().zip(&v.labels) {
+                            option value=(code) selected[*code == value] { (label) }
+                        }
+                    }
+                    @if readonly { input type="hidden" name=(id) value=(value); }
+                }
+                Kind::YesNo => {
+                    select id=(id) name=(id) aria-invalid=[invalid.then_some("true")] aria-describedby=(described) disabled[readonly] {
+                        option value="" { "— not recorded —" }
+                        option value="yes" selected[value == "yes"] { "yes" }
+                        option value="no" selected[value == "no"] { "no" }
+                    }
+                    @if readonly { input type="hidden" name=(id) value=(value); }
+                }
+                Kind::Text if c.name == "notes" => {
+                    textarea id=(id) name=(id) aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly] { (value) }
+                }
+                Kind::Integer { .. } | Kind::Real { .. } => {
+                    input type="text" inputmode="decimal" id=(id) name=(id) value=(value) autocomplete="off"
+                        aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly];
+                }
+                Kind::Date => {
+                    input type="text" id=(id) name=(id) value=(value) placeholder="YYYY-MM-DD" autocomplete="off"
+                        aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly];
+                }
+                _ => {
+                    input type="text" id=(id) name=(id) value=(value) autocomplete="off"
+                        aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly];
+                }
+            }
+            @if let Some(e) = error { p class="field-error" id=(err_id) { (e) } }
+        }
+    }
+}
+
+/// What a form page shows.
+struct FormPage<'a> {
+    entity: Entity,
+    values: HashMap<String, String>,
+    problems: Vec<FieldProblem>,
+    general: Option<String>,
+    /// Key of the record edited (`None`: a new record).
+    key: Option<Vec<String>>,
+    /// Columns fixed by the context (the parent's key of a new child).
+    fixed: Vec<&'a str>,
+    reason: String,
+}
+
+fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) -> Markup {
+    let spec = f.entity.spec();
+    let name = entity_label(f.entity);
+    let editing = f.key.is_some();
+    let action = if editing {
+        format!("/records/{}/edit", spec.table)
+    } else {
+        format!("/records/{}/new", spec.table)
+    };
+    let title = if editing {
+        format!("Edit {name}")
+    } else {
+        format!("New {name}")
+    };
+    let error_for = |col: &str| {
+        f.problems
+            .iter()
+            .filter(|p| p.field.as_deref() == Some(col))
+            .map(|p| match &p.value {
+                Some(v) if !v.is_empty() => format!("{} (value '{v}')", p.message),
+                _ => p.message.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let patient = f.values.get("patient").cloned().unwrap_or_default();
+    let back = if spec.columns.iter().any(|c| c.name == "patient") && !patient.is_empty() {
+        format!("/patients/{}#{}", url_encode(&patient), spec.table)
+    } else {
+        "/admin/users".to_string()
+    };
+    let form_id = "record-form";
+    html! {
+        h1 { (title) }
+        p { a href=(back) { "← Back" } }
+        @if !f.problems.is_empty() || f.general.is_some() {
+            div class="errors" role="alert" tabindex="-1" id="problems" {
+                h2 { "The record was not saved" }
+                @if let Some(g) = &f.general { p { (g) } }
+                @if !f.problems.is_empty() {
+                    ul {
+                        @for p in &f.problems {
+                            li {
+                                @if let Some(col) = &p.field {
+                                    a href={"#f_" (col)} { (col.replace('_', " ")) } ": "
+                                }
+                                (p.message)
+                                @if let Some(v) = p.value.as_ref().filter(|v| !v.is_empty()) { " (value '" (v) "')" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form class="record" method="post" action=(action) id=(form_id) novalidate {
+            (csrf_field(session))
+            @if let Some(key) = &f.key {
+                @for k in key { input type="hidden" name="key" value=(k); }
+            }
+            @for c in &spec.columns {
+                @let value = f.values.get(c.name).cloned().unwrap_or_default();
+                @let readonly = (editing && spec.key.contains(&c.name)) || f.fixed.contains(&c.name);
+                @let err = error_for(c.name);
+                @if f.entity == Entity::Patient && c.name == "site" && !readonly {
+                    div {
+                        label for="f_site" { "site " span class="req" aria-hidden="true" { "*" } span class="hint" id="f_site_hint" { "the centre the patient belongs to" } }
+                        select id="f_site" name="f_site" aria-required="true" aria-describedby="f_site_hint" aria-invalid=[(!err.is_empty()).then_some("true")] {
+                            option value="" { "— choose —" }
+                            @for (s, n) in sites { option value=(s) selected[*s == value] { (s) " — " (n) } }
+                        }
+                        @if !err.is_empty() { p class="field-error" { (err) } }
+                    }
+                } @else {
+                    (field(c, &value, (!err.is_empty()).then_some(err.as_str()), readonly))
+                }
+            }
+            div class="wide" {
+                label for="reason" { "Reason for this change " span class="req" aria-hidden="true" { "*" }
+                    span class="hint" id="reason_hint" { "kept in the audit trail with your name and the time" } }
+                textarea id="reason" name="reason" aria-required="true" aria-describedby="reason_hint"
+                    aria-invalid=[(!error_for("reason").is_empty()).then_some("true")] { (f.reason) }
+                @let e = error_for("reason");
+                @if !e.is_empty() { p class="field-error" { (e) } }
+            }
+            @if f.entity == Entity::Lesion {
+                @let assessment = f.values.get("assessment").cloned().unwrap_or_default();
+                section class="preview wide" id="recist-preview" aria-labelledby="preview-title"
+                    data-form=(form_id)
+                    data-endpoint={"/api/recist/preview?patient=" (url_encode(&patient)) "&assessment=" (url_encode(&assessment))} {
+                    h2 id="preview-title" { "Computed response (RECIST 1.1)" }
+                    div data-out aria-live="polite" { p class="muted" { "The response of this assessment appears here as you type the lesion." } }
+                }
+            }
+            div class="actions" {
+                button type="submit" { "Save" }
+                a href=(back) { "Cancel" }
+            }
+        }
+        @if let Some(key) = &f.key {
+            h2 { "Delete this " (name) }
+            form method="post" action={"/records/" (spec.table) "/delete"} data-confirm={"Delete this " (name) "? The deletion is kept in the audit trail."} {
+                (csrf_field(session))
+                @for k in key { input type="hidden" name="key" value=(k); }
+                div {
+                    label for="delete_reason" { "Reason for deleting " span class="req" aria-hidden="true" { "*" } }
+                    textarea id="delete_reason" name="reason" aria-required="true" {}
+                }
+                div class="actions" { button type="submit" class="danger" { "Delete" } }
+            }
+        }
+    }
+}
+
+fn form_fields(fields: &[(String, String)]) -> (HashMap<String, String>, Vec<String>, String) {
+    let mut values = HashMap::new();
+    let mut key = Vec::new();
+    let mut reason = String::new();
+    for (k, v) in fields {
+        if let Some(col) = k.strip_prefix("f_") {
+            values.insert(col.to_string(), v.clone());
+        } else if k == "key" {
+            key.push(v.clone());
+        } else if k == "reason" {
+            reason = v.clone();
+        }
+    }
+    (values, key, reason)
+}
+
+/// The columns a new record's context fixes (its parent's key).
+fn fixed_columns(entity: Entity, q: &HashMap<String, String>) -> Vec<&'static str> {
+    entity
+        .spec()
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .filter(|n| matches!(*n, "patient" | "treatment" | "assessment") && q.contains_key(*n))
+        .filter(|n| {
+            // A child's own id column is not fixed by the context.
+            !(entity == Entity::Treatment && *n == "treatment"
+                || entity == Entity::Assessment && *n == "assessment")
+        })
+        .collect()
+}
+
+/// `GET /records/{entity}/new`.
+pub async fn new_form(
+    State(state): State<Shared>,
+    PageUser(session): PageUser,
+    Path(table): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult<Html<String>> {
+    let entity = entity_of(&table)?;
+    let user = &session.user;
+    if !user.can_edit() || (entity < Entity::Patient && !user.is_admin()) {
+        return Err(
+            AppError::Forbidden(format!("you may not add a {}", entity_label(entity))).into(),
+        );
+    }
+    if let Some(code) = q.get("patient") {
+        match access::patient_site(&state, code).await? {
+            Some(s) if user.can_edit_site(&s) => {}
+            Some(s) if user.can_read_site(&s) => {
+                return Err(AppError::Forbidden(format!(
+                    "you may not change records of patients of site {s}"
+                ))
+                .into());
+            }
+            _ => return Err(AppError::no_patient(code).into()),
+        }
+    }
+    let fixed = fixed_columns(entity, &q);
+    let values: HashMap<String, String> = q
+        .iter()
+        .filter(|(k, _)| entity.spec().column(k).is_some())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let sites = editable_sites(&state, user).await?;
+    let f = FormPage {
+        entity,
+        values,
+        problems: Vec::new(),
+        general: None,
+        key: None,
+        fixed,
+        reason: String::new(),
+    };
+    let title = format!("New {}", entity_label(entity));
+    Ok(Html(
+        page(
+            &title,
+            &session,
+            Nav::Patients,
+            form_page(&session, &f, &sites),
+        )
+        .into_string(),
+    ))
+}
+
+async fn editable_sites(state: &AppState, user: &User) -> Result<Vec<(String, String)>, AppError> {
+    Ok(sites(state, user)
+        .await?
+        .into_iter()
+        .filter(|(s, _)| user.can_edit_site(s))
+        .collect())
+}
+
+/// `GET /records/{entity}/edit?key=…`.
+pub async fn edit_form(
+    State(state): State<Shared>,
+    PageUser(session): PageUser,
+    Path(table): Path<String>,
+    Form(q): Form<Vec<(String, String)>>,
+) -> PageResult<Html<String>> {
+    let entity = entity_of(&table)?;
+    let user = &session.user;
+    let key: Vec<String> = q
+        .iter()
+        .filter(|(k, _)| k == "key")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let row = access::read_record(&state, user, entity, &key).await?;
+    let site_ok = match access::patient_of_row(entity, &row) {
+        Some(code) => access::patient_site(&state, &code)
+            .await?
+            .is_some_and(|s| user.can_edit_site(&s)),
+        None => user.is_admin(),
+    };
+    if !site_ok {
+        return Err(AppError::Forbidden(format!(
+            "you may read but not change this {}",
+            entity_label(entity)
+        ))
+        .into());
+    }
+    let values = entity
+        .spec()
+        .columns
+        .iter()
+        .zip(&row)
+        .map(|(c, v)| (c.name.to_string(), v.to_text().unwrap_or_default()))
+        .collect();
+    let sites = editable_sites(&state, user).await?;
+    let f = FormPage {
+        entity,
+        values,
+        problems: Vec::new(),
+        general: None,
+        key: Some(access::key_texts(entity, &row)),
+        fixed: Vec::new(),
+        reason: String::new(),
+    };
+    let title = format!("Edit {}", entity_label(entity));
+    Ok(Html(
+        page(
+            &title,
+            &session,
+            Nav::Patients,
+            form_page(&session, &f, &sites),
+        )
+        .into_string(),
+    ))
+}
+
+fn after_save(entity: Entity, key: &[String], what: &str) -> Redirect {
+    let label = url_encode(&capitalise(entity_label(entity)));
+    if entity >= Entity::Patient {
+        let code = key.first().cloned().unwrap_or_default();
+        Redirect::to(&format!(
+            "/patients/{}?{what}={label}#{}",
+            url_encode(&code),
+            entity.spec().table
+        ))
+    } else {
+        Redirect::to(&format!("/admin/users?{what}={label}"))
+    }
+}
+
+async fn submit(
+    state: Shared,
+    session: std::sync::Arc<Session>,
+    table: String,
+    fields: Vec<(String, String)>,
+    editing: bool,
+) -> PageResult<Response> {
+    let entity = entity_of(&table)?;
+    let user = &session.user;
+    let (values, key, reason) = form_fields(&fields);
+    let mode = if editing {
+        Mode::Update(key.clone())
+    } else {
+        Mode::Create
+    };
+    match access::save(&state, user, entity, values.clone(), &reason, mode).await {
+        Ok(k) => Ok(after_save(entity, &k, "saved").into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let status = e.status();
+            let (problems, general) = match e {
+                AppError::Invalid(p) => (p, None),
+                other => (Vec::new(), Some(other.message())),
+            };
+            let sites = editable_sites(&state, user).await?;
+            let f = FormPage {
+                entity,
+                values,
+                problems,
+                general,
+                key: editing.then_some(key),
+                fixed: Vec::new(),
+                reason,
+            };
+            let title = format!("Correct the {}", entity_label(entity));
+            let body = page(
+                &title,
+                &session,
+                Nav::Patients,
+                form_page(&session, &f, &sites),
+            );
+            Ok((status, Html(body.into_string())).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /records/{entity}/new`.
+pub async fn create(
+    State(state): State<Shared>,
+    PageUser(session): PageUser,
+    Path(table): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    submit(state, session, table, fields, false).await
+}
+
+/// `POST /records/{entity}/edit`.
+pub async fn update(
+    State(state): State<Shared>,
+    PageUser(session): PageUser,
+    Path(table): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    submit(state, session, table, fields, true).await
+}
+
+/// `POST /records/{entity}/delete`.
+pub async fn delete(
+    State(state): State<Shared>,
+    PageUser(session): PageUser,
+    Path(table): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let entity = entity_of(&table)?;
+    let (_, key, reason) = form_fields(&fields);
+    access::remove(&state, &session.user, entity, &key, &reason).await?;
+    Ok(after_save(entity, &key, "deleted").into_response())
+}
+
+/// `GET /records/{entity}/history?key=…`.
+pub async fn history(
+    State(state): State<Shared>,
+    PageUser(session): PageUser,
+    Path(table): Path<String>,
+    Form(q): Form<Vec<(String, String)>>,
+) -> PageResult<Html<String>> {
+    let entity = entity_of(&table)?;
+    let key: Vec<String> = q
+        .iter()
+        .filter(|(k, _)| k == "key")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let entries = access::history(&state, &session.user, entity, &key).await?;
+    let spec = entity.spec();
+    let described: Vec<String> = spec
+        .key
+        .iter()
+        .zip(&key)
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let back = if entity >= Entity::Patient {
+        format!(
+            "/patients/{}",
+            url_encode(key.first().map_or("", |s| s.as_str()))
+        )
+    } else {
+        "/admin/users".into()
+    };
+    let value_text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "—".into(),
+        other => other.to_string(),
+    };
+    let body = html! {
+        h1 { "History of " (entity_label(entity)) " " (described.join(", ")) }
+        p { a href=(back) { "← Back" } }
+        p class="muted" { "Every change of this record, oldest first, from the registry's hash-chained audit trail." }
+        @if entries.is_empty() { p { "No changes recorded." } }
+        @for e in &entries {
+            section {
+                h2 { (e.action) " · " (e.at) " · " (e.user) }
+                @if let Some(r) = &e.reason { p { "Reason: " (r) } }
+                @let old = e.old_values.as_ref().and_then(|v| v.as_object());
+                @let new = e.new_values.as_ref().and_then(|v| v.as_object());
+                div class="table-wrap" {
+                    table class="diff" {
+                        thead { tr { th scope="col" { "field" } th scope="col" { "before" } th scope="col" { "after" } } }
+                        tbody {
+                            @for c in &spec.columns {
+                                @let o = old.and_then(|m| m.get(c.name));
+                                @let n = new.and_then(|m| m.get(c.name));
+                                @if o.is_some() || n.is_some() {
+                                    tr {
+                                        th scope="row" { (c.name.replace('_', " ")) }
+                                        td { @if let Some(o) = o { del { (value_text(o)) } } }
+                                        td { @if let Some(n) = n { ins { (value_text(n)) } } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Html(
+        page("History", &session, Nav::Patients, body).into_string(),
+    ))
+}

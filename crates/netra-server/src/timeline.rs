@@ -1,0 +1,358 @@
+//! A patient's course on a time line: netra-report's one-patient swimmer
+//! plot (treatments as bars coloured by class, assessment responses and
+//! progression as markers, death or follow-up at the end), and a small
+//! inline plot per biomarker (values over time, upper limit of normal
+//! dashed).
+//!
+//! Time runs in months from the first diagnosis (or, without one, from the
+//! earliest dated record); partial dates take the registry's default
+//! imputation (mid-point).
+
+use std::fmt::Write as _;
+
+use netra_clinical::registry::model::{Biomarker, PatientCourse};
+use netra_clinical::registry::vocab::{
+    Marker, TreatmentClass, TreatmentType, VitalStatus, Vocabulary,
+};
+use netra_clinical::registry::{Day, Imputation, PartialDate};
+use netra_clinical::response::Category;
+use netra_report::Figure;
+use netra_report::figure::swimmer::{
+    EventKind, LaneEnd, SwimmerEvent, SwimmerFigure, SwimmerLane, SwimmerSegment,
+};
+use netra_report::palette::ResponseClass;
+use netra_report::svg::escape;
+
+use crate::recist::scan_responses;
+
+const MONTH: f64 = netra_clinical::endpoints::DAYS_PER_MONTH;
+
+fn day(d: PartialDate) -> Day {
+    d.impute(Imputation::MidPoint).day
+}
+
+/// Day 0 of the time line: the first diagnosis, else the earliest dated
+/// record; `None` for a course without dates.
+pub fn origin(course: &PatientCourse) -> Option<Day> {
+    let p = &course.patient;
+    let mut dates: Vec<PartialDate> = Vec::new();
+    dates.extend(p.diagnosis_date);
+    dates.extend(p.metastatic_date);
+    dates.extend(course.treatments.iter().filter_map(|t| t.start_date));
+    dates.extend(course.assessments.iter().map(|a| a.date));
+    dates.extend(course.biomarkers.iter().map(|b| b.date));
+    let earliest = dates.iter().map(|d| day(*d)).min()?;
+    Some(
+        p.diagnosis_date
+            .map(day)
+            .map_or(earliest, |d| d.min(earliest)),
+    )
+}
+
+fn months(origin: Day, d: PartialDate) -> f64 {
+    (f64::from(origin.days_until(day(d))) / MONTH).max(0.0)
+}
+
+/// The treatment's bar class as the swimmer's palette names it.
+fn class_name(kind: TreatmentType) -> &'static str {
+    match kind {
+        TreatmentType::Surgery => "surgery",
+        _ => match kind.class() {
+            TreatmentClass::SomatostatinAnalogue => "somatostatin analogue",
+            TreatmentClass::Interferon => "interferon",
+            TreatmentClass::Chemotherapy => "chemotherapy",
+            TreatmentClass::Targeted => "targeted",
+            TreatmentClass::Radionuclide => "radionuclide",
+            TreatmentClass::Local => "local",
+            TreatmentClass::Supportive | TreatmentClass::Other => "other",
+        },
+    }
+}
+
+/// The swimmer figure of one course; `None` without dates.
+pub fn swimmer(course: &PatientCourse, lane_label: &str) -> Option<SwimmerFigure> {
+    let origin = origin(course)?;
+    let p = &course.patient;
+    let last = p
+        .death_date
+        .or(p.last_followup_date)
+        .map(|d| months(origin, d));
+    let mut segments = Vec::new();
+    let mut t_max: f64 = last.unwrap_or(0.0);
+    for t in &course.treatments {
+        let Some(start) = t.start_date.map(|d| months(origin, d)) else {
+            continue;
+        };
+        let end = t
+            .end_date
+            .map(|d| months(origin, d))
+            .or(last)
+            .unwrap_or(start)
+            .max(start);
+        t_max = t_max.max(end);
+        let agents: Vec<&str> = t.agents.iter().map(|a| a.agent.label()).collect();
+        let label = if agents.is_empty() {
+            t.kind.label().to_string()
+        } else {
+            agents.join(" + ")
+        };
+        segments.push(SwimmerSegment {
+            start,
+            end,
+            class: class_name(t.kind).to_string(),
+            label: Some(label),
+        });
+    }
+    let computed = scan_responses(course);
+    let mut events = Vec::new();
+    for a in &course.assessments {
+        let when = months(origin, a.date);
+        let response = computed.get(&day(a.date)).copied().or(a
+            .investigator_response
+            .map(netra_clinical::evaluation::category_of));
+        let kind = match response {
+            Some(Category::PD) => Some(EventKind::Progression),
+            Some(c) => Some(EventKind::Response(ResponseClass::from(c))),
+            None => None,
+        };
+        if let Some(kind) = kind {
+            t_max = t_max.max(when);
+            events.push(SwimmerEvent { time: when, kind });
+        }
+    }
+    let end_kind = match p.vital_status {
+        VitalStatus::Dead => LaneEnd::Death,
+        VitalStatus::Alive => LaneEnd::Alive,
+        _ => LaneEnd::Censored,
+    };
+    let mut fig = SwimmerFigure::new(
+        vec![SwimmerLane {
+            patient: lane_label.to_string(),
+            end: last.unwrap_or(t_max).max(t_max),
+            end_kind,
+            segments,
+            events,
+        }],
+        if course.patient.diagnosis_date.is_some() {
+            "Months since first diagnosis"
+        } else {
+            "Months since the first dated record"
+        },
+    );
+    fig.title = String::new();
+    Some(fig)
+}
+
+/// The swimmer's SVG, or `None` (no dates, or a figure error).
+pub fn swimmer_svg(course: &PatientCourse, lane_label: &str) -> Option<String> {
+    swimmer(course, lane_label).and_then(|f| f.to_svg().ok())
+}
+
+/// One biomarker's series.
+pub struct Series {
+    /// Marker name (with its detail for `other`).
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// (months, value), in time order.
+    pub points: Vec<(f64, f64)>,
+    /// The last upper limit of normal recorded.
+    pub uln: Option<f64>,
+}
+
+/// The course's biomarker series, one per marker (and unit).
+pub fn biomarker_series(course: &PatientCourse) -> Vec<Series> {
+    let Some(origin) = origin(course) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Series> = Vec::new();
+    let mut sorted: Vec<&Biomarker> = course.biomarkers.iter().collect();
+    sorted.sort_by_key(|b| day(b.date));
+    for b in sorted {
+        let name = match (&b.marker, &b.marker_detail) {
+            (Marker::Other, Some(d)) => d.clone(),
+            (m, _) => m.label().to_string(),
+        };
+        let at = months(origin, b.date);
+        match out.iter_mut().find(|s| s.name == name && s.unit == b.unit) {
+            Some(s) => {
+                s.points.push((at, b.value));
+                s.uln = b.upper_limit.or(s.uln);
+            }
+            None => out.push(Series {
+                name,
+                unit: b.unit.clone(),
+                points: vec![(at, b.value)],
+                uln: b.upper_limit,
+            }),
+        }
+    }
+    out
+}
+
+fn fmt(x: f64) -> String {
+    let s = format!("{x:.1}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A small plot of one series: values over months, the ULN dashed, each
+/// point a dot with its value as a tooltip.
+pub fn sparkline(s: &Series) -> String {
+    let (w, h, pad) = (240.0, 64.0, 6.0);
+    let t0 = s.points.first().map_or(0.0, |p| p.0);
+    let t1 = s.points.last().map_or(1.0, |p| p.0).max(t0 + 1e-9);
+    let mut lo = s.points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let mut hi = s
+        .points
+        .iter()
+        .map(|p| p.1)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if let Some(u) = s.uln {
+        lo = lo.min(u);
+        hi = hi.max(u);
+    }
+    lo = lo.min(0.0);
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    let x = |t: f64| {
+        if s.points.len() == 1 {
+            w / 2.0
+        } else {
+            pad + (t - t0) / (t1 - t0) * (w - 2.0 * pad)
+        }
+    };
+    let y = |v: f64| h - pad - (v - lo) / (hi - lo) * (h - 2.0 * pad);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{} over time, {} measurement(s)">"#,
+        escape(&s.name),
+        s.points.len()
+    );
+    if let Some(u) = s.uln {
+        let yu = y(u);
+        let _ = write!(
+            svg,
+            r##"<line x1="0" x2="{w}" y1="{yu:.1}" y2="{yu:.1}" stroke="#a4161a" stroke-dasharray="4 3" stroke-width="1"><title>upper limit of normal {}</title></line>"##,
+            fmt(u)
+        );
+    }
+    if s.points.len() > 1 {
+        let pts: Vec<String> = s
+            .points
+            .iter()
+            .map(|&(t, v)| format!("{:.1},{:.1}", x(t), y(v)))
+            .collect();
+        let _ = write!(
+            svg,
+            r##"<polyline fill="none" stroke="#0b5cad" stroke-width="1.6" points="{}"/>"##,
+            pts.join(" ")
+        );
+    }
+    for &(t, v) in &s.points {
+        let _ = write!(
+            svg,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="2.6" fill="#0b5cad"><title>{} {} at month {}</title></circle>"##,
+            x(t),
+            y(v),
+            fmt(v),
+            escape(&s.unit),
+            fmt(t)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netra_clinical::registry::Entity;
+    use netra_clinical::registry::Value;
+    use netra_clinical::registry::model::{Patient, Treatment};
+
+    fn row(entity: Entity, cells: &[(&str, &str)]) -> Vec<Value> {
+        let spec = entity.spec();
+        let mut r = vec![Value::Null; spec.columns.len()];
+        for (name, text) in cells {
+            let i = spec.position(name).unwrap();
+            r[i] = spec.columns[i].kind.parse(text).unwrap();
+        }
+        r
+    }
+
+    fn course() -> PatientCourse {
+        let p = Patient::from_row(&row(
+            Entity::Patient,
+            &[
+                ("patient", "3"),
+                ("site", "s"),
+                ("sex", "male"),
+                ("diagnosis_date", "2010-01-01"),
+                ("last_followup_date", "2011-01-01"),
+                ("death_date", "2011-01-01"),
+                ("vital_status", "dead"),
+            ],
+        ))
+        .unwrap();
+        let mut c = PatientCourse::new(p);
+        c.treatments.push(
+            Treatment::from_row(&row(
+                Entity::Treatment,
+                &[
+                    ("patient", "3"),
+                    ("treatment", "T1"),
+                    ("type", "surgery"),
+                    ("start_date", "2010-03"),
+                ],
+            ))
+            .unwrap(),
+        );
+        for (d, v) in [("2010-01-01", "120"), ("2010-07-01", "80")] {
+            c.biomarkers.push(
+                Biomarker::from_row(&row(
+                    Entity::Biomarker,
+                    &[
+                        ("patient", "3"),
+                        ("marker", "chromogranin_a"),
+                        ("date", d),
+                        ("value", v),
+                        ("unit", "ug/L"),
+                        ("upper_limit", "100"),
+                    ],
+                ))
+                .unwrap(),
+            );
+        }
+        c
+    }
+
+    #[test]
+    fn lane_spans_follow_up_with_treatment_bars() {
+        let c = course();
+        let fig = swimmer(&c, "3").unwrap();
+        let lane = &fig.lanes[0];
+        assert_eq!(lane.end_kind, LaneEnd::Death);
+        // 2010-01-01 → 2011-01-01 is 365 days = 11.99 months.
+        assert!((lane.end - 365.0 / MONTH).abs() < 1e-12);
+        // A surgery without an end date runs to the last follow-up; March
+        // 2010 is imputed to the 15th (73 days).
+        assert_eq!(lane.segments.len(), 1);
+        assert!((lane.segments[0].start - 73.0 / MONTH).abs() < 1e-12);
+        assert_eq!(lane.segments[0].class, "surgery");
+        assert!(swimmer_svg(&c, "3").unwrap().contains("<svg"));
+    }
+
+    #[test]
+    fn biomarkers_become_series_with_their_limit() {
+        let s = biomarker_series(&course());
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].points.len(), 2);
+        assert_eq!(s[0].uln, Some(100.0));
+        let svg = sparkline(&s[0]);
+        assert_eq!(svg.matches("<circle").count(), 2);
+        assert!(svg.contains("upper limit of normal 100"));
+        assert!(svg.contains("120 ug/L at month 0"));
+    }
+}

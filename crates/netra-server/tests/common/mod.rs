@@ -1,0 +1,259 @@
+//! A small registry with two sites, four accounts (one per role) and an
+//! in-process router to send requests to (`tower::ServiceExt::oneshot`).
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use netra_server::accounts::{NewUser, Role, create_user, hash_password};
+use netra_server::{AppState, Clock, Config, Shared, router};
+use netra_store::{Actor, Bundle, ImportOptions, Location, Registry};
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "a long enough password";
+
+/// Sites a (patients a1, a2) and b (patient b1).
+pub const BUNDLE: &[(&str, &str)] = &[
+    ("study.csv", "study,title\ns,Test study\n"),
+    ("sites.csv", "site,study,name\na,s,Centre A\nb,s,Centre B\n"),
+    (
+        "patients.csv",
+        "patient,site,sex,birth_date,diagnosis_date,last_followup_date,vital_status,death_date,notes\n\
+         a1,a,female,1950-05-17,2010-03-01,2015-06-01,dead,2015-06-01,seen by Dr House\n\
+         a2,a,male,1962,2012-07,2020-01-10,alive,,\n\
+         b1,b,male,1970-01-02,2011-01-15,2014-02-01,dead,2014-02-01,\n",
+    ),
+    (
+        "tumours.csv",
+        "patient,tumour,primary_site,differentiation,ki67_percent\n\
+         a1,1,pancreas,well,2\na2,1,jejunum_ileum,well,10\nb1,1,pancreas,well,25\n",
+    ),
+    (
+        "treatments.csv",
+        "patient,treatment,type,start_date,end_date\n\
+         a1,T1,targeted,2010-04-01,2011-01-01\nb1,T1,chemotherapy,2011-02-01,2011-08-01\n",
+    ),
+    (
+        "treatment_agents.csv",
+        "patient,treatment,agent\na1,T1,everolimus\nb1,T1,temozolomide\n",
+    ),
+    (
+        "assessments.csv",
+        "patient,assessment,date,modality\na1,A1,2010-03-20,ct\na1,A2,2010-07-01,ct\nb1,A1,2011-01-20,ct\n",
+    ),
+    (
+        "lesions.csv",
+        "patient,assessment,lesion,organ,role,longest_mm\n\
+         a1,A1,L1,liver,target,50\na1,A2,L1,liver,target,30\nb1,A1,L1,liver,target,40\n",
+    ),
+];
+
+/// The four accounts: (name, role, sites).
+pub const USERS: &[(&str, Role, &[&str])] = &[
+    ("admin", Role::Administrator, &[]),
+    ("dm_a", Role::DataManager, &["a"]),
+    ("inv_a", Role::Investigator, &["a"]),
+    ("analyst", Role::Analyst, &[]),
+];
+
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    pub state: Shared,
+    pub app: Router,
+    pub clock: Clock,
+}
+
+/// A logged-in client: its cookie and CSRF token.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect()
+    }
+}
+
+pub async fn test_app() -> TestApp {
+    test_app_with(Config::default()).await
+}
+
+pub async fn test_app_with(config: Config) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let location = Location::Sqlite(dir.path().join("reg.db"));
+    let (registry, _) = Registry::init(&location).await.expect("init");
+    let bundle_dir = dir.path().join("bundle");
+    std::fs::create_dir(&bundle_dir).unwrap();
+    for (name, text) in BUNDLE {
+        std::fs::write(bundle_dir.join(name), text).unwrap();
+    }
+    let bundle = Bundle::read_dir(&bundle_dir).expect("bundle");
+    registry
+        .import_bundle(
+            &bundle,
+            &ImportOptions {
+                actor: Actor {
+                    user: "loader".into(),
+                    reason: Some("test data".into()),
+                },
+                dry_run: false,
+            },
+        )
+        .await
+        .expect("import");
+    let hash = hash_password(PASSWORD).unwrap();
+    for (name, role, sites) in USERS {
+        create_user(
+            registry.pool(),
+            &NewUser {
+                username: name.to_string(),
+                display_name: None,
+                role: *role,
+                sites: sites.iter().map(|s| s.to_string()).collect(),
+            },
+            &hash,
+            0,
+        )
+        .await
+        .expect("user");
+    }
+    let clock = Clock::default();
+    let state = AppState::new(registry, config, clock.clone())
+        .await
+        .expect("state");
+    let app = router(state.clone());
+    TestApp {
+        dir,
+        state,
+        app,
+        clock,
+    }
+}
+
+/// A request under construction.
+pub struct Req {
+    method: Method,
+    uri: String,
+    headers: Vec<(String, String)>,
+    body: Body,
+    peer: SocketAddr,
+}
+
+pub fn req(method: &str, uri: &str) -> Req {
+    Req {
+        method: method.parse().unwrap(),
+        uri: uri.to_string(),
+        headers: Vec::new(),
+        body: Body::empty(),
+        peer: "10.0.0.1:40000".parse().unwrap(),
+    }
+}
+
+impl Req {
+    pub fn header(mut self, k: &str, v: &str) -> Req {
+        self.headers.push((k.to_string(), v.to_string()));
+        self
+    }
+
+    /// Session cookie and the CSRF header.
+    pub fn login(self, l: &Login) -> Req {
+        self.header("cookie", &l.cookie)
+            .header("x-csrf-token", &l.csrf)
+    }
+
+    /// Session cookie only.
+    pub fn cookie(self, l: &Login) -> Req {
+        self.header("cookie", &l.cookie)
+    }
+
+    pub fn json(mut self, v: Value) -> Req {
+        self.headers
+            .push(("content-type".into(), "application/json".into()));
+        self.body = Body::from(v.to_string());
+        self
+    }
+
+    pub fn form(mut self, fields: &[(&str, &str)]) -> Req {
+        self.headers.push((
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
+        self.body = Body::from(serde_urlencoded::to_string(fields).unwrap());
+        self
+    }
+
+    pub fn client_ip(mut self, ip: &str) -> Req {
+        self.peer = format!("{ip}:40000").parse().unwrap();
+        self
+    }
+
+    pub async fn send(self, t: &TestApp) -> Response {
+        let mut b = Request::builder().method(self.method).uri(&self.uri);
+        for (k, v) in &self.headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        let mut r = b.body(self.body).unwrap();
+        r.extensions_mut().insert(ConnectInfo(self.peer));
+        let resp = t.app.clone().oneshot(r).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// The `name=value` part of a Set-Cookie header.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_string()
+}
+
+pub async fn login(t: &TestApp, user: &str) -> Login {
+    let r = req("POST", "/api/login")
+        .json(serde_json::json!({ "username": user, "password": PASSWORD }))
+        .send(t)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "login {user}: {}", r.text());
+    let cookie = cookie_pair(&r.set_cookies()[0]);
+    let csrf = r.json()["csrf_token"].as_str().unwrap().to_string();
+    Login { cookie, csrf }
+}

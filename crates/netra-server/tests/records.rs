@@ -1,0 +1,409 @@
+//! The write path: the importer's validation and messages, a required
+//! reason, the audit trail (who, why, old and new values), deletion, the
+//! record's history, and the forms that show problems next to their field.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::{Value, json};
+
+fn problems(r: &Response) -> Vec<(String, String)> {
+    r.json()["error"]["problems"]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .map(|p| {
+            (
+                p["field"].as_str().unwrap_or("").to_string(),
+                p["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn edits_are_checked_like_imports_and_audited_with_their_reason() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let create = |values: Value, reason: &str| {
+        req("POST", "/api/records/patient")
+            .login(&dm)
+            .json(json!({"values": values, "reason": reason}))
+    };
+    // A malformed date, an unknown code, a negative… each named by field in
+    // the importer's words; nothing is written.
+    let r = create(
+        json!({"patient": "a3", "site": "a", "sex": "F", "diagnosis_date": "2011-13-01", "vital_status": "alive", "ecog": 7}),
+        "new patient",
+    )
+    .send(&t)
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = problems(&r);
+    assert!(
+        p.iter().any(
+            |(f, m)| f == "sex" && m.starts_with("unknown code for sex (allowed: male, female")
+        ),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|(f, m)| f == "diagnosis_date" && m == "month 13 does not exist"),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|(f, m)| f == "ecog" && m == "must be between 0 and 4"),
+        "{p:?}"
+    );
+    // Impossible date order.
+    let r = create(
+        json!({"patient": "a3", "site": "a", "sex": "female", "diagnosis_date": "2011-05-01", "vital_status": "dead", "death_date": "2010-01-01"}),
+        "new patient",
+    )
+    .send(&t)
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problems(&r).contains(&(
+            "death_date".into(),
+            "death_date is before diagnosis_date (2011-05-01)".into()
+        )),
+        "{:?}",
+        problems(&r)
+    );
+    // Missing required fields.
+    let r = create(json!({"patient": "a3", "site": "a"}), "new")
+        .send(&t)
+        .await;
+    let p = problems(&r);
+    assert!(
+        p.iter().any(|(f, _)| f == "sex") && p.iter().any(|(f, _)| f == "vital_status"),
+        "{p:?}"
+    );
+    // No reason.
+    let r = create(
+        json!({"patient": "a3", "site": "a", "sex": "female", "vital_status": "alive"}),
+        "  ",
+    )
+    .send(&t)
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problems(&r)[0].0, "reason");
+    // An unknown column is a client error.
+    let r = create(json!({"patient": "a3", "colour": "blue"}), "x")
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let seq_before = t.state.registry.revision().await.unwrap();
+
+    // Valid: created, then an existing key is a conflict.
+    let good = json!({"patient": "a3", "site": "a", "sex": "female", "birth_date": "1960", "diagnosis_date": "2011-05-01", "vital_status": "alive", "last_followup_date": "2013-01-01"});
+    let r = create(good.clone(), "referred from Centre C")
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["key"], json!(["a3"]));
+    let r = create(good, "again").send(&t).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(t.state.registry.revision().await.unwrap(), seq_before + 1);
+
+    // Update: the key cannot change, other columns can; the audit keeps the
+    // changed columns' old and new values.
+    let r = req("PUT", "/api/records/patient")
+        .login(&dm)
+        .json(json!({"key": ["a3"], "values": {"patient": "zz", "site": "a", "sex": "female", "birth_date": "1960", "diagnosis_date": "2011-05-01", "vital_status": "alive", "last_followup_date": "2014-02-02"}, "reason": "follow-up visit"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["key"], json!(["a3"]));
+    let h = req("GET", "/api/records/patient/history?key=a3")
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .json();
+    let h = h.as_array().unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0]["action"], "insert");
+    assert_eq!(h[0]["user"], "dm_a");
+    assert_eq!(h[0]["reason"], "referred from Centre C");
+    assert_eq!(h[0]["new_values"]["birth_date"], "1960");
+    assert_eq!(h[1]["action"], "update");
+    assert_eq!(h[1]["reason"], "follow-up visit");
+    assert_eq!(
+        h[1]["old_values"],
+        json!({"last_followup_date": "2013-01-01"})
+    );
+    assert_eq!(
+        h[1]["new_values"],
+        json!({"last_followup_date": "2014-02-02"})
+    );
+
+    // A child record, then deletion: refused while referred to, with reason.
+    let r = req("POST", "/api/records/treatment")
+        .login(&dm)
+        .json(json!({"values": {"patient": "a3", "treatment": "T1", "type": "somatostatin_analogue", "start_date": "2011-06"}, "reason": "started"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = req("DELETE", "/api/records/patient")
+        .login(&dm)
+        .json(json!({"key": ["a3"], "reason": "duplicate"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("other records refer to it")
+    );
+    let r = req("DELETE", "/api/records/treatment")
+        .login(&dm)
+        .json(json!({"key": ["a3", "T1"], "reason": ""}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = req("DELETE", "/api/records/treatment")
+        .login(&dm)
+        .json(json!({"key": ["a3", "T1"], "reason": "entered for the wrong patient"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let h = req("GET", "/api/records/treatment/history?key=a3&key=T1")
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .json();
+    assert_eq!(h[1]["action"], "delete");
+    assert_eq!(h[1]["user"], "dm_a");
+    assert_eq!(h[1]["old_values"]["type"], "somatostatin_analogue");
+    // The chain still verifies.
+    let v = t.state.registry.verify_audit().await.unwrap();
+    assert!(v.is_intact(), "{v:?}");
+}
+
+async fn total(t: &TestApp, l: &Login) -> u64 {
+    req("GET", "/api/patients").cookie(l).send(t).await.json()["total"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn g3(t: &TestApp, l: &Login) -> Vec<String> {
+    req("GET", "/api/patients?grade=g3")
+        .cookie(l)
+        .send(t)
+        .await
+        .json()["patients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_patient_list_follows_edits_at_once() {
+    let t = test_app().await;
+    let admin = login(&t, "admin").await;
+    assert_eq!(total(&t, &admin).await, 3);
+    let r = req("POST", "/api/records/patient")
+        .login(&admin)
+        .json(json!({"values": {"patient": "b2", "site": "b", "sex": "male", "vital_status": "alive"}, "reason": "new"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(total(&t, &admin).await, 4);
+    // A tumour changes the grade filter's answer.
+    assert_eq!(g3(&t, &admin).await, ["b1"]);
+    let r = req("POST", "/api/records/tumour")
+        .login(&admin)
+        .json(json!({"values": {"patient": "b2", "tumour": "1", "primary_site": "rectum", "differentiation": "well", "ki67_percent": 30}, "reason": "pathology"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(g3(&t, &admin).await, ["b1", "b2"]);
+    let r = req("DELETE", "/api/records/tumour")
+        .login(&admin)
+        .json(json!({"key": ["b2", "1"], "reason": "wrong patient"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = req("DELETE", "/api/records/patient")
+        .login(&admin)
+        .json(json!({"key": ["b2"], "reason": "duplicate"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(total(&t, &admin).await, 3);
+    assert_eq!(g3(&t, &admin).await, ["b1"]);
+}
+
+#[tokio::test]
+async fn forms_show_each_problem_next_to_its_labelled_field() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let r = req("POST", "/records/biomarker/new")
+        .cookie(&dm)
+        .form(&[
+            ("_csrf", dm.csrf.as_str()),
+            ("f_patient", "a1"),
+            ("f_marker", "chromogranin_a"),
+            ("f_date", "2010-02-30"),
+            ("f_value", "-3"),
+            ("f_unit", "ug/L"),
+            ("reason", "lab result"),
+        ])
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    // The summary links to the fields; the fields are marked invalid and
+    // described by their message; typed values are kept.
+    assert!(
+        html.contains(r##"<a href="#f_date">date</a>: day 30 does not exist in 2010-02"##),
+        "{html}"
+    );
+    assert!(html.contains(r##"<a href="#f_value">value</a>: cannot be negative"##));
+    assert!(html.contains(r#"id="f_value" name="f_value" value="-3""#));
+    assert!(html.contains(r#"aria-invalid="true" aria-describedby="f_value_hint f_value_error""#));
+    assert!(html.contains(r#"<label for="f_value">"#));
+    assert!(html.contains("lab result"), "the reason is kept");
+    // Corrected, it saves and returns to the patient page.
+    let r = req("POST", "/records/biomarker/new")
+        .cookie(&dm)
+        .form(&[
+            ("_csrf", dm.csrf.as_str()),
+            ("f_patient", "a1"),
+            ("f_marker", "chromogranin_a"),
+            ("f_date", "2010-02-28"),
+            ("f_value", "310"),
+            ("f_unit", "ug/L"),
+            ("f_upper_limit", "100"),
+            ("reason", "lab result"),
+        ])
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        r.header("location").unwrap(),
+        "/patients/a1?saved=Biomarker%20measurement#biomarker"
+    );
+    let page = req("GET", "/patients/a1?saved=Biomarker%20measurement")
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .text();
+    assert!(page.contains("Biomarker measurement saved."));
+    // The biomarker's small plot, with its upper limit.
+    assert!(page.contains("chromogranin A (ug/L)"));
+    assert!(page.contains("upper limit of normal 100"));
+    // Every field of every entity's form has a label.
+    for table in [
+        "patient",
+        "tumour",
+        "metastasis",
+        "biomarker",
+        "treatment",
+        "treatment_agent",
+        "radionuclide_administration",
+        "assessment",
+        "lesion",
+        "clinical_status",
+        "adverse_event",
+    ] {
+        let html = req(
+            "GET",
+            &format!("/records/{table}/new?patient=a1&treatment=T1&assessment=A1"),
+        )
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .text();
+        let spec = netra_server::access::entity_of(table).unwrap().spec();
+        for c in &spec.columns {
+            assert!(
+                html.contains(&format!("<label for=\"f_{}\">", c.name)),
+                "{table}.{} has no label",
+                c.name
+            );
+        }
+        assert!(html.contains(r#"<label for="reason">"#));
+    }
+    // An edit form fixes the key and offers deletion with a reason.
+    let html = req("GET", "/records/treatment/edit?key=a1&key=T1")
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .text();
+    assert!(html.contains(r#"id="f_treatment" name="f_treatment" value="T1" autocomplete="off" aria-required="true" aria-describedby="f_treatment_hint" readonly"#), "{html}");
+    assert!(html.contains(r#"action="/records/treatment/delete""#));
+}
+
+#[tokio::test]
+async fn the_history_page_shows_old_and_new_values() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let r = req("POST", "/records/treatment/edit")
+        .cookie(&dm)
+        .form(&[
+            ("_csrf", dm.csrf.as_str()),
+            ("key", "a1"),
+            ("key", "T1"),
+            ("f_patient", "a1"),
+            ("f_treatment", "T1"),
+            ("f_type", "targeted"),
+            ("f_start_date", "2010-04-01"),
+            ("f_end_date", "2011-02-01"),
+            ("f_stop_reason", "progression"),
+            ("reason", "end date corrected from the chart"),
+        ])
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let html = req("GET", "/records/treatment/history?key=a1&key=T1")
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .text();
+    assert!(html.contains("update · "));
+    assert!(html.contains("dm_a"));
+    assert!(html.contains("Reason: end date corrected from the chart"));
+    assert!(html.contains("<del>2011-01-01</del>") && html.contains("<ins>2011-02-01</ins>"));
+    assert!(html.contains("<ins>progression</ins>"));
+}
+
+#[tokio::test]
+async fn the_recist_preview_answers_for_the_typed_lesion() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let preview = |mm: &str| {
+        req("POST", "/api/recist/preview?patient=a1&assessment=A2")
+            .login(&dm)
+            .json(json!({"values": {"lesion": "L1", "organ": "liver", "role": "target", "longest_mm": mm}}))
+    };
+    // Baseline 50 mm (A1, before everolimus from 2010-04-01): 30 → −40 % PR.
+    let p = preview("30").send(&t).await.json();
+    assert_eq!(p["overall"], "PR");
+    assert_eq!(p["change_from_baseline_pct"], -40.0);
+    assert_eq!(p["period"], "line 1 (everolimus)");
+    let p = preview("45").send(&t).await.json();
+    assert_eq!(p["overall"], "SD");
+    let p = preview("61").send(&t).await.json();
+    assert_eq!(p["overall"], "PD");
+    assert_eq!(p["change_from_nadir_pct"], 22.0);
+    // Nothing was saved.
+    let rec = req("GET", "/api/records/lesion?key=a1&key=A2&key=L1")
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .json();
+    assert_eq!(rec["values"]["longest_mm"], "30");
+    let r = req("POST", "/api/recist/preview?patient=a1&assessment=A9")
+        .login(&dm)
+        .json(json!({"values": {}}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
