@@ -1,0 +1,225 @@
+//! Holes found by the adversarial review of access control: each test
+//! failed before its fix.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::json;
+
+/// A page number near `usize::MAX` once overflowed `(page - 1) * 50` (a
+/// panic in debug builds, a wrapped offset in release).
+#[tokio::test]
+async fn huge_page_numbers_answer_an_empty_page() {
+    let t = test_app().await;
+    let admin = login(&t, "admin").await;
+    let max = usize::MAX.to_string();
+    let r = req("GET", &format!("/api/patients?page={max}"))
+        .cookie(&admin)
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["total"], 3);
+    assert_eq!(v["patients"].as_array().unwrap().len(), 0);
+    let r = req("GET", &format!("/patients?page={max}"))
+        .cookie(&admin)
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+/// Browsers drop tabs and newlines from URLs, so `/\t/evil.example` is
+/// followed as `//evil.example`: an open redirect after login. A newline
+/// made the `Location` header invalid (500).
+#[tokio::test]
+async fn login_redirects_refuse_control_characters() {
+    let t = test_app().await;
+    let admin = login(&t, "admin").await;
+    for next in ["/\t/evil.example", "/\n/evil.example", "/\r\nSet-Cookie: x=1"] {
+        let r = req("GET", &format!("/login?next={}", urlencode(next)))
+            .cookie(&admin)
+            .send(&t)
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next:?}: {}", r.text());
+        assert_eq!(r.header("location").unwrap(), "/patients", "{next:?}");
+    }
+    // Through the login form too.
+    let form = req("GET", "/login").send(&t).await;
+    let set = form
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("netra_login="))
+        .unwrap();
+    let token = cookie_pair(&set).split_once('=').unwrap().1.to_string();
+    let r = req("POST", "/login")
+        .header("cookie", &cookie_pair(&set))
+        .form(&[
+            ("username", "admin"),
+            ("password", PASSWORD),
+            ("_csrf", &token),
+            ("next", "/\t/evil.example"),
+        ])
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location").unwrap(), "/patients");
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_string()
+}
+
+/// Updating or deleting a record of another site's patient answered "no
+/// such treatment" when the record did not exist and "no patient 'b1'"
+/// when it did: the answer told that b1 exists and has a treatment T1.
+/// Now every record of a patient the user may not see is answered as for
+/// an unknown patient, whether the record exists or not.
+#[tokio::test]
+async fn writes_to_invisible_patients_do_not_reveal_records() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    // (patient, treatment): existing at b, missing at b, unknown patient.
+    let cases = [("b1", "T1"), ("b1", "T9"), ("zz", "T1")];
+    let mut answers = Vec::new();
+    for (p, tr) in cases {
+        let put = req("PUT", "/api/records/treatment")
+            .login(&dm)
+            .json(json!({"key": [p, tr], "values": {"type": "surgery"}, "reason": "probe"}))
+            .send(&t)
+            .await;
+        let del = req("DELETE", "/api/records/treatment")
+            .login(&dm)
+            .json(json!({"key": [p, tr], "reason": "probe"}))
+            .send(&t)
+            .await;
+        let page_edit = req("POST", "/records/treatment/edit")
+            .login(&dm)
+            .form(&[("key", p), ("key", tr), ("f_type", "surgery"), ("reason", "probe")])
+            .send(&t)
+            .await;
+        let page_del = req("POST", "/records/treatment/delete")
+            .login(&dm)
+            .form(&[("key", p), ("key", tr), ("reason", "probe")])
+            .send(&t)
+            .await;
+        // The code itself is echoed; everything else must be the same.
+        let norm = |s: String| s.replace(p, "CODE");
+        answers.push((
+            (put.status, norm(put.json()["error"]["message"].to_string())),
+            (del.status, norm(del.json()["error"]["message"].to_string())),
+            (page_edit.status, norm(page_edit.text())),
+            (page_del.status, norm(page_del.text())),
+        ));
+    }
+    assert_eq!(answers[0].0.0, StatusCode::NOT_FOUND);
+    assert_eq!(answers[0], answers[1], "existing vs missing record at b");
+    assert_eq!(answers[0], answers[2], "site b vs unknown patient");
+    // The same for the patient record itself.
+    let mut answers = Vec::new();
+    for p in ["b1", "zz"] {
+        let put = req("PUT", "/api/records/patient")
+            .login(&dm)
+            .json(json!({"key": [p], "values": {"site": "a", "sex": "male"}, "reason": "probe"}))
+            .send(&t)
+            .await;
+        let del = req("DELETE", "/api/records/patient")
+            .login(&dm)
+            .json(json!({"key": [p], "reason": "probe"}))
+            .send(&t)
+            .await;
+        let norm = |s: String| s.replace(p, "CODE");
+        answers.push((
+            (put.status, norm(put.json()["error"]["message"].to_string())),
+            (del.status, norm(del.json()["error"]["message"].to_string())),
+        ));
+    }
+    assert_eq!(answers[0].0.0, StatusCode::NOT_FOUND);
+    assert_eq!(answers[0], answers[1]);
+    // Nothing at b changed.
+    let admin = login(&t, "admin").await;
+    let r = req("GET", "/api/records/treatment?key=b1&key=T1")
+        .cookie(&admin)
+        .send(&t)
+        .await;
+    assert_eq!(r.json()["values"]["type"], "chemotherapy");
+}
+
+/// Patient codes are unique only among existing patients: after site b's
+/// patient x9 was deleted, a data manager of site a could create an x9 of
+/// their own and read the audit history of b's x9 (its notes, its
+/// records). Non-administrators now see the history of the current patient
+/// only.
+#[tokio::test]
+async fn a_reused_code_does_not_open_the_history_of_another_sites_patient() {
+    let t = test_app().await;
+    let admin = login(&t, "admin").await;
+    let dm = login(&t, "dm_a").await;
+    let inv = login(&t, "inv_a").await;
+    let ok = |r: &Response, s: StatusCode| assert_eq!(r.status, s, "{}", r.text());
+    let r = req("POST", "/api/records/patient")
+        .login(&admin)
+        .json(json!({"values": {"patient": "x9", "site": "b", "sex": "female",
+            "vital_status": "alive", "notes": "lives at 12 Hidden Lane"}, "reason": "new at b"}))
+        .send(&t)
+        .await;
+    ok(&r, StatusCode::CREATED);
+    let r = req("POST", "/api/records/adverse_event")
+        .login(&admin)
+        .json(json!({"values": {"patient": "x9", "event": "AE1", "term": "Secret term",
+            "grade": 2}, "reason": "seen at b"}))
+        .send(&t)
+        .await;
+    ok(&r, StatusCode::CREATED);
+    for (table, key) in [
+        ("adverse_event", json!(["x9", "AE1"])),
+        ("patient", json!(["x9"])),
+    ] {
+        let r = req("DELETE", &format!("/api/records/{table}"))
+            .login(&admin)
+            .json(json!({"key": key, "reason": "entered at the wrong centre"}))
+            .send(&t)
+            .await;
+        ok(&r, StatusCode::NO_CONTENT);
+    }
+    let r = req("POST", "/api/records/patient")
+        .login(&dm)
+        .json(json!({"values": {"patient": "x9", "site": "a", "sex": "male",
+            "vital_status": "alive"}, "reason": "new at a"}))
+        .send(&t)
+        .await;
+    ok(&r, StatusCode::CREATED);
+    for l in [&dm, &inv] {
+        let r = req("GET", "/api/records/patient/history?key=x9")
+            .cookie(l)
+            .send(&t)
+            .await;
+        ok(&r, StatusCode::OK);
+        let h = r.json();
+        let entries = h.as_array().unwrap();
+        assert_eq!(entries.len(), 1, "{h}");
+        assert_eq!(entries[0]["reason"], "new at a");
+        assert!(!h.to_string().contains("Hidden Lane"));
+        let r = req("GET", "/api/records/adverse_event/history?key=x9&key=AE1")
+            .cookie(l)
+            .send(&t)
+            .await;
+        ok(&r, StatusCode::OK);
+        assert_eq!(r.json(), json!([]), "{}", r.text());
+        let r = req("GET", "/records/patient/history?key=x9")
+            .cookie(l)
+            .send(&t)
+            .await;
+        ok(&r, StatusCode::OK);
+        assert!(!r.text().contains("Hidden Lane"));
+        assert!(!r.text().contains("wrong centre"));
+    }
+    // Administrators keep the whole trail.
+    let r = req("GET", "/api/records/patient/history?key=x9")
+        .cookie(&admin)
+        .send(&t)
+        .await;
+    ok(&r, StatusCode::OK);
+    assert_eq!(r.json().as_array().unwrap().len(), 3);
+    assert!(r.text().contains("Hidden Lane"));
+}
