@@ -223,3 +223,39 @@ async fn a_reused_code_does_not_open_the_history_of_another_sites_patient() {
     assert_eq!(r.json().as_array().unwrap().len(), 3);
     assert!(r.text().contains("Hidden Lane"));
 }
+
+/// Analysts get ages in 5-year bands (docs/web.md), but the patient record
+/// of `/api/patients/{pseudonym}` carried the recorded `age_at_entry` as
+/// is: with the month-level dates, an exact age narrows the birth date.
+#[tokio::test]
+async fn analysts_see_the_age_at_entry_in_bands() {
+    let t = test_app().await;
+    let admin = login(&t, "admin").await;
+    let r = req("POST", "/api/records/patient")
+        .login(&admin)
+        .json(json!({"values": {"patient": "a7", "site": "a", "sex": "female",
+            "vital_status": "alive", "age_at_entry": 63, "diagnosis_date": "2012-02-03"},
+            "reason": "new"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let analyst = login(&t, "analyst").await;
+    let ps = t.state.pseudo.pseudonym("a7");
+    let r = req("GET", &format!("/api/patients/{ps}"))
+        .cookie(&analyst)
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let p = &r.json()["patient"];
+    assert_eq!(p["age_at_entry"], "60–64", "{p}");
+    assert_eq!(p["diagnosis_date"], "2012-02");
+    // The list agrees.
+    let r = req("GET", &format!("/api/patients?q={ps}"))
+        .cookie(&analyst)
+        .send(&t)
+        .await;
+    assert_eq!(r.json()["patients"][0]["age"], "60–64");
+    // Others see the recorded age.
+    let r = req("GET", "/api/patients/a7").cookie(&admin).send(&t).await;
+    assert_eq!(r.json()["patient"]["age_at_entry"], "63");
+}
