@@ -259,3 +259,27 @@ async fn analysts_see_the_age_at_entry_in_bands() {
     let r = req("GET", "/api/patients/a7").cookie(&admin).send(&t).await;
     assert_eq!(r.json()["patient"]["age_at_entry"], "63");
 }
+
+/// Pages hide the sites a user may not see (not even in filters), but
+/// `/api/records/site?key=b` gave a data manager or investigator of site a
+/// the name and country of site b, and the edit form told an existing
+/// site (403) from an unknown one (404).
+#[tokio::test]
+async fn other_sites_records_do_not_exist_for_site_bound_users() {
+    let t = test_app().await;
+    for user in ["dm_a", "inv_a"] {
+        let l = login(&t, user).await;
+        let own = req("GET", "/api/records/site?key=a").cookie(&l).send(&t).await;
+        assert_eq!(own.status, StatusCode::OK, "{user}");
+        assert_eq!(own.json()["values"]["name"], "Centre A");
+        let other = req("GET", "/api/records/site?key=b").cookie(&l).send(&t).await;
+        let unknown = req("GET", "/api/records/site?key=zz").cookie(&l).send(&t).await;
+        assert_eq!(other.status, StatusCode::NOT_FOUND, "{user}: {}", other.text());
+        assert!(!other.text().contains("Centre B"));
+        assert_eq!(other.text(), unknown.text(), "{user}");
+        let other = req("GET", "/records/site/edit?key=b").cookie(&l).send(&t).await;
+        let unknown = req("GET", "/records/site/edit?key=zz").cookie(&l).send(&t).await;
+        assert_eq!(other.status, StatusCode::NOT_FOUND, "{user}");
+        assert_eq!(other.text(), unknown.text(), "{user}");
+    }
+}
