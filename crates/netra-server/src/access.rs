@@ -175,6 +175,11 @@ pub async fn read_record(
     let kv = key_values(entity, key)?;
     let patient = patient_of_row_key(entity, key);
     check_read(state, user, entity, patient.as_deref()).await?;
+    // A site the user may not see does not exist for them either (pages do
+    // not even offer it in filters): the same answer as an unknown site.
+    if entity == Entity::Site && !user.can_read_site(key.first().map_or("", |s| s.trim())) {
+        return Err(AppError::NotFound(format!("no such {}", entity_label(entity))));
+    }
     state
         .registry
         .record(entity, &kv)
