@@ -283,3 +283,114 @@ async fn other_sites_records_do_not_exist_for_site_bound_users() {
         assert_eq!(other.text(), unknown.text(), "{user}");
     }
 }
+
+/// Odd input on every route answers 4xx (or a page), never 500 or a panic.
+#[tokio::test]
+async fn odd_input_never_fails_the_server() {
+    let t = test_app().await;
+    let admin = login(&t, "admin").await;
+    let dm = login(&t, "dm_a").await;
+    let analyst = login(&t, "analyst").await;
+    let gets = [
+        "/patients?page=0",
+        "/patients?page=-1",
+        "/patients?page=99999999999999999999999",
+        "/patients?primary=nope&grade=g9&vital=x",
+        "/patients/%00",
+        "/patients/..%2F..%2Fetc",
+        "/patients/a1/timeline.svg.svg",
+        "/patients/zz/timeline.svg",
+        "/records/nope/new",
+        "/records/patient/new?patient=zz",
+        "/records/treatment/new?patient=b1",
+        "/records/lesion/edit",
+        "/records/lesion/edit?key=a1",
+        "/records/biomarker/edit?key=a1&key=cga&key=&key=2010-13-45",
+        "/records/patient/history",
+        "/records/patient/history?key=a1&key=a2",
+        "/records/study/history?key=s",
+        "/analysis?endpoint=os&from=line:0",
+        "/analysis?endpoint=os&from=line:4294967296",
+        "/analysis?endpoint=zz",
+        "/analysis?endpoint=os&from=diagnosis&landmark=1e308",
+        "/analysis?endpoint=os&from=diagnosis&landmark=NaN",
+        "/analysis?endpoint=os&from=diagnosis&age_min=-9223372036854775808&age_max=9223372036854775807",
+        "/analysis?endpoint=os&from=diagnosis&diagnosed_from=3000",
+        "/analysis?endpoint=os&from=diagnosis&group=arm&ci=1",
+        "/analysis?endpoint_from=garbage",
+        "/api/patients?page=0",
+        "/api/patients/%C3%28",
+        "/api/records/nope?key=1",
+        "/api/records/patient",
+        "/api/records/lesion?key=a1&key=A1&key=L1&key=extra",
+        "/api/records/clinical_status?key=a1&key=2004-99",
+        "/api/records/treatment/history?key=b1&key=T1",
+        "/api/analysis?endpoint=dor&from=line:1&group=line1_class",
+        "/api/analysis/km.svg?endpoint=os&from=line:3",
+        "/api/analysis/km.png?endpoint=os&from=diagnosis&site=zz",
+        "/api/analysis/groups.csv?endpoint=os&from=diagnosis&group=site",
+        "/api/analysis/response.csv?endpoint=pfs&from=line:2",
+        "/api/analysis/nope.txt",
+        "/api/analysis/..%2F..%2Fetc%2Fpasswd",
+        "/api/users/nobody",
+        "/login?next=%0d%0a",
+        "/account?saved",
+        "/admin/users?saved=%3Cscript%3E",
+    ];
+    for l in [&admin, &dm, &analyst] {
+        for path in gets {
+            let r = req("GET", path).cookie(l).send(&t).await;
+            assert!(r.status.as_u16() < 500, "GET {path}: {} {}", r.status, r.text());
+        }
+        let posts: Vec<(&str, &str, serde_json::Value)> = vec![
+            ("POST", "/api/records/patient", json!({"values": {"patient": ""}, "reason": "x"})),
+            ("POST", "/api/records/patient", json!({"values": {"patient": ["a"]}, "reason": "x"})),
+            ("POST", "/api/records/treatment", json!({"values": {}, "reason": "x"})),
+            ("POST", "/api/records/lesion", json!({"values": {"patient": "a1", "assessment": "A9", "lesion": "L1", "organ": "liver", "role": "target", "longest_mm": 1e308}, "reason": "x"})),
+            ("PUT", "/api/records/patient", json!({"values": {}, "reason": "x"})),
+            ("PUT", "/api/records/patient", json!({"key": [], "values": {}, "reason": "x"})),
+            ("PUT", "/api/records/treatment", json!({"key": ["a1", "T1", "x"], "values": {}, "reason": "x"})),
+            ("DELETE", "/api/records/assessment", json!({"key": ["a1", "A1"], "reason": "x"})),
+            ("DELETE", "/api/records/study", json!({"key": ["s"], "reason": "x"})),
+            ("DELETE", "/api/records/site", json!({"key": ["zz"], "reason": "x"})),
+            ("POST", "/api/recist/preview?patient=a1&assessment=A9", json!({"values": {}})),
+            ("POST", "/api/recist/preview?patient=a1&assessment=A2", json!({"values": {"lesion": "L2", "organ": "liver", "role": "target", "longest_mm": "-5"}})),
+            ("POST", "/api/recist/preview?patient=a1&assessment=A2", json!({"values": {"lesion": "L1", "organ": "lung", "role": "new", "longest_mm": 1e308}})),
+            ("POST", "/api/recist/preview?patient=a1&assessment=A1", json!({"values": {"lesion": "", "organ": "", "role": ""}})),
+            ("POST", "/api/recist/preview", json!({})),
+            ("PUT", "/api/users/nobody", json!({"role": "analyst"})),
+            ("PUT", "/api/users/dm_a", json!({"role": "data_manager", "sites": ["zz"]})),
+            ("POST", "/api/users", json!({"username": "x y", "role": "root", "password": "p"})),
+            ("POST", "/api/users/nobody/password", json!({"password": "a long enough password"})),
+            ("POST", "/api/account/password", json!({"current": "", "new": ""})),
+        ];
+        for (m, path, body) in posts {
+            let r = req(m, path).login(l).json(body.clone()).send(&t).await;
+            assert!(r.status.as_u16() < 500, "{m} {path} {body}: {} {}", r.status, r.text());
+        }
+        // Malformed bodies.
+        for path in ["/api/records/patient", "/api/recist/preview?patient=a1&assessment=A1", "/api/users"] {
+            let r = req("POST", path)
+                .login(l)
+                .header("content-type", "application/json")
+                .send(&t)
+                .await;
+            assert!(r.status.as_u16() < 500, "empty POST {path}: {}", r.status);
+        }
+        for (path, form) in [
+            ("/records/nope/new", vec![("f_x", "1")]),
+            ("/records/patient/new", vec![("f_patient", "q1"), ("f_site", "zz"), ("reason", "x")]),
+            ("/records/lesion/edit", vec![("key", "a1"), ("reason", "x")]),
+            ("/records/lesion/delete", vec![("reason", "x")]),
+            ("/admin/users", vec![("username", ""), ("role", "")]),
+            ("/admin/users/nobody", vec![("role", "analyst")]),
+            ("/admin/users/nobody/password", vec![("password", "x")]),
+            ("/account/password", vec![("current", "x")]),
+        ] {
+            let mut f: Vec<(&str, &str)> = form.clone();
+            f.push(("_csrf", &l.csrf));
+            let r = req("POST", path).cookie(l).form(&f).send(&t).await;
+            assert!(r.status.as_u16() < 500, "POST {path}: {} {}", r.status, r.text());
+        }
+    }
+}
