@@ -178,7 +178,10 @@ pub async fn read_record(
     // A site the user may not see does not exist for them either (pages do
     // not even offer it in filters): the same answer as an unknown site.
     if entity == Entity::Site && !user.can_read_site(key.first().map_or("", |s| s.trim())) {
-        return Err(AppError::NotFound(format!("no such {}", entity_label(entity))));
+        return Err(AppError::NotFound(format!(
+            "no such {}",
+            entity_label(entity)
+        )));
     }
     state
         .registry

@@ -36,7 +36,11 @@ async fn huge_page_numbers_answer_an_empty_page() {
 async fn login_redirects_refuse_control_characters() {
     let t = test_app().await;
     let admin = login(&t, "admin").await;
-    for next in ["/\t/evil.example", "/\n/evil.example", "/\r\nSet-Cookie: x=1"] {
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\nSet-Cookie: x=1",
+    ] {
         let r = req("GET", &format!("/login?next={}", urlencode(next)))
             .cookie(&admin)
             .send(&t)
@@ -95,7 +99,12 @@ async fn writes_to_invisible_patients_do_not_reveal_records() {
             .await;
         let page_edit = req("POST", "/records/treatment/edit")
             .login(&dm)
-            .form(&[("key", p), ("key", tr), ("f_type", "surgery"), ("reason", "probe")])
+            .form(&[
+                ("key", p),
+                ("key", tr),
+                ("f_type", "surgery"),
+                ("reason", "probe"),
+            ])
             .send(&t)
             .await;
         let page_del = req("POST", "/records/treatment/delete")
@@ -159,15 +168,19 @@ async fn a_reused_code_does_not_open_the_history_of_another_sites_patient() {
     let ok = |r: &Response, s: StatusCode| assert_eq!(r.status, s, "{}", r.text());
     let r = req("POST", "/api/records/patient")
         .login(&admin)
-        .json(json!({"values": {"patient": "x9", "site": "b", "sex": "female",
-            "vital_status": "alive", "notes": "lives at 12 Hidden Lane"}, "reason": "new at b"}))
+        .json(
+            json!({"values": {"patient": "x9", "site": "b", "sex": "female",
+            "vital_status": "alive", "notes": "lives at 12 Hidden Lane"}, "reason": "new at b"}),
+        )
         .send(&t)
         .await;
     ok(&r, StatusCode::CREATED);
     let r = req("POST", "/api/records/adverse_event")
         .login(&admin)
-        .json(json!({"values": {"patient": "x9", "event": "AE1", "term": "Secret term",
-            "grade": 2}, "reason": "seen at b"}))
+        .json(
+            json!({"values": {"patient": "x9", "event": "AE1", "term": "Secret term",
+            "grade": 2}, "reason": "seen at b"}),
+        )
         .send(&t)
         .await;
     ok(&r, StatusCode::CREATED);
@@ -184,8 +197,10 @@ async fn a_reused_code_does_not_open_the_history_of_another_sites_patient() {
     }
     let r = req("POST", "/api/records/patient")
         .login(&dm)
-        .json(json!({"values": {"patient": "x9", "site": "a", "sex": "male",
-            "vital_status": "alive"}, "reason": "new at a"}))
+        .json(
+            json!({"values": {"patient": "x9", "site": "a", "sex": "male",
+            "vital_status": "alive"}, "reason": "new at a"}),
+        )
         .send(&t)
         .await;
     ok(&r, StatusCode::CREATED);
@@ -233,9 +248,11 @@ async fn analysts_see_the_age_at_entry_in_bands() {
     let admin = login(&t, "admin").await;
     let r = req("POST", "/api/records/patient")
         .login(&admin)
-        .json(json!({"values": {"patient": "a7", "site": "a", "sex": "female",
+        .json(
+            json!({"values": {"patient": "a7", "site": "a", "sex": "female",
             "vital_status": "alive", "age_at_entry": 63, "diagnosis_date": "2012-02-03"},
-            "reason": "new"}))
+            "reason": "new"}),
+        )
         .send(&t)
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -269,16 +286,36 @@ async fn other_sites_records_do_not_exist_for_site_bound_users() {
     let t = test_app().await;
     for user in ["dm_a", "inv_a"] {
         let l = login(&t, user).await;
-        let own = req("GET", "/api/records/site?key=a").cookie(&l).send(&t).await;
+        let own = req("GET", "/api/records/site?key=a")
+            .cookie(&l)
+            .send(&t)
+            .await;
         assert_eq!(own.status, StatusCode::OK, "{user}");
         assert_eq!(own.json()["values"]["name"], "Centre A");
-        let other = req("GET", "/api/records/site?key=b").cookie(&l).send(&t).await;
-        let unknown = req("GET", "/api/records/site?key=zz").cookie(&l).send(&t).await;
-        assert_eq!(other.status, StatusCode::NOT_FOUND, "{user}: {}", other.text());
+        let other = req("GET", "/api/records/site?key=b")
+            .cookie(&l)
+            .send(&t)
+            .await;
+        let unknown = req("GET", "/api/records/site?key=zz")
+            .cookie(&l)
+            .send(&t)
+            .await;
+        assert_eq!(
+            other.status,
+            StatusCode::NOT_FOUND,
+            "{user}: {}",
+            other.text()
+        );
         assert!(!other.text().contains("Centre B"));
         assert_eq!(other.text(), unknown.text(), "{user}");
-        let other = req("GET", "/records/site/edit?key=b").cookie(&l).send(&t).await;
-        let unknown = req("GET", "/records/site/edit?key=zz").cookie(&l).send(&t).await;
+        let other = req("GET", "/records/site/edit?key=b")
+            .cookie(&l)
+            .send(&t)
+            .await;
+        let unknown = req("GET", "/records/site/edit?key=zz")
+            .cookie(&l)
+            .send(&t)
+            .await;
         assert_eq!(other.status, StatusCode::NOT_FOUND, "{user}");
         assert_eq!(other.text(), unknown.text(), "{user}");
     }
@@ -340,36 +377,122 @@ async fn odd_input_never_fails_the_server() {
     for l in [&admin, &dm, &analyst] {
         for path in gets {
             let r = req("GET", path).cookie(l).send(&t).await;
-            assert!(r.status.as_u16() < 500, "GET {path}: {} {}", r.status, r.text());
+            assert!(
+                r.status.as_u16() < 500,
+                "GET {path}: {} {}",
+                r.status,
+                r.text()
+            );
         }
         let posts: Vec<(&str, &str, serde_json::Value)> = vec![
-            ("POST", "/api/records/patient", json!({"values": {"patient": ""}, "reason": "x"})),
-            ("POST", "/api/records/patient", json!({"values": {"patient": ["a"]}, "reason": "x"})),
-            ("POST", "/api/records/treatment", json!({"values": {}, "reason": "x"})),
-            ("POST", "/api/records/lesion", json!({"values": {"patient": "a1", "assessment": "A9", "lesion": "L1", "organ": "liver", "role": "target", "longest_mm": 1e308}, "reason": "x"})),
-            ("PUT", "/api/records/patient", json!({"values": {}, "reason": "x"})),
-            ("PUT", "/api/records/patient", json!({"key": [], "values": {}, "reason": "x"})),
-            ("PUT", "/api/records/treatment", json!({"key": ["a1", "T1", "x"], "values": {}, "reason": "x"})),
-            ("DELETE", "/api/records/assessment", json!({"key": ["a1", "A1"], "reason": "x"})),
-            ("DELETE", "/api/records/study", json!({"key": ["s"], "reason": "x"})),
-            ("DELETE", "/api/records/site", json!({"key": ["zz"], "reason": "x"})),
-            ("POST", "/api/recist/preview?patient=a1&assessment=A9", json!({"values": {}})),
-            ("POST", "/api/recist/preview?patient=a1&assessment=A2", json!({"values": {"lesion": "L2", "organ": "liver", "role": "target", "longest_mm": "-5"}})),
-            ("POST", "/api/recist/preview?patient=a1&assessment=A2", json!({"values": {"lesion": "L1", "organ": "lung", "role": "new", "longest_mm": 1e308}})),
-            ("POST", "/api/recist/preview?patient=a1&assessment=A1", json!({"values": {"lesion": "", "organ": "", "role": ""}})),
+            (
+                "POST",
+                "/api/records/patient",
+                json!({"values": {"patient": ""}, "reason": "x"}),
+            ),
+            (
+                "POST",
+                "/api/records/patient",
+                json!({"values": {"patient": ["a"]}, "reason": "x"}),
+            ),
+            (
+                "POST",
+                "/api/records/treatment",
+                json!({"values": {}, "reason": "x"}),
+            ),
+            (
+                "POST",
+                "/api/records/lesion",
+                json!({"values": {"patient": "a1", "assessment": "A9", "lesion": "L1", "organ": "liver", "role": "target", "longest_mm": 1e308}, "reason": "x"}),
+            ),
+            (
+                "PUT",
+                "/api/records/patient",
+                json!({"values": {}, "reason": "x"}),
+            ),
+            (
+                "PUT",
+                "/api/records/patient",
+                json!({"key": [], "values": {}, "reason": "x"}),
+            ),
+            (
+                "PUT",
+                "/api/records/treatment",
+                json!({"key": ["a1", "T1", "x"], "values": {}, "reason": "x"}),
+            ),
+            (
+                "DELETE",
+                "/api/records/assessment",
+                json!({"key": ["a1", "A1"], "reason": "x"}),
+            ),
+            (
+                "DELETE",
+                "/api/records/study",
+                json!({"key": ["s"], "reason": "x"}),
+            ),
+            (
+                "DELETE",
+                "/api/records/site",
+                json!({"key": ["zz"], "reason": "x"}),
+            ),
+            (
+                "POST",
+                "/api/recist/preview?patient=a1&assessment=A9",
+                json!({"values": {}}),
+            ),
+            (
+                "POST",
+                "/api/recist/preview?patient=a1&assessment=A2",
+                json!({"values": {"lesion": "L2", "organ": "liver", "role": "target", "longest_mm": "-5"}}),
+            ),
+            (
+                "POST",
+                "/api/recist/preview?patient=a1&assessment=A2",
+                json!({"values": {"lesion": "L1", "organ": "lung", "role": "new", "longest_mm": 1e308}}),
+            ),
+            (
+                "POST",
+                "/api/recist/preview?patient=a1&assessment=A1",
+                json!({"values": {"lesion": "", "organ": "", "role": ""}}),
+            ),
             ("POST", "/api/recist/preview", json!({})),
             ("PUT", "/api/users/nobody", json!({"role": "analyst"})),
-            ("PUT", "/api/users/dm_a", json!({"role": "data_manager", "sites": ["zz"]})),
-            ("POST", "/api/users", json!({"username": "x y", "role": "root", "password": "p"})),
-            ("POST", "/api/users/nobody/password", json!({"password": "a long enough password"})),
-            ("POST", "/api/account/password", json!({"current": "", "new": ""})),
+            (
+                "PUT",
+                "/api/users/dm_a",
+                json!({"role": "data_manager", "sites": ["zz"]}),
+            ),
+            (
+                "POST",
+                "/api/users",
+                json!({"username": "x y", "role": "root", "password": "p"}),
+            ),
+            (
+                "POST",
+                "/api/users/nobody/password",
+                json!({"password": "a long enough password"}),
+            ),
+            (
+                "POST",
+                "/api/account/password",
+                json!({"current": "", "new": ""}),
+            ),
         ];
         for (m, path, body) in posts {
             let r = req(m, path).login(l).json(body.clone()).send(&t).await;
-            assert!(r.status.as_u16() < 500, "{m} {path} {body}: {} {}", r.status, r.text());
+            assert!(
+                r.status.as_u16() < 500,
+                "{m} {path} {body}: {} {}",
+                r.status,
+                r.text()
+            );
         }
         // Malformed bodies.
-        for path in ["/api/records/patient", "/api/recist/preview?patient=a1&assessment=A1", "/api/users"] {
+        for path in [
+            "/api/records/patient",
+            "/api/recist/preview?patient=a1&assessment=A1",
+            "/api/users",
+        ] {
             let r = req("POST", path)
                 .login(l)
                 .header("content-type", "application/json")
@@ -379,7 +502,10 @@ async fn odd_input_never_fails_the_server() {
         }
         for (path, form) in [
             ("/records/nope/new", vec![("f_x", "1")]),
-            ("/records/patient/new", vec![("f_patient", "q1"), ("f_site", "zz"), ("reason", "x")]),
+            (
+                "/records/patient/new",
+                vec![("f_patient", "q1"), ("f_site", "zz"), ("reason", "x")],
+            ),
             ("/records/lesion/edit", vec![("key", "a1"), ("reason", "x")]),
             ("/records/lesion/delete", vec![("reason", "x")]),
             ("/admin/users", vec![("username", ""), ("role", "")]),
@@ -390,7 +516,12 @@ async fn odd_input_never_fails_the_server() {
             let mut f: Vec<(&str, &str)> = form.clone();
             f.push(("_csrf", &l.csrf));
             let r = req("POST", path).cookie(l).form(&f).send(&t).await;
-            assert!(r.status.as_u16() < 500, "POST {path}: {} {}", r.status, r.text());
+            assert!(
+                r.status.as_u16() < 500,
+                "POST {path}: {} {}",
+                r.status,
+                r.text()
+            );
         }
     }
 }
