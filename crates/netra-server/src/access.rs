@@ -175,6 +175,14 @@ pub async fn read_record(
     let kv = key_values(entity, key)?;
     let patient = patient_of_row_key(entity, key);
     check_read(state, user, entity, patient.as_deref()).await?;
+    // A site the user may not see does not exist for them either (pages do
+    // not even offer it in filters): the same answer as an unknown site.
+    if entity == Entity::Site && !user.can_read_site(key.first().map_or("", |s| s.trim())) {
+        return Err(AppError::NotFound(format!(
+            "no such {}",
+            entity_label(entity)
+        )));
+    }
     state
         .registry
         .record(entity, &kv)
@@ -187,6 +195,26 @@ fn patient_of_row_key(entity: Entity, key: &[String]) -> Option<String> {
     (entity >= Entity::Patient)
         .then(|| key.first().cloned())
         .flatten()
+}
+
+/// Refuses, exactly as an unknown patient, a key whose patient `user` may
+/// not see. Checked before the record is looked up: otherwise "no such
+/// record" for a missing record and "no patient" for an existing one would
+/// tell whether the patient (and the record) exists at another site.
+async fn check_key_patient(
+    state: &AppState,
+    user: &User,
+    entity: Entity,
+    key: &[String],
+) -> Result<(), AppError> {
+    let Some(code) = patient_of_row_key(entity, key) else {
+        return Ok(());
+    };
+    let code = code.trim();
+    match patient_site(state, code).await? {
+        Some(s) if user.can_read_site(&s) => Ok(()),
+        _ => Err(AppError::no_patient(code)),
+    }
 }
 
 fn read_only(user: &User) -> AppError {
@@ -298,6 +326,7 @@ pub async fn save(
                 texts.insert(k.to_string(), v.clone());
             }
             let kv = key_values(entity, key)?;
+            check_key_patient(state, user, entity, key).await?;
             let Some(row) = state.registry.record(entity, &kv).await? else {
                 return Err(AppError::NotFound(format!(
                     "no such {} (it may have been deleted)",
@@ -375,6 +404,7 @@ pub async fn remove(
         return Err(read_only(user));
     }
     let kv = key_values(entity, key)?;
+    check_key_patient(state, user, entity, key).await?;
     let Some(existing) = state.registry.record(entity, &kv).await? else {
         return Err(AppError::NotFound(format!(
             "no such {}",
@@ -467,6 +497,11 @@ pub async fn history(
             _ => return Err(AppError::no_patient(&code)),
         }
     }
+    let since = if entity >= Entity::Patient && !user.is_admin() {
+        current_patient_since(state, key.first().map_or("", |s| s.as_str())).await?
+    } else {
+        None
+    };
     let record_key = serde_json::to_string(key).unwrap_or_default();
     let entries = state
         .registry
@@ -476,7 +511,33 @@ pub async fn history(
             ..AuditQuery::default()
         })
         .await?;
-    Ok(entries.into_iter().map(HistoryEntry::from).collect())
+    Ok(entries
+        .into_iter()
+        .filter(|e| since.is_none_or(|s| e.seq >= s))
+        .map(HistoryEntry::from)
+        .collect())
+}
+
+/// The audit sequence number at which the current patient `code` was
+/// created (its latest insert). Codes are unique only among existing
+/// patients: a deleted patient's code may be taken again, at another site,
+/// and the trail before that belongs to the earlier patient, which users of
+/// the new patient's site must not read (administrators see it all).
+async fn current_patient_since(state: &AppState, code: &str) -> Result<Option<i64>, AppError> {
+    let record_key = serde_json::to_string(&[code]).unwrap_or_default();
+    let entries = state
+        .registry
+        .audit_log(&AuditQuery {
+            table: Some(Entity::Patient.spec().table.to_string()),
+            record_key: Some(record_key),
+            ..AuditQuery::default()
+        })
+        .await?;
+    Ok(entries
+        .iter()
+        .filter(|e| e.action == "insert")
+        .map(|e| e.seq)
+        .max())
 }
 
 #[cfg(test)]

@@ -30,10 +30,20 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-/// A local path to return to after login (never another site).
+/// A local path to return to after login (never another site). Only
+/// visible ASCII is accepted: browsers drop tabs and newlines from URLs
+/// (`/\t/evil.example` would be followed as `//evil.example`), and control
+/// characters cannot go in a `Location` header at all.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            n.to_string()
+        }
         _ => "/patients".into(),
     }
 }
@@ -782,5 +792,7 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/x")), "/patients");
         assert_eq!(safe_next(Some("https://evil.example")), "/patients");
         assert_eq!(safe_next(None), "/patients");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/patients");
+        assert_eq!(safe_next(Some("/a\r\nSet-Cookie: x")), "/patients");
     }
 }

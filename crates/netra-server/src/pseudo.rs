@@ -5,7 +5,8 @@
 //!   first start of the server and kept in the database (`web_setting`);
 //!   without it, pseudonyms cannot be linked back to codes, and the same
 //!   patient keeps the same pseudonym across sessions and analyses;
-//! * no date of birth: the age at diagnosis in 5-year bands (`60–64`);
+//! * no date of birth: the age at diagnosis, and the recorded age at
+//!   entry, in 5-year bands (`60–64`);
 //! * every other date to the month (`2004-03-17` → `2004-03`): enough for
 //!   reading a course, not a full date to link with other sources;
 //! * no free text (remarks and exclusion reasons may name people, places or
@@ -110,12 +111,15 @@ pub fn hidden_column(name: &str) -> bool {
     matches!(name, "notes" | "exclusion_reason" | "birth_date")
 }
 
-/// A cell as an analyst sees it: hidden columns blank, dates to the month.
+/// A cell as an analyst sees it: hidden columns blank, dates to the month,
+/// the recorded age at entry in 5-year bands (like the age at diagnosis:
+/// an exact age with month-level dates narrows the birth date).
 pub fn cell(name: &str, v: &Value) -> Value {
     if hidden_column(name) {
         return Value::Null;
     }
     match v {
+        Value::Int(age) if name == "age_at_entry" => Value::Text(age_band(*age)),
         Value::Date(d) => Value::Date(to_month(*d)),
         other => other.clone(),
     }
@@ -156,6 +160,10 @@ mod tests {
         assert_eq!(to_month(d("2004-03-17")).to_string(), "2004-03");
         assert_eq!(to_month(d("2004")).to_string(), "2004");
         assert_eq!(cell("notes", &Value::Text("Dr X".into())), Value::Null);
+        assert_eq!(
+            cell("age_at_entry", &Value::Int(63)),
+            Value::Text("60–64".into())
+        );
         assert_eq!(
             cell("date", &Value::Date(d("2004-03-17"))),
             Value::Date(d("2004-03"))

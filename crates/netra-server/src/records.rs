@@ -172,7 +172,9 @@ pub fn list(idx: &Index, user: &User, q: &ListQuery) -> Result<ListPage, AppErro
                 })
     };
     let page = q.page.unwrap_or(1).max(1);
-    let skip = (page - 1) * PER_PAGE;
+    // Saturating: a page number near usize::MAX is an empty page, not an
+    // overflow.
+    let skip = (page - 1).saturating_mul(PER_PAGE);
     let mut total = 0usize;
     let mut patients = Vec::with_capacity(PER_PAGE);
     for r in visible(idx, user).filter(|r| matches(r)) {
