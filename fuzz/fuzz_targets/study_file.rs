@@ -14,6 +14,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = e.to_string();
     }
     if let Err(e) = netra_study::cond::parse(text) {
-        let _ = e.to_string();
+        let _ = format!("{e:?}");
     }
 });
