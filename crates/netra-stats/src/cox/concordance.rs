@@ -27,7 +27,7 @@
 //! Strata are separate; their counts and influences are pooled.
 
 use super::prepare::Prepared;
-use super::sort::{argsort_by_key, asc_key, sort_by_key_with_keys, stable_by_group};
+use super::sort::{argsort_by_key, asc_key, radix_sort, sort_by_key_with_keys, stable_by_group};
 
 /// Concordance and its standard error.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -812,55 +812,73 @@ fn by_lp(
         block_m.push(m);
     }
 
-    // Predictor order within strata (a stratum's rows keep their range of
-    // positions), and the start of each run of tied predictors.
-    let mut group_start = vec![false; n];
-    let by_lp: Vec<u32> = if prep.blocks.len() == 1 {
-        let (keys, by_lp) = sort_by_key_with_keys(n, |pos| asc_key(lp[pos]));
-        for k in 0..n {
-            group_start[k] = k == 0 || keys[k] != keys[k - 1];
-        }
-        by_lp
-    } else {
-        let mut block_of = vec![0u32; n];
-        for (b, &(b0, b1)) in prep.blocks.iter().enumerate() {
-            block_of[b0..b1].iter_mut().for_each(|v| *v = b as u32);
-        }
-        let by_lp = stable_by_group(argsort_by_key(n, |pos| asc_key(lp[pos])), |pos| {
-            block_of[pos as usize]
-        });
-        for &(b0, b1) in &prep.blocks {
-            for k in b0..b1 {
-                group_start[k] = k == b0
-                    || asc_key(lp[by_lp[k] as usize]) != asc_key(lp[by_lp[k - 1] as usize]);
-            }
-        }
-        by_lp
-    };
-
-    // Gather codes (and weights) into predictor order: random reads, so
-    // the entries a fixed distance ahead are touched first (a plain load:
-    // the crate forbids `unsafe` and with it `_mm_prefetch`).
-    const AHEAD: usize = 16;
     let unit = prep.weight.iter().all(|&w| w == 1.0) && n < u32::MAX as usize;
-    let mut code = vec![0u32; n];
-    let mut wl = if unit { Vec::new() } else { vec![0.0f64; n] };
-    for k in 0..n {
-        if k + AHEAD < n {
-            let ahead = by_lp[k + AHEAD] as usize;
-            std::hint::black_box(code_pos[ahead]);
-            if !unit {
-                std::hint::black_box(prep.weight[ahead]);
+    let mut code: Vec<u32>;
+    let mut wl: Vec<f64> = Vec::new();
+    // Position of each subject in predictor order, kept only when weights
+    // or clusters need it.
+    let mut by_lp: Vec<u32> = Vec::new();
+    if prep.blocks.len() == 1 && unit && cluster.is_none() {
+        // One stratum, no weights or clusters: the sort carries the codes
+        // themselves, so no gather follows (ties keep position order either
+        // way: the sort is stable).
+        let mut keys: Vec<u64> = lp.iter().map(|&v| asc_key(v)).collect();
+        code = code_pos;
+        radix_sort(&mut keys, &mut code);
+        for k in 0..n {
+            if k == 0 || keys[k] != keys[k - 1] {
+                code[k] |= 2;
             }
         }
-        let pos = by_lp[k] as usize;
-        code[k] = code_pos[pos] | (u32::from(group_start[k]) << 1);
+    } else {
+        // Predictor order within strata (a stratum's rows keep their range
+        // of positions), and the start of each run of tied predictors.
+        let mut group_start = vec![false; n];
+        by_lp = if prep.blocks.len() == 1 {
+            let (keys, by_lp) = sort_by_key_with_keys(n, |pos| asc_key(lp[pos]));
+            for k in 0..n {
+                group_start[k] = k == 0 || keys[k] != keys[k - 1];
+            }
+            by_lp
+        } else {
+            let mut block_of = vec![0u32; n];
+            for (b, &(b0, b1)) in prep.blocks.iter().enumerate() {
+                block_of[b0..b1].iter_mut().for_each(|v| *v = b as u32);
+            }
+            let by_lp = stable_by_group(argsort_by_key(n, |pos| asc_key(lp[pos])), |pos| {
+                block_of[pos as usize]
+            });
+            for &(b0, b1) in &prep.blocks {
+                for k in b0..b1 {
+                    group_start[k] = k == b0
+                        || asc_key(lp[by_lp[k] as usize]) != asc_key(lp[by_lp[k - 1] as usize]);
+                }
+            }
+            by_lp
+        };
+        // Gather codes (and weights) into predictor order: random reads, so
+        // the entries a fixed distance ahead are touched first (a plain
+        // load: the crate forbids `unsafe` and with it `_mm_prefetch`).
+        const AHEAD: usize = 16;
+        code = vec![0u32; n];
         if !unit {
-            wl[k] = prep.weight[pos];
+            wl = vec![0.0f64; n];
+        }
+        for k in 0..n {
+            if k + AHEAD < n {
+                let ahead = by_lp[k + AHEAD] as usize;
+                std::hint::black_box(code_pos[ahead]);
+                if !unit {
+                    std::hint::black_box(prep.weight[ahead]);
+                }
+            }
+            let pos = by_lp[k] as usize;
+            code[k] = code_pos[pos] | (u32::from(group_start[k]) << 1);
+            if !unit {
+                wl[k] = prep.weight[pos];
+            }
         }
     }
-    drop(code_pos);
-    drop(group_start);
     let weight = |k: usize| if unit { 1.0 } else { wl[k] };
 
     // Two halves of the predictor order, in parallel; the split (at a
