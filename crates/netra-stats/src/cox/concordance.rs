@@ -27,7 +27,9 @@
 //! Strata are separate; their counts and influences are pooled.
 
 use super::prepare::Prepared;
-use super::sort::{argsort_by_key, asc_key, radix_sort, sort_by_key_with_keys, stable_by_group};
+use super::sort::{
+    argsort_by_key, asc_key, radix_sort_top_then_runs, sort_by_key_with_keys, stable_by_group,
+};
 
 /// Concordance and its standard error.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -824,7 +826,7 @@ fn by_lp(
         // way: the sort is stable).
         let mut keys: Vec<u64> = lp.iter().map(|&v| asc_key(v)).collect();
         code = code_pos;
-        radix_sort(&mut keys, &mut code);
+        radix_sort_top_then_runs(&mut keys, &mut code);
         for k in 0..n {
             if k == 0 || keys[k] != keys[k - 1] {
                 code[k] |= 2;

@@ -28,6 +28,39 @@ const DIGIT: usize = 11;
 /// Stably reorders `idx` by `keys` (parallel arrays, sorted together),
 /// ascending.
 pub(crate) fn radix_sort(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
+    radix_sort_from(keys, idx, 0);
+}
+
+/// Stably reorders `idx` by `keys` as [`radix_sort`], with the radix passes
+/// over the top 31 bits only, then a stable sort by the whole key of each
+/// run of equal top bits: half the passes over the data where keys are
+/// mostly distinct (a continuous linear predictor), the same order.
+pub(crate) fn radix_sort_top_then_runs(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
+    radix_sort_from(keys, idx, 3);
+    let n = keys.len();
+    let top = |k: u64| k >> (3 * DIGIT);
+    let mut run: Vec<(u64, u32)> = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let mut j = i + 1;
+        while j < n && top(keys[j]) == top(keys[i]) {
+            j += 1;
+        }
+        if j - i > 1 && keys[i..j].windows(2).any(|w| w[0] > w[1]) {
+            run.clear();
+            run.extend(keys[i..j].iter().copied().zip(idx[i..j].iter().copied()));
+            run.sort_by_key(|&(k, _)| k); // stable
+            for (t, &(k, v)) in run.iter().enumerate() {
+                keys[i + t] = k;
+                idx[i + t] = v;
+            }
+        }
+        i = j;
+    }
+}
+
+/// [`radix_sort`] from radix pass `first` (lower digits left unsorted).
+fn radix_sort_from(keys: &mut Vec<u64>, idx: &mut Vec<u32>, first: usize) {
     let n = keys.len();
     if n < 2 {
         return;
@@ -37,14 +70,14 @@ pub(crate) fn radix_sort(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
     let mask = (buckets - 1) as u64;
     let mut counts = vec![0usize; passes * buckets];
     for &k in keys.iter() {
-        for b in 0..passes {
+        for b in first..passes {
             counts[b * buckets + ((k >> (DIGIT * b)) & mask) as usize] += 1;
         }
     }
     let mut k2 = vec![0u64; n];
     let mut i2 = vec![0u32; n];
     let mut offset = vec![0usize; buckets];
-    for b in 0..passes {
+    for b in first..passes {
         let c = &counts[b * buckets..(b + 1) * buckets];
         if c.contains(&n) {
             continue; // this digit is the same in every key
@@ -106,6 +139,21 @@ mod tests {
         );
         // ties keep their original order
         assert_eq!(&order[3..7], &[2, 6, 0, 5]);
+        // Top bits first, then runs: the same order, also when every key
+        // shares its top bits.
+        for scale in [1.0, 1e-9] {
+            let mut state = 1u64;
+            let vals: Vec<f64> = (0..5000)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    1.0 + scale * ((state >> 40) % 700) as f64
+                })
+                .collect();
+            let mut keys: Vec<u64> = vals.iter().map(|&v| asc_key(v)).collect();
+            let mut idx: Vec<u32> = (0..5000).collect();
+            radix_sort_top_then_runs(&mut keys, &mut idx);
+            assert_eq!(idx, argsort_by_key(5000, |i| asc_key(vals[i])));
+        }
         let desc = argsort_by_key(v.len(), |i| desc_key(v[i]));
         assert_eq!(desc[0], 7);
         let g = [1u32, 0, 1, 0, 2, 0, 1, 0, 0];
