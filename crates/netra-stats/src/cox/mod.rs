@@ -612,9 +612,7 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
         .map(|xr| kernel::dot(&nr.beta, xr))
         .collect();
     prep.x = Vec::new();
-    let t0 = std::time::Instant::now();
     let concordance = concordance::concordance(&prep, lp_by_pos, cluster.as_deref());
-    eprintln!("TMPCONC {:.4}", t0.elapsed().as_secs_f64());
     let lr = 2.0 * (nr.loglik - nr.loglik0);
     Ok(CoxFit {
         n,

@@ -32,30 +32,36 @@ pub(crate) fn radix_sort(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
 }
 
 /// Stably reorders `idx` by `keys` as [`radix_sort`], with the radix passes
-/// over the top 31 bits only, then a stable sort by the whole key of each
-/// run of equal top bits: half the passes over the data where keys are
-/// mostly distinct (a continuous linear predictor), the same order.
+/// over the top 31 bits only, then an insertion sort by the whole key,
+/// which only moves keys within runs of equal top bits: half the passes
+/// over the data where keys are mostly distinct (a continuous linear
+/// predictor), the same order. Should the runs need many moves (keys close
+/// together), the remaining passes are done instead: equal keys are still
+/// in their original order, so the stable passes finish the same order.
 pub(crate) fn radix_sort_top_then_runs(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
     radix_sort_from(keys, idx, 3);
     let n = keys.len();
-    let top = |k: u64| k >> (3 * DIGIT);
-    let mut run: Vec<(u64, u32)> = Vec::new();
-    let mut i = 0;
-    while i < n {
-        let mut j = i + 1;
-        while j < n && top(keys[j]) == top(keys[i]) {
-            j += 1;
+    let budget = 8 * n;
+    let mut moves = 0usize;
+    for a in 1..n {
+        let k = keys[a];
+        if k >= keys[a - 1] {
+            continue;
         }
-        if j - i > 1 && keys[i..j].windows(2).any(|w| w[0] > w[1]) {
-            run.clear();
-            run.extend(keys[i..j].iter().copied().zip(idx[i..j].iter().copied()));
-            run.sort_by_key(|&(k, _)| k); // stable
-            for (t, &(k, v)) in run.iter().enumerate() {
-                keys[i + t] = k;
-                idx[i + t] = v;
-            }
+        let v = idx[a];
+        let mut b = a;
+        while b > 0 && keys[b - 1] > k {
+            keys[b] = keys[b - 1];
+            idx[b] = idx[b - 1];
+            b -= 1;
         }
-        i = j;
+        keys[b] = k;
+        idx[b] = v;
+        moves += a - b;
+        if moves > budget {
+            radix_sort_from(keys, idx, 0);
+            return;
+        }
     }
 }
 
@@ -141,18 +147,18 @@ mod tests {
         assert_eq!(&order[3..7], &[2, 6, 0, 5]);
         // Top bits first, then runs: the same order, also when every key
         // shares its top bits.
-        for scale in [1.0, 1e-9] {
+        for (scale, len) in [(1.0, 5000), (1e-9, 5000), (1e-9, 50)] {
             let mut state = 1u64;
-            let vals: Vec<f64> = (0..5000)
+            let vals: Vec<f64> = (0..len)
                 .map(|_| {
                     state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
                     1.0 + scale * ((state >> 40) % 700) as f64
                 })
                 .collect();
             let mut keys: Vec<u64> = vals.iter().map(|&v| asc_key(v)).collect();
-            let mut idx: Vec<u32> = (0..5000).collect();
+            let mut idx: Vec<u32> = (0..len as u32).collect();
             radix_sort_top_then_runs(&mut keys, &mut idx);
-            assert_eq!(idx, argsort_by_key(5000, |i| asc_key(vals[i])));
+            assert_eq!(idx, argsort_by_key(len, |i| asc_key(vals[i])));
         }
         let desc = argsort_by_key(v.len(), |i| desc_key(v[i]));
         assert_eq!(desc[0], 7);
