@@ -16,15 +16,38 @@
 //! `dfbeta_i = w_i[(I_c − I_d)/N − (d/N)(I_c + I_d + I_tx)]`, summed within
 //! clusters when there are clusters, and `se = sqrt(Σ dfbeta²/4)`.
 //!
-//! Subjects are walked in decreasing time, in the order the fit already
-//! sorted them (rows of (start, stop] data never at risk at an event, which
-//! the fit leaves out, add nothing here either). The risk set is held in a
-//! tree indexed by the rank of the predictor within the stratum (weights of
-//! subjects with a larger / smaller / equal predictor in O(log n)), and a
-//! second tree holds the events seen so far for the influence terms —
-//! O(n log n) overall. The tree is two-level (counts per rank, a Fenwick
-//! tree over blocks of 8 ranks; the risk-set and event trees interleaved) so that a query touches few cache lines.
-//! Strata are separate; their counts and influences are pooled.
+//! Two methods give the same counts and influences (a unit test compares
+//! them on random data with heavy ties, strata, weights and clusters):
+//!
+//! * **Predictor order** (`by_lp`), for right-censored data whose strata
+//!   have at most `MAX_TIMES_BY_LP` (65 536) distinct times (registry times are
+//!   whole days: a few thousand). Subjects are walked by increasing
+//!   predictor, one tie group at a time, and trees indexed by the rank of
+//!   the *time* (a Fenwick tree with lanes "all" and "events", plus the
+//!   events' weight per time) hold those with a smaller predictor. A
+//!   subject's risk set as an event, and the events whose risk set holds
+//!   it, are prefix sums by time; smaller predictor = the query before its
+//!   tie group is loaded, equal = after minus before, larger = the
+//!   stratum's total minus both. The trees are tens of kB and stay in
+//!   cache, where rank-indexed trees of size n miss it on every walk
+//!   (about 3× quicker at 1e6 rows).
+//! * **Time order** (`by_time`), for (start, stop] data (subjects leave
+//!   the risk set) and for many distinct times (continuous times: the
+//!   time-indexed trees would be as large as n, and the gather into
+//!   predictor order would only add cost). Subjects are walked in
+//!   decreasing time, in the order the fit already sorted them (rows of
+//!   (start, stop] data never at risk at an event, which the fit leaves
+//!   out, add nothing here either). The risk set is held in a tree indexed
+//!   by the rank of the predictor within the stratum (weights of subjects
+//!   with a larger / smaller / equal predictor in O(log n)), and a second
+//!   tree holds the events seen so far for the influence terms. The tree
+//!   is two-level (counts per rank, a Fenwick tree over blocks of 32 ranks;
+//!   the risk-set and event trees interleaved) so that a query touches few
+//!   cache lines.
+//!
+//! Both are O(n log n) and run in two halves on two threads for large data
+//! (split where the data say, so results do not depend on the number of
+//! cores). Strata are separate; their counts and influences are pooled.
 
 use super::prepare::Prepared;
 use super::sort::{
@@ -216,10 +239,11 @@ pub(crate) fn concordance(
     lp: Vec<f64>,
     cluster: Option<&[u32]>,
 ) -> Option<Concordance> {
-    if prep.start.is_none() {
-        if let Some(c) = by_lp(prep, &lp, cluster, 100_000) {
-            return c;
-        }
+    // Right-censored data with few distinct times: the predictor order.
+    if prep.start.is_none()
+        && let Some(c) = by_lp(prep, &lp, cluster, 100_000)
+    {
+        return c;
     }
     by_time(prep, lp, cluster, 100_000)
 }
@@ -740,7 +764,12 @@ impl<T: Weight> TimeTotals<T> {
     #[inline]
     fn query(&self, code: u32) -> [T; 2] {
         let u = (code >> 2) as usize;
-        risk_and_dead(self.upto[u], self.dead_at[u], self.dead_total, code & 1 == 1)
+        risk_and_dead(
+            self.upto[u],
+            self.dead_at[u],
+            self.dead_total,
+            code & 1 == 1,
+        )
     }
 }
 
@@ -939,10 +968,7 @@ fn by_lp(
                 vec![r0, r1]
             })
         } else {
-            vec![
-                run(&segments[0], infl0, 0),
-                run(&segments[1], infl1, split),
-            ]
+            vec![run(&segments[0], infl0, 0), run(&segments[1], infl1, split)]
         };
         for c in results {
             for k in 0..3 {
@@ -1049,10 +1075,7 @@ fn run_lp_segment<T: Weight>(
     tw: impl Fn(usize) -> T,
     fw: impl Fn(usize) -> f64,
 ) {
-    trees.reset(
-        m,
-        (seg.block_begin..seg.begin).map(|k| (code[k], tw(k))),
-    );
+    trees.reset(m, (seg.block_begin..seg.begin).map(|k| (code[k], tw(k))));
     let totals = TimeTotals::new(
         m,
         (seg.block_begin..seg.block_end).map(|k| (code[k], tw(k))),
@@ -1290,12 +1313,20 @@ mod tests {
         let lp = (0..n)
             .map(|_| {
                 let v = (next() * lps).floor() - (lps / 2.0).floor();
-                if v == 0.0 && next() < 0.5 { -0.0 } else { v * 0.3 }
+                if v == 0.0 && next() < 0.5 {
+                    -0.0
+                } else {
+                    v * 0.3
+                }
             })
             .collect();
-        let w = (0..n).map(|_| 0.25 + (next() * 8.0).floor() / 4.0).collect();
+        let w = (0..n)
+            .map(|_| 0.25 + (next() * 8.0).floor() / 4.0)
+            .collect();
         let strata = (0..n).map(|_| (next() * 3.0) as u32).collect();
-        let cluster = (0..n).map(|_| (next() * (n as f64 / 3.0 + 1.0)) as u32).collect();
+        let cluster = (0..n)
+            .map(|_| (next() * (n as f64 / 3.0 + 1.0)) as u32)
+            .collect();
         Case {
             time,
             event,
@@ -1345,7 +1376,11 @@ mod tests {
                 &case.event,
                 &case.lp,
                 if weighted { &case.w } else { &ones },
-                if stratified { &case.strata } else { &one_stratum },
+                if stratified {
+                    &case.strata
+                } else {
+                    &one_stratum
+                },
             );
             for min_split in [usize::MAX, 2] {
                 let new = by_lp(&prep, &by_pos, cl, min_split).expect("few times");
