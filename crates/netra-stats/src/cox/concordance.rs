@@ -833,13 +833,13 @@ fn by_lp(
         for pos in b0..b1 {
             if pos > b0 && prep.stop[pos] != prep.stop[pos - 1] {
                 u += 1;
+                if u as usize >= MAX_TIMES_BY_LP {
+                    return None; // many distinct times: the time order
+                }
             }
             code_pos[pos] = (u << 2) | u32::from(prep.event[pos]);
         }
         let m = if b1 > b0 { u as usize + 1 } else { 0 };
-        if m > MAX_TIMES_BY_LP {
-            return None;
-        }
         block_m.push(m);
     }
 
