@@ -28,6 +28,45 @@ const DIGIT: usize = 11;
 /// Stably reorders `idx` by `keys` (parallel arrays, sorted together),
 /// ascending.
 pub(crate) fn radix_sort(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
+    radix_sort_from(keys, idx, 0);
+}
+
+/// Stably reorders `idx` by `keys` as [`radix_sort`], with the radix passes
+/// over the top 31 bits only, then an insertion sort by the whole key,
+/// which only moves keys within runs of equal top bits: half the passes
+/// over the data where keys are mostly distinct (a continuous linear
+/// predictor), the same order. Should the runs need many moves (keys close
+/// together), the remaining passes are done instead: equal keys are still
+/// in their original order, so the stable passes finish the same order.
+pub(crate) fn radix_sort_top_then_runs(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
+    radix_sort_from(keys, idx, 3);
+    let n = keys.len();
+    let budget = 8 * n;
+    let mut moves = 0usize;
+    for a in 1..n {
+        let k = keys[a];
+        if k >= keys[a - 1] {
+            continue;
+        }
+        let v = idx[a];
+        let mut b = a;
+        while b > 0 && keys[b - 1] > k {
+            keys[b] = keys[b - 1];
+            idx[b] = idx[b - 1];
+            b -= 1;
+        }
+        keys[b] = k;
+        idx[b] = v;
+        moves += a - b;
+        if moves > budget {
+            radix_sort_from(keys, idx, 0);
+            return;
+        }
+    }
+}
+
+/// [`radix_sort`] from radix pass `first` (lower digits left unsorted).
+fn radix_sort_from(keys: &mut Vec<u64>, idx: &mut Vec<u32>, first: usize) {
     let n = keys.len();
     if n < 2 {
         return;
@@ -37,14 +76,14 @@ pub(crate) fn radix_sort(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
     let mask = (buckets - 1) as u64;
     let mut counts = vec![0usize; passes * buckets];
     for &k in keys.iter() {
-        for b in 0..passes {
+        for b in first..passes {
             counts[b * buckets + ((k >> (DIGIT * b)) & mask) as usize] += 1;
         }
     }
     let mut k2 = vec![0u64; n];
     let mut i2 = vec![0u32; n];
     let mut offset = vec![0usize; buckets];
-    for b in 0..passes {
+    for b in first..passes {
         let c = &counts[b * buckets..(b + 1) * buckets];
         if c.contains(&n) {
             continue; // this digit is the same in every key
@@ -106,6 +145,21 @@ mod tests {
         );
         // ties keep their original order
         assert_eq!(&order[3..7], &[2, 6, 0, 5]);
+        // Top bits first, then runs: the same order, also when every key
+        // shares its top bits.
+        for (scale, len) in [(1.0, 5000), (1e-9, 5000), (1e-9, 50)] {
+            let mut state = 1u64;
+            let vals: Vec<f64> = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    1.0 + scale * ((state >> 40) % 700) as f64
+                })
+                .collect();
+            let mut keys: Vec<u64> = vals.iter().map(|&v| asc_key(v)).collect();
+            let mut idx: Vec<u32> = (0..len as u32).collect();
+            radix_sort_top_then_runs(&mut keys, &mut idx);
+            assert_eq!(idx, argsort_by_key(len, |i| asc_key(vals[i])));
+        }
         let desc = argsort_by_key(v.len(), |i| desc_key(v[i]));
         assert_eq!(desc[0], 7);
         let g = [1u32, 0, 1, 0, 2, 0, 1, 0, 0];
