@@ -359,18 +359,7 @@ fn by_time(
             }
             (c, rems)
         };
-        let results = if tasks[1].is_empty() {
-            vec![run(&tasks[0], infl0, 0)]
-        } else if std::thread::available_parallelism().map_or(1, |v| v.get()) > 1 {
-            std::thread::scope(|scope| {
-                let h = scope.spawn(|| run(&tasks[1], infl1, split));
-                let r0 = run(&tasks[0], infl0, 0);
-                let r1 = h.join().expect("concordance worker");
-                vec![r0, r1]
-            })
-        } else {
-            vec![run(&tasks[0], infl0, 0), run(&tasks[1], infl1, split)]
-        };
+        let results = in_two_halves(&tasks, infl0, infl1, split, run);
         for (c, rems) in results {
             for k in 0..3 {
                 count[k] += c[k];
@@ -415,19 +404,64 @@ fn by_time(
         }
     }
 
+    summarise(
+        count,
+        &infl,
+        |pos| w[pos],
+        cluster,
+        |pos| prep.row[pos] as usize,
+    )
+}
+
+/// Runs `run` on the two halves of the work (`segments[h]`, writing the
+/// influences `infl0` / `infl1`, the second starting at position `split`),
+/// on two threads when there are two halves and two cores.
+fn in_two_halves<S: Sync, R: Send>(
+    segments: &[Vec<S>; 2],
+    infl0: &mut [[f64; 2]],
+    infl1: &mut [[f64; 2]],
+    split: usize,
+    run: impl Fn(&[S], &mut [[f64; 2]], usize) -> R + Sync,
+) -> Vec<R> {
+    if segments[1].is_empty() {
+        vec![run(&segments[0], infl0, 0)]
+    } else if std::thread::available_parallelism().map_or(1, |v| v.get()) > 1 {
+        std::thread::scope(|scope| {
+            let h = scope.spawn(|| run(&segments[1], infl1, split));
+            let r0 = run(&segments[0], infl0, 0);
+            let r1 = h.join().expect("concordance worker");
+            vec![r0, r1]
+        })
+    } else {
+        vec![run(&segments[0], infl0, 0), run(&segments[1], infl1, split)]
+    }
+}
+
+/// The concordance from the pair counts (discordant, concordant, tied on
+/// the predictor) and each subject's influence `infl[k]` (on concordant −
+/// discordant, on all comparable pairs), whatever order the subjects are
+/// in: `weight(k)` is subject k's case weight and `row(k)` its original row
+/// (for its cluster). `None` when no pair is comparable.
+fn summarise(
+    count: [f64; 3],
+    infl: &[[f64; 2]],
+    weight: impl Fn(usize) -> f64,
+    cluster: Option<&[u32]>,
+    row: impl Fn(usize) -> usize,
+) -> Option<Concordance> {
     let npair = count[0] + count[1] + count[2];
     if npair <= 0.0 || !npair.is_finite() {
         return None;
     }
     let somer = (count[0] - count[1]) / npair;
-    let dfbeta = |pos: usize| w[pos] * (infl[pos][0] / npair - (somer / npair) * infl[pos][1]);
+    let dfbeta = |k: usize| weight(k) * (infl[k][0] / npair - (somer / npair) * infl[k][1]);
     let var = match cluster {
-        None => (0..n).map(|pos| dfbeta(pos).powi(2)).sum::<f64>(),
+        None => (0..infl.len()).map(|k| dfbeta(k).powi(2)).sum::<f64>(),
         Some(cl) => {
-            let k = cl.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
-            let mut sums = vec![0.0; k];
-            for pos in 0..n {
-                sums[cl[prep.row[pos] as usize] as usize] += dfbeta(pos);
+            let nc = cl.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
+            let mut sums = vec![0.0; nc];
+            for k in 0..infl.len() {
+                sums[cl[row(k)] as usize] += dfbeta(k);
             }
             sums.iter().map(|s| s * s).sum()
         }
@@ -958,18 +992,7 @@ fn by_lp(
             }
             c
         };
-        let results = if segments[1].is_empty() {
-            vec![run(&segments[0], infl0, 0)]
-        } else if std::thread::available_parallelism().map_or(1, |v| v.get()) > 1 {
-            std::thread::scope(|scope| {
-                let h = scope.spawn(|| run(&segments[1], infl1, split));
-                let r0 = run(&segments[0], infl0, 0);
-                let r1 = h.join().expect("concordance worker");
-                vec![r0, r1]
-            })
-        } else {
-            vec![run(&segments[0], infl0, 0), run(&segments[1], infl1, split)]
-        };
+        let results = in_two_halves(&segments, infl0, infl1, split, run);
         for c in results {
             for k in 0..3 {
                 count[k] += c[k];
@@ -977,29 +1000,8 @@ fn by_lp(
         }
     }
 
-    let npair = count[0] + count[1] + count[2];
-    if npair <= 0.0 || !npair.is_finite() {
-        return Some(None);
-    }
-    let somer = (count[0] - count[1]) / npair;
-    let dfbeta = |k: usize| weight(k) * (infl[k][0] / npair - (somer / npair) * infl[k][1]);
-    let var = match cluster {
-        None => (0..n).map(|k| dfbeta(k).powi(2)).sum::<f64>(),
-        Some(cl) => {
-            let nc = cl.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
-            let mut sums = vec![0.0; nc];
-            for k in 0..n {
-                sums[cl[prep.row[by_lp[k] as usize] as usize] as usize] += dfbeta(k);
-            }
-            sums.iter().map(|s| s * s).sum()
-        }
-    };
-    Some(Some(Concordance {
-        c: 1.0 - (somer + 1.0) / 2.0,
-        std_err: (var / 4.0).sqrt(),
-        concordant: count[1],
-        discordant: count[0],
-        tied_x: count[2],
+    Some(summarise(count, &infl, weight, cluster, |k| {
+        prep.row[by_lp[k] as usize] as usize
     }))
 }
 
