@@ -552,6 +552,22 @@ struct UserFields {
     password: String,
 }
 
+impl UserFields {
+    /// The chosen role with its sites: only a site-bound role keeps the
+    /// ticked sites (the boxes stay ticked when the role is changed).
+    fn role_and_sites(&self) -> Result<(Role, Vec<String>), AppError> {
+        let role = self
+            .role
+            .ok_or_else(|| AppError::BadRequest("choose a role".into()))?;
+        let sites = if role.is_site_bound() {
+            self.sites.clone()
+        } else {
+            Vec::new()
+        };
+        Ok((role, sites))
+    }
+}
+
 fn user_fields(fields: &[(String, String)]) -> UserFields {
     let get = |k: &str| {
         fields
@@ -698,14 +714,9 @@ pub async fn create_user(
 ) -> PageResult<Response> {
     require_admin(&session)?;
     let f = user_fields(&fields);
-    let result = match f.role {
-        None => Err(AppError::BadRequest("choose a role".into())),
-        Some(role) => {
-            let sites = if role.is_site_bound() {
-                f.sites
-            } else {
-                Vec::new()
-            };
+    let result = match f.role_and_sites() {
+        Err(e) => Err(e),
+        Ok((role, sites)) => {
             create_account(
                 &state,
                 &session.user,
@@ -734,14 +745,9 @@ pub async fn update_user(
 ) -> PageResult<Response> {
     require_admin(&session)?;
     let f = user_fields(&fields);
-    let result = match f.role {
-        None => Err(AppError::BadRequest("choose a role".into())),
-        Some(role) => {
-            let sites = if role.is_site_bound() {
-                f.sites
-            } else {
-                Vec::new()
-            };
+    let result = match f.role_and_sites() {
+        Err(e) => Err(e),
+        Ok((role, sites)) => {
             update_account(
                 &state,
                 &session.user,
