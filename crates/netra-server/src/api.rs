@@ -122,19 +122,9 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn require_admin(u: &User) -> Result<(), AppError> {
-    if u.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "account administration is for administrators".into(),
-        ))
-    }
-}
-
 /// `GET /api/users`.
 pub async fn users(State(state): State<Shared>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<User>>> {
-    require_admin(&s.user)?;
+    pages::require_admin(&s.user)?;
     Ok(Json(accounts::list_users(state.registry.pool()).await?))
 }
 
@@ -165,7 +155,7 @@ pub async fn create_user(
     Client(client): Client,
     Json(r): Json<UserRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    require_admin(&s.user)?;
+    pages::require_admin(&s.user)?;
     let role = role(&r.role)?;
     let new = NewUser {
         username: r.username.clone(),
@@ -204,7 +194,7 @@ pub async fn update_user(
     Path(name): Path<String>,
     Json(r): Json<UserChange>,
 ) -> ApiResult<Json<User>> {
-    require_admin(&s.user)?;
+    pages::require_admin(&s.user)?;
     let role = role(&r.role)?;
     pages::update_account(
         &state,
@@ -239,7 +229,7 @@ pub async fn reset_password(
     Path(name): Path<String>,
     Json(r): Json<PasswordReset>,
 ) -> ApiResult<StatusCode> {
-    require_admin(&s.user)?;
+    pages::require_admin(&s.user)?;
     if accounts::find_user(state.registry.pool(), &name)
         .await?
         .is_none()

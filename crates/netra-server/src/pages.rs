@@ -419,8 +419,9 @@ pub async fn change_password(
     }
 }
 
-fn require_admin(session: &Session) -> Result<(), AppError> {
-    if session.user.is_admin() {
+/// Account administration (pages and API) is for administrators only.
+pub(crate) fn require_admin(user: &User) -> Result<(), AppError> {
+    if user.is_admin() {
         Ok(())
     } else {
         Err(AppError::Forbidden(
@@ -534,7 +535,7 @@ pub async fn users(
     PageUser(session): PageUser,
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult<Response> {
-    require_admin(&session)?;
+    require_admin(&session.user)?;
     let msg = q
         .get("saved")
         .or(q.get("deleted"))
@@ -712,7 +713,7 @@ pub async fn create_user(
     Client(client): Client,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult<Response> {
-    require_admin(&session)?;
+    require_admin(&session.user)?;
     let f = user_fields(&fields);
     let result = match f.role_and_sites() {
         Err(e) => Err(e),
@@ -743,7 +744,7 @@ pub async fn update_user(
     Path(name): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult<Response> {
-    require_admin(&session)?;
+    require_admin(&session.user)?;
     let f = user_fields(&fields);
     let result = match f.role_and_sites() {
         Err(e) => Err(e),
@@ -774,7 +775,7 @@ pub async fn reset_password(
     Path(name): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult<Response> {
-    require_admin(&session)?;
+    require_admin(&session.user)?;
     let f = user_fields(&fields);
     let result = if accounts::find_user(state.registry.pool(), &name)
         .await?
