@@ -5,4 +5,4 @@
 # `Registry::courses` for that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo run --release -q -p netra-clinical --example bench_endpoints -- "${1:-100000}"
+cargo run --release -q -p netra-sim --example bench_endpoints -- "${1:-100000}"

@@ -378,16 +378,9 @@ pub fn patient_lesions(
     }
 }
 
+/// Higher is better (the reverse of [`Category::rank`]), for `max_by_key`.
 fn rank(c: Category) -> u8 {
-    match c {
-        Category::CR => 6,
-        Category::PR => 5,
-        Category::MR => 4,
-        Category::SD => 3,
-        Category::NonCrNonPd => 2,
-        Category::PD => 1,
-        Category::NE => 0,
-    }
+    6 - c.rank()
 }
 
 /// The baseline and follow-up scans of the period starting at `start` and

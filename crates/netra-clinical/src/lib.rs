@@ -10,6 +10,8 @@
 //!   configurable rules) and the treatment sequence.
 //! * [`endpoints`] — OS, PFS, TTP, TTF, TTNT, DoR, PFS2, EFS from a chosen
 //!   time zero, with documented censoring; ADaM ADTTE export and import.
+//! * [`groups`] — grade and primary-site groups as NET series report them
+//!   (SEER grade with carcinoma cell type; GI segments).
 //! * [`sequences`] — pathways, share reaching each next line, per-line
 //!   outcome tables, sequence comparisons, Sankey data, small-cell
 //!   suppression.
@@ -21,6 +23,7 @@
 pub mod endpoints;
 pub mod evaluation;
 pub mod grade;
+pub mod groups;
 pub mod lines;
 pub mod registry;
 pub mod response;

@@ -123,6 +123,21 @@ impl ResponseClass {
     }
 }
 
+impl From<ResponseClass> for netra_clinical::response::Category {
+    fn from(c: ResponseClass) -> Self {
+        use netra_clinical::response::Category;
+        match c {
+            ResponseClass::CR => Category::CR,
+            ResponseClass::PR => Category::PR,
+            ResponseClass::MR => Category::MR,
+            ResponseClass::SD => Category::SD,
+            ResponseClass::NonCrNonPd => Category::NonCrNonPd,
+            ResponseClass::PD => Category::PD,
+            ResponseClass::NE => Category::NE,
+        }
+    }
+}
+
 impl From<netra_clinical::response::Category> for ResponseClass {
     fn from(c: netra_clinical::response::Category) -> ResponseClass {
         use netra_clinical::response::Category;

@@ -16,7 +16,8 @@
 //! * [`records`] — the registry records that dress a skeleton;
 //! * [`bundle`] — the writer (schema column order, natural-key order,
 //!   chunked threads with output independent of the thread count);
-//! * [`cohort`] — the paper's grade and site groups read back from records;
+//! * the paper's grade and site groups read back from records now live in
+//!   `netra_clinical::groups` (re-exported here);
 //! * [`regimens`] — agents, doses, schedules and adverse-event profiles;
 //! * [`dist`] — per-patient random streams and the distributions drawn from.
 //!
@@ -27,7 +28,6 @@
 
 pub mod bundle;
 pub mod calibration;
-pub mod cohort;
 pub mod dist;
 pub mod model;
 pub mod records;
@@ -36,5 +36,5 @@ pub mod skeleton;
 
 pub use bundle::{SimConfig, SimError, Summary, generate, write_bundle};
 pub use calibration::Calibration;
-pub use cohort::{CohortGrade, CohortSite, SurvivalGroup};
 pub use model::{Assumptions, Model};
+pub use netra_clinical::groups::{CohortGrade, CohortSite, SurvivalGroup};

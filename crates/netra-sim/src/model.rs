@@ -38,10 +38,10 @@ use netra_clinical::registry::Day;
 use netra_clinical::registry::vocab::MetastasisSite;
 
 use crate::calibration::Calibration;
-use crate::cohort::{CohortGrade, SurvivalGroup};
 use crate::dist::{PatientRng, QuantileCurve, Weibull, categorical, chance, normal, patient_rng};
 use crate::regimens::{LocalKind, Regimen};
 use crate::skeleton::{self, DAYS_PER_MONTH};
+use netra_clinical::groups::{CohortGrade, SurvivalGroup};
 
 /// Most lines of systemic therapy ("up to 7 lines").
 pub const MAX_LINES: usize = 7;

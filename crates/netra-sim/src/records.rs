@@ -32,11 +32,11 @@ use netra_clinical::registry::model::{
 };
 use netra_clinical::registry::vocab::*;
 
-use crate::cohort::CohortGrade;
 use crate::dist::{PatientRng, categorical, chance, days, normal, poisson, uniform, unit};
 use crate::model::Model;
 use crate::regimens::{AeSpec, LocalKind, Regimen, local_aes};
 use crate::skeleton::{Best, Line, Skeleton, TreatmentGroup, site_index};
+use netra_clinical::groups::CohortGrade;
 
 /// Rounds to `d` decimals (for values a laboratory would print).
 fn round_to(x: f64, d: i32) -> f64 {

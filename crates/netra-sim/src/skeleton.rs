@@ -25,10 +25,10 @@ use netra_clinical::registry::vocab::{
     GiSegment, MetastasisSite, MetastaticSetting, PrimarySite, StopReason, SummaryStage,
 };
 
-use crate::cohort::{CohortGrade, CohortSite};
 use crate::dist::{PatientRng, categorical, chance, days, uniform, unit};
 use crate::model::{MAX_LINES, Model, Tuning};
 use crate::regimens::{LocalKind, Regimen, Schedule};
+use netra_clinical::groups::{CohortGrade, CohortSite};
 
 /// Days per month (365.25 / 12), the unit conversion the endpoint code uses.
 pub const DAYS_PER_MONTH: f64 = 30.4375;

@@ -21,7 +21,7 @@ use crate::StudyError;
 use crate::context::Context;
 use crate::facts::Facts;
 use crate::spec::TableDef;
-use crate::vars::Column;
+use netra_analysis::variables::Column;
 
 /// A fitted Cox table and the rows of its forest plots.
 #[derive(Debug, Clone)]

@@ -30,7 +30,7 @@ use crate::data::sha256_hex;
 use crate::facts::Facts;
 use crate::spec::{FigureDef, FigureKind, KmOptions};
 use crate::tables::BuiltTable;
-use crate::vars::capitalise;
+use netra_analysis::variables::capitalise;
 
 /// One of the figures a study draws.
 pub enum AnyFigure {
@@ -337,7 +337,7 @@ fn y_label(e: Endpoint, label: &str) -> String {
 /// baseline are left out.
 pub fn line_responses(ctx: &Context<'_>, k: u32) -> Vec<PatientResponse> {
     let lines = ctx.lines(Default::default());
-    let rules = &ctx.rules.evaluation;
+    let rules = &ctx.settings.line_rules.evaluation;
     let mut out = Vec::new();
     for (course, pl) in ctx.courses.iter().zip(lines.iter()) {
         let Some(line) = pl.line(k) else { continue };
@@ -411,7 +411,8 @@ fn swimmer(
     from: TimeZero,
 ) -> Result<(AnyFigure, String), StudyError> {
     let os = EndpointSpec::new(Endpoint::Os, from);
-    let rows = netra_clinical::endpoints::derive_cohort(&ctx.courses, &os, &ctx.rules);
+    let rows =
+        netra_clinical::endpoints::derive_cohort(&ctx.courses, &os, &ctx.settings.line_rules);
     let lines = ctx.lines(Default::default());
     let index: std::collections::HashMap<&str, usize> = ctx
         .frame

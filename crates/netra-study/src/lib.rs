@@ -3,9 +3,9 @@
 //! (SVG, PNG), one offline `report.html` and a manifest of hashes.
 //!
 //! * [`spec`] — the study file, parsed and checked with line/column errors.
-//! * [`cond`] — the conditions of cohort filters and derived levels.
-//! * [`vars`] — registry variables read from patients' courses, and the
-//!   study's derived variables (cut points, recodes, cases, marker > ULN).
+//! * the cohort, its variables (the dictionary and the study's derived
+//!   variables) and conditions come from the analysis layer
+//!   (`netra-analysis`); [`context`] adds what only a study names.
 //! * [`data`] — the data source (registry, bundle, simulation) and its hashes.
 //! * [`context`] — the analysed cohort with endpoints and lines derived once
 //!   through `netra_clinical` (endpoints, lines, sequences).
@@ -17,7 +17,6 @@
 //!   `manifest.json`; byte-identical for identical inputs.
 #![deny(missing_docs)]
 
-pub mod cond;
 pub mod context;
 pub mod cox;
 pub mod data;
@@ -28,7 +27,6 @@ pub mod figures;
 pub mod run;
 pub mod spec;
 pub mod tables;
-pub mod vars;
 
 pub use error::{Position, StudyError};
 pub use run::{RunOptions, StudyRun, run};

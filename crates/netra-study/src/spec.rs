@@ -19,9 +19,11 @@ use toml::Spanned;
 use netra_clinical::endpoints::{Censoring, EfsEvents, Endpoint, EndpointSpec, TimeZero, Units};
 
 use crate::StudyError;
-use crate::cond::{self, Condition};
 use crate::error::SpecErrors;
-use crate::vars;
+use netra_analysis::condition::{self as cond, Condition};
+use netra_analysis::settings::RuleSettings;
+use netra_analysis::variables as vars;
+pub use netra_analysis::variables::{Derivation, DerivedVariable};
 
 type S<T> = Spanned<T>;
 
@@ -42,6 +44,9 @@ struct RawStudy {
     tables: Vec<RawTable>,
     #[serde(default, rename = "figure")]
     figures: Vec<RawFigure>,
+    /// Line rules, response criteria, small-cell threshold: the analysis
+    /// layer's settings, as every surface takes them.
+    settings: Option<S<RuleSettings>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,50 +219,6 @@ pub enum DataSource {
         /// Centres.
         sites: u32,
     },
-}
-
-/// How a derived variable is computed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Derivation {
-    /// Bands of a number between cut points.
-    Cuts {
-        /// The numeric variable.
-        from: String,
-        /// Increasing cut points.
-        cuts: Vec<f64>,
-        /// `true`: bands `(a, b]`; `false` (default): `[a, b)`.
-        right_closed: bool,
-    },
-    /// A categorical variable recoded (`map`) and/or reordered (`levels`).
-    Recode {
-        /// The categorical variable.
-        from: String,
-        /// Code or label → new label.
-        map: BTreeMap<String, String>,
-    },
-    /// The first case whose condition holds gives the level.
-    Cases(Vec<(String, Condition)>),
-    /// The earliest value of a marker above `factor` × its upper limit of
-    /// normal.
-    AboveUln {
-        /// Marker code.
-        marker: String,
-        /// Multiple of the ULN.
-        factor: f64,
-    },
-}
-
-/// A derived variable (`[[variable]]`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DerivedVariable {
-    /// Name used in the study file.
-    pub name: String,
-    /// Printed name.
-    pub label: String,
-    /// How it is computed.
-    pub derivation: Derivation,
-    /// Level labels in order (`None`: from the derivation).
-    pub levels: Option<Vec<String>>,
 }
 
 /// The comparison groups (`[groups]`).
@@ -548,6 +509,8 @@ pub struct Study {
     pub tables: Vec<TableDef>,
     /// Figures in order.
     pub figures: Vec<FigureDef>,
+    /// Line rules, response criteria and small-cell threshold (`[settings]`).
+    pub settings: RuleSettings,
 }
 
 // --------------------------------------------------------------- resolution
@@ -590,13 +553,16 @@ impl Resolver<'_> {
             .copied()
             .or_else(|| vars::base_kind(name))
             .ok_or_else(|| {
+                if let Some((_, msg)) = vars::RETIRED.iter().find(|(n, _)| *n == name) {
+                    return self.e.at(at.clone(), *msg);
+                }
                 self.e.at(
-                at,
-                format!(
-                    "unknown variable '{name}' (define it in a [[variable]] above, or use one of \
-                     the registry variables listed in docs/study-file.md)"
-                ),
-            )
+                    at,
+                    format!(
+                        "unknown variable '{name}' (define it in a [[variable]] above, or use \
+                         one of the registry variables listed in docs/study-file.md)"
+                    ),
+                )
             })
     }
 
@@ -634,6 +600,24 @@ impl Resolver<'_> {
             .parse::<TimeZero>()
             .map_err(|err| self.e.at(span(s), err.0))
     }
+}
+
+/// Checks a `[settings]` section; a criteria name ending in `.toml` is a
+/// study-defined criteria file, read relative to the study file.
+fn resolve_settings(raw: &RuleSettings, study: &Path) -> Result<RuleSettings, String> {
+    let mut s = raw.clone();
+    if s.criteria.ends_with(".toml") {
+        let file = study
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join(&s.criteria);
+        let text = std::fs::read_to_string(&file)
+            .map_err(|err| format!("criteria file {}: {err}", file.display()))?;
+        s.criteria = "custom".into();
+        s.criteria_toml = Some(text);
+    }
+    s.resolve().map_err(|err| err.to_string())?;
+    Ok(s)
 }
 
 /// Fails on a field that does not apply to a type.
@@ -1614,6 +1598,10 @@ impl Study {
         if tables.is_empty() && figures.is_empty() {
             return Err(e.whole("the study makes nothing: add a [[table]] or a [[figure]]"));
         }
+        let settings = match &raw.settings {
+            None => RuleSettings::default(),
+            Some(st) => resolve_settings(st.get_ref(), path).map_err(|m| e.at(span(st), m))?,
+        };
 
         Ok(Study {
             path: path.to_path_buf(),
@@ -1630,6 +1618,7 @@ impl Study {
             landmarks,
             tables,
             figures,
+            settings,
         })
     }
 

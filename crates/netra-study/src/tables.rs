@@ -27,7 +27,7 @@ use crate::facts::Facts;
 use crate::spec::{
     BaselineRow, EndpointDef, ResponseSource, RowSummary, RowTest, TableDef, TableKind,
 };
-use crate::vars::Column;
+use netra_analysis::variables::Column;
 
 /// A built table and the Cox fits behind it (for forest plots).
 pub struct BuiltTable {

@@ -93,7 +93,7 @@ fn unknown_keys_are_refused_where_they_are() {
     // An inline table in a list.
     let text = MINIMAL.replace(
         "by = \"\"",
-        "by = \"\"\n[[table]]\nname = \"t1\"\ntype = \"baseline\"\nby = \"sex\"\nrows = [{ variable = \"age\", tset = \"t\" }]",
+        "by = \"\"\n[[table]]\nname = \"t1\"\ntype = \"baseline\"\nby = \"sex\"\nrows = [{ variable = \"age_at_entry\", tset = \"t\" }]",
     );
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "tset"), "{msg}");
@@ -144,16 +144,22 @@ fn meanings_are_checked_at_their_place() {
 fn conditions_point_into_their_string() {
     let text = MINIMAL.replace(
         "[data]",
-        "[cohort]\nwhere = [\"age >= 18\", \"agee < 60\"]\n\n[data]",
+        "[cohort]\nwhere = [\"age_at_entry >= 18\", \"agee < 60\"]\n\n[data]",
     );
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "agee"), "{msg}");
     assert!(msg.contains("unknown variable 'agee'"), "{msg}");
-    let text = MINIMAL.replace("[data]", "[cohort]\nwhere = [\"age ~ 18\"]\n\n[data]");
+    let text = MINIMAL.replace(
+        "[data]",
+        "[cohort]\nwhere = [\"age_at_entry ~ 18\"]\n\n[data]",
+    );
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "~"), "{msg}");
     assert!(msg.contains("expected an operator"), "{msg}");
-    let text = MINIMAL.replace("[data]", "[cohort]\nwhere = [\"age < old\"]\n\n[data]");
+    let text = MINIMAL.replace(
+        "[data]",
+        "[cohort]\nwhere = [\"age_at_entry < old\"]\n\n[data]",
+    );
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "old"), "{msg}");
 }
@@ -162,11 +168,11 @@ fn conditions_point_into_their_string() {
 fn derived_variables_are_checked() {
     let var = |body: &str| MINIMAL.replace("[data]", &format!("[[variable]]\n{body}\n\n[data]"));
     // Cuts not increasing.
-    let text = var("name = \"a\"\nfrom = \"age\"\ncuts = [60, 40]");
+    let text = var("name = \"a\"\nfrom = \"age_at_entry\"\ncuts = [60, 40]");
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "[60, 40]"), "{msg}");
     // Labels that do not fit the bands.
-    let text = var("name = \"a\"\nfrom = \"age\"\ncuts = [60]\nlabels = [\"young\"]");
+    let text = var("name = \"a\"\nfrom = \"age_at_entry\"\ncuts = [60]\nlabels = [\"young\"]");
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "[\"young\"]"), "{msg}");
     assert!(msg.contains("1 cut point(s) make 2 bands"), "{msg}");
@@ -175,21 +181,29 @@ fn derived_variables_are_checked() {
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "\"sex\""), "{msg}");
     // A name taken by a registry variable.
-    let text = var("name = \"age\"\nfrom = \"age\"\ncuts = [60]");
+    let text = var("name = \"age_at_entry\"\nfrom = \"age_at_entry\"\ncuts = [60]");
     let (p, _) = error_at(&text);
-    assert_eq!(p, where_is(&text, "\"age\"\nfrom"));
+    assert_eq!(p, where_is(&text, "\"age_at_entry\"\nfrom"));
+    // A retired name says what replaced it.
+    let text = MINIMAL.replace("[data]", "[cohort]\nwhere = [\"age >= 18\"]\n\n[data]");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "age >="), "{msg}");
+    assert!(
+        msg.contains("age_at_entry") && msg.contains("age_at_diagnosis"),
+        "{msg}"
+    );
     // An unknown marker.
     let text = var("name = \"m\"\nmarker = \"cga\"");
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "\"cga\""), "{msg}");
     assert!(msg.contains("chromogranin_a"), "{msg}");
     // Two derivations.
-    let text = var("name = \"a\"\nfrom = \"age\"\ncuts = [60]\nmarker = \"nse\"");
+    let text = var("name = \"a\"\nfrom = \"age_at_entry\"\ncuts = [60]\nmarker = \"nse\"");
     let (_, msg) = error_at(&text);
     assert!(msg.contains("only one of"), "{msg}");
     // A variable used before it is defined.
     let text = var(
-        "name = \"b\"\ncases = [{ label = \"x\", when = \"a == y\" }]\n\n[[variable]]\nname = \"a\"\nfrom = \"age\"\ncuts = [60]",
+        "name = \"b\"\ncases = [{ label = \"x\", when = \"a == y\" }]\n\n[[variable]]\nname = \"a\"\nfrom = \"age_at_entry\"\ncuts = [60]",
     );
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "a == y"), "{msg}");

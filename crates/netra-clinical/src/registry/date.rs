@@ -67,6 +67,20 @@ impl fmt::Display for Day {
     }
 }
 
+/// Age in completed years from `birth` to `at` by the calendar (a birthday
+/// counts on its date), both dates imputed by the registry's mid-point rule.
+/// `None` when `at` is before `birth`. The one age rule of netra: the web's
+/// age bands, study-file ages and Table 1 all use it.
+pub fn completed_years(birth: PartialDate, at: PartialDate) -> Option<i64> {
+    let (by, bm, bd) = birth.impute(Imputation::MidPoint).day.ymd();
+    let (ay, am, ad) = at.impute(Imputation::MidPoint).day.ymd();
+    let mut years = i64::from(ay - by);
+    if (am, ad) < (bm, bd) {
+        years -= 1;
+    }
+    (years >= 0).then_some(years)
+}
+
 /// True for a Gregorian leap year.
 pub fn is_leap_year(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
@@ -353,6 +367,15 @@ impl ImputationCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn completed_years_count_birthdays_by_the_calendar() {
+        let d = |y, m, dd| PartialDate::ymd(y, m, dd).unwrap();
+        assert_eq!(completed_years(d(1950, 6, 15), d(2010, 6, 14)), Some(59));
+        assert_eq!(completed_years(d(1950, 6, 15), d(2010, 6, 15)), Some(60));
+        assert_eq!(completed_years(d(1952, 2, 29), d(2012, 2, 28)), Some(59));
+        assert_eq!(completed_years(d(2010, 1, 1), d(2009, 12, 31)), None);
+    }
 
     fn d(s: &str) -> PartialDate {
         s.parse().unwrap()

@@ -132,15 +132,7 @@ pub(crate) fn apply_sequence_rules(timepoints: &mut [Timepoint], options: &BestO
 
 /// The rank used to pick the best: lower is better.
 fn rank(c: Category) -> u8 {
-    match c {
-        Category::CR => 0,
-        Category::PR => 1,
-        Category::MR => 2,
-        Category::SD => 3,
-        Category::NonCrNonPd => 4,
-        Category::PD => 5,
-        Category::NE => 6,
-    }
+    c.rank()
 }
 
 /// Best overall response from the (sequence-ruled) time points.

@@ -139,6 +139,37 @@ pub enum Category {
 }
 
 impl Category {
+    /// Categories from best to worst: the one order every best-response
+    /// choice, table and legend uses.
+    pub const BEST_FIRST: [Category; 7] = [
+        Category::CR,
+        Category::PR,
+        Category::MR,
+        Category::SD,
+        Category::NonCrNonPd,
+        Category::PD,
+        Category::NE,
+    ];
+
+    /// Position in [`Category::BEST_FIRST`]: lower is better.
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+
+    /// Objective response as papers count it (ORR numerator): CR or PR.
+    /// A study-defined minor response is not objective.
+    pub fn is_objective(self) -> bool {
+        matches!(self, Category::CR | Category::PR)
+    }
+
+    /// Disease control (DCR numerator): CR, PR, MR, SD or non-CR/non-PD.
+    pub fn is_disease_control(self) -> bool {
+        matches!(
+            self,
+            Category::CR | Category::PR | Category::MR | Category::SD | Category::NonCrNonPd
+        )
+    }
+
     /// The label used in tables, CSV and JSON.
     pub fn label(self) -> &'static str {
         match self {

@@ -21,19 +21,12 @@ use crate::palette::ResponseClass;
 
 /// True for an objective response.
 pub fn is_objective(r: ResponseClass) -> bool {
-    matches!(r, ResponseClass::CR | ResponseClass::PR)
+    netra_clinical::response::Category::from(r).is_objective()
 }
 
-/// True for disease control.
+/// True for disease control (`Category::is_disease_control`).
 pub fn is_control(r: ResponseClass) -> bool {
-    matches!(
-        r,
-        ResponseClass::CR
-            | ResponseClass::PR
-            | ResponseClass::MR
-            | ResponseClass::SD
-            | ResponseClass::NonCrNonPd
-    )
+    netra_clinical::response::Category::from(r).is_disease_control()
 }
 
 /// Builds a response-rate table.

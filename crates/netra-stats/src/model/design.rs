@@ -353,7 +353,9 @@ fn make_factor(
                     raw.push(k);
                 }
                 let mut order: Vec<u32> = (0..seen.len() as u32).collect();
-                order.sort_by(|&a, &b| super::collate(seen[a as usize], seen[b as usize]));
+                order.sort_by(|&a, &b| {
+                    super::levels::text_order(seen[a as usize], seen[b as usize])
+                });
                 let mut rank = vec![0u32; seen.len()];
                 for (r, &o) in order.iter().enumerate() {
                     rank[o as usize] = r as u32;

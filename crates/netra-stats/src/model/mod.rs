@@ -8,15 +8,18 @@
 //!   level first in sorted order (or chosen), R's marginality rule for
 //!   factors inside interactions, strata as integer codes.
 //!
-//! * [`collate`] orders text as R's `sort()` does, for factor levels
-//!   everywhere in netra.
+//! * [`collate`] orders text as R's `sort()` does, and [`levels`] puts a
+//!   column's distinct values in R's factor-level order: the one rule for
+//!   factor levels everywhere in netra.
 //!
 //! No I/O: the caller reads the data and hands over columns.
 
 pub mod collate;
 pub mod design;
 pub mod formula;
+pub mod levels;
 
 pub use collate::collate;
 pub use design::{ColumnData, Design, DesignError, DesignOptions, DesignTerm, NamedColumn, Strata};
 pub use formula::{Formula, FormulaError, Term, Variable};
+pub use levels::{LevelOrder, order_levels, sort_levels};

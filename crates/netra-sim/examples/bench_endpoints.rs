@@ -3,7 +3,7 @@
 //! store's benchmark). Run through `bench/endpoints.sh`:
 //!
 //! ```sh
-//! cargo run --release -p netra-clinical --example bench_endpoints -- 100000
+//! cargo run --release -p netra-sim --example bench_endpoints -- 100000
 //! ```
 
 use std::time::Instant;

@@ -1,4 +1,5 @@
-//! The categories the retrospective cohort was tabulated by, read back from
+//! Grade and primary-site groups as NET series tabulate them (the published
+//! 103-patient retrospective cohort among them), read back from
 //! registry records.
 //!
 //! The paper's grade column mixes the SEER 4-level grade with the cell type of
@@ -8,8 +9,8 @@
 //! and the calibration tests tabulate the simulated registry exactly as the
 //! paper tabulated its patients.
 
-use netra_clinical::registry::model::Tumour;
-use netra_clinical::registry::vocab::{GiSegment, NecCellType, PrimarySite, SeerGrade};
+use crate::registry::model::Tumour;
+use crate::registry::vocab::{GiSegment, NecCellType, PrimarySite, SeerGrade};
 
 /// The grade groups of the retrospective cohort.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

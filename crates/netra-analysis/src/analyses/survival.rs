@@ -1,0 +1,444 @@
+//! Survival by group: Kaplan–Meier curves per group (n, events, median with
+//! its confidence interval, survival at landmark times, RMST), the curve of
+//! all patients, and the log-rank test across groups — the summary that
+//! survival tables, KM figures, the web's analysis page and `netra km`
+//! print.
+//!
+//! Computed from the additive partial aggregates of [`crate::partial`]
+//! (per group × distinct time counts), so that the same result can be
+//! assembled from parts computed elsewhere. Matches R's `survfit` (median
+//! by `print.survfit`'s rule, rates by `summary(fit, times, extend =
+//! FALSE)`) and `survdiff`.
+
+use netra_stats::km::{ConfType, KmCurve, KmOptions};
+use netra_stats::logrank::Weights;
+use serde::{Deserialize, Serialize};
+
+use crate::AnalysisError;
+use crate::cohort::{Cohort, Grouping};
+use crate::endpoint::EndpointRequest;
+use crate::partial::SurvivalPartial;
+
+/// Right-censored data ready for the kernels: one row per patient
+/// analysed, with a 0-based group code.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SurvivalData {
+    /// Follow-up time.
+    pub time: Vec<f64>,
+    /// Event (true) or censored.
+    pub event: Vec<bool>,
+    /// Group code per row (all 0 without groups).
+    pub group: Vec<u32>,
+    /// Group labels in order (one entry, "All patients", without groups).
+    pub labels: Vec<String>,
+    /// Case weights, if any.
+    pub weights: Option<Vec<f64>>,
+}
+
+/// How curves are summarised (defaults: R's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SurvivalOptions {
+    /// Times at which survival is read (`summary(fit, times)`).
+    pub landmarks: Vec<f64>,
+    /// Interval transformation: `log`, `log-log`, `plain`, `logit`,
+    /// `arcsin`.
+    pub conf_type: String,
+    /// Confidence level.
+    pub conf_level: f64,
+    /// Restricted mean survival time up to this time.
+    pub rmst_tau: Option<f64>,
+    /// Include every step of every curve.
+    pub steps: bool,
+}
+
+impl Default for SurvivalOptions {
+    fn default() -> Self {
+        SurvivalOptions {
+            landmarks: Vec::new(),
+            conf_type: "log".into(),
+            conf_level: 0.95,
+            rmst_tau: None,
+            steps: false,
+        }
+    }
+}
+
+impl SurvivalOptions {
+    /// The kernel options.
+    pub fn km_options(&self) -> Result<KmOptions, AnalysisError> {
+        let conf_type = match self.conf_type.as_str() {
+            "log" => ConfType::Log,
+            "log-log" => ConfType::LogLog,
+            "plain" => ConfType::Plain,
+            "logit" => ConfType::Logit,
+            "arcsin" => ConfType::Arcsin,
+            other => {
+                return Err(AnalysisError::invalid(
+                    "conf_type",
+                    format!("'{other}' is not one of log, log-log, plain, logit, arcsin"),
+                ));
+            }
+        };
+        if !(self.conf_level > 0.0 && self.conf_level < 1.0) {
+            return Err(AnalysisError::invalid(
+                "conf_level",
+                format!("{} is not strictly between 0 and 1", self.conf_level),
+            ));
+        }
+        if let Some(t) = self
+            .landmarks
+            .iter()
+            .find(|t| !(t.is_finite() && **t >= 0.0))
+        {
+            return Err(AnalysisError::invalid(
+                "landmarks",
+                format!("{t} is not a time >= 0"),
+            ));
+        }
+        Ok(KmOptions {
+            conf_type,
+            conf_level: self.conf_level,
+            ..KmOptions::default()
+        })
+    }
+}
+
+/// One step of a curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Time.
+    pub time: f64,
+    /// Number at risk just before.
+    pub n_risk: f64,
+    /// Events at this time.
+    pub n_event: f64,
+    /// Censored at this time.
+    pub n_censor: f64,
+    /// S(t).
+    pub survival: f64,
+    /// Standard error of S(t) (`null` where R has NaN).
+    pub std_err: Option<f64>,
+    /// Lower limit.
+    pub lower: Option<f64>,
+    /// Upper limit.
+    pub upper: Option<f64>,
+}
+
+/// The curve read at a landmark time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AtTime {
+    /// Requested time.
+    pub time: f64,
+    /// Number at risk.
+    pub n_risk: f64,
+    /// S(time); `null` after the group's last follow-up.
+    pub survival: Option<f64>,
+    /// Standard error.
+    pub std_err: Option<f64>,
+    /// Lower limit.
+    pub lower: Option<f64>,
+    /// Upper limit.
+    pub upper: Option<f64>,
+}
+
+/// Restricted mean survival time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RmstOut {
+    /// τ.
+    pub tau: f64,
+    /// Estimate.
+    pub estimate: f64,
+    /// Standard error.
+    pub std_err: f64,
+    /// Lower limit.
+    pub lower: f64,
+    /// Upper limit.
+    pub upper: f64,
+}
+
+/// One group's curve summarised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSurvival {
+    /// Group label.
+    pub label: String,
+    /// Patients (rows).
+    pub n: usize,
+    /// Events (weighted).
+    pub events: f64,
+    /// Median, if reached.
+    pub median: Option<f64>,
+    /// Lower confidence limit of the median.
+    pub median_lower: Option<f64>,
+    /// Upper confidence limit of the median.
+    pub median_upper: Option<f64>,
+    /// Survival at each landmark.
+    pub at_times: Vec<AtTime>,
+    /// RMST, when asked for.
+    pub rmst: Option<RmstOut>,
+    /// Every step, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<Step>>,
+}
+
+/// A k-group test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestOut {
+    /// Chi-square statistic.
+    pub chisq: f64,
+    /// Degrees of freedom.
+    pub df: usize,
+    /// p-value.
+    pub p: f64,
+}
+
+/// Curves by group and the log-rank test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurvivalSummary {
+    /// One entry per group, in level order (empty groups included, with
+    /// n = 0).
+    pub groups: Vec<GroupSurvival>,
+    /// The log-rank test across the non-empty groups (`null` with fewer
+    /// than two, or with case weights).
+    pub logrank: Option<TestOut>,
+}
+
+fn some(x: f64) -> Option<f64> {
+    (!x.is_nan()).then_some(x)
+}
+
+/// Summarises one curve.
+pub fn group_survival(
+    label: &str,
+    c: &KmCurve,
+    opts: &SurvivalOptions,
+) -> Result<GroupSurvival, AnalysisError> {
+    let what = || format!("survival of '{label}'");
+    let m = c.median();
+    let at_times = if c.is_empty() || opts.landmarks.is_empty() {
+        Vec::new()
+    } else {
+        c.at_times(&opts.landmarks, false)
+            .map_err(|e| AnalysisError::stats(what(), e))?
+            .into_iter()
+            .map(|a| AtTime {
+                time: a.time,
+                n_risk: a.n_risk,
+                survival: a.survival,
+                std_err: a.std_err,
+                lower: a.lower,
+                upper: a.upper,
+            })
+            .collect()
+    };
+    let rmst = match opts.rmst_tau {
+        Some(tau) if !c.is_empty() => {
+            let r = c.rmst(tau).map_err(|e| AnalysisError::stats(what(), e))?;
+            Some(RmstOut {
+                tau: r.tau,
+                estimate: r.estimate,
+                std_err: r.std_err,
+                lower: r.lower,
+                upper: r.upper,
+            })
+        }
+        _ => None,
+    };
+    let steps = opts.steps.then(|| {
+        (0..c.len())
+            .map(|j| Step {
+                time: c.time[j],
+                n_risk: c.n_risk[j],
+                n_event: c.n_event[j],
+                n_censor: c.n_censor[j],
+                survival: c.survival[j],
+                std_err: some(c.std_err[j]),
+                lower: some(c.lower[j]),
+                upper: some(c.upper[j]),
+            })
+            .collect()
+    });
+    Ok(GroupSurvival {
+        label: label.to_string(),
+        n: c.n,
+        events: c.events(),
+        median: m.estimate,
+        median_lower: m.lower,
+        median_upper: m.upper,
+        at_times,
+        rmst,
+        steps,
+    })
+}
+
+/// Curves and the log-rank test of `data`, through the partial aggregates.
+/// Returns the fitted curves too (figures draw them).
+pub fn summarise(
+    data: &SurvivalData,
+    opts: &SurvivalOptions,
+) -> Result<(SurvivalSummary, Vec<KmCurve>), AnalysisError> {
+    let km = opts.km_options()?;
+    let partial =
+        SurvivalPartial::from_data(data).map_err(|e| AnalysisError::stats("survival", e))?;
+    let curves = partial
+        .km_curves(&km)
+        .map_err(|e| AnalysisError::stats("survival", e))?;
+    let groups = data
+        .labels
+        .iter()
+        .zip(&curves)
+        .map(|(l, c)| group_survival(l, c, opts))
+        .collect::<Result<Vec<_>, _>>()?;
+    let non_empty = curves.iter().filter(|c| !c.is_empty()).count();
+    let logrank = if non_empty >= 2 && data.weights.is_none() {
+        partial.logrank(Weights::LogRank).ok().map(|t| TestOut {
+            chisq: t.chisq,
+            df: t.df,
+            p: t.p,
+        })
+    } else {
+        None
+    };
+    Ok((SurvivalSummary { groups, logrank }, curves))
+}
+
+/// Survival of a registry cohort: an endpoint, optionally by a variable.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SurvivalRequest {
+    /// The endpoint and its time zero.
+    pub endpoint: EndpointRequest,
+    /// For a `line:all` time zero: the line analysed.
+    pub line: Option<u32>,
+    /// The grouping variable (none: all patients).
+    pub by: Option<String>,
+    /// The levels compared, in order (codes or labels); none: all.
+    pub levels: Option<Vec<String>>,
+    /// How curves are summarised.
+    #[serde(flatten)]
+    pub options: SurvivalOptions,
+}
+
+/// The answer to a [`SurvivalRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurvivalOutput {
+    /// "Overall survival from diagnosis (months)".
+    pub title: String,
+    /// Endpoint code.
+    pub endpoint: String,
+    /// Time-zero code.
+    pub from: String,
+    /// Time unit.
+    pub units: String,
+    /// Grouping variable (`null`: none).
+    pub by: Option<String>,
+    /// Printed name of the grouping.
+    pub by_label: Option<String>,
+    /// Patients in the cohort.
+    pub cohort: usize,
+    /// Patients analysed (a row for the endpoint and a group).
+    pub analysed: usize,
+    /// Patients without a row for the endpoint (no time zero).
+    pub without_row: usize,
+    /// Patients with a row but no group.
+    pub missing_group: usize,
+    /// Dates imputed in the analysed rows.
+    pub imputed_dates: u64,
+    /// All analysed patients together.
+    pub overall: GroupSurvival,
+    /// Per group, and the log-rank test.
+    #[serde(flatten)]
+    pub summary: SurvivalSummary,
+}
+
+/// The rows of `cohort` for an endpoint and grouping: the data and the
+/// counts of who was left out.
+pub struct Selected {
+    /// Data by group.
+    pub data: SurvivalData,
+    /// Patients without a row.
+    pub without_row: usize,
+    /// Patients with a row but no group.
+    pub missing_group: usize,
+    /// Dates imputed over the kept rows.
+    pub imputed_dates: u64,
+    /// Cohort index of each row of `data`.
+    pub rows: Vec<usize>,
+}
+
+/// Selects the rows of an endpoint by a grouping (all patients in one
+/// group when `grouping` is `None`).
+pub fn select(
+    cohort: &Cohort,
+    endpoint: &netra_clinical::endpoints::EndpointSpec,
+    line: Option<u32>,
+    grouping: Option<&Grouping>,
+) -> Result<Selected, AnalysisError> {
+    let e = cohort.endpoint(endpoint, line)?;
+    let labels = grouping.map_or_else(|| vec!["All patients".to_string()], |g| g.levels.clone());
+    let mut out = Selected {
+        data: SurvivalData {
+            labels,
+            ..SurvivalData::default()
+        },
+        without_row: e.without_row,
+        missing_group: 0,
+        imputed_dates: 0,
+        rows: Vec::new(),
+    };
+    for i in 0..e.time.len() {
+        let Some(t) = e.time[i] else { continue };
+        let code = match grouping {
+            None => Some(0),
+            Some(g) => g.codes[i],
+        };
+        let Some(code) = code else {
+            out.missing_group += 1;
+            continue;
+        };
+        out.data.time.push(t);
+        out.data.event.push(e.event[i]);
+        out.data.group.push(code as u32);
+        out.imputed_dates += u64::from(e.imputed[i]);
+        out.rows.push(i);
+    }
+    Ok(out)
+}
+
+/// Runs a [`SurvivalRequest`] on a cohort.
+pub fn run(cohort: &Cohort, req: &SurvivalRequest) -> Result<SurvivalOutput, AnalysisError> {
+    let spec = req.endpoint.spec()?;
+    let grouping = match &req.by {
+        Some(by) => Some(cohort.grouping_of(by, None, req.levels.as_deref(), None)?),
+        None => None,
+    };
+    let sel = select(cohort, &spec, req.line, grouping.as_ref())?;
+    if sel.data.time.is_empty() {
+        return Err(AnalysisError::invalid(
+            "survival",
+            "no patient has this endpoint (and a group)",
+        ));
+    }
+    let (summary, _) = summarise(&sel.data, &req.options)?;
+    let all = SurvivalData {
+        group: vec![0; sel.data.time.len()],
+        labels: vec!["All patients".into()],
+        ..sel.data.clone()
+    };
+    let (overall, _) = summarise(&all, &req.options)?;
+    Ok(SurvivalOutput {
+        title: spec.param(req.line),
+        endpoint: spec.endpoint.code().to_string(),
+        from: spec.from.code(),
+        units: spec.units.code().to_string(),
+        by: req.by.clone(),
+        by_label: grouping.map(|g| g.label),
+        cohort: cohort.len(),
+        analysed: sel.data.time.len(),
+        without_row: sel.without_row,
+        missing_group: sel.missing_group,
+        imputed_dates: sel.imputed_dates,
+        overall: overall.groups.into_iter().next().expect("one group"),
+        summary,
+    })
+}

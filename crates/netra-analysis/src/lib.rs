@@ -1,0 +1,63 @@
+//! The analysis layer: every surface (CLI, web application, study files)
+//! asks the same code for the same result.
+//!
+//! # Brief overview
+//!
+//! * [`Cohort`] — the analysed patients with their derived facts: the
+//!   variables of the dictionary, endpoints and lines derived once with the
+//!   cohort's [`Settings`]. Built from registry courses ([`Cohort::new`])
+//!   or from patient facts a server keeps ([`Cohort::from_facts`]).
+//! * [`variables`] — the one variables dictionary ([`variables::BASE`]):
+//!   every variable a user can group, filter or adjust by, with its label
+//!   and level order; a study's derived variables ([`variables::derived`]).
+//! * [`settings`] — line rules, response criteria, small-cell threshold,
+//!   with one `Default` for every surface.
+//! * [`analyses`] — each analysis a serde `Request` producing a typed
+//!   `Output`, listed once in [`analyses::registry`].
+//! * [`partial`] — the additive partial aggregates analyses are computed
+//!   from, mergeable in any order (federated nodes, cluster partitions).
+//!
+//! Dependencies point one way: `netra-stats` ← `netra-clinical` ← this
+//! crate ← `netra-report` ← the surfaces (`netra-server`, `netra-study`,
+//! `netra-cli`). This crate does no I/O: a surface loads courses (through
+//! `netra-store`) or reads a file, builds a cohort, runs a request and
+//! renders the output (through `netra-report`).
+//!
+//! # Adding an analysis
+//! 1. Write `analyses/NAME.rs`: a `NameRequest` (serde, `#[serde(default,
+//!    deny_unknown_fields)]`, one `Default`), a `NameOutput` (serde; fields
+//!    are a contract: add, never rename) and `run(&Cohort, &NameRequest)`.
+//!    Compute from partial aggregates ([`partial`]) where the statistic
+//!    allows it.
+//! 2. Add a unit struct implementing [`analyses::Analysis`] and list it in
+//!    [`analyses::registry`] (a test fails if two share a name).
+//! 3. Test it: R fixtures for the numbers (`validation/`), and the
+//!    cross-surface test (`crates/netra-cli/tests/cross_surface.rs`).
+//! 4. Surfaces: a CLI subcommand that fills the request from flags, a
+//!    study-file table type, a web form — each only parses and renders.
+//!
+//! # Adding a variable
+//! See [`variables`]: one entry in `BASE`, one arm in the registry reader.
+//!
+//! # Adding a response criterion or a figure
+//! A criterion is a `netra_clinical::response::Rules` (a TOML file for
+//! study-defined criteria, `docs/algorithms/response.md`); name it in
+//! [`settings::criteria`]. A figure is drawn by `netra-report` from an
+//! analysis output (`netra_report::figure`).
+#![deny(missing_docs)]
+
+pub mod analyses;
+pub mod cohort;
+pub mod condition;
+pub mod endpoint;
+mod error;
+pub mod facts;
+pub mod partial;
+pub mod settings;
+pub mod variables;
+
+pub use cohort::{Cohort, CohortSpec, EndpointData, Grouping, Selection};
+pub use endpoint::EndpointRequest;
+pub use error::AnalysisError;
+pub use facts::{FactsLayout, PatientFacts};
+pub use settings::{RuleSettings, Settings};
