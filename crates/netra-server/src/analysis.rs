@@ -3,40 +3,45 @@
 //! the survival table (median with 95% CI, landmark rate), the log-rank
 //! test and response rates (ORR, DCR) of the line concerned.
 //!
-//! Nothing is computed here that another crate computes: endpoints and
-//! lines come from `netra_clinical::endpoints` / `lines` (their documented
-//! default rules), curves and tests from `netra_stats`, the figure and the
-//! tables from `netra_report`.
+//! An adapter of the analysis layer (`netra-analysis`): a [`Query`] is
+//! turned into the layer's cohort spec (filters are conditions on the
+//! dictionary's variables, groupings are its variables), and its
+//! `survival` and `response` requests; the outputs are the same numbers
+//! the CLI and study files print. The figure and tables are drawn by
+//! `netra_report`.
 //!
 //! Speed on large registries: deriving lines and endpoints costs about
-//! 0.02 ms per patient and endpoint, so the endpoints of a fixed menu
-//! ([`MENU`]: the usual endpoint × time-zero pairs of NET papers) are
+//! 0.02 ms per patient and endpoint, so the layer's patient facts (the
+//! endpoints of a fixed menu, [`MENU`], the variables offered,
+//! [`VARIABLES`], and the evaluable best response of the first lines) are
 //! derived once per patient when the cohort index loads (and again only for
-//! patients that change), and kept as whole days. An analysis then only
-//! filters rows, fits the curves and draws the figure; finished analyses
-//! are cached per registry revision and visible sites.
+//! patients that change). An analysis then builds a cohort from the facts,
+//! fits the curves and draws the figure; finished analyses are cached per
+//! registry revision and visible sites.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use netra_clinical::endpoints::{
-    DAYS_PER_MONTH, Endpoint, EndpointSpec, TimeZero, derive_endpoint,
+use netra_analysis::analyses::{
+    self,
+    response::{Rate, ResponseOutput, ResponseRequest},
+    survival::{KmCurve, SurvivalOptions, SurvivalOutput, SurvivalRequest},
 };
-use netra_clinical::lines::{LineRules, derive_lines};
+use netra_analysis::condition::{Condition, Literal, Op};
+use netra_analysis::variables::{Derivation, DerivedVariable};
+use netra_analysis::{
+    AnalysisError, Cohort, CohortSpec, EndpointRequest, FactsLayout, PatientFacts, Settings,
+};
+use netra_clinical::endpoints::{Endpoint, EndpointSpec, TimeZero};
 use netra_clinical::registry::model::PatientCourse;
-use netra_clinical::registry::vocab::{
-    FunctionalSyndrome, MetastaticSetting, PrimarySite, Sex, TreatmentClass, Vocabulary, WhoGrade,
-};
-use netra_clinical::response::Category;
+use netra_clinical::registry::vocab::{PrimarySite, Sex, Vocabulary, WhoGrade};
 use netra_report::Figure;
 use netra_report::figure::km::{KmFigure, KmSeries};
 use netra_report::palette::ResponseClass;
 use netra_report::table::Table;
 use netra_report::table::classical::ClassicalInference;
-use netra_report::table::response::{ResponseTable, is_control, is_objective};
+use netra_report::table::response::ResponseTable;
 use netra_report::table::survival::SurvivalTable;
-use netra_stats::km::{KmCurve, KmOptions, km_by_group};
-use netra_stats::logrank::{Weights, logrank};
 use serde::Serialize;
 
 use crate::cohort::PatientRow;
@@ -69,73 +74,41 @@ pub const MENU: &[(Endpoint, TimeZero)] = &[
     (Endpoint::Efs, TimeZero::Line(1)),
 ];
 
-/// Lines whose class and best response are kept per patient.
-pub const LINES_KEPT: usize = 3;
+/// Lines whose evaluable best response is kept per patient.
+pub const LINES_KEPT: u32 = 3;
 
-/// One derived endpoint of a patient: whole days, event, imputed dates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Time {
-    /// Days from time zero to the event or censoring.
-    pub days: i32,
-    /// Event (true) or censored.
-    pub event: bool,
-    /// Dates imputed for this row (0–2).
-    pub imputed: u8,
+/// The dictionary variables the web offers for grouping and filtering.
+pub const VARIABLES: &[&str] = &[
+    "site",
+    "sex",
+    "age_at_diagnosis",
+    "primary_site",
+    "who_grade",
+    "metastatic_setting",
+    "functional_syndrome",
+    "first_line_class",
+    "arm",
+    "diagnosis_year",
+];
+
+/// What the web keeps per patient: the analysis layer's facts of
+/// [`VARIABLES`] and [`MENU`], derived with the default settings.
+pub fn layout() -> &'static FactsLayout {
+    static L: std::sync::OnceLock<FactsLayout> = std::sync::OnceLock::new();
+    L.get_or_init(|| FactsLayout {
+        variables: VARIABLES.iter().map(|v| v.to_string()).collect(),
+        menu: MENU
+            .iter()
+            .map(|&(e, from)| EndpointSpec::new(e, from))
+            .collect(),
+        lines_kept: LINES_KEPT,
+        settings: Settings::default(),
+    })
 }
 
-/// What analyses read of a patient besides the list's columns.
-#[derive(Debug, Clone, Default)]
-pub struct PatientFacts {
-    /// One entry per [`MENU`] item (`None`: no row, e.g. no line 2).
-    pub endpoints: Vec<Option<Time>>,
-    /// How metastatic disease arose.
-    pub metastatic_setting: Option<MetastaticSetting>,
-    /// Functional syndrome of the first tumour.
-    pub functional: Option<FunctionalSyndrome>,
-    /// Study arm.
-    pub arm: Option<String>,
-    /// Class of lines 1, 2, 3.
-    pub line_class: [Option<TreatmentClass>; LINES_KEPT],
-    /// Best response of lines 1, 2, 3.
-    pub line_best: [Option<Category>; LINES_KEPT],
-    /// Number of lines of therapy.
-    pub lines: u32,
-}
-
-/// Derives a patient's facts with the documented default rules.
+/// Derives a patient's facts.
 pub fn facts(course: &PatientCourse) -> PatientFacts {
-    let rules = LineRules::default();
-    let lines = derive_lines(course, &rules);
-    let endpoints = MENU
-        .iter()
-        .map(|&(e, from)| {
-            let spec = EndpointSpec::new(e, from);
-            let pe = derive_endpoint(course, &lines, &spec, &rules);
-            pe.rows.first().map(|r| Time {
-                days: r.days,
-                event: r.event,
-                imputed: r.imputed_dates.min(255) as u8,
-            })
-        })
-        .collect();
-    let mut line_class = [None; LINES_KEPT];
-    let mut line_best = [None; LINES_KEPT];
-    for l in lines.lines.iter().take(LINES_KEPT) {
-        let k = (l.number as usize).saturating_sub(1);
-        if k < LINES_KEPT {
-            line_class[k] = Some(l.class);
-            line_best[k] = l.evaluation.best;
-        }
-    }
-    PatientFacts {
-        endpoints,
-        metastatic_setting: course.patient.metastatic_setting,
-        functional: course.tumours.first().and_then(|t| t.functional_syndrome),
-        arm: course.patient.arm.clone(),
-        line_class,
-        line_best,
-        lines: lines.lines.len() as u32,
-    }
+    PatientFacts::derive(course, layout())
 }
 
 /// How patients are grouped.
@@ -215,31 +188,37 @@ impl Grouping {
         Grouping::ALL.into_iter().find(|g| g.code() == code)
     }
 
-    /// A patient's level as (sort key, label); `None` when missing.
-    fn level(self, r: &PatientRow) -> Option<(usize, String)> {
-        fn voc<V: Vocabulary + PartialEq>(v: Option<V>) -> Option<(usize, String)> {
-            let v = v?;
-            let i = V::ALL.iter().position(|x| *x == v)?;
-            Some((i, v.label().to_string()))
-        }
+    /// The dictionary variable grouped by (`None`: all patients together).
+    pub fn variable(self) -> Option<&'static str> {
         match self {
-            Grouping::None => Some((0, "All patients".into())),
-            Grouping::Site => Some((0, r.site.clone())),
-            Grouping::Sex => voc::<Sex>(Some(r.sex)),
-            Grouping::Age60 => r.age.map(|a| {
-                if a < 60 {
-                    (0, "< 60 years".to_string())
-                } else {
-                    (1, "≥ 60 years".to_string())
-                }
-            }),
-            Grouping::Primary => voc::<PrimarySite>(r.primary_site),
-            Grouping::Grade => voc::<WhoGrade>(r.grade),
-            Grouping::Setting => voc::<MetastaticSetting>(r.facts.metastatic_setting),
-            Grouping::Functional => voc::<FunctionalSyndrome>(r.facts.functional),
-            Grouping::FirstLine => voc::<TreatmentClass>(r.facts.line_class[0]),
-            Grouping::Arm => r.facts.arm.clone().map(|a| (0, a)),
+            Grouping::None => None,
+            Grouping::Site => Some("site"),
+            Grouping::Sex => Some("sex"),
+            Grouping::Age60 => Some(AGE60),
+            Grouping::Primary => Some("primary_site"),
+            Grouping::Grade => Some("who_grade"),
+            Grouping::Setting => Some("metastatic_setting"),
+            Grouping::Functional => Some("functional_syndrome"),
+            Grouping::FirstLine => Some("first_line_class"),
+            Grouping::Arm => Some("arm"),
         }
+    }
+}
+
+/// The derived variable of the `age60` grouping.
+const AGE60: &str = "age60";
+
+/// Age at diagnosis in two bands, as a derived variable of the layer.
+fn age60() -> DerivedVariable {
+    DerivedVariable {
+        name: AGE60.into(),
+        label: Grouping::Age60.label().into(),
+        derivation: Derivation::Cuts {
+            from: "age_at_diagnosis".into(),
+            cuts: vec![60.0],
+            right_closed: false,
+        },
+        levels: Some(vec!["< 60 years".into(), "\u{2265} 60 years".into()]),
     }
 }
 
@@ -266,22 +245,55 @@ pub struct Filters {
     pub include_excluded: bool,
 }
 
+fn condition(variable: &str, op: Op, value: String) -> Condition {
+    let text = format!("{variable} {op:?} {value}");
+    let number = value.parse::<f64>().ok().filter(|x| x.is_finite());
+    Condition {
+        variable: variable.to_string(),
+        variable_offset: 0,
+        op,
+        values: vec![Literal {
+            text: value,
+            number,
+        }],
+        text,
+    }
+}
+
 impl Filters {
-    /// Does the row pass?
-    pub fn admits(&self, r: &PatientRow) -> bool {
-        self.site.as_ref().is_none_or(|s| *s == r.site)
-            && self.primary.is_none_or(|p| r.primary_site == Some(p))
-            && self.grade.is_none_or(|g| r.grade == Some(g))
-            && self.sex.is_none_or(|s| r.sex == s)
-            && self.age_min.is_none_or(|m| r.age.is_some_and(|a| a >= m))
-            && self.age_max.is_none_or(|m| r.age.is_some_and(|a| a <= m))
-            && self
-                .diagnosed_from
-                .is_none_or(|y| r.diagnosis_date.is_some_and(|d| d.year >= y))
-            && self
-                .diagnosed_to
-                .is_none_or(|y| r.diagnosis_date.is_some_and(|d| d.year <= y))
-            && (self.include_excluded || !r.excluded)
+    /// The cohort these filters select: conditions on the dictionary's
+    /// variables (the same a study file's `[cohort] where` writes).
+    pub fn cohort_spec(&self) -> CohortSpec {
+        let mut c = Vec::new();
+        if let Some(s) = &self.site {
+            c.push(condition("site", Op::Eq, s.clone()));
+        }
+        if let Some(p) = self.primary {
+            c.push(condition("primary_site", Op::Eq, p.code().into()));
+        }
+        if let Some(g) = self.grade {
+            c.push(condition("who_grade", Op::Eq, g.code().into()));
+        }
+        if let Some(s) = self.sex {
+            c.push(condition("sex", Op::Eq, s.code().into()));
+        }
+        if let Some(m) = self.age_min {
+            c.push(condition("age_at_diagnosis", Op::Ge, m.to_string()));
+        }
+        if let Some(m) = self.age_max {
+            c.push(condition("age_at_diagnosis", Op::Le, m.to_string()));
+        }
+        if let Some(y) = self.diagnosed_from {
+            c.push(condition("diagnosis_year", Op::Ge, y.to_string()));
+        }
+        if let Some(y) = self.diagnosed_to {
+            c.push(condition("diagnosis_year", Op::Le, y.to_string()));
+        }
+        CohortSpec {
+            include_excluded: self.include_excluded,
+            conditions: c,
+            derived: vec![age60()],
+        }
     }
 }
 
@@ -417,7 +429,7 @@ impl Query {
     /// The line whose responses are summarised: time zero's line, else 1.
     pub fn response_line(&self) -> usize {
         match self.from() {
-            TimeZero::Line(k) if (k as usize) <= LINES_KEPT => k as usize,
+            TimeZero::Line(k) if k <= LINES_KEPT => k as usize,
             _ => 1,
         }
     }
@@ -473,12 +485,17 @@ pub struct LogrankSummary {
 pub struct GroupResponse {
     /// Group label.
     pub label: String,
-    /// Patients with a best response on the line.
+    /// Evaluable patients of the line (the denominator: measurable disease
+    /// or an investigator's response, and a best response other than NE).
     pub evaluable: u64,
     /// CR or PR.
     pub responders: u64,
     /// CR, PR, MR, SD or non-CR/non-PD.
     pub controlled: u64,
+    /// Objective response rate with its exact 95% CI.
+    pub orr: Rate,
+    /// Disease control rate with its exact 95% CI.
+    pub dcr: Rate,
 }
 
 /// A finished analysis.
@@ -512,6 +529,9 @@ pub struct Outcome {
     pub response_line: usize,
     /// Response rates per group.
     pub response: Vec<GroupResponse>,
+    /// The analysis layer's outputs these figures come from (the same
+    /// JSON `netra` study files and the CLI produce).
+    pub analysis: AnalysisOutputs,
     /// The Kaplan–Meier figure (SVG).
     #[serde(skip)]
     pub svg: Option<String>,
@@ -523,204 +543,226 @@ pub struct Outcome {
     pub response_table: Option<Table>,
 }
 
-fn stats(e: impl std::fmt::Display) -> AppError {
-    AppError::BadRequest(format!("the analysis cannot be computed: {e}"))
+/// The layer's outputs of one web analysis.
+#[derive(Debug, Serialize)]
+pub struct AnalysisOutputs {
+    /// Survival by group (`null` when no patient has the endpoint).
+    pub survival: Option<SurvivalOutput>,
+    /// Response rates of the line.
+    pub response: ResponseOutput,
 }
 
-/// Runs an analysis over the rows a user may see.
+fn layer(e: AnalysisError) -> AppError {
+    AppError::BadRequest(e.to_string())
+}
+
+/// The survival request of a query.
+pub fn survival_request(q: &Query) -> SurvivalRequest {
+    SurvivalRequest {
+        endpoint: EndpointRequest::of(&EndpointSpec::new(q.endpoint(), q.from())),
+        by: q.group.variable().map(str::to_string),
+        options: SurvivalOptions {
+            landmarks: vec![q.landmark_months],
+            ..SurvivalOptions::default()
+        },
+        ..SurvivalRequest::default()
+    }
+}
+
+/// The response request of a query.
+pub fn response_request(q: &Query) -> ResponseRequest {
+    ResponseRequest {
+        line: q.response_line() as u32,
+        by: q.group.variable().map(str::to_string),
+        ..ResponseRequest::default()
+    }
+}
+
+/// Runs an analysis over the rows a user may see: the analysis layer's
+/// survival and response analyses on a cohort of the rows' facts, then the
+/// figure and tables drawn from their outputs.
 pub fn run(rows: &[&PatientRow], q: &Query, revision: i64) -> Result<Outcome, AppError> {
     let (endpoint, from) = MENU[q.menu];
     let spec = EndpointSpec::new(endpoint, from);
-    let title = spec.param(None);
-    let cohort: Vec<&PatientRow> = rows
-        .iter()
-        .copied()
-        .filter(|r| q.filters.admits(r))
-        .collect();
-    // Levels present, in vocabulary (or text) order.
-    let mut levels: Vec<(usize, String)> = Vec::new();
-    let mut codes: Vec<Option<usize>> = Vec::with_capacity(cohort.len());
-    for r in &cohort {
-        let lv = q.group.level(r);
-        codes.push(lv.map(|l| match levels.iter().position(|x| *x == l) {
-            Some(i) => i,
-            None => {
-                levels.push(l);
-                levels.len() - 1
-            }
-        }));
-    }
-    // Renumber codes so that levels are sorted.
-    let mut order: Vec<usize> = (0..levels.len()).collect();
-    order.sort_by(|&a, &b| levels[a].cmp(&levels[b]));
-    let mut rank = vec![0usize; levels.len()];
-    for (new, &old) in order.iter().enumerate() {
-        rank[old] = new;
-    }
-    let labels: Vec<String> = order.iter().map(|&i| levels[i].1.clone()).collect();
-    let codes: Vec<Option<usize>> = codes.iter().map(|c| c.map(|c| rank[c])).collect();
-
-    let mut time = Vec::new();
-    let mut event = Vec::new();
-    let mut group = Vec::new();
-    let mut imputed = 0u64;
-    let mut missing_group = 0usize;
-    let mut with_row = 0usize;
-    for (r, c) in cohort.iter().zip(&codes) {
-        let Some(t) = r.facts.endpoints.get(q.menu).copied().flatten() else {
-            continue;
-        };
-        with_row += 1;
-        let Some(c) = c else {
-            missing_group += 1;
-            continue;
-        };
-        time.push(f64::from(t.days) / DAYS_PER_MONTH);
-        event.push(t.event);
-        group.push(*c);
-        imputed += u64::from(t.imputed);
-    }
-    let line = q.response_line();
-    let best: Vec<Option<ResponseClass>> = cohort
-        .iter()
-        .map(|r| r.facts.line_best[line - 1].map(ResponseClass::from))
-        .collect();
-    let response: Vec<GroupResponse> = labels
-        .iter()
-        .enumerate()
-        .map(|(l, label)| {
-            let mut g = GroupResponse {
-                label: label.clone(),
-                evaluable: 0,
-                responders: 0,
-                controlled: 0,
-            };
-            for (b, c) in best.iter().zip(&codes) {
-                if *c == Some(l)
-                    && let Some(b) = b
-                {
-                    g.evaluable += 1;
-                    g.responders += u64::from(is_objective(*b));
-                    g.controlled += u64::from(is_control(*b));
-                }
-            }
-            g
-        })
-        .collect();
-    let response_table = if best.iter().any(Option::is_some) {
-        let mut t = ResponseTable::new(
-            format!("Best response on line {line}, by {}", q.group.label()),
-            &best,
-            &ClassicalInference,
-        );
-        if q.group == Grouping::None {
-            t.all_patients("All patients");
-        } else {
-            let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-            t.characteristic(q.group.label(), &refs, &codes)?;
-        }
-        Some(t.build())
-    } else {
-        None
+    let facts = rows.iter().map(|r| r.facts.clone()).collect();
+    let cohort = Cohort::from_facts(facts, layout(), &q.filters.cohort_spec()).map_err(layer)?;
+    let response = analyses::response::run(&cohort, &response_request(q)).map_err(layer)?;
+    let survival = match analyses::survival::run_with_curves(&cohort, &survival_request(q)) {
+        Ok(s) => Some(s),
+        Err(AnalysisError::Invalid { .. }) if cohort.endpoint(&spec, None).is_ok() => None,
+        Err(e) => return Err(layer(e)),
     };
-
+    let response_table = response_table(&cohort, q, &response)?;
     let mut out = Outcome {
         endpoint: endpoint.code().into(),
         from: from.code(),
-        title: title.clone(),
+        title: spec.param(None),
         group: q.group.code().into(),
         revision,
         cohort: cohort.len(),
-        analysed: time.len(),
-        missing_group,
-        imputed_dates: imputed,
+        analysed: 0,
+        missing_group: 0,
+        imputed_dates: 0,
         landmark_months: q.landmark_months,
         groups: Vec::new(),
         logrank: None,
-        response_line: line,
-        response,
+        response_line: q.response_line(),
+        response: web_responses(&response),
+        analysis: AnalysisOutputs {
+            survival: None,
+            response,
+        },
         svg: None,
         survival_table: None,
         response_table,
     };
-    let _ = with_row;
-    if time.is_empty() {
+    let Some((s, curves)) = survival else {
         return Ok(out);
-    }
-    let options = KmOptions::default();
-    let g32: Vec<u32> = group.iter().map(|&g| g as u32).collect();
-    let curves: Vec<KmCurve> =
-        km_by_group(&time, &event, None, &g32, labels.len(), &options).map_err(stats)?;
-    for (label, c) in labels.iter().zip(&curves) {
-        let m = c.median();
-        let at = if c.is_empty() {
-            None
-        } else {
-            c.at_times(&[q.landmark_months], false)
-                .ok()
-                .and_then(|v| v.into_iter().next())
-        };
-        out.groups.push(GroupSurvival {
-            label: label.clone(),
-            n: c.n,
-            events: c.events(),
-            median: m.estimate,
-            median_lower: m.lower,
-            median_upper: m.upper,
-            landmark_survival: at.as_ref().and_then(|a| a.survival),
-            landmark_lower: at.as_ref().and_then(|a| a.lower),
-            landmark_upper: at.as_ref().and_then(|a| a.upper),
-        });
-    }
-    let non_empty = curves.iter().filter(|c| !c.is_empty()).count();
-    if non_empty >= 2 {
-        out.logrank = logrank(&time, &event, &group, None, Weights::LogRank)
-            .ok()
-            .map(|t| LogrankSummary {
-                chisq: t.chisq,
-                df: t.df,
-                p: t.p,
-            });
-    }
-    // Figure: one series per non-empty group.
-    let series: Vec<KmSeries> = labels
+    };
+    out.analysed = s.analysed;
+    out.missing_group = s.missing_group;
+    out.imputed_dates = s.imputed_dates;
+    out.groups = s
+        .summary
+        .groups
         .iter()
-        .zip(&curves)
+        .map(|g| {
+            let at = g.at_times.first();
+            GroupSurvival {
+                label: g.label.clone(),
+                n: g.n,
+                events: g.events,
+                median: g.median,
+                median_lower: g.median_lower,
+                median_upper: g.median_upper,
+                landmark_survival: at.and_then(|a| a.survival),
+                landmark_lower: at.and_then(|a| a.lower),
+                landmark_upper: at.and_then(|a| a.upper),
+            }
+        })
+        .collect();
+    out.logrank = s.summary.logrank.as_ref().map(|t| LogrankSummary {
+        chisq: t.chisq,
+        df: t.df,
+        p: t.p,
+    });
+    out.svg = Some(km_figure(&s, &curves, q, endpoint, from)?);
+    out.survival_table = Some(survival_table(&cohort, &s, q, &spec)?);
+    out.analysis.survival = Some(s);
+    Ok(out)
+}
+
+fn web_responses(r: &ResponseOutput) -> Vec<GroupResponse> {
+    let one = |g: &netra_analysis::analyses::response::GroupResponse| GroupResponse {
+        label: g.label.clone(),
+        evaluable: g.evaluable,
+        responders: g.orr.count,
+        controlled: g.dcr.count,
+        orr: g.orr.clone(),
+        dcr: g.dcr.clone(),
+    };
+    if r.by.is_none() {
+        vec![one(&r.overall)]
+    } else {
+        r.groups.iter().map(one).collect()
+    }
+}
+
+fn km_figure(
+    s: &SurvivalOutput,
+    curves: &[KmCurve],
+    q: &Query,
+    endpoint: Endpoint,
+    from: TimeZero,
+) -> Result<String, AppError> {
+    let series: Vec<KmSeries> = s
+        .summary
+        .groups
+        .iter()
+        .zip(curves)
         .filter(|(_, c)| !c.is_empty())
-        .map(|(l, c)| KmSeries::from_km(format!("{l} (n = {})", c.n), c))
+        .map(|(g, c)| KmSeries::from_km(format!("{} (n = {})", g.label, c.n), c))
         .collect();
     let mut fig = KmFigure::survival(series, format!("Months {}", from.phrase()));
     fig.y_label = endpoint.label().to_string();
     fig.show_ci = q.ci;
     fig.show_median = true;
-    fig.p_value_text = out
+    fig.p_value_text = s
+        .summary
         .logrank
         .as_ref()
         .map(|l| format!("Log-rank p = {}", format_p(l.p)));
-    out.svg = Some(fig.to_svg()?);
-    // Survival table.
+    Ok(fig.to_svg()?)
+}
+
+/// The survival table of the analysed rows (the report's table from the
+/// same rows the layer analysed).
+fn survival_table(
+    cohort: &Cohort,
+    s: &SurvivalOutput,
+    q: &Query,
+    spec: &EndpointSpec,
+) -> Result<Table, AppError> {
+    let grouping = match q.group.variable() {
+        Some(v) => Some(cohort.grouping_of(v, None, None, None).map_err(layer)?),
+        None => None,
+    };
+    let sel = analyses::survival::select(cohort, spec, None, grouping.as_ref()).map_err(layer)?;
     let landmark_header = format!("{}-month rate, %", trim_num(q.landmark_months));
     let mut t = SurvivalTable::new(
-        title,
-        &time,
-        &event,
+        s.title.clone(),
+        &sel.data.time,
+        &sel.data.event,
         q.landmark_months,
         "Median, months (95% CI)",
         &landmark_header,
     )?;
     t.all_patients("All patients")?;
-    if q.group != Grouping::None {
-        let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-        let c: Vec<Option<usize>> = group.iter().map(|&g| Some(g)).collect();
+    if let Some(g) = &grouping {
+        let refs: Vec<&str> = g.levels.iter().map(String::as_str).collect();
+        let c: Vec<Option<usize>> = sel.data.group.iter().map(|&g| Some(g as usize)).collect();
         t.characteristic(q.group.label(), &refs, &c)?;
     }
-    if imputed > 0 {
+    if s.imputed_dates > 0 {
         t.footnote(format!(
-            "{imputed} partial date(s) imputed (mid-point rule: a year to 1 July, a month to the 15th)."
+            "{} partial date(s) imputed (mid-point rule: a year to 1 July, a month to the 15th).",
+            s.imputed_dates
         ));
     }
-    out.survival_table = Some(t.build());
-    Ok(out)
+    Ok(t.build())
+}
+
+/// The response table: evaluable patients of the line (the layer's rule).
+fn response_table(
+    cohort: &Cohort,
+    q: &Query,
+    r: &ResponseOutput,
+) -> Result<Option<Table>, AppError> {
+    if r.overall.evaluable == 0 {
+        return Ok(None);
+    }
+    let best: Vec<Option<ResponseClass>> = cohort
+        .line_responses(r.line)
+        .map_err(layer)?
+        .into_iter()
+        .map(|b| b.map(ResponseClass::from))
+        .collect();
+    let mut t = ResponseTable::new(
+        format!("Best response on line {}, by {}", r.line, q.group.label()),
+        &best,
+        &ClassicalInference,
+    );
+    match q.group.variable() {
+        None => {
+            t.all_patients("All patients");
+        }
+        Some(v) => {
+            let g = cohort.grouping_of(v, None, None, None).map_err(layer)?;
+            let refs: Vec<&str> = g.levels.iter().map(String::as_str).collect();
+            t.characteristic(q.group.label(), &refs, &g.codes)?;
+        }
+    }
+    Ok(Some(t.build()))
 }
 
 /// A p-value as papers print it.

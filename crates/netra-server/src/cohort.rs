@@ -20,9 +20,12 @@ use netra_clinical::registry::model::PatientCourse;
 use netra_clinical::registry::vocab::{PrimarySite, Sex, VitalStatus, WhoGrade};
 use netra_store::{AuditQuery, CourseFilter, Registry};
 
-use crate::analysis::{PatientFacts, facts};
+use netra_analysis::PatientFacts;
+use netra_clinical::registry::date::completed_years;
+
+use crate::analysis::facts;
 use crate::error::AppError;
-use crate::pseudo::{Pseudonymiser, age_between};
+use crate::pseudo::Pseudonymiser;
 
 /// One patient in the index.
 #[derive(Debug, Clone)]
@@ -39,8 +42,10 @@ pub struct PatientRow {
     pub sex: Sex,
     /// Year of birth.
     pub birth_year: Option<i32>,
-    /// Age at first diagnosis (from the birth date), else the recorded age
-    /// at entry.
+    /// The age the patient list shows: at first diagnosis (completed years
+    /// from the birth date), else the recorded age at entry. Display only:
+    /// analyses and their filters use the dictionary's two named variables
+    /// (`age_at_diagnosis`, `age_at_entry`).
     pub age: Option<i64>,
     /// Primary site of the first tumour.
     pub primary_site: Option<PrimarySite>,
@@ -58,8 +63,8 @@ pub struct PatientRow {
     pub assessments: usize,
     /// Excluded from the study's analyses.
     pub excluded: bool,
-    /// Derived endpoints, lines and covariates (for analyses).
-    pub facts: PatientFacts,
+    /// The analysis layer's facts (endpoints, variables, line responses).
+    pub facts: Arc<PatientFacts>,
 }
 
 impl PatientRow {
@@ -84,17 +89,16 @@ impl PatientRow {
             treatments: course.treatments.len(),
             assessments: course.assessments.len(),
             excluded: p.excluded.unwrap_or(false),
-            facts: facts(course),
+            facts: Arc::new(facts(course)),
         }
     }
 }
 
-/// Age at first diagnosis (from the birth date), else the recorded age at
-/// entry.
+/// The list's age: at first diagnosis, else the recorded age at entry.
 pub fn age_of(course: &PatientCourse) -> Option<i64> {
     let p = &course.patient;
     match (p.birth_date, p.diagnosis_date) {
-        (Some(b), Some(d)) => age_between(b, d),
+        (Some(b), Some(d)) => completed_years(b, d),
         _ => None,
     }
     .or(p.age_at_entry)

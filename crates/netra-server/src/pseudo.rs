@@ -92,13 +92,7 @@ pub fn age_band(age: i64) -> String {
 /// Whole years between two partial dates (mid-point imputation for the
 /// missing parts), `None` when negative.
 pub fn age_between(birth: PartialDate, at: PartialDate) -> Option<i64> {
-    let (by, bm, bd) = birth.impute(Imputation::MidPoint).day.ymd();
-    let (ay, am, ad) = at.impute(Imputation::MidPoint).day.ymd();
-    let mut years = i64::from(ay - by);
-    if (am, ad) < (bm, bd) {
-        years -= 1;
-    }
-    (years >= 0).then_some(years)
+    netra_clinical::registry::date::completed_years(birth, at)
 }
 
 /// A date reduced to its year and month.

@@ -186,9 +186,10 @@ async fn downloads_are_a_png_and_csv_tables() {
         .text();
     let lines: Vec<&str> = groups.lines().collect();
     assert!(lines[0].starts_with("group,n,events,median"));
-    // Site a: a1 (pancreas, died) and a2 (jejunum/ileum, alive).
-    assert!(lines[1].starts_with("pancreas,1,1,"), "{groups}");
-    assert!(lines[2].starts_with("jejunum/ileum,1,0,"), "{groups}");
+    // Site a: a1 (pancreas, died) and a2 (jejunum/ileum, alive). Level
+    // labels are the variables dictionary's (as study files print them).
+    assert!(lines[1].starts_with("Pancreas,1,1,"), "{groups}");
+    assert!(lines[2].starts_with("Jejunum/ileum,1,0,"), "{groups}");
     let r = req("GET", &format!("/api/analysis/response.csv?{q}"))
         .cookie(&l)
         .send(&t)
@@ -198,7 +199,7 @@ async fn downloads_are_a_png_and_csv_tables() {
     assert!(text.contains("ORR, % (95% CI)"), "{text}");
     // a1: PR on line 1 (the only patient of site a with a line).
     assert!(
-        text.contains("\"  pancreas\",1,100.0 (2.5–100.0)"),
+        text.contains("\"  Pancreas\",1,100.0 (2.5–100.0)"),
         "{text}"
     );
     let bad = req("GET", &format!("/api/analysis/km.pdf?{q}"))

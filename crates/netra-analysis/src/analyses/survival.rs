@@ -10,7 +10,8 @@
 //! by `print.survfit`'s rule, rates by `summary(fit, times, extend =
 //! FALSE)`) and `survdiff`.
 
-use netra_stats::km::{ConfType, KmCurve, KmOptions};
+pub use netra_stats::km::KmCurve;
+use netra_stats::km::{ConfType, KmOptions};
 use netra_stats::logrank::Weights;
 use serde::{Deserialize, Serialize};
 
@@ -407,6 +408,15 @@ pub fn select(
 
 /// Runs a [`SurvivalRequest`] on a cohort.
 pub fn run(cohort: &Cohort, req: &SurvivalRequest) -> Result<SurvivalOutput, AnalysisError> {
+    run_with_curves(cohort, req).map(|(out, _)| out)
+}
+
+/// Runs a [`SurvivalRequest`] and returns the fitted curves per group too
+/// (figures draw them).
+pub fn run_with_curves(
+    cohort: &Cohort,
+    req: &SurvivalRequest,
+) -> Result<(SurvivalOutput, Vec<KmCurve>), AnalysisError> {
     let spec = req.endpoint.spec()?;
     let grouping = match &req.by {
         Some(by) => Some(cohort.grouping_of(by, None, req.levels.as_deref(), None)?),
@@ -419,14 +429,14 @@ pub fn run(cohort: &Cohort, req: &SurvivalRequest) -> Result<SurvivalOutput, Ana
             "no patient has this endpoint (and a group)",
         ));
     }
-    let (summary, _) = summarise(&sel.data, &req.options)?;
+    let (summary, curves) = summarise(&sel.data, &req.options)?;
     let all = SurvivalData {
         group: vec![0; sel.data.time.len()],
         labels: vec!["All patients".into()],
         ..sel.data.clone()
     };
     let (overall, _) = summarise(&all, &req.options)?;
-    Ok(SurvivalOutput {
+    let out = SurvivalOutput {
         title: spec.param(req.line),
         endpoint: spec.endpoint.code().to_string(),
         from: spec.from.code(),
@@ -440,5 +450,6 @@ pub fn run(cohort: &Cohort, req: &SurvivalRequest) -> Result<SurvivalOutput, Ana
         imputed_dates: sel.imputed_dates,
         overall: overall.groups.into_iter().next().expect("one group"),
         summary,
-    })
+    };
+    Ok((out, curves))
 }
