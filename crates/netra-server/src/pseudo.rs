@@ -16,7 +16,6 @@
 //! Analyses themselves run on the full dates and return aggregates only.
 
 use hmac::{Hmac, Mac};
-use netra_clinical::registry::date::Imputation;
 use netra_clinical::registry::{PartialDate, Value};
 use rand::RngCore;
 use rand::rngs::OsRng;
