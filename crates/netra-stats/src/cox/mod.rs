@@ -43,7 +43,7 @@ pub(crate) mod kernel;
 pub(crate) mod newton;
 mod prepare;
 mod residuals;
-mod sort;
+pub(crate) mod sort;
 pub mod zph;
 
 use std::fmt;
