@@ -112,7 +112,10 @@ impl Rows {
     }
 }
 
-fn columns_of(input: &Value) -> (Vec<(String, Vec<f64>)>, Vec<(String, Vec<String>)>) {
+/// Numeric and text columns of a fixture, by name.
+type Columns = (Vec<(String, Vec<f64>)>, Vec<(String, Vec<String>)>);
+
+fn columns_of(input: &Value) -> Columns {
     let mut numeric = Vec::new();
     let mut text = Vec::new();
     for (name, values) in input["columns"].as_object().unwrap() {

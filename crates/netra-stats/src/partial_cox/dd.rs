@@ -43,14 +43,7 @@ impl Dd {
         let (s, e) = two_sum(self.hi, x);
         let e = e + self.lo;
         let (hi, lo) = two_sum(s, e);
-        // A non-finite sum leaves `lo` NaN; keep the value itself.
-        if hi.is_finite() {
-            self.hi = hi;
-            self.lo = lo;
-        } else {
-            self.hi = s + e;
-            self.lo = 0.0;
-        }
+        self.set(s, hi, lo);
     }
 
     /// Adds another compensated sum.
@@ -59,11 +52,19 @@ impl Dd {
         let (s, e) = two_sum(self.hi, other.hi);
         let e = e + self.lo + other.lo;
         let (hi, lo) = two_sum(s, e);
-        if hi.is_finite() {
+        self.set(s, hi, lo);
+    }
+
+    /// Stores a renormalised sum; when the plain sum `s` overflowed (or an
+    /// input was not finite) the error terms are NaN, so the plain sum is
+    /// kept instead.
+    #[inline(always)]
+    fn set(&mut self, s: f64, hi: f64, lo: f64) {
+        if s.is_finite() && hi.is_finite() {
             self.hi = hi;
             self.lo = lo;
         } else {
-            self.hi = s + e;
+            self.hi = s;
             self.lo = 0.0;
         }
     }
