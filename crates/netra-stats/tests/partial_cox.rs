@@ -12,8 +12,8 @@ mod common;
 use netra_stats::cox::{CoxData, CoxError, CoxFit, CoxOptions, Ties, coxph};
 use netra_stats::model::{ColumnData, Design, DesignOptions, Formula, NamedColumn};
 use netra_stats::partial_cox::{
-    ColumnMoments, ColumnSpread, CoxPartial, PartialCoxError, Standardisation, fit_partial,
-    fit_parts,
+    ColumnMoments, ColumnSpread, CoxPartial, Intervals, PartialCoxError, Standardisation,
+    fit_partial, fit_parts,
 };
 use serde_json::Value;
 
@@ -47,6 +47,7 @@ impl Lcg {
 #[derive(Clone)]
 struct Rows {
     time: Vec<f64>,
+    start: Option<Vec<f64>>,
     event: Vec<bool>,
     x: Vec<f64>,
     weights: Option<Vec<f64>>,
@@ -63,7 +64,7 @@ impl Rows {
         CoxData {
             time: &self.time,
             event: &self.event,
-            start: None,
+            start: self.start.as_deref(),
             x: &self.x,
             names: &self.names,
             weights: self.weights.as_deref(),
@@ -82,6 +83,10 @@ impl Rows {
         }
         Rows {
             time: idx.iter().map(|&i| self.time[i]).collect(),
+            start: self
+                .start
+                .as_ref()
+                .map(|s| idx.iter().map(|&i| s[i]).collect()),
             event: idx.iter().map(|&i| self.event[i]).collect(),
             x,
             weights: self
@@ -181,6 +186,7 @@ fn model_of(fx: &Value) -> (Rows, CoxOptions) {
     .unwrap();
     let rows = Rows {
         time: num(input["time"].as_str().unwrap()),
+        start: input["start"].as_str().map(num),
         event: num(input["event"].as_str().unwrap())
             .iter()
             .map(|&v| v == 1.0)
@@ -202,9 +208,9 @@ fn model_of(fx: &Value) -> (Rows, CoxOptions) {
     (rows, opts)
 }
 
-/// The right-censored fixtures (not Fine–Gray, not (start, stop], not the
-/// 150 000-row ones, which `r_cox.rs` covers for the row path).
-fn right_censored_fixtures() -> Vec<Value> {
+/// The `coxph` fixtures, right-censored and (start, stop] (not Fine–Gray,
+/// not the 150 000-row ones, which `r_cox.rs` covers for the row path).
+fn coxph_fixtures() -> Vec<Value> {
     let dir = common::fixture_path("cox");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -220,9 +226,16 @@ fn right_censored_fixtures() -> Vec<Value> {
     let fixtures: Vec<Value> = paths
         .iter()
         .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .filter(|fx: &Value| fx["input"]["start"].is_null())
         .collect();
-    assert!(fixtures.len() >= 25, "expected the right-censored fixtures");
+    assert!(
+        fixtures.len() >= 25
+            && fixtures
+                .iter()
+                .filter(|f| !f["input"]["start"].is_null())
+                .count()
+                >= 5,
+        "expected the right-censored and (start, stop] fixtures"
+    );
     fixtures
 }
 
@@ -361,9 +374,9 @@ fn assert_same_fit(a: &CoxFit, b: &CoxFit, rel: f64, what: &str) {
 }
 
 #[test]
-fn every_right_censored_fixture_matches_r_and_the_row_path() {
+fn every_coxph_fixture_matches_r_and_the_row_path() {
     let mut rng = Lcg(20261206);
-    for fx in right_censored_fixtures() {
+    for fx in coxph_fixtures() {
         let name = fx["name"].as_str().unwrap().to_string();
         let (rows, opts) = model_of(&fx);
         let row_fit = coxph(
@@ -441,7 +454,12 @@ fn fit_with_merge_order(parts: &[Rows], opts: &CoxOptions, order: &[usize], tree
             Ok(acc)
         }
     };
-    fit_partial(names, &std, opts, round).unwrap()
+    let intervals = if parts[0].start.is_some() {
+        Intervals::StartStop
+    } else {
+        Intervals::RightCensored
+    };
+    fit_partial(names, &std, intervals, opts, round).unwrap()
 }
 
 #[test]
@@ -455,6 +473,8 @@ fn splits_and_merge_orders_agree_to_1e_12() {
         "lung_heavy_ties_breslow",
         "pbc_efron",
         "lung_monotone",
+        "heart_strata",
+        "lung_left_truncated_ties",
     ] {
         let fx = common::fixture(&format!("cox/{file}.json"));
         let (rows, opts) = model_of(&fx);
@@ -498,6 +518,7 @@ fn small() -> Rows {
     x.extend_from_slice(&x2);
     Rows {
         time: time.to_vec(),
+        start: None,
         event: event.to_vec(),
         x,
         weights: Some(vec![
@@ -565,21 +586,26 @@ fn inconsistent_rounds_and_options_are_errors_not_panics() {
     let mut breslow =
         CoxPartial::from_rows(&rows.data(), &std, &[0.0, 0.0], Ties::Breslow).unwrap();
     assert!(matches!(breslow.merge(&efron), Err(CoxError::BadOption(_))));
-    let err = fit_partial(&rows.names, &std, &opts, |_| {
+    let err = fit_partial(&rows.names, &std, Intervals::RightCensored, &opts, |_| {
         Ok::<_, CoxError>(breslow.clone())
     })
     .unwrap_err();
     assert!(matches!(err, PartialCoxError::Cox(CoxError::BadOption(_))));
     // A round that fails is reported as such.
-    let err = fit_partial(&rows.names, &std, &opts, |_| -> Result<CoxPartial, &str> {
-        Err("site 3 timed out")
-    })
+    let err = fit_partial(
+        &rows.names,
+        &std,
+        Intervals::RightCensored,
+        &opts,
+        |_| -> Result<CoxPartial, &str> { Err("site 3 timed out") },
+    )
     .unwrap_err();
     assert_eq!(err, PartialCoxError::Round("site 3 timed out"));
     // The robust variance is not available from sums.
     let err = fit_partial(
         &rows.names,
         &std,
+        Intervals::RightCensored,
         &CoxOptions {
             robust: Some(true),
             ..opts
@@ -588,7 +614,25 @@ fn inconsistent_rounds_and_options_are_errors_not_panics() {
     )
     .unwrap_err();
     assert!(matches!(err, PartialCoxError::Cox(CoxError::BadOption(_))));
-    // Bad part data: a NaN covariate, a zero weight, a start time.
+    // Sums with start times in a right-censored fit.
+    let start = vec![0.0; rows.n()];
+    let with_start = CoxData {
+        start: Some(&start),
+        ..rows.data()
+    };
+    let counting = CoxPartial::from_rows(&with_start, &std, &[0.0, 0.0], Ties::Efron).unwrap();
+    assert!(counting.counting());
+    let err = fit_partial(&rows.names, &std, Intervals::RightCensored, &opts, |_| {
+        Ok::<_, CoxError>(counting.clone())
+    })
+    .unwrap_err();
+    assert!(matches!(err, PartialCoxError::Cox(CoxError::BadOption(_))));
+    assert!(matches!(
+        fit_parts(&[with_start, rows.data()], &rows.names, &opts),
+        Err(CoxError::BadOption(_))
+    ));
+    // Bad part data: a NaN covariate, a zero weight, a start not below its
+    // stop.
     let mut bad = rows.clone();
     bad.x[3] = f64::NAN;
     assert!(matches!(
@@ -601,15 +645,21 @@ fn inconsistent_rounds_and_options_are_errors_not_panics() {
         ColumnMoments::from_rows(&bad.data()).unwrap_err(),
         CoxError::BadWeight { row: 5 }
     );
-    let start = vec![0.0; rows.n()];
-    let with_start = CoxData {
-        start: Some(&start),
-        ..rows.data()
-    };
-    assert!(matches!(
-        CoxPartial::from_rows(&with_start, &std, &[0.0, 0.0], Ties::Efron),
-        Err(CoxError::BadOption(_))
-    ));
+    let mut late = start.clone();
+    late[4] = rows.time[4];
+    assert_eq!(
+        CoxPartial::from_rows(
+            &CoxData {
+                start: Some(&late),
+                ..rows.data()
+            },
+            &std,
+            &[0.0, 0.0],
+            Ties::Efron
+        )
+        .unwrap_err(),
+        CoxError::BadInterval { row: 4 }
+    );
     // A coefficient vector of the wrong length.
     assert!(matches!(
         CoxPartial::from_rows(&rows.data(), &std, &[0.0], Ties::Efron),

@@ -211,12 +211,23 @@ pub(crate) fn iterate_right<O: Objective>(ev: &mut O, ctl: Control) -> Result<Nr
 
 /// (start, stop] data: `agfit4`'s iteration.
 pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResult {
-    let p = prep.p;
     let mut obj = RowObjective {
         prep,
         efron,
         ev: Eval::new(prep),
     };
+    match iterate_counting(&mut obj, ctl) {
+        Ok(nr) => nr,
+        Err(never) => match never {},
+    }
+}
+
+/// `agfit4`'s iteration over any [`Objective`].
+pub(crate) fn iterate_counting<O: Objective>(
+    obj: &mut O,
+    ctl: Control,
+) -> Result<NrResult, O::Error> {
+    let p = obj.p();
     let mut beta = vec![0.0; p];
     let mut oldbeta = vec![0.0; p];
     let mut loglik0 = 0.0;
@@ -229,16 +240,16 @@ pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResu
     let mut iter = 0;
 
     while iter <= ctl.iter_max {
-        obj.ev.run(prep, &beta, efron);
-        let newlk = obj.ev.loglik;
+        obj.eval(&beta)?;
+        let newlk = obj.loglik();
         if iter == 0 {
             loglik0 = newlk;
             best = newlk;
-            let (ldl, _) = factor(&obj, ctl.toler_chol);
+            let (ldl, _) = factor(obj, ctl.toler_chol);
             rank = ldl.rank;
-            let mut step = obj.ev.u.clone();
+            let mut step = obj.u().to_vec();
             ldl.solve(&mut step);
-            score_test = obj.ev.u.iter().zip(&step).map(|(a, b)| a * b).sum();
+            score_test = obj.u().iter().zip(&step).map(|(a, b)| a * b).sum();
             let stop = ctl.iter_max == 0 || !newlk.is_finite();
             if !stop {
                 oldbeta.clone_from(&beta);
@@ -252,9 +263,9 @@ pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResu
             }
         } else {
             let mut fail = (0..p)
-                .filter(|&i| !obj.ev.imat[i * (i + 1) / 2 + i].is_finite())
+                .filter(|&i| !obj.imat()[i * (i + 1) / 2 + i].is_finite())
                 .count();
-            let (ldl, _) = factor(&obj, ctl.toler_chol);
+            let (ldl, _) = factor(obj, ctl.toler_chol);
             fail += usize::from(!newlk.is_finite()) + (rank - ldl.rank).unsigned_abs() as usize;
             if fail == 0 && halving == 0 && (1.0 - best / newlk).abs() <= ctl.eps {
                 last_ldl = Some(ldl);
@@ -265,13 +276,13 @@ pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResu
                 converged = false;
                 if ctl.iter_max > 1 && (newlk - best) / best.abs() < -ctl.eps {
                     beta.clone_from(&oldbeta);
-                    obj.ev.run(prep, &beta, efron);
-                    let (ldl, _) = factor(&obj, ctl.toler_chol);
+                    obj.eval(&beta)?;
+                    let (ldl, _) = factor(obj, ctl.toler_chol);
                     last_ldl = Some(ldl);
                 } else {
                     last_ldl = Some(ldl);
                 }
-                best = obj.ev.loglik;
+                best = obj.loglik();
                 break;
             }
             if fail > 0 || newlk < best {
@@ -283,7 +294,7 @@ pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResu
             } else {
                 halving = 0;
                 best = newlk;
-                let mut step = obj.ev.u.clone();
+                let mut step = obj.u().to_vec();
                 ldl.solve(&mut step);
                 oldbeta.clone_from(&beta);
                 for (b, s) in beta.iter_mut().zip(&step) {
@@ -298,15 +309,15 @@ pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResu
     let var = last_ldl
         .map(|l| l.inverse())
         .unwrap_or_else(|| SymMat::zeros(p));
-    NrResult {
+    Ok(NrResult {
         beta,
         loglik0,
         loglik,
-        u: obj.ev.u.clone(),
+        u: obj.u().to_vec(),
         var,
         score_test,
         iter,
         converged,
         rank,
-    }
+    })
 }

@@ -15,8 +15,13 @@
 //! | 4+2p+np | p (Efron) | events at this time | Σ r·x̃ |
 //! | 4+3p+np | np (Efron) | events at this time | Σ r·x̃x̃ᵀ |
 //!
-//! plus the number of event rows. Breslow cells stop before the Efron
-//! block: Breslow needs only the risk set as a whole.
+//! | end | 1 + p + np ((start, stop]) | rows whose *start* is this time | Σ r, Σ r·x̃, Σ r·x̃x̃ᵀ |
+//!
+//! plus the number of event rows. Breslow cells have no Efron block:
+//! Breslow needs only the risk set as a whole. The last block exists for
+//! (start, stop] data only: a row is at risk at t when start < t ≤ stop,
+//! so the risk set at t is the rows with stop ≥ t minus those with
+//! start ≥ t, and a cell may hold only starts.
 
 use super::dd::{Dd, add_all};
 use super::part_dims;
@@ -30,14 +35,16 @@ pub(crate) struct Layout {
     pub p: usize,
     pub np: usize,
     pub efron: bool,
+    pub counting: bool,
 }
 
 impl Layout {
-    pub fn new(p: usize, ties: Ties) -> Layout {
+    pub fn new(p: usize, ties: Ties, counting: bool) -> Layout {
         Layout {
             p,
             np: p * (p + 1) / 2,
             efron: ties == Ties::Efron,
+            counting,
         }
     }
     /// Width of the risk-set block `(Σr, Σr·x̃, Σr·x̃x̃ᵀ)`.
@@ -57,8 +64,12 @@ impl Layout {
     pub fn ev_risk(&self) -> usize {
         self.moments() + 2 + self.p
     }
-    pub fn width(&self) -> usize {
+    /// Start of the entering rows' block ((start, stop] data).
+    pub fn enter(&self) -> usize {
         self.ev_risk() + if self.efron { self.moments() } else { 0 }
+    }
+    pub fn width(&self) -> usize {
+        self.enter() + if self.counting { self.moments() } else { 0 }
     }
 }
 
@@ -84,9 +95,9 @@ pub struct CoxPartial {
 
 impl CoxPartial {
     /// The sums of a part's rows at `beta` (in the standardised coordinates
-    /// of `std`). `data.start` must be `None` ((start, stop] data are not
-    /// supported here yet) and `data.cluster` is ignored. A part may have no
-    /// events, one row, or strata the other parts lack.
+    /// of `std`); (start, stop] data when `data.start` is given (then every
+    /// part must give start times). `data.cluster` is ignored. A part may
+    /// have no events, one row, or strata the other parts lack.
     pub fn from_rows(
         data: &CoxData<'_>,
         std: &Standardisation,
@@ -94,11 +105,6 @@ impl CoxPartial {
         ties: Ties,
     ) -> Result<CoxPartial, CoxError> {
         let (n, p) = part_dims(data)?;
-        if data.start.is_some() {
-            return Err(CoxError::BadOption(
-                "(start, stop] data are not supported by the partial-aggregate Cox fit".into(),
-            ));
-        }
         if std.p() != p || beta.len() != p {
             return Err(CoxError::LengthMismatch(format!(
                 "{p} covariates, {} centring values, {} coefficients",
@@ -106,14 +112,16 @@ impl CoxPartial {
                 beta.len()
             )));
         }
-        let layout = Layout::new(p, ties);
+        let layout = Layout::new(p, ties, data.start.is_some());
         let width = layout.width();
-        let mut order: Vec<(u32, u64, u32)> = (0..n)
-            .map(|i| {
-                let s = data.strata.map_or(0, |s| s[i]);
-                (s, asc_key(data.time[i]), i as u32)
-            })
+        // (stratum, time key, row, 0 = stop / 1 = start).
+        let stratum = |i: usize| data.strata.map_or(0, |s| s[i]);
+        let mut order: Vec<(u32, u64, u32, u8)> = (0..n)
+            .map(|i| (stratum(i), asc_key(data.time[i]), i as u32, 0))
             .collect();
+        if let Some(start) = data.start {
+            order.extend((0..n).map(|i| (stratum(i), asc_key(start[i]), i as u32, 1)));
+        }
         order.sort_unstable();
 
         let mut keys: Vec<(u32, u64)> = Vec::new();
@@ -123,7 +131,7 @@ impl CoxPartial {
         let mut eta_max = f64::NEG_INFINITY;
         // At β = 0 (the first round) every risk is exp(0)·w = w.
         let at_zero = beta.iter().all(|&b| b == 0.0);
-        for &(s, k, i) in &order {
+        for &(s, k, i, kind) in &order {
             let i = i as usize;
             if keys.last() != Some(&(s, k)) {
                 keys.push((s, k));
@@ -143,6 +151,10 @@ impl CoxPartial {
             };
             eta_max = eta_max.max(eta);
             let r = if at_zero { w } else { eta.exp() * w };
+            if kind == 1 {
+                add_moments(&mut v[layout.enter()..], &xt, r);
+                continue;
+            }
             add_moments(&mut v[..layout.moments()], &xt, r);
             if data.event[i] {
                 *events.last_mut().expect("a cell was pushed") += 1;
@@ -172,11 +184,21 @@ impl CoxPartial {
     pub fn merge(&mut self, other: &CoxPartial) -> Result<(), CoxError> {
         if other.layout != self.layout {
             return Err(CoxError::BadOption(format!(
-                "cannot merge sums for {} covariates ({}) with sums for {} ({})",
+                "cannot merge sums for {} covariates ({}{}) with sums for {} ({}{})",
                 self.layout.p,
                 ties_name(self.layout.efron),
+                if self.layout.counting {
+                    ", (start, stop]"
+                } else {
+                    ""
+                },
                 other.layout.p,
-                ties_name(other.layout.efron)
+                ties_name(other.layout.efron),
+                if other.layout.counting {
+                    ", (start, stop]"
+                } else {
+                    ""
+                },
             )));
         }
         let width = self.layout.width();
@@ -224,6 +246,11 @@ impl CoxPartial {
     /// Number of covariates.
     pub fn p(&self) -> usize {
         self.layout.p
+    }
+
+    /// True for (start, stop] sums.
+    pub fn counting(&self) -> bool {
+        self.layout.counting
     }
 
     /// Tie handling the sums were made for.

@@ -2,7 +2,8 @@
 //!
 //! Per stratum, cells are walked from the latest time back, adding each
 //! cell's risk block to a running (double-double) total: the risk set at
-//! time t is every row with time ≥ t. At a cell with `d` event rows of
+//! time t is every row with time ≥ t — for (start, stop] data minus every
+//! row with start ≥ t (each cell's entering block is subtracted). At a cell with `d` event rows of
 //! total weight `D`, risk-set sums `S = (S0, S1, S2)` and the events' own
 //! risk sums `E` (Efron), with `B = S − E`:
 //!
@@ -57,6 +58,11 @@ impl CoxPartial {
                 c -= 1;
                 let v = &self.values[c * width..(c + 1) * width];
                 add_all(&mut cum, &v[..mw]);
+                if l.counting {
+                    for (a, b) in cum.iter_mut().zip(&v[l.enter()..l.enter() + mw]) {
+                        a.sub_dd(*b);
+                    }
+                }
                 let d = self.events[c];
                 if d == 0 {
                     continue;

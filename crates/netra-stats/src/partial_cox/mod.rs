@@ -70,9 +70,15 @@
 //! the `p × p` cross-product `Σ_c L_c L_cᵀ`, additive like everything
 //! here. The sandwich `V·(Σ L Lᵀ)·V` is then formed at the coordinator.
 //!
-//! (start, stop] data would add to each cell the sums of the rows whose
-//! *start* is the cell's time, subtracted in the reverse cumulative sum;
-//! not implemented yet ([`CoxPartial::from_rows`] refuses a start time).
+//! # (start, stop] data
+//! Rows enter the risk set after their start time, so each cell also
+//! carries the sums of the rows whose *start* is the cell's time, which the
+//! reverse cumulative sum subtracts; the iteration is then `agfit4`'s
+//! ([`Intervals::StartStop`]). `coxph` leaves out rows that are at risk at
+//! no event time of their stratum before centring; the parts cannot know
+//! the other parts' event times, so here the centring is over all rows.
+//! That moves the reported `means` but not the estimates (beyond
+//! rounding: the tests hold them to 1e-9 of `coxph`).
 
 #![allow(clippy::needless_range_loop)]
 
@@ -89,7 +95,7 @@ pub use evaluate::PartialEvaluation;
 pub use standardise::{ColumnMoments, ColumnSpread, Standardisation};
 
 use crate::cox::chol::SymMat;
-use crate::cox::newton::{Control, Objective, iterate_right};
+use crate::cox::newton::{Control, Objective, iterate_counting, iterate_right};
 use crate::cox::{
     ChisqTest, CoxData, CoxError, CoxFit, CoxOptions, back_transform, coefficient_table,
     infinite_warnings, singular_warnings,
@@ -143,6 +149,9 @@ pub(crate) fn part_dims(data: &CoxData<'_>) -> Result<(usize, usize), CoxError> 
     if let Some(s) = data.strata {
         len("strata", s.len())?;
     }
+    if let Some(s) = data.start {
+        len("start", s.len())?;
+    }
     if data.x.len() != n * p {
         return Err(CoxError::LengthMismatch(format!(
             "x has {} values, expected {n} rows × {p} columns",
@@ -164,6 +173,17 @@ pub(crate) fn part_dims(data: &CoxData<'_>) -> Result<(usize, usize), CoxError> 
             row,
         });
     }
+    if let Some(st) = data.start {
+        if let Some(row) = st.iter().position(|t| !t.is_finite()) {
+            return Err(CoxError::NotFinite {
+                what: "start".into(),
+                row,
+            });
+        }
+        if let Some(row) = (0..n).find(|&i| st[i] >= data.time[i]) {
+            return Err(CoxError::BadInterval { row });
+        }
+    }
     if let Some(w) = data.weights {
         if let Some(row) = w.iter().position(|v| !v.is_finite()) {
             return Err(CoxError::NotFinite {
@@ -184,10 +204,21 @@ pub(crate) fn part_dims(data: &CoxData<'_>) -> Result<(usize, usize), CoxError> 
     Ok((n, p))
 }
 
+/// The form of the survival data, which fixes the cells' layout and the
+/// Newton rules (`coxfit6` or `agfit4`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intervals {
+    /// Follow-up times from 0 (right-censored).
+    RightCensored,
+    /// (start, stop] counting-process rows.
+    StartStop,
+}
+
 /// The Newton objective over rounds of partial sums.
 struct Rounds<'a, F> {
     compute: F,
     opts: &'a CoxOptions,
+    counting: bool,
     p: usize,
     last: Option<(u64, u64, f64)>,
     eval: PartialEvaluation,
@@ -205,13 +236,16 @@ where
 
     fn eval(&mut self, beta: &[f64]) -> Result<(), Self::Error> {
         let part = (self.compute)(beta).map_err(PartialCoxError::Round)?;
-        if part.p() != self.p || part.ties() != self.opts.ties {
+        if part.p() != self.p || part.ties() != self.opts.ties || part.counting() != self.counting {
             return Err(CoxError::BadOption(format!(
-                "a round returned sums for {} covariates ({:?} ties); the model has {} ({:?})",
+                "a round returned sums for {} covariates ({:?} ties, start times: {}); \
+                 the model has {} ({:?}, {})",
                 part.p(),
                 part.ties(),
+                part.counting(),
                 self.p,
-                self.opts.ties
+                self.opts.ties,
+                self.counting
             ))
             .into());
         }
@@ -252,12 +286,13 @@ where
 }
 
 /// Fits a Cox model from rounds of partial sums, as `coxph` would on the
-/// pooled rows (right-censored data).
+/// pooled rows.
 ///
 /// `std` comes from the two centring rounds ([`Standardisation::new`]);
 /// `compute(β)` does one round: it asks every part for
 /// [`CoxPartial::from_rows`] at `β` (standardised coordinates, with `std`
-/// and `opts.ties`) and returns their merge. It is called once per Newton
+/// and `opts.ties`; with start times exactly when `intervals` is
+/// [`Intervals::StartStop`]) and returns their merge. It is called once per Newton
 /// iteration (plus once at β = 0 and, when the iterations run out, once
 /// more at the last good β).
 ///
@@ -267,6 +302,7 @@ where
 pub fn fit_partial<E, F>(
     names: &[String],
     std: &Standardisation,
+    intervals: Intervals,
     opts: &CoxOptions,
     compute: F,
 ) -> Result<CoxFit, PartialCoxError<E>>
@@ -305,9 +341,11 @@ where
         )
         .into());
     }
+    let counting = intervals == Intervals::StartStop;
     let mut rounds = Rounds {
         compute,
         opts,
+        counting,
         p,
         last: None,
         eval: PartialEvaluation {
@@ -321,7 +359,11 @@ where
         toler_chol: opts.toler_chol,
         iter_max: opts.iter_max,
     };
-    let nr = iterate_right(&mut rounds, ctl)?;
+    let nr = if counting {
+        iterate_counting(&mut rounds, ctl)?
+    } else {
+        iterate_right(&mut rounds, ctl)?
+    };
     let (rows, events, eta_max) = rounds.last.unwrap_or((0, 0, f64::NEG_INFINITY));
 
     let (beta, u, naive, singular) = back_transform(&nr, &std.scale);
@@ -334,7 +376,7 @@ where
             &naive,
             eta_max,
             names,
-            false,
+            counting,
             opts,
             &mut warnings,
         );
@@ -379,6 +421,19 @@ pub fn fit_parts(
     let Some((first, rest)) = parts.split_first() else {
         return Err(CoxError::Empty);
     };
+    let intervals = if first.start.is_some() {
+        Intervals::StartStop
+    } else {
+        Intervals::RightCensored
+    };
+    if rest
+        .iter()
+        .any(|d| d.start.is_some() != first.start.is_some())
+    {
+        return Err(CoxError::BadOption(
+            "either every part or no part must give start times".into(),
+        ));
+    }
     let mut moments = ColumnMoments::from_rows(first)?;
     for part in rest {
         moments.merge(&ColumnMoments::from_rows(part)?)?;
@@ -396,7 +451,7 @@ pub fn fit_parts(
         }
         Ok(merged)
     };
-    fit_partial(names, &std, opts, round).map_err(|e| match e {
+    fit_partial(names, &std, intervals, opts, round).map_err(|e| match e {
         PartialCoxError::Cox(e) | PartialCoxError::Round(e) => e,
     })
 }
