@@ -702,3 +702,44 @@ fn evaluation_at_zero_is_the_log_rank_score() {
     let info = var(7.0, 4.0, 1.0) + var(6.0, 3.0, 1.0) + var(4.0, 2.0, 1.0) + var(3.0, 1.0, 2.0);
     assert!((ev.information[0] - info).abs() < 1e-14);
 }
+
+#[test]
+fn start_stop_parts_give_the_pooled_fit() {
+    // Late entry, a row at risk at no event time (start 10.5, stop 11 in
+    // stratum 0: last event there is at 9), cells holding only starts
+    // (2.5, 0.5, 10.5), ties of a start with another row's stop (start 3
+    // = stop 3), and stratum 1 in one part only.
+    let mut rows = small();
+    rows.time[4] = 11.0;
+    rows.start = Some(vec![
+        0.0, 2.5, 0.0, 3.0, 10.5, 0.0, 0.5, 0.0, 0.0, 1.0, 0.0, 0.0, 4.0, 2.0,
+    ]);
+    for ties in [Ties::Efron, Ties::Breslow] {
+        let opts = CoxOptions {
+            ties,
+            robust: Some(false),
+            ..CoxOptions::default()
+        };
+        let pooled = coxph(&rows.data(), &opts).unwrap();
+        let parts = [
+            rows.select(&[4, 1]),
+            rows.select(&[3]),
+            rows.select(&[0, 2, 5, 6, 7]),
+            rows.select(&[8, 9, 10, 11, 12, 13]),
+        ];
+        let data: Vec<CoxData<'_>> = parts.iter().map(Rows::data).collect();
+        let fit = fit_parts(&data, &rows.names, &opts).unwrap();
+        assert_same_fit(
+            &fit,
+            &pooled,
+            1e-9,
+            &format!("{ties:?} (start, stop] parts"),
+        );
+        // The late entries change the fit: the risk sets are not those of
+        // the right-censored data.
+        let mut right = rows.clone();
+        right.start = None;
+        let other = fit_parts(&[right.data()], &rows.names, &opts).unwrap();
+        assert!((other.loglik - fit.loglik).abs() > 1e-3);
+    }
+}

@@ -14,7 +14,7 @@
 
 /// A compensated sum.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Dd {
+pub(crate) struct Dd {
     hi: f64,
     lo: f64,
 }
@@ -29,17 +29,17 @@ fn two_sum(a: f64, b: f64) -> (f64, f64) {
 
 impl Dd {
     /// Zero.
-    pub const ZERO: Dd = Dd { hi: 0.0, lo: 0.0 };
+    pub(crate) const ZERO: Dd = Dd { hi: 0.0, lo: 0.0 };
 
     /// The value rounded to an `f64`.
     #[inline]
-    pub fn value(self) -> f64 {
+    pub(crate) fn value(self) -> f64 {
         self.hi + self.lo
     }
 
     /// Adds an `f64`.
     #[inline(always)]
-    pub fn add(&mut self, x: f64) {
+    pub(crate) fn add(&mut self, x: f64) {
         let (s, e) = two_sum(self.hi, x);
         let e = e + self.lo;
         let (hi, lo) = two_sum(s, e);
@@ -48,7 +48,7 @@ impl Dd {
 
     /// Adds another compensated sum.
     #[inline(always)]
-    pub fn add_dd(&mut self, other: Dd) {
+    pub(crate) fn add_dd(&mut self, other: Dd) {
         let (s, e) = two_sum(self.hi, other.hi);
         let e = e + self.lo + other.lo;
         let (hi, lo) = two_sum(s, e);
@@ -71,23 +71,11 @@ impl Dd {
 
     /// Subtracts another compensated sum.
     #[inline(always)]
-    pub fn sub_dd(&mut self, other: Dd) {
+    pub(crate) fn sub_dd(&mut self, other: Dd) {
         self.add_dd(Dd {
             hi: -other.hi,
             lo: -other.lo,
         });
-    }
-
-    /// The two components (for transport between sites).
-    pub fn parts(self) -> (f64, f64) {
-        (self.hi, self.lo)
-    }
-
-    /// Rebuilds a sum from [`Dd::parts`] (renormalised, so any pair is valid).
-    pub fn from_parts(hi: f64, lo: f64) -> Dd {
-        let mut d = Dd { hi, lo: 0.0 };
-        d.add(lo);
-        d
     }
 }
 
@@ -127,8 +115,6 @@ mod tests {
         ba.add_dd(a);
         assert_eq!(ab.value(), exact);
         assert_eq!(ba.value(), exact);
-        let (h, l) = ab.parts();
-        assert_eq!(Dd::from_parts(h, l).value(), exact);
     }
 
     #[test]

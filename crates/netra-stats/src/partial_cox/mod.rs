@@ -90,7 +90,6 @@ mod standardise;
 use std::fmt;
 
 pub use cells::CoxPartial;
-pub use dd::Dd;
 pub use evaluate::PartialEvaluation;
 pub use standardise::{ColumnMoments, ColumnSpread, Standardisation};
 
