@@ -6,6 +6,8 @@
 //! Tolerances: R as `r_cox.rs` (1e-7 relative; variance 1e-12 of its
 //! largest element absolute); the row path 1e-9 relative on coefficients,
 //! variance and log-likelihoods; different splits and merge orders 1e-12.
+//! The fixture loading repeats the parts of `r_cox.rs` it needs (test
+//! crates do not share code beyond `tests/common`).
 
 mod common;
 
@@ -121,6 +123,9 @@ impl Rows {
 type Columns = (Vec<(String, Vec<f64>)>, Vec<(String, Vec<String>)>);
 
 fn columns_of(input: &Value) -> Columns {
+    if let Some(n) = input["columns"]["synthetic"].as_u64() {
+        return (synthetic(n), Vec::new());
+    }
     let mut numeric = Vec::new();
     let mut text = Vec::new();
     for (name, values) in input["columns"].as_object().unwrap() {
@@ -137,6 +142,34 @@ fn columns_of(input: &Value) -> Columns {
         }
     }
     (numeric, text)
+}
+
+/// The integer recipes of `synthetic()` in `validation/r/cox.R` (as
+/// `r_cox.rs` rebuilds them).
+fn synthetic(n: u64) -> Vec<(String, Vec<f64>)> {
+    let mut cols: Vec<(String, Vec<f64>)> = ["time", "status", "x1", "x2", "x3", "g", "s", "cl"]
+        .iter()
+        .map(|c| (c.to_string(), Vec::with_capacity(n as usize)))
+        .collect();
+    for i in 1..=n {
+        let g = i % 4;
+        let x2 = u64::from(i % 3 == 0);
+        let base = (i * 48271) % 2999 + 1;
+        let v = [
+            (base / (1 + x2 + g) + (i * 7919) % 1000 / 100) as f64,
+            f64::from(u8::from((i * 16807) % 10 < 6)),
+            ((i * 7919) % 1000) as f64 / 100.0,
+            x2 as f64,
+            ((i * 104729) % 997) as f64 / 997.0 * 4.0 - 2.0,
+            g as f64,
+            (i % 2) as f64,
+            (i / 3) as f64,
+        ];
+        for (c, x) in cols.iter_mut().zip(v) {
+            c.1.push(x);
+        }
+    }
+    cols
 }
 
 /// The fixture's model rows and options (as `r_cox.rs` builds them).
@@ -208,8 +241,8 @@ fn model_of(fx: &Value) -> (Rows, CoxOptions) {
     (rows, opts)
 }
 
-/// The `coxph` fixtures, right-censored and (start, stop] (not Fine–Gray,
-/// not the 150 000-row ones, which `r_cox.rs` covers for the row path).
+/// The `coxph` fixtures, right-censored and (start, stop] (not Fine–Gray),
+/// including the two 150 000-row ones.
 fn coxph_fixtures() -> Vec<Value> {
     let dir = common::fixture_path("cox");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
@@ -217,9 +250,7 @@ fn coxph_fixtures() -> Vec<Value> {
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_str().unwrap();
-            p.extension().is_some_and(|e| e == "json")
-                && !name.starts_with("finegray")
-                && !name.starts_with("synthetic")
+            p.extension().is_some_and(|e| e == "json") && !name.starts_with("finegray")
         })
         .collect();
     paths.sort();
