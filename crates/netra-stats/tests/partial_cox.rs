@@ -14,8 +14,8 @@ mod common;
 use netra_stats::cox::{CoxData, CoxError, CoxFit, CoxOptions, Ties, coxph};
 use netra_stats::model::{ColumnData, Design, DesignOptions, Formula, NamedColumn};
 use netra_stats::partial_cox::{
-    ColumnMoments, ColumnSpread, CoxPartial, Intervals, PartialCoxError, Standardisation,
-    fit_partial, fit_parts,
+    ColumnMoments, ColumnSpread, CoxPartial, CoxPartialWire, Intervals, PartialCoxError,
+    Standardisation, fit_partial, fit_parts,
 };
 use serde_json::Value;
 
@@ -773,4 +773,73 @@ fn start_stop_parts_give_the_pooled_fit() {
         let other = fit_parts(&[right.data()], &rows.names, &opts).unwrap();
         assert!((other.loglik - fit.loglik).abs() > 1e-3);
     }
+}
+
+#[test]
+fn sums_sent_as_plain_numbers_give_the_same_fit_and_are_checked() {
+    let rows = small();
+    let opts = CoxOptions::default();
+    let direct = fit_parts(&[rows.data()], &rows.names, &opts).unwrap();
+    let parts = rows.split(3, &mut Lcg(11));
+    let std = {
+        let mut m = ColumnMoments::from_rows(&parts[0].data()).unwrap();
+        for q in &parts[1..] {
+            m.merge(&ColumnMoments::from_rows(&q.data()).unwrap())
+                .unwrap();
+        }
+        let means = m.means();
+        let mut s = ColumnSpread::from_rows(&parts[0].data(), &means).unwrap();
+        for q in &parts[1..] {
+            s.merge(&ColumnSpread::from_rows(&q.data(), &means).unwrap())
+                .unwrap();
+        }
+        Standardisation::new(&m, &s)
+    };
+    // Each part's sums go through the wire form before the merge.
+    let round = |beta: &[f64]| -> Result<CoxPartial, CoxError> {
+        let mut acc: Option<CoxPartial> = None;
+        for q in &parts {
+            let sent = CoxPartial::from_rows(&q.data(), &std, beta, opts.ties)?.to_wire();
+            let got = CoxPartial::from_wire(&sent)?;
+            assert_eq!(got.to_wire(), sent);
+            match acc.as_mut() {
+                None => acc = Some(got),
+                Some(a) => a.merge(&got)?,
+            }
+        }
+        Ok(acc.expect("parts"))
+    };
+    let fit = fit_partial(&rows.names, &std, Intervals::RightCensored, &opts, round).unwrap();
+    assert_same_fit(&fit, &direct, 1e-12, "through the wire form");
+
+    let good = CoxPartial::from_rows(&rows.data(), &std, &[0.1, -0.2], Ties::Efron)
+        .unwrap()
+        .to_wire();
+    let refused = |w: CoxPartialWire| {
+        assert!(
+            matches!(CoxPartial::from_wire(&w), Err(CoxError::BadOption(_))),
+            "{w:?}"
+        )
+    };
+    let mut w = good.clone();
+    w.values.pop();
+    refused(w);
+    let mut w = good.clone();
+    w.keys.swap(0, 1);
+    refused(w);
+    let mut w = good.clone();
+    w.events.push(0);
+    refused(w);
+    let mut w = good.clone();
+    w.values[5] = f64::NAN;
+    refused(w);
+    let mut w = good.clone();
+    w.p = 3;
+    refused(w);
+    let mut w = good.clone();
+    w.rows = 2;
+    refused(w);
+    let mut w = good;
+    w.p = 0;
+    refused(w);
 }

@@ -21,7 +21,9 @@
 //!   first, as `coxph(control = coxph.control(timefix = TRUE))` does.
 //!
 //! Diagnostics and extensions live in [`zph`] (`cox.zph`) and [`finegray`]
-//! (Fine–Gray via `finegray()` weights). `docs/algorithms/cox.md` has the
+//! (Fine–Gray via `finegray()` weights). [`crate::partial_cox`] fits the
+//! same model from additive per-time sums of data held in parts, with the
+//! same Newton iteration (`newton::Objective`). `docs/algorithms/cox.md` has the
 //! longer notes.
 //!
 //! # Speed

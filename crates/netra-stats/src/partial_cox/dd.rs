@@ -69,6 +69,19 @@ impl Dd {
         }
     }
 
+    /// The two components, for transport.
+    pub(crate) fn parts(self) -> (f64, f64) {
+        (self.hi, self.lo)
+    }
+
+    /// Rebuilds a sum from [`Dd::parts`] (renormalised, so any pair of
+    /// numbers gives a valid sum).
+    pub(crate) fn from_parts(hi: f64, lo: f64) -> Dd {
+        let mut d = Dd { hi, lo: 0.0 };
+        d.add(lo);
+        d
+    }
+
     /// Subtracts another compensated sum.
     #[inline(always)]
     pub(crate) fn sub_dd(&mut self, other: Dd) {

@@ -21,6 +21,8 @@
 //!    `Σr·x̃x̃ᵀ` (`r = w·e^{β·x̃}`), and over its event rows the count, `Σw`,
 //!    `Σw·η`, `Σw·x̃` and, for Efron, `Σr`, `Σr·x̃`, `Σr·x̃x̃ᵀ` again
 //!    (`cells` has the exact layout); plus its row count and largest `η`.
+//!    For transport, [`CoxPartial::to_wire`] / [`CoxPartial::from_wire`]
+//!    give and check plain numbers ([`CoxPartialWire`]).
 //!    The coordinator merges them ([`CoxPartial::merge`]) and evaluates the
 //!    log partial likelihood, score and information
 //!    ([`CoxPartial::evaluate`]) by reverse cumulative sums per stratum,
@@ -86,12 +88,14 @@ mod cells;
 mod dd;
 mod evaluate;
 mod standardise;
+mod wire;
 
 use std::fmt;
 
 pub use cells::CoxPartial;
 pub use evaluate::PartialEvaluation;
 pub use standardise::{ColumnMoments, ColumnSpread, Standardisation};
+pub use wire::CoxPartialWire;
 
 use crate::cox::chol::SymMat;
 use crate::cox::newton::{Control, Objective, iterate_counting, iterate_right};
