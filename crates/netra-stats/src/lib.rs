@@ -22,6 +22,9 @@
 //! * [`cox`] — Cox regression as `coxph` (Efron/Breslow, strata, weights,
 //!   (start, stop] data, robust variance, concordance), `cox.zph` and
 //!   Fine–Gray.
+//! * [`partial_cox`] — the same Cox fit from additive per-(stratum, time)
+//!   sums sent by parts of the data (federated sites, partitions) each
+//!   Newton iteration.
 //!
 //! Each module documents the formula, the R function it matches and the
 //! choices that make the numbers agree; `docs/algorithms/` has the longer
@@ -36,3 +39,4 @@ pub mod km;
 pub mod logrank;
 pub mod model;
 pub mod multiple;
+pub mod partial_cox;

@@ -494,7 +494,7 @@ fn ordered_pass<const P: usize>(
 /// Efron's scalar sums over the d sub-steps: with `c_k = (k+1)/d` and
 /// `D_k = S0 + c_k·S0ᵉ`: `ΣD⁻¹, Σc/D, ΣD⁻², Σc/D², Σc²/D², Σ log D`.
 #[inline(always)]
-fn efron_sums(denom: f64, denom2: f64, ndead: usize) -> (f64, f64, f64, f64, f64, f64) {
+pub(crate) fn efron_sums(denom: f64, denom2: f64, ndead: usize) -> (f64, f64, f64, f64, f64, f64) {
     let d = ndead as f64;
     let (mut s0, mut s1, mut t0, mut t1, mut t2) = (0.0, 0.0, 0.0, 0.0, 0.0);
     // Σ log D_k as the log of running products (one log per few steps;

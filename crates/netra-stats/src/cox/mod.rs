@@ -21,7 +21,9 @@
 //!   first, as `coxph(control = coxph.control(timefix = TRUE))` does.
 //!
 //! Diagnostics and extensions live in [`zph`] (`cox.zph`) and [`finegray`]
-//! (Fine–Gray via `finegray()` weights). `docs/algorithms/cox.md` has the
+//! (Fine–Gray via `finegray()` weights). [`crate::partial_cox`] fits the
+//! same model from additive per-time sums of data held in parts, with the
+//! same Newton iteration (`newton::Objective`). `docs/algorithms/cox.md` has the
 //! longer notes.
 //!
 //! # Speed
@@ -36,14 +38,14 @@
 // chains would obscure the formulas.
 #![allow(clippy::needless_range_loop)]
 
-mod chol;
+pub(crate) mod chol;
 mod concordance;
 pub mod finegray;
-mod kernel;
-mod newton;
+pub(crate) mod kernel;
+pub(crate) mod newton;
 mod prepare;
 mod residuals;
-mod sort;
+pub(crate) mod sort;
 pub mod zph;
 
 use std::fmt;
@@ -160,7 +162,7 @@ pub struct ChisqTest {
 }
 
 impl ChisqTest {
-    fn new(chisq: f64, df: usize) -> ChisqTest {
+    pub(crate) fn new(chisq: f64, df: usize) -> ChisqTest {
         ChisqTest {
             chisq,
             df,
@@ -489,29 +491,8 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
         newton::fit_right(&prep, efron, ctl)
     };
 
-    // Back to the original scale.
-    let beta: Vec<f64> = (0..p).map(|j| nr.beta[j] * prep.scale[j]).collect();
-    let u: Vec<f64> = (0..p).map(|j| nr.u[j] / prep.scale[j]).collect();
-    let mut naive = SymMat::zeros(p);
-    for i in 0..p {
-        for j in 0..p {
-            naive.set(i, j, nr.var.get(i, j) * prep.scale[i] * prep.scale[j]);
-        }
-    }
-    let singular: Vec<bool> = if (nr.rank as i64) < p as i64 {
-        (0..p).map(|i| naive.get(i, i) == 0.0).collect()
-    } else {
-        vec![false; p]
-    };
-
-    let mut warnings = Vec::new();
-    for (j, _) in singular.iter().enumerate().filter(|(_, s)| **s) {
-        warnings.push(format!(
-            "X matrix deemed to be singular; variable {} ({}): no coefficient (NA)",
-            j + 1,
-            data.names[j]
-        ));
-    }
+    let (beta, u, naive, singular) = back_transform(&nr, &prep.scale);
+    let mut warnings = singular_warnings(&singular, data.names);
     let mut lp = vec![0.0; n];
     for j in 0..p {
         let (b, m) = (beta[j], prep.mean[j]);
@@ -520,12 +501,13 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
         }
     }
     if opts.iter_max > 1 {
+        let lp_max = lp.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
         infinite_warnings(
             &nr,
             &beta,
             &u,
             &naive,
-            &lp,
+            lp_max,
             data.names,
             start.is_some(),
             opts,
@@ -560,49 +542,8 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
         (naive.clone(), None)
     };
 
-    let keep: Vec<usize> = (0..p).filter(|&j| !singular[j]).collect();
-    let df = keep.len();
-    let wald = if df == 0 {
-        0.0
-    } else {
-        let b: Vec<f64> = keep.iter().map(|&j| beta[j]).collect();
-        quad_form(&var.select(&keep), &b, opts.toler_chol).0
-    };
-
-    let zq = normal_quantile((1.0 + opts.conf_level) / 2.0);
-    let coefficients = (0..p)
-        .map(|j| {
-            if singular[j] {
-                return CoxCoefficient {
-                    name: data.names[j].clone(),
-                    coef: None,
-                    se: None,
-                    robust_se: None,
-                    hr: None,
-                    hr_lower: None,
-                    hr_upper: None,
-                    z: None,
-                    p: None,
-                };
-            }
-            let b = beta[j];
-            let se = naive.get(j, j).sqrt();
-            let rse = robust.then(|| var.get(j, j).sqrt());
-            let s = rse.unwrap_or(se);
-            let z = b / s;
-            CoxCoefficient {
-                name: data.names[j].clone(),
-                coef: Some(b),
-                se: Some(se),
-                robust_se: rse,
-                hr: Some(b.exp()),
-                hr_lower: Some((b - zq * s).exp()),
-                hr_upper: Some((b + zq * s).exp()),
-                z: Some(z),
-                p: Some(normal_two_sided_p(z)),
-            }
-        })
-        .collect();
+    let (coefficients, wald, df) =
+        coefficient_table(&beta, &naive, &var, &singular, robust, data.names, opts);
 
     // The concordance needs the predictor, not the covariates: free them
     // first (memory at 1e7 rows).
@@ -638,16 +579,114 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
     })
 }
 
+/// β, score and model-based variance back on the original scale of the
+/// covariates (the iteration works on centred, scaled ones), and which
+/// coefficients are not estimable (R's `NA`).
+pub(crate) fn back_transform(
+    nr: &newton::NrResult,
+    scale: &[f64],
+) -> (Vec<f64>, Vec<f64>, SymMat, Vec<bool>) {
+    let p = scale.len();
+    let beta: Vec<f64> = (0..p).map(|j| nr.beta[j] * scale[j]).collect();
+    let u: Vec<f64> = (0..p).map(|j| nr.u[j] / scale[j]).collect();
+    let mut naive = SymMat::zeros(p);
+    for i in 0..p {
+        for j in 0..p {
+            naive.set(i, j, nr.var.get(i, j) * scale[i] * scale[j]);
+        }
+    }
+    let singular: Vec<bool> = if (nr.rank as i64) < p as i64 {
+        (0..p).map(|i| naive.get(i, i) == 0.0).collect()
+    } else {
+        vec![false; p]
+    };
+    (beta, u, naive, singular)
+}
+
+/// One warning per non-estimable coefficient.
+pub(crate) fn singular_warnings(singular: &[bool], names: &[String]) -> Vec<String> {
+    singular
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s)
+        .map(|(j, _)| {
+            format!(
+                "X matrix deemed to be singular; variable {} ({}): no coefficient (NA)",
+                j + 1,
+                names[j]
+            )
+        })
+        .collect()
+}
+
+/// The coefficient table (`summary.coxph`), the Wald statistic with `var`
+/// and its degrees of freedom.
+pub(crate) fn coefficient_table(
+    beta: &[f64],
+    naive: &SymMat,
+    var: &SymMat,
+    singular: &[bool],
+    robust: bool,
+    names: &[String],
+    opts: &CoxOptions,
+) -> (Vec<CoxCoefficient>, f64, usize) {
+    let p = beta.len();
+    let keep: Vec<usize> = (0..p).filter(|&j| !singular[j]).collect();
+    let df = keep.len();
+    let wald = if df == 0 {
+        0.0
+    } else {
+        let b: Vec<f64> = keep.iter().map(|&j| beta[j]).collect();
+        quad_form(&var.select(&keep), &b, opts.toler_chol).0
+    };
+
+    let zq = normal_quantile((1.0 + opts.conf_level) / 2.0);
+    let coefficients = (0..p)
+        .map(|j| {
+            if singular[j] {
+                return CoxCoefficient {
+                    name: names[j].clone(),
+                    coef: None,
+                    se: None,
+                    robust_se: None,
+                    hr: None,
+                    hr_lower: None,
+                    hr_upper: None,
+                    z: None,
+                    p: None,
+                };
+            }
+            let b = beta[j];
+            let se = naive.get(j, j).sqrt();
+            let rse = robust.then(|| var.get(j, j).sqrt());
+            let s = rse.unwrap_or(se);
+            let z = b / s;
+            CoxCoefficient {
+                name: names[j].clone(),
+                coef: Some(b),
+                se: Some(se),
+                robust_se: rse,
+                hr: Some(b.exp()),
+                hr_lower: Some((b - zq * s).exp()),
+                hr_upper: Some((b + zq * s).exp()),
+                z: Some(z),
+                p: Some(normal_two_sided_p(z)),
+            }
+        })
+        .collect();
+    (coefficients, wald, df)
+}
+
 /// R's checks after fitting (`coxph.fit` / `agreg.fit`): a score that the
 /// variance maps to a non-negligible step at convergence means the
 /// log-likelihood flattened out before the coefficient stopped growing.
 #[allow(clippy::too_many_arguments)]
-fn infinite_warnings(
+pub(crate) fn infinite_warnings(
     nr: &newton::NrResult,
     beta: &[f64],
     u: &[f64],
     var: &SymMat,
-    lp: &[f64],
+    lp_max: f64,
     names: &[String],
     counting: bool,
     opts: &CoxOptions,
@@ -659,7 +698,7 @@ fn infinite_warnings(
         .collect();
     if !nr.converged {
         warnings.push("Ran out of iterations and did not converge".into());
-        if !counting && (lp.iter().any(|&v| v > 500.0) || infs.iter().any(|v| !v.is_finite())) {
+        if !counting && (lp_max > 500.0 || infs.iter().any(|v| !v.is_finite())) {
             warnings.push("one or more coefficients may be infinite".into());
         }
         return;

@@ -45,8 +45,55 @@ pub(crate) struct NrResult {
     pub rank: i32,
 }
 
-fn factor(eval: &Eval, toler: f64) -> (Ldl, SymMat) {
-    let m = SymMat::from_packed_lower(eval.p, &eval.imat);
+/// What the iteration needs from the data: the log partial likelihood, the
+/// score and the information (packed lower triangle) at a β in the centred,
+/// scaled coordinates. The row path ([`RowObjective`]) computes them from
+/// sorted rows; `partial_cox` from merged per-time sums sent by the parts of
+/// a distributed data set, so both share this one iteration.
+pub(crate) trait Objective {
+    /// Why an evaluation could not be made (a part that did not answer).
+    type Error;
+    /// Number of coefficients.
+    fn p(&self) -> usize;
+    /// Evaluates at `beta`.
+    fn eval(&mut self, beta: &[f64]) -> Result<(), Self::Error>;
+    /// Log partial likelihood of the last evaluation.
+    fn loglik(&self) -> f64;
+    /// Score of the last evaluation.
+    fn u(&self) -> &[f64];
+    /// Information (packed lower triangle) of the last evaluation.
+    fn imat(&self) -> &[f64];
+}
+
+/// The row path: the kernel over prepared rows.
+pub(crate) struct RowObjective<'a> {
+    prep: &'a Prepared,
+    efron: bool,
+    ev: Eval,
+}
+
+impl Objective for RowObjective<'_> {
+    type Error = std::convert::Infallible;
+    fn p(&self) -> usize {
+        self.prep.p
+    }
+    fn eval(&mut self, beta: &[f64]) -> Result<(), Self::Error> {
+        self.ev.run(self.prep, beta, self.efron);
+        Ok(())
+    }
+    fn loglik(&self) -> f64 {
+        self.ev.loglik
+    }
+    fn u(&self) -> &[f64] {
+        &self.ev.u
+    }
+    fn imat(&self) -> &[f64] {
+        &self.ev.imat
+    }
+}
+
+fn factor<O: Objective>(ev: &O, toler: f64) -> (Ldl, SymMat) {
+    let m = SymMat::from_packed_lower(ev.p(), ev.imat());
     (Ldl::new(&m, toler), m)
 }
 
@@ -56,52 +103,64 @@ fn all_finite(v: &[f64]) -> bool {
 
 /// Right-censored data: `coxfit6`'s iteration.
 pub(crate) fn fit_right(prep: &Prepared, efron: bool, ctl: Control) -> NrResult {
-    let p = prep.p;
-    let mut ev = Eval::new(prep);
+    let mut obj = RowObjective {
+        prep,
+        efron,
+        ev: Eval::new(prep),
+    };
+    match iterate_right(&mut obj, ctl) {
+        Ok(nr) => nr,
+        Err(never) => match never {},
+    }
+}
+
+/// `coxfit6`'s iteration over any [`Objective`].
+pub(crate) fn iterate_right<O: Objective>(ev: &mut O, ctl: Control) -> Result<NrResult, O::Error> {
+    let p = ev.p();
     let mut beta = vec![0.0; p];
-    ev.run(prep, &beta, efron);
-    let loglik0 = ev.loglik;
-    let (ldl, _) = factor(&ev, ctl.toler_chol);
+    ev.eval(&beta)?;
+    let loglik0 = ev.loglik();
+    let (ldl, _) = factor(ev, ctl.toler_chol);
     let mut rank = ldl.rank;
-    let mut step = ev.u.clone();
+    let mut step = ev.u().to_vec();
     ldl.solve(&mut step);
-    let score_test: f64 = ev.u.iter().zip(&step).map(|(a, b)| a * b).sum();
+    let score_test: f64 = ev.u().iter().zip(&step).map(|(a, b)| a * b).sum();
 
     if ctl.iter_max == 0 || !loglik0.is_finite() {
-        return NrResult {
+        return Ok(NrResult {
             beta,
             loglik0,
             loglik: loglik0,
-            u: ev.u.clone(),
+            u: ev.u().to_vec(),
             var: ldl.inverse(),
             score_test,
             iter: 0,
             converged: true,
             rank,
-        };
+        });
     }
 
     let mut best = loglik0;
     let mut newbeta: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + s).collect();
     let mut halving = 0usize;
     for iter in 1..=ctl.iter_max {
-        ev.run(prep, &newbeta, efron);
-        let newlk = ev.loglik;
-        let (ldl, _) = factor(&ev, ctl.toler_chol);
+        ev.eval(&newbeta)?;
+        let newlk = ev.loglik();
+        let (ldl, _) = factor(ev, ctl.toler_chol);
         rank = ldl.rank;
-        let finite = all_finite(&ev.u) && all_finite(&ev.imat) && newlk.is_finite();
+        let finite = all_finite(ev.u()) && all_finite(ev.imat()) && newlk.is_finite();
         if finite && (1.0 - best / newlk).abs() <= ctl.eps {
-            return NrResult {
+            return Ok(NrResult {
                 beta: newbeta,
                 loglik0,
                 loglik: newlk,
-                u: ev.u.clone(),
+                u: ev.u().to_vec(),
                 var: ldl.inverse(),
                 score_test,
                 iter,
                 converged: true,
                 rank,
-            };
+            });
         }
         if !finite || newlk < best {
             halving += 1;
@@ -112,7 +171,7 @@ pub(crate) fn fit_right(prep: &Prepared, efron: bool, ctl: Control) -> NrResult 
         } else {
             halving = 0;
             best = newlk;
-            let mut step = ev.u.clone();
+            let mut step = ev.u().to_vec();
             ldl.solve(&mut step);
             beta.clone_from(&newbeta);
             for (nb, s) in newbeta.iter_mut().zip(&step) {
@@ -123,37 +182,52 @@ pub(crate) fn fit_right(prep: &Prepared, efron: bool, ctl: Control) -> NrResult 
 
     // Out of iterations: report the last good β.
     let (loglik, var) = if ctl.iter_max > 1 {
-        ev.run(prep, &beta, efron);
+        ev.eval(&beta)?;
         // coxfit6 inverts the freshly accumulated (unfactored) information
         // here, which amounts to inverting its diagonal.
         let mut var = SymMat::zeros(p);
-        let m = SymMat::from_packed_lower(p, &ev.imat);
+        let m = SymMat::from_packed_lower(p, ev.imat());
         for i in 0..p {
             let d = m.get(i, i);
             var.set(i, i, if d > 0.0 { 1.0 / d } else { 0.0 });
         }
-        (ev.loglik, var)
+        (ev.loglik(), var)
     } else {
-        let (ldl, _) = factor(&ev, ctl.toler_chol);
+        let (ldl, _) = factor(ev, ctl.toler_chol);
         (best, ldl.inverse())
     };
-    NrResult {
+    Ok(NrResult {
         beta,
         loglik0,
         loglik,
-        u: ev.u.clone(),
+        u: ev.u().to_vec(),
         var,
         score_test,
         iter: ctl.iter_max + 1,
         converged: false,
         rank,
-    }
+    })
 }
 
 /// (start, stop] data: `agfit4`'s iteration.
 pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResult {
-    let p = prep.p;
-    let mut ev = Eval::new(prep);
+    let mut obj = RowObjective {
+        prep,
+        efron,
+        ev: Eval::new(prep),
+    };
+    match iterate_counting(&mut obj, ctl) {
+        Ok(nr) => nr,
+        Err(never) => match never {},
+    }
+}
+
+/// `agfit4`'s iteration over any [`Objective`].
+pub(crate) fn iterate_counting<O: Objective>(
+    obj: &mut O,
+    ctl: Control,
+) -> Result<NrResult, O::Error> {
+    let p = obj.p();
     let mut beta = vec![0.0; p];
     let mut oldbeta = vec![0.0; p];
     let mut loglik0 = 0.0;
@@ -166,16 +240,16 @@ pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResu
     let mut iter = 0;
 
     while iter <= ctl.iter_max {
-        ev.run(prep, &beta, efron);
-        let newlk = ev.loglik;
+        obj.eval(&beta)?;
+        let newlk = obj.loglik();
         if iter == 0 {
             loglik0 = newlk;
             best = newlk;
-            let (ldl, _) = factor(&ev, ctl.toler_chol);
+            let (ldl, _) = factor(obj, ctl.toler_chol);
             rank = ldl.rank;
-            let mut step = ev.u.clone();
+            let mut step = obj.u().to_vec();
             ldl.solve(&mut step);
-            score_test = ev.u.iter().zip(&step).map(|(a, b)| a * b).sum();
+            score_test = obj.u().iter().zip(&step).map(|(a, b)| a * b).sum();
             let stop = ctl.iter_max == 0 || !newlk.is_finite();
             if !stop {
                 oldbeta.clone_from(&beta);
@@ -189,9 +263,9 @@ pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResu
             }
         } else {
             let mut fail = (0..p)
-                .filter(|&i| !ev.imat[i * (i + 1) / 2 + i].is_finite())
+                .filter(|&i| !obj.imat()[i * (i + 1) / 2 + i].is_finite())
                 .count();
-            let (ldl, _) = factor(&ev, ctl.toler_chol);
+            let (ldl, _) = factor(obj, ctl.toler_chol);
             fail += usize::from(!newlk.is_finite()) + (rank - ldl.rank).unsigned_abs() as usize;
             if fail == 0 && halving == 0 && (1.0 - best / newlk).abs() <= ctl.eps {
                 last_ldl = Some(ldl);
@@ -202,13 +276,13 @@ pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResu
                 converged = false;
                 if ctl.iter_max > 1 && (newlk - best) / best.abs() < -ctl.eps {
                     beta.clone_from(&oldbeta);
-                    ev.run(prep, &beta, efron);
-                    let (ldl, _) = factor(&ev, ctl.toler_chol);
+                    obj.eval(&beta)?;
+                    let (ldl, _) = factor(obj, ctl.toler_chol);
                     last_ldl = Some(ldl);
                 } else {
                     last_ldl = Some(ldl);
                 }
-                best = ev.loglik;
+                best = obj.loglik();
                 break;
             }
             if fail > 0 || newlk < best {
@@ -220,7 +294,7 @@ pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResu
             } else {
                 halving = 0;
                 best = newlk;
-                let mut step = ev.u.clone();
+                let mut step = obj.u().to_vec();
                 ldl.solve(&mut step);
                 oldbeta.clone_from(&beta);
                 for (b, s) in beta.iter_mut().zip(&step) {
@@ -235,15 +309,15 @@ pub(crate) fn fit_counting(prep: &Prepared, efron: bool, ctl: Control) -> NrResu
     let var = last_ldl
         .map(|l| l.inverse())
         .unwrap_or_else(|| SymMat::zeros(p));
-    NrResult {
+    Ok(NrResult {
         beta,
         loglik0,
         loglik,
-        u: ev.u.clone(),
+        u: obj.u().to_vec(),
         var,
         score_test,
         iter,
         converged,
         rank,
-    }
+    })
 }
