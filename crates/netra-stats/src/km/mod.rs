@@ -481,12 +481,6 @@ impl CurveSettings {
         })
     }
 
-    /// Whether the jackknife variance is used (and the squared weights are
-    /// needed).
-    pub(crate) fn robust(&self) -> bool {
-        self.robust
-    }
-
     /// The curve of ascending per-time sums of `n` rows.
     pub(crate) fn curve(&self, counts: &[TimeCount], n: usize) -> KmCurve {
         curve::from_counts(
