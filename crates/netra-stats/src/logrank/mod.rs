@@ -436,7 +436,6 @@ impl LogrankData {
         }
         Ok(pairs)
     }
-
 }
 
 /// The k-group test of time-sorted entries (rows, or the cells of a partial

@@ -195,7 +195,11 @@ impl TieRule {
 /// Stable partition of time-sorted records by stratum (a counting sort), so
 /// each stratum is a contiguous, still time-sorted, slice. Returns the slice
 /// boundaries: stratum `s` is `out[bounds[s]..bounds[s + 1]]`.
-pub(crate) fn split_strata<E: Entry>(sorted: &[E], n_strata: usize, out: &mut Vec<E>) -> Vec<usize> {
+pub(crate) fn split_strata<E: Entry>(
+    sorted: &[E],
+    n_strata: usize,
+    out: &mut Vec<E>,
+) -> Vec<usize> {
     let mut bounds = vec![0usize; n_strata + 1];
     for r in sorted {
         bounds[r.stratum() + 1] += 1;

@@ -99,7 +99,10 @@ impl SurvivalCounts {
             run.clear();
             run.extend(recs[i..j].iter().map(|r| {
                 let row = r.row as usize;
-                ((u64::from(stratum(row)) << 32) | u64::from(group(row)), r.row)
+                (
+                    (u64::from(stratum(row)) << 32) | u64::from(group(row)),
+                    r.row,
+                )
             }));
             // Rows keep ascending row order within a cell: the sums are then
             // the same whatever order the input had.
@@ -229,7 +232,9 @@ impl SurvivalCounts {
 
     /// Total number of rows.
     pub fn rows(&self) -> u64 {
-        self.cells.iter().fold(0u64, |a, c| a.saturating_add(c.rows))
+        self.cells
+            .iter()
+            .fold(0u64, |a, c| a.saturating_add(c.rows))
     }
 
     /// True when no row has been added.
@@ -339,11 +344,21 @@ impl SurvivalCounts {
         if self.cells.is_empty() {
             return Err(LogrankError::Empty);
         }
-        let k = self.cells.iter().map(|c| c.group as usize + 1).max().unwrap_or(1);
+        let k = self
+            .cells
+            .iter()
+            .map(|c| c.group as usize + 1)
+            .max()
+            .unwrap_or(1);
         if k > logrank::MAX_GROUPS {
             return Err(LogrankError::TooManyGroups { groups: k });
         }
-        let n_strata = self.cells.iter().map(|c| c.stratum as usize + 1).max().unwrap_or(1);
+        let n_strata = self
+            .cells
+            .iter()
+            .map(|c| c.stratum as usize + 1)
+            .max()
+            .unwrap_or(1);
         let total = self.rows();
         if n_strata as u64 > total {
             return Err(LogrankError::InvalidStrata(format!(
@@ -432,10 +447,7 @@ fn validate_rows(rows: &Rows<'_>, n_groups: u32, n_strata: u32) -> Result<bool, 
     let mut fractional = false;
     if let Some(w) = rows.weights {
         if let Some(row) = w.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
-            return Err(PartialError::InvalidWeight {
-                row,
-                value: w[row],
-            });
+            return Err(PartialError::InvalidWeight { row, value: w[row] });
         }
         fractional = w.iter().any(|x| *x != x.floor());
     }
