@@ -782,3 +782,40 @@ fn logrank_fixtures_from_merged_parts_equal_r_and_the_rows() {
         }
     }
 }
+
+#[test]
+fn many_groups_or_causes_tabulate_as_few() {
+    // Beyond 2^16 (stratum, group) combinations or causes the rows are
+    // tabulated by sorting each run instead of through the dense table; the
+    // cells must be the same.
+    let mut rng = Rng(3);
+    let mut d = random_data(&mut rng, 500, 3, 2, Some(true));
+    let few = SurvivalCounts::from_rows(&d.rows(), 3, 2).unwrap();
+    let many_groups = SurvivalCounts::from_rows(&d.rows(), 1 << 17, 2).unwrap();
+    assert_same_cells(&many_groups, &few, "many groups");
+    assert!(
+        few.cells().iter().any(|c| !c.causes.is_empty()),
+        "cause 2 occurs"
+    );
+    // Cause 2 renamed 70000: same cells, with that cause code.
+    d.cause
+        .iter_mut()
+        .filter(|c| **c == 2)
+        .for_each(|c| *c = 70_000);
+    let big_cause = SurvivalCounts::from_rows(&d.rows(), 3, 2).unwrap();
+    assert_eq!(big_cause.cells().len(), few.cells().len());
+    for (a, b) in big_cause.cells().iter().zip(few.cells()) {
+        assert_eq!(
+            (a.key(), a.rows, a.event_rows),
+            (b.key(), b.rows, b.event_rows)
+        );
+        assert_eq!(a.w_event, b.w_event);
+        let causes: Vec<u32> = a.cause_sums().iter().map(|c| c.cause).collect();
+        let expect: Vec<u32> = b
+            .cause_sums()
+            .iter()
+            .map(|c| if c.cause == 2 { 70_000 } else { c.cause })
+            .collect();
+        assert_eq!(causes, expect);
+    }
+}
