@@ -7,6 +7,7 @@
 mod common;
 
 use common::{assert_all_close, assert_close, close, f64s, fixture};
+use netra_stats::cuminc::{CumInc, CumIncError, CumIncOptions, cuminc};
 use netra_stats::km::{ConfType, KmCurve, KmError, KmOptions, Variance, km_by_group};
 use netra_stats::logrank::{LogrankError, LogrankTest, Weights, logrank};
 use netra_stats::partial::{Cell, PartialError, Rows, Sum2, SurvivalCounts};
@@ -818,4 +819,182 @@ fn many_groups_or_causes_tabulate_as_few() {
             .collect();
         assert_eq!(causes, expect);
     }
+}
+
+// ---------------------------------------------------------------- cuminc
+
+fn opt_tight(a: Option<f64>, b: Option<f64>, what: &str) {
+    match (a, b) {
+        (None, None) => {}
+        (Some(x), Some(y)) => assert_vec_tight(&[x], &[y], what),
+        _ => panic!("{what}: partial {a:?} vs rows {b:?}"),
+    }
+}
+
+fn assert_cuminc_tight(p: &CumInc, r: &CumInc, what: &str) {
+    assert_eq!(p.cause, r.cause, "{what}: cause");
+    assert_eq!(p.curves.len(), r.curves.len(), "{what}: curves");
+    for (a, b) in p.curves.iter().zip(&r.curves) {
+        let w = format!("{what} group {}", b.group);
+        assert_eq!(
+            (a.group, a.n, a.events, a.competing, a.last_time),
+            (b.group, b.n, b.events, b.competing, b.last_time),
+            "{w}"
+        );
+        assert_eq!(a.steps.len(), b.steps.len(), "{w}: steps");
+        for (x, y) in a.steps.iter().zip(&b.steps) {
+            assert_eq!(x.time, y.time, "{w}");
+            assert_vec_tight(&[x.estimate, x.variance], &[y.estimate, y.variance], &w);
+            opt_tight(x.lower, y.lower, &w);
+            opt_tight(x.upper, y.upper, &w);
+        }
+        for (x, y) in a.at_times.iter().zip(&b.at_times) {
+            opt_tight(x.estimate, y.estimate, &w);
+            opt_tight(x.variance, y.variance, &w);
+            opt_tight(x.lower, y.lower, &w);
+        }
+    }
+    match (&p.gray, &r.gray) {
+        (None, None) => {}
+        (Some(a), Some(b)) => {
+            assert_eq!((a.df, a.rank), (b.df, b.rank), "{what}: Gray df, rank");
+            assert_vec_tight(&a.score, &b.score, &format!("{what}: Gray score"));
+            assert_vec_tight(&a.variance, &b.variance, &format!("{what}: Gray var"));
+            opt_tight(a.statistic, b.statistic, &format!("{what}: Gray statistic"));
+            opt_tight(a.p, b.p, &format!("{what}: Gray p"));
+        }
+        _ => panic!("{what}: Gray test on one side only"),
+    }
+}
+
+fn cuminc_rows(d: &Data, cause: u32, options: &CumIncOptions) -> Result<CumInc, CumIncError> {
+    let group: Vec<usize> = d.group.iter().map(|&g| g as usize).collect();
+    let stratum: Vec<usize> = d.stratum.iter().map(|&s| s as usize).collect();
+    cuminc(
+        &d.time,
+        &d.cause,
+        Some(&group),
+        Some(&stratum),
+        cause,
+        options,
+    )
+}
+
+#[test]
+fn cuminc_fixtures_from_merged_parts_equal_r_and_the_rows() {
+    let dir = common::fixture_path("cuminc");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter_map(|f| f.strip_suffix(".json").map(str::to_string))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 19, "expected the full fixture set");
+    let mut rng = Rng(17);
+    for name in names {
+        let fx = fixture(&format!("cuminc/{name}.json"));
+        if !fx["r_error"].is_null() {
+            continue; // an R error case without cmprsk output (all censored: below)
+        }
+        let input = &fx["input"];
+        let time = f64s(&input["time"]);
+        let n = time.len();
+        let d = Data {
+            time,
+            cause: f64s(&input["status_code"])
+                .iter()
+                .map(|&x| x as u32)
+                .collect(),
+            weights: None,
+            group: if input["group"].is_null() {
+                vec![0; n]
+            } else {
+                f64s(&input["group_index"])
+                    .iter()
+                    .map(|&x| x as u32)
+                    .collect()
+            },
+            stratum: f64s(&input["strata_index"])
+                .iter()
+                .map(|&x| x as u32)
+                .collect(),
+        };
+        let n_groups = d.group.iter().max().unwrap() + 1;
+        let n_strata = d.stratum.iter().max().unwrap() + 1;
+        let merged = split_and_merge(&d, 2 + rng.below(4), n_groups, n_strata, &mut rng);
+        let options = CumIncOptions {
+            rho: input["rho"].as_f64().unwrap(),
+            conf_level: input["conf_level"].as_f64().unwrap(),
+            times: f64s(&input["times"]),
+        };
+        let n_causes = fx["causes"].as_array().unwrap().len() as u32;
+        for cause in 1..=n_causes {
+            let what = format!("{name} cause {cause}");
+            let p = merged
+                .cuminc(cause, &options)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_cuminc_tight(&p, &cuminc_rows(&d, cause, &options).unwrap(), &what);
+            // Against cmprsk, as tests/r_cuminc.rs: each curve's path.
+            let expected: Vec<&Value> = fx["curves"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["cause_index"].as_u64() == Some(u64::from(cause)))
+                .collect();
+            assert_eq!(p.curves.len(), expected.len(), "{what}: groups");
+            for (curve, want) in p.curves.iter().zip(&expected) {
+                assert_eq!(curve.n as u64, want["n"].as_u64().unwrap(), "{what}: n");
+                let path = curve.cmprsk_layout();
+                assert_all_close(&path.time, &want["time"], &format!("{what} time"));
+                assert_all_close(&path.est, &want["est"], &format!("{what} est"));
+                assert_all_close(&path.var, &want["var"], &format!("{what} var"));
+            }
+            if let (Some(gray), false) = (&p.gray, fx["tests"].is_null()) {
+                let want = &fx["tests"][(cause - 1) as usize];
+                assert_all_close(&gray.score, &want["score"], &format!("{what} Gray score"));
+                if let Some(stat) = gray.statistic {
+                    assert_close(stat, &want["stat"], &format!("{what} Gray stat"));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn cuminc_random_splits_equal_the_pooled_rows() {
+    let mut rng = Rng(41);
+    for case in 0..12 {
+        let n_groups = 1 + (case % 3) as u32;
+        let n_strata = 1 + (case % 2) as u32;
+        let d = random_data(&mut rng, [5, 40, 300][case % 3], n_groups, n_strata, None);
+        let options = CumIncOptions {
+            rho: [0.0, 1.0, -0.5][case % 3],
+            conf_level: 0.95,
+            times: vec![0.0, 3.5, 20.0, 41.0],
+        };
+        let merged = split_and_merge(&d, 2 + case % 4, n_groups, n_strata, &mut rng);
+        for cause in 0..=3 {
+            let what = format!("case {case} cause {cause}");
+            match (
+                merged.cuminc(cause, &options),
+                cuminc_rows(&d, cause, &options),
+            ) {
+                (Ok(p), Ok(r)) => assert_cuminc_tight(&p, &r, &what),
+                (p, r) => assert_eq!(p.unwrap_err(), r.unwrap_err(), "{what}"),
+            }
+        }
+    }
+    let empty = SurvivalCounts::new(2, 1).unwrap();
+    assert_eq!(
+        empty.cuminc(1, &CumIncOptions::default()).unwrap_err(),
+        CumIncError::Empty
+    );
+    // All censored (R's cuminc stops): no cause to analyse, on both paths.
+    let mut d = random_data(&mut rng, 20, 2, 1, None);
+    d.cause.iter_mut().for_each(|c| *c = 0);
+    let p = SurvivalCounts::from_rows(&d.rows(), 2, 1).unwrap();
+    let o = CumIncOptions::default();
+    let r = cuminc_rows(&d, 1, &o).unwrap_err();
+    assert!(matches!(r, CumIncError::CauseAbsent { .. }));
+    assert_eq!(p.cuminc(1, &o).unwrap_err(), r);
 }

@@ -29,8 +29,8 @@
 //! upper tail directly, which agrees with it to ~1e-16 absolute and keeps
 //! significant digits for very small p-values.
 
-use super::tally::Tally;
 use super::rank::Qr;
+use super::tally::Tally;
 use crate::distributions::chisq_upper;
 
 /// Gray's test comparing the cumulative incidence of one cause across groups.

@@ -4,6 +4,8 @@
 use super::PartialError;
 use super::cell::Cell;
 use super::sum::Sum2;
+use crate::cuminc::tally::CauseCell;
+use crate::cuminc::{self, CumInc, CumIncError, CumIncOptions};
 use crate::km::prep::{self, Rec};
 use crate::km::{CurveSettings, KmCurve, KmError, KmOptions, TimeCount};
 use crate::logrank::{self, LogrankError, LogrankTest, Weights};
@@ -337,6 +339,53 @@ impl SurvivalCounts {
             return Err(LogrankError::OnlyOneGroup);
         }
         logrank::test_of(&entries, n_strata, n, events, weights)
+    }
+}
+
+impl SurvivalCounts {
+    /// Cumulative incidence of `cause` per group with Gray's variance, and
+    /// Gray's test across groups (stratified by the strata): what
+    /// [`crate::cuminc::cuminc`] gives on the rows (with their group and
+    /// stratum codes). As there, the analysis is unweighted (it counts rows
+    /// and failures per cause), times are compared exactly (cmprsk has no
+    /// `timefix`), and groups and strata without rows are left out.
+    pub fn cuminc(&self, cause: u32, options: &CumIncOptions) -> Result<CumInc, CumIncError> {
+        if self.cells.is_empty() {
+            return Err(CumIncError::Empty);
+        }
+        let present = |code: fn(&Cell) -> u32| -> Vec<u32> {
+            let mut v: Vec<u32> = self.cells.iter().map(code).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let groups = present(|c| c.group);
+        let strata = present(|c| c.stratum);
+        let dense = |ids: &[u32], code: u32| ids.binary_search(&code).unwrap_or(0);
+        let mut causes: Vec<u32> = Vec::new();
+        let as_usize = |x: u64| usize::try_from(x).unwrap_or(usize::MAX);
+        let mut by_group: Vec<Vec<CauseCell>> = vec![Vec::new(); groups.len()];
+        let mut by_stratum: Vec<Vec<CauseCell>> = vec![Vec::new(); strata.len()];
+        for c in &self.cells {
+            let list = c.cause_sums();
+            causes.extend(list.iter().filter(|x| x.rows > 0).map(|x| x.cause));
+            let own = list.iter().find(|x| x.cause == cause).map_or(0, |x| x.rows);
+            let entry = CauseCell {
+                time: c.time(),
+                group: dense(&groups, c.group) as u32,
+                count: as_usize(c.rows),
+                fails: [as_usize(own), as_usize(c.event_rows - own)],
+            };
+            // Cells are in time order, so each split stays time-sorted.
+            by_group[entry.group as usize].push(entry);
+            by_stratum[dense(&strata, c.stratum)].push(entry);
+        }
+        causes.sort_unstable();
+        causes.dedup();
+        let group_ids: Vec<usize> = groups.iter().map(|&g| g as usize).collect();
+        let by_group: Vec<&[CauseCell]> = by_group.iter().map(Vec::as_slice).collect();
+        let by_stratum: Vec<&[CauseCell]> = by_stratum.iter().map(Vec::as_slice).collect();
+        cuminc::analyse_tallies(&by_group, &group_ids, &by_stratum, &causes, cause, options)
     }
 }
 
