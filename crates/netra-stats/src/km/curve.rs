@@ -10,37 +10,69 @@
 
 use super::{ConfType, KmCurve, ci, prep::Neumaier};
 
-/// Sums of one distinct time of one curve.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub(crate) struct TimeCount {
-    /// The (time-fixed) time.
-    pub time: f64,
-    /// Sum of the case weights of the events.
-    pub w_event: f64,
-    /// Sum of the case weights of the censored.
-    pub w_censor: f64,
-    /// Sum of the squared weights of the events.
-    pub w2_event: f64,
-    /// Sum of the squared weights of the censored.
-    pub w2_censor: f64,
+/// Sums per distinct time of one curve, ascending (structure of arrays, so
+/// that the time and weight vectors become the curve's own without a copy).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct TimeSums {
+    /// The (time-fixed) times.
+    pub time: Vec<f64>,
+    /// Sums of the case weights of the events.
+    pub w_event: Vec<f64>,
+    /// Sums of the case weights of the censored.
+    pub w_censor: Vec<f64>,
+    /// Sums of the squared weights of the events (robust variance only;
+    /// empty otherwise).
+    pub w2_event: Vec<f64>,
+    /// Sums of the squared weights of the censored (robust variance only).
+    pub w2_censor: Vec<f64>,
 }
 
-/// Builds one curve from its ascending per-time sums and its number of rows
-/// `n`: a backward pass for the numbers at risk (accumulated from the last
-/// time down, as R's C code does), then a forward pass for S, its variance
-/// and the interval.
+impl TimeSums {
+    /// Room for `m` times; the squared weights only when `robust`.
+    pub fn with_capacity(m: usize, robust: bool) -> TimeSums {
+        let squares = if robust { m } else { 0 };
+        TimeSums {
+            time: Vec::with_capacity(m),
+            w_event: Vec::with_capacity(m),
+            w_censor: Vec::with_capacity(m),
+            w2_event: Vec::with_capacity(squares),
+            w2_censor: Vec::with_capacity(squares),
+        }
+    }
+
+    /// Appends one time.
+    #[inline]
+    pub fn push(&mut self, time: f64, sums: [f64; 4], robust: bool) {
+        self.time.push(time);
+        self.w_event.push(sums[0]);
+        self.w_censor.push(sums[1]);
+        if robust {
+            self.w2_event.push(sums[2]);
+            self.w2_censor.push(sums[3]);
+        }
+    }
+}
+
+/// Builds one curve from its per-time sums and its number of rows `n`: a
+/// backward pass for the numbers at risk (accumulated from the last time
+/// down, as R's C code does), then a forward pass for S, its variance and
+/// the interval. `sums` must hold the squared weights when `robust`.
 pub(crate) fn from_counts(
-    counts: &[TimeCount],
+    sums: TimeSums,
     n: usize,
     robust: bool,
     conf_type: ConfType,
     conf_level: f64,
     z: f64,
 ) -> KmCurve {
-    let m = counts.len();
-    let time: Vec<f64> = counts.iter().map(|c| c.time).collect();
-    let n_event: Vec<f64> = counts.iter().map(|c| c.w_event).collect();
-    let n_censor: Vec<f64> = counts.iter().map(|c| c.w_censor).collect();
+    let TimeSums {
+        time,
+        w_event: n_event,
+        w_censor: n_censor,
+        w2_event,
+        w2_censor,
+    } = sums;
+    let m = time.len();
     let mut n_risk = vec![0.0; m];
     // Robust variance only: squared weights of everyone at risk after each
     // time.
@@ -48,12 +80,11 @@ pub(crate) fn from_counts(
     let mut at_risk = 0.0;
     let mut w2_tail = Neumaier::default();
     for k in (0..m).rev() {
-        let c = &counts[k];
-        at_risk += c.w_event + c.w_censor;
+        at_risk += n_event[k] + n_censor[k];
         n_risk[k] = at_risk;
         if robust {
             w2_after[k] = w2_tail.value();
-            w2_tail.add(c.w2_event + c.w2_censor);
+            w2_tail.add(w2_event[k] + w2_censor[k]);
         }
     }
 
@@ -88,7 +119,6 @@ pub(crate) fn from_counts(
         let mut sd = 0.0;
         for k in 0..m {
             let (nr, d) = (n_risk[k], n_event[k]);
-            let c = &counts[k];
             if d > 0.0 {
                 s *= 1.0 - d / nr;
                 if nr - d == 0.0 || s == 0.0 {
@@ -98,13 +128,13 @@ pub(crate) fn from_counts(
                 } else {
                     g += d / (nr * (nr - d));
                     let b = 1.0 / (nr - d);
-                    let here = c.w2_event * (g - b) * (g - b) + c.w2_censor * g * g;
+                    let here = w2_event[k] * (g - b) * (g - b) + w2_censor[k] * g * g;
                     let total = exited.value() + w2_after[k] * g * g + here;
                     sd = s * total.sqrt();
                     exited.add(here);
                 }
             } else {
-                exited.add((c.w2_event + c.w2_censor) * g * g);
+                exited.add((w2_event[k] + w2_censor[k]) * g * g);
             }
             survival[k] = s;
             std_err[k] = sd;

@@ -48,7 +48,7 @@ mod rmst;
 pub use ci::ConfType;
 pub use rmst::{Rmst, RmstDifference, rmst_difference};
 
-pub(crate) use curve::TimeCount;
+pub(crate) use curve::TimeSums;
 use prep::{Neumaier, Rec};
 
 /// Why a Kaplan–Meier estimate cannot be computed.
@@ -481,10 +481,15 @@ impl CurveSettings {
         })
     }
 
+    /// Whether the robust variance is used (the squared weights needed).
+    pub(crate) fn robust(&self) -> bool {
+        self.robust
+    }
+
     /// The curve of ascending per-time sums of `n` rows.
-    pub(crate) fn curve(&self, counts: &[TimeCount], n: usize) -> KmCurve {
+    pub(crate) fn curve(&self, sums: TimeSums, n: usize) -> KmCurve {
         curve::from_counts(
-            counts,
+            sums,
             n,
             self.robust,
             self.conf_type,
@@ -495,37 +500,38 @@ impl CurveSettings {
 }
 
 /// Builds one curve from its time-sorted records: one pass sums the weights
-/// of each distinct time ([`TimeCount`]), then [`curve::from_counts`] — the
+/// of each distinct time ([`TimeSums`]), then [`curve::from_counts`] — the
 /// same function the partial aggregates (`crate::partial`) evaluate with.
 /// The squared weights are summed only when the robust variance needs them.
 fn build_curve(recs: &[Rec], weights: Option<&[f64]>, settings: &CurveSettings) -> KmCurve {
+    let robust = settings.robust;
     let weight = |r: &Rec| weights.map_or(1.0, |w| w[r.row as usize]);
-    let mut counts: Vec<TimeCount> = Vec::new();
+    let mut m = 0;
     let mut prev = None;
     for r in recs {
         if prev != Some(r.key) {
-            counts.push(TimeCount {
-                time: r.time(),
-                ..TimeCount::default()
-            });
+            m += 1;
             prev = Some(r.key);
         }
-        let c = counts.last_mut().expect("pushed above");
-        let w = weight(r);
-        match (r.event(), settings.robust) {
-            (true, false) => c.w_event += w,
-            (false, false) => c.w_censor += w,
-            (true, true) => {
-                c.w_event += w;
-                c.w2_event += w * w;
-            }
-            (false, true) => {
-                c.w_censor += w;
-                c.w2_censor += w * w;
-            }
-        }
     }
-    settings.curve(&counts, recs.len())
+    let mut sums = TimeSums::with_capacity(m, robust);
+    let mut i = 0;
+    while i < recs.len() {
+        let key = recs[i].key;
+        let mut s = [0.0; 4]; // events, censored, and their squares
+        while i < recs.len() && recs[i].key == key {
+            let r = &recs[i];
+            let w = weight(r);
+            let slot = usize::from(!r.event());
+            s[slot] += w;
+            if robust {
+                s[2 + slot] += w * w;
+            }
+            i += 1;
+        }
+        sums.push(f64::from_bits(key), s, robust);
+    }
+    settings.curve(sums, recs.len())
 }
 
 #[cfg(test)]

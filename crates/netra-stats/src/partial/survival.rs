@@ -7,7 +7,7 @@ use super::sum::Sum2;
 use crate::cuminc::tally::CauseCell;
 use crate::cuminc::{self, CumInc, CumIncError, CumIncOptions};
 use crate::km::prep::{self, Rec};
-use crate::km::{CurveSettings, KmCurve, KmError, KmOptions, TimeCount};
+use crate::km::{CurveSettings, KmCurve, KmError, KmOptions, TimeSums};
 use crate::logrank::{self, LogrankError, LogrankTest, Weights};
 
 /// Rows to tabulate (borrowed columns, one value per row).
@@ -228,24 +228,20 @@ impl SurvivalCounts {
             order[*slot] = i;
             *slot += 1;
         }
-        let mut counts = Vec::new();
+        let robust = settings.robust();
         Ok((0..n_curves)
             .map(|curve| {
-                counts.clear();
+                let cells = &order[bounds[curve]..bounds[curve + 1]];
+                let mut sums = TimeSums::with_capacity(cells.len(), robust);
                 let mut n = 0u64;
+                // Cells whose times timefix merged are adjacent: add them up.
                 let mut run: Option<(u64, [Sum2; 4])> = None;
-                let flush = |run: Option<(u64, [Sum2; 4])>, counts: &mut Vec<TimeCount>| {
+                let flush = |run: Option<(u64, [Sum2; 4])>, sums: &mut TimeSums| {
                     if let Some((key, s)) = run {
-                        counts.push(TimeCount {
-                            time: f64::from_bits(key),
-                            w_event: s[0].value(),
-                            w_censor: s[1].value(),
-                            w2_event: s[2].value(),
-                            w2_censor: s[3].value(),
-                        });
+                        sums.push(f64::from_bits(key), s.map(|x| x.value()), robust);
                     }
                 };
-                for &i in &order[bounds[curve]..bounds[curve + 1]] {
+                for &i in cells {
                     let c = &self.cells[i];
                     n = n.saturating_add(c.rows);
                     let s = [c.w_event, c.w_censor, c.w2_event, c.w2_censor];
@@ -256,13 +252,13 @@ impl SurvivalCounts {
                             }
                         }
                         _ => {
-                            flush(run.take(), &mut counts);
+                            flush(run.take(), &mut sums);
                             run = Some((fixed[i], s));
                         }
                     }
                 }
-                flush(run, &mut counts);
-                settings.curve(&counts, usize::try_from(n).unwrap_or(usize::MAX))
+                flush(run, &mut sums);
+                settings.curve(sums, usize::try_from(n).unwrap_or(usize::MAX))
             })
             .collect())
     }
