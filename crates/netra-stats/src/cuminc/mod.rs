@@ -8,7 +8,10 @@
 //! censored, any other code = failure from that cause — cmprsk's `cencode`
 //! is mapped to 0 by the caller), an optional group and an optional stratum.
 //! [`CompetingRisks::new`] validates and sorts the data once; each call of
-//! [`CompetingRisks::analyse`] then makes linear passes for one cause.
+//! [`CompetingRisks::analyse`] then makes linear passes for one cause. The
+//! passes read time-sorted "tallies" (module `tally`): subjects here, or
+//! the tabulated cells of a merged partial aggregate
+//! (`crate::partial::SurvivalCounts::cuminc`) — one implementation for both.
 //!
 //! # Estimator (cmprsk's Fortran `cinc`)
 //!

@@ -56,7 +56,9 @@
 //! counting split by stratum when there are strata, then one pass per stratum
 //! doing O(k) work per distinct time for O and E and O(k²) for V. Pairwise
 //! tests split the sorted records by group once and merge each pair in
-//! O(n_a + n_b).
+//! O(n_a + n_b). The sweep is generic over its entries (module `pass`): the
+//! same code runs on subjects here and on the tabulated cells of a merged
+//! partial aggregate (`crate::partial::SurvivalCounts::logrank`).
 //!
 //! # Example
 //!

@@ -58,14 +58,17 @@
 //!   ([`crate::logrank::LogrankTest::trend`]): rows and cells go through the
 //!   same generic sweep of the `logrank` module.
 //!
+//! * [`SurvivalCounts::cuminc`] equals [`crate::cuminc::cuminc`] on the
+//!   pooled rows (curves, Gray's variance and Gray's test): the estimator
+//!   and the test read rows and cells through one generic "tally" interface
+//!   of the `cuminc` module. It is unweighted and uses exact times, as
+//!   cmprsk.
+//!
 //! **`timefix`** (R's `aeqSurv`) merges near-equal times judged against the
 //! mean of *all* distinct times, so it cannot be applied at a node: it is
 //! applied at evaluation, to the union of the merged partial's times. Cells
 //! therefore hold times as recorded, and two times that `timefix` merges
 //! may arrive from different parts.
-//!
-//! Cumulative incidence (Gray) from a partial is not implemented yet; the
-//! per-cause sums it needs are kept.
 //!
 //! # Serialisation
 //!
