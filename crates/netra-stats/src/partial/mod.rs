@@ -78,8 +78,10 @@
 //! invariant the evaluators rely on.
 
 mod cell;
+mod evaluate;
 pub mod sum;
 mod survival;
+mod tabulate;
 
 pub use cell::{CauseSum, Cell};
 pub use sum::Sum2;
