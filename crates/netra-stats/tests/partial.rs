@@ -998,3 +998,50 @@ fn cuminc_random_splits_equal_the_pooled_rows() {
     assert!(matches!(r, CumIncError::CauseAbsent { .. }));
     assert_eq!(p.cuminc(1, &o).unwrap_err(), r);
 }
+
+#[test]
+fn parts_round_trip_with_causes_and_flags() {
+    let mut rng = Rng(23);
+    let d = random_data(&mut rng, 200, 2, 2, Some(true));
+    let p = SurvivalCounts::from_rows(&d.rows(), 2, 2).unwrap();
+    assert!(p.fractional_weights());
+    let cells = p.cells().to_vec();
+    assert!(cells.iter().any(|c| !c.causes.is_empty()));
+    // Every sum through its two doubles, as a serialiser would.
+    let through_parts: Vec<Cell> = cells
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            for s in [
+                &mut c.w_event,
+                &mut c.w_censor,
+                &mut c.w2_event,
+                &mut c.w2_censor,
+            ] {
+                let (hi, lo) = s.parts();
+                *s = Sum2::from_parts(hi, lo);
+            }
+            c
+        })
+        .collect();
+    let back = SurvivalCounts::from_parts(through_parts, 2, 2, true).unwrap();
+    assert_eq!(back, p);
+    assert_eq!(back.clone().into_cells(), cells);
+    // An explicit list holding only cause 1 is accepted and made implicit.
+    let mut c = cells
+        .iter()
+        .find(|c| c.causes.is_empty() && c.event_rows > 0)
+        .unwrap()
+        .clone();
+    c.causes = c.cause_sums();
+    let canonical = SurvivalCounts::from_parts(vec![c.clone()], 2, 2, true).unwrap();
+    assert!(canonical.cells()[0].causes.is_empty());
+    // Causes that do not add up to the events are refused.
+    c.causes[0].rows += 1;
+    c.causes.push(netra_stats::partial::CauseSum {
+        cause: 2,
+        rows: 0,
+        weight: Sum2::ZERO,
+    });
+    assert!(SurvivalCounts::from_parts(vec![c], 2, 2, true).is_err());
+}
