@@ -156,6 +156,7 @@ impl SurvivalCounts {
         }
         logrank::test_of(&entries, n_strata, n, events, weights)
     }
+
     /// Cumulative incidence of `cause` per group with Gray's variance, and
     /// Gray's test across groups (stratified by the strata): what
     /// [`crate::cuminc::cuminc`] gives on the rows (with their group and
@@ -180,9 +181,19 @@ impl SurvivalCounts {
         let mut by_group: Vec<Vec<CauseCell>> = vec![Vec::new(); groups.len()];
         let mut by_stratum: Vec<Vec<CauseCell>> = vec![Vec::new(); strata.len()];
         for c in self.cells() {
-            let list = c.cause_sums();
-            causes.extend(list.iter().filter(|x| x.rows > 0).map(|x| x.cause));
-            let own = list.iter().find(|x| x.cause == cause).map_or(0, |x| x.rows);
+            // An empty list means every event is cause 1 (see `Cell::causes`).
+            let own = if c.causes.is_empty() {
+                if c.event_rows > 0 {
+                    causes.push(1);
+                }
+                if cause == 1 { c.event_rows } else { 0 }
+            } else {
+                causes.extend(c.causes.iter().filter(|x| x.rows > 0).map(|x| x.cause));
+                c.causes
+                    .iter()
+                    .find(|x| x.cause == cause)
+                    .map_or(0, |x| x.rows)
+            };
             let entry = CauseCell {
                 time: c.time(),
                 group: dense(&groups, c.group) as u32,
