@@ -17,7 +17,7 @@
 //! * `w2_event`, `w2_censor` — sums of squared weights: the infinitesimal
 //!   jackknife (robust) variance of S(t), which R uses with non-integer
 //!   weights, depends on the rows only through these per-time sums;
-//! * `causes` — the weighted events per cause (≥ 1) for competing risks,
+//! * `causes` — the rows and weighted events per cause (≥ 1) for competing risks,
 //!   left empty when every event of the cell is cause 1 (no allocation per
 //!   cell for ordinary survival data).
 //!
@@ -57,7 +57,6 @@
 //!   pooled rows, for every weighting, with strata, and so the trend test
 //!   ([`crate::logrank::LogrankTest::trend`]): rows and cells go through the
 //!   same generic sweep of the `logrank` module.
-//!
 //! * [`SurvivalCounts::cuminc`] equals [`crate::cuminc::cuminc`] on the
 //!   pooled rows (curves, Gray's variance and Gray's test): the estimator
 //!   and the test read rows and cells through one generic "tally" interface
