@@ -173,11 +173,16 @@ pub(crate) fn radix_sort(recs: &mut Vec<Rec>, scratch: &mut Vec<Rec>) {
 /// (runs chain: each gap is judged against its neighbour, as `diff()` does).
 /// Applied to all rows before grouping, as `survfit.formula` does.
 pub(crate) fn timefix(recs: &mut [Rec]) {
-    let distinct = recs
-        .iter()
-        .enumerate()
-        .filter(|&(i, r)| i == 0 || recs[i - 1].key != r.key)
-        .map(|(_, r)| r.time());
+    let Some(first) = recs.first() else {
+        return;
+    };
+    // Distinct times: the first record, then each that differs from its
+    // predecessor (windows: no bounds checks in this hot loop).
+    let distinct = std::iter::once(first.time()).chain(
+        recs.windows(2)
+            .filter(|w| w[0].key != w[1].key)
+            .map(|w| w[1].time()),
+    );
     let Some(rule) = AeqSurv::new(distinct) else {
         return;
     };
