@@ -173,17 +173,7 @@ pub(crate) fn radix_sort(recs: &mut Vec<Rec>, scratch: &mut Vec<Rec>) {
 /// (runs chain: each gap is judged against its neighbour, as `diff()` does).
 /// Applied to all rows before grouping, as `survfit.formula` does.
 pub(crate) fn timefix(recs: &mut [Rec]) {
-    let Some(first) = recs.first() else {
-        return;
-    };
-    // Distinct times: the first record, then each that differs from its
-    // predecessor (windows: no bounds checks in this hot loop).
-    let distinct = std::iter::once(first.time()).chain(
-        recs.windows(2)
-            .filter(|w| w[0].key != w[1].key)
-            .map(|w| w[1].time()),
-    );
-    let Some(rule) = AeqSurv::new(distinct) else {
+    let Some(rule) = AeqSurv::new(&DistinctOfRecords(recs)) else {
         return;
     };
     let mut prev_time = recs[0].time();
@@ -205,7 +195,7 @@ pub(crate) fn timefix(recs: &mut [Rec]) {
 /// replaced by.
 pub(crate) fn timefix_keys(keys: &[u64]) -> Vec<u64> {
     let mut out = keys.to_vec();
-    let Some(rule) = AeqSurv::new(keys.iter().map(|&k| f64::from_bits(k))) else {
+    let Some(rule) = AeqSurv::new(&DistinctKeys(keys)) else {
         return out;
     };
     for i in 1..out.len() {
@@ -214,6 +204,40 @@ pub(crate) fn timefix_keys(keys: &[u64]) -> Vec<u64> {
         }
     }
     out
+}
+
+/// Ascending distinct times, visited in order (twice: for the mean and its
+/// correction).
+trait DistinctTimes {
+    fn for_each<F: FnMut(f64)>(&self, f: F);
+}
+
+/// The distinct times of sorted records.
+struct DistinctOfRecords<'a>(&'a [Rec]);
+
+impl DistinctTimes for DistinctOfRecords<'_> {
+    #[inline]
+    fn for_each<F: FnMut(f64)>(&self, mut f: F) {
+        let mut prev: Option<u64> = None;
+        for r in self.0 {
+            if prev != Some(r.key) {
+                f(r.time());
+                prev = Some(r.key);
+            }
+        }
+    }
+}
+
+/// Ascending distinct time bits.
+struct DistinctKeys<'a>(&'a [u64]);
+
+impl DistinctTimes for DistinctKeys<'_> {
+    #[inline]
+    fn for_each<F: FnMut(f64)>(&self, mut f: F) {
+        for &k in self.0 {
+            f(f64::from_bits(k));
+        }
+    }
 }
 
 /// `aeqSurv`'s tie rule for one set of distinct times.
@@ -225,21 +249,19 @@ impl AeqSurv {
     /// The rule for ascending distinct times; `None` for fewer than two.
     /// The mean uses compensated summation (R's `mean` accumulates in long
     /// double and refines with a second pass).
-    fn new(distinct: impl Iterator<Item = f64> + Clone) -> Option<AeqSurv> {
+    fn new(distinct: &impl DistinctTimes) -> Option<AeqSurv> {
         let mut sum = Neumaier::default();
         let mut count = 0usize;
-        for t in distinct.clone() {
+        distinct.for_each(|t| {
             sum.add(t);
             count += 1;
-        }
+        });
         if count < 2 {
             return None;
         }
         let mean0 = sum.value() / count as f64;
         let mut corr = Neumaier::default();
-        for t in distinct {
-            corr.add(t - mean0);
-        }
+        distinct.for_each(|t| corr.add(t - mean0));
         Some(AeqSurv {
             mean: mean0 + corr.value() / count as f64,
         })

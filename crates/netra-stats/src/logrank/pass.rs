@@ -24,6 +24,10 @@ pub(crate) struct Record {
 /// One sweep entry: its time, stratum and group, and how many subjects and
 /// events it stands for.
 pub(crate) trait Entry: Copy {
+    /// True when every entry stands for exactly one subject (rows): the
+    /// numbers at risk are then positions, as in `survdiff2`, and need no
+    /// summing.
+    const UNIT: bool;
     /// The time (finite, >= 0, -0 normalised).
     fn time(&self) -> f64;
     /// Rewrites the time (timefix).
@@ -39,6 +43,7 @@ pub(crate) trait Entry: Copy {
 }
 
 impl Entry for Record {
+    const UNIT: bool = true;
     #[inline]
     fn time(&self) -> f64 {
         self.time
@@ -61,7 +66,7 @@ impl Entry for Record {
     }
     #[inline]
     fn events(&self) -> f64 {
-        f64::from(u8::from(self.event()))
+        if self.event() { 1.0 } else { 0.0 }
     }
 }
 
@@ -76,6 +81,7 @@ pub(crate) struct Cell {
 }
 
 impl Entry for Cell {
+    const UNIT: bool = false;
     #[inline]
     fn time(&self) -> f64 {
         self.time
@@ -271,7 +277,11 @@ pub(crate) fn accumulate<E: Entry, F: Fn(f64, f64) -> bool>(
     let needs_km = weights.needs_survival();
     if needs_km {
         scratch.km.clear();
-        let total: f64 = records.iter().map(Entry::count).sum();
+        let total: f64 = if E::UNIT {
+            n as f64
+        } else {
+            records.iter().map(Entry::count).sum()
+        };
         let mut before = 0.0;
         let mut km = 1.0;
         let mut i = 0;
@@ -281,11 +291,17 @@ pub(crate) fn accumulate<E: Entry, F: Fn(f64, f64) -> bool>(
             let mut j = i + 1;
             while j < n && same(records[j - 1].time(), records[j].time()) {
                 deaths += records[j].events();
-                here += records[j].count();
+                if !E::UNIT {
+                    here += records[j].count();
+                }
                 j += 1;
             }
             scratch.km.push(km);
-            let nrisk = total - before;
+            let nrisk = if E::UNIT {
+                (n - i) as f64
+            } else {
+                total - before
+            };
             km = km * (nrisk - deaths) / nrisk;
             before += here;
             i = j;
@@ -306,10 +322,16 @@ pub(crate) fn accumulate<E: Entry, F: Fn(f64, f64) -> bool>(
         let mut here = records[start].count();
         while start > 0 && same(records[start - 1].time(), records[start].time()) {
             start -= 1;
-            here += records[start].count();
+            if !E::UNIT {
+                here += records[start].count();
+            }
         }
-        at_risk += here;
-        let nrisk = at_risk;
+        let nrisk = if E::UNIT {
+            (n - start) as f64
+        } else {
+            at_risk += here;
+            at_risk
+        };
         let wt = if needs_km {
             time_index -= 1;
             weights.weight(scratch.km[time_index], nrisk)
@@ -320,10 +342,20 @@ pub(crate) fn accumulate<E: Entry, F: Fn(f64, f64) -> bool>(
         for r in records[start..end].iter().rev() {
             let g = r.group();
             risk[g] += r.count();
-            let d = r.events();
-            if d > 0.0 {
-                deaths += d;
-                observed[g] += wt * d;
+            if E::UNIT {
+                // One subject: survdiff2's `obs += wt` per death.
+                if r.events() > 0.0 {
+                    deaths += 1.0;
+                    observed[g] += wt;
+                }
+            } else {
+                // Guarded: wt may be infinite (S = 0 with rho < 0) where no
+                // one dies, and inf * 0 would poison the sum.
+                let d = r.events();
+                if d > 0.0 {
+                    deaths += d;
+                    observed[g] += wt * d;
+                }
             }
         }
         if deaths > 0.0 {
