@@ -180,9 +180,7 @@ impl Workspace {
             while j < n && entries.time(j) == t {
                 let k = entries.group(j);
                 self.leaving[k] += entries.count(j);
-                let [f1, f2] = entries.fails(j, cause);
-                self.fail[k][0] += f1;
-                self.fail[k][1] += f2;
+                entries.add_fails(j, cause, &mut self.fail[k]);
                 j += 1;
             }
             let d1: usize = self.fail.iter().map(|f| f[0]).sum();
@@ -326,6 +324,7 @@ impl Workspace {
 
     /// Adds the influence of group k's failures (of the cause when `own`,
     /// else of other causes) to v3, v2 and the variance.
+    #[inline]
     fn influence(&mut self, k: usize, t4: f64, t3: f64, own: bool) {
         let g = self.g;
         let k1 = g - 1;

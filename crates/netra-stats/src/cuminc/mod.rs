@@ -606,7 +606,11 @@ fn point(curve: &IncidenceCurve, t: f64, z: f64) -> IncidencePoint {
 /// One group's curve (cmprsk's `cinc`) from its time-sorted subjects.
 fn incidence_curve<T: Tally>(entries: &T, cause: u32, z: f64) -> IncidenceCurve {
     let len = entries.len();
-    let n: usize = (0..len).map(|i| entries.count(i)).sum();
+    let n: usize = if T::UNIT {
+        len
+    } else {
+        (0..len).map(|i| entries.count(i)).sum()
+    };
     let mut steps = Vec::new();
     let (mut events, mut competing) = (0usize, 0usize);
     // All-cause Kaplan–Meier just before the current time, the incidence,
@@ -618,17 +622,23 @@ fn incidence_curve<T: Tally>(entries: &T, cause: u32, z: f64) -> IncidenceCurve 
     let mut i = 0;
     while i < len {
         let t = entries.time(i);
-        let (mut d1, mut d2, mut here) = (0usize, 0usize, 0usize);
+        let mut fails = [0usize; 2];
+        let mut here = 0usize;
         let mut j = i;
         while j < len && entries.time(j) == t {
-            let [f1, f2] = entries.fails(j, cause);
-            d1 += f1;
-            d2 += f2;
-            here += entries.count(j);
+            entries.add_fails(j, cause, &mut fails);
+            if !T::UNIT {
+                here += entries.count(j);
+            }
             j += 1;
         }
-        let at_risk = (n - before) as f64;
+        let at_risk = if T::UNIT {
+            (n - i) as f64
+        } else {
+            (n - before) as f64
+        };
         before += here;
+        let [d1, d2] = fails;
         let d = d1 + d2;
         if d > 0 {
             events += d1;

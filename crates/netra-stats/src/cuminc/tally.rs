@@ -9,14 +9,18 @@ use super::CENSORED;
 
 /// Time-sorted entries of one group or one stratum.
 pub(crate) trait Tally {
+    /// True when every entry is one subject (rows): numbers at risk are then
+    /// positions and need no summing, as in cmprsk.
+    const UNIT: bool;
     /// Number of entries.
     fn len(&self) -> usize;
     /// Time of entry i.
     fn time(&self, i: usize) -> f64;
     /// Subjects of entry i.
     fn count(&self, i: usize) -> usize;
-    /// Failures of entry i: `[of the cause, of any other cause]`.
-    fn fails(&self, i: usize, cause: u32) -> [usize; 2];
+    /// Adds the failures of entry i to `fails`: `[of the cause, of any
+    /// other cause]`.
+    fn add_fails(&self, i: usize, cause: u32, fails: &mut [usize; 2]);
     /// Dense group of entry i (Gray's test).
     fn group(&self, i: usize) -> usize;
 }
@@ -31,6 +35,7 @@ pub(crate) struct Subjects<'a> {
 }
 
 impl Tally for Subjects<'_> {
+    const UNIT: bool = true;
     #[inline]
     fn len(&self) -> usize {
         self.time.len()
@@ -44,11 +49,11 @@ impl Tally for Subjects<'_> {
         1
     }
     #[inline]
-    fn fails(&self, i: usize, cause: u32) -> [usize; 2] {
+    fn add_fails(&self, i: usize, cause: u32, fails: &mut [usize; 2]) {
         match self.status[i] {
-            CENSORED => [0, 0],
-            s if s == cause => [1, 0],
-            _ => [0, 1],
+            CENSORED => {}
+            s if s == cause => fails[0] += 1,
+            _ => fails[1] += 1,
         }
     }
     #[inline]
@@ -70,6 +75,7 @@ pub(crate) struct CauseCell {
 }
 
 impl Tally for &[CauseCell] {
+    const UNIT: bool = false;
     #[inline]
     fn len(&self) -> usize {
         <[CauseCell]>::len(self)
@@ -83,8 +89,9 @@ impl Tally for &[CauseCell] {
         self[i].count
     }
     #[inline]
-    fn fails(&self, i: usize, _: u32) -> [usize; 2] {
-        self[i].fails
+    fn add_fails(&self, i: usize, _: u32, fails: &mut [usize; 2]) {
+        fails[0] += self[i].fails[0];
+        fails[1] += self[i].fails[1];
     }
     #[inline]
     fn group(&self, i: usize) -> usize {
