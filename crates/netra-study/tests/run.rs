@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use netra_study::data::sha256_hex;
-use netra_study::{RunOptions, StudyError, run};
+use netra_study::{StudyError, run};
 use serde_json::Value;
 
 fn repo() -> PathBuf {
