@@ -13,6 +13,8 @@
 //! that response time does not tell which accounts exist.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -241,6 +243,83 @@ pub fn verify_password(stored: Option<&str>, password: &str) -> bool {
         .verify_password(password.as_bytes(), &parsed)
         .is_ok();
     ok && real
+}
+
+/// Argon2 computations run at once, whatever the number of requests: each
+/// allocates 19 MiB, so a burst of logins (or of password changes) holds at
+/// most this many times 19 MiB, and the other attempts wait their turn.
+pub const HASHING_AT_ONCE: usize = 2;
+
+/// How long an attempt waits for its turn to hash before it is refused
+/// as "busy" (503): at ~50 ms a hash, enough for a long queue of honest
+/// users, short enough that a flood does not pile up requests forever.
+pub const HASHING_WAIT: Duration = Duration::from_secs(10);
+
+/// The gate every Argon2 computation of the server passes
+/// ([`HASHING_AT_ONCE`] at a time, on the blocking threads).
+#[derive(Debug)]
+pub struct Hashing {
+    gate: tokio::sync::Semaphore,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// An attempt that did not get its turn to hash within [`HASHING_WAIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+impl Default for Hashing {
+    fn default() -> Self {
+        Hashing {
+            gate: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Hashing {
+    /// Runs `work` (a hash or a verification) when a turn is free.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, Busy>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let permit = tokio::time::timeout(HASHING_WAIT, self.gate.acquire())
+            .await
+            .map_err(|_| Busy)?
+            .map_err(|_| Busy)?;
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        let out = tokio::task::spawn_blocking(work).await;
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        drop(permit);
+        // The work itself does not panic (it returns errors); a panic of
+        // the blocking task is reported as busy rather than propagated.
+        out.map_err(|_| Busy)
+    }
+
+    /// The most computations that ran at once so far (tests, diagnostics).
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+}
+
+/// The longest text stored from a request that needs no login (the user
+/// name of a failed login, the client address): longer texts are cut, so
+/// that anyone cannot grow the database (or the Users page) at will. No
+/// valid user name is longer (see [`validate_username`]).
+pub const MAX_LOGGED_TEXT: usize = 64;
+
+/// `text` cut to at most `max` characters (on a character boundary), with
+/// `…` in place of the rest.
+pub fn bounded(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max || text.chars().count() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+    s.push('…');
+    std::borrow::Cow::Owned(s)
 }
 
 /// An account to create.
@@ -472,7 +551,9 @@ pub async fn set_password(
 }
 
 /// Appends a security event (login, logout, failed login, account change).
-/// Failing to log is reported but does not fail the request.
+/// Failing to log is reported but does not fail the request. The user name
+/// and client address may come from a request without a login: each is
+/// cut to [`MAX_LOGGED_TEXT`] characters, the detail to 4 times that.
 pub async fn log_event(
     pool: &AnyPool,
     now: i64,
@@ -481,14 +562,17 @@ pub async fn log_event(
     detail: Option<&str>,
     client: Option<&str>,
 ) -> Result<(), AccountError> {
+    let username = username.map(|u| bounded(u, MAX_LOGGED_TEXT));
+    let detail = detail.map(|d| bounded(d, 4 * MAX_LOGGED_TEXT));
+    let client = client.map(|c| bounded(c, MAX_LOGGED_TEXT));
     sqlx::query(
         "INSERT INTO web_event (at, username, event, detail, client) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(rfc3339(now))
-    .bind(username)
-    .bind(event)
-    .bind(detail)
-    .bind(client)
+    .bind(username.as_deref())
+    .bind(bounded(event, MAX_LOGGED_TEXT).as_ref())
+    .bind(detail.as_deref())
+    .bind(client.as_deref())
     .execute(pool)
     .await?;
     Ok(())
@@ -563,6 +647,19 @@ mod tests {
         assert!(!an.can_read_audit("b"));
         let ad = u(Role::Administrator, &[]);
         assert!(ad.can_edit_site("z") && !ad.pseudonymised());
+    }
+
+    #[test]
+    fn logged_texts_are_bounded_on_character_boundaries() {
+        assert_eq!(bounded("ana", 64), "ana");
+        let exact = "é".repeat(64);
+        assert_eq!(bounded(&exact, 64), exact.as_str());
+        let long = "é".repeat(1000);
+        let cut = bounded(&long, 64);
+        assert_eq!(cut.chars().count(), 64);
+        assert!(cut.ends_with('…') && cut.starts_with("éé"));
+        assert_eq!(bounded("abcdef", 3), "ab…");
+        assert_eq!(bounded("", 0), "");
     }
 
     #[test]

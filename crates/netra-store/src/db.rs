@@ -107,6 +107,18 @@ fn absolute(p: &Path) -> Result<PathBuf, StoreError> {
     }
 }
 
+/// True when a database error says the disk (or the database's size limit)
+/// is full: SQLite's `SQLITE_FULL` (result code 13, which has no extended
+/// codes) or PostgreSQL's SQLSTATE 53100 `disk_full`. A caller can then
+/// tell the user what happened, and try again later: the failed
+/// transaction is rolled back and the connection stays usable.
+pub fn is_disk_full(e: &sqlx::Error) -> bool {
+    let Some(d) = e.as_database_error() else {
+        return false;
+    };
+    matches!(d.code().as_deref(), Some("13" | "53100"))
+}
+
 /// Replaces the password of a URL with `***`.
 pub fn redact(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://")

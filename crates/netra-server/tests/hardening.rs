@@ -1,0 +1,201 @@
+//! Issue 14, items 4, 6, 8 and 9: the analyst's list order, bounded storage
+//! of unauthenticated input, recovery from a full disk, idle expiry, the
+//! security headers of early refusals.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use netra_server::Config;
+use netra_server::session::Lifetimes;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn the_analysts_patient_list_is_in_pseudonym_order_not_code_order() {
+    let t = test_app().await;
+    let admin = login(&t, "admin").await;
+    for i in 0..20 {
+        let r = req("POST", "/api/records/patient")
+            .login(&admin)
+            .json(json!({"values": {"patient": format!("p{i:02}"), "site": "b", "sex": "male", "vital_status": "alive"}, "reason": "new"}))
+            .send(&t)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let analyst = login(&t, "analyst").await;
+    let ids = |v: &Value| -> Vec<String> {
+        v["patients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let page = req("GET", "/api/patients")
+        .cookie(&analyst)
+        .send(&t)
+        .await
+        .json();
+    let shown = ids(&page);
+    assert_eq!(shown.len(), 23);
+    let mut sorted = shown.clone();
+    sorted.sort();
+    assert_eq!(shown, sorted, "analysts' rows are ordered by pseudonym");
+    // Row k is therefore not the administrator's row k.
+    let codes: Vec<String> = ids(&req("GET", "/api/patients")
+        .cookie(&admin)
+        .send(&t)
+        .await
+        .json());
+    let by_code: Vec<String> = codes.iter().map(|c| t.state.pseudo.pseudonym(c)).collect();
+    assert_ne!(shown, by_code);
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn forty_failed_logins_with_huge_user_names_add_almost_nothing() {
+    let t = test_app().await;
+    let pool = t.state.registry.pool().clone();
+    let stored = || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(LENGTH(username) + LENGTH(COALESCE(detail, '')) \
+             + LENGTH(COALESCE(client, ''))), 0) FROM web_event",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        n
+    };
+    let before = stored().await;
+    let huge = "x".repeat(1_000_000);
+    for i in 0..40 {
+        // The first 20 are checked and fail; from one address the rest are
+        // refused by the rate limit: both kinds of event are logged.
+        let ip = if i < 20 {
+            format!("10.7.0.{i}")
+        } else {
+            "10.7.1.1".into()
+        };
+        let r = req("POST", "/api/login")
+            .client_ip(&ip)
+            .json(json!({"username": format!("{huge}{i}"), "password": "wrong password!"}))
+            .send(&t)
+            .await;
+        assert!(
+            r.status == StatusCode::UNAUTHORIZED || r.status == StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            r.status
+        );
+    }
+    let added = stored().await - before;
+    assert!(
+        added <= 40 * 200,
+        "40 failed logins stored {added} characters"
+    );
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT username FROM web_event WHERE event = 'login_failed'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(!names.is_empty());
+    for n in &names {
+        assert!(
+            n.starts_with("xxxx") && n.chars().count() <= 64,
+            "{}",
+            n.len()
+        );
+    }
+    // The Users page lists the events: it stays small.
+    let admin = login(&t, "admin").await;
+    let page = req("GET", "/admin/users").cookie(&admin).send(&t).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.len() < 200_000, "{} bytes", page.body.len());
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn an_active_user_is_not_logged_out_by_a_one_minute_idle_limit() {
+    let t = test_app_with(Config {
+        sessions: Lifetimes {
+            idle: 60,
+            absolute: 12 * 3600,
+        },
+        ..Config::default()
+    })
+    .await;
+    let s = login(&t, "inv_a").await;
+    // A request every 45 s: never 60 s without one.
+    for i in 1..=12 {
+        t.clock.advance(45);
+        let r = req("GET", "/api/me").cookie(&s).send(&t).await;
+        assert_eq!(r.status, StatusCode::OK, "request {i}, {} s in", 45 * i);
+    }
+    // The sweeper that deletes expired sessions agrees.
+    let now = t.clock.now();
+    netra_server::session::purge_expired(t.state.registry.pool(), t.state.config.sessions, now)
+        .await
+        .unwrap();
+    t.clock.advance(45);
+    assert_eq!(
+        req("GET", "/api/me").cookie(&s).send(&t).await.status,
+        StatusCode::OK
+    );
+    // Idle for longer than the limit (and its bounded slack): ended.
+    t.clock.advance(60 + 3);
+    assert_eq!(
+        req("GET", "/api/me").cookie(&s).send(&t).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    t.finish().await;
+}
+
+fn assert_security_headers(r: &Response, what: &str) {
+    for (name, want) in [
+        ("x-content-type-options", Some("nosniff")),
+        ("x-frame-options", Some("DENY")),
+        ("referrer-policy", Some("same-origin")),
+        ("cache-control", Some("no-store")),
+        ("content-security-policy", None),
+    ] {
+        let got = r.header(name);
+        assert!(got.is_some(), "{what}: no {name}");
+        if let Some(w) = want {
+            assert_eq!(got.as_deref(), Some(w), "{what}: {name}");
+        }
+    }
+    assert!(
+        r.header("content-security-policy")
+            .unwrap()
+            .contains("frame-ancestors 'none'"),
+        "{what}"
+    );
+}
+
+#[tokio::test]
+async fn refusals_before_the_handler_carry_the_security_headers() {
+    let t = test_app().await;
+    let s = login(&t, "admin").await;
+    // 403: a bad CSRF token (API and page).
+    let r = req("POST", "/api/logout")
+        .cookie(&s)
+        .header("x-csrf-token", "forged")
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_security_headers(&r, "403 API");
+    let r = req("POST", "/logout")
+        .cookie(&s)
+        .form(&[("_csrf", "forged")])
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_security_headers(&r, "403 page");
+    // 401: a state change without a session; the redirect of a page.
+    let r = req("POST", "/api/logout").send(&t).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_security_headers(&r, "401 API");
+    let r = req("POST", "/records/patient/new").send(&t).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_security_headers(&r, "303 to login");
+    t.finish().await;
+}
