@@ -992,7 +992,9 @@ async fn submit(
     };
     match access::save(&state, user, entity, values.clone(), &reason, mode).await {
         Ok(k) => Ok(after_save(entity, &k, "saved").into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+        // The form comes back with what was typed and the reason: also when
+        // the disk is full, so that nothing typed is lost.
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::DiskFull)) => {
             let status = e.status();
             let (problems, general) = match e {
                 AppError::Invalid(p) => (p, None),

@@ -11,23 +11,6 @@ use common::*;
 use netra_server::Config;
 use netra_server::accounts::{NewUser, Role, create_user, hash_password};
 use serde_json::{Value, json};
-use tokio::task::JoinSet;
-
-/// Sends every request at once (each on its own task) and returns the
-/// answers in the order given.
-async fn all_at_once(t: &TestApp, requests: Vec<Req>) -> Vec<Response> {
-    let mut set = JoinSet::new();
-    for (i, r) in requests.into_iter().enumerate() {
-        let app = t.app.clone();
-        set.spawn(async move { (i, r.send_to(app).await) });
-    }
-    let mut out: Vec<(usize, Response)> = Vec::new();
-    while let Some(r) = set.join_next().await {
-        out.push(r.expect("request task"));
-    }
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, r)| r).collect()
-}
 
 /// Audit entries of one patient row: (action, new site).
 async fn patient_audit(t: &TestApp, code: &str) -> Vec<(String, Option<String>)> {

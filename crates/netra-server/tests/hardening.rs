@@ -199,3 +199,96 @@ async fn refusals_before_the_handler_carry_the_security_headers() {
     assert_security_headers(&r, "303 to login");
     t.finish().await;
 }
+
+/// Sets SQLite's page limit on every connection of the pool (the pragma is
+/// per connection): `PRAGMA max_page_count` below the current size is
+/// raised to it, so 1 means "no room to grow", like a full disk.
+async fn set_max_pages(t: &TestApp, pages: i64) {
+    let pool = t.state.registry.pool();
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await.unwrap());
+    }
+    for c in &mut held {
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .fetch_all(&mut **c)
+            .await
+            .unwrap();
+    }
+}
+
+fn big_patient(who: &Login, code: &str) -> Req {
+    // Long notes need new pages: the save cannot fit in free space.
+    req("POST", "/api/records/patient").login(who).json(json!({
+        "values": {"patient": code, "site": "a", "sex": "male", "vital_status": "alive", "notes": "n".repeat(20_000)},
+        "reason": "new patient"
+    }))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_full_disk_saves_work_again_without_a_restart() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    // The disk is full: the user is told so (507), not "500". (The pragma
+    // is per connection and a failed connection is replaced by a fresh
+    // one: the limit is set again before each save.)
+    for i in 0..5 {
+        set_max_pages(&t, 1).await;
+        let r = big_patient(&dm, &format!("full{i}")).send(&t).await;
+        assert_eq!(r.status, StatusCode::INSUFFICIENT_STORAGE, "{}", r.text());
+        assert_eq!(
+            r.json()["error"]["message"],
+            "the server could not save: disk full"
+        );
+    }
+    // The page of a form says the same.
+    set_max_pages(&t, 1).await;
+    let r = req("POST", "/records/patient/new")
+        .cookie(&dm)
+        .form(&[
+            ("_csrf", dm.csrf.as_str()),
+            ("f_patient", "fullpage"),
+            ("f_site", "a"),
+            ("f_sex", "male"),
+            ("f_vital_status", "alive"),
+            ("f_notes", &"n".repeat(20_000)),
+            ("reason", "new"),
+        ])
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::INSUFFICIENT_STORAGE);
+    assert!(r.text().contains("the server could not save: disk full"));
+    // The form comes back with what was typed, to save again later.
+    assert!(r.text().contains("fullpage"), "the form keeps its values");
+    // Space is back: every one of the next 40 saves works.
+    set_max_pages(&t, 1_000_000_000).await;
+    let answers = all_at_once(
+        &t,
+        (0..40)
+            .map(|i| big_patient(&dm, &format!("ok{i}")))
+            .collect(),
+    )
+    .await;
+    let failed: Vec<String> = answers
+        .iter()
+        .filter(|r| r.status != StatusCode::CREATED)
+        .map(|r| format!("{} {}", r.status, r.text()))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 40 failed: {:?}",
+        failed.len(),
+        failed.first()
+    );
+    // Nothing of the failed saves was written; the trail is intact.
+    assert!(stored_code(&t, "full0").await.is_none());
+    let v = t.state.registry.verify_audit().await.unwrap();
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    t.finish().await;
+}
+
+async fn stored_code(t: &TestApp, code: &str) -> Option<String> {
+    netra_server::access::patient_site(&t.state, code)
+        .await
+        .unwrap()
+}

@@ -154,6 +154,18 @@ pub async fn connect(location: &Location, create: bool) -> Result<AnyPool, Store
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
+        // A connection handed out must not be inside a transaction. When a
+        // write fails with SQLITE_FULL (disk full), SQLite rolls the
+        // transaction back by itself; the ROLLBACK the driver then sends
+        // fails ("no transaction is active") and the driver keeps counting
+        // the connection as in a transaction, so every later BEGIN on it
+        // fails: saves kept failing after the disk had space again, until
+        // a restart. Such a connection is closed here and replaced by a
+        // fresh one (a healthy connection whose rollback is still on its
+        // way may be replaced too, which costs only a reconnect).
+        .before_acquire(|conn, _meta| {
+            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+        })
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {

@@ -338,3 +338,19 @@ pub async fn login(t: &TestApp, user: &str) -> Login {
     let csrf = r.json()["csrf_token"].as_str().unwrap().to_string();
     Login { cookie, csrf }
 }
+
+/// Sends every request at once (each on its own task) and returns the
+/// answers in the order given.
+pub async fn all_at_once(t: &TestApp, requests: Vec<Req>) -> Vec<Response> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, r) in requests.into_iter().enumerate() {
+        let app = t.app.clone();
+        set.spawn(async move { (i, r.send_to(app).await) });
+    }
+    let mut out: Vec<(usize, Response)> = Vec::new();
+    while let Some(r) = set.join_next().await {
+        out.push(r.expect("request task"));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
