@@ -38,6 +38,7 @@ pub mod import;
 pub mod migrate;
 mod pipe;
 pub mod query;
+pub mod replay;
 mod rows;
 pub mod sql;
 pub mod synthetic;
@@ -58,6 +59,7 @@ pub use expect::{Expect, Expected, Otherwise};
 pub use export::ExportReport;
 pub use import::{EntityCounts, ImportOptions, ImportReport};
 pub use query::CourseFilter;
+pub use replay::{StateCheck, StateProblem};
 
 /// A unique-key violation of a guarded write (a writer that is not netra,
 /// or a race the expectations did not cover) is the refusal of its first
@@ -450,6 +452,41 @@ impl Registry {
             out.reverse();
         }
         Ok(out)
+    }
+
+    /// Compares every registry record with what replaying the audit trail
+    /// produces ([`replay`]): finds rows added, changed or removed without
+    /// an audit entry (direct edits of the database), which the chain
+    /// check cannot see.
+    pub async fn verify_state(&self) -> Result<StateCheck, StoreError> {
+        replay::verify_state(&self.pool).await
+    }
+
+    /// The last audit entry's sequence number and hash (`None` before the
+    /// first change): record it outside the database to anchor the chain.
+    pub async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+            None => None,
+        })
+    }
+
+    /// The sequence number of the entry whose hash is `hash`, if the chain
+    /// holds one: an anchor recorded earlier must still be in the chain
+    /// (truncating the trail, or rewriting an entry and rehashing the rest,
+    /// removes it).
+    pub async fn audit_seq_of(&self, hash: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT seq FROM audit_log WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
     }
 
     /// Checks the whole audit chain.
