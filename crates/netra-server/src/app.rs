@@ -110,8 +110,18 @@ impl AppState {
     }
 
     /// The client's address: the peer, or behind a proxy the address the
-    /// proxy appended to `X-Forwarded-For`.
+    /// proxy appended to `X-Forwarded-For`, cut to 64 characters (it is
+    /// stored with sessions and events and keys the rate limiter; an IPv6
+    /// address is at most 45).
     pub fn client(&self, parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+        crate::accounts::bounded(
+            &self.client_address(parts_headers, peer),
+            crate::accounts::MAX_LOGGED_TEXT,
+        )
+        .into_owned()
+    }
+
+    fn client_address(&self, parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
         if self.config.behind_tls_proxy
             && let Some(last) = parts_headers
                 .get_all("x-forwarded-for")

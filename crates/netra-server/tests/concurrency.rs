@@ -297,3 +297,61 @@ async fn a_burst_of_logins_hashes_only_a_few_passwords_at_a_time() {
     );
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_on_one_database_make_one_record_of_simultaneous_creates() {
+    for backend in backends() {
+        let t = test_app_on(backend, Config::default()).await;
+        add_site_b_manager(&t).await;
+        let (second_state, second) = second_server(&t).await;
+        // Sessions live in the database: a login works on both servers.
+        let dm_a = login(&t, "dm_a").await;
+        let dm_b = login(&t, "dm_b").await;
+        for round in 0..3 {
+            let code = format!("two{round}");
+            let mut set = tokio::task::JoinSet::new();
+            for i in 0..30usize {
+                let (app, r) = if i.is_multiple_of(2) {
+                    (t.app.clone(), create_patient(&dm_a, &code, "a", "female"))
+                } else {
+                    (second.clone(), create_patient(&dm_b, &code, "b", "male"))
+                };
+                set.spawn(async move { (i, r.send_to(app).await.status) });
+            }
+            let mut created = Vec::new();
+            while let Some(r) = set.join_next().await {
+                let (i, status) = r.unwrap();
+                assert!(
+                    status == StatusCode::CREATED || status == StatusCode::CONFLICT,
+                    "{backend}: {status}"
+                );
+                if status == StatusCode::CREATED {
+                    created.push(i);
+                }
+            }
+            assert_eq!(created.len(), 1, "{backend} round {round}: {created:?}");
+            let site = if created[0].is_multiple_of(2) {
+                "a"
+            } else {
+                "b"
+            };
+            assert_eq!(
+                patient_audit(&t, &code).await,
+                [("insert".to_string(), Some(site.to_string()))],
+                "{backend} round {round}"
+            );
+        }
+        // One chain, whichever server wrote.
+        assert!(t.state.registry.verify_audit().await.unwrap().is_intact());
+        assert!(
+            t.state
+                .registry
+                .verify_state()
+                .await
+                .unwrap()
+                .is_consistent()
+        );
+        second_state.registry.pool().close().await;
+        t.finish().await;
+    }
+}

@@ -66,6 +66,8 @@ pub struct TestApp {
     pub state: Shared,
     pub app: Router,
     pub clock: Clock,
+    /// Where the registry is.
+    pub location: Location,
     /// The PostgreSQL server URL and the database made for this test.
     pg: Option<(String, String)>,
 }
@@ -85,6 +87,17 @@ impl TestApp {
             pool.close().await;
         }
     }
+}
+
+/// A second server on the same registry, as a second `netra serve` process
+/// would be: its own pool, cohort index, limiter and hashing gate.
+pub async fn second_server(t: &TestApp) -> (Shared, Router) {
+    let registry = Registry::open(&t.location).await.expect("open");
+    let state = AppState::new(registry, t.state.config.clone(), t.clock.clone())
+        .await
+        .expect("state");
+    let app = router(state.clone());
+    (state, app)
 }
 
 /// The backends to test: always SQLite, PostgreSQL when
@@ -234,6 +247,7 @@ pub async fn test_app_on(backend: &str, config: Config) -> TestApp {
         state,
         app,
         clock,
+        location,
         pg,
     }
 }
