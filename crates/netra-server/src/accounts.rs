@@ -257,11 +257,17 @@ pub const HASHING_WAIT: Duration = Duration::from_secs(10);
 
 /// The gate every Argon2 computation of the server passes
 /// ([`HASHING_AT_ONCE`] at a time, on the blocking threads).
+///
+/// The turn is held by the computation itself, not by the request: when a
+/// client disconnects, its request is dropped but the hash already started
+/// runs to its end on a blocking thread, and only then frees the turn — so
+/// connecting, sending a login and hanging up, over and over, cannot start
+/// more than [`HASHING_AT_ONCE`] computations either.
 #[derive(Debug)]
 pub struct Hashing {
-    gate: tokio::sync::Semaphore,
-    running: AtomicUsize,
-    peak: AtomicUsize,
+    gate: std::sync::Arc<tokio::sync::Semaphore>,
+    running: std::sync::Arc<AtomicUsize>,
+    peak: std::sync::Arc<AtomicUsize>,
 }
 
 /// An attempt that did not get its turn to hash within [`HASHING_WAIT`].
@@ -271,9 +277,9 @@ pub struct Busy;
 impl Default for Hashing {
     fn default() -> Self {
         Hashing {
-            gate: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
-            running: AtomicUsize::new(0),
-            peak: AtomicUsize::new(0),
+            gate: std::sync::Arc::new(tokio::sync::Semaphore::new(HASHING_AT_ONCE)),
+            running: Default::default(),
+            peak: Default::default(),
         }
     }
 }
@@ -285,18 +291,23 @@ impl Hashing {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let permit = tokio::time::timeout(HASHING_WAIT, self.gate.acquire())
+        let permit = tokio::time::timeout(HASHING_WAIT, self.gate.clone().acquire_owned())
             .await
             .map_err(|_| Busy)?
             .map_err(|_| Busy)?;
-        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(now, Ordering::SeqCst);
-        let out = tokio::task::spawn_blocking(work).await;
-        self.running.fetch_sub(1, Ordering::SeqCst);
-        drop(permit);
-        // The work itself does not panic (it returns errors); a panic of
-        // the blocking task is reported as busy rather than propagated.
-        out.map_err(|_| Busy)
+        let (running, peak) = (self.running.clone(), self.peak.clone());
+        tokio::task::spawn_blocking(move || {
+            let _turn = permit;
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            let out = work();
+            running.fetch_sub(1, Ordering::SeqCst);
+            out
+        })
+        .await
+        // The work returns errors rather than panicking; a panic of the
+        // blocking task is reported as busy rather than propagated.
+        .map_err(|_| Busy)
     }
 
     /// The most computations that ran at once so far (tests, diagnostics).
@@ -647,6 +658,34 @@ mod tests {
         assert!(!an.can_read_audit("b"));
         let ad = u(Role::Administrator, &[]);
         assert!(ad.can_edit_site("z") && !ad.pseudonymised());
+    }
+
+    #[tokio::test]
+    async fn abandoned_requests_keep_their_turn_until_the_hash_ends() {
+        let h = Hashing::default();
+        let live = std::sync::Arc::new(AtomicUsize::new(0));
+        let most = std::sync::Arc::new(AtomicUsize::new(0));
+        // Six requests, each dropped 20 ms after it asked (the client hung
+        // up) while its 300 ms "hash" goes on.
+        for _ in 0..6 {
+            let (live, most) = (live.clone(), most.clone());
+            let _ = tokio::time::timeout(
+                Duration::from_millis(20),
+                h.run(move || {
+                    let n = live.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(300));
+                    live.fetch_sub(1, Ordering::SeqCst);
+                }),
+            )
+            .await;
+        }
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+        assert_eq!(most.load(Ordering::SeqCst), HASHING_AT_ONCE);
+        assert_eq!(h.peak(), HASHING_AT_ONCE);
+        // Turns come back: a new computation runs.
+        assert_eq!(h.run(|| 7).await, Ok(7));
     }
 
     #[test]
