@@ -9,8 +9,11 @@
 //!   transaction, every problem reported, idempotent upsert, audit entries),
 //!   [`Registry::export_bundle`], [`Registry::patient_course`],
 //!   [`Registry::courses`] (every course for analyses), single-record
-//!   [`Registry::upsert_records`] / [`Registry::delete_record`] for the web
-//!   forms, [`Registry::audit_log`] and [`Registry::verify_audit`].
+//!   [`Registry::save_records`] / [`Registry::delete_record_expecting`] for
+//!   the web forms (with [`expect`]ations checked inside the write
+//!   transaction), [`Registry::audit_log`], [`Registry::verify_audit`] (the
+//!   chain) and [`Registry::verify_state`] (the tables against the replayed
+//!   trail, [`replay`]).
 //! * [`Bundle`] — a directory of CSV files (`docs/bundle-format.md`), or the
 //!   flat survival CSV ([`flat`]).
 //! * [`Problem`] — `file, line, column (name): reason (value '…')`.
