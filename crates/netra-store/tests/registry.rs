@@ -427,6 +427,103 @@ async fn tampering_with_the_audit_trail_is_detected() {
     }
 }
 
+/// Issue 14, item 1: a guarded write checks its expectations under the
+/// writer lock and is refused, writing nothing, when one does not hold.
+#[tokio::test]
+async fn guarded_writes_are_refused_when_their_expectations_fail() {
+    use netra_store::{Expect, Expected, Otherwise};
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let reg = &db.registry;
+        import_dir(reg, &example_bundle()).await;
+        let who = actor("dm", "test");
+        let key = vec![Value::Text("2".into())];
+        let stored = reg.record(Entity::Patient, &key).await.unwrap().unwrap();
+        let expect = |state, otherwise| Expect {
+            entity: Entity::Patient,
+            key: key.clone(),
+            state,
+            otherwise,
+        };
+        let revision = reg.revision().await.unwrap();
+        // "Create": the key is taken.
+        let err = reg
+            .save_records(
+                Entity::Patient,
+                std::slice::from_ref(&stored),
+                &[expect(Expected::Absent, Otherwise::Refused("taken".into()))],
+                &who,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Refused(m) if m == "taken"),
+            "{backend}: {err}"
+        );
+        // "Update" of a row that changed since it was read.
+        let mut seen = stored.clone();
+        let notes = Entity::Patient.spec().position("notes").unwrap();
+        seen[notes] = Value::Text("what I read".into());
+        let err = reg
+            .save_records(
+                Entity::Patient,
+                std::slice::from_ref(&stored),
+                &[expect(
+                    Expected::Row(seen),
+                    Otherwise::Refused("changed".into()),
+                )],
+                &who,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Refused(m) if m == "changed"),
+            "{backend}"
+        );
+        // A child whose patient is no longer at the site checked.
+        let wrong_site = vec![("site".to_string(), Value::Text("elsewhere".into()))];
+        let err = reg
+            .delete_record_expecting(
+                Entity::Assessment,
+                &[Value::Text("18".into()), Value::Text("M3".into())],
+                &[Expect {
+                    entity: Entity::Patient,
+                    key: vec![Value::Text("18".into())],
+                    state: Expected::Columns(wrong_site),
+                    otherwise: Otherwise::NotFound("no patient '18'".into()),
+                }],
+                &who,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::NotFound(m) if m == "no patient '18'"),
+            "{backend}"
+        );
+        assert_eq!(
+            reg.revision().await.unwrap(),
+            revision,
+            "{backend}: nothing written"
+        );
+        // Expectations that hold: the write goes ahead.
+        let mut changed = stored.clone();
+        changed[notes] = Value::Text("seen".into());
+        reg.save_records(
+            Entity::Patient,
+            &[changed],
+            &[expect(
+                Expected::Row(stored),
+                Otherwise::Refused("changed".into()),
+            )],
+            &who,
+        )
+        .await
+        .unwrap();
+        assert_eq!(reg.revision().await.unwrap(), revision + 1, "{backend}");
+        db.finish().await;
+    }
+}
+
 /// Issue 14, item 7: the chain check cannot see rows edited, deleted or
 /// inserted directly in the registry tables; replaying the trail can.
 #[tokio::test]
