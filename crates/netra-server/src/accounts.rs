@@ -255,6 +255,10 @@ pub const HASHING_AT_ONCE: usize = 2;
 /// users, short enough that a flood does not pile up requests forever.
 pub const HASHING_WAIT: Duration = Duration::from_secs(10);
 
+/// Attempts that may wait for a turn at once; beyond, an attempt is refused
+/// as busy at once (each waiting request holds its body in memory).
+pub const HASHING_QUEUE: usize = 64;
+
 /// The gate every Argon2 computation of the server passes
 /// ([`HASHING_AT_ONCE`] at a time, on the blocking threads).
 ///
@@ -268,6 +272,7 @@ pub struct Hashing {
     gate: std::sync::Arc<tokio::sync::Semaphore>,
     running: std::sync::Arc<AtomicUsize>,
     peak: std::sync::Arc<AtomicUsize>,
+    waiting: AtomicUsize,
 }
 
 /// An attempt that did not get its turn to hash within [`HASHING_WAIT`].
@@ -280,6 +285,7 @@ impl Default for Hashing {
             gate: std::sync::Arc::new(tokio::sync::Semaphore::new(HASHING_AT_ONCE)),
             running: Default::default(),
             peak: Default::default(),
+            waiting: AtomicUsize::new(0),
         }
     }
 }
@@ -291,10 +297,22 @@ impl Hashing {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let permit = tokio::time::timeout(HASHING_WAIT, self.gate.clone().acquire_owned())
-            .await
-            .map_err(|_| Busy)?
-            .map_err(|_| Busy)?;
+        // Counted out again when the wait ends however it ends, also when
+        // the request is dropped while waiting (the client hung up).
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let queued = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let waiting = Waiting(&self.waiting);
+        if queued >= HASHING_QUEUE {
+            return Err(Busy);
+        }
+        let acquired = tokio::time::timeout(HASHING_WAIT, self.gate.clone().acquire_owned()).await;
+        drop(waiting);
+        let permit = acquired.map_err(|_| Busy)?.map_err(|_| Busy)?;
         let (running, peak) = (self.running.clone(), self.peak.clone());
         tokio::task::spawn_blocking(move || {
             let _turn = permit;
@@ -686,6 +704,30 @@ mod tests {
         assert_eq!(h.peak(), HASHING_AT_ONCE);
         // Turns come back: a new computation runs.
         assert_eq!(h.run(|| 7).await, Ok(7));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn beyond_the_queue_attempts_are_refused_at_once() {
+        let h = std::sync::Arc::new(Hashing::default());
+        let mut tasks = Vec::new();
+        for _ in 0..HASHING_AT_ONCE + HASHING_QUEUE {
+            let h = h.clone();
+            tasks.push(tokio::spawn(async move {
+                h.run(|| std::thread::sleep(Duration::from_millis(400)))
+                    .await
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        assert_eq!(h.run(|| ()).await, Err(Busy));
+        assert!(started.elapsed() < Duration::from_millis(100));
+        // Waiters that are dropped (clients that hung up) leave the queue:
+        // once the running hashes end, attempts are served again.
+        for t in tasks {
+            t.abort();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(h.run(|| 1).await, Ok(1));
     }
 
     #[test]
