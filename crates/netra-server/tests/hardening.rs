@@ -292,3 +292,63 @@ async fn stored_code(t: &TestApp, code: &str) -> Option<String> {
         .await
         .unwrap()
 }
+
+/// PostgreSQL's "disk full" (SQLSTATE 53100), raised by a trigger while the
+/// disk "is full": 507, then saves work again once it is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_full_disk_postgres_saves_work_again_without_a_restart() {
+    if !backends().contains(&"postgres") {
+        return;
+    }
+    use sqlx::Executor;
+    let t = test_app_on("postgres", Config::default()).await;
+    let dm = login(&t, "dm_a").await;
+    let pool = t.state.registry.pool();
+    pool.execute(
+        "CREATE FUNCTION disk_is_full() RETURNS trigger AS $$ BEGIN \
+         RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; \
+         END $$ LANGUAGE plpgsql; \
+         CREATE TRIGGER disk_full BEFORE INSERT ON patient FOR EACH ROW EXECUTE FUNCTION disk_is_full();",
+    )
+    .await
+    .unwrap();
+    let answers = all_at_once(
+        &t,
+        (0..10)
+            .map(|i| big_patient(&dm, &format!("full{i}")))
+            .collect(),
+    )
+    .await;
+    for r in &answers {
+        assert_eq!(r.status, StatusCode::INSUFFICIENT_STORAGE, "{}", r.text());
+        assert_eq!(
+            r.json()["error"]["message"],
+            "the server could not save: disk full"
+        );
+    }
+    pool.execute("DROP TRIGGER disk_full ON patient")
+        .await
+        .unwrap();
+    let answers = all_at_once(
+        &t,
+        (0..40)
+            .map(|i| big_patient(&dm, &format!("ok{i}")))
+            .collect(),
+    )
+    .await;
+    let failed = answers
+        .iter()
+        .filter(|r| r.status != StatusCode::CREATED)
+        .count();
+    assert_eq!(
+        failed,
+        0,
+        "{:?}",
+        answers
+            .iter()
+            .find(|r| r.status != StatusCode::CREATED)
+            .map(|r| r.text())
+    );
+    assert!(t.state.registry.verify_audit().await.unwrap().is_intact());
+    t.finish().await;
+}
