@@ -409,6 +409,8 @@ pub async fn create_user(
     }
     let at = rfc3339(now);
     let mut tx = pool.begin().await?;
+    // The check above is only for the message: two simultaneous creates of
+    // one name both pass it, and the primary key refuses the second.
     sqlx::query(
         "INSERT INTO web_user (username, display_name, role, password_hash, active, created_at, \
          password_changed_at) VALUES ($1, $2, $3, $4, 1, $5, $6)",
@@ -420,7 +422,16 @@ pub async fn create_user(
     .bind(at.as_str())
     .bind(at.as_str())
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(|e| {
+        if e.as_database_error()
+            .is_some_and(|d| d.is_unique_violation())
+        {
+            AccountError::Exists(user.username.clone())
+        } else {
+            AccountError::Database(e)
+        }
+    })?;
     for s in &user.sites {
         sqlx::query("INSERT INTO web_user_site (username, site) VALUES ($1, $2)")
             .bind(user.username.as_str())

@@ -355,3 +355,33 @@ async fn two_servers_on_one_database_make_one_record_of_simultaneous_creates() {
         t.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_creates_of_one_account_make_one_account() {
+    let t = test_app().await;
+    let admin = login(&t, "admin").await;
+    let requests = (0..10)
+        .map(|_| {
+            req("POST", "/api/users").login(&admin).json(json!({
+                "username": "newcomer", "role": "analyst", "password": "a long enough password"
+            }))
+        })
+        .collect();
+    let answers = all_at_once(&t, requests).await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    t.finish().await;
+}
