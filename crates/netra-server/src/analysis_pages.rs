@@ -289,14 +289,6 @@ fn csv_response(body: String, disposition: String) -> Response {
         .into_response()
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// The per-group numbers as CSV (full precision, empty when absent).
 pub fn groups_csv(o: &Outcome) -> String {
     let f = |x: Option<f64>| x.map(|v| format!("{v}")).unwrap_or_default();
@@ -306,7 +298,7 @@ pub fn groups_csv(o: &Outcome) -> String {
     for g in &o.groups {
         s.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            csv_field(&g.label),
+            netra_report::csv::field(&g.label),
             g.n,
             g.events,
             f(g.median),
