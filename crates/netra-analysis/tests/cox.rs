@@ -79,7 +79,10 @@ fn by_hand(cohort: &Cohort, terms: &[&str], reference: &BTreeMap<&str, usize>) -
                         continue;
                     }
                     names.push(format!("{t}={}", l.label));
-                    x.extend(rows.iter().map(|&i| f64::from(u8::from(codes[i] == Some(k)))));
+                    x.extend(
+                        rows.iter()
+                            .map(|&i| f64::from(u8::from(codes[i] == Some(k)))),
+                    );
                 }
             }
         }
@@ -195,7 +198,11 @@ fn a_reference_level_changes_signs_as_expected() {
     let second = cox::run(&cohort, &second).unwrap();
     same_fit(
         &second,
-        &by_hand(&cohort, &["grade_group"], &BTreeMap::from([("grade_group", 1)])),
+        &by_hand(
+            &cohort,
+            &["grade_group"],
+            &BTreeMap::from([("grade_group", 1)]),
+        ),
         1e-9,
     );
     let coef = |o: &CoxOutput, label: &str| {
@@ -277,7 +284,11 @@ fn a_term_with_one_level_is_reported_not_estimable() {
     assert_eq!(out.coefficients.len(), 1);
     assert_eq!(out.coefficients[0].term, "age_at_diagnosis");
     assert!(out.terms[0].note.is_some());
-    same_fit(&out, &by_hand(&cohort, &["age_at_diagnosis"], &BTreeMap::new()), 1e-9);
+    same_fit(
+        &out,
+        &by_hand(&cohort, &["age_at_diagnosis"], &BTreeMap::new()),
+        1e-9,
+    );
 }
 
 #[test]
@@ -296,5 +307,10 @@ fn unknown_variables_are_errors_naming_them() {
         ties: "exact".into(),
         ..request(&["sex"])
     };
-    assert!(cox::run(&cohort, &bad_ties).unwrap_err().to_string().contains("ties"));
+    assert!(
+        cox::run(&cohort, &bad_ties)
+            .unwrap_err()
+            .to_string()
+            .contains("ties")
+    );
 }

@@ -145,9 +145,7 @@ fn fit_model(ctx: &Context<'_>, ep: &EndpointDef, terms: &[&Term]) -> Result<Fit
             }),
             _ => None,
         };
-        fitted
-            .hr
-            .insert((c.term.clone(), level), (hr, c.estimable));
+        fitted.hr.insert((c.term.clone(), level), (hr, c.estimable));
     }
     if out.loglik.is_some() {
         fitted.fit = Some(out);
@@ -316,13 +314,13 @@ pub fn fit(
                  complete data ({} events){}.",
                 f.n,
                 f.events,
-                f.fit
-                    .as_ref()
-                    .and_then(|fit| fit.lr_test.as_ref())
-                    .map_or(String::new(), |lr| format!(
+                f.fit.as_ref().and_then(|fit| fit.lr_test.as_ref()).map_or(
+                    String::new(),
+                    |lr| format!(
                         "; likelihood-ratio test {}",
                         netra_report::format::p_equals(Some(lr.p))
-                    ))
+                    )
+                )
             ),
             None => String::new(),
         }

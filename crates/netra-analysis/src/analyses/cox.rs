@@ -219,7 +219,10 @@ fn ties_of(text: &str) -> Result<Ties, AnalysisError> {
 /// The request's terms resolved against the cohort, references checked.
 fn entries<'a>(cohort: &'a Cohort, req: &CoxRequest) -> Result<Vec<Entry<'a>>, AnalysisError> {
     if req.terms.is_empty() {
-        return Err(AnalysisError::invalid("terms", "the model needs a variable"));
+        return Err(AnalysisError::invalid(
+            "terms",
+            "the model needs a variable",
+        ));
     }
     let unknown: Vec<&str> = req
         .terms
