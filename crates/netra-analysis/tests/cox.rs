@@ -171,6 +171,24 @@ fn layer_cox_equals_coxph_on_a_hand_built_design() {
         close("se in parts", a.se.unwrap(), b.se.unwrap(), 1e-11);
     }
 
+    // The output is a JSON contract: it reads back as written.
+    let text = serde_json::to_string(&out).unwrap();
+    assert!(text.contains("\"loglik\":{\"null\":"), "{text}");
+    // (serde_json parses floats to within an ulp, not always exactly.)
+    let back: CoxOutput = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (back.n, back.events, back.dropped),
+        (out.n, out.events, out.dropped)
+    );
+    assert_eq!(back.terms, out.terms);
+    for (a, b) in back.coefficients.iter().zip(&out.coefficients) {
+        assert_eq!(
+            (&a.term, &a.level, a.estimable),
+            (&b.term, &b.level, b.estimable)
+        );
+        close("coef read back", a.coef.unwrap(), b.coef.unwrap(), 1e-15);
+    }
+
     // Through the registry, as JSON.
     let json = run_json(
         &cohort,
