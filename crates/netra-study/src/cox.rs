@@ -1,26 +1,29 @@
 //! Cox tables and forest plots (`[[table]] type = "cox"`).
 //!
 //! Each variable of `univariate` is fitted alone, then the variables of
-//! `multivariate` together, with `netra_stats::cox::coxph` (Efron ties, as
-//! R's `coxph` defaults). The design is R's `model.matrix` with treatment
-//! contrasts for the study's level order: a categorical variable gives one
-//! indicator per level other than its reference (the first level, or the
-//! one `reference` names), a number gives its column. Patients missing the
-//! endpoint or any variable of a model are left out of that model (R's
-//! `na.omit`), and levels without a patient in a model are dropped from it.
+//! `multivariate` together, by the analysis layer's Cox regression
+//! (`netra_analysis::analyses::cox`: Efron ties, as R's `coxph` defaults;
+//! the design is R's `model.matrix` with treatment contrasts for the
+//! study's level order — a categorical variable gives one indicator per
+//! level other than its reference, the first level or the one `reference`
+//! names, and a number gives its column). Patients missing the endpoint or
+//! any variable of a model are left out of that model (R's `na.omit`), and
+//! levels without a patient in a model are dropped from it. This file only
+//! asks for the fits and lays them out.
 
 use std::collections::BTreeMap;
 
+use netra_analysis::analyses::cox::{CoxOutput, CoxRequest, run as run_cox};
+use netra_analysis::{AnalysisError, EndpointRequest};
 use netra_report::figure::forest::ForestRow;
 use netra_report::table::Table;
 use netra_report::table::cox::{CoxRow, HazardRatio, cox_table};
-use netra_stats::cox::{CoxData, CoxFit, CoxOptions, coxph};
 use serde_json::{Value, json};
 
 use crate::StudyError;
 use crate::context::Context;
 use crate::facts::Facts;
-use crate::spec::TableDef;
+use crate::spec::{EndpointDef, TableDef};
 use netra_analysis::variables::Column;
 
 /// A fitted Cox table and the rows of its forest plots.
@@ -40,20 +43,11 @@ pub struct CoxResult {
 struct Term {
     name: String,
     label: String,
-    /// Categorical: level labels, the reference, per-patient codes.
-    levels: Option<(Vec<String>, usize, Vec<Option<usize>>)>,
-    /// Numeric values.
-    values: Option<Vec<Option<f64>>>,
-}
-
-impl Term {
-    fn missing(&self, i: usize) -> bool {
-        match (&self.levels, &self.values) {
-            (Some((_, _, c)), _) => c[i].is_none(),
-            (_, Some(v)) => v[i].is_none_or(|x| !x.is_finite()),
-            _ => true,
-        }
-    }
+    /// Categorical: level labels and the reference.
+    levels: Option<(Vec<String>, usize)>,
+    /// The reference as the study file names it (passed on to the layer,
+    /// which resolves it by the same rule).
+    reference: Option<String>,
 }
 
 /// One model's coefficients per (variable, level) — level `None` for a
@@ -62,7 +56,8 @@ struct Fitted {
     hr: BTreeMap<(String, Option<usize>), (Option<HazardRatio>, bool)>,
     n: usize,
     events: usize,
-    fit: Option<CoxFit>,
+    /// The layer's output when the model was fitted (it has a column).
+    fit: Option<CoxOutput>,
 }
 
 fn term(
@@ -72,7 +67,7 @@ fn term(
 ) -> Result<Term, StudyError> {
     let v = ctx.variable(name)?;
     Ok(match &v.column {
-        Column::Cat { levels, codes } => {
+        Column::Cat { levels, .. } => {
             let r = match reference.get(name) {
                 None => 0,
                 Some(want) => levels.iter().position(|l| l.matches(want)).ok_or_else(|| {
@@ -92,80 +87,56 @@ fn term(
             Term {
                 name: name.to_string(),
                 label: v.label.clone(),
-                levels: Some((
-                    levels.iter().map(|l| l.label.clone()).collect(),
-                    r,
-                    codes.clone(),
-                )),
-                values: None,
+                levels: Some((levels.iter().map(|l| l.label.clone()).collect(), r)),
+                reference: reference.get(name).cloned(),
             }
         }
-        Column::Num(x) => Term {
+        // A reference given for a number is ignored, as it always was.
+        Column::Num(_) => Term {
             name: name.to_string(),
             label: v.label.clone(),
             levels: None,
-            values: Some(x.clone()),
+            reference: None,
         },
     })
 }
 
-/// Fits one model on the patients with the endpoint and every term.
-fn fit_model(time: &[Option<f64>], event: &[bool], terms: &[&Term]) -> Result<Fitted, String> {
-    let rows: Vec<usize> = (0..time.len())
-        .filter(|&i| time[i].is_some() && terms.iter().all(|t| !t.missing(i)))
-        .collect();
-    let n = rows.len();
-    let t: Vec<f64> = rows.iter().filter_map(|&i| time[i]).collect();
-    let e: Vec<bool> = rows.iter().map(|&i| event[i]).collect();
-    let events = e.iter().filter(|x| **x).count();
-    let mut names = Vec::new();
-    let mut keys = Vec::new();
-    let mut x: Vec<f64> = Vec::new();
-    for term in terms {
-        match (&term.levels, &term.values) {
-            (Some((levels, r, codes)), _) => {
-                for (k, level) in levels.iter().enumerate() {
-                    if k == *r || !rows.iter().any(|&i| codes[i] == Some(k)) {
-                        continue;
-                    }
-                    names.push(format!("{}={}", term.name, level));
-                    keys.push((term.name.clone(), Some(k)));
-                    x.extend(
-                        rows.iter()
-                            .map(|&i| f64::from(u8::from(codes[i] == Some(k)))),
-                    );
-                }
-            }
-            (_, Some(v)) => {
-                names.push(term.name.clone());
-                keys.push((term.name.clone(), None));
-                x.extend(rows.iter().map(|&i| v[i].unwrap_or(f64::NAN)));
-            }
-            _ => {}
-        }
+/// A layer error as the text after "model of …: ".
+fn reason(e: AnalysisError) -> String {
+    match e {
+        AnalysisError::Stats { reason, .. } => reason,
+        other => other.to_string(),
     }
-    let mut out = Fitted {
+}
+
+/// Fits one model on the patients with the endpoint and every term.
+fn fit_model(ctx: &Context<'_>, ep: &EndpointDef, terms: &[&Term]) -> Result<Fitted, String> {
+    let req = CoxRequest {
+        endpoint: EndpointRequest::of(&ep.spec),
+        line: None,
+        terms: terms.iter().map(|t| t.name.clone()).collect(),
+        reference: terms
+            .iter()
+            .filter_map(|t| t.reference.clone().map(|r| (t.name.clone(), r)))
+            .collect(),
+        ..CoxRequest::default()
+    };
+    let out = run_cox(&ctx.cohort, &req).map_err(reason)?;
+    let mut fitted = Fitted {
         hr: BTreeMap::new(),
-        n,
-        events,
+        n: out.n,
+        events: out.events,
         fit: None,
     };
-    if names.is_empty() || n == 0 {
-        return Ok(out);
-    }
-    let data = CoxData {
-        time: &t,
-        event: &e,
-        start: None,
-        x: &x,
-        names: &names,
-        weights: None,
-        strata: None,
-        cluster: None,
-    };
-    let fit = coxph(&data, &CoxOptions::default()).map_err(|e| e.to_string())?;
-    for (key, c) in keys.into_iter().zip(&fit.coefficients) {
-        let hr = match (c.hr, c.hr_lower, c.hr_upper) {
+    for c in &out.coefficients {
+        let Some(t) = terms.iter().find(|t| t.name == c.term) else {
+            continue;
+        };
+        let level = match (&t.levels, &c.level) {
+            (Some((levels, _)), Some(l)) => levels.iter().position(|x| x == l),
+            _ => None,
+        };
+        let hr = match (c.hr, c.lower, c.upper) {
             (Some(hr), Some(lower), Some(upper)) => Some(HazardRatio {
                 hr,
                 lower,
@@ -174,13 +145,12 @@ fn fit_model(time: &[Option<f64>], event: &[bool], terms: &[&Term]) -> Result<Fi
             }),
             _ => None,
         };
-        // An estimated coefficient whose HR is not finite (R: coefficient
-        // may be infinite) prints "not estimable".
-        let estimable = hr.is_some_and(|h| h.hr.is_finite() && h.hr > 0.0 && h.upper.is_finite());
-        out.hr.insert(key, (hr, estimable));
+        fitted.hr.insert((c.term.clone(), level), (hr, c.estimable));
     }
-    out.fit = Some(fit);
-    Ok(out)
+    if out.loglik.is_some() {
+        fitted.fit = Some(out);
+    }
+    Ok(fitted)
 }
 
 fn hr_json(h: &Option<HazardRatio>) -> Value {
@@ -215,7 +185,7 @@ pub fn fit(
         .collect::<Result<_, _>>()?;
     let mut uni: BTreeMap<String, Fitted> = BTreeMap::new();
     for t in terms.iter().filter(|t| univariate.contains(&t.name)) {
-        let f = fit_model(&data.time, &data.event, &[t]).map_err(|e| {
+        let f = fit_model(ctx, ep, &[t]).map_err(|e| {
             StudyError::analysis(&what, format!("univariate model of {}: {e}", t.name))
         })?;
         uni.insert(t.name.clone(), f);
@@ -228,7 +198,7 @@ pub fn fit(
         None
     } else {
         Some(
-            fit_model(&data.time, &data.event, &multi_terms)
+            fit_model(ctx, ep, &multi_terms)
                 .map_err(|e| StudyError::analysis(&what, format!("multivariate model: {e}")))?,
         )
     };
@@ -267,7 +237,7 @@ pub fn fit(
         let u = uni.get(&t.name);
         let m = multi.as_ref().filter(|_| multivariate.contains(&t.name));
         match &t.levels {
-            Some((levels, r, _)) => {
+            Some((levels, r)) => {
                 rows.push(CoxRow::heading(t.label.clone()));
                 rows.push(CoxRow::reference_in(
                     levels[*r].clone(),
@@ -344,10 +314,13 @@ pub fn fit(
                  complete data ({} events){}.",
                 f.n,
                 f.events,
-                f.fit.as_ref().map_or(String::new(), |fit| format!(
-                    "; likelihood-ratio test {}",
-                    netra_report::format::p_equals(Some(fit.lr_test.p))
-                ))
+                f.fit.as_ref().and_then(|fit| fit.lr_test.as_ref()).map_or(
+                    String::new(),
+                    |lr| format!(
+                        "; likelihood-ratio test {}",
+                        netra_report::format::p_equals(Some(lr.p))
+                    )
+                )
             ),
             None => String::new(),
         }

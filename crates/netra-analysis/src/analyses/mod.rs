@@ -4,6 +4,7 @@
 //! deserialize into the same `Request`; [`run_json`] runs any of them by
 //! name.
 
+pub mod cox;
 pub mod response;
 pub mod survival;
 
@@ -90,11 +91,26 @@ impl Analysis for Response {
     }
 }
 
+/// Cox regression of an endpoint on variables.
+pub struct Cox;
+
+impl Analysis for Cox {
+    const NAME: &'static str = "cox";
+    const DESCRIPTION: &'static str = "Cox proportional-hazards regression of an endpoint on variables: \
+         hazard ratios (CI, p), likelihood-ratio, Wald and score tests";
+    type Request = cox::CoxRequest;
+    type Output = cox::CoxOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        cox::run(cohort, request)
+    }
+}
+
 /// Every analysis, in menu order: the one list the surfaces offer.
 pub fn registry() -> Vec<&'static dyn DynAnalysis> {
     vec![
         &Entry::<Survival>(std::marker::PhantomData),
         &Entry::<Response>(std::marker::PhantomData),
+        &Entry::<Cox>(std::marker::PhantomData),
     ]
 }
 
