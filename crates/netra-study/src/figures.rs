@@ -96,6 +96,7 @@ pub fn build(
     let what = format!("figure '{}'", def.name);
     let (mut figure, caption): (AnyFigure, String) = match &def.kind {
         FigureKind::Km(o) => km(ctx, def, o, facts)?,
+        FigureKind::Cuminc(o) => crate::cuminc::figure(ctx, &def.name, o, facts)?,
         FigureKind::Forest {
             table,
             multivariate,

@@ -154,6 +154,21 @@ pub fn build(
             )?,
             cox: None,
         },
+        TableKind::Cuminc {
+            endpoint,
+            by,
+            landmarks,
+        } => BuiltTable {
+            table: crate::cuminc::table(
+                ctx,
+                def,
+                endpoint,
+                by.as_deref(),
+                landmarks.as_deref(),
+                facts,
+            )?,
+            cox: None,
+        },
         TableKind::Response {
             response,
             characteristics,

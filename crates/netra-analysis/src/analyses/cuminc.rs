@@ -300,18 +300,7 @@ fn point(
     }
 }
 
-/// Runs a [`CumincRequest`] on a cohort.
-pub fn run(cohort: &Cohort, req: &CumincRequest) -> Result<CumincOutput, AnalysisError> {
-    run_with_fits(cohort, req).map(|(out, _, _)| out)
-}
-
-/// Runs a [`CumincRequest`] and returns the rows and the kernel's fits
-/// per cause present too (figures draw them, with numbers at risk from
-/// the rows).
-pub fn run_with_fits(
-    cohort: &Cohort,
-    req: &CumincRequest,
-) -> Result<(CumincOutput, CompetingData, Vec<CumInc>), AnalysisError> {
+fn check(req: &CumincRequest) -> Result<(), AnalysisError> {
     if let Some(t) = req.times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
         return Err(AnalysisError::invalid(
             "times",
@@ -327,11 +316,38 @@ pub fn run_with_fits(
     if !req.rho.is_finite() {
         return Err(AnalysisError::invalid("rho", "must be a finite number"));
     }
-    let spec = req.endpoint.spec()?;
+    Ok(())
+}
+
+/// Runs a [`CumincRequest`] on a cohort.
+pub fn run(cohort: &Cohort, req: &CumincRequest) -> Result<CumincOutput, AnalysisError> {
+    run_with_fits(cohort, req).map(|(out, _, _)| out)
+}
+
+/// Runs a [`CumincRequest`] and returns the rows and the kernel's fits
+/// per cause present too (figures draw them, with numbers at risk from
+/// the rows).
+pub fn run_with_fits(
+    cohort: &Cohort,
+    req: &CumincRequest,
+) -> Result<(CumincOutput, CompetingData, Vec<CumInc>), AnalysisError> {
     let grouping = match &req.by {
         Some(by) => Some(cohort.grouping_of(by, None, req.levels.as_deref(), None)?),
         None => None,
     };
+    fit(cohort, req, grouping)
+}
+
+/// Runs a [`CumincRequest`] with a grouping made by the caller (a study
+/// file's `[groups]` with its own labels); `req.by` and `req.levels` only
+/// name it in the output.
+pub fn fit(
+    cohort: &Cohort,
+    req: &CumincRequest,
+    grouping: Option<Grouping>,
+) -> Result<(CumincOutput, CompetingData, Vec<CumInc>), AnalysisError> {
+    check(req)?;
+    let spec = req.endpoint.spec()?;
     let data = select(cohort, &req.endpoint, req.line, grouping.as_ref())?;
     if data.time.is_empty() {
         return Err(AnalysisError::invalid(
