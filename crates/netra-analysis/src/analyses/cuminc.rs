@@ -28,6 +28,10 @@
 //! the same data. Other endpoints have no progression/death split and are
 //! refused. A cause nobody had yields no curves and no test for that
 //! cause (cmprsk has no curve for an absent cause); its counts are 0.
+//!
+//! Not yet offered: death from the NET versus other causes (the
+//! registry's `death_cause`) — it would be a second status rule over the
+//! OS rows.
 
 use netra_clinical::endpoints::{Endpoint, EndpointSpec};
 use netra_stats::cuminc::{CompetingRisks, CumInc, CumIncOptions};
@@ -472,7 +476,7 @@ mod tests {
         };
         let model = netra_sim::Model::published();
         let courses = (0..n)
-            .map(|i| netra_sim::generate(&model, &cfg, i))
+            .map(|i| netra_sim::generate(model, &cfg, i))
             .collect();
         Cohort::new(courses, &CohortSpec::default(), Settings::default()).unwrap()
     }
