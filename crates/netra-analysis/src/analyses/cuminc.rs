@@ -573,6 +573,29 @@ mod tests {
     }
 
     #[test]
+    fn the_registry_runs_it_by_name() {
+        let c = cohort(200);
+        let v = crate::analyses::run_json(
+            &c,
+            "cuminc",
+            serde_json::json!({"by": "sex", "times": [12]}),
+        )
+        .unwrap();
+        let direct = run(
+            &c,
+            &CumincRequest {
+                by: Some("sex".into()),
+                times: vec![12.0],
+                ..CumincRequest::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(v, serde_json::to_value(&direct).unwrap());
+        assert_eq!(v["causes"][1]["label"], "death without progression");
+        assert!(crate::analyses::run_json(&c, "cuminc", serde_json::json!({"typo": 1})).is_err());
+    }
+
+    #[test]
     fn bad_requests_are_errors_not_panics() {
         let c = cohort(50);
         let os = CumincRequest {
