@@ -3,57 +3,107 @@
 //! turns into its output (`evaluate`), as DataFusion's accumulators do. The
 //! same partials are what federated nodes and cluster partitions compute.
 //!
-//! [`SurvivalPartial`] holds right-censored data by group. Interim state:
-//! until the per-distinct-time count tables of `netra_stats::partial` are
-//! merged, it keeps the rows and evaluates with the row kernels
-//! (`km_by_group`, `logrank`); its interface is the one the count tables
-//! will implement.
+//! [`SurvivalPartial`] is `netra_stats::partial::SurvivalCounts`: per
+//! (distinct time, stratum, group) cells of row counts and weighted event
+//! and censoring sums (double-double `Sum2`, so any merge order rounds to
+//! the same result; integer weights are exact). Kaplan–Meier curves, the
+//! log-rank family and cumulative incidence are evaluated from the merged
+//! cells alone; R's `timefix` is applied at evaluation, on the union of
+//! times. Cox regression has its per-Newton-iteration partial in
+//! `netra_stats::partial_cox`. `docs/algorithms/partials.md` has the
+//! details and what a part reveals.
 
-use netra_stats::km::{KmCurve, KmError, KmOptions, km_by_group};
-use netra_stats::logrank::{LogrankError, LogrankTest, Weights, logrank};
+use netra_stats::km::{KmCurve, KmOptions};
+use netra_stats::logrank::{LogrankError, LogrankTest, Weights};
+use netra_stats::partial::{PartialError, Rows, SurvivalCounts};
 
 use crate::analyses::survival::SurvivalData;
 
-/// Right-censored data by group, mergeable.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Right-censored data by group as mergeable per-time counts.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SurvivalPartial {
-    time: Vec<f64>,
-    event: Vec<bool>,
-    group: Vec<u32>,
-    weights: Option<Vec<f64>>,
-    n_groups: usize,
+    counts: SurvivalCounts,
 }
 
 impl SurvivalPartial {
-    /// The partial of `data`.
-    pub fn from_data(data: &SurvivalData) -> Result<SurvivalPartial, KmError> {
-        if data.labels.is_empty() {
-            return Err(KmError::InvalidGroupCount(0));
-        }
+    /// The partial of `data` (one part).
+    pub fn from_data(data: &SurvivalData) -> Result<SurvivalPartial, PartialError> {
+        let cause: Vec<u32> = data.event.iter().map(|&e| u32::from(e)).collect();
+        let rows = Rows {
+            time: &data.time,
+            cause: &cause,
+            weights: data.weights.as_deref(),
+            group: Some(&data.group),
+            stratum: None,
+        };
+        let n_groups = u32::try_from(data.labels.len().max(1)).unwrap_or(u32::MAX);
         Ok(SurvivalPartial {
-            time: data.time.clone(),
-            event: data.event.clone(),
-            group: data.group.clone(),
-            weights: data.weights.clone(),
-            n_groups: data.labels.len(),
+            counts: SurvivalCounts::from_rows(&rows, n_groups, 1)?,
         })
     }
 
-    /// Kaplan–Meier curves, one per group.
-    pub fn km_curves(&self, options: &KmOptions) -> Result<Vec<KmCurve>, KmError> {
-        km_by_group(
-            &self.time,
-            &self.event,
-            self.weights.as_deref(),
-            &self.group,
-            self.n_groups,
-            options,
-        )
+    /// Adds another part's counts (commutative and associative).
+    pub fn merge(&mut self, other: &SurvivalPartial) {
+        self.counts.merge(&other.counts);
     }
 
-    /// The k-group test.
+    /// The counts (for transport).
+    pub fn counts(&self) -> &SurvivalCounts {
+        &self.counts
+    }
+
+    /// Kaplan–Meier curves, one per group (empty groups give empty curves).
+    pub fn km_curves(&self, options: &KmOptions) -> Result<Vec<KmCurve>, netra_stats::km::KmError> {
+        self.counts.km_curves(options)
+    }
+
+    /// The k-group test over the groups present.
     pub fn logrank(&self, weights: Weights) -> Result<LogrankTest, LogrankError> {
-        let g: Vec<usize> = self.group.iter().map(|&g| g as usize).collect();
-        logrank(&self.time, &self.event, &g, None, weights)
+        self.counts.logrank(weights)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(time: &[f64], event: &[bool], group: &[u32]) -> SurvivalData {
+        SurvivalData {
+            time: time.to_vec(),
+            event: event.to_vec(),
+            group: group.to_vec(),
+            labels: vec!["a".into(), "b".into()],
+            weights: None,
+        }
+    }
+
+    #[test]
+    fn parts_merged_in_any_order_give_the_pooled_curves() {
+        let t = [1.0, 2.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.5, 8.0, 9.0];
+        let e = [
+            true, false, true, true, false, true, false, true, true, false,
+        ];
+        let g = [0, 1, 0, 1, 0, 1, 0, 1, 0, 1];
+        let pooled = SurvivalPartial::from_data(&data(&t, &e, &g)).unwrap();
+        let part = |r: std::ops::Range<usize>| {
+            SurvivalPartial::from_data(&data(&t[r.clone()], &e[r.clone()], &g[r])).unwrap()
+        };
+        let (a, b, c) = (part(0..3), part(3..7), part(7..10));
+        let mut abc = a.clone();
+        abc.merge(&b);
+        abc.merge(&c);
+        let mut cba = c.clone();
+        cba.merge(&b);
+        cba.merge(&a);
+        let o = KmOptions::default();
+        // Debug text compares NaN (R's NA standard errors) as equal.
+        let curves = |p: &SurvivalPartial| format!("{:?}", p.km_curves(&o).unwrap());
+        assert_eq!(curves(&abc), curves(&pooled));
+        assert_eq!(curves(&cba), curves(&pooled));
+        let (x, y) = (
+            abc.logrank(Weights::LogRank).unwrap(),
+            pooled.logrank(Weights::LogRank).unwrap(),
+        );
+        assert!((x.chisq - y.chisq).abs() <= 1e-12 * y.chisq.abs());
     }
 }

@@ -33,13 +33,11 @@ pub fn p_value(p: f64) -> String {
     format!("= {p:.decimals$}")
 }
 
-/// A CSV field, quoted when it holds a comma, quote or line break.
+/// A CSV field: quoted when needed and defused against spreadsheet
+/// formula injection, by the one function every CSV of netra uses
+/// ([`netra_report::csv::field`]).
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    netra_report::csv::field(s)
 }
 
 /// A number for CSV: shortest round-trip text, `NA` where none exists.
@@ -80,6 +78,8 @@ mod tests {
         assert_eq!(csv_field("Lev+5FU"), "Lev+5FU");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+        assert_eq!(csv_field("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(csv_field("-0.5"), "-0.5");
     }
 
     #[test]

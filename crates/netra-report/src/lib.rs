@@ -8,12 +8,15 @@
 //! * [`table`] — a neutral table model rendered to HTML, Markdown, CSV and
 //!   LaTeX (booktabs), and builders for the tables of a NET paper.
 //! * [`html`] — a one-page offline HTML report (inline CSS and SVG).
+//! * [`csv`] — the CSV field every CSV output uses: quoted, and defused
+//!   against spreadsheet formula injection.
 //!
 //! The bundled font (Liberation Sans, SIL OFL 1.1, `fonts/`) measures text
 //! for layout and draws the PNG; `docs/report.md` describes the design.
 #![deny(missing_docs)]
 
 pub mod axis;
+pub mod csv;
 mod error;
 pub mod figure;
 pub mod font;

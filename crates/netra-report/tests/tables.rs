@@ -106,6 +106,35 @@ fn csv_quotes_and_round_trips() {
     assert!(text.starts_with("Group_A,\"n, %\",Note\n\"Age < 60 & \"\"old\"\"\""));
 }
 
+/// Issue 14: a label typed into the registry must not become a live
+/// formula in the spreadsheet that opens a downloaded table.
+#[test]
+fn csv_defuses_spreadsheet_formulas_in_labels_but_keeps_numbers() {
+    let mut t = Table::new("", &["Group", "=SUM(A1:A9)", "HR"]);
+    for label in [
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tx",
+        "\r=1",
+    ] {
+        t.push(Row::new([label, "5", "-0.25"]));
+    }
+    let text = t.to_csv().unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::None)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[1], "'=SUM(A1:A9)");
+    for r in reader.records() {
+        let r = r.unwrap();
+        assert!(r[0].starts_with('\''), "{:?}", &r[0]);
+        assert_eq!(&r[2], "-0.25", "numbers stay numbers");
+    }
+}
+
 #[test]
 fn latex_escapes_specials_and_uses_booktabs() {
     let tex = tricky().to_latex().unwrap();

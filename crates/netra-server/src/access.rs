@@ -12,15 +12,20 @@
 //! * analysts read patients by pseudonym only, and neither records by key
 //!   nor audit histories.
 //!
-//! Writes go through `Registry::upsert_records` / `delete_record`: the
-//! importer's checks and messages, one transaction, an audit entry with
-//! the user and the required reason.
+//! Writes go through `Registry::save_records` / `delete_record_expecting`:
+//! the importer's checks and messages, one transaction, an audit entry with
+//! the user and the required reason. Every fact a permission or a "create,
+//! not overwrite" decision rested on (the key is free, the record is still
+//! the one checked, the patient is still at the site checked) goes with the
+//! write as an expectation that the store checks again under its write
+//! lock: simultaneous requests cannot turn a create into an overwrite or
+//! write into another site's patient.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use netra_clinical::registry::{Entity, Value};
-use netra_store::{Actor, AuditEntry, AuditQuery};
+use netra_store::{Actor, AuditEntry, AuditQuery, Expect, Expected, Otherwise};
 use serde::Serialize;
 
 use crate::accounts::User;
@@ -225,20 +230,24 @@ fn read_only(user: &User) -> AppError {
 }
 
 /// Checks that `user` may write a record of `entity` whose new values are
-/// `texts` (column → text) and whose stored row is `existing`.
+/// `texts` (column → text) and whose stored row is `existing`. Returns the
+/// facts the permission rested on beyond the record itself (the site of
+/// the patient a record belongs to), for the store to check again inside
+/// the write transaction: a patient moved to another site between this
+/// check and the write must not receive the record.
 async fn check_write(
     state: &AppState,
     user: &User,
     entity: Entity,
     texts: &HashMap<String, String>,
     existing: Option<&[Value]>,
-) -> Result<(), AppError> {
+) -> Result<Vec<Expect>, AppError> {
     if !user.can_edit() {
         return Err(read_only(user));
     }
     if entity < Entity::Patient {
         return if user.is_admin() {
-            Ok(())
+            Ok(Vec::new())
         } else {
             Err(AppError::Forbidden(
                 "studies and sites are managed by administrators".into(),
@@ -263,7 +272,7 @@ async fn check_write(
             Some(s) if !user.can_edit_site(s) => Err(AppError::Forbidden(format!(
                 "you may not enter patients for site {s}"
             ))),
-            _ => Ok(()),
+            _ => Ok(Vec::new()),
         };
     }
     let Some(code) = text("patient") else {
@@ -279,7 +288,26 @@ async fn check_write(
         Some(s) if !user.can_edit_site(&s) => Err(AppError::Forbidden(format!(
             "you may not change records of patients of site {s}"
         ))),
-        Some(_) => Ok(()),
+        Some(s) => Ok(vec![Expect {
+            entity: Entity::Patient,
+            key: vec![Value::Text(code.to_string())],
+            state: Expected::Columns(vec![("site".into(), Value::Text(s))]),
+            otherwise: Otherwise::NotFound(AppError::no_patient(code).message()),
+        }]),
+    }
+}
+
+/// The expectation of an update or delete: the record is still the one
+/// that was read and checked.
+fn unchanged(entity: Entity, key: Vec<Value>, row: Vec<Value>) -> Expect {
+    Expect {
+        entity,
+        key,
+        state: Expected::Row(row),
+        otherwise: Otherwise::Refused(format!(
+            "the {} was changed or deleted by someone else meanwhile: reload it and try again",
+            entity_label(entity)
+        )),
     }
 }
 
@@ -333,11 +361,18 @@ pub async fn save(
                     entity_label(entity)
                 )));
             };
-            Some(row)
+            Some((kv, row))
         }
         Mode::Create => None,
     };
-    check_write(state, user, entity, &texts, existing.as_deref()).await?;
+    let mut expects = check_write(
+        state,
+        user,
+        entity,
+        &texts,
+        existing.as_ref().map(|(_, r)| r.as_slice()),
+    )
+    .await?;
     if reason.is_empty() {
         return Err(AppError::Invalid(vec![FieldProblem {
             field: Some("reason".into()),
@@ -355,21 +390,21 @@ pub async fn save(
                 .unwrap_or_default()
         })
         .collect();
-    if mode == Mode::Create
-        && let Ok(kv) = key_values(entity, &key)
-        && state.registry.record(entity, &kv).await?.is_some()
-    {
-        return Err(AppError::Conflict(format!(
-            "a {} with this identification exists already ({}): edit it instead",
-            entity_label(entity),
-            spec.key
-                .iter()
-                .zip(&key)
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+    match existing {
+        // Checked inside the write transaction: of simultaneous creates of
+        // one record exactly one is written, the others are refused (a key
+        // the importer cannot parse is reported by the importer).
+        None => {
+            if let Ok(kv) = key_values(entity, &key) {
+                expects.push(Expect {
+                    entity,
+                    key: kv,
+                    state: Expected::Absent,
+                    otherwise: Otherwise::Refused(exists_already(entity, &key)),
+                });
+            }
+        }
+        Some((kv, row)) => expects.push(unchanged(entity, kv, row)),
     }
     // Cells go to the importer as text: it parses and checks them and
     // words every problem as it does for a bundle.
@@ -387,9 +422,25 @@ pub async fn save(
     };
     state
         .registry
-        .upsert_records(entity, &[row], &actor)
+        .save_records(entity, &[row], &expects, &actor)
         .await?;
     Ok(key)
+}
+
+/// The refusal of a create whose key is taken.
+fn exists_already(entity: Entity, key: &[String]) -> String {
+    let spec = entity.spec();
+    format!(
+        "a {} with this identification exists already ({}): edit it instead",
+        entity_label(entity),
+        spec.key
+            .iter()
+            .zip(key)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// Deletes one record as `user` with `reason`.
@@ -418,7 +469,8 @@ pub async fn remove(
         .zip(&existing)
         .filter_map(|(c, v)| v.to_text().map(|t| (c.name.to_string(), t)))
         .collect();
-    check_write(state, user, entity, &texts, Some(&existing)).await?;
+    let mut expects = check_write(state, user, entity, &texts, Some(&existing)).await?;
+    expects.push(unchanged(entity, kv.clone(), existing));
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::Invalid(vec![FieldProblem {
@@ -431,7 +483,10 @@ pub async fn remove(
         user: user.username.clone(),
         reason: Some(reason.to_string()),
     };
-    state.registry.delete_record(entity, &kv, &actor).await?;
+    state
+        .registry
+        .delete_record_expecting(entity, &kv, &expects, &actor)
+        .await?;
     Ok(())
 }
 

@@ -13,6 +13,8 @@
 //! that response time does not tell which accounts exist.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -243,6 +245,112 @@ pub fn verify_password(stored: Option<&str>, password: &str) -> bool {
     ok && real
 }
 
+/// Argon2 computations run at once, whatever the number of requests: each
+/// allocates 19 MiB, so a burst of logins (or of password changes) holds at
+/// most this many times 19 MiB, and the other attempts wait their turn.
+pub const HASHING_AT_ONCE: usize = 2;
+
+/// How long an attempt waits for its turn to hash before it is refused
+/// as "busy" (503): at ~50 ms a hash, enough for a long queue of honest
+/// users, short enough that a flood does not pile up requests forever.
+pub const HASHING_WAIT: Duration = Duration::from_secs(10);
+
+/// Attempts that may wait for a turn at once; beyond, an attempt is refused
+/// as busy at once (each waiting request holds its body in memory).
+pub const HASHING_QUEUE: usize = 64;
+
+/// The gate every Argon2 computation of the server passes
+/// ([`HASHING_AT_ONCE`] at a time, on the blocking threads).
+///
+/// The turn is held by the computation itself, not by the request: when a
+/// client disconnects, its request is dropped but the hash already started
+/// runs to its end on a blocking thread, and only then frees the turn — so
+/// connecting, sending a login and hanging up, over and over, cannot start
+/// more than [`HASHING_AT_ONCE`] computations either.
+#[derive(Debug)]
+pub struct Hashing {
+    gate: std::sync::Arc<tokio::sync::Semaphore>,
+    running: std::sync::Arc<AtomicUsize>,
+    peak: std::sync::Arc<AtomicUsize>,
+    waiting: AtomicUsize,
+}
+
+/// An attempt that did not get its turn to hash within [`HASHING_WAIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+impl Default for Hashing {
+    fn default() -> Self {
+        Hashing {
+            gate: std::sync::Arc::new(tokio::sync::Semaphore::new(HASHING_AT_ONCE)),
+            running: Default::default(),
+            peak: Default::default(),
+            waiting: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Hashing {
+    /// Runs `work` (a hash or a verification) when a turn is free.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, Busy>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        // Counted out again when the wait ends however it ends, also when
+        // the request is dropped while waiting (the client hung up).
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let queued = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let waiting = Waiting(&self.waiting);
+        if queued >= HASHING_QUEUE {
+            return Err(Busy);
+        }
+        let acquired = tokio::time::timeout(HASHING_WAIT, self.gate.clone().acquire_owned()).await;
+        drop(waiting);
+        let permit = acquired.map_err(|_| Busy)?.map_err(|_| Busy)?;
+        let (running, peak) = (self.running.clone(), self.peak.clone());
+        tokio::task::spawn_blocking(move || {
+            let _turn = permit;
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            let out = work();
+            running.fetch_sub(1, Ordering::SeqCst);
+            out
+        })
+        .await
+        // The work returns errors rather than panicking; a panic of the
+        // blocking task is reported as busy rather than propagated.
+        .map_err(|_| Busy)
+    }
+
+    /// The most computations that ran at once so far (tests, diagnostics).
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+}
+
+/// The longest text stored from a request that needs no login (the user
+/// name of a failed login, the client address): longer texts are cut, so
+/// that anyone cannot grow the database (or the Users page) at will. No
+/// valid user name is longer (see [`validate_username`]).
+pub const MAX_LOGGED_TEXT: usize = 64;
+
+/// `text` cut to at most `max` characters (on a character boundary), with
+/// `…` in place of the rest.
+pub fn bounded(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max || text.chars().count() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+    s.push('…');
+    std::borrow::Cow::Owned(s)
+}
+
 /// An account to create.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -301,6 +409,8 @@ pub async fn create_user(
     }
     let at = rfc3339(now);
     let mut tx = pool.begin().await?;
+    // The check above is only for the message: two simultaneous creates of
+    // one name both pass it, and the primary key refuses the second.
     sqlx::query(
         "INSERT INTO web_user (username, display_name, role, password_hash, active, created_at, \
          password_changed_at) VALUES ($1, $2, $3, $4, 1, $5, $6)",
@@ -312,7 +422,16 @@ pub async fn create_user(
     .bind(at.as_str())
     .bind(at.as_str())
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(|e| {
+        if e.as_database_error()
+            .is_some_and(|d| d.is_unique_violation())
+        {
+            AccountError::Exists(user.username.clone())
+        } else {
+            AccountError::Database(e)
+        }
+    })?;
     for s in &user.sites {
         sqlx::query("INSERT INTO web_user_site (username, site) VALUES ($1, $2)")
             .bind(user.username.as_str())
@@ -472,7 +591,9 @@ pub async fn set_password(
 }
 
 /// Appends a security event (login, logout, failed login, account change).
-/// Failing to log is reported but does not fail the request.
+/// Failing to log is reported but does not fail the request. The user name
+/// and client address may come from a request without a login: each is
+/// cut to [`MAX_LOGGED_TEXT`] characters, the detail to 4 times that.
 pub async fn log_event(
     pool: &AnyPool,
     now: i64,
@@ -481,14 +602,17 @@ pub async fn log_event(
     detail: Option<&str>,
     client: Option<&str>,
 ) -> Result<(), AccountError> {
+    let username = username.map(|u| bounded(u, MAX_LOGGED_TEXT));
+    let detail = detail.map(|d| bounded(d, 4 * MAX_LOGGED_TEXT));
+    let client = client.map(|c| bounded(c, MAX_LOGGED_TEXT));
     sqlx::query(
         "INSERT INTO web_event (at, username, event, detail, client) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(rfc3339(now))
-    .bind(username)
-    .bind(event)
-    .bind(detail)
-    .bind(client)
+    .bind(username.as_deref())
+    .bind(bounded(event, MAX_LOGGED_TEXT).as_ref())
+    .bind(detail.as_deref())
+    .bind(client.as_deref())
     .execute(pool)
     .await?;
     Ok(())
@@ -563,6 +687,71 @@ mod tests {
         assert!(!an.can_read_audit("b"));
         let ad = u(Role::Administrator, &[]);
         assert!(ad.can_edit_site("z") && !ad.pseudonymised());
+    }
+
+    #[tokio::test]
+    async fn abandoned_requests_keep_their_turn_until_the_hash_ends() {
+        let h = Hashing::default();
+        let live = std::sync::Arc::new(AtomicUsize::new(0));
+        let most = std::sync::Arc::new(AtomicUsize::new(0));
+        // Six requests, each dropped 20 ms after it asked (the client hung
+        // up) while its 300 ms "hash" goes on.
+        for _ in 0..6 {
+            let (live, most) = (live.clone(), most.clone());
+            let _ = tokio::time::timeout(
+                Duration::from_millis(20),
+                h.run(move || {
+                    let n = live.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(300));
+                    live.fetch_sub(1, Ordering::SeqCst);
+                }),
+            )
+            .await;
+        }
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+        assert_eq!(most.load(Ordering::SeqCst), HASHING_AT_ONCE);
+        assert_eq!(h.peak(), HASHING_AT_ONCE);
+        // Turns come back: a new computation runs.
+        assert_eq!(h.run(|| 7).await, Ok(7));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn beyond_the_queue_attempts_are_refused_at_once() {
+        let h = std::sync::Arc::new(Hashing::default());
+        let mut tasks = Vec::new();
+        for _ in 0..HASHING_AT_ONCE + HASHING_QUEUE {
+            let h = h.clone();
+            tasks.push(tokio::spawn(async move {
+                h.run(|| std::thread::sleep(Duration::from_millis(400)))
+                    .await
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        assert_eq!(h.run(|| ()).await, Err(Busy));
+        assert!(started.elapsed() < Duration::from_millis(100));
+        // Waiters that are dropped (clients that hung up) leave the queue:
+        // once the running hashes end, attempts are served again.
+        for t in tasks {
+            t.abort();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(h.run(|| 1).await, Ok(1));
+    }
+
+    #[test]
+    fn logged_texts_are_bounded_on_character_boundaries() {
+        assert_eq!(bounded("ana", 64), "ana");
+        let exact = "é".repeat(64);
+        assert_eq!(bounded(&exact, 64), exact.as_str());
+        let long = "é".repeat(1000);
+        let cut = bounded(&long, 64);
+        assert_eq!(cut.chars().count(), 64);
+        assert!(cut.ends_with('…') && cut.starts_with("éé"));
+        assert_eq!(bounded("abcdef", 3), "ab…");
+        assert_eq!(bounded("", 0), "");
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub struct AppState {
     pub cohort: Cohort,
     /// Derived endpoints and finished analyses, per registry revision.
     pub analyses: Analyses,
+    /// The gate of Argon2 computations (a few at a time).
+    pub hashing: crate::accounts::Hashing,
 }
 
 /// The state as handlers receive it.
@@ -94,6 +96,7 @@ impl AppState {
             pseudo,
             cohort,
             analyses: Analyses::default(),
+            hashing: crate::accounts::Hashing::default(),
         }))
     }
 
@@ -107,8 +110,18 @@ impl AppState {
     }
 
     /// The client's address: the peer, or behind a proxy the address the
-    /// proxy appended to `X-Forwarded-For`.
+    /// proxy appended to `X-Forwarded-For`, cut to 64 characters (it is
+    /// stored with sessions and events and keys the rate limiter; an IPv6
+    /// address is at most 45).
     pub fn client(&self, parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+        crate::accounts::bounded(
+            &self.client_address(parts_headers, peer),
+            crate::accounts::MAX_LOGGED_TEXT,
+        )
+        .into_owned()
+    }
+
+    fn client_address(&self, parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
         if self.config.behind_tls_proxy
             && let Some(last) = parts_headers
                 .get_all("x-forwarded-for")
@@ -152,7 +165,18 @@ fn is_api(path: &str) -> bool {
 /// Largest request body accepted (forms and JSON are small).
 pub const BODY_LIMIT: usize = 1 << 20;
 
+/// Every response gets the security headers, also the refusals the guard
+/// answers itself (401 without a session, 403 for a bad CSRF token, the
+/// redirect to the login page, a failed session lookup).
 async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let mut resp = check(state, req, next).await;
+    security_headers(resp.headers_mut(), &path);
+    resp
+}
+
+/// The session and CSRF checks, then the handler.
+async fn check(state: Shared, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let peer = req
         .extensions()
@@ -191,9 +215,7 @@ async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Respons
     }
     req.extensions_mut().insert(auth);
     req.extensions_mut().insert(Client(client));
-    let mut resp = next.run(req).await;
-    security_headers(resp.headers_mut(), &path);
-    resp
+    next.run(req).await
 }
 
 /// The CSRF check: the `X-CSRF-Token` header, or the `_csrf` field of a

@@ -26,6 +26,9 @@ pub struct FieldProblem {
     pub value: Option<String>,
 }
 
+/// What the user is told when a save fails for lack of disk space.
+pub const DISK_FULL: &str = "the server could not save: disk full";
+
 /// What went wrong with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppError {
@@ -47,6 +50,12 @@ pub enum AppError {
         /// Seconds until the next attempt is accepted.
         retry_after: i64,
     },
+    /// The server is too busy for the request now (logins waiting too long
+    /// for their turn to check a password).
+    Busy(String),
+    /// The database could not save because its disk is full: the user is
+    /// told so (and the server recovers by itself once there is space).
+    DiskFull,
     /// A fault of the server or the database.
     Internal(String),
 }
@@ -62,6 +71,8 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,7 +84,9 @@ impl AppError {
             | AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::BadRequest(m)
-            | AppError::Conflict(m) => m.clone(),
+            | AppError::Conflict(m)
+            | AppError::Busy(m) => m.clone(),
+            AppError::DiskFull => DISK_FULL.into(),
             AppError::Invalid(p) => format!(
                 "the record was not saved: {} problem(s) to correct",
                 p.len()
@@ -108,6 +121,7 @@ impl From<StoreError> for AppError {
             ),
             StoreError::NotFound(m) => AppError::NotFound(m),
             StoreError::Refused(m) => AppError::Conflict(m),
+            StoreError::Database(e) => e.into(),
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -119,6 +133,7 @@ impl From<AccountError> for AppError {
             AccountError::Invalid(m) => AppError::BadRequest(m),
             AccountError::Exists(_) => AppError::Conflict(e.to_string()),
             AccountError::NotFound(_) => AppError::NotFound(e.to_string()),
+            AccountError::Database(e) => e.into(),
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -126,7 +141,11 @@ impl From<AccountError> for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> AppError {
-        AppError::Internal(e.to_string())
+        if netra_store::db::is_disk_full(&e) {
+            AppError::DiskFull
+        } else {
+            AppError::Internal(e.to_string())
+        }
     }
 }
 
@@ -168,9 +187,12 @@ fn log_internal(e: &AppError) {
 }
 
 fn retry_after(resp: &mut Response, e: &AppError) {
-    if let AppError::TooManyRequests { retry_after } = e
-        && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
-    {
+    let secs = match e {
+        AppError::TooManyRequests { retry_after } => *retry_after,
+        AppError::Busy(_) => 1,
+        _ => return,
+    };
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
 }

@@ -53,6 +53,11 @@ pub async fn home(PageUser(_): PageUser) -> Redirect {
     Redirect::to("/patients")
 }
 
+/// The refusal of an attempt that waited too long for its turn to hash.
+pub fn busy() -> AppError {
+    AppError::Busy("the server is busy checking other passwords: try again in a moment".into())
+}
+
 /// Checks a user name and password, with rate limiting, and starts a
 /// session: the login of both the page and the API.
 pub async fn attempt_login(
@@ -63,11 +68,22 @@ pub async fn attempt_login(
 ) -> Result<(String, Session), AppError> {
     let now = state.clock.now();
     let pool = state.registry.pool();
-    let account_key = username.to_string();
+    // No account name is longer: the limiter's memory stays bounded under
+    // a flood of made-up megabyte names.
+    let account_key = accounts::bounded(username, accounts::MAX_LOGGED_TEXT).into_owned();
+    // The attempt counts from now (a failure unless it succeeds), so that
+    // simultaneous attempts cannot all pass the limit before any fails.
     let limited = state
         .account_failures
-        .check(&account_key, now)
-        .and_then(|_| state.address_failures.check(client, now));
+        .reserve(&account_key, now)
+        .and_then(|_| {
+            state
+                .address_failures
+                .reserve(client, now)
+                .inspect_err(|_| {
+                    state.account_failures.release(&account_key, now);
+                })
+        });
     if let Err(retry_after) = limited {
         let _ = accounts::log_event(
             pool,
@@ -80,19 +96,41 @@ pub async fn attempt_login(
         .await;
         return Err(AppError::TooManyRequests { retry_after });
     }
-    let found = accounts::find_user(pool, username).await?;
+    let release = || {
+        state.account_failures.release(&account_key, now);
+        state.address_failures.release(client, now);
+    };
+    let found = match accounts::find_user(pool, username).await {
+        Ok(f) => f,
+        Err(e) => {
+            release();
+            return Err(e.into());
+        }
+    };
     let stored = found
         .as_ref()
         .filter(|(u, _)| u.active)
         .map(|(_, h)| h.clone());
-    let pw = password.to_string();
-    // Argon2 takes tens of milliseconds of CPU: off the async threads.
-    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(stored.as_deref(), &pw))
-        .await
-        .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
+    // A password longer than any accepted one cannot match: no hashing.
+    let ok = if password.chars().count() > accounts::MAX_PASSWORD {
+        false
+    } else {
+        let pw = password.to_string();
+        // Argon2 takes tens of milliseconds of CPU and 19 MiB: off the async
+        // threads, a few at a time.
+        match state
+            .hashing
+            .run(move || accounts::verify_password(stored.as_deref(), &pw))
+            .await
+        {
+            Ok(ok) => ok,
+            Err(accounts::Busy) => {
+                release();
+                return Err(busy());
+            }
+        }
+    };
     let Some((user, _)) = found.filter(|(u, _)| ok && u.active) else {
-        state.account_failures.fail(&account_key, now);
-        state.address_failures.fail(client, now);
         let _ = accounts::log_event(
             pool,
             now,
@@ -104,6 +142,7 @@ pub async fn attempt_login(
         .await;
         return Err(AppError::Unauthorized("wrong user name or password".into()));
     };
+    state.address_failures.release(client, now);
     state.account_failures.clear(&account_key);
     let (token, session) = session::create(pool, user, client, now).await?;
     let _ = accounts::log_event(pool, now, Some(username), "login", None, Some(client)).await;
@@ -282,22 +321,30 @@ pub async fn change_own_password(
 ) -> Result<(), AppError> {
     let user = &session.user;
     let now = state.clock.now();
-    if let Err(retry_after) = state.account_failures.check(&user.username, now) {
+    if let Err(retry_after) = state.account_failures.reserve(&user.username, now) {
         return Err(AppError::TooManyRequests { retry_after });
     }
-    let stored = accounts::find_user(state.registry.pool(), &user.username)
-        .await?
-        .map(|(_, h)| h);
+    let stored = match accounts::find_user(state.registry.pool(), &user.username).await {
+        Ok(f) => f.map(|(_, h)| h),
+        Err(e) => {
+            state.account_failures.release(&user.username, now);
+            return Err(e.into());
+        }
+    };
     let cur = current.to_string();
-    let ok =
-        tokio::task::spawn_blocking(move || accounts::verify_password(stored.as_deref(), &cur))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+    let checked = state
+        .hashing
+        .run(move || accounts::verify_password(stored.as_deref(), &cur))
+        .await;
+    let Ok(ok) = checked else {
+        state.account_failures.release(&user.username, now);
+        return Err(busy());
+    };
     if !ok {
-        state.account_failures.fail(&user.username, now);
         state.address_failures.fail(client, now);
         return Err(AppError::Forbidden("the current password is wrong".into()));
     }
+    state.account_failures.release(&user.username, now);
     set_password(
         state,
         &user.username,
@@ -320,9 +367,11 @@ pub async fn set_password(
 ) -> Result<(), AppError> {
     accounts::validate_password(new)?;
     let pw = new.to_string();
-    let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&pw))
+    let hash = state
+        .hashing
+        .run(move || accounts::hash_password(&pw))
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+        .map_err(|_| busy())??;
     let now = state.clock.now();
     accounts::set_password(state.registry.pool(), username, &hash, now, keep_session).await?;
     let _ = accounts::log_event(
@@ -607,9 +656,11 @@ pub async fn create_account(
     accounts::validate_username(&user.username)?;
     accounts::validate_password(password)?;
     let pw = password.to_string();
-    let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&pw))
+    let hash = state
+        .hashing
+        .run(move || accounts::hash_password(&pw))
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+        .map_err(|_| busy())??;
     let now = state.clock.now();
     accounts::create_user(state.registry.pool(), &user, &hash, now).await?;
     let _ = accounts::log_event(

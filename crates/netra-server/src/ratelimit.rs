@@ -4,6 +4,11 @@
 //! password, until the oldest failure leaves the window. A successful login
 //! clears the account's count (not the address's).
 //!
+//! An attempt is counted *before* its password is checked
+//! ([`RateLimiter::reserve`]), as a failure, and taken back only when it
+//! succeeds: attempts in flight count, so 40 simultaneous guesses check at
+//! most the limit's number of passwords, not 40.
+//!
 //! Refusing before verification matters twice: it stops guessing, and it
 //! stops an attacker from making the server compute Argon2 hashes at will.
 //! Counts live in memory (one server process); they reset on restart.
@@ -63,6 +68,40 @@ impl RateLimiter {
         }
     }
 
+    /// Counts an attempt of `key` at `now` as a failure before it is
+    /// checked, if the limit allows one more: `Err(seconds until retry)`
+    /// otherwise (and nothing is counted). Check and count are one step
+    /// under the lock, so simultaneous attempts cannot all pass the check.
+    pub fn reserve(&self, key: &str, now: i64) -> Result<(), i64> {
+        let mut map = self.lock();
+        if let Some(q) = map.get_mut(key) {
+            while q.front().is_some_and(|&t| t <= now - self.limit.window) {
+                q.pop_front();
+            }
+            if q.len() >= self.limit.max {
+                let oldest = q.front().copied().unwrap_or(now);
+                return Err((oldest + self.limit.window - now).max(1));
+            }
+        }
+        drop(map);
+        self.fail(key, now);
+        Ok(())
+    }
+
+    /// Takes back one attempt of `key` counted at `at` by
+    /// [`RateLimiter::reserve`] (it succeeded, or was not checked).
+    pub fn release(&self, key: &str, at: i64) {
+        let mut map = self.lock();
+        if let Some(q) = map.get_mut(key) {
+            if let Some(i) = q.iter().rposition(|&t| t == at) {
+                q.remove(i);
+            }
+            if q.is_empty() {
+                map.remove(key);
+            }
+        }
+    }
+
     /// Counts a failure of `key` at `now`.
     pub fn fail(&self, key: &str, now: i64) {
         let mut map = self.lock();
@@ -105,5 +144,25 @@ mod tests {
         assert_eq!(r.check("ana", 101), Err(9));
         r.clear("ana");
         assert_eq!(r.check("ana", 101), Ok(()));
+    }
+
+    #[test]
+    fn reservations_count_attempts_in_flight_and_can_be_taken_back() {
+        let r = RateLimiter::new(Limit {
+            max: 2,
+            window: 100,
+        });
+        assert_eq!(r.reserve("ana", 10), Ok(()));
+        assert_eq!(r.reserve("ana", 11), Ok(()));
+        // Both still in flight: a third is refused until 10 leaves.
+        assert_eq!(r.reserve("ana", 12), Err(98));
+        // The attempt of 11 succeeded: its place is free again.
+        r.release("ana", 11);
+        assert_eq!(r.reserve("ana", 12), Ok(()));
+        assert_eq!(r.check("ana", 12), Err(98));
+        r.release("ana", 10);
+        r.release("ana", 12);
+        r.release("bob", 12);
+        assert_eq!(r.check("ana", 13), Ok(()));
     }
 }

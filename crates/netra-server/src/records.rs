@@ -151,7 +151,8 @@ pub fn visible<'a>(idx: &'a Index, user: &'a User) -> impl Iterator<Item = &'a P
         .filter(move |r| user.can_read_site(&r.site))
 }
 
-/// The patient list: search, filters and one page.
+/// The patient list: search, filters and one page; in code order, for
+/// analysts in pseudonym order.
 pub fn list(idx: &Index, user: &User, q: &ListQuery) -> Result<ListPage, AppError> {
     let primary: Option<PrimarySite> = opt_code("primary", &q.primary)?;
     let grade: Option<WhoGrade> = opt_code("grade", &q.grade)?;
@@ -177,11 +178,25 @@ pub fn list(idx: &Index, user: &User, q: &ListQuery) -> Result<ListPage, AppErro
     let skip = (page - 1).saturating_mul(PER_PAGE);
     let mut total = 0usize;
     let mut patients = Vec::with_capacity(PER_PAGE);
-    for r in visible(idx, user).filter(|r| matches(r)) {
-        if total >= skip && patients.len() < PER_PAGE {
-            patients.push(item(r, user));
+    if pseudonymised {
+        // By pseudonym: in code order, row k of an analyst's list would be
+        // row k of an administrator's, linking pseudonyms back to codes.
+        let mut rows: Vec<&PatientRow> = visible(idx, user).filter(|r| matches(r)).collect();
+        rows.sort_unstable_by(|a, b| a.pseudonym.cmp(&b.pseudonym));
+        total = rows.len();
+        patients.extend(
+            rows.into_iter()
+                .skip(skip)
+                .take(PER_PAGE)
+                .map(|r| item(r, user)),
+        );
+    } else {
+        for r in visible(idx, user).filter(|r| matches(r)) {
+            if total >= skip && patients.len() < PER_PAGE {
+                patients.push(item(r, user));
+            }
+            total += 1;
         }
-        total += 1;
     }
     Ok(ListPage {
         total,
@@ -977,7 +992,9 @@ async fn submit(
     };
     match access::save(&state, user, entity, values.clone(), &reason, mode).await {
         Ok(k) => Ok(after_save(entity, &k, "saved").into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+        // The form comes back with what was typed and the reason: also when
+        // the disk is full, so that nothing typed is lost.
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::DiskFull)) => {
             let status = e.status();
             let (problems, general) = match e {
                 AppError::Invalid(p) => (p, None),

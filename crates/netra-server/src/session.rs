@@ -128,9 +128,23 @@ pub enum Lookup {
     Unknown,
 }
 
-/// How stale `last_seen` may get before it is written again: saves a write
-/// per request while keeping idle expiry exact to the minute.
-const TOUCH_EVERY: i64 = 60;
+/// How stale `last_seen` may get before it is written again: a thirtieth
+/// of the idle limit, between 1 s and 60 s. Saves a write per request.
+///
+/// The stored `last_seen` therefore lags the last request by less than
+/// this, and a session is ended only when `now - last_seen` exceeds the
+/// idle limit *plus* this slack: never before the user has been idle for
+/// the whole limit (an active user is never logged out), and at most the
+/// slack later (60 s on the default 30 minutes, 2 s on a 1-minute limit).
+pub fn touch_every(life: Lifetimes) -> i64 {
+    (life.idle / 30).clamp(1, 60)
+}
+
+/// True when a session last written as seen at `last_seen` has been idle
+/// for longer than the limit at `now` (see [`touch_every`]).
+pub fn idle_expired(life: Lifetimes, last_seen: i64, now: i64) -> bool {
+    now - last_seen >= life.idle + touch_every(life)
+}
 
 /// Finds the session of a cookie token, ends it when expired, and records
 /// activity.
@@ -154,7 +168,7 @@ pub async fn lookup(
     let csrf: String = row.try_get(1)?;
     let created_at: i64 = row.try_get(2)?;
     let last_seen: i64 = row.try_get(3)?;
-    if now - last_seen > life.idle || now - created_at > life.absolute {
+    if idle_expired(life, last_seen, now) || now - created_at > life.absolute {
         delete(pool, &hash).await?;
         return Ok(Lookup::Expired);
     }
@@ -166,7 +180,7 @@ pub async fn lookup(
         return Ok(Lookup::Unknown);
     }
     let mut last = last_seen;
-    if now - last_seen >= TOUCH_EVERY {
+    if now - last_seen >= touch_every(life) {
         sqlx::query("UPDATE web_session SET last_seen = $1 WHERE token_hash = $2")
             .bind(now)
             .bind(hash.as_str())
@@ -192,11 +206,13 @@ pub async fn delete(pool: &AnyPool, token_hash: &str) -> Result<(), AccountError
     Ok(())
 }
 
-/// Removes every expired session (run now and then).
+/// Removes every expired session (run now and then): the same rule as
+/// [`lookup`], so that the sweeper never ends a session a request would
+/// still accept.
 pub async fn purge_expired(pool: &AnyPool, life: Lifetimes, now: i64) -> Result<u64, AccountError> {
     Ok(
-        sqlx::query("DELETE FROM web_session WHERE last_seen < $1 OR created_at < $2")
-            .bind(now - life.idle)
+        sqlx::query("DELETE FROM web_session WHERE last_seen <= $1 OR created_at < $2")
+            .bind(now - life.idle - touch_every(life))
             .bind(now - life.absolute)
             .execute(pool)
             .await?
@@ -255,6 +271,35 @@ mod tests {
         assert!(same_secret("abc", "abc"));
         assert!(!same_secret("abc", "abd"));
         assert!(!same_secret("abc", "abcd"));
+    }
+
+    #[test]
+    fn idle_expiry_is_never_early_and_late_by_less_than_the_touch_interval() {
+        for idle in [60, 30 * 60, 5] {
+            let life = Lifetimes {
+                idle,
+                absolute: 12 * 3600,
+            };
+            let g = touch_every(life);
+            // Requests every `step` seconds, last_seen written as lookup
+            // writes it: never expired while the gaps stay within the limit.
+            for step in [1, g, idle / 2 + 1, idle] {
+                let mut stored = 0;
+                let mut now = 0;
+                for _ in 0..200 {
+                    now += step;
+                    assert!(!idle_expired(life, stored, now), "idle {idle}, step {step}");
+                    if now - stored >= g {
+                        stored = now;
+                    }
+                }
+                // Silent after the last request at `now`: still live at
+                // the limit, ended within the slack after it.
+                assert!(!idle_expired(life, stored, now + idle));
+                assert!(idle_expired(life, stored, now + idle + g));
+            }
+        }
+        assert_eq!(touch_every(Lifetimes::default()), 60);
     }
 
     #[test]

@@ -19,6 +19,9 @@
 //!   Wilcoxon rank-sum tests, as R's `stats` package computes them.
 //! * [`model`] — R-style model formulas and design matrices (factors,
 //!   interactions, strata) from in-memory columns.
+//! * [`partial`] — additive partial aggregates (per time, stratum and
+//!   group) that merge across sites or partitions into the pooled
+//!   Kaplan–Meier curves and log-rank tests.
 //! * [`cox`] — Cox regression as `coxph` (Efron/Breslow, strata, weights,
 //!   (start, stop] data, robust variance, concordance), `cox.zph` and
 //!   Fine–Gray.
@@ -39,4 +42,5 @@ pub mod km;
 pub mod logrank;
 pub mod model;
 pub mod multiple;
+pub mod partial;
 pub mod partial_cox;

@@ -107,6 +107,18 @@ fn absolute(p: &Path) -> Result<PathBuf, StoreError> {
     }
 }
 
+/// True when a database error says the disk (or the database's size limit)
+/// is full: SQLite's `SQLITE_FULL` (result code 13, which has no extended
+/// codes) or PostgreSQL's SQLSTATE 53100 `disk_full`. A caller can then
+/// tell the user what happened, and try again later: the failed
+/// transaction is rolled back and the connection stays usable.
+pub fn is_disk_full(e: &sqlx::Error) -> bool {
+    let Some(d) = e.as_database_error() else {
+        return false;
+    };
+    matches!(d.code().as_deref(), Some("13" | "53100"))
+}
+
 /// Replaces the password of a URL with `***`.
 pub fn redact(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://")
@@ -142,6 +154,18 @@ pub async fn connect(location: &Location, create: bool) -> Result<AnyPool, Store
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
+        // A connection handed out must not be inside a transaction. When a
+        // write fails with SQLITE_FULL (disk full), SQLite rolls the
+        // transaction back by itself; the ROLLBACK the driver then sends
+        // fails ("no transaction is active") and the driver keeps counting
+        // the connection as in a transaction, so every later BEGIN on it
+        // fails: saves kept failing after the disk had space again, until
+        // a restart. Such a connection is closed here and replaced by a
+        // fresh one (a healthy connection whose rollback is still on its
+        // way may be replaced too, which costs only a reconnect).
+        .before_acquire(|conn, _meta| {
+            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+        })
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {

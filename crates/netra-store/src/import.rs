@@ -18,6 +18,7 @@ use crate::bundle::Bundle;
 use crate::check::{self, Checked, PatientLife, Stored, key_of};
 use crate::db::Backend;
 use crate::error::{Problem, Problems, StoreError};
+use crate::expect::Expect;
 use crate::pipe::Pipe;
 use crate::rows::{bind, decode_row, json_diff, json_key};
 use crate::sql;
@@ -182,6 +183,7 @@ pub(crate) async fn import(
     backend: Backend,
     bundle: &Bundle,
     opts: &ImportOptions,
+    expects: &[Expect],
 ) -> Result<ImportReport, StoreError> {
     let mut clock = std::time::Instant::now();
     let mut phases: Vec<(&'static str, f64)> = Vec::new();
@@ -191,6 +193,11 @@ pub(crate) async fn import(
     };
     let mut tx = begin_write(pool, backend).await?;
     let mut audit = AuditWriter::start(&mut tx, backend, opts.actor.clone()).await?;
+    // After the writer lock: what is checked here stays so until the commit.
+    if let Err(e) = crate::expect::check_all(&mut tx, expects).await {
+        tx.rollback().await?;
+        return Err(e);
+    }
     let stored = load_stored(&mut tx, &needed(bundle)).await?;
     lap("load stored keys");
     let (checked, mut problems) = check::check(bundle, &stored);

@@ -9,8 +9,11 @@
 //!   transaction, every problem reported, idempotent upsert, audit entries),
 //!   [`Registry::export_bundle`], [`Registry::patient_course`],
 //!   [`Registry::courses`] (every course for analyses), single-record
-//!   [`Registry::upsert_records`] / [`Registry::delete_record`] for the web
-//!   forms, [`Registry::audit_log`] and [`Registry::verify_audit`].
+//!   [`Registry::save_records`] / [`Registry::delete_record_expecting`] for
+//!   the web forms (with [`expect`]ations checked inside the write
+//!   transaction), [`Registry::audit_log`], [`Registry::verify_audit`] (the
+//!   chain) and [`Registry::verify_state`] (the tables against the replayed
+//!   trail, [`replay`]).
 //! * [`Bundle`] — a directory of CSV files (`docs/bundle-format.md`), or the
 //!   flat survival CSV ([`flat`]).
 //! * [`Problem`] — `file, line, column (name): reason (value '…')`.
@@ -31,12 +34,14 @@ pub mod bundle;
 pub mod check;
 pub mod db;
 pub mod error;
+pub mod expect;
 pub mod export;
 pub mod flat;
 pub mod import;
 pub mod migrate;
 mod pipe;
 pub mod query;
+pub mod replay;
 mod rows;
 pub mod sql;
 pub mod synthetic;
@@ -53,9 +58,26 @@ pub use bundle::Bundle;
 pub use check::validate_bundle;
 pub use db::{Backend, Location};
 pub use error::{Problem, Problems, StoreError};
+pub use expect::{Expect, Expected, Otherwise};
 pub use export::ExportReport;
 pub use import::{EntityCounts, ImportOptions, ImportReport};
 pub use query::CourseFilter;
+pub use replay::{StateCheck, StateProblem};
+
+/// A unique-key violation of a guarded write (a writer that is not netra,
+/// or a race the expectations did not cover) is the refusal of its first
+/// [`Expected::Absent`] expectation rather than a database fault.
+fn refuse_duplicate(e: StoreError, expects: &[Expect]) -> StoreError {
+    let duplicate = matches!(&e, StoreError::Database(d)
+        if d.as_database_error().is_some_and(|d| d.is_unique_violation()));
+    match expects.iter().find(|x| x.state == Expected::Absent) {
+        Some(x) if duplicate => match &x.otherwise {
+            Otherwise::Refused(m) => StoreError::Refused(m.clone()),
+            Otherwise::NotFound(m) => StoreError::NotFound(m.clone()),
+        },
+        _ => e,
+    }
+}
 
 /// An open registry database.
 #[derive(Debug, Clone)]
@@ -150,7 +172,7 @@ impl Registry {
         bundle: &Bundle,
         opts: &ImportOptions,
     ) -> Result<ImportReport, StoreError> {
-        import::import(&self.pool, self.backend(), bundle, opts).await
+        import::import(&self.pool, self.backend(), bundle, opts, &[]).await
     }
 
     /// Reads a flat survival CSV and imports it; the study and site rows are
@@ -269,11 +291,27 @@ impl Registry {
     }
 
     /// Inserts or updates records of one entity (values in schema column
-    /// order) with the importer's checks and audit: the web forms' write path.
+    /// order) with the importer's checks and audit.
     pub async fn upsert_records(
         &self,
         entity: Entity,
         rows: &[Vec<Value>],
+        actor: &Actor,
+    ) -> Result<ImportReport, StoreError> {
+        self.save_records(entity, rows, &[], actor).await
+    }
+
+    /// Writes records of one entity (values in schema column order) with
+    /// the importer's checks and audit, if every expectation holds inside
+    /// the write transaction ([`expect`]): the web forms' write path. A
+    /// create expects its key [`Expected::Absent`], so of simultaneous
+    /// creates of one record exactly one succeeds and the others are
+    /// refused; an update expects the row it checked ([`Expected::Row`]).
+    pub async fn save_records(
+        &self,
+        entity: Entity,
+        rows: &[Vec<Value>],
+        expects: &[Expect],
         actor: &Actor,
     ) -> Result<ImportReport, StoreError> {
         let spec = entity.spec();
@@ -289,14 +327,13 @@ impl Registry {
         }
         let bytes = w.into_inner().map_err(|e| StoreError::io(spec.file, e))?;
         let bundle = Bundle::from_csv(entity, &bytes)?;
-        self.import_bundle(
-            &bundle,
-            &ImportOptions {
-                actor: actor.clone(),
-                dry_run: false,
-            },
-        )
-        .await
+        let opts = ImportOptions {
+            actor: actor.clone(),
+            dry_run: false,
+        };
+        import::import(&self.pool, self.backend(), &bundle, &opts, expects)
+            .await
+            .map_err(|e| refuse_duplicate(e, expects))
     }
 
     /// Deletes one record (key values in key order), recording its old
@@ -307,9 +344,23 @@ impl Registry {
         key: &[Value],
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        self.delete_record_expecting(entity, key, &[], actor).await
+    }
+
+    /// [`Registry::delete_record`] if every expectation holds inside the
+    /// write transaction (typically: the record is still exactly the one
+    /// that was checked, [`Expected::Row`]).
+    pub async fn delete_record_expecting(
+        &self,
+        entity: Entity,
+        key: &[Value],
+        expects: &[Expect],
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let spec = entity.spec();
         let mut tx = import::begin_write(&self.pool, self.backend()).await?;
         let mut audit = audit::AuditWriter::start(&mut tx, self.backend(), actor.clone()).await?;
+        expect::check_all(&mut tx, expects).await?;
         let Some(old) = import::fetch_by_key(&mut tx, entity, key).await? else {
             return Err(StoreError::NotFound(format!(
                 "no {} {}",
@@ -404,6 +455,41 @@ impl Registry {
             out.reverse();
         }
         Ok(out)
+    }
+
+    /// Compares every registry record with what replaying the audit trail
+    /// produces ([`replay`]): finds rows added, changed or removed without
+    /// an audit entry (direct edits of the database), which the chain
+    /// check cannot see.
+    pub async fn verify_state(&self) -> Result<StateCheck, StoreError> {
+        replay::verify_state(&self.pool).await
+    }
+
+    /// The last audit entry's sequence number and hash (`None` before the
+    /// first change): record it outside the database to anchor the chain.
+    pub async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+            None => None,
+        })
+    }
+
+    /// The sequence number of the entry whose hash is `hash`, if the chain
+    /// holds one: an anchor recorded earlier must still be in the chain
+    /// (truncating the trail, or rewriting an entry and rehashing the rest,
+    /// removes it).
+    pub async fn audit_seq_of(&self, hash: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT seq FROM audit_log WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
     }
 
     /// Checks the whole audit chain.

@@ -427,6 +427,230 @@ async fn tampering_with_the_audit_trail_is_detected() {
     }
 }
 
+/// Issue 14, item 1: a guarded write checks its expectations under the
+/// writer lock and is refused, writing nothing, when one does not hold.
+#[tokio::test]
+async fn guarded_writes_are_refused_when_their_expectations_fail() {
+    use netra_store::{Expect, Expected, Otherwise};
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let reg = &db.registry;
+        import_dir(reg, &example_bundle()).await;
+        let who = actor("dm", "test");
+        let key = vec![Value::Text("2".into())];
+        let stored = reg.record(Entity::Patient, &key).await.unwrap().unwrap();
+        let expect = |state, otherwise| Expect {
+            entity: Entity::Patient,
+            key: key.clone(),
+            state,
+            otherwise,
+        };
+        let revision = reg.revision().await.unwrap();
+        // "Create": the key is taken.
+        let err = reg
+            .save_records(
+                Entity::Patient,
+                std::slice::from_ref(&stored),
+                &[expect(Expected::Absent, Otherwise::Refused("taken".into()))],
+                &who,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Refused(m) if m == "taken"),
+            "{backend}: {err}"
+        );
+        // "Update" of a row that changed since it was read.
+        let mut seen = stored.clone();
+        let notes = Entity::Patient.spec().position("notes").unwrap();
+        seen[notes] = Value::Text("what I read".into());
+        let err = reg
+            .save_records(
+                Entity::Patient,
+                std::slice::from_ref(&stored),
+                &[expect(
+                    Expected::Row(seen),
+                    Otherwise::Refused("changed".into()),
+                )],
+                &who,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Refused(m) if m == "changed"),
+            "{backend}"
+        );
+        // A child whose patient is no longer at the site checked.
+        let wrong_site = vec![("site".to_string(), Value::Text("elsewhere".into()))];
+        let err = reg
+            .delete_record_expecting(
+                Entity::Assessment,
+                &[Value::Text("18".into()), Value::Text("M3".into())],
+                &[Expect {
+                    entity: Entity::Patient,
+                    key: vec![Value::Text("18".into())],
+                    state: Expected::Columns(wrong_site),
+                    otherwise: Otherwise::NotFound("no patient '18'".into()),
+                }],
+                &who,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::NotFound(m) if m == "no patient '18'"),
+            "{backend}"
+        );
+        assert_eq!(
+            reg.revision().await.unwrap(),
+            revision,
+            "{backend}: nothing written"
+        );
+        // Expectations that hold: the write goes ahead.
+        let mut changed = stored.clone();
+        changed[notes] = Value::Text("seen".into());
+        reg.save_records(
+            Entity::Patient,
+            &[changed],
+            &[expect(
+                Expected::Row(stored),
+                Otherwise::Refused("changed".into()),
+            )],
+            &who,
+        )
+        .await
+        .unwrap();
+        assert_eq!(reg.revision().await.unwrap(), revision + 1, "{backend}");
+        db.finish().await;
+    }
+}
+
+/// Issue 14, item 7: the chain check cannot see rows edited, deleted or
+/// inserted directly in the registry tables; replaying the trail can.
+#[tokio::test]
+async fn direct_edits_of_registry_rows_are_found_by_replaying_the_trail() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let reg = &db.registry;
+        import_dir(reg, &example_bundle()).await;
+        // Changes through the store (updates, deletes) keep the two equal.
+        let who = actor("dm", "correction");
+        reg.delete_record(
+            Entity::Assessment,
+            &[Value::Text("18".into()), Value::Text("M3".into())],
+            &who,
+        )
+        .await
+        .unwrap();
+        let mut row = reg
+            .record(Entity::Patient, &[Value::Text("2".into())])
+            .await
+            .unwrap()
+            .unwrap();
+        let notes = Entity::Patient.spec().position("notes").unwrap();
+        row[notes] = Value::Text("seen again".into());
+        reg.upsert_records(Entity::Patient, &[row], &who)
+            .await
+            .unwrap();
+        let ok = reg.verify_state().await.unwrap();
+        assert!(ok.is_consistent(), "{backend}: {:?}", ok.first);
+        assert!(ok.records > 300, "{backend}: {}", ok.records);
+        // A direct edit: the chain is intact, the state check names it.
+        reg.pool()
+            .execute("UPDATE patient SET sex = 'male' WHERE patient = '1'")
+            .await
+            .unwrap();
+        assert!(reg.verify_audit().await.unwrap().is_intact());
+        let v = reg.verify_state().await.unwrap();
+        assert_eq!(v.differences, 1, "{backend}");
+        assert_eq!(
+            v.first.unwrap().to_string(),
+            "patient [\"1\"]: sex is 'male' in the registry but 'female' by the audit trail \
+             (changed without an audit entry)"
+        );
+        reg.pool()
+            .execute("UPDATE patient SET sex = 'female' WHERE patient = '1'")
+            .await
+            .unwrap();
+        assert!(reg.verify_state().await.unwrap().is_consistent());
+        // A direct delete and a direct insert.
+        reg.pool()
+            .execute("DELETE FROM treatment_agent WHERE patient = '2' AND treatment = 'rnt'")
+            .await
+            .unwrap();
+        reg.pool()
+            .execute(
+                "INSERT INTO treatment_agent (patient, treatment, agent, agent_detail) \
+                 VALUES ('1', 'rnt', 'everolimus', '')",
+            )
+            .await
+            .unwrap();
+        let v = reg.verify_state().await.unwrap();
+        assert_eq!(v.differences, 2, "{backend}: {:?}", v.first);
+        let first = v.first.unwrap();
+        assert_eq!(first.table, "treatment_agent");
+        assert_eq!(
+            first.key, "[\"1\",\"rnt\",\"everolimus\",\"\"]",
+            "{backend}"
+        );
+        assert!(
+            first.reason.contains("added without an audit entry"),
+            "{first}"
+        );
+        reg.pool()
+            .execute("DELETE FROM treatment_agent WHERE patient = '1' AND agent = 'everolimus'")
+            .await
+            .unwrap();
+        let v = reg.verify_state().await.unwrap();
+        assert_eq!(v.differences, 1);
+        let first = v.first.unwrap();
+        assert!(first.key.starts_with("[\"2\",\"rnt\""), "{first}");
+        assert!(
+            first.reason.contains("removed without an audit entry"),
+            "{first}"
+        );
+        db.finish().await;
+    }
+}
+
+/// Issue 14, item 7: an anchor recorded outside the database detects a
+/// truncated trail, and a rewritten entry whose successors were rehashed.
+#[tokio::test]
+async fn a_recorded_head_detects_truncation_and_rehashing() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let reg = &db.registry;
+        assert_eq!(reg.audit_head().await.unwrap(), None);
+        import_dir(reg, &example_bundle()).await;
+        let (seq, hash) = reg.audit_head().await.unwrap().unwrap();
+        assert_eq!(seq, 378);
+        assert_eq!(reg.audit_seq_of(&hash).await.unwrap(), Some(378));
+        // Later changes keep the anchor in the chain.
+        let spec = Entity::ClinicalStatus.spec();
+        let mut row = vec![Value::Null; spec.columns.len()];
+        row[0] = Value::Text("18".into());
+        row[1] = Value::Date(d("2000-07-01"));
+        row[2] = Value::Int(1);
+        reg.upsert_records(Entity::ClinicalStatus, &[row], &actor("dm", "new"))
+            .await
+            .unwrap();
+        assert_eq!(reg.audit_seq_of(&hash).await.unwrap(), Some(378));
+        // Someone with DDL rights cuts the trail back to entry 370: the
+        // chain still verifies, the anchor is gone.
+        let disable = match backend {
+            "sqlite" => "DROP TRIGGER audit_log_no_delete;",
+            _ => "ALTER TABLE audit_log DISABLE TRIGGER USER;",
+        };
+        reg.pool().execute(disable).await.unwrap();
+        reg.pool()
+            .execute("DELETE FROM audit_log WHERE seq > 370")
+            .await
+            .unwrap();
+        assert!(reg.verify_audit().await.unwrap().is_intact());
+        assert_eq!(reg.audit_seq_of(&hash).await.unwrap(), None);
+        db.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn flat_survival_csv_becomes_patients_on_a_synthetic_calendar() {
     for backend in backends() {

@@ -171,6 +171,25 @@ async fn import_and_read(
     result
 }
 
+/// A simulated registry a study asks for (`[data] simulate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulationRequest {
+    /// Patients.
+    pub patients: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Study code (also the patient-code prefix).
+    pub study: String,
+    /// Centres.
+    pub sites: u32,
+}
+
+/// Writes the bundle of a simulated registry into a directory. The
+/// simulator (`netra-sim`) is a leaf crate that only the `netra` binary
+/// links; it hands this function to study runs, so no library crate
+/// depends on the simulator at run time.
+pub type Simulator = fn(&SimulationRequest, &Path) -> Result<(), String>;
+
 /// Loads the data of a study. `db` (the command line's `--db`) replaces the
 /// study file's source; `display` names it in the manifest instead of its
 /// path (the demo's registry lives in a run-specific directory).
@@ -178,6 +197,7 @@ pub fn load(
     source: &DataSource,
     study: Option<&str>,
     display: Option<&str>,
+    simulator: Option<Simulator>,
 ) -> Result<Dataset, StudyError> {
     let rt = runtime()?;
     match source {
@@ -235,19 +255,24 @@ pub fn load(
             study: sim_study,
             sites,
         } => {
+            let simulate = simulator.ok_or_else(|| {
+                StudyError::analysis(
+                    "simulate",
+                    "this program cannot simulate registries (run the study with `netra report`)",
+                )
+            })?;
             let tmp = tempfile::tempdir().map_err(|e| StudyError::io("temporary directory", e))?;
             let bundle = tmp.path().join("bundle");
-            let cfg = netra_sim::SimConfig {
-                patients: *patients,
-                seed: *seed,
-                study: sim_study.clone(),
-                sites: *sites,
-                threads: 0,
-            };
-            cfg.validate()
-                .map_err(|e| StudyError::analysis("simulate", e.to_string()))?;
-            netra_sim::write_bundle(netra_sim::Model::published(), &cfg, &bundle, &mut |_| {})
-                .map_err(|e| StudyError::analysis("simulate", e.to_string()))?;
+            simulate(
+                &SimulationRequest {
+                    patients: *patients,
+                    seed: *seed,
+                    study: sim_study.clone(),
+                    sites: *sites,
+                },
+                &bundle,
+            )
+            .map_err(|e| StudyError::analysis("simulate", e))?;
             let files = hash_bundle_dir(&bundle)?;
             let courses = rt.block_on(import_and_read(
                 &bundle,

@@ -98,6 +98,8 @@ pub struct DemoOptions {
     pub png: bool,
     /// Resolution of PNG figures.
     pub dpi: f64,
+    /// Writes the simulated registry (the `netra` binary passes netra-sim).
+    pub simulator: Option<crate::data::Simulator>,
 }
 
 impl Default for DemoOptions {
@@ -108,6 +110,7 @@ impl Default for DemoOptions {
             seed: 2009,
             png: true,
             dpi: 300.0,
+            simulator: None,
         }
     }
 }
@@ -157,17 +160,19 @@ pub fn run_demo(opts: &DemoOptions) -> Result<DemoResult, StudyError> {
     }
     let sim_dir = dir.join("data").join("sim");
     fresh_dir(&sim_dir)?;
-    let cfg = netra_sim::SimConfig {
-        patients: opts.patients,
-        seed: opts.seed,
-        study: "sim".into(),
-        sites: 1,
-        threads: 0,
-    };
-    cfg.validate()
-        .map_err(|e| StudyError::analysis("simulate", e.to_string()))?;
-    netra_sim::write_bundle(netra_sim::Model::published(), &cfg, &sim_dir, &mut |_| {})
-        .map_err(|e| StudyError::analysis("simulate", e.to_string()))?;
+    let simulate = opts.simulator.ok_or_else(|| {
+        StudyError::analysis("simulate", "the demo needs a simulator (run `netra demo`)")
+    })?;
+    simulate(
+        &crate::data::SimulationRequest {
+            patients: opts.patients,
+            seed: opts.seed,
+            study: "sim".into(),
+            sites: 1,
+        },
+        &sim_dir,
+    )
+    .map_err(|e| StudyError::analysis("simulate", e))?;
 
     // 2. A fresh embedded registry with both.
     let db = dir.join("registry.db");
@@ -217,6 +222,7 @@ pub fn run_demo(opts: &DemoOptions) -> Result<DemoResult, StudyError> {
             study_display: Some(format!("examples/studies/{name}.toml")),
             dpi: opts.dpi,
             png: opts.png,
+            simulator: None,
         };
         let result = run::run(&path, &dir.join("report").join(name), &run_opts)?;
         studies.push((name.to_string(), result));

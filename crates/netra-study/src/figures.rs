@@ -1,6 +1,7 @@
 //! The `[[figure]]`s of a study, drawn with `netra_report`'s figures from the
 //! analysis set.
 
+use netra_analysis::analyses::survival::{SurvivalData, SurvivalOptions, summarise};
 use netra_clinical::endpoints::{DAYS_PER_MONTH, Endpoint, EndpointSpec, TimeZero};
 use netra_clinical::evaluation::{Scans, patient_lesions};
 use netra_clinical::lines::{Line, PathwayEnd, PatientLines};
@@ -20,8 +21,6 @@ use netra_report::figure::swimmer::{
 use netra_report::figure::waterfall::WaterfallFigure;
 use netra_report::format::p_equals;
 use netra_report::palette::ResponseClass;
-use netra_stats::km::{KmOptions as StatsKmOptions, km_by_group};
-use netra_stats::logrank::{Weights, logrank};
 use serde_json::json;
 
 use crate::StudyError;
@@ -241,16 +240,15 @@ fn km(
         ),
         None => (vec!["All patients".into()], vec![0; rows.len()]),
     };
-    let g32: Vec<u32> = codes.iter().map(|&c| c as u32).collect();
-    let curves = km_by_group(
-        &time,
-        &event,
-        None,
-        &g32,
-        labels.len(),
-        &StatsKmOptions::default(),
-    )
-    .map_err(|e| StudyError::analysis(&what, e.to_string()))?;
+    let data = SurvivalData {
+        time: time.clone(),
+        event,
+        group: codes.iter().map(|&c| c as u32).collect(),
+        labels: labels.clone(),
+        weights: None,
+    };
+    let (summary, curves) = summarise(&data, &SurvivalOptions::default())
+        .map_err(|e| StudyError::analysis(&what, e.reason()))?;
     let series: Vec<KmSeries> = labels
         .iter()
         .zip(&curves)
@@ -272,9 +270,10 @@ fn km(
     f.show_censor = o.censor_marks;
     f.at_risk_table = o.at_risk;
     let mut test_text = String::new();
-    if o.logrank && groups_present >= 2 {
-        let t = logrank(&time, &event, &codes, None, Weights::LogRank)
-            .map_err(|e| StudyError::analysis(&what, e.to_string()))?;
+    if o.logrank
+        && groups_present >= 2
+        && let Some(t) = &summary.logrank
+    {
         f.p_value_text = Some(format!("Log-rank {}", p_equals(Some(t.p))));
         test_text = format!(
             " Log-rank test: \u{3c7}\u{b2} = {:.2} on {} df, {}.",

@@ -43,6 +43,9 @@ pub struct RunOptions {
     pub dpi: f64,
     /// Write PNG figures (SVG is always written).
     pub png: bool,
+    /// Writes simulated registries (`[data] simulate`); `None`: such
+    /// studies are refused with a message.
+    pub simulator: Option<crate::data::Simulator>,
 }
 
 impl Default for RunOptions {
@@ -53,6 +56,7 @@ impl Default for RunOptions {
             study_display: None,
             dpi: 300.0,
             png: true,
+            simulator: None,
         }
     }
 }
@@ -226,6 +230,7 @@ pub fn run(study_path: &Path, out: &Path, opts: &RunOptions) -> Result<StudyRun,
         &source,
         study.data_study.as_deref(),
         opts.data_display.as_deref(),
+        opts.simulator,
     )?;
     let ctx = Context::new(&study, dataset.courses)?;
     let mut w = Writer::new(out)?;

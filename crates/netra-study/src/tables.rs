@@ -3,6 +3,7 @@
 
 use std::cell::Cell as Flag;
 
+use netra_analysis::analyses::survival::{GroupSurvival, SurvivalData, SurvivalOptions, summarise};
 use netra_clinical::endpoints::{Endpoint, TimeZero, Units};
 use netra_clinical::evaluation::category_of;
 use netra_clinical::response::Category;
@@ -17,8 +18,6 @@ use netra_report::table::inference::{
 use netra_report::table::response::ResponseTable;
 use netra_report::table::survival::SurvivalTable;
 use netra_report::table::{Row, Table};
-use netra_stats::km::{KmOptions, km_by_group};
-use netra_stats::logrank::{Weights, logrank};
 use serde_json::{Value, json};
 
 use crate::StudyError;
@@ -479,35 +478,41 @@ fn km_table(
 
 /// Facts of one curve: n, events, median (CI), landmark rates.
 fn record_curve(facts: &mut Facts, key: &str, time: &[f64], event: &[bool], landmarks: &[f64]) {
-    let group = vec![0u32; time.len()];
-    if let Ok(curves) = km_by_group(time, event, None, &group, 1, &KmOptions::default())
-        && let Some(c) = curves.first()
+    let data = SurvivalData {
+        time: time.to_vec(),
+        event: event.to_vec(),
+        group: vec![0; time.len()],
+        labels: vec!["All patients".into()],
+        weights: None,
+    };
+    if let Ok((s, _)) = summarise(&data, &options(landmarks))
+        && let Some(g) = s.groups.first()
     {
-        facts.insert(key.to_string(), curve_json(c, landmarks));
+        facts.insert(key.to_string(), curve_json(g));
     }
 }
 
-fn curve_json(c: &netra_stats::km::KmCurve, landmarks: &[f64]) -> Value {
-    let m = c.median();
-    let rates: Vec<Value> = landmarks
+fn options(landmarks: &[f64]) -> SurvivalOptions {
+    SurvivalOptions {
+        landmarks: landmarks.to_vec(),
+        ..SurvivalOptions::default()
+    }
+}
+
+/// The summary.json form of a group's curve (the analysis layer's
+/// `GroupSurvival`, fields as study summaries have always named them).
+fn curve_json(g: &GroupSurvival) -> Value {
+    let rates: Vec<Value> = g
+        .at_times
         .iter()
-        .map(|&l| {
-            let s = if c.is_empty() {
-                None
-            } else {
-                c.at_times(&[l], false)
-                    .ok()
-                    .and_then(|a| a.first().and_then(|a| a.survival))
-            };
-            json!({"time": l, "survival": s})
-        })
+        .map(|a| json!({"time": a.time, "survival": a.survival}))
         .collect();
     json!({
-        "n": c.n,
-        "events": c.events(),
-        "median": m.estimate,
-        "median_lower": m.lower,
-        "median_upper": m.upper,
+        "n": g.n,
+        "events": g.events,
+        "median": g.median,
+        "median_lower": g.median_lower,
+        "median_upper": g.median_upper,
         "at_times": rates,
     })
 }
@@ -523,29 +528,27 @@ fn record_groups(
     landmarks: &[f64],
 ) {
     let keep: Vec<usize> = (0..codes.len()).filter(|&i| codes[i].is_some()).collect();
-    let t: Vec<f64> = keep.iter().map(|&i| time[i]).collect();
-    let e: Vec<bool> = keep.iter().map(|&i| event[i]).collect();
-    let grp: Vec<usize> = keep.iter().filter_map(|&i| codes[i]).collect();
-    let g32: Vec<u32> = grp.iter().map(|&x| x as u32).collect();
+    let data = SurvivalData {
+        time: keep.iter().map(|&i| time[i]).collect(),
+        event: keep.iter().map(|&i| event[i]).collect(),
+        group: keep
+            .iter()
+            .filter_map(|&i| codes[i])
+            .map(|c| c as u32)
+            .collect(),
+        labels: g.levels.clone(),
+        weights: None,
+    };
     let mut curves_json = Vec::new();
-    if let Ok(curves) = km_by_group(&t, &e, None, &g32, g.levels.len(), &KmOptions::default()) {
-        for (label, c) in g.levels.iter().zip(&curves) {
-            let mut v = curve_json(c, landmarks);
-            v["group"] = json!(label);
+    let mut test = None;
+    if let Ok((s, _)) = summarise(&data, &options(landmarks)) {
+        for c in &s.groups {
+            let mut v = curve_json(c);
+            v["group"] = json!(c.label);
             curves_json.push(v);
         }
+        test = s.logrank;
     }
-    let present = {
-        let mut p: Vec<usize> = grp.clone();
-        p.sort_unstable();
-        p.dedup();
-        p.len()
-    };
-    let test = if present >= 2 {
-        logrank(&t, &e, &grp, None, Weights::LogRank).ok()
-    } else {
-        None
-    };
     facts.insert(
         key.to_string(),
         json!({

@@ -9,6 +9,8 @@
 //! fails this test; a plain `cargo test` on a machine without Chromium
 //! skips it with a message. `NETRA_CHROMIUM` names another binary.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -145,7 +147,7 @@ fn report_renders_in_chromium_without_overflow_and_is_not_blank() {
     let out = tmp.path().join("out");
     let opts = RunOptions {
         png: false,
-        ..RunOptions::default()
+        ..common::opts()
     };
     run(&study, &out, &opts).unwrap();
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();

@@ -3,7 +3,9 @@
 //! numbers `netra-analysis` checks against `netra_stats::cuminc`, itself
 //! checked against R's cmprsk), and the table prints those numbers.
 
-use netra_study::{RunOptions, run};
+mod common;
+
+use netra_study::run;
 use serde_json::Value;
 
 const STUDY: &str = r#"
@@ -47,7 +49,7 @@ fn cuminc_table_and_figure_come_from_the_layer() {
     let tmp = tempfile::tempdir().unwrap();
     let study = write(tmp.path(), STUDY);
     let out = tmp.path().join("out");
-    run(&study, &out, &RunOptions::default()).unwrap();
+    run(&study, &out, &common::opts()).unwrap();
     let s: Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let cif = &s["cif"];

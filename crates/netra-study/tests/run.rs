@@ -12,11 +12,13 @@
 //! = 0.2741036; `chisq.test(table(sex, group))$p.value` = 0.6088355;
 //! follow-up t-test p = 0.001073701.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use netra_study::data::sha256_hex;
-use netra_study::{RunOptions, StudyError, run};
+use netra_study::{StudyError, run};
 use serde_json::Value;
 
 fn repo() -> PathBuf {
@@ -83,7 +85,7 @@ fn csv_row(text: &str, starts: &str) -> Vec<String> {
 #[test]
 fn radionuclide_study_writes_every_output_with_r_numbers_and_a_true_manifest() {
     let out = tempfile::tempdir().unwrap();
-    let result = run(&radionuclide(), out.path(), &RunOptions::default()).unwrap();
+    let result = run(&radionuclide(), out.path(), &common::opts()).unwrap();
     assert_eq!(result.patients, 31);
     let written = files(out.path());
 
@@ -199,8 +201,8 @@ fn the_documented_example_writes_every_declared_output_byte_identically_twice() 
     let study = documented_example(tmp.path());
     let plan = netra_study::Study::read(&study).unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    let ra = run(&study, &a, &RunOptions::default()).unwrap();
-    run(&study, &b, &RunOptions::default()).unwrap();
+    let ra = run(&study, &a, &common::opts()).unwrap();
+    run(&study, &b, &common::opts()).unwrap();
     let (fa, fb) = (files(&a), files(&b));
     for t in &plan.tables {
         for ext in ["html", "md", "csv", "tex"] {
@@ -269,7 +271,7 @@ fn run_errors_say_what_is_missing() {
          [[figure]]\nname = \"k\"\ntype = \"km\"\nendpoint = \"os\"\n",
     )
     .unwrap();
-    let e = run(&no_data, &tmp.path().join("o"), &RunOptions::default()).unwrap_err();
+    let e = run(&no_data, &tmp.path().join("o"), &common::opts()).unwrap_err();
     assert!(e.to_string().contains("no data"), "{e}");
 
     let wrong_study = tmp.path().join("w.toml");
@@ -284,7 +286,7 @@ fn run_errors_say_what_is_missing() {
         )
         .replace("study = \"radionuclide-2004\"", "study = \"nope\"");
     std::fs::write(&wrong_study, text).unwrap();
-    let e = run(&wrong_study, &tmp.path().join("o"), &RunOptions::default()).unwrap_err();
+    let e = run(&wrong_study, &tmp.path().join("o"), &common::opts()).unwrap_err();
     assert!(matches!(e, StudyError::Analysis { .. }), "{e}");
     assert!(e.to_string().contains("no study 'nope'"), "{e}");
 }

@@ -1,4 +1,11 @@
-//! `netra audit verify` and `netra audit log`.
+//! `netra audit verify`, `netra audit head` and `netra audit log`.
+//!
+//! `verify` checks three things: the hash chain of the trail (no entry
+//! altered, removed or reordered), the registry against the trail replayed
+//! (no record added, changed or removed without an entry), and with
+//! `--head HASH` that an anchor recorded earlier with `netra audit head` is
+//! still in the chain (the trail was not cut back, nor rewritten and
+//! rehashed, before it).
 
 use netra_store::{AuditQuery, Registry};
 
@@ -13,9 +20,21 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain of the whole audit trail; fails naming the first
-    /// altered, deleted or reordered entry.
+    /// Check the hash chain of the whole audit trail (fails naming the first
+    /// altered, deleted or reordered entry) and that the registry is exactly
+    /// what replaying the trail produces (fails naming the first record
+    /// added, changed or removed without an audit entry).
     Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A head hash recorded earlier with `netra audit head`: it must
+        /// still be an entry of the chain.
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
+    },
+    /// Print the hash of the last audit entry, to record outside the
+    /// database (then `netra audit verify --head HASH`).
+    Head {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -41,32 +60,75 @@ enum AuditCommand {
 /// Runs `netra audit`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
-        AuditCommand::Verify { db } => {
+        AuditCommand::Verify { db, head } => {
             let location = db.location();
-            let v = block_on(async {
+            let (v, state, anchor) = block_on(async {
                 let registry = Registry::open(&location).await?;
-                let v = registry.verify_audit().await;
-                registry.close().await;
-                v
-            })??;
-            if v.is_intact() {
-                match &v.head {
-                    Some((seq, hash)) => println!(
-                        "audit trail intact: {} entries; head: entry {seq}, hash {hash}",
-                        v.entries
-                    ),
-                    None => println!("audit trail intact: no entries yet"),
+                let checked = async {
+                    let v = registry.verify_audit().await?;
+                    let state = registry.verify_state().await?;
+                    let anchor = match &head {
+                        Some(h) => Some(registry.audit_seq_of(h.trim()).await?),
+                        None => None,
+                    };
+                    Ok::<_, netra_store::StoreError>((v, state, anchor))
                 }
-                Ok(())
-            } else {
+                .await;
+                registry.close().await;
+                checked
+            })??;
+            if !v.is_intact() {
                 for p in &v.problems {
                     eprintln!("error: {p}");
                 }
                 anyhow::bail!(
                     "the audit trail has been tampered with: the chain breaks at entry {}",
                     v.problems[0].seq
-                )
+                );
             }
+            if let (Some(h), Some(found)) = (&head, anchor) {
+                match found {
+                    Some(seq) => println!("recorded head {}: entry {seq} of the chain", h.trim()),
+                    None => anyhow::bail!(
+                        "the recorded head {} is not in the audit trail: entries were removed, \
+                         or rewritten and rehashed",
+                        h.trim()
+                    ),
+                }
+            }
+            if let Some(first) = &state.first {
+                eprintln!("error: {first}");
+                anyhow::bail!(
+                    "the registry was changed outside netra: {} record(s) differ from the audit trail",
+                    state.differences
+                );
+            }
+            match &v.head {
+                Some((seq, hash)) => println!(
+                    "audit trail intact: {} entries; head: entry {seq}, hash {hash}",
+                    v.entries
+                ),
+                None => println!("audit trail intact: no entries yet"),
+            }
+            println!(
+                "registry matches the audit trail: {} records",
+                state.records
+            );
+            Ok(())
+        }
+        AuditCommand::Head { db } => {
+            let location = db.location();
+            let head = block_on(async {
+                let registry = Registry::open(&location).await?;
+                let h = registry.audit_head().await;
+                registry.close().await;
+                h
+            })??;
+            match head {
+                Some((_, hash)) => println!("{hash}"),
+                None => anyhow::bail!("the audit trail has no entries yet"),
+            }
+            Ok(())
         }
         AuditCommand::Log {
             db,

@@ -211,6 +211,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         patients: args.patients,
         seed: args.seed,
         png: !args.no_png,
+        simulator: Some(super::simulate::write_for_study),
         ..DemoOptions::default()
     };
     let result = run_demo(&opts)?;

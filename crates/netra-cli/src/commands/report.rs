@@ -37,6 +37,7 @@ pub fn run_command(args: Args) -> anyhow::Result<()> {
         study_display: None,
         dpi: args.dpi,
         png: !args.no_png,
+        simulator: Some(super::simulate::write_for_study),
     };
     let result = run(&args.study, &args.out, &opts)?;
     let tables = result

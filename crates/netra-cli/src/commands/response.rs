@@ -442,11 +442,7 @@ fn csv_opt(v: Option<f64>) -> String {
 }
 
 fn csv_text(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    crate::output::csv_field(s)
 }
 
 fn csv_text_of(view: View, results: &[PatientResponse]) -> String {

@@ -78,3 +78,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Writes the simulated registry a study file asks for (`[data] simulate`,
+/// and `netra demo`): the simulator handed to `netra-study`, which does not
+/// link netra-sim itself.
+pub fn write_for_study(
+    req: &netra_study::data::SimulationRequest,
+    dir: &std::path::Path,
+) -> Result<(), String> {
+    let cfg = netra_sim::SimConfig {
+        patients: req.patients,
+        seed: req.seed,
+        study: req.study.clone(),
+        sites: req.sites,
+        threads: 0,
+    };
+    cfg.validate().map_err(|e| e.to_string())?;
+    netra_sim::write_bundle(netra_sim::Model::published(), &cfg, dir, &mut |_| {})
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::{Align, Table};
 use crate::ReportError;
+use crate::csv::field as csv_field;
 
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn html_escape(text: &str) -> String {
@@ -196,16 +197,6 @@ pub(super) fn markdown(t: &Table) -> Result<String, ReportError> {
         }
     }
     Ok(s)
-}
-
-fn csv_field(text: &str) -> String {
-    let needs =
-        text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ');
-    if needs {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
 }
 
 pub(super) fn csv(t: &Table) -> Result<String, ReportError> {

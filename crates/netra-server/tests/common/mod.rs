@@ -66,6 +66,81 @@ pub struct TestApp {
     pub state: Shared,
     pub app: Router,
     pub clock: Clock,
+    /// Where the registry is.
+    pub location: Location,
+    /// The PostgreSQL server URL and the database made for this test.
+    pg: Option<(String, String)>,
+}
+
+impl TestApp {
+    /// Drops the PostgreSQL database of the test (SQLite: nothing to do).
+    pub async fn finish(self) {
+        let TestApp { state, app, pg, .. } = self;
+        drop(app);
+        state.registry.pool().close().await;
+        if let Some((admin, name)) = pg {
+            use sqlx::Executor;
+            let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+            let _ = pool
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await;
+            pool.close().await;
+        }
+    }
+}
+
+/// A second server on the same registry, as a second `netra serve` process
+/// would be: its own pool, cohort index, limiter and hashing gate.
+pub async fn second_server(t: &TestApp) -> (Shared, Router) {
+    let registry = Registry::open(&t.location).await.expect("open");
+    let state = AppState::new(registry, t.state.config.clone(), t.clock.clone())
+        .await
+        .expect("state");
+    let app = router(state.clone());
+    (state, app)
+}
+
+/// The backends to test: always SQLite, PostgreSQL when
+/// `NETRA_TEST_POSTGRES_URL` is set (scripts/test.sh starts a throwaway
+/// cluster and sets it).
+pub fn backends() -> Vec<&'static str> {
+    let mut v = vec!["sqlite"];
+    if std::env::var("NETRA_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
+        v.push("postgres");
+    }
+    v
+}
+
+static PG_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A fresh PostgreSQL database on the test server: its location, and the
+/// (server URL, name) to drop it by.
+async fn postgres_location() -> (Location, (String, String)) {
+    use sqlx::Executor;
+    let admin = std::env::var("NETRA_TEST_POSTGRES_URL").unwrap();
+    let n = PG_COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let name = format!("netra_srv_{}_{n}", std::process::id());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+    pool.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+        .await
+        .unwrap();
+    pool.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    pool.close().await;
+    let (scheme, rest) = admin.split_once("://").unwrap();
+    let (before_query, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let host = before_query.split('/').next().unwrap_or(before_query);
+    let mut url = format!("{scheme}://{host}/{name}");
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    (Location::Postgres(url), (admin, name))
 }
 
 /// A logged-in client: its cookie and CSRF token.
@@ -112,8 +187,20 @@ pub async fn test_app() -> TestApp {
 }
 
 pub async fn test_app_with(config: Config) -> TestApp {
+    test_app_on("sqlite", config).await
+}
+
+/// The test registry on `backend` ("sqlite" or "postgres").
+pub async fn test_app_on(backend: &str, config: Config) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let location = Location::Sqlite(dir.path().join("reg.db"));
+    let (location, pg) = match backend {
+        "sqlite" => (Location::Sqlite(dir.path().join("reg.db")), None),
+        "postgres" => {
+            let (l, pg) = postgres_location().await;
+            (l, Some(pg))
+        }
+        other => panic!("unknown backend {other}"),
+    };
     let (registry, _) = Registry::init(&location).await.expect("init");
     let bundle_dir = dir.path().join("bundle");
     std::fs::create_dir(&bundle_dir).unwrap();
@@ -160,6 +247,8 @@ pub async fn test_app_with(config: Config) -> TestApp {
         state,
         app,
         clock,
+        location,
+        pg,
     }
 }
 
@@ -221,13 +310,19 @@ impl Req {
     }
 
     pub async fn send(self, t: &TestApp) -> Response {
+        self.send_to(t.app.clone()).await
+    }
+
+    /// Sends to a router (clone it from the TestApp): the future is
+    /// `'static`, for spawning many requests at once.
+    pub async fn send_to(self, app: Router) -> Response {
         let mut b = Request::builder().method(self.method).uri(&self.uri);
         for (k, v) in &self.headers {
             b = b.header(k.as_str(), v.as_str());
         }
         let mut r = b.body(self.body).unwrap();
         r.extensions_mut().insert(ConnectInfo(self.peer));
-        let resp = t.app.clone().oneshot(r).await.unwrap();
+        let resp = app.oneshot(r).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
@@ -256,4 +351,20 @@ pub async fn login(t: &TestApp, user: &str) -> Login {
     let cookie = cookie_pair(&r.set_cookies()[0]);
     let csrf = r.json()["csrf_token"].as_str().unwrap().to_string();
     Login { cookie, csrf }
+}
+
+/// Sends every request at once (each on its own task) and returns the
+/// answers in the order given.
+pub async fn all_at_once(t: &TestApp, requests: Vec<Req>) -> Vec<Response> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, r) in requests.into_iter().enumerate() {
+        let app = t.app.clone();
+        set.spawn(async move { (i, r.send_to(app).await) });
+    }
+    let mut out: Vec<(usize, Response)> = Vec::new();
+    while let Some(r) = set.join_next().await {
+        out.push(r.expect("request task"));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }

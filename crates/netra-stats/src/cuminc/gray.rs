@@ -29,8 +29,8 @@
 //! upper tail directly, which agrees with it to ~1e-16 absolute and keeps
 //! significant digits for very small p-values.
 
-use super::CENSORED;
 use super::rank::Qr;
+use super::tally::Tally;
 use crate::distributions::chisq_upper;
 
 /// Gray's test comparing the cumulative incidence of one cause across groups.
@@ -53,33 +53,18 @@ pub struct GrayTest {
     pub rank: usize,
 }
 
-/// The test over strata; `offsets[s]..offsets[s + 1]` are stratum s's
-/// subjects in `time` order, `group` holds dense group codes `< n_groups`.
-pub(super) fn gray_test(
-    time: &[f64],
-    status: &[u32],
-    group: &[u32],
-    offsets: &[usize],
-    n_groups: usize,
-    cause: u32,
-    rho: f64,
-) -> GrayTest {
+/// The test over strata: each stratum's entries in time order, with dense
+/// group codes `< n_groups`.
+pub(super) fn gray_test<T: Tally>(strata: &[T], n_groups: usize, cause: u32, rho: f64) -> GrayTest {
     let k1 = n_groups - 1;
     let mut score = vec![0.0; k1];
     let mut variance = vec![0.0; k1 * k1];
     let mut work = Workspace::new(n_groups);
-    for s in 0..offsets.len() - 1 {
-        let range = offsets[s]..offsets[s + 1];
-        if range.is_empty() {
+    for entries in strata {
+        if entries.len() == 0 {
             continue;
         }
-        work.stratum(
-            &time[range.clone()],
-            &status[range.clone()],
-            &group[range],
-            cause,
-            rho,
-        );
+        work.stratum(entries, cause, rho);
         for i in 0..k1 {
             score[i] += work.score[i];
             for j in 0..=i {
@@ -177,29 +162,25 @@ impl Workspace {
     }
 
     /// Score and variance of one stratum (time-sorted subjects).
-    fn stratum(&mut self, time: &[f64], status: &[u32], group: &[u32], cause: u32, rho: f64) {
+    fn stratum<T: Tally>(&mut self, entries: &T, cause: u32, rho: f64) {
         self.reset();
         let g = self.g;
         let k1 = g - 1;
-        let n = time.len();
-        for &k in group {
-            self.at_risk[k as usize] += 1;
+        let n = entries.len();
+        for i in 0..n {
+            self.at_risk[entries.group(i)] += entries.count(i);
         }
         // Pooled incidence before and at the current time.
         let mut pooled_before = 0.0_f64;
         let mut pooled = 0.0_f64;
         let mut i = 0;
         while i < n {
-            let t = time[i];
+            let t = entries.time(i);
             let mut j = i;
-            while j < n && time[j] == t {
-                let k = group[j] as usize;
-                self.leaving[k] += 1;
-                match status[j] {
-                    CENSORED => {}
-                    s if s == cause => self.fail[k][0] += 1,
-                    _ => self.fail[k][1] += 1,
-                }
+            while j < n && entries.time(j) == t {
+                let k = entries.group(j);
+                self.leaving[k] += entries.count(j);
+                entries.add_fails(j, cause, &mut self.fail[k]);
                 j += 1;
             }
             let d1: usize = self.fail.iter().map(|f| f[0]).sum();
@@ -343,6 +324,7 @@ impl Workspace {
 
     /// Adds the influence of group k's failures (of the cause when `own`,
     /// else of other causes) to v3, v2 and the variance.
+    #[inline]
     fn influence(&mut self, k: usize, t4: f64, t3: f64, own: bool) {
         let g = self.g;
         let k1 = g - 1;

@@ -8,7 +8,10 @@
 //! censored, any other code = failure from that cause — cmprsk's `cencode`
 //! is mapped to 0 by the caller), an optional group and an optional stratum.
 //! [`CompetingRisks::new`] validates and sorts the data once; each call of
-//! [`CompetingRisks::analyse`] then makes linear passes for one cause.
+//! [`CompetingRisks::analyse`] then makes linear passes for one cause. The
+//! passes read time-sorted "tallies" (module `tally`): subjects here, or
+//! the tabulated cells of a merged partial aggregate
+//! (`crate::partial::SurvivalCounts::cuminc`) — one implementation for both.
 //!
 //! # Estimator (cmprsk's Fortran `cinc`)
 //!
@@ -74,12 +77,14 @@
 
 mod gray;
 mod rank;
+pub(crate) mod tally;
 
 use std::fmt;
 
 use crate::distributions::normal_quantile;
 
 pub use gray::GrayTest;
+use tally::{Subjects, Tally};
 
 /// The status code meaning "censored". Any other code is a failure cause.
 pub const CENSORED: u32 = 0;
@@ -460,61 +465,93 @@ impl CompetingRisks {
     /// Cumulative incidence curves of `cause` in every group, the estimates
     /// at `options.times`, and Gray's test when there are two or more groups.
     pub fn analyse(&self, cause: u32, options: &CumIncOptions) -> Result<CumInc, CumIncError> {
-        if cause == CENSORED {
-            return Err(CumIncError::CauseIsCensoring);
-        }
-        if !self.causes.contains(&cause) {
-            return Err(CumIncError::CauseAbsent {
-                cause,
-                present: self.causes.clone(),
-            });
-        }
-        if !options.rho.is_finite() {
-            return Err(CumIncError::InvalidRho(options.rho));
-        }
-        if !(options.conf_level > 0.0 && options.conf_level < 1.0) {
-            return Err(CumIncError::InvalidConfLevel(options.conf_level));
-        }
-        let n_groups = self.group_ids.len();
-        if n_groups > MAX_TEST_GROUPS {
-            return Err(CumIncError::TooManyGroups { groups: n_groups });
-        }
-        let z = normal_quantile(1.0 - (1.0 - options.conf_level) / 2.0);
-
-        let curves = (0..n_groups)
-            .map(|g| {
-                let range = self.group_offsets[g]..self.group_offsets[g + 1];
-                let mut curve = incidence_curve(
-                    &self.by_group_time[range.clone()],
-                    &self.by_group_status[range],
-                    cause,
-                    z,
-                );
-                curve.group = self.group_ids[g];
-                curve.at_times = options.times.iter().map(|&t| point(&curve, t, z)).collect();
-                curve
+        let by_group: Vec<Subjects<'_>> = self
+            .group_offsets
+            .windows(2)
+            .map(|w| {
+                let r = w[0]..w[1];
+                Subjects {
+                    time: &self.by_group_time[r.clone()],
+                    status: &self.by_group_status[r],
+                    group: &[],
+                }
             })
             .collect();
-
-        let gray = (n_groups > 1).then(|| {
-            gray::gray_test(
-                &self.by_stratum_time,
-                &self.by_stratum_status,
-                &self.by_stratum_group,
-                &self.stratum_offsets,
-                n_groups,
-                cause,
-                options.rho,
-            )
-        });
-
-        Ok(CumInc {
+        let by_stratum: Vec<Subjects<'_>> = self
+            .stratum_offsets
+            .windows(2)
+            .map(|w| {
+                let r = w[0]..w[1];
+                Subjects {
+                    time: &self.by_stratum_time[r.clone()],
+                    status: &self.by_stratum_status[r.clone()],
+                    group: &self.by_stratum_group[r],
+                }
+            })
+            .collect();
+        analyse_tallies(
+            &by_group,
+            &self.group_ids,
+            &by_stratum,
+            &self.causes,
             cause,
-            conf_level: options.conf_level,
-            curves,
-            gray,
-        })
+            options,
+        )
     }
+}
+
+/// The analysis of one cause from time-sorted tallies: per dense group (with
+/// the groups' own indices `group_ids`) for the curves, per stratum (with
+/// dense groups) for Gray's test; `causes` are the causes present. The one
+/// implementation behind [`CompetingRisks::analyse`] and `crate::partial`.
+pub(crate) fn analyse_tallies<T: Tally>(
+    by_group: &[T],
+    group_ids: &[usize],
+    by_stratum: &[T],
+    causes: &[u32],
+    cause: u32,
+    options: &CumIncOptions,
+) -> Result<CumInc, CumIncError> {
+    if cause == CENSORED {
+        return Err(CumIncError::CauseIsCensoring);
+    }
+    if !causes.contains(&cause) {
+        return Err(CumIncError::CauseAbsent {
+            cause,
+            present: causes.to_vec(),
+        });
+    }
+    if !options.rho.is_finite() {
+        return Err(CumIncError::InvalidRho(options.rho));
+    }
+    if !(options.conf_level > 0.0 && options.conf_level < 1.0) {
+        return Err(CumIncError::InvalidConfLevel(options.conf_level));
+    }
+    let n_groups = group_ids.len();
+    if n_groups > MAX_TEST_GROUPS {
+        return Err(CumIncError::TooManyGroups { groups: n_groups });
+    }
+    let z = normal_quantile(1.0 - (1.0 - options.conf_level) / 2.0);
+
+    let curves = by_group
+        .iter()
+        .zip(group_ids)
+        .map(|(entries, &id)| {
+            let mut curve = incidence_curve(entries, cause, z);
+            curve.group = id;
+            curve.at_times = options.times.iter().map(|&t| point(&curve, t, z)).collect();
+            curve
+        })
+        .collect();
+
+    let gray = (n_groups > 1).then(|| gray::gray_test(by_stratum, n_groups, cause, options.rho));
+
+    Ok(CumInc {
+        cause,
+        conf_level: options.conf_level,
+        curves,
+        gray,
+    })
 }
 
 /// Convenience: validate, sort and analyse one cause in one call.
@@ -567,8 +604,13 @@ fn point(curve: &IncidenceCurve, t: f64, z: f64) -> IncidencePoint {
 }
 
 /// One group's curve (cmprsk's `cinc`) from its time-sorted subjects.
-fn incidence_curve(time: &[f64], status: &[u32], cause: u32, z: f64) -> IncidenceCurve {
-    let n = time.len();
+fn incidence_curve<T: Tally>(entries: &T, cause: u32, z: f64) -> IncidenceCurve {
+    let len = entries.len();
+    let n: usize = if T::UNIT {
+        len
+    } else {
+        (0..len).map(|i| entries.count(i)).sum()
+    };
     let mut steps = Vec::new();
     let (mut events, mut competing) = (0usize, 0usize);
     // All-cause Kaplan–Meier just before the current time, the incidence,
@@ -576,20 +618,27 @@ fn incidence_curve(time: &[f64], status: &[u32], cause: u32, z: f64) -> Incidenc
     let mut surv = 1.0_f64;
     let mut inc = 0.0_f64;
     let (mut v1, mut v2, mut v3) = (0.0_f64, 0.0_f64, 0.0_f64);
+    let mut before = 0usize;
     let mut i = 0;
-    while i < n {
-        let t = time[i];
-        let (mut d1, mut d2) = (0usize, 0usize);
+    while i < len {
+        let t = entries.time(i);
+        let mut fails = [0usize; 2];
+        let mut here = 0usize;
         let mut j = i;
-        while j < n && time[j] == t {
-            match status[j] {
-                CENSORED => {}
-                s if s == cause => d1 += 1,
-                _ => d2 += 1,
+        while j < len && entries.time(j) == t {
+            entries.add_fails(j, cause, &mut fails);
+            if !T::UNIT {
+                here += entries.count(j);
             }
             j += 1;
         }
-        let at_risk = (n - i) as f64;
+        let at_risk = if T::UNIT {
+            (n - i) as f64
+        } else {
+            (n - before) as f64
+        };
+        before += here;
+        let [d1, d2] = fails;
         let d = d1 + d2;
         if d > 0 {
             events += d1;
@@ -639,7 +688,7 @@ fn incidence_curve(time: &[f64], status: &[u32], cause: u32, z: f64) -> Incidenc
         n,
         events,
         competing,
-        last_time: time.last().copied().unwrap_or(0.0),
+        last_time: if len == 0 { 0.0 } else { entries.time(len - 1) },
         steps,
         at_times: Vec::new(),
     }

@@ -40,13 +40,15 @@
 //! values that may not exist in the summaries are `Option`s.
 
 mod ci;
-mod prep;
+mod curve;
+pub(crate) mod prep;
 mod quantile;
 mod rmst;
 
 pub use ci::ConfType;
 pub use rmst::{Rmst, RmstDifference, rmst_difference};
 
+pub(crate) use curve::TimeSums;
 use prep::{Neumaier, Rec};
 
 /// Why a Kaplan–Meier estimate cannot be computed.
@@ -435,11 +437,7 @@ fn fit(
         return Err(KmError::InvalidConfLevel(level));
     }
     let fractional = prep::validate(time, event, weights, group.map(|g| (g, n_groups)))?;
-    let robust = match options.variance {
-        Variance::Auto => fractional,
-        Variance::Greenwood => false,
-        Variance::Robust => true,
-    };
+    let settings = CurveSettings::new(options, fractional)?;
     let mut recs = prep::records(time, event, group);
     let mut scratch = Vec::new();
     prep::radix_sort(&mut recs, &mut scratch);
@@ -448,33 +446,66 @@ fn fit(
     }
     let bounds = prep::split_groups(&mut recs, &mut scratch, n_groups);
     drop(scratch);
-    let z = rmst::z_of(level);
     Ok((0..n_groups)
-        .map(|g| {
-            build_curve(
-                &recs[bounds[g]..bounds[g + 1]],
-                weights,
-                robust,
-                options.conf_type,
-                level,
-                z,
-            )
-        })
+        .map(|g| build_curve(&recs[bounds[g]..bounds[g + 1]], weights, &settings))
         .collect())
 }
 
-/// Builds one curve from its time-sorted records: a backward pass for the
-/// counts (numbers at risk accumulate from the last time down, in the order
-/// R's C code adds them), then a forward pass for S, its variance and CI.
-fn build_curve(
-    recs: &[Rec],
-    weights: Option<&[f64]>,
+/// What every curve of one fit shares: the variance (decided once for all
+/// rows, as `survfitKM` does) and the interval.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CurveSettings {
     robust: bool,
     conf_type: ConfType,
     conf_level: f64,
     z: f64,
-) -> KmCurve {
-    let n = recs.len();
+}
+
+impl CurveSettings {
+    /// Settings of `options` for data where `fractional` says whether some
+    /// case weight is not an integer.
+    pub(crate) fn new(options: &KmOptions, fractional: bool) -> Result<CurveSettings, KmError> {
+        let level = options.conf_level;
+        if !(level > 0.0 && level < 1.0) {
+            return Err(KmError::InvalidConfLevel(level));
+        }
+        Ok(CurveSettings {
+            robust: match options.variance {
+                Variance::Auto => fractional,
+                Variance::Greenwood => false,
+                Variance::Robust => true,
+            },
+            conf_type: options.conf_type,
+            conf_level: level,
+            z: rmst::z_of(level),
+        })
+    }
+
+    /// Whether the robust variance is used (the squared weights needed).
+    pub(crate) fn robust(&self) -> bool {
+        self.robust
+    }
+
+    /// The curve of ascending per-time sums of `n` rows.
+    pub(crate) fn curve(&self, sums: TimeSums, n: usize) -> KmCurve {
+        curve::from_counts(
+            sums,
+            n,
+            self.robust,
+            self.conf_type,
+            self.conf_level,
+            self.z,
+        )
+    }
+}
+
+/// Builds one curve from its time-sorted records: one pass sums the weights
+/// of each distinct time ([`TimeSums`]), then [`curve::from_counts`] — the
+/// same function the partial aggregates (`crate::partial`) evaluate with.
+/// The squared weights are summed only when the robust variance needs them.
+fn build_curve(recs: &[Rec], weights: Option<&[f64]>, settings: &CurveSettings) -> KmCurve {
+    let robust = settings.robust;
+    let weight = |r: &Rec| weights.map_or(1.0, |w| w[r.row as usize]);
     let mut m = 0;
     let mut prev = None;
     for r in recs {
@@ -483,121 +514,24 @@ fn build_curve(
             prev = Some(r.key);
         }
     }
-    let mut time = vec![0.0; m];
-    let mut n_risk = vec![0.0; m];
-    let mut n_event = vec![0.0; m];
-    let mut n_censor = vec![0.0; m];
-    let mut any_event = vec![false; m];
-    // Robust variance only: sums of squared weights of the events and the
-    // censored at each time, and of everyone at risk after each time.
-    let (mut w2_event, mut w2_censor, mut w2_after) = if robust {
-        (vec![0.0; m], vec![0.0; m], vec![0.0; m])
-    } else {
-        (Vec::new(), Vec::new(), Vec::new())
-    };
-
-    let weight = |r: &Rec| weights.map_or(1.0, |w| w[r.row as usize]);
-    let mut at_risk = 0.0;
-    let mut w2_tail = Neumaier::default();
-    let mut i = n;
-    let mut k = m;
-    while i > 0 {
-        let key = recs[i - 1].key;
-        k -= 1;
-        let (mut d, mut c, mut any) = (0.0, 0.0, false);
-        let (mut d2, mut c2) = (0.0, 0.0);
-        while i > 0 && recs[i - 1].key == key {
-            i -= 1;
+    let mut sums = TimeSums::with_capacity(m, robust);
+    let mut i = 0;
+    while i < recs.len() {
+        let key = recs[i].key;
+        let mut s = [0.0; 4]; // events, censored, and their squares
+        while i < recs.len() && recs[i].key == key {
             let r = &recs[i];
             let w = weight(r);
-            at_risk += w;
-            if r.event() {
-                any = true;
-                d += w;
-                d2 += w * w;
-            } else {
-                c += w;
-                c2 += w * w;
+            let slot = usize::from(!r.event());
+            s[slot] += w;
+            if robust {
+                s[2 + slot] += w * w;
             }
+            i += 1;
         }
-        time[k] = f64::from_bits(key);
-        n_risk[k] = at_risk;
-        n_event[k] = d;
-        n_censor[k] = c;
-        any_event[k] = any;
-        if robust {
-            w2_after[k] = w2_tail.value();
-            w2_tail.add(d2 + c2);
-            w2_event[k] = d2;
-            w2_censor[k] = c2;
-        }
+        sums.push(f64::from_bits(key), s, robust);
     }
-
-    let mut survival = vec![0.0; m];
-    let mut std_err = vec![0.0; m];
-    let mut lower = vec![0.0; m];
-    let mut upper = vec![0.0; m];
-    let mut s = 1.0;
-    if !robust {
-        let mut v = 0.0;
-        for k in 0..m {
-            let (nr, d) = (n_risk[k], n_event[k]);
-            if any_event[k] && d > 0.0 {
-                s *= (nr - d) / nr;
-                v += d / (nr * (nr - d));
-            }
-            let sd_log = v.sqrt();
-            survival[k] = s;
-            std_err[k] = sd_log * s;
-            (lower[k], upper[k]) = ci::interval(conf_type, s, sd_log, true, z);
-        }
-    } else {
-        // Infinitesimal jackknife in closed form. With G the Greenwood sum
-        // so far, row r's influence on S(t) is w_r S(t) a_r(t), where
-        // a_r = G while r is at risk, and stays at G(exit) − δ_r / (n − d)
-        // (its exit-time values) afterwards; the variance is their sum of
-        // squares.
-        let mut g = 0.0;
-        let mut exited = Neumaier::default(); // Σ w² a² over rows gone
-        let mut sd = 0.0;
-        for k in 0..m {
-            let (nr, d) = (n_risk[k], n_event[k]);
-            if any_event[k] && d > 0.0 {
-                s *= 1.0 - d / nr;
-                if nr - d == 0.0 || s == 0.0 {
-                    // Everyone with weight had the event: every influence is
-                    // 0, as R's recursion gives.
-                    sd = 0.0;
-                } else {
-                    g += d / (nr * (nr - d));
-                    let b = 1.0 / (nr - d);
-                    let here = w2_event[k] * (g - b) * (g - b) + w2_censor[k] * g * g;
-                    let total = exited.value() + w2_after[k] * g * g + here;
-                    sd = s * total.sqrt();
-                    exited.add(here);
-                }
-            } else {
-                exited.add((w2_event[k] + w2_censor[k]) * g * g);
-            }
-            survival[k] = s;
-            std_err[k] = sd;
-            (lower[k], upper[k]) = ci::interval(conf_type, s, sd, false, z);
-        }
-    }
-    KmCurve {
-        n,
-        time,
-        n_risk,
-        n_event,
-        n_censor,
-        survival,
-        std_err,
-        lower,
-        upper,
-        conf_type,
-        conf_level,
-        robust,
-    }
+    settings.curve(sums, recs.len())
 }
 
 #[cfg(test)]

@@ -173,46 +173,106 @@ pub(crate) fn radix_sort(recs: &mut Vec<Rec>, scratch: &mut Vec<Rec>) {
 /// (runs chain: each gap is judged against its neighbour, as `diff()` does).
 /// Applied to all rows before grouping, as `survfit.formula` does.
 pub(crate) fn timefix(recs: &mut [Rec]) {
-    let tol = f64::EPSILON.sqrt();
-    // Mean of the distinct times, with compensated summation (R's `mean`
-    // accumulates in long double and refines with a second pass).
-    let mut sum = Neumaier::default();
-    let mut count = 0usize;
-    let mut prev: Option<u64> = None;
-    for r in recs.iter() {
-        if prev != Some(r.key) {
-            sum.add(r.time());
-            count += 1;
-            prev = Some(r.key);
-        }
-    }
-    if count < 2 {
+    let Some(rule) = AeqSurv::new(&DistinctOfRecords(recs)) else {
         return;
-    }
-    let mean0 = sum.value() / count as f64;
-    let mut corr = Neumaier::default();
-    prev = None;
-    for r in recs.iter() {
-        if prev != Some(r.key) {
-            corr.add(r.time() - mean0);
-            prev = Some(r.key);
-        }
-    }
-    let mean = mean0 + corr.value() / count as f64;
-
+    };
     let mut prev_time = recs[0].time();
     let mut cut = recs[0].key;
     for r in recs.iter_mut() {
         let t = r.time();
         if t != prev_time {
-            let dy = t - prev_time;
-            let tied = dy <= tol || dy / mean <= tol;
-            if !tied {
+            if !rule.tied(prev_time, t) {
                 cut = r.key;
             }
             prev_time = t;
         }
         r.key = cut;
+    }
+}
+
+/// The same `aeqSurv` rule on ascending distinct time bits (the union of
+/// the times of a merged partial aggregate): the time bits each one is
+/// replaced by.
+pub(crate) fn timefix_keys(keys: &[u64]) -> Vec<u64> {
+    let mut out = keys.to_vec();
+    let Some(rule) = AeqSurv::new(&DistinctKeys(keys)) else {
+        return out;
+    };
+    for i in 1..out.len() {
+        if rule.tied(f64::from_bits(keys[i - 1]), f64::from_bits(keys[i])) {
+            out[i] = out[i - 1];
+        }
+    }
+    out
+}
+
+/// Ascending distinct times, visited in order (twice: for the mean and its
+/// correction).
+trait DistinctTimes {
+    fn for_each<F: FnMut(f64)>(&self, f: F);
+}
+
+/// The distinct times of sorted records.
+struct DistinctOfRecords<'a>(&'a [Rec]);
+
+impl DistinctTimes for DistinctOfRecords<'_> {
+    #[inline]
+    fn for_each<F: FnMut(f64)>(&self, mut f: F) {
+        let mut prev: Option<u64> = None;
+        for r in self.0 {
+            if prev != Some(r.key) {
+                f(r.time());
+                prev = Some(r.key);
+            }
+        }
+    }
+}
+
+/// Ascending distinct time bits.
+struct DistinctKeys<'a>(&'a [u64]);
+
+impl DistinctTimes for DistinctKeys<'_> {
+    #[inline]
+    fn for_each<F: FnMut(f64)>(&self, mut f: F) {
+        for &k in self.0 {
+            f(f64::from_bits(k));
+        }
+    }
+}
+
+/// `aeqSurv`'s tie rule for one set of distinct times.
+struct AeqSurv {
+    mean: f64,
+}
+
+impl AeqSurv {
+    /// The rule for ascending distinct times; `None` for fewer than two.
+    /// The mean uses compensated summation (R's `mean` accumulates in long
+    /// double and refines with a second pass).
+    fn new(distinct: &impl DistinctTimes) -> Option<AeqSurv> {
+        let mut sum = Neumaier::default();
+        let mut count = 0usize;
+        distinct.for_each(|t| {
+            sum.add(t);
+            count += 1;
+        });
+        if count < 2 {
+            return None;
+        }
+        let mean0 = sum.value() / count as f64;
+        let mut corr = Neumaier::default();
+        distinct.for_each(|t| corr.add(t - mean0));
+        Some(AeqSurv {
+            mean: mean0 + corr.value() / count as f64,
+        })
+    }
+
+    /// True when the later of two adjacent distinct times joins the run of
+    /// the earlier one.
+    fn tied(&self, earlier: f64, later: f64) -> bool {
+        let tol = f64::EPSILON.sqrt();
+        let dy = later - earlier;
+        dy <= tol || dy / self.mean <= tol
     }
 }
 

@@ -56,7 +56,9 @@
 //! counting split by stratum when there are strata, then one pass per stratum
 //! doing O(k) work per distinct time for O and E and O(k²) for V. Pairwise
 //! tests split the sorted records by group once and merge each pair in
-//! O(n_a + n_b).
+//! O(n_a + n_b). The sweep is generic over its entries (module `pass`): the
+//! same code runs on subjects here and on the tabulated cells of a merged
+//! partial aggregate (`crate::partial::SurvivalCounts::logrank`).
 //!
 //! # Example
 //!
@@ -81,7 +83,8 @@ use std::fmt;
 
 use crate::distributions::chisq_upper;
 use crate::multiple::{Adjust, p_adjust};
-use pass::{Record, Scratch, Sums, TieRule};
+pub(crate) use pass::Cell;
+use pass::{Entry, Record, Scratch, Sums, TieRule};
 
 /// At most this many groups: the variance matrix is k × k and the pairwise
 /// comparisons number k(k − 1)/2, so a column of identifiers used as the group
@@ -357,28 +360,13 @@ impl LogrankData {
     /// The k-group test with the given weights (stratified when the data has
     /// strata), as `survdiff`.
     pub fn test(&self, weights: Weights) -> Result<LogrankTest, LogrankError> {
-        weights.validate()?;
-        if self.events.iter().all(|&e| e == 0) {
-            return Err(LogrankError::NoEvents);
-        }
-        let sums = self.sums(&self.records, weights);
-        let (chisq, df, p) = chisq_test(&sums)?;
-        let k = self.n_groups;
-        let by_stratum =
-            |v: &[f64]| -> Vec<Vec<f64>> { v.chunks(k).map(<[f64]>::to_vec).collect() };
-        Ok(LogrankTest {
+        test_of(
+            &self.records,
+            self.n_strata,
+            self.n.clone(),
+            self.events.clone(),
             weights,
-            n: self.n.clone(),
-            events: self.events.clone(),
-            observed: sum_strata(&sums.observed, k),
-            expected: sum_strata(&sums.expected, k),
-            observed_by_stratum: by_stratum(&sums.observed),
-            expected_by_stratum: by_stratum(&sums.expected),
-            variance: sums.variance.chunks(k).map(<[f64]>::to_vec).collect(),
-            chisq,
-            df,
-            p,
-        })
+        )
     }
 
     /// Every pair of groups with subjects compared by a two-group test on the
@@ -420,7 +408,7 @@ impl LogrankData {
                 let ra = &by_group[bounds[a]..bounds[a + 1]];
                 let rb = &by_group[bounds[b]..bounds[b + 1]];
                 merge_by_time(ra, rb, &mut merged);
-                let sums = self.sums(&merged, weights);
+                let sums = sums_of(&merged, k, self.n_strata, weights);
                 let observed = sum_strata(&sums.observed, k);
                 let expected = sum_strata(&sums.expected, k);
                 let (chisq, df, p) = if self.events[a] + self.events[b] == 0 {
@@ -450,49 +438,82 @@ impl LogrankData {
         }
         Ok(pairs)
     }
+}
 
-    /// Observed, expected and variance of `records` (time-sorted raw times).
-    fn sums(&self, records: &[Record], weights: Weights) -> Sums {
-        let k = self.n_groups;
-        let mut sums = Sums::new(k, self.n_strata);
-        let mut scratch = Scratch::default();
-        let rule = TieRule::for_sorted(records);
-        if self.n_strata == 1 {
-            // One stratum: merge nearly equal times on the fly, no copy.
-            pass::accumulate(
-                records,
-                |a, b| rule.same(a, b),
-                weights,
-                0,
-                &mut sums,
-                &mut scratch,
-            );
-            return sums;
-        }
-        // Strata: the aeqSurv chains are decided on all times together, so
-        // rewrite the times first, then split by stratum.
-        let mut fixed;
-        let source = if rule.merges_any(records) {
-            fixed = records.to_vec();
-            rule.apply(&mut fixed);
-            &fixed[..]
-        } else {
-            records
-        };
-        let mut split = Vec::new();
-        let bounds = pass::split_strata(source, self.n_strata, &mut split);
-        for s in 0..self.n_strata {
-            pass::accumulate(
-                &split[bounds[s]..bounds[s + 1]],
-                |a, b| a == b,
-                weights,
-                s,
-                &mut sums,
-                &mut scratch,
-            );
-        }
-        sums
+/// The k-group test of time-sorted entries (rows, or the cells of a partial
+/// aggregate) with `n` subjects and `events` events per group (k = their
+/// length): the one implementation behind [`LogrankData::test`] and
+/// `crate::partial`.
+pub(crate) fn test_of<E: Entry>(
+    entries: &[E],
+    n_strata: usize,
+    n: Vec<usize>,
+    events: Vec<usize>,
+    weights: Weights,
+) -> Result<LogrankTest, LogrankError> {
+    weights.validate()?;
+    if events.iter().all(|&e| e == 0) {
+        return Err(LogrankError::NoEvents);
     }
+    let k = n.len();
+    let sums = sums_of(entries, k, n_strata, weights);
+    let (chisq, df, p) = chisq_test(&sums)?;
+    let by_stratum = |v: &[f64]| -> Vec<Vec<f64>> { v.chunks(k).map(<[f64]>::to_vec).collect() };
+    Ok(LogrankTest {
+        weights,
+        n,
+        events,
+        observed: sum_strata(&sums.observed, k),
+        expected: sum_strata(&sums.expected, k),
+        observed_by_stratum: by_stratum(&sums.observed),
+        expected_by_stratum: by_stratum(&sums.expected),
+        variance: sums.variance.chunks(k).map(<[f64]>::to_vec).collect(),
+        chisq,
+        df,
+        p,
+    })
+}
+
+/// Observed, expected and variance of time-sorted entries at raw times.
+fn sums_of<E: Entry>(records: &[E], k: usize, n_strata: usize, weights: Weights) -> Sums {
+    let mut sums = Sums::new(k, n_strata);
+    let mut scratch = Scratch::default();
+    let rule = TieRule::for_sorted(records);
+    if n_strata == 1 {
+        // One stratum: merge nearly equal times on the fly, no copy.
+        pass::accumulate(
+            records,
+            |a, b| rule.same(a, b),
+            weights,
+            0,
+            &mut sums,
+            &mut scratch,
+        );
+        return sums;
+    }
+    // Strata: the aeqSurv chains are decided on all times together, so
+    // rewrite the times first, then split by stratum.
+    let mut fixed;
+    let source = if rule.merges_any(records) {
+        fixed = records.to_vec();
+        rule.apply(&mut fixed);
+        &fixed[..]
+    } else {
+        records
+    };
+    let mut split = Vec::new();
+    let bounds = pass::split_strata(source, n_strata, &mut split);
+    for s in 0..n_strata {
+        pass::accumulate(
+            &split[bounds[s]..bounds[s + 1]],
+            |a, b| a == b,
+            weights,
+            s,
+            &mut sums,
+            &mut scratch,
+        );
+    }
+    sums
 }
 
 /// Merges two time-sorted runs into `out`.

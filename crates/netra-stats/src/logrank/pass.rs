@@ -2,6 +2,12 @@
 //! `aeqSurv` merging of nearly equal times, the split by stratum, and one sweep
 //! per stratum accumulating observed, expected and variance, in the order
 //! survival's C routine `survdiff2` uses (from the last time backwards).
+//!
+//! The pass reads [`Entry`] values: a [`Record`] is one subject (count 1), a
+//! [`Cell`] the tabulated subjects and events of one time, stratum and group
+//! (what `crate::partial` evaluates from). Both go through the same generic
+//! code, so rows and partial aggregates are one implementation; for rows it
+//! compiles to exactly the per-subject loop `survdiff2` runs.
 
 use super::Weights;
 
@@ -15,6 +21,93 @@ pub(crate) struct Record {
     pub stratum: u32,
 }
 
+/// One sweep entry: its time, stratum and group, and how many subjects and
+/// events it stands for.
+pub(crate) trait Entry: Copy {
+    /// True when every entry stands for exactly one subject (rows): the
+    /// numbers at risk are then positions, as in `survdiff2`, and need no
+    /// summing.
+    const UNIT: bool;
+    /// The time (finite, >= 0, -0 normalised).
+    fn time(&self) -> f64;
+    /// Rewrites the time (timefix).
+    fn set_time(&mut self, time: f64);
+    /// 0-based group.
+    fn group(&self) -> usize;
+    /// 0-based stratum.
+    fn stratum(&self) -> usize;
+    /// Number of subjects.
+    fn count(&self) -> f64;
+    /// Number of events.
+    fn events(&self) -> f64;
+}
+
+impl Entry for Record {
+    const UNIT: bool = true;
+    #[inline]
+    fn time(&self) -> f64 {
+        self.time
+    }
+    #[inline]
+    fn set_time(&mut self, time: f64) {
+        self.time = time;
+    }
+    #[inline]
+    fn group(&self) -> usize {
+        (self.code >> 1) as usize
+    }
+    #[inline]
+    fn stratum(&self) -> usize {
+        self.stratum as usize
+    }
+    #[inline]
+    fn count(&self) -> f64 {
+        1.0
+    }
+    #[inline]
+    fn events(&self) -> f64 {
+        if self.event() { 1.0 } else { 0.0 }
+    }
+}
+
+/// Subjects and events of one (time, stratum, group), tabulated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Cell {
+    pub time: f64,
+    pub stratum: u32,
+    pub group: u32,
+    pub count: f64,
+    pub events: f64,
+}
+
+impl Entry for Cell {
+    const UNIT: bool = false;
+    #[inline]
+    fn time(&self) -> f64 {
+        self.time
+    }
+    #[inline]
+    fn set_time(&mut self, time: f64) {
+        self.time = time;
+    }
+    #[inline]
+    fn group(&self) -> usize {
+        self.group as usize
+    }
+    #[inline]
+    fn stratum(&self) -> usize {
+        self.stratum as usize
+    }
+    #[inline]
+    fn count(&self) -> f64 {
+        self.count
+    }
+    #[inline]
+    fn events(&self) -> f64 {
+        self.events
+    }
+}
+
 impl Record {
     pub fn new(time: f64, event: bool, group: u32, stratum: u32) -> Record {
         Record {
@@ -22,11 +115,6 @@ impl Record {
             code: (group << 1) | u32::from(event),
             stratum,
         }
-    }
-
-    #[inline]
-    pub fn group(&self) -> usize {
-        (self.code >> 1) as usize
     }
 
     #[inline]
@@ -63,15 +151,15 @@ pub(crate) struct TieRule {
 impl TieRule {
     /// The rule for `sorted` (ascending) times: needs the mean of the
     /// distinct values.
-    pub fn for_sorted(sorted: &[Record]) -> TieRule {
+    pub fn for_sorted<E: Entry>(sorted: &[E]) -> TieRule {
         let mut count = 0usize;
         let mut sum = 0.0;
         let mut previous = f64::NAN;
         for r in sorted {
-            if r.time != previous {
+            if r.time() != previous {
                 count += 1;
-                sum += r.time.abs();
-                previous = r.time;
+                sum += r.time().abs();
+                previous = r.time();
             }
         }
         TieRule {
@@ -89,23 +177,23 @@ impl TieRule {
 
     /// True when some adjacent pair is tied without being exactly equal, so
     /// that times must be rewritten before strata are split apart.
-    pub fn merges_any(&self, sorted: &[Record]) -> bool {
+    pub fn merges_any<E: Entry>(&self, sorted: &[E]) -> bool {
         sorted
             .windows(2)
-            .any(|w| w[0].time != w[1].time && self.same(w[0].time, w[1].time))
+            .any(|w| w[0].time() != w[1].time() && self.same(w[0].time(), w[1].time()))
     }
 
     /// Replaces every time by the first time of its chain (`aeqSurv`'s cut).
-    pub fn apply(&self, sorted: &mut [Record]) {
+    pub fn apply<E: Entry>(&self, sorted: &mut [E]) {
         let mut cut = f64::NAN;
         let mut previous = f64::NAN;
         for r in sorted.iter_mut() {
-            let raw = r.time;
+            let raw = r.time();
             if !(previous == raw || (!previous.is_nan() && self.same(previous, raw))) {
                 cut = raw;
             }
             previous = raw;
-            r.time = cut;
+            r.set_time(cut);
         }
     }
 }
@@ -113,23 +201,23 @@ impl TieRule {
 /// Stable partition of time-sorted records by stratum (a counting sort), so
 /// each stratum is a contiguous, still time-sorted, slice. Returns the slice
 /// boundaries: stratum `s` is `out[bounds[s]..bounds[s + 1]]`.
-pub(crate) fn split_strata(
-    sorted: &[Record],
+pub(crate) fn split_strata<E: Entry>(
+    sorted: &[E],
     n_strata: usize,
-    out: &mut Vec<Record>,
+    out: &mut Vec<E>,
 ) -> Vec<usize> {
     let mut bounds = vec![0usize; n_strata + 1];
     for r in sorted {
-        bounds[r.stratum as usize + 1] += 1;
+        bounds[r.stratum() + 1] += 1;
     }
     for s in 0..n_strata {
         bounds[s + 1] += bounds[s];
     }
     let mut next = bounds.clone();
     out.clear();
-    out.resize(sorted.len(), Record::new(0.0, false, 0, 0));
+    out.extend_from_slice(sorted);
     for r in sorted {
-        let slot = &mut next[r.stratum as usize];
+        let slot = &mut next[r.stratum()];
         out[*slot] = *r;
         *slot += 1;
     }
@@ -176,8 +264,8 @@ pub(crate) struct Scratch {
 ///   O_g += w per event of group g,
 ///   E_g += w d n_g / n,
 ///   V_gh += w² d (n - d) / (n (n - 1)) · n_g (δ_gh - n_h / n)   (n > 1).
-pub(crate) fn accumulate<F: Fn(f64, f64) -> bool>(
-    records: &[Record],
+pub(crate) fn accumulate<E: Entry, F: Fn(f64, f64) -> bool>(
+    records: &[E],
     same: F,
     weights: Weights,
     stratum: usize,
@@ -189,18 +277,33 @@ pub(crate) fn accumulate<F: Fn(f64, f64) -> bool>(
     let needs_km = weights.needs_survival();
     if needs_km {
         scratch.km.clear();
+        let total: f64 = if E::UNIT {
+            n as f64
+        } else {
+            records.iter().map(Entry::count).sum()
+        };
+        let mut before = 0.0;
         let mut km = 1.0;
         let mut i = 0;
         while i < n {
-            let mut deaths = f64::from(u8::from(records[i].event()));
+            let mut deaths = records[i].events();
+            let mut here = records[i].count();
             let mut j = i + 1;
-            while j < n && same(records[j - 1].time, records[j].time) {
-                deaths += f64::from(u8::from(records[j].event()));
+            while j < n && same(records[j - 1].time(), records[j].time()) {
+                deaths += records[j].events();
+                if !E::UNIT {
+                    here += records[j].count();
+                }
                 j += 1;
             }
             scratch.km.push(km);
-            let nrisk = (n - i) as f64;
+            let nrisk = if E::UNIT {
+                (n - i) as f64
+            } else {
+                total - before
+            };
             km = km * (nrisk - deaths) / nrisk;
+            before += here;
             i = j;
         }
     }
@@ -212,13 +315,23 @@ pub(crate) fn accumulate<F: Fn(f64, f64) -> bool>(
     let expected = &mut sums.expected[offset..offset + k];
     let variance = &mut sums.variance;
     let mut time_index = scratch.km.len();
+    let mut at_risk = 0.0;
     let mut end = n;
     while end > 0 {
         let mut start = end - 1;
-        while start > 0 && same(records[start - 1].time, records[start].time) {
+        let mut here = records[start].count();
+        while start > 0 && same(records[start - 1].time(), records[start].time()) {
             start -= 1;
+            if !E::UNIT {
+                here += records[start].count();
+            }
         }
-        let nrisk = (n - start) as f64;
+        let nrisk = if E::UNIT {
+            (n - start) as f64
+        } else {
+            at_risk += here;
+            at_risk
+        };
         let wt = if needs_km {
             time_index -= 1;
             weights.weight(scratch.km[time_index], nrisk)
@@ -228,10 +341,21 @@ pub(crate) fn accumulate<F: Fn(f64, f64) -> bool>(
         let mut deaths = 0.0;
         for r in records[start..end].iter().rev() {
             let g = r.group();
-            risk[g] += 1.0;
-            if r.event() {
-                deaths += 1.0;
-                observed[g] += wt;
+            risk[g] += r.count();
+            if E::UNIT {
+                // One subject: survdiff2's `obs += wt` per death.
+                if r.events() > 0.0 {
+                    deaths += 1.0;
+                    observed[g] += wt;
+                }
+            } else {
+                // Guarded: wt may be infinite (S = 0 with rho < 0) where no
+                // one dies, and inf * 0 would poison the sum.
+                let d = r.events();
+                if d > 0.0 {
+                    deaths += d;
+                    observed[g] += wt * d;
+                }
             }
         }
         if deaths > 0.0 {

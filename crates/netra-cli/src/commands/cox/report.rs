@@ -567,13 +567,7 @@ pub(crate) fn json(args: &Args, screening: &[Fitted], main: &Fitted) -> anyhow::
 
 // ---- CSV ---------------------------------------------------------------------
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
+use crate::output::csv_field;
 
 fn csv_num(v: Option<f64>) -> String {
     match v {

@@ -1,0 +1,96 @@
+//! `netra audit verify` finds direct edits of registry rows (issue 14, item
+//! 7), and `netra audit head` / `verify --head` anchor the chain against a
+//! cut-back trail.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn netra(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netra"))
+        .args(args)
+        .env_remove("NETRA_DB")
+        .output()
+        .expect("run netra")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = netra(args);
+    assert!(
+        out.status.success(),
+        "netra {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = netra(args);
+    assert!(!out.status.success(), "netra {args:?} should fail");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// Runs SQL directly on the SQLite file, as someone with file access would.
+fn sql(db: &str, statements: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Executor;
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&format!("sqlite://{db}"))
+            .await
+            .unwrap();
+        pool.execute(statements).await.unwrap();
+        pool.close().await;
+    });
+}
+
+#[test]
+fn verify_names_a_direct_edit_and_a_recorded_head_catches_a_cut_trail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("netra.db");
+    let db = db.to_str().unwrap();
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
+    ok(&["init", "--db", db]);
+    ok(&[
+        "import",
+        example.to_str().unwrap(),
+        "--db",
+        db,
+        "--user",
+        "t",
+    ]);
+    let head = ok(&["audit", "head", "--db", db]).trim().to_string();
+    assert_eq!(head.len(), 64, "{head}");
+    let out = ok(&["audit", "verify", "--db", db, "--head", &head]);
+    assert!(out.contains("entry 378 of the chain"), "{out}");
+    assert!(out.contains("registry matches the audit trail"), "{out}");
+
+    // A direct edit of a registry row: the chain is intact, verify fails
+    // and names the record and the column.
+    sql(db, "UPDATE patient SET sex = 'male' WHERE patient = '1'");
+    let err = fails(&["audit", "verify", "--db", db]);
+    assert!(
+        err.contains(
+            "patient [\"1\"]: sex is 'male' in the registry but 'female' by the audit trail"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("changed outside netra: 1 record(s)"), "{err}");
+    sql(db, "UPDATE patient SET sex = 'female' WHERE patient = '1'");
+    ok(&["audit", "verify", "--db", db]);
+
+    // Cutting the last entries off leaves an intact chain: the recorded
+    // head sees it.
+    sql(
+        db,
+        "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq > 370;",
+    );
+    let err = fails(&["audit", "verify", "--db", db, "--head", &head]);
+    assert!(
+        err.contains("is not in the audit trail: entries were removed"),
+        "{err}"
+    );
+}
