@@ -66,7 +66,13 @@ const LEAVES: &[&str] = &["netra-sim", "netra-cli", "netra-bench"];
 fn metadata() -> serde_json::Value {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
@@ -155,6 +161,9 @@ fn surfaces_call_no_statistics_kernel_directly() {
             .filter(|(d, k)| d == "netra-stats" && k.as_deref() != Some("dev"))
             .map(|(d, _)| d)
             .collect();
-        assert!(direct.is_empty(), "{surface} depends on netra-stats directly");
+        assert!(
+            direct.is_empty(),
+            "{surface} depends on netra-stats directly"
+        );
     }
 }

@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use netra_analysis::analyses::{
     self,
+    cuminc::{CumincOutput, CumincRequest},
     response::{Rate, ResponseOutput, ResponseRequest},
     survival::{KmCurve, SurvivalOptions, SurvivalOutput, SurvivalRequest},
 };
@@ -535,6 +536,10 @@ pub struct Outcome {
     /// The Kaplan–Meier figure (SVG).
     #[serde(skip)]
     pub svg: Option<String>,
+    /// For a TTP or PFS endpoint: the cumulative-incidence figure of
+    /// progression (death without progression competing), SVG.
+    #[serde(skip)]
+    pub cuminc_svg: Option<String>,
     /// The survival table.
     #[serde(skip)]
     pub survival_table: Option<Table>,
@@ -550,6 +555,10 @@ pub struct AnalysisOutputs {
     pub survival: Option<SurvivalOutput>,
     /// Response rates of the line.
     pub response: ResponseOutput,
+    /// For a TTP or PFS endpoint: cumulative incidence of progression and
+    /// of death without progression, Gray's test (`null` otherwise, or
+    /// when no patient has the endpoint).
+    pub cuminc: Option<CumincOutput>,
 }
 
 fn layer(e: AnalysisError) -> AppError {
@@ -578,6 +587,60 @@ pub fn response_request(q: &Query) -> ResponseRequest {
     }
 }
 
+/// The cumulative-incidence request of a query (for TTP and PFS
+/// endpoints): incidence at the landmark.
+pub fn cuminc_request(q: &Query) -> CumincRequest {
+    CumincRequest {
+        endpoint: EndpointRequest::of(&EndpointSpec::new(q.endpoint(), q.from())),
+        by: q.group.variable().map(str::to_string),
+        times: vec![q.landmark_months],
+        ..CumincRequest::default()
+    }
+}
+
+/// The cumulative incidence of a TTP or PFS query and its figure; `None`
+/// for other endpoints and when nobody has the endpoint (or its TTP/PFS
+/// twin is not in the menu).
+fn cuminc(cohort: &Cohort, q: &Query) -> Result<Option<(CumincOutput, String)>, AppError> {
+    if !matches!(q.endpoint(), Endpoint::Ttp | Endpoint::Pfs) {
+        return Ok(None);
+    }
+    let (out, data, fits) = match analyses::cuminc::run_with_fits(cohort, &cuminc_request(q)) {
+        Ok(r) => r,
+        Err(AnalysisError::Invalid { .. }) => return Ok(None),
+        Err(e) => return Err(layer(e)),
+    };
+    let Some(progression) = fits.iter().find(|f| f.cause == 1) else {
+        return Ok(Some((out, String::new())));
+    };
+    let series: Vec<KmSeries> = progression
+        .curves
+        .iter()
+        .map(|c| {
+            let follow: Vec<f64> = data
+                .group
+                .iter()
+                .zip(&data.time)
+                .filter(|(g, _)| **g == c.group)
+                .map(|(_, t)| *t)
+                .collect();
+            let label = data.labels.get(c.group).cloned().unwrap_or_default();
+            KmSeries::from_cuminc(format!("{label} (n = {})", c.n), c).with_follow_up(&follow)
+        })
+        .collect();
+    let mut fig = KmFigure::incidence(series, format!("Months {}", q.from().phrase()));
+    fig.y_label = "Cumulative incidence of progression".into();
+    fig.show_ci = q.ci;
+    fig.p_value_text = out
+        .gray
+        .iter()
+        .find(|g| g.cause_code == 1)
+        .and_then(|g| g.p)
+        .map(|p| format!("Gray's test p = {}", format_p(p)));
+    let svg = fig.to_svg()?;
+    Ok(Some((out, svg)))
+}
+
 /// Runs an analysis over the rows a user may see: the analysis layer's
 /// survival and response analyses on a cohort of the rows' facts, then the
 /// figure and tables drawn from their outputs.
@@ -593,6 +656,7 @@ pub fn run(rows: &[&PatientRow], q: &Query, revision: i64) -> Result<Outcome, Ap
         Err(e) => return Err(layer(e)),
     };
     let response_table = response_table(&cohort, q, &response)?;
+    let cif = cuminc(&cohort, q)?;
     let mut out = Outcome {
         endpoint: endpoint.code().into(),
         from: from.code(),
@@ -611,11 +675,17 @@ pub fn run(rows: &[&PatientRow], q: &Query, revision: i64) -> Result<Outcome, Ap
         analysis: AnalysisOutputs {
             survival: None,
             response,
+            cuminc: None,
         },
         svg: None,
+        cuminc_svg: None,
         survival_table: None,
         response_table,
     };
+    if let Some((c, svg)) = cif {
+        out.analysis.cuminc = Some(c);
+        out.cuminc_svg = (!svg.is_empty()).then_some(svg);
+    }
     let Some((s, curves)) = survival else {
         return Ok(out);
     };
@@ -804,6 +874,7 @@ impl Outcome {
     fn size(&self) -> usize {
         let table = |t: &Option<Table>| t.as_ref().map_or(0, |t| t.body.len() * 256);
         self.svg.as_ref().map_or(0, String::len)
+            + self.cuminc_svg.as_ref().map_or(0, String::len)
             + table(&self.survival_table)
             + table(&self.response_table)
             + 1024

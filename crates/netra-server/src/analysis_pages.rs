@@ -190,6 +190,9 @@ fn results(o: &Outcome, qs: &str) -> Markup {
                     }
                 }
             }
+            @if let Some(c) = &o.analysis.cuminc {
+                (cuminc_section(c, o.cuminc_svg.as_deref(), qs))
+            }
             @if let Some(t) = &o.survival_table {
                 @if let Ok(h) = t.to_html() { h3 { "Survival table" } div class="table-wrap" { (PreEscaped(h)) } }
             }
@@ -198,6 +201,49 @@ fn results(o: &Outcome, qs: &str) -> Markup {
         @match &o.response_table {
             Some(t) => @if let Ok(h) = t.to_html() { div class="table-wrap" { (PreEscaped(h)) } },
             None => p class="muted" { "No best response recorded on line " (o.response_line) " in this cohort." },
+        }
+    }
+}
+
+/// Cumulative incidence of progression (death without progression
+/// competing): the figure, Gray's test and the incidence at the landmark.
+fn cuminc_section(
+    c: &netra_analysis::analyses::cuminc::CumincOutput,
+    svg: Option<&str>,
+    qs: &str,
+) -> Markup {
+    html! {
+        h3 { "Cumulative incidence (death without progression as a competing risk)" }
+        @if let Some(svg) = svg { (layout::svg(svg, &format!("Cumulative incidence: {}", c.title))) }
+        div class="downloads" {
+            a href={"/api/analysis/cuminc.svg?" (qs)} download { "Figure (SVG)" }
+            a href={"/api/analysis/cuminc?" (qs)} { "JSON" }
+        }
+        @for g in &c.gray {
+            p { "Gray's test, " (g.cause) ": "
+                @match (g.chisq, g.p) {
+                    (Some(x), Some(p)) => { "χ² = " (format!("{x:.2}")) " on " (g.df) " df, p " (if p < 0.001 { format_p(p) } else { format!("= {}", format_p(p)) }) }
+                    _ => { "not computable (singular variance)" }
+                }
+            }
+        }
+        div class="table-wrap" {
+            table {
+                thead { tr { th scope="col" { "Group" } th scope="col" { "Cause" } th scope="col" class="num" { "Events" }
+                    @for t in c.curves.first().map(|x| x.at_times.as_slice()).unwrap_or_default() { th scope="col" class="num" { (t.time) "-month incidence, % (95% CI)" } } } }
+                tbody {
+                    @for cv in &c.curves {
+                        tr {
+                            th scope="row" { (cv.group) }
+                            td { (cv.cause) }
+                            td class="num" { (cv.events) }
+                            @for p in &cv.at_times {
+                                td class="num" { (num(p.estimate.map(|x| 100.0 * x), 1)) " (" (num(p.lower.map(|x| 100.0 * x), 1)) "–" (num(p.upper.map(|x| 100.0 * x), 1)) ")" }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -219,7 +265,8 @@ pub async fn show(
 }
 
 /// `GET /api/analysis/{file}`: `km.svg`, `km.png`, `survival.csv`,
-/// `response.csv`, `groups.csv`.
+/// `response.csv`, `groups.csv`; for TTP and PFS, `cuminc` (the analysis
+/// layer's cumulative-incidence JSON) and `cuminc.svg`.
 pub async fn download(
     State(state): State<Shared>,
     crate::app::ApiUser(session): crate::app::ApiUser,
@@ -268,9 +315,29 @@ pub async fn download(
             csv_response(t.to_csv()?, attach(&file))
         }
         "groups.csv" => csv_response(groups_csv(&o), attach("groups.csv")),
+        // The analysis layer's cumulative-incidence output (TTP, PFS).
+        "cuminc" => {
+            let c = o.analysis.cuminc.as_ref().ok_or_else(|| {
+                AppError::NotFound(
+                    "cumulative incidence needs a ttp or pfs endpoint with patients".into(),
+                )
+            })?;
+            axum::Json(c).into_response()
+        }
+        "cuminc.svg" => {
+            let svg = o.cuminc_svg.clone().ok_or_else(none)?;
+            (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+                    (header::CONTENT_DISPOSITION, attach("cuminc.svg")),
+                ],
+                svg,
+            )
+                .into_response()
+        }
         other => {
             return Err(AppError::NotFound(format!(
-                "no download '{other}' (km.svg, km.png, survival.csv, response.csv, groups.csv)"
+                "no download '{other}' (km.svg, km.png, survival.csv, response.csv, groups.csv, cuminc, cuminc.svg)"
             ))
             .into());
         }

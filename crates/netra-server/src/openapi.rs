@@ -206,8 +206,8 @@ pub fn build() -> Value {
             "/api/analysis": { "get": { "summary": "Kaplan–Meier by group, medians with CI, landmark rates, log-rank test, response rates", "security": auth,
                 "parameters": analysis_params(),
                 "responses": { "200": ok_json("the analysis", json!({ "$ref": "#/components/schemas/Analysis" })), "400": err("invalid parameter"), "401": unauth } } },
-            "/api/analysis/{file}": { "get": { "summary": "downloads of an analysis: km.svg, km.png (300 dpi), survival.csv, response.csv, groups.csv", "security": auth,
-                "parameters": std::iter::once(json!({ "name": "file", "in": "path", "required": true, "schema": { "type": "string", "enum": ["km.svg", "km.png", "survival.csv", "response.csv", "groups.csv"] } })).chain(analysis_params()).collect::<Vec<_>>(),
+            "/api/analysis/{file}": { "get": { "summary": "downloads of an analysis: km.svg, km.png (300 dpi), survival.csv, response.csv, groups.csv; for ttp and pfs endpoints, cuminc (the analysis layer's cumulative-incidence JSON: progression and death without progression by group, Gray's test) and cuminc.svg", "security": auth,
+                "parameters": std::iter::once(json!({ "name": "file", "in": "path", "required": true, "schema": { "type": "string", "enum": ["km.svg", "km.png", "survival.csv", "response.csv", "groups.csv", "cuminc", "cuminc.svg"] } })).chain(analysis_params()).collect::<Vec<_>>(),
                 "responses": { "200": { "description": "the file" }, "400": err("invalid parameter"), "401": unauth, "404": err("nothing to draw") } } }
         }
     })

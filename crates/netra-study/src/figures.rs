@@ -1,6 +1,7 @@
 //! The `[[figure]]`s of a study, drawn with `netra_report`'s figures from the
 //! analysis set.
 
+use netra_analysis::analyses::survival::{SurvivalData, SurvivalOptions, summarise};
 use netra_clinical::endpoints::{DAYS_PER_MONTH, Endpoint, EndpointSpec, TimeZero};
 use netra_clinical::evaluation::{Scans, patient_lesions};
 use netra_clinical::lines::{Line, PathwayEnd, PatientLines};
@@ -20,7 +21,6 @@ use netra_report::figure::swimmer::{
 use netra_report::figure::waterfall::WaterfallFigure;
 use netra_report::format::p_equals;
 use netra_report::palette::ResponseClass;
-use netra_analysis::analyses::survival::{SurvivalData, SurvivalOptions, summarise};
 use serde_json::json;
 
 use crate::StudyError;
@@ -95,6 +95,7 @@ pub fn build(
     let what = format!("figure '{}'", def.name);
     let (mut figure, caption): (AnyFigure, String) = match &def.kind {
         FigureKind::Km(o) => km(ctx, def, o, facts)?,
+        FigureKind::Cuminc(o) => crate::cuminc::figure(ctx, &def.name, o, facts)?,
         FigureKind::Forest {
             table,
             multivariate,

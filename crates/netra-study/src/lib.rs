@@ -19,6 +19,7 @@
 
 pub mod context;
 pub mod cox;
+pub mod cuminc;
 pub mod data;
 pub mod demo;
 mod error;

@@ -357,6 +357,18 @@ pub enum TableKind {
         /// Counts below this are suppressed (≤ 1: none).
         min_cell: u64,
     },
+    /// Cumulative incidence of progression and of death without
+    /// progression by group, at landmarks, with Gray's test
+    /// (`crate::cuminc`).
+    Cuminc {
+        /// A `ttp` or `pfs` endpoint (not per line).
+        endpoint: String,
+        /// Group variable (`None`: the study's groups; `Some("")`: all
+        /// patients together).
+        by: Option<String>,
+        /// Landmarks (`None`: the study's).
+        landmarks: Option<Vec<f64>>,
+    },
     /// Survival of groups (one row per group, log-rank p).
     Km {
         /// Endpoint.
@@ -419,11 +431,33 @@ pub struct KmOptions {
     pub line: Option<u32>,
 }
 
+/// Options of a cumulative-incidence figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CumincOptions {
+    /// A `ttp` or `pfs` endpoint (not per line).
+    pub endpoint: String,
+    /// Group variable (`None`: the study's groups; `Some("")`: one curve).
+    pub by: Option<String>,
+    /// Printed times (also the at-risk times).
+    pub ticks: Option<Vec<f64>>,
+    /// Right end of the axis.
+    pub x_max: Option<f64>,
+    /// Confidence bands.
+    pub ci: bool,
+    /// Numbers at risk.
+    pub at_risk: bool,
+    /// Gray's p on the figure.
+    pub gray: bool,
+}
+
 /// What a `[[figure]]` shows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FigureKind {
     /// Kaplan–Meier curves.
     Km(KmOptions),
+    /// Cumulative incidence of progression by group (death without
+    /// progression competing).
+    Cuminc(CumincOptions),
     /// Forest plot of a Cox table.
     Forest {
         /// The `[[table]]` of type `cox`.
@@ -526,8 +560,8 @@ fn span<T>(s: &S<T>) -> Range<usize> {
     s.span()
 }
 
-const TABLE_TYPES: &str = "baseline, survival, km, response, cox, lines";
-const FIGURE_TYPES: &str = "km, forest, waterfall, spider, swimmer, sankey";
+const TABLE_TYPES: &str = "baseline, survival, km, response, cox, lines, cuminc";
+const FIGURE_TYPES: &str = "km, cuminc, forest, waterfall, spider, swimmer, sankey";
 
 impl Resolver<'_> {
     fn condition(&self, s: &S<String>) -> Result<Condition, StudyError> {
@@ -1043,6 +1077,19 @@ impl Study {
                 _ => Ok(ep.name.clone()),
             }
         };
+        let progression_endpoint = |s: &S<String>| -> Result<(), StudyError> {
+            match endpoints.iter().find(|x| &x.name == s.get_ref()) {
+                Some(ep) if matches!(ep.spec.endpoint, Endpoint::Ttp | Endpoint::Pfs) => Ok(()),
+                _ => Err(e.at(
+                    span(s),
+                    format!(
+                        "endpoint '{}' is not a ttp or pfs endpoint (cumulative incidence \
+                         splits progression from death)",
+                        s.get_ref()
+                    ),
+                )),
+            }
+        };
 
         // Tables.
         let mut seen = HashMap::new();
@@ -1225,6 +1272,30 @@ impl Study {
                         }
                     }
                 }
+                "cuminc" => {
+                    not_for(&e, &t.rows, "rows", &what)?;
+                    not_for(&e, &t.response, "response", &what)?;
+                    not_for(&e, &t.univariate, "univariate", &what)?;
+                    not_for(&e, &t.multivariate, "multivariate", &what)?;
+                    not_for(&e, &t.reference, "reference", &what)?;
+                    not_for(&e, &t.lines, "lines", &what)?;
+                    not_for(&e, &t.overall, "overall", &what)?;
+                    not_for(&e, &t.characteristics, "characteristics", &what)?;
+                    not_for(&e, &t.all, "all", &what)?;
+                    let ep_s = need(&t.endpoint, "endpoint")?;
+                    let endpoint = endpoint_ref(&ep_s, Some(false))?;
+                    progression_endpoint(&ep_s)?;
+                    let by = match &t.by {
+                        Some(b) if b.get_ref().is_empty() => Some(String::new()),
+                        Some(b) => Some(r.categorical_ref(b, "`by`")?),
+                        None => None,
+                    };
+                    TableKind::Cuminc {
+                        endpoint,
+                        by,
+                        landmarks: t.landmarks.as_ref().map(|l| r.landmarks(l)).transpose()?,
+                    }
+                }
                 "response" => {
                     not_for(&e, &t.rows, "rows", &what)?;
                     not_for(&e, &t.endpoint, "endpoint", &what)?;
@@ -1378,7 +1449,10 @@ impl Study {
                 (&f.censor_marks, "censor_marks"),
                 (&f.at_risk, "at_risk"),
             ];
-            if ty != "km" {
+            if ty == "cuminc" {
+                not_for(&e, &f.median, "median", &what)?;
+                not_for(&e, &f.censor_marks, "censor_marks", &what)?;
+            } else if ty != "km" {
                 for (field, n) in km_only {
                     not_for(&e, field, n, &what)?;
                 }
@@ -1473,6 +1547,49 @@ impl Study {
                         at_risk: flag(&f.at_risk, true),
                         logrank,
                         line: f.line.as_ref().map(|l| *l.get_ref()),
+                    })
+                }
+                "cuminc" => {
+                    let ep_s = f
+                        .endpoint
+                        .clone()
+                        .ok_or_else(|| e.at(span(&f.kind), "a cuminc figure needs `endpoint`"))?;
+                    let endpoint = endpoint_ref(&ep_s, Some(false))?;
+                    progression_endpoint(&ep_s)?;
+                    if let Some(l) = &f.line {
+                        return Err(e.at(span(l), "`line` does not apply to a cuminc figure"));
+                    }
+                    let by = match &f.by {
+                        Some(b) if b.get_ref().is_empty() => Some(String::new()),
+                        Some(b) => Some(r.categorical_ref(b, "`by`")?),
+                        None => None,
+                    };
+                    if let Some(t) = &f.ticks {
+                        let v = t.get_ref();
+                        if v.is_empty()
+                            || v.iter().any(|x| !x.is_finite() || *x < 0.0)
+                            || v.windows(2).any(|w| w[0] >= w[1])
+                        {
+                            return Err(e.at(span(t), "ticks must be increasing times ≥ 0"));
+                        }
+                    }
+                    let gray = match f.test.as_ref().map(|t| (t.get_ref().as_str(), span(t))) {
+                        None | Some(("gray", _)) => true,
+                        Some(("none", _)) => false,
+                        Some((other, at)) => {
+                            return Err(e.at(at, format!("test '{other}' is not gray or none")));
+                        }
+                    };
+                    let flag =
+                        |b: &Option<S<bool>>, d: bool| b.as_ref().map_or(d, |x| *x.get_ref());
+                    FigureKind::Cuminc(CumincOptions {
+                        endpoint,
+                        by,
+                        ticks: f.ticks.as_ref().map(|t| t.get_ref().clone()),
+                        x_max: f.x_max.as_ref().map(|x| *x.get_ref()),
+                        ci: flag(&f.ci, false),
+                        at_risk: flag(&f.at_risk, true),
+                        gray,
                     })
                 }
                 "forest" => {

@@ -3,6 +3,7 @@
 
 use std::cell::Cell as Flag;
 
+use netra_analysis::analyses::survival::{GroupSurvival, SurvivalData, SurvivalOptions, summarise};
 use netra_clinical::endpoints::{Endpoint, TimeZero, Units};
 use netra_clinical::evaluation::category_of;
 use netra_clinical::response::Category;
@@ -17,9 +18,6 @@ use netra_report::table::inference::{
 use netra_report::table::response::ResponseTable;
 use netra_report::table::survival::SurvivalTable;
 use netra_report::table::{Row, Table};
-use netra_analysis::analyses::survival::{
-    GroupSurvival, SurvivalData, SurvivalOptions, summarise,
-};
 use serde_json::{Value, json};
 
 use crate::StudyError;
@@ -146,6 +144,21 @@ pub fn build(
             landmarks,
         } => BuiltTable {
             table: km_table(
+                ctx,
+                def,
+                endpoint,
+                by.as_deref(),
+                landmarks.as_deref(),
+                facts,
+            )?,
+            cox: None,
+        },
+        TableKind::Cuminc {
+            endpoint,
+            by,
+            landmarks,
+        } => BuiltTable {
+            table: crate::cuminc::table(
                 ctx,
                 def,
                 endpoint,
@@ -518,7 +531,11 @@ fn record_groups(
     let data = SurvivalData {
         time: keep.iter().map(|&i| time[i]).collect(),
         event: keep.iter().map(|&i| event[i]).collect(),
-        group: keep.iter().filter_map(|&i| codes[i]).map(|c| c as u32).collect(),
+        group: keep
+            .iter()
+            .filter_map(|&i| codes[i])
+            .map(|c| c as u32)
+            .collect(),
         labels: g.levels.clone(),
         weights: None,
     };

@@ -268,6 +268,7 @@ fn the_documented_complete_example_parses_into_its_plan() {
             TableKind::Response { .. } => "response",
             TableKind::Cox { .. } => "cox",
             TableKind::Lines { .. } => "lines",
+            TableKind::Cuminc { .. } => "cuminc",
         })
         .collect();
     assert_eq!(

@@ -5,6 +5,7 @@
 //! name.
 
 pub mod cox;
+pub mod cuminc;
 pub mod response;
 pub mod survival;
 
@@ -105,12 +106,26 @@ impl Analysis for Cox {
     }
 }
 
+/// Cumulative incidence of progression with death as a competing risk.
+pub struct Cuminc;
+
+impl Analysis for Cuminc {
+    const NAME: &'static str = "cuminc";
+    const DESCRIPTION: &'static str = "Cumulative incidence of progression and of death without progression by group, Gray's test";
+    type Request = cuminc::CumincRequest;
+    type Output = cuminc::CumincOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        cuminc::run(cohort, request)
+    }
+}
+
 /// Every analysis, in menu order: the one list the surfaces offer.
 pub fn registry() -> Vec<&'static dyn DynAnalysis> {
     vec![
         &Entry::<Survival>(std::marker::PhantomData),
         &Entry::<Response>(std::marker::PhantomData),
         &Entry::<Cox>(std::marker::PhantomData),
+        &Entry::<Cuminc>(std::marker::PhantomData),
     ]
 }
 
