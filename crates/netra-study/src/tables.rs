@@ -563,18 +563,11 @@ fn record_groups(
 /// counted — no such line, or not evaluable).
 pub fn best_responses(ctx: &Context<'_>, source: &ResponseSource) -> Vec<Option<ResponseClass>> {
     match source {
-        ResponseSource::Line(k) => {
-            let lines = ctx.lines(Default::default());
-            lines
-                .iter()
-                .map(|p| {
-                    p.line(*k)
-                        .filter(|l| l.evaluation.evaluable())
-                        .and_then(|l| l.evaluation.best)
-                        .map(ResponseClass::from)
-                })
-                .collect()
-        }
+        // The layer's one rule: the evaluable best response of line k.
+        ResponseSource::Line(k) => ctx
+            .line_responses(*k)
+            .map(|v| v.into_iter().map(|b| b.map(ResponseClass::from)).collect())
+            .unwrap_or_else(|_| vec![None; ctx.len()]),
         ResponseSource::Investigator => ctx
             .courses
             .iter()
@@ -583,22 +576,10 @@ pub fn best_responses(ctx: &Context<'_>, source: &ResponseSource) -> Vec<Option<
                     .iter()
                     .filter_map(|a| a.investigator_response.map(category_of))
                     .filter(|c| *c != Category::NE)
-                    .max_by_key(|c| rank(*c))
+                    .min_by_key(|c| c.rank())
                     .map(ResponseClass::from)
             })
             .collect(),
-    }
-}
-
-fn rank(c: Category) -> u8 {
-    match c {
-        Category::CR => 6,
-        Category::PR => 5,
-        Category::MR => 4,
-        Category::SD => 3,
-        Category::NonCrNonPd => 2,
-        Category::PD => 1,
-        Category::NE => 0,
     }
 }
 

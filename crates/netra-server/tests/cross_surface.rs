@@ -1,0 +1,213 @@
+//! One analysis layer: the web JSON API and a study file ask the same code
+//! and get the same numbers (issue 12). On a simulated registry: overall
+//! survival by WHO grade (n, events, median with its CI, 3-year rate,
+//! log-rank), line-1 TTP median, line-1 ORR/DCR, and a Cox model.
+
+mod common;
+
+use common::*;
+use netra_store::{Actor, Bundle, ImportOptions};
+use serde_json::Value;
+
+async fn add_simulated(t: &TestApp, n: u64) {
+    let dir = t.dir.path().join("sim");
+    let cfg = netra_sim::SimConfig {
+        patients: n,
+        seed: 11,
+        study: "sim".into(),
+        sites: 2,
+        threads: 1,
+    };
+    netra_sim::write_bundle(netra_sim::Model::published(), &cfg, &dir, &mut |_| {})
+        .expect("simulate");
+    let bundle = Bundle::read_dir(&dir).expect("bundle");
+    t.state
+        .registry
+        .import_bundle(
+            &bundle,
+            &ImportOptions {
+                actor: Actor {
+                    user: "loader".into(),
+                    reason: Some("simulated".into()),
+                },
+                dry_run: false,
+            },
+        )
+        .await
+        .expect("import");
+}
+
+const STUDY: &str = r#"
+[study]
+title = "Cross-surface check"
+landmarks = [36]
+
+[[endpoint]]
+name = "os"
+type = "os"
+from = "diagnosis"
+
+[[endpoint]]
+name = "ttp1"
+type = "ttp"
+from = "line:1"
+
+[[table]]
+name = "os_grade"
+type = "km"
+endpoint = "os"
+by = "who_grade"
+
+[[table]]
+name = "ttp1_all"
+type = "survival"
+endpoint = "ttp1"
+characteristics = []
+
+[[table]]
+name = "response1"
+type = "response"
+response = "line:1"
+
+[[table]]
+name = "cox_os"
+type = "cox"
+endpoint = "os"
+multivariate = ["who_grade"]
+"#;
+
+/// Equal up to the last bits (the two surfaces may sum in another order).
+#[track_caller]
+fn same(what: &str, a: &Value, b: &Value) {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => assert!(
+            (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1e-300),
+            "{what}: {x} vs {y}"
+        ),
+        _ => assert_eq!(a, b, "{what}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_api_and_study_file_give_identical_numbers() {
+    let t = test_app().await;
+    add_simulated(&t, 400).await;
+    let admin = login(&t, "admin").await;
+    let get = |q: &'static str| req("GET", q).cookie(&admin);
+    let web_os = get("/api/analysis?endpoint=os&from=diagnosis&group=grade&landmark=36")
+        .send(&t)
+        .await
+        .json();
+    let web_ttp = get("/api/analysis?endpoint=ttp&from=line:1&landmark=36")
+        .send(&t)
+        .await
+        .json();
+
+    // The study file on the same registry.
+    let netra_store::Location::Sqlite(db) = &t.location else {
+        panic!("sqlite test registry")
+    };
+    let study = t.dir.path().join("study.toml");
+    std::fs::write(&study, STUDY).unwrap();
+    let out = t.dir.path().join("out");
+    let opts = netra_study::RunOptions {
+        db: Some(db.display().to_string()),
+        png: false,
+        ..netra_study::RunOptions::default()
+    };
+    let (study2, out2) = (study.clone(), out.clone());
+    tokio::task::spawn_blocking(move || netra_study::run(&study2, &out2, &opts))
+        .await
+        .unwrap()
+        .expect("study runs");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let facts = &summary;
+
+    // OS by grade: every group's n, events, median (CI), 3-year rate; the
+    // log-rank test.
+    let study_os = &facts["os_grade"];
+    let curves = study_os["curves"].as_array().unwrap();
+    let groups = web_os["groups"].as_array().unwrap();
+    assert!(groups.len() >= 3, "{web_os}");
+    assert_eq!(curves.len(), groups.len());
+    for (c, g) in curves.iter().zip(groups) {
+        assert_eq!(c["group"], g["label"], "level order and labels");
+        for (sk, wk) in [
+            ("n", "n"),
+            ("events", "events"),
+            ("median", "median"),
+            ("median_lower", "median_lower"),
+            ("median_upper", "median_upper"),
+        ] {
+            same(&format!("{} {sk}", g["label"]), &c[sk], &g[wk]);
+        }
+        same(
+            &format!("{} 3-year rate", g["label"]),
+            &c["at_times"][0]["survival"],
+            &g["landmark_survival"],
+        );
+    }
+    for k in ["chisq", "df", "p"] {
+        same(
+            &format!("log-rank {k}"),
+            &study_os["logrank"][k],
+            &web_os["logrank"][k],
+        );
+    }
+
+    // Line-1 TTP median of all patients.
+    let study_ttp = &facts["ttp1_all.all"];
+    let web_all = &web_ttp["groups"][0];
+    for k in ["n", "events", "median", "median_lower", "median_upper"] {
+        same(&format!("TTP line 1 {k}"), &study_ttp[k], &web_all[k]);
+    }
+
+    // Line-1 responses: the same evaluable denominator and rates.
+    let study_r = &facts["response1"];
+    let web_r = &web_ttp["response"][0];
+    same("evaluable", &study_r["evaluable"], &web_r["evaluable"]);
+    same("ORR", &study_r["orr"], &web_r["orr"]["estimate"]);
+    same("DCR", &study_r["dcr"], &web_r["dcr"]["estimate"]);
+    assert!(web_r["evaluable"].as_u64().unwrap() > 20, "{web_r}");
+
+    // The study's Cox model equals the layer's `cox` analysis run by name
+    // on a cohort of the same registry's courses (what every surface asks).
+    let courses = t
+        .state
+        .registry
+        .courses(&netra_store::CourseFilter::default())
+        .await
+        .unwrap();
+    let layer = tokio::task::spawn_blocking(move || {
+        let cohort = netra_analysis::Cohort::new(
+            courses,
+            &netra_analysis::CohortSpec::default(),
+            netra_analysis::Settings::default(),
+        )
+        .unwrap();
+        netra_analysis::analyses::run_json(
+            &cohort,
+            "cox",
+            serde_json::json!({
+                "endpoint": {"endpoint": "os", "from": "diagnosis"},
+                "terms": ["who_grade"]
+            }),
+        )
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let cox = &facts["cox_os"];
+    same("Cox n", &cox["multivariate_n"], &layer["n"]);
+    same("Cox events", &cox["multivariate_events"], &layer["events"]);
+    let coefs = layer["coefficients"].as_array().unwrap();
+    assert!(!coefs.is_empty(), "{layer}");
+    for c in coefs {
+        let key = format!("who_grade={}", c["level"].as_str().unwrap());
+        let m = &cox["terms"][&key]["multivariate"];
+        for k in ["hr", "lower", "upper", "p"] {
+            same(&format!("{key} {k}"), &m[k], &c[k]);
+        }
+    }
+}
