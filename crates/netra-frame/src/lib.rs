@@ -335,6 +335,11 @@ impl<'a> Column<'a> {
         &self.data.name
     }
 
+    /// File name as given, for messages.
+    pub fn source_name(&self) -> &'a str {
+        &self.frame.source_name
+    }
+
     /// Number of rows (all data rows of the frame).
     pub fn len(&self) -> usize {
         self.frame.n_rows()
