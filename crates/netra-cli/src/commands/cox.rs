@@ -172,6 +172,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let refs = parse_refs(&args.refs)?;
+    if args.robust && args.start.is_some() && args.cluster.is_none() {
+        // R: "one of cluster or id is needed". Rows of (start, stop] data are
+        // intervals of a subject, not subjects: treating each as its own
+        // cluster would understate the variance silently.
+        bail!(
+            "--robust with --start needs --cluster COL naming the subject of each interval              (as R's coxph: \"one of cluster or id is needed\")"
+        );
+    }
 
     let main_text = args
         .formula
