@@ -1,13 +1,15 @@
 # Fixtures for issue 13: how the analysis commands read a CSV, checked end to
 # end against R reading the same file with read.csv (UTF-8 locale, ICU root
 # collation). Each fixture holds the CSV text netra is given and R's results.
-#   Rscript validation/r/input.R   (from the repository root)
+#   Rscript --vanilla validation/r/input.R  (from the repository root or from
+#   validation/; R 4.2.2, survival 3.5.3, in a UTF-8 locale)
 suppressPackageStartupMessages({
   library(survival)
   library(jsonlite)
 })
 stopifnot(icuGetCollate() == "root" || grepl("UTF-8", Sys.getlocale("LC_COLLATE")))
-out <- "validation/fixtures/input"
+here <- if (file.exists("validation/r/input.R")) "validation" else "."
+out <- file.path(here, "fixtures", "input")
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 
 csv_text <- function(df) {
