@@ -481,15 +481,17 @@ pub fn factor(column: Column<'_>, rows: &[usize]) -> Factor {
 /// level labels and, when all are numbers, the level values.
 fn order_levels(texts: &[&str], numeric: bool) -> (Vec<usize>, Vec<String>, Option<Vec<f64>>) {
     let numbers: Option<Vec<f64>> = numeric
-        .then(|| texts
-        .iter()
-        .map(|t| {
-            t.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .map(|v| v + 0.0) // -0 and 0 are one level
+        .then(|| {
+            texts
+                .iter()
+                .map(|t| {
+                    t.parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite())
+                        .map(|v| v + 0.0) // -0 and 0 are one level
+                })
+                .collect()
         })
-        .collect())
         .flatten();
     let mut order: Vec<usize> = (0..texts.len()).collect();
     let mut level_of = vec![0; texts.len()];
@@ -822,7 +824,10 @@ mod tests {
         let err = events(f.column("e").unwrap(), &[0, 1, 2], &coding).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("line 3"), "{text}");
-        assert!(text.contains("'Dead' (1)") && text.contains("'alive' (1)"), "{text}");
+        assert!(
+            text.contains("'Dead' (1)") && text.contains("'alive' (1)"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -850,7 +855,11 @@ mod tests {
         assert_eq!(c.rows, vec![3]);
         assert_eq!(
             c.dropped_by,
-            vec![("t".to_string(), 1), ("e".to_string(), 1), ("g".to_string(), 1)]
+            vec![
+                ("t".to_string(), 1),
+                ("e".to_string(), 1),
+                ("g".to_string(), 1)
+            ]
         );
         assert_eq!(
             Reading::new(&c, "e", Vec::new()).dropped_line(),
@@ -879,6 +888,9 @@ mod tests {
         assert!(err.to_string().contains("'9' does not occur"), "{err}");
         let f = frame("s\ndeath\nCensor\n");
         let err = competing_status(f.column("s").unwrap(), &[0, 1], "censor").unwrap_err();
-        assert!(err.to_string().contains("only when case is ignored"), "{err}");
+        assert!(
+            err.to_string().contains("only when case is ignored"),
+            "{err}"
+        );
     }
 }

@@ -78,8 +78,17 @@ fn accented_levels_and_whole_column_typing_match_r_in_cox_and_logrank() {
     let path = write_file("levels.csv", fx["csv"].as_str().unwrap().as_bytes());
     let p = path.to_str().unwrap();
     let out = json_of(&netra(&[
-        "cox", "--data", p, "--time", "time", "--event", "status", "--formula",
-        fx["formula"].as_str().unwrap(), "--format", "json",
+        "cox",
+        "--data",
+        p,
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--formula",
+        fx["formula"].as_str().unwrap(),
+        "--format",
+        "json",
     ]));
     assert_eq!(out["n"], fx["n"]);
     assert_eq!(out["events"], fx["events"]);
@@ -101,10 +110,19 @@ fn accented_levels_and_whole_column_typing_match_r_in_cox_and_logrank() {
             .trim_start_matches("risk");
         let name = term["name"].as_str().unwrap();
         assert!(name.ends_with(level), "term {k}: {name} vs R {r_name}");
-        assert!(close(term["coef"].as_f64().unwrap(), fx["coef"][k].as_f64().unwrap()));
-        assert!(close(term["se"].as_f64().unwrap(), fx["se"][k].as_f64().unwrap()));
+        assert!(close(
+            term["coef"].as_f64().unwrap(),
+            fx["coef"][k].as_f64().unwrap()
+        ));
+        assert!(close(
+            term["se"].as_f64().unwrap(),
+            fx["se"][k].as_f64().unwrap()
+        ));
     }
-    assert!(close(out["loglik"].as_f64().unwrap(), fx["loglik"][1].as_f64().unwrap()));
+    assert!(close(
+        out["loglik"].as_f64().unwrap(),
+        fx["loglik"][1].as_f64().unwrap()
+    ));
 
     let lr = json_of(&netra(&[
         "logrank", "--data", p, "--time", "time", "--event", "status", "--group", "risk",
@@ -123,16 +141,35 @@ fn accented_levels_and_whole_column_typing_match_r_in_cox_and_logrank() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert_eq!(groups, r_levels);
-    assert!(close(lr["chisq"].as_f64().unwrap(), fx["logrank_chisq"].as_f64().unwrap()));
-    for (g, o) in lr["groups"].as_array().unwrap().iter().zip(fx["logrank_observed"].as_array().unwrap()) {
+    assert!(close(
+        lr["chisq"].as_f64().unwrap(),
+        fx["logrank_chisq"].as_f64().unwrap()
+    ));
+    for (g, o) in lr["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(fx["logrank_observed"].as_array().unwrap())
+    {
         assert!(close(g["observed"].as_f64().unwrap(), o.as_f64().unwrap()));
     }
 
     // A plain term over the column R reads as text is refused at the text cell.
     let err = stderr(&netra(&[
-        "cox", "--data", p, "--time", "time", "--event", "status", "--formula", "risk + grade",
+        "cox",
+        "--data",
+        p,
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--formula",
+        "risk + grade",
     ]));
-    assert!(err.contains("(grade)") && err.contains("value 'G3'"), "{err}");
+    assert!(
+        err.contains("(grade)") && err.contains("value 'G3'"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -143,16 +180,36 @@ fn event_codes_are_exact_and_must_occur() {
     );
     let p = path.to_str().unwrap();
     let err = stderr(&netra(&[
-        "km", "--data", p, "--time", "time", "--event", "status", "--event-value", "dead",
+        "km",
+        "--data",
+        p,
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--event-value",
+        "dead",
     ]));
-    assert!(err.contains("line 3") && err.contains("only when case is ignored"), "{err}");
+    assert!(
+        err.contains("line 3") && err.contains("only when case is ignored"),
+        "{err}"
+    );
     assert!(err.contains("'alive' (1)"), "{err}");
 
     let path = write_file("codes9.csv", b"time,status\n1,1\n2,0\n3,2\n");
     let p = path.to_str().unwrap();
     let err = stderr(&netra(&[
-        "cuminc", "--data", p, "--time", "time", "--status", "status", "--cause", "1",
-        "--censor-value", "9",
+        "cuminc",
+        "--data",
+        p,
+        "--time",
+        "time",
+        "--status",
+        "status",
+        "--cause",
+        "1",
+        "--censor-value",
+        "9",
     ]));
     assert!(err.contains("'9' does not occur"), "{err}");
     assert!(err.contains("'0' (1)"), "{err}");
@@ -162,7 +219,13 @@ fn event_codes_are_exact_and_must_occur() {
 fn table_output_says_how_values_were_read() {
     let path = write_file("table.csv", b"time,status\n1,1\n2,0\nNA,1\n4,1\n");
     let out = netra(&[
-        "km", "--data", path.to_str().unwrap(), "--time", "time", "--event", "status",
+        "km",
+        "--data",
+        path.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -179,22 +242,52 @@ fn table_output_says_how_values_were_read() {
 fn files_that_are_not_comma_separated_are_refused_with_the_fix() {
     let semi = write_file("semi.csv", "time;status\n1,5;1\n2;0\n".as_bytes());
     let err = stderr(&netra(&[
-        "km", "--data", semi.to_str().unwrap(), "--time", "time", "--event", "status",
+        "km",
+        "--data",
+        semi.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
     ]));
-    assert!(err.contains("semi.csv") && err.contains("semicolons"), "{err}");
+    assert!(
+        err.contains("semi.csv") && err.contains("semicolons"),
+        "{err}"
+    );
     let xlsx = write_file("sheet.xlsx", b"PK\x03\x04\x14\x00\x06\x00");
     let err = stderr(&netra(&[
-        "km", "--data", xlsx.to_str().unwrap(), "--time", "time", "--event", "status",
+        "km",
+        "--data",
+        xlsx.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
     ]));
-    assert!(err.contains("sheet.xlsx") && err.contains("spreadsheet"), "{err}");
+    assert!(
+        err.contains("sheet.xlsx") && err.contains("spreadsheet"),
+        "{err}"
+    );
     let dup = write_file("dup.csv", b"time,status,time\n1,1,2\n");
     let err = stderr(&netra(&[
-        "km", "--data", dup.to_str().unwrap(), "--time", "time", "--event", "status",
+        "km",
+        "--data",
+        dup.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
     ]));
     assert!(err.contains("columns 1 and 3"), "{err}");
     let crlf = write_file("crlf.csv", b"time,status\r\n1,1\r\nx,0\r\n");
     let err = stderr(&netra(&[
-        "km", "--data", crlf.to_str().unwrap(), "--time", "time", "--event", "status",
+        "km",
+        "--data",
+        crlf.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
     ]));
     assert!(err.contains("line 3"), "{err}");
 }
@@ -207,8 +300,15 @@ fn a_cox_factor_with_too_many_levels_is_refused() {
     }
     let path = write_file("levels150.csv", text.as_bytes());
     let err = stderr(&netra(&[
-        "cox", "--data", path.to_str().unwrap(), "--time", "time", "--event", "status",
-        "--formula", "id",
+        "cox",
+        "--data",
+        path.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--formula",
+        "id",
     ]));
     assert!(err.contains("more than 100 distinct values"), "{err}");
 }
@@ -220,8 +320,18 @@ fn robust_on_start_stop_data_needs_a_cluster_as_in_r() {
         b"start,stop,ev,x\n0,5,0,1\n0,3,1,0\n5,9,1,1\n0,4,0,0\n2,8,1,1\n0,7,1,0\n",
     );
     let err = stderr(&netra(&[
-        "cox", "--data", path.to_str().unwrap(), "--start", "start", "--time", "stop",
-        "--event", "ev", "--formula", "x", "--robust",
+        "cox",
+        "--data",
+        path.to_str().unwrap(),
+        "--start",
+        "start",
+        "--time",
+        "stop",
+        "--event",
+        "ev",
+        "--formula",
+        "x",
+        "--robust",
     ]));
     assert!(err.contains("one of cluster or id is needed"), "{err}");
 }

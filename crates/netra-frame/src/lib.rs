@@ -420,7 +420,9 @@ fn spreadsheet_signature<R: Read>(reader: &mut std::io::BufReader<R>) -> Option<
 /// duplicated name would otherwise resolve silently to the first column.
 fn duplicated_name(header: &[String]) -> Option<String> {
     header.iter().enumerate().find_map(|(j, name)| {
-        let i = header[..j].iter().position(|h| !h.is_empty() && h == name)?;
+        let i = header[..j]
+            .iter()
+            .position(|h| !h.is_empty() && h == name)?;
         Some(format!(
             "the column name '{name}' is used twice (columns {} and {}); rename one",
             i + 1,
@@ -533,8 +535,8 @@ mod issue13_tests {
 
     #[test]
     fn crlf_lines_are_counted_as_lf_lines() {
-        let f = Frame::from_reader("t.csv", "id,time\r\n1,4\r\n2,four\r\n".as_bytes(), None)
-            .unwrap();
+        let f =
+            Frame::from_reader("t.csv", "id,time\r\n1,4\r\n2,four\r\n".as_bytes(), None).unwrap();
         let err = f.column("time").unwrap().number(1).unwrap_err();
         assert_eq!(err.line, 3);
         let err = Frame::from_reader("t.csv", "a,b\r\n1,2\r\n3\r\n".as_bytes(), None).unwrap_err();
@@ -543,8 +545,8 @@ mod issue13_tests {
 
     #[test]
     fn duplicated_column_name_is_an_error_naming_both() {
-        let err = Frame::from_reader("t.csv", "time,status,time\n1,1,2\n".as_bytes(), None)
-            .unwrap_err();
+        let err =
+            Frame::from_reader("t.csv", "time,status,time\n1,1,2\n".as_bytes(), None).unwrap_err();
         assert_eq!(
             err.to_string(),
             "t.csv, line 1: the column name 'time' is used twice (columns 1 and 3); rename one"

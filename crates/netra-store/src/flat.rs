@@ -340,8 +340,7 @@ mod tests {
         assert_eq!(p.len(), 2, "{p:?}");
         assert_eq!(p[0].line, Some(2));
         assert!(
-            p[0]
-                .reason
+            p[0].reason
                 .ends_with("(and 2 more rows with the same value, the last on line 4)"),
             "{}",
             p[0].reason
