@@ -328,7 +328,21 @@ fn explicit_meaning(
                     ),
                 )
                 .into());
-        } else if let Some(censor) = censor {
+        } else if censor.is_some() {
+            "neither"
+        } else {
+            "censored"
+        };
+        meaning.push(m);
+    }
+    if !meaning.contains(&"event") {
+        return Err(absent_code(column, "event code", event, d));
+    }
+    if let Some(censor) = censor {
+        if !meaning.contains(&"censored") {
+            return Err(absent_code(column, "censoring code", censor, d));
+        }
+        if let Some(k) = meaning.iter().position(|&m| m == "neither") {
             return Err(column
                 .error(
                     d.first_row[k],
@@ -339,18 +353,7 @@ fn explicit_meaning(
                     ),
                 )
                 .into());
-        } else {
-            "censored"
-        };
-        meaning.push(m);
-    }
-    if !meaning.contains(&"event") {
-        return Err(absent_code(column, "event code", event, d));
-    }
-    if let Some(censor) = censor
-        && !meaning.contains(&"censored")
-    {
-        return Err(absent_code(column, "censoring code", censor, d));
+        }
     }
     Ok(meaning)
 }
