@@ -236,11 +236,12 @@ pub fn flat_from_bytes(name: &str, bytes: &[u8], opts: &FlatOptions) -> Result<B
 fn event_is_one_two(event: netra_frame::Column<'_>) -> bool {
     let mut any_two = false;
     for r in 0..event.len() {
-        match event.text(r).map(|t| t.parse::<f64>()) {
-            None => {}
-            Some(Ok(v)) if v == 1.0 => {}
-            Some(Ok(v)) if v == 2.0 => any_two = true,
-            Some(_) => return false,
+        let Some(cell) = event.text(r) else { continue };
+        let v = cell.parse::<f64>().unwrap_or(f64::NAN);
+        if v == 2.0 {
+            any_two = true;
+        } else if v != 1.0 {
+            return false;
         }
     }
     any_two
@@ -254,12 +255,13 @@ fn event_code(cell: &str, one_two: bool) -> Option<bool> {
         "FALSE" | "false" | "False" | "F" => return Some(false),
         _ => {}
     }
-    match cell.parse::<f64>().ok()? {
-        v if one_two && v == 2.0 => Some(true),
-        v if one_two && v == 1.0 => Some(false),
-        v if v == 1.0 => Some(true),
-        v if v == 0.0 => Some(false),
-        _ => None,
+    let v = cell.parse::<f64>().ok()?;
+    if one_two && (v == 1.0 || v == 2.0) {
+        Some(v == 2.0)
+    } else if v == 1.0 || v == 0.0 {
+        Some(v == 1.0)
+    } else {
+        None
     }
 }
 
