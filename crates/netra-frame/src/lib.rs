@@ -64,6 +64,15 @@ pub enum FrameError {
         /// The header, comma-separated, to spot a typo.
         available: String,
     },
+    /// The file is not delimited text netra can read (a spreadsheet, a
+    /// semicolon-separated export); the reason says what to do instead.
+    #[error("{source_name}: {reason}")]
+    WrongFormat {
+        /// File name as the user gave it.
+        source_name: String,
+        /// What the file is and how to turn it into a CSV netra reads.
+        reason: String,
+    },
     /// The file has a header but no data rows.
     #[error("{source_name}: no data rows")]
     Empty {
@@ -169,8 +178,19 @@ impl Frame {
         wanted: Option<&[&str]>,
         delimiter: u8,
     ) -> Result<Frame, FrameError> {
+        let mut reader = std::io::BufReader::new(reader);
+        if let Some(reason) = spreadsheet_signature(&mut reader) {
+            return Err(FrameError::WrongFormat {
+                source_name: source_name.to_string(),
+                reason,
+            });
+        }
+        // Only LF ends a record: with the csv crate's default (CR, LF or
+        // CRLF) the line numbers of a CRLF file came out one too low. A CR
+        // before the LF stays in the last cell and is trimmed with the spaces.
         let mut csv_reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
+            .terminator(csv::Terminator::Any(b'\n'))
             .has_headers(true)
             .flexible(false)
             .from_reader(reader);
@@ -189,6 +209,15 @@ impl Frame {
             .collect();
         if header.iter().all(|h| h.is_empty()) {
             return Err(malformed(1, "the header line is empty".into()));
+        }
+        if delimiter == b',' && header.len() == 1 && header[0].contains(';') {
+            return Err(FrameError::WrongFormat {
+                source_name: source_name.to_string(),
+                reason: SEMICOLON_ADVICE.into(),
+            });
+        }
+        if let Some(reason) = duplicated_name(&header) {
+            return Err(malformed(1, reason));
         }
         let selected: Vec<usize> = match wanted {
             None => (0..header.len()).collect(),
@@ -306,6 +335,21 @@ impl<'a> Column<'a> {
         &self.data.name
     }
 
+    /// File name as given, for messages.
+    pub fn source_name(&self) -> &'a str {
+        &self.frame.source_name
+    }
+
+    /// Number of rows (all data rows of the frame).
+    pub fn len(&self) -> usize {
+        self.frame.n_rows()
+    }
+
+    /// True when the frame has no data rows (never for a frame that was read).
+    pub fn is_empty(&self) -> bool {
+        self.frame.n_rows() == 0
+    }
+
     /// The trimmed cell text, or `None` when the cell is missing.
     pub fn text(&self, row: usize) -> Option<&'a str> {
         let cell = self.data.cell(row);
@@ -342,6 +386,49 @@ impl<'a> Column<'a> {
             reason: reason.into(),
         }
     }
+}
+
+/// What to do with a semicolon-separated file (the default Excel export
+/// where the decimal separator is a comma).
+const SEMICOLON_ADVICE: &str = "the columns are separated by semicolons, as Excel writes \
+     CSV where the decimal separator is a comma (decimal commas such as 12,5 are not read as \
+     numbers); save it as comma-separated values with decimal points (in R: \
+     write.csv(read.csv2(\"FILE\"), \"FILE.csv\", row.names = FALSE)) and give netra that file";
+
+/// Recognises spreadsheet files given in place of a CSV by their first
+/// bytes: `.xlsx` and `.ods` are zip archives ("PK\x03\x04"), old `.xls`
+/// files are OLE compound documents. Reading them is a later feature; until
+/// then the message says how to export a CSV.
+fn spreadsheet_signature<R: Read>(reader: &mut std::io::BufReader<R>) -> Option<String> {
+    use std::io::BufRead;
+    let head = reader.fill_buf().ok()?;
+    let kind = if head.starts_with(b"PK\x03\x04") {
+        "a spreadsheet or other zip archive (.xlsx, .ods)"
+    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        "an old Excel spreadsheet (.xls)"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "this is {kind}, not a CSV file; open it and save the sheet as \
+         \"CSV UTF-8 (comma delimited)\" (Excel) or \"Text CSV\" with comma separator \
+         (LibreOffice), then give netra that file"
+    ))
+}
+
+/// The first column name used twice, as an error naming both positions: a
+/// duplicated name would otherwise resolve silently to the first column.
+fn duplicated_name(header: &[String]) -> Option<String> {
+    header.iter().enumerate().find_map(|(j, name)| {
+        let i = header[..j]
+            .iter()
+            .position(|h| !h.is_empty() && h == name)?;
+        Some(format!(
+            "the column name '{name}' is used twice (columns {} and {}); rename one",
+            i + 1,
+            j + 1
+        ))
+    })
 }
 
 fn csv_reason(e: &csv::Error) -> String {
@@ -439,5 +526,55 @@ mod tests {
         let bytes: &[u8] = b"a\n\xff\n";
         let err = Frame::from_reader("t.csv", bytes, None).unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod issue13_tests {
+    use super::*;
+
+    #[test]
+    fn crlf_lines_are_counted_as_lf_lines() {
+        let f =
+            Frame::from_reader("t.csv", "id,time\r\n1,4\r\n2,four\r\n".as_bytes(), None).unwrap();
+        let err = f.column("time").unwrap().number(1).unwrap_err();
+        assert_eq!(err.line, 3);
+        let err = Frame::from_reader("t.csv", "a,b\r\n1,2\r\n3\r\n".as_bytes(), None).unwrap_err();
+        assert!(err.to_string().contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn duplicated_column_name_is_an_error_naming_both() {
+        let err =
+            Frame::from_reader("t.csv", "time,status,time\n1,1,2\n".as_bytes(), None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 1: the column name 'time' is used twice (columns 1 and 3); rename one"
+        );
+    }
+
+    #[test]
+    fn semicolon_file_with_decimal_commas_says_what_to_do() {
+        let err = Frame::from_reader(
+            "eu.csv",
+            "time;status;age\n12,5;1;61,2\n3;0;70\n".as_bytes(),
+            Some(&["time"]),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("eu.csv: "), "{text}");
+        assert!(text.contains("separated by semicolons"), "{text}");
+        assert!(text.contains("decimal commas"), "{text}");
+    }
+
+    #[test]
+    fn spreadsheet_given_as_csv_says_what_to_do() {
+        // xlsx and ods files are zip archives: they begin with "PK\x03\x04".
+        let bytes: &[u8] = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00";
+        let err = Frame::from_reader("data.xlsx", bytes, None).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("data.xlsx: "), "{text}");
+        assert!(text.contains("spreadsheet"), "{text}");
+        assert!(text.contains("CSV"), "{text}");
     }
 }

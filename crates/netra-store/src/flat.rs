@@ -128,30 +128,34 @@ pub fn flat_from_bytes(name: &str, bytes: &[u8], opts: &FlatOptions) -> Result<B
         "patient,site,sex,age_at_entry,entry_date,arm,last_followup_date,vital_status,death_date\n",
     );
     let mut lines = Vec::with_capacity(frame.n_rows());
+    let mut row_problems: Vec<Problem> = Vec::new();
+    let one_two = event_is_one_two(event);
     for r in 0..frame.n_rows() {
         let code = patient.text(r).unwrap_or_default();
         let t = match time.number(r) {
             Ok(Some(t)) if t >= 0.0 => Some(t),
             Ok(Some(_)) => {
-                problems.push(time.error(r, "a time cannot be negative").into());
+                row_problems.push(time.error(r, "a time cannot be negative").into());
                 None
             }
             Ok(None) => {
-                problems.push(time.error(r, "a follow-up time is required").into());
+                row_problems.push(time.error(r, "a follow-up time is required").into());
                 None
             }
             Err(e) => {
-                problems.push(e.into());
+                row_problems.push(e.into());
                 None
             }
         };
-        let dead = match event.text(r).unwrap_or_default() {
-            "1" | "TRUE" | "true" | "T" => Some(true),
-            "0" | "FALSE" | "false" | "F" => Some(false),
-            _ => {
-                problems.push(
+        let dead = match event_code(event.text(r).unwrap_or_default(), one_two) {
+            Some(dead) => Some(dead),
+            None => {
+                row_problems.push(
                     event
-                        .error(r, "an event must be 1 or 0 (or TRUE/FALSE)")
+                        .error(
+                            r,
+                            "an event must be 0/1, 1/2 (2 = event, when no 0 occurs) or TRUE/FALSE",
+                        )
                         .into(),
                 );
                 None
@@ -163,7 +167,7 @@ pub fn flat_from_bytes(name: &str, bytes: &[u8], opts: &FlatOptions) -> Result<B
             Some("F" | "f" | "female" | "Female") => "female",
             Some(_) => {
                 let c = sex.expect("present");
-                problems.push(c.error(r, "sex must be M, F, male or female").into());
+                row_problems.push(c.error(r, "sex must be M, F, male or female").into());
                 "unknown"
             }
         };
@@ -192,6 +196,9 @@ pub fn flat_from_bytes(name: &str, bytes: &[u8], opts: &FlatOptions) -> Result<B
             },
         ));
         lines.push(frame.line(r));
+    }
+    for p in collapse_repeats(row_problems) {
+        problems.push(p);
     }
     if !problems.is_empty() {
         return Err(StoreError::Invalid(problems));
@@ -224,8 +231,122 @@ pub fn flat_from_bytes(name: &str, bytes: &[u8], opts: &FlatOptions) -> Result<B
     Ok(b)
 }
 
+/// True when the event column is coded 1/2 as R's `Surv()` reads it: every
+/// present value (all rows) is 1 or 2 and some is 2; then 2 is the event.
+fn event_is_one_two(event: netra_frame::Column<'_>) -> bool {
+    let mut any_two = false;
+    for r in 0..event.len() {
+        let Some(cell) = event.text(r) else { continue };
+        let v = cell.parse::<f64>().unwrap_or(f64::NAN);
+        if v == 2.0 {
+            any_two = true;
+        } else if v != 1.0 {
+            return false;
+        }
+    }
+    any_two
+}
+
+/// A cell of the event column as R's `Surv()` reads it: 0/1 ("1.0" too),
+/// TRUE/FALSE, or 1/2 when the column is coded so.
+fn event_code(cell: &str, one_two: bool) -> Option<bool> {
+    match cell {
+        "TRUE" | "true" | "True" | "T" => return Some(true),
+        "FALSE" | "false" | "False" | "F" => return Some(false),
+        _ => {}
+    }
+    let v = cell.parse::<f64>().ok()?;
+    if one_two && (v == 1.0 || v == 2.0) {
+        Some(v == 2.0)
+    } else if v == 1.0 || v == 0.0 {
+        Some(v == 1.0)
+    } else {
+        None
+    }
+}
+
+/// Problems of the same column, reason and value in many rows, collapsed into
+/// the first with a count: a wrongly coded column printed one identical
+/// error per row.
+fn collapse_repeats(row_problems: Vec<Problem>) -> Vec<Problem> {
+    let mut out: Vec<(Problem, usize, Option<u64>)> = Vec::new();
+    let mut index: std::collections::HashMap<(Option<String>, String, Option<String>), usize> =
+        std::collections::HashMap::new();
+    for p in row_problems {
+        let key = (p.column.clone(), p.reason.clone(), p.value.clone());
+        match index.get(&key) {
+            Some(&k) => {
+                out[k].1 += 1;
+                out[k].2 = p.line;
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push((p, 0, None));
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(mut p, more, last)| {
+            if more > 0 {
+                let last = last.map_or(String::new(), |l| format!(", the last on line {l}"));
+                p.reason = format!(
+                    "{} (and {more} more {} with the same value{last})",
+                    p.reason,
+                    if more == 1 { "row" } else { "rows" }
+                );
+            }
+            p
+        })
+        .collect()
+}
+
 fn one(p: Problem) -> Problems {
     let mut ps = Problems::default();
     ps.push(p);
     ps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<Problem> {
+        match flat_from_bytes("f.csv", text.as_bytes(), &FlatOptions::default()) {
+            Err(StoreError::Invalid(p)) => p.list,
+            Err(other) => panic!("unexpected {other}"),
+            Ok(_) => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn r_event_codings_are_accepted() {
+        // 1/2 (2 = event, no 0 in the column), 1.0, TRUE/FALSE: as Surv().
+        assert!(problems("patient,time,event\nP1,10,2\nP2,5,1\n").is_empty());
+        assert!(problems("patient,time,event\nP1,10,1.0\nP2,5,0\n").is_empty());
+        assert!(problems("patient,time,event\nP1,10,TRUE\nP2,5,False\n").is_empty());
+        assert!(event_is_one_two_text("2\n1\n"));
+        assert!(!event_is_one_two_text("2\n0\n"));
+        assert_eq!(event_code("2", true), Some(true));
+        assert_eq!(event_code("1", true), Some(false));
+        assert_eq!(event_code("2", false), None);
+    }
+
+    fn event_is_one_two_text(cells: &str) -> bool {
+        let f = Frame::from_reader("e.csv", format!("event\n{cells}").as_bytes(), None).unwrap();
+        event_is_one_two(f.column("event").unwrap())
+    }
+
+    #[test]
+    fn repeated_identical_errors_are_collapsed_with_a_count() {
+        let p = problems("patient,time,event\nP1,10,3\nP2,5,3\nP3,4,3\nP4,4,x\n");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(p[0].line, Some(2));
+        assert!(
+            p[0].reason
+                .ends_with("(and 2 more rows with the same value, the last on line 4)"),
+            "{}",
+            p[0].reason
+        );
+        assert_eq!(p[1].value.as_deref(), Some("x"));
+    }
 }

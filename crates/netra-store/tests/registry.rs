@@ -702,7 +702,7 @@ async fn flat_survival_csv_becomes_patients_on_a_synthetic_calendar() {
             vec![
                 "s.csv, line 1: missing column 'group'",
                 "s.csv, line 3, column 2 (os_months): a time cannot be negative (value '-3')",
-                "s.csv, line 4, column 3 (death): an event must be 1 or 0 (or TRUE/FALSE) (value 'yes')",
+                "s.csv, line 4, column 3 (death): an event must be 0/1, 1/2 (2 = event, when no 0 occurs) or TRUE/FALSE (value 'yes')",
             ]
         );
         db.finish().await;

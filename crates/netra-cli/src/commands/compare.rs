@@ -95,6 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "levels": glevels,
         "n": complete.rows.len(),
         "n_dropped": complete.n_dropped,
+        "dropped_by": crate::input::Reading::new(&complete, &args.var, Vec::new()).json().0,
     });
     match args.test {
         Test::Chisq | Test::Fisher => {

@@ -141,6 +141,8 @@ pub(crate) struct Fitted {
     pub fit: CoxFit,
     pub design: Design,
     pub n_dropped: usize,
+    /// How rows and event values were read (issue 13).
+    pub reading: input::Reading,
     pub zph: Option<Zph>,
     pub fine_gray: Option<FineGrayInfo>,
 }
@@ -170,6 +172,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let refs = parse_refs(&args.refs)?;
+    if args.robust && args.start.is_some() && args.cluster.is_none() {
+        // R: "one of cluster or id is needed". Rows of (start, stop] data are
+        // intervals of a subject, not subjects: treating each as its own
+        // cluster would understate the variance silently.
+        bail!(
+            "--robust with --start needs --cluster COL naming the subject of each interval              (as R's coxph: \"one of cluster or id is needed\")"
+        );
+    }
 
     let main_text = args
         .formula
@@ -272,39 +282,78 @@ fn parse_refs(refs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// Most levels a factor term of `netra cox` may have (99 design columns).
+/// Above it the design matrix and the information matrix grow with the square
+/// of the levels and a fit on an identifier column ran for minutes; a factor
+/// that large is almost always an identifier or a free-text column, refused
+/// with its count as `netra logrank` refuses more than its `MAX_GROUPS`.
+pub(crate) const MAX_FACTOR_LEVELS: usize = 100;
+
+/// Refuses a factor term (text column or `factor(x)`) with more than
+/// [`MAX_FACTOR_LEVELS`] distinct values in `rows`.
+fn check_factor_levels(
+    frame: &Frame,
+    formula: &Formula,
+    name: &str,
+    values: &Values<'_>,
+    rows: &[usize],
+) -> anyhow::Result<()> {
+    let as_factor = formula.variables.iter().any(|v| match v {
+        Variable::Factor(c) => c == name,
+        Variable::Plain(c) => c == name && matches!(values, Values::Text(_)),
+        Variable::Strata(_) => false,
+    });
+    if !as_factor {
+        return Ok(());
+    }
+    let column = frame.column(name)?;
+    let mut distinct = std::collections::HashSet::new();
+    for &r in rows {
+        distinct.insert(column.text(r).unwrap_or_default());
+        if distinct.len() > MAX_FACTOR_LEVELS {
+            bail!(
+                "{}: column '{name}' has more than {MAX_FACTOR_LEVELS} distinct values; a factor \
+                 in a Cox model may have at most {MAX_FACTOR_LEVELS} levels (is it an \
+                 identifier or free text?)",
+                frame.source_name()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A design column read from the file.
 enum Values<'f> {
     Numeric(Vec<f64>),
     Text(Vec<&'f str>),
 }
 
-/// Reads a formula column over `rows`: numbers when every cell is a number;
-/// text when none is (a factor, as R does with text); an error naming the
-/// first bad cell when a plain (non-factor) term mixes the two.
+/// Reads a formula column over `rows`: numbers when every cell of the whole
+/// column is a number; text when none is (a factor, as R does with text); an
+/// error naming the first text cell when a plain (non-factor) term mixes the
+/// two. The type is decided on the whole column, dropped rows included, as
+/// `read.csv` types it: one text cell in a dropped row makes R read the
+/// column as a factor, so netra must not read it as a number.
 fn read_column<'f>(column: Column<'f>, rows: &[usize], plain: bool) -> anyhow::Result<Values<'f>> {
-    let mut numbers = Vec::with_capacity(rows.len());
-    let mut first_text: Option<usize> = None;
-    let mut any_number = false;
-    for &r in rows {
-        let cell = column.text(r).unwrap_or_default();
-        match cell.parse::<f64>() {
-            Ok(v) if v.is_finite() => {
-                any_number = true;
-                numbers.push(v);
-            }
-            _ => {
-                first_text.get_or_insert(r);
-                numbers.push(f64::NAN);
-            }
-        }
-    }
+    let first_text = input::first_text_row(column);
+    let any_number = (0..column.len()).any(|r| {
+        column
+            .text(r)
+            .is_some_and(|t| t.parse::<f64>().is_ok_and(f64::is_finite))
+    });
     match first_text {
-        None => Ok(Values::Numeric(numbers)),
+        None => Ok(Values::Numeric(
+            rows.iter()
+                .map(|&r| column.number(r).ok().flatten().unwrap_or(f64::NAN))
+                .collect(),
+        )),
         Some(r) if plain && any_number => Err(column
             .error(
                 r,
                 format!(
-                    "not a number, in a column used as a number; write factor({}) to use it as categories",
+                    "not a number, in a column used as a number (R reads the whole column as \
+                     text because of this cell, even when its row is dropped); fix the cell, \
+                     or write factor({}) to use it as categories",
                     column.name()
                 ),
             )
@@ -392,6 +441,7 @@ fn fit_model(
     let mut values: Vec<(String, Values<'_>)> = Vec::new();
     for c in formula.columns() {
         let v = read_column(frame.column(c)?, rows, plain_cols.contains(&c))?;
+        check_factor_levels(frame, formula, c, &v, rows)?;
         values.push((c.to_string(), v));
     }
     let named: Vec<NamedColumn<'_>> = values
@@ -439,19 +489,34 @@ fn fit_model(
         let status_col = frame.column(args.status.as_deref().unwrap_or_default())?;
         let cause = args.cause.clone().unwrap_or_default();
         let censor = args.censor_value.clone().unwrap_or_else(|| "0".to_string());
-        let status: Vec<Status> = rows
+        // The censoring code must occur (else every censored row would be a
+        // competing event), checked on the whole column with the values seen.
+        let read = input::competing_status(status_col, rows, &censor)?;
+        let cause_code = read.code_of(&cause);
+        let status: Vec<Status> = read
+            .codes
             .iter()
-            .map(|&r| {
-                let cell = status_col.text(r).unwrap_or_default();
-                if same_code(cell, &cause) {
-                    Status::Cause
-                } else if same_code(cell, &censor) {
-                    Status::Censored
-                } else {
-                    Status::Competing
-                }
+            .map(|&c| match c {
+                0 => Status::Censored,
+                c if Some(c) == cause_code => Status::Cause,
+                _ => Status::Competing,
             })
             .collect();
+        let values = read
+            .values
+            .into_iter()
+            .map(|mut v| {
+                if v.read_as == "cause" {
+                    v.read_as = if same_code(&v.value, &cause) {
+                        "event"
+                    } else {
+                        "competing"
+                    };
+                }
+                v
+            })
+            .collect();
+        let reading = input::Reading::new(&complete, status_col.name(), values);
         if !status.contains(&Status::Cause) {
             bail!(
                 "{}: no row has the cause of interest '{cause}' in column '{}'",
@@ -499,6 +564,7 @@ fn fit_model(
             fit,
             design,
             n_dropped: complete.n_dropped,
+            reading,
             zph,
             fine_gray: Some(FineGrayInfo {
                 cause,
@@ -513,7 +579,9 @@ fn fit_model(
         censor_value: args.censor_value.clone(),
     };
     let event_col = frame.column(args.event.as_deref().unwrap_or_default())?;
-    let event = input::events(event_col, rows, &coding)?;
+    let read = input::read_events(event_col, rows, &coding)?;
+    let reading = input::Reading::new(&complete, event_col.name(), read.values);
+    let event = read.events;
     let data = CoxData {
         time: &time,
         event: &event,
@@ -538,6 +606,7 @@ fn fit_model(
         fit,
         design,
         n_dropped: complete.n_dropped,
+        reading,
         zph,
         fine_gray: None,
     })

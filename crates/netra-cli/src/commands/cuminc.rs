@@ -110,6 +110,8 @@ struct Report {
     n_used: usize,
     times_shown: Vec<f64>,
     table_result: CumInc,
+    /// `input::Reading::lines`, printed under the header.
+    reading_lines: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -119,6 +121,10 @@ struct Output {
     competing_causes: Vec<String>,
     conf_level: f64,
     n_dropped: usize,
+    /// Dropped rows by the first missing column (issue 13).
+    dropped_by: serde_json::Value,
+    /// Each value of the status column and what it was read as (issue 13).
+    values_read: serde_json::Value,
     curves: Vec<CurveOut>,
     gray_test: Option<GrayOut>,
 }
@@ -178,7 +184,8 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
     let rows = &complete.rows;
     let time = input::times(frame.column(&args.time)?, rows)?;
     let status_column = frame.column(&args.status)?;
-    let status = input::competing_status(status_column, rows, &args.censor_value);
+    let status = input::competing_status(status_column, rows, &args.censor_value)?;
+    let reading = input::Reading::new(&complete, &args.status, status.values.clone());
     if same_code(&args.cause, &args.censor_value) {
         bail!(
             "--cause '{}' is the censoring code (--censor-value '{}')",
@@ -282,6 +289,8 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
             .collect(),
         conf_level: args.conf_level,
         n_dropped: complete.n_dropped,
+        dropped_by: reading.json().0,
+        values_read: reading.json().1,
         curves,
         gray_test,
     };
@@ -314,6 +323,7 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
         n_used: rows.len(),
         times_shown,
         table_result,
+        reading_lines: reading.lines(),
     })
 }
 
@@ -392,6 +402,9 @@ fn table(args: &Args, report: &Report) -> String {
         json.n_dropped,
         args.time
     );
+    for line in &report.reading_lines {
+        let _ = writeln!(out, "{line}");
+    }
     let level = format!("{}", 100.0 * json.conf_level);
     let _ = writeln!(out, "Cumulative incidence, % ({level}% CI, log-log):");
     out.push('\n');

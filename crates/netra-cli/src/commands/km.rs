@@ -73,6 +73,10 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     logrank: Option<Option<TestOut>>,
     n_dropped: usize,
+    /// Dropped rows by the first missing column (issue 13).
+    dropped_by: serde_json::Value,
+    /// Each value of the event column and what it was read as (issue 13).
+    values_read: serde_json::Value,
 }
 
 #[derive(Debug, Serialize)]
@@ -151,6 +155,7 @@ struct Analysis {
     /// The log-rank test across groups, or why there is none.
     logrank: Option<Result<LogrankTest, String>>,
     n_dropped: usize,
+    reading: input::Reading,
 }
 
 /// Runs `netra km`.
@@ -205,7 +210,9 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
     let complete = input::complete_rows(frame, &args.columns())?;
     let rows = &complete.rows;
     let time = input::times(frame.column(&sv.time)?, rows)?;
-    let event = input::events(frame.column(&sv.event)?, rows, &sv.coding())?;
+    let read = input::read_events(frame.column(&sv.event)?, rows, &sv.coding())?;
+    let reading = input::Reading::new(&complete, &sv.event, read.values);
+    let event = read.events;
     let weights = match &args.weights {
         Some(w) => Some(input::weights(frame.column(w)?, rows)?),
         None => None,
@@ -264,6 +271,7 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
         difference,
         logrank: test,
         n_dropped: complete.n_dropped,
+        reading,
     })
 }
 
@@ -350,6 +358,8 @@ fn report(a: &Analysis) -> Report {
         rmst_difference,
         logrank,
         n_dropped: a.n_dropped,
+        dropped_by: a.reading.json().0,
+        values_read: a.reading.json().1,
     }
 }
 
@@ -537,7 +547,9 @@ fn table(args: &KmArgs, a: &Analysis) -> String {
             d.upper
         );
     }
-    let _ = writeln!(out, "rows dropped (missing values): {}", a.n_dropped);
+    for line in a.reading.lines() {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(
         out,
         "NR = not reached; NE = not estimable (after the group's last follow-up)."

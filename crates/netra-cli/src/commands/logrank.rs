@@ -158,6 +158,7 @@ struct Report {
     pairwise: Option<(PairwiseAdjust, Vec<netra_stats::logrank::PairwiseTest>)>,
     n_rows: usize,
     n_dropped: usize,
+    reading: input::Reading,
 }
 
 /// Runs `netra logrank`.
@@ -184,7 +185,9 @@ fn analyse(args: &Options, weights: Weights) -> anyhow::Result<Report> {
     let complete = input::complete_rows(&frame, &columns)?;
     let rows = &complete.rows;
     let time = input::times(frame.column(&s.time)?, rows)?;
-    let event = input::events(frame.column(&s.event)?, rows, &s.coding())?;
+    let read = input::read_events(frame.column(&s.event)?, rows, &s.coding())?;
+    let reading = input::Reading::new(&complete, &s.event, read.values);
+    let event = read.events;
     let groups = input::factor(frame.column(&args.group)?, rows);
     if groups.levels.len() > MAX_GROUPS {
         bail!(
@@ -248,6 +251,7 @@ fn analyse(args: &Options, weights: Weights) -> anyhow::Result<Report> {
         pairwise,
         n_rows: rows.len(),
         n_dropped: complete.n_dropped,
+        reading,
     })
 }
 
@@ -277,6 +281,10 @@ struct JsonReport<'a> {
     pairwise: Option<Vec<JsonPair<'a>>>,
     n: usize,
     n_dropped: usize,
+    /// Dropped rows by the first missing column (issue 13).
+    dropped_by: serde_json::Value,
+    /// Each value of the event column and what it was read as (issue 13).
+    values_read: serde_json::Value,
 }
 
 #[derive(Serialize)]
@@ -361,6 +369,8 @@ fn to_json(r: &Report) -> JsonReport<'_> {
         }),
         n: r.n_rows,
         n_dropped: r.n_dropped,
+        dropped_by: r.reading.json().0,
+        values_read: r.reading.json().1,
     }
 }
 
@@ -412,6 +422,9 @@ fn to_table(r: &Report) -> String {
         r.n_dropped,
         if r.n_dropped == 1 { "row" } else { "rows" }
     );
+    for line in r.reading.lines() {
+        let _ = writeln!(out, "{line}");
+    }
     if weighted {
         let _ = writeln!(out, "Observed and expected are weighted sums.");
     }

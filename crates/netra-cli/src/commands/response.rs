@@ -538,7 +538,11 @@ pub(crate) fn rates_by_group(
     conf_level: f64,
 ) -> anyhow::Result<Value> {
     let mut rows = Vec::new();
-    for (g, cats) in groups {
+    // Groups in R's order (its collation in a UTF-8 locale), as every
+    // command orders levels; the map's byte order put "Élevé" after "faible".
+    let mut ordered: Vec<(&String, &Vec<Category>)> = groups.iter().collect();
+    ordered.sort_by(|a, b| netra_stats::model::collate(a.0, b.0));
+    for (g, cats) in ordered {
         let c = count(cats.iter().copied());
         let r = response_rates(&c, ci.method(), conf_level)?;
         rows.push(json!({

@@ -319,7 +319,13 @@ pub(crate) fn timefix(stop: &[f64], start: Option<&[f64]>) -> Result<Option<Fixe
     if y.len() < 2 {
         return Ok(None);
     }
-    let mean_abs = y.iter().map(|v| v.abs()).sum::<f64>() / y.len() as f64;
+    let mut mean_abs = y.iter().map(|v| v.abs()).sum::<f64>() / y.len() as f64;
+    if !mean_abs.is_finite() {
+        // Times near 1e308 overflow the sum (issue 13) and an infinite mean
+        // tied every time; R sums in long double. Scaled first, it cannot.
+        let n = y.len() as f64;
+        mean_abs = y.iter().map(|v| v.abs() / n).sum::<f64>();
+    }
     let mut cuts = Vec::with_capacity(y.len());
     cuts.push(y[0]);
     let mut any_tied = false;
@@ -911,5 +917,13 @@ mod tests {
             .unwrap_err(),
             CoxError::NoCovariates
         );
+    }
+
+    #[test]
+    fn timefix_does_not_tie_times_near_the_largest_double() {
+        // Before issue 13 the sum of |t| overflowed, the mean was infinite
+        // and every time was tied to its neighbour.
+        let stop = [1.0e308, 1.5e308, 1.7e308, 0.5];
+        assert!(timefix(&stop, None).unwrap().is_none());
     }
 }

@@ -88,7 +88,7 @@ pub(crate) fn findq(
     }
     let x1 = i1.map(|(_, i)| x(i));
     let mut quant = match (x1, i2) {
-        (Some(a), Some((_, j))) => Some((a + x(j)) / 2.0),
+        (Some(a), Some((_, j))) => Some(midpoint(a, x(j))),
         _ => None,
     };
     if p == 0.0 {
@@ -101,9 +101,17 @@ pub(crate) fn findq(
         && (p - last).abs() < tol
     {
         let xmax = x(n - 1);
-        quant = x1.map(|a| (a + xmax) / 2.0);
+        quant = x1.map(|a| midpoint(a, xmax));
     }
     quant
+}
+
+/// `(a + b) / 2` as R computes it, except where the sum overflows (times
+/// near 1e308, issue 13): R answers `Inf`, a median no follow-up has; the
+/// halves are summed instead, which cannot overflow.
+fn midpoint(a: f64, b: f64) -> f64 {
+    let m = (a + b) / 2.0;
+    if m.is_finite() { m } else { a / 2.0 + b / 2.0 }
 }
 
 /// The last element of `y(0..n)` after R's `duplicated()` removal: the last
@@ -196,5 +204,11 @@ mod tests {
         assert_eq!(q(&x, &with_na, 0.5), Some(3.5));
         let with_nan = [0.0, f64::NAN, 0.25, 0.5, NA];
         assert_eq!(q(&x, &with_nan, 0.5), None);
+    }
+
+    #[test]
+    fn midpoint_of_huge_times_is_finite() {
+        assert_eq!(super::midpoint(1.0e308, 1.6e308), 1.3e308);
+        assert_eq!(super::midpoint(2.0, 5.0), 3.5);
     }
 }

@@ -162,9 +162,25 @@ impl TieRule {
                 previous = r.time();
             }
         }
-        TieRule {
-            mean: if count == 0 { 1.0 } else { sum / count as f64 },
-        }
+        let mean = if count == 0 {
+            1.0
+        } else if sum.is_finite() {
+            sum / count as f64
+        } else {
+            // Times near 1e308 overflow the sum (issue 13): the infinite mean
+            // tied every time to every other. R sums in long double; the mean
+            // of the scaled values cannot overflow.
+            let mut scaled = 0.0;
+            let mut previous = f64::NAN;
+            for r in sorted {
+                if r.time != previous {
+                    scaled += r.time.abs() / count as f64;
+                    previous = r.time;
+                }
+            }
+            scaled
+        };
+        TieRule { mean }
     }
 
     /// True when `later` (>= `earlier`, adjacent in sorted order) belongs to
@@ -378,5 +394,23 @@ pub(crate) fn accumulate<E: Entry, F: Fn(f64, f64) -> bool>(
             }
         }
         end = start;
+    }
+}
+
+#[cfg(test)]
+mod overflow_tests {
+    use super::*;
+
+    #[test]
+    fn times_near_the_largest_double_are_not_all_tied() {
+        let records = [
+            Record::new(1.0e308, true, 0, 0),
+            Record::new(1.5e308, true, 1, 0),
+            Record::new(1.7e308, false, 0, 0),
+        ];
+        let rule = TieRule::for_sorted(&records);
+        assert!(rule.mean.is_finite());
+        assert!(!rule.same(1.0e308, 1.5e308));
+        assert!(!rule.merges_any(&records));
     }
 }

@@ -244,6 +244,9 @@ fn model_table(m: &Fitted, args: &Args) -> String {
             }
         );
     }
+    for line in m.reading.lines() {
+        let _ = writeln!(out, "  {line}");
+    }
     if let Some(s) = &m.design.strata {
         let _ = writeln!(out, "  stratified: {} strata", s.labels.len());
     }
@@ -502,6 +505,8 @@ fn model_json(m: &Fitted, schoenfeld: bool) -> Value {
         "n": fit.n,
         "events": fit.events,
         "n_dropped": m.n_dropped,
+        "dropped_by": m.reading.json().0,
+        "values_read": m.reading.json().1,
         "terms": fit.coefficients.iter().map(coef_json).collect::<Vec<_>>(),
         "loglik_null": num(Some(fit.loglik_null)),
         "loglik": num(Some(fit.loglik)),
