@@ -173,9 +173,9 @@ impl TieRule {
             let mut scaled = 0.0;
             let mut previous = f64::NAN;
             for r in sorted {
-                if r.time != previous {
-                    scaled += r.time.abs() / count as f64;
-                    previous = r.time;
+                if r.time() != previous {
+                    scaled += r.time().abs() / count as f64;
+                    previous = r.time();
                 }
             }
             scaled
