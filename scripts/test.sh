@@ -62,6 +62,6 @@ export NETRA_REQUIRE_CHROMIUM=1
 chromedriver --version
 
 step "tests (unit, integration, R fixtures, doc-tests)"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 
 step "all tests passed"

@@ -58,7 +58,9 @@ fn a_bad_study_file_fails_with_line_and_column() {
     assert!(!o.status.success());
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(
-        err.contains("bad.toml, line 6, column 8: figure type 'pie' is not one of km, forest"),
+        err.contains(
+            "bad.toml, line 6, column 8: figure type 'pie' is not one of km, cuminc, forest"
+        ),
         "{err}"
     );
 }
