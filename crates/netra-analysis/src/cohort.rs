@@ -147,17 +147,7 @@ impl Cohort {
             kept
         };
         let mut frame = frame_of(spec, &courses, &settings)?;
-        let mut keep: Vec<usize> = (0..frame.len()).collect();
-        for c in &spec.conditions {
-            let hit = frame
-                .eval(c)
-                .map_err(|m| AnalysisError::invalid("cohort", m))?;
-            let before = keep.len();
-            keep.retain(|&i| hit[i]);
-            selection
-                .by_condition
-                .push((c.text.clone(), before - keep.len()));
-        }
+        let keep = apply_conditions(&frame, spec, &mut selection)?;
         // The analysed patients' variables are recomputed on them alone, so
         // that registry variables list only the levels present among them.
         let courses: Vec<PatientCourse> = if keep.len() == courses.len() {
@@ -206,17 +196,7 @@ impl Cohort {
             .collect();
         selection.flagged = before - facts.len();
         let mut frame = frame_of_facts(spec, &facts, layout)?;
-        let mut keep: Vec<usize> = (0..frame.len()).collect();
-        for c in &spec.conditions {
-            let hit = frame
-                .eval(c)
-                .map_err(|m| AnalysisError::invalid("cohort", m))?;
-            let before = keep.len();
-            keep.retain(|&i| hit[i]);
-            selection
-                .by_condition
-                .push((c.text.clone(), before - keep.len()));
-        }
+        let keep = apply_conditions(&frame, spec, &mut selection)?;
         let facts: Vec<SharedFacts> = if keep.len() == facts.len() {
             facts
         } else {
@@ -434,6 +414,27 @@ impl Cohort {
             codes: codes.iter().map(|c| c.and_then(|c| map[c])).collect(),
         })
     }
+}
+
+/// The patients (frame rows) meeting every condition of `spec`, applied in
+/// order; how many each condition left out goes into `selection`.
+fn apply_conditions(
+    frame: &Frame,
+    spec: &CohortSpec,
+    selection: &mut Selection,
+) -> Result<Vec<usize>, AnalysisError> {
+    let mut keep: Vec<usize> = (0..frame.len()).collect();
+    for c in &spec.conditions {
+        let hit = frame
+            .eval(c)
+            .map_err(|m| AnalysisError::invalid("cohort", m))?;
+        let before = keep.len();
+        keep.retain(|&i| hit[i]);
+        selection
+            .by_condition
+            .push((c.text.clone(), before - keep.len()));
+    }
+    Ok(keep)
 }
 
 /// An endpoint of the facts' menu.

@@ -13,7 +13,6 @@
 use std::path::PathBuf;
 
 use netra_frame::{CellError, Column, Frame};
-use netra_stats::model::collate;
 
 /// The columns that define a right-censored outcome, shared by `km`,
 /// `logrank` and `cox`.
@@ -472,55 +471,16 @@ pub fn factor(column: Column<'_>, rows: &[usize]) -> Factor {
         last = Some((cell, id));
         provisional.push(id);
     }
-    let (level_of, levels, values) = order_levels(&texts, is_numeric_column(column));
+    // R's factor-level order, the one implementation (netra_stats::model::levels).
+    let netra_stats::model::LevelOrder {
+        level_of,
+        levels,
+        values,
+    } = netra_stats::model::order_levels_as(&texts, is_numeric_column(column));
     Factor {
         levels,
         values,
         codes: provisional.into_iter().map(|i| level_of[i]).collect(),
-    }
-}
-
-/// Sorts distinct texts into levels: returns the level of each text, the
-/// level labels and, when all are numbers, the level values.
-fn order_levels(texts: &[&str], numeric: bool) -> (Vec<usize>, Vec<String>, Option<Vec<f64>>) {
-    let numbers: Option<Vec<f64>> = numeric
-        .then(|| {
-            texts
-                .iter()
-                .map(|t| {
-                    t.parse::<f64>()
-                        .ok()
-                        .filter(|v| v.is_finite())
-                        .map(|v| v + 0.0) // -0 and 0 are one level
-                })
-                .collect()
-        })
-        .flatten();
-    let mut order: Vec<usize> = (0..texts.len()).collect();
-    let mut level_of = vec![0; texts.len()];
-    match numbers {
-        Some(numbers) => {
-            // Stable: among equal values the first-seen text names the level.
-            order.sort_by(|&a, &b| numbers[a].total_cmp(&numbers[b]));
-            let mut levels: Vec<String> = Vec::new();
-            let mut values: Vec<f64> = Vec::new();
-            for &i in &order {
-                if values.last() != Some(&numbers[i]) {
-                    levels.push(texts[i].to_string());
-                    values.push(numbers[i]);
-                }
-                level_of[i] = levels.len() - 1;
-            }
-            (level_of, levels, Some(values))
-        }
-        None => {
-            order.sort_by(|&a, &b| collate(texts[a], texts[b]));
-            for (level, &i) in order.iter().enumerate() {
-                level_of[i] = level;
-            }
-            let levels = order.iter().map(|&i| texts[i].to_string()).collect();
-            (level_of, levels, None)
-        }
     }
 }
 

@@ -12,42 +12,13 @@ use netra_clinical::endpoints::{Endpoint, EndpointSpec, TimeZero, derive_cohort}
 use netra_clinical::lines::LineRules;
 use netra_stats::km::{KmOptions, km_by_group};
 use netra_stats::logrank::{Weights, logrank};
-use netra_store::{Actor, Bundle, CourseFilter, ImportOptions};
+use netra_store::CourseFilter;
 use serde_json::Value;
-
-/// Adds a simulated registry of `n` patients (site `sim-c01`…) to the app.
-async fn add_simulated(t: &TestApp, n: u64) {
-    let dir = t.dir.path().join("sim");
-    let cfg = netra_sim::SimConfig {
-        patients: n,
-        seed: 7,
-        study: "sim".into(),
-        sites: 2,
-        threads: 1,
-    };
-    netra_sim::write_bundle(netra_sim::Model::published(), &cfg, &dir, &mut |_| {})
-        .expect("simulate");
-    let bundle = Bundle::read_dir(&dir).expect("bundle");
-    t.state
-        .registry
-        .import_bundle(
-            &bundle,
-            &ImportOptions {
-                actor: Actor {
-                    user: "loader".into(),
-                    reason: Some("simulated".into()),
-                },
-                dry_run: false,
-            },
-        )
-        .await
-        .expect("import");
-}
 
 #[tokio::test]
 async fn survival_by_group_matches_the_endpoints_and_netra_stats() {
     let t = test_app().await;
-    add_simulated(&t, 300).await;
+    add_simulated(&t, 300, 7).await;
     let admin = login(&t, "admin").await;
     let a = req(
         "GET",
@@ -232,7 +203,7 @@ async fn downloads_are_a_png_and_csv_tables() {
 #[tokio::test]
 async fn the_patient_list_pages_filters_and_searches_a_larger_registry() {
     let t = test_app().await;
-    add_simulated(&t, 130).await;
+    add_simulated(&t, 130, 7).await;
     let admin = login(&t, "admin").await;
     let page = |q: &str| {
         let l = admin.clone();

@@ -6,36 +6,7 @@
 mod common;
 
 use common::*;
-use netra_store::{Actor, Bundle, ImportOptions};
 use serde_json::Value;
-
-async fn add_simulated(t: &TestApp, n: u64) {
-    let dir = t.dir.path().join("sim");
-    let cfg = netra_sim::SimConfig {
-        patients: n,
-        seed: 11,
-        study: "sim".into(),
-        sites: 2,
-        threads: 1,
-    };
-    netra_sim::write_bundle(netra_sim::Model::published(), &cfg, &dir, &mut |_| {})
-        .expect("simulate");
-    let bundle = Bundle::read_dir(&dir).expect("bundle");
-    t.state
-        .registry
-        .import_bundle(
-            &bundle,
-            &ImportOptions {
-                actor: Actor {
-                    user: "loader".into(),
-                    reason: Some("simulated".into()),
-                },
-                dry_run: false,
-            },
-        )
-        .await
-        .expect("import");
-}
 
 const STUDY: &str = r#"
 [study]
@@ -91,7 +62,7 @@ fn same(what: &str, a: &Value, b: &Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_api_and_study_file_give_identical_numbers() {
     let t = test_app().await;
-    add_simulated(&t, 400).await;
+    add_simulated(&t, 400, 11).await;
     let admin = login(&t, "admin").await;
     let get = |q: &'static str| req("GET", q).cookie(&admin);
     let web_os = get("/api/analysis?endpoint=os&from=diagnosis&group=grade&landmark=36")

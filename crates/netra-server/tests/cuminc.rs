@@ -11,41 +11,13 @@ use netra_clinical::endpoints::{Endpoint, EndpointSpec, TimeZero, derive_cohort}
 use netra_clinical::lines::LineRules;
 use netra_clinical::registry::vocab::Vocabulary;
 use netra_stats::cuminc::{CumIncOptions, cuminc};
-use netra_store::{Actor, Bundle, CourseFilter, ImportOptions};
+use netra_store::CourseFilter;
 use serde_json::Value;
-
-async fn add_simulated(t: &TestApp, n: u64) {
-    let dir = t.dir.path().join("sim");
-    let cfg = netra_sim::SimConfig {
-        patients: n,
-        seed: 7,
-        study: "sim".into(),
-        sites: 2,
-        threads: 1,
-    };
-    netra_sim::write_bundle(netra_sim::Model::published(), &cfg, &dir, &mut |_| {})
-        .expect("simulate");
-    let bundle = Bundle::read_dir(&dir).expect("bundle");
-    t.state
-        .registry
-        .import_bundle(
-            &bundle,
-            &ImportOptions {
-                actor: Actor {
-                    user: "loader".into(),
-                    reason: Some("simulated".into()),
-                },
-                dry_run: false,
-            },
-        )
-        .await
-        .expect("import");
-}
 
 #[tokio::test]
 async fn cuminc_over_http_equals_the_kernel_on_directly_derived_rows() {
     let t = test_app().await;
-    add_simulated(&t, 300).await;
+    add_simulated(&t, 300, 7).await;
     let admin = login(&t, "admin").await;
     let q = "endpoint=ttp&from=line:1&group=sex&landmark=12";
     let r = req("GET", &format!("/api/analysis/cuminc?{q}"))

@@ -368,3 +368,33 @@ pub async fn all_at_once(t: &TestApp, requests: Vec<Req>) -> Vec<Response> {
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()
 }
+
+/// Adds a simulated registry of `n` patients (sites `sim-c01`, `sim-c02`)
+/// to the app, generated with `seed`.
+pub async fn add_simulated(t: &TestApp, n: u64, seed: u64) {
+    let dir = t.dir.path().join("sim");
+    let cfg = netra_sim::SimConfig {
+        patients: n,
+        seed,
+        study: "sim".into(),
+        sites: 2,
+        threads: 1,
+    };
+    netra_sim::write_bundle(netra_sim::Model::published(), &cfg, &dir, &mut |_| {})
+        .expect("simulate");
+    let bundle = Bundle::read_dir(&dir).expect("bundle");
+    t.state
+        .registry
+        .import_bundle(
+            &bundle,
+            &ImportOptions {
+                actor: Actor {
+                    user: "loader".into(),
+                    reason: Some("simulated".into()),
+                },
+                dry_run: false,
+            },
+        )
+        .await
+        .expect("import");
+}

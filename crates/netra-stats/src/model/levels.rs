@@ -31,7 +31,17 @@ pub struct LevelOrder {
 /// Orders distinct texts into levels (see the module doc). `texts` should
 /// hold each text once; numeric duplicates ("1", "1.0") become one level.
 pub fn order_levels(texts: &[&str]) -> LevelOrder {
-    let numbers: Option<Vec<f64>> = texts.iter().map(|t| numeric(t)).collect();
+    order_levels_as(texts, true)
+}
+
+/// As [`order_levels`], with the column's type decided by the caller: R
+/// types a column on all its cells (rows later dropped included), so a text
+/// cell anywhere makes the levels text even when the analysed values are
+/// all numbers. `numeric = false` forces text order.
+pub fn order_levels_as(texts: &[&str], numeric_column: bool) -> LevelOrder {
+    let numbers: Option<Vec<f64>> = numeric_column
+        .then(|| texts.iter().map(|t| numeric(t)).collect())
+        .flatten();
     let mut order: Vec<usize> = (0..texts.len()).collect();
     let mut level_of = vec![0; texts.len()];
     match numbers {

@@ -22,4 +22,4 @@ pub mod levels;
 pub use collate::collate;
 pub use design::{ColumnData, Design, DesignError, DesignOptions, DesignTerm, NamedColumn, Strata};
 pub use formula::{Formula, FormulaError, Term, Variable};
-pub use levels::{LevelOrder, order_levels, sort_levels};
+pub use levels::{LevelOrder, order_levels, order_levels_as, sort_levels};
