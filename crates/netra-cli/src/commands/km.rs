@@ -14,12 +14,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use netra_frame::Frame;
-use netra_stats::km::{
-    AtTime, ConfType, KmCurve, KmOptions, Quantile, Rmst, RmstDifference, km, km_by_group,
-    rmst_difference,
+use netra_analysis::analyses::survival::{
+    KmCurve, SurvivalData, SurvivalOptions, SurvivalSummary, summarise,
 };
-use netra_stats::logrank::{LogrankTest, Weights, logrank};
+use netra_frame::Frame;
+use netra_stats::km::{AtTime, Quantile, Rmst, RmstDifference, rmst_difference};
 use serde::Serialize;
 
 use crate::input::{self, SurvivalArgs};
@@ -79,7 +78,7 @@ struct Report {
     values_read: serde_json::Value,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct TestOut {
     chisq: f64,
     df: usize,
@@ -153,7 +152,7 @@ struct Analysis {
     rmst: Vec<Option<Rmst>>,
     difference: Option<RmstDifference>,
     /// The log-rank test across groups, or why there is none.
-    logrank: Option<Result<LogrankTest, String>>,
+    logrank: Option<Result<TestOut, String>>,
     n_dropped: usize,
     reading: input::Reading,
 }
@@ -217,51 +216,81 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
         Some(w) => Some(input::weights(frame.column(w)?, rows)?),
         None => None,
     };
-    let options = KmOptions {
-        conf_type: args
-            .conf_type
-            .parse::<ConfType>()
-            .map_err(anyhow::Error::msg)?,
-        conf_level: args.conf_level,
-        ..KmOptions::default()
-    };
-    let mut test = None;
-    let (labels, curves) = match &args.group {
+    // The analysis layer computes every number (curves, medians, landmark
+    // rates, RMST, the log-rank test) from its partial aggregates; this
+    // command only reads the file and prints.
+    let (labels, codes) = match &args.group {
         Some(g) => {
             let groups = input::factor(frame.column(g)?, rows);
-            test = Some(group_test(&time, &event, &groups, weights.is_some()));
-            let codes: Vec<u32> = groups.codes.iter().map(|&c| c as u32).collect();
-            let curves = km_by_group(
-                &time,
-                &event,
-                weights.as_deref(),
-                &codes,
-                groups.levels.len(),
-                &options,
-            )?;
-            (groups.levels, curves)
+            let codes = groups.codes.iter().map(|&c| c as u32).collect();
+            (groups.levels, codes)
         }
-        None => (
-            vec!["all".to_string()],
-            vec![km(&time, &event, weights.as_deref(), &options)?],
-        ),
+        None => (vec!["all".to_string()], vec![0; time.len()]),
     };
-    let medians = curves.iter().map(KmCurve::median).collect();
-    let at_times = curves
+    let data = SurvivalData {
+        time,
+        event,
+        group: codes,
+        labels,
+        weights,
+    };
+    let options = SurvivalOptions {
+        landmarks: args.times.clone(),
+        conf_type: args.conf_type.clone(),
+        conf_level: args.conf_level,
+        rmst_tau: args.rmst_tau,
+        steps: false,
+    };
+    let (summary, curves) = summarise(&data, &options)?;
+    let test = args
+        .group
+        .as_ref()
+        .map(|_| group_test(&summary, data.labels.len(), data.weights.is_some()));
+    let medians = summary
+        .groups
         .iter()
-        .map(|c| c.at_times(&args.times, false))
-        .collect::<Result<Vec<_>, _>>()?;
-    let rmst: Vec<Option<Rmst>> = match args.rmst_tau {
-        Some(tau) => curves
-            .iter()
-            .map(|c| c.rmst(tau).map(Some))
-            .collect::<Result<_, _>>()?,
-        None => vec![None; curves.len()],
-    };
+        .map(|g| Quantile {
+            p: 0.5,
+            estimate: g.median,
+            lower: g.median_lower,
+            upper: g.median_upper,
+        })
+        .collect();
+    let at_times = summary
+        .groups
+        .iter()
+        .map(|g| {
+            g.at_times
+                .iter()
+                .map(|r| AtTime {
+                    time: r.time,
+                    n_risk: r.n_risk,
+                    survival: r.survival,
+                    std_err: r.std_err,
+                    lower: r.lower,
+                    upper: r.upper,
+                })
+                .collect()
+        })
+        .collect();
+    let rmst: Vec<Option<Rmst>> = summary
+        .groups
+        .iter()
+        .map(|g| {
+            g.rmst.as_ref().map(|r| Rmst {
+                tau: r.tau,
+                estimate: r.estimate,
+                std_err: r.std_err,
+                lower: r.lower,
+                upper: r.upper,
+            })
+        })
+        .collect();
     let difference = match rmst.as_slice() {
         [Some(a), Some(b)] => Some(rmst_difference(a, b, args.conf_level)),
         _ => None,
     };
+    let labels = data.labels;
     Ok(Analysis {
         labels,
         curves,
@@ -279,19 +308,22 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
 /// under its Kaplan–Meier figure. It is not an error of `netra km` when the
 /// test does not exist (one group, no events): the reason is printed instead.
 /// R's `survdiff` has no case weights, so neither does this line.
-fn group_test(
-    time: &[f64],
-    event: &[bool],
-    groups: &input::Factor,
-    weighted: bool,
-) -> Result<LogrankTest, String> {
+fn group_test(summary: &SurvivalSummary, groups: usize, weighted: bool) -> Result<TestOut, String> {
     if weighted {
         return Err("not computed with case weights (R's survdiff has none)".into());
     }
-    if groups.levels.len() < 2 {
+    if groups < 2 {
         return Err("needs at least two groups".into());
     }
-    logrank(time, event, &groups.codes, None, Weights::LogRank).map_err(|e| e.to_string())
+    summary
+        .logrank
+        .as_ref()
+        .map(|t| TestOut {
+            chisq: t.chisq,
+            df: t.df,
+            p: t.p,
+        })
+        .ok_or_else(|| "no events: the test does not exist".into())
 }
 
 fn report(a: &Analysis) -> Report {
@@ -346,13 +378,7 @@ fn report(a: &Analysis) -> Report {
         upper: d.upper,
         p: finite(d.p),
     });
-    let logrank = a.logrank.as_ref().map(|t| {
-        t.as_ref().ok().map(|t| TestOut {
-            chisq: t.chisq,
-            df: t.df,
-            p: t.p,
-        })
-    });
+    let logrank = a.logrank.as_ref().map(|t| t.as_ref().ok().cloned());
     Report {
         curves,
         rmst_difference,
