@@ -32,7 +32,7 @@
 //! 2. Add a unit struct implementing [`analyses::Analysis`] and list it in
 //!    [`analyses::registry`] (a test fails if two share a name).
 //! 3. Test it: R fixtures for the numbers (`validation/`), and the
-//!    cross-surface test (`crates/netra-cli/tests/cross_surface.rs`).
+//!    cross-surface test (`crates/netra-server/tests/cross_surface.rs`).
 //! 4. Surfaces: a CLI subcommand that fills the request from flags, a
 //!    study-file table type, a web form — each only parses and renders.
 //!
