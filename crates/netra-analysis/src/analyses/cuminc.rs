@@ -253,38 +253,34 @@ pub fn select(
     grouping: Option<&Grouping>,
 ) -> Result<CompetingData, AnalysisError> {
     let (pfs_spec, ttp_spec) = specs(endpoint)?;
-    let pfs = cohort.endpoint(&pfs_spec, line)?;
+    // The PFS rows and groups as every survival analysis selects them; the
+    // TTP rows of the same time zero tell progression from death.
+    let sel = super::survival::select(cohort, &pfs_spec, line, grouping)?;
     let ttp = cohort.endpoint(&ttp_spec, line)?;
-    let labels = grouping.map_or_else(|| vec!["All patients".to_string()], |g| g.levels.clone());
-    let mut out = CompetingData {
-        labels,
-        without_row: pfs.without_row,
-        ..CompetingData::default()
-    };
-    for i in 0..pfs.time.len() {
-        let Some(t) = pfs.time[i] else { continue };
-        let code = match grouping {
-            None => Some(0),
-            Some(g) => g.codes.get(i).copied().flatten(),
-        };
-        let Some(code) = code else {
-            out.missing_group += 1;
-            continue;
-        };
-        let progressed = ttp.event.get(i).copied().unwrap_or(false)
-            && ttp.time.get(i).copied().flatten() == Some(t);
-        let status = match (pfs.event[i], progressed) {
-            (false, _) => 0,
-            (true, true) => 1,
-            (true, false) => 2,
-        };
-        out.time.push(t);
-        out.status.push(status);
-        out.group.push(code);
-        out.imputed_dates += u64::from(pfs.imputed[i]);
-        out.rows.push(i);
-    }
-    Ok(out)
+    let status = sel
+        .rows
+        .iter()
+        .zip(&sel.data.time)
+        .zip(&sel.data.event)
+        .map(|((&i, &t), &event)| {
+            let progressed = ttp.event[i] && ttp.time[i] == Some(t);
+            match (event, progressed) {
+                (false, _) => 0,
+                (true, true) => 1,
+                (true, false) => 2,
+            }
+        })
+        .collect();
+    Ok(CompetingData {
+        time: sel.data.time,
+        status,
+        group: sel.data.group.iter().map(|&g| g as usize).collect(),
+        labels: sel.data.labels,
+        rows: sel.rows,
+        without_row: sel.without_row,
+        missing_group: sel.missing_group,
+        imputed_dates: sel.imputed_dates,
+    })
 }
 
 fn point(

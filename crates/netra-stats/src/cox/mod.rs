@@ -366,7 +366,13 @@ fn dense_codes(labels: &[u32]) -> Vec<u32> {
         .collect()
 }
 
-pub(crate) fn validate(data: &CoxData<'_>, opts: &CoxOptions) -> Result<(usize, usize), CoxError> {
+/// Lengths, row bound and values of the data (finite times, covariates
+/// and weights, start before stop, positive weights): the checks `coxph`
+/// and the partial path (`partial_cox`, whose parts may be empty) share.
+pub(crate) fn check_data(
+    data: &CoxData<'_>,
+    allow_empty: bool,
+) -> Result<(usize, usize), CoxError> {
     let n = data.time.len();
     let p = data.names.len();
     let check_len = |what: &str, len: usize| {
@@ -397,7 +403,7 @@ pub(crate) fn validate(data: &CoxData<'_>, opts: &CoxOptions) -> Result<(usize, 
             data.x.len()
         )));
     }
-    if n == 0 {
+    if n == 0 && !allow_empty {
         return Err(CoxError::Empty);
     }
     if n >= u32::MAX as usize {
@@ -443,6 +449,11 @@ pub(crate) fn validate(data: &CoxData<'_>, opts: &CoxOptions) -> Result<(usize, 
             row: k % n,
         });
     }
+    Ok((n, p))
+}
+
+pub(crate) fn validate(data: &CoxData<'_>, opts: &CoxOptions) -> Result<(usize, usize), CoxError> {
+    let (n, p) = check_data(data, false)?;
     if !data.event.iter().any(|&e| e) {
         return Err(CoxError::NoEvents);
     }

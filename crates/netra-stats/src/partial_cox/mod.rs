@@ -134,77 +134,7 @@ impl<E> From<CoxError> for PartialCoxError<E> {
 /// Rows and covariates of a part's data, checked as `coxph` checks them
 /// except that a part may have no events (or no rows).
 pub(crate) fn part_dims(data: &CoxData<'_>) -> Result<(usize, usize), CoxError> {
-    let n = data.time.len();
-    let p = data.names.len();
-    let len = |what: &str, l: usize| {
-        if l == n {
-            Ok(())
-        } else {
-            Err(CoxError::LengthMismatch(format!(
-                "{what} has {l}, time has {n}"
-            )))
-        }
-    };
-    len("event", data.event.len())?;
-    if let Some(w) = data.weights {
-        len("weights", w.len())?;
-    }
-    if let Some(s) = data.strata {
-        len("strata", s.len())?;
-    }
-    if let Some(s) = data.start {
-        len("start", s.len())?;
-    }
-    if data.x.len() != n * p {
-        return Err(CoxError::LengthMismatch(format!(
-            "x has {} values, expected {n} rows × {p} columns",
-            data.x.len()
-        )));
-    }
-    if p == 0 {
-        return Err(CoxError::NoCovariates);
-    }
-    if n >= u32::MAX as usize {
-        return Err(CoxError::BadOption(format!(
-            "{n} rows in one part: at most {} are supported",
-            u32::MAX - 1
-        )));
-    }
-    if let Some(row) = data.time.iter().position(|t| !t.is_finite()) {
-        return Err(CoxError::NotFinite {
-            what: "time".into(),
-            row,
-        });
-    }
-    if let Some(st) = data.start {
-        if let Some(row) = st.iter().position(|t| !t.is_finite()) {
-            return Err(CoxError::NotFinite {
-                what: "start".into(),
-                row,
-            });
-        }
-        if let Some(row) = (0..n).find(|&i| st[i] >= data.time[i]) {
-            return Err(CoxError::BadInterval { row });
-        }
-    }
-    if let Some(w) = data.weights {
-        if let Some(row) = w.iter().position(|v| !v.is_finite()) {
-            return Err(CoxError::NotFinite {
-                what: "weight".into(),
-                row,
-            });
-        }
-        if let Some(row) = w.iter().position(|&v| v <= 0.0) {
-            return Err(CoxError::BadWeight { row });
-        }
-    }
-    if let Some(k) = data.x.iter().position(|v| !v.is_finite()) {
-        return Err(CoxError::NotFinite {
-            what: format!("covariate '{}'", data.names[k / n]),
-            row: k % n,
-        });
-    }
-    Ok((n, p))
+    crate::cox::check_data(data, true)
 }
 
 /// The form of the survival data, which fixes the cells' layout and the
