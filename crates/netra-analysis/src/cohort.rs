@@ -563,16 +563,21 @@ fn frame_of(
     Ok(frame)
 }
 
+/// The level of `first_line_class` (position in `TreatmentClass::ALL`) of
+/// a patient's derived lines.
+pub(crate) fn first_line_level(lines: &PatientLines) -> Option<usize> {
+    use netra_clinical::registry::vocab::TreatmentClass;
+    let class = lines.lines.first()?.class;
+    TreatmentClass::ALL.iter().position(|x| *x == class)
+}
+
 /// `first_line_class`: the treatment class of line 1 (lines derived with
 /// the cohort's rules).
 pub(crate) fn first_line_class_of(courses: &[PatientCourse], settings: &Settings) -> Variable {
     use netra_clinical::registry::vocab::TreatmentClass;
     let rules = &settings.line_rules;
-    let classes: Vec<Option<TreatmentClass>> = netra_clinical::endpoints::par_map(courses, |c| {
-        netra_clinical::lines::derive_lines(c, rules)
-            .lines
-            .first()
-            .map(|l| l.class)
+    let codes: Vec<Option<usize>> = netra_clinical::endpoints::par_map(courses, |c| {
+        first_line_level(&netra_clinical::lines::derive_lines(c, rules))
     });
     let levels: Vec<Level> = TreatmentClass::ALL
         .iter()
@@ -580,10 +585,6 @@ pub(crate) fn first_line_class_of(courses: &[PatientCourse], settings: &Settings
             code: v.code().to_string(),
             label: variables::capitalise(v.label()),
         })
-        .collect();
-    let codes = classes
-        .into_iter()
-        .map(|v| v.and_then(|v| TreatmentClass::ALL.iter().position(|x| *x == v)))
         .collect();
     Variable {
         name: "first_line_class".into(),

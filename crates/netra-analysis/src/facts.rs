@@ -15,11 +15,11 @@
 use std::sync::Arc;
 
 use netra_clinical::endpoints::{EndpointSpec, derive_endpoint};
-use netra_clinical::lines::derive_lines;
+use netra_clinical::lines::{PatientLines, derive_lines};
 use netra_clinical::registry::model::PatientCourse;
 use netra_clinical::response::Category;
 
-use crate::cohort::first_line_class_of;
+use crate::cohort::{first_line_class_of, first_line_level};
 use crate::settings::Settings;
 use crate::variables::{self, Column};
 
@@ -75,15 +75,18 @@ pub struct PatientFacts {
     pub line_best: Vec<Option<Category>>,
 }
 
-/// The value of a registry variable for one course, as [`Raw`].
-pub fn raw_value(name: &str, course: &PatientCourse, settings: &Settings) -> Option<Raw> {
-    let one = std::slice::from_ref(course);
-    let column = if name == "first_line_class" {
-        first_line_class_of(one, settings).column
-    } else {
-        variables::registry_column(name, one)?
-    };
-    match column {
+/// The value of a registry variable for one course, as [`Raw`]; `lines`
+/// are the course's lines derived with `settings` (for `first_line_class`).
+pub fn raw_value(
+    name: &str,
+    course: &PatientCourse,
+    lines: &PatientLines,
+    settings: &Settings,
+) -> Option<Raw> {
+    if name == "first_line_class" {
+        return first_line_level(lines).map(|l| Raw::Level(l as u16));
+    }
+    match variables::registry_column(name, std::slice::from_ref(course))? {
         Column::Num(v) => v[0].map(Raw::Num),
         Column::Cat { levels, codes } => {
             let code = codes[0]?;
@@ -132,7 +135,7 @@ impl PatientFacts {
             values: layout
                 .variables
                 .iter()
-                .map(|v| raw_value(v, course, &layout.settings))
+                .map(|v| raw_value(v, course, &lines, &layout.settings))
                 .collect(),
             endpoints,
             line_best,
