@@ -95,7 +95,7 @@ use std::fmt;
 pub use cells::CoxPartial;
 pub use evaluate::PartialEvaluation;
 pub use standardise::{ColumnMoments, ColumnSpread, Standardisation};
-pub use wire::CoxPartialWire;
+pub use wire::{ColumnMomentsWire, ColumnSpreadWire, CoxPartialWire};
 
 use crate::cox::chol::SymMat;
 use crate::cox::newton::{Control, Objective, iterate_counting, iterate_right};

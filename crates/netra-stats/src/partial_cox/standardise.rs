@@ -19,10 +19,10 @@ use crate::cox::{CoxData, CoxError};
 /// flags. Merged by addition (flags by "and").
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnMoments {
-    rows: u64,
-    sum_w: Dd,
-    sum_wx: Vec<Dd>,
-    unit_valued: Vec<bool>,
+    pub(super) rows: u64,
+    pub(super) sum_w: Dd,
+    pub(super) sum_wx: Vec<Dd>,
+    pub(super) unit_valued: Vec<bool>,
 }
 
 impl ColumnMoments {
@@ -83,7 +83,7 @@ impl ColumnMoments {
 /// Round 2: `Σw·|x − m|` per column for the means of round 1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnSpread {
-    sum_w_absdev: Vec<Dd>,
+    pub(super) sum_w_absdev: Vec<Dd>,
 }
 
 impl ColumnSpread {

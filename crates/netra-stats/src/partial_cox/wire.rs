@@ -5,6 +5,7 @@
 
 use super::cells::{CoxPartial, Layout};
 use super::dd::Dd;
+use super::standardise::{ColumnMoments, ColumnSpread};
 use crate::cox::{CoxError, Ties};
 
 /// The fields of a [`CoxPartial`].
@@ -94,6 +95,103 @@ impl CoxPartial {
                 .chunks_exact(2)
                 .map(|c| Dd::from_parts(c[0], c[1]))
                 .collect(),
+        })
+    }
+}
+
+/// The fields of a [`ColumnMoments`] (centring round 1): sums as (high,
+/// low) pairs of their double-double values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnMomentsWire {
+    /// Rows summed.
+    pub rows: u64,
+    /// `Σw`.
+    pub sum_w: (f64, f64),
+    /// `Σw·x` per covariate.
+    pub sum_wx: Vec<(f64, f64)>,
+    /// Per covariate: every value is -1, 0 or 1.
+    pub unit_valued: Vec<bool>,
+}
+
+/// The fields of a [`ColumnSpread`] (centring round 2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnSpreadWire {
+    /// `Σw·|x − m|` per covariate, as (high, low) pairs.
+    pub sum_w_absdev: Vec<(f64, f64)>,
+}
+
+fn pairs(values: &[Dd]) -> Vec<(f64, f64)> {
+    values.iter().map(|d| d.parts()).collect()
+}
+
+/// Rebuilds sums that must be finite numbers (weights and absolute values
+/// are never negative, but `Σw·x` may be).
+fn sums(pairs: &[(f64, f64)], what: &str, non_negative: bool) -> Result<Vec<Dd>, CoxError> {
+    pairs
+        .iter()
+        .map(|&(hi, lo)| {
+            let ok = hi.is_finite() && lo.is_finite() && (!non_negative || hi >= 0.0);
+            if ok {
+                Ok(Dd::from_parts(hi, lo))
+            } else {
+                Err(CoxError::BadOption(format!(
+                    "partial sums: {what} must be finite{}",
+                    if non_negative { " and >= 0" } else { "" }
+                )))
+            }
+        })
+        .collect()
+}
+
+impl ColumnMoments {
+    /// The sums as plain numbers.
+    pub fn to_wire(&self) -> ColumnMomentsWire {
+        ColumnMomentsWire {
+            rows: self.rows,
+            sum_w: self.sum_w.parts(),
+            sum_wx: pairs(&self.sum_wx),
+            unit_valued: self.unit_valued.clone(),
+        }
+    }
+
+    /// Rebuilds sums sent with [`ColumnMoments::to_wire`], checking them:
+    /// one flag per covariate, 1 to 10000 covariates, finite sums, `Σw ≥ 0`.
+    pub fn from_wire(wire: &ColumnMomentsWire) -> Result<ColumnMoments, CoxError> {
+        let p = wire.sum_wx.len();
+        if p == 0 || p > 10_000 || wire.unit_valued.len() != p {
+            return Err(CoxError::BadOption(
+                "partial sums: 1 to 10000 covariates, one -1/0/1 flag each".into(),
+            ));
+        }
+        let sum_w = sums(&[wire.sum_w], "the weight total", true)?[0];
+        Ok(ColumnMoments {
+            rows: wire.rows,
+            sum_w,
+            sum_wx: sums(&wire.sum_wx, "the weighted column sums", false)?,
+            unit_valued: wire.unit_valued.clone(),
+        })
+    }
+}
+
+impl ColumnSpread {
+    /// The sums as plain numbers.
+    pub fn to_wire(&self) -> ColumnSpreadWire {
+        ColumnSpreadWire {
+            sum_w_absdev: pairs(&self.sum_w_absdev),
+        }
+    }
+
+    /// Rebuilds sums sent with [`ColumnSpread::to_wire`] (1 to 10000
+    /// covariates, finite sums ≥ 0).
+    pub fn from_wire(wire: &ColumnSpreadWire) -> Result<ColumnSpread, CoxError> {
+        let p = wire.sum_w_absdev.len();
+        if p == 0 || p > 10_000 {
+            return Err(CoxError::BadOption(
+                "partial sums: 1 to 10000 covariates".into(),
+            ));
+        }
+        Ok(ColumnSpread {
+            sum_w_absdev: sums(&wire.sum_w_absdev, "the absolute deviations", true)?,
         })
     }
 }

@@ -11,13 +11,17 @@
 //! cells alone; R's `timefix` is applied at evaluation, on the union of
 //! times. Cox regression has its per-Newton-iteration partial in
 //! `netra_stats::partial_cox`. `docs/algorithms/partials.md` has the
-//! details and what a part reveals.
+//! details and what a part reveals. [`wire`] is the message form in which
+//! partials travel between machines.
 
 use netra_stats::km::{KmCurve, KmOptions};
 use netra_stats::logrank::{LogrankError, LogrankTest, Weights};
 use netra_stats::partial::{PartialError, Rows, SurvivalCounts};
 
+use crate::AnalysisError;
 use crate::analyses::survival::SurvivalData;
+
+pub mod wire;
 
 /// Right-censored data by group as mergeable per-time counts.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +54,25 @@ impl SurvivalPartial {
     /// The counts (for transport).
     pub fn counts(&self) -> &SurvivalCounts {
         &self.counts
+    }
+
+    /// The partial as a message for another machine.
+    pub fn to_message(&self) -> Result<wire::Message, AnalysisError> {
+        let w = wire::SurvivalWire::from_counts(&self.counts)?;
+        Ok(wire::Message::new(wire::Partial::Survival(w)))
+    }
+
+    /// A partial received as a message, checked.
+    pub fn from_message(message: &wire::Message) -> Result<SurvivalPartial, AnalysisError> {
+        match &message.partial {
+            wire::Partial::Survival(w) => Ok(SurvivalPartial {
+                counts: w.to_counts()?,
+            }),
+            _ => Err(AnalysisError::invalid(
+                "partial aggregate message",
+                "expected survival counts",
+            )),
+        }
     }
 
     /// Kaplan–Meier curves, one per group (empty groups give empty curves).
