@@ -6,7 +6,7 @@ use netra_clinical::endpoints::TimeZero;
 
 use super::endpoints::Endpoints;
 use super::raw::{RawFigure, S};
-use super::resolver::{Names, Resolver, span, unknown_type};
+use super::resolver::{Names, Resolver, known_type, span, unknown_type};
 use super::{CumincOptions, FigureDef, FigureKind, KmOptions, TableDef, TableKind};
 use crate::StudyError;
 
@@ -64,7 +64,7 @@ pub(super) fn figures(
     let mut figures = Vec::new();
     for f in raw {
         names.add(&r.e, &f.name)?;
-        let ty = f.kind.get_ref().as_str();
+        let ty = known_type(r, &f.kind, "figure", FIGURE_TYPES)?;
         let what = format!("a {ty} figure");
         for (option, types) in FIGURE_OPTIONS {
             if !types.contains(&ty) {
@@ -101,6 +101,7 @@ fn kind(cx: &FigureScope<'_>, f: &RawFigure, ty: &str) -> Result<FigureKind, Stu
         "spider" => Ok(FigureKind::Spider { line: line(r, f)? }),
         "swimmer" => swimmer(r, f),
         "sankey" => sankey(r, f),
+        // `known_type` let no other name through.
         other => Err(r.at(span(&f.kind), unknown_type("figure", other, FIGURE_TYPES))),
     }
 }

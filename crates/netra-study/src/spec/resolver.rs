@@ -218,6 +218,23 @@ impl Names {
     }
 }
 
+/// The `type` of a table or figure (`what`), if it is one of `valid`.
+/// Checked before the options, so that a misspelt type is named as such
+/// rather than as options that do not apply to it.
+pub(super) fn known_type<'k>(
+    r: &Resolver<'_>,
+    kind: &'k S<String>,
+    what: &str,
+    valid: &[&str],
+) -> Result<&'k str, StudyError> {
+    let ty = kind.get_ref().as_str();
+    if valid.contains(&ty) {
+        Ok(ty)
+    } else {
+        Err(r.at(span(kind), unknown_type(what, ty, valid)))
+    }
+}
+
 /// The message for a `type` that is not one of `valid`: the list, and the
 /// nearest valid name when the text looks like a misspelling of it.
 pub(super) fn unknown_type(what: &str, given: &str, valid: &[&str]) -> String {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::baseline_rows::rows;
 use super::endpoints::Endpoints;
 use super::raw::{RawTable, S};
-use super::resolver::{Names, Resolver, span, unknown_type};
+use super::resolver::{Names, Resolver, known_type, span, unknown_type};
 use super::{ResponseSource, TableDef, TableKind};
 use crate::StudyError;
 
@@ -115,7 +115,7 @@ pub(super) fn tables(cx: &TableScope<'_>, raw: &[RawTable]) -> Result<Vec<TableD
 
 /// What one table shows, by its `type`.
 fn kind(cx: &TableScope<'_>, t: &RawTable) -> Result<TableKind, StudyError> {
-    let ty = t.kind.get_ref().as_str();
+    let ty = known_type(cx.r, &t.kind, "table", TABLE_TYPES)?;
     let what = format!("a {ty} table");
     if ty != "lines" {
         cx.r.not_for(&t.min_cell, "min_cell", &what)?;
@@ -127,6 +127,7 @@ fn kind(cx: &TableScope<'_>, t: &RawTable) -> Result<TableKind, StudyError> {
         "response" => response(cx, t, &what),
         "cox" => cox(cx, t, &what),
         "lines" => lines(cx, t, &what),
+        // `known_type` let no other name through.
         other => Err(cx
             .r
             .at(span(&t.kind), unknown_type("table", other, TABLE_TYPES))),
