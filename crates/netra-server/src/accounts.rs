@@ -11,6 +11,10 @@
 //! OWASP-recommended defaults m = 19 MiB, t = 2, p = 1, a random 16-byte
 //! salt). Verification of an unknown user name runs against a dummy hash so
 //! that response time does not tell which accounts exist.
+//!
+//! The rows themselves are read and written by `netra_store::accounts` (all
+//! SQL lives in the store); this module keeps the rules: roles, rights,
+//! names, passwords and the hashing gate.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -18,6 +18,13 @@
 //!   flat survival CSV ([`flat`]).
 //! * [`Problem`] — `file, line, column (name): reason (value '…')`.
 //! * [`audit`] — the chain: `hash = SHA-256(prev_hash ‖ "\n" ‖ canonical)`.
+//! * The web application's tables, as plain rows (its rules stay in
+//!   `netra-server`): [`accounts`] (users, their sites, the security log),
+//!   [`sessions`], [`settings`]; and [`sites`], the study and site reads of
+//!   the surfaces.
+//!
+//! All SQL of netra lives in this crate; the other crates call the named
+//! methods of [`Registry`] (`crates/netra-cli/tests/sql_in_store.rs`).
 //!
 //! Why `sqlx` with the `Any` driver: one set of queries runs on SQLite and
 //! PostgreSQL (placeholders `$n`, portable types, see [`sql`]); it is async,

@@ -106,12 +106,4 @@ impl Registry {
                 .rows_affected(),
         )
     }
-
-    /// Number of stored sessions (administration, tests).
-    pub async fn count_sessions(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM web_session")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?)
-    }
 }
