@@ -228,9 +228,10 @@ pub fn preview(
                 && (period.until.is_none_or(|u| s.day.day <= u) || linked(s, &period.treatments))
         })
         .collect();
-    let input = patient_lesions(scans.patient, base, &follow);
-    let result = match response::assess(&input, &rules.evaluation.criteria, &rules.evaluation.best)
-    {
+    let assessed = patient_lesions(scans.patient, base, &follow).and_then(|input| {
+        response::assess(&input, &rules.evaluation.criteria, &rules.evaluation.best)
+    });
+    let result = match assessed {
         Ok(r) => r,
         Err(e) => {
             p.message = Some(e.to_string());
