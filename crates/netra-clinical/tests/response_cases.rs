@@ -821,9 +821,35 @@ fn radionuclide_bands() {
         scan("2024-09-01", 10.0),
     ]);
     let r = assess(&p, &rules, &BestOptions::default()).unwrap();
-    // -25 % minor, -55 % partial, -80 % complete (75–100 %), then +25 %.
-    assert_eq!(overall(&r), vec![MR, PR, CR, PD]);
+    // -25 % is not yet minor (> 25 %), -55 % partial, -80 % complete
+    // (> 75 %), then +25 % from the nadir: progression (>= 25 %).
+    assert_eq!(overall(&r), vec![SD, PR, CR, PD]);
     assert_eq!(r.best.category, CR);
+}
+
+/// Issue 13: the paper calls a single lesion at exactly -75 % a partial
+/// regression; the example file classified it CR. Each band holds its upper
+/// bound (the file says `decrease_more_than_pct`).
+#[test]
+fn radionuclide_band_boundaries_follow_the_paper() {
+    let rules = radionuclide_rules();
+    for (mm, expected) in [
+        (10.0, PR), // -75 % exactly: partial regression
+        (9.9, CR),  // -75.25 %
+        (20.0, MR), // -50 % exactly: minor
+        (19.9, PR),
+        (30.0, SD), // -25 % exactly: stabilisation
+        (29.9, MR),
+        (50.0, PD), // +25 % exactly: progression (>= 25 %)
+        (49.9, SD),
+    ] {
+        let p = patient(vec![
+            ("2024-01-01", vec![t("L1", "liver", 40.0)]),
+            ("2024-03-01", vec![t("L1", "liver", mm)]),
+        ]);
+        let r = assess(&p, &rules, &BestOptions::default()).unwrap();
+        assert_eq!(overall(&r), vec![expected], "40 -> {mm} mm");
+    }
 }
 
 #[test]

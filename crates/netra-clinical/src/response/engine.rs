@@ -64,16 +64,64 @@ pub struct SelectionRules {
     pub bidimensional: bool,
 }
 
+/// A threshold on a % change, with its boundary stated: criteria differ on
+/// whether a change of exactly the threshold meets it (RECIST 1.1: "at
+/// least a 30 % decrease"; the 2004 radionuclide study: a 75 % decrease is
+/// still partial, so complete needs *more than* 75 %).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bound {
+    /// The threshold, in % (of decrease for response bands, of increase for
+    /// progression).
+    pub pct: f64,
+    /// `true`: a change of exactly `pct` meets it ("at least"); `false`:
+    /// only a larger change does ("more than").
+    pub inclusive: bool,
+}
+
+impl Bound {
+    /// Met at exactly `pct` and above.
+    pub const fn at_least(pct: f64) -> Bound {
+        Bound {
+            pct,
+            inclusive: true,
+        }
+    }
+
+    /// Met only above `pct`.
+    pub const fn more_than(pct: f64) -> Bound {
+        Bound {
+            pct,
+            inclusive: false,
+        }
+    }
+
+    /// The % change `value` meets the bound. Equality is judged within
+    /// [`EPS`] either way, so −75.0 % computed as −74.99999999999999 is
+    /// "exactly 75" for both readings.
+    pub fn met_by(self, value: f64) -> bool {
+        if self.inclusive {
+            value >= self.pct - EPS
+        } else {
+            value > self.pct + EPS
+        }
+    }
+
+    /// `>= 30 %` or `> 75 %`, for messages and documentation.
+    pub fn label(self) -> String {
+        format!("{} {} %", if self.inclusive { ">=" } else { ">" }, self.pct)
+    }
+}
+
 /// The target-lesion rules of a criterion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Thresholds {
-    /// Response bands: (category, minimum % decrease from baseline), checked
-    /// in order; RECIST 1.1 has one band, PR at 30 %.
-    pub bands: Vec<(Category, f64)>,
+    /// Response bands: (category, % decrease of the sum from baseline),
+    /// checked in order; RECIST 1.1 has one band, PR at >= 30 %.
+    pub bands: Vec<(Category, Bound)>,
     /// CR when every target has disappeared (nodes: short axis < 10 mm).
     pub cr_on_disappearance: bool,
     /// % increase that is progression.
-    pub pd_increase_pct: f64,
+    pub pd_increase: Bound,
     /// Smallest absolute increase that is progression (mm; RECIST 1.1: 5).
     pub pd_min_increase: f64,
     /// Reference for progression.
@@ -653,10 +701,10 @@ struct TargetState<'a> {
     density_change: Option<f64>,
 }
 
-/// Increase from `reference` to `value` meets `pct` % and `min_abs`.
-fn increase_meets(value: f64, reference: f64, pct: f64, min_abs: f64) -> bool {
+/// Increase from `reference` to `value` meets `bound` and `min_abs`.
+fn increase_meets(value: f64, reference: f64, bound: Bound, min_abs: f64) -> bool {
     let relative = if reference > 0.0 {
-        (value - reference) / reference * 100.0 >= pct - EPS
+        bound.met_by((value - reference) / reference * 100.0)
     } else {
         value > 0.0
     };
@@ -669,7 +717,7 @@ fn progression(rules: &Rules, s: &TargetState<'_>) -> bool {
         Reference::Nadir => s.nadir,
         Reference::Baseline => s.baseline_sum,
     };
-    let by_sum = || increase_meets(s.sum, sum_ref, t.pd_increase_pct, t.pd_min_increase);
+    let by_sum = || increase_meets(s.sum, sum_ref, t.pd_increase, t.pd_min_increase);
     let by_lesion = || {
         s.values.iter().enumerate().any(|(i, v)| {
             let Some(v) = v else { return false };
@@ -677,7 +725,7 @@ fn progression(rules: &Rules, s: &TargetState<'_>) -> bool {
                 Reference::Nadir => s.lesion_nadir[i],
                 Reference::Baseline => s.baseline_values[i],
             };
-            increase_meets(*v, r, t.pd_increase_pct, t.pd_min_increase)
+            increase_meets(*v, r, t.pd_increase, t.pd_min_increase)
         })
     };
     match t.pd_rule {
@@ -710,8 +758,8 @@ fn target_category(rules: &Rules, s: &TargetState<'_>) -> Category {
     }
     if s.baseline_sum > 0.0 {
         let decrease = (s.baseline_sum - s.sum) / s.baseline_sum * 100.0;
-        for &(cat, min) in &t.bands {
-            if decrease >= min - EPS {
+        for &(cat, bound) in &t.bands {
+            if bound.met_by(decrease) {
                 return cat;
             }
         }

@@ -40,7 +40,7 @@ pub mod who;
 
 pub use best::{BestOptions, BestResponse, CrThenPr};
 pub use date::Date;
-pub use engine::{Measure, PdRule, Reference, Rules, SelectionRules, Thresholds, assess};
+pub use engine::{Bound, Measure, PdRule, Reference, Rules, SelectionRules, Thresholds, assess};
 
 use std::fmt;
 
