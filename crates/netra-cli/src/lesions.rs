@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::Context;
+use netra_clinical::registry::ident::identifier_problem;
 use netra_clinical::response::{
     Assessment, Date, LesionKind, LesionStatus, Measurement, PatientLesions, ResponseError,
 };
@@ -133,11 +134,17 @@ impl LesionFile {
                 .text(row)
                 .ok_or_else(|| patient.error(row, "the patient is missing"))?
                 .to_string();
+            if let Some(problem) = identifier_problem(&pid) {
+                return Err(patient.error(row, problem).into());
+            }
             let when =
                 parse_date(date, row)?.ok_or_else(|| date.error(row, "the date is missing"))?;
             let id = lesion
                 .text(row)
                 .ok_or_else(|| lesion.error(row, "the lesion identifier is missing"))?;
+            if let Some(problem) = identifier_problem(id) {
+                return Err(lesion.error(row, problem).into());
+            }
             if let Some(bcol) = base_date
                 && let Some(b) = parse_date(bcol, row)?
             {

@@ -262,7 +262,13 @@ fn a_lesion_measured_in_two_assessments_of_one_day_is_refused_naming_both() {
             &mut c,
             us_id,
             "2000-01",
-            vec![lesion("L1", Organ::Liver, LesionRole::Target, Some(41.3), None)],
+            vec![lesion(
+                "L1",
+                Organ::Liver,
+                LesionRole::Target,
+                Some(41.3),
+                None,
+            )],
             None,
         );
         c.assessments
@@ -292,8 +298,14 @@ fn a_lesion_measured_in_two_assessments_of_one_day_is_refused_naming_both() {
         .expect_err("one lesion, two measurements on one day");
         let msg = err.to_string();
         assert!(msg.contains("lesion L1"), "{msg}");
-        assert!(msg.contains(&format!("'{us_id}' (ultrasound, dated 2000-01)")), "{msg}");
-        assert!(msg.contains(&format!("'{ct_id}' (ct, dated 2000-01-15)")), "{msg}");
+        assert!(
+            msg.contains(&format!("'{us_id}' (ultrasound, dated 2000-01)")),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&format!("'{ct_id}' (ct, dated 2000-01-15)")),
+            "{msg}"
+        );
         // The evaluation does not use either size: no lesion-based response,
         // and the reason is kept.
         let ev = eval(&c);
@@ -310,14 +322,26 @@ fn assessments_of_one_day_with_different_lesions_are_one_scan() {
         &mut c,
         "CT",
         "2000-01-15",
-        vec![lesion("L1", Organ::Liver, LesionRole::Target, Some(60.0), None)],
+        vec![lesion(
+            "L1",
+            Organ::Liver,
+            LesionRole::Target,
+            Some(60.0),
+            None,
+        )],
         None,
     );
     scan(
         &mut c,
         "MR",
         "2000-01-15",
-        vec![lesion("L2", Organ::Liver, LesionRole::Target, Some(40.0), None)],
+        vec![lesion(
+            "L2",
+            Organ::Liver,
+            LesionRole::Target,
+            Some(40.0),
+            None,
+        )],
         None,
     );
     scan(
@@ -335,9 +359,15 @@ fn assessments_of_one_day_with_different_lesions_are_one_scan() {
     assert_eq!(ev.best, Some(Category::PR));
     // Both baseline lesions reach the engine (a CT and an MRI of one day).
     let scans = Scans::new(&c, Imputation::MidPoint);
-    let input = segment_lesions(&scans, day("2000-02-01"), None, &[], &EvaluationRules::default())
-        .unwrap()
-        .unwrap();
+    let input = segment_lesions(
+        &scans,
+        day("2000-02-01"),
+        None,
+        &[],
+        &EvaluationRules::default(),
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(input.assessments[0].measurements.len(), 2);
 }
 
