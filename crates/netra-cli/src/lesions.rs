@@ -114,7 +114,7 @@ impl LesionFile {
         let lesion = frame.column("lesion")?;
         let organ = frame.column("organ")?;
         let kind = frame.column("type")?;
-        let (longest, perp, short, node, hu, viable, status, base_date) = (
+        let (longest, perp, short, node, hu, viable, status, base_date, modality) = (
             opt("longest_mm"),
             opt("perpendicular_mm"),
             opt("short_axis_mm"),
@@ -123,6 +123,7 @@ impl LesionFile {
             opt("viable_mm"),
             opt("nontarget_status"),
             opt("baseline_date"),
+            opt("modality"),
         );
         let mut order: Vec<String> = Vec::new();
         let mut scans: HashMap<String, BTreeMap<Date, Vec<Measurement>>> = HashMap::new();
@@ -180,6 +181,9 @@ impl LesionFile {
                     None => None,
                 },
                 source_line: Some(frame.line(row)),
+                modality: modality
+                    .and_then(|c| c.text(row))
+                    .map(|t| t.trim().to_ascii_lowercase()),
             };
             if !scans.contains_key(&pid) {
                 order.push(pid.clone());

@@ -41,6 +41,7 @@
 
 use crate::registry::date::Imputed;
 use crate::registry::model::{Assessment as RegAssessment, Lesion, PatientCourse};
+use crate::registry::order::KnownOrder;
 use crate::registry::vocab::{
     LesionRole, LesionStatus as RegStatus, Organ, Response as RegResponse, Vocabulary,
 };
@@ -250,11 +251,15 @@ impl ScanDay<'_> {
 
 impl<'a> Scans<'a> {
     /// Sorts and merges a course's assessments under `imputation`.
+    /// Partial dates are imputed within the patient's known order
+    /// ([`KnownOrder`]: not before diagnosis, not after death or the last
+    /// follow-up).
     pub fn new(course: &'a PatientCourse, imputation: Imputation) -> Scans<'a> {
+        let order = KnownOrder::of(&course.patient, imputation);
         let mut v: Vec<(Imputed, &RegAssessment)> = course
             .assessments
             .iter()
-            .map(|a| (a.date.impute(imputation), a))
+            .map(|a| (order.impute(&a.date), a))
             .collect();
         v.sort_by_key(|(d, a)| (d.day, a.id.as_str()));
         let mut days: Vec<ScanDay<'a>> = Vec::with_capacity(v.len());
@@ -337,6 +342,7 @@ pub fn measurement(
             RegStatus::UnequivocalProgression => LesionStatus::Progression,
         }),
         source_line: None,
+        modality: None,
     }
 }
 
@@ -353,8 +359,9 @@ pub fn patient_lesions(
     let mut base: Vec<(&str, LesionKind)> = Vec::new();
     let mut assessments = Vec::with_capacity(follow.len() + 1);
     let mut ms = Vec::new();
-    for l in day_lesions(patient, baseline)? {
-        let m = measurement(l, true, None);
+    for (l, a) in day_lesions(patient, baseline)? {
+        let mut m = measurement(l, true, None);
+        m.modality = Some(a.modality.code().to_string());
         base.push((l.id.as_str(), m.kind.unwrap_or(LesionKind::NonTarget)));
         ms.push(m);
     }
@@ -364,9 +371,26 @@ pub fn patient_lesions(
     });
     for f in follow {
         let mut ms = Vec::new();
-        for l in day_lesions(patient, f)? {
+        for (l, a) in day_lesions(patient, f)? {
             let kind = base.iter().find(|(id, _)| *id == l.id).map(|(_, k)| *k);
-            ms.push(measurement(l, false, kind));
+            if kind.is_none()
+                && let Some((like, _)) = base.iter().find(|(id, _)| same_but_case(id, &l.id))
+            {
+                // `l1` typed for `L1` would be a new lesion, and progression.
+                return Err(ResponseError::Lesion {
+                    patient: patient.to_string(),
+                    lesion: l.id.clone(),
+                    date: date_of(f.day.day),
+                    line: None,
+                    reason: format!(
+                        "not in the baseline, which has '{like}': identifiers differ only in upper/lower \
+                         case; use '{like}' for the same lesion, or another identifier (role 'new') for a new one"
+                    ),
+                });
+            }
+            let mut m = measurement(l, false, kind);
+            m.modality = Some(a.modality.code().to_string());
+            ms.push(m);
         }
         assessments.push(response::Assessment {
             date: date_of(f.day.day),
@@ -379,9 +403,17 @@ pub fn patient_lesions(
     })
 }
 
+/// Two identifiers equal but for upper/lower case (`l1`, `L1`).
+pub fn same_but_case(a: &str, b: &str) -> bool {
+    a != b && a.to_lowercase() == b.to_lowercase()
+}
+
 /// The lesions of one day, each once; a lesion in two assessments of the
 /// day is an error naming both.
-fn day_lesions<'a>(patient: &str, day: &ScanDay<'a>) -> Result<Vec<&'a Lesion>, ResponseError> {
+fn day_lesions<'a>(
+    patient: &str,
+    day: &ScanDay<'a>,
+) -> Result<Vec<(&'a Lesion, &'a RegAssessment)>, ResponseError> {
     let mut out: Vec<(&'a Lesion, &'a RegAssessment)> = Vec::new();
     for a in &day.assessments {
         for l in &a.lesions {
@@ -407,7 +439,7 @@ fn day_lesions<'a>(patient: &str, day: &ScanDay<'a>) -> Result<Vec<&'a Lesion>, 
             out.push((l, a));
         }
     }
-    Ok(out.into_iter().map(|(l, _)| l).collect())
+    Ok(out)
 }
 
 /// Higher is better (the reverse of [`Category::rank`]), for `max_by_key`.

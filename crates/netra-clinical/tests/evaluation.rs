@@ -383,3 +383,45 @@ fn the_investigator_response_of_a_day_does_not_depend_on_id_order() {
         assert_eq!(scans.days[0].investigator(), Some(Category::SD));
     }
 }
+
+/// Issue 13: a follow-up lesion typed `l1` for the baseline's `L1` became a
+/// new lesion and scored progression. It is refused, naming the baseline
+/// lesion.
+#[test]
+fn a_follow_up_lesion_differing_from_a_baseline_lesion_only_in_case_is_refused() {
+    let mut c = patient("A");
+    scan(
+        &mut c,
+        "B",
+        "2000-01-20",
+        vec![lesion(
+            "L1",
+            Organ::Liver,
+            LesionRole::Target,
+            Some(50.0),
+            None,
+        )],
+        None,
+    );
+    scan(
+        &mut c,
+        "F",
+        "2000-04-01",
+        vec![lesion(
+            "l1",
+            Organ::Liver,
+            LesionRole::Target,
+            Some(20.0),
+            None,
+        )],
+        None,
+    );
+    let ev = eval(&c);
+    assert_ne!(ev.best, Some(Category::PD));
+    assert_eq!(ev.source, None);
+    let note = ev.note.unwrap_or_default();
+    assert!(
+        note.contains("lesion l1") && note.contains("which has 'L1'"),
+        "{note}"
+    );
+}

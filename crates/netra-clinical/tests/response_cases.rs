@@ -888,3 +888,97 @@ fn waterfall_and_spider() {
     assert_eq!(days, vec![0, 56, 112, 168, 224]);
     assert!((s[0].points[4].change_pct - (46.0 - 71.0) / 71.0 * 100.0).abs() < 1e-12);
 }
+
+fn by(mut m: Measurement, modality: &str) -> Measurement {
+    m.modality = Some(modality.into());
+    m
+}
+
+/// Issue 13: RECIST 1.1 does not measure targets by ultrasound; WHO did.
+#[test]
+fn recist_refuses_ultrasound_targets_and_who_accepts_them() {
+    let p = patient(vec![
+        (
+            "2024-01-01",
+            vec![
+                by(t("L1", "liver", 40.0), "ultrasound"),
+                by(t("L2", "lung", 30.0), "ct"),
+            ],
+        ),
+        (
+            "2024-03-01",
+            vec![
+                by(t("L1", "liver", 20.0), "ultrasound"),
+                by(t("L2", "lung", 15.0), "ct"),
+            ],
+        ),
+    ]);
+    let e = assess(&p, &recist::rules(), &BestOptions::default()).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "target L1 is not measurable: measured by ultrasound, which RECIST 1.1 does not accept"
+        ),
+        "{e}"
+    );
+    // WHO measured by any method giving diameters.
+    let mut w = p.clone();
+    for a in &mut w.assessments {
+        for m in &mut a.measurements {
+            m.perpendicular_mm = m.longest_mm;
+        }
+    }
+    let r = assess(&w, &who::rules(), &BestOptions::default()).unwrap();
+    assert_eq!(r.targets, vec!["L1", "L2"]);
+    // Selected by the engine, the ultrasound lesion is left to the
+    // non-targets: only L2 (30 -> 15 mm, -50 %) is summed.
+    let mut sel = p.clone();
+    for a in &mut sel.assessments {
+        for m in &mut a.measurements {
+            m.kind = None;
+        }
+    }
+    sel.assessments[1].measurements[0].status = Some(LesionStatus::Present);
+    let r = assess(&sel, &recist::rules(), &BestOptions::default()).unwrap();
+    assert_eq!(r.targets, vec!["L2"]);
+    assert_eq!(r.baseline_sum, Some(30.0));
+    assert_eq!(overall(&r), vec![PR]);
+}
+
+/// A target measured by an excluded modality at a follow-up is not
+/// measured (NE), and a change of modality is noted.
+#[test]
+fn follow_up_modality_is_checked_and_changes_are_noted() {
+    let p = patient(vec![
+        ("2024-01-01", vec![by(t("L1", "liver", 40.0), "ct")]),
+        ("2024-03-01", vec![by(t("L1", "liver", 20.0), "ultrasound")]),
+        ("2024-05-01", vec![by(t("L1", "liver", 20.0), "mri")]),
+    ]);
+    let r = run(&p, BestOptions::default());
+    assert_eq!(overall(&r), vec![NE, PR]);
+    let notes = &r.timepoints[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n
+                .contains("target L1 measured by ultrasound, which RECIST 1.1 does not accept")),
+        "{notes:?}"
+    );
+    assert!(
+        r.timepoints[1]
+            .notes
+            .iter()
+            .any(|n| n == "lesion L1: measured by mri, by ct at baseline; sizes from different modalities are not comparable"),
+        "{:?}",
+        r.timepoints[1].notes
+    );
+    // Without a modality (the lesion CSV's default) nothing is restricted.
+    let mut plain = p.clone();
+    for a in &mut plain.assessments {
+        for m in &mut a.measurements {
+            m.modality = None;
+        }
+    }
+    let r = run(&plain, BestOptions::default());
+    assert_eq!(overall(&r), vec![PR, PR]);
+    assert!(r.timepoints.iter().all(|t| t.notes.is_empty()));
+}

@@ -172,7 +172,9 @@ pub fn preview(
         }
         None => {}
     }
-    let day = a.date.impute(rules.imputation()).day;
+    let day = netra_clinical::registry::order::KnownOrder::of(&course.patient, rules.imputation())
+        .impute(&a.date)
+        .day;
     let scans = Scans::new(&course, rules.imputation());
     let periods = periods(&course, &scans, &rules);
     let linked = |s: &ScanDay<'_>, t: &[String]| {

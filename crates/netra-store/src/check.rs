@@ -121,6 +121,9 @@ pub struct Stored {
     /// Stored lesions: `patient SEP lesion` → (assessment, organ) of one
     /// stored measurement.
     pub(crate) lesion_organ: HashMap<String, (String, String)>,
+    /// Stored lesions: `patient SEP lower-case lesion` → (lesion,
+    /// assessment) of one stored measurement, to refuse `l1` beside `L1`.
+    pub(crate) lesion_fold: HashMap<String, (String, String)>,
 }
 
 impl Default for Stored {
@@ -130,6 +133,7 @@ impl Default for Stored {
             life: HashMap::new(),
             treatment_type: HashMap::new(),
             lesion_organ: HashMap::new(),
+            lesion_fold: HashMap::new(),
         }
     }
 }
@@ -170,6 +174,9 @@ impl Stored {
                 self.lesion_organ
                     .entry(format!("{p}{SEP}{l}"))
                     .or_insert_with(|| (a.to_string(), organ.to_string()));
+                self.lesion_fold
+                    .entry(format!("{p}{SEP}{}", l.to_lowercase()))
+                    .or_insert_with(|| (l.to_string(), a.to_string()));
             }
             _ => {}
         }
@@ -195,6 +202,7 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
     };
     let mut treatment_type: HashMap<String, String> = HashMap::new();
     let mut lesion_first: HashMap<String, (String, u64)> = HashMap::new();
+    let mut lesion_fold: HashMap<String, (String, u64)> = HashMap::new();
     let mut vals: Vec<Value> = Vec::new();
     for entity in Entity::ALL {
         let Some(t) = bundle.table(entity) else {
@@ -331,6 +339,32 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
                     let organ = vals[3].as_str().unwrap_or_default();
                     let pl = format!("{p}{SEP}{lesion}");
                     let line = t.line(row);
+                    // `l1` beside `L1`: one lesion typed two ways would be a
+                    // new lesion at follow-up (and progression).
+                    let fold = format!("{p}{SEP}{}", lesion.to_lowercase());
+                    let other = match lesion_fold.get(&fold) {
+                        Some((id, l)) => Some((id.clone(), format!("line {l}"))),
+                        None => {
+                            lesion_fold.insert(fold.clone(), (lesion.to_string(), line));
+                            stored.lesion_fold.get(&fold).map(|(id, a)| {
+                                (id.clone(), format!("in the registry, assessment '{a}'"))
+                            })
+                        }
+                    };
+                    if let Some((id, at)) = other
+                        && id != lesion
+                    {
+                        problems.push(t.cell_problem(
+                            &cols,
+                            row,
+                            2,
+                            format!(
+                                "lesion '{lesion}' differs from lesion '{id}' ({at}) only in \
+                                 upper/lower case; use '{id}' for the same lesion, or an identifier \
+                                 that does not look like it for another"
+                            ),
+                        ));
+                    }
                     match lesion_first.get(&pl) {
                         Some((first, first_line)) if first != organ => {
                             problems.push(t.cell_problem(

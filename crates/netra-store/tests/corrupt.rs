@@ -26,6 +26,7 @@ const KINDS: &[&str] = &[
     "grade_mismatch",
     "conflicts_with_registry",
     "invisible_identifier",
+    "lesion_case",
 ];
 
 fn problems_of(result: Result<netra_store::ImportReport, StoreError>) -> Vec<String> {

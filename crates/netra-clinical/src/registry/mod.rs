@@ -17,6 +17,7 @@
 pub mod date;
 pub mod ident;
 pub mod model;
+pub mod order;
 pub mod rules;
 pub mod schema;
 pub mod vocab;

@@ -13,7 +13,7 @@
 //! * Without attenuation values the density rules simply do not apply.
 
 use super::Category;
-use super::engine::{Bound, Measure, PdRule, Reference, Rules, Thresholds};
+use super::engine::{Bound, Measure, ModalityRules, PdRule, Reference, Rules, Thresholds};
 
 /// The Choi rules.
 pub fn rules() -> Rules {
@@ -32,5 +32,6 @@ pub fn rules() -> Rules {
         },
         cr_requires_non_target_cr: true,
         node_normal_mm: 10.0,
+        modalities: ModalityRules::cross_sectional(),
     }
 }

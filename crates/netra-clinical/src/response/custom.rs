@@ -18,6 +18,8 @@
 //! min_size_mm = 10
 //! min_node_short_axis_mm = 15
 //! bidimensional = false
+//! excluded_modalities = ["ultrasound", "ssr_scintigraphy", "mibg_scintigraphy", "bone_scan"]
+//!                                # default: RECIST 1.1's (registry modality codes)
 //!
 //! [[response]]                   # bands, best first: % decrease from baseline
 //! category = "CR"                # CR | PR | MR
@@ -41,7 +43,9 @@
 
 use serde::Deserialize;
 
-use super::engine::{Bound, Measure, PdRule, Reference, Rules, SelectionRules, Thresholds};
+use super::engine::{
+    Bound, Measure, ModalityRules, PdRule, Reference, Rules, SelectionRules, Thresholds,
+};
 use super::{Category, ResponseError};
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +81,10 @@ struct Targets {
     min_node_short_axis_mm: f64,
     #[serde(default)]
     bidimensional: bool,
+    /// Registry modality codes that may not measure targets (default:
+    /// RECIST 1.1's).
+    #[serde(default)]
+    excluded_modalities: Option<Vec<String>>,
 }
 
 impl Default for Targets {
@@ -87,6 +95,7 @@ impl Default for Targets {
             min_size_mm: 10.0,
             min_node_short_axis_mm: 15.0,
             bidimensional: false,
+            excluded_modalities: None,
         }
     }
 }
@@ -266,6 +275,12 @@ pub fn from_toml(text: &str) -> Result<Rules, ResponseError> {
         },
         cr_requires_non_target_cr: f.cr_requires_non_target_cr,
         node_normal_mm: 10.0,
+        modalities: match f.targets.excluded_modalities {
+            Some(codes) => ModalityRules {
+                excluded_for_targets: codes,
+            },
+            None => ModalityRules::recist(),
+        },
     })
 }
 

@@ -133,6 +133,67 @@ pub struct Thresholds {
     pub density_pr_decrease_pct: Option<f64>,
 }
 
+/// Which imaging modalities may measure target lesions, as registry
+/// modality codes (`ultrasound`, `bone_scan`, … — `docs/bundle-format.md`).
+/// A lesion measured by an excluded modality cannot be a target at baseline
+/// (it is left to the non-targets when the engine selects) and its size at
+/// a follow-up is not used (the target is "not measured", with a note).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModalityRules {
+    /// Modalities not accepted for measuring target lesions.
+    pub excluded_for_targets: Vec<String>,
+}
+
+impl ModalityRules {
+    /// RECIST 1.1 §3.2: ultrasound is not used to measure lesions, and
+    /// scintigraphy and bone scans give no diameters. CT, MRI, the CT part
+    /// of a PET/CT, chest radiographs and calipers (clinical) are accepted.
+    pub fn recist() -> ModalityRules {
+        ModalityRules::excluding(&[
+            "ultrasound",
+            "ssr_scintigraphy",
+            "mibg_scintigraphy",
+            "bone_scan",
+        ])
+    }
+
+    /// WHO 1981 measured by any method that gives diameters (clinical,
+    /// radiograph, ultrasound, CT): only scintigraphy and bone scans are
+    /// excluded.
+    pub fn who() -> ModalityRules {
+        ModalityRules::excluding(&["ssr_scintigraphy", "mibg_scintigraphy", "bone_scan"])
+    }
+
+    /// Enhancement and attenuation need contrast CT or MRI (Choi, mRECIST):
+    /// everything else is excluded.
+    pub fn cross_sectional() -> ModalityRules {
+        ModalityRules::excluding(&[
+            "ultrasound",
+            "ssr_scintigraphy",
+            "mibg_scintigraphy",
+            "bone_scan",
+            "xray",
+            "clinical",
+        ])
+    }
+
+    /// The modalities `codes` excluded.
+    pub fn excluding(codes: &[&str]) -> ModalityRules {
+        ModalityRules {
+            excluded_for_targets: codes.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    /// The modality may not measure a target.
+    pub fn excludes(&self, modality: Option<&str>) -> bool {
+        modality.is_some_and(|m| {
+            self.excluded_for_targets
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(m.trim()))
+        })
+    }
+}
+
 /// A response criterion: how lesions are measured, selected and judged.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rules {
@@ -149,6 +210,8 @@ pub struct Rules {
     pub cr_requires_non_target_cr: bool,
     /// Lymph nodes below this short axis are normal (RECIST 1.1: 10 mm).
     pub node_normal_mm: f64,
+    /// Modalities that may not measure target lesions.
+    pub modalities: ModalityRules,
 }
 
 fn is_liver(organ: &str) -> bool {
@@ -196,6 +259,13 @@ impl Rules {
     /// Why a baseline lesion cannot be a target (None when it can).
     fn not_measurable(&self, m: &Measurement) -> Option<String> {
         let s = &self.selection;
+        if self.modalities.excludes(m.modality.as_deref()) {
+            return Some(format!(
+                "measured by {}, which {} does not accept for target lesions",
+                m.modality.as_deref().unwrap_or_default(),
+                self.name
+            ));
+        }
         if self.selection.bidimensional
             && (m.longest_mm.unwrap_or(0.0) <= 0.0 || m.perpendicular_mm.unwrap_or(0.0) <= 0.0)
         {
@@ -426,6 +496,11 @@ pub fn assess(
         mean_density(&targets.iter().map(|m| m.attenuation_hu).collect::<Vec<_>>());
 
     // --- follow-ups -------------------------------------------------------------------
+    let baseline_modality: HashMap<&str, Option<&str>> = baseline
+        .measurements
+        .iter()
+        .map(|m| (m.lesion.as_str(), m.modality.as_deref()))
+        .collect();
     let mut nadir = baseline_sum.unwrap_or(0.0);
     let mut lesion_nadir = baseline_values.clone();
     let mut timepoints = Vec::with_capacity(scans.len().saturating_sub(1));
@@ -445,8 +520,32 @@ pub fn assess(
             target_ids.iter().map(|id| by_id.get(id).copied()).collect();
         let values: Vec<Option<f64>> = rows
             .iter()
-            .map(|r| r.and_then(|m| rules.measure(m)))
+            .map(|r| {
+                r.filter(|m| !rules.modalities.excludes(m.modality.as_deref()))
+                    .and_then(|m| rules.measure(m))
+            })
             .collect();
+        for m in rows.iter().flatten() {
+            if rules.modalities.excludes(m.modality.as_deref()) && rules.measure(m).is_some() {
+                notes.push(format!(
+                    "target {} measured by {}, which {} does not accept for targets: not measured",
+                    m.lesion,
+                    m.modality.as_deref().unwrap_or_default(),
+                    rules.name
+                ));
+            }
+        }
+        for m in &a.measurements {
+            let before = baseline_modality.get(m.lesion.as_str()).copied().flatten();
+            if let (Some(b), Some(now)) = (before, m.modality.as_deref())
+                && !b.trim().eq_ignore_ascii_case(now.trim())
+            {
+                notes.push(format!(
+                    "lesion {}: measured by {now}, by {b} at baseline; sizes from different modalities are not comparable",
+                    m.lesion
+                ));
+            }
+        }
         let complete = values.iter().all(Option::is_some);
         let measured_sum: f64 = values.iter().flatten().sum();
         let missing: Vec<&str> = target_ids

@@ -12,7 +12,7 @@
 //!   absolute rule).
 
 use super::Category;
-use super::engine::{Bound, Measure, PdRule, Reference, Rules, Thresholds};
+use super::engine::{Bound, Measure, ModalityRules, PdRule, Reference, Rules, Thresholds};
 
 /// The mRECIST rules.
 pub fn rules() -> Rules {
@@ -31,5 +31,6 @@ pub fn rules() -> Rules {
         },
         cr_requires_non_target_cr: true,
         node_normal_mm: 10.0,
+        modalities: ModalityRules::cross_sectional(),
     }
 }

@@ -18,7 +18,9 @@
 //!   disease); see the engine.
 
 use super::Category;
-use super::engine::{Bound, Measure, PdRule, Reference, Rules, SelectionRules, Thresholds};
+use super::engine::{
+    Bound, Measure, ModalityRules, PdRule, Reference, Rules, SelectionRules, Thresholds,
+};
 
 /// The RECIST 1.1 rules.
 pub fn rules() -> Rules {
@@ -37,6 +39,7 @@ pub fn rules() -> Rules {
         },
         cr_requires_non_target_cr: true,
         node_normal_mm: 10.0,
+        modalities: ModalityRules::recist(),
     }
 }
 

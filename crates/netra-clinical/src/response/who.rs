@@ -13,7 +13,9 @@
 //! * Lymph nodes are measured like other lesions (bidimensionally).
 
 use super::Category;
-use super::engine::{Bound, Measure, PdRule, Reference, Rules, SelectionRules, Thresholds};
+use super::engine::{
+    Bound, Measure, ModalityRules, PdRule, Reference, Rules, SelectionRules, Thresholds,
+};
 
 /// The WHO rules.
 pub fn rules() -> Rules {
@@ -38,5 +40,6 @@ pub fn rules() -> Rules {
         },
         cr_requires_non_target_cr: true,
         node_normal_mm: 0.0,
+        modalities: ModalityRules::who(),
     }
 }
