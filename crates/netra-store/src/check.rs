@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use netra_clinical::registry::Day;
 use netra_clinical::registry::rules::{self, LifeSpan};
 use netra_clinical::registry::schema::{Entity, EntitySpec, Value};
 use sha2::{Digest as _, Sha256};
@@ -195,6 +196,7 @@ pub(crate) struct Checked {
 
 /// Checks every row of `bundle` against itself and `stored`.
 pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
+    let today = today();
     let mut problems = Problems::default();
     let mut checked = Checked {
         keys: vec![HashMap::new(); Entity::ALL.len()],
@@ -218,6 +220,10 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
         for row in 0..t.n_rows() {
             let ok = t.parse_row(&cols, row, &mut vals, Some(&mut problems));
             if ok {
+                for v in rules::check_not_future(entity, &vals, today) {
+                    let i = spec.position(v.column).expect("rule column");
+                    problems.push(t.cell_problem(&cols, row, i, v.reason));
+                }
                 for v in rules::check_row(entity, &vals) {
                     let i = spec.position(v.column).expect("rule column");
                     problems.push(t.cell_problem(&cols, row, i, v.reason));
@@ -405,6 +411,14 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
         checked.keys[entity.index()] = keys;
     }
     (checked, problems)
+}
+
+/// Today (UTC) as a registry day: no record may be dated after it.
+fn today() -> Day {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Day((secs / 86_400).min(i32::MAX as u64) as i32)
 }
 
 /// The entity's name in messages.

@@ -27,6 +27,7 @@ const KINDS: &[&str] = &[
     "conflicts_with_registry",
     "invisible_identifier",
     "lesion_case",
+    "future_date",
 ];
 
 fn problems_of(result: Result<netra_store::ImportReport, StoreError>) -> Vec<String> {
