@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::Context;
+use netra_clinical::registry::ident::identifier_problem;
 use netra_clinical::response::{
     Assessment, Date, LesionKind, LesionStatus, Measurement, PatientLesions, ResponseError,
 };
@@ -113,7 +114,7 @@ impl LesionFile {
         let lesion = frame.column("lesion")?;
         let organ = frame.column("organ")?;
         let kind = frame.column("type")?;
-        let (longest, perp, short, node, hu, viable, status, base_date) = (
+        let (longest, perp, short, node, hu, viable, status, base_date, modality) = (
             opt("longest_mm"),
             opt("perpendicular_mm"),
             opt("short_axis_mm"),
@@ -122,6 +123,7 @@ impl LesionFile {
             opt("viable_mm"),
             opt("nontarget_status"),
             opt("baseline_date"),
+            opt("modality"),
         );
         let mut order: Vec<String> = Vec::new();
         let mut scans: HashMap<String, BTreeMap<Date, Vec<Measurement>>> = HashMap::new();
@@ -133,11 +135,17 @@ impl LesionFile {
                 .text(row)
                 .ok_or_else(|| patient.error(row, "the patient is missing"))?
                 .to_string();
+            if let Some(problem) = identifier_problem(&pid) {
+                return Err(patient.error(row, problem).into());
+            }
             let when =
                 parse_date(date, row)?.ok_or_else(|| date.error(row, "the date is missing"))?;
             let id = lesion
                 .text(row)
                 .ok_or_else(|| lesion.error(row, "the lesion identifier is missing"))?;
+            if let Some(problem) = identifier_problem(id) {
+                return Err(lesion.error(row, problem).into());
+            }
             if let Some(bcol) = base_date
                 && let Some(b) = parse_date(bcol, row)?
             {
@@ -173,6 +181,9 @@ impl LesionFile {
                     None => None,
                 },
                 source_line: Some(frame.line(row)),
+                modality: modality
+                    .and_then(|c| c.text(row))
+                    .map(|t| t.trim().to_ascii_lowercase()),
             };
             if !scans.contains_key(&pid) {
                 order.push(pid.clone());

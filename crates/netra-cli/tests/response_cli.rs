@@ -374,6 +374,18 @@ fn bad_rows_name_file_line_and_column() {
             "P1,2024-01-01,L1,liver,target,30\nP1,2024-03-01,L1,liver,target,25\nP1,2024-03-01,L2,liver,target,12\n",
             "line 4, column 3 (lesion): patient P1: the lesion is missing from the baseline scan",
         ),
+        // Issue 13: a zero-width space makes a second, identical-looking
+        // lesion 'L1'; a byte-order mark a second patient 'P1'.
+        (
+            "invisible-lesion.csv",
+            "P1,2024-01-01,L1,liver,target,30\nP1,2024-03-01,L\u{200B}1,liver,target,25\n",
+            "line 3, column 3 (lesion): an identifier cannot contain an invisible formatting character: U+200B (zero-width space) at character 2",
+        ),
+        (
+            "invisible-patient.csv",
+            "P1,2024-01-01,L1,liver,target,30\nP1\u{FEFF},2024-03-01,L1,liver,target,25\n",
+            "line 3, column 1 (patient): an identifier cannot contain an invisible formatting character: U+FEFF",
+        ),
     ];
     for (name, rows, expected) in cases {
         let path = bad_file(name, &format!("{header}{rows}"));

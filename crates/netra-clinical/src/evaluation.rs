@@ -5,7 +5,12 @@
 //! * A registry [`Assessment`](crate::registry::model::Assessment) with its
 //!   lesions becomes one engine [`response::Assessment`]; assessments whose
 //!   dates impute to the same day are merged (the engine needs one scan per
-//!   date; a CT and an MRI on one day are one evaluation).
+//!   date; a CT and an MRI on one day are one evaluation) as long as no
+//!   lesion is measured in two of them. A lesion measured in two assessments
+//!   of one day (a month-only ultrasound imputed to the 15th and a PET/CT on
+//!   the 15th) is refused with an error naming both assessments: netra never
+//!   chooses one measurement over the other (which one "won" used to depend
+//!   on how the assessment ids sort).
 //! * Lesion role `target` / `non_target` / `new` → [`LesionKind`] at the
 //!   baseline scan of an evaluation, where a `new` lesion (new during an
 //!   earlier line) is existing disease and becomes non-target; at a
@@ -36,12 +41,14 @@
 
 use crate::registry::date::Imputed;
 use crate::registry::model::{Assessment as RegAssessment, Lesion, PatientCourse};
+use crate::registry::order::KnownOrder;
 use crate::registry::vocab::{
     LesionRole, LesionStatus as RegStatus, Organ, Response as RegResponse, Vocabulary,
 };
 use crate::registry::{Day, Imputation};
 use crate::response::{
-    self, BestOptions, Category, Date, LesionKind, LesionStatus, Measurement, PatientLesions, Rules,
+    self, BestOptions, Category, Date, LesionKind, LesionStatus, Measurement, PatientLesions,
+    ResponseError, Rules,
 };
 
 /// Which records say that the disease progressed.
@@ -211,20 +218,18 @@ pub struct ScanDay<'a> {
 }
 
 impl ScanDay<'_> {
-    /// The investigator's response of the day: PD if any assessment says
-    /// PD, else the first recorded one.
+    /// The investigator's response of the day: the worst recorded one (PD
+    /// if any assessment says PD; NE only when every recorded response is
+    /// NE). Two assessments of one day with different responses must not
+    /// depend on how their ids sort, and the worse reading is the safe one.
     pub fn investigator(&self) -> Option<Category> {
-        let mut out = None;
-        for a in &self.assessments {
-            if let Some(r) = a.investigator_response {
-                let c = category_of(r);
-                if c == Category::PD {
-                    return Some(c);
-                }
-                out = out.or(Some(c));
-            }
-        }
-        out
+        self.assessments
+            .iter()
+            .filter_map(|a| a.investigator_response.map(category_of))
+            .max_by_key(|c| match c {
+                Category::NE => 0,
+                c => 1 + c.rank(),
+            })
     }
 
     fn has_lesions(&self) -> bool {
@@ -246,11 +251,15 @@ impl ScanDay<'_> {
 
 impl<'a> Scans<'a> {
     /// Sorts and merges a course's assessments under `imputation`.
+    /// Partial dates are imputed within the patient's known order
+    /// ([`KnownOrder`]: not before diagnosis, not after death or the last
+    /// follow-up).
     pub fn new(course: &'a PatientCourse, imputation: Imputation) -> Scans<'a> {
+        let order = KnownOrder::of(&course.patient, imputation);
         let mut v: Vec<(Imputed, &RegAssessment)> = course
             .assessments
             .iter()
-            .map(|a| (a.date.impute(imputation), a))
+            .map(|a| (order.impute(&a.date), a))
             .collect();
         v.sort_by_key(|(d, a)| (d.day, a.id.as_str()));
         let mut days: Vec<ScanDay<'a>> = Vec::with_capacity(v.len());
@@ -333,24 +342,28 @@ pub fn measurement(
             RegStatus::UnequivocalProgression => LesionStatus::Progression,
         }),
         source_line: None,
+        modality: None,
     }
 }
 
 /// The engine input for a baseline scan and its follow-ups.
+///
+/// Refused ([`ResponseError::Lesion`]) when a lesion is measured in two
+/// assessments of one day: the message names both assessments and their
+/// recorded dates, and no measurement is dropped in favour of the other.
 pub fn patient_lesions(
     patient: &str,
     baseline: &ScanDay<'_>,
     follow: &[&ScanDay<'_>],
-) -> PatientLesions {
+) -> Result<PatientLesions, ResponseError> {
     let mut base: Vec<(&str, LesionKind)> = Vec::new();
     let mut assessments = Vec::with_capacity(follow.len() + 1);
     let mut ms = Vec::new();
-    for l in baseline.lesions() {
-        if !base.iter().any(|(id, _)| *id == l.id) {
-            let m = measurement(l, true, None);
-            base.push((l.id.as_str(), m.kind.unwrap_or(LesionKind::NonTarget)));
-            ms.push(m);
-        }
+    for (l, a) in day_lesions(patient, baseline)? {
+        let mut m = measurement(l, true, None);
+        m.modality = Some(a.modality.code().to_string());
+        base.push((l.id.as_str(), m.kind.unwrap_or(LesionKind::NonTarget)));
+        ms.push(m);
     }
     assessments.push(response::Assessment {
         date: date_of(baseline.day.day),
@@ -358,24 +371,75 @@ pub fn patient_lesions(
     });
     for f in follow {
         let mut ms = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
-        for l in f.lesions() {
-            if seen.contains(&l.id.as_str()) {
-                continue;
-            }
-            seen.push(l.id.as_str());
+        for (l, a) in day_lesions(patient, f)? {
             let kind = base.iter().find(|(id, _)| *id == l.id).map(|(_, k)| *k);
-            ms.push(measurement(l, false, kind));
+            if kind.is_none()
+                && let Some((like, _)) = base.iter().find(|(id, _)| same_but_case(id, &l.id))
+            {
+                // `l1` typed for `L1` would be a new lesion, and progression.
+                return Err(ResponseError::Lesion {
+                    patient: patient.to_string(),
+                    lesion: l.id.clone(),
+                    date: date_of(f.day.day),
+                    line: None,
+                    reason: format!(
+                        "not in the baseline, which has '{like}': identifiers differ only in upper/lower \
+                         case; use '{like}' for the same lesion, or another identifier (role 'new') for a new one"
+                    ),
+                });
+            }
+            let mut m = measurement(l, false, kind);
+            m.modality = Some(a.modality.code().to_string());
+            ms.push(m);
         }
         assessments.push(response::Assessment {
             date: date_of(f.day.day),
             measurements: ms,
         });
     }
-    PatientLesions {
+    Ok(PatientLesions {
         patient: patient.to_string(),
         assessments,
+    })
+}
+
+/// Two identifiers equal but for upper/lower case (`l1`, `L1`).
+pub fn same_but_case(a: &str, b: &str) -> bool {
+    a != b && a.to_lowercase() == b.to_lowercase()
+}
+
+/// The lesions of one day, each once; a lesion in two assessments of the
+/// day is an error naming both.
+fn day_lesions<'a>(
+    patient: &str,
+    day: &ScanDay<'a>,
+) -> Result<Vec<(&'a Lesion, &'a RegAssessment)>, ResponseError> {
+    let mut out: Vec<(&'a Lesion, &'a RegAssessment)> = Vec::new();
+    for a in &day.assessments {
+        for l in &a.lesions {
+            if let Some((_, first)) = out.iter().find(|(x, _)| x.id == l.id) {
+                return Err(ResponseError::Lesion {
+                    patient: patient.to_string(),
+                    lesion: l.id.clone(),
+                    date: date_of(day.day.day),
+                    line: None,
+                    reason: format!(
+                        "measured in two assessments of this day, '{}' ({}, dated {}) and '{}' ({}, dated {}); \
+                         a lesion is measured once per day: give the assessments their exact dates or remove one \
+                         (netra does not choose between the measurements)",
+                        first.id,
+                        first.modality.code(),
+                        first.date,
+                        a.id,
+                        a.modality.code(),
+                        a.date
+                    ),
+                });
+            }
+            out.push((l, a));
+        }
     }
+    Ok(out)
 }
 
 /// Higher is better (the reverse of [`Category::rank`]), for `max_by_key`.
@@ -410,14 +474,15 @@ pub fn segment_scans<'s, 'a>(
 
 /// The response engine's input for a period (see [`segment_scans`]): the
 /// baseline with lesions and the follow-ups with lesions; `None` when the
-/// baseline has no lesion. `netra response --db` assesses these.
+/// baseline has no lesion, an error when a day's assessments measure one
+/// lesion twice ([`patient_lesions`]). `netra response --db` assesses these.
 pub fn segment_lesions(
     scans: &Scans<'_>,
     start: Day,
     until: Option<Day>,
     treatments: &[&str],
     rules: &EvaluationRules,
-) -> Option<PatientLesions> {
+) -> Option<Result<PatientLesions, ResponseError>> {
     let (baseline, follow) = segment_scans(scans, start, until, treatments, rules);
     let b = baseline.filter(|b| b.has_lesions())?;
     let with: Vec<&ScanDay<'_>> = follow.into_iter().filter(|s| s.has_lesions()).collect();
@@ -463,8 +528,9 @@ pub fn evaluate_segment(
     {
         let with_lesions: Vec<&ScanDay<'_>> =
             follow.iter().copied().filter(|s| s.has_lesions()).collect();
-        let input = patient_lesions(scans.patient, b, &with_lesions);
-        match response::assess(&input, &rules.criteria, &rules.best) {
+        let assessed = patient_lesions(scans.patient, b, &with_lesions)
+            .and_then(|input| response::assess(&input, &rules.criteria, &rules.best));
+        match assessed {
             Ok(r) => {
                 ev.measurable = Some(!r.targets.is_empty());
                 ev.best = Some(r.best.category);

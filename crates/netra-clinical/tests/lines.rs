@@ -403,3 +403,62 @@ fn undated_and_adjuvant_treatments_are_listed_apart() {
     assert!(p.lines[0].start.imputed);
     assert_eq!(p.imputed_dates, 1);
 }
+
+/// Issue 13: a TACE recorded as "2008" was imputed to 2008-07-01, before
+/// the diagnosis in 2008-10. Partial dates are imputed within the known
+/// order (not before diagnosis, not after death or a complete last
+/// follow-up), and each move is reported.
+#[test]
+fn partial_dates_are_imputed_within_the_known_order_and_reported() {
+    use netra_clinical::registry::Imputation;
+    use netra_clinical::registry::order::clamped_dates;
+    let mut c = patient("A")
+        .tx("T1", T::Tace, &[Lipiodol], "2008", None, None)
+        .inv("S1", "2010", Response::Sd)
+        .dead("2010-02-10");
+    c.patient.diagnosis_date = Some(d("2008-10"));
+    c.patient.metastatic_date = Some(d("2008-10"));
+    c.patient.entry_date = None;
+    let p = lines(&c);
+    assert_eq!(p.local.len(), 1);
+    // Diagnosis 2008-10 is day 2008-10-15 under the mid-point rule.
+    assert_eq!(p.local[0].start.day.to_string(), "2008-10-15");
+    let scans = netra_clinical::evaluation::Scans::new(&c, Imputation::MidPoint);
+    assert_eq!(scans.days[0].day.day.to_string(), "2010-02-10");
+    let clamps = clamped_dates(&c, Imputation::MidPoint);
+    let text: Vec<String> = clamps.iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        text,
+        vec![
+            "patient A: treatment 'T1' start_date '2008' imputed to 2008-10-15 instead of 2008-07-01: not before the diagnosis (2008-10)",
+            "patient A: assessment 'S1' date '2010' imputed to 2010-02-10 instead of 2010-07-01: not after death (2010-02-10)",
+        ]
+    );
+    // Under the first-day rule the same TACE is 2008-10-01 (the diagnosis
+    // day under that rule), and a complete date is never moved.
+    let p = derive_lines(
+        &c,
+        &LineRules {
+            evaluation: netra_clinical::evaluation::EvaluationRules {
+                imputation: Imputation::FirstDay,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    assert_eq!(p.local[0].start.day.to_string(), "2008-10-01");
+    c.treatments[0].start_date = Some(d("2008-07-01"));
+    assert!(clamped_dates(&c, Imputation::MidPoint).len() == 1);
+}
+
+/// An alive patient's partial dates stay on or before a complete last
+/// follow-up (a "2003" scan of a patient last seen on 2003-01-01 would
+/// otherwise lengthen follow-up by six months).
+#[test]
+fn partial_dates_stay_within_a_complete_last_follow_up() {
+    use netra_clinical::registry::Imputation;
+    let c = patient("A").inv("S1", "2003", Response::Sd);
+    let scans = netra_clinical::evaluation::Scans::new(&c, Imputation::MidPoint);
+    assert_eq!(scans.days[0].day.day.to_string(), "2003-01-01");
+    assert!(scans.days[0].day.imputed);
+}

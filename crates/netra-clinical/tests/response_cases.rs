@@ -821,9 +821,35 @@ fn radionuclide_bands() {
         scan("2024-09-01", 10.0),
     ]);
     let r = assess(&p, &rules, &BestOptions::default()).unwrap();
-    // -25 % minor, -55 % partial, -80 % complete (75–100 %), then +25 %.
-    assert_eq!(overall(&r), vec![MR, PR, CR, PD]);
+    // -25 % is not yet minor (> 25 %), -55 % partial, -80 % complete
+    // (> 75 %), then +25 % from the nadir: progression (>= 25 %).
+    assert_eq!(overall(&r), vec![SD, PR, CR, PD]);
     assert_eq!(r.best.category, CR);
+}
+
+/// Issue 13: the paper calls a single lesion at exactly -75 % a partial
+/// regression; the example file classified it CR. Each band holds its upper
+/// bound (the file says `decrease_more_than_pct`).
+#[test]
+fn radionuclide_band_boundaries_follow_the_paper() {
+    let rules = radionuclide_rules();
+    for (mm, expected) in [
+        (10.0, PR), // -75 % exactly: partial regression
+        (9.9, CR),  // -75.25 %
+        (20.0, MR), // -50 % exactly: minor
+        (19.9, PR),
+        (30.0, SD), // -25 % exactly: stabilisation
+        (29.9, MR),
+        (50.0, PD), // +25 % exactly: progression (>= 25 %)
+        (49.9, SD),
+    ] {
+        let p = patient(vec![
+            ("2024-01-01", vec![t("L1", "liver", 40.0)]),
+            ("2024-03-01", vec![t("L1", "liver", mm)]),
+        ]);
+        let r = assess(&p, &rules, &BestOptions::default()).unwrap();
+        assert_eq!(overall(&r), vec![expected], "40 -> {mm} mm");
+    }
 }
 
 #[test]
@@ -861,4 +887,98 @@ fn waterfall_and_spider() {
     let days: Vec<i32> = s[0].points.iter().map(|p| p.days).collect();
     assert_eq!(days, vec![0, 56, 112, 168, 224]);
     assert!((s[0].points[4].change_pct - (46.0 - 71.0) / 71.0 * 100.0).abs() < 1e-12);
+}
+
+fn by(mut m: Measurement, modality: &str) -> Measurement {
+    m.modality = Some(modality.into());
+    m
+}
+
+/// Issue 13: RECIST 1.1 does not measure targets by ultrasound; WHO did.
+#[test]
+fn recist_refuses_ultrasound_targets_and_who_accepts_them() {
+    let p = patient(vec![
+        (
+            "2024-01-01",
+            vec![
+                by(t("L1", "liver", 40.0), "ultrasound"),
+                by(t("L2", "lung", 30.0), "ct"),
+            ],
+        ),
+        (
+            "2024-03-01",
+            vec![
+                by(t("L1", "liver", 20.0), "ultrasound"),
+                by(t("L2", "lung", 15.0), "ct"),
+            ],
+        ),
+    ]);
+    let e = assess(&p, &recist::rules(), &BestOptions::default()).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "target L1 is not measurable: measured by ultrasound, which RECIST 1.1 does not accept"
+        ),
+        "{e}"
+    );
+    // WHO measured by any method giving diameters.
+    let mut w = p.clone();
+    for a in &mut w.assessments {
+        for m in &mut a.measurements {
+            m.perpendicular_mm = m.longest_mm;
+        }
+    }
+    let r = assess(&w, &who::rules(), &BestOptions::default()).unwrap();
+    assert_eq!(r.targets, vec!["L1", "L2"]);
+    // Selected by the engine, the ultrasound lesion is left to the
+    // non-targets: only L2 (30 -> 15 mm, -50 %) is summed.
+    let mut sel = p.clone();
+    for a in &mut sel.assessments {
+        for m in &mut a.measurements {
+            m.kind = None;
+        }
+    }
+    sel.assessments[1].measurements[0].status = Some(LesionStatus::Present);
+    let r = assess(&sel, &recist::rules(), &BestOptions::default()).unwrap();
+    assert_eq!(r.targets, vec!["L2"]);
+    assert_eq!(r.baseline_sum, Some(30.0));
+    assert_eq!(overall(&r), vec![PR]);
+}
+
+/// A target measured by an excluded modality at a follow-up is not
+/// measured (NE), and a change of modality is noted.
+#[test]
+fn follow_up_modality_is_checked_and_changes_are_noted() {
+    let p = patient(vec![
+        ("2024-01-01", vec![by(t("L1", "liver", 40.0), "ct")]),
+        ("2024-03-01", vec![by(t("L1", "liver", 20.0), "ultrasound")]),
+        ("2024-05-01", vec![by(t("L1", "liver", 20.0), "mri")]),
+    ]);
+    let r = run(&p, BestOptions::default());
+    assert_eq!(overall(&r), vec![NE, PR]);
+    let notes = &r.timepoints[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n
+                .contains("target L1 measured by ultrasound, which RECIST 1.1 does not accept")),
+        "{notes:?}"
+    );
+    assert!(
+        r.timepoints[1]
+            .notes
+            .iter()
+            .any(|n| n == "lesion L1: measured by mri, by ct at baseline; sizes from different modalities are not comparable"),
+        "{:?}",
+        r.timepoints[1].notes
+    );
+    // Without a modality (the lesion CSV's default) nothing is restricted.
+    let mut plain = p.clone();
+    for a in &mut plain.assessments {
+        for m in &mut a.measurements {
+            m.modality = None;
+        }
+    }
+    let r = run(&plain, BestOptions::default());
+    assert_eq!(overall(&r), vec![PR, PR]);
+    assert!(r.timepoints.iter().all(|t| t.notes.is_empty()));
 }

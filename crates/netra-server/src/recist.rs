@@ -172,7 +172,9 @@ pub fn preview(
         }
         None => {}
     }
-    let day = a.date.impute(rules.imputation()).day;
+    let day = netra_clinical::registry::order::KnownOrder::of(&course.patient, rules.imputation())
+        .impute(&a.date)
+        .day;
     let scans = Scans::new(&course, rules.imputation());
     let periods = periods(&course, &scans, &rules);
     let linked = |s: &ScanDay<'_>, t: &[String]| {
@@ -228,9 +230,10 @@ pub fn preview(
                 && (period.until.is_none_or(|u| s.day.day <= u) || linked(s, &period.treatments))
         })
         .collect();
-    let input = patient_lesions(scans.patient, base, &follow);
-    let result = match response::assess(&input, &rules.evaluation.criteria, &rules.evaluation.best)
-    {
+    let assessed = patient_lesions(scans.patient, base, &follow).and_then(|input| {
+        response::assess(&input, &rules.evaluation.criteria, &rules.evaluation.best)
+    });
+    let result = match assessed {
         Ok(r) => r,
         Err(e) => {
             p.message = Some(e.to_string());

@@ -407,3 +407,31 @@ async fn the_recist_preview_answers_for_the_typed_lesion() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// Issue 13: an identifier with an invisible character (here a zero-width
+/// space, as pasted from a document) would be a second patient that looks
+/// exactly like `a3`; the web refuses it with the importer's message.
+#[tokio::test]
+async fn identifiers_with_invisible_characters_are_refused() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    for (code, needle) in [
+        ("a\u{200B}3", "U+200B (zero-width space) at character 2"),
+        ("\u{FEFF}a3", "U+FEFF (byte-order mark"),
+        ("a3\u{200F}", "U+200F (right-to-left mark)"),
+    ] {
+        let r = req("POST", "/api/records/patient")
+            .login(&dm)
+            .json(json!({"values": {"patient": code, "site": "a", "sex": "female", "vital_status": "alive"}, "reason": "new patient"}))
+            .send(&t)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{code:?}");
+        let p = problems(&r);
+        assert!(
+            p.iter().any(|(f, m)| f == "patient"
+                && m.starts_with("an identifier cannot contain")
+                && m.contains(needle)),
+            "{code:?}: {p:?}"
+        );
+    }
+}

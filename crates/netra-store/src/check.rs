@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use netra_clinical::registry::Day;
 use netra_clinical::registry::rules::{self, LifeSpan};
 use netra_clinical::registry::schema::{Entity, EntitySpec, Value};
 use sha2::{Digest as _, Sha256};
@@ -121,6 +122,9 @@ pub struct Stored {
     /// Stored lesions: `patient SEP lesion` → (assessment, organ) of one
     /// stored measurement.
     pub(crate) lesion_organ: HashMap<String, (String, String)>,
+    /// Stored lesions: `patient SEP lower-case lesion` → (lesion,
+    /// assessment) of one stored measurement, to refuse `l1` beside `L1`.
+    pub(crate) lesion_fold: HashMap<String, (String, String)>,
 }
 
 impl Default for Stored {
@@ -130,6 +134,7 @@ impl Default for Stored {
             life: HashMap::new(),
             treatment_type: HashMap::new(),
             lesion_organ: HashMap::new(),
+            lesion_fold: HashMap::new(),
         }
     }
 }
@@ -170,6 +175,9 @@ impl Stored {
                 self.lesion_organ
                     .entry(format!("{p}{SEP}{l}"))
                     .or_insert_with(|| (a.to_string(), organ.to_string()));
+                self.lesion_fold
+                    .entry(format!("{p}{SEP}{}", l.to_lowercase()))
+                    .or_insert_with(|| (l.to_string(), a.to_string()));
             }
             _ => {}
         }
@@ -188,6 +196,7 @@ pub(crate) struct Checked {
 
 /// Checks every row of `bundle` against itself and `stored`.
 pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
+    let today = today();
     let mut problems = Problems::default();
     let mut checked = Checked {
         keys: vec![HashMap::new(); Entity::ALL.len()],
@@ -195,6 +204,7 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
     };
     let mut treatment_type: HashMap<String, String> = HashMap::new();
     let mut lesion_first: HashMap<String, (String, u64)> = HashMap::new();
+    let mut lesion_fold: HashMap<String, (String, u64)> = HashMap::new();
     let mut vals: Vec<Value> = Vec::new();
     for entity in Entity::ALL {
         let Some(t) = bundle.table(entity) else {
@@ -210,6 +220,10 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
         for row in 0..t.n_rows() {
             let ok = t.parse_row(&cols, row, &mut vals, Some(&mut problems));
             if ok {
+                for v in rules::check_not_future(entity, &vals, today) {
+                    let i = spec.position(v.column).expect("rule column");
+                    problems.push(t.cell_problem(&cols, row, i, v.reason));
+                }
                 for v in rules::check_row(entity, &vals) {
                     let i = spec.position(v.column).expect("rule column");
                     problems.push(t.cell_problem(&cols, row, i, v.reason));
@@ -331,6 +345,32 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
                     let organ = vals[3].as_str().unwrap_or_default();
                     let pl = format!("{p}{SEP}{lesion}");
                     let line = t.line(row);
+                    // `l1` beside `L1`: one lesion typed two ways would be a
+                    // new lesion at follow-up (and progression).
+                    let fold = format!("{p}{SEP}{}", lesion.to_lowercase());
+                    let other = match lesion_fold.get(&fold) {
+                        Some((id, l)) => Some((id.clone(), format!("line {l}"))),
+                        None => {
+                            lesion_fold.insert(fold.clone(), (lesion.to_string(), line));
+                            stored.lesion_fold.get(&fold).map(|(id, a)| {
+                                (id.clone(), format!("in the registry, assessment '{a}'"))
+                            })
+                        }
+                    };
+                    if let Some((id, at)) = other
+                        && id != lesion
+                    {
+                        problems.push(t.cell_problem(
+                            &cols,
+                            row,
+                            2,
+                            format!(
+                                "lesion '{lesion}' differs from lesion '{id}' ({at}) only in \
+                                 upper/lower case; use '{id}' for the same lesion, or an identifier \
+                                 that does not look like it for another"
+                            ),
+                        ));
+                    }
                     match lesion_first.get(&pl) {
                         Some((first, first_line)) if first != organ => {
                             problems.push(t.cell_problem(
@@ -371,6 +411,14 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
         checked.keys[entity.index()] = keys;
     }
     (checked, problems)
+}
+
+/// Today (UTC) as a registry day: no record may be dated after it.
+fn today() -> Day {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Day((secs / 86_400).min(i32::MAX as u64) as i32)
 }
 
 /// The entity's name in messages.

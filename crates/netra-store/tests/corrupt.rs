@@ -25,6 +25,9 @@ const KINDS: &[&str] = &[
     "lesion_organ",
     "grade_mismatch",
     "conflicts_with_registry",
+    "invisible_identifier",
+    "lesion_case",
+    "future_date",
 ];
 
 fn problems_of(result: Result<netra_store::ImportReport, StoreError>) -> Vec<String> {

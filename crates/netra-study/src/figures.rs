@@ -378,7 +378,7 @@ fn one_line_response(
     if follow.is_empty() {
         return None;
     }
-    let input = patient_lesions(&course.patient.code, baseline, &follow);
+    let input = patient_lesions(&course.patient.code, baseline, &follow).ok()?;
     response::assess(&input, &rules.criteria, &rules.best).ok()
 }
 

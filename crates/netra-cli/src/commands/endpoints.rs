@@ -230,6 +230,7 @@ fn json_of(
         "n": out.rows.len(),
         "events": out.rows.iter().filter(|r| r.event).count(),
         "imputed_dates": out.imputed_dates,
+        "clamped_dates": out.clamped_dates.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
         "rows": out.rows.iter().map(|r| json!({
             "patient": r.patient,
             "arm": arm_of.get(r.patient.as_str()),
@@ -279,6 +280,12 @@ fn table(spec: &EndpointSpec, out: &CohortEndpoints) -> String {
         out.imputed_dates,
         out.excluded.len()
     );
+    for c in &out.clamped_dates {
+        let _ = writeln!(s, "warning: {c}");
+    }
+    if !out.clamped_dates.is_empty() {
+        let _ = writeln!(s);
+    }
     let _ = writeln!(
         s,
         "{:<16} {:>4} {:>9} {:<8} {:<10} {:<10} {:>3}  description",

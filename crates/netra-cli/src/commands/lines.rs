@@ -505,7 +505,7 @@ pub fn registry_responses(
             no_lesions += 1;
             continue;
         };
-        match netra_clinical::response::assess(&input, criteria, options) {
+        match input.and_then(|i| netra_clinical::response::assess(&i, criteria, options)) {
             Ok(r) => out.push(r),
             Err(e) => eprintln!("note: patient {}, line {k}: {e}", c.patient.code),
         }

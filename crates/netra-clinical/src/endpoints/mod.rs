@@ -40,6 +40,7 @@ use crate::evaluation::{EvaluationRules, ProgressionSource, Scans, evaluate_segm
 use crate::lines::{Line, LineEnd, LineRules, LineTime, PatientLines, derive_lines_with};
 use crate::registry::date::Imputed;
 use crate::registry::model::PatientCourse;
+use crate::registry::order::{DateClamp, KnownOrder, clamped_dates};
 use crate::registry::vocab::{Attribution, SymptomChange, VitalStatus, Vocabulary};
 use crate::registry::{Day, Imputation, PartialDate};
 use crate::response::Category;
@@ -101,6 +102,10 @@ pub struct CohortEndpoints {
     pub excluded: Vec<Exclusion>,
     /// Dates imputed over all rows.
     pub imputed_dates: u64,
+    /// Partial dates whose imputed day was moved to respect the patient's
+    /// known order of events (`registry::order`), in course order: output
+    /// shows them as warnings.
+    pub clamped_dates: Vec<DateClamp>,
 }
 
 /// Facts of one patient that every endpoint reads, on analysis days.
@@ -217,7 +222,7 @@ impl<'c> Facts<'c> {
     }
 
     fn day(&self, d: PartialDate) -> Imputed {
-        d.impute(self.imp)
+        KnownOrder::of(&self.course.patient, self.imp).impute(&d)
     }
 
     /// First progression after `after`, on or before `until`.
@@ -329,6 +334,10 @@ pub fn derive_cohort(
         derive_with_facts(&facts, &lines, spec)
     });
     let mut out = CohortEndpoints::default();
+    for c in courses {
+        out.clamped_dates
+            .extend(clamped_dates(c, rules.imputation()));
+    }
     for pe in per {
         out.imputed_dates += pe
             .rows

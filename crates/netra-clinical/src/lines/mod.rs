@@ -43,6 +43,7 @@
 use crate::evaluation::{Evaluation, EvaluationRules, Scans, evaluate_segment};
 use crate::registry::date::Imputed;
 use crate::registry::model::{PatientCourse, Treatment};
+use crate::registry::order::KnownOrder;
 use crate::registry::vocab::{
     Agent, AgentClass, Intent, StopReason, TreatmentClass, VitalStatus, Vocabulary,
 };
@@ -426,6 +427,7 @@ pub fn derive_lines_with(
     rules: &LineRules,
 ) -> PatientLines {
     let imp = rules.imputation();
+    let order = KnownOrder::of(&course.patient, imp);
     let mut imputed_dates = 0u32;
     let mut undated = Vec::new();
     let mut not_lines = Vec::new();
@@ -437,14 +439,14 @@ pub fn derive_lines_with(
         if !systemic && cls != TreatmentClass::Local {
             continue;
         }
-        let Some(start) = t.start_date.map(|d| d.impute(imp)) else {
+        let Some(start) = t.start_date.map(|d| order.impute(&d)) else {
             undated.push(t.id.clone());
             continue;
         };
         // An end imputed before the start (start 2000-03-20, end "2000-03"
         // → the 15th) is the start: a treatment cannot end before it began.
         let end = t.end_date.map(|d| {
-            let mut e = d.impute(imp);
+            let mut e = order.impute(&d);
             if e.day < start.day {
                 e.day = start.day;
             }
@@ -713,10 +715,11 @@ fn progressed(
 /// The latest day any record other than death shows the patient alive
 /// (treatments, assessments, markers, visits, adverse events), under `imp`.
 pub fn last_known_alive(course: &PatientCourse, imp: Imputation) -> Option<Day> {
+    let order = KnownOrder::of(&course.patient, imp);
     let mut best: Option<Day> = None;
     let mut see = |d: Option<crate::registry::PartialDate>| {
         if let Some(d) = d {
-            let x = d.impute(imp).day;
+            let x = order.impute(&d).day;
             if best.is_none_or(|b| b < x) {
                 best = Some(x);
             }

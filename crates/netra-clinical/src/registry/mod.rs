@@ -2,6 +2,7 @@
 //!
 //! * [`date`] — partial dates (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) and the
 //!   documented, configurable imputation rule analyses apply to them;
+//! * [`ident`] — which characters an identifier may hold (none invisible);
 //! * [`vocab`] — the controlled vocabularies, as enums with lower-case snake
 //!   codes;
 //! * [`schema`] — every entity and column as data: the bundle format and the
@@ -14,7 +15,9 @@
 //! Pure types and rules: no I/O. `netra-store` persists them.
 
 pub mod date;
+pub mod ident;
 pub mod model;
+pub mod order;
 pub mod rules;
 pub mod schema;
 pub mod vocab;

@@ -7,7 +7,7 @@
 //! intervals ([`PartialDate::certainly_before`]): `2001` is never reported as
 //! before `2001-05`.
 
-use super::date::PartialDate;
+use super::date::{Day, PartialDate};
 use super::schema::{Entity, EntitySpec, Kind, Value};
 use super::vocab::{self, Vocabulary};
 use crate::grade;
@@ -277,6 +277,25 @@ pub fn check_against_patient(
     out
 }
 
+/// Dates of a row that are certainly after `today` (every day a partial
+/// date can stand for is later): a record cannot describe the future, and a
+/// year typed `2104` for `2014` would otherwise lengthen follow-up by a
+/// century. `today` comes from the caller (rules do no I/O).
+pub fn check_not_future(entity: Entity, row: &[Value], today: Day) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for (i, c) in entity.spec().date_columns() {
+        let Some(d) = row.get(i).and_then(Value::as_date) else {
+            continue;
+        };
+        if d.earliest() > today {
+            // Today's date stays out of the message: the same file gives
+            // the same message every day.
+            out.push(v(c.name, "is in the future"));
+        }
+    }
+    out
+}
+
 /// True when the schema column `column` of `entity` is a date.
 pub fn is_date_column(entity: Entity, column: &str) -> bool {
     entity
@@ -397,6 +416,40 @@ mod tests {
             .map(|x| x.column)
             .collect();
         assert_eq!(cols, vec!["perpendicular_mm", "short_axis_mm"]);
+    }
+
+    #[test]
+    fn dates_in_the_future_are_refused() {
+        let today = Day::from_ymd(2026, 12, 6).unwrap();
+        let r = row(
+            Entity::Assessment,
+            &[
+                ("patient", "P1"),
+                ("assessment", "A1"),
+                ("date", "2027"),
+                ("modality", "ct"),
+            ],
+        );
+        let got = check_not_future(Entity::Assessment, &r, today);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].column, "date");
+        assert_eq!(got[0].reason, "is in the future");
+        // The current month and today itself are not the future.
+        for ok in ["2026-12", "2026-12-06", "2026"] {
+            let r = row(
+                Entity::Assessment,
+                &[
+                    ("patient", "P1"),
+                    ("assessment", "A1"),
+                    ("date", ok),
+                    ("modality", "ct"),
+                ],
+            );
+            assert!(
+                check_not_future(Entity::Assessment, &r, today).is_empty(),
+                "{ok}"
+            );
+        }
     }
 
     #[test]

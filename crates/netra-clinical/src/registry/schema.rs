@@ -107,7 +107,7 @@ impl VocabRef {
 #[derive(Debug, Clone)]
 pub enum Kind {
     /// An identifier (patient code, treatment id): 1–64 characters, no
-    /// control characters.
+    /// control, invisible or formatting characters ([`super::ident`]).
     Id,
     /// Free text (no control characters other than line breaks and tabs).
     Text,
@@ -161,8 +161,8 @@ impl Kind {
                     Err("an identifier cannot be empty".into())
                 } else if text.chars().count() > 64 {
                     Err("an identifier has at most 64 characters".into())
-                } else if text.chars().any(char::is_control) {
-                    Err("an identifier cannot contain control characters".into())
+                } else if let Some(problem) = super::ident::identifier_problem(text) {
+                    Err(problem)
                 } else {
                     Ok(Value::Text(text.to_string()))
                 }

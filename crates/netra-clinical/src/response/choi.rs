@@ -13,7 +13,7 @@
 //! * Without attenuation values the density rules simply do not apply.
 
 use super::Category;
-use super::engine::{Measure, PdRule, Reference, Rules, Thresholds};
+use super::engine::{Bound, Measure, ModalityRules, PdRule, Reference, Rules, Thresholds};
 
 /// The Choi rules.
 pub fn rules() -> Rules {
@@ -22,9 +22,9 @@ pub fn rules() -> Rules {
         measure: Measure::Recist,
         selection: super::recist::selection(),
         thresholds: Thresholds {
-            bands: vec![(Category::PR, 10.0)],
+            bands: vec![(Category::PR, Bound::at_least(10.0))],
             cr_on_disappearance: true,
-            pd_increase_pct: 10.0,
+            pd_increase: Bound::at_least(10.0),
             pd_min_increase: 0.0,
             pd_reference: Reference::Nadir,
             pd_rule: PdRule::Sum,
@@ -32,5 +32,6 @@ pub fn rules() -> Rules {
         },
         cr_requires_non_target_cr: true,
         node_normal_mm: 10.0,
+        modalities: ModalityRules::cross_sectional(),
     }
 }

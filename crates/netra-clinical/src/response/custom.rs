@@ -18,24 +18,34 @@
 //! min_size_mm = 10
 //! min_node_short_axis_mm = 15
 //! bidimensional = false
+//! excluded_modalities = ["ultrasound", "ssr_scintigraphy", "mibg_scintigraphy", "bone_scan"]
+//!                                # default: RECIST 1.1's (registry modality codes)
 //!
 //! [[response]]                   # bands, best first: % decrease from baseline
 //! category = "CR"                # CR | PR | MR
-//! min_decrease_pct = 75
+//! decrease_more_than_pct = 75    # or decrease_at_least_pct (one of the two)
 //!
 //! [progression]
-//! increase_pct = 25
-//! min_increase_mm = 0            # RECIST 1.1 uses 5
+//! increase_at_least_pct = 25     # or increase_more_than_pct (one of the two)
+//! min_increase_mm = 0            # RECIST 1.1 uses 5 (always "at least")
 //! reference = "nadir"            # nadir | baseline
 //! rule = "any_lesion"            # sum | any_lesion | sum_or_any_lesion
 //! ```
+//!
+//! Every threshold states its boundary: `*_at_least_pct` is met by a change
+//! of exactly the value, `*_more_than_pct` only by a larger one. Papers write
+//! bands as "partial 50–75 %, complete 75–100 %", which leaves a change of
+//! exactly 75 % to the reader; a file must decide. The older
+//! `min_decrease_pct` and `increase_pct` are refused with that reason.
 //!
 //! The overall time-point table, NE rules, new lesions, non-target
 //! progression and the best-response rules are those of RECIST 1.1.
 
 use serde::Deserialize;
 
-use super::engine::{Measure, PdRule, Reference, Rules, SelectionRules, Thresholds};
+use super::engine::{
+    Bound, Measure, ModalityRules, PdRule, Reference, Rules, SelectionRules, Thresholds,
+};
 use super::{Category, ResponseError};
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +81,10 @@ struct Targets {
     min_node_short_axis_mm: f64,
     #[serde(default)]
     bidimensional: bool,
+    /// Registry modality codes that may not measure targets (default:
+    /// RECIST 1.1's).
+    #[serde(default)]
+    excluded_modalities: Option<Vec<String>>,
 }
 
 impl Default for Targets {
@@ -81,6 +95,7 @@ impl Default for Targets {
             min_size_mm: 10.0,
             min_node_short_axis_mm: 15.0,
             bidimensional: false,
+            excluded_modalities: None,
         }
     }
 }
@@ -89,13 +104,25 @@ impl Default for Targets {
 #[serde(deny_unknown_fields)]
 struct Band {
     category: String,
-    min_decrease_pct: f64,
+    #[serde(default)]
+    decrease_at_least_pct: Option<f64>,
+    #[serde(default)]
+    decrease_more_than_pct: Option<f64>,
+    /// Refused: the boundary is not stated.
+    #[serde(default)]
+    min_decrease_pct: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Progression {
-    increase_pct: f64,
+    #[serde(default)]
+    increase_at_least_pct: Option<f64>,
+    #[serde(default)]
+    increase_more_than_pct: Option<f64>,
+    /// Refused: the boundary is not stated.
+    #[serde(default)]
+    increase_pct: Option<f64>,
     #[serde(default)]
     min_increase_mm: f64,
     #[serde(default = "default_reference")]
@@ -151,25 +178,53 @@ pub fn from_toml(text: &str) -> Result<Rules, ResponseError> {
                 )));
             }
         };
-        if !(b.min_decrease_pct > 0.0 && b.min_decrease_pct <= 100.0) {
+        let what = format!("response band {}", b.category);
+        if b.min_decrease_pct.is_some() {
             return Err(err(format!(
-                "min_decrease_pct of {} must be in (0, 100], got {}",
-                b.category, b.min_decrease_pct
+                "{what}: min_decrease_pct does not say whether a decrease of exactly the value \
+                 counts; write decrease_at_least_pct (>=) or decrease_more_than_pct (>)"
             )));
         }
-        if b.min_decrease_pct >= previous {
+        let bound = stated_bound(
+            &what,
+            "decrease",
+            b.decrease_at_least_pct,
+            b.decrease_more_than_pct,
+        )
+        .map_err(err)?;
+        if !(bound.pct > 0.0 && bound.pct <= 100.0) || (bound.pct == 100.0 && !bound.inclusive) {
+            return Err(err(format!(
+                "{what}: the decrease must be in (0, 100] %, got {}",
+                bound.label()
+            )));
+        }
+        if bound.pct >= previous {
             return Err(err(
-                "response bands must be listed best first, with decreasing min_decrease_pct".into(),
+                "response bands must be listed best first, with decreasing thresholds".into(),
             ));
         }
-        previous = b.min_decrease_pct;
-        bands.push((cat, b.min_decrease_pct));
+        previous = bound.pct;
+        bands.push((cat, bound));
     }
     let p = &f.progression;
-    if !(p.increase_pct > 0.0 && p.increase_pct.is_finite()) {
+    if p.increase_pct.is_some() {
+        return Err(err(
+            "progression: increase_pct does not say whether an increase of exactly the value \
+             counts; write increase_at_least_pct (>=) or increase_more_than_pct (>)"
+                .into(),
+        ));
+    }
+    let pd_increase = stated_bound(
+        "progression",
+        "increase",
+        p.increase_at_least_pct,
+        p.increase_more_than_pct,
+    )
+    .map_err(err)?;
+    if !(pd_increase.pct > 0.0 && pd_increase.pct.is_finite()) {
         return Err(err(format!(
-            "progression.increase_pct must be positive, got {}",
-            p.increase_pct
+            "progression: the increase must be positive, got {}",
+            pd_increase.label()
         )));
     }
     if !(p.min_increase_mm >= 0.0 && p.min_increase_mm.is_finite()) {
@@ -212,7 +267,7 @@ pub fn from_toml(text: &str) -> Result<Rules, ResponseError> {
         thresholds: Thresholds {
             bands,
             cr_on_disappearance: f.complete_on_disappearance,
-            pd_increase_pct: p.increase_pct,
+            pd_increase,
             pd_min_increase: p.min_increase_mm,
             pd_reference,
             pd_rule,
@@ -220,7 +275,33 @@ pub fn from_toml(text: &str) -> Result<Rules, ResponseError> {
         },
         cr_requires_non_target_cr: f.cr_requires_non_target_cr,
         node_normal_mm: 10.0,
+        modalities: match f.targets.excluded_modalities {
+            Some(codes) => ModalityRules {
+                excluded_for_targets: codes,
+            },
+            None => ModalityRules::recist(),
+        },
     })
+}
+
+/// Exactly one of `<word>_at_least_pct` and `<word>_more_than_pct`.
+fn stated_bound(
+    what: &str,
+    word: &str,
+    at_least: Option<f64>,
+    more_than: Option<f64>,
+) -> Result<Bound, String> {
+    match (at_least, more_than) {
+        (Some(v), None) => Ok(Bound::at_least(v)),
+        (None, Some(v)) => Ok(Bound::more_than(v)),
+        (Some(_), Some(_)) => Err(format!(
+            "{what}: give one of {word}_at_least_pct and {word}_more_than_pct, not both"
+        )),
+        (None, None) => Err(format!(
+            "{what}: give {word}_at_least_pct (a change of exactly the value counts) or \
+             {word}_more_than_pct (only a larger change counts)"
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -229,17 +310,54 @@ mod tests {
 
     #[test]
     fn rejects_bad_files_with_reasons() {
-        let e = from_toml("name = 'x'\n[progression]\nincrease_pct = -3\n").unwrap_err();
-        assert!(e.to_string().contains("increase_pct"), "{e}");
-        let e = from_toml("name = 'x'\nmeasure = 'volume'\n[progression]\nincrease_pct = 20\n")
-            .unwrap_err();
+        let e = from_toml("name = 'x'\n[progression]\nincrease_at_least_pct = -3\n").unwrap_err();
+        assert!(e.to_string().contains("must be positive"), "{e}");
+        let e = from_toml(
+            "name = 'x'\nmeasure = 'volume'\n[progression]\nincrease_at_least_pct = 20\n",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("volume"), "{e}");
         let e = from_toml(
-            "name='x'\n[[response]]\ncategory='PR'\nmin_decrease_pct=30\n[[response]]\ncategory='CR'\nmin_decrease_pct=80\n[progression]\nincrease_pct=20\n",
+            "name='x'\n[[response]]\ncategory='PR'\ndecrease_at_least_pct=30\n[[response]]\ncategory='CR'\ndecrease_at_least_pct=80\n[progression]\nincrease_at_least_pct=20\n",
         )
         .unwrap_err();
         assert!(e.to_string().contains("best first"), "{e}");
         assert!(from_toml("name = 'x'\n").is_err());
-        assert!(from_toml("name = 'x'\ntypo = 1\n[progression]\nincrease_pct = 20\n").is_err());
+        assert!(
+            from_toml("name = 'x'\ntypo = 1\n[progression]\nincrease_at_least_pct = 20\n").is_err()
+        );
+    }
+
+    /// Issue 13: a bound whose boundary is not stated is refused, and each
+    /// statement is read as written.
+    #[test]
+    fn bounds_state_their_boundary() {
+        let band = |line: &str| {
+            from_toml(&format!(
+                "name='x'\n[[response]]\ncategory='CR'\n{line}\n[progression]\nincrease_at_least_pct=20\n"
+            ))
+        };
+        let e = band("min_decrease_pct = 75").unwrap_err().to_string();
+        assert!(e.contains("decrease_more_than_pct"), "{e}");
+        let e = band("").unwrap_err().to_string();
+        assert!(e.contains("decrease_at_least_pct"), "{e}");
+        let e = band("decrease_at_least_pct = 75\ndecrease_more_than_pct = 75")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not both"), "{e}");
+        let r = band("decrease_more_than_pct = 75").unwrap();
+        assert_eq!(
+            r.thresholds.bands,
+            vec![(Category::CR, Bound::more_than(75.0))]
+        );
+        let e = from_toml("name='x'\n[progression]\nincrease_pct=25\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("increase_at_least_pct"), "{e}");
+        let r = from_toml("name='x'\n[progression]\nincrease_more_than_pct=25\n").unwrap();
+        assert_eq!(r.thresholds.pd_increase, Bound::more_than(25.0));
+        assert!(!Bound::more_than(75.0).met_by(75.0));
+        assert!(Bound::more_than(75.0).met_by(75.1));
+        assert!(Bound::at_least(30.0).met_by(29.999999999999996));
     }
 }

@@ -64,16 +64,64 @@ pub struct SelectionRules {
     pub bidimensional: bool,
 }
 
+/// A threshold on a % change, with its boundary stated: criteria differ on
+/// whether a change of exactly the threshold meets it (RECIST 1.1: "at
+/// least a 30 % decrease"; the 2004 radionuclide study: a 75 % decrease is
+/// still partial, so complete needs *more than* 75 %).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bound {
+    /// The threshold, in % (of decrease for response bands, of increase for
+    /// progression).
+    pub pct: f64,
+    /// `true`: a change of exactly `pct` meets it ("at least"); `false`:
+    /// only a larger change does ("more than").
+    pub inclusive: bool,
+}
+
+impl Bound {
+    /// Met at exactly `pct` and above.
+    pub const fn at_least(pct: f64) -> Bound {
+        Bound {
+            pct,
+            inclusive: true,
+        }
+    }
+
+    /// Met only above `pct`.
+    pub const fn more_than(pct: f64) -> Bound {
+        Bound {
+            pct,
+            inclusive: false,
+        }
+    }
+
+    /// The % change `value` meets the bound. Equality is judged within
+    /// [`EPS`] either way, so −75.0 % computed as −74.99999999999999 is
+    /// "exactly 75" for both readings.
+    pub fn met_by(self, value: f64) -> bool {
+        if self.inclusive {
+            value >= self.pct - EPS
+        } else {
+            value > self.pct + EPS
+        }
+    }
+
+    /// `>= 30 %` or `> 75 %`, for messages and documentation.
+    pub fn label(self) -> String {
+        format!("{} {} %", if self.inclusive { ">=" } else { ">" }, self.pct)
+    }
+}
+
 /// The target-lesion rules of a criterion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Thresholds {
-    /// Response bands: (category, minimum % decrease from baseline), checked
-    /// in order; RECIST 1.1 has one band, PR at 30 %.
-    pub bands: Vec<(Category, f64)>,
+    /// Response bands: (category, % decrease of the sum from baseline),
+    /// checked in order; RECIST 1.1 has one band, PR at >= 30 %.
+    pub bands: Vec<(Category, Bound)>,
     /// CR when every target has disappeared (nodes: short axis < 10 mm).
     pub cr_on_disappearance: bool,
     /// % increase that is progression.
-    pub pd_increase_pct: f64,
+    pub pd_increase: Bound,
     /// Smallest absolute increase that is progression (mm; RECIST 1.1: 5).
     pub pd_min_increase: f64,
     /// Reference for progression.
@@ -83,6 +131,67 @@ pub struct Thresholds {
     /// Choi: a decrease of mean attenuation by at least this % is PR, and
     /// vetoes size progression.
     pub density_pr_decrease_pct: Option<f64>,
+}
+
+/// Which imaging modalities may measure target lesions, as registry
+/// modality codes (`ultrasound`, `bone_scan`, … — `docs/bundle-format.md`).
+/// A lesion measured by an excluded modality cannot be a target at baseline
+/// (it is left to the non-targets when the engine selects) and its size at
+/// a follow-up is not used (the target is "not measured", with a note).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModalityRules {
+    /// Modalities not accepted for measuring target lesions.
+    pub excluded_for_targets: Vec<String>,
+}
+
+impl ModalityRules {
+    /// RECIST 1.1 §3.2: ultrasound is not used to measure lesions, and
+    /// scintigraphy and bone scans give no diameters. CT, MRI, the CT part
+    /// of a PET/CT, chest radiographs and calipers (clinical) are accepted.
+    pub fn recist() -> ModalityRules {
+        ModalityRules::excluding(&[
+            "ultrasound",
+            "ssr_scintigraphy",
+            "mibg_scintigraphy",
+            "bone_scan",
+        ])
+    }
+
+    /// WHO 1981 measured by any method that gives diameters (clinical,
+    /// radiograph, ultrasound, CT): only scintigraphy and bone scans are
+    /// excluded.
+    pub fn who() -> ModalityRules {
+        ModalityRules::excluding(&["ssr_scintigraphy", "mibg_scintigraphy", "bone_scan"])
+    }
+
+    /// Enhancement and attenuation need contrast CT or MRI (Choi, mRECIST):
+    /// everything else is excluded.
+    pub fn cross_sectional() -> ModalityRules {
+        ModalityRules::excluding(&[
+            "ultrasound",
+            "ssr_scintigraphy",
+            "mibg_scintigraphy",
+            "bone_scan",
+            "xray",
+            "clinical",
+        ])
+    }
+
+    /// The modalities `codes` excluded.
+    pub fn excluding(codes: &[&str]) -> ModalityRules {
+        ModalityRules {
+            excluded_for_targets: codes.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    /// The modality may not measure a target.
+    pub fn excludes(&self, modality: Option<&str>) -> bool {
+        modality.is_some_and(|m| {
+            self.excluded_for_targets
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(m.trim()))
+        })
+    }
 }
 
 /// A response criterion: how lesions are measured, selected and judged.
@@ -101,6 +210,8 @@ pub struct Rules {
     pub cr_requires_non_target_cr: bool,
     /// Lymph nodes below this short axis are normal (RECIST 1.1: 10 mm).
     pub node_normal_mm: f64,
+    /// Modalities that may not measure target lesions.
+    pub modalities: ModalityRules,
 }
 
 fn is_liver(organ: &str) -> bool {
@@ -148,6 +259,13 @@ impl Rules {
     /// Why a baseline lesion cannot be a target (None when it can).
     fn not_measurable(&self, m: &Measurement) -> Option<String> {
         let s = &self.selection;
+        if self.modalities.excludes(m.modality.as_deref()) {
+            return Some(format!(
+                "measured by {}, which {} does not accept for target lesions",
+                m.modality.as_deref().unwrap_or_default(),
+                self.name
+            ));
+        }
         if self.selection.bidimensional
             && (m.longest_mm.unwrap_or(0.0) <= 0.0 || m.perpendicular_mm.unwrap_or(0.0) <= 0.0)
         {
@@ -378,6 +496,11 @@ pub fn assess(
         mean_density(&targets.iter().map(|m| m.attenuation_hu).collect::<Vec<_>>());
 
     // --- follow-ups -------------------------------------------------------------------
+    let baseline_modality: HashMap<&str, Option<&str>> = baseline
+        .measurements
+        .iter()
+        .map(|m| (m.lesion.as_str(), m.modality.as_deref()))
+        .collect();
     let mut nadir = baseline_sum.unwrap_or(0.0);
     let mut lesion_nadir = baseline_values.clone();
     let mut timepoints = Vec::with_capacity(scans.len().saturating_sub(1));
@@ -397,8 +520,32 @@ pub fn assess(
             target_ids.iter().map(|id| by_id.get(id).copied()).collect();
         let values: Vec<Option<f64>> = rows
             .iter()
-            .map(|r| r.and_then(|m| rules.measure(m)))
+            .map(|r| {
+                r.filter(|m| !rules.modalities.excludes(m.modality.as_deref()))
+                    .and_then(|m| rules.measure(m))
+            })
             .collect();
+        for m in rows.iter().flatten() {
+            if rules.modalities.excludes(m.modality.as_deref()) && rules.measure(m).is_some() {
+                notes.push(format!(
+                    "target {} measured by {}, which {} does not accept for targets: not measured",
+                    m.lesion,
+                    m.modality.as_deref().unwrap_or_default(),
+                    rules.name
+                ));
+            }
+        }
+        for m in &a.measurements {
+            let before = baseline_modality.get(m.lesion.as_str()).copied().flatten();
+            if let (Some(b), Some(now)) = (before, m.modality.as_deref())
+                && !b.trim().eq_ignore_ascii_case(now.trim())
+            {
+                notes.push(format!(
+                    "lesion {}: measured by {now}, by {b} at baseline; sizes from different modalities are not comparable",
+                    m.lesion
+                ));
+            }
+        }
         let complete = values.iter().all(Option::is_some);
         let measured_sum: f64 = values.iter().flatten().sum();
         let missing: Vec<&str> = target_ids
@@ -653,10 +800,10 @@ struct TargetState<'a> {
     density_change: Option<f64>,
 }
 
-/// Increase from `reference` to `value` meets `pct` % and `min_abs`.
-fn increase_meets(value: f64, reference: f64, pct: f64, min_abs: f64) -> bool {
+/// Increase from `reference` to `value` meets `bound` and `min_abs`.
+fn increase_meets(value: f64, reference: f64, bound: Bound, min_abs: f64) -> bool {
     let relative = if reference > 0.0 {
-        (value - reference) / reference * 100.0 >= pct - EPS
+        bound.met_by((value - reference) / reference * 100.0)
     } else {
         value > 0.0
     };
@@ -669,7 +816,7 @@ fn progression(rules: &Rules, s: &TargetState<'_>) -> bool {
         Reference::Nadir => s.nadir,
         Reference::Baseline => s.baseline_sum,
     };
-    let by_sum = || increase_meets(s.sum, sum_ref, t.pd_increase_pct, t.pd_min_increase);
+    let by_sum = || increase_meets(s.sum, sum_ref, t.pd_increase, t.pd_min_increase);
     let by_lesion = || {
         s.values.iter().enumerate().any(|(i, v)| {
             let Some(v) = v else { return false };
@@ -677,7 +824,7 @@ fn progression(rules: &Rules, s: &TargetState<'_>) -> bool {
                 Reference::Nadir => s.lesion_nadir[i],
                 Reference::Baseline => s.baseline_values[i],
             };
-            increase_meets(*v, r, t.pd_increase_pct, t.pd_min_increase)
+            increase_meets(*v, r, t.pd_increase, t.pd_min_increase)
         })
     };
     match t.pd_rule {
@@ -710,8 +857,8 @@ fn target_category(rules: &Rules, s: &TargetState<'_>) -> Category {
     }
     if s.baseline_sum > 0.0 {
         let decrease = (s.baseline_sum - s.sum) / s.baseline_sum * 100.0;
-        for &(cat, min) in &t.bands {
-            if decrease >= min - EPS {
+        for &(cat, bound) in &t.bands {
+            if bound.met_by(decrease) {
                 return cat;
             }
         }

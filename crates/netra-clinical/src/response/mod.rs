@@ -40,7 +40,9 @@ pub mod who;
 
 pub use best::{BestOptions, BestResponse, CrThenPr};
 pub use date::Date;
-pub use engine::{Measure, PdRule, Reference, Rules, SelectionRules, Thresholds, assess};
+pub use engine::{
+    Bound, Measure, ModalityRules, PdRule, Reference, Rules, SelectionRules, Thresholds, assess,
+};
 
 use std::fmt;
 
@@ -99,6 +101,10 @@ pub struct Measurement {
     pub status: Option<LesionStatus>,
     /// Where the row came from (CSV line), for error messages.
     pub source_line: Option<u64>,
+    /// The imaging modality that measured the lesion (registry modality
+    /// code: `ct`, `mri`, `ultrasound` …), when known: criteria exclude
+    /// some for targets ([`ModalityRules`]).
+    pub modality: Option<String>,
 }
 
 /// All lesions of one patient at one scan date.

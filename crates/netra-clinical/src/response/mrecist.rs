@@ -12,7 +12,7 @@
 //!   absolute rule).
 
 use super::Category;
-use super::engine::{Measure, PdRule, Reference, Rules, Thresholds};
+use super::engine::{Bound, Measure, ModalityRules, PdRule, Reference, Rules, Thresholds};
 
 /// The mRECIST rules.
 pub fn rules() -> Rules {
@@ -21,9 +21,9 @@ pub fn rules() -> Rules {
         measure: Measure::ViableLiver,
         selection: super::recist::selection(),
         thresholds: Thresholds {
-            bands: vec![(Category::PR, 30.0)],
+            bands: vec![(Category::PR, Bound::at_least(30.0))],
             cr_on_disappearance: true,
-            pd_increase_pct: 20.0,
+            pd_increase: Bound::at_least(20.0),
             pd_min_increase: 0.0,
             pd_reference: Reference::Nadir,
             pd_rule: PdRule::Sum,
@@ -31,5 +31,6 @@ pub fn rules() -> Rules {
         },
         cr_requires_non_target_cr: true,
         node_normal_mm: 10.0,
+        modalities: ModalityRules::cross_sectional(),
     }
 }

@@ -18,7 +18,9 @@
 //!   disease); see the engine.
 
 use super::Category;
-use super::engine::{Measure, PdRule, Reference, Rules, SelectionRules, Thresholds};
+use super::engine::{
+    Bound, Measure, ModalityRules, PdRule, Reference, Rules, SelectionRules, Thresholds,
+};
 
 /// The RECIST 1.1 rules.
 pub fn rules() -> Rules {
@@ -27,9 +29,9 @@ pub fn rules() -> Rules {
         measure: Measure::Recist,
         selection: selection(),
         thresholds: Thresholds {
-            bands: vec![(Category::PR, 30.0)],
+            bands: vec![(Category::PR, Bound::at_least(30.0))],
             cr_on_disappearance: true,
-            pd_increase_pct: 20.0,
+            pd_increase: Bound::at_least(20.0),
             pd_min_increase: 5.0,
             pd_reference: Reference::Nadir,
             pd_rule: PdRule::Sum,
@@ -37,6 +39,7 @@ pub fn rules() -> Rules {
         },
         cr_requires_non_target_cr: true,
         node_normal_mm: 10.0,
+        modalities: ModalityRules::recist(),
     }
 }
 

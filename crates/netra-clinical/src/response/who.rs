@@ -13,7 +13,9 @@
 //! * Lymph nodes are measured like other lesions (bidimensionally).
 
 use super::Category;
-use super::engine::{Measure, PdRule, Reference, Rules, SelectionRules, Thresholds};
+use super::engine::{
+    Bound, Measure, ModalityRules, PdRule, Reference, Rules, SelectionRules, Thresholds,
+};
 
 /// The WHO rules.
 pub fn rules() -> Rules {
@@ -28,9 +30,9 @@ pub fn rules() -> Rules {
             bidimensional: true,
         },
         thresholds: Thresholds {
-            bands: vec![(Category::PR, 50.0)],
+            bands: vec![(Category::PR, Bound::at_least(50.0))],
             cr_on_disappearance: true,
-            pd_increase_pct: 25.0,
+            pd_increase: Bound::at_least(25.0),
             pd_min_increase: 0.0,
             pd_reference: Reference::Nadir,
             pd_rule: PdRule::Sum,
@@ -38,5 +40,6 @@ pub fn rules() -> Rules {
         },
         cr_requires_non_target_cr: true,
         node_normal_mm: 0.0,
+        modalities: ModalityRules::who(),
     }
 }

@@ -1,0 +1,195 @@
+//! Imputing partial dates within the patient's known order of events.
+//!
+//! [`PartialDate::impute`] gives `2008` the day 2008-07-01 whatever else is
+//! known; for a TACE recorded as `2008` in a patient diagnosed in 2008-10
+//! that puts the treatment before the diagnosis. [`KnownOrder`] imputes a
+//! partial date as usual and then keeps it, within the days the partial
+//! date allows, inside the patient's recorded life with the disease:
+//!
+//! * never before the diagnosis (its analysis day: the date if complete,
+//!   else its imputed day);
+//! * never after death (a dead patient: the death date, its last possible
+//!   day when partial) or, for a patient not recorded dead, after a complete
+//!   last follow-up date (a `2019` scan of a patient last seen on
+//!   2019-03-10 is not 2019-07-01, which would lengthen follow-up).
+//!
+//! Complete dates are never moved (a complete date out of order is a data
+//! error, reported by [`super::rules`]). When the bounds leave no day the
+//! partial date allows, the usual day is kept. Every move is reported
+//! ([`DateClamp`], [`clamped_dates`]) so that an analysis can say so.
+
+use std::fmt;
+
+use super::date::{Day, Imputation, Imputed, PartialDate};
+use super::model::{Patient, PatientCourse};
+use super::vocab::Vocabulary;
+
+/// The bounds a patient's partial dates are imputed within.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownOrder {
+    rule: Imputation,
+    not_before: Option<(Day, String)>,
+    not_after: Option<(Day, String)>,
+}
+
+/// A partial date whose usual imputed day was moved to respect the order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateClamp {
+    /// Patient code.
+    pub patient: String,
+    /// The record and column (`treatment 'T1' start_date`).
+    pub record: String,
+    /// The date as recorded.
+    pub recorded: PartialDate,
+    /// The day the rule alone gives.
+    pub usual: Day,
+    /// The day used.
+    pub used: Day,
+    /// Why (`not before the diagnosis (2008-10)`).
+    pub reason: String,
+}
+
+impl fmt::Display for DateClamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "patient {}: {} '{}' imputed to {} instead of {}: {}",
+            self.patient,
+            self.record,
+            self.recorded,
+            self.used.to_partial(),
+            self.usual.to_partial(),
+            self.reason
+        )
+    }
+}
+
+impl KnownOrder {
+    /// The bounds of `patient`'s dates under `rule`.
+    pub fn of(patient: &Patient, rule: Imputation) -> KnownOrder {
+        let not_before = patient.diagnosis_date.map(|d| {
+            (
+                d.impute(rule).day,
+                format!("not before the diagnosis ({d})"),
+            )
+        });
+        let not_after = if patient.is_dead() {
+            patient
+                .death_date
+                .map(|d| (d.latest(), format!("not after death ({d})")))
+        } else {
+            patient
+                .last_followup_date
+                .filter(PartialDate::is_complete)
+                .map(|d| (d.earliest(), format!("not after the last follow-up ({d})")))
+        };
+        KnownOrder {
+            rule,
+            not_before,
+            not_after,
+        }
+    }
+
+    /// Bounds only from the rule (nothing known): plain imputation.
+    pub fn none(rule: Imputation) -> KnownOrder {
+        KnownOrder {
+            rule,
+            not_before: None,
+            not_after: None,
+        }
+    }
+
+    /// The imputation rule.
+    pub fn rule(&self) -> Imputation {
+        self.rule
+    }
+
+    /// The analysis day of `date`: imputed under the rule, then kept within
+    /// the known order.
+    pub fn impute(&self, date: &PartialDate) -> Imputed {
+        self.clamp(date).map_or_else(
+            || date.impute(self.rule),
+            |(day, _)| Imputed { day, imputed: true },
+        )
+    }
+
+    /// The moved day and the reason, when the order moves `date`.
+    fn clamp(&self, date: &PartialDate) -> Option<(Day, &str)> {
+        if date.is_complete() {
+            return None;
+        }
+        let usual = date.impute(self.rule).day;
+        let lo = match &self.not_before {
+            Some((d, _)) if *d > date.earliest() => Some(*d),
+            _ => None,
+        };
+        let hi = match &self.not_after {
+            Some((d, _)) if *d < date.latest() => Some(*d),
+            _ => None,
+        };
+        let low = lo.unwrap_or(date.earliest());
+        let high = hi.unwrap_or(date.latest());
+        if low > high {
+            // No day of the date fits: a data problem for the rules, not
+            // something imputation can hide.
+            return None;
+        }
+        if usual < low {
+            let why = &self.not_before.as_ref()?.1;
+            Some((low, why))
+        } else if usual > high {
+            let why = &self.not_after.as_ref()?.1;
+            Some((high, why))
+        } else {
+            None
+        }
+    }
+
+    /// The move of `date` as a report line (`None` when not moved).
+    pub fn clamp_of(&self, patient: &str, record: String, date: &PartialDate) -> Option<DateClamp> {
+        let (used, why) = self.clamp(date)?;
+        Some(DateClamp {
+            patient: patient.to_string(),
+            record,
+            recorded: *date,
+            usual: date.impute(self.rule).day,
+            used,
+            reason: why.to_string(),
+        })
+    }
+}
+
+/// Every date of `course` (treatments, assessments, markers, visits,
+/// adverse events) whose imputed day the known order moves under `rule`.
+pub fn clamped_dates(course: &PatientCourse, rule: Imputation) -> Vec<DateClamp> {
+    let order = KnownOrder::of(&course.patient, rule);
+    let code = course.patient.code.as_str();
+    let mut out = Vec::new();
+    let mut see = |record: String, d: Option<PartialDate>| {
+        if let Some(d) = d
+            && let Some(c) = order.clamp_of(code, record, &d)
+        {
+            out.push(c);
+        }
+    };
+    for t in &course.treatments {
+        see(format!("treatment '{}' start_date", t.id), t.start_date);
+        see(format!("treatment '{}' end_date", t.id), t.end_date);
+    }
+    for a in &course.assessments {
+        see(format!("assessment '{}' date", a.id), Some(a.date));
+    }
+    for b in &course.biomarkers {
+        see(
+            format!("biomarker '{}' date", b.marker.code()),
+            Some(b.date),
+        );
+    }
+    for v in &course.clinical_status {
+        see("clinical status date".to_string(), Some(v.date));
+    }
+    for e in &course.adverse_events {
+        see(format!("adverse event '{}' onset_date", e.id), e.onset_date);
+    }
+    out
+}
