@@ -395,37 +395,21 @@ fn contingency(
         Some(t) => (t, options.yates),
         None => choose_categorical(&drop_empty_margins(&counts)),
     };
-    let table: Vec<Vec<f64>> = counts
-        .iter()
-        .map(|r| r.iter().map(|c| *c as f64).collect())
-        .collect();
-    let mut out = if test == CompareTest::Chisq {
-        let r =
-            chisq_test(&table, yates).map_err(|e| AnalysisError::stats("chi-square test", e))?;
-        let mut out = CompareOutput::new(test_name(test, r.yates_applied, false), data, r.p_value);
-        out.statistic = Some(r.statistic);
-        out.df = Some(r.df);
-        out.expected = Some(r.expected);
-        out.small_expected = Some(r.small_expected);
-        out
-    } else if counts.len() == 2 && counts[0].len() == 2 {
-        let c = &counts;
-        let r = fisher_2x2(
-            [[c[0][0], c[0][1]], [c[1][0], c[1][1]]],
-            Alternative::TwoSided,
-            options.conf_level,
-        )
-        .map_err(|e| AnalysisError::stats("Fisher's exact test", e))?;
-        let mut out = CompareOutput::new(test_name(test, false, false), data, r.p_value);
-        out.odds_ratio = Some(r.odds_ratio);
-        out.conf_int = Some([r.lower, r.upper]);
-        out
-    } else {
-        let p = fisher_rxc(&table).map_err(|e| AnalysisError::stats("Fisher's exact test", e))?;
-        CompareOutput::new(test_name(test, false, false), data, p)
-    };
+    let r = table_test(&counts, test, yates, options.conf_level)?;
+    let mut out = CompareOutput::new(r.name, data, r.p_value);
+    out.statistic = r.statistic;
+    out.df = r.df;
+    out.expected = r.expected;
+    out.small_expected = r.small_expected;
+    out.odds_ratio = r.odds_ratio;
+    out.conf_int = r.conf_int;
+    out.table = Some(
+        counts
+            .iter()
+            .map(|r| r.iter().map(|c| *c as f64).collect())
+            .collect(),
+    );
     out.var_levels = Some(levels.to_vec());
-    out.table = Some(table);
     Ok(out)
 }
 
@@ -454,31 +438,177 @@ fn two_sample(
             .collect()
     };
     let (x, y) = (of_group(0), of_group(1));
-    let mut out = if test == CompareTest::Mannwhitney {
-        let r = wilcox_test(&x, &y, WilcoxOptions::default())
-            .map_err(|e| AnalysisError::stats("Mann-Whitney test", e))?;
-        let mut out = CompareOutput::new(test_name(test, false, r.exact), data, r.p_value);
-        out.statistic = Some(r.statistic);
-        out.exact = Some(r.exact);
-        out
-    } else {
-        let kind = if test == CompareTest::T {
-            TTestKind::Student
-        } else {
-            TTestKind::Welch
-        };
-        let r = t_test_two(&x, &y, kind, 0.0, Alternative::TwoSided, conf_level)
-            .map_err(|e| AnalysisError::stats("t-test", e))?;
-        let mut out = CompareOutput::new(test_name(test, false, false), data, r.p_value);
-        out.statistic = Some(r.statistic);
-        out.df = Some(r.df);
-        out.means = Some((r.mean_x, r.mean_y));
-        out.conf_int = Some([r.lower, r.upper]);
-        out.std_err = Some(r.std_err);
-        out
-    };
+    let r = two_sample_test(&x, &y, test, conf_level)?;
+    let mut out = CompareOutput::new(r.name, data, r.p_value);
+    out.statistic = Some(r.statistic);
+    out.df = r.df;
+    out.exact = r.exact;
+    out.means = r.means;
+    out.conf_int = r.conf_int;
+    out.std_err = r.std_err;
     out.n_by_group = Some([x.len(), y.len()]);
     Ok(out)
+}
+
+/// The numbers of a contingency test ([`table_test`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableTest {
+    /// R's name of the test as run (says whether Yates' correction was
+    /// applied).
+    pub name: &'static str,
+    /// The test actually run.
+    pub test: CompareTest,
+    /// Yates' correction was applied (chi-square on a 2×2 table).
+    pub yates_applied: bool,
+    /// p-value.
+    pub p_value: f64,
+    /// X-squared (chi-square).
+    pub statistic: Option<f64>,
+    /// Degrees of freedom (chi-square).
+    pub df: Option<f64>,
+    /// Expected counts (chi-square).
+    pub expected: Option<Vec<Vec<f64>>>,
+    /// Some expected count is below 5 (chi-square).
+    pub small_expected: Option<bool>,
+    /// Conditional MLE odds ratio (Fisher, 2×2).
+    pub odds_ratio: Option<f64>,
+    /// Its interval (Fisher, 2×2).
+    pub conf_int: Option<[f64; 2]>,
+}
+
+/// Chi-square (`chisq.test(correct = yates)`; R applies Yates only to a
+/// 2×2 table) or Fisher's exact test (`fisher.test`: odds ratio for 2×2,
+/// exact p for r×c) of a table of counts.
+pub fn table_test(
+    counts: &[Vec<u64>],
+    test: CompareTest,
+    yates: bool,
+    conf_level: f64,
+) -> Result<TableTest, AnalysisError> {
+    let table: Vec<Vec<f64>> = counts
+        .iter()
+        .map(|r| r.iter().map(|c| *c as f64).collect())
+        .collect();
+    let mut out = TableTest {
+        name: test_name(CompareTest::Fisher, false, false),
+        test: CompareTest::Fisher,
+        yates_applied: false,
+        p_value: f64::NAN,
+        statistic: None,
+        df: None,
+        expected: None,
+        small_expected: None,
+        odds_ratio: None,
+        conf_int: None,
+    };
+    match test {
+        CompareTest::Chisq => {
+            let r = chisq_test(&table, yates)
+                .map_err(|e| AnalysisError::stats("chi-square test", e))?;
+            out.name = test_name(test, r.yates_applied, false);
+            out.test = test;
+            out.yates_applied = r.yates_applied;
+            out.p_value = r.p_value;
+            out.statistic = Some(r.statistic);
+            out.df = Some(r.df);
+            out.expected = Some(r.expected);
+            out.small_expected = Some(r.small_expected);
+        }
+        CompareTest::Fisher => {
+            let err = |e| AnalysisError::stats("Fisher's exact test", e);
+            if counts.len() == 2 && counts.iter().all(|r| r.len() == 2) {
+                let c = counts;
+                let r = fisher_2x2(
+                    [[c[0][0], c[0][1]], [c[1][0], c[1][1]]],
+                    Alternative::TwoSided,
+                    conf_level,
+                )
+                .map_err(err)?;
+                out.p_value = r.p_value;
+                out.odds_ratio = Some(r.odds_ratio);
+                out.conf_int = Some([r.lower, r.upper]);
+            } else {
+                out.p_value = fisher_rxc(&table).map_err(err)?;
+            }
+        }
+        _ => {
+            return Err(AnalysisError::invalid(
+                "compare",
+                "a table of counts is tested by chi-square or Fisher's exact test",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The numbers of a two-sample test ([`two_sample_test`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwoSampleTest {
+    /// R's name of the test as run.
+    pub name: &'static str,
+    /// p-value.
+    pub p_value: f64,
+    /// t or W.
+    pub statistic: f64,
+    /// Degrees of freedom (t-tests).
+    pub df: Option<f64>,
+    /// Exact distribution used (Mann–Whitney).
+    pub exact: Option<bool>,
+    /// Means of x and y (t-tests).
+    pub means: Option<(f64, Option<f64>)>,
+    /// Interval of the difference in means (t-tests).
+    pub conf_int: Option<[f64; 2]>,
+    /// Standard error of the difference (t-tests).
+    pub std_err: Option<f64>,
+}
+
+/// Student's or Welch's t-test (`t.test`) or Mann–Whitney
+/// (`wilcox.test` defaults) of `x` against `y`.
+pub fn two_sample_test(
+    x: &[f64],
+    y: &[f64],
+    test: CompareTest,
+    conf_level: f64,
+) -> Result<TwoSampleTest, AnalysisError> {
+    match test {
+        CompareTest::Mannwhitney => {
+            let r = wilcox_test(x, y, WilcoxOptions::default())
+                .map_err(|e| AnalysisError::stats("Mann-Whitney test", e))?;
+            Ok(TwoSampleTest {
+                name: test_name(test, false, r.exact),
+                p_value: r.p_value,
+                statistic: r.statistic,
+                df: None,
+                exact: Some(r.exact),
+                means: None,
+                conf_int: None,
+                std_err: None,
+            })
+        }
+        CompareTest::T | CompareTest::Welch => {
+            let kind = if test == CompareTest::T {
+                TTestKind::Student
+            } else {
+                TTestKind::Welch
+            };
+            let r = t_test_two(x, y, kind, 0.0, Alternative::TwoSided, conf_level)
+                .map_err(|e| AnalysisError::stats("t-test", e))?;
+            Ok(TwoSampleTest {
+                name: test_name(test, false, false),
+                p_value: r.p_value,
+                statistic: r.statistic,
+                df: Some(r.df),
+                exact: None,
+                means: Some((r.mean_x, r.mean_y)),
+                conf_int: Some([r.lower, r.upper]),
+                std_err: Some(r.std_err),
+            })
+        }
+        _ => Err(AnalysisError::invalid(
+            "compare",
+            "two samples of numbers are tested by a t-test or Mann-Whitney",
+        )),
+    }
 }
 
 /// A comparison of a cohort's variable between the levels of another.
