@@ -4,6 +4,7 @@
 //! deserialize into the same `Request`; [`run_json`] runs any of them by
 //! name.
 
+pub mod baseline;
 pub mod compare;
 pub mod cox;
 pub mod cuminc;
@@ -151,6 +152,20 @@ impl Analysis for Rates {
     }
 }
 
+/// Baseline characteristics by group (Table 1) with their tests.
+pub struct Baseline;
+
+impl Analysis for Baseline {
+    const NAME: &'static str = "baseline";
+    const DESCRIPTION: &'static str = "Baseline characteristics by group (Table 1): mean, SD, median, \
+         range or counts per group, with a t-test or chi-square/Fisher p";
+    type Request = baseline::BaselineRequest;
+    type Output = baseline::BaselineOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        baseline::run(cohort, request)
+    }
+}
+
 /// Every analysis, in menu order: the one list the surfaces offer.
 pub fn registry() -> Vec<&'static dyn DynAnalysis> {
     vec![
@@ -160,6 +175,7 @@ pub fn registry() -> Vec<&'static dyn DynAnalysis> {
         &Entry::<Cuminc>(std::marker::PhantomData),
         &Entry::<Compare>(std::marker::PhantomData),
         &Entry::<Rates>(std::marker::PhantomData),
+        &Entry::<Baseline>(std::marker::PhantomData),
     ]
 }
 
