@@ -14,6 +14,8 @@
 //!   with one `Default` for every surface.
 //! * [`analyses`] — each analysis a serde `Request` producing a typed
 //!   `Output`, listed once in [`analyses::registry`].
+//! * [`inference`] — the group comparisons and binomial intervals the
+//!   report's table builders print (Table 1, response tables).
 //! * [`partial`] — the additive partial aggregates analyses are computed
 //!   from, mergeable in any order (federated nodes, cluster partitions).
 //!
@@ -52,6 +54,7 @@ pub mod condition;
 pub mod endpoint;
 mod error;
 pub mod facts;
+pub mod inference;
 pub mod partial;
 pub mod settings;
 pub mod variables;

@@ -1,6 +1,9 @@
 //! Publication tables and figures for netra: what a NET researcher sends to
-//! a journal, drawn from plain inputs (numbers, labels and the curves of
-//! `netra-stats`), with no database and no system fonts.
+//! a journal, drawn from plain inputs (numbers, labels, and the curves,
+//! summaries and tests of the analysis layer `netra-analysis`), with no
+//! database and no system fonts. This crate formats; it computes no
+//! statistic (it does not depend on `netra-stats`, and
+//! `crates/netra-cli/tests/architecture.rs` checks that).
 //!
 //! * [`figure`] — Kaplan–Meier and cumulative incidence with numbers at
 //!   risk, forest, waterfall, spider, swimmer and Sankey plots, as SVG

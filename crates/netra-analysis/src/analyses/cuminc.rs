@@ -34,6 +34,8 @@
 //! OS rows.
 
 use netra_clinical::endpoints::{Endpoint, EndpointSpec};
+/// The curve a cumulative-incidence figure draws (`netra_report::figure`).
+pub use netra_stats::cuminc::IncidenceCurve;
 use netra_stats::cuminc::{CompetingRisks, CumInc, CumIncOptions};
 use serde::{Deserialize, Serialize};
 

@@ -4,8 +4,11 @@
 //! deserialize into the same `Request`; [`run_json`] runs any of them by
 //! name.
 
+pub mod baseline;
+pub mod compare;
 pub mod cox;
 pub mod cuminc;
+pub mod rates;
 pub mod response;
 pub mod survival;
 
@@ -119,6 +122,50 @@ impl Analysis for Cuminc {
     }
 }
 
+/// A variable compared between groups (chi-square, Fisher, t, Welch,
+/// Mann–Whitney).
+pub struct Compare;
+
+impl Analysis for Compare {
+    const NAME: &'static str = "compare";
+    const DESCRIPTION: &'static str = "A variable compared between groups: chi-square or Fisher's exact test \
+         for categories, Student's or Welch's t-test or Mann-Whitney for numbers";
+    type Request = compare::CompareRequest;
+    type Output = compare::CompareOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        compare::run(cohort, request)
+    }
+}
+
+/// Response counts, ORR and DCR with a chosen interval, Fisher's test
+/// across groups.
+pub struct Rates;
+
+impl Analysis for Rates {
+    const NAME: &'static str = "rates";
+    const DESCRIPTION: &'static str = "Best responses of a line counted by group: ORR and DCR with \
+         Clopper-Pearson or Wilson intervals, Fisher's exact test across groups";
+    type Request = rates::RatesRequest;
+    type Output = rates::RatesOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        rates::run(cohort, request)
+    }
+}
+
+/// Baseline characteristics by group (Table 1) with their tests.
+pub struct Baseline;
+
+impl Analysis for Baseline {
+    const NAME: &'static str = "baseline";
+    const DESCRIPTION: &'static str = "Baseline characteristics by group (Table 1): mean, SD, median, \
+         range or counts per group, with a t-test or chi-square/Fisher p";
+    type Request = baseline::BaselineRequest;
+    type Output = baseline::BaselineOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        baseline::run(cohort, request)
+    }
+}
+
 /// Every analysis, in menu order: the one list the surfaces offer.
 pub fn registry() -> Vec<&'static dyn DynAnalysis> {
     vec![
@@ -126,6 +173,9 @@ pub fn registry() -> Vec<&'static dyn DynAnalysis> {
         &Entry::<Response>(std::marker::PhantomData),
         &Entry::<Cox>(std::marker::PhantomData),
         &Entry::<Cuminc>(std::marker::PhantomData),
+        &Entry::<Compare>(std::marker::PhantomData),
+        &Entry::<Rates>(std::marker::PhantomData),
+        &Entry::<Baseline>(std::marker::PhantomData),
     ]
 }
 

@@ -4,17 +4,17 @@
 //!
 //! Groups and categories are ordered as R orders factor levels: numerically
 //! when every value is a number, otherwise as text; for the two-sample tests
-//! the first level is `x` (as `t.test(var ~ group)`).
+//! the first level is `x` (as `t.test(var ~ group)`). The tests run in the
+//! analysis layer (`netra_analysis::analyses::compare`); this command reads
+//! the columns, checks them against the file, and prints.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use netra_analysis::analyses::compare::{
+    CompareData, CompareOptions, CompareTest, Values, compare,
+};
 use netra_frame::Frame;
-use netra_stats::classical::Alternative;
-use netra_stats::classical::chisq::chisq_test;
-use netra_stats::classical::fisher::{fisher_2x2, fisher_rxc};
-use netra_stats::classical::ttest::{TTestKind, t_test_two};
-use netra_stats::classical::wilcoxon::{WilcoxOptions, wilcox_test};
 use serde_json::{Value, json};
 
 use super::response::fmt_p;
@@ -34,6 +34,18 @@ pub enum Test {
     Welch,
     /// Mann–Whitney / Wilcoxon rank-sum test.
     Mannwhitney,
+}
+
+impl From<Test> for CompareTest {
+    fn from(t: Test) -> CompareTest {
+        match t {
+            Test::Chisq => CompareTest::Chisq,
+            Test::Fisher => CompareTest::Fisher,
+            Test::T => CompareTest::T,
+            Test::Welch => CompareTest::Welch,
+            Test::Mannwhitney => CompareTest::Mannwhitney,
+        }
+    }
 }
 
 /// Arguments of `netra compare`.
@@ -62,18 +74,6 @@ pub struct Args {
     pub format: Format,
 }
 
-fn nums(x: f64) -> Value {
-    if x.is_finite() {
-        json!(x)
-    } else if x.is_nan() {
-        Value::Null
-    } else if x > 0.0 {
-        json!("Inf")
-    } else {
-        json!("-Inf")
-    }
-}
-
 /// Runs `netra compare`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let frame = Frame::read(&args.data, Some(&[args.group.as_str(), args.var.as_str()]))?;
@@ -88,113 +88,49 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             glevels.len()
         );
     }
-    let mut out = json!({
-        "test": "",
-        "group": args.group,
-        "var": args.var,
-        "levels": glevels,
-        "n": complete.rows.len(),
-        "n_dropped": complete.n_dropped,
-        "dropped_by": crate::input::Reading::new(&complete, &args.var, Vec::new()).json().0,
-    });
-    match args.test {
-        Test::Chisq | Test::Fisher => {
-            let values = factor(frame.column(&args.var)?, &complete.rows);
-            let vlevels = &values.levels;
-            if vlevels.len() < 2 {
-                anyhow::bail!(
-                    "{}: column '{}' has {} level(s); a contingency table needs at least 2",
-                    frame.source_name(),
-                    args.var,
-                    vlevels.len()
-                );
-            }
-            let mut table = vec![vec![0.0; vlevels.len()]; glevels.len()];
-            for (&i, &j) in groups.codes.iter().zip(&values.codes) {
-                table[i][j] += 1.0;
-            }
-            out["var_levels"] = json!(vlevels);
-            out["table"] = json!(table);
-            if args.test == Test::Chisq {
-                let r = chisq_test(&table, args.yates)?;
-                out["test"] = json!(if r.yates_applied {
-                    "Pearson's chi-squared test with Yates' continuity correction"
-                } else {
-                    "Pearson's chi-squared test"
-                });
-                out["statistic"] = nums(r.statistic);
-                out["df"] = json!(r.df);
-                out["p_value"] = nums(r.p_value);
-                out["expected"] = json!(r.expected);
-                out["small_expected"] = json!(r.small_expected);
-            } else if table.len() == 2 && table[0].len() == 2 {
-                let c = |i: usize, j: usize| table[i][j] as u64;
-                let r = fisher_2x2(
-                    [[c(0, 0), c(0, 1)], [c(1, 0), c(1, 1)]],
-                    Alternative::TwoSided,
-                    args.conf_level,
-                )?;
-                out["test"] = json!("Fisher's exact test");
-                out["p_value"] = nums(r.p_value);
-                out["odds_ratio"] = nums(r.odds_ratio);
-                out["conf_int"] = json!([nums(r.lower), nums(r.upper)]);
-            } else {
-                out["test"] = json!("Fisher's exact test");
-                out["p_value"] = nums(fisher_rxc(&table)?);
-            }
+    let values = if matches!(args.test, Test::Chisq | Test::Fisher) {
+        let values = factor(frame.column(&args.var)?, &complete.rows);
+        if values.levels.len() < 2 {
+            anyhow::bail!(
+                "{}: column '{}' has {} level(s); a contingency table needs at least 2",
+                frame.source_name(),
+                args.var,
+                values.levels.len()
+            );
         }
-        Test::T | Test::Welch | Test::Mannwhitney => {
-            if glevels.len() != 2 {
-                anyhow::bail!(
-                    "{}: column '{}' has {} levels ({}); a two-sample test needs exactly 2",
-                    frame.source_name(),
-                    args.group,
-                    glevels.len(),
-                    glevels.join(", ")
-                );
-            }
-            let values = numbers(frame.column(&args.var)?, &complete.rows)?;
-            let of_level = |level: usize| -> Vec<f64> {
-                values
-                    .iter()
-                    .zip(&groups.codes)
-                    .filter(|&(_, &g)| g == level)
-                    .map(|(v, _)| *v)
-                    .collect()
-            };
-            let (x, y) = (of_level(0), of_level(1));
-            out["n_by_group"] = json!([x.len(), y.len()]);
-            if args.test == Test::Mannwhitney {
-                let r = wilcox_test(&x, &y, WilcoxOptions::default())?;
-                out["test"] = json!(if r.exact {
-                    "Wilcoxon rank sum exact test"
-                } else {
-                    "Wilcoxon rank sum test with continuity correction"
-                });
-                out["statistic"] = nums(r.statistic);
-                out["p_value"] = nums(r.p_value);
-                out["exact"] = json!(r.exact);
-            } else {
-                let kind = if args.test == Test::T {
-                    TTestKind::Student
-                } else {
-                    TTestKind::Welch
-                };
-                let r = t_test_two(&x, &y, kind, 0.0, Alternative::TwoSided, args.conf_level)?;
-                out["test"] = json!(if kind == TTestKind::Student {
-                    "Two Sample t-test"
-                } else {
-                    "Welch Two Sample t-test"
-                });
-                out["statistic"] = nums(r.statistic);
-                out["df"] = json!(r.df);
-                out["p_value"] = nums(r.p_value);
-                out["means"] = json!([r.mean_x, r.mean_y]);
-                out["conf_int"] = json!([nums(r.lower), nums(r.upper)]);
-                out["std_err"] = json!(r.std_err);
-            }
+        Values::Categories {
+            levels: values.levels,
+            codes: values.codes,
         }
-    }
+    } else {
+        if glevels.len() != 2 {
+            anyhow::bail!(
+                "{}: column '{}' has {} levels ({}); a two-sample test needs exactly 2",
+                frame.source_name(),
+                args.group,
+                glevels.len(),
+                glevels.join(", ")
+            );
+        }
+        Values::Numbers(numbers(frame.column(&args.var)?, &complete.rows)?)
+    };
+    let data = CompareData {
+        groups: groups.levels,
+        group: groups.codes,
+        values,
+    };
+    let options = CompareOptions {
+        test: Some(args.test.into()),
+        yates: args.yates,
+        conf_level: args.conf_level,
+    };
+    let mut out = serde_json::to_value(compare(&data, &options)?)?;
+    out["group"] = json!(args.group);
+    out["var"] = json!(args.var);
+    out["n_dropped"] = json!(complete.n_dropped);
+    out["dropped_by"] = crate::input::Reading::new(&complete, &args.var, Vec::new())
+        .json()
+        .0;
     let mut s = String::new();
     match args.format {
         Format::Json => s = serde_json::to_string_pretty(&out)? + "\n",

@@ -2,15 +2,19 @@
 //! (Clopper–Pearson, default) or Wilson intervals, by group, from a CSV
 //! column of best overall responses (CR, PR, MR, SD, Non-CR/Non-PD, PD, NE
 //! or common words such as "partial regression", "stabilization").
+//! The rates and tests come from the analysis layer
+//! (`netra_analysis::analyses::rates`); this command reads and prints.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use std::fmt::Write as _;
+
+use netra_analysis::analyses::rates::rates_by_label;
 use netra_clinical::response::Category;
 use netra_frame::Frame;
 
-use super::response::{Ci, rates_by_group, rates_text};
-use std::fmt::Write as _;
+use super::response::{Ci, rates_text};
 
 use crate::output::{Format, write_stdout};
 
@@ -77,7 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             frame.source_name()
         );
     }
-    let mut out = rates_by_group(&by, args.ci, args.conf_level)?;
+    let mut out = serde_json::to_value(rates_by_label(by, args.ci.into(), args.conf_level)?)?;
     out["n_dropped"] = serde_json::json!(dropped);
     let mut s = String::new();
     match args.format {

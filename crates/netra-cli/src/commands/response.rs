@@ -9,12 +9,12 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use netra_analysis::analyses::rates::{ProportionCi, RateCi, rates_by_label};
 use netra_clinical::response::{
     BestOptions, Category, CrThenPr, Measure, PatientResponse, Rules, assess, choi, custom,
     mrecist, recist, series, who,
 };
 use netra_frame::Frame;
-use netra_stats::classical::binomial::{ProportionCi, ResponseCounts, response_rates};
 use serde_json::{Value, json};
 
 use crate::lesions::LesionFile;
@@ -44,20 +44,24 @@ pub enum Ci {
     WilsonCc,
 }
 
-impl Ci {
-    pub(crate) fn method(self) -> ProportionCi {
-        match self {
-            Ci::ClopperPearson => ProportionCi::ClopperPearson,
-            Ci::Wilson => ProportionCi::Wilson,
-            Ci::WilsonCc => ProportionCi::WilsonCorrected,
+impl From<Ci> for RateCi {
+    fn from(ci: Ci) -> RateCi {
+        match ci {
+            Ci::ClopperPearson => RateCi::ClopperPearson,
+            Ci::Wilson => RateCi::Wilson,
+            Ci::WilsonCc => RateCi::WilsonCc,
         }
     }
+}
+
+impl Ci {
+    /// The interval method (`netra sequences` passes it to the engine).
+    pub(crate) fn method(self) -> ProportionCi {
+        RateCi::from(self).method()
+    }
+    /// The printed name of the interval.
     pub(crate) fn label(self) -> &'static str {
-        match self {
-            Ci::ClopperPearson => "Clopper-Pearson",
-            Ci::Wilson => "Wilson",
-            Ci::WilsonCc => "Wilson with continuity correction",
-        }
+        RateCi::from(self).label()
     }
 }
 
@@ -514,84 +518,6 @@ fn csv_text_of(view: View, results: &[PatientResponse]) -> String {
     s
 }
 
-/// Counts best overall responses into the rate categories.
-pub(crate) fn count(categories: impl Iterator<Item = Category>) -> ResponseCounts {
-    let mut c = ResponseCounts::default();
-    for cat in categories {
-        match cat {
-            Category::CR => c.complete += 1,
-            Category::PR => c.partial += 1,
-            Category::MR => c.minor += 1,
-            Category::SD | Category::NonCrNonPd => c.stable += 1,
-            Category::PD => c.progressive += 1,
-            Category::NE => c.not_evaluable += 1,
-        }
-    }
-    c
-}
-
-/// ORR/DCR per group (and overall) as JSON, with Fisher's exact test across
-/// groups when there are two or more.
-pub(crate) fn rates_by_group(
-    groups: &BTreeMap<String, Vec<Category>>,
-    ci: Ci,
-    conf_level: f64,
-) -> anyhow::Result<Value> {
-    let mut rows = Vec::new();
-    // Groups in R's order (its collation in a UTF-8 locale), as every
-    // command orders levels; the map's byte order put "Élevé" after "faible".
-    let mut ordered: Vec<(&String, &Vec<Category>)> = groups.iter().collect();
-    ordered.sort_by(|a, b| netra_stats::model::collate(a.0, b.0));
-    for (g, cats) in ordered {
-        let c = count(cats.iter().copied());
-        let r = response_rates(&c, ci.method(), conf_level)?;
-        rows.push(json!({
-            "group": g,
-            "n": c.total(),
-            "counts": {"CR": c.complete, "PR": c.partial, "MR": c.minor, "SD": c.stable,
-                       "PD": c.progressive, "NE": c.not_evaluable},
-            "orr": {"responders": r.orr.successes, "estimate": r.orr.estimate,
-                    "lower": r.orr.lower, "upper": r.orr.upper},
-            "dcr": {"controlled": r.dcr.successes, "estimate": r.dcr.estimate,
-                    "lower": r.dcr.lower, "upper": r.dcr.upper},
-        }));
-    }
-    let compare = |key: &str, field: &str| -> anyhow::Result<Value> {
-        if rows.len() < 2 {
-            return Ok(Value::Null);
-        }
-        let table: Vec<Vec<f64>> = rows
-            .iter()
-            .map(|r| {
-                let yes = r[key][field].as_u64().unwrap_or(0) as f64;
-                let n = r["n"].as_u64().unwrap_or(0) as f64;
-                vec![yes, n - yes]
-            })
-            .collect();
-        let p = if table.len() == 2 {
-            let cell = |i: usize, j: usize| table[i][j] as u64;
-            netra_stats::classical::fisher::fisher_2x2(
-                [[cell(0, 0), cell(0, 1)], [cell(1, 0), cell(1, 1)]],
-                netra_stats::classical::Alternative::TwoSided,
-                0.95,
-            )?
-            .p_value
-        } else {
-            netra_stats::classical::fisher::fisher_rxc(&table)?
-        };
-        Ok(json!({"test": "Fisher's exact test", "p_value": p}))
-    };
-    let orr_test = compare("orr", "responders")?;
-    let dcr_test = compare("dcr", "controlled")?;
-    Ok(json!({
-        "ci": ci.label(),
-        "conf_level": conf_level,
-        "groups": rows,
-        "orr_comparison": orr_test,
-        "dcr_comparison": dcr_test,
-    }))
-}
-
 fn rates_json(
     results: &[PatientResponse],
     groups: Option<&HashMap<String, String>>,
@@ -609,10 +535,14 @@ fn rates_json(
         };
         by.entry(g).or_default().push(p.best.category);
     }
-    rates_by_group(&by, ci, conf_level)
+    Ok(serde_json::to_value(rates_by_label(
+        by,
+        ci.into(),
+        conf_level,
+    )?)?)
 }
 
-/// Prints the rates block of [`rates_by_group`].
+/// Prints the rates block (`netra_analysis::analyses::rates::RatesOutput`).
 pub(crate) fn rates_text(r: &Value) -> String {
     let mut s = String::new();
     let _ = writeln!(

@@ -14,8 +14,8 @@
 //!   of the first step at or after t, 0 after the last follow-up.
 //!   ([`KmSeries::at_risk_at`]; checked against R's values in the tests.)
 
-use netra_stats::cuminc::IncidenceCurve;
-use netra_stats::km::KmCurve;
+use netra_analysis::analyses::cuminc::IncidenceCurve;
+use netra_analysis::analyses::survival::KmCurve;
 
 use super::{Figure, LegendItem, Style, Swatch, draw_legend, draw_title, fmt_count, legend_height};
 use crate::ReportError;
@@ -77,7 +77,7 @@ pub struct KmSeries {
 }
 
 impl KmSeries {
-    /// A series from a Kaplan–Meier curve of `netra_stats::km`: all its
+    /// A series from a Kaplan–Meier curve (`netra_stats::km`, re-exported by the analysis layer): all its
     /// steps, censoring marks where `n_censor > 0`, its median, and numbers
     /// at risk from its steps.
     pub fn from_km(label: impl Into<String>, curve: &KmCurve) -> KmSeries {

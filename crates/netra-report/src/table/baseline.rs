@@ -12,6 +12,8 @@
 //! rule, [`choose_categorical`]) on the levels × groups table with empty
 //! rows and columns removed. Missing values are left out of the tests.
 
+use netra_analysis::analyses::baseline::summarise_numbers;
+
 use super::inference::{
     CategoricalTest, ContinuousTest, Inference, TestResult, choose_categorical, drop_empty_margins,
 };
@@ -41,32 +43,6 @@ pub struct BaselineTable<'a> {
     p_style: PStyle,
     /// Decimals of percentages.
     pub percent_decimals: usize,
-}
-
-fn mean_sd(v: &[f64]) -> (Option<f64>, Option<f64>) {
-    if v.is_empty() {
-        return (None, None);
-    }
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let sd = (v.len() > 1).then(|| {
-        let ss: f64 = v.iter().map(|x| (x - mean) * (x - mean)).sum();
-        (ss / (n - 1.0)).sqrt()
-    });
-    (Some(mean), sd)
-}
-
-/// R's `median` (mean of the two middle values for an even count).
-fn median(sorted: &[f64]) -> Option<f64> {
-    let n = sorted.len();
-    if n == 0 {
-        return None;
-    }
-    Some(if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    })
 }
 
 impl<'a> BaselineTable<'a> {
@@ -154,18 +130,16 @@ impl<'a> BaselineTable<'a> {
         if self.overall {
             columns.push(by.iter().flatten().copied().collect());
         }
-        for c in &mut columns {
-            c.sort_by(f64::total_cmp);
-        }
+        let summaries: Vec<_> = columns.iter().map(|c| summarise_numbers(c)).collect();
         let non_empty: Vec<Vec<f64>> = by.iter().filter(|g| !g.is_empty()).cloned().collect();
         let result = if non_empty.len() >= 2 {
             self.inference.continuous(&non_empty, test)
         } else {
             None
         };
-        let mean_cells: Vec<String> = columns
+        let mean_cells: Vec<String> = summaries
             .iter()
-            .map(|c| match mean_sd(c) {
+            .map(|c| match (c.mean, c.sd) {
                 (Some(m), Some(s)) => format!(
                     "{} \u{b1} {}",
                     fixed(Some(m), decimals),
@@ -175,14 +149,14 @@ impl<'a> BaselineTable<'a> {
                 _ => MISSING.to_string(),
             })
             .collect();
-        let median_cells: Vec<String> = columns
+        let median_cells: Vec<String> = summaries
             .iter()
-            .map(|c| match median(c) {
+            .map(|c| match c.median {
                 Some(m) => format!(
                     "{} ({}\u{2013}{})",
                     fixed(Some(m), decimals),
-                    fixed(c.first().copied(), decimals),
-                    fixed(c.last().copied(), decimals)
+                    fixed(c.min, decimals),
+                    fixed(c.max, decimals)
                 ),
                 None => MISSING.to_string(),
             })
@@ -305,21 +279,5 @@ impl<'a> BaselineTable<'a> {
     /// The finished table.
     pub fn build(self) -> Table {
         self.table
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summaries_match_r() {
-        // R: x <- c(45, 61, 58, 70, 66); mean 60, sd 9.5655632348544959.
-        let (m, s) = mean_sd(&[45.0, 61.0, 58.0, 70.0, 66.0]);
-        assert_eq!(m, Some(60.0));
-        assert!((s.unwrap() - 9.565_563_234_854_496).abs() < 1e-12);
-        assert_eq!(median(&[1.0, 2.0, 3.0, 10.0]), Some(2.5));
-        assert_eq!(mean_sd(&[3.0]), (Some(3.0), None));
-        assert_eq!(median(&[]), None);
     }
 }

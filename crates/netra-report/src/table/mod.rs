@@ -8,7 +8,8 @@
 //! * [`response`] — ORR and DCR with exact CIs by characteristic, with p.
 //! * [`cox`] — univariate and multivariate hazard ratios.
 //! * [`inference`] — the hook through which builders obtain p-values and
-//!   binomial CIs; [`classical`] implements it with `netra_stats`.
+//!   binomial CIs; [`classical`] is the analysis layer's implementation.
+//!   Builders format; the statistics are the layer's (`netra-analysis`).
 //!
 //! Every format escapes its special characters (tested); a row's
 //! indentation survives each format (CSS padding, non-breaking spaces,

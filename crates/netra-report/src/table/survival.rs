@@ -3,16 +3,18 @@
 //! events, the median survival with its 95% CI, the survival rate at a
 //! landmark (for example 3 years) and, per characteristic, the log-rank p.
 //!
-//! Computed with `netra_stats`: Kaplan–Meier curves per level
-//! (`km_by_group`, R's `survfit`), medians and their CIs as
-//! `quantile.survfit` (log CI by default), the landmark rate as
-//! `summary(fit, times)`, the log-rank test as `survdiff`. Subjects whose
+//! Computed by the analysis layer (`netra_analysis::analyses::survival::
+//! summarise`, the summary every surface prints): Kaplan–Meier curves per
+//! level (R's `survfit`), medians and their CIs as `quantile.survfit` (log
+//! CI by default), the landmark rate as `summary(fit, times)`, the
+//! log-rank test as `survdiff`; this builder lays them out. Subjects whose
 //! characteristic is missing are left out of that characteristic's rows
 //! and test. Note that SPSS-style tables often print a symmetric CI of the
 //! median (median ± 1.96·SE); the CI here is R's, from the CI of the curve.
 
-use netra_stats::km::{KmCurve, KmOptions, km_by_group};
-use netra_stats::logrank::{Weights, logrank};
+use netra_analysis::analyses::survival::{
+    GroupSurvival, SurvivalData, SurvivalOptions, SurvivalSummary, summarise,
+};
 
 use super::{Row, Table};
 use crate::ReportError;
@@ -26,7 +28,8 @@ pub struct SurvivalTable {
     time: Vec<f64>,
     event: Vec<bool>,
     landmarks: Vec<f64>,
-    options: KmOptions,
+    /// The layer's options: its default (log CI, 95%) with every landmark.
+    options: SurvivalOptions,
     p_style: PStyle,
     /// Decimals of medians and rates.
     pub decimals: usize,
@@ -80,29 +83,56 @@ impl SurvivalTable {
         header.extend(landmarks.iter().map(|(_, h)| *h));
         header.push("p (log-rank)");
         let table = Table::new(title, &header);
+        let mut at: Vec<f64> = landmarks.iter().map(|(l, _)| *l).collect();
+        at.sort_by(f64::total_cmp);
+        at.dedup();
         Ok(SurvivalTable {
             table,
             time: time.to_vec(),
             event: event.to_vec(),
             landmarks: landmarks.iter().map(|(l, _)| *l).collect(),
-            options: KmOptions::default(),
+            options: SurvivalOptions {
+                landmarks: at,
+                ..SurvivalOptions::default()
+            },
             p_style: PStyle::default(),
             decimals: 1,
         })
     }
 
-    /// The cells of one curve: n, events, median (CI), landmark rates.
-    fn curve_cells(&self, curve: &KmCurve) -> Result<Vec<String>, ReportError> {
-        let median = curve.median();
-        let median_text = match median.estimate {
+    /// Curves of `time`/`event` by `group` (codes into `labels`) and the
+    /// log-rank test, from the layer.
+    fn summary(
+        &self,
+        time: Vec<f64>,
+        event: Vec<bool>,
+        group: Vec<u32>,
+        labels: Vec<String>,
+    ) -> Result<SurvivalSummary, ReportError> {
+        let data = SurvivalData {
+            time,
+            event,
+            group,
+            labels,
+            weights: None,
+        };
+        summarise(&data, &self.options)
+            .map(|(summary, _)| summary)
+            .map_err(stats_err)
+    }
+
+    /// The cells of one curve: n, events, median (CI), landmark rates (in
+    /// the order of the columns).
+    fn curve_cells(&self, curve: &GroupSurvival) -> Vec<String> {
+        let median_text = match curve.median {
             Some(_) => with_ci(
-                median.estimate,
-                median.lower,
-                median.upper,
+                curve.median,
+                curve.median_lower,
+                curve.median_upper,
                 self.decimals,
                 NOT_REACHED,
             ),
-            None => match median.lower {
+            None => match curve.median_lower {
                 Some(l) => format!(
                     "{NOT_REACHED} ({}\u{2013}{NOT_REACHED})",
                     fixed(Some(l), self.decimals)
@@ -110,39 +140,32 @@ impl SurvivalTable {
                 None => NOT_REACHED.to_string(),
             },
         };
-        let rates: Vec<Option<f64>> = if curve.is_empty() || self.landmarks.is_empty() {
-            vec![None; self.landmarks.len()]
-        } else {
-            // One request per landmark: `at_times` returns times sorted, the
-            // columns keep the order given.
-            let mut out = Vec::with_capacity(self.landmarks.len());
-            for &l in &self.landmarks {
-                out.push(
-                    curve
-                        .at_times(&[l], false)
-                        .map_err(stats_err)?
-                        .first()
-                        .and_then(|a| a.survival),
-                );
-            }
-            out
-        };
-        let mut cells = vec![curve.n.to_string(), fmt_count(curve.events()), median_text];
-        cells.extend(rates.iter().map(|rate| {
-            rate.map_or(MISSING.to_string(), |s| {
-                fixed(Some(100.0 * s), self.decimals)
-            })
+        let mut cells = vec![curve.n.to_string(), fmt_count(curve.events), median_text];
+        cells.extend(self.landmarks.iter().map(|l| {
+            curve
+                .at_times
+                .iter()
+                .find(|a| a.time == *l)
+                .and_then(|a| a.survival)
+                .map_or(MISSING.to_string(), |s| {
+                    fixed(Some(100.0 * s), self.decimals)
+                })
         }));
-        Ok(cells)
+        cells
     }
 
     /// Adds a row for all patients.
     pub fn all_patients(&mut self, label: &str) -> Result<&mut Self, ReportError> {
-        let group = vec![0u32; self.time.len()];
-        let curves = km_by_group(&self.time, &self.event, None, &group, 1, &self.options)
-            .map_err(stats_err)?;
+        let summary = self.summary(
+            self.time.clone(),
+            self.event.clone(),
+            vec![0; self.time.len()],
+            vec![label.to_string()],
+        )?;
         let mut cells = vec![label.to_string()];
-        cells.extend(self.curve_cells(&curves[0])?);
+        if let Some(all) = summary.groups.first() {
+            cells.extend(self.curve_cells(all));
+        }
         cells.push(String::new());
         self.table.push(Row::new(cells).emphasised());
         Ok(self)
@@ -167,21 +190,17 @@ impl SurvivalTable {
         let keep: Vec<usize> = (0..codes.len()).filter(|&i| codes[i].is_some()).collect();
         let time: Vec<f64> = keep.iter().map(|&i| self.time[i]).collect();
         let event: Vec<bool> = keep.iter().map(|&i| self.event[i]).collect();
-        let group: Vec<usize> = keep.iter().filter_map(|&i| codes[i]).collect();
-        let group32: Vec<u32> = group.iter().map(|&g| g as u32).collect();
-        let curves = if time.is_empty() {
-            Vec::new()
+        let group: Vec<u32> = keep
+            .iter()
+            .filter_map(|&i| codes[i])
+            .map(|g| g as u32)
+            .collect();
+        let (curves, p) = if time.is_empty() {
+            (Vec::new(), None)
         } else {
-            km_by_group(&time, &event, None, &group32, levels.len(), &self.options)
-                .map_err(stats_err)?
-        };
-        let present = curves.iter().filter(|c| !c.is_empty()).count();
-        let p = if present >= 2 {
-            logrank(&time, &event, &group, None, Weights::LogRank)
-                .ok()
-                .map(|t| t.p)
-        } else {
-            None
+            let labels = levels.iter().map(|l| l.to_string()).collect();
+            let s = self.summary(time, event, group, labels)?;
+            (s.groups, s.logrank.map(|t| t.p))
         };
         let mut head = vec![name.to_string()];
         head.extend(std::iter::repeat_n(String::new(), 3 + self.landmarks.len()));
@@ -189,8 +208,8 @@ impl SurvivalTable {
         self.table.push(Row::new(head).emphasised());
         for (l, level) in levels.iter().enumerate() {
             let mut cells = vec![(*level).to_string()];
-            match curves.get(l).filter(|c| !c.is_empty()) {
-                Some(c) => cells.extend(self.curve_cells(c)?),
+            match curves.get(l).filter(|c| c.n > 0) {
+                Some(c) => cells.extend(self.curve_cells(c)),
                 None => {
                     cells.extend(["0".to_string(), "0".into(), MISSING.into()]);
                     cells.extend(std::iter::repeat_n(
