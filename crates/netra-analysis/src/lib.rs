@@ -14,6 +14,9 @@
 //!   with one `Default` for every surface.
 //! * [`analyses`] — each analysis a serde `Request` producing a typed
 //!   `Output`, listed once in [`analyses::registry`].
+//! * [`table`] — a flat CSV "cohort" (the data the CLI's CSV commands
+//!   analyse): complete rows, event coding, factor levels, read through
+//!   `netra-frame` with cell-precise errors.
 //! * [`partial`] — the additive partial aggregates analyses are computed
 //!   from, mergeable in any order (federated nodes, cluster partitions).
 //!
@@ -54,6 +57,7 @@ mod error;
 pub mod facts;
 pub mod partial;
 pub mod settings;
+pub mod table;
 pub mod variables;
 
 pub use cohort::{Cohort, CohortSpec, EndpointData, Grouping, Selection};
