@@ -112,7 +112,7 @@ pub struct EventCoding {
 
 /// Two cell texts name the same code when equal as text or as numbers
 /// ("1" and "1.0").
-fn same_code(cell: &str, code: &str) -> bool {
+pub fn same_code(cell: &str, code: &str) -> bool {
     if cell == code {
         return true;
     }
