@@ -20,6 +20,17 @@ pub enum AnalysisError {
         /// The kernel's reason.
         reason: String,
     },
+    /// A data file (a CSV cohort, [`crate::table`]) that cannot be read or
+    /// whose cell cannot be used; shown exactly as `netra-frame` words it
+    /// (file, line, column, value).
+    #[error(transparent)]
+    Data(#[from] netra_frame::FrameError),
+}
+
+impl From<netra_frame::CellError> for AnalysisError {
+    fn from(e: netra_frame::CellError) -> AnalysisError {
+        AnalysisError::Data(e.into())
+    }
 }
 
 impl AnalysisError {
@@ -41,15 +52,31 @@ impl AnalysisError {
 
     /// What was wrong (the part before the reason).
     pub fn what(&self) -> &str {
+        use netra_frame::FrameError as F;
         match self {
             AnalysisError::Invalid { what, .. } | AnalysisError::Stats { what, .. } => what,
+            AnalysisError::Data(F::Cell(c)) => &c.source_name,
+            AnalysisError::Data(
+                F::Io { source_name, .. }
+                | F::Malformed { source_name, .. }
+                | F::UnknownColumn { source_name, .. }
+                | F::WrongFormat { source_name, .. }
+                | F::Empty { source_name },
+            ) => source_name,
         }
     }
 
     /// The reason alone.
     pub fn reason(&self) -> &str {
+        use netra_frame::FrameError as F;
         match self {
             AnalysisError::Invalid { reason, .. } | AnalysisError::Stats { reason, .. } => reason,
+            AnalysisError::Data(F::Cell(c)) => &c.reason,
+            AnalysisError::Data(
+                F::Io { reason, .. } | F::Malformed { reason, .. } | F::WrongFormat { reason, .. },
+            ) => reason,
+            AnalysisError::Data(F::UnknownColumn { .. }) => "no such column",
+            AnalysisError::Data(F::Empty { .. }) => "no data rows",
         }
     }
 }

@@ -16,6 +16,9 @@
 //!   `Output`, listed once in [`analyses::registry`].
 //! * [`inference`] — the group comparisons and binomial intervals the
 //!   report's table builders print (Table 1, response tables).
+//! * [`table`] — a flat CSV "cohort" (the data the CLI's CSV commands
+//!   analyse): complete rows, event coding, factor levels, read through
+//!   `netra-frame` with cell-precise errors.
 //! * [`partial`] — the additive partial aggregates analyses are computed
 //!   from, mergeable in any order (federated nodes, cluster partitions).
 //!
@@ -57,6 +60,7 @@ pub mod facts;
 pub mod inference;
 pub mod partial;
 pub mod settings;
+pub mod table;
 pub mod variables;
 
 pub use cohort::{Cohort, CohortSpec, EndpointData, Grouping, Selection};

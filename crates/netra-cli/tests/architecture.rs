@@ -17,7 +17,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("netra-frame", &[]),
     ("netra-clinical", &["netra-stats"]),
     ("netra-store", &["netra-clinical", "netra-frame"]),
-    ("netra-analysis", &["netra-stats", "netra-clinical"]),
+    (
+        "netra-analysis",
+        &["netra-stats", "netra-clinical", "netra-frame"],
+    ),
     // The report formats: its statistics come from the analysis layer.
     ("netra-report", &["netra-clinical", "netra-analysis"]),
     ("netra-sim", &["netra-clinical", "netra-stats"]),

@@ -29,9 +29,14 @@
 //! refused. A cause nobody had yields no curves and no test for that
 //! cause (cmprsk has no curve for an absent cause); its counts are 0.
 //!
+//! A CSV's status column with any named causes (`netra cuminc`) is
+//! [`causes`].
+//!
 //! Not yet offered: death from the NET versus other causes (the
 //! registry's `death_cause`) — it would be a second status rule over the
 //! OS rows.
+
+pub mod causes;
 
 use netra_clinical::endpoints::{Endpoint, EndpointSpec};
 /// The curve a cumulative-incidence figure draws (`netra_report::figure`).

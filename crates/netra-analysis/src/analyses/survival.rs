@@ -8,7 +8,10 @@
 //! (per group × distinct time counts), so that the same result can be
 //! assembled from parts computed elsewhere. Matches R's `survfit` (median
 //! by `print.survfit`'s rule, rates by `summary(fit, times, extend =
-//! FALSE)`) and `survdiff`.
+//! FALSE)`) and `survdiff`. The whole log-rank family (weights, strata,
+//! trend, pairwise) is [`logrank`].
+
+pub mod logrank;
 
 pub use netra_stats::km::KmCurve;
 use netra_stats::km::{ConfType, KmOptions};

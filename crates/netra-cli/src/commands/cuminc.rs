@@ -38,9 +38,13 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
+use netra_analysis::AnalysisError;
+use netra_analysis::analyses::cuminc::CurveOut as LayerCurve;
+use netra_analysis::analyses::cuminc::causes::{
+    CauseData, IncidenceOutput, IncidenceRequest, incidence,
+};
 use netra_frame::Frame;
-use netra_stats::cuminc::{CompetingRisks, CumInc, CumIncOptions, IncidenceCurve};
 use serde::Serialize;
 
 use crate::input;
@@ -109,7 +113,8 @@ struct Report {
     json: Output,
     n_used: usize,
     times_shown: Vec<f64>,
-    table_result: CumInc,
+    /// The layer's curves read at `times_shown`.
+    table_result: IncidenceOutput,
     /// `input::Reading::lines`, printed under the header.
     reading_lines: Vec<String>,
 }
@@ -215,78 +220,58 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
         Some(s) => Some(input::factor(frame.column(s)?, rows)),
         None => None,
     };
-    let data = CompetingRisks::new(
-        &time,
-        &status.codes,
-        groups.as_ref().map(|f| f.codes.as_slice()),
-        strata.as_ref().map(|f| f.codes.as_slice()),
-    )
-    .with_context(|| frame.source_name().to_string())?;
-    let options = CumIncOptions {
-        rho: args.rho,
-        conf_level: args.conf_level,
-        times: args.times.clone(),
+    let source = frame.source_name().to_string();
+    let explain = |e: AnalysisError| anyhow::anyhow!("{source}: {}", e.reason());
+    let data = CauseData {
+        time,
+        status: status.codes.clone(),
+        causes: status.causes.clone(),
+        group: groups.as_ref().map(|f| f.codes.clone()),
+        labels: groups
+            .as_ref()
+            .map_or_else(|| vec!["all".to_string()], |f| f.levels.clone()),
+        strata: strata.as_ref().map(|f| f.codes.clone()),
     };
-    let result = data
-        .analyse(cause, &options)
-        .with_context(|| frame.source_name().to_string())?;
-
-    let cause_label = status.causes[cause as usize - 1].clone();
-    let group_label = |g: usize| match &groups {
-        Some(f) => f.levels[g].clone(),
-        None => "all".to_string(),
+    let request = IncidenceRequest {
+        cause: status.causes[cause as usize - 1].clone(),
+        times: args.times.clone(),
+        conf_level: args.conf_level,
+        rho: args.rho,
+        steps: true,
+    };
+    let result = incidence(&data, &request).map_err(explain)?;
+    let point = |p: &netra_analysis::analyses::cuminc::Point| PointOut {
+        time: p.time,
+        estimate: p.estimate,
+        variance: p.variance,
+        std_err: p.std_err,
+        lower: p.lower,
+        upper: p.upper,
     };
     let curves = result
         .curves
         .iter()
         .map(|c| CurveOut {
-            group: group_label(c.group),
-            cause: cause_label.clone(),
+            group: c.group.clone(),
+            cause: c.cause.clone(),
             n: c.n,
             events: c.events,
-            competing_events: c.competing,
+            competing_events: c.competing_events,
             last_time: c.last_time,
-            steps: c
-                .steps
-                .iter()
-                .map(|s| PointOut {
-                    time: s.time,
-                    estimate: Some(s.estimate),
-                    variance: Some(s.variance),
-                    std_err: Some(s.std_err).filter(|v| v.is_finite()),
-                    lower: s.lower,
-                    upper: s.upper,
-                })
-                .collect(),
-            at_times: c
-                .at_times
-                .iter()
-                .map(|p| PointOut {
-                    time: p.time,
-                    estimate: p.estimate,
-                    variance: p.variance,
-                    std_err: p.std_err.filter(|v| v.is_finite()),
-                    lower: p.lower,
-                    upper: p.upper,
-                })
-                .collect(),
+            steps: c.steps.iter().flatten().map(point).collect(),
+            at_times: c.at_times.iter().map(point).collect(),
         })
         .collect();
     let gray_test = result.gray.as_ref().map(|g| GrayOut {
-        statistic: g.statistic,
+        statistic: g.chisq,
         df: g.df,
         p: g.p,
         rho: g.rho,
     });
     let json = Output {
-        cause: cause_label.clone(),
+        cause: result.cause.clone(),
         censor_value: args.censor_value.clone(),
-        competing_causes: status
-            .causes
-            .iter()
-            .filter(|c| **c != cause_label)
-            .cloned()
-            .collect(),
+        competing_causes: result.competing_causes.clone(),
         conf_level: args.conf_level,
         n_dropped: complete.n_dropped,
         dropped_by: reading.json().0,
@@ -308,13 +293,15 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
         args.times.clone()
     };
     let table_result = if args.times.is_empty() && !times_shown.is_empty() {
-        data.analyse(
-            cause,
-            &CumIncOptions {
+        incidence(
+            &data,
+            &IncidenceRequest {
                 times: times_shown.clone(),
-                ..options
+                steps: false,
+                ..request
             },
-        )?
+        )
+        .map_err(explain)?
     } else {
         result
     };
@@ -355,7 +342,7 @@ fn percent(x: Option<f64>) -> String {
     x.map_or_else(|| "NA".to_string(), |v| format!("{:.1}", 100.0 * v))
 }
 
-fn landmark_cell(c: &IncidenceCurve, k: usize) -> String {
+fn landmark_cell(c: &LayerCurve, k: usize) -> String {
     let Some(p) = c.at_times.get(k) else {
         return "NA".into();
     };
@@ -427,7 +414,7 @@ fn table(args: &Args, report: &Report) -> String {
             cj.group.clone(),
             c.n.to_string(),
             c.events.to_string(),
-            c.competing.to_string(),
+            c.competing_events.to_string(),
         ];
         row.extend((0..report.times_shown.len()).map(|k| landmark_cell(c, k)));
         rows.push(row);

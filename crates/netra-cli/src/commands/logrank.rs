@@ -1,9 +1,10 @@
 //! `netra logrank`: compare survival curves between groups of a CSV file.
 //!
 //! Reads the time, event, group (and optional stratum) columns through
-//! `input.rs` (incomplete rows dropped and counted), orders the groups as R's
-//! `factor()` levels, and runs `netra_stats::logrank` — the same numbers as
-//! `survdiff(Surv(time, event) ~ group + strata(s), rho = …)`.
+//! `input.rs` (the analysis layer's CSV table: incomplete rows dropped and
+//! counted), orders the groups as R's `factor()` levels, and runs the layer's
+//! log-rank family (`netra_analysis::analyses::survival::logrank`) — the same
+//! numbers as `survdiff(Surv(time, event) ~ group + strata(s), rho = …)`.
 //!
 //! Group order: when every group label is a number the groups are ordered
 //! numerically (and, for `--trend`, the numbers are the scores, e.g. stage
@@ -13,10 +14,13 @@
 
 use std::fmt::Write as _;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
+use netra_analysis::AnalysisError;
+use netra_analysis::analyses::survival::SurvivalData;
+use netra_analysis::analyses::survival::logrank::{
+    self as layer, CompareData, LogrankOutput, LogrankRequest, MAX_GROUPS,
+};
 use netra_frame::Frame;
-use netra_stats::logrank::{LogrankData, LogrankError, LogrankTest, MAX_GROUPS, Weights};
-use netra_stats::multiple::Adjust;
 use serde::Serialize;
 
 use crate::input::{self, SurvivalArgs};
@@ -93,13 +97,14 @@ pub enum PairwiseAdjust {
 }
 
 impl PairwiseAdjust {
-    fn adjust(self) -> Adjust {
+    /// R's `p.adjust` name, as the layer's request takes it.
+    fn r_name(self) -> &'static str {
         match self {
-            PairwiseAdjust::Holm => Adjust::Holm,
-            PairwiseAdjust::Bonferroni => Adjust::Bonferroni,
-            PairwiseAdjust::Hochberg => Adjust::Hochberg,
-            PairwiseAdjust::Bh => Adjust::BenjaminiHochberg,
-            PairwiseAdjust::By => Adjust::BenjaminiYekutieli,
+            PairwiseAdjust::Holm => "holm",
+            PairwiseAdjust::Bonferroni => "bonferroni",
+            PairwiseAdjust::Hochberg => "hochberg",
+            PairwiseAdjust::Bh => "BH",
+            PairwiseAdjust::By => "BY",
         }
     }
 
@@ -115,9 +120,9 @@ impl PairwiseAdjust {
 }
 
 impl Options {
-    /// The weights the flags ask for; --rho/--gamma only make sense for
-    /// Fleming–Harrington.
-    fn weights(&self) -> anyhow::Result<Weights> {
+    /// The layer's request the flags describe; --rho/--gamma only make
+    /// sense for Fleming–Harrington.
+    fn request(&self) -> anyhow::Result<LogrankRequest> {
         let fh_params = self.rho.is_some() || self.gamma.is_some();
         let scheme = match (self.weighting, fh_params) {
             (None, true) => Weighting::FlemingHarrington,
@@ -134,28 +139,28 @@ impl Options {
             ),
             (Some(other), false) => other,
         };
-        Ok(match scheme {
-            Weighting::Logrank => Weights::LogRank,
-            Weighting::GehanBreslow => Weights::GehanBreslow,
-            Weighting::TaroneWare => Weights::TaroneWare,
-            Weighting::FlemingHarrington => Weights::FlemingHarrington {
-                rho: self.rho.unwrap_or(0.0),
-                gamma: self.gamma.unwrap_or(0.0),
-            },
+        Ok(LogrankRequest {
+            weighting: match scheme {
+                Weighting::Logrank => "logrank",
+                Weighting::GehanBreslow => "gehan-breslow",
+                Weighting::TaroneWare => "tarone-ware",
+                Weighting::FlemingHarrington => "fleming-harrington",
+            }
+            .into(),
+            rho: self.rho.unwrap_or(0.0),
+            gamma: self.gamma.unwrap_or(0.0),
+            trend: self.trend,
+            pairwise: self.pairwise.map(|a| a.r_name().to_string()),
         })
     }
 }
 
 /// Everything `netra logrank` computed, ready to print.
 struct Report {
-    weights: Weights,
     group_column: String,
     strata_column: Option<String>,
-    n_strata: usize,
-    levels: Vec<String>,
-    test: LogrankTest,
-    trend: Option<netra_stats::logrank::TrendTest>,
-    pairwise: Option<(PairwiseAdjust, Vec<netra_stats::logrank::PairwiseTest>)>,
+    out: LogrankOutput,
+    pairwise: Option<PairwiseAdjust>,
     n_rows: usize,
     n_dropped: usize,
     reading: input::Reading,
@@ -164,8 +169,8 @@ struct Report {
 /// Runs `netra logrank`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let args = *args.options;
-    let weights = args.weights()?;
-    let report = analyse(&args, weights)?;
+    let request = args.request()?;
+    let report = analyse(&args, &request)?;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&to_json(&report))? + "\n",
         Format::Csv => to_csv(&report),
@@ -174,7 +179,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     write_stdout(&text)
 }
 
-fn analyse(args: &Options, weights: Weights) -> anyhow::Result<Report> {
+fn analyse(args: &Options, request: &LogrankRequest) -> anyhow::Result<Report> {
     let s = &args.survival;
     let mut columns = vec![s.time.as_str(), s.event.as_str(), args.group.as_str()];
     if let Some(strata) = &args.strata {
@@ -210,53 +215,40 @@ fn analyse(args: &Options, weights: Weights) -> anyhow::Result<Report> {
         Some(col) => Some(input::factor(frame.column(col)?, rows)),
         None => None,
     };
-    let n_strata = strata.as_ref().map_or(1, |f| f.levels.len());
-    let data = LogrankData::new(
-        &time,
-        &event,
-        &groups.codes,
-        strata.as_ref().map(|f| f.codes.as_slice()),
-    )
-    .map_err(|e| explain(e, &source))?;
-    let test = data.test(weights).map_err(|e| explain(e, &source))?;
-    let trend = if args.trend {
-        let scores = groups
-            .values
-            .clone()
-            .unwrap_or_else(|| (1..=groups.levels.len()).map(|i| i as f64).collect());
-        Some(
-            test.trend(&scores)
-                .map_err(|e| explain(e, &source))
-                .context("test for trend")?,
-        )
-    } else {
-        None
+    let codes = |f: &input::Factor| f.codes.iter().map(|&c| c as u32).collect::<Vec<u32>>();
+    let data = CompareData {
+        survival: SurvivalData {
+            time,
+            event,
+            group: codes(&groups),
+            labels: groups.levels,
+            weights: None,
+        },
+        strata: strata.as_ref().map(codes),
+        n_strata: strata.as_ref().map_or(1, |f| f.levels.len()),
+        values: groups.values,
     };
-    let pairwise = match args.pairwise {
-        Some(adjust) => Some((
-            adjust,
-            data.pairwise(weights, adjust.adjust())
-                .map_err(|e| explain(e, &source))?,
-        )),
-        None => None,
-    };
+    let out = layer::compare(&data, request).map_err(|e| explain(e, &source))?;
     Ok(Report {
-        weights,
         group_column: args.group.clone(),
         strata_column: args.strata.clone(),
-        n_strata,
-        levels: groups.levels,
-        test,
-        trend,
-        pairwise,
+        out,
+        pairwise: args.pairwise,
         n_rows: rows.len(),
         n_dropped: complete.n_dropped,
         reading,
     })
 }
 
-fn explain(e: LogrankError, source: &str) -> anyhow::Error {
-    anyhow::anyhow!("{source}: {e}")
+/// A layer error worded as before: "FILE: reason", with "test for trend"
+/// as context when the trend failed.
+fn explain(e: AnalysisError, source: &str) -> anyhow::Error {
+    let err = anyhow::anyhow!("{source}: {}", e.reason());
+    if e.what() == "test for trend" {
+        err.context("test for trend")
+    } else {
+        err
+    }
 }
 
 /// The JSON contract of `netra logrank` (issue 2): `chisq`, `df`, `p` and
@@ -276,7 +268,7 @@ struct JsonReport<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     trend: Option<JsonTrend<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    adjust: Option<&'static str>,
+    adjust: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pairwise: Option<Vec<JsonPair<'a>>>,
     n: usize,
@@ -321,45 +313,43 @@ struct JsonPair<'a> {
 }
 
 fn to_json(r: &Report) -> JsonReport<'_> {
-    let t = &r.test;
-    let (rho, gamma) = r
-        .weights
-        .rho_gamma()
-        .map_or((None, None), |(a, b)| (Some(a), Some(b)));
+    let t = &r.out;
     JsonReport {
-        test: r.weights.name(),
-        rho,
-        gamma,
+        test: t.test.clone(),
+        rho: t.rho,
+        gamma: t.gamma,
         chisq: t.chisq,
         df: t.df,
         p: t.p,
-        groups: (0..r.levels.len())
+        groups: t
+            .groups
+            .iter()
             .map(|g| JsonGroup {
-                group: &r.levels[g],
-                n: t.n[g],
-                events: t.events[g],
-                observed: t.observed[g],
-                expected: t.expected[g],
+                group: &g.group,
+                n: g.n,
+                events: g.events,
+                observed: g.observed,
+                expected: g.expected,
             })
             .collect(),
         variance: &t.variance,
         strata: r.strata_column.as_deref().map(|column| JsonStrata {
             column,
-            n: r.n_strata,
+            n: t.n_strata,
         }),
-        trend: r.trend.as_ref().map(|tr| JsonTrend {
+        trend: t.trend.as_ref().map(|tr| JsonTrend {
             scores: &tr.scores,
             chisq: tr.chisq,
             df: tr.df,
             p: tr.p,
         }),
-        adjust: r.pairwise.as_ref().map(|(a, _)| a.adjust().r_name()),
-        pairwise: r.pairwise.as_ref().map(|(_, pairs)| {
+        adjust: t.adjust.as_deref(),
+        pairwise: t.pairwise.as_ref().map(|pairs| {
             pairs
                 .iter()
                 .map(|p| JsonPair {
-                    group1: &r.levels[p.group1],
-                    group2: &r.levels[p.group2],
+                    group1: &p.group1,
+                    group2: &p.group2,
                     chisq: p.chisq,
                     df: p.df,
                     p: p.p,
@@ -375,20 +365,20 @@ fn to_json(r: &Report) -> JsonReport<'_> {
 }
 
 fn to_csv(r: &Report) -> String {
-    let t = &r.test;
+    let t = &r.out;
     let mut out =
         String::from("group,n,events,observed,expected,observed_over_expected,test,chisq,df,p\n");
-    for g in 0..r.levels.len() {
+    for g in &t.groups {
         let _ = writeln!(
             out,
             "{},{},{},{},{},{},{},{},{},{}",
-            csv_field(&r.levels[g]),
-            t.n[g],
-            t.events[g],
-            t.observed[g],
-            t.expected[g],
-            ratio(t.observed[g], t.expected[g]).map_or("NA".into(), |v| v.to_string()),
-            csv_field(&r.weights.name()),
+            csv_field(&g.group),
+            g.n,
+            g.events,
+            g.observed,
+            g.expected,
+            ratio(g.observed, g.expected).map_or("NA".into(), |v| v.to_string()),
+            csv_field(&t.test),
             t.chisq,
             t.df,
             t.p
@@ -402,17 +392,17 @@ fn ratio(o: f64, e: f64) -> Option<f64> {
 }
 
 fn to_table(r: &Report) -> String {
-    let t = &r.test;
-    let weighted = r.weights != Weights::LogRank;
+    let t = &r.out;
+    let weighted = t.weighted;
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{} test of survival by {}{}",
-        r.weights.name(),
+        t.test,
         r.group_column,
         r.strata_column.as_ref().map_or(String::new(), |c| format!(
             ", stratified by {c} ({} strata)",
-            r.n_strata
+            t.n_strata
         ))
     );
     let _ = writeln!(
@@ -431,14 +421,14 @@ fn to_table(r: &Report) -> String {
     out.push('\n');
     let header = ["group", "n", "events", "observed", "expected", "O/E"];
     let mut rows: Vec<[String; 6]> = Vec::new();
-    for g in 0..r.levels.len() {
+    for g in &t.groups {
         rows.push([
-            r.levels[g].clone(),
-            t.n[g].to_string(),
-            t.events[g].to_string(),
-            format!("{:.2}", t.observed[g]),
-            format!("{:.2}", t.expected[g]),
-            ratio(t.observed[g], t.expected[g]).map_or("NA".into(), |v| format!("{v:.2}")),
+            g.group.clone(),
+            g.n.to_string(),
+            g.events.to_string(),
+            format!("{:.2}", g.observed),
+            format!("{:.2}", g.expected),
+            ratio(g.observed, g.expected).map_or("NA".into(), |v| format!("{v:.2}")),
         ]);
     }
     let mut width = header.map(str::len);
@@ -466,12 +456,12 @@ fn to_table(r: &Report) -> String {
     let _ = writeln!(
         out,
         "{} chi-square = {:.2} on {} df, p {}",
-        r.weights.name(),
+        t.test,
         t.chisq,
         t.df,
         p_value(t.p)
     );
-    if let Some(tr) = &r.trend {
+    if let Some(tr) = &t.trend {
         let scores: Vec<String> = tr.scores.iter().map(|s| format!("{s}")).collect();
         let _ = writeln!(
             out,
@@ -481,11 +471,11 @@ fn to_table(r: &Report) -> String {
             p_value(tr.p)
         );
     }
-    if let Some((adjust, pairs)) = &r.pairwise {
+    if let (Some(adjust), Some(pairs)) = (r.pairwise, &t.pairwise) {
         let _ = writeln!(
             out,
             "\nPairwise comparisons ({}; p adjusted by {}):",
-            r.weights.name(),
+            t.test,
             adjust.label()
         );
         let head = [
@@ -499,8 +489,8 @@ fn to_table(r: &Report) -> String {
             .iter()
             .map(|p| {
                 [
-                    r.levels[p.group1].clone(),
-                    r.levels[p.group2].clone(),
+                    p.group1.clone(),
+                    p.group2.clone(),
                     format!("{:.2}", p.chisq),
                     p.p.map_or("NA".into(), |v| {
                         p_value(v).trim_start_matches("= ").to_string()
