@@ -17,7 +17,6 @@ use netra_analysis::analyses::compare::{
 use netra_frame::Frame;
 use serde_json::{Value, json};
 
-use super::response::fmt_p;
 use crate::input::{complete_rows, factor, numbers};
 use crate::output::{Format, write_stdout};
 
@@ -231,8 +230,8 @@ fn table_text(out: &Value) -> String {
     }
     let _ = writeln!(
         s,
-        "  p = {}",
-        out["p_value"].as_f64().map_or("NA".into(), fmt_p)
+        "  p {}",
+        crate::output::p_value(out["p_value"].as_f64().unwrap_or(f64::NAN))
     );
     if out["small_expected"] == json!(true) {
         let _ = writeln!(

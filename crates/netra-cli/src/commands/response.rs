@@ -585,21 +585,11 @@ pub(crate) fn rates_text(r: &Value) -> String {
         if let Some(p) = r[key]["p_value"].as_f64() {
             let _ = writeln!(
                 s,
-                "  {label} across groups: Fisher's exact test p = {}",
-                fmt_p(p)
+                "  {label} across groups: Fisher's exact test p {}",
+                crate::output::p_value(p)
             );
         }
     }
     s
 }
 
-/// A p-value as a clinician reads it.
-pub(crate) fn fmt_p(p: f64) -> String {
-    if p.is_nan() {
-        "NA".into()
-    } else if p < 0.001 {
-        format!("{p:.2e}")
-    } else {
-        format!("{p:.3}")
-    }
-}
