@@ -351,7 +351,8 @@ fn overlay<T: Serialize + DeserializeOwned>(
     params: &HashMap<String, String>,
     skip: &[&str],
 ) -> Result<T, AppError> {
-    let bad = |name: &str, t: &str| AppError::BadRequest(format!("{name}: '{t}' is not a valid value"));
+    let bad =
+        |name: &str, t: &str| AppError::BadRequest(format!("{name}: '{t}' is not a valid value"));
     let mut v = serde_json::to_value(base).map_err(|e| AppError::Internal(e.to_string()))?;
     if let Some(obj) = v.as_object_mut() {
         for (name, field) in obj.iter_mut() {
@@ -557,8 +558,7 @@ impl Query {
             min_cell: 0,
             ..self.settings.clone()
         };
-        rules != RuleSettings::default()
-            || self.endpoint_request() != self.menu_request()
+        rules != RuleSettings::default() || self.endpoint_request() != self.menu_request()
     }
 
     /// The endpoint.
@@ -835,11 +835,16 @@ fn cuminc(cohort: &Cohort, q: &Query) -> Result<Option<(CumincOutput, String)>, 
                 .map(|(_, t)| *t)
                 .collect();
             let label = data.labels.get(c.group).cloned().unwrap_or_default();
-            let mut s = KmSeries::from_cuminc(format!("{label} (n = {})", c.n), c)
-                .with_follow_up(&follow);
+            let mut s =
+                KmSeries::from_cuminc(format!("{label} (n = {})", c.n), c).with_follow_up(&follow);
             // A sum of jumps reaching 1 can exceed it by a rounding error
             // (1.0000000000000002), which the figure refuses.
-            for x in s.estimate.iter_mut().chain(&mut s.lower).chain(&mut s.upper) {
+            for x in s
+                .estimate
+                .iter_mut()
+                .chain(&mut s.lower)
+                .chain(&mut s.upper)
+            {
                 if x.is_finite() {
                     *x = x.clamp(0.0, 1.0);
                 }
@@ -1098,7 +1103,11 @@ fn web_responses(
     if r.by.is_none() {
         vec![one(0, &r.overall)]
     } else {
-        r.groups.iter().enumerate().map(|(i, g)| one(i, g)).collect()
+        r.groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| one(i, g))
+            .collect()
     }
 }
 
@@ -1115,14 +1124,7 @@ fn km_figure(
         .iter()
         .zip(curves)
         .filter(|(g, c)| !c.is_empty() && g.n.is_some())
-        .map(|(g, c)| {
-            privacy::series(
-                view,
-                format!("{} (n = {})", g.label, c.n),
-                c,
-                g.median,
-            )
-        })
+        .map(|(g, c)| privacy::series(view, format!("{} (n = {})", g.label, c.n), c, g.median))
         .collect();
     let mut fig = KmFigure::survival(series, format!("Months {}", from.phrase()));
     fig.y_label = endpoint.label().to_string();

@@ -14,14 +14,12 @@ use netra_clinical::registry::vocab::{PrimarySite, Sex, Vocabulary, WhoGrade};
 
 use crate::access;
 use crate::accounts::User;
-use crate::analysis::{
-    Grouping, MENU, Outcome, Patients, Query as AnalysisQuery, format_p, run,
-};
-use crate::privacy::{self, View};
+use crate::analysis::{Grouping, MENU, Outcome, Patients, Query as AnalysisQuery, format_p, run};
 use crate::app::{AppState, PageUser, Shared};
 use crate::error::{AppError, PageResult};
 use crate::layout::{self, Nav, page};
 use crate::pages::url_encode;
+use crate::privacy::{self, View};
 use crate::records::{sites, visible};
 
 /// Runs (or fetches from the cache) the analysis of `q` over the patients

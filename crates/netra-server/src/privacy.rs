@@ -20,8 +20,8 @@
 //!   single a patient out) and see study arms as `arm 1`, `arm 2`, … in
 //!   the groups' order (arm labels are free text).
 
-use netra_report::figure::km::{AtRisk, KmSeries};
 use netra_analysis::analyses::survival::KmCurve;
+use netra_report::figure::km::{AtRisk, KmSeries};
 
 use crate::error::AppError;
 

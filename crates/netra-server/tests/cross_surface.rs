@@ -287,7 +287,10 @@ async fn web_settings_and_endpoint_options_match_a_study_files() {
             &web["logrank"][k],
         );
     }
-    assert!(differs, "the settings change the numbers: {web} vs {web_default}");
+    assert!(
+        differs,
+        "the settings change the numbers: {web} vs {web_default}"
+    );
 
     let study_r = &facts["response1"];
     let web_r = &web_all["response"][0];

@@ -53,23 +53,56 @@ enum Rule {
 
 fn rule_of(path: &str) -> Option<Rule> {
     Some(match path {
-        "cohort" | "analysed" | "missing_group" | "groups[].n" | "groups[].events"
-        | "response[].evaluable" | "response[].responders" | "response[].controlled"
-        | "response[].orr.count" | "response[].dcr.count" => Rule::Count,
-        "groups[].median" | "groups[].median_lower" | "groups[].median_upper"
-        | "groups[].landmark_survival" | "groups[].landmark_lower"
-        | "groups[].landmark_upper" | "response[].orr.estimate" | "response[].orr.lower"
-        | "response[].orr.upper" | "response[].dcr.estimate" | "response[].dcr.lower"
+        "cohort"
+        | "analysed"
+        | "missing_group"
+        | "groups[].n"
+        | "groups[].events"
+        | "response[].evaluable"
+        | "response[].responders"
+        | "response[].controlled"
+        | "response[].orr.count"
+        | "response[].dcr.count" => Rule::Count,
+        "groups[].median"
+        | "groups[].median_lower"
+        | "groups[].median_upper"
+        | "groups[].landmark_survival"
+        | "groups[].landmark_lower"
+        | "groups[].landmark_upper"
+        | "response[].orr.estimate"
+        | "response[].orr.lower"
+        | "response[].orr.upper"
+        | "response[].dcr.estimate"
+        | "response[].dcr.lower"
         | "response[].dcr.upper" => Rule::Estimate,
         "groups[].label" | "response[].label" => Rule::GroupLabel,
         // Empty lists (a withheld cohort).
         "groups" | "response" => Rule::Public,
-        "endpoint" | "from" | "title" | "group" | "revision" | "min_cell" | "imputed_dates"
-        | "landmark_months" | "response_line" | "analysis" | "logrank" | "logrank.chisq"
-        | "logrank.df" | "logrank.p" | "groups[].suppressed" | "response[].suppressed"
-        | "response[].orr" | "response[].dcr" | "settings" | "endpoint_options"
-        | "downloads.km_svg" | "downloads.km_png" | "downloads.survival_csv"
-        | "downloads.response_csv" | "downloads.groups_csv" => Rule::Public,
+        "endpoint"
+        | "from"
+        | "title"
+        | "group"
+        | "revision"
+        | "min_cell"
+        | "imputed_dates"
+        | "landmark_months"
+        | "response_line"
+        | "analysis"
+        | "logrank"
+        | "logrank.chisq"
+        | "logrank.df"
+        | "logrank.p"
+        | "groups[].suppressed"
+        | "response[].suppressed"
+        | "response[].orr"
+        | "response[].dcr"
+        | "settings"
+        | "endpoint_options"
+        | "downloads.km_svg"
+        | "downloads.km_png"
+        | "downloads.survival_csv"
+        | "downloads.response_csv"
+        | "downloads.groups_csv" => Rule::Public,
         _ => return None,
     })
 }
@@ -82,7 +115,10 @@ fn check_analyst_answer(v: &Value, arm: bool) {
 #[track_caller]
 fn check_with(v: &Value, arm: bool, m: f64) {
     assert_eq!(v["min_cell"], m, "the threshold is stated: {v}");
-    assert!(v["analysis"].is_null(), "no layer output (every curve step)");
+    assert!(
+        v["analysis"].is_null(),
+        "no layer output (every curve step)"
+    );
     let mut all = Vec::new();
     leaves(v, String::new(), &mut all);
     let mut seen = BTreeSet::new();
@@ -108,7 +144,12 @@ fn check_with(v: &Value, arm: bool, m: f64) {
     // An estimate is never shown for a withheld group.
     for g in v["groups"].as_array().unwrap() {
         if g["n"].is_null() {
-            for k in ["median", "median_lower", "median_upper", "landmark_survival"] {
+            for k in [
+                "median",
+                "median_lower",
+                "median_upper",
+                "landmark_survival",
+            ] {
                 assert!(g[k].is_null(), "{k} of a withheld group: {g}");
             }
         }
@@ -201,10 +242,13 @@ async fn a_tiny_cohort_reveals_no_exact_age_or_survival() {
     assert!(v["analysis"].is_null());
     check_with(&v, false, 10.0);
     for file in ["km.svg", "km.png", "survival.csv", "response.csv"] {
-        let r = req("GET", &format!("/api/analysis/{file}?endpoint=os&from=diagnosis"))
-            .cookie(&analyst)
-            .send(&t)
-            .await;
+        let r = req(
+            "GET",
+            &format!("/api/analysis/{file}?endpoint=os&from=diagnosis"),
+        )
+        .cookie(&analyst)
+        .send(&t)
+        .await;
         assert_eq!(r.status, 404, "{file}");
     }
     let page = req("GET", "/analysis?endpoint=os&from=diagnosis")
