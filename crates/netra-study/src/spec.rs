@@ -128,6 +128,11 @@ struct RawEndpoint {
     censoring: Option<S<String>>,
     censor_at_new_therapy: Option<bool>,
     events: Option<S<String>>,
+    /// TTNT: death counts as an event (default true), as the layer's
+    /// `EndpointRequest` names it.
+    ttnt_death_is_event: Option<bool>,
+    /// TTF: completing the planned treatment is a failure (default false).
+    ttf_completion_is_failure: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1062,6 +1067,12 @@ impl Study {
                     .map_err(|err| e.at(span(c), err.0))?;
             }
             spec.censor_at_new_therapy = ep.censor_at_new_therapy.unwrap_or(false);
+            if let Some(d) = ep.ttnt_death_is_event {
+                spec.ttnt_death_is_event = d;
+            }
+            if let Some(c) = ep.ttf_completion_is_failure {
+                spec.ttf_completion_is_failure = c;
+            }
             match &ep.events {
                 Some(ev) if endpoint == Endpoint::Efs => {
                     spec.efs = ev

@@ -515,6 +515,7 @@ pub fn registry_responses(
         patient: patients.to_vec(),
         site: Vec::new(),
         include_excluded: true,
+        settings: None,
         db: DbArgs {
             db: (!db.is_empty()).then(|| db.to_string()),
         },
