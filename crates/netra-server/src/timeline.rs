@@ -374,7 +374,12 @@ mod tests {
         assert!(full.iter().any(|s| s.name == "Dr X's assay"));
         let coarse = biomarker_series(&c, View::Coarse);
         assert!(coarse.iter().all(|s| !s.name.contains("Dr X")));
-        assert!(coarse.iter().flat_map(|s| &s.points).all(|p| p.0.fract() == 0.0));
+        assert!(
+            coarse
+                .iter()
+                .flat_map(|s| &s.points)
+                .all(|p| p.0.fract() == 0.0)
+        );
     }
 
     #[test]
