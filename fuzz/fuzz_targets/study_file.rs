@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     if let Err(e) = netra_study::spec::Study::parse(text, Path::new("fuzz.toml")) {
         let _ = e.to_string();
     }
-    if let Err(e) = netra_study::cond::parse(text) {
+    if let Err(e) = netra_analysis::condition::parse(text) {
         let _ = format!("{e:?}");
     }
 });

@@ -20,17 +20,10 @@ pub fn fmt_or_nr(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| "NR".to_string(), |v| format!("{v:.decimals$}"))
 }
 
-/// A p-value as papers print it, with its relation: `= 0.019`, `= 0.25`,
-/// `< 0.001`; two significant digits, `= NA` when it does not exist.
+/// A p-value with its relation (`= 0.019`, `< 0.001`, `= —` when it does
+/// not exist), by the one rule of [`netra_report::format`].
 pub fn p_value(p: f64) -> String {
-    if p.is_nan() {
-        return "= NA".into();
-    }
-    if p < 0.001 {
-        return "< 0.001".into();
-    }
-    let decimals = (1 - p.log10().floor() as i32).max(1) as usize;
-    format!("= {p:.decimals$}")
+    netra_report::format::p_relation(Some(p))
 }
 
 /// A CSV field: quoted when needed and defused against spreadsheet
@@ -66,11 +59,11 @@ mod tests {
     #[test]
     fn p_values_read_as_clinicians_expect() {
         assert_eq!(p_value(0.019), "= 0.019");
-        assert_eq!(p_value(0.0013111), "= 0.0013");
-        assert_eq!(p_value(0.25), "= 0.25");
+        assert_eq!(p_value(0.0013111), "= 0.001");
+        assert_eq!(p_value(0.25), "= 0.250");
         assert_eq!(p_value(0.00099), "< 0.001");
-        assert_eq!(p_value(1.0), "= 1.0");
-        assert_eq!(p_value(f64::NAN), "= NA");
+        assert_eq!(p_value(1.0), "= 1.000");
+        assert_eq!(p_value(f64::NAN), "= \u{2014}");
     }
 
     #[test]

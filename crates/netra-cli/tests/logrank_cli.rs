@@ -246,7 +246,7 @@ fn table_is_readable_and_csv_has_a_row_per_group() {
     let text = String::from_utf8(out.stdout).unwrap();
     // R: chisq 10.3267, p 0.00131.
     assert!(
-        text.contains("Log-rank chi-square = 10.33 on 1 df, p = 0.0013"),
+        text.contains("Log-rank chi-square = 10.33 on 1 df, p = 0.001"),
         "{text}"
     );
     let header = text.lines().find(|l| l.starts_with("group")).unwrap();

@@ -12,6 +12,23 @@
 //!   are left as they are: they are data, not formulas, and must stay
 //!   numbers.
 
+/// A whole CSV document: the header, then one line per row, every field
+/// through [`field`]. (Registry bundles written for re-import are not
+/// documents for people: `netra-store` writes them with the `csv` crate so
+/// that every value reads back unchanged.)
+pub fn document<R: AsRef<[String]>>(header: &[&str], rows: impl IntoIterator<Item = R>) -> String {
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut s = cells.map(field).collect::<Vec<_>>().join(",");
+        s.push('\n');
+        s
+    };
+    let mut out = line(&mut header.iter().copied());
+    for row in rows {
+        out.push_str(&line(&mut row.as_ref().iter().map(String::as_str)));
+    }
+    out
+}
+
 /// One CSV field: defused against formula injection, then quoted as
 /// needed (see the module documentation).
 pub fn field(text: &str) -> String {

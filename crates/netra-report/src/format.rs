@@ -3,6 +3,13 @@
 //! with three decimals and a floor ("<0.001"), an em dash for a value that
 //! does not exist.
 //!
+//! **One rule for p-values**, on every surface (CLI text, web pages, study
+//! tables and figures, reports): three decimals, values below 0.001 as
+//! "<0.001", a p-value that does not exist (or is not in [0, 1]) as "—".
+//! A p of 0.0004 is "<0.001" in a table cell ([`p_value`]), "< 0.001" after
+//! the test's name ([`p_relation`]) and "p < 0.001" in running text
+//! ([`p_equals`]). JSON output carries the unrounded number.
+//!
 //! Rounding is that of Rust's `format!`, which rounds the exact binary value
 //! to the nearest decimal (ties to even on exact binary ties) — the same
 //! result as C's `printf` and hence R's `sprintf`/`format` on these values.
@@ -96,13 +103,19 @@ pub fn p_value(p: Option<f64>) -> String {
     PStyle::default().format(p)
 }
 
-/// "p = 0.019" or "p < 0.001", for running text and figure labels.
-pub fn p_equals(p: Option<f64>) -> String {
+/// "= 0.019" or "< 0.001": the p-value with its relation, for text that
+/// names the test first ("chi-square = 5.46 on 1 df, p = 0.019").
+pub fn p_relation(p: Option<f64>) -> String {
     let t = p_value(p);
     match t.strip_prefix('<') {
-        Some(rest) => format!("p < {rest}"),
-        None => format!("p = {t}"),
+        Some(rest) => format!("< {rest}"),
+        None => format!("= {t}"),
     }
+}
+
+/// "p = 0.019" or "p < 0.001", for running text and figure labels.
+pub fn p_equals(p: Option<f64>) -> String {
+    format!("p {}", p_relation(p))
 }
 
 /// "n (x.x%)" of a count out of a total; the percentage is missing when the
@@ -137,6 +150,9 @@ mod tests {
     fn p_equals_reads_in_running_text() {
         assert_eq!(p_equals(Some(0.0194)), "p = 0.019");
         assert_eq!(p_equals(Some(1e-5)), "p < 0.001");
+        assert_eq!(p_relation(Some(0.0004)), "< 0.001");
+        assert_eq!(p_relation(Some(0.25)), "= 0.250");
+        assert_eq!(p_relation(None), "= \u{2014}");
     }
 
     #[test]

@@ -11,6 +11,10 @@
 //! OWASP-recommended defaults m = 19 MiB, t = 2, p = 1, a random 16-byte
 //! salt). Verification of an unknown user name runs against a dummy hash so
 //! that response time does not tell which accounts exist.
+//!
+//! The rows themselves are read and written by `netra_store::accounts` (all
+//! SQL lives in the store); this module keeps the rules: roles, rights,
+//! names, passwords and the hashing gate.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,8 +23,11 @@ use std::time::Duration;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use netra_store::{Account, AccountChange, NewAccount, NewEvent, Registry, StoreError};
 use serde::Serialize;
-use sqlx::{AnyPool, Row};
+
+/// One security event as stored (time, account, event, detail, client).
+pub use netra_store::Event;
 
 use crate::clock::rfc3339;
 
@@ -160,8 +167,8 @@ pub enum AccountError {
     #[error("no account named '{0}'")]
     NotFound(String),
     /// The database failed.
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Database(#[from] StoreError),
     /// Hashing failed.
     #[error("password hashing: {0}")]
     Hash(String),
@@ -366,7 +373,11 @@ pub struct NewUser {
 
 /// Checks role and sites together: site-bound roles need existing sites,
 /// the others none.
-async fn check_sites(pool: &AnyPool, role: Role, sites: &[String]) -> Result<(), AccountError> {
+async fn check_sites(
+    registry: &Registry,
+    role: Role,
+    sites: &[String],
+) -> Result<(), AccountError> {
     if role.is_site_bound() {
         if sites.is_empty() {
             return Err(AccountError::Invalid(format!(
@@ -375,12 +386,7 @@ async fn check_sites(pool: &AnyPool, role: Role, sites: &[String]) -> Result<(),
             )));
         }
         for s in sites {
-            let n: i64 = sqlx::query("SELECT COUNT(*) FROM site WHERE site = $1")
-                .bind(s.as_str())
-                .fetch_one(pool)
-                .await?
-                .try_get(0)?;
-            if n == 0 {
+            if !registry.site_exists(s).await? {
                 return Err(AccountError::Invalid(format!(
                     "there is no site '{s}' in the registry"
                 )));
@@ -397,196 +403,115 @@ async fn check_sites(pool: &AnyPool, role: Role, sites: &[String]) -> Result<(),
 
 /// Creates an account with an already computed password hash.
 pub async fn create_user(
-    pool: &AnyPool,
+    registry: &Registry,
     user: &NewUser,
     password_hash: &str,
     now: i64,
 ) -> Result<(), AccountError> {
     validate_username(&user.username)?;
-    check_sites(pool, user.role, &user.sites).await?;
-    if find_user(pool, &user.username).await?.is_some() {
+    check_sites(registry, user.role, &user.sites).await?;
+    if find_user(registry, &user.username).await?.is_some() {
         return Err(AccountError::Exists(user.username.clone()));
     }
     let at = rfc3339(now);
-    let mut tx = pool.begin().await?;
     // The check above is only for the message: two simultaneous creates of
     // one name both pass it, and the primary key refuses the second.
-    sqlx::query(
-        "INSERT INTO web_user (username, display_name, role, password_hash, active, created_at, \
-         password_changed_at) VALUES ($1, $2, $3, $4, 1, $5, $6)",
-    )
-    .bind(user.username.as_str())
-    .bind(user.display_name.as_deref())
-    .bind(user.role.code())
-    .bind(password_hash)
-    .bind(at.as_str())
-    .bind(at.as_str())
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| {
-        if e.as_database_error()
-            .is_some_and(|d| d.is_unique_violation())
-        {
-            AccountError::Exists(user.username.clone())
-        } else {
-            AccountError::Database(e)
-        }
-    })?;
-    for s in &user.sites {
-        sqlx::query("INSERT INTO web_user_site (username, site) VALUES ($1, $2)")
-            .bind(user.username.as_str())
-            .bind(s.as_str())
-            .execute(&mut *tx)
-            .await?;
+    let created = registry
+        .insert_account(&NewAccount {
+            username: &user.username,
+            display_name: user.display_name.as_deref(),
+            role: user.role.code(),
+            password_hash,
+            sites: &user.sites,
+            at: &at,
+        })
+        .await?;
+    if !created {
+        return Err(AccountError::Exists(user.username.clone()));
     }
-    tx.commit().await?;
     Ok(())
 }
 
-fn user_from_row(row: &sqlx::any::AnyRow, sites: Vec<String>) -> Result<User, AccountError> {
-    let role: String = row.try_get("role")?;
+/// The application's view of a stored account.
+fn user_of(a: Account) -> Result<User, AccountError> {
     Ok(User {
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        role: Role::parse(&role)
-            .ok_or_else(|| AccountError::Invalid(format!("stored role '{role}'")))?,
-        sites,
-        active: row.try_get::<i64, _>("active")? != 0,
+        role: Role::parse(&a.role)
+            .ok_or_else(|| AccountError::Invalid(format!("stored role '{}'", a.role)))?,
+        username: a.username,
+        display_name: a.display_name,
+        sites: a.sites,
+        active: a.active,
     })
-}
-
-async fn sites_of(pool: &AnyPool, username: &str) -> Result<Vec<String>, AccountError> {
-    let rows = sqlx::query("SELECT site FROM web_user_site WHERE username = $1 ORDER BY site")
-        .bind(username)
-        .fetch_all(pool)
-        .await?;
-    rows.iter()
-        .map(|r| r.try_get::<String, _>(0).map_err(AccountError::from))
-        .collect()
 }
 
 /// The account `username` with its password hash.
 pub async fn find_user(
-    pool: &AnyPool,
+    registry: &Registry,
     username: &str,
 ) -> Result<Option<(User, String)>, AccountError> {
-    let Some(row) = sqlx::query(
-        "SELECT username, display_name, role, password_hash, active FROM web_user \
-         WHERE username = $1",
-    )
-    .bind(username)
-    .fetch_optional(pool)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let sites = sites_of(pool, username).await?;
-    let user = user_from_row(&row, sites)?;
-    let hash: String = row.try_get("password_hash")?;
-    Ok(Some((user, hash)))
+    match registry.account(username).await? {
+        Some((a, hash)) => Ok(Some((user_of(a)?, hash))),
+        None => Ok(None),
+    }
 }
 
 /// Every account, by name.
-pub async fn list_users(pool: &AnyPool) -> Result<Vec<User>, AccountError> {
-    let rows =
-        sqlx::query("SELECT username, display_name, role, active FROM web_user ORDER BY username")
-            .fetch_all(pool)
-            .await?;
-    let site_rows = sqlx::query("SELECT username, site FROM web_user_site ORDER BY username, site")
-        .fetch_all(pool)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let name: String = r.try_get("username")?;
-        let sites = site_rows
-            .iter()
-            .filter(|s| s.try_get::<String, _>(0).is_ok_and(|u| u == name))
-            .filter_map(|s| s.try_get::<String, _>(1).ok())
-            .collect();
-        out.push(user_from_row(r, sites)?);
-    }
-    Ok(out)
+pub async fn list_users(registry: &Registry) -> Result<Vec<User>, AccountError> {
+    registry
+        .accounts()
+        .await?
+        .into_iter()
+        .map(user_of)
+        .collect()
 }
 
 /// Number of accounts.
-pub async fn count_users(pool: &AnyPool) -> Result<i64, AccountError> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM web_user")
-        .fetch_one(pool)
-        .await?
-        .try_get(0)?)
+pub async fn count_users(registry: &Registry) -> Result<i64, AccountError> {
+    Ok(registry.count_accounts().await?)
 }
 
 /// Changes an account's role, sites, activity and display name. Its
 /// sessions end (the new rights apply at the next login).
 pub async fn update_user(
-    pool: &AnyPool,
+    registry: &Registry,
     username: &str,
     role: Role,
     sites: &[String],
     active: bool,
     display_name: Option<&str>,
 ) -> Result<(), AccountError> {
-    if find_user(pool, username).await?.is_none() {
+    if find_user(registry, username).await?.is_none() {
         return Err(AccountError::NotFound(username.to_string()));
     }
-    check_sites(pool, role, sites).await?;
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "UPDATE web_user SET role = $1, active = $2, display_name = $3 WHERE username = $4",
-    )
-    .bind(role.code())
-    .bind(i64::from(active))
-    .bind(display_name)
-    .bind(username)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("DELETE FROM web_user_site WHERE username = $1")
-        .bind(username)
-        .execute(&mut *tx)
-        .await?;
-    for s in sites {
-        sqlx::query("INSERT INTO web_user_site (username, site) VALUES ($1, $2)")
-            .bind(username)
-            .bind(s.as_str())
-            .execute(&mut *tx)
-            .await?;
+    check_sites(registry, role, sites).await?;
+    let change = AccountChange {
+        role: role.code(),
+        sites,
+        active,
+        display_name,
+    };
+    if !registry.update_account(username, &change).await? {
+        return Err(AccountError::NotFound(username.to_string()));
     }
-    sqlx::query("DELETE FROM web_session WHERE username = $1")
-        .bind(username)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     Ok(())
 }
 
 /// Replaces an account's password hash and ends its sessions except
 /// `keep` (the token hash of the session that made the change).
 pub async fn set_password(
-    pool: &AnyPool,
+    registry: &Registry,
     username: &str,
     password_hash: &str,
     now: i64,
     keep: Option<&str>,
 ) -> Result<(), AccountError> {
-    let mut tx = pool.begin().await?;
-    let n = sqlx::query(
-        "UPDATE web_user SET password_hash = $1, password_changed_at = $2 WHERE username = $3",
-    )
-    .bind(password_hash)
-    .bind(rfc3339(now))
-    .bind(username)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if n == 0 {
+    let at = rfc3339(now);
+    if !registry
+        .set_password_hash(username, password_hash, &at, keep)
+        .await?
+    {
         return Err(AccountError::NotFound(username.to_string()));
     }
-    sqlx::query("DELETE FROM web_session WHERE username = $1 AND token_hash <> $2")
-        .bind(username)
-        .bind(keep.unwrap_or(""))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -595,7 +520,7 @@ pub async fn set_password(
 /// and client address may come from a request without a login: each is
 /// cut to [`MAX_LOGGED_TEXT`] characters, the detail to 4 times that.
 pub async fn log_event(
-    pool: &AnyPool,
+    registry: &Registry,
     now: i64,
     username: Option<&str>,
     event: &str,
@@ -605,53 +530,22 @@ pub async fn log_event(
     let username = username.map(|u| bounded(u, MAX_LOGGED_TEXT));
     let detail = detail.map(|d| bounded(d, 4 * MAX_LOGGED_TEXT));
     let client = client.map(|c| bounded(c, MAX_LOGGED_TEXT));
-    sqlx::query(
-        "INSERT INTO web_event (at, username, event, detail, client) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(rfc3339(now))
-    .bind(username.as_deref())
-    .bind(bounded(event, MAX_LOGGED_TEXT).as_ref())
-    .bind(detail.as_deref())
-    .bind(client.as_deref())
-    .execute(pool)
-    .await?;
+    let at = rfc3339(now);
+    registry
+        .log_event(&NewEvent {
+            at: &at,
+            username: username.as_deref(),
+            event: &bounded(event, MAX_LOGGED_TEXT),
+            detail: detail.as_deref(),
+            client: client.as_deref(),
+        })
+        .await?;
     Ok(())
 }
 
-/// One security event.
-#[derive(Debug, Clone, Serialize)]
-pub struct Event {
-    /// UTC time.
-    pub at: String,
-    /// Account concerned.
-    pub username: Option<String>,
-    /// `login`, `login_failed`, `login_refused`, `logout`, `user_created`, …
-    pub event: String,
-    /// Details.
-    pub detail: Option<String>,
-    /// Client address.
-    pub client: Option<String>,
-}
-
 /// The most recent `limit` security events, newest first.
-pub async fn recent_events(pool: &AnyPool, limit: i64) -> Result<Vec<Event>, AccountError> {
-    let rows = sqlx::query(
-        "SELECT at, username, event, detail, client FROM web_event ORDER BY id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Event {
-                at: r.try_get(0)?,
-                username: r.try_get(1)?,
-                event: r.try_get(2)?,
-                detail: r.try_get(3)?,
-                client: r.try_get(4)?,
-            })
-        })
-        .collect()
+pub async fn recent_events(registry: &Registry, limit: i64) -> Result<Vec<Event>, AccountError> {
+    Ok(registry.recent_events(limit).await?)
 }
 
 #[cfg(test)]

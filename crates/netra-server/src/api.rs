@@ -125,7 +125,7 @@ pub async fn change_password(
 /// `GET /api/users`.
 pub async fn users(State(state): State<Shared>, ApiUser(s): ApiUser) -> ApiResult<Json<Vec<User>>> {
     pages::require_admin(&s.user)?;
-    Ok(Json(accounts::list_users(state.registry.pool()).await?))
+    Ok(Json(accounts::list_users(&state.registry).await?))
 }
 
 /// A new account.
@@ -164,7 +164,7 @@ pub async fn create_user(
         sites: r.sites,
     };
     pages::create_account(&state, &s.user, new, &r.password, &client).await?;
-    let (u, _) = accounts::find_user(state.registry.pool(), &r.username)
+    let (u, _) = accounts::find_user(&state.registry, &r.username)
         .await?
         .ok_or_else(|| AppError::Internal("created account vanished".into()))?;
     Ok((StatusCode::CREATED, Json(u)))
@@ -209,7 +209,7 @@ pub async fn update_user(
         &client,
     )
     .await?;
-    let (u, _) = accounts::find_user(state.registry.pool(), &name)
+    let (u, _) = accounts::find_user(&state.registry, &name)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no account named '{name}'")))?;
     Ok(Json(u))
@@ -230,10 +230,7 @@ pub async fn reset_password(
     Json(r): Json<PasswordReset>,
 ) -> ApiResult<StatusCode> {
     pages::require_admin(&s.user)?;
-    if accounts::find_user(state.registry.pool(), &name)
-        .await?
-        .is_none()
-    {
+    if accounts::find_user(&state.registry, &name).await?.is_none() {
         return Err(AppError::NotFound(format!("no account named '{name}'")).into());
     }
     pages::set_password(&state, &name, &r.password, None, "password_reset", &client).await?;

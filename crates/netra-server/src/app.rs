@@ -89,7 +89,7 @@ impl AppState {
     /// The state over an open registry (loads the pseudonym key and the
     /// cohort index: on a large registry this takes a while, once).
     pub async fn new(registry: Registry, config: Config, clock: Clock) -> Result<Shared, AppError> {
-        let pseudo = Pseudonymiser::load(registry.pool()).await?;
+        let pseudo = Pseudonymiser::load(&registry).await?;
         let cohort = Cohort::load(&registry, &pseudo).await?;
         Ok(Arc::new(AppState {
             account_failures: RateLimiter::new(config.account_limit),
@@ -196,14 +196,12 @@ async fn check(state: Shared, req: Request, next: Next) -> Response {
         .find_map(|c| session::cookie_value(c, state.cookie_name()))
         .map(str::to_string);
     let auth = match token {
-        Some(t) => {
-            match session::lookup(state.registry.pool(), &t, state.config.sessions, now).await {
-                Ok(Lookup::Active(s)) => Auth::Active(Arc::new(s)),
-                Ok(Lookup::Expired) => Auth::Expired,
-                Ok(Lookup::Unknown) => Auth::None,
-                Err(e) => return ApiError(AppError::from(e)).into_response(),
-            }
-        }
+        Some(t) => match session::lookup(&state.registry, &t, state.config.sessions, now).await {
+            Ok(Lookup::Active(s)) => Auth::Active(Arc::new(s)),
+            Ok(Lookup::Expired) => Auth::Expired,
+            Ok(Lookup::Unknown) => Auth::None,
+            Err(e) => return ApiError(AppError::from(e)).into_response(),
+        },
         None => Auth::None,
     };
     let mut req = req;

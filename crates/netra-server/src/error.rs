@@ -121,7 +121,8 @@ impl From<StoreError> for AppError {
             ),
             StoreError::NotFound(m) => AppError::NotFound(m),
             StoreError::Refused(m) => AppError::Conflict(m),
-            StoreError::Database(e) => e.into(),
+            e if e.is_disk_full() => AppError::DiskFull,
+            StoreError::Database(d) => AppError::Internal(d.to_string()),
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -135,16 +136,6 @@ impl From<AccountError> for AppError {
             AccountError::NotFound(_) => AppError::NotFound(e.to_string()),
             AccountError::Database(e) => e.into(),
             other => AppError::Internal(other.to_string()),
-        }
-    }
-}
-
-impl From<sqlx::Error> for AppError {
-    fn from(e: sqlx::Error) -> AppError {
-        if netra_store::db::is_disk_full(&e) {
-            AppError::DiskFull
-        } else {
-            AppError::Internal(e.to_string())
         }
     }
 }

@@ -65,7 +65,7 @@ pub async fn serve(
     let clock = Clock::default();
     let lifetimes = config.sessions;
     let state = AppState::new(registry, config, clock.clone()).await?;
-    let _ = session::purge_expired(state.registry.pool(), lifetimes, clock.now()).await;
+    let _ = session::purge_expired(&state.registry, lifetimes, clock.now()).await;
     let app = router(state.clone());
     let addr = listener
         .local_addr()
@@ -79,7 +79,7 @@ pub async fn serve(
             loop {
                 tick.tick().await;
                 let _ = session::purge_expired(
-                    state.registry.pool(),
+                    &state.registry,
                     state.config.sessions,
                     state.clock.now(),
                 )

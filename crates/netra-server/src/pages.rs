@@ -67,7 +67,7 @@ pub async fn attempt_login(
     client: &str,
 ) -> Result<(String, Session), AppError> {
     let now = state.clock.now();
-    let pool = state.registry.pool();
+    let registry = &state.registry;
     // No account name is longer: the limiter's memory stays bounded under
     // a flood of made-up megabyte names.
     let account_key = accounts::bounded(username, accounts::MAX_LOGGED_TEXT).into_owned();
@@ -86,7 +86,7 @@ pub async fn attempt_login(
         });
     if let Err(retry_after) = limited {
         let _ = accounts::log_event(
-            pool,
+            registry,
             now,
             Some(username),
             "login_refused",
@@ -100,7 +100,7 @@ pub async fn attempt_login(
         state.account_failures.release(&account_key, now);
         state.address_failures.release(client, now);
     };
-    let found = match accounts::find_user(pool, username).await {
+    let found = match accounts::find_user(registry, username).await {
         Ok(f) => f,
         Err(e) => {
             release();
@@ -132,7 +132,7 @@ pub async fn attempt_login(
     };
     let Some((user, _)) = found.filter(|(u, _)| ok && u.active) else {
         let _ = accounts::log_event(
-            pool,
+            registry,
             now,
             Some(username),
             "login_failed",
@@ -144,8 +144,8 @@ pub async fn attempt_login(
     };
     state.address_failures.release(client, now);
     state.account_failures.clear(&account_key);
-    let (token, session) = session::create(pool, user, client, now).await?;
-    let _ = accounts::log_event(pool, now, Some(username), "login", None, Some(client)).await;
+    let (token, session) = session::create(registry, user, client, now).await?;
+    let _ = accounts::log_event(registry, now, Some(username), "login", None, Some(client)).await;
     Ok((token, session))
 }
 
@@ -280,9 +280,9 @@ pub async fn end_session(
     session: &Session,
     client: &str,
 ) -> Result<(), AppError> {
-    session::delete(state.registry.pool(), &session.token_hash).await?;
+    session::delete(&state.registry, &session.token_hash).await?;
     let _ = accounts::log_event(
-        state.registry.pool(),
+        &state.registry,
         state.clock.now(),
         Some(&session.user.username),
         "logout",
@@ -324,7 +324,7 @@ pub async fn change_own_password(
     if let Err(retry_after) = state.account_failures.reserve(&user.username, now) {
         return Err(AppError::TooManyRequests { retry_after });
     }
-    let stored = match accounts::find_user(state.registry.pool(), &user.username).await {
+    let stored = match accounts::find_user(&state.registry, &user.username).await {
         Ok(f) => f.map(|(_, h)| h),
         Err(e) => {
             state.account_failures.release(&user.username, now);
@@ -373,9 +373,9 @@ pub async fn set_password(
         .await
         .map_err(|_| busy())??;
     let now = state.clock.now();
-    accounts::set_password(state.registry.pool(), username, &hash, now, keep_session).await?;
+    accounts::set_password(&state.registry, username, &hash, now, keep_session).await?;
     let _ = accounts::log_event(
-        state.registry.pool(),
+        &state.registry,
         now,
         Some(username),
         event,
@@ -506,10 +506,10 @@ async fn users_page(
     message: Option<Markup>,
     status: StatusCode,
 ) -> PageResult<Response> {
-    let pool = state.registry.pool();
-    let users = accounts::list_users(pool).await?;
+    let registry = &state.registry;
+    let users = accounts::list_users(registry).await?;
     let all_sites = sites(state, &session.user).await?;
-    let events = accounts::recent_events(pool, 30).await?;
+    let events = accounts::recent_events(registry, 30).await?;
     let body = html! {
         h1 { "Users" }
         @if let Some(m) = message { (m) }
@@ -662,9 +662,9 @@ pub async fn create_account(
         .await
         .map_err(|_| busy())??;
     let now = state.clock.now();
-    accounts::create_user(state.registry.pool(), &user, &hash, now).await?;
+    accounts::create_user(&state.registry, &user, &hash, now).await?;
     let _ = accounts::log_event(
-        state.registry.pool(),
+        &state.registry,
         now,
         Some(&user.username),
         "user_created",
@@ -712,17 +712,9 @@ pub async fn update_account(
             "you cannot remove your own administrator rights or deactivate yourself".into(),
         ));
     }
-    accounts::update_user(
-        state.registry.pool(),
-        username,
-        role,
-        sites,
-        active,
-        display_name,
-    )
-    .await?;
+    accounts::update_user(&state.registry, username, role, sites, active, display_name).await?;
     let _ = accounts::log_event(
-        state.registry.pool(),
+        &state.registry,
         state.clock.now(),
         Some(username),
         "user_changed",
@@ -828,10 +820,7 @@ pub async fn reset_password(
 ) -> PageResult<Response> {
     require_admin(&session.user)?;
     let f = user_fields(&fields);
-    let result = if accounts::find_user(state.registry.pool(), &name)
-        .await?
-        .is_none()
-    {
+    let result = if accounts::find_user(&state.registry, &name).await?.is_none() {
         Err(AppError::NotFound(format!("no account named '{name}'")))
     } else {
         set_password(&state, &name, &f.password, None, "password_reset", &client).await

@@ -17,10 +17,10 @@
 
 use hmac::{Hmac, Mac};
 use netra_clinical::registry::{PartialDate, Value};
+use netra_store::{Registry, StoreError};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::Sha256;
-use sqlx::{AnyPool, Row};
 
 use crate::session::hex;
 
@@ -45,24 +45,14 @@ impl Pseudonymiser {
         Pseudonymiser { key: key.to_vec() }
     }
 
-    /// Loads the registry's key, creating it on first use.
-    pub async fn load(pool: &AnyPool) -> Result<Pseudonymiser, sqlx::Error> {
+    /// Loads the registry's key, creating it on first use (two servers
+    /// starting at once read back the one key stored first).
+    pub async fn load(registry: &Registry) -> Result<Pseudonymiser, StoreError> {
         let mut fresh = [0u8; 32];
         OsRng.fill_bytes(&mut fresh);
-        // Two servers starting at once both try; the first insert wins and
-        // both read the same key back.
-        sqlx::query(
-            "INSERT INTO web_setting (name, value) VALUES ('pseudonym_key', $1) \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(hex(&fresh))
-        .execute(pool)
-        .await?;
-        let stored: String =
-            sqlx::query("SELECT value FROM web_setting WHERE name = 'pseudonym_key'")
-                .fetch_one(pool)
-                .await?
-                .try_get(0)?;
+        let stored = registry
+            .setting_or_insert("pseudonym_key", &hex(&fresh))
+            .await?;
         Ok(Pseudonymiser {
             key: stored.into_bytes(),
         })

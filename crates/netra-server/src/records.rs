@@ -224,18 +224,12 @@ fn label_of<V: Vocabulary>(code: Option<&str>) -> String {
 
 /// The sites a user may see, as (code, name).
 pub async fn sites(state: &AppState, user: &User) -> Result<Vec<(String, String)>, AppError> {
-    use sqlx::Row;
-    let rows = sqlx::query("SELECT site, name FROM site ORDER BY site")
-        .fetch_all(state.registry.pool())
-        .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            Some((
-                r.try_get::<String, _>(0).ok()?,
-                r.try_get::<String, _>(1).ok()?,
-            ))
-        })
+    Ok(state
+        .registry
+        .sites()
+        .await?
+        .into_iter()
+        .map(|s| (s.site, s.name))
         .filter(|(s, _)| user.can_read_site(s))
         .collect())
 }

@@ -3,10 +3,10 @@
 //! database as its SHA-256 only; a per-session CSRF token (synchronizer
 //! token pattern); idle and absolute expiry.
 
+use netra_store::Registry;
 use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyPool, Row};
 
 use crate::accounts::{AccountError, User, find_user};
 
@@ -71,7 +71,7 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 
 /// Starts a session for `user`; returns the cookie token and the session.
 pub async fn create(
-    pool: &AnyPool,
+    registry: &Registry,
     user: User,
     client: &str,
     now: i64,
@@ -84,18 +84,15 @@ pub async fn create(
         created_at: now,
         last_seen: now,
     };
-    sqlx::query(
-        "INSERT INTO web_session (token_hash, username, csrf_token, created_at, last_seen, client) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(session.token_hash.as_str())
-    .bind(session.user.username.as_str())
-    .bind(session.csrf.as_str())
-    .bind(now)
-    .bind(now)
-    .bind(client)
-    .execute(pool)
-    .await?;
+    registry
+        .insert_session(
+            &session.token_hash,
+            &session.user.username,
+            &session.csrf,
+            now,
+            client,
+        )
+        .await?;
     Ok((token, session))
 }
 
@@ -149,75 +146,58 @@ pub fn idle_expired(life: Lifetimes, last_seen: i64, now: i64) -> bool {
 /// Finds the session of a cookie token, ends it when expired, and records
 /// activity.
 pub async fn lookup(
-    pool: &AnyPool,
+    registry: &Registry,
     token: &str,
     life: Lifetimes,
     now: i64,
 ) -> Result<Lookup, AccountError> {
     let hash = token_hash(token);
-    let Some(row) = sqlx::query(
-        "SELECT username, csrf_token, created_at, last_seen FROM web_session WHERE token_hash = $1",
-    )
-    .bind(hash.as_str())
-    .fetch_optional(pool)
-    .await?
-    else {
+    let Some(stored) = registry.session(&hash).await? else {
         return Ok(Lookup::Unknown);
     };
-    let username: String = row.try_get(0)?;
-    let csrf: String = row.try_get(1)?;
-    let created_at: i64 = row.try_get(2)?;
-    let last_seen: i64 = row.try_get(3)?;
+    let (created_at, last_seen) = (stored.created_at, stored.last_seen);
     if idle_expired(life, last_seen, now) || now - created_at > life.absolute {
-        delete(pool, &hash).await?;
+        delete(registry, &hash).await?;
         return Ok(Lookup::Expired);
     }
-    let Some((user, _)) = find_user(pool, &username).await? else {
+    let Some((user, _)) = find_user(registry, &stored.username).await? else {
         return Ok(Lookup::Unknown);
     };
     if !user.active {
-        delete(pool, &hash).await?;
+        delete(registry, &hash).await?;
         return Ok(Lookup::Unknown);
     }
     let mut last = last_seen;
     if now - last_seen >= touch_every(life) {
-        sqlx::query("UPDATE web_session SET last_seen = $1 WHERE token_hash = $2")
-            .bind(now)
-            .bind(hash.as_str())
-            .execute(pool)
-            .await?;
+        registry.touch_session(&hash, now).await?;
         last = now;
     }
     Ok(Lookup::Active(Session {
         token_hash: hash,
         user,
-        csrf,
+        csrf: stored.csrf,
         created_at,
         last_seen: last,
     }))
 }
 
 /// Ends a session.
-pub async fn delete(pool: &AnyPool, token_hash: &str) -> Result<(), AccountError> {
-    sqlx::query("DELETE FROM web_session WHERE token_hash = $1")
-        .bind(token_hash)
-        .execute(pool)
-        .await?;
+pub async fn delete(registry: &Registry, token_hash: &str) -> Result<(), AccountError> {
+    registry.delete_session(token_hash).await?;
     Ok(())
 }
 
 /// Removes every expired session (run now and then): the same rule as
 /// [`lookup`], so that the sweeper never ends a session a request would
 /// still accept.
-pub async fn purge_expired(pool: &AnyPool, life: Lifetimes, now: i64) -> Result<u64, AccountError> {
-    Ok(
-        sqlx::query("DELETE FROM web_session WHERE last_seen <= $1 OR created_at < $2")
-            .bind(now - life.idle - touch_every(life))
-            .bind(now - life.absolute)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-    )
+pub async fn purge_expired(
+    registry: &Registry,
+    life: Lifetimes,
+    now: i64,
+) -> Result<u64, AccountError> {
+    Ok(registry
+        .purge_sessions(now - life.idle - touch_every(life), now - life.absolute)
+        .await?)
 }
 
 /// The `Set-Cookie` value that stores a session token. No `Max-Age`: the

@@ -51,7 +51,7 @@ fn create_patient(who: &Login, code: &str, site: &str, sex: &str) -> Req {
 
 async fn add_site_b_manager(t: &TestApp) {
     create_user(
-        t.state.registry.pool(),
+        &t.state.registry,
         &NewUser {
             username: "dm_b".into(),
             display_name: None,

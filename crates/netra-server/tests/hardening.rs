@@ -132,7 +132,7 @@ async fn an_active_user_is_not_logged_out_by_a_one_minute_idle_limit() {
     }
     // The sweeper that deletes expired sessions agrees.
     let now = t.clock.now();
-    netra_server::session::purge_expired(t.state.registry.pool(), t.state.config.sessions, now)
+    netra_server::session::purge_expired(&t.state.registry, t.state.config.sessions, now)
         .await
         .unwrap();
     t.clock.advance(45);

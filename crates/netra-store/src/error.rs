@@ -161,6 +161,13 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True when the database said the disk (or its size limit) is full
+    /// ([`crate::db::is_disk_full`]): the write was rolled back and may be
+    /// tried again once there is space.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Database(e) if crate::db::is_disk_full(e))
+    }
+
     pub(crate) fn io(path: impl fmt::Display, e: impl fmt::Display) -> StoreError {
         StoreError::Io {
             path: path.to_string(),

@@ -73,12 +73,15 @@ impl Default for FlatOptions {
     }
 }
 
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+/// One line of the bundle CSV a flat file becomes, written by the `csv`
+/// crate so that the bundle parser reads every value back unchanged.
+fn csv_line(fields: &[&str]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to memory cannot fail; an empty line would be refused later.
+    let _ = w.write_record(fields);
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 /// Reads a flat survival CSV into a bundle (study, site, patients).
@@ -179,22 +182,12 @@ pub fn flat_from_bytes(name: &str, bytes: &[u8], opts: &FlatOptions) -> Result<B
             .plus_days((t * opts.time_unit.days()).round() as i32);
         let arm = group.and_then(|g| g.text(r)).unwrap_or_default();
         let age_text = age.and_then(|a| a.text(r)).unwrap_or_default();
-        csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{}\n",
-            csv_cell(code),
-            csv_cell(&opts.site),
-            sex_code,
-            csv_cell(age_text),
-            opts.anchor,
-            csv_cell(arm),
-            last,
-            if dead { "dead" } else { "alive" },
-            if dead {
-                last.to_string()
-            } else {
-                String::new()
-            },
-        ));
+        let (anchor, last) = (opts.anchor.to_string(), last.to_string());
+        let death = if dead { last.as_str() } else { "" };
+        let status = if dead { "dead" } else { "alive" };
+        csv.push_str(&csv_line(&[
+            code, &opts.site, sex_code, age_text, &anchor, arm, &last, status, death,
+        ]));
         lines.push(frame.line(r));
     }
     for p in collapse_repeats(row_problems) {
@@ -209,8 +202,8 @@ pub fn flat_from_bytes(name: &str, bytes: &[u8], opts: &FlatOptions) -> Result<B
             Entity::Study,
             &format!("{name} (study)"),
             &format!(
-                "study,title\n{},Imported from a flat survival file\n",
-                csv_cell(&opts.study)
+                "study,title\n{}",
+                csv_line(&[&opts.study, "Imported from a flat survival file"])
             ),
             vec![1],
         )?;
@@ -218,9 +211,12 @@ pub fn flat_from_bytes(name: &str, bytes: &[u8], opts: &FlatOptions) -> Result<B
             Entity::Site,
             &format!("{name} (site)"),
             &format!(
-                "site,study,name\n{},{},Imported from a flat survival file\n",
-                csv_cell(&opts.site),
-                csv_cell(&opts.study)
+                "site,study,name\n{}",
+                csv_line(&[
+                    &opts.site,
+                    &opts.study,
+                    "Imported from a flat survival file"
+                ])
             ),
             vec![1],
         )?;

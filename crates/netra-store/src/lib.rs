@@ -18,6 +18,13 @@
 //!   flat survival CSV ([`flat`]).
 //! * [`Problem`] — `file, line, column (name): reason (value '…')`.
 //! * [`audit`] — the chain: `hash = SHA-256(prev_hash ‖ "\n" ‖ canonical)`.
+//! * The web application's tables, as plain rows (its rules stay in
+//!   `netra-server`): [`accounts`] (users, their sites, the security log),
+//!   [`sessions`], [`settings`]; and [`sites`], the study and site reads of
+//!   the surfaces.
+//!
+//! All SQL of netra lives in this crate; the other crates call the named
+//! methods of [`Registry`] (`crates/netra-cli/tests/sql_in_store.rs`).
 //!
 //! Why `sqlx` with the `Any` driver: one set of queries runs on SQLite and
 //! PostgreSQL (placeholders `$n`, portable types, see [`sql`]); it is async,
@@ -29,6 +36,7 @@
 //! on PostgreSQL are described in `docs/registry.md`.
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod audit;
 pub mod bundle;
 pub mod check;
@@ -43,6 +51,9 @@ mod pipe;
 pub mod query;
 pub mod replay;
 mod rows;
+pub mod sessions;
+pub mod settings;
+pub mod sites;
 pub mod sql;
 pub mod synthetic;
 
@@ -53,6 +64,7 @@ use netra_clinical::registry::model::PatientCourse;
 use netra_clinical::registry::schema::{Entity, Value};
 use sqlx::{AnyPool, Row};
 
+pub use accounts::{Account, AccountChange, Event, NewAccount, NewEvent};
 pub use audit::{Actor, AuditEntry, Verification};
 pub use bundle::Bundle;
 pub use check::validate_bundle;
@@ -63,6 +75,8 @@ pub use export::ExportReport;
 pub use import::{EntityCounts, ImportOptions, ImportReport};
 pub use query::CourseFilter;
 pub use replay::{StateCheck, StateProblem};
+pub use sessions::StoredSession;
+pub use sites::SiteInfo;
 
 /// A unique-key violation of a guarded write (a writer that is not netra,
 /// or a race the expectations did not cover) is the refusal of its first
@@ -153,9 +167,15 @@ impl Registry {
         self.location.backend()
     }
 
-    /// The connection pool, for read-only queries of later work (reports,
-    /// web). Writes must go through the methods below, which keep the audit
-    /// trail.
+    /// The connection pool, only for tests that must reach past the store
+    /// on purpose (tampering with the audit trail, filling the disk,
+    /// checking the file's integrity). All SQL lives in this crate: the
+    /// other crates call the named methods of [`Registry`], and
+    /// `crates/netra-cli/tests/architecture.rs` fails when their sources
+    /// hold `sqlx::` or SQL text. Enabled by the `testing` feature, which
+    /// only dev-dependencies turn on.
+    #[cfg(feature = "testing")]
+    #[doc(hidden)]
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -183,13 +203,8 @@ impl Registry {
         flat: &flat::FlatOptions,
         opts: &ImportOptions,
     ) -> Result<ImportReport, StoreError> {
-        let exists: i64 = sqlx::query("SELECT COUNT(*) FROM site WHERE site = $1")
-            .bind(flat.site.as_str())
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
         let mut f = flat.clone();
-        f.create_site = exists == 0;
+        f.create_site = !self.site_exists(&flat.site).await?;
         let bundle = flat::read_flat(path, &f)?;
         self.import_bundle(&bundle, opts).await
     }

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use netra_clinical::registry::model::PatientCourse;
 use netra_store::{Actor, Bundle, CourseFilter, ImportOptions, Location, Registry};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::StudyError;
 use crate::spec::DataSource;
@@ -120,16 +119,13 @@ async fn read_courses(
     let filter = match study {
         None => CourseFilter::default(),
         Some(code) => {
-            let rows = sqlx::query("SELECT site FROM site WHERE study = $1 ORDER BY site")
-                .bind(code)
-                .fetch_all(registry.pool())
-                .await
-                .map_err(netra_store::StoreError::from)?;
-            let sites: Vec<String> = rows
-                .iter()
-                .map(|r| r.try_get::<String, _>(0))
-                .collect::<Result<_, _>>()
-                .map_err(netra_store::StoreError::from)?;
+            let sites: Vec<String> = registry
+                .sites()
+                .await?
+                .into_iter()
+                .filter(|s| s.study == code)
+                .map(|s| s.site)
+                .collect();
             if sites.is_empty() {
                 return Err(StudyError::analysis(
                     "data",

@@ -321,3 +321,29 @@ fn the_shipped_studies_parse() {
         assert!(!s.tables.is_empty() && !s.figures.is_empty());
     }
 }
+
+#[test]
+fn a_misspelt_type_is_named_with_the_nearest_valid_one() {
+    // A figure type, given with an option of the type meant: the type is
+    // the mistake, not the option.
+    let text = format!("{MINIMAL}\n[[figure]]\nname = \"w\"\ntype = \"waterfal\"\nline = 2\n");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "\"waterfal\""), "{msg}");
+    assert!(
+        msg.ends_with(
+            "figure type 'waterfal' is not one of km, cuminc, forest, waterfall, spider, \
+             swimmer, sankey (did you mean 'waterfall'?)"
+        ),
+        "{msg}"
+    );
+    // A table type.
+    let text =
+        format!("{MINIMAL}\n[[table]]\nname = \"s\"\ntype = \"survivl\"\nendpoint = \"os\"\n");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "\"survivl\""), "{msg}");
+    assert!(msg.ends_with("(did you mean 'survival'?)"), "{msg}");
+    // A word that is no misspelling suggests nothing.
+    let text = MINIMAL.replace("type = \"km\"", "type = \"pie\"");
+    let (_, msg) = error_at(&text);
+    assert!(msg.ends_with("swimmer, sankey"), "{msg}");
+}

@@ -51,8 +51,7 @@ fn pct(v: &Value) -> String {
 
 fn p_text(p: &Value) -> String {
     match num(p) {
-        Some(p) if p < 0.001 => "p < 0.001".into(),
-        Some(p) => format!("p = {p:.3}"),
+        Some(p) => netra_report::format::p_equals(Some(p)),
         None => "p not computed".into(),
     }
 }

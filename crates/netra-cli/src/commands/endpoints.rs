@@ -133,7 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     )
                 })
                 .collect();
-            adtte::to_csv(&recs)
+            adtte_csv(&recs)
         }
         EndpointFormat::Json => {
             serde_json::to_string_pretty(&json_of(&spec, &out, rules_json(&rules), &arm_of))? + "\n"
@@ -365,7 +365,7 @@ fn import(
         }
     }
     let text = match format {
-        EndpointFormat::Adtte => adtte::to_csv(&recs),
+        EndpointFormat::Adtte => adtte_csv(&recs),
         EndpointFormat::Csv => {
             let mut s = String::from(
                 "patient,paramcd,line,time,event,units,start_date,end_date,description\n",
@@ -435,4 +435,9 @@ fn import(
         }
     };
     write_stdout(&text)
+}
+
+/// ADTTE records as CSV (the one CSV rule: `netra_report::csv`).
+fn adtte_csv(records: &[AdtteRecord]) -> String {
+    netra_report::csv::document(&adtte::COLUMNS, records.iter().map(AdtteRecord::cells))
 }

@@ -557,10 +557,8 @@ fn table(args: &KmArgs, a: &Analysis) -> String {
     if let (Some(d), Some(tau)) = (a.difference, args.rmst_tau) {
         let p = if d.p.is_nan() {
             "p not defined".to_string()
-        } else if d.p < 0.001 {
-            "p < 0.001".to_string()
         } else {
-            format!("p = {:.3}", d.p)
+            netra_report::format::p_equals(Some(d.p))
         };
         let _ = writeln!(
             out,

@@ -169,17 +169,13 @@ pub fn load(args: &LineArgs) -> anyhow::Result<Loaded> {
     let (courses, sites) = block_on(async {
         let registry = Registry::open(&location).await?;
         let courses = registry.courses(&filter).await?;
-        let rows = sqlx::query("SELECT site, study FROM site")
-            .fetch_all(registry.pool())
-            .await?;
+        let sites: HashMap<String, String> = registry
+            .sites()
+            .await?
+            .into_iter()
+            .map(|s| (s.site, s.study))
+            .collect();
         registry.close().await;
-        let mut sites = HashMap::new();
-        for r in rows {
-            use sqlx::Row;
-            let s: String = r.try_get(0).unwrap_or_default();
-            let st: String = r.try_get(1).unwrap_or_default();
-            sites.insert(s, st);
-        }
         Ok::<_, netra_store::StoreError>((courses, sites))
     })??;
     for code in &args.patient {

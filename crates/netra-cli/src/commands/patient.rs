@@ -13,7 +13,6 @@ use netra_clinical::registry::PartialDate;
 use netra_clinical::registry::model::*;
 use netra_clinical::registry::vocab::Vocabulary;
 use netra_store::Registry;
-use sqlx::Row;
 
 use super::registry_args::{DbArgs, block_on};
 
@@ -43,20 +42,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let registry = Registry::open(&location).await?;
         let course = registry.patient_course(&code).await?;
         let site = match &course {
-            Some(c) => sqlx::query(
-                "SELECT site.name, study.study, study.title FROM site \
-                 JOIN study ON study.study = site.study WHERE site.site = $1",
-            )
-            .bind(c.patient.site.as_str())
-            .fetch_optional(registry.pool())
-            .await?
-            .map(|r| {
-                (
-                    r.try_get::<String, _>(0).unwrap_or_default(),
-                    r.try_get::<String, _>(1).unwrap_or_default(),
-                    r.try_get::<String, _>(2).unwrap_or_default(),
-                )
-            }),
+            Some(c) => registry
+                .site(&c.patient.site)
+                .await?
+                .map(|s| (s.name, s.study, s.study_title)),
             None => None,
         };
         registry.close().await;

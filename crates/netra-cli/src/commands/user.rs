@@ -95,9 +95,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     sites,
                 };
                 let now = Clock::default().now();
-                accounts::create_user(registry.pool(), &user, &hash, now).await?;
+                accounts::create_user(&registry, &user, &hash, now).await?;
                 let _ = accounts::log_event(
-                    registry.pool(),
+                    &registry,
                     now,
                     Some(&name),
                     "user_created",
@@ -115,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let location = db.location();
             let users = block_on(async {
                 let registry = Registry::open(&location).await?;
-                let u = accounts::list_users(registry.pool()).await?;
+                let u = accounts::list_users(&registry).await?;
                 registry.close().await;
                 anyhow::Ok(u)
             })??;
@@ -143,9 +143,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             block_on(async {
                 let registry = Registry::open(&location).await?;
                 let now = Clock::default().now();
-                accounts::set_password(registry.pool(), &name, &hash, now, None).await?;
+                accounts::set_password(&registry, &name, &hash, now, None).await?;
                 let _ = accounts::log_event(
-                    registry.pool(),
+                    &registry,
                     now,
                     Some(&name),
                     "password_reset",

@@ -224,7 +224,7 @@ pub async fn test_app_on(backend: &str, config: Config) -> TestApp {
     let hash = hash_password(PASSWORD).unwrap();
     for (name, role, sites) in USERS {
         create_user(
-            registry.pool(),
+            &registry,
             &NewUser {
                 username: name.to_string(),
                 display_name: None,

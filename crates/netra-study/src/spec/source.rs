@@ -1,0 +1,123 @@
+//! `[data]` and `[settings]`: where the patients come from and the rules
+//! (lines, response criteria, small cells) they are analysed under. Both
+//! read paths relative to the study file, so a study directory can move.
+
+use std::path::Path;
+
+use netra_analysis::settings::RuleSettings;
+
+use super::DataSource;
+use super::raw::{RawData, S};
+use super::resolver::span;
+use crate::StudyError;
+use crate::error::SpecErrors;
+
+/// The data source and the study code patients are restricted to; `None`
+/// without `[data]` (the command line must then name one).
+pub(super) fn data_source(
+    e: &SpecErrors<'_>,
+    raw: Option<&RawData>,
+    path: &Path,
+) -> Result<(Option<DataSource>, Option<String>), StudyError> {
+    let Some(d) = raw else {
+        return Ok((None, None));
+    };
+    let given = [d.bundle.is_some(), d.db.is_some(), d.simulate.is_some()];
+    if given.iter().filter(|g| **g).count() > 1 {
+        let at =
+            d.db.as_ref()
+                .map(span)
+                .or(d.simulate.as_ref().map(span))
+                .unwrap_or(0..0);
+        return Err(e.at(at, "give one of `bundle`, `db` and `simulate`"));
+    }
+    let base = path.parent().unwrap_or(Path::new(""));
+    let source = if let Some(b) = &d.bundle {
+        Some(DataSource::Bundle(base.join(b.get_ref())))
+    } else if let Some(db) = &d.db {
+        let t = db.get_ref();
+        // A URL is a server; anything else is a SQLite file next to the study.
+        Some(DataSource::Db(if t.contains("://") {
+            t.clone()
+        } else {
+            base.join(t).display().to_string()
+        }))
+    } else if let Some(s) = &d.simulate {
+        let sim = s.get_ref();
+        let n = *sim.patients.get_ref();
+        if !(1..=10_000_000).contains(&n) {
+            return Err(e.at(
+                span(&sim.patients),
+                "simulate.patients must be between 1 and 10000000",
+            ));
+        }
+        Some(DataSource::Simulate {
+            patients: n,
+            seed: sim.seed,
+            study: sim.study.clone().unwrap_or_else(|| "sim".into()),
+            sites: sim.sites.unwrap_or(1).max(1),
+        })
+    } else {
+        None
+    };
+    Ok((source, d.study.as_ref().map(|s| s.get_ref().clone())))
+}
+
+/// The `[settings]` section (defaults without one), checked by the analysis
+/// layer; errors point at the section.
+pub(super) fn settings(
+    e: &SpecErrors<'_>,
+    raw: Option<&S<RuleSettings>>,
+    path: &Path,
+) -> Result<RuleSettings, StudyError> {
+    match raw {
+        None => Ok(RuleSettings::default()),
+        Some(st) => resolve_settings(st.get_ref(), path).map_err(|m| e.at(span(st), m)),
+    }
+}
+
+/// Reads the rule settings of a TOML file: its `[settings]` table (a study
+/// file, or a file holding only that table), else the whole file as the
+/// table's keys. A criteria name ending in `.toml` is read relative to the
+/// file, as in a study file. What `netra lines`, `netra endpoints` and
+/// `netra sequences` take with `--settings FILE`, so that the CLI and study
+/// files read one format.
+pub fn read_settings(path: &Path) -> Result<RuleSettings, StudyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| StudyError::io(path, e))?;
+    let spec_error = |message: String| StudyError::Spec {
+        file: path.to_path_buf(),
+        position: None,
+        message,
+    };
+    /// A file with a `[settings]` table (other tables ignored).
+    #[derive(serde::Deserialize)]
+    struct WithSettings {
+        settings: RuleSettings,
+    }
+    let table: toml::Table = toml::from_str(&text).map_err(|e| spec_error(e.to_string()))?;
+    let raw: RuleSettings = if table.contains_key("settings") {
+        toml::from_str::<WithSettings>(&text).map(|w| w.settings)
+    } else {
+        toml::from_str::<RuleSettings>(&text)
+    }
+    .map_err(|e| spec_error(format!("[settings]: {e}")))?;
+    resolve_settings(&raw, path).map_err(spec_error)
+}
+
+/// Checks a `[settings]` section; a criteria name ending in `.toml` is a
+/// study-defined criteria file, read relative to the study file.
+fn resolve_settings(raw: &RuleSettings, study: &Path) -> Result<RuleSettings, String> {
+    let mut s = raw.clone();
+    if s.criteria.ends_with(".toml") {
+        let file = study
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join(&s.criteria);
+        let text = std::fs::read_to_string(&file)
+            .map_err(|err| format!("criteria file {}: {err}", file.display()))?;
+        s.criteria = "custom".into();
+        s.criteria_toml = Some(text);
+    }
+    s.resolve().map_err(|err| err.to_string())?;
+    Ok(s)
+}
