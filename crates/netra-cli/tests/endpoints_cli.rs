@@ -422,3 +422,60 @@ fn simulated_registry_per_line_table_and_response_from_the_registry() {
     }
     assert!(checked > 100, "{checked}");
 }
+
+/// `--settings FILE` reads a study file's `[settings]` table (the analysis
+/// layer's names): the same lines as the equivalent flags; flags and a file
+/// together are refused; a file's `min_cell` raises `netra sequences`'s.
+#[test]
+fn a_settings_file_gives_the_rules_of_its_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = registry(
+        dir.path(),
+        &repo().join("examples/radionuclide-2004/bundle"),
+    );
+    let file = write(
+        dir.path(),
+        "study.toml",
+        "[study]\ntitle = \"x\"\n\n[settings]\ngap_days = 30\nregimen_window_days = 7\ncriteria = \"who\"\nprogression = \"lesions\"\nmin_cell = 10\n",
+    );
+    let flags = json(
+        &db,
+        &[
+            "lines",
+            "--format",
+            "json",
+            "--gap",
+            "30",
+            "--regimen-window",
+            "7",
+            "--criteria",
+            "who",
+            "--progression",
+            "lesions",
+        ],
+    );
+    let from_file = json(&db, &["lines", "--format", "json", "--settings", &file]);
+    assert_eq!(flags, from_file);
+    let defaults = json(&db, &["lines", "--format", "json"]);
+    assert_ne!(
+        defaults["rules"], from_file["rules"],
+        "{}",
+        from_file["rules"]
+    );
+    let both = netra(&db)
+        .args(["lines", "--settings", &file, "--gap", "10"])
+        .output()
+        .unwrap();
+    assert!(!both.status.success());
+    assert!(String::from_utf8_lossy(&both.stderr).contains("not both"));
+    let seq = json(&db, &["sequences", "--format", "json", "--settings", &file]);
+    assert_eq!(seq["min_cell"], 10);
+    // A file with only the table works too.
+    let bare = write(
+        dir.path(),
+        "rules.toml",
+        "gap_days = 30\nregimen_window_days = 7\ncriteria = \"who\"\nprogression = \"lesions\"\n",
+    );
+    let from_bare = json(&db, &["lines", "--format", "json", "--settings", &bare]);
+    assert_eq!(flags, from_bare);
+}

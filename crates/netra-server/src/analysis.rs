@@ -29,6 +29,7 @@ use netra_analysis::analyses::{
     survival::{KmCurve, SurvivalOptions, SurvivalOutput, SurvivalRequest},
 };
 use netra_analysis::condition::{Condition, Literal, Op};
+use netra_analysis::settings::RuleSettings;
 use netra_analysis::variables::{Derivation, DerivedVariable};
 use netra_analysis::{
     AnalysisError, Cohort, CohortSpec, EndpointRequest, FactsLayout, PatientFacts, Settings,
@@ -44,9 +45,12 @@ use netra_report::table::classical::ClassicalInference;
 use netra_report::table::response::ResponseTable;
 use netra_report::table::survival::SurvivalTable;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::cohort::PatientRow;
 use crate::error::AppError;
+use crate::privacy::{self, View};
 
 /// The endpoints derived for every patient, in menu order.
 pub const MENU: &[(Endpoint, TimeZero)] = &[
@@ -311,6 +315,14 @@ pub struct Query {
     pub landmark_months: f64,
     /// Draw confidence bands.
     pub ci: bool,
+    /// Line rules, response criteria and small-cell threshold: the analysis
+    /// layer's settings, as a study file's `[settings]` writes them (URL
+    /// parameters of the same names).
+    pub settings: RuleSettings,
+    /// Endpoint options (censoring, censoring at a new therapy, EFS events,
+    /// TTNT and TTF rules): the layer's [`EndpointRequest`] fields of the
+    /// same names; its `endpoint`, `from` and `units` are the menu's (months).
+    pub options: EndpointRequest,
 }
 
 impl Default for Query {
@@ -321,8 +333,127 @@ impl Default for Query {
             filters: Filters::default(),
             landmark_months: 36.0,
             ci: false,
+            settings: RuleSettings::default(),
+            options: EndpointRequest::default(),
         }
     }
+}
+
+/// The [`EndpointRequest`] fields the menu fixes (not URL parameters).
+const MENU_FIELDS: &[&str] = &["endpoint", "from", "units"];
+
+/// `base` with the URL parameters named as `T`'s serde fields laid
+/// over it (each text read as the default's JSON type: true/false or 1/0,
+/// a number, a comma-separated list, a text), except the `skip` names. One
+/// reader for every settings struct, so the web's names are the layer's.
+fn overlay<T: Serialize + DeserializeOwned>(
+    base: &T,
+    params: &HashMap<String, String>,
+    skip: &[&str],
+) -> Result<T, AppError> {
+    let bad =
+        |name: &str, t: &str| AppError::BadRequest(format!("{name}: '{t}' is not a valid value"));
+    let mut v = serde_json::to_value(base).map_err(|e| AppError::Internal(e.to_string()))?;
+    if let Some(obj) = v.as_object_mut() {
+        for (name, field) in obj.iter_mut() {
+            if skip.contains(&name.as_str()) {
+                continue;
+            }
+            let Some(t) = params.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            *field = match field {
+                Value::Bool(_) => match t {
+                    "1" | "true" | "on" | "yes" => Value::Bool(true),
+                    "0" | "false" | "off" | "no" => Value::Bool(false),
+                    _ => return Err(bad(name, t)),
+                },
+                Value::Number(_) => serde_json::from_str::<serde_json::Number>(t)
+                    .map(Value::Number)
+                    .map_err(|_| bad(name, t))?,
+                Value::Array(_) => Value::Array(
+                    t.split(',')
+                        .map(|x| x.trim())
+                        .filter(|x| !x.is_empty())
+                        .map(|x| Value::String(x.to_string()))
+                        .collect(),
+                ),
+                _ => Value::String(t.to_string()),
+            };
+        }
+    }
+    serde_json::from_value(v).map_err(|e| AppError::BadRequest(e.to_string()))
+}
+
+/// How the analysis form shows a settings field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Yes or no.
+    Bool,
+    /// One line of text (numbers, codes, comma-separated lists).
+    Text,
+    /// Several lines (a criteria TOML).
+    LongText,
+}
+
+/// Every settings field of the form, with its value as a URL parameter
+/// text: the layer's [`RuleSettings`] and the [`EndpointRequest`] options,
+/// by their serde names (so the form offers every setting the layer has).
+pub fn setting_fields(q: &Query) -> Vec<(String, String, FieldKind)> {
+    let mut out = Vec::new();
+    let mut add = |v: Result<Value, serde_json::Error>, skip: &[&str]| {
+        let Ok(Value::Object(obj)) = v else { return };
+        for (k, v) in obj {
+            if skip.contains(&k.as_str()) {
+                continue;
+            }
+            let kind = match (&v, k.as_str()) {
+                (Value::Bool(_), _) => FieldKind::Bool,
+                (_, "criteria_toml") => FieldKind::LongText,
+                _ => FieldKind::Text,
+            };
+            let text = match v {
+                Value::Null => String::new(),
+                Value::String(s) => s,
+                Value::Array(xs) => xs
+                    .iter()
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                other => other.to_string(),
+            };
+            out.push((k, text, kind));
+        }
+    };
+    add(serde_json::to_value(&q.settings), &[]);
+    add(serde_json::to_value(q.endpoint_request()), MENU_FIELDS);
+    out
+}
+
+/// The fields of `x` that differ from `base`, as URL parameters (the
+/// inverse of [`overlay`]).
+fn differences<T: Serialize>(x: &T, base: &T, skip: &[&str]) -> Vec<(String, String)> {
+    let (Ok(Value::Object(a)), Ok(Value::Object(d))) =
+        (serde_json::to_value(x), serde_json::to_value(base))
+    else {
+        return Vec::new();
+    };
+    a.into_iter()
+        .filter(|(k, v)| !skip.contains(&k.as_str()) && d.get(k) != Some(v))
+        .filter_map(|(k, v)| {
+            let text = match v {
+                Value::Null => return None,
+                Value::String(s) => s,
+                Value::Array(xs) => xs
+                    .iter()
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                other => other.to_string(),
+            };
+            Some((k, text))
+        })
+        .collect()
 }
 
 fn parse_opt<T>(
@@ -375,6 +506,14 @@ impl Query {
             s.parse::<f64>().ok().filter(|x| x.is_finite() && *x > 0.0)
         })?
         .unwrap_or(36.0);
+        let settings: RuleSettings = overlay(&RuleSettings::default(), params, &[])?;
+        settings.resolve().map_err(layer)?;
+        let options = overlay(
+            &EndpointRequest::of(&EndpointSpec::new(endpoint, from)),
+            params,
+            MENU_FIELDS,
+        )?;
+        options.spec().map_err(layer)?;
         Ok(Query {
             menu,
             group: parse_opt(params, "group", Grouping::parse)?.unwrap_or(Grouping::None),
@@ -383,7 +522,43 @@ impl Query {
             ci: params
                 .get("ci")
                 .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "on" | "yes")),
+            settings,
+            options,
         })
+    }
+
+    /// The endpoint with its options, as the layer takes it.
+    pub fn endpoint_request(&self) -> EndpointRequest {
+        let fixed = self.menu_request();
+        EndpointRequest {
+            endpoint: fixed.endpoint,
+            from: fixed.from,
+            units: fixed.units,
+            ..self.options.clone()
+        }
+    }
+
+    /// The menu's endpoint with the default options.
+    fn menu_request(&self) -> EndpointRequest {
+        EndpointRequest::of(&EndpointSpec::new(self.endpoint(), self.from()))
+    }
+
+    /// The endpoint spec (checked when the query was read).
+    pub fn spec(&self) -> EndpointSpec {
+        self.endpoint_request()
+            .spec()
+            .unwrap_or_else(|_| EndpointSpec::new(self.endpoint(), self.from()))
+    }
+
+    /// True when the query's rules or endpoint options differ from those the
+    /// index's patient facts were derived with: the cohort is then built
+    /// from the courses. The small-cell threshold changes no derivation.
+    pub fn needs_courses(&self) -> bool {
+        let rules = RuleSettings {
+            min_cell: 0,
+            ..self.settings.clone()
+        };
+        rules != RuleSettings::default() || self.endpoint_request() != self.menu_request()
     }
 
     /// The endpoint.
@@ -396,18 +571,19 @@ impl Query {
         MENU[self.menu].1
     }
 
-    /// The query as URL parameters (for links to downloads).
-    pub fn to_params(&self) -> Vec<(&'static str, String)> {
+    /// The query as URL parameters (for links to downloads); settings and
+    /// endpoint options only where they differ from the defaults.
+    pub fn to_params(&self) -> Vec<(String, String)> {
         let f = &self.filters;
-        let mut v = vec![
-            ("endpoint", self.endpoint().code().to_string()),
-            ("from", self.from().code()),
-            ("group", self.group.code().to_string()),
-            ("landmark", format!("{}", self.landmark_months)),
+        let mut v: Vec<(String, String)> = vec![
+            ("endpoint".into(), self.endpoint().code().to_string()),
+            ("from".into(), self.from().code()),
+            ("group".into(), self.group.code().to_string()),
+            ("landmark".into(), format!("{}", self.landmark_months)),
         ];
         let mut opt = |k: &'static str, x: Option<String>| {
             if let Some(x) = x {
-                v.push((k, x));
+                v.push((k.into(), x));
             }
         };
         opt("site", f.site.clone());
@@ -419,10 +595,16 @@ impl Query {
         opt("diagnosed_from", f.diagnosed_from.map(|x| x.to_string()));
         opt("diagnosed_to", f.diagnosed_to.map(|x| x.to_string()));
         if f.include_excluded {
-            v.push(("include_excluded", "1".into()));
+            v.push(("include_excluded".into(), "1".into()));
         }
+        v.extend(differences(&self.settings, &RuleSettings::default(), &[]));
+        v.extend(differences(
+            &self.endpoint_request(),
+            &self.menu_request(),
+            MENU_FIELDS,
+        ));
         if self.ci {
-            v.push(("ci", "1".into()));
+            v.push(("ci".into(), "1".into()));
         }
         v
     }
@@ -435,10 +617,10 @@ impl Query {
         }
     }
 
-    fn cache_key(&self, sites: Option<&[String]>) -> String {
-        let mut k = format!("{:?}|", sites);
+    fn cache_key(&self, sites: Option<&[String]>, view: &View) -> String {
+        let mut k = format!("{sites:?}|{view:?}|");
         for (name, v) in self.to_params() {
-            k.push_str(name);
+            k.push_str(&name);
             k.push('=');
             k.push_str(&v);
             k.push('&');
@@ -447,16 +629,18 @@ impl Query {
     }
 }
 
-/// One group's survival summary.
+/// One group's survival summary. Under the small-cell rule
+/// ([`crate::privacy`]) withheld values are `null` and named in
+/// `suppressed`.
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupSurvival {
     /// Group label.
     pub label: String,
     /// Patients.
-    pub n: usize,
+    pub n: Option<usize>,
     /// Events.
-    pub events: f64,
-    /// Median survival (months), if reached.
+    pub events: Option<f64>,
+    /// Median survival (months), if reached (and not withheld).
     pub median: Option<f64>,
     /// Lower 95% limit of the median.
     pub median_lower: Option<f64>,
@@ -468,6 +652,9 @@ pub struct GroupSurvival {
     pub landmark_lower: Option<f64>,
     /// Upper 95% limit at the landmark.
     pub landmark_upper: Option<f64>,
+    /// The fields withheld by the small-cell rule (absent: none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<&'static str>,
 }
 
 /// The log-rank test across groups.
@@ -481,22 +668,26 @@ pub struct LogrankSummary {
     pub p: f64,
 }
 
-/// One group's response rates.
+/// One group's response rates (withheld values `null`, named in
+/// `suppressed`).
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupResponse {
     /// Group label.
     pub label: String,
     /// Evaluable patients of the line (the denominator: measurable disease
     /// or an investigator's response, and a best response other than NE).
-    pub evaluable: u64,
+    pub evaluable: Option<u64>,
     /// CR or PR.
-    pub responders: u64,
+    pub responders: Option<u64>,
     /// CR, PR, MR, SD or non-CR/non-PD.
-    pub controlled: u64,
+    pub controlled: Option<u64>,
     /// Objective response rate with its exact 95% CI.
-    pub orr: Rate,
+    pub orr: Option<Rate>,
     /// Disease control rate with its exact 95% CI.
-    pub dcr: Rate,
+    pub dcr: Option<Rate>,
+    /// The fields withheld by the small-cell rule (absent: none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<&'static str>,
 }
 
 /// A finished analysis.
@@ -512,12 +703,16 @@ pub struct Outcome {
     pub group: String,
     /// Registry revision analysed.
     pub revision: i64,
-    /// Patients passing the filters.
-    pub cohort: usize,
+    /// The small-cell threshold applied (absent: full detail).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_cell: Option<u64>,
+    /// Patients passing the filters (`null`: withheld, fewer than
+    /// `min_cell`).
+    pub cohort: Option<usize>,
     /// Of them, patients with a row for this endpoint.
-    pub analysed: usize,
+    pub analysed: Option<usize>,
     /// Patients left out because their group is missing.
-    pub missing_group: usize,
+    pub missing_group: Option<usize>,
     /// Dates imputed in the analysed rows.
     pub imputed_dates: u64,
     /// Landmark (months).
@@ -531,8 +726,16 @@ pub struct Outcome {
     /// Response rates per group.
     pub response: Vec<GroupResponse>,
     /// The analysis layer's outputs these figures come from (the same
-    /// JSON `netra` study files and the CLI produce).
-    pub analysis: AnalysisOutputs,
+    /// JSON `netra` study files and the CLI produce); `null` under the
+    /// small-cell rule (they hold every curve step).
+    pub analysis: Option<AnalysisOutputs>,
+    /// The rule settings analysed with, when not the defaults (the same
+    /// names as a study file's `[settings]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<RuleSettings>,
+    /// The endpoint with its options, when not the defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_options: Option<EndpointRequest>,
     /// The Kaplan–Meier figure (SVG).
     #[serde(skip)]
     pub svg: Option<String>,
@@ -546,6 +749,13 @@ pub struct Outcome {
     /// The response table.
     #[serde(skip)]
     pub response_table: Option<Table>,
+}
+
+impl Outcome {
+    /// The layer's cumulative incidence, if given.
+    pub fn cuminc(&self) -> Option<&CumincOutput> {
+        self.analysis.as_ref().and_then(|a| a.cuminc.as_ref())
+    }
 }
 
 /// The layer's outputs of one web analysis.
@@ -568,7 +778,7 @@ fn layer(e: AnalysisError) -> AppError {
 /// The survival request of a query.
 pub fn survival_request(q: &Query) -> SurvivalRequest {
     SurvivalRequest {
-        endpoint: EndpointRequest::of(&EndpointSpec::new(q.endpoint(), q.from())),
+        endpoint: q.endpoint_request(),
         by: q.group.variable().map(str::to_string),
         options: SurvivalOptions {
             landmarks: vec![q.landmark_months],
@@ -591,7 +801,7 @@ pub fn response_request(q: &Query) -> ResponseRequest {
 /// endpoints): incidence at the landmark.
 pub fn cuminc_request(q: &Query) -> CumincRequest {
     CumincRequest {
-        endpoint: EndpointRequest::of(&EndpointSpec::new(q.endpoint(), q.from())),
+        endpoint: q.endpoint_request(),
         by: q.group.variable().map(str::to_string),
         times: vec![q.landmark_months],
         ..CumincRequest::default()
@@ -625,7 +835,21 @@ fn cuminc(cohort: &Cohort, q: &Query) -> Result<Option<(CumincOutput, String)>, 
                 .map(|(_, t)| *t)
                 .collect();
             let label = data.labels.get(c.group).cloned().unwrap_or_default();
-            KmSeries::from_cuminc(format!("{label} (n = {})", c.n), c).with_follow_up(&follow)
+            let mut s =
+                KmSeries::from_cuminc(format!("{label} (n = {})", c.n), c).with_follow_up(&follow);
+            // A sum of jumps reaching 1 can exceed it by a rounding error
+            // (1.0000000000000002), which the figure refuses.
+            for x in s
+                .estimate
+                .iter_mut()
+                .chain(&mut s.lower)
+                .chain(&mut s.upper)
+            {
+                if x.is_finite() {
+                    *x = x.clamp(0.0, 1.0);
+                }
+            }
+            s
         })
         .collect();
     let mut fig = KmFigure::incidence(series, format!("Months {}", q.from().phrase()));
@@ -641,124 +865,272 @@ fn cuminc(cohort: &Cohort, q: &Query) -> Result<Option<(CumincOutput, String)>, 
     Ok(Some((out, svg)))
 }
 
-/// Runs an analysis over the rows a user may see: the analysis layer's
-/// survival and response analyses on a cohort of the rows' facts, then the
-/// figure and tables drawn from their outputs.
-pub fn run(rows: &[&PatientRow], q: &Query, revision: i64) -> Result<Outcome, AppError> {
+/// The patients an analysis reads: the index rows' facts (default rules
+/// and endpoint options), or their courses (any rules).
+pub enum Patients<'a> {
+    /// Facts derived when the index loaded.
+    Rows(&'a [&'a PatientRow]),
+    /// Courses read from the registry.
+    Courses(Vec<PatientCourse>),
+}
+
+/// The analysis layer's cohort of a query.
+pub fn cohort(patients: Patients<'_>, q: &Query) -> Result<Cohort, AppError> {
+    let spec = q.filters.cohort_spec();
+    match patients {
+        Patients::Rows(rows) => {
+            let facts = rows.iter().map(|r| r.facts.clone()).collect();
+            Cohort::from_facts(facts, layout(), &spec).map_err(layer)
+        }
+        Patients::Courses(courses) => {
+            let settings = q.settings.resolve().map_err(layer)?;
+            Cohort::new(courses, &spec, settings).map_err(layer)
+        }
+    }
+}
+
+/// Runs an analysis over the patients a user may see: the analysis layer's
+/// survival and response analyses, then the figure and tables drawn from
+/// their outputs, under the viewer's small-cell rule.
+pub fn run(
+    patients: Patients<'_>,
+    q: &Query,
+    revision: i64,
+    view: View,
+) -> Result<Outcome, AppError> {
     let (endpoint, from) = MENU[q.menu];
-    let spec = EndpointSpec::new(endpoint, from);
-    let facts = rows.iter().map(|r| r.facts.clone()).collect();
-    let cohort = Cohort::from_facts(facts, layout(), &q.filters.cohort_spec()).map_err(layer)?;
+    let spec = q.spec();
+    let cohort = cohort(patients, q)?;
     let response = analyses::response::run(&cohort, &response_request(q)).map_err(layer)?;
     let survival = match analyses::survival::run_with_curves(&cohort, &survival_request(q)) {
         Ok(s) => Some(s),
         Err(AnalysisError::Invalid { .. }) if cohort.endpoint(&spec, None).is_ok() => None,
         Err(e) => return Err(layer(e)),
     };
-    let response_table = response_table(&cohort, q, &response)?;
-    let cif = cuminc(&cohort, q)?;
+    let non_default = q.needs_courses();
     let mut out = Outcome {
         endpoint: endpoint.code().into(),
         from: from.code(),
         title: spec.param(None),
         group: q.group.code().into(),
         revision,
-        cohort: cohort.len(),
-        analysed: 0,
-        missing_group: 0,
+        min_cell: view.suppresses().then_some(view.min_cell),
+        cohort: view.count(cohort.len()),
+        analysed: Some(0),
+        missing_group: Some(0),
         imputed_dates: 0,
         landmark_months: q.landmark_months,
         groups: Vec::new(),
         logrank: None,
         response_line: q.response_line(),
-        response: web_responses(&response),
-        analysis: AnalysisOutputs {
-            survival: None,
-            response,
-            cuminc: None,
-        },
+        response: Vec::new(),
+        analysis: None,
+        settings: (q.settings != RuleSettings::default()).then(|| q.settings.clone()),
+        endpoint_options: non_default.then(|| q.endpoint_request()),
         svg: None,
         cuminc_svg: None,
         survival_table: None,
-        response_table,
+        response_table: None,
     };
-    if let Some((c, svg)) = cif {
-        out.analysis.cuminc = Some(c);
-        out.cuminc_svg = (!svg.is_empty()).then_some(svg);
+    if view.too_few(cohort.len() as f64) {
+        // A cohort below the threshold shows that and nothing else.
+        out.analysed = None;
+        out.missing_group = None;
+        return Ok(out);
+    }
+    let arm_labels = view.pseudonymised && q.group == Grouping::Arm;
+    let label = |i: usize, l: &str| {
+        if arm_labels {
+            privacy::arm_label(i)
+        } else {
+            l.to_string()
+        }
+    };
+    out.response = web_responses(&response, &view, &label);
+    if view.suppresses() {
+        out.analysis = None;
+    } else {
+        out.response_table = response_table(&cohort, q, &response)?;
+        let cif = cuminc(&cohort, q)?;
+        let mut outputs = AnalysisOutputs {
+            survival: None,
+            response,
+            cuminc: None,
+        };
+        if let Some((c, svg)) = cif {
+            outputs.cuminc = Some(c);
+            out.cuminc_svg = (!svg.is_empty()).then_some(svg);
+        }
+        out.analysis = Some(outputs);
     }
     let Some((s, curves)) = survival else {
         return Ok(out);
     };
-    out.analysed = s.analysed;
-    out.missing_group = s.missing_group;
+    out.analysed = view.count(s.analysed);
+    out.missing_group = view.count(s.missing_group);
     out.imputed_dates = s.imputed_dates;
+    let mut withheld_group = false;
     out.groups = s
         .summary
         .groups
         .iter()
-        .map(|g| {
+        .zip(&curves)
+        .enumerate()
+        .map(|(i, (g, c))| {
             let at = g.at_times.first();
-            GroupSurvival {
-                label: g.label.clone(),
-                n: g.n,
-                events: g.events,
+            let mut row = GroupSurvival {
+                label: label(i, &g.label),
+                n: Some(g.n),
+                events: Some(g.events),
                 median: g.median,
                 median_lower: g.median_lower,
                 median_upper: g.median_upper,
                 landmark_survival: at.and_then(|a| a.survival),
                 landmark_lower: at.and_then(|a| a.lower),
                 landmark_upper: at.and_then(|a| a.upper),
+                suppressed: Vec::new(),
+            };
+            if !view.suppresses() {
+                return row;
             }
+            if view.too_few(g.n as f64) {
+                withheld_group = true;
+                return GroupSurvival {
+                    label: row.label,
+                    n: None,
+                    events: None,
+                    median: None,
+                    median_lower: None,
+                    median_upper: None,
+                    landmark_survival: None,
+                    landmark_lower: None,
+                    landmark_upper: None,
+                    suppressed: vec![
+                        "n",
+                        "events",
+                        "median",
+                        "median_lower",
+                        "median_upper",
+                        "landmark_survival",
+                        "landmark_lower",
+                        "landmark_upper",
+                    ],
+                };
+            }
+            let hide = |name: &'static str, x: &mut Option<f64>, keep: bool| {
+                (x.is_some() && !keep).then(|| {
+                    *x = None;
+                    name
+                })
+            };
+            let mut names = Vec::new();
+            names.extend(hide("events", &mut row.events, !view.too_few(g.events)));
+            for (name, x) in [
+                ("median", &mut row.median),
+                ("median_lower", &mut row.median_lower),
+                ("median_upper", &mut row.median_upper),
+            ] {
+                let keep = privacy::at(&view, c, *x).is_some();
+                names.extend(hide(name, x, keep));
+            }
+            let keep = view.enough_at_risk(privacy::at_risk(c, q.landmark_months));
+            for (name, x) in [
+                ("landmark_survival", &mut row.landmark_survival),
+                ("landmark_lower", &mut row.landmark_lower),
+                ("landmark_upper", &mut row.landmark_upper),
+            ] {
+                names.extend(hide(name, x, keep));
+            }
+            row.suppressed = names;
+            row
         })
         .collect();
-    out.logrank = s.summary.logrank.as_ref().map(|t| LogrankSummary {
-        chisq: t.chisq,
-        df: t.df,
-        p: t.p,
-    });
-    out.svg = Some(km_figure(&s, &curves, q, endpoint, from)?);
-    out.survival_table = Some(survival_table(&cohort, &s, q, &spec)?);
-    out.analysis.survival = Some(s);
+    if !withheld_group {
+        out.logrank = s.summary.logrank.as_ref().map(|t| LogrankSummary {
+            chisq: t.chisq,
+            df: t.df,
+            p: t.p,
+        });
+    }
+    out.svg = Some(km_figure(&out, &curves, q, endpoint, from, &view)?);
+    if !view.suppresses() {
+        out.survival_table = Some(survival_table(&cohort, &s, q, &spec)?);
+        if let Some(a) = out.analysis.as_mut() {
+            a.survival = Some(s);
+        }
+    }
     Ok(out)
 }
 
-fn web_responses(r: &ResponseOutput) -> Vec<GroupResponse> {
-    let one = |g: &netra_analysis::analyses::response::GroupResponse| GroupResponse {
-        label: g.label.clone(),
-        evaluable: g.evaluable,
-        responders: g.orr.count,
-        controlled: g.dcr.count,
-        orr: g.orr.clone(),
-        dcr: g.dcr.clone(),
+fn web_responses(
+    r: &ResponseOutput,
+    view: &View,
+    label: &dyn Fn(usize, &str) -> String,
+) -> Vec<GroupResponse> {
+    let one = |i: usize, g: &netra_analysis::analyses::response::GroupResponse| {
+        let mut row = GroupResponse {
+            label: label(i, &g.label),
+            evaluable: Some(g.evaluable),
+            responders: Some(g.orr.count),
+            controlled: Some(g.dcr.count),
+            orr: Some(g.orr.clone()),
+            dcr: Some(g.dcr.clone()),
+            suppressed: Vec::new(),
+        };
+        if view.too_few(g.evaluable as f64) {
+            row.evaluable = None;
+            row.suppressed.push("evaluable");
+            row.responders = None;
+            row.controlled = None;
+            row.orr = None;
+            row.dcr = None;
+            row.suppressed
+                .extend(["responders", "controlled", "orr", "dcr"]);
+            return row;
+        }
+        if view.too_few(g.orr.count as f64) {
+            row.responders = None;
+            row.orr = None;
+            row.suppressed.extend(["responders", "orr"]);
+        }
+        if view.too_few(g.dcr.count as f64) {
+            row.controlled = None;
+            row.dcr = None;
+            row.suppressed.extend(["controlled", "dcr"]);
+        }
+        row
     };
     if r.by.is_none() {
-        vec![one(&r.overall)]
+        vec![one(0, &r.overall)]
     } else {
-        r.groups.iter().map(one).collect()
+        r.groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| one(i, g))
+            .collect()
     }
 }
 
 fn km_figure(
-    s: &SurvivalOutput,
+    out: &Outcome,
     curves: &[KmCurve],
     q: &Query,
     endpoint: Endpoint,
     from: TimeZero,
+    view: &View,
 ) -> Result<String, AppError> {
-    let series: Vec<KmSeries> = s
-        .summary
+    let series: Vec<KmSeries> = out
         .groups
         .iter()
         .zip(curves)
-        .filter(|(_, c)| !c.is_empty())
-        .map(|(g, c)| KmSeries::from_km(format!("{} (n = {})", g.label, c.n), c))
+        .filter(|(g, c)| !c.is_empty() && g.n.is_some())
+        .map(|(g, c)| privacy::series(view, format!("{} (n = {})", g.label, c.n), c, g.median))
         .collect();
     let mut fig = KmFigure::survival(series, format!("Months {}", from.phrase()));
     fig.y_label = endpoint.label().to_string();
     fig.show_ci = q.ci;
     fig.show_median = true;
-    fig.p_value_text = s
-        .summary
+    fig.p_value_text = out
         .logrank
         .as_ref()
         .map(|l| format!("Log-rank p = {}", format_p(l.p)));
@@ -882,6 +1254,22 @@ impl Outcome {
 }
 
 impl Analyses {
+    /// The cached outcome of `q` for these sites and viewer at `revision`
+    /// (the key holds every parameter, rule settings included).
+    pub fn cached(
+        &self,
+        revision: i64,
+        sites: Option<&[String]>,
+        q: &Query,
+        view: View,
+    ) -> Option<Arc<Outcome>> {
+        let key = q.cache_key(sites, &view);
+        let c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        (c.revision == revision)
+            .then(|| c.outcomes.get(&key).cloned())
+            .flatten()
+    }
+
     /// The cached outcome of `q` for these sites at `revision`, or computes
     /// it with `compute` (on the blocking pool: curves and figures are CPU
     /// work) and keeps it.
@@ -890,16 +1278,12 @@ impl Analyses {
         revision: i64,
         sites: Option<&[String]>,
         q: &Query,
+        view: View,
         compute: impl FnOnce() -> Result<Outcome, AppError> + Send + 'static,
     ) -> Result<Arc<Outcome>, AppError> {
-        let key = q.cache_key(sites);
-        {
-            let c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if c.revision == revision
-                && let Some(o) = c.outcomes.get(&key)
-            {
-                return Ok(o.clone());
-            }
+        let key = q.cache_key(sites, &view);
+        if let Some(o) = self.cached(revision, sites, q, view) {
+            return Ok(o);
         }
         let out = tokio::task::spawn_blocking(compute)
             .await

@@ -14,11 +14,12 @@ use netra_clinical::registry::vocab::{PrimarySite, Sex, Vocabulary, WhoGrade};
 
 use crate::access;
 use crate::accounts::User;
-use crate::analysis::{Grouping, MENU, Outcome, Query as AnalysisQuery, format_p, run};
+use crate::analysis::{Grouping, MENU, Outcome, Patients, Query as AnalysisQuery, format_p, run};
 use crate::app::{AppState, PageUser, Shared};
 use crate::error::{AppError, PageResult};
 use crate::layout::{self, Nav, page};
 use crate::pages::url_encode;
+use crate::privacy::{self, View};
 use crate::records::{sites, visible};
 
 /// Runs (or fetches from the cache) the analysis of `q` over the patients
@@ -33,18 +34,65 @@ pub async fn outcome(
     {
         return Err(AppError::NotFound(format!("no site '{s}'")));
     }
+    let view = view_of(state, user, q)?;
     let idx = access::index(state).await?;
     let sites = user.visible_sites().map(<[String]>::to_vec);
+    if let Some(o) = state
+        .analyses
+        .cached(idx.revision, sites.as_deref(), q, view)
+    {
+        return Ok(o);
+    }
+    // Other rules or endpoint options than the index's: the cohort is built
+    // from the courses of the patients the user may see (read once per
+    // analysis; the outcome is cached by revision and parameters).
+    let courses = if q.needs_courses() {
+        let filter = netra_store::CourseFilter {
+            sites: sites.clone(),
+            patients: None,
+        };
+        Some(state.registry.courses(&filter).await?)
+    } else {
+        None
+    };
     let query = q.clone();
     let u = user.clone();
     let idx2 = idx.clone();
     state
         .analyses
-        .get_or_run(idx.revision, sites.as_deref(), q, move || {
-            let rows: Vec<_> = visible(&idx2, &u).collect();
-            run(&rows, &query, idx2.revision)
+        .get_or_run(idx.revision, sites.as_deref(), q, view, move || {
+            let patients = match courses {
+                Some(c) => Patients::Courses(
+                    c.into_iter()
+                        .filter(|c| u.can_read_site(&c.patient.site))
+                        .collect(),
+                ),
+                None => {
+                    let rows: Vec<_> = visible(&idx2, &u).collect();
+                    return run(Patients::Rows(&rows), &query, idx2.revision, view);
+                }
+            };
+            run(patients, &query, idx2.revision, view)
         })
         .await
+}
+
+/// What `user` may see of an analysis: analysts at least the server's
+/// minimum cell size, coarse age filters; everyone else the query's
+/// `min_cell` (0: full detail).
+pub fn view_of(state: &AppState, user: &User, q: &AnalysisQuery) -> Result<View, AppError> {
+    if user.pseudonymised() {
+        privacy::check_age_bands(q.filters.age_min, q.filters.age_max)?;
+        Ok(View {
+            min_cell: state.config.min_cell.max(q.settings.min_cell),
+            pseudonymised: true,
+        })
+    } else {
+        Ok(View {
+            min_cell: q.settings.min_cell,
+            pseudonymised: false,
+        })
+    }
 }
 
 fn select_vocab<V: Vocabulary + PartialEq>(id: &str, label: &str, selected: Option<V>) -> Markup {
@@ -56,6 +104,43 @@ fn select_vocab<V: Vocabulary + PartialEq>(id: &str, label: &str, selected: Opti
                 @for v in V::ALL { option value=(v.code()) selected[Some(*v) == selected] { (v.label()) } }
             }
         }
+    }
+}
+
+/// The form's label of a settings field.
+fn setting_label(name: &str) -> String {
+    let l = match name {
+        "regimen_window_days" => "Regimen window (days)",
+        "gap_days" => "Gap starting a new line (days)",
+        "progression_new_agent" => "Progression + new agent starts a line",
+        "addition_starts_line" => "Added agent starts a line",
+        "add_on_agents" => "Add-on agents (codes, comma-separated)",
+        "ssa_backbone" => "SSA backbone does not make a line",
+        "criteria" => "Response criteria (recist1.1, who, choi, mrecist, custom)",
+        "criteria_toml" => "Custom criteria (TOML)",
+        "progression" => "Progression from (both, lesions, investigator)",
+        "baseline_window_days" => "Baseline window (days)",
+        "imputation" => "Partial dates (mid_point, first_day, last_day)",
+        "min_cell" => "Minimum cell size (0: none)",
+        "censoring" => "Censoring (last_assessment, last_follow_up)",
+        "censor_at_new_therapy" => "Censor at a new therapy",
+        "efs" => "EFS events",
+        "ttnt_death_is_event" => "TTNT: death is an event",
+        "ttf_completion_is_failure" => "TTF: completion is a failure",
+        other => other,
+    };
+    l.to_string()
+}
+
+fn rate(r: Option<&netra_analysis::analyses::response::Rate>) -> String {
+    match r.and_then(|r| r.estimate.map(|e| (e, r))) {
+        Some((e, r)) => format!(
+            "{:.1} ({}–{})",
+            100.0 * e,
+            num(r.lower.map(|x| 100.0 * x), 1),
+            num(r.upper.map(|x| 100.0 * x), 1)
+        ),
+        None => "—".into(),
     }
 }
 
@@ -126,6 +211,25 @@ pub async fn page_handler(
                 br;
                 input type="checkbox" id="include_excluded" name="include_excluded" value="1" checked[f.include_excluded]; " " label for="include_excluded" style="display:inline" { "Include excluded patients" }
             }
+            details class="span4" open[q.needs_courses() || q.settings.min_cell > 0] {
+                summary { "Rules and endpoint options (as a study file's [settings])" }
+                div class="filters" {
+                    @for (name, value, kind) in crate::analysis::setting_fields(&q) {
+                        div {
+                            label for=(name) { (setting_label(&name)) }
+                            @match kind {
+                                crate::analysis::FieldKind::Bool => select id=(name) name=(name) {
+                                    option value="true" selected[value == "true"] { "yes" }
+                                    option value="false" selected[value == "false"] { "no" }
+                                },
+                                crate::analysis::FieldKind::LongText => textarea id=(name) name=(name) rows="3" { (value) },
+                                crate::analysis::FieldKind::Text => input type="text" id=(name) name=(name) value=(value);,
+                            }
+                        }
+                    }
+                }
+                p class="muted" { "Other rules than the defaults read the patients' courses (slower on large registries). Names and values as in docs/study-files.md." }
+            }
             div { button type="submit" { "Run analysis" } }
         }
         @if let Some(o) = &result {
@@ -139,17 +243,38 @@ pub async fn page_handler(
     ))
 }
 
+/// A count as shown: the number, or `<m` when withheld.
+fn count<T: std::fmt::Display>(o: &Outcome, c: Option<T>) -> String {
+    match c {
+        Some(c) => c.to_string(),
+        None => format!("<{}", o.min_cell.unwrap_or(0)),
+    }
+}
+
 fn results(o: &Outcome, qs: &str) -> Markup {
+    if o.analysed.is_none() {
+        return html! {
+            h2 id="results" { (o.title) }
+            p role="status" { "Fewer than " (o.min_cell.unwrap_or(0)) " patients in the cohort: nothing is shown (small-cell rule)." }
+        };
+    }
+    let without_endpoint = match (o.cohort, o.analysed, o.missing_group) {
+        (Some(c), Some(a), Some(m)) => c.saturating_sub(a + m),
+        _ => 0,
+    };
     html! {
         h2 id="results" { (o.title) }
         p {
-            (o.cohort) " patient(s) in the cohort; " strong { (o.analysed) } " analysed"
-            @if o.cohort > o.analysed + o.missing_group { " (" (o.cohort - o.analysed - o.missing_group) " without this endpoint, e.g. no such line)" }
-            @if o.missing_group > 0 { "; " (o.missing_group) " without a value of the grouping" }
+            (count(o, o.cohort)) " patient(s) in the cohort; " strong { (count(o, o.analysed)) } " analysed"
+            @if without_endpoint > 0 { " (" (without_endpoint) " without this endpoint, e.g. no such line)" }
+            @if o.missing_group != Some(0) { "; " (count(o, o.missing_group)) " without a value of the grouping" }
             "."
             @if o.imputed_dates > 0 { " " (o.imputed_dates) " partial date(s) imputed." }
         }
-        @if o.analysed == 0 {
+        @if let Some(m) = o.min_cell {
+            p class="muted" { "Counts below " (m) " are shown as <" (m) "; medians, limits and rates where fewer than " (m) " patients remain at risk are not shown, and curves end there (small-cell rule)." }
+        }
+        @if o.analysed == Some(0) {
             p role="status" { "No patient has this endpoint in the cohort." }
         } @else {
             div class="analysis-grid" {
@@ -179,9 +304,9 @@ fn results(o: &Outcome, qs: &str) -> Markup {
                                 @for g in &o.groups {
                                     tr {
                                         th scope="row" { (g.label) }
-                                        td class="num" { (g.n) }
-                                        td class="num" { (g.events) }
-                                        td class="num" { (g.median.map_or("not reached".into(), |m| format!("{m:.1}"))) " (" (num(g.median_lower, 1)) "–" (num(g.median_upper, 1)) ")" }
+                                        td class="num" { (count(o, g.n)) }
+                                        td class="num" { (count(o, g.events)) }
+                                        td class="num" { (if g.suppressed.contains(&"median") { "—".to_string() } else { g.median.map_or("not reached".into(), |m| format!("{m:.1}")) }) " (" (num(g.median_lower, 1)) "–" (num(g.median_upper, 1)) ")" }
                                         td class="num" { (num(g.landmark_survival.map(|s| 100.0 * s), 1)) }
                                     }
                                 }
@@ -190,7 +315,7 @@ fn results(o: &Outcome, qs: &str) -> Markup {
                     }
                 }
             }
-            @if let Some(c) = &o.analysis.cuminc {
+            @if let Some(c) = o.cuminc() {
                 (cuminc_section(c, o.cuminc_svg.as_deref(), qs))
             }
             @if let Some(t) = &o.survival_table {
@@ -200,7 +325,25 @@ fn results(o: &Outcome, qs: &str) -> Markup {
         h3 { "Response on line " (o.response_line) }
         @match &o.response_table {
             Some(t) => @if let Ok(h) = t.to_html() { div class="table-wrap" { (PreEscaped(h)) } },
-            None => p class="muted" { "No best response recorded on line " (o.response_line) " in this cohort." },
+            None => @if o.min_cell.is_some() && !o.response.is_empty() {
+                div class="table-wrap" {
+                    table {
+                        thead { tr { th scope="col" { "Group" } th scope="col" class="num" { "Evaluable" } th scope="col" class="num" { "ORR, % (95% CI)" } th scope="col" class="num" { "DCR, % (95% CI)" } } }
+                        tbody {
+                            @for r in &o.response {
+                                tr {
+                                    th scope="row" { (r.label) }
+                                    td class="num" { (count(o, r.evaluable)) }
+                                    td class="num" { (rate(r.orr.as_ref())) }
+                                    td class="num" { (rate(r.dcr.as_ref())) }
+                                }
+                            }
+                        }
+                    }
+                }
+            } @else {
+                p class="muted" { "No best response recorded on line " (o.response_line) " in this cohort." }
+            },
         }
     }
 }
@@ -277,7 +420,14 @@ pub async fn download(
     let o = outcome(&state, &session.user, &q).await?;
     let stem = format!("{}-{}", o.endpoint, o.from.replace(':', ""));
     let attach = |name: &str| format!("attachment; filename=\"{stem}-{name}\"");
-    let none = || AppError::NotFound("no patient has this endpoint in the cohort".into());
+    let withheld = o.min_cell.is_some();
+    let none = || {
+        AppError::NotFound(if withheld {
+            "not given under the small-cell rule (see the groups CSV and the JSON)".into()
+        } else {
+            "no patient has this endpoint in the cohort".into()
+        })
+    };
     let resp = match file.as_str() {
         "km.svg" => {
             let svg = o.svg.clone().ok_or_else(none)?;
@@ -317,7 +467,7 @@ pub async fn download(
         "groups.csv" => csv_response(groups_csv(&o), attach("groups.csv")),
         // The analysis layer's cumulative-incidence output (TTP, PFS).
         "cuminc" => {
-            let c = o.analysis.cuminc.as_ref().ok_or_else(|| {
+            let c = o.cuminc().ok_or_else(|| {
                 AppError::NotFound(
                     "cumulative incidence needs a ttp or pfs endpoint with patients".into(),
                 )
@@ -356,9 +506,11 @@ fn csv_response(body: String, disposition: String) -> Response {
         .into_response()
 }
 
-/// The per-group numbers as CSV (full precision, empty when absent).
+/// The per-group numbers as CSV (full precision, empty when absent, `<m`
+/// when withheld by the small-cell rule).
 pub fn groups_csv(o: &Outcome) -> String {
     let f = |x: Option<f64>| x.map(|v| format!("{v}")).unwrap_or_default();
+    let c = |x: Option<String>| x.unwrap_or_else(|| format!("<{}", o.min_cell.unwrap_or(0)));
     let mut s = String::from(
         "group,n,events,median,median_lower,median_upper,landmark_months,landmark_survival,landmark_lower,landmark_upper,logrank_chisq,logrank_df,logrank_p\n",
     );
@@ -366,8 +518,8 @@ pub fn groups_csv(o: &Outcome) -> String {
         s.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             netra_report::csv::field(&g.label),
-            g.n,
-            g.events,
+            c(g.n.map(|n| n.to_string())),
+            c(g.events.map(|e| e.to_string())),
             f(g.median),
             f(g.median_lower),
             f(g.median_upper),

@@ -37,6 +37,9 @@ pub struct Config {
     pub account_limit: Limit,
     /// Failed logins allowed per client address.
     pub address_limit: Limit,
+    /// The registry's minimum cell size: analysts see no count below it
+    /// (`crate::privacy`; `netra serve --min-cell`, default 5).
+    pub min_cell: u64,
 }
 
 impl Default for Config {
@@ -52,6 +55,7 @@ impl Default for Config {
                 max: 20,
                 window: 15 * 60,
             },
+            min_cell: 5,
         }
     }
 }

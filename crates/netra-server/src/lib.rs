@@ -40,6 +40,7 @@ pub mod error;
 pub mod layout;
 pub mod openapi;
 pub mod pages;
+pub mod privacy;
 pub mod pseudo;
 pub mod ratelimit;
 pub mod recist;

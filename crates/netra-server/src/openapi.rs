@@ -78,6 +78,32 @@ fn analysis_params() -> Vec<Value> {
         ),
         q("ci", "1 to draw confidence bands"),
     ]
+    .into_iter()
+    .chain(settings_params())
+    .collect()
+}
+
+/// The rule settings and endpoint options: every field of the analysis
+/// layer's `RuleSettings` (a study file's `[settings]`) and of its
+/// `EndpointRequest` except the menu's endpoint, time zero and units, by
+/// their serde names (the same list the analysis form shows).
+fn settings_params() -> Vec<Value> {
+    crate::analysis::setting_fields(&crate::analysis::Query::default())
+        .into_iter()
+        .map(|(name, default, _)| {
+            let description = match name.as_str() {
+                "min_cell" => "small-cell threshold: counts below it are withheld (analysts: at least the server's --min-cell)".to_string(),
+                "criteria" => "response criteria: recist1.1, who, choi, mrecist or custom (with criteria_toml)".to_string(),
+                "criteria_toml" => "the TOML text of custom response criteria".to_string(),
+                "add_on_agents" => "agent codes that never advance the line, comma-separated".to_string(),
+                _ => format!(
+                    "rule setting or endpoint option as in a study file's [settings] / [[endpoint]] (docs/web.md); default {}",
+                    if default.is_empty() { "none" } else { default.as_str() }
+                ),
+            };
+            q(&name, &description)
+        })
+        .collect()
 }
 
 /// The document as JSON text.

@@ -440,8 +440,8 @@ pub async fn patient_page(
     } else {
         code.clone()
     };
-    let swimmer = timeline::swimmer_svg(&course, &shown);
-    let series = timeline::biomarker_series(&course);
+    let swimmer = timeline::swimmer_svg(&course, &shown, timeline::View::of(ps));
+    let series = timeline::biomarker_series(&course, timeline::View::of(ps));
     let p = &course.patient;
     let age = crate::cohort::age_of(&course);
     let patient_row = records
@@ -574,7 +574,7 @@ pub async fn timeline_svg(
     } else {
         code
     };
-    let svg = timeline::swimmer_svg(&course, &shown)
+    let svg = timeline::swimmer_svg(&course, &shown, timeline::View::of(user.pseudonymised()))
         .ok_or_else(|| AppError::NotFound("no dated records to draw".into()))?;
     Ok((
         [

@@ -6,7 +6,9 @@
 //!
 //! Time runs in months from the first diagnosis (or, without one, from the
 //! earliest dated record); partial dates take the registry's default
-//! imputation (mid-point).
+//! imputation (mid-point). Analysts get the coarse view ([`View::Coarse`]):
+//! whole months (their dates are to the month), and no free-text marker
+//! names (`marker_detail`).
 
 use std::fmt::Write as _;
 
@@ -49,8 +51,33 @@ pub fn origin(course: &PatientCourse) -> Option<Day> {
     )
 }
 
-fn months(origin: Day, d: PartialDate) -> f64 {
-    (f64::from(origin.days_until(day(d))) / MONTH).max(0.0)
+/// How precisely a course is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Months at full precision, free text shown (who may read records).
+    Full,
+    /// Whole months, no free text (analysts: an interval to the day, or a
+    /// free-text name, could link the course to another source).
+    Coarse,
+}
+
+impl View {
+    /// The view of a user: coarse for analysts.
+    pub fn of(pseudonymised: bool) -> View {
+        if pseudonymised {
+            View::Coarse
+        } else {
+            View::Full
+        }
+    }
+
+    fn months(self, origin: Day, d: PartialDate) -> f64 {
+        let m = (f64::from(origin.days_until(day(d))) / MONTH).max(0.0);
+        match self {
+            View::Full => m,
+            View::Coarse => m.round(),
+        }
+    }
 }
 
 /// The treatment's bar class as the swimmer's palette names it.
@@ -70,7 +97,8 @@ fn class_name(kind: TreatmentType) -> &'static str {
 }
 
 /// The swimmer figure of one course; `None` without dates.
-pub fn swimmer(course: &PatientCourse, lane_label: &str) -> Option<SwimmerFigure> {
+pub fn swimmer(course: &PatientCourse, lane_label: &str, view: View) -> Option<SwimmerFigure> {
+    let months = |o: Day, d: PartialDate| view.months(o, d);
     let origin = origin(course)?;
     let p = &course.patient;
     let last = p
@@ -144,8 +172,8 @@ pub fn swimmer(course: &PatientCourse, lane_label: &str) -> Option<SwimmerFigure
 }
 
 /// The swimmer's SVG, or `None` (no dates, or a figure error).
-pub fn swimmer_svg(course: &PatientCourse, lane_label: &str) -> Option<String> {
-    swimmer(course, lane_label).and_then(|f| f.to_svg().ok())
+pub fn swimmer_svg(course: &PatientCourse, lane_label: &str, view: View) -> Option<String> {
+    swimmer(course, lane_label, view).and_then(|f| f.to_svg().ok())
 }
 
 /// One biomarker's series.
@@ -161,7 +189,8 @@ pub struct Series {
 }
 
 /// The course's biomarker series, one per marker (and unit).
-pub fn biomarker_series(course: &PatientCourse) -> Vec<Series> {
+pub fn biomarker_series(course: &PatientCourse, view: View) -> Vec<Series> {
+    let months = |o: Day, d: PartialDate| view.months(o, d);
     let Some(origin) = origin(course) else {
         return Vec::new();
     };
@@ -170,7 +199,7 @@ pub fn biomarker_series(course: &PatientCourse) -> Vec<Series> {
     sorted.sort_by_key(|b| day(b.date));
     for b in sorted {
         let name = match (&b.marker, &b.marker_detail) {
-            (Marker::Other, Some(d)) => d.clone(),
+            (Marker::Other, Some(d)) if view == View::Full => d.clone(),
             (m, _) => m.label().to_string(),
         };
         let at = months(origin, b.date);
@@ -329,9 +358,34 @@ mod tests {
     }
 
     #[test]
+    fn analysts_see_whole_months_and_no_marker_detail() {
+        let mut c = course();
+        let fig = swimmer(&c, "3", View::Coarse).unwrap();
+        let lane = &fig.lanes[0];
+        assert_eq!(lane.end, 12.0, "11.99 months to the whole month");
+        assert_eq!(lane.segments[0].start, 2.0, "73 days");
+        for s in &lane.segments {
+            assert_eq!(s.start.fract(), 0.0);
+            assert_eq!(s.end.fract(), 0.0);
+        }
+        c.biomarkers[0].marker = Marker::Other;
+        c.biomarkers[0].marker_detail = Some("Dr X's assay".into());
+        let full = biomarker_series(&c, View::Full);
+        assert!(full.iter().any(|s| s.name == "Dr X's assay"));
+        let coarse = biomarker_series(&c, View::Coarse);
+        assert!(coarse.iter().all(|s| !s.name.contains("Dr X")));
+        assert!(
+            coarse
+                .iter()
+                .flat_map(|s| &s.points)
+                .all(|p| p.0.fract() == 0.0)
+        );
+    }
+
+    #[test]
     fn lane_spans_follow_up_with_treatment_bars() {
         let c = course();
-        let fig = swimmer(&c, "3").unwrap();
+        let fig = swimmer(&c, "3", View::Full).unwrap();
         let lane = &fig.lanes[0];
         assert_eq!(lane.end_kind, LaneEnd::Death);
         // 2010-01-01 → 2011-01-01 is 365 days = 11.99 months.
@@ -341,12 +395,12 @@ mod tests {
         assert_eq!(lane.segments.len(), 1);
         assert!((lane.segments[0].start - 73.0 / MONTH).abs() < 1e-12);
         assert_eq!(lane.segments[0].class, "surgery");
-        assert!(swimmer_svg(&c, "3").unwrap().contains("<svg"));
+        assert!(swimmer_svg(&c, "3", View::Full).unwrap().contains("<svg"));
     }
 
     #[test]
     fn biomarkers_become_series_with_their_limit() {
-        let s = biomarker_series(&course());
+        let s = biomarker_series(&course(), View::Full);
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].points.len(), 2);
         assert_eq!(s[0].uln, Some(100.0));

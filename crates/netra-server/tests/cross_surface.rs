@@ -182,3 +182,125 @@ async fn web_api_and_study_file_give_identical_numbers() {
         }
     }
 }
+
+const STUDY_RULES: &str = r#"
+[study]
+title = "Cross-surface check, other rules"
+landmarks = [12]
+
+[settings]
+gap_days = 60
+regimen_window_days = 14
+criteria = "who"
+progression = "lesions"
+
+[[endpoint]]
+name = "ttp1"
+type = "ttp"
+from = "line:1"
+censoring = "last_follow_up"
+censor_at_new_therapy = true
+
+[[table]]
+name = "ttp1_grade"
+type = "km"
+endpoint = "ttp1"
+by = "who_grade"
+
+[[table]]
+name = "response1"
+type = "response"
+response = "line:1"
+"#;
+
+/// The web's rule settings and endpoint options (URL parameters named as a
+/// study file's `[settings]` and `[[endpoint]]` keys) give the numbers of a
+/// study file with the same settings (issue 12 item 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_settings_and_endpoint_options_match_a_study_files() {
+    let t = test_app().await;
+    add_simulated(&t, 400, 11).await;
+    let admin = login(&t, "admin").await;
+    let rules = "gap_days=60&regimen_window_days=14&criteria=who&progression=lesions\
+                 &censoring=last_follow_up&censor_at_new_therapy=true";
+    let get = |q: String| req("GET", &q).cookie(&admin);
+    let web = get(format!(
+        "/api/analysis?endpoint=ttp&from=line:1&group=grade&landmark=12&{rules}"
+    ))
+    .send(&t)
+    .await
+    .json();
+    let web_all = get(format!(
+        "/api/analysis?endpoint=ttp&from=line:1&landmark=12&{rules}"
+    ))
+    .send(&t)
+    .await
+    .json();
+    let web_default = get("/api/analysis?endpoint=ttp&from=line:1&group=grade&landmark=12".into())
+        .send(&t)
+        .await
+        .json();
+    assert_eq!(web["settings"]["criteria"], "who", "{web}");
+    assert_eq!(web["endpoint_options"]["censoring"], "last_follow_up");
+    assert!(web_default.get("settings").is_none());
+
+    let netra_store::Location::Sqlite(db) = &t.location else {
+        panic!("sqlite test registry")
+    };
+    let study = t.dir.path().join("rules.toml");
+    std::fs::write(&study, STUDY_RULES).unwrap();
+    let out = t.dir.path().join("out-rules");
+    let opts = netra_study::RunOptions {
+        db: Some(db.display().to_string()),
+        png: false,
+        ..netra_study::RunOptions::default()
+    };
+    let (study2, out2) = (study.clone(), out.clone());
+    tokio::task::spawn_blocking(move || netra_study::run(&study2, &out2, &opts))
+        .await
+        .unwrap()
+        .expect("study runs");
+    let facts: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+
+    let curves = facts["ttp1_grade"]["curves"].as_array().unwrap();
+    let groups = web["groups"].as_array().unwrap();
+    assert!(groups.len() >= 3, "{web}");
+    assert_eq!(curves.len(), groups.len());
+    let mut differs = false;
+    for (i, (c, g)) in curves.iter().zip(groups).enumerate() {
+        assert_eq!(c["group"], g["label"]);
+        for k in ["n", "events", "median", "median_lower", "median_upper"] {
+            same(&format!("{} {k}", g["label"]), &c[k], &g[k]);
+            differs |= web_default["groups"][i][k] != g[k];
+        }
+        same(
+            &format!("{} 12-month rate", g["label"]),
+            &c["at_times"][0]["survival"],
+            &g["landmark_survival"],
+        );
+    }
+    for k in ["chisq", "df", "p"] {
+        same(
+            &format!("log-rank {k}"),
+            &facts["ttp1_grade"]["logrank"][k],
+            &web["logrank"][k],
+        );
+    }
+    assert!(
+        differs,
+        "the settings change the numbers: {web} vs {web_default}"
+    );
+
+    let study_r = &facts["response1"];
+    let web_r = &web_all["response"][0];
+    same("evaluable", &study_r["evaluable"], &web_r["evaluable"]);
+    same("ORR", &study_r["orr"], &web_r["orr"]["estimate"]);
+    same("DCR", &study_r["dcr"], &web_r["dcr"]["estimate"]);
+
+    // A bad setting is refused with the layer's message.
+    let bad = get("/api/analysis?endpoint=os&from=diagnosis&criteria=nope".into())
+        .send(&t)
+        .await;
+    assert_eq!(bad.status, 400);
+}

@@ -65,13 +65,48 @@ pub struct LineArgs {
     /// Keep patients marked excluded from the study's analyses.
     #[arg(long)]
     pub include_excluded: bool,
+    /// Rule settings from a TOML file: its `[settings]` table (a study file,
+    /// or a file holding only that table) with the names of the analysis
+    /// layer's settings (gap_days, criteria, min_cell, …). Not with the rule
+    /// flags above.
+    #[arg(long, value_name = "FILE.toml")]
+    pub settings: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub db: DbArgs,
 }
 
 impl LineArgs {
-    /// The rules these options describe.
+    /// The settings of `--settings FILE`, if given (the rule flags must then
+    /// keep their defaults: one source of rules per run).
+    pub fn settings_file(&self) -> anyhow::Result<Option<netra_analysis::settings::Settings>> {
+        let Some(path) = &self.settings else {
+            return Ok(None);
+        };
+        let flags_default = self.regimen_window == 28
+            && self.gap == 120
+            && self.add_on.is_empty()
+            && !self.no_ssa_backbone
+            && !self.addition_starts_line
+            && !self.no_progression_rule
+            && self.criteria == "recist1.1"
+            && self.progression == "both"
+            && self.baseline_window == 60
+            && self.imputation == "mid_point";
+        if !flags_default {
+            anyhow::bail!(
+                "give the rules either in --settings {} or as flags, not both",
+                path.display()
+            );
+        }
+        let raw = netra_study::spec::read_settings(path)?;
+        Ok(Some(raw.resolve()?))
+    }
+
+    /// The rules these options describe (`--settings FILE`, else the flags).
     pub fn rules(&self) -> anyhow::Result<LineRules> {
+        if let Some(s) = self.settings_file()? {
+            return Ok(s.line_rules);
+        }
         for (v, name) in [
             (self.regimen_window, "--regimen-window"),
             (self.gap, "--gap"),
@@ -476,6 +511,7 @@ pub fn registry_responses(
         patient: patients.to_vec(),
         site: Vec::new(),
         include_excluded: true,
+        settings: None,
         db: DbArgs {
             db: (!db.is_empty()).then(|| db.to_string()),
         },

@@ -100,8 +100,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.max_lines == 0 {
         anyhow::bail!("--max-lines must be at least 1");
     }
+    // A settings file's small-cell threshold can raise --min-cell, not lower it.
+    let min_cell = match args.lines.settings_file()? {
+        Some(s) => s.min_cell.max(args.min_cell),
+        None => args.min_cell,
+    };
     let options = SequenceOptions {
-        min_cell: args.min_cell,
+        min_cell,
         conf_level: args.conf_level,
         landmark_months: args.landmark,
         rate_ci: args.ci.method(),

@@ -34,6 +34,10 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// The registry's minimum cell size: analysts see no count below it in
+    /// analyses (docs/web.md, "What an analyst sees"; ≤ 1: none).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    min_cell: u64,
 }
 
 /// Runs `netra serve`.
@@ -60,6 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 idle: args.session_idle_minutes * 60,
                 absolute: args.session_hours * 3600,
             },
+            min_cell: args.min_cell,
             ..Config::default()
         };
         eprintln!(

@@ -46,6 +46,12 @@ fn endpoint(r: &Resolver<'_>, ep: &RawEndpoint) -> Result<EndpointDef, StudyErro
             .map_err(|err| r.at(span(c), err.0))?;
     }
     spec.censor_at_new_therapy = ep.censor_at_new_therapy.unwrap_or(false);
+    if let Some(d) = ep.ttnt_death_is_event {
+        spec.ttnt_death_is_event = d;
+    }
+    if let Some(c) = ep.ttf_completion_is_failure {
+        spec.ttf_completion_is_failure = c;
+    }
     match &ep.events {
         Some(ev) if endpoint == Endpoint::Efs => {
             spec.efs = ev

@@ -39,6 +39,7 @@ mod table_parse;
 mod variables;
 
 pub use figure::{CumincOptions, FigureDef, FigureKind, KmOptions};
+pub use source::read_settings;
 pub use table::{BaselineRow, ResponseSource, RowSummary, RowTest, TableDef, TableKind};
 
 use endpoints::Endpoints;

@@ -113,6 +113,11 @@ pub(super) struct RawEndpoint {
     pub(super) censoring: Option<S<String>>,
     pub(super) censor_at_new_therapy: Option<bool>,
     pub(super) events: Option<S<String>>,
+    /// TTNT: death counts as an event (default true), as the layer's
+    /// `EndpointRequest` names it.
+    pub(super) ttnt_death_is_event: Option<bool>,
+    /// TTF: completing the planned treatment is a failure (default false).
+    pub(super) ttf_completion_is_failure: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -76,6 +76,34 @@ pub(super) fn settings(
     }
 }
 
+/// Reads the rule settings of a TOML file: its `[settings]` table (a study
+/// file, or a file holding only that table), else the whole file as the
+/// table's keys. A criteria name ending in `.toml` is read relative to the
+/// file, as in a study file. What `netra lines`, `netra endpoints` and
+/// `netra sequences` take with `--settings FILE`, so that the CLI and study
+/// files read one format.
+pub fn read_settings(path: &Path) -> Result<RuleSettings, StudyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| StudyError::io(path, e))?;
+    let spec_error = |message: String| StudyError::Spec {
+        file: path.to_path_buf(),
+        position: None,
+        message,
+    };
+    /// A file with a `[settings]` table (other tables ignored).
+    #[derive(serde::Deserialize)]
+    struct WithSettings {
+        settings: RuleSettings,
+    }
+    let table: toml::Table = toml::from_str(&text).map_err(|e| spec_error(e.to_string()))?;
+    let raw: RuleSettings = if table.contains_key("settings") {
+        toml::from_str::<WithSettings>(&text).map(|w| w.settings)
+    } else {
+        toml::from_str::<RuleSettings>(&text)
+    }
+    .map_err(|e| spec_error(format!("[settings]: {e}")))?;
+    resolve_settings(&raw, path).map_err(spec_error)
+}
+
 /// Checks a `[settings]` section; a criteria name ending in `.toml` is a
 /// study-defined criteria file, read relative to the study file.
 fn resolve_settings(raw: &RuleSettings, study: &Path) -> Result<RuleSettings, String> {
