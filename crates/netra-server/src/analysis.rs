@@ -39,6 +39,7 @@ use netra_clinical::registry::model::PatientCourse;
 use netra_clinical::registry::vocab::{PrimarySite, Sex, Vocabulary, WhoGrade};
 use netra_report::Figure;
 use netra_report::figure::km::{KmFigure, KmSeries};
+use netra_report::format::p_equals;
 use netra_report::palette::ResponseClass;
 use netra_report::table::Table;
 use netra_report::table::classical::ClassicalInference;
@@ -860,7 +861,7 @@ fn cuminc(cohort: &Cohort, q: &Query) -> Result<Option<(CumincOutput, String)>, 
         .iter()
         .find(|g| g.cause_code == 1)
         .and_then(|g| g.p)
-        .map(|p| format!("Gray's test p = {}", format_p(p)));
+        .map(|p| format!("Gray's test {}", p_equals(Some(p))));
     let svg = fig.to_svg()?;
     Ok(Some((out, svg)))
 }
@@ -1133,7 +1134,7 @@ fn km_figure(
     fig.p_value_text = out
         .logrank
         .as_ref()
-        .map(|l| format!("Log-rank p = {}", format_p(l.p)));
+        .map(|l| format!("Log-rank {}", p_equals(Some(l.p))));
     Ok(fig.to_svg()?)
 }
 
@@ -1205,15 +1206,6 @@ fn response_table(
         }
     }
     Ok(Some(t.build()))
-}
-
-/// A p-value as papers print it.
-pub fn format_p(p: f64) -> String {
-    if p < 0.001 {
-        "< 0.001".into()
-    } else {
-        format!("{p:.3}")
-    }
 }
 
 fn trim_num(x: f64) -> String {
@@ -1344,8 +1336,9 @@ mod tests {
     }
 
     #[test]
-    fn p_values_print_as_papers_do() {
-        assert_eq!(format_p(0.0004), "< 0.001");
-        assert_eq!(format_p(0.0312), "0.031");
+    fn p_values_print_by_the_one_rule() {
+        // "Log-rank p = < 0.001" was printed before the one rule.
+        assert_eq!(p_equals(Some(0.0004)), "p < 0.001");
+        assert_eq!(p_equals(Some(0.0312)), "p = 0.031");
     }
 }

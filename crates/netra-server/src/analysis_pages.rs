@@ -14,13 +14,14 @@ use netra_clinical::registry::vocab::{PrimarySite, Sex, Vocabulary, WhoGrade};
 
 use crate::access;
 use crate::accounts::User;
-use crate::analysis::{Grouping, MENU, Outcome, Patients, Query as AnalysisQuery, format_p, run};
+use crate::analysis::{Grouping, MENU, Outcome, Patients, Query as AnalysisQuery, run};
 use crate::app::{AppState, PageUser, Shared};
 use crate::error::{AppError, PageResult};
 use crate::layout::{self, Nav, page};
 use crate::pages::url_encode;
 use crate::privacy::{self, View};
 use crate::records::{sites, visible};
+use netra_report::format::p_relation;
 
 /// Runs (or fetches from the cache) the analysis of `q` over the patients
 /// `user` may see.
@@ -292,7 +293,7 @@ fn results(o: &Outcome, qs: &str) -> Markup {
                 div {
                     h3 { "Log-rank test" }
                     @match &o.logrank {
-                        Some(l) => p { "χ² = " (format!("{:.2}", l.chisq)) " on " (l.df) " df, p " (if l.p < 0.001 { format_p(l.p) } else { format!("= {}", format_p(l.p)) }) }
+                        Some(l) => p { "χ² = " (format!("{:.2}", l.chisq)) " on " (l.df) " df, p " (p_relation(Some(l.p))) }
                         None => p class="muted" { "Needs two or more groups with patients." }
                     }
                     h3 { "Survival by group" }
@@ -365,7 +366,7 @@ fn cuminc_section(
         @for g in &c.gray {
             p { "Gray's test, " (g.cause) ": "
                 @match (g.chisq, g.p) {
-                    (Some(x), Some(p)) => { "χ² = " (format!("{x:.2}")) " on " (g.df) " df, p " (if p < 0.001 { format_p(p) } else { format!("= {}", format_p(p)) }) }
+                    (Some(x), Some(p)) => { "χ² = " (format!("{x:.2}")) " on " (g.df) " df, p " (p_relation(Some(p))) }
                     _ => { "not computable (singular variance)" }
                 }
             }

@@ -592,4 +592,3 @@ pub(crate) fn rates_text(r: &Value) -> String {
     }
     s
 }
-
