@@ -29,7 +29,7 @@
 //! Beyond [`RXC_WORK_LIMIT`] expansions the function returns
 //! [`TestError::TooLarge`] rather than running for hours.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::chisq::check_table;
 use super::special::{ln_choose, ln_factorial, uniroot};
@@ -342,7 +342,10 @@ type Pasts = Vec<(f64, f64)>;
 /// Past lengths merged on insertion: key = the length rounded to 1e-10
 /// (log scale, so a merge moves a probability by at most 5e-11 relative;
 /// mathematically equal lengths differ by ~1e-13 and nearly always merge).
-type PastMap = HashMap<i64, (f64, f64)>;
+/// Ordered maps (here and for the stages and arcs) so that the sums are
+/// added in one order: with hash maps the p-value changed in its last
+/// digits from run to run.
+type PastMap = BTreeMap<i64, (f64, f64)>;
 
 fn past_key(v: f64) -> i64 {
     (v * 1e10).round() as i64
@@ -351,13 +354,13 @@ fn past_key(v: f64) -> i64 {
 impl Network<'_> {
     fn run(&self, rows: Vec<u64>) -> Result<f64, TestError> {
         let ncols = self.cols.len();
-        let mut stage: HashMap<Vec<u64>, PastMap> = HashMap::new();
-        stage.insert(rows, HashMap::from([(0, (0.0, 1.0))]));
+        let mut stage: BTreeMap<Vec<u64>, PastMap> = BTreeMap::new();
+        stage.insert(rows, BTreeMap::from([(0, (0.0, 1.0))]));
         let mut p = 0.0;
         let mut work: u64 = 0;
         let mut memo: HashMap<(usize, Vec<u64>), (f64, f64)> = HashMap::new();
         for k in 0..ncols {
-            let mut next: HashMap<Vec<u64>, PastMap> = HashMap::new();
+            let mut next: BTreeMap<Vec<u64>, PastMap> = BTreeMap::new();
             for (state, pasts) in stage {
                 let pasts = pasts.into_values();
                 let rest = &self.cols[k..];
@@ -394,7 +397,7 @@ impl Network<'_> {
                 let mut x = vec![0u64; state.len()];
                 // Arcs to each daughter, equal arcs merged with their
                 // multiplicity (rows with equal totals give equal arcs).
-                let mut arcs: HashMap<(Vec<u64>, i64), (f64, f64)> = HashMap::new();
+                let mut arcs: BTreeMap<(Vec<u64>, i64), (f64, f64)> = BTreeMap::new();
                 let budget = RXC_WORK_LIMIT.saturating_sub(work);
                 if count_fillings(&state, col) > budget as f64 {
                     return Err(too_large());
@@ -601,5 +604,21 @@ mod tests {
     #[test]
     fn rejects_fractional_counts() {
         assert!(fisher_rxc(&[vec![1.5, 1.0], vec![1.0, 3.0]]).is_err());
+    }
+
+    #[test]
+    fn rxc_p_value_is_the_same_bits_every_run() {
+        // Each hash map gets its own random seed, so with hash-ordered sums
+        // repeated runs in one process differed in the last digits.
+        let table = vec![
+            vec![3.0, 1.0, 4.0, 2.0, 5.0],
+            vec![2.0, 6.0, 1.0, 3.0, 2.0],
+            vec![4.0, 2.0, 3.0, 5.0, 1.0],
+            vec![1.0, 3.0, 2.0, 2.0, 4.0],
+        ];
+        let first = fisher_rxc(&table).unwrap();
+        for _ in 0..20 {
+            assert_eq!(fisher_rxc(&table).unwrap().to_bits(), first.to_bits());
+        }
     }
 }
