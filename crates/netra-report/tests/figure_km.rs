@@ -346,3 +346,30 @@ fn degenerate_curves_draw_without_panicking() {
     assert_eq!(medians.len(), 1);
     assert_eq!(attr_f64(&medians[0], "data-time"), 5.0);
 }
+
+#[test]
+fn an_incidence_rounded_just_above_one_is_drawn_at_one() {
+    use netra_stats::cuminc::{IncidenceCurve, IncidenceStep};
+    let step = |time: f64, estimate: f64| IncidenceStep {
+        time,
+        estimate,
+        variance: 0.0,
+        std_err: 0.0,
+        lower: Some(estimate.min(1.0) * 0.9),
+        upper: Some(1.0000000000000002),
+    };
+    let curve = IncidenceCurve {
+        group: 0,
+        n: 3,
+        events: 3,
+        competing: 0,
+        last_time: 3.0,
+        steps: vec![step(1.0, 0.5), step(3.0, 1.0000000000000002)],
+        at_times: Vec::new(),
+    };
+    let s = KmSeries::from_cuminc("all", &curve);
+    assert_eq!(s.estimate, vec![0.5, 1.0]);
+    assert_eq!(s.upper, vec![1.0, 1.0]);
+    let svg = KmFigure::incidence(vec![s], "Time").to_svg();
+    assert!(svg.is_ok(), "{:?}", svg.err());
+}

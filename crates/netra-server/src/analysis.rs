@@ -836,21 +836,7 @@ fn cuminc(cohort: &Cohort, q: &Query) -> Result<Option<(CumincOutput, String)>, 
                 .map(|(_, t)| *t)
                 .collect();
             let label = data.labels.get(c.group).cloned().unwrap_or_default();
-            let mut s =
-                KmSeries::from_cuminc(format!("{label} (n = {})", c.n), c).with_follow_up(&follow);
-            // A sum of jumps reaching 1 can exceed it by a rounding error
-            // (1.0000000000000002), which the figure refuses.
-            for x in s
-                .estimate
-                .iter_mut()
-                .chain(&mut s.lower)
-                .chain(&mut s.upper)
-            {
-                if x.is_finite() {
-                    *x = x.clamp(0.0, 1.0);
-                }
-            }
-            s
+            KmSeries::from_cuminc(format!("{label} (n = {})", c.n), c).with_follow_up(&follow)
         })
         .collect();
     let mut fig = KmFigure::incidence(series, format!("Months {}", q.from().phrase()));

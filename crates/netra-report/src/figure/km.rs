@@ -108,21 +108,23 @@ impl KmSeries {
     /// (its jumps and log(−log) limits, drawn to the group's last
     /// follow-up). It has no numbers at risk unless
     /// [`KmSeries::with_follow_up`] supplies the follow-up times.
+    ///
+    /// Values are drawn within [0, 1]: a sum of jumps that reaches 1 can
+    /// exceed it by a rounding error (1.0000000000000002), which is not a
+    /// probability the axis can show; tables and JSON keep the number.
     pub fn from_cuminc(label: impl Into<String>, curve: &IncidenceCurve) -> KmSeries {
+        let probability = |v: f64| if v.is_finite() { v.clamp(0.0, 1.0) } else { v };
+        let limit = |v: Option<f64>| v.map_or(f64::NAN, probability);
         KmSeries {
             label: label.into(),
             time: curve.steps.iter().map(|s| s.time).collect(),
-            estimate: curve.steps.iter().map(|s| s.estimate).collect(),
-            lower: curve
+            estimate: curve
                 .steps
                 .iter()
-                .map(|s| s.lower.unwrap_or(f64::NAN))
+                .map(|s| probability(s.estimate))
                 .collect(),
-            upper: curve
-                .steps
-                .iter()
-                .map(|s| s.upper.unwrap_or(f64::NAN))
-                .collect(),
+            lower: curve.steps.iter().map(|s| limit(s.lower)).collect(),
+            upper: curve.steps.iter().map(|s| limit(s.upper)).collect(),
             censor_times: Vec::new(),
             end_time: curve.last_time,
             median: None,
