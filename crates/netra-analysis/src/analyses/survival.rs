@@ -14,6 +14,8 @@
 pub mod logrank;
 
 pub use netra_stats::km::KmCurve;
+/// Per-group results as the kernel reports them (for surfaces that print them).
+pub use netra_stats::km::{AtTime as KmAtTime, Quantile, Rmst};
 use netra_stats::km::{ConfType, KmOptions};
 use netra_stats::logrank::Weights;
 use serde::{Deserialize, Serialize};
@@ -205,6 +207,50 @@ pub struct SurvivalSummary {
     /// The log-rank test across the non-empty groups (`null` with fewer
     /// than two, or with case weights).
     pub logrank: Option<TestOut>,
+    /// With exactly two groups and τ: RMST of the second minus the first
+    /// (`survRM2`'s contrast), `null` otherwise.
+    #[serde(default)]
+    pub rmst_difference: Option<RmstDifferenceOut>,
+}
+
+/// The difference in restricted mean survival time between two groups.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RmstDifferenceOut {
+    /// Second group's RMST minus the first's.
+    pub estimate: f64,
+    /// Standard error.
+    pub std_err: f64,
+    /// Lower limit.
+    pub lower: f64,
+    /// Upper limit.
+    pub upper: f64,
+    /// Two-sided p-value (NaN when estimate and standard error are both 0).
+    pub p: f64,
+}
+
+/// The RMST contrast of two groups' summaries (both need an RMST).
+fn rmst_difference(groups: &[GroupSurvival], conf_level: f64) -> Option<RmstDifferenceOut> {
+    let rmst = |r: &RmstOut| Rmst {
+        tau: r.tau,
+        estimate: r.estimate,
+        std_err: r.std_err,
+        lower: r.lower,
+        upper: r.upper,
+    };
+    let [Some(a), Some(b)] = [groups.first()?.rmst.as_ref(), groups.get(1)?.rmst.as_ref()] else {
+        return None;
+    };
+    if groups.len() != 2 {
+        return None;
+    }
+    let d = netra_stats::km::rmst_difference(&rmst(a), &rmst(b), conf_level);
+    Some(RmstDifferenceOut {
+        estimate: d.estimate,
+        std_err: d.std_err,
+        lower: d.lower,
+        upper: d.upper,
+        p: d.p,
+    })
 }
 
 fn some(x: f64) -> Option<f64> {
@@ -303,7 +349,15 @@ pub fn summarise(
     } else {
         None
     };
-    Ok((SurvivalSummary { groups, logrank }, curves))
+    let rmst_difference = rmst_difference(&groups, opts.conf_level);
+    Ok((
+        SurvivalSummary {
+            groups,
+            logrank,
+            rmst_difference,
+        },
+        curves,
+    ))
 }
 
 /// Survival of a registry cohort: an endpoint, optionally by a variable.

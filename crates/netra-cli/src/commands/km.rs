@@ -2,7 +2,7 @@
 //!
 //! Reads the time, event and optional group and weight columns through
 //! `input.rs` (rows missing any of them are dropped and counted), fits one
-//! curve per group with `netra_stats::km` and prints a clinician's table, the
+//! curve per group with the analysis layer (`survival::summarise`) and prints a clinician's table, the
 //! JSON contract of issue 2, or one CSV row per step.
 //!
 //! Group order is R's factor-level order (numeric when every label is a
@@ -15,10 +15,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use netra_analysis::analyses::survival::{
-    KmCurve, SurvivalData, SurvivalOptions, SurvivalSummary, summarise,
+    KmAtTime as AtTime, KmCurve, Quantile, Rmst, RmstDifferenceOut as RmstDifference, SurvivalData,
+    SurvivalOptions, SurvivalSummary, summarise,
 };
 use netra_frame::Frame;
-use netra_stats::km::{AtTime, Quantile, Rmst, RmstDifference, rmst_difference};
 use serde::Serialize;
 
 use crate::input::{self, SurvivalArgs};
@@ -286,10 +286,7 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
             })
         })
         .collect();
-    let difference = match rmst.as_slice() {
-        [Some(a), Some(b)] => Some(rmst_difference(a, b, args.conf_level)),
-        _ => None,
-    };
+    let difference = summary.rmst_difference;
     let labels = data.labels;
     Ok(Analysis {
         labels,
