@@ -308,19 +308,25 @@ fn point(
 }
 
 fn check(req: &CumincRequest) -> Result<(), AnalysisError> {
-    if let Some(t) = req.times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+    check_options(&req.times, req.conf_level, req.rho)
+}
+
+/// The options every cumulative-incidence request shares: report times
+/// ≥ 0, a confidence level in (0, 1), a finite ρ for Gray's test.
+pub(crate) fn check_options(times: &[f64], conf_level: f64, rho: f64) -> Result<(), AnalysisError> {
+    if let Some(t) = times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
         return Err(AnalysisError::invalid(
             "times",
             format!("{t} is not a time >= 0"),
         ));
     }
-    if !(req.conf_level > 0.0 && req.conf_level < 1.0) {
+    if !(conf_level > 0.0 && conf_level < 1.0) {
         return Err(AnalysisError::invalid(
             "conf_level",
-            format!("{} is not strictly between 0 and 1", req.conf_level),
+            format!("{conf_level} is not strictly between 0 and 1"),
         ));
     }
-    if !req.rho.is_finite() {
+    if !rho.is_finite() {
         return Err(AnalysisError::invalid("rho", "must be a finite number"));
     }
     Ok(())

@@ -79,21 +79,7 @@ pub fn incidence(
     data: &CauseData,
     req: &IncidenceRequest,
 ) -> Result<IncidenceOutput, AnalysisError> {
-    if let Some(t) = req.times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
-        return Err(AnalysisError::invalid(
-            "times",
-            format!("{t} is not a time >= 0"),
-        ));
-    }
-    if !(req.conf_level > 0.0 && req.conf_level < 1.0) {
-        return Err(AnalysisError::invalid(
-            "conf_level",
-            format!("{} is not strictly between 0 and 1", req.conf_level),
-        ));
-    }
-    if !req.rho.is_finite() {
-        return Err(AnalysisError::invalid("rho", "must be a finite number"));
-    }
+    super::check_options(&req.times, req.conf_level, req.rho)?;
     let Some(k) = data.causes.iter().position(|c| same_code(c, &req.cause)) else {
         return Err(AnalysisError::invalid(
             "cause",
