@@ -490,7 +490,11 @@ fn frame_of_facts(
                     })
                     .collect(),
             },
-            None if values.iter().any(|v| matches!(v, Some(Raw::Text(_)))) => {
+            // Text variables are categorical by the dictionary, also when
+            // no patient has a value (a registry without study arms).
+            None if variables::base_kind(name) == Some(true)
+                || values.iter().any(|v| matches!(v, Some(Raw::Text(_)))) =>
+            {
                 variables::text_column(
                     values
                         .iter()

@@ -157,3 +157,33 @@ fn text_levels_follow_r_order_and_ages_are_two_variables() {
         "{e}"
     );
 }
+
+#[test]
+fn a_text_variable_nobody_has_is_still_categorical() {
+    // The simulated registry records no study arms: grouping by arm was
+    // "is not categorical" from facts (the web) and worked from courses.
+    let courses = courses(40);
+    assert!(courses.iter().all(|c| c.patient.arm.is_none()));
+    let layout = layout();
+    let facts: Vec<Arc<PatientFacts>> = courses
+        .iter()
+        .map(|c| Arc::new(PatientFacts::derive(c, &layout)))
+        .collect();
+    let spec = CohortSpec::default();
+    let from_courses = Cohort::new(courses, &spec, Settings::default()).unwrap();
+    let from_facts = Cohort::from_facts(facts, &layout, &spec).unwrap();
+    let req = SurvivalRequest {
+        by: Some("arm".into()),
+        ..SurvivalRequest::default()
+    };
+    let a = survival::run(&from_courses, &req).map(|o| serde_json::to_string(&o).unwrap());
+    let b = survival::run(&from_facts, &req).map(|o| serde_json::to_string(&o).unwrap());
+    match (&a, &b) {
+        (Ok(x), Ok(y)) => assert_eq!(x, y),
+        (Err(x), Err(y)) => assert_eq!(x.to_string(), y.to_string()),
+        _ => panic!("courses {a:?} vs facts {b:?}"),
+    }
+    if let Err(e) = &b {
+        assert!(!e.to_string().contains("not categorical"), "{e}");
+    }
+}
