@@ -169,3 +169,20 @@ fn surfaces_call_no_statistics_kernel_directly() {
         );
     }
 }
+
+/// All SQL lives in `netra-store` (`tests/sql_in_store.rs` searches the
+/// sources): no other crate depends on `sqlx` outside its dev-dependencies.
+#[test]
+fn only_the_store_depends_on_sqlx() {
+    let m = metadata();
+    let mut with_sqlx = Vec::new();
+    for p in m["packages"].as_array().expect("packages") {
+        let name = p["name"].as_str().unwrap_or_default();
+        for d in p["dependencies"].as_array().expect("dependencies") {
+            if d["name"] == "sqlx" && d["kind"].as_str() != Some("dev") {
+                with_sqlx.push(name.to_string());
+            }
+        }
+    }
+    assert_eq!(with_sqlx, ["netra-store"], "crates that depend on sqlx");
+}

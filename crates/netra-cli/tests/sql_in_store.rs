@@ -14,12 +14,11 @@
 //!   them).
 //!
 //! Tests (`crates/*/tests`) may reach past the store on purpose (tampering
-//! with the audit trail, filling the disk) and are not searched. A second
-//! test reads `cargo metadata`: no crate but the store depends on `sqlx`
-//! outside its dev-dependencies.
+//! with the audit trail, filling the disk) and are not searched. That no
+//! crate but the store depends on `sqlx` outside its dev-dependencies is
+//! checked with the other dependency rules, in `tests/architecture.rs`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// What SQL written outside the store looks like.
 const NEEDLES: &[&str] = &[
@@ -106,36 +105,4 @@ fn no_sql_outside_the_store() {
          instead):\n{}",
         outside.join("\n")
     );
-}
-
-#[test]
-fn only_the_store_depends_on_sqlx() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo metadata runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let m: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata JSON");
-    let mut with_sqlx = Vec::new();
-    for p in m["packages"].as_array().expect("packages") {
-        let name = p["name"].as_str().unwrap_or_default();
-        for d in p["dependencies"].as_array().expect("dependencies") {
-            if d["name"] == "sqlx" && d["kind"].as_str() != Some("dev") {
-                with_sqlx.push(name.to_string());
-            }
-        }
-    }
-    assert_eq!(with_sqlx, ["netra-store"], "crates that depend on sqlx");
 }
