@@ -47,6 +47,27 @@ endpoint = "os"
 multivariate = ["who_grade"]
 "#;
 
+/// Runs study-file text on the test registry; its `summary.json`.
+async fn run_study(t: &TestApp, name: &str, text: &str) -> Value {
+    let netra_store::Location::Sqlite(db) = &t.location else {
+        panic!("sqlite test registry")
+    };
+    let study = t.dir.path().join(format!("{name}.toml"));
+    std::fs::write(&study, text).unwrap();
+    let out = t.dir.path().join(format!("out-{name}"));
+    let opts = netra_study::RunOptions {
+        db: Some(db.display().to_string()),
+        png: false,
+        ..netra_study::RunOptions::default()
+    };
+    let (study2, out2) = (study.clone(), out.clone());
+    tokio::task::spawn_blocking(move || netra_study::run(&study2, &out2, &opts))
+        .await
+        .unwrap()
+        .expect("study runs");
+    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
+
 /// Equal up to the last bits (the two surfaces may sum in another order).
 #[track_caller]
 fn same(what: &str, a: &Value, b: &Value) {
@@ -75,24 +96,7 @@ async fn web_api_and_study_file_give_identical_numbers() {
         .json();
 
     // The study file on the same registry.
-    let netra_store::Location::Sqlite(db) = &t.location else {
-        panic!("sqlite test registry")
-    };
-    let study = t.dir.path().join("study.toml");
-    std::fs::write(&study, STUDY).unwrap();
-    let out = t.dir.path().join("out");
-    let opts = netra_study::RunOptions {
-        db: Some(db.display().to_string()),
-        png: false,
-        ..netra_study::RunOptions::default()
-    };
-    let (study2, out2) = (study.clone(), out.clone());
-    tokio::task::spawn_blocking(move || netra_study::run(&study2, &out2, &opts))
-        .await
-        .unwrap()
-        .expect("study runs");
-    let summary: Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary = run_study(&t, "study", STUDY).await;
     let facts = &summary;
 
     // OS by grade: every group's n, events, median (CI), 3-year rate; the
@@ -244,24 +248,7 @@ async fn web_settings_and_endpoint_options_match_a_study_files() {
     assert_eq!(web["endpoint_options"]["censoring"], "last_follow_up");
     assert!(web_default.get("settings").is_none());
 
-    let netra_store::Location::Sqlite(db) = &t.location else {
-        panic!("sqlite test registry")
-    };
-    let study = t.dir.path().join("rules.toml");
-    std::fs::write(&study, STUDY_RULES).unwrap();
-    let out = t.dir.path().join("out-rules");
-    let opts = netra_study::RunOptions {
-        db: Some(db.display().to_string()),
-        png: false,
-        ..netra_study::RunOptions::default()
-    };
-    let (study2, out2) = (study.clone(), out.clone());
-    tokio::task::spawn_blocking(move || netra_study::run(&study2, &out2, &opts))
-        .await
-        .unwrap()
-        .expect("study runs");
-    let facts: Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let facts = run_study(&t, "rules", STUDY_RULES).await;
 
     let curves = facts["ttp1_grade"]["curves"].as_array().unwrap();
     let groups = web["groups"].as_array().unwrap();
