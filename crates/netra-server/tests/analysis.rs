@@ -12,7 +12,6 @@ use netra_clinical::endpoints::{Endpoint, EndpointSpec, TimeZero, derive_cohort}
 use netra_clinical::lines::LineRules;
 use netra_stats::km::{KmOptions, km_by_group};
 use netra_stats::logrank::{Weights, logrank};
-use netra_store::CourseFilter;
 use serde_json::Value;
 
 #[tokio::test]
@@ -32,16 +31,7 @@ async fn survival_by_group_matches_the_endpoints_and_netra_stats() {
 
     // The same computed directly: derive PFS from line 1 for every course
     // not excluded, group by sex, fit and test.
-    let courses = t
-        .state
-        .registry
-        .courses(&CourseFilter::default())
-        .await
-        .unwrap();
-    let included: Vec<_> = courses
-        .into_iter()
-        .filter(|c| !c.patient.excluded.unwrap_or(false))
-        .collect();
+    let included = included_courses(&t).await;
     let spec = EndpointSpec::new(Endpoint::Pfs, TimeZero::Line(1));
     let rows = derive_cohort(&included, &spec, &LineRules::default()).rows;
     let sex_of = |code: &str| {

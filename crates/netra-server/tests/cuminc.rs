@@ -11,7 +11,6 @@ use netra_clinical::endpoints::{Endpoint, EndpointSpec, TimeZero, derive_cohort}
 use netra_clinical::lines::LineRules;
 use netra_clinical::registry::vocab::Vocabulary;
 use netra_stats::cuminc::{CumIncOptions, cuminc};
-use netra_store::CourseFilter;
 use serde_json::Value;
 
 #[tokio::test]
@@ -29,16 +28,7 @@ async fn cuminc_over_http_equals_the_kernel_on_directly_derived_rows() {
 
     // The same data derived directly: PFS gives time and event, a TTP
     // event at the PFS time makes it a progression, else a death.
-    let courses = t
-        .state
-        .registry
-        .courses(&CourseFilter::default())
-        .await
-        .unwrap();
-    let included: Vec<_> = courses
-        .into_iter()
-        .filter(|c| !c.patient.excluded.unwrap_or(false))
-        .collect();
+    let included = included_courses(&t).await;
     let rules = LineRules::default();
     let pfs = derive_cohort(
         &included,

@@ -398,3 +398,17 @@ pub async fn add_simulated(t: &TestApp, n: u64, seed: u64) {
         .await
         .expect("import");
 }
+
+/// The registry's courses the analyses use: every patient not excluded.
+pub async fn included_courses(t: &TestApp) -> Vec<netra_clinical::registry::model::PatientCourse> {
+    let courses = t
+        .state
+        .registry
+        .courses(&netra_store::CourseFilter::default())
+        .await
+        .unwrap();
+    courses
+        .into_iter()
+        .filter(|c| !c.patient.excluded.unwrap_or(false))
+        .collect()
+}
