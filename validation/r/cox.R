@@ -37,7 +37,8 @@ test_list <- function(chisq, df) list(chisq = unname(chisq), df = df,
 cox_fixture <- function(name, description, data, time, event, formula,
                         start = NULL, weights = NULL, cluster = NULL,
                         ties = "efron", refs = list(), zph = TRUE,
-                        schoenfeld = FALSE, conf_level = 0.95, robust = NULL) {
+                        schoenfeld = FALSE, conf_level = 0.95, robust = NULL,
+                        iter_max = NULL) {
   rhs_vars <- all.vars(as.formula(paste("~", formula)))
   used <- unique(c(start, time, event, rhs_vars, weights, cluster))
   d <- data[complete.cases(data[, used]), used, drop = FALSE]
@@ -48,11 +49,13 @@ cox_fixture <- function(name, description, data, time, event, formula,
   for (v in names(refs)) fit_data[[v]] <- relevel(factor(fit_data[[v]]), ref = refs[[v]])
   surv <- if (is.null(start)) sprintf("Surv(%s, %s)", time, event)
           else sprintf("Surv(%s, %s, %s)", start, time, event)
-  call_text <- sprintf("coxph(%s ~ %s, data = fit_data, ties = '%s'%s%s%s)",
+  call_text <- sprintf("coxph(%s ~ %s, data = fit_data, ties = '%s'%s%s%s%s)",
                        surv, formula, ties,
                        if (is.null(weights)) "" else sprintf(", weights = %s", weights),
                        if (is.null(cluster)) "" else sprintf(", cluster = %s", cluster),
-                       if (is.null(robust)) "" else sprintf(", robust = %s", robust))
+                       if (is.null(robust)) "" else sprintf(", robust = %s", robust),
+                       if (is.null(iter_max)) "" else
+                         sprintf(", control = coxph.control(iter.max = %d)", iter_max))
   warns <- character(0)
   fit <- withCallingHandlers(eval(parse(text = call_text)),
                              warning = function(w) {
@@ -109,13 +112,13 @@ cox_fixture <- function(name, description, data, time, event, formula,
     })
   }
   if (startsWith(name, "synthetic_")) input_cols <- list(synthetic = nrow(d))
-  write_json_file(list(
-    name = name, description = description,
-    input = list(columns = input_cols, time = time, event = event, start = nn(start),
+  input <- list(columns = input_cols, time = time, event = event, start = nn(start),
                  weights = nn(weights), cluster = nn(cluster), formula = formula,
                  ties = ties, refs = if (length(refs)) refs else setNames(list(), character(0)),
-                 conf_level = conf_level, robust = nn(robust)),
-    expected = expected), name)
+                 conf_level = conf_level, robust = nn(robust))
+  if (!is.null(iter_max)) input$iter_max <- iter_max
+  write_json_file(list(name = name, description = description, input = input,
+                       expected = expected), name)
   cat(sprintf("%-32s n=%5d p=%2d iter=%2d %s\n", name, fit$n, nvar, fit$iter,
               paste(warns, collapse = " | ")))
 }
@@ -188,6 +191,51 @@ cox_fixture("lung_constant", "a zero-variance covariate: NA coefficient",
 lung2$age2 <- 2 * lung2$age + 3
 cox_fixture("lung_collinear", "a covariate collinear with another: NA coefficient",
             lung2, "time", "dead", "age + ph.ecog + age2", zph = FALSE)
+# Degenerate fits (issue 13). Out of iterations, coxph.fit marks no column
+# as singular (coxfit6's flag is 1000, not the rank): a constant column keeps
+# the coefficient 0 with se 0 and the tests keep its degree of freedom.
+nc <- data.frame(time = c(5, 3, 9, 7, 4, 4, 3, 8), status = c(1, 0, 1, 0, 1, 1, 0, 1),
+                 x = c(1.3, -0.5, -0.6, 0.9, 1.0, 0.7, -0.6, 0.5),
+                 g = c(0, 0, 1, 1, 0, 0, 1, 1))
+nc$const <- 1
+nc$g2 <- 2 * nc$g + 1
+cox_fixture("tiny_not_converged", "g separates: out of 20 iterations (Ran out of iterations)",
+            nc, "time", "status", "x + g", zph = FALSE)
+cox_fixture("tiny_not_converged_constant",
+            "out of iterations with a constant column: R's coefficient 0 (not NA), 3 df",
+            nc, "time", "status", "x + g + const", zph = FALSE)
+cox_fixture("tiny_not_converged_collinear",
+            "out of iterations with a collinear column: coefficient 0, se from the diagonal",
+            nc, "time", "status", "x + g + g2", zph = FALSE)
+cox_fixture("lung_constant_iter1", "iter.max = 1 with a constant column: 0, not NA, 2 df",
+            lung2, "time", "dead", "age + const", zph = FALSE, iter_max = 1L)
+cox_fixture("lung_collinear_monotone", "a separating and a collinear column together",
+            lung2, "time", "dead", "age + sep + age2", zph = FALSE)
+# A covariate's scale against R's Cholesky tolerance: with age in seconds its
+# variance is below toler.chol times the largest, coxph.wtest drops it and the
+# Wald test differs from the likelihood-ratio and score tests.
+lung2$age_seconds <- lung2$age * 365.25 * 24 * 3600
+cox_fixture("lung_age_seconds", "age in seconds: the Wald test leaves age out (9.39 vs LR 14.1)",
+            lung2, "time", "dead", "age_seconds + factor(sex)", zph = FALSE)
+# Age in days with a level whose coefficient runs to -Inf (its variance is
+# huge): Wald p = 0.47 where the likelihood-ratio and score tests give 0.015.
+set.seed(2024)
+n_sc <- 80
+age_sc <- round(rnorm(n_sc, 62, 10))
+site_sc <- sample(c("pancreas", "ileum"), n_sc, TRUE)
+site_sc[1:2] <- "other"
+t_sc <- round(rexp(n_sc, 0.02 * exp(0.04 * (age_sc - 62))))
+c_sc <- round(runif(n_sc, 10, 120))
+sc <- data.frame(time = pmin(t_sc, c_sc), status = as.integer(t_sc <= c_sc),
+                 age_days = age_sc * 365 + sample(0:364, n_sc, TRUE), site = site_sc,
+                 stringsAsFactors = FALSE)
+sc$status[1:2] <- 0
+sc$time[1:2] <- c(3, 5)
+sc$age_years <- sc$age_days / 365.25
+cox_fixture("scale_age_days", "age in days and a level running to -Inf: Wald p 0.47, LR p 0.015",
+            sc, "time", "status", "age_days + site", zph = FALSE)
+cox_fixture("scale_age_years", "the same model with age in years: the three tests agree",
+            sc, "time", "status", "age_years + site", zph = FALSE)
 lung2$tcoarse <- ceiling(lung2$time / 90)
 cox_fixture("lung_heavy_ties_efron", "times in quarters: many tied events and censorings",
             lung2, "tcoarse", "dead", "age + factor(sex) + ph.ecog")
@@ -360,6 +408,12 @@ fg_fixture("finegray_mgus2_death", "mgus2: death as the event of interest, Bresl
            mg, "etime", "event", 2, 0, "age + sex + hgb", ties = "breslow")
 fg_fixture("finegray_mgus2_cluster", "mgus2: clustered on the subject",
            mg, "etime", "event", 1, 0, "age + sex + mspike", cluster_id = TRUE)
+# Issue 13: a group with no event of interest (only competing deaths): its
+# coefficient runs to -Inf ("beta may be infinite"), the model-based se is
+# huge and the robust se finite; R reports both (z = -99), not se = 0.
+mg$old_death <- as.integer(mg$event == 2 & mg$age > 80)
+fg_fixture("finegray_mgus2_separated", "mgus2: a covariate with no event of interest",
+           mg, "etime", "event", 1, 0, "age + old_death")
 fg_fixture("finegray_pbc_strata", "pbc: death (2) vs transplant (1), strata(trt)",
            pbc2, "time", "status", 2, 0, "age + edema + logbili", strata = "trt")
 

@@ -70,3 +70,64 @@ save(list(
   logrank_chisq = lr2$chisq,
   logrank_observed = unname(lr2$obs)
 ), "levels_and_typing")
+
+# 3. Degenerate Cox fits read from a CSV (issue 13), each as summary(coxph())
+#    reports it: coefficients (NA as null), standard errors, the three tests
+#    with their degrees of freedom, and R's warnings.
+cox_result <- function(fit, warns) {
+  s <- summary(fit)
+  b <- coef(fit)
+  list(names = names(b), coef = unname(b),
+       se = unname(ifelse(is.na(b), NA, sqrt(diag(fit$var)))),
+       loglik = fit$loglik, iterations = fit$iter,
+       lr_test = unname(as.list(s$logtest)), wald_test = unname(as.list(s$waldtest)),
+       score_test = unname(as.list(s$sctest)), wald_chisq = unname(fit$wald.test),
+       warnings = as.list(warns))
+}
+fit_warned <- function(expr) {
+  warns <- character(0)
+  fit <- withCallingHandlers(expr, warning = function(w) {
+    warns <<- c(warns, conditionMessage(w))
+    invokeRestart("muffleWarning")
+  })
+  cox_result(fit, warns)
+}
+# 3a. Out of iterations (g separates) with a constant column: R keeps the
+#     constant's coefficient at 0 (not NA) and the tests have 3 df.
+d3 <- data.frame(time = c(5, 3, 9, 7, 4, 4, 3, 8), status = c(1, 0, 1, 0, 1, 1, 0, 1),
+                 x = c(1.3, -0.5, -0.6, 0.9, 1.0, 0.7, -0.6, 0.5),
+                 g = c(0, 0, 1, 1, 0, 0, 1, 1), const = 1)
+text3 <- csv_text(d3)
+r3 <- read.csv(text = text3)
+save(c(list(description = "out of iterations with a constant column: coefficient 0, 3 df",
+            csv = text3, formula = "x + g + const"),
+       fit_warned(coxph(Surv(time, status) ~ x + g + const, data = r3))),
+     "cox_not_converged_constant")
+
+# 3b. Age in days next to a level whose coefficient runs to -Inf: R's
+#     Cholesky tolerance leaves age out of the Wald test (p 0.47 where the
+#     likelihood-ratio and score tests give 0.015); a collinear column
+#     (age in months) is NA and the tests keep 3 df.
+set.seed(2024)
+n <- 80
+age <- round(rnorm(n, 62, 10))
+site <- sample(c("pancreas", "ileum"), n, TRUE)
+site[1:2] <- "other"
+t4 <- round(rexp(n, 0.02 * exp(0.04 * (age - 62))))
+c4 <- round(runif(n, 10, 120))
+d4 <- data.frame(time = pmin(t4, c4), status = as.integer(t4 <= c4),
+                 age_days = age * 365 + sample(0:364, n, TRUE), site = site)
+d4$status[1:2] <- 0
+d4$time[1:2] <- c(3, 5)
+d4$age_years <- round(d4$age_days / 365.25, 6)
+d4$age_months <- d4$age_years * 12
+text4 <- csv_text(d4)
+r4 <- read.csv(text = text4)
+save(c(list(description = "age in days: the Wald test leaves age out (R's Cholesky tolerance)",
+            csv = text4, formula = "age_days + site"),
+       fit_warned(coxph(Surv(time, status) ~ age_days + site, data = r4))),
+     "cox_scale_age_days")
+save(c(list(description = "age in years and in months (collinear): NA and 3 df",
+            csv = text4, formula = "age_years + site + age_months"),
+       fit_warned(coxph(Surv(time, status) ~ age_years + site + age_months, data = r4))),
+     "cox_collinear_age_months")

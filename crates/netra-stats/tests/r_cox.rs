@@ -187,6 +187,9 @@ fn fit_fixture(fx: &Value) -> Model {
         },
         conf_level: input["conf_level"].as_f64().unwrap(),
         robust: input["robust"].as_bool(),
+        iter_max: input["iter_max"]
+            .as_u64()
+            .map_or(CoxOptions::default().iter_max, |v| v as usize),
         ..CoxOptions::default()
     };
     let data = CoxData {
@@ -337,6 +340,24 @@ fn compare_fit(fit: &CoxFit, exp: &Value, name: &str) {
             tag("warning")
         );
     }
+    // Out of iterations: R's two warnings, word for word.
+    for text in [
+        "Ran out of iterations and did not converge",
+        "one or more coefficients may be infinite",
+    ] {
+        assert_eq!(
+            fit.warnings.iter().filter(|w| *w == text).count(),
+            r_warn.iter().filter(|w| **w == text).count(),
+            "{}: {:?} vs {:?}",
+            tag("warnings"),
+            fit.warnings,
+            r_warn
+        );
+    }
+    // (R is silent with iter.max = 1, so only one way.)
+    if r_warn.iter().any(|w| w.starts_with("Ran out")) {
+        assert!(!fit.converged, "{}", tag("converged"));
+    }
     for c in fit.coefficients.iter().filter(|c| c.coef.is_none()) {
         assert!(
             fit.warnings
@@ -461,6 +482,83 @@ fn every_coxph_fixture_matches_r() {
     for p in &paths {
         check_fixture(p);
     }
+}
+
+fn fixture(name: &str) -> (Value, Model) {
+    let path = common::fixture_path("cox").join(format!("{name}.json"));
+    let fx: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let m = fit_fixture(&fx);
+    compare_fit(&m.fit, &fx["expected"], name);
+    (fx, m)
+}
+
+/// Issue 13: out of iterations, `coxph.fit` marks no column as singular, so a
+/// constant column is R's 0 (se 0, z and p NaN), not `NA`, and the tests keep
+/// its degree of freedom. Before, netra reported `null` and 2 df.
+#[test]
+fn out_of_iterations_a_constant_column_is_zero_with_its_degree_of_freedom() {
+    for name in ["tiny_not_converged_constant", "lung_constant_iter1"] {
+        let (fx, m) = fixture(name);
+        let fit = &m.fit;
+        let k = fit.coefficients.len();
+        let c = &fit.coefficients[k - 1];
+        assert_eq!(c.name, "const");
+        assert_eq!(c.coef, Some(0.0), "{name}");
+        assert_eq!(c.se, Some(0.0), "{name}");
+        assert_eq!(c.hr, Some(1.0), "{name}");
+        assert!(c.z.is_some_and(f64::is_nan), "{name}");
+        assert_eq!(fit.lr_test.df, k, "{name}");
+        assert_eq!(fit.wald_test.df, k, "{name}");
+        assert_eq!(fit.score_test.df, k, "{name}");
+        assert_eq!(fx["expected"]["lr_test"]["df"].as_u64(), Some(k as u64));
+        assert!(!fit.converged);
+    }
+    // With 20 iterations R warns; with iter.max = 1 it does not.
+    let (_, m) = fixture("tiny_not_converged_collinear");
+    assert!(
+        m.fit
+            .warnings
+            .iter()
+            .any(|w| w == "Ran out of iterations and did not converge")
+    );
+    assert_eq!(m.fit.coefficients[2].coef, Some(0.0));
+    let (_, m) = fixture("lung_constant_iter1");
+    assert!(!m.fit.warnings.iter().any(|w| w.starts_with("Ran out")));
+}
+
+/// Issue 13: when R's Cholesky tolerance leaves a covariate out of the Wald
+/// test because of its scale, the numbers stay R's (Wald p = 0.47 where the
+/// likelihood-ratio test gives 0.015) and a warning says to rescale it.
+#[test]
+fn a_covariate_on_a_tiny_scale_keeps_r_numbers_and_is_warned_about() {
+    let (fx, days) = fixture("scale_age_days");
+    let exp = &fx["expected"];
+    assert!(exp["wald_test"]["p"].as_f64().unwrap() > 0.4);
+    assert!(exp["lr_test"]["p"].as_f64().unwrap() < 0.02);
+    let rescale: Vec<&String> = days
+        .fit
+        .warnings
+        .iter()
+        .filter(|w| w.starts_with("Wald test:"))
+        .collect();
+    assert_eq!(rescale.len(), 1, "{:?}", days.fit.warnings);
+    assert!(rescale[0].contains("variable 1 (age_days)"), "{}", rescale[0]);
+    assert!(rescale[0].contains("rescale"), "{}", rescale[0]);
+
+    // Age in years: the three tests agree and nothing is said.
+    let (_, years) = fixture("scale_age_years");
+    assert!(!years.fit.warnings.iter().any(|w| w.starts_with("Wald test:")));
+    assert!((years.fit.wald_test.p - days.fit.wald_test.p).abs() > 0.4);
+
+    let (_, secs) = fixture("lung_age_seconds");
+    assert!(
+        secs.fit
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("Wald test: variable 1 (age_seconds)") && w.contains("rescale")),
+        "{:?}",
+        secs.fit.warnings
+    );
 }
 
 fn check_finegray(path: &Path) {

@@ -561,6 +561,7 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
 
     let (coefficients, wald, df) =
         coefficient_table(&beta, &naive, &var, &singular, robust, data.names, opts);
+    warnings.extend(wald_warnings(&var, &singular, data.names, opts.toler_chol));
 
     // The concordance needs the predictor, not the covariates: free them
     // first (memory at 1e7 rows).
@@ -632,6 +633,73 @@ pub(crate) fn singular_warnings(singular: &[bool], names: &[String]) -> Vec<Stri
                 j + 1,
                 names[j]
             )
+        })
+        .collect()
+}
+
+/// netra's warning (R is silent) for each estimable coefficient that the
+/// Wald test leaves out. `coxph.wtest` factors the variance with the
+/// Cholesky tolerance of the fit (`toler.chol` times the largest diagonal
+/// element), on the covariates' own scale: a covariate whose variance is
+/// that much smaller than another's (age in days or seconds next to a
+/// coefficient running to infinity) is treated as redundant, and the Wald
+/// statistic silently tests the others only while keeping R's degrees of
+/// freedom. The numbers stay R's; the warning says why the Wald test then
+/// disagrees with the likelihood-ratio and score tests and, when the same
+/// variance scaled to unit diagonal has no such column (the cause is the
+/// scale, not a collinearity), that rescaling the covariate fixes it.
+/// A coefficient with variance 0 (a constant column when the fit ran out
+/// of iterations) is left out in R too and is covered by that warning.
+pub(crate) fn wald_warnings(
+    var: &SymMat,
+    singular: &[bool],
+    names: &[String],
+    toler: f64,
+) -> Vec<String> {
+    let keep: Vec<usize> = (0..singular.len())
+        .filter(|&j| !singular[j] && var.get(j, j) > 0.0 && var.get(j, j).is_finite())
+        .collect();
+    if keep.len() < 2 {
+        return Vec::new();
+    }
+    let sub = var.select(&keep);
+    let ldl = chol::Ldl::new(&sub, toler);
+    if (0..keep.len()).all(|k| !ldl.is_singular(k)) {
+        return Vec::new();
+    }
+    let sd: Vec<f64> = (0..keep.len()).map(|k| sub.get(k, k).sqrt()).collect();
+    let mut corr = SymMat::zeros(keep.len());
+    for a in 0..keep.len() {
+        for b in 0..keep.len() {
+            corr.set(a, b, sub.get(a, b) / (sd[a] * sd[b]));
+        }
+    }
+    let scaled = chol::Ldl::new(&corr, toler);
+    let largest = (0..keep.len()).fold(0.0f64, |m, k| m.max(sub.get(k, k)));
+    (0..keep.len())
+        .filter(|&k| ldl.is_singular(k))
+        .map(|k| {
+            let j = keep[k];
+            if scaled.is_singular(k) {
+                format!(
+                    "Wald test: the variance of variable {} ({}) is singular (R's Cholesky \
+                     tolerance), so the Wald test does not test it; the likelihood-ratio and \
+                     score tests do",
+                    j + 1,
+                    names[j]
+                )
+            } else {
+                format!(
+                    "Wald test: variable {} ({}) is left out by R's Cholesky tolerance (its \
+                     variance is {:.1e} times the largest), so the Wald test does not test it \
+                     and can disagree with the likelihood-ratio and score tests; rescale the \
+                     covariate (e.g. age in years rather than days) so that its coefficient is \
+                     of the order of the others",
+                    j + 1,
+                    names[j],
+                    sub.get(k, k) / largest
+                )
+            }
         })
         .collect()
 }

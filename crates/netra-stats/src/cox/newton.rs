@@ -41,9 +41,18 @@ pub(crate) struct NrResult {
     pub score_test: f64,
     pub iter: usize,
     pub converged: bool,
-    /// Rank of the information at β = 0 (`coxph.fit`'s `flag`).
+    /// Rank of the information at the returned β (`coxph.fit`'s `flag`),
+    /// or [`RAN_OUT`] when `coxfit6` ran out of iterations.
     pub rank: i32,
 }
+
+/// `coxfit6`'s `flag` when it ran out of iterations (R: 1000). `coxph.fit`
+/// marks columns as singular (`NA`) only when the flag is below the number
+/// of columns, so out of iterations a constant or collinear column keeps
+/// its coefficient 0 (with se 0, or the inverse of its information) and the
+/// tests keep its degree of freedom. Not 1000: that would be a rank for a
+/// model with more than 1000 columns.
+pub(crate) const RAN_OUT: i32 = i32::MAX;
 
 /// What the iteration needs from the data: the log partial likelihood, the
 /// score and the information (packed lower triangle) at a β in the centred,
@@ -205,7 +214,7 @@ pub(crate) fn iterate_right<O: Objective>(ev: &mut O, ctl: Control) -> Result<Nr
         score_test,
         iter: ctl.iter_max + 1,
         converged: false,
-        rank,
+        rank: RAN_OUT,
     })
 }
 

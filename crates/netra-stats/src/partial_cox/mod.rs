@@ -101,7 +101,7 @@ use crate::cox::chol::SymMat;
 use crate::cox::newton::{Control, Objective, iterate_counting, iterate_right};
 use crate::cox::{
     ChisqTest, CoxData, CoxError, CoxFit, CoxOptions, back_transform, coefficient_table,
-    infinite_warnings, singular_warnings,
+    infinite_warnings, singular_warnings, wald_warnings,
 };
 
 /// Why a partial-aggregate fit stopped.
@@ -317,6 +317,7 @@ where
     let var: SymMat = naive.clone();
     let (coefficients, wald, df) =
         coefficient_table(&beta, &naive, &var, &singular, false, names, opts);
+    warnings.extend(wald_warnings(&var, &singular, names, opts.toler_chol));
     let lr = 2.0 * (nr.loglik - nr.loglik0);
     Ok(CoxFit {
         n: usize::try_from(rows).unwrap_or(usize::MAX),
