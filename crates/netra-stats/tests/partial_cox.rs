@@ -236,6 +236,9 @@ fn model_of(fx: &Value) -> (Rows, CoxOptions) {
             Ties::Efron
         },
         conf_level: input["conf_level"].as_f64().unwrap(),
+        iter_max: input["iter_max"]
+            .as_u64()
+            .map_or(CoxOptions::default().iter_max, |v| v as usize),
         ..CoxOptions::default()
     };
     (rows, opts)

@@ -542,12 +542,22 @@ fn a_covariate_on_a_tiny_scale_keeps_r_numbers_and_is_warned_about() {
         .filter(|w| w.starts_with("Wald test:"))
         .collect();
     assert_eq!(rescale.len(), 1, "{:?}", days.fit.warnings);
-    assert!(rescale[0].contains("variable 1 (age_days)"), "{}", rescale[0]);
+    assert!(
+        rescale[0].contains("variable 1 (age_days)"),
+        "{}",
+        rescale[0]
+    );
     assert!(rescale[0].contains("rescale"), "{}", rescale[0]);
 
     // Age in years: the three tests agree and nothing is said.
     let (_, years) = fixture("scale_age_years");
-    assert!(!years.fit.warnings.iter().any(|w| w.starts_with("Wald test:")));
+    assert!(
+        !years
+            .fit
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("Wald test:"))
+    );
     assert!((years.fit.wald_test.p - days.fit.wald_test.p).abs() > 0.4);
 
     let (_, secs) = fixture("lung_age_seconds");

@@ -850,16 +850,35 @@ mod tests {
     }
 
     #[test]
-    fn one_subject_gives_no_coefficient_and_no_panic() {
+    fn one_subject_runs_out_of_iterations_as_r_and_does_not_panic() {
+        // R: the log-likelihood is 0 throughout, so coxfit6's relative
+        // convergence test (0/0) never passes: "Ran out of iterations",
+        // coefficient 0 (not NA, issue 13), 1 df; then R's concordance
+        // stops with an error where netra has none.
         let names = vec!["x".to_string()];
         let fit = coxph(
             &data(&[5.0], &[true], &[1.0], &names),
             &CoxOptions::default(),
         )
         .unwrap();
+        assert_eq!(fit.coefficients[0].coef, Some(0.0));
+        assert_eq!(fit.coefficients[0].se, Some(0.0));
+        assert!(!fit.converged);
+        assert!(
+            fit.warnings
+                .iter()
+                .any(|w| w == "Ran out of iterations and did not converge")
+        );
+        assert!(fit.concordance.is_none());
+        assert_eq!(fit.df(), 1);
+        // Two rows with a constant covariate converge: NA as in R.
+        let fit = coxph(
+            &data(&[5.0, 6.0], &[true, false], &[1.0, 1.0], &names),
+            &CoxOptions::default(),
+        )
+        .unwrap();
         assert_eq!(fit.coefficients[0].coef, None);
         assert!(fit.warnings.iter().any(|w| w.contains("singular")));
-        assert!(fit.concordance.is_none());
         assert_eq!(fit.df(), 0);
     }
 
