@@ -130,19 +130,200 @@ footer { margin-top: 40px; font-size: 12px; color: #555555; border-top: 1px soli
 }
 "#;
 
-/// True when some tag has an attribute that looks like an event handler
-/// (` onload=`); text between tags is not looked at.
-fn has_event_handler(lower: &str) -> bool {
-    lower.split('<').skip(1).any(|segment| {
-        let tag = segment.split('>').next().unwrap_or("");
-        tag.match_indices(char::is_whitespace).any(|(i, _)| {
-            let rest = tag[i + 1..].trim_start();
-            rest.strip_prefix("on").is_some_and(|r| {
-                let n = r.bytes().take_while(u8::is_ascii_lowercase).count();
-                n > 0 && r[n..].trim_start().starts_with('=')
-            })
-        })
-    })
+/// A start tag of an inlined SVG: lower-case name and attributes (name,
+/// value without its quotes).
+struct Tag<'a> {
+    name: &'a str,
+    attrs: Vec<(&'a str, &'a str)>,
+}
+
+/// The start tags of `lower` (an SVG, lower-cased) as an HTML tokenizer
+/// reads them: attribute values are taken whole, in their quotes, so text in
+/// a value (a label "Age at onset = 60+" in an attribute) is never taken
+/// for an attribute; text between tags, comments, CDATA and end tags are
+/// skipped. `/` separates attributes as in HTML (`<svg/onload=...>`).
+fn start_tags(lower: &str) -> Vec<Tag<'_>> {
+    let b = lower.as_bytes();
+    let mut tags = Vec::new();
+    let mut i = 0;
+    let skip_to = |from: usize, end: &str| {
+        lower[from..]
+            .find(end)
+            .map_or(lower.len(), |k| from + k + end.len())
+    };
+    while let Some(k) = lower[i..].find('<') {
+        let open = i + k + 1;
+        let rest = &lower[open..];
+        if rest.starts_with("!--") {
+            i = skip_to(open, "-->");
+            continue;
+        }
+        if rest.starts_with("![cdata[") {
+            i = skip_to(open, "]]>");
+            continue;
+        }
+        if rest.starts_with(['/', '!', '?']) {
+            i = skip_to(open, ">");
+            continue;
+        }
+        let sep = |c: u8| c.is_ascii_whitespace() || c == b'/' || c == b'>';
+        let mut j = open;
+        while j < b.len() && !sep(b[j]) {
+            j += 1;
+        }
+        let mut tag = Tag {
+            name: &lower[open..j],
+            attrs: Vec::new(),
+        };
+        loop {
+            while j < b.len() && (b[j].is_ascii_whitespace() || b[j] == b'/') {
+                j += 1;
+            }
+            if j >= b.len() || b[j] == b'>' {
+                break;
+            }
+            let n0 = j;
+            while j < b.len() && !sep(b[j]) && b[j] != b'=' {
+                j += 1;
+            }
+            let name = &lower[n0..j];
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            let mut value = "";
+            if j < b.len() && b[j] == b'=' {
+                j += 1;
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                if j < b.len() && (b[j] == b'"' || b[j] == b'\'') {
+                    let q = b[j];
+                    let v0 = j + 1;
+                    j = v0;
+                    while j < b.len() && b[j] != q {
+                        j += 1;
+                    }
+                    value = &lower[v0..j];
+                    j = (j + 1).min(b.len());
+                } else {
+                    let v0 = j;
+                    while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'>' {
+                        j += 1;
+                    }
+                    value = &lower[v0..j];
+                }
+            }
+            if name.is_empty() {
+                // A stray '=' or quote: step over it.
+                j += 1;
+                continue;
+            }
+            tag.attrs.push((name, value));
+        }
+        tags.push(tag);
+        i = j.min(lower.len());
+    }
+    tags
+}
+
+/// An attribute value as a browser reads it: character references decoded
+/// (`&#106;avascript:` is `javascript:`) and the whitespace and control
+/// characters that URL parsing ignores removed.
+fn decoded(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(k) = rest.find('&') {
+        out.push_str(&rest[..k]);
+        let after = &rest[k + 1..];
+        let end = after.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &after[..e];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "colon" => Some(':'),
+                "tab" | "newline" => Some(' '),
+                _ => name.strip_prefix('#').and_then(|n| {
+                    let code = match n.strip_prefix('x') {
+                        Some(h) => u32::from_str_radix(h, 16).ok(),
+                        None => n.parse().ok(),
+                    };
+                    code.and_then(char::from_u32)
+                }),
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Elements that run code or embed other documents.
+const ACTIVE_ELEMENTS: [&str; 10] = [
+    "script",
+    "foreignobject",
+    "iframe",
+    "embed",
+    "object",
+    "handler",
+    "listener",
+    "set",
+    "animate",
+    "animatemotion",
+];
+
+/// Why an SVG's tags are not a plain figure: a script element, an event
+/// handler attribute (`on…`), a script URL (`javascript:`) in an attribute
+/// other than the inert `data-*`/`aria-*` ones, or an external resource in a
+/// link. Labels are text or `data-*` values, so no label can trigger these
+/// (before issue 13, a `data-label="Age at onset = 60+"` read as an
+/// `onset=` handler).
+fn unsafe_svg(lower: &str) -> Option<&'static str> {
+    for tag in start_tags(lower) {
+        if ACTIVE_ELEMENTS.contains(&tag.name) {
+            return Some("figures may not contain scripts");
+        }
+        for (name, value) in &tag.attrs {
+            if name.starts_with("on") {
+                return Some("figures may not contain scripts");
+            }
+            // data-* and aria-* values are inert text (labels live there).
+            if name.starts_with("data-") || name.starts_with("aria-") {
+                continue;
+            }
+            let v = decoded(value);
+            if ["javascript:", "vbscript:", "data:text/html"]
+                .iter()
+                .any(|s| v.contains(s))
+            {
+                return Some("figures may not contain scripts");
+            }
+            let link = matches!(*name, "href" | "xlink:href" | "src");
+            if (link && (v.starts_with("http:") || v.starts_with("https:") || v.starts_with("//")))
+                || v.contains("url(http")
+                || v.contains("url(//")
+            {
+                return Some("figures may not reference external resources");
+            }
+        }
+    }
+    None
 }
 
 /// Checks that an SVG is a plain figure document before inlining it.
@@ -158,16 +339,18 @@ fn inline_svg(svg: &str) -> Result<&str, ReportError> {
         ));
     }
     let lower = body.to_ascii_lowercase();
-    if lower.contains("<script")
-        || lower.contains("<foreignobject")
-        || lower.contains("javascript:")
-        || has_event_handler(&lower)
-    {
+    // A raw script tag anywhere (even where the tokenizer above would not
+    // look, such as a style element) is refused: labels are escaped, so a
+    // figure of netra never holds one.
+    if lower.contains("<script") || lower.contains("<foreignobject") {
         return Err(ReportError::InvalidOption(
             "figures may not contain scripts".into(),
         ));
     }
-    if lower.contains("href=\"http") || lower.contains("url(http") {
+    if let Some(reason) = unsafe_svg(&lower) {
+        return Err(ReportError::InvalidOption(reason.into()));
+    }
+    if lower.contains("url(http") && lower.contains("<style") {
         return Err(ReportError::InvalidOption(
             "figures may not reference external resources".into(),
         ));

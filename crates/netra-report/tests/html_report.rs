@@ -97,3 +97,64 @@ fn unsafe_figures_are_refused() {
     };
     assert!(ok.to_html().is_ok());
 }
+
+/// Issue 13: a label like "Age at onset = 60+" in a figure's `data-label`
+/// attribute was read as an `onset=` event handler and the report refused
+/// ("figures may not contain scripts"). Labels in attributes and text pass;
+/// real scripts, handlers and script URLs, however written, are refused.
+#[test]
+fn labels_are_not_scripts_but_scripts_are() {
+    let page = |svg: &str| {
+        Report {
+            sections: vec![Section::new("s").figure(svg, "c")],
+            ..Report::new("t")
+        }
+        .to_html()
+    };
+    for svg in [
+        "<svg><g data-label=\"Age at onset = 60+\"><text>Age at onset = 60+</text></g></svg>",
+        "<svg><rect class=\"node\" data-label='once = twice' data-column=\"on = off\"/></svg>",
+        "<svg><text>javascript: a course name</text><g data-label=\"javascript: x\"/></svg>",
+        "<svg><text x=\"1\">a &gt; b, c onload=d</text></svg>",
+    ] {
+        assert!(page(svg).is_ok(), "{svg}: {:?}", page(svg));
+    }
+    // The figure that was refused: a Sankey whose node labels are written
+    // in data-label attributes; a script-like label is escaped, not run.
+    let sankey = netra_report::figure::sankey::SankeyFigure::from_links(
+        vec!["Onset".into(), "Line 1".into()],
+        &[
+            (0, "Age at onset = 60+".into(), "PRRT".into(), 12.0),
+            (
+                0,
+                "<script>alert(1)</script>".into(),
+                "SSA\" onload=\"x()".into(),
+                5.0,
+            ),
+        ],
+    )
+    .unwrap()
+    .to_svg()
+    .unwrap();
+    assert!(
+        sankey.contains("data-label=\"Age at onset = 60+\""),
+        "{sankey}"
+    );
+    let html = page(&sankey).expect("a Sankey with these labels is a plain figure");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("\" onload=\""));
+    for svg in [
+        "<svg/onload=alert(1)>",
+        "<svg><g data-label=\"x\" onclick='a()'></g></svg>",
+        "<svg><g\nonmouseover = \"a()\"/></svg>",
+        "<svg><a href=\"&#106;avascript:alert(1)\"><text>x</text></a></svg>",
+        "<svg><a xlink:href=\"java&#x09;script:alert(1)\"><text>x</text></a></svg>",
+        "<svg><set attributeName=\"href\" to=\"javascript:alert(1)\"/></svg>",
+        "<svg><SCRIPT>alert(1)</SCRIPT></svg>",
+        "<svg><foreignObject><div/></foreignObject></svg>",
+    ] {
+        let err = page(svg).expect_err(svg).to_string();
+        assert!(err.contains("scripts"), "{svg}: {err}");
+    }
+}
