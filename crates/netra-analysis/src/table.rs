@@ -14,7 +14,7 @@
 //!   event code, in which case every other value is censoring, or, with
 //!   `--censor-value C` too, any value that is neither is an error.
 
-use netra_frame::{CellError, Column, Frame};
+use netra_frame::{CellError, Column, Frame, MergedLabel};
 
 use crate::AnalysisError;
 
@@ -28,6 +28,12 @@ pub struct CompleteRows {
     /// Dropped rows by reason: each counted under the first column (in the
     /// order the analysis names them) missing in it; columns with none left out.
     pub dropped_by: Vec<(String, usize)>,
+    /// Labels of the used columns that trimming merged into one group
+    /// (`"Male"` and `"Male "`), where R's `read.csv` keeps two.
+    pub merged_labels: Vec<MergedLabel>,
+    /// Empty cells of used text columns (by column): read as missing, where
+    /// R's `read.csv` makes them the label `""`.
+    pub empty_labels: Vec<(String, usize)>,
 }
 
 /// Rows of `frame` in which none of `columns` is missing.
@@ -63,10 +69,22 @@ pub fn complete_rows(frame: &Frame, columns: &[&str]) -> Result<CompleteRows, An
             ),
         ));
     }
+    let mut merged_labels = Vec::new();
+    let mut empty_labels = Vec::new();
+    for c in &cols {
+        merged_labels.extend(c.merged_labels());
+        let n = c.empty_text_cells();
+        if n > 0 && !empty_labels.iter().any(|(name, _)| name == c.name()) {
+            empty_labels.push((c.name().to_string(), n));
+        }
+    }
+    merged_labels.dedup();
     Ok(CompleteRows {
         rows,
         n_dropped,
         dropped_by,
+        merged_labels,
+        empty_labels,
     })
 }
 
@@ -563,6 +581,10 @@ pub struct Reading {
     pub column: String,
     /// Its values and how each was read.
     pub values: Vec<ValueRead>,
+    /// Labels trimming merged ([`CompleteRows::merged_labels`]).
+    pub merged_labels: Vec<MergedLabel>,
+    /// Empty text cells by column ([`CompleteRows::empty_labels`]).
+    pub empty_labels: Vec<(String, usize)>,
 }
 
 impl Reading {
@@ -573,7 +595,67 @@ impl Reading {
             dropped_by: complete.dropped_by.clone(),
             column: column.to_string(),
             values,
+            merged_labels: complete.merged_labels.clone(),
+            empty_labels: complete.empty_labels.clone(),
         }
+    }
+
+    /// Notes on labels read differently from R's `read.csv`: groups that
+    /// trimming merged, and empty text cells read as missing. Empty when
+    /// the file has neither (the usual case).
+    pub fn label_notes(&self) -> Vec<String> {
+        let quoted = |v: &[String]| {
+            v.iter()
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        let mut notes: Vec<String> = self
+            .merged_labels
+            .iter()
+            .map(|m| {
+                format!(
+                    "note: column '{}': {} were read as one group '{}' ({} rows): surrounding \
+                     spaces are trimmed (R's read.csv keeps them as separate groups)",
+                    m.column,
+                    quoted(&m.variants),
+                    m.label,
+                    m.cells
+                )
+            })
+            .collect();
+        notes.extend(self.empty_labels.iter().map(|(c, n)| {
+            format!(
+                "note: column '{c}': {n} empty {} read as missing (R's read.csv would make them \
+                 a group \"\")",
+                if *n == 1 { "cell" } else { "cells" }
+            )
+        }));
+        notes
+    }
+
+    /// The JSON of [`Reading::label_notes`]: `merged_labels`
+    /// (`[{"column", "label", "variants", "rows"}]`) and `empty_labels`
+    /// (`{"column": n}`).
+    pub fn label_notes_json(&self) -> (serde_json::Value, serde_json::Value) {
+        let merged: Vec<serde_json::Value> = self
+            .merged_labels
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "column": m.column, "label": m.label, "variants": m.variants, "rows": m.cells
+                })
+            })
+            .collect();
+        let empty: serde_json::Map<String, serde_json::Value> = self
+            .empty_labels
+            .iter()
+            .map(|(c, n)| (c.clone(), serde_json::json!(n)))
+            .collect();
+        (
+            serde_json::Value::Array(merged),
+            serde_json::Value::Object(empty),
+        )
     }
 
     /// Table lines: "status read as: '2' event (n = 40), '1' censored
@@ -590,6 +672,7 @@ impl Reading {
             lines.push(format!("{} read as: {}", self.column, parts.join(", ")));
         }
         lines.push(self.dropped_line());
+        lines.extend(self.label_notes());
         lines
     }
 
@@ -643,6 +726,25 @@ mod tests {
         coding: &EventCoding,
     ) -> Result<Vec<bool>, AnalysisError> {
         Ok(read_events(column, rows, coding)?.events)
+    }
+
+    #[test]
+    fn labels_merged_by_trimming_are_noted_for_used_columns_only() {
+        let f = frame("t,e,g,h\n1,1,a,x\n2,0,a ,x \n3,1,,x\n");
+        let c = complete_rows(&f, &["t", "e", "g"]).unwrap();
+        assert_eq!(c.merged_labels.len(), 1);
+        assert_eq!(c.merged_labels[0].variants, vec!["a", "a "]);
+        assert_eq!(c.empty_labels, vec![("g".to_string(), 1)]);
+        let r = Reading::new(&c, "e", Vec::new());
+        let notes = r.label_notes();
+        assert_eq!(notes.len(), 2);
+        assert!(notes[0].starts_with("note: column 'g': 'a' and 'a ' were read as one group 'a'"));
+        assert!(r.lines().iter().any(|l| l.contains("1 empty cell read as missing")));
+        let (merged, empty) = r.label_notes_json();
+        assert_eq!(merged[0]["rows"], 2);
+        assert_eq!(empty, serde_json::json!({"g": 1}));
+        // Column h (merged too) is not used: nothing about it.
+        assert!(!notes.iter().any(|n| n.contains("'h'")));
     }
 
     #[test]

@@ -122,9 +122,50 @@ struct TextColumn {
     position: usize,
     bytes: String,
     ends: Vec<usize>,
+    /// Text cells (not numbers) that had surrounding spaces: trimmed value
+    /// → (distinct untrimmed forms, cells). Empty in the usual file; bounded
+    /// by [`MAX_SPACED_VALUES`].
+    spaced: std::collections::BTreeMap<String, (Vec<String>, usize)>,
+}
+
+/// Distinct trimmed values whose spaced forms a column remembers (a file
+/// padded throughout, `a, b` style, would otherwise keep one entry per
+/// distinct label; a few thousand cover any real grouping column).
+const MAX_SPACED_VALUES: usize = 4096;
+
+/// Two or more labels of a text column that differ only by surrounding
+/// spaces and so became one group when the cells were trimmed (R's
+/// `read.csv` keeps them apart: `"Male"` and `"Male "` are two levels).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedLabel {
+    /// The column.
+    pub column: String,
+    /// The label after trimming (the one group netra makes).
+    pub label: String,
+    /// The distinct forms in the file, in sort order (`"Male"`, `"Male "`).
+    pub variants: Vec<String>,
+    /// Cells holding any of them.
+    pub cells: usize,
 }
 
 impl TextColumn {
+    /// Remembers a cell whose text had surrounding spaces (not counting the
+    /// CR of a CRLF line end), when it is text rather than a number.
+    fn note_spaced(&mut self, raw: &str, trimmed: &str) {
+        let unpadded = raw.strip_suffix('\r').unwrap_or(raw);
+        if unpadded == trimmed || is_missing(trimmed) || trimmed.parse::<f64>().is_ok() {
+            return;
+        }
+        if !self.spaced.contains_key(trimmed) && self.spaced.len() >= MAX_SPACED_VALUES {
+            return;
+        }
+        let entry = self.spaced.entry(trimmed.to_string()).or_default();
+        if !entry.0.iter().any(|v| v == unpadded) {
+            entry.0.push(unpadded.to_string());
+        }
+        entry.1 += 1;
+    }
+
     fn cell(&self, row: usize) -> &str {
         let start = if row == 0 { 0 } else { self.ends[row - 1] };
         &self.bytes[start..self.ends[row]]
@@ -245,6 +286,7 @@ impl Frame {
                 position: i + 1,
                 bytes: String::new(),
                 ends: Vec::new(),
+                spaced: Default::default(),
             })
             .collect();
         let mut lines = Vec::new();
@@ -271,7 +313,11 @@ impl Frame {
                         reason: "not valid UTF-8 text".into(),
                     })
                 })?;
-                column.bytes.push_str(text.trim());
+                let trimmed = text.trim();
+                if trimmed.len() != text.len() {
+                    column.note_spaced(text, trimmed);
+                }
+                column.bytes.push_str(trimmed);
                 column.ends.push(column.bytes.len());
             }
             lines.push(line);
@@ -354,6 +400,59 @@ impl<'a> Column<'a> {
     pub fn text(&self, row: usize) -> Option<&'a str> {
         let cell = self.data.cell(row);
         (!is_missing(cell)).then_some(cell)
+    }
+
+    /// Labels that trimming merged: text values present in the file both
+    /// with and without surrounding spaces, or with different spaces
+    /// (`"Male"` and `"Male "`), which R's `read.csv` keeps as separate
+    /// levels. Numbers are not labels (R reads `" 1"` as 1 too).
+    pub fn merged_labels(&self) -> Vec<MergedLabel> {
+        if self.data.spaced.is_empty() {
+            return Vec::new();
+        }
+        let mut plain: std::collections::HashMap<&str, usize> =
+            self.data.spaced.keys().map(|k| (k.as_str(), 0)).collect();
+        for row in 0..self.len() {
+            if let Some(n) = plain.get_mut(self.data.cell(row)) {
+                *n += 1;
+            }
+        }
+        self.data
+            .spaced
+            .iter()
+            .filter_map(|(label, (forms, n_spaced))| {
+                let total = plain.get(label.as_str()).copied().unwrap_or(0);
+                let mut variants = forms.clone();
+                if total > *n_spaced {
+                    variants.push(label.clone());
+                }
+                variants.sort();
+                (variants.len() > 1).then(|| MergedLabel {
+                    column: self.name().to_string(),
+                    label: label.clone(),
+                    variants,
+                    cells: total,
+                })
+            })
+            .collect()
+    }
+
+    /// Cells that are empty (not `NA`) in a column holding text: R's
+    /// `read.csv` reads them as the label `""` (a group of their own) where
+    /// netra reads them as missing. 0 for a column of numbers, where both
+    /// read an empty cell as missing.
+    pub fn empty_text_cells(&self) -> usize {
+        let mut empty = 0;
+        let mut text = false;
+        for row in 0..self.len() {
+            let cell = self.data.cell(row);
+            if cell.is_empty() {
+                empty += 1;
+            } else if !text && !is_missing(cell) && cell.parse::<f64>().is_err() {
+                text = true;
+            }
+        }
+        if text { empty } else { 0 }
     }
 
     /// The raw trimmed cell text, missing tokens included.
@@ -451,6 +550,37 @@ impl fmt::Display for Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_merged_by_trimming_are_listed() {
+        let csv = "t,sex,grade\r\n1,Male,1\r\n2,Male ,2\r\n3, Female,3 \r\n4,Female,NA\r\n5,  Other  ,\r\n6,,1\r\n";
+        let f = Frame::from_reader("d.csv", csv.as_bytes(), None).unwrap();
+        let sex = f.column("sex").unwrap();
+        let merged = sex.merged_labels();
+        assert_eq!(
+            merged,
+            vec![
+                MergedLabel {
+                    column: "sex".into(),
+                    label: "Female".into(),
+                    variants: vec![" Female".into(), "Female".into()],
+                    cells: 2,
+                },
+                MergedLabel {
+                    column: "sex".into(),
+                    label: "Male".into(),
+                    variants: vec!["Male".into(), "Male ".into()],
+                    cells: 2,
+                },
+            ]
+        );
+        // "  Other  " alone is only relabelled, not merged; numbers with
+        // spaces (and the CR of CRLF line ends) are not labels.
+        assert!(f.column("grade").unwrap().merged_labels().is_empty());
+        assert!(f.column("t").unwrap().merged_labels().is_empty());
+        assert_eq!(sex.empty_text_cells(), 1);
+        assert_eq!(f.column("grade").unwrap().empty_text_cells(), 0);
+    }
 
     fn frame(text: &str) -> Result<Frame, FrameError> {
         Frame::from_reader("t.csv", text.as_bytes(), None)
