@@ -214,8 +214,7 @@ fn start_tags(lower: &str) -> Vec<Tag<'_>> {
                 }
             }
             if name.is_empty() {
-                // A stray '=' or quote: step over it.
-                j += 1;
+                // A stray '=' (and what followed it, already read).
                 continue;
             }
             tag.attrs.push((name, value));

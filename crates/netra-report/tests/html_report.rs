@@ -144,6 +144,14 @@ fn labels_are_not_scripts_but_scripts_are() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!html.contains("<script"));
     assert!(!html.contains("\" onload=\""));
+    // Odd markup with non-ASCII text is read without panicking.
+    for svg in [
+        "<svg><g data-label=\"≥ 60 = é\" =é></g><text>é < ü</text></svg>",
+        "<svg =\"é\" 'ü'><g data-x='≥",
+        "<svg><!-- é --><![CDATA[ <g onload=x> ]]></svg>",
+    ] {
+        assert!(page(svg).is_ok(), "{svg}: {:?}", page(svg));
+    }
     for svg in [
         "<svg/onload=alert(1)>",
         "<svg><g data-label=\"x\" onclick='a()'></g></svg>",

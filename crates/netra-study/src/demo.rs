@@ -313,6 +313,7 @@ pub fn run_demo(opts: &DemoOptions) -> Result<DemoResult, StudyError> {
     });
     let text = serde_json::to_string_pretty(&manifest).unwrap_or_else(|_| "{}".into());
     w.write("manifest.json", format!("{text}\n").as_bytes())?;
+    w.finish()?;
     Ok(DemoResult {
         report: dir.join("report.html"),
         registry: db,

@@ -92,26 +92,52 @@ pub struct StudyRun {
 }
 
 /// Writes files into an output directory and records their hashes.
+///
+/// Nothing appears in the output directory until [`Writer::finish`]: the
+/// files go to a staging directory beside it (`.NAME.netra-partial-PID`),
+/// which `finish` moves into place (a rename when the directory does not
+/// exist yet, else file by file) and which is removed when the writer is
+/// dropped unfinished — so a run that fails at any point, the last figure
+/// included, leaves no half-written output folder (issue 13).
 pub struct Writer {
     root: PathBuf,
+    staging: PathBuf,
     outputs: Vec<OutputFile>,
+    finished: bool,
 }
 
 impl Writer {
-    /// A writer into `root` (created).
+    /// A writer whose files will appear in `root` (created by `finish`).
     pub fn new(root: &Path) -> Result<Writer, StudyError> {
-        std::fs::create_dir_all(root).map_err(|e| StudyError::io(root, e))?;
+        let parent = match root.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| StudyError::io(&parent, e))?;
+        let name = root
+            .file_name()
+            .map_or_else(|| "out".to_string(), |n| n.to_string_lossy().into_owned());
+        let staging = parent.join(format!(".{name}.netra-partial-{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(|e| StudyError::io(&staging, e))?;
+        }
+        std::fs::create_dir_all(&staging).map_err(|e| StudyError::io(&staging, e))?;
         Ok(Writer {
             root: root.to_path_buf(),
+            staging,
             outputs: Vec::new(),
+            finished: false,
         })
+    }
+
+    fn under(base: &Path, rel: &str) -> PathBuf {
+        rel.split('/')
+            .fold(base.to_path_buf(), |p, part| p.join(part))
     }
 
     /// Writes `bytes` at `rel` (a `/`-separated path under the root).
     pub fn write(&mut self, rel: &str, bytes: &[u8]) -> Result<(), StudyError> {
-        let path = rel
-            .split('/')
-            .fold(self.root.clone(), |p, part| p.join(part));
+        let path = Self::under(&self.staging, rel);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StudyError::io(dir, e))?;
         }
@@ -129,9 +155,34 @@ impl Writer {
         &self.outputs
     }
 
-    /// The files written.
-    pub fn into_outputs(self) -> Vec<OutputFile> {
-        self.outputs
+    /// Moves the files into the output directory and returns them. An
+    /// existing directory keeps its other files; netra's are replaced.
+    pub fn finish(mut self) -> Result<Vec<OutputFile>, StudyError> {
+        if !self.root.exists() {
+            std::fs::rename(&self.staging, &self.root)
+                .map_err(|e| StudyError::io(&self.root, e))?;
+        } else {
+            for o in &self.outputs {
+                let to = Self::under(&self.root, &o.path);
+                if let Some(dir) = to.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| StudyError::io(dir, e))?;
+                }
+                std::fs::rename(Self::under(&self.staging, &o.path), &to)
+                    .map_err(|e| StudyError::io(&to, e))?;
+            }
+            std::fs::remove_dir_all(&self.staging).map_err(|e| StudyError::io(&self.staging, e))?;
+        }
+        self.finished = true;
+        Ok(std::mem::take(&mut self.outputs))
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Best effort: the run has already failed with its own error.
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
     }
 }
 
@@ -355,7 +406,7 @@ pub fn run(study_path: &Path, out: &Path, opts: &RunOptions) -> Result<StudyRun,
     Ok(StudyRun {
         title: study.title.clone(),
         sections,
-        outputs: w.into_outputs(),
+        outputs: w.finish()?,
         facts,
         patients: ctx.selection.analysed,
         data: dataset.identity,

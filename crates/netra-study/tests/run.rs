@@ -290,3 +290,60 @@ fn run_errors_say_what_is_missing() {
     assert!(matches!(e, StudyError::Analysis { .. }), "{e}");
     assert!(e.to_string().contains("no study 'nope'"), "{e}");
 }
+
+/// Issue 13: a run that fails late (here the last figure, after every table
+/// and the survival figure were written) leaves no output folder and no
+/// staging folder behind; an existing output folder keeps its files.
+#[test]
+fn a_late_error_leaves_no_half_written_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = tmp.path().join("late.toml");
+    let text = std::fs::read_to_string(radionuclide()).unwrap().replace(
+        "bundle = \"../radionuclide-2004/bundle\"",
+        &format!(
+            "bundle = \"{}\"",
+            repo().join("examples/radionuclide-2004/bundle").display()
+        ),
+    );
+    let late = format!(
+        "{text}\n[[figure]]\nname = \"late\"\ntype = \"waterfall\"\nline = 99\nsection = \"Late\"\n"
+    );
+    std::fs::write(&study, &late).unwrap();
+    let out = tmp.path().join("report");
+    let opts = netra_study::RunOptions {
+        png: false,
+        ..common::opts()
+    };
+    let e = run(&study, &out, &opts).unwrap_err();
+    assert!(e.to_string().contains("line 99"), "{e}");
+    assert!(!out.exists(), "a half-written {} was left", out.display());
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, vec!["late.toml".to_string()], "staging left behind");
+
+    // Into an existing folder: a failed run changes nothing in it.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    run(&study, &out, &opts).unwrap_err();
+    assert_eq!(
+        files(&out).into_keys().collect::<Vec<_>>(),
+        vec!["notes.txt"]
+    );
+
+    // The same study without the failing figure writes everything there.
+    std::fs::write(&study, &text).unwrap();
+    let done = run(&study, &out, &opts).unwrap();
+    let written = files(&out);
+    assert!(written.contains_key("notes.txt"));
+    for o in &done.outputs {
+        assert_eq!(
+            sha256_hex(&written[&o.path]),
+            o.sha256,
+            "{} moved into place",
+            o.path
+        );
+    }
+    assert_eq!(written.len(), done.outputs.len() + 1);
+}
