@@ -335,3 +335,170 @@ fn robust_on_start_stop_data_needs_a_cluster_as_in_r() {
     ]));
     assert!(err.contains("one of cluster or id is needed"), "{err}");
 }
+
+/// `netra cox --format json` on a fixture's CSV.
+fn cox_json(name: &str, fx: &Value) -> Value {
+    let path = write_file(name, fx["csv"].as_str().unwrap().as_bytes());
+    json_of(&netra(&[
+        "cox",
+        "--data",
+        path.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--formula",
+        fx["formula"].as_str().unwrap(),
+        "--format",
+        "json",
+    ]))
+}
+
+/// Every coefficient (R's NA as null), se, the log-likelihoods and the three
+/// tests with R's degrees of freedom. R prints the Wald statistic rounded to
+/// two decimals; `wald_chisq` is the unrounded one.
+fn assert_cox_matches_r(out: &Value, fx: &Value) {
+    let terms = out["terms"].as_array().unwrap();
+    assert_eq!(terms.len(), fx["names"].as_array().unwrap().len());
+    let near = |a: &Value, b: &Value, what: &str| match (a.as_f64(), b.as_f64()) {
+        (None, None) => {}
+        (Some(x), Some(y)) => assert!(
+            (x - y).abs() <= 1e-7 * y.abs().max(1e-3),
+            "{what}: netra {x} vs R {y}"
+        ),
+        _ => panic!("{what}: netra {a} vs R {b}"),
+    };
+    for (k, t) in terms.iter().enumerate() {
+        near(&t["coef"], &fx["coef"][k], &format!("coef {k}"));
+        near(&t["se"], &fx["se"][k], &format!("se {k}"));
+    }
+    near(&out["loglik"], &fx["loglik"][1], "loglik");
+    near(&out["loglik_null"], &fx["loglik"][0], "loglik_null");
+    for (ours, r) in [("lr_test", "lr_test"), ("score_test", "score_test")] {
+        near(&out[ours]["chisq"], &fx[r][0], ours);
+        assert_eq!(out[ours]["df"], fx[r][1], "{ours} df");
+        near(&out[ours]["p"], &fx[r][2], ours);
+    }
+    near(&out["wald_test"]["chisq"], &fx["wald_chisq"], "wald chisq");
+    assert_eq!(out["wald_test"]["df"], fx["wald_test"][1], "wald df");
+    near(&out["wald_test"]["p"], &fx["wald_test"][2], "wald p");
+    assert_eq!(out["iterations"], fx["iterations"]);
+}
+
+/// Issue 13: degenerate Cox fits through the CSV, as R reports them.
+#[test]
+fn degenerate_cox_fits_from_a_csv_match_r_with_warnings() {
+    // Out of iterations: the constant column is 0 (not null) and the tests
+    // keep 3 df; R's warning and `converged: false` are in the JSON.
+    let fx = fixture("cox_not_converged_constant");
+    let out = cox_json("not_converged.csv", &fx);
+    assert_cox_matches_r(&out, &fx);
+    assert_eq!(out["terms"][2]["coef"], serde_json::json!(0.0));
+    assert_eq!(out["lr_test"]["df"], 3);
+    assert_eq!(out["converged"], false);
+    let warnings = out["warnings"].as_array().unwrap();
+    assert!(warnings.contains(&Value::from("Ran out of iterations and did not converge")));
+
+    // Age in days: R's numbers (Wald p 0.47 against LR p 0.015) and a
+    // warning that says to rescale age.
+    let fx = fixture("cox_scale_age_days");
+    let out = cox_json("scale_days.csv", &fx);
+    assert_cox_matches_r(&out, &fx);
+    assert_eq!(out["converged"], true);
+    let warnings: Vec<&str> = out["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("Loglik converged before variable 2 (site=other)")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("Wald test: variable 1 (age_days)") && w.contains("rescale")),
+        "{warnings:?}"
+    );
+    let path = write_file(
+        "scale_days_text.csv",
+        fx["csv"].as_str().unwrap().as_bytes(),
+    );
+    let text = netra(&[
+        "cox",
+        "--data",
+        path.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--formula",
+        "age_days + site",
+    ]);
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains("warning: Wald test: variable 1 (age_days)"),
+        "{text}"
+    );
+
+    // A collinear column: null (R's NA) and 3 df, not 4.
+    let fx = fixture("cox_collinear_age_months");
+    let out = cox_json("collinear.csv", &fx);
+    assert_cox_matches_r(&out, &fx);
+    assert!(out["terms"][3]["coef"].is_null());
+    assert_eq!(out["wald_test"]["df"], 3);
+}
+
+/// Issue 13: cells are trimmed, so "Male" and "Male " are one group where
+/// R's read.csv makes two; and an empty text cell is missing where R makes a
+/// group "". Both are said, in the table and in JSON.
+#[test]
+fn labels_merged_by_trimming_and_empty_labels_are_noted() {
+    let csv = "time,status,sex\n5,1,Male\n8,0,Male \n3,1,Female\n9,1, Female\n4,0,\n7,1,Female\n";
+    let path = write_file("trim.csv", csv.as_bytes());
+    let p = path.to_str().unwrap();
+    let args = [
+        "logrank", "--data", p, "--time", "time", "--event", "status", "--group", "sex",
+    ];
+    let out = json_of(&netra(&[&args[..], &["--format", "json"]].concat()));
+    assert_eq!(
+        out["merged_labels"],
+        serde_json::json!([
+            {"column": "sex", "label": "Female", "variants": [" Female", "Female"], "rows": 3},
+            {"column": "sex", "label": "Male", "variants": ["Male", "Male "], "rows": 2}
+        ])
+    );
+    assert_eq!(out["empty_labels"], serde_json::json!({"sex": 1}));
+    let text = netra(&args);
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains("note: column 'sex': 'Male' and 'Male ' were read as one group 'Male'"),
+        "{text}"
+    );
+    assert!(text.contains("1 empty cell read as missing"), "{text}");
+
+    // A file without padding says nothing.
+    let clean = write_file(
+        "clean.csv",
+        b"time,status,sex\n5,1,Male\n8,0,Female\n3,1,Male\n",
+    );
+    let out = json_of(&netra(&[
+        "km",
+        "--data",
+        clean.to_str().unwrap(),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--group",
+        "sex",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out["merged_labels"], serde_json::json!([]));
+    assert_eq!(out["empty_labels"], serde_json::json!({}));
+}

@@ -130,6 +130,10 @@ struct Output {
     dropped_by: serde_json::Value,
     /// Each value of the status column and what it was read as (issue 13).
     values_read: serde_json::Value,
+    /// Labels trimming merged into one group (issue 13).
+    merged_labels: serde_json::Value,
+    /// Empty text cells read as missing, by column (issue 13).
+    empty_labels: serde_json::Value,
     curves: Vec<CurveOut>,
     gray_test: Option<GrayOut>,
 }
@@ -276,6 +280,8 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
         n_dropped: complete.n_dropped,
         dropped_by: reading.json().0,
         values_read: reading.json().1,
+        merged_labels: reading.label_notes_json().0,
+        empty_labels: reading.label_notes_json().1,
         curves,
         gray_test,
     };

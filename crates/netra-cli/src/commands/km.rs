@@ -76,6 +76,10 @@ struct Report {
     dropped_by: serde_json::Value,
     /// Each value of the event column and what it was read as (issue 13).
     values_read: serde_json::Value,
+    /// Labels trimming merged into one group (issue 13).
+    merged_labels: serde_json::Value,
+    /// Empty text cells read as missing, by column (issue 13).
+    empty_labels: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -383,6 +387,8 @@ fn report(a: &Analysis) -> Report {
         n_dropped: a.n_dropped,
         dropped_by: a.reading.json().0,
         values_read: a.reading.json().1,
+        merged_labels: a.reading.label_notes_json().0,
+        empty_labels: a.reading.label_notes_json().1,
     }
 }
 

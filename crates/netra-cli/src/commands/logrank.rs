@@ -277,6 +277,10 @@ struct JsonReport<'a> {
     dropped_by: serde_json::Value,
     /// Each value of the event column and what it was read as (issue 13).
     values_read: serde_json::Value,
+    /// Labels trimming merged into one group (issue 13).
+    merged_labels: serde_json::Value,
+    /// Empty text cells read as missing, by column (issue 13).
+    empty_labels: serde_json::Value,
 }
 
 #[derive(Serialize)]
@@ -361,6 +365,8 @@ fn to_json(r: &Report) -> JsonReport<'_> {
         n_dropped: r.n_dropped,
         dropped_by: r.reading.json().0,
         values_read: r.reading.json().1,
+        merged_labels: r.reading.label_notes_json().0,
+        empty_labels: r.reading.label_notes_json().1,
     }
 }
 
