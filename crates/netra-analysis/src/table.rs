@@ -739,7 +739,11 @@ mod tests {
         let notes = r.label_notes();
         assert_eq!(notes.len(), 2);
         assert!(notes[0].starts_with("note: column 'g': 'a' and 'a ' were read as one group 'a'"));
-        assert!(r.lines().iter().any(|l| l.contains("1 empty cell read as missing")));
+        assert!(
+            r.lines()
+                .iter()
+                .any(|l| l.contains("1 empty cell read as missing"))
+        );
         let (merged, empty) = r.label_notes_json();
         assert_eq!(merged[0]["rows"], 2);
         assert_eq!(empty, serde_json::json!({"g": 1}));
