@@ -9,14 +9,23 @@
 //!   entry, in 5-year bands (`60–64`);
 //! * every other date to the month (`2004-03-17` → `2004-03`): enough for
 //!   reading a course, not a full date to link with other sources;
-//! * no free text (remarks and exclusion reasons may name people, places or
-//!   dates);
+//! * no free text (remarks, exclusion reasons, `*_detail` fields may name
+//!   people, places or dates); typed texts that must stay useful are
+//!   coarsened: study arms to `arm N` ([`Arms`]), adverse-event terms to
+//!   CTCAE terms ([`ctcae_term`]), units and stages when made of units or
+//!   TNM ([`unit_text`], [`stage_text`]);
+//! * record ids (typed text too) renumbered within the patient;
 //! * no audit history (it holds the identified values and user names).
+//!
+//! Every column of the schema has its [`Rule`] ([`rule`]: the field table
+//! of docs/web.md); [`analyst_records`] applies them to a patient's
+//! records for the record pages and the API.
 //!
 //! Analyses themselves run on the full dates and return aggregates only.
 
-use hmac::{Hmac, Mac};
 use std::collections::{BTreeSet, HashMap};
+
+use hmac::{Hmac, Mac};
 
 use netra_clinical::registry::{Entity, PartialDate, Value};
 use netra_store::{Registry, StoreError};
