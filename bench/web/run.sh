@@ -7,7 +7,9 @@
 # wrk (Debian's `wrk`, installed if missing). Each user has its own session:
 # data managers, investigators and analysts see their sites or pseudonymised
 # data, administrators everything.
-# Usage: bench/web/run.sh [N] [DURATION]
+# With BURST=1 a third wrk sends the login burst of issue 14 item 2 (100
+# connections of wrong passwords, bench/web/burst.lua) during the run.
+# Usage: [BURST=1] bench/web/run.sh [N] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N="${1:-100000}"
@@ -66,13 +68,21 @@ for q in "endpoint=os&from=diagnosis&group=grade" "endpoint=pfs&from=line:1&grou
   curl -s -o /dev/null -w "  %{time_total} s  /analysis?$q (admin)\n" \
     -H "Cookie: $(head -n 1 "$OUT/pages/user1.txt")" "$URL/analysis?$q&landmark=24"
 done
-echo "machine load before the run (1/5/15 min): $(cut -d" " -f1-3 /proc/loadavg)"
+echo "machine load before the run (uptime): $(uptime)"
+if [ "${BURST:-0}" = 1 ]; then
+  echo "== login burst: 100 connections of wrong passwords, $DURATION (at the same time) =="
+  wrk -t4 -c100 -d"$DURATION" --timeout 10s -s bench/web/burst.lua "$URL" > "$OUT/burst.txt" &
+  BURSTING=$!
+fi
 echo "== 40 users browsing patients, $DURATION =="
 wrk -t40 -c40 -d"$DURATION" --timeout 10s -s bench/web/load.lua "$URL" -- "$OUT/pages" > "$OUT/pages.txt" &
 PAGES=$!
 echo "== 10 users running Kaplan–Meier analyses, $DURATION (at the same time) =="
 wrk -t10 -c10 -d"$DURATION" --timeout 10s -s bench/web/load.lua "$URL" -- "$OUT/analyses" > "$OUT/analyses.txt"
 wait $PAGES
+[ -z "${BURSTING:-}" ] || wait "$BURSTING"
 echo "-- pages --"; sed -n '/^requests/,$p' "$OUT/pages.txt"
 echo "-- analyses --"; sed -n '/^requests/,$p' "$OUT/analyses.txt"
+[ -z "${BURSTING:-}" ] || { echo "-- login burst --"; sed -n '/^requests/,$p' "$OUT/burst.txt"; }
+echo "machine load after the run (uptime): $(uptime)"
 echo "server: peak RSS $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MB"}')"

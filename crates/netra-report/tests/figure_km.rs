@@ -373,3 +373,64 @@ fn an_incidence_rounded_just_above_one_is_drawn_at_one() {
     let svg = KmFigure::incidence(vec![s], "Time").to_svg();
     assert!(svg.is_ok(), "{:?}", svg.err());
 }
+
+/// After a whole curve's last time the number at risk is 0 (R's
+/// `summary(fit, times, extend = TRUE)`); after the cut of a curve cut
+/// before its end ([`AtRisk::Cut`]) it is unknown: the cell prints the
+/// series' text and has no `data-n` (it printed a false 0).
+#[test]
+fn numbers_at_risk_after_a_cut_print_the_series_text_not_zero() {
+    use netra_report::figure::km::AtRisk;
+    let time = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+    let event = [true; 8];
+    let curves = km_by_group(&time, &event, None, &[0; 8], 1, &KmOptions::default()).unwrap();
+    let whole = KmSeries::from_km("whole", &curves[0]);
+    // The same curve cut after its fourth step (4 remain at risk).
+    let mut cut = KmSeries::from_km("cut", &curves[0]);
+    for v in [
+        &mut cut.time,
+        &mut cut.estimate,
+        &mut cut.lower,
+        &mut cut.upper,
+    ] {
+        v.truncate(4);
+    }
+    cut.end_time = 4.0;
+    cut.at_risk = AtRisk::Cut {
+        time: cut.time.clone(),
+        n_risk: curves[0].n_risk[..4].to_vec(),
+        after: "<5".into(),
+    };
+    let mut fig = KmFigure::survival(vec![whole, cut], "Months");
+    fig.ticks = Some(vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+    let svg = fig.to_svg().unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let row = |series: &str| -> Vec<(String, Option<f64>)> {
+        by_class(&doc, "at-risk")
+            .iter()
+            .filter(|c| c.attribute("data-series") == Some(series))
+            .map(|c| {
+                (
+                    text_of(c),
+                    c.attribute("data-n").map(|n| n.parse().unwrap()),
+                )
+            })
+            .collect()
+    };
+    let n = |k: f64| (format!("{k}"), Some(k));
+    // R: summary(survfit(Surv(1:8, rep(1, 8)) ~ 1), times = c(0, 2, 4, 6, 8, 10),
+    //    extend = TRUE)$n.risk = 8 7 5 3 1 0
+    assert_eq!(row("0"), [n(8.0), n(7.0), n(5.0), n(3.0), n(1.0), n(0.0)]);
+    let withheld = ("<5".to_string(), None);
+    assert_eq!(
+        row("1"),
+        [
+            n(8.0),
+            n(7.0),
+            n(5.0),
+            withheld.clone(),
+            withheld.clone(),
+            withheld
+        ]
+    );
+}

@@ -52,6 +52,7 @@ use serde_json::Value;
 use crate::cohort::PatientRow;
 use crate::error::AppError;
 use crate::privacy::{self, View};
+use crate::pseudo::Arms;
 
 /// The endpoints derived for every patient, in menu order.
 pub const MENU: &[(Endpoint, TimeZero)] = &[
@@ -714,8 +715,9 @@ pub struct Outcome {
     pub analysed: Option<usize>,
     /// Patients left out because their group is missing.
     pub missing_group: Option<usize>,
-    /// Dates imputed in the analysed rows.
-    pub imputed_dates: u64,
+    /// Dates imputed in the analysed rows (`null`: withheld, fewer than
+    /// `min_cell`: a count of a few dates points at a few patients).
+    pub imputed_dates: Option<u64>,
     /// Landmark (months).
     pub landmark_months: f64,
     /// Per group.
@@ -887,6 +889,16 @@ pub fn run(
 ) -> Result<Outcome, AppError> {
     let (endpoint, from) = MENU[q.menu];
     let spec = q.spec();
+    // The arms of every patient the viewer may see (an analyst: the whole
+    // registry), numbered as the record pages number them.
+    let arms = if view.pseudonymised && q.group == Grouping::Arm {
+        match &patients {
+            Patients::Rows(rows) => Arms::of(rows.iter().filter_map(|r| r.arm.as_deref())),
+            Patients::Courses(c) => Arms::of(c.iter().filter_map(|c| c.patient.arm.as_deref())),
+        }
+    } else {
+        Arms::default()
+    };
     let cohort = cohort(patients, q)?;
     let response = analyses::response::run(&cohort, &response_request(q)).map_err(layer)?;
     let survival = match analyses::survival::run_with_curves(&cohort, &survival_request(q)) {
@@ -905,7 +917,7 @@ pub fn run(
         cohort: view.count(cohort.len()),
         analysed: Some(0),
         missing_group: Some(0),
-        imputed_dates: 0,
+        imputed_dates: Some(0),
         landmark_months: q.landmark_months,
         groups: Vec::new(),
         logrank: None,
@@ -926,15 +938,15 @@ pub fn run(
         return Ok(out);
     }
     let arm_labels = view.pseudonymised && q.group == Grouping::Arm;
-    let label = |i: usize, l: &str| {
+    let label = |_: usize, l: &str| {
         if arm_labels {
-            privacy::arm_label(i)
+            arms.label(l).unwrap_or_else(|| "arm".into())
         } else {
             l.to_string()
         }
     };
     out.response = web_responses(&response, &view, &label);
-    if view.suppresses() {
+    if !view.detailed() {
         out.analysis = None;
     } else {
         out.response_table = response_table(&cohort, q, &response)?;
@@ -955,7 +967,7 @@ pub fn run(
     };
     out.analysed = view.count(s.analysed);
     out.missing_group = view.count(s.missing_group);
-    out.imputed_dates = s.imputed_dates;
+    out.imputed_dates = view.count_u64(s.imputed_dates);
     let mut withheld_group = false;
     out.groups = s
         .summary
@@ -1040,7 +1052,7 @@ pub fn run(
         });
     }
     out.svg = Some(km_figure(&out, &curves, q, endpoint, from, &view)?);
-    if !view.suppresses() {
+    if view.detailed() {
         out.survival_table = Some(survival_table(&cohort, &s, q, &spec)?);
         if let Some(a) = out.analysis.as_mut() {
             a.survival = Some(s);

@@ -252,6 +252,14 @@ fn count<T: std::fmt::Display>(o: &Outcome, c: Option<T>) -> String {
     }
 }
 
+/// A count computed on the page, under the outcome's small-cell rule.
+fn shown(o: &Outcome, c: usize) -> Option<usize> {
+    match o.min_cell {
+        Some(m) if m > 1 && c > 0 && (c as u64) < m => None,
+        _ => Some(c),
+    }
+}
+
 fn results(o: &Outcome, qs: &str) -> Markup {
     if o.analysed.is_none() {
         return html! {
@@ -267,10 +275,10 @@ fn results(o: &Outcome, qs: &str) -> Markup {
         h2 id="results" { (o.title) }
         p {
             (count(o, o.cohort)) " patient(s) in the cohort; " strong { (count(o, o.analysed)) } " analysed"
-            @if without_endpoint > 0 { " (" (without_endpoint) " without this endpoint, e.g. no such line)" }
+            @if without_endpoint > 0 { " (" (count(o, shown(o, without_endpoint))) " without this endpoint, e.g. no such line)" }
             @if o.missing_group != Some(0) { "; " (count(o, o.missing_group)) " without a value of the grouping" }
             "."
-            @if o.imputed_dates > 0 { " " (o.imputed_dates) " partial date(s) imputed." }
+            @if o.imputed_dates != Some(0) { " " (count(o, o.imputed_dates)) " partial date(s) imputed." }
         }
         @if let Some(m) = o.min_cell {
             p class="muted" { "Counts below " (m) " are shown as <" (m) "; medians, limits and rates where fewer than " (m) " patients remain at risk are not shown, and curves end there (small-cell rule)." }

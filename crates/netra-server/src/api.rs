@@ -294,7 +294,7 @@ pub async fn patients(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<ListPage>> {
     let idx = access::index(&state).await?;
-    Ok(Json(list(&idx, &s.user, &q)?))
+    Ok(Json(list(&idx, &s.user, &q, state.config.min_cell)?))
 }
 
 fn row_json(

@@ -80,6 +80,8 @@ pub struct AppState {
     pub analyses: Analyses,
     /// The gate of Argon2 computations (a few at a time).
     pub hashing: crate::accounts::Hashing,
+    /// Rows of refused (rate-limited) logins written per minute.
+    pub refusal_log: crate::ratelimit::LogBudget,
 }
 
 /// The state as handlers receive it.
@@ -101,6 +103,10 @@ impl AppState {
             cohort,
             analyses: Analyses::default(),
             hashing: crate::accounts::Hashing::default(),
+            refusal_log: crate::ratelimit::LogBudget::new(
+                crate::ratelimit::REFUSALS_LOGGED_PER_MINUTE,
+                60,
+            ),
         }))
     }
 

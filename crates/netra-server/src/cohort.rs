@@ -25,7 +25,7 @@ use netra_clinical::registry::date::completed_years;
 
 use crate::analysis::facts;
 use crate::error::AppError;
-use crate::pseudo::Pseudonymiser;
+use crate::pseudo::{Arms, Pseudonymiser};
 
 /// One patient in the index.
 #[derive(Debug, Clone)]
@@ -63,6 +63,8 @@ pub struct PatientRow {
     pub assessments: usize,
     /// Excluded from the study's analyses.
     pub excluded: bool,
+    /// Study arm label.
+    pub arm: Option<String>,
     /// The analysis layer's facts (endpoints, variables, line responses).
     pub facts: Arc<PatientFacts>,
 }
@@ -89,6 +91,7 @@ impl PatientRow {
             treatments: course.treatments.len(),
             assessments: course.assessments.len(),
             excluded: p.excluded.unwrap_or(false),
+            arm: p.arm.clone(),
             facts: Arc::new(facts(course)),
         }
     }
@@ -112,6 +115,8 @@ pub struct Index {
     pub revision: i64,
     /// The patients.
     pub rows: Vec<Arc<PatientRow>>,
+    /// The registry's study arms (analysts see `arm N`).
+    pub arms: Arms,
     by_pseudonym: HashMap<String, usize>,
 }
 
@@ -122,9 +127,11 @@ impl Index {
             .enumerate()
             .map(|(i, r)| (r.pseudonym.clone(), i))
             .collect();
+        let arms = Arms::of(rows.iter().filter_map(|r| r.arm.as_deref()));
         Index {
             revision,
             rows,
+            arms,
             by_pseudonym,
         }
     }

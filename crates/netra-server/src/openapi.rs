@@ -157,7 +157,7 @@ pub fn build() -> Value {
                     "user": { "$ref": "#/components/schemas/User" }, "csrf_token": { "type": "string" },
                     "idle_expires_at": { "type": "integer" }, "expires_at": { "type": "integer" } } },
                 "PatientList": { "type": "object", "properties": {
-                    "total": { "type": "integer" }, "page": { "type": "integer" }, "pages": { "type": "integer" }, "per_page": { "type": "integer" },
+                    "total": { "type": "integer", "nullable": true, "description": "null for analysts when fewer than min_cell match" }, "min_cell": { "type": "integer" }, "page": { "type": "integer" }, "pages": { "type": "integer" }, "per_page": { "type": "integer" },
                     "patients": { "type": "array", "items": { "type": "object", "properties": {
                         "id": { "type": "string", "description": "code, or pseudonym for analysts" }, "site": { "type": "string" }, "sex": { "type": "string" },
                         "age": { "type": "string", "nullable": true }, "primary_site": { "type": "string", "nullable": true }, "grade": { "type": "string", "nullable": true },

@@ -85,15 +85,23 @@ pub async fn attempt_login(
                 })
         });
     if let Err(retry_after) = limited {
-        let _ = accounts::log_event(
-            registry,
-            now,
-            Some(username),
-            "login_refused",
-            Some("rate limit"),
-            Some(client),
-        )
-        .await;
+        // A bounded number of rows per minute: refusals cost an attacker
+        // nothing (ratelimit::LogBudget).
+        if let Some(unlogged) = state.refusal_log.admit(now) {
+            let detail = match unlogged {
+                0 => "rate limit".to_string(),
+                n => format!("rate limit; {n} earlier refusal(s) not logged one by one"),
+            };
+            let _ = accounts::log_event(
+                registry,
+                now,
+                Some(username),
+                "login_refused",
+                Some(&detail),
+                Some(client),
+            )
+            .await;
+        }
         return Err(AppError::TooManyRequests { retry_after });
     }
     let release = || {

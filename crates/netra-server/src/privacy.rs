@@ -12,13 +12,15 @@
 //!   that. A median, a confidence limit or a landmark rate is shown only
 //!   where at least `m` patients are still at risk, and a curve is drawn
 //!   only while `m` or more are at risk, without censoring marks (each
-//!   mark is one patient's last follow-up). A test across groups (log-rank)
+//!   mark is one patient's last follow-up); the numbers at risk under it
+//!   read `<m` after the cut. A test across groups (log-rank)
 //!   is withheld when a compared group is withheld. The layer's full
 //!   outputs (every curve step), the paper tables of every response
 //!   category and the cumulative incidence are not given.
 //! * Analysts filter ages by 5-year bands only (an exact age range would
-//!   single a patient out) and see study arms as `arm 1`, `arm 2`, … in
-//!   the groups' order (arm labels are free text).
+//!   single a patient out) and see study arms as `arm 1`, `arm 2`, … by
+//!   the registry's arms in label order ([`crate::pseudo::Arms`]), as the
+//!   record pages number them (arm labels are free text).
 
 use netra_analysis::analyses::survival::KmCurve;
 use netra_report::figure::km::{AtRisk, KmSeries};
@@ -45,6 +47,14 @@ impl View {
     /// True when the small-cell rule applies.
     pub fn suppresses(&self) -> bool {
         self.min_cell > 1
+    }
+
+    /// True when the viewer gets the layer's full outputs, the paper tables
+    /// and the cumulative incidence: not under the small-cell rule, and
+    /// never analysts (those outputs carry the groups' own labels, arms
+    /// included, and every curve step).
+    pub fn detailed(&self) -> bool {
+        !self.suppresses() && !self.pseudonymised
     }
 
     /// True when `n` patients are too few to show (`0 < n < m`).
@@ -117,9 +127,20 @@ pub fn series(view: &View, label: String, curve: &KmCurve, median: Option<f64>) 
     s.censor_times.clear();
     s.end_time = s.time.last().copied().unwrap_or(0.0);
     s.median = median.filter(|&m| m <= s.end_time);
-    s.at_risk = AtRisk::Steps {
-        time: s.time.clone(),
-        n_risk: curve.n_risk[..keep].to_vec(),
+    let time = s.time.clone();
+    let n_risk = curve.n_risk[..keep].to_vec();
+    s.at_risk = if keep < curve.len() {
+        // After the cut fewer than m are at risk (maybe none): `<m`, never
+        // a false 0 and never the number.
+        AtRisk::Cut {
+            time,
+            n_risk,
+            after: view.withheld(),
+        }
+    } else {
+        // The whole curve: after its last time nobody is at risk (0, as
+        // R's summary with extend = TRUE prints).
+        AtRisk::Steps { time, n_risk }
     };
     s
 }
@@ -142,11 +163,6 @@ pub fn check_age_bands(age_min: Option<i64>, age_max: Option<i64>) -> Result<(),
         )));
     }
     Ok(())
-}
-
-/// The pseudonymous label of the `i`-th study arm.
-pub fn arm_label(i: usize) -> String {
-    format!("arm {}", i + 1)
 }
 
 #[cfg(test)]

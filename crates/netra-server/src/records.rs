@@ -22,6 +22,7 @@ use crate::cohort::{Index, PatientRow};
 use crate::error::{AppError, FieldProblem, PageResult};
 use crate::layout::{self, Nav, csrf_field, notice, page};
 use crate::pages::url_encode;
+use crate::privacy::View;
 use crate::pseudo;
 use crate::session::Session;
 use crate::timeline;
@@ -85,8 +86,12 @@ pub struct ListItem {
 /// A page of the patient list.
 #[derive(Debug, Clone, Serialize)]
 pub struct ListPage {
-    /// Patients matching the filters.
-    pub total: usize,
+    /// Patients matching the filters (`null` for an analyst when fewer
+    /// than the minimum cell size match: then no row is listed either).
+    pub total: Option<usize>,
+    /// The minimum cell size applied to `total` (analysts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_cell: Option<u64>,
     /// This page (from 1).
     pub page: usize,
     /// Number of pages.
@@ -152,8 +157,13 @@ pub fn visible<'a>(idx: &'a Index, user: &'a User) -> impl Iterator<Item = &'a P
 }
 
 /// The patient list: search, filters and one page; in code order, for
-/// analysts in pseudonym order.
-pub fn list(idx: &Index, user: &User, q: &ListQuery) -> Result<ListPage, AppError> {
+/// analysts in pseudonym order and under the small-cell rule with
+/// threshold `min_cell`: when fewer than `min_cell` patients match (but
+/// some do), neither their number nor their rows are shown, or a filter
+/// combination (site, grade, vital status, …) would single patients out
+/// and count them. A search for one whole pseudonym is a look-up, not a
+/// count (the patient page answers it anyway): it is shown.
+pub fn list(idx: &Index, user: &User, q: &ListQuery, min_cell: u64) -> Result<ListPage, AppError> {
     let primary: Option<PrimarySite> = opt_code("primary", &q.primary)?;
     let grade: Option<WhoGrade> = opt_code("grade", &q.grade)?;
     let vital: Option<VitalStatus> = opt_code("vital", &q.vital)?;
@@ -198,8 +208,24 @@ pub fn list(idx: &Index, user: &User, q: &ListQuery) -> Result<ListPage, AppErro
             total += 1;
         }
     }
+    let rule = View {
+        min_cell,
+        pseudonymised,
+    };
+    let look_up = needle.len() == pseudo::PREFIX.len() + 12 && needle.starts_with(pseudo::PREFIX);
+    if pseudonymised && rule.too_few(total as f64) && !look_up {
+        return Ok(ListPage {
+            total: None,
+            min_cell: Some(min_cell),
+            page,
+            pages: 1,
+            per_page: PER_PAGE,
+            patients: Vec::new(),
+        });
+    }
     Ok(ListPage {
-        total,
+        total: Some(total),
+        min_cell: (pseudonymised && rule.suppresses()).then_some(min_cell),
         page,
         pages: total.div_ceil(PER_PAGE).max(1),
         per_page: PER_PAGE,
@@ -242,7 +268,7 @@ pub async fn patient_list(
 ) -> PageResult<Html<String>> {
     let user = &session.user;
     let idx = access::index(&state).await?;
-    let result = list(&idx, user, &q)?;
+    let result = list(&idx, user, &q, state.config.min_cell)?;
     let site_list = sites(&state, user).await?;
     let link = |p: usize| {
         let mut s = format!("/patients?page={p}");
@@ -285,7 +311,8 @@ pub async fn patient_list(
             div { button type="submit" { "Search" } " " a href="/patients" { "Clear" } }
         }
         div class="actions" {
-            p { strong { (result.total) } " patient(s)" }
+            p { strong { (result.total.map_or_else(|| format!("<{}", result.min_cell.unwrap_or(0)), |n| n.to_string())) } " patient(s)"
+                @if result.total.is_none() { " (fewer than " (result.min_cell.unwrap_or(0)) " match: not listed, small-cell rule)" } }
             @if user.can_edit() {
                 a class="button" href="/records/patient/new" { "New patient" }
             }
@@ -329,22 +356,19 @@ pub async fn patient_list(
     ))
 }
 
-/// A record's cells as text for display: codes as labels, pseudonymised
-/// for analysts.
-fn display(c: &ColumnSpec, v: &Value, pseudonymised: bool) -> String {
-    let v = if pseudonymised {
-        pseudo::cell(c.name, v)
-    } else {
-        v.clone()
-    };
-    match (&c.kind, &v) {
+/// A record's cells as text for display: codes as labels (analysts'
+/// records come pseudonymised from [`course_records`]).
+fn display(c: &ColumnSpec, v: &Value) -> String {
+    match (&c.kind, v) {
         (Kind::Code(voc), Value::Text(code)) => voc.label(code).unwrap_or(code).to_string(),
         _ => v.to_text().unwrap_or_default(),
     }
 }
 
 /// A patient's records for the page and the API: entity, rows (values in
-/// schema order, pseudonymised for analysts).
+/// schema order); for analysts every column by its rule
+/// ([`pseudo::analyst_records`]: pseudonym, renumbered record ids, months,
+/// bands, `arm N`, CTCAE terms, no free text).
 pub async fn course_records(
     state: &AppState,
     user: &User,
@@ -358,30 +382,9 @@ pub async fn course_records(
     if !user.pseudonymised() {
         return Ok(records);
     }
+    let idx = access::index(state).await?;
     let pseudonym = state.pseudo.pseudonym(code);
-    Ok(records
-        .into_iter()
-        .map(|(e, rows)| {
-            let spec = e.spec();
-            let rows = rows
-                .into_iter()
-                .map(|r| {
-                    spec.columns
-                        .iter()
-                        .zip(r)
-                        .map(|(c, v)| {
-                            if c.name == "patient" {
-                                Value::Text(pseudonym.clone())
-                            } else {
-                                pseudo::cell(c.name, &v)
-                            }
-                        })
-                        .collect()
-                })
-                .collect();
-            (e, rows)
-        })
-        .collect())
+    Ok(pseudo::analyst_records(records, &pseudonym, &idx.arms))
 }
 
 fn key_query(entity: Entity, row: &[Value]) -> String {
@@ -520,7 +523,7 @@ pub async fn patient_page(
                         tbody {
                             @for r in rows {
                                 tr {
-                                    @for (i, c) in shown_columns(*entity) { td { (display(c, &r[i], ps)) } }
+                                    @for (i, c) in shown_columns(*entity) { td { (display(c, &r[i])) } }
                                     @if can_edit || can_audit {
                                         td {
                                             @if can_edit { a href={"/records/" (entity.spec().table) "/edit?" (key_query(*entity, r))} { "Edit" } " " }

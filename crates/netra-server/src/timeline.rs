@@ -7,8 +7,9 @@
 //! Time runs in months from the first diagnosis (or, without one, from the
 //! earliest dated record); partial dates take the registry's default
 //! imputation (mid-point). Analysts get the coarse view ([`View::Coarse`]):
-//! whole months (their dates are to the month), and no free-text marker
-//! names (`marker_detail`).
+//! whole months (their dates are to the month), no free-text marker
+//! names (`marker_detail`) and units only when made of units
+//! ([`crate::pseudo::unit_text`]).
 
 use std::fmt::Write as _;
 
@@ -203,14 +204,21 @@ pub fn biomarker_series(course: &PatientCourse, view: View) -> Vec<Series> {
             (m, _) => m.label().to_string(),
         };
         let at = months(origin, b.date);
-        match out.iter_mut().find(|s| s.name == name && s.unit == b.unit) {
+        // The unit is typed text: analysts see it only if made of units.
+        let unit = match view {
+            View::Full => b.unit.clone(),
+            View::Coarse => {
+                crate::pseudo::unit_text(&b.unit).unwrap_or_else(|| "unit withheld".into())
+            }
+        };
+        match out.iter_mut().find(|s| s.name == name && s.unit == unit) {
             Some(s) => {
                 s.points.push((at, b.value));
                 s.uln = b.upper_limit.or(s.uln);
             }
             None => out.push(Series {
                 name,
-                unit: b.unit.clone(),
+                unit,
                 points: vec![(at, b.value)],
                 uln: b.upper_limit,
             }),

@@ -352,3 +352,54 @@ async fn after_a_full_disk_postgres_saves_work_again_without_a_restart() {
     assert!(t.state.registry.verify_audit().await.unwrap().is_intact());
     t.finish().await;
 }
+
+/// Item 6, found again by the load benchmark's login burst: a refused
+/// (rate-limited) login costs an attacker nothing, and each wrote a
+/// security-event row — 10 000 rows a second from one address. At most
+/// `REFUSALS_LOGGED_PER_MINUTE` rows a minute; the next row written counts
+/// the refusals not logged one by one.
+#[tokio::test]
+async fn refused_logins_write_a_bounded_number_of_rows() {
+    use netra_server::ratelimit::REFUSALS_LOGGED_PER_MINUTE as PER_MINUTE;
+    let t = test_app().await;
+    // Longer than any password: counted as a failure, never hashed.
+    let long = "p".repeat(300);
+    let attempt = |user: String| {
+        req("POST", "/api/login")
+            .client_ip("10.9.0.1")
+            .json(json!({"username": user, "password": long.clone()}))
+    };
+    let attempts = 300u64;
+    for i in 0..attempts {
+        let r = attempt(format!("g{i}")).send(&t).await;
+        let expected = if i < 20 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(r.status, expected, "attempt {i}");
+    }
+    let refused = |events: &[netra_store::Event]| {
+        events
+            .iter()
+            .filter(|e| e.event == "login_refused")
+            .map(|e| e.detail.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    let events = t.state.registry.recent_events(10_000).await.unwrap();
+    assert_eq!(refused(&events).len() as u64, PER_MINUTE, "{events:?}");
+    // A minute later the next refusal is written, with the count.
+    t.clock.advance(61);
+    let r = attempt("g-late".into()).send(&t).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let events = t.state.registry.recent_events(10_000).await.unwrap();
+    let details = refused(&events);
+    assert_eq!(details.len() as u64, PER_MINUTE + 1);
+    let unlogged = attempts - 20 - PER_MINUTE;
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains(&format!("{unlogged} earlier refusal(s) not logged"))),
+        "{details:?}"
+    );
+}

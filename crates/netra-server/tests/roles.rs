@@ -462,7 +462,14 @@ async fn lists_and_analyses_hold_only_the_visible_sites() {
 
 #[tokio::test]
 async fn analysts_see_pseudonymised_data_only() {
-    let t = test_app().await;
+    // Three patients: the list's small-cell rule (min_cell 5, tested in
+    // tests/analyst_fields.rs) would withhold them all; this test is about
+    // what each row and record shows.
+    let t = test_app_with(netra_server::Config {
+        min_cell: 1,
+        ..netra_server::Config::default()
+    })
+    .await;
     let l = login(&t, "analyst").await;
     let list = req("GET", "/api/patients").cookie(&l).send(&t).await.json();
     let rows = list["patients"].as_array().unwrap();

@@ -13,6 +13,13 @@
 //!   `summary(fit, times = ticks, extend = TRUE)$n.risk`: the number at risk
 //!   of the first step at or after t, 0 after the last follow-up.
 //!   ([`KmSeries::at_risk_at`]; checked against R's values in the tests.)
+//!   After a whole curve's last time 0 is the truth (everyone's follow-up
+//!   has ended) and is what R prints with `extend = TRUE` (and survminer's
+//!   risk tables); R's default `extend = FALSE` drops those rows. A curve
+//!   **cut** before its end ([`AtRisk::Cut`]: the web stops a curve where
+//!   fewer than the minimum cell size remain at risk) does not know the
+//!   number after the cut, and 0 there would be false: those cells print
+//!   the series' own text (`<5`) and carry no `data-n`.
 
 use netra_analysis::analyses::cuminc::IncidenceCurve;
 use netra_analysis::analyses::survival::KmCurve;
@@ -45,6 +52,17 @@ pub enum AtRisk {
         time: Vec<f64>,
         /// Number at risk just before each step time.
         n_risk: Vec<f64>,
+    },
+    /// A curve cut before its end: the numbers at risk of its kept steps
+    /// as in [`AtRisk::Steps`]; at a time after the last kept step the
+    /// number is not known (not 0) and the cell reads `after`.
+    Cut {
+        /// Kept step times, ascending.
+        time: Vec<f64>,
+        /// Number at risk just before each kept step time.
+        n_risk: Vec<f64>,
+        /// The text of the cells after the cut (e.g. `<5`).
+        after: String,
     },
     /// The subjects' follow-up times, ascending (for curves such as a
     /// cumulative incidence that do not carry their numbers at risk).
@@ -143,12 +161,16 @@ impl KmSeries {
 
     /// Number at risk at time `t`: subjects with follow-up ≥ t (R's
     /// `summary(fit, times = t, extend = TRUE)$n.risk`); `None` without a
-    /// source.
+    /// source, and after the cut of a [`AtRisk::Cut`] curve.
     pub fn at_risk_at(&self, t: f64) -> Option<f64> {
         match &self.at_risk {
             AtRisk::Steps { time, n_risk } => {
                 let i = time.partition_point(|&s| s < t);
                 Some(n_risk.get(i).copied().unwrap_or(0.0))
+            }
+            AtRisk::Cut { time, n_risk, .. } => {
+                let i = time.partition_point(|&s| s < t);
+                n_risk.get(i).copied()
             }
             AtRisk::FollowUp(times) => {
                 Some((times.len() - times.partition_point(|&s| s < t)) as f64)
@@ -201,7 +223,7 @@ impl KmSeries {
         if let Some(m) = self.median.filter(|m| !m.is_finite()) {
             return Err(invalid(what("median"), m));
         }
-        if let AtRisk::Steps { time, n_risk } = &self.at_risk {
+        if let AtRisk::Steps { time, n_risk } | AtRisk::Cut { time, n_risk, .. } = &self.at_risk {
             check_len(&what("at-risk counts"), time.len(), n_risk.len())?;
         }
         Ok(())
@@ -403,8 +425,11 @@ impl Figure for KmFigure {
             let first = ticks.first().copied().unwrap_or(lo);
             self.series
                 .iter()
-                .filter_map(|s| s.at_risk_at(first))
-                .map(|n| text_width(&fmt_count(n), f, false))
+                .filter_map(|s| match (s.at_risk_at(first), &s.at_risk) {
+                    (None, AtRisk::Cut { after, .. }) => Some(after.clone()),
+                    (n, _) => n.map(fmt_count),
+                })
+                .map(|n| text_width(&n, f, false))
                 .fold(0.0, f64::max)
                 / 2.0
         } else {
@@ -642,19 +667,34 @@ impl Figure for KmFigure {
                     ],
                 );
                 for (t, x) in ticks.iter().zip(&x_pos) {
-                    let n = s.at_risk_at(*t).unwrap_or(0.0);
-                    svg.text(
-                        *x,
-                        y,
-                        "middle",
-                        &fmt_count(n),
-                        &[
-                            ("class", &"at-risk"),
-                            ("data-series", &index),
-                            ("data-time", t),
-                            ("data-n", &n),
-                        ],
-                    );
+                    match (s.at_risk_at(*t), &s.at_risk) {
+                        (None, AtRisk::Cut { after, .. }) => svg.text(
+                            *x,
+                            y,
+                            "middle",
+                            after,
+                            &[
+                                ("class", &"at-risk"),
+                                ("data-series", &index),
+                                ("data-time", t),
+                            ],
+                        ),
+                        (n, _) => {
+                            let n = n.unwrap_or(0.0);
+                            svg.text(
+                                *x,
+                                y,
+                                "middle",
+                                &fmt_count(n),
+                                &[
+                                    ("class", &"at-risk"),
+                                    ("data-series", &index),
+                                    ("data-time", t),
+                                    ("data-n", &n),
+                                ],
+                            )
+                        }
+                    }
                 }
             }
             svg.close();

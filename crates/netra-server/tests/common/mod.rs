@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fields;
+
 use std::net::SocketAddr;
 
 use axum::Router;

@@ -9,20 +9,35 @@
 //!   entry, in 5-year bands (`60–64`);
 //! * every other date to the month (`2004-03-17` → `2004-03`): enough for
 //!   reading a course, not a full date to link with other sources;
-//! * no free text (remarks and exclusion reasons may name people, places or
-//!   dates);
+//! * no free text (remarks, exclusion reasons, `*_detail` fields may name
+//!   people, places or dates); typed texts that must stay useful are
+//!   coarsened: study arms to `arm N` ([`Arms`]), adverse-event terms to
+//!   CTCAE terms ([`ctcae_term`]), units and stages when made of units or
+//!   TNM ([`unit_text`], [`stage_text`]);
+//! * record ids (typed text too) renumbered within the patient;
 //! * no audit history (it holds the identified values and user names).
+//!
+//! Every column of the schema has its [`Rule`] ([`rule`]: the field table
+//! of docs/web.md); [`analyst_records`] applies them to a patient's
+//! records for the record pages and the API.
 //!
 //! Analyses themselves run on the full dates and return aggregates only.
 
+mod fields;
+
 use hmac::{Hmac, Mac};
-use netra_clinical::registry::{PartialDate, Value};
+use netra_clinical::registry::PartialDate;
 use netra_store::{Registry, StoreError};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::Sha256;
 
 use crate::session::hex;
+
+pub use fields::{
+    Arms, CTCAE_TERMS, IdKind, OTHER_TERM, Rule, analyst_records, ctcae_term, rule, shown,
+    stage_text, unit_text,
+};
 
 /// Makes the analysts' pseudonyms.
 #[derive(Clone)]
@@ -89,25 +104,6 @@ pub fn to_month(d: PartialDate) -> PartialDate {
     PartialDate { day: None, ..d }
 }
 
-/// Columns an analyst never sees (free text that may identify).
-pub fn hidden_column(name: &str) -> bool {
-    matches!(name, "notes" | "exclusion_reason" | "birth_date")
-}
-
-/// A cell as an analyst sees it: hidden columns blank, dates to the month,
-/// the recorded age at entry in 5-year bands (like the age at diagnosis:
-/// an exact age with month-level dates narrows the birth date).
-pub fn cell(name: &str, v: &Value) -> Value {
-    if hidden_column(name) {
-        return Value::Null;
-    }
-    match v {
-        Value::Int(age) if name == "age_at_entry" => Value::Text(age_band(*age)),
-        Value::Date(d) => Value::Date(to_month(*d)),
-        other => other.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,14 +138,5 @@ mod tests {
         assert_eq!(age_between(d("2010"), d("2000")), None);
         assert_eq!(to_month(d("2004-03-17")).to_string(), "2004-03");
         assert_eq!(to_month(d("2004")).to_string(), "2004");
-        assert_eq!(cell("notes", &Value::Text("Dr X".into())), Value::Null);
-        assert_eq!(
-            cell("age_at_entry", &Value::Int(63)),
-            Value::Text("60–64".into())
-        );
-        assert_eq!(
-            cell("date", &Value::Date(d("2004-03-17"))),
-            Value::Date(d("2004-03"))
-        );
     }
 }
