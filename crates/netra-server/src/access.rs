@@ -373,13 +373,11 @@ pub async fn save(
         existing.as_ref().map(|(_, r)| r.as_slice()),
     )
     .await?;
-    if reason.is_empty() {
-        return Err(AppError::Invalid(vec![FieldProblem {
-            field: Some("reason".into()),
-            message: "give the reason for this change (it is kept in the audit trail)".into(),
-            value: None,
-        }]));
-    }
+    let missing_reason = reason.is_empty().then(|| FieldProblem {
+        field: Some("reason".into()),
+        message: "give the reason for this change (it is kept in the audit trail)".into(),
+        value: None,
+    });
     let key: Vec<String> = spec
         .key
         .iter()
@@ -420,6 +418,24 @@ pub async fn save(
         user: user.username.clone(),
         reason: Some(reason.to_string()),
     };
+    if let Some(missing) = missing_reason {
+        // Nothing is written without a reason, but the record is checked
+        // all the same: the form shows every problem of the submission at
+        // once, not the reason first and the values on the next attempt.
+        let mut problems = match state
+            .registry
+            .check_records(entity, &[row], &expects, &actor)
+            .await
+        {
+            Ok(_) => Vec::new(),
+            Err(e) => match AppError::from(e) {
+                AppError::Invalid(p) => p,
+                other => return Err(other),
+            },
+        };
+        problems.push(missing);
+        return Err(AppError::Invalid(problems));
+    }
     state
         .registry
         .save_records(entity, &[row], &expects, &actor)
