@@ -882,7 +882,8 @@ fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) ->
                         @for p in &f.problems {
                             li {
                                 @if let Some(col) = &p.field {
-                                    a href={"#f_" (col)} { (label(col)) } ": "
+                                    // The reason's field is `reason`, the record's `f_<column>`.
+                                    a href=(if col == "reason" { "#reason".to_string() } else { format!("#f_{col}") }) { (label(col)) } ": "
                                 }
                                 (p.message)
                                 @if let Some(v) = p.value.as_ref().filter(|v| !v.is_empty()) { " (value '" (v) "')" }

@@ -470,7 +470,10 @@ async fn a_form_shows_every_problem_at_once_in_its_own_words() {
         ),
         "{html}"
     );
-    assert!(html.contains("give the reason for this change"), "{html}");
+    assert!(
+        html.contains(r##"<a href="#reason">reason</a>: give the reason for this change"##),
+        "{html}"
+    );
     assert!(!html.contains("end_date is before"), "{html}");
     // Nothing was written.
     let r = req("GET", "/api/records/treatment?key=a1&key=T5")
