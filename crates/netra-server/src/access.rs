@@ -326,10 +326,25 @@ pub async fn save(
     state: &AppState,
     user: &User,
     entity: Entity,
-    mut texts: HashMap<String, String>,
+    texts: HashMap<String, String>,
     reason: &str,
     mode: Mode,
 ) -> Result<Vec<String>, AppError> {
+    Ok(save_noting(state, user, entity, texts, reason, mode)
+        .await?
+        .0)
+}
+
+/// [`save`], also returning what the importer flagged without refusing
+/// (an adverse-event term not in netra's CTCAE v5.0 table), as reasons.
+pub async fn save_noting(
+    state: &AppState,
+    user: &User,
+    entity: Entity,
+    mut texts: HashMap<String, String>,
+    reason: &str,
+    mode: Mode,
+) -> Result<(Vec<String>, Vec<String>), AppError> {
     let spec = entity.spec();
     if let Some(unknown) = texts.keys().find(|k| spec.column(k).is_none()) {
         return Err(AppError::BadRequest(format!(
@@ -436,11 +451,11 @@ pub async fn save(
         problems.push(missing);
         return Err(AppError::Invalid(problems));
     }
-    state
+    let report = state
         .registry
         .save_records(entity, &[row], &expects, &actor)
         .await?;
-    Ok(key)
+    Ok((key, report.flags.into_iter().map(|p| p.reason).collect()))
 }
 
 /// The refusal of a create whose key is taken.

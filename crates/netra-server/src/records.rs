@@ -458,6 +458,7 @@ pub async fn patient_page(
     let body = html! {
         h1 { "Patient " (shown) }
         @if let Some(s) = q.get("saved") { (notice(&format!("{s} saved."))) }
+        @if q.get("note").map(String::as_str) == Some("ctcae_term") { (notice(CTCAE_NOTE)) }
         @if let Some(s) = q.get("deleted") { (notice(&format!("{s} deleted."))) }
         dl class="cards" {
             div { dt { "Site" } dd { (p.site) } }
@@ -1114,12 +1115,24 @@ pub async fn edit_form(
     ))
 }
 
+/// What the patient page says after a save whose record the importer
+/// flagged (`?note=ctcae_term`): a fixed text, so that a link cannot put
+/// words on the page.
+const CTCAE_NOTE: &str = "Note: the adverse event's term is not in netra's CTCAE v5.0 table. \
+     It was saved, but its grade could not be checked: correct the term if it is a CTCAE term \
+     spelt differently (e.g. 'Platelet count decreased', not 'Thrombocytopenia').";
+
 fn after_save(entity: Entity, key: &[String], what: &str) -> Redirect {
+    after_save_noting(entity, key, what, false)
+}
+
+fn after_save_noting(entity: Entity, key: &[String], what: &str, flagged: bool) -> Redirect {
     let label = url_encode(&capitalise(entity_label(entity)));
+    let note = if flagged { "&note=ctcae_term" } else { "" };
     if entity >= Entity::Patient {
         let code = key.first().cloned().unwrap_or_default();
         Redirect::to(&format!(
-            "/patients/{}?{what}={label}#{}",
+            "/patients/{}?{what}={label}{note}#{}",
             url_encode(&code),
             entity.spec().table
         ))
@@ -1199,13 +1212,15 @@ async fn submit(
         Mode::Create
     };
     let saved = if choice_problems.is_empty() {
-        access::save(&state, user, entity, values, &reason, mode).await
+        access::save_noting(&state, user, entity, values, &reason, mode).await
     } else {
         Err(AppError::Invalid(choice_problems))
     };
     let values = shown;
     match saved {
-        Ok(k) => Ok(after_save(entity, &k, "saved").into_response()),
+        Ok((k, flags)) => {
+            Ok(after_save_noting(entity, &k, "saved", !flags.is_empty()).into_response())
+        }
         // The form comes back with what was typed and the reason: also when
         // the disk is full, so that nothing typed is lost.
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::DiskFull)) => {

@@ -664,3 +664,44 @@ async fn a_lesion_measured_twice_on_one_day_is_refused_when_saved() {
         "{p:?}"
     );
 }
+
+/// Issue 13: an adverse-event term that is not in netra's CTCAE v5.0
+/// table is saved but flagged on the patient page; a table term is not.
+#[tokio::test]
+async fn a_term_outside_the_ctcae_table_is_saved_and_flagged() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let submit = |event: &str, term: &str| {
+        req("POST", "/records/adverse_event/new")
+            .cookie(&dm)
+            .form(&[
+                ("_csrf", dm.csrf.as_str()),
+                ("f_patient", "a2"),
+                ("f_event", event),
+                ("f_term", term),
+                ("f_grade", "3"),
+                ("f_onset_date", "2013-02"),
+                ("reason", "toxicity form"),
+            ])
+    };
+    let r = submit("AE1", "Thrombocytopenia").send(&t).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let location = r.header("location").unwrap();
+    assert_eq!(
+        location,
+        "/patients/a2?saved=Adverse%20event&note=ctcae_term#adverse_event"
+    );
+    let page = req("GET", location.split('#').next().unwrap())
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .text();
+    assert!(
+        page.contains("is not in netra&#39;s CTCAE v5.0 table")
+            || page.contains("is not in netra's CTCAE v5.0 table"),
+        "{page}"
+    );
+    let r = submit("AE2", "Platelet count decreased").send(&t).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(!r.header("location").unwrap().contains("note="));
+}
