@@ -462,3 +462,56 @@ fn partial_dates_stay_within_a_complete_last_follow_up() {
     assert_eq!(scans.days[0].day.day.to_string(), "2003-01-01");
     assert!(scans.days[0].day.imputed);
 }
+
+/// Issue 13: records of a treatment are imputed within the treatment. A
+/// "2010" administration of a PRRT given from 2010-09-14 to 2010-12-01
+/// was 2010-07-01 (two months before the first cycle), and a "2010" end
+/// of a treatment started 2010-09-14 was before its start.
+#[test]
+fn dose_dates_and_ends_are_imputed_within_their_treatment() {
+    use netra_clinical::registry::Imputation;
+    use netra_clinical::registry::model::RadionuclideAdministration;
+    use netra_clinical::registry::order::{KnownOrder, clamped_dates};
+    let mut c = patient("A")
+        .tx(
+            "T1",
+            T::Radionuclide,
+            &[Lu177Dotatate],
+            "2010-09-14",
+            Some("2010-12-01"),
+            None,
+        )
+        .tx("T2", T::Tace, &[Lipiodol], "2011-09-14", Some("2011"), None);
+    c.patient.diagnosis_date = Some(d("2008-10"));
+    c.patient.last_followup_date = Some(d("2012-06-01"));
+    for (n, date) in [(1, "2010"), (2, "2010-11-20"), (3, "2010-12")] {
+        c.treatments[0]
+            .administrations
+            .push(RadionuclideAdministration {
+                number: n,
+                date: Some(d(date)),
+                activity_gbq: 7.4,
+                notes: None,
+            });
+    }
+    let clamps: Vec<String> = clamped_dates(&c, Imputation::MidPoint)
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        clamps,
+        vec![
+            "patient A: treatment 'T1' administration 1 date '2010' imputed to 2010-09-14 instead of 2010-07-01: not before the start of treatment 'T1' (2010-09-14)",
+            "patient A: treatment 'T1' administration 3 date '2010-12' imputed to 2010-12-01 instead of 2010-12-15: not after the end of treatment 'T1' (2010-12-01)",
+            "patient A: treatment 'T2' end_date '2011' imputed to 2011-09-14 instead of 2011-07-01: not before the start of treatment 'T2' (2011-09-14)",
+        ]
+    );
+    let order = KnownOrder::of(&c.patient, Imputation::MidPoint);
+    let end = order.impute_end(&c.treatments[1]).unwrap();
+    assert_eq!(end.day.to_string(), "2011-09-14");
+    assert!(end.imputed);
+    let span = order.within_treatment(&c.treatments[0]);
+    assert_eq!(span.impute(&d("2010")).day.to_string(), "2010-09-14");
+    // A complete date is never moved, even outside the treatment.
+    assert_eq!(span.impute(&d("2010-01-05")).day.to_string(), "2010-01-05");
+}

@@ -326,10 +326,25 @@ pub async fn save(
     state: &AppState,
     user: &User,
     entity: Entity,
-    mut texts: HashMap<String, String>,
+    texts: HashMap<String, String>,
     reason: &str,
     mode: Mode,
 ) -> Result<Vec<String>, AppError> {
+    Ok(save_noting(state, user, entity, texts, reason, mode)
+        .await?
+        .0)
+}
+
+/// [`save`], also returning what the importer flagged without refusing
+/// (an adverse-event term not in netra's CTCAE v5.0 table), as reasons.
+pub async fn save_noting(
+    state: &AppState,
+    user: &User,
+    entity: Entity,
+    mut texts: HashMap<String, String>,
+    reason: &str,
+    mode: Mode,
+) -> Result<(Vec<String>, Vec<String>), AppError> {
     let spec = entity.spec();
     if let Some(unknown) = texts.keys().find(|k| spec.column(k).is_none()) {
         return Err(AppError::BadRequest(format!(
@@ -373,13 +388,11 @@ pub async fn save(
         existing.as_ref().map(|(_, r)| r.as_slice()),
     )
     .await?;
-    if reason.is_empty() {
-        return Err(AppError::Invalid(vec![FieldProblem {
-            field: Some("reason".into()),
-            message: "give the reason for this change (it is kept in the audit trail)".into(),
-            value: None,
-        }]));
-    }
+    let missing_reason = reason.is_empty().then(|| FieldProblem {
+        field: Some("reason".into()),
+        message: "give the reason for this change (it is kept in the audit trail)".into(),
+        value: None,
+    });
     let key: Vec<String> = spec
         .key
         .iter()
@@ -420,11 +433,29 @@ pub async fn save(
         user: user.username.clone(),
         reason: Some(reason.to_string()),
     };
-    state
+    if let Some(missing) = missing_reason {
+        // Nothing is written without a reason, but the record is checked
+        // all the same: the form shows every problem of the submission at
+        // once, not the reason first and the values on the next attempt.
+        let mut problems = match state
+            .registry
+            .check_records(entity, &[row], &expects, &actor)
+            .await
+        {
+            Ok(_) => Vec::new(),
+            Err(e) => match AppError::from(e) {
+                AppError::Invalid(p) => p,
+                other => return Err(other),
+            },
+        };
+        problems.push(missing);
+        return Err(AppError::Invalid(problems));
+    }
+    let report = state
         .registry
         .save_records(entity, &[row], &expects, &actor)
         .await?;
-    Ok(key)
+    Ok((key, report.flags.into_iter().map(|p| p.reason).collect()))
 }
 
 /// The refusal of a create whose key is taken.

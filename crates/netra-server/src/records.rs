@@ -461,6 +461,7 @@ pub async fn patient_page(
     let body = html! {
         h1 { "Patient " (shown) }
         @if let Some(s) = q.get("saved") { (notice(&format!("{s} saved."))) }
+        @if q.get("note").map(String::as_str) == Some("ctcae_term") { (notice(CTCAE_NOTE)) }
         @if let Some(s) = q.get("deleted") { (notice(&format!("{s} deleted."))) }
         dl class="cards" {
             div { dt { "Site" } dd { (p.site) } }
@@ -607,6 +608,149 @@ pub fn safe_name(s: &str) -> String {
 
 // ---------------------------------------------------------------- forms
 
+/// The label a form shows for a column (`start date` for `start_date`).
+fn label(column: &str) -> String {
+    column.replace('_', " ")
+}
+
+/// A problem's message in the words of the form: the column names it
+/// mentions (`end_date is before start_date`) become the labels the form
+/// shows (`end date is before start date`).
+fn in_form_words(entity: Entity, message: &str) -> String {
+    let mut names: Vec<&str> = entity
+        .spec()
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .filter(|n| n.contains('_'))
+        .collect();
+    // Longer names first: `last_followup_date` before any name inside it.
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    let mut out = message.to_string();
+    for n in names {
+        out = out.replace(n, &label(n));
+    }
+    out
+}
+
+/// The value of the lesion choice that asks for a new lesion.
+const NEW_LESION: &str = "__new__";
+
+/// A lesion the patient already has: the choices of a follow-up lesion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KnownLesion {
+    id: String,
+    organ: String,
+    /// The first assessment (in id order) that measured it.
+    assessment: String,
+}
+
+/// The patient's lesions measured at assessments other than `assessment`,
+/// in identifier order. The caller has checked that the user may edit the
+/// patient's records.
+async fn known_lesions(
+    state: &AppState,
+    patient: &str,
+    assessment: &str,
+) -> Result<Vec<KnownLesion>, AppError> {
+    let Some(records) = state.registry.patient_records(patient).await? else {
+        return Ok(Vec::new());
+    };
+    let spec = Entity::Lesion.spec();
+    let text = |row: &[Value], c: &str| {
+        spec.position(c)
+            .and_then(|i| row.get(i))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut out: Vec<KnownLesion> = Vec::new();
+    for (e, rows) in records {
+        if e != Entity::Lesion {
+            continue;
+        }
+        for r in rows {
+            let a = text(&r, "assessment");
+            if a == assessment {
+                continue;
+            }
+            let id = text(&r, "lesion");
+            match out.iter_mut().find(|k| k.id == id) {
+                Some(k) if a < k.assessment => k.assessment = a,
+                Some(_) => {}
+                None => out.push(KnownLesion {
+                    id,
+                    organ: text(&r, "organ"),
+                    assessment: a,
+                }),
+            }
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// The known lesions of a new lesion record's patient, when the user may
+/// edit the patient (empty otherwise: nothing of another site's patient is
+/// shown).
+async fn lesion_choices(
+    state: &AppState,
+    user: &User,
+    values: &HashMap<String, String>,
+) -> Result<Vec<KnownLesion>, AppError> {
+    let get = |c: &str| values.get(c).map(|s| s.trim()).unwrap_or_default();
+    let patient = get("patient");
+    if patient.is_empty() {
+        return Ok(Vec::new());
+    }
+    match access::patient_site(state, patient).await? {
+        Some(site) if user.can_edit_site(&site) => {
+            known_lesions(state, patient, get("assessment")).await
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The lesion field of a new follow-up lesion: a choice among the
+/// patient's lesions, or an explicit new lesion with its identifier. A
+/// typed `l1` for `L1` would otherwise become a new lesion (progression).
+fn lesion_choice(
+    known: &[KnownLesion],
+    value: &str,
+    new_lesion: &str,
+    error: Option<&str>,
+) -> Markup {
+    let chosen_new = value == NEW_LESION;
+    let invalid = error.is_some();
+    html! {
+        div {
+            label for="f_lesion" {
+                "lesion " span class="req" aria-hidden="true" { "*" }
+                span class="hint" id="f_lesion_hint" { "one of the patient's lesions, or a new lesion" }
+            }
+            select id="f_lesion" name="f_lesion" aria-required="true" aria-describedby="f_lesion_hint"
+                aria-invalid=[invalid.then_some("true")] {
+                option value="" { "— choose —" }
+                @for k in known {
+                    option value=(k.id) selected[k.id == value] {
+                        (k.id) " — " (k.organ.replace('_', " ")) " (first at assessment " (k.assessment) ")"
+                    }
+                }
+                option value=(NEW_LESION) selected[chosen_new] { "a new lesion (give its identifier below)" }
+            }
+            @if let Some(e) = error { p class="field-error" id="f_lesion_error" { (e) } }
+        }
+        div {
+            label for="new_lesion" {
+                "identifier of the new lesion"
+                span class="hint" id="new_lesion_hint" { "only for a new lesion, e.g. L7" }
+            }
+            input type="text" id="new_lesion" name="new_lesion" value=(new_lesion) autocomplete="off"
+                aria-describedby="new_lesion_hint";
+        }
+    }
+}
+
 /// The hint of a column: its meaning, type and unit.
 fn hint(c: &ColumnSpec) -> String {
     let mut s = c.doc.replace('`', "");
@@ -638,7 +782,7 @@ fn field(c: &ColumnSpec, value: &str, error: Option<&str>, readonly: bool) -> Ma
     html! {
         div class=[wide.then_some("wide")] {
             label for=(id) {
-                (c.name.replace('_', " "))
+                (label(c.name))
                 @if c.required { " " span class="req" aria-hidden="true" { "*" } }
                 span class="hint" id=(hint_id) { (hint(c)) }
             }
@@ -692,6 +836,10 @@ struct FormPage<'a> {
     /// Columns fixed by the context (the parent's key of a new child).
     fixed: Vec<&'a str>,
     reason: String,
+    /// A new lesion's choices (the patient's lesions); empty otherwise.
+    known_lesions: Vec<KnownLesion>,
+    /// The typed identifier of a new lesion.
+    new_lesion: String,
 }
 
 fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) -> Markup {
@@ -738,7 +886,8 @@ fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) ->
                         @for p in &f.problems {
                             li {
                                 @if let Some(col) = &p.field {
-                                    a href={"#f_" (col)} { (col.replace('_', " ")) } ": "
+                                    // The reason's field is `reason`, the record's `f_<column>`.
+                                    a href=(if col == "reason" { "#reason".to_string() } else { format!("#f_{col}") }) { (label(col)) } ": "
                                 }
                                 (p.message)
                                 @if let Some(v) = p.value.as_ref().filter(|v| !v.is_empty()) { " (value '" (v) "')" }
@@ -757,7 +906,9 @@ fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) ->
                 @let value = f.values.get(c.name).cloned().unwrap_or_default();
                 @let readonly = (editing && spec.key.contains(&c.name)) || f.fixed.contains(&c.name);
                 @let err = error_for(c.name);
-                @if f.entity == Entity::Patient && c.name == "site" && !readonly {
+                @if f.entity == Entity::Lesion && c.name == "lesion" && !readonly && !f.known_lesions.is_empty() {
+                    (lesion_choice(&f.known_lesions, &value, &f.new_lesion, (!err.is_empty()).then_some(err.as_str())))
+                } @else if f.entity == Entity::Patient && c.name == "site" && !readonly {
                     div {
                         label for="f_site" { "site " span class="req" aria-hidden="true" { "*" } span class="hint" id="f_site_hint" { "the centre the patient belongs to" } }
                         select id="f_site" name="f_site" aria-required="true" aria-describedby="f_site_hint" aria-invalid=[(!err.is_empty()).then_some("true")] {
@@ -872,6 +1023,11 @@ pub async fn new_form(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let sites = editable_sites(&state, user).await?;
+    let known_lesions = if entity == Entity::Lesion {
+        lesion_choices(&state, user, &values).await?
+    } else {
+        Vec::new()
+    };
     let f = FormPage {
         entity,
         values,
@@ -880,6 +1036,8 @@ pub async fn new_form(
         key: None,
         fixed,
         reason: String::new(),
+        known_lesions,
+        new_lesion: String::new(),
     };
     let title = format!("New {}", entity_label(entity));
     Ok(Html(
@@ -945,6 +1103,8 @@ pub async fn edit_form(
         key: Some(access::key_texts(entity, &row)),
         fixed: Vec::new(),
         reason: String::new(),
+        known_lesions: Vec::new(),
+        new_lesion: String::new(),
     };
     let title = format!("Edit {}", entity_label(entity));
     Ok(Html(
@@ -958,12 +1118,24 @@ pub async fn edit_form(
     ))
 }
 
+/// What the patient page says after a save whose record the importer
+/// flagged (`?note=ctcae_term`): a fixed text, so that a link cannot put
+/// words on the page.
+const CTCAE_NOTE: &str = "Note: the adverse event's term is not in netra's CTCAE v5.0 table. \
+     It was saved, but its grade could not be checked: correct the term if it is a CTCAE term \
+     spelt differently (e.g. 'Platelet count decreased', not 'Thrombocytopenia').";
+
 fn after_save(entity: Entity, key: &[String], what: &str) -> Redirect {
+    after_save_noting(entity, key, what, false)
+}
+
+fn after_save_noting(entity: Entity, key: &[String], what: &str, flagged: bool) -> Redirect {
     let label = url_encode(&capitalise(entity_label(entity)));
+    let note = if flagged { "&note=ctcae_term" } else { "" };
     if entity >= Entity::Patient {
         let code = key.first().cloned().unwrap_or_default();
         Redirect::to(&format!(
-            "/patients/{}?{what}={label}#{}",
+            "/patients/{}?{what}={label}{note}#{}",
             url_encode(&code),
             entity.spec().table
         ))
@@ -981,20 +1153,91 @@ async fn submit(
 ) -> PageResult<Response> {
     let entity = entity_of(&table)?;
     let user = &session.user;
-    let (values, key, reason) = form_fields(&fields);
+    let (mut values, key, reason) = form_fields(&fields);
+    let new_lesion = fields
+        .iter()
+        .find(|(k, _)| k == "new_lesion")
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default();
+    let known_lesions = if entity == Entity::Lesion && !editing {
+        lesion_choices(&state, user, &values).await?
+    } else {
+        Vec::new()
+    };
+    // What was typed goes back to the form; what is saved names the lesion.
+    let shown = values.clone();
+    let mut choice_problems = Vec::new();
+    if values.get("lesion").map(String::as_str) == Some(NEW_LESION) {
+        if let Some(k) = known_lesions.iter().find(|k| k.id == new_lesion) {
+            choice_problems.push(FieldProblem {
+                field: Some("lesion".into()),
+                message: format!(
+                    "'{}' is already a lesion of this patient (first at assessment {}): \
+                     choose it in the list, or give the new lesion another identifier",
+                    k.id, k.assessment
+                ),
+                value: None,
+            });
+        } else if new_lesion.is_empty() {
+            choice_problems.push(FieldProblem {
+                field: Some("lesion".into()),
+                message: "give the identifier of the new lesion".into(),
+                value: None,
+            });
+        }
+        values.insert("lesion".into(), new_lesion.clone());
+    } else if let Some(typed) = values.get("lesion").map(|v| v.trim())
+        && !typed.is_empty()
+        && !known_lesions.is_empty()
+        && !known_lesions.iter().any(|k| k.id == typed)
+    {
+        // Only the list's lesions, or an explicit new one: an identifier
+        // typed past the list (`l1` for `L1`) is not silently a new lesion.
+        choice_problems.push(FieldProblem {
+            field: Some("lesion".into()),
+            message: format!(
+                "'{typed}' is not one of this patient's lesions: choose one in the list, \
+                 or choose 'a new lesion' and give its identifier"
+            ),
+            value: None,
+        });
+    }
+    if !choice_problems.is_empty() && reason.trim().is_empty() {
+        choice_problems.push(FieldProblem {
+            field: Some("reason".into()),
+            message: "give the reason for this change (it is kept in the audit trail)".into(),
+            value: None,
+        });
+    }
     let mode = if editing {
         Mode::Update(key.clone())
     } else {
         Mode::Create
     };
-    match access::save(&state, user, entity, values.clone(), &reason, mode).await {
-        Ok(k) => Ok(after_save(entity, &k, "saved").into_response()),
+    let saved = if choice_problems.is_empty() {
+        access::save_noting(&state, user, entity, values, &reason, mode).await
+    } else {
+        Err(AppError::Invalid(choice_problems))
+    };
+    let values = shown;
+    match saved {
+        Ok((k, flags)) => {
+            Ok(after_save_noting(entity, &k, "saved", !flags.is_empty()).into_response())
+        }
         // The form comes back with what was typed and the reason: also when
         // the disk is full, so that nothing typed is lost.
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::DiskFull)) => {
             let status = e.status();
             let (problems, general) = match e {
-                AppError::Invalid(p) => (p, None),
+                AppError::Invalid(p) => (
+                    p.into_iter()
+                        .map(|p| FieldProblem {
+                            message: in_form_words(entity, &p.message),
+                            ..p
+                        })
+                        .collect(),
+                    None,
+                ),
                 other => (Vec::new(), Some(other.message())),
             };
             let sites = editable_sites(&state, user).await?;
@@ -1006,6 +1249,8 @@ async fn submit(
                 key: editing.then_some(key),
                 fixed: Vec::new(),
                 reason,
+                known_lesions,
+                new_lesion,
             };
             let title = format!("Correct the {}", entity_label(entity));
             let body = page(

@@ -435,3 +435,273 @@ async fn identifiers_with_invisible_characters_are_refused() {
         );
     }
 }
+
+/// Issue 13: a form showed one class of problems per submission (first the
+/// missing reason, then the formats, then the date order). Every problem
+/// is shown at once, in the labels the form shows (`end date`, not
+/// `end_date`).
+#[tokio::test]
+async fn a_form_shows_every_problem_at_once_in_its_own_words() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let r = req("POST", "/records/treatment/new")
+        .cookie(&dm)
+        .form(&[
+            ("_csrf", dm.csrf.as_str()),
+            ("f_patient", "a1"),
+            ("f_treatment", "T5"),
+            ("f_type", "targeted"),
+            ("f_start_date", "2012-05-01"),
+            ("f_end_date", "2011-01-01"),
+            ("f_intent", "bogus"),
+            ("reason", ""),
+        ])
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(
+        html.contains(r##"<a href="#f_intent">intent</a>: unknown code for intent"##),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            r##"<a href="#f_end_date">end date</a>: end date is before start date (2012-05-01)"##
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(r##"<a href="#reason">reason</a>: give the reason for this change"##),
+        "{html}"
+    );
+    assert!(!html.contains("end_date is before"), "{html}");
+    // Nothing was written.
+    let r = req("GET", "/api/records/treatment?key=a1&key=T5")
+        .cookie(&dm)
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// Issue 13: records outside the patient's follow-up are refused in the
+/// web as in imports, naming the field and the conflicting date.
+#[tokio::test]
+async fn records_outside_the_follow_up_are_refused_in_the_web() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let post = |table: &str, values: Value| {
+        req("POST", &format!("/api/records/{table}"))
+            .login(&dm)
+            .json(json!({"values": values, "reason": "chart"}))
+    };
+    // a2: diagnosed 2012-07, alive, last seen 2020-01-10.
+    let r = post(
+        "assessment",
+        json!({"patient": "a2", "assessment": "A1", "date": "2020-03-01", "modality": "ct"}),
+    )
+    .send(&t)
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problems(&r),
+        vec![(
+            "date".to_string(),
+            "is after the patient's last follow-up (2020-01-10)".to_string()
+        )]
+    );
+    let r = post(
+        "assessment",
+        json!({"patient": "a2", "assessment": "A1", "date": "2012-05", "modality": "ct"}),
+    )
+    .send(&t)
+    .await;
+    assert_eq!(
+        problems(&r),
+        vec![(
+            "date".to_string(),
+            "is before the patient's diagnosis (2012-07)".to_string()
+        )]
+    );
+    // a1 died on 2015-06-01.
+    let r = post(
+        "treatment",
+        json!({"patient": "a1", "treatment": "T9", "type": "chemotherapy", "start_date": "2016-01"}),
+    )
+    .send(&t)
+    .await;
+    assert_eq!(
+        problems(&r),
+        vec![(
+            "start_date".to_string(),
+            "is after the patient's death (2015-06-01)".to_string()
+        )]
+    );
+    // Grade 1 leukocytosis does not exist in CTCAE v5.0.
+    let r = post(
+        "adverse_event",
+        json!({"patient": "a2", "event": "AE1", "term": "Leukocytosis", "grade": 1, "onset_date": "2013-01"}),
+    )
+    .send(&t)
+    .await;
+    assert_eq!(
+        problems(&r),
+        vec![(
+            "grade".to_string(),
+            "CTCAE v5.0 defines no grade 1 for 'Leukocytosis' (its grades: 3, 4, 5)".to_string()
+        )]
+    );
+    let r = post(
+        "adverse_event",
+        json!({"patient": "a2", "event": "AE1", "term": "Leukocytosis", "grade": 3, "onset_date": "2013-01"}),
+    )
+    .send(&t)
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+}
+
+/// Issue 13: a follow-up lesion typed `l1` instead of `L1` became a new
+/// lesion (and progression). The form offers the patient's lesions in a
+/// list; a new lesion is an explicit choice with its own identifier.
+#[tokio::test]
+async fn follow_up_lesions_are_chosen_from_the_patients_lesions() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let r = req("POST", "/api/records/assessment")
+        .login(&dm)
+        .json(json!({"values": {"patient": "a1", "assessment": "A3", "date": "2010-10-01", "modality": "ct"}, "reason": "scan"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let html = req("GET", "/records/lesion/new?patient=a1&assessment=A3")
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .text();
+    assert!(
+        html.contains(r#"<select id="f_lesion" name="f_lesion""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<option value="L1">L1 — liver (first at assessment A1)</option>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<option value="__new__">a new lesion"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"name="new_lesion""#), "{html}");
+    let submit = |lesion: &str, new: &str| {
+        req("POST", "/records/lesion/new").cookie(&dm).form(&[
+            ("_csrf", dm.csrf.as_str()),
+            ("f_patient", "a1"),
+            ("f_assessment", "A3"),
+            ("f_lesion", lesion),
+            ("new_lesion", new),
+            ("f_organ", "liver"),
+            ("f_role", "target"),
+            ("f_longest_mm", "25"),
+            ("reason", "scan read"),
+        ])
+    };
+    // A "new" lesion that is one of the list.
+    let r = submit("__new__", "L1").send(&t).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .contains("'L1' is already a lesion of this patient (first at assessment A1)"),
+        "{}",
+        r.text()
+    );
+    // An identifier typed past the list is not silently a new lesion.
+    let r = submit("l1", "").send(&t).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .contains("'l1' is not one of this patient's lesions")
+    );
+    // A new lesion without its identifier.
+    let r = submit("__new__", "").send(&t).await;
+    assert!(r.text().contains("give the identifier of the new lesion"));
+    // Chosen from the list: saved as L1.
+    let r = submit("L1", "").send(&t).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    // An explicit new lesion: saved under its identifier.
+    let r = submit("__new__", "L2").send(&t).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let rec = req("GET", "/api/records/lesion?key=a1&key=A3&key=L2")
+        .cookie(&dm)
+        .send(&t)
+        .await;
+    assert_eq!(rec.status, StatusCode::OK);
+}
+
+/// Issue 13: a lesion measured in two assessments that can be the same
+/// day (a month-only ultrasound and a dated CT of that month) was refused
+/// only when evaluated; saving it is refused, naming both assessments.
+#[tokio::test]
+async fn a_lesion_measured_twice_on_one_day_is_refused_when_saved() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let r = req("POST", "/api/records/assessment")
+        .login(&dm)
+        .json(json!({"values": {"patient": "a1", "assessment": "U1", "date": "2010-07", "modality": "ultrasound"}, "reason": "scan"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = req("POST", "/api/records/lesion")
+        .login(&dm)
+        .json(json!({"values": {"patient": "a1", "assessment": "U1", "lesion": "L1", "organ": "liver", "role": "target", "longest_mm": 33}, "reason": "scan"}))
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = problems(&r);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, "assessment");
+    assert!(
+        p[0].1.starts_with(
+            "lesion 'L1' is also measured in assessment 'A2' (in the registry); its date 2010-07-01 can be the same day as this assessment's 2010-07"
+        ),
+        "{p:?}"
+    );
+}
+
+/// Issue 13: an adverse-event term that is not in netra's CTCAE v5.0
+/// table is saved but flagged on the patient page; a table term is not.
+#[tokio::test]
+async fn a_term_outside_the_ctcae_table_is_saved_and_flagged() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let submit = |event: &str, term: &str| {
+        req("POST", "/records/adverse_event/new")
+            .cookie(&dm)
+            .form(&[
+                ("_csrf", dm.csrf.as_str()),
+                ("f_patient", "a2"),
+                ("f_event", event),
+                ("f_term", term),
+                ("f_grade", "3"),
+                ("f_onset_date", "2013-02"),
+                ("reason", "toxicity form"),
+            ])
+    };
+    let r = submit("AE1", "Thrombocytopenia").send(&t).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let location = r.header("location").unwrap();
+    assert_eq!(
+        location,
+        "/patients/a2?saved=Adverse%20event&note=ctcae_term#adverse_event"
+    );
+    let page = req("GET", location.split('#').next().unwrap())
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .text();
+    assert!(
+        page.contains("is not in netra&#39;s CTCAE v5.0 table")
+            || page.contains("is not in netra's CTCAE v5.0 table"),
+        "{page}"
+    );
+    let r = submit("AE2", "Platelet count decreased").send(&t).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(!r.header("location").unwrap().contains("note="));
+}

@@ -26,6 +26,7 @@
 //! * clinical status at each visit.
 
 use netra_clinical::registry::PartialDate;
+use netra_clinical::registry::ctcae;
 use netra_clinical::registry::model::{
     AdverseEvent, Assessment, Biomarker, ClinicalStatus, Lesion, Metastasis, Patient,
     PatientCourse, RadionuclideAdministration, Treatment, TreatmentAgent, Tumour,
@@ -1566,6 +1567,10 @@ fn ae_draft(
     let w: Vec<f64> = terms.iter().map(|t| t.weight).collect();
     let spec = terms[categorical(rng, &w)];
     let grade = grade.unwrap_or_else(|| categorical(rng, &spec.grades) as u8 + 1);
+    // Severity profiles are shared by terms; CTCAE does not define every
+    // grade of every term (no grade 4 nausea, no grade 2 febrile
+    // neutropenia): record the nearest grade the term has.
+    let grade = ctcae::nearest_defined(spec.term, grade);
     let onset = onset.min(end);
     let resolved = onset + days(rng, 3, 60);
     AeDraft {

@@ -9,9 +9,10 @@
 
 use std::collections::HashMap;
 
-use netra_clinical::registry::Day;
+use netra_clinical::registry::ctcae::{self, Ctcae};
 use netra_clinical::registry::rules::{self, LifeSpan};
 use netra_clinical::registry::schema::{Entity, EntitySpec, Value};
+use netra_clinical::registry::{Day, PartialDate};
 use sha2::{Digest as _, Sha256};
 
 use crate::bundle::Bundle;
@@ -125,6 +126,10 @@ pub struct Stored {
     /// Stored lesions: `patient SEP lower-case lesion` → (lesion,
     /// assessment) of one stored measurement, to refuse `l1` beside `L1`.
     pub(crate) lesion_fold: HashMap<String, (String, String)>,
+    /// Stored assessments: `patient SEP assessment` → date.
+    pub(crate) assessment_date: HashMap<String, PartialDate>,
+    /// Stored lesions: `patient SEP lesion` → the assessments measuring it.
+    pub(crate) lesion_assessments: HashMap<String, Vec<String>>,
 }
 
 impl Default for Stored {
@@ -135,6 +140,8 @@ impl Default for Stored {
             treatment_type: HashMap::new(),
             lesion_organ: HashMap::new(),
             lesion_fold: HashMap::new(),
+            assessment_date: HashMap::new(),
+            lesion_assessments: HashMap::new(),
         }
     }
 }
@@ -160,6 +167,11 @@ impl Stored {
                     .to_string();
                 self.treatment_type.insert(key.clone(), t);
             }
+            Entity::Assessment => {
+                if let Some(d) = values[spec.position("date").expect("column")].as_date() {
+                    self.assessment_date.insert(key.clone(), d);
+                }
+            }
             Entity::Lesion => {
                 let text = |c: &str| {
                     values[spec.position(c).expect("lesion column")]
@@ -178,6 +190,10 @@ impl Stored {
                 self.lesion_fold
                     .entry(format!("{p}{SEP}{}", l.to_lowercase()))
                     .or_insert_with(|| (l.to_string(), a.to_string()));
+                self.lesion_assessments
+                    .entry(format!("{p}{SEP}{l}"))
+                    .or_default()
+                    .push(a.to_string());
             }
             _ => {}
         }
@@ -192,6 +208,9 @@ pub(crate) struct Checked {
     pub keys: Vec<HashMap<String, u32>>,
     /// Patients of the bundle: code → (life, row).
     pub life: HashMap<String, (PatientLife, u32)>,
+    /// Problems that do not stop the import (adverse-event terms CTCAE
+    /// v5.0 does not list): reported with the import.
+    pub flags: Vec<crate::error::Problem>,
 }
 
 /// Checks every row of `bundle` against itself and `stored`.
@@ -201,7 +220,12 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
     let mut checked = Checked {
         keys: vec![HashMap::new(); Entity::ALL.len()],
         life: HashMap::new(),
+        flags: Vec::new(),
     };
+    // Assessments of the bundle: `patient SEP assessment` → date.
+    let mut assessment_date: HashMap<String, PartialDate> = HashMap::new();
+    // Lesions of the bundle: `patient SEP lesion` → (assessment, line).
+    let mut lesion_seen: HashMap<String, Vec<(String, u64)>> = HashMap::new();
     let mut treatment_type: HashMap<String, String> = HashMap::new();
     let mut lesion_first: HashMap<String, (String, u64)> = HashMap::new();
     let mut lesion_fold: HashMap<String, (String, u64)> = HashMap::new();
@@ -219,13 +243,20 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
         let mut keys: HashMap<String, u32> = HashMap::with_capacity(t.n_rows());
         for row in 0..t.n_rows() {
             let ok = t.parse_row(&cols, row, &mut vals, Some(&mut problems));
-            if ok {
-                for v in rules::check_not_future(entity, &vals, today) {
-                    let i = spec.position(v.column).expect("rule column");
-                    problems.push(t.cell_problem(&cols, row, i, v.reason));
-                }
-                for v in rules::check_row(entity, &vals) {
-                    let i = spec.position(v.column).expect("rule column");
+            // The rules also run on a row with a cell problem (the cell read
+            // as empty), so that a form shows every problem of a submission
+            // at once; a rule about a cell that could not be read is left
+            // out (its cell problem says what is wrong).
+            let unreadable = |i: usize| {
+                !ok && vals[i].is_null()
+                    && (spec.columns[i].required || cols[i].and_then(|c| c.text(row)).is_some())
+            };
+            for v in rules::check_not_future(entity, &vals, today)
+                .into_iter()
+                .chain(rules::check_row(entity, &vals))
+            {
+                let i = spec.position(v.column).expect("rule column");
+                if !unreadable(i) {
                     problems.push(t.cell_problem(&cols, row, i, v.reason));
                 }
             }
@@ -285,9 +316,6 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
                     ));
                 }
             }
-            if !ok {
-                continue;
-            }
             if let Some(pp) = patient_pos {
                 let code = vals[pp].as_str().unwrap_or_default();
                 let life = checked
@@ -298,9 +326,14 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
                 if let Some(l) = life {
                     for v in rules::check_against_patient(entity, &vals, l.life, l.dead) {
                         let i = spec.position(v.column).expect("rule column");
-                        problems.push(t.cell_problem(&cols, row, i, v.reason));
+                        if !unreadable(i) {
+                            problems.push(t.cell_problem(&cols, row, i, v.reason));
+                        }
                     }
                 }
+            }
+            if !ok {
+                continue;
             }
             match entity {
                 Entity::Patient => {
@@ -308,6 +341,29 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
                         .life
                         .entry(key.clone())
                         .or_insert((PatientLife::of(&vals), row as u32));
+                }
+                Entity::Assessment => {
+                    if let Some(d) = vals[spec.position("date").expect("column")].as_date() {
+                        assessment_date.entry(key.clone()).or_insert(d);
+                    }
+                }
+                Entity::AdverseEvent => {
+                    let term = vals[spec.position("term").expect("column")]
+                        .as_str()
+                        .unwrap_or_default();
+                    let grade = vals[spec.position("grade").expect("column")].as_i64();
+                    if let Some(g) = grade
+                        && ctcae::check(term, g.clamp(0, 5) as u8) == Ctcae::UnknownTerm
+                    {
+                        let i = spec.position("term").expect("column");
+                        checked.flags.push(t.cell_problem(
+                            &cols,
+                            row,
+                            i,
+                            "not a CTCAE v5.0 term netra knows: kept, but its grade is not checked \
+                             (correct the term, or add it to netra's CTCAE table)",
+                        ));
+                    }
                 }
                 Entity::Treatment => {
                     let ty = vals[spec.position("type").expect("column")]
@@ -345,6 +401,22 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
                     let organ = vals[3].as_str().unwrap_or_default();
                     let pl = format!("{p}{SEP}{lesion}");
                     let line = t.line(row);
+                    let assessment = vals[1].as_str().unwrap_or_default();
+                    if let Some(msg) = same_day_measurement(
+                        p,
+                        assessment,
+                        lesion,
+                        &assessment_date,
+                        lesion_seen.get(&pl).map(Vec::as_slice).unwrap_or_default(),
+                        stored,
+                        &keys,
+                    ) {
+                        problems.push(t.cell_problem(&cols, row, 1, msg));
+                    }
+                    lesion_seen
+                        .entry(pl.clone())
+                        .or_default()
+                        .push((assessment.to_string(), line));
                     // `l1` beside `L1`: one lesion typed two ways would be a
                     // new lesion at follow-up (and progression).
                     let fold = format!("{p}{SEP}{}", lesion.to_lowercase());
@@ -411,6 +483,63 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
         checked.keys[entity.index()] = keys;
     }
     (checked, problems)
+}
+
+/// Two dates that can be the same day (neither is certainly before the
+/// other): `2010-05` and `2010-05-15` can, whatever the imputation rule.
+fn may_be_same_day(a: &PartialDate, b: &PartialDate) -> bool {
+    !a.certainly_before(b) && !b.certainly_before(a)
+}
+
+/// The refusal of a lesion measured in two assessments that can be the same
+/// day: evaluation would have to choose one measurement (it refuses, and
+/// so does the import, so that the record is corrected where it is made).
+fn same_day_measurement(
+    patient: &str,
+    assessment: &str,
+    lesion: &str,
+    bundle_dates: &HashMap<String, PartialDate>,
+    seen: &[(String, u64)],
+    stored: &Stored,
+    lesion_keys: &HashMap<String, u32>,
+) -> Option<String> {
+    let date_of = |a: &str| {
+        let k = format!("{patient}{SEP}{a}");
+        bundle_dates
+            .get(&k)
+            .or_else(|| stored.assessment_date.get(&k))
+            .copied()
+    };
+    let mine = date_of(assessment)?;
+    let in_bundle = seen
+        .iter()
+        .map(|(a, line)| (a.as_str(), format!("line {line}")));
+    let pl = format!("{patient}{SEP}{lesion}");
+    let in_registry = stored
+        .lesion_assessments
+        .get(&pl)
+        .into_iter()
+        .flatten()
+        // A stored row the bundle rewrites is checked as the bundle's.
+        .filter(|a| !lesion_keys.contains_key(&format!("{patient}{SEP}{a}{SEP}{lesion}")))
+        .map(|a| (a.as_str(), "in the registry".to_string()));
+    for (other, at) in in_bundle.chain(in_registry) {
+        if other == assessment {
+            continue;
+        }
+        let Some(theirs) = date_of(other) else {
+            continue;
+        };
+        if may_be_same_day(&mine, &theirs) {
+            return Some(format!(
+                "lesion '{lesion}' is also measured in assessment '{other}' ({at}); \
+                 its date {theirs} can be the same day as this assessment's {mine}, and a \
+                 lesion is measured once per day: give the assessments their exact dates \
+                 or remove one measurement"
+            ));
+        }
+    }
+    None
 }
 
 /// Today (UTC) as a registry day: no record may be dated after it.

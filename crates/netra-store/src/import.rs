@@ -59,6 +59,9 @@ pub struct ImportReport {
     /// Wall-clock seconds of each phase (load, check, write, commit), for
     /// benchmarks and `netra import --timings`.
     pub phases: Vec<(&'static str, f64)>,
+    /// What was imported but deserves a look (an adverse-event term that
+    /// is not in netra's CTCAE v5.0 table, so its grade was not checked).
+    pub flags: Vec<Problem>,
 }
 
 impl ImportReport {
@@ -200,7 +203,7 @@ pub(crate) async fn import(
     }
     let stored = load_stored(&mut tx, &needed(bundle)).await?;
     lap("load stored keys");
-    let (checked, mut problems) = check::check(bundle, &stored);
+    let (mut checked, mut problems) = check::check(bundle, &stored);
     check_stored_children(&mut tx, backend, bundle, &checked, &stored, &mut problems).await?;
     lap("check");
     if !problems.is_empty() {
@@ -212,6 +215,7 @@ pub(crate) async fn import(
         audit_entries: 0,
         dry_run: opts.dry_run,
         phases: Vec::new(),
+        flags: std::mem::take(&mut checked.flags),
     };
     let (counts, updates) =
         write_inserts(&mut tx, backend, &mut audit, bundle, &stored, opts.dry_run).await?;

@@ -329,6 +329,32 @@ impl Registry {
         expects: &[Expect],
         actor: &Actor,
     ) -> Result<ImportReport, StoreError> {
+        self.records_through_import(entity, rows, expects, actor, false)
+            .await
+    }
+
+    /// Checks `rows` exactly as [`Registry::save_records`] would and writes
+    /// nothing: a form can then show every problem of a submission at once
+    /// (its own, such as a missing reason, with the importer's).
+    pub async fn check_records(
+        &self,
+        entity: Entity,
+        rows: &[Vec<Value>],
+        expects: &[Expect],
+        actor: &Actor,
+    ) -> Result<ImportReport, StoreError> {
+        self.records_through_import(entity, rows, expects, actor, true)
+            .await
+    }
+
+    async fn records_through_import(
+        &self,
+        entity: Entity,
+        rows: &[Vec<Value>],
+        expects: &[Expect],
+        actor: &Actor,
+        dry_run: bool,
+    ) -> Result<ImportReport, StoreError> {
         let spec = entity.spec();
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
@@ -344,7 +370,7 @@ impl Registry {
         let bundle = Bundle::from_csv(entity, &bytes)?;
         let opts = ImportOptions {
             actor: actor.clone(),
-            dry_run: false,
+            dry_run,
         };
         import::import(&self.pool, self.backend(), &bundle, &opts, expects)
             .await

@@ -6,6 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use netra_clinical::registry::Day;
+use netra_clinical::registry::ctcae;
 
 use crate::StoreError;
 
@@ -341,13 +342,14 @@ fn write_patient(f: &mut Files, rng: &mut Rng, p: usize, n_sites: usize) -> std:
         )?;
     }
     for (e, (id, s, _)) in treatments.iter().enumerate().take(rng.below(3) as usize) {
+        let term = *rng.pick(&["Fatigue", "Nausea", "Platelet count decreased", "Diarrhea"]);
+        // Only grades CTCAE v5.0 defines for the term (no grade 4 fatigue).
+        let grade = ctcae::nearest_defined(term, 1 + rng.below(4) as u8);
         f.line(
             12,
             format_args!(
-                "{code},AE{},{},{},{},possible,{id}",
+                "{code},AE{},{term},{grade},{},possible,{id}",
                 e + 1,
-                rng.pick(&["Fatigue", "Nausea", "Thrombocytopenia", "Diarrhea"]),
-                1 + rng.below(4),
                 s.plus_days(10)
             ),
         )?;

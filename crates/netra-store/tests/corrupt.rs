@@ -28,6 +28,9 @@ const KINDS: &[&str] = &[
     "invisible_identifier",
     "lesion_case",
     "future_date",
+    "outside_follow_up",
+    "ctcae_grade",
+    "same_day_lesion",
 ];
 
 fn problems_of(result: Result<netra_store::ImportReport, StoreError>) -> Vec<String> {
@@ -118,4 +121,31 @@ async fn the_documented_example_is_a_valid_bundle() {
     assert_eq!(b.counts().len(), 11);
     let p = netra_store::validate_bundle(&b);
     assert!(p.is_empty(), "{p}");
+}
+
+/// Issue 13: an adverse-event term that is not in netra's CTCAE v5.0 table
+/// (here "Hand-foot syndrome", CTCAE's "Palmar-plantar erythrodysesthesia
+/// syndrome") is imported but flagged, with its place in the file.
+#[tokio::test]
+async fn terms_outside_the_ctcae_table_are_imported_and_flagged() {
+    let db = TestDb::new("sqlite").await;
+    let report = import_dir(&db.registry, &data("base")).await;
+    let flags: Vec<String> = report.flags.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        flags,
+        vec![
+            "adverse_events.csv, line 2, column 3 (term): not a CTCAE v5.0 term netra knows: \
+             kept, but its grade is not checked (correct the term, or add it to netra's CTCAE \
+             table) (value 'Hand-foot syndrome')"
+        ]
+    );
+    assert_eq!(
+        report
+            .entities
+            .iter()
+            .find(|e| e.entity == netra_clinical::registry::Entity::AdverseEvent)
+            .map(|e| e.inserted),
+        Some(1)
+    );
+    db.finish().await;
 }

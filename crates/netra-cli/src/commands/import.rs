@@ -127,6 +127,9 @@ fn print_report(r: &ImportReport, location: &str) {
             e.unchanged
         );
     }
+    for f in &r.flags {
+        println!("note: {f}");
+    }
     if !r.dry_run {
         println!(
             "imported into {location}: {} change(s), {} audit entr{}",

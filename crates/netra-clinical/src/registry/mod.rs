@@ -1,5 +1,6 @@
 //! The registry's data model: what a NET centre records about each patient.
 //!
+//! * [`ctcae`] — CTCAE v5.0 terms and the grades each defines;
 //! * [`date`] — partial dates (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) and the
 //!   documented, configurable imputation rule analyses apply to them;
 //! * [`ident`] — which characters an identifier may hold (none invisible);
@@ -14,6 +15,7 @@
 //!
 //! Pure types and rules: no I/O. `netra-store` persists them.
 
+pub mod ctcae;
 pub mod date;
 pub mod ident;
 pub mod model;

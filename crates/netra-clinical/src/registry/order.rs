@@ -13,6 +13,13 @@
 //!   last follow-up date (a `2019` scan of a patient last seen on
 //!   2019-03-10 is not 2019-07-01, which would lengthen follow-up).
 //!
+//! A record of a treatment is further kept within the treatment
+//! ([`KnownOrder::within_treatment`]): a radionuclide administration dated
+//! `2010` of a PRRT given from 2010-09-14 to 2010-12-01 is imputed within
+//! those days, and a treatment's partial end date is never imputed before
+//! its start. Assessments are not bound to the treatment they evaluate: the
+//! baseline scan of a treatment precedes it.
+//!
 //! Complete dates are never moved (a complete date out of order is a data
 //! error, reported by [`super::rules`]). When the bounds leave no day the
 //! partial date allows, the usual day is kept. Every move is reported
@@ -21,7 +28,7 @@
 use std::fmt;
 
 use super::date::{Day, Imputation, Imputed, PartialDate};
-use super::model::{Patient, PatientCourse};
+use super::model::{Patient, PatientCourse, Treatment};
 use super::vocab::Vocabulary;
 
 /// The bounds a patient's partial dates are imputed within.
@@ -88,6 +95,53 @@ impl KnownOrder {
             not_before,
             not_after,
         }
+    }
+
+    /// These bounds narrowed to the known span of treatment `t`: not before
+    /// its start, not after its end (each imputed under these bounds first).
+    pub fn within_treatment(&self, t: &Treatment) -> KnownOrder {
+        let mut out = self.clone();
+        if let Some(start) = t.start_date {
+            let day = self.impute(&start).day;
+            if out.not_before.as_ref().is_none_or(|(d, _)| day > *d) {
+                out.not_before = Some((
+                    day,
+                    format!("not before the start of treatment '{}' ({start})", t.id),
+                ));
+            }
+        }
+        if let Some(end) = t.end_date {
+            let day = self.within_start(t).impute(&end).day;
+            if out.not_after.as_ref().is_none_or(|(d, _)| day < *d) {
+                out.not_after = Some((
+                    day,
+                    format!("not after the end of treatment '{}' ({end})", t.id),
+                ));
+            }
+        }
+        out
+    }
+
+    /// These bounds with treatment `t`'s start as a lower bound only: the
+    /// bounds of the treatment's own end date.
+    fn within_start(&self, t: &Treatment) -> KnownOrder {
+        let mut out = self.clone();
+        if let Some(start) = t.start_date {
+            let day = self.impute(&start).day;
+            if out.not_before.as_ref().is_none_or(|(d, _)| day > *d) {
+                out.not_before = Some((
+                    day,
+                    format!("not before the start of treatment '{}' ({start})", t.id),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The analysis day of treatment `t`'s end date: imputed within the
+    /// known order and never before the treatment's start.
+    pub fn impute_end(&self, t: &Treatment) -> Option<Imputed> {
+        t.end_date.map(|d| self.within_start(t).impute(&d))
     }
 
     /// Bounds only from the rule (nothing known): plain imputation.
@@ -174,7 +228,6 @@ pub fn clamped_dates(course: &PatientCourse, rule: Imputation) -> Vec<DateClamp>
     };
     for t in &course.treatments {
         see(format!("treatment '{}' start_date", t.id), t.start_date);
-        see(format!("treatment '{}' end_date", t.id), t.end_date);
     }
     for a in &course.assessments {
         see(format!("assessment '{}' date", a.id), Some(a.date));
@@ -190,6 +243,28 @@ pub fn clamped_dates(course: &PatientCourse, rule: Imputation) -> Vec<DateClamp>
     }
     for e in &course.adverse_events {
         see(format!("adverse event '{}' onset_date", e.id), e.onset_date);
+    }
+    // Records of a treatment are kept within it (their own closure: the
+    // bounds differ per treatment).
+    for t in &course.treatments {
+        let own = order.within_start(t);
+        if let Some(d) = t.end_date
+            && let Some(c) = own.clamp_of(code, format!("treatment '{}' end_date", t.id), &d)
+        {
+            out.push(c);
+        }
+        let span = order.within_treatment(t);
+        for a in &t.administrations {
+            if let Some(d) = a.date
+                && let Some(c) = span.clamp_of(
+                    code,
+                    format!("treatment '{}' administration {} date", t.id, a.number),
+                    &d,
+                )
+            {
+                out.push(c);
+            }
+        }
     }
     out
 }

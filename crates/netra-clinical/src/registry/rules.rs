@@ -7,6 +7,7 @@
 //! intervals ([`PartialDate::certainly_before`]): `2001` is never reported as
 //! before `2001-05`.
 
+use super::ctcae::{self, Ctcae};
 use super::date::{Day, PartialDate};
 use super::schema::{Entity, EntitySpec, Kind, Value};
 use super::vocab::{self, Vocabulary};
@@ -124,6 +125,20 @@ pub fn check_row(entity: Entity, row: &[Value]) -> Vec<Violation> {
             }
         }
         Entity::Lesion => lesion_rules(&r, &mut out),
+        Entity::AdverseEvent => {
+            if let (Some(term), Some(grade)) = (r.str("term"), r.num("grade"))
+                && let Ctcae::NotDefined(t) = ctcae::check(term, grade as u8)
+            {
+                out.push(v(
+                    "grade",
+                    format!(
+                        "CTCAE v5.0 defines no grade {grade} for '{}' (its grades: {})",
+                        t.name,
+                        ctcae::grades_text(t)
+                    ),
+                ));
+            }
+        }
         _ => {}
     }
     out
@@ -220,6 +235,10 @@ pub struct LifeSpan {
     pub birth: Option<PartialDate>,
     /// Date of death.
     pub death: Option<PartialDate>,
+    /// Date of first diagnosis of the NET: no tumour assessment before it.
+    pub diagnosis: Option<PartialDate>,
+    /// Date last known alive: no assessment and no treatment start after it.
+    pub last_followup: Option<PartialDate>,
 }
 
 impl LifeSpan {
@@ -229,7 +248,24 @@ impl LifeSpan {
         LifeSpan {
             birth: r.date("birth_date"),
             death: r.date("death_date"),
+            diagnosis: r.date("diagnosis_date"),
+            last_followup: r.date("last_followup_date"),
         }
+    }
+}
+
+/// The date columns of `entity` that must lie within the patient's
+/// follow-up (on or after the diagnosis, on or before the last follow-up):
+/// an assessment's date and a treatment's start. Other records may
+/// legitimately precede the diagnosis (a marker drawn before the biopsy)
+/// and an end date or an adverse event's resolution may be learnt after the
+/// last visit. An assessment before study entry stays allowed: a baseline
+/// scan usually precedes entry.
+fn follow_up_columns(entity: Entity) -> &'static [&'static str] {
+    match entity {
+        Entity::Assessment => &["date"],
+        Entity::Treatment => &["start_date"],
+        _ => &[],
     }
 }
 
@@ -260,6 +296,25 @@ pub fn check_against_patient(
         }
     }
     let r = RowView::new(spec, row);
+    for &c in follow_up_columns(entity) {
+        let Some(d) = r.date(c) else { continue };
+        if let Some(dx) = life.diagnosis
+            && entity == Entity::Assessment
+            && d.certainly_before(&dx)
+        {
+            out.push(v(c, format!("is before the patient's diagnosis ({dx})")));
+        }
+        let after_death = life.death.is_some_and(|death| death.certainly_before(&d));
+        if let Some(last) = life.last_followup
+            && last.certainly_before(&d)
+            && !after_death
+        {
+            out.push(v(
+                c,
+                format!("is after the patient's last follow-up ({last})"),
+            ));
+        }
+    }
     if !patient_is_dead {
         if entity == Entity::Treatment && r.str("stop_reason") == Some("death") {
             out.push(v(
@@ -457,6 +512,7 @@ mod tests {
         let life = LifeSpan {
             birth: Some("1950".parse().unwrap()),
             death: Some("2004-03-10".parse().unwrap()),
+            ..LifeSpan::default()
         };
         let t = row(
             Entity::Treatment,
@@ -478,5 +534,115 @@ mod tests {
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].column, "onset_date");
         assert_eq!(got[1].column, "grade");
+    }
+
+    #[test]
+    fn assessments_and_treatment_starts_within_follow_up() {
+        let life = LifeSpan {
+            diagnosis: Some("2008-10".parse().unwrap()),
+            last_followup: Some("2012-03-10".parse().unwrap()),
+            ..LifeSpan::default()
+        };
+        let before = row(
+            Entity::Assessment,
+            &[
+                ("assessment", "A0"),
+                ("date", "2008-09-20"),
+                ("modality", "ct"),
+            ],
+        );
+        assert_eq!(
+            check_against_patient(Entity::Assessment, &before, life, false),
+            vec![v("date", "is before the patient's diagnosis (2008-10)")]
+        );
+        let after = row(
+            Entity::Assessment,
+            &[
+                ("assessment", "A9"),
+                ("date", "2012-04"),
+                ("modality", "ct"),
+            ],
+        );
+        assert_eq!(
+            check_against_patient(Entity::Assessment, &after, life, false),
+            vec![v(
+                "date",
+                "is after the patient's last follow-up (2012-03-10)"
+            )]
+        );
+        // A year-only date that may fall within the follow-up is not refused.
+        for ok in ["2008", "2012", "2008-10-01", "2012-03-10"] {
+            let r = row(
+                Entity::Assessment,
+                &[("assessment", "A1"), ("date", ok), ("modality", "ct")],
+            );
+            assert!(
+                check_against_patient(Entity::Assessment, &r, life, false).is_empty(),
+                "{ok}"
+            );
+        }
+        let t = row(
+            Entity::Treatment,
+            &[("start_date", "2012-05-01"), ("type", "tace")],
+        );
+        assert_eq!(
+            check_against_patient(Entity::Treatment, &t, life, false),
+            vec![v(
+                "start_date",
+                "is after the patient's last follow-up (2012-03-10)"
+            )]
+        );
+        // A treatment may start before the diagnosis is recorded (surgery
+        // that made it); its end may be learnt after the last visit.
+        let t = row(
+            Entity::Treatment,
+            &[
+                ("start_date", "2008-09-01"),
+                ("end_date", "2012-06"),
+                ("type", "surgery"),
+            ],
+        );
+        assert!(check_against_patient(Entity::Treatment, &t, life, false).is_empty());
+    }
+
+    #[test]
+    fn treatment_started_after_death_is_refused() {
+        let life = LifeSpan {
+            death: Some("2010-02-03".parse().unwrap()),
+            ..LifeSpan::default()
+        };
+        let t = row(
+            Entity::Treatment,
+            &[("start_date", "2010-03"), ("type", "chemotherapy")],
+        );
+        assert_eq!(
+            check_against_patient(Entity::Treatment, &t, life, true),
+            vec![v("start_date", "is after the patient's death (2010-02-03)")]
+        );
+    }
+
+    #[test]
+    fn ctcae_pairs_that_do_not_exist_are_refused() {
+        let ae = |term: &str, grade: &str| {
+            row(
+                Entity::AdverseEvent,
+                &[("event", "AE1"), ("term", term), ("grade", grade)],
+            )
+        };
+        assert_eq!(
+            check_row(Entity::AdverseEvent, &ae("Leukocytosis", "1")),
+            vec![v(
+                "grade",
+                "CTCAE v5.0 defines no grade 1 for 'Leukocytosis' (its grades: 3, 4, 5)"
+            )]
+        );
+        assert!(check_row(Entity::AdverseEvent, &ae("leukocytosis", "3")).is_empty());
+        assert_eq!(
+            check_row(Entity::AdverseEvent, &ae("Nausea", "4"))[0].column,
+            "grade"
+        );
+        // A term the table does not hold is accepted (and flagged by the
+        // importer).
+        assert!(check_row(Entity::AdverseEvent, &ae("Carcinoid crisis", "4")).is_empty());
     }
 }

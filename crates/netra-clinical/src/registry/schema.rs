@@ -1064,7 +1064,7 @@ fn build() -> Vec<EntitySpec> {
                     "term",
                     Kind::Text,
                     true,
-                    "CTCAE v5 term (e.g. `Thrombocytopenia`)",
+                    "CTCAE v5 term (e.g. `Platelet count decreased`)",
                 ),
                 col("grade", int(1, 5), true, "CTCAE grade 1–5"),
                 col("onset_date", Kind::Date, false, "onset"),
