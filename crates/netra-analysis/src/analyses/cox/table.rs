@@ -445,7 +445,8 @@ impl TableCoxRequest {
             .as_deref()
             .or(self.univariate.as_deref())
             .ok_or_else(|| invalid("formula", "give a formula or univariate terms"))?;
-        let parse = |what: &str, text: &str| Formula::parse(text).map_err(|e| formula_error(what, e));
+        let parse =
+            |what: &str, text: &str| Formula::parse(text).map_err(|e| formula_error(what, e));
         let main = parse("formula", main_text)?;
         let screen = match &self.univariate {
             Some(text) => Some(parse("univariate", text)?),
@@ -1053,11 +1054,7 @@ fn err_text(err: &CoxError) -> String {
 fn design_error(err: DesignError, frame: &Frame, line_of: &dyn Fn(usize) -> u64) -> AnalysisError {
     match err {
         DesignError::NotFinite { column, row } => invalid(
-            format!(
-                "{}, line {} ({column})",
-                frame.source_name(),
-                line_of(row)
-            ),
+            format!("{}, line {} ({column})", frame.source_name(), line_of(row)),
             "not a finite number",
         ),
         other => invalid(frame.source_name(), other.to_string()),
