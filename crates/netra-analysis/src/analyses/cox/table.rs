@@ -636,19 +636,21 @@ fn read_column<'f>(
     rows: &[usize],
     plain: bool,
 ) -> Result<Values<'f>, AnalysisError> {
-    let first_text = table::first_text_row(column);
-    let any_number = (0..column.len()).any(|r| {
-        column
-            .text(r)
-            .is_some_and(|t| t.parse::<f64>().is_ok_and(f64::is_finite))
-    });
-    match first_text {
-        None => Ok(Values::Numeric(
+    // Typed and parsed in one pass (each cell parsed once).
+    let any_number = || {
+        (0..column.len()).any(|r| {
+            column
+                .text(r)
+                .is_some_and(|t| t.parse::<f64>().is_ok_and(f64::is_finite))
+        })
+    };
+    match table::column_numbers(column) {
+        Ok(values) => Ok(Values::Numeric(
             rows.iter()
-                .map(|&r| column.number(r).ok().flatten().unwrap_or(f64::NAN))
+                .map(|&r| values[r].unwrap_or(f64::NAN))
                 .collect(),
         )),
-        Some(r) if plain && any_number => Err(column
+        Err(r) if plain && any_number() => Err(column
             .error(
                 r,
                 format!(
@@ -659,7 +661,7 @@ fn read_column<'f>(
                 ),
             )
             .into()),
-        Some(_) => Ok(Values::Text(
+        Err(_) => Ok(Values::Text(
             rows.iter()
                 .map(|&r| column.text(r).unwrap_or_default())
                 .collect(),
