@@ -441,6 +441,25 @@ pub fn first_text_row(column: Column<'_>) -> Option<usize> {
     (0..column.len()).find(|&r| column.text(r).is_some_and(|t| !is_finite_number(t)))
 }
 
+/// Every cell of the whole column as a number (`None` where missing), each
+/// present cell parsed once; `Err` with the first row whose present cell is
+/// not a finite number. For a caller that types the column (as
+/// [`first_text_row`] does) and then reads its numbers: one pass instead of
+/// a typing pass and a value read.
+pub fn column_numbers(column: Column<'_>) -> Result<Vec<Option<f64>>, usize> {
+    let mut values = Vec::with_capacity(column.len());
+    for r in 0..column.len() {
+        match column.text(r) {
+            None => values.push(None),
+            Some(t) => match t.parse::<f64>() {
+                Ok(v) if v.is_finite() => values.push(Some(v)),
+                _ => return Err(r),
+            },
+        }
+    }
+    Ok(values)
+}
+
 /// True when `t` reads as a finite number (`str::parse::<f64>`). Why the
 /// shortcut: every cell of a column is typed before its values are read,
 /// so without it each number would be parsed twice; plain decimals (digits
@@ -749,6 +768,21 @@ mod tests {
         assert_eq!(empty, serde_json::json!({"g": 1}));
         // Column h (merged too) is not used: nothing about it.
         assert!(!notes.iter().any(|n| n.contains("'h'")));
+    }
+
+    #[test]
+    fn column_numbers_parse_once_and_type_the_whole_column() {
+        let f = frame("x,y\n1.5,a\nNA,2\n-3e2,\n");
+        assert_eq!(
+            column_numbers(f.column("x").unwrap()),
+            Ok(vec![Some(1.5), None, Some(-300.0)])
+        );
+        // The first text cell, as first_text_row finds it.
+        let y = f.column("y").unwrap();
+        assert_eq!(column_numbers(y), Err(0));
+        assert_eq!(first_text_row(y), Some(0));
+        let inf = frame("x\n1\ninf\n");
+        assert_eq!(column_numbers(inf.column("x").unwrap()), Err(1));
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! to the nearest decimal (ties to even on exact binary ties) — the same
 //! result as C's `printf` and hence R's `sprintf`/`format` on these values.
 
+pub mod r;
+
 /// Printed where a value does not exist (a median not reached is
 /// [`NOT_REACHED`] instead).
 pub const MISSING: &str = "\u{2014}";

@@ -1,6 +1,8 @@
 //! Cox proportional-hazards regression of an endpoint on variables of the
 //! dictionary (or a study's derived variables): the models of Cox tables,
-//! forest plots and the web's regression page.
+//! forest plots and the web's regression page. The Cox model of a CSV
+//! table's columns with an R formula (`netra cox`: robust variance,
+//! (start, stop] data, `cox.zph`, Fine–Gray) is [`table`].
 //!
 //! # Design
 //! The design matrix is built by `netra_stats::model::Design` from one
@@ -33,6 +35,8 @@
 //! patients, or no patient at all) is not fitted: the output then has its
 //! counts, no coefficient, `null` likelihoods and tests, and a warning
 //! saying why.
+
+pub mod table;
 
 use std::collections::BTreeMap;
 
