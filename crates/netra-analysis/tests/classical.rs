@@ -108,7 +108,7 @@ fn rates_on_a_cohort_count_the_evaluable_patients_of_the_line() {
     let c = cohort(300);
     let req = RatesRequest {
         by: Some("sex".into()),
-        ci: RateCi::Wilson,
+        ci_method: RateCi::Wilson,
         ..RatesRequest::default()
     };
     let out = rates::run(&c, &req).unwrap();

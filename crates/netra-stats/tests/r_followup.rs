@@ -33,7 +33,11 @@ fn reverse_km_median_follow_up_matches_survfit() {
         check(f.median.upper, &r["upper"], &format!("{name} upper"));
         check(Some(f.min), &r["min"], &format!("{name} min"));
         check(Some(f.max), &r["max"], &format!("{name} max"));
-        check(Some(f.censored), &r["censored"], &format!("{name} censored"));
+        check(
+            Some(f.censored),
+            &r["censored"],
+            &format!("{name} censored"),
+        );
     }
 }
 
@@ -45,7 +49,11 @@ fn spss_median_interval_matches_the_formula_in_r() {
         let (time, event) = data(c);
         let curve = km(&time, &event, None, &KmOptions::default()).unwrap();
         let m = curve.median();
-        check(m.estimate, &c["median"]["estimate"], &format!("{name} R median"));
+        check(
+            m.estimate,
+            &c["median"]["estimate"],
+            &format!("{name} R median"),
+        );
         let r = &c["spss_median"];
         // jsonlite writes R's NULL (no interval) as {}.
         let expected = r.as_object().filter(|o| !o.is_empty());
@@ -54,7 +62,11 @@ fn spss_median_interval_matches_the_formula_in_r() {
             (None, None) => {}
             (Some(s), Some(_)) => {
                 with_interval += 1;
-                check(Some(s.estimate), &r["estimate"], &format!("{name} estimate"));
+                check(
+                    Some(s.estimate),
+                    &r["estimate"],
+                    &format!("{name} estimate"),
+                );
                 check(Some(s.std_err), &r["std_err"], &format!("{name} se"));
                 check(Some(s.lower), &r["lower"], &format!("{name} lower"));
                 check(Some(s.upper), &r["upper"], &format!("{name} upper"));

@@ -38,8 +38,16 @@ fn oneway_anova_matches_oneway_test_and_lm() {
         check(a.df_den, &r["df_den"], &format!("{name} df2"));
         check(a.p_value, &r["p_value"], &format!("{name} p"));
         check(a.p_value, &r["lm_p"], &format!("{name} p (lm)"));
-        check(a.ss_between.unwrap(), &r["ss_between"], &format!("{name} SS between"));
-        check(a.ss_within.unwrap(), &r["ss_within"], &format!("{name} SS within"));
+        check(
+            a.ss_between.unwrap(),
+            &r["ss_between"],
+            &format!("{name} SS between"),
+        );
+        check(
+            a.ss_within.unwrap(),
+            &r["ss_within"],
+            &format!("{name} SS within"),
+        );
     }
 }
 
@@ -81,8 +89,17 @@ fn rxc_tables_match_chisq_and_fisher() {
         check(ch.statistic, &r["statistic"], &format!("{name} X-squared"));
         check(ch.df, &r["df"], &format!("{name} df"));
         check(ch.p_value, &r["p_value"], &format!("{name} p"));
-        let min = ch.expected.iter().flatten().copied().fold(f64::INFINITY, f64::min);
+        let min = ch
+            .expected
+            .iter()
+            .flatten()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
         check(min, &r["min_expected"], &format!("{name} min expected"));
-        check(fisher_rxc(&table).unwrap(), &c["fisher_p"], &format!("{name} Fisher p"));
+        check(
+            fisher_rxc(&table).unwrap(),
+            &c["fisher_p"],
+            &format!("{name} Fisher p"),
+        );
     }
 }

@@ -37,8 +37,20 @@ fn every_interval_matches_r() {
             let p = proportion(x, n, m, conf).unwrap();
             assert_opt_close_tol(Some(p.estimate), &c["estimate"], &what, REL, ABS);
             let r = &c[key(m)];
-            assert_opt_close_tol(Some(p.lower), &r["lower"], &format!("{what} lower"), REL, ABS);
-            assert_opt_close_tol(Some(p.upper), &r["upper"], &format!("{what} upper"), REL, ABS);
+            assert_opt_close_tol(
+                Some(p.lower),
+                &r["lower"],
+                &format!("{what} lower"),
+                REL,
+                ABS,
+            );
+            assert_opt_close_tol(
+                Some(p.upper),
+                &r["upper"],
+                &format!("{what} upper"),
+                REL,
+                ABS,
+            );
         }
     }
     assert!(edges >= 6, "the fixture keeps its x = 0 and x = n cases");

@@ -54,8 +54,8 @@ mod spss;
 
 pub use ci::ConfType;
 pub use followup::{FollowUp, follow_up};
-pub use spss::SymmetricMedian;
 pub use rmst::{Rmst, RmstDifference, rmst_difference};
+pub use spss::SymmetricMedian;
 
 pub(crate) use curve::TimeSums;
 use prep::{Neumaier, Rec};

@@ -88,7 +88,13 @@ mod tests {
         // Median 3 (S = 0.5); û = 2 (S = 4/6 ≥ 0.55), l̂ = 4 (S = 2/6 ≤
         // 0.45): f = (4/6 − 2/6)/2 = 1/6. Greenwood at 3: S²·Σ d/(n(n−d))
         // = 0.25·(1/30 + 1/20 + 1/12) = 1/24 → SE(S) = √(1/24).
-        let c = km(&[1., 2., 3., 4., 5., 6.], &[true; 6], None, &KmOptions::default()).unwrap();
+        let c = km(
+            &[1., 2., 3., 4., 5., 6.],
+            &[true; 6],
+            None,
+            &KmOptions::default(),
+        )
+        .unwrap();
         let m = c.median_symmetric().unwrap();
         assert_eq!(m.estimate, 3.0);
         let se = (1.0f64 / 24.0).sqrt() * 6.0;
