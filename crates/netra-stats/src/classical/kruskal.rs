@@ -64,7 +64,7 @@ pub fn kruskal_test(groups: &[Vec<f64>]) -> Result<KruskalTest, TestError> {
         at += g.len();
     }
     let correction = 1.0 - ties / (n * n * n - n);
-    if !(correction > 0.0) {
+    if correction.is_nan() || correction <= 0.0 {
         return Err(TestError::EssentiallyConstant);
     }
     let statistic = (12.0 * sum / (n * (n + 1.0)) - 3.0 * (n + 1.0)) / correction;

@@ -41,7 +41,7 @@ pub struct OnewayTest {
 /// `P(F > f)` for F with (d1, d2) degrees of freedom, as R's
 /// `pf(f, d1, d2, lower.tail = FALSE)`.
 pub fn f_upper(f: f64, d1: f64, d2: f64) -> f64 {
-    if f.is_nan() || !(d1 > 0.0) || !(d2 > 0.0) {
+    if f.is_nan() || d1.is_nan() || d2.is_nan() || d1 <= 0.0 || d2 <= 0.0 {
         return f64::NAN;
     }
     if f <= 0.0 {
@@ -101,7 +101,7 @@ pub fn oneway_test(groups: &[Vec<f64>], var_equal: bool) -> Result<OnewayTest, T
             .map(|(n, m)| n * (m - grand) * (m - grand))
             .sum();
         let ss_within: f64 = n_i.iter().zip(&v_i).map(|(n, v)| (n - 1.0) * v).sum();
-        if !(ss_within > 0.0) {
+        if ss_within.is_nan() || ss_within <= 0.0 {
             return Err(TestError::EssentiallyConstant);
         }
         let (d1, d2) = (k - 1.0, n - k);
@@ -115,7 +115,7 @@ pub fn oneway_test(groups: &[Vec<f64>], var_equal: bool) -> Result<OnewayTest, T
             ss_within: Some(ss_within),
         })
     } else {
-        if v_i.iter().any(|v| !(*v > 0.0)) {
+        if v_i.iter().any(|v| v.is_nan() || *v <= 0.0) {
             return Err(TestError::EssentiallyConstant);
         }
         let w_i: Vec<f64> = n_i.iter().zip(&v_i).map(|(n, v)| n / v).collect();
