@@ -569,7 +569,8 @@ pub fn k_group_test(groups: &[Vec<f64>], test: CompareTest) -> Result<KGroupTest
             })
         }
         CompareTest::Kruskal => {
-            let r = kruskal_test(groups).map_err(|e| AnalysisError::stats("Kruskal-Wallis test", e))?;
+            let r =
+                kruskal_test(groups).map_err(|e| AnalysisError::stats("Kruskal-Wallis test", e))?;
             Ok(KGroupTest {
                 name: test_name(test, false, false),
                 statistic: r.statistic,

@@ -352,12 +352,19 @@ mod tests {
             assert_eq!(r.ci_method, m);
             assert_eq!(CiMethod::from_code(m.code()), Some(m));
         }
-        let r: RatesRequest = serde_json::from_value(serde_json::json!({"ci": "jeffreys"})).unwrap();
+        let r: RatesRequest =
+            serde_json::from_value(serde_json::json!({"ci": "jeffreys"})).unwrap();
         assert_eq!(r.ci_method, CiMethod::Jeffreys);
-        assert!(serde_json::from_value::<RatesRequest>(serde_json::json!({"ci_method": "exact"})).is_err());
+        assert!(
+            serde_json::from_value::<RatesRequest>(serde_json::json!({"ci_method": "exact"}))
+                .is_err()
+        );
         // x = 0: every method gives a lower limit of 0 (Wald collapses).
         let out = rates(&[("g".into(), vec![Category::PD; 5])], CiMethod::Wald, 0.95).unwrap();
-        assert_eq!((out.groups[0].orr.lower, out.groups[0].orr.upper), (0.0, 0.0));
+        assert_eq!(
+            (out.groups[0].orr.lower, out.groups[0].orr.upper),
+            (0.0, 0.0)
+        );
         assert_eq!(out.ci, "Wald");
     }
 

@@ -182,7 +182,12 @@ pub fn run(cohort: &Cohort, req: &ResponseRequest) -> Result<ResponseOutput, Ana
             }
         }
         for (label, p) in g.levels.iter().zip(&per) {
-            groups.push(group_response_with(label, p, req.conf_level, req.ci_method)?);
+            groups.push(group_response_with(
+                label,
+                p,
+                req.conf_level,
+                req.ci_method,
+            )?);
         }
     }
     Ok(ResponseOutput {

@@ -216,7 +216,10 @@ pub struct FollowUpOut {
 
 /// The reverse Kaplan–Meier follow-up of `data` (all rows together);
 /// `None` without rows.
-pub fn follow_up(data: &SurvivalData, km: &KmOptions) -> Result<Option<FollowUpOut>, AnalysisError> {
+pub fn follow_up(
+    data: &SurvivalData,
+    km: &KmOptions,
+) -> Result<Option<FollowUpOut>, AnalysisError> {
     if data.time.is_empty() {
         return Ok(None);
     }
