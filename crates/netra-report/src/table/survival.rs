@@ -52,7 +52,8 @@ pub fn follow_up_text(f: &FollowUpOut, units: &str, conf_level: f64, decimals: u
     let level = fixed(Some(100.0 * conf_level), 0);
     match f.median {
         Some(m) => {
-            let limit = |v: Option<f64>| v.map_or(NOT_REACHED.to_string(), |x| fixed(Some(x), decimals));
+            let limit =
+                |v: Option<f64>| v.map_or(NOT_REACHED.to_string(), |x| fixed(Some(x), decimals));
             format!(
                 "Median follow-up (reverse Kaplan\u{2013}Meier) {} {units} ({level}% CI {}\u{2013}{}); {range}.",
                 fixed(Some(m), decimals),
@@ -220,7 +221,13 @@ impl SurvivalTable {
         let mut cells = vec![curve.n.to_string(), fmt_count(curve.events), median_text];
         if self.spss {
             cells.push(curve.median_spss.map_or(MISSING.to_string(), |m| {
-                with_ci(Some(m.estimate), Some(m.lower), Some(m.upper), self.decimals, MISSING)
+                with_ci(
+                    Some(m.estimate),
+                    Some(m.lower),
+                    Some(m.upper),
+                    self.decimals,
+                    MISSING,
+                )
             }));
         }
         cells.extend(self.landmarks.iter().map(|l| {
