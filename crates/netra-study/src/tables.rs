@@ -441,7 +441,7 @@ impl Extras {
         if let Ok((s, _)) = summarise(&data, &SurvivalOptions::default())
             && let Some(f) = s.follow_up
         {
-            facts.insert(format!("{key}.follow_up"), json!(f));
+            facts.insert(format!("{table}.follow_up"), json!(f));
         }
         Ok(())
     }
@@ -504,7 +504,7 @@ fn survival(
         t.footnote(n);
     }
     t.footnote(survival_note(ep));
-    extras.notes(&mut t, ep, &time, &event, facts, &def.name, &what)?;
+    extras.notes(&mut t, ep, &time, &event, facts, &def.name)?;
     Ok(t.build())
 }
 
@@ -569,7 +569,7 @@ fn km_table(
         t.footnote(n);
     }
     t.footnote(survival_note(ep));
-    extras.notes(&mut t, ep, &time, &event, facts, &def.name, &what)?;
+    extras.notes(&mut t, ep, &time, &event, facts, &def.name)?;
     Ok(t.build())
 }
 
