@@ -423,14 +423,14 @@ impl Extras {
         time: &[f64],
         event: &[bool],
         facts: &mut Facts,
-        key: &str,
-        what: &str,
+        table: &str,
     ) -> Result<(), StudyError> {
         if !self.follow_up {
             return Ok(());
         }
+        let what = format!("table '{table}'");
         t.follow_up(ep.spec.units.code())
-            .map_err(report_err(what))?;
+            .map_err(report_err(&what))?;
         let data = SurvivalData {
             time: time.to_vec(),
             event: event.to_vec(),
