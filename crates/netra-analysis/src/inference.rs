@@ -13,16 +13,100 @@
 //! Cochran's rule as the published NET studies applied it (Yates-corrected
 //! chi-square for a 2×2 table with all expected counts ≥ 5, Fisher's exact
 //! test otherwise; for larger tables chi-square unless more than 20% of
-//! expected counts are below 5 or any is below 1). More than two groups of
-//! numbers give no p (ANOVA and Kruskal–Wallis are not part of netra yet);
-//! a test R refuses (constant data, too few observations) gives no p.
+//! expected counts are below 5 or any is below 1) — for an r × c table
+//! Fisher's test is then the Fisher–Freeman–Halton exact test
+//! (`fisher.test` on the whole table). More than two groups of numbers are
+//! compared by the k-group form of the chosen test: Student's t → one-way
+//! ANOVA (`oneway.test(var.equal = TRUE)`), Welch's t → Welch's ANOVA
+//! (`oneway.test`), Mann–Whitney → Kruskal–Wallis (`kruskal.test`), the
+//! printed name saying which ran. A test R refuses (constant data, too
+//! few observations) gives no p.
 
 use netra_stats::classical::binomial::proportion;
+use netra_stats::classical::kruskal::kruskal_test;
+use netra_stats::classical::oneway::oneway_test;
+use serde::{Deserialize, Serialize};
 
 use crate::analyses::compare::{CompareTest, table_test, two_sample_test};
 pub use crate::analyses::compare::{drop_empty_margins, expected_counts};
-/// Binomial confidence interval method (Clopper–Pearson, Wilson).
+/// Binomial confidence interval method of the kernels.
 pub use netra_stats::classical::binomial::ProportionCi;
+
+/// The interval of a proportion, as requests name it (`ci_method`): the one
+/// enum of the layer, for rates, response tables and Table 1. Each agrees
+/// with R (`validation/r/proportion.R`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CiMethod {
+    /// Exact Clopper–Pearson (`binom.test`); the default, it never
+    /// undercovers.
+    #[default]
+    ClopperPearson,
+    /// Wilson score without continuity correction (`prop.test(correct =
+    /// FALSE)`).
+    Wilson,
+    /// Wilson score with continuity correction (`prop.test` default).
+    WilsonCc,
+    /// Wald, p̂ ± z·√(p̂(1 − p̂)/n), clipped to [0, 1].
+    Wald,
+    /// Agresti–Coull (adds z²/2 successes and failures).
+    AgrestiCoull,
+    /// Jeffreys (equal-tailed Beta(x + ½, n − x + ½)).
+    Jeffreys,
+}
+
+impl CiMethod {
+    /// Every method, in menu order.
+    pub const ALL: [CiMethod; 6] = [
+        CiMethod::ClopperPearson,
+        CiMethod::Wilson,
+        CiMethod::WilsonCc,
+        CiMethod::Wald,
+        CiMethod::AgrestiCoull,
+        CiMethod::Jeffreys,
+    ];
+
+    /// The kernel's method.
+    pub fn method(self) -> ProportionCi {
+        match self {
+            CiMethod::ClopperPearson => ProportionCi::ClopperPearson,
+            CiMethod::Wilson => ProportionCi::Wilson,
+            CiMethod::WilsonCc => ProportionCi::WilsonCorrected,
+            CiMethod::Wald => ProportionCi::Wald,
+            CiMethod::AgrestiCoull => ProportionCi::AgrestiCoull,
+            CiMethod::Jeffreys => ProportionCi::Jeffreys,
+        }
+    }
+
+    /// The printed name.
+    pub fn label(self) -> &'static str {
+        match self {
+            CiMethod::ClopperPearson => "Clopper-Pearson",
+            CiMethod::Wilson => "Wilson",
+            CiMethod::WilsonCc => "Wilson with continuity correction",
+            CiMethod::Wald => "Wald",
+            CiMethod::AgrestiCoull => "Agresti-Coull",
+            CiMethod::Jeffreys => "Jeffreys",
+        }
+    }
+
+    /// The name requests use (`clopper-pearson`, `wilson-cc`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            CiMethod::ClopperPearson => "clopper-pearson",
+            CiMethod::Wilson => "wilson",
+            CiMethod::WilsonCc => "wilson-cc",
+            CiMethod::Wald => "wald",
+            CiMethod::AgrestiCoull => "agresti-coull",
+            CiMethod::Jeffreys => "jeffreys",
+        }
+    }
+
+    /// The method named `code` (as [`CiMethod::code`]).
+    pub fn from_code(code: &str) -> Option<CiMethod> {
+        CiMethod::ALL.into_iter().find(|m| m.code() == code)
+    }
+}
 
 /// A p-value and the name of the test that gave it (printed in the table).
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +135,24 @@ impl ContinuousTest {
             ContinuousTest::Student => "t-test",
             ContinuousTest::Welch => "Welch's t-test",
             ContinuousTest::MannWhitney => "Mann\u{2013}Whitney U test",
+        }
+    }
+
+    /// The name printed for more than two groups (the k-group form run).
+    pub fn k_group_name(self) -> &'static str {
+        match self {
+            ContinuousTest::Student => "One-way ANOVA",
+            ContinuousTest::Welch => "Welch's ANOVA",
+            ContinuousTest::MannWhitney => "Kruskal\u{2013}Wallis test",
+        }
+    }
+
+    /// The p of the k-group form of the test (three or more groups).
+    fn k_group_p(self, groups: &[Vec<f64>]) -> Option<f64> {
+        match self {
+            ContinuousTest::Student => oneway_test(groups, true).ok().map(|r| r.p_value),
+            ContinuousTest::Welch => oneway_test(groups, false).ok().map(|r| r.p_value),
+            ContinuousTest::MannWhitney => kruskal_test(groups).ok().map(|r| r.p_value),
         }
     }
 
@@ -144,13 +246,19 @@ pub struct ClassicalInference;
 
 impl Inference for ClassicalInference {
     fn continuous(&self, groups: &[Vec<f64>], test: ContinuousTest) -> Option<TestResult> {
-        let [x, y] = groups else { return None };
-        let p = two_sample_test(x, y, test.compare_test(), 0.95)
-            .ok()?
-            .p_value;
+        let (p, name) = match groups {
+            [x, y] => (
+                two_sample_test(x, y, test.compare_test(), 0.95)
+                    .ok()?
+                    .p_value,
+                test.name(),
+            ),
+            [_, _, _, ..] => (test.k_group_p(groups)?, test.k_group_name()),
+            _ => return None,
+        };
         p.is_finite().then(|| TestResult {
             p,
-            test: test.name().to_string(),
+            test: name.to_string(),
         })
     }
 
@@ -222,11 +330,20 @@ mod tests {
             .categorical(&[vec![2, 0], vec![0, 2]], CategoricalTest::Fisher)
             .unwrap();
         assert!((r.p - 1.0 / 3.0).abs() < 1e-12);
-        // Three groups of numbers: no p; constant data: no p.
-        let three = [vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]];
+        // Three groups of numbers: the k-group test, named as run. R:
+        // oneway.test(c(1, 2, 3, 4, 5, 7) ~ factor(rep(1:3, each = 2)),
+        // var.equal = TRUE)$p.value = 0.046101674931469473. One value in a
+        // group (ANOVA needs two) or constant data: no p.
+        let three = [vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 7.0]];
+        let r = ClassicalInference
+            .continuous(&three, ContinuousTest::Student)
+            .unwrap();
+        assert_eq!(r.test, "One-way ANOVA");
+        assert!((r.p - 0.046_101_674_931_469_47).abs() < 1e-14, "{}", r.p);
+        let short = [vec![1.0, 2.0], vec![3.0], vec![5.0, 6.0]];
         assert!(
             ClassicalInference
-                .continuous(&three, ContinuousTest::Welch)
+                .continuous(&short, ContinuousTest::Welch)
                 .is_none()
         );
         let constant = [vec![1.0, 1.0], vec![1.0, 1.0]];

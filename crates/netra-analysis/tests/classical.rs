@@ -108,7 +108,7 @@ fn rates_on_a_cohort_count_the_evaluable_patients_of_the_line() {
     let c = cohort(300);
     let req = RatesRequest {
         by: Some("sex".into()),
-        ci: RateCi::Wilson,
+        ci_method: RateCi::Wilson,
         ..RatesRequest::default()
     };
     let out = rates::run(&c, &req).unwrap();
@@ -159,4 +159,78 @@ fn baseline_on_a_cohort_counts_every_patient_once() {
         assert_eq!(counts.iter().sum::<u64>() as usize + missing, out.n[j]);
     }
     assert!(registry().iter().any(|a| a.name() == "baseline"));
+}
+
+#[test]
+fn baseline_of_three_groups_uses_the_k_group_tests_and_counts_known_values() {
+    let c = cohort(300);
+    let req = BaselineRequest {
+        by: "who_grade".into(),
+        variables: vec!["age_at_diagnosis".into(), "sex".into()],
+        ..BaselineRequest::default()
+    };
+    let out = baseline::run(&c, &req).unwrap();
+    assert!(out.groups.len() >= 3, "{:?}", out.groups);
+    assert_eq!(out.total, out.n.iter().sum::<usize>());
+    let age = &out.variables[0];
+    // Three or more groups of numbers: one-way ANOVA, the p of compare's.
+    let grade = c.categories("who_grade").unwrap();
+    let Column::Num(ages) = &c.variable("age_at_diagnosis").unwrap().column else {
+        panic!("age is a number");
+    };
+    let (mut group, mut values) = (Vec::new(), Vec::new());
+    for (a, g) in ages.iter().zip(&grade.codes) {
+        if let (Some(a), Some(g)) = (a, g) {
+            group.push(*g);
+            values.push(*a);
+        }
+    }
+    let known = values.len();
+    let anova = compare::compare(
+        &CompareData {
+            groups: grade.levels.clone(),
+            group,
+            values: Values::Numbers(values),
+        },
+        &CompareOptions {
+            test: Some(CompareTest::Anova),
+            ..CompareOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(age.test.as_deref(), Some("One-way ANOVA"));
+    assert_eq!(age.p, Some(anova.p_value));
+    assert_eq!(age.known, known);
+    assert!(out.variables[1].p.is_some());
+}
+
+#[test]
+fn baseline_without_a_grouping_is_one_column_of_all_patients() {
+    let c = cohort(120);
+    let req = BaselineRequest {
+        variables: vec!["who_grade".into(), "age_at_diagnosis".into()],
+        ..BaselineRequest::default()
+    };
+    let out = baseline::run(&c, &req).unwrap();
+    assert_eq!(out.groups, vec!["All patients".to_string()]);
+    assert_eq!(
+        (out.n.clone(), out.total, out.left_out),
+        (vec![c.len()], c.len(), 0)
+    );
+    let grade = &out.variables[0];
+    let GroupValues::Categories { counts, missing } = &grade.groups[0] else {
+        panic!("grade is categorical");
+    };
+    let known = c
+        .categories("who_grade")
+        .unwrap()
+        .codes
+        .iter()
+        .flatten()
+        .count();
+    assert_eq!(grade.known, known);
+    assert_eq!(counts.iter().sum::<u64>() as usize, known);
+    assert_eq!(known + missing, c.len());
+    assert_eq!((grade.p, grade.test.as_ref()), (None, None));
+    assert!(out.footnotes.is_empty());
 }

@@ -398,3 +398,67 @@ fn grouped_output_carries_the_log_rank_test_of_survdiff() {
         "{table}"
     );
 }
+
+/// The follow-up cases of `validation/r/followup.R` (lung, veteran, …).
+fn followup_cases() -> Vec<Value> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../validation/fixtures/followup/cases.json");
+    serde_json::from_str::<Value>(&std::fs::read_to_string(path).unwrap())
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn follow_up_and_spss_median_agree_with_r() {
+    for c in followup_cases() {
+        let name = c["name"].as_str().unwrap();
+        let mut csv = String::from("time,status\n");
+        for (t, s) in c["time"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(c["status"].as_array().unwrap())
+        {
+            csv.push_str(&format!("{t},{s}\n"));
+        }
+        let v = json(
+            name,
+            &csv,
+            &["--time", "time", "--event", "status", "--median-ci-spss"],
+        );
+        let (f, r) = (&v["follow_up"], &c["follow_up"]);
+        for k in ["median", "lower", "upper", "min", "max", "censored"] {
+            match r[k].as_f64() {
+                Some(x) => close(&f[k], x),
+                None => assert!(f[k].is_null(), "{name} {k}: {f}"),
+            }
+        }
+        let (m, r) = (&v["curves"][0]["median_spss"], &c["spss_median"]);
+        if r.get("std_err").is_some() {
+            for k in ["estimate", "std_err", "lower", "upper"] {
+                close(&m[k], r[k].as_f64().unwrap());
+            }
+        } else {
+            assert!(m.is_null(), "{name}: {m}");
+        }
+    }
+    // The table prints the follow-up line; without the flag no SPSS field.
+    let (ok, stdout, _) = run(
+        "fu-table",
+        TWO_ARMS,
+        &["--time", "time", "--event", "status"],
+    );
+    assert!(ok);
+    assert!(
+        stdout.contains("Median follow-up (reverse Kaplan–Meier): "),
+        "{stdout}"
+    );
+    let v = json(
+        "fu-json",
+        TWO_ARMS,
+        &["--time", "time", "--event", "status"],
+    );
+    assert!(v["curves"][0].get("median_spss").is_none());
+}

@@ -322,8 +322,66 @@ fn compare_reproduces_the_published_radionuclide_tests() {
 }
 
 #[test]
+fn compare_of_more_groups_runs_kruskal_wallis_and_wilcox_is_mann_whitney() {
+    let data = repo("examples/radionuclide-2004/survival.csv");
+    // R: kruskal.test(age ~ primary_site, data = read.csv(...)):
+    // chi-squared 2.8024351985587566, df 3, p 0.42309919688976044.
+    for test in ["kruskal", "mannwhitney", "wilcox"] {
+        let v = json(&[
+            "compare",
+            "--data",
+            &data,
+            "--test",
+            test,
+            "--group",
+            "primary_site",
+            "--var",
+            "age",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(v["test"], "Kruskal-Wallis rank sum test", "{test}");
+        assert!(close(&v["statistic"], 2.802_435_198_558_756_6), "{v}");
+        assert!(close(&v["p_value"], 0.423_099_196_889_760_44), "{v}");
+        assert_eq!(v["df"], 3.0);
+        assert_eq!(v["n_per_group"], serde_json::json!([1, 12, 13, 5]));
+    }
+    // Two groups: `wilcox` is the Mann–Whitney test, not Welch's t.
+    let args = |t: &'static str| {
+        json(&[
+            "compare", "--data", &data, "--test", t, "--group", "group", "--var", "age",
+            "--format", "json",
+        ])
+    };
+    let (w, mw) = (args("wilcox"), args("mannwhitney"));
+    assert_eq!(w["p_value"], mw["p_value"]);
+    assert!(
+        w["test"].as_str().unwrap().starts_with("Wilcoxon rank sum"),
+        "{w}"
+    );
+    let table = String::from_utf8(
+        netra(&[
+            "compare",
+            "--data",
+            &data,
+            "--test",
+            "kruskal",
+            "--group",
+            "primary_site",
+            "--var",
+            "age",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert!(table.contains("Midgut         n = 12"), "{table}");
+}
+
+#[test]
 fn compare_errors_are_clear() {
     let data = repo("examples/radionuclide-2004/survival.csv");
+    // Four sites, one with a single patient: Welch's ANOVA (the k-group
+    // form of Welch's t) needs two per group, as R's oneway.test says.
     let e = error(&[
         "compare",
         "--data",
@@ -335,7 +393,7 @@ fn compare_errors_are_clear() {
         "--var",
         "age",
     ]);
-    assert!(e.contains("needs exactly 2"), "{e}");
+    assert!(e.contains("each needs at least 2"), "{e}");
     let e = error(&[
         "compare", "--data", &data, "--test", "t", "--group", "group", "--var", "sex",
     ]);

@@ -375,6 +375,45 @@ fn survival_table_matches_r_survfit_and_survdiff() {
 }
 
 #[test]
+fn survival_table_footnotes_follow_up_and_adds_the_spss_median() {
+    // validation/r/followup.R on lung: reverse KM median 588 (511–1010),
+    // range 5–1022; SPSS median 310 ± 1.96 × 21.7725… = 267.3–352.7.
+    let fx = &fixture("followup/cases.json")[0];
+    assert_eq!(fx["name"], "lung");
+    let time = nums(&fx["time"]);
+    let event: Vec<bool> = nums(&fx["status"]).iter().map(|s| *s == 1.0).collect();
+    let mut s = SurvivalTable::with_landmarks("OS", &time, &event, &[], "Median OS, days (95% CI)")
+        .unwrap();
+    s.spss_median("Median OS, days (95% CI, SPSS)").unwrap();
+    s.all_patients("All patients").unwrap();
+    s.follow_up("days").unwrap();
+    assert!(s.spss_median("again").is_err(), "columns come before rows");
+    let t = s.build();
+    let md = t.to_markdown().unwrap();
+    let r = &fx["follow_up"];
+    let note = format!(
+        "Median follow-up (reverse Kaplan\u{2013}Meier) {:.1} days (95% CI {:.1}\u{2013}{:.1}); \
+         range {:.1}\u{2013}{:.1} days.",
+        r["median"].as_f64().unwrap(),
+        r["lower"].as_f64().unwrap(),
+        r["upper"].as_f64().unwrap(),
+        r["min"].as_f64().unwrap(),
+        r["max"].as_f64().unwrap()
+    );
+    assert!(t.footnotes.contains(&note), "{:?}", t.footnotes);
+    let spss = &fx["spss_median"];
+    let cell = format!(
+        "{:.1} ({:.1}\u{2013}{:.1})",
+        spss["estimate"].as_f64().unwrap(),
+        spss["lower"].as_f64().unwrap(),
+        spss["upper"].as_f64().unwrap()
+    );
+    let row = md.lines().find(|l| l.contains("All patients")).unwrap();
+    assert!(row.contains(&cell), "{row} lacks {cell}");
+    assert!(md.contains("(95% CI, SPSS)"));
+}
+
+#[test]
 fn response_table_counts_rates_and_tests() {
     // 53 patients as line 1 of the retrospective cohort: CR 2, PR 16, SD
     // 16, PD 17, NE 2; liver metastases in the first 40.
@@ -498,14 +537,16 @@ mod classical {
                 .p,
             0.239_221_013_654_624_64,
         );
-        // Three groups: no two-sample test.
-        assert!(
-            i.continuous(
+        // Three groups: the k-group form. R: oneway.test(c(1, 2, 3, 4, 5,
+        // 6) ~ factor(rep(1:3, each = 2)), var.equal = TRUE)$p.value.
+        let three = i
+            .continuous(
                 &[vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]],
-                ContinuousTest::Student
+                ContinuousTest::Student,
             )
-            .is_none()
-        );
+            .unwrap();
+        assert_eq!(three.test, "One-way ANOVA");
+        close(three.p, 0.025_094_573_304_390_858);
         // R: chisq.test(matrix(c(8, 11, 7, 5), 2)) (Yates), fisher.test(...)
         let sex = vec![vec![8, 7], vec![11, 5]];
         let chi = i
@@ -572,6 +613,60 @@ mod classical {
             lines[2],
             "\"Sex, n (%)\",,,0.609,\u{3c7}\u{b2} test (Yates)"
         );
+    }
+
+    #[test]
+    fn one_column_table_with_known_counts() {
+        let rows = radionuclide();
+        let n = rows.len();
+        let one = vec![0usize; n];
+        let mut age: Vec<Option<f64>> = rows.iter().map(|r| r[3].parse().ok()).collect();
+        age[0] = None;
+        age[1] = None;
+        let i = ClassicalInference;
+        let mut b = BaselineTable::new("Table 1", &["All patients"], &one, false, &i).unwrap();
+        b.known = true;
+        b.continuous(
+            "Age (years)",
+            &age,
+            Summary::MeanSd,
+            1,
+            ContinuousTest::Student,
+        )
+        .unwrap();
+        let t = b.build();
+        assert_eq!(t.header[0].len(), 2, "no p or test column");
+        let csv_text = t.to_csv().unwrap();
+        let lines: Vec<&str> = csv_text.lines().collect();
+        assert_eq!(lines[0], format!("Characteristic,All patients (n = {n})"));
+        assert_eq!(lines[2], format!("\"  Known\",{} of {n}", n - 2));
+        assert!(t.footnotes.is_empty());
+    }
+
+    #[test]
+    fn three_groups_with_small_counts_get_fisher_freeman_halton_and_its_footnote() {
+        // R: fisher.test(matrix(c(3, 1, 4, 2, 6, 1), 3))$p.value
+        // (validation/fixtures/kgroup/tables.json, small_three_by_two).
+        let mut group = Vec::new();
+        let mut value = Vec::new();
+        for (g, (no, yes)) in [(3, 2), (1, 6), (4, 1)].into_iter().enumerate() {
+            for k in 0..(no + yes) {
+                group.push(g);
+                value.push(Some(if k < no { "no" } else { "yes" }));
+            }
+        }
+        let i = ClassicalInference;
+        let mut b = BaselineTable::new("T", &["a", "b", "c"], &group, false, &i).unwrap();
+        b.categorical("Response", &["no", "yes"], &value, CategoricalTest::Auto)
+            .unwrap();
+        let t = b.build();
+        let head = &t.body[0].cells;
+        assert_eq!(head.last().unwrap().text, "Fisher's exact test");
+        let p = fixture("kgroup/tables.json")[2]["fisher_p"]
+            .as_f64()
+            .unwrap();
+        assert_eq!(head[head.len() - 2].text, format!("{p:.3}"));
+        assert!(t.footnotes.iter().any(|f| f.contains("Freeman")));
     }
 
     #[test]

@@ -26,6 +26,7 @@ use crate::facts::Facts;
 use crate::spec::{
     BaselineRow, EndpointDef, ResponseSource, RowSummary, RowTest, TableDef, TableKind,
 };
+use netra_analysis::inference::CiMethod;
 use netra_analysis::variables::Column;
 
 /// A built table and the Cox fits behind it (for forest plots).
@@ -117,8 +118,13 @@ pub fn build(
 ) -> Result<BuiltTable, StudyError> {
     let what = format!("table '{}'", def.name);
     let mut built = match &def.kind {
-        TableKind::Baseline { by, overall, rows } => BuiltTable {
-            table: baseline(ctx, def, by.as_deref(), *overall, rows, facts)?,
+        TableKind::Baseline {
+            by,
+            overall,
+            rows,
+            known,
+        } => BuiltTable {
+            table: baseline(ctx, def, by.as_deref(), *overall, *known, rows, facts)?,
             cox: None,
         },
         TableKind::Survival {
@@ -126,6 +132,8 @@ pub fn build(
             landmarks,
             characteristics,
             all,
+            follow_up,
+            spss_median,
         } => BuiltTable {
             table: survival(
                 ctx,
@@ -134,6 +142,10 @@ pub fn build(
                 landmarks.as_deref(),
                 characteristics,
                 *all,
+                Extras {
+                    follow_up: *follow_up,
+                    spss_median: *spss_median,
+                },
                 facts,
             )?,
             cox: None,
@@ -142,6 +154,8 @@ pub fn build(
             endpoint,
             by,
             landmarks,
+            follow_up,
+            spss_median,
         } => BuiltTable {
             table: km_table(
                 ctx,
@@ -149,6 +163,10 @@ pub fn build(
                 endpoint,
                 by.as_deref(),
                 landmarks.as_deref(),
+                Extras {
+                    follow_up: *follow_up,
+                    spss_median: *spss_median,
+                },
                 facts,
             )?,
             cox: None,
@@ -172,8 +190,9 @@ pub fn build(
             response,
             characteristics,
             all,
+            ci_method,
         } => BuiltTable {
-            table: response_table(ctx, def, response, characteristics, *all, facts)?,
+            table: response_table(ctx, def, response, characteristics, *all, *ci_method, facts)?,
             cox: None,
         },
         TableKind::Lines {
@@ -230,6 +249,11 @@ fn continuous_test(t: Option<RowTest>) -> ContinuousTest {
     }
 }
 
+/// The printed name of an interval in a footnote ("Clopper–Pearson").
+fn ci_label(m: CiMethod) -> String {
+    m.label().replace('-', "\u{2013}")
+}
+
 /// Prints a number the way a level label should read ("2", "0.5").
 fn number_label(x: f64) -> String {
     if x == x.trunc() && x.abs() < 1e15 {
@@ -244,11 +268,23 @@ fn baseline(
     def: &TableDef,
     by: Option<&str>,
     overall: bool,
+    known: bool,
     rows: &[BaselineRow],
     facts: &mut Facts,
 ) -> Result<Table, StudyError> {
     let what = format!("table '{}'", def.name);
-    let g = ctx.grouping(by)?;
+    let one_column = by == Some("");
+    let g = if one_column {
+        Grouping {
+            label: String::new(),
+            levels: vec!["All patients".into()],
+            codes: vec![Some(0); ctx.cohort.len()],
+        }
+    } else {
+        ctx.grouping(by)?
+    };
+    // One column is all patients: an "All" column would repeat it.
+    let overall = overall && !one_column;
     let keep: Vec<usize> = (0..g.codes.len())
         .filter(|&i| g.codes[i].is_some())
         .collect();
@@ -262,6 +298,7 @@ fn baseline(
     let mut row_facts = serde_json::Map::new();
     let mut b = BaselineTable::new(def.title.clone(), &labels, &codes, overall, &inference)
         .map_err(report_err(&what))?;
+    b.known = known;
     for row in rows {
         let var = ctx.variable(&row.variable)?;
         let label = row.label.clone().unwrap_or_else(|| var.label.clone());
@@ -326,10 +363,13 @@ fn baseline(
             "{left_out} patient(s) outside the compared groups are not shown."
         ));
     }
-    b.footnote(
+    b.footnote(if one_column {
+        "Mean \u{b1} SD, median (range) or n (%) of patients with a recorded value."
+    } else {
         "Mean \u{b1} SD, median (range) or n (%) of patients with a recorded value; p from the \
-         test named in the last column (\u{3c7}\u{b2} with Yates' correction on 2 \u{d7} 2 tables).",
-    );
+         test named in the last column (\u{3c7}\u{b2} with Yates' correction on 2 \u{d7} 2 tables; \
+         one-way ANOVA, Welch's ANOVA or Kruskal\u{2013}Wallis for three or more groups)."
+    });
     Ok(b.build())
 }
 
@@ -356,6 +396,57 @@ fn without_row_note(data: &crate::context::EndpointData, def: &EndpointDef) -> O
     })
 }
 
+/// The optional parts of a survival table.
+#[derive(Debug, Clone, Copy)]
+struct Extras {
+    /// Median follow-up footnote.
+    follow_up: bool,
+    /// SPSS median CI column.
+    spss_median: bool,
+}
+
+impl Extras {
+    /// Adds the SPSS column (before any row).
+    fn columns(self, t: &mut SurvivalTable, what: &str) -> Result<(), StudyError> {
+        if self.spss_median {
+            t.spss_median("Median (95% CI, SPSS)")
+                .map_err(report_err(what))?;
+        }
+        Ok(())
+    }
+
+    /// Adds the follow-up footnote and records it in the facts.
+    fn notes(
+        self,
+        t: &mut SurvivalTable,
+        ep: &EndpointDef,
+        time: &[f64],
+        event: &[bool],
+        facts: &mut Facts,
+        table: &str,
+    ) -> Result<(), StudyError> {
+        if !self.follow_up {
+            return Ok(());
+        }
+        let what = format!("table '{table}'");
+        t.follow_up(ep.spec.units.code())
+            .map_err(report_err(&what))?;
+        let data = SurvivalData {
+            time: time.to_vec(),
+            event: event.to_vec(),
+            group: vec![0; time.len()],
+            labels: vec!["All patients".into()],
+            weights: None,
+        };
+        if let Ok((s, _)) = summarise(&data, &SurvivalOptions::default())
+            && let Some(f) = s.follow_up
+        {
+            facts.insert(format!("{table}.follow_up"), json!(f));
+        }
+        Ok(())
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn survival(
     ctx: &Context<'_>,
@@ -364,6 +455,7 @@ fn survival(
     landmarks: Option<&[f64]>,
     characteristics: &[String],
     all: bool,
+    extras: Extras,
     facts: &mut Facts,
 ) -> Result<Table, StudyError> {
     let what = format!("table '{}'", def.name);
@@ -387,6 +479,7 @@ fn survival(
     let mut t =
         SurvivalTable::with_landmarks(def.title.clone(), &time, &event, &pairs, &median_header(ep))
             .map_err(report_err(&what))?;
+    extras.columns(&mut t, &what)?;
     if all {
         t.all_patients("All patients").map_err(report_err(&what))?;
         record_curve(facts, &format!("{}.all", def.name), &time, &event, &lms);
@@ -411,6 +504,7 @@ fn survival(
         t.footnote(n);
     }
     t.footnote(survival_note(ep));
+    extras.notes(&mut t, ep, &time, &event, facts, &def.name)?;
     Ok(t.build())
 }
 
@@ -431,6 +525,7 @@ fn km_table(
     endpoint: &str,
     by: Option<&str>,
     landmarks: Option<&[f64]>,
+    extras: Extras,
     facts: &mut Facts,
 ) -> Result<Table, StudyError> {
     let what = format!("table '{}'", def.name);
@@ -465,6 +560,7 @@ fn km_table(
     let mut t =
         SurvivalTable::with_landmarks(def.title.clone(), &time, &event, &pairs, &median_header(ep))
             .map_err(report_err(&what))?;
+    extras.columns(&mut t, &what)?;
     let levels: Vec<&str> = g.levels.iter().map(String::as_str).collect();
     t.characteristic(&g.label, &levels, &codes)
         .map_err(report_err(&what))?;
@@ -473,6 +569,7 @@ fn km_table(
         t.footnote(n);
     }
     t.footnote(survival_note(ep));
+    extras.notes(&mut t, ep, &time, &event, facts, &def.name)?;
     Ok(t.build())
 }
 
@@ -583,12 +680,14 @@ pub fn best_responses(ctx: &Context<'_>, source: &ResponseSource) -> Vec<Option<
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn response_table(
     ctx: &Context<'_>,
     def: &TableDef,
     source: &ResponseSource,
     characteristics: &[String],
     all: bool,
+    ci_method: CiMethod,
     facts: &mut Facts,
 ) -> Result<Table, StudyError> {
     let what = format!("table '{}'", def.name);
@@ -603,6 +702,7 @@ fn response_table(
     let subset: Vec<Option<ResponseClass>> = keep.iter().map(|&i| best[i]).collect();
     let inference = ClassicalInference;
     let mut t = ResponseTable::new(def.title.clone(), &subset, &inference);
+    t.method = ci_method.method();
     if all {
         t.all_patients("All evaluable patients");
     }
@@ -629,16 +729,17 @@ fn response_table(
         json!({"evaluable": n, "orr": orr as f64 / n as f64, "dcr": dcr as f64 / n as f64}),
     );
     let mut table = t.build();
+    let ci = ci_label(ci_method);
     table.footnotes.push(match source {
         ResponseSource::Line(k) => format!(
             "Best response on line {k} of systemic therapy (lines with measurable disease at \
              baseline, or an investigator's response, and a best response other than NE); 95% \
-             CI by Clopper\u{2013}Pearson; p by \u{3c7}\u{b2} (Yates on 2 \u{d7} 2) or Fisher's \
-             exact test as expected counts allow."
+             CI by {ci}; p by \u{3c7}\u{b2} (Yates on 2 \u{d7} 2) or Fisher's exact test as \
+             expected counts allow."
         ),
-        ResponseSource::Investigator => "Best investigator-reported response over all \
-             assessments; 95% CI by Clopper\u{2013}Pearson."
-            .to_string(),
+        ResponseSource::Investigator => {
+            format!("Best investigator-reported response over all assessments; 95% CI by {ci}.")
+        }
     });
     let left = best.len() - keep.len();
     if left > 0 {

@@ -296,7 +296,10 @@ fn the_documented_complete_example_parses_into_its_plan() {
     assert_eq!(section("forest"), "Prognostic factors");
     assert_eq!(section("waterfall"), "Lines of therapy");
     assert_eq!(section("sankey"), "Treatment course");
-    let TableKind::Baseline { rows, overall, by } = &s.tables[0].kind else {
+    let TableKind::Baseline {
+        rows, overall, by, ..
+    } = &s.tables[0].kind
+    else {
         panic!()
     };
     assert!(*overall && by.is_none());

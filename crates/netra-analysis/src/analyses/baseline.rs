@@ -4,16 +4,23 @@
 //! and group; missing values counted apart and left out of the tests.
 //!
 //! The p-value of each variable is the [`crate::inference`] test across
-//! the groups with a value: Student's t-test for two groups of numbers (no
-//! p for more groups), Cochran's rule for categories on the levels ×
-//! groups table with empty margins removed — the choices a study file's
-//! Table 1 makes by default. `netra_report::table::baseline` lays the
-//! table out; [`NumberSummary`] is the summary it prints.
+//! the groups with a value: Student's t-test for two groups of numbers and
+//! one-way ANOVA (`oneway.test(var.equal = TRUE)`) for three or more,
+//! Cochran's rule for categories on the levels × groups table with empty
+//! margins removed (chi-square, or Fisher's exact test — Fisher–Freeman–
+//! Halton for r × c — where expected counts are small, which the output's
+//! `footnotes` say) — the choices a study file's Table 1 makes by default.
+//! `netra_report::table::baseline` lays the table out; [`NumberSummary`]
+//! is the summary it prints.
+//!
+//! Without a grouping (`by` empty) the table has one column, all patients,
+//! and no tests. Each variable says for how many patients it is known
+//! (`known` of `total`: "grade known for 622 of 1000").
 
 use serde::{Deserialize, Serialize};
 
 use crate::AnalysisError;
-use crate::cohort::Cohort;
+use crate::cohort::{Cohort, Grouping};
 use crate::inference::{
     CategoricalTest, ClassicalInference, ContinuousTest, Inference, choose_categorical,
     drop_empty_margins,
@@ -77,7 +84,7 @@ pub fn summarise_numbers(values: &[f64]) -> NumberSummary {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BaselineRequest {
-    /// The grouping variable.
+    /// The grouping variable; empty: one column of all patients.
     pub by: String,
     /// The groups, in order (codes or labels); none: all.
     pub levels: Option<Vec<String>>,
@@ -122,6 +129,9 @@ pub struct BaselineVariable {
     pub p: Option<f64>,
     /// The test's printed name.
     pub test: Option<String>,
+    /// Patients of the compared groups with a value.
+    #[serde(default)]
+    pub known: usize,
 }
 
 /// The answer to a [`BaselineRequest`].
@@ -137,11 +147,31 @@ pub struct BaselineOutput {
     pub left_out: usize,
     /// Per variable, in request order.
     pub variables: Vec<BaselineVariable>,
+    /// Patients of the compared groups (the denominator of `known`).
+    #[serde(default)]
+    pub total: usize,
+    /// Notes the table prints under it (why a test was chosen).
+    #[serde(default)]
+    pub footnotes: Vec<String>,
 }
+
+/// The footnote of a categorical test chosen by Cochran's rule.
+pub const FISHER_FOOTNOTE: &str = "Fisher's exact test (Fisher\u{2013}Freeman\u{2013}Halton for tables \
+     larger than 2 \u{d7} 2) where \u{3c7}\u{b2} expected counts are small: any below 5 in a \
+     2 \u{d7} 2 table; more than 20% below 5 or any below 1 in a larger one (Cochran's rule).";
 
 /// Runs a [`BaselineRequest`].
 pub fn run(cohort: &Cohort, req: &BaselineRequest) -> Result<BaselineOutput, AnalysisError> {
-    let g = cohort.grouping_of(&req.by, None, req.levels.as_deref(), None)?;
+    let g = if req.by.trim().is_empty() {
+        Grouping {
+            label: String::new(),
+            levels: vec!["All patients".into()],
+            codes: vec![Some(0); cohort.len()],
+        }
+    } else {
+        cohort.grouping_of(&req.by, None, req.levels.as_deref(), None)?
+    };
+    let mut fisher_chosen = false;
     let k = g.levels.len();
     let mut n = vec![0usize; k];
     for c in g.codes.iter().flatten() {
@@ -195,7 +225,10 @@ pub fn run(cohort: &Cohort, req: &BaselineRequest) -> Result<BaselineOutput, Ana
                 let result = (table.len() >= 2 && table.first().is_some_and(|r| r.len() >= 2))
                     .then(|| {
                         let test = match choose_categorical(&table) {
-                            CategoricalTest::Auto => CategoricalTest::Fisher,
+                            CategoricalTest::Auto | CategoricalTest::Fisher => {
+                                fisher_chosen = true;
+                                CategoricalTest::Fisher
+                            }
                             t => t,
                         };
                         ClassicalInference.categorical(&table, test)
@@ -215,7 +248,14 @@ pub fn run(cohort: &Cohort, req: &BaselineRequest) -> Result<BaselineOutput, Ana
                 (labels, groups, overall, result)
             }
         };
+        let missing = match &overall {
+            GroupValues::Number { missing, .. } | GroupValues::Categories { missing, .. } => {
+                *missing
+            }
+        };
+        let total: usize = n.iter().sum();
         variables.push(BaselineVariable {
+            known: total - missing,
             name: name.clone(),
             label: v.label.clone(),
             levels,
@@ -225,7 +265,14 @@ pub fn run(cohort: &Cohort, req: &BaselineRequest) -> Result<BaselineOutput, Ana
             test: result.map(|r| r.test),
         });
     }
+    let footnotes = if fisher_chosen {
+        vec![FISHER_FOOTNOTE.to_string()]
+    } else {
+        Vec::new()
+    };
     Ok(BaselineOutput {
+        total: n.iter().sum(),
+        footnotes,
         by_label: g.label,
         left_out: g.codes.iter().filter(|c| c.is_none()).count(),
         groups: g.levels,

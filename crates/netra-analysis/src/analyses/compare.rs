@@ -1,7 +1,11 @@
 //! Classical comparison of one variable between groups: Pearson's
 //! chi-square (Yates' correction for 2×2 on request) and Fisher's exact
-//! test for a categorical variable; Student's and Welch's t-tests and the
-//! Mann–Whitney (Wilcoxon rank-sum) test for a number between two groups.
+//! test for a categorical variable (r × c: Fisher–Freeman–Halton);
+//! Student's and Welch's t-tests and the Mann–Whitney (Wilcoxon rank-sum)
+//! test for a number between two groups, and their k-group forms for three
+//! or more: one-way ANOVA (`oneway.test(var.equal = TRUE)`, the F of
+//! `anova(lm())`), Welch's ANOVA (`oneway.test`) and Kruskal–Wallis
+//! (`kruskal.test`).
 //!
 //! The tests are `netra_stats::classical`, each checked against R's
 //! `chisq.test`, `fisher.test`, `t.test` and `wilcox.test`; the names in
@@ -12,12 +16,18 @@
 //! Two ways in: [`compare`] on data a surface already has (the CLI's CSV
 //! columns), and the registered analysis ([`run`]) on a cohort's
 //! variables. Without a named test the variable decides: Welch's t-test
-//! for a number (R's `t.test` default), Cochran's rule
-//! ([`choose_categorical`]) for categories — the rule Table 1 uses.
+//! for a number (R's `t.test` default; Welch's ANOVA, `oneway.test`'s
+//! default, for three or more groups), Cochran's rule
+//! ([`choose_categorical`]) for categories — the rule Table 1 uses. A
+//! two-sample test named for three or more groups runs its k-group form
+//! (t → ANOVA, Welch → Welch's ANOVA, Mann–Whitney → Kruskal–Wallis), and
+//! the output's `test` says which ran.
 
 use netra_stats::classical::Alternative;
 use netra_stats::classical::chisq::chisq_test;
 use netra_stats::classical::fisher::{fisher_2x2, fisher_rxc};
+use netra_stats::classical::kruskal::kruskal_test;
+use netra_stats::classical::oneway::oneway_test;
 use netra_stats::classical::ttest::{TTestKind, t_test_two};
 use netra_stats::classical::wilcoxon::{WilcoxOptions, wilcox_test};
 use serde::{Deserialize, Serialize, Serializer};
@@ -38,14 +48,42 @@ pub enum CompareTest {
     T,
     /// Welch's two-sample t-test.
     Welch,
-    /// Mann–Whitney / Wilcoxon rank-sum test.
+    /// Mann–Whitney / Wilcoxon rank-sum test (`wilcox` is accepted: R's
+    /// `wilcox.test`).
+    #[serde(alias = "wilcox")]
     Mannwhitney,
+    /// One-way ANOVA, equal variances (`oneway.test(var.equal = TRUE)`).
+    Anova,
+    /// Welch's one-way ANOVA (`oneway.test`).
+    #[serde(rename = "welch-anova")]
+    WelchAnova,
+    /// Kruskal–Wallis rank-sum test (`kruskal.test`).
+    Kruskal,
 }
 
 impl CompareTest {
     /// True for the tests of a contingency table (chi-square, Fisher).
     pub fn is_categorical(self) -> bool {
         matches!(self, CompareTest::Chisq | CompareTest::Fisher)
+    }
+
+    /// The test run for `k` groups of numbers: a two-sample test named for
+    /// three or more groups becomes its k-group form.
+    pub fn for_groups(self, k: usize) -> CompareTest {
+        match self {
+            CompareTest::T if k > 2 => CompareTest::Anova,
+            CompareTest::Welch if k > 2 => CompareTest::WelchAnova,
+            CompareTest::Mannwhitney if k > 2 => CompareTest::Kruskal,
+            t => t,
+        }
+    }
+
+    /// True for the k-group tests of numbers.
+    pub fn is_k_group(self) -> bool {
+        matches!(
+            self,
+            CompareTest::Anova | CompareTest::WelchAnova | CompareTest::Kruskal
+        )
     }
 }
 
@@ -196,6 +234,17 @@ pub struct CompareOutput {
     /// Standard error of the difference in means (t-tests).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub std_err: Option<f64>,
+    /// Denominator degrees of freedom of an F test (ANOVA, Welch's ANOVA;
+    /// `df` is then the numerator's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub df_den: Option<f64>,
+    /// Rows per group, in group order (k-group tests).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_per_group: Option<Vec<usize>>,
+    /// Between-groups and within-groups sums of squares (one-way ANOVA, as
+    /// `anova(lm())`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sum_sq: Option<[f64; 2]>,
 }
 
 impl CompareOutput {
@@ -219,6 +268,9 @@ impl CompareOutput {
             exact: None,
             means: None,
             std_err: None,
+            df_den: None,
+            n_per_group: None,
+            sum_sq: None,
         }
     }
 }
@@ -304,6 +356,9 @@ fn test_name(test: CompareTest, yates_applied: bool, exact: bool) -> &'static st
         CompareTest::Welch => "Welch Two Sample t-test",
         CompareTest::Mannwhitney if exact => "Wilcoxon rank sum exact test",
         CompareTest::Mannwhitney => "Wilcoxon rank sum test with continuity correction",
+        CompareTest::Anova => "One-way analysis of means",
+        CompareTest::WelchAnova => "One-way analysis of means (not assuming equal variances)",
+        CompareTest::Kruskal => "Kruskal-Wallis rank sum test",
     }
 }
 
@@ -360,14 +415,21 @@ pub fn compare(
             contingency(data, levels, codes, options)
         }
         Values::Numbers(values) => {
-            let test = options.test.unwrap_or(CompareTest::Welch);
+            let test = options
+                .test
+                .unwrap_or(CompareTest::Welch)
+                .for_groups(data.groups.len());
             if test.is_categorical() {
                 return Err(AnalysisError::invalid(
                     "compare",
                     "the variable is a number; a contingency test needs categories",
                 ));
             }
-            two_sample(data, values, test, options.conf_level)
+            if test.is_k_group() {
+                k_groups(data, values, test)
+            } else {
+                two_sample(data, values, test, options.conf_level)
+            }
         }
     }
 }
@@ -448,6 +510,81 @@ fn two_sample(
     out.std_err = r.std_err;
     out.n_by_group = Some([x.len(), y.len()]);
     Ok(out)
+}
+
+fn k_groups(
+    data: &CompareData,
+    values: &[f64],
+    test: CompareTest,
+) -> Result<CompareOutput, AnalysisError> {
+    let mut groups = vec![Vec::new(); data.groups.len()];
+    for (v, &g) in values.iter().zip(&data.group) {
+        groups[g].push(*v);
+    }
+    let n_per_group: Vec<usize> = groups.iter().map(Vec::len).collect();
+    // R's formula interface drops unused levels: empty groups are not
+    // groups.
+    let present: Vec<Vec<f64>> = groups.into_iter().filter(|g| !g.is_empty()).collect();
+    let r = k_group_test(&present, test)?;
+    let mut out = CompareOutput::new(r.name, data, r.p_value);
+    out.statistic = Some(r.statistic);
+    out.df = Some(r.df);
+    out.df_den = r.df_den;
+    out.sum_sq = r.sum_sq;
+    out.n_per_group = Some(n_per_group);
+    Ok(out)
+}
+
+/// The numbers of a k-group test of numbers ([`k_group_test`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KGroupTest {
+    /// R's name of the test.
+    pub name: &'static str,
+    /// F or Kruskal–Wallis chi-squared.
+    pub statistic: f64,
+    /// (Numerator) degrees of freedom.
+    pub df: f64,
+    /// Denominator degrees of freedom (F tests).
+    pub df_den: Option<f64>,
+    /// p-value.
+    pub p_value: f64,
+    /// Between- and within-groups sums of squares (one-way ANOVA).
+    pub sum_sq: Option<[f64; 2]>,
+}
+
+/// One-way ANOVA, Welch's ANOVA or Kruskal–Wallis of `groups` (each
+/// non-empty), as R's `oneway.test` and `kruskal.test`.
+pub fn k_group_test(groups: &[Vec<f64>], test: CompareTest) -> Result<KGroupTest, AnalysisError> {
+    match test {
+        CompareTest::Anova | CompareTest::WelchAnova => {
+            let r = oneway_test(groups, test == CompareTest::Anova)
+                .map_err(|e| AnalysisError::stats("one-way ANOVA", e))?;
+            Ok(KGroupTest {
+                name: test_name(test, false, false),
+                statistic: r.statistic,
+                df: r.df_num,
+                df_den: Some(r.df_den),
+                p_value: r.p_value,
+                sum_sq: r.ss_between.zip(r.ss_within).map(|(b, w)| [b, w]),
+            })
+        }
+        CompareTest::Kruskal => {
+            let r =
+                kruskal_test(groups).map_err(|e| AnalysisError::stats("Kruskal-Wallis test", e))?;
+            Ok(KGroupTest {
+                name: test_name(test, false, false),
+                statistic: r.statistic,
+                df: r.df,
+                df_den: None,
+                p_value: r.p_value,
+                sum_sq: None,
+            })
+        }
+        _ => Err(AnalysisError::invalid(
+            "compare",
+            "groups of numbers are compared by ANOVA, Welch's ANOVA or Kruskal-Wallis",
+        )),
+    }
 }
 
 /// The numbers of a contingency test ([`table_test`]).
@@ -792,8 +929,9 @@ mod tests {
             group: vec![0, 1, 2],
             values: Values::Numbers(vec![1.0, 2.0, 3.0]),
         };
+        // Three groups of one value: Welch's ANOVA needs two per group.
         let e = compare(&three, &CompareOptions::default()).unwrap_err();
-        assert!(e.to_string().contains("needs exactly 2"), "{e}");
+        assert!(e.to_string().contains("at least 2"), "{e}");
         let constant = CompareData {
             groups: vec!["A".into(), "B".into()],
             group: vec![0, 0, 1, 1],

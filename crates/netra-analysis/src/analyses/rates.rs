@@ -1,8 +1,9 @@
 //! Response rates from best overall responses: counts per category, the
 //! objective response rate (CR + PR) and the disease control rate (CR +
-//! PR + MR + SD, non-CR/non-PD counted as SD) with a chosen interval —
-//! exact Clopper–Pearson (`binom.test`) or Wilson (`prop.test`, with or
-//! without continuity correction) — and Fisher's exact test of each rate
+//! PR + MR + SD, non-CR/non-PD counted as SD) with a chosen interval
+//! ([`CiMethod`]: exact Clopper–Pearson (`binom.test`), Wilson
+//! (`prop.test`, with or without continuity correction), Wald,
+//! Agresti–Coull or Jeffreys) — and Fisher's exact test of each rate
 //! across groups (`fisher.test` on the groups × (yes, no) table).
 //!
 //! The denominator is every best response given, NE included (intention
@@ -22,42 +23,14 @@ use serde::{Deserialize, Serialize};
 
 pub use netra_stats::classical::binomial::ProportionCi;
 
+pub use crate::inference::CiMethod;
+
 use crate::AnalysisError;
 use crate::cohort::Cohort;
 
-/// The interval of a rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RateCi {
-    /// Exact Clopper–Pearson (`binom.test`).
-    #[default]
-    ClopperPearson,
-    /// Wilson score without continuity correction (`prop.test(correct =
-    /// FALSE)`).
-    Wilson,
-    /// Wilson score with continuity correction (`prop.test` default).
-    WilsonCc,
-}
-
-impl RateCi {
-    /// The kernel's method.
-    pub fn method(self) -> ProportionCi {
-        match self {
-            RateCi::ClopperPearson => ProportionCi::ClopperPearson,
-            RateCi::Wilson => ProportionCi::Wilson,
-            RateCi::WilsonCc => ProportionCi::WilsonCorrected,
-        }
-    }
-
-    /// The printed name.
-    pub fn label(self) -> &'static str {
-        match self {
-            RateCi::ClopperPearson => "Clopper-Pearson",
-            RateCi::Wilson => "Wilson",
-            RateCi::WilsonCc => "Wilson with continuity correction",
-        }
-    }
-}
+/// The interval of a rate: the layer's one proportion-interval enum
+/// ([`CiMethod`]), under the name this module has always used.
+pub type RateCi = CiMethod;
 
 /// Patients per best response (non-CR/non-PD counted with SD).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,8 +246,9 @@ pub struct RatesRequest {
     pub by: Option<String>,
     /// The levels compared, in order; none: all.
     pub levels: Option<Vec<String>>,
-    /// The interval.
-    pub ci: RateCi,
+    /// The interval (`ci` is accepted as its older name).
+    #[serde(alias = "ci")]
+    pub ci_method: CiMethod,
     /// Confidence level.
     pub conf_level: f64,
 }
@@ -285,7 +259,7 @@ impl Default for RatesRequest {
             line: 1,
             by: None,
             levels: None,
-            ci: RateCi::default(),
+            ci_method: CiMethod::default(),
             conf_level: 0.95,
         }
     }
@@ -319,7 +293,7 @@ pub fn run(cohort: &Cohort, req: &RatesRequest) -> Result<RatesOutput, AnalysisE
             format!("no patient is evaluable on line {}", req.line),
         ));
     }
-    rates(&groups, req.ci, req.conf_level)
+    rates(&groups, req.ci_method, req.conf_level)
 }
 
 #[cfg(test)]
@@ -368,6 +342,30 @@ mod tests {
         let json = serde_json::to_value(&out).unwrap();
         assert_eq!(json["groups"][0]["counts"]["NE"], 1);
         assert_eq!(json["ci"], "Wilson");
+    }
+
+    #[test]
+    fn request_names_the_method_ci_method_or_ci() {
+        for m in CiMethod::ALL {
+            let v = serde_json::json!({ "ci_method": m.code() });
+            let r: RatesRequest = serde_json::from_value(v).unwrap();
+            assert_eq!(r.ci_method, m);
+            assert_eq!(CiMethod::from_code(m.code()), Some(m));
+        }
+        let r: RatesRequest =
+            serde_json::from_value(serde_json::json!({"ci": "jeffreys"})).unwrap();
+        assert_eq!(r.ci_method, CiMethod::Jeffreys);
+        assert!(
+            serde_json::from_value::<RatesRequest>(serde_json::json!({"ci_method": "exact"}))
+                .is_err()
+        );
+        // x = 0: every method gives a lower limit of 0 (Wald collapses).
+        let out = rates(&[("g".into(), vec![Category::PD; 5])], CiMethod::Wald, 0.95).unwrap();
+        assert_eq!(
+            (out.groups[0].orr.lower, out.groups[0].orr.upper),
+            (0.0, 0.0)
+        );
+        assert_eq!(out.ci, "Wald");
     }
 
     #[test]

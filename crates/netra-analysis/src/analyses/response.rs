@@ -1,6 +1,7 @@
 //! Response rates of a line of therapy: objective response (CR + PR) and
-//! disease control (CR, PR, MR, SD, non-CR/non-PD) with exact
-//! (Clopper–Pearson) confidence intervals, overall and by group.
+//! disease control (CR, PR, MR, SD, non-CR/non-PD) with confidence
+//! intervals by the requested method ([`CiMethod`], exact Clopper–Pearson
+//! by default), overall and by group.
 //!
 //! The denominator is the evaluable patients of the line
 //! (`Evaluation::evaluable`: measurable disease at baseline, or an
@@ -8,11 +9,12 @@
 //! for every surface, as `docs/endpoints.md` states.
 
 use netra_clinical::response::Category;
-use netra_stats::classical::binomial::clopper_pearson;
+use netra_stats::classical::binomial::proportion;
 use serde::{Deserialize, Serialize};
 
 use crate::AnalysisError;
 use crate::cohort::Cohort;
+use crate::inference::CiMethod;
 
 /// Response rates of line `line`, optionally by a variable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,8 +26,10 @@ pub struct ResponseRequest {
     pub by: Option<String>,
     /// The levels compared, in order; none: all.
     pub levels: Option<Vec<String>>,
-    /// Confidence level of the exact intervals.
+    /// Confidence level of the intervals.
     pub conf_level: f64,
+    /// The interval of the rates (default: exact Clopper–Pearson).
+    pub ci_method: CiMethod,
 }
 
 impl Default for ResponseRequest {
@@ -35,20 +39,21 @@ impl Default for ResponseRequest {
             by: None,
             levels: None,
             conf_level: 0.95,
+            ci_method: CiMethod::default(),
         }
     }
 }
 
-/// A rate with its exact interval.
+/// A rate with its interval (the output's `ci` names the method).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rate {
     /// Patients with the outcome.
     pub count: u64,
     /// Proportion (`null` without evaluable patients).
     pub estimate: Option<f64>,
-    /// Lower Clopper–Pearson limit.
+    /// Lower limit.
     pub lower: Option<f64>,
-    /// Upper Clopper–Pearson limit.
+    /// Upper limit.
     pub upper: Option<f64>,
 }
 
@@ -87,9 +92,12 @@ pub struct ResponseOutput {
     pub overall: GroupResponse,
     /// Per group, in level order.
     pub groups: Vec<GroupResponse>,
+    /// The interval's printed name ("Clopper-Pearson", "Wilson", …).
+    #[serde(default)]
+    pub ci: String,
 }
 
-fn rate(x: u64, n: u64, level: f64) -> Result<Rate, AnalysisError> {
+fn rate(x: u64, n: u64, level: f64, method: CiMethod) -> Result<Rate, AnalysisError> {
     if n == 0 {
         return Ok(Rate {
             count: x,
@@ -98,21 +106,32 @@ fn rate(x: u64, n: u64, level: f64) -> Result<Rate, AnalysisError> {
             upper: None,
         });
     }
-    let (lo, hi) =
-        clopper_pearson(x, n, level).map_err(|e| AnalysisError::stats("response rate", e))?;
+    let p = proportion(x, n, method.method(), level)
+        .map_err(|e| AnalysisError::stats("response rate", e))?;
     Ok(Rate {
         count: x,
-        estimate: Some(x as f64 / n as f64),
-        lower: Some(lo),
-        upper: Some(hi),
+        estimate: Some(p.estimate),
+        lower: Some(p.lower),
+        upper: Some(p.upper),
     })
 }
 
-/// Rates of one group of best responses (all evaluable).
+/// Rates of one group of best responses (all evaluable), with exact
+/// Clopper–Pearson intervals.
 pub fn group_response(
     label: &str,
     best: &[Category],
     level: f64,
+) -> Result<GroupResponse, AnalysisError> {
+    group_response_with(label, best, level, CiMethod::ClopperPearson)
+}
+
+/// [`group_response`] with the interval `method`.
+pub fn group_response_with(
+    label: &str,
+    best: &[Category],
+    level: f64,
+    method: CiMethod,
 ) -> Result<GroupResponse, AnalysisError> {
     let n = best.len() as u64;
     let orr = best.iter().filter(|c| c.is_objective()).count() as u64;
@@ -130,8 +149,8 @@ pub fn group_response(
     Ok(GroupResponse {
         label: label.to_string(),
         evaluable: n,
-        orr: rate(orr, n, level)?,
-        dcr: rate(dcr, n, level)?,
+        orr: rate(orr, n, level, method)?,
+        dcr: rate(dcr, n, level, method)?,
         categories,
     })
 }
@@ -150,7 +169,7 @@ pub fn run(cohort: &Cohort, req: &ResponseRequest) -> Result<ResponseOutput, Ana
         None => None,
     };
     let evaluable: Vec<Category> = best.iter().flatten().copied().collect();
-    let overall = group_response("All patients", &evaluable, req.conf_level)?;
+    let overall = group_response_with("All patients", &evaluable, req.conf_level, req.ci_method)?;
     let mut groups = Vec::new();
     let mut missing_group = 0;
     if let Some(g) = &grouping {
@@ -163,7 +182,12 @@ pub fn run(cohort: &Cohort, req: &ResponseRequest) -> Result<ResponseOutput, Ana
             }
         }
         for (label, p) in g.levels.iter().zip(&per) {
-            groups.push(group_response(label, p, req.conf_level)?);
+            groups.push(group_response_with(
+                label,
+                p,
+                req.conf_level,
+                req.ci_method,
+            )?);
         }
     }
     Ok(ResponseOutput {
@@ -175,5 +199,28 @@ pub fn run(cohort: &Cohort, req: &ResponseRequest) -> Result<ResponseOutput, Ana
         missing_group,
         overall,
         groups,
+        ci: req.ci_method.label().to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_method_sets_the_interval_and_its_name() {
+        // 1 PR out of 4: R binom.test(1, 4)$conf.int = 0.00630946320971, 0.80587955031676;
+        // prop.test(1, 4, correct = FALSE)$conf.int = 0.0455872608097, 0.6993581574176.
+        let best = [Category::PR, Category::SD, Category::PD, Category::PD];
+        let cp = group_response("g", &best, 0.95).unwrap();
+        let w = group_response_with("g", &best, 0.95, CiMethod::Wilson).unwrap();
+        assert!((cp.orr.lower.unwrap() - 0.006_309_463_209_71).abs() < 1e-10);
+        assert!((w.orr.lower.unwrap() - 0.045_587_260_809_7).abs() < 1e-10);
+        assert!((w.orr.upper.unwrap() - 0.699_358_157_417_6).abs() < 1e-10);
+        let empty = group_response_with("g", &[], 0.95, CiMethod::Jeffreys).unwrap();
+        assert_eq!(empty.orr.lower, None);
+        let req: ResponseRequest =
+            serde_json::from_value(serde_json::json!({"ci_method": "agresti-coull"})).unwrap();
+        assert_eq!(req.ci_method, CiMethod::AgrestiCoull);
+    }
 }

@@ -10,6 +10,17 @@
 //! by `print.survfit`'s rule, rates by `summary(fit, times, extend =
 //! FALSE)`) and `survdiff`. The whole log-rank family (weights, strata,
 //! trend, pairwise) is [`logrank`].
+//!
+//! Two additions papers ask for: the median follow-up by the reverse
+//! Kaplan–Meier method ([`FollowUpOut`], R's `survfit(Surv(time, 1 -
+//! status) ~ 1)`, with the range of follow-up times), always computed over
+//! all analysed rows; and, when `median_ci_spss` is set, the median's
+//! symmetric interval as SPSS prints it ([`SymmetricMedianOut`], median ±
+//! z·SE, `netra_stats::km` module `spss` documents the standard error)
+//! next to R's default. The follow-up is computed from the rows, not from
+//! the partial aggregates (the reverse curve would need the censoring
+//! counts evaluated as events; the cells hold them, the evaluation is not
+//! written yet).
 
 pub mod logrank;
 
@@ -56,6 +67,9 @@ pub struct SurvivalOptions {
     pub rmst_tau: Option<f64>,
     /// Include every step of every curve.
     pub steps: bool,
+    /// Also the median's symmetric interval as SPSS prints it (median ±
+    /// z·SE), next to R's.
+    pub median_ci_spss: bool,
 }
 
 impl Default for SurvivalOptions {
@@ -66,6 +80,7 @@ impl Default for SurvivalOptions {
             conf_level: 0.95,
             rmst_tau: None,
             steps: false,
+            median_ci_spss: false,
         }
     }
 }
@@ -163,6 +178,63 @@ pub struct RmstOut {
     pub upper: f64,
 }
 
+/// The median with the symmetric interval SPSS prints: median ± z·SE, the
+/// standard error by Collett's density formula at the median (IBM SPSS
+/// Statistics Algorithms, KM; `netra_stats::km` module `spss`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SymmetricMedianOut {
+    /// The median as SPSS takes it (the first event time with S ≤ 0.5;
+    /// R's median differs only where S is exactly 0.5 over an interval).
+    pub estimate: f64,
+    /// Its standard error.
+    pub std_err: f64,
+    /// estimate − z·SE (not clipped at 0, as SPSS prints it).
+    pub lower: f64,
+    /// estimate + z·SE.
+    pub upper: f64,
+}
+
+/// Median follow-up by the reverse Kaplan–Meier method (censoring as the
+/// event; R's `survfit(Surv(time, 1 - status) ~ 1)`) and the range of
+/// follow-up times.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FollowUpOut {
+    /// Median follow-up (`null` when the censoring curve does not reach
+    /// 0.5, e.g. every patient had the event).
+    pub median: Option<f64>,
+    /// Lower confidence limit (the curve's interval type and level).
+    pub lower: Option<f64>,
+    /// Upper confidence limit.
+    pub upper: Option<f64>,
+    /// Shortest follow-up time analysed.
+    pub min: f64,
+    /// Longest follow-up time analysed.
+    pub max: f64,
+    /// Patients censored (weighted): the events of the reverse curve.
+    pub censored: f64,
+}
+
+/// The reverse Kaplan–Meier follow-up of `data` (all rows together);
+/// `None` without rows.
+pub fn follow_up(
+    data: &SurvivalData,
+    km: &KmOptions,
+) -> Result<Option<FollowUpOut>, AnalysisError> {
+    if data.time.is_empty() {
+        return Ok(None);
+    }
+    let f = netra_stats::km::follow_up(&data.time, &data.event, data.weights.as_deref(), km)
+        .map_err(|e| AnalysisError::stats("median follow-up", e))?;
+    Ok(Some(FollowUpOut {
+        median: f.median.estimate,
+        lower: f.median.lower,
+        upper: f.median.upper,
+        min: f.min,
+        max: f.max,
+        censored: f.censored,
+    }))
+}
+
 /// One group's curve summarised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupSurvival {
@@ -185,6 +257,10 @@ pub struct GroupSurvival {
     /// Every step, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<Step>>,
+    /// The median's symmetric interval as SPSS prints it, when asked for
+    /// (`median_ci_spss`) and where it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_spss: Option<SymmetricMedianOut>,
 }
 
 /// A k-group test.
@@ -211,6 +287,10 @@ pub struct SurvivalSummary {
     /// (`survRM2`'s contrast), `null` otherwise.
     #[serde(default)]
     pub rmst_difference: Option<RmstDifferenceOut>,
+    /// Median follow-up of all rows by the reverse Kaplan–Meier method
+    /// (`null` without rows).
+    #[serde(default)]
+    pub follow_up: Option<FollowUpOut>,
 }
 
 /// The difference in restricted mean survival time between two groups.
@@ -308,6 +388,16 @@ pub fn group_survival(
             })
             .collect()
     });
+    let median_spss = if opts.median_ci_spss {
+        c.median_symmetric().map(|s| SymmetricMedianOut {
+            estimate: s.estimate,
+            std_err: s.std_err,
+            lower: s.lower,
+            upper: s.upper,
+        })
+    } else {
+        None
+    };
     Ok(GroupSurvival {
         label: label.to_string(),
         n: c.n,
@@ -318,6 +408,7 @@ pub fn group_survival(
         at_times,
         rmst,
         steps,
+        median_spss,
     })
 }
 
@@ -350,11 +441,13 @@ pub fn summarise(
         None
     };
     let rmst_difference = rmst_difference(&groups, opts.conf_level);
+    let follow_up = follow_up(data, &km)?;
     Ok((
         SurvivalSummary {
             groups,
             logrank,
             rmst_difference,
+            follow_up,
         },
         curves,
     ))

@@ -1,6 +1,10 @@
 //! `netra compare`: the classical group comparisons on any CSV column pair —
-//! chi-square (Yates' correction for 2×2 with `--yates`), Fisher's exact,
-//! Student's and Welch's t, Mann–Whitney (Wilcoxon rank-sum).
+//! chi-square (Yates' correction for 2×2 with `--yates`), Fisher's exact
+//! (Fisher–Freeman–Halton for r×c), Student's and Welch's t, Mann–Whitney
+//! (Wilcoxon rank-sum; `--test wilcox` is the same test, R's `wilcox.test`),
+//! and for three or more groups one-way ANOVA, Welch's ANOVA and
+//! Kruskal–Wallis (`t`, `welch` and `mannwhitney` run their k-group form
+//! there).
 //!
 //! Groups and categories are ordered as R orders factor levels: numerically
 //! when every value is a number, otherwise as text; for the two-sample tests
@@ -31,8 +35,15 @@ pub enum Test {
     T,
     /// Welch's two-sample t-test.
     Welch,
-    /// Mann–Whitney / Wilcoxon rank-sum test.
+    /// Mann–Whitney / Wilcoxon rank-sum test (`wilcox`: R's wilcox.test).
+    #[value(alias = "wilcox")]
     Mannwhitney,
+    /// One-way ANOVA, equal variances (R's oneway.test(var.equal = TRUE)).
+    Anova,
+    /// Welch's one-way ANOVA (R's oneway.test).
+    WelchAnova,
+    /// Kruskal–Wallis rank-sum test (R's kruskal.test).
+    Kruskal,
 }
 
 impl From<Test> for CompareTest {
@@ -43,6 +54,9 @@ impl From<Test> for CompareTest {
             Test::T => CompareTest::T,
             Test::Welch => CompareTest::Welch,
             Test::Mannwhitney => CompareTest::Mannwhitney,
+            Test::Anova => CompareTest::Anova,
+            Test::WelchAnova => CompareTest::WelchAnova,
+            Test::Kruskal => CompareTest::Kruskal,
         }
     }
 }
@@ -102,15 +116,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             codes: values.codes,
         }
     } else {
-        if glevels.len() != 2 {
-            anyhow::bail!(
-                "{}: column '{}' has {} levels ({}); a two-sample test needs exactly 2",
-                frame.source_name(),
-                args.group,
-                glevels.len(),
-                glevels.join(", ")
-            );
-        }
         Values::Numbers(numbers(frame.column(&args.var)?, &complete.rows)?)
     };
     let data = CompareData {
@@ -213,10 +218,16 @@ fn table_text(out: &Value) -> String {
             );
         }
     }
+    if let Some(ns) = out["n_per_group"].as_array() {
+        for (g, n) in glevels.iter().zip(ns) {
+            let _ = writeln!(s, "  {g:<14} n = {n}");
+        }
+    }
     if let Some(stat) = out["statistic"].as_f64() {
-        let _ = match out["df"].as_f64() {
-            Some(df) => writeln!(s, "  statistic = {stat:.4}, df = {df:.4}"),
-            None => writeln!(s, "  statistic = {stat:.4}"),
+        let _ = match (out["df"].as_f64(), out["df_den"].as_f64()) {
+            (Some(df), Some(den)) => writeln!(s, "  statistic = {stat:.4}, df = {df} and {den:.4}"),
+            (Some(df), None) => writeln!(s, "  statistic = {stat:.4}, df = {df:.4}"),
+            _ => writeln!(s, "  statistic = {stat:.4}"),
         };
     }
     if let Some(or) = out.get("odds_ratio") {

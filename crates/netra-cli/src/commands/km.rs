@@ -15,8 +15,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use netra_analysis::analyses::survival::{
-    KmAtTime as AtTime, KmCurve, Quantile, Rmst, RmstDifferenceOut as RmstDifference, SurvivalData,
-    SurvivalOptions, SurvivalSummary, summarise,
+    FollowUpOut, KmAtTime as AtTime, KmCurve, Quantile, Rmst, RmstDifferenceOut as RmstDifference,
+    SurvivalData, SurvivalOptions, SurvivalSummary, SymmetricMedianOut, summarise,
 };
 use netra_frame::Frame;
 use serde::Serialize;
@@ -56,6 +56,9 @@ pub(crate) struct KmArgs {
     /// Report the restricted mean survival time up to this time.
     #[arg(long, value_name = "T")]
     pub(crate) rmst_tau: Option<f64>,
+    /// Also the median's symmetric CI as SPSS prints it (median ± z·SE).
+    #[arg(long)]
+    pub(crate) median_ci_spss: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,
@@ -80,6 +83,8 @@ struct Report {
     merged_labels: serde_json::Value,
     /// Empty text cells read as missing, by column (issue 13).
     empty_labels: serde_json::Value,
+    /// Median follow-up of all rows by the reverse Kaplan–Meier method.
+    follow_up: Option<FollowUpOut>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +105,9 @@ struct CurveOut {
     steps: Vec<StepOut>,
     at_times: Vec<AtOut>,
     rmst: Option<RmstOut>,
+    /// With `--median-ci-spss`: SPSS's symmetric median interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    median_spss: Option<SymmetricMedianOut>,
 }
 
 #[derive(Debug, Serialize)]
@@ -159,6 +167,8 @@ struct Analysis {
     logrank: Option<Result<TestOut, String>>,
     n_dropped: usize,
     reading: input::Reading,
+    follow_up: Option<FollowUpOut>,
+    spss: Vec<Option<SymmetricMedianOut>>,
 }
 
 /// Runs `netra km`.
@@ -244,6 +254,7 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
         conf_level: args.conf_level,
         rmst_tau: args.rmst_tau,
         steps: false,
+        median_ci_spss: args.median_ci_spss,
     };
     let (summary, curves) = summarise(&data, &options)?;
     let test = args
@@ -291,6 +302,8 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
         })
         .collect();
     let difference = summary.rmst_difference;
+    let follow_up = summary.follow_up;
+    let spss = summary.groups.iter().map(|g| g.median_spss).collect();
     let labels = data.labels;
     Ok(Analysis {
         labels,
@@ -302,6 +315,8 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
         logrank: test,
         n_dropped: complete.n_dropped,
         reading,
+        follow_up,
+        spss,
     })
 }
 
@@ -369,6 +384,7 @@ fn report(a: &Analysis) -> Report {
                 lower: r.lower,
                 upper: r.upper,
             }),
+            median_spss: a.spss[g],
         })
         .collect();
     let rmst_difference = a.difference.map(|d| DiffOut {
@@ -389,6 +405,7 @@ fn report(a: &Analysis) -> Report {
         values_read: a.reading.json().1,
         merged_labels: a.reading.label_notes_json().0,
         empty_labels: a.reading.label_notes_json().1,
+        follow_up: a.follow_up,
     }
 }
 
@@ -442,6 +459,9 @@ fn table(args: &KmArgs, a: &Analysis) -> String {
         "events".to_string(),
         format!("median ({level} CI)"),
     ];
+    if args.median_ci_spss {
+        header.push(format!("median ({level} CI, SPSS)"));
+    }
     for &t in &a
         .at_times
         .first()
@@ -466,6 +486,11 @@ fn table(args: &KmArgs, a: &Analysis) -> String {
                 fmt_or_nr(m.upper, 1)
             ),
         ];
+        if args.median_ci_spss {
+            row.push(a.spss[g].map_or("—".to_string(), |s| {
+                format!("{:.1} ({:.1}–{:.1})", s.estimate, s.lower, s.upper)
+            }));
+        }
         for r in &a.at_times[g] {
             row.push(match r.survival {
                 Some(_) => format!(
@@ -572,6 +597,24 @@ fn table(args: &KmArgs, a: &Analysis) -> String {
             d.estimate,
             d.lower,
             d.upper
+        );
+    }
+    if let Some(f) = &a.follow_up {
+        let _ = writeln!(
+            out,
+            "Median follow-up (reverse Kaplan–Meier): {} ({level} CI {}–{}); range {}–{}",
+            fmt_or_nr(f.median, 1),
+            fmt_or_nr(f.lower, 1),
+            fmt_or_nr(f.upper, 1),
+            time_text(f.min),
+            time_text(f.max)
+        );
+    }
+    if args.median_ci_spss {
+        let _ = writeln!(
+            out,
+            "SPSS median CI: median ± z·SE, SE = SE[S(median)] / f(median) (Collett's density \
+             estimate between S = 0.55 and 0.45), as SPSS's Kaplan–Meier prints it."
         );
     }
     for line in a.reading.lines() {

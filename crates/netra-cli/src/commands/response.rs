@@ -42,6 +42,12 @@ pub enum Ci {
     Wilson,
     /// Wilson score with continuity correction (prop.test default).
     WilsonCc,
+    /// Wald, p ± z·sqrt(p(1 − p)/n), clipped to [0, 1].
+    Wald,
+    /// Agresti–Coull.
+    AgrestiCoull,
+    /// Jeffreys (equal-tailed Beta(x + ½, n − x + ½)).
+    Jeffreys,
 }
 
 impl From<Ci> for RateCi {
@@ -50,6 +56,9 @@ impl From<Ci> for RateCi {
             Ci::ClopperPearson => RateCi::ClopperPearson,
             Ci::Wilson => RateCi::Wilson,
             Ci::WilsonCc => RateCi::WilsonCc,
+            Ci::Wald => RateCi::Wald,
+            Ci::AgrestiCoull => RateCi::AgrestiCoull,
+            Ci::Jeffreys => RateCi::Jeffreys,
         }
     }
 }

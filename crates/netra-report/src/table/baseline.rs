@@ -11,7 +11,17 @@
 //! categorical ones the chosen [`CategoricalTest`] (by default Cochran's
 //! rule, [`choose_categorical`]) on the levels × groups table with empty
 //! rows and columns removed. Missing values are left out of the tests.
+//! With three or more groups the layer runs the k-group form of the test
+//! (one-way ANOVA, Welch's ANOVA, Kruskal–Wallis; r × c chi-square or
+//! Fisher–Freeman–Halton). When Cochran's rule picks Fisher's test the
+//! table says why in a footnote ([`FISHER_FOOTNOTE`]).
+//!
+//! One group label and no overall column is the one-column form (all
+//! patients, no p or test columns). With [`BaselineTable::known`] each
+//! variable gets a "Known" row ("622 of 1000") instead of the "Missing"
+//! row.
 
+pub use netra_analysis::analyses::baseline::FISHER_FOOTNOTE;
 use netra_analysis::analyses::baseline::summarise_numbers;
 
 use super::inference::{
@@ -41,13 +51,20 @@ pub struct BaselineTable<'a> {
     overall: bool,
     inference: &'a dyn Inference,
     p_style: PStyle,
+    /// p and test columns (two or more groups).
+    tests: bool,
+    /// Cochran's rule chose Fisher's test for some variable.
+    fisher_chosen: bool,
     /// Decimals of percentages.
     pub percent_decimals: usize,
+    /// A "Known: x of n" row per variable instead of the "Missing" row.
+    pub known: bool,
 }
 
 impl<'a> BaselineTable<'a> {
     /// A table comparing `group_labels.len()` groups; `group[i]` is subject
-    /// i's group (0-based); `overall` adds an all-subjects column.
+    /// i's group (0-based); `overall` adds an all-subjects column. One
+    /// group without `overall` is the one-column form: no p, no test.
     pub fn new(
         title: impl Into<String>,
         group_labels: &[&str],
@@ -75,8 +92,11 @@ impl<'a> BaselineTable<'a> {
         if overall {
             header.push(format!("All (n = {})", group.len()));
         }
-        header.push("p".into());
-        header.push("Test".into());
+        let tests = k >= 2;
+        if tests {
+            header.push("p".into());
+            header.push("Test".into());
+        }
         let cols: Vec<&str> = header.iter().map(String::as_str).collect();
         Ok(BaselineTable {
             table: Table::new(title, &cols),
@@ -85,7 +105,10 @@ impl<'a> BaselineTable<'a> {
             overall,
             inference,
             p_style: PStyle::default(),
+            tests,
+            fisher_chosen: false,
             percent_decimals: 1,
+            known: false,
         })
     }
 
@@ -104,8 +127,10 @@ impl<'a> BaselineTable<'a> {
     fn row(&self, label: String, cells: Vec<String>, p: Option<&TestResult>) -> Row {
         let mut all = vec![label];
         all.extend(cells);
-        all.push(p.map_or(String::new(), |r| self.p_style.format(Some(r.p))));
-        all.push(p.map_or(String::new(), |r| r.test.clone()));
+        if self.tests {
+            all.push(p.map_or(String::new(), |r| self.p_style.format(Some(r.p))));
+            all.push(p.map_or(String::new(), |r| r.test.clone()));
+        }
         Row::new(all)
     }
 
@@ -196,6 +221,24 @@ impl<'a> BaselineTable<'a> {
     }
 
     fn missing_row(&mut self, missing: &[usize]) {
+        if self.known {
+            let mut sizes = vec![0usize; self.n_groups];
+            for &g in &self.group {
+                sizes[g] += 1;
+            }
+            let mut cells: Vec<String> = sizes
+                .iter()
+                .zip(missing)
+                .map(|(n, m)| format!("{} of {n}", n - m))
+                .collect();
+            if self.overall {
+                let m: usize = missing.iter().sum();
+                cells.push(format!("{} of {}", self.group.len() - m, self.group.len()));
+            }
+            let r = self.row("Known".into(), cells, None).indented(1);
+            self.table.push(r);
+            return;
+        }
         if missing.iter().all(|m| *m == 0) {
             return;
         }
@@ -238,15 +281,21 @@ impl<'a> BaselineTable<'a> {
             }
         }
         let table = drop_empty_margins(&counts);
+        let mut auto_fisher = false;
         let result = if table.len() >= 2 && table.first().is_some_and(|r| r.len() >= 2) {
             let chosen = match test {
-                CategoricalTest::Auto => choose_categorical(&table),
+                CategoricalTest::Auto => {
+                    let c = choose_categorical(&table);
+                    auto_fisher = c == CategoricalTest::Fisher;
+                    c
+                }
                 t => t,
             };
             self.inference.categorical(&table, chosen)
         } else {
             None
         };
+        self.fisher_chosen |= auto_fisher && result.is_some();
         let head = self.row(
             format!("{name}, n (%)"),
             self.blank_cells(),
@@ -276,8 +325,12 @@ impl<'a> BaselineTable<'a> {
         self
     }
 
-    /// The finished table.
-    pub fn build(self) -> Table {
+    /// The finished table (with the footnote on Fisher's test when
+    /// Cochran's rule chose it).
+    pub fn build(mut self) -> Table {
+        if self.fisher_chosen && self.tests {
+            self.table.footnotes.push(FISHER_FOOTNOTE.to_string());
+        }
         self.table
     }
 }

@@ -9,11 +9,15 @@
 //! CI by default), the landmark rate as `summary(fit, times)`, the
 //! log-rank test as `survdiff`; this builder lays them out. Subjects whose
 //! characteristic is missing are left out of that characteristic's rows
-//! and test. Note that SPSS-style tables often print a symmetric CI of the
-//! median (median ± 1.96·SE); the CI here is R's, from the CI of the curve.
+//! and test. SPSS-style tables print a symmetric CI of the median (median
+//! ± 1.96·SE); the median column's CI is R's, from the CI of the curve,
+//! and [`SurvivalTable::spss_median`] adds SPSS's next to it.
+//! [`SurvivalTable::follow_up`] adds the footnote line with the median
+//! follow-up by the reverse Kaplan–Meier method and its range
+//! ([`follow_up_text`]).
 
 use netra_analysis::analyses::survival::{
-    GroupSurvival, SurvivalData, SurvivalOptions, SurvivalSummary, summarise,
+    FollowUpOut, GroupSurvival, SurvivalData, SurvivalOptions, SurvivalSummary, summarise,
 };
 
 use super::{Row, Table};
@@ -31,8 +35,37 @@ pub struct SurvivalTable {
     /// The layer's options: its default (log CI, 95%) with every landmark.
     options: SurvivalOptions,
     p_style: PStyle,
+    /// A column with SPSS's symmetric median CI after the median's.
+    spss: bool,
     /// Decimals of medians and rates.
     pub decimals: usize,
+}
+
+/// The footnote line of a median follow-up: "Median follow-up (reverse
+/// Kaplan–Meier) 36.2 months (95% CI 30.1–41.0); range 0.5–120.3 months."
+pub fn follow_up_text(f: &FollowUpOut, units: &str, conf_level: f64, decimals: usize) -> String {
+    let range = format!(
+        "range {}\u{2013}{} {units}",
+        fixed(Some(f.min), decimals),
+        fixed(Some(f.max), decimals)
+    );
+    let level = fixed(Some(100.0 * conf_level), 0);
+    match f.median {
+        Some(m) => {
+            let limit =
+                |v: Option<f64>| v.map_or(NOT_REACHED.to_string(), |x| fixed(Some(x), decimals));
+            format!(
+                "Median follow-up (reverse Kaplan\u{2013}Meier) {} {units} ({level}% CI {}\u{2013}{}); {range}.",
+                fixed(Some(m), decimals),
+                limit(f.lower),
+                limit(f.upper)
+            )
+        }
+        None => format!(
+            "Median follow-up (reverse Kaplan\u{2013}Meier) not estimable (the censoring curve \
+             does not fall to 0.5); {range}."
+        ),
+    }
 }
 
 fn stats_err(e: impl std::fmt::Display) -> ReportError {
@@ -96,8 +129,53 @@ impl SurvivalTable {
                 ..SurvivalOptions::default()
             },
             p_style: PStyle::default(),
+            spss: false,
             decimals: 1,
         })
+    }
+
+    /// Adds a column `header` with the median's symmetric CI as SPSS
+    /// prints it (median ± z·SE; `netra_stats::km` module `spss`) after
+    /// the median column, and a footnote saying how it is computed. Call
+    /// it before adding rows.
+    pub fn spss_median(&mut self, header: &str) -> Result<&mut Self, ReportError> {
+        if !self.table.body.is_empty() {
+            return Err(ReportError::InvalidOption(
+                "the SPSS median column is added before the rows".into(),
+            ));
+        }
+        if !self.spss {
+            if let Some(row) = self.table.header.first_mut() {
+                row.insert(4, header.into());
+            }
+            self.spss = true;
+            self.options.median_ci_spss = true;
+            self.table.footnotes.push(
+                "SPSS-style CI of the median: median \u{b1} 1.96 \u{d7} SE, SE = SE[S(median)] / f(median) \
+                 with Greenwood's SE of S and the density f estimated between the event times \
+                 where S crosses 0.55 and 0.45 (IBM SPSS Statistics Algorithms, Kaplan\u{2013}Meier; \
+                 Collett 2003, \u{a7}2.4.2)."
+                    .to_string(),
+            );
+        }
+        Ok(self)
+    }
+
+    /// Adds the footnote line with the median follow-up of all patients of
+    /// the table by the reverse Kaplan–Meier method and the range of
+    /// follow-up times, in `units` ("months").
+    pub fn follow_up(&mut self, units: &str) -> Result<&mut Self, ReportError> {
+        let summary = self.summary(
+            self.time.clone(),
+            self.event.clone(),
+            vec![0; self.time.len()],
+            vec!["All".to_string()],
+        )?;
+        if let Some(f) = summary.follow_up {
+            let text = follow_up_text(&f, units, self.options.conf_level, self.decimals);
+            self.table.footnotes.push(text);
+        }
+        Ok(self)
     }
 
     /// Curves of `time`/`event` by `group` (codes into `labels`) and the
@@ -141,6 +219,17 @@ impl SurvivalTable {
             },
         };
         let mut cells = vec![curve.n.to_string(), fmt_count(curve.events), median_text];
+        if self.spss {
+            cells.push(curve.median_spss.map_or(MISSING.to_string(), |m| {
+                with_ci(
+                    Some(m.estimate),
+                    Some(m.lower),
+                    Some(m.upper),
+                    self.decimals,
+                    MISSING,
+                )
+            }));
+        }
         cells.extend(self.landmarks.iter().map(|l| {
             curve
                 .at_times
@@ -203,7 +292,10 @@ impl SurvivalTable {
             (s.groups, s.logrank.map(|t| t.p))
         };
         let mut head = vec![name.to_string()];
-        head.extend(std::iter::repeat_n(String::new(), 3 + self.landmarks.len()));
+        head.extend(std::iter::repeat_n(
+            String::new(),
+            3 + usize::from(self.spss) + self.landmarks.len(),
+        ));
         head.push(p.map_or(String::new(), |p| self.p_style.format(Some(p))));
         self.table.push(Row::new(head).emphasised());
         for (l, level) in levels.iter().enumerate() {
@@ -214,7 +306,7 @@ impl SurvivalTable {
                     cells.extend(["0".to_string(), "0".into(), MISSING.into()]);
                     cells.extend(std::iter::repeat_n(
                         MISSING.to_string(),
-                        self.landmarks.len(),
+                        usize::from(self.spss) + self.landmarks.len(),
                     ));
                 }
             }

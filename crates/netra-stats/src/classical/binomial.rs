@@ -240,7 +240,8 @@ pub fn prop_test(
     })
 }
 
-/// Which confidence interval a proportion is reported with.
+/// Which confidence interval a proportion is reported with (the formulas
+/// are in [`super::interval`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProportionCi {
     /// Exact (Clopper–Pearson), as `binom.test`. The default.
@@ -252,6 +253,26 @@ pub enum ProportionCi {
     /// Wilson score interval with continuity correction, as `prop.test`'s
     /// default (null 0.5, see the module note).
     WilsonCorrected,
+    /// Wald: p̂ ± z √(p̂(1 − p̂)/n), clipped to [0, 1].
+    Wald,
+    /// Agresti–Coull: the Wald interval around p̃ = (x + z²/2)/(n + z²)
+    /// with ñ = n + z², clipped to [0, 1].
+    AgrestiCoull,
+    /// Jeffreys: the equal-tailed Beta(x + ½, n − x + ½) interval, with
+    /// 0 at x = 0 and 1 at x = n (Brown, Cai & DasGupta 2001).
+    Jeffreys,
+}
+
+impl ProportionCi {
+    /// Every method, in the order documentation lists them.
+    pub const ALL: [ProportionCi; 6] = [
+        ProportionCi::ClopperPearson,
+        ProportionCi::Wilson,
+        ProportionCi::WilsonCorrected,
+        ProportionCi::Wald,
+        ProportionCi::AgrestiCoull,
+        ProportionCi::Jeffreys,
+    ];
 }
 
 /// A proportion with its two-sided confidence interval.
@@ -291,6 +312,9 @@ pub fn proportion(
             )?;
             (t.lower, t.upper)
         }
+        ProportionCi::Wald => super::interval::wald(successes, n, conf_level),
+        ProportionCi::AgrestiCoull => super::interval::agresti_coull(successes, n, conf_level),
+        ProportionCi::Jeffreys => super::interval::jeffreys(successes, n, conf_level),
     };
     Ok(Proportion {
         successes,

@@ -3,7 +3,9 @@
 //!
 //! | module | R function | what |
 //! | --- | --- | --- |
-//! | [`binomial`] | `binom.test`, `prop.test` (one sample) | exact binomial test and Clopper–Pearson CI; Wilson score CI with or without continuity correction; response rates |
+//! | [`binomial`] | `binom.test`, `prop.test` (one sample), `qnorm`/`qbeta` formulas | exact binomial test and Clopper–Pearson CI; Wilson score CI with or without continuity correction; Wald, Agresti–Coull and Jeffreys intervals ([`binomial::proportion`]); response rates |
+//! | [`oneway`] | `oneway.test`, `anova(lm())` | one-way ANOVA (equal variances) and Welch's ANOVA for k groups |
+//! | [`kruskal`] | `kruskal.test` | Kruskal–Wallis rank-sum test for k groups, ties corrected |
 //! | [`chisq`] | `chisq.test` | Pearson chi-square test of independence for r×c tables, Yates' correction for 2×2 |
 //! | [`fisher`] | `fisher.test` | Fisher's exact test: 2×2 with conditional MLE odds ratio and CI; r×c exact p |
 //! | [`ttest`] | `t.test` | Student's and Welch's t-tests, one-sample and paired |
@@ -17,6 +19,9 @@
 pub mod binomial;
 pub mod chisq;
 pub mod fisher;
+mod interval;
+pub mod kruskal;
+pub mod oneway;
 pub(crate) mod special;
 pub mod ttest;
 pub mod wilcoxon;

@@ -24,6 +24,11 @@
 //!   ([`KmCurve::at_times`]).
 //! * **Restricted mean** as `print(fit, rmean = tau)` ([`KmCurve::rmst`]) and
 //!   the difference of two curves ([`rmst_difference`]).
+//! * **Median follow-up** by the reverse Kaplan–Meier method
+//!   ([`follow_up`], `survfit(Surv(time, 1 - status) ~ 1)`).
+//! * **The median's symmetric interval as SPSS prints it**
+//!   ([`KmCurve::median_symmetric`], module `spss`: median ± z·SE with
+//!   Collett's standard error).
 //! * **`timefix`**: near-equal times are merged first, as `aeqSurv`
 //!   (applied to all rows before they are split into groups).
 //!
@@ -41,12 +46,16 @@
 
 mod ci;
 mod curve;
+mod followup;
 pub(crate) mod prep;
 mod quantile;
 mod rmst;
+mod spss;
 
 pub use ci::ConfType;
+pub use followup::{FollowUp, follow_up};
 pub use rmst::{Rmst, RmstDifference, rmst_difference};
+pub use spss::SymmetricMedian;
 
 pub(crate) use curve::TimeSums;
 use prep::{Neumaier, Rec};

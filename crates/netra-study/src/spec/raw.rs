@@ -153,6 +153,10 @@ pub(super) struct RawTable {
     pub(super) lines: Option<S<Vec<u32>>>,
     pub(super) response: Option<S<String>>,
     pub(super) min_cell: Option<S<u64>>,
+    pub(super) known: Option<S<bool>>,
+    pub(super) follow_up: Option<S<bool>>,
+    pub(super) spss_median: Option<S<bool>>,
+    pub(super) ci_method: Option<S<String>>,
 }
 
 /// Fields of `[[figure]]`; which apply depends on `type`.
@@ -210,6 +214,10 @@ impl RawTable {
             "lines" => given(&self.lines),
             "response" => given(&self.response),
             "min_cell" => given(&self.min_cell),
+            "known" => given(&self.known),
+            "follow_up" => given(&self.follow_up),
+            "spss_median" => given(&self.spss_median),
+            "ci_method" => given(&self.ci_method),
             _ => None,
         }
     }

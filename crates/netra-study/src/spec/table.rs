@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use netra_analysis::inference::CiMethod;
+
 /// How a continuous variable is summarised in a baseline table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowSummary {
@@ -57,12 +59,15 @@ pub struct BaselineRow {
 pub enum TableKind {
     /// Baseline characteristics by group.
     Baseline {
-        /// Group variable (`None`: the study's groups).
+        /// Group variable (`None`: the study's groups; `Some("")`: one
+        /// column of all patients, no tests).
         by: Option<String>,
         /// Also a column for all patients.
         overall: bool,
         /// Rows.
         rows: Vec<BaselineRow>,
+        /// A "Known: x of n" row per variable instead of "Missing".
+        known: bool,
     },
     /// Survival by characteristic.
     Survival {
@@ -74,6 +79,10 @@ pub enum TableKind {
         characteristics: Vec<String>,
         /// A row for all patients.
         all: bool,
+        /// Median follow-up (reverse Kaplan–Meier) in a footnote.
+        follow_up: bool,
+        /// A column with SPSS's symmetric median CI.
+        spss_median: bool,
     },
     /// ORR and DCR by characteristic.
     Response {
@@ -83,6 +92,8 @@ pub enum TableKind {
         characteristics: Vec<String>,
         /// A row for all patients.
         all: bool,
+        /// The interval of the rates.
+        ci_method: CiMethod,
     },
     /// Cox regression, univariate and multivariate.
     Cox {
@@ -126,6 +137,10 @@ pub enum TableKind {
         by: Option<String>,
         /// Landmarks (`None`: the study's).
         landmarks: Option<Vec<f64>>,
+        /// Median follow-up (reverse Kaplan–Meier) in a footnote.
+        follow_up: bool,
+        /// A column with SPSS's symmetric median CI.
+        spss_median: bool,
     },
 }
 

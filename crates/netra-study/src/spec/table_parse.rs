@@ -10,6 +10,7 @@ use super::raw::{RawTable, S};
 use super::resolver::{Names, Resolver, known_type, span, unknown_type};
 use super::{ResponseSource, TableDef, TableKind};
 use crate::StudyError;
+use netra_analysis::inference::CiMethod;
 
 /// The table types, in the order the documentation lists them.
 const TABLE_TYPES: &[&str] = &[
@@ -30,6 +31,9 @@ const BASELINE_REFUSES: &[&str] = &[
     "multivariate",
     "reference",
     "lines",
+    "follow_up",
+    "spss_median",
+    "ci_method",
 ];
 const SURVIVAL_REFUSES: &[&str] = &[
     "rows",
@@ -39,6 +43,8 @@ const SURVIVAL_REFUSES: &[&str] = &[
     "reference",
     "lines",
     "overall",
+    "known",
+    "ci_method",
 ];
 const KM_ALSO_REFUSES: &[&str] = &["characteristics", "all"];
 const CUMINC_REFUSES: &[&str] = &[
@@ -51,6 +57,10 @@ const CUMINC_REFUSES: &[&str] = &[
     "overall",
     "characteristics",
     "all",
+    "known",
+    "follow_up",
+    "spss_median",
+    "ci_method",
 ];
 const RESPONSE_REFUSES: &[&str] = &[
     "rows",
@@ -60,6 +70,9 @@ const RESPONSE_REFUSES: &[&str] = &[
     "multivariate",
     "reference",
     "lines",
+    "known",
+    "follow_up",
+    "spss_median",
 ];
 const COX_REFUSES: &[&str] = &[
     "rows",
@@ -70,6 +83,10 @@ const COX_REFUSES: &[&str] = &[
     "by",
     "all",
     "overall",
+    "known",
+    "follow_up",
+    "spss_median",
+    "ci_method",
 ];
 const LINES_REFUSES: &[&str] = &[
     "rows",
@@ -81,6 +98,10 @@ const LINES_REFUSES: &[&str] = &[
     "by",
     "all",
     "overall",
+    "known",
+    "follow_up",
+    "spss_median",
+    "ci_method",
 ];
 
 /// What a table may refer to: variables, endpoints, and whether the study
@@ -134,6 +155,11 @@ fn kind(cx: &TableScope<'_>, t: &RawTable) -> Result<TableKind, StudyError> {
     }
 }
 
+/// A boolean option, `default` when absent.
+fn flag(f: &Option<S<bool>>, default: bool) -> bool {
+    f.as_ref().map_or(default, |v| *v.get_ref())
+}
+
 /// Fails on the first of `fields` that is given.
 fn refuse(r: &Resolver<'_>, t: &RawTable, fields: &[&str], what: &str) -> Result<(), StudyError> {
     for f in fields {
@@ -176,7 +202,11 @@ fn landmarks(r: &Resolver<'_>, t: &RawTable) -> Result<Option<Vec<f64>>, StudyEr
 fn baseline(cx: &TableScope<'_>, t: &RawTable, what: &str) -> Result<TableKind, StudyError> {
     let r = cx.r;
     refuse(r, t, BASELINE_REFUSES, what)?;
-    let by = r.grouping_by(&t.by, cx.has_groups, &t.kind)?;
+    // `by = ""`: one column of all patients.
+    let by = match &t.by {
+        Some(b) if b.get_ref().is_empty() => Some(String::new()),
+        _ => r.grouping_by(&t.by, cx.has_groups, &t.kind)?,
+    };
     let rows_raw = t
         .rows
         .as_ref()
@@ -185,6 +215,7 @@ fn baseline(cx: &TableScope<'_>, t: &RawTable, what: &str) -> Result<TableKind, 
         by,
         overall: t.overall.as_ref().is_some_and(|o| *o.get_ref()),
         rows: rows(r, rows_raw.get_ref())?,
+        known: flag(&t.known, false),
     })
 }
 
@@ -204,6 +235,8 @@ fn survival_or_km(cx: &TableScope<'_>, t: &RawTable, what: &str) -> Result<Table
             landmarks,
             characteristics: characteristics(r, t)?,
             all: t.all.as_ref().is_none_or(|a| *a.get_ref()),
+            follow_up: flag(&t.follow_up, true),
+            spss_median: flag(&t.spss_median, false),
         });
     }
     refuse(r, t, KM_ALSO_REFUSES, what)?;
@@ -211,6 +244,8 @@ fn survival_or_km(cx: &TableScope<'_>, t: &RawTable, what: &str) -> Result<Table
         endpoint,
         by: r.grouping_by(&t.by, cx.has_groups, &t.kind)?,
         landmarks,
+        follow_up: flag(&t.follow_up, true),
+        spss_median: flag(&t.spss_median, false),
     })
 }
 
@@ -251,10 +286,25 @@ fn response(cx: &TableScope<'_>, t: &RawTable, what: &str) -> Result<TableKind, 
             }
         },
     };
+    let ci_method = match &t.ci_method {
+        None => CiMethod::default(),
+        Some(m) => CiMethod::from_code(m.get_ref().trim()).ok_or_else(|| {
+            let names: Vec<&str> = CiMethod::ALL.iter().map(|c| c.code()).collect();
+            r.at(
+                span(m),
+                format!(
+                    "ci_method '{}' is not one of {}",
+                    m.get_ref(),
+                    names.join(", ")
+                ),
+            )
+        })?,
+    };
     Ok(TableKind::Response {
         response,
         characteristics: characteristics(r, t)?,
         all: t.all.as_ref().is_none_or(|a| *a.get_ref()),
+        ci_method,
     })
 }
 
@@ -356,6 +406,10 @@ reference = {}
 lines = [1]
 response = "investigator"
 min_cell = 5
+known = true
+follow_up = true
+spss_median = true
+ci_method = "wilson"
 "#,
         )
         .unwrap();
