@@ -34,7 +34,7 @@ pub trait Analysis {
     fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError>;
     /// A request that runs on any registry cohort (what the surfaces offer
     /// as an example and the cross-surface test runs): the default, unless
-    /// the default names nothing to analyse (`compare`, `baseline`).
+    /// the default names nothing to analyse (`cox`, `compare`, `baseline`).
     fn example() -> Self::Request {
         Self::Request::default()
     }
@@ -127,6 +127,12 @@ impl Analysis for Cox {
     type Output = cox::CoxOutput;
     fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
         cox::run(cohort, request)
+    }
+    fn example() -> Self::Request {
+        cox::CoxRequest {
+            terms: vec!["sex".into(), "age_at_diagnosis".into()],
+            ..cox::CoxRequest::default()
+        }
     }
 }
 
