@@ -106,6 +106,9 @@ impl EndpointDef {
     }
 }
 
+/// The tables, figures and analyses of a study, in file order each.
+type Outputs = (Vec<TableDef>, Vec<FigureDef>, Vec<AnalysisDef>);
+
 /// A parsed and checked study file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Study {
@@ -205,7 +208,7 @@ impl Study {
         raw: &RawStudy,
         endpoints: &[EndpointDef],
         has_groups: bool,
-    ) -> Result<(Vec<TableDef>, Vec<FigureDef>, Vec<AnalysisDef>), StudyError> {
+    ) -> Result<Outputs, StudyError> {
         let endpoints = || Endpoints {
             e: &r.e,
             list: endpoints,
