@@ -156,6 +156,17 @@ const NOT_COUNTS: &[&str] = &[
 /// under the rule.
 const INDIVIDUAL: &[&str] = &["steps", "min", "max", "last_time"];
 
+/// True for a field of [`INDIVIDUAL`] holding values: `steps` only as
+/// curve steps (objects or numbers), not a pathway's step names.
+fn individual(key: &str, v: &Value) -> bool {
+    match (key, v) {
+        (_, Value::Null) => false,
+        ("steps", Value::Array(xs)) => xs.iter().any(|x| x.is_object() || x.is_number()),
+        ("steps", _) => false,
+        _ => INDIVIDUAL.contains(&key),
+    }
+}
+
 /// Test statistics across groups: withheld when any count is.
 const TESTS: &[&str] = &["p", "p_value", "chisq", "statistic"];
 
@@ -247,11 +258,9 @@ fn protect_object(
     let mut own = false;
     let mut nested = false;
     for (k, x) in map.iter_mut() {
-        if INDIVIDUAL.contains(&k.as_str()) {
-            if !x.is_null() {
-                *x = Value::Null;
-                out.push(join(path, k));
-            }
+        if individual(k, x) {
+            *x = Value::Null;
+            out.push(join(path, k));
             continue;
         }
         let objects = matches!(x, Value::Object(_))
@@ -415,6 +424,12 @@ mod tests {
         assert_eq!(out["groups"][1]["events"], 20.0);
         assert_eq!(out["groups"][1]["min"], Value::Null);
         assert_eq!(out["groups"][1]["steps"], Value::Null);
+        let mut pathway = serde_json::json!({"pathways": [{"steps": ["L1 ssa"], "n": 12}]});
+        protect(&v, 40, &mut pathway);
+        assert_eq!(
+            pathway["pathways"][0]["steps"][0], "L1 ssa",
+            "names, not values"
+        );
         assert_eq!(out["n"], serde_json::json!([null, 37]));
         assert_eq!(out["cohort"], 40, "a count of its own");
         assert_eq!(out["logrank"]["p"], Value::Null);

@@ -17,8 +17,9 @@
 //!   [`crate::format::p_value`]; other numbers with four decimals, trailing
 //!   zeros dropped (scientific notation below 0.001); `null` is
 //!   [`crate::format::MISSING`], booleans `yes`/`no`;
-//! * per-step curve data (`steps`) is left to the JSON output (hundreds of
-//!   rows); the row says so.
+//! * per-step curve data (`steps` holding objects) is left to the JSON
+//!   output (hundreds of rows); the row says so. An element with `steps`
+//!   of text (a treatment pathway) is named by them.
 
 use serde_json::Value;
 
@@ -115,6 +116,14 @@ fn element_name(map: &serde_json::Map<String, Value>, i: usize) -> (String, Opti
             _ => {}
         }
     }
+    // A pathway: named by its steps.
+    if let Some(Value::Array(steps)) = map.get("steps")
+        && !steps.is_empty()
+        && steps.iter().all(Value::is_string)
+    {
+        let names: Vec<&str> = steps.iter().filter_map(Value::as_str).collect();
+        return (names.join(" > "), Some("steps"));
+    }
     (format!("{}", i + 1), None)
 }
 
@@ -130,7 +139,7 @@ fn field(t: &mut Table, key: &str, v: &Value, indent: u8) {
                 field(t, k, x, indent + 1);
             }
         }
-        Value::Array(_) if key == "steps" => t.push(
+        Value::Array(xs) if key == "steps" && xs.iter().any(Value::is_object) => t.push(
             Row::new([label(key), "per-step data: see the JSON output".into()]).indented(indent),
         ),
         Value::Array(xs) if !xs.is_empty() && xs.iter().all(Value::is_object) => {
@@ -224,12 +233,13 @@ mod tests {
             "cohort": 12,
             "logrank": {"chisq": 3.84146, "df": 1, "p": 0.0004},
             "groups": [
-                {"label": "G1", "n": 5, "median": null, "steps": [1, 2]},
+                {"label": "G1", "n": 5, "median": null, "steps": [{"time": 1}]},
                 {"label": "G2", "n": 7, "median": 12.5}
             ],
             "categories": [["CR", 2], ["PR", 0]],
             "times": [12.0, 24.0],
             "converged": true,
+            "pathways": [{"steps": ["L1 ssa", "L2 prrt"], "n": 12}],
         });
         let t = table("T", &out);
         let r = rows(&t);
@@ -242,6 +252,7 @@ mod tests {
         assert!(r.contains(&(1, "CR".into(), "2".into())));
         assert!(r.contains(&(0, "times".into(), "12, 24".into())));
         assert!(r.contains(&(0, "converged".into(), "yes".into())));
+        assert!(r.contains(&(1, "L1 ssa > L2 prrt".into(), String::new())));
         // The label field names the element and is not repeated under it.
         assert!(!r.iter().any(|(_, k, _)| k == "label"));
         assert!(r.iter().any(|(_, k, v)| k == "steps" && v.contains("JSON")));
