@@ -229,6 +229,13 @@ impl Cohort {
         self.frame.is_empty()
     }
 
+    /// True when built from the patients' courses ([`Cohort::new`]): every
+    /// endpoint, line and variable can be derived. A cohort of patient
+    /// facts holds only its layout's.
+    pub fn has_courses(&self) -> bool {
+        self.facts.is_none()
+    }
+
     /// The evaluable best response of line `k` per patient (`None`: no
     /// line `k`, or not evaluable — `Evaluation::evaluable`, the one rule
     /// of every response rate).

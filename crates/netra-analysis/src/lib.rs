@@ -33,13 +33,37 @@
 //!    deny_unknown_fields)]`, one `Default`), a `NameOutput` (serde; fields
 //!    are a contract: add, never rename) and `run(&Cohort, &NameRequest)`.
 //!    Compute from partial aggregates ([`partial`]) where the statistic
-//!    allows it.
+//!    allows it. If the default request names nothing to analyse (no
+//!    variable), give [`analyses::Analysis::example`] a request that runs
+//!    on any registry.
 //! 2. Add a unit struct implementing [`analyses::Analysis`] and list it in
 //!    [`analyses::registry`] (a test fails if two share a name).
-//! 3. Test it: R fixtures for the numbers (`validation/`), and the
-//!    cross-surface test (`crates/netra-server/tests/cross_surface.rs`).
-//! 4. Surfaces: a CLI subcommand that fills the request from flags, a
-//!    study-file table type, a web form — each only parses and renders.
+//! 3. Test the numbers: R fixtures (`validation/`).
+//!
+//! That is all: from the registry the analysis is, with no further code,
+//! * on the command line: `netra analyse NAME [--request FILE.json] [--set
+//!   k=v] [--json]`, listed by `netra analyse --list`, its output printed
+//!   as JSON or as the generic table (`netra_report::table::generic`);
+//! * on the web: listed by `GET /api/analyses`, run by `POST
+//!   /api/analyses/NAME` (body: the request; URL: cohort filters and rule
+//!   settings), in the OpenAPI document, under the small-cell rule read
+//!   from its output's JSON (`netra_server::privacy::protect`: counts
+//!   below the threshold and what is computed from them, per-step curves,
+//!   `min`/`max`; name count fields plainly — `n`, `events` — and keep
+//!   single patients' values in `steps`, `min`, `max` or `last_time`);
+//! * in study files: `[[analysis]] name = "NAME" id = "…" request = {…}`
+//!   (did-you-mean on names and fields), its JSON in `analyses/ID.json`
+//!   and the generic table in the report;
+//! * checked: `crates/netra-cli/tests/generic_cli.rs` runs every
+//!   registered analysis's example request through the CLI, the web API
+//!   and a study file and requires the same JSON;
+//!   `crates/netra-server/tests/generic.rs` checks the small-cell rule on
+//!   it for an analyst.
+//!
+//! Write by hand only what a surface adds beyond the generic form: a CLI
+//! subcommand with flags of its own, a study-file table type laid out for
+//! a paper, a figure, a web page (`netra km`, `[[table]] type = "km"`, the
+//! web's `/analysis` page are such adapters of `survival`).
 //!
 //! # Adding a variable
 //! See [`variables`]: one entry in `BASE`, one arm in the registry reader.

@@ -66,6 +66,8 @@ enum Command {
     Sequences(Box<commands::sequences::Args>),
     /// Cox regression: hazard ratios, tests, concordance, cox.zph, Fine–Gray.
     Cox(Box<commands::cox::Args>),
+    /// Any registered analysis on the registry's cohort (`netra analyse --list`).
+    Analyse(Box<commands::analyse::Args>),
     /// Run the web application (accounts, data entry, timelines, analyses, JSON API).
     Serve(commands::serve::Args),
     /// Manage the web application's accounts (`netra user add NAME --role administrator`).
@@ -94,6 +96,7 @@ fn main() -> ExitCode {
         Command::Lines(args) => commands::lines::run(*args),
         Command::Sequences(args) => commands::sequences::run(*args),
         Command::Cox(args) => commands::cox::run(*args),
+        Command::Analyse(args) => commands::analyse::run(*args),
         Command::Serve(args) => commands::serve::run(args),
         Command::User(args) => commands::user::run(args),
     };

@@ -434,7 +434,9 @@ pub fn router(state: Shared) -> Router {
         .route("/api/records/{entity}/history", get(api::history))
         .route("/api/recist/preview", post(api::recist_preview))
         .route("/api/analysis", get(api::analysis))
-        .route("/api/analysis/{file}", get(analysis_pages::download));
+        .route("/api/analysis/{file}", get(analysis_pages::download))
+        .route("/api/analyses", get(crate::generic::list))
+        .route("/api/analyses/{name}", post(crate::generic::run));
     pages
         .merge(api)
         .fallback(not_found)

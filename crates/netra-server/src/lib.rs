@@ -19,7 +19,8 @@
 //!   log-rank test, response rates, CSV downloads; computed on a cohort
 //!   index kept per registry revision ([`cohort`]).
 //! * A JSON API for all of it ([`api`]), described at `/api/openapi.json`
-//!   ([`openapi`]).
+//!   ([`openapi`]); every registered analysis of the layer by name
+//!   ([`generic`]: `GET /api/analyses`, `POST /api/analyses/{name}`).
 //!
 //! No second implementation of anything: the registry is `netra-store`,
 //! endpoints and lines `netra_clinical::endpoints` / `lines`, responses
@@ -37,6 +38,7 @@ pub mod app;
 pub mod clock;
 pub mod cohort;
 pub mod error;
+pub mod generic;
 pub mod layout;
 pub mod openapi;
 pub mod pages;

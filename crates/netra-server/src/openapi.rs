@@ -130,7 +130,7 @@ pub fn build() -> Value {
             "reason": { "type": "string", "description": "why; required, kept in the audit trail" }
         }
     });
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "netra registry API",
@@ -236,5 +236,78 @@ pub fn build() -> Value {
                 "parameters": std::iter::once(json!({ "name": "file", "in": "path", "required": true, "schema": { "type": "string", "enum": ["km.svg", "km.png", "survival.csv", "response.csv", "groups.csv", "cuminc", "cuminc.svg"] } })).chain(analysis_params()).collect::<Vec<_>>(),
                 "responses": { "200": { "description": "the file" }, "400": err("invalid parameter"), "401": unauth, "404": err("nothing to draw") } } }
         }
-    })
+    });
+    let (list, run) = generic_paths(&auth, &write);
+    doc["paths"]["/api/analyses"] = list;
+    doc["paths"]["/api/analyses/{name}"] = run;
+    doc
+}
+
+/// `GET /api/analyses` and `POST /api/analyses/{name}`: the analysis
+/// layer's registry, every analysis by name (`crate::generic`).
+fn generic_paths(auth: &Value, write: &Value) -> (Value, Value) {
+    let names: Vec<&str> = netra_analysis::analyses::registry()
+        .iter()
+        .map(|a| a.name())
+        .collect();
+    let described: Vec<String> = netra_analysis::analyses::registry()
+        .iter()
+        .map(|a| format!("`{}`: {}", a.name(), a.description()))
+        .collect();
+    let filters = [
+        ("site", "only this site (among those the user may see)"),
+        ("primary", "only this primary site (code)"),
+        ("grade", "only this WHO 2019 grade"),
+        ("sex", "only this sex (code)"),
+        (
+            "age_min",
+            "youngest age at diagnosis (analysts: a multiple of 5)",
+        ),
+        (
+            "age_max",
+            "oldest age at diagnosis (analysts: the last year of a 5-year band)",
+        ),
+        ("diagnosed_from", "first year of diagnosis"),
+        ("diagnosed_to", "last year of diagnosis"),
+        ("include_excluded", "1 to include patients marked excluded"),
+    ];
+    let settings = serde_json::to_value(netra_analysis::settings::RuleSettings::default())
+        .unwrap_or(Value::Null);
+    let mut params: Vec<Value> = vec![json!({
+        "name": "name", "in": "path", "required": true,
+        "description": described.join("; "),
+        "schema": { "type": "string", "enum": names }
+    })];
+    params.extend(filters.iter().map(|(n, d)| q(n, d)));
+    if let Value::Object(m) = &settings {
+        params.extend(m.keys().map(|k| {
+            q(k, "rule setting as in a study file's [settings] (min_cell: the small-cell threshold; analysts at least the server's --min-cell)")
+        }));
+    }
+    let list = json!({ "get": {
+        "summary": "every registered analysis: name, description, default request, example request",
+        "security": auth,
+        "responses": {
+            "200": ok_json("the analyses", json!({ "type": "object", "properties": { "analyses": { "type": "array", "items": { "type": "object", "properties": {
+                "name": {"type":"string"}, "description": {"type":"string"},
+                "default_request": {"type":"object"}, "example_request": {"type":"object"}, "run": {"type":"string"} } } } } })),
+            "401": err("not logged in, or the session expired")
+        } } });
+    let run = json!({ "post": {
+        "summary": "run a registered analysis: the body is its request (fields not given take their defaults), the URL parameters select the cohort and rule settings as for /api/analysis; the output is the JSON of `netra analyse NAME --json`, under the small-cell rule for analysts (docs/web.md)",
+        "security": write,
+        "parameters": params,
+        "requestBody": body(json!({ "type": "object", "description": "the analysis' request (GET /api/analyses lists each default)" })),
+        "responses": {
+            "200": ok_json("the output", json!({ "type": "object", "properties": {
+                "analysis": {"type":"string"}, "revision": {"type":"integer"},
+                "min_cell": {"type":"integer", "description": "the small-cell threshold applied (absent: full detail)"},
+                "suppressed": {"type":"array", "items": {"type":"string"}, "description": "paths of the withheld values (`*`: the whole output, cohort below min_cell)"},
+                "output": {"type":"object", "nullable": true} } })),
+            "400": err("unknown request field (with the nearest), invalid value or parameter"),
+            "401": err("not logged in, or the session expired"),
+            "403": err("missing or invalid CSRF token; analysts: a request naming the study arm"),
+            "404": err("no such analysis (with the nearest name), or a site the user may not see")
+        } } });
+    (list, run)
 }

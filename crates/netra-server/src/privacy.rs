@@ -17,6 +17,10 @@
 //!   is withheld when a compared group is withheld. The layer's full
 //!   outputs (every curve step), the paper tables of every response
 //!   category and the cumulative incidence are not given.
+//! * Any registered analysis through `POST /api/analyses/{name}`
+//!   ([`protect`]): the same rule read from the output's JSON, so that an
+//!   analysis registered later is covered without code here — see
+//!   [`protect`] for the rule.
 //! * Analysts filter ages by 5-year bands only (an exact age range would
 //!   single a patient out) and see study arms as `arm 1`, `arm 2`, … by
 //!   the registry's arms in label order ([`crate::pseudo::Arms`]), as the
@@ -24,6 +28,7 @@
 
 use netra_analysis::analyses::survival::KmCurve;
 use netra_report::figure::km::{AtRisk, KmSeries};
+use serde_json::Value;
 
 use crate::error::AppError;
 
@@ -145,6 +150,230 @@ pub fn series(view: &View, label: String, curve: &KmCurve, median: Option<f64>) 
     s
 }
 
+/// Integral fields that are not patient counts (line numbers, degrees of
+/// freedom, codes, settings echoed from the request), and the times and
+/// levels a request names: never withheld.
+const NOT_COUNTS: &[&str] = &[
+    "line",
+    "df",
+    "code",
+    "cause_code",
+    "iterations",
+    "depth",
+    "max_lines",
+    "min_cell",
+    "conf_level",
+    "landmark_months",
+    "landmarks",
+    "times",
+    "time",
+    "tau",
+    "rho",
+    "version",
+];
+
+/// Fields that show single patients' values (per-step curves, a
+/// group's extreme values, the last follow-up time): always withheld
+/// under the rule.
+const INDIVIDUAL: &[&str] = &["steps", "min", "max", "last_time"];
+
+/// True for a field of [`INDIVIDUAL`] holding values: `steps` only as
+/// curve steps (objects or numbers), not a pathway's step names.
+fn individual(key: &str, v: &Value) -> bool {
+    match (key, v) {
+        (_, Value::Null) => false,
+        ("steps", Value::Array(xs)) => xs.iter().any(|x| x.is_object() || x.is_number()),
+        ("steps", _) => false,
+        _ => INDIVIDUAL.contains(&key),
+    }
+}
+
+/// Test statistics across groups: withheld when any count is.
+const TESTS: &[&str] = &["p", "p_value", "chisq", "statistic"];
+
+/// True for a number that may be a patient count: a non-negative whole
+/// number under a field that is not in [`NOT_COUNTS`].
+fn countlike(key: &str, v: &Value) -> Option<f64> {
+    if NOT_COUNTS.contains(&key) {
+        return None;
+    }
+    let x = v.as_f64()?;
+    (x >= 0.0 && x.fract() == 0.0).then_some(x)
+}
+
+/// Withholds the small counts of one value (`key` is its field, or the
+/// field of the array holding it); true when something was withheld.
+fn small_counts(view: &View, path: &str, key: &str, v: &mut Value, out: &mut Vec<String>) -> bool {
+    match v {
+        Value::Array(xs) => {
+            let mut any = false;
+            for (i, x) in xs.iter_mut().enumerate() {
+                // An object in an array is a row (a group, a line, a
+                // coefficient): what it holds is computed from its cell.
+                let row = x.is_object();
+                any |= match x {
+                    Value::Object(_) => protect_object(view, &format!("{path}[{i}]"), x, row, out),
+                    _ => small_counts(view, &format!("{path}[{i}]"), key, x, out),
+                };
+            }
+            any
+        }
+        Value::Object(_) => protect_object(view, path, v, false, out),
+        x => match countlike(key, x) {
+            Some(c) if view.too_few(c) => {
+                *x = Value::Null;
+                out.push(path.to_string());
+                true
+            }
+            _ => false,
+        },
+    }
+}
+
+fn join(path: &str, k: &str) -> String {
+    if path.is_empty() {
+        k.to_string()
+    } else {
+        format!("{path}.{k}")
+    }
+}
+
+/// Withholds the numbers of `v` but [`NOT_COUNTS`] fields: all of them,
+/// or (`counts == false`) only those that cannot be counts (estimates).
+fn withhold_numbers(path: &str, key: &str, v: &mut Value, counts: bool, out: &mut Vec<String>) {
+    if NOT_COUNTS.contains(&key) {
+        return;
+    }
+    match v {
+        Value::Number(_) if counts || countlike(key, v).is_none() => {
+            *v = Value::Null;
+            out.push(path.to_string());
+        }
+        Value::Array(xs) => {
+            for (i, x) in xs.iter_mut().enumerate() {
+                withhold_numbers(&format!("{path}[{i}]"), key, x, counts, out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                withhold_numbers(&join(path, k), k, x, counts, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The rule on one object: its individual values, then its small counts
+/// (nested objects first). When one of its own counts is withheld, the
+/// numbers beside it are too: in a row (an object of an array: a group, a
+/// line) every number it holds, elsewhere its own estimates (plain
+/// numbers that cannot be counts; other counts stand on their own).
+fn protect_object(
+    view: &View,
+    path: &str,
+    v: &mut Value,
+    row: bool,
+    out: &mut Vec<String>,
+) -> bool {
+    let Value::Object(map) = v else { return false };
+    let mut own = false;
+    let mut nested = false;
+    for (k, x) in map.iter_mut() {
+        if individual(k, x) {
+            *x = Value::Null;
+            out.push(join(path, k));
+            continue;
+        }
+        let objects = matches!(x, Value::Object(_))
+            || matches!(x, Value::Array(xs) if xs.iter().any(Value::is_object));
+        let hit = small_counts(view, &join(path, k), k, x, out);
+        if objects {
+            nested |= hit;
+        } else {
+            own |= hit;
+        }
+    }
+    if own {
+        for (k, x) in map.iter_mut() {
+            let plain = match x {
+                Value::Number(_) => true,
+                Value::Array(xs) => xs.iter().all(|y| y.is_number() || y.is_array()),
+                _ => false,
+            };
+            if row || plain {
+                withhold_numbers(&join(path, k), k, x, row, out);
+            }
+        }
+    }
+    own || nested
+}
+
+/// Withholds every test statistic of an output.
+fn withhold_tests(path: &str, v: &mut Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                let here = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                if TESTS.contains(&k.as_str()) && !x.is_null() {
+                    *x = Value::Null;
+                    out.push(here);
+                } else {
+                    withhold_tests(&here, x, out);
+                }
+            }
+        }
+        Value::Array(xs) => {
+            for (i, x) in xs.iter_mut().enumerate() {
+                withhold_tests(&format!("{path}[{i}]"), x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The small-cell rule on any analysis output (its JSON), for
+/// `POST /api/analyses/{name}`; returns the paths withheld (`groups[1].n`).
+/// With a threshold `m ≥ 2` ([`View::suppresses`]):
+///
+/// 1. a cohort of `0 < n < m` patients shows nothing (the caller passes
+///    `cohort`; the output becomes `null`, path `*`);
+/// 2. per-step curves (`steps`), a group's `min` and `max` and a
+///    `last_time` (single patients' values) are withheld;
+/// 3. every whole number `0 < c < m` that may be a count (any field but
+///    line numbers, degrees of freedom, codes and settings echoed:
+///    `NOT_COUNTS`) is withheld, also inside arrays (`n: [3, 40]`, a
+///    contingency table, `[category, count]` pairs) — a median that
+///    happens to be a whole number below `m` too: the rule errs on the
+///    side of withholding;
+/// 4. in an object where one of its own counts was withheld, its other
+///    numbers (estimates and limits computed from that small cell) are
+///    withheld;
+/// 5. if anything was withheld under 3, every test across groups (`p`,
+///    `p_value`, `chisq`, `statistic`) is withheld.
+///
+/// Analyses that suppress themselves (`sequences`, with the cohort's
+/// threshold) pass through unchanged where they already did.
+pub fn protect(view: &View, cohort: usize, output: &mut Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if !view.suppresses() {
+        return out;
+    }
+    if view.too_few(cohort as f64) {
+        *output = Value::Null;
+        out.push("*".into());
+        return out;
+    }
+    let counted = small_counts(view, "", "", output, &mut out);
+    if counted {
+        withhold_tests("", output, &mut out);
+    }
+    out
+}
+
 /// Checks the age filters an analyst may use: whole 5-year bands (the
 /// youngest age a multiple of 5, the oldest one less than a multiple of 5).
 pub fn check_age_bands(age_min: Option<i64>, age_max: Option<i64>) -> Result<(), AppError> {
@@ -181,6 +410,58 @@ mod tests {
         assert_eq!(v.count(5), Some(5));
         assert_eq!(View::full().count(1), Some(1));
         assert!(!v.enough_at_risk(4.0) && v.enough_at_risk(5.0));
+    }
+
+    #[test]
+    fn any_output_loses_its_small_cells_and_what_depends_on_them() {
+        let v = View {
+            min_cell: 5,
+            pseudonymised: true,
+        };
+        let mut out = serde_json::json!({
+            "cohort": 40,
+            "line": 1,
+            "groups": [
+                {"label": "G1", "n": 3, "median": 12.5, "at_times": [{"time": 3.0, "survival": 0.5}]},
+                {"label": "G2", "n": 37, "events": 20.0, "median": 10.25, "min": 41.0, "steps": [{"time": 1.0}]}
+            ],
+            "n": [3, 37],
+            "logrank": {"chisq": 4.1, "df": 1, "p": 0.04},
+        });
+        let withheld = protect(&v, 40, &mut out);
+        assert_eq!(out["groups"][0]["n"], Value::Null);
+        assert_eq!(
+            out["groups"][0]["median"],
+            Value::Null,
+            "estimate of a small group"
+        );
+        assert_eq!(out["groups"][0]["at_times"][0]["survival"], Value::Null);
+        assert_eq!(out["groups"][1]["median"], 10.25);
+        assert_eq!(out["groups"][1]["events"], 20.0);
+        assert_eq!(out["groups"][1]["min"], Value::Null);
+        assert_eq!(out["groups"][1]["steps"], Value::Null);
+        let mut pathway = serde_json::json!({"pathways": [{"steps": ["L1 ssa"], "n": 12}]});
+        protect(&v, 40, &mut pathway);
+        assert_eq!(
+            pathway["pathways"][0]["steps"][0], "L1 ssa",
+            "names, not values"
+        );
+        assert_eq!(out["n"], serde_json::json!([null, 37]));
+        assert_eq!(out["cohort"], 40, "a count of its own");
+        assert_eq!(out["logrank"]["p"], Value::Null);
+        assert_eq!(out["logrank"]["df"], 1);
+        assert_eq!(out["line"], 1);
+        assert_eq!(out["groups"][0]["at_times"][0]["time"], 3.0);
+        assert!(
+            withheld.contains(&"groups[0].n".to_string()),
+            "{withheld:?}"
+        );
+        let mut small = serde_json::json!({"cohort": 4});
+        assert_eq!(protect(&v, 4, &mut small), vec!["*".to_string()]);
+        assert!(small.is_null());
+        let mut full = serde_json::json!({"n": 1});
+        assert!(protect(&View::full(), 1, &mut full).is_empty());
+        assert_eq!(full["n"], 1);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! DIR/report.html            every table and figure on one offline page
 //! DIR/tables/NAME.html|.md|.csv|.tex
 //! DIR/figures/NAME.svg|.png  (PNG at 300 dpi)
+//! DIR/analyses/ID.json       each [[analysis]]'s output (the layer's JSON)
 //! DIR/summary.json           key numbers (medians, tests, per-line outcomes)
 //! DIR/manifest.json          netra version, SHA-256 of the study file and the
 //!                            data, every output with its SHA-256
@@ -299,18 +300,25 @@ pub fn run(study_path: &Path, out: &Path, opts: &RunOptions) -> Result<StudyRun,
     }
     sections.push(first);
 
-    // Tables and figures in the order of the study file.
-    let mut order: Vec<(usize, bool, usize)> = study
+    // Tables, figures and analyses in the order of the study file.
+    let mut order: Vec<(usize, Item, usize)> = study
         .tables
         .iter()
         .enumerate()
-        .map(|(i, t)| (t.position, true, i))
+        .map(|(i, t)| (t.position, Item::Table, i))
         .chain(
             study
                 .figures
                 .iter()
                 .enumerate()
-                .map(|(i, f)| (f.position, false, i)),
+                .map(|(i, f)| (f.position, Item::Figure, i)),
+        )
+        .chain(
+            study
+                .analyses
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.position, Item::Analysis, i)),
         )
         .collect();
     order.sort_unstable();
@@ -320,48 +328,57 @@ pub fn run(study_path: &Path, out: &Path, opts: &RunOptions) -> Result<StudyRun,
     for t in &study.tables {
         built_tables.push((t.name.clone(), tables::build(&ctx, t, &mut facts)?));
     }
-    for (_, is_table, i) in order {
-        let (heading, block): (&str, Block) = if is_table {
-            let def = &study.tables[i];
-            let table = &built_tables[i].1.table;
-            let what = format!("table '{}'", def.name);
-            let err = |e| StudyError::report(&what, e);
-            w.write(
-                &format!("tables/{}.html", def.name),
-                table.to_html().map_err(err)?.as_bytes(),
-            )?;
-            w.write(
-                &format!("tables/{}.md", def.name),
-                table.to_markdown().map_err(err)?.as_bytes(),
-            )?;
-            w.write(
-                &format!("tables/{}.csv", def.name),
-                table.to_csv().map_err(err)?.as_bytes(),
-            )?;
-            w.write(
-                &format!("tables/{}.tex", def.name),
-                table.to_latex().map_err(err)?.as_bytes(),
-            )?;
-            (&def.section, Block::Table(table.clone()))
-        } else {
-            let def = &study.figures[i];
-            let what = format!("figure '{}'", def.name);
-            let built = figures::build(&ctx, def, &built_tables, &mut facts)?;
-            let svg = built
-                .figure
-                .figure()
-                .to_svg()
-                .map_err(|e| StudyError::report(&what, e))?;
-            w.write(&format!("figures/{}.svg", def.name), svg.as_bytes())?;
-            if opts.png {
-                let png = built
+    for (_, item, i) in order {
+        let (heading, block): (&str, Block) = match item {
+            Item::Table => {
+                let def = &study.tables[i];
+                let table = &built_tables[i].1.table;
+                let what = format!("table '{}'", def.name);
+                let err = |e| StudyError::report(&what, e);
+                w.write(
+                    &format!("tables/{}.html", def.name),
+                    table.to_html().map_err(err)?.as_bytes(),
+                )?;
+                w.write(
+                    &format!("tables/{}.md", def.name),
+                    table.to_markdown().map_err(err)?.as_bytes(),
+                )?;
+                w.write(
+                    &format!("tables/{}.csv", def.name),
+                    table.to_csv().map_err(err)?.as_bytes(),
+                )?;
+                w.write(
+                    &format!("tables/{}.tex", def.name),
+                    table.to_latex().map_err(err)?.as_bytes(),
+                )?;
+                (&def.section, Block::Table(table.clone()))
+            }
+            Item::Figure => {
+                let def = &study.figures[i];
+                let what = format!("figure '{}'", def.name);
+                let built = figures::build(&ctx, def, &built_tables, &mut facts)?;
+                let svg = built
                     .figure
                     .figure()
-                    .to_png(opts.dpi)
+                    .to_svg()
                     .map_err(|e| StudyError::report(&what, e))?;
-                w.write(&format!("figures/{}.png", def.name), &png)?;
+                w.write(&format!("figures/{}.svg", def.name), svg.as_bytes())?;
+                if opts.png {
+                    let png = built
+                        .figure
+                        .figure()
+                        .to_png(opts.dpi)
+                        .map_err(|e| StudyError::report(&what, e))?;
+                    w.write(&format!("figures/{}.png", def.name), &png)?;
+                }
+                (&def.section, Block::Figure(svg, built.caption))
             }
-            (&def.section, Block::Figure(svg, built.caption))
+            Item::Analysis => {
+                let def = &study.analyses[i];
+                let (json, table) = analysis_output(&ctx, def)?;
+                w.write(&format!("analyses/{}.json", def.id), json.as_bytes())?;
+                (&def.section, Block::Table(table))
+            }
         };
         let idx = match sections.iter().position(|s| s.heading == *heading) {
             Some(i) => i,
@@ -412,6 +429,28 @@ pub fn run(study_path: &Path, out: &Path, opts: &RunOptions) -> Result<StudyRun,
         data: dataset.identity,
         study_sha256,
     })
+}
+
+/// What a report item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Item {
+    Table,
+    Figure,
+    Analysis,
+}
+
+/// Runs an `[[analysis]]`: its output's JSON (the file `analyses/ID.json`)
+/// and its generic table for the report (`netra_report::table::generic`).
+pub fn analysis_output(
+    ctx: &Context<'_>,
+    def: &crate::spec::AnalysisDef,
+) -> Result<(String, netra_report::table::Table), StudyError> {
+    let out = netra_analysis::analyses::run_json(&ctx.cohort, &def.analysis, def.request.clone())
+        .map_err(|e| StudyError::analysis(format!("analysis '{}'", def.id), e.to_string()))?;
+    let json = serde_json::to_string_pretty(&out)
+        .map_err(|e| StudyError::io(format!("analyses/{}.json", def.id), e))?;
+    let table = netra_report::table::generic::table(def.title.clone(), &out);
+    Ok((json + "\n", table))
 }
 
 enum Block {

@@ -10,10 +10,11 @@ pub mod cox;
 pub mod cuminc;
 pub mod rates;
 pub mod response;
+pub mod sequences;
 pub mod survival;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::AnalysisError;
@@ -31,6 +32,12 @@ pub trait Analysis {
     type Output: Serialize;
     /// Runs the analysis on a cohort.
     fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError>;
+    /// A request that runs on any registry cohort (what the surfaces offer
+    /// as an example and the cross-surface test runs): the default, unless
+    /// the default names nothing to analyse (`cox`, `compare`, `baseline`).
+    fn example() -> Self::Request {
+        Self::Request::default()
+    }
 }
 
 /// An analysis as the registry holds it (requests and outputs as JSON).
@@ -41,6 +48,12 @@ pub trait DynAnalysis: Sync {
     fn description(&self) -> &'static str;
     /// The default request, as JSON.
     fn default_request(&self) -> Value;
+    /// A request that runs on any registry cohort, as JSON
+    /// ([`Analysis::example`]).
+    fn example_request(&self) -> Value;
+    /// Reads a JSON request without running it (an error names what does
+    /// not fit: an unknown field, a wrong type).
+    fn parse_request(&self, request: &Value) -> Result<(), AnalysisError>;
     /// Runs a JSON request.
     fn run_json(&self, cohort: &Cohort, request: Value) -> Result<Value, AnalysisError>;
 }
@@ -56,6 +69,14 @@ impl<A: Analysis> DynAnalysis for Entry<A> {
     }
     fn default_request(&self) -> Value {
         serde_json::to_value(A::Request::default()).unwrap_or(Value::Null)
+    }
+    fn example_request(&self) -> Value {
+        serde_json::to_value(A::example()).unwrap_or(Value::Null)
+    }
+    fn parse_request(&self, request: &Value) -> Result<(), AnalysisError> {
+        A::Request::deserialize(request)
+            .map(|_| ())
+            .map_err(|e| AnalysisError::invalid(format!("request of '{}'", A::NAME), e.to_string()))
     }
     fn run_json(&self, cohort: &Cohort, request: Value) -> Result<Value, AnalysisError> {
         let req: A::Request = serde_json::from_value(request).map_err(|e| {
@@ -107,6 +128,12 @@ impl Analysis for Cox {
     fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
         cox::run(cohort, request)
     }
+    fn example() -> Self::Request {
+        cox::CoxRequest {
+            terms: vec!["sex".into(), "age_at_diagnosis".into()],
+            ..cox::CoxRequest::default()
+        }
+    }
 }
 
 /// Cumulative incidence of progression with death as a competing risk.
@@ -134,6 +161,13 @@ impl Analysis for Compare {
     type Output = compare::CompareOutput;
     fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
         compare::run(cohort, request)
+    }
+    fn example() -> Self::Request {
+        compare::CompareRequest {
+            variable: "sex".into(),
+            by: "who_grade".into(),
+            ..compare::CompareRequest::default()
+        }
     }
 }
 
@@ -164,6 +198,33 @@ impl Analysis for Baseline {
     fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
         baseline::run(cohort, request)
     }
+    fn example() -> Self::Request {
+        baseline::BaselineRequest {
+            by: "who_grade".into(),
+            levels: None,
+            variables: vec![
+                "age_at_diagnosis".into(),
+                "sex".into(),
+                "primary_site".into(),
+            ],
+        }
+    }
+}
+
+/// Lines and treatment sequences: patients reaching each line, pathways,
+/// outcome per line, Sankey links, small counts suppressed.
+pub struct Sequences;
+
+impl Analysis for Sequences {
+    const NAME: &'static str = "sequences";
+    const DESCRIPTION: &'static str = "Lines of therapy and treatment sequences: patients reaching \
+         each line, pathways of line classes with counts, outcome per line (median TTP, ORR, DCR), \
+         Sankey links; counts below min_cell suppressed";
+    type Request = sequences::SequencesRequest;
+    type Output = sequences::SequencesOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        sequences::run(cohort, request)
+    }
 }
 
 /// Every analysis, in menu order: the one list the surfaces offer.
@@ -176,6 +237,7 @@ pub fn registry() -> Vec<&'static dyn DynAnalysis> {
         &Entry::<Compare>(std::marker::PhantomData),
         &Entry::<Rates>(std::marker::PhantomData),
         &Entry::<Baseline>(std::marker::PhantomData),
+        &Entry::<Sequences>(std::marker::PhantomData),
     ]
 }
 
@@ -184,16 +246,98 @@ pub fn find(name: &str) -> Option<&'static dyn DynAnalysis> {
     registry().into_iter().find(|a| a.name() == name)
 }
 
-/// Runs the analysis `name` on a JSON request.
-pub fn run_json(cohort: &Cohort, name: &str, request: Value) -> Result<Value, AnalysisError> {
-    let a = find(name).ok_or_else(|| {
+/// The analysis named `name`, or an error listing the names (with the
+/// nearest when `name` looks like a misspelling of it).
+pub fn find_or_suggest(name: &str) -> Result<&'static dyn DynAnalysis, AnalysisError> {
+    find(name).ok_or_else(|| {
         let names: Vec<&str> = registry().iter().map(|a| a.name()).collect();
-        AnalysisError::invalid(
-            "analysis",
-            format!("unknown analysis '{name}' (one of: {})", names.join(", ")),
-        )
-    })?;
+        let mut msg = format!("unknown analysis '{name}' (one of: {})", names.join(", "));
+        if let Some(near) = nearest(name, &names) {
+            msg.push_str(&format!("; did you mean '{near}'?"));
+        }
+        AnalysisError::invalid("analysis", msg)
+    })
+}
+
+/// Runs the analysis `name` on a JSON request (checked by
+/// [`check_request`] first, so a misspelt field names its nearest).
+pub fn run_json(cohort: &Cohort, name: &str, request: Value) -> Result<Value, AnalysisError> {
+    let a = find_or_suggest(name)?;
+    check_request(a, &request)?;
     a.run_json(cohort, request)
+}
+
+/// Fails on the first field of `request` that the analysis' request does
+/// not have (nested objects too: `endpoint.censorship`), naming the
+/// nearest field. The known fields are those of the default request's
+/// JSON, which lists every field (absent options as `null`). Type errors
+/// are left to serde.
+pub fn check_request(a: &dyn DynAnalysis, request: &Value) -> Result<(), AnalysisError> {
+    fn walk(path: &str, given: &Value, known: &Value, name: &str) -> Result<(), AnalysisError> {
+        let (Value::Object(g), Value::Object(k)) = (given, known) else {
+            return Ok(());
+        };
+        let names: Vec<&str> = k.keys().map(String::as_str).collect();
+        for (key, v) in g {
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            match k.get(key) {
+                // A map with free keys (Cox `reference`) is empty by
+                // default: only structs are checked.
+                Some(kv) if kv.as_object().is_some_and(|o| !o.is_empty()) => {
+                    walk(&here, v, kv, name)?
+                }
+                Some(_) => {}
+                None => {
+                    let mut msg = format!("unknown field '{here}' (fields: {})", names.join(", "));
+                    if let Some(near) = nearest(key, &names) {
+                        msg.push_str(&format!("; did you mean '{near}'?"));
+                    }
+                    return Err(AnalysisError::invalid(format!("request of '{name}'"), msg));
+                }
+            }
+        }
+        Ok(())
+    }
+    if !request.is_object() {
+        return Err(AnalysisError::invalid(
+            format!("request of '{}'", a.name()),
+            "must be an object of fields (a JSON object, a TOML table)",
+        ));
+    }
+    walk("", request, &a.default_request(), a.name())
+}
+
+/// The nearest of `valid` to `given`, if within one edit per three
+/// characters (at least one): a misspelling, not a different word. The
+/// same rule as study files' "did you mean".
+pub fn nearest<'v>(given: &str, valid: &[&'v str]) -> Option<&'v str> {
+    let allowed = (given.chars().count() / 3).max(1);
+    valid
+        .iter()
+        .map(|v| (edit_distance(given, v), *v))
+        .filter(|(d, _)| *d > 0 && *d <= allowed)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| v)
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -207,6 +351,58 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), n, "two analyses share a name");
+    }
+
+    #[test]
+    fn misspelt_names_and_fields_suggest_the_nearest() {
+        let e = find_or_suggest("survivl").err().unwrap().to_string();
+        assert!(e.contains("did you mean 'survival'"), "{e}");
+        assert!(
+            !find_or_suggest("pie")
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("did you mean")
+        );
+        let cox = find("cox").unwrap();
+        let e = check_request(cox, &serde_json::json!({"term": ["sex"]}))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("unknown field 'term'") && e.contains("did you mean 'terms'"),
+            "{e}"
+        );
+        let e = check_request(cox, &serde_json::json!({"endpoint": {"fromm": "line:1"}}))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("'endpoint.fromm'") && e.contains("'from'"),
+            "{e}"
+        );
+        assert!(check_request(cox, &serde_json::json!({"terms": ["sex"]})).is_ok());
+        let free = serde_json::json!({"reference": {"who_grade": "G1"}});
+        assert!(check_request(cox, &free).is_ok());
+        assert!(check_request(cox, &serde_json::json!([1])).is_err());
+    }
+
+    #[test]
+    fn example_requests_read_back_as_their_requests() {
+        // An example that does not deserialize would fail on every
+        // surface (the web's list, the CLI's --list, study files).
+        let cohort = Cohort::new(Vec::new(), &Default::default(), Default::default()).unwrap();
+        for a in registry() {
+            let v = a.example_request();
+            assert!(v.is_object(), "{}", a.name());
+            if let Err(e) = a.run_json(&cohort, v) {
+                assert!(
+                    !e.to_string().contains("request of"),
+                    "{}: example does not read back: {e}",
+                    a.name()
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments and its `run`.
 
+pub mod analyse;
 pub mod audit;
 pub mod compare;
 pub mod cox;

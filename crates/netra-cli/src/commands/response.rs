@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use netra_analysis::analyses::rates::{ProportionCi, RateCi, rates_by_label};
+use netra_analysis::analyses::rates::{RateCi, rates_by_label};
 use netra_clinical::response::{
     BestOptions, Category, CrThenPr, Measure, PatientResponse, Rules, assess, choi, custom,
     mrecist, recist, series, who,
@@ -64,10 +64,6 @@ impl From<Ci> for RateCi {
 }
 
 impl Ci {
-    /// The interval method (`netra sequences` passes it to the engine).
-    pub(crate) fn method(self) -> ProportionCi {
-        RateCi::from(self).method()
-    }
     /// The printed name of the interval.
     pub(crate) fn label(self) -> &'static str {
         RateCi::from(self).label()

@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use netra_clinical::endpoints::{Censoring, Endpoint, EndpointSpec, TimeZero, derive_cohort};
+use netra_analysis::analyses::sequences::{self, SequencesOutput, SequencesRequest};
+use netra_clinical::endpoints::{Endpoint, EndpointSpec, TimeZero, derive_cohort};
 use netra_clinical::sequences::{
-    Cell, EndpointComparison, LineEndpoint, SequenceAnalysis, SequenceComparison, SequenceOptions,
-    SequencePattern, StepLevel, analyse, compare,
+    Cell, EndpointComparison, LineEndpoint, SequenceAnalysis, SequenceComparison, SequencePattern,
+    compare,
 };
 use serde_json::{Value, json};
 
@@ -88,43 +89,32 @@ pub struct Args {
 /// Runs `netra sequences`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let rules = args.lines.rules()?;
-    let censoring: Censoring = args
-        .censoring
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--censoring: {e}"))?;
-    let line_endpoint = match args.line_endpoint.as_str() {
-        "ttp" => LineEndpoint::Ttp,
-        "pfs" => LineEndpoint::Pfs,
-        other => anyhow::bail!("--line-endpoint: use ttp or pfs (got '{other}')"),
-    };
-    if args.max_lines == 0 {
-        anyhow::bail!("--max-lines must be at least 1");
-    }
-    // A settings file's small-cell threshold can raise --min-cell, not lower it.
-    let min_cell = match args.lines.settings_file()? {
-        Some(s) => s.min_cell.max(args.min_cell),
-        None => args.min_cell,
-    };
-    let options = SequenceOptions {
-        min_cell,
-        conf_level: args.conf_level,
-        landmark_months: args.landmark,
-        rate_ci: args.ci.method(),
+    // The layer's request: one reading of the options for every surface.
+    let request = SequencesRequest {
+        min_cell: args.min_cell,
         level: match args.level {
-            Level::Class => StepLevel::Class,
-            Level::Regimen => StepLevel::Regimen,
-        },
-        line_endpoint,
-        censoring,
+            Level::Class => "class",
+            Level::Regimen => "regimen",
+        }
+        .into(),
+        landmark_months: args.landmark,
+        line_endpoint: args.line_endpoint.clone(),
+        censoring: args.censoring.clone(),
         max_lines: args.max_lines,
+        conf_level: args.conf_level,
+        ci: args.ci.into(),
     };
+    // A settings file's small-cell threshold can raise --min-cell, not lower it.
+    let floor = args.lines.settings_file()?.map_or(0, |s| s.min_cell);
+    let options = request.options(floor)?;
+    let censoring = options.censoring;
     let patterns = match (&args.compare, &args.versus) {
         (Some(a), Some(b)) => Some((SequencePattern::parse(a)?, SequencePattern::parse(b)?)),
         _ => None,
     };
     let loaded = load(&args.lines)?;
     let cohort = derive_all(&loaded.courses, &rules, censoring);
-    let analysis = analyse(&cohort, &options)?;
+    let analysis = sequences::analyse_lines(&cohort, &options)?;
     let comparison = match &patterns {
         None => None,
         Some((a, b)) => {
@@ -154,7 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let text = match args.format {
         Format::Json => {
-            let mut v = analysis_json(&analysis);
+            let mut v = serde_json::to_value(SequencesOutput::from(&analysis))?;
             v["rules"] = rules_json(&rules);
             v["comparison"] = comparison.as_ref().map_or(Value::Null, comparison_json);
             serde_json::to_string_pretty(&v)? + "\n"
@@ -311,46 +301,6 @@ fn table(a: &SequenceAnalysis, cmp: Option<&SequenceComparison>, ci: &str) -> St
         a.sankey.suppressed_links
     );
     s
-}
-
-fn rate_json(r: Option<netra_clinical::sequences::Rate>) -> Value {
-    r.map_or(
-        Value::Null,
-        |r| json!({"estimate": r.estimate, "lower": r.lower, "upper": r.upper}),
-    )
-}
-
-/// The JSON contract of `netra sequences` (docs/cli-json.md).
-pub fn analysis_json(a: &SequenceAnalysis) -> Value {
-    let o = &a.options;
-    json!({
-        "min_cell": o.min_cell,
-        "conf_level": o.conf_level,
-        "landmark_months": o.landmark_months,
-        "line_endpoint": match o.line_endpoint { LineEndpoint::Ttp => "ttp", LineEndpoint::Pfs => "pfs" },
-        "censoring": o.censoring.code(),
-        "level": match o.level { StepLevel::Class => "class", StepLevel::Regimen => "regimen" },
-        "n_patients": a.n_patients,
-        "n_treated": a.n_treated,
-        "reach": a.reach.iter().map(|r| json!({
-            "line": r.line, "n": r.n, "share_of_previous": r.share_of_previous,
-        })).collect::<Vec<_>>(),
-        "per_line": a.per_line.iter().map(|l| json!({
-            "line": l.line, "n": l.n, "events": l.events,
-            "median": l.median_months, "median_lower": l.median_lower, "median_upper": l.median_upper,
-            "landmark_rate": l.landmark_rate, "landmark_lower": l.landmark_lower, "landmark_upper": l.landmark_upper,
-            "n_evaluable": l.n_evaluable, "cr": l.cr, "pr": l.pr, "mr": l.mr, "sd": l.sd, "pd": l.pd,
-            "orr": rate_json(l.orr), "dcr": rate_json(l.dcr),
-        })).collect::<Vec<_>>(),
-        "pathways": a.pathways.iter().map(|p| json!({
-            "steps": p.steps, "end": p.end.map(|e| e.code()), "n": p.n,
-        })).collect::<Vec<_>>(),
-        "sankey": {
-            "nodes": a.sankey.nodes.iter().map(|n| json!({"id": n.id, "depth": n.depth})).collect::<Vec<_>>(),
-            "links": a.sankey.links.iter().map(|l| json!({"source": l.source, "target": l.target, "n": l.n})).collect::<Vec<_>>(),
-            "suppressed_links": a.sankey.suppressed_links,
-        },
-    })
 }
 
 fn endpoint_cmp_json(e: &EndpointComparison) -> Value {

@@ -7,6 +7,7 @@
 //!   rate, log-rank p.
 //! * [`response`] — ORR and DCR with exact CIs by characteristic, with p.
 //! * [`cox`] — univariate and multivariate hazard ratios.
+//! * [`generic`] — any analysis output (its JSON) as labelled rows.
 //! * [`inference`] — the hook through which builders obtain p-values and
 //!   binomial CIs; [`classical`] is the analysis layer's implementation.
 //!   Builders format; the statistics are the layer's (`netra-analysis`).
@@ -18,6 +19,7 @@
 pub mod baseline;
 pub mod classical;
 pub mod cox;
+pub mod generic;
 pub mod inference;
 pub(crate) mod render;
 pub mod response;

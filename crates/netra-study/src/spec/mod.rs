@@ -25,6 +25,7 @@ use crate::StudyError;
 use crate::error::SpecErrors;
 pub use netra_analysis::variables::{Derivation, DerivedVariable};
 
+mod analysis;
 mod baseline_rows;
 mod cohort;
 mod endpoints;
@@ -38,6 +39,7 @@ mod table;
 mod table_parse;
 mod variables;
 
+pub use analysis::AnalysisDef;
 pub use figure::{CumincOptions, FigureDef, FigureKind, KmOptions};
 pub use source::read_settings;
 pub use table::{BaselineRow, ResponseSource, RowSummary, RowTest, TableDef, TableKind};
@@ -104,6 +106,9 @@ impl EndpointDef {
     }
 }
 
+/// The tables, figures and analyses of a study, in file order each.
+type Outputs = (Vec<TableDef>, Vec<FigureDef>, Vec<AnalysisDef>);
+
 /// A parsed and checked study file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Study {
@@ -135,6 +140,8 @@ pub struct Study {
     pub tables: Vec<TableDef>,
     /// Figures in order.
     pub figures: Vec<FigureDef>,
+    /// Registered analyses run by name (`[[analysis]]`), in order.
+    pub analyses: Vec<AnalysisDef>,
     /// Line rules, response criteria and small-cell threshold (`[settings]`).
     pub settings: RuleSettings,
 }
@@ -167,9 +174,11 @@ impl Study {
         let (include_excluded, cohort) = cohort::cohort(&r, raw.cohort.as_ref())?;
         let groups = cohort::groups(&r, raw.groups.as_ref())?;
         let endpoints = endpoints::endpoints(&r, &raw.endpoints)?;
-        let (tables, figures) = Self::outputs(&r, &raw, &endpoints, groups.is_some())?;
-        if tables.is_empty() && figures.is_empty() {
-            return Err(e.whole("the study makes nothing: add a [[table]] or a [[figure]]"));
+        let (tables, figures, analyses) = Self::outputs(&r, &raw, &endpoints, groups.is_some())?;
+        if tables.is_empty() && figures.is_empty() && analyses.is_empty() {
+            return Err(e.whole(
+                "the study makes nothing: add a [[table]], a [[figure]] or an [[analysis]]",
+            ));
         }
         let settings = source::settings(&e, raw.settings.as_ref(), path)?;
         Ok(Study {
@@ -187,18 +196,19 @@ impl Study {
             landmarks,
             tables,
             figures,
+            analyses,
             settings,
         })
     }
 
-    /// The tables and figures, with distinct names and their sections
-    /// filled in.
+    /// The tables, figures and analyses, with distinct names and their
+    /// sections filled in.
     fn outputs(
         r: &Resolver<'_>,
         raw: &RawStudy,
         endpoints: &[EndpointDef],
         has_groups: bool,
-    ) -> Result<(Vec<TableDef>, Vec<FigureDef>), StudyError> {
+    ) -> Result<Outputs, StudyError> {
         let endpoints = || Endpoints {
             e: &r.e,
             list: endpoints,
@@ -219,9 +229,10 @@ impl Study {
             },
             &raw.figures,
         )?;
+        let mut analyses = analysis::analyses(r, &raw.analyses)?;
         sections::distinct_outputs(&r.e, &tables, &figures, &raw.figures)?;
-        sections::fill_sections(&mut tables, &mut figures);
-        Ok((tables, figures))
+        sections::fill_sections(&mut tables, &mut figures, &mut analyses);
+        Ok((tables, figures, analyses))
     }
 
     /// The endpoint named `name`.

@@ -29,6 +29,9 @@ pub(super) struct RawStudy {
     pub(super) tables: Vec<RawTable>,
     #[serde(default, rename = "figure")]
     pub(super) figures: Vec<RawFigure>,
+    /// Any registered analysis by name, with its request.
+    #[serde(default, rename = "analysis")]
+    pub(super) analyses: Vec<RawAnalysis>,
     /// Line rules, response criteria, small-cell threshold: the analysis
     /// layer's settings, as every surface takes them.
     pub(super) settings: Option<S<RuleSettings>>,
@@ -128,6 +131,18 @@ pub(super) struct RawRow {
     pub(super) summary: Option<S<String>>,
     pub(super) test: Option<S<String>>,
     pub(super) decimals: Option<S<usize>>,
+}
+
+/// `[[analysis]]`: a registered analysis, its output's id and its request
+/// (an inline table, read by the analysis' own serde `Request`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAnalysis {
+    pub(super) name: S<String>,
+    pub(super) id: S<String>,
+    pub(super) title: Option<String>,
+    pub(super) section: Option<String>,
+    pub(super) request: Option<S<toml::Table>>,
 }
 
 /// Fields of `[[table]]`; which apply depends on `type`.

@@ -3,7 +3,7 @@
 
 use super::raw::RawFigure;
 use super::resolver::span;
-use super::{FigureDef, TableDef};
+use super::{AnalysisDef, FigureDef, TableDef};
 use crate::StudyError;
 use crate::error::SpecErrors;
 
@@ -34,26 +34,26 @@ pub(super) fn distinct_outputs(
 }
 
 /// An item without `section` continues the section of the item above it
-/// in the file (tables and figures interleaved), else "Results".
-pub(super) fn fill_sections(tables: &mut [TableDef], figures: &mut [FigureDef]) {
-    let mut order: Vec<(usize, bool, usize)> = tables
+/// in the file (tables, figures and analyses interleaved), else "Results".
+pub(super) fn fill_sections(
+    tables: &mut [TableDef],
+    figures: &mut [FigureDef],
+    analyses: &mut [AnalysisDef],
+) {
+    let mut order: Vec<(usize, u8, usize)> = tables
         .iter()
         .enumerate()
-        .map(|(i, t)| (t.position, true, i))
-        .chain(
-            figures
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (f.position, false, i)),
-        )
+        .map(|(i, t)| (t.position, 0, i))
+        .chain(figures.iter().enumerate().map(|(i, f)| (f.position, 1, i)))
+        .chain(analyses.iter().enumerate().map(|(i, a)| (a.position, 2, i)))
         .collect();
     order.sort();
     let mut current = "Results".to_string();
-    for (_, is_table, i) in order {
-        let s = if is_table {
-            &mut tables[i].section
-        } else {
-            &mut figures[i].section
+    for (_, kind, i) in order {
+        let s = match kind {
+            0 => &mut tables[i].section,
+            1 => &mut figures[i].section,
+            _ => &mut analyses[i].section,
         };
         if s.is_empty() {
             s.clone_from(&current);
