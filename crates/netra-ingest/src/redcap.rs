@@ -228,7 +228,7 @@ impl<'a> Converter<'a> {
                         };
                         row.push(v);
                     }
-                    if any_field || t.entity == Entity::Patient || t.map.repeat.is_some() {
+                    if any_field || t.entity == Entity::Patient {
                         out.rows.push(row);
                         out.lines.push(unit.line);
                     }
