@@ -254,3 +254,20 @@ fn an_edited_export_updates_only_what_changed() {
         reg.close().await;
     });
 }
+
+#[test]
+fn a_suggested_mapping_parses_and_lists_what_it_could_not_match() {
+    let dict = fixture("dictionary.csv");
+    let d = netra_ingest::dictionary::Dictionary::parse("dictionary.csv", dict.as_bytes()).unwrap();
+    let text = netra_ingest::suggest::suggest(&d);
+    std::fs::write(std::env::temp_dir().join("netra-suggest.toml"), &text).unwrap();
+    netra_ingest::mapping::Mapping::parse("draft.toml", &text).unwrap();
+    for line in [
+        "\"1\" = \"pancreas\"   # Pancreas",
+        "# \"2\" = \"\"   # unmapped choice: Small intestine (jejunum/ileum) (no registry code found)",
+        "birth_date = \"dob\"   # Date of birth",
+        "\"8\" = \"lost_to_follow_up\"   # Lost to follow-up",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+    }
+}
