@@ -104,7 +104,8 @@ impl Issues {
                 .into_iter()
                 .map(|(mut i, more, last)| {
                     if more > 0 {
-                        let last = last.map_or(String::new(), |l| format!(", the last on line {l}"));
+                        let last =
+                            last.map_or(String::new(), |l| format!(", the last on line {l}"));
                         i.reason = format!(
                             "{} (and {more} more {} with the same value{last})",
                             i.reason,

@@ -119,7 +119,10 @@ impl Converted {
     /// it (`None` when the column came from a constant or a template, or
     /// the file is not one of ours).
     pub fn locate(&self, file: &str, column: Option<&str>) -> Option<Located> {
-        let t = self.tables.iter().find(|t| self.table_name(t.entity) == file)?;
+        let t = self
+            .tables
+            .iter()
+            .find(|t| self.table_name(t.entity) == file)?;
         let spec = t.entity.spec();
         let origin = column
             .and_then(|c| spec.position(c))

@@ -285,7 +285,11 @@ impl Mapping {
                     let allowed: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
                     issues.push(at(
                         place(name),
-                        format!("not a column of {} (columns are: {})", spec.file, allowed.join(", ")),
+                        format!(
+                            "not a column of {} (columns are: {})",
+                            spec.file,
+                            allowed.join(", ")
+                        ),
                     ));
                     continue;
                 };
@@ -302,7 +306,9 @@ impl Mapping {
                         if let Resolved::Template(parts) = &r {
                             for p in parts {
                                 if let Part::Var(v) = p {
-                                    if !TEMPLATE_VARS.contains(&v.as_str()) && dict.field(v).is_none() {
+                                    if !TEMPLATE_VARS.contains(&v.as_str())
+                                        && dict.field(v).is_none()
+                                    {
                                         issues.push(at(
                                             place(name),
                                             format!("template variable '{{{v}}}' is neither record, instance, event nor a field of the dictionary"),
@@ -361,7 +367,10 @@ impl Mapping {
 }
 
 fn issues_for(issues: &Issues, place: &str) -> bool {
-    issues.list.iter().any(|i| i.column.as_deref() == Some(place))
+    issues
+        .list
+        .iter()
+        .any(|i| i.column.as_deref() == Some(place))
 }
 
 /// Resolves one column's source, checking fields and choices.
@@ -387,11 +396,15 @@ fn resolve(m: &ColumnMap, dict: &Dictionary, kind: &Kind) -> Result<Resolved, Ve
         };
     }
     if let Some(t) = spec.template {
-        return parse_template(&t).map(Resolved::Template).map_err(|r| vec![r]);
+        return parse_template(&t)
+            .map(Resolved::Template)
+            .map_err(|r| vec![r]);
     }
     let field = spec.field.unwrap_or_default();
     let Some(f) = dict.field(&field) else {
-        return Err(vec![format!("'{field}' is not a field of the data dictionary")]);
+        return Err(vec![format!(
+            "'{field}' is not a field of the data dictionary"
+        )]);
     };
     let mut problems = Vec::new();
     if let Some(choices) = &spec.choices {

@@ -74,7 +74,11 @@ pub fn convert(
             Entity::Study,
             &[("study", &s.study), ("title", &s.title)],
         ));
-        let mut site = vec![("site", &s.site), ("study", &s.study), ("name", &s.site_name)];
+        let mut site = vec![
+            ("site", &s.site),
+            ("study", &s.study),
+            ("name", &s.site_name),
+        ];
         if let Some(c) = &s.country {
             site.push(("country", c));
         }
@@ -148,7 +152,11 @@ struct Converter<'a> {
 }
 
 impl<'a> Converter<'a> {
-    fn table(&mut self, t: &CheckedTable, by_record: &[(&'a str, Vec<&'a RecordRow>)]) -> ConvertedTable {
+    fn table(
+        &mut self,
+        t: &CheckedTable,
+        by_record: &[(&'a str, Vec<&'a RecordRow>)],
+    ) -> ConvertedTable {
         let spec = t.entity.spec();
         let mut out = ConvertedTable {
             entity: t.entity,
@@ -311,7 +319,10 @@ impl<'a> Converter<'a> {
                 Part::Var(v) => {
                     let value: Option<String> = match v.as_str() {
                         "record" => Some(unit.record.to_string()),
-                        "instance" => unit.instance.and_then(|r| r.instance).map(|n| n.to_string()),
+                        "instance" => unit
+                            .instance
+                            .and_then(|r| r.instance)
+                            .map(|n| n.to_string()),
                         "event" => unit
                             .instance
                             .or(unit.base.first().copied())
@@ -389,7 +400,9 @@ impl<'a> Converter<'a> {
 }
 
 fn is_comma_decimal(f: &Field) -> bool {
-    f.validation.as_deref().is_some_and(|v| v.contains("comma_decimal"))
+    f.validation
+        .as_deref()
+        .is_some_and(|v| v.contains("comma_decimal"))
 }
 
 /// A date of the export as a registry partial date. A datetime's time is
@@ -417,7 +430,11 @@ pub fn to_date(text: &str, format: DateFormat) -> Result<String, String> {
             if a.len() != 2 || b.len() != 2 || y.len() != 4 {
                 return Err(bad());
             }
-            let (d, m) = if format == DateFormat::Dmy { (a, b) } else { (b, a) };
+            let (d, m) = if format == DateFormat::Dmy {
+                (a, b)
+            } else {
+                (b, a)
+            };
             format!("{y}-{m}-{d}")
         }
     };
@@ -439,11 +456,23 @@ mod tests {
 
     #[test]
     fn dates_are_read_in_the_export_format() {
-        assert_eq!(to_date("2015-03-10", DateFormat::Ymd).unwrap(), "2015-03-10");
-        assert_eq!(to_date("2015-03-10 14:05", DateFormat::Ymd).unwrap(), "2015-03-10");
+        assert_eq!(
+            to_date("2015-03-10", DateFormat::Ymd).unwrap(),
+            "2015-03-10"
+        );
+        assert_eq!(
+            to_date("2015-03-10 14:05", DateFormat::Ymd).unwrap(),
+            "2015-03-10"
+        );
         assert_eq!(to_date("2015-03", DateFormat::Ymd).unwrap(), "2015-03");
-        assert_eq!(to_date("10/03/2015", DateFormat::Dmy).unwrap(), "2015-03-10");
-        assert_eq!(to_date("03-10-2015", DateFormat::Mdy).unwrap(), "2015-03-10");
+        assert_eq!(
+            to_date("10/03/2015", DateFormat::Dmy).unwrap(),
+            "2015-03-10"
+        );
+        assert_eq!(
+            to_date("03-10-2015", DateFormat::Mdy).unwrap(),
+            "2015-03-10"
+        );
         assert!(to_date("10/03/2015", DateFormat::Ymd).is_err());
         assert!(to_date("2015-02-30", DateFormat::Ymd).is_err());
         assert!(to_date("2015-3-1", DateFormat::Dmy).is_err());

@@ -18,36 +18,93 @@ const TABLE_WORDS: &[(Entity, &[&str])] = &[
     (Entity::Metastasis, &["metast"]),
     (Entity::AdverseEvent, &["adverse", "toxic"]),
     (Entity::Biomarker, &["marker", "lab"]),
-    (Entity::Assessment, &["assess", "imaging", "scan", "radiolog", "response", "recist"]),
-    (Entity::Treatment, &["treat", "therap", "surg", "prrt", "regimen", "drug"]),
+    (
+        Entity::Assessment,
+        &[
+            "assess", "imaging", "scan", "radiolog", "response", "recist",
+        ],
+    ),
+    (
+        Entity::Treatment,
+        &["treat", "therap", "surg", "prrt", "regimen", "drug"],
+    ),
     (Entity::ClinicalStatus, &["visit", "ecog", "symptom"]),
     (Entity::Tumour, &["tumour", "tumor", "patholog", "histolog"]),
-    (Entity::Patient, &["demograph", "patient", "follow", "baseline", "enrol", "regist", "death", "vital", "surviv"]),
+    (
+        Entity::Patient,
+        &[
+            "demograph",
+            "patient",
+            "follow",
+            "baseline",
+            "enrol",
+            "regist",
+            "death",
+            "vital",
+            "surviv",
+        ],
+    ),
 ];
 
 /// Field-name and label words that suggest a column, per table.
 const COLUMN_WORDS: &[(Entity, &str, &[&str])] = &[
     (Entity::Patient, "sex", &["sex", "gender"]),
     (Entity::Patient, "birth_date", &["dob", "birth"]),
-    (Entity::Patient, "diagnosis_date", &["dx_date", "diagnosis", "diag_date"]),
-    (Entity::Patient, "metastatic_date", &["met_date", "date of metasta"]),
-    (Entity::Patient, "metastatic_setting", &["met_setting", "setting"]),
-    (Entity::Patient, "last_followup_date", &["fu_date", "last follow", "last_fu", "followup_date"]),
+    (
+        Entity::Patient,
+        "diagnosis_date",
+        &["dx_date", "diagnosis", "diag_date"],
+    ),
+    (
+        Entity::Patient,
+        "metastatic_date",
+        &["met_date", "date of metasta"],
+    ),
+    (
+        Entity::Patient,
+        "metastatic_setting",
+        &["met_setting", "setting"],
+    ),
+    (
+        Entity::Patient,
+        "last_followup_date",
+        &["fu_date", "last follow", "last_fu", "followup_date"],
+    ),
     (Entity::Patient, "vital_status", &["vital", "alive"]),
-    (Entity::Patient, "death_date", &["dod", "death_date", "date of death"]),
-    (Entity::Patient, "death_cause", &["death_cause", "cause of death", "cod"]),
+    (
+        Entity::Patient,
+        "death_date",
+        &["dod", "death_date", "date of death"],
+    ),
+    (
+        Entity::Patient,
+        "death_cause",
+        &["death_cause", "cause of death", "cod"],
+    ),
     (Entity::Patient, "age_at_entry", &["age"]),
     (Entity::Patient, "ecog", &["ecog", "performance"]),
     (Entity::Patient, "notes", &["note", "remark", "comment"]),
     (Entity::Tumour, "primary_site", &["prim", "primary"]),
     (Entity::Tumour, "differentiation", &["diff"]),
-    (Entity::Tumour, "ki67_percent", &["ki67", "ki-67", "ki_67", "mib"]),
+    (
+        Entity::Tumour,
+        "ki67_percent",
+        &["ki67", "ki-67", "ki_67", "mib"],
+    ),
     (Entity::Tumour, "who_grade", &["grade"]),
     (Entity::Tumour, "mitoses_per_2mm2", &["mitos"]),
     (Entity::Tumour, "stage", &["stage", "tnm"]),
-    (Entity::Tumour, "functional_syndrome", &["syndrome", "functional"]),
+    (
+        Entity::Tumour,
+        "functional_syndrome",
+        &["syndrome", "functional"],
+    ),
     (Entity::Tumour, "krenning_uptake", &["krenning"]),
-    (Entity::Metastasis, "site", &["met_site", "metastatic site", "site"]),
+    (
+        Entity::Metastasis,
+        "site",
+        &["met_site", "metastatic site", "site"],
+    ),
     (Entity::Treatment, "type", &["type"]),
     (Entity::Treatment, "start_date", &["start"]),
     (Entity::Treatment, "end_date", &["end", "stop_date"]),
@@ -91,14 +148,20 @@ fn table_of(form: &str) -> Option<Entity> {
 }
 
 /// The column a field suggests among `tables` (not yet taken).
-fn column_for(field: &Field, tables: &[Entity], taken: &[(Entity, &str)]) -> Option<(Entity, &'static str)> {
+fn column_for(
+    field: &Field,
+    tables: &[Entity],
+    taken: &[(Entity, &str)],
+) -> Option<(Entity, &'static str)> {
     let name = field.name.to_lowercase();
     let label = field.label.to_lowercase();
     for (e, col, words) in COLUMN_WORDS {
         if !tables.contains(e) || taken.contains(&(*e, *col)) {
             continue;
         }
-        let Some(spec) = e.spec().column(col) else { continue };
+        let Some(spec) = e.spec().column(col) else {
+            continue;
+        };
         let is_date_col = matches!(spec.kind, Kind::Date);
         if field.is_date() != is_date_col && (field.is_date() || field.validation.is_some()) {
             continue;
@@ -180,7 +243,11 @@ pub fn suggest(dict: &Dictionary) -> String {
         let Some(main) = table_of(form) else {
             notes.push(format!(
                 "# instrument {form}: no registry table recognised; unmapped fields: {}",
-                fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+                fields
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
             continue;
         };
@@ -217,7 +284,9 @@ pub fn suggest(dict: &Dictionary) -> String {
                 "#   {} ({}{}): {}",
                 f.name,
                 f.field_type,
-                f.validation.as_deref().map_or(String::new(), |v| format!(", {v}")),
+                f.validation
+                    .as_deref()
+                    .map_or(String::new(), |v| format!(", {v}")),
                 f.label
             );
         }
@@ -229,12 +298,21 @@ pub fn suggest(dict: &Dictionary) -> String {
     out
 }
 
-fn write_table(out: &mut String, e: Entity, repeat: Option<&str>, cols: &[&(Entity, &str, &Field)]) {
+fn write_table(
+    out: &mut String,
+    e: Entity,
+    repeat: Option<&str>,
+    cols: &[&(Entity, &str, &Field)],
+) {
     let spec = e.spec();
     let name = spec.file.trim_end_matches(".csv");
     let _ = writeln!(out, "[[table]]\nentity = \"{name}\"");
     if let Some(form) = repeat {
-        let _ = writeln!(out, "repeat = {}   # delete if the instrument does not repeat", quote(form));
+        let _ = writeln!(
+            out,
+            "repeat = {}   # delete if the instrument does not repeat",
+            quote(form)
+        );
     }
     if let Some((_, _, f)) = cols.iter().find(|c| c.2.field_type == "checkbox") {
         let _ = writeln!(out, "checkbox = {}", quote(&f.name));
@@ -242,7 +320,9 @@ fn write_table(out: &mut String, e: Entity, repeat: Option<&str>, cols: &[&(Enti
     let _ = writeln!(out, "[table.columns]");
     let key_template = match e {
         Entity::Tumour => Some(("tumour", "{ value = \"1\" }")),
-        Entity::Treatment | Entity::TreatmentAgent => Some(("treatment", "{ template = \"T{instance}\" }")),
+        Entity::Treatment | Entity::TreatmentAgent => {
+            Some(("treatment", "{ template = \"T{instance}\" }"))
+        }
         Entity::Assessment => Some(("assessment", "{ template = \"A{instance}\" }")),
         Entity::AdverseEvent => Some(("event", "{ template = \"AE{instance}\" }")),
         _ => None,
@@ -251,12 +331,26 @@ fn write_table(out: &mut String, e: Entity, repeat: Option<&str>, cols: &[&(Enti
         let _ = writeln!(out, "{c} = {t}");
     }
     let mut choice_blocks = String::new();
-    for (_, col, f) in cols.iter().filter(|c| !c.2.has_choices() || c.2.field_type == "yesno") {
+    for (_, col, f) in cols
+        .iter()
+        .filter(|c| !c.2.has_choices() || c.2.field_type == "yesno")
+    {
         let _ = writeln!(out, "{col} = {}   # {}", quote(&f.name), f.label);
     }
-    for (_, col, f) in cols.iter().filter(|c| c.2.has_choices() && c.2.field_type != "yesno") {
-        let kind = &spec.column(col).map(|c| c.kind.clone()).unwrap_or(Kind::Text);
-        let _ = writeln!(choice_blocks, "[table.columns.{col}]\nfield = {}   # {}", quote(&f.name), f.label);
+    for (_, col, f) in cols
+        .iter()
+        .filter(|c| c.2.has_choices() && c.2.field_type != "yesno")
+    {
+        let kind = &spec
+            .column(col)
+            .map(|c| c.kind.clone())
+            .unwrap_or(Kind::Text);
+        let _ = writeln!(
+            choice_blocks,
+            "[table.columns.{col}]\nfield = {}   # {}",
+            quote(&f.name),
+            f.label
+        );
         let _ = writeln!(choice_blocks, "[table.columns.{col}.choices]");
         for (code, label) in &f.choices {
             match code_for(label, kind) {
