@@ -206,9 +206,14 @@ impl Mapping {
                 .span()
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1);
             let mut is = Issues::default();
+            // Some TOML errors carry no message of their own.
+            let reason = match e.message().trim() {
+                "" => "not valid TOML here".to_string(),
+                m => m.to_string(),
+            };
             is.push(Issue {
                 line,
-                ..Issue::file(file, e.message().trim().to_string())
+                ..Issue::file(file, reason)
             });
             is
         })
