@@ -264,24 +264,24 @@ impl Mapping {
                 issues.push(at(place(""), "the table is mapped twice".into()));
                 continue;
             }
-            if let Some(r) = &t.repeat {
-                if !forms.contains(&r.as_str()) {
-                    issues.push(at(
-                        place(""),
-                        format!(
-                            "repeat: '{r}' is not an instrument of the dictionary (instruments: {})",
-                            forms.join(", ")
-                        ),
-                    ));
-                }
+            if let Some(r) = &t.repeat
+                && !forms.contains(&r.as_str())
+            {
+                issues.push(at(
+                    place(""),
+                    format!(
+                        "repeat: '{r}' is not an instrument of the dictionary (instruments: {})",
+                        forms.join(", ")
+                    ),
+                ));
             }
-            if let Some(cb) = &t.checkbox {
-                if !dict.field(cb).is_some_and(|f| f.field_type == "checkbox") {
-                    issues.push(at(
-                        place(""),
-                        format!("checkbox: '{cb}' is not a checkbox field of the dictionary"),
-                    ));
-                }
+            if let Some(cb) = &t.checkbox
+                && dict.field(cb).is_none_or(|f| f.field_type != "checkbox")
+            {
+                issues.push(at(
+                    place(""),
+                    format!("checkbox: '{cb}' is not a checkbox field of the dictionary"),
+                ));
             }
             let spec = entity.spec();
             let mut columns: Vec<Option<Resolved>> = vec![None; spec.columns.len()];
@@ -310,15 +310,14 @@ impl Mapping {
                     Ok(r) => {
                         if let Resolved::Template(parts) = &r {
                             for p in parts {
-                                if let Part::Var(v) = p {
-                                    if !TEMPLATE_VARS.contains(&v.as_str())
-                                        && dict.field(v).is_none()
-                                    {
-                                        issues.push(at(
+                                if let Part::Var(v) = p
+                                    && !TEMPLATE_VARS.contains(&v.as_str())
+                                    && dict.field(v).is_none()
+                                {
+                                    issues.push(at(
                                             place(name),
                                             format!("template variable '{{{v}}}' is neither record, instance, event nor a field of the dictionary"),
                                         ));
-                                    }
                                 }
                             }
                         }
@@ -334,10 +333,11 @@ impl Mapping {
             if let Some(parts) = &patient_parts {
                 columns[0] = Some(Resolved::Template(parts.clone()));
             }
-            if entity == Entity::Patient && columns[1].is_none() {
-                if let (Some(s), Some(i)) = (&self.study, spec.position("site")) {
-                    columns[i] = Some(Resolved::Value(s.site.clone()));
-                }
+            if entity == Entity::Patient
+                && columns[1].is_none()
+                && let (Some(s), Some(i)) = (&self.study, spec.position("site"))
+            {
+                columns[i] = Some(Resolved::Value(s.site.clone()));
             }
             for (i, c) in spec.columns.iter().enumerate() {
                 if c.required && columns[i].is_none() && !issues_for(&issues, &place(c.name)) {
@@ -427,10 +427,10 @@ fn resolve(m: &ColumnMap, dict: &Dictionary, kind: &Kind) -> Result<Resolved, Ve
                     codes.join(", ")
                 ));
             }
-            if !target.is_empty() {
-                if let Some(r) = target_problem(target, kind) {
-                    problems.push(format!("choice '{code}' → '{target}': {r}"));
-                }
+            if !target.is_empty()
+                && let Some(r) = target_problem(target, kind)
+            {
+                problems.push(format!("choice '{code}' → '{target}': {r}"));
             }
         }
     } else if let Kind::Code(v) = kind {

@@ -92,8 +92,8 @@ impl Records {
         for (i, h) in header.iter().enumerate() {
             let kind = classify(h, dict, &forms);
             match &kind {
-                Some(ColumnKind::Field(f)) => {
-                    if out.by_field.insert(f.clone(), i).is_some() {
+                Some(ColumnKind::Field(f))
+                    if out.by_field.insert(f.clone(), i).is_some() => {
                         issues.push(Issue {
                             line: Some(1),
                             column_number: Some(i + 1),
@@ -101,7 +101,6 @@ impl Records {
                             ..Issue::file(file, "the column appears twice in the header")
                         });
                     }
-                }
                 None => issues.push(Issue {
                     line: Some(1),
                     column_number: Some(i + 1),
@@ -256,23 +255,23 @@ impl Records {
 /// (`field___code`, the code lower-cased and `-` written `_` as REDCap
 /// does), a column REDCap adds, or `None` (not of this project).
 fn classify(h: &str, dict: &Dictionary, forms: &[&str]) -> Option<ColumnKind> {
-    if let Some(f) = dict.field(h) {
-        if f.field_type != "checkbox" {
-            return Some(ColumnKind::Field(h.to_string()));
-        }
+    if let Some(f) = dict.field(h)
+        && f.field_type != "checkbox"
+    {
+        return Some(ColumnKind::Field(h.to_string()));
     }
-    if let Some((name, code)) = h.split_once("___") {
-        if let Some(f) = dict.field(name).filter(|f| f.field_type == "checkbox") {
-            let code = f
-                .choices
-                .iter()
-                .map(|(c, _)| c)
-                .find(|c| c.to_lowercase().replace('-', "_") == code)?;
-            return Some(ColumnKind::Checkbox {
-                field: name.to_string(),
-                code: code.clone(),
-            });
-        }
+    if let Some((name, code)) = h.split_once("___")
+        && let Some(f) = dict.field(name).filter(|f| f.field_type == "checkbox")
+    {
+        let code = f
+            .choices
+            .iter()
+            .map(|(c, _)| c)
+            .find(|c| c.to_lowercase().replace('-', "_") == code)?;
+        return Some(ColumnKind::Checkbox {
+            field: name.to_string(),
+            code: code.clone(),
+        });
     }
     let special = h.starts_with("redcap_")
         || forms.iter().any(|f| {
