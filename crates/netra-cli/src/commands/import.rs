@@ -59,13 +59,13 @@ pub struct Args {
 pub enum Source {
     /// A REDCap project: data dictionary and records exports (CSV, raw
     /// codes) through a mapping file, or --suggest-mapping to draft one.
-    Redcap(super::import_redcap::Args),
+    Redcap(Box<super::import_redcap::Args>),
 }
 
 /// Runs `netra import`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(Source::Redcap(r)) = args.source {
-        return super::import_redcap::run(r);
+        return super::import_redcap::run(*r);
     }
     let Some(path) = args.path.clone() else {
         anyhow::bail!(
