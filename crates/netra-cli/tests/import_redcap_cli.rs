@@ -196,3 +196,34 @@ fn a_refused_export_names_file_line_and_field_and_writes_nothing() {
         "nothing was written before"
     );
 }
+
+#[test]
+fn a_per_patient_sheet_is_imported_through_its_mapping() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("netra.db");
+    let db = s(&db);
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("../netra-ingest/tests/fixtures/sheet");
+    ok(&["init", "--db", db]);
+    let out = ok(&[
+        "import",
+        "sheet",
+        "--file",
+        s(&fx.join("patients.csv")),
+        "--mapping",
+        s(&fx.join("mapping.toml")),
+        "--db",
+        db,
+        "--user",
+        "dm",
+    ]);
+    assert_eq!(
+        summary_row(&out, "patients.csv"),
+        vec![3, 3, 0, 0, 0],
+        "{out}"
+    );
+    assert_eq!(
+        summary_row(&out, "treatments.csv"),
+        vec![3, 3, 0, 0, 0],
+        "{out}"
+    );
+}

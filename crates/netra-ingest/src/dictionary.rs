@@ -191,6 +191,20 @@ impl Dictionary {
         }
     }
 
+    /// A dictionary of the given fields (the first is the record id).
+    pub(crate) fn from_fields(file: &str, fields: Vec<Field>) -> Dictionary {
+        let by_name = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
+        Dictionary {
+            file: file.to_string(),
+            fields,
+            by_name,
+        }
+    }
+
     /// The field called `name`.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.by_name.get(name).map(|&i| &self.fields[i])

@@ -25,6 +25,7 @@ pub mod issue;
 pub mod mapping;
 pub mod records;
 pub mod redcap;
+pub mod sheet;
 pub mod suggest;
 
 pub use issue::{Issue, Issues};

@@ -42,6 +42,11 @@ pub struct Source {
     /// the default), `dmy` or `mdy`.
     #[serde(default)]
     pub date_format: DateFormat,
+    /// Spreadsheets: prefixes of repeated column groups (`tx` for `tx1_agent,
+    /// tx1_start, tx2_agent, …`), each read as a repeating instrument whose
+    /// fields are `tx_agent`, `tx_start`, … ([`crate::sheet`]).
+    #[serde(default)]
+    pub groups: Vec<String>,
 }
 
 /// The date order of an export.
@@ -413,7 +418,7 @@ fn resolve(m: &ColumnMap, dict: &Dictionary, kind: &Kind) -> Result<Resolved, Ve
     };
     let mut problems = Vec::new();
     if let Some(choices) = &spec.choices {
-        if !f.has_choices() {
+        if !f.has_choices() && f.field_type != crate::sheet::FIELD_TYPE {
             problems.push(format!(
                 "choices given, but '{field}' ({}) has no choice list",
                 f.field_type

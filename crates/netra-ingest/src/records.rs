@@ -56,6 +56,9 @@ pub struct Records {
     /// Rows in file order.
     pub rows: Vec<RecordRow>,
     by_field: HashMap<String, usize>,
+    /// Column positions in the user's file when they differ from the
+    /// cells' (a spreadsheet's repeated groups: the group's first column).
+    display: Option<Vec<usize>>,
 }
 
 const EVENT: &str = "redcap_event_name";
@@ -211,6 +214,41 @@ impl Records {
             Ok(out)
         } else {
             Err(issues)
+        }
+    }
+
+    /// Records built from another layout (a spreadsheet, [`crate::sheet`]):
+    /// every header name is a field of its own.
+    pub(crate) fn from_rows(
+        file: &str,
+        header: Vec<String>,
+        rows: Vec<RecordRow>,
+        display: Vec<usize>,
+    ) -> Records {
+        let by_field = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.clone(), i))
+            .collect();
+        Records {
+            file: file.to_string(),
+            kinds: header
+                .iter()
+                .map(|h| ColumnKind::Field(h.clone()))
+                .collect(),
+            header,
+            rows,
+            by_field,
+            display: Some(display),
+        }
+    }
+
+    /// The 0-based position of field `name` in the user's file.
+    pub fn display_column(&self, name: &str) -> Option<usize> {
+        let c = self.column_of(name)?;
+        match &self.display {
+            Some(d) => d.get(c).copied(),
+            None => Some(c),
         }
     }
 

@@ -59,14 +59,25 @@ pub fn convert(
     };
     let tables = map.check(mapping.name, &dict)?;
     let recs = Records::parse(records.name, records.bytes, &dict)?;
+    convert_parsed(&dict, &recs, &map, &tables)
+}
+
+/// Converts records already read (a REDCap export, or a spreadsheet read
+/// as one: [`crate::sheet`]) through a checked mapping.
+pub(crate) fn convert_parsed(
+    dict: &Dictionary,
+    recs: &Records,
+    map: &Mapping,
+    tables: &[CheckedTable],
+) -> Result<Converted, Issues> {
     let mut conv = Converter {
-        dict: &dict,
-        recs: &recs,
+        dict,
+        recs,
         date_format: map.source.date_format,
         issues: Issues::default(),
     };
     let mut out = Converted {
-        source: records.name.to_string(),
+        source: recs.file.clone(),
         tables: Vec::new(),
     };
     if let Some(s) = &map.study {
@@ -84,8 +95,8 @@ pub fn convert(
         }
         out.tables.push(constant_table(Entity::Site, &site));
     }
-    let by_record = group_by_record(&recs);
-    for t in &tables {
+    let by_record = group_by_record(recs);
+    for t in tables {
         out.tables.push(conv.table(t, &by_record));
     }
     if conv.issues.is_empty() {
@@ -169,7 +180,7 @@ impl<'a> Converter<'a> {
                     Some(Resolved::Field { field, .. }) => {
                         let col = self
                             .recs
-                            .column_of(field)
+                            .display_column(field)
                             .or_else(|| self.recs.first_box(field))?;
                         Some((col + 1, field.clone()))
                     }
@@ -293,7 +304,7 @@ impl<'a> Converter<'a> {
                     let ev = |r: &RecordRow| r.event.clone().unwrap_or_else(|| "(none)".into());
                     self.issues.push(Issue {
                         line: Some(r.line),
-                        column_number: self.recs.column_of(field).map(|c| c + 1),
+                        column_number: self.recs.display_column(field).map(|c| c + 1),
                         column: Some(field.to_string()),
                         value: Some(text.to_string()),
                         ..Issue::file(
@@ -347,7 +358,7 @@ impl<'a> Converter<'a> {
         let f = self.dict.field(field)?;
         let column_number = self
             .recs
-            .column_of(field)
+            .display_column(field)
             .or_else(|| self.recs.first_box(field))
             .map(|c| c + 1);
         let issue = |reason: String| Issue {
@@ -372,11 +383,12 @@ impl<'a> Converter<'a> {
                 Some(t) if t.is_empty() => None,
                 Some(t) => Some(t.clone()),
                 None => {
+                    let what = match f.choice_label(text) {
+                        Some(label) => format!("choice '{text}' ({label})"),
+                        None => format!("value '{text}'"),
+                    };
                     self.issues.push(issue(format!(
-                        "choice '{}' ({}) of {} has no registry code in the mapping (add it to choices, or map it to \"\" for not recorded)",
-                        text,
-                        f.choice_label(text).unwrap_or(""),
-                        field
+                        "{what} of {field} has no registry code in the mapping (add it to choices, or map it to \"\" for not recorded)"
                     )));
                     None
                 }

@@ -60,12 +60,17 @@ pub enum Source {
     /// A REDCap project: data dictionary and records exports (CSV, raw
     /// codes) through a mapping file, or --suggest-mapping to draft one.
     Redcap(Box<super::import_redcap::Args>),
+    /// A spreadsheet with one row per patient, saved as CSV, with repeated
+    /// column groups (tx1_agent, tx2_agent, …), through a mapping file.
+    Sheet(Box<super::import_redcap::SheetArgs>),
 }
 
 /// Runs `netra import`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if let Some(Source::Redcap(r)) = args.source {
-        return super::import_redcap::run(*r);
+    match args.source {
+        Some(Source::Redcap(r)) => return super::import_redcap::run(*r),
+        Some(Source::Sheet(r)) => return super::import_redcap::run_sheet(*r),
+        None => {}
     }
     let Some(path) = args.path.clone() else {
         anyhow::bail!(

@@ -1,7 +1,9 @@
 //! `netra import redcap`: a REDCap project's data dictionary and records
 //! exports, converted through a mapping file by `netra-ingest`, imported by
 //! the store's one all-or-nothing path (checks, audit, re-import diff);
-//! `--suggest-mapping` drafts the mapping from the dictionary.
+//! `--suggest-mapping` drafts the mapping from the dictionary. `netra import
+//! sheet`: a one-row-per-patient spreadsheet (CSV) through the same mapping
+//! format.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -86,7 +88,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (Some(records), Some(mapping)) = (&args.records, &args.mapping) else {
         anyhow::bail!("give --records and --mapping (or --suggest-mapping OUT.toml)");
     };
-    let actor = args.actor.actor()?;
     let rec_bytes = read(records)?;
     let map_bytes = read(mapping)?;
     let converted = convert(
@@ -104,6 +105,54 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
     )
     .map_err(|i| refuse(&i))?;
+    import_converted(&converted, &args.db, &args.actor, args.dry_run)
+}
+
+/// Arguments of `netra import sheet`.
+#[derive(Debug, clap::Args)]
+pub struct SheetArgs {
+    /// The spreadsheet, one row per patient, saved as CSV (first column: the patient).
+    #[arg(long, value_name = "CSV")]
+    file: PathBuf,
+    /// The mapping file (TOML, docs/import.md; repeated column groups in [source] groups).
+    #[arg(long, value_name = "TOML")]
+    mapping: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    actor: ActorArgs,
+    /// Check everything against the registry and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// Runs `netra import sheet`.
+pub fn run_sheet(args: SheetArgs) -> anyhow::Result<()> {
+    let sheet = read(&args.file)?;
+    let map = read(&args.mapping)?;
+    let converted = netra_ingest::sheet::convert_csv(
+        Input {
+            name: &name(&args.file),
+            bytes: &sheet,
+        },
+        Input {
+            name: &name(&args.mapping),
+            bytes: &map,
+        },
+    )
+    .map_err(|i| refuse(&i))?;
+    import_converted(&converted, &args.db, &args.actor, args.dry_run)
+}
+
+/// Imports converted rows through the store's one import path and prints
+/// the summary; the store's problems are told in the source's terms.
+fn import_converted(
+    converted: &Converted,
+    db: &DbArgs,
+    actor: &ActorArgs,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let actor = actor.actor()?;
     let mut bundle = Bundle::new();
     for t in converted.tables.iter().filter(|t| !t.rows.is_empty()) {
         bundle.add_converted(
@@ -113,14 +162,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             t.lines.clone(),
         )?;
     }
-    let opts = ImportOptions {
-        actor,
-        dry_run: args.dry_run,
-    };
-    let location = args.db.location();
+    let opts = ImportOptions { actor, dry_run };
+    let location = db.location();
     let (report, absent) = block_on(async {
         let registry = Registry::open(&location).await?;
-        let absent = not_in_source(&registry, &converted).await;
+        let absent = not_in_source(&registry, converted).await;
         let result = registry.import_bundle(&bundle, &opts).await;
         registry.close().await;
         match (result, absent) {
@@ -131,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     .map_err(|e| match e {
         StoreError::Invalid(problems) => {
             for p in &problems.list {
-                eprintln!("error: {}", in_source_terms(&converted, p));
+                eprintln!("error: {}", in_source_terms(converted, p));
             }
             anyhow::anyhow!(
                 "{} problem(s) found; nothing was written",
