@@ -2,7 +2,8 @@
 //! the input is split at the first two bytes 0xff into a data dictionary,
 //! a records export and a mapping file, converted through the mapping, and
 //! the dictionary is also given to `--suggest-mapping` (whose draft must
-//! parse as a mapping). Any panic is a bug: a bad export or mapping must be
+//! parse as a mapping); the first part is also read as a one-row-per-patient
+//! sheet (`netra import sheet`). Any panic is a bug: a bad export or mapping must be
 //! refused with its file, line and reason.
 #![no_main]
 
@@ -27,6 +28,13 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => {
             let _ = e.to_string();
         }
+    }
+    // the first part as a one-row-per-patient sheet through the same mapping
+    if let Err(e) = netra_ingest::sheet::convert_csv(
+        Input { name: "s.csv", bytes: dict },
+        Input { name: "m.toml", bytes: mapping },
+    ) {
+        let _ = e.to_string();
     }
     if let Ok(d) = netra_ingest::dictionary::Dictionary::parse("d.csv", dict) {
         let draft = netra_ingest::suggest::suggest(&d);

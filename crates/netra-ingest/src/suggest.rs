@@ -202,6 +202,14 @@ fn code_for(label: &str, kind: &Kind) -> Option<&'static str> {
     }
 }
 
+/// Text for a comment: one line (a label may hold a line break, which
+/// would end the comment and break the TOML).
+fn flat(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 fn quote(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
@@ -226,7 +234,7 @@ pub fn suggest(dict: &Dictionary) -> String {
          # The format is in docs/import.md. Lines starting with # are not read.\n\n\
          [source]\npatient = \"{{record}}\"\ndate_format = \"ymd\"\n\n\
          # [study]\n# study = \"…\"\n# title = \"…\"\n# site = \"…\"\n# site_name = \"…\"\n",
-        dict.file
+        flat(&dict.file)
     );
     let record_id = dict.record_id().map(|f| f.name.clone()).unwrap_or_default();
     let mut notes: Vec<String> = Vec::new();
@@ -242,12 +250,15 @@ pub fn suggest(dict: &Dictionary) -> String {
             .collect();
         let Some(main) = table_of(form) else {
             notes.push(format!(
-                "# instrument {form}: no registry table recognised; unmapped fields: {}",
-                fields
-                    .iter()
-                    .map(|f| f.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "# instrument {}: no registry table recognised; unmapped fields: {}",
+                flat(form),
+                flat(
+                    &fields
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             ));
             continue;
         };
@@ -277,17 +288,17 @@ pub fn suggest(dict: &Dictionary) -> String {
         }
     }
     for (form, fields) in unmapped {
-        let _ = writeln!(out, "# unmapped fields of instrument {form}:");
+        let _ = writeln!(out, "# unmapped fields of instrument {}:", flat(form));
         for f in fields {
             let _ = writeln!(
                 out,
                 "#   {} ({}{}): {}",
-                f.name,
-                f.field_type,
+                flat(&f.name),
+                flat(&f.field_type),
                 f.validation
                     .as_deref()
-                    .map_or(String::new(), |v| format!(", {v}")),
-                f.label
+                    .map_or(String::new(), |v| format!(", {}", flat(v))),
+                flat(&f.label)
             );
         }
         out.push('\n');
@@ -335,7 +346,7 @@ fn write_table(
         .iter()
         .filter(|c| !c.2.has_choices() || c.2.field_type == "yesno")
     {
-        let _ = writeln!(out, "{col} = {}   # {}", quote(&f.name), f.label);
+        let _ = writeln!(out, "{col} = {}   # {}", quote(&f.name), flat(&f.label));
     }
     for (_, col, f) in cols
         .iter()
@@ -349,11 +360,12 @@ fn write_table(
             choice_blocks,
             "[table.columns.{col}]\nfield = {}   # {}",
             quote(&f.name),
-            f.label
+            flat(&f.label)
         );
         let _ = writeln!(choice_blocks, "[table.columns.{col}.choices]");
         for (code, label) in &f.choices {
-            match code_for(label, kind) {
+            let label = flat(label);
+            match code_for(&label, kind) {
                 Some(c) => {
                     let _ = writeln!(choice_blocks, "{} = \"{c}\"   # {label}", quote(code));
                 }
@@ -395,5 +407,27 @@ mod tests {
         assert_eq!(code_for("Small intestine (jejunum/ileum)", k), None);
         let k = &Entity::Patient.spec().column("vital_status").unwrap().kind;
         assert_eq!(code_for("Lost to follow-up", k), Some("lost_to_follow_up"));
+    }
+
+    #[test]
+    fn a_draft_stays_valid_toml_with_line_breaks_and_quotes_in_the_dictionary() {
+        let d = Dictionary::parse(
+            "d.csv",
+            "Variable / Field Name,Form Name,Field Type,Field Label,\"Choices, Calculations, OR Slider Labels\"\n\
+             id,demographics,text,Id,\n\
+             sex,demographics,radio,\"Sex\nat \"\"birth\"\"\",\"1, Male\n(x) | 2, Female\"\n\
+             odd,\"strange\nform\",text,\"a\nb\",\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        let text = suggest(&d);
+        let parsed = crate::mapping::Mapping::parse("draft.toml", &text);
+        assert!(parsed.is_ok(), "{parsed:?}\n{text}");
+        assert!(
+            text.contains(
+                "# instrument strange form: no registry table recognised; unmapped fields: odd"
+            ),
+            "{text}"
+        );
     }
 }

@@ -2,7 +2,8 @@
 //! libFuzzer target `fuzz/fuzz_targets/redcap_import.rs` runs longer):
 //! the fixture's three files with random bytes changed, inserted or
 //! removed are converted or refused, never a panic, and every refusal names
-//! one of the three files and a reason.
+//! one of the three files and a reason; the draft mapping of any readable
+//! dictionary parses.
 
 use std::path::PathBuf;
 
@@ -77,6 +78,12 @@ fn mutated_exports_and_mappings_are_converted_or_refused_without_panic() {
                 bytes: &inputs[2],
             },
         );
+        // a draft mapping of any readable dictionary is valid TOML
+        if let Ok(d) = netra_ingest::dictionary::Dictionary::parse("d.csv", &inputs[0]) {
+            let draft = netra_ingest::suggest::suggest(&d);
+            let parsed = netra_ingest::mapping::Mapping::parse("draft.toml", &draft);
+            assert!(parsed.is_ok(), "{parsed:?}\n{draft}");
+        }
         match r {
             Ok(c) => {
                 for t in &c.tables {
