@@ -74,7 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let Some(path) = args.path.clone() else {
         anyhow::bail!(
-            "give a bundle directory, a flat survival CSV, or `redcap` (netra import --help)"
+            "give a bundle directory, a flat survival CSV, `redcap` or `sheet` (netra import --help)"
         );
     };
     let actor = args.actor.actor()?;
