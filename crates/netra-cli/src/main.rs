@@ -46,7 +46,7 @@ enum Command {
     Rates(commands::rates::Args),
     /// Create the registry database (or upgrade its schema).
     Init(commands::init::Args),
-    /// Import a bundle directory or a flat survival CSV into the registry.
+    /// Import a bundle directory, a flat survival CSV, a REDCap project or a per-patient sheet.
     Import(commands::import::Args),
     /// Export the registry as a bundle directory.
     Export(commands::export::Args),

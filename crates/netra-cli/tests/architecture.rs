@@ -17,6 +17,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("netra-frame", &[]),
     ("netra-clinical", &["netra-stats"]),
     ("netra-store", &["netra-clinical", "netra-frame"]),
+    // Importers convert a source through a mapping into bundle rows; the
+    // store imports them (the binary joins the two).
+    ("netra-ingest", &["netra-clinical"]),
     (
         "netra-analysis",
         &["netra-stats", "netra-clinical", "netra-frame"],
@@ -51,6 +54,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "netra-clinical",
             "netra-analysis",
             "netra-store",
+            "netra-ingest",
             "netra-report",
             "netra-sim",
             "netra-study",

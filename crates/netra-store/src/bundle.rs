@@ -242,6 +242,21 @@ impl Bundle {
         }
     }
 
+    /// Adds the rows of one entity converted from another source (a REDCap
+    /// export, a spreadsheet: `netra-ingest`), as bundle CSV text whose data
+    /// row `i` came from line `lines[i]` of that source: problems then name
+    /// the source's lines under the table name `name`. The rows go through
+    /// the same checks, transaction and audit as a bundle file's.
+    pub fn add_converted(
+        &mut self,
+        entity: Entity,
+        name: &str,
+        csv_text: &str,
+        lines: Vec<u64>,
+    ) -> Result<(), StoreError> {
+        self.add_synthesised(entity, name, csv_text, lines)
+    }
+
     /// Adds a synthesised table whose rows came from lines `line_map` of
     /// another file (the flat survival CSV).
     pub(crate) fn add_synthesised(

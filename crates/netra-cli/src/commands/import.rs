@@ -11,9 +11,13 @@ use super::registry_args::{ActorArgs, DbArgs, block_on, report_problems};
 
 /// Arguments of `netra import`.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    /// Another source, converted through a mapping file (docs/import.md).
+    #[command(subcommand)]
+    source: Option<Source>,
     /// A bundle directory (docs/bundle-format.md) or a flat survival CSV file.
-    path: PathBuf,
+    path: Option<PathBuf>,
     #[command(flatten)]
     db: DbArgs,
     #[command(flatten)]
@@ -50,8 +54,29 @@ pub struct Args {
     site: String,
 }
 
+/// Sources converted through a mapping file.
+#[derive(Debug, clap::Subcommand)]
+pub enum Source {
+    /// A REDCap project: data dictionary and records exports (CSV, raw
+    /// codes) through a mapping file, or --suggest-mapping to draft one.
+    Redcap(Box<super::import_redcap::Args>),
+    /// A spreadsheet with one row per patient, saved as CSV, with repeated
+    /// column groups (tx1_agent, tx2_agent, …), through a mapping file.
+    Sheet(Box<super::import_redcap::SheetArgs>),
+}
+
 /// Runs `netra import`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.source {
+        Some(Source::Redcap(r)) => return super::import_redcap::run(*r),
+        Some(Source::Sheet(r)) => return super::import_redcap::run_sheet(*r),
+        None => {}
+    }
+    let Some(path) = args.path.clone() else {
+        anyhow::bail!(
+            "give a bundle directory, a flat survival CSV, `redcap` or `sheet` (netra import --help)"
+        );
+    };
     let actor = args.actor.actor()?;
     let opts = ImportOptions {
         actor,
@@ -62,8 +87,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let report = block_on(async {
         let registry = Registry::open(&location).await?;
         let result =
-            if args.path.is_dir() {
-                let bundle = Bundle::read_dir(&args.path)?;
+            if path.is_dir() {
+                let bundle = Bundle::read_dir(&path)?;
                 if args.timings {
                     eprintln!("  read bundle: {:.2} s", started.elapsed().as_secs_f64());
                 }
@@ -90,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     site: args.site.clone(),
                     create_site: true,
                 };
-                registry.import_flat(&args.path, &flat, &opts).await
+                registry.import_flat(&path, &flat, &opts).await
             };
         registry.close().await;
         result
@@ -109,7 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_report(r: &ImportReport, location: &str) {
+pub(crate) fn print_report(r: &ImportReport, location: &str) {
     if r.dry_run {
         println!("dry run: no problem found; nothing was written to {location}");
     }

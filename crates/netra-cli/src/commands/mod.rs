@@ -9,6 +9,7 @@ pub mod demo;
 pub mod endpoints;
 pub mod export;
 pub mod import;
+pub mod import_redcap;
 pub mod init;
 pub mod km;
 pub mod lines;
