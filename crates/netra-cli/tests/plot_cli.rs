@@ -358,11 +358,15 @@ fn response_svg_is_a_waterfall_with_a_bar_per_measured_patient() {
     assert_eq!(count(&s, "class=\"bar\""), bars.len());
     // RECIST 1.1's thresholds: PD at +20%, PR at −30%.
     assert_eq!(count(&s, "class=\"threshold\""), 2);
+    assert!(s.contains("class=\"threshold\" data-value=\"20\""));
+    assert!(s.contains("class=\"threshold\" data-value=\"-30\""));
     assert!(s.contains("+20%") && s.contains("\u{2212}30%"));
     let excluded = json["waterfall_excluded"].as_array().unwrap().len();
     assert_eq!(s.contains("class=\"excluded-note\""), excluded > 0);
 
-    // WHO: bidimensional products, PD at +25%, PR at −50%.
+    // WHO: bidimensional products, PR at −50% (every WHO change here is a
+    // decrease, and the figure draws only lines inside the data's range, so
+    // the PD line at +25% is not drawn).
     let who = dir.join("who.svg");
     ok(&netra(&[
         "response",
@@ -374,7 +378,8 @@ fn response_svg_is_a_waterfall_with_a_bar_per_measured_patient() {
         who.to_str().unwrap(),
     ]));
     let s = svg(&who);
-    assert!(s.contains("+25%") && s.contains("\u{2212}50%"));
+    assert!(s.contains("class=\"threshold\" data-value=\"-50\""));
+    assert!(s.contains("\u{2212}50%") && !s.contains("\u{2212}30%"));
     assert!(s.contains("sum of products"));
     let _ = std::fs::remove_dir_all(&dir);
 }
