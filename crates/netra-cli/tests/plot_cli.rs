@@ -222,8 +222,16 @@ fn png_has_the_signature_and_the_size_of_its_dpi() {
         let scale = dpi.parse::<f64>().unwrap() / 96.0;
         assert_eq!(f64::from(w), (w_px * scale).round(), "width at {dpi} dpi");
         assert_eq!(f64::from(h), (h_px * scale).round(), "height at {dpi} dpi");
-        // Not blank: some pixels are dark (curves, text).
-        assert!(bytes.len() > 2000);
+        // Not blank: the decoded picture has dark pixels (curves, text) on
+        // its white background.
+        let img = resvg::tiny_skia::Pixmap::decode_png(&bytes).expect("decodes");
+        assert_eq!((img.width(), img.height()), (w, h));
+        let dark = img
+            .pixels()
+            .iter()
+            .filter(|p| u32::from(p.red()) + u32::from(p.green()) + u32::from(p.blue()) < 300)
+            .count();
+        assert!(dark > 100, "{dark} dark pixels at {dpi} dpi");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
