@@ -49,6 +49,8 @@ use serde::Serialize;
 
 use crate::input;
 use crate::output::{Format, csv_field, csv_number, p_value, write_stdout};
+use crate::plot::PlotArgs;
+use netra_report::figure::km::{KmFigure, KmSeries};
 
 /// Arguments of `netra cuminc`.
 #[derive(Debug, clap::Args)]
@@ -91,11 +93,18 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub plot: PlotArgs,
 }
 
 /// Runs `netra cuminc`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    args.plot.check()?;
     let report = analyse(&args)?;
+    let figure = match &report.figure {
+        Some(f) => args.plot.render(f)?,
+        None => None,
+    };
     let text = match args.format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&report.json)?;
@@ -105,6 +114,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Format::Csv => csv(&report.json),
         Format::Table => table(&args, &report),
     };
+    if let Some(f) = figure {
+        f.write()?;
+    }
     write_stdout(&text)
 }
 
@@ -117,6 +129,8 @@ struct Report {
     table_result: IncidenceOutput,
     /// `input::Reading::lines`, printed under the header.
     reading_lines: Vec<String>,
+    /// The figure of `--plot`, when asked for.
+    figure: Option<KmFigure>,
 }
 
 #[derive(Debug, Serialize)]
@@ -244,6 +258,11 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
         steps: true,
     };
     let result = incidence(&data, &request).map_err(explain)?;
+    let figure = args
+        .plot
+        .plot
+        .is_some()
+        .then(|| figure(args, &data, &result));
     let point = |p: &netra_analysis::analyses::cuminc::Point| PointOut {
         time: p.time,
         estimate: p.estimate,
@@ -317,7 +336,48 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
         times_shown,
         table_result,
         reading_lines: reading.lines(),
+        figure,
     })
+}
+
+/// The figure of `--plot`: the cumulative incidence of the cause per group
+/// with its log(−log) band, the numbers at risk (follow-up ≥ t, every
+/// cause counted) under the axis, and Gray's p-value when it exists — the
+/// figure the study report and the web draw.
+fn figure(args: &Args, data: &CauseData, result: &IncidenceOutput) -> KmFigure {
+    let series = result
+        .curves
+        .iter()
+        .map(|c| {
+            let code = data.labels.iter().position(|l| *l == c.group);
+            let follow: Vec<f64> = match (&data.group, code) {
+                (Some(groups), Some(code)) => groups
+                    .iter()
+                    .zip(&data.time)
+                    .filter(|(g, _)| **g == code)
+                    .map(|(_, t)| *t)
+                    .collect(),
+                _ => data.time.clone(),
+            };
+            let label = if data.group.is_none() {
+                format!("All patients (n = {})", c.n)
+            } else {
+                format!("{} (n = {})", c.group, c.n)
+            };
+            KmSeries::from_cuminc_out(label, c).with_follow_up(&follow)
+        })
+        .collect();
+    let time = &args.time;
+    let mut f = KmFigure::incidence(series, args.plot.x_label(|| format!("Time ({time})")));
+    f.title = args.plot.title();
+    f.y_label = args
+        .plot
+        .y_label(&format!("Cumulative incidence of {}", result.cause));
+    f.show_ci = true;
+    if let Some(p) = result.gray.as_ref().and_then(|g| g.p) {
+        f.p_value_text = Some(format!("Gray's test p {}", p_value(p)));
+    }
+    f
 }
 
 /// As `input::same_code`: equal as text or as numbers.

@@ -23,6 +23,8 @@ use serde::Serialize;
 
 use crate::input::{self, SurvivalArgs};
 use crate::output::{Format, csv_field, csv_number, fmt_or_nr, p_value, write_stdout};
+use crate::plot::PlotArgs;
+use netra_report::figure::km::{KmFigure, KmSeries};
 
 /// Arguments of `netra km` (boxed: the subcommand enum stays small).
 #[derive(Debug, clap::Args)]
@@ -62,6 +64,8 @@ pub(crate) struct KmArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) plot: PlotArgs,
 }
 
 /// The JSON contract (issue 2): field names are relied on by tools.
@@ -171,11 +175,50 @@ struct Analysis {
     spss: Vec<Option<SymmetricMedianOut>>,
 }
 
-/// Runs `netra km`.
+/// Runs `netra km`; with `--plot`, also writes the Kaplan–Meier figure.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let args = *args.options;
+    args.plot.check()?;
     let frame = Frame::read(Path::new(&args.survival.data), Some(&args.columns()))?;
-    write_stdout(&render(&args, &frame)?)
+    let analysis = analyse(&args, &frame)?;
+    let text = render(&args, &analysis)?;
+    if args.plot.plot.is_some()
+        && let Some(figure) = args.plot.render(&figure(&args, &analysis))?
+    {
+        figure.write()?;
+    }
+    write_stdout(&text)
+}
+
+/// The figure of `--plot`: one curve per group with its pointwise
+/// confidence band (the `--conf-type`/`--conf-level` limits printed in the
+/// JSON), censoring marks, the numbers at risk under the axis, and the
+/// log-rank p-value when the test exists — netra-report's figure, as the
+/// study report draws it.
+fn figure(args: &KmArgs, a: &Analysis) -> KmFigure {
+    let series = a
+        .labels
+        .iter()
+        .zip(&a.curves)
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(label, c)| {
+            let label = if args.group.is_none() {
+                "All patients"
+            } else {
+                label.as_str()
+            };
+            KmSeries::from_km(label, c)
+        })
+        .collect();
+    let time = &args.survival.time;
+    let mut f = KmFigure::survival(series, args.plot.x_label(|| format!("Time ({time})")));
+    f.title = args.plot.title();
+    f.y_label = args.plot.y_label("Survival probability");
+    f.show_ci = true;
+    if let Some(Ok(t)) = &a.logrank {
+        f.p_value_text = Some(format!("Log-rank p {}", p_value(t.p)));
+    }
+    f
 }
 
 impl KmArgs {
@@ -189,18 +232,16 @@ impl KmArgs {
     }
 }
 
-/// Renders `netra km` for `args` on an already-read `frame` (the demo's
-/// bundled data); `run` reads the file named by `--data`.
-pub(crate) fn render(args: &KmArgs, frame: &Frame) -> anyhow::Result<String> {
-    let analysis = analyse(args, frame)?;
+/// The text `netra km` prints for an analysis, in `--format`.
+fn render(args: &KmArgs, analysis: &Analysis) -> anyhow::Result<String> {
     Ok(match args.format {
         Format::Json => {
-            let mut s = serde_json::to_string(&report(&analysis))?;
+            let mut s = serde_json::to_string(&report(analysis))?;
             s.push('\n');
             s
         }
-        Format::Csv => csv(&analysis),
-        Format::Table => table(args, &analysis),
+        Format::Csv => csv(analysis),
+        Format::Table => table(args, analysis),
     })
 }
 

@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 
 use crate::lesions::LesionFile;
 use crate::output::{Format, write_stdout};
+use crate::plot::PlotArgs;
+use netra_report::figure::waterfall::WaterfallFigure;
 
 /// What to print in table and CSV formats (JSON always has everything).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -133,6 +135,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// `--plot`: the waterfall plot of best % change per patient.
+    #[command(flatten)]
+    pub plot: PlotArgs,
 }
 
 /// The rules named by `--criteria`.
@@ -162,6 +167,7 @@ fn weeks_to_days(w: f64, what: &str) -> anyhow::Result<i32> {
 
 /// Runs `netra response`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    args.plot.check()?;
     let rules = criteria(&args.criteria)?;
     let options = BestOptions {
         confirm: args.confirm,
@@ -206,6 +212,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         "mm"
     };
+    let figure = match &args.plot.plot {
+        Some(_) => args
+            .plot
+            .render(&waterfall_figure(&args.plot, &rules, &results)?)?,
+        None => None,
+    };
     let text = match args.format {
         Format::Json => {
             let out = to_json(&rules, &options, &results, rates);
@@ -220,7 +232,57 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             text
         }
     };
+    if let Some(f) = figure {
+        f.write()?;
+    }
     write_stdout(&text)
+}
+
+/// The waterfall plot of `--plot`: one bar per patient with the best %
+/// change of the target sum from baseline (up to and including the first
+/// PD, as the `waterfall` view prints it), coloured by best overall
+/// response, with dashed lines at the criteria's PR decrease and PD
+/// increase. Patients without a completely measured follow-up scan are
+/// counted in a note under the plot; with none measured there is no plot.
+fn waterfall_figure(
+    plot: &PlotArgs,
+    rules: &Rules,
+    results: &[PatientResponse],
+) -> anyhow::Result<WaterfallFigure> {
+    let data = series::waterfall(results);
+    if data.bars.is_empty() {
+        anyhow::bail!(
+            "--plot: no waterfall plot: no patient has a completely measured follow-up scan \
+             (the plot needs each patient's best % change of the target sum from baseline)"
+        );
+    }
+    let mut f = WaterfallFigure::from_response(&data);
+    f.title = plot.title();
+    let measure = if rules.measure == Measure::Product {
+        "sum of products"
+    } else {
+        "sum of target lesions"
+    };
+    f.y_label = plot.y_label(&format!("Best change in {measure} from baseline (%)"));
+    let t = &rules.thresholds;
+    let pr = t
+        .bands
+        .iter()
+        .find(|(c, _)| *c == Category::PR)
+        .or(t.bands.first())
+        .map(|(_, b)| b.pct);
+    f.thresholds = std::iter::once(t.pd_increase.pct)
+        .map(|pd| (pd, format!("+{}%", trim_pct(pd))))
+        .chain(pr.map(|pr| (-pr, format!("\u{2212}{}%", trim_pct(pr)))))
+        .filter(|(v, _)| v.is_finite())
+        .collect();
+    Ok(f)
+}
+
+/// A threshold in % without a trailing `.0`.
+fn trim_pct(x: f64) -> String {
+    let s = format!("{x:.1}");
+    s.strip_suffix(".0").map_or(s.clone(), str::to_string)
 }
 
 /// The seam for other sources (the registry): assess patients already in

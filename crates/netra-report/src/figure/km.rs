@@ -21,7 +21,7 @@
 //!   number after the cut, and 0 there would be false: those cells print
 //!   the series' own text (`<5`) and carry no `data-n`.
 
-use netra_analysis::analyses::cuminc::IncidenceCurve;
+use netra_analysis::analyses::cuminc::{CurveOut, IncidenceCurve};
 use netra_analysis::analyses::survival::KmCurve;
 
 use super::{Figure, LegendItem, Style, Swatch, draw_legend, draw_title, fmt_count, legend_height};
@@ -143,6 +143,34 @@ impl KmSeries {
                 .collect(),
             lower: curve.steps.iter().map(|s| limit(s.lower)).collect(),
             upper: curve.steps.iter().map(|s| limit(s.upper)).collect(),
+            censor_times: Vec::new(),
+            end_time: curve.last_time,
+            median: None,
+            at_risk: AtRisk::None,
+        }
+    }
+
+    /// A series from one curve of the analysis layer's cumulative
+    /// incidence (`netra_analysis::analyses::cuminc::CurveOut`, asked for
+    /// with `steps: true`): its jumps and log(−log) limits drawn to the
+    /// group's last follow-up, clamped to [0, 1] as [`KmSeries::from_cuminc`]
+    /// does. A missing value (`null`) becomes NaN: the step is skipped and
+    /// the band interrupted. No numbers at risk unless
+    /// [`KmSeries::with_follow_up`] supplies the follow-up times.
+    pub fn from_cuminc_out(label: impl Into<String>, curve: &CurveOut) -> KmSeries {
+        let probability = |v: Option<f64>| {
+            v.map_or(
+                f64::NAN,
+                |v| if v.is_finite() { v.clamp(0.0, 1.0) } else { v },
+            )
+        };
+        let steps = curve.steps.as_deref().unwrap_or(&[]);
+        KmSeries {
+            label: label.into(),
+            time: steps.iter().map(|s| s.time).collect(),
+            estimate: steps.iter().map(|s| probability(s.estimate)).collect(),
+            lower: steps.iter().map(|s| probability(s.lower)).collect(),
+            upper: steps.iter().map(|s| probability(s.upper)).collect(),
             censor_times: Vec::new(),
             end_time: curve.last_time,
             median: None,
@@ -867,6 +895,47 @@ mod tests {
         assert_eq!(s.at_risk_at(3.0), Some(3.0));
         assert_eq!(s.at_risk_at(3.5), Some(1.0));
         assert_eq!(s.at_risk_at(6.0), Some(0.0));
+    }
+
+    #[test]
+    fn layer_incidence_curve_becomes_a_series() {
+        use netra_analysis::analyses::cuminc::Point;
+        let point = |time: f64, estimate: Option<f64>, lower: Option<f64>| Point {
+            time,
+            estimate,
+            variance: None,
+            std_err: None,
+            lower,
+            upper: estimate.map(|e| e + 0.1),
+        };
+        let curve = CurveOut {
+            group: "F".into(),
+            cause: "pcm".into(),
+            cause_code: 1,
+            n: 3,
+            events: 2,
+            competing_events: 0,
+            last_time: 9.0,
+            at_times: Vec::new(),
+            steps: Some(vec![
+                point(2.0, Some(0.5), None),
+                point(4.0, Some(1.000_000_000_000_000_2), Some(0.7)),
+            ]),
+        };
+        let s = KmSeries::from_cuminc_out("F", &curve);
+        assert_eq!(s.time, vec![2.0, 4.0]);
+        // Rounding above 1 is drawn at 1; a missing limit interrupts the band.
+        assert_eq!(s.estimate, vec![0.5, 1.0]);
+        assert!(s.lower[0].is_nan());
+        assert_eq!(s.lower[1], 0.7);
+        assert_eq!(s.upper[1], 1.0);
+        assert_eq!(s.end_time, 9.0);
+        assert_eq!(s.at_risk_at(0.0), None);
+        let without = CurveOut {
+            steps: None,
+            ..curve
+        };
+        assert!(KmSeries::from_cuminc_out("F", &without).time.is_empty());
     }
 
     #[test]
