@@ -356,7 +356,13 @@ async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
         ))
         .await
         .map_err(|e| e.to_string())?;
-        fill(c, "f_lesion", "L1").await;
+        // At follow-up a lesion is chosen from the patient's lesions
+        // (issue 13); the first one, with none known yet, is typed.
+        if assessment == "A1" {
+            fill(c, "f_lesion", "L1").await;
+        } else {
+            choose(c, "f_lesion", "L1").await;
+        }
         choose(c, "f_organ", "liver").await;
         choose(c, "f_role", "target").await;
         fill(c, "f_longest_mm", mm).await;

@@ -42,6 +42,11 @@
     new FormData(form).forEach(function (v, k) {
       if (k.indexOf("f_") === 0) values[k.slice(2)] = v;
     });
+    // "a new lesion" is a choice; its identifier is typed beside it.
+    if (values.lesion === "__new__") {
+      var typed = form.elements.namedItem("new_lesion");
+      values.lesion = typed ? typed.value.trim() : "";
+    }
     var mine = ++seq;
     fetch(box.getAttribute("data-endpoint"), {
       method: "POST",

@@ -383,13 +383,16 @@ pub fn run_in_parts(
                         present[c] = true;
                     }
                 }
-                if n > 0 && !present[*reference] {
+                // A variable nobody has (an empty cohort) has no levels at
+                // all, so the reference is looked up, not indexed.
+                let has = |k: usize| present.get(k).copied().unwrap_or(false);
+                if n > 0 && !has(*reference) {
                     return Err(AnalysisError::invalid(
                         format!("reference of '{}'", e.name),
                         format!(
                             "level '{}' has no patient in the model; choose another \
                              (levels with patients: {})",
-                            labels[*reference],
+                            labels.get(*reference).map_or("", String::as_str),
                             (0..labels.len())
                                 .filter(|&k| present[k])
                                 .map(|k| labels[k].as_str())
@@ -406,7 +409,7 @@ pub fn run_in_parts(
                 refs.push((format!("t{j}"), reference.to_string()));
                 let levels: Vec<String> = std::iter::once(*reference)
                     .chain((0..labels.len()).filter(|k| k != reference))
-                    .filter(|&k| present[k])
+                    .filter(|&k| has(k))
                     .map(|k| labels[k].clone())
                     .collect();
                 let note = (n > 0 && levels.len() == 1).then(|| {
@@ -419,7 +422,7 @@ pub fn run_in_parts(
                 out.terms.push(CoxTerm {
                     term: e.name.clone(),
                     label: e.label.clone(),
-                    reference: Some(labels[*reference].clone()),
+                    reference: labels.get(*reference).cloned(),
                     levels,
                     absent_levels: (0..labels.len())
                         .filter(|&k| !present[k])
