@@ -345,6 +345,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("waterfal", "waterfall"), 1);
+        assert_eq!(edit_distance("kaplan", "km"), 5);
+        assert_eq!(edit_distance("sankye", "sankey"), 2);
+        assert_eq!(edit_distance("", "km"), 2);
+        assert_eq!(edit_distance("cox", "cox"), 0);
+    }
+
+    #[test]
     fn analysis_names_are_unique() {
         let mut names: Vec<&str> = registry().iter().map(|a| a.name()).collect();
         let n = names.len();

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
+use netra_analysis::analyses::nearest;
 use netra_analysis::condition::{self as cond, Condition};
 use netra_analysis::variables as vars;
 use netra_clinical::endpoints::TimeZero;
@@ -236,7 +237,8 @@ pub(super) fn known_type<'k>(
 }
 
 /// The message for a `type` that is not one of `valid`: the list, and the
-/// nearest valid name when the text looks like a misspelling of it.
+/// nearest valid name when the text looks like a misspelling of it (the
+/// layer's one rule, [`nearest`]).
 pub(super) fn unknown_type(what: &str, given: &str, valid: &[&str]) -> String {
     let mut msg = format!("{what} type '{given}' is not one of {}", valid.join(", "));
     if let Some(near) = nearest(given, valid) {
@@ -245,47 +247,9 @@ pub(super) fn unknown_type(what: &str, given: &str, valid: &[&str]) -> String {
     msg
 }
 
-/// The nearest valid name, if `given` is within one edit per three
-/// characters of it (at least one), so that a short unrelated word ("sex"
-/// for "cox") suggests nothing.
-fn nearest<'v>(given: &str, valid: &[&'v str]) -> Option<&'v str> {
-    let allowed = (given.chars().count() / 3).max(1);
-    valid
-        .iter()
-        .map(|v| (edit_distance(given, v), *v))
-        .filter(|(d, _)| *d > 0 && *d <= allowed)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, v)| v)
-}
-
-/// Levenshtein distance in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn edit_distance_counts_insertions_deletions_and_substitutions() {
-        assert_eq!(edit_distance("waterfal", "waterfall"), 1);
-        assert_eq!(edit_distance("kaplan", "km"), 5);
-        assert_eq!(edit_distance("sankye", "sankey"), 2);
-        assert_eq!(edit_distance("", "km"), 2);
-        assert_eq!(edit_distance("cox", "cox"), 0);
-    }
 
     #[test]
     fn a_misspelt_type_suggests_the_nearest_and_a_foreign_word_nothing() {
