@@ -40,6 +40,13 @@ pub struct Config {
     /// The registry's minimum cell size: analysts see no count below it
     /// (`crate::privacy`; `netra serve --min-cell`, default 5).
     pub min_cell: u64,
+    /// Milliseconds a rate-limited login waits before its refusal is sent
+    /// (a tarpit): an attacker's connections wait instead of looping, so a
+    /// burst of wrong passwords takes almost no CPU from the users (it
+    /// took pages' p99 from 161 to 415 ms without; BENCHMARKS.md). The
+    /// wait holds no lock, thread or hashing slot. 0 in the library's
+    /// default (tests); `netra serve --refusal-delay-ms`, default 1000.
+    pub refusal_delay_ms: u64,
 }
 
 impl Default for Config {
@@ -56,6 +63,7 @@ impl Default for Config {
                 window: 15 * 60,
             },
             min_cell: 5,
+            refusal_delay_ms: 0,
         }
     }
 }

@@ -102,6 +102,10 @@ pub async fn attempt_login(
             )
             .await;
         }
+        let delay = state.config.refusal_delay_ms;
+        if delay > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        }
         return Err(AppError::TooManyRequests { retry_after });
     }
     let release = || {

@@ -403,3 +403,46 @@ async fn refused_logins_write_a_bounded_number_of_rows() {
         "{details:?}"
     );
 }
+
+/// Issue 14 item 2 under load: a rate-limited login is refused only after
+/// the tarpit delay, and the wait blocks nobody else (a request sent
+/// meanwhile is answered at once). Without the delay a burst of refused
+/// logins loops as fast as the server answers and takes the users' CPU.
+#[tokio::test]
+async fn a_refused_login_waits_in_the_tarpit_without_blocking_others() {
+    use std::time::{Duration, Instant};
+    const DELAY_MS: u64 = 400;
+    let t = test_app_with(Config {
+        refusal_delay_ms: DELAY_MS,
+        ..Config::default()
+    })
+    .await;
+    // Longer than any password: counted as failures, never hashed.
+    let long = "p".repeat(300);
+    let attempt = || {
+        req("POST", "/api/login")
+            .client_ip("10.9.0.2")
+            .json(json!({"username": "nobody", "password": long.clone()}))
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt().send(&t).await.status, StatusCode::UNAUTHORIZED);
+    }
+    let started = Instant::now();
+    let (refused, health) = tokio::join!(attempt().send(&t), async {
+        let r = req("GET", "/health").send(&t).await;
+        (r.status, started.elapsed())
+    });
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        started.elapsed() >= Duration::from_millis(DELAY_MS),
+        "refused after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(health.0, StatusCode::OK);
+    assert!(
+        health.1 < Duration::from_millis(DELAY_MS),
+        "another request waited {:?} behind the tarpit",
+        health.1
+    );
+    t.finish().await;
+}

@@ -38,6 +38,11 @@ pub struct Args {
     /// analyses (docs/web.md, "What an analyst sees"; ≤ 1: none).
     #[arg(long, default_value_t = 5, value_name = "N")]
     min_cell: u64,
+    /// Milliseconds a rate-limited login waits before it is refused, so
+    /// that a flood of wrong passwords waits instead of taking CPU from
+    /// the users (0: answer at once).
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    refusal_delay_ms: u64,
 }
 
 /// Runs `netra serve`.
@@ -65,6 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 absolute: args.session_hours * 3600,
             },
             min_cell: args.min_cell,
+            refusal_delay_ms: args.refusal_delay_ms,
             ..Config::default()
         };
         eprintln!(
