@@ -155,7 +155,7 @@ pub fn figure(
         .filter(|c| c.cause_code == 1)
         .filter_map(|c| {
             let g = data.labels.iter().position(|l| *l == c.group)?;
-            let steps = c.steps.as_ref()?;
+            c.steps.as_ref()?;
             let follow: Vec<f64> = data
                 .group
                 .iter()
@@ -163,20 +163,8 @@ pub fn figure(
                 .filter(|(k, _)| **k == g)
                 .map(|(_, t)| *t)
                 .collect();
-            let s = KmSeries {
-                label: format!("{} (n = {})", c.group, c.n),
-                time: steps.iter().map(|s| s.time).collect(),
-                estimate: steps
-                    .iter()
-                    .map(|s| s.estimate.unwrap_or(f64::NAN))
-                    .collect(),
-                lower: steps.iter().map(|s| s.lower.unwrap_or(f64::NAN)).collect(),
-                upper: steps.iter().map(|s| s.upper.unwrap_or(f64::NAN)).collect(),
-                censor_times: Vec::new(),
-                end_time: c.last_time,
-                median: None,
-                at_risk: netra_report::figure::km::AtRisk::None,
-            };
+            // The same series as `netra cuminc --plot` (clamped to [0, 1]).
+            let s = KmSeries::from_cuminc_out(format!("{} (n = {})", c.group, c.n), c);
             Some(s.with_follow_up(&follow))
         })
         .collect();
