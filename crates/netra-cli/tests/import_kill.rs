@@ -170,3 +170,22 @@ fn cli_end_to_end_on_the_example() {
         .unwrap();
     assert!(String::from_utf8_lossy(&nodb.stderr).contains("create one with `netra init`"));
 }
+
+/// `netra validate` tells what `netra import` would note (issue 13): an
+/// adverse-event term outside netra's CTCAE v5.0 table is accepted with a
+/// note, with and without a registry.
+#[test]
+fn validate_notes_terms_outside_the_ctcae_table_as_import_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("r.db");
+    let db = db.to_str().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../netra-store/tests/data/base");
+    let base = base.to_str().unwrap();
+    let note = "note: adverse_events.csv, line 2, column 3 (term): not a CTCAE v5.0 term";
+    let alone = netra(&["validate", base]);
+    assert!(alone.contains(note), "{alone}");
+    assert!(alone.contains("valid ("), "{alone}");
+    netra(&["init", "--db", db]);
+    let against = netra(&["validate", base, "--db", db]);
+    assert!(against.contains(note), "{against}");
+}

@@ -67,7 +67,7 @@ use sqlx::{AnyPool, Row};
 pub use accounts::{Account, AccountChange, Event, NewAccount, NewEvent};
 pub use audit::{Actor, AuditEntry, Verification};
 pub use bundle::Bundle;
-pub use check::validate_bundle;
+pub use check::{validate_bundle, validate_bundle_noting};
 pub use db::{Backend, Location};
 pub use error::{Problem, Problems, StoreError};
 pub use expect::{Expect, Expected, Otherwise};

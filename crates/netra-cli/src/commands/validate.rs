@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use netra_store::{Bundle, ImportOptions, Location, Registry, validate_bundle};
+use netra_store::{Bundle, ImportOptions, Location, Registry, validate_bundle_noting};
 
 use super::registry_args::{ActorArgs, block_on, report_problems};
 
@@ -23,13 +23,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let bundle = Bundle::read_dir(&args.dir).map_err(report_problems)?;
     let rows = bundle.n_rows();
     let files = bundle.counts().len();
-    match &args.db {
+    let flags = match &args.db {
         None => {
-            let problems = validate_bundle(&bundle);
+            let (problems, flags) = validate_bundle_noting(&bundle);
             if !problems.is_empty() {
                 eprint!("{problems}");
                 anyhow::bail!("{} problem(s) found", problems.len());
             }
+            flags
         }
         Some(db) => {
             let location = Location::parse(db);
@@ -52,8 +53,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 registry.close().await;
                 r
             })?
-            .map_err(report_problems)?;
+            .map_err(report_problems)?
+            .flags
         }
+    };
+    // As `netra import` prints them: accepted, but worth a look.
+    for f in &flags {
+        println!("note: {f}");
     }
     println!(
         "{}: valid ({rows} rows in {files} file{})",
