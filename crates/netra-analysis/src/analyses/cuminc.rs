@@ -307,6 +307,37 @@ fn point(
     }
 }
 
+/// The output of one fitted incidence curve of cause `code` (`label`);
+/// per-step points only when asked for (`steps`).
+fn curve_out(
+    c: &netra_stats::cuminc::IncidenceCurve,
+    groups: &[String],
+    label: &str,
+    code: u32,
+    steps: bool,
+) -> CurveOut {
+    CurveOut {
+        group: groups.get(c.group).cloned().unwrap_or_default(),
+        cause: label.to_string(),
+        cause_code: code,
+        n: c.n,
+        events: c.events,
+        competing_events: c.competing,
+        last_time: c.last_time,
+        at_times: c
+            .at_times
+            .iter()
+            .map(|p| point(p.time, p.estimate, p.variance, p.lower, p.upper))
+            .collect(),
+        steps: steps.then(|| {
+            c.steps
+                .iter()
+                .map(|s| point(s.time, Some(s.estimate), Some(s.variance), s.lower, s.upper))
+                .collect()
+        }),
+    }
+}
+
 fn check(req: &CumincRequest) -> Result<(), AnalysisError> {
     check_options(&req.times, req.conf_level, req.rho)
 }
@@ -405,28 +436,7 @@ pub fn fit(
             .analyse(code, &options)
             .map_err(|e| AnalysisError::stats("cumulative incidence", e))?;
         for c in &fit.curves {
-            curves.push(CurveOut {
-                group: data.labels.get(c.group).cloned().unwrap_or_default(),
-                cause: label.to_string(),
-                cause_code: code,
-                n: c.n,
-                events: c.events,
-                competing_events: c.competing,
-                last_time: c.last_time,
-                at_times: c
-                    .at_times
-                    .iter()
-                    .map(|p| point(p.time, p.estimate, p.variance, p.lower, p.upper))
-                    .collect(),
-                steps: req.steps.then(|| {
-                    c.steps
-                        .iter()
-                        .map(|s| {
-                            point(s.time, Some(s.estimate), Some(s.variance), s.lower, s.upper)
-                        })
-                        .collect()
-                }),
-            });
+            curves.push(curve_out(c, &data.labels, label, code, req.steps));
         }
         if let Some(g) = &fit.gray {
             gray.push(GrayOut {

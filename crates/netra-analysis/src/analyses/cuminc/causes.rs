@@ -9,7 +9,7 @@
 use netra_stats::cuminc::{CompetingRisks, CumIncOptions};
 use serde::{Deserialize, Serialize};
 
-use super::{CurveOut, GrayOut, point};
+use super::{CurveOut, GrayOut, curve_out};
 use crate::AnalysisError;
 use crate::table::same_code;
 
@@ -110,26 +110,7 @@ pub fn incidence(
     let curves = fit
         .curves
         .iter()
-        .map(|c| CurveOut {
-            group: data.labels.get(c.group).cloned().unwrap_or_default(),
-            cause: label.clone(),
-            cause_code: code,
-            n: c.n,
-            events: c.events,
-            competing_events: c.competing,
-            last_time: c.last_time,
-            at_times: c
-                .at_times
-                .iter()
-                .map(|p| point(p.time, p.estimate, p.variance, p.lower, p.upper))
-                .collect(),
-            steps: req.steps.then(|| {
-                c.steps
-                    .iter()
-                    .map(|s| point(s.time, Some(s.estimate), Some(s.variance), s.lower, s.upper))
-                    .collect()
-            }),
-        })
+        .map(|c| curve_out(c, &data.labels, &label, code, req.steps))
         .collect();
     Ok(IncidenceOutput {
         competing_causes: data
