@@ -76,19 +76,7 @@ impl Dictionary {
             .has_headers(true)
             .flexible(true)
             .from_reader(bytes);
-        let header: Vec<String> = match r.headers() {
-            Ok(h) => h
-                .iter()
-                .map(|s| s.trim().trim_start_matches('\u{feff}').to_string())
-                .collect(),
-            Err(e) => {
-                issues.push(Issue {
-                    line: Some(1),
-                    ..Issue::file(file, format!("cannot read the header: {e}"))
-                });
-                return Err(issues);
-            }
-        };
+        let header = crate::issue::read_header(file, &mut r)?;
         let pos = |name: &str| header.iter().position(|h| h == name);
         let (Some(c_name), Some(c_form), Some(c_type), Some(c_label)) =
             (pos(NAME), pos(FORM), pos(TYPE), pos(LABEL))

@@ -37,6 +37,31 @@ impl Issue {
     }
 }
 
+/// The header of a CSV export, each name trimmed and without a byte-order
+/// mark (spreadsheets and REDCap write one before the first name); a
+/// header that cannot be read is a problem of line 1.
+pub(crate) fn read_header<R: std::io::Read>(
+    file: &str,
+    reader: &mut csv::Reader<R>,
+) -> Result<Vec<String>, Issues> {
+    match reader.headers() {
+        Ok(h) => Ok(h
+            .iter()
+            .map(|s| s.trim().trim_start_matches('\u{feff}').to_string())
+            .collect()),
+        Err(e) => Err(Issues::from(Issue {
+            line: Some(1),
+            ..Issue::file(file, format!("cannot read the header: {e}"))
+        })),
+    }
+}
+
+impl From<Issue> for Issues {
+    fn from(i: Issue) -> Issues {
+        Issues { list: vec![i] }
+    }
+}
+
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;

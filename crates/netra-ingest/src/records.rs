@@ -74,19 +74,7 @@ impl Records {
             .has_headers(true)
             .flexible(false)
             .from_reader(bytes);
-        let header: Vec<String> = match r.headers() {
-            Ok(h) => h
-                .iter()
-                .map(|s| s.trim().trim_start_matches('\u{feff}').to_string())
-                .collect(),
-            Err(e) => {
-                issues.push(Issue {
-                    line: Some(1),
-                    ..Issue::file(file, format!("cannot read the header: {e}"))
-                });
-                return Err(issues);
-            }
-        };
+        let header = crate::issue::read_header(file, &mut r)?;
         let forms = dict.forms();
         let mut out = Records {
             file: file.to_string(),

@@ -62,12 +62,7 @@ pub fn convert_csv(sheet: Input<'_>, mapping: Input<'_>) -> Result<Converted, Is
     let mut r = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(sheet.bytes);
-    let header: Vec<String> = r
-        .headers()
-        .map_err(|e| one(sheet.name, Some(1), format!("cannot read the header: {e}")))?
-        .iter()
-        .map(|s| s.trim().trim_start_matches('\u{feff}').to_string())
-        .collect();
+    let header = crate::issue::read_header(sheet.name, &mut r)?;
     if header.is_empty() || header[0].is_empty() {
         return Err(one(
             sheet.name,
