@@ -24,6 +24,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "netra-analysis",
         &["netra-stats", "netra-clinical", "netra-frame"],
     ),
+    // The federated protocol computes the layer's partial aggregates at
+    // each centre and merges them at the hub; it does no I/O.
+    (
+        "netra-federation",
+        &["netra-stats", "netra-clinical", "netra-analysis"],
+    ),
     // The report formats: its statistics come from the analysis layer.
     ("netra-report", &["netra-clinical", "netra-analysis"]),
     ("netra-sim", &["netra-clinical", "netra-stats"]),
@@ -34,6 +40,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "netra-analysis",
             "netra-store",
             "netra-report",
+        ],
+    ),
+    // The federation's transport (issue 17): the hub's HTTPS service and the
+    // node's outbound client, moving the protocol's bodies; the node reads
+    // its registry through the store and audits every answer there.
+    (
+        "netra-hub",
+        &[
+            "netra-clinical",
+            "netra-analysis",
+            "netra-store",
+            "netra-federation",
         ],
     ),
     (
@@ -59,6 +77,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "netra-sim",
             "netra-study",
             "netra-server",
+            "netra-federation",
+            "netra-hub",
         ],
     ),
     ("netra-bench", &["netra-stats", "netra-frame"]),
