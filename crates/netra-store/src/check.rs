@@ -482,7 +482,68 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
         }
         checked.keys[entity.index()] = keys;
     }
+    if let Some(t) = bundle.table(Entity::Assessment) {
+        let moved = moved_onto_stored_lesions(&assessment_date, &lesion_seen, stored, &checked);
+        for (row, msg) in moved {
+            let cols = t.columns();
+            let i = Entity::Assessment.spec().position("date").expect("column");
+            problems.push(t.cell_problem(&cols, row, i, msg));
+        }
+    }
     (checked, problems)
+}
+
+/// Assessments the bundle re-dates without sending their lesion rows: each
+/// stored lesion of such an assessment is checked for a measurement on the
+/// same day, as the lesion rows themselves would have been (a new date may
+/// put two measurements of one lesion on one day). Returns (row, reason).
+fn moved_onto_stored_lesions(
+    bundle_dates: &HashMap<String, PartialDate>,
+    lesion_seen: &HashMap<String, Vec<(String, u64)>>,
+    stored: &Stored,
+    checked: &Checked,
+) -> Vec<(usize, String)> {
+    let lesion_keys = &checked.keys[Entity::Lesion.index()];
+    let assessment_keys = &checked.keys[Entity::Assessment.index()];
+    let mut out = Vec::new();
+    for (key, &row) in assessment_keys {
+        let (Some(new), Some(old)) = (bundle_dates.get(key), stored.assessment_date.get(key))
+        else {
+            continue;
+        };
+        if new == old {
+            continue;
+        }
+        let Some((patient, assessment)) = key.split_once(SEP) else {
+            continue;
+        };
+        for (pl, assessments) in &stored.lesion_assessments {
+            let Some((p, lesion)) = pl.split_once(SEP) else {
+                continue;
+            };
+            let rewritten = lesion_keys.contains_key(&format!("{key}{SEP}{lesion}"));
+            if p != patient || rewritten || !assessments.iter().any(|a| a == assessment) {
+                continue;
+            }
+            let seen = lesion_seen.get(pl).map(Vec::as_slice).unwrap_or_default();
+            if let Some(msg) = same_day_measurement(
+                patient,
+                assessment,
+                lesion,
+                bundle_dates,
+                seen,
+                stored,
+                lesion_keys,
+            ) {
+                out.push((
+                    row as usize,
+                    format!("the new date of assessment '{assessment}': {msg}"),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Two dates that can be the same day (neither is certainly before the

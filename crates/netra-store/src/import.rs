@@ -82,6 +82,11 @@ fn needed(bundle: &Bundle) -> Vec<Entity> {
         if e > Entity::Patient {
             set.insert(Entity::Patient);
         }
+        // A re-dated assessment is checked against its stored lesions
+        // (`check::moved_onto_stored_lesions`).
+        if e == Entity::Assessment {
+            set.insert(Entity::Lesion);
+        }
     }
     let mut v: Vec<Entity> = set.into_iter().collect();
     v.sort();

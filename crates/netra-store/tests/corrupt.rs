@@ -31,6 +31,7 @@ const KINDS: &[&str] = &[
     "outside_follow_up",
     "ctcae_grade",
     "same_day_lesion",
+    "date_moves_onto_lesion",
 ];
 
 fn problems_of(result: Result<netra_store::ImportReport, StoreError>) -> Vec<String> {
