@@ -55,7 +55,10 @@ pub enum FrameError {
         reason: String,
     },
     /// A requested column is not in the header.
-    #[error("{source_name}: no column named '{column}' (columns are: {available})")]
+    #[error(
+        "{source_name}: no column named '{column}'{} (columns are: {available})",
+        did_you_mean.as_ref().map(|n| format!("; did you mean '{n}'?")).unwrap_or_default()
+    )]
     UnknownColumn {
         /// File name as the user gave it.
         source_name: String,
@@ -63,6 +66,9 @@ pub enum FrameError {
         column: String,
         /// The header, comma-separated, to spot a typo.
         available: String,
+        /// The header's name nearest to `column` ([`nearest`]), when it
+        /// looks like a misspelling of it (`tiem` → `time`, `Sex` → `sex`).
+        did_you_mean: Option<String>,
     },
     /// The file is not delimited text netra can read (a spreadsheet, a
     /// semicolon-separated export); the reason says what to do instead.
@@ -266,10 +272,12 @@ impl Frame {
                 let mut idx = Vec::with_capacity(names.len());
                 for name in names {
                     let pos = header.iter().position(|h| h == name).ok_or_else(|| {
+                        let names: Vec<&str> = header.iter().map(String::as_str).collect();
                         FrameError::UnknownColumn {
                             source_name: source_name.to_string(),
                             column: name.to_string(),
                             available: header.join(", "),
+                            did_you_mean: nearest(name, &names).map(str::to_string),
                         }
                     })?;
                     if !idx.contains(&pos) {
@@ -360,10 +368,14 @@ impl Frame {
             .iter()
             .find(|c| c.name == name)
             .map(|data| Column { frame: self, data })
-            .ok_or_else(|| FrameError::UnknownColumn {
-                source_name: self.source_name.clone(),
-                column: name.to_string(),
-                available: self.column_names().collect::<Vec<_>>().join(", "),
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.column_names().collect();
+                FrameError::UnknownColumn {
+                    source_name: self.source_name.clone(),
+                    column: name.to_string(),
+                    available: names.join(", "),
+                    did_you_mean: nearest(name, &names).map(str::to_string),
+                }
             })
     }
 }
@@ -625,6 +637,36 @@ mod tests {
     }
 
     #[test]
+    fn unknown_column_suggests_a_misspelt_name() {
+        let data = "time,status,sex\n1,2,f\n";
+        for (given, hint) in [("tiem", "time"), ("Sex", "sex"), ("STATUS", "status")] {
+            let err = Frame::from_reader("t.csv", data.as_bytes(), Some(&[given])).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "t.csv: no column named '{given}'; did you mean '{hint}'? \
+                     (columns are: time, status, sex)"
+                )
+            );
+        }
+        let frame = Frame::from_reader("t.csv", data.as_bytes(), None).unwrap();
+        let err = frame.column("ages").unwrap_err();
+        assert!(!err.to_string().contains("did you mean"), "{err}");
+    }
+
+    #[test]
+    fn nearest_prefers_the_same_name_in_another_case() {
+        assert_eq!(nearest("Sex", &["sec", "sex"]), Some("sex"));
+        assert_eq!(nearest("time", &["time"]), None);
+        assert_eq!(nearest("age", &["grade", "site"]), None);
+        assert_eq!(nearest("c", &["a", "b"]), None);
+        assert_eq!(nearest("survivl", &["survival", "cox"]), Some("survival"));
+        assert_eq!(edit_distance("tiem", "time"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
     fn ragged_row_is_malformed_with_line() {
         let err = frame("a,b\n1,2\n3\n").unwrap_err();
         match err {
@@ -657,6 +699,56 @@ mod tests {
         let err = Frame::from_reader("t.csv", bytes, None).unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
     }
+}
+
+/// The nearest of `valid` to `given`, if it looks like a misspelling: the
+/// same name in another case (`Sex` → `sex`), or within one edit per three
+/// characters (at least one, none for names shorter than three; a swap of
+/// neighbours is one edit: `tiem` → `time`). Every "did you mean" of
+/// netra (columns, analysis names, request fields, study-file keys) uses
+/// this one rule.
+pub fn nearest<'v>(given: &str, valid: &[&'v str]) -> Option<&'v str> {
+    if let Some(same) = valid
+        .iter()
+        .find(|v| **v != given && v.to_lowercase() == given.to_lowercase())
+    {
+        return Some(same);
+    }
+    // Names of one or two characters are too short to call anything a
+    // misspelling of them.
+    let length = given.chars().count();
+    let allowed = if length < 3 { 0 } else { (length / 3).max(1) };
+    valid
+        .iter()
+        .map(|v| (edit_distance(given, v), *v))
+        .filter(|(d, _)| *d > 0 && *d <= allowed)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| v)
+}
+
+/// Edit distance in characters counting a swap of two neighbours as one
+/// edit (optimal string alignment): `tiem` is one edit from `time`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // d[i][j]: distance between a[..i] and b[..j], three rows kept.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut current = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            current[j] = d;
+        }
+        before = std::mem::replace(&mut previous, current);
+    }
+    previous[b.len()]
 }
 
 #[cfg(test)]

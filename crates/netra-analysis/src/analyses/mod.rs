@@ -311,33 +311,11 @@ pub fn check_request(a: &dyn DynAnalysis, request: &Value) -> Result<(), Analysi
     walk("", request, &a.default_request(), a.name())
 }
 
-/// The nearest of `valid` to `given`, if within one edit per three
-/// characters (at least one): a misspelling, not a different word. The
-/// same rule as study files' "did you mean".
+/// The nearest of `valid` to `given`, if it looks like a misspelling
+/// (`netra_frame::nearest`: another case, or one edit per three
+/// characters). The same rule as study files' and columns' "did you mean".
 pub fn nearest<'v>(given: &str, valid: &[&'v str]) -> Option<&'v str> {
-    let allowed = (given.chars().count() / 3).max(1);
-    valid
-        .iter()
-        .map(|v| (edit_distance(given, v), *v))
-        .filter(|(d, _)| *d > 0 && *d <= allowed)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, v)| v)
-}
-
-/// Levenshtein distance in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
+    netra_frame::nearest(given, valid)
 }
 
 #[cfg(test)]
@@ -345,12 +323,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn edit_distance_counts_insertions_deletions_and_substitutions() {
-        assert_eq!(edit_distance("waterfal", "waterfall"), 1);
-        assert_eq!(edit_distance("kaplan", "km"), 5);
-        assert_eq!(edit_distance("sankye", "sankey"), 2);
-        assert_eq!(edit_distance("", "km"), 2);
-        assert_eq!(edit_distance("cox", "cox"), 0);
+    fn nearest_catches_misspellings_not_other_words() {
+        assert_eq!(nearest("waterfal", &["waterfall", "km"]), Some("waterfall"));
+        assert_eq!(nearest("sankye", &["sankey"]), Some("sankey"));
+        assert_eq!(nearest("kaplan", &["km"]), None);
+        assert_eq!(nearest("cox", &["cox"]), None);
     }
 
     #[test]
