@@ -19,6 +19,7 @@ write_json_file <- function(x, name) {
 
 # netra's name for an R coefficient name.
 netra_name <- function(nm, text_levels) {
+  nm <- gsub("relevel\\(factor\\(([^()]+)\\), ref = [^)]*\\)([^:]*)", "\\1=\\2", nm)
   nm <- gsub("factor\\(([^()]+)\\)([^:]*)", "\\1=\\2", nm)
   parts <- strsplit(nm, ":", fixed = TRUE)[[1]]
   for (v in names(text_levels)) {
@@ -155,6 +156,12 @@ cox_fixture("lung_breslow", "as lung_efron with Breslow ties",
 cox_fixture("lung_factor_ref", "factor with 4 levels, reference level chosen",
             lung2, "time", "dead", "age + sex + factor(ph.ecog)", refs = list(ph.ecog = "1"),
             schoenfeld = TRUE)
+cox_fixture("lung_transforms",
+            "terms computed as R users write them: I(age/10), log(meal.cal), I((age - 60)^2/100)",
+            lung2, "time", "dead",
+            "I(age/10) + log(meal.cal) + I((age - 60)^2/100) + factor(sex)")
+cox_fixture("lung_relevel", "relevel(factor(ph.ecog), ref = \"1\") in the formula",
+            lung2, "time", "dead", "age + relevel(factor(ph.ecog), ref = \"1\")")
 cox_fixture("lung_strata", "strata(inst) with wt.loss",
             lung2, "time", "dead", "age + factor(sex) + wt.loss + strata(inst)")
 cox_fixture("lung_strata_breslow", "strata(inst), Breslow",

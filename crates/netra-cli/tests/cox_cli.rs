@@ -427,3 +427,72 @@ fn fine_gray_matches_r() {
         "robust score",
     );
 }
+
+/// A formula written as R users write it — `Surv()` on the left, computed
+/// terms, `relevel()`, `cluster()` — fits the model R fits
+/// (fixtures lung_transforms, lung_cluster) and names its columns as the
+/// flags would.
+#[test]
+fn r_style_formulas_match_r() {
+    let fx = fixture("lung_transforms.json");
+    let csv = tmp("lung_transforms.csv");
+    write_csv(&csv, fx["input"]["columns"].as_object().unwrap(), &[]);
+    let (ok, out, err) = netra(&[
+        "cox",
+        "--data",
+        csv.to_str().unwrap(),
+        "--formula",
+        "Surv(time, dead) ~ I(age/10) + log(meal.cal) + I((age - 60)^2/100) + factor(sex)",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let got: Value = serde_json::from_str(&out).unwrap();
+    compare_terms(
+        &got["terms"],
+        &fx["expected"]["terms"],
+        &["coef", "se", "hr", "hr_lower", "hr_upper", "z", "p"],
+        "transforms",
+    );
+
+    let fx = fixture("lung_cluster.json");
+    let csv = tmp("lung_cluster_formula.csv");
+    write_csv(&csv, fx["input"]["columns"].as_object().unwrap(), &[]);
+    let (ok, out, err) = netra(&[
+        "cox",
+        "--data",
+        csv.to_str().unwrap(),
+        "--formula",
+        "Surv(time, dead) ~ age + factor(sex) + ph.ecog + cluster(inst)",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let got: Value = serde_json::from_str(&out).unwrap();
+    compare_terms(
+        &got["terms"],
+        &fx["expected"]["terms"],
+        &["coef", "se", "robust_se", "z", "p"],
+        "cluster()",
+    );
+
+    // The same column named two ways must agree.
+    let (ok, _, err) = netra(&[
+        "cox",
+        "--data",
+        csv.to_str().unwrap(),
+        "--time",
+        "age",
+        "--formula",
+        "Surv(time, dead) ~ ph.ecog",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("the formula names 'time' and the time column is 'age'"),
+        "{err}"
+    );
+    // Neither way: the message says both.
+    let (ok, _, err) = netra(&["cox", "--data", csv.to_str().unwrap(), "--formula", "age"]);
+    assert!(!ok);
+    assert!(err.contains("Surv(time, status) ~"), "{err}");
+}

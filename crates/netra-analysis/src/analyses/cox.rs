@@ -460,6 +460,7 @@ pub fn run_in_parts(
         terms: (0..entries.len())
             .map(|j| FormulaTerm { variables: vec![j] })
             .collect(),
+        ..Formula::default()
     };
     let mut design = Design::build(
         &formula,

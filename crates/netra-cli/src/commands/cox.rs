@@ -57,11 +57,12 @@ pub struct Args {
     /// CSV file with a header row.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
-    /// Column holding follow-up (or stop) time (any unit; >= 0).
+    /// Column holding follow-up (or stop) time (any unit; >= 0); or write
+    /// the formula as `Surv(time, status) ~ …`.
     #[arg(long, value_name = "COL")]
-    pub time: String,
+    pub time: Option<String>,
     /// Column holding the event indicator (R's Surv coding: 0/1, 1/2, TRUE/FALSE).
-    #[arg(long, value_name = "COL", required_unless_present = "fine_gray")]
+    #[arg(long, value_name = "COL", required_unless_present_any = ["fine_gray", "formula"])]
     pub event: Option<String>,
     /// Value of the event column that means "event".
     #[arg(long, value_name = "V")]
@@ -168,7 +169,8 @@ fn request(args: &Args) -> anyhow::Result<TableCoxRequest> {
         // intervals of a subject, not subjects: treating each as its own
         // cluster would understate the variance silently.
         bail!(
-            "--robust with --start needs --cluster COL naming the subject of each interval              (as R's coxph: \"one of cluster or id is needed\")"
+            "--robust with --start needs --cluster COL naming the subject of each interval \
+             (as R's coxph: \"one of cluster or id is needed\")"
         );
     }
     let fine_gray = args.fine_gray.then(|| FineGrayRequest {
@@ -177,7 +179,7 @@ fn request(args: &Args) -> anyhow::Result<TableCoxRequest> {
         censor: args.censor_value.clone().unwrap_or_else(|| "0".to_string()),
     });
     Ok(TableCoxRequest {
-        time: args.time.clone(),
+        time: args.time.clone().unwrap_or_default(),
         event: args.event.clone(),
         event_value: args.event_value.clone(),
         censor_value: if args.fine_gray {

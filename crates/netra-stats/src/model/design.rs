@@ -19,11 +19,13 @@
 //! * `strata()` terms give no columns; their columns' value combinations
 //!   define the strata.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
 use super::formula::{Formula, Term, Variable};
+use super::transform::TransformError;
 
 /// The values of one data column.
 #[derive(Debug, Clone, Copy)]
@@ -133,9 +135,8 @@ impl Design {
         };
         for (col, _) in &options.reference_levels {
             let used_as_factor = formula.variables.iter().any(|v| match v {
-                Variable::Factor(c) => c == col,
                 Variable::Plain(c) => c == col && matches!(find(c), Ok(ColumnData::Text(_))),
-                Variable::Strata(_) => false,
+                other => other.factor_column() == Some(col.as_str()),
             });
             if !used_as_factor {
                 return Err(DesignError::RefNotAFactor(col.clone()));
@@ -152,7 +153,7 @@ impl Design {
                         check_finite(name, v)?;
                         Coded::Numeric {
                             name: name.clone(),
-                            values: v,
+                            values: Cow::Borrowed(v),
                         }
                     }
                     data @ ColumnData::Text(_) => {
@@ -164,6 +165,28 @@ impl Design {
                     find(name)?,
                     &options.reference_levels,
                 )?)),
+                Variable::Relevel {
+                    column, reference, ..
+                } => {
+                    let mut refs = options.reference_levels.clone();
+                    refs.retain(|(c, _)| c != column);
+                    refs.push((column.clone(), reference.clone()));
+                    Some(Coded::Factor(make_factor(column, find(column)?, &refs)?))
+                }
+                Variable::Transform(t) => {
+                    for c in t.columns() {
+                        find(c)?;
+                    }
+                    let numeric = |name: &str| match find(name) {
+                        Ok(ColumnData::Numeric(v)) => Some(v),
+                        _ => None,
+                    };
+                    let values = t.values(numeric, n).map_err(DesignError::Transform)?;
+                    Some(Coded::Numeric {
+                        name: t.label.clone(),
+                        values: Cow::Owned(values),
+                    })
+                }
             });
         }
 
@@ -184,7 +207,7 @@ impl Design {
                 parts.push(match coded_var {
                     Coded::Numeric { name, values } => vec![Part {
                         name: name.clone(),
-                        source: Source::Numeric(values),
+                        source: Source::Numeric(values.as_ref()),
                     }],
                     Coded::Factor(f) => {
                         let rest: Vec<usize> =
@@ -279,7 +302,11 @@ impl Design {
 }
 
 enum Coded<'a> {
-    Numeric { name: String, values: &'a [f64] },
+    /// A numeric column, or a transform's computed values.
+    Numeric {
+        name: String,
+        values: Cow<'a, [f64]>,
+    },
     Factor(Factor),
 }
 
@@ -468,6 +495,8 @@ pub enum DesignError {
     },
     /// A reference level was given for a column not used as a factor.
     RefNotAFactor(String),
+    /// A computed term (`I(age/10)`, `log(x)`) could not be computed.
+    Transform(TransformError),
 }
 
 impl fmt::Display for DesignError {
@@ -501,6 +530,15 @@ impl fmt::Display for DesignError {
                 f,
                 "a reference level is given for '{c}', which the formula does not use as a factor \
                  (write factor({c}))"
+            ),
+            DesignError::Transform(TransformError::NotNumeric { term, column }) => {
+                write!(f, "{term} needs numbers, and column '{column}' holds text")
+            }
+            DesignError::Transform(TransformError::NotFinite { term, row }) => write!(
+                f,
+                "{term} is not a finite number at row {} (the log or square root of a \
+                 number ≤ 0, or a division by 0?)",
+                row + 1
             ),
         }
     }

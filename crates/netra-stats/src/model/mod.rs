@@ -3,6 +3,7 @@
 //! * [`formula`] parses a right-hand side (`age + factor(grade) + liver +
 //!   strata(site)`, interactions `a:b` and `a*b`) into terms ordered as R's
 //!   `terms.formula` orders them.
+//! * [`transform`] computes arithmetic terms (`I(age/10)`, `log(x)`).
 //! * [`design`] builds the design matrix from named in-memory columns
 //!   (numbers or text) as R's `model.matrix` does for `coxph`: reference
 //!   level first in sorted order (or chosen), R's marginality rule for
@@ -18,6 +19,7 @@ pub mod collate;
 pub mod design;
 pub mod formula;
 pub mod levels;
+pub mod transform;
 
 pub use collate::collate;
 pub use design::{ColumnData, Design, DesignError, DesignOptions, DesignTerm, NamedColumn, Strata};

@@ -442,6 +442,30 @@ fn formula_error(what: &str, e: impl std::fmt::Display) -> AnalysisError {
     invalid(what, reason)
 }
 
+/// Sets `field` to the formula's `column`, or checks that it already is.
+fn agree(what: &str, field: &mut String, column: &str) -> Result<(), AnalysisError> {
+    if field.is_empty() {
+        *field = column.to_string();
+    } else if field != column {
+        return Err(invalid(
+            what,
+            format!("the formula names '{column}' and the {what} column is '{field}': give one"),
+        ));
+    }
+    Ok(())
+}
+
+fn agree_optional(
+    what: &str,
+    field: &mut Option<String>,
+    column: &str,
+) -> Result<(), AnalysisError> {
+    let mut text = field.take().unwrap_or_default();
+    let result = agree(what, &mut text, column);
+    *field = Some(text);
+    result
+}
+
 fn invalid(what: impl Into<String>, reason: impl Into<String>) -> AnalysisError {
     AnalysisError::invalid(what, reason)
 }
@@ -496,6 +520,48 @@ impl TableCoxRequest {
             }
         }
         Ok((main, screen))
+    }
+
+    /// The request with what its formulas say of the outcome and the
+    /// clusters, as `coxph` reads them: `Surv(time, status) ~ …` names the
+    /// time and event columns (`Surv(start, stop, status)` the start too),
+    /// `cluster(id)` the cluster column. A column given both ways must be
+    /// the same; with neither, the time column is missing.
+    fn resolved(&self) -> Result<std::borrow::Cow<'_, TableCoxRequest>, AnalysisError> {
+        let (main, screen) = self.formulas()?;
+        let mut out = std::borrow::Cow::Borrowed(self);
+        for f in std::iter::once(&main).chain(screen.as_ref()) {
+            if let Some(columns) = &f.response {
+                if self.fine_gray.is_some() {
+                    return Err(invalid(
+                        "formula",
+                        "Surv() on the left with fine_gray: the outcome comes from the status \
+                         and cause columns; write only the right-hand side",
+                    ));
+                }
+                let (start, stop, event) = match columns.as_slice() {
+                    [stop, event] => (None, stop, event),
+                    [start, stop, event] => (Some(start), stop, event),
+                    _ => unreachable!("the parser gives two or three columns"),
+                };
+                let o = out.to_mut();
+                agree("time", &mut o.time, stop)?;
+                agree_optional("event", &mut o.event, event)?;
+                if let Some(start) = start {
+                    agree_optional("start", &mut o.start, start)?;
+                }
+            }
+            if let Some(cluster) = &f.cluster {
+                agree_optional("cluster", &mut out.to_mut().cluster, cluster)?;
+            }
+        }
+        if out.time.is_empty() {
+            return Err(invalid(
+                "time",
+                "name the time column, or write the formula as Surv(time, status) ~ …",
+            ));
+        }
+        Ok(out)
     }
 
     /// Refuses options that do not go together and a confidence level
@@ -558,7 +624,13 @@ impl TableCoxRequest {
     /// Every column any model of the request reads, once: what to read
     /// from the file. Checks the request (formulas, references, options).
     pub fn columns(&self) -> Result<Vec<String>, AnalysisError> {
-        self.check()?;
+        let resolved = self.resolved()?;
+        let this = resolved.as_ref();
+        this.check()?;
+        this.columns_checked()
+    }
+
+    fn columns_checked(&self) -> Result<Vec<String>, AnalysisError> {
         let (main, screen) = self.formulas()?;
         let mut wanted: Vec<String> = Vec::new();
         let formula_columns = std::iter::once(&main)
@@ -578,6 +650,8 @@ impl TableCoxRequest {
 /// `univariate`), then the multivariate model. Errors name the file, line
 /// and column where a cell is at fault.
 pub fn fit(frame: &Frame, req: &TableCoxRequest) -> Result<CoxTableOutput, AnalysisError> {
+    let resolved = req.resolved()?;
+    let req = resolved.as_ref();
     req.check()?;
     let (main_formula, screen_formula) = req.formulas()?;
     let mut univariate = Vec::new();
@@ -626,9 +700,8 @@ fn check_factor_levels(
     rows: &[usize],
 ) -> Result<(), AnalysisError> {
     let as_factor = formula.variables.iter().any(|v| match v {
-        Variable::Factor(c) => c == name,
         Variable::Plain(c) => c == name && matches!(values, Values::Text(_)),
-        Variable::Strata(_) => false,
+        other => other.factor_column() == Some(name),
     });
     if !as_factor {
         return Ok(());
@@ -764,12 +837,15 @@ fn read_model(
         None => None,
     };
 
+    // Columns used as numbers: plain columns and those computed on (a
+    // text cell among numbers there is an error at its cell).
     let plain_cols: Vec<&str> = formula
         .variables
         .iter()
-        .filter_map(|v| match v {
-            Variable::Plain(c) => Some(c.as_str()),
-            _ => None,
+        .flat_map(|v| match v {
+            Variable::Plain(c) => vec![c.as_str()],
+            Variable::Transform(t) => t.columns(),
+            _ => Vec::new(),
         })
         .collect();
     let mut values: Vec<(String, Values<'_>)> = Vec::new();
