@@ -23,9 +23,7 @@
 
 use std::collections::BTreeMap;
 
-use netra_analysis::analyses::cox::{
-    CoxCoefficient, CoxOutput, CoxRequest, CoxTerm, LogLik,
-};
+use netra_analysis::analyses::cox::{CoxCoefficient, CoxOutput, CoxRequest, CoxTerm, LogLik};
 use netra_analysis::analyses::survival::TestOut;
 use netra_analysis::variables::{Column, Level};
 use netra_stats::cox::{CoxData, CoxFit, CoxOptions, Ties};
@@ -144,7 +142,10 @@ fn node_model(local: &Local<'_>, req: &CoxRequest) -> Result<NodeModel, Refusal>
 
 /// The keys round: each term's kind, label and (for a factor) levels; the
 /// small-cell rule on factor levels.
-pub(crate) fn node_meta(local: &Local<'_>, request: &Value) -> Result<(Value, Vec<usize>), Refusal> {
+pub(crate) fn node_meta(
+    local: &Local<'_>,
+    request: &Value,
+) -> Result<(Value, Vec<usize>), Refusal> {
     let req = parse(request).map_err(refuse)?;
     let m = node_model(local, &req)?;
     let mut terms = Vec::new();
@@ -169,7 +170,9 @@ pub(crate) fn node_meta(local: &Local<'_>, request: &Value) -> Result<(Value, Ve
                     )));
                 }
             }
-            terms.push(json!({"term": name, "label": label, "kind": "cat", "levels": levels_json(levels)}));
+            terms.push(
+                json!({"term": name, "label": label, "kind": "cat", "levels": levels_json(levels)}),
+            );
         }
     }
     let events = m.event.iter().filter(|e| **e).count();
@@ -241,7 +244,10 @@ pub(crate) fn node_vector(
         ];
         for (j, (num, cat)) in m.values.iter().enumerate() {
             if let Some(x) = num {
-                v.push(c(x.iter().filter(|&&x| x != 0.0 && x != 1.0 && x != -1.0).count()));
+                v.push(c(x
+                    .iter()
+                    .filter(|&&x| x != 0.0 && x != 1.0 && x != -1.0)
+                    .count()));
             }
             if let Some((levels, own)) = cat {
                 for code in codes.get(j).into_iter().flatten() {
@@ -284,7 +290,9 @@ pub(crate) fn node_vector(
             let mut per = vec![R256::ZERO; last + 1];
             for &d in &m.day {
                 let at = grid::point_of(d, bin) as usize;
-                let slot = per.get_mut(at).ok_or_else(|| refuse("a time is beyond the grid"))?;
+                let slot = per
+                    .get_mut(at)
+                    .ok_or_else(|| refuse("a time is beyond the grid"))?;
                 *slot = slot.add(R256::count(1));
             }
             v.extend(per);
@@ -292,7 +300,9 @@ pub(crate) fn node_vector(
         }
         "spread" => {
             let means = floats("means")?;
-            let w = ColumnSpread::from_rows(&data, &means).map_err(stats)?.to_wire();
+            let w = ColumnSpread::from_rows(&data, &means)
+                .map_err(stats)?
+                .to_wire();
             pairs_to_ring(&w.sum_w_absdev)
         }
         "newton" => {
@@ -415,13 +425,7 @@ impl CoxPlan {
     fn codes(&self) -> Vec<Vec<String>> {
         self.terms
             .iter()
-            .map(|t| {
-                t.levels
-                    .iter()
-                    .flatten()
-                    .map(|l| l.code.clone())
-                    .collect()
-            })
+            .map(|t| t.levels.iter().flatten().map(|l| l.code.clone()).collect())
             .collect()
     }
 
@@ -442,7 +446,10 @@ impl CoxPlan {
 
     fn totals(&mut self, pooled: &[R256]) -> Result<Step, FederationError> {
         let spec = self.req.endpoint.spec().map_err(analysis)?;
-        let v: Vec<u64> = pooled[..4].iter().map(|&x| count(x)).collect::<Result<_, _>>()?;
+        let v: Vec<u64> = pooled[..4]
+            .iter()
+            .map(|&x| count(x))
+            .collect::<Result<_, _>>()?;
         let (cohort, with_endpoint, n, events) = (v[0], v[1], v[2], v[3]);
         self.n = n;
         let mut out = CoxOutput {
@@ -585,7 +592,10 @@ impl CoxPlan {
             .iter()
             .map(|&(j, k)| {
                 k.is_some() || {
-                    let num = self.terms[..=j].iter().filter(|t| t.levels.is_none()).count();
+                    let num = self.terms[..=j]
+                        .iter()
+                        .filter(|t| t.levels.is_none())
+                        .count();
                     self.nonunit.get(num - 1).copied().unwrap_or(1) == 0
                 }
             })
@@ -630,7 +640,9 @@ impl CoxPlan {
         let width = width(p, self.ties);
         let cells = self.points.len();
         if pooled.len() != 2 + cells * (1 + width) {
-            return Err(FederationError::Malformed("a round of the wrong size".into()));
+            return Err(FederationError::Malformed(
+                "a round of the wrong size".into(),
+            ));
         }
         let wire = CoxPartialWire {
             p: p as u32,
@@ -762,7 +774,10 @@ impl Plan for CoxPlan {
             let first = of_node
                 .first()
                 .ok_or_else(|| analysis("no node took part"))?;
-            if of_node.iter().any(|t| t["term"] != first["term"] || t["kind"] != first["kind"]) {
+            if of_node
+                .iter()
+                .any(|t| t["term"] != first["term"] || t["kind"] != first["kind"])
+            {
                 return Err(FederationError::Malformed(format!(
                     "the nodes disagree on the term '{name}'"
                 )));

@@ -150,7 +150,9 @@ mod tests {
     #[test]
     fn pairwise_masks_cancel_and_drop_outs_are_recovered() {
         let names = ["a", "b", "c"];
-        let secrets: Vec<NodeSecret> = (0..3u8).map(|k| NodeSecret::from_bytes([k + 1; 32])).collect();
+        let secrets: Vec<NodeSecret> = (0..3u8)
+            .map(|k| NodeSecret::from_bytes([k + 1; 32]))
+            .collect();
         let publics: Vec<String> = secrets.iter().map(|s| s.public_hex("run-1")).collect();
         let plain: Vec<Vec<R256>> = (0..3u64)
             .map(|k| vec![R256::count(k + 1), R256::fixed(-0.5 * k as f64).unwrap()])
@@ -180,8 +182,12 @@ mod tests {
         assert_eq!(sum[0].to_count().unwrap(), 6);
         assert_eq!(sum[1].to_f64(), -1.5);
         // Both ends derive the same seed; another run gives another.
-        let ab = secrets[0].pair_seed("run-1", "a", "b", &publics[1]).unwrap();
-        let ba = secrets[1].pair_seed("run-1", "b", "a", &publics[0]).unwrap();
+        let ab = secrets[0]
+            .pair_seed("run-1", "a", "b", &publics[1])
+            .unwrap();
+        let ba = secrets[1]
+            .pair_seed("run-1", "b", "a", &publics[0])
+            .unwrap();
         assert_eq!(ab, ba);
         let other = secrets[0]
             .pair_seed("run-2", "a", "b", &secrets[1].public_hex("run-2"))

@@ -32,7 +32,12 @@ pub struct NodeResponder {
 
 impl std::fmt::Debug for NodeResponder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NodeResponder({}, {} courses)", self.name, self.courses.len())
+        write!(
+            f,
+            "NodeResponder({}, {} courses)",
+            self.name,
+            self.courses.len()
+        )
     }
 }
 
@@ -84,7 +89,9 @@ impl NodeResponder {
         };
         if let Some(list) = body["cohort"]["conditions"].as_array() {
             for c in list {
-                let text = c.as_str().ok_or_else(|| refuse("a condition is not text"))?;
+                let text = c
+                    .as_str()
+                    .ok_or_else(|| refuse("a condition is not text"))?;
                 let cond = netra_analysis::condition::parse(text)
                     .map_err(|e| refuse(format!("condition '{text}': {}", e.message)))?;
                 if !self.policy.allows_variable(&cond.variable) {

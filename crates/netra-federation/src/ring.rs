@@ -148,12 +148,11 @@ impl R256 {
         } else {
             (false, self)
         };
-        let v = m
-            .0
-            .iter()
-            .rev()
-            .fold(0.0, |acc, &l| acc * 2f64.powi(64) + l as f64)
-            * 2f64.powi(-FRAC);
+        let v =
+            m.0.iter()
+                .rev()
+                .fold(0.0, |acc, &l| acc * 2f64.powi(64) + l as f64)
+                * 2f64.powi(-FRAC);
         if neg { -v } else { v }
     }
 

@@ -22,10 +22,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use crate::RunOptions;
 use crate::mask::{pair_mask, unhex};
 use crate::protocol::{Coordinator, FederationError, Next, NodeId};
 use crate::ring::{R256, add_into};
-use crate::RunOptions;
 
 /// What a plan wants next.
 pub(crate) enum Step {

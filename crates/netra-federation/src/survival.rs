@@ -35,7 +35,11 @@ fn refuse(reason: impl Into<String>) -> Refusal {
 
 /// The variables a request uses.
 pub(crate) fn variables(request: &Value) -> Vec<String> {
-    request["by"].as_str().map(str::to_owned).into_iter().collect()
+    request["by"]
+        .as_str()
+        .map(str::to_owned)
+        .into_iter()
+        .collect()
 }
 
 fn parse(request: &Value) -> Result<SurvivalRequest, String> {
@@ -96,7 +100,11 @@ pub(crate) fn levels_of(meta: &Value) -> Vec<Level> {
 
 /// The node's grouping over the hub's global level codes (`None`: one
 /// group of all patients).
-fn grouping(cohort: &Cohort, by: Option<&str>, codes: Option<&[String]>) -> Result<Grouping, Refusal> {
+fn grouping(
+    cohort: &Cohort,
+    by: Option<&str>,
+    codes: Option<&[String]>,
+) -> Result<Grouping, Refusal> {
     let (Some(by), Some(codes)) = (by, codes) else {
         return Ok(Grouping {
             label: String::new(),
@@ -120,18 +128,27 @@ fn grouping(cohort: &Cohort, by: Option<&str>, codes: Option<&[String]>) -> Resu
 }
 
 /// The keys round: the levels of `by` (clear) and the analysed patients.
-pub(crate) fn node_meta(local: &Local<'_>, request: &Value) -> Result<(Value, Vec<usize>), Refusal> {
+pub(crate) fn node_meta(
+    local: &Local<'_>,
+    request: &Value,
+) -> Result<(Value, Vec<usize>), Refusal> {
     let req = parse(request).map_err(refuse)?;
     let spec = req.endpoint.spec().map_err(|e| refuse(e.to_string()))?;
     let (levels, g) = match &req.by {
         None => (Vec::new(), grouping(local.cohort, None, None)?),
         Some(by) => {
-            let v = local.cohort.variable(by).map_err(|e| refuse(e.to_string()))?;
+            let v = local
+                .cohort
+                .variable(by)
+                .map_err(|e| refuse(e.to_string()))?;
             let Column::Cat { levels, .. } = &v.column else {
                 return Err(refuse(format!("variable '{by}' is not categorical")));
             };
             let codes: Vec<String> = levels.iter().map(|l| l.code.clone()).collect();
-            (levels.clone(), grouping(local.cohort, Some(by), Some(&codes))?)
+            (
+                levels.clone(),
+                grouping(local.cohort, Some(by), Some(&codes))?,
+            )
         }
     };
     let sel = survival::select(local.cohort, &spec, req.line, Some(&g))
@@ -343,16 +360,20 @@ pub(crate) fn wanted_levels(
     wanted
         .iter()
         .map(|w| {
-            merged.iter().find(|l| l.matches(w)).cloned().ok_or_else(|| {
-                FederationError::Analysis(format!(
-                    "groups of '{name}': level '{w}' has no patient (levels: {})",
-                    merged
-                        .iter()
-                        .map(|l| l.code.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })
+            merged
+                .iter()
+                .find(|l| l.matches(w))
+                .cloned()
+                .ok_or_else(|| {
+                    FederationError::Analysis(format!(
+                        "groups of '{name}': level '{w}' has no patient (levels: {})",
+                        merged
+                            .iter()
+                            .map(|l| l.code.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })
         })
         .collect()
 }
@@ -385,7 +406,10 @@ impl Plan for SurvivalPlan {
 
     fn next(&mut self, pooled: Vec<R256>) -> Result<Step, FederationError> {
         if self.totals.is_empty() {
-            self.totals = pooled[..5].iter().map(|&v| count(v)).collect::<Result<_, _>>()?;
+            self.totals = pooled[..5]
+                .iter()
+                .map(|&v| count(v))
+                .collect::<Result<_, _>>()?;
             if self.totals[1] == 0 {
                 return Err(FederationError::Analysis(
                     "survival: no patient has this endpoint (and a group)".into(),
