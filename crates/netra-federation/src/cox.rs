@@ -78,6 +78,10 @@ fn unique_terms(req: &CoxRequest) -> Vec<String> {
     out
 }
 
+/// One term over a node's model rows: its numbers, or its levels and each
+/// row's level index.
+type TermValues = (Option<Vec<f64>>, Option<(Vec<Level>, Vec<usize>)>);
+
 /// A node's model rows: cohort rows with the endpoint and every term.
 struct NodeModel {
     cohort: usize,
@@ -86,7 +90,7 @@ struct NodeModel {
     day: Vec<u32>,
     event: Vec<bool>,
     /// Per term: numbers, or level codes of the node.
-    values: Vec<(Option<Vec<f64>>, Option<(Vec<Level>, Vec<usize>)>)>,
+    values: Vec<TermValues>,
 }
 
 fn node_model(local: &Local<'_>, req: &CoxRequest) -> Result<NodeModel, Refusal> {
@@ -293,7 +297,7 @@ pub(crate) fn node_vector(
                 let slot = per
                     .get_mut(at)
                     .ok_or_else(|| refuse("a time is beyond the grid"))?;
-                *slot = slot.add(R256::count(1));
+                *slot = slot.wrapping_add(R256::count(1));
             }
             v.extend(per);
             Ok(v)

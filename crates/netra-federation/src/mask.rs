@@ -120,7 +120,11 @@ pub fn pair_mask(seed: &[u8; 32], sum: u64, len: usize) -> Vec<R256> {
 pub fn apply_pair_mask(values: &mut [R256], seed: &[u8; 32], sum: u64, me: &str, peer: &str) {
     let mask = pair_mask(seed, sum, values.len());
     for (v, m) in values.iter_mut().zip(mask) {
-        *v = if me < peer { v.add(m) } else { v.sub(m) };
+        *v = if me < peer {
+            v.wrapping_add(m)
+        } else {
+            v.wrapping_sub(m)
+        };
     }
 }
 
@@ -131,7 +135,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Reads [`hex`].
 pub fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     (0..text.len())
@@ -202,7 +206,11 @@ mod tests {
             // Remove what `me` applied.
             let mask = pair_mask(&seed, 7, 2);
             for (p, m) in partial.iter_mut().zip(mask) {
-                *p = if me < "c" { p.sub(m) } else { p.add(m) };
+                *p = if me < "c" {
+                    p.wrapping_sub(m)
+                } else {
+                    p.wrapping_add(m)
+                };
             }
         }
         assert_eq!(partial[0].to_count().unwrap(), 3);

@@ -307,9 +307,9 @@ impl Coordinator for Secure {
                         // Undo what `node` applied with `d`.
                         for (p, m) in pooled.iter_mut().zip(pair_mask(&seed, sum, len)) {
                             *p = if node.as_str() < d.as_str() {
-                                p.sub(m)
+                                p.wrapping_sub(m)
                             } else {
-                                p.add(m)
+                                p.wrapping_add(m)
                             };
                         }
                     }

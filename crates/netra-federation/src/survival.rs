@@ -220,9 +220,9 @@ pub(crate) fn node_vector(
                     return Err(refuse("a time is beyond the agreed grid"));
                 }
                 let at = (sel.data.group[i] as usize * (last + 1) + p) * 2;
-                v[at] = v[at].add(R256::count(1));
+                v[at] = v[at].wrapping_add(R256::count(1));
                 if sel.data.event[i] {
-                    v[at + 1] = v[at + 1].add(R256::count(1));
+                    v[at + 1] = v[at + 1].wrapping_add(R256::count(1));
                 }
             }
             Ok(v)
