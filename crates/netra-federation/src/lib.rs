@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod cox;
+mod cuminc;
 pub mod grid;
 pub mod mask;
 mod node;
@@ -35,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The analyses that run federated.
-pub const ANALYSES: &[&str] = &["survival", "cox"];
+pub const ANALYSES: &[&str] = &["survival", "cox", "cuminc"];
 
 /// How the hub runs an analysis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +80,7 @@ pub fn coordinator(
     let plan: Box<dyn secure::Plan> = match analysis {
         "survival" => Box::new(survival::SurvivalPlan::new(&request, max_years)?),
         "cox" => Box::new(cox::CoxPlan::new(&request, max_years)?),
+        "cuminc" => Box::new(cuminc::CumincPlan::new(&request, max_years)?),
         other => {
             return Err(FederationError::Analysis(format!(
                 "analysis '{other}' does not run federated (federated: {})",

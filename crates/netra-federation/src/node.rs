@@ -18,7 +18,7 @@ use crate::mask::{NodeSecret, apply_pair_mask, hex};
 use crate::policy::{Policy, QueryLog};
 use crate::protocol::{Job, Refusal, Responder};
 use crate::ring::R256;
-use crate::{cox, survival};
+use crate::{cox, cuminc, survival};
 
 /// A node's answers, over its patients' courses and its policy.
 pub struct NodeResponder {
@@ -121,7 +121,7 @@ impl NodeResponder {
             )));
         }
         let vars = match job.analysis.as_str() {
-            "survival" => survival::variables(&job.body["request"]),
+            "survival" | "cuminc" => survival::variables(&job.body["request"]),
             "cox" => cox::variables(&job.body["request"]),
             other => return Err(refuse(format!("analysis '{other}' is not federated"))),
         };
@@ -137,6 +137,7 @@ impl NodeResponder {
     fn keys_round(&self, job: &Job, local: &Local<'_>) -> Result<Value, Refusal> {
         let (meta, patients) = match job.analysis.as_str() {
             "survival" => survival::node_meta(local, &job.body["request"])?,
+            "cuminc" => cuminc::node_meta(local, &job.body["request"])?,
             _ => cox::node_meta(local, &job.body["request"])?,
         };
         let codes: BTreeSet<String> = patients
@@ -188,6 +189,7 @@ impl NodeResponder {
         let params = &job.body["params"];
         let mut v: Vec<R256> = match job.analysis.as_str() {
             "survival" => survival::node_vector(local, &job.body["request"], step, params)?,
+            "cuminc" => cuminc::node_vector(local, &job.body["request"], step, params)?,
             _ => cox::node_vector(local, &job.body["request"], step, params)?,
         };
         for (peer, key) in &keys {

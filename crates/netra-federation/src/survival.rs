@@ -100,7 +100,7 @@ pub(crate) fn levels_of(meta: &Value) -> Vec<Level> {
 
 /// The node's grouping over the hub's global level codes (`None`: one
 /// group of all patients).
-fn grouping(
+pub(crate) fn grouping(
     cohort: &Cohort,
     by: Option<&str>,
     codes: Option<&[String]>,

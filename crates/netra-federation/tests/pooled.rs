@@ -145,6 +145,26 @@ fn cox_with_numbers_and_factors_equals_the_pooled_run() {
     }
 }
 
+#[test]
+fn cumulative_incidence_with_grays_test_equals_the_pooled_run() {
+    let all = courses(900, 16);
+    let nodes = nodes(&all, &open_policy());
+    for (k, request) in [
+        json!({"by": "sex", "times": [6.0, 12.0, 24.0]}),
+        json!({"times": [12.0], "steps": false, "rho": 1.0}),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let want = pooled(&all, "cuminc", request);
+        let got = federated(&nodes, "cuminc", request, &format!("ci-{k}")).unwrap();
+        same("cuminc", &got, &want, 1e-9);
+        assert!(want["analysed"].as_u64().unwrap() > 100);
+    }
+    let want = pooled(&all, "cuminc", &json!({"by": "sex"}));
+    assert!(!want["gray"].as_array().unwrap().is_empty());
+}
+
 /// A transport loop that records every message the hub receives and lets
 /// one node drop out after the key round.
 fn run_recording(
