@@ -23,6 +23,7 @@ pub mod mask;
 mod node;
 pub mod policy;
 pub mod protocol;
+mod responses;
 pub mod ring;
 mod secure;
 mod survival;
@@ -36,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The analyses that run federated.
-pub const ANALYSES: &[&str] = &["survival", "cox", "cuminc"];
+pub const ANALYSES: &[&str] = &["survival", "cox", "cuminc", "rates", "response"];
 
 /// How the hub runs an analysis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,6 +82,7 @@ pub fn coordinator(
         "survival" => Box::new(survival::SurvivalPlan::new(&request, max_years)?),
         "cox" => Box::new(cox::CoxPlan::new(&request, max_years)?),
         "cuminc" => Box::new(cuminc::CumincPlan::new(&request, max_years)?),
+        "rates" | "response" => Box::new(responses::ResponsePlan::new(analysis, &request)?),
         other => {
             return Err(FederationError::Analysis(format!(
                 "analysis '{other}' does not run federated (federated: {})",

@@ -18,7 +18,7 @@ use crate::mask::{NodeSecret, apply_pair_mask, hex};
 use crate::policy::{Policy, QueryLog};
 use crate::protocol::{Job, Refusal, Responder};
 use crate::ring::R256;
-use crate::{cox, cuminc, survival};
+use crate::{cox, cuminc, responses, survival};
 
 /// A node's answers, over its patients' courses and its policy.
 pub struct NodeResponder {
@@ -121,7 +121,9 @@ impl NodeResponder {
             )));
         }
         let vars = match job.analysis.as_str() {
-            "survival" | "cuminc" => survival::variables(&job.body["request"]),
+            "survival" | "cuminc" | "rates" | "response" => {
+                survival::variables(&job.body["request"])
+            }
             "cox" => cox::variables(&job.body["request"]),
             other => return Err(refuse(format!("analysis '{other}' is not federated"))),
         };
@@ -138,6 +140,9 @@ impl NodeResponder {
         let (meta, patients) = match job.analysis.as_str() {
             "survival" => survival::node_meta(local, &job.body["request"])?,
             "cuminc" => cuminc::node_meta(local, &job.body["request"])?,
+            "rates" | "response" => {
+                responses::node_meta(local, &job.analysis, &job.body["request"])?
+            }
             _ => cox::node_meta(local, &job.body["request"])?,
         };
         let codes: BTreeSet<String> = patients
@@ -190,6 +195,9 @@ impl NodeResponder {
         let mut v: Vec<R256> = match job.analysis.as_str() {
             "survival" => survival::node_vector(local, &job.body["request"], step, params)?,
             "cuminc" => cuminc::node_vector(local, &job.body["request"], step, params)?,
+            "rates" | "response" => {
+                responses::node_vector(local, &job.analysis, &job.body["request"], params)?
+            }
             _ => cox::node_vector(local, &job.body["request"], step, params)?,
         };
         for (peer, key) in &keys {

@@ -165,6 +165,30 @@ fn cumulative_incidence_with_grays_test_equals_the_pooled_run() {
     assert!(!want["gray"].as_array().unwrap().is_empty());
 }
 
+#[test]
+fn response_rates_with_exact_intervals_equal_the_pooled_run() {
+    let all = courses(900, 17);
+    let nodes = nodes(&all, &open_policy());
+    for (k, (analysis, request)) in [
+        ("response", json!({"by": "sex"})),
+        (
+            "response",
+            json!({"ci_method": "wilson", "conf_level": 0.9}),
+        ),
+        ("rates", json!({"by": "sex"})),
+        ("rates", json!({})),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let want = pooled(&all, analysis, request);
+        let got = federated(&nodes, analysis, request, &format!("rr-{k}")).unwrap();
+        same(analysis, &got, &want, 1e-12);
+    }
+    let want = pooled(&all, "response", &json!({}));
+    assert!(want["overall"]["evaluable"].as_u64().unwrap() > 50);
+}
+
 /// A transport loop that records every message the hub receives and lets
 /// one node drop out after the key round.
 fn run_recording(
