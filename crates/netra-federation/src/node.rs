@@ -10,7 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use netra_analysis::{Cohort, CohortSpec, Settings};
+use netra_analysis::facts::SharedFacts;
+use netra_analysis::{Cohort, CohortSpec, FactsLayout, Settings};
 use netra_clinical::registry::model::PatientCourse;
 use serde_json::{Value, json};
 
@@ -20,11 +21,20 @@ use crate::protocol::{Job, Refusal, Responder};
 use crate::ring::R256;
 use crate::{cox, cuminc, responses, survival};
 
+/// Where a node's cohort comes from.
+enum Source {
+    /// Patients' courses (every variable and endpoint).
+    Courses(Vec<PatientCourse>, Settings),
+    /// Patient facts (the layout's variables and endpoints; what a
+    /// long-running node keeps, and how tabular data such as R's `lung`
+    /// enter).
+    Facts(Vec<SharedFacts>, FactsLayout),
+}
+
 /// A node's answers, over its patients' courses and its policy.
 pub struct NodeResponder {
     name: String,
-    courses: Vec<PatientCourse>,
-    settings: Settings,
+    source: Source,
     policy: Policy,
     secret: NodeSecret,
     log: Mutex<QueryLog>,
@@ -32,12 +42,7 @@ pub struct NodeResponder {
 
 impl std::fmt::Debug for NodeResponder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "NodeResponder({}, {} courses)",
-            self.name,
-            self.courses.len()
-        )
+        write!(f, "NodeResponder({})", self.name)
     }
 }
 
@@ -67,11 +72,44 @@ impl NodeResponder {
     ) -> NodeResponder {
         NodeResponder {
             name: name.to_owned(),
-            courses,
-            settings,
+            source: Source::Courses(courses, settings),
             policy,
             secret,
             log: Mutex::new(QueryLog::default()),
+        }
+    }
+
+    /// A node over patient facts (see `netra_analysis::facts`): only the
+    /// layout's variables and endpoints can be analysed.
+    pub fn from_facts(
+        name: &str,
+        facts: Vec<SharedFacts>,
+        layout: FactsLayout,
+        policy: Policy,
+        secret: NodeSecret,
+    ) -> NodeResponder {
+        NodeResponder {
+            name: name.to_owned(),
+            source: Source::Facts(facts, layout),
+            policy,
+            secret,
+            log: Mutex::new(QueryLog::default()),
+        }
+    }
+
+    /// The pseudonymous code of cohort row `i` (the differencing guard's
+    /// key). A facts cohort with conditions does not say which facts it
+    /// kept, so its rows are keyed by position there (documented).
+    fn patient_code(&self, cohort: &Cohort, i: usize) -> String {
+        match &self.source {
+            Source::Courses(..) => cohort
+                .courses
+                .get(i)
+                .map_or_else(|| format!("row {i}"), |c| c.patient.code.clone()),
+            Source::Facts(facts, _) if facts.len() == cohort.len() => facts
+                .get(i)
+                .map_or_else(|| format!("row {i}"), |f| f.code.clone()),
+            Source::Facts(..) => format!("row {i}"),
         }
     }
 
@@ -103,8 +141,13 @@ impl NodeResponder {
                 spec.conditions.push(cond);
             }
         }
-        Cohort::new(self.courses.clone(), &spec, self.settings.clone())
-            .map_err(|e| refuse(e.to_string()))
+        match &self.source {
+            Source::Courses(courses, settings) => {
+                Cohort::new(courses.clone(), &spec, settings.clone())
+            }
+            Source::Facts(facts, layout) => Cohort::from_facts(facts.clone(), layout, &spec),
+        }
+        .map_err(|e| refuse(e.to_string()))
     }
 
     fn check_job(&self, job: &Job) -> Result<(), Refusal> {
@@ -147,8 +190,7 @@ impl NodeResponder {
         };
         let codes: BTreeSet<String> = patients
             .iter()
-            .filter_map(|&i| local.cohort.courses.get(i))
-            .map(|c| c.patient.code.clone())
+            .map(|&i| self.patient_code(local.cohort, i))
             .collect();
         self.log
             .lock()
