@@ -16,6 +16,7 @@
 //! protocol, the threat model and what each party learns.
 #![deny(missing_docs)]
 
+mod baseline;
 mod cox;
 mod cuminc;
 pub mod grid;
@@ -37,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The analyses that run federated.
-pub const ANALYSES: &[&str] = &["survival", "cox", "cuminc", "rates", "response"];
+pub const ANALYSES: &[&str] = &["survival", "cox", "cuminc", "rates", "response", "baseline"];
 
 /// How the hub runs an analysis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +83,7 @@ pub fn coordinator(
         "survival" => Box::new(survival::SurvivalPlan::new(&request, max_years)?),
         "cox" => Box::new(cox::CoxPlan::new(&request, max_years)?),
         "cuminc" => Box::new(cuminc::CumincPlan::new(&request, max_years)?),
+        "baseline" => Box::new(baseline::BaselinePlan::new(&request)?),
         "rates" | "response" => Box::new(responses::ResponsePlan::new(analysis, &request)?),
         other => {
             return Err(FederationError::Analysis(format!(

@@ -19,7 +19,7 @@ use crate::mask::{NodeSecret, apply_pair_mask, hex};
 use crate::policy::{Policy, QueryLog};
 use crate::protocol::{Job, Refusal, Responder};
 use crate::ring::R256;
-use crate::{cox, cuminc, responses, survival};
+use crate::{baseline, cox, cuminc, responses, survival};
 
 /// Where a node's cohort comes from.
 enum Source {
@@ -168,6 +168,7 @@ impl NodeResponder {
                 survival::variables(&job.body["request"])
             }
             "cox" => cox::variables(&job.body["request"]),
+            "baseline" => baseline::variables(&job.body["request"]),
             other => return Err(refuse(format!("analysis '{other}' is not federated"))),
         };
         if let Some(v) = vars.iter().find(|v| !self.policy.allows_variable(v)) {
@@ -183,6 +184,7 @@ impl NodeResponder {
         let (meta, patients) = match job.analysis.as_str() {
             "survival" => survival::node_meta(local, &job.body["request"])?,
             "cuminc" => cuminc::node_meta(local, &job.body["request"])?,
+            "baseline" => baseline::node_meta(local, &job.body["request"])?,
             "rates" | "response" => {
                 responses::node_meta(local, &job.analysis, &job.body["request"])?
             }
@@ -237,6 +239,7 @@ impl NodeResponder {
         let mut v: Vec<R256> = match job.analysis.as_str() {
             "survival" => survival::node_vector(local, &job.body["request"], step, params)?,
             "cuminc" => cuminc::node_vector(local, &job.body["request"], step, params)?,
+            "baseline" => baseline::node_vector(local, &job.body["request"], step, params)?,
             "rates" | "response" => {
                 responses::node_vector(local, &job.analysis, &job.body["request"], params)?
             }

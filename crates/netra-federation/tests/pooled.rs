@@ -189,6 +189,38 @@ fn response_rates_with_exact_intervals_equal_the_pooled_run() {
     assert!(want["overall"]["evaluable"].as_u64().unwrap() > 50);
 }
 
+#[test]
+fn baseline_counts_means_and_sds_equal_the_pooled_run() {
+    let all = courses(900, 18);
+    let nodes = nodes(&all, &open_policy());
+    let request = json!({"by": "sex", "variables": ["age_at_diagnosis", "who_grade", "ki67"]});
+    let mut want = pooled(&all, "baseline", &request);
+    let got = federated(&nodes, "baseline", &request, "t1").unwrap();
+    // Medians and ranges are not federated: null, and said so.
+    fn unset(g: &mut Value) {
+        if let Some(s) = g.get_mut("summary") {
+            for f in ["median", "min", "max"] {
+                assert!(s[f].is_number());
+                s[f] = Value::Null;
+            }
+        }
+    }
+    for v in want["variables"].as_array_mut().unwrap() {
+        for g in v["groups"].as_array_mut().unwrap() {
+            unset(g);
+        }
+        unset(&mut v["overall"]);
+    }
+    same("baseline", &got, &want, 1e-9);
+    assert!(
+        got["federation"]["coarsened"][0]
+            .as_str()
+            .unwrap()
+            .contains("medians")
+    );
+    assert!(want["variables"][0]["p"].is_number());
+}
+
 /// A transport loop that records every message the hub receives and lets
 /// one node drop out after the key round.
 fn run_recording(
