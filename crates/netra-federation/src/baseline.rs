@@ -215,6 +215,9 @@ pub(crate) fn node_vector(
     Ok(v)
 }
 
+/// A number's pooled values, missing and `Σx` in one group.
+type NumberSums = (u64, u64, f64);
+
 enum Var {
     Num,
     Cat(Vec<Level>),
@@ -256,7 +259,7 @@ impl BaselinePlan {
     }
 
     /// Per number: per group (known, missing, Σx as f64) at `moments`.
-    fn number_sums(&self) -> Result<Vec<Vec<(u64, u64, f64)>>, FederationError> {
+    fn number_sums(&self) -> Result<Vec<Vec<NumberSums>>, FederationError> {
         let k = self.labels.len();
         let mut at = k + 1;
         let mut out = Vec::new();
@@ -348,8 +351,8 @@ impl BaselinePlan {
                     let mut counts = vec![vec![0u64; k]; l];
                     let mut missing = vec![0usize; k];
                     for c in 0..k {
-                        for x in 0..l {
-                            counts[x][c] = count(self.moments[at + c * (l + 1) + x])?;
+                        for (x, row) in counts.iter_mut().enumerate() {
+                            row[c] = count(self.moments[at + c * (l + 1) + x])?;
                         }
                         missing[c] = count(self.moments[at + c * (l + 1) + l])? as usize;
                     }
