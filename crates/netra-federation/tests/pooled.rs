@@ -221,6 +221,66 @@ fn baseline_counts_means_and_sds_equal_the_pooled_run() {
     assert!(want["variables"][0]["p"].is_number());
 }
 
+#[test]
+fn malformed_rounds_are_refused_not_panicked_on() {
+    let all = courses(60, 19);
+    let nodes = nodes(&all, &open_policy());
+    let job = |analysis: &str, body: Value| Job {
+        id: "m".into(),
+        study: "s".into(),
+        analysis: analysis.into(),
+        round: 0,
+        body,
+    };
+    for (analysis, body) in [
+        ("survival", json!({})),
+        ("survival", json!({"phase": "sum"})),
+        (
+            "survival",
+            json!({"phase": "sum", "keys": {"centre-a": "zz", "centre-b": "00", "centre-c": "11"}, "sum": 1, "step": "grid"}),
+        ),
+        ("cox", json!({"phase": "keys", "request": {"terms": 3}})),
+        (
+            "cox",
+            json!({"phase": "sum", "sum": 0, "step": "newton", "params": {"codes": []},
+                       "request": {"terms": ["sex"]},
+                       "keys": {"centre-a": "00", "centre-b": "00", "centre-c": "00"}}),
+        ),
+        (
+            "survival",
+            json!({"phase": "recover", "dropped": ["centre-a"], "keys": {}}),
+        ),
+        (
+            "survival",
+            json!({"phase": "keys", "request": {"by": "no_such_variable"}}),
+        ),
+        (
+            "baseline",
+            json!({"phase": "keys", "request": {"variables": ["nope"]}}),
+        ),
+        ("sequences", json!({"phase": "keys", "request": {}})),
+    ] {
+        assert!(
+            nodes[0].1.answer(&job(analysis, body.clone())).is_err(),
+            "{body}"
+        );
+    }
+    // The hub refuses answers of the wrong shape.
+    let mut c = coordinator("survival", json!({}), &RunOptions::default()).unwrap();
+    let names: Vec<NodeId> = nodes.iter().map(|(n, _)| n.clone()).collect();
+    c.start(&names).unwrap();
+    let bad: BTreeMap<NodeId, Value> = names
+        .iter()
+        .map(|n| (n.clone(), json!({"public_key": 1})))
+        .collect();
+    assert!(matches!(
+        c.step(&bad, &[]),
+        Err(FederationError::Malformed(_))
+    ));
+    assert!(coordinator("sequences", json!({}), &RunOptions::default()).is_err());
+    assert!(coordinator("cox", json!({"terms": []}), &RunOptions::default()).is_err());
+}
+
 /// A transport loop that records every message the hub receives and lets
 /// one node drop out after the key round.
 fn run_recording(
