@@ -8,12 +8,13 @@
 //!    then fixes the design exactly as the pooled run would (levels present
 //!    anywhere, reference first).
 //! 2. `moments` — `Σx` per design column (`ColumnMoments`) and the model's
-//!    rows per grid day (which days have rows: the cells of later rounds).
+//!    events per grid day (which days have events: the cells of later
+//!    rounds; censoring days never travel).
 //! 3. `spread` — `Σ|x − mean|` per column (`ColumnSpread`).
 //! 4. `newton` — one per Newton iteration: each node's `CoxPartial` at the
-//!    hub's β, laid on the pooled grid days (rows, a count of rows with a
-//!    linear predictor above 500 for R's warning, per day the events and
-//!    the cell's sums).
+//!    hub's β, laid on the pooled event days (rows, a count of rows with a
+//!    linear predictor above 500 for R's warning, per event day the events
+//!    and the sums of the cells from that day to the next event day).
 //!
 //! The hub runs `partial_cox::fit_partial` — the pooled run's own Newton
 //! code — by replay: each step re-runs the iteration from β = 0 over the
@@ -291,13 +292,15 @@ pub(crate) fn node_vector(
             let last = params["last"].as_u64().unwrap_or(0).min(1 << 22) as usize;
             let w = ColumnMoments::from_rows(&data).map_err(stats)?.to_wire();
             let mut v = pairs_to_ring(&w.sum_wx)?;
+            // Events per grid day: the pooled event days are the cells of
+            // the Newton rounds.
             let mut per = vec![R256::ZERO; last + 1];
-            for &d in &m.day {
+            for (&d, &e) in m.day.iter().zip(&m.event) {
                 let at = grid::point_of(d, bin) as usize;
                 let slot = per
                     .get_mut(at)
                     .ok_or_else(|| refuse("a time is beyond the grid"))?;
-                *slot = slot.wrapping_add(R256::count(1));
+                *slot = slot.wrapping_add(R256::count(u64::from(e)));
             }
             v.extend(per);
             Ok(v)
@@ -332,15 +335,23 @@ pub(crate) fn node_vector(
             let mut v = vec![R256::ZERO; 2 + cells * (1 + width)];
             v[0] = R256::count(w.rows);
             v[1] = R256::count(u64::from(w.eta_max > 500.0));
+            // A cell goes to the last pooled event day at or before it: rows
+            // censored between two event days are at risk at the earlier
+            // one and leave before the later one, exactly as in their own
+            // cell; rows censored before the first event are in no risk
+            // set. (Their event blocks are zero.) So only event days travel.
             for (c, point) in mine.iter().enumerate() {
-                let at = points
-                    .binary_search(point)
-                    .map_err(|_| refuse("a time is not on the pooled grid"))?;
-                v[2 + at] = R256::count(w.events[c]);
+                let at = match points.binary_search(point) {
+                    Ok(i) => i,
+                    Err(0) => continue,
+                    Err(i) => i - 1,
+                };
+                v[2 + at] = v[2 + at].wrapping_add(R256::count(w.events[c]));
                 let base = 2 + cells + at * width;
                 for k in 0..width {
                     let i = 2 * (c * width + k);
-                    v[base + k] = R256::fixed_dd(w.values[i], w.values[i + 1]).map_err(ring)?;
+                    let x = R256::fixed_dd(w.values[i], w.values[i + 1]).map_err(ring)?;
+                    v[base + k] = v[base + k].wrapping_add(x);
                 }
             }
             Ok(v)
