@@ -391,8 +391,23 @@ pub fn fit(
     grouping: Option<Grouping>,
 ) -> Result<(CumincOutput, CompetingData, Vec<CumInc>), AnalysisError> {
     check(req)?;
-    let spec = req.endpoint.spec()?;
     let data = select(cohort, &req.endpoint, req.line, grouping.as_ref())?;
+    let (out, fits) = fit_data(&data, req, grouping.map(|g| g.label), cohort.len())?;
+    Ok((out, data, fits))
+}
+
+/// The output of competing-risks rows already selected (`by_label` names
+/// the grouping, `cohort` is the cohort's size): what [`fit`] does after
+/// [`select`]. The federated hub calls it on rows rebuilt from pooled
+/// counts.
+pub fn fit_data(
+    data: &CompetingData,
+    req: &CumincRequest,
+    by_label: Option<String>,
+    cohort: usize,
+) -> Result<(CumincOutput, Vec<CumInc>), AnalysisError> {
+    check(req)?;
+    let spec = req.endpoint.spec()?;
     if data.time.is_empty() {
         return Err(AnalysisError::invalid(
             "cuminc",
@@ -460,8 +475,8 @@ pub fn fit(
         from: spec.from.code(),
         units: spec.units.code().to_string(),
         by: req.by.clone(),
-        by_label: grouping.map(|g| g.label),
-        cohort: cohort.len(),
+        by_label,
+        cohort,
         analysed: data.time.len(),
         without_row: data.without_row,
         missing_group: data.missing_group,
@@ -479,7 +494,7 @@ pub fn fit(
         curves,
         gray,
     };
-    Ok((out, data, fits))
+    Ok((out, fits))
 }
 
 #[cfg(test)]
