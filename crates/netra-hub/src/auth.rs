@@ -74,9 +74,8 @@ pub fn read_token(file: Option<&Path>, env: &str) -> Result<String, HubError> {
                 HubError::Auth(format!("cannot read the token file {}: {e}", f.display()))
             })?
         }
-        None => std::env::var(env).map_err(|_| {
-            HubError::Auth(format!("no token: name a token file or set {env}"))
-        })?,
+        None => std::env::var(env)
+            .map_err(|_| HubError::Auth(format!("no token: name a token file or set {env}")))?,
     };
     let token = token.trim().to_owned();
     if token.is_empty() {
@@ -147,7 +146,12 @@ mod tests {
         let f = dir.path().join("token");
         std::fs::write(&f, "secret\n").unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(read_token(Some(&f), "X").unwrap_err().to_string().contains("chmod 600"));
+        assert!(
+            read_token(Some(&f), "X")
+                .unwrap_err()
+                .to_string()
+                .contains("chmod 600")
+        );
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(read_token(Some(&f), "X").unwrap(), "secret");
         assert!(read_token(None, "NETRA_TEST_SURELY_UNSET_TOKEN").is_err());

@@ -22,7 +22,9 @@ pub struct HubClient {
 impl std::fmt::Debug for HubClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the token.
-        f.debug_struct("HubClient").field("base", &self.base).finish()
+        f.debug_struct("HubClient")
+            .field("base", &self.base)
+            .finish()
     }
 }
 
@@ -30,9 +32,16 @@ impl HubClient {
     /// A client of the hub at `base` (`https://…`), trusting only the CA
     /// certificates in `ca` when given (else the system's roots). Requests
     /// time out after `timeout` (make it longer than a long poll's wait).
-    pub fn new(base: &str, token: String, ca: Option<&Path>, timeout: Duration) -> Result<HubClient, HubError> {
+    pub fn new(
+        base: &str,
+        token: String,
+        ca: Option<&Path>,
+        timeout: Duration,
+    ) -> Result<HubClient, HubError> {
         if !base.starts_with("https://") {
-            return Err(HubError::Config(format!("hub '{base}' is not an https:// URL")));
+            return Err(HubError::Config(format!(
+                "hub '{base}' is not an https:// URL"
+            )));
         }
         Ok(HubClient {
             base: base.trim_end_matches('/').to_owned(),
@@ -56,11 +65,13 @@ impl HubClient {
             .ok()
             .and_then(|v| v["error"].as_str().map(str::to_owned))
             .unwrap_or(text);
-        Err(if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            HubError::Auth(format!("the hub refused the token: {message}"))
-        } else {
-            HubError::Http(format!("the hub answered {status}: {message}"))
-        })
+        Err(
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                HubError::Auth(format!("the hub refused the token: {message}"))
+            } else {
+                HubError::Http(format!("the hub answered {status}: {message}"))
+            },
+        )
     }
 
     /// Submits a run (analyst token); returns its id.

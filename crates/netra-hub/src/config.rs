@@ -159,7 +159,10 @@ impl HubConfig {
         let mut seen = std::collections::BTreeSet::new();
         for p in &self.nodes {
             if !seen.insert(&p.name) {
-                return Err(HubError::Config(format!("node '{}' is listed twice", p.name)));
+                return Err(HubError::Config(format!(
+                    "node '{}' is listed twice",
+                    p.name
+                )));
             }
         }
         for s in &self.studies {
@@ -286,7 +289,13 @@ mod tests {
             hub: "https://evil.test".into(),
             ..p
         };
-        assert!(elsewhere.check().unwrap_err().to_string().contains("trusted_hubs"));
+        assert!(
+            elsewhere
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("trusted_hubs")
+        );
     }
 
     #[test]

@@ -39,7 +39,9 @@ use tokio::sync::Notify;
 
 use crate::auth::Authenticator;
 use crate::tls::{TlsListener, server_config};
-use crate::wire::{NodeAnswer, NodeProgress, NodeState, Outcome, RunSpec, RunState, RunStatus, Submitted};
+use crate::wire::{
+    NodeAnswer, NodeProgress, NodeState, Outcome, RunSpec, RunState, RunStatus, Submitted,
+};
 use crate::{HubConfig, HubError};
 
 /// Makes the coordinator of a submitted run (by its analysis and request);
@@ -147,14 +149,18 @@ pub struct HubHandle {
 
 /// Starts the hub of `config` (binds `config.listen`, loads its certificate
 /// and key) with `factory` making each run's coordinator.
-pub async fn start_hub(config: HubConfig, factory: CoordinatorFactory) -> Result<HubHandle, HubError> {
+pub async fn start_hub(
+    config: HubConfig,
+    factory: CoordinatorFactory,
+) -> Result<HubHandle, HubError> {
     config.check()?;
     let tls = server_config(&config.cert, &config.key)?;
     let tcp = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| HubError::Config(format!("cannot listen on {}: {e}", config.listen)))?;
     let listener = TlsListener::new(tcp, tls).map_err(|e| HubError::Io(e.to_string()))?;
-    let addr = axum::serve::Listener::local_addr(&listener).map_err(|e| HubError::Io(e.to_string()))?;
+    let addr =
+        axum::serve::Listener::local_addr(&listener).map_err(|e| HubError::Io(e.to_string()))?;
     let slots = config
         .nodes
         .iter()
@@ -259,8 +265,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 async fn who(auth: &Arc<Authenticator>, headers: &HeaderMap) -> Result<String, Response> {
     let unauthorized = || {
         let mut r = error(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
-        r.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
         r
     };
     let token = bearer(headers).ok_or_else(unauthorized)?;
@@ -274,18 +282,28 @@ fn may_see(shared: &Shared, analyst: &str, study: &str) -> bool {
         .is_some_and(|s| s.analysts.is_empty() || s.analysts.iter().any(|a| a == analyst))
 }
 
-async fn submit(State(shared): State<Arc<Shared>>, headers: HeaderMap, Json(spec): Json<RunSpec>) -> Response {
+async fn submit(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Json(spec): Json<RunSpec>,
+) -> Response {
     let analyst = match who(&shared.analysts, &headers).await {
         Ok(a) => a,
         Err(r) => return r,
     };
     let Some(study) = shared.config.study(&spec.study) else {
-        return error(StatusCode::NOT_FOUND, format!("no study '{}' at this hub", spec.study));
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no study '{}' at this hub", spec.study),
+        );
     };
     if !may_see(&shared, &analyst, &spec.study) {
         return error(
             StatusCode::FORBIDDEN,
-            format!("analyst '{analyst}' is not an analyst of study '{}'", spec.study),
+            format!(
+                "analyst '{analyst}' is not an analyst of study '{}'",
+                spec.study
+            ),
         );
     }
     let coordinator = match (shared.factory)(&spec) {
@@ -319,7 +337,11 @@ async fn submit(State(shared): State<Arc<Shared>>, headers: HeaderMap, Json(spec
     (StatusCode::ACCEPTED, Json(Submitted { id })).into_response()
 }
 
-async fn run_status(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn run_status(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let analyst = match who(&shared.analysts, &headers).await {
         Ok(a) => a,
         Err(r) => return r,
@@ -416,7 +438,11 @@ impl Drop for Polling<'_> {
     }
 }
 
-async fn next_job(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(q): Query<PollQuery>) -> Response {
+async fn next_job(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<PollQuery>,
+) -> Response {
     let node = match who(&shared.nodes, &headers).await {
         Ok(n) => n,
         Err(r) => return r,
@@ -447,13 +473,20 @@ async fn next_job(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(q
             }
             Arc::clone(&slot.wake)
         };
-        if tokio::time::timeout_at(deadline, wake.notified()).await.is_err() {
+        if tokio::time::timeout_at(deadline, wake.notified())
+            .await
+            .is_err()
+        {
             return StatusCode::NO_CONTENT.into_response();
         }
     }
 }
 
-async fn answer(State(shared): State<Arc<Shared>>, headers: HeaderMap, Json(a): Json<NodeAnswer>) -> Response {
+async fn answer(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Json(a): Json<NodeAnswer>,
+) -> Response {
     let node = match who(&shared.nodes, &headers).await {
         Ok(n) => n,
         Err(r) => return r,
@@ -486,7 +519,10 @@ fn record_answer(inner: &mut Inner, node: &str, a: NodeAnswer) -> Result<(), (St
     if !waiting {
         return Err((
             StatusCode::CONFLICT,
-            format!("run '{}' is not waiting for {node}'s answer to round {}", a.id, a.round),
+            format!(
+                "run '{}' is not waiting for {node}'s answer to round {}",
+                a.id, a.round
+            ),
         ));
     }
     let body = serde_json::to_value(&a.outcome).unwrap_or(Value::Null);
@@ -523,7 +559,9 @@ where
     F: FnOnce(&mut dyn Coordinator) -> Result<Next, FederationError> + Send + 'static,
 {
     let Some(mut c) = slot.take() else {
-        return Err(FederationError::Analysis("the coordinator failed earlier".into()));
+        return Err(FederationError::Analysis(
+            "the coordinator failed earlier".into(),
+        ));
     };
     match tokio::task::spawn_blocking(move || {
         let next = f(c.as_mut());
@@ -535,7 +573,9 @@ where
             *slot = Some(c);
             next
         }
-        Err(_) => Err(FederationError::Analysis("the coordinator failed (a bug)".into())),
+        Err(_) => Err(FederationError::Analysis(
+            "the coordinator failed (a bug)".into(),
+        )),
     }
 }
 
@@ -571,7 +611,11 @@ async fn drive(shared: Arc<Shared>, id: String, coordinator: Box<dyn Coordinator
     shared.changed.notify_waiters();
 }
 
-async fn drive_rounds(shared: &Shared, id: &str, coordinator: Box<dyn Coordinator>) -> Result<Value, FederationError> {
+async fn drive_rounds(
+    shared: &Shared,
+    id: &str,
+    coordinator: Box<dyn Coordinator>,
+) -> Result<Value, FederationError> {
     let (study_nodes, allow_missing, study, analysis) = {
         let inner = shared.lock();
         let run = inner
@@ -599,7 +643,8 @@ async fn drive_rounds(shared: &Shared, id: &str, coordinator: Box<dyn Coordinato
             Next::Done { output } => return Ok(output),
             Next::Ask { body, to } => (body, to.unwrap_or_else(|| live.clone())),
         };
-        let (asked, mut missing): (Vec<NodeId>, Vec<NodeId>) = to.into_iter().partition(|n| live.contains(n));
+        let (asked, mut missing): (Vec<NodeId>, Vec<NodeId>) =
+            to.into_iter().partition(|n| live.contains(n));
         if !missing.is_empty() && !allow_missing {
             return Err(FederationError::Missing(missing));
         }
@@ -617,12 +662,13 @@ async fn drive_rounds(shared: &Shared, id: &str, coordinator: Box<dyn Coordinato
             missing.extend(gone);
         }
         let answers = {
-            let mut inner = shared.lock();
+            let inner = shared.lock();
             let run = inner
                 .runs
-                .get_mut(id)
+                .get(id)
                 .ok_or_else(|| FederationError::Analysis("the run vanished".into()))?;
-            std::mem::take(&mut run.round.answers)
+            // Cloned: the round's states stay visible until the next ask.
+            run.round.answers.clone()
         };
         next = call(&mut slot, move |c| c.step(&answers, &missing)).await?;
         number += 1;
@@ -710,13 +756,20 @@ async fn wait_for_nodes(
     wait_until(shared, |inner, now| {
         let down: Vec<NodeId> = nodes
             .iter()
-            .filter(|n| inner.slots.get(*n).is_none_or(|s| s.is_down(now, down_after)))
+            .filter(|n| {
+                inner
+                    .slots
+                    .get(*n)
+                    .is_none_or(|s| s.is_down(now, down_after))
+            })
             .cloned()
             .collect();
         let waited = now.saturating_duration_since(since);
         if down.is_empty() {
             Some(Ok(Waited::All))
-        } else if down.len() == nodes.len() && (waited > timeout || (allow_missing && waited > down_after)) {
+        } else if down.len() == nodes.len()
+            && (waited > timeout || (allow_missing && waited > down_after))
+        {
             Some(Err(FederationError::Missing(down)))
         } else if allow_missing && waited > down_after {
             Some(Ok(Waited::Without(down)))
@@ -729,7 +782,11 @@ async fn wait_for_nodes(
     .await
 }
 
-async fn wait_for_answers(shared: &Shared, id: &str, allow_missing: bool) -> Result<Waited, FederationError> {
+async fn wait_for_answers(
+    shared: &Shared,
+    id: &str,
+    allow_missing: bool,
+) -> Result<Waited, FederationError> {
     let down_after = shared.down_after();
     let round_timeout = Duration::from_secs(shared.config.round_timeout_secs);
     let approval_timeout = Duration::from_secs(shared.config.approval_timeout_secs);
@@ -753,7 +810,9 @@ async fn wait_for_answers(shared: &Shared, id: &str, allow_missing: bool) -> Res
         if outstanding.is_empty() {
             return Some(Ok(Waited::All));
         }
-        let waited = r.started.map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
+        let waited = r
+            .started
+            .map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
         let timeout = if outstanding.iter().any(|n| r.pending.contains_key(n)) {
             approval_timeout.max(round_timeout)
         } else {
@@ -762,7 +821,10 @@ async fn wait_for_answers(shared: &Shared, id: &str, allow_missing: bool) -> Res
         let all_down = outstanding.iter().all(|n| {
             !r.delivered.contains(n)
                 && !r.pending.contains_key(n)
-                && inner.slots.get(n).is_none_or(|s| s.is_down(now, down_after))
+                && inner
+                    .slots
+                    .get(n)
+                    .is_none_or(|s| s.is_down(now, down_after))
         });
         if waited > timeout || (allow_missing && all_down) {
             return Some(if allow_missing && outstanding.len() < r.asked.len() {

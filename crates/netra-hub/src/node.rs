@@ -115,12 +115,13 @@ impl Node {
         let text = serde_json::to_string(job).unwrap_or_default();
         let from_hub = Actor {
             user: format!("hub {}", self.client.base()),
-            reason: Some(format!(
-                "federated {} of study {}",
-                job.analysis, job.study
-            )),
+            reason: Some(format!("federated {} of study {}", job.analysis, job.study)),
         };
-        let id = if valid_run_id(&job.id) { job.id.as_str() } else { "invalid" };
+        let id = if valid_run_id(&job.id) {
+            job.id.as_str()
+        } else {
+            "invalid"
+        };
         self.registry
             .log_federation(&from_hub, id, &job.round.to_string(), "request", &text)
             .await?;
@@ -207,6 +208,8 @@ pub async fn decide(
         user: user.to_owned(),
         reason: Some(format!("review of federated run {id}")),
     };
-    registry.log_federation(&actor, id, "-", "approval", &text).await?;
+    registry
+        .log_federation(&actor, id, "-", "approval", &text)
+        .await?;
     Ok(held)
 }

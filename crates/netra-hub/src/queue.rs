@@ -72,7 +72,10 @@ impl ApprovalQueue {
 
     /// The decision on run `id`, once made.
     pub fn decision(&self, id: &str) -> Result<Option<Decision>, HubError> {
-        let path = self.dir.join("decided").join(format!("{}.json", Self::checked(id)?));
+        let path = self
+            .dir
+            .join("decided")
+            .join(format!("{}.json", Self::checked(id)?));
         match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text)
                 .map(Some)
@@ -120,7 +123,10 @@ impl ApprovalQueue {
         if let Some(d) = self.decision(id)? {
             return Err(HubError::Io(format!("run {id} was already decided: {d:?}")));
         }
-        let path = self.dir.join("decided").join(format!("{}.json", Self::checked(id)?));
+        let path = self
+            .dir
+            .join("decided")
+            .join(format!("{}.json", Self::checked(id)?));
         let text = serde_json::to_string(decision).map_err(|e| io("write", &path, e))?;
         std::fs::write(&path, text).map_err(|e| io("write", &path, e))
     }

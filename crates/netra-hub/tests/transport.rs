@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use netra_federation::protocol::{Coordinator, FederationError, Job, Next, NodeId, Refusal, Responder};
+use netra_federation::protocol::{
+    Coordinator, FederationError, Job, Next, NodeId, Refusal, Responder,
+};
 use netra_hub::{
     CoordinatorFactory, Decision, HubClient, HubConfig, HubError, HubHandle, Node, NodePolicy,
     NodeState, Principal, RunSpec, RunState, RunStatus, StudyConfig, auth, decide, start_hub,
@@ -47,7 +49,11 @@ impl Coordinator for MaskedSum {
             to: None,
         })
     }
-    fn step(&mut self, answers: &BTreeMap<NodeId, Value>, missing: &[NodeId]) -> Result<Next, FederationError> {
+    fn step(
+        &mut self,
+        answers: &BTreeMap<NodeId, Value>,
+        missing: &[NodeId],
+    ) -> Result<Next, FederationError> {
         let read = |v: &Value, k: &str| {
             v[k].as_str()
                 .and_then(|s| s.parse::<u64>().ok())
@@ -83,9 +89,17 @@ struct Site {
 
 impl Site {
     fn signed_mask(&self, run: &str, other: &str) -> u64 {
-        let (a, b) = if self.name.as_str() < other { (self.name.as_str(), other) } else { (other, self.name.as_str()) };
+        let (a, b) = if self.name.as_str() < other {
+            (self.name.as_str(), other)
+        } else {
+            (other, self.name.as_str())
+        };
         let m = mask(run, a, b);
-        if self.name.as_str() < other { m } else { m.wrapping_neg() }
+        if self.name.as_str() < other {
+            m
+        } else {
+            m.wrapping_neg()
+        }
     }
 }
 
@@ -94,19 +108,25 @@ impl Responder for Site {
         let names = |k: &str| -> Vec<String> {
             job.body[k]
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         if job.body.get("unmask").is_some() {
-            let m = names("unmask")
-                .iter()
-                .fold(0u64, |acc, o| acc.wrapping_add(self.signed_mask(&job.id, o)));
+            let m = names("unmask").iter().fold(0u64, |acc, o| {
+                acc.wrapping_add(self.signed_mask(&job.id, o))
+            });
             return Ok(json!({ "masks": m.to_string() }));
         }
         let masked = names("participants")
             .iter()
             .filter(|o| **o != self.name)
-            .fold(self.value, |acc, o| acc.wrapping_add(self.signed_mask(&job.id, o)));
+            .fold(self.value, |acc, o| {
+                acc.wrapping_add(self.signed_mask(&job.id, o))
+            });
         Ok(json!({ "masked": masked.to_string() }))
     }
 }
@@ -114,7 +134,10 @@ impl Responder for Site {
 fn factory() -> CoordinatorFactory {
     Arc::new(|spec: &RunSpec| {
         if spec.analysis != "masked-sum" {
-            return Err(FederationError::Analysis(format!("no analysis '{}' at this hub", spec.analysis)));
+            return Err(FederationError::Analysis(format!(
+                "no analysis '{}' at this hub",
+                spec.analysis
+            )));
         }
         Ok(Box::new(MaskedSum {
             id: String::new(),
@@ -139,11 +162,14 @@ fn pki(dir: &Path, tag: &str) -> Pki {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, format!("netra test CA {tag}"));
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, format!("netra test CA {tag}"));
     let ca_cert = ca_params.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca_params, ca_key);
     let key = KeyPair::generate().unwrap();
-    let params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    let params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
     let cert = params.signed_by(&key, &issuer).unwrap();
     let out = Pki {
         ca: dir.join(format!("ca-{tag}.pem")),
@@ -213,7 +239,8 @@ impl Cluster {
         };
         let hub = start_hub(config, factory()).await.unwrap();
         let url = format!("https://127.0.0.1:{}", hub.addr().port());
-        let analyst = HubClient::new(&url, analyst_token, Some(&pki.ca), Duration::from_secs(10)).unwrap();
+        let analyst =
+            HubClient::new(&url, analyst_token, Some(&pki.ca), Duration::from_secs(10)).unwrap();
         let mut c = Cluster {
             dir,
             pki,
@@ -231,7 +258,9 @@ impl Cluster {
             let token_file = base.join("token");
             private_file(&token_file, &c.node_tokens[i]);
             let db = base.join("registry.db");
-            let (registry, _) = Registry::init(&Location::parse(db.to_str().unwrap())).await.unwrap();
+            let (registry, _) = Registry::init(&Location::parse(db.to_str().unwrap()))
+                .await
+                .unwrap();
             let mut policy = NodePolicy {
                 name: (*name).into(),
                 hub: c.url.clone(),
@@ -248,7 +277,8 @@ impl Cluster {
             };
             tweak(&mut policy);
             if running.contains(name) {
-                let token = auth::read_token(policy.token_file.as_deref(), netra_hub::TOKEN_ENV).unwrap();
+                let token =
+                    auth::read_token(policy.token_file.as_deref(), netra_hub::TOKEN_ENV).unwrap();
                 let site = Arc::new(Site {
                     name: (*name).into(),
                     value: VALUES[i],
@@ -342,7 +372,11 @@ async fn three_nodes_sum_over_tls_and_the_hub_sees_only_masked_values() {
     assert_eq!(out["nodes"], json!(NAMES));
     assert!(done.missing.is_empty());
     for n in &done.nodes {
-        assert_eq!((n.state, n.rounds_answered), (NodeState::Answered, 1), "{n:?}");
+        assert_eq!(
+            (n.state, n.rounds_answered),
+            (NodeState::Answered, 1),
+            "{n:?}"
+        );
     }
     assert!(done.bytes_sent > 0 && done.bytes_received > 0);
 
@@ -358,17 +392,31 @@ async fn three_nodes_sum_over_tls_and_the_hub_sees_only_masked_values() {
         assert_eq!(ask[0].body, json!({ "participants": NAMES }));
         let got: Vec<_> = t.iter().filter(|m| m.node == *name && !m.to_node).collect();
         assert_eq!(got.len(), 1);
-        let masked: u64 = got[0].body["answer"]["masked"].as_str().unwrap().parse().unwrap();
+        let masked: u64 = got[0].body["answer"]["masked"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert_ne!(masked, VALUES[i], "{name} sent its value in clear");
         total = total.wrapping_add(masked);
 
         // The node's audit trail holds the same request and answer.
         let audit = c.audit(name).await;
         assert_eq!(audit.len(), 2, "{audit:?}");
-        assert_eq!((audit[0].0.as_str(), audit[0].1.as_str(), audit[0].2.as_str()), (id.as_str(), "0", "request"));
+        assert_eq!(
+            (
+                audit[0].0.as_str(),
+                audit[0].1.as_str(),
+                audit[0].2.as_str()
+            ),
+            (id.as_str(), "0", "request")
+        );
         assert_eq!(audit[0].3["body"], ask[0].body);
         assert_eq!(audit[0].3["analysis"], "masked-sum");
-        assert_eq!((audit[1].0.as_str(), audit[1].2.as_str()), (id.as_str(), "answer"));
+        assert_eq!(
+            (audit[1].0.as_str(), audit[1].2.as_str()),
+            (id.as_str(), "answer")
+        );
         assert_eq!(audit[1].3, got[0].body);
     }
     assert_eq!(total, 23);
@@ -408,7 +456,10 @@ async fn a_refused_request_is_refused_with_the_nodes_reason() {
         })
         .await
         .unwrap_err();
-    assert!(unknown.to_string().contains("no analysis 'cox'"), "{unknown}");
+    assert!(
+        unknown.to_string().contains("no analysis 'cox'"),
+        "{unknown}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -421,7 +472,10 @@ async fn a_down_node_is_named_and_only_allow_missing_goes_on_without_it() {
         .until(&waiting, |s| state_of(s, "centre-c") == NodeState::Down)
         .await;
     assert_eq!(s.state, RunState::Running);
-    assert!(s.nodes[2].detail.as_deref().unwrap().contains("never seen"), "{s:?}");
+    assert!(
+        s.nodes[2].detail.as_deref().unwrap().contains("never seen"),
+        "{s:?}"
+    );
     let failed = c.finish(&waiting).await;
     assert_eq!(failed.error.as_deref(), Some("no answer from centre-c"));
     assert!(c.audit("centre-a").await.is_empty(), "no job went out");
@@ -431,7 +485,10 @@ async fn a_down_node_is_named_and_only_allow_missing_goes_on_without_it() {
     let s = c.finish(&id).await;
     assert_eq!(s.state, RunState::Done, "{s:?}");
     assert_eq!(s.output.as_ref().unwrap()["sum"], 12);
-    assert_eq!(s.output.as_ref().unwrap()["nodes"], json!(["centre-a", "centre-b"]));
+    assert_eq!(
+        s.output.as_ref().unwrap()["nodes"],
+        json!(["centre-a", "centre-b"])
+    );
     assert_eq!(s.missing, vec!["centre-c".to_owned()]);
     assert_eq!(state_of(&s, "centre-c"), NodeState::Left);
     assert!(c.hub.transcript(&id).iter().all(|m| m.node != "centre-c"));
@@ -445,12 +502,25 @@ async fn the_approval_queue_holds_a_run_until_someone_decides() {
 
     let id = c.submit(false).await;
     let s = c
-        .until(&id, |s| state_of(s, "centre-c") == NodeState::AwaitingApproval)
+        .until(&id, |s| {
+            state_of(s, "centre-c") == NodeState::AwaitingApproval
+        })
         .await;
-    assert!(s.nodes[2].detail.as_deref().unwrap().contains(&format!("netra node approve {id}")));
+    assert!(
+        s.nodes[2]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains(&format!("netra node approve {id}"))
+    );
     let queue = netra_hub::ApprovalQueue::open(&policy.queue_dir).unwrap();
     assert_eq!(queue.pending().unwrap().len(), 1);
-    assert_eq!(decide(policy, registry, &id, Decision::Approved, "dr-c").await.unwrap(), 1);
+    assert_eq!(
+        decide(policy, registry, &id, Decision::Approved, "dr-c")
+            .await
+            .unwrap(),
+        1
+    );
     let s = c.finish(&id).await;
     assert_eq!(s.output.as_ref().unwrap()["sum"], 23, "{s:?}");
     assert!(queue.pending().unwrap().is_empty());
@@ -459,16 +529,31 @@ async fn the_approval_queue_holds_a_run_until_someone_decides() {
 
     // A refusal on review reaches the analyst.
     let id = c.submit(false).await;
-    c.until(&id, |s| state_of(s, "centre-c") == NodeState::AwaitingApproval).await;
-    decide(policy, registry, &id, Decision::Refused("not before the ethics committee meets".into()), "dr-c")
-        .await
-        .unwrap();
+    c.until(&id, |s| {
+        state_of(s, "centre-c") == NodeState::AwaitingApproval
+    })
+    .await;
+    decide(
+        policy,
+        registry,
+        &id,
+        Decision::Refused("not before the ethics committee meets".into()),
+        "dr-c",
+    )
+    .await
+    .unwrap();
     let s = c.finish(&id).await;
     assert_eq!(
         s.error.as_deref(),
-        Some("centre-c refused: refused at centre-c on review: not before the ethics committee meets")
+        Some(
+            "centre-c refused: refused at centre-c on review: not before the ethics committee meets"
+        )
     );
-    assert!(decide(policy, registry, "nosuchrun", Decision::Approved, "dr-c").await.is_err());
+    assert!(
+        decide(policy, registry, "nosuchrun", Decision::Approved, "dr-c")
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -476,24 +561,54 @@ async fn tokens_and_pinned_certificates_are_checked() {
     let c = Cluster::start(&[], |_| {}).await;
     let status = |client: HubClient| async move { client.status("x").await.unwrap_err() };
     // A wrong analyst token, and a node's token used as an analyst's.
-    let wrong = HubClient::new(&c.url, auth::new_token(), Some(&c.pki.ca), Duration::from_secs(5)).unwrap();
+    let wrong = HubClient::new(
+        &c.url,
+        auth::new_token(),
+        Some(&c.pki.ca),
+        Duration::from_secs(5),
+    )
+    .unwrap();
     assert!(matches!(status(wrong).await, HubError::Auth(_)));
-    let node_as_analyst =
-        HubClient::new(&c.url, c.node_tokens[0].clone(), Some(&c.pki.ca), Duration::from_secs(5)).unwrap();
+    let node_as_analyst = HubClient::new(
+        &c.url,
+        c.node_tokens[0].clone(),
+        Some(&c.pki.ca),
+        Duration::from_secs(5),
+    )
+    .unwrap();
     assert!(matches!(status(node_as_analyst).await, HubError::Auth(_)));
     // The right token, an unknown run.
     let e = c.analyst.status("nosuchrun").await.unwrap_err();
     assert!(e.to_string().contains("404"), "{e}");
     // A client pinning another CA does not trust the hub.
     let other = pki(c.dir.path(), "other");
-    let pinned_elsewhere =
-        HubClient::new(&c.url, c.node_tokens[0].clone(), Some(&other.ca), Duration::from_secs(5)).unwrap();
+    let pinned_elsewhere = HubClient::new(
+        &c.url,
+        c.node_tokens[0].clone(),
+        Some(&other.ca),
+        Duration::from_secs(5),
+    )
+    .unwrap();
     let e = pinned_elsewhere.next_job(0).await.unwrap_err();
     assert!(matches!(e, HubError::Http(_)), "{e}");
     assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
     // The node's own token and CA work.
-    let node = HubClient::new(&c.url, c.node_tokens[0].clone(), Some(&c.pki.ca), Duration::from_secs(5)).unwrap();
+    let node = HubClient::new(
+        &c.url,
+        c.node_tokens[0].clone(),
+        Some(&c.pki.ca),
+        Duration::from_secs(5),
+    )
+    .unwrap();
     assert_eq!(node.next_job(0).await.unwrap(), None);
     // Plain HTTP is not spoken.
-    assert!(HubClient::new(&c.url.replace("https", "http"), String::new(), None, Duration::from_secs(1)).is_err());
+    assert!(
+        HubClient::new(
+            &c.url.replace("https", "http"),
+            String::new(),
+            None,
+            Duration::from_secs(1)
+        )
+        .is_err()
+    );
 }

@@ -45,19 +45,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(f) => {
             let text = std::fs::read_to_string(f)
                 .with_context(|| format!("cannot read {}", f.display()))?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("{} is not JSON", f.display()))?
+            serde_json::from_str(&text).with_context(|| format!("{} is not JSON", f.display()))?
         }
         None => serde_json::Value::Null,
     };
-    let client = HubClient::new(&args.hub, token, args.ca.as_deref(), Duration::from_secs(60))?;
+    let client = HubClient::new(
+        &args.hub,
+        token,
+        args.ca.as_deref(),
+        Duration::from_secs(60),
+    )?;
     let spec = RunSpec {
         study: args.study,
         analysis: args.analysis,
         request,
         allow_missing: args.allow_missing,
     };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let last = rt.block_on(async {
         let id = client.submit(&spec).await?;
         eprintln!("run {id} submitted to {}", client.base());
@@ -115,7 +121,11 @@ impl Bars {
                 .ok()
                 .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
                 .unwrap_or_default();
-            let detail = n.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default();
+            let detail = n
+                .detail
+                .as_deref()
+                .map(|d| format!(" — {d}"))
+                .unwrap_or_default();
             bar.set_message(format!(
                 "round {}: {state}{detail} ({} answered)",
                 s.round, n.rounds_answered

@@ -38,7 +38,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .config
         .context("give the hub's configuration: netra hub --config FILE")?;
     let config = HubConfig::load(&path)?;
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let mut hub = start_hub(config, federation_plug::coordinators()).await?;
         println!("netra hub listening on https://{}", hub.addr());

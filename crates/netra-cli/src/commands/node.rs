@@ -58,7 +58,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .config
         .context("give the node's policy: netra node --config FILE")?;
     let policy = NodePolicy::load(&path)?;
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let registry = Registry::open(&Location::parse(&policy.registry)).await?;
         match args.action {
@@ -77,8 +79,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 println!("run {id} approved ({n} job(s) held); the node answers at its next poll");
                 Ok(())
             }
-            Some(Action::Refuse { id, reason, user: u }) => {
-                decide(&policy, &registry, &id, Decision::Refused(reason), &user(u)?).await?;
+            Some(Action::Refuse {
+                id,
+                reason,
+                user: u,
+            }) => {
+                decide(
+                    &policy,
+                    &registry,
+                    &id,
+                    Decision::Refused(reason),
+                    &user(u)?,
+                )
+                .await?;
                 println!("run {id} refused");
                 Ok(())
             }
