@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use netra_federation::protocol::{
@@ -81,10 +82,12 @@ impl Coordinator for MaskedSum {
     }
 }
 
-/// A node's value behind its masks.
+/// A node's value behind its masks; with a gate, it answers only once the
+/// gate opens (a node that stops answering mid-round).
 struct Site {
     name: String,
     value: u64,
+    gate: Option<Arc<AtomicBool>>,
 }
 
 impl Site {
@@ -105,6 +108,12 @@ impl Site {
 
 impl Responder for Site {
     fn answer(&self, job: &Job) -> Result<Value, Refusal> {
+        if let Some(gate) = &self.gate {
+            let t = Instant::now();
+            while !gate.load(Ordering::SeqCst) && t.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         let names = |k: &str| -> Vec<String> {
             job.body[k]
                 .as_array()
@@ -201,12 +210,23 @@ struct Cluster {
     registries: BTreeMap<String, Registry>,
     policies: BTreeMap<String, NodePolicy>,
     tasks: Vec<tokio::task::JoinHandle<Result<(), HubError>>>,
+    /// Opens the gate of the slow node.
+    release: Arc<AtomicBool>,
 }
 
 impl Cluster {
     /// A hub whose study has the three centres; `running` says which nodes
     /// start, `tweak` edits a node's policy.
     async fn start(running: &[&str], tweak: impl Fn(&mut NodePolicy)) -> Cluster {
+        Cluster::start_with(running, tweak, None).await
+    }
+
+    /// [`Cluster::start`] with one node that answers only once released.
+    async fn start_with(
+        running: &[&str],
+        tweak: impl Fn(&mut NodePolicy),
+        slow: Option<&str>,
+    ) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let pki = pki(dir.path(), "hub");
         let node_tokens: Vec<String> = NAMES.iter().map(|_| auth::new_token()).collect();
@@ -251,6 +271,7 @@ impl Cluster {
             registries: BTreeMap::new(),
             policies: BTreeMap::new(),
             tasks: Vec::new(),
+            release: Arc::new(AtomicBool::new(false)),
         };
         for (i, name) in NAMES.iter().enumerate() {
             let base = c.dir.path().join(name);
@@ -282,6 +303,7 @@ impl Cluster {
                 let site = Arc::new(Site {
                     name: (*name).into(),
                     value: VALUES[i],
+                    gate: (slow == Some(*name)).then(|| Arc::clone(&c.release)),
                 });
                 let node = Node::new(policy.clone(), token, registry.clone(), site).unwrap();
                 c.tasks.push(tokio::spawn(async move {
@@ -350,6 +372,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
+        self.release.store(true, Ordering::SeqCst);
         for t in &self.tasks {
             t.abort();
         }
@@ -610,5 +633,48 @@ async fn tokens_and_pinned_certificates_are_checked() {
             Duration::from_secs(1)
         )
         .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_stops_answering_mid_round_is_left_out_with_allow_missing() {
+    let c = Cluster::start_with(&NAMES, |_| {}, Some("centre-c")).await;
+    let id = c.submit(true).await;
+    c.until(&id, |s| {
+        state_of(s, "centre-c") == NodeState::Working
+            && state_of(s, "centre-a") == NodeState::Answered
+    })
+    .await;
+    // After the round timeout the run goes on without centre-c; the
+    // coordinator, told it is missing, asks the others to remove their
+    // masks with it.
+    let s = c.finish(&id).await;
+    assert_eq!(s.state, RunState::Done, "{s:?}");
+    assert_eq!(s.output.as_ref().unwrap()["sum"], 12);
+    assert_eq!(s.missing, vec!["centre-c".to_owned()]);
+    let t = c.hub.transcript(&id);
+    let round1: Vec<_> = t.iter().filter(|m| m.round == 1).collect();
+    assert_eq!(round1.len(), 4, "{t:?}");
+    assert!(round1.iter().all(|m| m.node != "centre-c"));
+    assert!(
+        round1
+            .iter()
+            .filter(|m| m.to_node)
+            .all(|m| m.body == json!({ "unmask": ["centre-c"] }))
+    );
+
+    // centre-c's late answer is turned away by the hub, but its audit trail
+    // still records what it sent.
+    c.release.store(true, Ordering::SeqCst);
+    let t0 = Instant::now();
+    while c.audit("centre-c").await.len() < 2 {
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        c.hub
+            .transcript(&id)
+            .iter()
+            .all(|m| m.node != "centre-c" || m.to_node)
     );
 }
