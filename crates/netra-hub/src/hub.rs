@@ -735,7 +735,7 @@ where
         changed.as_mut().enable();
         {
             let inner = shared.lock();
-            if let Some(d) = decide(&*inner, Instant::now()) {
+            if let Some(d) = decide(&inner, Instant::now()) {
                 return d;
             }
         }
