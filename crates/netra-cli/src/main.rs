@@ -73,6 +73,12 @@ enum Command {
     Serve(commands::serve::Args),
     /// Manage the web application's accounts (`netra user add NAME --role administrator`).
     User(commands::user::Args),
+    /// The federation's hub: analysts submit runs, nodes fetch jobs (HTTPS).
+    Hub(commands::hub::Args),
+    /// A centre's federation node: answers its hub's jobs under its policy.
+    Node(commands::node::Args),
+    /// Run a federated analysis through a hub, showing each node's progress.
+    Federate(commands::federate::Args),
 }
 
 fn main() -> ExitCode {
@@ -100,6 +106,9 @@ fn main() -> ExitCode {
         Command::Analyse(args) => commands::analyse::run(*args),
         Command::Serve(args) => commands::serve::run(args),
         Command::User(args) => commands::user::run(args),
+        Command::Hub(args) => commands::hub::run(args),
+        Command::Node(args) => commands::node::run(args),
+        Command::Federate(args) => commands::federate::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

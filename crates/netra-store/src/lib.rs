@@ -44,6 +44,7 @@ pub mod db;
 pub mod error;
 pub mod expect;
 pub mod export;
+pub mod federation;
 pub mod flat;
 pub mod import;
 pub mod migrate;
