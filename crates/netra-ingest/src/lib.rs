@@ -23,6 +23,7 @@
 pub mod dictionary;
 pub mod issue;
 pub mod mapping;
+pub mod omop;
 pub mod records;
 pub mod redcap;
 pub mod sheet;
