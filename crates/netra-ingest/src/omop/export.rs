@@ -510,7 +510,12 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
             }
             // the treatment's own columns: its id on every row (so that the
             // rows of one treatment are grouped again), the rest once
-            let native: &[&str] = &["start_date", "end_date", "stop_reason"];
+            // a procedure has no stop reason column
+            let native: &[&str] = if local {
+                &["start_date", "end_date"]
+            } else {
+                &["start_date", "end_date", "stop_reason"]
+            };
             let first = ids[0];
             w.modifiers(person, Entity::Treatment, &t, native, &start, Some(first));
             for &other in &ids[1..] {
