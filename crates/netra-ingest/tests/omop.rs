@@ -46,8 +46,13 @@ fn opts() -> ImportOptions {
 fn bundle_of(c: &Converted) -> Bundle {
     let mut b = Bundle::new();
     for t in c.tables.iter().filter(|t| !t.rows.is_empty()) {
-        b.add_converted(t.entity, &c.table_name(t.entity), &t.to_csv(), t.lines.clone())
-            .unwrap();
+        b.add_converted(
+            t.entity,
+            &c.table_name(t.entity),
+            &t.to_csv(),
+            t.lines.clone(),
+        )
+        .unwrap();
     }
     b
 }
@@ -63,14 +68,20 @@ fn files(x: &Extract) -> Vec<(String, String)> {
 fn convert_files(files: &[(String, String)]) -> Result<Converted, Issues> {
     let inputs: Vec<Input<'_>> = files
         .iter()
-        .map(|(n, b)| Input { name: n, bytes: b.as_bytes() })
+        .map(|(n, b)| Input {
+            name: n,
+            bytes: b.as_bytes(),
+        })
         .collect();
     convert(&inputs, "omop")
 }
 
 /// Every stored record of every patient, as text, notes left out (the
 /// extract does not carry free text).
-async fn records(r: &Registry, courses: &[PatientCourse]) -> Vec<(String, Entity, Vec<Option<String>>)> {
+async fn records(
+    r: &Registry,
+    courses: &[PatientCourse],
+) -> Vec<(String, Entity, Vec<Option<String>>)> {
     let mut out = Vec::new();
     for c in courses {
         for (e, rows) in r.patient_records(&c.patient.code).await.unwrap().unwrap() {
@@ -111,7 +122,11 @@ fn lines(courses: &[PatientCourse]) -> Vec<String> {
     out
 }
 
-fn endpoint(courses: &[PatientCourse], e: Endpoint, from: TimeZero) -> Vec<(String, Option<u32>, i32, bool)> {
+fn endpoint(
+    courses: &[PatientCourse],
+    e: Endpoint,
+    from: TimeZero,
+) -> Vec<(String, Option<u32>, i32, bool)> {
     derive_cohort(courses, &EndpointSpec::new(e, from), &LineRules::default())
         .rows
         .into_iter()
@@ -130,8 +145,13 @@ fn a_simulated_registry_survives_the_round_trip_through_omop() {
             sites: 2,
             threads: 1,
         };
-        netra_sim::write_bundle(&netra_sim::Model::published(), &cfg, sim_dir.path(), &mut |_| {})
-            .unwrap();
+        netra_sim::write_bundle(
+            &netra_sim::Model::published(),
+            &cfg,
+            sim_dir.path(),
+            &mut |_| {},
+        )
+        .unwrap();
         let (a, _da) = fresh().await;
         a.import_bundle(&Bundle::read_dir(sim_dir.path()).unwrap(), &opts())
             .await
@@ -145,18 +165,38 @@ fn a_simulated_registry_survives_the_round_trip_through_omop() {
                 .unwrap()
                 .unwrap()
                 .into_iter()
-                .map(|(e, rows)| (e, rows.iter().map(|r| r.iter().map(|v| v.to_text()).collect()).collect()))
+                .map(|(e, rows)| {
+                    (
+                        e,
+                        rows.iter()
+                            .map(|r| r.iter().map(|v| v.to_text()).collect())
+                            .collect(),
+                    )
+                })
                 .collect();
-            patients.push(PatientRecords { course: c.clone(), records: recs });
+            patients.push(PatientRecords {
+                course: c.clone(),
+                records: recs,
+            });
         }
-        let sites: Vec<(String, String)> = a.sites().await.unwrap().into_iter().map(|s| (s.site, s.name)).collect();
+        let sites: Vec<(String, String)> = a
+            .sites()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.site, s.name))
+            .collect();
         let extract = export(&patients, &sites, &LineRules::default());
 
         // the extract: one person each, the CDM's columns, lines as episodes
         assert_eq!(extract.rows("person").len(), 80);
         let n_lines: usize = courses_a
             .iter()
-            .map(|c| netra_clinical::lines::derive_lines(c, &LineRules::default()).lines.len())
+            .map(|c| {
+                netra_clinical::lines::derive_lines(c, &LineRules::default())
+                    .lines
+                    .len()
+            })
             .sum();
         assert!(n_lines > 80, "{n_lines}");
         let regimen_episodes = extract
@@ -174,20 +214,39 @@ fn a_simulated_registry_survives_the_round_trip_through_omop() {
         let de = netra_ingest::omop::tables::columns("drug_exposure");
         let concept = de.iter().position(|c| *c == "drug_concept_id").unwrap();
         let source = de.iter().position(|c| *c == "drug_source_value").unwrap();
-        assert!(extract
-            .rows("drug_exposure")
-            .iter()
-            .any(|r| r[source] == "octreotide" && r[concept] == "1522957"));
+        assert!(
+            extract
+                .rows("drug_exposure")
+                .iter()
+                .any(|r| r[source] == "octreotide" && r[concept] == "1522957")
+        );
 
         let converted = convert_files(&files(&extract)).unwrap();
         let (b, _db) = fresh().await;
-        b.import_bundle(&bundle_of(&converted), &opts()).await.unwrap();
+        b.import_bundle(&bundle_of(&converted), &opts())
+            .await
+            .unwrap();
         let courses_b = b.courses(&CourseFilter::default()).await.unwrap();
         assert_eq!(courses_b.len(), 80);
 
         // the same records …
         let ra = records(&a, &courses_a).await;
         let rb = records(&b, &courses_b).await;
+        // every kind of record the simulator writes took part
+        for e in [
+            Entity::Tumour,
+            Entity::Metastasis,
+            Entity::Biomarker,
+            Entity::Treatment,
+            Entity::TreatmentAgent,
+            Entity::RadionuclideAdministration,
+            Entity::Assessment,
+            Entity::Lesion,
+            Entity::ClinicalStatus,
+            Entity::AdverseEvent,
+        ] {
+            assert!(ra.iter().any(|r| r.1 == e), "no {e:?} record");
+        }
         assert_eq!(ra.len(), rb.len());
         for (x, y) in ra.iter().zip(&rb) {
             assert_eq!(x, y);
@@ -195,7 +254,10 @@ fn a_simulated_registry_survives_the_round_trip_through_omop() {
         // … and the same lines, OS and PFS per line
         let la = lines(&courses_a);
         assert_eq!(la, lines(&courses_b));
-        assert!(la.iter().any(|l| l.contains("pfs Some((") && l.contains(", true))")));
+        assert!(
+            la.iter()
+                .any(|l| l.contains("pfs Some((") && l.contains(", true))"))
+        );
         for from in [TimeZero::Diagnosis, TimeZero::Metastatic] {
             let os = endpoint(&courses_a, Endpoint::Os, from);
             assert!(!os.is_empty());
@@ -294,7 +356,12 @@ fn refused(files: Vec<(String, String)>) -> Vec<String> {
 
 #[test]
 fn a_missing_concept_id_is_refused_with_file_line_and_column() {
-    let e = refused(edit(&fixture(), "drug_exposure.csv", "1,1,1522957,", "1,1,,"));
+    let e = refused(edit(
+        &fixture(),
+        "drug_exposure.csv",
+        "1,1,1522957,",
+        "1,1,,",
+    ));
     assert_eq!(
         e,
         vec!["drug_exposure.csv, line 2, column 3 (drug_concept_id): missing concept id"]
@@ -304,40 +371,81 @@ fn a_missing_concept_id_is_refused_with_file_line_and_column() {
 #[test]
 fn an_unknown_concept_is_refused() {
     // a concept the extract's concept.csv does not list
-    let e = refused(edit(&fixture(), "drug_exposure.csv", "1,1,1522957,", "1,1,999999,"));
+    let e = refused(edit(
+        &fixture(),
+        "drug_exposure.csv",
+        "1,1,1522957,",
+        "1,1,999999,",
+    ));
     assert_eq!(
         e,
-        vec!["drug_exposure.csv, line 2, column 3 (drug_concept_id): concept 999999 is not in concept.csv (value '999999')"]
+        vec![
+            "drug_exposure.csv, line 2, column 3 (drug_concept_id): concept 999999 is not in concept.csv (value '999999')"
+        ]
     );
     // a concept it lists that has no netra code (aspirin)
-    let f = edit(&fixture(), "concept.csv", "\n", "\n1112807,aspirin,Drug,RxNorm,Ingredient,S,1191,1970-01-01,2099-12-31,\n");
-    let e = refused(edit(&f, "drug_exposure.csv", "1,1,1522957,", "1,1,1112807,"));
+    let f = edit(
+        &fixture(),
+        "concept.csv",
+        "\n",
+        "\n1112807,aspirin,Drug,RxNorm,Ingredient,S,1191,1970-01-01,2099-12-31,\n",
+    );
+    let e = refused(edit(
+        &f,
+        "drug_exposure.csv",
+        "1,1,1522957,",
+        "1,1,1112807,",
+    ));
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].starts_with("drug_exposure.csv, line 2, column 3 (drug_concept_id): unknown concept 1112807 ('aspirin', RxNorm): no netra code for it"), "{e:?}");
 }
 
 #[test]
 fn a_drug_before_birth_and_an_end_before_its_start_are_refused() {
-    let e = refused(edit(&fixture(), "drug_exposure.csv", "2016-02-01,,2017-03-01", "1949-02-01,,2017-03-01"));
+    let e = refused(edit(
+        &fixture(),
+        "drug_exposure.csv",
+        "2016-02-01,,2017-03-01",
+        "1949-02-01,,2017-03-01",
+    ));
     assert_eq!(
         e,
-        vec!["drug_exposure.csv, line 2, column 4 (drug_exposure_start_date): before the person's birth (1950-04-02) (value '1949-02-01')"]
+        vec![
+            "drug_exposure.csv, line 2, column 4 (drug_exposure_start_date): before the person's birth (1950-04-02) (value '1949-02-01')"
+        ]
     );
-    let e = refused(edit(&fixture(), "drug_exposure.csv", ",2017-03-01,,,32879", ",2017-03-01,,2015-03-01,32879"));
+    let e = refused(edit(
+        &fixture(),
+        "drug_exposure.csv",
+        ",2017-03-01,,,32879",
+        ",2017-03-01,,2015-03-01,32879",
+    ));
     assert_eq!(
         e,
-        vec!["drug_exposure.csv, line 2, column 8 (verbatim_end_date): before the exposure's start (2016-02-01) (value '2015-03-01')"]
+        vec![
+            "drug_exposure.csv, line 2, column 8 (verbatim_end_date): before the exposure's start (2016-02-01) (value '2015-03-01')"
+        ]
     );
 }
 
 #[test]
 fn rows_of_unknown_persons_and_missing_files_are_refused() {
-    let e = refused(edit(&fixture(), "drug_exposure.csv", "1,1,1522957,", "1,9,1522957,"));
+    let e = refused(edit(
+        &fixture(),
+        "drug_exposure.csv",
+        "1,1,1522957,",
+        "1,9,1522957,",
+    ));
     assert_eq!(
         e,
-        vec!["drug_exposure.csv, line 2, column 2 (person_id): no person with this id in person.csv (value '9')"]
+        vec![
+            "drug_exposure.csv, line 2, column 2 (person_id): no person with this id in person.csv (value '9')"
+        ]
     );
-    let without: Vec<(String, String)> = fixture().into_iter().filter(|(n, _)| n != "concept.csv").collect();
+    let without: Vec<(String, String)> = fixture()
+        .into_iter()
+        .filter(|(n, _)| n != "concept.csv")
+        .collect();
     assert_eq!(
         refused(without),
         vec!["concept.csv: the extract has no such file (it is required)"]
@@ -350,7 +458,9 @@ fn mutated_extracts_are_converted_or_refused_without_panic() {
     let base = fixture();
     let mut seed: u64 = 20261206;
     let mut next = || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (seed >> 33) as usize
     };
     const BYTES: &[u8] = b",\"\n0123456789-/ax";

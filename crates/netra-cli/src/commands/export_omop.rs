@@ -58,7 +58,11 @@ pub fn run(dir: &Path, db: &DbArgs) -> anyhow::Result<()> {
         let path = dir.join(format!("{table}.csv"));
         std::fs::write(&path, extract.to_csv(table))
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        println!("  {:<34} {:>9}", format!("{table}.csv"), extract.rows(table).len());
+        println!(
+            "  {:<34} {:>9}",
+            format!("{table}.csv"),
+            extract.rows(table).len()
+        );
     }
     Ok(())
 }

@@ -28,8 +28,8 @@ pub struct Args {
 
 /// Runs `netra import omop`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let entries = std::fs::read_dir(&args.dir)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.dir.display()))?;
+    let entries =
+        std::fs::read_dir(&args.dir).map_err(|e| anyhow::anyhow!("{}: {e}", args.dir.display()))?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for entry in entries {
         let path = entry?.path();

@@ -221,7 +221,10 @@ mod tests {
             }
         }
         assert_eq!(standard_of("agent/octreotide").map(|c| c.id), Some(1522957));
-        assert_eq!(netra_of_standard(19011440).as_deref(), Some("agent/everolimus"));
+        assert_eq!(
+            netra_of_standard(19011440).as_deref(),
+            Some("agent/everolimus")
+        );
         // an unverified id is left out, not guessed
         assert!(standard_of("agent/lu177_dotatate").is_none());
     }

@@ -61,7 +61,11 @@ fn rec(entity: Entity, cells: &[Option<String>]) -> Rec {
         .columns
         .iter()
         .zip(cells)
-        .filter_map(|(c, v)| v.as_ref().filter(|v| !v.is_empty()).map(|v| (c.name, v.clone())))
+        .filter_map(|(c, v)| {
+            v.as_ref()
+                .filter(|v| !v.is_empty())
+                .map(|v| (c.name, v.clone()))
+        })
         .collect()
 }
 
@@ -173,9 +177,15 @@ impl Writer {
                 ("person_id", person.to_string()),
                 ("observation_concept_id", "0".to_string()),
                 ("observation_date", date.to_string()),
-                ("observation_type_concept_id", self.registry_type.to_string()),
+                (
+                    "observation_type_concept_id",
+                    self.registry_type.to_string(),
+                ),
                 ("value_as_string", val.clone()),
-                ("observation_source_value", format!("{}.{col}", entity.spec().file)),
+                (
+                    "observation_source_value",
+                    format!("{}.{col}", entity.spec().file),
+                ),
                 ("observation_source_concept_id", local.to_string()),
             ];
             if let Some((eid, field)) = event {
@@ -190,7 +200,11 @@ impl Writer {
 /// The registry as a CDM extract. `sites`: `(code, name)` of the centres.
 /// Treatments without a start date have no CDM row (a drug exposure and a
 /// procedure need one) and are left out; so are free-text notes.
-pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &LineRules) -> Extract {
+pub fn export(
+    patients: &[PatientRecords],
+    sites: &[(String, String)],
+    rules: &LineRules,
+) -> Extract {
     let mut w = Writer {
         used: Used::default(),
         rules: rules.clone(),
@@ -244,7 +258,10 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
             ("gender_concept_id", gender.to_string()),
             ("race_concept_id", "0".to_string()),
             ("ethnicity_concept_id", "0".to_string()),
-            ("person_source_value", pat.get("patient").cloned().unwrap_or_default()),
+            (
+                "person_source_value",
+                pat.get("patient").cloned().unwrap_or_default(),
+            ),
             ("gender_source_value", sex.clone()),
         ];
         if let Some(b) = birth {
@@ -270,8 +287,16 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
             .clone()
             .or_else(|| last.clone())
             .or_else(|| w.day(pat.get("entry_date")))
-            .unwrap_or_else(|| birth.map_or_else(|| "1900-01-01".into(), |b| b.impute(rules.imputation()).day.to_string()));
-        let end = last.clone().filter(|e| *e >= start).unwrap_or_else(|| start.clone());
+            .unwrap_or_else(|| {
+                birth.map_or_else(
+                    || "1900-01-01".into(),
+                    |b| b.impute(rules.imputation()).day.to_string(),
+                )
+            });
+        let end = last
+            .clone()
+            .filter(|e| *e >= start)
+            .unwrap_or_else(|| start.clone());
         let op = w.id("observation_period");
         w.push(
             "observation_period",
@@ -290,7 +315,10 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                     ("person_id", person.to_string()),
                     ("death_date", d),
                     ("death_type_concept_id", rt.clone()),
-                    ("cause_source_value", pat.get("death_cause").cloned().unwrap_or_default()),
+                    (
+                        "cause_source_value",
+                        pat.get("death_cause").cloned().unwrap_or_default(),
+                    ),
                 ],
             );
         }
@@ -306,7 +334,11 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
         let mut disease_episode = None;
         for t in get(Entity::Tumour) {
             let site = t.get("primary_site").cloned().unwrap_or_default();
-            let (std, loc) = w.used.pair(&format!("primary_site/{site}"), &format!("neuroendocrine neoplasm, {site}"), "Condition");
+            let (std, loc) = w.used.pair(
+                &format!("primary_site/{site}"),
+                &format!("neuroendocrine neoplasm, {site}"),
+                "Condition",
+            );
             let id = w.id("condition_occurrence");
             w.push(
                 "condition_occurrence",
@@ -316,12 +348,19 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                     ("condition_concept_id", std.to_string()),
                     ("condition_start_date", dx_day.clone()),
                     ("condition_type_concept_id", rt.clone()),
-                    ("condition_source_value", format!("{}-{}", histology(&t), topography(&site))),
+                    (
+                        "condition_source_value",
+                        format!("{}-{}", histology(&t), topography(&site)),
+                    ),
                     ("condition_source_concept_id", loc.to_string()),
                 ],
             );
             if let Some(k) = t.get("ki67_percent") {
-                let (_, kloc) = w.used.pair(&column_code(Entity::Tumour, "ki67_percent"), "Ki-67 proliferation index", "Measurement");
+                let (_, kloc) = w.used.pair(
+                    &column_code(Entity::Tumour, "ki67_percent"),
+                    "Ki-67 proliferation index",
+                    "Measurement",
+                );
                 let pct = w.used.cdm_unit("percent");
                 let mid = w.id("measurement");
                 w.push(
@@ -342,7 +381,14 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                     ],
                 );
             }
-            w.modifiers(person, Entity::Tumour, &t, &["primary_site", "ki67_percent"], &dx_day, Some((id, f_condition)));
+            w.modifiers(
+                person,
+                Entity::Tumour,
+                &t,
+                &["primary_site", "ki67_percent"],
+                &dx_day,
+                Some((id, f_condition)),
+            );
             let ep = w.id("episode");
             disease_episode.get_or_insert(ep);
             w.push(
@@ -352,9 +398,15 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                     ("person_id", person.to_string()),
                     ("episode_concept_id", ep_disease.to_string()),
                     ("episode_start_date", dx_day.clone()),
-                    ("episode_object_concept_id", if std != 0 { std } else { loc }.to_string()),
+                    (
+                        "episode_object_concept_id",
+                        if std != 0 { std } else { loc }.to_string(),
+                    ),
                     ("episode_type_concept_id", rt.clone()),
-                    ("episode_source_value", format!("tumour {}", t.get("tumour").cloned().unwrap_or_default())),
+                    (
+                        "episode_source_value",
+                        format!("tumour {}", t.get("tumour").cloned().unwrap_or_default()),
+                    ),
                 ],
             );
             w.push(
@@ -369,7 +421,11 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
         // metastases → conditions
         for m in get(Entity::Metastasis) {
             let site = m.get("site").cloned().unwrap_or_default();
-            let (std, loc) = w.used.pair(&format!("metastasis_site/{site}"), &format!("secondary malignant neoplasm, {site}"), "Condition");
+            let (std, loc) = w.used.pair(
+                &format!("metastasis_site/{site}"),
+                &format!("secondary malignant neoplasm, {site}"),
+                "Condition",
+            );
             let date = w.day(m.get("date")).unwrap_or_else(|| dx_day.clone());
             let id = w.id("condition_occurrence");
             w.push(
@@ -384,12 +440,21 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                     ("condition_source_concept_id", loc.to_string()),
                 ],
             );
-            w.modifiers(person, Entity::Metastasis, &m, &["site"], &date, Some((id, f_condition)));
+            w.modifiers(
+                person,
+                Entity::Metastasis,
+                &m,
+                &["site"],
+                &date,
+                Some((id, f_condition)),
+            );
         }
         // markers → measurements
         for b in get(Entity::Biomarker) {
             let marker = b.get("marker").cloned().unwrap_or_default();
-            let (std, loc) = w.used.pair(&format!("marker/{marker}"), &marker, "Measurement");
+            let (std, loc) = w
+                .used
+                .pair(&format!("marker/{marker}"), &marker, "Measurement");
             let date = w.day(b.get("date")).unwrap_or_else(|| dx_day.clone());
             let id = w.id("measurement");
             w.push(
@@ -400,19 +465,38 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                     ("measurement_concept_id", std.to_string()),
                     ("measurement_date", date.clone()),
                     ("measurement_type_concept_id", rt.clone()),
-                    ("value_as_number", b.get("value").cloned().unwrap_or_default()),
-                    ("range_low", b.get("lower_limit").cloned().unwrap_or_default()),
-                    ("range_high", b.get("upper_limit").cloned().unwrap_or_default()),
+                    (
+                        "value_as_number",
+                        b.get("value").cloned().unwrap_or_default(),
+                    ),
+                    (
+                        "range_low",
+                        b.get("lower_limit").cloned().unwrap_or_default(),
+                    ),
+                    (
+                        "range_high",
+                        b.get("upper_limit").cloned().unwrap_or_default(),
+                    ),
                     ("measurement_source_value", marker.clone()),
                     ("measurement_source_concept_id", loc.to_string()),
-                    ("unit_source_value", b.get("unit").cloned().unwrap_or_default()),
+                    (
+                        "unit_source_value",
+                        b.get("unit").cloned().unwrap_or_default(),
+                    ),
                 ],
             );
             w.modifiers(
                 person,
                 Entity::Biomarker,
                 &b,
-                &["marker", "date", "value", "unit", "lower_limit", "upper_limit"],
+                &[
+                    "marker",
+                    "date",
+                    "value",
+                    "unit",
+                    "lower_limit",
+                    "upper_limit",
+                ],
                 &date,
                 Some((id, f_measurement)),
             );
@@ -427,13 +511,20 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
             };
             let end = w.day(t.get("end_date")).filter(|e| *e >= start);
             let kind = t.get("type").and_then(|k| TreatmentType::from_code(k).ok());
-            let its: Vec<&Rec> = agents.iter().filter(|a| a.get("treatment") == Some(&tid)).collect();
-            let local = kind.is_some_and(|k| k.class() == netra_clinical::registry::vocab::TreatmentClass::Local);
+            let its: Vec<&Rec> = agents
+                .iter()
+                .filter(|a| a.get("treatment") == Some(&tid))
+                .collect();
+            let local = kind.is_some_and(|k| {
+                k.class() == netra_clinical::registry::vocab::TreatmentClass::Local
+            });
             let stop = t.get("stop_reason").cloned().unwrap_or_default();
             let mut ids = Vec::new();
             if local {
                 let ty = t.get("type").cloned().unwrap_or_default();
-                let (std, loc) = w.used.pair(&format!("treatment_type/{ty}"), &ty, "Procedure");
+                let (std, loc) = w
+                    .used
+                    .pair(&format!("treatment_type/{ty}"), &ty, "Procedure");
                 let id = w.id("procedure_occurrence");
                 w.push(
                     "procedure_occurrence",
@@ -463,18 +554,31 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                             ("observation_concept_id", "0".into()),
                             ("observation_date", start.clone()),
                             ("observation_type_concept_id", rt.clone()),
-                            ("value_as_number", a.get("dose").cloned().unwrap_or_default()),
-                            ("value_as_string", a.get("agent_detail").cloned().unwrap_or_default()),
+                            (
+                                "value_as_number",
+                                a.get("dose").cloned().unwrap_or_default(),
+                            ),
+                            (
+                                "value_as_string",
+                                a.get("agent_detail").cloned().unwrap_or_default(),
+                            ),
                             ("observation_source_value", ag.clone()),
                             ("observation_source_concept_id", aloc.to_string()),
-                            ("unit_source_value", a.get("dose_unit").cloned().unwrap_or_default()),
+                            (
+                                "unit_source_value",
+                                a.get("dose_unit").cloned().unwrap_or_default(),
+                            ),
                             ("observation_event_id", id.to_string()),
                             ("obs_event_field_concept_id", f_procedure.to_string()),
                         ],
                     );
                 }
             } else {
-                let rows: Vec<Option<&Rec>> = if its.is_empty() { vec![None] } else { its.iter().map(|a| Some(*a)).collect() };
+                let rows: Vec<Option<&Rec>> = if its.is_empty() {
+                    vec![None]
+                } else {
+                    its.iter().map(|a| Some(*a)).collect()
+                };
                 for a in rows {
                     let (code, name) = match a.and_then(|a| a.get("agent")) {
                         Some(ag) => (format!("agent/{ag}"), ag.clone()),
@@ -492,18 +596,36 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                             ("person_id", person.to_string()),
                             ("drug_concept_id", std.to_string()),
                             ("drug_exposure_start_date", start.clone()),
-                            ("drug_exposure_end_date", end.clone().unwrap_or_else(|| start.clone())),
+                            (
+                                "drug_exposure_end_date",
+                                end.clone().unwrap_or_else(|| start.clone()),
+                            ),
                             ("verbatim_end_date", end.clone().unwrap_or_default()),
                             ("drug_type_concept_id", rt.clone()),
                             ("stop_reason", stop.clone()),
-                            ("quantity", a.and_then(|a| a.get("dose")).cloned().unwrap_or_default()),
+                            (
+                                "quantity",
+                                a.and_then(|a| a.get("dose")).cloned().unwrap_or_default(),
+                            ),
                             ("drug_source_value", name.clone()),
                             ("drug_source_concept_id", loc.to_string()),
-                            ("dose_unit_source_value", a.and_then(|a| a.get("dose_unit")).cloned().unwrap_or_default()),
+                            (
+                                "dose_unit_source_value",
+                                a.and_then(|a| a.get("dose_unit"))
+                                    .cloned()
+                                    .unwrap_or_default(),
+                            ),
                         ],
                     );
                     if let Some(a) = a {
-                        w.modifiers(person, Entity::TreatmentAgent, a, &["treatment", "agent", "dose", "dose_unit"], &start, Some((id, f_drug)));
+                        w.modifiers(
+                            person,
+                            Entity::TreatmentAgent,
+                            a,
+                            &["treatment", "agent", "dose", "dose_unit"],
+                            &start,
+                            Some((id, f_drug)),
+                        );
                     }
                     ids.push((id, f_drug));
                 }
@@ -520,7 +642,14 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
             w.modifiers(person, Entity::Treatment, &t, native, &start, Some(first));
             for &other in &ids[1..] {
                 let only_id: Rec = [("treatment", tid.clone())].into_iter().collect();
-                w.modifiers(person, Entity::Treatment, &only_id, &[], &start, Some(other));
+                w.modifiers(
+                    person,
+                    Entity::Treatment,
+                    &only_id,
+                    &[],
+                    &start,
+                    Some(other),
+                );
             }
             anchors.insert(tid, ids);
         }
@@ -533,9 +662,15 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
             for r in get(e) {
                 let date = w.day(r.get(date_col)).unwrap_or_else(|| dx_day.clone());
                 let code = entity_code(e);
-                let (_, loc) = w.used.pair(&code, &format!("netra {}", e.spec().file), "Observation");
+                let (_, loc) =
+                    w.used
+                        .pair(&code, &format!("netra {}", e.spec().file), "Observation");
                 let id = w.id("observation");
-                let value = if e == Entity::RadionuclideAdministration { r.get("activity_gbq").cloned().unwrap_or_default() } else { String::new() };
+                let value = if e == Entity::RadionuclideAdministration {
+                    r.get("activity_gbq").cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                };
                 w.push(
                     "observation",
                     &[
@@ -545,7 +680,10 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                         ("observation_date", date.clone()),
                         ("observation_type_concept_id", rt.clone()),
                         ("value_as_number", value),
-                        ("observation_source_value", e.spec().file.trim_end_matches(".csv").to_string()),
+                        (
+                            "observation_source_value",
+                            e.spec().file.trim_end_matches(".csv").to_string(),
+                        ),
                         ("observation_source_concept_id", loc.to_string()),
                     ],
                 );
@@ -557,7 +695,9 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
         for a in get(Entity::Assessment) {
             let aid = a.get("assessment").cloned().unwrap_or_default();
             let modality = a.get("modality").cloned().unwrap_or_default();
-            let (std, loc) = w.used.pair(&format!("modality/{modality}"), &modality, "Procedure");
+            let (std, loc) = w
+                .used
+                .pair(&format!("modality/{modality}"), &modality, "Procedure");
             let date = w.day(a.get("date")).unwrap_or_else(|| dx_day.clone());
             let id = w.id("procedure_occurrence");
             w.push(
@@ -572,9 +712,20 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                     ("procedure_source_concept_id", loc.to_string()),
                 ],
             );
-            w.modifiers(person, Entity::Assessment, &a, &["date", "modality"], &date, Some((id, f_procedure)));
+            w.modifiers(
+                person,
+                Entity::Assessment,
+                &a,
+                &["date", "modality"],
+                &date,
+                Some((id, f_procedure)),
+            );
             for l in lesions.iter().filter(|l| l.get("assessment") == Some(&aid)) {
-                let (_, lloc) = w.used.pair(&column_code(Entity::Lesion, "longest_mm"), "lesion longest diameter", "Measurement");
+                let (_, lloc) = w.used.pair(
+                    &column_code(Entity::Lesion, "longest_mm"),
+                    "lesion longest diameter",
+                    "Measurement",
+                );
                 let mm = w.used.cdm_unit("millimeter");
                 let mid = w.id("measurement");
                 w.push(
@@ -585,16 +736,29 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                         ("measurement_concept_id", "0".into()),
                         ("measurement_date", date.clone()),
                         ("measurement_type_concept_id", rt.clone()),
-                        ("value_as_number", l.get("longest_mm").cloned().unwrap_or_default()),
+                        (
+                            "value_as_number",
+                            l.get("longest_mm").cloned().unwrap_or_default(),
+                        ),
                         ("unit_concept_id", mm.to_string()),
-                        ("measurement_source_value", l.get("lesion").cloned().unwrap_or_default()),
+                        (
+                            "measurement_source_value",
+                            l.get("lesion").cloned().unwrap_or_default(),
+                        ),
                         ("measurement_source_concept_id", lloc.to_string()),
                         ("unit_source_value", "mm".into()),
                         ("measurement_event_id", id.to_string()),
                         ("meas_event_field_concept_id", f_procedure.to_string()),
                     ],
                 );
-                w.modifiers(person, Entity::Lesion, l, &["longest_mm"], &date, Some((mid, f_measurement)));
+                w.modifiers(
+                    person,
+                    Entity::Lesion,
+                    l,
+                    &["longest_mm"],
+                    &date,
+                    Some((mid, f_measurement)),
+                );
             }
         }
         // derived lines of therapy → treatment-regimen episodes
@@ -606,7 +770,9 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                 .and_then(|a| Agent::from_code(a).ok())
                 .filter(|a| a.class() != AgentClass::Other)
                 .map_or(0, |a| {
-                    let (s, l) = w.used.pair(&format!("agent/{}", a.code()), a.code(), "Drug");
+                    let (s, l) = w
+                        .used
+                        .pair(&format!("agent/{}", a.code()), a.code(), "Drug");
                     if s != 0 { s } else { l }
                 });
             let mut label = line.label();
@@ -618,8 +784,14 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                     ("person_id", person.to_string()),
                     ("episode_concept_id", ep_regimen.to_string()),
                     ("episode_start_date", line.start.day.to_string()),
-                    ("episode_end_date", line.end.map(|e| e.day.to_string()).unwrap_or_default()),
-                    ("episode_parent_id", disease_episode.map(|d| d.to_string()).unwrap_or_default()),
+                    (
+                        "episode_end_date",
+                        line.end.map(|e| e.day.to_string()).unwrap_or_default(),
+                    ),
+                    (
+                        "episode_parent_id",
+                        disease_episode.map(|d| d.to_string()).unwrap_or_default(),
+                    ),
                     ("episode_number", line.number.to_string()),
                     ("episode_object_concept_id", object.to_string()),
                     ("episode_type_concept_id", rt.clone()),
@@ -650,7 +822,14 @@ pub fn export(patients: &[PatientRecords], sites: &[(String, String)], rules: &L
                 ("domain_id", c.domain.clone()),
                 ("vocabulary_id", c.vocabulary.clone()),
                 ("concept_class_id", c.class.clone()),
-                ("standard_concept", if c.standard { "S".into() } else { String::new() }),
+                (
+                    "standard_concept",
+                    if c.standard {
+                        "S".into()
+                    } else {
+                        String::new()
+                    },
+                ),
                 ("concept_code", c.code.clone()),
                 ("valid_start_date", "1970-01-01".into()),
                 ("valid_end_date", "2099-12-31".into()),

@@ -117,14 +117,23 @@ impl Ctx {
 
     /// The netra code of a row's concept (`col`), falling back to its
     /// source concept (`source_col`) when the standard one is 0 or unknown.
-    fn resolve(&mut self, t: &Table, line: u64, row: &[String], col: &str, source_col: &str) -> Option<String> {
+    fn resolve(
+        &mut self,
+        t: &Table,
+        line: u64,
+        row: &[String],
+        col: &str,
+        source_col: &str,
+    ) -> Option<String> {
         let raw = t.get(row, col);
         if raw.is_empty() {
-            self.issues.push(t.issue(line, col, raw, "missing concept id"));
+            self.issues
+                .push(t.issue(line, col, raw, "missing concept id"));
             return None;
         }
         let Ok(id) = raw.parse::<i64>() else {
-            self.issues.push(t.issue(line, col, raw, "not a concept id (a whole number)"));
+            self.issues
+                .push(t.issue(line, col, raw, "not a concept id (a whole number)"));
             return None;
         };
         // why the standard concept does not place the row (None: it is 0)
@@ -133,7 +142,11 @@ impl Ctx {
             Some(Err(why)) => Some(why),
             None => None,
         };
-        let src = t.get(row, source_col).parse::<i64>().ok().filter(|s| *s != 0);
+        let src = t
+            .get(row, source_col)
+            .parse::<i64>()
+            .ok()
+            .filter(|s| *s != 0);
         match (src.map(|s| self.netra(s)), first) {
             (Some(Ok(code)), _) => Some(code),
             (_, Some(why)) => {
@@ -146,13 +159,25 @@ impl Ctx {
                 None
             }
             (None, _) => {
-                self.issues.push(t.issue(line, col, raw, "no concept (0) and no source concept: the row cannot be placed"));
+                self.issues.push(t.issue(
+                    line,
+                    col,
+                    raw,
+                    "no concept (0) and no source concept: the row cannot be placed",
+                ));
                 None
             }
         }
     }
 
-    fn date(&mut self, t: &Table, line: u64, row: &[String], col: &str, required: bool) -> Option<PartialDate> {
+    fn date(
+        &mut self,
+        t: &Table,
+        line: u64,
+        row: &[String],
+        col: &str,
+        required: bool,
+    ) -> Option<PartialDate> {
         let raw = t.get(row, col);
         if raw.is_empty() {
             if required {
@@ -165,7 +190,8 @@ impl Ctx {
         match day.parse::<PartialDate>() {
             Ok(d) if d.is_complete() => Some(d),
             _ => {
-                self.issues.push(t.issue(line, col, raw, "not a date (YYYY-MM-DD)"));
+                self.issues
+                    .push(t.issue(line, col, raw, "not a date (YYYY-MM-DD)"));
                 None
             }
         }
@@ -184,7 +210,13 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
     let mut issues = Issues::default();
     let mut tables: HashMap<String, Table> = HashMap::new();
     for f in files {
-        let stem = f.name.rsplit('/').next().unwrap_or(f.name).trim_end_matches(".csv").to_ascii_lowercase();
+        let stem = f
+            .name
+            .rsplit('/')
+            .next()
+            .unwrap_or(f.name)
+            .trim_end_matches(".csv")
+            .to_ascii_lowercase();
         if super::tables::columns(&stem).is_empty() {
             continue;
         }
@@ -194,7 +226,10 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
     }
     for needed in ["person", "concept"] {
         if !tables.contains_key(needed) {
-            issues.push(Issue::file(&format!("{needed}.csv"), "the extract has no such file (it is required)"));
+            issues.push(Issue::file(
+                &format!("{needed}.csv"),
+                "the extract has no such file (it is required)",
+            ));
         }
     }
     // required columns of each file read
@@ -203,7 +238,10 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             if t.pos(col).is_none() {
                 issues.push(Issue {
                     line: Some(1),
-                    ..Issue::file(&t.file, format!("the column '{col}' is missing from the header"))
+                    ..Issue::file(
+                        &t.file,
+                        format!("the column '{col}' is missing from the header"),
+                    )
                 });
             }
         }
@@ -211,18 +249,37 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
     if !issues.is_empty() {
         return Err(issues.collapsed());
     }
-    let empty = Table { file: String::new(), header: vec![], rows: vec![] };
+    let empty = Table {
+        file: String::new(),
+        header: vec![],
+        rows: vec![],
+    };
     let tab = |n: &str| tables.get(n).unwrap_or(&empty);
 
-    let mut ctx = Ctx { concepts: HashMap::new(), issues };
+    let mut ctx = Ctx {
+        concepts: HashMap::new(),
+        issues,
+    };
     let ct = tab("concept");
     for (line, row) in &ct.rows {
         let raw = ct.get(row, "concept_id");
         match raw.parse::<i64>() {
             Ok(id) => {
-                ctx.concepts.insert(id, (ct.get(row, "vocabulary_id").to_string(), ct.get(row, "concept_code").to_string(), ct.get(row, "concept_name").to_string()));
+                ctx.concepts.insert(
+                    id,
+                    (
+                        ct.get(row, "vocabulary_id").to_string(),
+                        ct.get(row, "concept_code").to_string(),
+                        ct.get(row, "concept_name").to_string(),
+                    ),
+                );
             }
-            Err(_) => ctx.issues.push(ct.issue(*line, "concept_id", raw, "not a concept id (a whole number)")),
+            Err(_) => ctx.issues.push(ct.issue(
+                *line,
+                "concept_id",
+                raw,
+                "not a concept id (a whole number)",
+            )),
         }
     }
     let field = |name: &str| -> i64 {
@@ -259,7 +316,8 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
     for (line, row) in &pt.rows {
         let pid = pt.get(row, "person_id").to_string();
         if pid.is_empty() {
-            ctx.issues.push(pt.issue(*line, "person_id", "", "missing person id"));
+            ctx.issues
+                .push(pt.issue(*line, "person_id", "", "missing person id"));
             continue;
         }
         let code = match pt.get(row, "person_source_value") {
@@ -267,10 +325,21 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             c => c.to_string(),
         };
         let mut cols = BTreeMap::new();
-        let sex = match pt.get(row, "gender_concept_id").parse::<i64>().ok().filter(|g| *g != 0).map(|g| ctx.netra(g)) {
+        let sex = match pt
+            .get(row, "gender_concept_id")
+            .parse::<i64>()
+            .ok()
+            .filter(|g| *g != 0)
+            .map(|g| ctx.netra(g))
+        {
             Some(Ok(s)) => strip(&s, "sex").unwrap_or("unknown").to_string(),
             Some(Err(why)) => {
-                ctx.issues.push(pt.issue(*line, "gender_concept_id", pt.get(row, "gender_concept_id"), why));
+                ctx.issues.push(pt.issue(
+                    *line,
+                    "gender_concept_id",
+                    pt.get(row, "gender_concept_id"),
+                    why,
+                ));
                 "unknown".to_string()
             }
             None => match pt.get(row, "gender_source_value") {
@@ -279,13 +348,20 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             },
         };
         cols.insert("sex".to_string(), sex);
-        let site = site_of.get(pt.get(row, "care_site_id")).cloned().unwrap_or_else(|| "omop".to_string());
+        let site = site_of
+            .get(pt.get(row, "care_site_id"))
+            .cloned()
+            .unwrap_or_else(|| "omop".to_string());
         cols.insert("site".to_string(), site);
         let y = pt.get(row, "year_of_birth");
         let birth = match y.parse::<i32>() {
             Ok(y) => {
                 let m = pt.get(row, "month_of_birth").parse::<u8>().ok();
-                let d = pt.get(row, "day_of_birth").parse::<u8>().ok().filter(|_| m.is_some());
+                let d = pt
+                    .get(row, "day_of_birth")
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|_| m.is_some());
                 let text = match (m, d) {
                     (Some(m), Some(d)) => format!("{y:04}-{m:02}-{d:02}"),
                     (Some(m), None) => format!("{y:04}-{m:02}"),
@@ -297,24 +373,38 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
                         Some(b)
                     }
                     Err(_) => {
-                        ctx.issues.push(pt.issue(*line, "year_of_birth", &text, "not a date of birth"));
+                        ctx.issues.push(pt.issue(
+                            *line,
+                            "year_of_birth",
+                            &text,
+                            "not a date of birth",
+                        ));
                         None
                     }
                 }
             }
             Err(_) if y.is_empty() => None,
             Err(_) => {
-                ctx.issues.push(pt.issue(*line, "year_of_birth", y, "not a year"));
+                ctx.issues
+                    .push(pt.issue(*line, "year_of_birth", y, "not a year"));
                 None
             }
         };
         if persons.contains_key(&pid) {
-            ctx.issues.push(pt.issue(*line, "person_id", &pid, "person listed twice"));
+            ctx.issues
+                .push(pt.issue(*line, "person_id", &pid, "person listed twice"));
             continue;
         }
         cols.insert("vital_status".to_string(), "alive".to_string());
         persons.insert(pid, (records.len(), birth));
-        records.push(Record { entity: Entity::Patient, person: code, line: *line, cols, parent: None, modified: false });
+        records.push(Record {
+            entity: Entity::Patient,
+            person: code,
+            line: *line,
+            cols,
+            parent: None,
+            modified: false,
+        });
     }
 
     // the person of a row, and a date of it not before that person's birth
@@ -324,17 +414,34 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             match persons.get(pid) {
                 Some(&(i, birth)) => Some((i, birth, records[i].person.clone())),
                 None => {
-                    ctx.issues.push($t.issue($line, "person_id", pid, "no person with this id in person.csv"));
+                    ctx.issues.push($t.issue(
+                        $line,
+                        "person_id",
+                        pid,
+                        "no person with this id in person.csv",
+                    ));
                     None
                 }
             }
         }};
     }
-    fn not_before_birth(ctx: &mut Ctx, t: &Table, line: u64, col: &str, d: PartialDate, birth: Option<PartialDate>) {
+    fn not_before_birth(
+        ctx: &mut Ctx,
+        t: &Table,
+        line: u64,
+        col: &str,
+        d: PartialDate,
+        birth: Option<PartialDate>,
+    ) {
         if let Some(b) = birth
             && d.latest() < b.earliest()
         {
-            ctx.issues.push(t.issue(line, col, &d.to_string(), format!("before the person's birth ({b})")));
+            ctx.issues.push(t.issue(
+                line,
+                col,
+                &d.to_string(),
+                format!("before the person's birth ({b})"),
+            ));
         }
     }
     let mut anchors: HashMap<(i64, String), Vec<usize>> = HashMap::new();
@@ -342,23 +449,41 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
     // observation period and death
     let op = tab("observation_period");
     for (line, row) in &op.rows {
-        let Some((pi, birth, _)) = person!(op, *line, row) else { continue };
+        let Some((pi, birth, _)) = person!(op, *line, row) else {
+            continue;
+        };
         let s = ctx.date(op, *line, row, "observation_period_start_date", true);
         let e = ctx.date(op, *line, row, "observation_period_end_date", true);
         if let (Some(s), Some(e)) = (s, e) {
             if e.earliest() < s.earliest() {
-                ctx.issues.push(op.issue(*line, "observation_period_end_date", &e.to_string(), format!("before the period's start ({s})")));
+                ctx.issues.push(op.issue(
+                    *line,
+                    "observation_period_end_date",
+                    &e.to_string(),
+                    format!("before the period's start ({s})"),
+                ));
             }
-            not_before_birth(&mut ctx, op, *line, "observation_period_start_date", s, birth);
+            not_before_birth(
+                &mut ctx,
+                op,
+                *line,
+                "observation_period_start_date",
+                s,
+                birth,
+            );
             let c = &mut records[pi].cols;
-            if c.get("last_followup_date").is_none_or(|x| x.as_str() < e.to_string().as_str()) {
+            if c.get("last_followup_date")
+                .is_none_or(|x| x.as_str() < e.to_string().as_str())
+            {
                 c.insert("last_followup_date".into(), e.to_string());
             }
         }
     }
     let dt = tab("death");
     for (line, row) in &dt.rows {
-        let Some((pi, birth, _)) = person!(dt, *line, row) else { continue };
+        let Some((pi, birth, _)) = person!(dt, *line, row) else {
+            continue;
+        };
         if let Some(d) = ctx.date(dt, *line, row, "death_date", true) {
             not_before_birth(&mut ctx, dt, *line, "death_date", d, birth);
             let c = &mut records[pi].cols;
@@ -370,8 +495,16 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
     // conditions: tumours and metastases
     let co = tab("condition_occurrence");
     for (line, row) in &co.rows {
-        let Some((_, birth, person)) = person!(co, *line, row) else { continue };
-        let code = ctx.resolve(co, *line, row, "condition_concept_id", "condition_source_concept_id");
+        let Some((_, birth, person)) = person!(co, *line, row) else {
+            continue;
+        };
+        let code = ctx.resolve(
+            co,
+            *line,
+            row,
+            "condition_concept_id",
+            "condition_source_concept_id",
+        );
         let date = ctx.date(co, *line, row, "condition_start_date", true);
         if let Some(d) = date {
             not_before_birth(&mut ctx, co, *line, "condition_start_date", d, birth);
@@ -391,17 +524,37 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             }
             Entity::Metastasis
         } else {
-            ctx.issues.push(co.issue(*line, "condition_concept_id", co.get(row, "condition_concept_id"), format!("the concept ({code}) is not a tumour's primary site or a metastatic site")));
+            ctx.issues.push(co.issue(
+                *line,
+                "condition_concept_id",
+                co.get(row, "condition_concept_id"),
+                format!("the concept ({code}) is not a tumour's primary site or a metastatic site"),
+            ));
             continue;
         };
-        anchors.entry((f_condition, co.get(row, "condition_occurrence_id").to_string())).or_default().push(records.len());
-        records.push(Record { entity, person, line: *line, cols, parent: None, modified: false });
+        anchors
+            .entry((
+                f_condition,
+                co.get(row, "condition_occurrence_id").to_string(),
+            ))
+            .or_default()
+            .push(records.len());
+        records.push(Record {
+            entity,
+            person,
+            line: *line,
+            cols,
+            parent: None,
+            modified: false,
+        });
     }
 
     // drug exposures: a treatment and an agent each
     let de = tab("drug_exposure");
     for (line, row) in &de.rows {
-        let Some((_, birth, person)) = person!(de, *line, row) else { continue };
+        let Some((_, birth, person)) = person!(de, *line, row) else {
+            continue;
+        };
         let code = ctx.resolve(de, *line, row, "drug_concept_id", "drug_source_concept_id");
         let start = ctx.date(de, *line, row, "drug_exposure_start_date", true);
         let _ = ctx.date(de, *line, row, "drug_exposure_end_date", true);
@@ -411,7 +564,12 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             if let Some(e) = end
                 && e.earliest() < s.earliest()
             {
-                ctx.issues.push(de.issue(*line, "verbatim_end_date", &e.to_string(), format!("before the exposure's start ({s})")));
+                ctx.issues.push(de.issue(
+                    *line,
+                    "verbatim_end_date",
+                    &e.to_string(),
+                    format!("before the exposure's start ({s})"),
+                ));
             }
         }
         let Some(code) = code else { continue };
@@ -442,32 +600,62 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             t.insert("type".to_string(), ty.to_string());
             None
         } else {
-            ctx.issues.push(de.issue(*line, "drug_concept_id", de.get(row, "drug_concept_id"), format!("the concept ({code}) is not an agent or a treatment type")));
+            ctx.issues.push(de.issue(
+                *line,
+                "drug_concept_id",
+                de.get(row, "drug_concept_id"),
+                format!("the concept ({code}) is not an agent or a treatment type"),
+            ));
             continue;
         };
         let key = (f_drug, de.get(row, "drug_exposure_id").to_string());
         let ti = records.len();
-        records.push(Record { entity: Entity::Treatment, person: person.clone(), line: *line, cols: t, parent: None, modified: false });
+        records.push(Record {
+            entity: Entity::Treatment,
+            person: person.clone(),
+            line: *line,
+            cols: t,
+            parent: None,
+            modified: false,
+        });
         anchors.entry(key.clone()).or_default().push(ti);
         if let Some(a) = agent {
             let mut c = BTreeMap::new();
             c.insert("agent".to_string(), a);
-            for (col, src) in [("dose", "quantity"), ("dose_unit", "dose_unit_source_value")] {
+            for (col, src) in [
+                ("dose", "quantity"),
+                ("dose_unit", "dose_unit_source_value"),
+            ] {
                 let v = de.get(row, src);
                 if !v.is_empty() {
                     c.insert(col.to_string(), v.to_string());
                 }
             }
             anchors.entry(key).or_default().push(records.len());
-            records.push(Record { entity: Entity::TreatmentAgent, person, line: *line, cols: c, parent: Some(ti), modified: false });
+            records.push(Record {
+                entity: Entity::TreatmentAgent,
+                person,
+                line: *line,
+                cols: c,
+                parent: Some(ti),
+                modified: false,
+            });
         }
     }
 
     // procedures: local treatments and imaging assessments
     let po = tab("procedure_occurrence");
     for (line, row) in &po.rows {
-        let Some((_, birth, person)) = person!(po, *line, row) else { continue };
-        let code = ctx.resolve(po, *line, row, "procedure_concept_id", "procedure_source_concept_id");
+        let Some((_, birth, person)) = person!(po, *line, row) else {
+            continue;
+        };
+        let code = ctx.resolve(
+            po,
+            *line,
+            row,
+            "procedure_concept_id",
+            "procedure_source_concept_id",
+        );
         let start = ctx.date(po, *line, row, "procedure_date", true);
         let end = ctx.date(po, *line, row, "procedure_end_date", false);
         if let Some(s) = start {
@@ -475,7 +663,12 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             if let Some(e) = end
                 && e.earliest() < s.earliest()
             {
-                ctx.issues.push(po.issue(*line, "procedure_end_date", &e.to_string(), format!("before the procedure's start ({s})")));
+                ctx.issues.push(po.issue(
+                    *line,
+                    "procedure_end_date",
+                    &e.to_string(),
+                    format!("before the procedure's start ({s})"),
+                ));
             }
         }
         let Some(code) = code else { continue };
@@ -496,26 +689,57 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             }
             Entity::Assessment
         } else {
-            ctx.issues.push(po.issue(*line, "procedure_concept_id", po.get(row, "procedure_concept_id"), format!("the concept ({code}) is not a local treatment or an imaging modality")));
+            ctx.issues.push(po.issue(
+                *line,
+                "procedure_concept_id",
+                po.get(row, "procedure_concept_id"),
+                format!("the concept ({code}) is not a local treatment or an imaging modality"),
+            ));
             continue;
         };
-        anchors.entry((f_procedure, po.get(row, "procedure_occurrence_id").to_string())).or_default().push(records.len());
-        records.push(Record { entity, person, line: *line, cols: c, parent: None, modified: false });
+        anchors
+            .entry((
+                f_procedure,
+                po.get(row, "procedure_occurrence_id").to_string(),
+            ))
+            .or_default()
+            .push(records.len());
+        records.push(Record {
+            entity,
+            person,
+            line: *line,
+            cols: c,
+            parent: None,
+            modified: false,
+        });
     }
 
     // measurements: markers, Ki-67 of a tumour, lesions of an assessment
     let me = tab("measurement");
     let mut ki67: Vec<(usize, String, u64)> = Vec::new();
     for (line, row) in &me.rows {
-        let Some((_, birth, person)) = person!(me, *line, row) else { continue };
-        let code = ctx.resolve(me, *line, row, "measurement_concept_id", "measurement_source_concept_id");
+        let Some((_, birth, person)) = person!(me, *line, row) else {
+            continue;
+        };
+        let code = ctx.resolve(
+            me,
+            *line,
+            row,
+            "measurement_concept_id",
+            "measurement_source_concept_id",
+        );
         let date = ctx.date(me, *line, row, "measurement_date", true);
         if let Some(d) = date {
             not_before_birth(&mut ctx, me, *line, "measurement_date", d, birth);
         }
         let Some(code) = code else { continue };
         let value = me.get(row, "value_as_number").to_string();
-        let event = (me.get(row, "meas_event_field_concept_id").parse::<i64>().unwrap_or(0), me.get(row, "measurement_event_id").to_string());
+        let event = (
+            me.get(row, "meas_event_field_concept_id")
+                .parse::<i64>()
+                .unwrap_or(0),
+            me.get(row, "measurement_event_id").to_string(),
+        );
         let mut c = BTreeMap::new();
         let mut put = |k: &str, v: &str| {
             if !v.is_empty() {
@@ -531,13 +755,24 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             put("upper_limit", me.get(row, "range_high"));
             (Entity::Biomarker, None)
         } else if code == super::export::column_code(Entity::Tumour, "ki67_percent") {
-            match anchors.get(&event).and_then(|v| v.iter().find(|&&i| records[i].entity == Entity::Tumour)) {
+            match anchors
+                .get(&event)
+                .and_then(|v| v.iter().find(|&&i| records[i].entity == Entity::Tumour))
+            {
                 Some(&t) => ki67.push((t, value, *line)),
-                None => ctx.issues.push(me.issue(*line, "measurement_event_id", &event.1, "a Ki-67 measurement must be attached to a tumour's condition_occurrence")),
+                None => ctx.issues.push(me.issue(
+                    *line,
+                    "measurement_event_id",
+                    &event.1,
+                    "a Ki-67 measurement must be attached to a tumour's condition_occurrence",
+                )),
             }
             continue;
         } else if code == super::export::column_code(Entity::Lesion, "longest_mm") {
-            match anchors.get(&event).and_then(|v| v.iter().find(|&&i| records[i].entity == Entity::Assessment)) {
+            match anchors
+                .get(&event)
+                .and_then(|v| v.iter().find(|&&i| records[i].entity == Entity::Assessment))
+            {
                 Some(&a) => {
                     put("longest_mm", &value);
                     put("lesion", me.get(row, "measurement_source_value"));
@@ -549,11 +784,26 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
                 }
             }
         } else {
-            ctx.issues.push(me.issue(*line, "measurement_concept_id", me.get(row, "measurement_concept_id"), format!("the concept ({code}) is not a marker, Ki-67 or a lesion diameter")));
+            ctx.issues.push(me.issue(
+                *line,
+                "measurement_concept_id",
+                me.get(row, "measurement_concept_id"),
+                format!("the concept ({code}) is not a marker, Ki-67 or a lesion diameter"),
+            ));
             continue;
         };
-        anchors.entry((f_measurement, me.get(row, "measurement_id").to_string())).or_default().push(records.len());
-        records.push(Record { entity, person, line: *line, cols: c, parent, modified: false });
+        anchors
+            .entry((f_measurement, me.get(row, "measurement_id").to_string()))
+            .or_default()
+            .push(records.len());
+        records.push(Record {
+            entity,
+            person,
+            line: *line,
+            cols: c,
+            parent,
+            modified: false,
+        });
     }
     for (t, v, _) in ki67 {
         if !v.is_empty() {
@@ -565,32 +815,67 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
     let ob = tab("observation");
     let mut columns_rows = Vec::new();
     for (line, row) in &ob.rows {
-        let Some((pi, birth, person)) = person!(ob, *line, row) else { continue };
-        let code = ctx.resolve(ob, *line, row, "observation_concept_id", "observation_source_concept_id");
+        let Some((pi, birth, person)) = person!(ob, *line, row) else {
+            continue;
+        };
+        let code = ctx.resolve(
+            ob,
+            *line,
+            row,
+            "observation_concept_id",
+            "observation_source_concept_id",
+        );
         let date = ctx.date(ob, *line, row, "observation_date", true);
         if let Some(d) = date {
             not_before_birth(&mut ctx, ob, *line, "observation_date", d, birth);
         }
         let Some(code) = code else { continue };
-        let event = (ob.get(row, "obs_event_field_concept_id").parse::<i64>().unwrap_or(0), ob.get(row, "observation_event_id").to_string());
+        let event = (
+            ob.get(row, "obs_event_field_concept_id")
+                .parse::<i64>()
+                .unwrap_or(0),
+            ob.get(row, "observation_event_id").to_string(),
+        );
         if code.starts_with("column/") {
             columns_rows.push((pi, code, event, *line, row));
             continue;
         }
         let mut c = BTreeMap::new();
         let (entity, parent) = if let Some(file) = strip(&code, "entity") {
-            match Entity::ALL.into_iter().find(|e| e.spec().file == file && matches!(e, Entity::RadionuclideAdministration | Entity::ClinicalStatus | Entity::AdverseEvent)) {
+            match Entity::ALL.into_iter().find(|e| {
+                e.spec().file == file
+                    && matches!(
+                        e,
+                        Entity::RadionuclideAdministration
+                            | Entity::ClinicalStatus
+                            | Entity::AdverseEvent
+                    )
+            }) {
                 Some(e) => (e, None),
                 None => {
-                    ctx.issues.push(ob.issue(*line, "observation_concept_id", ob.get(row, "observation_concept_id"), format!("the concept ({code}) is not a record netra keeps as an observation")));
+                    ctx.issues.push(ob.issue(
+                        *line,
+                        "observation_concept_id",
+                        ob.get(row, "observation_concept_id"),
+                        format!(
+                            "the concept ({code}) is not a record netra keeps as an observation"
+                        ),
+                    ));
                     continue;
                 }
             }
         } else if let Some(a) = strip(&code, "agent") {
-            match anchors.get(&event).and_then(|v| v.iter().find(|&&i| records[i].entity == Entity::Treatment)) {
+            match anchors
+                .get(&event)
+                .and_then(|v| v.iter().find(|&&i| records[i].entity == Entity::Treatment))
+            {
                 Some(&t) => {
                     c.insert("agent".to_string(), a.to_string());
-                    for (col, src) in [("dose", "value_as_number"), ("dose_unit", "unit_source_value"), ("agent_detail", "value_as_string")] {
+                    for (col, src) in [
+                        ("dose", "value_as_number"),
+                        ("dose_unit", "unit_source_value"),
+                        ("agent_detail", "value_as_string"),
+                    ] {
                         let v = ob.get(row, src);
                         if !v.is_empty() {
                             c.insert(col.to_string(), v.to_string());
@@ -599,41 +884,85 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
                     (Entity::TreatmentAgent, Some(t))
                 }
                 None => {
-                    ctx.issues.push(ob.issue(*line, "observation_event_id", &event.1, "an agent observation must be attached to a procedure_occurrence"));
+                    ctx.issues.push(ob.issue(
+                        *line,
+                        "observation_event_id",
+                        &event.1,
+                        "an agent observation must be attached to a procedure_occurrence",
+                    ));
                     continue;
                 }
             }
         } else {
-            ctx.issues.push(ob.issue(*line, "observation_concept_id", ob.get(row, "observation_concept_id"), format!("the concept ({code}) is not one netra reads from observation")));
+            ctx.issues.push(ob.issue(
+                *line,
+                "observation_concept_id",
+                ob.get(row, "observation_concept_id"),
+                format!("the concept ({code}) is not one netra reads from observation"),
+            ));
             continue;
         };
-        anchors.entry((f_observation, ob.get(row, "observation_id").to_string())).or_default().push(records.len());
-        records.push(Record { entity, person, line: *line, cols: c, parent, modified: false });
+        anchors
+            .entry((f_observation, ob.get(row, "observation_id").to_string()))
+            .or_default()
+            .push(records.len());
+        records.push(Record {
+            entity,
+            person,
+            line: *line,
+            cols: c,
+            parent,
+            modified: false,
+        });
     }
     for (pi, code, event, line, row) in columns_rows {
         let Some((file, col)) = code.trim_start_matches("column/").split_once(".csv.") else {
-            ctx.issues.push(ob.issue(line, "observation_source_concept_id", &code, "not a registry column"));
+            ctx.issues.push(ob.issue(
+                line,
+                "observation_source_concept_id",
+                &code,
+                "not a registry column",
+            ));
             continue;
         };
         let file = format!("{file}.csv");
         let Some(entity) = Entity::ALL.into_iter().find(|e| e.spec().file == file) else {
-            ctx.issues.push(ob.issue(line, "observation_source_value", &code, "not a registry table"));
+            ctx.issues.push(ob.issue(
+                line,
+                "observation_source_value",
+                &code,
+                "not a registry table",
+            ));
             continue;
         };
         if entity.spec().position(col).is_none() {
-            ctx.issues.push(ob.issue(line, "observation_source_value", &code, format!("{file} has no column '{col}'")));
+            ctx.issues.push(ob.issue(
+                line,
+                "observation_source_value",
+                &code,
+                format!("{file} has no column '{col}'"),
+            ));
             continue;
         }
         let target = if event.1.is_empty() {
             (entity == Entity::Patient).then_some(pi)
         } else {
-            anchors.get(&event).and_then(|v| v.iter().copied().find(|&i| records[i].entity == entity))
+            anchors
+                .get(&event)
+                .and_then(|v| v.iter().copied().find(|&i| records[i].entity == entity))
         };
         let Some(target) = target else {
-            ctx.issues.push(ob.issue(line, "observation_event_id", &event.1, format!("the {file} row this value belongs to is not in the extract")));
+            ctx.issues.push(ob.issue(
+                line,
+                "observation_event_id",
+                &event.1,
+                format!("the {file} row this value belongs to is not in the extract"),
+            ));
             continue;
         };
-        records[target].cols.insert(col.to_string(), ob.get(row, "value_as_string").to_string());
+        records[target]
+            .cols
+            .insert(col.to_string(), ob.get(row, "value_as_string").to_string());
         records[target].modified = true;
     }
 
@@ -643,16 +972,28 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
     let mut line_of: HashMap<String, String> = HashMap::new();
     for (_, row) in &ep.rows {
         if ep.get(row, "episode_concept_id").parse::<i64>().ok() == Some(ep_regimen) {
-            line_of.insert(ep.get(row, "episode_id").to_string(), ep.get(row, "episode_number").to_string());
+            line_of.insert(
+                ep.get(row, "episode_id").to_string(),
+                ep.get(row, "episode_number").to_string(),
+            );
         }
     }
     for (_, row) in &ee.rows {
-        let Some(n) = line_of.get(ee.get(row, "episode_id")) else { continue };
-        let key = (ee.get(row, "episode_event_field_concept_id").parse::<i64>().unwrap_or(0), ee.get(row, "event_id").to_string());
+        let Some(n) = line_of.get(ee.get(row, "episode_id")) else {
+            continue;
+        };
+        let key = (
+            ee.get(row, "episode_event_field_concept_id")
+                .parse::<i64>()
+                .unwrap_or(0),
+            ee.get(row, "event_id").to_string(),
+        );
         for &i in anchors.get(&key).map_or(&[][..], |v| &v[..]) {
             let r = &mut records[i];
             if r.entity == Entity::Treatment && !r.modified && !n.is_empty() {
-                r.cols.entry("line".to_string()).or_insert_with(|| n.clone());
+                r.cols
+                    .entry("line".to_string())
+                    .or_insert_with(|| n.clone());
             }
         }
     }
@@ -667,13 +1008,43 @@ fn required_columns(table: &str) -> &'static [&'static str] {
     match table {
         "person" => &["person_id", "gender_concept_id", "year_of_birth"],
         "concept" => &["concept_id", "vocabulary_id", "concept_code"],
-        "observation_period" => &["person_id", "observation_period_start_date", "observation_period_end_date"],
+        "observation_period" => &[
+            "person_id",
+            "observation_period_start_date",
+            "observation_period_end_date",
+        ],
         "death" => &["person_id", "death_date"],
-        "condition_occurrence" => &["condition_occurrence_id", "person_id", "condition_concept_id", "condition_start_date"],
-        "drug_exposure" => &["drug_exposure_id", "person_id", "drug_concept_id", "drug_exposure_start_date", "drug_exposure_end_date"],
-        "procedure_occurrence" => &["procedure_occurrence_id", "person_id", "procedure_concept_id", "procedure_date"],
-        "measurement" => &["measurement_id", "person_id", "measurement_concept_id", "measurement_date"],
-        "observation" => &["observation_id", "person_id", "observation_concept_id", "observation_date"],
+        "condition_occurrence" => &[
+            "condition_occurrence_id",
+            "person_id",
+            "condition_concept_id",
+            "condition_start_date",
+        ],
+        "drug_exposure" => &[
+            "drug_exposure_id",
+            "person_id",
+            "drug_concept_id",
+            "drug_exposure_start_date",
+            "drug_exposure_end_date",
+        ],
+        "procedure_occurrence" => &[
+            "procedure_occurrence_id",
+            "person_id",
+            "procedure_concept_id",
+            "procedure_date",
+        ],
+        "measurement" => &[
+            "measurement_id",
+            "person_id",
+            "measurement_concept_id",
+            "measurement_date",
+        ],
+        "observation" => &[
+            "observation_id",
+            "person_id",
+            "observation_concept_id",
+            "observation_date",
+        ],
         "episode" => &["episode_id", "person_id", "episode_concept_id"],
         "episode_event" => &["episode_id", "event_id", "episode_event_field_concept_id"],
         _ => &[],
@@ -682,20 +1053,33 @@ fn required_columns(table: &str) -> &'static [&'static str] {
 
 /// Groups drug exposures into treatments, fills identifiers the extract
 /// does not give and writes the bundle tables.
-fn assemble(mut records: Vec<Record>, sites: Vec<(String, String, u64)>, source: &str) -> Converted {
+fn assemble(
+    mut records: Vec<Record>,
+    sites: Vec<(String, String, u64)>,
+    source: &str,
+) -> Converted {
     // patient defaults from the records: diagnosis = the first tumour's date
     let mut first_dx: HashMap<String, String> = HashMap::new();
     for r in &records {
-        if r.entity == Entity::Tumour && let Some(d) = r.cols.get("diagnosis_date") {
-            let e = first_dx.entry(r.person.clone()).or_insert_with(|| d.clone());
+        if r.entity == Entity::Tumour
+            && let Some(d) = r.cols.get("diagnosis_date")
+        {
+            let e = first_dx
+                .entry(r.person.clone())
+                .or_insert_with(|| d.clone());
             if d < e {
                 *e = d.clone();
             }
         }
     }
     for r in records.iter_mut() {
-        if r.entity == Entity::Patient && !r.modified && let Some(d) = first_dx.get(&r.person) {
-            r.cols.entry("diagnosis_date".to_string()).or_insert_with(|| d.clone());
+        if r.entity == Entity::Patient
+            && !r.modified
+            && let Some(d) = first_dx.get(&r.person)
+        {
+            r.cols
+                .entry("diagnosis_date".to_string())
+                .or_insert_with(|| d.clone());
         }
         if r.entity == Entity::Tumour {
             r.cols.remove("diagnosis_date");
@@ -703,8 +1087,12 @@ fn assemble(mut records: Vec<Record>, sites: Vec<(String, String, u64)>, source:
         // a lesion diameter measured elsewhere: a target lesion, organ not
         // recorded in the CDM
         if r.entity == Entity::Lesion && !r.modified {
-            r.cols.entry("role".to_string()).or_insert_with(|| "target".to_string());
-            r.cols.entry("organ".to_string()).or_insert_with(|| "other".to_string());
+            r.cols
+                .entry("role".to_string())
+                .or_insert_with(|| "target".to_string());
+            r.cols
+                .entry("organ".to_string())
+                .or_insert_with(|| "other".to_string());
         }
     }
     // treatment identifiers: netra's own, else one per (start, end, stop
@@ -716,13 +1104,20 @@ fn assemble(mut records: Vec<Record>, sites: Vec<(String, String, u64)>, source:
         let r = &records[i];
         match r.entity {
             Entity::Treatment if !r.cols.contains_key("treatment") => {
-                let key = [ "start_date", "end_date", "stop_reason", "type"].iter().map(|k| r.cols.get(*k).cloned().unwrap_or_default()).collect::<Vec<_>>().join("|");
+                let key = ["start_date", "end_date", "stop_reason", "type"]
+                    .iter()
+                    .map(|k| r.cols.get(*k).cloned().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join("|");
                 let person = r.person.clone();
-                let id = ids.entry((person.clone(), key)).or_insert_with(|| {
-                    let n = count.entry(person.clone()).or_insert(0);
-                    *n += 1;
-                    format!("T{n}")
-                }).clone();
+                let id = ids
+                    .entry((person.clone(), key))
+                    .or_insert_with(|| {
+                        let n = count.entry(person.clone()).or_insert(0);
+                        *n += 1;
+                        format!("T{n}")
+                    })
+                    .clone();
                 records[i].cols.insert("treatment".to_string(), id);
             }
             Entity::Lesion if !r.cols.contains_key("lesion") => {
@@ -740,7 +1135,11 @@ fn assemble(mut records: Vec<Record>, sites: Vec<(String, String, u64)>, source:
                 if !r.cols.contains_key(col) {
                     let n = counters.entry((r.person.clone(), r.entity)).or_insert(0);
                     *n += 1;
-                    let prefix = match r.entity { Entity::Tumour => "", Entity::Assessment => "A", _ => "AE" };
+                    let prefix = match r.entity {
+                        Entity::Tumour => "",
+                        Entity::Assessment => "A",
+                        _ => "AE",
+                    };
                     let v = format!("{prefix}{n}");
                     records[i].cols.insert(col.to_string(), v);
                 }
@@ -763,17 +1162,32 @@ fn assemble(mut records: Vec<Record>, sites: Vec<(String, String, u64)>, source:
     }
     let mut tables: Vec<ConvertedTable> = Vec::new();
     let mut site_rows: Vec<(String, String, u64)> = sites;
-    if records.iter().any(|r| r.entity == Entity::Patient && r.cols.get("site").map(String::as_str) == Some("omop")) {
+    if records.iter().any(|r| {
+        r.entity == Entity::Patient && r.cols.get("site").map(String::as_str) == Some("omop")
+    }) {
         site_rows.push(("omop".into(), "OMOP CDM import".into(), 1));
     }
     let table = |entity: Entity, rows: Vec<(u64, BTreeMap<String, String>)>| -> ConvertedTable {
         let spec = entity.spec();
         let mut seen = std::collections::HashSet::new();
-        let mut t = ConvertedTable { entity, rows: vec![], lines: vec![], origins: vec![None; spec.columns.len()] };
+        let mut t = ConvertedTable {
+            entity,
+            rows: vec![],
+            lines: vec![],
+            origins: vec![None; spec.columns.len()],
+        };
         for (line, cols) in rows {
-            let cells: Vec<Option<String>> = spec.columns.iter().map(|c| cols.get(c.name).filter(|v| !v.is_empty()).cloned()).collect();
+            let cells: Vec<Option<String>> = spec
+                .columns
+                .iter()
+                .map(|c| cols.get(c.name).filter(|v| !v.is_empty()).cloned())
+                .collect();
             // one treatment from several exposures: its row once
-            let key = crate::key_text(spec.key_positions().into_iter().map(|i| cells[i].as_deref()));
+            let key = crate::key_text(
+                spec.key_positions()
+                    .into_iter()
+                    .map(|i| cells[i].as_deref()),
+            );
             if !seen.insert(key) && entity == Entity::Treatment {
                 continue;
             }
@@ -782,9 +1196,29 @@ fn assemble(mut records: Vec<Record>, sites: Vec<(String, String, u64)>, source:
         }
         t
     };
-    let one = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
-    tables.push(table(Entity::Study, vec![(1, one(&[("study", "omop"), ("title", "Imported from an OMOP CDM 5.4 extract")]))]));
-    tables.push(table(Entity::Site, site_rows.iter().map(|(c, n, l)| (*l, one(&[("site", c), ("study", "omop"), ("name", n)]))).collect()));
+    let one = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    tables.push(table(
+        Entity::Study,
+        vec![(
+            1,
+            one(&[
+                ("study", "omop"),
+                ("title", "Imported from an OMOP CDM 5.4 extract"),
+            ]),
+        )],
+    ));
+    tables.push(table(
+        Entity::Site,
+        site_rows
+            .iter()
+            .map(|(c, n, l)| (*l, one(&[("site", c), ("study", "omop"), ("name", n)])))
+            .collect(),
+    ));
     for entity in Entity::ALL.into_iter().filter(|e| *e >= Entity::Patient) {
         let rows = records
             .iter()
@@ -797,5 +1231,8 @@ fn assemble(mut records: Vec<Record>, sites: Vec<(String, String, u64)>, source:
             .collect();
         tables.push(table(entity, rows));
     }
-    Converted { source: source.to_string(), tables }
+    Converted {
+        source: source.to_string(),
+        tables,
+    }
 }
