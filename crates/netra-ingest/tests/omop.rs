@@ -146,7 +146,7 @@ fn a_simulated_registry_survives_the_round_trip_through_omop() {
             threads: 1,
         };
         netra_sim::write_bundle(
-            &netra_sim::Model::published(),
+            netra_sim::Model::published(),
             &cfg,
             sim_dir.path(),
             &mut |_| {},

@@ -1100,8 +1100,7 @@ fn assemble(
     let mut ids: HashMap<(String, String), String> = HashMap::new();
     let mut count: HashMap<String, usize> = HashMap::new();
     let mut counters: HashMap<(String, Entity), usize> = HashMap::new();
-    for i in 0..records.len() {
-        let r = &records[i];
+    for r in records.iter_mut() {
         match r.entity {
             Entity::Treatment if !r.cols.contains_key("treatment") => {
                 let key = ["start_date", "end_date", "stop_reason", "type"]
@@ -1118,13 +1117,13 @@ fn assemble(
                         format!("T{n}")
                     })
                     .clone();
-                records[i].cols.insert("treatment".to_string(), id);
+                r.cols.insert("treatment".to_string(), id);
             }
             Entity::Lesion if !r.cols.contains_key("lesion") => {
                 let n = counters.entry((r.person.clone(), r.entity)).or_insert(0);
                 *n += 1;
                 let v = format!("L{n}");
-                records[i].cols.insert("lesion".to_string(), v);
+                r.cols.insert("lesion".to_string(), v);
             }
             Entity::Tumour | Entity::Assessment | Entity::AdverseEvent => {
                 let col = match r.entity {
@@ -1141,7 +1140,7 @@ fn assemble(
                         _ => "AE",
                     };
                     let v = format!("{prefix}{n}");
-                    records[i].cols.insert(col.to_string(), v);
+                    r.cols.insert(col.to_string(), v);
                 }
             }
             _ => {}
