@@ -16,85 +16,11 @@ use netra_clinical::registry::PartialDate;
 use netra_clinical::registry::schema::Entity;
 use netra_clinical::registry::vocab::{Agent, AgentClass, Vocabulary};
 
+use super::assemble::{Record, assemble};
 use super::concepts::{self, LOCAL_VOCABULARY};
+use super::read::{Table, read, required_columns};
 use crate::redcap::Input;
-use crate::{Converted, ConvertedTable, Issue, Issues};
-
-/// One CDM file read: header and rows with their lines.
-struct Table {
-    file: String,
-    header: Vec<String>,
-    rows: Vec<(u64, Vec<String>)>,
-}
-
-impl Table {
-    fn pos(&self, col: &str) -> Option<usize> {
-        self.header.iter().position(|h| h == col)
-    }
-
-    fn get<'a>(&self, row: &'a [String], col: &str) -> &'a str {
-        self.pos(col)
-            .and_then(|i| row.get(i))
-            .map_or("", |s| s.trim())
-    }
-
-    fn issue(&self, line: u64, col: &str, value: &str, reason: impl Into<String>) -> Issue {
-        Issue {
-            line: Some(line),
-            column_number: self.pos(col).map(|i| i + 1),
-            column: Some(col.to_string()),
-            value: (!value.is_empty()).then(|| value.to_string()),
-            ..Issue::file(&self.file, reason)
-        }
-    }
-}
-
-fn read(input: &Input<'_>, issues: &mut Issues) -> Option<Table> {
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(input.bytes);
-    let header = match crate::issue::read_header(input.name, &mut r) {
-        Ok(h) => h,
-        Err(is) => {
-            issues.list.extend(is.list);
-            return None;
-        }
-    };
-    let mut rows = Vec::new();
-    for rec in r.records() {
-        match rec {
-            Ok(rec) => {
-                let line = rec.position().map_or(0, |p| p.line());
-                rows.push((line, rec.iter().map(str::to_string).collect()));
-            }
-            Err(e) => {
-                issues.push(Issue {
-                    line: e.position().map(|p| p.line()),
-                    ..Issue::file(input.name, format!("malformed CSV: {e}"))
-                });
-                return None;
-            }
-        }
-    }
-    Some(Table {
-        file: input.name.to_string(),
-        header,
-        rows,
-    })
-}
-
-/// A record being rebuilt: entity, person, source line, columns.
-#[derive(Debug, Clone)]
-struct Record {
-    entity: Entity,
-    person: String,
-    line: u64,
-    cols: BTreeMap<String, String>,
-    /// The record a lesion or an agent belongs to (assessment, treatment).
-    parent: Option<usize>,
-    /// Columns filled by netra's observations (an extract netra wrote).
-    modified: bool,
-}
+use crate::{Converted, Issue, Issues};
 
 struct Ctx {
     concepts: HashMap<i64, (String, String, String)>,
@@ -203,6 +129,72 @@ fn strip<'a>(code: &'a str, prefix: &str) -> Option<&'a str> {
     code.strip_prefix(prefix)?.strip_prefix('/')
 }
 
+/// The CDM field concepts and episode concept the importer keys on.
+struct Fields {
+    condition: i64,
+    drug: i64,
+    procedure: i64,
+    measurement: i64,
+    observation: i64,
+    regimen: i64,
+}
+
+/// What the conversion has built so far.
+struct State {
+    ctx: Ctx,
+    records: Vec<Record>,
+    /// person_id → (patient record, birth).
+    persons: HashMap<String, (usize, Option<PartialDate>)>,
+    /// (field concept, event id) → the records a CDM row became.
+    anchors: HashMap<(i64, String), Vec<usize>>,
+    f: Fields,
+}
+
+impl State {
+    /// The person of a row: its patient record, birth and code.
+    fn person(
+        &mut self,
+        t: &Table,
+        line: u64,
+        row: &[String],
+    ) -> Option<(usize, Option<PartialDate>, String)> {
+        let pid = t.get(row, "person_id");
+        match self.persons.get(pid) {
+            Some(&(i, birth)) => Some((i, birth, self.records[i].person.clone())),
+            None => {
+                self.ctx.issues.push(t.issue(
+                    line,
+                    "person_id",
+                    pid,
+                    "no person with this id in person.csv",
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// A date of a row must not be before the person's birth.
+fn not_before_birth(
+    ctx: &mut Ctx,
+    t: &Table,
+    line: u64,
+    col: &str,
+    d: PartialDate,
+    birth: Option<PartialDate>,
+) {
+    if let Some(b) = birth
+        && d.latest() < b.earliest()
+    {
+        ctx.issues.push(t.issue(
+            line,
+            col,
+            &d.to_string(),
+            format!("before the person's birth ({b})"),
+        ));
+    }
+}
+
 /// Converts an extract's CSV files (named `person.csv`, `concept.csv`, …;
 /// tables netra does not read are ignored) into the bundle's rows.
 /// `source` names the extract in the store's problems (the directory).
@@ -286,12 +278,14 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
         let netra = format!("cdm/{name}");
         concepts::standard_of(&netra).map_or_else(|| concepts::local_id(&netra), |c| c.id)
     };
-    let f_condition = field("field_condition_occurrence_id");
-    let f_drug = field("field_drug_exposure_id");
-    let f_procedure = field("field_procedure_occurrence_id");
-    let f_measurement = field("field_measurement_id");
-    let f_observation = field("field_observation_id");
-    let ep_regimen = field("episode_treatment_regimen");
+    let f = Fields {
+        condition: field("field_condition_occurrence_id"),
+        drug: field("field_drug_exposure_id"),
+        procedure: field("field_procedure_occurrence_id"),
+        measurement: field("field_measurement_id"),
+        observation: field("field_observation_id"),
+        regimen: field("episode_treatment_regimen"),
+    };
 
     // care sites and persons
     let mut sites: Vec<(String, String, u64)> = Vec::new();
@@ -310,13 +304,34 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
         site_of.insert(id, code.clone());
         sites.push((code, name, *line));
     }
-    let mut records: Vec<Record> = Vec::new();
-    let mut persons: HashMap<String, (usize, Option<PartialDate>)> = HashMap::new();
-    let pt = tab("person");
+    let mut s = State {
+        ctx,
+        records: Vec::new(),
+        persons: HashMap::new(),
+        anchors: HashMap::new(),
+        f,
+    };
+    persons(&mut s, tab("person"), &site_of);
+    periods(&mut s, tab("observation_period"), tab("death"));
+    conditions(&mut s, tab("condition_occurrence"));
+    drugs(&mut s, tab("drug_exposure"));
+    procedures(&mut s, tab("procedure_occurrence"));
+    measurements(&mut s, tab("measurement"));
+    observations(&mut s, tab("observation"));
+    episodes(&mut s, tab("episode"), tab("episode_event"));
+    if !s.ctx.issues.is_empty() {
+        return Err(s.ctx.issues.collapsed());
+    }
+    Ok(assemble(s.records, sites, source))
+}
+
+/// Persons: the patient records, with sex, site and birth.
+fn persons(st: &mut State, pt: &Table, site_of: &HashMap<String, String>) {
     for (line, row) in &pt.rows {
         let pid = pt.get(row, "person_id").to_string();
         if pid.is_empty() {
-            ctx.issues
+            st.ctx
+                .issues
                 .push(pt.issue(*line, "person_id", "", "missing person id"));
             continue;
         }
@@ -330,11 +345,11 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             .parse::<i64>()
             .ok()
             .filter(|g| *g != 0)
-            .map(|g| ctx.netra(g))
+            .map(|g| st.ctx.netra(g))
         {
             Some(Ok(s)) => strip(&s, "sex").unwrap_or("unknown").to_string(),
             Some(Err(why)) => {
-                ctx.issues.push(pt.issue(
+                st.ctx.issues.push(pt.issue(
                     *line,
                     "gender_concept_id",
                     pt.get(row, "gender_concept_id"),
@@ -373,7 +388,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
                         Some(b)
                     }
                     Err(_) => {
-                        ctx.issues.push(pt.issue(
+                        st.ctx.issues.push(pt.issue(
                             *line,
                             "year_of_birth",
                             &text,
@@ -385,19 +400,21 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             }
             Err(_) if y.is_empty() => None,
             Err(_) => {
-                ctx.issues
+                st.ctx
+                    .issues
                     .push(pt.issue(*line, "year_of_birth", y, "not a year"));
                 None
             }
         };
-        if persons.contains_key(&pid) {
-            ctx.issues
+        if st.persons.contains_key(&pid) {
+            st.ctx
+                .issues
                 .push(pt.issue(*line, "person_id", &pid, "person listed twice"));
             continue;
         }
         cols.insert("vital_status".to_string(), "alive".to_string());
-        persons.insert(pid, (records.len(), birth));
-        records.push(Record {
+        st.persons.insert(pid, (st.records.len(), birth));
+        st.records.push(Record {
             entity: Entity::Patient,
             person: code,
             line: *line,
@@ -406,57 +423,23 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             modified: false,
         });
     }
-
-    // the person of a row, and a date of it not before that person's birth
-    macro_rules! person {
-        ($t:expr, $line:expr, $row:expr) => {{
-            let pid = $t.get($row, "person_id");
-            match persons.get(pid) {
-                Some(&(i, birth)) => Some((i, birth, records[i].person.clone())),
-                None => {
-                    ctx.issues.push($t.issue(
-                        $line,
-                        "person_id",
-                        pid,
-                        "no person with this id in person.csv",
-                    ));
-                    None
-                }
-            }
-        }};
-    }
-    fn not_before_birth(
-        ctx: &mut Ctx,
-        t: &Table,
-        line: u64,
-        col: &str,
-        d: PartialDate,
-        birth: Option<PartialDate>,
-    ) {
-        if let Some(b) = birth
-            && d.latest() < b.earliest()
-        {
-            ctx.issues.push(t.issue(
-                line,
-                col,
-                &d.to_string(),
-                format!("before the person's birth ({b})"),
-            ));
-        }
-    }
-    let mut anchors: HashMap<(i64, String), Vec<usize>> = HashMap::new();
-
+}
+/// Observation periods (last follow-up) and deaths (vital status).
+fn periods(st: &mut State, op: &Table, dt: &Table) {
     // observation period and death
-    let op = tab("observation_period");
     for (line, row) in &op.rows {
-        let Some((pi, birth, _)) = person!(op, *line, row) else {
+        let Some((pi, birth, _)) = st.person(op, *line, row) else {
             continue;
         };
-        let s = ctx.date(op, *line, row, "observation_period_start_date", true);
-        let e = ctx.date(op, *line, row, "observation_period_end_date", true);
+        let s = st
+            .ctx
+            .date(op, *line, row, "observation_period_start_date", true);
+        let e = st
+            .ctx
+            .date(op, *line, row, "observation_period_end_date", true);
         if let (Some(s), Some(e)) = (s, e) {
             if e.earliest() < s.earliest() {
-                ctx.issues.push(op.issue(
+                st.ctx.issues.push(op.issue(
                     *line,
                     "observation_period_end_date",
                     &e.to_string(),
@@ -464,14 +447,14 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
                 ));
             }
             not_before_birth(
-                &mut ctx,
+                &mut st.ctx,
                 op,
                 *line,
                 "observation_period_start_date",
                 s,
                 birth,
             );
-            let c = &mut records[pi].cols;
+            let c = &mut st.records[pi].cols;
             if c.get("last_followup_date")
                 .is_none_or(|x| x.as_str() < e.to_string().as_str())
             {
@@ -479,35 +462,35 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             }
         }
     }
-    let dt = tab("death");
     for (line, row) in &dt.rows {
-        let Some((pi, birth, _)) = person!(dt, *line, row) else {
+        let Some((pi, birth, _)) = st.person(dt, *line, row) else {
             continue;
         };
-        if let Some(d) = ctx.date(dt, *line, row, "death_date", true) {
-            not_before_birth(&mut ctx, dt, *line, "death_date", d, birth);
-            let c = &mut records[pi].cols;
+        if let Some(d) = st.ctx.date(dt, *line, row, "death_date", true) {
+            not_before_birth(&mut st.ctx, dt, *line, "death_date", d, birth);
+            let c = &mut st.records[pi].cols;
             c.insert("death_date".into(), d.to_string());
             c.insert("vital_status".into(), "dead".into());
         }
     }
-
+}
+/// Conditions: tumours and metastases.
+fn conditions(st: &mut State, co: &Table) {
     // conditions: tumours and metastases
-    let co = tab("condition_occurrence");
     for (line, row) in &co.rows {
-        let Some((_, birth, person)) = person!(co, *line, row) else {
+        let Some((_, birth, person)) = st.person(co, *line, row) else {
             continue;
         };
-        let code = ctx.resolve(
+        let code = st.ctx.resolve(
             co,
             *line,
             row,
             "condition_concept_id",
             "condition_source_concept_id",
         );
-        let date = ctx.date(co, *line, row, "condition_start_date", true);
+        let date = st.ctx.date(co, *line, row, "condition_start_date", true);
         if let Some(d) = date {
-            not_before_birth(&mut ctx, co, *line, "condition_start_date", d, birth);
+            not_before_birth(&mut st.ctx, co, *line, "condition_start_date", d, birth);
         }
         let Some(code) = code else { continue };
         let mut cols = BTreeMap::new();
@@ -524,7 +507,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             }
             Entity::Metastasis
         } else {
-            ctx.issues.push(co.issue(
+            st.ctx.issues.push(co.issue(
                 *line,
                 "condition_concept_id",
                 co.get(row, "condition_concept_id"),
@@ -532,14 +515,14 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             ));
             continue;
         };
-        anchors
+        st.anchors
             .entry((
-                f_condition,
+                st.f.condition,
                 co.get(row, "condition_occurrence_id").to_string(),
             ))
             .or_default()
-            .push(records.len());
-        records.push(Record {
+            .push(st.records.len());
+        st.records.push(Record {
             entity,
             person,
             line: *line,
@@ -548,23 +531,28 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             modified: false,
         });
     }
-
+}
+/// Drug exposures: a treatment and an agent each.
+fn drugs(st: &mut State, de: &Table) {
     // drug exposures: a treatment and an agent each
-    let de = tab("drug_exposure");
     for (line, row) in &de.rows {
-        let Some((_, birth, person)) = person!(de, *line, row) else {
+        let Some((_, birth, person)) = st.person(de, *line, row) else {
             continue;
         };
-        let code = ctx.resolve(de, *line, row, "drug_concept_id", "drug_source_concept_id");
-        let start = ctx.date(de, *line, row, "drug_exposure_start_date", true);
-        let _ = ctx.date(de, *line, row, "drug_exposure_end_date", true);
-        let end = ctx.date(de, *line, row, "verbatim_end_date", false);
+        let code = st
+            .ctx
+            .resolve(de, *line, row, "drug_concept_id", "drug_source_concept_id");
+        let start = st
+            .ctx
+            .date(de, *line, row, "drug_exposure_start_date", true);
+        let _ = st.ctx.date(de, *line, row, "drug_exposure_end_date", true);
+        let end = st.ctx.date(de, *line, row, "verbatim_end_date", false);
         if let Some(s) = start {
-            not_before_birth(&mut ctx, de, *line, "drug_exposure_start_date", s, birth);
+            not_before_birth(&mut st.ctx, de, *line, "drug_exposure_start_date", s, birth);
             if let Some(e) = end
                 && e.earliest() < s.earliest()
             {
-                ctx.issues.push(de.issue(
+                st.ctx.issues.push(de.issue(
                     *line,
                     "verbatim_end_date",
                     &e.to_string(),
@@ -600,7 +588,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             t.insert("type".to_string(), ty.to_string());
             None
         } else {
-            ctx.issues.push(de.issue(
+            st.ctx.issues.push(de.issue(
                 *line,
                 "drug_concept_id",
                 de.get(row, "drug_concept_id"),
@@ -608,9 +596,9 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             ));
             continue;
         };
-        let key = (f_drug, de.get(row, "drug_exposure_id").to_string());
-        let ti = records.len();
-        records.push(Record {
+        let key = (st.f.drug, de.get(row, "drug_exposure_id").to_string());
+        let ti = st.records.len();
+        st.records.push(Record {
             entity: Entity::Treatment,
             person: person.clone(),
             line: *line,
@@ -618,7 +606,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             parent: None,
             modified: false,
         });
-        anchors.entry(key.clone()).or_default().push(ti);
+        st.anchors.entry(key.clone()).or_default().push(ti);
         if let Some(a) = agent {
             let mut c = BTreeMap::new();
             c.insert("agent".to_string(), a);
@@ -631,8 +619,8 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
                     c.insert(col.to_string(), v.to_string());
                 }
             }
-            anchors.entry(key).or_default().push(records.len());
-            records.push(Record {
+            st.anchors.entry(key).or_default().push(st.records.len());
+            st.records.push(Record {
                 entity: Entity::TreatmentAgent,
                 person,
                 line: *line,
@@ -642,28 +630,29 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             });
         }
     }
-
+}
+/// Procedures: local treatments and imaging assessments.
+fn procedures(st: &mut State, po: &Table) {
     // procedures: local treatments and imaging assessments
-    let po = tab("procedure_occurrence");
     for (line, row) in &po.rows {
-        let Some((_, birth, person)) = person!(po, *line, row) else {
+        let Some((_, birth, person)) = st.person(po, *line, row) else {
             continue;
         };
-        let code = ctx.resolve(
+        let code = st.ctx.resolve(
             po,
             *line,
             row,
             "procedure_concept_id",
             "procedure_source_concept_id",
         );
-        let start = ctx.date(po, *line, row, "procedure_date", true);
-        let end = ctx.date(po, *line, row, "procedure_end_date", false);
+        let start = st.ctx.date(po, *line, row, "procedure_date", true);
+        let end = st.ctx.date(po, *line, row, "procedure_end_date", false);
         if let Some(s) = start {
-            not_before_birth(&mut ctx, po, *line, "procedure_date", s, birth);
+            not_before_birth(&mut st.ctx, po, *line, "procedure_date", s, birth);
             if let Some(e) = end
                 && e.earliest() < s.earliest()
             {
-                ctx.issues.push(po.issue(
+                st.ctx.issues.push(po.issue(
                     *line,
                     "procedure_end_date",
                     &e.to_string(),
@@ -689,7 +678,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             }
             Entity::Assessment
         } else {
-            ctx.issues.push(po.issue(
+            st.ctx.issues.push(po.issue(
                 *line,
                 "procedure_concept_id",
                 po.get(row, "procedure_concept_id"),
@@ -697,14 +686,14 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             ));
             continue;
         };
-        anchors
+        st.anchors
             .entry((
-                f_procedure,
+                st.f.procedure,
                 po.get(row, "procedure_occurrence_id").to_string(),
             ))
             .or_default()
-            .push(records.len());
-        records.push(Record {
+            .push(st.records.len());
+        st.records.push(Record {
             entity,
             person,
             line: *line,
@@ -713,24 +702,25 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             modified: false,
         });
     }
-
+}
+/// Measurements: markers, Ki-67 of a tumour, lesions of an assessment.
+fn measurements(st: &mut State, me: &Table) {
     // measurements: markers, Ki-67 of a tumour, lesions of an assessment
-    let me = tab("measurement");
     let mut ki67: Vec<(usize, String, u64)> = Vec::new();
     for (line, row) in &me.rows {
-        let Some((_, birth, person)) = person!(me, *line, row) else {
+        let Some((_, birth, person)) = st.person(me, *line, row) else {
             continue;
         };
-        let code = ctx.resolve(
+        let code = st.ctx.resolve(
             me,
             *line,
             row,
             "measurement_concept_id",
             "measurement_source_concept_id",
         );
-        let date = ctx.date(me, *line, row, "measurement_date", true);
+        let date = st.ctx.date(me, *line, row, "measurement_date", true);
         if let Some(d) = date {
-            not_before_birth(&mut ctx, me, *line, "measurement_date", d, birth);
+            not_before_birth(&mut st.ctx, me, *line, "measurement_date", d, birth);
         }
         let Some(code) = code else { continue };
         let value = me.get(row, "value_as_number").to_string();
@@ -755,12 +745,13 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             put("upper_limit", me.get(row, "range_high"));
             (Entity::Biomarker, None)
         } else if code == super::export::column_code(Entity::Tumour, "ki67_percent") {
-            match anchors
+            match st
+                .anchors
                 .get(&event)
-                .and_then(|v| v.iter().find(|&&i| records[i].entity == Entity::Tumour))
+                .and_then(|v| v.iter().find(|&&i| st.records[i].entity == Entity::Tumour))
             {
                 Some(&t) => ki67.push((t, value, *line)),
-                None => ctx.issues.push(me.issue(
+                None => st.ctx.issues.push(me.issue(
                     *line,
                     "measurement_event_id",
                     &event.1,
@@ -769,22 +760,22 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             }
             continue;
         } else if code == super::export::column_code(Entity::Lesion, "longest_mm") {
-            match anchors
-                .get(&event)
-                .and_then(|v| v.iter().find(|&&i| records[i].entity == Entity::Assessment))
-            {
+            match st.anchors.get(&event).and_then(|v| {
+                v.iter()
+                    .find(|&&i| st.records[i].entity == Entity::Assessment)
+            }) {
                 Some(&a) => {
                     put("longest_mm", &value);
                     put("lesion", me.get(row, "measurement_source_value"));
                     (Entity::Lesion, Some(a))
                 }
                 None => {
-                    ctx.issues.push(me.issue(*line, "measurement_event_id", &event.1, "a lesion measurement must be attached to an assessment's procedure_occurrence"));
+                    st.ctx.issues.push(me.issue(*line, "measurement_event_id", &event.1, "a lesion measurement must be attached to an assessment's procedure_occurrence"));
                     continue;
                 }
             }
         } else {
-            ctx.issues.push(me.issue(
+            st.ctx.issues.push(me.issue(
                 *line,
                 "measurement_concept_id",
                 me.get(row, "measurement_concept_id"),
@@ -792,11 +783,11 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             ));
             continue;
         };
-        anchors
-            .entry((f_measurement, me.get(row, "measurement_id").to_string()))
+        st.anchors
+            .entry((st.f.measurement, me.get(row, "measurement_id").to_string()))
             .or_default()
-            .push(records.len());
-        records.push(Record {
+            .push(st.records.len());
+        st.records.push(Record {
             entity,
             person,
             line: *line,
@@ -807,27 +798,28 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
     }
     for (t, v, _) in ki67 {
         if !v.is_empty() {
-            records[t].cols.insert("ki67_percent".to_string(), v);
+            st.records[t].cols.insert("ki67_percent".to_string(), v);
         }
     }
-
-    // observations: first the records they hold, then netra's column values
-    let ob = tab("observation");
+}
+/// Observations: first the records they hold, then netra's column values.
+fn observations(st: &mut State, ob: &Table) {
+    // observations: first the st.records they hold, then netra's column values
     let mut columns_rows = Vec::new();
     for (line, row) in &ob.rows {
-        let Some((pi, birth, person)) = person!(ob, *line, row) else {
+        let Some((pi, birth, person)) = st.person(ob, *line, row) else {
             continue;
         };
-        let code = ctx.resolve(
+        let code = st.ctx.resolve(
             ob,
             *line,
             row,
             "observation_concept_id",
             "observation_source_concept_id",
         );
-        let date = ctx.date(ob, *line, row, "observation_date", true);
+        let date = st.ctx.date(ob, *line, row, "observation_date", true);
         if let Some(d) = date {
-            not_before_birth(&mut ctx, ob, *line, "observation_date", d, birth);
+            not_before_birth(&mut st.ctx, ob, *line, "observation_date", d, birth);
         }
         let Some(code) = code else { continue };
         let event = (
@@ -853,7 +845,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             }) {
                 Some(e) => (e, None),
                 None => {
-                    ctx.issues.push(ob.issue(
+                    st.ctx.issues.push(ob.issue(
                         *line,
                         "observation_concept_id",
                         ob.get(row, "observation_concept_id"),
@@ -865,10 +857,10 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
                 }
             }
         } else if let Some(a) = strip(&code, "agent") {
-            match anchors
-                .get(&event)
-                .and_then(|v| v.iter().find(|&&i| records[i].entity == Entity::Treatment))
-            {
+            match st.anchors.get(&event).and_then(|v| {
+                v.iter()
+                    .find(|&&i| st.records[i].entity == Entity::Treatment)
+            }) {
                 Some(&t) => {
                     c.insert("agent".to_string(), a.to_string());
                     for (col, src) in [
@@ -884,7 +876,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
                     (Entity::TreatmentAgent, Some(t))
                 }
                 None => {
-                    ctx.issues.push(ob.issue(
+                    st.ctx.issues.push(ob.issue(
                         *line,
                         "observation_event_id",
                         &event.1,
@@ -894,7 +886,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
                 }
             }
         } else {
-            ctx.issues.push(ob.issue(
+            st.ctx.issues.push(ob.issue(
                 *line,
                 "observation_concept_id",
                 ob.get(row, "observation_concept_id"),
@@ -902,11 +894,11 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             ));
             continue;
         };
-        anchors
-            .entry((f_observation, ob.get(row, "observation_id").to_string()))
+        st.anchors
+            .entry((st.f.observation, ob.get(row, "observation_id").to_string()))
             .or_default()
-            .push(records.len());
-        records.push(Record {
+            .push(st.records.len());
+        st.records.push(Record {
             entity,
             person,
             line: *line,
@@ -917,7 +909,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
     }
     for (pi, code, event, line, row) in columns_rows {
         let Some((file, col)) = code.trim_start_matches("column/").split_once(".csv.") else {
-            ctx.issues.push(ob.issue(
+            st.ctx.issues.push(ob.issue(
                 line,
                 "observation_source_concept_id",
                 &code,
@@ -927,7 +919,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
         };
         let file = format!("{file}.csv");
         let Some(entity) = Entity::ALL.into_iter().find(|e| e.spec().file == file) else {
-            ctx.issues.push(ob.issue(
+            st.ctx.issues.push(ob.issue(
                 line,
                 "observation_source_value",
                 &code,
@@ -936,7 +928,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             continue;
         };
         if entity.spec().position(col).is_none() {
-            ctx.issues.push(ob.issue(
+            st.ctx.issues.push(ob.issue(
                 line,
                 "observation_source_value",
                 &code,
@@ -947,12 +939,12 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
         let target = if event.1.is_empty() {
             (entity == Entity::Patient).then_some(pi)
         } else {
-            anchors
+            st.anchors
                 .get(&event)
-                .and_then(|v| v.iter().copied().find(|&i| records[i].entity == entity))
+                .and_then(|v| v.iter().copied().find(|&i| st.records[i].entity == entity))
         };
         let Some(target) = target else {
-            ctx.issues.push(ob.issue(
+            st.ctx.issues.push(ob.issue(
                 line,
                 "observation_event_id",
                 &event.1,
@@ -960,18 +952,18 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             ));
             continue;
         };
-        records[target]
+        st.records[target]
             .cols
             .insert(col.to_string(), ob.get(row, "value_as_string").to_string());
-        records[target].modified = true;
+        st.records[target].modified = true;
     }
-
+}
+/// Regimen episodes: a treatment's recorded line when it has none.
+fn episodes(st: &mut State, ep: &Table, ee: &Table) {
     // regimen episodes: a treatment's recorded line when it has none
-    let ep = tab("episode");
-    let ee = tab("episode_event");
     let mut line_of: HashMap<String, String> = HashMap::new();
     for (_, row) in &ep.rows {
-        if ep.get(row, "episode_concept_id").parse::<i64>().ok() == Some(ep_regimen) {
+        if ep.get(row, "episode_concept_id").parse::<i64>().ok() == Some(st.f.regimen) {
             line_of.insert(
                 ep.get(row, "episode_id").to_string(),
                 ep.get(row, "episode_number").to_string(),
@@ -988,250 +980,13 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
                 .unwrap_or(0),
             ee.get(row, "event_id").to_string(),
         );
-        for &i in anchors.get(&key).map_or(&[][..], |v| &v[..]) {
-            let r = &mut records[i];
+        for &i in st.anchors.get(&key).map_or(&[][..], |v| &v[..]) {
+            let r = &mut st.records[i];
             if r.entity == Entity::Treatment && !r.modified && !n.is_empty() {
                 r.cols
                     .entry("line".to_string())
                     .or_insert_with(|| n.clone());
             }
         }
-    }
-    if !ctx.issues.is_empty() {
-        return Err(ctx.issues.collapsed());
-    }
-    Ok(assemble(records, sites, source))
-}
-
-/// The columns a file must have for netra to read it.
-fn required_columns(table: &str) -> &'static [&'static str] {
-    match table {
-        "person" => &["person_id", "gender_concept_id", "year_of_birth"],
-        "concept" => &["concept_id", "vocabulary_id", "concept_code"],
-        "observation_period" => &[
-            "person_id",
-            "observation_period_start_date",
-            "observation_period_end_date",
-        ],
-        "death" => &["person_id", "death_date"],
-        "condition_occurrence" => &[
-            "condition_occurrence_id",
-            "person_id",
-            "condition_concept_id",
-            "condition_start_date",
-        ],
-        "drug_exposure" => &[
-            "drug_exposure_id",
-            "person_id",
-            "drug_concept_id",
-            "drug_exposure_start_date",
-            "drug_exposure_end_date",
-        ],
-        "procedure_occurrence" => &[
-            "procedure_occurrence_id",
-            "person_id",
-            "procedure_concept_id",
-            "procedure_date",
-        ],
-        "measurement" => &[
-            "measurement_id",
-            "person_id",
-            "measurement_concept_id",
-            "measurement_date",
-        ],
-        "observation" => &[
-            "observation_id",
-            "person_id",
-            "observation_concept_id",
-            "observation_date",
-        ],
-        "episode" => &["episode_id", "person_id", "episode_concept_id"],
-        "episode_event" => &["episode_id", "event_id", "episode_event_field_concept_id"],
-        _ => &[],
-    }
-}
-
-/// Groups drug exposures into treatments, fills identifiers the extract
-/// does not give and writes the bundle tables.
-fn assemble(
-    mut records: Vec<Record>,
-    sites: Vec<(String, String, u64)>,
-    source: &str,
-) -> Converted {
-    // patient defaults from the records: diagnosis = the first tumour's date
-    let mut first_dx: HashMap<String, String> = HashMap::new();
-    for r in &records {
-        if r.entity == Entity::Tumour
-            && let Some(d) = r.cols.get("diagnosis_date")
-        {
-            let e = first_dx
-                .entry(r.person.clone())
-                .or_insert_with(|| d.clone());
-            if d < e {
-                *e = d.clone();
-            }
-        }
-    }
-    for r in records.iter_mut() {
-        if r.entity == Entity::Patient
-            && !r.modified
-            && let Some(d) = first_dx.get(&r.person)
-        {
-            r.cols
-                .entry("diagnosis_date".to_string())
-                .or_insert_with(|| d.clone());
-        }
-        if r.entity == Entity::Tumour {
-            r.cols.remove("diagnosis_date");
-        }
-        // a lesion diameter measured elsewhere: a target lesion, organ not
-        // recorded in the CDM
-        if r.entity == Entity::Lesion && !r.modified {
-            r.cols
-                .entry("role".to_string())
-                .or_insert_with(|| "target".to_string());
-            r.cols
-                .entry("organ".to_string())
-                .or_insert_with(|| "other".to_string());
-        }
-    }
-    // treatment identifiers: netra's own, else one per (start, end, stop
-    // reason, type) of a person: the exposures of one regimen given together
-    let mut ids: HashMap<(String, String), String> = HashMap::new();
-    let mut count: HashMap<String, usize> = HashMap::new();
-    let mut counters: HashMap<(String, Entity), usize> = HashMap::new();
-    for r in records.iter_mut() {
-        match r.entity {
-            Entity::Treatment if !r.cols.contains_key("treatment") => {
-                let key = ["start_date", "end_date", "stop_reason", "type"]
-                    .iter()
-                    .map(|k| r.cols.get(*k).cloned().unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join("|");
-                let person = r.person.clone();
-                let id = ids
-                    .entry((person.clone(), key))
-                    .or_insert_with(|| {
-                        let n = count.entry(person.clone()).or_insert(0);
-                        *n += 1;
-                        format!("T{n}")
-                    })
-                    .clone();
-                r.cols.insert("treatment".to_string(), id);
-            }
-            Entity::Lesion if !r.cols.contains_key("lesion") => {
-                let n = counters.entry((r.person.clone(), r.entity)).or_insert(0);
-                *n += 1;
-                let v = format!("L{n}");
-                r.cols.insert("lesion".to_string(), v);
-            }
-            Entity::Tumour | Entity::Assessment | Entity::AdverseEvent => {
-                let col = match r.entity {
-                    Entity::Tumour => "tumour",
-                    Entity::Assessment => "assessment",
-                    _ => "event",
-                };
-                if !r.cols.contains_key(col) {
-                    let n = counters.entry((r.person.clone(), r.entity)).or_insert(0);
-                    *n += 1;
-                    let prefix = match r.entity {
-                        Entity::Tumour => "",
-                        Entity::Assessment => "A",
-                        _ => "AE",
-                    };
-                    let v = format!("{prefix}{n}");
-                    r.cols.insert(col.to_string(), v);
-                }
-            }
-            _ => {}
-        }
-    }
-    // children take their parent's identifier
-    for i in 0..records.len() {
-        if let Some(p) = records[i].parent {
-            let (col, val) = match records[p].entity {
-                Entity::Treatment => ("treatment", records[p].cols.get("treatment").cloned()),
-                Entity::Assessment => ("assessment", records[p].cols.get("assessment").cloned()),
-                _ => continue,
-            };
-            if let Some(v) = val {
-                records[i].cols.entry(col.to_string()).or_insert(v);
-            }
-        }
-    }
-    let mut tables: Vec<ConvertedTable> = Vec::new();
-    let mut site_rows: Vec<(String, String, u64)> = sites;
-    if records.iter().any(|r| {
-        r.entity == Entity::Patient && r.cols.get("site").map(String::as_str) == Some("omop")
-    }) {
-        site_rows.push(("omop".into(), "OMOP CDM import".into(), 1));
-    }
-    let table = |entity: Entity, rows: Vec<(u64, BTreeMap<String, String>)>| -> ConvertedTable {
-        let spec = entity.spec();
-        let mut seen = std::collections::HashSet::new();
-        let mut t = ConvertedTable {
-            entity,
-            rows: vec![],
-            lines: vec![],
-            origins: vec![None; spec.columns.len()],
-        };
-        for (line, cols) in rows {
-            let cells: Vec<Option<String>> = spec
-                .columns
-                .iter()
-                .map(|c| cols.get(c.name).filter(|v| !v.is_empty()).cloned())
-                .collect();
-            // one treatment from several exposures: its row once
-            let key = crate::key_text(
-                spec.key_positions()
-                    .into_iter()
-                    .map(|i| cells[i].as_deref()),
-            );
-            if !seen.insert(key) && entity == Entity::Treatment {
-                continue;
-            }
-            t.rows.push(cells);
-            t.lines.push(line);
-        }
-        t
-    };
-    let one = |pairs: &[(&str, &str)]| {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<BTreeMap<_, _>>()
-    };
-    tables.push(table(
-        Entity::Study,
-        vec![(
-            1,
-            one(&[
-                ("study", "omop"),
-                ("title", "Imported from an OMOP CDM 5.4 extract"),
-            ]),
-        )],
-    ));
-    tables.push(table(
-        Entity::Site,
-        site_rows
-            .iter()
-            .map(|(c, n, l)| (*l, one(&[("site", c), ("study", "omop"), ("name", n)])))
-            .collect(),
-    ));
-    for entity in Entity::ALL.into_iter().filter(|e| *e >= Entity::Patient) {
-        let rows = records
-            .iter()
-            .filter(|r| r.entity == entity)
-            .map(|r| {
-                let mut c = r.cols.clone();
-                c.insert("patient".to_string(), r.person.clone());
-                (r.line, c)
-            })
-            .collect();
-        tables.push(table(entity, rows));
-    }
-    Converted {
-        source: source.to_string(),
-        tables,
     }
 }

@@ -29,9 +29,11 @@
 //! observations, and falls back to the CDM's own columns when an extract
 //! made elsewhere has none.
 
+mod assemble;
 pub mod concepts;
 pub mod export;
 pub mod import;
+mod read;
 pub mod tables;
 
 pub use export::{Extract, PatientRecords, export};
