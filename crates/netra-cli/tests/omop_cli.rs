@@ -91,7 +91,7 @@ fn a_simulated_registry_goes_to_omop_and_back_with_the_same_lines_and_endpoints(
 
     let lines_a = ok(&["lines", "--db", s(&a), "--format", "json"]);
     let lines_b = ok(&["lines", "--db", s(&b), "--format", "json"]);
-    assert!(lines_a.contains("\"number\""), "{lines_a}");
+    assert!(lines_a.contains("\"regimen\""), "{lines_a}");
     assert_eq!(lines_a, lines_b);
     for (endpoint, from) in [
         ("os", "diagnosis"),
@@ -148,5 +148,5 @@ fn a_refused_extract_names_the_file_line_and_column_and_writes_nothing() {
     );
     assert!(err.contains("nothing was written"), "{err}");
     let lines = ok(&["lines", "--db", s(&db), "--format", "json"]);
-    assert!(!lines.contains("\"number\""), "{lines}");
+    assert!(!lines.contains("\"regimen\""), "{lines}");
 }
