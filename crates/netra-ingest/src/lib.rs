@@ -1,7 +1,8 @@
 //! Importers of the records a NET centre already has: a REDCap project's
 //! exports (data dictionary + records, [`redcap`]) turned, through a
 //! mapping file ([`mapping`], TOML), into the rows of the registry bundle
-//! (`docs/bundle-format.md`).
+//! (`docs/bundle-format.md`); an OMOP CDM 5.4 extract ([`omop`]), in both
+//! directions (`netra export --omop`, `netra import omop`).
 //!
 //! This crate only converts. The rows it produces ([`Converted`]) are handed
 //! to the store's one all-or-nothing import path (`netra-store`), so
@@ -23,6 +24,7 @@
 pub mod dictionary;
 pub mod issue;
 pub mod mapping;
+pub mod omop;
 pub mod records;
 pub mod redcap;
 pub mod sheet;

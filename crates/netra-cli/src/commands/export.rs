@@ -1,4 +1,5 @@
-//! `netra export`: write the registry as a bundle directory.
+//! `netra export`: write the registry as a bundle directory (or, with
+//! `--omop DIR`, as an OMOP CDM 5.4 extract: `super::export_omop`).
 
 use std::path::PathBuf;
 
@@ -11,17 +12,28 @@ use super::registry_args::{DbArgs, block_on};
 pub struct Args {
     /// Directory to write the bundle's CSV files into (created if needed;
     /// existing bundle files are overwritten).
-    dir: PathBuf,
+    #[arg(required_unless_present = "omop")]
+    dir: Option<PathBuf>,
+    /// Write an OMOP CDM 5.4 extract (CSV tables with their concepts and
+    /// the derived lines of therapy as episodes) into this directory instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "dir")]
+    omop: Option<PathBuf>,
     #[command(flatten)]
     db: DbArgs,
 }
 
 /// Runs `netra export`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(dir) = &args.omop {
+        return super::export_omop::run(dir, &args.db);
+    }
+    let Some(dir) = args.dir.clone() else {
+        anyhow::bail!("give a directory (or --omop DIR)");
+    };
     let location = args.db.location();
     let report = block_on(async {
         let registry = Registry::open(&location).await?;
-        let r = registry.export_bundle(&args.dir).await;
+        let r = registry.export_bundle(&dir).await;
         registry.close().await;
         r
     })??;
@@ -29,7 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "exported {total} rows from {} to {}",
         location.display(),
-        args.dir.display()
+        dir.display()
     );
     for (e, n) in &report.entities {
         println!("  {:<34} {n:>9}", e.spec().file);

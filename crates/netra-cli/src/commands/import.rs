@@ -63,6 +63,9 @@ pub enum Source {
     /// A spreadsheet with one row per patient, saved as CSV, with repeated
     /// column groups (tx1_agent, tx2_agent, …), through a mapping file.
     Sheet(Box<super::import_redcap::SheetArgs>),
+    /// An OMOP CDM 5.4 extract: a directory of CSV tables (person.csv,
+    /// concept.csv, drug_exposure.csv, episode.csv, …).
+    Omop(Box<super::import_omop::Args>),
 }
 
 /// Runs `netra import`.
@@ -70,6 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.source {
         Some(Source::Redcap(r)) => return super::import_redcap::run(*r),
         Some(Source::Sheet(r)) => return super::import_redcap::run_sheet(*r),
+        Some(Source::Omop(r)) => return super::import_omop::run(*r),
         None => {}
     }
     let Some(path) = args.path.clone() else {

@@ -50,7 +50,7 @@ fn name(path: &Path) -> String {
     )
 }
 
-fn refuse(issues: &Issues) -> anyhow::Error {
+pub(super) fn refuse(issues: &Issues) -> anyhow::Error {
     eprint!("{issues}");
     let n = issues.list.len();
     anyhow::anyhow!(
@@ -146,7 +146,7 @@ pub fn run_sheet(args: SheetArgs) -> anyhow::Result<()> {
 
 /// Imports converted rows through the store's one import path and prints
 /// the summary; the store's problems are told in the source's terms.
-fn import_converted(
+pub(super) fn import_converted(
     converted: &Converted,
     db: &DbArgs,
     actor: &ActorArgs,
