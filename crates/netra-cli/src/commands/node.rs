@@ -101,7 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 async fn serve(policy: NodePolicy, registry: Registry) -> anyhow::Result<()> {
     let token = auth::read_token(policy.token_file.as_deref(), TOKEN_ENV)?;
-    let responder = federation_plug::responder(registry.clone(), &policy);
+    let responder = federation_plug::responder(registry.clone(), &policy).await?;
     let node = Node::new(policy, token, registry, responder)?;
     eprintln!(
         "netra node {} polling {}",
