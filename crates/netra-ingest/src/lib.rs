@@ -1,7 +1,8 @@
 //! Importers of the records a NET centre already has: a REDCap project's
-//! exports (data dictionary + records, [`redcap`]) turned, through a
-//! mapping file ([`mapping`], TOML), into the rows of the registry bundle
-//! (`docs/bundle-format.md`).
+//! exports (data dictionary + records, [`redcap`], as files or from its API,
+//! [`redcap_api`]) and one-row-per-patient sheets (CSV, `.xlsx`, `.ods`:
+//! [`sheet`], [`workbook`]) turned, through a mapping file ([`mapping`],
+//! TOML), into the rows of the registry bundle (`docs/bundle-format.md`).
 //!
 //! This crate only converts. The rows it produces ([`Converted`]) are handed
 //! to the store's one all-or-nothing import path (`netra-store`), so
@@ -25,8 +26,10 @@ pub mod issue;
 pub mod mapping;
 pub mod records;
 pub mod redcap;
+pub mod redcap_api;
 pub mod sheet;
 pub mod suggest;
+pub mod workbook;
 
 pub use issue::{Issue, Issues};
 
