@@ -47,6 +47,12 @@ fn row(entity: Entity, cells: &[(&str, &str)]) -> Vec<Value> {
     v
 }
 
+/// A biomarker's value of 310.
+fn with_value(mut v: Vec<Value>) -> Vec<Value> {
+    v[Entity::Biomarker.spec().position("value").unwrap()] = Value::Real(310.0);
+    v
+}
+
 fn without(text: &str, prefix: &str) -> String {
     text.lines()
         .filter(|l| !l.starts_with(prefix))
@@ -94,14 +100,15 @@ async fn records_the_source_created_and_no_longer_has_are_removed_with_an_audit_
         // A record entered by hand for P1 (no source): never removed.
         reg.upsert_records(
             Entity::Biomarker,
-            &[row(
+            &[with_value(row(
                 Entity::Biomarker,
                 &[
                     ("patient", "P1"),
                     ("marker", "chromogranin_a"),
                     ("date", "2016-01-10"),
+                    ("unit", "ug/L"),
                 ],
-            )],
+            ))],
             &actor("dm", "by hand"),
         )
         .await
@@ -160,8 +167,8 @@ async fn records_the_source_created_and_no_longer_has_are_removed_with_an_audit_
                 .contains("\"start_date\":\"2017-03-01\""),
             "{backend}: the removed row's values are in the trail"
         );
-        assert!(reg.verify_audit().await.unwrap().ok(), "{backend}");
-        assert!(reg.verify_state().await.unwrap().ok(), "{backend}");
+        assert!(reg.verify_audit().await.unwrap().is_intact(), "{backend}");
+        assert!(reg.verify_state().await.unwrap().is_consistent(), "{backend}");
         // Idempotent: the same export again removes nothing.
         let again = run(reg, &next, &sync("redcap-net"), false).await;
         assert!(again.removed.is_empty() && again.import.audit_entries == 0);
@@ -209,7 +216,7 @@ async fn a_patient_the_source_no_longer_has_goes_with_its_records_unless_kept() 
             "{backend}"
         );
         assert!(reg.patient_course("P2").await.unwrap().is_none(), "{backend}");
-        assert!(reg.verify_state().await.unwrap().ok(), "{backend}");
+        assert!(reg.verify_state().await.unwrap().is_consistent(), "{backend}");
         db.finish().await;
     }
 }
@@ -231,7 +238,7 @@ async fn a_kept_record_referring_to_a_removal_refuses_the_whole_import() {
                 ("treatment", "T1"),
             ],
         );
-        ae[Entity::AdverseEvent.spec().position("grade").unwrap()] = Value::Integer(2);
+        ae[Entity::AdverseEvent.spec().position("grade").unwrap()] = Value::Int(2);
         reg.upsert_records(Entity::AdverseEvent, &[ae], &actor("dm", "by hand"))
             .await
             .unwrap();
