@@ -91,7 +91,10 @@ impl Dictionary {
         // The dictionary as the web export or as the API's metadata names
         // its columns.
         let pos = |name: &str| {
-            let api = API_NAMES.iter().find(|(ui, _)| *ui == name).map(|(_, a)| *a);
+            let api = API_NAMES
+                .iter()
+                .find(|(ui, _)| *ui == name)
+                .map(|(_, a)| *a);
             header
                 .iter()
                 .position(|h| h == name || Some(h.as_str()) == api)

@@ -139,7 +139,10 @@ impl fmt::Display for ApiError {
                 "the REDCap API did not answer the {what} request within {seconds} s (--timeout)"
             ),
             ApiError::Transport { what, reason } => {
-                write!(f, "cannot reach the REDCap API for the {what} request: {reason}")
+                write!(
+                    f,
+                    "cannot reach the REDCap API for the {what} request: {reason}"
+                )
             }
         }
     }
@@ -386,7 +389,10 @@ mod tests {
         let e = Token::from_text("abc def", "token.txt").unwrap_err();
         assert!(!e.contains("abc"), "{e}");
         assert_eq!(
-            quote(br#"{"error":"You do not have permissions to use the API"}"#, &t),
+            quote(
+                br#"{"error":"You do not have permissions to use the API"}"#,
+                &t
+            ),
             "You do not have permissions to use the API"
         );
         assert_eq!(

@@ -104,7 +104,7 @@ pub fn convert_workbook(
         &map,
         mapping.name,
     )
-        .map_err(|is| workbook::in_cells(is, &grid.file, grid.cells))?;
+    .map_err(|is| workbook::in_cells(is, &grid.file, grid.cells))?;
     Ok(WorkbookConverted {
         converted,
         cells: grid.cells,

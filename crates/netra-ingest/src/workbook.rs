@@ -105,6 +105,25 @@ pub fn read(
     sheet: Option<&str>,
     dates: DateFormat,
 ) -> Result<Grid, Issues> {
+    // calamine parses untrusted zip and XML; should it ever panic on a
+    // damaged file, the file is refused like any other unreadable one.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_unguarded(input, format, sheet, dates)
+    }))
+    .unwrap_or_else(|_| {
+        Err(Issues::from(Issue::file(
+            input.name,
+            "not a readable workbook (the reader failed on a damaged file)",
+        )))
+    })
+}
+
+fn read_unguarded(
+    input: Input<'_>,
+    format: Format,
+    sheet: Option<&str>,
+    dates: DateFormat,
+) -> Result<Grid, Issues> {
     let whole = |reason: String| Issues::from(Issue::file(input.name, reason));
     let cursor = Cursor::new(input.bytes.to_vec());
     let (names, range) = match format {
@@ -151,12 +170,7 @@ fn pick(file: &str, names: &[String], wanted: Option<&str>) -> Result<String, Is
 }
 
 /// The text grid of a sheet's range.
-fn grid(
-    file: &str,
-    sheet: &str,
-    range: &Range<Data>,
-    dates: DateFormat,
-) -> Result<Grid, Issues> {
+fn grid(file: &str, sheet: &str, range: &Range<Data>, dates: DateFormat) -> Result<Grid, Issues> {
     let file = format!("{file}, sheet {sheet}");
     let (row0, col0) = range.start().unwrap_or((0, 0));
     let at = Cells {
@@ -222,7 +236,10 @@ fn grid(
                 issues.push(Issue {
                     column: Some(format!("cell {}", cells.name(j + 1, line))),
                     value: Some(v.clone()),
-                    ..Issue::file(&file, "a value in a column without a name in the header row")
+                    ..Issue::file(
+                        &file,
+                        "a value in a column without a name in the header row",
+                    )
                 });
             }
         }
@@ -252,11 +269,7 @@ fn raw(c: &Data) -> String {
 
 /// A number in its shortest exact decimal form, integers without `.0`.
 fn number(x: f64) -> String {
-    if x == 0.0 {
-        "0".into()
-    } else {
-        format!("{x}")
-    }
+    if x == 0.0 { "0".into() } else { format!("{x}") }
 }
 
 /// A cell as the text a CSV export of it would hold.
@@ -330,7 +343,9 @@ pub fn in_cells(issues: Issues, grid_file: &str, cells: Cells) -> Issues {
                 if i.file != grid_file {
                     return i;
                 }
-                i.reason = i.reason.replace(", the last on line ", ", the last in row ");
+                i.reason = i
+                    .reason
+                    .replace(", the last on line ", ", the last in row ");
                 match (i.line, i.column_number) {
                     (Some(row), Some(col)) => {
                         let name = i.column.take().map_or(String::new(), |n| format!(" ({n})"));

@@ -241,3 +241,37 @@ fn a_file_that_is_not_a_workbook_is_refused_without_a_panic() {
         vec!["e.xlsx, sheet Patients: the sheet is empty (a header row of column names is needed)"]
     );
 }
+
+#[test]
+fn damaged_workbooks_are_read_or_refused_without_a_panic() {
+    // Deterministic byte damage (xorshift): the fixtures are stored, not
+    // deflated, so the damage reaches the zip directory and the XML.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let m = mapping();
+    let mut refused = 0;
+    for name in ["patients.xlsx", "patients.ods"] {
+        let original = std::fs::read(dir().join(name)).unwrap();
+        for _ in 0..150 {
+            let mut b = original.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() % b.len() as u64) as usize;
+                b[at] = (next() % 256) as u8;
+            }
+            if next() % 5 == 0 {
+                b.truncate((next() % b.len() as u64) as usize);
+            }
+            if let Err(e) = book(name, &b, None, &m) {
+                refused += 1;
+                assert!(!e.list.is_empty());
+                let _ = messages(&e);
+            }
+        }
+    }
+    assert!(refused > 0, "some damage must be refused");
+}

@@ -255,7 +255,10 @@ async fn blockers(
         for row in 0..t.n_rows() {
             t.parse_row(&cols, row, &mut vals, None);
             let k = key_of(e.spec(), &vals);
-            if key_parts(&k).first().is_some_and(|p| affected_set.contains(p)) {
+            if key_parts(&k)
+                .first()
+                .is_some_and(|p| affected_set.contains(p))
+            {
                 after.insert((e, k), vals.clone());
             }
         }
@@ -320,7 +323,10 @@ pub(crate) async fn remove(
                     Ok(Value::Null)
                 } else {
                     c.kind.parse(t).map_err(|reason| {
-                        StoreError::Refused(format!("a stored key of {} is unreadable: {reason}", spec.table))
+                        StoreError::Refused(format!(
+                            "a stored key of {} is unreadable: {reason}",
+                            spec.table
+                        ))
                     })
                 }
             })

@@ -135,11 +135,18 @@ async fn records_the_source_created_and_no_longer_has_are_removed_with_an_audit_
         // Another source with the same rows removes nothing of this one's.
         let other = run(reg, &next, &sync("sheet-net"), true).await;
         assert!(other.removed.is_empty(), "{backend}");
-        assert_eq!(reg.audit_head().await.unwrap(), head, "dry runs write nothing");
+        assert_eq!(
+            reg.audit_head().await.unwrap(),
+            head,
+            "dry runs write nothing"
+        );
 
         let done = run(reg, &next, &sync("redcap-net"), false).await;
         assert_eq!(described(&done), described(&dry));
-        assert_eq!(done.import.audit_entries, 2, "{backend}: one entry per removal");
+        assert_eq!(
+            done.import.audit_entries, 2,
+            "{backend}: one entry per removal"
+        );
         let course = reg.patient_course("P1").await.unwrap().unwrap();
         assert_eq!(course.treatments.len(), 1, "{backend}");
         let log = reg
@@ -151,10 +158,18 @@ async fn records_the_source_created_and_no_longer_has_are_removed_with_an_audit_
             .unwrap();
         assert_eq!(
             log.iter()
-                .map(|e| (e.action.as_str(), e.table_name.as_str(), e.record_key.as_str()))
+                .map(|e| (
+                    e.action.as_str(),
+                    e.table_name.as_str(),
+                    e.record_key.as_str()
+                ))
                 .collect::<Vec<_>>(),
             vec![
-                ("delete", "treatment_agent", "[\"P1\",\"T2\",\"lu177_dotatate\",\"\"]"),
+                (
+                    "delete",
+                    "treatment_agent",
+                    "[\"P1\",\"T2\",\"lu177_dotatate\",\"\"]"
+                ),
                 ("delete", "treatment", "[\"P1\",\"T2\"]"),
             ],
             "{backend}"
@@ -168,7 +183,10 @@ async fn records_the_source_created_and_no_longer_has_are_removed_with_an_audit_
             "{backend}: the removed row's values are in the trail"
         );
         assert!(reg.verify_audit().await.unwrap().is_intact(), "{backend}");
-        assert!(reg.verify_state().await.unwrap().is_consistent(), "{backend}");
+        assert!(
+            reg.verify_state().await.unwrap().is_consistent(),
+            "{backend}"
+        );
         // Idempotent: the same export again removes nothing.
         let again = run(reg, &next, &sync("redcap-net"), false).await;
         assert!(again.removed.is_empty() && again.import.audit_entries == 0);
@@ -215,8 +233,14 @@ async fn a_patient_the_source_no_longer_has_goes_with_its_records_unless_kept() 
             ],
             "{backend}"
         );
-        assert!(reg.patient_course("P2").await.unwrap().is_none(), "{backend}");
-        assert!(reg.verify_state().await.unwrap().is_consistent(), "{backend}");
+        assert!(
+            reg.patient_course("P2").await.unwrap().is_none(),
+            "{backend}"
+        );
+        assert!(
+            reg.verify_state().await.unwrap().is_consistent(),
+            "{backend}"
+        );
         db.finish().await;
     }
 }
@@ -245,7 +269,10 @@ async fn a_kept_record_referring_to_a_removal_refuses_the_whole_import() {
         let head = reg.audit_head().await.unwrap();
         // The export no longer has P2's T1, and changes P1's follow-up.
         let next = bundle(&[
-            (Entity::Patient, &PATIENTS.replace("2019-06-30", "2019-12-31")),
+            (
+                Entity::Patient,
+                &PATIENTS.replace("2019-06-30", "2019-12-31"),
+            ),
             (Entity::Treatment, &without(TREATMENTS, "P2,T1")),
             (Entity::TreatmentAgent, &without(AGENTS, "P2,T1")),
         ]);

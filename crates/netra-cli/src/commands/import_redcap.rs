@@ -65,10 +65,12 @@ fn api_of(args: &Args) -> anyhow::Result<Option<(Api, Token)>> {
         return Ok(None);
     };
     let Some(file) = &args.token_file else {
-        anyhow::bail!("--api needs --token-file FILE (the token is never given on the command line)");
+        anyhow::bail!(
+            "--api needs --token-file FILE (the token is never given on the command line)"
+        );
     };
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let token = Token::from_text(&text, &file.display().to_string()).map_err(anyhow::Error::msg)?;
     let api = Api {
         url: url.clone(),
@@ -107,7 +109,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let api = api_of(&args)?;
     let api_error = |e: ApiError| anyhow::anyhow!("{e}");
     let (dict_bytes, dict_name) = match (&api, &args.dictionary) {
-        (Some((a, t)), _) => (fetch_metadata(a, t).map_err(api_error)?, API_DICTIONARY.to_string()),
+        (Some((a, t)), _) => (
+            fetch_metadata(a, t).map_err(api_error)?,
+            API_DICTIONARY.to_string(),
+        ),
         (None, Some(d)) => (read(d)?, name(d)),
         (None, None) => anyhow::bail!("give --dictionary CSV or --api URL"),
     };
@@ -137,7 +142,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("give --mapping (or --suggest-mapping OUT.toml)");
     };
     let (rec_bytes, rec_name) = match (&api, &args.records) {
-        (Some((a, t)), _) => (fetch_records(a, t).map_err(api_error)?, API_RECORDS.to_string()),
+        (Some((a, t)), _) => (
+            fetch_records(a, t).map_err(api_error)?,
+            API_RECORDS.to_string(),
+        ),
         (None, Some(r)) => (read(r)?, name(r)),
         (None, None) => anyhow::bail!("give --records CSV (or --api URL)"),
     };
@@ -316,7 +324,9 @@ fn in_source_terms(c: &Converted, cells: Option<Cells>, p: &netra_store::Problem
     let mut s = at.file.clone();
     let line = p.line;
     match (cells, line, &at.origin) {
-        (Some(cells), Some(l), Some((n, _))) => s.push_str(&format!(", cell {}", cells.name(*n, l))),
+        (Some(cells), Some(l), Some((n, _))) => {
+            s.push_str(&format!(", cell {}", cells.name(*n, l)))
+        }
         (Some(_), Some(l), None) => s.push_str(&format!(", row {l}")),
         (None, Some(l), _) => s.push_str(&format!(", line {l}")),
         _ => {}
@@ -359,8 +369,8 @@ fn print_report(r: &SourceReport, how: &How, location: &str) {
     entities.dedup();
     for e in entities {
         let c = imp.entities.iter().find(|c| c.entity == e);
-        let kept = r.not_created.iter().find(|a| a.0 == e).map_or(0, |a| a.1)
-            + count(&r.missing_kept, e);
+        let kept =
+            r.not_created.iter().find(|a| a.0 == e).map_or(0, |a| a.1) + count(&r.missing_kept, e);
         println!(
             "{:<34} {:>7} {:>7} {:>8} {:>10} {:>8} {:>6}",
             e.spec().file,
@@ -384,7 +394,11 @@ fn print_report(r: &SourceReport, how: &How, location: &str) {
     for x in &r.removed {
         println!(
             "  {} {}: no longer in the source, which created it",
-            if imp.dry_run { "would remove" } else { "removed" },
+            if imp.dry_run {
+                "would remove"
+            } else {
+                "removed"
+            },
             x.description
         );
     }

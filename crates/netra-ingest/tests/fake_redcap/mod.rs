@@ -41,7 +41,8 @@ pub struct Fake {
 }
 
 fn fixture(name: &str) -> String {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../netra-ingest/tests/fixtures/redcap");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../netra-ingest/tests/fixtures/redcap");
     std::fs::read_to_string(dir.join(name)).unwrap()
 }
 
@@ -148,7 +149,12 @@ fn serve(mut stream: TcpStream, mode: Mode, log: &Mutex<Vec<HashMap<String, Stri
     fields.insert("token".into(), if token_ok { "ok" } else { "wrong" }.into());
     log.lock().unwrap().push(fields.clone());
     if !request_line.starts_with("POST ") {
-        return answer(&mut stream, "405 Method Not Allowed", "text/plain", "POST only");
+        return answer(
+            &mut stream,
+            "405 Method Not Allowed",
+            "text/plain",
+            "POST only",
+        );
     }
     match mode {
         Mode::Silent => {
@@ -176,15 +182,23 @@ fn serve(mut stream: TcpStream, mode: Mode, log: &Mutex<Vec<HashMap<String, Stri
     }
     let get = |k: &str| fields.get(k).map(String::as_str);
     match get("content") {
-        Some("metadata") if get("format") == Some("csv") => {
-            answer(&mut stream, "200 OK", "text/csv; charset=utf-8", &metadata_csv())
-        }
+        Some("metadata") if get("format") == Some("csv") => answer(
+            &mut stream,
+            "200 OK",
+            "text/csv; charset=utf-8",
+            &metadata_csv(),
+        ),
         Some("record")
             if get("format") == Some("csv")
                 && get("type") == Some("flat")
                 && get("rawOrLabel") == Some("raw") =>
         {
-            answer(&mut stream, "200 OK", "text/csv; charset=utf-8", &records_csv())
+            answer(
+                &mut stream,
+                "200 OK",
+                "text/csv; charset=utf-8",
+                &records_csv(),
+            )
         }
         _ => answer(
             &mut stream,

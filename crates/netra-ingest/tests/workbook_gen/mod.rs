@@ -332,10 +332,7 @@ pub fn patients() -> Vec<Vec<Cell>> {
 /// The second sheet of the fixtures (notes a centre keeps beside its
 /// table), which `--sheet` must be able to skip or pick.
 pub fn notes() -> Vec<Vec<Cell>> {
-    vec![
-        vec![t("id"), t("note")],
-        vec![t("S1"), t("synthetic")],
-    ]
+    vec![vec![t("id"), t("note")], vec![t("S1"), t("synthetic")]]
 }
 
 /// The committed fixtures: (file name, bytes).
