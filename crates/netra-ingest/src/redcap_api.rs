@@ -322,11 +322,11 @@ fn post(
             message: quote(&body, token),
         });
     }
+    // The first byte that is not blank or part of a byte-order mark.
     let start = body
         .iter()
         .copied()
-        .skip_while(|b| b.is_ascii_whitespace() || *b == 0xef || *b == 0xbb || *b == 0xbf)
-        .next();
+        .find(|b| !(b.is_ascii_whitespace() || matches!(*b, 0xef | 0xbb | 0xbf)));
     let looks = if content_type.contains("html") || start == Some(b'<') {
         Some("an HTML page")
     } else if content_type.contains("json") || matches!(start, Some(b'{') | Some(b'[')) {

@@ -295,7 +295,7 @@ fn text(c: &Data, dates: DateFormat) -> Result<String, String> {
                         .into(),
                 );
             }
-            if y < 1900 || (y == 1900 && m == 1 && day == 0) || day == 0 {
+            if y < 1900 || day == 0 {
                 return Err("a date cell before 1900-01-01 is not a date".into());
             }
             write_date(y.into(), m.into(), day.into(), dates)
