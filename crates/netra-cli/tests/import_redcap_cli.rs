@@ -6,6 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../netra-ingest/tests/fake_redcap/mod.rs"]
+mod fake_redcap;
+#[path = "../../netra-ingest/tests/workbook_gen/mod.rs"]
+mod workbook_gen;
+
 fn netra(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_netra"))
         .args(args)
@@ -32,7 +37,7 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// The row of `file` in a summary: (rows, added, changed, unchanged, not in source).
+/// The row of `file` in a summary: (rows, added, changed, unchanged, removed, kept).
 fn summary_row(out: &str, file: &str) -> Vec<usize> {
     let line = out
         .lines()
@@ -104,8 +109,8 @@ fn a_redcap_project_is_drafted_checked_imported_and_reimported() {
     let dry = run(&with(&records, &["--dry-run"]));
     let out = String::from_utf8(dry.stdout).unwrap();
     assert!(out.starts_with("dry run: no problem found"), "{out}");
-    assert_eq!(summary_row(&out, "patients.csv"), vec![3, 3, 0, 0, 0]);
-    assert_eq!(summary_row(&out, "lesions.csv"), vec![5, 5, 0, 0, 0]);
+    assert_eq!(summary_row(&out, "patients.csv"), vec![3, 3, 0, 0, 0, 0]);
+    assert_eq!(summary_row(&out, "lesions.csv"), vec![5, 5, 0, 0, 0, 0]);
 
     let first = run(&with(&records, &[]));
     assert!(
@@ -124,6 +129,19 @@ fn a_redcap_project_is_drafted_checked_imported_and_reimported() {
         .map(|l| format!("{}\n", l.replace("2019-06-30,0", "2019-12-31,0")))
         .collect();
     std::fs::write(&edited, text).unwrap();
+    // The mapping names the source, which created the lesion: the dry run
+    // lists its removal, the import removes it with an audit entry.
+    let dry = run(&with(&edited, &["--dry-run"]));
+    let out = String::from_utf8(dry.stdout).unwrap();
+    assert_eq!(summary_row(&out, "lesions.csv"), vec![4, 0, 0, 4, 1, 0]);
+    assert!(
+        out.contains("0 record(s) would be added, 1 would be changed, 1 would be removed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  would remove lesion (patient 'NET-101', assessment 'A3', lesion 'L1'): no longer in the source, which created it"),
+        "{out}"
+    );
     let second = run(&with(&edited, &[]));
     let out = String::from_utf8(second.stdout).unwrap();
     assert!(
@@ -131,10 +149,25 @@ fn a_redcap_project_is_drafted_checked_imported_and_reimported() {
         "{}",
         String::from_utf8_lossy(&second.stderr)
     );
-    assert_eq!(summary_row(&out, "patients.csv"), vec![3, 0, 1, 2, 0]);
-    assert_eq!(summary_row(&out, "lesions.csv"), vec![4, 0, 0, 4, 1]);
+    assert_eq!(summary_row(&out, "patients.csv"), vec![3, 0, 1, 2, 0, 0]);
+    assert_eq!(summary_row(&out, "lesions.csv"), vec![4, 0, 0, 4, 1, 0]);
     assert!(out.contains("imported into"), "{out}");
-    assert!(out.contains(": 1 change(s), 1 audit entry"), "{out}");
+    assert!(out.contains(": 2 change(s), 2 audit entries"), "{out}");
+    // With --keep-missing the next removal is only listed.
+    let third = tmp.path().join("records3.csv");
+    let text = std::fs::read_to_string(&edited).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("101,baseline_arm_1,lesions,2,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&third, text).unwrap();
+    let out = String::from_utf8(run(&with(&third, &["--keep-missing"])).stdout).unwrap();
+    assert_eq!(summary_row(&out, "lesions.csv"), vec![3, 0, 0, 3, 0, 1]);
+    assert!(
+        out.contains("  kept lesion (patient 'NET-101', assessment 'A2', lesion 'L1')"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -192,7 +225,7 @@ fn a_refused_export_names_file_line_and_field_and_writes_nothing() {
     ]);
     assert_eq!(
         summary_row(&counts, "patients.csv"),
-        vec![3, 3, 0, 0, 0],
+        vec![3, 3, 0, 0, 0, 0],
         "nothing was written before"
     );
 }
@@ -218,12 +251,174 @@ fn a_per_patient_sheet_is_imported_through_its_mapping() {
     ]);
     assert_eq!(
         summary_row(&out, "patients.csv"),
-        vec![3, 3, 0, 0, 0],
+        vec![3, 3, 0, 0, 0, 0],
         "{out}"
     );
     assert_eq!(
         summary_row(&out, "treatments.csv"),
-        vec![3, 3, 0, 0, 0],
+        vec![3, 3, 0, 0, 0, 0],
         "{out}"
     );
+}
+
+#[test]
+fn a_workbook_sheet_is_imported_and_its_problems_name_sheet_and_cell() {
+    use workbook_gen::{Cell, Sheet, patients, xlsx};
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("netra.db");
+    let db = s(&db);
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("../netra-ingest/tests/fixtures/sheet");
+    let mapping = fx.join("mapping.toml");
+    ok(&["init", "--db", db]);
+    let sheet = |file: &Path, extra: &[&str]| {
+        let mut v = vec![
+            "import",
+            "sheet",
+            "--file",
+            s(file),
+            "--mapping",
+            s(&mapping),
+            "--db",
+            db,
+            "--user",
+            "dm",
+        ];
+        v.extend_from_slice(extra);
+        netra(&v)
+    };
+    // A registry rule broken in a cell: death before diagnosis (S2, J3).
+    let mut rows = patients();
+    rows[2][9] = Cell::Date(2011, 8, 30);
+    let bad = tmp.path().join("bad.xlsx");
+    std::fs::write(&bad, xlsx(&[Sheet::new("Patients", rows)], false)).unwrap();
+    let out = sheet(&bad, &[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.lines().any(|l| l.starts_with(
+            "error: bad.xlsx, sheet Patients, cell J3 (died → patients.csv death_date): "
+        )),
+        "{err}"
+    );
+    let out = sheet(&fx.join("patients.xlsx"), &["--sheet", "Nope"]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(
+            "patients.xlsx: no sheet named 'Nope' (the workbook's sheets: Patients, Notes)"
+        ),
+        "{err}"
+    );
+    let out = sheet(&fx.join("patients.xlsx"), &["--sheet", "Patients"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        summary_row(&out, "treatments.csv"),
+        vec![3, 3, 0, 0, 0, 0],
+        "{out}"
+    );
+    // The .ods and the .csv hold the same rows: nothing changes.
+    for f in ["patients.ods", "patients.csv"] {
+        let out = sheet(&fx.join(f), &["--dry-run"]);
+        let out = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            summary_row(&out, "patients.csv"),
+            vec![3, 0, 0, 3, 0, 0],
+            "{f}: {out}"
+        );
+        assert_eq!(
+            summary_row(&out, "treatments.csv"),
+            vec![3, 0, 0, 3, 0, 0],
+            "{f}: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_redcap_project_is_imported_from_its_api_without_showing_the_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("netra.db");
+    let db = s(&db);
+    ok(&["init", "--db", db]);
+    let fake = fake_redcap::start(fake_redcap::Mode::Redcap);
+    let token = tmp.path().join("net.token");
+    std::fs::write(&token, format!("{}\n", fake_redcap::TOKEN)).unwrap();
+    let mapping = fixtures().join("mapping.toml");
+    let api = |url: &str, token: &Path, extra: &[&str]| {
+        let mut v = vec![
+            "import",
+            "redcap",
+            "--api",
+            url,
+            "--token-file",
+            s(token),
+            "--mapping",
+            s(&mapping),
+            "--db",
+            db,
+            "--user",
+            "dm",
+        ];
+        v.extend_from_slice(extra);
+        netra(&v)
+    };
+    let out = api(&fake.url, &token, &[]);
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(summary_row(&stdout, "patients.csv"), vec![3, 3, 0, 0, 0, 0]);
+    assert_eq!(summary_row(&stdout, "lesions.csv"), vec![5, 5, 0, 0, 0, 0]);
+    assert!(!stdout.contains(fake_redcap::TOKEN) && !stderr.contains(fake_redcap::TOKEN));
+    // The same project from its files: nothing to change.
+    let out = ok(&[
+        "import",
+        "redcap",
+        "--dictionary",
+        s(&fixtures().join("dictionary.csv")),
+        "--records",
+        s(&fixtures().join("records.csv")),
+        "--mapping",
+        s(&mapping),
+        "--db",
+        db,
+        "--user",
+        "dm",
+        "--dry-run",
+    ]);
+    assert_eq!(summary_row(&out, "lesions.csv"), vec![5, 0, 0, 5, 0, 0]);
+    // A wrong token: REDCap's refusal, the token never shown.
+    let wrong = tmp.path().join("wrong.token");
+    std::fs::write(&wrong, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF").unwrap();
+    let out = api(&fake.url, &wrong, &[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("the REDCap API refused the token (HTTP 403: You do not have permissions to use the API)"),
+        "{err}"
+    );
+    assert!(!err.contains("FFFFFFFF"), "{err}");
+    // Plain http to another machine: refused before any request.
+    let out = api("http://192.0.2.1/api/", &token, &[]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("plain http:// would send the API token in clear to 192.0.2.1"),
+        "{err}"
+    );
+    // The token is never an argument.
+    let out = netra(&[
+        "import",
+        "redcap",
+        "--api",
+        &fake.url,
+        "--token",
+        "X",
+        "--mapping",
+        s(&mapping),
+    ]);
+    assert!(!out.status.success());
 }

@@ -68,6 +68,17 @@ const CHOICES: &str = "Choices, Calculations, OR Slider Labels";
 const VALIDATION: &str = "Text Validation Type OR Show Slider Number";
 const REQUIRED: &str = "Required Field?";
 
+/// The same columns as the API's `content=metadata` export names them.
+const API_NAMES: [(&str, &str); 7] = [
+    (NAME, "field_name"),
+    (FORM, "form_name"),
+    (TYPE, "field_type"),
+    (LABEL, "field_label"),
+    (CHOICES, "select_choices_or_calculations"),
+    (VALIDATION, "text_validation_type_or_show_slider_number"),
+    (REQUIRED, "required_field"),
+];
+
 impl Dictionary {
     /// Reads a dictionary export. Every problem is reported.
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Dictionary, Issues> {
@@ -77,7 +88,17 @@ impl Dictionary {
             .flexible(true)
             .from_reader(bytes);
         let header = crate::issue::read_header(file, &mut r)?;
-        let pos = |name: &str| header.iter().position(|h| h == name);
+        // The dictionary as the web export or as the API's metadata names
+        // its columns.
+        let pos = |name: &str| {
+            let api = API_NAMES
+                .iter()
+                .find(|(ui, _)| *ui == name)
+                .map(|(_, a)| *a);
+            header
+                .iter()
+                .position(|h| h == name || Some(h.as_str()) == api)
+        };
         let (Some(c_name), Some(c_form), Some(c_type), Some(c_label)) =
             (pos(NAME), pos(FORM), pos(TYPE), pos(LABEL))
         else {

@@ -1,8 +1,10 @@
 //! Importers of the records a NET centre already has: a REDCap project's
-//! exports (data dictionary + records, [`redcap`]) turned, through a
-//! mapping file ([`mapping`], TOML), into the rows of the registry bundle
-//! (`docs/bundle-format.md`); an OMOP CDM 5.4 extract ([`omop`]), in both
-//! directions (`netra export --omop`, `netra import omop`).
+//! exports (data dictionary + records, [`redcap`], as files or from its API,
+//! [`redcap_api`]) and one-row-per-patient sheets (CSV, `.xlsx`, `.ods`:
+//! [`sheet`], [`workbook`]) turned, through a mapping file ([`mapping`],
+//! TOML), into the rows of the registry bundle (`docs/bundle-format.md`);
+//! an OMOP CDM 5.4 extract ([`omop`]), in both directions (`netra export
+//! --omop`, `netra import omop`).
 //!
 //! This crate only converts. The rows it produces ([`Converted`]) are handed
 //! to the store's one all-or-nothing import path (`netra-store`), so
@@ -27,8 +29,10 @@ pub mod mapping;
 pub mod omop;
 pub mod records;
 pub mod redcap;
+pub mod redcap_api;
 pub mod sheet;
 pub mod suggest;
+pub mod workbook;
 
 pub use issue::{Issue, Issues};
 

@@ -35,6 +35,11 @@ pub struct Mapping {
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
+    /// The source's stable name (`net-redcap`): records an import of a
+    /// named source creates are recorded as its own, and a later import of
+    /// the same name removes those it no longer has (`docs/import.md`).
+    /// Unnamed: nothing is ever removed.
+    pub name: Option<String>,
     /// Template of the patient code from the record (default `{record}`:
     /// the record id as it is; e.g. `NET-{record}`).
     pub patient: Option<String>,

@@ -1,5 +1,6 @@
 //! Spreadsheets with one row per patient, the way per-patient tables are
-//! published (CSV now; `.xlsx`/`.ods` are the next step), through the same
+//! published (CSV, or a sheet of an `.xlsx`/`.ods` workbook: [`crate::workbook`]),
+//! through the same
 //! mapping format as REDCap.
 //!
 //! The sheet is read as a REDCap project would be, so that one converter
@@ -18,6 +19,7 @@ use crate::issue::{Issue, Issues};
 use crate::mapping::Mapping;
 use crate::records::{RecordRow, Records};
 use crate::redcap::{Input, convert_parsed};
+use crate::workbook::{self, Cells, Format};
 
 /// The field type of a spreadsheet column (free text; `choices` allowed).
 pub const FIELD_TYPE: &str = "sheet";
@@ -46,27 +48,92 @@ fn split_group<'h>(h: &'h str, groups: &[String]) -> Option<(&'h str, u32, &'h s
     None
 }
 
-/// Converts a one-row-per-patient CSV through a mapping.
-pub fn convert_csv(sheet: Input<'_>, mapping: Input<'_>) -> Result<Converted, Issues> {
-    let one = |file: &str, line: Option<u64>, reason: String| {
-        let mut is = Issues::default();
-        is.push(Issue {
-            line,
-            ..Issue::file(file, reason)
-        });
-        is
-    };
+fn one(file: &str, line: Option<u64>, reason: String) -> Issues {
+    Issues::from(Issue {
+        line,
+        ..Issue::file(file, reason)
+    })
+}
+
+/// Reads the mapping file.
+fn mapping_of(mapping: Input<'_>) -> Result<Mapping, Issues> {
     let text = std::str::from_utf8(mapping.bytes)
         .map_err(|_| one(mapping.name, None, "the mapping is not UTF-8 text".into()))?;
-    let map = Mapping::parse(mapping.name, text)?;
+    Mapping::parse(mapping.name, text)
+}
+
+/// Converts a one-row-per-patient CSV through a mapping.
+pub fn convert_csv(sheet: Input<'_>, mapping: Input<'_>) -> Result<Converted, Issues> {
+    let map = mapping_of(mapping)?;
     let mut r = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(sheet.bytes);
     let header = crate::issue::read_header(sheet.name, &mut r)?;
+    let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| {
+            one(
+                sheet.name,
+                e.position().map(|p| p.line()),
+                format!("malformed CSV: {e}"),
+            )
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
+        rows.push((line, rec.iter().map(|c| c.trim().to_string()).collect()));
+    }
+    convert_rows(sheet.name, 1, header, rows, &map, mapping.name)
+}
+
+/// Converts one sheet of an `.xlsx`/`.ods` workbook (`sheet`: its name,
+/// default the first) through a mapping. Problems name the sheet and the
+/// cell (`patients.xlsx, sheet Patients, cell D5 (ki67): …`); what the
+/// store finds later is placed by [`WorkbookConverted::cells`].
+pub fn convert_workbook(
+    workbook: Input<'_>,
+    format: Format,
+    sheet: Option<&str>,
+    mapping: Input<'_>,
+) -> Result<WorkbookConverted, Issues> {
+    let map = mapping_of(mapping)?;
+    let grid = workbook::read(workbook, format, sheet, map.source.date_format)?;
+    let converted = convert_rows(
+        &grid.file,
+        grid.header_line,
+        grid.header,
+        grid.rows,
+        &map,
+        mapping.name,
+    )
+    .map_err(|is| workbook::in_cells(is, &grid.file, grid.cells))?;
+    Ok(WorkbookConverted {
+        converted,
+        cells: grid.cells,
+    })
+}
+
+/// A workbook sheet's rows, with where the sheet's columns are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkbookConverted {
+    /// The rows; their `source` is `file, sheet NAME` and their lines the
+    /// sheet's row numbers.
+    pub converted: Converted,
+    /// Turns a converted column position and a line into a cell name.
+    pub cells: Cells,
+}
+
+/// Converts a sheet's header and text rows (line, cells) through a mapping.
+fn convert_rows(
+    file: &str,
+    header_line: u64,
+    header: Vec<String>,
+    rows_in: Vec<(u64, Vec<String>)>,
+    map: &Mapping,
+    mapping_name: &str,
+) -> Result<Converted, Issues> {
     if header.is_empty() || header[0].is_empty() {
         return Err(one(
-            sheet.name,
-            Some(1),
+            file,
+            Some(header_line),
             "the first column (the patient) needs a name".into(),
         ));
     }
@@ -84,10 +151,10 @@ pub fn convert_csv(sheet: Input<'_>, mapping: Input<'_>) -> Result<Converted, Is
         let pos = match names.iter().position(|n| *n == name) {
             Some(p) if inst.is_none() => {
                 issues.push(Issue {
-                    line: Some(1),
+                    line: Some(header_line),
                     column_number: Some(i + 1),
                     column: Some(h.clone()),
-                    ..Issue::file(sheet.name, "the column appears twice in the header")
+                    ..Issue::file(file, "the column appears twice in the header")
                 });
                 p
             }
@@ -113,25 +180,17 @@ pub fn convert_csv(sheet: Input<'_>, mapping: Input<'_>) -> Result<Converted, Is
     if !issues.is_empty() {
         return Err(issues);
     }
-    let dict = Dictionary::from_fields(sheet.name, fields);
-    let tables = map.check(mapping.name, &dict)?;
+    let dict = Dictionary::from_fields(file, fields);
+    let tables = map.check(mapping_name, &dict)?;
     let mut rows: Vec<RecordRow> = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| {
-            one(
-                sheet.name,
-                e.position().map(|p| p.line()),
-                format!("malformed CSV: {e}"),
-            )
-        })?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let record = rec.get(0).unwrap_or("").trim().to_string();
+    for (line, rec) in rows_in {
+        let record = rec.first().map_or("", |s| s.trim()).to_string();
         if record.is_empty() {
             issues.push(Issue {
                 line: Some(line),
                 column_number: Some(1),
                 column: Some(header[0].clone()),
-                ..Issue::file(sheet.name, "a patient is required")
+                ..Issue::file(file, "a patient is required")
             });
             continue;
         }
@@ -185,8 +244,8 @@ pub fn convert_csv(sheet: Input<'_>, mapping: Input<'_>) -> Result<Converted, Is
     if !issues.is_empty() {
         return Err(issues);
     }
-    let recs = Records::from_rows(sheet.name, names, rows, display);
-    convert_parsed(&dict, &recs, &map, &tables)
+    let recs = Records::from_rows(file, names, rows, display);
+    convert_parsed(&dict, &recs, map, &tables)
 }
 
 #[cfg(test)]

@@ -351,6 +351,11 @@ impl AuditWriter {
         })
     }
 
+    /// The id of this writer's change set.
+    pub fn change_set(&self) -> i64 {
+        self.change_set
+    }
+
     /// Records one change (JSON texts of the key and of the values).
     pub fn record(
         &mut self,

@@ -22,6 +22,7 @@ use crate::expect::Expect;
 use crate::pipe::Pipe;
 use crate::rows::{bind, decode_row, json_diff, json_key};
 use crate::sql;
+use crate::sync::{Plan, SourceSync};
 
 /// How to import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +194,21 @@ pub(crate) async fn import(
     opts: &ImportOptions,
     expects: &[Expect],
 ) -> Result<ImportReport, StoreError> {
+    import_synced(pool, backend, bundle, opts, expects, None)
+        .await
+        .map(|(r, _)| r)
+}
+
+/// Imports `bundle`, and with `sync` keeps the registry in step with the
+/// source in the same transaction ([`crate::sync`]).
+pub(crate) async fn import_synced(
+    pool: &AnyPool,
+    backend: Backend,
+    bundle: &Bundle,
+    opts: &ImportOptions,
+    expects: &[Expect],
+    sync: Option<&SourceSync>,
+) -> Result<(ImportReport, Option<Plan>), StoreError> {
     let mut clock = std::time::Instant::now();
     let mut phases: Vec<(&'static str, f64)> = Vec::new();
     let mut lap = |name: &'static str| {
@@ -206,10 +222,23 @@ pub(crate) async fn import(
         tx.rollback().await?;
         return Err(e);
     }
-    let stored = load_stored(&mut tx, &needed(bundle)).await?;
+    let mut entities = needed(bundle);
+    if sync.is_some() {
+        // Removals need every stored key of the patient tables.
+        entities = Entity::ALL.to_vec();
+    }
+    let stored = load_stored(&mut tx, &entities).await?;
     lap("load stored keys");
     let (mut checked, mut problems) = check::check(bundle, &stored);
     check_stored_children(&mut tx, backend, bundle, &checked, &stored, &mut problems).await?;
+    let plan = match sync {
+        Some(s) if problems.is_empty() => {
+            let (plan, more) = crate::sync::plan(&mut tx, backend, bundle, &stored, s).await?;
+            problems.list.extend(more.list);
+            Some(plan)
+        }
+        _ => None,
+    };
     lap("check");
     if !problems.is_empty() {
         tx.rollback().await?;
@@ -235,20 +264,26 @@ pub(crate) async fn import(
             let key = key_of(entity.spec(), &vals);
             update_row(&mut tx, &mut audit, entity, &key, &vals, &mut scratch).await?;
         }
+        if let Some(p) = &plan {
+            crate::sync::remove(&mut tx, &mut audit, p).await?;
+        }
     }
     if opts.dry_run {
         tx.rollback().await?;
         lap("classify");
         report.phases = phases;
-        return Ok(report);
+        return Ok((report, plan));
     }
     audit.flush(&mut tx).await?;
     report.audit_entries = audit.written;
+    if let (Some(p), Some(s)) = (&plan, sync) {
+        crate::sync::remember(&mut tx, p, &s.source, audit.change_set()).await?;
+    }
     lap("write");
     tx.commit().await?;
     lap("commit");
     report.phases = phases;
-    Ok(report)
+    Ok((report, plan))
 }
 
 /// Reusable text buffers of the write pass.

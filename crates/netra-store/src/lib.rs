@@ -56,6 +56,7 @@ pub mod sessions;
 pub mod settings;
 pub mod sites;
 pub mod sql;
+pub mod sync;
 pub mod synthetic;
 
 use std::path::Path;
@@ -78,6 +79,7 @@ pub use query::CourseFilter;
 pub use replay::{StateCheck, StateProblem};
 pub use sessions::StoredSession;
 pub use sites::SiteInfo;
+pub use sync::{SourceRecord, SourceReport, SourceSync};
 
 /// A unique-key violation of a guarded write (a writer that is not netra,
 /// or a race the expectations did not cover) is the refusal of its first
@@ -194,6 +196,30 @@ impl Registry {
         opts: &ImportOptions,
     ) -> Result<ImportReport, StoreError> {
         import::import(&self.pool, self.backend(), bundle, opts, &[]).await
+    }
+
+    /// Imports a source's bundle (a REDCap project, a spreadsheet,
+    /// converted by `netra-ingest`) in one transaction and keeps the
+    /// registry in step with the source: the records this source created
+    /// and its bundle no longer has are removed, one audit entry each
+    /// ([`sync`]). Any problem → [`StoreError::Invalid`] and nothing
+    /// written; with `dry_run` the report lists what would change.
+    pub async fn import_from_source(
+        &self,
+        bundle: &Bundle,
+        opts: &ImportOptions,
+        source: &SourceSync,
+    ) -> Result<SourceReport, StoreError> {
+        let (import, plan) =
+            import::import_synced(&self.pool, self.backend(), bundle, opts, &[], Some(source))
+                .await?;
+        let plan = plan.unwrap_or_default();
+        Ok(SourceReport {
+            import,
+            removed: sync::records(&plan.removals),
+            missing_kept: sync::records(&plan.missing_kept),
+            not_created: plan.not_created,
+        })
     }
 
     /// Reads a flat survival CSV and imports it; the study and site rows are
@@ -443,6 +469,7 @@ impl Registry {
             Some(&old_json),
             None,
         );
+        crate::sync::forget(&mut tx, spec.table, &key_json).await?;
         audit.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(())

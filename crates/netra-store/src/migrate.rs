@@ -57,6 +57,15 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0003_web.sqlite.sql"),
         postgres: include_str!("../migrations/0003_web.postgres.sql"),
     },
+    // Version 4 is the registry model's second version (issue 15, another
+    // branch); this one was numbered after it.
+    Migration {
+        version: 5,
+        name: "provenance of imported records (which source created each)",
+        common: include_str!("../migrations/0005_provenance.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Migration {

@@ -873,13 +873,23 @@ async fn postgres_application_role_cannot_touch_the_audit_trail() {
            biomarker, treatment, treatment_agent, radionuclide_administration, assessment, \
            lesion, clinical_status, adverse_event TO {role}; \
          GRANT SELECT, INSERT ON audit_change_set, audit_log TO {role}; \
+         GRANT SELECT, INSERT, DELETE ON record_source TO {role}; \
          GRANT SELECT ON schema_migrations TO {role};"
     );
     db.registry.pool().execute(grants.as_str()).await.unwrap();
     let app_url = url.replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
     assert_ne!(app_url, url, "test URL must name the postgres user");
     let app = Registry::open_url(&app_url).await.unwrap();
-    import_dir(&app, &example_bundle()).await;
+    // Imported as a named source: the provenance table's grants suffice.
+    let source = netra_store::SourceSync {
+        source: "example".into(),
+        file: "bundle".into(),
+        remove_missing: true,
+    };
+    let bundle = netra_store::Bundle::read_dir(&example_bundle()).unwrap();
+    app.import_from_source(&bundle, &opts("app"), &source)
+        .await
+        .unwrap();
     assert!(app.verify_audit().await.unwrap().is_intact());
     for sql in [
         "UPDATE audit_log SET action = 'x' WHERE seq = 1",

@@ -49,5 +49,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect();
     let source = args.dir.display().to_string();
     let converted = netra_ingest::omop::convert(&inputs, &source).map_err(|i| refuse(&i))?;
-    import_converted(&converted, &args.db, &args.actor, args.dry_run)
+    // An OMOP extract is a full export of its source: no source name is
+    // recorded, so a re-import never removes records (the bundle import's
+    // rule); naming OMOP sources for removals is left to a mapping file.
+    let how = super::import_redcap::How {
+        source: None,
+        cells: None,
+        dry_run: args.dry_run,
+        keep_missing: true,
+    };
+    import_converted(&converted, &args.db, &args.actor, &how)
 }

@@ -2,16 +2,21 @@
 //! exports, converted through a mapping file by `netra-ingest`, imported by
 //! the store's one all-or-nothing path (checks, audit, re-import diff);
 //! `--suggest-mapping` drafts the mapping from the dictionary. `netra import
-//! sheet`: a one-row-per-patient spreadsheet (CSV) through the same mapping
-//! format.
+//! sheet`: a one-row-per-patient spreadsheet (CSV, `.xlsx`, `.ods`) through
+//! the same mapping format. A named source (`[source] name`) is kept in step:
+//! the records it created and no longer has are removed (`--keep-missing`
+//! keeps them), in the import's transaction, one audit entry each.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use netra_clinical::registry::schema::Entity;
 use netra_ingest::redcap::{Input, convert};
-use netra_ingest::{Converted, Issues, key_text};
-use netra_store::{Bundle, ImportOptions, ImportReport, Registry, StoreError};
+use netra_ingest::redcap_api::{Api, ApiError, Token, fetch_metadata, fetch_records};
+use netra_ingest::workbook::{Cells, Format};
+use netra_ingest::{Converted, Issues};
+use netra_store::{
+    Bundle, ImportOptions, Registry, SourceRecord, SourceReport, SourceSync, StoreError,
+};
 
 use super::registry_args::{ActorArgs, DbArgs, block_on};
 
@@ -19,11 +24,23 @@ use super::registry_args::{ActorArgs, DbArgs, block_on};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The project's data dictionary (CSV export).
-    #[arg(long, value_name = "CSV")]
-    dictionary: PathBuf,
+    #[arg(long, value_name = "CSV", required_unless_present = "api")]
+    dictionary: Option<PathBuf>,
     /// The records export (CSV, raw coded values).
-    #[arg(long, value_name = "CSV", required_unless_present = "suggest_mapping")]
+    #[arg(long, value_name = "CSV", required_unless_present_any = ["suggest_mapping", "api"])]
     records: Option<PathBuf>,
+    /// Read the dictionary and the records from the project's REDCap API (https://…/api/).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["dictionary", "records"], requires = "token_file")]
+    api: Option<String>,
+    /// The file holding the project's API token (never give the token itself).
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Allow plain http:// to another machine (the token would cross the network in clear).
+    #[arg(long, requires = "api")]
+    allow_http: bool,
+    /// Seconds to wait for each API answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "api")]
+    timeout: u64,
     /// The mapping file (TOML, docs/import.md).
     #[arg(long, value_name = "TOML", required_unless_present = "suggest_mapping")]
     mapping: Option<PathBuf>,
@@ -37,7 +54,35 @@ pub struct Args {
     /// Check everything against the registry and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Keep the records this source created and no longer has (default: remove them).
+    #[arg(long)]
+    keep_missing: bool,
 }
+
+/// The REDCap API named by the arguments, with its token.
+fn api_of(args: &Args) -> anyhow::Result<Option<(Api, Token)>> {
+    let Some(url) = &args.api else {
+        return Ok(None);
+    };
+    let Some(file) = &args.token_file else {
+        anyhow::bail!(
+            "--api needs --token-file FILE (the token is never given on the command line)"
+        );
+    };
+    let text =
+        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let token = Token::from_text(&text, &file.display().to_string()).map_err(anyhow::Error::msg)?;
+    let api = Api {
+        url: url.clone(),
+        allow_http: args.allow_http,
+        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+    };
+    Ok(Some((api, token)))
+}
+
+/// The names the API's exports go by in messages.
+const API_DICTIONARY: &str = "metadata (REDCap API)";
+const API_RECORDS: &str = "records (REDCap API)";
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
@@ -61,8 +106,16 @@ pub(super) fn refuse(issues: &Issues) -> anyhow::Error {
 
 /// Runs `netra import redcap`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let dict_bytes = read(&args.dictionary)?;
-    let dict_name = name(&args.dictionary);
+    let api = api_of(&args)?;
+    let api_error = |e: ApiError| anyhow::anyhow!("{e}");
+    let (dict_bytes, dict_name) = match (&api, &args.dictionary) {
+        (Some((a, t)), _) => (
+            fetch_metadata(a, t).map_err(api_error)?,
+            API_DICTIONARY.to_string(),
+        ),
+        (None, Some(d)) => (read(d)?, name(d)),
+        (None, None) => anyhow::bail!("give --dictionary CSV or --api URL"),
+    };
     if let Some(out) = &args.suggest_mapping {
         let dict = netra_ingest::dictionary::Dictionary::parse(&dict_name, &dict_bytes)
             .map_err(|i| refuse(&i))?;
@@ -85,10 +138,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let (Some(records), Some(mapping)) = (&args.records, &args.mapping) else {
-        anyhow::bail!("give --records and --mapping (or --suggest-mapping OUT.toml)");
+    let Some(mapping) = &args.mapping else {
+        anyhow::bail!("give --mapping (or --suggest-mapping OUT.toml)");
     };
-    let rec_bytes = read(records)?;
+    let (rec_bytes, rec_name) = match (&api, &args.records) {
+        (Some((a, t)), _) => (
+            fetch_records(a, t).map_err(api_error)?,
+            API_RECORDS.to_string(),
+        ),
+        (None, Some(r)) => (read(r)?, name(r)),
+        (None, None) => anyhow::bail!("give --records CSV (or --api URL)"),
+    };
     let map_bytes = read(mapping)?;
     let converted = convert(
         Input {
@@ -96,7 +156,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             bytes: &dict_bytes,
         },
         Input {
-            name: &name(records),
+            name: &rec_name,
             bytes: &rec_bytes,
         },
         Input {
@@ -105,15 +165,46 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
     )
     .map_err(|i| refuse(&i))?;
-    import_converted(&converted, &args.db, &args.actor, args.dry_run)
+    let how = How {
+        source: source_name(&map_bytes),
+        cells: None,
+        dry_run: args.dry_run,
+        keep_missing: args.keep_missing,
+    };
+    import_converted(&converted, &args.db, &args.actor, &how)
+}
+
+/// The mapping's `[source] name` (the mapping was read by the conversion).
+pub(crate) fn source_name(mapping: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(mapping).ok()?;
+    netra_ingest::mapping::Mapping::parse("mapping", text)
+        .ok()?
+        .source
+        .name
+        .filter(|n| !n.trim().is_empty())
+}
+
+/// How converted rows are imported.
+pub(crate) struct How {
+    /// The source's name (`[source] name`), if any.
+    pub source: Option<String>,
+    /// Workbooks: where the sheet's columns are (problems name cells).
+    pub cells: Option<Cells>,
+    /// Check only.
+    pub dry_run: bool,
+    /// Keep the source's missing records.
+    pub keep_missing: bool,
 }
 
 /// Arguments of `netra import sheet`.
 #[derive(Debug, clap::Args)]
 pub struct SheetArgs {
-    /// The spreadsheet, one row per patient, saved as CSV (first column: the patient).
-    #[arg(long, value_name = "CSV")]
+    /// The spreadsheet, one row per patient (first column: the patient): CSV, .xlsx or .ods.
+    #[arg(long, value_name = "FILE")]
     file: PathBuf,
+    /// The sheet of an .xlsx/.ods workbook (default: the first).
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
     /// The mapping file (TOML, docs/import.md; repeated column groups in [source] groups).
     #[arg(long, value_name = "TOML")]
     mapping: PathBuf,
@@ -124,33 +215,62 @@ pub struct SheetArgs {
     /// Check everything against the registry and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Keep the records this source created and no longer has (default: remove them).
+    #[arg(long)]
+    keep_missing: bool,
 }
 
 /// Runs `netra import sheet`.
 pub fn run_sheet(args: SheetArgs) -> anyhow::Result<()> {
     let sheet = read(&args.file)?;
     let map = read(&args.mapping)?;
-    let converted = netra_ingest::sheet::convert_csv(
-        Input {
-            name: &name(&args.file),
-            bytes: &sheet,
-        },
-        Input {
-            name: &name(&args.mapping),
-            bytes: &map,
-        },
-    )
-    .map_err(|i| refuse(&i))?;
-    import_converted(&converted, &args.db, &args.actor, args.dry_run)
+    let file_name = name(&args.file);
+    let sheet_in = Input {
+        name: &file_name,
+        bytes: &sheet,
+    };
+    let map_in = Input {
+        name: &name(&args.mapping),
+        bytes: &map,
+    };
+    let (converted, cells) = match Format::of_name(&file_name) {
+        Some(format) => {
+            let w = netra_ingest::sheet::convert_workbook(
+                sheet_in,
+                format,
+                args.sheet.as_deref(),
+                map_in,
+            )
+            .map_err(|i| refuse(&i))?;
+            (w.converted, Some(w.cells))
+        }
+        None => {
+            if args.sheet.is_some() {
+                anyhow::bail!(
+                    "--sheet names a sheet of an .xlsx or .ods workbook; {file_name} is read as CSV"
+                );
+            }
+            let c = netra_ingest::sheet::convert_csv(sheet_in, map_in).map_err(|i| refuse(&i))?;
+            (c, None)
+        }
+    };
+    let how = How {
+        source: source_name(&map),
+        cells,
+        dry_run: args.dry_run,
+        keep_missing: args.keep_missing,
+    };
+    import_converted(&converted, &args.db, &args.actor, &how)
 }
 
-/// Imports converted rows through the store's one import path and prints
-/// the summary; the store's problems are told in the source's terms.
-pub(super) fn import_converted(
+/// Imports converted rows through the store's one import path (kept in
+/// step with a named source) and prints the summary; the store's problems
+/// are told in the source's terms.
+pub(crate) fn import_converted(
     converted: &Converted,
     db: &DbArgs,
     actor: &ActorArgs,
-    dry_run: bool,
+    how: &How,
 ) -> anyhow::Result<()> {
     let actor = actor.actor()?;
     let mut bundle = Bundle::new();
@@ -162,22 +282,26 @@ pub(super) fn import_converted(
             t.lines.clone(),
         )?;
     }
-    let opts = ImportOptions { actor, dry_run };
+    let opts = ImportOptions {
+        actor,
+        dry_run: how.dry_run,
+    };
+    let sync = SourceSync {
+        source: how.source.clone().unwrap_or_default(),
+        file: converted.source.clone(),
+        remove_missing: !how.keep_missing,
+    };
     let location = db.location();
-    let (report, absent) = block_on(async {
+    let report = block_on(async {
         let registry = Registry::open(&location).await?;
-        let absent = not_in_source(&registry, converted).await;
-        let result = registry.import_bundle(&bundle, &opts).await;
+        let result = registry.import_from_source(&bundle, &opts, &sync).await;
         registry.close().await;
-        match (result, absent) {
-            (Ok(r), Ok(a)) => Ok((r, a)),
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        }
+        result
     })?
     .map_err(|e| match e {
         StoreError::Invalid(problems) => {
             for p in &problems.list {
-                eprintln!("error: {}", in_source_terms(converted, p));
+                eprintln!("error: {}", in_source_terms(converted, how.cells, p));
             }
             anyhow::anyhow!(
                 "{} problem(s) found; nothing was written",
@@ -186,26 +310,36 @@ pub(super) fn import_converted(
         }
         other => anyhow::anyhow!("{other}"),
     })?;
-    print_report(&report, &absent, &location.display());
+    print_report(&report, how, &location.display());
     Ok(())
 }
 
 /// A store problem of a converted table, told in the source's terms: the
-/// records file, its line and the REDCap field, with the registry column.
-fn in_source_terms(c: &Converted, p: &netra_store::Problem) -> String {
+/// records file (a workbook's sheet and cell), its line and the source
+/// field, with the registry column.
+fn in_source_terms(c: &Converted, cells: Option<Cells>, p: &netra_store::Problem) -> String {
     let Some(at) = c.locate(&p.file, p.column.as_deref()) else {
         return p.to_string();
     };
     let mut s = at.file.clone();
-    if let Some(l) = p.line {
-        s.push_str(&format!(", line {l}"));
+    let line = p.line;
+    match (cells, line, &at.origin) {
+        (Some(cells), Some(l), Some((n, _))) => {
+            s.push_str(&format!(", cell {}", cells.name(*n, l)))
+        }
+        (Some(_), Some(l), None) => s.push_str(&format!(", row {l}")),
+        (None, Some(l), _) => s.push_str(&format!(", line {l}")),
+        _ => {}
     }
     match (&at.origin, &p.column) {
-        (Some((n, field)), Some(col)) => {
+        (Some((n, field)), Some(col)) if cells.is_none() => {
             s.push_str(&format!(
                 ", column {n} ({field} → {} {col})",
                 at.entity_file
             ));
+        }
+        (Some((_, field)), Some(col)) => {
+            s.push_str(&format!(" ({field} → {} {col})", at.entity_file));
         }
         (None, Some(col)) => s.push_str(&format!(" ({} {col}, from the mapping)", at.entity_file)),
         _ => s.push_str(&format!(" ({})", at.entity_file)),
@@ -217,93 +351,80 @@ fn in_source_terms(c: &Converted, p: &netra_store::Problem) -> String {
     s
 }
 
-/// Per entity, the registry's records of the source's patients that the
-/// source no longer has (deleted there): counted and kept, since an import
-/// never deletes.
-async fn not_in_source(r: &Registry, c: &Converted) -> Result<Vec<(Entity, usize)>, StoreError> {
-    let mut out: Vec<(Entity, usize)> = Vec::new();
-    let Some(patients) = c.table(Entity::Patient) else {
-        return Ok(out);
-    };
-    let source_keys: Vec<(Entity, HashSet<String>)> = c
-        .tables
-        .iter()
-        .map(|t| (t.entity, (0..t.rows.len()).map(|i| t.key(i)).collect()))
-        .collect();
-    for row in &patients.rows {
-        let Some(code) = row[0].as_deref() else {
-            continue;
-        };
-        let Some(stored) = r.patient_records(code).await? else {
-            continue;
-        };
-        for (entity, rows) in stored {
-            let keys = source_keys
-                .iter()
-                .find(|(e, _)| *e == entity)
-                .map(|(_, k)| k);
-            let pos = entity.spec().key_positions();
-            let n = rows
-                .iter()
-                .filter(|v| {
-                    let k = key_text(
-                        pos.iter()
-                            .map(|&i| v[i].to_text())
-                            .collect::<Vec<_>>()
-                            .iter()
-                            .map(|t| t.as_deref()),
-                    );
-                    !keys.is_some_and(|s| s.contains(&k))
-                })
-                .count();
-            if n > 0 {
-                match out.iter_mut().find(|(e, _)| *e == entity) {
-                    Some(x) => x.1 += n,
-                    None => out.push((entity, n)),
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn print_report(r: &ImportReport, absent: &[(Entity, usize)], location: &str) {
-    if r.dry_run {
+fn print_report(r: &SourceReport, how: &How, location: &str) {
+    let imp = &r.import;
+    if imp.dry_run {
         println!("dry run: no problem found; nothing was written to {location}");
     }
+    let count = |list: &[SourceRecord], e: Entity| list.iter().filter(|x| x.entity == e).count();
     println!(
-        "{:<34} {:>7} {:>7} {:>8} {:>10} {:>14}",
-        "table", "rows", "added", "changed", "unchanged", "not in source"
+        "{:<34} {:>7} {:>7} {:>8} {:>10} {:>8} {:>6}",
+        "table", "rows", "added", "changed", "unchanged", "removed", "kept"
     );
-    let mut entities: Vec<Entity> = r.entities.iter().map(|e| e.entity).collect();
-    entities.extend(absent.iter().map(|a| a.0));
+    let mut entities: Vec<Entity> = imp.entities.iter().map(|e| e.entity).collect();
+    entities.extend(r.removed.iter().map(|x| x.entity));
+    entities.extend(r.missing_kept.iter().map(|x| x.entity));
+    entities.extend(r.not_created.iter().map(|a| a.0));
     entities.sort();
     entities.dedup();
     for e in entities {
-        let c = r.entities.iter().find(|c| c.entity == e);
-        let gone = absent.iter().find(|a| a.0 == e).map_or(0, |a| a.1);
+        let c = imp.entities.iter().find(|c| c.entity == e);
+        let kept =
+            r.not_created.iter().find(|a| a.0 == e).map_or(0, |a| a.1) + count(&r.missing_kept, e);
         println!(
-            "{:<34} {:>7} {:>7} {:>8} {:>10} {:>14}",
+            "{:<34} {:>7} {:>7} {:>8} {:>10} {:>8} {:>6}",
             e.spec().file,
             c.map_or(0, |c| c.rows),
             c.map_or(0, |c| c.inserted),
             c.map_or(0, |c| c.updated),
             c.map_or(0, |c| c.unchanged),
-            gone
+            count(&r.removed, e),
+            kept
         );
     }
-    let gone: usize = absent.iter().map(|a| a.1).sum();
-    if gone > 0 {
+    let (added, changed): (usize, usize) = imp
+        .entities
+        .iter()
+        .fold((0, 0), |(a, c), e| (a + e.inserted, c + e.updated));
+    let verb = if imp.dry_run { "would be " } else { "" };
+    println!(
+        "{added} record(s) {verb}added, {changed} {verb}changed, {} {verb}removed",
+        r.removed.len()
+    );
+    for x in &r.removed {
         println!(
-            "{gone} record(s) of these patients are in the registry but no longer in the export: kept (an import never deletes; remove them by hand if they were deleted on purpose)"
+            "  {} {}: no longer in the source, which created it",
+            if imp.dry_run {
+                "would remove"
+            } else {
+                "removed"
+            },
+            x.description
         );
     }
-    if !r.dry_run {
+    for x in &r.missing_kept {
+        println!(
+            "  kept {}: no longer in the source (--keep-missing)",
+            x.description
+        );
+    }
+    let others: usize = r.not_created.iter().map(|a| a.1).sum();
+    if others > 0 {
+        println!(
+            "{others} record(s) of these patients are in the registry but not in the source, which did not create them: kept (entered by hand, from another source, or imported {}; remove them by hand if they should go)",
+            if how.source.is_some() {
+                "before netra recorded the source"
+            } else {
+                "from a source without a name: give the mapping [source] name = \"…\" so that re-imports remove what the source deleted"
+            }
+        );
+    }
+    if !imp.dry_run {
         println!(
             "imported into {location}: {} change(s), {} audit entr{}",
-            r.changes(),
-            r.audit_entries,
-            if r.audit_entries == 1 { "y" } else { "ies" }
+            imp.changes() + r.removed.len(),
+            imp.audit_entries,
+            if imp.audit_entries == 1 { "y" } else { "ies" }
         );
     }
 }
