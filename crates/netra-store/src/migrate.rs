@@ -57,6 +57,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0003_web.sqlite.sql"),
         postgres: include_str!("../migrations/0003_web.postgres.sql"),
     },
+    Migration {
+        version: 4,
+        name: "registry model, second version (date ranges, grading systems, treatment details)",
+        common: "",
+        sqlite: include_str!("../migrations/0004_model_v2.sqlite.sql"),
+        postgres: include_str!("../migrations/0004_model_v2.postgres.sql"),
+    },
 ];
 
 impl Migration {
