@@ -42,8 +42,8 @@
 //! (typical → low, atypical → intermediate), the usual crosswalk.
 
 use crate::grade::{GradeError, GradeTier, who_2019_grade};
-pub use crate::registry::vocab::{GradeSystem, ReportedGrade};
 use crate::registry::vocab::{Differentiation, NecCellType, Vocabulary, WhoGrade};
+pub use crate::registry::vocab::{GradeSystem, ReportedGrade};
 
 /// The grade by Ki-67 under WHO 2010/ENETS: `Ok(None)` for an index
 /// strictly between 2 and 3 % (no grade by the text of the rule).
@@ -128,12 +128,7 @@ pub fn grades_of(system: GradeSystem) -> &'static [ReportedGrade] {
         // WHO 2010 names its G3 "NEC": both spellings mean the same class.
         GradeSystem::Who2010 => &[R::G1, R::G2, R::G3, R::Nec],
         GradeSystem::Enets => &[R::G1, R::G2, R::G3],
-        GradeSystem::WhoLung => &[
-            R::TypicalCarcinoid,
-            R::AtypicalCarcinoid,
-            R::Lcnec,
-            R::Sclc,
-        ],
+        GradeSystem::WhoLung => &[R::TypicalCarcinoid, R::AtypicalCarcinoid, R::Lcnec, R::Sclc],
         GradeSystem::Other => <ReportedGrade as Vocabulary>::ALL,
     }
 }
@@ -420,7 +415,10 @@ mod tests {
             inputs(GradeSystem::WhoLung, Some(R::Lcnec)).derived_who_2019(),
             Some(WhoGrade::NecLargeCell)
         );
-        assert_eq!(inputs(GradeSystem::Other, Some(R::G3)).derived_who_2019(), None);
+        assert_eq!(
+            inputs(GradeSystem::Other, Some(R::G3)).derived_who_2019(),
+            None
+        );
     }
 
     #[test]

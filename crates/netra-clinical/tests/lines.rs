@@ -530,14 +530,7 @@ fn dates_known_as_ranges_are_imputed_within_their_bounds() {
         not_before: nb.map(d),
         not_after: na.map(d),
     };
-    let mut c = patient("A").tx(
-        "T1",
-        T::Chemotherapy,
-        &[Cisplatin],
-        "2010",
-        None,
-        None,
-    );
+    let mut c = patient("A").tx("T1", T::Chemotherapy, &[Cisplatin], "2010", None, None);
     c.patient.last_followup_date = Some(d("2012-01-01"));
     c.treatments[0].start_bounds = range(Some("2010-10-15"), Some("2010-12"));
     // 2010-10-15 ..= 2010-12-31: the middle is 2010-11-22, not 1 July.

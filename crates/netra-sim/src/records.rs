@@ -25,13 +25,13 @@
 //!   line for toxicity and, rarely, a fatal one;
 //! * clinical status at each visit.
 
-use netra_clinical::registry::{DateBounds, PartialDate};
 use netra_clinical::registry::ctcae;
 use netra_clinical::registry::model::{
     AdverseEvent, Assessment, Biomarker, ClinicalStatus, Lesion, Metastasis, Patient,
     PatientCourse, RadionuclideAdministration, Treatment, TreatmentAgent, Tumour,
 };
 use netra_clinical::registry::vocab::*;
+use netra_clinical::registry::{DateBounds, PartialDate};
 
 use crate::dist::{PatientRng, categorical, chance, days, normal, poisson, uniform, unit};
 use crate::model::Model;

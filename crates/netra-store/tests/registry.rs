@@ -161,25 +161,43 @@ async fn model_v2_columns_round_trip() {
             }
         );
         assert_eq!(c.patient.death_bounds.not_after, Some(d("2014-05-20")));
-        assert_eq!(c.patient.metastatic_bounds.not_before, Some(d("2009-03-01")));
+        assert_eq!(
+            c.patient.metastatic_bounds.not_before,
+            Some(d("2009-03-01"))
+        );
         let tace = c.treatment("T2").unwrap();
         assert_eq!(tace.start_bounds.not_before, Some(d("2010-10-15")));
         assert_eq!(tace.start_bounds.not_after, Some(d("2010-12")));
         assert_eq!(tace.target_organ, Some(Organ::Liver));
         assert_eq!(tace.target_lesions, vec!["L1", "L2"]);
-        assert_eq!(c.treatment("T1").unwrap().end_bounds.not_before, Some(d("2010-10-15")));
+        assert_eq!(
+            c.treatment("T1").unwrap().end_bounds.not_before,
+            Some(d("2010-10-15"))
+        );
         assert_eq!(
             c.treatment("T4").unwrap().surgery_type,
             Some(SurgeryType::LiverTransplantation)
         );
         let ssa = &c.treatment("T1").unwrap().agents[0];
-        assert_eq!((ssa.route, ssa.formulation), (Some(Route::Intramuscular), Some(Formulation::LongActingRelease)));
+        assert_eq!(
+            (ssa.route, ssa.formulation),
+            (
+                Some(Route::Intramuscular),
+                Some(Formulation::LongActingRelease)
+            )
+        );
         let prrt = c.treatment("T3").unwrap();
         let agents: Vec<Agent> = prrt.agents.iter().map(|a| a.agent).collect();
         assert_eq!(agents, vec![Agent::Lu177Dotatoc, Agent::Y90DotaLanreotide]);
         let a = &prrt.administrations[0];
-        assert_eq!((a.lu177_gbq, a.y90_gbq, a.tumour_dose_gy), (Some(3.7), Some(3.7), Some(95.5)));
-        assert_eq!(c.assessments[0].date_bounds.not_after, Some(d("2010-10-14")));
+        assert_eq!(
+            (a.lu177_gbq, a.y90_gbq, a.tumour_dose_gy),
+            (Some(3.7), Some(3.7), Some(95.5))
+        );
+        assert_eq!(
+            c.assessments[0].date_bounds.not_after,
+            Some(d("2010-10-14"))
+        );
         // WHO 2010 G3 of a well-differentiated tumour is NET G3 in WHO 2019;
         // the lung carcinoid has no WHO 2019 grade.
         assert_eq!(c.tumours[0].reported_grade, Some(ReportedGrade::G3));
@@ -191,12 +209,19 @@ async fn model_v2_columns_round_trip() {
         let out1 = tempfile::tempdir().unwrap();
         reg.export_bundle(out1.path()).await.unwrap();
         let treatments = std::fs::read_to_string(out1.path().join("treatments.csv")).unwrap();
-        assert!(treatments.contains("G1,T2,tace,,2010,2010-10-15,2010-12,"), "{treatments}");
+        assert!(
+            treatments.contains("G1,T2,tace,,2010,2010-10-15,2010-12,"),
+            "{treatments}"
+        );
         let db2 = TestDb::new(backend).await;
         import_dir(&db2.registry, out1.path()).await;
         let out2 = tempfile::tempdir().unwrap();
         db2.registry.export_bundle(out2.path()).await.unwrap();
-        assert_eq!(read_files(out1.path()), read_files(out2.path()), "{backend}");
+        assert_eq!(
+            read_files(out1.path()),
+            read_files(out2.path()),
+            "{backend}"
+        );
         assert_eq!(db2.registry.patient_course("G1").await.unwrap().unwrap(), c);
         db2.finish().await;
         db.finish().await;

@@ -254,7 +254,8 @@ impl Tumour {
     /// lung tumours by the lung rules (never Ki-67), WHO 2010/ENETS grades
     /// mapped where the differentiation allows.
     pub fn grade(&self) -> Option<WhoGrade> {
-        self.who_grade.or_else(|| self.grade_inputs().derived_who_2019())
+        self.who_grade
+            .or_else(|| self.grade_inputs().derived_who_2019())
     }
 
     /// What this tumour records about its grade ([`crate::grading`]).

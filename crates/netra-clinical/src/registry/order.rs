@@ -32,8 +32,8 @@
 use std::fmt;
 
 use super::date::{Day, Imputation, Imputed, PartialDate};
-use super::range::DateBounds;
 use super::model::{Patient, PatientCourse, Treatment};
+use super::range::DateBounds;
 use super::vocab::Vocabulary;
 
 /// The bounds a patient's partial dates are imputed within.

@@ -138,7 +138,10 @@ impl DateBounds {
         if let Some(na) = self.not_after
             && date.earliest() > na.latest()
         {
-            out.push((BoundSide::Date, format!("is after its not_after bound ({na})")));
+            out.push((
+                BoundSide::Date,
+                format!("is after its not_after bound ({na})"),
+            ));
         }
         out
     }
@@ -165,7 +168,10 @@ mod tests {
         // 2010-10-15 ..= 2010-12-31, 78 days; the middle is 2010-11-22.
         let bounds = b(Some("2010-10-15"), Some("2010-12"));
         let (lo, hi) = bounds.span(&d("2010")).unwrap();
-        assert_eq!((lo.to_string(), hi.to_string()), ("2010-10-15".into(), "2010-12-31".into()));
+        assert_eq!(
+            (lo.to_string(), hi.to_string()),
+            ("2010-10-15".into(), "2010-12-31".into())
+        );
         let at = |rule| bounds.impute(&d("2010"), rule).day.to_string();
         assert_eq!(at(Imputation::MidPoint), "2010-11-22");
         assert_eq!(at(Imputation::FirstDay), "2010-10-15");
@@ -179,11 +185,17 @@ mod tests {
         let loose = b(Some("2009-06"), Some("2011"));
         assert!(!loose.narrows(&d("2010")));
         assert_eq!(
-            loose.impute(&d("2010"), Imputation::MidPoint).day.to_string(),
+            loose
+                .impute(&d("2010"), Imputation::MidPoint)
+                .day
+                .to_string(),
             "2010-07-01"
         );
         assert_eq!(
-            DateBounds::NONE.impute(&d("2010-03"), Imputation::MidPoint).day.to_string(),
+            DateBounds::NONE
+                .impute(&d("2010-03"), Imputation::MidPoint)
+                .day
+                .to_string(),
             "2010-03-15"
         );
     }
@@ -213,7 +225,11 @@ mod tests {
             )]
         );
         // Same month on both sides is a range of that month.
-        assert!(b(Some("2010-10"), Some("2010-10")).problems(Some(&d("2010"))).is_empty());
+        assert!(
+            b(Some("2010-10"), Some("2010-10"))
+                .problems(Some(&d("2010")))
+                .is_empty()
+        );
         assert_eq!(
             b(Some("2010-05-02"), None).problems(Some(&d("2010-05-01")))[0],
             (
@@ -229,7 +245,11 @@ mod tests {
         assert_eq!(orphan.len(), 2);
         assert_eq!(orphan[0].0, BoundSide::NotBefore);
         // A partial date overlapping its bounds is fine.
-        assert!(b(Some("2010-12-20"), None).problems(Some(&d("2010-12"))).is_empty());
+        assert!(
+            b(Some("2010-12-20"), None)
+                .problems(Some(&d("2010-12")))
+                .is_empty()
+        );
         assert!(b(None, None).problems(None).is_empty());
     }
 }

@@ -287,7 +287,10 @@ fn treatment_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
     if let Some(text) = r.str("target_lesions") {
         let ids = super::model::lesion_list(text);
         if ids.is_empty() {
-            out.push(v("target_lesions", "write lesion ids separated by ; (e.g. L1;L3)"));
+            out.push(v(
+                "target_lesions",
+                "write lesion ids separated by ; (e.g. L1;L3)",
+            ));
         }
         for id in &ids {
             if let Some(problem) = super::ident::identifier_problem(id) {
@@ -317,7 +320,11 @@ fn administration_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
             ),
         ));
     } else if parts.len() == 1 && sum > total + 0.005 {
-        let c = if r.has("lu177_gbq") { "lu177_gbq" } else { "y90_gbq" };
+        let c = if r.has("lu177_gbq") {
+            "lu177_gbq"
+        } else {
+            "y90_gbq"
+        };
         out.push(v(c, format!("exceeds activity_gbq ({total})")));
     }
 }
@@ -813,7 +820,10 @@ mod tests {
             )]
         );
         assert_eq!(
-            t(&[("end_date", "2011-02"), ("end_date_not_after", "2011-01-31")]),
+            t(&[
+                ("end_date", "2011-02"),
+                ("end_date_not_after", "2011-01-31")
+            ]),
             vec![v("end_date", "is after its not_after bound (2011-01-31)")]
         );
         // A bound without its date.
@@ -845,7 +855,12 @@ mod tests {
         let a = |cells: &[(&str, &str)]| {
             let mut all = vec![("patient", "P1"), ("assessment", "A1"), ("modality", "ct")];
             all.extend_from_slice(cells);
-            check_against_patient(Entity::Assessment, &row(Entity::Assessment, &all), life, true)
+            check_against_patient(
+                Entity::Assessment,
+                &row(Entity::Assessment, &all),
+                life,
+                true,
+            )
         };
         // 2010 may be before the death; not before November it cannot.
         assert!(a(&[("date", "2010")]).is_empty());
@@ -881,31 +896,78 @@ mod tests {
             all.extend_from_slice(cells);
             check_row(Entity::Treatment, &row(Entity::Treatment, &all))
         };
-        assert!(t(&[("type", "rfa"), ("target_organ", "liver"), ("target_lesions", "L1; L3")]).is_empty());
-        assert_eq!(t(&[("type", "chemotherapy"), ("target_organ", "liver")])[0].column, "target_organ");
-        assert_eq!(t(&[("type", "tace"), ("target_lesions", ";")])[0].column, "target_lesions");
-        assert!(t(&[("type", "surgery"), ("surgery_type", "liver_transplantation")]).is_empty());
+        assert!(
+            t(&[
+                ("type", "rfa"),
+                ("target_organ", "liver"),
+                ("target_lesions", "L1; L3")
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            t(&[("type", "chemotherapy"), ("target_organ", "liver")])[0].column,
+            "target_organ"
+        );
+        assert_eq!(
+            t(&[("type", "tace"), ("target_lesions", ";")])[0].column,
+            "target_lesions"
+        );
+        assert!(
+            t(&[
+                ("type", "surgery"),
+                ("surgery_type", "liver_transplantation")
+            ])
+            .is_empty()
+        );
         let a = |cells: &[(&str, &str)]| {
-            let mut all = vec![("patient", "P1"), ("treatment", "T1"), ("administration", "1")];
+            let mut all = vec![
+                ("patient", "P1"),
+                ("treatment", "T1"),
+                ("administration", "1"),
+            ];
             all.extend_from_slice(cells);
             check_row(
                 Entity::RadionuclideAdministration,
                 &row(Entity::RadionuclideAdministration, &all),
             )
         };
-        assert!(a(&[("activity_gbq", "7.4"), ("lu177_gbq", "3.7"), ("y90_gbq", "3.7")]).is_empty());
+        assert!(
+            a(&[
+                ("activity_gbq", "7.4"),
+                ("lu177_gbq", "3.7"),
+                ("y90_gbq", "3.7")
+            ])
+            .is_empty()
+        );
         assert_eq!(
-            a(&[("activity_gbq", "7.4"), ("lu177_gbq", "3.7"), ("y90_gbq", "1.85")]),
+            a(&[
+                ("activity_gbq", "7.4"),
+                ("lu177_gbq", "3.7"),
+                ("y90_gbq", "1.85")
+            ]),
             vec![v("activity_gbq", "is not lu177_gbq + y90_gbq (5.55)")]
         );
-        assert_eq!(a(&[("activity_gbq", "3"), ("y90_gbq", "3.7")])[0].column, "y90_gbq");
+        assert_eq!(
+            a(&[("activity_gbq", "3"), ("y90_gbq", "3.7")])[0].column,
+            "y90_gbq"
+        );
         let g = |cells: &[(&str, &str)]| {
             let mut all = vec![("patient", "P1"), ("treatment", "T1")];
             all.extend_from_slice(cells);
             check_row(Entity::TreatmentAgent, &row(Entity::TreatmentAgent, &all))
         };
-        assert!(g(&[("agent", "octreotide"), ("route", "im"), ("formulation", "lar")]).is_empty());
-        assert_eq!(g(&[("agent", "everolimus"), ("formulation", "lar")])[0].column, "formulation");
+        assert!(
+            g(&[
+                ("agent", "octreotide"),
+                ("route", "im"),
+                ("formulation", "lar")
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            g(&[("agent", "everolimus"), ("formulation", "lar")])[0].column,
+            "formulation"
+        );
     }
 
     #[test]
@@ -927,10 +989,24 @@ mod tests {
             .is_empty()
         );
         assert_eq!(
-            t(&[("grade_system", "who_lung"), ("reported_grade", "typical_carcinoid"), ("mitoses_per_2mm2", "12"), ("differentiation", "poor"), ("nec_cell_type", "large_cell")])[0].reason,
+            t(&[
+                ("grade_system", "who_lung"),
+                ("reported_grade", "typical_carcinoid"),
+                ("mitoses_per_2mm2", "12"),
+                ("differentiation", "poor"),
+                ("nec_cell_type", "large_cell")
+            ])[0]
+                .reason,
             "reported typical_carcinoid disagrees with lcnec derived by who_lung from mitoses_per_2mm2, necrosis and nec_cell_type"
         );
         assert_eq!(t(&[("reported_grade", "g2")])[0].column, "grade_system");
-        assert!(t(&[("grade_system", "enets"), ("reported_grade", "g2"), ("mitoses_per_10hpf", "3")]).is_empty());
+        assert!(
+            t(&[
+                ("grade_system", "enets"),
+                ("reported_grade", "g2"),
+                ("mitoses_per_10hpf", "3")
+            ])
+            .is_empty()
+        );
     }
 }

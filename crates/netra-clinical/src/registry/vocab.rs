@@ -793,7 +793,10 @@ mod tests {
         );
         assert_eq!(Agent::Lipiodol.class(), AgentClass::LocalAgent);
         assert_eq!(Agent::Lu177Dotatoc.class(), AgentClass::Radiopharmaceutical);
-        assert_eq!(Agent::Y90DotaLanreotide.class(), AgentClass::Radiopharmaceutical);
+        assert_eq!(
+            Agent::Y90DotaLanreotide.class(),
+            AgentClass::Radiopharmaceutical
+        );
         assert_eq!(Agent::Leucovorin.class(), AgentClass::Cytotoxic);
         assert_eq!(Agent::Temsirolimus.class(), AgentClass::Targeted);
     }

@@ -167,10 +167,7 @@ pub fn rule(entity: Entity, column: &str) -> Option<Rule> {
         (E::TreatmentAgent, "treatment") => RecordId(IdKind::Treatment),
         (E::TreatmentAgent, "agent_detail") => Withheld,
         (E::TreatmentAgent, "dose_unit") => Unit,
-        (
-            E::TreatmentAgent,
-            "agent" | "dose" | "interval_days" | "route" | "formulation",
-        ) => Value,
+        (E::TreatmentAgent, "agent" | "dose" | "interval_days" | "route" | "formulation") => Value,
         (E::RadionuclideAdministration, "treatment") => RecordId(IdKind::Treatment),
         (E::RadionuclideAdministration, "date") => Month,
         (
