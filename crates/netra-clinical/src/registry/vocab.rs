@@ -278,6 +278,18 @@ vocabulary! {
         Glucagon = "glucagon", "glucagon";
         Serotonin = "serotonin", "serotonin";
         PancreaticPolypeptide = "pancreatic_polypeptide", "pancreatic polypeptide";
+        Cea = "cea", "CEA";
+        Ca199 = "ca19_9", "CA 19-9";
+        /// Routine laboratory values (eligibility rules of radionuclide
+        /// trials use them); unit and reference range as the laboratory
+        /// reports them (`unit`, `lower_limit`, `upper_limit`).
+        Creatinine = "creatinine", "creatinine";
+        CreatinineClearance = "creatinine_clearance", "creatinine clearance";
+        Haemoglobin = "haemoglobin", "haemoglobin";
+        Leukocytes = "leukocytes", "white blood cells";
+        Platelets = "platelets", "platelets";
+        Albumin = "albumin", "albumin";
+        Bilirubin = "bilirubin", "bilirubin";
         Other = "other", "other marker";
     }
 }
