@@ -259,7 +259,7 @@ impl<'a> Scans<'a> {
         let mut v: Vec<(Imputed, &RegAssessment)> = course
             .assessments
             .iter()
-            .map(|a| (order.impute(&a.date), a))
+            .map(|a| (order.impute_in(&a.date, &a.date_bounds), a))
             .collect();
         v.sort_by_key(|(d, a)| (d.day, a.id.as_str()));
         let mut days: Vec<ScanDay<'a>> = Vec::with_capacity(v.len());

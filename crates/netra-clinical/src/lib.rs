@@ -10,6 +10,8 @@
 //!   configurable rules) and the treatment sequence.
 //! * [`endpoints`] — OS, PFS, TTP, TTF, TTNT, DoR, PFS2, EFS from a chosen
 //!   time zero, with documented censoring; ADaM ADTTE export and import.
+//! * [`grading`] — grading systems besides WHO 2019 (WHO 2010/ENETS, lung
+//!   and thymus types) and the WHO 2019 grade derived from them.
 //! * [`groups`] — grade and primary-site groups as NET series report them
 //!   (SEER grade with carcinoma cell type; GI segments).
 //! * [`sequences`] — pathways, share reaching each next line, per-line
@@ -23,6 +25,7 @@
 pub mod endpoints;
 pub mod evaluation;
 pub mod grade;
+pub mod grading;
 pub mod groups;
 pub mod lines;
 pub mod registry;

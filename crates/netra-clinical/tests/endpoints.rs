@@ -488,6 +488,7 @@ fn awkward_records_give_rows_or_reasons_never_panics() {
     weird
         .assessments
         .push(netra_clinical::registry::model::Assessment {
+            date_bounds: Default::default(),
             id: "S3".into(),
             date: d("2000-08-01"),
             modality: Modality::Ct,

@@ -33,6 +33,7 @@ fn lesion(
 
 fn scan(c: &mut PatientCourse, id: &str, date: &str, lesions: Vec<Lesion>, inv: Option<Response>) {
     c.assessments.push(Assessment {
+        date_bounds: Default::default(),
         id: id.into(),
         date: d(date),
         modality: Modality::Ct,

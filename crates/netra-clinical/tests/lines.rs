@@ -491,6 +491,9 @@ fn dose_dates_and_ends_are_imputed_within_their_treatment() {
                 number: n,
                 date: Some(d(date)),
                 activity_gbq: 7.4,
+                lu177_gbq: None,
+                y90_gbq: None,
+                tumour_dose_gy: None,
                 notes: None,
             });
     }
@@ -514,4 +517,68 @@ fn dose_dates_and_ends_are_imputed_within_their_treatment() {
     assert_eq!(span.impute(&d("2010")).day.to_string(), "2010-09-14");
     // A complete date is never moved, even outside the treatment.
     assert_eq!(span.impute(&d("2010-01-05")).day.to_string(), "2010-01-05");
+}
+
+/// Issue 13: a date known as a range ("between the October PET/CT and
+/// December") is imputed within its bounds, the known order still applies
+/// within them, and every move is reported.
+#[test]
+fn dates_known_as_ranges_are_imputed_within_their_bounds() {
+    use netra_clinical::registry::order::{KnownOrder, clamped_dates};
+    use netra_clinical::registry::{DateBounds, Imputation};
+    let range = |nb: Option<&str>, na: Option<&str>| DateBounds {
+        not_before: nb.map(d),
+        not_after: na.map(d),
+    };
+    let mut c = patient("A").tx("T1", T::Chemotherapy, &[Cisplatin], "2010", None, None);
+    c.patient.last_followup_date = Some(d("2012-01-01"));
+    c.treatments[0].start_bounds = range(Some("2010-10-15"), Some("2010-12"));
+    // 2010-10-15 ..= 2010-12-31: the middle is 2010-11-22, not 1 July.
+    let p = lines(&c);
+    assert_eq!(p.lines[0].start.day.to_string(), "2010-11-22");
+    assert!(p.lines[0].start.imputed);
+    assert!(clamped_dates(&c, Imputation::MidPoint).is_empty());
+    // The first-day rule takes the first day of the range.
+    let mut first = LineRules::default();
+    first.evaluation.imputation = Imputation::FirstDay;
+    assert_eq!(
+        derive_lines(&c, &first).lines[0].start.day.to_string(),
+        "2010-10-15"
+    );
+
+    // Death on 2010-11-10: the order moves the day, within the bounds, and
+    // says so.
+    let dead = c.clone().dead("2010-11-10");
+    let clamps: Vec<String> = clamped_dates(&dead, Imputation::MidPoint)
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        clamps,
+        vec![
+            "patient A: treatment 'T1' start_date '2010' imputed to 2010-11-10 instead of \
+             2010-11-22: not after death (2010-11-10)"
+        ]
+    );
+    assert_eq!(lines(&dead).lines[0].start.day.to_string(), "2010-11-10");
+
+    // A diagnosis known as a range bounds the patient's other dates: a
+    // "2008" start is not before the diagnosis "2008, not before October"
+    // (2008-10-01 ..= 2008-12-31, imputed 2008-11-15).
+    let mut c = patient("B").tx("T1", T::Tace, &[Lipiodol], "2008", None, None);
+    c.patient.diagnosis_date = Some(d("2008"));
+    c.patient.diagnosis_bounds = range(Some("2008-10"), None);
+    c.patient.metastatic_date = None;
+    c.patient.entry_date = None;
+    c.patient.last_followup_date = Some(d("2012-01-01"));
+    let order = KnownOrder::of(&c.patient, Imputation::MidPoint);
+    assert_eq!(order.impute(&d("2008")).day.to_string(), "2008-11-15");
+    let clamps = clamped_dates(&c, Imputation::MidPoint);
+    assert_eq!(clamps.len(), 1);
+    assert_eq!(clamps[0].reason, "not before the diagnosis (2008)");
+    // Bounds that pin one day leave nothing to impute or move.
+    let pinned = range(Some("2008-03-04"), Some("2008-03-04"));
+    let r = order.impute_in(&d("2008-03"), &pinned);
+    assert_eq!(r.day.to_string(), "2008-03-04");
+    assert!(!r.imputed);
 }

@@ -173,7 +173,7 @@ pub fn preview(
         None => {}
     }
     let day = netra_clinical::registry::order::KnownOrder::of(&course.patient, rules.imputation())
-        .impute(&a.date)
+        .impute_in(&a.date, &a.date_bounds)
         .day;
     let scans = Scans::new(&course, rules.imputation());
     let periods = periods(&course, &scans, &rules);

@@ -68,6 +68,12 @@ fn column_class(table: &str, column: &str) -> Option<Class> {
             "diagnosis_date" | "metastatic_date" | "entry_date" | "last_followup_date"
             | "death_date",
         ) => Month,
+        // Bounds of dates known as ranges (model v2): dates like their date.
+        ("patient" | "treatment" | "assessment", c)
+            if c.ends_with("_not_before") || c.ends_with("_not_after") =>
+        {
+            Month
+        }
         (
             "patient",
             "sex" | "metastatic_setting" | "prior_stage" | "vital_status" | "death_cause",
@@ -85,11 +91,16 @@ fn column_class(table: &str, column: &str) -> Option<Class> {
             | "differentiation"
             | "nec_cell_type"
             | "who_grade"
-            | "seer_grade",
+            | "seer_grade"
+            | "grade_system"
+            | "reported_grade",
         ) => Code,
-        ("tumour", "ki67_percent" | "mitoses_per_2mm2" | "krenning_uptake" | "mibg_uptake") => {
-            Number
-        }
+        (
+            "tumour",
+            "ki67_percent" | "mitoses_per_2mm2" | "mitoses_per_10hpf" | "krenning_uptake"
+            | "mibg_uptake",
+        ) => Number,
+        ("tumour", "necrosis") => YesNo,
         ("metastasis", "detail") => Withheld,
         ("metastasis", "date") => Month,
         ("metastasis", "site" | "liver_pattern") => Code,
@@ -101,16 +112,20 @@ fn column_class(table: &str, column: &str) -> Option<Class> {
         ("biomarker", "value" | "lower_limit" | "upper_limit") => Number,
         ("treatment", "treatment") => RecordId("T"),
         ("treatment", "start_date" | "end_date") => Month,
-        ("treatment", "type" | "surgery_type" | "intent" | "stop_reason") => Code,
+        ("treatment", "type" | "surgery_type" | "intent" | "stop_reason" | "target_organ") => Code,
+        ("treatment", "target_lesions") => Withheld,
         ("treatment", "line") => Number,
         ("treatment_agent", "treatment") => RecordId("T"),
         ("treatment_agent", "agent_detail") => Withheld,
         ("treatment_agent", "dose_unit") => Unit,
-        ("treatment_agent", "agent") => Code,
+        ("treatment_agent", "agent" | "route" | "formulation") => Code,
         ("treatment_agent", "dose" | "interval_days") => Number,
         ("radionuclide_administration", "treatment") => RecordId("T"),
         ("radionuclide_administration", "date") => Month,
-        ("radionuclide_administration", "administration" | "activity_gbq") => Number,
+        (
+            "radionuclide_administration",
+            "administration" | "activity_gbq" | "lu177_gbq" | "y90_gbq" | "tumour_dose_gy",
+        ) => Number,
         ("assessment", "assessment") => RecordId("A"),
         ("assessment", "treatment") => RecordId("T"),
         ("assessment", "date") => Month,

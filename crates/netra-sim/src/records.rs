@@ -25,13 +25,13 @@
 //!   line for toxicity and, rarely, a fatal one;
 //! * clinical status at each visit.
 
-use netra_clinical::registry::PartialDate;
 use netra_clinical::registry::ctcae;
 use netra_clinical::registry::model::{
     AdverseEvent, Assessment, Biomarker, ClinicalStatus, Lesion, Metastasis, Patient,
     PatientCourse, RadionuclideAdministration, Treatment, TreatmentAgent, Tumour,
 };
 use netra_clinical::registry::vocab::*;
+use netra_clinical::registry::{DateBounds, PartialDate};
 
 use crate::dist::{PatientRng, categorical, chance, days, normal, poisson, uniform, unit};
 use crate::model::Model;
@@ -328,7 +328,9 @@ pub fn course(
         }),
         age_at_entry: None,
         diagnosis_date: Some(diagnosis),
+        diagnosis_bounds: DateBounds::NONE,
         metastatic_date: Some(date(0)),
+        metastatic_bounds: DateBounds::NONE,
         metastatic_setting: Some(sk.setting),
         prior_stage: Some(sk.prior_stage),
         ecog: Some(ecog0),
@@ -345,6 +347,7 @@ pub fn course(
             VitalStatus::Alive
         },
         death_date,
+        death_bounds: DateBounds::NONE,
         death_cause: dead.then(|| {
             if fatal {
                 DeathCause::Treatment
@@ -755,6 +758,10 @@ fn tumour(model: &Model, sk: &Skeleton, hiaa: Option<f64>, rng: &mut PatientRng)
         mitoses_per_2mm2: mitoses,
         who_grade: who,
         seer_grade: seer,
+        grade_system: None,
+        reported_grade: None,
+        mitoses_per_10hpf: None,
+        necrosis: None,
         stage,
         krenning_uptake: krenning,
         mibg_uptake: mibg,
@@ -991,6 +998,7 @@ impl Ctx<'_> {
             Assessment {
                 id: format!("A{n:03}"),
                 date: self.sk.met_day.plus_days(day).to_partial(),
+                date_bounds: DateBounds::NONE,
                 modality: if n == 1 { Modality::Ct } else { self.modality },
                 criteria: recorded.map(|_| ResponseCriteria::Recist11),
                 treatment: line.map(|k| k.to_string()),
@@ -1413,6 +1421,8 @@ fn agent(a: Agent, dose: Option<(f64, &str)>, interval: f64) -> TreatmentAgent {
         dose: dose.map(|d| d.0),
         dose_unit: dose.map(|d| d.1.to_string()),
         interval_days: (interval > 0.0).then_some(interval),
+        route: None,
+        formulation: None,
         notes: None,
     }
 }
@@ -1430,10 +1440,14 @@ impl Draft {
             kind: self.kind,
             surgery_type: self.surgery,
             start_date: Some(start),
+            start_bounds: DateBounds::NONE,
             end_date: self.end.map(date),
+            end_bounds: DateBounds::NONE,
             intent: self.intent,
             stop_reason: self.stop,
             line: self.line,
+            target_organ: None,
+            target_lesions: Vec::new(),
             notes: self.notes,
             agents: self.agents,
             administrations: self
@@ -1444,6 +1458,9 @@ impl Draft {
                     number: n as u32 + 1,
                     date: Some(date(d)),
                     activity_gbq: gbq,
+                    lu177_gbq: None,
+                    y90_gbq: None,
+                    tumour_dose_gy: None,
                     notes: None,
                 })
                 .collect(),
@@ -1506,6 +1523,8 @@ fn local_draft(kind: LocalKind, day: i32, end: Option<i32>, rng: &mut PatientRng
                 dose: None,
                 dose_unit: None,
                 interval_days: None,
+                route: None,
+                formulation: None,
                 notes: Some("gelatin sponge".into()),
             });
             d.stop = Some(StopReason::Completed);
@@ -1517,6 +1536,8 @@ fn local_draft(kind: LocalKind, day: i32, end: Option<i32>, rng: &mut PatientRng
                 dose: None,
                 dose_unit: None,
                 interval_days: None,
+                route: None,
+                formulation: None,
                 notes: None,
             });
         }

@@ -57,8 +57,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0003_web.sqlite.sql"),
         postgres: include_str!("../migrations/0003_web.postgres.sql"),
     },
-    // Version 4 is the registry model's second version (issue 15, another
-    // branch); this one was numbered after it.
+    Migration {
+        version: 4,
+        name: "registry model, second version (date ranges, grading systems, treatment details)",
+        common: "",
+        sqlite: include_str!("../migrations/0004_model_v2.sqlite.sql"),
+        postgres: include_str!("../migrations/0004_model_v2.postgres.sql"),
+    },
     Migration {
         version: 5,
         name: "provenance of imported records (which source created each)",

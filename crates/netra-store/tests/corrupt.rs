@@ -20,6 +20,8 @@ const KINDS: &[&str] = &[
     "malformed_csv",
     "bad_header",
     "bad_dates",
+    "bad_ranges",
+    "model_v2_rules",
     "after_death",
     "not_radionuclide",
     "lesion_organ",

@@ -141,6 +141,126 @@ async fn example_bundle_imports_reads_back_and_round_trips() {
     }
 }
 
+/// Issue 15 §1 / issue 13: the columns of the second model version are
+/// stored, read into the course, exported and imported back unchanged, on
+/// both backends; bundles without them (data/base) still import.
+#[tokio::test]
+async fn model_v2_columns_round_trip() {
+    use netra_clinical::registry::DateBounds;
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let reg = &db.registry;
+        import_dir(reg, &data("base")).await;
+        import_dir(reg, &data("model_v2")).await;
+        let c = reg.patient_course("G1").await.unwrap().unwrap();
+        assert_eq!(
+            c.patient.diagnosis_bounds,
+            DateBounds {
+                not_before: Some(d("2008-10")),
+                not_after: None
+            }
+        );
+        assert_eq!(c.patient.death_bounds.not_after, Some(d("2014-05-20")));
+        assert_eq!(
+            c.patient.metastatic_bounds.not_before,
+            Some(d("2009-03-01"))
+        );
+        let tace = c.treatment("T2").unwrap();
+        assert_eq!(tace.start_bounds.not_before, Some(d("2010-10-15")));
+        assert_eq!(tace.start_bounds.not_after, Some(d("2010-12")));
+        assert_eq!(tace.target_organ, Some(Organ::Liver));
+        assert_eq!(tace.target_lesions, vec!["L1", "L2"]);
+        assert_eq!(
+            c.treatment("T1").unwrap().end_bounds.not_before,
+            Some(d("2010-10-15"))
+        );
+        assert_eq!(
+            c.treatment("T4").unwrap().surgery_type,
+            Some(SurgeryType::LiverTransplantation)
+        );
+        let ssa = &c.treatment("T1").unwrap().agents[0];
+        assert_eq!(
+            (ssa.route, ssa.formulation),
+            (
+                Some(Route::Intramuscular),
+                Some(Formulation::LongActingRelease)
+            )
+        );
+        let prrt = c.treatment("T3").unwrap();
+        let agents: Vec<Agent> = prrt.agents.iter().map(|a| a.agent).collect();
+        assert_eq!(agents, vec![Agent::Lu177Dotatoc, Agent::Y90DotaLanreotide]);
+        let a = &prrt.administrations[0];
+        assert_eq!(
+            (a.lu177_gbq, a.y90_gbq, a.tumour_dose_gy),
+            (Some(3.7), Some(3.7), Some(95.5))
+        );
+        assert_eq!(
+            c.assessments[0].date_bounds.not_after,
+            Some(d("2010-10-14"))
+        );
+        // WHO 2010 G3 of a well-differentiated tumour is NET G3 in WHO 2019;
+        // the lung carcinoid has no WHO 2019 grade.
+        assert_eq!(c.tumours[0].reported_grade, Some(ReportedGrade::G3));
+        assert_eq!(c.tumours[0].grade(), Some(WhoGrade::G3));
+        assert_eq!(c.tumours[1].necrosis, Some(true));
+        assert_eq!(c.tumours[1].grade(), None);
+
+        // export → import → export is byte-identical and the same course.
+        let out1 = tempfile::tempdir().unwrap();
+        reg.export_bundle(out1.path()).await.unwrap();
+        let treatments = std::fs::read_to_string(out1.path().join("treatments.csv")).unwrap();
+        assert!(
+            treatments.contains("G1,T2,tace,,2010,2010-10-15,2010-12,"),
+            "{treatments}"
+        );
+        let db2 = TestDb::new(backend).await;
+        import_dir(&db2.registry, out1.path()).await;
+        let out2 = tempfile::tempdir().unwrap();
+        db2.registry.export_bundle(out2.path()).await.unwrap();
+        assert_eq!(
+            read_files(out1.path()),
+            read_files(out2.path()),
+            "{backend}"
+        );
+        assert_eq!(db2.registry.patient_course("G1").await.unwrap().unwrap(), c);
+        db2.finish().await;
+        db.finish().await;
+    }
+}
+
+/// A registry of schema version 3 (before the second model version) is
+/// upgraded in place by `init`: migration 0004 adds the columns, every row
+/// stays, and the new columns read as not recorded.
+#[tokio::test]
+async fn a_version_3_registry_upgrades_to_model_v2() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        import_dir(&db.registry, &data("base")).await;
+        let before = db.registry.patient_course("P1").await.unwrap().unwrap();
+        // Back to version 3: the columns 0004 added are dropped.
+        let pool = db.registry.pool();
+        for e in Entity::ALL {
+            for c in netra_store::sql::added_columns(e) {
+                pool.execute(format!("ALTER TABLE {} DROP COLUMN {c}", e.spec().table).as_str())
+                    .await
+                    .unwrap();
+            }
+        }
+        pool.execute("DELETE FROM schema_migrations WHERE version = 4")
+            .await
+            .unwrap();
+        let e = Registry::open(&db.location).await.unwrap_err();
+        assert!(e.to_string().contains("netra init"), "{backend}: {e}");
+        let (upgraded, ran) = Registry::init(&db.location).await.unwrap();
+        assert_eq!(ran, vec![4], "{backend}");
+        let after = upgraded.patient_course("P1").await.unwrap().unwrap();
+        assert_eq!(after, before, "{backend}");
+        assert!(after.treatments.iter().all(|t| t.start_bounds.is_none()));
+        upgraded.close().await;
+        db.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn exports_are_identical_across_backends() {
     if backends().len() < 2 {
@@ -787,7 +907,16 @@ async fn database_columns_match_the_schema() {
                 .iter()
                 .map(|r| r.try_get(0).unwrap())
                 .collect();
-            let want: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
+            // Migration 0001's columns in schema order, then those that
+            // later migrations added (`ALTER TABLE … ADD COLUMN` appends).
+            let added = netra_store::sql::added_columns(e);
+            let want: Vec<&str> = spec
+                .columns
+                .iter()
+                .map(|c| c.name)
+                .filter(|n| !added.contains(n))
+                .chain(added.iter().copied())
+                .collect();
             assert_eq!(names, want, "{backend}: {}", spec.table);
         }
         // init again is an upgrade that finds nothing to do.

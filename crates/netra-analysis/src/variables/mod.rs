@@ -156,7 +156,18 @@ pub const BASE: &[BaseVar] = &[
     cat(
         "who_grade",
         "WHO 2019 grade",
-        "as recorded, else derived from differentiation, Ki-67 and mitoses",
+        "as recorded, else derived from differentiation, Ki-67 and mitoses, else from the \
+         reported grade under its system (docs/model-v2.md)",
+    ),
+    cat(
+        "grade_system",
+        "Grading system",
+        "system of the reported grade: who_2019, who_2010, enets, who_lung, other",
+    ),
+    cat(
+        "reported_grade",
+        "Reported grade",
+        "grade (lung and thymus: tumour type) as the pathology report gave it",
     ),
     cat("differentiation", "Differentiation", "well, poor, unknown"),
     num("ki67", "Ki-67 (%)", "Ki-67 index of the primary tumour"),

@@ -246,6 +246,18 @@ pub fn registry_column(name: &str, courses: &[PatientCourse]) -> Option<Column> 
                 .map(|c| first_tumour(c).and_then(Tumour::grade))
                 .collect(),
         ),
+        "grade_system" => vocab_column(
+            courses
+                .iter()
+                .map(|c| first_tumour(c).and_then(|t| t.grade_system))
+                .collect(),
+        ),
+        "reported_grade" => vocab_column(
+            courses
+                .iter()
+                .map(|c| first_tumour(c).and_then(|t| t.reported_grade))
+                .collect(),
+        ),
         "differentiation" => vocab_column(
             courses
                 .iter()
@@ -372,5 +384,87 @@ pub fn fixed_levels(name: &str) -> Option<Vec<Level>> {
     match registry_column(name, &[])? {
         Column::Cat { levels, .. } if !levels.is_empty() => Some(levels),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netra_clinical::registry::model::Patient;
+    use netra_clinical::registry::schema::{Entity, Value};
+
+    fn row(entity: Entity, cells: &[(&str, &str)]) -> Vec<Value> {
+        let spec = entity.spec();
+        let mut r = vec![Value::Null; spec.columns.len()];
+        for (name, text) in cells {
+            let i = spec.position(name).unwrap();
+            r[i] = spec.columns[i].kind.parse(text).unwrap();
+        }
+        r
+    }
+
+    fn course(tumour: &[(&str, &str)]) -> PatientCourse {
+        let p = Patient::from_row(&row(
+            Entity::Patient,
+            &[
+                ("patient", "1"),
+                ("site", "s"),
+                ("sex", "male"),
+                ("vital_status", "alive"),
+            ],
+        ))
+        .unwrap();
+        let mut c = PatientCourse::new(p);
+        let mut cells = vec![("patient", "1"), ("tumour", "1")];
+        cells.extend_from_slice(tumour);
+        c.tumours
+            .push(Tumour::from_row(&row(Entity::Tumour, &cells)).unwrap());
+        c
+    }
+
+    fn codes(name: &str, courses: &[PatientCourse]) -> Vec<Option<String>> {
+        match registry_column(name, courses).unwrap() {
+            Column::Cat { levels, codes } => codes
+                .iter()
+                .map(|c| c.map(|i| levels[i].code.clone()))
+                .collect(),
+            Column::Num(_) => panic!("{name} is categorical"),
+        }
+    }
+
+    #[test]
+    fn grade_system_reported_grade_and_the_derived_who_grade() {
+        let courses = [
+            // WHO 2010 G3 of a well-differentiated tumour: NET G3.
+            course(&[
+                ("primary_site", "pancreas"),
+                ("differentiation", "well"),
+                ("grade_system", "who_2010"),
+                ("reported_grade", "g3"),
+            ]),
+            // A lung SCLC: NEC small-cell.
+            course(&[
+                ("primary_site", "lung"),
+                ("grade_system", "who_lung"),
+                ("reported_grade", "sclc"),
+            ]),
+            course(&[("primary_site", "jejunum_ileum"), ("ki67_percent", "1")]),
+        ];
+        assert_eq!(
+            codes("grade_system", &courses),
+            vec![Some("who_2010".into()), Some("who_lung".into()), None]
+        );
+        assert_eq!(
+            codes("reported_grade", &courses),
+            vec![Some("g3".into()), Some("sclc".into()), None]
+        );
+        assert_eq!(
+            codes("who_grade", &courses),
+            vec![
+                Some("g3".into()),
+                Some("nec_small_cell".into()),
+                Some("g1".into())
+            ]
+        );
     }
 }

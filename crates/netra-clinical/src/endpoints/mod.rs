@@ -225,6 +225,11 @@ impl<'c> Facts<'c> {
         KnownOrder::of(&self.course.patient, self.imp).impute(&d)
     }
 
+    /// [`Facts::day`] of a date recorded with bounds.
+    fn day_in(&self, d: PartialDate, b: &crate::registry::DateBounds) -> Imputed {
+        KnownOrder::of(&self.course.patient, self.imp).impute_in(&d, b)
+    }
+
     /// First progression after `after`, on or before `until`.
     fn progression(&self, after: Day, until: Option<Day>) -> Option<(Imputed, &'static str)> {
         self.progressions
@@ -436,16 +441,24 @@ fn origins<'l>(
 ) -> Result<Vec<Origin<'l>>, String> {
     let p = &facts.course.patient;
     let first_line_from = |t0: Imputed| lines.lines.iter().find(|l| l.start.day >= t0.day);
-    let dated = |d: Option<PartialDate>, what: &str| -> Result<Imputed, String> {
-        d.map(|d| facts.day(d))
+    let none = crate::registry::DateBounds::NONE;
+    let dated = |d: Option<PartialDate>,
+                 b: &crate::registry::DateBounds,
+                 what: &str|
+     -> Result<Imputed, String> {
+        d.map(|d| facts.day_in(d, b))
             .ok_or_else(|| format!("no {what} date"))
     };
     Ok(match from {
         TimeZero::Diagnosis | TimeZero::Metastatic | TimeZero::Entry => {
             let t0 = match from {
-                TimeZero::Diagnosis => dated(p.diagnosis_date, "diagnosis")?,
-                TimeZero::Metastatic => dated(p.metastatic_date, "metastatic diagnosis")?,
-                _ => dated(p.entry_date, "study entry")?,
+                TimeZero::Diagnosis => dated(p.diagnosis_date, &p.diagnosis_bounds, "diagnosis")?,
+                TimeZero::Metastatic => dated(
+                    p.metastatic_date,
+                    &p.metastatic_bounds,
+                    "metastatic diagnosis",
+                )?,
+                _ => dated(p.entry_date, &none, "study entry")?,
             };
             vec![Origin {
                 t0,
@@ -486,7 +499,7 @@ fn origins<'l>(
                     TreatmentSelector::Agent(a) => t.agents.iter().any(|x| x.agent == a),
                     TreatmentSelector::Type(ty) => t.kind == ty,
                 })
-                .filter_map(|t| t.start_date.map(|d| (facts.day(d), t)))
+                .filter_map(|t| t.start_date.map(|d| (facts.day_in(d, &t.start_bounds), t)))
                 .min_by_key(|(d, t)| (d.day, t.id.clone()))
                 .ok_or_else(|| format!("no dated treatment with {}", sel.code()))?;
             let index = lines

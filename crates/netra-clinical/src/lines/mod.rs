@@ -439,14 +439,14 @@ pub fn derive_lines_with(
         if !systemic && cls != TreatmentClass::Local {
             continue;
         }
-        let Some(start) = t.start_date.map(|d| order.impute(&d)) else {
+        let Some(start) = t.start_date.map(|d| order.impute_in(&d, &t.start_bounds)) else {
             undated.push(t.id.clone());
             continue;
         };
         // An end imputed before the start (start 2000-03-20, end "2000-03"
         // → the 15th) is the start: a treatment cannot end before it began.
         let end = t.end_date.map(|d| {
-            let mut e = order.impute(&d);
+            let mut e = order.impute_in(&d, &t.end_bounds);
             if e.day < start.day {
                 e.day = start.day;
             }
@@ -717,29 +717,30 @@ fn progressed(
 pub fn last_known_alive(course: &PatientCourse, imp: Imputation) -> Option<Day> {
     let order = KnownOrder::of(&course.patient, imp);
     let mut best: Option<Day> = None;
-    let mut see = |d: Option<crate::registry::PartialDate>| {
+    let none = crate::registry::DateBounds::NONE;
+    let mut see = |d: Option<crate::registry::PartialDate>, b: &crate::registry::DateBounds| {
         if let Some(d) = d {
-            let x = order.impute(&d).day;
+            let x = order.impute_in(&d, b).day;
             if best.is_none_or(|b| b < x) {
                 best = Some(x);
             }
         }
     };
     for t in &course.treatments {
-        see(t.start_date);
-        see(t.end_date);
+        see(t.start_date, &t.start_bounds);
+        see(t.end_date, &t.end_bounds);
     }
     for a in &course.assessments {
-        see(Some(a.date));
+        see(Some(a.date), &a.date_bounds);
     }
     for b in &course.biomarkers {
-        see(Some(b.date));
+        see(Some(b.date), &none);
     }
     for v in &course.clinical_status {
-        see(Some(v.date));
+        see(Some(v.date), &none);
     }
     for e in &course.adverse_events {
-        see(e.onset_date);
+        see(e.onset_date, &none);
     }
     best
 }
@@ -754,13 +755,17 @@ pub fn death_day(course: &PatientCourse, imp: Imputation) -> Option<Imputed> {
     if !p.is_dead() {
         return None;
     }
-    let date = p.death_date.or(p.last_followup_date)?;
-    let mut d = date.impute(imp);
+    let (date, bounds) = match p.death_date {
+        Some(d) => (d, p.death_bounds),
+        None => (p.last_followup_date?, crate::registry::DateBounds::NONE),
+    };
+    let mut d = bounds.impute(&date, imp);
+    let last = bounds.span(&date).map_or(date.latest(), |(_, hi)| hi);
     if d.imputed
         && let Some(alive) = last_known_alive(course, imp)
         && alive > d.day
     {
-        d.day = alive.min(date.latest());
+        d.day = alive.min(last);
     }
     Some(d)
 }

@@ -3,6 +3,8 @@
 //! * [`ctcae`] — CTCAE v5.0 terms and the grades each defines;
 //! * [`date`] — partial dates (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) and the
 //!   documented, configurable imputation rule analyses apply to them;
+//! * [`range`] — dates known as ranges (not before / not after) and how
+//!   imputation keeps within them;
 //! * [`ident`] — which characters an identifier may hold (none invisible);
 //! * [`vocab`] — the controlled vocabularies, as enums with lower-case snake
 //!   codes;
@@ -20,9 +22,11 @@ pub mod date;
 pub mod ident;
 pub mod model;
 pub mod order;
+pub mod range;
 pub mod rules;
 pub mod schema;
 pub mod vocab;
 
 pub use date::{Day, Imputation, ImputationCounter, PartialDate};
+pub use range::DateBounds;
 pub use schema::{Entity, EntitySpec, Kind, Value};

@@ -6,6 +6,7 @@
 //! stored value is not valid for the model (a database edited by hand).
 
 use super::date::PartialDate;
+use super::range::DateBounds;
 use super::rules::RowView;
 use super::schema::{Entity, Value};
 use super::vocab::*;
@@ -62,6 +63,13 @@ impl<'a> Get<'a> {
     fn req_date(&self, c: &str) -> Result<PartialDate, ModelError> {
         self.date(c).ok_or_else(|| self.err(c, "missing"))
     }
+    /// The recorded bounds of date column `c` ([`super::range`]).
+    fn bounds(&self, c: &str) -> DateBounds {
+        DateBounds {
+            not_before: self.date(&format!("{c}_not_before")),
+            not_after: self.date(&format!("{c}_not_after")),
+        }
+    }
     fn num(&self, c: &str) -> Option<f64> {
         self.r.num(c)
     }
@@ -91,8 +99,12 @@ pub struct Patient {
     pub age_at_entry: Option<i64>,
     /// First diagnosis.
     pub diagnosis_date: Option<PartialDate>,
+    /// Bounds of the diagnosis date (a date known as a range).
+    pub diagnosis_bounds: DateBounds,
     /// Diagnosis of metastatic or recurrent disease.
     pub metastatic_date: Option<PartialDate>,
+    /// Bounds of the metastatic date.
+    pub metastatic_bounds: DateBounds,
     /// How metastatic disease arose.
     pub metastatic_setting: Option<MetastaticSetting>,
     /// Summary stage before metastatic disease.
@@ -113,6 +125,8 @@ pub struct Patient {
     pub vital_status: VitalStatus,
     /// Death.
     pub death_date: Option<PartialDate>,
+    /// Bounds of the death date.
+    pub death_bounds: DateBounds,
     /// Cause of death.
     pub death_cause: Option<DeathCause>,
     /// Remarks.
@@ -130,7 +144,9 @@ impl Patient {
             birth_date: g.date("birth_date"),
             age_at_entry: g.int("age_at_entry"),
             diagnosis_date: g.date("diagnosis_date"),
+            diagnosis_bounds: g.bounds("diagnosis_date"),
             metastatic_date: g.date("metastatic_date"),
+            metastatic_bounds: g.bounds("metastatic_date"),
             metastatic_setting: g.code("metastatic_setting")?,
             prior_stage: g.code("prior_stage")?,
             ecog: g.small("ecog"),
@@ -141,6 +157,7 @@ impl Patient {
             last_followup_date: g.date("last_followup_date"),
             vital_status: g.req_code("vital_status")?,
             death_date: g.date("death_date"),
+            death_bounds: g.bounds("death_date"),
             death_cause: g.code("death_cause")?,
             notes: g.text("notes"),
         })
@@ -179,6 +196,14 @@ pub struct Tumour {
     pub who_grade: Option<WhoGrade>,
     /// SEER grade as recorded.
     pub seer_grade: Option<SeerGrade>,
+    /// Grading system of `reported_grade`.
+    pub grade_system: Option<GradeSystem>,
+    /// Grade (lung: tumour type) as reported under `grade_system`.
+    pub reported_grade: Option<ReportedGrade>,
+    /// Mitoses per 10 high-power fields.
+    pub mitoses_per_10hpf: Option<f64>,
+    /// Necrosis present (lung and thymus rules).
+    pub necrosis: Option<bool>,
     /// Stage text.
     pub stage: Option<String>,
     /// Krenning uptake 0–4.
@@ -206,6 +231,10 @@ impl Tumour {
             mitoses_per_2mm2: g.num("mitoses_per_2mm2"),
             who_grade: g.code("who_grade")?,
             seer_grade: g.code("seer_grade")?,
+            grade_system: g.code("grade_system")?,
+            reported_grade: g.code("reported_grade")?,
+            mitoses_per_10hpf: g.num("mitoses_per_10hpf"),
+            necrosis: g.bool("necrosis"),
             stage: g.text("stage"),
             krenning_uptake: g.small("krenning_uptake"),
             mibg_uptake: g.small("mibg_uptake"),
@@ -220,17 +249,27 @@ impl Tumour {
 
     /// The WHO 2019 grade: as recorded, else derived from differentiation,
     /// Ki-67 and mitoses (`None` when neither allows one).
+    ///
+    /// With a `grade_system` the derivation follows [`crate::grading`]:
+    /// lung tumours by the lung rules (never Ki-67), WHO 2010/ENETS grades
+    /// mapped where the differentiation allows.
     pub fn grade(&self) -> Option<WhoGrade> {
-        self.who_grade.or_else(|| {
-            crate::grade::who_2019_grade(
-                self.differentiation,
-                self.nec_cell_type,
-                self.ki67_percent,
-                self.mitoses_per_2mm2,
-            )
-            .ok()
-            .flatten()
-        })
+        self.who_grade
+            .or_else(|| self.grade_inputs().derived_who_2019())
+    }
+
+    /// What this tumour records about its grade ([`crate::grading`]).
+    pub fn grade_inputs(&self) -> crate::grading::GradeInputs {
+        crate::grading::GradeInputs {
+            differentiation: self.differentiation,
+            nec_cell_type: self.nec_cell_type,
+            ki67_percent: self.ki67_percent,
+            mitoses_per_2mm2: self.mitoses_per_2mm2,
+            mitoses_per_10hpf: self.mitoses_per_10hpf,
+            necrosis: self.necrosis,
+            grade_system: self.grade_system,
+            reported_grade: self.reported_grade,
+        }
     }
 }
 
@@ -322,6 +361,10 @@ pub struct TreatmentAgent {
     pub dose_unit: Option<String>,
     /// Interval between administrations (days).
     pub interval_days: Option<f64>,
+    /// Route of administration.
+    pub route: Option<Route>,
+    /// Formulation (octreotide LAR, lanreotide depot).
+    pub formulation: Option<Formulation>,
     /// Remarks.
     pub notes: Option<String>,
 }
@@ -336,6 +379,8 @@ impl TreatmentAgent {
             dose: g.num("dose"),
             dose_unit: g.text("dose_unit"),
             interval_days: g.num("interval_days"),
+            route: g.code("route")?,
+            formulation: g.code("formulation")?,
             notes: g.text("notes"),
         })
     }
@@ -350,6 +395,12 @@ pub struct RadionuclideAdministration {
     pub date: Option<PartialDate>,
     /// Activity (GBq).
     pub activity_gbq: f64,
+    /// 177Lu part of the activity (combined PRRT), GBq.
+    pub lu177_gbq: Option<f64>,
+    /// 90Y part of the activity (combined PRRT), GBq.
+    pub y90_gbq: Option<f64>,
+    /// Absorbed tumour dose by dosimetry (Gy).
+    pub tumour_dose_gy: Option<f64>,
     /// Remarks.
     pub notes: Option<String>,
 }
@@ -367,6 +418,9 @@ impl RadionuclideAdministration {
             activity_gbq: g
                 .num("activity_gbq")
                 .ok_or_else(|| g.err("activity_gbq", "missing"))?,
+            lu177_gbq: g.num("lu177_gbq"),
+            y90_gbq: g.num("y90_gbq"),
+            tumour_dose_gy: g.num("tumour_dose_gy"),
             notes: g.text("notes"),
         })
     }
@@ -383,14 +437,22 @@ pub struct Treatment {
     pub surgery_type: Option<SurgeryType>,
     /// Start.
     pub start_date: Option<PartialDate>,
+    /// Bounds of the start (a date known as a range).
+    pub start_bounds: DateBounds,
     /// End.
     pub end_date: Option<PartialDate>,
+    /// Bounds of the end.
+    pub end_bounds: DateBounds,
     /// Intent.
     pub intent: Option<Intent>,
     /// Why it stopped.
     pub stop_reason: Option<StopReason>,
     /// Line as recorded by the source.
     pub line: Option<u32>,
+    /// Organ a local treatment was aimed at.
+    pub target_organ: Option<Organ>,
+    /// Lesion ids a local treatment was aimed at.
+    pub target_lesions: Vec<String>,
     /// Remarks.
     pub notes: Option<String>,
     /// Agents, in agent-code order.
@@ -409,10 +471,17 @@ impl Treatment {
             kind: g.req_code("type")?,
             surgery_type: g.code("surgery_type")?,
             start_date: g.date("start_date"),
+            start_bounds: g.bounds("start_date"),
             end_date: g.date("end_date"),
+            end_bounds: g.bounds("end_date"),
             intent: g.code("intent")?,
             stop_reason: g.code("stop_reason")?,
             line: g.int("line").and_then(|n| u32::try_from(n).ok()),
+            target_organ: g.code("target_organ")?,
+            target_lesions: g
+                .text("target_lesions")
+                .map(|t| lesion_list(&t))
+                .unwrap_or_default(),
             notes: g.text("notes"),
             agents: Vec::new(),
             administrations: Vec::new(),
@@ -484,6 +553,8 @@ pub struct Assessment {
     pub id: String,
     /// Date.
     pub date: PartialDate,
+    /// Bounds of the date (a date known as a range).
+    pub date_bounds: DateBounds,
     /// Modality.
     pub modality: Modality,
     /// Criteria of the investigator's response.
@@ -505,6 +576,7 @@ impl Assessment {
         Ok(Assessment {
             id: g.req_text("assessment")?,
             date: g.req_date("date")?,
+            date_bounds: g.bounds("date"),
             modality: g.req_code("modality")?,
             criteria: g.code("criteria")?,
             treatment: g.text("treatment"),
@@ -513,6 +585,16 @@ impl Assessment {
             lesions: Vec::new(),
         })
     }
+}
+
+/// The lesion ids of a `target_lesions` cell (`L1;L3`): trimmed, empty
+/// parts dropped.
+pub fn lesion_list(text: &str) -> Vec<String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Symptoms and performance status at a visit.

@@ -20,6 +20,10 @@
 //! its start. Assessments are not bound to the treatment they evaluate: the
 //! baseline scan of a treatment precedes it.
 //!
+//! A date recorded with bounds ([`super::range`]: "not before the October
+//! PET/CT, not after December") is imputed within its bounds first; the
+//! known order then moves it only within those bounds.
+//!
 //! Complete dates are never moved (a complete date out of order is a data
 //! error, reported by [`super::rules`]). When the bounds leave no day the
 //! partial date allows, the usual day is kept. Every move is reported
@@ -29,6 +33,7 @@ use std::fmt;
 
 use super::date::{Day, Imputation, Imputed, PartialDate};
 use super::model::{Patient, PatientCourse, Treatment};
+use super::range::DateBounds;
 use super::vocab::Vocabulary;
 
 /// The bounds a patient's partial dates are imputed within.
@@ -76,14 +81,18 @@ impl KnownOrder {
     pub fn of(patient: &Patient, rule: Imputation) -> KnownOrder {
         let not_before = patient.diagnosis_date.map(|d| {
             (
-                d.impute(rule).day,
+                patient.diagnosis_bounds.impute(&d, rule).day,
                 format!("not before the diagnosis ({d})"),
             )
         });
         let not_after = if patient.is_dead() {
-            patient
-                .death_date
-                .map(|d| (d.latest(), format!("not after death ({d})")))
+            patient.death_date.map(|d| {
+                let last = patient
+                    .death_bounds
+                    .span(&d)
+                    .map_or(d.latest(), |(_, hi)| hi);
+                (last, format!("not after death ({d})"))
+            })
         } else {
             patient
                 .last_followup_date
@@ -102,7 +111,7 @@ impl KnownOrder {
     pub fn within_treatment(&self, t: &Treatment) -> KnownOrder {
         let mut out = self.clone();
         if let Some(start) = t.start_date {
-            let day = self.impute(&start).day;
+            let day = self.impute_in(&start, &t.start_bounds).day;
             if out.not_before.as_ref().is_none_or(|(d, _)| day > *d) {
                 out.not_before = Some((
                     day,
@@ -111,7 +120,7 @@ impl KnownOrder {
             }
         }
         if let Some(end) = t.end_date {
-            let day = self.within_start(t).impute(&end).day;
+            let day = self.within_start(t).impute_in(&end, &t.end_bounds).day;
             if out.not_after.as_ref().is_none_or(|(d, _)| day < *d) {
                 out.not_after = Some((
                     day,
@@ -127,7 +136,7 @@ impl KnownOrder {
     fn within_start(&self, t: &Treatment) -> KnownOrder {
         let mut out = self.clone();
         if let Some(start) = t.start_date {
-            let day = self.impute(&start).day;
+            let day = self.impute_in(&start, &t.start_bounds).day;
             if out.not_before.as_ref().is_none_or(|(d, _)| day > *d) {
                 out.not_before = Some((
                     day,
@@ -141,7 +150,8 @@ impl KnownOrder {
     /// The analysis day of treatment `t`'s end date: imputed within the
     /// known order and never before the treatment's start.
     pub fn impute_end(&self, t: &Treatment) -> Option<Imputed> {
-        t.end_date.map(|d| self.within_start(t).impute(&d))
+        t.end_date
+            .map(|d| self.within_start(t).impute_in(&d, &t.end_bounds))
     }
 
     /// Bounds only from the rule (nothing known): plain imputation.
@@ -161,28 +171,42 @@ impl KnownOrder {
     /// The analysis day of `date`: imputed under the rule, then kept within
     /// the known order.
     pub fn impute(&self, date: &PartialDate) -> Imputed {
-        self.clamp(date).map_or_else(
-            || date.impute(self.rule),
+        self.impute_in(date, &DateBounds::NONE)
+    }
+
+    /// The analysis day of `date` recorded with `bounds`: imputed within
+    /// the bounds under the rule ([`DateBounds::impute`]), then kept within
+    /// the known order without leaving the bounds.
+    pub fn impute_in(&self, date: &PartialDate, bounds: &DateBounds) -> Imputed {
+        self.clamp(date, bounds).map_or_else(
+            || bounds.impute(date, self.rule),
             |(day, _)| Imputed { day, imputed: true },
         )
     }
 
     /// The moved day and the reason, when the order moves `date`.
-    fn clamp(&self, date: &PartialDate) -> Option<(Day, &str)> {
+    fn clamp(&self, date: &PartialDate, bounds: &DateBounds) -> Option<(Day, &str)> {
         if date.is_complete() {
             return None;
         }
-        let usual = date.impute(self.rule).day;
+        let usual = bounds.impute(date, self.rule).day;
+        let (first, last) = bounds
+            .span(date)
+            .unwrap_or((date.earliest(), date.latest()));
+        if first == last {
+            // The bounds pin one day: nothing to impute, nothing to move.
+            return None;
+        }
         let lo = match &self.not_before {
-            Some((d, _)) if *d > date.earliest() => Some(*d),
+            Some((d, _)) if *d > first => Some(*d),
             _ => None,
         };
         let hi = match &self.not_after {
-            Some((d, _)) if *d < date.latest() => Some(*d),
+            Some((d, _)) if *d < last => Some(*d),
             _ => None,
         };
-        let low = lo.unwrap_or(date.earliest());
-        let high = hi.unwrap_or(date.latest());
+        let low = lo.unwrap_or(first);
+        let high = hi.unwrap_or(last);
         if low > high {
             // No day of the date fits: a data problem for the rules, not
             // something imputation can hide.
@@ -201,12 +225,23 @@ impl KnownOrder {
 
     /// The move of `date` as a report line (`None` when not moved).
     pub fn clamp_of(&self, patient: &str, record: String, date: &PartialDate) -> Option<DateClamp> {
-        let (used, why) = self.clamp(date)?;
+        self.clamp_in(patient, record, date, &DateBounds::NONE)
+    }
+
+    /// The move of `date` recorded with `bounds` as a report line.
+    pub fn clamp_in(
+        &self,
+        patient: &str,
+        record: String,
+        date: &PartialDate,
+        bounds: &DateBounds,
+    ) -> Option<DateClamp> {
+        let (used, why) = self.clamp(date, bounds)?;
         Some(DateClamp {
             patient: patient.to_string(),
             record,
             recorded: *date,
-            usual: date.impute(self.rule).day,
+            usual: bounds.impute(date, self.rule).day,
             used,
             reason: why.to_string(),
         })
@@ -219,19 +254,28 @@ pub fn clamped_dates(course: &PatientCourse, rule: Imputation) -> Vec<DateClamp>
     let order = KnownOrder::of(&course.patient, rule);
     let code = course.patient.code.as_str();
     let mut out = Vec::new();
-    let mut see = |record: String, d: Option<PartialDate>| {
+    let mut see_in = |record: String, d: Option<PartialDate>, b: &DateBounds| {
         if let Some(d) = d
-            && let Some(c) = order.clamp_of(code, record, &d)
+            && let Some(c) = order.clamp_in(code, record, &d, b)
         {
             out.push(c);
         }
     };
     for t in &course.treatments {
-        see(format!("treatment '{}' start_date", t.id), t.start_date);
+        see_in(
+            format!("treatment '{}' start_date", t.id),
+            t.start_date,
+            &t.start_bounds,
+        );
     }
     for a in &course.assessments {
-        see(format!("assessment '{}' date", a.id), Some(a.date));
+        see_in(
+            format!("assessment '{}' date", a.id),
+            Some(a.date),
+            &a.date_bounds,
+        );
     }
+    let mut see = |record: String, d: Option<PartialDate>| see_in(record, d, &DateBounds::NONE);
     for b in &course.biomarkers {
         see(
             format!("biomarker '{}' date", b.marker.code()),
@@ -249,7 +293,12 @@ pub fn clamped_dates(course: &PatientCourse, rule: Imputation) -> Vec<DateClamp>
     for t in &course.treatments {
         let own = order.within_start(t);
         if let Some(d) = t.end_date
-            && let Some(c) = own.clamp_of(code, format!("treatment '{}' end_date", t.id), &d)
+            && let Some(c) = own.clamp_in(
+                code,
+                format!("treatment '{}' end_date", t.id),
+                &d,
+                &t.end_bounds,
+            )
         {
             out.push(c);
         }

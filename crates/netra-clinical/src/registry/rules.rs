@@ -9,6 +9,7 @@
 
 use super::ctcae::{self, Ctcae};
 use super::date::{Day, PartialDate};
+use super::range::BoundSide;
 use super::schema::{Entity, EntitySpec, Kind, Value};
 use super::vocab::{self, Vocabulary};
 use crate::grade;
@@ -65,6 +66,14 @@ impl<'a> RowView<'a> {
         self.get(column).as_f64()
     }
 
+    /// The first and last day the date in `column` can stand for, within
+    /// its recorded bounds ([`super::range`]); `None` without a date or
+    /// when the bounds leave no day (reported by [`check_row`]).
+    pub fn span(&self, column: &str) -> Option<(Day, Day)> {
+        let d = self.date(column)?;
+        self.spec.bounds_in(column, self.row).span(&d)
+    }
+
     /// True when `column` holds a value.
     pub fn has(&self, column: &str) -> bool {
         !self.get(column).is_null()
@@ -76,9 +85,12 @@ pub fn check_row(entity: Entity, row: &[Value]) -> Vec<Violation> {
     let spec = entity.spec();
     let r = RowView::new(spec, row);
     let mut out = Vec::new();
+    range_rules(spec, row, &mut out);
     for (earlier, later) in &spec.date_order {
-        if let (Some(a), Some(b)) = (r.date(earlier), r.date(later))
-            && b.certainly_before(&a)
+        // Compared on the days each date can stand for within its bounds.
+        if let (Some(a), Some((_, b_hi)), Some((a_lo, _))) =
+            (r.date(earlier), r.span(later), r.span(earlier))
+            && b_hi < a_lo
         {
             out.push(v(later, format!("{later} is before {earlier} ({a})")));
         }
@@ -115,11 +127,20 @@ pub fn check_row(entity: Entity, row: &[Value]) -> Vec<Violation> {
                 out.push(v("upper_limit", format!("is below lower_limit ({lo})")));
             }
         }
-        Entity::Treatment if r.has("surgery_type") && r.str("type") != Some("surgery") => {
-            out.push(v("surgery_type", "applies to surgery only"));
-        }
+        Entity::Treatment => treatment_rules(&r, &mut out),
+        Entity::RadionuclideAdministration => administration_rules(&r, &mut out),
         Entity::TreatmentAgent => {
             requires_detail(&mut out, "agent", "agent_detail");
+            let ssa = r
+                .str("agent")
+                .and_then(|s| vocab::Agent::from_code(s).ok())
+                .is_some_and(|a| a.class() == vocab::AgentClass::SomatostatinAnalogue);
+            if matches!(r.str("formulation"), Some("lar" | "depot")) && !ssa {
+                out.push(v(
+                    "formulation",
+                    "lar and depot are formulations of somatostatin analogues",
+                ));
+            }
             if r.has("dose") && !r.has("dose_unit") {
                 out.push(v("dose_unit", "required when dose is given"));
             }
@@ -142,6 +163,26 @@ pub fn check_row(entity: Entity, row: &[Value]) -> Vec<Violation> {
         _ => {}
     }
     out
+}
+
+/// Dates known as ranges: a bound needs its date, the bounds must leave a
+/// day, and the date must lie within them.
+fn range_rules(spec: &EntitySpec, row: &[Value], out: &mut Vec<Violation>) {
+    for (i, c) in spec.date_columns() {
+        let Some((nb, na)) = spec.bounds_of(c.name) else {
+            continue;
+        };
+        let bounds = spec.bounds_in(c.name, row);
+        let date = row.get(i).and_then(Value::as_date);
+        for (side, reason) in bounds.problems(date.as_ref()) {
+            let column = match side {
+                BoundSide::Date => c.name,
+                BoundSide::NotBefore => spec.columns[nb].name,
+                BoundSide::NotAfter => spec.columns[na].name,
+            };
+            out.push(v(column, reason));
+        }
+    }
 }
 
 fn tumour_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
@@ -186,8 +227,28 @@ fn tumour_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
             "applies to poorly differentiated tumours (differentiation poor) only",
         ));
     }
+    let system = r
+        .str("grade_system")
+        .and_then(|s| GradeSystem::from_code(s).ok());
+    let inputs = crate::grading::GradeInputs {
+        differentiation: diff,
+        nec_cell_type: cell,
+        ki67_percent: r.num("ki67_percent"),
+        mitoses_per_2mm2: r.num("mitoses_per_2mm2"),
+        mitoses_per_10hpf: r.num("mitoses_per_10hpf"),
+        necrosis: r.get("necrosis").as_bool(),
+        grade_system: system,
+        reported_grade: r
+            .str("reported_grade")
+            .and_then(|s| ReportedGrade::from_code(s).ok()),
+    };
+    for (column, reason) in inputs.problems() {
+        out.push(v(column, reason));
+    }
     let recorded = r.str("who_grade").and_then(|s| WhoGrade::from_code(s).ok());
+    // Lung tumours are typed by the lung rules: Ki-67 does not grade them.
     if let Some(recorded) = recorded
+        && system != Some(GradeSystem::WhoLung)
         && let Ok(Some(derived)) =
             grade::who_2019_grade(diff, cell, r.num("ki67_percent"), r.num("mitoses_per_2mm2"))
     {
@@ -204,6 +265,67 @@ fn tumour_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
                 ),
             ));
         }
+    }
+}
+
+fn treatment_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
+    if r.has("surgery_type") && r.str("type") != Some("surgery") {
+        out.push(v("surgery_type", "applies to surgery only"));
+    }
+    let local = r
+        .str("type")
+        .and_then(|s| vocab::TreatmentType::from_code(s).ok())
+        .is_some_and(|t| t.class() == vocab::TreatmentClass::Local);
+    for c in ["target_organ", "target_lesions"] {
+        if r.has(c) && !local {
+            out.push(v(
+                c,
+                "applies to local treatments (surgery, embolisation, ablation, radiotherapy) only",
+            ));
+        }
+    }
+    if let Some(text) = r.str("target_lesions") {
+        let ids = super::model::lesion_list(text);
+        if ids.is_empty() {
+            out.push(v(
+                "target_lesions",
+                "write lesion ids separated by ; (e.g. L1;L3)",
+            ));
+        }
+        for id in &ids {
+            if let Some(problem) = super::ident::identifier_problem(id) {
+                out.push(v("target_lesions", format!("lesion id '{id}': {problem}")));
+            }
+        }
+    }
+}
+
+/// The parts of a combined PRRT must add up to the administered activity
+/// (to 0.01 GBq, the precision activities are reported with).
+fn administration_rules(r: &RowView<'_>, out: &mut Vec<Violation>) {
+    let Some(total) = r.num("activity_gbq") else {
+        return;
+    };
+    let parts: Vec<f64> = ["lu177_gbq", "y90_gbq"]
+        .iter()
+        .filter_map(|c| r.num(c))
+        .collect();
+    let sum: f64 = parts.iter().sum();
+    if parts.len() == 2 && (sum - total).abs() > 0.005 {
+        out.push(v(
+            "activity_gbq",
+            format!(
+                "is not lu177_gbq + y90_gbq ({})",
+                (sum * 1000.0).round() / 1000.0
+            ),
+        ));
+    } else if parts.len() == 1 && sum > total + 0.005 {
+        let c = if r.has("lu177_gbq") {
+            "lu177_gbq"
+        } else {
+            "y90_gbq"
+        };
+        out.push(v(c, format!("exceeds activity_gbq ({total})")));
     }
 }
 
@@ -279,15 +401,23 @@ pub fn check_against_patient(
 ) -> Vec<Violation> {
     let spec = entity.spec();
     let mut out = Vec::new();
-    for (i, c) in spec.date_columns() {
-        let Some(d) = row[i].as_date() else { continue };
+    let r = RowView::new(spec, row);
+    for (_, c) in spec.date_columns() {
+        // A bound is a statement about its date, checked through the date's
+        // span below, not an event of its own.
+        if spec.bounded_date(c.name).is_some() {
+            continue;
+        }
+        let Some((lo, hi)) = r.span(c.name) else {
+            continue;
+        };
         if let Some(death) = life.death
-            && death.certainly_before(&d)
+            && death.latest() < lo
         {
             out.push(v(c.name, format!("is after the patient's death ({death})")));
         }
         if let Some(birth) = life.birth
-            && d.certainly_before(&birth)
+            && hi < birth.earliest()
         {
             out.push(v(
                 c.name,
@@ -295,18 +425,17 @@ pub fn check_against_patient(
             ));
         }
     }
-    let r = RowView::new(spec, row);
     for &c in follow_up_columns(entity) {
-        let Some(d) = r.date(c) else { continue };
+        let Some((lo, hi)) = r.span(c) else { continue };
         if let Some(dx) = life.diagnosis
             && entity == Entity::Assessment
-            && d.certainly_before(&dx)
+            && hi < dx.earliest()
         {
             out.push(v(c, format!("is before the patient's diagnosis ({dx})")));
         }
-        let after_death = life.death.is_some_and(|death| death.certainly_before(&d));
+        let after_death = life.death.is_some_and(|death| death.latest() < lo);
         if let Some(last) = life.last_followup
-            && last.certainly_before(&d)
+            && last.latest() < lo
             && !after_death
         {
             out.push(v(
@@ -338,7 +467,12 @@ pub fn check_against_patient(
 /// century. `today` comes from the caller (rules do no I/O).
 pub fn check_not_future(entity: Entity, row: &[Value], today: Day) -> Vec<Violation> {
     let mut out = Vec::new();
-    for (i, c) in entity.spec().date_columns() {
+    let spec = entity.spec();
+    for (i, c) in spec.date_columns() {
+        // "Not after 2026-12" is a bound, not an event: it may lie ahead.
+        if matches!(spec.bounded_date(c.name), Some((_, BoundSide::NotAfter))) {
+            continue;
+        }
         let Some(d) = row.get(i).and_then(Value::as_date) else {
             continue;
         };
@@ -644,5 +778,235 @@ mod tests {
         // A term the table does not hold is accepted (and flagged by the
         // importer).
         assert!(check_row(Entity::AdverseEvent, &ae("Carcinoid crisis", "4")).is_empty());
+    }
+
+    #[test]
+    fn dates_known_as_ranges() {
+        let t = |cells: &[(&str, &str)]| {
+            let mut all = vec![("patient", "P1"), ("treatment", "T1"), ("type", "tace")];
+            all.extend_from_slice(cells);
+            check_row(Entity::Treatment, &row(Entity::Treatment, &all))
+        };
+        // Between the October scan and December: fine.
+        assert!(
+            t(&[
+                ("start_date", "2010"),
+                ("start_date_not_before", "2010-10-15"),
+                ("start_date_not_after", "2010-12"),
+            ])
+            .is_empty()
+        );
+        // not_before after not_after.
+        assert_eq!(
+            t(&[
+                ("start_date", "2010"),
+                ("start_date_not_before", "2010-11"),
+                ("start_date_not_after", "2010-10"),
+            ]),
+            vec![v(
+                "start_date_not_after",
+                "is before not_before (2010-11): the range has no day"
+            )]
+        );
+        // A full date outside its own bounds.
+        assert_eq!(
+            t(&[
+                ("start_date", "2010-09-30"),
+                ("start_date_not_before", "2010-10-15"),
+            ]),
+            vec![v(
+                "start_date",
+                "is before its not_before bound (2010-10-15)"
+            )]
+        );
+        assert_eq!(
+            t(&[
+                ("end_date", "2011-02"),
+                ("end_date_not_after", "2011-01-31")
+            ]),
+            vec![v("end_date", "is after its not_after bound (2011-01-31)")]
+        );
+        // A bound without its date.
+        assert_eq!(
+            t(&[("end_date_not_before", "2011")])[0].column,
+            "end_date_not_before"
+        );
+        // The order of start and end is judged within the bounds: a 2010
+        // start not before November and an end in 2010-10 cannot be.
+        assert_eq!(
+            t(&[
+                ("start_date", "2010"),
+                ("start_date_not_before", "2010-11"),
+                ("end_date", "2010-10"),
+            ]),
+            vec![v("end_date", "end_date is before start_date (2010)")]
+        );
+        // Without the bound the same dates are possible.
+        assert!(t(&[("start_date", "2010"), ("end_date", "2010-10")]).is_empty());
+    }
+
+    #[test]
+    fn ranges_within_the_patient_life() {
+        let life = LifeSpan {
+            death: Some("2010-10-05".parse().unwrap()),
+            diagnosis: Some("2008-10".parse().unwrap()),
+            ..LifeSpan::default()
+        };
+        let a = |cells: &[(&str, &str)]| {
+            let mut all = vec![("patient", "P1"), ("assessment", "A1"), ("modality", "ct")];
+            all.extend_from_slice(cells);
+            check_against_patient(
+                Entity::Assessment,
+                &row(Entity::Assessment, &all),
+                life,
+                true,
+            )
+        };
+        // 2010 may be before the death; not before November it cannot.
+        assert!(a(&[("date", "2010")]).is_empty());
+        assert_eq!(
+            a(&[("date", "2010"), ("date_not_before", "2010-11")]),
+            vec![v("date", "is after the patient's death (2010-10-05)")]
+        );
+        // 2008 may be after the diagnosis; not after September it is before.
+        assert!(a(&[("date", "2008")]).is_empty());
+        assert_eq!(
+            a(&[("date", "2008"), ("date_not_after", "2008-09")]),
+            vec![v("date", "is before the patient's diagnosis (2008-10)")]
+        );
+        // A not_after bound beyond today is not "in the future".
+        let today = Day::from_ymd(2026, 12, 6).unwrap();
+        let r = row(
+            Entity::Assessment,
+            &[
+                ("patient", "P1"),
+                ("assessment", "A1"),
+                ("date", "2026"),
+                ("date_not_after", "2026-12-31"),
+                ("modality", "ct"),
+            ],
+        );
+        assert!(check_not_future(Entity::Assessment, &r, today).is_empty());
+    }
+
+    #[test]
+    fn treatment_details_of_model_v2() {
+        let t = |cells: &[(&str, &str)]| {
+            let mut all = vec![("patient", "P1"), ("treatment", "T1")];
+            all.extend_from_slice(cells);
+            check_row(Entity::Treatment, &row(Entity::Treatment, &all))
+        };
+        assert!(
+            t(&[
+                ("type", "rfa"),
+                ("target_organ", "liver"),
+                ("target_lesions", "L1; L3")
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            t(&[("type", "chemotherapy"), ("target_organ", "liver")])[0].column,
+            "target_organ"
+        );
+        assert_eq!(
+            t(&[("type", "tace"), ("target_lesions", ";")])[0].column,
+            "target_lesions"
+        );
+        assert!(
+            t(&[
+                ("type", "surgery"),
+                ("surgery_type", "liver_transplantation")
+            ])
+            .is_empty()
+        );
+        let a = |cells: &[(&str, &str)]| {
+            let mut all = vec![
+                ("patient", "P1"),
+                ("treatment", "T1"),
+                ("administration", "1"),
+            ];
+            all.extend_from_slice(cells);
+            check_row(
+                Entity::RadionuclideAdministration,
+                &row(Entity::RadionuclideAdministration, &all),
+            )
+        };
+        assert!(
+            a(&[
+                ("activity_gbq", "7.4"),
+                ("lu177_gbq", "3.7"),
+                ("y90_gbq", "3.7")
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            a(&[
+                ("activity_gbq", "7.4"),
+                ("lu177_gbq", "3.7"),
+                ("y90_gbq", "1.85")
+            ]),
+            vec![v("activity_gbq", "is not lu177_gbq + y90_gbq (5.55)")]
+        );
+        assert_eq!(
+            a(&[("activity_gbq", "3"), ("y90_gbq", "3.7")])[0].column,
+            "y90_gbq"
+        );
+        let g = |cells: &[(&str, &str)]| {
+            let mut all = vec![("patient", "P1"), ("treatment", "T1")];
+            all.extend_from_slice(cells);
+            check_row(Entity::TreatmentAgent, &row(Entity::TreatmentAgent, &all))
+        };
+        assert!(
+            g(&[
+                ("agent", "octreotide"),
+                ("route", "im"),
+                ("formulation", "lar")
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            g(&[("agent", "everolimus"), ("formulation", "lar")])[0].column,
+            "formulation"
+        );
+    }
+
+    #[test]
+    fn reported_grades_follow_their_system() {
+        let t = |cells: &[(&str, &str)]| {
+            let mut all = vec![("patient", "P1"), ("tumour", "1"), ("primary_site", "lung")];
+            all.extend_from_slice(cells);
+            check_row(Entity::Tumour, &row(Entity::Tumour, &all))
+        };
+        // A lung carcinoid with a high Ki-67 is not judged by GEP rules.
+        assert!(
+            t(&[
+                ("grade_system", "who_lung"),
+                ("reported_grade", "atypical_carcinoid"),
+                ("mitoses_per_2mm2", "4"),
+                ("ki67_percent", "25"),
+                ("who_grade", "g1"),
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            t(&[
+                ("grade_system", "who_lung"),
+                ("reported_grade", "typical_carcinoid"),
+                ("mitoses_per_2mm2", "12"),
+                ("differentiation", "poor"),
+                ("nec_cell_type", "large_cell")
+            ])[0]
+                .reason,
+            "reported typical_carcinoid disagrees with lcnec derived by who_lung from mitoses_per_2mm2, necrosis and nec_cell_type"
+        );
+        assert_eq!(t(&[("reported_grade", "g2")])[0].column, "grade_system");
+        assert!(
+            t(&[
+                ("grade_system", "enets"),
+                ("reported_grade", "g2"),
+                ("mitoses_per_10hpf", "3")
+            ])
+            .is_empty()
+        );
     }
 }

@@ -380,6 +380,46 @@ impl EntitySpec {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// The positions of the bound columns (`<column>_not_before`,
+    /// `<column>_not_after`) of date column `column`, when it has them
+    /// ([`super::range`]).
+    pub fn bounds_of(&self, column: &str) -> Option<(usize, usize)> {
+        let find = |suffix: &str| {
+            self.columns.iter().position(|c| {
+                c.name.len() == column.len() + suffix.len()
+                    && c.name.starts_with(column)
+                    && c.name.ends_with(suffix)
+            })
+        };
+        Some((find("_not_before")?, find("_not_after")?))
+    }
+
+    /// The date column that column `column` bounds, with the side, when
+    /// `column` is a bound column.
+    pub fn bounded_date(&self, column: &str) -> Option<(&'static str, super::range::BoundSide)> {
+        use super::range::BoundSide;
+        let (stem, side) = if let Some(s) = column.strip_suffix("_not_before") {
+            (s, BoundSide::NotBefore)
+        } else if let Some(s) = column.strip_suffix("_not_after") {
+            (s, BoundSide::NotAfter)
+        } else {
+            return None;
+        };
+        let c = self.column(stem)?;
+        matches!(c.kind, Kind::Date).then_some((c.name, side))
+    }
+
+    /// The recorded bounds of date column `column` in `row`.
+    pub fn bounds_in(&self, column: &str, row: &[Value]) -> super::range::DateBounds {
+        match self.bounds_of(column) {
+            Some((nb, na)) => super::range::DateBounds {
+                not_before: row.get(nb).and_then(Value::as_date),
+                not_after: row.get(na).and_then(Value::as_date),
+            },
+            None => super::range::DateBounds::NONE,
+        }
+    }
+
     /// The date columns of this entity.
     pub fn date_columns(&self) -> impl Iterator<Item = (usize, &ColumnSpec)> {
         self.columns
@@ -407,6 +447,25 @@ fn measure(name: &'static str, kind: Kind, unit: &'static str, doc: &'static str
         unit: Some(unit),
         doc,
     }
+}
+
+/// The two bound columns of a date known as a range
+/// ([`super::range`]), named `<date>_not_before` and `<date>_not_after`.
+fn bounds(not_before: &'static str, not_after: &'static str) -> [ColumnSpec; 2] {
+    [
+        col(
+            not_before,
+            Kind::Date,
+            false,
+            "the date is not before this one (a date known as a range)",
+        ),
+        col(
+            not_after,
+            Kind::Date,
+            false,
+            "the date is not after this one (a date known as a range)",
+        ),
+    ]
 }
 
 fn code<V: Vocabulary>() -> Kind {
@@ -526,12 +585,23 @@ fn build() -> Vec<EntitySpec> {
                     false,
                     "date of first diagnosis of the NET",
                 ),
-                col(
-                    "metastatic_date",
-                    Kind::Date,
-                    false,
-                    "date of diagnosis of metastatic or recurrent disease",
-                ),
+            ]
+            .into_iter()
+            .chain(bounds(
+                "diagnosis_date_not_before",
+                "diagnosis_date_not_after",
+            ))
+            .chain([col(
+                "metastatic_date",
+                Kind::Date,
+                false,
+                "date of diagnosis of metastatic or recurrent disease (progression to it)",
+            )])
+            .chain(bounds(
+                "metastatic_date_not_before",
+                "metastatic_date_not_after",
+            ))
+            .chain([
                 col(
                     "metastatic_setting",
                     code::<MetastaticSetting>(),
@@ -582,9 +652,13 @@ fn build() -> Vec<EntitySpec> {
                     "vital status at last follow-up",
                 ),
                 col("death_date", Kind::Date, false, "date of death"),
+            ])
+            .chain(bounds("death_date_not_before", "death_date_not_after"))
+            .chain([
                 col("death_cause", code::<DeathCause>(), false, "cause of death"),
                 notes(),
-            ],
+            ])
+            .collect(),
             key: vec!["patient"],
             references: vec![Reference {
                 columns: vec!["site"],
@@ -685,6 +759,30 @@ fn build() -> Vec<EntitySpec> {
                     code::<SeerGrade>(),
                     false,
                     "SEER 4-level grade (older series)",
+                ),
+                col(
+                    "grade_system",
+                    code::<GradeSystem>(),
+                    false,
+                    "grading system of `reported_grade`",
+                ),
+                col(
+                    "reported_grade",
+                    code::<ReportedGrade>(),
+                    false,
+                    "grade (lung and thymus: tumour type) as the report gave it under `grade_system`",
+                ),
+                measure(
+                    "mitoses_per_10hpf",
+                    nonneg(),
+                    "mitoses per 10 HPF",
+                    "mitotic count per 10 high-power fields (WHO 2010, ENETS)",
+                ),
+                col(
+                    "necrosis",
+                    Kind::YesNo,
+                    false,
+                    "necrosis present (lung and thymus rules)",
                 ),
                 col(
                     "stage",
@@ -804,12 +902,17 @@ fn build() -> Vec<EntitySpec> {
                     "kind of surgery (surgery only)",
                 ),
                 col("start_date", Kind::Date, false, "start (or procedure) date"),
-                col(
-                    "end_date",
-                    Kind::Date,
-                    false,
-                    "end date; empty while ongoing or for a one-day procedure",
-                ),
+            ]
+            .into_iter()
+            .chain(bounds("start_date_not_before", "start_date_not_after"))
+            .chain([col(
+                "end_date",
+                Kind::Date,
+                false,
+                "end date; empty while ongoing or for a one-day procedure",
+            )])
+            .chain(bounds("end_date_not_before", "end_date_not_after"))
+            .chain([
                 col("intent", code::<Intent>(), false, "intent"),
                 col("stop_reason", code::<StopReason>(), false, "why it stopped"),
                 col(
@@ -818,8 +921,21 @@ fn build() -> Vec<EntitySpec> {
                     false,
                     "line of therapy as the source recorded it (lines are also derived)",
                 ),
+                col(
+                    "target_organ",
+                    code::<Organ>(),
+                    false,
+                    "organ a local treatment was aimed at",
+                ),
+                col(
+                    "target_lesions",
+                    Kind::Text,
+                    false,
+                    "lesion ids a local treatment was aimed at, separated by `;` (e.g. `L1;L3`)",
+                ),
                 notes(),
-            ],
+            ])
+            .collect(),
             key: vec!["patient", "treatment"],
             references: vec![patient_ref()],
             date_order: vec![("start_date", "end_date")],
@@ -862,6 +978,13 @@ fn build() -> Vec<EntitySpec> {
                     "days",
                     "interval between administrations",
                 ),
+                col("route", code::<Route>(), false, "route of administration"),
+                col(
+                    "formulation",
+                    code::<Formulation>(),
+                    false,
+                    "formulation (e.g. `lar` for octreotide LAR)",
+                ),
                 notes(),
             ],
             key: vec!["patient", "treatment", "agent", "agent_detail"],
@@ -898,6 +1021,24 @@ fn build() -> Vec<EntitySpec> {
                     unit: Some("GBq"),
                     doc: "administered activity",
                 },
+                measure(
+                    "lu177_gbq",
+                    real(0.0, 100.0),
+                    "GBq",
+                    "177Lu part of `activity_gbq` (combined PRRT)",
+                ),
+                measure(
+                    "y90_gbq",
+                    real(0.0, 100.0),
+                    "GBq",
+                    "90Y part of `activity_gbq` (combined PRRT)",
+                ),
+                measure(
+                    "tumour_dose_gy",
+                    nonneg(),
+                    "Gy",
+                    "absorbed dose to the tumour by dosimetry",
+                ),
                 notes(),
             ],
             key: vec!["patient", "treatment", "administration"],
@@ -921,6 +1062,10 @@ fn build() -> Vec<EntitySpec> {
                     "assessment id within the patient (e.g. `A1`)",
                 ),
                 col("date", Kind::Date, true, "date of the examination"),
+            ]
+            .into_iter()
+            .chain(bounds("date_not_before", "date_not_after"))
+            .chain([
                 col("modality", code::<Modality>(), true, "modality"),
                 col(
                     "criteria",
@@ -941,7 +1086,8 @@ fn build() -> Vec<EntitySpec> {
                     "response as the investigator recorded it",
                 ),
                 notes(),
-            ],
+            ])
+            .collect(),
             key: vec!["patient", "assessment"],
             references: vec![
                 patient_ref(),

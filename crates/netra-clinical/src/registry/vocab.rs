@@ -278,6 +278,18 @@ vocabulary! {
         Glucagon = "glucagon", "glucagon";
         Serotonin = "serotonin", "serotonin";
         PancreaticPolypeptide = "pancreatic_polypeptide", "pancreatic polypeptide";
+        Cea = "cea", "CEA";
+        Ca199 = "ca19_9", "CA 19-9";
+        /// Routine laboratory values (eligibility rules of radionuclide
+        /// trials use them); unit and reference range as the laboratory
+        /// reports them (`unit`, `lower_limit`, `upper_limit`).
+        Creatinine = "creatinine", "creatinine";
+        CreatinineClearance = "creatinine_clearance", "creatinine clearance";
+        Haemoglobin = "haemoglobin", "haemoglobin";
+        Leukocytes = "leukocytes", "white blood cells";
+        Platelets = "platelets", "platelets";
+        Albumin = "albumin", "albumin";
+        Bilirubin = "bilirubin", "bilirubin";
         Other = "other", "other marker";
     }
 }
@@ -361,6 +373,7 @@ vocabulary! {
         PrimaryResection = "primary_resection", "resection of the primary";
         Metastasectomy = "metastasectomy", "metastasectomy";
         Debulking = "debulking", "debulking";
+        LiverTransplantation = "liver_transplantation", "liver transplantation";
         Other = "other", "other surgery";
     }
 }
@@ -444,6 +457,19 @@ vocabulary! {
         Analgesic = "analgesic", "analgesic";
         Telotristat = "telotristat", "telotristat";
         ParenteralNutrition = "parenteral_nutrition", "parenteral nutrition";
+        Cyclophosphamide = "cyclophosphamide", "cyclophosphamide";
+        Vincristine = "vincristine", "vincristine";
+        Paclitaxel = "paclitaxel", "paclitaxel";
+        Docetaxel = "docetaxel", "docetaxel";
+        Gemcitabine = "gemcitabine", "gemcitabine";
+        /// Folinic acid: a modulator of fluorouracil, counted with the
+        /// regimen's cytotoxic class.
+        Leucovorin = "leucovorin", "leucovorin (folinic acid)";
+        Thalidomide = "thalidomide", "thalidomide";
+        Temsirolimus = "temsirolimus", "temsirolimus";
+        Sorafenib = "sorafenib", "sorafenib";
+        Lu177Dotatoc = "lu177_dotatoc", "177Lu-DOTATOC (edotreotide)";
+        Y90DotaLanreotide = "y90_dota_lanreotide", "90Y-DOTA-lanreotide";
         Other = "other", "other agent";
     }
 }
@@ -468,13 +494,27 @@ impl Agent {
             | A::Ifosfamide
             | A::Oxaliplatin
             | A::Irinotecan
-            | A::Mitomycin => AgentClass::Cytotoxic,
-            A::Everolimus | A::Sunitinib | A::Pazopanib | A::Cabozantinib | A::Bevacizumab => {
-                AgentClass::Targeted
-            }
-            A::Lu177Dotatate | A::Y90Dotatoc | A::In111Pentetreotide | A::I131Mibg => {
-                AgentClass::Radiopharmaceutical
-            }
+            | A::Mitomycin
+            | A::Cyclophosphamide
+            | A::Vincristine
+            | A::Paclitaxel
+            | A::Docetaxel
+            | A::Gemcitabine
+            | A::Leucovorin => AgentClass::Cytotoxic,
+            A::Everolimus
+            | A::Sunitinib
+            | A::Pazopanib
+            | A::Cabozantinib
+            | A::Bevacizumab
+            | A::Thalidomide
+            | A::Temsirolimus
+            | A::Sorafenib => AgentClass::Targeted,
+            A::Lu177Dotatate
+            | A::Y90Dotatoc
+            | A::In111Pentetreotide
+            | A::I131Mibg
+            | A::Lu177Dotatoc
+            | A::Y90DotaLanreotide => AgentClass::Radiopharmaceutical,
             A::Lipiodol
             | A::EmbolicParticles
             | A::DrugElutingBeads
@@ -619,6 +659,59 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// The grading system a tumour's reported grade follows
+    /// ([`crate::grading`]).
+    GradeSystem = "grade_system" {
+        Who2019 = "who_2019", "WHO 2019/2022 (digestive)";
+        Who2010 = "who_2010", "WHO 2010 (digestive)";
+        Enets = "enets", "ENETS 2006/2007";
+        WhoLung = "who_lung", "WHO 2015/2021 (lung and thymus)";
+        Other = "other", "other system";
+    }
+}
+
+vocabulary! {
+    /// A grade (or, for lung and thymus, a tumour type) as the pathology
+    /// report gave it under its `grade_system`.
+    ReportedGrade = "reported_grade" {
+        G1 = "g1", "G1";
+        G2 = "g2", "G2";
+        G3 = "g3", "G3";
+        /// WHO 2019: neuroendocrine carcinoma; WHO 2010: the same as G3.
+        Nec = "nec", "NEC";
+        TypicalCarcinoid = "typical_carcinoid", "typical carcinoid";
+        AtypicalCarcinoid = "atypical_carcinoid", "atypical carcinoid";
+        Lcnec = "lcnec", "large-cell neuroendocrine carcinoma";
+        Sclc = "sclc", "small-cell carcinoma";
+    }
+}
+
+vocabulary! {
+    /// How a drug is given.
+    Route = "route" {
+        Intramuscular = "im", "intramuscular";
+        Subcutaneous = "sc", "subcutaneous";
+        Intravenous = "iv", "intravenous";
+        Oral = "oral", "oral";
+        IntraArterial = "intra_arterial", "intra-arterial";
+        Intratumoural = "intratumoural", "intratumoural";
+        Other = "other", "other route";
+    }
+}
+
+vocabulary! {
+    /// A drug's formulation (somatostatin analogues come in several).
+    Formulation = "formulation" {
+        /// Octreotide LAR.
+        LongActingRelease = "lar", "long-acting release (LAR)";
+        /// Lanreotide Autogel/Depot.
+        Depot = "depot", "depot (Autogel)";
+        ImmediateRelease = "immediate_release", "immediate release";
+        Other = "other", "other formulation";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -671,6 +764,10 @@ mod tests {
         check::<YesNo>();
         check::<WhoGrade>();
         check::<SeerGrade>();
+        check::<GradeSystem>();
+        check::<ReportedGrade>();
+        check::<Route>();
+        check::<Formulation>();
     }
 
     #[test]
@@ -707,5 +804,12 @@ mod tests {
             AgentClass::Radiopharmaceutical
         );
         assert_eq!(Agent::Lipiodol.class(), AgentClass::LocalAgent);
+        assert_eq!(Agent::Lu177Dotatoc.class(), AgentClass::Radiopharmaceutical);
+        assert_eq!(
+            Agent::Y90DotaLanreotide.class(),
+            AgentClass::Radiopharmaceutical
+        );
+        assert_eq!(Agent::Leucovorin.class(), AgentClass::Cytotoxic);
+        assert_eq!(Agent::Temsirolimus.class(), AgentClass::Targeted);
     }
 }

@@ -15,6 +15,9 @@ pub fn d(s: &str) -> PartialDate {
 /// entry 2000-01-10), alive at the last follow-up 2003-01-01.
 pub fn patient(code: &str) -> PatientCourse {
     PatientCourse::new(Patient {
+        diagnosis_bounds: Default::default(),
+        metastatic_bounds: Default::default(),
+        death_bounds: Default::default(),
         code: code.into(),
         site: "s".into(),
         sex: Sex::Female,
@@ -82,6 +85,10 @@ impl Build for PatientCourse {
         stop: Option<StopReason>,
     ) -> Self {
         self.treatments.push(Treatment {
+            start_bounds: Default::default(),
+            end_bounds: Default::default(),
+            target_organ: Default::default(),
+            target_lesions: Default::default(),
             id: id.into(),
             kind,
             surgery_type: None,
@@ -98,6 +105,8 @@ impl Build for PatientCourse {
             agents: agents
                 .iter()
                 .map(|a| TreatmentAgent {
+                    route: Default::default(),
+                    formulation: Default::default(),
                     agent: *a,
                     agent_detail: None,
                     dose: None,
@@ -112,6 +121,7 @@ impl Build for PatientCourse {
     }
     fn inv(mut self, id: &str, date: &str, r: Response) -> Self {
         self.assessments.push(Assessment {
+            date_bounds: Default::default(),
             id: id.into(),
             date: d(date),
             modality: Modality::Ct,
@@ -149,6 +159,7 @@ impl Build for PatientCourse {
             lesions.push(lesion("N1", LesionRole::New, Some(12.0)));
         }
         self.assessments.push(Assessment {
+            date_bounds: Default::default(),
             id: id.into(),
             date: d(date),
             modality: Modality::Ct,

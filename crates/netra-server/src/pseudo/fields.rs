@@ -105,6 +105,16 @@ pub fn rule(entity: Entity, column: &str) -> Option<Rule> {
             "diagnosis_date" | "metastatic_date" | "entry_date" | "last_followup_date"
             | "death_date",
         ) => Month,
+        // Bounds of a date known as a range: dates like their date.
+        (
+            E::Patient,
+            "diagnosis_date_not_before"
+            | "diagnosis_date_not_after"
+            | "metastatic_date_not_before"
+            | "metastatic_date_not_after"
+            | "death_date_not_before"
+            | "death_date_not_after",
+        ) => Month,
         (
             E::Patient,
             "sex" | "metastatic_setting" | "prior_stage" | "ecog" | "excluded" | "vital_status"
@@ -125,7 +135,11 @@ pub fn rule(entity: Entity, column: &str) -> Option<Rule> {
             | "who_grade"
             | "seer_grade"
             | "krenning_uptake"
-            | "mibg_uptake",
+            | "mibg_uptake"
+            | "grade_system"
+            | "reported_grade"
+            | "mitoses_per_10hpf"
+            | "necrosis",
         ) => Value,
         (E::Metastasis, "detail") => Withheld,
         (E::Metastasis, "date") => Month,
@@ -135,18 +149,34 @@ pub fn rule(entity: Entity, column: &str) -> Option<Rule> {
         (E::Biomarker, "unit") => Unit,
         (E::Biomarker, "marker" | "value" | "lower_limit" | "upper_limit") => Value,
         (E::Treatment, "treatment") => RecordId(IdKind::Treatment),
-        (E::Treatment, "start_date" | "end_date") => Month,
-        (E::Treatment, "type" | "surgery_type" | "intent" | "stop_reason" | "line") => Value,
+        (
+            E::Treatment,
+            "start_date"
+            | "end_date"
+            | "start_date_not_before"
+            | "start_date_not_after"
+            | "end_date_not_before"
+            | "end_date_not_after",
+        ) => Month,
+        (
+            E::Treatment,
+            "type" | "surgery_type" | "intent" | "stop_reason" | "line" | "target_organ",
+        ) => Value,
+        // Lesion ids as typed: free text that may name anything.
+        (E::Treatment, "target_lesions") => Withheld,
         (E::TreatmentAgent, "treatment") => RecordId(IdKind::Treatment),
         (E::TreatmentAgent, "agent_detail") => Withheld,
         (E::TreatmentAgent, "dose_unit") => Unit,
-        (E::TreatmentAgent, "agent" | "dose" | "interval_days") => Value,
+        (E::TreatmentAgent, "agent" | "dose" | "interval_days" | "route" | "formulation") => Value,
         (E::RadionuclideAdministration, "treatment") => RecordId(IdKind::Treatment),
         (E::RadionuclideAdministration, "date") => Month,
-        (E::RadionuclideAdministration, "administration" | "activity_gbq") => Value,
+        (
+            E::RadionuclideAdministration,
+            "administration" | "activity_gbq" | "lu177_gbq" | "y90_gbq" | "tumour_dose_gy",
+        ) => Value,
         (E::Assessment, "assessment") => RecordId(IdKind::Assessment),
         (E::Assessment, "treatment") => RecordId(IdKind::Treatment),
-        (E::Assessment, "date") => Month,
+        (E::Assessment, "date" | "date_not_before" | "date_not_after") => Month,
         (E::Assessment, "modality" | "criteria" | "investigator_response") => Value,
         (E::Lesion, "assessment") => RecordId(IdKind::Assessment),
         (E::Lesion, "lesion") => RecordId(IdKind::Lesion),
