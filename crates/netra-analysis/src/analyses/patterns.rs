@@ -282,13 +282,17 @@ pub fn run(cohort: &Cohort, req: &PatternsRequest) -> Result<PatternsOutput, Ana
     let whole = vec![
         (
             "systemic".to_string(),
-            "Systemic treatment".to_string(),
+            "Any systemic treatment".to_string(),
             count(&|i| sys[i]),
         ),
-        ("local".into(), "Local treatment".into(), count(&|i| loc[i])),
+        (
+            "local".into(),
+            "Any local treatment".into(),
+            count(&|i| loc[i]),
+        ),
         (
             "both".into(),
-            "Systemic and local".into(),
+            "Both systemic and local".into(),
             count(&|i| sys[i] && loc[i]),
         ),
     ];
