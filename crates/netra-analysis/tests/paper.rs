@@ -466,6 +466,10 @@ fn patterns_count_by_hand() {
     );
 }
 
+/// A row of the adverse-event table: treatment, term, and per group
+/// [any, grade 1–2, grade 3–4, grade 5].
+type AeRow<'a> = (Option<&'a str>, &'a str, Vec<[u64; 4]>);
+
 #[test]
 fn adverse_events_count_worst_grade_per_patient() {
     let c = cohort(&CohortSpec::default());
@@ -479,7 +483,7 @@ fn adverse_events_count_worst_grade_per_patient() {
     .unwrap();
     let groups: Vec<(&str, u64)> = out.groups.iter().map(|g| (g.label.as_str(), g.n)).collect();
     assert_eq!(groups, [("A", 2), ("B", 1)]);
-    let rows: Vec<(Option<&str>, &str, Vec<[u64; 4]>)> = out
+    let rows: Vec<AeRow<'_>> = out
         .rows
         .iter()
         .map(|r| {
