@@ -22,7 +22,7 @@ use netra_clinical::registry::vocab::Vocabulary;
 use netra_clinical::response::Category;
 
 use crate::AnalysisError;
-use crate::condition::Condition;
+use crate::condition::Expr;
 use crate::facts::{FactsLayout, Raw, SharedFacts};
 use crate::settings::Settings;
 use crate::variables::{self, Column, DerivedVariable, Frame, Level, Variable};
@@ -69,8 +69,9 @@ pub struct Selection {
 pub struct CohortSpec {
     /// Keep patients flagged `excluded` from the study's analyses.
     pub include_excluded: bool,
-    /// Conditions every analysed patient meets, applied in order.
-    pub conditions: Vec<Condition>,
+    /// Conditions every analysed patient meets, applied in order (each
+    /// may combine comparisons with `and`/`or`/`not`).
+    pub conditions: Vec<Expr>,
     /// Derived variables, in order (each may use the ones before).
     pub derived: Vec<DerivedVariable>,
 }
@@ -120,6 +121,11 @@ pub fn registry_names() -> Vec<String> {
         variables::received_codes()
             .iter()
             .map(|t| format!("received.{t}")),
+    );
+    names.extend(
+        variables::surgery_codes()
+            .iter()
+            .map(|t| format!("surgery.{t}")),
     );
     names
 }
@@ -433,13 +439,11 @@ fn apply_conditions(
     let mut keep: Vec<usize> = (0..frame.len()).collect();
     for c in &spec.conditions {
         let hit = frame
-            .eval(c)
+            .eval_expr(c)
             .map_err(|m| AnalysisError::invalid("cohort", m))?;
         let before = keep.len();
         keep.retain(|&i| hit[i]);
-        selection
-            .by_condition
-            .push((c.text.clone(), before - keep.len()));
+        selection.by_condition.push((c.text(), before - keep.len()));
     }
     Ok(keep)
 }
@@ -564,9 +568,11 @@ fn frame_of(
             frame.insert(v);
         }
     }
-    let mut flc = first_line_class_of(courses, settings);
+    let (mut flc, mut flr) = first_line_of(courses, settings);
     flc.column = flc.column.drop_empty_levels();
     frame.insert(flc);
+    flr.column = flr.column.drop_empty_levels();
+    frame.insert(flr);
     for def in &spec.derived {
         let v = variables::derive(def, &frame, courses)?;
         frame.insert(v);
@@ -582,14 +588,23 @@ pub(crate) fn first_line_level(lines: &PatientLines) -> Option<usize> {
     TreatmentClass::ALL.iter().position(|x| *x == class)
 }
 
-/// `first_line_class`: the treatment class of line 1 (lines derived with
+/// `first_line_class` and `first_line_regimen`: the treatment class and
+/// the regimen (agents joined by `+`) of line 1 (lines derived once, with
 /// the cohort's rules).
-pub(crate) fn first_line_class_of(courses: &[PatientCourse], settings: &Settings) -> Variable {
+pub(crate) fn first_line_of(
+    courses: &[PatientCourse],
+    settings: &Settings,
+) -> (Variable, Variable) {
     use netra_clinical::registry::vocab::TreatmentClass;
     let rules = &settings.line_rules;
-    let codes: Vec<Option<usize>> = netra_clinical::endpoints::par_map(courses, |c| {
-        first_line_level(&netra_clinical::lines::derive_lines(c, rules))
-    });
+    let firsts: Vec<(Option<usize>, Option<String>)> =
+        netra_clinical::endpoints::par_map(courses, |c| {
+            let lines = netra_clinical::lines::derive_lines(c, rules);
+            (
+                first_line_level(&lines),
+                lines.lines.first().map(|l| l.label()),
+            )
+        });
     let levels: Vec<Level> = TreatmentClass::ALL
         .iter()
         .map(|v| Level {
@@ -597,9 +612,17 @@ pub(crate) fn first_line_class_of(courses: &[PatientCourse], settings: &Settings
             label: variables::capitalise(v.label()),
         })
         .collect();
-    Variable {
-        name: "first_line_class".into(),
-        label: "First-line treatment class".into(),
-        column: Column::Cat { levels, codes },
-    }
+    let (codes, regimens): (Vec<_>, Vec<_>) = firsts.into_iter().unzip();
+    (
+        Variable {
+            name: "first_line_class".into(),
+            label: "First-line treatment class".into(),
+            column: Column::Cat { levels, codes },
+        },
+        Variable {
+            name: "first_line_regimen".into(),
+            label: variables::label_of("first_line_regimen"),
+            column: variables::text_column(regimens),
+        },
+    )
 }

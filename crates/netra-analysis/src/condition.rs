@@ -8,10 +8,21 @@
 //! ki67 is missing            / is not missing
 //! ```
 //!
+//! Comparisons combine with `and`, `or`, `not` and parentheses
+//! (`not` binds tightest, then `and`, then `or`, as in R, SQL and Python):
+//!
+//! ```text
+//! modality == both and (grade_group == g1 or ki67 < 3)
+//! not (surgery_type == metastasectomy) and received.local == yes
+//! ```
+//!
 //! Values are bare words (`A`, `18`, `g1`) or quoted (`"≥ 60 years"`);
 //! a list is `[v, v, …]`. Comparing a missing value is false (so
 //! `age < 60` and `age >= 60` both leave out a patient of unknown age), as
-//! SQL and R's `subset()` do; `is missing` asks for it explicitly.
+//! SQL and R's `subset()` do; `is missing` asks for it explicitly. Combined
+//! conditions follow the same three-valued logic: `not (age < 60)` is not
+//! true for a patient of unknown age, `unknown or true` is true and
+//! `unknown and false` is false (R's `!`, `|`, `&` on `NA`).
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,11 +175,11 @@ impl<'a> Lexer<'a> {
                     }
                 }
             }
-            Some('[' | ']' | ',') => Err(self.err("a value is missing")),
+            Some('[' | ']' | ',' | '(' | ')') => Err(self.err("a value is missing")),
             Some(_) => {
                 let start = self.i;
                 while let Some(c) = self.peek() {
-                    if c.is_whitespace() || c == ',' || c == ']' || c == '[' {
+                    if c.is_whitespace() || matches!(c, ',' | ']' | '[' | '(' | ')') {
                         break;
                     }
                     self.i += c.len_utf8();
@@ -205,14 +216,32 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// Parses one condition.
+/// Parses one comparison (`VARIABLE OP VALUE`), no `and`/`or`.
 pub fn parse(text: &str) -> Result<Condition, CondError> {
     let mut lx = Lexer { s: text, i: 0 };
+    let c = comparison(&mut lx)?;
+    lx.skip_ws();
+    if lx.i < text.len() {
+        return Err(lx.err("unexpected text after the condition"));
+    }
+    Ok(c)
+}
+
+/// Words that join conditions and cannot name a variable.
+const JOINERS: [&str; 3] = ["and", "or", "not"];
+
+/// One comparison at the lexer's position; the text after it is left.
+fn comparison(lx: &mut Lexer<'_>) -> Result<Condition, CondError> {
+    let text = lx.s;
     lx.skip_ws();
     let variable_offset = lx.i;
     let variable = lx.word();
     if variable.is_empty() || variable.starts_with(|c: char| c.is_ascii_digit()) {
         return Err(lx.err("expected a variable name"));
+    }
+    if JOINERS.contains(&variable) {
+        lx.i = variable_offset;
+        return Err(lx.err(format!("expected a condition, found `{variable}`")));
     }
     lx.skip_ws();
     let op_at = lx.i;
@@ -246,6 +275,12 @@ pub fn parse(text: &str) -> Result<Condition, CondError> {
         if not { Op::IsNotMissing } else { Op::IsMissing }
     } else {
         lx.i = op_at;
+        if lx.peek().is_none() {
+            return Err(lx.err(format!(
+                "'{variable}' needs an operator and a value (== != < <= > >= in, not in, \
+                 is missing, is not missing)"
+            )));
+        }
         return Err(
             lx.err("expected an operator: == != < <= > >= in, not in, is missing, is not missing")
         );
@@ -267,17 +302,174 @@ pub fn parse(text: &str) -> Result<Condition, CondError> {
             ),
         });
     }
-    lx.skip_ws();
-    if lx.i < text.len() {
-        return Err(lx.err("unexpected text after the condition"));
-    }
     Ok(Condition {
         variable: variable.to_string(),
         variable_offset,
         op,
         values,
-        text: text.trim().to_string(),
+        text: text[variable_offset..lx.i].trim().to_string(),
     })
+}
+
+/// A condition as written in a filter or a case: comparisons joined by
+/// `and`, `or`, `not` and parentheses.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// One comparison.
+    Cond(Condition),
+    /// `not E`.
+    Not(Box<Expr>),
+    /// `E and E and …` (two or more).
+    All(Vec<Expr>),
+    /// `E or E or …` (two or more).
+    Any(Vec<Expr>),
+}
+
+impl From<Condition> for Expr {
+    fn from(c: Condition) -> Expr {
+        Expr::Cond(c)
+    }
+}
+
+impl Expr {
+    /// Every comparison in the expression, left to right.
+    pub fn comparisons(&self) -> Vec<&Condition> {
+        match self {
+            Expr::Cond(c) => vec![c],
+            Expr::Not(e) => e.comparisons(),
+            Expr::All(v) | Expr::Any(v) => v.iter().flat_map(Expr::comparisons).collect(),
+        }
+    }
+
+    /// The expression printed with the parentheses it needs (for messages,
+    /// footnotes and the selection paragraph).
+    pub fn text(&self) -> String {
+        match self {
+            Expr::Cond(c) => c.text.clone(),
+            Expr::Not(e) => match **e {
+                Expr::Cond(_) | Expr::Not(_) => format!("not {}", e.text()),
+                _ => format!("not ({})", e.text()),
+            },
+            Expr::All(v) => v
+                .iter()
+                .map(|e| match e {
+                    Expr::Any(_) => format!("({})", e.text()),
+                    _ => e.text(),
+                })
+                .collect::<Vec<_>>()
+                .join(" and "),
+            Expr::Any(v) => v.iter().map(Expr::text).collect::<Vec<_>>().join(" or "),
+        }
+    }
+}
+
+/// Parses a condition with `and`, `or`, `not` and parentheses (a single
+/// comparison is the simplest case).
+pub fn parse_expr(text: &str) -> Result<Expr, CondError> {
+    let mut lx = Lexer { s: text, i: 0 };
+    let e = or_expr(&mut lx, 0)?;
+    lx.skip_ws();
+    if lx.i < text.len() {
+        if lx.peek() == Some(')') {
+            return Err(lx.err("`)` without a matching `(`"));
+        }
+        return Err(
+            lx.err("unexpected text after the condition (join conditions with `and` or `or`)")
+        );
+    }
+    Ok(e)
+}
+
+/// Deep enough for any written condition, shallow enough for the stack.
+const MAX_DEPTH: usize = 64;
+
+fn or_expr(lx: &mut Lexer<'_>, depth: usize) -> Result<Expr, CondError> {
+    let mut terms = vec![and_expr(lx, depth)?];
+    loop {
+        lx.skip_ws();
+        if lx.keyword("or") {
+            terms.push(and_expr(lx, depth)?);
+        } else {
+            break;
+        }
+    }
+    Ok(if terms.len() == 1 {
+        terms.remove(0)
+    } else {
+        Expr::Any(terms)
+    })
+}
+
+fn and_expr(lx: &mut Lexer<'_>, depth: usize) -> Result<Expr, CondError> {
+    let mut terms = vec![unary(lx, depth)?];
+    loop {
+        lx.skip_ws();
+        if lx.keyword("and") {
+            terms.push(unary(lx, depth)?);
+        } else {
+            break;
+        }
+    }
+    Ok(if terms.len() == 1 {
+        terms.remove(0)
+    } else {
+        Expr::All(terms)
+    })
+}
+
+fn unary(lx: &mut Lexer<'_>, depth: usize) -> Result<Expr, CondError> {
+    if depth > MAX_DEPTH {
+        return Err(lx.err("the condition is nested too deeply"));
+    }
+    lx.skip_ws();
+    if lx.peek().is_none() {
+        return Err(lx.err("a condition is missing"));
+    }
+    if lx.keyword("not") {
+        return Ok(Expr::Not(Box::new(unary(lx, depth + 1)?)));
+    }
+    if lx.peek() == Some('(') {
+        let open = lx.i;
+        lx.i += 1;
+        let e = or_expr(lx, depth + 1)?;
+        lx.skip_ws();
+        if !lx.eat(")") {
+            if lx.peek().is_none() {
+                lx.i = open;
+                return Err(lx.err("`(` is never closed"));
+            }
+            return Err(lx.err("expected `)`, `and` or `or`"));
+        }
+        return Ok(e);
+    }
+    Ok(Expr::Cond(comparison(lx)?))
+}
+
+/// True for the missing-aware truth values: `Some(b)` known, `None`
+/// unknown (a comparison of a missing value).
+pub type Truth = Option<bool>;
+
+/// `not`, `and`, `or` in three-valued (Kleene) logic, as R's `!`, `&`, `|`.
+pub fn not3(a: Truth) -> Truth {
+    a.map(|a| !a)
+}
+
+/// Three-valued `and`: false wins over unknown.
+pub fn and3(a: Truth, b: Truth) -> Truth {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+/// Three-valued `or`: true wins over unknown.
+pub fn or3(a: Truth, b: Truth) -> Truth {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -329,5 +521,63 @@ mod tests {
                 .contains("unexpected")
         );
         assert!(parse("x is present").is_err());
+    }
+    #[test]
+    fn boolean_conditions_bind_not_and_or() {
+        let e = parse_expr("a == 1 or b == 2 and not c == 3").unwrap();
+        let Expr::Any(v) = &e else { panic!("{e:?}") };
+        assert_eq!(v.len(), 2);
+        assert!(matches!(&v[1], Expr::All(w) if matches!(w[1], Expr::Not(_))));
+        assert_eq!(e.text(), "a == 1 or b == 2 and not c == 3");
+        let e = parse_expr("(a == 1 or b == 2) and c in [x, y]").unwrap();
+        assert!(matches!(&e, Expr::All(w) if matches!(w[0], Expr::Any(_))));
+        assert_eq!(e.text(), "(a == 1 or b == 2) and c in [x, y]");
+        assert_eq!(e.comparisons().len(), 3);
+        assert_eq!(e.comparisons()[2].variable_offset, 23);
+        let e = parse_expr("not (x is missing or y != 'a b')").unwrap();
+        assert_eq!(e.text(), "not (x is missing or y != 'a b')");
+        // `not in` stays an operator; `not` before a comparison negates it
+        let e = parse_expr("grade not in [g1] and not(ki67 < 3)").unwrap();
+        assert!(matches!(&e, Expr::All(w) if matches!(&w[0], Expr::Cond(c) if c.op == Op::NotIn)));
+        // a single comparison is an expression too
+        assert!(matches!(parse_expr("age >= 60").unwrap(), Expr::Cond(_)));
+        // words that merely start with a keyword are variable names
+        assert!(parse_expr("order == 1 and notes is missing and android == x").is_ok());
+    }
+
+    #[test]
+    fn boolean_errors_point_into_the_text() {
+        let e = parse_expr("(a == 1 or b == 2").unwrap_err();
+        assert_eq!((e.offset, e.message.as_str()), (0, "`(` is never closed"));
+        let e = parse_expr("a == 1 and").unwrap_err();
+        assert_eq!(e.offset, 10, "{e:?}");
+        assert!(e.message.contains("missing"), "{e:?}");
+        let e = parse_expr("a == 1)").unwrap_err();
+        assert_eq!(e.offset, 6);
+        assert!(e.message.contains("matching"), "{e:?}");
+        let e = parse_expr("a == 1 b == 2").unwrap_err();
+        assert_eq!(e.offset, 7);
+        assert!(e.message.contains("and"), "{e:?}");
+        let e = parse_expr("a == 1 or or b == 2").unwrap_err();
+        assert_eq!(e.offset, 10, "{e:?}");
+        let e = parse_expr("a == 1 and (b == 2 c == 3)").unwrap_err();
+        assert_eq!(e.offset, 19, "{e:?}");
+        let e = parse_expr("a and b == 1").unwrap_err();
+        assert_eq!(e.offset, 2, "{e:?}");
+        let deep = format!("{}a == 1{}", "(".repeat(500), ")".repeat(500));
+        assert!(parse_expr(&deep).unwrap_err().message.contains("deeply"));
+        assert!(parse_expr("").is_err());
+        assert!(parse_expr("not").is_err());
+    }
+
+    #[test]
+    fn three_valued_logic_follows_r() {
+        // R: NA & FALSE is FALSE, NA | TRUE is TRUE, !NA is NA
+        assert_eq!(and3(None, Some(false)), Some(false));
+        assert_eq!(and3(None, Some(true)), None);
+        assert_eq!(or3(None, Some(true)), Some(true));
+        assert_eq!(or3(None, Some(false)), None);
+        assert_eq!(not3(None), None);
+        assert_eq!(not3(Some(true)), Some(false));
     }
 }

@@ -19,7 +19,7 @@ use netra_clinical::lines::{PatientLines, derive_lines};
 use netra_clinical::registry::model::PatientCourse;
 use netra_clinical::response::Category;
 
-use crate::cohort::{first_line_class_of, first_line_level};
+use crate::cohort::{first_line_level, first_line_of};
 use crate::settings::Settings;
 use crate::variables::{self, Column};
 
@@ -86,6 +86,12 @@ pub fn raw_value(
     if name == "first_line_class" {
         return first_line_level(lines).map(|l| Raw::Level(l as u16));
     }
+    if name == "first_line_regimen" {
+        return lines
+            .lines
+            .first()
+            .map(|l| Raw::Text(l.label().into_boxed_str()));
+    }
     match variables::registry_column(name, std::slice::from_ref(course))? {
         Column::Num(v) => v[0].map(Raw::Num),
         Column::Cat { levels, codes } => {
@@ -150,7 +156,7 @@ pub type SharedFacts = Arc<PatientFacts>;
 /// first line's class), or `None` for numbers and free text.
 pub fn levels_of(name: &str, settings: &Settings) -> Option<Vec<variables::Level>> {
     if name == "first_line_class" {
-        return match first_line_class_of(&[], settings).column {
+        return match first_line_of(&[], settings).0.column {
             Column::Cat { levels, .. } => Some(levels),
             Column::Num(_) => None,
         };

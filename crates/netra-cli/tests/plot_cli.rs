@@ -419,3 +419,118 @@ fn response_without_a_measured_follow_up_has_no_waterfall() {
     assert!(!fig.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Dark pixels of a PNG (curves, markers, text on white): not blank.
+fn dark_pixels(bytes: &[u8]) -> usize {
+    let img = resvg::tiny_skia::Pixmap::decode_png(bytes).expect("decodes");
+    img.pixels()
+        .iter()
+        .filter(|p| u32::from(p.red()) + u32::from(p.green()) + u32::from(p.blue()) < 300)
+        .count()
+}
+
+#[test]
+fn cox_plot_is_a_forest_of_the_models_hazard_ratios() {
+    let dir = temp_dir("cox_forest");
+    let lung = repo("examples/r-datasets/lung.csv");
+    let base = [
+        "cox",
+        "--data",
+        lung.as_str(),
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--event-value",
+        "2",
+        "--formula",
+        "age + factor(sex) + ph.ecog",
+        "--format",
+        "json",
+    ];
+    let fig = dir.join("forest.svg");
+    let json: Value = serde_json::from_str(&ok(&netra(
+        &[&base[..], &["--plot", fig.to_str().unwrap()]].concat(),
+    )))
+    .unwrap();
+    let terms = json["terms"].as_array().unwrap();
+    assert_eq!(terms.len(), 3);
+    let s = svg(&fig);
+    // One marker per term, at the printed ratio and interval of the JSON.
+    assert_eq!(count(&s, "class=\"estimate\""), 3);
+    for t in terms {
+        let f = |k: &str| format!("{:.2}", t[k].as_f64().unwrap());
+        let printed = format!("{} ({}\u{2013}{})", f("hr"), f("hr_lower"), f("hr_upper"));
+        assert!(s.contains(&printed), "{printed} not in the forest plot");
+        assert!(s.contains(t["name"].as_str().unwrap()));
+    }
+    // R: summary(coxph(Surv(time, status) ~ age + factor(sex) + ph.ecog,
+    // lung))$conf.int — sex 2: 0.5754 (0.4142–0.7994).
+    assert!(s.contains("0.58 (0.41\u{2013}0.80)"), "R's sex HR");
+    assert!(s.contains("HR (95% CI)") && s.contains("Hazard ratio (log scale)"));
+    let png = dir.join("forest.png");
+    ok(&netra(
+        &[&base[..], &["--plot", png.to_str().unwrap()]].concat(),
+    ));
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(dark_pixels(&bytes) > 100);
+    // The extension is checked before the fit.
+    let out = netra(&[&base[..], &["--plot", "f.pdf"]].concat());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PDF is not supported"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn response_spider_draws_a_line_per_patient_and_samples_when_asked() {
+    let dir = temp_dir("spider");
+    let lesions = repo("examples/lesions/example.csv");
+    let fig = dir.join("spider.svg");
+    let json: Value = serde_json::from_str(&ok(&netra(&[
+        "response",
+        "--lesions",
+        &lesions,
+        "--format",
+        "json",
+        "--plot",
+        fig.to_str().unwrap(),
+        "--spider",
+    ])))
+    .unwrap();
+    let s = svg(&fig);
+    let patients = json["patients"].as_array().unwrap().len();
+    let lines = count(&s, "class=\"spider-line\"");
+    assert!(lines > 0 && lines <= patients, "{lines} of {patients}");
+    assert!(s.contains("class=\"threshold\" data-value=\"20\""));
+    assert!(s.contains("Weeks since baseline"));
+    assert!(!s.contains("patients shown"));
+    // At most 2 patients: every k-th by code, and the title says so.
+    let few = dir.join("few.png");
+    let few_svg = dir.join("few.svg");
+    for f in [&few, &few_svg] {
+        ok(&netra(&[
+            "response",
+            "--lesions",
+            &lesions,
+            "--plot",
+            f.to_str().unwrap(),
+            "--spider",
+            "--spider-max",
+            "2",
+        ]));
+    }
+    let s = svg(&few_svg);
+    assert!(count(&s, "class=\"spider-line\"") <= 2);
+    assert!(
+        s.contains(&format!("of {patients} patients shown")),
+        "sampling stated"
+    );
+    assert!(dark_pixels(&std::fs::read(&few).unwrap()) > 100);
+    // --spider needs --plot.
+    assert!(
+        !netra(&["response", "--lesions", &lesions, "--spider"])
+            .status
+            .success()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

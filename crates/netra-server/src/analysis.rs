@@ -298,7 +298,7 @@ impl Filters {
         }
         CohortSpec {
             include_excluded: self.include_excluded,
-            conditions: c,
+            conditions: c.into_iter().map(Into::into).collect(),
             derived: vec![age60()],
         }
     }

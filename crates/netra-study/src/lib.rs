@@ -25,6 +25,7 @@ pub mod demo;
 mod error;
 pub mod facts;
 pub mod figures;
+pub mod paper_tables;
 pub mod run;
 pub mod spec;
 pub mod tables;

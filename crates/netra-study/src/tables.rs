@@ -204,6 +204,14 @@ pub fn build(
             table: lines_table(ctx, def, endpoint, lines, *landmark, *min_cell, facts)?,
             cox: None,
         },
+        TableKind::Patterns => BuiltTable {
+            table: crate::paper_tables::patterns(ctx, def)?,
+            cox: None,
+        },
+        TableKind::AdverseEvents { by } => BuiltTable {
+            table: crate::paper_tables::adverse_events(ctx, def, by.as_deref())?,
+            cox: None,
+        },
         TableKind::Cox {
             endpoint,
             univariate,

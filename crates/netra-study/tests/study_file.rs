@@ -269,6 +269,8 @@ fn the_documented_complete_example_parses_into_its_plan() {
             TableKind::Cox { .. } => "cox",
             TableKind::Lines { .. } => "lines",
             TableKind::Cuminc { .. } => "cuminc",
+            TableKind::Patterns => "patterns",
+            TableKind::AdverseEvents { .. } => "adverse_events",
         })
         .collect();
     assert_eq!(
@@ -349,4 +351,131 @@ fn a_misspelt_type_is_named_with_the_nearest_valid_one() {
     let text = MINIMAL.replace("type = \"km\"", "type = \"pie\"");
     let (_, msg) = error_at(&text);
     assert!(msg.ends_with("swimmer, sankey"), "{msg}");
+}
+
+#[test]
+fn boolean_conditions_parse_and_point_into_their_string() {
+    let cohort = |w: &str| MINIMAL.replace("[data]", &format!("[cohort]\nwhere = [{w}]\n\n[data]"));
+    let text =
+        cohort("\"modality == both or (modality == local_only and not surgery_type == none)\"");
+    let s = parse(&text).unwrap();
+    assert_eq!(s.cohort.len(), 1);
+    assert_eq!(
+        s.cohort[0].text(),
+        "modality == both or modality == local_only and not surgery_type == none"
+    );
+    assert_eq!(s.cohort[0].comparisons().len(), 3);
+    // An unknown variable in the second comparison: its line and column.
+    let text = cohort("\"modality == both or surgery_typ == none\"");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "surgery_typ"), "{msg}");
+    assert!(msg.contains("unknown variable 'surgery_typ'"), "{msg}");
+    // An unclosed parenthesis points at it.
+    let text = cohort("\"(modality == both or ki67 > 3\"");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "(modality"), "{msg}");
+    assert!(msg.contains("never closed"), "{msg}");
+    // Two comparisons without `and`/`or` between them.
+    let text = cohort("\"ki67 > 3 modality == both\"");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "modality =="), "{msg}");
+    assert!(msg.contains("`and` or `or`"), "{msg}");
+    // A dangling `and` on the second line of a multi-line array.
+    let text = cohort("\n  \"ki67 > 3\",\n  \"ki67 < 9 and\",\n");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p.line, where_is(&text, "ki67 < 9").line, "{msg}");
+    assert!(msg.contains("a condition is missing"), "{msg}");
+    // Cases take boolean conditions too.
+    let text = MINIMAL.replace(
+        "[data]",
+        "[[variable]]\nname = \"path\"\ncases = [\n  { label = \"Resected, then systemic\", when = \
+         \"surgery_type != none and (modality == both or modality == systemic_only)\" },\n  { \
+         label = \"Other\", when = \"modality is not missing\" },\n]\n\n[data]",
+    );
+    let s = parse(&text).unwrap();
+    assert!(matches!(s.variables[0].derivation, Derivation::Cases(ref c) if c.len() == 2));
+}
+
+#[test]
+fn exposure_variables_are_checked() {
+    let var = |body: &str| MINIMAL.replace("[data]", &format!("[[variable]]\n{body}\n\n[data]"));
+    let s = parse(&var(
+        "name = \"pal\"\nexposure = \"local\"\nwindow = \"within\"\nmonths = 6\nintent = \
+         \"palliative\"\nlabels = [\"No local\", \"Local\"]",
+    ))
+    .unwrap();
+    use netra_analysis::variables::treatment::{Exposure, IntentGroup, Window};
+    assert_eq!(
+        s.variables[0].derivation,
+        Derivation::Exposure(Exposure {
+            treatment: "local".into(),
+            window: Window::Within(6.0),
+            time_zero: TimeZero::Metastatic,
+            intent: Some(IntentGroup::Palliative),
+        })
+    );
+    assert_eq!(
+        s.variables[0].levels.as_deref(),
+        Some(&["No local".to_string(), "Local".to_string()][..])
+    );
+    let s = parse(&var(
+        "name = \"cs\"\nexposure = \"surgery\"\nwindow = \"before\"\ntime_zero = \"diagnosis\"",
+    ))
+    .unwrap();
+    assert!(matches!(
+        s.variables[0].derivation,
+        Derivation::Exposure(Exposure {
+            window: Window::Before,
+            time_zero: TimeZero::Diagnosis,
+            intent: None,
+            ..
+        })
+    ));
+    for (body, at, says) in [
+        (
+            "name = \"x\"\nexposure = \"locall\"\nwindow = \"after\"",
+            "\"locall\"",
+            "unknown treatment",
+        ),
+        (
+            "name = \"x\"\nexposure = \"local\"",
+            "\"local\"",
+            "needs `window`",
+        ),
+        (
+            "name = \"x\"\nexposure = \"local\"\nwindow = \"during\"",
+            "\"during\"",
+            "not 'during'",
+        ),
+        (
+            "name = \"x\"\nexposure = \"local\"\nwindow = \"within\"",
+            "\"within\"",
+            "needs `months`",
+        ),
+        (
+            "name = \"x\"\nexposure = \"local\"\nwindow = \"after\"\nmonths = 3",
+            "3",
+            "months",
+        ),
+        (
+            "name = \"x\"\nexposure = \"local\"\nwindow = \"after\"\nintent = \"adjuvant\"",
+            "\"adjuvant\"",
+            "curative",
+        ),
+        (
+            "name = \"x\"\nexposure = \"local\"\nwindow = \"after\"\ntime_zero = \"line:1\"",
+            "\"line:1\"",
+            "diagnosis, metastatic or entry",
+        ),
+        (
+            "name = \"x\"\nfrom = \"ki67\"\ncuts = [3]\nwindow = \"after\"",
+            "\"after\"",
+            "only `exposure`",
+        ),
+    ] {
+        let text = var(body);
+        let (p, msg) = error_at(&text);
+        assert_eq!(p, where_is(&text, at), "{body}: {msg}");
+        assert!(msg.contains(says), "{body}: {msg}");
+    }
 }

@@ -4,10 +4,12 @@
 //! deserialize into the same `Request`; [`run_json`] runs any of them by
 //! name.
 
+pub mod adverse_events;
 pub mod baseline;
 pub mod compare;
 pub mod cox;
 pub mod cuminc;
+pub mod patterns;
 pub mod rates;
 pub mod response;
 pub mod sequences;
@@ -238,6 +240,8 @@ pub fn registry() -> Vec<&'static dyn DynAnalysis> {
         &Entry::<Rates>(std::marker::PhantomData),
         &Entry::<Baseline>(std::marker::PhantomData),
         &Entry::<Sequences>(std::marker::PhantomData),
+        &Entry::<patterns::Patterns>(std::marker::PhantomData),
+        &Entry::<adverse_events::AdverseEvents>(std::marker::PhantomData),
     ]
 }
 

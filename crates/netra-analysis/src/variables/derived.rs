@@ -10,7 +10,7 @@ use netra_clinical::registry::vocab::{Marker, Vocabulary};
 use super::frame::{Column, Frame, Level, Variable};
 use super::registry::earliest_marker;
 use crate::AnalysisError;
-use crate::condition::Condition;
+use crate::condition::Expr;
 
 /// How a derived variable is computed.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +32,10 @@ pub enum Derivation {
         map: BTreeMap<String, String>,
     },
     /// The first case whose condition holds gives the level.
-    Cases(Vec<(String, Condition)>),
+    Cases(Vec<(String, Expr)>),
+    /// Yes when a treatment starts in a window of time zero
+    /// ([`super::treatment::Exposure`]).
+    Exposure(super::treatment::Exposure),
     /// The earliest value of a marker above `factor` × its upper limit of
     /// normal.
     AboveUln {
@@ -131,7 +134,7 @@ pub fn derive(
         Derivation::Cases(cases) => {
             let mut codes = vec![None; n];
             for (k, (_, c)) in cases.iter().enumerate() {
-                let hit = frame.eval(c).map_err(bad)?;
+                let hit = frame.eval_expr(c).map_err(bad)?;
                 for i in 0..n {
                     if codes[i].is_none() && hit[i] {
                         codes[i] = Some(k);
@@ -218,6 +221,28 @@ pub fn derive(
             Column::Cat {
                 levels: out_levels,
                 codes: codes.iter().map(|c| c.and_then(|c| target[c])).collect(),
+            }
+        }
+        Derivation::Exposure(e) => {
+            let index: HashMap<&str, usize> = frame
+                .patients
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.as_str(), i))
+                .collect();
+            let mut codes = vec![None; n];
+            for c in courses {
+                if let Some(&i) = index.get(c.patient.code.as_str()) {
+                    codes[i] = super::treatment::exposed(c, e).map(usize::from);
+                }
+            }
+            let labels = def
+                .levels
+                .clone()
+                .unwrap_or_else(|| vec!["No".into(), "Yes".into()]);
+            Column::Cat {
+                levels: labels.iter().map(|l| Level::same(l)).collect(),
+                codes,
             }
         }
         Derivation::AboveUln { marker, factor } => {

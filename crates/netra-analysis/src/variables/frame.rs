@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::condition::{Condition, Literal, Op};
+use crate::condition::{Condition, Expr, Literal, Op, Truth, and3, not3, or3};
 
 /// A level of a categorical variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,17 +166,62 @@ impl Frame {
         }
     }
 
-    /// Evaluates a condition for every patient.
+    /// Evaluates a comparison for every patient.
     pub fn eval(&self, c: &Condition) -> Result<Vec<bool>, String> {
+        Ok(self
+            .truth(c)?
+            .into_iter()
+            .map(|t| t == Some(true))
+            .collect())
+    }
+
+    /// Evaluates a condition with `and`/`or`/`not` for every patient: true
+    /// only where it is known to hold (a comparison of a missing value is
+    /// unknown, combined as R combines `NA`).
+    pub fn eval_expr(&self, e: &Expr) -> Result<Vec<bool>, String> {
+        Ok(self
+            .truth_expr(e)?
+            .into_iter()
+            .map(|t| t == Some(true))
+            .collect())
+    }
+
+    fn truth(&self, c: &Condition) -> Result<Vec<Truth>, String> {
         let v = self
             .get(&c.variable)
             .ok_or_else(|| format!("unknown variable '{}'", c.variable))?;
-        eval(&v.column, c)
+        truth(&v.column, c)
+    }
+
+    fn truth_expr(&self, e: &Expr) -> Result<Vec<Truth>, String> {
+        let fold = |v: &[Expr], f: fn(Truth, Truth) -> Truth| -> Result<Vec<Truth>, String> {
+            let mut acc = self.truth_expr(&v[0])?;
+            for e in &v[1..] {
+                for (a, b) in acc.iter_mut().zip(self.truth_expr(e)?) {
+                    *a = f(*a, b);
+                }
+            }
+            Ok(acc)
+        };
+        match e {
+            Expr::Cond(c) => self.truth(c),
+            Expr::Not(e) => Ok(self.truth_expr(e)?.into_iter().map(not3).collect()),
+            Expr::All(v) => fold(v, and3),
+            Expr::Any(v) => fold(v, or3),
+        }
     }
 }
 
 /// Evaluates `c` on a column (missing compares false).
 pub fn eval(column: &Column, c: &Condition) -> Result<Vec<bool>, String> {
+    Ok(truth(column, c)?
+        .into_iter()
+        .map(|t| t == Some(true))
+        .collect())
+}
+
+/// Evaluates `c` on a column: `None` where a missing value is compared.
+fn truth(column: &Column, c: &Condition) -> Result<Vec<Truth>, String> {
     match column {
         Column::Num(v) => {
             let nums: Vec<f64> = c
@@ -191,19 +236,15 @@ pub fn eval(column: &Column, c: &Condition) -> Result<Vec<bool>, String> {
                     })
                 })
                 .collect::<Result<_, _>>()?;
+            if nums.is_empty() && !matches!(c.op, Op::IsMissing | Op::IsNotMissing) {
+                return Err(format!("`{}` has no value to compare", c.text));
+            }
             Ok(v.iter()
                 .map(|x| match (c.op, x) {
-                    (Op::IsMissing, x) => x.is_none(),
-                    (Op::IsNotMissing, x) => x.is_some(),
-                    (_, None) => false,
-                    (Op::Eq, Some(x)) => *x == nums[0],
-                    (Op::Ne, Some(x)) => *x != nums[0],
-                    (Op::Lt, Some(x)) => *x < nums[0],
-                    (Op::Le, Some(x)) => *x <= nums[0],
-                    (Op::Gt, Some(x)) => *x > nums[0],
-                    (Op::Ge, Some(x)) => *x >= nums[0],
-                    (Op::In, Some(x)) => nums.contains(x),
-                    (Op::NotIn, Some(x)) => !nums.contains(x),
+                    (Op::IsMissing, x) => Some(x.is_none()),
+                    (Op::IsNotMissing, x) => Some(x.is_some()),
+                    (_, None) => None,
+                    (op, Some(x)) => Some(num_holds(op, *x, &nums)),
                 })
                 .collect())
         }
@@ -221,15 +262,30 @@ pub fn eval(column: &Column, c: &Condition) -> Result<Vec<bool>, String> {
             Ok(codes
                 .iter()
                 .map(|x| match (c.op, x) {
-                    (Op::IsMissing, x) => x.is_none(),
-                    (Op::IsNotMissing, x) => x.is_some(),
-                    (_, None) => false,
-                    (Op::Eq | Op::In, Some(x)) => set.contains(&Some(*x)),
-                    (Op::Ne | Op::NotIn, Some(x)) => !set.contains(&Some(*x)),
-                    _ => false,
+                    (Op::IsMissing, x) => Some(x.is_none()),
+                    (Op::IsNotMissing, x) => Some(x.is_some()),
+                    (_, None) => None,
+                    (Op::Eq | Op::In, Some(x)) => Some(set.contains(&Some(*x))),
+                    (Op::Ne | Op::NotIn, Some(x)) => Some(!set.contains(&Some(*x))),
+                    _ => Some(false),
                 })
                 .collect())
         }
+    }
+}
+
+/// A numeric comparison of a known value.
+fn num_holds(op: Op, x: f64, nums: &[f64]) -> bool {
+    match op {
+        Op::Eq => x == nums[0],
+        Op::Ne => x != nums[0],
+        Op::Lt => x < nums[0],
+        Op::Le => x <= nums[0],
+        Op::Gt => x > nums[0],
+        Op::Ge => x >= nums[0],
+        Op::In => nums.contains(&x),
+        Op::NotIn => !nums.contains(&x),
+        Op::IsMissing | Op::IsNotMissing => false,
     }
 }
 
@@ -285,5 +341,46 @@ mod tests {
             [true, true, false]
         );
         assert!(eval(&cat, &parse("arm < 3").unwrap()).is_err());
+    }
+
+    #[test]
+    fn combined_conditions_leave_out_unknowns_as_r_does() {
+        use crate::condition::parse_expr;
+        let mut f = Frame::new(vec!["a".into(), "b".into(), "c".into(), "d".into()]);
+        f.insert(Variable {
+            name: "age".into(),
+            label: "Age".into(),
+            column: Column::Num(vec![Some(50.0), Some(70.0), None, None]),
+        });
+        f.insert(Variable {
+            name: "arm".into(),
+            label: "Arm".into(),
+            column: Column::Cat {
+                levels: vec![Level::same("A"), Level::same("B")],
+                codes: vec![Some(0), Some(0), Some(1), None],
+            },
+        });
+        let ev = |t: &str| f.eval_expr(&parse_expr(t).unwrap()).unwrap();
+        // R: subset(d, !(age < 60)) keeps only b; NA rows are dropped
+        assert_eq!(ev("not (age < 60)"), [false, true, false, false]);
+        // R: NA | TRUE is TRUE (c), NA | NA is NA (d)
+        assert_eq!(ev("age < 60 or arm == B"), [true, false, true, false]);
+        // R: NA & FALSE is FALSE, so `not` of it keeps c
+        assert_eq!(
+            ev("not (age < 60 and arm == A)"),
+            [false, true, true, false]
+        );
+        assert_eq!(
+            ev("age is missing and arm is not missing"),
+            [false, false, true, false]
+        );
+        assert_eq!(
+            ev("(age > 60 or arm == B) and not arm == B"),
+            [false, true, false, false]
+        );
+        assert!(
+            f.eval_expr(&parse_expr("nope == 1 or age > 1").unwrap())
+                .is_err()
+        );
     }
 }

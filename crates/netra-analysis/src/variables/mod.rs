@@ -29,6 +29,7 @@
 pub mod derived;
 pub mod frame;
 mod registry;
+pub mod treatment;
 
 pub use derived::{Derivation, DerivedVariable, cut_labels, derive};
 pub use frame::{Column, Frame, Level, Variable, eval};
@@ -77,7 +78,8 @@ const fn num(name: &'static str, label: &'static str, description: &'static str)
     }
 }
 
-/// The registry variables (besides `marker.CODE` and `received.CODE`).
+/// The registry variables (besides `marker.CODE`, `received.CODE` and
+/// `surgery.CODE`).
 pub const BASE: &[BaseVar] = &[
     cat("site", "Centre", "the patient's site code"),
     cat("sex", "Sex", "female, male, other, unknown"),
@@ -213,12 +215,43 @@ pub const BASE: &[BaseVar] = &[
         "yes/no, as liver",
     ),
     cat("other_metastases", "Other metastases", "yes/no, as liver"),
+    cat(
+        "modality",
+        "Treatment modality",
+        "local only, systemic only, both, neither: treatments started on or after the \
+         metastatic diagnosis (curative surgery before metastases does not count; missing \
+         when an undated systemic or local treatment could change it)",
+    ),
+    cat(
+        "first_treatment",
+        "First treatment after metastatic diagnosis",
+        "class of the first systemic or local treatment started on or after the metastatic \
+         diagnosis, or none",
+    ),
+    cat(
+        "surgery_type",
+        "Surgery",
+        "kind of the first surgery (primary resection, metastasectomy, debulking, other), \
+         or none",
+    ),
+    cat(
+        "first_line_regimen",
+        "First-line regimen",
+        "agents of the first line of systemic therapy joined by '+' (lines derived with the \
+         analysis's line rules)",
+    ),
     num(
         "metastatic_sites",
         "Metastatic sites",
         "number of distinct metastatic sites, as liver",
     ),
 ];
+
+/// Surgery type codes (`surgery.CODE`: yes/no, any surgery of that kind).
+pub fn surgery_codes() -> Vec<&'static str> {
+    use netra_clinical::registry::vocab::SurgeryType;
+    SurgeryType::ALL.iter().map(|s| s.code()).collect()
+}
 
 /// Marker codes (`marker.CODE` is the earliest recorded value).
 pub fn marker_codes() -> Vec<&'static str> {
@@ -247,6 +280,9 @@ pub fn base_kind(name: &str) -> Option<bool> {
     }
     if let Some(t) = name.strip_prefix("received.") {
         return received_codes().contains(&t).then_some(true);
+    }
+    if let Some(t) = name.strip_prefix("surgery.") {
+        return surgery_codes().contains(&t).then_some(true);
     }
     None
 }

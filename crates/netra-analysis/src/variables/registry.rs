@@ -7,7 +7,8 @@ use netra_clinical::groups::{CohortGrade, CohortSite};
 use netra_clinical::registry::date::{Imputation, PartialDate, completed_years};
 use netra_clinical::registry::model::{PatientCourse, Tumour};
 use netra_clinical::registry::vocab::{
-    FunctionalSyndrome, Marker, MetastasisSite, TreatmentClass, TreatmentType, Vocabulary,
+    FunctionalSyndrome, Marker, MetastasisSite, SurgeryType, TreatmentClass, TreatmentType,
+    Vocabulary,
 };
 
 use super::BASE;
@@ -332,7 +333,7 @@ pub fn registry_column(name: &str, courses: &[PatientCourse]) -> Option<Column> 
                         .collect(),
                 ));
             }
-            return None;
+            return super::treatment::treatment_column(name, courses);
         }
     })
 }
@@ -360,6 +361,9 @@ pub fn registry_variable(name: &str, courses: &[PatientCourse]) -> Option<Variab
 pub fn label_of(name: &str) -> String {
     if name == "first_line_class" {
         return "First-line treatment class".into();
+    }
+    if let Some(s) = name.strip_prefix("surgery.") {
+        return SurgeryType::from_code(s).map_or(s.to_string(), |s| capitalise(s.label()));
     }
     BASE.iter()
         .find(|v| v.name == name)

@@ -80,7 +80,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .conditions
             .iter()
             .map(|c| {
-                condition::parse(c).map_err(|e| anyhow::anyhow!("--where '{c}': {}", e.message))
+                condition::parse_expr(c).map_err(|e| {
+                    anyhow::anyhow!(
+                        "--where '{c}': at character {}: {}",
+                        c.get(..e.offset).map_or(0, |p| p.chars().count()) + 1,
+                        e.message
+                    )
+                })
             })
             .collect::<anyhow::Result<_>>()?,
         derived: Vec::new(),

@@ -19,6 +19,7 @@
 //! formula's columns as R's `read.csv` does and fits; this file parses the
 //! flags and renders the output (`report.rs`, through netra-report's rules).
 
+mod forest;
 mod report;
 
 use std::path::PathBuf;
@@ -127,20 +128,31 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// `--plot`: the forest plot of the model's hazard ratios.
+    #[command(flatten)]
+    pub plot: crate::plot::PlotArgs,
 }
 
 /// Runs `netra cox`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    args.plot.check()?;
     let request = request(&args)?;
     let columns = request.columns()?;
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     let frame = Frame::read(&args.data, Some(&columns))?;
     let out = layer::fit(&frame, &request)?;
+    let figure = match &args.plot.plot {
+        Some(_) => args.plot.render(&forest::figure(&out, &args.plot)?)?,
+        None => None,
+    };
     let text = match args.format {
         Format::Table => report::table(&out),
         Format::Json => report::json(&out)?,
         Format::Csv => report::csv(&out),
     };
+    if let Some(f) = figure {
+        f.write()?;
+    }
     write_stdout(&text)
 }
 

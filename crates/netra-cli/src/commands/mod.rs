@@ -28,5 +28,6 @@ pub mod response;
 pub mod sequences;
 pub mod serve;
 pub mod simulate;
+pub mod spider;
 pub mod user;
 pub mod validate;

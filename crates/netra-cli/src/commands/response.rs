@@ -138,6 +138,14 @@ pub struct Args {
     /// `--plot`: the waterfall plot of best % change per patient.
     #[command(flatten)]
     pub plot: PlotArgs,
+    /// With --plot: a spider plot (% change over time per patient) instead
+    /// of the waterfall.
+    #[arg(long, requires = "plot")]
+    pub spider: bool,
+    /// With --spider: draw at most N patients (every k-th by patient code,
+    /// stated under the plot), so hundreds stay readable; 0 draws all.
+    #[arg(long, value_name = "N", default_value_t = 60, requires = "spider")]
+    pub spider_max: usize,
 }
 
 /// The rules named by `--criteria`.
@@ -213,6 +221,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "mm"
     };
     let figure = match &args.plot.plot {
+        Some(_) if args.spider => args.plot.render(&super::spider::figure(
+            &args.plot,
+            &rules,
+            &results,
+            args.spider_max,
+        )?)?,
         Some(_) => args
             .plot
             .render(&waterfall_figure(&args.plot, &rules, &results)?)?,
@@ -280,7 +294,7 @@ fn waterfall_figure(
 }
 
 /// A threshold in % without a trailing `.0`.
-fn trim_pct(x: f64) -> String {
+pub(crate) fn trim_pct(x: f64) -> String {
     let s = format!("{x:.1}");
     s.strip_suffix(".0").map_or(s.clone(), str::to_string)
 }

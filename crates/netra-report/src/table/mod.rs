@@ -21,6 +21,7 @@ pub mod classical;
 pub mod cox;
 pub mod generic;
 pub mod inference;
+pub mod patterns;
 pub(crate) mod render;
 pub mod response;
 pub mod survival;

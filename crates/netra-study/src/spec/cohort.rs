@@ -1,6 +1,6 @@
 //! `[cohort]` and `[groups]`: who is analysed and how they are compared.
 
-use netra_analysis::condition::Condition;
+use netra_analysis::condition::Expr;
 
 use super::Groups;
 use super::raw::{RawCohort, RawGroups};
@@ -12,7 +12,7 @@ use crate::StudyError;
 pub(super) fn cohort(
     r: &Resolver<'_>,
     raw: Option<&RawCohort>,
-) -> Result<(bool, Vec<Condition>), StudyError> {
+) -> Result<(bool, Vec<Expr>), StudyError> {
     let Some(c) = raw else {
         return Ok((false, Vec::new()));
     };

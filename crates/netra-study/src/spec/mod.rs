@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use netra_analysis::condition::Condition;
+use netra_analysis::condition::Expr;
 use netra_analysis::settings::RuleSettings;
 use netra_clinical::endpoints::{EndpointSpec, TimeZero};
 
@@ -127,7 +127,7 @@ pub struct Study {
     /// Keep patients flagged `excluded`.
     pub include_excluded: bool,
     /// Cohort conditions (all must hold).
-    pub cohort: Vec<Condition>,
+    pub cohort: Vec<Expr>,
     /// Comparison groups.
     pub groups: Option<Groups>,
     /// Derived variables in definition order.

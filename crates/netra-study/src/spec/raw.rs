@@ -102,6 +102,14 @@ pub(super) struct RawVariable {
     pub(super) cases: Option<S<Vec<RawCase>>>,
     pub(super) marker: Option<S<String>>,
     pub(super) above_uln: Option<S<f64>>,
+    /// A time-windowed exposure: the treatment type or class (or
+    /// `systemic`), its window (`before`, `after`, `within`), `months` of
+    /// `within`, the time zero, and the intent counted.
+    pub(super) exposure: Option<S<String>>,
+    pub(super) window: Option<S<String>>,
+    pub(super) months: Option<S<f64>>,
+    pub(super) time_zero: Option<S<String>>,
+    pub(super) intent: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use netra_analysis::analyses::nearest;
-use netra_analysis::condition::{self as cond, Condition};
+use netra_analysis::condition::{self as cond, Expr};
 use netra_analysis::variables as vars;
 use netra_clinical::endpoints::TimeZero;
 
@@ -43,23 +43,26 @@ impl<'a> Resolver<'a> {
         self.e.at(span, message)
     }
 
-    /// Parses a condition (`"age_at_entry >= 18"`) whose variable exists;
-    /// errors point inside the string.
-    pub fn condition(&self, s: &S<String>) -> Result<Condition, StudyError> {
+    /// Parses a condition (`"age_at_entry >= 18"`, or comparisons joined
+    /// by `and`/`or`/`not` and parentheses) whose variables exist; errors
+    /// point inside the string (line and column of the file).
+    pub fn condition(&self, s: &S<String>) -> Result<Expr, StudyError> {
         // Offsets inside the string map to the file when it has no escapes
         // (the usual case); the opening quote is skipped.
         let base = s.span().start + 1;
-        let c = cond::parse(s.get_ref()).map_err(|e| {
+        let e = cond::parse_expr(s.get_ref()).map_err(|e| {
             self.e.at(
                 base + e.offset..base + e.offset,
                 format!("condition: {}", e.message),
             )
         })?;
-        self.check_variable(
-            &c.variable,
-            base + c.variable_offset..base + c.variable_offset,
-        )?;
-        Ok(c)
+        for c in e.comparisons() {
+            self.check_variable(
+                &c.variable,
+                base + c.variable_offset..base + c.variable_offset,
+            )?;
+        }
+        Ok(e)
     }
 
     /// Whether the variable `name` (derived above, or of the registry) is

@@ -142,6 +142,15 @@ pub enum TableKind {
         /// A column with SPSS's symmetric median CI.
         spss_median: bool,
     },
+    /// Treatment patterns (the layer's `patterns` analysis).
+    Patterns,
+    /// Adverse events by worst grade, per treatment and term (the layer's
+    /// `adverse_events` analysis).
+    AdverseEvents {
+        /// Group variable (`None`: the study's groups, or all patients
+        /// without `[groups]`; `Some("")`: all patients together).
+        by: Option<String>,
+    },
 }
 
 /// Which best response a response table counts.

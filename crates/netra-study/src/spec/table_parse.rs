@@ -14,7 +14,15 @@ use netra_analysis::inference::CiMethod;
 
 /// The table types, in the order the documentation lists them.
 const TABLE_TYPES: &[&str] = &[
-    "baseline", "survival", "km", "response", "cox", "lines", "cuminc",
+    "baseline",
+    "survival",
+    "km",
+    "response",
+    "cox",
+    "lines",
+    "cuminc",
+    "patterns",
+    "adverse_events",
 ];
 
 /// Options that do not apply to each type, in the order they are checked
@@ -104,6 +112,25 @@ const LINES_REFUSES: &[&str] = &[
     "ci_method",
 ];
 
+/// Every option but `by` (the pattern table refuses `by` too).
+const PAPER_REFUSES: &[&str] = &[
+    "rows",
+    "endpoint",
+    "response",
+    "landmarks",
+    "characteristics",
+    "univariate",
+    "multivariate",
+    "reference",
+    "lines",
+    "all",
+    "overall",
+    "known",
+    "follow_up",
+    "spss_median",
+    "ci_method",
+];
+
 /// What a table may refer to: variables, endpoints, and whether the study
 /// has `[groups]` (the default `by`).
 pub(super) struct TableScope<'a> {
@@ -148,6 +175,17 @@ fn kind(cx: &TableScope<'_>, t: &RawTable) -> Result<TableKind, StudyError> {
         "response" => response(cx, t, &what),
         "cox" => cox(cx, t, &what),
         "lines" => lines(cx, t, &what),
+        "patterns" => {
+            refuse(cx.r, t, PAPER_REFUSES, &what)?;
+            cx.r.not_for(&t.by, "by", &what)?;
+            Ok(TableKind::Patterns)
+        }
+        "adverse_events" => {
+            refuse(cx.r, t, PAPER_REFUSES, &what)?;
+            Ok(TableKind::AdverseEvents {
+                by: cx.r.optional_by(&t.by)?,
+            })
+        }
         // `known_type` let no other name through.
         other => Err(cx
             .r

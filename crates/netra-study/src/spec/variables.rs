@@ -52,6 +52,8 @@ fn variable(r: &Resolver<'_>, v: &RawVariable) -> Result<DerivedVariable, StudyE
         Derivation::Cases(out)
     } else if let Some(marker) = &v.marker {
         above_uln(r, v, marker)?
+    } else if let Some(treatment) = &v.exposure {
+        exposure(r, v, treatment)?
     } else {
         recode(r, v, &name)?
     };
@@ -73,6 +75,7 @@ fn one_way(r: &Resolver<'_>, v: &RawVariable, name: &str) -> Result<(), StudyErr
         v.map.is_some(),
         v.cases.is_some(),
         v.marker.is_some(),
+        v.exposure.is_some(),
     ];
     match ways.iter().filter(|w| **w).count() {
         0 if v.levels.is_some() && v.from.is_some() => Ok(()),
@@ -81,12 +84,15 @@ fn one_way(r: &Resolver<'_>, v: &RawVariable, name: &str) -> Result<(), StudyErr
             span(&v.name),
             format!(
                 "variable '{name}': say how it is derived: `cuts` (with `from`), \
-                 `map` or `levels` (with `from`), `cases`, or `marker`"
+                 `map` or `levels` (with `from`), `cases`, `marker` or `exposure`"
             ),
         )),
         _ => Err(r.at(
             span(&v.name),
-            format!("variable '{name}': use only one of `cuts`, `map`, `cases`, `marker`"),
+            format!(
+                "variable '{name}': use only one of `cuts`, `map`, `cases`, `marker`, \
+                 `exposure`"
+            ),
         )),
     }
 }
@@ -192,6 +198,101 @@ fn above_uln(
     })
 }
 
+/// A time-windowed exposure: `exposure = "local"`, `window = "after"`
+/// (`before`, `after`, `within` with `months`), `time_zero` (`metastatic`
+/// by default; `diagnosis`, `entry`), `intent` (`curative`, `palliative`;
+/// any by default). Two labels (not exposed, exposed).
+fn exposure(
+    r: &Resolver<'_>,
+    v: &RawVariable,
+    treatment: &S<String>,
+) -> Result<Derivation, StudyError> {
+    use netra_analysis::variables::treatment::{self as tr, Exposure, IntentGroup, Window};
+    r.not_for(&v.from, "from", "an exposure variable")?;
+    let code = treatment.get_ref().trim();
+    if !tr::exposure_code_known(code) {
+        return Err(r.at(
+            span(treatment),
+            format!(
+                "unknown treatment '{code}' (a treatment type or class, e.g. {}, or \
+                 `systemic`)",
+                vars::received_codes().join(", ")
+            ),
+        ));
+    }
+    let window = match v.window.as_ref().map(|w| (w, w.get_ref().as_str())) {
+        None => {
+            return Err(r.at(
+                span(treatment),
+                "an exposure needs `window` (\"before\", \"after\" or \"within\" with \
+                 `months`)",
+            ));
+        }
+        Some((w, "within")) => {
+            let m = v
+                .months
+                .as_ref()
+                .ok_or_else(|| r.at(span(w), "`window = \"within\"` needs `months`"))?;
+            if !(m.get_ref().is_finite() && *m.get_ref() > 0.0) {
+                return Err(r.at(span(m), "`months` must be a positive number"));
+            }
+            Window::Within(*m.get_ref())
+        }
+        Some((w, other)) => {
+            r.not_for(&v.months, "months", "a window other than \"within\"")?;
+            match other {
+                "before" => Window::Before,
+                "after" => Window::After,
+                _ => {
+                    return Err(r.at(
+                        span(w),
+                        format!("`window` is \"before\", \"after\" or \"within\", not '{other}'"),
+                    ));
+                }
+            }
+        }
+    };
+    let time_zero = match &v.time_zero {
+        None => netra_clinical::endpoints::TimeZero::Metastatic,
+        Some(z) => {
+            let tz = r.time_zero(z)?;
+            if !tr::exposure_time_zero_ok(tz) {
+                return Err(r.at(
+                    span(z),
+                    "an exposure window starts at diagnosis, metastatic or entry",
+                ));
+            }
+            tz
+        }
+    };
+    let intent = match &v.intent {
+        None => None,
+        Some(i) => Some(IntentGroup::from_code(i.get_ref()).ok_or_else(|| {
+            r.at(
+                span(i),
+                format!(
+                    "`intent` is \"curative\" or \"palliative\", not '{}'",
+                    i.get_ref()
+                ),
+            )
+        })?),
+    };
+    if let Some(l) = &v.labels
+        && l.get_ref().len() != 2
+    {
+        return Err(r.at(
+            span(l),
+            "an exposure variable has 2 labels (not exposed, exposed)",
+        ));
+    }
+    Ok(Derivation::Exposure(Exposure {
+        treatment: code.to_string(),
+        window,
+        time_zero,
+        intent,
+    }))
+}
+
 /// `map` and/or `levels` recode a categorical variable.
 fn recode(r: &Resolver<'_>, v: &RawVariable, name: &str) -> Result<Derivation, StudyError> {
     let from = v.from.as_ref().ok_or_else(|| {
@@ -214,19 +315,32 @@ fn recode(r: &Resolver<'_>, v: &RawVariable, name: &str) -> Result<Derivation, S
 /// `labels`, `levels`, `closed` and `above_uln` each belong to some ways
 /// of deriving; given to another they would be silently ignored.
 fn options_fit(r: &Resolver<'_>, v: &RawVariable, d: &Derivation) -> Result<(), StudyError> {
-    let banded = matches!(d, Derivation::Cuts { .. } | Derivation::AboveUln { .. });
+    let banded = matches!(
+        d,
+        Derivation::Cuts { .. } | Derivation::AboveUln { .. } | Derivation::Exposure(_)
+    );
+    if !matches!(d, Derivation::Exposure(_)) {
+        for (field, name) in [
+            (v.window.as_ref().map(span), "window"),
+            (v.months.as_ref().map(span), "months"),
+            (v.time_zero.as_ref().map(span), "time_zero"),
+            (v.intent.as_ref().map(span), "intent"),
+        ] {
+            r.not_given(field, name, "this variable (only `exposure`)")?;
+        }
+    }
     if !banded && let Some(l) = &v.labels {
         return Err(r.at(
             span(l),
-            "`labels` name the bands of `cuts` or a `marker` variable; recoded and \
-             `cases` variables take their labels from `map`/`cases`",
+            "`labels` name the bands of `cuts`, a `marker` or an `exposure` variable; \
+             recoded and `cases` variables take their labels from `map`/`cases`",
         ));
     }
     if banded {
         r.not_for(
             &v.levels,
             "levels",
-            "a `cuts` or `marker` variable (use `labels`)",
+            "a `cuts`, `marker` or `exposure` variable (use `labels`)",
         )?;
     }
     if !matches!(d, Derivation::Cuts { .. }) {
@@ -246,7 +360,9 @@ fn levels(
     d: &Derivation,
 ) -> Result<Option<Vec<String>>, StudyError> {
     let given = match d {
-        Derivation::Cuts { .. } | Derivation::AboveUln { .. } => v.labels.as_ref(),
+        Derivation::Cuts { .. } | Derivation::AboveUln { .. } | Derivation::Exposure(_) => {
+            v.labels.as_ref()
+        }
         _ => v.levels.as_ref(),
     };
     let Some(l) = given else {
