@@ -84,9 +84,11 @@ smd_of <- function(x, t, w) {
 }
 
 curve_of <- function(fit, k) {
-  s <- if (is.null(fit$strata)) fit else fit[k]
+  # As summary.survfit prints the curve (netra's KmCurve::std_err is
+  # summary's standard error of S).
+  s <- summary(if (is.null(fit$strata)) fit else fit[k], censored = TRUE)
   list(time = s$time, n_risk = s$n.risk, n_event = s$n.event,
-       n_censor = s$n.censor, survival = s$surv, std_err = s$std.err * s$surv,
+       n_censor = s$n.censor, survival = s$surv, std_err = s$std.err,
        lower = s$lower, upper = s$upper)
 }
 

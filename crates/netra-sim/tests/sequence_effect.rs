@@ -87,7 +87,10 @@ fn naive_sequence_comparison_is_biased_and_iptw_recovers_the_truth() {
 
     // IPTW at time zero.
     let n = p.len();
-    let y: Vec<f64> = p.iter().map(|q| f64::from(u8::from(q.chemo_first))).collect();
+    let y: Vec<f64> = p
+        .iter()
+        .map(|q| f64::from(u8::from(q.chemo_first)))
+        .collect();
     let mut x = Vec::with_capacity(4 * n);
     x.extend(p.iter().map(|q| q.ki67.ln()));
     x.extend(p.iter().map(|q| q.ecog));

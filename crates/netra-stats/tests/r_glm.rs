@@ -55,17 +55,33 @@ fn check_fixture(fx: &Value) {
         check(c.z, &e["z"], &format!("{what} z"));
         check(c.p, &e["p"], &format!("{what} p"));
     }
-    check(Some(fit.deviance), &exp["deviance"], &format!("{name} deviance"));
+    check(
+        Some(fit.deviance),
+        &exp["deviance"],
+        &format!("{name} deviance"),
+    );
     check(
         Some(fit.null_deviance),
         &exp["null_deviance"],
         &format!("{name} null deviance"),
     );
     check(Some(fit.aic), &exp["aic"], &format!("{name} aic"));
-    assert_eq!(fit.df_residual as u64, exp["df_residual"].as_u64().unwrap(), "{name}");
-    assert_eq!(fit.df_null as u64, exp["df_null"].as_u64().unwrap(), "{name}");
+    assert_eq!(
+        fit.df_residual as u64,
+        exp["df_residual"].as_u64().unwrap(),
+        "{name}"
+    );
+    assert_eq!(
+        fit.df_null as u64,
+        exp["df_null"].as_u64().unwrap(),
+        "{name}"
+    );
     assert_eq!(fit.rank as u64, exp["rank"].as_u64().unwrap(), "{name}");
-    assert_eq!(fit.iterations as u64, exp["iterations"].as_u64().unwrap(), "{name}: iter");
+    assert_eq!(
+        fit.iterations as u64,
+        exp["iterations"].as_u64().unwrap(),
+        "{name}: iter"
+    );
     assert_eq!(fit.converged, exp["converged"].as_bool().unwrap(), "{name}");
     let warnings: Vec<&str> = exp["warnings"]
         .as_array()

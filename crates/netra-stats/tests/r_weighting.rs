@@ -80,12 +80,19 @@ fn balance_columns(cols: &Columns, covs: &[&str]) -> Vec<(String, Vec<f64>)> {
     let mut out = Vec::new();
     for &v in covs {
         if let Some((_, t)) = cols.text.iter().find(|(n, _)| n == v) {
-            let refs: Vec<&str> = t.iter().map(String::as_str).collect();
-            let lv = order_levels(&refs);
+            let mut distinct: Vec<&str> = t.iter().map(String::as_str).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let lv = order_levels(&distinct);
             for (k, level) in lv.levels.iter().enumerate() {
                 out.push((
                     format!("{v}={level}"),
-                    lv.level_of.iter().map(|&l| f64::from(l == k)).collect(),
+                    t.iter()
+                        .map(|x| {
+                            let i = distinct.binary_search(&x.as_str()).unwrap();
+                            f64::from(lv.level_of[i] == k)
+                        })
+                        .collect(),
                 ));
             }
         } else {
@@ -119,7 +126,11 @@ fn check_fixture(fx: &Value) {
         .iter()
         .map(|c| c.estimate.unwrap())
         .collect();
-    check_all(&b, &exp["ps_coefficients"], &format!("{name} ps coefficients"));
+    check_all(
+        &b,
+        &exp["ps_coefficients"],
+        &format!("{name} ps coefficients"),
+    );
     check_all(&ps_fit.fitted, &exp["ps"], &format!("{name} ps"));
     let estimand = match input["estimand"].as_str().unwrap() {
         "ate" => Estimand::Ate,
@@ -210,13 +221,29 @@ fn check_fixture(fx: &Value) {
         &KmOptions::default(),
     )
     .unwrap();
-    check_curve(&curves[0], &exp["km_control"], &format!("{name} km control"));
-    check_curve(&curves[1], &exp["km_treated"], &format!("{name} km treated"));
+    check_curve(
+        &curves[0],
+        &exp["km_control"],
+        &format!("{name} km control"),
+    );
+    check_curve(
+        &curves[1],
+        &exp["km_treated"],
+        &format!("{name} km treated"),
+    );
     let tau = input["tau"].as_f64().unwrap();
     for (c, key) in curves.iter().zip(["rmst_control", "rmst_treated"]) {
         let r = c.rmst(tau).unwrap();
-        check(Some(r.estimate), &exp[key]["estimate"], &format!("{name} {key}"));
-        check(Some(r.std_err), &exp[key]["std_err"], &format!("{name} {key} se"));
+        check(
+            Some(r.estimate),
+            &exp[key]["estimate"],
+            &format!("{name} {key}"),
+        );
+        check(
+            Some(r.std_err),
+            &exp[key]["std_err"],
+            &format!("{name} {key} se"),
+        );
     }
     let names = ["treated".to_string()];
     let x: Vec<f64> = t_num.clone();
@@ -241,7 +268,11 @@ fn check_fixture(fx: &Value) {
     let ec = &exp["cox"];
     check(c.coef, &ec["coef"], &format!("{name} cox coef"));
     check(c.se, &ec["se"], &format!("{name} cox se"));
-    check(c.robust_se, &ec["robust_se"], &format!("{name} cox robust se"));
+    check(
+        c.robust_se,
+        &ec["robust_se"],
+        &format!("{name} cox robust se"),
+    );
     check(c.hr, &ec["hr"], &format!("{name} hr"));
     check(c.hr_lower, &ec["hr_lower"], &format!("{name} hr lower"));
     check(c.hr_upper, &ec["hr_upper"], &format!("{name} hr upper"));

@@ -375,7 +375,10 @@ pub fn run(cohort: &Cohort, req: &WeightingRequest) -> Result<WeightingOutput, A
     };
     let treatment = lhs.trim().trim_matches('`').to_string();
     if treatment.is_empty() {
-        return Err(AnalysisError::invalid("formula", "no treatment left of '~'"));
+        return Err(AnalysisError::invalid(
+            "formula",
+            "no treatment left of '~'",
+        ));
     }
     let formula =
         Formula::parse(rhs).map_err(|e| AnalysisError::invalid("formula", e.to_string()))?;
@@ -445,12 +448,14 @@ pub fn run(cohort: &Cohort, req: &WeightingRequest) -> Result<WeightingOutput, A
     present.dedup();
     let treated_code = match &req.treated {
         Some(want) => match &tv.column {
-            Column::Cat { levels, .. } => levels
-                .iter()
-                .position(|l| l.matches(want))
-                .ok_or_else(|| {
-                    AnalysisError::invalid("treated", format!("'{want}' is not a level of '{treatment}'"))
-                })?,
+            Column::Cat { levels, .. } => {
+                levels.iter().position(|l| l.matches(want)).ok_or_else(|| {
+                    AnalysisError::invalid(
+                        "treated",
+                        format!("'{want}' is not a level of '{treatment}'"),
+                    )
+                })?
+            }
             Column::Num(_) => match want.trim() {
                 "1" => 1,
                 "0" => 0,
@@ -478,9 +483,16 @@ pub fn run(cohort: &Cohort, req: &WeightingRequest) -> Result<WeightingOutput, A
             ),
         ));
     }
-    let control_code = present.iter().copied().find(|&k| k != treated_code).unwrap_or(0);
+    let control_code = present
+        .iter()
+        .copied()
+        .find(|&k| k != treated_code)
+        .unwrap_or(0);
     let n = rows.len();
-    let treated: Vec<bool> = rows.iter().map(|&i| t_codes[i] == Some(treated_code)).collect();
+    let treated: Vec<bool> = rows
+        .iter()
+        .map(|&i| t_codes[i] == Some(treated_code))
+        .collect();
     let y: Vec<f64> = treated.iter().map(|&t| f64::from(u8::from(t))).collect();
 
     // Design of the propensity model.
@@ -488,9 +500,10 @@ pub fn run(cohort: &Cohort, req: &WeightingRequest) -> Result<WeightingOutput, A
     let mut txt_cols: Vec<(String, Vec<String>)> = Vec::new();
     for (name, _, o) in &vars {
         match o {
-            Owned::Num(x) => {
-                num_cols.push((name.clone(), rows.iter().map(|&i| x[i].unwrap_or(f64::NAN)).collect()))
-            }
+            Owned::Num(x) => num_cols.push((
+                name.clone(),
+                rows.iter().map(|&i| x[i].unwrap_or(f64::NAN)).collect(),
+            )),
             Owned::Cat(labels, c) => txt_cols.push((
                 name.clone(),
                 rows.iter()
@@ -601,7 +614,10 @@ pub fn run(cohort: &Cohort, req: &WeightingRequest) -> Result<WeightingOutput, A
                     for l in lv {
                         push(
                             Some(netra_stats::model::design::number_label(l)),
-                            values.iter().map(|&x| f64::from(u8::from(x == l))).collect(),
+                            values
+                                .iter()
+                                .map(|&x| f64::from(u8::from(x == l)))
+                                .collect(),
                         );
                     }
                 } else {
@@ -610,7 +626,10 @@ pub fn run(cohort: &Cohort, req: &WeightingRequest) -> Result<WeightingOutput, A
             }
             Owned::Cat(labels, c) => {
                 for (k, l) in labels.iter().enumerate() {
-                    let x: Vec<f64> = rows.iter().map(|&i| f64::from(u8::from(c[i] == Some(k)))).collect();
+                    let x: Vec<f64> = rows
+                        .iter()
+                        .map(|&i| f64::from(u8::from(c[i] == Some(k))))
+                        .collect();
                     if x.iter().any(|&v| v == 1.0) {
                         push(Some(l.clone()), x);
                     }
@@ -642,7 +661,10 @@ pub fn run(cohort: &Cohort, req: &WeightingRequest) -> Result<WeightingOutput, A
     if let Some(t) = req.tau
         && !(t.is_finite() && t > 0.0)
     {
-        return Err(AnalysisError::invalid("tau", format!("{t} is not a positive time")));
+        return Err(AnalysisError::invalid(
+            "tau",
+            format!("{t} is not a positive time"),
+        ));
     }
     let events_of = |g: bool| {
         event

@@ -71,7 +71,10 @@ impl LoveFigure {
         let mut lo = if self.absolute { 0.0 } else { -t };
         let mut hi = t;
         for r in &self.rows {
-            for v in [self.value(r.before), self.value(r.after)].into_iter().flatten() {
+            for v in [self.value(r.before), self.value(r.after)]
+                .into_iter()
+                .flatten()
+            {
                 lo = lo.min(v);
                 hi = hi.max(v);
             }
@@ -140,7 +143,14 @@ impl Figure for LoveFigure {
         };
         let mut svg = Svg::new(self.style.width, height, "love", title, f);
         draw_title(&mut svg, &self.title, left, f);
-        draw_legend(&mut svg, &items, left, legend_top, self.style.width - 12.0, f);
+        draw_legend(
+            &mut svg,
+            &items,
+            left,
+            legend_top,
+            self.style.width - 12.0,
+            f,
+        );
 
         // Zero and threshold lines.
         let mut zero = PathData::new();
@@ -289,8 +299,14 @@ mod tests {
     #[test]
     fn markers_sit_at_their_smd_on_a_linear_axis() {
         let svg = LoveFigure::new(rows()).to_svg().unwrap();
-        let before: Vec<&str> = svg.split("<circle").filter(|c| c.contains("smd-before")).collect();
-        let after: Vec<&str> = svg.split("<circle").filter(|c| c.contains("smd-after")).collect();
+        let before: Vec<&str> = svg
+            .split("<circle")
+            .filter(|c| c.contains("smd-before"))
+            .collect();
+        let after: Vec<&str> = svg
+            .split("<circle")
+            .filter(|c| c.contains("smd-after"))
+            .collect();
         // The constant row has no markers.
         assert_eq!((before.len(), after.len()), (2, 2));
         assert_eq!(attr(before[0], "data-smd"), 0.42);

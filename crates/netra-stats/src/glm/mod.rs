@@ -167,10 +167,18 @@ impl fmt::Display for GlmError {
                 write!(f, "row {}: response {value} is not in [0, 1]", row + 1)
             }
             GlmError::InvalidWeight { row, value } => {
-                write!(f, "row {}: weight {value} is negative or not finite", row + 1)
+                write!(
+                    f,
+                    "row {}: weight {value} is negative or not finite",
+                    row + 1
+                )
             }
             GlmError::InvalidCovariate { name, row } => {
-                write!(f, "row {}: covariate {name} is not a finite number", row + 1)
+                write!(
+                    f,
+                    "row {}: covariate {name} is not a finite number",
+                    row + 1
+                )
             }
             GlmError::NoValidCoefficients => write!(
                 f,

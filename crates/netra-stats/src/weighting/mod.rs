@@ -248,9 +248,8 @@ pub fn summarize(w: &[f64]) -> Option<WeightSummary> {
     sorted.sort_by(f64::total_cmp);
     let sum: f64 = w.iter().sum();
     let mean = sum / n as f64;
-    let sd = (n > 1).then(|| {
-        (w.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64).sqrt()
-    });
+    let sd = (n > 1)
+        .then(|| (w.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64).sqrt());
     Some(WeightSummary {
         n,
         sum,
@@ -347,7 +346,10 @@ mod tests {
         // x = 1: 3 of 4 treated; x = 0: 1 of 4 treated; ps = the shares.
         let x = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0];
         let t = [true, true, true, false, true, false, false, false];
-        let ps: Vec<f64> = x.iter().map(|&v| if v == 1.0 { 0.75 } else { 0.25 }).collect();
+        let ps: Vec<f64> = x
+            .iter()
+            .map(|&v| if v == 1.0 { 0.75 } else { 0.25 })
+            .collect();
         let w = treatment_weights(&ps, &t, &WeightOptions::default()).unwrap();
         let s = smd(&x, &t, &w.weights).unwrap();
         assert!(s.smd_before.unwrap() > 0.9);
