@@ -10,7 +10,8 @@
 //!   line-1 start — confounded by indication and given immortal time;
 //! * IPTW: every patient at time zero, ATE weights from a logistic
 //!   propensity model of the first drug on Ki-67 (log), ECOG, liver burden
-//!   and age, weighted Cox with the robust variance and weighted KM RMST.
+//!   and age, weighted Cox with the robust variance and weighted KM RMST
+//!   (its bias only: see the RMST note in the test).
 
 use netra_sim::sequence_effect::SequenceSim;
 use netra_stats::cox::{CoxData, CoxOptions, coxph};
@@ -130,18 +131,34 @@ fn naive_sequence_comparison_is_biased_and_iptw_recovers_the_truth() {
     assert!(crude.lower > truth.hr, "crude {} vs {}", crude.hr, truth.hr);
 
     let group: Vec<u32> = treated.iter().map(|&t| u32::from(t)).collect();
-    let curves = km_by_group(&time, &event, Some(&w), &group, 2, &KmOptions::default()).unwrap();
-    let d = rmst_difference(
-        &curves[0].rmst(tau).unwrap(),
-        &curves[1].rmst(tau).unwrap(),
-        0.95,
+    let rmst_diff = |w: Option<&[f64]>| {
+        let curves = km_by_group(&time, &event, w, &group, 2, &KmOptions::default()).unwrap();
+        rmst_difference(
+            &curves[0].rmst(tau).unwrap(),
+            &curves[1].rmst(tau).unwrap(),
+            0.95,
+        )
+    };
+    let weighted = rmst_diff(Some(&w));
+    let unweighted = rmst_diff(None);
+    // The RMST standard error here is R's print(fit, rmean) formula on the
+    // weighted counts, not valid under IPTW (it treats weights as
+    // frequencies), so only the bias is compared: the weighted estimate
+    // is far nearer the truth than the unweighted one, which confounding
+    // pushes below it.
+    let err_w = (weighted.estimate - truth.rmst_difference).abs();
+    let err_u = (unweighted.estimate - truth.rmst_difference).abs();
+    assert!(
+        unweighted.estimate < truth.rmst_difference - 1.0,
+        "unweighted {} vs truth {}",
+        unweighted.estimate,
+        truth.rmst_difference
     );
     assert!(
-        d.lower < truth.rmst_difference && truth.rmst_difference < d.upper,
-        "RMST difference {} ({}, {}) misses {}",
-        d.estimate,
-        d.lower,
-        d.upper,
+        err_w < 0.5 && err_w < err_u / 3.0,
+        "weighted {} unweighted {} truth {}",
+        weighted.estimate,
+        unweighted.estimate,
         truth.rmst_difference
     );
 }
