@@ -20,6 +20,8 @@
 #   weighting, the denominator always from the unweighted sample; s^2 the
 #   sample variance (n - 1) for continuous covariates, p(1-p) for binary
 #   ones (0/1 columns and each level of a factor).
+# * RMST's robust SE: sqrt(sum((influence.surv %*% widths)^2)), the
+#   influence of survfit(influence = TRUE) integrated over the steps to tau
 # * E-value (VanderWeele & Ding 2017; EValue::evalues.HR): with a common
 #   outcome the HR is first turned into an approximate risk ratio
 #   RR = (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)); then
@@ -120,6 +122,17 @@ weighting_fixture <- function(name, description, data, treatment, covs, time, ev
   rm <- summary(km, rmean = tau)$table
   rmst <- lapply(1:2, function(k) list(estimate = unname(rm[k, "rmean"]),
                                       std_err = unname(rm[k, "se(rmean)"])))
+  # RMST with the infinitesimal-jackknife SE from survfit's influence.
+  rmst_ij <- lapply(0:1, function(g) {
+    f <- survfit(as.formula(sprintf("Surv(%s, %s) ~ 1", time, event)),
+                 data = d[d$.t == g, ], weights = .w, influence = TRUE)
+    keep <- f$time < tau
+    tt <- c(0, f$time[keep], tau)
+    widths <- diff(tt)
+    s <- c(1, f$surv[keep])
+    infl <- cbind(0, f$influence.surv[, keep, drop = FALSE])
+    list(estimate = sum(s * widths), std_err = sqrt(sum((infl %*% widths)^2)))
+  })
   cox <- coxph(as.formula(sprintf("Surv(%s, %s) ~ .t", time, event)), data = d,
                weights = .w, robust = TRUE)
   b <- unname(coef(cox)); rse <- sqrt(cox$var[1, 1]); se <- sqrt(cox$naive.var[1, 1])
@@ -134,6 +147,7 @@ weighting_fixture <- function(name, description, data, treatment, covs, time, ev
     balance = balance,
     km_control = curve_of(km, 1), km_treated = curve_of(km, 2),
     rmst_control = rmst[[1]], rmst_treated = rmst[[2]],
+    rmst_ij_control = rmst_ij[[1]], rmst_ij_treated = rmst_ij[[2]],
     cox = list(coef = b, se = se, robust_se = rse, hr = hr, hr_lower = lo, hr_upper = hi,
                p = 2 * pnorm(-abs(b / rse))),
     naive_cox = list(coef = unname(coef(naive)), se = sqrt(naive$var[1, 1]),

@@ -16,7 +16,8 @@ use netra_stats::glm::{GlmData, GlmOptions, logistic};
 use netra_stats::km::{KmCurve, KmOptions, km_by_group};
 use netra_stats::model::order_levels;
 use netra_stats::weighting::{
-    Estimand, WeightOptions, WeightSummary, evalue_hr, smd, summarize, treatment_weights,
+    Estimand, WeightOptions, WeightSummary, evalue_hr, rmst_robust, smd, summarize,
+    treatment_weights,
 };
 use serde_json::Value;
 
@@ -234,6 +235,26 @@ fn check_fixture(fx: &Value) {
     let tau = input["tau"].as_f64().unwrap();
     for (c, key) in curves.iter().zip(["rmst_control", "rmst_treated"]) {
         let r = c.rmst(tau).unwrap();
+        check(
+            Some(r.estimate),
+            &exp[key]["estimate"],
+            &format!("{name} {key}"),
+        );
+        check(
+            Some(r.std_err),
+            &exp[key]["std_err"],
+            &format!("{name} {key} se"),
+        );
+    }
+    for (g, key) in [(false, "rmst_ij_control"), (true, "rmst_ij_treated")] {
+        let rows: Vec<usize> = (0..time.len()).filter(|&i| treated[i] == g).collect();
+        let r = rmst_robust(
+            &rows.iter().map(|&i| time[i]).collect::<Vec<_>>(),
+            &rows.iter().map(|&i| event[i]).collect::<Vec<_>>(),
+            &rows.iter().map(|&i| w.weights[i]).collect::<Vec<_>>(),
+            tau,
+        )
+        .unwrap();
         check(
             Some(r.estimate),
             &exp[key]["estimate"],

@@ -20,13 +20,17 @@
 //!   sample variance (n − 1) for a continuous covariate and `p(1 − p)` for
 //!   a binary one (a 0/1 column, each level of a factor). tableone's
 //!   `svyCreateTableOne` instead uses weighted variances after weighting.
+//! * [`rmst_robust`] — RMST of a weighted Kaplan–Meier curve with the
+//!   infinitesimal-jackknife standard error (R's `influence.surv`).
 //! * [`evalue_hr`] — VanderWeele & Ding's E-value: the minimum strength of
 //!   association (risk-ratio scale) an unmeasured confounder would need
 //!   with both treatment and outcome to explain the estimate away.
 
 mod evalue;
+mod rmst;
 
 pub use evalue::{EValue, evalue_hr, evalue_rr};
+pub use rmst::{RobustRmst, rmst_robust};
 
 use std::fmt;
 
