@@ -13,11 +13,10 @@
 //!   and age, weighted Cox with the robust variance and weighted KM RMST
 //!   (its bias only: see the RMST note in the test).
 
-use netra_sim::sequence_effect::SequenceSim;
+use netra_sim::sequence_effect::{SequenceCohort, SequenceSim};
 use netra_stats::cox::{CoxData, CoxOptions, coxph};
 use netra_stats::glm::{GlmData, GlmOptions, logistic};
-use netra_stats::km::{KmOptions, km_by_group, rmst_difference};
-use netra_stats::weighting::{WeightOptions, treatment_weights};
+use netra_stats::weighting::{WeightOptions, rmst_robust, treatment_weights};
 
 struct Hr {
     hr: f64,
@@ -87,6 +86,73 @@ fn naive_sequence_comparison_is_biased_and_iptw_recovers_the_truth() {
     assert!((naive.hr.ln() - truth.hr.ln()).abs() > 0.15, "{}", naive.hr);
 
     // IPTW at time zero.
+    let y: Vec<f64> = p
+        .iter()
+        .map(|q| f64::from(u8::from(q.chemo_first)))
+        .collect();
+    let w = iptw(&cohort);
+    let time: Vec<f64> = p.iter().map(|q| q.time).collect();
+    let event: Vec<bool> = p.iter().map(|q| q.event).collect();
+    let iptw = cox_hr(&time, &event, &y, Some(&w));
+    assert!(
+        iptw.lower < truth.hr && truth.hr < iptw.upper,
+        "IPTW {} ({}, {}) misses the truth {}",
+        iptw.hr,
+        iptw.lower,
+        iptw.upper,
+        truth.hr
+    );
+    // Unweighted at time zero: confounding alone biases it.
+    let crude = cox_hr(&time, &event, &y, None);
+    assert!(crude.lower > truth.hr, "crude {} vs {}", crude.hr, truth.hr);
+
+    let (weighted, se, unweighted, se_u) = rmst_pair(&cohort, &w, tau);
+    // Seed 19 lands 2.2 robust SEs above the truth; the coverage test below
+    // shows the IJ interval of the RMST difference is somewhat narrow
+    // (it ignores the propensity model's estimation), so the check here is
+    // 3 SEs, and that the unweighted estimate is clearly below the truth.
+    assert!(
+        (weighted - truth.rmst_difference).abs() < 3.0 * se,
+        "weighted RMST difference {weighted} ± {se} misses {}",
+        truth.rmst_difference
+    );
+    assert!(
+        unweighted + 1.96 * se_u < truth.rmst_difference,
+        "unweighted {unweighted} ± {se_u} vs truth {}",
+        truth.rmst_difference
+    );
+}
+
+/// RMST differences at τ (C→E − E→C), weighted and unweighted, with
+/// their robust standard errors.
+fn rmst_pair(cohort: &SequenceCohort, w: &[f64], tau: f64) -> (f64, f64, f64, f64) {
+    let p = &cohort.patients;
+    let n = p.len();
+    let diff = |w: &[f64]| {
+        let arm = |g: bool| {
+            let idx: Vec<usize> = (0..n).filter(|&i| p[i].chemo_first == g).collect();
+            rmst_robust(
+                &idx.iter().map(|&i| p[i].time).collect::<Vec<_>>(),
+                &idx.iter().map(|&i| p[i].event).collect::<Vec<_>>(),
+                &idx.iter().map(|&i| w[i]).collect::<Vec<_>>(),
+                tau,
+            )
+            .unwrap()
+        };
+        let (a, b) = (arm(false), arm(true));
+        (
+            b.estimate - a.estimate,
+            (a.std_err * a.std_err + b.std_err * b.std_err).sqrt(),
+        )
+    };
+    let (wd, wse) = diff(w);
+    let (ud, use_) = diff(&vec![1.0; n]);
+    (wd, wse, ud, use_)
+}
+
+/// IPTW (ATE) weights from the correctly specified propensity model.
+fn iptw(cohort: &SequenceCohort) -> Vec<f64> {
+    let p = &cohort.patients;
     let n = p.len();
     let y: Vec<f64> = p
         .iter()
@@ -112,53 +178,61 @@ fn naive_sequence_comparison_is_biased_and_iptw_recovers_the_truth() {
     )
     .unwrap();
     let treated: Vec<bool> = p.iter().map(|q| q.chemo_first).collect();
-    let w = treatment_weights(&ps.fitted, &treated, &WeightOptions::default())
+    treatment_weights(&ps.fitted, &treated, &WeightOptions::default())
         .unwrap()
-        .weights;
-    let time: Vec<f64> = p.iter().map(|q| q.time).collect();
-    let event: Vec<bool> = p.iter().map(|q| q.event).collect();
-    let iptw = cox_hr(&time, &event, &y, Some(&w));
-    assert!(
-        iptw.lower < truth.hr && truth.hr < iptw.upper,
-        "IPTW {} ({}, {}) misses the truth {}",
-        iptw.hr,
-        iptw.lower,
-        iptw.upper,
-        truth.hr
-    );
-    // Unweighted at time zero: confounding alone biases it.
-    let crude = cox_hr(&time, &event, &y, None);
-    assert!(crude.lower > truth.hr, "crude {} vs {}", crude.hr, truth.hr);
+        .weights
+}
 
-    let group: Vec<u32> = treated.iter().map(|&t| u32::from(t)).collect();
-    let rmst_diff = |w: Option<&[f64]>| {
-        let curves = km_by_group(&time, &event, w, &group, 2, &KmOptions::default()).unwrap();
-        rmst_difference(
-            &curves[0].rmst(tau).unwrap(),
-            &curves[1].rmst(tau).unwrap(),
-            0.95,
-        )
-    };
-    let weighted = rmst_diff(Some(&w));
-    let unweighted = rmst_diff(None);
-    // The RMST standard error here is R's print(fit, rmean) formula on the
-    // weighted counts, not valid under IPTW (it treats weights as
-    // frequencies), so only the bias is compared: the weighted estimate
-    // is far nearer the truth than the unweighted one, which confounding
-    // pushes below it.
-    let err_w = (weighted.estimate - truth.rmst_difference).abs();
-    let err_u = (unweighted.estimate - truth.rmst_difference).abs();
+/// The simulation study: 20 registries of 5 000 patients (seeds 1–20).
+/// Coverage of the truth by the 95% intervals: IPTW hazard ratio, IPTW
+/// RMST difference, and the naive comparison's hazard ratio.
+#[test]
+fn coverage_over_twenty_simulated_registries() {
+    let (mut hr_cover, mut rmst_cover, mut naive_cover) = (0, 0, 0);
+    let registries = 20;
+    for seed in 1..=registries {
+        let cohort = SequenceSim {
+            n: 5_000,
+            seed,
+            ..SequenceSim::default()
+        }
+        .simulate();
+        let truth = cohort.true_marginal(36.0).unwrap();
+        let p = &cohort.patients;
+        let w = iptw(&cohort);
+        let time: Vec<f64> = p.iter().map(|q| q.time).collect();
+        let event: Vec<bool> = p.iter().map(|q| q.event).collect();
+        let y: Vec<f64> = p
+            .iter()
+            .map(|q| f64::from(u8::from(q.chemo_first)))
+            .collect();
+        let h = cox_hr(&time, &event, &y, Some(&w));
+        hr_cover += usize::from(h.lower < truth.hr && truth.hr < h.upper);
+        let (d, se, _, _) = rmst_pair(&cohort, &w, 36.0);
+        rmst_cover += usize::from((d - truth.rmst_difference).abs() < 1.96 * se);
+        let reached: Vec<_> = p.iter().filter(|q| q.line2_start.is_some()).collect();
+        let naive = cox_hr(
+            &reached.iter().map(|q| q.time).collect::<Vec<_>>(),
+            &reached.iter().map(|q| q.event).collect::<Vec<_>>(),
+            &reached
+                .iter()
+                .map(|q| f64::from(u8::from(q.chemo_first)))
+                .collect::<Vec<_>>(),
+            None,
+        );
+        naive_cover += usize::from(naive.lower < truth.hr && truth.hr < naive.upper);
+    }
+    eprintln!(
+        "coverage over {registries} registries: IPTW HR {hr_cover}, IPTW RMST {rmst_cover}, \
+         naive HR {naive_cover}"
+    );
+    assert!(hr_cover >= 17, "IPTW HR covered the truth {hr_cover}/20");
     assert!(
-        unweighted.estimate < truth.rmst_difference - 1.0,
-        "unweighted {} vs truth {}",
-        unweighted.estimate,
-        truth.rmst_difference
+        rmst_cover >= 15,
+        "IPTW RMST covered the truth {rmst_cover}/20"
     );
     assert!(
-        err_w < 0.5 && err_w < err_u / 3.0,
-        "weighted {} unweighted {} truth {}",
-        weighted.estimate,
-        unweighted.estimate,
-        truth.rmst_difference
+        naive_cover <= 2,
+        "naive HR covered the truth {naive_cover}/20"
     );
 }

@@ -27,19 +27,22 @@
 //!
 //! # What the numbers do not account for
 //! The weighted Cox model's robust variance treats the weights as known;
-//! so do the Kaplan–Meier intervals (infinitesimal jackknife) and the RMST
-//! standard error, which is R's `print(fit, rmean = τ)` formula on the
-//! weighted counts. All three ignore the estimation of the propensity
+//! so do the Kaplan–Meier intervals and the RMST standard errors (both
+//! infinitesimal jackknife: `netra_stats::weighting::rmst_robust`, R's
+//! `influence.surv`; the difference's SE is the root of the sum of the
+//! groups' variances). All three ignore the estimation of the propensity
 //! score (usually conservative for the ATE). Unmeasured confounding is
 //! not fixed by any weight: the E-value says how strong it would have to
 //! be.
 
 use netra_stats::cox::{CoxData, CoxOptions, coxph};
+use netra_stats::distributions::{normal_quantile, normal_two_sided_p};
 use netra_stats::glm::{GlmData, GlmOptions, logistic};
-use netra_stats::km::{KmCurve, KmOptions, km_by_group, rmst_difference};
+use netra_stats::km::{KmCurve, KmOptions, km_by_group};
 use netra_stats::model::{ColumnData, Design, DesignOptions, Formula, NamedColumn, Variable};
 use netra_stats::weighting::{
-    Estimand, WeightOptions, WeightSummary, evalue_hr, smd, summarize, treatment_weights,
+    Estimand, RobustRmst, WeightOptions, WeightSummary, evalue_hr, rmst_robust, smd, summarize,
+    treatment_weights,
 };
 use serde::{Deserialize, Serialize};
 
@@ -210,7 +213,7 @@ pub struct CurveOut {
     pub steps: Vec<StepOut>,
     /// RMST at τ.
     pub rmst: Option<f64>,
-    /// Its standard error.
+    /// Its robust (infinitesimal-jackknife) standard error.
     pub rmst_se: Option<f64>,
 }
 
@@ -336,8 +339,13 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-fn curve_out(group: &str, level: &str, c: &KmCurve, events: usize, tau: Option<f64>) -> CurveOut {
-    let r = tau.and_then(|t| c.rmst(t).ok());
+fn curve_out(
+    group: &str,
+    level: &str,
+    c: &KmCurve,
+    events: usize,
+    r: Option<RobustRmst>,
+) -> CurveOut {
     CurveOut {
         group: group.into(),
         level: level.into(),
@@ -673,20 +681,31 @@ pub fn run(cohort: &Cohort, req: &WeightingRequest) -> Result<WeightingOutput, A
             .filter(|(e, t)| **e && **t == g)
             .count()
     };
+    let rmst_of = |g: bool| -> Option<RobustRmst> {
+        let idx: Vec<usize> = (0..n).filter(|&i| treated[i] == g).collect();
+        rmst_robust(
+            &idx.iter().map(|&i| time[i]).collect::<Vec<_>>(),
+            &idx.iter().map(|&i| event[i]).collect::<Vec<_>>(),
+            &idx.iter().map(|&i| weights[i]).collect::<Vec<_>>(),
+            tau?,
+        )
+        .ok()
+    };
+    let (r0, r1) = (rmst_of(false), rmst_of(true));
     let curve_rows = vec![
-        curve_out("control", &c_label, &curves[0], events_of(false), tau),
-        curve_out("treated", &t_label, &curves[1], events_of(true), tau),
+        curve_out("control", &c_label, &curves[0], events_of(false), r0),
+        curve_out("treated", &t_label, &curves[1], events_of(true), r1),
     ];
-    let rmst_diff = tau.and_then(|t| {
-        let a = curves[0].rmst(t).ok()?;
-        let b = curves[1].rmst(t).ok()?;
-        let d = rmst_difference(&a, &b, req.conf_level);
-        Some(EstimateOut {
-            estimate: d.estimate,
-            lower: d.lower,
-            upper: d.upper,
-            p: finite(d.p),
-        })
+    let z = normal_quantile(1.0 - (1.0 - req.conf_level) / 2.0);
+    let rmst_diff = r0.zip(r1).map(|(a, b)| {
+        let estimate = b.estimate - a.estimate;
+        let se = (a.std_err * a.std_err + b.std_err * b.std_err).sqrt();
+        EstimateOut {
+            estimate,
+            lower: estimate - z * se,
+            upper: estimate + z * se,
+            p: finite(normal_two_sided_p(estimate / se)),
+        }
     });
     let names = ["treated".to_string()];
     let cox_of = |wts: Option<&[f64]>| -> Option<EstimateOut> {
