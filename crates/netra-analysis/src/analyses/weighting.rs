@@ -638,7 +638,7 @@ pub fn run(cohort: &Cohort, req: &WeightingRequest) -> Result<WeightingOutput, A
                         .iter()
                         .map(|&i| f64::from(u8::from(c[i] == Some(k))))
                         .collect();
-                    if x.iter().any(|&v| v == 1.0) {
+                    if x.contains(&1.0) {
                         push(Some(l.clone()), x);
                     }
                 }

@@ -9,6 +9,8 @@
 //! (`netra_analysis::analyses::weighting::BalanceOut`) by the surface; the
 //! figure takes plain labels and numbers.
 
+use netra_analysis::analyses::weighting::BalanceOut;
+
 use super::{Figure, LegendItem, Style, Swatch, draw_legend, draw_title, legend_height};
 use crate::ReportError;
 use crate::axis::{Linear, XAxis, nice_ticks, tick_labels};
@@ -47,6 +49,20 @@ pub struct LoveFigure {
 }
 
 impl LoveFigure {
+    /// The love plot of a weighting analysis' balance table (its rows'
+    /// labels and SMDs before and after weighting, in table order).
+    pub fn from_balance(rows: &[BalanceOut]) -> LoveFigure {
+        LoveFigure::new(
+            rows.iter()
+                .map(|r| LoveRow {
+                    label: r.label.clone(),
+                    before: r.smd_before,
+                    after: r.smd_after,
+                })
+                .collect(),
+        )
+    }
+
     /// A love plot with the usual labels and the 0.1 threshold.
     pub fn new(rows: Vec<LoveRow>) -> LoveFigure {
         LoveFigure {
@@ -323,6 +339,28 @@ mod tests {
         assert_eq!(svg.matches("class=\"threshold\"").count(), 2);
         assert!(svg.contains("class=\"zero-line\""));
         assert!(svg.contains("data-label=\"WHO grade: G3\""));
+    }
+
+    #[test]
+    fn built_from_the_balance_table_in_its_order() {
+        let row = |label: &str, before, after| BalanceOut {
+            variable: "v".into(),
+            level: None,
+            label: label.into(),
+            binary: false,
+            mean_treated: 0.0,
+            mean_control: 0.0,
+            weighted_mean_treated: 0.0,
+            weighted_mean_control: 0.0,
+            smd_before: before,
+            smd_after: after,
+        };
+        let f = LoveFigure::from_balance(&[row("b", Some(0.3), Some(0.01)), row("a", None, None)]);
+        assert_eq!(f.rows[0].label, "b");
+        assert_eq!(f.rows[0].before, Some(0.3));
+        assert_eq!(f.rows[1].after, None);
+        let svg = f.to_svg().unwrap();
+        assert!(svg.find("data-label=\"b\"").unwrap() < svg.find("data-label=\"a\"").unwrap());
     }
 
     #[test]

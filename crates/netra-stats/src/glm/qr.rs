@@ -3,6 +3,9 @@
 //! below `tol` times its original norm is moved to the end and is not
 //! estimated (R's `NA` coefficient, "aliased").
 
+// Numerical loops index several arrays with one counter.
+#![allow(clippy::needless_range_loop)]
+
 /// The decomposition of an `n × p` column-major matrix.
 pub(crate) struct Qr {
     n: usize,

@@ -11,6 +11,9 @@
 //! own robust intervals. Computed in O(n log m) from prefix and suffix
 //! sums over the steps.
 
+// Loops over steps index several arrays with one counter.
+#![allow(clippy::needless_range_loop)]
+
 use crate::km::{KmError, KmOptions, Variance, km};
 
 /// RMST with its robust standard error.
