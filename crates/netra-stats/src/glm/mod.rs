@@ -323,7 +323,12 @@ pub fn logistic(data: &GlmData<'_>, options: &GlmOptions) -> Result<GlmFit, GlmE
     let mut coef = vec![f64::NAN; p];
     let mut dev = dev_old;
     if p == 0 {
+        // The empty model (no intercept, no covariate): eta = 0, as R's
+        // glm.fit computes it.
         converged = true;
+        eta = vec![0.0; n];
+        mu = vec![0.5; n];
+        dev = deviance(&y, |_| 0.5, &prior);
     }
     for iter in 1..=options.maxit.max(1) {
         if p == 0 {
@@ -518,6 +523,27 @@ mod tests {
         .unwrap();
         assert!(fit.separation);
         assert!(fit.coefficients[1].estimate.unwrap() > 5.0);
+    }
+
+    #[test]
+    fn the_empty_model_fits_one_half() {
+        let y = [1.0, 0.0, 0.0];
+        let fit = logistic(
+            &GlmData {
+                y: &y,
+                x: &[],
+                names: &[],
+                weights: None,
+            },
+            &GlmOptions {
+                intercept: false,
+                ..GlmOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(fit.coefficients.is_empty());
+        assert_eq!(fit.fitted, vec![0.5; 3]);
+        assert!((fit.deviance - 6.0 * 2f64.ln()).abs() < 1e-12);
     }
 
     #[test]
