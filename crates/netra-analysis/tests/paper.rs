@@ -53,6 +53,9 @@ fn patient(code: &str, arm: Option<&str>, metastatic: bool) -> PatientCourse {
         death_date: None,
         death_cause: None,
         notes: None,
+        diagnosis_bounds: Default::default(),
+        metastatic_bounds: Default::default(),
+        death_bounds: Default::default(),
     })
 }
 
@@ -87,9 +90,15 @@ fn tx(c: &mut PatientCourse, t: Tx<'_>) {
                 dose_unit: None,
                 interval_days: None,
                 notes: None,
+                route: None,
+                formulation: None,
             })
             .collect(),
         administrations: Vec::new(),
+        start_bounds: Default::default(),
+        end_bounds: Default::default(),
+        target_organ: None,
+        target_lesions: Vec::new(),
     });
 }
 

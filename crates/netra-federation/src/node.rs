@@ -130,15 +130,19 @@ impl NodeResponder {
                 let text = c
                     .as_str()
                     .ok_or_else(|| refuse("a condition is not text"))?;
-                let cond = netra_analysis::condition::parse(text)
+                // Conditions may combine comparisons (`and`, `or`, `not`):
+                // every variable they read must be allowed.
+                let expr = netra_analysis::condition::parse_expr(text)
                     .map_err(|e| refuse(format!("condition '{text}': {}", e.message)))?;
-                if !self.policy.allows_variable(&cond.variable) {
-                    return Err(refuse(format!(
-                        "variable '{}' is not allowed by {}'s policy",
-                        cond.variable, self.name
-                    )));
+                for cond in expr.comparisons() {
+                    if !self.policy.allows_variable(&cond.variable) {
+                        return Err(refuse(format!(
+                            "variable '{}' is not allowed by {}'s policy",
+                            cond.variable, self.name
+                        )));
+                    }
                 }
-                spec.conditions.push(cond);
+                spec.conditions.push(expr);
             }
         }
         match &self.source {

@@ -19,6 +19,8 @@
 //! * the paper's grade and site groups read back from records now live in
 //!   `netra_clinical::groups` (re-exported here);
 //! * [`regimens`] — agents, doses, schedules and adverse-event profiles;
+//! * [`sequence_effect`] — a cohort where the order of two therapies has a
+//!   known causal effect, with confounding by indication and immortal time;
 //! * [`dist`] — per-patient random streams and the distributions drawn from.
 //!
 //! A patient's records are a pure function of (seed, index): see
@@ -32,6 +34,7 @@ pub mod dist;
 pub mod model;
 pub mod records;
 pub mod regimens;
+pub mod sequence_effect;
 pub mod skeleton;
 
 pub use bundle::{SimConfig, SimError, Summary, generate, write_bundle};

@@ -25,9 +25,14 @@
 //! * [`cox`] — Cox regression as `coxph` (Efron/Breslow, strata, weights,
 //!   (start, stop] data, robust variance, concordance), `cox.zph` and
 //!   Fine–Gray.
+//! * [`glm`] — logistic regression with prior weights, as R's
+//!   `glm(family = binomial)`.
 //! * [`partial_cox`] — the same Cox fit from additive per-(stratum, time)
 //!   sums sent by parts of the data (federated sites, partitions) each
 //!   Newton iteration.
+//! * [`weighting`] — propensity-score weights (IPTW for the ATE and ATT,
+//!   stabilised, truncated; overlap weights), their effective sample size,
+//!   standardised mean differences before/after weighting and E-values.
 //!
 //! Each module documents the formula, the R function it matches and the
 //! choices that make the numbers agree; `docs/algorithms/` has the longer
@@ -38,9 +43,11 @@ pub mod classical;
 pub mod cox;
 pub mod cuminc;
 pub mod distributions;
+pub mod glm;
 pub mod km;
 pub mod logrank;
 pub mod model;
 pub mod multiple;
 pub mod partial;
 pub mod partial_cox;
+pub mod weighting;

@@ -14,6 +14,7 @@ pub mod rates;
 pub mod response;
 pub mod sequences;
 pub mod survival;
+pub mod weighting;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -229,6 +230,28 @@ impl Analysis for Sequences {
     }
 }
 
+/// Point-treatment weighting: propensity scores, IPTW or overlap weights,
+/// balance before/after, weighted KM, RMST and Cox, E-value.
+pub struct Weighting;
+
+impl Analysis for Weighting {
+    const NAME: &'static str = "weighting";
+    const DESCRIPTION: &'static str = "Propensity-score weighting of two treatments: IPTW (ATE, ATT, \
+         stabilised, truncated) or overlap weights, effective sample size, balance (SMD before and \
+         after), weighted Kaplan-Meier, RMST difference, weighted Cox HR (robust CI), E-value";
+    type Request = weighting::WeightingRequest;
+    type Output = weighting::WeightingOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        weighting::run(cohort, request)
+    }
+    fn example() -> Self::Request {
+        weighting::WeightingRequest {
+            formula: "sex ~ age_at_diagnosis".into(),
+            ..weighting::WeightingRequest::default()
+        }
+    }
+}
+
 /// Every analysis, in menu order: the one list the surfaces offer.
 pub fn registry() -> Vec<&'static dyn DynAnalysis> {
     vec![
@@ -242,6 +265,7 @@ pub fn registry() -> Vec<&'static dyn DynAnalysis> {
         &Entry::<Sequences>(std::marker::PhantomData),
         &Entry::<patterns::Patterns>(std::marker::PhantomData),
         &Entry::<adverse_events::AdverseEvents>(std::marker::PhantomData),
+        &Entry::<Weighting>(std::marker::PhantomData),
     ]
 }
 

@@ -10,6 +10,7 @@
 
 pub mod forest;
 pub mod km;
+pub mod love;
 pub mod sankey;
 pub mod spider;
 pub mod swimmer;
