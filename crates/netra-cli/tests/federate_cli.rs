@@ -1,0 +1,260 @@
+//! The federation end to end, as three hospitals and an analyst run it: a
+//! `netra hub` and three `netra node` processes (each over its own SQLite
+//! registry) on loopback over TLS, and `netra federate` runs. The
+//! federated answers equal the analysis layer's answer on the pooled
+//! courses (issue 17), and each node's audit trail records the run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use netra_analysis::analyses::run_json;
+use netra_analysis::{Cohort, CohortSpec, Settings};
+use netra_store::{CourseFilter, Registry};
+use serde_json::{Value, json};
+
+const NODES: [&str; 3] = ["centre-a", "centre-b", "centre-c"];
+const STUDY: &str = "nets";
+
+fn netra() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_netra"))
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A study CA and a hub certificate for 127.0.0.1 signed by it.
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "netra federate test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let paths = (dir.join("ca.pem"), dir.join("hub.pem"), dir.join("hub.key"));
+    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    private(&paths.2, &key.serialize_pem());
+    paths
+}
+
+fn private(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
+/// A token file and the hub's `token_hash` line for it.
+fn token(path: &Path) -> String {
+    let out = run_ok(netra().args(["hub", "new-token"]).arg(path));
+    out.lines()
+        .find(|l| l.starts_with("token_hash"))
+        .unwrap_or_else(|| panic!("no token_hash line in {out}"))
+        .to_string()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills the processes when the test ends, however it ends.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn federate(url: &str, dir: &Path, ca: &Path, analysis: &str, request: &Value) -> Value {
+    let request_file = dir.join(format!("{analysis}-request.json"));
+    std::fs::write(&request_file, request.to_string()).unwrap();
+    let out = netra()
+        .args(["federate", analysis, "--hub", url, "--study", STUDY])
+        .arg("--token-file")
+        .arg(dir.join("alice.token"))
+        .arg("--ca")
+        .arg(ca)
+        .arg("--request")
+        .arg(&request_file)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "federate {analysis}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every number of `expected` is in `got` to `tol` (relative), every other
+/// value equal; `got` may have more members (the `federation` notes).
+fn assert_close(got: &Value, expected: &Value, tol: f64, path: &str) {
+    match (got, expected) {
+        (Value::Number(g), Value::Number(e)) => {
+            let (g, e) = (g.as_f64().unwrap(), e.as_f64().unwrap());
+            assert!(
+                (g - e).abs() <= tol * e.abs().max(1.0),
+                "{path}: {g} vs pooled {e}"
+            );
+        }
+        (Value::Object(g), Value::Object(e)) => {
+            for (k, ev) in e {
+                let gv = g.get(k).unwrap_or_else(|| panic!("{path}.{k} missing"));
+                assert_close(gv, ev, tol, &format!("{path}.{k}"));
+            }
+        }
+        (Value::Array(g), Value::Array(e)) => {
+            assert_eq!(g.len(), e.len(), "{path}: lengths");
+            for (i, (gv, ev)) in g.iter().zip(e).enumerate() {
+                assert_close(gv, ev, tol, &format!("{path}[{i}]"));
+            }
+        }
+        (g, e) => assert_eq!(g, e, "{path}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_hospitals_get_the_pooled_answer_over_tls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (ca, cert, key) = certificates(dir);
+    let port = free_port();
+    let url = format!("https://127.0.0.1:{port}");
+
+    // The three registries: simulated centres with their own patients.
+    let mut registries = Vec::new();
+    let mut node_hashes = Vec::new();
+    for (i, node) in NODES.iter().enumerate() {
+        let base = dir.join(node);
+        std::fs::create_dir_all(&base).unwrap();
+        let bundle = base.join("bundle");
+        run_ok(
+            netra()
+                .args(["simulate", "--quiet", "--patients", "120", "--study"])
+                .arg(format!("c{i}"))
+                .args(["--seed", &(i + 11).to_string(), "--out"])
+                .arg(&bundle),
+        );
+        let db = base.join("registry.db");
+        run_ok(netra().args(["init", "--db"]).arg(&db));
+        run_ok(
+            netra()
+                .arg("import")
+                .arg(&bundle)
+                .args(["--user", "data-manager", "--db"])
+                .arg(&db),
+        );
+        node_hashes.push(token(&base.join("token")));
+        let policy = format!(
+            "name = {node:?}\nhub = {url:?}\ntrusted_hubs = [{url:?}]\n\
+             token_file = {:?}\nca_file = {:?}\nregistry = {:?}\nqueue_dir = {:?}\n\
+             studies = [{STUDY:?}]\nanalyses = [\"survival\", \"cox\"]\n\
+             manual_approval = false\npoll_wait_secs = 1\n[analysis]\n\
+             variables = [\"*\"]\nmin_cell = 3\n",
+            base.join("token"),
+            ca,
+            db.display().to_string(),
+            base.join("queue"),
+        );
+        std::fs::write(base.join("node.toml"), policy).unwrap();
+        registries.push(db);
+    }
+    let analyst_hash = token(&dir.join("alice.token"));
+    let mut hub = format!(
+        "listen = \"127.0.0.1:{port}\"\ncert = {cert:?}\nkey = {key:?}\n\
+         round_timeout_secs = 60\napproval_timeout_secs = 60\ndown_after_secs = 30\n\
+         poll_wait_secs = 1\n"
+    );
+    for (node, hash) in NODES.iter().zip(&node_hashes) {
+        hub += &format!("[[node]]\nname = {node:?}\n{hash}\n");
+    }
+    hub += &format!(
+        "[[analyst]]\nname = \"alice\"\n{analyst_hash}\n[[study]]\nname = {STUDY:?}\n\
+         nodes = [\"centre-a\", \"centre-b\", \"centre-c\"]\nanalysts = [\"alice\"]\n"
+    );
+    std::fs::write(dir.join("hub.toml"), hub).unwrap();
+
+    let mut processes = Processes(Vec::new());
+    let quiet = |c: &mut Command| {
+        c.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+    };
+    let mut hub_cmd = netra();
+    hub_cmd.args(["hub", "--config"]).arg(dir.join("hub.toml"));
+    quiet(&mut hub_cmd);
+    processes.0.push(hub_cmd.spawn().unwrap());
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the hub did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for node in NODES {
+        let mut c = netra();
+        c.args(["node", "--config"])
+            .arg(dir.join(node).join("node.toml"));
+        quiet(&mut c);
+        processes.0.push(c.spawn().unwrap());
+    }
+
+    // The pooled answer: the layer on every centre's courses at once.
+    let mut all = Vec::new();
+    for db in &registries {
+        let registry = Registry::open_url(db.to_str().unwrap()).await.unwrap();
+        all.extend(registry.courses(&CourseFilter::default()).await.unwrap());
+    }
+    let cohort = Cohort::new(all, &CohortSpec::default(), Settings::default()).unwrap();
+
+    let survival = json!({ "by": "sex" });
+    let got = federate(&url, dir, &ca, "survival", &survival);
+    let pooled = run_json(&cohort, "survival", survival).unwrap();
+    assert_close(&got, &pooled, 1e-9, "survival");
+    assert_eq!(got["federation"]["nodes"].as_array().map(Vec::len), Some(3));
+
+    let cox = json!({ "terms": ["age_at_diagnosis", "sex"] });
+    let got = federate(&url, dir, &ca, "cox", &cox);
+    let pooled = run_json(&cohort, "cox", cox).unwrap();
+    assert_close(&got, &pooled, 1e-7, "cox");
+
+    // Each node wrote the requests and its answers to its audit trail, and
+    // the chain is intact.
+    drop(processes);
+    for db in &registries {
+        let out = run_ok(
+            netra()
+                .args(["audit", "log", "--table", "federation", "--db"])
+                .arg(db),
+        );
+        assert!(out.contains("request") && out.contains("answer"), "{out}");
+        run_ok(netra().args(["audit", "verify", "--db"]).arg(db));
+    }
+}
