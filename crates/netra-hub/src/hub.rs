@@ -147,6 +147,9 @@ pub struct HubHandle {
     server: tokio::task::JoinHandle<()>,
 }
 
+/// The largest request body the hub takes (a node's answer).
+pub const MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
+
 /// Starts the hub of `config` (binds `config.listen`, loads its certificate
 /// and key) with `factory` making each run's coordinator.
 pub async fn start_hub(
@@ -192,6 +195,10 @@ pub async fn start_hub(
         .route("/node/jobs", get(next_job))
         .route("/node/answers", post(answer))
         .route("/health", get(|| async { "ok" }))
+        // A Cox round's answer holds every event day's masked sums: about
+        // event days × (p² + 3p) ring elements of 66 bytes, tens of MB for
+        // 10⁵ patients (axum's default limit of 2 MB refused them).
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(Arc::clone(&shared));
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;

@@ -69,7 +69,10 @@ impl Node {
                 r = self.step() => match r {
                     Ok(()) => pause = Duration::from_millis(250),
                     Err(e @ HubError::Auth(_)) => return Err(e),
-                    Err(_) => {
+                    Err(e) => {
+                        // Say why, so that a refused answer is not a silent
+                        // wait until the hub's round timeout.
+                        eprintln!("{}: {e} (retrying in {pause:?})", self.policy.name);
                         tokio::select! {
                             _ = &mut stop => return Ok(()),
                             _ = tokio::time::sleep(pause) => {}

@@ -79,6 +79,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             if !last.missing.is_empty() {
                 eprintln!("went on without: {}", last.missing.join(", "));
             }
+            // What travelled, for the analyst and the benchmarks.
+            eprintln!(
+                "{} rounds; {} bytes sent to the nodes, {} bytes received",
+                last.round + 1,
+                last.bytes_sent,
+                last.bytes_received
+            );
             let out = last.output.unwrap_or_default();
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(())
