@@ -24,8 +24,7 @@
 
 use std::collections::BTreeMap;
 
-use netra_analysis::analyses::cox::{CoxCoefficient, CoxOutput, CoxRequest, CoxTerm, LogLik};
-use netra_analysis::analyses::survival::TestOut;
+use netra_analysis::analyses::cox::{CoxOutput, CoxRequest, CoxTerm};
 use netra_analysis::variables::{Column, Level};
 use netra_stats::cox::{CoxData, CoxFit, CoxOptions, Ties};
 use netra_stats::partial_cox::{
@@ -726,43 +725,15 @@ impl CoxPlan {
 
     fn output(&mut self, fit: &CoxFit) -> Result<Step, FederationError> {
         let mut out = self.out.take().ok_or_else(|| analysis("no model"))?;
-        for (&(j, level), c) in self.columns.iter().zip(&fit.coefficients) {
+        netra_analysis::analyses::cox::fill_from_fit(&mut out, fit, |k| {
+            let (j, level) = self.columns[k];
             let t = &self.terms[j];
             let label = match (&t.levels, level) {
-                (Some(l), Some(k)) => Some(l[k].label.clone()),
+                (Some(l), Some(i)) => Some(l[i].label.clone()),
                 _ => None,
             };
-            let estimable = match (c.hr, c.hr_lower, c.hr_upper) {
-                (Some(hr), Some(_), Some(upper)) => hr.is_finite() && hr > 0.0 && upper.is_finite(),
-                _ => false,
-            };
-            out.coefficients.push(CoxCoefficient {
-                term: t.name.clone(),
-                level: label,
-                coef: c.coef,
-                se: c.se,
-                hr: c.hr,
-                lower: c.hr_lower,
-                upper: c.hr_upper,
-                p: c.p,
-                estimable,
-            });
-        }
-        let test = |t: netra_stats::cox::ChisqTest| TestOut {
-            chisq: t.chisq,
-            df: t.df,
-            p: t.p,
-        };
-        out.loglik = Some(LogLik {
-            null: fit.loglik_null,
-            fitted: fit.loglik,
+            (t.name.clone(), label)
         });
-        out.lr_test = Some(test(fit.lr_test));
-        out.wald_test = Some(test(fit.wald_test));
-        out.score_test = Some(test(fit.score_test));
-        out.iterations = Some(fit.iterations);
-        out.converged = Some(fit.converged);
-        out.warnings.extend(fit.warnings.iter().cloned());
         Ok(Step::Done(serde_json::to_value(out).map_err(analysis)?))
     }
 }

@@ -522,11 +522,29 @@ pub fn run_in_parts(
         ..CoxOptions::default()
     };
     let fit = fit_rows(&time, &event, &design, &opts, parts)?;
-    for (&(j, level), c) in keys.iter().zip(&fit.coefficients) {
+    fill_from_fit(&mut out, &fit, |k| {
+        let (j, level) = keys[k];
         let label = match (&entries[j].values, level) {
-            (Values::Cat { labels, .. }, Some(k)) => Some(labels[k].clone()),
+            (Values::Cat { labels, .. }, Some(l)) => Some(labels[l].clone()),
             _ => None,
         };
+        (entries[j].name.clone(), label)
+    });
+    Ok(out)
+}
+
+/// Fills `out` from a fitted model: one coefficient per design column
+/// (`name_of(k)` gives column `k`'s term and level label), the
+/// log-likelihoods, the three tests, iterations, convergence and warnings.
+/// The pooled fit and the federated fit (netra-federation) report through
+/// this one function, so their outputs cannot drift apart.
+pub fn fill_from_fit(
+    out: &mut CoxOutput,
+    fit: &netra_stats::cox::CoxFit,
+    name_of: impl Fn(usize) -> (String, Option<String>),
+) {
+    for (k, c) in fit.coefficients.iter().enumerate() {
+        let (term, level) = name_of(k);
         // R prints an infinite or undefined hazard ratio as such: the
         // coefficient is not estimable.
         let estimable = match (c.hr, c.hr_lower, c.hr_upper) {
@@ -534,8 +552,8 @@ pub fn run_in_parts(
             _ => false,
         };
         out.coefficients.push(CoxCoefficient {
-            term: entries[j].name.clone(),
-            level: label,
+            term,
+            level,
             coef: c.coef,
             se: c.se,
             hr: c.hr,
@@ -559,8 +577,7 @@ pub fn run_in_parts(
     out.score_test = Some(test(fit.score_test));
     out.iterations = Some(fit.iterations);
     out.converged = Some(fit.converged);
-    out.warnings.extend(fit.warnings);
-    Ok(out)
+    out.warnings.extend(fit.warnings.iter().cloned());
 }
 
 /// Fits the design through the partial aggregates, the rows cut into
