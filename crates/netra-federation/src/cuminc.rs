@@ -20,9 +20,7 @@ use crate::node::Local;
 use crate::protocol::{FederationError, NodeId, Refusal};
 use crate::ring::R256;
 use crate::secure::{Plan, Step};
-use crate::survival::{
-    coarsened_note, count, grouping, levels_json, levels_of, merge_levels, wanted_levels,
-};
+use crate::survival::{agreed_groups, bin_days, coarsened_note, count, grouping, levels_json};
 
 fn refuse(reason: impl Into<String>) -> Refusal {
     Refusal {
@@ -227,21 +225,12 @@ impl CumincPlan {
 impl Plan for CumincPlan {
     fn begin(&mut self, metas: &BTreeMap<NodeId, Value>) -> Result<Step, FederationError> {
         self.totals.clear();
-        self.bin = metas
-            .values()
-            .filter_map(|m| m["bin_days"].as_u64())
-            .max()
-            .unwrap_or(1)
-            .clamp(1, 3650) as u32;
+        self.bin = bin_days(metas);
         if let Some(by) = &self.req.by {
-            let lists: Vec<Vec<Level>> = metas.values().map(levels_of).collect();
-            let merged = merge_levels(by, &lists);
-            let chosen = wanted_levels(by, &merged, self.req.levels.as_deref())?;
-            self.codes = Some(chosen.iter().map(|l| l.code.clone()).collect());
-            self.labels = chosen.iter().map(|l| l.label.clone()).collect();
-            self.by_label = metas
-                .values()
-                .find_map(|m| m["by_label"].as_str().map(str::to_owned));
+            let g = agreed_groups(metas, by, self.req.levels.as_deref())?;
+            self.codes = Some(g.codes);
+            self.labels = g.labels;
+            self.by_label = g.by_label;
         }
         Ok(Step::Sum {
             step: "totals".into(),

@@ -349,6 +349,44 @@ pub(crate) fn count(v: R256) -> Result<u64, FederationError> {
 
 /// Resolves the request's `levels` (codes or labels) against the merged
 /// levels, as the pooled grouping does.
+/// The time bin of a run: the widest any node's policy asks for (days,
+/// 1 to 3650).
+pub(crate) fn bin_days(metas: &BTreeMap<NodeId, Value>) -> u32 {
+    metas
+        .values()
+        .filter_map(|m| m["bin_days"].as_u64())
+        .max()
+        .unwrap_or(1)
+        .clamp(1, 3650) as u32
+}
+
+/// The groups of a run by `by`, agreed from the nodes' level lists: their
+/// codes and labels in the pooled order, and the variable's label.
+pub(crate) struct AgreedGroups {
+    pub codes: Vec<String>,
+    pub labels: Vec<String>,
+    pub by_label: Option<String>,
+}
+
+/// [`AgreedGroups`] from the nodes' first answers (`levels` restricts and
+/// orders them, as the request's `levels` does on pooled data).
+pub(crate) fn agreed_groups(
+    metas: &BTreeMap<NodeId, Value>,
+    by: &str,
+    levels: Option<&[String]>,
+) -> Result<AgreedGroups, FederationError> {
+    let lists: Vec<Vec<Level>> = metas.values().map(levels_of).collect();
+    let merged = merge_levels(by, &lists);
+    let chosen = wanted_levels(by, &merged, levels)?;
+    Ok(AgreedGroups {
+        codes: chosen.iter().map(|l| l.code.clone()).collect(),
+        labels: chosen.iter().map(|l| l.label.clone()).collect(),
+        by_label: metas
+            .values()
+            .find_map(|m| m["by_label"].as_str().map(str::to_owned)),
+    })
+}
+
 pub(crate) fn wanted_levels(
     name: &str,
     merged: &[Level],
@@ -381,21 +419,12 @@ pub(crate) fn wanted_levels(
 impl Plan for SurvivalPlan {
     fn begin(&mut self, metas: &BTreeMap<NodeId, Value>) -> Result<Step, FederationError> {
         self.totals.clear();
-        self.bin = metas
-            .values()
-            .filter_map(|m| m["bin_days"].as_u64())
-            .max()
-            .unwrap_or(1)
-            .clamp(1, 3650) as u32;
+        self.bin = bin_days(metas);
         if let Some(by) = &self.req.by {
-            let lists: Vec<Vec<Level>> = metas.values().map(levels_of).collect();
-            let merged = merge_levels(by, &lists);
-            let chosen = wanted_levels(by, &merged, self.req.levels.as_deref())?;
-            self.codes = Some(chosen.iter().map(|l| l.code.clone()).collect());
-            self.labels = chosen.iter().map(|l| l.label.clone()).collect();
-            self.by_label = metas
-                .values()
-                .find_map(|m| m["by_label"].as_str().map(str::to_owned));
+            let g = agreed_groups(metas, by, self.req.levels.as_deref())?;
+            self.codes = Some(g.codes);
+            self.labels = g.labels;
+            self.by_label = g.by_label;
         }
         Ok(Step::Sum {
             step: "totals".into(),
