@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# A fresh clone gains nothing from incremental artefacts; they doubled the
+# size of target/ and once filled the CI disk.
+export CARGO_INCREMENTAL=0
+
 step "toolchain"
 cargo --version
 rustup component list --installed 2>/dev/null | grep -E 'clippy|rustfmt' || true
