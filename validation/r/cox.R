@@ -421,6 +421,10 @@ fg_fixture("finegray_mgus2_cluster", "mgus2: clustered on the subject",
 mg$old_death <- as.integer(mg$event == 2 & mg$age > 80)
 fg_fixture("finegray_mgus2_separated", "mgus2: a covariate with no event of interest",
            mg, "etime", "event", 1, 0, "age + old_death")
+# Issue 13: no censored row (every outcome known; netra needs --no-censoring).
+# The censoring level is declared but absent; R's censoring weights are all 1.
+fg_fixture("finegray_mgus2_uncensored", "mgus2 without censored rows: weights all 1",
+           mg[mg$event != 0, ], "etime", "event", 1, 0, "age + sex")
 fg_fixture("finegray_pbc_strata", "pbc: death (2) vs transplant (1), strata(trt)",
            pbc2, "time", "status", 2, 0, "age + edema + logbili", strata = "trt")
 

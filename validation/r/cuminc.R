@@ -228,6 +228,11 @@ write_case("text_codes", "text status codes with a text censoring code",
   status = c("relapse", "death", "alive", "relapse", "alive", "death", "relapse", "alive",
              "death", "relapse", "relapse", "alive", "death", "alive", "relapse"),
   group = c(rep("PRRT", 8), rep("everolimus", 7)), cencode = "alive", times = c(5, 10))
+# Issue 13: every outcome known (no censored row; netra needs --no-censoring).
+write_case("uncensored", "no censored row: every subject fails of cause 1 or 2",
+  time = c(2, 3, 3, 5, 6, 8, 9, 11, 1, 2, 4, 4, 7, 10, 12, 13),
+  status = c(1, 2, 1, 1, 2, 1, 2, 1, 2, 1, 1, 2, 2, 1, 2, 1),
+  group = c(rep("a", 8), rep("b", 8)), times = c(3, 6, 12))
 write_case("stratum_without_cause", "stratum s2 has no failures of cause 1",
   time = c(1, 2, 3, 4, 5, 6, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5),
   status = c(1, 2, 1, 0, 1, 2, 2, 0, 2, 2, 0, 1),

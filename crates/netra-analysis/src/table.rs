@@ -532,15 +532,29 @@ impl CompetingStatus {
     }
 }
 
+/// Whether the rows of a competing-risks analysis may lack censored rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Censoring {
+    /// Some rows are censored: the censoring code must occur (the default).
+    #[default]
+    Expected,
+    /// No row is censored (every outcome is known): the censoring code must
+    /// not occur.
+    Absent,
+}
+
 /// Status codes of `rows`: cells equal to `censor_value` (as text or as
 /// numbers) are censored, the others are failure causes. A censoring code
 /// that never occurs in the column, or a value equal to it only when case is
 /// ignored, is an error listing the values seen: every censored row would
-/// otherwise become a competing event.
+/// otherwise become a competing event. Data with no censored row at all is
+/// read only when the caller says so ([`Censoring::Absent`]); then a row
+/// carrying the censoring code is the error.
 pub fn competing_status(
     column: Column<'_>,
     rows: &[usize],
     censor_value: &str,
+    censoring: Censoring,
 ) -> Result<CompetingStatus, AnalysisError> {
     let d = distinct(column);
     let mut meaning = Vec::with_capacity(d.texts.len());
@@ -562,8 +576,35 @@ pub fn competing_status(
             meaning.push("cause");
         }
     }
-    if !meaning.contains(&"censored") {
-        return Err(absent_code(column, "censoring code", censor_value, &d));
+    let censored_at = meaning.iter().position(|m| *m == "censored");
+    // "No row is censored" speaks of the analysed rows: a dropped row that
+    // carries the code is not analysed, as for every other value.
+    let analysed_censored = censored_at.and_then(|k| rows.iter().copied().find(|&r| d.id[r] == k));
+    match (censoring, censored_at, analysed_censored) {
+        (Censoring::Expected, None, _) => {
+            return Err(AnalysisError::invalid(
+                column.source_name(),
+                format!(
+                    "the censoring code '{censor_value}' does not occur in column '{}' \
+                     (values seen: {}); if no row is censored (every outcome is known), \
+                     say so: --no-censoring, or no_censoring = true in the request",
+                    column.name(),
+                    d.seen()
+                ),
+            ));
+        }
+        (Censoring::Absent, _, Some(row)) => {
+            return Err(column
+                .error(
+                    row,
+                    format!(
+                        "has the censoring code '{censor_value}', but the analysis was told \
+                         that no row is censored (--no-censoring)"
+                    ),
+                )
+                .into());
+        }
+        _ => {}
     }
     let values = d.read(rows, &meaning);
     let levels = factor(column, rows);
@@ -876,13 +917,20 @@ mod tests {
     #[test]
     fn competing_status_codes() {
         let f = frame("s\ndeath\ncensor\npcm\ndeath\n");
-        let st = competing_status(f.column("s").unwrap(), &[0, 1, 2, 3], "censor").unwrap();
+        let st = competing_status(
+            f.column("s").unwrap(),
+            &[0, 1, 2, 3],
+            "censor",
+            Censoring::Expected,
+        )
+        .unwrap();
         assert_eq!(st.causes, vec!["death", "pcm"]);
         assert_eq!(st.codes, vec![1, 0, 2, 1]);
         assert_eq!(st.code_of("pcm"), Some(2));
         assert_eq!(st.code_of("relapse"), None);
         let f = frame("s\n2\n0.0\n1\n");
-        let st = competing_status(f.column("s").unwrap(), &[0, 1, 2], "0").unwrap();
+        let st =
+            competing_status(f.column("s").unwrap(), &[0, 1, 2], "0", Censoring::Expected).unwrap();
         assert_eq!(st.causes, vec!["1", "2"]);
         assert_eq!(st.codes, vec![2, 0, 1]);
         assert_eq!(st.code_of("2.0"), Some(2));
@@ -981,10 +1029,17 @@ mod tests {
     #[test]
     fn competing_censor_code_must_occur() {
         let f = frame("s\n1\n2\n0\n");
-        let err = competing_status(f.column("s").unwrap(), &[0, 1, 2], "9").unwrap_err();
+        let err = competing_status(f.column("s").unwrap(), &[0, 1, 2], "9", Censoring::Expected)
+            .unwrap_err();
         assert!(err.to_string().contains("'9' does not occur"), "{err}");
         let f = frame("s\ndeath\nCensor\n");
-        let err = competing_status(f.column("s").unwrap(), &[0, 1], "censor").unwrap_err();
+        let err = competing_status(
+            f.column("s").unwrap(),
+            &[0, 1],
+            "censor",
+            Censoring::Expected,
+        )
+        .unwrap_err();
         assert!(
             err.to_string().contains("only when case is ignored"),
             "{err}"

@@ -382,10 +382,44 @@ fn errors_name_file_line_and_column() {
 
 #[test]
 fn fine_gray_matches_r() {
-    let fx = fixture("finegray_mgus2_pcm.json");
-    let csv = tmp("mgus2.csv");
+    check_fine_gray("finegray_mgus2_pcm", &[]);
+}
+
+/// Data with no censored row: R's censoring weights are all 1. The absent
+/// censoring code is accepted only when the flag says so.
+#[test]
+fn fine_gray_without_censored_rows_matches_r() {
+    check_fine_gray("finegray_mgus2_uncensored", &["--no-censoring"]);
+    let fx = fixture("finegray_mgus2_uncensored.json");
+    let csv = tmp("finegray_mgus2_uncensored_noflag.csv");
     write_csv(&csv, fx["input"]["columns"].as_object().unwrap(), &[]);
-    let (ok, out, err) = netra(&[
+    let (ok, _, err) = netra(&[
+        "cox",
+        "--data",
+        csv.to_str().unwrap(),
+        "--time",
+        "etime",
+        "--fine-gray",
+        "--status",
+        "event",
+        "--cause",
+        "1",
+        "--formula",
+        "age + sex",
+    ]);
+    assert!(
+        !ok && err.contains("does not occur") && err.contains("--no-censoring"),
+        "{err}"
+    );
+}
+
+/// `netra cox --fine-gray` on fixture `name` (mgus2 columns etime, event,
+/// age, sex; cause 1) against R's finegray + weighted coxph.
+fn check_fine_gray(name: &str, extra: &[&str]) {
+    let fx = fixture(&format!("{name}.json"));
+    let csv = tmp(&format!("{name}.csv"));
+    write_csv(&csv, fx["input"]["columns"].as_object().unwrap(), &[]);
+    let mut args = vec![
         "cox",
         "--data",
         csv.to_str().unwrap(),
@@ -400,8 +434,10 @@ fn fine_gray_matches_r() {
         "age + sex",
         "--format",
         "json",
-    ]);
-    assert!(ok, "{err}");
+    ];
+    args.extend(extra);
+    let (ok, out, err) = netra(&args);
+    assert!(ok, "{name}: {err}");
     let got: Value = serde_json::from_str(&out).unwrap();
     let exp = &fx["expected"];
     assert_eq!(got["fine_gray"]["expanded_rows"], exp["expanded_rows"]);

@@ -94,6 +94,11 @@ fn fixture_csv(name: &str, fx: &Value) -> (PathBuf, usize) {
 }
 
 fn check_fixture_through_cli(name: &str) {
+    check_fixture_with_flags(name, &[]);
+}
+
+/// As [`check_fixture_through_cli`], with `extra` flags on every run.
+fn check_fixture_with_flags(name: &str, extra: &[&str]) {
     let fx = fixture(name);
     let input = &fx["input"];
     let (path, dropped) = fixture_csv(name, &fx);
@@ -137,6 +142,7 @@ fn check_fixture_through_cli(name: &str) {
         if has_strata {
             args.extend(["--strata", "stratum"]);
         }
+        args.extend(extra);
         let (ok, stdout, stderr) = netra(&args);
         assert!(ok, "{name}: {stderr}");
         let out: Value = serde_json::from_str(&stdout).unwrap();
@@ -206,6 +212,25 @@ fn check_fixture_through_cli(name: &str) {
             }
         }
     }
+}
+
+#[test]
+fn data_without_censored_rows_needs_saying_so() {
+    check_fixture_with_flags("uncensored", &["--no-censoring"]);
+    // Without the flag the absent censoring code is refused, naming the flag
+    // (else a mistyped code would turn every censored row into a competing event).
+    let e = error_of("t,s\n1,1\n2,2\n", &["--cause", "1"]);
+    assert!(
+        e.contains("the censoring code '0' does not occur in column 's'")
+            && e.contains("--no-censoring"),
+        "{e}"
+    );
+    // With the flag, a censored row contradicts it: refused with its line.
+    let e = error_of("t,s\n1,1\n2,0\n", &["--cause", "1", "--no-censoring"]);
+    assert!(
+        e.contains("line 3, column 2 (s)") && e.contains("no row is censored"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -25,6 +25,7 @@ const CASES: &[&str] = &[
     "ties_random",
     "group_without_cause",
     "single_group",
+    "uncensored",
     "group_of_one",
     "singular",
     "text_codes",

@@ -125,6 +125,10 @@ pub struct Args {
     /// With --fine-gray: the code of the event of interest.
     #[arg(long, value_name = "V")]
     pub cause: Option<String>,
+    /// With --fine-gray: no row is censored (every outcome is known), so the
+    /// censoring code does not occur; a row that has it is then an error.
+    #[arg(long, requires = "fine_gray")]
+    pub no_censoring: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -189,6 +193,7 @@ fn request(args: &Args) -> anyhow::Result<TableCoxRequest> {
         status: args.status.clone().unwrap_or_default(),
         cause: args.cause.clone().unwrap_or_default(),
         censor: args.censor_value.clone().unwrap_or_else(|| "0".to_string()),
+        no_censoring: args.no_censoring,
     });
     Ok(TableCoxRequest {
         time: args.time.clone().unwrap_or_default(),

@@ -70,6 +70,10 @@ pub struct Args {
     /// Value of the status column that means "censored" (cmprsk's cencode).
     #[arg(long, value_name = "C", default_value = "0")]
     pub censor_value: String,
+    /// No row is censored (every outcome is known), so the censoring code
+    /// does not occur; a row that has it is then an error.
+    #[arg(long)]
+    pub no_censoring: bool,
     /// Column defining the groups to compare.
     #[arg(long, value_name = "COL")]
     pub group: Option<String>,
@@ -207,7 +211,12 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
     let rows = &complete.rows;
     let time = input::times(frame.column(&args.time)?, rows)?;
     let status_column = frame.column(&args.status)?;
-    let status = input::competing_status(status_column, rows, &args.censor_value)?;
+    let censoring = if args.no_censoring {
+        input::Censoring::Absent
+    } else {
+        input::Censoring::Expected
+    };
+    let status = input::competing_status(status_column, rows, &args.censor_value, censoring)?;
     let reading = input::Reading::new(&complete, &args.status, status.values.clone());
     if same_code(&args.cause, &args.censor_value) {
         bail!(

@@ -62,6 +62,9 @@ pub struct FineGrayRequest {
     pub cause: String,
     /// The censoring code (every other code is a competing event).
     pub censor: String,
+    /// No row is censored (every outcome is known): the censoring code
+    /// must then not occur, where otherwise it must.
+    pub no_censoring: bool,
 }
 
 impl Default for FineGrayRequest {
@@ -70,6 +73,7 @@ impl Default for FineGrayRequest {
             status: String::new(),
             cause: String::new(),
             censor: "0".into(),
+            no_censoring: false,
         }
     }
 }
@@ -920,8 +924,14 @@ fn fit_model(
     if let Some(fg) = &req.fine_gray {
         let status_col = frame.column(&fg.status)?;
         // The censoring code must occur (else every censored row would be a
-        // competing event), checked on the whole column with the values seen.
-        let read = table::competing_status(status_col, rows, &fg.censor)?;
+        // competing event), checked on the whole column with the values seen,
+        // unless the request says that no row is censored.
+        let censoring = if fg.no_censoring {
+            table::Censoring::Absent
+        } else {
+            table::Censoring::Expected
+        };
+        let read = table::competing_status(status_col, rows, &fg.censor, censoring)?;
         let cause_code = read.code_of(&fg.cause);
         let status: Vec<Status> = read
             .codes
