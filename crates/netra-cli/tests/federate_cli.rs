@@ -1,8 +1,9 @@
 //! The federation end to end, as three hospitals and an analyst run it: a
-//! `netra hub` and three `netra node` processes (each over its own SQLite
-//! registry) on loopback over TLS, and `netra federate` runs. The
-//! federated answers equal the analysis layer's answer on the pooled
-//! courses (issue 17), and each node's audit trail records the run.
+//! `netra hub` and three `netra node` processes (each over its own
+//! registry: two SQLite files and, when `NETRA_TEST_POSTGRES_URL` is set,
+//! one PostgreSQL database) on loopback over TLS, and `netra federate`
+//! runs. The federated answers equal the analysis layer's answer on the
+//! pooled courses (issue 17), and each node's audit trail records the run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -78,6 +79,68 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The third centre's registry: a fresh PostgreSQL database of its own
+/// (`netra_fed_<pid>`, so it never meets the registry tests' databases)
+/// when `NETRA_TEST_POSTGRES_URL` is set, else a SQLite file.
+/// `NETRA_REQUIRE_POSTGRES=1` (scripts/test.sh) makes a missing URL fail.
+struct PgNode {
+    admin: String,
+    name: String,
+}
+
+impl PgNode {
+    async fn create() -> Option<PgNode> {
+        use sqlx::Executor;
+        let Some(admin) = std::env::var("NETRA_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            assert!(
+                std::env::var("NETRA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "NETRA_REQUIRE_POSTGRES=1 but NETRA_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!("NETRA_TEST_POSTGRES_URL is not set: every centre runs on SQLite");
+            return None;
+        };
+        let name = format!("netra_fed_{}", std::process::id());
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+        pool.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await
+            .unwrap();
+        pool.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+        pool.close().await;
+        Some(PgNode { admin, name })
+    }
+
+    /// The database's URL: the server of the admin URL, our database.
+    fn url(&self) -> String {
+        let (scheme, rest) = self.admin.split_once("://").unwrap();
+        let (before_query, query) = match rest.split_once('?') {
+            Some((a, q)) => (a, Some(q)),
+            None => (rest, None),
+        };
+        let host = before_query.split('/').next().unwrap_or(before_query);
+        let mut url = format!("{scheme}://{host}/{}", self.name);
+        if let Some(q) = query {
+            url.push('?');
+            url.push_str(q);
+        }
+        url
+    }
+
+    async fn drop_database(self) {
+        use sqlx::Executor;
+        let pool = sqlx::AnyPool::connect(&self.admin).await.unwrap();
+        let _ = pool
+            .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
+            .await;
+        pool.close().await;
+    }
+}
+
 /// Kills the processes when the test ends, however it ends.
 struct Processes(Vec<Child>);
 
@@ -147,8 +210,10 @@ async fn three_hospitals_get_the_pooled_answer_over_tls() {
     let port = free_port();
     let url = format!("https://127.0.0.1:{port}");
 
-    // The three registries: simulated centres with their own patients.
-    let mut registries = Vec::new();
+    // The three registries: simulated centres with their own patients;
+    // the third on PostgreSQL when a server is given.
+    let pg = PgNode::create().await;
+    let mut registries: Vec<String> = Vec::new();
     let mut node_hashes = Vec::new();
     for (i, node) in NODES.iter().enumerate() {
         let base = dir.join(node);
@@ -161,7 +226,10 @@ async fn three_hospitals_get_the_pooled_answer_over_tls() {
                 .args(["--seed", &(i + 11).to_string(), "--out"])
                 .arg(&bundle),
         );
-        let db = base.join("registry.db");
+        let db = match (&pg, i) {
+            (Some(pg), 2) => pg.url(),
+            _ => base.join("registry.db").display().to_string(),
+        };
         run_ok(netra().args(["init", "--db"]).arg(&db));
         run_ok(
             netra()
@@ -179,7 +247,7 @@ async fn three_hospitals_get_the_pooled_answer_over_tls() {
              variables = [\"*\"]\nmin_cell = 3\n",
             base.join("token"),
             ca,
-            db.display().to_string(),
+            db,
             base.join("queue"),
         );
         std::fs::write(base.join("node.toml"), policy).unwrap();
@@ -229,8 +297,9 @@ async fn three_hospitals_get_the_pooled_answer_over_tls() {
     // The pooled answer: the layer on every centre's courses at once.
     let mut all = Vec::new();
     for db in &registries {
-        let registry = Registry::open_url(db.to_str().unwrap()).await.unwrap();
+        let registry = Registry::open_url(db).await.unwrap();
         all.extend(registry.courses(&CourseFilter::default()).await.unwrap());
+        registry.close().await;
     }
     let cohort = Cohort::new(all, &CohortSpec::default(), Settings::default()).unwrap();
 
@@ -256,5 +325,8 @@ async fn three_hospitals_get_the_pooled_answer_over_tls() {
         );
         assert!(out.contains("request") && out.contains("answer"), "{out}");
         run_ok(netra().args(["audit", "verify", "--db"]).arg(db));
+    }
+    if let Some(pg) = pg {
+        pg.drop_database().await;
     }
 }
