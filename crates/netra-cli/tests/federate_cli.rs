@@ -5,7 +5,7 @@
 //! runs. The federated answers equal the analysis layer's answer on the
 //! pooled courses (issue 17), and each node's audit trail records the run.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,37 +29,6 @@ fn run_ok(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// A study CA and a hub certificate for 127.0.0.1 signed by it.
-fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "netra federate test CA");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let params =
-        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    let paths = (dir.join("ca.pem"), dir.join("hub.pem"), dir.join("hub.key"));
-    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    private(&paths.2, &key.serialize_pem());
-    paths
-}
-
-fn private(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
 }
 
 /// A token file and the hub's `token_hash` line for it.
@@ -177,7 +146,10 @@ fn federate(url: &str, dir: &Path, ca: &Path, analysis: &str, request: &Value) -
 
 /// Every number of `expected` is in `got` to `tol` (relative), every other
 /// value equal; `got` may have more members (the `federation` notes).
+/// Members named in `SKIP` are not compared (what a federation does not
+/// reveal: a baseline's extremes).
 fn assert_close(got: &Value, expected: &Value, tol: f64, path: &str) {
+    const SKIP: [&str; 2] = ["min", "max"];
     match (got, expected) {
         (Value::Number(g), Value::Number(e)) => {
             let (g, e) = (g.as_f64().unwrap(), e.as_f64().unwrap());
@@ -188,6 +160,9 @@ fn assert_close(got: &Value, expected: &Value, tol: f64, path: &str) {
         }
         (Value::Object(g), Value::Object(e)) => {
             for (k, ev) in e {
+                if SKIP.contains(&k.as_str()) {
+                    continue;
+                }
                 let gv = g.get(k).unwrap_or_else(|| panic!("{path}.{k} missing"));
                 assert_close(gv, ev, tol, &format!("{path}.{k}"));
             }
@@ -206,7 +181,8 @@ fn assert_close(got: &Value, expected: &Value, tol: f64, path: &str) {
 async fn three_hospitals_get_the_pooled_answer_over_tls() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let (ca, cert, key) = certificates(dir);
+    let pki = netra_hub::testing::certificates(dir, "federate");
+    let (ca, cert, key) = (pki.ca, pki.cert, pki.key);
     let port = free_port();
     let url = format!("https://127.0.0.1:{port}");
 
@@ -242,7 +218,7 @@ async fn three_hospitals_get_the_pooled_answer_over_tls() {
         let policy = format!(
             "name = {node:?}\nhub = {url:?}\ntrusted_hubs = [{url:?}]\n\
              token_file = {:?}\nca_file = {:?}\nregistry = {:?}\nqueue_dir = {:?}\n\
-             studies = [{STUDY:?}]\nanalyses = [\"survival\", \"cox\"]\n\
+             studies = [{STUDY:?}]\nanalyses = [\"survival\", \"cox\", \"baseline\"]\n\
              manual_approval = false\npoll_wait_secs = 1\n[analysis]\n\
              variables = [\"*\"]\nmin_cell = 3\n",
             base.join("token"),
@@ -313,6 +289,77 @@ async fn three_hospitals_get_the_pooled_answer_over_tls() {
     let got = federate(&url, dir, &ca, "cox", &cox);
     let pooled = run_json(&cohort, "cox", cox).unwrap();
     assert_close(&got, &pooled, 1e-7, "cox");
+
+    // The summary report: baseline, survival and Cox as three runs, one
+    // JSON object and one HTML page through the report layer.
+    let report_request = json!({
+        "baseline": {"by": "sex", "variables": ["age_at_diagnosis", "who_grade"]},
+        "survival": {},
+    });
+    let html = dir.join("report.html");
+    let got = {
+        let file = dir.join("report-request.json");
+        std::fs::write(&file, report_request.to_string()).unwrap();
+        let out = run_ok(
+            netra()
+                .args(["federate", "report", "--hub", &url, "--study", STUDY])
+                .arg("--token-file")
+                .arg(dir.join("alice.token"))
+                .arg("--ca")
+                .arg(&ca)
+                .arg("--request")
+                .arg(&file)
+                .arg("--out")
+                .arg(&html)
+                .stdin(Stdio::null()),
+        );
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    for part in ["baseline", "survival"] {
+        let pooled = run_json(&cohort, part, report_request[part].clone()).unwrap();
+        assert_close(&got[part], &pooled, 1e-9, part);
+    }
+    let pooled = run_json(
+        &cohort,
+        "cox",
+        json!({"terms": ["age_at_diagnosis", "sex"]}),
+    )
+    .unwrap();
+    assert_close(&got["cox"], &pooled, 1e-7, "report cox");
+    let page = std::fs::read_to_string(&html).unwrap();
+    for heading in ["Patient characteristics", "Survival", "Cox regression"] {
+        assert!(page.contains(heading), "{heading} missing from the report");
+    }
+
+    // A study file whose data source is the federation: its analyses run
+    // at the hub and land where a local study's would.
+    let study_file = dir.join("study.toml");
+    std::fs::write(
+        &study_file,
+        format!(
+            "[study]\ntitle = \"Federated study\"\n[data]\nfederation = {{ hub = {url:?}, \
+             study = {STUDY:?}, token_file = \"alice.token\", ca = {ca:?} }}\n\
+             [[analysis]]\nid = \"os_by_sex\"\nname = \"survival\"\nrequest = {{ by = \"sex\" }}\n"
+        ),
+    )
+    .unwrap();
+    let study_out = dir.join("study-out");
+    run_ok(
+        netra()
+            .arg("report")
+            .arg(&study_file)
+            .arg("--out")
+            .arg(&study_out)
+            .stdin(Stdio::null()),
+    );
+    let got: Value = serde_json::from_str(
+        &std::fs::read_to_string(study_out.join("analyses/os_by_sex.json")).unwrap(),
+    )
+    .unwrap();
+    let pooled = run_json(&cohort, "survival", json!({"by": "sex"})).unwrap();
+    assert_close(&got, &pooled, 1e-9, "study os_by_sex");
+    let manifest = std::fs::read_to_string(study_out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"federation\""), "{manifest}");
 
     // Each node wrote the requests and its answers to its audit trail, and
     // the chain is intact.
