@@ -12,10 +12,14 @@
 //! layer's test on a stand-in sample with those three (`m ± s·√((n−1)/2)`
 //! and `m` elsewhere).
 //!
-//! **Not federated:** medians, minima and maxima are `null` — an extreme
-//! is one patient's value, and an exact distributed median (bisection over
-//! masked counts, one round per bit) is not written yet. The output says so
-//! in `federation.coarsened`.
+//! Then `median` rounds: each median is found exactly by a search over
+//! masked counts of values at or below cuts ([`crate::median`], 16
+//! rounds), for every number and group at once.
+//!
+//! **Not federated:** minima and maxima are `null` — an extreme is one
+//! patient's value. A median of fewer values than the largest minimum cell
+//! size of the nodes is `null` too. The output says so in
+//! `federation.coarsened`.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +33,7 @@ use netra_analysis::inference::{
 use netra_analysis::variables::{Column, Level};
 use serde_json::{Value, json};
 
+use crate::median::{self, Search, WAYS};
 use crate::node::Local;
 use crate::protocol::{FederationError, NodeId, Refusal};
 use crate::ring::R256;
@@ -120,7 +125,12 @@ pub(crate) fn node_meta(
         }
     }
     Ok((
-        json!({"levels": levels_json(&levels), "by_label": by_label, "variables": vars}),
+        json!({
+            "levels": levels_json(&levels),
+            "by_label": by_label,
+            "variables": vars,
+            "min_cell": min,
+        }),
         rows,
     ))
 }
@@ -140,6 +150,9 @@ pub(crate) fn node_vector(
         serde_json::from_value(params["var_codes"].clone()).map_err(|_| refuse("no levels"))?;
     let means: Vec<Vec<f64>> = serde_json::from_value(params["means"].clone()).unwrap_or_default();
     let fixed = |x: f64| R256::fixed(x).map_err(|e| refuse(e.to_string()));
+    if step == "median" {
+        return median_counts(local, &req, &g.codes, params);
+    }
     let mut v = Vec::new();
     if step == "moments" {
         let mut n = vec![0u64; k];
@@ -215,12 +228,64 @@ pub(crate) fn node_vector(
     Ok(v)
 }
 
+/// A node's counts for a `median` round: per search `[variable, group
+/// (null: all groups), cuts]`, its values at or below each cut.
+fn median_counts(
+    local: &Local<'_>,
+    req: &BaselineRequest,
+    groups: &[Option<usize>],
+    params: &Value,
+) -> Result<Vec<R256>, Refusal> {
+    let searches: Vec<(usize, Option<usize>, Vec<u64>)> =
+        serde_json::from_value(params["searches"].clone()).map_err(|_| refuse("no searches"))?;
+    let mut v = Vec::new();
+    for (j, group, cuts) in &searches {
+        let name = req
+            .variables
+            .get(*j)
+            .ok_or_else(|| refuse("a search names no variable"))?;
+        let var = local
+            .cohort
+            .variable(name)
+            .map_err(|e| refuse(e.to_string()))?;
+        let Column::Num(values) = &var.column else {
+            return Err(refuse(format!("'{name}' is not a number: it has no median")));
+        };
+        let mut keys: Vec<u64> = values
+            .iter()
+            .zip(groups)
+            .filter_map(|(x, c)| {
+                let c = (*c)?;
+                if group.is_some_and(|g| g != c) {
+                    return None;
+                }
+                x.filter(|x| x.is_finite()).map(median::key)
+            })
+            .collect();
+        keys.sort_unstable();
+        v.extend(
+            median::counts_at(&keys, cuts)
+                .into_iter()
+                .map(R256::count),
+        );
+    }
+    Ok(v)
+}
+
 /// A number's pooled values, missing and `Σx` in one group.
 type NumberSums = (u64, u64, f64);
 
 enum Var {
     Num,
     Cat(Vec<Level>),
+}
+
+/// Where the plan is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Moments,
+    Spread,
+    Median,
 }
 
 /// The hub's plan.
@@ -230,7 +295,16 @@ pub(crate) struct BaselinePlan {
     labels: Vec<String>,
     by_label: String,
     vars: Vec<(Var, String)>,
+    stage: Stage,
     moments: Vec<R256>,
+    spread: Vec<R256>,
+    /// The medians' order statistics, found or being searched.
+    searches: Vec<Search>,
+    /// Fewest values a median is searched for (the nodes' largest
+    /// minimum cell size).
+    min_median: u64,
+    /// Medians not searched: "variable (group)".
+    withheld: Vec<String>,
 }
 
 impl BaselinePlan {
@@ -242,8 +316,81 @@ impl BaselinePlan {
             labels: vec!["All patients".into()],
             by_label: String::new(),
             vars: Vec::new(),
+            stage: Stage::Moments,
             moments: Vec::new(),
+            spread: Vec::new(),
+            searches: Vec::new(),
+            min_median: 1,
+            withheld: Vec::new(),
         })
+    }
+
+    /// The searches of every median with enough values; the others are
+    /// withheld.
+    fn plan_medians(&mut self) -> Result<(), FederationError> {
+        self.searches.clear();
+        self.withheld.clear();
+        let sums = self.number_sums()?;
+        for (j, g) in sums.iter().enumerate() {
+            if !matches!(self.vars[j].0, Var::Num) {
+                continue;
+            }
+            let overall: u64 = g.iter().map(|s| s.0).sum();
+            let cells = g
+                .iter()
+                .enumerate()
+                .map(|(c, s)| (Some(c), s.0))
+                .chain(std::iter::once((None, overall)));
+            for (group, n) in cells {
+                if n == 0 {
+                    continue;
+                }
+                if n < self.min_median {
+                    let at = group.map_or("all patients", |c| self.labels[c].as_str());
+                    self.withheld
+                        .push(format!("{} ({at}, {n} values)", self.vars[j].1));
+                    continue;
+                }
+                for rank in median::median_ranks(n) {
+                    self.searches.push(Search::new(j, group, rank));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next `median` round, or `None` when every median is found.
+    fn median_round(&self) -> Option<Step> {
+        let open: Vec<Value> = self
+            .searches
+            .iter()
+            .filter(|s| s.found().is_none())
+            .map(|s| json!([s.var, s.group, s.cuts()]))
+            .collect();
+        if open.is_empty() {
+            return None;
+        }
+        let mut params = self.params(json!([]));
+        let len = open.len() * (WAYS as usize - 1);
+        if let Some(o) = params.as_object_mut() {
+            o.insert("searches".into(), Value::Array(open));
+        }
+        Some(Step::Sum {
+            step: "median".into(),
+            params,
+            len,
+        })
+    }
+
+    /// The median of variable `j` in `group`, when searched.
+    fn median(&self, j: usize, group: Option<usize>) -> Option<f64> {
+        let stats: Vec<f64> = self
+            .searches
+            .iter()
+            .filter(|s| s.var == j && s.group == group)
+            .map(Search::found)
+            .collect::<Option<_>>()?;
+        median::median_of(&stats)
     }
 
     fn params(&self, means: Value) -> Value {
@@ -286,7 +433,8 @@ impl BaselinePlan {
         Ok(out)
     }
 
-    fn output(&self, spread: &[R256]) -> Result<Value, FederationError> {
+    fn output(&self) -> Result<Value, FederationError> {
+        let spread = &self.spread;
         let k = self.labels.len();
         let n: Vec<usize> = (0..k)
             .map(|c| count(self.moments[c]).map(|x| x as usize))
@@ -308,19 +456,20 @@ impl BaselinePlan {
                         .map(|x| x.to_f64())
                         .collect();
                     sat += k + 1;
-                    let summary = |n: u64, sum: f64, ss: f64| NumberSummary {
+                    let summary = |n: u64, sum: f64, ss: f64, group: Option<usize>| NumberSummary {
                         n: n as usize,
                         mean: (n > 0).then(|| sum / n as f64),
                         sd: (n > 1).then(|| (ss / (n as f64 - 1.0)).sqrt()),
-                        median: None,
+                        median: self.median(j, group),
                         min: None,
                         max: None,
                     };
                     let groups: Vec<GroupValues> = sums
                         .iter()
                         .zip(&ss)
-                        .map(|(&(n, m, s), &q)| GroupValues::Number {
-                            summary: summary(n, s, q),
+                        .enumerate()
+                        .map(|(c, (&(n, m, s), &q))| GroupValues::Number {
+                            summary: summary(n, s, q, Some(c)),
                             missing: m as usize,
                         })
                         .collect();
@@ -328,7 +477,7 @@ impl BaselinePlan {
                         .iter()
                         .fold((0, 0, 0.0), |a, s| (a.0 + s.0, a.1 + s.1, a.2 + s.2));
                     let overall = GroupValues::Number {
-                        summary: summary(an, asum, ss[k]),
+                        summary: summary(an, asum, ss[k], None),
                         missing: am as usize,
                     };
                     // The test sees n, mean and SD only: a stand-in sample.
@@ -435,7 +584,16 @@ fn stand_in(s: &NumberSummary) -> Vec<f64> {
 
 impl Plan for BaselinePlan {
     fn begin(&mut self, metas: &BTreeMap<NodeId, Value>) -> Result<Step, FederationError> {
+        self.stage = Stage::Moments;
         self.moments.clear();
+        self.spread.clear();
+        self.searches.clear();
+        self.min_median = metas
+            .values()
+            .filter_map(|m| m["min_cell"].as_u64())
+            .max()
+            .unwrap_or(1)
+            .max(1);
         if let Some(b) = by(&self.req).map(str::to_owned) {
             let lists: Vec<Vec<Level>> = metas.values().map(levels_of).collect();
             let merged = merge_levels(&b, &lists);
@@ -486,7 +644,8 @@ impl Plan for BaselinePlan {
     }
 
     fn next(&mut self, pooled: Vec<R256>) -> Result<Step, FederationError> {
-        if self.moments.is_empty() {
+        if self.stage == Stage::Moments {
+            self.stage = Stage::Spread;
             self.moments = pooled;
             let k = self.labels.len();
             let means: Vec<Vec<f64>> = self
@@ -515,16 +674,43 @@ impl Plan for BaselinePlan {
                 len: nums * (k + 1),
             });
         }
-        let out = self.output(&pooled)?;
-        self.moments.clear();
-        Ok(Step::Done(out))
+        if self.stage == Stage::Spread {
+            self.stage = Stage::Median;
+            self.spread = pooled;
+            self.plan_medians()?;
+        } else {
+            let width = WAYS as usize - 1;
+            let mut at = 0;
+            for s in self.searches.iter_mut().filter(|s| s.found().is_none()) {
+                let counts: Vec<u64> = pooled
+                    .get(at..at + width)
+                    .ok_or_else(|| FederationError::Malformed("a short median round".into()))?
+                    .iter()
+                    .map(|&c| count(c))
+                    .collect::<Result<_, _>>()?;
+                s.narrow(&counts);
+                at += width;
+            }
+        }
+        if let Some(step) = self.median_round() {
+            return Ok(step);
+        }
+        Ok(Step::Done(self.output()?))
     }
 
     fn notes(&self) -> Vec<String> {
-        vec![
-            "baseline: medians, minima and maxima are not computed federated (null): an \
-             extreme is one patient's value, and no exact distributed median is implemented"
+        let mut notes = vec![
+            "baseline: minima and maxima are not computed federated (null): an extreme is one \
+             patient's value; medians are exact (a search over masked counts)"
                 .into(),
-        ]
+        ];
+        if !self.withheld.is_empty() {
+            notes.push(format!(
+                "baseline: medians of fewer than {} values are withheld (null): {}",
+                self.min_median,
+                self.withheld.join(", ")
+            ));
+        }
+        notes
     }
 }

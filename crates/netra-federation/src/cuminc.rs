@@ -20,7 +20,7 @@ use crate::node::Local;
 use crate::protocol::{FederationError, NodeId, Refusal};
 use crate::ring::R256;
 use crate::secure::{Plan, Step};
-use crate::survival::{agreed_groups, bin_days, coarsened_note, count, grouping, levels_json};
+use crate::survival::{grid_step, pooled_totals, agreed_groups, bin_days, coarsened_note, count, grouping, levels_json};
 
 fn refuse(reason: impl Into<String>) -> Refusal {
     Refusal {
@@ -241,21 +241,8 @@ impl Plan for CumincPlan {
 
     fn next(&mut self, pooled: Vec<R256>) -> Result<Step, FederationError> {
         if self.totals.is_empty() {
-            self.totals = pooled[..5]
-                .iter()
-                .map(|&v| count(v))
-                .collect::<Result<_, _>>()?;
-            if self.totals[1] == 0 {
-                return Err(FederationError::Analysis(
-                    "cuminc: no patient has this endpoint (and a group)".into(),
-                ));
-            }
-            self.last = grid::last_point(&pooled[5..], self.bin).unwrap_or(0);
-            return Ok(Step::Sum {
-                step: "grid".into(),
-                params: self.params(),
-                len: self.labels.len() * (self.last as usize + 1) * STATUSES,
-            });
+            (self.totals, self.last) = pooled_totals("cuminc", &pooled, self.bin)?;
+            return Ok(grid_step(self.params(), self.labels.len(), self.last, STATUSES));
         }
         let out = self.output(&pooled)?;
         self.totals.clear();

@@ -21,6 +21,7 @@ mod cox;
 mod cuminc;
 pub mod grid;
 pub mod mask;
+mod median;
 mod node;
 pub mod policy;
 pub mod protocol;

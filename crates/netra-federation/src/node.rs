@@ -255,7 +255,7 @@ impl NodeResponder {
                 apply_pair_mask(&mut v, &seed, sum, &self.name, peer);
             }
         }
-        Ok(json!({"masked": v.iter().map(|x| x.to_hex()).collect::<Vec<_>>()}))
+        Ok(json!({ "masked": crate::ring::pack(&v) }))
     }
 
     fn recover_round(&self, job: &Job) -> Result<Value, Refusal> {

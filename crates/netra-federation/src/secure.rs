@@ -9,8 +9,10 @@
 //!    nothing counted).
 //! 2. `sum` (repeated) — `{"sum": k, "step", "params", "keys": {node:
 //!    public key}}`: each listed node computes the step's vector, masks it
-//!    with every other listed node and answers `{"masked": [hex …]}`. The
-//!    hub adds the vectors; the masks cancel.
+//!    with every other listed node and answers `{"masked": "base64…"}`
+//!    (`ring::pack`: 32 little-endian bytes an element; an array of hex
+//!    strings, the first format, is still read). The hub adds the vectors;
+//!    the masks cancel.
 //! 3. `recover` — only after a drop-out: survivors answer `{"seeds":
 //!    {dropped: hex}}`; the hub removes the dropped nodes' masks from the
 //!    survivors' sum. The run then goes on without them: when the drop-out
@@ -180,20 +182,24 @@ impl Secure {
         let mut sum = vec![R256::ZERO; len];
         for node in self.keys.keys() {
             let Some(a) = answers.get(node) else { continue };
-            let v = a["masked"]
-                .as_array()
-                .ok_or_else(|| malformed(node, "no masked vector"))?;
+            let v: Vec<R256> = match &a["masked"] {
+                Value::String(packed) => {
+                    crate::ring::unpack(packed).map_err(|e| malformed(node, &e.to_string()))?
+                }
+                // The first wire format: one hexadecimal string an element.
+                Value::Array(hex) => hex
+                    .iter()
+                    .map(|x| x.as_str().and_then(|s| R256::from_hex(s).ok()))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| malformed(node, "a value is not a ring element"))?,
+                _ => return Err(malformed(node, "no masked vector")),
+            };
             if v.len() != len {
                 return Err(malformed(
                     node,
                     &format!("{} values where {len} were asked", v.len()),
                 ));
             }
-            let v: Vec<R256> = v
-                .iter()
-                .map(|x| x.as_str().and_then(|s| R256::from_hex(s).ok()))
-                .collect::<Option<_>>()
-                .ok_or_else(|| malformed(node, "a value is not a ring element"))?;
             add_into(&mut sum, &v);
         }
         Ok(sum)

@@ -435,21 +435,8 @@ impl Plan for SurvivalPlan {
 
     fn next(&mut self, pooled: Vec<R256>) -> Result<Step, FederationError> {
         if self.totals.is_empty() {
-            self.totals = pooled[..5]
-                .iter()
-                .map(|&v| count(v))
-                .collect::<Result<_, _>>()?;
-            if self.totals[1] == 0 {
-                return Err(FederationError::Analysis(
-                    "survival: no patient has this endpoint (and a group)".into(),
-                ));
-            }
-            self.last = grid::last_point(&pooled[5..], self.bin).unwrap_or(0);
-            return Ok(Step::Sum {
-                step: "grid".into(),
-                params: self.params(),
-                len: self.labels.len() * (self.last as usize + 1) * 2,
-            });
+            (self.totals, self.last) = pooled_totals("survival", &pooled, self.bin)?;
+            return Ok(grid_step(self.params(), self.labels.len(), self.last, 2));
         }
         let out = self.output(&pooled)?;
         self.totals.clear();
@@ -458,6 +445,38 @@ impl Plan for SurvivalPlan {
 
     fn notes(&self) -> Vec<String> {
         coarsened_note(self.bin)
+    }
+}
+
+/// The first step of the grid plans (survival, cuminc): the five totals
+/// of the pooled `totals` sum and the grid's last point.
+pub(crate) fn pooled_totals(
+    analysis: &str,
+    pooled: &[R256],
+    bin: u32,
+) -> Result<(Vec<u64>, u32), FederationError> {
+    let (head, range) = (pooled.get(..5), pooled.get(5..));
+    let (Some(head), Some(range)) = (head, range) else {
+        return Err(FederationError::Malformed(format!(
+            "{analysis}: a short totals sum"
+        )));
+    };
+    let totals: Vec<u64> = head.iter().map(|&v| count(v)).collect::<Result<_, _>>()?;
+    if totals[1] == 0 {
+        return Err(FederationError::Analysis(format!(
+            "{analysis}: no patient has this endpoint (and a group)"
+        )));
+    }
+    Ok((totals, grid::last_point(range, bin).unwrap_or(0)))
+}
+
+/// The `grid` sum of the grid plans: `cells` values per group and grid
+/// point (survival: at risk and events; cuminc: one per status).
+pub(crate) fn grid_step(params: Value, groups: usize, last: u32, cells: usize) -> Step {
+    Step::Sum {
+        step: "grid".into(),
+        params,
+        len: groups * (last as usize + 1) * cells,
     }
 }
 

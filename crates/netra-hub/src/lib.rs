@@ -32,6 +32,8 @@ pub mod error;
 pub mod hub;
 pub mod node;
 pub mod queue;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tls;
 pub mod wire;
 

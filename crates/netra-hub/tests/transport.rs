@@ -6,7 +6,7 @@
 //! tokens and certificate pinning.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -160,45 +160,7 @@ fn factory() -> CoordinatorFactory {
 const NAMES: [&str; 3] = ["centre-a", "centre-b", "centre-c"];
 const VALUES: [u64; 3] = [5, 7, 11];
 
-struct Pki {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-}
-
-fn pki(dir: &Path, tag: &str) -> Pki {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, format!("netra test CA {tag}"));
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let params =
-        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    let out = Pki {
-        ca: dir.join(format!("ca-{tag}.pem")),
-        cert: dir.join(format!("hub-{tag}.pem")),
-        key: dir.join(format!("hub-{tag}.key")),
-    };
-    std::fs::write(&out.ca, ca_cert.pem()).unwrap();
-    std::fs::write(&out.cert, cert.pem()).unwrap();
-    std::fs::write(&out.key, key.serialize_pem()).unwrap();
-    out
-}
-
-fn private_file(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-}
+use netra_hub::testing::{TestPki as Pki, certificates as pki, write_private as private_file};
 
 struct Cluster {
     dir: tempfile::TempDir,

@@ -197,6 +197,14 @@ pub fn load(
 ) -> Result<Dataset, StudyError> {
     let rt = runtime()?;
     match source {
+        DataSource::Federation(f) => Err(StudyError::analysis(
+            "data",
+            format!(
+                "the data are a federation ({}, study {}): its records stay at the centres; \
+                 run the study with `netra report`, which sends its analyses to the hub",
+                f.hub, f.study
+            ),
+        )),
         DataSource::Db(text) => {
             let location = Location::parse(text);
             let tmp = tempfile::tempdir().map_err(|e| StudyError::io("temporary directory", e))?;

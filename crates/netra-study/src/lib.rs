@@ -24,6 +24,7 @@ pub mod data;
 pub mod demo;
 mod error;
 pub mod facts;
+pub mod federated;
 pub mod figures;
 pub mod paper_tables;
 pub mod run;

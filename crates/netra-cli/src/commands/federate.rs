@@ -10,7 +10,7 @@ use netra_hub::{HubClient, RunSpec, RunState, RunStatus, auth};
 
 /// The environment variable an analyst's token is read from without
 /// `--token-file`.
-const TOKEN_ENV: &str = "NETRA_HUB_TOKEN";
+pub(crate) const TOKEN_ENV: &str = "NETRA_HUB_TOKEN";
 
 /// Arguments of `netra federate`.
 #[derive(Debug, clap::Args)]
@@ -36,6 +36,9 @@ pub struct Args {
     /// The hub's CA certificate (PEM) to pin instead of the system's roots.
     #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
+    /// `report` only: also write the report as one HTML page here.
+    #[arg(long, value_name = "FILE.html")]
+    out: Option<PathBuf>,
 }
 
 /// Runs `netra federate`.
@@ -55,18 +58,40 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.ca.as_deref(),
         Duration::from_secs(60),
     )?;
-    let spec = RunSpec {
-        study: args.study,
-        analysis: args.analysis,
-        request,
-        allow_missing: args.allow_missing,
-    };
+    if args.analysis == "report" {
+        return super::federate_report::run(
+            &client,
+            &args.study,
+            &request,
+            args.allow_missing,
+            args.out.as_deref(),
+        );
+    }
+    if args.out.is_some() {
+        anyhow::bail!("--out is for `netra federate report`");
+    }
+    let out = run_remote(
+        &client,
+        RunSpec {
+            study: args.study,
+            analysis: args.analysis,
+            request,
+            allow_missing: args.allow_missing,
+        },
+    )?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+/// Submits one run to the hub, shows each node's progress on standard
+/// error, and returns the run's output JSON (or why it failed).
+pub(crate) fn run_remote(client: &HubClient, spec: RunSpec) -> anyhow::Result<serde_json::Value> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let last = rt.block_on(async {
         let id = client.submit(&spec).await?;
-        eprintln!("run {id} submitted to {}", client.base());
+        eprintln!("{} run {id} submitted to {}", spec.analysis, client.base());
         let bars = Bars::new();
         let last = client
             .follow(&id, Duration::from_millis(500), |s| bars.show(s))
@@ -86,12 +111,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 last.bytes_sent,
                 last.bytes_received
             );
-            let out = last.output.unwrap_or_default();
-            println!("{}", serde_json::to_string_pretty(&out)?);
-            Ok(())
+            Ok(last.output.unwrap_or_default())
         }
         _ => anyhow::bail!(
-            "the run failed: {}",
+            "the {} run failed: {}",
+            spec.analysis,
             last.error.unwrap_or_else(|| "no reason given".into())
         ),
     }

@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod export;
 pub mod export_omop;
 pub mod federate;
+pub mod federate_report;
 pub mod federation_plug;
 pub mod hub;
 pub mod import;

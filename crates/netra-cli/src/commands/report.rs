@@ -1,6 +1,8 @@
 //! `netra report STUDY.toml --out DIR`: runs a study file (see
 //! `docs/study-file.md`) and writes its tables (HTML, Markdown, CSV, LaTeX),
 //! figures (SVG, PNG), `report.html`, `summary.json` and `manifest.json`.
+//! A study whose `[data]` names a federation runs its `[[analysis]]`
+//! entries at the hub (`netra_study::federated`).
 
 use std::path::PathBuf;
 
@@ -31,6 +33,12 @@ pub fn run_command(args: Args) -> anyhow::Result<()> {
     if !(72.0..=1200.0).contains(&args.dpi) {
         anyhow::bail!("--dpi must be between 72 and 1200");
     }
+    if args.db.is_none() {
+        let study = netra_study::Study::read(&args.study)?;
+        if let Some(fed) = netra_study::federated::federation_of(&study) {
+            return federated(&args, fed);
+        }
+    }
     let opts = RunOptions {
         db: args.db,
         data_display: None,
@@ -54,6 +62,47 @@ pub fn run_command(args: Args) -> anyhow::Result<()> {
         "{}\n{} patients analysed; {tables} table(s), {figures} figure(s)\nreport: {}\nmanifest: {}\n",
         result.title,
         result.patients,
+        args.out.join("report.html").display(),
+        args.out.join("manifest.json").display(),
+    ))
+}
+
+/// A study over a federation: each `[[analysis]]` runs at the hub.
+fn federated(args: &Args, fed: &netra_study::spec::FederationSource) -> anyhow::Result<()> {
+    let token = netra_hub::auth::read_token(fed.token_file.as_deref(), super::federate::TOKEN_ENV)?;
+    let client = netra_hub::HubClient::new(
+        &fed.hub,
+        token,
+        fed.ca.as_deref(),
+        std::time::Duration::from_secs(60),
+    )?;
+    let result = netra_study::federated::run_federated(
+        &args.study,
+        &args.out,
+        netra_federation::ANALYSES,
+        None,
+        &mut |analysis, request| {
+            super::federate::run_remote(
+                &client,
+                netra_hub::RunSpec {
+                    study: fed.study.clone(),
+                    analysis: analysis.to_owned(),
+                    request,
+                    allow_missing: fed.allow_missing,
+                },
+            )
+            .map_err(|e| format!("{e:#}"))
+        },
+    )?;
+    crate::output::write_stdout(&format!(
+        "{}\n{} patients analysed at the federation's nodes; {} analyses\nreport: {}\nmanifest: {}\n",
+        result.title,
+        result.patients,
+        result
+            .outputs
+            .iter()
+            .filter(|o| o.path.starts_with("analyses/"))
+            .count(),
         args.out.join("report.html").display(),
         args.out.join("manifest.json").display(),
     ))

@@ -72,6 +72,28 @@ pub enum DataSource {
         /// Centres.
         sites: u32,
     },
+    /// A federation (issue 17, `docs/federated.md`): the study's
+    /// `[[analysis]]` entries run at a hub over its centres' nodes; the
+    /// records never leave the centres, so tables and figures that need
+    /// them are refused.
+    Federation(FederationSource),
+}
+
+/// A federation as a study's data source (`[data] federation = { hub =
+/// "https://…", study = "…", token_file = "…" }`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FederationSource {
+    /// The hub's URL.
+    pub hub: String,
+    /// The study at the hub.
+    pub study: String,
+    /// The analyst's token file (relative to the study file); `None`:
+    /// `$NETRA_HUB_TOKEN`.
+    pub token_file: Option<PathBuf>,
+    /// The hub's CA certificate to pin (relative to the study file).
+    pub ca: Option<PathBuf>,
+    /// Go on without nodes that are down.
+    pub allow_missing: bool,
 }
 
 /// The comparison groups (`[groups]`).

@@ -52,7 +52,20 @@ pub(super) struct RawData {
     pub(super) bundle: Option<S<String>>,
     pub(super) db: Option<S<String>>,
     pub(super) simulate: Option<S<RawSimulate>>,
+    /// A federation's hub (issue 17): the analyses run there.
+    pub(super) federation: Option<S<RawFederation>>,
     pub(super) study: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFederation {
+    pub(super) hub: String,
+    pub(super) study: String,
+    pub(super) token_file: Option<String>,
+    pub(super) ca: Option<String>,
+    #[serde(default)]
+    pub(super) allow_missing: bool,
 }
 
 #[derive(Debug, Deserialize)]

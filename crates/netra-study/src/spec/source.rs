@@ -6,9 +6,9 @@ use std::path::Path;
 
 use netra_analysis::settings::RuleSettings;
 
-use super::DataSource;
 use super::raw::{RawData, S};
 use super::resolver::span;
+use super::{DataSource, FederationSource};
 use crate::StudyError;
 use crate::error::SpecErrors;
 
@@ -22,14 +22,23 @@ pub(super) fn data_source(
     let Some(d) = raw else {
         return Ok((None, None));
     };
-    let given = [d.bundle.is_some(), d.db.is_some(), d.simulate.is_some()];
+    let given = [
+        d.bundle.is_some(),
+        d.db.is_some(),
+        d.simulate.is_some(),
+        d.federation.is_some(),
+    ];
     if given.iter().filter(|g| **g).count() > 1 {
         let at =
             d.db.as_ref()
                 .map(span)
                 .or(d.simulate.as_ref().map(span))
+                .or(d.federation.as_ref().map(span))
                 .unwrap_or(0..0);
-        return Err(e.at(at, "give one of `bundle`, `db` and `simulate`"));
+        return Err(e.at(
+            at,
+            "give one of `bundle`, `db`, `simulate` and `federation`",
+        ));
     }
     let base = path.parent().unwrap_or(Path::new(""));
     let source = if let Some(b) = &d.bundle {
@@ -57,6 +66,21 @@ pub(super) fn data_source(
             study: sim.study.clone().unwrap_or_else(|| "sim".into()),
             sites: sim.sites.unwrap_or(1).max(1),
         })
+    } else if let Some(f) = &d.federation {
+        let fed = f.get_ref();
+        if !fed.hub.starts_with("https://") {
+            return Err(e.at(span(f), "federation.hub must be an https:// URL"));
+        }
+        if fed.study.trim().is_empty() {
+            return Err(e.at(span(f), "federation.study must name the hub's study"));
+        }
+        Some(DataSource::Federation(FederationSource {
+            hub: fed.hub.clone(),
+            study: fed.study.clone(),
+            token_file: fed.token_file.as_ref().map(|t| base.join(t)),
+            ca: fed.ca.as_ref().map(|c| base.join(c)),
+            allow_missing: fed.allow_missing,
+        }))
     } else {
         None
     };
