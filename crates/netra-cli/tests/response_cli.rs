@@ -374,7 +374,65 @@ fn compare_of_more_groups_runs_kruskal_wallis_and_wilcox_is_mann_whitney() {
         .stdout,
     )
     .unwrap();
-    assert!(table.contains("Midgut         n = 12"), "{table}");
+    let midgut = table.lines().find(|l| l.starts_with("Midgut ")).unwrap();
+    assert!(midgut.contains(" 12  "), "{table}");
+    assert!(table.contains(", df = 3, p = 0.423"), "{table}");
+}
+
+#[test]
+fn compare_table_reads_as_a_clinician_reads_it() {
+    let data = repo("examples/radionuclide-2004/survival.csv");
+    let r = fixture_case("ttest.json", |c| {
+        c["name"] == "radionuclide_age" && c["kind"] == "student" && c["alternative"] == "two.sided"
+    });
+    let f = |k: &str| r[k].as_f64().unwrap();
+    let out = netra(&[
+        "compare", "--data", &data, "--test", "t", "--group", "group", "--var", "age",
+    ]);
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    // Ages are whole years: summaries, the difference and its interval
+    // carry one decimal; Student's df is whole.
+    let a = table.lines().find(|l| l.starts_with("A ")).unwrap();
+    assert!(a.contains(&format!("{:.1} \u{b1} ", f("mean_x"))), "{table}");
+    let b = table.lines().find(|l| l.starts_with("B ")).unwrap();
+    assert!(b.contains(&format!("{:.1} \u{b1} ", f("mean_y"))), "{table}");
+    assert_eq!(a.find('\u{b1}'), b.find('\u{b1}'), "aligned: {table}");
+    let ci = netra_report::format::interval(Some(f("lower")), Some(f("upper")), 1);
+    assert!(
+        table.contains(&format!(
+            "Difference in means (A \u{2212} B) {:.1} (95% CI {ci})",
+            f("mean_x") - f("mean_y")
+        )),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!("t = {:.2}, df = 29, p = {:.3}", f("statistic"), f("p_value"))),
+        "{table}"
+    );
+    // --decimals overrides; the JSON carries the summaries unrounded.
+    let out = netra(&[
+        "compare", "--data", &data, "--test", "t", "--group", "group", "--var", "age",
+        "--decimals", "3",
+    ]);
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains(&format!("{:.3} \u{b1} ", f("mean_x"))), "{table}");
+    let v = json(&[
+        "compare", "--data", &data, "--test", "t", "--group", "group", "--var", "age",
+        "--format", "json",
+    ]);
+    assert!(close(&v["summaries"][0]["mean"], f("mean_x")));
+    assert!(close(&v["summaries"][1]["mean"], f("mean_y")));
+    assert_eq!(v["summaries"][0]["level"], "A");
+    assert_eq!(v["conf_level"], 0.95);
+    // Categories: counts with row percentages.
+    let out = netra(&[
+        "compare", "--data", &data, "--test", "fisher", "--group", "group", "--var", "death",
+    ]);
+    let table = String::from_utf8(out.stdout).unwrap();
+    // Deaths 5/19 and 5/12 (the published table).
+    assert!(table.contains("5 (26.3%)") && table.contains("5 (41.7%)"), "{table}");
+    assert!(table.contains("Odds ratio (conditional MLE) "), "{table}");
 }
 
 #[test]

@@ -60,6 +60,50 @@ pub fn with_ci(
     )
 }
 
+/// "lower–upper", or "lower to upper" when a limit is negative (an en
+/// dash after a minus sign reads as a subtraction); a missing limit is
+/// [`MISSING`].
+pub fn interval(lower: Option<f64>, upper: Option<f64>, decimals: usize) -> String {
+    let l = fixed(lower, decimals);
+    let u = fixed(upper, decimals);
+    // `fixed` prints a negative value that rounds to zero as "0.0".
+    if l.starts_with('-') || u.starts_with('-') {
+        format!("{l} to {u}")
+    } else {
+        format!("{l}\u{2013}{u}")
+    }
+}
+
+/// Decimals the values are recorded with: the fewest (up to `max`) that
+/// write every finite value exactly, to a relative 1e-9 (ages in years: 0;
+/// a lab value to one decimal: 1). Summaries are reported with one more.
+pub fn decimals_of(values: &[f64], max: usize) -> usize {
+    let needed = |x: f64| {
+        (0..=max)
+            .find(|&d| {
+                let scaled = x * 10f64.powi(d as i32);
+                (scaled - scaled.round()).abs() <= 1e-9 * scaled.abs().max(1.0)
+            })
+            .unwrap_or(max)
+    };
+    values
+        .iter()
+        .filter(|x| x.is_finite())
+        .map(|&x| needed(x))
+        .max()
+        .unwrap_or(0)
+}
+
+/// A statistic's degrees of freedom: whole numbers without decimals ("df =
+/// 2"), others (Welch) with two.
+pub fn df(v: f64) -> String {
+    if v.is_finite() && v == v.round() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        fixed(Some(v), 2)
+    }
+}
+
 /// How p-values are printed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PStyle {
@@ -194,6 +238,22 @@ mod tests {
         };
         assert_eq!(nejm.format(Some(0.245)), ".24");
         assert_eq!(nejm.format(Some(0.004)), "<.01");
+    }
+
+    #[test]
+    fn intervals_degrees_of_freedom_and_recorded_precision() {
+        assert_eq!(interval(Some(0.104), Some(2.4349), 2), "0.10\u{2013}2.43");
+        assert_eq!(interval(Some(-6.24), Some(8.81), 1), "-6.2 to 8.8");
+        assert_eq!(interval(Some(-0.01), Some(3.0), 1), "0.0\u{2013}3.0");
+        assert_eq!(interval(None, Some(3.0), 1), "\u{2014}\u{2013}3.0");
+        assert_eq!(df(2.0), "2");
+        assert_eq!(df(22.9731), "22.97");
+        assert_eq!(df(f64::NAN), MISSING);
+        assert_eq!(decimals_of(&[61.0, 70.0, f64::NAN], 4), 0);
+        assert_eq!(decimals_of(&[1.5, 2.25, 3.0], 4), 2);
+        assert_eq!(decimals_of(&[0.1, 0.7], 4), 1);
+        assert_eq!(decimals_of(&[1.0 / 3.0], 3), 3);
+        assert_eq!(decimals_of(&[], 3), 0);
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! * [`table`] — a neutral table model rendered to HTML, Markdown, CSV and
 //!   LaTeX (booktabs), and builders for the tables of a NET paper.
 //! * [`html`] — a one-page offline HTML report (inline CSS and SVG).
+//! * [`export`] — the analysis data set with labels and factor levels for
+//!   R (CSV + script), Stata (`.dta` 118) and SAS (CSV + program).
 //! * [`csv`] — the CSV field every CSV output uses: quoted, and defused
 //!   against spreadsheet formula injection.
 //!
@@ -21,6 +23,7 @@
 pub mod axis;
 pub mod csv;
 mod error;
+pub mod export;
 pub mod figure;
 pub mod font;
 pub mod format;

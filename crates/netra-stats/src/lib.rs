@@ -6,6 +6,8 @@
 //! every function can be checked against R on committed fixtures
 //! (`validation/`) and reused by the CLI, the report and the web application.
 //!
+//! * [`describe`] — mean, SD, median and quartiles of a sample (R's `mean`,
+//!   `sd`, `quantile` type 7).
 //! * [`distributions`] — the normal and chi-square tails every test needs.
 //! * [`km`] — Kaplan–Meier curves, quantiles, landmark rates and RMST (R's
 //!   `survfit`, `quantile.survfit`, `summary.survfit`, `survmean`).
@@ -42,6 +44,7 @@
 pub mod classical;
 pub mod cox;
 pub mod cuminc;
+pub mod describe;
 pub mod distributions;
 pub mod glm;
 pub mod km;

@@ -130,7 +130,9 @@ fn meanings_are_checked_at_their_place() {
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "\"os\"\nby"), "{msg}");
     assert!(
-        msg.contains("`endpoint` does not apply to a sankey figure"),
+        msg.contains(
+            "`endpoint` does not apply to a sankey figure; it applies to km and cuminc figures"
+        ),
         "{msg}"
     );
     // Names defined twice.
@@ -351,6 +353,43 @@ fn a_misspelt_type_is_named_with_the_nearest_valid_one() {
     let text = MINIMAL.replace("type = \"km\"", "type = \"pie\"");
     let (_, msg) = error_at(&text);
     assert!(msg.ends_with("swimmer, sankey"), "{msg}");
+}
+
+#[test]
+fn an_option_of_another_type_names_the_types_it_applies_to() {
+    // `line` is a waterfall, spider and km option; a forest figure refuses it.
+    let text = format!("{MINIMAL}\n[[figure]]\nname = \"f\"\ntype = \"forest\"\nline = 2\n");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "2\n"), "{msg}");
+    assert!(
+        msg.ends_with(
+            "`line` does not apply to a forest figure; it applies to waterfall, spider and km \
+             figures"
+        ),
+        "{msg}"
+    );
+    // A table option: `min_cell` belongs to the lines table alone, and
+    // `landmarks` to the survival, km, lines and cuminc tables.
+    let text = format!(
+        "{MINIMAL}\n[[table]]\nname = \"b\"\ntype = \"baseline\"\nmin_cell = 5\n"
+    );
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "5\n"), "{msg}");
+    assert!(
+        msg.ends_with("`min_cell` does not apply to a baseline table; it applies to lines tables"),
+        "{msg}"
+    );
+    let text = format!(
+        "{MINIMAL}\n[[table]]\nname = \"r\"\ntype = \"response\"\nlandmarks = [12]\n"
+    );
+    let (_, msg) = error_at(&text);
+    assert!(
+        msg.ends_with(
+            "`landmarks` does not apply to a response table; it applies to survival, km, lines \
+             and cuminc tables"
+        ),
+        "{msg}"
+    );
 }
 
 #[test]

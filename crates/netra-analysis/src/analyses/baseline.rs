@@ -44,39 +44,17 @@ pub struct NumberSummary {
     pub max: Option<f64>,
 }
 
-/// Summarises `values` (non-finite values are left out).
+/// Summarises `values` (non-finite values are left out), by
+/// `netra_stats::describe` (R's `mean`, `sd`, `median`).
 pub fn summarise_numbers(values: &[f64]) -> NumberSummary {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        return NumberSummary {
-            n,
-            mean: None,
-            sd: None,
-            median: None,
-            min: None,
-            max: None,
-        };
-    }
-    let nf = n as f64;
-    let mean = v.iter().sum::<f64>() / nf;
-    let sd = (n > 1).then(|| {
-        let ss: f64 = v.iter().map(|x| (x - mean) * (x - mean)).sum();
-        (ss / (nf - 1.0)).sqrt()
-    });
-    let median = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    };
+    let s = netra_stats::describe::summarise(values);
     NumberSummary {
-        n,
-        mean: Some(mean),
-        sd,
-        median: Some(median),
-        min: v.first().copied(),
-        max: v.last().copied(),
+        n: s.n,
+        mean: s.mean,
+        sd: s.sd,
+        median: s.median,
+        min: s.min,
+        max: s.max,
     }
 }
 

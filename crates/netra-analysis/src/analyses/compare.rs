@@ -30,6 +30,7 @@ use netra_stats::classical::kruskal::kruskal_test;
 use netra_stats::classical::oneway::oneway_test;
 use netra_stats::classical::ttest::{TTestKind, t_test_two};
 use netra_stats::classical::wilcoxon::{WilcoxOptions, wilcox_test};
+use netra_stats::describe::summarise;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::AnalysisError;
@@ -245,6 +246,64 @@ pub struct CompareOutput {
     /// `anova(lm())`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sum_sq: Option<[f64; 2]>,
+    /// Each group's numbers summarised — n, mean ± SD, median (IQR), range —
+    /// in group order (every test of numbers; R's `mean`, `sd`,
+    /// `quantile` type 7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summaries: Option<Vec<GroupSummary>>,
+    /// Confidence level of `conf_int` (present with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conf_level: Option<f64>,
+}
+
+/// One group's numbers summarised (`null` where a statistic does not
+/// exist: the SD of one value, anything of none).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupSummary {
+    /// The group's label.
+    pub level: String,
+    /// Values.
+    pub n: usize,
+    /// Mean.
+    pub mean: Option<f64>,
+    /// Sample standard deviation (n − 1).
+    pub sd: Option<f64>,
+    /// Median.
+    pub median: Option<f64>,
+    /// First quartile (type 7, R's default).
+    pub q1: Option<f64>,
+    /// Third quartile.
+    pub q3: Option<f64>,
+    /// Smallest value.
+    pub min: Option<f64>,
+    /// Largest value.
+    pub max: Option<f64>,
+}
+
+/// The summary of each group's values, in group order.
+fn group_summaries(data: &CompareData, values: &[f64]) -> Vec<GroupSummary> {
+    let mut groups = vec![Vec::new(); data.groups.len()];
+    for (v, &g) in values.iter().zip(&data.group) {
+        groups[g].push(*v);
+    }
+    data.groups
+        .iter()
+        .zip(&groups)
+        .map(|(level, v)| {
+            let s = summarise(v);
+            GroupSummary {
+                level: level.clone(),
+                n: s.n,
+                mean: s.mean,
+                sd: s.sd,
+                median: s.median,
+                q1: s.q1,
+                q3: s.q3,
+                min: s.min,
+                max: s.max,
+            }
+        })
+        .collect()
 }
 
 impl CompareOutput {
@@ -271,6 +330,8 @@ impl CompareOutput {
             df_den: None,
             n_per_group: None,
             sum_sq: None,
+            summaries: None,
+            conf_level: None,
         }
     }
 }
@@ -404,6 +465,20 @@ pub fn compare(
     options: &CompareOptions,
 ) -> Result<CompareOutput, AnalysisError> {
     check(data)?;
+    let mut out = compare_checked(data, options)?;
+    if let Values::Numbers(values) = &data.values {
+        out.summaries = Some(group_summaries(data, values));
+    }
+    if out.conf_int.is_some() {
+        out.conf_level = Some(options.conf_level);
+    }
+    Ok(out)
+}
+
+fn compare_checked(
+    data: &CompareData,
+    options: &CompareOptions,
+) -> Result<CompareOutput, AnalysisError> {
     match &data.values {
         Values::Categories { levels, codes } => {
             if options.test.is_some_and(|t| !t.is_categorical()) {

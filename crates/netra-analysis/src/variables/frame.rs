@@ -134,6 +134,12 @@ impl Frame {
         }
     }
 
+    /// Every variable, in the order added (registry variables in the
+    /// dictionary's order, then a study's derived variables).
+    pub fn variables(&self) -> &[Variable] {
+        &self.vars
+    }
+
     /// The variable named `name`.
     pub fn get(&self, name: &str) -> Option<&Variable> {
         self.index.get(name).map(|&i| &self.vars[i])

@@ -10,7 +10,9 @@
 //! when every value is a number, otherwise as text; for the two-sample tests
 //! the first level is `x` (as `t.test(var ~ group)`). The tests run in the
 //! analysis layer (`netra_analysis::analyses::compare`); this command reads
-//! the columns, checks them against the file, and prints.
+//! the columns, checks them against the file, and prints (the table is
+//! `netra_report::table::compare`: n, mean ± SD and median (IQR) per group,
+//! the effect with its interval, the test with its df and p).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -19,7 +21,9 @@ use netra_analysis::analyses::compare::{
     CompareData, CompareOptions, CompareTest, Values, compare,
 };
 use netra_frame::Frame;
-use serde_json::{Value, json};
+use netra_report::format::decimals_of;
+use netra_report::table::compare::{CompareText, compare_text};
+use serde_json::json;
 
 use crate::input::{complete_rows, factor, numbers};
 use crate::output::{Format, write_stdout};
@@ -82,6 +86,10 @@ pub struct Args {
     /// Confidence level of the intervals.
     #[arg(long, default_value_t = 0.95, value_name = "L")]
     pub conf_level: f64,
+    /// Decimals of the table's summaries and difference in means (default:
+    /// one more than the data are recorded with, at most 4).
+    #[arg(long, value_name = "N")]
+    pub decimals: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -118,6 +126,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         Values::Numbers(numbers(frame.column(&args.var)?, &complete.rows)?)
     };
+    let decimals = args.decimals.unwrap_or_else(|| match &values {
+        Values::Numbers(v) => (decimals_of(v, 3) + 1).min(4),
+        Values::Categories { .. } => 1,
+    });
     let data = CompareData {
         groups: groups.levels,
         group: groups.codes,
@@ -128,7 +140,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         yates: args.yates,
         conf_level: args.conf_level,
     };
-    let mut out = serde_json::to_value(compare(&data, &options)?)?;
+    let result = compare(&data, &options)?;
+    let mut out = serde_json::to_value(&result)?;
     out["group"] = json!(args.group);
     out["var"] = json!(args.var);
     out["n_dropped"] = json!(complete.n_dropped);
@@ -160,95 +173,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     .unwrap_or_default()
             );
         }
-        Format::Table => s = table_text(&out),
+        Format::Table => {
+            let text = CompareText {
+                variable: args.var.clone(),
+                group: args.group.clone(),
+                decimals,
+                n_dropped: complete.n_dropped,
+            };
+            s = compare_text(&result, &text)?;
+        }
     }
     write_stdout(&s)
-}
-
-fn table_text(out: &Value) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{} — {} by {} (n = {}{})",
-        out["test"].as_str().unwrap_or(""),
-        out["var"].as_str().unwrap_or(""),
-        out["group"].as_str().unwrap_or(""),
-        out["n"],
-        match out["n_dropped"].as_u64() {
-            Some(0) | None => String::new(),
-            Some(d) => format!(", {d} rows with a missing value left out"),
-        }
-    );
-    let glevels: Vec<&str> = out["levels"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    if let Some(table) = out["table"].as_array() {
-        let vlevels: Vec<&str> = out["var_levels"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let _ = write!(s, "  {:<14}", "");
-        for v in &vlevels {
-            let _ = write!(s, " {v:>10}");
-        }
-        s.push('\n');
-        for (g, row) in glevels.iter().zip(table) {
-            let _ = write!(s, "  {g:<14}");
-            for c in row.as_array().into_iter().flatten() {
-                let _ = write!(s, " {:>10}", c.as_f64().unwrap_or(0.0));
-            }
-            s.push('\n');
-        }
-    }
-    if let Some(means) = out["means"].as_array() {
-        for (g, (m, n)) in glevels.iter().zip(
-            means
-                .iter()
-                .zip(out["n_by_group"].as_array().into_iter().flatten()),
-        ) {
-            let _ = writeln!(
-                s,
-                "  {g:<14} n = {n:<5} mean = {:.3}",
-                m.as_f64().unwrap_or(f64::NAN)
-            );
-        }
-    }
-    if let Some(ns) = out["n_per_group"].as_array() {
-        for (g, n) in glevels.iter().zip(ns) {
-            let _ = writeln!(s, "  {g:<14} n = {n}");
-        }
-    }
-    if let Some(stat) = out["statistic"].as_f64() {
-        let _ = match (out["df"].as_f64(), out["df_den"].as_f64()) {
-            (Some(df), Some(den)) => writeln!(s, "  statistic = {stat:.4}, df = {df} and {den:.4}"),
-            (Some(df), None) => writeln!(s, "  statistic = {stat:.4}, df = {df:.4}"),
-            _ => writeln!(s, "  statistic = {stat:.4}"),
-        };
-    }
-    if let Some(or) = out.get("odds_ratio") {
-        let _ = writeln!(
-            s,
-            "  odds ratio (conditional MLE) = {or}, 95% CI {}",
-            out["conf_int"]
-        );
-    } else if let Some(ci) = out.get("conf_int") {
-        let _ = writeln!(s, "  difference in means, CI {ci}");
-    }
-    let _ = writeln!(
-        s,
-        "  p {}",
-        crate::output::p_value(out["p_value"].as_f64().unwrap_or(f64::NAN))
-    );
-    if out["small_expected"] == json!(true) {
-        let _ = writeln!(
-            s,
-            "  warning: some expected counts are below 5; the chi-square approximation may be incorrect (consider --test fisher)"
-        );
-    }
-    s
 }

@@ -1,5 +1,7 @@
 //! `netra export`: write the registry as a bundle directory (or, with
-//! `--omop DIR`, as an OMOP CDM 5.4 extract: `super::export_omop`).
+//! `--omop DIR`, as an OMOP CDM 5.4 extract: `super::export_omop`; with
+//! `--dataset DIR`, the analysis data set for R, Stata and SAS:
+//! `super::export_dataset`).
 
 use std::path::PathBuf;
 
@@ -12,12 +14,14 @@ use super::registry_args::{DbArgs, block_on};
 pub struct Args {
     /// Directory to write the bundle's CSV files into (created if needed;
     /// existing bundle files are overwritten).
-    #[arg(required_unless_present = "omop")]
+    #[arg(required_unless_present_any = ["omop", "dataset"])]
     dir: Option<PathBuf>,
     /// Write an OMOP CDM 5.4 extract (CSV tables with their concepts and
     /// the derived lines of therapy as episodes) into this directory instead.
     #[arg(long, value_name = "DIR", conflicts_with = "dir")]
     omop: Option<PathBuf>,
+    #[command(flatten)]
+    dataset: super::export_dataset::DatasetArgs,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -26,6 +30,9 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(dir) = &args.omop {
         return super::export_omop::run(dir, &args.db);
+    }
+    if let Some(dir) = &args.dataset.dataset {
+        return super::export_dataset::run(dir, &args.dataset, &args.db);
     }
     let Some(dir) = args.dir.clone() else {
         anyhow::bail!("give a directory (or --omop DIR)");

@@ -8,6 +8,7 @@ pub mod cuminc;
 pub mod demo;
 pub mod endpoints;
 pub mod export;
+pub mod export_dataset;
 pub mod export_omop;
 pub mod federate;
 pub mod federate_report;

@@ -6,6 +6,8 @@
 //! * [`survival`] — survival by characteristic: median (95% CI), x-year
 //!   rate, log-rank p.
 //! * [`response`] — ORR and DCR with exact CIs by characteristic, with p.
+//! * [`compare`] — a group comparison (`netra compare`) as a clinician
+//!   reads it: n, mean ± SD, median (IQR) per group, the test, df and p.
 //! * [`cox`] — univariate and multivariate hazard ratios.
 //! * [`generic`] — any analysis output (its JSON) as labelled rows.
 //! * [`inference`] — the hook through which builders obtain p-values and
@@ -18,6 +20,7 @@
 
 pub mod baseline;
 pub mod classical;
+pub mod compare;
 pub mod cox;
 pub mod generic;
 pub mod inference;
@@ -25,6 +28,7 @@ pub mod patterns;
 pub(crate) mod render;
 pub mod response;
 pub mod survival;
+mod text;
 
 use crate::ReportError;
 
@@ -222,6 +226,12 @@ impl Table {
     /// title or footnotes, so that the file is plain data).
     pub fn to_csv(&self) -> Result<String, ReportError> {
         render::csv(self)
+    }
+
+    /// The table as aligned plain text (terminal output; columns as wide
+    /// as their widest cell, right-aligned where `align` says so).
+    pub fn to_text(&self) -> Result<String, ReportError> {
+        text::text(self)
     }
 
     /// The table as a LaTeX `table` with a booktabs `tabular` (needs

@@ -6,7 +6,7 @@ use netra_clinical::endpoints::TimeZero;
 
 use super::endpoints::Endpoints;
 use super::raw::{RawFigure, S};
-use super::resolver::{Names, Resolver, known_type, span, unknown_type};
+use super::resolver::{Names, Resolver, applies_to, known_type, span, unknown_type};
 use super::{CumincOptions, FigureDef, FigureKind, KmOptions, TableDef, TableKind};
 use crate::StudyError;
 
@@ -68,7 +68,8 @@ pub(super) fn figures(
         let what = format!("a {ty} figure");
         for (option, types) in FIGURE_OPTIONS {
             if !types.contains(&ty) {
-                r.not_given(f.span_of(option), option, &what)?;
+                let applies = applies_to(types, "figures");
+                r.not_given_where(f.span_of(option), option, &what, &applies)?;
             }
         }
         let kind = kind(cx, f, ty)?;

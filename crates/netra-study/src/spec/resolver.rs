@@ -170,6 +170,24 @@ impl<'a> Resolver<'a> {
         self.not_given(field.as_ref().map(span), name, what)
     }
 
+    /// As [`Resolver::not_given`], the message naming what the option
+    /// applies to (`applies`: "km and cuminc figures").
+    pub fn not_given_where(
+        &self,
+        span: Option<Range<usize>>,
+        name: &str,
+        what: &str,
+        applies: &str,
+    ) -> Result<(), StudyError> {
+        match span {
+            Some(at) => Err(self.e.at(
+                at,
+                format!("`{name}` does not apply to {what}; it applies to {applies}"),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Fails when the field `name` is given (at `span`) where it does not
     /// apply to `what`.
     pub fn not_given(
@@ -183,6 +201,17 @@ impl<'a> Resolver<'a> {
             None => Ok(()),
         }
     }
+}
+
+/// "km and cuminc figures": the types an option applies to, for the
+/// message of an option given to another type (`noun`: "figures").
+pub(super) fn applies_to(types: &[&str], noun: &str) -> String {
+    let list = match types {
+        [] => return format!("no {noun}"),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    format!("{list} {noun}")
 }
 
 /// Names of one kind of item (tables, figures …), each defined once.
@@ -253,6 +282,17 @@ pub(super) fn unknown_type(what: &str, given: &str, valid: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_types_an_option_applies_to_read_as_a_list() {
+        assert_eq!(applies_to(&["km", "cuminc"], "figures"), "km and cuminc figures");
+        assert_eq!(
+            applies_to(&["waterfall", "spider", "km"], "figures"),
+            "waterfall, spider and km figures"
+        );
+        assert_eq!(applies_to(&["forest"], "figures"), "forest figures");
+        assert_eq!(applies_to(&[], "tables"), "no tables");
+    }
 
     #[test]
     fn a_misspelt_type_suggests_the_nearest_and_a_foreign_word_nothing() {

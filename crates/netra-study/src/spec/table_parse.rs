@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::baseline_rows::rows;
 use super::endpoints::Endpoints;
 use super::raw::{RawTable, S};
-use super::resolver::{Names, Resolver, known_type, span, unknown_type};
+use super::resolver::{Names, Resolver, applies_to, known_type, span, unknown_type};
 use super::{ResponseSource, TableDef, TableKind};
 use crate::StudyError;
 use netra_analysis::inference::CiMethod;
@@ -131,6 +131,43 @@ const PAPER_REFUSES: &[&str] = &[
     "ci_method",
 ];
 
+/// The options each table type refuses: its list above, `min_cell` for
+/// every type but `lines`, and `by` and `overall` where they are refused
+/// one by one.
+fn refused_by(ty: &str) -> Vec<&'static str> {
+    let mut refused: Vec<&'static str> = match ty {
+        "baseline" => BASELINE_REFUSES.to_vec(),
+        "survival" => [SURVIVAL_REFUSES, &["by"]].concat(),
+        "km" => [SURVIVAL_REFUSES, KM_ALSO_REFUSES].concat(),
+        "cuminc" => CUMINC_REFUSES.to_vec(),
+        "response" => [RESPONSE_REFUSES, &["by", "overall"]].concat(),
+        "cox" => COX_REFUSES.to_vec(),
+        "lines" => LINES_REFUSES.to_vec(),
+        "patterns" => [PAPER_REFUSES, &["by"]].concat(),
+        _ => PAPER_REFUSES.to_vec(),
+    };
+    if ty != "lines" {
+        refused.push("min_cell");
+    }
+    refused
+}
+
+/// "survival, km and cuminc tables": the table types taking `option`.
+fn takers(option: &str) -> String {
+    let types: Vec<&str> = TABLE_TYPES
+        .iter()
+        .copied()
+        .filter(|ty| !refused_by(ty).contains(&option))
+        .collect();
+    applies_to(&types, "tables")
+}
+
+/// Fails when `option` is given (at `span`) to a table type that refuses
+/// it, naming the types that take it.
+fn deny(r: &Resolver<'_>, span: Option<std::ops::Range<usize>>, option: &str, what: &str) -> Result<(), StudyError> {
+    r.not_given_where(span, option, what, &takers(option))
+}
+
 /// What a table may refer to: variables, endpoints, and whether the study
 /// has `[groups]` (the default `by`).
 pub(super) struct TableScope<'a> {
@@ -166,7 +203,7 @@ fn kind(cx: &TableScope<'_>, t: &RawTable) -> Result<TableKind, StudyError> {
     let ty = known_type(cx.r, &t.kind, "table", TABLE_TYPES)?;
     let what = format!("a {ty} table");
     if ty != "lines" {
-        cx.r.not_for(&t.min_cell, "min_cell", &what)?;
+        deny(cx.r, t.span_of("min_cell"), "min_cell", &what)?;
     }
     match ty {
         "baseline" => baseline(cx, t, &what),
@@ -177,7 +214,7 @@ fn kind(cx: &TableScope<'_>, t: &RawTable) -> Result<TableKind, StudyError> {
         "lines" => lines(cx, t, &what),
         "patterns" => {
             refuse(cx.r, t, PAPER_REFUSES, &what)?;
-            cx.r.not_for(&t.by, "by", &what)?;
+            deny(cx.r, t.span_of("by"), "by", &what)?;
             Ok(TableKind::Patterns)
         }
         "adverse_events" => {
@@ -201,7 +238,7 @@ fn flag(f: &Option<S<bool>>, default: bool) -> bool {
 /// Fails on the first of `fields` that is given.
 fn refuse(r: &Resolver<'_>, t: &RawTable, fields: &[&str], what: &str) -> Result<(), StudyError> {
     for f in fields {
-        r.not_given(t.span_of(f), f, what)?;
+        deny(r, t.span_of(f), f, what)?;
     }
     Ok(())
 }
@@ -307,7 +344,7 @@ fn response(cx: &TableScope<'_>, t: &RawTable, what: &str) -> Result<TableKind, 
     let r = cx.r;
     refuse(r, t, RESPONSE_REFUSES, what)?;
     r.not_for(&t.by, "by", &format!("{what} (list `characteristics`)"))?;
-    r.not_for(&t.overall, "overall", what)?;
+    deny(r, t.span_of("overall"), "overall", what)?;
     let src = need(r, t, &t.response, "response", what)?;
     let response = match src.get_ref().trim() {
         "investigator" => ResponseSource::Investigator,
