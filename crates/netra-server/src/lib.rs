@@ -39,6 +39,7 @@ pub mod api;
 pub mod app;
 pub mod clock;
 pub mod cohort;
+pub mod course_figure;
 pub mod error;
 pub mod generic;
 pub mod labels;

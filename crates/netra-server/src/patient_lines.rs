@@ -105,7 +105,11 @@ fn ttp(t: Option<&LineTime>, coarse: bool) -> (String, String) {
         // The description names a date-free event for analysts too.
         Some(t) => (
             format!("{}+", months(t.days, coarse)),
-            format!("censored: {}", t.description),
+            if coarse {
+                "censored".into()
+            } else {
+                format!("censored: {}", t.description)
+            },
         ),
     }
 }
@@ -202,9 +206,14 @@ pub fn section(v: &CourseLines) -> Markup {
             div class="table-wrap" {
                 table class="lines" {
                     thead { tr {
-                        th scope="col" class="num" { "Line" } th scope="col" { "Regimen" } th scope="col" { "Class" }
-                        th scope="col" class="date" { "Start" } th scope="col" class="date" { "End" } th scope="col" { "End reason" }
-                        th scope="col" { "Best response" } th scope="col" class="num" { "TTP (months)" }
+                        th scope="col" class="num" data-column="line" { "Line" }
+                        th scope="col" data-column="regimen" { "Regimen" }
+                        th scope="col" data-column="class" { "Class" }
+                        th scope="col" class="date" data-column="start" { "Start" }
+                        th scope="col" class="date" data-column="end" { "End" }
+                        th scope="col" data-column="end_reason" { "End reason" }
+                        th scope="col" data-column="best_response" { "Best response" }
+                        th scope="col" class="num" data-column="ttp_months" { "TTP (months)" }
                     } }
                     tbody {
                         @for l in &v.lines {

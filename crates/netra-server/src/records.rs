@@ -348,6 +348,9 @@ pub async fn patient_list(
             div { label for="primary" { "Primary site" } select id="primary" name="primary" { (vocab_options::<PrimarySite>(&q.primary)) } }
             div { label for="grade" { "WHO grade" } select id="grade" name="grade" { (vocab_options::<WhoGrade>(&q.grade)) } }
             div { label for="vital" { "Vital status" } select id="vital" name="vital" { (vocab_options::<VitalStatus>(&q.vital)) } }
+            // The order chosen in the table's headers stays when the filters change.
+            @if !q.sort.is_empty() { input type="hidden" name="sort" value=(q.sort); }
+            @if !q.dir.is_empty() { input type="hidden" name="dir" value=(q.dir); }
             div { button type="submit" { "Search" } " " a href="/patients" { "Clear" } }
         }
         div class="actions" {
@@ -368,8 +371,7 @@ pub async fn patient_list(
                         @let current = k == sort;
                         th scope="col" class=[k.numeric().then_some("num")]
                             aria-sort=[current.then_some(if desc { "descending" } else { "ascending" })] {
-                            a class="sort" href=(sort_link(k)) { (k.label())
-                                @if current { span aria-hidden="true" { (if desc { " ▼" } else { " ▲" }) } } }
+                            a class="sort" href=(sort_link(k)) { (k.label()) }
                         }
                     }
                 } }
@@ -479,7 +481,8 @@ pub async fn patient_page(
     } else {
         code.clone()
     };
-    let swimmer = timeline::swimmer_svg(&course, &shown, timeline::View::of(ps));
+    let zoom = crate::course_figure::zoom_of(&q)?;
+    let swimmer = crate::course_figure::course_svg(&course, &shown, timeline::View::of(ps), zoom);
     let series = timeline::biomarker_series(&course, timeline::View::of(ps));
     let lines = crate::patient_lines::view(&course, &crate::patient_lines::derive(&course), ps);
     let p = &course.patient;
@@ -526,8 +529,8 @@ pub async fn patient_page(
         h2 id="timeline" { "Course" }
         @match &swimmer {
             Some(svg) => {
-                (layout::svg(svg, &format!("Treatment course of patient {shown}: treatments as bars, responses and progression as markers")))
-                p { a href={"/patients/" (url_encode(&shown)) "/timeline.svg"} download { "Download the course figure (SVG)" } }
+                (layout::svg(svg, &format!("Course of patient {shown}: a lane per treatment class, scans with their responses, biomarkers on the same time axis")))
+                (crate::course_figure::zoom_form(&shown, zoom))
             }
             None => p class="muted" { "No dated records yet." }
         }
@@ -556,7 +559,7 @@ pub async fn patient_page(
                 div class="table-wrap" {
                     table {
                         thead { tr {
-                            @for (_, c) in shown_columns(*entity) { th scope="col" class=[crate::labels::is_date(c).then_some("date")] { (crate::labels::header(c)) } }
+                            @for (_, c) in shown_columns(*entity) { th scope="col" class=[crate::labels::is_date(c).then_some("date")] data-column=(c.name) { (crate::labels::header(c)) } }
                             @if can_edit || can_audit { th scope="col" class="row-actions" { "Actions" } }
                         } }
                         tbody {
@@ -594,6 +597,7 @@ pub async fn timeline_svg(
     State(state): State<Shared>,
     PageUser(session): PageUser,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> PageResult<Response> {
     let id = id.trim_end_matches(".svg").to_string();
     let user = &session.user;
@@ -608,8 +612,14 @@ pub async fn timeline_svg(
     } else {
         code
     };
-    let svg = timeline::swimmer_svg(&course, &shown, timeline::View::of(user.pseudonymised()))
-        .ok_or_else(|| AppError::NotFound("no dated records to draw".into()))?;
+    let zoom = crate::course_figure::zoom_of(&q)?;
+    let svg = crate::course_figure::course_svg(
+        &course,
+        &shown,
+        timeline::View::of(user.pseudonymised()),
+        zoom,
+    )
+    .ok_or_else(|| AppError::NotFound("no dated records to draw".into()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml".to_string()),

@@ -34,6 +34,11 @@ fn day(d: PartialDate) -> Day {
     d.impute(Imputation::MidPoint).day
 }
 
+/// The day a date stands for on the time line (the mid-point rule).
+pub(crate) fn day_of(d: PartialDate) -> Day {
+    day(d)
+}
+
 /// Day 0 of the time line: the first diagnosis, else the earliest dated
 /// record; `None` for a course without dates.
 pub fn origin(course: &PatientCourse) -> Option<Day> {
@@ -72,7 +77,8 @@ impl View {
         }
     }
 
-    fn months(self, origin: Day, d: PartialDate) -> f64 {
+    /// Months from `origin` to `d` at the view's precision.
+    pub(crate) fn months(self, origin: Day, d: PartialDate) -> f64 {
         let m = (f64::from(origin.days_until(day(d))) / MONTH).max(0.0);
         match self {
             View::Full => m,
@@ -82,7 +88,7 @@ impl View {
 }
 
 /// The treatment's bar class as the swimmer's palette names it.
-fn class_name(kind: TreatmentType) -> &'static str {
+pub(crate) fn class_name(kind: TreatmentType) -> &'static str {
     match kind {
         TreatmentType::Surgery => "surgery",
         _ => match kind.class() {
