@@ -62,18 +62,56 @@ pub struct CourseLines {
     pub sequence: String,
 }
 
-fn agent_label(code: &str) -> String {
-    Agent::from_code(code)
+/// An agent of a regimen by its label. A regimen code may carry the
+/// free-text name of an `other` agent (`other:NAME`): analysts (`coarse`)
+/// get `other` only, as their records show no agent detail.
+fn agent_label(code: &str, coarse: bool) -> String {
+    let (code, detail) = match code.split_once(':') {
+        Some((c, d)) => (c, Some(d)),
+        None => (code, None),
+    };
+    let label = Agent::from_code(code)
         .map(|a| a.label().to_string())
-        .unwrap_or_else(|_| code.replace('_', " "))
+        .unwrap_or_else(|_| code.replace('_', " "));
+    match detail {
+        Some(d) if !coarse && !d.trim().is_empty() => format!("{label} ({d})"),
+        _ => label,
+    }
 }
 
-fn agents_of(codes: &[String]) -> String {
+fn agents_of(codes: &[String], coarse: bool) -> String {
     codes
         .iter()
-        .map(|c| agent_label(c))
+        .map(|c| agent_label(c, coarse))
         .collect::<Vec<_>>()
         .join(" + ")
+}
+
+/// The sequence as `PatientLines::sequence_label` orders it (lines and
+/// local treatments by start, then how the pathway ends), written with
+/// the regimens' labels of the view.
+fn sequence(lines: &PatientLines, coarse: bool) -> String {
+    let mut items: Vec<(i32, u8, String)> = lines
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.start.day.0,
+                1,
+                format!("L{} {}", l.number, agents_of(&l.regimen, coarse)),
+            )
+        })
+        .chain(
+            lines
+                .local
+                .iter()
+                .map(|i| (i.start.day.0, 0, i.kind.replace('_', " "))),
+        )
+        .collect();
+    items.sort();
+    let mut parts: Vec<String> = items.into_iter().map(|(_, _, s)| s).collect();
+    parts.push(lines.end.code().replace('_', " "));
+    parts.join(" → ")
 }
 
 fn date(d: &Imputed, coarse: bool) -> String {
@@ -115,12 +153,12 @@ fn ttp(t: Option<&LineTime>, coarse: bool) -> (String, String) {
 }
 
 fn row(l: &Line, coarse: bool) -> LineRow {
-    let mut regimen = agents_of(&l.regimen);
+    let mut regimen = agents_of(&l.regimen, coarse);
     if !l.backbone.is_empty() {
-        regimen.push_str(&format!(" (backbone {})", agents_of(&l.backbone)));
+        regimen.push_str(&format!(" (backbone {})", agents_of(&l.backbone, coarse)));
     }
     if !l.add_ons.is_empty() {
-        regimen.push_str(&format!(" (add-on {})", agents_of(&l.add_ons)));
+        regimen.push_str(&format!(" (add-on {})", agents_of(&l.add_ons, coarse)));
     }
     let best = match (l.evaluation.best, l.evaluation.source) {
         (Some(b), Some(s)) => format!("{} ({})", b.label(), s.code()),
@@ -186,7 +224,7 @@ pub fn view(course: &PatientCourse, lines: &PatientLines, coarse: bool) -> Cours
     CourseLines {
         lines: lines.lines.iter().map(|l| row(l, coarse)).collect(),
         left_out,
-        sequence: lines.sequence_label(),
+        sequence: sequence(lines, coarse),
     }
 }
 
@@ -327,6 +365,13 @@ mod tests {
             c.assessments.push(a);
         }
         c
+    }
+
+    #[test]
+    fn analysts_get_no_free_text_agent_names() {
+        assert_eq!(agent_label("other:Dr X's drug", true), "other agent");
+        assert!(agent_label("other:Dr X's drug", false).contains("Dr X's drug"));
+        assert_eq!(agent_label("everolimus", true), "everolimus");
     }
 
     #[test]
