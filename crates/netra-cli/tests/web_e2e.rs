@@ -404,6 +404,33 @@ async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let png = c.screenshot().await.map_err(|e| e.to_string())?;
     check_not_blank(&png, "patient.png", shots);
+    // Issue 20: headers people read, the derived lines, nothing wider than
+    // the window, every row's actions in view, dates on one line.
+    let text = c
+        .find(Locator::Css("main"))
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    for words in [
+        "Lines of therapy",
+        "Imaging assessments",
+        "History of patient P1",
+    ] {
+        assert!(text.contains(words), "the patient page says '{words}'");
+    }
+    assert!(!text.contains("statuss"), "no schema plurals");
+    check_layout(c, "patient page").await?;
+    // A narrow window (a tablet on its side): wide tables scroll inside
+    // their box, their actions still in view.
+    c.set_window_size(800, 1000)
+        .await
+        .map_err(|e| e.to_string())?;
+    check_layout(c, "patient page at 800 px").await?;
+    c.set_window_size(1280, 1000)
+        .await
+        .map_err(|e| e.to_string())?;
 
     // The analysis page: overall survival from diagnosis.
     c.goto(&format!("{base}/analysis"))
@@ -430,5 +457,61 @@ async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
     );
     let png = c.screenshot().await.map_err(|e| e.to_string())?;
     check_not_blank(&png, "analysis.png", shots);
+    check_layout(c, "analysis page").await?;
+    Ok(())
+}
+
+/// The page is no wider than the window, every table's action cells end
+/// inside the window, and every date cell is one line (no wrap).
+async fn check_layout(c: &Client, what: &str) -> Result<(), String> {
+    let v = c
+        .execute(
+            r#"
+            const doc = document.documentElement;
+            const w = window.innerWidth;
+            const actions = [...document.querySelectorAll('td.row-actions')]
+                .map(e => e.getBoundingClientRect())
+                .filter(r => r.width > 0);
+            const dates = [...document.querySelectorAll('td.date')]
+                .filter(e => e.textContent.trim().length > 0);
+            // A date's text laid out on more than one line has a rectangle
+            // per line.
+            const lines = e => {
+                const r = document.createRange();
+                r.selectNodeContents(e);
+                return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size;
+            };
+            return {
+                page_overflow: doc.scrollWidth - doc.clientWidth,
+                actions: actions.length,
+                actions_outside: actions.filter(r => r.right > w + 1 || r.left < -1).length,
+                dates: dates.length,
+                wrapped_dates: dates.filter(e => lines(e) > 1).length,
+            };
+            "#,
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let n = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        n("page_overflow") <= 0.0,
+        "{what}: the page is {} px wider than the window",
+        n("page_overflow")
+    );
+    assert_eq!(
+        n("actions_outside"),
+        0.0,
+        "{what}: {} of {} action cells outside the window",
+        n("actions_outside"),
+        n("actions")
+    );
+    assert_eq!(
+        n("wrapped_dates"),
+        0.0,
+        "{what}: {} of {} dates wrap",
+        n("wrapped_dates"),
+        n("dates")
+    );
     Ok(())
 }

@@ -60,6 +60,15 @@ pub fn entity_label(e: Entity) -> &'static str {
     }
 }
 
+/// May `user` download patient-level rows (the patient list as CSV, the
+/// patients of an analysis)? Administrators, data managers and
+/// investigators, each for the patients they see; not analysts: a file of
+/// every patient's pseudonym with dates and ages is the linkable table
+/// their pseudonymised view exists to avoid (they download aggregates).
+pub fn may_export_patient_rows(user: &User) -> bool {
+    !user.pseudonymised()
+}
+
 /// The current cohort index.
 pub async fn index(state: &AppState) -> Result<Arc<Index>, AppError> {
     state.cohort.current(&state.registry, &state.pseudo).await

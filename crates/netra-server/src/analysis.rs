@@ -81,6 +81,10 @@ pub const MENU: &[(Endpoint, TimeZero)] = &[
     (Endpoint::Efs, TimeZero::Line(1)),
 ];
 
+/// Figures with at most this many curves draw their confidence bands
+/// unless asked not to; more curves draw them only when asked.
+pub const CI_BANDS_UP_TO: usize = 3;
+
 /// Lines whose evaluable best response is kept per patient.
 pub const LINES_KEPT: u32 = 3;
 
@@ -315,8 +319,10 @@ pub struct Query {
     pub filters: Filters,
     /// Landmark time of the survival rate, in months.
     pub landmark_months: f64,
-    /// Draw confidence bands.
-    pub ci: bool,
+    /// Draw confidence bands: `Some` as asked (`ci=1` / `ci=0`); `None`
+    /// (the default) draws them for up to [`CI_BANDS_UP_TO`] curves only:
+    /// six overlapping bands hide the curves they belong to.
+    pub ci: Option<bool>,
     /// Line rules, response criteria and small-cell threshold: the analysis
     /// layer's settings, as a study file's `[settings]` writes them (URL
     /// parameters of the same names).
@@ -334,7 +340,7 @@ impl Default for Query {
             group: Grouping::None,
             filters: Filters::default(),
             landmark_months: 36.0,
-            ci: false,
+            ci: None,
             settings: RuleSettings::default(),
             options: EndpointRequest::default(),
         }
@@ -521,9 +527,11 @@ impl Query {
             group: parse_opt(params, "group", Grouping::parse)?.unwrap_or(Grouping::None),
             filters,
             landmark_months,
-            ci: params
-                .get("ci")
-                .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "on" | "yes")),
+            ci: parse_opt(params, "ci", |v| match v {
+                "1" | "true" | "on" | "yes" => Some(true),
+                "0" | "false" | "off" | "no" => Some(false),
+                _ => None,
+            })?,
             settings,
             options,
         })
@@ -605,10 +613,15 @@ impl Query {
             &self.menu_request(),
             MENU_FIELDS,
         ));
-        if self.ci {
-            v.push(("ci".into(), "1".into()));
+        if let Some(ci) = self.ci {
+            v.push(("ci".into(), if ci { "1" } else { "0" }.into()));
         }
         v
+    }
+
+    /// Whether a figure of `curves` curves draws confidence bands.
+    pub fn bands(&self, curves: usize) -> bool {
+        self.ci.unwrap_or(curves <= CI_BANDS_UP_TO)
     }
 
     /// The line whose responses are summarised: time zero's line, else 1.
@@ -752,6 +765,10 @@ pub struct Outcome {
     /// The response table.
     #[serde(skip)]
     pub response_table: Option<Table>,
+    /// The Cox model of the grouping (hazard ratios and forest plot), with
+    /// full detail only (`crate::analysis_cox`).
+    #[serde(skip)]
+    pub cox: Option<crate::analysis_cox::CoxView>,
 }
 
 impl Outcome {
@@ -843,7 +860,7 @@ fn cuminc(cohort: &Cohort, q: &Query) -> Result<Option<(CumincOutput, String)>, 
         .collect();
     let mut fig = KmFigure::incidence(series, format!("Months {}", q.from().phrase()));
     fig.y_label = "Cumulative incidence of progression".into();
-    fig.show_ci = q.ci;
+    fig.show_ci = q.bands(fig.series.len());
     fig.p_value_text = out
         .gray
         .iter()
@@ -930,6 +947,7 @@ pub fn run(
         cuminc_svg: None,
         survival_table: None,
         response_table: None,
+        cox: None,
     };
     if view.too_few(cohort.len() as f64) {
         // A cohort below the threshold shows that and nothing else.
@@ -1052,6 +1070,11 @@ pub fn run(
         });
     }
     out.svg = Some(km_figure(&out, &curves, q, endpoint, from, &view)?);
+    // Full detail only: not for analysts (their groups are relabelled and
+    // their counts thresholded) nor under a small-cell rule.
+    if view.detailed() {
+        out.cox = crate::analysis_cox::fit(&cohort, q);
+    }
     if view.detailed() {
         out.survival_table = Some(survival_table(&cohort, &s, q, &spec)?);
         if let Some(a) = out.analysis.as_mut() {
@@ -1127,7 +1150,7 @@ fn km_figure(
         .collect();
     let mut fig = KmFigure::survival(series, format!("Months {}", from.phrase()));
     fig.y_label = endpoint.label().to_string();
-    fig.show_ci = q.ci;
+    fig.show_ci = q.bands(fig.series.len());
     fig.show_median = true;
     fig.p_value_text = out
         .logrank

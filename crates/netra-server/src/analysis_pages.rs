@@ -145,6 +145,31 @@ fn rate(r: Option<&netra_analysis::analyses::response::Rate>) -> String {
     }
 }
 
+/// A group's median with its interval, written as every netra table
+/// writes it: a median or limit the curve never reaches is "NR"
+/// (`netra_report::format::NOT_REACHED`), a withheld one "—".
+fn median_text(g: &crate::analysis::GroupSurvival) -> String {
+    use netra_report::format::{MISSING, NOT_REACHED, fixed};
+    let withheld = |name: &str| g.suppressed.contains(&name);
+    let part = |name: &str, v: Option<f64>| {
+        if withheld(name) {
+            MISSING.to_string()
+        } else {
+            v.filter(|x| x.is_finite())
+                .map_or_else(|| NOT_REACHED.to_string(), |x| fixed(Some(x), 1))
+        }
+    };
+    if withheld("median") && g.n.is_none() {
+        return MISSING.to_string();
+    }
+    format!(
+        "{} ({}\u{2013}{})",
+        part("median", g.median),
+        part("median_lower", g.median_lower),
+        part("median_upper", g.median_upper)
+    )
+}
+
 fn num(x: Option<f64>, digits: usize) -> String {
     x.map_or("—".into(), |v| format!("{v:.digits$}"))
 }
@@ -208,8 +233,14 @@ pub async fn page_handler(
             div { label for="diagnosed_to" { "Diagnosed to (year)" } input type="text" inputmode="numeric" id="diagnosed_to" name="diagnosed_to" value=(f.diagnosed_to.map(|x| x.to_string()).unwrap_or_default()); }
             div { label for="landmark" { "Landmark (months)" } input type="text" inputmode="decimal" id="landmark" name="landmark" value=(q.landmark_months); }
             div {
-                input type="checkbox" id="ci" name="ci" value="1" checked[q.ci]; " " label for="ci" style="display:inline" { "Confidence bands" }
-                br;
+                label for="ci" { "Confidence bands" }
+                select id="ci" name="ci" {
+                    option value="" selected[q.ci.is_none()] { "up to " (crate::analysis::CI_BANDS_UP_TO) " groups" }
+                    option value="1" selected[q.ci == Some(true)] { "always" }
+                    option value="0" selected[q.ci == Some(false)] { "never" }
+                }
+            }
+            div {
                 input type="checkbox" id="include_excluded" name="include_excluded" value="1" checked[f.include_excluded]; " " label for="include_excluded" style="display:inline" { "Include excluded patients" }
             }
             details class="span4" open[q.needs_courses() || q.settings.min_cell > 0] {
@@ -234,7 +265,7 @@ pub async fn page_handler(
             div { button type="submit" { "Run analysis" } }
         }
         @if let Some(o) = &result {
-            (results(o, &qs))
+            (results(o, &qs, access::may_export_patient_rows(user)))
         } @else {
             p class="muted" { "Choose the cohort, the endpoint and the grouping, then run the analysis." }
         }
@@ -260,7 +291,7 @@ fn shown(o: &Outcome, c: usize) -> Option<usize> {
     }
 }
 
-fn results(o: &Outcome, qs: &str) -> Markup {
+fn results(o: &Outcome, qs: &str, patient_rows: bool) -> Markup {
     if o.analysed.is_none() {
         return html! {
             h2 id="results" { (o.title) }
@@ -295,6 +326,7 @@ fn results(o: &Outcome, qs: &str) -> Markup {
                         a href={"/api/analysis/survival.csv?" (qs)} download { "Survival table (CSV)" }
                         a href={"/api/analysis/groups.csv?" (qs)} download { "Groups (CSV)" }
                         @if o.response_table.is_some() { a href={"/api/analysis/response.csv?" (qs)} download { "Response table (CSV)" } }
+                        @if patient_rows { a href={"/api/analysis/patients.csv?" (qs)} download { "Patients (CSV, one row each)" } }
                         a href={"/api/analysis?" (qs)} { "JSON" }
                     }
                 }
@@ -315,12 +347,15 @@ fn results(o: &Outcome, qs: &str) -> Markup {
                                         th scope="row" { (g.label) }
                                         td class="num" { (count(o, g.n)) }
                                         td class="num" { (count(o, g.events)) }
-                                        td class="num" { (if g.suppressed.contains(&"median") { "—".to_string() } else { g.median.map_or("not reached".into(), |m| format!("{m:.1}")) }) " (" (num(g.median_lower, 1)) "–" (num(g.median_upper, 1)) ")" }
+                                        td class="num" { (median_text(g)) }
                                         td class="num" { (num(g.landmark_survival.map(|s| 100.0 * s), 1)) }
                                     }
                                 }
                             }
                         }
+                    }
+                    @if let Some(c) = &o.cox {
+                        (crate::analysis_cox::section(c))
                     }
                 }
             }
@@ -422,6 +457,7 @@ pub async fn show(
 pub async fn download(
     State(state): State<Shared>,
     crate::app::ApiUser(session): crate::app::ApiUser,
+    crate::app::Client(client): crate::app::Client,
     Path(file): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, crate::error::ApiError> {
@@ -474,6 +510,12 @@ pub async fn download(
             csv_response(t.to_csv()?, attach(&file))
         }
         "groups.csv" => csv_response(groups_csv(&o), attach("groups.csv")),
+        // One row per patient: for the roles that may export patient rows,
+        // audited (crate::analysis_export).
+        "patients.csv" => csv_response(
+            crate::analysis_export::patients_csv(&state, &session.user, &client, &q).await?,
+            attach("patients.csv"),
+        ),
         // The analysis layer's cumulative-incidence output (TTP, PFS).
         "cuminc" => {
             let c = o.cuminc().ok_or_else(|| {
@@ -496,7 +538,7 @@ pub async fn download(
         }
         other => {
             return Err(AppError::NotFound(format!(
-                "no download '{other}' (km.svg, km.png, survival.csv, response.csv, groups.csv, cuminc, cuminc.svg)"
+                "no download '{other}' (km.svg, km.png, survival.csv, response.csv, groups.csv, patients.csv, cuminc, cuminc.svg)"
             ))
             .into());
         }

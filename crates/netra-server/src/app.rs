@@ -404,6 +404,7 @@ pub fn router(state: Shared) -> Router {
         .route("/admin/users/{name}", post(pages::update_user))
         .route("/admin/users/{name}/password", post(pages::reset_password))
         .route("/patients", get(records::patient_list))
+        .route("/patients.csv", get(crate::patient_list::export_csv))
         .route("/patients/{id}", get(records::patient_page))
         .route("/patients/{id}/timeline.svg", get(records::timeline_svg))
         .route(

@@ -118,6 +118,10 @@ pub struct Index {
     /// The registry's study arms (analysts see `arm N`).
     pub arms: Arms,
     by_pseudonym: HashMap<String, usize>,
+    /// Positions of `rows` in natural code order (`2` before `10`), made
+    /// at the first patient list of this revision (a save makes a new
+    /// index: sorting there would slow every save).
+    natural: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl Index {
@@ -133,7 +137,20 @@ impl Index {
             rows,
             arms,
             by_pseudonym,
+            natural: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The rows in natural order of their codes ([`crate::natural`]).
+    pub fn natural_order(&self) -> impl Iterator<Item = &Arc<PatientRow>> + '_ {
+        let order = self.natural.get_or_init(|| {
+            let mut v: Vec<u32> = (0..self.rows.len() as u32).collect();
+            v.sort_by(|&a, &b| {
+                crate::natural::cmp(&self.rows[a as usize].code, &self.rows[b as usize].code)
+            });
+            v
+        });
+        order.iter().map(|&i| &self.rows[i as usize])
     }
 
     /// The row of a patient code.

@@ -76,7 +76,10 @@ fn analysis_params() -> Vec<Value> {
             "landmark",
             "landmark time of the survival rate, months (default 36)",
         ),
-        q("ci", "1 to draw confidence bands"),
+        q(
+            "ci",
+            "1 to draw confidence bands, 0 not to (default: for up to three curves)",
+        ),
     ]
     .into_iter()
     .chain(settings_params())
@@ -199,8 +202,8 @@ pub fn build() -> Value {
             "/api/schema": { "get": { "summary": "the registry's entities, columns, codes, keys and references", "security": auth,
                 "responses": { "200": ok_json("schema", json!({ "type": "object" })), "401": unauth } } },
             "/api/patients": { "get": { "summary": "patient list: search, filters, pages of 50 (only the sites the user may see)", "security": auth,
-                "parameters": [ q("q", "text in the code (pseudonym for analysts)"), q("site", "site code"), q("primary", "primary-site code"), q("grade", "WHO grade code"), q("vital", "vital-status code"), q("page", "page from 1") ],
-                "responses": { "200": ok_json("a page", json!({ "$ref": "#/components/schemas/PatientList" })), "400": err("unknown code in a filter"), "401": unauth } } },
+                "parameters": [ q("q", "text in the code (pseudonym for analysts)"), q("site", "site code"), q("primary", "primary-site code"), q("grade", "WHO grade code"), q("vital", "vital-status code"), q("sort", "column: patient (natural code order, the default), site, sex, age, primary, grade, vital, diagnosis, last, treatments, assessments"), q("dir", "asc (default) or desc"), q("page", "page from 1") ],
+                "responses": { "200": ok_json("a page", json!({ "$ref": "#/components/schemas/PatientList" })), "400": err("unknown code in a filter or sort column"), "401": unauth } } },
             "/api/patients/{id}": { "get": { "summary": "every record of a patient, by table (pseudonymised for analysts)", "security": auth,
                 "parameters": [ { "name": "id", "in": "path", "required": true, "description": "patient code, or pseudonym for analysts", "schema": { "type": "string" } } ],
                 "responses": { "200": ok_json("the course", json!({ "type": "object" })), "401": unauth, "404": not_found } } },
@@ -232,8 +235,8 @@ pub fn build() -> Value {
             "/api/analysis": { "get": { "summary": "Kaplan–Meier by group, medians with CI, landmark rates, log-rank test, response rates", "security": auth,
                 "parameters": analysis_params(),
                 "responses": { "200": ok_json("the analysis", json!({ "$ref": "#/components/schemas/Analysis" })), "400": err("invalid parameter"), "401": unauth } } },
-            "/api/analysis/{file}": { "get": { "summary": "downloads of an analysis: km.svg, km.png (300 dpi), survival.csv, response.csv, groups.csv; for ttp and pfs endpoints, cuminc (the analysis layer's cumulative-incidence JSON: progression and death without progression by group, Gray's test) and cuminc.svg", "security": auth,
-                "parameters": std::iter::once(json!({ "name": "file", "in": "path", "required": true, "schema": { "type": "string", "enum": ["km.svg", "km.png", "survival.csv", "response.csv", "groups.csv", "cuminc", "cuminc.svg"] } })).chain(analysis_params()).collect::<Vec<_>>(),
+            "/api/analysis/{file}": { "get": { "summary": "downloads of an analysis: km.svg, km.png (300 dpi), survival.csv, response.csv, groups.csv, patients.csv (one row per patient: group, time, event; not for analysts; audited); for ttp and pfs endpoints, cuminc (the analysis layer's cumulative-incidence JSON: progression and death without progression by group, Gray's test) and cuminc.svg", "security": auth,
+                "parameters": std::iter::once(json!({ "name": "file", "in": "path", "required": true, "schema": { "type": "string", "enum": ["km.svg", "km.png", "survival.csv", "response.csv", "groups.csv", "patients.csv", "cuminc", "cuminc.svg"] } })).chain(analysis_params()).collect::<Vec<_>>(),
                 "responses": { "200": { "description": "the file" }, "400": err("invalid parameter"), "401": unauth, "404": err("nothing to draw") } } }
         }
     });

@@ -25,6 +25,7 @@ use crate::pages::url_encode;
 use crate::privacy::View;
 use crate::pseudo;
 use crate::session::Session;
+use crate::labels::capitalise;
 use crate::timeline;
 
 /// Rows per page of the patient list.
@@ -48,6 +49,13 @@ pub struct ListQuery {
     /// Vital-status code.
     #[serde(default)]
     pub vital: String,
+    /// Column the rows are sorted by ([`crate::patient_list::SortKey`]
+    /// codes; empty: by patient, in natural code order).
+    #[serde(default)]
+    pub sort: String,
+    /// `asc` (default) or `desc`.
+    #[serde(default)]
+    pub dir: String,
     /// Page, from 1.
     #[serde(default)]
     pub page: Option<usize>,
@@ -156,17 +164,16 @@ pub fn visible<'a>(idx: &'a Index, user: &'a User) -> impl Iterator<Item = &'a P
         .filter(move |r| user.can_read_site(&r.site))
 }
 
-/// The patient list: search, filters and one page; in code order, for
-/// analysts in pseudonym order and under the small-cell rule with
-/// threshold `min_cell`: when fewer than `min_cell` patients match (but
-/// some do), neither their number nor their rows are shown, or a filter
-/// combination (site, grade, vital status, …) would single patients out
-/// and count them. A search for one whole pseudonym is a look-up, not a
-/// count (the patient page answers it anyway): it is shown.
-pub fn list(idx: &Index, user: &User, q: &ListQuery, min_cell: u64) -> Result<ListPage, AppError> {
+/// The patients of the list's filters that `user` may see, in the list's
+/// order ([`crate::patient_list`]); for analysts in pseudonym order by
+/// default (in code order, row k of an analyst's list would be row k of an
+/// administrator's, linking pseudonyms back to codes).
+fn matching<'a>(idx: &'a Index, user: &User, q: &ListQuery) -> Result<Vec<&'a PatientRow>, AppError> {
     let primary: Option<PrimarySite> = opt_code("primary", &q.primary)?;
     let grade: Option<WhoGrade> = opt_code("grade", &q.grade)?;
     let vital: Option<VitalStatus> = opt_code("vital", &q.vital)?;
+    let key = crate::patient_list::SortKey::parse(&q.sort)?;
+    let desc = crate::patient_list::descending(&q.dir)?;
     let needle = q.q.trim().to_lowercase();
     let site = q.site.trim();
     let pseudonymised = user.pseudonymised();
@@ -182,32 +189,41 @@ pub fn list(idx: &Index, user: &User, q: &ListQuery, min_cell: u64) -> Result<Li
                     r.code_lower.contains(&needle)
                 })
     };
+    Ok(crate::patient_list::ordered(idx, user, key, desc, matches))
+}
+
+/// Every row of the list's filters (all pages), for the CSV export (whose
+/// handler checks that the user may export patient rows).
+pub fn list_all(idx: &Index, user: &User, q: &ListQuery) -> Result<Vec<ListItem>, AppError> {
+    Ok(matching(idx, user, q)?
+        .into_iter()
+        .map(|r| item(r, user))
+        .collect())
+}
+
+/// The patient list: search, filters, order and one page; by default in
+/// natural code order (`2` before `10`), for analysts in pseudonym order
+/// and under the small-cell rule with threshold `min_cell`: when fewer
+/// than `min_cell` patients match (but some do), neither their number nor
+/// their rows are shown, or a filter combination (site, grade, vital
+/// status, …) would single patients out and count them. A search for one
+/// whole pseudonym is a look-up, not a count (the patient page answers it
+/// anyway): it is shown.
+pub fn list(idx: &Index, user: &User, q: &ListQuery, min_cell: u64) -> Result<ListPage, AppError> {
+    let pseudonymised = user.pseudonymised();
+    let needle = q.q.trim().to_lowercase();
     let page = q.page.unwrap_or(1).max(1);
     // Saturating: a page number near usize::MAX is an empty page, not an
     // overflow.
     let skip = (page - 1).saturating_mul(PER_PAGE);
-    let mut total = 0usize;
-    let mut patients = Vec::with_capacity(PER_PAGE);
-    if pseudonymised {
-        // By pseudonym: in code order, row k of an analyst's list would be
-        // row k of an administrator's, linking pseudonyms back to codes.
-        let mut rows: Vec<&PatientRow> = visible(idx, user).filter(|r| matches(r)).collect();
-        rows.sort_unstable_by(|a, b| a.pseudonym.cmp(&b.pseudonym));
-        total = rows.len();
-        patients.extend(
-            rows.into_iter()
-                .skip(skip)
-                .take(PER_PAGE)
-                .map(|r| item(r, user)),
-        );
-    } else {
-        for r in visible(idx, user).filter(|r| matches(r)) {
-            if total >= skip && patients.len() < PER_PAGE {
-                patients.push(item(r, user));
-            }
-            total += 1;
-        }
-    }
+    let rows = matching(idx, user, q)?;
+    let total = rows.len();
+    let patients: Vec<ListItem> = rows
+        .into_iter()
+        .skip(skip)
+        .take(PER_PAGE)
+        .map(|r| item(r, user))
+        .collect();
     let rule = View {
         min_cell,
         pseudonymised,
@@ -270,21 +286,45 @@ pub async fn patient_list(
     let idx = access::index(&state).await?;
     let result = list(&idx, user, &q, state.config.min_cell)?;
     let site_list = sites(&state, user).await?;
-    let link = |p: usize| {
-        let mut s = format!("/patients?page={p}");
+    let filters = |s: &mut String, with_order: bool| {
+        let order = [("sort", &q.sort), ("dir", &q.dir)];
+        let order = if with_order { &order[..] } else { &[] };
         for (k, v) in [
             ("q", &q.q),
             ("site", &q.site),
             ("primary", &q.primary),
             ("grade", &q.grade),
             ("vital", &q.vital),
-        ] {
+        ]
+        .iter()
+        .chain(order)
+        {
             if !v.is_empty() {
                 s.push_str(&format!("&{k}={}", url_encode(v)));
             }
         }
+    };
+    let link = |p: usize| {
+        let mut s = format!("/patients?page={p}");
+        filters(&mut s, true);
         s
     };
+    let sort = crate::patient_list::SortKey::parse(&q.sort)?;
+    let desc = crate::patient_list::descending(&q.dir)?;
+    // A header link sorts by its column; on the current column it turns the
+    // direction round. The filters are kept, the page starts again at 1.
+    let sort_link = |k: crate::patient_list::SortKey| {
+        let dir = if k == sort && !desc { "desc" } else { "asc" };
+        let mut s = format!("/patients?sort={}&dir={dir}", k.code());
+        filters(&mut s, false);
+        s
+    };
+    let export_link = {
+        let mut s = String::from("/patients.csv?");
+        filters(&mut s, true);
+        s.replacen("?&", "?", 1)
+    };
+    let may_export = access::may_export_patient_rows(user);
     let body = html! {
         h1 { "Patients" }
         @if let Some(s) = &q.saved { (notice(&format!("{s} saved."))) }
@@ -308,6 +348,9 @@ pub async fn patient_list(
             div { label for="primary" { "Primary site" } select id="primary" name="primary" { (vocab_options::<PrimarySite>(&q.primary)) } }
             div { label for="grade" { "WHO grade" } select id="grade" name="grade" { (vocab_options::<WhoGrade>(&q.grade)) } }
             div { label for="vital" { "Vital status" } select id="vital" name="vital" { (vocab_options::<VitalStatus>(&q.vital)) } }
+            // The order chosen in the table's headers stays when the filters change.
+            @if !q.sort.is_empty() { input type="hidden" name="sort" value=(q.sort); }
+            @if !q.dir.is_empty() { input type="hidden" name="dir" value=(q.dir); }
             div { button type="submit" { "Search" } " " a href="/patients" { "Clear" } }
         }
         div class="actions" {
@@ -316,15 +359,21 @@ pub async fn patient_list(
             @if user.can_edit() {
                 a class="button" href="/records/patient/new" { "New patient" }
             }
+            @if may_export && result.total.is_some_and(|n| n > 0) {
+                a class="button secondary" href=(export_link) download { "Export these patients (CSV)" }
+            }
         }
         div class="table-wrap" {
-            table {
-                caption class="muted" { "Page " (result.page) " of " (result.pages) }
+            table class="patients" {
+                caption class="muted" { "Page " (result.page) " of " (result.pages) " · sorted by " (sort.label().to_lowercase()) (if desc { ", descending" } else { "" }) }
                 thead { tr {
-                    th scope="col" { "Patient" } th scope="col" { "Site" } th scope="col" { "Sex" }
-                    th scope="col" class="num" { "Age" } th scope="col" { "Primary" } th scope="col" { "Grade" }
-                    th scope="col" { "Vital status" } th scope="col" { "Diagnosis" } th scope="col" { "Last follow-up" }
-                    th scope="col" class="num" { "Treatments" } th scope="col" class="num" { "Assessments" }
+                    @for k in crate::patient_list::SortKey::ALL {
+                        @let current = k == sort;
+                        th scope="col" class=[k.numeric().then_some("num")]
+                            aria-sort=[current.then_some(if desc { "descending" } else { "ascending" })] {
+                            a class="sort" href=(sort_link(k)) { (k.label()) }
+                        }
+                    }
                 } }
                 tbody {
                     @for p in &result.patients {
@@ -336,8 +385,8 @@ pub async fn patient_list(
                             td { (label_of::<PrimarySite>(p.primary_site)) }
                             td { (label_of::<WhoGrade>(p.grade)) }
                             td { span class={"badge " (p.vital_status)} { (label_of::<VitalStatus>(Some(p.vital_status))) } }
-                            td { (p.diagnosis_date.clone().unwrap_or_default()) }
-                            td { (p.last_date.clone().unwrap_or_default()) }
+                            td class="date" { (p.diagnosis_date.clone().unwrap_or_default()) }
+                            td class="date" { (p.last_date.clone().unwrap_or_default()) }
                             td class="num" { (p.treatments) }
                             td class="num" { (p.assessments) }
                         }
@@ -409,17 +458,6 @@ fn shown_columns(e: Entity) -> Vec<(usize, &'static ColumnSpec)> {
         .collect()
 }
 
-fn header_label(c: &ColumnSpec) -> String {
-    let mut s = c.name.replace('_', " ");
-    if let Some(u) = c.unit {
-        let named = c.name.contains(&u.to_lowercase()) || (u == "%" && c.name.contains("percent"));
-        if !named && !matches!(u, "years" | "grade" | "Krenning grade" | "points") {
-            s.push_str(&format!(" ({u})"));
-        }
-    }
-    s
-}
-
 /// `GET /patients/{id}`.
 pub async fn patient_page(
     State(state): State<Shared>,
@@ -443,8 +481,10 @@ pub async fn patient_page(
     } else {
         code.clone()
     };
-    let swimmer = timeline::swimmer_svg(&course, &shown, timeline::View::of(ps));
+    let zoom = crate::course_figure::zoom_of(&q)?;
+    let swimmer = crate::course_figure::course_svg(&course, &shown, timeline::View::of(ps), zoom);
     let series = timeline::biomarker_series(&course, timeline::View::of(ps));
+    let lines = crate::patient_lines::view(&course, &crate::patient_lines::derive(&course), ps);
     let p = &course.patient;
     let age = crate::cohort::age_of(&course);
     let patient_row = records
@@ -482,15 +522,15 @@ pub async fn patient_page(
             }
             @if can_audit {
                 @if let Some(r) = &patient_row {
-                    a href={"/records/patient/history?" (key_query(Entity::Patient, r))} { "History of the patient record" }
+                    a href={"/records/patient/history?" (key_query(Entity::Patient, r))} { "History of patient " (shown) }
                 }
             }
         }
         h2 id="timeline" { "Course" }
         @match &swimmer {
             Some(svg) => {
-                (layout::svg(svg, &format!("Treatment course of patient {shown}: treatments as bars, responses and progression as markers")))
-                p { a href={"/patients/" (url_encode(&shown)) "/timeline.svg"} download { "Download the course figure (SVG)" } }
+                (layout::svg(svg, &format!("Course of patient {shown}: a lane per treatment class, scans with their responses, biomarkers on the same time axis")))
+                (crate::course_figure::zoom_form(&shown, zoom))
             }
             None => p class="muted" { "No dated records yet." }
         }
@@ -507,8 +547,9 @@ pub async fn patient_page(
                 }
             }
         }
+        (crate::patient_lines::section(&lines))
         @for (entity, rows) in records.iter().filter(|(e, _)| *e != Entity::Patient) {
-            h2 id=(section_id(*entity)) { (capitalise(entity_label(*entity))) "s " span class="muted" { "(" (rows.len()) ")" } }
+            h2 id=(section_id(*entity)) { (crate::labels::section_title(*entity)) " " span class="muted" { "(" (rows.len()) ")" } }
             @if can_edit && !matches!(entity, Entity::TreatmentAgent | Entity::RadionuclideAdministration | Entity::Lesion) {
                 p { a href=(add_link(*entity, "")) { "Add " (entity_label(*entity)) } }
             }
@@ -518,15 +559,15 @@ pub async fn patient_page(
                 div class="table-wrap" {
                     table {
                         thead { tr {
-                            @for (_, c) in shown_columns(*entity) { th scope="col" { (header_label(c)) } }
-                            @if can_edit || can_audit { th scope="col" { span class="muted" { "actions" } } }
+                            @for (_, c) in shown_columns(*entity) { th scope="col" class=[crate::labels::is_date(c).then_some("date")] data-column=(c.name) { (crate::labels::header(c)) } }
+                            @if can_edit || can_audit { th scope="col" class="row-actions" { "Actions" } }
                         } }
                         tbody {
                             @for r in rows {
                                 tr {
-                                    @for (i, c) in shown_columns(*entity) { td { (display(c, &r[i])) } }
+                                    @for (i, c) in shown_columns(*entity) { td class=[crate::labels::is_date(c).then_some("date")] { (display(c, &r[i])) } }
                                     @if can_edit || can_audit {
-                                        td {
+                                        td class="row-actions" {
                                             @if can_edit { a href={"/records/" (entity.spec().table) "/edit?" (key_query(*entity, r))} { "Edit" } " " }
                                             @if can_audit { a href={"/records/" (entity.spec().table) "/history?" (key_query(*entity, r))} { "History" } " " }
                                             @if can_edit && *entity == Entity::Treatment {
@@ -551,19 +592,12 @@ pub async fn patient_page(
     ))
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 /// `GET /patients/{id}/timeline.svg`.
 pub async fn timeline_svg(
     State(state): State<Shared>,
     PageUser(session): PageUser,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> PageResult<Response> {
     let id = id.trim_end_matches(".svg").to_string();
     let user = &session.user;
@@ -578,8 +612,14 @@ pub async fn timeline_svg(
     } else {
         code
     };
-    let svg = timeline::swimmer_svg(&course, &shown, timeline::View::of(user.pseudonymised()))
-        .ok_or_else(|| AppError::NotFound("no dated records to draw".into()))?;
+    let zoom = crate::course_figure::zoom_of(&q)?;
+    let svg = crate::course_figure::course_svg(
+        &course,
+        &shown,
+        timeline::View::of(user.pseudonymised()),
+        zoom,
+    )
+    .ok_or_else(|| AppError::NotFound("no dated records to draw".into()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml".to_string()),
@@ -1313,13 +1353,6 @@ pub async fn history(
         .collect();
     let entries = access::history(&state, &session.user, entity, &key).await?;
     let spec = entity.spec();
-    let described: Vec<String> = spec
-        .key
-        .iter()
-        .zip(&key)
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
     let back = if entity >= Entity::Patient {
         format!(
             "/patients/{}",
@@ -1334,7 +1367,7 @@ pub async fn history(
         other => other.to_string(),
     };
     let body = html! {
-        h1 { "History of " (entity_label(entity)) " " (described.join(", ")) }
+        h1 { "History of " (crate::labels::record_name(entity, &key)) }
         p { a href=(back) { "← Back" } }
         p class="muted" { "Every change of this record, oldest first, from the registry's hash-chained audit trail." }
         @if entries.is_empty() { p { "No changes recorded." } }

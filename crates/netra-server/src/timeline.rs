@@ -34,6 +34,11 @@ fn day(d: PartialDate) -> Day {
     d.impute(Imputation::MidPoint).day
 }
 
+/// The day a date stands for on the time line (the mid-point rule).
+pub(crate) fn day_of(d: PartialDate) -> Day {
+    day(d)
+}
+
 /// Day 0 of the time line: the first diagnosis, else the earliest dated
 /// record; `None` for a course without dates.
 pub fn origin(course: &PatientCourse) -> Option<Day> {
@@ -72,7 +77,8 @@ impl View {
         }
     }
 
-    fn months(self, origin: Day, d: PartialDate) -> f64 {
+    /// Months from `origin` to `d` at the view's precision.
+    pub(crate) fn months(self, origin: Day, d: PartialDate) -> f64 {
         let m = (f64::from(origin.days_until(day(d))) / MONTH).max(0.0);
         match self {
             View::Full => m,
@@ -82,7 +88,7 @@ impl View {
 }
 
 /// The treatment's bar class as the swimmer's palette names it.
-fn class_name(kind: TreatmentType) -> &'static str {
+pub(crate) fn class_name(kind: TreatmentType) -> &'static str {
     match kind {
         TreatmentType::Surgery => "surgery",
         _ => match kind.class() {
@@ -109,9 +115,11 @@ pub fn swimmer(course: &PatientCourse, lane_label: &str, view: View) -> Option<S
     let mut segments = Vec::new();
     let mut t_max: f64 = last.unwrap_or(0.0);
     for t in &course.treatments {
-        let Some(start) = t.start_date.map(|d| months(origin, d)) else {
-            continue;
-        };
+        // A treatment without a start date ("ongoing at entry", or a prior
+        // treatment whose dates were not published) is drawn from the
+        // start of the time line and says so, rather than left out.
+        let undated = t.start_date.is_none();
+        let start = t.start_date.map_or(0.0, |d| months(origin, d));
         let end = t
             .end_date
             .map(|d| months(origin, d))
@@ -120,11 +128,14 @@ pub fn swimmer(course: &PatientCourse, lane_label: &str, view: View) -> Option<S
             .max(start);
         t_max = t_max.max(end);
         let agents: Vec<&str> = t.agents.iter().map(|a| a.agent.label()).collect();
-        let label = if agents.is_empty() {
+        let mut label = if agents.is_empty() {
             t.kind.label().to_string()
         } else {
             agents.join(" + ")
         };
+        if undated {
+            label.push_str(" (no start date: ongoing at entry)");
+        }
         segments.push(SwimmerSegment {
             start,
             end,
@@ -404,6 +415,21 @@ mod tests {
         assert!((lane.segments[0].start - 73.0 / MONTH).abs() < 1e-12);
         assert_eq!(lane.segments[0].class, "surgery");
         assert!(swimmer_svg(&c, "3", View::Full).unwrap().contains("<svg"));
+    }
+
+    #[test]
+    fn undated_treatments_are_drawn_from_the_start_and_say_so() {
+        let mut c = course();
+        c.treatments[0].start_date = None;
+        let fig = swimmer(&c, "3", View::Full).unwrap();
+        let s = &fig.lanes[0].segments[0];
+        assert_eq!(s.start, 0.0);
+        assert!((s.end - 365.0 / MONTH).abs() < 1e-12, "to the last follow-up");
+        assert!(
+            s.label.as_deref().unwrap().contains("ongoing at entry"),
+            "{:?}",
+            s.label
+        );
     }
 
     #[test]

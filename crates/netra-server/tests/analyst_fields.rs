@@ -38,6 +38,10 @@ enum Class {
     Month,
     /// A 5-year age band.
     AgeBand,
+    /// A month, or `ongoing` (the end of a line still running).
+    MonthOrOngoing,
+    /// Whole months, `+` when censored, or `—` (a line's TTP).
+    WholeMonths,
     /// `arm N`.
     Arm,
     /// A CTCAE term of the list, or `other term`.
@@ -148,6 +152,13 @@ fn column_class(table: &str, column: &str) -> Option<Class> {
         ("adverse_event", "grade") => Number,
         ("adverse_event", "attribution") => Code,
         ("adverse_event", "serious") => YesNo,
+        // The derived lines of therapy (issue 20): no record id, dates to
+        // the month, times in whole months.
+        ("lines", "line") => Number,
+        ("lines", "regimen" | "class" | "end_reason" | "best_response") => Code,
+        ("lines", "start") => Month,
+        ("lines", "end") => MonthOrOngoing,
+        ("lines", "ttp_months") => WholeMonths,
         _ => return None,
     })
 }
@@ -270,6 +281,8 @@ fn check_text(class: Class, text: &str, sites: &BTreeSet<String>, what: &str) {
         Class::YesNo => t == "yes" || t == "no",
         Class::Month => is_month(t),
         Class::AgeBand => is_band(t),
+        Class::MonthOrOngoing => t == "ongoing" || is_month(t),
+        Class::WholeMonths => t == "—" || t.trim_end_matches('+').parse::<u32>().is_ok(),
         Class::Arm => t
             .strip_prefix("arm ")
             .is_some_and(|n| n.parse::<u32>().is_ok()),
@@ -479,6 +492,33 @@ fn strip_tags(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// The column of each `th` of a table: its `data-column` (record tables
+/// name their schema column there, whatever the header says), else the
+/// column name of its text ([`header_column`]).
+fn th_columns(html: &str) -> Vec<String> {
+    let texts = inner_texts(html, "th");
+    let mut tags = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<th") {
+        let after = &rest[i + 3..];
+        rest = after;
+        if !after.starts_with([' ', '>']) {
+            continue;
+        }
+        let tag = &after[..after.find('>').unwrap_or(after.len())];
+        tags.push(
+            tag.split_once("data-column=\"")
+                .and_then(|(_, v)| v.split('"').next())
+                .map(str::to_string),
+        );
+    }
+    texts
+        .iter()
+        .zip(tags.into_iter().chain(std::iter::repeat(None)))
+        .map(|(t, c)| c.unwrap_or_else(|| header_column(t)))
+        .collect()
+}
+
 /// The column name of a record table's header (`longest mm`,
 /// `activity gbq`, `interval days`, `dose (…)`).
 fn header_column(h: &str) -> String {
@@ -512,12 +552,12 @@ fn check_patient_page(html: &str, sites: &BTreeSet<String>, fields: &mut BTreeSe
         if matches!(table, "timeline" | "markers") {
             continue;
         }
-        let headers: Vec<String> = inner_texts(rest, "th");
+        let headers: Vec<String> = th_columns(rest);
         for row in inner_texts_raw(rest, "tr").iter().skip(1) {
             let cells = inner_texts(row, "td");
             assert_eq!(cells.len(), headers.len(), "{table}: {row}");
             for (h, cell) in headers.iter().zip(&cells) {
-                let column = header_column(h);
+                let column = h.clone();
                 let class = column_class(table, &column).unwrap_or_else(|| {
                     panic!("{table}.{column} reaches analysts' pages without a rule")
                 });

@@ -60,6 +60,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let location = args.db.location();
     rt.block_on(async {
         let registry = Registry::open(&location).await?;
+        // A fresh registry has no account: nobody could log in, so say how
+        // to make the first one instead of serving a login page in vain.
+        if netra_server::accounts::count_users(&registry).await? == 0 {
+            eprintln!("{}", no_account_hint(args.db.db.as_deref()));
+        }
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -91,4 +96,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("netra serve: stopped");
         Ok(())
     })
+}
+
+/// What `netra serve` prints when the registry has no account yet: the
+/// command that creates the first administrator, with this `--db`.
+pub fn no_account_hint(db: Option<&str>) -> String {
+    let db = db.map(|d| format!(" --db {d}")).unwrap_or_default();
+    format!(
+        "netra serve: this registry has no account yet, so nobody can log in.\n\
+         Create the first administrator (the password is asked for), then log in:\n\
+         \n    netra user add admin --role administrator{db}\n\n\
+         More accounts can then be made on the web (Users) or with `netra user add`."
+    )
 }

@@ -400,6 +400,113 @@ impl KmFigure {
     }
 }
 
+/// The plotting area in data and pixel coordinates.
+struct PlotBox {
+    lo: f64,
+    hi: f64,
+    left: f64,
+    width: f64,
+    top: f64,
+    bottom: f64,
+    y_max: f64,
+}
+
+impl PlotBox {
+    fn time(&self, x: f64) -> f64 {
+        self.lo + (x - self.left) / self.width * (self.hi - self.lo)
+    }
+
+    fn value(&self, y: f64) -> f64 {
+        (self.bottom - y) / (self.bottom - self.top) * self.y_max
+    }
+}
+
+impl KmFigure {
+    /// Does anything drawn for `s` (its curve, its band when shown, its
+    /// median lines) pass through times `[t0, t1]` × values `[v0, v1]`?
+    fn crosses(&self, s: &KmSeries, start: f64, t: (f64, f64), v: (f64, f64)) -> bool {
+        let (t0, t1) = t;
+        let (v0, v1) = v;
+        let end = s.end_time.max(s.time.last().copied().unwrap_or(0.0));
+        let inside = |x: f64| x >= v0 && x <= v1;
+        if let Some(m) = s.median.filter(|_| {
+            self.kind == CurveKind::Survival && self.show_median
+        }) {
+            // The dashed lines: at 0.5 up to the median, then down to 0.
+            if (inside(0.5) && t0 <= m) || (m >= t0 && m <= t1 && v0 <= 0.5) {
+                return true;
+            }
+        }
+        if t0 > end {
+            return false;
+        }
+        let t1 = t1.min(end);
+        // The values the curve (and band) takes over [t0, t1]: the level at
+        // t0 and every step inside; vertical segments join them, so the
+        // whole range between the lowest and highest is drawn.
+        let k0 = s.time.partition_point(|&x| x <= t0);
+        let k1 = s.time.partition_point(|&x| x <= t1);
+        let mut values = vec![s.value_at(t0, start)];
+        values.extend(s.estimate[k0..k1].iter().copied());
+        if self.show_ci {
+            let from = k0.saturating_sub(1);
+            values.extend(s.lower[from..k1].iter().copied());
+            values.extend(s.upper[from..k1].iter().copied());
+        }
+        let finite = values.iter().copied().filter(|x| x.is_finite());
+        let lowest = finite.clone().fold(f64::INFINITY, f64::min);
+        let highest = finite.fold(f64::NEG_INFINITY, f64::max);
+        lowest <= v1 && highest >= v0
+    }
+
+    /// Where the p-value goes: the first corner of the plot whose text box
+    /// no curve, band or median line crosses — survival: bottom left (where
+    /// curves that start at 1 seldom are), bottom right, top right;
+    /// incidence: top left, top right, bottom right. When every corner is
+    /// crossed, the one crossed by the fewest curves.
+    fn p_value_spot(
+        &self,
+        text_w: f64,
+        f: f64,
+        start: f64,
+        plot: &PlotBox,
+    ) -> (f64, f64, &'static str) {
+        let (l, r) = (plot.left + f * 0.8, plot.left + plot.width - f * 0.8);
+        let (low, high) = (plot.bottom - f * 0.8, plot.top + f * 1.4);
+        let spots: [(f64, f64, &'static str); 3] = match self.kind {
+            CurveKind::Survival => [(l, low, "start"), (r, low, "end"), (r, high, "end")],
+            CurveKind::Incidence => [(l, high, "start"), (r, high, "end"), (r, low, "end")],
+        };
+        let pad = 3.0;
+        let crossings = |&(x, y, anchor): &(f64, f64, &str)| {
+            let (x0, x1) = if anchor == "end" {
+                (x - text_w, x)
+            } else {
+                (x, x + text_w)
+            };
+            let t = (plot.time(x0 - pad), plot.time(x1 + pad));
+            let v = (plot.value(y + f * 0.35 + pad), plot.value(y - f - pad));
+            self.series
+                .iter()
+                .filter(|s| self.crosses(s, start, t, v))
+                .count()
+        };
+        let mut best = spots[0];
+        let mut fewest = usize::MAX;
+        for spot in spots {
+            let n = crossings(&spot);
+            if n == 0 {
+                return spot;
+            }
+            if n < fewest {
+                fewest = n;
+                best = spot;
+            }
+        }
+        best
+    }
+}
+
 /// The piecewise-constant pieces of a curve inside [lo, hi].
 struct Piece {
     x0: f64,
@@ -631,11 +738,17 @@ impl Figure for KmFigure {
         }
 
         if let Some(p) = self.p_value_text.as_deref().filter(|p| !p.is_empty()) {
-            let y = match self.kind {
-                CurveKind::Survival => bottom - f * 0.8,
-                CurveKind::Incidence => top + f * 1.4,
+            let plot = PlotBox {
+                lo,
+                hi,
+                left,
+                width: pw,
+                top,
+                bottom,
+                y_max: self.y_max,
             };
-            svg.text(left + f * 0.8, y, "start", p, &[("class", &"p-value")]);
+            let (x, y, anchor) = self.p_value_spot(text_width(p, f, false), f, start, &plot);
+            svg.text(x, y, anchor, p, &[("class", &"p-value")]);
         }
 
         let x_pos: Vec<f64> = ticks.iter().map(|t| xs.map(*t)).collect();
@@ -860,6 +973,44 @@ mod tests {
             median: None,
             at_risk: AtRisk::None,
         }
+    }
+
+    /// The text-anchor and y of the p-value in a figure's SVG.
+    fn p_value_at(svg: &str) -> (String, f64) {
+        let line = svg
+            .lines()
+            .find(|l| l.contains("class=\"p-value\""))
+            .expect("a p-value");
+        let attr = |name: &str| {
+            let from = line.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+            line[from..].split('"').next().unwrap().to_string()
+        };
+        (attr("text-anchor"), attr("y").parse().unwrap())
+    }
+
+    #[test]
+    fn the_p_value_moves_off_the_curves() {
+        // Curves high at the bottom left's times: the p-value stays there.
+        let mut fig = KmFigure::survival(
+            vec![series(&[10.0, 20.0], &[0.9, 0.8])],
+            "Months",
+        );
+        fig.p_value_text = Some("Log-rank p = 0.042".into());
+        let (anchor, low_y) = p_value_at(&fig.to_svg().unwrap());
+        assert_eq!(anchor, "start");
+        // A curve that falls to 0 at once and runs on at 0: the bottom is
+        // taken, the top right is free.
+        fig.series = vec![series(&[0.5, 20.0], &[0.0, 0.0])];
+        let (anchor, y) = p_value_at(&fig.to_svg().unwrap());
+        assert_eq!(anchor, "end");
+        assert!(y < low_y - 100.0, "moved to the top: {y} vs {low_y}");
+        // A curve near 0 that ends early, and one that stays high: the
+        // bottom left is crossed, the bottom right is free.
+        fig.series = vec![series(&[0.1], &[0.02]), series(&[15.0], &[0.9])];
+        fig.series[0].end_time = 2.0;
+        fig.series[1].end_time = 20.0;
+        let (anchor, y) = p_value_at(&fig.to_svg().unwrap());
+        assert_eq!((anchor.as_str(), y), ("end", low_y), "bottom right");
     }
 
     #[test]
