@@ -49,6 +49,28 @@ fn close(what: &str, a: f64, b: f64, tol: f64) {
 /// indicator per non-reference level present (cohort order), numbers as
 /// they are.
 fn by_hand(cohort: &Cohort, terms: &[&str], reference: &BTreeMap<&str, usize>) -> CoxFit {
+    let (time, event, x, names, _) = design_by_hand(cohort, terms, reference);
+    let data = CoxData {
+        time: &time,
+        event: &event,
+        start: None,
+        x: &x,
+        names: &names,
+        weights: None,
+        strata: None,
+        cluster: None,
+    };
+    coxph(&data, &CoxOptions::default()).unwrap()
+}
+
+/// The design `by_hand` fits: times, events, column-major covariates,
+/// column names and each term's columns.
+#[allow(clippy::type_complexity)]
+fn design_by_hand(
+    cohort: &Cohort,
+    terms: &[&str],
+    reference: &BTreeMap<&str, usize>,
+) -> (Vec<f64>, Vec<bool>, Vec<f64>, Vec<String>, Vec<Vec<usize>>) {
     let spec = EndpointRequest::default().spec().unwrap();
     let e = cohort.endpoint(&spec, None).unwrap();
     let vars: Vec<&Column> = terms
@@ -66,7 +88,9 @@ fn by_hand(cohort: &Cohort, terms: &[&str], reference: &BTreeMap<&str, usize>) -
         .collect();
     let mut names = Vec::new();
     let mut x = Vec::new();
+    let mut groups = Vec::new();
     for (t, c) in terms.iter().zip(&vars) {
+        let first = names.len();
         match c {
             Column::Num(v) => {
                 names.push(t.to_string());
@@ -86,20 +110,11 @@ fn by_hand(cohort: &Cohort, terms: &[&str], reference: &BTreeMap<&str, usize>) -
                 }
             }
         }
+        groups.push((first..names.len()).collect());
     }
     let time: Vec<f64> = rows.iter().map(|&i| e.time[i].unwrap()).collect();
     let event: Vec<bool> = rows.iter().map(|&i| e.event[i]).collect();
-    let data = CoxData {
-        time: &time,
-        event: &event,
-        start: None,
-        x: &x,
-        names: &names,
-        weights: None,
-        strata: None,
-        cluster: None,
-    };
-    coxph(&data, &CoxOptions::default()).unwrap()
+    (time, event, x, names, groups)
 }
 
 fn same_fit(ours: &CoxOutput, r: &CoxFit, tol: f64) {
@@ -331,4 +346,200 @@ fn unknown_variables_are_errors_naming_them() {
             .to_string()
             .contains("ties")
     );
+}
+
+#[test]
+fn term_tests_equal_drop1_and_wald_on_the_hand_built_design() {
+    use netra_stats::cox::terms::term_tests;
+    let cohort = cohort_of(courses(600));
+    let terms = [
+        "age_at_diagnosis",
+        "sex",
+        "grade_group",
+        "metastatic_setting",
+    ];
+    let req = CoxRequest {
+        term_tests: true,
+        ..request(&terms)
+    };
+    let out = cox::run(&cohort, &req).unwrap();
+    // Off by default (the federated fit has no refits): nothing in the JSON.
+    let plain = cox::run(&cohort, &request(&terms)).unwrap();
+    assert!(plain.term_tests.is_empty());
+    assert!(
+        !serde_json::to_string(&plain)
+            .unwrap()
+            .contains("term_tests")
+    );
+
+    let (time, event, x, names, groups) = design_by_hand(&cohort, &terms, &BTreeMap::new());
+    let data = CoxData {
+        time: &time,
+        event: &event,
+        start: None,
+        x: &x,
+        names: &names,
+        weights: None,
+        strata: None,
+        cluster: None,
+    };
+    let opts = CoxOptions::default();
+    let fit = coxph(&data, &opts).unwrap();
+    let want = term_tests(&data, &opts, &fit, &groups).unwrap();
+    assert_eq!(out.term_tests.len(), terms.len());
+    let mut factors = 0;
+    for ((t, w), (name, g)) in out
+        .term_tests
+        .iter()
+        .zip(&want)
+        .zip(terms.iter().zip(&groups))
+    {
+        assert_eq!(&t.term, name);
+        assert_eq!(t.df, g.len(), "{name}");
+        factors += usize::from(t.df >= 2);
+        let (lr, wl) = (t.lr.as_ref().unwrap(), w.lr.unwrap());
+        close(&format!("{name} LR"), lr.chisq, wl.chisq, 1e-7);
+        close(&format!("{name} LR p"), lr.p, wl.p, 1e-7);
+        let (wa, ww) = (t.wald.as_ref().unwrap(), w.wald.unwrap());
+        close(&format!("{name} Wald"), wa.chisq, ww.chisq, 1e-9);
+        assert_eq!((lr.df, wa.df), (t.df, t.df));
+    }
+    assert!(
+        factors >= 2,
+        "factors with several levels are tested as a whole"
+    );
+    // A number's Wald test is its coefficient's z².
+    let age = &out.coefficients[0];
+    let z = age.coef.unwrap() / age.se.unwrap();
+    close(
+        "age Wald = z^2",
+        out.term_tests[0].wald.as_ref().unwrap().chisq,
+        z * z,
+        1e-9,
+    );
+    // A one-term model: the term's LR test is the model's.
+    let one = cox::run(
+        &cohort,
+        &CoxRequest {
+            term_tests: true,
+            ..request(&["grade_group"])
+        },
+    )
+    .unwrap();
+    close(
+        "one term LR",
+        one.term_tests[0].lr.as_ref().unwrap().chisq,
+        one.lr_test.as_ref().unwrap().chisq,
+        1e-12,
+    );
+}
+
+#[test]
+fn subgroups_equal_the_kernel_on_the_cohorts_columns() {
+    use netra_analysis::analyses::subgroups::{self, SubgroupRequest};
+    use netra_stats::cox::subgroup::subgroup;
+    let cohort = cohort_of(courses(800));
+    let req = SubgroupRequest {
+        arm: "sex".into(),
+        reference: Some("female".into()),
+        versus: Some("male".into()),
+        subgroups: vec!["metastatic_setting".into(), "grade_group".into()],
+        ..SubgroupRequest::default()
+    };
+    let out = subgroups::run(&cohort, &req).unwrap();
+    assert_eq!(
+        (out.reference.as_str(), out.versus.as_str()),
+        ("Female", "Male")
+    );
+    let spec = EndpointRequest::default().spec().unwrap();
+    let e = cohort.endpoint(&spec, None).unwrap();
+    let Column::Cat { levels, codes } = &cohort.variable("sex").unwrap().column else {
+        panic!("sex is categorical")
+    };
+    let (f, m) = (
+        levels.iter().position(|l| l.matches("female")).unwrap(),
+        levels.iter().position(|l| l.matches("male")).unwrap(),
+    );
+    let rows: Vec<usize> = (0..cohort.len())
+        .filter(|&i| e.time[i].is_some() && (codes[i] == Some(f) || codes[i] == Some(m)))
+        .collect();
+    let time: Vec<f64> = rows.iter().map(|&i| e.time[i].unwrap()).collect();
+    let event: Vec<bool> = rows.iter().map(|&i| e.event[i]).collect();
+    let arm: Vec<bool> = rows.iter().map(|&i| codes[i] == Some(m)).collect();
+    assert_eq!(out.overall.n, rows.len());
+    for v in &out.subgroups {
+        let Column::Cat { levels, codes: g } = &cohort.variable(&v.variable).unwrap().column else {
+            panic!("categorical")
+        };
+        let level: Vec<Option<usize>> = rows.iter().map(|&i| g[i]).collect();
+        let k = subgroup(
+            &time,
+            &event,
+            &arm,
+            &level,
+            levels.len(),
+            &CoxOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(v.levels.len(), levels.len());
+        for (o, w) in v.levels.iter().zip(&k.levels) {
+            assert_eq!((o.n, o.events, o.n_versus), (w.n, w.events, w.n_arm));
+            match &w.coefficient {
+                Some(c) if o.hr.is_some() => {
+                    close("hr", o.hr.unwrap(), c.hr.unwrap(), 1e-12);
+                    close("lower", o.lower.unwrap(), c.hr_lower.unwrap(), 1e-12);
+                }
+                _ => assert!(o.note.is_some(), "a level without an estimate says why"),
+            }
+        }
+        let (i, w) = (v.interaction.as_ref().unwrap(), k.interaction.unwrap());
+        close(
+            "interaction LR",
+            i.lr.as_ref().unwrap().p,
+            w.lr.unwrap().p,
+            1e-12,
+        );
+        close(
+            "interaction Wald",
+            i.wald.as_ref().unwrap().p,
+            w.wald.unwrap().p,
+            1e-12,
+        );
+        assert_eq!(v.unknown, level.iter().filter(|l| l.is_none()).count());
+    }
+    close(
+        "overall",
+        out.overall.hr.unwrap(),
+        subgroup(
+            &time,
+            &event,
+            &arm,
+            &vec![None; time.len()],
+            0,
+            &CoxOptions::default(),
+        )
+        .unwrap()
+        .overall
+        .coefficient
+        .unwrap()
+        .hr
+        .unwrap(),
+        1e-12,
+    );
+    // Refusals name what to do.
+    let numeric = SubgroupRequest {
+        subgroups: vec!["age_at_diagnosis".into()],
+        ..req.clone()
+    };
+    let e = subgroups::run(&cohort, &numeric).unwrap_err().to_string();
+    assert!(e.contains("derived variable"), "{e}");
+    let no_versus = SubgroupRequest {
+        versus: None,
+        ..req.clone()
+    };
+    // female vs the only other sex with patients (male), or a request to name it.
+    match subgroups::run(&cohort, &no_versus) {
+        Ok(o) => assert_eq!(o.versus, "Male"),
+        Err(e) => assert!(e.to_string().contains("name the one compared"), "{e}"),
+    }
 }

@@ -415,6 +415,12 @@ impl CoxPlan {
         if req.terms.is_empty() {
             return Err(analysis("terms: the model needs a variable"));
         }
+        if req.term_tests {
+            return Err(analysis(
+                "term_tests: the overall test of each term is not federated (it refits the model \
+                 without each term); ask for it on a single registry",
+            ));
+        }
         Ok(CoxPlan {
             req,
             ties,
@@ -487,6 +493,7 @@ impl CoxPlan {
             iterations: None,
             converged: None,
             warnings: Vec::new(),
+            term_tests: Vec::new(),
         };
         let mut at = 4;
         self.columns.clear();

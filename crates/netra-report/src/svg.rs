@@ -63,6 +63,56 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// The digit of a Unicode superscript character (`¹` → `1`).
+fn superscript_digit(c: char) -> Option<char> {
+    match c {
+        '⁰' => Some('0'),
+        '¹' => Some('1'),
+        '²' => Some('2'),
+        '³' => Some('3'),
+        '⁴'..='⁹' => char::from_digit(c as u32 - '⁴' as u32 + 4, 10),
+        _ => None,
+    }
+}
+
+/// A `<text>`'s content, escaped, with each run of Unicode superscript
+/// digits (nuclides: `¹¹¹In`, `⁹⁰Y`) written as ordinary digits in a
+/// raised, smaller `<tspan>`: the bundled font has no `⁰`, so the PNG
+/// renderer would draw a missing glyph where a browser falls back to
+/// another font; raised digits look the same everywhere.
+fn text_content(text: &str) -> String {
+    if !text.chars().any(|c| superscript_digit(c).is_some()) {
+        return escape(text);
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if !run.is_empty() {
+            out.push_str("<tspan baseline-shift=\"super\" font-size=\"70%\">");
+            out.push_str(run);
+            out.push_str("</tspan>");
+            run.clear();
+        }
+    };
+    let mut plain = String::new();
+    for c in text.chars() {
+        match superscript_digit(c) {
+            Some(d) => {
+                out.push_str(&escape(&plain));
+                plain.clear();
+                run.push(d);
+            }
+            None => {
+                flush(&mut run, &mut out);
+                plain.push(c);
+            }
+        }
+    }
+    flush(&mut run, &mut out);
+    out.push_str(&escape(&plain));
+    out
+}
+
 /// Attribute list: name and any displayable value (escaped when written).
 pub type Attrs<'a> = &'a [(&'a str, &'a dyn Display)];
 
@@ -154,7 +204,7 @@ impl Svg {
             let value = v.to_string();
             let _ = write!(self.buf, " {}=\"{}\"", k, escape(&value));
         }
-        let _ = writeln!(self.buf, ">{}</text>", escape(text));
+        let _ = writeln!(self.buf, ">{}</text>", text_content(text));
     }
 
     /// Writes a `<title>` child (a tooltip in browsers) for the open element.
@@ -260,6 +310,16 @@ impl Display for PathData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nuclide_superscripts_are_raised_digits() {
+        assert_eq!(
+            text_content("¹¹¹In & ⁹⁰Y"),
+            "<tspan baseline-shift=\"super\" font-size=\"70%\">111</tspan>In &amp; \
+             <tspan baseline-shift=\"super\" font-size=\"70%\">90</tspan>Y"
+        );
+        assert_eq!(text_content("a < b"), "a &lt; b");
+    }
 
     #[test]
     fn numbers_are_fixed_and_never_negative_zero() {

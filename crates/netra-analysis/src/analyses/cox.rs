@@ -40,6 +40,7 @@ pub mod table;
 
 use std::collections::BTreeMap;
 
+use netra_stats::cox::terms::{likelihood_ratio, wald_subset};
 use netra_stats::cox::{CoxData, CoxFit, CoxOptions, Ties};
 use netra_stats::model::{
     ColumnData, Design, DesignOptions, Formula, NamedColumn, Term as FormulaTerm,
@@ -71,6 +72,10 @@ pub struct CoxRequest {
     pub ties: String,
     /// Confidence level of the hazard-ratio intervals.
     pub conf_level: f64,
+    /// Also test each term as a whole (`term_tests` of the output: one
+    /// refit per term for the likelihood-ratio test). Off by default: the
+    /// federated fit has no refits.
+    pub term_tests: bool,
 }
 
 impl Default for CoxRequest {
@@ -82,6 +87,7 @@ impl Default for CoxRequest {
             reference: BTreeMap::new(),
             ties: "efron".into(),
             conf_level: 0.95,
+            term_tests: false,
         }
     }
 }
@@ -182,6 +188,26 @@ pub struct CoxOutput {
     /// Fitting notes, worded as R words them, and why a model was not
     /// fitted.
     pub warnings: Vec<String>,
+    /// The overall test of each term with an estimable column, in request
+    /// order: all of a factor's levels at once (the "p for the factor").
+    /// Empty unless the request asks for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub term_tests: Vec<CoxTermTest>,
+}
+
+/// The overall tests of one term (see `netra_stats::cox::terms`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoxTermTest {
+    /// The variable.
+    pub term: String,
+    /// Estimable columns of the term (the tests' degrees of freedom).
+    pub df: usize,
+    /// Likelihood-ratio test against the model refitted on the same
+    /// patients without the term (R: `drop1(fit, test = "Chisq")`).
+    pub lr: Option<TestOut>,
+    /// Wald test of the term's coefficients, `b' V⁻¹ b` (R: `car::Anova(fit,
+    /// test.statistic = "Wald")`).
+    pub wald: Option<TestOut>,
 }
 
 /// How one variable enters: its values per cohort patient.
@@ -352,6 +378,7 @@ pub fn run_in_parts(
         iterations: None,
         converged: None,
         warnings: Vec::new(),
+        term_tests: Vec::new(),
     };
 
     // One column per term over the model's rows, named `t0`, `t1`, … for
@@ -521,7 +548,11 @@ pub fn run_in_parts(
         robust: Some(false),
         ..CoxOptions::default()
     };
-    let fit = fit_rows(&time, &event, &design, &opts, parts)?;
+    let all: Vec<usize> = (0..design.p()).collect();
+    let fit = fit_rows(&time, &event, &design, &all, &opts, parts)?;
+    if req.term_tests {
+        out.term_tests = term_tests(&time, &event, &design, &fit, &opts, parts, &entries)?;
+    }
     fill_from_fit(&mut out, &fit, |k| {
         let (j, level) = keys[k];
         let label = match (&entries[j].values, level) {
@@ -580,25 +611,70 @@ pub fn fill_from_fit(
     out.warnings.extend(fit.warnings.iter().cloned());
 }
 
-/// Fits the design through the partial aggregates, the rows cut into
-/// `parts` consecutive parts.
+/// The overall likelihood-ratio and Wald tests of each term with an
+/// estimable column: the reduced model (without the term's columns) is
+/// refitted through the same partial aggregates on the same patients, and
+/// a model of one term reduces to β = 0 (`loglik_null`).
+fn term_tests(
+    time: &[f64],
+    event: &[bool],
+    design: &Design,
+    fit: &CoxFit,
+    opts: &CoxOptions,
+    parts: usize,
+    entries: &[Entry<'_>],
+) -> Result<Vec<CoxTermTest>, AnalysisError> {
+    let test = |t: netra_stats::cox::ChisqTest| TestOut {
+        chisq: t.chisq,
+        df: t.df,
+        p: t.p,
+    };
+    let mut out = Vec::new();
+    for (j, t) in design.terms.iter().enumerate() {
+        let cols: Vec<usize> = t.columns.clone().collect();
+        let df = cols
+            .iter()
+            .filter(|&&c| fit.coefficients[c].coef.is_some_and(f64::is_finite))
+            .count();
+        if df == 0 {
+            continue;
+        }
+        let rest: Vec<usize> = (0..design.p()).filter(|c| !cols.contains(c)).collect();
+        let reduced = if rest.is_empty() {
+            fit.loglik_null
+        } else {
+            fit_rows(time, event, design, &rest, opts, parts)?.loglik
+        };
+        out.push(CoxTermTest {
+            term: entries[j].name.clone(),
+            df,
+            lr: likelihood_ratio(fit.loglik, reduced, df).map(test),
+            wald: wald_subset(fit, &cols, opts.toler_chol).map(test),
+        });
+    }
+    Ok(out)
+}
+
+/// Fits the design's columns `cols` through the partial aggregates, the
+/// rows cut into `parts` consecutive parts.
 fn fit_rows(
     time: &[f64],
     event: &[bool],
     design: &Design,
+    cols: &[usize],
     opts: &CoxOptions,
     parts: usize,
 ) -> Result<CoxFit, AnalysisError> {
     let n = time.len();
-    let p = design.p();
+    let names: Vec<String> = cols.iter().map(|&c| design.names[c].clone()).collect();
     let parts = parts.clamp(1, n.max(1));
     let bounds: Vec<usize> = (0..=parts).map(|k| k * n / parts).collect();
     // Each part's covariates, column-major over its own rows.
     let xs: Vec<Vec<f64>> = bounds
         .windows(2)
         .map(|w| {
-            (0..p)
-                .flat_map(|j| design.column(j)[w[0]..w[1]].iter().copied())
+            cols.iter()
+                .flat_map(|&j| design.column(j)[w[0]..w[1]].iter().copied())
                 .collect()
         })
         .collect();
@@ -610,13 +686,13 @@ fn fit_rows(
             event: &event[w[0]..w[1]],
             start: None,
             x,
-            names: &design.names,
+            names: &names,
             weights: None,
             strata: None,
             cluster: None,
         })
         .collect();
-    fit_parts(&data, &design.names, opts).map_err(|e| AnalysisError::stats("cox", e))
+    fit_parts(&data, &names, opts).map_err(|e| AnalysisError::stats("cox", e))
 }
 
 #[cfg(test)]

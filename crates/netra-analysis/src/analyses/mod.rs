@@ -13,6 +13,7 @@ pub mod patterns;
 pub mod rates;
 pub mod response;
 pub mod sequences;
+pub mod subgroups;
 pub mod survival;
 pub mod weighting;
 
@@ -252,6 +253,29 @@ impl Analysis for Weighting {
     }
 }
 
+/// A comparison's hazard ratio within subgroups, with interaction tests.
+pub struct Subgroups;
+
+impl Analysis for Subgroups {
+    const NAME: &'static str = "subgroups";
+    const DESCRIPTION: &'static str = "Hazard ratio of a two-level comparison overall and within \
+         each subgroup level, with likelihood-ratio and Wald tests of interaction (forest plot)";
+    type Request = subgroups::SubgroupRequest;
+    type Output = subgroups::SubgroupOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        subgroups::run(cohort, request)
+    }
+    fn example() -> Self::Request {
+        subgroups::SubgroupRequest {
+            arm: "sex".into(),
+            reference: Some("female".into()),
+            versus: Some("male".into()),
+            subgroups: vec!["metastatic_setting".into(), "differentiation".into()],
+            ..subgroups::SubgroupRequest::default()
+        }
+    }
+}
+
 /// Every analysis, in menu order: the one list the surfaces offer.
 pub fn registry() -> Vec<&'static dyn DynAnalysis> {
     vec![
@@ -266,6 +290,7 @@ pub fn registry() -> Vec<&'static dyn DynAnalysis> {
         &Entry::<patterns::Patterns>(std::marker::PhantomData),
         &Entry::<adverse_events::AdverseEvents>(std::marker::PhantomData),
         &Entry::<Weighting>(std::marker::PhantomData),
+        &Entry::<Subgroups>(std::marker::PhantomData),
     ]
 }
 

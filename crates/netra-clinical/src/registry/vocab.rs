@@ -444,15 +444,15 @@ vocabulary! {
         Pazopanib = "pazopanib", "pazopanib";
         Cabozantinib = "cabozantinib", "cabozantinib";
         Bevacizumab = "bevacizumab", "bevacizumab";
-        Lu177Dotatate = "lu177_dotatate", "177Lu-DOTATATE";
-        Y90Dotatoc = "y90_dotatoc", "90Y-DOTATOC";
-        In111Pentetreotide = "in111_pentetreotide", "111In-pentetreotide";
-        I131Mibg = "i131_mibg", "131I-MIBG";
+        Lu177Dotatate = "lu177_dotatate", "¹⁷⁷Lu-DOTATATE";
+        Y90Dotatoc = "y90_dotatoc", "⁹⁰Y-DOTATOC";
+        In111Pentetreotide = "in111_pentetreotide", "¹¹¹In-pentetreotide";
+        I131Mibg = "i131_mibg", "¹³¹I-MIBG";
         Lipiodol = "lipiodol", "lipiodol";
         EmbolicParticles = "embolic_particles", "embolic particles";
         DrugElutingBeads = "drug_eluting_beads", "drug-eluting beads";
-        Y90Microspheres = "y90_microspheres", "90Y microspheres";
-        I125Seeds = "i125_seeds", "125I seeds";
+        Y90Microspheres = "y90_microspheres", "⁹⁰Y microspheres";
+        I125Seeds = "i125_seeds", "¹²⁵I seeds";
         ProtonPumpInhibitor = "proton_pump_inhibitor", "proton-pump inhibitor";
         Analgesic = "analgesic", "analgesic";
         Telotristat = "telotristat", "telotristat";
@@ -468,8 +468,8 @@ vocabulary! {
         Thalidomide = "thalidomide", "thalidomide";
         Temsirolimus = "temsirolimus", "temsirolimus";
         Sorafenib = "sorafenib", "sorafenib";
-        Lu177Dotatoc = "lu177_dotatoc", "177Lu-DOTATOC (edotreotide)";
-        Y90DotaLanreotide = "y90_dota_lanreotide", "90Y-DOTA-lanreotide";
+        Lu177Dotatoc = "lu177_dotatoc", "¹⁷⁷Lu-DOTATOC (edotreotide)";
+        Y90DotaLanreotide = "y90_dota_lanreotide", "⁹⁰Y-DOTA-lanreotide";
         Other = "other", "other agent";
     }
 }

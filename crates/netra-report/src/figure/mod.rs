@@ -13,6 +13,7 @@ pub mod km;
 pub mod love;
 pub mod sankey;
 pub mod spider;
+pub mod subgroup;
 pub mod swimmer;
 pub mod waterfall;
 

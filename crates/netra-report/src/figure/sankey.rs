@@ -353,12 +353,17 @@ impl Figure for SankeyFigure {
         );
         let left = 8.0;
         let right = 8.0 + last_col_w + 5.0;
-        let span = self.style.width - left - right - node_w;
-        if span < 60.0 * (n_cols.saturating_sub(1)) as f64 || (n_cols > 1 && span < other_w) {
-            return Err(ReportError::InvalidOption(
-                "figure too narrow for the Sankey diagram".into(),
-            ));
-        }
+        // A node's label sits in a gutter right of the node and its bands
+        // leave from the gutter's end, so that no label lies on a band (the
+        // labels once ran over the bands and the next column's nodes). The
+        // figure widens when the style's width leaves a band less than
+        // MIN_BAND pixels.
+        const MIN_BAND: f64 = 60.0;
+        let gutter = if n_cols > 1 { other_w + 10.0 } else { 0.0 };
+        let steps = n_cols.saturating_sub(1) as f64;
+        let needed = left + steps * (node_w + gutter + MIN_BAND) + node_w + right;
+        let width = self.style.width.max(needed.ceil());
+        let span = width - left - right - node_w;
         let col_x = |c: usize| {
             if n_cols == 1 {
                 left
@@ -425,7 +430,7 @@ impl Figure for SankeyFigure {
         } else {
             &self.title
         };
-        let mut svg = Svg::new(self.style.width, height, "sankey", title, f);
+        let mut svg = Svg::new(width, height, "sankey", title, f);
         draw_title(&mut svg, &self.title, left, f);
         svg.open(
             "g",
@@ -448,7 +453,7 @@ impl Figure for SankeyFigure {
                 continue;
             }
             let h = fl.count * scale;
-            let x0 = col_x(self.nodes[fl.from].column) + node_w;
+            let x0 = col_x(self.nodes[fl.from].column) + node_w + gutter;
             let x1 = col_x(self.nodes[fl.to].column);
             let xm = (x0 + x1) / 2.0;
             let (a, b) = (y_out[k], y_in[k]);
@@ -545,6 +550,7 @@ impl Figure for SankeyFigure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::font::text_width;
 
     #[test]
     fn pathways_aggregate_into_nodes_and_flows() {
@@ -577,6 +583,59 @@ mod tests {
         assert_eq!(s.node_values(), vec![16.0, 8.0, 15.0, 6.0]);
         assert_eq!(s.flows.len(), 3);
         assert_eq!(s.columns.len(), 2);
+    }
+
+    #[test]
+    fn labels_sit_left_of_the_bands_of_their_column() {
+        let long = "Somatostatin analogue";
+        let links = [
+            (0, long.to_string(), "Targeted".to_string(), 40.0),
+            (0, long.to_string(), "Death".to_string(), 12.0),
+            (0, "Chemotherapy".to_string(), "Targeted".to_string(), 9.0),
+            (1, "Targeted".to_string(), "Death".to_string(), 20.0),
+        ];
+        let s = SankeyFigure::from_links(
+            vec!["Line 1".into(), "Line 2".into(), "After".into()],
+            &links,
+        )
+        .unwrap();
+        let svg = s.to_svg().unwrap();
+        let f = s.style.font_size;
+        // x where each label of column 0 ends.
+        let label_end = |label: &str| -> f64 {
+            let at = svg.find(&format!(">{label} (")).unwrap();
+            let tag = &svg[svg[..at].rfind("<text").unwrap()..at];
+            let x: f64 = tag
+                .split("x=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let text = &svg[at + 1..at + svg[at..].find('<').unwrap()];
+            x + text_width(text, f, false)
+        };
+        let end = label_end(long).max(label_end("Chemotherapy"));
+        // Every band out of column 0 starts right of the labels.
+        let mut starts = 0;
+        for part in svg.split("data-from-column=\"0\"").skip(1) {
+            let d = part.split("d=\"M ").nth(1).unwrap();
+            let x0: f64 = d.split([',', ' ']).next().unwrap().parse().unwrap();
+            assert!(x0 >= end, "band at {x0} under a label ending at {end}");
+            starts += 1;
+        }
+        assert_eq!(starts, 3);
+        // Nodes add up: column 0 holds the 61 patients of the links.
+        let total: f64 = s
+            .nodes
+            .iter()
+            .zip(s.node_values())
+            .filter(|(n, _)| n.column == 0)
+            .map(|(_, v)| v)
+            .sum();
+        assert_eq!(total, 61.0);
     }
 
     #[test]

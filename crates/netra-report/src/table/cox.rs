@@ -72,6 +72,29 @@ impl CoxRow {
         }
     }
 
+    /// A factor's heading with its overall p in each model (the test of all
+    /// its levels at once; `None`: not in that model or not tested). Only
+    /// the `p` of the heading's estimates is printed.
+    pub fn heading_with_p(
+        label: impl Into<String>,
+        univariate: Option<f64>,
+        multivariate: Option<f64>,
+    ) -> CoxRow {
+        let p_only = |p: Option<f64>| {
+            p.map(|p| HazardRatio {
+                hr: f64::NAN,
+                lower: f64::NAN,
+                upper: f64::NAN,
+                p: Some(p),
+            })
+        };
+        CoxRow {
+            univariate: p_only(univariate),
+            multivariate: p_only(multivariate),
+            ..CoxRow::heading(label)
+        }
+    }
+
     /// A factor's reference level (indented), in both models.
     pub fn reference(label: impl Into<String>) -> CoxRow {
         CoxRow {
@@ -149,7 +172,21 @@ pub fn cox_table(title: impl Into<String>, rows: &[CoxRow], conf_label: &str) ->
     let p_style = PStyle::default();
     for r in rows {
         let row = match r.kind {
-            CoxRowKind::Heading => Row::new([r.label.as_str(), "", "", "", ""]).emphasised(),
+            CoxRowKind::Heading => {
+                // A heading prints only an overall p (`heading_with_p`).
+                let p = |h: &Option<HazardRatio>| {
+                    h.and_then(|h| h.p)
+                        .map_or(String::new(), |p| p_style.format(Some(p)))
+                };
+                Row::new([
+                    r.label.clone(),
+                    String::new(),
+                    p(&r.univariate),
+                    String::new(),
+                    p(&r.multivariate),
+                ])
+                .emphasised()
+            }
             CoxRowKind::Reference => {
                 // Both None: a reference row of both models (`reference`);
                 // otherwise only where marked (`reference_in`).
@@ -178,4 +215,22 @@ pub fn cox_table(title: impl Into<String>, rows: &[CoxRow], conf_label: &str) ->
         table.push(row.indented(r.indent));
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_heading_prints_only_its_overall_p() {
+        let rows = [
+            CoxRow::heading_with_p("Grade", Some(0.0123), None),
+            CoxRow::heading("Site"),
+        ];
+        let t = cox_table("Cox", &rows, "95% CI");
+        let text: Vec<&str> = t.body[0].cells.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(text, ["Grade", "", "0.012", "", ""]);
+        assert!(t.body[0].emphasis);
+        assert!(t.body[1].cells[1..].iter().all(|c| c.text.is_empty()));
+    }
 }

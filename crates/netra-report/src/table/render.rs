@@ -225,8 +225,13 @@ pub(super) fn csv(t: &Table) -> Result<String, ReportError> {
 }
 
 /// Escapes LaTeX's special characters and maps the typographic characters
-/// the tables use (±, ≥, ≤, −, –, —, µ, ×, ·, °, non-breaking space) to
-/// commands that work with pdfLaTeX's default encoding.
+/// the tables use (±, ≥, ≤, −, –, —, µ, ×, ·, °, χ², ¹¹¹In, non-breaking
+/// space) to commands that work with pdfLaTeX's default encoding. The
+/// result is plain ASCII, so pdfLaTeX never meets a Unicode character it
+/// has no definition for ("Unicode character χ not set up for use with
+/// LaTeX"): Greek letters become math, super- and subscript digits
+/// `\textsuperscript`/`\textsubscript`, accented Latin letters accent
+/// commands, and a character with no mapping becomes `?`.
 pub(crate) fn latex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
@@ -250,14 +255,132 @@ pub(crate) fn latex_escape(text: &str) -> String {
             '×' => out.push_str("$\\times$"),
             '·' => out.push_str("$\\cdot$"),
             '°' => out.push_str("\\textdegree{}"),
-            'α' => out.push_str("$\\alpha$"),
-            'β' => out.push_str("$\\beta$"),
             '\u{a0}' => out.push('~'),
             '\n' | '\r' => out.push(' '),
-            c => out.push(c),
+            c if c.is_ascii() => out.push(c),
+            c => out.push_str(&latex_unicode(c)),
         }
     }
     out
+}
+
+/// A non-ASCII character as pdfLaTeX reads it with its default encoding.
+fn latex_unicode(c: char) -> String {
+    const GREEK: &[(char, &str)] = &[
+        ('α', "alpha"),
+        ('β', "beta"),
+        ('γ', "gamma"),
+        ('δ', "delta"),
+        ('ε', "varepsilon"),
+        ('η', "eta"),
+        ('θ', "theta"),
+        ('κ', "kappa"),
+        ('λ', "lambda"),
+        ('ν', "nu"),
+        ('π', "pi"),
+        ('ρ', "rho"),
+        ('σ', "sigma"),
+        ('τ', "tau"),
+        ('φ', "phi"),
+        ('χ', "chi"),
+        ('ψ', "psi"),
+        ('ω', "omega"),
+        ('Δ', "Delta"),
+        ('Σ', "Sigma"),
+    ];
+    const SYMBOLS: &[(char, &str)] = &[
+        ('≠', "$\\neq$"),
+        ('≈', "$\\approx$"),
+        ('→', "$\\rightarrow$"),
+        ('←', "$\\leftarrow$"),
+        ('↑', "$\\uparrow$"),
+        ('↓', "$\\downarrow$"),
+        ('∞', "$\\infty$"),
+        ('√', "$\\surd$"),
+        ('…', "\\dots{}"),
+        ('‘', "`"),
+        ('’', "'"),
+        ('“', "``"),
+        ('”', "''"),
+        ('•', "\\textbullet{}"),
+        ('†', "\\dag{}"),
+        ('‡', "\\ddag{}"),
+        ('§', "\\S{}"),
+        ('¶', "\\P{}"),
+        ('©', "\\copyright{}"),
+        ('®', "\\textregistered{}"),
+        ('½', "$\\frac{1}{2}$"),
+        ('¼', "$\\frac{1}{4}$"),
+        ('¾', "$\\frac{3}{4}$"),
+        ('ß', "\\ss{}"),
+        ('æ', "\\ae{}"),
+        ('Æ', "\\AE{}"),
+        ('œ', "\\oe{}"),
+        ('Œ', "\\OE{}"),
+        ('ø', "\\o{}"),
+        ('Ø', "\\O{}"),
+        ('å', "\\aa{}"),
+        ('Å', "\\AA{}"),
+        ('ı', "\\i{}"),
+        ('\u{2009}', "\\,"),
+        ('\u{202f}', "\\,"),
+    ];
+    if let Some((_, name)) = GREEK.iter().find(|(g, _)| *g == c) {
+        return format!("$\\{name}$");
+    }
+    if let Some((_, tex)) = SYMBOLS.iter().find(|(g, _)| *g == c) {
+        return (*tex).to_string();
+    }
+    const SUPER: &str = "⁰¹²³⁴⁵⁶⁷⁸⁹";
+    const SUB: &str = "₀₁₂₃₄₅₆₇₈₉";
+    if let Some(d) = SUPER.chars().position(|x| x == c) {
+        return format!("\\textsuperscript{{{d}}}");
+    }
+    if c == '⁺' {
+        return "\\textsuperscript{+}".into();
+    }
+    if c == '⁻' {
+        return "\\textsuperscript{$-$}".into();
+    }
+    if let Some(d) = SUB.chars().position(|x| x == c) {
+        return format!("\\textsubscript{{{d}}}");
+    }
+    // Accented Latin letters: base letter and accent command.
+    const ACCENTS: &[(&str, char, &str)] = &[
+        ("àèìòùÀÈÌÒÙ", '`', "aeiouAEIOU"),
+        ("áéíóúýÁÉÍÓÚÝćńśźĆŃŚŹ", '\'', "aeiouyAEIOUYcnszCNSZ"),
+        ("âêîôûÂÊÎÔÛ", '^', "aeiouAEIOU"),
+        ("äëïöüÿÄËÏÖÜ", '"', "aeiouyAEIOU"),
+        ("ãñõÃÑÕ", '~', "anoANO"),
+    ];
+    for (set, accent, base) in ACCENTS {
+        if let Some(k) = set.chars().position(|x| x == c)
+            && let Some(b) = base.chars().nth(k)
+        {
+            // Dotless i under an accent, as LaTeX wants it.
+            let b = if b == 'i' {
+                "\\i".to_string()
+            } else {
+                b.to_string()
+            };
+            return format!("\\{accent}{{{b}}}");
+        }
+    }
+    const CEDILLA: &[(char, &str)] = &[('ç', "\\c{c}"), ('Ç', "\\c{C}")];
+    const CARON: &[(char, &str)] = &[
+        ('č', "\\v{c}"),
+        ('š', "\\v{s}"),
+        ('ž', "\\v{z}"),
+        ('ř', "\\v{r}"),
+        ('ě', "\\v{e}"),
+        ('Č', "\\v{C}"),
+        ('Š', "\\v{S}"),
+        ('Ž', "\\v{Z}"),
+    ];
+    if let Some((_, tex)) = CEDILLA.iter().chain(CARON).find(|(g, _)| *g == c) {
+        return (*tex).to_string();
+    }
+    "?".into()
 }
 
 pub(super) fn latex(t: &Table) -> Result<String, ReportError> {
@@ -338,4 +461,31 @@ pub(super) fn latex(t: &Table) -> Result<String, ReportError> {
     }
     s.push_str("\\end{table}\n");
     Ok(s)
+}
+
+#[cfg(test)]
+mod latex_tests {
+    use super::latex_escape;
+
+    #[test]
+    fn latex_is_ascii_for_what_pdflatex_cannot_read() {
+        let text = "\u{3c7}\u{b2} = 3.2; \u{b9}\u{b9}\u{b9}In-pentetreotide; Ga\u{2076}\u{2078}; \
+                    H\u{2082}O; Müller, Žižek, Ångström; ≠ → … \u{2620}";
+        let tex = latex_escape(text);
+        assert!(tex.is_ascii(), "{tex}");
+        assert!(
+            tex.starts_with("$\\chi$\\textsuperscript{2} = 3.2"),
+            "{tex}"
+        );
+        assert!(
+            tex.contains("\\textsuperscript{1}\\textsuperscript{1}\\textsuperscript{1}In"),
+            "{tex}"
+        );
+        assert!(tex.contains("H\\textsubscript{2}O"), "{tex}");
+        assert!(tex.contains("M\\\"{u}ller"), "{tex}");
+        assert!(tex.contains("\\v{Z}i\\v{z}ek"), "{tex}");
+        assert!(tex.contains("\\AA{}ngstr\\\"{o}m"), "{tex}");
+        // A character without a mapping is a visible '?', not a compile error.
+        assert!(tex.ends_with('?'), "{tex}");
+    }
 }

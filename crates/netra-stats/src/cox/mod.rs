@@ -20,8 +20,10 @@
 //! * Times that differ by less than R's `timefix` tolerance are merged
 //!   first, as `coxph(control = coxph.control(timefix = TRUE))` does.
 //!
-//! Diagnostics and extensions live in [`zph`] (`cox.zph`) and [`finegray`]
-//! (Fine–Gray via `finegray()` weights). [`crate::partial_cox`] fits the
+//! Diagnostics and extensions live in [`zph`] (`cox.zph`), [`finegray`]
+//! (Fine–Gray via `finegray()` weights), [`terms`] (the overall test of a
+//! factor: `drop1` and Wald) and [`subgroup`] (an arm's hazard ratio per
+//! subgroup and the interaction test). [`crate::partial_cox`] fits the
 //! same model from additive per-time sums of data held in parts, with the
 //! same Newton iteration (`newton::Objective`). `docs/algorithms/cox.md` has the
 //! longer notes.
@@ -46,6 +48,8 @@ pub(crate) mod newton;
 mod prepare;
 mod residuals;
 pub(crate) mod sort;
+pub mod subgroup;
+pub mod terms;
 pub mod zph;
 
 use std::fmt;
