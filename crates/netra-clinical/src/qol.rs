@@ -72,14 +72,50 @@ const fn scale(
 
 /// The QLQ-C30 version 3 scales, in the manual's order.
 pub const QLQ_C30: &[Scale] = &[
-    scale("QL2", "global health status / QoL", ScaleKind::Global, &[29, 30], 6),
-    scale("PF2", "physical functioning", ScaleKind::Functional, &[1, 2, 3, 4, 5], 3),
+    scale(
+        "QL2",
+        "global health status / QoL",
+        ScaleKind::Global,
+        &[29, 30],
+        6,
+    ),
+    scale(
+        "PF2",
+        "physical functioning",
+        ScaleKind::Functional,
+        &[1, 2, 3, 4, 5],
+        3,
+    ),
     scale("RF2", "role functioning", ScaleKind::Functional, &[6, 7], 3),
-    scale("EF", "emotional functioning", ScaleKind::Functional, &[21, 22, 23, 24], 3),
-    scale("CF", "cognitive functioning", ScaleKind::Functional, &[20, 25], 3),
-    scale("SF", "social functioning", ScaleKind::Functional, &[26, 27], 3),
+    scale(
+        "EF",
+        "emotional functioning",
+        ScaleKind::Functional,
+        &[21, 22, 23, 24],
+        3,
+    ),
+    scale(
+        "CF",
+        "cognitive functioning",
+        ScaleKind::Functional,
+        &[20, 25],
+        3,
+    ),
+    scale(
+        "SF",
+        "social functioning",
+        ScaleKind::Functional,
+        &[26, 27],
+        3,
+    ),
     scale("FA", "fatigue", ScaleKind::Symptom, &[10, 12, 18], 3),
-    scale("NV", "nausea and vomiting", ScaleKind::Symptom, &[14, 15], 3),
+    scale(
+        "NV",
+        "nausea and vomiting",
+        ScaleKind::Symptom,
+        &[14, 15],
+        3,
+    ),
     scale("PA", "pain", ScaleKind::Symptom, &[9, 19], 3),
     scale("DY", "dyspnoea", ScaleKind::Symptom, &[8], 3),
     scale("SL", "insomnia", ScaleKind::Symptom, &[11], 3),
@@ -147,7 +183,10 @@ pub fn score_scale(s: &Scale, responses: &[(u8, u8)]) -> ScaleScore {
 
 /// Every scale of `q` scored from one completed questionnaire.
 pub fn score(q: Questionnaire, responses: &[(u8, u8)]) -> Vec<ScaleScore> {
-    scales(q).iter().map(|s| score_scale(s, responses)).collect()
+    scales(q)
+        .iter()
+        .map(|s| score_scale(s, responses))
+        .collect()
 }
 
 /// The QLQ-C30 summary score from the scored scales: the mean of PF2, RF2,
@@ -246,7 +285,10 @@ mod tests {
 
     #[test]
     fn every_c30_item_belongs_to_one_scale() {
-        let mut seen: Vec<u8> = QLQ_C30.iter().flat_map(|s| s.items.iter().copied()).collect();
+        let mut seen: Vec<u8> = QLQ_C30
+            .iter()
+            .flat_map(|s| s.items.iter().copied())
+            .collect();
         seen.sort();
         assert_eq!(seen, (1..=30).collect::<Vec<u8>>());
         assert!(scales(Questionnaire::QlqGiNet21).is_empty());

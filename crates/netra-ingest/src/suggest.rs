@@ -14,8 +14,14 @@ use crate::dictionary::{Dictionary, Field};
 
 /// Words of instrument names that suggest a table, most specific first.
 const TABLE_WORDS: &[(Entity, &[&str])] = &[
-    (Entity::Immunohistochemistry, &["immunohisto", "ihc", "stain"]),
-    (Entity::GeneticTest, &["genet", "germline", "mutation", "sequenc"]),
+    (
+        Entity::Immunohistochemistry,
+        &["immunohisto", "ihc", "stain"],
+    ),
+    (
+        Entity::GeneticTest,
+        &["genet", "germline", "mutation", "sequenc"],
+    ),
     (Entity::Comorbidity, &["comorb", "charlson"]),
     (Entity::QolResponse, &["qlq", "qol", "quality_of_life"]),
     (Entity::Lesion, &["lesion"]),

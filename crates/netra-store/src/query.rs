@@ -68,9 +68,7 @@ fn attach(course: &mut PatientCourse, entity: Entity, v: &[Value]) -> Result<(),
         Entity::Immunohistochemistry => course.immunostains.push(Immunostain::from_row(v)?),
         Entity::GeneticTest => course.genetic_tests.push(GeneticTest::from_row(v)?),
         Entity::QolResponse => course.qol_responses.push(QolResponse::from_row(v)?),
-        Entity::Comorbidity => course
-            .comorbidities
-            .push(RecordedComorbidity::from_row(v)?),
+        Entity::Comorbidity => course.comorbidities.push(RecordedComorbidity::from_row(v)?),
         Entity::Study | Entity::Site | Entity::Patient => {}
     }
     Ok(())

@@ -133,8 +133,13 @@ pub const MODEL_V3_COLUMNS: &[(Entity, &[&str])] = &[
 /// (a marker result without a number has no value and may have no unit).
 pub const MODEL_V3_RELAXED: &[(Entity, &[&str])] = &[(Entity::Biomarker, &["value", "unit"])];
 
-fn listed(list: &'static [(Entity, &'static [&'static str])], entity: Entity) -> &'static [&'static str] {
-    list.iter().find(|(e, _)| *e == entity).map_or(&[], |(_, c)| c)
+fn listed(
+    list: &'static [(Entity, &'static [&'static str])],
+    entity: Entity,
+) -> &'static [&'static str] {
+    list.iter()
+        .find(|(e, _)| *e == entity)
+        .map_or(&[], |(_, c)| c)
 }
 
 /// Every column of `entity` added after migration 0001, in the order the
@@ -199,10 +204,11 @@ pub fn model_v3_migration(backend: Backend) -> String {
                 .collect();
             let order: Vec<&str> = old.iter().chain(cols.iter()).copied().collect();
             let new_table = format!("{}_v6", spec.table);
-            sql.push_str(
-                &create_table_of(spec, backend, &order, &[])
-                    .replacen(&format!("CREATE TABLE {} (", spec.table), &format!("CREATE TABLE {new_table} ("), 1),
-            );
+            sql.push_str(&create_table_of(spec, backend, &order, &[]).replacen(
+                &format!("CREATE TABLE {} (", spec.table),
+                &format!("CREATE TABLE {new_table} ("),
+                1,
+            ));
             sql.push_str(&format!(
                 "INSERT INTO {new_table} ({0}) SELECT {0} FROM {1};\nDROP TABLE {1};\nALTER TABLE {new_table} RENAME TO {1};\n",
                 old.join(", "),
@@ -260,11 +266,7 @@ fn create_table_of(
             let key = spec.key.contains(&c.name);
             let required = c.required || required_then.contains(&c.name);
             let not_null = if required || key { " NOT NULL" } else { "" };
-            let default = if key && !required {
-                " DEFAULT ''"
-            } else {
-                ""
-            };
+            let default = if key && !required { " DEFAULT ''" } else { "" };
             format!(
                 "    {} {}{}{}",
                 c.name,

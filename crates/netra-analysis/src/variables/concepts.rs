@@ -78,8 +78,16 @@ pub fn concept_names() -> Vec<String> {
         .iter()
         .map(|s| format!("ihc.{}", s.code()))
         .collect();
-    v.extend(GERMLINE_VARIABLES.iter().map(|g| format!("germline.{}", g.code())));
-    v.extend(SOMATIC_VARIABLES.iter().map(|g| format!("somatic.{}", g.code())));
+    v.extend(
+        GERMLINE_VARIABLES
+            .iter()
+            .map(|g| format!("germline.{}", g.code())),
+    );
+    v.extend(
+        SOMATIC_VARIABLES
+            .iter()
+            .map(|g| format!("somatic.{}", g.code())),
+    );
     v.push("mgmt_methylation".into());
     v.extend(qol_codes().into_iter().map(|s| format!("qol.{s}")));
     v
@@ -384,7 +392,10 @@ mod tests {
             cat("germline.men1", &courses),
             vec![Some("yes".into()), Some("no".into()), None]
         );
-        assert_eq!(cat("mgmt_methylation", &courses), vec![Some("no".into()), None, None]);
+        assert_eq!(
+            cat("mgmt_methylation", &courses),
+            vec![Some("no".into()), None, None]
+        );
         assert_eq!(num("charlson_index", &courses), vec![Some(6.0), None, None]);
         assert_eq!(concept_kind("germline.men1"), Some(true));
         assert_eq!(concept_kind("qol.ql2"), Some(false));

@@ -10,8 +10,8 @@
 use std::fmt::Write as _;
 
 use netra_clinical::registry::model::*;
-use netra_clinical::registry::{DateBounds, PartialDate};
 use netra_clinical::registry::vocab::Vocabulary;
+use netra_clinical::registry::{DateBounds, PartialDate};
 use netra_store::Registry;
 
 use super::registry_args::{DbArgs, block_on};
@@ -469,7 +469,11 @@ fn finding_text(f: &MarkerFinding) -> String {
         .clone()
         .unwrap_or_else(|| f.marker.label().to_string());
     let mut s = format!("Marker: {name} {}", f.result.label());
-    let unit = f.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+    let unit = f
+        .unit
+        .as_deref()
+        .map(|u| format!(" {u}"))
+        .unwrap_or_default();
     match (f.lower_limit, f.upper_limit) {
         (Some(lo), Some(hi)) => {
             let _ = write!(s, " (reference {}–{}{unit})", num(lo), num(hi));

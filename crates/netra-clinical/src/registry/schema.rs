@@ -1283,7 +1283,12 @@ fn build() -> Vec<EntitySpec> {
             columns: vec![
                 patient_col(),
                 col("tumour", Kind::Id, true, "tumour id (`tumours.csv`)"),
-                col("date", Kind::Date, true, "date of the specimen (biopsy or resection)"),
+                col(
+                    "date",
+                    Kind::Date,
+                    true,
+                    "date of the specimen (biopsy or resection)",
+                ),
                 col(
                     "specimen",
                     code::<Specimen>(),
@@ -1304,7 +1309,12 @@ fn build() -> Vec<EntitySpec> {
                     "%",
                     "share of tumour cells stained",
                 ),
-                measure("intensity", int(0, 3), "0–3", "staining intensity (0 none … 3 strong)"),
+                measure(
+                    "intensity",
+                    int(0, 3),
+                    "0–3",
+                    "staining intensity (0 none … 3 strong)",
+                ),
                 col(
                     "score",
                     nonneg(),
@@ -1319,7 +1329,14 @@ fn build() -> Vec<EntitySpec> {
                 ),
                 notes(),
             ],
-            key: vec!["patient", "tumour", "date", "specimen", "stain", "stain_detail"],
+            key: vec![
+                "patient",
+                "tumour",
+                "date",
+                "specimen",
+                "stain",
+                "stain_detail",
+            ],
             references: vec![Reference {
                 columns: vec!["patient", "tumour"],
                 target: Entity::Tumour,
@@ -1333,7 +1350,12 @@ fn build() -> Vec<EntitySpec> {
             doc: "One row per gene tested, germline (the patient) or somatic (a tumour).",
             columns: vec![
                 patient_col(),
-                col("origin", code::<GeneticOrigin>(), true, "germline or somatic"),
+                col(
+                    "origin",
+                    code::<GeneticOrigin>(),
+                    true,
+                    "germline or somatic",
+                ),
                 col("gene", code::<Gene>(), true, "gene"),
                 col(
                     "gene_detail",
@@ -1386,8 +1408,18 @@ fn build() -> Vec<EntitySpec> {
                     true,
                     "questionnaire",
                 ),
-                col("date", Kind::Date, true, "date the questionnaire was completed"),
-                col("item", int(1, 99), true, "item number as printed on the form"),
+                col(
+                    "date",
+                    Kind::Date,
+                    true,
+                    "date the questionnaire was completed",
+                ),
+                col(
+                    "item",
+                    int(1, 99),
+                    true,
+                    "item number as printed on the form",
+                ),
                 col(
                     "response",
                     int(1, 7),

@@ -228,7 +228,12 @@ mod tests {
     fn course() -> PatientCourse {
         let spec = Entity::Patient.spec();
         let mut r = vec![Value::Null; spec.columns.len()];
-        for (c, t) in [("patient", "1"), ("site", "s"), ("sex", "female"), ("vital_status", "alive")] {
+        for (c, t) in [
+            ("patient", "1"),
+            ("site", "s"),
+            ("sex", "female"),
+            ("vital_status", "alive"),
+        ] {
             let i = spec.position(c).unwrap();
             r[i] = spec.columns[i].kind.parse(t).unwrap();
         }
@@ -255,11 +260,23 @@ mod tests {
         assert_eq!(c.germline_variant(Gene::Men1), None);
         assert_eq!(c.charlson_index(), None);
         // A somatic MEN1 mutation is not a germline one.
-        c.genetic_tests.push(test(GeneticOrigin::Somatic, Gene::Men1, GeneticResult::Pathogenic));
+        c.genetic_tests.push(test(
+            GeneticOrigin::Somatic,
+            Gene::Men1,
+            GeneticResult::Pathogenic,
+        ));
         assert_eq!(c.germline_variant(Gene::Men1), None);
-        c.genetic_tests.push(test(GeneticOrigin::Germline, Gene::Men1, GeneticResult::Vus));
+        c.genetic_tests.push(test(
+            GeneticOrigin::Germline,
+            Gene::Men1,
+            GeneticResult::Vus,
+        ));
         assert_eq!(c.germline_variant(Gene::Men1), Some(false));
-        c.genetic_tests.push(test(GeneticOrigin::Germline, Gene::Vhl, GeneticResult::LikelyPathogenic));
+        c.genetic_tests.push(test(
+            GeneticOrigin::Germline,
+            Gene::Vhl,
+            GeneticResult::LikelyPathogenic,
+        ));
         assert_eq!(c.germline_variant(Gene::Vhl), Some(true));
         c.comorbidities.push(RecordedComorbidity {
             condition: Comorbidity::ChronicPulmonaryDisease,

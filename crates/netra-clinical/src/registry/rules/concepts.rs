@@ -63,7 +63,9 @@ fn immunohistochemistry(r: &RowView<'_>, out: &mut Vec<Violation>) {
         out.push(v("stain_detail", "required when stain is other"));
     }
     match (r.str("result"), stain) {
-        (Some(res @ ("lost" | "retained")), Some(s)) if s != IhcStain::Other && !s.reads_as_loss() => {
+        (Some(res @ ("lost" | "retained")), Some(s))
+            if s != IhcStain::Other && !s.reads_as_loss() =>
+        {
             out.push(v(
                 "result",
                 format!(
@@ -99,7 +101,10 @@ fn immunohistochemistry(r: &RowView<'_>, out: &mut Vec<Violation>) {
             } else if matches!(sys, IhcScoreSystem::Volante | IhcScoreSystem::Irs)
                 && x.fract() != 0.0
             {
-                out.push(v("score", format!("{} scores are whole numbers", sys.code())));
+                out.push(v(
+                    "score",
+                    format!("{} scores are whole numbers", sys.code()),
+                ));
             }
         }
         (None, None) => {}
@@ -131,7 +136,10 @@ fn genetics(r: &RowView<'_>, out: &mut Vec<Violation>) {
 }
 
 fn qol_item(r: &RowView<'_>, out: &mut Vec<Violation>) {
-    let Some(q) = r.str("questionnaire").and_then(|s| Questionnaire::from_code(s).ok()) else {
+    let Some(q) = r
+        .str("questionnaire")
+        .and_then(|s| Questionnaire::from_code(s).ok())
+    else {
         return;
     };
     let Some(item) = r.get("item").as_i64() else {

@@ -321,7 +321,10 @@ mod tests {
             Some(5)
         );
         // A condition recorded twice counts once; `other` counts nothing.
-        assert_eq!(charlson_index(&[C::Dementia, C::Dementia, C::Other]), Some(1));
+        assert_eq!(
+            charlson_index(&[C::Dementia, C::Dementia, C::Other]),
+            Some(1)
+        );
     }
 
     #[test]
