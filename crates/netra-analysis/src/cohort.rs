@@ -127,6 +127,7 @@ pub fn registry_names() -> Vec<String> {
             .iter()
             .map(|t| format!("surgery.{t}")),
     );
+    names.extend(variables::concepts::concept_names());
     names
 }
 

@@ -14,6 +14,8 @@
 //!   and thymus types) and the WHO 2019 grade derived from them.
 //! * [`groups`] — grade and primary-site groups as NET series report them
 //!   (SEER grade with carcinoma cell type; GI segments).
+//! * [`qol`] — EORTC QLQ-C30 scales scored from item responses (scoring
+//!   manual rules, half-items-missing rule, summary score).
 //! * [`sequences`] — pathways, share reaching each next line, per-line
 //!   outcome tables, sequence comparisons, Sankey data, small-cell
 //!   suppression.
@@ -28,6 +30,7 @@ pub mod grade;
 pub mod grading;
 pub mod groups;
 pub mod lines;
+pub mod qol;
 pub mod registry;
 pub mod response;
 pub mod sequences;

@@ -14,6 +14,16 @@ use crate::dictionary::{Dictionary, Field};
 
 /// Words of instrument names that suggest a table, most specific first.
 const TABLE_WORDS: &[(Entity, &[&str])] = &[
+    (
+        Entity::Immunohistochemistry,
+        &["immunohisto", "ihc", "stain"],
+    ),
+    (
+        Entity::GeneticTest,
+        &["genet", "germline", "mutation", "sequenc"],
+    ),
+    (Entity::Comorbidity, &["comorb", "charlson"]),
+    (Entity::QolResponse, &["qlq", "qol", "quality_of_life"]),
     (Entity::Lesion, &["lesion"]),
     (Entity::Metastasis, &["metast"]),
     (Entity::AdverseEvent, &["adverse", "toxic"]),

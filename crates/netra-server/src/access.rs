@@ -57,6 +57,10 @@ pub fn entity_label(e: Entity) -> &'static str {
         Entity::Lesion => "lesion",
         Entity::ClinicalStatus => "clinical status",
         Entity::AdverseEvent => "adverse event",
+        Entity::Immunohistochemistry => "immunohistochemistry stain",
+        Entity::GeneticTest => "genetic test",
+        Entity::QolResponse => "quality-of-life item response",
+        Entity::Comorbidity => "comorbidity",
     }
 }
 

@@ -209,7 +209,7 @@ fn obool(x: Option<bool>) -> Cell<'static> {
 
 /// The column order the row builders below produce, per entity; checked
 /// against the schema by [`check_columns`].
-const COLUMNS: [&[&str]; 13] = [
+const COLUMNS: [&[&str]; N_FILES] = [
     &["study", "title", "description"],
     &["site", "study", "name", "country"],
     &[
@@ -278,6 +278,7 @@ const COLUMNS: [&[&str]; 13] = [
         "date",
         "value",
         "unit",
+        "result",
         "lower_limit",
         "upper_limit",
         "notes",
@@ -357,6 +358,8 @@ const COLUMNS: [&[&str]; 13] = [
         "symptom_score",
         "symptoms",
         "weight_kg",
+        "flushing_per_day",
+        "diarrhoea_per_day",
         "notes",
     ],
     &[
@@ -371,7 +374,38 @@ const COLUMNS: [&[&str]; 13] = [
         "treatment",
         "notes",
     ],
+    &[
+        "patient",
+        "tumour",
+        "date",
+        "specimen",
+        "stain",
+        "stain_detail",
+        "result",
+        "percent_cells",
+        "intensity",
+        "score",
+        "score_system",
+        "notes",
+    ],
+    &[
+        "patient",
+        "origin",
+        "gene",
+        "gene_detail",
+        "result",
+        "variant",
+        "tumour",
+        "date",
+        "method",
+        "notes",
+    ],
+    &["patient", "questionnaire", "date", "item", "response"],
+    &["patient", "condition", "condition_detail", "date", "notes"],
 ];
+
+/// Files of a bundle.
+const N_FILES: usize = Entity::ALL.len();
 
 /// Fails when the simulator's column order is not the schema's.
 pub fn check_columns() -> Result<(), SimError> {
@@ -476,6 +510,24 @@ pub fn for_each_row(c: &PatientCourse, row: &mut dyn FnMut(Entity, &[Cell<'_>]))
                 Cell::Date(b.date),
                 Cell::Num(b.value),
                 s(&b.unit),
+                ocode(b.result),
+                onum(b.lower_limit),
+                onum(b.upper_limit),
+                os(&b.notes),
+            ],
+        );
+    }
+    for b in &c.marker_findings {
+        row(
+            Entity::Biomarker,
+            &[
+                s(code_),
+                code(b.marker),
+                os(&b.marker_detail),
+                Cell::Date(b.date),
+                Cell::Null,
+                os(&b.unit),
+                code(b.result),
                 onum(b.lower_limit),
                 onum(b.upper_limit),
                 os(&b.notes),
@@ -596,6 +648,8 @@ pub fn for_each_row(c: &PatientCourse, row: &mut dyn FnMut(Entity, &[Cell<'_>]))
                 onum(v.symptom_score),
                 ocode(v.symptoms),
                 onum(v.weight_kg),
+                onum(v.flushing_per_day),
+                onum(v.diarrhoea_per_day),
                 os(&v.notes),
             ],
         );
@@ -617,12 +671,72 @@ pub fn for_each_row(c: &PatientCourse, row: &mut dyn FnMut(Entity, &[Cell<'_>]))
             ],
         );
     }
+    for x in &c.immunostains {
+        row(
+            Entity::Immunohistochemistry,
+            &[
+                s(code_),
+                s(&x.tumour),
+                Cell::Date(x.date),
+                ocode(x.specimen),
+                code(x.stain),
+                os(&x.stain_detail),
+                code(x.result),
+                onum(x.percent_cells),
+                oint(x.intensity),
+                onum(x.score),
+                ocode(x.score_system),
+                os(&x.notes),
+            ],
+        );
+    }
+    for g in &c.genetic_tests {
+        row(
+            Entity::GeneticTest,
+            &[
+                s(code_),
+                code(g.origin),
+                code(g.gene),
+                os(&g.gene_detail),
+                code(g.result),
+                os(&g.variant),
+                os(&g.tumour),
+                odate(g.date),
+                os(&g.method),
+                os(&g.notes),
+            ],
+        );
+    }
+    for q in &c.qol_responses {
+        row(
+            Entity::QolResponse,
+            &[
+                s(code_),
+                code(q.questionnaire),
+                Cell::Date(q.date),
+                Cell::Int(i64::from(q.item)),
+                Cell::Int(i64::from(q.response)),
+            ],
+        );
+    }
+    for m in &c.comorbidities {
+        row(
+            Entity::Comorbidity,
+            &[
+                s(code_),
+                code(m.condition),
+                os(&m.condition_detail),
+                odate(m.date),
+                os(&m.notes),
+            ],
+        );
+    }
 }
 
 /// Per-file byte buffers of a chunk of patients.
 struct Chunk {
     bytes: Vec<Vec<u8>>,
-    rows: [u64; 13],
+    rows: [u64; N_FILES],
 }
 
 fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
@@ -633,10 +747,10 @@ fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
 }
 
 fn encode_chunk(model: &Model, cfg: &SimConfig, from: u64, to: u64) -> Chunk {
-    let mut writers: Vec<csv::Writer<Vec<u8>>> = (0..13)
+    let mut writers: Vec<csv::Writer<Vec<u8>>> = (0..N_FILES)
         .map(|_| csv_writer(Vec::with_capacity(1 << 16)))
         .collect();
-    let mut rows = [0u64; 13];
+    let mut rows = [0u64; N_FILES];
     let mut buf = String::new();
     for i in from..to {
         let c = generate(model, cfg, i);
@@ -694,7 +808,7 @@ pub fn write_bundle(
             .map_err(io(&path))?;
         files.push((path, w));
     }
-    let mut rows = [0u64; 13];
+    let mut rows = [0u64; N_FILES];
     // Study and centres.
     {
         let description = format!(

@@ -424,6 +424,7 @@ pub fn course(
             unit: unit_text.to_string(),
             lower_limit: None,
             upper_limit: Some(upper),
+            result: None,
             notes: None,
         });
         if !follow {
@@ -439,6 +440,7 @@ pub fn course(
                 unit: unit_text.to_string(),
                 lower_limit: None,
                 upper_limit: Some(upper),
+                result: None,
                 notes: None,
             });
         }
@@ -543,6 +545,8 @@ pub fn course(
             symptom_score: carcinoid.then(|| f64::from(days(rng, 0, 8))),
             symptoms,
             weight_kg: Some(round_to(weight.max(30.0), 1)),
+            flushing_per_day: None,
+            diarrhoea_per_day: None,
             notes: None,
         });
     }

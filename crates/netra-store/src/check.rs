@@ -627,6 +627,10 @@ pub(crate) fn entity_name(entity: Entity) -> &'static str {
         Entity::Lesion => "lesion",
         Entity::ClinicalStatus => "clinical status",
         Entity::AdverseEvent => "adverse event",
+        Entity::Immunohistochemistry => "immunohistochemistry",
+        Entity::GeneticTest => "genetic test",
+        Entity::QolResponse => "quality-of-life response",
+        Entity::Comorbidity => "comorbidity",
     }
 }
 

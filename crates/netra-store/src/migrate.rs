@@ -71,6 +71,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 6,
+        name: "registry model, third step (marker results, immunohistochemistry, genetics, quality of life, comorbidities)",
+        common: "",
+        sqlite: include_str!("../migrations/0006_model_v3.sqlite.sql"),
+        postgres: include_str!("../migrations/0006_model_v3.postgres.sql"),
+    },
 ];
 
 impl Migration {

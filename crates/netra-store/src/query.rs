@@ -38,7 +38,12 @@ fn attach(course: &mut PatientCourse, entity: Entity, v: &[Value]) -> Result<(),
     match entity {
         Entity::Tumour => course.tumours.push(Tumour::from_row(v)?),
         Entity::Metastasis => course.metastases.push(Metastasis::from_row(v)?),
-        Entity::Biomarker => course.biomarkers.push(Biomarker::from_row(v)?),
+        // A result in words without a number ("CEA normal") is a finding,
+        // not a measurement: series and marker variables read numbers.
+        Entity::Biomarker => match entity.spec().position("value").map(|i| &v[i]) {
+            Some(Value::Null) => course.marker_findings.push(MarkerFinding::from_row(v)?),
+            _ => course.biomarkers.push(Biomarker::from_row(v)?),
+        },
         Entity::Treatment => course.treatments.push(Treatment::from_row(v)?),
         Entity::TreatmentAgent => {
             let t = treatment_mut(course, text(1))?;
@@ -60,6 +65,10 @@ fn attach(course: &mut PatientCourse, entity: Entity, v: &[Value]) -> Result<(),
         }
         Entity::ClinicalStatus => course.clinical_status.push(ClinicalStatus::from_row(v)?),
         Entity::AdverseEvent => course.adverse_events.push(AdverseEvent::from_row(v)?),
+        Entity::Immunohistochemistry => course.immunostains.push(Immunostain::from_row(v)?),
+        Entity::GeneticTest => course.genetic_tests.push(GeneticTest::from_row(v)?),
+        Entity::QolResponse => course.qol_responses.push(QolResponse::from_row(v)?),
+        Entity::Comorbidity => course.comorbidities.push(RecordedComorbidity::from_row(v)?),
         Entity::Study | Entity::Site | Entity::Patient => {}
     }
     Ok(())

@@ -111,20 +111,162 @@ pub fn model_v2_migration() -> String {
     sql
 }
 
-/// `CREATE TABLE` for one entity leaving out the columns `skip`.
-pub fn create_table_without(spec: &EntitySpec, backend: Backend, skip: &[&str]) -> String {
-    let mut lines: Vec<String> = spec
+/// The registry model's third step (migration 0006, docs/model-v2.md):
+/// the entities whose tables it creates…
+pub const MODEL_V3_ENTITIES: &[Entity] = &[
+    Entity::Immunohistochemistry,
+    Entity::GeneticTest,
+    Entity::QolResponse,
+    Entity::Comorbidity,
+];
+
+/// … the columns it adds to existing tables …
+pub const MODEL_V3_COLUMNS: &[(Entity, &[&str])] = &[
+    (Entity::Biomarker, &["result"]),
+    (
+        Entity::ClinicalStatus,
+        &["flushing_per_day", "diarrhoea_per_day"],
+    ),
+];
+
+/// … and the columns that were required before it and are optional since
+/// (a marker result without a number has no value and may have no unit).
+pub const MODEL_V3_RELAXED: &[(Entity, &[&str])] = &[(Entity::Biomarker, &["value", "unit"])];
+
+fn listed(
+    list: &'static [(Entity, &'static [&'static str])],
+    entity: Entity,
+) -> &'static [&'static str] {
+    list.iter()
+        .find(|(e, _)| *e == entity)
+        .map_or(&[], |(_, c)| c)
+}
+
+/// Every column of `entity` added after migration 0001, in the order the
+/// migrations added them (0004's, then 0006's): `ALTER TABLE … ADD COLUMN`
+/// appends, so a table's physical columns are 0001's in schema order, then
+/// these.
+pub fn columns_added_later(entity: Entity) -> Vec<&'static str> {
+    added_columns(entity)
+        .iter()
+        .chain(listed(MODEL_V3_COLUMNS, entity))
+        .copied()
+        .collect()
+}
+
+/// `CREATE TABLE` of an entity as migration 0001 wrote it: without the
+/// columns added later, with the columns relaxed later still required.
+/// `None` for the entities later migrations created.
+pub fn create_table_v1(spec: &EntitySpec, backend: Backend) -> Option<String> {
+    if MODEL_V3_ENTITIES.contains(&spec.entity) {
+        return None;
+    }
+    let later = columns_added_later(spec.entity);
+    let columns: Vec<&str> = spec
         .columns
         .iter()
-        .filter(|c| !skip.contains(&c.name))
+        .map(|c| c.name)
+        .filter(|n| !later.contains(n))
+        .collect();
+    Some(create_table_of(
+        spec,
+        backend,
+        &columns,
+        listed(MODEL_V3_RELAXED, spec.entity),
+    ))
+}
+
+/// Migration 0006 on `backend`: the new tables; the added columns; the
+/// relaxed columns — PostgreSQL drops their `NOT NULL`, SQLite (which
+/// cannot) rebuilds the table with its physical column order kept (0001's
+/// columns, then the added ones), so both backends end with the same
+/// columns in the same order.
+pub fn model_v3_migration(backend: Backend) -> String {
+    let mut sql = String::from(
+        "-- Registry model, third step (docs/model-v2.md): marker results without a\n\
+         -- number, immunohistochemistry, genetics, quality of life, comorbidities,\n\
+         -- symptom counts. Generated from crates/netra-clinical/src/registry/schema.rs\n\
+         -- by crates/netra-store/src/sql.rs (model_v3_migration).\n\n",
+    );
+    for (entity, cols) in MODEL_V3_COLUMNS {
+        let spec = entity.spec();
+        let relaxed = listed(MODEL_V3_RELAXED, *entity);
+        if backend == Backend::Sqlite && !relaxed.is_empty() {
+            // The columns before this migration, in their physical order
+            // (0001's, then 0004's), then this migration's.
+            let later = columns_added_later(*entity);
+            let old: Vec<&str> = spec
+                .columns
+                .iter()
+                .map(|c| c.name)
+                .filter(|n| !later.contains(n))
+                .chain(added_columns(*entity).iter().copied())
+                .collect();
+            let order: Vec<&str> = old.iter().chain(cols.iter()).copied().collect();
+            let new_table = format!("{}_v6", spec.table);
+            sql.push_str(&create_table_of(spec, backend, &order, &[]).replacen(
+                &format!("CREATE TABLE {} (", spec.table),
+                &format!("CREATE TABLE {new_table} ("),
+                1,
+            ));
+            sql.push_str(&format!(
+                "INSERT INTO {new_table} ({0}) SELECT {0} FROM {1};\nDROP TABLE {1};\nALTER TABLE {new_table} RENAME TO {1};\n",
+                old.join(", "),
+                spec.table
+            ));
+            continue;
+        }
+        for name in relaxed {
+            sql.push_str(&format!(
+                "ALTER TABLE {} ALTER COLUMN {name} DROP NOT NULL;\n",
+                spec.table
+            ));
+        }
+        for name in *cols {
+            let c = spec.column(name).expect("model v3 column exists");
+            sql.push_str(&format!(
+                "ALTER TABLE {} ADD COLUMN {} {};\n",
+                spec.table,
+                c.name,
+                sql_type(&c.kind)
+            ));
+        }
+    }
+    for entity in MODEL_V3_ENTITIES {
+        sql.push('\n');
+        sql.push_str(&create_table(entity.spec(), backend));
+    }
+    sql
+}
+
+/// `CREATE TABLE` for one entity leaving out the columns `skip`.
+pub fn create_table_without(spec: &EntitySpec, backend: Backend, skip: &[&str]) -> String {
+    let columns: Vec<&str> = spec
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .filter(|n| !skip.contains(n))
+        .collect();
+    create_table_of(spec, backend, &columns, &[])
+}
+
+/// `CREATE TABLE` for one entity with `columns` in that order, the columns
+/// `required_then` `NOT NULL` although the schema now makes them optional
+/// (how a migration wrote the table before a later one relaxed them).
+fn create_table_of(
+    spec: &EntitySpec,
+    backend: Backend,
+    columns: &[&str],
+    required_then: &[&str],
+) -> String {
+    let mut lines: Vec<String> = columns
+        .iter()
+        .filter_map(|n| spec.column(n))
         .map(|c| {
             let key = spec.key.contains(&c.name);
-            let not_null = if c.required || key { " NOT NULL" } else { "" };
-            let default = if key && !c.required {
-                " DEFAULT ''"
-            } else {
-                ""
-            };
+            let required = c.required || required_then.contains(&c.name);
+            let not_null = if required || key { " NOT NULL" } else { "" };
+            let default = if key && !required { " DEFAULT ''" } else { "" };
             format!(
                 "    {} {}{}{}",
                 c.name,
@@ -349,6 +491,44 @@ mod migration_tests {
         }
     }
 
+    /// Migration 0006 is generated from the schema per backend.
+    #[test]
+    fn migration_0006_matches_the_schema() {
+        for (backend, file) in [
+            (Backend::Sqlite, "0006_model_v3.sqlite.sql"),
+            (Backend::Postgres, "0006_model_v3.postgres.sql"),
+        ] {
+            let want = model_v3_migration(backend);
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(file);
+            if std::env::var_os("NETRA_BLESS").is_some() {
+                std::fs::write(&path, &want).unwrap();
+            }
+            let got = std::fs::read_to_string(&path).unwrap();
+            assert!(got == want, "migrations/{file} differs from the schema");
+        }
+        // The relaxed columns are optional now; the added ones exist; the
+        // new tables are in no earlier migration.
+        for (e, cols) in MODEL_V3_RELAXED {
+            for c in *cols {
+                assert!(!e.spec().column(c).unwrap().required, "{c}");
+            }
+        }
+        for (e, cols) in MODEL_V3_COLUMNS {
+            for c in *cols {
+                assert!(e.spec().column(c).is_some(), "{c}");
+                assert!(!added_columns(*e).contains(c));
+            }
+        }
+        let sqlite = model_v3_migration(Backend::Sqlite);
+        assert!(sqlite.contains("DROP TABLE biomarker;"));
+        assert!(sqlite.contains("CREATE TABLE comorbidity ("));
+        let pg = model_v3_migration(Backend::Postgres);
+        assert!(pg.contains("ALTER TABLE biomarker ALTER COLUMN value DROP NOT NULL;"));
+        assert!(!pg.contains("DROP TABLE"));
+    }
+
     #[test]
     fn migration_0001_matches_the_schema() {
         for (backend, file) in [
@@ -360,12 +540,8 @@ mod migration_tests {
                  -- (see crates/netra-store/src/sql.rs). One table per bundle file; natural keys\n\
                  -- are the primary keys; foreign keys follow the schema's references.\n\n",
             );
-            for spec in tables() {
-                want.push_str(&create_table_without(
-                    spec,
-                    backend,
-                    added_columns(spec.entity),
-                ));
+            for sql in tables().filter_map(|spec| create_table_v1(spec, backend)) {
+                want.push_str(&sql);
                 want.push('\n');
             }
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

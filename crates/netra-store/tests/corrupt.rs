@@ -22,6 +22,7 @@ const KINDS: &[&str] = &[
     "bad_dates",
     "bad_ranges",
     "model_v2_rules",
+    "model_v3_rules",
     "after_death",
     "not_radionuclide",
     "lesion_organ",

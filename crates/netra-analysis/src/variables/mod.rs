@@ -26,6 +26,7 @@
 //! 3. A test in `tests/variables.rs` that checks its value on a hand-built
 //!    course. Every surface offers it from then on.
 
+pub mod concepts;
 pub mod derived;
 pub mod frame;
 mod registry;
@@ -245,6 +246,22 @@ pub const BASE: &[BaseVar] = &[
         "Metastatic sites",
         "number of distinct metastatic sites, as liver",
     ),
+    num(
+        "charlson_index",
+        "Charlson comorbidity index",
+        "sum of the Charlson weights of the recorded comorbidities (a milder form not \
+         counted beside its severe form); missing when none were recorded, 0 for `none`",
+    ),
+    num(
+        "flushing_per_day",
+        "Flushing episodes per day",
+        "at the earliest visit that records them",
+    ),
+    num(
+        "diarrhoea_per_day",
+        "Diarrhoea episodes per day",
+        "at the earliest visit that records them",
+    ),
 ];
 
 /// Surgery type codes (`surgery.CODE`: yes/no, any surgery of that kind).
@@ -284,5 +301,5 @@ pub fn base_kind(name: &str) -> Option<bool> {
     if let Some(t) = name.strip_prefix("surgery.") {
         return surgery_codes().contains(&t).then_some(true);
     }
-    None
+    concepts::concept_kind(name)
 }

@@ -303,6 +303,9 @@ pub fn registry_column(name: &str, courses: &[PatientCourse]) -> Option<Column> 
         "brain_metastases" => met(MetastasisSite::Brain),
         "adrenal_metastases" => met(MetastasisSite::Adrenal),
         "other_metastases" => met(MetastasisSite::Other),
+        "charlson_index" => p(&|c| c.charlson_index().map(f64::from)),
+        "flushing_per_day" => p(&|c| earliest_visit(c, |v| v.flushing_per_day)),
+        "diarrhoea_per_day" => p(&|c| earliest_visit(c, |v| v.diarrhoea_per_day)),
         "metastatic_sites" => p(&|c| {
             let mut s = metastasis(c, None);
             s.sort_by_key(|m| m.code());
@@ -333,9 +336,24 @@ pub fn registry_column(name: &str, courses: &[PatientCourse]) -> Option<Column> 
                         .collect(),
                 ));
             }
+            if let Some(c) = super::concepts::concept_column(name, courses) {
+                return Some(c);
+            }
             return super::treatment::treatment_column(name, courses);
         }
     })
+}
+
+/// A visit's value at the earliest visit that records it.
+fn earliest_visit(
+    c: &PatientCourse,
+    f: impl Fn(&netra_clinical::registry::model::ClinicalStatus) -> Option<f64>,
+) -> Option<f64> {
+    c.clinical_status
+        .iter()
+        .filter_map(|v| Some((v.date.impute(Imputation::MidPoint).day.0, f(v)?)))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, x)| x)
 }
 
 /// The earliest value of a marker and its upper limit of normal.
@@ -377,7 +395,7 @@ pub fn label_of(name: &str) -> String {
                     .or_else(|_| TreatmentClass::from_code(t).map(|t| capitalise(t.label())))
                     .unwrap_or_else(|_| t.to_string())
             } else {
-                name.to_string()
+                super::concepts::concept_label(name).unwrap_or_else(|| name.to_string())
             }
         })
 }

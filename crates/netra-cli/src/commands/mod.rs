@@ -23,6 +23,7 @@ pub mod lines;
 pub mod logrank;
 pub mod node;
 pub mod patient;
+mod patient_concepts;
 pub mod rates;
 pub mod registry_args;
 pub mod report;

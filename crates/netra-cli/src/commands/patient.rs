@@ -9,9 +9,9 @@
 
 use std::fmt::Write as _;
 
-use netra_clinical::registry::PartialDate;
 use netra_clinical::registry::model::*;
 use netra_clinical::registry::vocab::Vocabulary;
+use netra_clinical::registry::{DateBounds, PartialDate};
 use netra_store::Registry;
 
 use super::registry_args::{DbArgs, block_on};
@@ -65,6 +65,17 @@ fn num(x: f64) -> String {
     format!("{x}")
 }
 
+/// " (between 2010-10-15 and 2010-12)" for a date known as a range, empty
+/// otherwise: the bounds are part of what was recorded.
+fn range_note(b: &DateBounds) -> String {
+    match (b.not_before, b.not_after) {
+        (Some(lo), Some(hi)) => format!(" (date between {lo} and {hi})"),
+        (Some(lo), None) => format!(" (date not before {lo})"),
+        (None, Some(hi)) => format!(" (date not after {hi})"),
+        (None, None) => String::new(),
+    }
+}
+
 fn opt<T: Vocabulary>(v: Option<T>) -> Option<&'static str> {
     v.map(Vocabulary::label)
 }
@@ -111,7 +122,7 @@ pub fn case_report(c: &PatientCourse, site: Option<(String, String, String)>) ->
     }
     let mut status = format!("Vital status: {}", p.vital_status.label());
     if let Some(d) = p.death_date {
-        let _ = write!(status, " (died {d}");
+        let _ = write!(status, " (died {d}{}", range_note(&p.death_bounds));
         if let Some(cause) = p.death_cause {
             let _ = write!(status, ", {}", cause.label());
         }
@@ -203,6 +214,7 @@ pub fn case_report(c: &PatientCourse, site: Option<(String, String, String)>) ->
             .collect();
         let _ = writeln!(out, "\nMetastatic sites: {}", list.join("; "));
     }
+    out.push_str(&super::patient_concepts::pathology_and_history(c));
 
     let mut items: Vec<Item> = Vec::new();
     let mut push =
@@ -214,11 +226,17 @@ pub fn case_report(c: &PatientCourse, site: Option<(String, String, String)>) ->
         push(
             Some(d),
             1,
-            "First diagnosis of the neuroendocrine tumour".into(),
+            format!(
+                "First diagnosis of the neuroendocrine tumour{}",
+                range_note(&p.diagnosis_bounds)
+            ),
         );
     }
     if let Some(d) = p.metastatic_date {
-        let mut s = "Metastatic or recurrent disease diagnosed".to_string();
+        let mut s = format!(
+            "Metastatic or recurrent disease diagnosed{}",
+            range_note(&p.metastatic_bounds)
+        );
         if let Some(set) = p.metastatic_setting {
             let _ = write!(s, " ({})", set.label());
         }
@@ -264,7 +282,16 @@ pub fn case_report(c: &PatientCourse, site: Option<(String, String, String)>) ->
         if b.above_uln() == Some(true) {
             s.push_str(" — above the upper limit");
         }
+        if let Some(r) = b.result {
+            let _ = write!(s, "; reported {}", r.label());
+        }
         push(Some(b.date), 6, s);
+    }
+    for f in &c.marker_findings {
+        push(Some(f.date), 6, finding_text(f));
+    }
+    for (date, text) in super::patient_concepts::qol_lines(c) {
+        push(Some(date), 7, text);
     }
     for s in &c.clinical_status {
         let mut parts = Vec::new();
@@ -279,6 +306,12 @@ pub fn case_report(c: &PatientCourse, site: Option<(String, String, String)>) ->
         }
         if let Some(w) = s.weight_kg {
             parts.push(format!("weight {} kg", num(w)));
+        }
+        if let Some(x) = s.flushing_per_day {
+            parts.push(format!("flushing {}/day", num(x)));
+        }
+        if let Some(x) = s.diarrhoea_per_day {
+            parts.push(format!("diarrhoea {}/day", num(x)));
         }
         let mut t = format!("Clinical status: {}", parts.join(", "));
         if let Some(n) = &s.notes {
@@ -312,7 +345,7 @@ pub fn case_report(c: &PatientCourse, site: Option<(String, String, String)>) ->
         );
     }
     if let Some(d) = p.death_date {
-        let mut s = "Death".to_string();
+        let mut s = format!("Death{}", range_note(&p.death_bounds));
         if let Some(c) = p.death_cause {
             let _ = write!(s, " ({})", c.label());
         }
@@ -382,12 +415,15 @@ fn treatment_text(t: &Treatment) -> String {
             .collect();
         let _ = write!(s, ": {}", agents.join(" + "));
     }
+    if t.start_date.is_some() && !t.start_bounds.is_none() {
+        let _ = write!(s, "; started{}", range_note(&t.start_bounds));
+    }
     match (t.start_date, t.end_date) {
         (Some(_), Some(e)) => {
-            let _ = write!(s, ", until {e}");
+            let _ = write!(s, ", until {e}{}", range_note(&t.end_bounds));
         }
         (None, Some(e)) => {
-            let _ = write!(s, ", ended {e}");
+            let _ = write!(s, ", ended {e}{}", range_note(&t.end_bounds));
         }
         _ => {}
     }
@@ -427,12 +463,42 @@ fn treatment_text(t: &Treatment) -> String {
     s
 }
 
+fn finding_text(f: &MarkerFinding) -> String {
+    let name = f
+        .marker_detail
+        .clone()
+        .unwrap_or_else(|| f.marker.label().to_string());
+    let mut s = format!("Marker: {name} {}", f.result.label());
+    let unit = f
+        .unit
+        .as_deref()
+        .map(|u| format!(" {u}"))
+        .unwrap_or_default();
+    match (f.lower_limit, f.upper_limit) {
+        (Some(lo), Some(hi)) => {
+            let _ = write!(s, " (reference {}–{}{unit})", num(lo), num(hi));
+        }
+        (None, Some(hi)) => {
+            let _ = write!(s, " (upper limit {}{unit})", num(hi));
+        }
+        (Some(lo), None) => {
+            let _ = write!(s, " (lower limit {}{unit})", num(lo));
+        }
+        _ => {}
+    }
+    if let Some(n) = &f.notes {
+        let _ = write!(s, " — {n}");
+    }
+    s
+}
+
 fn assessment_text(a: &Assessment) -> String {
     let mut s = format!("Assessment {} ({}", a.id, a.modality.label());
     if let Some(c) = a.criteria {
         let _ = write!(s, ", {}", c.label());
     }
     s.push(')');
+    s.push_str(&range_note(&a.date_bounds));
     if let Some(r) = a.investigator_response {
         let _ = write!(s, ": {} (investigator)", r.label());
     }

@@ -11,6 +11,9 @@ use super::rules::RowView;
 use super::schema::{Entity, Value};
 use super::vocab::*;
 
+mod concepts;
+pub use concepts::*;
+
 /// A stored row that does not fit the model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{table}.{column}: {reason}")]
@@ -322,6 +325,8 @@ pub struct Biomarker {
     pub lower_limit: Option<f64>,
     /// Upper limit of normal.
     pub upper_limit: Option<f64>,
+    /// The result in words, when the report gave one beside the value.
+    pub result: Option<MarkerResult>,
     /// Remarks.
     pub notes: Option<String>,
 }
@@ -338,6 +343,7 @@ impl Biomarker {
             unit: g.req_text("unit")?,
             lower_limit: g.num("lower_limit"),
             upper_limit: g.num("upper_limit"),
+            result: g.code("result")?,
             notes: g.text("notes"),
         })
     }
@@ -610,6 +616,10 @@ pub struct ClinicalStatus {
     pub symptoms: Option<SymptomChange>,
     /// Weight (kg).
     pub weight_kg: Option<f64>,
+    /// Flushing episodes per day.
+    pub flushing_per_day: Option<f64>,
+    /// Diarrhoea episodes per day.
+    pub diarrhoea_per_day: Option<f64>,
     /// Remarks.
     pub notes: Option<String>,
 }
@@ -624,6 +634,8 @@ impl ClinicalStatus {
             symptom_score: g.num("symptom_score"),
             symptoms: g.code("symptoms")?,
             weight_kg: g.num("weight_kg"),
+            flushing_per_day: g.num("flushing_per_day"),
+            diarrhoea_per_day: g.num("diarrhoea_per_day"),
             notes: g.text("notes"),
         })
     }
@@ -681,8 +693,10 @@ pub struct PatientCourse {
     pub tumours: Vec<Tumour>,
     /// Metastatic sites.
     pub metastases: Vec<Metastasis>,
-    /// Marker measurements.
+    /// Marker measurements (rows with a value).
     pub biomarkers: Vec<Biomarker>,
+    /// Marker results recorded without a number ("CEA normal").
+    pub marker_findings: Vec<MarkerFinding>,
     /// Treatments with agents and administrations.
     pub treatments: Vec<Treatment>,
     /// Assessments with lesions.
@@ -691,6 +705,14 @@ pub struct PatientCourse {
     pub clinical_status: Vec<ClinicalStatus>,
     /// Adverse events.
     pub adverse_events: Vec<AdverseEvent>,
+    /// Immunohistochemical stains.
+    pub immunostains: Vec<Immunostain>,
+    /// Genetic tests.
+    pub genetic_tests: Vec<GeneticTest>,
+    /// Quality-of-life item responses ([`crate::qol`] scores them).
+    pub qol_responses: Vec<QolResponse>,
+    /// Comorbidities.
+    pub comorbidities: Vec<RecordedComorbidity>,
 }
 
 impl PatientCourse {
@@ -701,10 +723,15 @@ impl PatientCourse {
             tumours: Vec::new(),
             metastases: Vec::new(),
             biomarkers: Vec::new(),
+            marker_findings: Vec::new(),
             treatments: Vec::new(),
             assessments: Vec::new(),
             clinical_status: Vec::new(),
             adverse_events: Vec::new(),
+            immunostains: Vec::new(),
+            genetic_tests: Vec::new(),
+            qol_responses: Vec::new(),
+            comorbidities: Vec::new(),
         }
     }
 

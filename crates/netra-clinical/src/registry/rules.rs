@@ -14,6 +14,8 @@ use super::schema::{Entity, EntitySpec, Kind, Value};
 use super::vocab::{self, Vocabulary};
 use crate::grade;
 
+mod concepts;
+
 /// A rule a row breaks, naming the column to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -162,6 +164,7 @@ pub fn check_row(entity: Entity, row: &[Value]) -> Vec<Violation> {
         }
         _ => {}
     }
+    concepts::check(entity, &r, &mut out);
     out
 }
 

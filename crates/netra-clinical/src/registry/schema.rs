@@ -43,11 +43,19 @@ pub enum Entity {
     ClinicalStatus,
     /// An adverse event.
     AdverseEvent,
+    /// An immunohistochemical stain read on a tumour specimen.
+    Immunohistochemistry,
+    /// A genetic test (germline or somatic) and its result.
+    GeneticTest,
+    /// One item response of a quality-of-life questionnaire.
+    QolResponse,
+    /// A comorbidity (Charlson conditions).
+    Comorbidity,
 }
 
 impl Entity {
     /// Every entity in dependency order (parents first).
-    pub const ALL: [Entity; 13] = [
+    pub const ALL: [Entity; 17] = [
         Entity::Study,
         Entity::Site,
         Entity::Patient,
@@ -61,6 +69,10 @@ impl Entity {
         Entity::Lesion,
         Entity::ClinicalStatus,
         Entity::AdverseEvent,
+        Entity::Immunohistochemistry,
+        Entity::GeneticTest,
+        Entity::QolResponse,
+        Entity::Comorbidity,
     ];
 
     /// This entity's specification.
@@ -856,12 +868,23 @@ fn build() -> Vec<EntitySpec> {
                     "the marker's name when `marker` is `other` (part of the key)",
                 ),
                 col("date", Kind::Date, true, "date of the sample"),
-                col("value", nonneg(), true, "measured value, in `unit`"),
+                col(
+                    "value",
+                    nonneg(),
+                    false,
+                    "measured value, in `unit` (a value or a `result` is required)",
+                ),
                 col(
                     "unit",
                     Kind::Text,
-                    true,
-                    "unit as the laboratory reports it (UCUM recommended, e.g. `ug/L`, `umol/d`)",
+                    false,
+                    "unit as the laboratory reports it (UCUM recommended, e.g. `ug/L`, `umol/d`); required with a value",
+                ),
+                col(
+                    "result",
+                    code::<MarkerResult>(),
+                    false,
+                    "the result in words as the report gives it (`normal`, `elevated`, …), with or without a value",
                 ),
                 col(
                     "lower_limit",
@@ -1187,6 +1210,18 @@ fn build() -> Vec<EntitySpec> {
                     "change of symptoms since the previous visit",
                 ),
                 measure("weight_kg", real(0.0, 500.0), "kg", "body weight"),
+                measure(
+                    "flushing_per_day",
+                    real(0.0, 100.0),
+                    "episodes/day",
+                    "flushing episodes per day (mean over the days the visit asks about)",
+                ),
+                measure(
+                    "diarrhoea_per_day",
+                    real(0.0, 100.0),
+                    "episodes/day",
+                    "diarrhoea episodes (liquid or soft stools) per day",
+                ),
                 notes(),
             ],
             key: vec!["patient", "date"],
@@ -1239,6 +1274,183 @@ fn build() -> Vec<EntitySpec> {
                 },
             ],
             date_order: vec![("onset_date", "resolution_date")],
+        },
+        EntitySpec {
+            entity: Entity::Immunohistochemistry,
+            file: "immunohistochemistry.csv",
+            table: "immunohistochemistry",
+            doc: "One row per stain read on a tumour specimen (an immunohistochemistry panel is several rows).",
+            columns: vec![
+                patient_col(),
+                col("tumour", Kind::Id, true, "tumour id (`tumours.csv`)"),
+                col(
+                    "date",
+                    Kind::Date,
+                    true,
+                    "date of the specimen (biopsy or resection)",
+                ),
+                col(
+                    "specimen",
+                    code::<Specimen>(),
+                    false,
+                    "what the specimen was (part of the key)",
+                ),
+                col("stain", code::<IhcStain>(), true, "stain"),
+                col(
+                    "stain_detail",
+                    Kind::Text,
+                    false,
+                    "the stain's name when `stain` is `other` (part of the key)",
+                ),
+                col("result", code::<IhcResult>(), true, "reading"),
+                measure(
+                    "percent_cells",
+                    real(0.0, 100.0),
+                    "%",
+                    "share of tumour cells stained",
+                ),
+                measure(
+                    "intensity",
+                    int(0, 3),
+                    "0–3",
+                    "staining intensity (0 none … 3 strong)",
+                ),
+                col(
+                    "score",
+                    nonneg(),
+                    false,
+                    "score under `score_system` (e.g. SSTR2 Volante 0–3)",
+                ),
+                col(
+                    "score_system",
+                    code::<IhcScoreSystem>(),
+                    false,
+                    "scoring system of `score`",
+                ),
+                notes(),
+            ],
+            key: vec![
+                "patient",
+                "tumour",
+                "date",
+                "specimen",
+                "stain",
+                "stain_detail",
+            ],
+            references: vec![Reference {
+                columns: vec!["patient", "tumour"],
+                target: Entity::Tumour,
+            }],
+            date_order: vec![],
+        },
+        EntitySpec {
+            entity: Entity::GeneticTest,
+            file: "genetics.csv",
+            table: "genetic_test",
+            doc: "One row per gene tested, germline (the patient) or somatic (a tumour).",
+            columns: vec![
+                patient_col(),
+                col(
+                    "origin",
+                    code::<GeneticOrigin>(),
+                    true,
+                    "germline or somatic",
+                ),
+                col("gene", code::<Gene>(), true, "gene"),
+                col(
+                    "gene_detail",
+                    Kind::Text,
+                    false,
+                    "the gene's name when `gene` is `other` (part of the key)",
+                ),
+                col("result", code::<GeneticResult>(), true, "result"),
+                col(
+                    "variant",
+                    Kind::Text,
+                    false,
+                    "the variant found (HGVS recommended, e.g. `c.1546dupC`)",
+                ),
+                col(
+                    "tumour",
+                    Kind::Id,
+                    false,
+                    "tumour id of a somatic test (`tumours.csv`)",
+                ),
+                col("date", Kind::Date, false, "date of the report"),
+                col(
+                    "method",
+                    Kind::Text,
+                    false,
+                    "method (e.g. `NGS panel`, `Sanger`, `MLPA`, `methylation-specific PCR`)",
+                ),
+                notes(),
+            ],
+            key: vec!["patient", "origin", "gene", "gene_detail"],
+            references: vec![
+                patient_ref(),
+                Reference {
+                    columns: vec!["patient", "tumour"],
+                    target: Entity::Tumour,
+                },
+            ],
+            date_order: vec![],
+        },
+        EntitySpec {
+            entity: Entity::QolResponse,
+            file: "qol_responses.csv",
+            table: "qol_response",
+            doc: "One row per answered item of a quality-of-life questionnaire (EORTC QLQ-C30 items 1–30, QLQ-GI.NET21 items 31–51); scales are scored from them, never stored.",
+            columns: vec![
+                patient_col(),
+                col(
+                    "questionnaire",
+                    code::<Questionnaire>(),
+                    true,
+                    "questionnaire",
+                ),
+                col(
+                    "date",
+                    Kind::Date,
+                    true,
+                    "date the questionnaire was completed",
+                ),
+                col(
+                    "item",
+                    int(1, 99),
+                    true,
+                    "item number as printed on the form",
+                ),
+                col(
+                    "response",
+                    int(1, 7),
+                    true,
+                    "the box ticked: 1 (not at all) – 4 (very much); 1–7 for QLQ-C30 items 29–30",
+                ),
+            ],
+            key: vec!["patient", "questionnaire", "date", "item"],
+            references: vec![patient_ref()],
+            date_order: vec![],
+        },
+        EntitySpec {
+            entity: Entity::Comorbidity,
+            file: "comorbidities.csv",
+            table: "comorbidity",
+            doc: "One row per comorbidity (the conditions of the Charlson index); one row `none` records that the patient was assessed and had none.",
+            columns: vec![
+                patient_col(),
+                col("condition", code::<Comorbidity>(), true, "condition"),
+                col(
+                    "condition_detail",
+                    Kind::Text,
+                    false,
+                    "the condition's name when `condition` is `other` (part of the key)",
+                ),
+                col("date", Kind::Date, false, "date of diagnosis"),
+                notes(),
+            ],
+            key: vec!["patient", "condition", "condition_detail"],
+            references: vec![patient_ref()],
+            date_order: vec![],
         },
     ]
 }

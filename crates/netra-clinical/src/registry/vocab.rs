@@ -712,6 +712,9 @@ vocabulary! {
     }
 }
 
+mod concepts;
+pub use concepts::*;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -768,6 +771,16 @@ mod tests {
         check::<ReportedGrade>();
         check::<Route>();
         check::<Formulation>();
+        check::<MarkerResult>();
+        check::<IhcStain>();
+        check::<IhcResult>();
+        check::<IhcScoreSystem>();
+        check::<Specimen>();
+        check::<Gene>();
+        check::<GeneticOrigin>();
+        check::<GeneticResult>();
+        check::<Questionnaire>();
+        check::<Comorbidity>();
     }
 
     #[test]

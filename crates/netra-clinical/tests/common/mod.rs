@@ -192,6 +192,8 @@ impl Build for PatientCourse {
             symptom_score: None,
             symptoms: Some(s),
             weight_kg: None,
+            flushing_per_day: None,
+            diarrhoea_per_day: None,
             notes: None,
         });
         self
@@ -205,6 +207,7 @@ impl Build for PatientCourse {
             unit: "u".into(),
             lower_limit: None,
             upper_limit: None,
+            result: None,
             notes: None,
         });
         self
