@@ -32,6 +32,9 @@
 //! * [`partial_cox`] — the same Cox fit from additive per-(stratum, time)
 //!   sums sent by parts of the data (federated sites, partitions) each
 //!   Newton iteration.
+//! * [`emulate`] — clone–censor–weight emulation of a target trial of
+//!   treatment strategies: person-interval rows, inverse-probability-of-
+//!   censoring weights, weighted KM and Cox clustered by patient, bootstrap.
 //! * [`weighting`] — propensity-score weights (IPTW for the ATE and ATT,
 //!   stabilised, truncated; overlap weights), their effective sample size,
 //!   standardised mean differences before/after weighting and E-values.
@@ -46,6 +49,7 @@ pub mod cox;
 pub mod cuminc;
 pub mod describe;
 pub mod distributions;
+pub mod emulate;
 pub mod glm;
 pub mod km;
 pub mod logrank;

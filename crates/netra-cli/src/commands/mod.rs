@@ -29,6 +29,7 @@ pub mod registry_args;
 pub mod report;
 pub mod response;
 pub mod sequences;
+pub mod sequences_emulate;
 pub mod serve;
 pub mod simulate;
 pub mod spider;

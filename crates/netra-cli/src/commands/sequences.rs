@@ -79,6 +79,19 @@ pub struct Args {
     /// The table of the CSV output.
     #[arg(long, value_enum, default_value_t)]
     pub view: View,
+    /// Emulate the target trial of sequence strategies described in this
+    /// TOML file (clone-censor-weight; `docs/algorithms/sequence-effects.md`).
+    #[arg(long, value_name = "TRIAL.toml", conflicts_with_all = ["compare", "versus"])]
+    pub emulate: Option<std::path::PathBuf>,
+    /// With --emulate: bootstrap replicates of the whole pipeline (over the file's).
+    #[arg(long, value_name = "N", requires = "emulate")]
+    pub bootstrap: Option<usize>,
+    /// With --emulate: the bootstrap's seed (over the file's).
+    #[arg(long, value_name = "SEED", requires = "emulate")]
+    pub seed: Option<u64>,
+    /// With --emulate: no progress bar.
+    #[arg(long, requires = "emulate")]
+    pub quiet: bool,
     #[command(flatten)]
     pub lines: LineArgs,
     /// Output format.
@@ -89,6 +102,20 @@ pub struct Args {
 /// Runs `netra sequences`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let rules = args.lines.rules()?;
+    if let Some(path) = &args.emulate {
+        let mut settings = args.lines.settings_file()?.unwrap_or_default();
+        settings.line_rules = rules;
+        let loaded = load(&args.lines)?;
+        return super::sequences_emulate::run(
+            path,
+            loaded.courses,
+            settings,
+            args.bootstrap,
+            args.seed,
+            args.quiet,
+            args.format,
+        );
+    }
     // The layer's request: one reading of the options for every surface.
     let request = SequencesRequest {
         min_cell: args.min_cell,
