@@ -68,4 +68,11 @@ chromedriver --version
 step "tests (unit, integration, R fixtures, doc-tests)"
 cargo test --workspace --locked --no-fail-fast
 
+step "the DataFusion engine in the netra binary (issue 18: --features engine)"
+# netra-engine is a workspace member, so the lint and test steps above already
+# build and run it (crates/netra-engine/tests); the binary links it only with
+# the `engine` feature, so its end-to-end tests and lints need this build.
+cargo clippy -p netra-cli --features engine --all-targets --locked -- -D warnings
+cargo test -p netra-cli --features engine --locked --test engine_cli
+
 step "all tests passed"

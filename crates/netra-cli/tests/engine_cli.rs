@@ -1,0 +1,179 @@
+//! `--engine datafusion` through the `netra` binary (built with
+//! `--features engine`): `netra km` and `netra cox` give the local engine's
+//! JSON on the lung data as CSV and as the Parquet that `netra export
+//! --parquet` style conversion writes, and `netra export --parquet` writes
+//! the example registry's tables and its derived lines and endpoints.
+//! Without the feature the flag is refused with the way to build it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn netra(db: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_netra"))
+        .env("NETRA_DB", db)
+        .env("USER", "test")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn json(db: &Path, args: &[&str]) -> Value {
+    let (ok, out, err) = netra(db, args);
+    assert!(ok, "netra {args:?}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
+}
+
+/// Numbers equal to 1e-12 relative, everything else equal.
+fn close(a: &Value, b: &Value, path: &str) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
+                "{path}: {x} vs {y}"
+            );
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{path}");
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                close(p, q, &format!("{path}[{i}]"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                close(v, &y[k], &format!("{path}.{k}"));
+            }
+        }
+        _ => assert_eq!(a, b, "{path}"),
+    }
+}
+
+#[cfg(feature = "engine")]
+#[test]
+fn km_and_cox_on_datafusion_equal_the_local_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("none.db");
+    let lung = repo().join("examples/r-datasets/lung.csv");
+    let lung = lung.to_str().unwrap();
+    let km = [
+        "km", "--data", lung, "--time", "time", "--event", "status", "--group", "sex", "--times",
+        "180,365", "--rmst-tau", "500", "--format", "json",
+    ];
+    let local = json(&db, &km);
+    let mut args = km.to_vec();
+    args.extend(["--engine", "datafusion"]);
+    let engine = json(&db, &args);
+    for field in ["curves", "logrank", "rmst_difference", "follow_up", "n_dropped"] {
+        close(&engine[field], &local[field], field);
+    }
+    assert!(local["logrank"]["chisq"].as_f64().unwrap() > 5.0);
+
+    // Cox on numeric columns with missing values (rows dropped).
+    let cox = [
+        "cox", "--data", lung, "--time", "time", "--event", "status", "--formula",
+        "age + ph.ecog + wt.loss", "--format", "json",
+    ];
+    let local = json(&db, &cox);
+    let mut args = cox.to_vec();
+    args.extend(["--engine", "datafusion"]);
+    let engine = json(&db, &args);
+    let (l, e) = (&local["multivariate"], &engine["multivariate"]);
+    for field in ["n", "events", "n_dropped", "loglik", "loglik_null", "lr_test"] {
+        close(&e[field], &l[field], field);
+    }
+    for (a, b) in e["terms"].as_array().unwrap().iter().zip(l["terms"].as_array().unwrap()) {
+        for field in ["name", "coef", "se", "hr", "hr_lower", "hr_upper", "z", "p"] {
+            close(&a[field], &b[field], field);
+        }
+    }
+    assert!(l["n_dropped"].as_u64().unwrap() > 0);
+
+    // Flags that need rows are refused on the engine, by name.
+    let mut args = cox.to_vec();
+    args.extend(["--engine", "datafusion", "--zph"]);
+    let (ok, _, err) = netra(&db, &args);
+    assert!(!ok && err.contains("--zph"), "{err}");
+}
+
+#[cfg(feature = "engine")]
+#[test]
+fn export_parquet_then_km_on_the_parquet_endpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netra.db");
+    assert!(netra(&db, &["init"]).0);
+    let bundle = repo().join("examples/radionuclide-2004/bundle");
+    let (ok, _, err) = netra(
+        &db,
+        &["import", bundle.to_str().unwrap(), "--reason", "test"],
+    );
+    assert!(ok, "{err}");
+    let out = dir.path().join("pq");
+    let (ok, text, err) = netra(&db, &["export", "--parquet", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(text.contains("patients"), "{text}");
+    for table in ["patients", "lines", "endpoints"] {
+        let files = std::fs::read_dir(out.join(table))
+            .unwrap_or_else(|e| panic!("{table}: {e}"))
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+            .count();
+        assert!(files >= 1, "{table}");
+    }
+    // No staging directories are left behind.
+    assert!(!out.join(".netra-export-csv").exists());
+    // OS from the Parquet endpoints equals OS from `netra endpoints` CSV.
+    let (ok, csv, err) = netra(
+        &db,
+        &["endpoints", "--endpoint", "os", "--from", "metastatic", "--format", "csv"],
+    );
+    assert!(ok, "{err}");
+    let csv_path = dir.path().join("os.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+    let km = |data: &Path, engine: &str| {
+        json(
+            &db,
+            &[
+                "km", "--data", data.to_str().unwrap(), "--time", "time", "--event", "event",
+                "--format", "json", "--engine", engine,
+            ],
+        )
+    };
+    let local = km(&csv_path, "local");
+    // The Parquet endpoints hold OS and PFS: compare the row counts of OS.
+    let all = km(&out.join("endpoints"), "datafusion");
+    assert!(
+        all["curves"][0]["n"].as_u64().unwrap() > local["curves"][0]["n"].as_u64().unwrap()
+    );
+}
+
+#[cfg(not(feature = "engine"))]
+#[test]
+fn without_the_feature_the_engine_is_refused_with_the_way_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("none.db");
+    let lung = repo().join("examples/r-datasets/lung.csv");
+    let (ok, _, err) = netra(
+        &db,
+        &[
+            "km", "--data", lung.to_str().unwrap(), "--time", "time", "--event", "status",
+            "--engine", "datafusion",
+        ],
+    );
+    assert!(!ok && err.contains("--features engine"), "{err}");
+    let (ok, _, err) = netra(
+        &db,
+        &["km", "--data", "x.parquet", "--time", "t", "--event", "e"],
+    );
+    assert!(!ok && err.contains("--engine datafusion"), "{err}");
+}
