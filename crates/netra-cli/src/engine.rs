@@ -128,7 +128,10 @@ fn engine_terms(formula: &str) -> anyhow::Result<(Vec<String>, Option<String>)> 
     let mut covariates = Vec::new();
     let mut strata = None;
     for term in formula.split('+').map(str::trim) {
-        if let Some(s) = term.strip_prefix("strata(").and_then(|s| s.strip_suffix(')')) {
+        if let Some(s) = term
+            .strip_prefix("strata(")
+            .and_then(|s| s.strip_suffix(')'))
+        {
             if strata.replace(s.trim().to_string()).is_some() {
                 anyhow::bail!("--engine datafusion: one strata() term at most");
             }
@@ -171,7 +174,11 @@ pub fn cox(
 fn netra_stats_options(req: &CoxRequest<'_>) -> netra_engine::cox::CoxOptions {
     use netra_engine::cox::{CoxOptions, Ties};
     CoxOptions {
-        ties: if req.efron { Ties::Efron } else { Ties::Breslow },
+        ties: if req.efron {
+            Ties::Efron
+        } else {
+            Ties::Breslow
+        },
         conf_level: req.conf_level,
         ..Default::default()
     }
@@ -200,10 +207,7 @@ pub fn bundle_to_parquet(bundle: &Path, out: &Path) -> anyhow::Result<Vec<(Strin
 
 /// Without the `engine` feature: an error saying how to build it.
 #[cfg(not(feature = "engine"))]
-pub fn bundle_to_parquet(
-    _bundle: &Path,
-    _out: &Path,
-) -> anyhow::Result<Vec<(String, u64, usize)>> {
+pub fn bundle_to_parquet(_bundle: &Path, _out: &Path) -> anyhow::Result<Vec<(String, u64, usize)>> {
     Err(missing_feature())
 }
 

@@ -52,13 +52,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         while written < end {
             let m = batch.min(end - written) as usize;
             let mut x: Vec<Vec<f64>> = vec![Vec::with_capacity(m); 6];
-            let (mut time, mut status, mut arm) =
-                (Vec::with_capacity(m), Vec::with_capacity(m), Vec::with_capacity(m));
+            let (mut time, mut status, mut arm) = (
+                Vec::with_capacity(m),
+                Vec::with_capacity(m),
+                Vec::with_capacity(m),
+            );
             for _ in 0..m {
                 let g = (rng.next() * 3.0) as usize;
                 let mut lp = 0.3 * g as f64;
                 for (j, col) in x.iter_mut().enumerate() {
-                    let v = if j % 2 == 0 { rng.next() * 2.0 - 1.0 } else { (rng.next() < 0.4) as u8 as f64 };
+                    let v = if j % 2 == 0 {
+                        rng.next() * 2.0 - 1.0
+                    } else {
+                        (rng.next() < 0.4) as u8 as f64
+                    };
                     lp += 0.1 * (j as f64 + 1.0) * v / 3.0;
                     col.push(v);
                 }
@@ -73,7 +80,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Arc::new(Int64Array::from(status)),
                 Arc::new(StringArray::from(arm)),
             ];
-            cols.extend(x.into_iter().map(|c| Arc::new(Float64Array::from(c)) as ArrayRef));
+            cols.extend(
+                x.into_iter()
+                    .map(|c| Arc::new(Float64Array::from(c)) as ArrayRef),
+            );
             w.write(&RecordBatch::try_new(schema.clone(), cols)?)?;
             written += m as u64;
         }

@@ -164,7 +164,9 @@ fn f64_at(b: &RecordBatch, name: &str, row: usize) -> Result<Option<f64>, Engine
             let a = a.as_primitive::<Float64Type>();
             Ok(a.is_valid(row).then(|| a.value(row)))
         }
-        other => Err(EngineError::data(format!("{name}: expected Float64, got {other}"))),
+        other => Err(EngineError::data(format!(
+            "{name}: expected Float64, got {other}"
+        ))),
     }
 }
 
@@ -175,7 +177,9 @@ fn i64_at(b: &RecordBatch, name: &str, row: usize) -> Result<i64, EngineError> {
             let a = a.as_primitive::<Int64Type>();
             Ok(if a.is_valid(row) { a.value(row) } else { 0 })
         }
-        other => Err(EngineError::data(format!("{name}: expected Int64, got {other}"))),
+        other => Err(EngineError::data(format!(
+            "{name}: expected Int64, got {other}"
+        ))),
     }
 }
 
@@ -186,7 +190,9 @@ fn text_at(b: &RecordBatch, name: &str, row: usize) -> Result<Option<String>, En
             let a = a.as_string::<i32>();
             Ok(a.is_valid(row).then(|| a.value(row).to_string()))
         }
-        other => Err(EngineError::data(format!("{name}: expected text, got {other}"))),
+        other => Err(EngineError::data(format!(
+            "{name}: expected text, got {other}"
+        ))),
     }
 }
 
@@ -211,7 +217,10 @@ async fn read(plan: &Plan, spec: &CoxSpec) -> Result<Read, EngineError> {
         first_missing = first_missing.when(t.missing(c)?, lit(k as i64));
     }
     let first_missing = first_missing.otherwise(lit(-1i64))?;
-    let mut group_by = vec![first_missing.alias("drop"), plan.event_text.clone().alias("e")];
+    let mut group_by = vec![
+        first_missing.alias("drop"),
+        plan.event_text.clone().alias("e"),
+    ];
     if let Some(s) = &plan.stratum_text {
         group_by.push(s.clone().alias("s"));
     }
@@ -370,7 +379,9 @@ async fn standardise(plan: &Plan) -> Result<Standardisation, EngineError> {
     let mut aggs = vec![count(lit(1i64)).alias("n"), dd_sum(w.clone()).alias("sw")];
     for (j, x) in plan.x.iter().enumerate() {
         aggs.push(dd_sum(w.clone() * x.clone()).alias(format!("swx{j}")));
-        let unit = x.clone().in_list(vec![lit(-1.0), lit(0.0), lit(1.0)], false);
+        let unit = x
+            .clone()
+            .in_list(vec![lit(-1.0), lit(0.0), lit(1.0)], false);
         aggs.push(min(indicator(unit)).alias(format!("unit{j}")));
     }
     let b = collect(plan.complete_rows()?.aggregate(vec![], aggs)?).await?;
@@ -453,11 +464,10 @@ async fn round(
     let eta = if at_zero {
         lit(0.0)
     } else {
-        let mut e = lit(beta[0]) * xt[0].clone();
-        for j in 1..p {
-            e = e + lit(beta[j]) * xt[j].clone();
-        }
-        e
+        // Left to right, as `CoxPartial::from_rows` sums β·x̃.
+        let mut terms = beta.iter().zip(&xt).map(|(&b, x)| lit(b) * x.clone());
+        let first = terms.next().unwrap_or_else(|| lit(0.0));
+        terms.fold(first, |e, t| e + t)
     };
     let df = plan.complete_rows()?.select(select)?;
     let df = df.with_column("eta", eta)?;

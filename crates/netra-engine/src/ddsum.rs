@@ -45,7 +45,10 @@ pub fn dd_sum_udaf() -> AggregateUDF {
 
 /// `dd_sum(expr)` (the argument is cast to `Float64`).
 pub fn dd_sum(expr: Expr) -> Expr {
-    dd_sum_udaf().call(vec![datafusion::logical_expr::cast(expr, DataType::Float64)])
+    dd_sum_udaf().call(vec![datafusion::logical_expr::cast(
+        expr,
+        DataType::Float64,
+    )])
 }
 
 impl AggregateUDFImpl for DdSum {
@@ -245,10 +248,6 @@ impl GroupsAccumulator for Groups {
         }));
         let lo = Float64Array::from_iter_values(std::iter::repeat_n(0.0, v.len()));
         Ok(vec![Arc::new(hi), Arc::new(lo)])
-    }
-
-    fn supports_convert_to_state(&self) -> bool {
-        true
     }
 
     fn size(&self) -> usize {

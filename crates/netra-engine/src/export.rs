@@ -45,9 +45,9 @@ impl Engine {
             .and_then(|s| s.to_str())
             .unwrap_or("table")
             .to_string();
-        let src = csv
-            .to_str()
-            .ok_or_else(|| EngineError::data(format!("{}: the path is not UTF-8", csv.display())))?;
+        let src = csv.to_str().ok_or_else(|| {
+            EngineError::data(format!("{}: the path is not UTF-8", csv.display()))
+        })?;
         std::fs::create_dir_all(out_dir)
             .map_err(|e| EngineError::data(format!("cannot create {}: {e}", out_dir.display())))?;
         // Old part files would be read as part of the table: remove them.
@@ -70,7 +70,9 @@ impl Engine {
             let options = CsvReadOptions::new()
                 .has_header(true)
                 .file_extension(&ext)
-                .schema_infer_max_records(usize::MAX);
+                .schema_infer_max_records(usize::MAX)
+                // Bundle cells may hold line breaks inside quotes.
+                .newlines_in_values(true);
             let df = ctx.read_csv(src, options).await?;
             let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
             let mut stream = df.execute_stream().await?;
@@ -87,15 +89,22 @@ impl Engine {
             };
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
-                if writer.is_none() {
-                    writer = Some((open(part)?, 0));
-                    part += 1;
-                }
-                if let Some((w, n)) = writer.as_mut() {
-                    w.write(&batch)
+                let mut offset = 0usize;
+                // A batch may straddle files: each file gets at most
+                // `per_file` rows.
+                while offset < batch.num_rows() {
+                    if writer.is_none() {
+                        writer = Some((open(part)?, 0));
+                        part += 1;
+                    }
+                    let Some((w, n)) = writer.as_mut() else { break };
+                    let room = usize::try_from(per_file - *n).unwrap_or(usize::MAX);
+                    let take = room.min(batch.num_rows() - offset);
+                    w.write(&batch.slice(offset, take))
                         .map_err(|e| EngineError::data(format!("{table}: {e}")))?;
-                    *n += batch.num_rows() as u64;
-                    rows += batch.num_rows() as u64;
+                    *n += take as u64;
+                    rows += take as u64;
+                    offset += take;
                     if *n >= per_file
                         && let Some((w, _)) = writer.take()
                     {

@@ -42,7 +42,11 @@ impl Source {
                 .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
         Source {
             path: path.to_path_buf(),
-            format: if parquet { Format::Parquet } else { Format::Csv },
+            format: if parquet {
+                Format::Parquet
+            } else {
+                Format::Csv
+            },
         }
     }
 
@@ -56,9 +60,8 @@ impl Source {
     /// The header of a CSV file: names trimmed, a byte-order mark removed
     /// (as `netra_frame` reads them).
     fn csv_header(&self) -> Result<Vec<String>, EngineError> {
-        let file = std::fs::File::open(&self.path).map_err(|e| {
-            EngineError::data(format!("cannot open {}: {e}", self.path.display()))
-        })?;
+        let file = std::fs::File::open(&self.path)
+            .map_err(|e| EngineError::data(format!("cannot open {}: {e}", self.path.display())))?;
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(self.delimiter())
             .has_headers(true)
@@ -176,7 +179,10 @@ impl Table {
         let e = ident(column);
         Ok(if self.is_text(column)? {
             let t = datafusion::functions::string::expr_fn::btrim(vec![cast(e, DataType::Utf8)]);
-            let tokens: Vec<Expr> = netra_frame::MISSING_TOKENS.iter().map(|s| lit(*s)).collect();
+            let tokens: Vec<Expr> = netra_frame::MISSING_TOKENS
+                .iter()
+                .map(|s| lit(*s))
+                .collect();
             t.clone().is_null().or(t.in_list(tokens, false))
         } else if matches!(
             self.data_type(column)?,

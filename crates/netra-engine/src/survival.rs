@@ -230,7 +230,11 @@ fn read_keys(b: &RecordBatch, spec: &SurvivalSpec, out: &mut Vec<Key>) -> Result
     let n = i64s(column(b, "n")?)?;
     let weighted = spec.weights.is_some();
     let (wm, sw, sw2, wbad, wmin, wmax, wfrac) = if weighted {
-        let wm = column(b, "wm")?.as_boolean().iter().map(|v| v.unwrap_or(true)).collect();
+        let wm = column(b, "wm")?
+            .as_boolean()
+            .iter()
+            .map(|v| v.unwrap_or(true))
+            .collect();
         (
             wm,
             f64s(column(b, "sw")?)?,

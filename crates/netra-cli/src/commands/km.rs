@@ -299,8 +299,12 @@ fn analyse_on_engine(args: &KmArgs) -> anyhow::Result<Analysis> {
         args.group.as_deref(),
         args.weights.as_deref(),
     )?;
-    let (summary, curves) =
-        summarise_partial(&tally.partial, &tally.labels, tally.weighted, &options(args))?;
+    let (summary, curves) = summarise_partial(
+        &tally.partial,
+        &tally.labels,
+        tally.weighted,
+        &options(args),
+    )?;
     Ok(analysis_of(
         args,
         summary,
