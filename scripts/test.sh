@@ -72,7 +72,10 @@ step "the DataFusion engine in the netra binary (issue 18: --features engine)"
 # netra-engine is a workspace member, so the lint and test steps above already
 # build and run it (crates/netra-engine/tests); the binary links it only with
 # the `engine` feature, so its end-to-end tests and lints need this build.
-cargo clippy -p netra-cli --features engine --all-targets --locked -- -D warnings
-cargo test -p netra-cli --features engine --locked --test engine_cli
+# `--workspace` keeps the dependencies' features those of the steps above:
+# only netra-cli is compiled again (with `-p netra-cli` cargo would unify
+# features differently and rebuild DataFusion and everything under tokio).
+cargo clippy --workspace --all-targets --features netra-cli/engine --locked -- -D warnings
+cargo test --workspace --features netra-cli/engine --locked --test engine_cli
 
 step "all tests passed"
