@@ -103,6 +103,7 @@ pub fn survival(
 
 /// A Cox model on the DataFusion engine: numeric covariates, `strata()`,
 /// weights.
+#[cfg_attr(not(feature = "engine"), allow(dead_code))]
 pub struct CoxRequest<'a> {
     /// Data file or directory.
     pub data: &'a Path,

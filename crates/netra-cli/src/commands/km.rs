@@ -17,6 +17,7 @@ use std::path::Path;
 use netra_analysis::analyses::survival::{
     FollowUpOut, KmAtTime as AtTime, KmCurve, Quantile, Rmst, RmstDifferenceOut as RmstDifference,
     SurvivalData, SurvivalOptions, SurvivalSummary, SymmetricMedianOut, summarise,
+    summarise_partial,
 };
 use netra_frame::Frame;
 use serde::Serialize;
