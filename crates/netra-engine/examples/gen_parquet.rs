@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let end = n.min(written + per_file);
         while written < end {
             let m = batch.min(end - written) as usize;
-            let mut x: Vec<Vec<f64>> = vec![Vec::with_capacity(m); 6];
+            let mut x: Vec<Vec<f64>> = (0..6).map(|_| Vec::with_capacity(m)).collect();
             let (mut time, mut status, mut arm) = (
                 Vec::with_capacity(m),
                 Vec::with_capacity(m),

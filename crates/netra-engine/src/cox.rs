@@ -585,7 +585,7 @@ impl Engine {
         };
         let opts = CoxOptions {
             robust: None,
-            ..opts.clone()
+            ..*opts
         };
         let fit = fit_partial(
             &spec.covariates,
