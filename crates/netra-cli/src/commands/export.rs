@@ -89,7 +89,8 @@ fn tempdir_in(out: &Path) -> anyhow::Result<PathBuf> {
 
 /// The derived tables as CSV in `dir`: every course's lines with TTP/PFS
 /// (`netra lines --format csv`) and OS and PFS from metastatic disease
-/// (`netra endpoints --format csv`), with the default rules.
+/// (`netra endpoints --format csv`), with the default rules and without
+/// the patients excluded from the study's analyses.
 fn write_derived(db: &DbArgs, dir: &Path) -> anyhow::Result<()> {
     use netra_clinical::endpoints::{Endpoint, EndpointSpec, TimeZero, derive_cohort};
     let location = db.location();
@@ -101,6 +102,12 @@ fn write_derived(db: &DbArgs, dir: &Path) -> anyhow::Result<()> {
         registry.close().await;
         c
     })??;
+    // As `netra lines` and `netra endpoints` by default: patients marked
+    // excluded from the study's analyses are left out.
+    let courses: Vec<_> = courses
+        .into_iter()
+        .filter(|c| c.patient.excluded != Some(true))
+        .collect();
     let rules = netra_clinical::lines::LineRules::default();
     let all = super::lines::derive_all(&courses, &rules, Default::default());
     std::fs::write(dir.join("lines.csv"), super::lines::csv(&all))?;
