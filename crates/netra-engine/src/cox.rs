@@ -26,10 +26,10 @@ use datafusion::functions::math::expr_fn::{abs, exp};
 use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
 use datafusion::logical_expr::{Expr, lit, when};
 use datafusion::prelude::{DataFrame, ident};
-use netra_analysis::analyses::cox::table::{ChisqOut, CoxModelOut, TermOut, ValueReadOut};
+use netra_analysis::analyses::cox::table::{CoxModelOut, model_from_fit};
 use netra_analysis::table::{EventCoding, Reading, ValueRead, factor, read_events, same_code};
 use netra_frame::{Frame, is_missing};
-use netra_stats::cox::{ChisqTest, CoxFit};
+use netra_stats::cox::CoxFit;
 /// The fit's options and tie handling (the kernel's types).
 pub use netra_stats::cox::{CoxOptions, Ties};
 use netra_stats::partial::Sum2;
@@ -607,70 +607,10 @@ impl Engine {
     }
 }
 
-fn chisq(t: &ChisqTest) -> ChisqOut {
-    ChisqOut {
-        chisq: Some(t.chisq),
-        df: t.df,
-        p: Some(t.p),
-    }
-}
-
-/// The `netra cox` JSON object of a fit (the fields the partial fit has;
-/// no concordance, zph or residuals).
+/// The `netra cox` JSON object of a fit: the analysis layer's
+/// [`model_from_fit`], the function the in-memory path reports through, so
+/// the two engines' outputs have the same fields by construction (the
+/// partial fit has no concordance, zph or residuals: those stay empty).
 pub fn model_out(result: &CoxResult) -> CoxModelOut {
-    let (fit, reading) = (&result.fit, &result.reading);
-    CoxModelOut {
-        n: fit.n,
-        events: fit.events,
-        n_dropped: reading.n_dropped,
-        dropped_by: reading.dropped_by.clone(),
-        event_column: reading.column.clone(),
-        values_read: reading
-            .values
-            .iter()
-            .map(|v| ValueReadOut {
-                value: v.value.clone(),
-                read_as: v.read_as.to_string(),
-                n: v.n,
-            })
-            .collect(),
-        merged_labels: Vec::new(),
-        empty_labels: Vec::new(),
-        converged: fit.converged,
-        terms: fit
-            .coefficients
-            .iter()
-            .map(|c| TermOut {
-                name: c.name.clone(),
-                coef: c.coef,
-                se: c.se,
-                robust_se: c.robust_se,
-                hr: c.hr,
-                hr_lower: c.hr_lower,
-                hr_upper: c.hr_upper,
-                z: c.z,
-                p: c.p,
-            })
-            .collect(),
-        loglik_null: Some(fit.loglik_null),
-        loglik: Some(fit.loglik),
-        lr_test: chisq(&fit.lr_test),
-        wald_test: chisq(&fit.wald_test),
-        score_test: chisq(&fit.score_test),
-        robust_score_test: None,
-        concordance: None,
-        iterations: fit.iterations,
-        warnings: fit.warnings.clone(),
-        ties: match fit.ties {
-            Ties::Efron => "efron",
-            Ties::Breslow => "breslow",
-        }
-        .into(),
-        conf_level: fit.conf_level,
-        robust: false,
-        strata: result.strata.clone(),
-        zph: None,
-        schoenfeld: None,
-        fine_gray: None,
-    }
+    model_from_fit(&result.fit, &result.reading, result.strata.clone())
 }
