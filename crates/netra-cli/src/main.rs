@@ -3,6 +3,7 @@
 //! No statistic is computed here.
 
 mod commands;
+mod engine;
 mod input;
 mod lesions;
 mod output;

@@ -30,6 +30,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "netra-federation",
         &["netra-stats", "netra-clinical", "netra-analysis"],
     ),
+    // The out-of-core engine (issue 18): the analysis layer's partial
+    // aggregates as Apache DataFusion plans over CSV and Parquet; the
+    // evaluation stays in the layer and the kernels.
+    (
+        "netra-engine",
+        &["netra-stats", "netra-analysis", "netra-frame"],
+    ),
     // The report formats: its statistics come from the analysis layer.
     ("netra-report", &["netra-clinical", "netra-analysis"]),
     ("netra-sim", &["netra-clinical", "netra-stats"]),
@@ -79,6 +86,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "netra-server",
             "netra-federation",
             "netra-hub",
+            // `--engine datafusion`, behind the `engine` feature.
+            "netra-engine",
         ],
     ),
     ("netra-bench", &["netra-stats", "netra-frame"]),

@@ -421,17 +421,64 @@ pub fn summarise(
     let km = opts.km_options()?;
     let partial =
         SurvivalPartial::from_data(data).map_err(|e| AnalysisError::stats("survival", e))?;
+    let follow_up = follow_up(data, &km)?;
+    summarise_counts(
+        &partial,
+        &data.labels,
+        data.weights.is_some(),
+        opts,
+        follow_up,
+    )
+}
+
+/// [`summarise`] from a partial aggregate computed elsewhere (a query
+/// engine's aggregation, parts merged from sites): the same curves and
+/// tests; the median follow-up from the partial's reverse curve
+/// ([`SurvivalPartial::reverse_curve`]), which is the rows' reverse
+/// Kaplan–Meier curve. `labels` name the groups in code order; `weighted`
+/// says whether the rows had case weights (the log-rank test is then not
+/// reported, as by [`summarise`]).
+pub fn summarise_partial(
+    partial: &SurvivalPartial,
+    labels: &[String],
+    weighted: bool,
+    opts: &SurvivalOptions,
+) -> Result<(SurvivalSummary, Vec<KmCurve>), AnalysisError> {
+    let km = opts.km_options()?;
+    let follow_up = partial.reverse_curve(&km)?.map(|curve| {
+        let cells = partial.counts().cells();
+        let time = |c: Option<&netra_stats::partial::Cell>| c.map_or(f64::NAN, |c| c.time());
+        let m = curve.median();
+        FollowUpOut {
+            median: m.estimate,
+            lower: m.lower,
+            upper: m.upper,
+            min: time(cells.first()),
+            max: time(cells.last()),
+            censored: curve.events(),
+        }
+    });
+    summarise_counts(partial, labels, weighted, opts, follow_up)
+}
+
+fn summarise_counts(
+    partial: &SurvivalPartial,
+    labels: &[String],
+    weighted: bool,
+    opts: &SurvivalOptions,
+    follow_up: Option<FollowUpOut>,
+) -> Result<(SurvivalSummary, Vec<KmCurve>), AnalysisError> {
+    let km = opts.km_options()?;
     let curves = partial
         .km_curves(&km)
         .map_err(|e| AnalysisError::stats("survival", e))?;
-    let groups = data
-        .labels
+    let groups = labels
         .iter()
         .zip(&curves)
         .map(|(l, c)| group_survival(l, c, opts))
         .collect::<Result<Vec<_>, _>>()?;
     let non_empty = curves.iter().filter(|c| !c.is_empty()).count();
-    let logrank = if non_empty >= 2 && data.weights.is_none() {
+    let logrank = if non_empty >= 2 && !weighted {
         partial.logrank(Weights::LogRank).ok().map(|t| TestOut {
             chisq: t.chisq,
             df: t.df,
@@ -441,7 +488,6 @@ pub fn summarise(
         None
     };
     let rmst_difference = rmst_difference(&groups, opts.conf_level);
-    let follow_up = follow_up(data, &km)?;
     Ok((
         SurvivalSummary {
             groups,

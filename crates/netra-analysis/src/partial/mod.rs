@@ -46,6 +46,13 @@ impl SurvivalPartial {
         })
     }
 
+    /// The partial holding `counts` (built elsewhere: by a query engine's
+    /// aggregation, or rebuilt from parts with `SurvivalCounts::from_parts`,
+    /// which checks them).
+    pub fn from_counts(counts: SurvivalCounts) -> SurvivalPartial {
+        SurvivalPartial { counts }
+    }
+
     /// Adds another part's counts (commutative and associative).
     pub fn merge(&mut self, other: &SurvivalPartial) {
         self.counts.merge(&other.counts);
@@ -78,6 +85,37 @@ impl SurvivalPartial {
     /// Kaplan–Meier curves, one per group (empty groups give empty curves).
     pub fn km_curves(&self, options: &KmOptions) -> Result<Vec<KmCurve>, netra_stats::km::KmError> {
         self.counts.km_curves(options)
+    }
+
+    /// The reverse Kaplan–Meier curve of all rows together (censorings
+    /// counted as events and events as censorings: R's `survfit(Surv(time,
+    /// 1 - status) ~ 1)`), for the median follow-up; `None` without rows.
+    /// Equals `netra_stats::km::follow_up` on the pooled rows: the same
+    /// curve is built from the same per-time sums.
+    pub fn reverse_curve(&self, options: &KmOptions) -> Result<Option<KmCurve>, AnalysisError> {
+        let mut cells: Vec<netra_stats::partial::Cell> = Vec::new();
+        for c in self.counts.cells() {
+            if cells.last().is_none_or(|l| l.time_bits != c.time_bits) {
+                cells.push(netra_stats::partial::Cell::new(c.time_bits, 0, 0));
+            }
+            let r = cells.last_mut().expect("a cell was pushed");
+            r.rows += c.rows;
+            r.event_rows += c.rows - c.event_rows;
+            r.w_event.merge(&c.w_censor);
+            r.w_censor.merge(&c.w_event);
+            r.w2_event.merge(&c.w2_censor);
+            r.w2_censor.merge(&c.w2_event);
+        }
+        if cells.is_empty() {
+            return Ok(None);
+        }
+        let what = "median follow-up";
+        let reverse = SurvivalCounts::from_parts(cells, 1, 1, self.counts.fractional_weights())
+            .map_err(|e| AnalysisError::stats(what, e))?;
+        let mut curves = reverse
+            .km_curves(options)
+            .map_err(|e| AnalysisError::stats(what, e))?;
+        Ok(curves.pop())
     }
 
     /// The k-group test over the groups present.

@@ -28,6 +28,7 @@ use anyhow::{Context, bail};
 use netra_analysis::analyses::cox::table::{self as layer, FineGrayRequest, TableCoxRequest};
 use netra_frame::Frame;
 
+use crate::engine::EngineArg;
 use crate::output::{Format, write_stdout};
 
 /// Tie handling (`--ties`).
@@ -135,16 +136,27 @@ pub struct Args {
     /// `--plot`: the forest plot of the model's hazard ratios.
     #[command(flatten)]
     pub plot: crate::plot::PlotArgs,
+    /// Where to compute: in memory, or on Apache DataFusion out of core
+    /// (CSV or Parquet data; numeric covariates, strata() and weights; the
+    /// model-based variance; needs the `engine` build feature).
+    #[arg(long, value_enum, default_value_t)]
+    pub engine: EngineArg,
 }
 
 /// Runs `netra cox`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     args.plot.check()?;
     let request = request(&args)?;
-    let columns = request.columns()?;
-    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let frame = Frame::read(&args.data, Some(&columns))?;
-    let out = layer::fit(&frame, &request)?;
+    let out = match args.engine {
+        EngineArg::Local => {
+            crate::engine::check_local(&args.data)?;
+            let columns = request.columns()?;
+            let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+            let frame = Frame::read(&args.data, Some(&columns))?;
+            layer::fit(&frame, &request)?
+        }
+        EngineArg::Datafusion => on_engine(&args)?,
+    };
     let figure = match &args.plot.plot {
         Some(_) => args.plot.render(&forest::figure(&out, &args.plot)?)?,
         None => None,
@@ -158,6 +170,40 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         f.write()?;
     }
     write_stdout(&text)
+}
+
+/// `--engine datafusion`: the model from one DataFusion aggregation per
+/// Newton step; flags that need row-level data are refused by name.
+fn on_engine(args: &Args) -> anyhow::Result<layer::CoxTableOutput> {
+    let refused = [
+        (args.univariate.is_some(), "--univariate"),
+        (args.start.is_some(), "--start"),
+        (args.cluster.is_some(), "--cluster"),
+        (args.robust, "--robust"),
+        (args.zph, "--zph"),
+        (args.schoenfeld, "--schoenfeld"),
+        (args.fine_gray, "--fine-gray"),
+        (!args.refs.is_empty(), "--ref"),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+        bail!("{flag} needs row-level data: use --engine local");
+    }
+    let (Some(event), Some(formula)) = (&args.event, &args.formula) else {
+        bail!("--engine datafusion needs --event and --formula");
+    };
+    crate::engine::cox(&crate::engine::CoxRequest {
+        data: &args.data,
+        time: &args.time,
+        event,
+        coding: netra_analysis::table::EventCoding {
+            event_value: args.event_value.clone(),
+            censor_value: args.censor_value.clone(),
+        },
+        formula,
+        weights: args.weights.as_deref(),
+        efron: args.ties == TiesArg::Efron,
+        conf_level: args.conf_level,
+    })
 }
 
 /// The layer's request the flags describe. Combinations of flags that do

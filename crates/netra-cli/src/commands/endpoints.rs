@@ -182,7 +182,7 @@ fn spec_of(args: &Args) -> anyhow::Result<EndpointSpec> {
 pub const CSV_HEADER: &str =
     "patient,arm,endpoint,from,line,time,event,units,start_date,end_date,description,imputed_dates";
 
-fn csv(
+pub(crate) fn csv(
     spec: &EndpointSpec,
     rows: &[EndpointRow],
     arm_of: &std::collections::HashMap<&str, &str>,

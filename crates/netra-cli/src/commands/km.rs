@@ -17,10 +17,12 @@ use std::path::Path;
 use netra_analysis::analyses::survival::{
     FollowUpOut, KmAtTime as AtTime, KmCurve, Quantile, Rmst, RmstDifferenceOut as RmstDifference,
     SurvivalData, SurvivalOptions, SurvivalSummary, SymmetricMedianOut, summarise,
+    summarise_partial,
 };
 use netra_frame::Frame;
 use serde::Serialize;
 
+use crate::engine::EngineArg;
 use crate::input::{self, SurvivalArgs};
 use crate::output::{Format, csv_field, csv_number, fmt_or_nr, p_value, write_stdout};
 use crate::plot::PlotArgs;
@@ -66,6 +68,10 @@ pub(crate) struct KmArgs {
     pub(crate) format: Format,
     #[command(flatten)]
     pub(crate) plot: PlotArgs,
+    /// Where to compute: in memory, or on Apache DataFusion out of core
+    /// (CSV or Parquet data; needs the `engine` build feature).
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) engine: EngineArg,
 }
 
 /// The JSON contract (issue 2): field names are relied on by tools.
@@ -179,8 +185,14 @@ struct Analysis {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let args = *args.options;
     args.plot.check()?;
-    let frame = Frame::read(Path::new(&args.survival.data), Some(&args.columns()))?;
-    let analysis = analyse(&args, &frame)?;
+    let analysis = match args.engine {
+        EngineArg::Local => {
+            crate::engine::check_local(&args.survival.data)?;
+            let frame = Frame::read(Path::new(&args.survival.data), Some(&args.columns()))?;
+            analyse(&args, &frame)?
+        }
+        EngineArg::Datafusion => analyse_on_engine(&args)?,
+    };
     let text = render(&args, &analysis)?;
     if args.plot.plot.is_some()
         && let Some(figure) = args.plot.render(&figure(&args, &analysis))?
@@ -245,8 +257,8 @@ fn render(args: &KmArgs, analysis: &Analysis) -> anyhow::Result<String> {
     })
 }
 
-fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
-    let sv = &args.survival;
+/// The flags' checks that do not need the data.
+fn check(args: &KmArgs) -> anyhow::Result<()> {
     if !(args.conf_level > 0.0 && args.conf_level < 1.0) {
         anyhow::bail!(
             "--conf-level {} must be strictly between 0 and 1 (e.g. 0.95)",
@@ -261,6 +273,52 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
     {
         anyhow::bail!("--rmst-tau {tau} must be a positive time");
     }
+    Ok(())
+}
+
+fn options(args: &KmArgs) -> SurvivalOptions {
+    SurvivalOptions {
+        landmarks: args.times.clone(),
+        conf_type: args.conf_type.clone(),
+        conf_level: args.conf_level,
+        rmst_tau: args.rmst_tau,
+        steps: false,
+        median_ci_spss: args.median_ci_spss,
+    }
+}
+
+/// `--engine datafusion`: the counts from one DataFusion aggregation over
+/// the file (CSV or Parquet), then the same evaluation as in memory.
+fn analyse_on_engine(args: &KmArgs) -> anyhow::Result<Analysis> {
+    check(args)?;
+    let sv = &args.survival;
+    let tally = crate::engine::survival(
+        &sv.data,
+        &sv.time,
+        &sv.event,
+        sv.coding(),
+        args.group.as_deref(),
+        args.weights.as_deref(),
+    )?;
+    let (summary, curves) = summarise_partial(
+        &tally.partial,
+        &tally.labels,
+        tally.weighted,
+        &options(args),
+    )?;
+    Ok(analysis_of(
+        args,
+        summary,
+        curves,
+        tally.labels,
+        tally.weighted,
+        tally.reading,
+    ))
+}
+
+fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
+    check(args)?;
+    let sv = &args.survival;
     let complete = input::complete_rows(frame, &args.columns())?;
     let rows = &complete.rows;
     let time = input::times(frame.column(&sv.time)?, rows)?;
@@ -289,19 +347,31 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
         labels,
         weights,
     };
-    let options = SurvivalOptions {
-        landmarks: args.times.clone(),
-        conf_type: args.conf_type.clone(),
-        conf_level: args.conf_level,
-        rmst_tau: args.rmst_tau,
-        steps: false,
-        median_ci_spss: args.median_ci_spss,
-    };
-    let (summary, curves) = summarise(&data, &options)?;
+    let (summary, curves) = summarise(&data, &options(args))?;
+    let weighted = data.weights.is_some();
+    Ok(analysis_of(
+        args,
+        summary,
+        curves,
+        data.labels,
+        weighted,
+        reading,
+    ))
+}
+
+/// The printed analysis from the layer's summary (both engines).
+fn analysis_of(
+    args: &KmArgs,
+    summary: SurvivalSummary,
+    curves: Vec<KmCurve>,
+    labels: Vec<String>,
+    weighted: bool,
+    reading: input::Reading,
+) -> Analysis {
     let test = args
         .group
         .as_ref()
-        .map(|_| group_test(&summary, data.labels.len(), data.weights.is_some()));
+        .map(|_| group_test(&summary, labels.len(), weighted));
     let medians = summary
         .groups
         .iter()
@@ -345,8 +415,7 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
     let difference = summary.rmst_difference;
     let follow_up = summary.follow_up;
     let spss = summary.groups.iter().map(|g| g.median_spss).collect();
-    let labels = data.labels;
-    Ok(Analysis {
+    Analysis {
         labels,
         curves,
         medians,
@@ -354,11 +423,11 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
         rmst,
         difference,
         logrank: test,
-        n_dropped: complete.n_dropped,
+        n_dropped: reading.n_dropped,
         reading,
         follow_up,
         spss,
-    })
+    }
 }
 
 /// The log-rank test printed under a grouped table, as a paper prints it

@@ -440,7 +440,7 @@ fn table(all: &[PatientLines]) -> String {
 }
 
 /// CSV: one row per line.
-fn csv(all: &[PatientLines]) -> String {
+pub(crate) fn csv(all: &[PatientLines]) -> String {
     let mut s = String::from(
         "patient,line,regimen,class,add_ons,backbone,start_date,end_date,end_reason,best_response,response_source,measurable,evaluable,ttp_months,ttp_event,pfs_months,pfs_event,treatments\n",
     );

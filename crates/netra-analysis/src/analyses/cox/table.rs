@@ -1062,6 +1062,53 @@ fn model_out(
     zph: Option<&Zph>,
     schoenfeld: bool,
 ) -> CoxModelOut {
+    let mut out = model_from_fit(
+        fit,
+        reading,
+        design.strata.as_ref().map(|s| s.labels.clone()),
+    );
+    out.zph = zph.map(|z| ZphOut {
+        transform: z.transform.name().into(),
+        terms: z
+            .terms
+            .iter()
+            .map(|t| ZphTermOut {
+                name: t.name.clone(),
+                chisq: Some(t.chisq),
+                df: t.df,
+                p: Some(t.p),
+            })
+            .collect(),
+        global: chisq_out(&z.global),
+    });
+    out.schoenfeld = zph.filter(|_| schoenfeld).map(|z| {
+        let s = &z.schoenfeld;
+        SchoenfeldOut {
+            transform: z.transform.name().into(),
+            time: s.time.iter().copied().map(Some).collect(),
+            x: s.x.iter().copied().map(Some).collect(),
+            terms: s
+                .names
+                .iter()
+                .zip(&s.residuals)
+                .map(|(name, r)| ResidualsOut {
+                    name: name.clone(),
+                    residuals: r.iter().copied().map(Some).collect(),
+                })
+                .collect(),
+        }
+    });
+    out
+}
+
+/// The `netra cox` object of a fitted model (`fit`) on data read as
+/// `reading`, with the stratum labels in R's order: every field of the
+/// JSON contract except the proportional-hazards test and the residuals,
+/// which need row-level data. The in-memory fit (above) and the DataFusion
+/// engine (netra-engine, which fits from aggregates) both report through
+/// this one function, so their outputs cannot drift apart; a fit without
+/// concordance or robust variance leaves those fields empty.
+pub fn model_from_fit(fit: &CoxFit, reading: &Reading, strata: Option<Vec<String>>) -> CoxModelOut {
     CoxModelOut {
         n: fit.n,
         events: fit.events,
@@ -1123,38 +1170,9 @@ fn model_out(
         .into(),
         conf_level: fit.conf_level,
         robust: fit.robust,
-        strata: design.strata.as_ref().map(|s| s.labels.clone()),
-        zph: zph.map(|z| ZphOut {
-            transform: z.transform.name().into(),
-            terms: z
-                .terms
-                .iter()
-                .map(|t| ZphTermOut {
-                    name: t.name.clone(),
-                    chisq: Some(t.chisq),
-                    df: t.df,
-                    p: Some(t.p),
-                })
-                .collect(),
-            global: chisq_out(&z.global),
-        }),
-        schoenfeld: zph.filter(|_| schoenfeld).map(|z| {
-            let s = &z.schoenfeld;
-            SchoenfeldOut {
-                transform: z.transform.name().into(),
-                time: s.time.iter().copied().map(Some).collect(),
-                x: s.x.iter().copied().map(Some).collect(),
-                terms: s
-                    .names
-                    .iter()
-                    .zip(&s.residuals)
-                    .map(|(name, r)| ResidualsOut {
-                        name: name.clone(),
-                        residuals: r.iter().copied().map(Some).collect(),
-                    })
-                    .collect(),
-            }
-        }),
+        strata,
+        zph: None,
+        schoenfeld: None,
         fine_gray: None,
     }
 }
