@@ -34,8 +34,7 @@ fn s(p: &Path) -> &str {
 
 /// R's reading of the export in `dir`, `None` without R (unless required).
 fn r_reads(dir: &Path) -> Option<Value> {
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../validation/r/read_export.R");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../validation/r/read_export.R");
     let out = match Command::new("Rscript")
         .arg(&script)
         .arg(dir)
@@ -63,12 +62,27 @@ fn a_simulated_registry_reads_back_in_r_and_stata_alike() {
     let bundle = tmp.path().join("bundle");
     let db = tmp.path().join("a.db");
     let out = tmp.path().join("out");
-    ok(&["simulate", "--patients", "30", "--seed", "7", "--quiet", "--out", s(&bundle)]);
+    ok(&[
+        "simulate",
+        "--patients",
+        "30",
+        "--seed",
+        "7",
+        "--quiet",
+        "--out",
+        s(&bundle),
+    ]);
     ok(&["init", "--db", s(&db)]);
     ok(&["import", s(&bundle), "--db", s(&db), "--user", "test"]);
     let printed = ok(&["export", "--dataset", s(&out), "--db", s(&db)]);
     assert!(printed.contains("exported 30 patients x "), "{printed}");
-    for f in ["netra_data.csv", "netra_data.R", "netra_data.dta", "netra_data_sas.csv", "netra_data.sas"] {
+    for f in [
+        "netra_data.csv",
+        "netra_data.R",
+        "netra_data.dta",
+        "netra_data_sas.csv",
+        "netra_data.sas",
+    ] {
         assert!(out.join(f).exists(), "{f}");
     }
     // The SAS program reads every column of its CSV, in order.
@@ -87,9 +101,20 @@ fn a_simulated_registry_reads_back_in_r_and_stata_alike() {
         .find(|l| l.trim_start().starts_with("input "))
         .unwrap()
         .replace(" $", "");
-    let declared: Vec<&str> = input.trim().trim_start_matches("input ").trim_end_matches(';').split(' ').collect();
+    let declared: Vec<&str> = input
+        .trim()
+        .trim_start_matches("input ")
+        .trim_end_matches(';')
+        .split(' ')
+        .collect();
     assert_eq!(declared, header);
-    for col in ["patient", "os_months", "os_event", "pfs_months", "pfs_event"] {
+    for col in [
+        "patient",
+        "os_months",
+        "os_event",
+        "pfs_months",
+        "pfs_event",
+    ] {
         assert!(header.iter().any(|h| h == col), "{col} in {header:?}");
     }
 
@@ -105,7 +130,10 @@ fn a_simulated_registry_reads_back_in_r_and_stata_alike() {
         assert_eq!(c["dta_name"], *name);
         assert!(c["label"].as_str().is_some_and(|l| !l.is_empty()), "{name}");
         assert_eq!(c["dta_label"], c["label"], "{name}");
-        assert_eq!(c["dta_values"], c["values"], "{name}: R and Stata values differ");
+        assert_eq!(
+            c["dta_values"], c["values"],
+            "{name}: R and Stata values differ"
+        );
         if c["is_factor"] == true {
             factors += 1;
             assert_eq!(c["dta_levels"], c["levels"], "{name}: levels differ");
@@ -115,11 +143,13 @@ fn a_simulated_registry_reads_back_in_r_and_stata_alike() {
     // Event indicators are 0, 1 or missing; OS has a time for every patient
     // with metastatic disease.
     let os_event = cols.iter().find(|c| c["name"] == "os_event").unwrap();
-    assert!(os_event["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|v| v.is_null() || v == 0.0 || v == 1.0));
+    assert!(
+        os_event["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v.is_null() || v == 0.0 || v == 1.0)
+    );
     // `sex` reads back as a factor with its levels in netra's order.
     let sex = cols.iter().find(|c| c["name"] == "sex").unwrap();
     assert_eq!(sex["is_factor"], true);
@@ -131,12 +161,28 @@ fn a_bad_time_zero_is_refused_and_one_target_writes_its_files_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("a.db");
     ok(&["init", "--db", s(&db)]);
-    let out = netra(&["export", "--dataset", s(&tmp.path().join("x")), "--endpoints-from", "birth", "--db", s(&db)]);
+    let out = netra(&[
+        "export",
+        "--dataset",
+        s(&tmp.path().join("x")),
+        "--endpoints-from",
+        "birth",
+        "--db",
+        s(&db),
+    ]);
     assert!(!out.status.success());
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("--endpoints-from 'birth'"), "{e}");
     let dir = tmp.path().join("sas");
-    ok(&["export", "--dataset", s(&dir), "--to", "sas", "--db", s(&db)]);
+    ok(&[
+        "export",
+        "--dataset",
+        s(&dir),
+        "--to",
+        "sas",
+        "--db",
+        s(&db),
+    ]);
     assert!(dir.join("netra_data.sas").exists());
     assert!(!dir.join("netra_data.dta").exists() && !dir.join("netra_data.R").exists());
 }

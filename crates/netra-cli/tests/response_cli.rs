@@ -394,9 +394,15 @@ fn compare_table_reads_as_a_clinician_reads_it() {
     // Ages are whole years: summaries, the difference and its interval
     // carry one decimal; Student's df is whole.
     let a = table.lines().find(|l| l.starts_with("A ")).unwrap();
-    assert!(a.contains(&format!("{:.1} \u{b1} ", f("mean_x"))), "{table}");
+    assert!(
+        a.contains(&format!("{:.1} \u{b1} ", f("mean_x"))),
+        "{table}"
+    );
     let b = table.lines().find(|l| l.starts_with("B ")).unwrap();
-    assert!(b.contains(&format!("{:.1} \u{b1} ", f("mean_y"))), "{table}");
+    assert!(
+        b.contains(&format!("{:.1} \u{b1} ", f("mean_y"))),
+        "{table}"
+    );
     assert_eq!(a.find('\u{b1}'), b.find('\u{b1}'), "aligned: {table}");
     let ci = netra_report::format::interval(Some(f("lower")), Some(f("upper")), 1);
     assert!(
@@ -407,19 +413,35 @@ fn compare_table_reads_as_a_clinician_reads_it() {
         "{table}"
     );
     assert!(
-        table.contains(&format!("t = {:.2}, df = 29, p = {:.3}", f("statistic"), f("p_value"))),
+        table.contains(&format!(
+            "t = {:.2}, df = 29, p = {:.3}",
+            f("statistic"),
+            f("p_value")
+        )),
         "{table}"
     );
     // --decimals overrides; the JSON carries the summaries unrounded.
     let out = netra(&[
-        "compare", "--data", &data, "--test", "t", "--group", "group", "--var", "age",
-        "--decimals", "3",
+        "compare",
+        "--data",
+        &data,
+        "--test",
+        "t",
+        "--group",
+        "group",
+        "--var",
+        "age",
+        "--decimals",
+        "3",
     ]);
     let table = String::from_utf8(out.stdout).unwrap();
-    assert!(table.contains(&format!("{:.3} \u{b1} ", f("mean_x"))), "{table}");
+    assert!(
+        table.contains(&format!("{:.3} \u{b1} ", f("mean_x"))),
+        "{table}"
+    );
     let v = json(&[
-        "compare", "--data", &data, "--test", "t", "--group", "group", "--var", "age",
-        "--format", "json",
+        "compare", "--data", &data, "--test", "t", "--group", "group", "--var", "age", "--format",
+        "json",
     ]);
     assert!(close(&v["summaries"][0]["mean"], f("mean_x")));
     assert!(close(&v["summaries"][1]["mean"], f("mean_y")));
@@ -431,7 +453,10 @@ fn compare_table_reads_as_a_clinician_reads_it() {
     ]);
     let table = String::from_utf8(out.stdout).unwrap();
     // Deaths 5/19 and 5/12 (the published table).
-    assert!(table.contains("5 (26.3%)") && table.contains("5 (41.7%)"), "{table}");
+    assert!(
+        table.contains("5 (26.3%)") && table.contains("5 (41.7%)"),
+        "{table}"
+    );
     assert!(table.contains("Odds ratio (conditional MLE) "), "{table}");
 }
 

@@ -59,7 +59,12 @@ fn dataset() -> Dataset {
                 label: "WHO grade, 2019".into(),
                 // The order is netra's, not alphabetical: G3 is the reference.
                 values: DataValues::Factor {
-                    levels: vec!["G3".into(), "G1, low".into(), "Größe \"x\"".into(), "-1".into()],
+                    levels: vec![
+                        "G3".into(),
+                        "G1, low".into(),
+                        "Größe \"x\"".into(),
+                        "-1".into(),
+                    ],
                     codes: vec![Some(2), Some(0), None, Some(3)],
                 },
             },

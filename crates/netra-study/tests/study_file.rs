@@ -370,18 +370,15 @@ fn an_option_of_another_type_names_the_types_it_applies_to() {
     );
     // A table option: `min_cell` belongs to the lines table alone, and
     // `landmarks` to the survival, km, lines and cuminc tables.
-    let text = format!(
-        "{MINIMAL}\n[[table]]\nname = \"b\"\ntype = \"baseline\"\nmin_cell = 5\n"
-    );
+    let text = format!("{MINIMAL}\n[[table]]\nname = \"b\"\ntype = \"baseline\"\nmin_cell = 5\n");
     let (p, msg) = error_at(&text);
     assert_eq!(p, where_is(&text, "5\n"), "{msg}");
     assert!(
         msg.ends_with("`min_cell` does not apply to a baseline table; it applies to lines tables"),
         "{msg}"
     );
-    let text = format!(
-        "{MINIMAL}\n[[table]]\nname = \"r\"\ntype = \"response\"\nlandmarks = [12]\n"
-    );
+    let text =
+        format!("{MINIMAL}\n[[table]]\nname = \"r\"\ntype = \"response\"\nlandmarks = [12]\n");
     let (_, msg) = error_at(&text);
     assert!(
         msg.ends_with(

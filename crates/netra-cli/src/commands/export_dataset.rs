@@ -45,7 +45,12 @@ pub struct DatasetArgs {
     pub targets: Vec<Target>,
     /// Time zero of the OS and PFS columns (`diagnosis`, `metastatic`,
     /// `entry`, `line:1` …).
-    #[arg(long, default_value = "metastatic", value_name = "FROM", requires = "dataset")]
+    #[arg(
+        long,
+        default_value = "metastatic",
+        value_name = "FROM",
+        requires = "dataset"
+    )]
     pub endpoints_from: String,
     /// A cohort condition (`"age_at_diagnosis >= 18"`). Repeatable.
     #[arg(long = "where", value_name = "CONDITION", requires = "dataset")]
@@ -60,13 +65,13 @@ const STEM: &str = "netra_data";
 
 /// Writes the data set of the registry at `db` into `dir`.
 pub fn run(dir: &Path, args: &DatasetArgs, db: &DbArgs) -> anyhow::Result<()> {
-    let from: TimeZero = args
-        .endpoints_from
-        .trim()
-        .parse()
-        .map_err(|e: netra_clinical::endpoints::SpecError| {
-            anyhow::anyhow!("--endpoints-from '{}': {}", args.endpoints_from, e.0)
-        })?;
+    let from: TimeZero =
+        args.endpoints_from
+            .trim()
+            .parse()
+            .map_err(|e: netra_clinical::endpoints::SpecError| {
+                anyhow::anyhow!("--endpoints-from '{}': {}", args.endpoints_from, e.0)
+            })?;
     if from == TimeZero::EachLine {
         anyhow::bail!("--endpoints-from line:all gives one row per line; name one line (line:1)");
     }

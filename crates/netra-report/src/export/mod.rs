@@ -153,11 +153,7 @@ pub(crate) mod sample {
                 DataColumn {
                     name: "patient".into(),
                     label: "Patient".into(),
-                    values: DataValues::Text(vec![
-                        Some("P1".into()),
-                        Some("P-2".into()),
-                        None,
-                    ]),
+                    values: DataValues::Text(vec![Some("P1".into()), Some("P-2".into()), None]),
                 },
                 DataColumn {
                     name: "age_at_diagnosis".into(),

@@ -81,10 +81,17 @@ pub fn r_string(s: &str) -> String {
 /// The data set for R, the CSV file named `<stem>.csv` in the script.
 pub fn export(ds: &Dataset, stem: &str) -> Result<RExport, ReportError> {
     ds.check()?;
-    let names = portable(&ds.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>());
+    let names = portable(
+        &ds.columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+    );
     let csv = csv_with(ds, &names, |v, i| match v {
         DataValues::Number(x) => number(x[i]),
-        DataValues::Factor { levels, codes } => codes[i].map_or(String::new(), |k| quoted(&levels[k])),
+        DataValues::Factor { levels, codes } => {
+            codes[i].map_or(String::new(), |k| quoted(&levels[k]))
+        }
         DataValues::Text(t) => t[i].as_deref().map_or(String::new(), quoted),
     });
     let mut s = String::new();
@@ -170,12 +177,16 @@ mod tests {
             e.script
         );
         assert!(
-            e.script
-                .contains("attr(netra_data[[\"marker_cga\"]], \"label\") <- \"CgA \\\"baseline\\\"\""),
+            e.script.contains(
+                "attr(netra_data[[\"marker_cga\"]], \"label\") <- \"CgA \\\"baseline\\\"\""
+            ),
             "{}",
             e.script
         );
-        assert!(e.script.contains("colClasses = c(\"character\", \"numeric\", \"numeric\", \"character\")"));
+        assert!(
+            e.script
+                .contains("colClasses = c(\"character\", \"numeric\", \"numeric\", \"character\")")
+        );
         assert!(e.script.is_ascii());
     }
 }

@@ -64,7 +64,12 @@ fn format_names(ds: &Dataset, names: &[String]) -> Vec<Option<String>> {
 /// program.
 pub fn export(ds: &Dataset, stem: &str) -> Result<SasExport, ReportError> {
     ds.check()?;
-    let names = portable(&ds.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>());
+    let names = portable(
+        &ds.columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+    );
     let formats = format_names(ds, &names);
     let csv = csv_with(ds, &names, |v, i| match v {
         DataValues::Number(x) => number(x[i]),
@@ -99,7 +104,13 @@ pub fn export(ds: &Dataset, stem: &str) -> Result<SasExport, ReportError> {
         .zip(&names)
         .filter_map(|(c, n)| match &c.values {
             DataValues::Text(t) => {
-                let w = t.iter().flatten().map(String::len).max().unwrap_or(1).max(1);
+                let w = t
+                    .iter()
+                    .flatten()
+                    .map(String::len)
+                    .max()
+                    .unwrap_or(1)
+                    .max(1);
                 Some(format!("{n} ${w}"))
             }
             _ => None,
@@ -151,9 +162,18 @@ mod tests {
         let p = &e.program;
         assert!(p.contains("  value grade_f\n    1 = \"G3\"\n    2 = \"G1, low\"\n    3 = \"Gr\u{f6}\u{df}e\"\n  ;\n"), "{p}");
         assert!(p.contains("  length patient $3;\n"), "{p}");
-        assert!(p.contains("  input patient $ age_at_diagnosis marker_cga grade;\n"), "{p}");
+        assert!(
+            p.contains("  input patient $ age_at_diagnosis marker_cga grade;\n"),
+            "{p}"
+        );
         assert!(p.contains("  format grade grade_f.;\n"), "{p}");
-        assert!(p.contains("    marker_cga = \"CgA \"\"baseline\"\"\"\n"), "{p}");
-        assert!(p.contains("infile \"&netra_dir/netra_data_sas.csv\" dsd"), "{p}");
+        assert!(
+            p.contains("    marker_cga = \"CgA \"\"baseline\"\"\"\n"),
+            "{p}"
+        );
+        assert!(
+            p.contains("infile \"&netra_dir/netra_data_sas.csv\" dsd"),
+            "{p}"
+        );
     }
 }

@@ -77,7 +77,12 @@ pub fn dta(ds: &Dataset) -> Result<Vec<u8>, ReportError> {
         )));
     }
     let n = ds.rows();
-    let names = portable(&ds.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>());
+    let names = portable(
+        &ds.columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+    );
     let storage: Vec<Storage> = ds
         .columns
         .iter()
@@ -282,8 +287,11 @@ mod tests {
         assert!(bytes.starts_with(b"<stata_dta><header><release>118</release><byteorder>LSF"));
         let map_at = find(&bytes, b"<map>") + 5;
         let offset = |j: usize| {
-            u64::from_le_bytes(bytes[map_at + 8 * j..map_at + 8 * j + 8].try_into().unwrap())
-                as usize
+            u64::from_le_bytes(
+                bytes[map_at + 8 * j..map_at + 8 * j + 8]
+                    .try_into()
+                    .unwrap(),
+            ) as usize
         };
         for (j, tag) in [
             (1, "<map>"),
@@ -323,7 +331,10 @@ mod tests {
         let lbl = find(&bytes, b"<lbl>") + 5;
         assert_eq!(&bytes[lbl + 4..lbl + 9], b"grade");
         let table = lbl + 4 + 129 + 3;
-        assert_eq!(u32::from_le_bytes(bytes[table..table + 4].try_into().unwrap()), 3);
+        assert_eq!(
+            u32::from_le_bytes(bytes[table..table + 4].try_into().unwrap()),
+            3
+        );
         assert!(find(&bytes, "G1, low\0Gr\u{f6}\u{df}e\0".as_bytes()) > table);
         // Identical data, identical bytes.
         assert_eq!(bytes, dta(&dataset()).unwrap());

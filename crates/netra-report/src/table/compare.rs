@@ -303,7 +303,10 @@ mod tests {
             ..data
         };
         let s = compare_text(&run(&data, CompareTest::Fisher), &text(1)).unwrap();
-        assert!(s.contains("Odds ratio (conditional MLE) Inf (95% CI "), "{s}");
+        assert!(
+            s.contains("Odds ratio (conditional MLE) Inf (95% CI "),
+            "{s}"
+        );
         assert!(s.contains("\u{2013}Inf)"), "{s}");
     }
 }

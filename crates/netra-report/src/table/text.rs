@@ -18,8 +18,10 @@ fn line(t: &Table, cells: &[Cell], widths: &[usize], indent: u8) -> String {
     let mut j = 0;
     for (i, c) in cells.iter().enumerate() {
         let span = c.colspan.max(1);
-        let w: usize =
-            widths[j..(j + span).min(widths.len())].iter().sum::<usize>() + 2 * (span - 1);
+        let w: usize = widths[j..(j + span).min(widths.len())]
+            .iter()
+            .sum::<usize>()
+            + 2 * (span - 1);
         let text = if i == 0 {
             format!("{}{}", "  ".repeat(usize::from(indent)), c.text)
         } else {
@@ -106,7 +108,11 @@ mod tests {
             .map(|l| l.chars().count() - l.split("  ").last().unwrap().chars().count())
             .collect();
         assert!(starts.iter().all(|s| *s == starts[0]), "{s}");
-        assert_eq!(header, format!("Group{}n  Mean ± SD", " ".repeat(18)), "{s}");
+        assert_eq!(
+            header,
+            format!("Group{}n  Mean ± SD", " ".repeat(18)),
+            "{s}"
+        );
         assert_eq!(lines[3], format!("A{}9  1.0 ± 0.5", " ".repeat(22)), "{s}");
         assert!(s.ends_with("\nnote\n"), "{s}");
     }

@@ -285,7 +285,10 @@ mod tests {
 
     #[test]
     fn the_types_an_option_applies_to_read_as_a_list() {
-        assert_eq!(applies_to(&["km", "cuminc"], "figures"), "km and cuminc figures");
+        assert_eq!(
+            applies_to(&["km", "cuminc"], "figures"),
+            "km and cuminc figures"
+        );
         assert_eq!(
             applies_to(&["waterfall", "spider", "km"], "figures"),
             "waterfall, spider and km figures"

@@ -164,7 +164,12 @@ fn takers(option: &str) -> String {
 
 /// Fails when `option` is given (at `span`) to a table type that refuses
 /// it, naming the types that take it.
-fn deny(r: &Resolver<'_>, span: Option<std::ops::Range<usize>>, option: &str, what: &str) -> Result<(), StudyError> {
+fn deny(
+    r: &Resolver<'_>,
+    span: Option<std::ops::Range<usize>>,
+    option: &str,
+    what: &str,
+) -> Result<(), StudyError> {
     r.not_given_where(span, option, what, &takers(option))
 }
 
