@@ -71,6 +71,16 @@ chromium --version
 export NETRA_REQUIRE_CHROMIUM=1
 chromedriver --version
 
+step "R and haven for the export round trips"
+# crates/netra-report/tests/export_roundtrip.rs and netra-cli's
+# export_dataset_cli.rs read netra's R and Stata exports back in R
+# (validation/r/read_export.R); NETRA_REQUIRE_R=1 makes them fail, not skip.
+if ! Rscript -e 'library(haven); library(jsonlite)' >/dev/null 2>&1; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y r-base-core r-cran-haven r-cran-jsonlite
+fi
+export NETRA_REQUIRE_R=1
+
 step "tests (unit, integration, R fixtures, doc-tests)"
 cargo test --workspace --exclude netra-engine --locked --no-fail-fast
 

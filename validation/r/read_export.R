@@ -3,6 +3,12 @@
 # haven::read_dta, and prints one JSON object of what R sees — per column
 # its name, label, class, factor levels and values, from both files.
 # Usage: Rscript validation/r/read_export.R DIR
+# Exits with status 3 when haven or jsonlite is missing (the tests then
+# skip unless NETRA_REQUIRE_R is set).
+if (!requireNamespace("haven", quietly = TRUE) || !requireNamespace("jsonlite", quietly = TRUE)) {
+  message("the R packages haven and jsonlite are needed")
+  quit(status = 3)
+}
 suppressPackageStartupMessages({ library(jsonlite); library(haven) })
 
 dir <- commandArgs(trailingOnly = TRUE)[1]
