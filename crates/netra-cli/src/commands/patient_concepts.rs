@@ -108,12 +108,14 @@ pub(super) fn pathology_and_history(c: &PatientCourse) -> String {
     out
 }
 
+/// A completed questionnaire: its date and `(item, response)` pairs.
+type Form = (PartialDate, Vec<(u8, u8)>);
+
 /// One course item per completed questionnaire: its scored scales (the
 /// EORTC scoring rules, [`qol`]), or the count of items for a module netra
 /// does not score.
 pub(super) fn qol_lines(c: &PatientCourse) -> Vec<(PartialDate, String)> {
-    let mut forms: BTreeMap<(Questionnaire, String), (PartialDate, Vec<(u8, u8)>)> =
-        BTreeMap::new();
+    let mut forms: BTreeMap<(Questionnaire, String), Form> = BTreeMap::new();
     for r in &c.qol_responses {
         forms
             .entry((r.questionnaire, r.date.to_string()))
@@ -141,4 +143,121 @@ pub(super) fn qol_lines(c: &PatientCourse) -> Vec<(PartialDate, String)> {
             (date, s)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use netra_clinical::registry::model::*;
+    use netra_clinical::registry::schema::{Entity, Value};
+    use netra_clinical::registry::vocab::*;
+
+    fn row(entity: Entity, cells: &[(&str, &str)]) -> Vec<Value> {
+        let spec = entity.spec();
+        let mut r = vec![Value::Null; spec.columns.len()];
+        for (name, text) in cells {
+            let i = spec.position(name).unwrap();
+            r[i] = spec.columns[i].kind.parse(text).unwrap();
+        }
+        r
+    }
+
+    #[test]
+    fn case_report_shows_ranges_findings_stains_genes_qol_and_comorbidities() {
+        let p = Patient::from_row(&row(
+            Entity::Patient,
+            &[
+                ("patient", "G1"),
+                ("site", "s"),
+                ("sex", "female"),
+                ("diagnosis_date", "2010"),
+                ("diagnosis_date_not_before", "2010-10-15"),
+                ("diagnosis_date_not_after", "2010-12"),
+                ("vital_status", "alive"),
+            ],
+        ))
+        .unwrap();
+        let mut c = PatientCourse::new(p);
+        c.marker_findings.push(
+            MarkerFinding::from_row(&row(
+                Entity::Biomarker,
+                &[
+                    ("patient", "G1"),
+                    ("marker", "cea"),
+                    ("date", "2011-01"),
+                    ("result", "normal"),
+                    ("unit", "ug/L"),
+                    ("upper_limit", "5"),
+                ],
+            ))
+            .unwrap(),
+        );
+        c.immunostains.push(
+            Immunostain::from_row(&row(
+                Entity::Immunohistochemistry,
+                &[
+                    ("patient", "G1"),
+                    ("tumour", "1"),
+                    ("date", "2010-11"),
+                    ("stain", "sstr2"),
+                    ("result", "positive"),
+                    ("score", "3"),
+                    ("score_system", "volante"),
+                ],
+            ))
+            .unwrap(),
+        );
+        c.genetic_tests.push(
+            GeneticTest::from_row(&row(
+                Entity::GeneticTest,
+                &[
+                    ("patient", "G1"),
+                    ("origin", "germline"),
+                    ("gene", "men1"),
+                    ("result", "pathogenic"),
+                    ("variant", "c.1546dupC"),
+                ],
+            ))
+            .unwrap(),
+        );
+        c.comorbidities.push(RecordedComorbidity {
+            condition: Comorbidity::RenalDisease,
+            condition_detail: None,
+            date: None,
+            notes: None,
+        });
+        for (item, response) in [(29, 5), (30, 6)] {
+            c.qol_responses.push(QolResponse {
+                questionnaire: Questionnaire::QlqC30,
+                date: "2011-02-01".parse().unwrap(),
+                item,
+                response,
+            });
+        }
+        let text = super::super::patient::case_report(&c, None);
+        assert!(
+            text.contains(
+                "First diagnosis of the neuroendocrine tumour (date between 2010-10-15 and 2010-12)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Marker: CEA normal (within the reference range) (upper limit 5 ug/L)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("somatostatin receptor 2 (SSTR2A) positive (Volante score (0–3) 3)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("germline MEN1: pathogenic variant c.1546dupC"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Comorbidities: moderate or severe renal disease (Charlson index 2)"),
+            "{text}"
+        );
+        // Global health (5 + 6)/2 = 5.5 → 4.5/6·100 = 75.0.
+        assert!(text.contains("EORTC QLQ-C30: 2 items answered\n"), "{text}");
+        assert!(text.contains("global health status / QoL 75.0"), "{text}");
+    }
 }

@@ -13,10 +13,10 @@ pub(super) fn check(entity: Entity, r: &RowView<'_>, out: &mut Vec<Violation>) {
         Entity::Immunohistochemistry => immunohistochemistry(r, out),
         Entity::GeneticTest => genetics(r, out),
         Entity::QolResponse => qol_item(r, out),
-        Entity::Comorbidity => {
-            if r.str("condition") == Some("other") && !r.has("condition_detail") {
-                out.push(v("condition_detail", "required when condition is other"));
-            }
+        Entity::Comorbidity
+            if r.str("condition") == Some("other") && !r.has("condition_detail") =>
+        {
+            out.push(v("condition_detail", "required when condition is other"));
         }
         _ => {}
     }
