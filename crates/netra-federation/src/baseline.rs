@@ -249,7 +249,9 @@ fn median_counts(
             .variable(name)
             .map_err(|e| refuse(e.to_string()))?;
         let Column::Num(values) = &var.column else {
-            return Err(refuse(format!("'{name}' is not a number: it has no median")));
+            return Err(refuse(format!(
+                "'{name}' is not a number: it has no median"
+            )));
         };
         let mut keys: Vec<u64> = values
             .iter()
@@ -263,11 +265,7 @@ fn median_counts(
             })
             .collect();
         keys.sort_unstable();
-        v.extend(
-            median::counts_at(&keys, cuts)
-                .into_iter()
-                .map(R256::count),
-        );
+        v.extend(median::counts_at(&keys, cuts).into_iter().map(R256::count));
     }
     Ok(v)
 }

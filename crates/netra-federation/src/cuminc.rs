@@ -20,7 +20,9 @@ use crate::node::Local;
 use crate::protocol::{FederationError, NodeId, Refusal};
 use crate::ring::R256;
 use crate::secure::{Plan, Step};
-use crate::survival::{grid_step, pooled_totals, agreed_groups, bin_days, coarsened_note, count, grouping, levels_json};
+use crate::survival::{
+    agreed_groups, bin_days, coarsened_note, count, grid_step, grouping, levels_json, pooled_totals,
+};
 
 fn refuse(reason: impl Into<String>) -> Refusal {
     Refusal {
@@ -242,7 +244,12 @@ impl Plan for CumincPlan {
     fn next(&mut self, pooled: Vec<R256>) -> Result<Step, FederationError> {
         if self.totals.is_empty() {
             (self.totals, self.last) = pooled_totals("cuminc", &pooled, self.bin)?;
-            return Ok(grid_step(self.params(), self.labels.len(), self.last, STATUSES));
+            return Ok(grid_step(
+                self.params(),
+                self.labels.len(),
+                self.last,
+                STATUSES,
+            ));
         }
         let out = self.output(&pooled)?;
         self.totals.clear();

@@ -209,7 +209,13 @@ fn baseline_counts_means_and_sds_equal_the_pooled_run() {
             .unwrap()
             .iter()
             .chain([&gv["overall"]])
-            .zip(wv["groups"].as_array().unwrap().iter().chain([&wv["overall"]]));
+            .zip(
+                wv["groups"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .chain([&wv["overall"]]),
+            );
         for (g, w) in cells {
             if let Some(m) = w["summary"]["median"].as_f64() {
                 assert_eq!(g["summary"]["median"].as_f64(), Some(m), "{}", wv["name"]);
