@@ -122,7 +122,7 @@ impl TrialSim {
             .enumerate()
             .map(|(i, b)| {
                 // A second stream: the base cohort's draws stay as they were.
-                let mut rng = patient_rng(self.base.seed ^ 0x5eed_7121_a1, i as u64);
+                let mut rng = patient_rng(self.base.seed ^ 0x5e_ed71_21a1, i as u64);
                 let s = severity(b);
                 let d1 = unit(&mut rng);
                 let median = if b.chemo_first { 14.0 } else { 11.0 };
