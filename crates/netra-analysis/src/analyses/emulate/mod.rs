@@ -511,6 +511,14 @@ fn baseline(cohort: &Cohort, covariates: &str, rows: &[usize]) -> Result<Baselin
             }
         }
     }
+    if rows.is_empty() {
+        // Nobody eligible: the variables are checked, there is nothing to fit.
+        return Ok(Baseline {
+            columns: Vec::new(),
+            names: Vec::new(),
+            balance,
+        });
+    }
     let txt_refs: Vec<Vec<&str>> = txt_cols
         .iter()
         .map(|(_, v)| v.iter().map(String::as_str).collect())
