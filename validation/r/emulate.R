@@ -103,11 +103,13 @@ clone_rows <- function(d, strat, arm, interval, max_k = 10000) {
       a <- k * interval
       b <- min((k + 1) * interval, end)
       last <- b >= end
-      at_risk <- any(vapply(s$windows, function(w) w[1] <= (k + 1) * interval && w[2] > a, TRUE))
+      meets <- vapply(s$windows, function(w) w[1] <= (k + 1) * interval && w[2] > a, TRUE)
+      at_risk <- any(meets)
+      window <- if (at_risk) which(meets)[1] else NA
       rows[[length(rows) + 1]] <- data.frame(
         id = p$id, arm = arm, start = a, stop = b,
         event = as.integer(last && !censored && p$event == 1),
-        deviated = as.integer(last && censored), at_risk = at_risk,
+        deviated = as.integer(last && censored), at_risk = at_risk, window = window,
         x1 = p$x1, x2 = p$x2,
         progressed = as.numeric(!is.na(prog_at) && prog_at <= a), t = a)
       k <- k + 1
@@ -116,12 +118,23 @@ clone_rows <- function(d, strat, arm, interval, max_k = 10000) {
   do.call(rbind, rows)
 }
 
-fit_arm <- function(rows, quadratic) {
+# by_window: one model per window index (columns constant on a window's
+# rows are aliased: R's NA, left out by netra; the fitted values agree).
+fit_arm <- function(rows, quadratic, by_window = FALSE) {
   f <- if (quadratic) deviated ~ x1 + x2 + progressed + t + I(t^2)
        else deviated ~ x1 + x2 + progressed + t
-  m <- glm(f, family = binomial, data = rows[rows$at_risk, ])
   p <- rep(0, nrow(rows))
-  p[rows$at_risk] <- fitted(m)
+  if (by_window) {
+    for (w in sort(unique(rows$window[rows$at_risk]))) {
+      sel <- rows$at_risk & rows$window == w
+      if (sum(rows$deviated[sel]) == 0) next
+      m <- glm(f, family = binomial, data = rows[sel, ])
+      p[sel] <- fitted(m)
+    }
+  } else {
+    m <- glm(f, family = binomial, data = rows[rows$at_risk, ])
+    p[rows$at_risk] <- fitted(m)
+  }
   rows$p <- p
   rows$w <- ave(ifelse(rows$at_risk, 1 / (1 - p), 1), rows$id, FUN = cumprod)
   list(rows = rows, model = m)
@@ -154,12 +167,12 @@ influences <- function(f, ids, tau, times) {
 }
 
 emulate_fixture <- function(name, description, n, seed, interval, tau, times,
-                            quadratic = FALSE) {
+                            quadratic = FALSE, by_window = FALSE) {
   d <- simulate(n, seed)
   strategies <- list(
     lapply(seq_len(n), function(i) strategy_of(d[i, ], TRUE)),
     lapply(seq_len(n), function(i) strategy_of(d[i, ], FALSE)))
-  arms <- lapply(1:2, function(k) fit_arm(clone_rows(d, strategies[[k]], k - 1, interval), quadratic))
+  arms <- lapply(1:2, function(k) fit_arm(clone_rows(d, strategies[[k]], k - 1, interval), quadratic, by_window))
   ids <- as.character(d$id)
   per_arm <- lapply(arms, function(a) {
     r <- a$rows
@@ -169,9 +182,9 @@ emulate_fixture <- function(name, description, n, seed, interval, tau, times,
     list(fit = f, inf = inf, out = list(
       clones = length(unique(r$id)), rows = nrow(r), at_risk_rows = sum(r$at_risk),
       deviations = sum(r$deviated), events = sum(r$event),
-      coefficients = unname(coef(a$model)),
-      se = unname(sqrt(diag(vcov(a$model)))),
-      deviance = a$model$deviance,
+      coefficients = if (by_window) NULL else unname(coef(a$model)),
+      se = if (by_window) NULL else unname(sqrt(diag(vcov(a$model)))),
+      deviance = if (by_window) NULL else a$model$deviance,
       weights = r$w, row_id = r$id, row_start = r$start, row_stop = r$stop,
       curve = curve(f),
       rmst = inf$rmst, rmst_se = sqrt(sum(inf$rmst_inf^2)),
@@ -200,7 +213,8 @@ emulate_fixture <- function(name, description, n, seed, interval, tau, times,
       strategies = lapply(strategies, function(s) list(
         deviation = sapply(s, function(x) x$deviation),
         windows = lapply(s, function(x) lapply(x$windows, function(w) w)))),
-      interval = interval, tau = tau, times = times, quadratic = quadratic),
+      interval = interval, tau = tau, times = times, quadratic = quadratic,
+      by_window = by_window),
     expected = list(
       arms = lapply(per_arm, function(a) a$out),
       cox = cox_out(cox), cox_unweighted = cox_out(cox_u),
@@ -216,3 +230,6 @@ emulate_fixture("grace_two_strategies", "A then B vs B then A, grace 2, monthly 
 emulate_fixture("coarse_grid_quadratic", "the same registry design on a 3-month grid with t^2",
                 n = 120, seed = 7, interval = 3, tau = 18, times = c(3, 9, 24),
                 quadratic = TRUE)
+emulate_fixture("by_window", "one deviation model per window (starting, switching)",
+                n = 200, seed = 3, interval = 1, tau = 12, times = c(6, 12),
+                by_window = TRUE)

@@ -176,6 +176,11 @@ fn invalid_requests_name_the_field_and_empty_trials_are_notes() {
         "{:?}",
         out.warnings
     );
+    // An empty cohort with covariates: a note, not an error.
+    let empty = Cohort::new(Vec::new(), &CohortSpec::default(), Settings::default()).unwrap();
+    let out = run(&empty, &line1_request()).unwrap();
+    assert_eq!(out.eligible, 0);
+    assert!(!out.warnings.is_empty());
     // Through the registry by name, as every surface runs it.
     let v = run_json(
         &c,

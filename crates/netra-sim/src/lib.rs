@@ -35,6 +35,7 @@ pub mod model;
 pub mod records;
 pub mod regimens;
 pub mod sequence_effect;
+pub mod sequence_trial;
 pub mod skeleton;
 
 pub use bundle::{SimConfig, SimError, Summary, generate, write_bundle};

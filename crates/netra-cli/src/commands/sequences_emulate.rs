@@ -104,7 +104,7 @@ pub fn table(o: &EmulateOutput) -> String {
         let _ = writeln!(
             s,
             "  {:<34} {:>7} {:>10} {:>7} {:>9} {:>22}",
-            "strategy", "clones", "censored", "deaths", "ESS", "RMST, months (SE)"
+            "strategy", "clones", "censored", "deaths", "row ESS", "RMST, months (SE)"
         );
         for a in &o.arms {
             let _ = writeln!(

@@ -166,6 +166,11 @@ pub struct EmulateOptions {
     pub interval: f64,
     /// Time terms of the weight model.
     pub time_terms: TimeTerms,
+    /// One deviation model per window index (the first window — starting
+    /// the first step —, the second — the switch —, …) instead of one
+    /// pooled model per strategy: the covariates may act differently on
+    /// each decision.
+    pub by_window: bool,
     /// Truncate the weights at these percentiles of all rows.
     pub truncate: Option<(f64, f64)>,
     /// RMST horizon.
@@ -183,6 +188,7 @@ impl Default for EmulateOptions {
         EmulateOptions {
             interval: 1.0,
             time_terms: TimeTerms::Linear,
+            by_window: false,
             truncate: None,
             tau: None,
             times: Vec::new(),
@@ -286,9 +292,12 @@ pub struct Arm {
     pub deviations: usize,
     /// Events (deaths before any deviation).
     pub events: usize,
-    /// The deviation model (`None`: no row at risk or no deviation;
-    /// every weight is 1).
+    /// The pooled deviation model (`None`: per-window models, or no row at
+    /// risk or no deviation: every weight is 1).
     pub model: Option<GlmFit>,
+    /// With `by_window`: per window index, its model (`None`: no
+    /// deviation in that window).
+    pub window_models: Vec<Option<GlmFit>>,
     /// The weights of the rows.
     pub weight_summary: Option<WeightSummary>,
     /// The weighted curve.
@@ -395,59 +404,48 @@ fn check(trial: &Trial, opts: &EmulateOptions) -> Result<(), EmulateError> {
     Ok(())
 }
 
-/// Fits the deviation model of one arm's rows and sets their weights.
+/// Fits the deviation model(s) of one arm's rows and sets their weights:
+/// one pooled model, or one per window index (`by_window`).
 fn weigh_arm(
     trial: &Trial,
     rows: &mut [CloneRow],
     opts: &EmulateOptions,
     name: &str,
     warnings: &mut Vec<String>,
-) -> Result<Option<GlmFit>, EmulateError> {
+) -> Result<(Option<GlmFit>, Vec<Option<GlmFit>>), EmulateError> {
     let at: Vec<usize> = (0..rows.len()).filter(|&r| rows[r].at_risk).collect();
-    let deviations = at.iter().filter(|&&r| rows[r].deviated).count();
-    if at.is_empty() || deviations == 0 {
-        for r in rows.iter_mut() {
-            r.weight = 1.0;
-        }
-        return Ok(None);
-    }
-    let mut names: Vec<String> = trial.baseline_names.clone();
-    names.extend(trial.time_varying.iter().map(|v| v.name.clone()));
-    let mut x: Vec<f64> = Vec::new();
-    for c in &trial.baseline {
-        x.extend(at.iter().map(|&r| c[rows[r].patient]));
-    }
-    for v in &trial.time_varying {
-        x.extend(at.iter().map(|&r| v.at(rows[r].patient, rows[r].start)));
-    }
-    if opts.time_terms != TimeTerms::None {
-        names.push("t".into());
-        x.extend(at.iter().map(|&r| rows[r].start));
-    }
-    if opts.time_terms == TimeTerms::Quadratic {
-        names.push("I(t^2)".into());
-        x.extend(at.iter().map(|&r| rows[r].start * rows[r].start));
-    }
-    let y: Vec<f64> = at
-        .iter()
-        .map(|&r| f64::from(u8::from(rows[r].deviated)))
-        .collect();
-    let fit = logistic(
-        &GlmData {
-            y: &y,
-            x: &x,
-            names: &names,
-            weights: None,
-        },
-        &GlmOptions::default(),
-    )
-    .map_err(|e| EmulateError::Model(name.to_string(), e.to_string()))?;
-    for w in &fit.warnings {
-        warnings.push(format!("deviation model of '{name}': {w}"));
-    }
     let mut p = vec![0.0; rows.len()];
-    for (k, &r) in at.iter().enumerate() {
-        p[r] = fit.fitted[k];
+    let groups: Vec<Vec<usize>> = if opts.by_window {
+        let top = at
+            .iter()
+            .map(|&r| rows[r].window)
+            .max()
+            .map_or(0, |m| m + 1);
+        (0..top)
+            .map(|w| {
+                at.iter()
+                    .copied()
+                    .filter(|&r| rows[r].window == w)
+                    .collect()
+            })
+            .collect()
+    } else {
+        vec![at]
+    };
+    let mut fits = Vec::with_capacity(groups.len());
+    for (g, group) in groups.iter().enumerate() {
+        let label = if opts.by_window {
+            format!("{name}, window {}", g + 1)
+        } else {
+            name.to_string()
+        };
+        let fit = fit_group(trial, rows, group, opts, &label, warnings)?;
+        if let Some(f) = &fit {
+            for (k, &r) in group.iter().enumerate() {
+                p[r] = f.fitted[k];
+            }
+        }
+        fits.push(fit);
     }
     // Cumulative product within each clone (rows are in clone order).
     let mut current = usize::MAX;
@@ -461,6 +459,73 @@ fn weigh_arm(
             w /= 1.0 - p[r];
         }
         row.weight = w;
+    }
+    if opts.by_window {
+        Ok((None, fits))
+    } else {
+        Ok((fits.pop().flatten(), Vec::new()))
+    }
+}
+
+/// The logistic model of deviation on the rows `at` (`None`: no row or
+/// no deviation among them).
+fn fit_group(
+    trial: &Trial,
+    rows: &[CloneRow],
+    at: &[usize],
+    opts: &EmulateOptions,
+    label: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<GlmFit>, EmulateError> {
+    if at.is_empty() || !at.iter().any(|&r| rows[r].deviated) {
+        return Ok(None);
+    }
+    // Candidate columns; one constant on these rows is aliased with the
+    // intercept (R reports it as NA) and is left out, which leaves the
+    // fitted probabilities as R's.
+    let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
+    for (name, c) in trial.baseline_names.iter().zip(&trial.baseline) {
+        cols.push((
+            name.clone(),
+            at.iter().map(|&r| c[rows[r].patient]).collect(),
+        ));
+    }
+    for v in &trial.time_varying {
+        cols.push((
+            v.name.clone(),
+            at.iter()
+                .map(|&r| v.at(rows[r].patient, rows[r].start))
+                .collect(),
+        ));
+    }
+    if opts.time_terms != TimeTerms::None {
+        cols.push(("t".into(), at.iter().map(|&r| rows[r].start).collect()));
+    }
+    if opts.time_terms == TimeTerms::Quadratic {
+        cols.push((
+            "I(t^2)".into(),
+            at.iter().map(|&r| rows[r].start * rows[r].start).collect(),
+        ));
+    }
+    cols.retain(|(_, v)| v.iter().any(|&x| x != v[0]));
+    let names: Vec<String> = cols.iter().map(|(n, _)| n.clone()).collect();
+    let x: Vec<f64> = cols.into_iter().flat_map(|(_, v)| v).collect();
+    let y: Vec<f64> = at
+        .iter()
+        .map(|&r| f64::from(u8::from(rows[r].deviated)))
+        .collect();
+    let fit = logistic(
+        &GlmData {
+            y: &y,
+            x: &x,
+            names: &names,
+            weights: None,
+        },
+        &GlmOptions::default(),
+    )
+    .map_err(|e| EmulateError::Model(label.to_string(), e.to_string()))?;
+    for w in &fit.warnings {
+        warnings.push(format!("deviation model of '{label}': {w}"));
     }
     Ok(Some(fit))
 }
@@ -532,8 +597,13 @@ pub fn emulate(trial: &Trial, opts: &EmulateOptions) -> Result<Emulation, Emulat
         if rows.len() == from {
             return Err(EmulateError::EmptyArm(s.name.clone()));
         }
-        let model = weigh_arm(trial, &mut rows[from..], opts, &s.name, &mut warnings)?;
-        models.push(model);
+        models.push(weigh_arm(
+            trial,
+            &mut rows[from..],
+            opts,
+            &s.name,
+            &mut warnings,
+        )?);
         bounds.push(from..rows.len());
     }
     let mut n_truncated = 0;
@@ -576,7 +646,9 @@ pub fn emulate(trial: &Trial, opts: &EmulateOptions) -> Result<Emulation, Emulat
             .collect();
     }
     let mut arms = Vec::with_capacity(k_arms);
-    for (k, ((b, curve), model)) in bounds.iter().zip(&curves).zip(models).enumerate() {
+    for (k, ((b, curve), (model, window_models))) in
+        bounds.iter().zip(&curves).zip(models).enumerate()
+    {
         let r = &rows[b.clone()];
         let weights: Vec<f64> = r.iter().map(|x| x.weight).collect();
         arms.push(Arm {
@@ -587,6 +659,7 @@ pub fn emulate(trial: &Trial, opts: &EmulateOptions) -> Result<Emulation, Emulat
             deviations: r.iter().filter(|x| x.deviated).count(),
             events: r.iter().filter(|x| x.event).count(),
             model,
+            window_models,
             weight_summary: summarize(&weights),
             curve: curve.clone(),
             rmst: curve.rmst,

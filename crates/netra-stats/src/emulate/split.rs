@@ -19,6 +19,9 @@ pub struct CloneRow {
     pub deviated: bool,
     /// The interval meets a window in which deviation is possible.
     pub at_risk: bool,
+    /// The first window the interval meets (its index in the patient's
+    /// windows; `usize::MAX` when none): the phase of a per-window model.
+    pub window: usize,
     /// The clone's first row.
     pub first: bool,
     /// Inverse probability of remaining uncensored (set by the weighting).
@@ -73,7 +76,7 @@ pub(super) fn clone_rows(
             let upper = (k + 1.0) * interval;
             let b = upper.min(end);
             let last = b >= end;
-            let at_risk = windows.iter().any(|w| w[0] <= upper && w[1] > a);
+            let window = windows.iter().position(|w| w[0] <= upper && w[1] > a);
             out.push(CloneRow {
                 patient: i,
                 arm,
@@ -81,7 +84,8 @@ pub(super) fn clone_rows(
                 stop: b,
                 event: last && !censored && trial.event[i],
                 deviated: last && censored,
-                at_risk,
+                at_risk: window.is_some(),
+                window: window.unwrap_or(usize::MAX),
                 first: k == 0.0,
                 weight: 1.0,
             });

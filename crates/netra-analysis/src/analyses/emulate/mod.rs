@@ -83,6 +83,9 @@ pub struct EmulateRequest {
     pub interval_days: f64,
     /// Time in the deviation models: `none`, `linear`, `quadratic`.
     pub time_terms: String,
+    /// `by_window` (one deviation model per decision: starting the first
+    /// step, each switch) or `pooled` (one per strategy).
+    pub deviation_model: String,
     /// Truncate the weights at these percentiles.
     pub truncate: Option<[f64; 2]>,
     /// RMST horizon, months (smallest last event time of the arms if absent).
@@ -117,6 +120,7 @@ impl Default for EmulateRequest {
             time_varying: vec!["progressed".into()],
             interval_days: DAYS_PER_MONTH,
             time_terms: "linear".into(),
+            deviation_model: "by_window".into(),
             truncate: None,
             tau_months: None,
             times_months: vec![12.0, 24.0],
@@ -420,6 +424,12 @@ fn validate(req: &EmulateRequest) -> Result<TimeTerms, AnalysisError> {
             ));
         }
     }
+    if !matches!(req.deviation_model.as_str(), "by_window" | "pooled") {
+        return Err(AnalysisError::invalid(
+            "deviation_model",
+            format!("'{}' is not by_window or pooled", req.deviation_model),
+        ));
+    }
     match req.time_terms.as_str() {
         "none" => Ok(TimeTerms::None),
         "linear" => Ok(TimeTerms::Linear),
@@ -500,6 +510,14 @@ fn baseline(cohort: &Cohort, covariates: &str, rows: &[usize]) -> Result<Baselin
                 }
             }
         }
+    }
+    if rows.is_empty() {
+        // Nobody eligible: the variables are checked, there is nothing to fit.
+        return Ok(Baseline {
+            columns: Vec::new(),
+            names: Vec::new(),
+            balance,
+        });
     }
     let txt_refs: Vec<Vec<&str>> = txt_cols
         .iter()
@@ -730,6 +748,7 @@ pub fn run_with_progress(
     let opts = EmulateOptions {
         interval: req.interval_days / m,
         time_terms,
+        by_window: req.deviation_model == "by_window",
         truncate: req.truncate.map(|[a, b]| (a, b)),
         tau: req.tau_months,
         times: req.times_months.clone(),
@@ -807,17 +826,7 @@ fn fill(
             events: a.events,
             rows: a.rows,
             at_risk_rows: a.at_risk_rows,
-            model: a.model.as_ref().map_or_else(Vec::new, |m| {
-                m.coefficients
-                    .iter()
-                    .map(|c| PsCoefficient {
-                        name: c.name.clone(),
-                        estimate: c.estimate,
-                        se: c.se,
-                        p: c.p,
-                    })
-                    .collect()
-            }),
+            model: model_rows(a),
             weights: a.weight_summary.as_ref().map(|s| WeightsOut {
                 group: "rows".into(),
                 level: Some(a.name.clone()),
@@ -892,6 +901,33 @@ fn fill(
         });
     }
     balance_at_grace(out, fit, req, base, cand);
+}
+
+/// The deviation model's coefficients; per-window models prefix the
+/// window (`window 2: ecog`).
+fn model_rows(a: &netra_stats::emulate::Arm) -> Vec<PsCoefficient> {
+    let row = |prefix: &str, c: &netra_stats::glm::GlmCoefficient| PsCoefficient {
+        name: format!("{prefix}{}", c.name),
+        estimate: c.estimate,
+        se: c.se,
+        p: c.p,
+    };
+    match &a.model {
+        Some(m) => m.coefficients.iter().map(|c| row("", c)).collect(),
+        None => a
+            .window_models
+            .iter()
+            .enumerate()
+            .filter_map(|(w, m)| m.as_ref().map(|m| (w, m)))
+            .flat_map(|(w, m)| {
+                let prefix = format!("window {}: ", w + 1);
+                m.coefficients
+                    .iter()
+                    .map(|c| row(&prefix, c))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+    }
 }
 
 /// Naive: patients whose first lines after time zero were strategy k's
