@@ -51,9 +51,16 @@ struct Item {
 }
 
 /// The lanes that have treatments, each with its items in start order.
-fn lanes(course: &PatientCourse, view: View, o: netra_clinical::registry::Day) -> Vec<(&'static str, Vec<Item>)> {
+fn lanes(
+    course: &PatientCourse,
+    view: View,
+    o: netra_clinical::registry::Day,
+) -> Vec<(&'static str, Vec<Item>)> {
     let p = &course.patient;
-    let last = p.death_date.or(p.last_followup_date).map(|d| view.months(o, d));
+    let last = p
+        .death_date
+        .or(p.last_followup_date)
+        .map(|d| view.months(o, d));
     let mut out: Vec<(&'static str, Vec<Item>)> = Vec::new();
     for t in &course.treatments {
         let lane = LANES
@@ -210,7 +217,11 @@ pub fn course_svg(
             .find(|(n, _)| n == lane)
             .map_or(palette::GREY, |(_, c)| *c);
         let points = matches!(*lane, "surgery" | "local");
-        let sub = if points { vec![0; items.len()] } else { rows(items) };
+        let sub = if points {
+            vec![0; items.len()]
+        } else {
+            rows(items)
+        };
         let n_rows = sub.iter().max().map_or(1, |m| m + 1);
         let h = ROW * n_rows as f64;
         let count = if points && items.len() > 1 {
@@ -219,11 +230,7 @@ pub fn course_svg(
             String::new()
         };
         lane_label(&mut labels, y, h, &palette_name(lane), &count);
-        let _ = write!(
-            body,
-            r##"<g class="lane" data-lane="{}">"##,
-            escape(lane)
-        );
+        let _ = write!(body, r##"<g class="lane" data-lane="{}">"##, escape(lane));
         for (it, r) in items.iter().zip(&sub) {
             let top = y + *r as f64 * ROW + 4.0;
             let (x0, x1) = (x(it.start), x(it.end));
@@ -338,8 +345,17 @@ pub fn course_svg(
     for s in &series {
         let top = y + 6.0;
         let h = TRACK - 12.0;
-        let mut lo = s.points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min).min(0.0);
-        let mut hi = s.points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        let mut lo = s
+            .points
+            .iter()
+            .map(|p| p.1)
+            .fold(f64::INFINITY, f64::min)
+            .min(0.0);
+        let mut hi = s
+            .points
+            .iter()
+            .map(|p| p.1)
+            .fold(f64::NEG_INFINITY, f64::max);
         if let Some(u) = s.uln {
             hi = hi.max(u);
             lo = lo.min(u);
@@ -577,7 +593,10 @@ mod tests {
             .skip(1)
             .map(|s| s.split('"').next().unwrap())
             .collect();
-        assert_eq!(lanes, ["local", "somatostatin analogue", "targeted", "scans"]);
+        assert_eq!(
+            lanes,
+            ["local", "somatostatin analogue", "targeted", "scans"]
+        );
         // Nine marks on the local lane, one count, no per-session label.
         assert_eq!(svg.matches(r#"class="mark""#).count(), 9);
         assert!(svg.contains("Local (9×)"));

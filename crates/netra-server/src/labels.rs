@@ -79,9 +79,9 @@ pub fn header(c: &ColumnSpec) -> String {
         words.pop();
     }
     let mut s = capitalise(&words.iter().map(|w| word(w)).collect::<Vec<_>>().join(" "));
-    let unit = unit_word.or(c.unit.filter(|u| {
-        !matches!(*u, "years" | "grade" | "Krenning grade" | "points")
-    }));
+    let unit = unit_word.or(c
+        .unit
+        .filter(|u| !matches!(*u, "years" | "grade" | "Krenning grade" | "points")));
     if let Some(u) = unit {
         s.push_str(&format!(" ({u})"));
     }

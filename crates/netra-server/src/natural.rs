@@ -95,7 +95,11 @@ mod tests {
     fn ties_and_odd_input_keep_a_total_order() {
         assert_eq!(cmp("007", "7"), Ordering::Greater);
         assert_eq!(cmp("7", "007"), Ordering::Less);
-        assert_eq!(cmp("a", "A"), Ordering::Greater, "byte order breaks the tie");
+        assert_eq!(
+            cmp("a", "A"),
+            Ordering::Greater,
+            "byte order breaks the tie"
+        );
         assert_eq!(cmp("", "1"), Ordering::Less);
         assert_eq!(cmp("x", "x"), Ordering::Equal);
         // Digits far beyond u64 compare without overflow.

@@ -138,7 +138,10 @@ fn months(days: i32, coarse: bool) -> String {
 
 fn ttp(t: Option<&LineTime>, coarse: bool) -> (String, String) {
     match t {
-        None => ("—".into(), "no time to progression (no date to start from)".into()),
+        None => (
+            "—".into(),
+            "no time to progression (no date to start from)".into(),
+        ),
         Some(t) if t.event => (months(t.days, coarse), "progression".into()),
         // The description names a date-free event for analysts too.
         Some(t) => (
@@ -285,9 +288,7 @@ mod tests {
     use super::*;
     use netra_clinical::registry::Entity;
     use netra_clinical::registry::Value;
-    use netra_clinical::registry::model::{
-        Assessment, Lesion, Patient, Treatment, TreatmentAgent,
-    };
+    use netra_clinical::registry::model::{Assessment, Lesion, Patient, Treatment, TreatmentAgent};
 
     fn row_of(entity: Entity, cells: &[(&str, &str)]) -> Vec<Value> {
         let spec = entity.spec();

@@ -149,7 +149,11 @@ fn position<V: Vocabulary + PartialEq>(v: V) -> usize {
 /// A date as the viewer sees it, as a sortable day number.
 fn date_key(d: Option<PartialDate>, pseudonymised: bool) -> Option<i64> {
     d.map(|d| {
-        let d = if pseudonymised { pseudo::to_month(d) } else { d };
+        let d = if pseudonymised {
+            pseudo::to_month(d)
+        } else {
+            d
+        };
         i64::from(d.impute(Imputation::MidPoint).day.0)
     })
 }
@@ -160,7 +164,9 @@ fn key_of(key: SortKey, r: &PatientRow, pseudonymised: bool) -> Option<i64> {
         SortKey::Patient | SortKey::Site => Some(0),
         SortKey::Sex => Some(position(r.sex) as i64),
         // Analysts see 5-year bands: they sort by band.
-        SortKey::Age => r.age.map(|a| if pseudonymised { a.div_euclid(5) } else { a }),
+        SortKey::Age => r
+            .age
+            .map(|a| if pseudonymised { a.div_euclid(5) } else { a }),
         SortKey::Primary => r.primary_site.map(|p| position(p) as i64),
         SortKey::Grade => r.grade.map(|g| position(g) as i64),
         SortKey::Vital => Some(position(r.vital_status) as i64),
@@ -255,7 +261,9 @@ pub fn to_csv(items: &[ListItem]) -> String {
             f(&label(p.primary_site, |c| {
                 PrimarySite::from_code(c).ok().map(|v| v.label())
             })),
-            f(&label(p.grade, |c| WhoGrade::from_code(c).ok().map(|v| v.label()))),
+            f(&label(p.grade, |c| {
+                WhoGrade::from_code(c).ok().map(|v| v.label())
+            })),
             f(&label(Some(p.vital_status), |c| {
                 VitalStatus::from_code(c).ok().map(|v| v.label())
             })),

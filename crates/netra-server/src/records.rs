@@ -20,12 +20,12 @@ use crate::accounts::User;
 use crate::app::{AppState, PageUser, Shared};
 use crate::cohort::{Index, PatientRow};
 use crate::error::{AppError, FieldProblem, PageResult};
+use crate::labels::capitalise;
 use crate::layout::{self, Nav, csrf_field, notice, page};
 use crate::pages::url_encode;
 use crate::privacy::View;
 use crate::pseudo;
 use crate::session::Session;
-use crate::labels::capitalise;
 use crate::timeline;
 
 /// Rows per page of the patient list.
@@ -168,7 +168,11 @@ pub fn visible<'a>(idx: &'a Index, user: &'a User) -> impl Iterator<Item = &'a P
 /// order ([`crate::patient_list`]); for analysts in pseudonym order by
 /// default (in code order, row k of an analyst's list would be row k of an
 /// administrator's, linking pseudonyms back to codes).
-fn matching<'a>(idx: &'a Index, user: &User, q: &ListQuery) -> Result<Vec<&'a PatientRow>, AppError> {
+fn matching<'a>(
+    idx: &'a Index,
+    user: &User,
+    q: &ListQuery,
+) -> Result<Vec<&'a PatientRow>, AppError> {
     let primary: Option<PrimarySite> = opt_code("primary", &q.primary)?;
     let grade: Option<WhoGrade> = opt_code("grade", &q.grade)?;
     let vital: Option<VitalStatus> = opt_code("vital", &q.vital)?;

@@ -424,7 +424,10 @@ mod tests {
         let fig = swimmer(&c, "3", View::Full).unwrap();
         let s = &fig.lanes[0].segments[0];
         assert_eq!(s.start, 0.0);
-        assert!((s.end - 365.0 / MONTH).abs() < 1e-12, "to the last follow-up");
+        assert!(
+            (s.end - 365.0 / MONTH).abs() < 1e-12,
+            "to the last follow-up"
+        );
         assert!(
             s.label.as_deref().unwrap().contains("ongoing at entry"),
             "{:?}",

@@ -61,8 +61,14 @@ async fn the_patient_page_reads_as_words_and_shows_the_lines() {
     assert!(html.contains("Imaging assessments"));
     assert!(html.contains("History of patient a1"));
     assert!(html.contains(">Start date<") && !html.contains(">start date<"));
-    assert!(html.contains(r#"class="row-actions""#), "actions column kept in view");
-    assert!(html.contains(r#"<td class="date">2010-04-01</td>"#), "dates do not wrap");
+    assert!(
+        html.contains(r#"class="row-actions""#),
+        "actions column kept in view"
+    );
+    assert!(
+        html.contains(r#"<td class="date">2010-04-01</td>"#),
+        "dates do not wrap"
+    );
     // Line 1 is everolimus from 2010-04-01: 50 → 30 mm is a partial
     // response by the lesions; no progression, so TTP is censored (+).
     let lines = &html[html.find(r#"id="lines""#).expect("lines section")..];
@@ -116,9 +122,15 @@ async fn the_list_sorts_naturally_by_any_column_and_exports_what_it_shows() {
     // Ages at diagnosis: a10 75, a1 59, a2 ~50, b1 41, a9 25.
     let html = page(&t, &admin, "/patients?sort=age&dir=desc").await;
     assert_eq!(codes_in(&html), ["a10", "a1", "a2", "b1", "a9"]);
-    let r = req("GET", "/patients?sort=height").cookie(&admin).send(&t).await;
+    let r = req("GET", "/patients?sort=height")
+        .cookie(&admin)
+        .send(&t)
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let api = req("GET", "/api/patients?sort=age").cookie(&admin).send(&t).await;
+    let api = req("GET", "/api/patients?sort=age")
+        .cookie(&admin)
+        .send(&t)
+        .await;
     let ids: Vec<String> = api.json()["patients"]
         .as_array()
         .unwrap()
@@ -132,7 +144,10 @@ async fn the_list_sorts_naturally_by_any_column_and_exports_what_it_shows() {
     let dm = login(&t, "dm_a").await;
     let html = page(&t, &dm, "/patients?vital=alive").await;
     assert!(html.contains("/patients.csv?vital=alive"), "export link");
-    let r = req("GET", "/patients.csv?vital=alive").cookie(&dm).send(&t).await;
+    let r = req("GET", "/patients.csv?vital=alive")
+        .cookie(&dm)
+        .send(&t)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.header("content-type").unwrap().starts_with("text/csv"));
     let csv = r.text();
@@ -146,7 +161,10 @@ async fn the_list_sorts_naturally_by_any_column_and_exports_what_it_shows() {
     let events = netra_server::accounts::recent_events(&t.state.registry, 5)
         .await
         .unwrap();
-    let e = events.iter().find(|e| e.event == "export").expect("audited");
+    let e = events
+        .iter()
+        .find(|e| e.event == "export")
+        .expect("audited");
     assert_eq!(e.username.as_deref(), Some("dm_a"));
     assert!(
         e.detail.as_deref().unwrap().contains("3 row(s)")
@@ -157,7 +175,11 @@ async fn the_list_sorts_naturally_by_any_column_and_exports_what_it_shows() {
     let analyst = login(&t, "analyst").await;
     let r = req("GET", "/patients.csv").cookie(&analyst).send(&t).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(!page(&t, &analyst, "/patients").await.contains("/patients.csv"));
+    assert!(
+        !page(&t, &analyst, "/patients")
+            .await
+            .contains("/patients.csv")
+    );
     t.finish().await;
 }
 
@@ -175,7 +197,12 @@ async fn the_analysis_page_is_readable_with_many_groups_and_shows_the_cox_model(
     // One curve: bands by default; many primary sites: none unless asked.
     let one = page(&t, &admin, "/analysis?endpoint=os&from=diagnosis").await;
     assert!(count(&one, r#"class="ci-band""#) >= 1);
-    let many = page(&t, &admin, "/analysis?endpoint=os&from=diagnosis&group=primary").await;
+    let many = page(
+        &t,
+        &admin,
+        "/analysis?endpoint=os&from=diagnosis&group=primary",
+    )
+    .await;
     let curves = count(&many, r#"class="curve""#);
     assert!(curves > 3, "{curves} curves");
     assert_eq!(count(&many, r#"class="ci-band""#), 0);
@@ -187,7 +214,12 @@ async fn the_analysis_page_is_readable_with_many_groups_and_shows_the_cox_model(
     .await;
     assert!(count(&asked, r#"class="ci-band""#) >= 1);
     // "NR" only: never "not reached" in the survival-by-group table.
-    let by_grade = page(&t, &admin, "/analysis?endpoint=os&from=diagnosis&group=grade").await;
+    let by_grade = page(
+        &t,
+        &admin,
+        "/analysis?endpoint=os&from=diagnosis&group=grade",
+    )
+    .await;
     assert!(!by_grade.contains("not reached"));
 
     // The Cox model by sex equals coxph on the same rows (netra-stats,

@@ -429,9 +429,10 @@ impl KmFigure {
         let (v0, v1) = v;
         let end = s.end_time.max(s.time.last().copied().unwrap_or(0.0));
         let inside = |x: f64| x >= v0 && x <= v1;
-        if let Some(m) = s.median.filter(|_| {
-            self.kind == CurveKind::Survival && self.show_median
-        }) {
+        if let Some(m) = s
+            .median
+            .filter(|_| self.kind == CurveKind::Survival && self.show_median)
+        {
             // The dashed lines: at 0.5 up to the median, then down to 0.
             if (inside(0.5) && t0 <= m) || (m >= t0 && m <= t1 && v0 <= 0.5) {
                 return true;
@@ -991,10 +992,7 @@ mod tests {
     #[test]
     fn the_p_value_moves_off_the_curves() {
         // Curves high at the bottom left's times: the p-value stays there.
-        let mut fig = KmFigure::survival(
-            vec![series(&[10.0, 20.0], &[0.9, 0.8])],
-            "Months",
-        );
+        let mut fig = KmFigure::survival(vec![series(&[10.0, 20.0], &[0.9, 0.8])], "Months");
         fig.p_value_text = Some("Log-rank p = 0.042".into());
         let (anchor, low_y) = p_value_at(&fig.to_svg().unwrap());
         assert_eq!(anchor, "start");
