@@ -360,7 +360,7 @@ pub fn course_svg(
             hi = hi.max(u);
             lo = lo.min(u);
         }
-        if !(hi > lo) {
+        if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
             hi = lo + 1.0;
         }
         let ty = |v: f64| top + h - (v - lo) / (hi - lo) * h;

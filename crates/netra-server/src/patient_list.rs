@@ -177,11 +177,6 @@ fn key_of(key: SortKey, r: &PatientRow, pseudonymised: bool) -> Option<i64> {
     }
 }
 
-/// The identifier the viewer sees, for ties.
-fn shown_id(r: &PatientRow, pseudonymised: bool) -> &str {
-    if pseudonymised { &r.pseudonym } else { &r.code }
-}
-
 /// Compares two rows under `key`: missing values last in both directions,
 /// ties by the identifier the viewer sees (natural order, ascending).
 pub fn compare(
@@ -192,7 +187,15 @@ pub fn compare(
     pseudonymised: bool,
 ) -> Ordering {
     let dir = |o: Ordering| if desc { o.reverse() } else { o };
-    let by_id = || crate::natural::cmp(shown_id(a, pseudonymised), shown_id(b, pseudonymised));
+    // Codes in natural order; pseudonyms (random hex) in plain text order,
+    // the order analysts have always had.
+    let by_id = || {
+        if pseudonymised {
+            a.pseudonym.cmp(&b.pseudonym)
+        } else {
+            crate::natural::cmp(&a.code, &b.code)
+        }
+    };
     let primary = match key {
         SortKey::Patient => return dir(by_id()),
         SortKey::Site => dir(crate::natural::cmp(&a.site, &b.site)),

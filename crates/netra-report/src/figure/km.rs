@@ -478,7 +478,8 @@ impl KmFigure {
             CurveKind::Survival => [(l, low, "start"), (r, low, "end"), (r, high, "end")],
             CurveKind::Incidence => [(l, high, "start"), (r, high, "end"), (r, low, "end")],
         };
-        let pad = 3.0;
+        // Wide enough that a curve lying on the axis (at 0) touches the box.
+        let pad = (0.45 * f).max(4.0);
         let crossings = |&(x, y, anchor): &(f64, f64, &str)| {
             let (x0, x1) = if anchor == "end" {
                 (x - text_w, x)
@@ -486,7 +487,7 @@ impl KmFigure {
                 (x, x + text_w)
             };
             let t = (plot.time(x0 - pad), plot.time(x1 + pad));
-            let v = (plot.value(y + f * 0.35 + pad), plot.value(y - f - pad));
+            let v = (plot.value(y + f * 0.5 + pad), plot.value(y - f - pad));
             self.series
                 .iter()
                 .filter(|s| self.crosses(s, start, t, v))
