@@ -6,6 +6,7 @@ mod commands;
 mod input;
 mod lesions;
 mod output;
+mod pdf;
 mod plot;
 
 use std::process::ExitCode;

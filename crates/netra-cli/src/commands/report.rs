@@ -24,6 +24,10 @@ pub struct Args {
     /// Write SVG figures only.
     #[arg(long)]
     no_png: bool,
+    /// Also print report.html to report.pdf with headless Chromium
+    /// (`chromium` on PATH or $NETRA_CHROMIUM; an error without it).
+    #[arg(long)]
+    pdf: bool,
 }
 
 /// Runs `netra report`.
@@ -31,6 +35,12 @@ pub fn run_command(args: Args) -> anyhow::Result<()> {
     if !(72.0..=1200.0).contains(&args.dpi) {
         anyhow::bail!("--dpi must be between 72 and 1200");
     }
+    // Looked for before the study runs: a missing browser fails at once.
+    let browser = if args.pdf {
+        Some(crate::pdf::find_chromium()?)
+    } else {
+        None
+    };
     let opts = RunOptions {
         db: args.db,
         data_display: None,
@@ -40,6 +50,14 @@ pub fn run_command(args: Args) -> anyhow::Result<()> {
         simulator: Some(super::simulate::write_for_study),
     };
     let result = run(&args.study, &args.out, &opts)?;
+    let pdf = match &browser {
+        Some(b) => {
+            let pdf = args.out.join("report.pdf");
+            crate::pdf::print(b, &args.out.join("report.html"), &pdf)?;
+            format!("pdf: {}\n", pdf.display())
+        }
+        None => String::new(),
+    };
     let tables = result
         .outputs
         .iter()
@@ -51,7 +69,7 @@ pub fn run_command(args: Args) -> anyhow::Result<()> {
         .filter(|o| o.path.starts_with("figures/") && o.path.ends_with(".svg"))
         .count();
     crate::output::write_stdout(&format!(
-        "{}\n{} patients analysed; {tables} table(s), {figures} figure(s)\nreport: {}\nmanifest: {}\n",
+        "{}\n{} patients analysed; {tables} table(s), {figures} figure(s)\nreport: {}\n{pdf}manifest: {}\n",
         result.title,
         result.patients,
         args.out.join("report.html").display(),
