@@ -7,6 +7,7 @@ mod engine;
 mod input;
 mod lesions;
 mod output;
+mod pdf;
 mod plot;
 
 use std::process::ExitCode;

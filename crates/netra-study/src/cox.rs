@@ -58,6 +58,9 @@ struct Fitted {
     events: usize,
     /// The layer's output when the model was fitted (it has a column).
     fit: Option<CoxOutput>,
+    /// Overall likelihood-ratio and Wald p of each term with two or more
+    /// columns (a factor's levels tested at once).
+    overall: BTreeMap<String, (Option<f64>, Option<f64>)>,
 }
 
 fn term(
@@ -119,6 +122,7 @@ fn fit_model(ctx: &Context<'_>, ep: &EndpointDef, terms: &[&Term]) -> Result<Fit
             .iter()
             .filter_map(|t| t.reference.clone().map(|r| (t.name.clone(), r)))
             .collect(),
+        term_tests: true,
         ..CoxRequest::default()
     };
     let out = run_cox(&ctx.cohort, &req).map_err(reason)?;
@@ -127,6 +131,17 @@ fn fit_model(ctx: &Context<'_>, ep: &EndpointDef, terms: &[&Term]) -> Result<Fit
         n: out.n,
         events: out.events,
         fit: None,
+        overall: out
+            .term_tests
+            .iter()
+            .filter(|t| t.df >= 2)
+            .map(|t| {
+                (
+                    t.term.clone(),
+                    (t.lr.as_ref().map(|x| x.p), t.wald.as_ref().map(|x| x.p)),
+                )
+            })
+            .collect(),
     };
     for c in &out.coefficients {
         let Some(t) = terms.iter().find(|t| t.name == c.term) else {
@@ -151,6 +166,13 @@ fn fit_model(ctx: &Context<'_>, ep: &EndpointDef, terms: &[&Term]) -> Result<Fit
         fitted.fit = Some(out);
     }
     Ok(fitted)
+}
+
+fn overall_json(o: Option<&(Option<f64>, Option<f64>)>) -> Value {
+    match o {
+        Some((lr, wald)) => json!({"overall_lr_p": lr, "overall_wald_p": wald}),
+        None => Value::Null,
+    }
 }
 
 fn hr_json(h: &Option<HazardRatio>) -> Value {
@@ -233,12 +255,26 @@ pub fn fit(
             .indented(indent)
         })
     };
+    let mut with_overall = false;
     for t in &terms {
         let u = uni.get(&t.name);
         let m = multi.as_ref().filter(|_| multivariate.contains(&t.name));
         match &t.levels {
             Some((levels, r)) => {
-                rows.push(CoxRow::heading(t.label.clone()));
+                let lr =
+                    |f: Option<&Fitted>| f.and_then(|f| f.overall.get(&t.name)).and_then(|o| o.0);
+                let (pu, pm) = (lr(u), lr(m));
+                if pu.is_some() || pm.is_some() {
+                    with_overall = true;
+                    facts_terms.insert(
+                        t.name.clone(),
+                        json!({
+                            "univariate": overall_json(u.and_then(|f| f.overall.get(&t.name))),
+                            "multivariate": overall_json(m.and_then(|f| f.overall.get(&t.name))),
+                        }),
+                    );
+                }
+                rows.push(CoxRow::heading_with_p(t.label.clone(), pu, pm));
                 rows.push(CoxRow::reference_in(
                     levels[*r].clone(),
                     u.is_some(),
@@ -325,6 +361,14 @@ pub fn fit(
             None => String::new(),
         }
     ));
+    if with_overall {
+        table.footnotes.push(
+            "On a variable's row: p of the likelihood-ratio test of all its levels at once (the \
+             model refitted without the variable on the same patients, as R's drop1); the Wald \
+             test of the same levels is in summary.json."
+                .into(),
+        );
+    }
     if let Some(f) = multi.as_ref().and_then(|f| f.fit.as_ref())
         && !f.warnings.is_empty()
     {

@@ -128,6 +128,9 @@ pub fn build(
                 ),
             )
         }
+        FigureKind::SubgroupForest { analysis, request } => {
+            subgroup_forest(ctx, &what, analysis, request, facts)?
+        }
         FigureKind::Waterfall { line } => {
             let prs = line_responses(ctx, *line);
             let data = response::series::waterfall(&prs);
@@ -171,12 +174,32 @@ pub fn build(
                     format!("no patient has a measured response on line {line}"),
                 ));
             }
+            // Hundreds of lines are an unreadable tangle: above
+            // SPIDER_MAX_LINES a reproducible sample is drawn, and the
+            // caption says so.
+            let mut f = f;
             let n = f.lines.len();
+            let shown = if n > SPIDER_MAX_LINES {
+                let codes: Vec<&str> = f.lines.iter().map(|l| l.patient.as_str()).collect();
+                let mut keep = sample(&codes, SPIDER_MAX_LINES, 1);
+                keep.sort_unstable();
+                f.lines = keep.into_iter().map(|i| f.lines[i].clone()).collect();
+                format!(
+                    "a reproducible sample of {SPIDER_MAX_LINES} of the {n} patients with a \
+                     measured response (seed 1)"
+                )
+            } else {
+                format!("n = {n}")
+            };
+            facts.insert(
+                def.name.clone(),
+                json!({"line": line, "patients": n, "drawn": f.lines.len()}),
+            );
             (
                 AnyFigure::Spider(f),
                 format!(
                     "Change of the sum of target lesions from the baseline of line {line} over \
-                     time (n = {n}), coloured by best overall response."
+                     time ({shown}), coloured by best overall response."
                 ),
             )
         }
@@ -214,6 +237,9 @@ fn km(
     o: &KmOptions,
     facts: &mut Facts,
 ) -> Result<(AnyFigure, String), StudyError> {
+    if o.by.as_deref() == Some(crate::spec::BY_LINE) {
+        return km_by_line(ctx, def, o);
+    }
     let what = format!("figure '{}'", def.name);
     let ep = ctx.endpoint_def(&o.endpoint)?;
     let data = ctx.endpoint(ep, o.line)?;
@@ -382,6 +408,9 @@ fn one_line_response(
     response::assess(&input, &rules.criteria, &rules.best).ok()
 }
 
+/// Most patients a spider plot draws; above it, a sample.
+pub const SPIDER_MAX_LINES: usize = 60;
+
 /// Deterministic sample: the `n` patients whose SHA-256 of `seed:code` is
 /// smallest (independent of registry order and of any RNG library).
 fn sample(codes: &[&str], n: usize, seed: u64) -> Vec<usize> {
@@ -518,14 +547,33 @@ fn swimmer(
             events,
         });
     }
+    // The caption names the lane ends in the legend's words, and only those
+    // the figure draws (the legend lists only what is present).
+    let has = |k: LaneEnd| lanes.iter().any(|l| l.end_kind == k);
+    let mut ends: Vec<&str> = Vec::new();
+    if has(LaneEnd::Death) {
+        ends.push("death (\u{d7})");
+    }
+    if has(LaneEnd::Alive) {
+        ends.push("alive at last follow-up (\u{2192})");
+    }
+    let stopped = if has(LaneEnd::Censored) {
+        " A lane ending without a marker: follow-up stopped (lost to follow-up or data cut-off)."
+    } else {
+        ""
+    };
     let f = SwimmerFigure::new(lanes, format!("Months {}", from.phrase()));
     let f = AnyFigure::Swimmer(f);
     let caption = format!(
         "Treatment course of {n} patients (a reproducible sample of the {} with a line of \
          therapy, seed {seed}): lines of systemic therapy and local treatments as bars coloured \
-         by class, best responses and progressions as markers, death (\u{d7}) or follow-up \
-         continuing (\u{2192}) at the end.",
-        with_row.len()
+         by class, best responses and progressions as markers{}.{stopped}",
+        with_row.len(),
+        if ends.is_empty() {
+            String::new()
+        } else {
+            format!(", and at the lane's end {}", ends.join(" or "))
+        }
     );
     Ok((f, caption))
 }
@@ -604,11 +652,29 @@ fn sankey(
     let f =
         SankeyFigure::from_links(headers, &links).map_err(|e| StudyError::report("sankey", e))?;
     let treated = analysis.n_treated;
+    // Patients drawn in each line's column (its outgoing bands) against the
+    // patients reaching the line: the difference is in suppressed
+    // transitions, and the caption says so (a column that adds up to fewer
+    // patients than the text around it was the unexplained "640 vs 670").
+    let mut drawn = vec![0u64; shown as usize];
+    for (col, _, _, n) in &links {
+        if let Some(d) = drawn.get_mut(*col) {
+            *d += *n as u64;
+        }
+    }
+    let gaps: Vec<String> = (1..=shown)
+        .filter_map(|k| {
+            let reach = analysis.reach.iter().find(|r| r.line == k)?.n?;
+            let d = drawn[(k - 1) as usize];
+            (reach > d).then(|| format!("line {k}: {d} of the {reach} patients reaching it"))
+        })
+        .collect();
     facts.insert(
         "sankey".into(),
         json!({
             "treated": treated,
             "reach": analysis.reach.iter().map(|r| json!({"line": r.line, "n": r.n})).collect::<Vec<_>>(),
+            "drawn": drawn,
             "suppressed_links": analysis.sankey.suppressed_links,
         }),
     );
@@ -619,14 +685,134 @@ fn sankey(
         treated.map_or(String::new(), |t| format!(" ({t} treated patients)")),
         if analysis.sankey.suppressed_links > 0 {
             format!(
-                " {} transition(s) of fewer than {min_cell} patients are not drawn.",
-                analysis.sankey.suppressed_links
+                " {} transition(s) of fewer than {min_cell} patients are not drawn, so a \
+                 column's nodes add up to the patients drawn{}.",
+                analysis.sankey.suppressed_links,
+                if gaps.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", gaps.join("; "))
+                }
             )
         } else {
             String::new()
         }
     );
     Ok((AnyFigure::Sankey(f), caption))
+}
+
+/// The subgroup forest plot of a `[[analysis]]` of `subgroups`: the
+/// analysis run again from its request (the same numbers as
+/// `analyses/ID.json`), drawn by `netra_report::figure::subgroup`.
+fn subgroup_forest(
+    ctx: &Context<'_>,
+    what: &str,
+    analysis: &str,
+    request: &serde_json::Value,
+    facts: &mut Facts,
+) -> Result<(AnyFigure, String), StudyError> {
+    use netra_analysis::analyses::subgroups::{SubgroupRequest, run};
+    use netra_report::figure::subgroup::{InteractionTest, figure};
+    let req: SubgroupRequest = serde_json::from_value(request.clone())
+        .map_err(|e| StudyError::analysis(what, format!("analysis '{analysis}': {e}")))?;
+    let out = run(&ctx.cohort, &req)
+        .map_err(|e| StudyError::analysis(what, format!("analysis '{analysis}': {e}")))?;
+    let f = figure(&out, InteractionTest::LikelihoodRatio);
+    facts.insert(
+        format!("{analysis}_forest"),
+        serde_json::json!({
+            "overall_hr": out.overall.hr,
+            "interaction_lr_p": out.subgroups.iter().map(|v| {
+                v.interaction.as_ref().and_then(|i| i.lr.as_ref().map(|t| t.p))
+            }).collect::<Vec<_>>(),
+        }),
+    );
+    let caption = format!(
+        "Hazard ratios ({}% CI) of {} ({}) against {} for {}, in all patients and within \
+         subgroups (events/patients in each row; Cox models, {} ties). p for interaction: \
+         likelihood-ratio test of the model with the comparison-by-subgroup interaction \
+         against the model without it.",
+        (out.conf_level * 100.0).round(),
+        out.versus,
+        out.arm_label.to_lowercase(),
+        out.reference,
+        out.title.to_lowercase(),
+        if out.ties == "breslow" {
+            "Breslow"
+        } else {
+            "Efron"
+        },
+    );
+    Ok((AnyFigure::Forest(f), caption))
+}
+
+/// Kaplan–Meier curves of a per-line endpoint, one per line (`by =
+/// "line"`): lines 1 to `line`, or every line with a patient up to
+/// `MAX_LINE_CURVES`. No test: a patient treated in several lines is in
+/// several curves.
+fn km_by_line(
+    ctx: &Context<'_>,
+    def: &FigureDef,
+    o: &KmOptions,
+) -> Result<(AnyFigure, String), StudyError> {
+    use crate::spec::MAX_LINE_CURVES;
+    let what = format!("figure '{}'", def.name);
+    let ep = ctx.endpoint_def(&o.endpoint)?;
+    let last = o.line.unwrap_or(MAX_LINE_CURVES);
+    let mut series = Vec::new();
+    let mut all_times: Vec<f64> = Vec::new();
+    let mut counts = Vec::new();
+    for k in 1..=last {
+        let data = ctx.endpoint(ep, Some(k))?;
+        let rows = data.rows();
+        if rows.is_empty() {
+            if o.line.is_none() {
+                break;
+            }
+            continue;
+        }
+        let sd = SurvivalData {
+            time: rows.iter().filter_map(|&i| data.time[i]).collect(),
+            event: rows.iter().map(|&i| data.event[i]).collect(),
+            group: vec![0; rows.len()],
+            labels: vec![format!("Line {k}")],
+            weights: None,
+        };
+        let (_, curves) = summarise(&sd, &SurvivalOptions::default())
+            .map_err(|e| StudyError::analysis(&what, e.reason()))?;
+        all_times.extend(&sd.time);
+        counts.push(format!("line {k}: {}", rows.len()));
+        if let Some(c) = curves.first().filter(|c| !c.is_empty()) {
+            series.push(KmSeries::from_km(format!("Line {k}"), c));
+        }
+    }
+    if series.is_empty() {
+        return Err(StudyError::analysis(
+            &what,
+            "no patient has this endpoint on any line",
+        ));
+    }
+    let mut f = KmFigure::survival(series, x_label(&ep.spec, None));
+    f.y_label = y_label(ep.spec.endpoint, &ep.label);
+    f.ticks = o.ticks.clone().or_else(|| {
+        let hi = o
+            .x_max
+            .unwrap_or_else(|| all_times.iter().copied().fold(0.0, f64::max));
+        (ep.spec.units == netra_clinical::endpoints::Units::Months).then(|| month_ticks(hi, 8))
+    });
+    f.x_max = o.x_max;
+    f.show_ci = o.ci;
+    f.show_median = o.median;
+    f.show_censor = o.censor_marks;
+    f.at_risk_table = o.at_risk;
+    let caption = format!(
+        "Kaplan\u{2013}Meier estimate of {} from the start of each line, one curve per line \
+         (patients: {}); numbers at risk below the axis; tick marks show censored patients. \
+         No test compares the curves: a patient treated in several lines is in several curves.",
+        ep.label.to_lowercase(),
+        counts.join(", "),
+    );
+    Ok((AnyFigure::Km(f), caption))
 }
 
 #[cfg(test)]

@@ -59,6 +59,10 @@ pub struct Args {
     /// Print the output as JSON (default: a labelled table).
     #[arg(long)]
     pub json: bool,
+    /// `--plot`: the analysis' figure, for those that have one
+    /// (`subgroups`: the subgroup forest plot).
+    #[command(flatten)]
+    pub plot: crate::plot::PlotArgs,
 }
 
 /// Runs `netra analyse`.
@@ -68,6 +72,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let name = args.name.as_deref().unwrap_or_default();
     let analysis = analyses::find_or_suggest(name)?;
+    args.plot.check()?;
+    if args.plot.plot.is_some() && !FIGURES.contains(&analysis.name()) {
+        anyhow::bail!(
+            "--plot: analysis '{}' has no figure here (figures: {})",
+            analysis.name(),
+            FIGURES.join(", ")
+        );
+    }
     let request = request(&args)?;
     analyses::check_request(analysis, &request)?;
     let settings = match &args.settings {
@@ -104,6 +116,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     })??;
     let cohort = Cohort::new(courses, &spec, settings.resolve()?)?;
     let out = analysis.run_json(&cohort, request)?;
+    let figure = match &args.plot.plot {
+        Some(_) => args
+            .plot
+            .render(&*figure(analysis.name(), &out, &args.plot)?)?,
+        None => None,
+    };
+    if let Some(f) = figure {
+        f.write()?;
+    }
     let text = if args.json {
         serde_json::to_string_pretty(&out)? + "\n"
     } else {
@@ -114,6 +135,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         generic::to_text(&t)
     };
     write_stdout(&text)
+}
+
+/// The analyses `--plot` draws.
+const FIGURES: &[&str] = &["subgroups"];
+
+/// The figure of an analysis' output (its JSON read back as the output).
+fn figure(
+    name: &str,
+    out: &Value,
+    plot: &crate::plot::PlotArgs,
+) -> anyhow::Result<Box<dyn netra_report::Figure>> {
+    use netra_report::figure::subgroup::{InteractionTest, figure};
+    match name {
+        "subgroups" => {
+            let out: netra_analysis::analyses::subgroups::SubgroupOutput =
+                serde_json::from_value(out.clone())?;
+            let mut f = figure(&out, InteractionTest::LikelihoodRatio);
+            f.title = plot.title();
+            if let Some(x) = &plot.xlab {
+                f.x_label = x.clone();
+            }
+            Ok(Box::new(f))
+        }
+        other => anyhow::bail!("--plot: analysis '{other}' has no figure here"),
+    }
 }
 
 /// The analyses: a table of names and descriptions, or JSON with each

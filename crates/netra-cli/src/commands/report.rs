@@ -26,6 +26,10 @@ pub struct Args {
     /// Write SVG figures only.
     #[arg(long)]
     no_png: bool,
+    /// Also print report.html to report.pdf with headless Chromium
+    /// (`chromium` on PATH or $NETRA_CHROMIUM; an error without it).
+    #[arg(long)]
+    pdf: bool,
 }
 
 /// Runs `netra report`.
@@ -33,10 +37,16 @@ pub fn run_command(args: Args) -> anyhow::Result<()> {
     if !(72.0..=1200.0).contains(&args.dpi) {
         anyhow::bail!("--dpi must be between 72 and 1200");
     }
+    // Looked for before the study runs: a missing browser fails at once.
+    let browser = if args.pdf {
+        Some(crate::pdf::find_chromium()?)
+    } else {
+        None
+    };
     if args.db.is_none() {
         let study = netra_study::Study::read(&args.study)?;
         if let Some(fed) = netra_study::federated::federation_of(&study) {
-            return federated(&args, fed);
+            return federated(&args, fed, browser.as_deref());
         }
     }
     let opts = RunOptions {
@@ -48,6 +58,7 @@ pub fn run_command(args: Args) -> anyhow::Result<()> {
         simulator: Some(super::simulate::write_for_study),
     };
     let result = run(&args.study, &args.out, &opts)?;
+    let pdf = print_pdf(browser.as_deref(), &args.out)?;
     let tables = result
         .outputs
         .iter()
@@ -59,7 +70,7 @@ pub fn run_command(args: Args) -> anyhow::Result<()> {
         .filter(|o| o.path.starts_with("figures/") && o.path.ends_with(".svg"))
         .count();
     crate::output::write_stdout(&format!(
-        "{}\n{} patients analysed; {tables} table(s), {figures} figure(s)\nreport: {}\nmanifest: {}\n",
+        "{}\n{} patients analysed; {tables} table(s), {figures} figure(s)\nreport: {}\n{pdf}manifest: {}\n",
         result.title,
         result.patients,
         args.out.join("report.html").display(),
@@ -68,7 +79,22 @@ pub fn run_command(args: Args) -> anyhow::Result<()> {
 }
 
 /// A study over a federation: each `[[analysis]]` runs at the hub.
-fn federated(args: &Args, fed: &netra_study::spec::FederationSource) -> anyhow::Result<()> {
+/// `report.pdf` printed from `out/report.html` when a browser was found
+/// (`--pdf`); the line the summary prints about it.
+fn print_pdf(browser: Option<&std::path::Path>, out: &std::path::Path) -> anyhow::Result<String> {
+    let Some(b) = browser else {
+        return Ok(String::new());
+    };
+    let pdf = out.join("report.pdf");
+    crate::pdf::print(b, &out.join("report.html"), &pdf)?;
+    Ok(format!("pdf: {}\n", pdf.display()))
+}
+
+fn federated(
+    args: &Args,
+    fed: &netra_study::spec::FederationSource,
+    browser: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let token = netra_hub::auth::read_token(fed.token_file.as_deref(), super::federate::TOKEN_ENV)?;
     let client = netra_hub::HubClient::new(
         &fed.hub,
@@ -94,8 +120,9 @@ fn federated(args: &Args, fed: &netra_study::spec::FederationSource) -> anyhow::
             .map_err(|e| format!("{e:#}"))
         },
     )?;
+    let pdf = print_pdf(browser, &args.out)?;
     crate::output::write_stdout(&format!(
-        "{}\n{} patients analysed at the federation's nodes; {} analyses\nreport: {}\nmanifest: {}\n",
+        "{}\n{} patients analysed at the federation's nodes; {} analyses\nreport: {}\n{pdf}manifest: {}\n",
         result.title,
         result.patients,
         result

@@ -61,6 +61,13 @@ pub enum FigureKind {
         /// `true`: the multivariate model; `false`: univariate.
         multivariate: bool,
     },
+    /// Subgroup forest plot of an `[[analysis]]` of `subgroups`.
+    SubgroupForest {
+        /// The analysis' id.
+        analysis: String,
+        /// Its request (run again for the figure).
+        request: serde_json::Value,
+    },
     /// Waterfall of best % change on a line.
     Waterfall {
         /// Line.

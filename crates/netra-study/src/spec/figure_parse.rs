@@ -10,6 +10,12 @@ use super::resolver::{Names, Resolver, applies_to, known_type, span, unknown_typ
 use super::{CumincOptions, FigureDef, FigureKind, KmOptions, TableDef, TableKind};
 use crate::StudyError;
 
+/// `by` of a per-line Kaplan–Meier figure: one curve per line.
+pub const BY_LINE: &str = "line";
+
+/// At most this many lines get a curve with `by = "line"` and no `line`.
+pub const MAX_LINE_CURVES: u32 = 6;
+
 /// The figure types, in the order the documentation lists them.
 const FIGURE_TYPES: &[&str] = &[
     "km",
@@ -35,6 +41,7 @@ const FIGURE_OPTIONS: &[(&str, &[&str])] = &[
     ("x_max", &["km", "cuminc"]),
     ("test", &["km", "cuminc"]),
     ("table", &["forest"]),
+    ("analysis", &["forest"]),
     ("model", &["forest"]),
     ("line", &["waterfall", "spider", "km"]),
     ("lines", &["sankey"]),
@@ -52,6 +59,8 @@ pub(super) struct FigureScope<'a> {
     pub endpoints: Endpoints<'a>,
     /// The tables defined (a forest plot draws a cox table).
     pub tables: &'a [TableDef],
+    /// The `[[analysis]]` sections (a forest plot draws a `subgroups` one).
+    pub analyses: &'a [super::AnalysisDef],
 }
 
 /// The figures in file order.
@@ -125,10 +134,27 @@ fn km(cx: &FigureScope<'_>, f: &RawFigure) -> Result<FigureKind, StudyError> {
     let endpoint = cx
         .endpoints
         .reference(ep_s, if per_line { None } else { Some(false) })?;
-    if per_line && f.line.is_none() {
+    // `by = "line"`: one curve per line of a per-line endpoint (lines 1 to
+    // `line`, default every line with patients, at most MAX_LINE_CURVES).
+    let by_line = f.by.as_ref().filter(|b| b.get_ref() == BY_LINE);
+    if let Some(b) = by_line
+        && !per_line
+    {
+        return Err(r.at(
+            span(b),
+            format!(
+                "by = \"line\" draws one curve per line: endpoint '{endpoint}' is not measured \
+                 from each line"
+            ),
+        ));
+    }
+    if per_line && f.line.is_none() && by_line.is_none() {
         return Err(r.at(
             span(ep_s),
-            format!("endpoint '{endpoint}' is measured from each line: give `line`"),
+            format!(
+                "endpoint '{endpoint}' is measured from each line: give `line`, or by = \"line\" \
+                 for one curve per line"
+            ),
         ));
     }
     if !per_line && let Some(l) = &f.line {
@@ -137,9 +163,21 @@ fn km(cx: &FigureScope<'_>, f: &RawFigure) -> Result<FigureKind, StudyError> {
             "`line` applies to an endpoint measured from each line",
         ));
     }
-    let by = r.optional_by(&f.by)?;
+    if by_line.is_some()
+        && let Some(t) = f.test.as_ref().filter(|t| t.get_ref() != "none")
+    {
+        return Err(r.at(
+            span(t),
+            "the curves of successive lines share patients: a log-rank test does not compare \
+             them (test = \"none\")",
+        ));
+    }
+    let by = match by_line {
+        Some(_) => Some(BY_LINE.to_string()),
+        None => r.optional_by(&f.by)?,
+    };
     let ticks = ticks(r, &f.ticks)?;
-    let logrank = test_shown(r, &f.test, "logrank")?;
+    let logrank = by_line.is_none() && test_shown(r, &f.test, "logrank")?;
     Ok(FigureKind::Km(KmOptions {
         endpoint,
         by,
@@ -176,10 +214,46 @@ fn cuminc(cx: &FigureScope<'_>, f: &RawFigure) -> Result<FigureKind, StudyError>
 /// A forest plot of a cox table defined above.
 fn forest(cx: &FigureScope<'_>, f: &RawFigure) -> Result<FigureKind, StudyError> {
     let r = cx.r;
-    let t = f
-        .table
-        .as_ref()
-        .ok_or_else(|| r.at(span(&f.kind), "a forest figure needs `table` (a cox table)"))?;
+    if let Some(a) = &f.analysis {
+        if let Some(t) = &f.table {
+            return Err(r.at(
+                span(t),
+                "a forest figure draws a cox `table` or a subgroups `analysis`, not both",
+            ));
+        }
+        if let Some(m) = &f.model {
+            return Err(r.at(span(m), "`model` is for the forest plot of a cox table"));
+        }
+        let def = cx
+            .analyses
+            .iter()
+            .find(|x| &x.id == a.get_ref())
+            .ok_or_else(|| {
+                r.at(
+                    span(a),
+                    format!("no [[analysis]] with id '{}'", a.get_ref()),
+                )
+            })?;
+        if def.analysis != "subgroups" {
+            return Err(r.at(
+                span(a),
+                format!(
+                    "analysis '{}' is a '{}' analysis: a forest plot draws a 'subgroups' one",
+                    def.id, def.analysis
+                ),
+            ));
+        }
+        return Ok(FigureKind::SubgroupForest {
+            analysis: def.id.clone(),
+            request: def.request.clone(),
+        });
+    }
+    let t = f.table.as_ref().ok_or_else(|| {
+        r.at(
+            span(&f.kind),
+            "a forest figure needs `table` (a cox table) or `analysis` (a subgroups analysis)",
+        )
+    })?;
     if !cx
         .tables
         .iter()
@@ -298,6 +372,7 @@ censor_marks = true
 at_risk = true
 test = "none"
 table = "t"
+analysis = "a"
 model = "univariate"
 line = 1
 lines = 3

@@ -41,6 +41,7 @@ mod variables;
 
 pub use analysis::AnalysisDef;
 pub use figure::{CumincOptions, FigureDef, FigureKind, KmOptions};
+pub use figure_parse::{BY_LINE, MAX_LINE_CURVES};
 pub use source::read_settings;
 pub use table::{BaselineRow, ResponseSource, RowSummary, RowTest, TableDef, TableKind};
 
@@ -243,15 +244,16 @@ impl Study {
             },
             &raw.tables,
         )?;
+        let mut analyses = analysis::analyses(r, &raw.analyses)?;
         let mut figures = figure_parse::figures(
             &FigureScope {
                 r,
                 endpoints: endpoints(),
                 tables: &tables,
+                analyses: &analyses,
             },
             &raw.figures,
         )?;
-        let mut analyses = analysis::analyses(r, &raw.analyses)?;
         sections::distinct_outputs(&r.e, &tables, &figures, &raw.figures)?;
         sections::fill_sections(&mut tables, &mut figures, &mut analyses);
         Ok((tables, figures, analyses))

@@ -215,6 +215,8 @@ pub(super) struct RawFigure {
     pub(super) at_risk: Option<S<bool>>,
     pub(super) test: Option<S<String>>,
     pub(super) table: Option<S<String>>,
+    /// A forest plot of a `[[analysis]]` of `subgroups` (its id).
+    pub(super) analysis: Option<S<String>>,
     pub(super) model: Option<S<String>>,
     pub(super) line: Option<S<u32>>,
     pub(super) lines: Option<S<u32>>,
@@ -274,6 +276,7 @@ impl RawFigure {
             "at_risk" => given(&self.at_risk),
             "test" => given(&self.test),
             "table" => given(&self.table),
+            "analysis" => given(&self.analysis),
             "model" => given(&self.model),
             "line" => given(&self.line),
             "lines" => given(&self.lines),
