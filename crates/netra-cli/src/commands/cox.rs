@@ -184,12 +184,12 @@ fn on_engine(args: &Args) -> anyhow::Result<layer::CoxTableOutput> {
     if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
         bail!("{flag} needs row-level data: use --engine local");
     }
-    let (Some(event), Some(formula)) = (&args.event, &args.formula) else {
-        bail!("--engine datafusion needs --event and --formula");
+    let (Some(time), Some(event), Some(formula)) = (&args.time, &args.event, &args.formula) else {
+        bail!("--engine datafusion needs --time, --event and --formula (not a Surv() formula)");
     };
     crate::engine::cox(&crate::engine::CoxRequest {
         data: &args.data,
-        time: &args.time,
+        time,
         event,
         coding: netra_analysis::table::EventCoding {
             event_value: args.event_value.clone(),
