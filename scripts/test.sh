@@ -92,6 +92,6 @@ step "the DataFusion engine (issue 18: netra-engine, netra-cli --features engine
 # netra-cli (futures-util and what uses it); see BENCHMARKS.md for the cost.
 cargo clippy -p netra-engine -p netra-cli --features netra-cli/engine --all-targets --locked -- -D warnings
 cargo test -p netra-engine -p netra-cli --features netra-cli/engine --locked --no-fail-fast \
-  --lib --test engine --test engine_cli
+  --lib --bins --test engine --test engine_cli
 
 step "all tests passed"

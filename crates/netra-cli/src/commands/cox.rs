@@ -189,7 +189,7 @@ fn on_engine(args: &Args) -> anyhow::Result<layer::CoxTableOutput> {
         bail!("{flag} needs row-level data: use --engine local");
     }
     let (Some(time), Some(event), Some(formula)) = (&args.time, &args.event, &args.formula) else {
-        bail!("--engine datafusion needs --time, --event and --formula (terms only, no Surv())");
+        bail!("--engine datafusion needs --time, --event and --formula (not a Surv() formula)");
     };
     crate::engine::cox(&crate::engine::CoxRequest {
         data: &args.data,
