@@ -135,7 +135,7 @@ fn cli_end_to_end_on_the_example() {
     for line in [
         "Patient 18 — male, 53 years at study entry",
         "  1998-03      First diagnosis of the neuroendocrine tumour",
-        "  2000-01-01   Radionuclide therapy [rnt]: 131I-MIBG, until 2000-03-01",
+        "  2000-01-01   Radionuclide therapy [rnt]: ¹³¹I-MIBG, until 2000-03-01",
         "administrations: #1 2000-01-01 6.83 GBq, #2 2000-02-01 6.83 GBq, #3 2000-03-01 6.84 GBq (total 20.5 GBq)",
         "  2000-04-01   Assessment M3 (other modality, WHO): partial response (investigator), evaluating rnt",
         "  2003-06-02   Last follow-up (alive)",

@@ -147,7 +147,7 @@ pub fn rule(entity: Entity, column: &str) -> Option<Rule> {
         (E::Biomarker, "marker_detail") => Withheld,
         (E::Biomarker, "date") => Month,
         (E::Biomarker, "unit") => Unit,
-        (E::Biomarker, "marker" | "value" | "lower_limit" | "upper_limit") => Value,
+        (E::Biomarker, "marker" | "value" | "result" | "lower_limit" | "upper_limit") => Value,
         (E::Treatment, "treatment") => RecordId(IdKind::Treatment),
         (
             E::Treatment,
@@ -187,7 +187,29 @@ pub fn rule(entity: Entity, column: &str) -> Option<Rule> {
             | "attenuation_hu" | "status",
         ) => Value,
         (E::ClinicalStatus, "date") => Month,
-        (E::ClinicalStatus, "ecog" | "symptom_score" | "symptoms" | "weight_kg") => Value,
+        (
+            E::ClinicalStatus,
+            "ecog" | "symptom_score" | "symptoms" | "weight_kg" | "flushing_per_day"
+            | "diarrhoea_per_day",
+        ) => Value,
+        // Model v3 (migration 6): stains, genetic tests, questionnaires and
+        // comorbidities are coded; their `*_detail` texts, the typed
+        // variant (HGVS text) and the test method (free text) are withheld.
+        (E::Immunohistochemistry | E::GeneticTest, "tumour") => RecordId(IdKind::Tumour),
+        (E::Immunohistochemistry | E::GeneticTest | E::QolResponse | E::Comorbidity, "date") => {
+            Month
+        }
+        (E::Immunohistochemistry, "stain_detail") => Withheld,
+        (
+            E::Immunohistochemistry,
+            "specimen" | "stain" | "result" | "percent_cells" | "intensity" | "score"
+            | "score_system",
+        ) => Value,
+        (E::GeneticTest, "gene_detail" | "variant" | "method") => Withheld,
+        (E::GeneticTest, "origin" | "gene" | "result") => Value,
+        (E::QolResponse, "questionnaire" | "item" | "response") => Value,
+        (E::Comorbidity, "condition_detail") => Withheld,
+        (E::Comorbidity, "condition") => Value,
         (E::AdverseEvent, "event") => RecordId(IdKind::Event),
         (E::AdverseEvent, "treatment") => RecordId(IdKind::Treatment),
         (E::AdverseEvent, "term") => CtcaeTerm,
