@@ -345,10 +345,15 @@ fn csv_has_a_row_per_step_and_time() {
 }
 
 fn error_of(csv: &str, extra: &[&str]) -> String {
-    let path = tmp_file(
-        &format!("err_{}.csv", extra.join("_").len() + csv.len()),
-        csv,
-    );
+    // Named by the content and flags: tests run in parallel, and two cases
+    // of the same length once overwrote each other's file.
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (csv, extra).hash(&mut h);
+        h.finish()
+    };
+    let path = tmp_file(&format!("err_{key:016x}.csv"), csv);
     let mut args = vec![
         "cuminc",
         "--data",

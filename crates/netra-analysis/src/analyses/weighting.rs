@@ -300,6 +300,36 @@ pub struct WeightingOutput {
     pub warnings: Vec<String>,
 }
 
+/// The model matrix of `formula` over named number and text columns (one
+/// value per analysed patient); a formula the columns cannot build is an
+/// error about `what` (the request field that holds it).
+pub(crate) fn design_of(
+    formula: &Formula,
+    num_cols: &[(String, Vec<f64>)],
+    txt_cols: &[(String, Vec<String>)],
+    what: &str,
+) -> Result<Design, AnalysisError> {
+    let txt_refs: Vec<Vec<&str>> = txt_cols
+        .iter()
+        .map(|(_, v)| v.iter().map(String::as_str).collect())
+        .collect();
+    let mut named: Vec<NamedColumn<'_>> = num_cols
+        .iter()
+        .map(|(n, v)| NamedColumn {
+            name: n,
+            data: ColumnData::Numeric(v),
+        })
+        .collect();
+    for ((n, _), r) in txt_cols.iter().zip(&txt_refs) {
+        named.push(NamedColumn {
+            name: n,
+            data: ColumnData::Text(r),
+        });
+    }
+    Design::build(formula, &named, &DesignOptions::default())
+        .map_err(|e| AnalysisError::invalid(what, e.to_string()))
+}
+
 fn estimand_of(code: &str) -> Result<Estimand, AnalysisError> {
     match code {
         "ate" => Ok(Estimand::Ate),
@@ -520,25 +550,7 @@ pub fn run(cohort: &Cohort, req: &WeightingRequest) -> Result<WeightingOutput, A
             )),
         }
     }
-    let txt_refs: Vec<Vec<&str>> = txt_cols
-        .iter()
-        .map(|(_, v)| v.iter().map(String::as_str).collect())
-        .collect();
-    let mut named: Vec<NamedColumn<'_>> = num_cols
-        .iter()
-        .map(|(n, v)| NamedColumn {
-            name: n,
-            data: ColumnData::Numeric(v),
-        })
-        .collect();
-    for ((n, _), r) in txt_cols.iter().zip(&txt_refs) {
-        named.push(NamedColumn {
-            name: n,
-            data: ColumnData::Text(r),
-        });
-    }
-    let design = Design::build(&formula, &named, &DesignOptions::default())
-        .map_err(|e| AnalysisError::invalid("formula", e.to_string()))?;
+    let design = design_of(&formula, &num_cols, &txt_cols, "formula")?;
     let ps_fit = logistic(
         &GlmData {
             y: &y,

@@ -36,13 +36,13 @@ use netra_stats::emulate::{
     BootstrapOptions, EmulateOptions, Emulation, StrategyData, TimeTerms, TimeVarying, Trial,
     bootstrap, emulate,
 };
-use netra_stats::model::{ColumnData, Design, DesignOptions, Formula, NamedColumn, Variable};
+use netra_stats::model::{Formula, Variable};
 use netra_stats::weighting::{evalue_hr, smd};
 use serde::{Deserialize, Serialize};
 
 use crate::AnalysisError;
 use crate::analyses::weighting::{
-    BalanceOut, EValueOut, EstimateOut, PsCoefficient, StepOut, WeightsOut,
+    BalanceOut, EValueOut, EstimateOut, PsCoefficient, StepOut, WeightsOut, design_of,
 };
 use crate::cohort::Cohort;
 use crate::variables::Column;
@@ -519,25 +519,7 @@ fn baseline(cohort: &Cohort, covariates: &str, rows: &[usize]) -> Result<Baselin
             balance,
         });
     }
-    let txt_refs: Vec<Vec<&str>> = txt_cols
-        .iter()
-        .map(|(_, v)| v.iter().map(String::as_str).collect())
-        .collect();
-    let mut named: Vec<NamedColumn<'_>> = num_cols
-        .iter()
-        .map(|(n, v)| NamedColumn {
-            name: n,
-            data: ColumnData::Numeric(v),
-        })
-        .collect();
-    for ((n, _), r) in txt_cols.iter().zip(&txt_refs) {
-        named.push(NamedColumn {
-            name: n,
-            data: ColumnData::Text(r),
-        });
-    }
-    let design = Design::build(&formula, &named, &DesignOptions::default())
-        .map_err(|e| AnalysisError::invalid("covariates", e.to_string()))?;
+    let design = design_of(&formula, &num_cols, &txt_cols, "covariates")?;
     let n = rows.len();
     let p = design.names.len();
     let columns = (0..p)
