@@ -11,8 +11,8 @@
 //! message. `NETRA_CHROMIUM` names another binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -47,72 +47,10 @@ fn ok(out: &Output) {
     );
 }
 
-fn find_chromium() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("NETRA_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-fn chromium_or_skip() -> Option<PathBuf> {
-    let found = find_chromium();
-    if found.is_none() {
-        if std::env::var("NETRA_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
-            panic!("Chromium is required (NETRA_REQUIRE_CHROMIUM=1) but not installed");
-        }
-        eprintln!("skipped: no chromium on PATH (scripts/test.sh installs it and requires it)");
-    }
-    found
-}
-
-/// Runs Chromium headless with a fresh profile; returns stdout.
-fn chromium(bin: &Path, profile: &Path, args: &[String]) -> String {
-    let mut child = Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let mut stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut s).ok();
-        s
-    });
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for chromium") {
-            assert!(status.success(), "chromium failed: {status}");
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("chromium did not finish within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    reader.join().expect("read chromium's output")
+/// Runs the browser on `args` (a fresh profile each time); its stdout.
+fn chromium(bin: &Path, args: &[String]) -> String {
+    netra_report::browser::run(bin, args, Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("{}: {e}", bin.display()))
 }
 
 /// The figure inline in a page, with a script that measures every drawn
@@ -153,7 +91,6 @@ fn measure(bin: &Path, dir: &Path, name: &str, svg: &str) -> Value {
     std::fs::write(&page, probe_page(svg)).unwrap();
     let dom = chromium(
         bin,
-        &dir.join(format!("profile-{name}")),
         &[
             "--window-size=2000,2000".into(),
             "--dump-dom".into(),
@@ -178,7 +115,6 @@ fn not_blank(bin: &Path, dir: &Path, name: &str, svg_path: &Path) {
     let shot = dir.join(format!("{name}.png"));
     chromium(
         bin,
-        &dir.join(format!("profile-shot-{name}")),
         &[
             "--window-size=1000,900".into(),
             format!("--screenshot={}", shot.display()),
@@ -224,7 +160,7 @@ const COMPETING: &str = "time,status,sex\n\
 
 #[test]
 fn cli_figures_render_in_chromium_inside_their_box_and_not_blank() {
-    let Some(bin) = chromium_or_skip() else {
+    let Some(bin) = netra_report::browser::find_for_test() else {
         return;
     };
     let dir = temp_dir("figures");
@@ -301,7 +237,7 @@ fn cli_figures_render_in_chromium_inside_their_box_and_not_blank() {
 
 #[test]
 fn report_pdf_is_printed_by_chromium() {
-    let Some(_) = chromium_or_skip() else {
+    let Some(_) = netra_report::browser::find_for_test() else {
         return;
     };
     let dir = temp_dir("pdf");

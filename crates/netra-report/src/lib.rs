@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 pub mod axis;
+pub mod browser;
 pub mod csv;
 mod error;
 pub mod export;

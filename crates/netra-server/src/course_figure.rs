@@ -618,6 +618,76 @@ mod tests {
         assert!(r.contains(r#"data-from="0""#));
     }
 
+    /// True when `text` holds a date to the day (YYYY-MM-DD).
+    fn has_full_date(text: &str) -> bool {
+        let b = text.as_bytes();
+        b.windows(10).any(|w| {
+            w.iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                _ => c.is_ascii_digit(),
+            })
+        })
+    }
+
+    /// Ported from the retired one-lane swimmer: the behaviour the live
+    /// figure must keep.
+    #[test]
+    fn analysts_see_whole_months() {
+        let c = course();
+        let o = origin(&c).unwrap();
+        for (_, items) in lanes(&c, View::Coarse, o) {
+            for it in items {
+                assert_eq!(it.start.fract(), 0.0, "{}", it.tooltip);
+                assert_eq!(it.end.fract(), 0.0, "{}", it.tooltip);
+                // Tooltips name the month, not the day.
+                assert!(!has_full_date(&it.tooltip), "{}", it.tooltip);
+            }
+        }
+        // 2010-01-01 → 2015-01-01 is 1826 days = 59.99 months: 60 whole.
+        assert_eq!(extent(&c, View::Coarse), Some((0.0, 60.0)));
+        let svg = course_svg(&c, "7", View::Coarse, None).unwrap();
+        assert!(!has_full_date(&svg), "no full dates for analysts");
+        assert!(has_full_date(
+            &course_svg(&c, "7", View::Full, None).unwrap()
+        ));
+    }
+
+    #[test]
+    fn bars_without_an_end_run_to_the_last_follow_up() {
+        let c = course();
+        let o = origin(&c).unwrap();
+        let last = 1826.0 / netra_clinical::endpoints::DAYS_PER_MONTH;
+        assert!((extent(&c, View::Full).unwrap().1 - last).abs() < 1e-12);
+        let lanes = lanes(&c, View::Full, o);
+        let ssa = &lanes
+            .iter()
+            .find(|(l, _)| *l == "somatostatin analogue")
+            .unwrap()
+            .1[0];
+        assert!((ssa.end - last).abs() < 1e-12, "{}", ssa.end);
+        // A local treatment is a mark of its day, not a bar to the end.
+        let tace = &lanes.iter().find(|(l, _)| *l == "local").unwrap().1[0];
+        assert_eq!(tace.start, tace.end);
+    }
+
+    #[test]
+    fn undated_treatments_are_drawn_from_the_start_and_say_so() {
+        let mut c = course();
+        let s1 = c.treatments.iter_mut().find(|t| t.id == "S1").unwrap();
+        s1.start_date = None;
+        let o = origin(&c).unwrap();
+        let lanes = lanes(&c, View::Full, o);
+        let ssa = &lanes
+            .iter()
+            .find(|(l, _)| *l == "somatostatin analogue")
+            .unwrap()
+            .1[0];
+        assert_eq!(ssa.start, 0.0);
+        assert!(ssa.tooltip.contains("ongoing at entry"), "{}", ssa.tooltip);
+        let svg = course_svg(&c, "7", View::Full, None).unwrap();
+        assert!(svg.contains("ongoing at entry"));
+    }
+
     #[test]
     fn overlapping_bars_take_separate_rows() {
         let it = |s: f64, e: f64| Item {

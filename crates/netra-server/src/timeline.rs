@@ -1,8 +1,8 @@
-//! A patient's course on a time line: netra-report's one-patient swimmer
-//! plot (treatments as bars coloured by class, assessment responses and
-//! progression as markers, death or follow-up at the end), and a small
-//! inline plot per biomarker (values over time, upper limit of normal
-//! dashed).
+//! A patient's time line: where it starts ([`origin`]), how precisely
+//! analysts see it ([`View`]), the treatment classes its lanes are named
+//! by — shared with [`crate::course_figure`], which draws the course — and
+//! a small inline plot per biomarker (values over time, upper limit of
+//! normal dashed).
 //!
 //! Time runs in months from the first diagnosis (or, without one, from the
 //! earliest dated record); partial dates take the registry's default
@@ -14,19 +14,9 @@
 use std::fmt::Write as _;
 
 use netra_clinical::registry::model::{Biomarker, PatientCourse};
-use netra_clinical::registry::vocab::{
-    Marker, TreatmentClass, TreatmentType, VitalStatus, Vocabulary,
-};
+use netra_clinical::registry::vocab::{Marker, TreatmentClass, TreatmentType, Vocabulary};
 use netra_clinical::registry::{Day, Imputation, PartialDate};
-use netra_clinical::response::Category;
-use netra_report::Figure;
-use netra_report::figure::swimmer::{
-    EventKind, LaneEnd, SwimmerEvent, SwimmerFigure, SwimmerLane, SwimmerSegment,
-};
-use netra_report::palette::ResponseClass;
 use netra_report::svg::escape;
-
-use crate::recist::scan_responses;
 
 const MONTH: f64 = netra_clinical::endpoints::DAYS_PER_MONTH;
 
@@ -101,91 +91,6 @@ pub(crate) fn class_name(kind: TreatmentType) -> &'static str {
             TreatmentClass::Supportive | TreatmentClass::Other => "other",
         },
     }
-}
-
-/// The swimmer figure of one course; `None` without dates.
-pub fn swimmer(course: &PatientCourse, lane_label: &str, view: View) -> Option<SwimmerFigure> {
-    let months = |o: Day, d: PartialDate| view.months(o, d);
-    let origin = origin(course)?;
-    let p = &course.patient;
-    let last = p
-        .death_date
-        .or(p.last_followup_date)
-        .map(|d| months(origin, d));
-    let mut segments = Vec::new();
-    let mut t_max: f64 = last.unwrap_or(0.0);
-    for t in &course.treatments {
-        // A treatment without a start date ("ongoing at entry", or a prior
-        // treatment whose dates were not published) is drawn from the
-        // start of the time line and says so, rather than left out.
-        let undated = t.start_date.is_none();
-        let start = t.start_date.map_or(0.0, |d| months(origin, d));
-        let end = t
-            .end_date
-            .map(|d| months(origin, d))
-            .or(last)
-            .unwrap_or(start)
-            .max(start);
-        t_max = t_max.max(end);
-        let agents: Vec<&str> = t.agents.iter().map(|a| a.agent.label()).collect();
-        let mut label = if agents.is_empty() {
-            t.kind.label().to_string()
-        } else {
-            agents.join(" + ")
-        };
-        if undated {
-            label.push_str(" (no start date: ongoing at entry)");
-        }
-        segments.push(SwimmerSegment {
-            start,
-            end,
-            class: class_name(t.kind).to_string(),
-            label: Some(label),
-        });
-    }
-    let computed = scan_responses(course);
-    let mut events = Vec::new();
-    for a in &course.assessments {
-        let when = months(origin, a.date);
-        let response = computed.get(&day(a.date)).copied().or(a
-            .investigator_response
-            .map(netra_clinical::evaluation::category_of));
-        let kind = match response {
-            Some(Category::PD) => Some(EventKind::Progression),
-            Some(c) => Some(EventKind::Response(ResponseClass::from(c))),
-            None => None,
-        };
-        if let Some(kind) = kind {
-            t_max = t_max.max(when);
-            events.push(SwimmerEvent { time: when, kind });
-        }
-    }
-    let end_kind = match p.vital_status {
-        VitalStatus::Dead => LaneEnd::Death,
-        VitalStatus::Alive => LaneEnd::Alive,
-        _ => LaneEnd::Censored,
-    };
-    let mut fig = SwimmerFigure::new(
-        vec![SwimmerLane {
-            patient: lane_label.to_string(),
-            end: last.unwrap_or(t_max).max(t_max),
-            end_kind,
-            segments,
-            events,
-        }],
-        if course.patient.diagnosis_date.is_some() {
-            "Months since first diagnosis"
-        } else {
-            "Months since the first dated record"
-        },
-    );
-    fig.title = String::new();
-    Some(fig)
-}
-
-/// The swimmer's SVG, or `None` (no dates, or a figure error).
-pub fn swimmer_svg(course: &PatientCourse, lane_label: &str, view: View) -> Option<String> {
-    swimmer(course, lane_label, view).and_then(|f| f.to_svg().ok())
 }
 
 /// One biomarker's series.
@@ -377,20 +282,18 @@ mod tests {
     }
 
     #[test]
-    fn analysts_see_whole_months_and_no_marker_detail() {
+    fn analysts_get_no_marker_detail_and_whole_months() {
         let mut c = course();
-        let fig = swimmer(&c, "3", View::Coarse).unwrap();
-        let lane = &fig.lanes[0];
-        assert_eq!(lane.end, 12.0, "11.99 months to the whole month");
-        assert_eq!(lane.segments[0].start, 2.0, "73 days");
-        for s in &lane.segments {
-            assert_eq!(s.start.fract(), 0.0);
-            assert_eq!(s.end.fract(), 0.0);
-        }
         c.biomarkers[0].marker = Marker::Other;
         c.biomarkers[0].marker_detail = Some("Dr X's assay".into());
+        c.biomarkers[1].date = "2010-07-20".parse().unwrap();
         let full = biomarker_series(&c, View::Full);
         assert!(full.iter().any(|s| s.name == "Dr X's assay"));
+        assert!(
+            full.iter()
+                .flat_map(|s| &s.points)
+                .any(|p| p.0.fract() != 0.0)
+        );
         let coarse = biomarker_series(&c, View::Coarse);
         assert!(coarse.iter().all(|s| !s.name.contains("Dr X")));
         assert!(
@@ -398,40 +301,6 @@ mod tests {
                 .iter()
                 .flat_map(|s| &s.points)
                 .all(|p| p.0.fract() == 0.0)
-        );
-    }
-
-    #[test]
-    fn lane_spans_follow_up_with_treatment_bars() {
-        let c = course();
-        let fig = swimmer(&c, "3", View::Full).unwrap();
-        let lane = &fig.lanes[0];
-        assert_eq!(lane.end_kind, LaneEnd::Death);
-        // 2010-01-01 → 2011-01-01 is 365 days = 11.99 months.
-        assert!((lane.end - 365.0 / MONTH).abs() < 1e-12);
-        // A surgery without an end date runs to the last follow-up; March
-        // 2010 is imputed to the 15th (73 days).
-        assert_eq!(lane.segments.len(), 1);
-        assert!((lane.segments[0].start - 73.0 / MONTH).abs() < 1e-12);
-        assert_eq!(lane.segments[0].class, "surgery");
-        assert!(swimmer_svg(&c, "3", View::Full).unwrap().contains("<svg"));
-    }
-
-    #[test]
-    fn undated_treatments_are_drawn_from_the_start_and_say_so() {
-        let mut c = course();
-        c.treatments[0].start_date = None;
-        let fig = swimmer(&c, "3", View::Full).unwrap();
-        let s = &fig.lanes[0].segments[0];
-        assert_eq!(s.start, 0.0);
-        assert!(
-            (s.end - 365.0 / MONTH).abs() < 1e-12,
-            "to the last follow-up"
-        );
-        assert!(
-            s.label.as_deref().unwrap().contains("ongoing at entry"),
-            "{:?}",
-            s.label
         );
     }
 

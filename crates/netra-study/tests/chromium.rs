@@ -12,8 +12,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netra_study::{RunOptions, run};
 use serde_json::Value;
@@ -22,62 +21,10 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn find_chromium() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("NETRA_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// Runs Chromium headless with a fresh profile; returns stdout.
-fn chromium(bin: &Path, profile: &Path, args: &[String]) -> String {
-    let mut child = Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let mut stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut s).ok();
-        s
-    });
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for chromium") {
-            assert!(status.success(), "chromium failed: {status}");
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("chromium did not finish within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    reader.join().expect("read chromium's output")
+/// Runs the browser on `args` (a fresh profile each time); its stdout.
+fn chromium(bin: &Path, args: &[String]) -> String {
+    netra_report::browser::run(bin, args, Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("{}: {e}", bin.display()))
 }
 
 /// The report with a script appended that measures the laid-out page and
@@ -105,10 +52,9 @@ fn probe_page(report: &str) -> String {
     report.replacen("</body>", &format!("{script}</body>"), 1)
 }
 
-fn measure(bin: &Path, tmp: &Path, page: &Path, width: u32) -> Value {
+fn measure(bin: &Path, page: &Path, width: u32) -> Value {
     let dom = chromium(
         bin,
-        &tmp.join(format!("profile-{width}")),
         &[
             format!("--window-size={width},900"),
             "--dump-dom".into(),
@@ -130,11 +76,7 @@ fn measure(bin: &Path, tmp: &Path, page: &Path, width: u32) -> Value {
 
 #[test]
 fn report_renders_in_chromium_without_overflow_and_is_not_blank() {
-    let Some(bin) = find_chromium() else {
-        if std::env::var("NETRA_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
-            panic!("Chromium is required (NETRA_REQUIRE_CHROMIUM=1) but not installed");
-        }
-        eprintln!("skipped: no chromium on PATH (scripts/test.sh installs it and requires it)");
+    let Some(bin) = netra_report::browser::find_for_test() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -157,7 +99,7 @@ fn report_renders_in_chromium_without_overflow_and_is_not_blank() {
     std::fs::write(&probe, probe_page(&report)).unwrap();
 
     for width in [1280u32, 600] {
-        let m = measure(&bin, tmp.path(), &probe, width);
+        let m = measure(&bin, &probe, width);
         let client = m["clientWidth"].as_f64().unwrap();
         assert_eq!(m["innerWidth"].as_f64().unwrap(), f64::from(width), "{m}");
         assert!(
@@ -190,7 +132,6 @@ fn report_renders_in_chromium_without_overflow_and_is_not_blank() {
     let shot = tmp.path().join("shot.png");
     chromium(
         &bin,
-        &tmp.path().join("profile-shot"),
         &[
             "--window-size=1280,2400".into(),
             format!("--screenshot={}", shot.display()),
