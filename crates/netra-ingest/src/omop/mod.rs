@@ -32,9 +32,13 @@
 mod assemble;
 pub mod concepts;
 pub mod export;
+mod export_v3;
 pub mod import;
+mod import_v3;
 mod read;
+pub mod source;
 pub mod tables;
 
 pub use export::{Extract, PatientRecords, export};
-pub use import::convert;
+pub use import::{convert, convert_with};
+pub use source::{ConceptMap, convert_schema};
