@@ -829,8 +829,7 @@ fn measurements(st: &mut State, me: &Table) {
         } else if let Some(placed) = super::import_v3::measurement(
             st,
             me,
-            *line,
-            row,
+            (*line, row),
             &code,
             &event,
             (&date.map(|d| d.to_string()).unwrap_or_default(), &value),

@@ -87,8 +87,7 @@ pub(super) type Placed = (Entity, Option<usize>, Vec<&'static str>);
 pub(super) fn measurement(
     st: &mut State,
     me: &Table,
-    line: u64,
-    row: &[String],
+    (line, row): (u64, &[String]),
     code: &str,
     event: &(i64, String),
     (date, value): (&str, &str),
