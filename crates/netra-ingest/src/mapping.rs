@@ -109,9 +109,111 @@ pub struct TableMap {
     pub checkbox: Option<String>,
     /// Only rows of this event (`redcap_event_name`).
     pub event: Option<String>,
+    /// Items stored as numbered fields of one row (a QLQ-C30 as `q1` …
+    /// `q30`): one row per item number `n` from `from` to `to`, with
+    /// `{item}` in a column's field, value or template replaced by `n`
+    /// (`response = "q{item}"`, `item = { template = "{item}" }`). A row
+    /// exists when its item's field has a value (an unanswered item is no
+    /// row).
+    pub items: Option<Items>,
     /// Registry column → where its value comes from.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnMap>,
+    /// Of a table expanded from `items`: the field whose value makes the
+    /// row exist.
+    #[serde(skip)]
+    pub item_field: Option<String>,
+}
+
+/// `items = { from = 1, to = 30 }` of a table.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Items {
+    /// First item number.
+    pub from: u32,
+    /// Last item number.
+    pub to: u32,
+}
+
+/// The most items one table may expand to.
+const MAX_ITEMS: u32 = 500;
+
+/// Replaces each table with `items` by one table per item number (see
+/// [`TableMap::items`]).
+fn expand_items(file: &str, tables: Vec<TableMap>) -> Result<Vec<TableMap>, Issues> {
+    let mut out = Vec::new();
+    let mut issues = Issues::default();
+    for t in tables {
+        let Some(items) = t.items else {
+            out.push(t);
+            continue;
+        };
+        let place = format!("table {}, items", t.entity);
+        if items.from > items.to || items.to - items.from >= MAX_ITEMS {
+            issues.push(Issue {
+                column: Some(place),
+                ..Issue::file(
+                    file,
+                    format!(
+                        "items must run from a number to a larger one, at most {MAX_ITEMS} items"
+                    ),
+                )
+            });
+            continue;
+        }
+        let field_of = |c: &ColumnMap| -> Option<String> {
+            match c {
+                ColumnMap::Field(f) => Some(f.clone()),
+                ColumnMap::Spec(s) => s.field.clone(),
+            }
+        };
+        let Some(item_field) = t
+            .columns
+            .values()
+            .filter_map(field_of)
+            .find(|f| f.contains("{item}"))
+        else {
+            issues.push(Issue {
+                column: Some(place),
+                ..Issue::file(
+                    file,
+                    "a table with items needs a column whose field names the item (e.g. response = \"q{item}\")",
+                )
+            });
+            continue;
+        };
+        for n in items.from..=items.to {
+            let num = n.to_string();
+            let sub = |x: &Option<String>| x.as_ref().map(|v| v.replace("{item}", &num));
+            let columns = t
+                .columns
+                .iter()
+                .map(|(k, c)| {
+                    let c = match c {
+                        ColumnMap::Field(f) => ColumnMap::Field(f.replace("{item}", &num)),
+                        ColumnMap::Spec(s) => ColumnMap::Spec(ColumnSpec {
+                            field: sub(&s.field),
+                            value: sub(&s.value),
+                            template: sub(&s.template),
+                            choices: s.choices.clone(),
+                        }),
+                    };
+                    (k.clone(), c)
+                })
+                .collect();
+            out.push(TableMap {
+                items: None,
+                columns,
+                item_field: Some(item_field.replace("{item}", &num)),
+                ..t.clone()
+            });
+        }
+    }
+    if issues.is_empty() {
+        Ok(out)
+    } else {
+        Err(issues)
+    }
 }
 
 /// Where a column's value comes from.
@@ -211,6 +313,12 @@ pub struct CheckedTable {
 impl Mapping {
     /// Reads a mapping file's text. A TOML error names its line.
     pub fn parse(file: &str, text: &str) -> Result<Mapping, Issues> {
+        let mut m = Self::parse_as_written(file, text)?;
+        m.tables = expand_items(file, std::mem::take(&mut m.tables))?;
+        Ok(m)
+    }
+
+    fn parse_as_written(file: &str, text: &str) -> Result<Mapping, Issues> {
         toml::from_str::<Mapping>(text).map_err(|e| {
             let line = e
                 .span()
@@ -270,7 +378,10 @@ impl Mapping {
                 ));
                 continue;
             };
-            if out.iter().any(|c| c.entity == entity) {
+            // the tables one `items` table expanded to share their entity
+            if out.iter().any(|c: &CheckedTable| {
+                c.entity == entity && !(c.map.item_field.is_some() && t.item_field.is_some())
+            }) {
                 issues.push(at(place(""), "the table is mapped twice".into()));
                 continue;
             }

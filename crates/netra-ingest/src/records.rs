@@ -59,6 +59,10 @@ pub struct Records {
     /// Column positions in the user's file when they differ from the
     /// cells' (a spreadsheet's repeated groups: the group's first column).
     display: Option<Vec<usize>>,
+    /// A spreadsheet's repeated column groups: (field column, instance) →
+    /// the instance's own column (position, header name), so that a
+    /// problem in `tx2_agent` points at `tx2_agent`, not at `tx1_agent`.
+    groups: HashMap<(usize, u32), (usize, String)>,
 }
 
 const EVENT: &str = "redcap_event_name";
@@ -228,7 +232,31 @@ impl Records {
             rows,
             by_field,
             display: Some(display),
+            groups: HashMap::new(),
         }
+    }
+
+    /// Notes where each repeated group instance's fields are in the
+    /// user's file: `(field column, instance, position, header name)`.
+    pub(crate) fn with_group_columns(
+        mut self,
+        columns: impl IntoIterator<Item = (usize, u32, usize, String)>,
+    ) -> Records {
+        for (field, instance, pos, name) in columns {
+            self.groups.insert((field, instance), (pos, name));
+        }
+        self
+    }
+
+    /// The 0-based position and the header name of field `name` in the
+    /// user's file for a value of repeated instance `instance` (the
+    /// group's own column), else as [`Records::display_column`].
+    pub fn display_in(&self, name: &str, instance: Option<u32>) -> Option<(usize, String)> {
+        let c = self.column_of(name)?;
+        if let Some(hit) = instance.and_then(|n| self.groups.get(&(c, n))) {
+            return Some(hit.clone());
+        }
+        self.display_column(name).map(|p| (p, name.to_string()))
     }
 
     /// The 0-based position of field `name` in the user's file.

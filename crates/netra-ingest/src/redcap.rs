@@ -97,7 +97,15 @@ pub(crate) fn convert_parsed(
     }
     let by_record = group_by_record(recs);
     for t in tables {
-        out.tables.push(conv.table(t, &by_record));
+        let converted = conv.table(t, &by_record);
+        // the tables of one `items` table (adjacent: same entity) are one
+        match out.tables.last_mut() {
+            Some(last) if last.entity == t.entity && t.map.item_field.is_some() => {
+                last.rows.extend(converted.rows);
+                last.lines.extend(converted.lines);
+            }
+            _ => out.tables.push(converted),
+        }
     }
     if conv.issues.is_empty() {
         Ok(out)
@@ -144,6 +152,9 @@ fn group_by_record(recs: &Records) -> Vec<(&str, Vec<&RecordRow>)> {
 struct Found<'a> {
     text: &'a str,
     line: u64,
+    /// The repeating instance the value was read from (a spreadsheet's
+    /// group instance has a column of its own).
+    instance: Option<u32>,
 }
 
 /// One source of a row: a repeating instance (with the record's
@@ -227,6 +238,7 @@ impl<'a> Converter<'a> {
                 };
                 for tick in ticked {
                     let mut any_field = false;
+                    let mut item_answered = false;
                     let mut row = Vec::with_capacity(spec.columns.len());
                     for (i, src) in t.columns.iter().enumerate() {
                         let kind = &spec.columns[i].kind;
@@ -241,13 +253,21 @@ impl<'a> Converter<'a> {
                                 };
                                 found.and_then(|f| {
                                     any_field = true;
+                                    if t.map.item_field.as_deref() == Some(field.as_str()) {
+                                        item_answered = true;
+                                    }
                                     self.cell(f, field, choices.as_ref(), kind)
                                 })
                             }
                         };
                         row.push(v);
                     }
-                    if any_field || t.entity == Entity::Patient {
+                    // a table of numbered items: a row per answered item
+                    let exists = match &t.map.item_field {
+                        Some(_) => item_answered,
+                        None => any_field || t.entity == Entity::Patient,
+                    };
+                    if exists {
                         out.rows.push(row);
                         out.lines.push(unit.line);
                     }
@@ -274,7 +294,11 @@ impl<'a> Converter<'a> {
                     .and_then(|f| f.choices.iter().find(|(c, _)| *c == code))
                     .map_or("", |(c, _)| c.as_str());
                 if !out.iter().any(|f| f.text == text) {
-                    out.push(Found { text, line: r.line });
+                    out.push(Found {
+                        text,
+                        line: r.line,
+                        instance: r.instance,
+                    });
                 }
             }
         }
@@ -286,7 +310,11 @@ impl<'a> Converter<'a> {
     fn lookup(&mut self, unit: &Unit<'a>, field: &str) -> Option<Found<'a>> {
         if let Some(r) = unit.instance {
             if let Some(text) = self.recs.value(r, field) {
-                return Some(Found { text, line: r.line });
+                return Some(Found {
+                    text,
+                    line: r.line,
+                    instance: r.instance,
+                });
             }
             let own_form = self.dict.field(field).map(|f| f.form.as_str());
             if own_form == r.instrument.as_deref() {
@@ -299,7 +327,16 @@ impl<'a> Converter<'a> {
                 continue;
             };
             match found {
-                None => found = Some((Found { text, line: r.line }, r)),
+                None => {
+                    found = Some((
+                        Found {
+                            text,
+                            line: r.line,
+                            instance: r.instance,
+                        },
+                        r,
+                    ))
+                }
                 Some((f, first)) if f.text != text => {
                     let ev = |r: &RecordRow| r.event.clone().unwrap_or_else(|| "(none)".into());
                     self.issues.push(Issue {
@@ -356,15 +393,14 @@ impl<'a> Converter<'a> {
         kind: &Kind,
     ) -> Option<String> {
         let f = self.dict.field(field)?;
-        let column_number = self
-            .recs
-            .display_column(field)
-            .or_else(|| self.recs.first_box(field))
-            .map(|c| c + 1);
+        let (column_number, column) = match self.recs.display_in(field, found.instance) {
+            Some((c, name)) => (Some(c + 1), name),
+            None => (self.recs.first_box(field).map(|c| c + 1), field.to_string()),
+        };
         let issue = |reason: String| Issue {
             line: Some(found.line),
             column_number,
-            column: Some(field.to_string()),
+            column: Some(column.clone()),
             value: Some(found.text.to_string()),
             ..Issue::file(&self.recs.file, reason)
         };

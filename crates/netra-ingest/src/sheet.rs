@@ -143,6 +143,7 @@ fn convert_rows(
     let mut fields: Vec<Field> = Vec::new();
     let mut place: Vec<(usize, Option<(String, u32)>)> = Vec::new();
     let mut issues = Issues::default();
+    let mut group_columns: Vec<(usize, u32, usize, String)> = Vec::new();
     for (i, h) in header.iter().enumerate() {
         let (name, form, inst) = match split_group(h, &map.source.groups).filter(|_| i > 0) {
             Some((g, n, f)) => (format!("{g}_{f}"), g.to_string(), Some(n)),
@@ -175,6 +176,9 @@ fn convert_rows(
                 names.len() - 1
             }
         };
+        if let Some(n) = inst {
+            group_columns.push((pos, n, i, h.clone()));
+        }
         place.push((pos, inst.map(|n| (form, n))));
     }
     if !issues.is_empty() {
@@ -244,7 +248,7 @@ fn convert_rows(
     if !issues.is_empty() {
         return Err(issues);
     }
-    let recs = Records::from_rows(file, names, rows, display);
+    let recs = Records::from_rows(file, names, rows, display).with_group_columns(group_columns);
     convert_parsed(&dict, &recs, map, &tables)
 }
 

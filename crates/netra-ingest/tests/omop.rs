@@ -12,6 +12,7 @@ use netra_clinical::endpoints::{Endpoint, EndpointSpec, TimeZero, derive_cohort,
 use netra_clinical::lines::LineRules;
 use netra_clinical::registry::model::PatientCourse;
 use netra_clinical::registry::schema::Entity;
+use netra_clinical::registry::vocab::Vocabulary;
 use netra_ingest::omop::tables::TABLES;
 use netra_ingest::omop::{Extract, PatientRecords, convert, export};
 use netra_ingest::redcap::Input;
@@ -152,6 +153,7 @@ fn a_simulated_registry_survives_the_round_trip_through_omop() {
             &mut |_| {},
         )
         .unwrap();
+        let added = add_model_v3_rows(sim_dir.path());
         let (a, _da) = fresh().await;
         a.import_bundle(&Bundle::read_dir(sim_dir.path()).unwrap(), &opts())
             .await
@@ -244,8 +246,15 @@ fn a_simulated_registry_survives_the_round_trip_through_omop() {
             Entity::Lesion,
             Entity::ClinicalStatus,
             Entity::AdverseEvent,
+            Entity::Immunohistochemistry,
+            Entity::GeneticTest,
+            Entity::QolResponse,
+            Entity::Comorbidity,
         ] {
             assert!(ra.iter().any(|r| r.1 == e), "no {e:?} record");
+        }
+        for (e, n) in &added {
+            assert_eq!(ra.iter().filter(|r| r.1 == *e).count(), *n, "{e:?}");
         }
         assert_eq!(ra.len(), rb.len());
         for (x, y) in ra.iter().zip(&rb) {
@@ -267,6 +276,232 @@ fn a_simulated_registry_survives_the_round_trip_through_omop() {
         assert!(pfs.len() >= n_lines / 2, "{}", pfs.len());
         assert_eq!(pfs, endpoint(&courses_b, Endpoint::Pfs, TimeZero::EachLine));
     });
+}
+
+/// Appends model v3 rows (stains, genetic tests, questionnaire items,
+/// comorbidities, marker results without a number) to a simulated bundle,
+/// dated at each patient's diagnosis, and returns how many of each it
+/// wrote (the simulator writes none). The variety is the point: a partial
+/// date, optional dates absent and present, a somatic test of a tumour,
+/// `other` with its detail, `none`, the 1–7 items of the QLQ-C30.
+fn add_model_v3_rows(dir: &std::path::Path) -> Vec<(Entity, usize)> {
+    fn read(dir: &std::path::Path, file: &str) -> Vec<std::collections::HashMap<String, String>> {
+        let mut r = csv::Reader::from_path(dir.join(file)).unwrap();
+        let h = r.headers().unwrap().clone();
+        r.records()
+            .map(|rec| {
+                let rec = rec.unwrap();
+                h.iter()
+                    .zip(rec.iter())
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+    let patients = read(dir, "patients.csv");
+    let tumours = read(dir, "tumours.csv");
+    let mut out: Vec<(Entity, Vec<String>)> = Vec::new();
+    let mut row = |e: Entity, cells: &[&str]| {
+        let spec = e.spec();
+        assert_eq!(cells.len(), spec.columns.len(), "{e:?}");
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(cells).unwrap();
+        let line = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        out.push((e, vec![line]));
+    };
+    for (i, p) in patients.iter().enumerate() {
+        let code = p["patient"].as_str();
+        let dx = p["diagnosis_date"].as_str();
+        if dx.len() != 10 {
+            continue;
+        }
+        let month = &dx[..7];
+        let tumour = tumours
+            .iter()
+            .find(|t| t["patient"] == code)
+            .map(|t| t["tumour"].clone());
+        match i % 4 {
+            0 => {
+                if let Some(t) = &tumour {
+                    row(
+                        Entity::Immunohistochemistry,
+                        &[
+                            code,
+                            t,
+                            dx,
+                            "primary",
+                            "chromogranin_a",
+                            "",
+                            "positive",
+                            "80",
+                            "3",
+                            "",
+                            "",
+                            "",
+                        ],
+                    );
+                    row(
+                        Entity::Immunohistochemistry,
+                        &[
+                            code, t, dx, "primary", "sstr2", "", "positive", "", "", "3",
+                            "volante", "",
+                        ],
+                    );
+                    row(
+                        Entity::Immunohistochemistry,
+                        &[
+                            code,
+                            t,
+                            month,
+                            "metastasis",
+                            "daxx",
+                            "",
+                            "lost",
+                            "",
+                            "",
+                            "",
+                            "",
+                            "",
+                        ],
+                    );
+                    row(
+                        Entity::Immunohistochemistry,
+                        &[
+                            code, t, dx, "", "other", "SSTR5A", "negative", "0", "0", "", "", "",
+                        ],
+                    );
+                    row(
+                        Entity::GeneticTest,
+                        &[
+                            code,
+                            "somatic",
+                            "daxx",
+                            "",
+                            "pathogenic",
+                            "c.1546dupC",
+                            t,
+                            "",
+                            "NGS panel",
+                            "",
+                        ],
+                    );
+                    row(
+                        Entity::GeneticTest,
+                        &[
+                            code,
+                            "somatic",
+                            "mgmt",
+                            "",
+                            "unmethylated",
+                            "",
+                            t,
+                            dx,
+                            "methylation-specific PCR",
+                            "",
+                        ],
+                    );
+                }
+                row(
+                    Entity::GeneticTest,
+                    &[
+                        code,
+                        "germline",
+                        "men1",
+                        "",
+                        "no_variant",
+                        "",
+                        "",
+                        dx,
+                        "",
+                        "",
+                    ],
+                );
+                row(Entity::Comorbidity, &[code, "diabetes", "", dx, ""]);
+                row(
+                    Entity::Comorbidity,
+                    &[code, "myocardial_infarction", "", "", ""],
+                );
+                row(Entity::Comorbidity, &[code, "other", "gout", month, ""]);
+            }
+            1 => {
+                for item in 1..=30 {
+                    let max = if item >= 29 { 7 } else { 4 };
+                    let r = (i + item) % max + 1;
+                    row(
+                        Entity::QolResponse,
+                        &[code, "qlq_c30", dx, &item.to_string(), &r.to_string()],
+                    );
+                }
+                for item in 31..=51 {
+                    let r = (i * 7 + item) % 4 + 1;
+                    row(
+                        Entity::QolResponse,
+                        &[code, "qlq_gi_net21", dx, &item.to_string(), &r.to_string()],
+                    );
+                }
+                row(Entity::Comorbidity, &[code, "none", "", "", ""]);
+            }
+            2 => {
+                row(
+                    Entity::Biomarker,
+                    &[code, "cea", "", dx, "", "", "normal", "", "", ""],
+                );
+                row(
+                    Entity::Biomarker,
+                    &[
+                        code,
+                        "pancreatic_polypeptide",
+                        "",
+                        dx,
+                        "",
+                        "",
+                        "undetectable",
+                        "",
+                        "",
+                        "",
+                    ],
+                );
+                row(
+                    Entity::Biomarker,
+                    &[
+                        code, "ca19_9", "", dx, "50", "kU/L", "elevated", "", "37", "",
+                    ],
+                );
+                row(
+                    Entity::Biomarker,
+                    &[
+                        code,
+                        "other",
+                        "pancreastatin",
+                        dx,
+                        "",
+                        "",
+                        "equivocal",
+                        "",
+                        "",
+                        "",
+                    ],
+                );
+            }
+            _ => {}
+        }
+    }
+    let mut counts: Vec<(Entity, usize)> = Vec::new();
+    for (e, lines) in &out {
+        let path = dir.join(e.spec().file);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        for l in lines {
+            text.push_str(l);
+        }
+        std::fs::write(&path, text).unwrap();
+        if *e != Entity::Biomarker {
+            match counts.iter_mut().find(|(x, _)| x == e) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((*e, 1)),
+            }
+        }
+    }
+    counts
 }
 
 fn fixture() -> Vec<(String, String)> {
@@ -342,7 +577,137 @@ fn a_hand_written_extract_imports_with_hand_computed_endpoints() {
         let l2 = line_outcomes(p2, &LineRules::default());
         assert_eq!(l2.lines.len(), 1);
         assert_eq!(l2.lines[0].label(), "lanreotide");
+
+        // model v3 from the CDM's own columns: the stain attached to P1's
+        // tumour, positive (9191) in 80 % of cells
+        assert_eq!(p1.immunostains.len(), 1);
+        let s = &p1.immunostains[0];
+        assert_eq!(
+            (
+                s.tumour.as_str(),
+                s.date.to_string(),
+                s.stain.code(),
+                s.result.code(),
+                s.percent_cells
+            ),
+            (
+                "1",
+                "2016-01-12".to_string(),
+                "chromogranin_a",
+                "positive",
+                Some(80.0)
+            )
+        );
+        // CEA "normal" without a number (value concept 4124457)
+        let cea: Vec<_> = p1
+            .marker_findings
+            .iter()
+            .filter(|b| b.marker.code() == "cea")
+            .collect();
+        assert_eq!(cea.len(), 1);
+        assert_eq!(cea[0].result.code(), "normal");
+        // QLQ-C30 item 29 = 6
+        assert_eq!(p1.qol_responses.len(), 1);
+        assert_eq!(
+            (p1.qol_responses[0].item, p1.qol_responses[0].response),
+            (29, 6)
+        );
+        // MEN1 not attached to a tumour: germline, dated by the measurement
+        assert_eq!(p2.genetic_tests.len(), 1);
+        let g = &p2.genetic_tests[0];
+        assert_eq!(
+            (
+                g.origin.code(),
+                g.gene.code(),
+                g.result.code(),
+                g.date.map(|d| d.to_string())
+            ),
+            (
+                "germline",
+                "men1",
+                "pathogenic",
+                Some("2014-06-10".to_string())
+            )
+        );
+        // diabetes listed twice: one comorbidity, its first date
+        assert_eq!(p2.comorbidities.len(), 1);
+        assert_eq!(p2.comorbidities[0].condition.code(), "diabetes");
+        assert_eq!(
+            p2.comorbidities[0].date.map(|d| d.to_string()),
+            Some("2012-03-01".to_string())
+        );
     });
+}
+
+#[test]
+fn malformed_model_v3_rows_are_refused_with_their_column() {
+    // a stain without its reading
+    let e = refused(edit(&fixture(), "measurement.csv", ",80,9191,", ",80,,"));
+    assert_eq!(
+        e,
+        vec![
+            "measurement.csv, line 5, column 10 (value_as_concept_id): missing value concept: the ihc_result is required"
+        ]
+    );
+    // a stain read with a genetic result
+    let e = refused(edit(
+        &fixture(),
+        "measurement.csv",
+        ",80,9191,",
+        ",80,2000000403,",
+    ));
+    assert_eq!(
+        e,
+        vec![
+            "measurement.csv, line 5, column 10 (value_as_concept_id): the concept (genetic_result/pathogenic) is not a value of ihc_result (value '2000000403')"
+        ]
+    );
+    // a stain not attached to a tumour
+    let e = refused(edit(
+        &fixture(),
+        "measurement.csv",
+        "positive,1,1147127",
+        "positive,,",
+    ));
+    assert_eq!(
+        e,
+        vec![
+            "measurement.csv, line 5, column 22 (measurement_event_id): a stain must be attached to its tumour's condition_occurrence"
+        ]
+    );
+    // a QLQ-C30 response out of range, and an item the questionnaire has not
+    let e = refused(edit(&fixture(), "observation.csv", "32879,6,", "32879,9,"));
+    assert_eq!(
+        e,
+        vec![
+            "observation.csv, line 2, column 7 (value_as_number): the response to qlq_c30 item 29 must be a whole number from 1 to 7 (value '9')"
+        ]
+    );
+    let f = edit(
+        &fixture(),
+        "concept.csv",
+        "qol_item/qlq_c30/29",
+        "qol_item/qlq_c30/31",
+    );
+    let e = refused(f);
+    assert_eq!(
+        e,
+        vec![
+            "observation.csv, line 2, column 16 (observation_source_concept_id): the concept (qol_item/qlq_c30/31) is not an item of a questionnaire netra scores (value '2000000405')"
+        ]
+    );
+    // an unknown comorbidity code
+    let e = refused(edit(
+        &fixture(),
+        "concept.csv",
+        "comorbidity/diabetes",
+        "comorbidity/gout",
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("condition_occurrence.csv, line 4, column 3 (condition_concept_id): the concept (comorbidity/gout) is not a tumour's primary site, a metastatic site or a comorbidity (and 1 more row with the same value, the last on line 5)"),
+        "{e:?}"
+    );
 }
 
 fn refused(files: Vec<(String, String)>) -> Vec<String> {

@@ -113,5 +113,228 @@ fn a_value_missing_from_the_choices_is_refused_at_its_cell() {
     let sheet = fixture("patients.csv").replace(",PRRT,", ",TACE,");
     let e = convert(&sheet).unwrap_err();
     assert_eq!(e.list[0].line, Some(2));
-    assert_eq!(e.list[0].column.as_deref(), Some("tx_type"));
+    assert_eq!(e.list[0].column.as_deref(), Some("tx2_type"));
+}
+
+/// A problem inside a repeated column group names that group's own column
+/// (position and header), not the first group's.
+#[test]
+fn a_problem_in_a_repeated_group_points_at_that_groups_own_column() {
+    let place = |sheet: String| {
+        let e = convert(&sheet).unwrap_err();
+        assert_eq!(e.list.len(), 1, "{e}");
+        (
+            e.list[0].line,
+            e.list[0].column_number,
+            e.list[0].column.clone().unwrap_or_default(),
+        )
+    };
+    // tx2_type is the 16th column, tx2_agent the 17th, tx2_start the 18th
+    let sheet = fixture("patients.csv").replace(",PRRT,", ",TACE,");
+    assert_eq!(place(sheet), (Some(2), Some(16), "tx2_type".to_string()));
+    let sheet = fixture("patients.csv").replace("177Lu-DOTATATE", "90Y-DOTATOC");
+    assert_eq!(place(sheet), (Some(2), Some(17), "tx2_agent".to_string()));
+    let sheet = fixture("patients.csv").replace("2017-03-01,2017-09-20", "2017-13-01,2017-09-20");
+    assert_eq!(place(sheet), (Some(2), Some(18), "tx2_start".to_string()));
+    // the first group's problems still point at the first group
+    let sheet = fixture("patients.csv").replace("SSA,lanreotide", "TACE,lanreotide");
+    assert_eq!(place(sheet), (Some(2), Some(11), "tx1_type".to_string()));
+}
+
+/// A QLQ-C30 stored as 30 fields of one row (`q1` … `q30`), through a
+/// table with `items`: one `qol_responses` row per answered item.
+const QOL_MAPPING: &str = r#"
+[study]
+study = "qol"
+title = "QLQ-C30 in one row"
+site = "s1"
+site_name = "Centre 1"
+
+[[table]]
+entity = "patients"
+[table.columns]
+sex = { field = "sex", choices = { "F" = "female", "M" = "male" } }
+birth_date = "born"
+diagnosis_date = "diagnosed"
+vital_status = "status"
+last_followup_date = "last_seen"
+
+# items 1–28 as the form's words, 29–30 (1–7) as numbers: two tables of
+# items, one registry table
+[[table]]
+entity = "qol_responses"
+items = { from = 1, to = 28 }
+[table.columns]
+questionnaire = { value = "qlq_c30" }
+date = "qol_date"
+item = { value = "{item}" }
+response = { field = "q{item}", choices = { "Not at all" = "1", "A little" = "2", "Quite a bit" = "3", "Very much" = "4" } }
+
+[[table]]
+entity = "qol_responses"
+items = { from = 29, to = 30 }
+[table.columns]
+questionnaire = { value = "qlq_c30" }
+date = "qol_date"
+item = { template = "{item}" }
+response = "q{item}"
+"#;
+
+/// The form's words for responses 1–4.
+fn words(answers: &[&str]) -> Vec<String> {
+    answers
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match (i < 28, *a) {
+            (true, "1") => "Not at all".to_string(),
+            (true, "2") => "A little".to_string(),
+            (true, "3") => "Quite a bit".to_string(),
+            (true, "4") => "Very much".to_string(),
+            (_, a) => a.to_string(),
+        })
+        .collect()
+}
+
+fn qol_sheet(q1: &[&str], q2: &[&str]) -> String {
+    let mut s = String::from("id,sex,born,diagnosed,status,last_seen,qol_date");
+    for n in 1..=30 {
+        s.push_str(&format!(",q{n}"));
+    }
+    s.push('\n');
+    for (id, answers) in [("Q1", q1), ("Q2", q2)] {
+        s.push_str(&format!(
+            "{id},F,1960,2016-01-10,alive,2019-01-01,2016-02-01,{}\n",
+            words(answers).join(",")
+        ));
+    }
+    s
+}
+
+fn convert_qol(
+    sheet: &str,
+    mapping: &str,
+) -> Result<netra_ingest::Converted, netra_ingest::Issues> {
+    convert_csv(
+        Input {
+            name: "qol.csv",
+            bytes: sheet.as_bytes(),
+        },
+        Input {
+            name: "qol.toml",
+            bytes: mapping.as_bytes(),
+        },
+    )
+}
+
+#[test]
+fn a_qlq_c30_in_thirty_fields_of_one_row_becomes_thirty_item_rows() {
+    // Q1: PF2 items 1–5 = 1,2,1,1,2 → raw 1.4 → (1 − 0.4/3)·100 = 86.67;
+    // QL2 items 29, 30 = 6, 5 → raw 5.5 → 4.5/6·100 = 75. Q2 leaves item 7
+    // unanswered: 29 rows.
+    let mut q1: Vec<&str> = vec!["1", "2", "1", "1", "2"];
+    q1.extend(std::iter::repeat_n("2", 23));
+    q1.extend(["6", "5"]);
+    let mut q2 = q1.clone();
+    q2[6] = "";
+    let c = convert_qol(&qol_sheet(&q1, &q2), QOL_MAPPING).unwrap();
+    let t = c.table(Entity::QolResponse).unwrap();
+    assert_eq!(t.rows.len(), 59);
+    assert_eq!(
+        c.tables
+            .iter()
+            .filter(|t| t.entity == Entity::QolResponse)
+            .count(),
+        1
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (reg, _) = Registry::init(&Location::Sqlite(dir.path().join("n.db")))
+            .await
+            .unwrap();
+        let mut b = Bundle::new();
+        for t in c.tables.iter().filter(|t| !t.rows.is_empty()) {
+            b.add_converted(
+                t.entity,
+                &c.table_name(t.entity),
+                &t.to_csv(),
+                t.lines.clone(),
+            )
+            .unwrap();
+        }
+        let opts = ImportOptions {
+            actor: Actor {
+                user: "test".into(),
+                reason: Some("qol".into()),
+            },
+            dry_run: false,
+        };
+        reg.import_bundle(&b, &opts).await.unwrap();
+        let courses = reg.courses(&CourseFilter::default()).await.unwrap();
+        let q1 = courses.iter().find(|c| c.patient.code == "Q1").unwrap();
+        assert_eq!(q1.qol_responses.len(), 30);
+        let answers: Vec<(u8, u8)> = q1
+            .qol_responses
+            .iter()
+            .map(|r| (r.item, r.response))
+            .collect();
+        let scores = netra_clinical::qol::score(
+            netra_clinical::registry::vocab::Questionnaire::QlqC30,
+            &answers,
+        );
+        let of = |code: &str| {
+            scores
+                .iter()
+                .find(|s| s.scale.code == code)
+                .unwrap()
+                .score
+                .unwrap()
+        };
+        assert!((of("PF2") - 86.666_666_666_666_67).abs() < 1e-9);
+        assert!((of("QL2") - 75.0).abs() < 1e-9);
+        let q2 = courses.iter().find(|c| c.patient.code == "Q2").unwrap();
+        assert_eq!(q2.qol_responses.len(), 29);
+        assert!(q2.qol_responses.iter().all(|r| r.item != 7));
+    });
+}
+
+#[test]
+fn a_bad_item_answer_and_a_bad_items_table_are_refused_at_their_place() {
+    let ok: Vec<&str> = std::iter::repeat_n("2", 30).collect();
+    // an answer that is not a number points at its own column (q12: the
+    // 19th column)
+    let mut bad = ok.clone();
+    bad[11] = "often";
+    let e = convert_qol(&qol_sheet(&ok, &bad), QOL_MAPPING).unwrap_err();
+    assert_eq!(e.list.len(), 1, "{e}");
+    assert_eq!(
+        (
+            e.list[0].line,
+            e.list[0].column_number,
+            e.list[0].column.as_deref()
+        ),
+        (Some(3), Some(19), Some("q12"))
+    );
+    // items that run backwards, and items without a field naming {item}
+    let m = QOL_MAPPING.replace("from = 1, to = 28", "from = 28, to = 1");
+    let e = convert_qol(&qol_sheet(&ok, &ok), &m).unwrap_err();
+    assert_eq!(
+        e.list[0].to_string(),
+        "qol.toml, table qol_responses, items: items must run from a number to a larger one, at most 500 items"
+    );
+    let m = QOL_MAPPING.replace("response = \"q{item}\"", "response = \"q29\"");
+    let e = convert_qol(&qol_sheet(&ok, &ok), &m).unwrap_err();
+    assert!(
+        e.list[0]
+            .reason
+            .contains("needs a column whose field names the item"),
+        "{e}"
+    );
+    // a field the sheet has not (q31)
+    let m = QOL_MAPPING.replace("from = 29, to = 30", "from = 29, to = 31");
+    let e = convert_qol(&qol_sheet(&ok, &ok), &m).unwrap_err();
+    assert!(e.to_string().contains("q31"), "{e}");
 }

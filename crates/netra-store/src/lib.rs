@@ -48,6 +48,7 @@ pub mod federation;
 pub mod flat;
 pub mod import;
 pub mod migrate;
+pub mod omop_source;
 mod pipe;
 pub mod query;
 pub mod replay;

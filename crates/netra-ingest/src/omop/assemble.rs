@@ -19,6 +19,10 @@ pub(super) struct Record {
     pub(super) parent: Option<usize>,
     /// Columns filled by netra's observations (an extract netra wrote).
     pub(super) modified: bool,
+    /// Columns taken from the CDM row only for want of better (an optional
+    /// date read from the row's date): dropped when netra's observations
+    /// describe the record, so that an absent value comes back absent.
+    pub(super) defaults: Vec<&'static str>,
 }
 
 /// Groups drug exposures into treatments, fills identifiers the extract
@@ -122,6 +126,7 @@ pub(super) fn assemble(
             let (col, val) = match records[p].entity {
                 Entity::Treatment => ("treatment", records[p].cols.get("treatment").cloned()),
                 Entity::Assessment => ("assessment", records[p].cols.get("assessment").cloned()),
+                Entity::Tumour => ("tumour", records[p].cols.get("tumour").cloned()),
                 _ => continue,
             };
             if let Some(v) = val {
@@ -151,13 +156,15 @@ pub(super) fn assemble(
                 .iter()
                 .map(|c| cols.get(c.name).filter(|v| !v.is_empty()).cloned())
                 .collect();
-            // one treatment from several exposures: its row once
+            // one treatment from several exposures: its row once; a
+            // condition recorded more than once (an EHR lists diabetes at
+            // every visit): its first row
             let key = crate::key_text(
                 spec.key_positions()
                     .into_iter()
                     .map(|i| cells[i].as_deref()),
             );
-            if !seen.insert(key) && entity == Entity::Treatment {
+            if !seen.insert(key) && matches!(entity, Entity::Treatment | Entity::Comorbidity) {
                 continue;
             }
             t.rows.push(cells);

@@ -175,7 +175,8 @@ mod tests {
     use super::*;
     use netra_clinical::registry::schema::Entity;
     use netra_clinical::registry::vocab::{
-        Agent, Marker, MetastasisSite, Modality, PrimarySite, Response, TreatmentType, Vocabulary,
+        Agent, Comorbidity, Gene, GeneticResult, IhcResult, IhcStain, Marker, MarkerResult,
+        MetastasisSite, Modality, PrimarySite, Questionnaire, Response, TreatmentType, Vocabulary,
     };
     use std::collections::HashMap;
 
@@ -193,6 +194,17 @@ mod tests {
         codes::<Marker>(&mut all);
         codes::<Modality>(&mut all);
         codes::<Response>(&mut all);
+        codes::<MarkerResult>(&mut all);
+        codes::<IhcStain>(&mut all);
+        codes::<IhcResult>(&mut all);
+        codes::<Gene>(&mut all);
+        codes::<GeneticResult>(&mut all);
+        codes::<Comorbidity>(&mut all);
+        for q in Questionnaire::ALL {
+            for i in q.items() {
+                all.push(format!("qol_item/{}/{i}", q.code()));
+            }
+        }
         for e in Entity::ALL {
             for c in &e.spec().columns {
                 all.push(format!("column/{}.{}", e.spec().file, c.name));

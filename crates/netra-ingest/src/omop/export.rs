@@ -53,7 +53,7 @@ impl Extract {
 }
 
 /// A record as column → text (only recorded cells).
-type Rec = BTreeMap<&'static str, String>;
+pub(super) type Rec = BTreeMap<&'static str, String>;
 
 fn rec(entity: Entity, cells: &[Option<String>]) -> Rec {
     entity
@@ -113,22 +113,22 @@ fn histology(t: &Rec) -> &'static str {
     }
 }
 
-struct Writer {
-    used: Used,
+pub(super) struct Writer {
+    pub(super) used: Used,
     rules: LineRules,
     out: HashMap<&'static str, Vec<Vec<String>>>,
     next: HashMap<&'static str, i64>,
-    registry_type: i64,
+    pub(super) registry_type: i64,
 }
 
 impl Writer {
-    fn id(&mut self, table: &'static str) -> i64 {
+    pub(super) fn id(&mut self, table: &'static str) -> i64 {
         let n = self.next.entry(table).or_insert(0);
         *n += 1;
         *n
     }
 
-    fn push(&mut self, table: &'static str, cells: &[(&str, String)]) {
+    pub(super) fn push(&mut self, table: &'static str, cells: &[(&str, String)]) {
         let cols = columns(table);
         let mut row = vec![String::new(); cols.len()];
         for (c, v) in cells {
@@ -141,14 +141,14 @@ impl Writer {
 
     /// A bundle date as the CDM's full date (partial dates imputed by the
     /// rules' imputation, as the derivations do).
-    fn day(&self, text: Option<&String>) -> Option<String> {
+    pub(super) fn day(&self, text: Option<&String>) -> Option<String> {
         let d: PartialDate = text?.parse().ok()?;
         Some(d.impute(self.rules.imputation()).day.to_string())
     }
 
     /// The columns of `r` that its CDM row does not hold exactly, as
     /// observations attached to that row (`event`: id and field concept).
-    fn modifiers(
+    pub(super) fn modifiers(
         &mut self,
         person: i64,
         entity: Entity,
@@ -332,6 +332,9 @@ pub fn export(
 
         // tumours → condition + Ki-67 measurement + disease episode
         let mut disease_episode = None;
+        // tumour id → its condition_occurrence (stains and somatic tests
+        // are attached to it)
+        let mut tumour_conditions: HashMap<String, i64> = HashMap::new();
         for t in get(Entity::Tumour) {
             let site = t.get("primary_site").cloned().unwrap_or_default();
             let (std, loc) = w.used.pair(
@@ -340,6 +343,9 @@ pub fn export(
                 "Condition",
             );
             let id = w.id("condition_occurrence");
+            if let Some(tid) = t.get("tumour") {
+                tumour_conditions.insert(tid.clone(), id);
+            }
             w.push(
                 "condition_occurrence",
                 &[
@@ -456,6 +462,12 @@ pub fn export(
                 .used
                 .pair(&format!("marker/{marker}"), &marker, "Measurement");
             let date = w.day(b.get("date")).unwrap_or_else(|| dx_day.clone());
+            let result = b.get("result").cloned().unwrap_or_default();
+            let result_concept = if result.is_empty() {
+                String::new()
+            } else {
+                super::export_v3::value_concept(&mut w, "marker_result", &result).to_string()
+            };
             let id = w.id("measurement");
             w.push(
                 "measurement",
@@ -477,12 +489,14 @@ pub fn export(
                         "range_high",
                         b.get("upper_limit").cloned().unwrap_or_default(),
                     ),
+                    ("value_as_concept_id", result_concept),
                     ("measurement_source_value", marker.clone()),
                     ("measurement_source_concept_id", loc.to_string()),
                     (
                         "unit_source_value",
                         b.get("unit").cloned().unwrap_or_default(),
                     ),
+                    ("value_source_value", result),
                 ],
             );
             w.modifiers(
@@ -494,6 +508,7 @@ pub fn export(
                     "date",
                     "value",
                     "unit",
+                    "result",
                     "lower_limit",
                     "upper_limit",
                 ],
@@ -761,6 +776,16 @@ pub fn export(
                 );
             }
         }
+        // model v3: stains, genetic tests, questionnaire items, comorbidities
+        super::export_v3::write(
+            &mut w,
+            &super::export_v3::Patient {
+                person,
+                dx_day: &dx_day,
+                tumour_conditions: &tumour_conditions,
+            },
+            &get,
+        );
         // derived lines of therapy → treatment-regimen episodes
         for line in derive_lines(&p.course, rules).lines {
             let ep = w.id("episode");

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use netra_clinical::registry::PartialDate;
 use netra_clinical::registry::schema::Entity;
-use netra_clinical::registry::vocab::{Agent, AgentClass, Vocabulary};
+use netra_clinical::registry::vocab::{Agent, AgentClass, Comorbidity, Vocabulary};
 
 use super::assemble::{Record, assemble};
 use super::concepts::{self, LOCAL_VOCABULARY};
@@ -22,19 +22,36 @@ use super::read::{Table, read, required_columns};
 use crate::redcap::Input;
 use crate::{Converted, Issue, Issues};
 
-struct Ctx {
+pub(super) struct Ctx {
     concepts: HashMap<i64, (String, String, String)>,
-    issues: Issues,
+    /// A site's local concepts mapped to netra codes (a mapping file).
+    map: super::source::ConceptMap,
+    pub(super) issues: Issues,
 }
 
 impl Ctx {
     /// The netra code (`agent/octreotide`) of a concept id, or why not.
-    fn netra(&self, id: i64) -> Result<String, String> {
+    pub(super) fn netra(&self, id: i64) -> Result<String, String> {
+        if let Some(code) = self.map.get(id) {
+            return Ok(code.to_string());
+        }
+        let local = id >= super::source::LOCAL_CONCEPTS_FROM;
         let Some((vocab, code, name)) = self.concepts.get(&id) else {
-            return Err(format!("concept {id} is not in concept.csv"));
+            return Err(if local {
+                format!(
+                    "local concept {id} is neither in concept.csv nor in the mapping file's [concepts]"
+                )
+            } else {
+                format!("concept {id} is not in concept.csv")
+            });
         };
         if vocab == LOCAL_VOCABULARY {
             return Ok(code.clone());
+        }
+        if local {
+            return Err(format!(
+                "unknown local concept {id} ('{name}', {vocab}): map it to a netra code in the mapping file's [concepts]"
+            ));
         }
         concepts::netra_of_standard(id).ok_or_else(|| {
             format!("unknown concept {id} ('{name}', {vocab}): no netra code for it")
@@ -125,13 +142,13 @@ impl Ctx {
 }
 
 /// The code after `prefix/` of a netra code.
-fn strip<'a>(code: &'a str, prefix: &str) -> Option<&'a str> {
+pub(super) fn strip<'a>(code: &'a str, prefix: &str) -> Option<&'a str> {
     code.strip_prefix(prefix)?.strip_prefix('/')
 }
 
 /// The CDM field concepts and episode concept the importer keys on.
-struct Fields {
-    condition: i64,
+pub(super) struct Fields {
+    pub(super) condition: i64,
     drug: i64,
     procedure: i64,
     measurement: i64,
@@ -140,14 +157,14 @@ struct Fields {
 }
 
 /// What the conversion has built so far.
-struct State {
-    ctx: Ctx,
-    records: Vec<Record>,
+pub(super) struct State {
+    pub(super) ctx: Ctx,
+    pub(super) records: Vec<Record>,
     /// person_id → (patient record, birth).
     persons: HashMap<String, (usize, Option<PartialDate>)>,
     /// (field concept, event id) → the records a CDM row became.
-    anchors: HashMap<(i64, String), Vec<usize>>,
-    f: Fields,
+    pub(super) anchors: HashMap<(i64, String), Vec<usize>>,
+    pub(super) f: Fields,
 }
 
 impl State {
@@ -199,6 +216,17 @@ fn not_before_birth(
 /// tables netra does not read are ignored) into the bundle's rows.
 /// `source` names the extract in the store's problems (the directory).
 pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
+    convert_with(files, source, None)
+}
+
+/// [`convert`] with a site's local concepts mapped to netra codes
+/// ([`super::source::ConceptMap`]). A file may be named `schema.table`
+/// (a PostgreSQL schema's table, [`super::source::convert_schema`]).
+pub fn convert_with(
+    files: &[Input<'_>],
+    source: &str,
+    map: Option<&super::source::ConceptMap>,
+) -> Result<Converted, Issues> {
     let mut issues = Issues::default();
     let mut tables: HashMap<String, Table> = HashMap::new();
     for f in files {
@@ -208,6 +236,9 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
             .next()
             .unwrap_or(f.name)
             .trim_end_matches(".csv")
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
             .to_ascii_lowercase();
         if super::tables::columns(&stem).is_empty() {
             continue;
@@ -250,6 +281,7 @@ pub fn convert(files: &[Input<'_>], source: &str) -> Result<Converted, Issues> {
 
     let mut ctx = Ctx {
         concepts: HashMap::new(),
+        map: map.cloned().unwrap_or_default(),
         issues,
     };
     let ct = tab("concept");
@@ -421,6 +453,7 @@ fn persons(st: &mut State, pt: &Table, site_of: &HashMap<String, String>) {
             cols,
             parent: None,
             modified: false,
+            defaults: Vec::new(),
         });
     }
 }
@@ -494,6 +527,7 @@ fn conditions(st: &mut State, co: &Table) {
         }
         let Some(code) = code else { continue };
         let mut cols = BTreeMap::new();
+        let mut defaults = Vec::new();
         let entity = if let Some(site) = strip(&code, "primary_site") {
             cols.insert("primary_site".to_string(), site.to_string());
             if let Some(d) = date {
@@ -506,12 +540,22 @@ fn conditions(st: &mut State, co: &Table) {
                 cols.insert("date".to_string(), d.to_string());
             }
             Entity::Metastasis
+        } else if let Some(cond) = strip(&code, "comorbidity")
+            .filter(|c| *c != "none")
+            .filter(|c| Comorbidity::from_code(c).is_ok())
+        {
+            cols.insert("condition".to_string(), cond.to_string());
+            if let Some(d) = date {
+                cols.insert("date".to_string(), d.to_string());
+            }
+            defaults.push("date");
+            Entity::Comorbidity
         } else {
             st.ctx.issues.push(co.issue(
                 *line,
                 "condition_concept_id",
                 co.get(row, "condition_concept_id"),
-                format!("the concept ({code}) is not a tumour's primary site or a metastatic site"),
+                format!("the concept ({code}) is not a tumour's primary site, a metastatic site or a comorbidity"),
             ));
             continue;
         };
@@ -529,6 +573,7 @@ fn conditions(st: &mut State, co: &Table) {
             cols,
             parent: None,
             modified: false,
+            defaults,
         });
     }
 }
@@ -605,6 +650,7 @@ fn drugs(st: &mut State, de: &Table) {
             cols: t,
             parent: None,
             modified: false,
+            defaults: Vec::new(),
         });
         st.anchors.entry(key.clone()).or_default().push(ti);
         if let Some(a) = agent {
@@ -627,6 +673,7 @@ fn drugs(st: &mut State, de: &Table) {
                 cols: c,
                 parent: Some(ti),
                 modified: false,
+                defaults: Vec::new(),
             });
         }
     }
@@ -700,6 +747,7 @@ fn procedures(st: &mut State, po: &Table) {
             cols: c,
             parent: None,
             modified: false,
+            defaults: Vec::new(),
         });
     }
 }
@@ -736,6 +784,7 @@ fn measurements(st: &mut State, me: &Table) {
                 c.insert(k.to_string(), v.to_string());
             }
         };
+        let mut defaults = Vec::new();
         let (entity, parent) = if let Some(m) = strip(&code, "marker") {
             put("marker", m);
             put("date", &date.map(|d| d.to_string()).unwrap_or_default());
@@ -743,6 +792,9 @@ fn measurements(st: &mut State, me: &Table) {
             put("unit", me.get(row, "unit_source_value"));
             put("lower_limit", me.get(row, "range_low"));
             put("upper_limit", me.get(row, "range_high"));
+            if let Some(r) = super::import_v3::marker_result(&mut st.ctx, me, *line, row) {
+                put("result", &r);
+            }
             (Entity::Biomarker, None)
         } else if code == super::export::column_code(Entity::Tumour, "ki67_percent") {
             match st
@@ -774,12 +826,26 @@ fn measurements(st: &mut State, me: &Table) {
                     continue;
                 }
             }
+        } else if let Some(placed) = super::import_v3::measurement(
+            st,
+            me,
+            (*line, row),
+            &code,
+            &event,
+            (&date.map(|d| d.to_string()).unwrap_or_default(), &value),
+            &mut c,
+        ) {
+            let Some((entity, parent, d)) = placed else {
+                continue;
+            };
+            defaults = d;
+            (entity, parent)
         } else {
             st.ctx.issues.push(me.issue(
                 *line,
                 "measurement_concept_id",
                 me.get(row, "measurement_concept_id"),
-                format!("the concept ({code}) is not a marker, Ki-67 or a lesion diameter"),
+                format!("the concept ({code}) is not a marker, Ki-67, a lesion diameter, a stain or a gene"),
             ));
             continue;
         };
@@ -794,6 +860,7 @@ fn measurements(st: &mut State, me: &Table) {
             cols: c,
             parent,
             modified: false,
+            defaults,
         });
     }
     for (t, v, _) in ki67 {
@@ -833,6 +900,7 @@ fn observations(st: &mut State, ob: &Table) {
             continue;
         }
         let mut c = BTreeMap::new();
+        let mut defaults = Vec::new();
         let (entity, parent) = if let Some(file) = strip(&code, "entity") {
             match Entity::ALL.into_iter().find(|e| {
                 e.spec().file == file
@@ -885,6 +953,19 @@ fn observations(st: &mut State, ob: &Table) {
                     continue;
                 }
             }
+        } else if let Some(placed) = super::import_v3::observation(
+            &mut st.ctx,
+            ob,
+            *line,
+            row,
+            (&code, date.map(|d| d.to_string()).unwrap_or_default()),
+            &mut c,
+        ) {
+            let Some((entity, d)) = placed else {
+                continue;
+            };
+            defaults = d;
+            (entity, None)
         } else {
             st.ctx.issues.push(ob.issue(
                 *line,
@@ -905,6 +986,7 @@ fn observations(st: &mut State, ob: &Table) {
             cols: c,
             parent,
             modified: false,
+            defaults,
         });
     }
     for (pi, code, event, line, row) in columns_rows {
@@ -952,10 +1034,15 @@ fn observations(st: &mut State, ob: &Table) {
             ));
             continue;
         };
-        st.records[target]
-            .cols
+        let r = &mut st.records[target];
+        if !r.modified {
+            for d in std::mem::take(&mut r.defaults) {
+                r.cols.remove(d);
+            }
+        }
+        r.cols
             .insert(col.to_string(), ob.get(row, "value_as_string").to_string());
-        st.records[target].modified = true;
+        r.modified = true;
     }
 }
 /// Regimen episodes: a treatment's recorded line when it has none.

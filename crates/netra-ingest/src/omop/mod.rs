@@ -17,7 +17,15 @@
 //!   `observation`;
 //! * oncology extension: a disease `episode` per tumour and a
 //!   treatment-regimen `episode` per derived line of therapy, with their
-//!   `episode_event` rows.
+//!   `episode_event` rows;
+//! * model v3 ([`export_v3`]): a stain or a genetic test → `measurement`
+//!   with its result as `value_as_concept_id`, a questionnaire item → a
+//!   survey `observation`, a comorbidity → `condition_occurrence`, a
+//!   marker result in words → the marker's `value_as_concept_id`.
+//!
+//! Sources: CSV files ([`convert`]), or a PostgreSQL schema's tables read
+//! by the store ([`convert_schema`]); a site's own concepts are mapped by
+//! a TOML file ([`ConceptMap`]).
 //!
 //! What the CDM has no column for (a treatment's intent, a lesion's role,
 //! the exact partial date "2015-03") is kept as an `observation` attached
@@ -32,9 +40,13 @@
 mod assemble;
 pub mod concepts;
 pub mod export;
+mod export_v3;
 pub mod import;
+mod import_v3;
 mod read;
+pub mod source;
 pub mod tables;
 
 pub use export::{Extract, PatientRecords, export};
-pub use import::convert;
+pub use import::{convert, convert_with};
+pub use source::{ConceptMap, convert_schema};
