@@ -568,9 +568,15 @@ pub async fn save_with_children(
     };
     let sets = vec![(parent, vec![parent_row]), (children.entity, child_rows)];
     let outcome = if extra.is_empty() {
-        state.registry.save_record_sets(&sets, &expects, &actor).await
+        state
+            .registry
+            .save_record_sets(&sets, &expects, &actor)
+            .await
     } else {
-        state.registry.check_record_sets(&sets, &expects, &actor).await
+        state
+            .registry
+            .check_record_sets(&sets, &expects, &actor)
+            .await
     };
     let in_rows = |problems: netra_store::Problems| -> Vec<FieldProblem> {
         problems

@@ -448,7 +448,10 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/records/{entity}/delete", post(records::delete))
         .route("/records/{entity}/history", get(records::history))
-        .route("/import", get(crate::upload::form).post(crate::upload::check))
+        .route(
+            "/import",
+            get(crate::upload::form).post(crate::upload::check),
+        )
         .route("/import/confirm", post(crate::upload::confirm))
         .route("/analysis", get(analysis_pages::show))
         .route("/static/netra.css", get(css))

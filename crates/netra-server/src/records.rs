@@ -944,14 +944,13 @@ fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) ->
     let child_rows = (!editing).then(|| crate::rows::of(f.entity)).flatten();
     // The keyboard starts in the first field to correct, else in the first
     // field to fill.
-    let editable = |c: &ColumnSpec| {
-        !((editing && spec.key.contains(&c.name)) || f.fixed.contains(&c.name))
-    };
+    let editable =
+        |c: &ColumnSpec| !((editing && spec.key.contains(&c.name)) || f.fixed.contains(&c.name));
     let first_field = f
         .problems
         .iter()
         .filter_map(|p| p.field.as_deref())
-        .find(|p| spec.column(p).is_some_and(|c| editable(c)))
+        .find(|p| spec.column(p).is_some_and(editable))
         .or_else(|| spec.columns.iter().find(|c| editable(c)).map(|c| c.name));
     html! {
         h1 { (title) }
@@ -1179,7 +1178,11 @@ pub async fn new_form(
     // The notice names a kind of record, never text from the link.
     let saved = q
         .get("saved")
-        .filter(|s| Entity::ALL.iter().any(|e| capitalise(entity_label(*e)) == **s))
+        .filter(|s| {
+            Entity::ALL
+                .iter()
+                .any(|e| capitalise(entity_label(*e)) == **s)
+        })
         .cloned();
     let f = FormPage {
         entity,
@@ -1411,8 +1414,7 @@ async fn submit(
                 .filter(|p| p.field.as_deref() != Some("reason"))
                 .collect();
             extra.extend(row_problems);
-            access::save_with_children(&state, user, entity, values, children, &reason, extra)
-                .await
+            access::save_with_children(&state, user, entity, values, children, &reason, extra).await
         }
         _ if choice_problems.is_empty() => {
             access::save_noting(&state, user, entity, values, &reason, mode).await
@@ -1422,10 +1424,11 @@ async fn submit(
     let values = shown;
     match saved {
         Ok((k, flags)) => {
-            if entity == Entity::Patient && !editing {
-                if let Some(code) = k.first() {
-                    state.flows.start(&session, code);
-                }
+            if entity == Entity::Patient
+                && !editing
+                && let Some(code) = k.first()
+            {
+                state.flows.start(&session, code);
             }
             if then_another && !editing {
                 return Ok(add_another(entity, &values).into_response());

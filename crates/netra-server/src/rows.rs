@@ -303,11 +303,7 @@ pub fn table(
     problems: &[FieldProblem],
 ) -> Markup {
     let spec = rows.entity.spec();
-    let cols: Vec<&ColumnSpec> = rows
-        .columns
-        .iter()
-        .filter_map(|c| spec.column(c))
-        .collect();
+    let cols: Vec<&ColumnSpec> = rows.columns.iter().filter_map(|c| spec.column(c)).collect();
     let error_for = |field: &str| {
         problems
             .iter()

@@ -437,8 +437,10 @@ pub async fn check(
                     }
                 }
             };
-            Ok(Html(page("Check of the import", &session, Nav::Patients, body).into_string())
-                .into_response())
+            Ok(
+                Html(page("Check of the import", &session, Nav::Patients, body).into_string())
+                    .into_response(),
+            )
         }
     }
 }
@@ -522,14 +524,23 @@ mod tests {
     #[test]
     fn files_must_be_bundle_files_once() {
         let p = bundle_of(&[
-            ("patients.csv".into(), b"patient,site,sex,vital_status\n".to_vec()),
+            (
+                "patients.csv".into(),
+                b"patient,site,sex,vital_status\n".to_vec(),
+            ),
             ("patients.csv".into(), b"patient\n".to_vec()),
             ("notes.txt".into(), b"x".to_vec()),
         ])
         .unwrap_err();
         let text: Vec<String> = p.list.iter().map(|x| x.to_string()).collect();
-        assert!(text.iter().any(|t| t.contains("uploaded twice")), "{text:?}");
-        assert!(text.iter().any(|t| t.starts_with("notes.txt: not a bundle file")));
+        assert!(
+            text.iter().any(|t| t.contains("uploaded twice")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("notes.txt: not a bundle file"))
+        );
         assert!(bundle_of(&[]).is_err());
     }
 }

@@ -77,7 +77,11 @@ async fn records_of_the_new_patient_flow_need_no_reason_and_are_audited_by_name(
     let t = test_app().await;
     let dm = login(&t, "dm_a").await;
     // The patient form asks for no reason.
-    let html = req("GET", "/records/patient/new").cookie(&dm).send(&t).await.text();
+    let html = req("GET", "/records/patient/new")
+        .cookie(&dm)
+        .send(&t)
+        .await
+        .text();
     assert!(!html.contains(r#"<textarea id="reason""#), "{html}");
     new_patient(&t, &dm).await;
     // Nor the forms of its new records.
@@ -176,7 +180,9 @@ async fn save_and_add_another_opens_the_next_form_with_its_context() {
         "{html}"
     );
     assert_eq!(html.matches("autofocus").count(), 1);
-    let save = html.find(r#"accesskey="s""#).expect("Save has an access key");
+    let save = html
+        .find(r#"accesskey="s""#)
+        .expect("Save has an access key");
     let another = html
         .find(r#"name="then" value="another" accesskey="n""#)
         .expect("Save and add another");
@@ -204,11 +210,14 @@ async fn save_and_add_another_opens_the_next_form_with_its_context() {
     assert!(html.contains("Biomarker measurement saved: add the next one."));
     assert!(html.contains(r#"id="f_patient" name="f_patient" value="a1""#));
     // The notice never shows words from the link.
-    let html = req("GET", "/records/biomarker/new?patient=a1&saved=You%20were%20hacked")
-        .cookie(&dm)
-        .send(&t)
-        .await
-        .text();
+    let html = req(
+        "GET",
+        "/records/biomarker/new?patient=a1&saved=You%20were%20hacked",
+    )
+    .cookie(&dm)
+    .send(&t)
+    .await
+    .text();
     assert!(!html.contains("hacked"));
     // A lesion's next form keeps its assessment.
     let r = post(
@@ -240,7 +249,11 @@ async fn save_and_add_another_opens_the_next_form_with_its_context() {
     plain.retain(|(k, _)| k != "then");
     plain[3].1 = "2010-05-01".into();
     let r = post(&dm, "/records/biomarker/new", &plain).send(&t).await;
-    assert!(r.header("location").unwrap().starts_with("/patients/a1?saved="));
+    assert!(
+        r.header("location")
+            .unwrap()
+            .starts_with("/patients/a1?saved=")
+    );
 }
 
 /// A treatment with its agents in one form: one bad row saves nothing and
@@ -302,7 +315,13 @@ async fn a_treatment_and_its_agents_are_saved_together_or_not_at_all() {
     let words: String = summary
         .split("href=\"")
         .enumerate()
-        .map(|(i, s)| if i == 0 { s } else { s.split_once('"').map_or(s, |x| x.1) })
+        .map(|(i, s)| {
+            if i == 0 {
+                s
+            } else {
+                s.split_once('"').map_or(s, |x| x.1)
+            }
+        })
         .collect();
     for column in ["end_date", "start_date", "dose_unit", "ag2", "ag3"] {
         assert!(!words.contains(column), "{column} in the summary: {words}");
@@ -386,7 +405,10 @@ async fn follow_up_rows_start_from_the_baseline_lesions() {
         .send(&t)
         .await
         .text();
-    assert!(html.contains(r#"<select id="le3_lesion" name="le3_lesion""#), "{html}");
+    assert!(
+        html.contains(r#"<select id="le3_lesion" name="le3_lesion""#),
+        "{html}"
+    );
     assert!(
         html.contains(r#"<option value="L3" selected>L3 — pancreas</option>"#),
         "{html}"
@@ -400,9 +422,13 @@ async fn follow_up_rows_start_from_the_baseline_lesions() {
             ("f_date", "2015-06-20"),
             ("f_modality", "ct"),
         ];
-        for (i, (id, organ, mm)) in [("L1", "liver", "40"), ("L2", "liver", "20"), ("L3", "pancreas", "15")]
-            .into_iter()
-            .enumerate()
+        for (i, (id, organ, mm)) in [
+            ("L1", "liver", "40"),
+            ("L2", "liver", "20"),
+            ("L3", "pancreas", "15"),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let n = ["le1", "le2", "le3"][i];
             let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
@@ -486,8 +512,7 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 }
 
 fn has(tag: &str, name: &str) -> bool {
-    tag.split([' ', '>', '/'])
-        .any(|w| w == name)
+    tag.split([' ', '>', '/']).any(|w| w == name)
 }
 
 /// The page's focusable elements (links, fields, buttons) in tab order
@@ -501,7 +526,9 @@ fn focusables(html: &str) -> Vec<Focusable> {
     let mut pos = 0;
     while let Some(i) = html[pos..].find('<') {
         let start = pos + i;
-        let Some(end) = html[start..].find('>') else { break };
+        let Some(end) = html[start..].find('>') else {
+            break;
+        };
         let tag = &html[start..start + end + 1];
         pos = start + end + 1;
         let name: String = tag[1..]
@@ -531,7 +558,9 @@ fn focusables(html: &str) -> Vec<Focusable> {
             in_form: start > form_at && start < form_end,
         };
         if name == "select" {
-            let close = html[pos..].find("</select>").map_or(html.len(), |c| c + pos);
+            let close = html[pos..]
+                .find("</select>")
+                .map_or(html.len(), |c| c + pos);
             let mut o = pos;
             while let Some(k) = html[o..close].find("<option") {
                 let s = o + k;
@@ -650,7 +679,9 @@ impl Keys {
         let i = self
             .page
             .iter()
-            .position(|f| f.in_form && f.tag == "button" && (f.accesskey == key || self.legacy && key == "s"))
+            .position(|f| {
+                f.in_form && f.tag == "button" && (f.accesskey == key || self.legacy && key == "s")
+            })
             .expect("the button");
         let in_text = self
             .at
@@ -723,7 +754,9 @@ impl Walk<'_> {
         let mut k = Keys::on(page, self.legacy);
         let n = k.follow(href);
         self.cost.keys += n;
-        self.cost.steps.push(format!("link {href}: {n} key(s), 1 load"));
+        self.cost
+            .steps
+            .push(format!("link {href}: {n} key(s), 1 load"));
         self.get(href).await
     }
 
@@ -745,24 +778,37 @@ impl Walk<'_> {
             let e = page[s..].find('>').unwrap() + s;
             let tag = &page[s..=e];
             pos = e;
-            let in_form = page[..s].rfind("<form").is_some_and(|f| page[f..s].contains(r#"id="record-form""#));
-            if let (true, Some(n), Some(v)) = (in_form, attr(tag, "name"), attr(tag, "value")) {
-                if n != "_csrf" {
-                    body.push((n, v));
-                }
+            let in_form = page[..s]
+                .rfind("<form")
+                .is_some_and(|f| page[f..s].contains(r#"id="record-form""#));
+            if let (true, Some(n), Some(v)) = (in_form, attr(tag, "name"), attr(tag, "value"))
+                && n != "_csrf"
+            {
+                body.push((n, v));
             }
         }
         // Fields as served (prefilled values, chosen options).
         let served = focusables(page);
-        for f in served.iter().filter(|f| f.in_form && !f.name.is_empty() && f.tag != "button") {
+        for f in served
+            .iter()
+            .filter(|f| f.in_form && !f.name.is_empty() && f.tag != "button")
+        {
             if !fields.iter().any(|(id, _)| *id == f.id) {
-                let v = if f.tag == "select" { f.selected.clone() } else { f.value.clone() };
+                let v = if f.tag == "select" {
+                    f.selected.clone()
+                } else {
+                    f.value.clone()
+                };
                 body.push((f.name.clone(), v));
             }
         }
         for (id, v) in fields {
             k.fill(id, v);
-            let name = served.iter().find(|f| f.id == *id).map(|f| f.name.clone()).unwrap();
+            let name = served
+                .iter()
+                .find(|f| f.id == *id)
+                .map(|f| f.name.clone())
+                .unwrap();
             body.push((name, v.to_string()));
         }
         if key == "n" {
@@ -770,12 +816,16 @@ impl Walk<'_> {
         }
         let n = k.submit(key);
         self.cost.keys += n;
-        self.cost
-            .steps
-            .push(format!("form {action}: {n} key(s), 2 loads (save, redirect)"));
+        self.cost.steps.push(format!(
+            "form {action}: {n} key(s), 2 loads (save, redirect)"
+        ));
         self.cost.requests += 1;
         let f: Vec<(&str, &str)> = body.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-        let r = req("POST", action).cookie(&self.l).form(&f).send(self.t).await;
+        let r = req("POST", action)
+            .cookie(&self.l)
+            .form(&f)
+            .send(self.t)
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{action}: {}", r.text());
         let to = r.header("location").unwrap();
         let to = to.split('#').next().unwrap().to_string();
@@ -844,12 +894,19 @@ async fn one_patient_by_hand_costs_fewer_page_loads_and_keystrokes() {
     // Both paths recorded the same patient.
     let admin = login(&t, "admin").await;
     for p in ["P1", "Q1"] {
-        let page = req("GET", &format!("/api/patients/{p}")).cookie(&admin).send(&t).await;
+        let page = req("GET", &format!("/api/patients/{p}"))
+            .cookie(&admin)
+            .send(&t)
+            .await;
         assert_eq!(page.status, StatusCode::OK);
     }
     for (table, n) in [("treatment_agent", 1), ("assessment", 2), ("lesion", 6)] {
         for p in ["P1", "Q1"] {
-            let j = req("GET", &format!("/api/patients/{p}")).cookie(&admin).send(&t).await.json();
+            let j = req("GET", &format!("/api/patients/{p}"))
+                .cookie(&admin)
+                .send(&t)
+                .await
+                .json();
             let rows = j["records"][table].as_array().map_or(0, Vec::len);
             assert_eq!(rows, n, "{p} {table}: {j}");
         }
@@ -888,14 +945,27 @@ async fn enter_before(t: &TestApp) -> Cost {
     for (entity, f) in [("tumour", TUMOUR_FIELDS), ("treatment", TREATMENT_FIELDS)] {
         let form = w.follow(&page, &add(entity)).await;
         page = w
-            .submit(&form, &format!("/records/{entity}/new"), &with_reason(f), "s")
+            .submit(
+                &form,
+                &format!("/records/{entity}/new"),
+                &with_reason(f),
+                "s",
+            )
             .await;
     }
     let form = w
-        .follow(&page, "/records/treatment_agent/new?patient=Q1&treatment=T1")
+        .follow(
+            &page,
+            "/records/treatment_agent/new?patient=Q1&treatment=T1",
+        )
         .await;
     page = w
-        .submit(&form, "/records/treatment_agent/new", &with_reason(AGENT_FIELDS), "s")
+        .submit(
+            &form,
+            "/records/treatment_agent/new",
+            &with_reason(AGENT_FIELDS),
+            "s",
+        )
         .await;
     for (id, date, _) in SCANS {
         let form = w.follow(&page, &add("assessment")).await;
@@ -907,7 +977,10 @@ async fn enter_before(t: &TestApp) -> Cost {
     for (n, (id, _, mm)) in SCANS.into_iter().enumerate() {
         for (k, organ) in LESION_ORGANS.into_iter().enumerate() {
             let form = w
-                .follow(&page, &format!("/records/lesion/new?patient=Q1&assessment={id}"))
+                .follow(
+                    &page,
+                    &format!("/records/lesion/new?patient=Q1&assessment={id}"),
+                )
                 .await;
             let lesion = ["L1", "L2", "L3"][k];
             let mut f = vec![("f_lesion", lesion)];
@@ -944,10 +1017,16 @@ async fn enter_after(t: &TestApp) -> Cost {
         .submit(&form, "/records/patient/new", PATIENT_FIELDS, "s")
         .await;
     let form = w.follow(&page, "/records/tumour/new?patient=P1").await;
-    page = w.submit(&form, "/records/tumour/new", TUMOUR_FIELDS, "s").await;
+    page = w
+        .submit(&form, "/records/tumour/new", TUMOUR_FIELDS, "s")
+        .await;
     let form = w.follow(&page, "/records/treatment/new?patient=P1").await;
     let mut f = TREATMENT_FIELDS.to_vec();
-    f.extend([("ag1_agent", "everolimus"), ("ag1_dose", "10"), ("ag1_dose_unit", "mg")]);
+    f.extend([
+        ("ag1_agent", "everolimus"),
+        ("ag1_dose", "10"),
+        ("ag1_dose_unit", "mg"),
+    ]);
     page = w.submit(&form, "/records/treatment/new", &f, "s").await;
     let mut form = w.follow(&page, "/records/assessment/new?patient=P1").await;
     for (n, (id, date, mm)) in SCANS.into_iter().enumerate() {

@@ -121,7 +121,11 @@ async fn a_dry_run_shows_the_changes_and_the_confirmation_imports_them() {
     assert_eq!(h[0]["reason"], "monthly export");
     // The upload itself is a security event.
     let admin = login(&t, "admin").await;
-    let events = req("GET", "/admin/users").cookie(&admin).send(&t).await.text();
+    let events = req("GET", "/admin/users")
+        .cookie(&admin)
+        .send(&t)
+        .await
+        .text();
     assert!(events.contains("import_checked"), "{events}");
     // A token is used once.
     let r = req("POST", "/import/confirm")
@@ -177,7 +181,10 @@ async fn a_malformed_file_is_refused_with_its_lines_and_nothing_is_written() {
         html.contains("patients.csv, line 3, column 4 (birth_date)"),
         "{html}"
     );
-    assert!(html.contains("patients.csv, line 4, column 3 (sex)"), "{html}");
+    assert!(
+        html.contains("patients.csv, line 4, column 3 (sex)"),
+        "{html}"
+    );
     assert!(html.contains("Nothing was imported"));
     // No confirmation is offered, and nothing was written, not even the
     // good rows.
@@ -209,7 +216,10 @@ async fn only_data_managers_and_administrators_upload_and_only_their_sites() {
         .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}");
         let list = req("GET", "/patients").cookie(&l).send(&t).await.text();
-        assert!(!list.contains(r#"href="/import""#), "{who} is offered an upload");
+        assert!(
+            !list.contains(r#"href="/import""#),
+            "{who} is offered an upload"
+        );
     }
     let dm = login(&t, "dm_a").await;
     // Without the CSRF token.
@@ -241,9 +251,19 @@ async fn only_data_managers_and_administrators_upload_and_only_their_sites() {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let html = r.text();
-    assert!(html.contains("tumours.csv, line 3, column patient"), "{html}");
-    assert!(html.contains("no patient &#39;b1&#39; of a site you manage") || html.contains("no patient 'b1' of a site you manage"), "{html}");
-    assert!(html.contains("you may not enter patients for site b"), "{html}");
+    assert!(
+        html.contains("tumours.csv, line 3, column patient"),
+        "{html}"
+    );
+    assert!(
+        html.contains("no patient &#39;b1&#39; of a site you manage")
+            || html.contains("no patient 'b1' of a site you manage"),
+        "{html}"
+    );
+    assert!(
+        html.contains("you may not enter patients for site b"),
+        "{html}"
+    );
     assert!(html.contains("sites.csv: studies and sites are managed by administrators"));
     assert!(!patient_exists(&t, &dm, "w1").await);
     // The administrator may import another site's rows.
