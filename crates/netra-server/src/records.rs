@@ -1467,7 +1467,11 @@ async fn submit(
                 new_lesion,
                 flow,
                 saved: None,
-                rows: submitted_rows,
+                // A submission without rows gets the form's rows back.
+                rows: match child {
+                    Some(r) if submitted_rows.is_empty() => crate::rows::initial(r, &row_lesions),
+                    _ => submitted_rows,
+                },
                 row_lesions,
             };
             let title = format!("Correct the {}", entity_label(entity));

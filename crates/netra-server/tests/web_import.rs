@@ -281,6 +281,21 @@ async fn only_data_managers_and_administrators_upload_and_only_their_sites() {
 async fn an_upload_above_the_limit_is_refused() {
     let t = test_app().await;
     let dm = login(&t, "dm_a").await;
+    // Above the 1 MB of forms, below the upload limit: checked.
+    let long_note = "x".repeat(2 << 20);
+    let file = format!("patient,site,sex,vital_status,notes\nw1,a,female,alive,{long_note}\n");
+    let r = upload(
+        &dm,
+        multipart(&dm.csrf, "x", &[("patients.csv", file.as_bytes())]),
+    )
+    .send(&t)
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        &r.text()[..500.min(r.text().len())]
+    );
     let mut big = PATIENTS.as_bytes().to_vec();
     big.resize(netra_server::upload::UPLOAD_LIMIT + 100 * 1024, b' ');
     let r = upload(&dm, multipart(&dm.csrf, "x", &[("patients.csv", &big)]))
