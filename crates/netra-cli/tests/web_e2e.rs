@@ -301,7 +301,16 @@ async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
     fill(c, "f_diagnosis_date", "2018-03-01").await;
     fill(c, "f_last_followup_date", "2017-01-01").await;
     choose(c, "f_vital_status", "alive").await;
-    fill(c, "reason", "new patient").await;
+    // The new-patient flow asks no reason (issue 15): the audit trail
+    // records "created in new-patient flow" with the user and the time.
+    let note = c
+        .find(Locator::Id("reason"))
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    assert!(note.contains("No reason needed"), "{note}");
     submit(c, "#record-form").await;
     let problems = c
         .wait()
@@ -333,7 +342,6 @@ async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
     choose(c, "f_type", "radionuclide").await;
     fill(c, "f_start_date", "2018-04-01").await;
     fill(c, "f_end_date", "2018-10-01").await;
-    fill(c, "reason", "first line").await;
     submit(c, "#record-form").await;
     wait_path(c, "/patients/P1").await;
 
@@ -346,7 +354,6 @@ async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
         fill(c, "f_assessment", id).await;
         fill(c, "f_date", date).await;
         choose(c, "f_modality", "ct").await;
-        fill(c, "reason", "restaging").await;
         submit(c, "#record-form").await;
         wait_path(c, "/patients/P1").await;
     }
@@ -366,7 +373,6 @@ async fn run(c: &Client, base: &str, shots: &Path) -> Result<(), String> {
         choose(c, "f_organ", "liver").await;
         choose(c, "f_role", "target").await;
         fill(c, "f_longest_mm", mm).await;
-        fill(c, "reason", "measured on CT").await;
         if assessment == "A2" {
             // 52 → 30 mm is −42 %: a partial response, shown before saving.
             let deadline = Instant::now() + Duration::from_secs(20);

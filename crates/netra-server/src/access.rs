@@ -471,6 +471,154 @@ pub async fn save_noting(
     Ok((key, report.flags.into_iter().map(|p| p.reason).collect()))
 }
 
+/// New child records saved with their parent (a treatment's agents, an
+/// assessment's lesions): the child entity, and per row the prefix of its
+/// form fields (`ag2_`) with its column texts. The parent's key columns
+/// are filled in from the parent.
+#[derive(Debug, Clone)]
+pub struct Children {
+    /// The child entity.
+    pub entity: Entity,
+    /// (field prefix, column texts) per row, in form order.
+    pub rows: Vec<(String, HashMap<String, String>)>,
+}
+
+/// Creates a parent record and its children in one transaction, all or
+/// nothing, with the importer's checks, as `user` with `reason`. `extra`
+/// are problems the form found itself (a lesion choice, a missing reason):
+/// with any of them nothing is written, but the rows are checked all the
+/// same so that every problem is reported at once. A child row's problem
+/// names the field `<prefix><column>` (`ag2_dose`), or the row `<prefix>`
+/// without a column. Returns the parent's key texts and the importer's
+/// flags.
+pub async fn save_with_children(
+    state: &AppState,
+    user: &User,
+    parent: Entity,
+    mut texts: HashMap<String, String>,
+    children: Children,
+    reason: &str,
+    mut extra: Vec<FieldProblem>,
+) -> Result<(Vec<String>, Vec<String>), AppError> {
+    let spec = parent.spec();
+    let cspec = children.entity.spec();
+    if let Some(unknown) = texts.keys().find(|k| spec.column(k).is_none()) {
+        return Err(AppError::BadRequest(format!(
+            "a {} has no field '{unknown}'",
+            entity_label(parent)
+        )));
+    }
+    for t in texts.values_mut() {
+        *t = t.trim().to_string();
+    }
+    let mut expects = check_write(state, user, parent, &texts, None).await?;
+    let key: Vec<String> = spec
+        .key
+        .iter()
+        .map(|k| texts.get(*k).cloned().unwrap_or_default())
+        .collect();
+    if let Ok(kv) = key_values(parent, &key) {
+        expects.push(Expect {
+            entity: parent,
+            key: kv,
+            state: Expected::Absent,
+            otherwise: Otherwise::Refused(exists_already(parent, &key)),
+        });
+    }
+    let row_of = |espec: &netra_clinical::registry::schema::EntitySpec,
+                  t: &HashMap<String, String>| {
+        espec
+            .columns
+            .iter()
+            .map(|c| match t.get(c.name).map(|s| s.trim()) {
+                Some(v) if !v.is_empty() => Value::Text(v.to_string()),
+                _ => Value::Null,
+            })
+            .collect::<Vec<Value>>()
+    };
+    let parent_row = row_of(spec, &texts);
+    let mut child_rows = Vec::new();
+    for (_, t) in &children.rows {
+        let mut t = t.clone();
+        // The child's columns that name its parent come from the parent.
+        for c in spec.key.iter() {
+            if cspec.column(c).is_some() {
+                t.insert(c.to_string(), texts.get(*c).cloned().unwrap_or_default());
+            }
+        }
+        if let Some(unknown) = t.keys().find(|k| cspec.column(k).is_none()) {
+            return Err(AppError::BadRequest(format!(
+                "a {} has no field '{unknown}'",
+                entity_label(children.entity)
+            )));
+        }
+        child_rows.push(row_of(cspec, &t));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        extra.push(FieldProblem {
+            field: Some("reason".into()),
+            message: "give the reason for this change (it is kept in the audit trail)".into(),
+            value: None,
+        });
+    }
+    let actor = Actor {
+        user: user.username.clone(),
+        reason: Some(reason.to_string()),
+    };
+    let sets = vec![(parent, vec![parent_row]), (children.entity, child_rows)];
+    let outcome = if extra.is_empty() {
+        state
+            .registry
+            .save_record_sets(&sets, &expects, &actor)
+            .await
+    } else {
+        state
+            .registry
+            .check_record_sets(&sets, &expects, &actor)
+            .await
+    };
+    let in_rows = |problems: netra_store::Problems| -> Vec<FieldProblem> {
+        problems
+            .list
+            .into_iter()
+            .map(|p| {
+                let child_row = (p.file == cspec.file)
+                    .then(|| p.line.and_then(|l| l.checked_sub(2)))
+                    .flatten()
+                    .and_then(|i| children.rows.get(i as usize));
+                match child_row {
+                    Some((prefix, _)) => FieldProblem {
+                        field: Some(match &p.column {
+                            Some(c) => format!("{prefix}{c}"),
+                            None => prefix.trim_end_matches('_').to_string(),
+                        }),
+                        message: p.reason,
+                        value: p.value,
+                    },
+                    None => FieldProblem {
+                        field: p.column,
+                        message: p.reason,
+                        value: p.value,
+                    },
+                }
+            })
+            .collect()
+    };
+    match outcome {
+        Ok(report) if extra.is_empty() => {
+            Ok((key, report.flags.into_iter().map(|p| p.reason).collect()))
+        }
+        Ok(_) => Err(AppError::Invalid(extra)),
+        Err(netra_store::StoreError::Invalid(problems)) => {
+            let mut all = in_rows(problems);
+            all.extend(extra);
+            Err(AppError::Invalid(all))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The refusal of a create whose key is taken.
 fn exists_already(entity: Entity, key: &[String]) -> String {
     let spec = entity.spec();

@@ -90,6 +90,11 @@ pub struct AppState {
     pub hashing: crate::accounts::Hashing,
     /// Rows of refused (rate-limited) logins written per minute.
     pub refusal_log: crate::ratelimit::LogBudget,
+    /// Each session's new-patient flow (records created without a typed
+    /// reason).
+    pub flows: crate::flow::Flows,
+    /// Uploaded files awaiting confirmation after their dry run.
+    pub uploads: crate::upload::Pending,
 }
 
 /// The state as handlers receive it.
@@ -115,6 +120,8 @@ impl AppState {
                 crate::ratelimit::REFUSALS_LOGGED_PER_MINUTE,
                 60,
             ),
+            flows: crate::flow::Flows::default(),
+            uploads: crate::upload::Pending::default(),
         }))
     }
 
@@ -253,11 +260,35 @@ async fn csrf_ok(req: Request, expected: &str, api: bool) -> Result<Request, Box
             _ => Err(forged()),
         };
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or_default()
+        .to_string();
+    // A file upload carries the token as a field of its multipart body.
+    if let Some(boundary) = crate::multipart::boundary(&content_type) {
+        let (parts, body) = req.into_parts();
+        let limit = crate::upload::UPLOAD_LIMIT + 64 * 1024;
+        let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+            Box::new(
+                crate::error::PageError(AppError::TooLarge(format!(
+                    "the upload is larger than the limit of {} MB: nothing was imported",
+                    crate::upload::UPLOAD_LIMIT >> 20
+                )))
+                .into_response(),
+            )
+        })?;
+        let ok = crate::multipart::parse(&bytes, &boundary).is_ok_and(|ps| {
+            ps.iter()
+                .any(|p| p.name == CSRF_FIELD && session::same_secret(&p.text(), expected))
+        });
+        if !ok {
+            return Err(forged());
+        }
+        return Ok(Request::from_parts(parts, Body::from(bytes)));
+    }
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if !is_form {
         return Err(forged());
     }
@@ -417,6 +448,11 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/records/{entity}/delete", post(records::delete))
         .route("/records/{entity}/history", get(records::history))
+        .route(
+            "/import",
+            get(crate::upload::form).post(crate::upload::check),
+        )
+        .route("/import/confirm", post(crate::upload::confirm))
         .route("/analysis", get(analysis_pages::show))
         .route("/static/netra.css", get(css))
         .route("/static/netra.js", get(js))

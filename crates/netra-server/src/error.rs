@@ -45,6 +45,8 @@ pub enum AppError {
     Conflict(String),
     /// Submitted values failed validation.
     Invalid(Vec<FieldProblem>),
+    /// The request body is larger than the route accepts (an upload).
+    TooLarge(String),
     /// Too many failed logins.
     TooManyRequests {
         /// Seconds until the next attempt is accepted.
@@ -70,6 +72,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
@@ -85,6 +88,7 @@ impl AppError {
             | AppError::NotFound(m)
             | AppError::BadRequest(m)
             | AppError::Conflict(m)
+            | AppError::TooLarge(m)
             | AppError::Busy(m) => m.clone(),
             AppError::DiskFull => DISK_FULL.into(),
             AppError::Invalid(p) => format!(

@@ -41,9 +41,11 @@ pub mod clock;
 pub mod cohort;
 pub mod course_figure;
 pub mod error;
+pub mod flow;
 pub mod generic;
 pub mod labels;
 pub mod layout;
+pub mod multipart;
 pub mod natural;
 pub mod openapi;
 pub mod pages;
@@ -54,8 +56,10 @@ pub mod pseudo;
 pub mod ratelimit;
 pub mod recist;
 pub mod records;
+pub mod rows;
 pub mod session;
 pub mod timeline;
+pub mod upload;
 
 use std::net::SocketAddr;
 

@@ -312,6 +312,8 @@ pub async fn logout(
     Client(client): Client,
 ) -> PageResult<Response> {
     end_session(&state, &session, &client).await?;
+    state.flows.end(&session.token_hash);
+    state.uploads.end(&session.token_hash);
     Ok((
         [(
             header::SET_COOKIE,

@@ -361,7 +361,10 @@ pub async fn patient_list(
             p { strong { (result.total.map_or_else(|| format!("<{}", result.min_cell.unwrap_or(0)), |n| n.to_string())) } " patient(s)"
                 @if result.total.is_none() { " (fewer than " (result.min_cell.unwrap_or(0)) " match: not listed, small-cell rule)" } }
             @if user.can_edit() {
-                a class="button" href="/records/patient/new" { "New patient" }
+                a class="button" href="/records/patient/new" accesskey="p" { "New patient" }
+            }
+            @if crate::upload::may_import(user) {
+                a class="button secondary" href="/import" { "Import files" }
             }
             @if may_export && result.total.is_some_and(|n| n > 0) {
                 a class="button secondary" href=(export_link) download { "Export these patients (CSV)" }
@@ -657,6 +660,18 @@ fn label(column: &str) -> String {
     column.replace('_', " ")
 }
 
+/// The link and the words of a problem's field in the summary: the
+/// reason, a row's field (`ag2_dose` → "agent 2, dose") or the record's.
+fn problem_anchor(field: &str) -> (String, String) {
+    if field == "reason" {
+        return ("#reason".into(), "reason".into());
+    }
+    if let Some(words) = crate::rows::field_label(field) {
+        return (format!("#{field}"), words);
+    }
+    (format!("#f_{field}"), label(field))
+}
+
 /// A problem's message in the words of the form: the column names it
 /// mentions (`end_date is before start_date`) become the labels the form
 /// shows (`end date is before start date`).
@@ -677,22 +692,12 @@ fn in_form_words(entity: Entity, message: &str) -> String {
     out
 }
 
-/// The value of the lesion choice that asks for a new lesion.
-const NEW_LESION: &str = "__new__";
-
-/// A lesion the patient already has: the choices of a follow-up lesion.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct KnownLesion {
-    id: String,
-    organ: String,
-    /// The first assessment (in id order) that measured it.
-    assessment: String,
-}
+use crate::rows::{KnownLesion, NEW_LESION};
 
 /// The patient's lesions measured at assessments other than `assessment`,
 /// in identifier order. The caller has checked that the user may edit the
 /// patient's records.
-async fn known_lesions(
+pub(crate) async fn known_lesions(
     state: &AppState,
     patient: &str,
     assessment: &str,
@@ -725,6 +730,7 @@ async fn known_lesions(
                 None => out.push(KnownLesion {
                     id,
                     organ: text(&r, "organ"),
+                    role: text(&r, "role"),
                     assessment: a,
                 }),
             }
@@ -763,6 +769,7 @@ fn lesion_choice(
     value: &str,
     new_lesion: &str,
     error: Option<&str>,
+    autofocus: bool,
 ) -> Markup {
     let chosen_new = value == NEW_LESION;
     let invalid = error.is_some();
@@ -773,7 +780,7 @@ fn lesion_choice(
                 span class="hint" id="f_lesion_hint" { "one of the patient's lesions, or a new lesion" }
             }
             select id="f_lesion" name="f_lesion" aria-required="true" aria-describedby="f_lesion_hint"
-                aria-invalid=[invalid.then_some("true")] {
+                aria-invalid=[invalid.then_some("true")] autofocus[autofocus] {
                 option value="" { "— choose —" }
                 @for k in known {
                     option value=(k.id) selected[k.id == value] {
@@ -812,7 +819,13 @@ fn hint(c: &ColumnSpec) -> String {
 }
 
 /// One labelled form field for a column.
-fn field(c: &ColumnSpec, value: &str, error: Option<&str>, readonly: bool) -> Markup {
+fn field(
+    c: &ColumnSpec,
+    value: &str,
+    error: Option<&str>,
+    readonly: bool,
+    autofocus: bool,
+) -> Markup {
     let id = format!("f_{}", c.name);
     let hint_id = format!("{id}_hint");
     let err_id = format!("{id}_error");
@@ -832,7 +845,7 @@ fn field(c: &ColumnSpec, value: &str, error: Option<&str>, readonly: bool) -> Ma
             }
             @match &c.kind {
                 Kind::Code(v) => {
-                    select id=(id) name=(id) aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) disabled[readonly] {
+                    select id=(id) name=(id) aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) disabled[readonly] autofocus[autofocus] {
                         option value="" { (if c.required { "— choose —" } else { "— not recorded —" }) }
                         @for (code, label) in v.codes.iter().zip(&v.labels) {
                             option value=(code) selected[*code == value] { (label) }
@@ -841,7 +854,7 @@ fn field(c: &ColumnSpec, value: &str, error: Option<&str>, readonly: bool) -> Ma
                     @if readonly { input type="hidden" name=(id) value=(value); }
                 }
                 Kind::YesNo => {
-                    select id=(id) name=(id) aria-invalid=[invalid.then_some("true")] aria-describedby=(described) disabled[readonly] {
+                    select id=(id) name=(id) aria-invalid=[invalid.then_some("true")] aria-describedby=(described) disabled[readonly] autofocus[autofocus] {
                         option value="" { "— not recorded —" }
                         option value="yes" selected[value == "yes"] { "yes" }
                         option value="no" selected[value == "no"] { "no" }
@@ -849,19 +862,19 @@ fn field(c: &ColumnSpec, value: &str, error: Option<&str>, readonly: bool) -> Ma
                     @if readonly { input type="hidden" name=(id) value=(value); }
                 }
                 Kind::Text if c.name == "notes" => {
-                    textarea id=(id) name=(id) aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly] { (value) }
+                    textarea id=(id) name=(id) aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly] autofocus[autofocus] { (value) }
                 }
                 Kind::Integer { .. } | Kind::Real { .. } => {
                     input type="text" inputmode="decimal" id=(id) name=(id) value=(value) autocomplete="off"
-                        aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly];
+                        aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly] autofocus[autofocus];
                 }
                 Kind::Date => {
                     input type="text" id=(id) name=(id) value=(value) placeholder="YYYY-MM-DD" autocomplete="off"
-                        aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly];
+                        aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly] autofocus[autofocus];
                 }
                 _ => {
                     input type="text" id=(id) name=(id) value=(value) autocomplete="off"
-                        aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly];
+                        aria-required=[c.required.then_some("true")] aria-invalid=[invalid.then_some("true")] aria-describedby=(described) readonly[readonly] autofocus[autofocus];
                 }
             }
             @if let Some(e) = error { p class="field-error" id=(err_id) { (e) } }
@@ -884,6 +897,16 @@ struct FormPage<'a> {
     known_lesions: Vec<KnownLesion>,
     /// The typed identifier of a new lesion.
     new_lesion: String,
+    /// A record created in the session's new-patient flow: no reason is
+    /// asked ([`crate::flow`]).
+    flow: bool,
+    /// The notice of the record saved before this form ("save and add
+    /// another").
+    saved: Option<String>,
+    /// The rows of a new parent's children (agents, lesions).
+    rows: Vec<crate::rows::Row>,
+    /// The patient's lesions, for the rows of a new assessment.
+    row_lesions: Vec<KnownLesion>,
 }
 
 fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) -> Markup {
@@ -918,8 +941,20 @@ fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) ->
         "/admin/users".to_string()
     };
     let form_id = "record-form";
+    let child_rows = (!editing).then(|| crate::rows::of(f.entity)).flatten();
+    // The keyboard starts in the first field to correct, else in the first
+    // field to fill.
+    let editable =
+        |c: &ColumnSpec| !((editing && spec.key.contains(&c.name)) || f.fixed.contains(&c.name));
+    let first_field = f
+        .problems
+        .iter()
+        .filter_map(|p| p.field.as_deref())
+        .find(|p| spec.column(p).is_some_and(editable))
+        .or_else(|| spec.columns.iter().find(|c| editable(c)).map(|c| c.name));
     html! {
         h1 { (title) }
+        @if let Some(s) = &f.saved { (notice(&format!("{s} saved: add the next one."))) }
         p { a href=(back) { "← Back" } }
         @if !f.problems.is_empty() || f.general.is_some() {
             div class="errors" role="alert" tabindex="-1" id="problems" {
@@ -930,8 +965,10 @@ fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) ->
                         @for p in &f.problems {
                             li {
                                 @if let Some(col) = &p.field {
-                                    // The reason's field is `reason`, the record's `f_<column>`.
-                                    a href=(if col == "reason" { "#reason".to_string() } else { format!("#f_{col}") }) { (label(col)) } ": "
+                                    // The reason's field is `reason`, a row's `ag2_dose`,
+                                    // the record's `f_<column>`.
+                                    @let (href, words) = problem_anchor(col);
+                                    a href=(href) { (words) } ": "
                                 }
                                 (p.message)
                                 @if let Some(v) = p.value.as_ref().filter(|v| !v.is_empty()) { " (value '" (v) "')" }
@@ -950,21 +987,29 @@ fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) ->
                 @let value = f.values.get(c.name).cloned().unwrap_or_default();
                 @let readonly = (editing && spec.key.contains(&c.name)) || f.fixed.contains(&c.name);
                 @let err = error_for(c.name);
+                @let focus = first_field == Some(c.name);
                 @if f.entity == Entity::Lesion && c.name == "lesion" && !readonly && !f.known_lesions.is_empty() {
-                    (lesion_choice(&f.known_lesions, &value, &f.new_lesion, (!err.is_empty()).then_some(err.as_str())))
+                    (lesion_choice(&f.known_lesions, &value, &f.new_lesion, (!err.is_empty()).then_some(err.as_str()), focus))
                 } @else if f.entity == Entity::Patient && c.name == "site" && !readonly {
                     div {
                         label for="f_site" { "site " span class="req" aria-hidden="true" { "*" } span class="hint" id="f_site_hint" { "the centre the patient belongs to" } }
-                        select id="f_site" name="f_site" aria-required="true" aria-describedby="f_site_hint" aria-invalid=[(!err.is_empty()).then_some("true")] {
+                        select id="f_site" name="f_site" aria-required="true" aria-describedby="f_site_hint" aria-invalid=[(!err.is_empty()).then_some("true")] autofocus[focus] {
                             option value="" { "— choose —" }
                             @for (s, n) in sites { option value=(s) selected[*s == value] { (s) " — " (n) } }
                         }
                         @if !err.is_empty() { p class="field-error" { (err) } }
                     }
                 } @else {
-                    (field(c, &value, (!err.is_empty()).then_some(err.as_str()), readonly))
+                    (field(c, &value, (!err.is_empty()).then_some(err.as_str()), readonly, focus))
                 }
             }
+            @if let Some(rows) = child_rows {
+                (crate::rows::table(rows, &f.rows, &f.row_lesions, &f.problems))
+            }
+            @if f.flow {
+                p class="muted wide" id="reason" { "No reason needed: this patient was created in this session. The audit trail records “"
+                    (crate::flow::FLOW_REASON) "” with your name and the time." }
+            } @else {
             div class="wide" {
                 label for="reason" { "Reason for this change " span class="req" aria-hidden="true" { "*" }
                     span class="hint" id="reason_hint" { "kept in the audit trail with your name and the time" } }
@@ -972,6 +1017,7 @@ fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) ->
                     aria-invalid=[(!error_for("reason").is_empty()).then_some("true")] { (f.reason) }
                 @let e = error_for("reason");
                 @if !e.is_empty() { p class="field-error" { (e) } }
+            }
             }
             @if f.entity == Entity::Lesion {
                 @let assessment = f.values.get("assessment").cloned().unwrap_or_default();
@@ -983,8 +1029,13 @@ fn form_page(session: &Session, f: &FormPage<'_>, sites: &[(String, String)]) ->
                 }
             }
             div class="actions" {
-                button type="submit" { "Save" }
+                button type="submit" accesskey="s" { "Save" }
+                @if !editing && f.entity >= Entity::Patient {
+                    button type="submit" class="secondary" name="then" value="another" accesskey="n" { "Save and add another" }
+                }
                 a href=(back) { "Cancel" }
+                p class="hint wide" { "Enter in a field saves. Keys: Alt+Shift+S (Firefox) or Alt+S saves"
+                    @if !editing && f.entity >= Entity::Patient { ", Alt+Shift+N or Alt+N saves and opens a new form for the next one" } "." }
             }
         }
         @if let Some(key) = &f.key {
@@ -1034,6 +1085,50 @@ fn fixed_columns(entity: Entity, q: &HashMap<String, String>) -> Vec<&'static st
         .collect()
 }
 
+/// True when a new record of `entity` with `values` belongs to the
+/// session's new-patient flow: a new patient starts one, and a new record
+/// of a patient this session created continues it ([`crate::flow`]).
+fn in_flow(
+    state: &AppState,
+    session: &Session,
+    entity: Entity,
+    values: &HashMap<String, String>,
+) -> bool {
+    entity == Entity::Patient
+        || entity > Entity::Patient
+            && values
+                .get("patient")
+                .is_some_and(|p| state.flows.contains(session, p))
+}
+
+/// Where "save and add another" goes: a new form of the same kind with
+/// the context of the saved record (its patient, and the treatment or
+/// assessment of a child).
+fn add_another(entity: Entity, values: &HashMap<String, String>) -> Redirect {
+    let mut to = format!(
+        "/records/{}/new?saved={}",
+        entity.spec().table,
+        url_encode(&capitalise(entity_label(entity)))
+    );
+    let context = if entity == Entity::Patient {
+        Vec::new()
+    } else {
+        fixed_columns(entity, values)
+    };
+    for c in context {
+        if let Some(v) = values.get(c) {
+            to.push_str(&format!("&{c}={}", url_encode(v.trim())));
+        }
+    }
+    // A new patient's form keeps the site.
+    if entity == Entity::Patient
+        && let Some(site) = values.get("site")
+    {
+        to.push_str(&format!("&site={}", url_encode(site.trim())));
+    }
+    Redirect::to(&to)
+}
+
 /// `GET /records/{entity}/new`.
 pub async fn new_form(
     State(state): State<Shared>,
@@ -1072,8 +1167,26 @@ pub async fn new_form(
     } else {
         Vec::new()
     };
+    let row_lesions = if entity == Entity::Assessment {
+        lesion_choices(&state, user, &values).await?
+    } else {
+        Vec::new()
+    };
+    let rows = crate::rows::of(entity)
+        .map(|r| crate::rows::initial(r, &row_lesions))
+        .unwrap_or_default();
+    // The notice names a kind of record, never text from the link.
+    let saved = q
+        .get("saved")
+        .filter(|s| {
+            Entity::ALL
+                .iter()
+                .any(|e| capitalise(entity_label(*e)) == **s)
+        })
+        .cloned();
     let f = FormPage {
         entity,
+        flow: in_flow(&state, &session, entity, &values),
         values,
         problems: Vec::new(),
         general: None,
@@ -1082,6 +1195,9 @@ pub async fn new_form(
         reason: String::new(),
         known_lesions,
         new_lesion: String::new(),
+        saved,
+        rows,
+        row_lesions,
     };
     let title = format!("New {}", entity_label(entity));
     Ok(Html(
@@ -1149,6 +1265,10 @@ pub async fn edit_form(
         reason: String::new(),
         known_lesions: Vec::new(),
         new_lesion: String::new(),
+        flow: false,
+        saved: None,
+        rows: Vec::new(),
+        row_lesions: Vec::new(),
     };
     let title = format!("Edit {}", entity_label(entity));
     Ok(Html(
@@ -1197,7 +1317,28 @@ async fn submit(
 ) -> PageResult<Response> {
     let entity = entity_of(&table)?;
     let user = &session.user;
-    let (mut values, key, reason) = form_fields(&fields);
+    let (mut values, key, typed_reason) = form_fields(&fields);
+    let then_another = fields.iter().any(|(k, v)| k == "then" && v == "another");
+    // In the new-patient flow nothing is asked: the audit trail gets the
+    // system reason (and what was typed anyway, through the API-like form).
+    let flow = !editing && in_flow(&state, &session, entity, &values);
+    let reason = match (flow, typed_reason.trim()) {
+        (true, "") => crate::flow::FLOW_REASON.to_string(),
+        (true, typed) => format!("{}: {typed}", crate::flow::FLOW_REASON),
+        (false, _) => typed_reason.clone(),
+    };
+    let child = crate::rows::of(entity).filter(|_| !editing);
+    let submitted_rows = child
+        .map(|r| crate::rows::parse(r, &fields))
+        .unwrap_or_default();
+    let row_lesions = if entity == Entity::Assessment && !editing {
+        lesion_choices(&state, user, &values).await?
+    } else {
+        Vec::new()
+    };
+    let (entered_rows, row_problems) = child
+        .map(|r| crate::rows::resolve_lesions(r, &submitted_rows, &row_lesions))
+        .unwrap_or_default();
     let new_lesion = fields
         .iter()
         .find(|(k, _)| k == "new_lesion")
@@ -1258,14 +1399,40 @@ async fn submit(
     } else {
         Mode::Create
     };
-    let saved = if choice_problems.is_empty() {
-        access::save_noting(&state, user, entity, values, &reason, mode).await
-    } else {
-        Err(AppError::Invalid(choice_problems))
+    let saved = match child {
+        Some(rows) if !entered_rows.is_empty() => {
+            let children = access::Children {
+                entity: rows.entity,
+                rows: entered_rows
+                    .iter()
+                    .map(|r| (r.prefix(rows), r.values.clone()))
+                    .collect(),
+            };
+            // The reason is checked by the save of several rows itself.
+            let mut extra: Vec<FieldProblem> = choice_problems
+                .into_iter()
+                .filter(|p| p.field.as_deref() != Some("reason"))
+                .collect();
+            extra.extend(row_problems);
+            access::save_with_children(&state, user, entity, values, children, &reason, extra).await
+        }
+        _ if choice_problems.is_empty() => {
+            access::save_noting(&state, user, entity, values, &reason, mode).await
+        }
+        _ => Err(AppError::Invalid(choice_problems)),
     };
     let values = shown;
     match saved {
         Ok((k, flags)) => {
+            if entity == Entity::Patient
+                && !editing
+                && let Some(code) = k.first()
+            {
+                state.flows.start(&session, code);
+            }
+            if then_another && !editing {
+                return Ok(add_another(entity, &values).into_response());
+            }
             Ok(after_save_noting(entity, &k, "saved", !flags.is_empty()).into_response())
         }
         // The form comes back with what was typed and the reason: also when
@@ -1276,7 +1443,10 @@ async fn submit(
                 AppError::Invalid(p) => (
                     p.into_iter()
                         .map(|p| FieldProblem {
-                            message: in_form_words(entity, &p.message),
+                            message: child.map_or_else(
+                                || in_form_words(entity, &p.message),
+                                |c| in_form_words(c.entity, &in_form_words(entity, &p.message)),
+                            ),
                             ..p
                         })
                         .collect(),
@@ -1292,9 +1462,17 @@ async fn submit(
                 general,
                 key: editing.then_some(key),
                 fixed: Vec::new(),
-                reason,
+                reason: typed_reason,
                 known_lesions,
                 new_lesion,
+                flow,
+                saved: None,
+                // A submission without rows gets the form's rows back.
+                rows: match child {
+                    Some(r) if submitted_rows.is_empty() => crate::rows::initial(r, &row_lesions),
+                    _ => submitted_rows,
+                },
+                row_lesions,
             };
             let title = format!("Correct the {}", entity_label(entity));
             let body = page(

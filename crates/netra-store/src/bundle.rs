@@ -282,6 +282,24 @@ impl Bundle {
         self.tables.get(entity.index()).and_then(Option::as_ref)
     }
 
+    /// The physical line and text of `column` in every row of the table of
+    /// `entity` (`None` for an empty cell or a column the file lacks; no
+    /// rows for a table the bundle lacks): what a caller checks row by row
+    /// before importing (the web upload checks each row's patient against
+    /// the uploader's sites).
+    pub fn column_texts(&self, entity: Entity, column: &str) -> Vec<(u64, Option<String>)> {
+        let Some(t) = self.table(entity) else {
+            return Vec::new();
+        };
+        let Some(f) = &t.frame else {
+            return Vec::new();
+        };
+        let c = f.column(column).ok();
+        (0..f.n_rows())
+            .map(|r| (t.line(r), c.and_then(|c| c.text(r)).map(str::to_string)))
+            .collect()
+    }
+
     /// Data rows per entity present.
     pub fn counts(&self) -> Vec<(Entity, usize)> {
         self.tables

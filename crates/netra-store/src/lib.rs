@@ -375,6 +375,47 @@ impl Registry {
             .await
     }
 
+    /// Writes the records of several entities (a treatment and its agents,
+    /// an assessment and its lesions: values in schema column order) in one
+    /// transaction with the importer's checks and audit, if every
+    /// expectation holds: all of them or none. Problems name the entity's
+    /// bundle file (`treatment_agents.csv`) and line `i + 2` for row `i`
+    /// of its set, so that a form of several rows can point at the row.
+    pub async fn save_record_sets(
+        &self,
+        sets: &[(Entity, Vec<Vec<Value>>)],
+        expects: &[Expect],
+        actor: &Actor,
+    ) -> Result<ImportReport, StoreError> {
+        self.sets_through_import(sets, expects, actor, false).await
+    }
+
+    /// Checks `sets` exactly as [`Registry::save_record_sets`] would and
+    /// writes nothing.
+    pub async fn check_record_sets(
+        &self,
+        sets: &[(Entity, Vec<Vec<Value>>)],
+        expects: &[Expect],
+        actor: &Actor,
+    ) -> Result<ImportReport, StoreError> {
+        self.sets_through_import(sets, expects, actor, true).await
+    }
+
+    /// Imports a bundle (or checks it, with `dry_run`) if every expectation
+    /// holds inside the write transaction: the web upload of a data
+    /// manager expects each patient it touches to be still at a site of
+    /// theirs.
+    pub async fn import_bundle_expecting(
+        &self,
+        bundle: &Bundle,
+        opts: &ImportOptions,
+        expects: &[Expect],
+    ) -> Result<ImportReport, StoreError> {
+        import::import(&self.pool, self.backend(), bundle, opts, expects)
+            .await
+            .map_err(|e| refuse_duplicate(e, expects))
+    }
+
     async fn records_through_import(
         &self,
         entity: Entity,
@@ -383,19 +424,37 @@ impl Registry {
         actor: &Actor,
         dry_run: bool,
     ) -> Result<ImportReport, StoreError> {
-        let spec = entity.spec();
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::new());
-        let io = |e: csv::Error| StoreError::io(spec.file, e);
-        w.write_record(spec.columns.iter().map(|c| c.name))
-            .map_err(io)?;
-        for r in rows {
-            w.write_record(r.iter().map(|v| v.to_text().unwrap_or_default()))
+        self.sets_through_import(&[(entity, rows.to_vec())], expects, actor, dry_run)
+            .await
+    }
+
+    async fn sets_through_import(
+        &self,
+        sets: &[(Entity, Vec<Vec<Value>>)],
+        expects: &[Expect],
+        actor: &Actor,
+        dry_run: bool,
+    ) -> Result<ImportReport, StoreError> {
+        let mut bundle = Bundle::new();
+        let mut problems = Problems::default();
+        for (entity, rows) in sets {
+            let spec = entity.spec();
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::new());
+            let io = |e: csv::Error| StoreError::io(spec.file, e);
+            w.write_record(spec.columns.iter().map(|c| c.name))
                 .map_err(io)?;
+            for r in rows {
+                w.write_record(r.iter().map(|v| v.to_text().unwrap_or_default()))
+                    .map_err(io)?;
+            }
+            let bytes = w.into_inner().map_err(|e| StoreError::io(spec.file, e))?;
+            bundle.add_file(*entity, spec.file, &bytes, &mut problems);
         }
-        let bytes = w.into_inner().map_err(|e| StoreError::io(spec.file, e))?;
-        let bundle = Bundle::from_csv(entity, &bytes)?;
+        if !problems.is_empty() {
+            return Err(StoreError::Invalid(problems));
+        }
         let opts = ImportOptions {
             actor: actor.clone(),
             dry_run,

@@ -306,6 +306,12 @@ impl Req {
         self
     }
 
+    /// A raw body (set the content type with `header`).
+    pub fn body(mut self, bytes: Vec<u8>) -> Req {
+        self.body = Body::from(bytes);
+        self
+    }
+
     pub fn client_ip(mut self, ip: &str) -> Req {
         self.peer = format!("{ip}:40000").parse().unwrap();
         self
