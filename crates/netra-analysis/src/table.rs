@@ -43,15 +43,27 @@ pub fn complete_rows(frame: &Frame, columns: &[&str]) -> Result<CompleteRows, An
         .map(|c| frame.column(c))
         .collect::<Result<_, _>>()?;
     let mut per_column = vec![0usize; cols.len()];
-    let rows: Vec<usize> = (0..frame.n_rows())
-        .filter(|&r| match cols.iter().position(|c| c.text(r).is_none()) {
-            Some(k) => {
-                per_column[k] += 1;
-                false
-            }
-            None => true,
-        })
+    // Only columns with a missing cell (counted when the file was read) can
+    // drop a row; in their order, so a row counts under the first.
+    let gappy: Vec<(usize, Column<'_>)> = cols
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, c)| c.missing_cells() > 0)
         .collect();
+    let rows: Vec<usize> = if gappy.is_empty() {
+        (0..frame.n_rows()).collect()
+    } else {
+        (0..frame.n_rows())
+            .filter(|&r| match gappy.iter().find(|(_, c)| c.text(r).is_none()) {
+                Some(&(k, _)) => {
+                    per_column[k] += 1;
+                    false
+                }
+                None => true,
+            })
+            .collect()
+    };
     let n_dropped = frame.n_rows() - rows.len();
     let dropped_by = columns
         .iter()
@@ -172,6 +184,13 @@ struct Distinct<'a> {
     id: Vec<usize>,
 }
 
+/// `a == b`, compared byte by byte in place: the cells compared are short
+/// labels, for which a call to `memcmp` costs more than the comparison.
+#[inline]
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
 /// Distinct texts up to which a column's values are looked up by comparing
 /// them in turn rather than by hashing (fewer comparisons than a hash costs).
 const FEW: usize = 8;
@@ -195,7 +214,10 @@ fn distinct(column: Column<'_>) -> Distinct<'_> {
         // A few distinct texts (an event column) are found by comparing
         // them; the hash is for columns with many.
         let known = if seen.len() <= FEW {
-            small.iter().find(|(t, _)| *t == cell).map(|&(_, k)| k)
+            small
+                .iter()
+                .find(|(t, _)| same_text(t, cell))
+                .map(|&(_, k)| k)
         } else {
             seen.get(cell).copied()
         };
@@ -484,8 +506,8 @@ pub fn factor(column: Column<'_>, rows: &[usize]) -> Factor {
     for &r in rows {
         let cell = column.text(r).unwrap_or_default();
         let id = match last {
-            Some((text, id)) if text == cell => id,
-            _ if texts.len() <= FEW => match texts.iter().position(|t| *t == cell) {
+            Some((text, id)) if same_text(text, cell) => id,
+            _ if texts.len() <= FEW => match texts.iter().position(|t| same_text(t, cell)) {
                 Some(id) => id,
                 None => {
                     seen.insert(cell, texts.len());

@@ -317,6 +317,12 @@ impl<'a> Column<'a> {
         }
     }
 
+    /// Missing cells (empty, `NA`, `NaN`) in the whole column, counted
+    /// while the file was read: a column without any needs no row checked.
+    pub fn missing_cells(&self) -> usize {
+        self.data.typing.missing_cells
+    }
+
     /// The first row of the whole column (dropped rows too) whose present
     /// cell is not a finite number, if any: `None` means a numeric column,
     /// as R's `read.csv` types a column on all its cells. Found while the

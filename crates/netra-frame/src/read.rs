@@ -187,17 +187,104 @@ impl PartError {
 }
 
 /// Reads whole lines without quotes: a record per non-empty line, fields
-/// split at the delimiter (the csv crate's reading of such text).
+/// split at the delimiter (the csv crate's reading of such text). A part
+/// that is UTF-8 throughout (the usual file) is checked once, not cell by
+/// cell.
 fn read_lines(
     part: &[u8],
     n_fields: usize,
     selected: &[usize],
     delimiter: u8,
 ) -> Result<Part, PartError> {
+    if delimiter.is_ascii()
+        && let Ok(text) = std::str::from_utf8(part)
+    {
+        return read_text_lines(text, n_fields, selected, delimiter as char);
+    }
+    read_byte_lines(part, n_fields, selected, delimiter)
+}
+
+/// [`read_lines`] of a part known to be UTF-8 (so no cell error).
+fn read_text_lines(
+    part: &str,
+    n_fields: usize,
+    selected: &[usize],
+    delimiter: char,
+) -> Result<Part, PartError> {
+    let slot_of = slots(n_fields, selected);
+    let rows_bound = memchr::memchr_iter(b'\n', part.as_bytes()).count() + 1;
+    let mut out = Part {
+        columns: selected.iter().map(|_| Vec::new()).collect(),
+        lines: Lines::default(),
+        newlines: 0,
+        spaced_full: false,
+    };
+    let mut current: Vec<PieceColumn> = selected
+        .iter()
+        .map(|_| PieceColumn::with_capacity(rows_bound, part.len().min(u32::MAX as usize)))
+        .collect();
+    let mut cells: Vec<&str> = vec![""; selected.len()];
+    let (mut row, mut piece_row, mut line, mut pos) = (0usize, 0usize, 0u64, 0usize);
+    while pos < part.len() {
+        let end = memchr::memchr(b'\n', &part.as_bytes()[pos..]).map_or(part.len(), |e| pos + e);
+        let text = &part[pos..end];
+        line += 1;
+        pos = end + 1;
+        if text.is_empty() {
+            continue;
+        }
+        let mut len = 0;
+        for field in text.split(delimiter) {
+            if let Some(&slot) = slot_of.get(len)
+                && slot != usize::MAX
+            {
+                cells[slot] = field;
+            }
+            len += 1;
+        }
+        if len != n_fields {
+            return Err(PartError::Fields { line, len });
+        }
+        if current.iter().any(|c| !c.fits(text.len())) {
+            for (all, piece) in out.columns.iter_mut().zip(&mut current) {
+                let next = piece.successor();
+                all.push(std::mem::replace(piece, next));
+            }
+            piece_row = 0;
+        }
+        for (column, cell) in current.iter_mut().zip(&cells) {
+            column.push(piece_row, cell);
+        }
+        out.lines.push(row, line);
+        row += 1;
+        piece_row += 1;
+    }
+    out.newlines = rows_bound as u64 - 1;
+    out.spaced_full = current.iter().any(|c| c.spaced_full);
+    for (all, piece) in out.columns.iter_mut().zip(current) {
+        all.push(piece);
+    }
+    Ok(out)
+}
+
+/// Field position → index in the selection (`usize::MAX`: not selected).
+fn slots(n_fields: usize, selected: &[usize]) -> Vec<usize> {
     let mut slot_of = vec![usize::MAX; n_fields];
     for (slot, &i) in selected.iter().enumerate() {
         slot_of[i] = slot;
     }
+    slot_of
+}
+
+/// [`read_lines`] cell by cell, for a part with some byte sequence that is
+/// not UTF-8 (an error only when it is in a selected cell).
+fn read_byte_lines(
+    part: &[u8],
+    n_fields: usize,
+    selected: &[usize],
+    delimiter: u8,
+) -> Result<Part, PartError> {
+    let slot_of = slots(n_fields, selected);
     let rows_bound = memchr::memchr_iter(b'\n', part).count() + 1;
     let mut out = Part {
         columns: selected.iter().map(|_| Vec::new()).collect(),
@@ -287,8 +374,9 @@ mod tests {
         for name in f.column_names() {
             let c = f.column(name).unwrap();
             out.push(format!(
-                "{name} empty {} first {:?} merged {:?}",
+                "{name} empty {} missing {} first {:?} merged {:?}",
                 c.empty_text_cells(),
+                c.missing_cells(),
                 c.first_non_finite(),
                 c.merged_labels()
             ));
@@ -401,6 +489,8 @@ mod tests {
     fn typing_counts_every_cell() {
         let f = frame_of("t.csv", b"x,y,z\n1,a,1\n,2,inf\n2.5,,3\n", None, b',', 2, 1).unwrap();
         let x = f.column("x").unwrap();
+        assert_eq!(x.missing_cells(), 1);
+        assert_eq!(f.column("z").unwrap().missing_cells(), 0);
         assert_eq!(x.first_non_finite(), None);
         assert_eq!(x.empty_text_cells(), 0);
         let y = f.column("y").unwrap();

@@ -44,6 +44,8 @@ impl Offsets {
 pub(crate) struct Typing {
     /// Cells that are empty after trimming.
     pub empty_cells: usize,
+    /// Missing cells (empty, `NA`, `NaN`).
+    pub missing_cells: usize,
     /// First row whose present cell does not parse as a number at all.
     pub first_unparsable: Option<usize>,
     /// First row whose present cell is not a finite number (text, or an
@@ -57,9 +59,14 @@ impl Typing {
     fn note(&mut self, row: usize, cell: &str) {
         if cell.is_empty() {
             self.empty_cells += 1;
+            self.missing_cells += 1;
             return;
         }
-        if self.first_unparsable.is_some() || crate::is_missing(cell) || is_plain_decimal(cell) {
+        if cell.as_bytes()[0] == b'N' && crate::is_missing(cell) {
+            self.missing_cells += 1;
+            return;
+        }
+        if self.first_unparsable.is_some() || is_plain_decimal(cell) {
             return;
         }
         match cell.parse::<f64>() {
@@ -79,6 +86,7 @@ impl Typing {
     fn then(self, later: Typing, offset: usize) -> Typing {
         Typing {
             empty_cells: self.empty_cells + later.empty_cells,
+            missing_cells: self.missing_cells + later.missing_cells,
             first_unparsable: self
                 .first_unparsable
                 .or(later.first_unparsable.map(|r| r + offset)),
