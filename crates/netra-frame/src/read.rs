@@ -199,7 +199,7 @@ fn read_lines(
     if delimiter.is_ascii()
         && let Ok(text) = std::str::from_utf8(part)
     {
-        return read_text_lines(text, n_fields, selected, delimiter as char);
+        return read_text_lines(text, n_fields, selected, delimiter);
     }
     read_byte_lines(part, n_fields, selected, delimiter)
 }
@@ -209,7 +209,7 @@ fn read_text_lines(
     part: &str,
     n_fields: usize,
     selected: &[usize],
-    delimiter: char,
+    delimiter: u8,
 ) -> Result<Part, PartError> {
     let slot_of = slots(n_fields, selected);
     let rows_bound = memchr::memchr_iter(b'\n', part.as_bytes()).count() + 1;
@@ -233,15 +233,27 @@ fn read_text_lines(
         if text.is_empty() {
             continue;
         }
+        // Fields split by a plain loop (short fields: cheaper than a search
+        // call per field); the delimiter is ASCII, so every cut is at a
+        // character boundary.
         let mut len = 0;
-        for field in text.split(delimiter) {
+        let mut from = 0;
+        let mut take = |len: usize, from: usize, to: usize| {
             if let Some(&slot) = slot_of.get(len)
                 && slot != usize::MAX
             {
-                cells[slot] = field;
+                cells[slot] = &text[from..to];
             }
-            len += 1;
+        };
+        for (i, &b) in text.as_bytes().iter().enumerate() {
+            if b == delimiter {
+                take(len, from, i);
+                len += 1;
+                from = i + 1;
+            }
         }
+        take(len, from, text.len());
+        len += 1;
         if len != n_fields {
             return Err(PartError::Fields { line, len });
         }
