@@ -7,7 +7,7 @@ use crate::{CellError, Frame, FrameError};
 /// Reads `data` (the whole file, with some quote character) into a frame.
 pub(crate) fn frame_of(
     source_name: &str,
-    data: &[u8],
+    data: Vec<u8>,
     wanted: Option<&[&str]>,
     delimiter: u8,
 ) -> Result<Frame, FrameError> {
@@ -19,7 +19,7 @@ pub(crate) fn frame_of(
         .terminator(csv::Terminator::Any(b'\n'))
         .has_headers(true)
         .flexible(false)
-        .from_reader(data);
+        .from_reader(data.as_slice());
     let malformed = |line: u64, reason: String| FrameError::Malformed {
         source_name: source_name.to_string(),
         line,
@@ -45,11 +45,11 @@ pub(crate) fn frame_of(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(0, |p| start_line(data, p));
+                let line = e.position().map_or(0, |p| start_line(&data, p));
                 return Err(malformed(line, csv_reason(&e)));
             }
         }
-        let line = record.position().map_or(0, |p| start_line(data, p));
+        let line = record.position().map_or(0, |p| start_line(&data, p));
         if current.iter().any(|c| !c.fits(record.as_slice().len())) {
             for (all, piece) in pieces.iter_mut().zip(&mut current) {
                 let next = piece.successor();
@@ -78,6 +78,8 @@ pub(crate) fn frame_of(
     for (all, piece) in pieces.iter_mut().zip(current) {
         all.push(piece);
     }
+    drop(csv_reader);
+    drop(data);
     crate::assemble(source_name, &header, &selected, pieces, lines)
 }
 

@@ -162,7 +162,7 @@ impl Frame {
             Some("tsv") | Some("tab") => b'\t',
             _ => b',',
         };
-        read::frame_of(&name, &data, wanted, delimiter, threads(), read::MIN_PART)
+        read::frame_of(&name, data, wanted, delimiter, threads(), read::MIN_PART)
     }
 
     /// Reads comma-separated text from any reader; `source_name` is used in
@@ -189,7 +189,7 @@ impl Frame {
         })?;
         read::frame_of(
             source_name,
-            &data,
+            data,
             wanted,
             delimiter,
             threads(),

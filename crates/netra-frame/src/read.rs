@@ -20,21 +20,23 @@ pub(crate) const MIN_PART: usize = 1 << 20;
 const MAX_PART: usize = 1 << 30;
 
 /// Reads `data` (the whole file) into a frame; see [`Frame::from_reader`].
+/// The file's bytes are freed as soon as the cells are copied out, before
+/// the parts are joined.
 pub(crate) fn frame_of(
     source_name: &str,
-    data: &[u8],
+    data: Vec<u8>,
     wanted: Option<&[&str]>,
     delimiter: u8,
     threads: usize,
     min_part: usize,
 ) -> Result<Frame, FrameError> {
-    if let Some(reason) = crate::spreadsheet_signature(data) {
+    if let Some(reason) = crate::spreadsheet_signature(&data) {
         return Err(FrameError::WrongFormat {
             source_name: source_name.to_string(),
             reason,
         });
     }
-    if memchr::memchr(b'"', data).is_some() {
+    if memchr::memchr(b'"', &data).is_some() {
         return crate::csv_path::frame_of(source_name, data, wanted, delimiter);
     }
     let malformed = |line: u64, reason: String| FrameError::Malformed {
@@ -85,6 +87,7 @@ pub(crate) fn frame_of(
     if read.len() > 1 && read.iter().any(|p| p.as_ref().is_ok_and(|p| p.spaced_full)) {
         read = vec![read_lines(body, header.len(), &selected, delimiter)];
     }
+    drop(data);
     let mut line_base = header_line;
     let mut lines = Lines::default();
     let mut pieces: Vec<Vec<PieceColumn>> = selected.iter().map(|_| Vec::new()).collect();
@@ -400,9 +403,11 @@ mod tests {
     }
 
     fn both(text: &[u8], wanted: Option<&[&str]>) {
-        let fast = (1..6)
-            .map(|min_part| frame_of("t.csv", text, wanted, b',', 3, min_part).map(|f| view(&f)));
-        let slow = crate::csv_path::frame_of("t.csv", text, wanted, b',').map(|f| view(&f));
+        let fast = (1..6).map(|min_part| {
+            frame_of("t.csv", text.to_vec(), wanted, b',', 3, min_part).map(|f| view(&f))
+        });
+        let slow =
+            crate::csv_path::frame_of("t.csv", text.to_vec(), wanted, b',').map(|f| view(&f));
         for f in fast {
             assert_eq!(f, slow, "input {:?}", String::from_utf8_lossy(text));
         }
@@ -457,7 +462,7 @@ mod tests {
     fn blank_lines_and_crlf_keep_their_line_numbers() {
         let text = b"a,b\r\n1,2\r\n\n\n3,4\r\n5,x\n\n";
         both(text, None);
-        let f = frame_of("t.csv", text, None, b',', 2, 1).unwrap();
+        let f = frame_of("t.csv", text.to_vec(), None, b',', 2, 1).unwrap();
         assert_eq!(f.n_rows(), 3);
         // The lines the rows are on (the csv crate alone said 3 for line 5,
         // the line after the previous record).
@@ -465,7 +470,8 @@ mod tests {
         assert_eq!(lines, [2, 5, 6]);
         // A quoted cell over two lines: the next row is on the line after.
         let quoted =
-            crate::csv_path::frame_of("t.csv", b"a,b\n\"x\ny\",1\n\n2,z\n", None, b',').unwrap();
+            crate::csv_path::frame_of("t.csv", b"a,b\n\"x\ny\",1\n\n2,z\n".to_vec(), None, b',')
+                .unwrap();
         assert_eq!(quoted.column("a").unwrap().raw(0), "x\ny");
         assert_eq!((quoted.line(0), quoted.line(1)), (2, 5));
         let err = f.column("b").unwrap().number(2).unwrap_err();
@@ -486,9 +492,9 @@ mod tests {
         }
         text.extend_from_slice(b"1\n");
         text.extend_from_slice(b"1,2,3\n");
-        let slow = crate::csv_path::frame_of("t.csv", &text, None, b',').unwrap_err();
+        let slow = crate::csv_path::frame_of("t.csv", text.clone(), None, b',').unwrap_err();
         for min_part in [1, 7, 100, 10_000] {
-            let fast = frame_of("t.csv", &text, None, b',', 4, min_part).unwrap_err();
+            let fast = frame_of("t.csv", text.clone(), None, b',', 4, min_part).unwrap_err();
             assert_eq!(fast, slow);
         }
         assert_eq!(
@@ -499,7 +505,15 @@ mod tests {
 
     #[test]
     fn typing_counts_every_cell() {
-        let f = frame_of("t.csv", b"x,y,z\n1,a,1\n,2,inf\n2.5,,3\n", None, b',', 2, 1).unwrap();
+        let f = frame_of(
+            "t.csv",
+            b"x,y,z\n1,a,1\n,2,inf\n2.5,,3\n".to_vec(),
+            None,
+            b',',
+            2,
+            1,
+        )
+        .unwrap();
         let x = f.column("x").unwrap();
         assert_eq!(x.missing_cells(), 1);
         assert_eq!(f.column("z").unwrap().missing_cells(), 0);
