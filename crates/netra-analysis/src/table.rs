@@ -43,15 +43,27 @@ pub fn complete_rows(frame: &Frame, columns: &[&str]) -> Result<CompleteRows, An
         .map(|c| frame.column(c))
         .collect::<Result<_, _>>()?;
     let mut per_column = vec![0usize; cols.len()];
-    let rows: Vec<usize> = (0..frame.n_rows())
-        .filter(|&r| match cols.iter().position(|c| c.text(r).is_none()) {
-            Some(k) => {
-                per_column[k] += 1;
-                false
-            }
-            None => true,
-        })
+    // Only columns with a missing cell (counted when the file was read) can
+    // drop a row; in their order, so a row counts under the first.
+    let gappy: Vec<(usize, Column<'_>)> = cols
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, c)| c.missing_cells() > 0)
         .collect();
+    let rows: Vec<usize> = if gappy.is_empty() {
+        (0..frame.n_rows()).collect()
+    } else {
+        (0..frame.n_rows())
+            .filter(|&r| match gappy.iter().find(|(_, c)| c.text(r).is_none()) {
+                Some(&(k, _)) => {
+                    per_column[k] += 1;
+                    false
+                }
+                None => true,
+            })
+            .collect()
+    };
     let n_dropped = frame.n_rows() - rows.len();
     let dropped_by = columns
         .iter()
@@ -172,10 +184,22 @@ struct Distinct<'a> {
     id: Vec<usize>,
 }
 
+/// `a == b`, compared byte by byte in place: the cells compared are short
+/// labels, for which a call to `memcmp` costs more than the comparison.
+#[inline]
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+/// Distinct texts up to which a column's values are looked up by comparing
+/// them in turn rather than by hashing (fewer comparisons than a hash costs).
+const FEW: usize = 8;
+
 fn distinct(column: Column<'_>) -> Distinct<'_> {
     let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     // "1" and "1.0" are one code, as `same_code` says.
     let mut by_number: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    let mut small: Vec<(&str, usize)> = Vec::new();
     let mut d = Distinct {
         texts: Vec::new(),
         first_row: Vec::new(),
@@ -187,8 +211,18 @@ fn distinct(column: Column<'_>) -> Distinct<'_> {
             d.id.push(usize::MAX);
             continue;
         };
-        let k = match seen.get(cell) {
-            Some(&k) => k,
+        // A few distinct texts (an event column) are found by comparing
+        // them; the hash is for columns with many.
+        let known = if seen.len() <= FEW {
+            small
+                .iter()
+                .find(|(t, _)| same_text(t, cell))
+                .map(|&(_, k)| k)
+        } else {
+            seen.get(cell).copied()
+        };
+        let k = match known {
+            Some(k) => k,
             None => {
                 let number = cell.parse::<f64>().ok().map(|v| (v + 0.0).to_bits());
                 let k = match number.and_then(|bits| by_number.get(&bits)) {
@@ -204,6 +238,9 @@ fn distinct(column: Column<'_>) -> Distinct<'_> {
                     }
                 };
                 seen.insert(cell, k);
+                if seen.len() <= FEW {
+                    small.push((cell, k));
+                }
                 k
             }
         };
@@ -438,7 +475,8 @@ pub fn is_numeric_column(column: Column<'_>) -> bool {
 /// The first row of the whole column whose present cell is not a finite
 /// number, if any.
 pub fn first_text_row(column: Column<'_>) -> Option<usize> {
-    (0..column.len()).find(|&r| column.text(r).is_some_and(|t| !is_finite_number(t)))
+    // Typed while the file was read (netra-frame), on every cell.
+    column.first_non_finite()
 }
 
 /// Every cell of the whole column as a number (`None` where missing), each
@@ -447,31 +485,13 @@ pub fn first_text_row(column: Column<'_>) -> Option<usize> {
 /// [`first_text_row`] does) and then reads its numbers: one pass instead of
 /// a typing pass and a value read.
 pub fn column_numbers(column: Column<'_>) -> Result<Vec<Option<f64>>, usize> {
-    let mut values = Vec::with_capacity(column.len());
-    for r in 0..column.len() {
-        match column.text(r) {
-            None => values.push(None),
-            Some(t) => match t.parse::<f64>() {
-                Ok(v) if v.is_finite() => values.push(Some(v)),
-                _ => return Err(r),
-            },
-        }
+    if let Some(r) = column.first_non_finite() {
+        return Err(r);
     }
-    Ok(values)
-}
-
-/// True when `t` reads as a finite number (`str::parse::<f64>`). Why the
-/// shortcut: every cell of a column is typed before its values are read,
-/// so without it each number would be parsed twice; plain decimals (digits
-/// with at most one point, at most 300 characters, so never infinite) —
-/// nearly every cell of a numeric column — are recognised without parsing.
-fn is_finite_number(t: &str) -> bool {
-    let b = t.as_bytes();
-    let plain = b.len() <= 300
-        && b.iter().any(u8::is_ascii_digit)
-        && b.iter().all(|c| c.is_ascii_digit() || *c == b'.')
-        && b.iter().filter(|c| **c == b'.').count() <= 1;
-    plain || t.parse::<f64>().is_ok_and(f64::is_finite)
+    // Every present cell is a finite number: `number` cannot fail.
+    Ok((0..column.len())
+        .map(|r| column.number(r).ok().flatten())
+        .collect())
 }
 
 /// The levels of `column` over `rows` (cells must be present); numeric
@@ -486,7 +506,15 @@ pub fn factor(column: Column<'_>, rows: &[usize]) -> Factor {
     for &r in rows {
         let cell = column.text(r).unwrap_or_default();
         let id = match last {
-            Some((text, id)) if text == cell => id,
+            Some((text, id)) if same_text(text, cell) => id,
+            _ if texts.len() <= FEW => match texts.iter().position(|t| same_text(t, cell)) {
+                Some(id) => id,
+                None => {
+                    seen.insert(cell, texts.len());
+                    texts.push(cell);
+                    texts.len() - 1
+                }
+            },
             _ => *seen.entry(cell).or_insert_with(|| {
                 texts.push(cell);
                 texts.len() - 1
@@ -1044,19 +1072,5 @@ mod tests {
             err.to_string().contains("only when case is ignored"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn the_number_shortcut_agrees_with_parsing() {
-        let long = "9".repeat(300);
-        let too_long = "9".repeat(400);
-        let cells = [
-            "0", "12", "3.25", ".5", "5.", ".", "..", "1.2.3", "", "-1", "+2", "1e5", "1e400",
-            "inf", "NaN", "nan", "12a", "0x10", "١٢", &long, &too_long, "00012", "1,5",
-        ];
-        for c in cells {
-            let parsed = c.parse::<f64>().is_ok_and(f64::is_finite);
-            assert_eq!(is_finite_number(c), parsed, "{c:?}");
-        }
     }
 }

@@ -11,7 +11,13 @@
 //!   data manager needs to fix a spreadsheet.
 //!
 //! Only the requested columns are kept: a registry export can have hundreds of
-//! columns and ten million rows, and an analysis uses three of them.
+//! columns and ten million rows, and an analysis uses three of them. While it
+//! is parsed the whole file is held in memory (and freed before the frame is
+//! assembled): a file without quote characters is cut at line ends and read
+//! on every core (`read`), one with quotes in one pass of the csv crate
+//! (`csv_path`); the columns are packed text with 4-byte offsets (`store`),
+//! typed on all their cells while read. Files larger than memory belong to
+//! the DataFusion engine (`--engine datafusion`), not here.
 //!
 //! # Example
 //!
@@ -31,6 +37,12 @@
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
+
+mod csv_path;
+mod read;
+mod store;
+
+use store::{Lines, PieceColumn, TextColumn};
 
 /// Why a file could not be read into a [`Frame`], or why a cell could not be
 /// used.
@@ -116,28 +128,8 @@ pub struct CellError {
 pub struct Frame {
     source_name: String,
     columns: Vec<TextColumn>,
-    lines: Vec<u64>,
+    lines: Lines,
 }
-
-/// One column's cells packed into a single buffer: ten million rows of short
-/// strings would otherwise cost ten million allocations.
-#[derive(Debug, Clone)]
-struct TextColumn {
-    name: String,
-    /// 1-based position in the file's header.
-    position: usize,
-    bytes: String,
-    ends: Vec<usize>,
-    /// Text cells (not numbers) that had surrounding spaces: trimmed value
-    /// → (distinct untrimmed forms, cells). Empty in the usual file; bounded
-    /// by [`MAX_SPACED_VALUES`].
-    spaced: std::collections::BTreeMap<String, (Vec<String>, usize)>,
-}
-
-/// Distinct trimmed values whose spaced forms a column remembers (a file
-/// padded throughout, `a, b` style, would otherwise keep one entry per
-/// distinct label; a few thousand cover any real grouping column).
-const MAX_SPACED_VALUES: usize = 4096;
 
 /// Two or more labels of a text column that differ only by surrounding
 /// spaces and so became one group when the cells were trimmed (R's
@@ -154,30 +146,6 @@ pub struct MergedLabel {
     pub cells: usize,
 }
 
-impl TextColumn {
-    /// Remembers a cell whose text had surrounding spaces (not counting the
-    /// CR of a CRLF line end), when it is text rather than a number.
-    fn note_spaced(&mut self, raw: &str, trimmed: &str) {
-        let unpadded = raw.strip_suffix('\r').unwrap_or(raw);
-        if unpadded == trimmed || is_missing(trimmed) || trimmed.parse::<f64>().is_ok() {
-            return;
-        }
-        if !self.spaced.contains_key(trimmed) && self.spaced.len() >= MAX_SPACED_VALUES {
-            return;
-        }
-        let entry = self.spaced.entry(trimmed.to_string()).or_default();
-        if !entry.0.iter().any(|v| v == unpadded) {
-            entry.0.push(unpadded.to_string());
-        }
-        entry.1 += 1;
-    }
-
-    fn cell(&self, row: usize) -> &str {
-        let start = if row == 0 { 0 } else { self.ends[row - 1] };
-        &self.bytes[start..self.ends[row]]
-    }
-}
-
 /// Cells that mean "no value". R's `read.csv` treats `NA` as missing and an
 /// empty numeric cell as `NA`; spreadsheets write `NaN` for failed formulas.
 pub const MISSING_TOKENS: [&str; 3] = ["", "NA", "NaN"];
@@ -192,7 +160,7 @@ impl Frame {
     /// A `.tsv` or `.tab` extension selects tab as the delimiter, otherwise comma.
     pub fn read(path: &Path, wanted: Option<&[&str]>) -> Result<Frame, FrameError> {
         let name = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|e| FrameError::Io {
+        let data = std::fs::read(path).map_err(|e| FrameError::Io {
             source_name: name.clone(),
             reason: e.to_string(),
         })?;
@@ -200,12 +168,7 @@ impl Frame {
             Some("tsv") | Some("tab") => b'\t',
             _ => b',',
         };
-        Self::from_reader_with_delimiter(
-            &name,
-            std::io::BufReader::with_capacity(1 << 20, file),
-            wanted,
-            delimiter,
-        )
+        read::frame_of(&name, data, wanted, delimiter, threads(), read::MIN_PART)
     }
 
     /// Reads comma-separated text from any reader; `source_name` is used in
@@ -221,125 +184,23 @@ impl Frame {
     /// Reads delimited text with an explicit delimiter byte.
     pub fn from_reader_with_delimiter<R: Read>(
         source_name: &str,
-        reader: R,
+        mut reader: R,
         wanted: Option<&[&str]>,
         delimiter: u8,
     ) -> Result<Frame, FrameError> {
-        let mut reader = std::io::BufReader::new(reader);
-        if let Some(reason) = spreadsheet_signature(&mut reader) {
-            return Err(FrameError::WrongFormat {
-                source_name: source_name.to_string(),
-                reason,
-            });
-        }
-        // Only LF ends a record: with the csv crate's default (CR, LF or
-        // CRLF) the line numbers of a CRLF file came out one too low. A CR
-        // before the LF stays in the last cell and is trimmed with the spaces.
-        let mut csv_reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .has_headers(true)
-            .flexible(false)
-            .from_reader(reader);
-        let malformed = |line: u64, reason: String| FrameError::Malformed {
+        let mut data = Vec::new();
+        reader.read_to_end(&mut data).map_err(|e| FrameError::Io {
             source_name: source_name.to_string(),
-            line,
-            reason,
-        };
-        let header = csv_reader
-            .headers()
-            .map_err(|e| malformed(1, csv_reason(&e)))?
-            .clone();
-        let header: Vec<String> = header
-            .iter()
-            .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
-            .collect();
-        if header.iter().all(|h| h.is_empty()) {
-            return Err(malformed(1, "the header line is empty".into()));
-        }
-        if delimiter == b',' && header.len() == 1 && header[0].contains(';') {
-            return Err(FrameError::WrongFormat {
-                source_name: source_name.to_string(),
-                reason: SEMICOLON_ADVICE.into(),
-            });
-        }
-        if let Some(reason) = duplicated_name(&header) {
-            return Err(malformed(1, reason));
-        }
-        let selected: Vec<usize> = match wanted {
-            None => (0..header.len()).collect(),
-            Some(names) => {
-                let mut idx = Vec::with_capacity(names.len());
-                for name in names {
-                    let pos = header.iter().position(|h| h == name).ok_or_else(|| {
-                        let names: Vec<&str> = header.iter().map(String::as_str).collect();
-                        FrameError::UnknownColumn {
-                            source_name: source_name.to_string(),
-                            column: name.to_string(),
-                            available: header.join(", "),
-                            did_you_mean: nearest(name, &names).map(str::to_string),
-                        }
-                    })?;
-                    if !idx.contains(&pos) {
-                        idx.push(pos);
-                    }
-                }
-                idx
-            }
-        };
-        let mut columns: Vec<TextColumn> = selected
-            .iter()
-            .map(|&i| TextColumn {
-                name: header[i].clone(),
-                position: i + 1,
-                bytes: String::new(),
-                ends: Vec::new(),
-                spaced: Default::default(),
-            })
-            .collect();
-        let mut lines = Vec::new();
-        let mut record = csv::ByteRecord::new();
-        loop {
-            match csv_reader.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    return Err(malformed(line, csv_reason(&e)));
-                }
-            }
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
-            for (column, &i) in columns.iter_mut().zip(&selected) {
-                let raw = &record[i];
-                let text = std::str::from_utf8(raw).map_err(|_| {
-                    FrameError::Cell(CellError {
-                        source_name: source_name.to_string(),
-                        line,
-                        column: header[i].clone(),
-                        column_number: i + 1,
-                        value: String::from_utf8_lossy(raw).into_owned(),
-                        reason: "not valid UTF-8 text".into(),
-                    })
-                })?;
-                let trimmed = text.trim();
-                if trimmed.len() != text.len() {
-                    column.note_spaced(text, trimmed);
-                }
-                column.bytes.push_str(trimmed);
-                column.ends.push(column.bytes.len());
-            }
-            lines.push(line);
-        }
-        if lines.is_empty() {
-            return Err(FrameError::Empty {
-                source_name: source_name.to_string(),
-            });
-        }
-        Ok(Frame {
-            source_name: source_name.to_string(),
-            columns,
-            lines,
-        })
+            reason: e.to_string(),
+        })?;
+        read::frame_of(
+            source_name,
+            data,
+            wanted,
+            delimiter,
+            threads(),
+            read::MIN_PART,
+        )
     }
 
     /// File name as given, for messages.
@@ -354,7 +215,7 @@ impl Frame {
 
     /// Physical line in the file of data row `row` (0-based); the header is line 1.
     pub fn line(&self, row: usize) -> u64 {
-        self.lines[row]
+        self.lines.line(row)
     }
 
     /// Names of the columns kept, in file order of the request.
@@ -452,19 +313,28 @@ impl<'a> Column<'a> {
     /// Cells that are empty (not `NA`) in a column holding text: R's
     /// `read.csv` reads them as the label `""` (a group of their own) where
     /// netra reads them as missing. 0 for a column of numbers, where both
-    /// read an empty cell as missing.
+    /// read an empty cell as missing. Counted while the file was read.
     pub fn empty_text_cells(&self) -> usize {
-        let mut empty = 0;
-        let mut text = false;
-        for row in 0..self.len() {
-            let cell = self.data.cell(row);
-            if cell.is_empty() {
-                empty += 1;
-            } else if !text && !is_missing(cell) && cell.parse::<f64>().is_err() {
-                text = true;
-            }
+        let typing = &self.data.typing;
+        if typing.first_unparsable.is_some() {
+            typing.empty_cells
+        } else {
+            0
         }
-        if text { empty } else { 0 }
+    }
+
+    /// Missing cells (empty, `NA`, `NaN`) in the whole column, counted
+    /// while the file was read: a column without any needs no row checked.
+    pub fn missing_cells(&self) -> usize {
+        self.data.typing.missing_cells
+    }
+
+    /// The first row of the whole column (dropped rows too) whose present
+    /// cell is not a finite number, if any: `None` means a numeric column,
+    /// as R's `read.csv` types a column on all its cells. Found while the
+    /// file was read, so typing a column costs nothing more.
+    pub fn first_non_finite(&self) -> Option<usize> {
+        self.data.typing.first_not_finite
     }
 
     /// The raw trimmed cell text, missing tokens included.
@@ -478,7 +348,7 @@ impl<'a> Column<'a> {
         let Some(cell) = self.text(row) else {
             return Ok(None);
         };
-        match cell.parse::<f64>() {
+        match store::parse_number(cell) {
             Ok(v) if v.is_finite() => Ok(Some(v)),
             Ok(_) => Err(self.error(row, "an infinite value is not allowed")),
             Err(_) => Err(self.error(row, "not a number")),
@@ -510,9 +380,7 @@ const SEMICOLON_ADVICE: &str = "the columns are separated by semicolons, as Exce
 /// bytes: `.xlsx` and `.ods` are zip archives ("PK\x03\x04"), old `.xls`
 /// files are OLE compound documents. Reading them is a later feature; until
 /// then the message says how to export a CSV.
-fn spreadsheet_signature<R: Read>(reader: &mut std::io::BufReader<R>) -> Option<String> {
-    use std::io::BufRead;
-    let head = reader.fill_buf().ok()?;
+fn spreadsheet_signature(head: &[u8]) -> Option<String> {
     let kind = if head.starts_with(b"PK\x03\x04") {
         "a spreadsheet or other zip archive (.xlsx, .ods)"
     } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
@@ -542,15 +410,82 @@ fn duplicated_name(header: &[String]) -> Option<String> {
     })
 }
 
-fn csv_reason(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("{len} fields where the header has {expected_len}"),
-        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".into(),
-        csv::ErrorKind::Io(io) => io.to_string(),
-        _ => e.to_string(),
+/// How many threads read a large file: every core, up to eight.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// A header cell as a column name: trimmed, without a byte-order mark.
+fn header_name(h: &str) -> String {
+    h.trim().trim_start_matches('\u{feff}').to_string()
+}
+
+/// Checks the header and finds the positions of the `wanted` columns (all
+/// when `None`), each once.
+fn select(
+    source_name: &str,
+    header: &[String],
+    wanted: Option<&[&str]>,
+    delimiter: u8,
+) -> Result<Vec<usize>, FrameError> {
+    let malformed = |reason: String| FrameError::Malformed {
+        source_name: source_name.to_string(),
+        line: 1,
+        reason,
+    };
+    if header.iter().all(|h| h.is_empty()) {
+        return Err(malformed("the header line is empty".into()));
     }
+    if delimiter == b',' && header.len() == 1 && header[0].contains(';') {
+        return Err(FrameError::WrongFormat {
+            source_name: source_name.to_string(),
+            reason: SEMICOLON_ADVICE.into(),
+        });
+    }
+    if let Some(reason) = duplicated_name(header) {
+        return Err(malformed(reason));
+    }
+    Ok(match wanted {
+        None => (0..header.len()).collect(),
+        Some(names) => {
+            let mut idx = Vec::with_capacity(names.len());
+            for name in names {
+                let pos = header.iter().position(|h| h == name).ok_or_else(|| {
+                    let names: Vec<&str> = header.iter().map(String::as_str).collect();
+                    FrameError::UnknownColumn {
+                        source_name: source_name.to_string(),
+                        column: name.to_string(),
+                        available: header.join(", "),
+                        did_you_mean: nearest(name, &names).map(str::to_string),
+                    }
+                })?;
+                if !idx.contains(&pos) {
+                    idx.push(pos);
+                }
+            }
+            idx
+        }
+    })
+}
+
+/// The frame of the pieces read; an error when there is no data row.
+fn assemble(
+    source_name: &str,
+    header: &[String],
+    selected: &[usize],
+    pieces: Vec<Vec<PieceColumn>>,
+    lines: Lines,
+) -> Result<Frame, FrameError> {
+    if lines.len() == 0 {
+        return Err(FrameError::Empty {
+            source_name: source_name.to_string(),
+        });
+    }
+    Ok(Frame {
+        source_name: source_name.to_string(),
+        columns: read::columns(header, selected, pieces),
+        lines,
+    })
 }
 
 impl fmt::Display for Frame {

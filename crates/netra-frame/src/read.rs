@@ -1,0 +1,572 @@
+//! Reading a delimited file into a [`Frame`]: the whole file in memory, the
+//! header first, then the rows — cut into parts read on all cores when no
+//! cell is quoted, or in one pass of the `csv` crate when some is.
+//!
+//! Why two paths: without a quote character a record is exactly one line,
+//! so the file can be cut at any line end and each part read on its own
+//! core; with quotes, a line end may sit inside a cell and only a pass from
+//! the start knows. Both paths give the same frame and the same errors as
+//! the one-pass reader did (the tests read every input both ways).
+
+use std::ops::Range;
+
+use crate::store::{Lines, PieceColumn, TextColumn};
+use crate::{CellError, Frame, FrameError};
+
+/// Parts of a file smaller than this are not worth a thread.
+pub(crate) const MIN_PART: usize = 1 << 20;
+/// The largest part: its cells' text stays far below the 4 GiB that a
+/// column piece's 4-byte offsets address.
+const MAX_PART: usize = 1 << 30;
+
+/// Reads `data` (the whole file) into a frame; see [`Frame::from_reader`].
+/// The file's bytes are freed as soon as the cells are copied out, before
+/// the parts are joined.
+pub(crate) fn frame_of(
+    source_name: &str,
+    data: Vec<u8>,
+    wanted: Option<&[&str]>,
+    delimiter: u8,
+    threads: usize,
+    min_part: usize,
+) -> Result<Frame, FrameError> {
+    if let Some(reason) = crate::spreadsheet_signature(&data) {
+        return Err(FrameError::WrongFormat {
+            source_name: source_name.to_string(),
+            reason,
+        });
+    }
+    if memchr::memchr(b'"', &data).is_some() {
+        return crate::csv_path::frame_of(source_name, data, wanted, delimiter);
+    }
+    let malformed = |line: u64, reason: String| FrameError::Malformed {
+        source_name: source_name.to_string(),
+        line,
+        reason,
+    };
+    // Blank lines before the header are skipped, as the csv crate does.
+    let mut start = 0;
+    let mut header_line = 1u64;
+    while data.get(start) == Some(&b'\n') {
+        start += 1;
+        header_line += 1;
+    }
+    let header_end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |e| start + e);
+    let header_text = std::str::from_utf8(&data[start..header_end])
+        .map_err(|_| malformed(1, "not valid UTF-8 text".into()))?;
+    let header: Vec<String> = if header_end == start {
+        Vec::new()
+    } else {
+        header_text
+            .split(delimiter as char)
+            .map(crate::header_name)
+            .collect()
+    };
+    let selected = crate::select(source_name, &header, wanted, delimiter)?;
+    let body_start = (header_end + 1).min(data.len());
+    let body = &data[body_start..];
+    let ranges = parts(body, threads, min_part);
+    let read_part =
+        |range: &Range<usize>| read_lines(&body[range.clone()], header.len(), &selected, delimiter);
+    let mut read: Vec<Result<Part, PartError>> = if ranges.len() == 1 {
+        vec![read_part(&ranges[0])]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .map(|r| scope.spawn(move || read_part(r)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(Err(PartError::Panicked)))
+                .collect()
+        })
+    };
+    // Labels with spaces are bounded per column in file order; parts that
+    // reached the bound cannot be merged into what one pass keeps.
+    if read.len() > 1 && read.iter().any(|p| p.as_ref().is_ok_and(|p| p.spaced_full)) {
+        read = vec![read_lines(body, header.len(), &selected, delimiter)];
+    }
+    drop(data);
+    let mut line_base = header_line;
+    let mut lines = Lines::default();
+    let mut pieces: Vec<Vec<PieceColumn>> = selected.iter().map(|_| Vec::new()).collect();
+    for part in read {
+        let part = match part {
+            Ok(part) => part,
+            Err(e) => {
+                return Err(e.into_frame_error(source_name, &header, &selected, line_base));
+            }
+        };
+        lines = lines.then(&part.lines, line_base);
+        line_base += part.newlines;
+        for (all, mine) in pieces.iter_mut().zip(part.columns) {
+            all.extend(mine);
+        }
+    }
+    crate::assemble(source_name, &header, &selected, pieces, lines)
+}
+
+/// Byte ranges of `body` cut after line ends: one part per thread, at
+/// least `min_part` (normally [`MIN_PART`]) and at most [`MAX_PART`] bytes
+/// each (the last part takes the rest).
+fn parts(body: &[u8], threads: usize, min_part: usize) -> Vec<Range<usize>> {
+    let threads = threads.max(1);
+    let size = (body.len() / threads).clamp(min_part.clamp(1, MAX_PART), MAX_PART);
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    while start < body.len() {
+        let mut end = (start + size).min(body.len());
+        if end < body.len() {
+            end = memchr::memchr(b'\n', &body[end..]).map_or(body.len(), |e| end + e + 1);
+        }
+        ranges.push(start..end);
+        start = end;
+    }
+    if ranges.is_empty() {
+        ranges.push(0..0);
+    }
+    ranges
+}
+
+/// The selected columns of a run of whole lines, with lines counted from 1
+/// at the part's first line.
+pub(crate) struct Part {
+    /// Per selected column, its pieces in order.
+    pub columns: Vec<Vec<PieceColumn>>,
+    pub lines: Lines,
+    /// Line ends in the part.
+    pub newlines: u64,
+    /// Some column left out a spaced label for the bound.
+    pub spaced_full: bool,
+}
+
+/// The first problem in a part, with its line counted from 1 at the part's
+/// first line.
+pub(crate) enum PartError {
+    /// A record with another number of fields than the header.
+    Fields { line: u64, len: usize },
+    /// A selected cell that is not UTF-8 (`slot` indexes the selection).
+    Utf8 {
+        line: u64,
+        slot: usize,
+        value: Vec<u8>,
+    },
+    /// A reading thread stopped unexpectedly.
+    Panicked,
+}
+
+impl PartError {
+    fn into_frame_error(
+        self,
+        source_name: &str,
+        header: &[String],
+        selected: &[usize],
+        line_base: u64,
+    ) -> FrameError {
+        match self {
+            PartError::Fields { line, len } => FrameError::Malformed {
+                source_name: source_name.to_string(),
+                line: line_base + line,
+                reason: format!("{len} fields where the header has {}", header.len()),
+            },
+            PartError::Utf8 { line, slot, value } => {
+                let i = selected[slot];
+                FrameError::Cell(CellError {
+                    source_name: source_name.to_string(),
+                    line: line_base + line,
+                    column: header[i].clone(),
+                    column_number: i + 1,
+                    value: String::from_utf8_lossy(&value).into_owned(),
+                    reason: "not valid UTF-8 text".into(),
+                })
+            }
+            PartError::Panicked => FrameError::Io {
+                source_name: source_name.to_string(),
+                reason: "a reading thread stopped unexpectedly".into(),
+            },
+        }
+    }
+}
+
+/// Reads whole lines without quotes: a record per non-empty line, fields
+/// split at the delimiter (the csv crate's reading of such text). A part
+/// that is UTF-8 throughout (the usual file) is checked once, not cell by
+/// cell.
+fn read_lines(
+    part: &[u8],
+    n_fields: usize,
+    selected: &[usize],
+    delimiter: u8,
+) -> Result<Part, PartError> {
+    if delimiter.is_ascii()
+        && let Ok(text) = std::str::from_utf8(part)
+    {
+        return read_text_lines(text, n_fields, selected, delimiter);
+    }
+    read_byte_lines(part, n_fields, selected, delimiter)
+}
+
+/// [`read_lines`] of a part known to be UTF-8 (so no cell error).
+fn read_text_lines(
+    part: &str,
+    n_fields: usize,
+    selected: &[usize],
+    delimiter: u8,
+) -> Result<Part, PartError> {
+    let slot_of = slots(n_fields, selected);
+    let rows_bound = memchr::memchr_iter(b'\n', part.as_bytes()).count() + 1;
+    let mut out = Part {
+        columns: selected.iter().map(|_| Vec::new()).collect(),
+        lines: Lines::default(),
+        newlines: 0,
+        spaced_full: false,
+    };
+    let mut current: Vec<PieceColumn> = selected
+        .iter()
+        .map(|_| PieceColumn::with_capacity(rows_bound, part.len().min(u32::MAX as usize)))
+        .collect();
+    let mut cells: Vec<&str> = vec![""; selected.len()];
+    let (mut row, mut piece_row, mut line, mut pos) = (0usize, 0usize, 0u64, 0usize);
+    while pos < part.len() {
+        let end = memchr::memchr(b'\n', &part.as_bytes()[pos..]).map_or(part.len(), |e| pos + e);
+        let text = &part[pos..end];
+        line += 1;
+        pos = end + 1;
+        if text.is_empty() {
+            continue;
+        }
+        // Fields split by a plain loop (short fields: cheaper than a search
+        // call per field); the delimiter is ASCII, so every cut is at a
+        // character boundary.
+        let mut len = 0;
+        let mut from = 0;
+        let mut take = |len: usize, from: usize, to: usize| {
+            if let Some(&slot) = slot_of.get(len)
+                && slot != usize::MAX
+            {
+                cells[slot] = &text[from..to];
+            }
+        };
+        for (i, &b) in text.as_bytes().iter().enumerate() {
+            if b == delimiter {
+                take(len, from, i);
+                len += 1;
+                from = i + 1;
+            }
+        }
+        take(len, from, text.len());
+        len += 1;
+        if len != n_fields {
+            return Err(PartError::Fields { line, len });
+        }
+        if current.iter().any(|c| !c.fits(text.len())) {
+            for (all, piece) in out.columns.iter_mut().zip(&mut current) {
+                let next = piece.successor();
+                all.push(std::mem::replace(piece, next));
+            }
+            piece_row = 0;
+        }
+        for (column, cell) in current.iter_mut().zip(&cells) {
+            column.push(piece_row, cell);
+        }
+        out.lines.push(row, line);
+        row += 1;
+        piece_row += 1;
+    }
+    out.newlines = rows_bound as u64 - 1;
+    out.spaced_full = current.iter().any(|c| c.spaced_full);
+    for (all, piece) in out.columns.iter_mut().zip(current) {
+        all.push(piece);
+    }
+    Ok(out)
+}
+
+/// Field position → index in the selection (`usize::MAX`: not selected).
+fn slots(n_fields: usize, selected: &[usize]) -> Vec<usize> {
+    let mut slot_of = vec![usize::MAX; n_fields];
+    for (slot, &i) in selected.iter().enumerate() {
+        slot_of[i] = slot;
+    }
+    slot_of
+}
+
+/// [`read_lines`] cell by cell, for a part with some byte sequence that is
+/// not UTF-8 (an error only when it is in a selected cell).
+fn read_byte_lines(
+    part: &[u8],
+    n_fields: usize,
+    selected: &[usize],
+    delimiter: u8,
+) -> Result<Part, PartError> {
+    let slot_of = slots(n_fields, selected);
+    let rows_bound = memchr::memchr_iter(b'\n', part).count() + 1;
+    let mut out = Part {
+        columns: selected.iter().map(|_| Vec::new()).collect(),
+        lines: Lines::default(),
+        newlines: 0,
+        spaced_full: false,
+    };
+    let mut current: Vec<PieceColumn> = selected
+        .iter()
+        .map(|_| PieceColumn::with_capacity(rows_bound, part.len().min(u32::MAX as usize)))
+        .collect();
+    let mut cells: Vec<&[u8]> = vec![&[]; selected.len()];
+    let mut row = 0usize;
+    let mut piece_row = 0usize;
+    let mut line = 0u64;
+    let mut pos = 0;
+    while pos < part.len() {
+        let end = memchr::memchr(b'\n', &part[pos..]).map_or(part.len(), |e| pos + e);
+        let text = &part[pos..end];
+        line += 1;
+        pos = end + 1;
+        if text.is_empty() {
+            continue;
+        }
+        let mut len = 0;
+        for field in text.split(|&b| b == delimiter) {
+            if let Some(&slot) = slot_of.get(len)
+                && slot != usize::MAX
+            {
+                cells[slot] = field;
+            }
+            len += 1;
+        }
+        if len != n_fields {
+            return Err(PartError::Fields { line, len });
+        }
+        if current.iter().any(|c| !c.fits(text.len())) {
+            for (all, piece) in out.columns.iter_mut().zip(&mut current) {
+                let next = piece.successor();
+                all.push(std::mem::replace(piece, next));
+            }
+            piece_row = 0;
+        }
+        for (slot, column) in current.iter_mut().enumerate() {
+            let raw = cells[slot];
+            let Ok(text) = std::str::from_utf8(raw) else {
+                return Err(PartError::Utf8 {
+                    line,
+                    slot,
+                    value: raw.to_vec(),
+                });
+            };
+            column.push(piece_row, text);
+        }
+        out.lines.push(row, line);
+        row += 1;
+        piece_row += 1;
+    }
+    out.newlines = memchr::memchr_iter(b'\n', part).count() as u64;
+    out.spaced_full = current.iter().any(|c| c.spaced_full);
+    for (all, piece) in out.columns.iter_mut().zip(current) {
+        all.push(piece);
+    }
+    Ok(out)
+}
+
+/// Joins the pieces of each column into the frame's columns.
+pub(crate) fn columns(
+    header: &[String],
+    selected: &[usize],
+    pieces: Vec<Vec<PieceColumn>>,
+) -> Vec<TextColumn> {
+    selected
+        .iter()
+        .zip(pieces)
+        .map(|(&i, p)| TextColumn::concat(header[i].clone(), i + 1, p))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a frame shows, to compare two readings of one input.
+    fn view(f: &Frame) -> Vec<String> {
+        let mut out = vec![format!("rows {}", f.n_rows())];
+        for name in f.column_names() {
+            let c = f.column(name).unwrap();
+            out.push(format!(
+                "{name} empty {} missing {} first {:?} merged {:?}",
+                c.empty_text_cells(),
+                c.missing_cells(),
+                c.first_non_finite(),
+                c.merged_labels()
+            ));
+            for r in 0..f.n_rows() {
+                out.push(format!("{} {:?} {:?}", f.line(r), c.raw(r), c.number(r)));
+            }
+        }
+        out
+    }
+
+    fn both(text: &[u8], wanted: Option<&[&str]>) {
+        let fast = (1..6).map(|min_part| {
+            frame_of("t.csv", text.to_vec(), wanted, b',', 3, min_part).map(|f| view(&f))
+        });
+        let slow =
+            crate::csv_path::frame_of("t.csv", text.to_vec(), wanted, b',').map(|f| view(&f));
+        for f in fast {
+            assert_eq!(f, slow, "input {:?}", String::from_utf8_lossy(text));
+        }
+    }
+
+    /// A little generator (xorshift) of inputs without quotes: the cut
+    /// into parts and the line reader must give what the csv crate gives.
+    #[test]
+    fn parts_read_as_the_csv_crate_reads() {
+        let alphabet: [&[u8]; 16] = [
+            b"1",
+            b"23",
+            b".",
+            b"a",
+            b" ",
+            b"\n",
+            b",",
+            b"\r",
+            b"NA",
+            b"\t",
+            "é".as_bytes(),
+            b"e5",
+            b"-",
+            b"\n\n",
+            b"\xff",
+            b"inf",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let mut text = match next() % 4 {
+                0 => b"x,y\n".to_vec(),
+                1 => b"\n\nx,y,z\r\n".to_vec(),
+                2 => b"x\n".to_vec(),
+                _ => Vec::new(),
+            };
+            let len = next() % 40;
+            for _ in 0..len {
+                text.extend_from_slice(alphabet[(next() % 16) as usize]);
+            }
+            both(&text, None);
+            both(&text, Some(&["x"]));
+        }
+    }
+
+    #[test]
+    fn blank_lines_and_crlf_keep_their_line_numbers() {
+        let text = b"a,b\r\n1,2\r\n\n\n3,4\r\n5,x\n\n";
+        both(text, None);
+        let f = frame_of("t.csv", text.to_vec(), None, b',', 2, 1).unwrap();
+        assert_eq!(f.n_rows(), 3);
+        // The lines the rows are on (the csv crate alone said 3 for line 5,
+        // the line after the previous record).
+        let lines: Vec<u64> = (0..3).map(|r| f.line(r)).collect();
+        assert_eq!(lines, [2, 5, 6]);
+        // A quoted cell over two lines: the next row is on the line after.
+        let quoted =
+            crate::csv_path::frame_of("t.csv", b"a,b\n\"x\ny\",1\n\n2,z\n".to_vec(), None, b',')
+                .unwrap();
+        assert_eq!(quoted.column("a").unwrap().raw(0), "x\ny");
+        assert_eq!((quoted.line(0), quoted.line(1)), (2, 5));
+        let err = f.column("b").unwrap().number(2).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "t.csv, line {}, column 2 (b): not a number (value 'x')",
+                lines[2]
+            )
+        );
+    }
+
+    #[test]
+    fn the_first_error_in_file_order_is_reported_from_parts() {
+        let mut text = b"a,b\n".to_vec();
+        for i in 0..200 {
+            text.extend_from_slice(format!("{i},{i}\n").as_bytes());
+        }
+        text.extend_from_slice(b"1\n");
+        text.extend_from_slice(b"1,2,3\n");
+        let slow = crate::csv_path::frame_of("t.csv", text.clone(), None, b',').unwrap_err();
+        for min_part in [1, 7, 100, 10_000] {
+            let fast = frame_of("t.csv", text.clone(), None, b',', 4, min_part).unwrap_err();
+            assert_eq!(fast, slow);
+        }
+        assert_eq!(
+            slow.to_string(),
+            "t.csv, line 202: 1 fields where the header has 2"
+        );
+    }
+
+    #[test]
+    fn typing_counts_every_cell() {
+        let f = frame_of(
+            "t.csv",
+            b"x,y,z\n1,a,1\n,2,inf\n2.5,,3\n".to_vec(),
+            None,
+            b',',
+            2,
+            1,
+        )
+        .unwrap();
+        let x = f.column("x").unwrap();
+        assert_eq!(x.missing_cells(), 1);
+        assert_eq!(f.column("z").unwrap().missing_cells(), 0);
+        assert_eq!(x.first_non_finite(), None);
+        assert_eq!(x.empty_text_cells(), 0);
+        let y = f.column("y").unwrap();
+        assert_eq!(y.first_non_finite(), Some(0));
+        assert_eq!(y.empty_text_cells(), 1);
+        let z = f.column("z").unwrap();
+        assert_eq!(z.first_non_finite(), Some(1));
+        assert_eq!(z.empty_text_cells(), 0);
+    }
+
+    #[test]
+    fn the_number_shortcuts_agree_with_parsing() {
+        let long = "9".repeat(300);
+        let too_long = "9".repeat(400);
+        let cells = [
+            "0",
+            "12",
+            "3.25",
+            ".5",
+            "5.",
+            ".",
+            "..",
+            "1.2.3",
+            "",
+            "-1",
+            "+2",
+            "1e5",
+            "1e400",
+            "inf",
+            "NaN",
+            "nan",
+            "12a",
+            "0x10",
+            "١٢",
+            &long,
+            &too_long,
+            "00012",
+            "1,5",
+            "999999999999999",
+            "9999999999999999",
+            "123456789012345678901",
+        ];
+        for c in cells {
+            let parsed = c.parse::<f64>();
+            let finite = parsed.as_ref().is_ok_and(|v| v.is_finite());
+            if crate::store::is_plain_decimal(c) {
+                assert!(finite, "{c:?}");
+            }
+            let fast = crate::store::parse_number(c);
+            assert_eq!(format!("{fast:?}"), format!("{parsed:?}"), "{c:?}");
+        }
+    }
+}
