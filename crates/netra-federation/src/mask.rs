@@ -37,11 +37,11 @@
 //!   the hub no longer asks it, and a node refuses a round whose list of
 //!   participants does not name it.
 
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use hkdf::Hkdf;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use sha2::Sha256;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use x25519_dalek::{PublicKey, StaticSecret};
 
 use crate::ring::R256;
@@ -299,18 +299,70 @@ mod tests {
         let b = NodeSecret::from_bytes([2; 32]);
         let key = a.public_hex("r1");
         let sig = a.sign_run_key("r1", "s", "a");
-        assert!(verify_run_key(&a.identity_hex(), "r1", "s", "a", &key, &sig));
+        assert!(verify_run_key(
+            &a.identity_hex(),
+            "r1",
+            "s",
+            "a",
+            &key,
+            &sig
+        ));
         // Another identity, run, study, name or key: refused.
-        assert!(!verify_run_key(&b.identity_hex(), "r1", "s", "a", &key, &sig));
-        assert!(!verify_run_key(&a.identity_hex(), "r2", "s", "a", &key, &sig));
-        assert!(!verify_run_key(&a.identity_hex(), "r1", "t", "a", &key, &sig));
-        assert!(!verify_run_key(&a.identity_hex(), "r1", "s", "b", &key, &sig));
+        assert!(!verify_run_key(
+            &b.identity_hex(),
+            "r1",
+            "s",
+            "a",
+            &key,
+            &sig
+        ));
+        assert!(!verify_run_key(
+            &a.identity_hex(),
+            "r2",
+            "s",
+            "a",
+            &key,
+            &sig
+        ));
+        assert!(!verify_run_key(
+            &a.identity_hex(),
+            "r1",
+            "t",
+            "a",
+            &key,
+            &sig
+        ));
+        assert!(!verify_run_key(
+            &a.identity_hex(),
+            "r1",
+            "s",
+            "b",
+            &key,
+            &sig
+        ));
         let substituted = b.public_hex("r1");
-        assert!(!verify_run_key(&a.identity_hex(), "r1", "s", "a", &substituted, &sig));
-        assert!(!verify_run_key(&a.identity_hex(), "r1", "s", "a", &key, "00"));
+        assert!(!verify_run_key(
+            &a.identity_hex(),
+            "r1",
+            "s",
+            "a",
+            &substituted,
+            &sig
+        ));
+        assert!(!verify_run_key(
+            &a.identity_hex(),
+            "r1",
+            "s",
+            "a",
+            &key,
+            "00"
+        ));
         assert!(!verify_run_key("zz", "r1", "s", "a", &key, &sig));
         // The identity is stable and differs from the run key.
-        assert_eq!(a.identity_hex(), NodeSecret::from_bytes([1; 32]).identity_hex());
+        assert_eq!(
+            a.identity_hex(),
+            NodeSecret::from_bytes([1; 32]).identity_hex()
+        );
         assert_ne!(a.identity_hex(), key);
         let seed = [9u8; 32];
         assert_ne!(sum_seed(&seed, 0), sum_seed(&seed, 1));

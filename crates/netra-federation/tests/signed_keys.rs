@@ -56,8 +56,7 @@ fn nodes(all: &[PatientCourse], enrolled: &[&str]) -> Vec<(String, NodeResponder
                 ..Policy::default()
             };
             let part = all[k * n / 3..(k + 1) * n / 3].to_vec();
-            let node =
-                NodeResponder::new(NAMES[k], part, Settings::default(), policy, secret(k));
+            let node = NodeResponder::new(NAMES[k], part, Settings::default(), policy, secret(k));
             (NAMES[k].to_owned(), node)
         })
         .collect()
@@ -148,9 +147,15 @@ fn signed_run_keys_pool_exactly_and_a_substituted_key_is_refused() {
     .unwrap();
     assert_eq!(out["analysed"], pooled["analysed"]);
     assert_eq!(out["groups"], pooled["groups"]);
-    let keys: Vec<&Value> = seen.iter().filter(|a| a.get("public_key").is_some()).collect();
+    let keys: Vec<&Value> = seen
+        .iter()
+        .filter(|a| a.get("public_key").is_some())
+        .collect();
     assert_eq!(keys.len(), 3);
-    assert!(keys.iter().all(|a| a["signature"].as_str().is_some_and(|s| s.len() == 128)));
+    assert!(
+        keys.iter()
+            .all(|a| a["signature"].as_str().is_some_and(|s| s.len() == 128))
+    );
     let masked: Vec<netra_federation::ring::R256> = seen
         .iter()
         .filter_map(|a| a["masked"].as_str())
@@ -158,11 +163,16 @@ fn signed_run_keys_pool_exactly_and_a_substituted_key_is_refused() {
         .collect();
     assert!(masked.len() > 100);
     let small = masked.iter().filter(|x| x.0[3] >> 32 == 0).count();
-    assert!(small < 3, "{small} of {} values look unmasked", masked.len());
+    assert!(
+        small < 3,
+        "{small} of {} values look unmasked",
+        masked.len()
+    );
     for a in &seen {
         if let Some(o) = a.as_object() {
             assert!(
-                o.keys().all(|k| ["public_key", "signature", "meta", "masked"].contains(&k.as_str())),
+                o.keys()
+                    .all(|k| ["public_key", "signature", "meta", "masked"].contains(&k.as_str())),
                 "an answer carries more than keys and masked vectors: {a}"
             );
         }
@@ -178,17 +188,25 @@ fn signed_run_keys_pool_exactly_and_a_substituted_key_is_refused() {
     let (node, reason) = refusal(r);
     assert_ne!(node, "centre-b");
     assert!(
-        reason.contains("run key of centre-b is not signed") && reason.contains("man in the middle"),
+        reason.contains("run key of centre-b is not signed")
+            && reason.contains("man in the middle"),
         "{reason}"
     );
-    assert!(seen.iter().all(|a| a.get("masked").is_none()), "a node masked with a forged key");
+    assert!(
+        seen.iter().all(|a| a.get("masked").is_none()),
+        "a node masked with a forged key"
+    );
     let hub_signature = hub_secret.sign_run_key("run-3", "s", "centre-b");
     let forged = hub_secret.public_hex("run-3");
     let (r, _) = run(&nodes, "run-3", |body| {
         body["keys"]["centre-b"] = json!(forged);
         body["signatures"]["centre-b"] = json!(hub_signature);
     });
-    assert!(refusal(r).1.contains("not signed by centre-b's enrolled identity"));
+    assert!(
+        refusal(r)
+            .1
+            .contains("not signed by centre-b's enrolled identity")
+    );
 
     // Signatures stripped: refused, not taken on trust.
     let (r, _) = run(&nodes, "run-4", |body| {

@@ -38,8 +38,8 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::auth::Authenticator;
-use crate::tls::{TlsListener, server_config};
 use crate::runs_store::{RunStore, SavedRun};
+use crate::tls::{TlsListener, server_config};
 use crate::wire::{
     NodeAnswer, NodeProgress, NodeState, Outcome, RunSpec, RunState, RunStatus, RunSummary,
     Submitted,

@@ -695,7 +695,10 @@ async fn a_restarted_hub_lists_finished_runs_and_fails_unfinished_ones_cleanly()
     );
     let listed = c.analyst.runs().await.unwrap();
     let ids: Vec<(&str, RunState)> = listed.iter().map(|r| (r.id.as_str(), r.state)).collect();
-    let mut expected = vec![(done.as_str(), RunState::Done), (cut.as_str(), RunState::Failed)];
+    let mut expected = vec![
+        (done.as_str(), RunState::Done),
+        (cut.as_str(), RunState::Failed),
+    ];
     expected.sort_by_key(|e| e.0);
     assert_eq!(ids, expected);
     c.release.store(true, Ordering::SeqCst);

@@ -24,6 +24,7 @@ use std::time::Duration;
 use netra_analysis::analyses::cox::CoxRequest;
 use netra_analysis::settings::RuleSettings;
 use netra_clinical::endpoints::Endpoint;
+use netra_clinical::registry::vocab::Vocabulary;
 use netra_hub::{HubClient, RunSpec, RunStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -368,7 +369,7 @@ mod tests {
             FederatedQuery::from_params(&params(p))
                 .and_then(|q| q.run_spec("s"))
                 .unwrap_err()
-                .to_string()
+                .message()
         };
         assert!(refused(&[("analysis", "cox")]).contains("choose one"));
         assert!(refused(&[("analysis", "km"), ("group", "age60")]).contains("age bands"));

@@ -66,8 +66,13 @@ async fn simulated_courses(dir: &std::path::Path, i: usize) -> (Registry, Vec<Pa
         sites: 1,
         threads: 1,
     };
-    netra_sim::write_bundle(netra_sim::Model::published(), &cfg, &bundle_dir, &mut |_| {})
-        .expect("simulate");
+    netra_sim::write_bundle(
+        netra_sim::Model::published(),
+        &cfg,
+        &bundle_dir,
+        &mut |_| {},
+    )
+    .expect("simulate");
     let db = dir.join("registry.db");
     let (registry, _) = Registry::init(&Location::Sqlite(db)).await.unwrap();
     let bundle = Bundle::read_dir(&bundle_dir).unwrap();
@@ -129,8 +134,11 @@ impl Cluster {
             let base = dir.path().join(name);
             std::fs::create_dir_all(&base).unwrap();
             let (registry, mine) = simulated_courses(&base, i).await;
+            // No small-cell or differencing refusals: the page's several
+            // cohorts are not what this test is about (tests/pooled.rs in
+            // netra-federation is).
             let policy = Policy::from_toml(&format!(
-                "analyses = [\"*\"]\nvariables = [\"*\"]\nmin_cell = 3\nstudies = [\"{STUDY}\"]\n"
+                "analyses = [\"*\"]\nvariables = [\"*\"]\nmin_cell = 1\nstudies = [\"{STUDY}\"]\n"
             ))
             .unwrap();
             let responder = NodeResponder::new(
@@ -347,7 +355,10 @@ async fn the_analysis_page_runs_at_the_hub_and_shows_the_pooled_result() {
             assert!(html.contains(n), "{n} not on the page");
         }
         assert!(html.contains("Pooled over 4 node(s)"), "{html}");
-        assert!(!html.contains("http-equiv=\"refresh\""), "a finished run reloads");
+        assert!(
+            !html.contains("http-equiv=\"refresh\""),
+            "a finished run reloads"
+        );
         match analysis {
             "survival" => {
                 assert!(html.contains("<svg") && html.contains("Log-rank test"));
@@ -392,9 +403,15 @@ async fn the_analysis_page_runs_at_the_hub_and_shows_the_pooled_result() {
     assert_eq!(s["state"], "running", "the run waits: {s}");
     let page = req("GET", &location).cookie(&analyst).send(&t).await;
     let html = page.text();
-    assert!(html.contains("centre-d") && html.contains("is down"), "{html}");
+    assert!(
+        html.contains("centre-d") && html.contains("is down"),
+        "{html}"
+    );
     assert!(html.contains("Run again without the nodes that are down"));
-    assert!(html.contains("http-equiv=\"refresh\""), "a running run reloads");
+    assert!(
+        html.contains("http-equiv=\"refresh\""),
+        "a running run reloads"
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
     let s = until(&t, &analyst, &id, |_| true).await;
     assert_eq!(s["state"], "running", "still waiting for centre-d: {s}");
@@ -436,11 +453,7 @@ async fn the_analysis_page_runs_at_the_hub_and_shows_the_pooled_result() {
         .await
         .unwrap();
     assert!(
-        events
-            .iter()
-            .filter(|e| e.event == "federated_run")
-            .count()
-            >= 5,
+        events.iter().filter(|e| e.event == "federated_run").count() >= 5,
         "{events:?}"
     );
     t.finish().await;
