@@ -47,6 +47,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "netra-analysis",
             "netra-store",
             "netra-report",
+            // The analysis page connected to a hub (issue 17): the
+            // analyst's client and the run messages, no protocol code.
+            "netra-hub",
         ],
     ),
     // The federation's transport (issue 17): the hub's HTTPS service and the

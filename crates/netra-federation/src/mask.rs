@@ -15,17 +15,29 @@
 //!   other subtracts it, so the masks cancel in the sum over all nodes and
 //!   each node's vector alone is uniformly random to anyone without the
 //!   seeds.
+//! * **Signed run keys.** Each node also has an Ed25519 identity key,
+//!   derived from its long-term secret ([`NodeSecret::identity_hex`] is
+//!   what the other centres enrol in their policies, `peers`). It signs
+//!   its run public key together with the run, the study and its name
+//!   ([`key_message`]); the hub relays the signatures with the keys, and a
+//!   node whose policy enrols its peers masks with a peer's key only when
+//!   the peer's enrolled identity signed it. A hub that substitutes a key
+//!   of its own (a man in the middle, who could then compute the pair
+//!   seeds and unmask a node) is detected: the node refuses the round.
 //! * **Drop-out.** If a node that sent its key does not send its masked
 //!   vector, the survivors' masks with it do not cancel. Each survivor then
-//!   reveals its pair seed with the dropped node (only with it: a seed of a
-//!   pair of two survivors is never revealed), and the hub removes those
-//!   masks. The revealed seeds are those of pairs containing the dropped
+//!   reveals its seed with the dropped node *for that sum only*
+//!   ([`sum_seed`]; only with it: a seed of a pair of two survivors is
+//!   never revealed), and the hub removes those masks. The dropped node's
+//!   vectors of earlier sums stay masked: their sum seeds are not derivable
+//!   from this one. The revealed seeds are those of pairs containing the dropped
 //!   node, whose vector the hub never received; they unmask nothing a
 //!   survivor sent, because each survivor's vector stays masked by its
 //!   seeds with the other survivors. The dropped node is out of the run:
 //!   the hub no longer asks it, and a node refuses a round whose list of
 //!   participants does not name it.
 
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use hkdf::Hkdf;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -66,6 +78,27 @@ impl NodeSecret {
         StaticSecret::from(k)
     }
 
+    /// This node's Ed25519 identity key (derived: no second secret file).
+    fn identity(&self) -> SigningKey {
+        let hk = Hkdf::<Sha256>::new(Some(b"netra-federation identity"), &self.0);
+        let mut k = [0u8; 32];
+        let _ = hk.expand(b"netra-federation ed25519 identity key", &mut k);
+        SigningKey::from_bytes(&k)
+    }
+
+    /// The node's identity (Ed25519 public key, hex): what the other
+    /// centres enrol in their policies (`peers`) to check its run keys.
+    pub fn identity_hex(&self) -> String {
+        hex(self.identity().verifying_key().as_bytes())
+    }
+
+    /// The signature (hex) of this node's run key for `run` of `study`,
+    /// sent with the key in the run's first round.
+    pub fn sign_run_key(&self, run: &str, study: &str, me: &str) -> String {
+        let msg = key_message(run, study, me, &self.public_hex(run));
+        hex(&self.identity().sign(msg.as_bytes()).to_bytes())
+    }
+
     /// The public key sent in the run's first round (hex).
     pub fn public_hex(&self, run: &str) -> String {
         hex(PublicKey::from(&self.run_key(run)).as_bytes())
@@ -96,6 +129,46 @@ impl NodeSecret {
         let _ = hk.expand(info.as_bytes(), &mut seed);
         Some(seed)
     }
+}
+
+/// What a node signs: its run key bound to the run, the study and its
+/// name, so that a signature cannot be replayed for another run or node.
+pub fn key_message(run: &str, study: &str, node: &str, public_hex: &str) -> String {
+    format!("netra-federation run key v1\0{run}\0{study}\0{node}\0{public_hex}")
+}
+
+/// Whether `signature` (hex) is `node`'s signature, by the identity
+/// `identity` (hex), of its run key `public_hex` in `run` of `study`.
+pub fn verify_run_key(
+    identity: &str,
+    run: &str,
+    study: &str,
+    node: &str,
+    public_hex: &str,
+    signature: &str,
+) -> bool {
+    let Some(id) = unhex(identity)
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+    else {
+        return false;
+    };
+    let Some(sig) = unhex(signature).and_then(|b| <[u8; 64]>::try_from(b).ok()) else {
+        return false;
+    };
+    let msg = key_message(run, study, node, public_hex);
+    id.verify(msg.as_bytes(), &Signature::from_bytes(&sig))
+        .is_ok()
+}
+
+/// The seed of a pair for masked sum number `sum` alone, derived from the
+/// pair's run seed: what masks that sum, and what a survivor reveals when
+/// its peer drops out of it (earlier and later sums keep their own).
+pub fn sum_seed(pair_seed: &[u8; 32], sum: u64) -> [u8; 32] {
+    let hk = Hkdf::<Sha256>::new(Some(b"netra-federation sum seed"), pair_seed);
+    let mut seed = [0u8; 32];
+    let _ = hk.expand(&sum.to_le_bytes(), &mut seed);
+    seed
 }
 
 /// The mask of a pair for masked sum number `sum` of a run: `len` ring
@@ -216,5 +289,83 @@ mod tests {
         assert_eq!(partial[0].to_count().unwrap(), 3);
         assert_eq!(partial[1].to_f64(), -0.5);
         assert!(secrets[0].pair_seed("run-1", "a", "b", "zz").is_none());
+    }
+
+    /// A run key verifies under its node's identity only, for its own run,
+    /// study and name; sum seeds differ per sum.
+    #[test]
+    fn run_keys_are_signed_by_the_nodes_identity() {
+        let a = NodeSecret::from_bytes([1; 32]);
+        let b = NodeSecret::from_bytes([2; 32]);
+        let key = a.public_hex("r1");
+        let sig = a.sign_run_key("r1", "s", "a");
+        assert!(verify_run_key(
+            &a.identity_hex(),
+            "r1",
+            "s",
+            "a",
+            &key,
+            &sig
+        ));
+        // Another identity, run, study, name or key: refused.
+        assert!(!verify_run_key(
+            &b.identity_hex(),
+            "r1",
+            "s",
+            "a",
+            &key,
+            &sig
+        ));
+        assert!(!verify_run_key(
+            &a.identity_hex(),
+            "r2",
+            "s",
+            "a",
+            &key,
+            &sig
+        ));
+        assert!(!verify_run_key(
+            &a.identity_hex(),
+            "r1",
+            "t",
+            "a",
+            &key,
+            &sig
+        ));
+        assert!(!verify_run_key(
+            &a.identity_hex(),
+            "r1",
+            "s",
+            "b",
+            &key,
+            &sig
+        ));
+        let substituted = b.public_hex("r1");
+        assert!(!verify_run_key(
+            &a.identity_hex(),
+            "r1",
+            "s",
+            "a",
+            &substituted,
+            &sig
+        ));
+        assert!(!verify_run_key(
+            &a.identity_hex(),
+            "r1",
+            "s",
+            "a",
+            &key,
+            "00"
+        ));
+        assert!(!verify_run_key("zz", "r1", "s", "a", &key, &sig));
+        // The identity is stable and differs from the run key.
+        assert_eq!(
+            a.identity_hex(),
+            NodeSecret::from_bytes([1; 32]).identity_hex()
+        );
+        assert_ne!(a.identity_hex(), key);
+        let seed = [9u8; 32];
+        assert_ne!(sum_seed(&seed, 0), sum_seed(&seed, 1));
+        assert_ne!(sum_seed(&seed, 0), seed);
     }
 }

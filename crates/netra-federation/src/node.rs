@@ -15,7 +15,7 @@ use netra_analysis::{Cohort, CohortSpec, FactsLayout, Settings};
 use netra_clinical::registry::model::PatientCourse;
 use serde_json::{Value, json};
 
-use crate::mask::{NodeSecret, apply_pair_mask, hex};
+use crate::mask::{NodeSecret, apply_pair_mask, hex, sum_seed, verify_run_key};
 use crate::policy::{Policy, QueryLog};
 use crate::protocol::{Job, Refusal, Responder};
 use crate::ring::R256;
@@ -203,12 +203,18 @@ impl NodeResponder {
             .map_err(|_| refuse("the query log is unavailable"))?
             .check_and_record(&job.study, &job.id, codes, self.policy.min_cell)
             .map_err(refuse)?;
-        Ok(json!({"public_key": self.secret.public_hex(&job.id), "meta": meta}))
+        Ok(json!({
+            "public_key": self.secret.public_hex(&job.id),
+            "signature": self.secret.sign_run_key(&job.id, &job.study, &self.name),
+            "meta": meta,
+        }))
     }
 
-    fn participants(&self, body: &Value) -> Result<BTreeMap<String, String>, Refusal> {
+    fn participants(&self, job: &Job) -> Result<BTreeMap<String, String>, Refusal> {
+        let body = &job.body;
         let keys: BTreeMap<String, String> = serde_json::from_value(body["keys"].clone())
             .map_err(|_| refuse("the round lists no participants"))?;
+        self.check_signatures(job, &keys)?;
         if !keys.contains_key(&self.name) {
             return Err(refuse(format!(
                 "{} is not a participant of this round (a node that dropped out does not \
@@ -227,6 +233,41 @@ impl NodeResponder {
         Ok(keys)
     }
 
+    /// With peers enrolled in the policy: every other participant's run
+    /// key is signed by its enrolled identity, and the list gives this
+    /// node's own key unchanged. A key the hub substituted fails here.
+    fn check_signatures(&self, job: &Job, keys: &BTreeMap<String, String>) -> Result<(), Refusal> {
+        if self.policy.peers.is_empty() {
+            return Ok(());
+        }
+        if keys.get(&self.name) != Some(&self.secret.public_hex(&job.id)) {
+            return Err(refuse(format!(
+                "the round lists another run key for {} than its own: refusing to mask \
+                 (the hub may have substituted keys)",
+                self.name
+            )));
+        }
+        for (peer, key) in keys.iter().filter(|(p, _)| **p != self.name) {
+            let identity = self.policy.peers.get(peer).ok_or_else(|| {
+                refuse(format!(
+                    "{peer} is not enrolled in {}'s policy (peers): its run key cannot be \
+                     checked",
+                    self.name
+                ))
+            })?;
+            let signature = job.body["signatures"][peer].as_str().unwrap_or("");
+            if !verify_run_key(identity, &job.id, &job.study, peer, key, signature) {
+                return Err(refuse(format!(
+                    "the run key of {peer} is not signed by {peer}'s enrolled identity: the \
+                     hub may have substituted it (a man in the middle); {} refuses to mask \
+                     with it",
+                    self.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn seed(&self, job: &Job, peer: &str, key: &str) -> Result<[u8; 32], Refusal> {
         self.secret
             .pair_seed(&job.id, &self.name, peer, key)
@@ -234,7 +275,7 @@ impl NodeResponder {
     }
 
     fn sum_round(&self, job: &Job, local: &Local<'_>) -> Result<Value, Refusal> {
-        let keys = self.participants(&job.body)?;
+        let keys = self.participants(job)?;
         let sum = job.body["sum"]
             .as_u64()
             .ok_or_else(|| refuse("the round has no sum number"))?;
@@ -251,7 +292,7 @@ impl NodeResponder {
         };
         for (peer, key) in &keys {
             if peer != &self.name {
-                let seed = self.seed(job, peer, key)?;
+                let seed = sum_seed(&self.seed(job, peer, key)?, sum);
                 apply_pair_mask(&mut v, &seed, sum, &self.name, peer);
             }
         }
@@ -259,7 +300,10 @@ impl NodeResponder {
     }
 
     fn recover_round(&self, job: &Job) -> Result<Value, Refusal> {
-        let keys = self.participants(&job.body)?;
+        let keys = self.participants(job)?;
+        let sum = job.body["sum"]
+            .as_u64()
+            .ok_or_else(|| refuse("the round has no sum number"))?;
         let dropped: Vec<String> = serde_json::from_value(job.body["dropped"].clone())
             .map_err(|_| refuse("no list of dropped nodes"))?;
         let survivors = keys.len().saturating_sub(dropped.len());
@@ -275,7 +319,9 @@ impl NodeResponder {
             let key = keys
                 .get(d)
                 .ok_or_else(|| refuse(format!("{d} was not a participant")))?;
-            seeds.insert(d.clone(), json!(hex(&self.seed(job, d, key)?)));
+            // This sum's seed only: the dropped node's other sums stay masked.
+            let seed = sum_seed(&self.seed(job, d, key)?, sum);
+            seeds.insert(d.clone(), json!(hex(&seed)));
         }
         Ok(json!({ "seeds": seeds }))
     }

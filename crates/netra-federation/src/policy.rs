@@ -10,6 +10,10 @@
 //! manual_approval = true  # the transport holds each run for `netra node approve`
 //! time_bin_days = 1       # > 1: times binned to this many days (coarsening)
 //! min_nodes = 3           # fewest nodes a masked sum may have
+//!
+//! [peers]                 # the other centres' identity keys (Ed25519, hex):
+//! centre-b = "3b6a…"      # with peers enrolled, a run key is used only when
+//! centre-c = "d75a…"      # its node's identity signed it (`netra node identity`)
 //! ```
 //!
 //! # Small cells (the documented rule)
@@ -60,6 +64,12 @@ pub struct Policy {
     pub time_bin_days: u32,
     /// Fewest participants of a masked sum.
     pub min_nodes: usize,
+    /// The other nodes' identity keys (Ed25519 public keys, hex), enrolled
+    /// out of band. When any is enrolled, every participant's run key must
+    /// be signed by its enrolled identity (a key the hub substituted is
+    /// refused); when none is, run keys are taken as the hub relays them
+    /// (docs/federated.md, threat model).
+    pub peers: BTreeMap<String, String>,
 }
 
 impl Default for Policy {
@@ -73,6 +83,7 @@ impl Default for Policy {
             manual_approval: true,
             time_bin_days: 1,
             min_nodes: 3,
+            peers: BTreeMap::new(),
         }
     }
 }

@@ -72,6 +72,9 @@ pub(crate) struct Secure {
     phase: Phase,
     /// Public keys of the nodes taking part.
     keys: BTreeMap<NodeId, String>,
+    /// Their signatures by the nodes' identity keys (relayed as received:
+    /// the nodes check them against the identities they enrolled).
+    signatures: BTreeMap<NodeId, String>,
     metas: BTreeMap<NodeId, Value>,
     dropped: BTreeSet<NodeId>,
     /// Masked sums asked so far in the run (the mask stream number).
@@ -92,6 +95,7 @@ impl Secure {
             options,
             phase: Phase::Keys,
             keys: BTreeMap::new(),
+            signatures: BTreeMap::new(),
             metas: BTreeMap::new(),
             dropped: BTreeSet::new(),
             sums: 0,
@@ -154,7 +158,8 @@ impl Secure {
             Step::Sum { step, params, len } => {
                 let body = self.body(
                     "sum",
-                    json!({"sum": self.sums, "step": step, "params": params, "keys": self.keys}),
+                    json!({"sum": self.sums, "step": step, "params": params, "keys": self.keys,
+                           "signatures": self.signatures}),
                 );
                 self.current = Some((step, params, len));
                 self.sums += 1;
@@ -246,6 +251,9 @@ impl Coordinator for Secure {
                         .filter(|k| unhex(k).is_some_and(|b| b.len() == 32))
                         .ok_or_else(|| malformed(node, "no public key"))?;
                     self.keys.insert(node.clone(), key.to_owned());
+                    if let Some(sig) = a["signature"].as_str() {
+                        self.signatures.insert(node.clone(), sig.to_owned());
+                    }
                     self.metas.insert(node.clone(), a["meta"].clone());
                 }
                 if !missing.is_empty() {
@@ -282,7 +290,8 @@ impl Coordinator for Secure {
                 Ok(Next::Ask {
                     body: self.body(
                         "recover",
-                        json!({"sum": sum, "dropped": absent, "keys": keys}),
+                        json!({"sum": sum, "dropped": absent, "keys": keys,
+                               "signatures": self.signatures}),
                     ),
                     to: Some(self.live()),
                 })

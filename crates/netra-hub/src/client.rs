@@ -8,7 +8,7 @@ use netra_federation::protocol::Job;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::wire::{NodeAnswer, RunSpec, RunState, RunStatus, Submitted};
+use crate::wire::{NodeAnswer, RunSpec, RunState, RunStatus, RunSummary, Submitted};
 use crate::{HubError, tls};
 
 /// A connection to one hub with one token.
@@ -85,6 +85,18 @@ impl HubClient {
             .await?;
         let s: Submitted = self.check(r).await?.json().await?;
         Ok(s.id)
+    }
+
+    /// The runs the analyst may see, finished ones of earlier lives of the
+    /// hub included (analyst token).
+    pub async fn runs(&self) -> Result<Vec<RunSummary>, HubError> {
+        let r = self
+            .http
+            .get(format!("{}/runs", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        Ok(self.check(r).await?.json().await?)
     }
 
     /// A run's progress (analyst token).

@@ -70,6 +70,10 @@ pub struct HubConfig {
     /// The studies.
     #[serde(default, rename = "study")]
     pub studies: Vec<StudyConfig>,
+    /// Directory where runs are kept across restarts (one JSON file a run,
+    /// `crate::runs_store`); none: runs live in memory only.
+    #[serde(default)]
+    pub state_dir: Option<PathBuf>,
 }
 
 fn default_round_timeout() -> u64 {
@@ -150,6 +154,9 @@ impl HubConfig {
         let base = path.parent().unwrap_or(Path::new("."));
         relative_to(base, &mut c.cert);
         relative_to(base, &mut c.key);
+        if let Some(d) = c.state_dir.as_mut() {
+            relative_to(base, d);
+        }
         c.check()?;
         Ok(c)
     }

@@ -38,9 +38,11 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::auth::Authenticator;
+use crate::runs_store::{RunStore, SavedRun};
 use crate::tls::{TlsListener, server_config};
 use crate::wire::{
-    NodeAnswer, NodeProgress, NodeState, Outcome, RunSpec, RunState, RunStatus, Submitted,
+    NodeAnswer, NodeProgress, NodeState, Outcome, RunSpec, RunState, RunStatus, RunSummary,
+    Submitted,
 };
 use crate::{HubConfig, HubError};
 
@@ -100,6 +102,7 @@ struct Round {
 }
 
 struct RunEntry {
+    analyst: String,
     spec: RunSpec,
     nodes: Vec<NodeId>,
     state: RunState,
@@ -127,6 +130,8 @@ struct Shared {
     /// Woken on every answer, refusal or approval note.
     changed: Notify,
     drivers: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// Where runs are kept across restarts (`state_dir`).
+    store: Option<RunStore>,
 }
 
 impl Shared {
@@ -177,20 +182,30 @@ pub async fn start_hub(
             (p.name.clone(), slot)
         })
         .collect();
+    // Runs of earlier lives of the hub: finished ones as they ended,
+    // unfinished ones failed (`runs_store`).
+    let store = match &config.state_dir {
+        Some(dir) => Some(RunStore::open(dir)?),
+        None => None,
+    };
+    let mut runs = HashMap::new();
+    if let Some(store) = &store {
+        for saved in store.load()? {
+            runs.insert(saved.id.clone(), RunEntry::from_saved(saved));
+        }
+    }
     let shared = Arc::new(Shared {
         nodes: Authenticator::new(config.nodes.clone()),
         analysts: Authenticator::new(config.analysts.clone()),
         config,
         factory,
-        inner: Mutex::new(Inner {
-            runs: HashMap::new(),
-            slots,
-        }),
+        inner: Mutex::new(Inner { runs, slots }),
         changed: Notify::new(),
         drivers: Mutex::new(Vec::new()),
+        store,
     });
     let app = axum::Router::new()
-        .route("/runs", post(submit))
+        .route("/runs", post(submit).get(list_runs))
         .route("/runs/{id}", get(run_status))
         .route("/node/jobs", get(next_job))
         .route("/node/answers", post(answer))
@@ -320,28 +335,56 @@ async fn submit(
     let id = crate::auth::new_token()[..24].to_owned();
     let mut nodes = study.nodes.clone();
     nodes.sort();
-    shared.lock().runs.insert(
-        id.clone(),
-        RunEntry {
-            spec,
-            nodes,
-            state: RunState::Running,
-            round: Round::default(),
-            answered: BTreeMap::new(),
-            missing: Vec::new(),
-            output: None,
-            error: None,
-            bytes_sent: 0,
-            bytes_received: 0,
-            transcript: Vec::new(),
-        },
-    );
+    let entry = RunEntry {
+        analyst,
+        spec,
+        nodes,
+        state: RunState::Running,
+        round: Round::default(),
+        answered: BTreeMap::new(),
+        missing: Vec::new(),
+        output: None,
+        error: None,
+        bytes_sent: 0,
+        bytes_received: 0,
+        transcript: Vec::new(),
+    };
+    if let Err(e) = persist(&shared, &id, &entry) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    }
+    shared.lock().runs.insert(id.clone(), entry);
     let task = tokio::spawn(drive(Arc::clone(&shared), id.clone(), coordinator));
     if let Ok(mut d) = shared.drivers.lock() {
         d.retain(|h| !h.is_finished());
         d.push(task.abort_handle());
     }
     (StatusCode::ACCEPTED, Json(Submitted { id })).into_response()
+}
+
+/// `GET /runs`: the runs of the studies the analyst may see, finished
+/// ones of earlier lives of the hub included (`state_dir`), by id.
+async fn list_runs(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let analyst = match who(&shared.analysts, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut list: Vec<RunSummary> = {
+        let inner = shared.lock();
+        inner
+            .runs
+            .iter()
+            .filter(|(_, r)| may_see(&shared, &analyst, &r.spec.study))
+            .map(|(id, r)| RunSummary {
+                id: id.clone(),
+                study: r.spec.study.clone(),
+                analysis: r.spec.analysis.clone(),
+                state: r.state,
+                error: r.error.clone(),
+            })
+            .collect()
+    };
+    list.sort_by(|a, b| a.id.cmp(&b.id));
+    Json(list).into_response()
 }
 
 async fn run_status(
@@ -596,7 +639,7 @@ enum Waited {
 
 async fn drive(shared: Arc<Shared>, id: String, coordinator: Box<dyn Coordinator>) {
     let outcome = drive_rounds(&shared, &id, coordinator).await;
-    {
+    let saved = {
         let mut inner = shared.lock();
         let Inner { runs, slots } = &mut *inner;
         if let Some(run) = runs.get_mut(&id) {
@@ -614,8 +657,63 @@ async fn drive(shared: Arc<Shared>, id: String, coordinator: Box<dyn Coordinator
         for slot in slots.values_mut() {
             slot.queue.retain(|j| j.id != id);
         }
+        runs.get(&id).map(|run| run.saved(&id))
+    };
+    if let (Some(store), Some(saved)) = (&shared.store, saved)
+        && let Err(e) = store.save(&saved)
+    {
+        // The run's answer is still served from memory; only a restart
+        // would lose it.
+        eprintln!("hub: run {id}: {e}");
     }
     shared.changed.notify_waiters();
+}
+
+/// Writes a new run's file (when runs are kept).
+fn persist(shared: &Shared, id: &str, run: &RunEntry) -> Result<(), HubError> {
+    match &shared.store {
+        Some(store) => store.save(&run.saved(id)),
+        None => Ok(()),
+    }
+}
+
+impl RunEntry {
+    fn saved(&self, id: &str) -> SavedRun {
+        SavedRun {
+            id: id.to_owned(),
+            analyst: self.analyst.clone(),
+            spec: self.spec.clone(),
+            nodes: self.nodes.clone(),
+            state: self.state,
+            round: self.round.number,
+            answered: self.answered.clone(),
+            missing: self.missing.clone(),
+            output: self.output.clone(),
+            error: self.error.clone(),
+            bytes_sent: self.bytes_sent,
+            bytes_received: self.bytes_received,
+        }
+    }
+
+    fn from_saved(s: SavedRun) -> RunEntry {
+        RunEntry {
+            analyst: s.analyst,
+            spec: s.spec,
+            nodes: s.nodes,
+            state: s.state,
+            round: Round {
+                number: s.round,
+                ..Round::default()
+            },
+            answered: s.answered,
+            missing: s.missing,
+            output: s.output,
+            error: s.error,
+            bytes_sent: s.bytes_sent,
+            bytes_received: s.bytes_received,
+            transcript: Vec::new(),
+        }
+    }
 }
 
 async fn drive_rounds(

@@ -32,6 +32,7 @@ pub mod error;
 pub mod hub;
 pub mod node;
 pub mod queue;
+pub mod runs_store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tls;
@@ -43,4 +44,6 @@ pub use error::HubError;
 pub use hub::{CoordinatorFactory, HubHandle, Message, start_hub};
 pub use node::{Node, TOKEN_ENV, decide};
 pub use queue::{ApprovalQueue, Decision};
-pub use wire::{NodeAnswer, NodeProgress, NodeState, Outcome, RunSpec, RunState, RunStatus};
+pub use wire::{
+    NodeAnswer, NodeProgress, NodeState, Outcome, RunSpec, RunState, RunStatus, RunSummary,
+};

@@ -105,6 +105,22 @@ pub struct RunStatus {
     pub bytes_received: u64,
 }
 
+/// One run as `GET /runs` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The run's id.
+    pub id: String,
+    /// Its study.
+    pub study: String,
+    /// Its analysis.
+    pub analysis: String,
+    /// Running, done or failed.
+    pub state: RunState,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// What a node says about one job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -173,6 +173,8 @@ struct Cluster {
     tasks: Vec<tokio::task::JoinHandle<Result<(), HubError>>>,
     /// Opens the gate of the slow node.
     release: Arc<AtomicBool>,
+    /// The hub's configuration (to restart it).
+    config: HubConfig,
 }
 
 impl Cluster {
@@ -217,8 +219,9 @@ impl Cluster {
                 nodes: NAMES.iter().map(|n| (*n).into()).collect(),
                 analysts: vec!["alice".into()],
             }],
+            state_dir: Some(dir.path().join("hub-state")),
         };
-        let hub = start_hub(config, factory()).await.unwrap();
+        let hub = start_hub(config.clone(), factory()).await.unwrap();
         let url = format!("https://127.0.0.1:{}", hub.addr().port());
         let analyst =
             HubClient::new(&url, analyst_token, Some(&pki.ca), Duration::from_secs(10)).unwrap();
@@ -233,6 +236,7 @@ impl Cluster {
             policies: BTreeMap::new(),
             tasks: Vec::new(),
             release: Arc::new(AtomicBool::new(false)),
+            config,
         };
         for (i, name) in NAMES.iter().enumerate() {
             let base = c.dir.path().join(name);
@@ -275,6 +279,26 @@ impl Cluster {
             c.policies.insert((*name).into(), policy);
         }
         c
+    }
+
+    /// Stops the hub and starts it again on the same address and state
+    /// directory (the nodes keep polling the same URL).
+    async fn restart_hub(&mut self) {
+        self.hub.shutdown();
+        let config = HubConfig {
+            listen: format!("127.0.0.1:{}", self.hub.addr().port()),
+            ..self.config.clone()
+        };
+        let t = Instant::now();
+        self.hub = loop {
+            match start_hub(config.clone(), factory()).await {
+                Ok(h) => break h,
+                Err(e) => {
+                    assert!(t.elapsed() < Duration::from_secs(10), "no restart: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
     }
 
     async fn submit(&self, allow_missing: bool) -> String {
@@ -637,5 +661,59 @@ async fn a_node_that_stops_answering_mid_round_is_left_out_with_allow_missing() 
             .transcript(&id)
             .iter()
             .all(|m| m.node != "centre-c" || m.to_node)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_hub_lists_finished_runs_and_fails_unfinished_ones_cleanly() {
+    let mut c = Cluster::start_with(&NAMES, |_| {}, Some("centre-c")).await;
+    c.release.store(true, Ordering::SeqCst);
+    let done = c.submit(false).await;
+    let before = c.finish(&done).await;
+    assert_eq!(before.state, RunState::Done, "{before:?}");
+    assert_eq!(before.output.as_ref().unwrap()["sum"], 23);
+
+    // A second run is going on (centre-c computing) when the hub stops.
+    c.release.store(false, Ordering::SeqCst);
+    let cut = c.submit(false).await;
+    c.until(&cut, |s| state_of(s, "centre-c") == NodeState::Working)
+        .await;
+    c.restart_hub().await;
+
+    // The finished run is listed and answered as before.
+    let after = c.analyst.status(&done).await.unwrap();
+    assert_eq!(after.state, RunState::Done);
+    assert_eq!(after.output, before.output);
+    assert_eq!(after.bytes_received, before.bytes_received);
+    // The interrupted one failed, saying to submit it again, and nodes'
+    // late answers to it are turned away.
+    let failed = c.analyst.status(&cut).await.unwrap();
+    assert_eq!(failed.state, RunState::Failed, "{failed:?}");
+    assert!(
+        failed.error.as_deref().unwrap().contains("submit it again"),
+        "{failed:?}"
+    );
+    let listed = c.analyst.runs().await.unwrap();
+    let ids: Vec<(&str, RunState)> = listed.iter().map(|r| (r.id.as_str(), r.state)).collect();
+    let mut expected = vec![
+        (done.as_str(), RunState::Done),
+        (cut.as_str(), RunState::Failed),
+    ];
+    expected.sort_by_key(|e| e.0);
+    assert_eq!(ids, expected);
+    c.release.store(true, Ordering::SeqCst);
+
+    // The nodes find the restarted hub and a new run completes.
+    let again = c.submit(false).await;
+    let s = c.finish(&again).await;
+    assert_eq!(s.state, RunState::Done, "{s:?}");
+    assert_eq!(s.output.as_ref().unwrap()["sum"], 23);
+
+    // A second restart reads the same state.
+    c.restart_hub().await;
+    assert_eq!(c.analyst.runs().await.unwrap().len(), 3);
+    assert_eq!(
+        c.analyst.status(&cut).await.unwrap().state,
+        RunState::Failed
     );
 }

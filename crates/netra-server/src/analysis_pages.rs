@@ -198,6 +198,9 @@ pub async fn page_handler(
     let f = &q.filters;
     let body = html! {
         h1 { "Cohort analysis" }
+        @if state.config.federation.is_some() && user.visible_sites().is_none() {
+            p { a href="/analysis/federated" { "Federated analysis over every centre's node" } }
+        }
         @if user.visible_sites().is_some() {
             p class="muted" { "Your analyses include the patients of your site(s): " (user.sites.join(", ")) "." }
         }

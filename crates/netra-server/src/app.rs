@@ -47,6 +47,10 @@ pub struct Config {
     /// wait holds no lock, thread or hashing slot. 0 in the library's
     /// default (tests); `netra serve --refusal-delay-ms`, default 1000.
     pub refusal_delay_ms: u64,
+    /// The federation hub the analysis page can run analyses at
+    /// (`netra serve --federation FILE`; `crate::federated`): none by
+    /// default.
+    pub federation: Option<Arc<crate::federated::HubLink>>,
 }
 
 impl Default for Config {
@@ -64,6 +68,7 @@ impl Default for Config {
             },
             min_cell: 5,
             refusal_delay_ms: 0,
+            federation: None,
         }
     }
 }
@@ -454,6 +459,14 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/import/confirm", post(crate::upload::confirm))
         .route("/analysis", get(analysis_pages::show))
+        .route(
+            "/analysis/federated",
+            get(crate::federated_pages::form).post(crate::federated_pages::submit),
+        )
+        .route(
+            "/analysis/federated/runs/{id}",
+            get(crate::federated_pages::run_page),
+        )
         .route("/static/netra.css", get(css))
         .route("/static/netra.js", get(js))
         .route("/health", get(health));
@@ -479,6 +492,11 @@ pub fn router(state: Shared) -> Router {
         .route("/api/records/{entity}/history", get(api::history))
         .route("/api/recist/preview", post(api::recist_preview))
         .route("/api/analysis", get(api::analysis))
+        .route("/api/federated", post(crate::federated_pages::api_submit))
+        .route(
+            "/api/federated/runs/{id}",
+            get(crate::federated_pages::api_status),
+        )
         .route("/api/analysis/{file}", get(analysis_pages::download))
         .route("/api/analyses", get(crate::generic::list))
         .route("/api/analyses/{name}", post(crate::generic::run));

@@ -18,6 +18,9 @@
 //!   and grouping → Kaplan–Meier figure (SVG, PNG), survival table,
 //!   log-rank test, response rates, CSV downloads; computed on a cohort
 //!   index kept per registry revision ([`cohort`]).
+//! * Federated analyses ([`federated`], [`federated_pages`]): with a hub
+//!   configured, the same cohort and endpoint run at the hub over every
+//!   centre's node; progress per node and the pooled result.
 //! * A JSON API for all of it ([`api`]), described at `/api/openapi.json`
 //!   ([`openapi`]); every registered analysis of the layer by name
 //!   ([`generic`]: `GET /api/analyses`, `POST /api/analyses/{name}`).
@@ -41,6 +44,8 @@ pub mod clock;
 pub mod cohort;
 pub mod course_figure;
 pub mod error;
+pub mod federated;
+pub mod federated_pages;
 pub mod flow;
 pub mod generic;
 pub mod labels;

@@ -11,7 +11,8 @@
 //!   data), under one protocol [`Policy`]: the transport's own fields
 //!   (`studies`, `analyses`, `trusted_hubs`, `manual_approval`) and the
 //!   policy file's `[analysis]` section for the rest (`variables`,
-//!   `min_cell`, `time_bin_days`, `min_nodes`). The node's long-term
+//!   `min_cell`, `time_bin_days`, `min_nodes`, `peers`: the other centres'
+//!   identity keys, `netra node identity`). The node's long-term
 //!   secret (it keys the masks) is kept in `queue_dir/node.secret`,
 //!   readable by the node's user only.
 
@@ -90,7 +91,7 @@ fn protocol_policy(policy: &NodePolicy) -> anyhow::Result<Policy> {
 
 /// The node's long-term secret: read from `dir/node.secret`, or made from
 /// the operating system's random source and written there (mode 600).
-fn node_secret(dir: &Path) -> anyhow::Result<NodeSecret> {
+pub(crate) fn node_secret(dir: &Path) -> anyhow::Result<NodeSecret> {
     let path = dir.join("node.secret");
     let mut bytes = [0u8; 32];
     if path.exists() {

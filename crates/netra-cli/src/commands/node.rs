@@ -43,6 +43,10 @@ enum Action {
     },
     /// List the jobs held for approval.
     Pending,
+    /// Print this node's identity key (Ed25519, hex) as a line the other
+    /// centres add to their policy's `[analysis.peers]`: with peers
+    /// enrolled, a node masks only with run keys their identities signed.
+    Identity,
 }
 
 fn user(given: Option<String>) -> anyhow::Result<String> {
@@ -65,6 +69,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let registry = Registry::open(&Location::parse(&policy.registry)).await?;
         match args.action {
             None => serve(policy, registry).await,
+            Some(Action::Identity) => {
+                let secret = federation_plug::node_secret(&policy.queue_dir)?;
+                println!("{:?} = \"{}\"", policy.name, secret.identity_hex());
+                Ok(())
+            }
             Some(Action::Pending) => {
                 for job in ApprovalQueue::open(&policy.queue_dir)?.pending()? {
                     println!(

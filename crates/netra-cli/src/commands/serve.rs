@@ -43,6 +43,11 @@ pub struct Args {
     /// the users (0: answer at once).
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     refusal_delay_ms: u64,
+    /// Connect the analysis page to a federation hub: a TOML file with the
+    /// keys of a study file's `[data] federation` table (`hub`, `study`,
+    /// `token_file`, `ca`, `allow_missing`; docs/federated.md).
+    #[arg(long, value_name = "FILE.toml")]
+    federation: Option<std::path::PathBuf>,
 }
 
 /// Runs `netra serve`.
@@ -58,6 +63,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let rt = rt.build()?;
     let location = args.db.location();
+    let federation = match &args.federation {
+        Some(f) => Some(std::sync::Arc::new(
+            netra_server::federated::HubLink::load(f)
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?,
+        )),
+        None => None,
+    };
     rt.block_on(async {
         let registry = Registry::open(&location).await?;
         // A fresh registry has no account: nobody could log in, so say how
@@ -76,6 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             },
             min_cell: args.min_cell,
             refusal_delay_ms: args.refusal_delay_ms,
+            federation,
             ..Config::default()
         };
         eprintln!(
