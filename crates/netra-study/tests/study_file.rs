@@ -235,7 +235,9 @@ fn the_documented_complete_example_parses_into_its_plan() {
             patients: 300,
             seed: 1,
             study: "sim".into(),
-            sites: 1
+            sites: 1,
+            model: "published".into(),
+            coverage: 0,
         })
     );
     assert_eq!(s.data_study.as_deref(), Some("sim"));
