@@ -147,6 +147,28 @@ fn the_sequences_study_answers_the_question_and_agrees_with_independent_computat
     let n = g.hr_naive.unwrap();
     assert!(n.lower > truth.hr, "{n:?} vs {}", truth.hr);
 
+    eprintln!(
+        "truth {truth:?}\ncontrast {g:#?}\narms {:?}\nsimulation {simulation}",
+        got.arms
+            .iter()
+            .map(|a| (&a.strategy, a.clones, a.deviations, a.events, a.rmst))
+            .collect::<Vec<_>>()
+    );
+    if let Ok(keep) = std::env::var("NETRA_KEEP_STUDY") {
+        // A copy of the report to look at (`NETRA_KEEP_STUDY=DIR`).
+        let _ = std::fs::create_dir_all(&keep);
+        for f in [
+            "report.html",
+            "figures/sequences_km.svg",
+            "figures/sequences_balance.svg",
+        ] {
+            let _ = std::fs::copy(
+                dir.join(f),
+                std::path::Path::new(&keep).join(f.replace('/', "_")),
+            );
+        }
+    }
+
     // 4. The report's table prints these numbers (by the one rule).
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     let ci = |e: netra_analysis::analyses::weighting::EstimateOut| {
