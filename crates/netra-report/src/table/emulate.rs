@@ -173,6 +173,16 @@ pub fn table(title: Option<String>, o: &EmulateOutput) -> Table {
             o.covariates.clone()
         }
     ));
+    if o.stabilize != "none" {
+        t.footnotes.push(format!(
+            "Stabilised weights: numerator model on {}.",
+            if o.stabilize == "time" {
+                "time"
+            } else {
+                "the baseline covariates and time"
+            }
+        ));
+    }
     if let Some(b) = o.bootstrap {
         t.footnotes.push(format!(
             "Bootstrap: {} replicates (seed {}, {} failed), patients resampled and weights \

@@ -97,6 +97,7 @@ pub fn run_with_progress(
         max_abs_smd_after: None,
         tau: None,
         n_truncated: 0,
+        stabilize: req.stabilize.clone(),
         bootstrap: None,
         conf_level: req.conf_level,
         warnings: Vec::new(),
@@ -110,6 +111,7 @@ pub fn run_with_progress(
         times: req.times_months.clone(),
         conf_level: req.conf_level,
         variance: true,
+        stabilize: request::stabilize_of(req),
     };
     let fit = match emulate(&trial, &opts) {
         Ok(f) => f,

@@ -158,6 +158,8 @@ pub struct EmulateOutput {
     pub tau: Option<f64>,
     /// Weights clipped by truncation.
     pub n_truncated: usize,
+    /// Stabilised weights: `none`, `time` or `baseline`.
+    pub stabilize: String,
     /// Bootstrap.
     pub bootstrap: Option<BootInfo>,
     /// Confidence level.

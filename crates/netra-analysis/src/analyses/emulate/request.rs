@@ -7,6 +7,16 @@ use serde::{Deserialize, Serialize};
 use super::DAYS_PER_MONTH;
 use crate::AnalysisError;
 
+/// The numerator model of a checked request.
+pub(super) fn stabilize_of(req: &EmulateRequest) -> netra_stats::emulate::Stabilize {
+    use netra_stats::emulate::Stabilize;
+    match req.stabilize.as_str() {
+        "time" => Stabilize::Time,
+        "baseline" => Stabilize::Baseline,
+        _ => Stabilize::None,
+    }
+}
+
 /// A strategy: treatments in order, each started at progression on the
 /// previous one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -45,6 +55,11 @@ pub struct EmulateRequest {
     pub deviation_model: String,
     /// Truncate the weights at these percentiles.
     pub truncate: Option<[f64; 2]>,
+    /// Stabilised weights: `none` (default), `time` (numerator model on
+    /// the time terms) or `baseline` (on the covariates and the time terms;
+    /// the unadjusted curves are then conditional on nothing the weights
+    /// balance — see `netra_stats::emulate::Stabilize`).
+    pub stabilize: String,
     /// RMST horizon, months (smallest last event time of the arms if absent).
     pub tau_months: Option<f64>,
     /// Times of survival differences, months.
@@ -79,6 +94,7 @@ impl Default for EmulateRequest {
             time_terms: "linear".into(),
             deviation_model: "by_window".into(),
             truncate: None,
+            stabilize: "none".into(),
             tau_months: None,
             times_months: vec![12.0, 24.0],
             bootstrap: 0,
@@ -190,6 +206,12 @@ pub(super) fn validate(req: &EmulateRequest) -> Result<TimeTerms, AnalysisError>
                 format!("'{v}' is not one of progressed, treated"),
             ));
         }
+    }
+    if !matches!(req.stabilize.as_str(), "none" | "time" | "baseline") {
+        return Err(AnalysisError::invalid(
+            "stabilize",
+            format!("'{}' is not none, time or baseline", req.stabilize),
+        ));
     }
     if !matches!(req.deviation_model.as_str(), "by_window" | "pooled") {
         return Err(AnalysisError::invalid(
