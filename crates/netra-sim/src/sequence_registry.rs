@@ -389,3 +389,103 @@ pub fn write(cfg: &SimConfig, registries: usize, dir: &Path) -> Result<SequenceF
     std::fs::write(&path, facts.to_json(&cfg)).map_err(|source| SimError::Io { path, source })?;
     Ok(facts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netra_clinical::endpoints::line_outcomes;
+    use netra_clinical::lines::LineRules;
+
+    /// The registry's derived lines give back the simulation's time zero,
+    /// line starts, progression and next treatment (to the day).
+    #[test]
+    fn derived_lines_give_back_the_simulated_course() {
+        let cfg = SimConfig {
+            patients: 300,
+            seed: 5,
+            ..SimConfig::default()
+        };
+        let c = cohort(&cfg).unwrap();
+        let rules = LineRules {
+            regimen_window_days: 0,
+            ..LineRules::default()
+        };
+        let (mut switched, mut deviated) = (0, 0);
+        for (i, p) in c.patients.iter().enumerate() {
+            let course = course(p, &cfg, i as u64);
+            let lines = line_outcomes(&course, &rules);
+            let ssa = &lines.lines[0];
+            assert_eq!(ssa.class, TreatmentClass::SomatostatinAnalogue);
+            let t0 = ssa.start.day.0 + ssa.ttp.as_ref().filter(|t| t.event).unwrap().days;
+            let day = |m: f64| t0 + to_days(m);
+            let end = to_days(p.time);
+            if to_days(p.line1_start) >= end {
+                assert_eq!(lines.lines.len(), 1, "patient {i}");
+                continue;
+            }
+            let l1 = &lines.lines[1];
+            assert_eq!(l1.start.day.0, day(p.line1_start), "patient {i}");
+            let first = if p.base.chemo_first {
+                TreatmentClass::Chemotherapy
+            } else {
+                TreatmentClass::Targeted
+            };
+            assert_eq!(l1.class, first, "patient {i}");
+            let progressed = p.progression < p.time && to_days(p.progression) <= end;
+            let ttp = l1.ttp.as_ref().unwrap();
+            assert_eq!(ttp.event, progressed, "patient {i}");
+            if progressed {
+                assert_eq!(l1.start.day.0 + ttp.days, day(p.progression), "patient {i}");
+            }
+            match lines.lines.get(2) {
+                Some(l2) => {
+                    assert_eq!(l2.start.day.0, day(p.next_start), "patient {i}");
+                    let other = l2
+                        .regimen
+                        .iter()
+                        .any(|a| a == "everolimus" || a == "capecitabine");
+                    assert_eq!(other, p.switched, "patient {i}");
+                    switched += usize::from(p.switched);
+                    deviated += usize::from(!p.switched);
+                }
+                None => assert!(!progressed || to_days(p.next_start) >= end, "patient {i}"),
+            }
+        }
+        // Both paths after progression occur.
+        assert!(switched > 20 && deviated > 20, "{switched} {deviated}");
+    }
+
+    #[test]
+    fn simulation_json_holds_the_truth_and_the_coverage() {
+        let cfg = SimConfig {
+            patients: 10,
+            seed: 2,
+            ..SimConfig::default()
+        };
+        let facts = SequenceFacts {
+            truth: Some(TrueEffect {
+                hr: 0.75,
+                rmst_difference: 2.5,
+            }),
+            coverage: Some(Coverage {
+                registries: 3,
+                patients: 10,
+                fitted: 3,
+                hr: 2,
+                rmst: 3,
+                naive: 0,
+            }),
+            summary: Summary::default(),
+        };
+        let j = facts.to_json(&cfg);
+        assert!(j.contains("\"truth\": {\"hr\": 0.75, \"rmst_difference\": 2.5, \"tau\": 36}"));
+        assert!(j.contains("\"registries\": 3") && j.contains("\"naive_hr\": 0"));
+        let none = SequenceFacts {
+            truth: None,
+            coverage: None,
+            summary: Summary::default(),
+        }
+        .to_json(&cfg);
+        assert!(none.contains("\"truth\": null") && none.contains("\"coverage\": null"));
+    }
+}
