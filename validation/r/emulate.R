@@ -25,6 +25,10 @@
 # * Weight of a row: the inverse probability of remaining uncensored to the
 #   end of its interval, prod over the clone's at-risk rows up to and
 #   including this one of 1/(1 - p).
+# * Stabilised weights: a numerator model on the same rows without the
+#   time-varying covariate (stabilize = "baseline": x1 + x2 + time terms;
+#   "time": time terms only), fitted q; the weight is the product of
+#   (1 - q)/(1 - p).
 # * Weighted Kaplan-Meier per strategy on the rows (start, stop], clustered
 #   by patient; RMST at tau with the IJ SE from the influence; survival at
 #   chosen times; differences (strategy 2 - strategy 1) with the SE from the
@@ -120,23 +124,33 @@ clone_rows <- function(d, strat, arm, interval, max_k = 10000) {
 
 # by_window: one model per window index (columns constant on a window's
 # rows are aliased: R's NA, left out by netra; the fitted values agree).
-fit_arm <- function(rows, quadratic, by_window = FALSE) {
+fit_arm <- function(rows, quadratic, by_window = FALSE, stabilize = "none") {
   f <- if (quadratic) deviated ~ x1 + x2 + progressed + t + I(t^2)
        else deviated ~ x1 + x2 + progressed + t
+  time_terms <- if (quadratic) "t + I(t^2)" else "t"
+  fnum <- switch(stabilize,
+                 baseline = as.formula(paste("deviated ~ x1 + x2 +", time_terms)),
+                 time = as.formula(paste("deviated ~", time_terms)),
+                 NULL)
   p <- rep(0, nrow(rows))
+  q <- rep(0, nrow(rows))
   if (by_window) {
     for (w in sort(unique(rows$window[rows$at_risk]))) {
       sel <- rows$at_risk & rows$window == w
       if (sum(rows$deviated[sel]) == 0) next
       m <- glm(f, family = binomial, data = rows[sel, ])
       p[sel] <- fitted(m)
+      if (!is.null(fnum)) q[sel] <- fitted(glm(fnum, family = binomial, data = rows[sel, ]))
     }
   } else {
     m <- glm(f, family = binomial, data = rows[rows$at_risk, ])
     p[rows$at_risk] <- fitted(m)
+    if (!is.null(fnum)) {
+      q[rows$at_risk] <- fitted(glm(fnum, family = binomial, data = rows[rows$at_risk, ]))
+    }
   }
   rows$p <- p
-  rows$w <- ave(ifelse(rows$at_risk, 1 / (1 - p), 1), rows$id, FUN = cumprod)
+  rows$w <- ave(ifelse(rows$at_risk, (1 - q) / (1 - p), 1), rows$id, FUN = cumprod)
   list(rows = rows, model = m)
 }
 
@@ -167,12 +181,12 @@ influences <- function(f, ids, tau, times) {
 }
 
 emulate_fixture <- function(name, description, n, seed, interval, tau, times,
-                            quadratic = FALSE, by_window = FALSE) {
+                            quadratic = FALSE, by_window = FALSE, stabilize = "none") {
   d <- simulate(n, seed)
   strategies <- list(
     lapply(seq_len(n), function(i) strategy_of(d[i, ], TRUE)),
     lapply(seq_len(n), function(i) strategy_of(d[i, ], FALSE)))
-  arms <- lapply(1:2, function(k) fit_arm(clone_rows(d, strategies[[k]], k - 1, interval), quadratic, by_window))
+  arms <- lapply(1:2, function(k) fit_arm(clone_rows(d, strategies[[k]], k - 1, interval), quadratic, by_window, stabilize))
   ids <- as.character(d$id)
   per_arm <- lapply(arms, function(a) {
     r <- a$rows
@@ -214,7 +228,7 @@ emulate_fixture <- function(name, description, n, seed, interval, tau, times,
         deviation = sapply(s, function(x) x$deviation),
         windows = lapply(s, function(x) lapply(x$windows, function(w) w)))),
       interval = interval, tau = tau, times = times, quadratic = quadratic,
-      by_window = by_window),
+      by_window = by_window, stabilize = stabilize),
     expected = list(
       arms = lapply(per_arm, function(a) a$out),
       cox = cox_out(cox), cox_unweighted = cox_out(cox_u),
@@ -233,3 +247,11 @@ emulate_fixture("coarse_grid_quadratic", "the same registry design on a 3-month 
 emulate_fixture("by_window", "one deviation model per window (starting, switching)",
                 n = 200, seed = 3, interval = 1, tau = 12, times = c(6, 12),
                 by_window = TRUE)
+emulate_fixture("stabilized_baseline",
+                "stabilised weights: numerator on x1 + x2 + t, one model per window",
+                n = 200, seed = 3, interval = 1, tau = 12, times = c(6, 12),
+                by_window = TRUE, stabilize = "baseline")
+emulate_fixture("stabilized_time",
+                "stabilised weights: numerator on t + t^2, one pooled model per strategy",
+                n = 120, seed = 7, interval = 3, tau = 18, times = c(3, 9, 24),
+                quadratic = TRUE, stabilize = "time")

@@ -190,3 +190,44 @@ fn invalid_requests_name_the_field_and_empty_trials_are_notes() {
     .unwrap();
     assert!(v["arms"].is_array());
 }
+
+#[test]
+fn stabilised_weights_are_centred_nearer_one_and_refused_when_unknown() {
+    let c = cohort(600);
+    let plain = run(&c, &line1_request()).unwrap();
+    let stab = run(
+        &c,
+        &EmulateRequest {
+            stabilize: "time".into(),
+            ..line1_request()
+        },
+    )
+    .unwrap();
+    assert_eq!(stab.stabilize, "time");
+    assert_eq!(plain.stabilize, "none");
+    let mean = |o: &EmulateOutput| {
+        o.arms
+            .iter()
+            .map(|a| a.weights.as_ref().unwrap().mean)
+            .collect::<Vec<_>>()
+    };
+    let (p, s) = (mean(&plain), mean(&stab));
+    for (p, s) in p.iter().zip(&s) {
+        // Inverse probabilities of remaining uncensored are ≥ 1; the
+        // stabilised ones are ratios of such probabilities, centred near 1.
+        assert!(*p > 1.0, "{p}");
+        assert!((s - 1.0).abs() < (p - 1.0).abs(), "{s} vs {p}");
+    }
+    // The same clones and deviations: only the weights change.
+    assert_eq!(plain.arms[0].clones, stab.arms[0].clones);
+    assert_eq!(plain.arms[1].deviations, stab.arms[1].deviations);
+    let err = run(
+        &c,
+        &EmulateRequest {
+            stabilize: "numerator".into(),
+            ..line1_request()
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("none, time or baseline"), "{err}");
+}

@@ -140,3 +140,52 @@ fn the_registry_validates_imports_and_exports_it_unchanged() {
         assert!(a == b, "{f}: export differs from the simulated file");
     }
 }
+
+#[test]
+fn writes_the_sequence_registry_with_its_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("seq");
+    let o = netra()
+        .args([
+            "simulate",
+            "--model",
+            "sequence_trial",
+            "--patients",
+            "60",
+            "--seed",
+            "4",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    // The same bytes as the library writes.
+    let lib = dir.path().join("lib");
+    let cfg = netra_sim::SimConfig {
+        patients: 60,
+        seed: 4,
+        ..netra_sim::SimConfig::default()
+    };
+    let facts = netra_sim::sequence_registry::write(&cfg, 0, &lib).unwrap();
+    for f in ["patients.csv", "treatments.csv", "simulation.json"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(lib.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let sim = std::fs::read_to_string(out.join("simulation.json")).unwrap();
+    let hr = facts.truth.unwrap().hr;
+    assert!(sim.contains(&format!("\"hr\": {hr}")), "{sim}");
+    assert!(sim.contains("\"coverage\": null"), "{sim}");
+    // The simulation study belongs to that model.
+    let o = netra()
+        .args(["simulate", "--patients", "5", "--coverage", "2", "--quiet"])
+        .arg("--out")
+        .arg(dir.path().join("x"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--coverage"));
+}

@@ -746,14 +746,18 @@ fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
         .from_writer(w)
 }
 
-fn encode_chunk(model: &Model, cfg: &SimConfig, from: u64, to: u64) -> Chunk {
+/// One patient's course from its index (a pure function: the same index
+/// gives the same course on any thread).
+pub type CourseFn<'a> = dyn Fn(u64) -> PatientCourse + Sync + 'a;
+
+fn encode_chunk(course: &CourseFn<'_>, from: u64, to: u64) -> Chunk {
     let mut writers: Vec<csv::Writer<Vec<u8>>> = (0..N_FILES)
         .map(|_| csv_writer(Vec::with_capacity(1 << 16)))
         .collect();
     let mut rows = [0u64; N_FILES];
     let mut buf = String::new();
     for i in from..to {
-        let c = generate(model, cfg, i);
+        let c = course(i);
         for_each_row(&c, &mut |e, cells| {
             let w = &mut writers[e.index()];
             for cell in cells {
@@ -789,6 +793,48 @@ pub fn write_bundle(
     dir: &Path,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Summary, SimError> {
+    let description = format!(
+        "Synthetic registry of {} patients (seed {}) calibrated to the 103-patient \
+         retrospective cohort of metastatic or recurrent NETs (1996–2007); \
+         written by netra-sim {} (see docs/simulator.md)",
+        cfg.patients,
+        cfg.seed,
+        env!("CARGO_PKG_VERSION")
+    );
+    write_courses(
+        cfg,
+        dir,
+        &BundleText {
+            name: "Simulated metastatic NET registry",
+            description: &description,
+            readme: &readme_text(cfg),
+        },
+        &|i| generate(model, cfg, i),
+        progress,
+    )
+}
+
+/// The study row's name and description and the README of a bundle.
+#[derive(Debug, Clone, Copy)]
+pub struct BundleText<'a> {
+    /// The study's name.
+    pub name: &'a str,
+    /// The study's description.
+    pub description: &'a str,
+    /// `README.md` of the directory.
+    pub readme: &'a str,
+}
+
+/// Writes the bundle of `cfg.patients` courses, `course(i)` for patient
+/// `i`, into `dir` (the writer of [`write_bundle`], for any model of
+/// courses), calling `progress(patients written so far)` after each chunk.
+pub fn write_courses(
+    cfg: &SimConfig,
+    dir: &Path,
+    text: &BundleText<'_>,
+    course: &CourseFn<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Summary, SimError> {
     cfg.validate()?;
     check_columns()?;
     prepare_dir(dir)?;
@@ -811,14 +857,6 @@ pub fn write_bundle(
     let mut rows = [0u64; N_FILES];
     // Study and centres.
     {
-        let description = format!(
-            "Synthetic registry of {} patients (seed {}) calibrated to the 103-patient \
-             retrospective cohort of metastatic or recurrent NETs (1996–2007); \
-             written by netra-sim {} (see docs/simulator.md)",
-            cfg.patients,
-            cfg.seed,
-            env!("CARGO_PKG_VERSION")
-        );
         let mut put = |e: Entity, cells: &[Cell<'_>]| -> Result<(), SimError> {
             let mut w = csv_writer(Vec::new());
             let mut buf = String::new();
@@ -835,11 +873,7 @@ pub fn write_bundle(
         };
         put(
             Entity::Study,
-            &[
-                s(&cfg.study),
-                s("Simulated metastatic NET registry"),
-                s(&description),
-            ],
+            &[s(&cfg.study), s(text.name), s(text.description)],
         )?;
         for k in 0..cfg.sites {
             let name = format!("Simulated centre {}", k + 1);
@@ -878,7 +912,7 @@ pub fn write_bundle(
                             let c = first + j as u64;
                             let from = c * CHUNK;
                             let to = ((c + 1) * CHUNK).min(cfg.patients);
-                            mine.push((j, encode_chunk(model, cfg, from, to)));
+                            mine.push((j, encode_chunk(course, from, to)));
                         }
                         mine
                     })
@@ -908,7 +942,7 @@ pub fn write_bundle(
         f.flush().map_err(io(&path))?;
     }
     let readme = dir.join("README.md");
-    std::fs::write(&readme, readme_text(cfg)).map_err(io(&readme))?;
+    std::fs::write(&readme, text.readme).map_err(io(&readme))?;
     Ok(Summary {
         files: Entity::ALL
             .iter()

@@ -21,6 +21,9 @@
 //! * [`regimens`] — agents, doses, schedules and adverse-event profiles;
 //! * [`sequence_effect`] — a cohort where the order of two therapies has a
 //!   known causal effect, with confounding by indication and immortal time;
+//! * [`sequence_trial`], [`sequence_study`], [`sequence_registry`] — the
+//!   same cohort with a grace period and deviations (clone–censor–weight),
+//!   its simulation study, and its patients written as registry courses;
 //! * [`dist`] — per-patient random streams and the distributions drawn from.
 //!
 //! A patient's records are a pure function of (seed, index): see
@@ -35,6 +38,8 @@ pub mod model;
 pub mod records;
 pub mod regimens;
 pub mod sequence_effect;
+pub mod sequence_registry;
+pub mod sequence_study;
 pub mod sequence_trial;
 pub mod skeleton;
 

@@ -11,7 +11,9 @@
 
 mod common;
 
-use netra_stats::emulate::{EmulateOptions, StrategyData, TimeTerms, TimeVarying, Trial, emulate};
+use netra_stats::emulate::{
+    EmulateOptions, Stabilize, StrategyData, TimeTerms, TimeVarying, Trial, emulate,
+};
 use serde_json::Value;
 
 use common::{as_opt_f64, close, f64s};
@@ -107,6 +109,11 @@ fn run(name: &str) {
         },
         tau: input["tau"].as_f64(),
         by_window: input["by_window"].as_bool().unwrap(),
+        stabilize: match input["stabilize"].as_str() {
+            Some("baseline") => Stabilize::Baseline,
+            Some("time") => Stabilize::Time,
+            _ => Stabilize::None,
+        },
         times: f64s(&input["times"]),
         ..EmulateOptions::default()
     };
@@ -247,4 +254,14 @@ fn coarse_grid_quadratic_matches_r() {
 #[test]
 fn per_window_models_match_r() {
     run("by_window");
+}
+
+#[test]
+fn stabilized_weights_with_a_baseline_numerator_match_r() {
+    run("stabilized_baseline");
+}
+
+#[test]
+fn stabilized_weights_with_a_time_numerator_match_r() {
+    run("stabilized_time");
 }

@@ -55,6 +55,10 @@ pub struct Dataset {
     pub courses: Vec<PatientCourse>,
     /// Identity for the manifest.
     pub identity: DataIdentity,
+    /// What a simulation knows that its records do not (the simulator's
+    /// `simulation.json`: the truth and the simulation study), for a
+    /// simulated registry whose model writes it.
+    pub simulation: Option<serde_json::Value>,
 }
 
 /// Lower-case hex SHA-256 of bytes.
@@ -178,7 +182,15 @@ pub struct SimulationRequest {
     pub study: String,
     /// Centres.
     pub sites: u32,
+    /// The simulator's model: `published` or `sequence_trial`.
+    pub model: String,
+    /// Registries of the simulation study (`sequence_trial`; 0: none).
+    pub coverage: u32,
 }
+
+/// The file a simulator may write beside the bundle with what the records
+/// do not hold (the truth, the simulation study).
+pub const SIMULATION_FILE: &str = "simulation.json";
 
 /// Writes the bundle of a simulated registry into a directory. The
 /// simulator (`netra-sim`) is a leaf crate that only the `netra` binary
@@ -222,6 +234,7 @@ pub fn load(
             let files = hash_bundle_dir(tmp.path())?;
             Ok(Dataset {
                 courses,
+                simulation: None,
                 identity: DataIdentity {
                     kind: "db".into(),
                     location: display.map_or_else(|| location.display(), str::to_string),
@@ -244,6 +257,7 @@ pub fn load(
                 rt.block_on(import_and_read(dir, &tmp.path().join("registry.db"), study))?;
             Ok(Dataset {
                 courses,
+                simulation: None,
                 identity: DataIdentity {
                     kind: "bundle".into(),
                     location: display.map_or_else(|| portable(dir), str::to_string),
@@ -258,6 +272,8 @@ pub fn load(
             seed,
             study: sim_study,
             sites,
+            model,
+            coverage,
         } => {
             let simulate = simulator.ok_or_else(|| {
                 StudyError::analysis(
@@ -273,10 +289,13 @@ pub fn load(
                     seed: *seed,
                     study: sim_study.clone(),
                     sites: *sites,
+                    model: model.clone(),
+                    coverage: *coverage,
                 },
                 &bundle,
             )
             .map_err(|e| StudyError::analysis("simulate", e))?;
+            let simulation = read_simulation(&bundle.join(SIMULATION_FILE))?;
             let files = hash_bundle_dir(&bundle)?;
             let courses = rt.block_on(import_and_read(
                 &bundle,
@@ -285,14 +304,23 @@ pub fn load(
             ))?;
             Ok(Dataset {
                 courses,
+                simulation,
                 identity: DataIdentity {
                     kind: "simulate".into(),
                     location: display.map_or_else(
                         || {
-                            format!(
-                                "netra simulate --patients {patients} --seed {seed} --study \
-                                 {sim_study} --sites {sites}"
-                            )
+                            let mut cmd = String::from("netra simulate");
+                            if model != "published" {
+                                cmd.push_str(&format!(" --model {model}"));
+                            }
+                            cmd.push_str(&format!(
+                                " --patients {patients} --seed {seed} --study {sim_study} \
+                                 --sites {sites}"
+                            ));
+                            if *coverage > 0 {
+                                cmd.push_str(&format!(" --coverage {coverage}"));
+                            }
+                            cmd
                         },
                         str::to_string,
                     ),
@@ -303,6 +331,17 @@ pub fn load(
             })
         }
     }
+}
+
+/// Reads the simulator's [`SIMULATION_FILE`] when it wrote one.
+fn read_simulation(path: &Path) -> Result<Option<serde_json::Value>, StudyError> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| StudyError::io(path, e))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| StudyError::io(path, format!("not JSON: {e}")))
 }
 
 /// A path written with `/` whatever the platform (manifests compare across

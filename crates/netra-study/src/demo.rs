@@ -169,6 +169,8 @@ pub fn run_demo(opts: &DemoOptions) -> Result<DemoResult, StudyError> {
             seed: opts.seed,
             study: "sim".into(),
             sites: 1,
+            model: "published".into(),
+            coverage: 0,
         },
         &sim_dir,
     )

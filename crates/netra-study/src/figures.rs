@@ -13,6 +13,7 @@ use netra_report::Figure;
 use netra_report::axis::month_ticks;
 use netra_report::figure::forest::ForestFigure;
 use netra_report::figure::km::{KmFigure, KmSeries};
+use netra_report::figure::love::LoveFigure;
 use netra_report::figure::sankey::SankeyFigure;
 use netra_report::figure::spider::SpiderFigure;
 use netra_report::figure::swimmer::{
@@ -45,6 +46,8 @@ pub enum AnyFigure {
     Swimmer(SwimmerFigure),
     /// Sankey diagram.
     Sankey(SankeyFigure),
+    /// Love plot (balance before and after weighting).
+    Love(LoveFigure),
 }
 
 impl AnyFigure {
@@ -57,6 +60,7 @@ impl AnyFigure {
             AnyFigure::Spider(f) => f,
             AnyFigure::Swimmer(f) => f,
             AnyFigure::Sankey(f) => f,
+            AnyFigure::Love(f) => f,
         }
     }
 
@@ -68,6 +72,7 @@ impl AnyFigure {
             AnyFigure::Spider(f) => (&mut f.style, &mut f.title),
             AnyFigure::Swimmer(f) => (&mut f.style, &mut f.title),
             AnyFigure::Sankey(f) => (&mut f.style, &mut f.title),
+            AnyFigure::Love(f) => (&mut f.style, &mut f.title),
         }
     }
 }
@@ -131,6 +136,18 @@ pub fn build(
         FigureKind::SubgroupForest { analysis, request } => {
             subgroup_forest(ctx, &what, analysis, request, facts)?
         }
+        FigureKind::WeightedKm {
+            analysis,
+            kind,
+            request,
+            ci,
+            x_max,
+        } => crate::weighted_figures::km(ctx, &what, analysis, kind, request, *ci, *x_max, facts)?,
+        FigureKind::Love {
+            analysis,
+            kind,
+            request,
+        } => crate::weighted_figures::love(ctx, &what, analysis, kind, request, facts)?,
         FigureKind::Waterfall { line } => {
             let prs = line_responses(ctx, *line);
             let data = response::series::waterfall(&prs);

@@ -28,8 +28,10 @@ pub mod federated;
 pub mod figures;
 pub mod paper_tables;
 pub mod run;
+pub mod simulation;
 pub mod spec;
 pub mod tables;
+pub mod weighted_figures;
 
 pub use error::{Position, StudyError};
 pub use run::{RunOptions, StudyRun, run};

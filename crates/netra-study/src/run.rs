@@ -394,6 +394,15 @@ pub fn run(study_path: &Path, out: &Path, opts: &RunOptions) -> Result<StudyRun,
         };
     }
 
+    if let Some(sim) = &dataset.simulation {
+        let pretty = serde_json::to_string_pretty(sim)
+            .map_err(|e| StudyError::io(data::SIMULATION_FILE, e))?;
+        w.write(data::SIMULATION_FILE, format!("{pretty}\n").as_bytes())?;
+        facts.insert("simulation".into(), sim.clone());
+        if let Some(t) = crate::simulation::table(sim) {
+            sections.push(Section::new("Simulation").table(t));
+        }
+    }
     let footer = footer(&study_sha256, &dataset.identity);
     let report = Report {
         title: study.title.clone(),
@@ -449,7 +458,18 @@ pub fn analysis_output(
         .map_err(|e| StudyError::analysis(format!("analysis '{}'", def.id), e.to_string()))?;
     let json = serde_json::to_string_pretty(&out)
         .map_err(|e| StudyError::io(format!("analyses/{}.json", def.id), e))?;
-    let table = netra_report::table::generic::table(def.title.clone(), &out);
+    let table = match def.analysis.as_str() {
+        // The emulated trial's publication table (naive vs weighted HR,
+        // RMST and survival differences); the generic rows otherwise.
+        "emulate" => serde_json::from_value(out.clone()).map_or_else(
+            |_| netra_report::table::generic::table(def.title.clone(), &out),
+            |o| {
+                let title = (!def.title.trim().is_empty()).then(|| def.title.clone());
+                netra_report::table::emulate::table(title, &o)
+            },
+        ),
+        _ => netra_report::table::generic::table(def.title.clone(), &out),
+    };
     Ok((json + "\n", table))
 }
 

@@ -235,7 +235,9 @@ fn the_documented_complete_example_parses_into_its_plan() {
             patients: 300,
             seed: 1,
             study: "sim".into(),
-            sites: 1
+            sites: 1,
+            model: "published".into(),
+            coverage: 0,
         })
     );
     assert_eq!(s.data_study.as_deref(), Some("sim"));
@@ -320,12 +322,13 @@ fn the_documented_complete_example_parses_into_its_plan() {
 
 #[test]
 fn the_shipped_studies_parse() {
-    for name in ["radionuclide", "retrospective"] {
+    for name in ["radionuclide", "retrospective", "sequences"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../examples/studies")
             .join(format!("{name}.toml"));
         let s = Study::read(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert!(!s.tables.is_empty() && !s.figures.is_empty());
+        assert!(!s.figures.is_empty());
+        assert!(!s.tables.is_empty() || !s.analyses.is_empty());
     }
 }
 
@@ -339,7 +342,7 @@ fn a_misspelt_type_is_named_with_the_nearest_valid_one() {
     assert!(
         msg.ends_with(
             "figure type 'waterfal' is not one of km, cuminc, forest, waterfall, spider, \
-             swimmer, sankey (did you mean 'waterfall'?)"
+             swimmer, sankey, weighted_km, love (did you mean 'waterfall'?)"
         ),
         "{msg}"
     );
@@ -352,7 +355,7 @@ fn a_misspelt_type_is_named_with_the_nearest_valid_one() {
     // A word that is no misspelling suggests nothing.
     let text = MINIMAL.replace("type = \"km\"", "type = \"pie\"");
     let (_, msg) = error_at(&text);
-    assert!(msg.ends_with("swimmer, sankey"), "{msg}");
+    assert!(msg.ends_with("swimmer, sankey, weighted_km, love"), "{msg}");
 }
 
 #[test]
@@ -514,4 +517,45 @@ fn exposure_variables_are_checked() {
         assert_eq!(p, where_is(&text, at), "{body}: {msg}");
         assert!(msg.contains(says), "{body}: {msg}");
     }
+}
+
+#[test]
+fn weighted_figures_name_an_emulate_or_weighting_analysis() {
+    let analysis = "\n[[analysis]]\nname = \"survival\"\nid = \"s\"\n";
+    // Without `analysis`: the error is at the type.
+    let text = format!("{MINIMAL}\n[[figure]]\nname = \"w\"\ntype = \"love\"\n");
+    let (p, msg) = error_at(&text);
+    assert_eq!(p, where_is(&text, "\"love\""), "{msg}");
+    assert!(msg.contains("needs `analysis`"), "{msg}");
+    // An analysis of another kind: at the id.
+    let text = format!(
+        "{MINIMAL}{analysis}\n[[figure]]\nname = \"w\"\ntype = \"weighted_km\"\nanalysis = \"s\"\n"
+    );
+    let (p, msg) = error_at(&text);
+    let at = text.find("analysis = \"s\"").unwrap() + "analysis = ".len();
+    assert_eq!(p, Position::of(&text, at), "{msg}");
+    assert!(msg.contains("draws an emulate or weighting one"), "{msg}");
+    // An option of another type (median is km's).
+    let text = format!(
+        "{MINIMAL}\n[[analysis]]\nname = \"emulate\"\nid = \"e\"\n\n[[figure]]\nname = \"w\"\n\
+         type = \"weighted_km\"\nanalysis = \"e\"\nmedian = true\n"
+    );
+    let (_, msg) = error_at(&text);
+    assert!(msg.contains("median"), "{msg}");
+    // The sequence model's coverage belongs to that model only.
+    let text = MINIMAL.replace(
+        "bundle = \"b\"",
+        "simulate = { patients = 10, seed = 1, coverage = 3 }",
+    );
+    let (_, msg) = error_at(&text);
+    assert!(msg.contains("coverage"), "{msg}");
+    let text = MINIMAL.replace(
+        "bundle = \"b\"",
+        "simulate = { patients = 10, seed = 1, model = \"sequence\" }",
+    );
+    let (_, msg) = error_at(&text);
+    assert!(
+        msg.contains("not one of published, sequence_trial"),
+        "{msg}"
+    );
 }

@@ -35,6 +35,15 @@ pub struct Args {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// The model: `published` (the calibrated registry) or `sequence_trial`
+    /// (everolimus and chemotherapy after SSA failure with a known effect
+    /// of their order; writes `simulation.json` with the truth).
+    #[arg(long, default_value = "published", value_parser = ["published", "sequence_trial"])]
+    model: String,
+    /// With `--model sequence_trial`: also run the simulation study over
+    /// this many registries of the same size (coverage in `simulation.json`).
+    #[arg(long, default_value_t = 0)]
+    coverage: u32,
 }
 
 /// Runs `netra simulate`.
@@ -47,6 +56,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         threads: args.threads,
     };
     cfg.validate()?;
+    if args.model == "sequence_trial" {
+        let started = Instant::now();
+        let facts = netra_sim::sequence_registry::write(&cfg, args.coverage as usize, &args.out)
+            .with_context(|| format!("writing the simulated bundle to {}", args.out.display()))?;
+        println!(
+            "wrote {} simulated patients of the sequence trial (seed {}) to {} in {:.1} s",
+            cfg.patients,
+            cfg.seed,
+            args.out.display(),
+            started.elapsed().as_secs_f64()
+        );
+        for (file, rows) in facts.summary.files {
+            println!("  {file:<34} {rows:>12} rows");
+        }
+        println!("  simulation.json (truth and simulation study)");
+        return Ok(());
+    }
+    anyhow::ensure!(
+        args.coverage == 0,
+        "--coverage is the simulation study of --model sequence_trial"
+    );
     let started = Instant::now();
     let model = Model::published();
     let bar = if args.quiet {
@@ -94,7 +124,12 @@ pub fn write_for_study(
         threads: 0,
     };
     cfg.validate().map_err(|e| e.to_string())?;
-    netra_sim::write_bundle(netra_sim::Model::published(), &cfg, dir, &mut |_| {})
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    match req.model.as_str() {
+        "sequence_trial" => {
+            netra_sim::sequence_registry::write(&cfg, req.coverage as usize, dir).map(|_| ())
+        }
+        _ => netra_sim::write_bundle(netra_sim::Model::published(), &cfg, dir, &mut |_| {})
+            .map(|_| ()),
+    }
+    .map_err(|e| e.to_string())
 }

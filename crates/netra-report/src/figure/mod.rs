@@ -16,6 +16,7 @@ pub mod spider;
 pub mod subgroup;
 pub mod swimmer;
 pub mod waterfall;
+pub mod weighted;
 
 use crate::ReportError;
 use crate::font::text_width;

@@ -9,6 +9,8 @@
 //! * [`compare`] — a group comparison (`netra compare`) as a clinician
 //!   reads it: n, mean ± SD, median (IQR) per group, the test, df and p.
 //! * [`cox`] — univariate and multivariate hazard ratios.
+//! * [`emulate`] — an emulated target trial: naive vs weighted hazard
+//!   ratios, RMST and survival differences.
 //! * [`generic`] — any analysis output (its JSON) as labelled rows.
 //! * [`inference`] — the hook through which builders obtain p-values and
 //!   binomial CIs; [`classical`] is the analysis layer's implementation.
@@ -22,6 +24,7 @@ pub mod baseline;
 pub mod classical;
 pub mod compare;
 pub mod cox;
+pub mod emulate;
 pub mod generic;
 pub mod inference;
 pub mod patterns;

@@ -159,6 +159,30 @@ pub enum TimeTerms {
     Quadratic,
 }
 
+/// The numerator of stabilised weights: a second logistic model of
+/// deviation on the same rows (pooled or per window, as the denominator)
+/// without the time-varying covariates. A row's weight is then
+/// `∏ (1 − q̂)/(1 − p̂)` over the clone's at-risk rows so far, `q̂` the
+/// numerator's and `p̂` the denominator's fitted probability (R: the same
+/// `glm` twice, `cumprod((1 - q)/(1 - p))` by clone).
+///
+/// With `Time` (time terms only) the weighted curves and Cox model stay
+/// marginal. With `Baseline` (baseline covariates and time terms, the
+/// usual stabilisation) the weights no longer remove the confounding by
+/// the baseline covariates: the outcome model must condition on them,
+/// which the emulation's unadjusted curves and Cox model do not — use it
+/// to compare weights, or with an outcome model of your own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stabilize {
+    /// Unstabilised weights `∏ 1/(1 − p̂)`.
+    #[default]
+    None,
+    /// Numerator on the time terms.
+    Time,
+    /// Numerator on the baseline covariates and the time terms.
+    Baseline,
+}
+
 /// Options of [`emulate`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmulateOptions {
@@ -181,6 +205,8 @@ pub struct EmulateOptions {
     pub conf_level: f64,
     /// Compute variances and intervals (a bootstrap replicate does not).
     pub variance: bool,
+    /// Stabilised weights (a numerator model).
+    pub stabilize: Stabilize,
 }
 
 impl Default for EmulateOptions {
@@ -194,6 +220,7 @@ impl Default for EmulateOptions {
             times: Vec::new(),
             conf_level: 0.95,
             variance: true,
+            stabilize: Stabilize::None,
         }
     }
 }
@@ -432,6 +459,7 @@ fn weigh_arm(
     } else {
         vec![at]
     };
+    let mut q = vec![0.0; rows.len()];
     let mut fits = Vec::with_capacity(groups.len());
     for (g, group) in groups.iter().enumerate() {
         let label = if opts.by_window {
@@ -439,13 +467,30 @@ fn weigh_arm(
         } else {
             name.to_string()
         };
-        let fit = fit_group(trial, rows, group, opts, &label, warnings)?;
+        let fit = fit_group(trial, rows, group, opts, None, &label, warnings)?;
         if let Some(f) = &fit {
             for (k, &r) in group.iter().enumerate() {
                 p[r] = f.fitted[k];
             }
         }
         fits.push(fit);
+        if opts.stabilize != Stabilize::None {
+            let label = format!("{label} (numerator)");
+            let num = fit_group(
+                trial,
+                rows,
+                group,
+                opts,
+                Some(opts.stabilize),
+                &label,
+                warnings,
+            )?;
+            if let Some(f) = &num {
+                for (k, &r) in group.iter().enumerate() {
+                    q[r] = f.fitted[k];
+                }
+            }
+        }
     }
     // Cumulative product within each clone (rows are in clone order).
     let mut current = usize::MAX;
@@ -456,7 +501,7 @@ fn weigh_arm(
             w = 1.0;
         }
         if row.at_risk {
-            w /= 1.0 - p[r];
+            w *= (1.0 - q[r]) / (1.0 - p[r]);
         }
         row.weight = w;
     }
@@ -468,12 +513,15 @@ fn weigh_arm(
 }
 
 /// The logistic model of deviation on the rows `at` (`None`: no row or
-/// no deviation among them).
+/// no deviation among them); with `numerator`, the stabilising model
+/// (no time-varying covariates; with [`Stabilize::Time`] no baseline
+/// covariates either).
 fn fit_group(
     trial: &Trial,
     rows: &[CloneRow],
     at: &[usize],
     opts: &EmulateOptions,
+    numerator: Option<Stabilize>,
     label: &str,
     warnings: &mut Vec<String>,
 ) -> Result<Option<GlmFit>, EmulateError> {
@@ -484,13 +532,18 @@ fn fit_group(
     // intercept (R reports it as NA) and is left out, which leaves the
     // fitted probabilities as R's.
     let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
+    let baseline = !matches!(numerator, Some(Stabilize::Time | Stabilize::None));
+    let time_varying = numerator.is_none();
     for (name, c) in trial.baseline_names.iter().zip(&trial.baseline) {
+        if !baseline {
+            break;
+        }
         cols.push((
             name.clone(),
             at.iter().map(|&r| c[rows[r].patient]).collect(),
         ));
     }
-    for v in &trial.time_varying {
+    for v in trial.time_varying.iter().filter(|_| time_varying) {
         cols.push((
             v.name.clone(),
             at.iter()

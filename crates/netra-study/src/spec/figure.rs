@@ -68,6 +68,30 @@ pub enum FigureKind {
         /// Its request (run again for the figure).
         request: serde_json::Value,
     },
+    /// Weighted Kaplan–Meier curves of an `[[analysis]]` of `emulate`
+    /// (one per strategy) or `weighting` (treated and control).
+    WeightedKm {
+        /// The analysis' id.
+        analysis: String,
+        /// Its registered name (`emulate` or `weighting`).
+        kind: String,
+        /// Its request (run again for the figure, without bootstrap).
+        request: serde_json::Value,
+        /// Pointwise confidence bands.
+        ci: bool,
+        /// Right end of the axis.
+        x_max: Option<f64>,
+    },
+    /// Love plot (standardised mean differences before and after
+    /// weighting) of an `[[analysis]]` of `emulate` or `weighting`.
+    Love {
+        /// The analysis' id.
+        analysis: String,
+        /// Its registered name (`emulate` or `weighting`).
+        kind: String,
+        /// Its request (run again for the figure, without bootstrap).
+        request: serde_json::Value,
+    },
     /// Waterfall of best % change on a line.
     Waterfall {
         /// Line.

@@ -25,23 +25,25 @@ const FIGURE_TYPES: &[&str] = &[
     "spider",
     "swimmer",
     "sankey",
+    "weighted_km",
+    "love",
 ];
 
 /// Each type-specific option with the types that take it, in the order
 /// they are checked (the first one given to another type is the error).
 /// `title`, `caption`, `section` and `width` apply to every type.
 const FIGURE_OPTIONS: &[(&str, &[&str])] = &[
-    ("ci", &["km", "cuminc"]),
+    ("ci", &["km", "cuminc", "weighted_km"]),
     ("median", &["km"]),
     ("censor_marks", &["km"]),
     ("at_risk", &["km", "cuminc"]),
     ("endpoint", &["km", "cuminc"]),
     ("by", &["km", "cuminc"]),
     ("ticks", &["km", "cuminc"]),
-    ("x_max", &["km", "cuminc"]),
+    ("x_max", &["km", "cuminc", "weighted_km"]),
     ("test", &["km", "cuminc"]),
     ("table", &["forest"]),
-    ("analysis", &["forest"]),
+    ("analysis", &["forest", "weighted_km", "love"]),
     ("model", &["forest"]),
     ("line", &["waterfall", "spider", "km"]),
     ("lines", &["sankey"]),
@@ -111,6 +113,7 @@ fn kind(cx: &FigureScope<'_>, f: &RawFigure, ty: &str) -> Result<FigureKind, Stu
         "spider" => Ok(FigureKind::Spider { line: line(r, f)? }),
         "swimmer" => swimmer(r, f),
         "sankey" => sankey(r, f),
+        "weighted_km" | "love" => weighted(cx, f, ty),
         // `known_type` let no other name through.
         other => Err(r.at(span(&f.kind), unknown_type("figure", other, FIGURE_TYPES))),
     }
@@ -274,6 +277,56 @@ fn forest(cx: &FigureScope<'_>, f: &RawFigure) -> Result<FigureKind, StudyError>
     Ok(FigureKind::Forest {
         table: t.get_ref().clone(),
         multivariate,
+    })
+}
+
+/// The analyses whose weighted curves and balance a figure draws.
+const WEIGHTED_ANALYSES: &[&str] = &["emulate", "weighting"];
+
+/// A weighted Kaplan–Meier figure or a love plot of an `[[analysis]]` of
+/// `emulate` or `weighting` (named by `analysis`).
+fn weighted(cx: &FigureScope<'_>, f: &RawFigure, ty: &str) -> Result<FigureKind, StudyError> {
+    let r = cx.r;
+    let a = f.analysis.as_ref().ok_or_else(|| {
+        r.at(
+            span(&f.kind),
+            format!("a {ty} figure needs `analysis` (the id of an emulate or weighting analysis)"),
+        )
+    })?;
+    let def = cx
+        .analyses
+        .iter()
+        .find(|x| &x.id == a.get_ref())
+        .ok_or_else(|| {
+            r.at(
+                span(a),
+                format!("no [[analysis]] with id '{}'", a.get_ref()),
+            )
+        })?;
+    if !WEIGHTED_ANALYSES.contains(&def.analysis.as_str()) {
+        return Err(r.at(
+            span(a),
+            format!(
+                "analysis '{}' is a '{}' analysis: a {ty} figure draws an emulate or weighting one",
+                def.id, def.analysis
+            ),
+        ));
+    }
+    let (analysis, kind, request) = (def.id.clone(), def.analysis.clone(), def.request.clone());
+    Ok(if ty == "love" {
+        FigureKind::Love {
+            analysis,
+            kind,
+            request,
+        }
+    } else {
+        FigureKind::WeightedKm {
+            analysis,
+            kind,
+            request,
+            ci: flag(&f.ci, true),
+            x_max: f.x_max.as_ref().map(|x| *x.get_ref()),
+        }
     })
 }
 

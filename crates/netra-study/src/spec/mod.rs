@@ -72,6 +72,12 @@ pub enum DataSource {
         study: String,
         /// Centres.
         sites: u32,
+        /// The simulator's model: `published` (`netra simulate`) or
+        /// `sequence_trial` (`netra_sim::sequence_registry`).
+        model: String,
+        /// Registries of the simulation study reported beside the
+        /// analysis (`sequence_trial` only; 0: none).
+        coverage: u32,
     },
     /// A federation (issue 17, `docs/federated.md`): the study's
     /// `[[analysis]]` entries run at a hub over its centres' nodes; the

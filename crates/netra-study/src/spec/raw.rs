@@ -75,6 +75,10 @@ pub(super) struct RawSimulate {
     pub(super) seed: u64,
     pub(super) study: Option<String>,
     pub(super) sites: Option<u32>,
+    /// `published` (default) or `sequence_trial`.
+    pub(super) model: Option<S<String>>,
+    /// Registries of the simulation study (`sequence_trial` only).
+    pub(super) coverage: Option<S<u32>>,
 }
 
 #[derive(Debug, Deserialize)]

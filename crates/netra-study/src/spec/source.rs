@@ -12,6 +12,10 @@ use super::{DataSource, FederationSource};
 use crate::StudyError;
 use crate::error::SpecErrors;
 
+/// The simulator's models a study file may ask for (`[data] simulate =
+/// { model = … }`).
+const SIMULATION_MODELS: &[&str] = &["published", "sequence_trial"];
+
 /// The data source and the study code patients are restricted to; `None`
 /// without `[data]` (the command line must then name one).
 pub(super) fn data_source(
@@ -60,11 +64,42 @@ pub(super) fn data_source(
                 "simulate.patients must be between 1 and 10000000",
             ));
         }
+        let model = sim
+            .model
+            .as_ref()
+            .map_or("published", |m| m.get_ref().as_str());
+        if !SIMULATION_MODELS.contains(&model) {
+            let at = sim.model.as_ref().map_or(span(s), span);
+            return Err(e.at(
+                at,
+                format!(
+                    "simulate.model '{model}' is not one of {}",
+                    SIMULATION_MODELS.join(", ")
+                ),
+            ));
+        }
+        let coverage = sim.coverage.as_ref().map_or(0, |c| *c.get_ref());
+        if let Some(c) = &sim.coverage {
+            if model != "sequence_trial" {
+                return Err(e.at(
+                    span(c),
+                    "simulate.coverage is the simulation study of model = \"sequence_trial\"",
+                ));
+            }
+            if coverage > 200 {
+                return Err(e.at(span(c), "simulate.coverage is at most 200 registries"));
+            }
+        }
+        if model == "sequence_trial" && sim.sites.is_some_and(|k| k > 1) {
+            return Err(e.at(span(s), "the sequence_trial model has one centre"));
+        }
         Some(DataSource::Simulate {
             patients: n,
             seed: sim.seed,
             study: sim.study.clone().unwrap_or_else(|| "sim".into()),
             sites: sim.sites.unwrap_or(1).max(1),
+            model: model.to_string(),
+            coverage,
         })
     } else if let Some(f) = &d.federation {
         let fed = f.get_ref();

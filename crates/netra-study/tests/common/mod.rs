@@ -14,9 +14,14 @@ pub fn simulate(req: &SimulationRequest, dir: &std::path::Path) -> Result<(), St
         threads: 0,
     };
     cfg.validate().map_err(|e| e.to_string())?;
-    netra_sim::write_bundle(netra_sim::Model::published(), &cfg, dir, &mut |_| {})
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    match req.model.as_str() {
+        "sequence_trial" => {
+            netra_sim::sequence_registry::write(&cfg, req.coverage as usize, dir).map(|_| ())
+        }
+        _ => netra_sim::write_bundle(netra_sim::Model::published(), &cfg, dir, &mut |_| {})
+            .map(|_| ()),
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// The default run options with the simulator.
