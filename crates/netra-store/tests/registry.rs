@@ -64,9 +64,12 @@ async fn example_bundle_imports_reads_back_and_round_trips() {
         assert_eq!(rnt.agents[0].agent, Agent::I131Mibg);
         assert_eq!(rnt.administrations.len(), 3);
         assert!((rnt.total_activity_gbq() - 20.5).abs() < 1e-9);
-        assert_eq!(c.assessments.len(), 1);
-        assert_eq!(c.assessments[0].investigator_response, Some(Response::Pr));
-        assert_eq!(c.assessments[0].date, d("2000-04-01"));
+        // The 3-month response, and its end after the published 18 months.
+        assert_eq!(c.assessments.len(), 2);
+        assert_eq!(c.assessments[1].investigator_response, Some(Response::Pr));
+        assert_eq!(c.assessments[1].date, d("2000-04-01"));
+        assert_eq!(c.assessments[0].id, "END");
+        assert_eq!(c.assessments[0].investigator_response, Some(Response::Pd));
 
         // Patient 32: death at 13 months is also the last follow-up.
         let c32 = reg.patient_course("32").await.unwrap().unwrap();

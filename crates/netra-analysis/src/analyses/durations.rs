@@ -12,7 +12,8 @@
 //! The end is the line's time to progression (`ttp`: death censored,
 //! the default) or its progression-free survival (`pfs`: death an event),
 //! both derived once with the cohort's line rules; censored where the
-//! line's time is. Curves, medians (R's `survfit` median and its log
+//! line's time is (`censoring`: at the last adequate assessment, or at the
+//! last follow-up). Curves, medians (R's `survfit` median and its log
 //! interval), landmarks and the log-rank test across groups are those of
 //! the `survival` analysis ([`super::survival::summarise`]).
 
@@ -36,6 +37,11 @@ pub struct DurationsRequest {
     pub end: String,
     /// Units of the durations: `days`, `months`, `years`.
     pub units: String,
+    /// Where a duration without progression is censored: `last_assessment`
+    /// (the last adequate tumour assessment; the default) or
+    /// `last_follow_up` (as the radionuclide study counts a response still
+    /// lasting at the last visit).
+    pub censoring: String,
     /// The grouping variable (none: all patients).
     pub by: Option<String>,
     /// The levels compared, in order; none: all.
@@ -50,6 +56,7 @@ impl Default for DurationsRequest {
             line: 1,
             end: "ttp".into(),
             units: "months".into(),
+            censoring: "last_assessment".into(),
             by: None,
             levels: None,
             survival: SurvivalOptions::default(),
@@ -82,6 +89,8 @@ pub struct DurationsOutput {
     pub end: String,
     /// Units.
     pub units: String,
+    /// Censoring rule.
+    pub censoring: String,
     /// Grouping variable.
     pub by: Option<String>,
     /// Printed name of the grouping.
@@ -132,6 +141,12 @@ pub fn run(cohort: &Cohort, req: &DurationsRequest) -> Result<DurationsOutput, A
         .units
         .parse()
         .map_err(|e: netra_clinical::endpoints::SpecError| AnalysisError::invalid("units", e.0))?;
+    let censoring: Censoring =
+        req.censoring
+            .parse()
+            .map_err(|e: netra_clinical::endpoints::SpecError| {
+                AnalysisError::invalid("censoring", e.0)
+            })?;
     req.survival.km_options()?;
     if !cohort.has_courses() {
         return Err(AnalysisError::invalid(
@@ -146,7 +161,7 @@ pub fn run(cohort: &Cohort, req: &DurationsRequest) -> Result<DurationsOutput, A
     let labels = grouping
         .as_ref()
         .map_or_else(|| vec!["All patients".to_string()], |g| g.levels.clone());
-    let lines = cohort.lines(Censoring::default());
+    let lines = cohort.lines(censoring);
     let one = |stable: bool| -> Result<DurationOut, AnalysisError> {
         let mut data = SurvivalData {
             labels: labels.clone(),
@@ -211,6 +226,7 @@ pub fn run(cohort: &Cohort, req: &DurationsRequest) -> Result<DurationsOutput, A
         line: req.line,
         end: req.end.clone(),
         units: units.code().to_string(),
+        censoring: censoring.code().to_string(),
         by: req.by.clone(),
         by_label: grouping.as_ref().map(|g| g.label.clone()),
         cohort: cohort.len(),

@@ -41,7 +41,7 @@ const FIGURE_OPTIONS: &[(&str, &[&str])] = &[
     ("x_max", &["km", "cuminc"]),
     ("test", &["km", "cuminc"]),
     ("table", &["forest"]),
-    ("analysis", &["forest"]),
+    ("analysis", &["forest", "waterfall"]),
     ("model", &["forest"]),
     ("line", &["waterfall", "spider", "km"]),
     ("lines", &["sankey"]),
@@ -107,7 +107,7 @@ fn kind(cx: &FigureScope<'_>, f: &RawFigure, ty: &str) -> Result<FigureKind, Stu
         "km" => km(cx, f),
         "cuminc" => cuminc(cx, f),
         "forest" => forest(cx, f),
-        "waterfall" => Ok(FigureKind::Waterfall { line: line(r, f)? }),
+        "waterfall" => waterfall(cx, f),
         "spider" => Ok(FigureKind::Spider { line: line(r, f)? }),
         "swimmer" => swimmer(r, f),
         "sankey" => sankey(r, f),
@@ -274,6 +274,44 @@ fn forest(cx: &FigureScope<'_>, f: &RawFigure) -> Result<FigureKind, StudyError>
     Ok(FigureKind::Forest {
         table: t.get_ref().clone(),
         multivariate,
+    })
+}
+
+/// A waterfall of a line's best responses, or (`analysis`) of the
+/// per-lesion changes of a `lesions` analysis, coloured by site.
+fn waterfall(cx: &FigureScope<'_>, f: &RawFigure) -> Result<FigureKind, StudyError> {
+    let r = cx.r;
+    let Some(a) = &f.analysis else {
+        return Ok(FigureKind::Waterfall { line: line(r, f)? });
+    };
+    if let Some(l) = &f.line {
+        return Err(r.at(
+            span(l),
+            "a waterfall draws a `line`'s responses or a lesions `analysis`, not both",
+        ));
+    }
+    let def = cx
+        .analyses
+        .iter()
+        .find(|x| &x.id == a.get_ref())
+        .ok_or_else(|| {
+            r.at(
+                span(a),
+                format!("no [[analysis]] with id '{}'", a.get_ref()),
+            )
+        })?;
+    if def.analysis != "lesions" {
+        return Err(r.at(
+            span(a),
+            format!(
+                "analysis '{}' is a '{}' analysis: a waterfall draws a 'lesions' one",
+                def.id, def.analysis
+            ),
+        ));
+    }
+    Ok(FigureKind::LesionWaterfall {
+        analysis: def.id.clone(),
+        request: def.request.clone(),
     })
 }
 
