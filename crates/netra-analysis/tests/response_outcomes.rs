@@ -374,3 +374,42 @@ fn per_lesion_changes_by_site_in_waterfall_order() {
         .to_string();
     assert!(e.contains("not a lesion role"), "{e}");
 }
+
+#[test]
+fn durations_without_lines_are_empty_and_bad_requests_name_their_field() {
+    let cohort = Cohort::new(
+        marker_courses(),
+        &CohortSpec::default(),
+        Settings::default(),
+    )
+    .unwrap();
+    let out = run_json(&cohort, "durations", json!({})).unwrap();
+    assert_eq!(out["stable_disease"]["n"], 0);
+    assert_eq!(out["response"]["n"], 0);
+    assert_eq!(out["stable_disease"]["summary"]["groups"][0]["n"], 0);
+    assert_eq!(out["censoring"], "last_assessment");
+    for (field, request) in [
+        ("end", json!({"end": "os"})),
+        ("units", json!({"units": "weeks"})),
+        ("censoring", json!({"censoring": "never"})),
+        ("line", json!({"line": 0})),
+    ] {
+        let e = run_json(&cohort, "durations", request)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(field), "{field}: {e}");
+    }
+    // The outcome variables exist on every cohort (missing without data).
+    let Column::Cat { codes, .. } = &cohort.variable("best_response.line1").unwrap().column else {
+        panic!("categorical")
+    };
+    assert!(codes.iter().all(Option::is_none));
+    let Column::Num(n) = &cohort
+        .variable("radionuclide_administrations")
+        .unwrap()
+        .column
+    else {
+        panic!("a number")
+    };
+    assert!(n.iter().all(|x| *x == Some(0.0)));
+}

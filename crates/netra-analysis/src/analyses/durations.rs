@@ -23,7 +23,9 @@ use netra_clinical::response::Category;
 use serde::{Deserialize, Serialize};
 
 use crate::AnalysisError;
-use crate::analyses::survival::{SurvivalData, SurvivalOptions, SurvivalSummary, summarise};
+use crate::analyses::survival::{
+    GroupSurvival, SurvivalData, SurvivalOptions, SurvivalSummary, summarise,
+};
 use crate::cohort::Cohort;
 
 /// The request of `durations`.
@@ -122,6 +124,30 @@ fn category_of(line: &Line) -> Option<Category> {
         .flatten()
 }
 
+/// The summary of curves without patients: each group with n = 0.
+fn empty_summary(labels: &[String]) -> SurvivalSummary {
+    SurvivalSummary {
+        groups: labels
+            .iter()
+            .map(|l| GroupSurvival {
+                label: l.clone(),
+                n: 0,
+                events: 0.0,
+                median: None,
+                median_lower: None,
+                median_upper: None,
+                at_times: Vec::new(),
+                rmst: None,
+                steps: None,
+                median_spss: None,
+            })
+            .collect(),
+        logrank: None,
+        rmst_difference: None,
+        follow_up: None,
+    }
+}
+
 /// Runs a [`DurationsRequest`] on a cohort.
 pub fn run(cohort: &Cohort, req: &DurationsRequest) -> Result<DurationsOutput, AnalysisError> {
     if req.line == 0 {
@@ -198,7 +224,11 @@ pub fn run(cohort: &Cohort, req: &DurationsRequest) -> Result<DurationsOutput, A
             data.event.push(event);
             data.group.push(group);
         }
-        let (summary, _) = summarise(&data, &req.survival)?;
+        let summary = if data.time.is_empty() {
+            empty_summary(&labels)
+        } else {
+            summarise(&data, &req.survival)?.0
+        };
         let end = if pfs {
             "progression or death"
         } else {
