@@ -61,7 +61,13 @@ HEAD = {
     "assessments.csv": ["patient", "assessment", "date", "modality", "criteria", "treatment",
                         "investigator_response", "notes"],
     "clinical_status.csv": ["patient", "date", "symptoms", "notes"],
+    "biomarkers.csv": ["patient", "marker", "date", "value", "unit", "notes"],
 }
+
+# Biologic responses published as a percent change ("NSE -37%"): recorded as values relative to
+# the baseline (100 at the first administration, 100 + change at 3 months), since the values
+# themselves were not published. "5-HIAA normalized" gives no number and is kept in the notes.
+MARKER = {"NSE": "nse", "5-HIAA": "urinary_5hiaa"}
 
 
 def fmt(x):
@@ -153,6 +159,23 @@ def main():
                 rows["assessments.csv"].append([p, "M3", after_months(3).isoformat(), "other", "who",
                                                 "rnt" if r["group"] == "A" else "", RESPONSE[resp],
                                                 "; ".join(parts)])
+            duration = r["radiologic_response_duration_months"]
+            if resp and duration and float(duration) < fu:
+                # The response ended before the last follow-up: by progression (the paper gives
+                # only the duration, counted from the first administration; group B: referral).
+                rows["assessments.csv"].append([
+                    p, "END", after_months(float(duration)).isoformat(), "other", "who",
+                    "rnt" if r["group"] == "A" else "", "pd",
+                    f"end of the radiologic response after {duration} months (as published); "
+                    "progression assumed: the paper gives only the duration"])
+            bio = r["biologic_response"].split()
+            if len(bio) == 2 and bio[0] in MARKER and bio[1].endswith("%"):
+                change = float(bio[1].rstrip("%"))
+                note = f"relative to baseline = 100 (published: {r['biologic_response']}; values not published)"
+                rows["biomarkers.csv"].append([p, MARKER[bio[0]], ANCHOR.isoformat(), "100",
+                                               "% of baseline", note])
+                rows["biomarkers.csv"].append([p, MARKER[bio[0]], after_months(3).isoformat(),
+                                               fmt(100 + change), "% of baseline", note])
             if r["clinical_status"]:
                 rows["clinical_status.csv"].append([p, after_months(3).isoformat(),
                                                     SYMPTOMS[r["clinical_status"]],

@@ -128,6 +128,8 @@ pub fn registry_names() -> Vec<String> {
             .map(|t| format!("surgery.{t}")),
     );
     names.extend(variables::concepts::concept_names());
+    names.extend(variables::markers::names());
+    names.extend(variables::outcomes::names());
     names
 }
 
@@ -569,11 +571,15 @@ fn frame_of(
             frame.insert(v);
         }
     }
-    let (mut flc, mut flr) = first_line_of(courses, settings);
+    let (mut flc, mut flr, best) = first_line_of(courses, settings);
     flc.column = flc.column.drop_empty_levels();
     frame.insert(flc);
     flr.column = flr.column.drop_empty_levels();
     frame.insert(flr);
+    for mut v in best {
+        v.column = v.column.drop_empty_levels();
+        frame.insert(v);
+    }
     for def in &spec.derived {
         let v = variables::derive(def, &frame, courses)?;
         frame.insert(v);
@@ -590,22 +596,27 @@ pub(crate) fn first_line_level(lines: &PatientLines) -> Option<usize> {
 }
 
 /// `first_line_class` and `first_line_regimen`: the treatment class and
-/// the regimen (agents joined by `+`) of line 1 (lines derived once, with
-/// the cohort's rules).
+/// the regimen (agents joined by `+`) of line 1, and the best responses
+/// `best_response.lineK` (lines derived once, with the cohort's rules).
 pub(crate) fn first_line_of(
     courses: &[PatientCourse],
     settings: &Settings,
-) -> (Variable, Variable) {
+) -> (Variable, Variable, Vec<Variable>) {
     use netra_clinical::registry::vocab::TreatmentClass;
     let rules = &settings.line_rules;
-    let firsts: Vec<(Option<usize>, Option<String>)> =
-        netra_clinical::endpoints::par_map(courses, |c| {
-            let lines = netra_clinical::lines::derive_lines(c, rules);
+    let derived: Vec<PatientLines> = netra_clinical::endpoints::par_map(courses, |c| {
+        netra_clinical::lines::derive_lines(c, rules)
+    });
+    let best = variables::outcomes::best_response_variables(&derived);
+    let firsts: Vec<(Option<usize>, Option<String>)> = derived
+        .iter()
+        .map(|lines| {
             (
-                first_line_level(&lines),
+                first_line_level(lines),
                 lines.lines.first().map(|l| l.label()),
             )
-        });
+        })
+        .collect();
     let levels: Vec<Level> = TreatmentClass::ALL
         .iter()
         .map(|v| Level {
@@ -625,5 +636,6 @@ pub(crate) fn first_line_of(
             label: variables::label_of("first_line_regimen"),
             column: variables::text_column(regimens),
         },
+        best,
     )
 }

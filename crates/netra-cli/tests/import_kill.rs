@@ -118,7 +118,7 @@ fn cli_end_to_end_on_the_example() {
     let example =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
     let ex = example.to_str().unwrap();
-    assert!(netra(&["validate", ex]).contains("valid (378 rows in 10 files)"));
+    assert!(netra(&["validate", ex]).contains("valid (398 rows in 11 files)"));
     let latest = netra_store::migrate::MIGRATIONS.last().unwrap().version;
     let init = netra(&["init", "--db", db]);
     assert!(
@@ -130,7 +130,7 @@ fn cli_end_to_end_on_the_example() {
     let out = netra(&[
         "import", ex, "--db", db, "--user", "ana", "--reason", "example",
     ]);
-    assert!(out.contains("378 change(s), 378 audit entries"), "{out}");
+    assert!(out.contains("398 change(s), 398 audit entries"), "{out}");
     let report = netra(&["patient", "show", "18", "--db", db]);
     for line in [
         "Patient 18 — male, 53 years at study entry",

@@ -255,6 +255,20 @@ fn report_pdf_is_printed_by_chromium() {
     assert!(pdf.starts_with(b"%PDF-"));
     // A report of tables and figures is more than an empty page.
     assert!(pdf.len() > 20_000, "{} bytes", pdf.len());
+    // The manifest accounts for the PDF like every other output file.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let entry = manifest["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["path"] == "report.pdf")
+        .expect("report.pdf in manifest.json");
+    assert_eq!(entry["bytes"].as_u64(), Some(pdf.len() as u64));
+    assert_eq!(
+        entry["sha256"].as_str(),
+        Some(netra_study::data::sha256_hex(&pdf).as_str())
+    );
     // Without a browser the flag fails before the study runs, saying why.
     let none = Command::new(env!("CARGO_BIN_EXE_netra"))
         .args(["report", &study, "--out", out.to_str().unwrap(), "--pdf"])

@@ -21,12 +21,20 @@
 //! rounds already pooled and, where it needs a β not yet summed, asks for
 //! it. The iteration is deterministic, so the replay takes the same path
 //! and the run ends exactly where `coxph` (and the pooled analysis) stops.
+//! 5. `term_tests` (asked for): the Wald test of each term needs only the
+//!    pooled fit's covariance; the likelihood-ratio test (R's `drop1`)
+//!    refits the model without the term — more `newton` rounds over the
+//!    same rows with the term's design columns left out (the nodes build
+//!    the design from the columns the hub names), replayed as above. A
+//!    model of one term reduces to β = 0 and needs no round.
 
 use std::collections::BTreeMap;
 
-use netra_analysis::analyses::cox::{CoxOutput, CoxRequest, CoxTerm};
+use netra_analysis::analyses::cox::{CoxOutput, CoxRequest, CoxTerm, CoxTermTest};
+use netra_analysis::analyses::survival::TestOut;
 use netra_analysis::variables::{Column, Level};
-use netra_stats::cox::{CoxData, CoxFit, CoxOptions, Ties};
+use netra_stats::cox::terms::{likelihood_ratio, wald_subset};
+use netra_stats::cox::{ChisqTest, CoxData, CoxFit, CoxOptions, Ties};
 use netra_stats::partial_cox::{
     ColumnMoments, ColumnMomentsWire, ColumnSpread, ColumnSpreadWire, CoxPartial, CoxPartialWire,
     Intervals, PartialCoxError, Standardisation, fit_partial,
@@ -378,6 +386,37 @@ enum Stage {
     Moments,
     Spread,
     Newton,
+    /// Newton rounds of a reduced model (`term_tests`).
+    Refit,
+}
+
+/// A reduced model being fitted for a term's likelihood-ratio test.
+struct Refit {
+    /// The term left out (index in the plan's terms).
+    term: usize,
+    /// The term's design columns (indices into the full model's).
+    dropped: Vec<usize>,
+    /// The design columns kept.
+    keep: Vec<usize>,
+    rounds: Vec<(Vec<u64>, CoxPartial)>,
+    asked: Vec<f64>,
+}
+
+/// The term tests under way: the full fit, the terms still to test and
+/// the tests done.
+struct TermRefits {
+    full: CoxFit,
+    pending: std::collections::VecDeque<usize>,
+    current: Option<Refit>,
+    done: Vec<CoxTermTest>,
+}
+
+fn test_out(t: ChisqTest) -> TestOut {
+    TestOut {
+        chisq: t.chisq,
+        df: t.df,
+        p: t.p,
+    }
 }
 
 /// The hub's plan.
@@ -399,6 +438,7 @@ pub(crate) struct CoxPlan {
     std: Option<Standardisation>,
     rounds: Vec<(Vec<u64>, CoxPartial)>,
     asked: Vec<f64>,
+    refits: Option<TermRefits>,
 }
 
 impl CoxPlan {
@@ -414,12 +454,6 @@ impl CoxPlan {
         }
         if req.terms.is_empty() {
             return Err(analysis("terms: the model needs a variable"));
-        }
-        if req.term_tests {
-            return Err(analysis(
-                "term_tests: the overall test of each term is not federated (it refits the model \
-                 without each term); ask for it on a single registry",
-            ));
         }
         Ok(CoxPlan {
             req,
@@ -439,6 +473,7 @@ impl CoxPlan {
             std: None,
             rounds: Vec::new(),
             asked: Vec::new(),
+            refits: None,
         })
     }
 
@@ -657,7 +692,14 @@ impl CoxPlan {
     }
 
     fn newton(&mut self, pooled: &[R256]) -> Result<Step, FederationError> {
-        let p = self.columns.len();
+        let part = self.pooled_partial(pooled, self.columns.len())?;
+        let bits = self.asked.iter().map(|b| b.to_bits()).collect();
+        self.rounds.push((bits, part));
+        self.fit()
+    }
+
+    /// A pooled `newton` round of a model of `p` design columns.
+    fn pooled_partial(&self, pooled: &[R256], p: usize) -> Result<CoxPartial, FederationError> {
         let width = width(p, self.ties);
         let cells = self.points.len();
         if pooled.len() != 2 + cells * (1 + width) {
@@ -684,22 +726,23 @@ impl CoxPlan {
                 })
                 .collect(),
         };
-        let part = CoxPartial::from_wire(&wire).map_err(analysis)?;
-        let bits = self.asked.iter().map(|b| b.to_bits()).collect();
-        self.rounds.push((bits, part));
-        self.fit()
+        CoxPartial::from_wire(&wire).map_err(analysis)
+    }
+
+    fn options(&self) -> CoxOptions {
+        CoxOptions {
+            ties: self.ties,
+            conf_level: self.req.conf_level,
+            robust: Some(false),
+            ..CoxOptions::default()
+        }
     }
 
     /// Replays the Newton iteration over the pooled rounds: the output, or
     /// the next β to sum.
     fn fit(&mut self) -> Result<Step, FederationError> {
         let std = self.std.clone().ok_or_else(|| analysis("no centring"))?;
-        let opts = CoxOptions {
-            ties: self.ties,
-            conf_level: self.req.conf_level,
-            robust: Some(false),
-            ..CoxOptions::default()
-        };
+        let opts = self.options();
         let mut need: Option<Vec<f64>> = None;
         let rounds = &self.rounds;
         let res = fit_partial(&self.names, &std, Intervals::RightCensored, &opts, |beta| {
@@ -741,7 +784,156 @@ impl CoxPlan {
             };
             (t.name.clone(), label)
         });
+        if !self.req.term_tests {
+            return Ok(Step::Done(serde_json::to_value(out).map_err(analysis)?));
+        }
+        self.out = Some(out);
+        self.refits = Some(TermRefits {
+            full: fit.clone(),
+            pending: (0..self.terms.len()).collect(),
+            current: None,
+            done: Vec::new(),
+        });
+        self.next_term()
+    }
+
+    /// Tests the next term: the Wald test from the full fit at once, the
+    /// likelihood-ratio test after the reduced model's rounds (none when
+    /// the term is the model's only one: the reduced model is β = 0).
+    /// Terms without an estimable column are left out, as in the pooled
+    /// analysis.
+    fn next_term(&mut self) -> Result<Step, FederationError> {
+        let toler = self.options().toler_chol;
+        let refits = self
+            .refits
+            .as_mut()
+            .ok_or_else(|| analysis("no term tests"))?;
+        while let Some(j) = refits.pending.pop_front() {
+            let dropped: Vec<usize> = (0..self.columns.len())
+                .filter(|&k| self.columns[k].0 == j)
+                .collect();
+            let df = dropped
+                .iter()
+                .filter(|&&c| refits.full.coefficients[c].coef.is_some_and(f64::is_finite))
+                .count();
+            if df == 0 {
+                continue;
+            }
+            let keep: Vec<usize> = (0..self.columns.len())
+                .filter(|k| !dropped.contains(k))
+                .collect();
+            if keep.is_empty() {
+                let full = &refits.full;
+                refits.done.push(CoxTermTest {
+                    term: self.terms[j].name.clone(),
+                    df,
+                    lr: likelihood_ratio(full.loglik, full.loglik_null, df).map(test_out),
+                    wald: wald_subset(full, &dropped, toler).map(test_out),
+                });
+                continue;
+            }
+            refits.current = Some(Refit {
+                term: j,
+                dropped,
+                keep,
+                rounds: Vec::new(),
+                asked: Vec::new(),
+            });
+            self.stage = Stage::Refit;
+            return self.fit_reduced();
+        }
+        let mut out = self.out.take().ok_or_else(|| analysis("no model"))?;
+        out.term_tests = std::mem::take(&mut refits.done);
         Ok(Step::Done(serde_json::to_value(out).map_err(analysis)?))
+    }
+
+    /// Replays the reduced model's Newton iteration (as [`Self::fit`]):
+    /// its log-likelihood gives the term's test, or the next β to sum.
+    fn fit_reduced(&mut self) -> Result<Step, FederationError> {
+        let std = self.std.clone().ok_or_else(|| analysis("no centring"))?;
+        let opts = self.options();
+        let refits = self
+            .refits
+            .as_mut()
+            .ok_or_else(|| analysis("no term tests"))?;
+        let r = refits
+            .current
+            .as_mut()
+            .ok_or_else(|| analysis("no reduced model"))?;
+        let names: Vec<String> = r.keep.iter().map(|&k| self.names[k].clone()).collect();
+        let sub = Standardisation {
+            mean: r.keep.iter().map(|&k| std.mean[k]).collect(),
+            scale: r.keep.iter().map(|&k| std.scale[k]).collect(),
+        };
+        let mut need: Option<Vec<f64>> = None;
+        let rounds = &r.rounds;
+        let res = fit_partial(&names, &sub, Intervals::RightCensored, &opts, |beta| {
+            let bits: Vec<u64> = beta.iter().map(|b| b.to_bits()).collect();
+            match rounds.iter().find(|(b, _)| *b == bits) {
+                Some((_, part)) => Ok(part.clone()),
+                None => {
+                    need = Some(beta.to_vec());
+                    Err(())
+                }
+            }
+        });
+        match res {
+            Ok(reduced) => {
+                let full = &refits.full;
+                let df = r
+                    .dropped
+                    .iter()
+                    .filter(|&&c| full.coefficients[c].coef.is_some_and(f64::is_finite))
+                    .count();
+                refits.done.push(CoxTermTest {
+                    term: self.terms[r.term].name.clone(),
+                    df,
+                    lr: likelihood_ratio(full.loglik, reduced.loglik, df).map(test_out),
+                    wald: wald_subset(full, &r.dropped, opts.toler_chol).map(test_out),
+                });
+                refits.current = None;
+                self.next_term()
+            }
+            Err(PartialCoxError::Round(())) => {
+                let beta = need.ok_or_else(|| analysis("the iteration stopped"))?;
+                r.asked = beta.clone();
+                let columns: Vec<(usize, Option<usize>)> =
+                    r.keep.iter().map(|&k| self.columns[k]).collect();
+                let p = columns.len();
+                let cells = self.points.len();
+                let mut params = self.params(json!({
+                    "means": sub.mean, "scale": sub.scale, "beta": beta, "points": self.points,
+                }));
+                params["columns"] = json!(columns);
+                Ok(Step::Sum {
+                    step: "newton".into(),
+                    params,
+                    len: 2 + cells * (1 + width(p, self.ties)),
+                })
+            }
+            Err(PartialCoxError::Cox(e)) => Err(FederationError::Analysis(format!(
+                "cox (model without '{}'): {e}",
+                self.terms[r.term].name
+            ))),
+        }
+    }
+
+    fn reduced_round(&mut self, pooled: &[R256]) -> Result<Step, FederationError> {
+        let p = self
+            .refits
+            .as_ref()
+            .and_then(|t| t.current.as_ref())
+            .map(|r| r.keep.len())
+            .ok_or_else(|| analysis("no reduced model"))?;
+        let part = self.pooled_partial(pooled, p)?;
+        let r = self
+            .refits
+            .as_mut()
+            .and_then(|t| t.current.as_mut())
+            .ok_or_else(|| analysis("no reduced model"))?;
+        let bits = r.asked.iter().map(|b| b.to_bits()).collect();
+        r.rounds.push((bits, part));
+        self.fit_reduced()
     }
 }
 
@@ -749,6 +941,7 @@ impl Plan for CoxPlan {
     fn begin(&mut self, metas: &BTreeMap<NodeId, Value>) -> Result<Step, FederationError> {
         self.stage = Stage::Totals;
         self.rounds.clear();
+        self.refits = None;
         self.bin = metas
             .values()
             .filter_map(|m| m["bin_days"].as_u64())
@@ -830,6 +1023,7 @@ impl Plan for CoxPlan {
             Stage::Moments => self.moments(&pooled),
             Stage::Spread => self.spread(&pooled),
             Stage::Newton => self.newton(&pooled),
+            Stage::Refit => self.reduced_round(&pooled),
         }
     }
 

@@ -146,6 +146,28 @@ fn cox_with_numbers_and_factors_equals_the_pooled_run() {
 }
 
 #[test]
+fn cox_term_tests_refit_the_reduced_models_and_equal_drop1_of_the_pooled_run() {
+    let all = courses(900, 13);
+    let nodes = nodes(&all, &open_policy());
+    // Three terms (a factor of several levels among them): each LR test
+    // needs a reduced model fitted by its own federated rounds.
+    let request = json!({"terms": ["age_at_diagnosis", "sex", "who_grade"], "term_tests": true});
+    let want = pooled(&all, "cox", &request);
+    let got = federated(&nodes, "cox", &request, "cox-terms").unwrap();
+    same("cox", &got, &want, 1e-7);
+    let tests = want["term_tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 3);
+    assert!(tests.iter().any(|t| t["df"].as_u64().unwrap() > 1));
+    assert!(tests.iter().all(|t| t["lr"]["chisq"].as_f64().is_some()));
+    // One term: the reduced model is beta = 0 (no refit round).
+    let one = json!({"terms": ["who_grade"], "term_tests": true});
+    let want = pooled(&all, "cox", &one);
+    let got = federated(&nodes, "cox", &one, "cox-term-1").unwrap();
+    same("cox", &got, &want, 1e-7);
+    assert_eq!(got["term_tests"].as_array().unwrap().len(), 1);
+}
+
+#[test]
 fn cumulative_incidence_with_grays_test_equals_the_pooled_run() {
     let all = courses(900, 16);
     let nodes = nodes(&all, &open_policy());

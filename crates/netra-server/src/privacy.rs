@@ -170,12 +170,16 @@ const NOT_COUNTS: &[&str] = &[
     "tau",
     "rho",
     "version",
+    "threshold",
+    "thresholds",
+    "shrink",
+    "grow",
 ];
 
 /// Fields that show single patients' values (per-step curves, a
-/// group's extreme values, the last follow-up time): always withheld
-/// under the rule.
-const INDIVIDUAL: &[&str] = &["steps", "min", "max", "last_time"];
+/// group's extreme values, the last follow-up time, per-lesion rows):
+/// always withheld under the rule.
+const INDIVIDUAL: &[&str] = &["steps", "min", "max", "last_time", "lesions"];
 
 /// True for a field of [`INDIVIDUAL`] holding values: `steps` only as
 /// curve steps (objects or numbers), not a pathway's step names.

@@ -64,9 +64,12 @@ async fn example_bundle_imports_reads_back_and_round_trips() {
         assert_eq!(rnt.agents[0].agent, Agent::I131Mibg);
         assert_eq!(rnt.administrations.len(), 3);
         assert!((rnt.total_activity_gbq() - 20.5).abs() < 1e-9);
-        assert_eq!(c.assessments.len(), 1);
-        assert_eq!(c.assessments[0].investigator_response, Some(Response::Pr));
-        assert_eq!(c.assessments[0].date, d("2000-04-01"));
+        // The 3-month response, and its end after the published 18 months.
+        assert_eq!(c.assessments.len(), 2);
+        assert_eq!(c.assessments[1].investigator_response, Some(Response::Pr));
+        assert_eq!(c.assessments[1].date, d("2000-04-01"));
+        assert_eq!(c.assessments[0].id, "END");
+        assert_eq!(c.assessments[0].investigator_response, Some(Response::Pd));
 
         // Patient 32: death at 13 months is also the last follow-up.
         let c32 = reg.patient_course("32").await.unwrap().unwrap();
@@ -400,14 +403,10 @@ async fn records_are_edited_and_deleted_through_the_audit_trail() {
         )
         .await
         .unwrap();
-        assert!(
-            reg.patient_course("18")
-                .await
-                .unwrap()
-                .unwrap()
-                .assessments
-                .is_empty()
-        );
+        // Only the end of the response (issue 16's `END`) is left.
+        let left = reg.patient_course("18").await.unwrap().unwrap().assessments;
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].id, "END");
         let last = reg
             .audit_log(&AuditQuery {
                 limit: Some(1),
@@ -471,7 +470,7 @@ async fn tampering_with_the_audit_trail_is_detected() {
         import_dir(reg, &example_bundle()).await;
         let v = reg.verify_audit().await.unwrap();
         assert!(v.is_intact());
-        assert_eq!(v.entries, 378);
+        assert_eq!(v.entries, 398);
         // The append-only guard refuses ordinary updates and deletes.
         let e = reg
             .pool()
@@ -742,8 +741,8 @@ async fn a_recorded_head_detects_truncation_and_rehashing() {
         assert_eq!(reg.audit_head().await.unwrap(), None);
         import_dir(reg, &example_bundle()).await;
         let (seq, hash) = reg.audit_head().await.unwrap().unwrap();
-        assert_eq!(seq, 378);
-        assert_eq!(reg.audit_seq_of(&hash).await.unwrap(), Some(378));
+        assert_eq!(seq, 398);
+        assert_eq!(reg.audit_seq_of(&hash).await.unwrap(), Some(398));
         // Later changes keep the anchor in the chain.
         let spec = Entity::ClinicalStatus.spec();
         let mut row = vec![Value::Null; spec.columns.len()];
@@ -753,7 +752,7 @@ async fn a_recorded_head_detects_truncation_and_rehashing() {
         reg.upsert_records(Entity::ClinicalStatus, &[row], &actor("dm", "new"))
             .await
             .unwrap();
-        assert_eq!(reg.audit_seq_of(&hash).await.unwrap(), Some(378));
+        assert_eq!(reg.audit_seq_of(&hash).await.unwrap(), Some(398));
         // Someone with DDL rights cuts the trail back to entry 370: the
         // chain still verifies, the anchor is gone.
         let disable = match backend {

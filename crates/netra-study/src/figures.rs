@@ -181,6 +181,9 @@ pub fn build(
                 ),
             )
         }
+        FigureKind::LesionWaterfall { analysis, request } => {
+            lesion_waterfall(ctx, &what, analysis, request, facts)?
+        }
         FigureKind::Spider { line } => {
             let prs = line_responses(ctx, *line);
             let f = SpiderFigure::from_patients(&prs, DAYS_PER_MONTH, "Months from baseline")
@@ -761,6 +764,66 @@ fn subgroup_forest(
         },
     );
     Ok((AnyFigure::Forest(f), caption))
+}
+
+/// The per-lesion waterfall of a `lesions` analysis: one bar per followed
+/// lesion (its best change from its baseline), coloured by site.
+fn lesion_waterfall(
+    ctx: &Context<'_>,
+    what: &str,
+    analysis: &str,
+    request: &serde_json::Value,
+    facts: &mut Facts,
+) -> Result<(AnyFigure, String), StudyError> {
+    use netra_analysis::analyses::lesions::{LesionsRequest, run};
+    use netra_report::figure::waterfall::{BarGroups, WaterfallBar};
+    use netra_report::palette::ResponseClass;
+    let req: LesionsRequest = serde_json::from_value(request.clone())
+        .map_err(|e| StudyError::analysis(what, format!("analysis '{analysis}': {e}")))?;
+    let out = run(&ctx.cohort, &req)
+        .map_err(|e| StudyError::analysis(what, format!("analysis '{analysis}': {e}")))?;
+    let labels: Vec<String> = out.sites.iter().map(|s| s.label.clone()).collect();
+    let mut bars = Vec::new();
+    let mut of_bar = Vec::new();
+    for l in &out.lesions {
+        bars.push(WaterfallBar {
+            patient: format!("{} {}", l.patient, l.lesion),
+            change_pct: l.best_change.unwrap_or(f64::NAN),
+            response: ResponseClass::NE,
+        });
+        of_bar.push(out.sites.iter().position(|s| s.site == l.site).unwrap_or(0));
+    }
+    if bars.iter().all(|b| !b.change_pct.is_finite()) {
+        return Err(StudyError::analysis(
+            what,
+            format!("analysis '{analysis}': no lesion has a measured follow-up"),
+        ));
+    }
+    let drawn = bars.iter().filter(|b| b.change_pct.is_finite()).count();
+    facts.insert(
+        format!("{analysis}_waterfall"),
+        serde_json::json!({
+            "lesions": drawn,
+            "sites": out.sites.iter().map(|s| serde_json::json!({
+                "site": s.site, "followed": s.followed, "median_best_change": s.median_best_change,
+            })).collect::<Vec<_>>(),
+        }),
+    );
+    let mut f = WaterfallFigure::new(bars);
+    f.groups = Some(BarGroups { labels, of_bar });
+    f.unit = "lesion".into();
+    f.y_label = "Best change of lesion size from baseline (%)".into();
+    f.thresholds = vec![
+        (req.grow, format!("+{}%", req.grow)),
+        (req.shrink, format!("\u{2212}{}%", -req.shrink)),
+    ];
+    let caption = format!(
+        "Best percentage change of each followed lesion ({drawn} lesions of {} patients) from its \
+         first measurement, longest diameter (lymph nodes: short axis), coloured by site; \
+         dashed lines at {}% and +{}%.",
+        out.patients, req.shrink, req.grow
+    );
+    Ok((AnyFigure::Waterfall(f), caption))
 }
 
 /// Kaplan–Meier curves of a per-line endpoint, one per line (`by =

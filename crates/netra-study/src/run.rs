@@ -513,6 +513,26 @@ pub fn manifest(
     )
 }
 
+/// Adds a file written after the run (`report.pdf`, printed from
+/// `report.html` by the CLI) to `out/manifest.json` with its SHA-256 and
+/// size, so that every file of the output folder is accounted for. An
+/// entry of the same path is replaced (a re-run prints the PDF again).
+pub fn add_to_manifest(out: &Path, rel: &str) -> Result<(), StudyError> {
+    let path = out.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| StudyError::io(&path, e))?;
+    let mut m: Value = serde_json::from_str(&text).map_err(|e| StudyError::io(&path, e))?;
+    let file = Writer::under(out, rel);
+    let bytes = std::fs::read(&file).map_err(|e| StudyError::io(&file, e))?;
+    let entry = json!({"path": rel, "sha256": sha256_hex(&bytes), "bytes": bytes.len() as u64});
+    let Some(outputs) = m.get_mut("outputs").and_then(Value::as_array_mut) else {
+        return Err(StudyError::io(&path, "no \"outputs\" list"));
+    };
+    outputs.retain(|o| o.get("path").and_then(Value::as_str) != Some(rel));
+    outputs.push(entry);
+    let text = serde_json::to_string_pretty(&m).unwrap_or_else(|_| "{}".into());
+    std::fs::write(&path, format!("{text}\n")).map_err(|e| StudyError::io(&path, e))
+}
+
 /// The data identity as JSON.
 pub fn data_json(data: &DataIdentity) -> Value {
     json!({
@@ -526,4 +546,35 @@ pub fn data_json(data: &DataIdentity) -> Value {
             .map(|f| json!({"name": f.name, "sha256": f.sha256, "bytes": f.bytes}))
             .collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_added_after_the_run_is_listed_once_with_its_hash() {
+        let dir = std::env::temp_dir().join(format!("netra-manifest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let m =
+            r#"{"netra_version":"x","outputs":[{"path":"report.html","sha256":"h","bytes":1}]}"#;
+        std::fs::write(dir.join("manifest.json"), m).unwrap();
+        std::fs::write(dir.join("report.pdf"), b"%PDF-1 first").unwrap();
+        add_to_manifest(&dir, "report.pdf").unwrap();
+        // A second print replaces the entry rather than adding another.
+        std::fs::write(dir.join("report.pdf"), b"%PDF-1 second").unwrap();
+        add_to_manifest(&dir, "report.pdf").unwrap();
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
+                .unwrap();
+        let outputs = v["outputs"].as_array().unwrap();
+        assert_eq!(outputs.len(), 2);
+        assert_eq!(outputs[0]["path"], "report.html");
+        assert_eq!(outputs[1]["path"], "report.pdf");
+        assert_eq!(outputs[1]["bytes"], 13);
+        assert_eq!(outputs[1]["sha256"], sha256_hex(b"%PDF-1 second"));
+        // A missing file is an error, not an entry.
+        assert!(add_to_manifest(&dir, "absent.pdf").is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

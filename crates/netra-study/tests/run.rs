@@ -91,7 +91,7 @@ fn radionuclide_study_writes_every_output_with_r_numbers_and_a_true_manifest() {
 
     // Every declared output, in every format.
     let mut expected: Vec<String> = Vec::new();
-    for t in ["table1", "os_by_group"] {
+    for t in ["table1", "os_by_group", "benefit"] {
         for ext in ["html", "md", "csv", "tex"] {
             expected.push(format!("tables/{t}.{ext}"));
         }
@@ -101,7 +101,16 @@ fn radionuclide_study_writes_every_output_with_r_numbers_and_a_true_manifest() {
             expected.push(format!("figures/{f}.{ext}"));
         }
     }
-    expected.extend(["report.html", "summary.json", "manifest.json"].map(String::from));
+    expected.extend(
+        [
+            "report.html",
+            "summary.json",
+            "manifest.json",
+            "analyses/durations.json",
+            "analyses/markers.json",
+        ]
+        .map(String::from),
+    );
     expected.sort();
     let mut names: Vec<String> = written.keys().cloned().collect();
     names.sort();
@@ -119,7 +128,7 @@ fn radionuclide_study_writes_every_output_with_r_numbers_and_a_true_manifest() {
     assert_eq!(m["data"]["source"], "bundle");
     assert_eq!(m["data"]["study"], "radionuclide-2004");
     let data_files = m["data"]["files"].as_array().unwrap();
-    assert_eq!(data_files.len(), 10);
+    assert_eq!(data_files.len(), 11);
     let mut listing = String::new();
     for f in data_files {
         let name = f["name"].as_str().unwrap();

@@ -73,8 +73,8 @@ pub struct CoxRequest {
     /// Confidence level of the hazard-ratio intervals.
     pub conf_level: f64,
     /// Also test each term as a whole (`term_tests` of the output: one
-    /// refit per term for the likelihood-ratio test). Off by default: the
-    /// federated fit has no refits.
+    /// refit per term for the likelihood-ratio test). Off by default: each
+    /// refit costs a fit (federated: its own Newton rounds).
     pub term_tests: bool,
 }
 

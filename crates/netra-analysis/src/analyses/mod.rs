@@ -9,7 +9,10 @@ pub mod baseline;
 pub mod compare;
 pub mod cox;
 pub mod cuminc;
+pub mod durations;
 pub mod emulate;
+pub mod lesions;
+pub mod markers;
 pub mod patterns;
 pub mod rates;
 pub mod response;
@@ -294,6 +297,52 @@ impl Analysis for Emulate {
     }
 }
 
+/// Biochemical response by tumour marker: falls from baseline and
+/// normalisation, with exact CIs.
+pub struct Markers;
+
+impl Analysis for Markers {
+    const NAME: &'static str = "markers";
+    const DESCRIPTION: &'static str = "Biochemical response by tumour marker (chromogranin A, \
+         5-HIAA, ...): patients whose best value fell from baseline by at least each threshold \
+         (20%, 50%) and whose value normalised, with exact CIs, by group";
+    type Request = markers::MarkersRequest;
+    type Output = markers::MarkersOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        markers::run(cohort, request)
+    }
+}
+
+/// Duration of stable disease and of response of a line (KM medians).
+pub struct Durations;
+
+impl Analysis for Durations {
+    const NAME: &'static str = "durations";
+    const DESCRIPTION: &'static str = "Duration of stable disease (line start to progression) and \
+         of response (first response to progression) of a line: Kaplan-Meier medians with CIs \
+         where censored, by group";
+    type Request = durations::DurationsRequest;
+    type Output = durations::DurationsOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        durations::run(cohort, request)
+    }
+}
+
+/// Per-lesion percent change of the measured lesions, by organ.
+pub struct Lesions;
+
+impl Analysis for Lesions {
+    const NAME: &'static str = "lesions";
+    const DESCRIPTION: &'static str = "Per-lesion percent change of the longest diameter (lymph \
+         nodes: short axis) from each lesion's baseline to its best and to each follow-up \
+         assessment, summarised by organ (primary vs liver, ...) for a waterfall by site";
+    type Request = lesions::LesionsRequest;
+    type Output = lesions::LesionsOutput;
+    fn run(cohort: &Cohort, request: &Self::Request) -> Result<Self::Output, AnalysisError> {
+        lesions::run(cohort, request)
+    }
+}
+
 /// Every analysis, in menu order: the one list the surfaces offer.
 pub fn registry() -> Vec<&'static dyn DynAnalysis> {
     vec![
@@ -310,6 +359,9 @@ pub fn registry() -> Vec<&'static dyn DynAnalysis> {
         &Entry::<Weighting>(std::marker::PhantomData),
         &Entry::<Subgroups>(std::marker::PhantomData),
         &Entry::<Emulate>(std::marker::PhantomData),
+        &Entry::<Markers>(std::marker::PhantomData),
+        &Entry::<Durations>(std::marker::PhantomData),
+        &Entry::<Lesions>(std::marker::PhantomData),
     ]
 }
 

@@ -12,6 +12,12 @@
 //!   families `marker.CODE` and `received.CODE`);
 //! * [`frame`] — columns of values per patient, and conditions on them;
 //! * `registry` — how each registry variable is read from a course;
+//! * [`markers`] — biochemical response: `marker_change.CODE`,
+//!   `marker_response.CODE`, `marker_normalised.CODE`,
+//!   `marker_response.best`;
+//! * [`outcomes`] — pieces of composite outcomes: `best_response.lineK`,
+//!   `symptom_change`, `radionuclide_administrations`,
+//!   `radionuclide_activity_gbq`;
 //! * [`derived`] — a study's own variables: cut points, recodes, cases,
 //!   marker above its upper limit of normal.
 //!
@@ -29,6 +35,8 @@
 pub mod concepts;
 pub mod derived;
 pub mod frame;
+pub mod markers;
+pub mod outcomes;
 mod registry;
 pub mod treatment;
 
@@ -302,4 +310,6 @@ pub fn base_kind(name: &str) -> Option<bool> {
         return surgery_codes().contains(&t).then_some(true);
     }
     concepts::concept_kind(name)
+        .or_else(|| markers::kind(name))
+        .or_else(|| outcomes::kind(name))
 }

@@ -339,6 +339,12 @@ pub fn registry_column(name: &str, courses: &[PatientCourse]) -> Option<Column> 
             if let Some(c) = super::concepts::concept_column(name, courses) {
                 return Some(c);
             }
+            if let Some(c) = super::markers::column(name, courses) {
+                return Some(c);
+            }
+            if let Some(c) = super::outcomes::column(name, courses) {
+                return Some(c);
+            }
             return super::treatment::treatment_column(name, courses);
         }
     })
@@ -395,7 +401,10 @@ pub fn label_of(name: &str) -> String {
                     .or_else(|_| TreatmentClass::from_code(t).map(|t| capitalise(t.label())))
                     .unwrap_or_else(|_| t.to_string())
             } else {
-                super::concepts::concept_label(name).unwrap_or_else(|| name.to_string())
+                super::concepts::concept_label(name)
+                    .or_else(|| super::markers::label(name))
+                    .or_else(|| super::outcomes::label(name))
+                    .unwrap_or_else(|| name.to_string())
             }
         })
 }

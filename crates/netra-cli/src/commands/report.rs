@@ -87,6 +87,7 @@ fn print_pdf(browser: Option<&std::path::Path>, out: &std::path::Path) -> anyhow
     };
     let pdf = out.join("report.pdf");
     crate::pdf::print(b, &out.join("report.html"), &pdf)?;
+    netra_study::run::add_to_manifest(out, "report.pdf")?;
     Ok(format!("pdf: {}\n", pdf.display()))
 }
 

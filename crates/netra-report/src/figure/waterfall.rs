@@ -25,6 +25,16 @@ pub struct WaterfallBar {
     pub response: ResponseClass,
 }
 
+/// Bars coloured by a group (a lesion's site) rather than by response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarGroups {
+    /// Group labels, in legend order (colours by position:
+    /// `palette::series`).
+    pub labels: Vec<String>,
+    /// Each bar's group, aligned with [`WaterfallFigure::bars`].
+    pub of_bar: Vec<usize>,
+}
+
 /// A waterfall plot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaterfallFigure {
@@ -44,6 +54,10 @@ pub struct WaterfallFigure {
     pub style: Style,
     /// Height of the plotting area in px.
     pub plot_height: f64,
+    /// Colour by group (`None`: by best response).
+    pub groups: Option<BarGroups>,
+    /// What a bar is, for the note on bars left out ("patient", "lesion").
+    pub unit: String,
 }
 
 impl WaterfallFigure {
@@ -58,6 +72,8 @@ impl WaterfallFigure {
             y_range: None,
             style: Style::default(),
             plot_height: 300.0,
+            groups: None,
+            unit: "patient".into(),
         }
     }
 
@@ -86,18 +102,39 @@ impl WaterfallFigure {
 
     /// The bars drawn, in drawing order, and the number left out.
     pub fn sorted_bars(&self) -> (Vec<&WaterfallBar>, usize) {
-        let mut bars: Vec<&WaterfallBar> = self
-            .bars
-            .iter()
-            .filter(|b| b.change_pct.is_finite())
+        let (order, excluded) = self.sorted_indices();
+        (order.iter().map(|&i| &self.bars[i]).collect(), excluded)
+    }
+
+    /// Indices of the bars drawn, in drawing order, and the number left
+    /// out.
+    fn sorted_indices(&self) -> (Vec<usize>, usize) {
+        let mut order: Vec<usize> = (0..self.bars.len())
+            .filter(|&i| self.bars[i].change_pct.is_finite())
             .collect();
-        let excluded = self.bars.len() - bars.len();
-        bars.sort_by(|a, b| {
+        let excluded = self.bars.len() - order.len();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&self.bars[a], &self.bars[b]);
             b.change_pct
                 .total_cmp(&a.change_pct)
                 .then_with(|| a.patient.cmp(&b.patient))
         });
-        (bars, excluded)
+        (order, excluded)
+    }
+
+    /// The colour and legend label of the bar at index `i`.
+    fn colour_of(&self, i: usize) -> (&'static str, String) {
+        let b = &self.bars[i];
+        match &self.groups {
+            Some(g) => {
+                let k = g.of_bar.get(i).copied().unwrap_or(0);
+                (
+                    palette::series(k),
+                    g.labels.get(k).cloned().unwrap_or_default(),
+                )
+            }
+            None => (b.response.colour(), b.response.label().to_string()),
+        }
     }
 }
 
@@ -107,7 +144,15 @@ impl Figure for WaterfallFigure {
         if !(self.plot_height.is_finite() && (50.0..=5000.0).contains(&self.plot_height)) {
             return Err(crate::error::invalid("plot height", self.plot_height));
         }
-        let (bars, excluded) = self.sorted_bars();
+        if let Some(g) = &self.groups
+            && (g.of_bar.len() != self.bars.len() || g.of_bar.iter().any(|&k| k >= g.labels.len()))
+        {
+            return Err(ReportError::InvalidOption(
+                "waterfall groups: one group per bar, each a listed label".into(),
+            ));
+        }
+        let (order, excluded) = self.sorted_indices();
+        let bars: Vec<&WaterfallBar> = order.iter().map(|&i| &self.bars[i]).collect();
         if bars.is_empty() {
             return Err(ReportError::NoData("waterfall plot".into()));
         }
@@ -164,17 +209,23 @@ impl Figure for WaterfallFigure {
             ));
         }
 
-        let present: Vec<ResponseClass> = ResponseClass::ALL
-            .into_iter()
-            .filter(|c| bars.iter().any(|b| b.response == *c))
-            .collect();
-        let legend: Vec<LegendItem> = present
-            .iter()
-            .map(|c| LegendItem {
-                label: c.label().to_string(),
-                swatch: Swatch::Box(c.colour()),
-            })
-            .collect();
+        let legend: Vec<LegendItem> = match &self.groups {
+            Some(g) => (0..g.labels.len())
+                .filter(|k| order.iter().any(|&i| g.of_bar[i] == *k))
+                .map(|k| LegendItem {
+                    label: g.labels[k].clone(),
+                    swatch: Swatch::Box(palette::series(k)),
+                })
+                .collect(),
+            None => ResponseClass::ALL
+                .into_iter()
+                .filter(|c| bars.iter().any(|b| b.response == *c))
+                .map(|c| LegendItem {
+                    label: c.label().to_string(),
+                    swatch: Swatch::Box(c.colour()),
+                })
+                .collect(),
+        };
         let title_h = if self.title.is_empty() { 0.0 } else { f * 2.0 };
         let legend_h = legend_height(&legend, pw, f);
         let top = (6.0 + title_h + legend_h + 8.0).ceil();
@@ -198,6 +249,7 @@ impl Figure for WaterfallFigure {
         let y0 = y_of(0.0);
         svg.open("g", &[("class", &"bars")]);
         for (rank, bar) in bars.iter().enumerate() {
+            let (fill, class_label) = self.colour_of(order[rank]);
             let x = left + slot * rank as f64 + (slot - bar_w) / 2.0;
             let y1 = y_of(bar.change_pct);
             let (y, h) = if y1 < y0 {
@@ -213,19 +265,19 @@ impl Figure for WaterfallFigure {
                     ("data-rank", &rank_s),
                     ("data-patient", &bar.patient),
                     ("data-change", &bar.change_pct),
-                    ("data-response", &bar.response.label()),
+                    ("data-response", &class_label),
                     ("x", &N(x)),
                     ("y", &N(y)),
                     ("width", &N(bar_w)),
                     ("height", &N(h)),
-                    ("fill", &bar.response.colour()),
+                    ("fill", &fill),
                 ],
             );
             svg.title(&format!(
                 "{}: {}% ({})",
                 bar.patient,
                 fmt_decimal(bar.change_pct, 1),
-                bar.response.label()
+                class_label
             ));
             svg.close();
             if bar.change_pct > hi || bar.change_pct < lo {
@@ -319,10 +371,11 @@ impl Figure for WaterfallFigure {
             svg.close();
         }
         if excluded > 0 {
+            let unit = &self.unit;
             let note = if excluded == 1 {
-                "1 patient without a measurable change is not shown".to_string()
+                format!("1 {unit} without a measurable change is not shown")
             } else {
-                format!("{excluded} patients without a measurable change are not shown")
+                format!("{excluded} {unit}s without a measurable change are not shown")
             };
             svg.text(
                 left,

@@ -17,8 +17,9 @@
 //!   [`crate::format::p_value`]; other numbers with four decimals, trailing
 //!   zeros dropped (scientific notation below 0.001); `null` is
 //!   [`crate::format::MISSING`], booleans `yes`/`no`;
-//! * per-step curve data (`steps` holding objects) is left to the JSON
-//!   output (hundreds of rows); the row says so. An element with `steps`
+//! * per-step curve data (`steps` holding objects) and per-lesion rows
+//!   (`lesions`) are left to the JSON output (hundreds of rows); the row
+//!   says so. An element with `steps`
 //!   of text (a treatment pathway) is named by them.
 
 use serde_json::Value;
@@ -142,6 +143,14 @@ fn field(t: &mut Table, key: &str, v: &Value, indent: u8) {
         Value::Array(xs) if key == "steps" && xs.iter().any(Value::is_object) => t.push(
             Row::new([label(key), "per-step data: see the JSON output".into()]).indented(indent),
         ),
+        // Per-lesion rows (the `lesions` analysis): thousands in a registry.
+        Value::Array(xs) if key == "lesions" && xs.iter().any(Value::is_object) => t.push(
+            Row::new([
+                label(key),
+                format!("{} lesions: see the JSON output", xs.len()),
+            ])
+            .indented(indent),
+        ),
         Value::Array(xs) if !xs.is_empty() && xs.iter().all(Value::is_object) => {
             heading(t, label(key), indent);
             for (i, x) in xs.iter().enumerate() {
@@ -256,6 +265,18 @@ mod tests {
         // The label field names the element and is not repeated under it.
         assert!(!r.iter().any(|(_, k, _)| k == "label"));
         assert!(r.iter().any(|(_, k, v)| k == "steps" && v.contains("JSON")));
+    }
+
+    #[test]
+    fn per_lesion_rows_are_left_to_the_json_and_sites_are_rows() {
+        let out = json!({
+            "sites": [{"site": "liver", "label": "Liver", "n": 2}],
+            "lesions": [{"patient": "P1", "lesion": "L1"}, {"patient": "P2", "lesion": "L1"}],
+        });
+        let r = rows(&table("T", &out));
+        assert!(r.contains(&(0, "lesions".into(), "2 lesions: see the JSON output".into())));
+        assert!(r.contains(&(1, "Liver".into(), String::new())));
+        assert!(!r.iter().any(|(_, k, _)| k == "patient"));
     }
 
     #[test]

@@ -97,6 +97,14 @@ pub enum FigureKind {
         /// Line.
         line: u32,
     },
+    /// Waterfall of per-lesion best % change coloured by site, from an
+    /// `[[analysis]]` of `lesions`.
+    LesionWaterfall {
+        /// The analysis' id.
+        analysis: String,
+        /// Its request (run again for the figure).
+        request: serde_json::Value,
+    },
     /// Spider plot of % change on a line.
     Spider {
         /// Line.

@@ -43,7 +43,7 @@ const FIGURE_OPTIONS: &[(&str, &[&str])] = &[
     ("x_max", &["km", "cuminc", "weighted_km"]),
     ("test", &["km", "cuminc"]),
     ("table", &["forest"]),
-    ("analysis", &["forest", "weighted_km", "love"]),
+    ("analysis", &["forest", "waterfall", "weighted_km", "love"]),
     ("model", &["forest"]),
     ("line", &["waterfall", "spider", "km"]),
     ("lines", &["sankey"]),
@@ -109,7 +109,7 @@ fn kind(cx: &FigureScope<'_>, f: &RawFigure, ty: &str) -> Result<FigureKind, Stu
         "km" => km(cx, f),
         "cuminc" => cuminc(cx, f),
         "forest" => forest(cx, f),
-        "waterfall" => Ok(FigureKind::Waterfall { line: line(r, f)? }),
+        "waterfall" => waterfall(cx, f),
         "spider" => Ok(FigureKind::Spider { line: line(r, f)? }),
         "swimmer" => swimmer(r, f),
         "sankey" => sankey(r, f),
@@ -283,16 +283,16 @@ fn forest(cx: &FigureScope<'_>, f: &RawFigure) -> Result<FigureKind, StudyError>
 /// The analyses whose weighted curves and balance a figure draws.
 const WEIGHTED_ANALYSES: &[&str] = &["emulate", "weighting"];
 
-/// A weighted Kaplan–Meier figure or a love plot of an `[[analysis]]` of
-/// `emulate` or `weighting` (named by `analysis`).
-fn weighted(cx: &FigureScope<'_>, f: &RawFigure, ty: &str) -> Result<FigureKind, StudyError> {
+/// The `[[analysis]]` a figure names with `analysis`, refused unless it is
+/// one of `kinds` (`drawn` says what the figure draws, for the message).
+fn named_analysis<'a>(
+    cx: &FigureScope<'a>,
+    a: &S<String>,
+    kinds: &[&str],
+    figure: &str,
+    drawn: &str,
+) -> Result<&'a super::AnalysisDef, StudyError> {
     let r = cx.r;
-    let a = f.analysis.as_ref().ok_or_else(|| {
-        r.at(
-            span(&f.kind),
-            format!("a {ty} figure needs `analysis` (the id of an emulate or weighting analysis)"),
-        )
-    })?;
     let def = cx
         .analyses
         .iter()
@@ -303,15 +303,35 @@ fn weighted(cx: &FigureScope<'_>, f: &RawFigure, ty: &str) -> Result<FigureKind,
                 format!("no [[analysis]] with id '{}'", a.get_ref()),
             )
         })?;
-    if !WEIGHTED_ANALYSES.contains(&def.analysis.as_str()) {
+    if !kinds.contains(&def.analysis.as_str()) {
         return Err(r.at(
             span(a),
             format!(
-                "analysis '{}' is a '{}' analysis: a {ty} figure draws an emulate or weighting one",
+                "analysis '{}' is a '{}' analysis: {figure} draws {drawn}",
                 def.id, def.analysis
             ),
         ));
     }
+    Ok(def)
+}
+
+/// A weighted Kaplan–Meier figure or a love plot of an `[[analysis]]` of
+/// `emulate` or `weighting` (named by `analysis`).
+fn weighted(cx: &FigureScope<'_>, f: &RawFigure, ty: &str) -> Result<FigureKind, StudyError> {
+    let r = cx.r;
+    let a = f.analysis.as_ref().ok_or_else(|| {
+        r.at(
+            span(&f.kind),
+            format!("a {ty} figure needs `analysis` (the id of an emulate or weighting analysis)"),
+        )
+    })?;
+    let def = named_analysis(
+        cx,
+        a,
+        WEIGHTED_ANALYSES,
+        &format!("a {ty} figure"),
+        "an emulate or weighting one",
+    )?;
     let (analysis, kind, request) = (def.id.clone(), def.analysis.clone(), def.request.clone());
     Ok(if ty == "love" {
         FigureKind::Love {
@@ -327,6 +347,26 @@ fn weighted(cx: &FigureScope<'_>, f: &RawFigure, ty: &str) -> Result<FigureKind,
             ci: flag(&f.ci, true),
             x_max: f.x_max.as_ref().map(|x| *x.get_ref()),
         }
+    })
+}
+
+/// A waterfall of a line's best responses, or (`analysis`) of the
+/// per-lesion changes of a `lesions` analysis, coloured by site.
+fn waterfall(cx: &FigureScope<'_>, f: &RawFigure) -> Result<FigureKind, StudyError> {
+    let r = cx.r;
+    let Some(a) = &f.analysis else {
+        return Ok(FigureKind::Waterfall { line: line(r, f)? });
+    };
+    if let Some(l) = &f.line {
+        return Err(r.at(
+            span(l),
+            "a waterfall draws a `line`'s responses or a lesions `analysis`, not both",
+        ));
+    }
+    let def = named_analysis(cx, a, &["lesions"], "a waterfall", "a 'lesions' one")?;
+    Ok(FigureKind::LesionWaterfall {
+        analysis: def.id.clone(),
+        request: def.request.clone(),
     })
 }
 
