@@ -34,7 +34,7 @@ use ballista_core::utils::{default_config_producer, default_session_builder};
 use ballista_core::{ConfigProducer, RuntimeProducer};
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_scheduler::cluster::BallistaCluster;
-use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::{FunctionRegistry, SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionConfig;
@@ -101,6 +101,10 @@ pub async fn serve_scheduler(bind: SocketAddr) -> Result<(), EngineError> {
         bind_host: bind.ip().to_string(),
         bind_port: bind.port(),
         override_session_builder: Some(Arc::new(scheduler_session)),
+        // One task per free slot, executor after executor: the scan of a
+        // stage's files spreads over the cluster instead of filling the
+        // first executor's slots.
+        task_distribution: TaskDistributionPolicy::RoundRobin,
         ..SchedulerConfig::default()
     };
     let cluster = BallistaCluster::new_from_config(&config)
