@@ -179,7 +179,9 @@ fn without_the_feature_ballista_is_refused_with_the_way_to_build_it() {
     // A malformed engine is a usage error naming the choices.
     let (ok, _, err) = netra(
         &db,
-        &["km", "--data", "x.csv", "--time", "t", "--event", "e", "--engine", "spark"],
+        &[
+            "km", "--data", "x.csv", "--time", "t", "--event", "e", "--engine", "spark",
+        ],
     );
     assert!(!ok && err.contains("ballista://HOST:PORT"), "{err}");
 }

@@ -239,9 +239,7 @@ impl Drop for LocalCluster {
 
 /// A gRPC client of the scheduler at `url`, retried for up to 30 s while
 /// the scheduler starts.
-async fn connect(
-    url: &str,
-) -> Result<SchedulerGrpcClient<tonic::transport::Channel>, EngineError> {
+async fn connect(url: &str) -> Result<SchedulerGrpcClient<tonic::transport::Channel>, EngineError> {
     let mut last = String::new();
     for _ in 0..300 {
         match SchedulerGrpcClient::connect(url.to_string()).await {

@@ -32,9 +32,7 @@ fn options(args: &[String]) -> Result<Vec<(&str, &str)>, String> {
         let Some(name) = flag.strip_prefix("--") else {
             return Err(format!("unexpected argument '{flag}'"));
         };
-        let value = it
-            .next()
-            .ok_or_else(|| format!("--{name} needs a value"))?;
+        let value = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
         out.push((name, value.as_str()));
     }
     Ok(out)
