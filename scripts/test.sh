@@ -84,19 +84,14 @@ export NETRA_REQUIRE_R=1
 step "tests (unit, integration, R fixtures, doc-tests)"
 cargo test --workspace --exclude netra-engine --locked --no-fail-fast
 
-step "the DataFusion engine and Ballista (issue 18: netra-engine, netra-cli --features engine,ballista)"
+step "the DataFusion engine (issue 18: netra-engine, netra-cli --features engine)"
 # Built once, after everything else: the engine crate's tests (equal to the
-# in-memory path and to R to 1e-12, CSV and Parquet), the binary's
-# `--engine datafusion` and `export --parquet` tests, and the same analyses
-# on a Ballista scheduler and two executors on loopback (`netra-ballista`
-# child processes; in process for the binary's test). Ballista takes
-# DataFusion with its default features, so both features are built in this
-# one step: DataFusion is compiled once. `-p` with the features on builds
-# DataFusion and Ballista and rebuilds only what their features change under
+# in-memory path and to R to 1e-12, CSV and Parquet) and the binary's
+# `--engine datafusion` and `export --parquet` tests. `-p` with the feature
+# on builds DataFusion and rebuilds only what its features change under
 # netra-cli (futures-util and what uses it); see BENCHMARKS.md for the cost.
-cargo clippy -p netra-engine -p netra-cli --features netra-cli/engine,netra-cli/ballista \
-  --all-targets --locked -- -D warnings
-cargo test -p netra-engine -p netra-cli --features netra-cli/engine,netra-cli/ballista \
-  --locked --no-fail-fast --lib --bins --test engine --test engine_cli --test ballista --test ballista_cli
+cargo clippy -p netra-engine -p netra-cli --features netra-cli/engine --all-targets --locked -- -D warnings
+cargo test -p netra-engine -p netra-cli --features netra-cli/engine --locked --no-fail-fast \
+  --lib --bins --test engine --test engine_cli
 
 step "all tests passed"
