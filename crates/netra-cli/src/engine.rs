@@ -1,10 +1,15 @@
-//! `--engine local|datafusion`: where `netra km`, `netra cox` and `netra
-//! export --parquet` compute. `local` is the in-memory path (every cell of
-//! the CSV in memory); `datafusion` runs the analysis layer's partial
-//! aggregates as Apache DataFusion plans over CSV or Parquet, out of core
-//! (crate `netra-engine`). The engine is compiled only with the `engine`
-//! feature (`cargo build --features engine`): without it, choosing it is an
-//! error that says how to get it, and the default build stays light.
+//! `--engine local|datafusion|ballista://HOST:PORT`: where `netra km`,
+//! `netra cox` and `netra export --parquet` compute. `local` is the
+//! in-memory path (every cell of the CSV in memory); `datafusion` runs the
+//! analysis layer's partial aggregates as Apache DataFusion plans over CSV
+//! or Parquet, out of core (crate `netra-engine`); `ballista://HOST:PORT`
+//! runs the same plans on an Apache DataFusion Ballista cluster whose
+//! scheduler listens there (netra's own scheduler and executors,
+//! `netra-ballista`, which know the engine's `dd_sum` aggregate). The
+//! engine is compiled only with the `engine` feature (`cargo build
+//! --features engine`), Ballista only with `ballista`: without them,
+//! choosing one is an error that says how to get it, and the default build
+//! stays light.
 
 use std::path::Path;
 
@@ -12,13 +17,43 @@ use netra_analysis::partial::SurvivalPartial;
 use netra_analysis::table::{EventCoding, Reading};
 
 /// The engine a command runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum EngineArg {
     /// In memory (the default).
     #[default]
     Local,
     /// Apache DataFusion: out of core, CSV or Parquet data.
     Datafusion,
+    /// The DataFusion plans on the Ballista cluster whose scheduler is at
+    /// this address (`ballista://HOST:PORT`).
+    Ballista(String),
+}
+
+impl std::str::FromStr for EngineArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<EngineArg, String> {
+        match s {
+            "local" => Ok(EngineArg::Local),
+            "datafusion" => Ok(EngineArg::Datafusion),
+            _ if s.starts_with("ballista://") && s.len() > "ballista://".len() => {
+                Ok(EngineArg::Ballista(s.to_string()))
+            }
+            _ => Err(format!(
+                "'{s}': choose local, datafusion or ballista://HOST:PORT"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for EngineArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineArg::Local => f.write_str("local"),
+            EngineArg::Datafusion => f.write_str("datafusion"),
+            EngineArg::Ballista(url) => f.write_str(url),
+        }
+    }
 }
 
 /// True when `path` names Parquet data (a `.parquet` file or a directory).
@@ -53,6 +88,33 @@ pub struct SurvivalTally {
     pub reading: Reading,
 }
 
+/// The engine `arg` names: DataFusion on this machine (one partition per
+/// core), or the Ballista cluster at its address.
+#[cfg(feature = "engine")]
+fn open(arg: &EngineArg) -> anyhow::Result<netra_engine::Engine> {
+    match arg {
+        EngineArg::Ballista(url) => ballista(url),
+        EngineArg::Local | EngineArg::Datafusion => Ok(netra_engine::Engine::with_all_cores()?),
+    }
+}
+
+/// A client of the Ballista cluster at `url`; as many partitions per stage
+/// as this machine has cores (at least 2, so that stages are split).
+#[cfg(feature = "ballista")]
+fn ballista(url: &str) -> anyhow::Result<netra_engine::Engine> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok(netra_engine::Engine::ballista(url, cores.max(2))?)
+}
+
+/// Without the `ballista` feature: an error saying how to build it.
+#[cfg(all(feature = "engine", not(feature = "ballista")))]
+fn ballista(_url: &str) -> anyhow::Result<netra_engine::Engine> {
+    anyhow::bail!(
+        "this netra was built without Ballista: rebuild with \
+         `cargo build --release -p netra-cli --features ballista`"
+    )
+}
+
 #[cfg(not(feature = "engine"))]
 fn missing_feature() -> anyhow::Error {
     anyhow::anyhow!(
@@ -61,9 +123,10 @@ fn missing_feature() -> anyhow::Error {
     )
 }
 
-/// The survival counts of `data` on the DataFusion engine.
+/// The survival counts of `data` on the DataFusion engine `engine`.
 #[cfg(feature = "engine")]
 pub fn survival(
+    engine: &EngineArg,
     data: &Path,
     time: &str,
     event: &str,
@@ -71,7 +134,7 @@ pub fn survival(
     group: Option<&str>,
     weights: Option<&str>,
 ) -> anyhow::Result<SurvivalTally> {
-    let engine = netra_engine::Engine::with_all_cores()?;
+    let engine = open(engine)?;
     let spec = netra_engine::survival::SurvivalSpec {
         time: time.into(),
         event: event.into(),
@@ -91,6 +154,7 @@ pub fn survival(
 /// Without the `engine` feature: an error saying how to build it.
 #[cfg(not(feature = "engine"))]
 pub fn survival(
+    _engine: &EngineArg,
     _data: &Path,
     _time: &str,
     _event: &str,
@@ -105,6 +169,8 @@ pub fn survival(
 /// weights.
 #[cfg_attr(not(feature = "engine"), allow(dead_code))]
 pub struct CoxRequest<'a> {
+    /// Where to fit (DataFusion here or a Ballista cluster).
+    pub engine: &'a EngineArg,
     /// Data file or directory.
     pub data: &'a Path,
     /// Time column.
@@ -154,7 +220,7 @@ pub fn cox(
     req: &CoxRequest<'_>,
 ) -> anyhow::Result<netra_analysis::analyses::cox::table::CoxTableOutput> {
     let (covariates, strata) = engine_terms(req.formula)?;
-    let engine = netra_engine::Engine::with_all_cores()?;
+    let engine = open(req.engine)?;
     let spec = netra_engine::cox::CoxSpec {
         time: req.time.into(),
         event: req.event.into(),
@@ -225,6 +291,14 @@ mod tests {
         assert!(engine_terms("age:sex").is_err());
         assert!(engine_terms("strata(a) + strata(b) + x").is_err());
         assert!(is_parquet(Path::new("x.parquet")));
+        assert_eq!("local".parse::<EngineArg>(), Ok(EngineArg::Local));
+        assert_eq!(
+            "ballista://10.0.0.1:50050".parse::<EngineArg>(),
+            Ok(EngineArg::Ballista("ballista://10.0.0.1:50050".into()))
+        );
+        assert!("ballista://".parse::<EngineArg>().is_err());
+        assert!("spark".parse::<EngineArg>().is_err());
+        assert_eq!(EngineArg::Datafusion.to_string(), "datafusion");
         assert!(!is_parquet(Path::new("x.csv")));
     }
 }

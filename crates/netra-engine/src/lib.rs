@@ -29,11 +29,17 @@
 //! * [`export`]: tables (the registry bundle's CSV files) written as
 //!   Parquet, split into several files when large.
 //!
+//! * [`cluster`] (feature `ballista`): the same plans on an Apache
+//!   DataFusion Ballista cluster, and netra's scheduler and executor, which
+//!   know `dd_sum` (binary `netra-ballista`).
+//!
 //! The engine is behind the `engine` feature of `netra-cli`, so the default
 //! build does not compile DataFusion.
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "ballista")]
+pub mod cluster;
 pub mod cox;
 pub mod ddsum;
 pub mod export;
@@ -61,6 +67,10 @@ pub enum EngineError {
     /// The tokio runtime could not be started.
     #[error("cannot start the engine's runtime: {0}")]
     Runtime(std::io::Error),
+    /// A Ballista scheduler or executor could not be reached or started
+    /// (`--engine ballista://HOST:PORT`).
+    #[error("Ballista: {0}")]
+    Cluster(String),
 }
 
 impl EngineError {
@@ -104,7 +114,12 @@ impl Engine {
             .with_batch_size(32 * 1024);
         let ctx = SessionContext::new_with_config(config);
         ctx.register_udaf(ddsum::dd_sum_udaf());
-        Ok(Engine { runtime, ctx })
+        Ok(Engine::from_parts(runtime, ctx))
+    }
+
+    /// An engine on `ctx` (which has `dd_sum` registered), run on `runtime`.
+    fn from_parts(runtime: tokio::runtime::Runtime, ctx: SessionContext) -> Engine {
+        Engine { runtime, ctx }
     }
 
     /// An engine with one partition per core.

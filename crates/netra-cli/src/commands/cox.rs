@@ -138,8 +138,10 @@ pub struct Args {
     pub plot: crate::plot::PlotArgs,
     /// Where to compute: in memory, or on Apache DataFusion out of core
     /// (CSV or Parquet data; numeric covariates, strata() and weights; the
-    /// model-based variance; needs the `engine` build feature).
-    #[arg(long, value_enum, default_value_t)]
+    /// model-based variance; needs the `engine` build feature), or
+    /// `ballista://HOST:PORT`: the same on a Ballista cluster of
+    /// `netra-ballista` processes (needs the `ballista` feature).
+    #[arg(long, default_value_t)]
     pub engine: EngineArg,
 }
 
@@ -155,7 +157,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let frame = Frame::read(&args.data, Some(&columns))?;
             layer::fit(&frame, &request)?
         }
-        EngineArg::Datafusion => on_engine(&args)?,
+        EngineArg::Datafusion | EngineArg::Ballista(_) => on_engine(&args)?,
     };
     let figure = match &args.plot.plot {
         Some(_) => args.plot.render(&forest::figure(&out, &args.plot)?)?,
@@ -192,6 +194,7 @@ fn on_engine(args: &Args) -> anyhow::Result<layer::CoxTableOutput> {
         bail!("--engine datafusion needs --time, --event and --formula (not a Surv() formula)");
     };
     crate::engine::cox(&crate::engine::CoxRequest {
+        engine: &args.engine,
         data: &args.data,
         time,
         event,

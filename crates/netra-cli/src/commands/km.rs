@@ -68,9 +68,11 @@ pub(crate) struct KmArgs {
     pub(crate) format: Format,
     #[command(flatten)]
     pub(crate) plot: PlotArgs,
-    /// Where to compute: in memory, or on Apache DataFusion out of core
-    /// (CSV or Parquet data; needs the `engine` build feature).
-    #[arg(long, value_enum, default_value_t)]
+    /// Where to compute: `local` (in memory), `datafusion` (Apache
+    /// DataFusion out of core: CSV or Parquet data; needs the `engine`
+    /// build feature) or `ballista://HOST:PORT` (the same plans on a
+    /// Ballista cluster of `netra-ballista` processes; needs `ballista`).
+    #[arg(long, default_value_t)]
     pub(crate) engine: EngineArg,
 }
 
@@ -191,7 +193,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let frame = Frame::read(Path::new(&args.survival.data), Some(&args.columns()))?;
             analyse(&args, &frame)?
         }
-        EngineArg::Datafusion => analyse_on_engine(&args)?,
+        EngineArg::Datafusion | EngineArg::Ballista(_) => analyse_on_engine(&args)?,
     };
     let text = render(&args, &analysis)?;
     if args.plot.plot.is_some()
@@ -293,6 +295,7 @@ fn analyse_on_engine(args: &KmArgs) -> anyhow::Result<Analysis> {
     check(args)?;
     let sv = &args.survival;
     let tally = crate::engine::survival(
+        &args.engine,
         &sv.data,
         &sv.time,
         &sv.event,
