@@ -84,14 +84,16 @@ export NETRA_REQUIRE_R=1
 step "tests (unit, integration, R fixtures, doc-tests)"
 cargo test --workspace --exclude netra-engine --locked --no-fail-fast
 
-step "the DataFusion engine (issue 18: netra-engine, netra-cli --features engine)"
+step "the DataFusion engine and Ballista (issue 18: netra-engine, netra-cli --features engine,ballista)"
 # Built once, after everything else: the engine crate's tests (equal to the
-# in-memory path and to R to 1e-12, CSV and Parquet) and the binary's
-# `--engine datafusion` and `export --parquet` tests. `-p` with the feature
-# on builds DataFusion and rebuilds only what its features change under
-# netra-cli (futures-util and what uses it); see BENCHMARKS.md for the cost.
-cargo clippy -p netra-engine -p netra-cli --features netra-cli/engine --all-targets --locked -- -D warnings
-cargo test -p netra-engine -p netra-cli --features netra-cli/engine --locked --no-fail-fast \
-  --lib --bins --test engine --test engine_cli
+# in-memory path and to R to 1e-12, CSV and Parquet), a Ballista scheduler
+# and two executors on loopback giving the same numbers, and the binary's
+# `--engine datafusion|ballista://…` and `export --parquet` tests. One step
+# with both features, so that DataFusion (which Ballista takes with its
+# default features) is compiled once; see BENCHMARKS.md for the cost.
+ENGINE_FEATURES=netra-cli/engine,netra-cli/ballista
+cargo clippy -p netra-engine -p netra-cli --features "$ENGINE_FEATURES" --all-targets --locked -- -D warnings
+cargo test -p netra-engine -p netra-cli --features "$ENGINE_FEATURES" --locked --no-fail-fast \
+  --lib --bins --test engine --test engine_cli --test ballista --test ballista_cli
 
 step "all tests passed"
