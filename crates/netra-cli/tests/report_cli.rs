@@ -28,7 +28,7 @@ fn report_writes_the_study_and_names_the_report() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(
-        text.contains("31 patients analysed; 2 table(s), 1 figure(s)"),
+        text.contains("31 patients analysed; 3 table(s), 1 figure(s)"),
         "{text}"
     );
     assert!(
