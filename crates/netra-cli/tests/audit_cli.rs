@@ -2,26 +2,10 @@
 //! 7), and `netra audit head` / `verify --head` anchor the chain against a
 //! cut-back trail.
 
+mod common;
+
+use common::{netra, ok};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn netra(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netra"))
-        .args(args)
-        .env_remove("NETRA_DB")
-        .output()
-        .expect("run netra")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = netra(args);
-    assert!(
-        out.status.success(),
-        "netra {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn fails(args: &[&str]) -> String {
     let out = netra(args);

@@ -6,64 +6,13 @@
 //! the JSON of `--engine datafusion`, every field at 1e-12 relative. Without
 //! the feature the address is refused with the way to build it.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn netra(db: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_netra"))
-        .env("NETRA_DB", db)
-        .env("USER", "test")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
-fn json(db: &Path, args: &[&str]) -> Value {
-    let (ok, out, err) = netra(db, args);
-    assert!(ok, "netra {args:?}: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
-}
-
-/// Numbers equal to 1e-12 relative, objects with the same fields,
-/// everything else equal.
-#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
-fn close(a: &Value, b: &Value, path: &str) {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            assert!(
-                (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
-                "{path}: {x} vs {y}"
-            );
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            assert_eq!(x.len(), y.len(), "{path}");
-            for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                close(p, q, &format!("{path}[{i}]"));
-            }
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            let (kx, ky): (Vec<_>, Vec<_>) = (x.keys().collect(), y.keys().collect());
-            assert_eq!(kx, ky, "{path}: fields");
-            for (k, v) in x {
-                close(v, &y[k], &format!("{path}.{k}"));
-            }
-        }
-        _ => assert_eq!(a, b, "{path}"),
-    }
-}
+#[cfg(feature = "ballista")]
+use common::{close, json_on};
+use common::{netra_on, repo};
 
 /// The JSON with every `values_read` list sorted: the engine lists the
 /// event values in its aggregation's order, which depends on partitioning
@@ -118,12 +67,12 @@ fn km_logrank_and_cox_on_ballista_equal_datafusion_and_memory() {
     let with = |args: &[&str], engine: &str| {
         let mut a = args.to_vec();
         a.extend(["--engine", engine]);
-        sorted(&json(&db, &a))
+        sorted(&json_on(&db, &a))
     };
     let datafusion = with(&km, "datafusion");
     let on_cluster = with(&km, &url);
     close(&on_cluster, &datafusion, "km");
-    let local = sorted(&json(&db, &km));
+    let local = sorted(&json_on(&db, &km));
     for field in ["curves", "logrank", "follow_up", "n_dropped"] {
         close(&on_cluster[field], &local[field], field);
     }
@@ -145,7 +94,7 @@ fn km_logrank_and_cox_on_ballista_equal_datafusion_and_memory() {
     let datafusion = with(&cox, "datafusion");
     let on_cluster = with(&cox, &url);
     close(&on_cluster, &datafusion, "cox");
-    let local = sorted(&json(&db, &cox));
+    let local = sorted(&json_on(&db, &cox));
     for field in ["terms", "loglik", "lr_test", "wald_test", "score_test", "n"] {
         assert!(!local[field].is_null(), "local cox JSON has no {field}");
         close(&on_cluster[field], &local[field], field);
@@ -160,7 +109,7 @@ fn without_the_feature_ballista_is_refused_with_the_way_to_build_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("none.db");
     let lung = repo().join("examples/r-datasets/lung.csv");
-    let (ok, _, err) = netra(
+    let (ok, _, err) = netra_on(
         &db,
         &[
             "km",
@@ -177,7 +126,7 @@ fn without_the_feature_ballista_is_refused_with_the_way_to_build_it() {
     assert!(!ok);
     assert!(err.contains("--features"), "{err}");
     // A malformed engine is a usage error naming the choices.
-    let (ok, _, err) = netra(
+    let (ok, _, err) = netra_on(
         &db,
         &[
             "km", "--data", "x.csv", "--time", "t", "--event", "e", "--engine", "spark",

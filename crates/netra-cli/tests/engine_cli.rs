@@ -5,64 +5,14 @@
 //! the example registry's tables and its derived lines and endpoints.
 //! Without the feature the flag is refused with the way to build it.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn netra(db: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_netra"))
-        .env("NETRA_DB", db)
-        .env("USER", "test")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-#[cfg_attr(not(feature = "engine"), allow(dead_code))]
-fn json(db: &Path, args: &[&str]) -> Value {
-    let (ok, out, err) = netra(db, args);
-    assert!(ok, "netra {args:?}: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
-}
-
-/// Numbers equal to 1e-12 relative, objects with the same fields,
-/// everything else equal.
-#[cfg_attr(not(feature = "engine"), allow(dead_code))]
-fn close(a: &Value, b: &Value, path: &str) {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            assert!(
-                (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
-                "{path}: {x} vs {y}"
-            );
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            assert_eq!(x.len(), y.len(), "{path}");
-            for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                close(p, q, &format!("{path}[{i}]"));
-            }
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            let (kx, ky): (Vec<_>, Vec<_>) = (x.keys().collect(), y.keys().collect());
-            assert_eq!(kx, ky, "{path}: fields");
-            for (k, v) in x {
-                close(v, &y[k], &format!("{path}.{k}"));
-            }
-        }
-        _ => assert_eq!(a, b, "{path}"),
-    }
-}
+use common::{netra_on, repo};
+#[cfg(feature = "engine")]
+use {
+    common::{close, json_on},
+    serde_json::Value,
+};
 
 #[cfg(feature = "engine")]
 #[test]
@@ -88,10 +38,10 @@ fn km_and_cox_on_datafusion_equal_the_local_engine() {
         "--format",
         "json",
     ];
-    let local = json(&db, &km);
+    let local = json_on(&db, &km);
     let mut args = km.to_vec();
     args.extend(["--engine", "datafusion"]);
-    let engine = json(&db, &args);
+    let engine = json_on(&db, &args);
     for field in [
         "curves",
         "logrank",
@@ -118,10 +68,10 @@ fn km_and_cox_on_datafusion_equal_the_local_engine() {
         "--format",
         "json",
     ];
-    let local = json(&db, &cox);
+    let local = json_on(&db, &cox);
     let mut args = cox.to_vec();
     args.extend(["--engine", "datafusion"]);
-    let engine = json(&db, &args);
+    let engine = json_on(&db, &args);
     // A model without --univariate prints its object at the top level
     // (`commands/cox/report.rs`). Every field the local engine prints is
     // printed by the engine with the same value, but the concordance, which
@@ -163,7 +113,7 @@ fn km_and_cox_on_datafusion_equal_the_local_engine() {
     // Flags that need rows are refused on the engine, by name.
     let mut args = cox.to_vec();
     args.extend(["--engine", "datafusion", "--zph"]);
-    let (ok, _, err) = netra(&db, &args);
+    let (ok, _, err) = netra_on(&db, &args);
     assert!(!ok && err.contains("--zph"), "{err}");
 }
 
@@ -172,15 +122,15 @@ fn km_and_cox_on_datafusion_equal_the_local_engine() {
 fn export_parquet_then_km_on_the_parquet_endpoints() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("netra.db");
-    assert!(netra(&db, &["init"]).0);
+    assert!(netra_on(&db, &["init"]).0);
     let bundle = repo().join("examples/radionuclide-2004/bundle");
-    let (ok, _, err) = netra(
+    let (ok, _, err) = netra_on(
         &db,
         &["import", bundle.to_str().unwrap(), "--reason", "test"],
     );
     assert!(ok, "{err}");
     let out = dir.path().join("pq");
-    let (ok, text, err) = netra(&db, &["export", "--parquet", out.to_str().unwrap()]);
+    let (ok, text, err) = netra_on(&db, &["export", "--parquet", out.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(text.contains("patients"), "{text}");
     for table in ["patients", "lines", "endpoints"] {
@@ -195,7 +145,7 @@ fn export_parquet_then_km_on_the_parquet_endpoints() {
     assert!(!out.join(".netra-export-csv").exists());
     // The endpoints table holds the rows of `netra endpoints` for OS and PFS.
     let rows_of = |endpoint: &str| {
-        let (ok, csv, err) = netra(
+        let (ok, csv, err) = netra_on(
             &db,
             &[
                 "endpoints",
@@ -218,7 +168,7 @@ fn export_parquet_then_km_on_the_parquet_endpoints() {
     let written: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();
     assert_eq!(written, expected, "{line}");
     if expected > 0 {
-        let all = json(
+        let all = json_on(
             &db,
             &[
                 "km",
@@ -244,7 +194,7 @@ fn without_the_feature_the_engine_is_refused_with_the_way_to_build_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("none.db");
     let lung = repo().join("examples/r-datasets/lung.csv");
-    let (ok, _, err) = netra(
+    let (ok, _, err) = netra_on(
         &db,
         &[
             "km",
@@ -259,7 +209,7 @@ fn without_the_feature_the_engine_is_refused_with_the_way_to_build_it() {
         ],
     );
     assert!(!ok && err.contains("--features engine"), "{err}");
-    let (ok, _, err) = netra(
+    let (ok, _, err) = netra_on(
         &db,
         &["km", "--data", "x.parquet", "--time", "t", "--event", "e"],
     );

@@ -5,32 +5,13 @@
 //! declares every column. Without R the R part prints a notice and is
 //! skipped, unless NETRA_REQUIRE_R is set.
 
+mod common;
+
+use common::{netra, ok, s};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
-
-fn netra(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netra"))
-        .args(args)
-        .env_remove("NETRA_DB")
-        .output()
-        .expect("run netra")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = netra(args);
-    assert!(
-        out.status.success(),
-        "netra {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// R's reading of the export in `dir`, `None` without R (unless required).
 fn r_reads(dir: &Path) -> Option<Value> {

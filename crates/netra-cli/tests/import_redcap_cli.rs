@@ -3,38 +3,18 @@
 //! imported and re-imported through the binary; a refused export writes
 //! nothing and names the records file, line and REDCap field.
 
+mod common;
+
+use common::{netra, ok, s};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 #[path = "../../netra-ingest/tests/fake_redcap/mod.rs"]
 mod fake_redcap;
 #[path = "../../netra-ingest/tests/workbook_gen/mod.rs"]
 mod workbook_gen;
 
-fn netra(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netra"))
-        .args(args)
-        .env_remove("NETRA_DB")
-        .output()
-        .expect("run netra")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = netra(args);
-    assert!(
-        out.status.success(),
-        "netra {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../netra-ingest/tests/fixtures/redcap")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// The row of `file` in a summary: (rows, added, changed, unchanged, removed, kept).

@@ -3,30 +3,10 @@
 //! into a fresh registry through the binary gives the same lines of therapy
 //! and the same OS and PFS per line; a refused extract writes nothing.
 
+mod common;
+
+use common::{netra, ok, s};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn netra(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netra"))
-        .args(args)
-        .env_remove("NETRA_DB")
-        .output()
-        .expect("run netra")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = netra(args);
-    assert!(
-        out.status.success(),
-        "netra {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 #[test]
 fn a_simulated_registry_goes_to_omop_and_back_with_the_same_lines_and_endpoints() {

@@ -14,32 +14,12 @@
 //! starts a throwaway cluster on loopback and sets it); without it the test
 //! is skipped with a message, and fails under `NETRA_REQUIRE_POSTGRES=1`.
 
+mod common;
+
+use common::{netra, ok, s};
 use std::path::Path;
-use std::process::{Command, Output};
 
 use sqlx::{Executor, Row};
-
-fn netra(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netra"))
-        .args(args)
-        .env_remove("NETRA_DB")
-        .output()
-        .expect("run netra")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = netra(args);
-    assert!(
-        out.status.success(),
-        "netra {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn admin_url() -> Option<String> {
     match std::env::var("NETRA_TEST_POSTGRES_URL")

@@ -7,6 +7,9 @@
 //! limit, so a hung cluster fails the test instead of blocking CI).
 #![cfg(feature = "ballista")]
 
+mod common;
+
+use common::{close, engine_summary, in_memory, options};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,55 +18,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use netra_analysis::analyses::cox::table::{self as cox_table, TableCoxRequest};
-use netra_analysis::analyses::survival::{
-    SurvivalData, SurvivalOptions, summarise, summarise_partial,
-};
-use netra_analysis::table::{EventCoding, complete_rows, factor, read_events, times, weights};
+use netra_analysis::table::EventCoding;
 use netra_engine::cox::{CoxSpec, model_out};
 use netra_engine::survival::SurvivalSpec;
 use netra_engine::{Engine, Source};
 use netra_frame::Frame;
 use serde_json::Value;
-
-/// Numbers equal to `rel` relative (absolute below 1e-300), everything
-/// else equal; the path of the first difference in the message.
-fn close(a: &Value, b: &Value, rel: f64, path: &str) -> Result<(), String> {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (
-                x.as_f64().unwrap_or(f64::NAN),
-                y.as_f64().unwrap_or(f64::NAN),
-            );
-            let scale = x.abs().max(y.abs());
-            if (x - y).abs() <= rel * scale || (x - y).abs() < 1e-300 {
-                Ok(())
-            } else {
-                Err(format!("{path}: {x} vs {y}"))
-            }
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            if x.len() != y.len() {
-                return Err(format!("{path}: lengths {} vs {}", x.len(), y.len()));
-            }
-            for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                close(p, q, rel, &format!("{path}[{i}]"))?;
-            }
-            Ok(())
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            for (k, v) in x {
-                let w = y.get(k).ok_or_else(|| format!("{path}.{k} missing"))?;
-                close(v, w, rel, &format!("{path}.{k}"))?;
-            }
-            if x.len() != y.len() {
-                return Err(format!("{path}: keys differ"));
-            }
-            Ok(())
-        }
-        _ if a == b => Ok(()),
-        _ => Err(format!("{path}: {a} vs {b}")),
-    }
-}
 
 /// The cluster's processes; killed on drop, or by the watchdog after
 /// `limit` if the test has not finished.
@@ -217,61 +177,6 @@ fn sample_csv() -> String {
     s
 }
 
-fn options() -> SurvivalOptions {
-    SurvivalOptions {
-        landmarks: vec![1.0, 5.5, 12.0],
-        rmst_tau: Some(10.0),
-        steps: true,
-        ..SurvivalOptions::default()
-    }
-}
-
-/// `netra km`'s in-memory reading of a file.
-fn in_memory(path: &Path, spec: &SurvivalSpec, opts: &SurvivalOptions) -> Value {
-    let mut cols: Vec<&str> = vec![&spec.time, &spec.event];
-    cols.extend(spec.group.as_deref());
-    cols.extend(spec.weights.as_deref());
-    let frame = Frame::read(path, Some(&cols)).unwrap();
-    let complete = complete_rows(&frame, &cols).unwrap();
-    let rows = &complete.rows;
-    let time = times(frame.column(&spec.time).unwrap(), rows).unwrap();
-    let event = read_events(frame.column(&spec.event).unwrap(), rows, &spec.coding)
-        .unwrap()
-        .events;
-    let w = spec
-        .weights
-        .as_ref()
-        .map(|w| weights(frame.column(w).unwrap(), rows).unwrap());
-    let (labels, group) = match &spec.group {
-        Some(g) => {
-            let f = factor(frame.column(g).unwrap(), rows);
-            (f.levels, f.codes.iter().map(|&c| c as u32).collect())
-        }
-        None => (vec!["all".to_string()], vec![0; time.len()]),
-    };
-    let data = SurvivalData {
-        time,
-        event,
-        group,
-        labels,
-        weights: w,
-    };
-    let (summary, _) = summarise(&data, opts).unwrap();
-    let mut v = serde_json::to_value(summary).unwrap();
-    v["n_dropped"] = complete.n_dropped.into();
-    v
-}
-
-fn engine_summary(engine: &Engine, source: &Source, spec: &SurvivalSpec) -> Value {
-    let tally = engine.survival(source, spec).unwrap();
-    let (summary, _) =
-        summarise_partial(&tally.partial, &tally.labels, tally.weighted, &options()).unwrap();
-    let mut v = serde_json::to_value(summary).unwrap();
-    v["n_dropped"] = tally.reading.n_dropped.into();
-    v["labels"] = serde_json::to_value(&tally.labels).unwrap();
-    v
-}
-
 /// Everything `netra cox` prints of a model, without the robust column and
 /// the concordance (the partial fit is model-based and has no rows), the
 /// event values read sorted (the engine lists them in its aggregation's
@@ -311,13 +216,12 @@ fn km_logrank_and_cox_on_a_ballista_cluster_equal_the_local_engine_and_memory() 
             group: group.map(String::from),
             weights: w.map(String::from),
         };
-        let mut expected = in_memory(&csv, &spec, &options());
+        let expected = in_memory(&csv, &spec, &options());
         for source in [Source::at(&csv), Source::at(&parquet)] {
-            let on_local = engine_summary(&local, &source, &spec);
-            let on_cluster = engine_summary(&remote, &source, &spec);
+            let on_local = engine_summary(&local, &source, &spec, &options());
+            let on_cluster = engine_summary(&remote, &source, &spec, &options());
             close(&on_cluster, &on_local, 1e-12, "summary")
                 .unwrap_or_else(|e| panic!("cluster vs local {group:?} {w:?}: {e}"));
-            expected["labels"] = on_local["labels"].clone();
             close(&on_cluster, &expected, 1e-12, "summary")
                 .unwrap_or_else(|e| panic!("cluster vs memory {group:?} {w:?}: {e}"));
         }
