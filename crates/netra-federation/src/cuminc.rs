@@ -16,13 +16,12 @@ use netra_analysis::variables::{Column, Level};
 use serde_json::{Value, json};
 
 use crate::grid;
+use crate::grid_plan::GridRun;
 use crate::node::Local;
 use crate::protocol::{FederationError, NodeId, Refusal};
 use crate::ring::R256;
 use crate::secure::{Plan, Step};
-use crate::survival::{
-    agreed_groups, bin_days, coarsened_note, count, grid_step, grouping, levels_json, pooled_totals,
-};
+use crate::survival::{count, grouping, levels_json};
 
 fn refuse(reason: impl Into<String>) -> Refusal {
     Refusal {
@@ -151,13 +150,7 @@ pub(crate) fn node_vector(
 /// The hub's plan.
 pub(crate) struct CumincPlan {
     req: CumincRequest,
-    max_years: u32,
-    codes: Option<Vec<String>>,
-    labels: Vec<String>,
-    by_label: Option<String>,
-    bin: u32,
-    totals: Vec<u64>,
-    last: u32,
+    grid: GridRun,
 }
 
 impl CumincPlan {
@@ -168,18 +161,8 @@ impl CumincPlan {
             .map_err(|e| FederationError::Analysis(e.to_string()))?;
         Ok(CumincPlan {
             req,
-            max_years,
-            codes: None,
-            labels: vec!["All patients".into()],
-            by_label: None,
-            bin: 1,
-            totals: Vec::new(),
-            last: 0,
+            grid: GridRun::new(max_years),
         })
-    }
-
-    fn params(&self) -> Value {
-        json!({"codes": self.codes, "bin": self.bin, "max_years": self.max_years, "last": self.last})
     }
 
     fn output(&self, pooled: &[R256]) -> Result<Value, FederationError> {
@@ -188,17 +171,17 @@ impl CumincPlan {
             .endpoint
             .spec()
             .map_err(|e| FederationError::Analysis(e.to_string()))?;
-        let points = self.last as usize + 1;
+        let points = self.grid.last as usize + 1;
         let mut data = CompetingData {
-            labels: self.labels.clone(),
-            without_row: self.totals[2] as usize,
-            missing_group: self.totals[3] as usize,
-            imputed_dates: self.totals[4],
+            labels: self.grid.labels.clone(),
+            without_row: self.grid.totals[2] as usize,
+            missing_group: self.grid.totals[3] as usize,
+            imputed_dates: self.grid.totals[4],
             ..CompetingData::default()
         };
-        for g in 0..self.labels.len() {
+        for g in 0..self.grid.labels.len() {
             for p in 0..points {
-                let t = grid::time_of(p as u32, self.bin, spec.units);
+                let t = grid::time_of(p as u32, self.grid.bin, spec.units);
                 for s in 0..STATUSES {
                     for _ in 0..count(pooled[(g * points + p) * STATUSES + s])? {
                         data.time.push(t);
@@ -208,7 +191,7 @@ impl CumincPlan {
                 }
             }
         }
-        if data.time.len() as u64 != self.totals[1] {
+        if data.time.len() as u64 != self.grid.totals[1] {
             return Err(FederationError::Malformed(
                 "the grid's rows do not add to the patients analysed".into(),
             ));
@@ -216,8 +199,8 @@ impl CumincPlan {
         let (out, _) = cuminc::fit_data(
             &data,
             &self.req,
-            self.by_label.clone(),
-            self.totals[0] as usize,
+            self.grid.by_label.clone(),
+            self.grid.totals[0] as usize,
         )
         .map_err(|e| FederationError::Analysis(e.to_string()))?;
         serde_json::to_value(out).map_err(|e| FederationError::Analysis(e.to_string()))
@@ -226,37 +209,20 @@ impl CumincPlan {
 
 impl Plan for CumincPlan {
     fn begin(&mut self, metas: &BTreeMap<NodeId, Value>) -> Result<Step, FederationError> {
-        self.totals.clear();
-        self.bin = bin_days(metas);
-        if let Some(by) = &self.req.by {
-            let g = agreed_groups(metas, by, self.req.levels.as_deref())?;
-            self.codes = Some(g.codes);
-            self.labels = g.labels;
-            self.by_label = g.by_label;
-        }
-        Ok(Step::Sum {
-            step: "totals".into(),
-            params: self.params(),
-            len: 5 + self.max_years as usize + 1,
-        })
+        let (by, levels) = (self.req.by.as_deref(), self.req.levels.as_deref());
+        self.grid.begin(metas, by, levels)
     }
 
     fn next(&mut self, pooled: Vec<R256>) -> Result<Step, FederationError> {
-        if self.totals.is_empty() {
-            (self.totals, self.last) = pooled_totals("cuminc", &pooled, self.bin)?;
-            return Ok(grid_step(
-                self.params(),
-                self.labels.len(),
-                self.last,
-                STATUSES,
-            ));
+        if let Some(grid) = self.grid.after_totals("cuminc", &pooled, STATUSES)? {
+            return Ok(grid);
         }
         let out = self.output(&pooled)?;
-        self.totals.clear();
+        self.grid.totals.clear();
         Ok(Step::Done(out))
     }
 
     fn notes(&self) -> Vec<String> {
-        coarsened_note(self.bin)
+        self.grid.notes()
     }
 }

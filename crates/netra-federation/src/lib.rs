@@ -20,6 +20,7 @@ mod baseline;
 mod cox;
 mod cuminc;
 pub mod grid;
+mod grid_plan;
 pub mod mask;
 mod median;
 mod node;

@@ -22,6 +22,7 @@ use netra_clinical::endpoints::Units;
 use serde_json::{Value, json};
 
 use crate::grid;
+use crate::grid_plan::GridRun;
 use crate::node::Local;
 use crate::protocol::{FederationError, NodeId, Refusal};
 use crate::ring::R256;
@@ -234,13 +235,7 @@ pub(crate) fn node_vector(
 /// The hub's plan.
 pub(crate) struct SurvivalPlan {
     req: SurvivalRequest,
-    max_years: u32,
-    codes: Option<Vec<String>>,
-    labels: Vec<String>,
-    by_label: Option<String>,
-    bin: u32,
-    totals: Vec<u64>,
-    last: u32,
+    grid: GridRun,
 }
 
 impl SurvivalPlan {
@@ -254,18 +249,8 @@ impl SurvivalPlan {
             .map_err(|e| FederationError::Analysis(e.to_string()))?;
         Ok(SurvivalPlan {
             req,
-            max_years,
-            codes: None,
-            labels: vec!["All patients".into()],
-            by_label: None,
-            bin: 1,
-            totals: Vec::new(),
-            last: 0,
+            grid: GridRun::new(max_years),
         })
-    }
-
-    fn params(&self) -> Value {
-        json!({"codes": self.codes, "bin": self.bin, "max_years": self.max_years, "last": self.last})
     }
 
     fn units(&self) -> Result<Units, FederationError> {
@@ -284,12 +269,12 @@ impl SurvivalPlan {
             .spec()
             .map_err(|e| FederationError::Analysis(e.to_string()))?;
         let units = self.units()?;
-        let points = self.last as usize + 1;
+        let points = self.grid.last as usize + 1;
         let mut data = SurvivalData {
-            labels: self.labels.clone(),
+            labels: self.grid.labels.clone(),
             ..SurvivalData::default()
         };
-        for g in 0..self.labels.len() {
+        for g in 0..self.grid.labels.len() {
             for p in 0..points {
                 let at = (g * points + p) * 2;
                 let rows = count(pooled[at])?;
@@ -297,7 +282,7 @@ impl SurvivalPlan {
                 if events > rows {
                     return Err(FederationError::Malformed("more events than rows".into()));
                 }
-                let t = grid::time_of(p as u32, self.bin, units);
+                let t = grid::time_of(p as u32, self.grid.bin, units);
                 for k in 0..rows {
                     data.time.push(t);
                     data.event.push(k < events);
@@ -305,7 +290,7 @@ impl SurvivalPlan {
                 }
             }
         }
-        let analysed = self.totals[1] as usize;
+        let analysed = self.grid.totals[1] as usize;
         if data.time.len() != analysed {
             return Err(FederationError::Malformed(
                 "the grid's rows do not add to the patients analysed".into(),
@@ -325,12 +310,12 @@ impl SurvivalPlan {
             from: spec.from.code(),
             units: spec.units.code().to_string(),
             by: self.req.by.clone(),
-            by_label: self.by_label.clone(),
-            cohort: self.totals[0] as usize,
+            by_label: self.grid.by_label.clone(),
+            cohort: self.grid.totals[0] as usize,
             analysed,
-            without_row: self.totals[2] as usize,
-            missing_group: self.totals[3] as usize,
-            imputed_dates: self.totals[4],
+            without_row: self.grid.totals[2] as usize,
+            missing_group: self.grid.totals[3] as usize,
+            imputed_dates: self.grid.totals[4],
             overall: overall
                 .groups
                 .into_iter()
@@ -347,8 +332,6 @@ pub(crate) fn count(v: R256) -> Result<u64, FederationError> {
         .map_err(|e| FederationError::Malformed(e.to_string()))
 }
 
-/// Resolves the request's `levels` (codes or labels) against the merged
-/// levels, as the pooled grouping does.
 /// The time bin of a run: the widest any node's policy asks for (days,
 /// 1 to 3650).
 pub(crate) fn bin_days(metas: &BTreeMap<NodeId, Value>) -> u32 {
@@ -387,6 +370,8 @@ pub(crate) fn agreed_groups(
     })
 }
 
+/// Resolves the request's `levels` (codes or labels) against the merged
+/// levels, as the pooled grouping does.
 pub(crate) fn wanted_levels(
     name: &str,
     merged: &[Level],
@@ -418,33 +403,21 @@ pub(crate) fn wanted_levels(
 
 impl Plan for SurvivalPlan {
     fn begin(&mut self, metas: &BTreeMap<NodeId, Value>) -> Result<Step, FederationError> {
-        self.totals.clear();
-        self.bin = bin_days(metas);
-        if let Some(by) = &self.req.by {
-            let g = agreed_groups(metas, by, self.req.levels.as_deref())?;
-            self.codes = Some(g.codes);
-            self.labels = g.labels;
-            self.by_label = g.by_label;
-        }
-        Ok(Step::Sum {
-            step: "totals".into(),
-            params: self.params(),
-            len: 5 + self.max_years as usize + 1,
-        })
+        let (by, levels) = (self.req.by.as_deref(), self.req.levels.as_deref());
+        self.grid.begin(metas, by, levels)
     }
 
     fn next(&mut self, pooled: Vec<R256>) -> Result<Step, FederationError> {
-        if self.totals.is_empty() {
-            (self.totals, self.last) = pooled_totals("survival", &pooled, self.bin)?;
-            return Ok(grid_step(self.params(), self.labels.len(), self.last, 2));
+        if let Some(grid) = self.grid.after_totals("survival", &pooled, 2)? {
+            return Ok(grid);
         }
         let out = self.output(&pooled)?;
-        self.totals.clear();
+        self.grid.totals.clear();
         Ok(Step::Done(out))
     }
 
     fn notes(&self) -> Vec<String> {
-        coarsened_note(self.bin)
+        self.grid.notes()
     }
 }
 
