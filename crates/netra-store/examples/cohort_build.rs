@@ -55,12 +55,9 @@ fn main() {
     let settings = netra_analysis::RuleSettings::default()
         .resolve()
         .expect("settings");
-    let cohort = netra_analysis::Cohort::new(
-        courses,
-        &netra_analysis::CohortSpec::default(),
-        settings,
-    )
-    .expect("cohort");
+    let cohort =
+        netra_analysis::Cohort::new(courses, &netra_analysis::CohortSpec::default(), settings)
+            .expect("cohort");
     let (peak, now) = rss();
     println!(
         "cohort: {} patients, {} variables built in {:.2} s (CPU {:.1} s); peak RSS {peak:.0} MB, RSS {now:.0} MB",

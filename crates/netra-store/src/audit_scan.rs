@@ -67,7 +67,7 @@ fn bad(reason: impl Into<String>) -> StoreError {
 }
 
 /// Reads `text` up to the next `,` as an integer (`None` for `-`).
-fn int_field(s: &str, at: &mut usize) -> Result<Option<i64>, StoreError> {
+pub(crate) fn int_field(s: &str, at: &mut usize) -> Result<Option<i64>, StoreError> {
     let rest = &s[*at..];
     let end = rest.find(',').ok_or_else(|| bad("missing ','"))?;
     *at += end + 1;
@@ -81,7 +81,7 @@ fn int_field(s: &str, at: &mut usize) -> Result<Option<i64>, StoreError> {
 }
 
 /// Reads one `-` or `LEN:TEXT` field.
-fn text_field<'a>(s: &'a str, at: &mut usize) -> Result<Option<&'a str>, StoreError> {
+pub(crate) fn text_field<'a>(s: &'a str, at: &mut usize) -> Result<Option<&'a str>, StoreError> {
     let rest = &s[*at..];
     if rest.starts_with('-') {
         *at += 1;
@@ -150,7 +150,8 @@ pub(crate) async fn verify(
 ) -> Result<Verification, StoreError> {
     let mut sets: HashMap<i64, ChangeSet> = HashMap::new();
     {
-        let mut rows = sqlx::query("SELECT id, at, actor, reason FROM audit_change_set").fetch(pool);
+        let mut rows =
+            sqlx::query("SELECT id, at, actor, reason FROM audit_change_set").fetch(pool);
         while let Some(r) = rows.try_next().await? {
             sets.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
         }

@@ -613,7 +613,20 @@ impl Registry {
     /// an audit entry (direct edits of the database), which the chain
     /// check cannot see.
     pub async fn verify_state(&self) -> Result<StateCheck, StoreError> {
-        replay::verify_state(&self.pool).await
+        replay::verify_state(&self.pool, self.backend(), query::COURSE_PAGE).await
+    }
+
+    /// [`Registry::verify_state`] with pages of `patients` patients.
+    #[doc(hidden)]
+    pub async fn verify_state_paged(&self, patients: usize) -> Result<StateCheck, StoreError> {
+        replay::verify_state(&self.pool, self.backend(), patients).await
+    }
+
+    /// [`Registry::verify_state`] reading one result row per entry and per
+    /// record: the reference the paged check is tested against.
+    #[doc(hidden)]
+    pub async fn verify_state_by_row(&self) -> Result<StateCheck, StoreError> {
+        replay::verify_state_by_row(&self.pool).await
     }
 
     /// The last audit entry's sequence number and hash (`None` before the

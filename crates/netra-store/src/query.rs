@@ -179,7 +179,7 @@ fn aggregated_query(spec: &EntitySpec, backend: Backend) -> String {
 }
 
 /// Decodes the rows of one patient from the aggregated encoding.
-fn decode_encoded(
+pub(crate) fn decode_encoded(
     spec: &EntitySpec,
     text: &str,
     out: &mut Vec<Vec<Value>>,
@@ -285,23 +285,25 @@ pub(crate) async fn courses_by_patient(
 /// lesion table on the synthetic registry.
 pub(crate) const COURSE_PAGE: usize = 2000;
 
-/// The query of one page of a child table: every row of the patients in
-/// `[$1, $2)` (or `[$1, ∞)` for the last page), encoded as in
+/// The query of one page of a child table: every row of the patients from
+/// the lower bound (`$1`, when `lower`) to the upper bound (excluded; `$2`,
+/// or `$1` without a lower bound, when `upper`), encoded as in
 /// [`aggregated_query`], rows in key order.
-fn page_query(spec: &EntitySpec, backend: Backend, last: bool) -> String {
+fn page_query(spec: &EntitySpec, backend: Backend, lower: bool, upper: bool) -> String {
     let order = sql::order_by_key(spec, backend);
     let order = order.trim_start_matches("ORDER BY ");
     let (agg, sep) = match backend {
         Backend::Sqlite => ("group_concat", "char(30)"),
         Backend::Postgres => ("string_agg", "chr(30)"),
     };
-    let range = if last {
-        "patient >= $1"
-    } else {
-        "patient >= $1 AND patient < $2"
+    let range = match (lower, upper) {
+        (true, true) => "WHERE patient >= $1 AND patient < $2",
+        (true, false) => "WHERE patient >= $1",
+        (false, true) => "WHERE patient < $1",
+        (false, false) => "",
     };
     format!(
-        "SELECT {agg}({}, {sep} ORDER BY {order}) FROM {} WHERE {range}",
+        "SELECT {agg}({}, {sep} ORDER BY {order}) FROM {} {range}",
         encoded_row(spec, backend),
         spec.table
     )
@@ -353,19 +355,8 @@ pub(crate) async fn courses_paged(
             }
         }
     }
-    // Page boundaries in the database's order of codes (see above).
-    let mut bounds: Vec<String> = Vec::new();
-    {
-        let mut rows = sqlx::query("SELECT patient FROM patient ORDER BY patient").fetch(&mut *tx);
-        let mut i = 0usize;
-        while let Some(r) = rows.try_next().await? {
-            if i % page == 0 {
-                bounds.push(r.try_get(0)?);
-            }
-            i += 1;
-        }
-    }
-    if out.is_empty() || bounds.is_empty() {
+    let bounds = page_bounds(&mut tx, page).await?;
+    if out.is_empty() {
         tx.commit().await?;
         return Ok(out);
     }
@@ -390,20 +381,9 @@ pub(crate) async fn courses_paged(
     let read = async {
         for entity in Entity::ALL.into_iter().filter(|e| *e > Entity::Patient) {
             let spec = entity.spec();
-            let middle = page_query(spec, backend, false);
-            let last = page_query(spec, backend, true);
-            for (k, lo) in bounds.iter().enumerate() {
-                let row = match bounds.get(k + 1) {
-                    Some(hi) => {
-                        sqlx::query(&middle)
-                            .bind(lo.as_str())
-                            .bind(hi.as_str())
-                            .fetch_one(&mut *tx)
-                            .await?
-                    }
-                    None => sqlx::query(&last).bind(lo.as_str()).fetch_one(&mut *tx).await?,
-                };
-                let Some(text) = row.try_get::<Option<String>, _>(0)? else {
+            for k in 0..bounds.len().max(1) {
+                let text = table_page(&mut tx, spec, backend, &bounds, k).await?;
+                let Some(text) = text else {
                     continue;
                 };
                 if send.send((entity, text)).is_err() {
@@ -422,4 +402,46 @@ pub(crate) async fn courses_paged(
     read?;
     tx.commit().await?;
     decoded
+}
+
+/// The first code of every page of `page` patients, in the database's own
+/// order of codes (see [`courses`]).
+pub(crate) async fn page_bounds(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    page: usize,
+) -> Result<Vec<String>, StoreError> {
+    let page = page.max(1);
+    let mut bounds = Vec::new();
+    let mut rows = sqlx::query("SELECT patient FROM patient ORDER BY patient").fetch(&mut **tx);
+    let mut i = 0usize;
+    while let Some(r) = rows.try_next().await? {
+        if i % page == 0 {
+            bounds.push(r.try_get(0)?);
+        }
+        i += 1;
+    }
+    Ok(bounds)
+}
+
+/// Page `k` (of `bounds.len().max(1)`) of a child table: the rows of the
+/// patients from `bounds[k]` to the next bound, the first page open below
+/// and the last open above (so rows of codes outside the patient table are
+/// read too), encoded as in [`aggregated_query`]; `None` when it has no
+/// rows.
+pub(crate) async fn table_page(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    spec: &EntitySpec,
+    backend: Backend,
+    bounds: &[String],
+    k: usize,
+) -> Result<Option<String>, StoreError> {
+    let lo = bounds.get(k).filter(|_| k > 0);
+    let hi = bounds.get(k + 1);
+    let sql = page_query(spec, backend, lo.is_some(), hi.is_some());
+    let mut q = sqlx::query(&sql);
+    for b in [lo, hi].into_iter().flatten() {
+        q = q.bind(b.as_str());
+    }
+    let row = q.fetch_one(&mut **tx).await?;
+    Ok(row.try_get::<Option<String>, _>(0)?)
 }

@@ -31,7 +31,11 @@ const TAMPERINGS: &[(&str, &str, Option<i64>)] = &[
         "UPDATE audit_log SET new_values = replace(new_values, 'female', 'male') WHERE seq = 3",
         Some(3),
     ),
-    ("a deleted entry", "DELETE FROM audit_log WHERE seq = 9", Some(10)),
+    (
+        "a deleted entry",
+        "DELETE FROM audit_log WHERE seq = 9",
+        Some(10),
+    ),
     (
         "two entries swapped (content and hash)",
         "UPDATE audit_log SET \
@@ -103,8 +107,12 @@ async fn paged_chain_check_spans_pages_and_skips_entries_of_a_missing_change_set
         // An entry pointing at a change set that does not exist vanishes
         // from the join: reported as a gap by both checks.
         let fk_off = match backend {
-            "sqlite" => "PRAGMA foreign_keys = OFF; UPDATE audit_log SET change_set = 99 WHERE seq = 20; PRAGMA foreign_keys = ON;",
-            _ => "ALTER TABLE audit_log DROP CONSTRAINT IF EXISTS audit_log_change_set_fkey; UPDATE audit_log SET change_set = 99 WHERE seq = 20;",
+            "sqlite" => {
+                "PRAGMA foreign_keys = OFF; UPDATE audit_log SET change_set = 99 WHERE seq = 20; PRAGMA foreign_keys = ON;"
+            }
+            _ => {
+                "ALTER TABLE audit_log DROP CONSTRAINT IF EXISTS audit_log_change_set_fkey; UPDATE audit_log SET change_set = 99 WHERE seq = 20;"
+            }
         };
         let mut conn = reg.pool().acquire().await.unwrap();
         conn.execute(fk_off).await.unwrap();
@@ -119,7 +127,11 @@ async fn paged_chain_check_spans_pages_and_skips_entries_of_a_missing_change_set
         let fast = reg.verify_audit().await.unwrap();
         assert_eq!(fast.entries, 397, "{backend}");
         assert_eq!(fast.problems[0].seq, 21, "{backend}: {:?}", fast.problems);
-        assert!(fast.problems[0].reason.contains("entries 20..20 are missing"));
+        assert!(
+            fast.problems[0]
+                .reason
+                .contains("entries 20..20 are missing")
+        );
         db.finish().await;
     }
 }
@@ -130,7 +142,10 @@ async fn compare_loaders(reg: &netra_store::Registry, what: &str) {
     let all = netra_store::CourseFilter::default();
     let reference = reg.courses_by_patient(&all).await.unwrap();
     assert!(reference.len() >= 4, "{what}: {}", reference.len());
-    assert!(reference.iter().any(|c| !c.assessments.is_empty()), "{what}");
+    assert!(
+        reference.iter().any(|c| !c.assessments.is_empty()),
+        "{what}"
+    );
     assert!(reference.iter().any(|c| !c.treatments.is_empty()), "{what}");
     for page in [1, 3, 64, 2000] {
         let fast = reg.courses_paged(&all, page).await.unwrap();
@@ -146,7 +161,10 @@ async fn compare_loaders(reg: &netra_store::Registry, what: &str) {
     };
     let fast = reg.courses_paged(&some, 2).await.unwrap();
     assert_eq!(fast.len(), 2, "{what}");
-    assert!(fast == reg.courses_by_patient(&some).await.unwrap(), "{what}");
+    assert!(
+        fast == reg.courses_by_patient(&some).await.unwrap(),
+        "{what}"
+    );
 }
 
 #[tokio::test]
@@ -161,6 +179,82 @@ async fn paged_course_loader_returns_what_the_per_patient_loader_returns() {
             let db = TestDb::new(backend).await;
             import_dir(&db.registry, &dir).await;
             compare_loaders(&db.registry, &format!("{backend}: {what}")).await;
+            db.finish().await;
+        }
+    }
+}
+
+/// Direct edits of registry rows (no audit entry), each on a fresh copy of
+/// the example registry after an update and a delete through the store.
+const DIRECT_EDITS: &[(&str, &str)] = &[
+    ("nothing", "SELECT 1"),
+    (
+        "a changed value",
+        "UPDATE patient SET sex = 'male' WHERE patient = '1'",
+    ),
+    (
+        "a changed number of a child row",
+        "UPDATE lesion SET longest_mm = longest_mm + 0.5 WHERE longest_mm IS NOT NULL",
+    ),
+    (
+        "a deleted child row",
+        "DELETE FROM treatment_agent WHERE patient = '2' AND treatment = 'rnt'",
+    ),
+    (
+        "an inserted child row",
+        "INSERT INTO treatment_agent (patient, treatment, agent, agent_detail) \
+         VALUES ('1', 'rnt', 'everolimus', '')",
+    ),
+    (
+        "a changed value of a record updated through the store",
+        "UPDATE patient SET notes = 'edited' WHERE patient = '2'",
+    ),
+];
+
+#[tokio::test]
+async fn paged_state_check_reports_what_the_row_by_row_check_reports() {
+    use netra_clinical::registry::schema::{Entity, Value};
+    for backend in backends() {
+        for (what, sql) in DIRECT_EDITS {
+            let db = TestDb::new(backend).await;
+            let reg = &db.registry;
+            import_dir(reg, &example_bundle()).await;
+            let who = actor("dm", "correction");
+            reg.delete_record(
+                Entity::Assessment,
+                &[Value::Text("18".into()), Value::Text("M3".into())],
+                &who,
+            )
+            .await
+            .unwrap();
+            let mut row = reg
+                .record(Entity::Patient, &[Value::Text("2".into())])
+                .await
+                .unwrap()
+                .unwrap();
+            let notes = Entity::Patient.spec().position("notes").unwrap();
+            row[notes] = Value::Text("seen again".into());
+            reg.upsert_records(Entity::Patient, &[row], &who)
+                .await
+                .unwrap();
+            reg.pool().execute(*sql).await.unwrap();
+            let reference = reg.verify_state_by_row().await.unwrap();
+            assert!(reference.records > 300, "{backend}: {what}");
+            assert_eq!(
+                reference.is_consistent(),
+                *what == "nothing",
+                "{backend}: {what}: {:?}",
+                reference.first
+            );
+            for page in [1, 3, 2000] {
+                let fast = reg.verify_state_paged(page).await.unwrap();
+                assert_eq!(fast, reference, "{backend}: {what}, pages of {page}");
+            }
+            assert_eq!(
+                reg.verify_state().await.unwrap(),
+                reference,
+                "{backend}: {what}"
+            );
             db.finish().await;
         }
     }
