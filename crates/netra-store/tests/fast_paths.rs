@@ -194,7 +194,7 @@ const DIRECT_EDITS: &[(&str, &str)] = &[
     ),
     (
         "a changed number of a child row",
-        "UPDATE lesion SET longest_mm = longest_mm + 0.5 WHERE longest_mm IS NOT NULL",
+        "UPDATE biomarker SET value = value + 0.5 WHERE value IS NOT NULL",
     ),
     (
         "a deleted child row",
