@@ -415,7 +415,7 @@ pub(crate) async fn page_bounds(
     let mut rows = sqlx::query("SELECT patient FROM patient ORDER BY patient").fetch(&mut **tx);
     let mut i = 0usize;
     while let Some(r) = rows.try_next().await? {
-        if i % page == 0 {
+        if i.is_multiple_of(page) {
             bounds.push(r.try_get(0)?);
         }
         i += 1;
