@@ -319,6 +319,11 @@ fn page_query(spec: &EntitySpec, backend: Backend, lower: bool, upper: bool) -> 
 /// both backends; within a page, rows come in key order (byte-wise), so
 /// each patient's rows arrive in key order. Pages are decoded and attached
 /// on a second thread while the database renders the next one.
+///
+/// Not the default yet: measured slower than [`courses_by_patient`] on a
+/// saturated machine (BENCHMARKS.md, 2026-12-07); `Registry::courses`
+/// keeps the per-patient loader until an idle measurement decides.
+#[allow(dead_code)]
 pub(crate) async fn courses(
     pool: &AnyPool,
     backend: Backend,
