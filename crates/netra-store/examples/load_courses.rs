@@ -1,5 +1,7 @@
 //! Times `Registry::courses` (every patient's course) on a registry:
-//! `cargo run --release -p netra-store --example load_courses -- DB`.
+//! `cargo run --release -p netra-store --example load_courses -- DB [--paged]`
+//! (`--paged`: also the paged loader, one result row per page of 2000
+//! patients and table, and whether both agree).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -39,6 +41,19 @@ fn main() {
             all.len(),
             start.elapsed().as_secs_f64()
         );
+        if std::env::args().any(|a| a == "--paged") {
+            let start = std::time::Instant::now();
+            let old = reg
+                .courses_paged(&netra_store::CourseFilter::default(), 2000)
+                .await
+                .expect("courses");
+            println!(
+                "paged loader (2000 patients a page): {} courses, same result {}: {:.2} s",
+                old.len(),
+                old == all,
+                start.elapsed().as_secs_f64()
+            );
+        }
         reg.close().await;
     });
 }

@@ -486,7 +486,12 @@ impl Verification {
 #[derive(Debug, Clone)]
 pub struct ChainState {
     expected_seq: i64,
+    /// The stored hash of the last entry checked (the chain continues from
+    /// what is stored, so one altered entry is reported once).
     prev: String,
+    /// Reused buffer of the canonical text: no allocation per entry.
+    canonical: String,
+    last_seq: Option<i64>,
     out: Verification,
 }
 
@@ -495,6 +500,8 @@ impl Default for ChainState {
         ChainState {
             expected_seq: 1,
             prev: GENESIS.to_string(),
+            canonical: String::new(),
+            last_seq: None,
             out: Verification {
                 entries: 0,
                 head: None,
@@ -504,33 +511,80 @@ impl Default for ChainState {
     }
 }
 
+/// One entry as borrowed texts (see [`AuditEntry`]), what the paged scan
+/// of [`crate::audit_scan`] decodes without allocating.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EntryRef<'a> {
+    pub seq: i64,
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub reason: Option<&'a str>,
+    pub action: &'a str,
+    pub table_name: &'a str,
+    pub record_key: &'a str,
+    pub old_values: Option<&'a str>,
+    pub new_values: Option<&'a str>,
+    pub hash: &'a str,
+}
+
 impl ChainState {
     /// Checks the next entries.
     pub fn feed<I: IntoIterator<Item = AuditEntry>>(&mut self, entries: I) {
         for e in entries {
-            self.out.entries += 1;
-            if e.seq != self.expected_seq {
-                let reason = if e.seq > self.expected_seq {
-                    format!(
-                        "entries {}..{} are missing (deleted)",
-                        self.expected_seq,
-                        e.seq - 1
-                    )
-                } else {
-                    format!("out of order (expected {})", self.expected_seq)
-                };
-                self.push(e.seq, reason);
-            }
-            if e.expected_hash(&self.prev) != e.hash {
-                self.push(
-                    e.seq,
-                    "its content (or its change set) was altered: the hash does not match".into(),
-                );
-            }
-            self.expected_seq = e.seq + 1;
-            self.prev = e.hash.clone();
-            self.out.head = Some((e.seq, e.hash));
+            self.check(EntryRef {
+                seq: e.seq,
+                at: &e.at,
+                actor: &e.actor,
+                reason: e.reason.as_deref(),
+                action: &e.action,
+                table_name: &e.table_name,
+                record_key: &e.record_key,
+                old_values: e.old_values.as_deref(),
+                new_values: e.new_values.as_deref(),
+                hash: &e.hash,
+            });
         }
+    }
+
+    /// Checks the next entry.
+    pub(crate) fn check(&mut self, e: EntryRef<'_>) {
+        self.out.entries += 1;
+        if e.seq != self.expected_seq {
+            let reason = if e.seq > self.expected_seq {
+                format!(
+                    "entries {}..{} are missing (deleted)",
+                    self.expected_seq,
+                    e.seq - 1
+                )
+            } else {
+                format!("out of order (expected {})", self.expected_seq)
+            };
+            self.push(e.seq, reason);
+        }
+        self.canonical.clear();
+        write_canonical(
+            &mut self.canonical,
+            e.seq,
+            e.at,
+            e.actor,
+            e.reason,
+            e.action,
+            e.table_name,
+            e.record_key,
+            e.old_values,
+            e.new_values,
+        );
+        let digest = chain_hash(&self.prev, &self.canonical);
+        if !hex_eq(&digest, e.hash) {
+            self.push(
+                e.seq,
+                "its content (or its change set) was altered: the hash does not match".into(),
+            );
+        }
+        self.expected_seq = e.seq + 1;
+        self.prev.clear();
+        self.prev.push_str(e.hash);
+        self.last_seq = Some(e.seq);
     }
 
     fn push(&mut self, seq: i64, reason: String) {
@@ -542,9 +596,21 @@ impl ChainState {
     }
 
     /// The result.
-    pub fn finish(self) -> Verification {
+    pub fn finish(mut self) -> Verification {
+        self.out.head = self.last_seq.map(|s| (s, self.prev));
         self.out
     }
+}
+
+/// True when `hash` is the lower-case hex text of `digest` (what
+/// [`hex`] writes), without allocating.
+fn hex_eq(digest: &[u8; 32], hash: &str) -> bool {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let h = hash.as_bytes();
+    h.len() == 64
+        && digest.iter().enumerate().all(|(i, b)| {
+            h[2 * i] == HEX[usize::from(b >> 4)] && h[2 * i + 1] == HEX[usize::from(b & 15)]
+        })
 }
 
 /// Checks an ordered sequence of entries.

@@ -38,6 +38,7 @@
 
 pub mod accounts;
 pub mod audit;
+mod audit_scan;
 pub mod bundle;
 pub mod check;
 pub mod db;
@@ -250,7 +251,30 @@ impl Registry {
     /// Every admitted patient's course, in patient-code order: what endpoint
     /// derivation, lines of therapy and reports analyse.
     pub async fn courses(&self, filter: &CourseFilter) -> Result<Vec<PatientCourse>, StoreError> {
-        query::courses(&self.pool, self.backend(), filter).await
+        // The paged loader (`courses_paged`) is tested equal but was not
+        // faster in the one (saturated) measurement: BENCHMARKS.md.
+        query::courses_by_patient(&self.pool, self.backend(), filter).await
+    }
+
+    /// [`Registry::courses`] with pages of `page` patients (tests cross page
+    /// boundaries with small pages).
+    #[doc(hidden)]
+    pub async fn courses_paged(
+        &self,
+        filter: &CourseFilter,
+        page: usize,
+    ) -> Result<Vec<PatientCourse>, StoreError> {
+        query::courses_paged(&self.pool, self.backend(), filter, page).await
+    }
+
+    /// Every course read with one result row per patient and table: the
+    /// earlier loader, the reference [`Registry::courses`] is tested against.
+    #[doc(hidden)]
+    pub async fn courses_by_patient(
+        &self,
+        filter: &CourseFilter,
+    ) -> Result<Vec<PatientCourse>, StoreError> {
+        query::courses_by_patient(&self.pool, self.backend(), filter).await
     }
 
     /// One stored record of `entity` by its key (values of the key columns
@@ -591,7 +615,22 @@ impl Registry {
     /// an audit entry (direct edits of the database), which the chain
     /// check cannot see.
     pub async fn verify_state(&self) -> Result<StateCheck, StoreError> {
-        replay::verify_state(&self.pool).await
+        // The paged check (`verify_state_paged`) is tested equal but not yet
+        // measured against this one: BENCHMARKS.md, 2026-12-07.
+        replay::verify_state_by_row(&self.pool).await
+    }
+
+    /// [`Registry::verify_state`] with pages of `patients` patients.
+    #[doc(hidden)]
+    pub async fn verify_state_paged(&self, patients: usize) -> Result<StateCheck, StoreError> {
+        replay::verify_state(&self.pool, self.backend(), patients).await
+    }
+
+    /// [`Registry::verify_state`] reading one result row per entry and per
+    /// record: the reference the paged check is tested against.
+    #[doc(hidden)]
+    pub async fn verify_state_by_row(&self) -> Result<StateCheck, StoreError> {
+        replay::verify_state_by_row(&self.pool).await
     }
 
     /// The last audit entry's sequence number and hash (`None` before the
@@ -621,8 +660,24 @@ impl Registry {
         })
     }
 
-    /// Checks the whole audit chain.
+    /// Checks the whole audit chain: pages of entries rendered by the
+    /// database, hashed on a second thread ([`audit_scan`]).
     pub async fn verify_audit(&self) -> Result<Verification, StoreError> {
+        audit_scan::verify(&self.pool, self.backend(), audit_scan::PAGE).await
+    }
+
+    /// [`Registry::verify_audit`] with pages of `page` entries (tests
+    /// cross page boundaries with small pages).
+    #[doc(hidden)]
+    pub async fn verify_audit_paged(&self, page: i64) -> Result<Verification, StoreError> {
+        audit_scan::verify(&self.pool, self.backend(), page.max(1)).await
+    }
+
+    /// Checks the whole audit chain entry by entry through the generic row
+    /// decoding (the reference [`Registry::verify_audit`] is tested against;
+    /// about 10 µs an entry).
+    #[doc(hidden)]
+    pub async fn verify_audit_by_entry(&self) -> Result<Verification, StoreError> {
         let q = format!("{} ORDER BY l.seq", audit::SELECT);
         let mut rows = sqlx::query(&q).fetch(&self.pool);
         // Entries are checked as they stream: memory stays flat on long chains.
