@@ -171,6 +171,20 @@ pub fn case_report(c: &PatientCourse, site: Option<(String, String, String)>) ->
         if let Some(s) = t.seer_grade {
             path.push(format!("SEER {}", s.label()));
         }
+        if let Some(m) = t.mitoses_per_10hpf {
+            path.push(format!("{} mitoses/10 HPF", num(m)));
+        }
+        if let Some(n) = t.necrosis {
+            path.push(if n { "necrosis" } else { "no necrosis" }.to_string());
+        }
+        if let Some(g) = t.reported_grade {
+            let system = t.grade_system.map(|s| format!("{} ", s.label()));
+            path.push(format!(
+                "{}{} (reported)",
+                system.unwrap_or_default(),
+                g.label()
+            ));
+        }
         if let Some(s) = &t.stage {
             path.push(format!("stage {s}"));
         }
@@ -399,6 +413,9 @@ fn treatment_text(t: &Treatment) -> String {
                     .agent_detail
                     .clone()
                     .unwrap_or_else(|| a.agent.label().to_string());
+                if let Some(f) = a.formulation {
+                    let _ = write!(x, " {}", f.label());
+                }
                 if let Some(d) = a.dose {
                     let _ = write!(
                         x,
@@ -407,6 +424,9 @@ fn treatment_text(t: &Treatment) -> String {
                         a.dose_unit.as_deref().unwrap_or_default()
                     );
                 }
+                if let Some(r) = a.route {
+                    let _ = write!(x, " {}", r.label());
+                }
                 if let Some(i) = a.interval_days {
                     let _ = write!(x, " every {} days", num(i));
                 }
@@ -414,6 +434,9 @@ fn treatment_text(t: &Treatment) -> String {
             })
             .collect();
         let _ = write!(s, ": {}", agents.join(" + "));
+    }
+    if let Some(target) = target_text(t) {
+        let _ = write!(s, "; aimed at {target}");
     }
     if t.start_date.is_some() && !t.start_bounds.is_none() {
         let _ = write!(s, "; started{}", range_note(&t.start_bounds));
@@ -441,12 +464,23 @@ fn treatment_text(t: &Treatment) -> String {
             .administrations
             .iter()
             .map(|a| {
-                format!(
+                let mut x = format!(
                     "#{} {}{} GBq",
                     a.number,
                     a.date.map(|d| format!("{d} ")).unwrap_or_default(),
                     num(a.activity_gbq)
-                )
+                );
+                let parts: Vec<String> = [("¹⁷⁷Lu", a.lu177_gbq), ("⁹⁰Y", a.y90_gbq)]
+                    .iter()
+                    .filter_map(|(n, v)| v.map(|v| format!("{n} {}", num(v))))
+                    .collect();
+                if !parts.is_empty() {
+                    let _ = write!(x, " ({})", parts.join(" + "));
+                }
+                if let Some(gy) = a.tumour_dose_gy {
+                    let _ = write!(x, ", tumour dose {} Gy", num(gy));
+                }
+                x
             })
             .collect();
         let total = (t.total_activity_gbq() * 1000.0).round() / 1000.0;
@@ -461,6 +495,25 @@ fn treatment_text(t: &Treatment) -> String {
         let _ = write!(s, "\n  note: {n}");
     }
     s
+}
+
+/// The organ and lesions a local treatment was aimed at ("liver lesions
+/// L1, L2"), when recorded.
+fn target_text(t: &Treatment) -> Option<String> {
+    let organ = t.target_organ.map(|o| o.label());
+    match (organ, t.target_lesions.as_slice()) {
+        (None, []) => None,
+        (Some(o), []) => Some(o.to_string()),
+        (o, lesions) => {
+            let noun = if lesions.len() == 1 {
+                "lesion"
+            } else {
+                "lesions"
+            };
+            let organ = o.map(|o| format!("{o} ")).unwrap_or_default();
+            Some(format!("{organ}{noun} {}", lesions.join(", ")))
+        }
+    }
 }
 
 fn finding_text(f: &MarkerFinding) -> String {

@@ -587,6 +587,16 @@ pub fn export(
                             ("obs_event_field_concept_id", f_procedure.to_string()),
                         ],
                     );
+                    // route, interval, formulation, notes: attached to the
+                    // agent's observation, as a drug exposure's are to it
+                    w.modifiers(
+                        person,
+                        Entity::TreatmentAgent,
+                        a,
+                        &["treatment", "agent", "agent_detail", "dose", "dose_unit"],
+                        &start,
+                        Some((oid, f_observation)),
+                    );
                 }
             } else {
                 let rows: Vec<Option<&Rec>> = if its.is_empty() {
