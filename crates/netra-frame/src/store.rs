@@ -610,7 +610,7 @@ impl ColumnReader {
                 d.codes.push(k);
                 return;
             }
-            self.to_text();
+            self.switch_to_text();
         }
         let value = self.typing.note(row, trimmed);
         if let Piece::Text(t) = &mut self.current {
@@ -630,7 +630,7 @@ impl ColumnReader {
     /// Goes on as text: the column has more distinct texts than a coded
     /// piece holds. A short coded piece is written out as text; a long one
     /// is kept as it is.
-    fn to_text(&mut self) {
+    fn switch_to_text(&mut self) {
         let numeric = self.typing.first_not_finite.is_none();
         let left = self.rows_bound.saturating_sub(self.rows);
         // Rewritten only when short, in rows and in text (a 4-byte offset
