@@ -14,7 +14,7 @@
 //!   event code, in which case every other value is censoring, or, with
 //!   `--censor-value C` too, any value that is neither is an error.
 
-use netra_frame::{CellError, Column, Frame, MergedLabel};
+use netra_frame::{CellError, Codes, Column, Frame, MergedLabel};
 
 use crate::AnalysisError;
 
@@ -102,6 +102,21 @@ pub fn complete_rows(frame: &Frame, columns: &[&str]) -> Result<CompleteRows, An
 
 /// Follow-up times of `rows`; errors on text or negative values.
 pub fn times(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> {
+    // The numbers read with the file (NaN: missing), the usual column.
+    if let Some(n) = column.numbers() {
+        let mut out = Vec::with_capacity(rows.len());
+        for &r in rows {
+            let t = n.get(r);
+            if t >= 0.0 {
+                out.push(t);
+            } else if t.is_nan() {
+                return Err(column.error(r, "missing value in a complete row"));
+            } else {
+                return Err(column.error(r, "a time cannot be negative"));
+            }
+        }
+        return Ok(out);
+    }
     rows.iter()
         .map(|&r| match column.number(r)? {
             Some(t) if t >= 0.0 => Ok(t),
@@ -113,6 +128,15 @@ pub fn times(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> 
 
 /// Numbers of `rows` (covariates, weights); errors on text.
 pub fn numbers(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> {
+    if let Some(n) = column.numbers() {
+        return rows
+            .iter()
+            .map(|&r| match n.get(r) {
+                v if v.is_nan() => Err(column.error(r, "missing value in a complete row")),
+                v => Ok(v),
+            })
+            .collect();
+    }
     rows.iter()
         .map(|&r| {
             column
@@ -181,7 +205,27 @@ struct Distinct<'a> {
     /// Occurrences in the whole column.
     count: Vec<usize>,
     /// Distinct id of every row (`usize::MAX` when missing).
-    id: Vec<usize>,
+    id: Ids<'a>,
+}
+
+/// The distinct id of every row: one per row, or one per code of a coded
+/// column.
+enum Ids<'a> {
+    Rows(Vec<usize>),
+    Coded {
+        codes: &'a [u32],
+        of_code: Vec<usize>,
+    },
+}
+
+impl Ids<'_> {
+    #[inline]
+    fn get(&self, row: usize) -> usize {
+        match self {
+            Ids::Rows(id) => id[row],
+            Ids::Coded { codes, of_code } => of_code[codes[row] as usize],
+        }
+    }
 }
 
 /// `a == b`, compared byte by byte in place: the cells compared are short
@@ -196,6 +240,9 @@ fn same_text(a: &str, b: &str) -> bool {
 const FEW: usize = 8;
 
 fn distinct(column: Column<'_>) -> Distinct<'_> {
+    if let Some(coded) = column.codes() {
+        return distinct_coded(coded);
+    }
     let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     // "1" and "1.0" are one code, as `same_code` says.
     let mut by_number: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
@@ -204,11 +251,12 @@ fn distinct(column: Column<'_>) -> Distinct<'_> {
         texts: Vec::new(),
         first_row: Vec::new(),
         count: Vec::new(),
-        id: Vec::with_capacity(column.len()),
+        id: Ids::Rows(Vec::new()),
     };
+    let mut id = Vec::with_capacity(column.len());
     for r in 0..column.len() {
         let Some(cell) = column.text(r) else {
-            d.id.push(usize::MAX);
+            id.push(usize::MAX);
             continue;
         };
         // A few distinct texts (an event column) are found by comparing
@@ -245,8 +293,62 @@ fn distinct(column: Column<'_>) -> Distinct<'_> {
             }
         };
         d.count[k] += 1;
-        d.id.push(k);
+        id.push(k);
     }
+    d.id = Ids::Rows(id);
+    d
+}
+
+/// [`distinct`] of a coded column: one pass over the codes counts them and
+/// finds where each first occurs; each distinct text is then read once.
+fn distinct_coded(coded: Codes<'_>) -> Distinct<'_> {
+    let n_codes = coded.levels.len();
+    let mut count = vec![0usize; n_codes];
+    let mut first = vec![usize::MAX; n_codes];
+    for (r, &c) in coded.codes.iter().enumerate() {
+        let c = c as usize;
+        if count[c] == 0 {
+            first[c] = r;
+        }
+        count[c] += 1;
+    }
+    // Codes in the order their texts first occur, as the row pass sees them.
+    let mut order: Vec<usize> = (0..n_codes).filter(|&c| count[c] > 0).collect();
+    order.sort_by_key(|&c| first[c]);
+    let mut by_number: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    let mut of_code = vec![usize::MAX; n_codes];
+    let mut d = Distinct {
+        texts: Vec::new(),
+        first_row: Vec::new(),
+        count: Vec::new(),
+        id: Ids::Rows(Vec::new()),
+    };
+    for c in order {
+        let cell = coded.levels[c].as_str();
+        if netra_frame::is_missing(cell) {
+            continue;
+        }
+        // "1" and "1.0" are one code, as `same_code` says.
+        let number = cell.parse::<f64>().ok().map(|v| (v + 0.0).to_bits());
+        let k = match number.and_then(|bits| by_number.get(&bits)) {
+            Some(&k) => k,
+            None => {
+                if let Some(bits) = number {
+                    by_number.insert(bits, d.texts.len());
+                }
+                d.texts.push(cell);
+                d.first_row.push(first[c]);
+                d.count.push(0);
+                d.texts.len() - 1
+            }
+        };
+        d.count[k] += count[c];
+        of_code[c] = k;
+    }
+    d.id = Ids::Coded {
+        codes: coded.codes,
+        of_code,
+    };
     d
 }
 
@@ -271,7 +373,7 @@ impl Distinct<'_> {
     fn read(&self, rows: &[usize], meaning: &[&'static str]) -> Vec<ValueRead> {
         let mut n = vec![0usize; self.texts.len()];
         for &r in rows {
-            if let Some(c) = n.get_mut(self.id[r]) {
+            if let Some(c) = n.get_mut(self.id.get(r)) {
                 *c += 1;
             }
         }
@@ -322,9 +424,10 @@ pub fn read_events(
         Some(event) => explicit_meaning(column, &d, event, coding.censor_value.as_deref())?,
         None => r_meaning(column, &d)?,
     };
+    let is_event: Vec<bool> = meaning.iter().map(|&m| m == "event").collect();
     let events = rows
         .iter()
-        .map(|&r| meaning.get(d.id[r]) == Some(&"event"))
+        .map(|&r| is_event.get(d.id.get(r)) == Some(&true))
         .collect();
     Ok(EventsRead {
         events,
@@ -488,6 +591,11 @@ pub fn column_numbers(column: Column<'_>) -> Result<Vec<Option<f64>>, usize> {
     if let Some(r) = column.first_non_finite() {
         return Err(r);
     }
+    if let Some(n) = column.numbers() {
+        return Ok((0..column.len())
+            .map(|r| Some(n.get(r)).filter(|v| !v.is_nan()))
+            .collect());
+    }
     // Every present cell is a finite number: `number` cannot fail.
     Ok((0..column.len())
         .map(|r| column.number(r).ok().flatten())
@@ -499,6 +607,9 @@ pub fn column_numbers(column: Column<'_>) -> Result<Vec<Option<f64>>, usize> {
 /// lookup per row on the borrowed cell text, no allocation per row; each
 /// distinct text is parsed and sorted once.
 pub fn factor(column: Column<'_>, rows: &[usize]) -> Factor {
+    if let Some(coded) = column.codes() {
+        return factor_coded(column, coded, rows);
+    }
     let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut texts: Vec<&str> = Vec::new();
     let mut provisional: Vec<usize> = Vec::with_capacity(rows.len());
@@ -524,6 +635,43 @@ pub fn factor(column: Column<'_>, rows: &[usize]) -> Factor {
         provisional.push(id);
     }
     // R's factor-level order, the one implementation (netra_stats::model::levels).
+    let netra_stats::model::LevelOrder {
+        level_of,
+        levels,
+        values,
+    } = netra_stats::model::order_levels_as(&texts, is_numeric_column(column));
+    Factor {
+        levels,
+        values,
+        codes: provisional.into_iter().map(|i| level_of[i]).collect(),
+    }
+}
+
+/// [`factor`] of a coded column: a row's provisional level is looked up
+/// by its code, each distinct text is compared once.
+fn factor_coded(column: Column<'_>, coded: Codes<'_>, rows: &[usize]) -> Factor {
+    let mut of_code = vec![usize::MAX; coded.levels.len()];
+    let mut texts: Vec<&str> = Vec::new();
+    let mut provisional: Vec<usize> = Vec::with_capacity(rows.len());
+    for &r in rows {
+        let c = coded.codes[r] as usize;
+        let mut id = of_code[c];
+        if id == usize::MAX {
+            let level = coded.levels[c].as_str();
+            // A missing cell reads as "" (the caller passes present rows).
+            let text = if netra_frame::is_missing(level) {
+                ""
+            } else {
+                level
+            };
+            id = texts.iter().position(|t| *t == text).unwrap_or_else(|| {
+                texts.push(text);
+                texts.len() - 1
+            });
+            of_code[c] = id;
+        }
+        provisional.push(id);
+    }
     let netra_stats::model::LevelOrder {
         level_of,
         levels,
@@ -607,7 +755,8 @@ pub fn competing_status(
     let censored_at = meaning.iter().position(|m| *m == "censored");
     // "No row is censored" speaks of the analysed rows: a dropped row that
     // carries the code is not analysed, as for every other value.
-    let analysed_censored = censored_at.and_then(|k| rows.iter().copied().find(|&r| d.id[r] == k));
+    let analysed_censored =
+        censored_at.and_then(|k| rows.iter().copied().find(|&r| d.id.get(r) == k));
     match (censoring, censored_at, analysed_censored) {
         (Censoring::Expected, None, _) => {
             return Err(AnalysisError::invalid(

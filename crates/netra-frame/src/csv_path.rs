@@ -1,7 +1,7 @@
 //! Reading a file with quoted cells in one pass of the `csv` crate (a quoted
 //! cell may hold a line end, so the file cannot be cut at line ends).
 
-use crate::store::{Lines, PieceColumn};
+use crate::store::{ColumnReader, Lines};
 use crate::{CellError, Frame, FrameError};
 
 /// Reads `data` (the whole file, with some quote character) into a frame.
@@ -31,15 +31,10 @@ pub(crate) fn frame_of(
         .clone();
     let header: Vec<String> = header.iter().map(crate::header_name).collect();
     let selected = crate::select(source_name, &header, wanted, delimiter)?;
-    let mut current: Vec<PieceColumn> = selected
-        .iter()
-        .map(|_| PieceColumn::with_capacity(0, 0))
-        .collect();
-    let mut pieces: Vec<Vec<PieceColumn>> = selected.iter().map(|_| Vec::new()).collect();
+    let mut columns: Vec<ColumnReader> = selected.iter().map(|_| ColumnReader::new(0, 0)).collect();
     let mut lines = Lines::default();
     let mut record = csv::ByteRecord::new();
     let mut row = 0;
-    let mut piece_row = 0;
     loop {
         match csv_reader.read_byte_record(&mut record) {
             Ok(false) => break,
@@ -50,14 +45,7 @@ pub(crate) fn frame_of(
             }
         }
         let line = record.position().map_or(0, |p| start_line(&data, p));
-        if current.iter().any(|c| !c.fits(record.as_slice().len())) {
-            for (all, piece) in pieces.iter_mut().zip(&mut current) {
-                let next = piece.successor();
-                all.push(std::mem::replace(piece, next));
-            }
-            piece_row = 0;
-        }
-        for (column, &i) in current.iter_mut().zip(&selected) {
+        for (column, &i) in columns.iter_mut().zip(&selected) {
             let raw = &record[i];
             let text = std::str::from_utf8(raw).map_err(|_| {
                 FrameError::Cell(CellError {
@@ -69,15 +57,12 @@ pub(crate) fn frame_of(
                     reason: "not valid UTF-8 text".into(),
                 })
             })?;
-            column.push(piece_row, text);
+            column.push(text);
         }
         lines.push(row, line);
         row += 1;
-        piece_row += 1;
     }
-    for (all, piece) in pieces.iter_mut().zip(current) {
-        all.push(piece);
-    }
+    let pieces = columns.into_iter().map(|c| vec![c]).collect();
     drop(csv_reader);
     drop(data);
     crate::assemble(source_name, &header, &selected, pieces, lines)

@@ -15,9 +15,13 @@
 //! is parsed the whole file is held in memory (and freed before the frame is
 //! assembled): a file without quote characters is cut at line ends and read
 //! on every core (`read`), one with quotes in one pass of the csv crate
-//! (`csv_path`); the columns are packed text with 4-byte offsets (`store`),
-//! typed on all their cells while read. Files larger than memory belong to
-//! the DataFusion engine (`--engine datafusion`), not here.
+//! (`csv_path`). A column with few distinct cells (an event, a group) is
+//! kept as a code per row ([`Column::codes`]), any other as packed text
+//! with 4-byte offsets; every column is typed on all its cells while read,
+//! and a numeric one keeps each row's number ([`Column::numbers`]), so the
+//! analyses neither parse nor compare a cell again (`store`). Files larger
+//! than memory belong to the DataFusion engine (`--engine datafusion`), not
+//! here.
 //!
 //! # Example
 //!
@@ -42,7 +46,7 @@ mod csv_path;
 mod read;
 mod store;
 
-use store::{Lines, PieceColumn, TextColumn};
+use store::{Cells, ColumnReader, Lines, TextColumn};
 
 /// Why a file could not be read into a [`Frame`], or why a cell could not be
 /// used.
@@ -345,6 +349,10 @@ impl<'a> Column<'a> {
     /// The cell as a finite number; `Ok(None)` when missing. Infinite values
     /// and text are errors: no survival time or measurement is infinite.
     pub fn number(&self, row: usize) -> Result<Option<f64>, CellError> {
+        let stored = self.data.stored_number(row);
+        if stored.is_finite() {
+            return Ok(Some(stored));
+        }
         let Some(cell) = self.text(row) else {
             return Ok(None);
         };
@@ -352,6 +360,35 @@ impl<'a> Column<'a> {
             Ok(v) if v.is_finite() => Ok(Some(v)),
             Ok(_) => Err(self.error(row, "an infinite value is not allowed")),
             Err(_) => Err(self.error(row, "not a number")),
+        }
+    }
+
+    /// Every row's number, read once while the file was read, when the
+    /// whole column is numeric ([`Column::first_non_finite`] is `None`);
+    /// NaN marks a missing cell. For callers that read a column row by row
+    /// (times, covariates): no text is looked at or parsed again.
+    pub fn numbers(&self) -> Option<Numbers<'a>> {
+        if self.data.typing.first_not_finite.is_some() {
+            return None;
+        }
+        match &self.data.cells {
+            Cells::Coded { codes, values, .. } => Some(Numbers::Coded { codes, values }),
+            Cells::Text {
+                numbers: Some(n), ..
+            } => Some(Numbers::Rows(n)),
+            Cells::Text { numbers: None, .. } => None,
+        }
+    }
+
+    /// The column as a code per row into its distinct trimmed texts, when
+    /// it has few (an event, a group, a stage: the frame codes a column
+    /// while it holds at most a few hundred distinct texts per part of the
+    /// file). For callers that group rows: each distinct text is compared,
+    /// parsed or ordered once, not once per row.
+    pub fn codes(&self) -> Option<Codes<'a>> {
+        match &self.data.cells {
+            Cells::Coded { codes, levels, .. } => Some(Codes { codes, levels }),
+            Cells::Text { .. } => None,
         }
     }
 
@@ -367,6 +404,44 @@ impl<'a> Column<'a> {
             reason: reason.into(),
         }
     }
+}
+
+/// The numbers of a numeric column ([`Column::numbers`]), NaN where a cell
+/// is missing.
+#[derive(Debug, Clone, Copy)]
+pub enum Numbers<'a> {
+    /// One number per row.
+    Rows(&'a [f64]),
+    /// A code per row into the numbers of the column's distinct texts.
+    Coded {
+        /// The code of each row.
+        codes: &'a [u32],
+        /// The number of each distinct text (NaN: missing).
+        values: &'a [f64],
+    },
+}
+
+impl Numbers<'_> {
+    /// The number of `row` (NaN when missing).
+    #[inline]
+    pub fn get(&self, row: usize) -> f64 {
+        match self {
+            Numbers::Rows(v) => v[row],
+            Numbers::Coded { codes, values } => values[codes[row] as usize],
+        }
+    }
+}
+
+/// A column as a code per row into its distinct trimmed texts
+/// ([`Column::codes`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Codes<'a> {
+    /// The code of each row: an index into `levels`.
+    pub codes: &'a [u32],
+    /// The distinct trimmed texts, in the order they first occur in the
+    /// file; missing tokens (`""`, `NA`, `NaN`) are among them when they
+    /// occur.
+    pub levels: &'a [String],
 }
 
 /// What to do with a semicolon-separated file (the default Excel export
@@ -473,7 +548,7 @@ fn assemble(
     source_name: &str,
     header: &[String],
     selected: &[usize],
-    pieces: Vec<Vec<PieceColumn>>,
+    pieces: Vec<Vec<ColumnReader>>,
     lines: Lines,
 ) -> Result<Frame, FrameError> {
     if lines.len() == 0 {

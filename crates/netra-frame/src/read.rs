@@ -10,7 +10,7 @@
 
 use std::ops::Range;
 
-use crate::store::{Lines, PieceColumn, TextColumn};
+use crate::store::{ColumnReader, Lines, TextColumn};
 use crate::{CellError, Frame, FrameError};
 
 /// Parts of a file smaller than this are not worth a thread.
@@ -90,7 +90,7 @@ pub(crate) fn frame_of(
     drop(data);
     let mut line_base = header_line;
     let mut lines = Lines::default();
-    let mut pieces: Vec<Vec<PieceColumn>> = selected.iter().map(|_| Vec::new()).collect();
+    let mut pieces: Vec<Vec<ColumnReader>> = selected.iter().map(|_| Vec::new()).collect();
     for part in read {
         let part = match part {
             Ok(part) => part,
@@ -101,7 +101,7 @@ pub(crate) fn frame_of(
         lines = lines.then(&part.lines, line_base);
         line_base += part.newlines;
         for (all, mine) in pieces.iter_mut().zip(part.columns) {
-            all.extend(mine);
+            all.push(mine);
         }
     }
     crate::assemble(source_name, &header, &selected, pieces, lines)
@@ -132,8 +132,8 @@ fn parts(body: &[u8], threads: usize, min_part: usize) -> Vec<Range<usize>> {
 /// The selected columns of a run of whole lines, with lines counted from 1
 /// at the part's first line.
 pub(crate) struct Part {
-    /// Per selected column, its pieces in order.
-    pub columns: Vec<Vec<PieceColumn>>,
+    /// Per selected column, its cells.
+    pub columns: Vec<ColumnReader>,
     pub lines: Lines,
     /// Line ends in the part.
     pub newlines: u64,
@@ -216,18 +216,13 @@ fn read_text_lines(
 ) -> Result<Part, PartError> {
     let slot_of = slots(n_fields, selected);
     let rows_bound = memchr::memchr_iter(b'\n', part.as_bytes()).count() + 1;
-    let mut out = Part {
-        columns: selected.iter().map(|_| Vec::new()).collect(),
-        lines: Lines::default(),
-        newlines: 0,
-        spaced_full: false,
-    };
-    let mut current: Vec<PieceColumn> = selected
+    let mut columns: Vec<ColumnReader> = selected
         .iter()
-        .map(|_| PieceColumn::with_capacity(rows_bound, part.len().min(u32::MAX as usize)))
+        .map(|_| ColumnReader::new(rows_bound, part.len()))
         .collect();
+    let mut lines = Lines::default();
     let mut cells: Vec<&str> = vec![""; selected.len()];
-    let (mut row, mut piece_row, mut line, mut pos) = (0usize, 0usize, 0u64, 0usize);
+    let (mut row, mut line, mut pos) = (0usize, 0u64, 0usize);
     while pos < part.len() {
         let end = memchr::memchr(b'\n', &part.as_bytes()[pos..]).map_or(part.len(), |e| pos + e);
         let text = &part[pos..end];
@@ -260,26 +255,18 @@ fn read_text_lines(
         if len != n_fields {
             return Err(PartError::Fields { line, len });
         }
-        if current.iter().any(|c| !c.fits(text.len())) {
-            for (all, piece) in out.columns.iter_mut().zip(&mut current) {
-                let next = piece.successor();
-                all.push(std::mem::replace(piece, next));
-            }
-            piece_row = 0;
+        for (column, cell) in columns.iter_mut().zip(&cells) {
+            column.push(cell);
         }
-        for (column, cell) in current.iter_mut().zip(&cells) {
-            column.push(piece_row, cell);
-        }
-        out.lines.push(row, line);
+        lines.push(row, line);
         row += 1;
-        piece_row += 1;
     }
-    out.newlines = rows_bound as u64 - 1;
-    out.spaced_full = current.iter().any(|c| c.spaced_full);
-    for (all, piece) in out.columns.iter_mut().zip(current) {
-        all.push(piece);
-    }
-    Ok(out)
+    Ok(Part {
+        spaced_full: columns.iter().any(|c| c.spaced_full),
+        columns,
+        lines,
+        newlines: rows_bound as u64 - 1,
+    })
 }
 
 /// Field position → index in the selection (`usize::MAX`: not selected).
@@ -301,19 +288,13 @@ fn read_byte_lines(
 ) -> Result<Part, PartError> {
     let slot_of = slots(n_fields, selected);
     let rows_bound = memchr::memchr_iter(b'\n', part).count() + 1;
-    let mut out = Part {
-        columns: selected.iter().map(|_| Vec::new()).collect(),
-        lines: Lines::default(),
-        newlines: 0,
-        spaced_full: false,
-    };
-    let mut current: Vec<PieceColumn> = selected
+    let mut columns: Vec<ColumnReader> = selected
         .iter()
-        .map(|_| PieceColumn::with_capacity(rows_bound, part.len().min(u32::MAX as usize)))
+        .map(|_| ColumnReader::new(rows_bound, part.len()))
         .collect();
+    let mut lines = Lines::default();
     let mut cells: Vec<&[u8]> = vec![&[]; selected.len()];
     let mut row = 0usize;
-    let mut piece_row = 0usize;
     let mut line = 0u64;
     let mut pos = 0;
     while pos < part.len() {
@@ -336,14 +317,7 @@ fn read_byte_lines(
         if len != n_fields {
             return Err(PartError::Fields { line, len });
         }
-        if current.iter().any(|c| !c.fits(text.len())) {
-            for (all, piece) in out.columns.iter_mut().zip(&mut current) {
-                let next = piece.successor();
-                all.push(std::mem::replace(piece, next));
-            }
-            piece_row = 0;
-        }
-        for (slot, column) in current.iter_mut().enumerate() {
+        for (slot, column) in columns.iter_mut().enumerate() {
             let raw = cells[slot];
             let Ok(text) = std::str::from_utf8(raw) else {
                 return Err(PartError::Utf8 {
@@ -352,25 +326,24 @@ fn read_byte_lines(
                     value: raw.to_vec(),
                 });
             };
-            column.push(piece_row, text);
+            column.push(text);
         }
-        out.lines.push(row, line);
+        lines.push(row, line);
         row += 1;
-        piece_row += 1;
     }
-    out.newlines = memchr::memchr_iter(b'\n', part).count() as u64;
-    out.spaced_full = current.iter().any(|c| c.spaced_full);
-    for (all, piece) in out.columns.iter_mut().zip(current) {
-        all.push(piece);
-    }
-    Ok(out)
+    Ok(Part {
+        spaced_full: columns.iter().any(|c| c.spaced_full),
+        columns,
+        lines,
+        newlines: rows_bound as u64 - 1,
+    })
 }
 
-/// Joins the pieces of each column into the frame's columns.
+/// Joins the parts of each column into the frame's columns.
 pub(crate) fn columns(
     header: &[String],
     selected: &[usize],
-    pieces: Vec<Vec<PieceColumn>>,
+    pieces: Vec<Vec<ColumnReader>>,
 ) -> Vec<TextColumn> {
     selected
         .iter()
@@ -395,8 +368,23 @@ mod tests {
                 c.first_non_finite(),
                 c.merged_labels()
             ));
+            // The stored numbers exist exactly for numeric columns, and a
+            // coded column's codes name its cells.
+            let numbers = c.numbers();
+            assert_eq!(numbers.is_some(), c.first_non_finite().is_none());
+            if let Some(coded) = c.codes() {
+                for r in 0..f.n_rows() {
+                    assert_eq!(coded.levels[coded.codes[r] as usize], c.raw(r));
+                }
+            }
             for r in 0..f.n_rows() {
-                out.push(format!("{} {:?} {:?}", f.line(r), c.raw(r), c.number(r)));
+                out.push(format!(
+                    "{} {:?} {:?} {:?}",
+                    f.line(r),
+                    c.raw(r),
+                    c.number(r),
+                    numbers.map(|n| n.get(r).to_bits())
+                ));
             }
         }
         out
@@ -527,6 +515,77 @@ mod tests {
         assert_eq!(z.empty_text_cells(), 0);
     }
 
+    /// Columns with more distinct texts than a coded part holds, in parts
+    /// that are coded, text, or a long coded run followed by text: every
+    /// cell and number is the one written, however the file is cut.
+    #[test]
+    fn coded_and_text_parts_join_into_the_cells_written() {
+        let mut expected: Vec<(String, String)> = Vec::new();
+        // 70 000 rows of two codes (longer than a coded run that is
+        // rewritten as text), then 600 distinct times, then codes again.
+        for i in 0..70_000 {
+            expected.push((format!("{}", i % 2), ["a", "b"][i % 2].into()));
+        }
+        for i in 0..600 {
+            expected.push((format!("{}.{}", i, i % 7), format!("g{}", i % 300)));
+        }
+        for i in 0..1000 {
+            expected.push((["1", "NA", "2.50"][i % 3].into(), " c ".into()));
+        }
+        let mut text = b"t,g\n".to_vec();
+        for (t, g) in &expected {
+            text.extend_from_slice(format!("{t},{g}\n").as_bytes());
+        }
+        for min_part in [1 << 20, 300_000, 4096] {
+            let f = frame_of("t.csv", text.clone(), None, b',', 4, min_part).unwrap();
+            let (t, g) = (f.column("t").unwrap(), f.column("g").unwrap());
+            assert_eq!(f.n_rows(), expected.len());
+            assert_eq!(t.missing_cells(), 333);
+            let numbers = t.numbers().unwrap();
+            for (r, (te, ge)) in expected.iter().enumerate() {
+                assert_eq!(t.raw(r), te);
+                assert_eq!(g.raw(r), ge.trim());
+                let parsed = te.parse::<f64>().ok();
+                assert_eq!(t.number(r).unwrap(), parsed);
+                assert_eq!(
+                    numbers.get(r).to_bits(),
+                    parsed.unwrap_or(f64::NAN).to_bits()
+                );
+            }
+            assert!(g.numbers().is_none());
+        }
+        // A short file with few distinct texts is coded.
+        let f = frame_of("t.csv", b"t,g\n1,a\n2,b\n1,a\n".to_vec(), None, b',', 1, 1).unwrap();
+        let g = f.column("g").unwrap().codes().unwrap();
+        assert_eq!(g.levels, ["a", "b"]);
+        assert_eq!(g.codes, [0, 1, 0]);
+    }
+
+    /// The plain-decimal parser against `str::parse` on random decimals of
+    /// 1 to 17 digits with the point anywhere.
+    #[test]
+    fn plain_decimals_parse_as_str_parse_does() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200_000 {
+            let digits = 1 + (next() % 17) as usize;
+            let mut cell: String = (0..digits)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            if next() % 4 != 0 {
+                cell.insert((next() % (digits as u64 + 1)) as usize, '.');
+            }
+            let parsed: f64 = cell.parse().unwrap();
+            let fast = crate::store::plain_decimal(&cell).unwrap();
+            assert_eq!(fast.to_bits(), parsed.to_bits(), "{cell}");
+        }
+    }
+
     #[test]
     fn the_number_shortcuts_agree_with_parsing() {
         let long = "9".repeat(300);
@@ -567,6 +626,11 @@ mod tests {
             }
             let fast = crate::store::parse_number(c);
             assert_eq!(format!("{fast:?}"), format!("{parsed:?}"), "{c:?}");
+            let plain = crate::store::plain_decimal(c);
+            assert_eq!(plain.is_some(), crate::store::is_plain_decimal(c), "{c:?}");
+            if let Some(v) = plain {
+                assert_eq!(Ok(v), parsed, "{c:?}");
+            }
         }
     }
 }

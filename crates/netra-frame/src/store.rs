@@ -1,19 +1,39 @@
-//! How a [`Frame`](crate::Frame) holds its columns: each column's trimmed
-//! cells packed into one text buffer with 4-byte end offsets, the physical
-//! line of each row as a few marks (not one number per row), and what the
-//! whole column is (numbers or text) decided while reading.
+//! How a [`Frame`](crate::Frame) holds its columns, decided while reading:
+//! a column with few distinct cells (an event, a group) as a code per row
+//! and its distinct texts; any other as its trimmed cells packed into one
+//! text buffer with 4-byte end offsets, plus each row's number when every
+//! present cell is a finite number. The physical line of each row is kept
+//! as a few marks (not one number per row), and what the whole column is
+//! (numbers or text) is counted while reading.
 //!
 //! Why: ten million rows of short cells stored as one `String` each, or even
 //! with an 8-byte offset and an 8-byte line number per cell, cost several
-//! times the file; this layout costs the cell text plus 4 bytes a cell.
+//! times the file; this layout costs the cell text plus 4 bytes a cell (4
+//! bytes a cell for a coded column, plus 8 for a numeric one). A coded
+//! column is typed, parsed and compared once per distinct text, not once
+//! per cell, and the analyses read numbers and codes without parsing or
+//! comparing text again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Distinct trimmed values whose spaced forms a column remembers (a file
 /// padded throughout, `a, b` style, would otherwise keep one entry per
 /// distinct label; a few thousand cover any real grouping column).
 const MAX_SPACED_VALUES: usize = 4096;
 
+/// Distinct texts a part of a column may have and stay coded: enough for
+/// any grouping or event column, few enough that their lookup stays in the
+/// cache (a column of times or identifiers passes it within a few hundred
+/// rows and is stored as text).
+pub(crate) const MAX_CODES: usize = 256;
+
+/// Rows of a coded piece that are copied into a text piece when the column
+/// turns out not to be coded; a longer coded piece is kept as it is.
+const RECODE_ROWS: usize = 1 << 16;
+
+/// Distinct texts compared in turn before a hash lookup (fewer comparisons
+/// than a hash costs).
+const FEW: usize = 8;
 /// End offsets of the cells in a column's text: 4 bytes a cell while the
 /// column's text fits in 4 GiB, 8 beyond.
 #[derive(Debug, Clone)]
@@ -54,29 +74,36 @@ pub(crate) struct Typing {
 }
 
 impl Typing {
-    /// Counts one trimmed cell of row `row`.
+    /// Counts one trimmed cell of row `row` and returns its number: NaN
+    /// when it is missing or not a finite number (every finite number is
+    /// returned as `str::parse::<f64>` reads it).
     #[inline]
-    fn note(&mut self, row: usize, cell: &str) {
+    fn note(&mut self, row: usize, cell: &str) -> f64 {
         if cell.is_empty() {
             self.empty_cells += 1;
             self.missing_cells += 1;
-            return;
+            return f64::NAN;
         }
         if cell.as_bytes()[0] == b'N' && crate::is_missing(cell) {
             self.missing_cells += 1;
-            return;
+            return f64::NAN;
         }
-        if self.first_unparsable.is_some() || is_plain_decimal(cell) {
-            return;
+        if let Some(v) = plain_decimal(cell) {
+            return v;
+        }
+        if self.first_unparsable.is_some() {
+            return f64::NAN;
         }
         match cell.parse::<f64>() {
-            Ok(v) if v.is_finite() => {}
+            Ok(v) if v.is_finite() => v,
             Ok(_) => {
                 self.first_not_finite.get_or_insert(row);
+                f64::NAN
             }
             Err(_) => {
                 self.first_unparsable = Some(row);
                 self.first_not_finite.get_or_insert(row);
+                f64::NAN
             }
         }
     }
@@ -133,29 +160,86 @@ fn trim(raw: &str) -> &str {
     }
 }
 
-/// The cell as `str::parse::<f64>` reads it, without its general parser for
-/// whole numbers of up to 15 digits (exact in an `f64`, so the same value).
+/// Powers of ten that are exact in an `f64`.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// The value of a plain decimal cell ([`is_plain_decimal`]), `None` for any
+/// other cell. Up to 15 digits it is the digits as a whole number divided
+/// by a power of ten: both exact in an `f64`, so the one rounding of the
+/// division gives the correctly rounded value, the one `str::parse` gives
+/// (Clinger's fast path); longer cells are handed to `str::parse`.
 #[inline]
-pub(crate) fn parse_number(t: &str) -> Result<f64, std::num::ParseFloatError> {
+pub(crate) fn plain_decimal(t: &str) -> Option<f64> {
     let b = t.as_bytes();
-    if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
-        let mut v: u64 = 0;
-        for &c in b {
-            v = v * 10 + u64::from(c - b'0');
-        }
-        return Ok(v as f64);
+    if b.len() > 16 {
+        return if is_plain_decimal(t) {
+            t.parse::<f64>().ok()
+        } else {
+            None
+        };
     }
-    t.parse::<f64>()
+    let mut m: u64 = 0;
+    let mut digits = 0usize;
+    let mut point: Option<usize> = None;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            m = m * 10 + u64::from(d);
+            digits += 1;
+        } else if c == b'.' && point.is_none() {
+            point = Some(digits);
+        } else {
+            return None;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    if digits > 15 {
+        return t.parse::<f64>().ok();
+    }
+    let scale = point.map_or(0, |p| digits - p);
+    Some(m as f64 / POW10[scale])
 }
 
-/// One column's cells packed into a single buffer.
+/// The cell as `str::parse::<f64>` reads it, without its general parser for
+/// plain decimals of up to 15 digits ([`plain_decimal`]: the same value).
+#[inline]
+pub(crate) fn parse_number(t: &str) -> Result<f64, std::num::ParseFloatError> {
+    match plain_decimal(t) {
+        Some(v) => Ok(v),
+        None => t.parse::<f64>(),
+    }
+}
+
+/// How a whole column's cells are stored.
+#[derive(Debug, Clone)]
+pub(crate) enum Cells {
+    /// A code per row into the distinct trimmed texts (first-seen order),
+    /// with each text's number (NaN when missing or not a finite number).
+    Coded {
+        codes: Vec<u32>,
+        levels: Vec<String>,
+        values: Vec<f64>,
+    },
+    /// The trimmed cells packed into one buffer, with each row's number
+    /// (NaN where missing) when every present cell is a finite number.
+    Text {
+        bytes: String,
+        ends: Offsets,
+        numbers: Option<Vec<f64>>,
+    },
+}
+
+/// One whole column of a frame.
 #[derive(Debug, Clone)]
 pub(crate) struct TextColumn {
     pub name: String,
     /// 1-based position in the file's header.
     pub position: usize,
-    bytes: String,
-    ends: Offsets,
+    pub cells: Cells,
     pub typing: Typing,
     /// Text cells (not numbers) that had surrounding spaces: trimmed value
     /// → (distinct untrimmed forms, cells). Empty in the usual file; bounded
@@ -164,23 +248,45 @@ pub(crate) struct TextColumn {
 }
 
 impl TextColumn {
+    /// The trimmed text of the cell in `row`.
+    #[inline]
     pub fn cell(&self, row: usize) -> &str {
-        let start = if row == 0 { 0 } else { self.ends.get(row - 1) };
-        &self.bytes[start..self.ends.get(row)]
+        match &self.cells {
+            Cells::Coded { codes, levels, .. } => &levels[codes[row] as usize],
+            Cells::Text { bytes, ends, .. } => {
+                let start = if row == 0 { 0 } else { ends.get(row - 1) };
+                &bytes[start..ends.get(row)]
+            }
+        }
     }
 
-    /// The column made of the cells of `pieces`, in order.
-    pub fn concat(name: String, position: usize, mut pieces: Vec<PieceColumn>) -> TextColumn {
-        let total: usize = pieces.iter().map(|p| p.bytes.len()).sum();
+    /// The number read from the cell in `row` while the file was read: NaN
+    /// when it was not kept (missing, text, infinite, or a column that is
+    /// not numeric throughout).
+    #[inline]
+    pub fn stored_number(&self, row: usize) -> f64 {
+        match &self.cells {
+            Cells::Coded { codes, values, .. } => values[codes[row] as usize],
+            Cells::Text {
+                numbers: Some(n), ..
+            } => n[row],
+            Cells::Text { numbers: None, .. } => f64::NAN,
+        }
+    }
+
+    /// The column made of the parts `parts` (one per part of the file, in
+    /// file order).
+    pub fn concat(name: String, position: usize, parts: Vec<ColumnReader>) -> TextColumn {
         let mut typing = Typing::default();
         let mut rows = 0;
-        for p in &pieces {
+        for p in &parts {
             typing = typing.then(p.typing, rows);
-            rows += p.ends.len();
+            rows += p.rows;
         }
         let mut spaced: BTreeMap<String, (Vec<String>, usize)> = BTreeMap::new();
-        for p in &mut pieces {
-            for (label, (forms, n)) in std::mem::take(&mut p.spaced) {
+        let mut pieces: Vec<Piece> = Vec::new();
+        for p in parts {
+            for (label, (forms, n)) in p.spaced {
                 if !spaced.contains_key(&label) && spaced.len() >= MAX_SPACED_VALUES {
                     continue;
                 }
@@ -192,97 +298,176 @@ impl TextColumn {
                 }
                 entry.1 += n;
             }
+            pieces.extend(p.done);
+            pieces.push(p.current);
         }
-        let (bytes, ends) = if pieces.len() == 1 && total <= u32::MAX as usize {
-            let p = pieces.pop().unwrap_or_default();
-            (p.bytes, Offsets::Narrow(p.ends))
+        let numeric = typing.first_not_finite.is_none();
+        let cells = if pieces.iter().all(|p| matches!(p, Piece::Coded(_))) {
+            coded_cells(pieces, rows)
         } else {
-            let mut bytes = Vec::with_capacity(total);
-            let narrow = total <= u32::MAX as usize;
-            let mut ends = if narrow {
-                Offsets::Narrow(Vec::with_capacity(rows))
-            } else {
-                Offsets::Wide(Vec::with_capacity(rows))
-            };
-            for p in pieces {
-                let base = bytes.len();
-                bytes.extend_from_slice(&p.bytes);
-                match &mut ends {
-                    Offsets::Narrow(v) => {
-                        v.extend(p.ends.iter().map(|&e| (base + e as usize) as u32))
-                    }
-                    Offsets::Wide(v) => {
-                        v.extend(p.ends.iter().map(|&e| (base + e as usize) as u64))
-                    }
-                }
-            }
-            (bytes, ends)
+            text_cells(pieces, rows, numeric)
         };
-        debug_assert_eq!(ends.len(), rows);
-        // Made of whole `&str` cells: valid, checked once more at memory speed.
-        let bytes = String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         TextColumn {
             name,
             position,
-            bytes,
-            ends,
+            cells,
             typing,
             spaced,
         }
     }
 }
 
-/// The cells of one column read from one part of a file (at most 4 GiB of
-/// text: [`crate::read`] cuts larger files into parts).
+/// The coded pieces of a column joined: their texts merged in first-seen
+/// order, each piece's codes renumbered.
+fn coded_cells(mut pieces: Vec<Piece>, rows: usize) -> Cells {
+    if pieces.len() == 1
+        && let Some(Piece::Coded(d)) = pieces.pop()
+    {
+        return Cells::Coded {
+            codes: d.codes,
+            levels: d.levels,
+            values: d.values,
+        };
+    }
+    let mut codes = Vec::with_capacity(rows);
+    let mut levels: Vec<String> = Vec::new();
+    let mut values: Vec<f64> = Vec::new();
+    let mut index: HashMap<String, u32> = HashMap::new();
+    for piece in pieces {
+        let Piece::Coded(d) = piece else { continue };
+        let renumber: Vec<u32> = d
+            .levels
+            .into_iter()
+            .zip(d.values)
+            .map(|(text, value)| {
+                if let Some(&k) = index.get(&text) {
+                    return k;
+                }
+                let k = levels.len() as u32;
+                index.insert(text.clone(), k);
+                levels.push(text);
+                values.push(value);
+                k
+            })
+            .collect();
+        codes.extend(d.codes.iter().map(|&c| renumber[c as usize]));
+    }
+    Cells::Coded {
+        codes,
+        levels,
+        values,
+    }
+}
+
+/// The pieces of a column joined as text (coded pieces written out), with
+/// the rows' numbers when the column is `numeric`.
+fn text_cells(mut pieces: Vec<Piece>, rows: usize, numeric: bool) -> Cells {
+    if pieces.len() == 1
+        && let Some(Piece::Text(t)) = pieces.pop()
+    {
+        return Cells::Text {
+            bytes: utf8(t.bytes),
+            ends: Offsets::Narrow(t.ends),
+            numbers: if numeric { t.numbers } else { None },
+        };
+    }
+    let total: usize = pieces.iter().map(Piece::text_len).sum();
+    let mut bytes = Vec::with_capacity(total);
+    let mut ends = if total <= u32::MAX as usize {
+        Offsets::Narrow(Vec::with_capacity(rows))
+    } else {
+        Offsets::Wide(Vec::with_capacity(rows))
+    };
+    let mut numbers = numeric.then(|| Vec::with_capacity(rows));
+    for piece in pieces {
+        match piece {
+            Piece::Coded(d) => {
+                for &c in &d.codes {
+                    bytes.extend_from_slice(d.levels[c as usize].as_bytes());
+                    match &mut ends {
+                        Offsets::Narrow(v) => v.push(bytes.len() as u32),
+                        Offsets::Wide(v) => v.push(bytes.len() as u64),
+                    }
+                }
+                if let Some(n) = &mut numbers {
+                    n.extend(d.codes.iter().map(|&c| d.values[c as usize]));
+                }
+            }
+            Piece::Text(t) => {
+                let base = bytes.len();
+                bytes.extend_from_slice(&t.bytes);
+                match &mut ends {
+                    Offsets::Narrow(v) => {
+                        v.extend(t.ends.iter().map(|&e| (base + e as usize) as u32))
+                    }
+                    Offsets::Wide(v) => {
+                        v.extend(t.ends.iter().map(|&e| (base + e as usize) as u64))
+                    }
+                }
+                if let Some(n) = &mut numbers {
+                    // A numeric column's text pieces all kept their numbers.
+                    n.extend_from_slice(t.numbers.as_deref().unwrap_or_default());
+                }
+            }
+        }
+    }
+    debug_assert_eq!(ends.len(), rows);
+    if numbers.as_ref().is_some_and(|n| n.len() != rows) {
+        numbers = None;
+    }
+    Cells::Text {
+        bytes: utf8(bytes),
+        ends,
+        numbers,
+    }
+}
+
+/// Text made of whole `&str` cells: valid, checked once more at memory
+/// speed.
+fn utf8(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// A run of rows of one column, stored one way.
+#[derive(Debug)]
+pub(crate) enum Piece {
+    Coded(Dictionary),
+    Text(TextPiece),
+}
+
+impl Piece {
+    /// Bytes of the text the piece's cells make.
+    fn text_len(&self) -> usize {
+        match self {
+            Piece::Coded(d) => d.codes.iter().map(|&c| d.levels[c as usize].len()).sum(),
+            Piece::Text(t) => t.bytes.len(),
+        }
+    }
+}
+
+/// Cells packed into one buffer (at most 4 GiB of text).
 #[derive(Debug, Default)]
-pub(crate) struct PieceColumn {
+pub(crate) struct TextPiece {
     /// Whole UTF-8 cells (pushed from `&str`), so the text is UTF-8.
     bytes: Vec<u8>,
     ends: Vec<u32>,
-    typing: Typing,
-    spaced: BTreeMap<String, (Vec<String>, usize)>,
-    /// Set when a spaced label was left out for the bound: the parts of a
-    /// file can then not be merged into what one pass would have kept, so
-    /// the file is read again in one part.
-    pub spaced_full: bool,
+    /// Each row's number (NaN where missing) while every present cell of
+    /// the column so far is a finite number.
+    numbers: Option<Vec<f64>>,
 }
 
-impl PieceColumn {
-    pub fn with_capacity(rows: usize, bytes: usize) -> PieceColumn {
-        PieceColumn {
+impl TextPiece {
+    fn with_capacity(rows: usize, bytes: usize, numeric: bool) -> TextPiece {
+        TextPiece {
             bytes: Vec::with_capacity(bytes),
             ends: Vec::with_capacity(rows),
-            ..PieceColumn::default()
+            numbers: numeric.then(|| Vec::with_capacity(rows)),
         }
     }
 
-    /// True when `extra` more bytes of text keep the piece under 4 GiB.
     #[inline]
-    pub fn fits(&self, extra: usize) -> bool {
-        self.bytes.len() + extra <= u32::MAX as usize
-    }
-
-    /// An empty piece that continues this one: the spaced labels seen so
-    /// far move to it, so their bound still counts in file order.
-    pub fn successor(&mut self) -> PieceColumn {
-        PieceColumn {
-            spaced: std::mem::take(&mut self.spaced),
-            spaced_full: self.spaced_full,
-            ..PieceColumn::default()
-        }
-    }
-
-    /// Appends the cell `raw` (untrimmed) of the piece's row `row`; the
-    /// caller checked that it [`fits`](Self::fits).
-    #[inline]
-    pub fn push(&mut self, row: usize, raw: &str) {
-        let trimmed = trim(raw);
-        if trimmed.len() != raw.len() {
-            self.note_spaced(raw, trimmed);
-        }
-        self.typing.note(row, trimmed);
-        let cell = trimmed.as_bytes();
+    fn push(&mut self, cell: &str, value: f64) {
+        let cell = cell.as_bytes();
         if cell.len() <= 16 {
             // Short cells byte by byte: a call to memcpy costs more.
             for &b in cell {
@@ -292,6 +477,190 @@ impl PieceColumn {
             self.bytes.extend_from_slice(cell);
         }
         self.ends.push(self.bytes.len() as u32);
+        if let Some(n) = &mut self.numbers {
+            n.push(value);
+        }
+    }
+}
+
+/// What a distinct text counts as in a column's typing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Present,
+    /// `NA` or `NaN`.
+    Missing,
+    /// Empty after trimming (also missing).
+    Empty,
+}
+
+/// A code per row into the distinct texts of a run of rows.
+#[derive(Debug, Default)]
+pub(crate) struct Dictionary {
+    codes: Vec<u32>,
+    levels: Vec<String>,
+    values: Vec<f64>,
+    kinds: Vec<Kind>,
+    index: HashMap<String, u32>,
+    last: u32,
+}
+
+impl Dictionary {
+    /// The code of `cell` if it is known.
+    #[inline]
+    fn find(&self, cell: &str) -> Option<u32> {
+        let same =
+            |t: &str| t.len() == cell.len() && t.bytes().zip(cell.bytes()).all(|(a, b)| a == b);
+        if let Some(t) = self.levels.get(self.last as usize)
+            && same(t)
+        {
+            return Some(self.last);
+        }
+        if self.levels.len() <= FEW {
+            self.levels.iter().position(|t| same(t)).map(|k| k as u32)
+        } else {
+            self.index.get(cell).copied()
+        }
+    }
+}
+
+/// One column of one part of a file as it is read: the pieces stored so
+/// far, its typing and its spaced labels.
+#[derive(Debug)]
+pub(crate) struct ColumnReader {
+    done: Vec<Piece>,
+    current: Piece,
+    /// Rows pushed.
+    rows: usize,
+    /// Upper bounds of the part's rows and text, for the buffers' capacity.
+    rows_bound: usize,
+    bytes_bound: usize,
+    typing: Typing,
+    spaced: BTreeMap<String, (Vec<String>, usize)>,
+    /// Set when a spaced label was left out for the bound: the parts of a
+    /// file can then not be merged into what one pass would have kept, so
+    /// the file is read again in one part.
+    pub spaced_full: bool,
+}
+
+impl ColumnReader {
+    /// A reader for a part of at most `rows_bound` rows and `bytes_bound`
+    /// bytes (capacity hints only).
+    pub fn new(rows_bound: usize, bytes_bound: usize) -> ColumnReader {
+        ColumnReader {
+            done: Vec::new(),
+            current: Piece::Coded(Dictionary {
+                codes: Vec::with_capacity(rows_bound),
+                ..Dictionary::default()
+            }),
+            rows: 0,
+            rows_bound,
+            bytes_bound: bytes_bound.min(u32::MAX as usize),
+            typing: Typing::default(),
+            spaced: BTreeMap::new(),
+            spaced_full: false,
+        }
+    }
+
+    /// Appends the next cell, `raw` (untrimmed).
+    #[inline]
+    pub fn push(&mut self, raw: &str) {
+        let trimmed = trim(raw);
+        if trimmed.len() != raw.len() {
+            self.note_spaced(raw, trimmed);
+        }
+        let row = self.rows;
+        self.rows += 1;
+        if let Piece::Coded(d) = &mut self.current {
+            if let Some(k) = d.find(trimmed) {
+                d.last = k;
+                d.codes.push(k);
+                match d.kinds[k as usize] {
+                    Kind::Present => {}
+                    Kind::Missing => self.typing.missing_cells += 1,
+                    Kind::Empty => {
+                        self.typing.missing_cells += 1;
+                        self.typing.empty_cells += 1;
+                    }
+                }
+                return;
+            }
+            if d.levels.len() < MAX_CODES {
+                let kind = if trimmed.is_empty() {
+                    Kind::Empty
+                } else if crate::is_missing(trimmed) {
+                    Kind::Missing
+                } else {
+                    Kind::Present
+                };
+                let value = self.typing.note(row, trimmed);
+                let k = d.levels.len() as u32;
+                d.levels.push(trimmed.to_string());
+                d.values.push(value);
+                d.kinds.push(kind);
+                if d.levels.len() > FEW {
+                    if d.index.is_empty() {
+                        for (i, t) in d.levels.iter().enumerate() {
+                            d.index.insert(t.clone(), i as u32);
+                        }
+                    } else {
+                        d.index.insert(trimmed.to_string(), k);
+                    }
+                }
+                d.last = k;
+                d.codes.push(k);
+                return;
+            }
+            self.switch_to_text();
+        }
+        let value = self.typing.note(row, trimmed);
+        if let Piece::Text(t) = &mut self.current {
+            if t.bytes.len() + trimmed.len() > u32::MAX as usize {
+                let numeric = t.numbers.is_some();
+                let next = TextPiece::with_capacity(0, 0, numeric);
+                let full = std::mem::replace(t, next);
+                self.done.push(Piece::Text(full));
+            }
+            if t.numbers.is_some() && self.typing.first_not_finite.is_some() {
+                t.numbers = None;
+            }
+            t.push(trimmed, value);
+        }
+    }
+
+    /// Goes on as text: the column has more distinct texts than a coded
+    /// piece holds. A short coded piece is written out as text; a long one
+    /// is kept as it is.
+    fn switch_to_text(&mut self) {
+        let numeric = self.typing.first_not_finite.is_none();
+        let left = self.rows_bound.saturating_sub(self.rows);
+        // Rewritten only when short, in rows and in text (a 4-byte offset
+        // addresses it).
+        let (recode, rows) = match &self.current {
+            Piece::Coded(d) => (
+                d.codes.len() <= RECODE_ROWS
+                    && d.codes
+                        .iter()
+                        .map(|&c| d.levels[c as usize].len())
+                        .sum::<usize>()
+                        < 1 << 30,
+                d.codes.len(),
+            ),
+            Piece::Text(_) => return,
+        };
+        let capacity = if recode { left + rows } else { left };
+        let mut text = TextPiece::with_capacity(capacity, self.bytes_bound, numeric);
+        let coded = std::mem::replace(&mut self.current, Piece::Text(TextPiece::default()));
+        if let Piece::Coded(d) = coded {
+            if recode {
+                for &c in &d.codes {
+                    let c = c as usize;
+                    text.push(&d.levels[c], d.values[c]);
+                }
+            } else {
+                self.done.push(Piece::Coded(d));
+            }
+        }
+        self.current = Piece::Text(text);
     }
 
     /// Remembers a cell whose text had surrounding spaces (not counting the
