@@ -256,7 +256,8 @@ async fn a_spreadsheet_is_imported_and_a_reimport_lists_what_it_removes() {
         .send(&t)
         .await
         .json();
-    assert_eq!(tumour["ki67_percent"], 4.0, "{tumour}");
+    assert_eq!(tumour["values"]["ki67_percent"], "4", "{tumour}");
+    assert_eq!(tumour["values"]["who_grade"], "g2", "{tumour}");
 }
 
 #[tokio::test]
@@ -377,4 +378,45 @@ async fn another_sites_patients_and_shared_rows_are_refused_to_a_data_manager() 
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
+/// A checked upload lives in the server's memory: after a restart the
+/// confirmation says so and imports nothing (docs/web.md).
+#[tokio::test]
+async fn after_a_restart_a_checked_upload_must_be_uploaded_again() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let map = mapping("redcap/mapping.toml", "a", "Test study");
+    let r = upload(
+        &t,
+        &dm,
+        redcap_body(&dm.csrf, &fixture("redcap/records.csv"), &map),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let checked = r.text();
+    let token = checked
+        .split(r#"name="upload" value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    // The same registry (and so the same login), a new server process.
+    let registry = netra_store::Registry::open(&t.location).await.unwrap();
+    let state = netra_server::AppState::new(
+        registry,
+        netra_server::Config::default(),
+        t.clock.clone(),
+    )
+    .await
+    .unwrap();
+    let restarted = netra_server::router(state);
+    let r = req("POST", "/import/confirm")
+        .cookie(&dm)
+        .form(&[("_csrf", dm.csrf.as_str()), ("upload", token.as_str())])
+        .send_to(restarted)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    assert!(r.text().contains("the server restarted"), "{}", r.text());
+    assert!(!patient_exists(&t, &dm, "NET-101").await);
 }
