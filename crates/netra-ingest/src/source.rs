@@ -132,40 +132,36 @@ impl Prepared {
 
 /// [`Prepared::describe`] for rows converted elsewhere (an OMOP extract).
 pub fn describe(converted: &Converted, cells: Option<Cells>, p: &StoreProblem<'_>) -> String {
-    {
-        let Some(at) = converted.locate_in_row(p.file, p.line, p.column, p.value) else {
-            return plain(p);
-        };
-        let mut s = at.file.clone();
-        match (cells, p.line, &at.origin) {
-            (Some(cells), Some(l), Some((n, _))) => {
-                s.push_str(&format!(", cell {}", cells.name(*n, l)))
-            }
-            (Some(_), Some(l), None) => s.push_str(&format!(", row {l}")),
-            (None, Some(l), _) => s.push_str(&format!(", line {l}")),
-            _ => {}
+    let Some(at) = converted.locate_in_row(p.file, p.line, p.column, p.value) else {
+        return plain(p);
+    };
+    let mut s = at.file.clone();
+    match (cells, p.line, &at.origin) {
+        (Some(cells), Some(l), Some((n, _))) => {
+            s.push_str(&format!(", cell {}", cells.name(*n, l)))
         }
-        match (&at.origin, p.column) {
-            (Some((n, field)), Some(col)) if cells.is_none() => {
-                s.push_str(&format!(
-                    ", column {n} ({field} → {} {col})",
-                    at.entity_file
-                ));
-            }
-            (Some((_, field)), Some(col)) => {
-                s.push_str(&format!(" ({field} → {} {col})", at.entity_file));
-            }
-            (None, Some(col)) => {
-                s.push_str(&format!(" ({} {col}, from the mapping)", at.entity_file))
-            }
-            _ => s.push_str(&format!(" ({})", at.entity_file)),
-        }
-        s.push_str(&format!(": {}", p.reason));
-        if let Some(v) = p.value {
-            s.push_str(&format!(" (value '{v}')"));
-        }
-        s
+        (Some(_), Some(l), None) => s.push_str(&format!(", row {l}")),
+        (None, Some(l), _) => s.push_str(&format!(", line {l}")),
+        _ => {}
     }
+    match (&at.origin, p.column) {
+        (Some((n, field)), Some(col)) if cells.is_none() => {
+            s.push_str(&format!(
+                ", column {n} ({field} → {} {col})",
+                at.entity_file
+            ));
+        }
+        (Some((_, field)), Some(col)) => {
+            s.push_str(&format!(" ({field} → {} {col})", at.entity_file));
+        }
+        (None, Some(col)) => s.push_str(&format!(" ({} {col}, from the mapping)", at.entity_file)),
+        _ => s.push_str(&format!(" ({})", at.entity_file)),
+    }
+    s.push_str(&format!(": {}", p.reason));
+    if let Some(v) = p.value {
+        s.push_str(&format!(" (value '{v}')"));
+    }
+    s
 }
 
 /// The store's own wording of a problem (`file, line L, column N (name):

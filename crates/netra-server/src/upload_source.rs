@@ -324,7 +324,16 @@ pub(crate) async fn run(
     let bundle = bundle_of(&prepared)?;
     let mut expects = match permitted(state, user, &bundle, true).await? {
         Ok(x) => x,
-        Err(p) => return Ok(told(&prepared, &p)),
+        Err(mut p) => {
+            // the rows' problems name the bundle file: name the converted
+            // table, so that they point into the uploaded file
+            for x in &mut p.list {
+                if let Some(e) = Entity::ALL.into_iter().find(|e| e.spec().file == x.file) {
+                    x.file = prepared.converted.table_name(e);
+                }
+            }
+            return Ok(told(&prepared, &p));
+        }
     };
     let sync = SourceSync {
         source: prepared.source_name.clone().unwrap_or_default(),

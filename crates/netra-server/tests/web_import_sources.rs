@@ -350,7 +350,7 @@ async fn another_sites_patients_and_shared_rows_are_refused_to_a_data_manager() 
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let html = r.text();
     assert!(
-        html.contains("you may not enter patients for site b"),
+        html.contains("records.csv, line 2 (patients.csv site, from the mapping): you may not enter patients for site b"),
         "{html}"
     );
     assert!(!patient_exists(&t, &dm, "NET-101").await);
