@@ -403,13 +403,10 @@ async fn after_a_restart_a_checked_upload_must_be_uploaded_again() {
         .to_string();
     // The same registry (and so the same login), a new server process.
     let registry = netra_store::Registry::open(&t.location).await.unwrap();
-    let state = netra_server::AppState::new(
-        registry,
-        netra_server::Config::default(),
-        t.clock.clone(),
-    )
-    .await
-    .unwrap();
+    let state =
+        netra_server::AppState::new(registry, netra_server::Config::default(), t.clock.clone())
+            .await
+            .unwrap();
     let restarted = netra_server::router(state);
     let r = req("POST", "/import/confirm")
         .cookie(&dm)
