@@ -39,6 +39,10 @@ pub use issue::{Issue, Issues};
 
 use netra_clinical::registry::schema::Entity;
 
+/// Per schema column, its source column (1-based position, field name),
+/// `None` for constants and templates.
+pub type Origins = Vec<Option<(usize, String)>>;
+
 /// The rows of one bundle entity converted from a source.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConvertedTable {
@@ -57,7 +61,7 @@ pub struct ConvertedTable {
     /// Per row, its own origins when they differ from [`Self::origins`]
     /// (a spreadsheet's second column group `tx2_…`, item 7 of an `items`
     /// table read from `q7`); shorter than `rows` or `None`: the table's.
-    pub row_origins: Vec<Option<Vec<Option<(usize, String)>>>>,
+    pub row_origins: Vec<Option<Origins>>,
 }
 
 impl ConvertedTable {

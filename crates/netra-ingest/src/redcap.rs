@@ -103,7 +103,7 @@ pub(crate) fn convert_parsed(
             Some(last) if last.entity == t.entity && t.map.item_field.is_some() => {
                 // each item's rows keep the columns they were read from
                 // (`q7`, not the first item's `q1`)
-                let own: Vec<Option<Vec<Option<(usize, String)>>>> = (0..converted.rows.len())
+                let own: Vec<Option<crate::Origins>> = (0..converted.rows.len())
                     .map(|r| {
                         let o = converted.origins_of(r);
                         (o != last.origins.as_slice()).then(|| o.to_vec())
