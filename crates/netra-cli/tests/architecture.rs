@@ -50,6 +50,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
             // The analysis page connected to a hub (issue 17): the
             // analyst's client and the run messages, no protocol code.
             "netra-hub",
+            // The web import of REDCap and spreadsheet files (issue 15):
+            // the same conversion as `netra import redcap|sheet`.
+            "netra-ingest",
         ],
     ),
     // The federation's transport (issue 17): the hub's HTTPS service and the

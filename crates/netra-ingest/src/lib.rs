@@ -31,12 +31,17 @@ pub mod records;
 pub mod redcap;
 pub mod redcap_api;
 pub mod sheet;
+pub mod source;
 pub mod suggest;
 pub mod workbook;
 
 pub use issue::{Issue, Issues};
 
 use netra_clinical::registry::schema::Entity;
+
+/// Per schema column, its source column (1-based position, field name),
+/// `None` for constants and templates.
+pub type Origins = Vec<Option<(usize, String)>>;
 
 /// The rows of one bundle entity converted from a source.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +58,10 @@ pub struct ConvertedTable {
     /// constants and templates), so that the store's problems can point at
     /// the source file.
     pub origins: Vec<Option<(usize, String)>>,
+    /// Per row, its own origins when they differ from [`Self::origins`]
+    /// (a spreadsheet's second column group `tx2_…`, item 7 of an `items`
+    /// table read from `q7`); shorter than `rows` or `None`: the table's.
+    pub row_origins: Vec<Option<Origins>>,
 }
 
 impl ConvertedTable {
@@ -70,6 +79,15 @@ impl ConvertedTable {
             let _ = w.write_record(row.iter().map(|c| c.as_deref().unwrap_or("")));
         }
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Where the values of row `row` come from (its own origins, else the
+    /// table's).
+    pub fn origins_of(&self, row: usize) -> &[Option<(usize, String)>] {
+        self.row_origins
+            .get(row)
+            .and_then(Option::as_ref)
+            .unwrap_or(&self.origins)
     }
 
     /// The natural key of row `row` (key columns' texts joined by `\u{1f}`),
@@ -126,14 +144,45 @@ impl Converted {
     /// it (`None` when the column came from a constant or a template, or
     /// the file is not one of ours).
     pub fn locate(&self, file: &str, column: Option<&str>) -> Option<Located> {
+        self.locate_in_row(file, None, column, None)
+    }
+
+    /// As [`Converted::locate`], for a problem of the row on source line
+    /// `line` whose cell in `column` reads `value`: several rows can come
+    /// from one line (a spreadsheet's column groups `tx1_…`, `tx2_…`; the
+    /// items of an `items` table), each from its own source columns, and
+    /// the one whose cell holds the reported value is the one meant (the
+    /// first of them when the value does not tell).
+    pub fn locate_in_row(
+        &self,
+        file: &str,
+        line: Option<u64>,
+        column: Option<&str>,
+        value: Option<&str>,
+    ) -> Option<Located> {
         let t = self
             .tables
             .iter()
             .find(|t| self.table_name(t.entity) == file)?;
         let spec = t.entity.spec();
-        let origin = column
-            .and_then(|c| spec.position(c))
-            .and_then(|i| t.origins[i].clone());
+        let origin = column.and_then(|c| spec.position(c)).and_then(|i| {
+            let on_line: Vec<usize> = match line {
+                Some(l) => (0..t.rows.len()).filter(|r| t.lines[*r] == l).collect(),
+                None => Vec::new(),
+            };
+            let holds = |r: &usize| {
+                value.is_some_and(|v| t.rows[*r][i].as_deref().map(str::trim) == Some(v.trim()))
+            };
+            let row = on_line
+                .iter()
+                .find(|r| holds(r))
+                .or(on_line.first())
+                .copied();
+            match row {
+                Some(r) => t.origins_of(r)[i].clone(),
+                None => t.origins[i].clone(),
+            }
+        });
         Some(Located {
             file: self.source.clone(),
             origin,

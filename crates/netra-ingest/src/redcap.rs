@@ -101,6 +101,16 @@ pub(crate) fn convert_parsed(
         // the tables of one `items` table (adjacent: same entity) are one
         match out.tables.last_mut() {
             Some(last) if last.entity == t.entity && t.map.item_field.is_some() => {
+                // each item's rows keep the columns they were read from
+                // (`q7`, not the first item's `q1`)
+                let own: Vec<Option<crate::Origins>> = (0..converted.rows.len())
+                    .map(|r| {
+                        let o = converted.origins_of(r);
+                        (o != last.origins.as_slice()).then(|| o.to_vec())
+                    })
+                    .collect();
+                last.row_origins.resize(last.rows.len(), None);
+                last.row_origins.extend(own);
                 last.rows.extend(converted.rows);
                 last.lines.extend(converted.lines);
             }
@@ -128,6 +138,7 @@ fn constant_table(entity: Entity, cells: &[(&str, &String)]) -> ConvertedTable {
         rows: vec![row],
         lines: vec![1],
         origins: vec![None; spec.columns.len()],
+        row_origins: Vec::new(),
     }
 }
 
@@ -198,6 +209,7 @@ impl<'a> Converter<'a> {
                     _ => None,
                 })
                 .collect(),
+            row_origins: Vec::new(),
         };
         let in_event = |r: &RecordRow| match &t.map.event {
             None => true,
@@ -240,6 +252,7 @@ impl<'a> Converter<'a> {
                     let mut any_field = false;
                     let mut item_answered = false;
                     let mut row = Vec::with_capacity(spec.columns.len());
+                    let mut origins = out.origins.clone();
                     for (i, src) in t.columns.iter().enumerate() {
                         let kind = &spec.columns[i].kind;
                         let v = match src {
@@ -253,6 +266,11 @@ impl<'a> Converter<'a> {
                                 };
                                 found.and_then(|f| {
                                     any_field = true;
+                                    if let Some((c, name)) = self.recs.display_in(field, f.instance)
+                                        && f.instance.is_some()
+                                    {
+                                        origins[i] = Some((c + 1, name));
+                                    }
                                     if t.map.item_field.as_deref() == Some(field.as_str()) {
                                         item_answered = true;
                                     }
@@ -268,6 +286,10 @@ impl<'a> Converter<'a> {
                         None => any_field || t.entity == Entity::Patient,
                     };
                     if exists {
+                        if origins != out.origins {
+                            out.row_origins.resize(out.rows.len(), None);
+                            out.row_origins.push(Some(origins));
+                        }
                         out.rows.push(row);
                         out.lines.push(unit.line);
                     }

@@ -338,3 +338,92 @@ fn a_bad_item_answer_and_a_bad_items_table_are_refused_at_their_place() {
     let e = convert_qol(&qol_sheet(&ok, &ok), &m).unwrap_err();
     assert!(e.to_string().contains("q31"), "{e}");
 }
+
+/// The problems the store finds in `c`'s rows (nothing is written), told
+/// in the source's terms.
+fn store_problems(c: netra_ingest::Converted) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (reg, _) = Registry::init(&Location::Sqlite(dir.path().join("n.db")))
+            .await
+            .unwrap();
+        let mut b = Bundle::new();
+        for t in c.tables.iter().filter(|t| !t.rows.is_empty()) {
+            b.add_converted(
+                t.entity,
+                &c.table_name(t.entity),
+                &t.to_csv(),
+                t.lines.clone(),
+            )
+            .unwrap();
+        }
+        let opts = ImportOptions {
+            actor: Actor {
+                user: "t".into(),
+                reason: None,
+            },
+            dry_run: true,
+        };
+        let Err(netra_store::StoreError::Invalid(problems)) = reg.import_bundle(&b, &opts).await
+        else {
+            panic!("the store accepted the rows");
+        };
+        reg.close().await;
+        let prepared = netra_ingest::source::Prepared {
+            converted: c,
+            cells: None,
+            source_name: None,
+        };
+        problems
+            .list
+            .iter()
+            .map(|p| {
+                prepared.describe(&netra_ingest::source::StoreProblem {
+                    file: &p.file,
+                    line: p.line,
+                    column_number: p.column_number,
+                    column: p.column.as_deref(),
+                    value: p.value.as_deref(),
+                    reason: &p.reason,
+                })
+            })
+            .collect()
+    })
+}
+
+/// A problem the store finds after conversion (a second course started
+/// before the patient's birth) names the second group's own column on that
+/// patient's line, not the first group's `tx1_start`.
+#[test]
+fn a_store_problem_in_a_repeated_group_names_that_groups_column() {
+    let sheet = fixture("patients.csv").replace("2017-03-01,2017-09-20", "1950-03-01,2017-09-20");
+    let c = convert(&sheet).unwrap();
+    let m = store_problems(c);
+    assert!(
+        m.iter().any(|p| p.starts_with(
+            "patients.csv, line 2, column 18 (tx2_start → treatments.csv start_date)"
+        )),
+        "{m:#?}"
+    );
+    assert!(!m.iter().any(|p| p.contains("tx1_start")), "{m:#?}");
+}
+
+/// The same for a table of numbered items: a bad answer to item 29 names
+/// `q29` (the 36th column), not the first item's `q1`.
+#[test]
+fn a_store_problem_in_an_items_table_names_that_items_column() {
+    let ok: Vec<&str> = std::iter::repeat_n("2", 30).collect();
+    let mut bad = ok.clone();
+    bad[28] = "9";
+    let c = convert_qol(&qol_sheet(&ok, &bad), QOL_MAPPING).unwrap();
+    let m = store_problems(c);
+    assert!(
+        m.iter()
+            .any(|p| p.starts_with("qol.csv, line 3, column 36 (q29 → qol_responses.csv response)")),
+        "{m:#?}"
+    );
+}

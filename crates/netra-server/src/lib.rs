@@ -65,6 +65,7 @@ pub mod rows;
 pub mod session;
 pub mod timeline;
 pub mod upload;
+mod upload_source;
 
 use std::net::SocketAddr;
 

@@ -16,6 +16,10 @@
 //! [`PENDING_SECONDS`]. The import is audited like any import (one entry
 //! per change, with the user and the reason typed on the form), and the
 //! upload itself is a security event (`import`).
+//!
+//! The same form takes a REDCap project's exports or a spreadsheet with
+//! their mapping file ([`crate::upload_source`]), converted by
+//! `netra-ingest` as `netra import redcap|sheet` converts them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -50,12 +54,31 @@ pub fn may_import(user: &User) -> bool {
     user.can_edit()
 }
 
+/// What was uploaded: bundle files, or a source with its mapping.
+#[derive(Debug, Clone)]
+pub(crate) enum What {
+    /// Bundle CSV files (name, bytes).
+    Bundle(Vec<(String, Vec<u8>)>),
+    /// A REDCap project or a spreadsheet, and whether the records the
+    /// source created and no longer has are kept.
+    Source(crate::upload_source::Source),
+}
+
+impl What {
+    fn names(&self) -> Vec<String> {
+        match self {
+            What::Bundle(files) => files.iter().map(|(n, _)| n.clone()).collect(),
+            What::Source(s) => s.names(),
+        }
+    }
+}
+
 /// An upload checked by its dry run, waiting for the confirmation.
 #[derive(Debug, Clone)]
 struct Upload {
     token: String,
     session: String,
-    files: Vec<(String, Vec<u8>)>,
+    what: What,
     reason: String,
     at: i64,
 }
@@ -110,6 +133,7 @@ fn upload_form(session: &Session, reason: &str) -> Markup {
     html! {
         form class="record" method="post" action="/import" enctype="multipart/form-data" id="import-form" {
             (csrf_field(session))
+            input type="hidden" name="kind" value="bundle";
             div class="wide" {
                 label for="files" { "Bundle files " span class="req" aria-hidden="true" { "*" }
                     span class="hint" id="files_hint" { "one or more CSV files of the bundle, named as in the bundle format ("
@@ -125,6 +149,7 @@ fn upload_form(session: &Session, reason: &str) -> Markup {
                 button type="submit" accesskey="s" { "Check (nothing is imported yet)" }
             }
         }
+        (crate::upload_source::forms(session, reason))
     }
 }
 
@@ -136,6 +161,7 @@ pub async fn form(PageUser(session): PageUser) -> PageResult<Html<String>> {
     let body = html! {
         h1 { "Import files" }
         p { "The files are checked first: you see what would change, or every problem with its file, line and column. Nothing is imported until you confirm, and then everything or nothing." }
+        p { "Bundle files first; below them, a REDCap project's exports or a spreadsheet with one row per patient, each with its mapping file (docs/import.md)." }
         (upload_form(&session, ""))
     };
     Ok(Html(
@@ -177,17 +203,21 @@ fn bundle_of(files: &[(String, Vec<u8>)]) -> Result<Bundle, Problems> {
 /// The rows a data manager may not import, and the expectations the
 /// import must meet inside its transaction (each patient still at the
 /// site checked, each new patient still absent).
-async fn permitted(
+/// A converted source's study and site rows are allowed here
+/// (`shared_checked_later`) and refused later if the dry run finds that
+/// they would add or change a study or a site.
+pub(crate) async fn permitted(
     state: &Shared,
     user: &User,
     bundle: &Bundle,
+    shared_checked_later: bool,
 ) -> Result<Result<Vec<Expect>, Problems>, AppError> {
     let mut problems = Problems::default();
     if user.is_admin() {
         return Ok(Ok(Vec::new()));
     }
     for e in [Entity::Study, Entity::Site] {
-        if bundle.table(e).is_some_and(|t| t.n_rows() > 0) {
+        if !shared_checked_later && bundle.table(e).is_some_and(|t| t.n_rows() > 0) {
             problems.push(Problem::file(
                 e.spec().file,
                 "studies and sites are managed by administrators",
@@ -269,12 +299,50 @@ async fn permitted(
 }
 
 /// What checking or importing the files gave.
-enum Outcome {
-    Report(ImportReport),
-    Problems(Problems),
+pub(crate) enum Outcome {
+    /// Checked or imported.
+    Report(Summary),
+    /// Refused: every problem, told in the terms of the uploaded files,
+    /// and how many more were not kept.
+    Problems(Vec<String>, usize),
+}
+
+impl Outcome {
+    fn problems(p: &Problems) -> Outcome {
+        Outcome::Problems(p.list.iter().map(|x| x.to_string()).collect(), p.more)
+    }
+}
+
+/// What an import did or would do.
+pub(crate) struct Summary {
+    /// The upserts.
+    pub import: ImportReport,
+    /// Records the source created and no longer has: removed (or to be).
+    pub removed: Vec<String>,
+    /// The same, kept (the form asked to keep them).
+    pub kept: Vec<String>,
+}
+
+impl Summary {
+    fn changes(&self) -> usize {
+        self.import.changes() + self.removed.len()
+    }
 }
 
 async fn run(
+    state: &Shared,
+    user: &User,
+    what: &What,
+    reason: &str,
+    dry_run: bool,
+) -> Result<Outcome, AppError> {
+    match what {
+        What::Bundle(files) => run_bundle(state, user, files, reason, dry_run).await,
+        What::Source(s) => crate::upload_source::run(state, user, s, reason, dry_run).await,
+    }
+}
+
+async fn run_bundle(
     state: &Shared,
     user: &User,
     files: &[(String, Vec<u8>)],
@@ -283,11 +351,11 @@ async fn run(
 ) -> Result<Outcome, AppError> {
     let bundle = match bundle_of(files) {
         Ok(b) => b,
-        Err(p) => return Ok(Outcome::Problems(p)),
+        Err(p) => return Ok(Outcome::problems(&p)),
     };
-    let expects = match permitted(state, user, &bundle).await? {
+    let expects = match permitted(state, user, &bundle, false).await? {
         Ok(x) => x,
-        Err(p) => return Ok(Outcome::Problems(p)),
+        Err(p) => return Ok(Outcome::problems(&p)),
     };
     let opts = ImportOptions {
         actor: Actor {
@@ -301,25 +369,35 @@ async fn run(
         .import_bundle_expecting(&bundle, &opts, &expects)
         .await
     {
-        Ok(r) => Ok(Outcome::Report(r)),
-        Err(StoreError::Invalid(p)) => Ok(Outcome::Problems(p)),
+        Ok(r) => Ok(Outcome::Report(Summary {
+            import: r,
+            removed: Vec::new(),
+            kept: Vec::new(),
+        })),
+        Err(StoreError::Invalid(p)) => Ok(Outcome::problems(&p)),
         Err(e) => Err(e.into()),
     }
 }
 
-fn problems_list(p: &Problems) -> Markup {
+fn problems_list(list: &[String], more: usize) -> Markup {
     html! {
         div class="errors" role="alert" tabindex="-1" id="problems" {
-            h2 { "Nothing was imported: " (p.len()) " problem(s) to correct" }
+            h2 { "Nothing was imported: " (list.len() + more) " problem(s) to correct" }
             ul {
-                @for x in &p.list { li { (x.to_string()) } }
+                @for x in list { li { (x) } }
             }
-            @if p.more > 0 { p { "… and " (p.more) " more problem(s) not shown" } }
+            @if more > 0 { p { "… and " (more) " more problem(s) not shown" } }
         }
     }
 }
 
-fn report_table(r: &ImportReport) -> Markup {
+fn report_table(s: &Summary, dry_run: bool) -> Markup {
+    let r = &s.import;
+    let verb = if dry_run {
+        "would be removed"
+    } else {
+        "removed"
+    };
     html! {
         div class="table-wrap" {
             table {
@@ -330,6 +408,14 @@ fn report_table(r: &ImportReport) -> Markup {
                     }
                 }
             }
+        }
+        @if !s.removed.is_empty() {
+            p { (s.removed.len()) " record(s) " (verb) ": no longer in the source, which created them" }
+            ul { @for x in &s.removed { li { (x) } } }
+        }
+        @if !s.kept.is_empty() {
+            p { (s.kept.len()) " record(s) no longer in the source are kept, as asked" }
+            ul { @for x in &s.kept { li { (x) } } }
         }
     }
 }
@@ -363,31 +449,52 @@ pub async fn check(
         .await
         .map_err(|_| too_large())?;
     let parts = crate::multipart::parse(&bytes, &boundary).map_err(AppError::BadRequest)?;
-    let files: Vec<(String, Vec<u8>)> = parts
+    if parts
         .iter()
-        .filter(|p| p.name == "files" && p.filename.as_deref().is_some_and(|f| !f.is_empty()))
-        .map(|p| (p.filename.clone().unwrap_or_default(), p.data.clone()))
-        .collect();
-    if files.iter().map(|(_, d)| d.len()).sum::<usize>() > UPLOAD_LIMIT {
+        .filter(|p| p.filename.is_some())
+        .map(|p| p.data.len())
+        .sum::<usize>()
+        > UPLOAD_LIMIT
+    {
         return Err(too_large().into());
     }
+    let kind = parts
+        .iter()
+        .find(|p| p.name == "kind")
+        .map(|p| p.text())
+        .unwrap_or_default();
+    let what = match crate::upload_source::Source::of_form(kind.trim(), &parts) {
+        Some(s) => What::Source(s),
+        None => What::Bundle(
+            parts
+                .iter()
+                .filter(|p| {
+                    p.name == "files" && p.filename.as_deref().is_some_and(|f| !f.is_empty())
+                })
+                .map(|p| (p.filename.clone().unwrap_or_default(), p.data.clone()))
+                .collect(),
+        ),
+    };
     let reason = parts
         .iter()
         .find(|p| p.name == "reason")
         .map(|p| p.text().trim().to_string())
         .unwrap_or_default();
-    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    let mut outcome = run(&state, user, &files, &reason, true).await?;
+    let names = what.names();
+    let mut outcome = run(&state, user, &what, &reason, true).await?;
     if reason.is_empty() {
-        let mut p = match outcome {
-            Outcome::Problems(p) => p,
-            Outcome::Report(_) => Problems::default(),
+        let (mut p, more) = match outcome {
+            Outcome::Problems(p, more) => (p, more),
+            Outcome::Report(_) => (Vec::new(), 0),
         };
-        p.push(Problem::file(
-            "form",
-            "give the reason for this import (it is kept in the audit trail)",
-        ));
-        outcome = Outcome::Problems(p);
+        p.push(
+            Problem::file(
+                "form",
+                "give the reason for this import (it is kept in the audit trail)",
+            )
+            .to_string(),
+        );
+        outcome = Outcome::Problems(p, more);
     }
     let _ = crate::accounts::log_event(
         &state.registry,
@@ -399,17 +506,17 @@ pub async fn check(
             names.join(", "),
             match &outcome {
                 Outcome::Report(r) => format!("{} change(s) found", r.changes()),
-                Outcome::Problems(p) => format!("refused, {} problem(s)", p.len()),
+                Outcome::Problems(p, more) => format!("refused, {} problem(s)", p.len() + more),
             }
         )),
         Some(&client),
     )
     .await;
     match outcome {
-        Outcome::Problems(p) => {
+        Outcome::Problems(p, more) => {
             let body = html! {
                 h1 { "Import files" }
-                (problems_list(&p))
+                (problems_list(&p, more))
                 (upload_form(&session, &reason))
             };
             Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, body, &session))
@@ -419,7 +526,7 @@ pub async fn check(
             state.uploads.put(Upload {
                 token: token.clone(),
                 session: session.token_hash.clone(),
-                files,
+                what,
                 reason,
                 at: state.clock.now(),
             });
@@ -427,7 +534,7 @@ pub async fn check(
                 h1 { "Check of the import" }
                 p role="status" { "No problem found in " (names.join(", ")) ". Importing would make "
                     strong { (r.changes()) " change(s)" } "; nothing is imported yet." }
-                (report_table(&r))
+                (report_table(&r, true))
                 form method="post" action="/import/confirm" class="record" {
                     (csrf_field(&session))
                     input type="hidden" name="upload" value=(token);
@@ -473,13 +580,13 @@ pub async fn confirm(
         .take(&session.token_hash, token, state.clock.now())
     else {
         return Err(AppError::NotFound(
-            "no checked upload to import (it expired or was imported already): upload the files again"
+            "no checked upload to import: it was imported already, it expired (a checked upload waits 30 minutes), you logged out, or the server restarted (checked uploads wait in the server's memory, not in the registry); nothing was imported from it: upload the files again"
                 .into(),
         )
         .into());
     };
-    let names: Vec<String> = upload.files.iter().map(|(n, _)| n.clone()).collect();
-    let outcome = run(&state, user, &upload.files, &upload.reason, false).await?;
+    let names = upload.what.names();
+    let outcome = run(&state, user, &upload.what, &upload.reason, false).await?;
     let _ = crate::accounts::log_event(
         &state.registry,
         state.clock.now(),
@@ -490,17 +597,17 @@ pub async fn confirm(
             names.join(", "),
             match &outcome {
                 Outcome::Report(r) => format!("{} change(s) imported", r.changes()),
-                Outcome::Problems(p) => format!("refused, {} problem(s)", p.len()),
+                Outcome::Problems(p, more) => format!("refused, {} problem(s)", p.len() + more),
             }
         )),
         Some(&client),
     )
     .await;
     match outcome {
-        Outcome::Problems(p) => {
+        Outcome::Problems(p, more) => {
             let body = html! {
                 h1 { "Import files" }
-                (problems_list(&p))
+                (problems_list(&p, more))
                 (upload_form(&session, &upload.reason))
             };
             Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, body, &session))
@@ -508,8 +615,8 @@ pub async fn confirm(
         Outcome::Report(r) => {
             let body = html! {
                 h1 { "Imported" }
-                p role="status" { (r.changes()) " change(s) imported from " (names.join(", ")) ", with " (r.audit_entries) " audit entries." }
-                (report_table(&r))
+                p role="status" { (r.changes()) " change(s) imported from " (names.join(", ")) ", with " (r.import.audit_entries) " audit entries." }
+                (report_table(&r, false))
                 p { a href="/patients" { "To the patients" } }
             };
             Ok(Html(page("Imported", &session, Nav::Patients, body).into_string()).into_response())

@@ -212,9 +212,31 @@ impl Registry {
         opts: &ImportOptions,
         source: &SourceSync,
     ) -> Result<SourceReport, StoreError> {
-        let (import, plan) =
-            import::import_synced(&self.pool, self.backend(), bundle, opts, &[], Some(source))
-                .await?;
+        self.import_from_source_expecting(bundle, opts, source, &[])
+            .await
+    }
+
+    /// [`Registry::import_from_source`] if every expectation holds inside
+    /// the write transaction: the web upload of a data manager's REDCap or
+    /// spreadsheet files expects each patient it touches (or removes) to be
+    /// still at a site of theirs.
+    pub async fn import_from_source_expecting(
+        &self,
+        bundle: &Bundle,
+        opts: &ImportOptions,
+        source: &SourceSync,
+        expects: &[Expect],
+    ) -> Result<SourceReport, StoreError> {
+        let (import, plan) = import::import_synced(
+            &self.pool,
+            self.backend(),
+            bundle,
+            opts,
+            expects,
+            Some(source),
+        )
+        .await
+        .map_err(|e| refuse_duplicate(e, expects))?;
         let plan = plan.unwrap_or_default();
         Ok(SourceReport {
             import,

@@ -10,9 +10,10 @@
 use std::path::{Path, PathBuf};
 
 use netra_clinical::registry::schema::Entity;
-use netra_ingest::redcap::{Input, convert};
+use netra_ingest::redcap::Input;
 use netra_ingest::redcap_api::{Api, ApiError, Token, fetch_metadata, fetch_records};
-use netra_ingest::workbook::{Cells, Format};
+use netra_ingest::source::{Files, StoreProblem, describe, prepare};
+use netra_ingest::workbook::Cells;
 use netra_ingest::{Converted, Issues};
 use netra_store::{
     Bundle, ImportOptions, Registry, SourceRecord, SourceReport, SourceSync, StoreError,
@@ -150,38 +151,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give --records CSV (or --api URL)"),
     };
     let map_bytes = read(mapping)?;
-    let converted = convert(
-        Input {
+    let prepared = prepare(Files::Redcap {
+        dictionary: Input {
             name: &dict_name,
             bytes: &dict_bytes,
         },
-        Input {
+        records: Input {
             name: &rec_name,
             bytes: &rec_bytes,
         },
-        Input {
+        mapping: Input {
             name: &name(mapping),
             bytes: &map_bytes,
         },
-    )
+    })
     .map_err(|i| refuse(&i))?;
     let how = How {
-        source: source_name(&map_bytes),
+        source: prepared.source_name,
         cells: None,
         dry_run: args.dry_run,
         keep_missing: args.keep_missing,
     };
-    import_converted(&converted, &args.db, &args.actor, &how)
-}
-
-/// The mapping's `[source] name` (the mapping was read by the conversion).
-pub(crate) fn source_name(mapping: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(mapping).ok()?;
-    netra_ingest::mapping::Mapping::parse("mapping", text)
-        .ok()?
-        .source
-        .name
-        .filter(|n| !n.trim().is_empty())
+    import_converted(&prepared.converted, &args.db, &args.actor, &how)
 }
 
 /// How converted rows are imported.
@@ -233,34 +224,19 @@ pub fn run_sheet(args: SheetArgs) -> anyhow::Result<()> {
         name: &name(&args.mapping),
         bytes: &map,
     };
-    let (converted, cells) = match Format::of_name(&file_name) {
-        Some(format) => {
-            let w = netra_ingest::sheet::convert_workbook(
-                sheet_in,
-                format,
-                args.sheet.as_deref(),
-                map_in,
-            )
-            .map_err(|i| refuse(&i))?;
-            (w.converted, Some(w.cells))
-        }
-        None => {
-            if args.sheet.is_some() {
-                anyhow::bail!(
-                    "--sheet names a sheet of an .xlsx or .ods workbook; {file_name} is read as CSV"
-                );
-            }
-            let c = netra_ingest::sheet::convert_csv(sheet_in, map_in).map_err(|i| refuse(&i))?;
-            (c, None)
-        }
-    };
+    let prepared = prepare(Files::Sheet {
+        file: sheet_in,
+        sheet: args.sheet.as_deref(),
+        mapping: map_in,
+    })
+    .map_err(|i| refuse(&i))?;
     let how = How {
-        source: source_name(&map),
-        cells,
+        source: prepared.source_name,
+        cells: prepared.cells,
         dry_run: args.dry_run,
         keep_missing: args.keep_missing,
     };
-    import_converted(&converted, &args.db, &args.actor, &how)
+    import_converted(&prepared.converted, &args.db, &args.actor, &how)
 }
 
 /// Imports converted rows through the store's one import path (kept in
@@ -301,7 +277,15 @@ pub(crate) fn import_converted(
     .map_err(|e| match e {
         StoreError::Invalid(problems) => {
             for p in &problems.list {
-                eprintln!("error: {}", in_source_terms(converted, how.cells, p));
+                let at = StoreProblem {
+                    file: &p.file,
+                    line: p.line,
+                    column_number: p.column_number,
+                    column: p.column.as_deref(),
+                    value: p.value.as_deref(),
+                    reason: &p.reason,
+                };
+                eprintln!("error: {}", describe(converted, how.cells, &at));
             }
             anyhow::anyhow!(
                 "{} problem(s) found; nothing was written",
@@ -312,43 +296,6 @@ pub(crate) fn import_converted(
     })?;
     print_report(&report, how, &location.display());
     Ok(())
-}
-
-/// A store problem of a converted table, told in the source's terms: the
-/// records file (a workbook's sheet and cell), its line and the source
-/// field, with the registry column.
-fn in_source_terms(c: &Converted, cells: Option<Cells>, p: &netra_store::Problem) -> String {
-    let Some(at) = c.locate(&p.file, p.column.as_deref()) else {
-        return p.to_string();
-    };
-    let mut s = at.file.clone();
-    let line = p.line;
-    match (cells, line, &at.origin) {
-        (Some(cells), Some(l), Some((n, _))) => {
-            s.push_str(&format!(", cell {}", cells.name(*n, l)))
-        }
-        (Some(_), Some(l), None) => s.push_str(&format!(", row {l}")),
-        (None, Some(l), _) => s.push_str(&format!(", line {l}")),
-        _ => {}
-    }
-    match (&at.origin, &p.column) {
-        (Some((n, field)), Some(col)) if cells.is_none() => {
-            s.push_str(&format!(
-                ", column {n} ({field} → {} {col})",
-                at.entity_file
-            ));
-        }
-        (Some((_, field)), Some(col)) => {
-            s.push_str(&format!(" ({field} → {} {col})", at.entity_file));
-        }
-        (None, Some(col)) => s.push_str(&format!(" ({} {col}, from the mapping)", at.entity_file)),
-        _ => s.push_str(&format!(" ({})", at.entity_file)),
-    }
-    s.push_str(&format!(": {}", p.reason));
-    if let Some(v) = &p.value {
-        s.push_str(&format!(" (value '{v}')"));
-    }
-    s
 }
 
 fn print_report(r: &SourceReport, how: &How, location: &str) {

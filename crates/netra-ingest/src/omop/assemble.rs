@@ -149,6 +149,7 @@ pub(super) fn assemble(
             rows: vec![],
             lines: vec![],
             origins: vec![None; spec.columns.len()],
+            row_origins: Vec::new(),
         };
         for (line, cols) in rows {
             let cells: Vec<Option<String>> = spec
