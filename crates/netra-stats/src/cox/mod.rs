@@ -44,6 +44,7 @@ pub(crate) mod chol;
 mod concordance;
 pub mod finegray;
 pub(crate) mod kernel;
+mod grouped;
 pub(crate) mod newton;
 mod prepare;
 mod residuals;

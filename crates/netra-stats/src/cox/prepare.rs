@@ -1,6 +1,7 @@
 //! One sort, then contiguous buffers in the order the likelihood walks them.
 //!
-//! Rows are ordered by stratum, then by (stop) time *descending*: the risk
+//! Rows are ordered by stratum, then by (stop) time *descending*, censored
+//! rows before events at the same time: the risk
 //! set of a time is everyone seen so far, so one backward pass accumulates
 //! it. Covariates are copied row-major (one row's `p` values together, the
 //! access pattern of the pass), centred at their weighted mean and scaled by
@@ -49,7 +50,7 @@ pub(crate) struct Prepared {
 }
 
 pub(crate) use super::sort::desc_key;
-use super::sort::{argsort_by_key, stable_by_group};
+use super::sort::{argsort_by_key, reorder_by_key, stable_by_group};
 
 /// Inputs of [`prepare`], all in original row order.
 pub(crate) struct Raw<'a> {
@@ -67,8 +68,14 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
     let n_all = raw.stop.len();
     let p = raw.p;
 
-    // The one sort: (stratum, stop descending), ties in row order.
-    let order = argsort_by_key(n_all, |i| desc_key(raw.stop[i]));
+    // The one sort: (stratum, stop descending, censored rows before
+    // events), ties in row order. Censored rows first make the rows that
+    // join the risk set before a time's events one contiguous run
+    // (`grouped`); nothing else depends on the order within a time.
+    let mut by_event = Vec::with_capacity(n_all);
+    by_event.extend((0..n_all as u32).filter(|&i| !raw.event[i as usize]));
+    by_event.extend((0..n_all as u32).filter(|&i| raw.event[i as usize]));
+    let order = reorder_by_key(by_event, |i| desc_key(raw.stop[i]));
     let order = match raw.strata {
         None => order,
         Some(s) => stable_by_group(order, |i| s[i as usize]),
