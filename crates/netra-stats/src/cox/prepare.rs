@@ -73,9 +73,15 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
     // join the risk set before a time's events one contiguous run
     // (`grouped`); nothing else depends on the order within a time. The
     // position of each row is what the copies below need.
-    let (pos_of, n) = match direct_keys(raw) {
-        Some((top, buckets)) => (positions_by_day(raw, top, buckets), n_all),
-        None => positions_by_sort(raw),
+    // By day, the rows of a time go to one run of positions in row order:
+    // the copies below write a few thousand sequential streams, which need
+    // no touching ahead (it would only wait for fresh pages).
+    let (pos_of, n, touch_ahead) = match direct_keys(raw) {
+        Some((top, buckets)) => (positions_by_day(raw, top, buckets), n_all, false),
+        None => {
+            let (pos_of, n) = positions_by_sort(raw);
+            (pos_of, n, true)
+        }
     };
     if n == 0 {
         return Err(CoxError::NoEvents);
@@ -83,8 +89,8 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
 
     // Two jobs, on two threads for large data: the per-row arrays, and the
     // centring and row-major copy of the covariates.
-    let rows_job = || scatter_rows(raw, &pos_of, n);
-    let cov_job = || centre_and_scatter(raw, &pos_of, n, p);
+    let rows_job = || scatter_rows(raw, &pos_of, n, touch_ahead);
+    let cov_job = || centre_and_scatter(raw, &pos_of, n, p, touch_ahead);
     let (rows, (x, mean, scale)) =
         if n_all >= 100_000 && std::thread::available_parallelism().map_or(1, |v| v.get()) > 1 {
             std::thread::scope(|scope| {
@@ -246,13 +252,14 @@ const AHEAD: usize = 16;
 /// Scatters the rows to their positions: every input array is read in
 /// sequence and each row is written once, which costs far fewer cache
 /// misses than gathering at random.
-fn scatter_rows(raw: &Raw<'_>, pos_of: &[u32], n: usize) -> RowArrays {
+fn scatter_rows(raw: &Raw<'_>, pos_of: &[u32], n: usize, touch_ahead: bool) -> RowArrays {
     let mut stop = vec![0.0; n];
     let mut event = vec![false; n];
     let mut weight = vec![1.0; n];
     let mut row = vec![0u32; n];
     for (i, &pos) in pos_of.iter().enumerate() {
-        if let Some(&ahead) = pos_of.get(i + AHEAD)
+        if touch_ahead
+            && let Some(&ahead) = pos_of.get(i + AHEAD)
             && ahead != u32::MAX
         {
             let ahead = ahead as usize;
@@ -306,6 +313,7 @@ fn centre_and_scatter(
     pos_of: &[u32],
     n: usize,
     p: usize,
+    touch_ahead: bool,
 ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let n_all = pos_of.len();
     let all_used = n == n_all;
@@ -357,7 +365,8 @@ fn centre_and_scatter(
         // Destinations are random: touching the row written AHEAD rows
         // later brings its line into cache while this one is written (the
         // writes would otherwise fill the store buffer and stall).
-        if let Some(&ahead) = pos_of.get(i + AHEAD)
+        if touch_ahead
+            && let Some(&ahead) = pos_of.get(i + AHEAD)
             && ahead != u32::MAX
         {
             std::hint::black_box(x[ahead as usize * p]);
