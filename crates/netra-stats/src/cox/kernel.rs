@@ -16,7 +16,11 @@
 //!   summed in closed form (five scalar sums), so heavy ties cost O(d + p²)
 //!   per time rather than O(d·p²).
 //!
-//! Large right-censored data (≥ 100 000 rows) take a two-pass route. The
+//! Large right-censored data (≥ 100 000 rows) whose event times are tied
+//! (times in days: few event times for many rows) take the grouped route
+//! of `grouped`: one pass over the rows per evaluation, sums per event
+//! time, then the ordered pass over the event times. Other large
+//! right-censored data (many distinct event times) take a two-pass route. The
 //! `S2/S0` part of the
 //! information is linear in the rows: `Σ_t c_t S2(t) = Σ_i r_i h_i x_i x_i'`
 //! with `h_i` the sum of the per-time coefficients `c_t` over the event
@@ -646,7 +650,14 @@ fn sequential_pass<const P: usize>(
 /// Adds a time's events (Breslow, or Efron in closed form) to the score and
 /// information, then moves the events' sums into the risk set.
 #[inline(always)]
-pub(super) fn add_events(p: usize, acc: &mut Acc, denom2: f64, deadwt: f64, ndead: usize, efron: bool) {
+pub(super) fn add_events(
+    p: usize,
+    acc: &mut Acc,
+    denom2: f64,
+    deadwt: f64,
+    ndead: usize,
+    efron: bool,
+) {
     if !efron || ndead == 1 {
         acc.denom += denom2;
         acc.loglik -= deadwt * acc.denom.ln();
@@ -809,10 +820,19 @@ mod tests {
                             two_pass.risk = vec![0.0; n];
                             two_pass.split = plan(&prep);
                             assert!(two_pass.split < n);
-                            for (route, mut ev) in [grouped, one_part, two_pass].into_iter().enumerate() {
+                            for (route, mut ev) in
+                                [grouped, one_part, two_pass].into_iter().enumerate()
+                            {
                                 ev.run(&prep, beta, efron);
-                                assert!(close(ev.loglik, acc.loglik), "{route}: {} {}", ev.loglik, acc.loglik);
-                                for (a, b) in ev.u.iter().zip(&acc.u).chain(ev.imat.iter().zip(&acc.imat)) {
+                                assert!(
+                                    close(ev.loglik, acc.loglik),
+                                    "{route}: {} {}",
+                                    ev.loglik,
+                                    acc.loglik
+                                );
+                                for (a, b) in
+                                    ev.u.iter().zip(&acc.u).chain(ev.imat.iter().zip(&acc.imat))
+                                {
                                     assert!(close(*a, *b), "{route}: {a} {b}");
                                 }
                                 checked[route] += 1;
