@@ -13,12 +13,15 @@ event times in whole days, ~50% censored), Efron ties everywhere. Timed:
 * R coxph        — system.time(coxph(...)) after read.csv (read timed apart);
 * lifelines fit  — CoxPHFitter().fit after pandas.read_csv (lifelines computes
                    its concordance lazily, after the fit, so it is not timed).
-Prints a Markdown table with the ratios. R and lifelines runs longer than
+Wall and CPU time (user + system, all threads) of each. Prints a Markdown
+table with the ratios; --netra/--bench compare other binaries (e.g. a build
+before a change) with --no-build. R and lifelines runs longer than
 --timeout are reported as skipped.
 """
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -34,15 +37,20 @@ def fields(text):
 
 
 def run(cmd, timeout=None):
+    """Runs cmd; returns (stdout, wall seconds, CPU seconds of the child)."""
     t0 = time.perf_counter()
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
     except subprocess.TimeoutExpired:
-        return None, None
+        return None, None, None
     except subprocess.CalledProcessError as e:
         print(f"  failed: {' '.join(map(str, cmd))}\n{e.stderr}", file=sys.stderr)
-        return None, None
-    return out.stdout, time.perf_counter() - t0
+        return None, None, None
+    wall = time.perf_counter() - t0
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+    return out.stdout, wall, cpu
 
 
 def main():
@@ -50,16 +58,20 @@ def main():
     ap.add_argument("--sizes", default="1e5,1e6,1e7")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--data-dir", default=os.environ.get("NETRA_BENCH_DIR", "/tmp/netra-bench-cox"))
+    ap.add_argument("--no-build", action="store_true", help="use the binaries as they are")
+    ap.add_argument("--netra", help="the netra binary (default: target/release/netra)")
+    ap.add_argument("--bench", help="the cox_bench binary (default: target/release/examples/cox_bench)")
     args = ap.parse_args()
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
 
-    print("building release binaries ...", file=sys.stderr)
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "netra-cli"], cwd=ROOT, check=True)
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "netra-stats", "--example", "cox_bench"],
-                   cwd=ROOT, check=True)
-    netra = ROOT / "target/release/netra"
-    bench = ROOT / "target/release/examples/cox_bench"
+    if not args.no_build:
+        print("building release binaries ...", file=sys.stderr)
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "netra-cli"], cwd=ROOT, check=True)
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "netra-stats", "--example", "cox_bench"],
+                       cwd=ROOT, check=True)
+    netra = Path(args.netra) if args.netra else ROOT / "target/release/netra"
+    bench = Path(args.bench) if args.bench else ROOT / "target/release/examples/cox_bench"
 
     rows = []
     for size in args.sizes.split(","):
@@ -69,41 +81,57 @@ def main():
             print(f"generating {csv} ...", file=sys.stderr)
             subprocess.run([sys.executable, HERE / "generate.py", str(n), csv], check=True)
         print(f"n = {n}: netra ...", file=sys.stderr)
-        out, _ = run([bench, csv, "3" if n <= 1_000_000 else "1"])
+        out, _, _ = run([bench, csv, "3" if n <= 1_000_000 else "1"])
         nf = fields(out)
-        cli_best = None
+        cli = (None, None)
         for _ in range(3 if n <= 1_000_000 else 1):
-            _, t = run([netra, "cox", "--data", csv, "--time", "time", "--event", "status",
-                        "--formula", FORMULA, "--format", "json"])
-            cli_best = t if cli_best is None else min(cli_best, t)
+            _, t, c = run([netra, "cox", "--data", csv, "--time", "time", "--event", "status",
+                           "--formula", FORMULA, "--format", "json"])
+            if t is not None and (cli[0] is None or t < cli[0]):
+                cli = (t, c)
         print(f"n = {n}: R ...", file=sys.stderr)
-        out, _ = run(["Rscript", "--vanilla", HERE / "fit.R", csv], timeout=args.timeout)
+        out, _, _ = run(["Rscript", "--vanilla", HERE / "fit.R", csv], timeout=args.timeout)
         rf = fields(out) if out else None
         print(f"n = {n}: lifelines ...", file=sys.stderr)
-        out, _ = run([sys.executable, HERE / "fit_lifelines.py", csv], timeout=args.timeout)
+        out, _, _ = run([sys.executable, HERE / "fit_lifelines.py", csv], timeout=args.timeout)
         lf = fields(out) if out else None
         # Agreement of the estimates (printed to 6 decimals).
         if rf:
             diffs = [abs(float(nf[k]) - float(rf[k])) for k in FORMULA.split(" + ")]
             print(f"  max |netra - R| over coefficients: {max(diffs):.1e}", file=sys.stderr)
-        rows.append((n, nf, cli_best, rf, lf))
+        rows.append((n, nf, cli, rf, lf))
 
     def s(v):
-        return "skipped" if v is None else f"{float(v):.3f} s"
+        return "skipped" if v is None else f"{float(v):.3f}"
+
+    def pair(a, b):
+        return f"{s(a)} / {s(b)} s"
 
     def ratio(a, b):
         return "–" if a is None or b is None else f"{float(a) / float(b):.1f}×"
 
-    print("\n| n | netra fit | netra CLI (CSV → JSON) | R coxph | R read.csv | lifelines fit "
-          "| R / netra | lifelines / netra | netra fit memory beyond input |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    def both(a, b):
+        """The ratio a/b of wall and of CPU times (key: which field)."""
+        return f"{ratio(a[0], b[0])} / {ratio(a[1], b[1])}"
+
+    def total(f, a, b):
+        return None if f is None else float(f[a]) + float(f[b])
+
+    print("\nTimes are wall / CPU (user + system, all threads); ratios likewise.\n")
+    print("| n | netra fit | netra CLI (CSV → JSON) | R coxph | R read.csv + coxph | lifelines fit "
+          "| lifelines read_csv + fit | R / netra fit | R read+fit / netra CLI "
+          "| lifelines / netra fit | lifelines read+fit / netra CLI | netra fit memory beyond input |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, nf, cli, rf, lf in rows:
-        r_fit = rf["fit_s"] if rf else None
-        r_read = rf["read_s"] if rf else None
-        l_fit = lf["fit_s"] if lf else None
+        net = (nf["fit_s"], nf.get("fit_cpu_s"))
+        r_fit = (rf["fit_s"], rf["fit_cpu_s"]) if rf else (None, None)
+        r_all = (total(rf, "read_s", "fit_s"), total(rf, "read_cpu_s", "fit_cpu_s"))
+        l_fit = (lf["fit_s"], lf["fit_cpu_s"]) if lf else (None, None)
+        l_all = (total(lf, "read_s", "fit_s"), total(lf, "read_cpu_s", "fit_cpu_s"))
         mem = f"{float(nf['fit_extra_mb']):.0f} MB ({float(nf['fit_extra_mb']) / float(nf['input_mb']):.2f}× input)"
-        print(f"| {n:.0e} | {s(nf['fit_s'])} | {s(cli)} | {s(r_fit)} | {s(r_read)} | {s(l_fit)} "
-              f"| {ratio(r_fit, nf['fit_s'])} | {ratio(l_fit, nf['fit_s'])} | {mem} |")
+        print(f"| {n:.0e} | {pair(*net)} | {pair(*cli)} | {pair(*r_fit)} | {pair(*r_all)} "
+              f"| {pair(*l_fit)} | {pair(*l_all)} | {both(r_fit, net)} | {both(r_all, cli)} "
+              f"| {both(l_fit, net)} | {both(l_all, cli)} | {mem} |")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 //! reads a numeric CSV written by `bench/cox/generate.py` (not timed), then
 //! times building the design matrix and the Efron fit (with concordance, as
 //! `coxph` always computes it), printing the best of `repeats` runs in
-//! seconds, and the fit's peak memory beyond the data (Linux: peak RSS
+//! seconds, the mean CPU time of a fit (all threads), and the fit's peak memory beyond the data (Linux: peak RSS
 //! reset through `/proc/self/clear_refs` before the first fit).
 
 use std::io::BufRead;
@@ -12,6 +12,19 @@ use std::time::Instant;
 
 use netra_stats::cox::{CoxData, CoxOptions, coxph};
 use netra_stats::model::{ColumnData, Design, DesignOptions, Formula, NamedColumn};
+
+/// CPU time (user + system, all threads, finished ones included) of this
+/// process in seconds (Linux `/proc/self/stat`, in USER_HZ = 100 ticks:
+/// 10 ms resolution, so it is averaged over the repeats).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) end with ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
 
 /// Resident and peak resident memory of this process in bytes (Linux).
 fn memory() -> Option<(u64, u64)> {
@@ -60,6 +73,7 @@ fn main() {
     let mut best_design = f64::INFINITY;
     let mut best_fit = f64::INFINITY;
     let mut fit = None;
+    let mut cpu_fit = 0.0;
     for _ in 0..repeats {
         drop(fit.take()); // the previous fit's memory is not the next one's
         let t0 = Instant::now();
@@ -76,9 +90,13 @@ fn main() {
             strata: None,
             cluster: None,
         };
+        let c1 = cpu_seconds();
         let t1 = Instant::now();
         let f = coxph(&data, &CoxOptions::default()).expect("fit");
         best_fit = best_fit.min(t1.elapsed().as_secs_f64());
+        if let (Some(a), Some(b)) = (c1, cpu_seconds()) {
+            cpu_fit += b - a;
+        }
         fit = Some(f);
     }
     let after = memory();
@@ -93,9 +111,10 @@ fn main() {
         .map(|c| format!("{}={:.6}", c.name, c.coef.unwrap_or(f64::NAN)))
         .collect();
     println!(
-        "n={} design_s={best_design:.4} fit_s={best_fit:.4} fit_extra_mb={:.1} input_mb={:.1} \
+        "n={} design_s={best_design:.4} fit_s={best_fit:.4} fit_cpu_s={:.4} fit_extra_mb={:.1} input_mb={:.1} \
          iter={} loglik={:.6} C={:.6} {}",
         fit.n,
+        cpu_fit / repeats as f64,
         extra / 1e6,
         input_bytes as f64 / 1e6,
         fit.iterations,

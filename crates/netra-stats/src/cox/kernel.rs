@@ -16,7 +16,11 @@
 //!   summed in closed form (five scalar sums), so heavy ties cost O(d + p²)
 //!   per time rather than O(d·p²).
 //!
-//! Large right-censored data (≥ 100 000 rows) take a two-pass route. The
+//! Large right-censored data (≥ 100 000 rows) whose event times are tied
+//! (times in days: few event times for many rows) take the grouped route
+//! of `grouped`: one pass over the rows per evaluation, sums per event
+//! time, then the ordered pass over the event times. Other large
+//! right-censored data (many distinct event times) take a two-pass route. The
 //! `S2/S0` part of the
 //! information is linear in the rows: `Σ_t c_t S2(t) = Σ_i r_i h_i x_i x_i'`
 //! with `h_i` the sum of the per-time coefficients `c_t` over the event
@@ -35,6 +39,7 @@
 //!
 //! Matrices are kept as packed lower triangles (row `i` holds `0..=i`).
 
+use super::grouped::{self, Grouped};
 use super::prepare::Prepared;
 
 /// Rows from which a fit is evaluated on two threads.
@@ -42,15 +47,15 @@ const SPLIT_ROWS: usize = 100_000;
 
 /// Running sums of one worker.
 #[derive(Debug, Clone)]
-struct Acc {
-    loglik: f64,
-    u: Vec<f64>,
+pub(super) struct Acc {
+    pub(super) loglik: f64,
+    pub(super) u: Vec<f64>,
     imat: Vec<f64>,
-    denom: f64,
-    a: Vec<f64>,
-    cmat: Vec<f64>,
-    a2: Vec<f64>,
-    cmat2: Vec<f64>,
+    pub(super) denom: f64,
+    pub(super) a: Vec<f64>,
+    pub(super) cmat: Vec<f64>,
+    pub(super) a2: Vec<f64>,
+    pub(super) cmat2: Vec<f64>,
     /// Right-censored: per event time, (first row, end row, c, e): the
     /// coefficient of `r x x'` for rows at risk and for the time's events.
     coefs: Vec<(u32, u32, f64, f64)>,
@@ -80,7 +85,7 @@ impl Acc {
         self.reset_risk();
     }
 
-    fn reset_risk(&mut self) {
+    pub(super) fn reset_risk(&mut self) {
         self.denom = 0.0;
         self.a.iter_mut().for_each(|v| *v = 0.0);
         self.cmat.iter_mut().for_each(|v| *v = 0.0);
@@ -101,24 +106,37 @@ pub(crate) struct Eval {
     /// Right-censored: first position of the second part (`n` when the data
     /// are evaluated in one part).
     split: usize,
+    /// Large right-censored data with tied event times: one pass per
+    /// evaluation (`grouped`).
+    grouped: Option<Grouped>,
 }
 
 impl Eval {
     pub fn new(prep: &Prepared) -> Eval {
         let p = prep.p;
         let np = p * (p + 1) / 2;
+        let grouped = if prep.n >= SPLIT_ROWS {
+            grouped::plan(prep)
+        } else {
+            None
+        };
         Eval {
             p,
             loglik: 0.0,
             u: vec![0.0; p],
             imat: vec![0.0; np],
             acc: [Acc::new(p), Acc::new(p)],
-            risk: vec![0.0; prep.n],
-            split: if prep.start.is_some() {
+            risk: if grouped.is_some() {
+                Vec::new()
+            } else {
+                vec![0.0; prep.n]
+            },
+            split: if prep.start.is_some() || grouped.is_some() {
                 prep.n
             } else {
                 plan(prep)
             },
+            grouped,
         }
     }
 
@@ -154,6 +172,10 @@ impl Eval {
         let beta = &beta[..p];
         self.acc[0].zero();
         self.acc[1].zero();
+        if let Some(g) = &mut self.grouped {
+            g.run::<P>(prep, beta, efron, &mut self.acc[0]);
+            return;
+        }
         let n = prep.n;
         let split = self.split;
         if prep.start.is_some() || split == n {
@@ -628,7 +650,14 @@ fn sequential_pass<const P: usize>(
 /// Adds a time's events (Breslow, or Efron in closed form) to the score and
 /// information, then moves the events' sums into the risk set.
 #[inline(always)]
-fn add_events(p: usize, acc: &mut Acc, denom2: f64, deadwt: f64, ndead: usize, efron: bool) {
+pub(super) fn add_events(
+    p: usize,
+    acc: &mut Acc,
+    denom2: f64,
+    deadwt: f64,
+    ndead: usize,
+    efron: bool,
+) {
     if !efron || ndead == 1 {
         acc.denom += denom2;
         acc.loglik -= deadwt * acc.denom.ln();
@@ -731,62 +760,88 @@ mod tests {
     use super::super::prepare::{Raw, prepare};
     use super::*;
 
-    /// The two-pass (and two-part) evaluation equals the one ordered pass
-    /// that carries S2, as (start, stop] data use it.
+    /// The grouped route (one pass per evaluation, in one or two parts)
+    /// and the two-pass route (two parts) equal the one ordered pass that
+    /// carries S2, as (start, stop] data use it: weighted and unweighted,
+    /// with strata, for p known at compile time and not (p = 9).
     #[test]
-    fn two_pass_matches_the_ordered_pass() {
-        for n in [120_000usize] {
-            let mut state = 99u64;
-            let mut next = || {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (state >> 33) as f64 / (1u64 << 31) as f64
-            };
-            let time: Vec<f64> = (0..n).map(|_| (next() * 500.0).ceil()).collect();
-            let event: Vec<bool> = (0..n).map(|_| next() < 0.5).collect();
-            let mut x = Vec::with_capacity(2 * n);
-            x.extend((0..n).map(|_| next() * 3.0));
-            x.extend((0..n).map(|_| f64::from(u8::from(next() < 0.3))));
-            let wt: Vec<f64> = (0..n).map(|_| 0.5 + next()).collect();
-            let strata: Vec<u32> = (0..n).map(|i| u32::from(i % 5 == 0)).collect();
+    fn every_route_matches_the_ordered_pass() {
+        let n = 120_000usize;
+        let mut state = 99u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let time: Vec<f64> = (0..n).map(|_| (next() * 500.0).ceil()).collect();
+        let event: Vec<bool> = (0..n).map(|_| next() < 0.5).collect();
+        let mut x = Vec::with_capacity(9 * n);
+        x.extend((0..n).map(|_| next() * 3.0));
+        x.extend((0..n).map(|_| f64::from(u8::from(next() < 0.3))));
+        for _ in 2..9 {
+            x.extend((0..n).map(|_| next() - 0.5));
+        }
+        let wt: Vec<f64> = (0..n).map(|_| 0.5 + next()).collect();
+        let strata: Vec<u32> = (0..n).map(|i| u32::from(i % 5 == 0)).collect();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs().max(1.0);
+        let mut checked = [0usize; 3];
+        for p in [2usize, 9] {
             for s in [None, Some(strata.as_slice())] {
-                let prep = prepare(&Raw {
-                    stop: &time,
-                    start: None,
-                    event: &event,
-                    weight: Some(&wt),
-                    strata: s,
-                    x: &x,
-                    p: 2,
-                })
-                .unwrap();
-                for beta in [[0.0, 0.0], [0.3, -0.7]] {
-                    for efron in [true, false] {
-                        let mut fast = Eval::new(&prep);
-                        assert!(fast.split < n);
-                        fast.run(&prep, &beta, efron);
-                        let mut acc = Acc::new(2);
-                        let mut risk = vec![0.0; n];
-                        sequential_pass::<2>(2, &prep, &beta, efron, &mut acc, &mut risk);
-                        let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs().max(1.0);
-                        assert!(
-                            close(fast.loglik, acc.loglik),
-                            "{} {}",
-                            fast.loglik,
-                            acc.loglik
-                        );
-                        for (a, b) in fast
-                            .u
-                            .iter()
-                            .zip(&acc.u)
-                            .chain(fast.imat.iter().zip(&acc.imat))
-                        {
-                            assert!(close(*a, *b), "{a} {b}");
+                for w in [None, Some(wt.as_slice())] {
+                    let prep = prepare(&Raw {
+                        stop: &time,
+                        start: None,
+                        event: &event,
+                        weight: w,
+                        strata: s,
+                        x: &x[..p * n],
+                        p,
+                    })
+                    .unwrap();
+                    let beta2 = [0.3, -0.7, 0.1, 0.2, -0.3, 0.05, 0.4, -0.2, 0.1];
+                    for beta in [&[0.0; 9][..p], &beta2[..p]] {
+                        for efron in [true, false] {
+                            let mut acc = Acc::new(p);
+                            let mut risk = vec![0.0; n];
+                            if p == 2 {
+                                sequential_pass::<2>(p, &prep, beta, efron, &mut acc, &mut risk);
+                            } else {
+                                sequential_pass::<0>(p, &prep, beta, efron, &mut acc, &mut risk);
+                            }
+                            let grouped = Eval::new(&prep);
+                            assert!(grouped.grouped.is_some());
+                            let mut one_part = Eval::new(&prep);
+                            if let Some(g) = &mut one_part.grouped {
+                                g.one_part();
+                            }
+                            let mut two_pass = Eval::new(&prep);
+                            two_pass.grouped = None;
+                            two_pass.risk = vec![0.0; n];
+                            two_pass.split = plan(&prep);
+                            assert!(two_pass.split < n);
+                            for (route, mut ev) in
+                                [grouped, one_part, two_pass].into_iter().enumerate()
+                            {
+                                ev.run(&prep, beta, efron);
+                                assert!(
+                                    close(ev.loglik, acc.loglik),
+                                    "{route}: {} {}",
+                                    ev.loglik,
+                                    acc.loglik
+                                );
+                                for (a, b) in
+                                    ev.u.iter().zip(&acc.u).chain(ev.imat.iter().zip(&acc.imat))
+                                {
+                                    assert!(close(*a, *b), "{route}: {a} {b}");
+                                }
+                                checked[route] += 1;
+                            }
                         }
                     }
                 }
             }
         }
+        assert_eq!(checked, [32, 32, 32]);
     }
 }

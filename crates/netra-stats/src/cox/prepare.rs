@@ -1,6 +1,7 @@
 //! One sort, then contiguous buffers in the order the likelihood walks them.
 //!
-//! Rows are ordered by stratum, then by (stop) time *descending*: the risk
+//! Rows are ordered by stratum, then by (stop) time *descending*, censored
+//! rows before events at the same time: the risk
 //! set of a time is everyone seen so far, so one backward pass accumulates
 //! it. Covariates are copied row-major (one row's `p` values together, the
 //! access pattern of the pass), centred at their weighted mean and scaled by
@@ -49,7 +50,7 @@ pub(crate) struct Prepared {
 }
 
 pub(crate) use super::sort::desc_key;
-use super::sort::{argsort_by_key, stable_by_group};
+use super::sort::{argsort_by_key, reorder_by_key, stable_by_group};
 
 /// Inputs of [`prepare`], all in original row order.
 pub(crate) struct Raw<'a> {
@@ -67,40 +68,29 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
     let n_all = raw.stop.len();
     let p = raw.p;
 
-    // The one sort: (stratum, stop descending), ties in row order.
-    let order = argsort_by_key(n_all, |i| desc_key(raw.stop[i]));
-    let order = match raw.strata {
-        None => order,
-        Some(s) => stable_by_group(order, |i| s[i as usize]),
+    // The one sort: (stratum, stop descending, censored rows before
+    // events), ties in row order. Censored rows first make the rows that
+    // join the risk set before a time's events one contiguous run
+    // (`grouped`); nothing else depends on the order within a time. The
+    // position of each row is what the copies below need.
+    // By day, the rows of a time go to one run of positions in row order:
+    // the copies below write a few thousand sequential streams, which need
+    // no touching ahead (it would only wait for fresh pages).
+    let (pos_of, n, touch_ahead) = match direct_keys(raw) {
+        Some((top, buckets)) => (positions_by_day(raw, top, buckets), n_all, false),
+        None => {
+            let (pos_of, n) = positions_by_sort(raw);
+            (pos_of, n, true)
+        }
     };
-
-    // (start, stop]: drop rows whose interval holds no event time of their
-    // stratum.
-    let order = match raw.start {
-        None => order,
-        Some(start) => keep_at_risk(&order, raw.stop, start, raw.event, raw.strata),
-    };
-    let n = order.len();
     if n == 0 {
         return Err(CoxError::NoEvents);
     }
 
-    // Scatter the rows to their positions: every input array is read in
-    // sequence and each row is written once, which costs far fewer cache
-    // misses than gathering p columns at random.
-    let mut pos_of = vec![u32::MAX; n_all];
-    for (pos, &i) in order.iter().enumerate() {
-        if let Some(&ahead) = order.get(pos + AHEAD) {
-            std::hint::black_box(pos_of[ahead as usize]);
-        }
-        pos_of[i as usize] = pos as u32;
-    }
-    drop(order);
-
     // Two jobs, on two threads for large data: the per-row arrays, and the
     // centring and row-major copy of the covariates.
-    let rows_job = || scatter_rows(raw, &pos_of, n);
-    let cov_job = || centre_and_scatter(raw, &pos_of, n, p);
+    let rows_job = || scatter_rows(raw, &pos_of, n, touch_ahead);
+    let cov_job = || centre_and_scatter(raw, &pos_of, n, p, touch_ahead);
     let (rows, (x, mean, scale)) =
         if n_all >= 100_000 && std::thread::available_parallelism().map_or(1, |v| v.get()) > 1 {
             std::thread::scope(|scope| {
@@ -165,6 +155,87 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
     })
 }
 
+/// Positions by the general sort (radix sort of the time keys, strata,
+/// (start, stop] rows never at risk left out: `u32::MAX`).
+fn positions_by_sort(raw: &Raw<'_>) -> (Vec<u32>, usize) {
+    let n_all = raw.stop.len();
+    let mut by_event = Vec::with_capacity(n_all);
+    by_event.extend((0..n_all as u32).filter(|&i| !raw.event[i as usize]));
+    by_event.extend((0..n_all as u32).filter(|&i| raw.event[i as usize]));
+    let order = reorder_by_key(by_event, |i| desc_key(raw.stop[i]));
+    let order = match raw.strata {
+        None => order,
+        Some(s) => stable_by_group(order, |i| s[i as usize]),
+    };
+
+    // (start, stop]: drop rows whose interval holds no event time of their
+    // stratum.
+    let order = match raw.start {
+        None => order,
+        Some(start) => keep_at_risk(&order, raw.stop, start, raw.event, raw.strata),
+    };
+
+    // Scatter the rows to their positions: every input array is read in
+    // sequence and each row is written once, which costs far fewer cache
+    // misses than gathering p columns at random.
+    let mut pos_of = vec![u32::MAX; n_all];
+    for (pos, &i) in order.iter().enumerate() {
+        if let Some(&ahead) = order.get(pos + AHEAD) {
+            std::hint::black_box(pos_of[ahead as usize]);
+        }
+        pos_of[i as usize] = pos as u32;
+    }
+    (pos_of, order.len())
+}
+
+/// Most buckets of [`positions_by_day`] per row (beyond a floor): wider
+/// ranges of times take the general sort.
+const DAY_BUCKETS_PER_ROW: usize = 4;
+
+/// Right-censored data without strata whose times are whole numbers in a
+/// range of at most a few buckets per row (times in days): the largest
+/// time and the number of buckets of a counting sort by
+/// `(largest − time, event)`.
+fn direct_keys(raw: &Raw<'_>) -> Option<(f64, usize)> {
+    if raw.strata.is_some() || raw.start.is_some() || raw.stop.is_empty() {
+        return None;
+    }
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut whole = true;
+    for &t in raw.stop {
+        whole &= t == t.trunc();
+        lo = lo.min(t);
+        hi = hi.max(t);
+    }
+    let limit = (DAY_BUCKETS_PER_ROW * raw.stop.len()).max(1 << 16);
+    // Whole numbers below 2^52 in magnitude: `hi − t` is exact.
+    if !whole || hi.abs() >= 4.5e15 || lo.abs() >= 4.5e15 || hi - lo >= (limit / 2) as f64 {
+        return None;
+    }
+    Some((hi, 2 * ((hi - lo) as usize + 1)))
+}
+
+/// Positions by one counting pass over `(top − time)·2 + event`: the order
+/// of the general sort (stable, so ties keep their row order), without it.
+fn positions_by_day(raw: &Raw<'_>, top: f64, buckets: usize) -> Vec<u32> {
+    let key = |i: usize| (top - raw.stop[i]) as usize * 2 + usize::from(raw.event[i]);
+    let n_all = raw.stop.len();
+    let mut next = vec![0u32; buckets + 1];
+    for i in 0..n_all {
+        next[key(i) + 1] += 1;
+    }
+    for b in 1..=buckets {
+        next[b] += next[b - 1];
+    }
+    let mut pos_of = vec![0u32; n_all];
+    for (i, p) in pos_of.iter_mut().enumerate() {
+        let k = key(i);
+        *p = next[k];
+        next[k] += 1;
+    }
+    pos_of
+}
+
 /// The per-row arrays in processing order.
 struct RowArrays {
     stop: Vec<f64>,
@@ -181,13 +252,14 @@ const AHEAD: usize = 16;
 /// Scatters the rows to their positions: every input array is read in
 /// sequence and each row is written once, which costs far fewer cache
 /// misses than gathering at random.
-fn scatter_rows(raw: &Raw<'_>, pos_of: &[u32], n: usize) -> RowArrays {
+fn scatter_rows(raw: &Raw<'_>, pos_of: &[u32], n: usize, touch_ahead: bool) -> RowArrays {
     let mut stop = vec![0.0; n];
     let mut event = vec![false; n];
     let mut weight = vec![1.0; n];
     let mut row = vec![0u32; n];
     for (i, &pos) in pos_of.iter().enumerate() {
-        if let Some(&ahead) = pos_of.get(i + AHEAD)
+        if touch_ahead
+            && let Some(&ahead) = pos_of.get(i + AHEAD)
             && ahead != u32::MAX
         {
             let ahead = ahead as usize;
@@ -241,6 +313,7 @@ fn centre_and_scatter(
     pos_of: &[u32],
     n: usize,
     p: usize,
+    touch_ahead: bool,
 ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let n_all = pos_of.len();
     let all_used = n == n_all;
@@ -254,6 +327,17 @@ fn centre_and_scatter(
     let mut scale = vec![1.0; p];
     for j in 0..p {
         let col = &raw.x[j * n_all..(j + 1) * n_all];
+        if all_used && raw.weight.is_none() {
+            // The usual case without the per-row tests (the same sums).
+            if col.iter().all(|&v| v == 0.0 || v == 1.0 || v == -1.0) {
+                continue;
+            }
+            let m = col.iter().fold(0.0, |s, &v| s + v) / total_w;
+            let abs = col.iter().fold(0.0, |s, &v| s + (v - m).abs());
+            mean[j] = m;
+            scale[j] = if abs > 0.0 { total_w / abs } else { 1.0 };
+            continue;
+        }
         let mut zero_one = true;
         let mut s = 0.0;
         for (i, &v) in col.iter().enumerate() {
@@ -281,7 +365,8 @@ fn centre_and_scatter(
         // Destinations are random: touching the row written AHEAD rows
         // later brings its line into cache while this one is written (the
         // writes would otherwise fill the store buffer and stall).
-        if let Some(&ahead) = pos_of.get(i + AHEAD)
+        if touch_ahead
+            && let Some(&ahead) = pos_of.get(i + AHEAD)
             && ahead != u32::MAX
         {
             std::hint::black_box(x[ahead as usize * p]);
@@ -347,6 +432,56 @@ mod tests {
         let mut v = vec![3.0, -1.0, 0.0, 10.5, -7.25, 2.0];
         v.sort_by_key(|&t| desc_key(t));
         assert_eq!(v, vec![10.5, 3.0, 2.0, 0.0, -1.0, -7.25]);
+    }
+
+    /// The counting pass by day gives the positions of the general sort:
+    /// whole-number times (negative, -0.0, heavy ties), events and
+    /// censored rows at the same times.
+    #[test]
+    fn positions_by_day_are_the_sorts() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        for (n, range) in [(1usize, 1u64), (50, 3), (5000, 40), (20_000, 9000)] {
+            let mut stop: Vec<f64> = (0..n)
+                .map(|_| (next() % range) as f64 - (range / 3) as f64)
+                .collect();
+            if n > 1 {
+                stop[0] = -0.0;
+                stop[1] = 0.0;
+            }
+            let event: Vec<bool> = (0..n).map(|_| next() % 2 == 0).collect();
+            let raw = Raw {
+                stop: &stop,
+                start: None,
+                event: &event,
+                weight: None,
+                strata: None,
+                x: &[],
+                p: 0,
+            };
+            let (top, buckets) = direct_keys(&raw).expect("whole numbers in a small range");
+            let (by_sort, used) = positions_by_sort(&raw);
+            assert_eq!(used, n);
+            assert_eq!(positions_by_day(&raw, top, buckets), by_sort);
+        }
+        // Not whole numbers, or too wide a range: the general sort.
+        let raw = |stop: &'static [f64]| Raw {
+            stop,
+            start: None,
+            event: &[true, false],
+            weight: None,
+            strata: None,
+            x: &[],
+            p: 0,
+        };
+        assert!(direct_keys(&raw(&[1.5, 2.0])).is_none());
+        assert!(direct_keys(&raw(&[0.0, 1e9])).is_none());
+        assert!(direct_keys(&raw(&[0.0, 1e300])).is_none());
     }
 
     #[test]

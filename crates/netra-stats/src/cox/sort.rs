@@ -121,6 +121,14 @@ pub(crate) fn argsort_by_key(n: usize, key: impl Fn(usize) -> u64) -> Vec<u32> {
     idx
 }
 
+/// Stably re-sorts `idx` (indices below `u32::MAX`) by `key(i)`: equal
+/// keys keep their order in `idx`.
+pub(crate) fn reorder_by_key(mut idx: Vec<u32>, key: impl Fn(usize) -> u64) -> Vec<u32> {
+    let mut keys: Vec<u64> = idx.iter().map(|&i| key(i as usize)).collect();
+    radix_sort(&mut keys, &mut idx);
+    idx
+}
+
 /// Stably re-sorts `order` by the group code of each element (a second,
 /// more significant key).
 pub(crate) fn stable_by_group(order: Vec<u32>, group: impl Fn(u32) -> u32) -> Vec<u32> {
