@@ -9,12 +9,17 @@ N="${1:-100000}"
 OUT=bench/out/import
 rm -rf "$OUT"
 mkdir -p "$OUT"
-cargo build --release -p netra-cli >/dev/null
-./target/release/netra simulate --patients "$N" --seed 1 --out "$OUT/bundle" --quiet
+# NETRA=path/to/netra: another build (before/after); else the release build.
+[ -n "${NETRA:-}" ] || cargo build --release -p netra-cli >/dev/null
+NETRA=${NETRA:-./target/release/netra}
+if [ -n "${BUNDLE:-}" ]; then            # BUNDLE=dir: reuse a simulated bundle
+    mkdir -p "$OUT" && ln -s "$(realpath "$BUNDLE")" "$OUT/bundle"
+else
+    $NETRA simulate --patients "$N" --seed 1 --out "$OUT/bundle" --quiet
+fi
 rows=$(cat "$OUT"/bundle/*.csv | wc -l)
 files=$(ls "$OUT"/bundle/*.csv | wc -l)
 echo "bundle: $N patients, $((rows - files)) data rows in $files files ($(du -sh "$OUT/bundle" | cut -f1))"
-NETRA=./target/release/netra
 export NETRA_DB="$OUT/netra.db"
 $NETRA init >/dev/null
 echo "machine load before the import (1/5/15 min): $(cut -d" " -f1-3 /proc/loadavg)"
@@ -24,9 +29,11 @@ end=$(date +%s.%N)
 echo "import: $(echo "$end - $start" | bc) s"
 echo "database: $(du -sh "$OUT/netra.db" | cut -f1) (+ WAL $(du -sh "$OUT/netra.db-wal" 2>/dev/null | cut -f1 || echo 0))"
 start=$(date +%s.%N)
-$NETRA import "$OUT/bundle" --user bench --reason "second import (no-op)" | tail -n 1
+/usr/bin/time -f "peak RSS %M KiB, CPU %U s user + %S s system" $NETRA import "$OUT/bundle" --user bench --reason "second import (no-op)" --timings | tail -n 1
 end=$(date +%s.%N)
 echo "re-import (nothing changes): $(echo "$end - $start" | bc) s"
+echo "machine load after (1/5/15 min): $(cut -d" " -f1-3 /proc/loadavg)"
+[ -n "${SKIP_VERIFY:-}" ] && exit 0
 start=$(date +%s.%N)
 $NETRA audit verify | cut -c1-60
 end=$(date +%s.%N)

@@ -356,6 +356,12 @@ impl AuditWriter {
         self.change_set
     }
 
+    /// The chain's head after the entries recorded so far: the last `seq`
+    /// and its hash (`(0, GENESIS)` for an empty trail).
+    pub fn head(&self) -> (i64, &str) {
+        (self.next_seq - 1, &self.prev_hash)
+    }
+
     /// Records one change (JSON texts of the key and of the values).
     pub fn record(
         &mut self,

@@ -34,9 +34,7 @@ pub(crate) fn key_of(spec: &EntitySpec, values: &[Value]) -> String {
             k.push(SEP);
         }
         let pos = spec.position(name).expect("key column");
-        if let Some(t) = values[pos].to_text() {
-            k.push_str(&t);
-        }
+        crate::rows::push_text(&mut k, &values[pos]);
     }
     k
 }
@@ -241,6 +239,21 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
             .position("patient")
             .filter(|_| entity != Entity::Patient);
         let mut keys: HashMap<String, u32> = HashMap::with_capacity(t.n_rows());
+        // Each reference's target and column positions, and a buffer for
+        // its key (built once per row without temporary strings).
+        let refs: Vec<(Entity, Vec<usize>)> = spec
+            .references
+            .iter()
+            .map(|r| {
+                let pos = r
+                    .columns
+                    .iter()
+                    .map(|c| spec.position(c).expect("reference column"))
+                    .collect();
+                (r.target, pos)
+            })
+            .collect();
+        let mut k = String::new();
         for row in 0..t.n_rows() {
             let ok = t.parse_row(&cols, row, &mut vals, Some(&mut problems));
             // The rules also run on a row with a cell problem (the cell read
@@ -286,18 +299,18 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
                     }
                 }
             }
-            for r in &spec.references {
-                let pos: Vec<usize> = r
-                    .columns
-                    .iter()
-                    .map(|c| spec.position(c).expect("reference column"))
-                    .collect();
+            for (target, pos) in &refs {
+                let target = *target;
                 if pos.iter().any(|&i| vals[i].is_null()) {
                     continue;
                 }
-                let k: Vec<String> = pos.iter().filter_map(|&i| vals[i].to_text()).collect();
-                let k = k.join(&SEP.to_string());
-                let target = r.target;
+                k.clear();
+                for (n, &i) in pos.iter().enumerate() {
+                    if n > 0 {
+                        k.push(SEP);
+                    }
+                    crate::rows::push_text(&mut k, &vals[i]);
+                }
                 let in_bundle = if target == entity {
                     keys.contains_key(&k)
                 } else {

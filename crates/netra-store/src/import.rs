@@ -23,6 +23,7 @@ use crate::pipe::Pipe;
 use crate::rows::{bind, decode_row, json_diff, json_key};
 use crate::sql;
 use crate::sync::{Plan, SourceSync};
+use crate::table_digest::{self, Digests, TableDigest};
 
 /// How to import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +64,10 @@ pub struct ImportReport {
     /// What was imported but deserves a look (an adverse-event term that
     /// is not in netra's CTCAE v5.0 table, so its grade was not checked).
     pub flags: Vec<Problem>,
+    /// Tables of the bundle found equal to the stored ones by their
+    /// digests ([`crate::table_digest`]): their stored rows were neither
+    /// loaded nor compared one by one.
+    pub equal_by_digest: Vec<Entity>,
 }
 
 impl ImportReport {
@@ -72,21 +77,30 @@ impl ImportReport {
     }
 }
 
-/// The entities whose stored rows the checks and the upsert need.
-fn needed(bundle: &Bundle) -> Vec<Entity> {
+/// The entities whose stored rows the checks and the upsert need. A table
+/// of the bundle in `skip` equals the stored one (its digest says so): the
+/// bundle's rows stand for the stored rows, which need not be loaded.
+fn needed(bundle: &Bundle, skip: &[bool]) -> Vec<Entity> {
+    let covered = |e: Entity| skip[e.index()] && bundle.table(e).is_some();
     let mut set: HashSet<Entity> = HashSet::new();
+    let mut add = |e: Entity| {
+        if !covered(e) {
+            set.insert(e);
+        }
+    };
     for (e, _) in bundle.counts() {
-        set.insert(e);
+        add(e);
         for r in &e.spec().references {
-            set.insert(r.target);
+            add(r.target);
         }
         if e > Entity::Patient {
-            set.insert(Entity::Patient);
+            add(Entity::Patient);
         }
         // A re-dated assessment is checked against its stored lesions
-        // (`check::moved_onto_stored_lesions`).
-        if e == Entity::Assessment {
-            set.insert(Entity::Lesion);
+        // (`check::moved_onto_stored_lesions`); an assessment table equal
+        // to the stored one re-dates nothing.
+        if e == Entity::Assessment && !covered(Entity::Assessment) {
+            add(Entity::Lesion);
         }
     }
     let mut v: Vec<Entity> = set.into_iter().collect();
@@ -100,6 +114,16 @@ pub(crate) async fn load_stored(
     entities: &[Entity],
 ) -> Result<Stored, StoreError> {
     let mut stored = Stored::default();
+    load_stored_into(tx, &mut stored, entities).await?;
+    Ok(stored)
+}
+
+/// Adds what the registry holds of `entities` to `stored`.
+async fn load_stored_into(
+    tx: &mut Transaction<'static, Any>,
+    stored: &mut Stored,
+    entities: &[Entity],
+) -> Result<(), StoreError> {
     for &e in entities {
         let spec = e.spec();
         let q = format!("SELECT {} FROM {}", sql::column_list(spec), spec.table);
@@ -109,7 +133,40 @@ pub(crate) async fn load_stored(
             stored.add(e, &values);
         }
     }
-    Ok(stored)
+    Ok(())
+}
+
+/// The digest of every table of the bundle (see [`crate::table_digest`]).
+fn bundle_digests(bundle: &Bundle) -> Digests {
+    let mut out: Digests = vec![None; Entity::ALL.len()];
+    let mut canon = CanonicalRow::default();
+    for entity in Entity::ALL {
+        let Some(t) = bundle.table(entity) else {
+            continue;
+        };
+        let spec = entity.spec();
+        let cols = t.columns();
+        let mut d = TableDigest::default();
+        for row in 0..t.n_rows() {
+            canon.fill(spec, &cols, row);
+            d.add(&canon.digest());
+        }
+        out[entity.index()] = Some(d);
+    }
+    out
+}
+
+/// Checks the bundle against `stored` while another thread computes the
+/// bundle's table digests (the second core is idle during the checks).
+fn check_and_digest(bundle: &Bundle, stored: &Stored) -> (Checked, Problems, Digests) {
+    std::thread::scope(|s| {
+        let digests = s.spawn(|| bundle_digests(bundle));
+        let (checked, problems) = check::check(bundle, stored);
+        let digests = digests
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (checked, problems, digests)
+    })
 }
 
 /// Stored children of patients whose birth, death or vital status the
@@ -209,27 +266,88 @@ pub(crate) async fn import_synced(
     expects: &[Expect],
     sync: Option<&SourceSync>,
 ) -> Result<(ImportReport, Option<Plan>), StoreError> {
+    let tx = begin_write(pool, backend).await?;
+    import_in(tx, backend, bundle, opts, expects, sync).await
+}
+
+/// The passes that undo the assumption of equal tables.
+#[derive(Clone, Copy)]
+enum Pass {
+    /// Tables whose digest differs from the stored one.
+    Differing,
+    /// Every table, when the checks found problems.
+    Problems,
+}
+
+/// [`import_synced`] in the write transaction `tx`.
+async fn import_in(
+    mut tx: Transaction<'static, Any>,
+    backend: Backend,
+    bundle: &Bundle,
+    opts: &ImportOptions,
+    expects: &[Expect],
+    sync: Option<&SourceSync>,
+) -> Result<(ImportReport, Option<Plan>), StoreError> {
     let mut clock = std::time::Instant::now();
     let mut phases: Vec<(&'static str, f64)> = Vec::new();
     let mut lap = |name: &'static str| {
         phases.push((name, clock.elapsed().as_secs_f64()));
         clock = std::time::Instant::now();
     };
-    let mut tx = begin_write(pool, backend).await?;
     let mut audit = AuditWriter::start(&mut tx, backend, opts.actor.clone()).await?;
     // After the writer lock: what is checked here stays so until the commit.
     if let Err(e) = crate::expect::check_all(&mut tx, expects).await {
         tx.rollback().await?;
         return Err(e);
     }
-    let mut entities = needed(bundle);
-    if sync.is_some() {
+    // Tables of the bundle whose stored digest is current and has as many
+    // rows: most likely equal to the stored table (a re-import), so their
+    // stored rows are not loaded. Checked below against the bundle's own
+    // digests; on any difference everything is loaded and checked again.
+    let saved: Digests = match sync {
+        None => {
+            let (seq, hash) = audit.head();
+            let hash = hash.to_string();
+            table_digest::load(&mut tx, (seq, &hash)).await?
+        }
         // Removals need every stored key of the patient tables.
+        Some(_) => vec![None; Entity::ALL.len()],
+    };
+    let mut skip: Vec<bool> = vec![false; Entity::ALL.len()];
+    for (e, n) in bundle.counts() {
+        skip[e.index()] = saved[e.index()].is_some_and(|d| d.rows == n as u64);
+    }
+    let mut entities = needed(bundle, &skip);
+    if sync.is_some() {
         entities = Entity::ALL.to_vec();
     }
-    let stored = load_stored(&mut tx, &entities).await?;
+    let mut stored = load_stored(&mut tx, &entities).await?;
     lap("load stored keys");
-    let (mut checked, mut problems) = check::check(bundle, &stored);
+    let (mut checked, mut problems, bundle_digests) = check_and_digest(bundle, &stored);
+    // A table that differs after all is loaded, and the checks run again;
+    // with problems, against every stored row (the messages then name what
+    // the registry holds exactly as without digests).
+    for pass in [Pass::Differing, Pass::Problems] {
+        let before = skip.clone();
+        for e in Entity::ALL {
+            let i = e.index();
+            match pass {
+                Pass::Differing if bundle_digests[i] != saved[i] => skip[i] = false,
+                Pass::Problems if !problems.is_empty() => skip[i] = false,
+                _ => {}
+            }
+        }
+        if skip == before {
+            continue;
+        }
+        let more: Vec<Entity> = needed(bundle, &skip)
+            .into_iter()
+            .filter(|e| !entities.contains(e))
+            .collect();
+        load_stored_into(&mut tx, &mut stored, &more).await?;
+        entities.extend(more);
+        (checked, problems) = check::check(bundle, &stored);
+    }
     check_stored_children(&mut tx, backend, bundle, &checked, &stored, &mut problems).await?;
     let plan = match sync {
         Some(s) if problems.is_empty() => {
@@ -250,9 +368,21 @@ pub(crate) async fn import_synced(
         dry_run: opts.dry_run,
         phases: Vec::new(),
         flags: std::mem::take(&mut checked.flags),
+        equal_by_digest: Entity::ALL
+            .into_iter()
+            .filter(|e| skip[e.index()])
+            .collect(),
     };
-    let (counts, updates) =
-        write_inserts(&mut tx, backend, &mut audit, bundle, &stored, opts.dry_run).await?;
+    let (counts, updates, matched) = write_inserts(
+        &mut tx,
+        backend,
+        &mut audit,
+        bundle,
+        &stored,
+        &skip,
+        opts.dry_run,
+    )
+    .await?;
     report.entities = counts;
     if !opts.dry_run {
         let mut scratch = Scratch::default();
@@ -276,6 +406,24 @@ pub(crate) async fn import_synced(
     }
     audit.flush(&mut tx).await?;
     report.audit_entries = audit.written;
+    let digests = match sync {
+        None => final_digests(
+            bundle,
+            &stored,
+            &entities,
+            &skip,
+            &saved,
+            &bundle_digests,
+            &matched,
+        ),
+        // Removals change tables: the next import compares rows.
+        Some(_) => vec![None; Entity::ALL.len()],
+    };
+    if digests != saved || audit.written > 0 {
+        let (seq, hash) = audit.head();
+        let hash = hash.to_string();
+        table_digest::store(&mut tx, &digests, (seq, &hash)).await?;
+    }
     if let (Some(p), Some(s)) = (&plan, sync) {
         crate::sync::remember(&mut tx, p, &s.source, audit.change_set()).await?;
     }
@@ -284,6 +432,45 @@ pub(crate) async fn import_synced(
     lap("commit");
     report.phases = phases;
     Ok((report, plan))
+}
+
+/// The digest of every table after the import: a table of the bundle
+/// compared row by row is what was stored, less the rows the bundle
+/// replaced (`matched`), plus the bundle's rows; a table loaded whole is
+/// known; another keeps its digest if it had a current one.
+fn final_digests(
+    bundle: &Bundle,
+    stored: &Stored,
+    loaded: &[Entity],
+    skip: &[bool],
+    saved: &Digests,
+    bundle_digests: &Digests,
+    matched: &Digests,
+) -> Digests {
+    Entity::ALL
+        .iter()
+        .map(|&e| {
+            let i = e.index();
+            let stored_total = || {
+                let mut d = TableDigest::default();
+                for v in stored.keys[i].values() {
+                    d.add(v);
+                }
+                d
+            };
+            match bundle.table(e) {
+                Some(_) if skip[i] => saved[i],
+                Some(_) => {
+                    let mut d = stored_total();
+                    d.remove(&matched[i].unwrap_or_default());
+                    d.merge(&bundle_digests[i].unwrap_or_default());
+                    Some(d)
+                }
+                None if loaded.contains(&e) => Some(stored_total()),
+                None => saved[i],
+            }
+        })
+        .collect()
 }
 
 /// Reusable text buffers of the write pass.
@@ -414,8 +601,9 @@ async fn write_inserts<'a>(
     audit: &mut AuditWriter,
     bundle: &'a Bundle,
     stored: &Stored,
+    skip: &[bool],
     dry_run: bool,
-) -> Result<(Vec<EntityCounts>, Updates), StoreError> {
+) -> Result<(Vec<EntityCounts>, Updates, Digests), StoreError> {
     let pipe: Pipe<Job<'a>> = Pipe::new(2);
     let consumer = async {
         while let Some(job) = pipe.pop().await {
@@ -429,6 +617,7 @@ async fn write_inserts<'a>(
     let producer = async {
         let mut all_counts = Vec::new();
         let mut updates: Updates = Vec::new();
+        let mut matched: Digests = vec![None; Entity::ALL.len()];
         let mut canon = CanonicalRow::default();
         let mut scratch = Scratch::default();
         let mut key = String::new();
@@ -449,6 +638,13 @@ async fn write_inserts<'a>(
                 updated: 0,
                 unchanged: 0,
             };
+            if skip[entity.index()] {
+                // Equal to the stored table (digests).
+                counts.unchanged = t.n_rows();
+                all_counts.push(counts);
+                continue;
+            }
+            let matched = matched[entity.index()].get_or_insert_with(TableDigest::default);
             let new_args = || {
                 let mut a = AnyArguments::default();
                 a.reserve(per_stmt * spec.columns.len(), 0);
@@ -492,10 +688,14 @@ async fn write_inserts<'a>(
                             }
                         }
                     }
-                    Some(d) if *d == canon.digest() => counts.unchanged += 1,
-                    Some(_) => {
-                        counts.updated += 1;
-                        updates.push((entity, row));
+                    Some(d) => {
+                        matched.add(d);
+                        if *d == canon.digest() {
+                            counts.unchanged += 1;
+                        } else {
+                            counts.updated += 1;
+                            updates.push((entity, row));
+                        }
                     }
                 }
             }
@@ -517,11 +717,11 @@ async fn write_inserts<'a>(
             }
         }
         pipe.close();
-        (all_counts, updates)
+        (all_counts, updates, matched)
     };
-    let (done, (counts, updates)) = futures_util::future::join(consumer, producer).await;
+    let (done, (counts, updates, matched)) = futures_util::future::join(consumer, producer).await;
     done?;
-    Ok((counts, updates))
+    Ok((counts, updates, matched))
 }
 
 /// Reads the stored row of `key` (values of the key columns in key order).

@@ -60,6 +60,7 @@ pub mod sites;
 pub mod sql;
 pub mod sync;
 pub mod synthetic;
+mod table_digest;
 
 use std::path::Path;
 
