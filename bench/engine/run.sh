@@ -9,6 +9,12 @@
 #   KEEP_DATA=1 keep the generated data (a later run reuses them)
 #   MIN_FREE_GB refuse to write data that would leave less free space on the
 #               data's file system (default 15)
+#   BENCH_VIA   cli (default): the `netra` binary with `--engine datafusion`;
+#               example: crates/netra-engine/examples/bench_engine.rs, the
+#               same engine calls without building the rest of netra-cli
+#               (database, server, reports) in release
+#   BENCH_CARGO_ARGS  extra arguments of the cargo build, e.g.
+#               --config 'profile.release.package."*".opt-level=1'
 #   CARGO_PROFILE_RELEASE_LTO / _CODEGEN_UNITS  passed to cargo as usual
 #               (BENCHMARKS.md says which were used)
 # Data: crates/netra-engine/examples/gen_parquet.rs (integer-day times, 3
@@ -28,11 +34,24 @@ DATA="${BENCH_DATA:-$PWD/bench-data}"
 MIN_FREE_GB="${MIN_FREE_GB:-15}"
 mkdir -p "$DATA/out"
 
-cargo build --release --locked -q -p netra-cli -p netra-engine --features netra-cli/engine \
-  --bin netra --example gen_parquet
+VIA="${BENCH_VIA:-cli}"
+read -r -a CARGO_EXTRA <<<"${BENCH_CARGO_ARGS:-}"
 TARGET="${CARGO_TARGET_DIR:-target}"
-NETRA="$TARGET/release/netra"
 GEN="$TARGET/release/examples/gen_parquet"
+if [ "$VIA" = cli ]; then
+  cargo build --release --locked -q -p netra-cli -p netra-engine --features netra-cli/engine \
+    --bin netra --example gen_parquet "${CARGO_EXTRA[@]}"
+  NETRA="$TARGET/release/netra"
+  KM=("$NETRA" km --time time --event status --group arm --engine datafusion --format json --data)
+  COX=("$NETRA" cox --time time --event status --formula "x1 + x2 + x3 + x4 + x5 + x6"
+    --engine datafusion --format json --data)
+else
+  cargo build --release --locked -q -p netra-engine --example gen_parquet --example bench_engine \
+    "${CARGO_EXTRA[@]}"
+  KM=("$TARGET/release/examples/bench_engine" km)
+  COX=("$TARGET/release/examples/bench_engine" cox)
+fi
+echo "via: $VIA; cargo: ${BENCH_CARGO_ARGS:-} LTO=${CARGO_PROFILE_RELEASE_LTO:-profile} codegen-units=${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-profile}"
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB; load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %-22s %9s %9s %9s %9s %7s %11s %s\n' \
@@ -52,8 +71,11 @@ step() {
   if [ "$tag" = cox ]; then
     # Reading pass + two centring passes + one per Newton evaluation
     # (iterations + 1: the last evaluation checks convergence).
-    local it; it=$(grep -o '"iterations": *[0-9]*' "$out" | head -1 | grep -o '[0-9]*$' || true)
-    [ -n "$it" ] && passes=$((3 + it + 1))
+    passes=$(grep -o '"passes": *[0-9]*' "$out" | head -1 | grep -o '[0-9]*$' || true)
+    if [ -z "$passes" ]; then
+      local it; it=$(grep -o '"iterations": *[0-9]*' "$out" | head -1 | grep -o '[0-9]*$' || true)
+      [ -n "$it" ] && passes=$((3 + it + 1))
+    fi
   fi
   local per_pass="-"
   [ -n "$passes" ] && per_pass=$(echo "$wall * 1000000000 / $n / $passes" | bc -l | xargs printf '%.1f')
@@ -74,10 +96,8 @@ for N in "${SIZES[@]}"; do
     step "$N" "generate parquet" gen "$GEN" "$N" "$DIR" 10000000
     echo "           data: $(du -sh "$DIR" | cut -f1), $(ls "$DIR" | wc -l) file(s)"
   fi
-  step "$N" "km+logrank (3 arms)" km "$NETRA" km --data "$DIR" --time time --event status \
-    --group arm --engine datafusion --format json || true
-  step "$N" "cox p=6 efron" cox "$NETRA" cox --data "$DIR" --time time --event status \
-    --formula "x1 + x2 + x3 + x4 + x5 + x6" --engine datafusion --format json || true
+  step "$N" "km+logrank (3 arms)" km "${KM[@]}" "$DIR" || true
+  step "$N" "cox p=6 efron" cox "${COX[@]}" "$DIR" || true
 done
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "${KEEP_DATA:-0}" != 1 ]; then rm -rf "$DATA"; fi
