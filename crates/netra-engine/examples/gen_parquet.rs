@@ -32,12 +32,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let per_file: u64 = args.get(3).map_or(Ok(10_000_000), |s| s.parse())?;
     std::fs::create_dir_all(&dir)?;
     let mut fields = vec![
-        Field::new("time", DataType::Float64, false),
-        Field::new("status", DataType::Int64, false),
-        Field::new("arm", DataType::Utf8, false),
+        Field::new("time", DataType::Float64, true),
+        Field::new("status", DataType::Int64, true),
+        Field::new("arm", DataType::Utf8, true),
     ];
     for j in 1..=6 {
-        fields.push(Field::new(format!("x{j}"), DataType::Float64, false));
+        fields.push(Field::new(format!("x{j}"), DataType::Float64, true));
     }
     let schema = Arc::new(Schema::new(fields));
     let mut rng = Rng(20_261_206);

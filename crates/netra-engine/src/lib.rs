@@ -17,7 +17,7 @@
 //!   and double-double weight sums; the driver applies netra's data rules
 //!   (missing values, R's `Surv()` event coding, factor-level order) to the
 //!   few distinct values and assembles a `SurvivalPartial`.
-//! * [`cox`]: two centring passes, then one `GROUP BY (stratum, time)`
+//! * [`cox`]: two centring passes, then one `GROUP BY (stratum, time, event)`
 //!   pass per Newton iteration producing the per-time sums of `r = w·e^η`,
 //!   `r·x`, `r·x xᵀ` and the event sums; the driver forms the
 //!   `CoxPartial` and `netra_stats::partial_cox::fit_partial` does the

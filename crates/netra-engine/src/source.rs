@@ -125,7 +125,7 @@ impl Table {
         })
     }
 
-    fn data_type(&self, column: &str) -> Result<DataType, EngineError> {
+    pub(crate) fn data_type(&self, column: &str) -> Result<DataType, EngineError> {
         self.df
             .schema()
             .fields()
