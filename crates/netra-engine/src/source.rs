@@ -113,10 +113,29 @@ impl Table {
                 engine.ctx.read_csv(path, options).await?
             }
             Format::Parquet => {
-                engine
+                let df = engine
                     .ctx
                     .read_parquet(path, ParquetReadOptions::default())
-                    .await?
+                    .await?;
+                let declared = df.schema().as_arrow();
+                if declared.fields().iter().all(|f| f.is_nullable()) {
+                    df
+                } else {
+                    // Read as nullable: with columns declared non-nullable
+                    // (as many writers do), the plans of the Cox passes
+                    // stopped at DataFusion's check that the physical and
+                    // logical schemas agree ("field nullability … true vs
+                    // false" on a common subexpression). Every value is
+                    // read as before; only the declaration differs.
+                    let fields: Vec<Field> = declared
+                        .fields()
+                        .iter()
+                        .map(|f| f.as_ref().clone().with_nullable(true))
+                        .collect();
+                    let schema = Schema::new(fields);
+                    let options = ParquetReadOptions::default().schema(&schema);
+                    engine.ctx.read_parquet(path, options).await?
+                }
             }
         };
         Ok(Table {
