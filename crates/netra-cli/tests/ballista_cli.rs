@@ -10,9 +10,11 @@ mod common;
 
 use serde_json::Value;
 
+#[cfg(not(feature = "ballista"))]
+use common::netra_on;
+use common::repo;
 #[cfg(feature = "ballista")]
 use common::{close, json_on};
-use common::{netra_on, repo};
 
 /// The JSON with every `values_read` list sorted: the engine lists the
 /// event values in its aggregation's order, which depends on partitioning
