@@ -6,44 +6,28 @@
 mod common;
 
 use axum::http::StatusCode;
+use common::multipart::{Part, body, content_type};
 use common::*;
-
-const BOUNDARY: &str = "----netraTestBoundary7MA4YWxk";
 
 /// A multipart body of the upload form: the CSRF token, a reason and the
 /// files.
 fn multipart(csrf: &str, reason: &str, files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = Vec::new();
-    let mut field = |name: &str, filename: Option<&str>, data: &[u8]| {
-        b.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        match filename {
-            Some(f) => b.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv\r\n\r\n"
-                )
-                .as_bytes(),
-            ),
-            None => b.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-            ),
-        }
-        b.extend_from_slice(data);
-        b.extend_from_slice(b"\r\n");
-    };
-    field("_csrf", None, csrf.as_bytes());
-    field("reason", None, reason.as_bytes());
-    for (name, data) in files {
-        field("files", Some(name), data);
-    }
-    b.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    b
+    let mut parts = vec![
+        Part::Field("_csrf", csrf.as_bytes()),
+        Part::Field("reason", reason.as_bytes()),
+    ];
+    parts.extend(
+        files
+            .iter()
+            .map(|(name, data)| Part::File("files", name, "text/csv", data)),
+    );
+    body(&parts)
 }
 
 fn upload(l: &Login, body: Vec<u8>) -> Req {
-    let mut r = req("POST", "/import").cookie(l).header(
-        "content-type",
-        &format!("multipart/form-data; boundary={BOUNDARY}"),
-    );
+    let mut r = req("POST", "/import")
+        .cookie(l)
+        .header("content-type", &content_type());
     r = r.body(body);
     r
 }

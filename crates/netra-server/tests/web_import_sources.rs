@@ -8,9 +8,8 @@
 mod common;
 
 use axum::http::StatusCode;
+use common::multipart::{Part, body, content_type};
 use common::*;
-
-const BOUNDARY: &str = "----netraTestBoundarySrc9x";
 
 /// A file of `netra-ingest`'s synthetic fixtures.
 fn fixture(path: &str) -> Vec<u8> {
@@ -49,42 +48,23 @@ fn multipart(
     fields: &[(&str, &str)],
     files: &[(&str, &str, &[u8])],
 ) -> Vec<u8> {
-    let mut b = Vec::new();
-    let mut part = |name: &str, filename: Option<&str>, data: &[u8]| {
-        b.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        match filename {
-            Some(f) => b.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            ),
-            None => b.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-            ),
-        }
-        b.extend_from_slice(data);
-        b.extend_from_slice(b"\r\n");
-    };
-    part("_csrf", None, csrf.as_bytes());
-    part("kind", None, kind.as_bytes());
-    for (n, v) in fields {
-        part(n, None, v.as_bytes());
-    }
-    for (n, f, d) in files {
-        part(n, Some(f), d);
-    }
-    b.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    b
+    let mut parts = vec![
+        Part::Field("_csrf", csrf.as_bytes()),
+        Part::Field("kind", kind.as_bytes()),
+    ];
+    parts.extend(fields.iter().map(|(n, v)| Part::Field(n, v.as_bytes())));
+    parts.extend(
+        files
+            .iter()
+            .map(|(n, f, d)| Part::File(n, f, "application/octet-stream", d)),
+    );
+    body(&parts)
 }
 
 async fn upload(t: &TestApp, l: &Login, body: Vec<u8>) -> Response {
     req("POST", "/import")
         .cookie(l)
-        .header(
-            "content-type",
-            &format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
+        .header("content-type", &content_type())
         .body(body)
         .send(t)
         .await

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fields;
+pub mod multipart;
 
 use std::net::SocketAddr;
 
