@@ -321,6 +321,9 @@ pub(crate) struct Summary {
     pub removed: Vec<String>,
     /// The same, kept (the form asked to keep them).
     pub kept: Vec<String>,
+    /// The removed records themselves: a confirmation may remove only
+    /// those its check showed.
+    pub removed_records: Vec<netra_store::SourceRecord>,
 }
 
 impl Summary {
@@ -372,6 +375,7 @@ async fn run_bundle(
         Ok(r) => Ok(Outcome::Report(Summary {
             import: r,
             removed: Vec::new(),
+            removed_records: Vec::new(),
             kept: Vec::new(),
         })),
         Err(StoreError::Invalid(p)) => Ok(Outcome::problems(&p)),
@@ -463,7 +467,7 @@ pub async fn check(
         .find(|p| p.name == "kind")
         .map(|p| p.text())
         .unwrap_or_default();
-    let what = match crate::upload_source::Source::of_form(kind.trim(), &parts) {
+    let mut what = match crate::upload_source::Source::of_form(kind.trim(), &parts) {
         Some(s) => What::Source(s),
         None => What::Bundle(
             parts
@@ -482,6 +486,9 @@ pub async fn check(
         .unwrap_or_default();
     let names = what.names();
     let mut outcome = run(&state, user, &what, &reason, true).await?;
+    if let (What::Source(source), Outcome::Report(r)) = (&mut what, &outcome) {
+        source.removals_seen = Some(r.removed_records.clone());
+    }
     if reason.is_empty() {
         let (mut p, more) = match outcome {
             Outcome::Problems(p, more) => (p, more),

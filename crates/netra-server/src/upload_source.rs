@@ -20,7 +20,8 @@ use netra_clinical::registry::{Entity, Value};
 use netra_ingest::redcap::Input;
 use netra_ingest::source::{Files, Prepared, StoreProblem, prepare};
 use netra_store::{
-    Actor, Bundle, Expect, Expected, ImportOptions, Otherwise, SourceReport, SourceSync, StoreError,
+    Actor, Bundle, Expect, Expected, ImportOptions, Otherwise, SourceRecord, SourceReport,
+    SourceSync, StoreError,
 };
 
 use crate::accounts::User;
@@ -41,6 +42,11 @@ pub(crate) struct Source {
     pub files: SourceFiles,
     /// Keep the records the source created and no longer has.
     pub keep_missing: bool,
+    /// The removals its check showed (set once checked): the confirmed
+    /// import refuses to remove anything else, so a record the source
+    /// created between the check and the confirmation (for another site,
+    /// say) is never removed unseen.
+    pub removals_seen: Option<Vec<SourceRecord>>,
 }
 
 /// The files of a source, as uploaded.
@@ -91,6 +97,7 @@ impl Source {
         Some(Source {
             files,
             keep_missing: parts.iter().any(|p| p.name == "keep_missing"),
+            removals_seen: None,
         })
     }
 
@@ -309,6 +316,20 @@ async fn beyond_rows(
     Ok((problems, expects))
 }
 
+/// The removals an import may make: those the check showed the user and
+/// the dry run just before the import found permitted (both, so that
+/// neither a change since the check nor one since the dry run slips by).
+fn seen_and_checked(source: &Source, checked: &[SourceRecord]) -> Vec<SourceRecord> {
+    match &source.removals_seen {
+        Some(seen) => checked
+            .iter()
+            .filter(|r| seen.iter().any(|s| s.entity == r.entity && s.key == r.key))
+            .cloned()
+            .collect(),
+        None => checked.to_vec(),
+    }
+}
+
 /// Checks (`dry_run`) or imports an uploaded source.
 pub(crate) async fn run(
     state: &Shared,
@@ -339,6 +360,7 @@ pub(crate) async fn run(
         source: prepared.source_name.clone().unwrap_or_default(),
         file: prepared.converted.source.clone(),
         remove_missing: !source.keep_missing,
+        removals_checked: None,
     };
     let opts = |dry_run: bool| ImportOptions {
         actor: Actor {
@@ -366,6 +388,10 @@ pub(crate) async fn run(
         report
     } else {
         expects.extend(more_expects);
+        let sync = SourceSync {
+            removals_checked: Some(seen_and_checked(source, &report.removed)),
+            ..sync
+        };
         match state
             .registry
             .import_from_source_expecting(&bundle, &opts(false), &sync, &expects)
@@ -378,6 +404,7 @@ pub(crate) async fn run(
     };
     Ok(Outcome::Report(Summary {
         import: report.import,
+        removed_records: report.removed.clone(),
         removed: report.removed.into_iter().map(|r| r.description).collect(),
         kept: report
             .missing_kept

@@ -397,3 +397,66 @@ async fn after_a_restart_a_checked_upload_must_be_uploaded_again() {
     assert!(r.text().contains("the server restarted"), "{}", r.text());
     assert!(!patient_exists(&t, &dm, "NET-101").await);
 }
+
+/// The spreadsheet upload of a data manager of site a, as CSV.
+fn sheet_body(csrf: &str, csv: &str, map: &[u8]) -> Vec<u8> {
+    multipart(
+        csrf,
+        "sheet",
+        &[("reason", "published table")],
+        &[
+            ("sheet_file", "patients.csv", csv.as_bytes()),
+            ("mapping", "mapping.toml", map),
+        ],
+    )
+}
+
+/// The confirmation removes only what its check showed: a patient the
+/// same source added between the check and the confirmation (here by the
+/// same data manager in another session) is not removed unseen; the
+/// import is refused, naming it, and nothing is written.
+#[tokio::test]
+async fn a_confirmation_never_removes_a_record_its_check_did_not_show() {
+    let t = test_app().await;
+    let dm = login(&t, "dm_a").await;
+    let map = mapping("sheet/mapping.toml", "a", "Test study");
+    let csv = text("sheet/patients.csv");
+    let r = upload(&t, &dm, sheet_body(&dm.csrf, &csv, &map)).await;
+    let r = confirm(&t, &dm, &r.text()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // The check of a table without S3 shows S3's removal.
+    let without_s3: String = csv
+        .lines()
+        .filter(|l| !l.starts_with("S3,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let checked = upload(&t, &dm, sheet_body(&dm.csrf, &without_s3, &map)).await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.text());
+    let checked = checked.text();
+    assert!(
+        checked.contains("S3") && !checked.contains("S4"),
+        "{checked}"
+    );
+    // Meanwhile the source gains S4 (a copy of S1's row).
+    let s1 = csv.lines().find(|l| l.starts_with("S1,")).unwrap();
+    let with_s4 = format!("{csv}{}\n", s1.replacen("S1,", "S4,", 1));
+    let other = login(&t, "dm_a").await;
+    let r = upload(&t, &other, sheet_body(&other.csrf, &with_s4, &map)).await;
+    let r = confirm(&t, &other, &r.text()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(patient_exists(&t, &dm, "S4").await);
+    // The first check's confirmation would now also remove S4: refused.
+    let r = confirm(&t, &dm, &checked).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.text().contains(
+            "patient &#39;S4&#39; would now be removed, but the check before did not list it"
+        ) || r
+            .text()
+            .contains("patient 'S4' would now be removed, but the check before did not list it"),
+        "{}",
+        r.text()
+    );
+    assert!(patient_exists(&t, &dm, "S3").await);
+    assert!(patient_exists(&t, &dm, "S4").await);
+}

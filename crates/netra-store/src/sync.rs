@@ -50,6 +50,12 @@ pub struct SourceSync {
     /// Remove the records the source created and no longer has (the
     /// default); `false` keeps and lists them.
     pub remove_missing: bool,
+    /// The removals a dry run listed, when the import confirms a checked
+    /// dry run: it then refuses to remove any record not among them, so a
+    /// record the source created after the check (for another site, say)
+    /// is never removed without having been shown and permitted. `None`:
+    /// no such bound (the CLI, which checks and writes in one transaction).
+    pub removals_checked: Option<Vec<SourceRecord>>,
 }
 
 /// One registry record named in a source report.
@@ -201,8 +207,37 @@ pub(crate) async fn plan(
         .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     plan.missing_kept.sort();
     plan.inserts.sort();
+    unchecked_removals(&plan, sync, &mut problems);
     blockers(tx, backend, bundle, &plan, sync, &mut problems).await?;
     Ok((plan, problems))
+}
+
+/// Refuses removals that the confirmed dry run did not list
+/// ([`SourceSync::removals_checked`]).
+fn unchecked_removals(plan: &Plan, sync: &SourceSync, problems: &mut Problems) {
+    let Some(checked) = &sync.removals_checked else {
+        return;
+    };
+    let listed: HashSet<(Entity, &[String])> = checked
+        .iter()
+        .map(|r| (r.entity, r.key.as_slice()))
+        .collect();
+    for (e, k) in &plan.removals {
+        let record = SourceRecord::new(*e, k);
+        if !listed.contains(&(record.entity, record.key.as_slice())) {
+            problems.push(Problem {
+                file: sync.file.clone(),
+                line: None,
+                column_number: None,
+                column: None,
+                value: None,
+                reason: format!(
+                    "{} would now be removed, but the check before did not list it (the registry changed meanwhile): check the files again",
+                    record.description
+                ),
+            });
+        }
+    }
 }
 
 /// Records that stay and refer to a record that would be removed.

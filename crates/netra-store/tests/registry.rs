@@ -1014,6 +1014,7 @@ async fn postgres_application_role_cannot_touch_the_audit_trail() {
         source: "example".into(),
         file: "bundle".into(),
         remove_missing: true,
+        removals_checked: None,
     };
     let bundle = netra_store::Bundle::read_dir(&example_bundle()).unwrap();
     app.import_from_source(&bundle, &opts("app"), &source)

@@ -65,6 +65,7 @@ fn sync(source: &str) -> SourceSync {
         source: source.into(),
         file: "export.csv".into(),
         remove_missing: true,
+        removals_checked: None,
     }
 }
 
@@ -302,5 +303,49 @@ async fn a_kept_record_referring_to_a_removal_refuses_the_whole_import() {
             "{backend}: all or nothing (the follow-up change was not written either)"
         );
         db.finish().await;
+    }
+}
+
+/// A confirmed web import may remove only what its check showed: a record
+/// that would go now but was not listed (the registry changed between the
+/// check and the confirmation) refuses the whole import, naming it.
+#[tokio::test]
+async fn a_removal_the_check_did_not_list_refuses_the_import() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let reg = &db.registry;
+        run(reg, &full(TREATMENTS, AGENTS), &sync("s"), false).await;
+        let next = full(&without(TREATMENTS, "P1,T2"), &without(AGENTS, "P1,T2"));
+        let shown = run(reg, &next, &sync("s"), true).await.removed;
+        assert_eq!(shown.len(), 2, "{backend}");
+        // Only the agent was shown: the treatment's removal is refused.
+        let bounded = SourceSync {
+            removals_checked: Some(shown[..1].to_vec()),
+            ..sync("s")
+        };
+        let o = ImportOptions {
+            dry_run: false,
+            ..opts("dm")
+        };
+        match reg.import_from_source(&next, &o, &bounded).await {
+            Err(StoreError::Invalid(p)) => {
+                assert_eq!(p.list.len(), 1, "{backend}: {p:?}");
+                let text = p.list[0].to_string();
+                assert!(
+                    text.starts_with("export.csv: treatment (patient 'P1', treatment 'T2') would now be removed, but the check before did not list it"),
+                    "{backend}: {text}"
+                );
+            }
+            other => panic!("{backend}: expected a refusal, got {other:?}"),
+        }
+        let course = reg.patient_course("P1").await.unwrap().unwrap();
+        assert_eq!(course.treatments.len(), 2, "{backend}: nothing removed");
+        // Everything shown: the import goes through.
+        let all = SourceSync {
+            removals_checked: Some(shown.clone()),
+            ..sync("s")
+        };
+        let done = reg.import_from_source(&next, &o, &all).await.unwrap();
+        assert_eq!(done.removed, shown, "{backend}");
     }
 }

@@ -266,6 +266,7 @@ pub(crate) fn import_converted(
         source: how.source.clone().unwrap_or_default(),
         file: converted.source.clone(),
         remove_missing: !how.keep_missing,
+        removals_checked: None,
     };
     let location = db.location();
     let report = block_on(async {
