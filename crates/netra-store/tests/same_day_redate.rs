@@ -64,7 +64,11 @@ async fn base(backend: &str) -> TestDb {
     db
 }
 
-async fn unchanged(reg: &Registry, before: &(Vec<(String, Vec<u8>)>, Option<(i64, String)>, u64)) {
+/// What `common::snapshot` fingerprints: the export, the audit head and
+/// the number of audit entries.
+type Snapshot = (Vec<(String, Vec<u8>)>, Option<(i64, String)>, u64);
+
+async fn unchanged(reg: &Registry, before: &Snapshot) {
     assert_eq!(
         &snapshot(reg).await,
         before,
