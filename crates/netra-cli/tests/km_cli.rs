@@ -106,15 +106,16 @@ fn json_contract_and_values_agree_with_r() {
     assert!(steps[3]["std_err"].is_null());
     assert!(steps[3]["lower"].is_null() && steps[3]["upper"].is_null());
 
-    // --times 5,2 is sorted; 5 is after arm a's last time (4): no estimate.
+    // --times 5,2 is sorted; 5 is after arm a's last time (4): no
+    // estimate, and no row, as summary(fit, times = c(2, 5)) (extend =
+    // FALSE); the time is listed in at_times_after_last.
     let at = a["at_times"].as_array().unwrap();
+    assert_eq!(at.len(), 1, "{at:?}");
     close(&at[0]["time"], 2.0);
     close(&at[0]["n_risk"], 3.0);
     close(&at[0]["survival"], 0.5);
     close(&at[0]["std_err"], 0.25);
-    close(&at[1]["time"], 5.0);
-    assert!(at[1]["survival"].is_null());
-    close(&at[1]["n_risk"], 0.0);
+    assert_eq!(a["at_times_after_last"], serde_json::json!([5.0]));
 
     // survmean(fit, rmean = 6): a 2.75 (se 0.649519052838329), b 5.6667.
     close(&a["rmst"]["tau"], 6.0);
@@ -127,6 +128,7 @@ fn json_contract_and_values_agree_with_r() {
     let b_at = b["at_times"].as_array().unwrap();
     close(&b_at[0]["survival"], 1.0);
     close(&b_at[1]["survival"], 0.666666666666667);
+    assert_eq!(b["at_times_after_last"], serde_json::json!([]));
 
     let d = &v["rmst_difference"];
     assert_eq!(d["groups"], serde_json::json!(["a", "b"]));
@@ -461,4 +463,164 @@ fn follow_up_and_spss_median_agree_with_r() {
         &["--time", "time", "--event", "status"],
     );
     assert!(v["curves"][0].get("median_spss").is_none());
+}
+
+/// Every Kaplan–Meier fixture of `validation/r/km.R` (timefix on, requested
+/// times ≥ 0) as a CSV file, with its `--times`.
+fn km_fixtures_with_times() -> Vec<(String, Value, String)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../validation/fixtures/km");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let f: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let times: Vec<f64> = f["times"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_f64().unwrap())
+            .collect();
+        if f["options"]["timefix"] == false || times.is_empty() || times.iter().any(|&t| t < 0.0) {
+            continue;
+        }
+        let input = &f["input"];
+        let levels = input["levels"].as_array();
+        let weights = input["weights"].as_array();
+        let mut csv = String::from("time,status,group,w\n");
+        for (i, t) in input["time"].as_array().unwrap().iter().enumerate() {
+            let event = u8::from(input["event"][i].as_bool().unwrap());
+            let group = levels.map_or(String::new(), |l| {
+                l[input["group"][i].as_u64().unwrap() as usize]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            });
+            let w = weights.map_or(String::new(), |w| w[i].as_f64().unwrap().to_string());
+            csv.push_str(&format!("{},{event},{group},{w}\n", t.as_f64().unwrap()));
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        out.push((name, f, csv));
+    }
+    out
+}
+
+/// One curve's `at_times` rows against R's columns (`summary(fit, times)`).
+fn same_rows(what: &str, got: &Value, r: &Value) {
+    let rows = got.as_array().unwrap_or_else(|| panic!("{what}: {got}"));
+    let n = r["time"].as_array().unwrap().len();
+    assert_eq!(rows.len(), n, "{what}: rows {got} vs R {r}");
+    for (j, row) in rows.iter().enumerate() {
+        for k in ["time", "n_risk", "survival", "std_err", "lower", "upper"] {
+            match r[k][j].as_f64() {
+                Some(x) => {
+                    let y = row[k]
+                        .as_f64()
+                        .unwrap_or_else(|| panic!("{what} row {j} {k}: {row} vs R {x}"));
+                    assert!(
+                        (x - y).abs() <= 1e-9 * x.abs().max(1e-3),
+                        "{what} row {j} {k}: {y} vs R {x}"
+                    );
+                }
+                None => assert!(row[k].is_null(), "{what} row {j} {k}: {row} vs R NA"),
+            }
+        }
+    }
+}
+
+/// Issue 13: `at_times` are the rows of R's `summary(fit, times)`: a time
+/// after a group's last time has no row (extend = FALSE, R's default) and
+/// is listed in `at_times_after_last`; with `--extend` every time has a row
+/// with R's `extend = TRUE` values (the last estimate, 0 at risk). Checked
+/// on every KM fixture of `validation/r/km.R` that requests such times.
+#[test]
+fn at_times_are_the_rows_of_r_summary_with_and_without_extend() {
+    let mut past_the_end = 0;
+    let mut fixtures = 0;
+    for (name, f, csv) in km_fixtures_with_times() {
+        let times: Vec<String> = f["times"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_f64().unwrap().to_string())
+            .collect();
+        let times = times.join(",");
+        let level = f["options"]["conf_level"].as_f64().unwrap().to_string();
+        let mut args = vec![
+            "--time",
+            "time",
+            "--event",
+            "status",
+            "--times",
+            &times,
+            "--conf-type",
+            f["options"]["conf_type"].as_str().unwrap(),
+            "--conf-level",
+            &level,
+        ];
+        if !f["input"]["levels"].is_null() {
+            args.extend(["--group", "group"]);
+        }
+        if !f["input"]["weights"].is_null() {
+            args.extend(["--weights", "w"]);
+        }
+        let plain = json(&format!("{name}-at"), &csv, &args);
+        args.push("--extend");
+        let extended = json(&format!("{name}-extend"), &csv, &args);
+        for r in f["curves"].as_array().unwrap() {
+            let group = r["group"].as_str().unwrap();
+            let pick = |v: &Value| {
+                v["curves"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|c| c["group"] == group)
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{name}: no curve {group} in {v}"))
+            };
+            let (p, e) = (pick(&plain), pick(&extended));
+            same_rows(&format!("{name} {group}"), &p["at_times"], &r["at_times"]);
+            same_rows(
+                &format!("{name} {group} --extend"),
+                &e["at_times"],
+                &r["at_times_extend"],
+            );
+            // The times R leaves out are listed, in order; none with --extend.
+            let kept = r["at_times"]["time"].as_array().unwrap();
+            let left_out: Vec<f64> = r["at_times_extend"]["time"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|t| !kept.contains(t))
+                .map(|t| t.as_f64().unwrap())
+                .collect();
+            assert_eq!(
+                p["at_times_after_last"],
+                serde_json::json!(left_out),
+                "{name} {group}"
+            );
+            assert_eq!(e["at_times_after_last"], serde_json::json!([]), "{name}");
+            past_the_end += left_out.len();
+        }
+        fixtures += 1;
+    }
+    // The fixtures do request times after a group's end (lung, veteran,
+    // colon, pbc...): the test is not vacuous.
+    assert!(fixtures >= 20, "{fixtures} fixtures");
+    assert!(past_the_end >= 10, "{past_the_end} times after the last");
+}
+
+/// `--extend` is R's option of `summary(fit, times)`: it needs `--times`.
+#[test]
+fn extend_needs_times() {
+    let (ok, _, stderr) = run(
+        "extend-alone",
+        TWO_ARMS,
+        &["--time", "time", "--event", "status", "--extend"],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("--times"), "{stderr}");
 }

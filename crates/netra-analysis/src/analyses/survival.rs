@@ -70,6 +70,11 @@ pub struct SurvivalOptions {
     /// Also the median's symmetric interval as SPSS prints it (median ±
     /// z·SE), next to R's.
     pub median_ci_spss: bool,
+    /// Read a landmark after a group's last time as `summary(fit, times,
+    /// extend = TRUE)` does (the last estimate, 0 at risk). Without it (R's
+    /// default) such a landmark has no estimate: its row is kept with
+    /// `null` values and 0 at risk, so that rows line up across groups.
+    pub extend: bool,
 }
 
 impl Default for SurvivalOptions {
@@ -81,6 +86,7 @@ impl Default for SurvivalOptions {
             rmst_tau: None,
             steps: false,
             median_ci_spss: false,
+            extend: false,
         }
     }
 }
@@ -377,7 +383,7 @@ pub fn group_survival(
     let at_times = if c.is_empty() || opts.landmarks.is_empty() {
         Vec::new()
     } else {
-        c.at_times(&opts.landmarks, false)
+        c.at_times(&opts.landmarks, opts.extend)
             .map_err(|e| AnalysisError::stats(what(), e))?
             .into_iter()
             .map(|a| AtTime {

@@ -8,8 +8,11 @@
 //! Group order is R's factor-level order (numeric when every label is a
 //! number, otherwise as R sorts text; see `input::factor`). Landmark rates are read
 //! as `summary(fit, times, extend = FALSE)`: a time after a group's last
-//! follow-up has no estimate (`null`). The RMST difference is the second
-//! group minus the first.
+//! time has no estimate; R leaves its row out, and so does the JSON's
+//! `at_times` (the time is listed in `at_times_after_last`; the table
+//! prints `NE`). `--extend` reads such times as `extend = TRUE` does (the
+//! last estimate, 0 at risk). The RMST difference is the second group
+//! minus the first.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -57,6 +60,11 @@ pub(crate) struct KmArgs {
     /// Landmark times at which to report survival (comma-separated).
     #[arg(long, value_name = "T1,T2", value_delimiter = ',', num_args = 1..)]
     pub(crate) times: Vec<f64>,
+    /// With --times: a time after a group's last time gets the group's last
+    /// estimate with 0 at risk, as R's `summary(fit, times, extend = TRUE)`;
+    /// without it (R's default) such a time has no estimate.
+    #[arg(long, requires = "times")]
+    pub(crate) extend: bool,
     /// Report the restricted mean survival time up to this time.
     #[arg(long, value_name = "T")]
     pub(crate) rmst_tau: Option<f64>,
@@ -115,7 +123,12 @@ struct CurveOut {
     median_lower: Option<f64>,
     median_upper: Option<f64>,
     steps: Vec<StepOut>,
+    /// As R's `summary(fit, times)`: a time after the group's last time
+    /// has no row unless `--extend`.
     at_times: Vec<AtOut>,
+    /// The requested times left out of `at_times` for being after the
+    /// group's last time (no estimate without `--extend`).
+    at_times_after_last: Vec<f64>,
     rmst: Option<RmstOut>,
     /// With `--median-ci-spss`: SPSS's symmetric median interval.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -286,6 +299,7 @@ fn options(args: &KmArgs) -> SurvivalOptions {
         rmst_tau: args.rmst_tau,
         steps: false,
         median_ci_spss: args.median_ci_spss,
+        extend: args.extend,
     }
 }
 
@@ -455,6 +469,13 @@ fn group_test(summary: &SurvivalSummary, groups: usize, weighted: bool) -> Resul
         .ok_or_else(|| "no events: the test does not exist".into())
 }
 
+/// A landmark after the curve's last time without an estimate: R's
+/// `summary(fit, times, extend = FALSE)` has no row for it. (With
+/// `--extend` it has the last estimate, and stays.)
+fn after_last(c: &KmCurve, r: &AtTime) -> bool {
+    r.survival.is_none() && c.time.last().is_some_and(|&last| r.time > last)
+}
+
 fn report(a: &Analysis) -> Report {
     let curves = a
         .curves
@@ -481,6 +502,7 @@ fn report(a: &Analysis) -> Report {
                 .collect(),
             at_times: a.at_times[g]
                 .iter()
+                .filter(|r| !after_last(c, r))
                 .map(|r| AtOut {
                     time: r.time,
                     n_risk: r.n_risk,
@@ -489,6 +511,11 @@ fn report(a: &Analysis) -> Report {
                     lower: r.lower,
                     upper: r.upper,
                 })
+                .collect(),
+            at_times_after_last: a.at_times[g]
+                .iter()
+                .filter(|r| after_last(c, r))
+                .map(|r| r.time)
                 .collect(),
             rmst: a.rmst[g].map(|r| RmstOut {
                 tau: r.tau,
