@@ -185,9 +185,10 @@ fn counting_sort_whole(recs: &mut Vec<Rec>, scratch: &mut Vec<Rec>) -> bool {
     for r in recs.iter() {
         let t = f64::from_bits(r.key);
         // The sign bit (a negative zero's bits sort last in the radix
-        // sort), NaN, fractions and values beyond the range take the
-        // general path; `as u32` is exact below `limit`.
-        if r.key >> 63 != 0 || !(t <= limit) || f64::from(t as u32) != t {
+        // sort), values beyond the range, fractions and NaN (`as u32`
+        // gives 0, which differs from it) take the general path; `as u32`
+        // is exact up to `limit`.
+        if r.key >> 63 != 0 || t > limit || f64::from(t as u32) != t {
             return false;
         }
         top = top.max(t as u32);
