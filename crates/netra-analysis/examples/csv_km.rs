@@ -13,6 +13,11 @@ use netra_analysis::analyses::survival::{SurvivalData, SurvivalOptions, summaris
 use netra_analysis::table::{EventCoding, complete_rows, factor, read_events, times};
 use netra_frame::Frame;
 
+/// The `netra` binary's allocator, with the same (compile-time) settings, so
+/// that the times here are the command's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let file = args

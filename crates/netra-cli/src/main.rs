@@ -15,7 +15,9 @@ use std::process::ExitCode;
 /// mimalloc instead of the system allocator: registry imports allocate many
 /// small strings on one thread and free them on the database driver's
 /// thread, the pattern glibc's allocator handles worst (see
-/// BENCHMARKS.md, "Registry import").
+/// BENCHMARKS.md, "Registry import"). Built with `no_thp` (workspace
+/// Cargo.toml): no huge-page advice on its arenas, whose first touches
+/// otherwise zeroed 2 MiB each (BENCHMARKS.md, "Allocator settings").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -8,6 +8,11 @@ use std::time::Instant;
 
 use netra_frame::Frame;
 
+/// The `netra` binary's allocator, with the same (compile-time) settings, so
+/// that the times here are the command's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let file = args.next().ok_or("usage: read_speed FILE [REPEATS]")?;

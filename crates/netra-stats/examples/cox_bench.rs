@@ -13,6 +13,11 @@ use std::time::Instant;
 use netra_stats::cox::{CoxData, CoxOptions, coxph};
 use netra_stats::model::{ColumnData, Design, DesignOptions, Formula, NamedColumn};
 
+/// The `netra` binary's allocator, with the same (compile-time) settings, so
+/// that the times here are the command's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// CPU time (user + system, all threads, finished ones included) of this
 /// process in seconds (Linux `/proc/self/stat`, in USER_HZ = 100 ticks:
 /// 10 ms resolution, so it is averaged over the repeats).
