@@ -541,6 +541,34 @@ impl CanonicalRow {
         check::digest_texts((0..self.ranges.len()).map(|i| self.get(i)))
     }
 
+    /// The row's JSON object as [`CanonicalRow::json`] writes it into
+    /// `json`, and into `quoted` that JSON as a JSON string (what the audit
+    /// chain hashes), built together so that nothing is escaped twice.
+    /// `names` holds each column's `"name":` in both forms ([`json_names`]).
+    fn json_quoted(&self, names: &[(String, String)], json: &mut String, quoted: &mut String) {
+        json.clear();
+        quoted.clear();
+        json.push('{');
+        quoted.push_str("\"{");
+        let mut first = true;
+        for (i, (name, name_quoted)) in names.iter().enumerate() {
+            let Some(t) = self.get(i) else { continue };
+            if !first {
+                json.push(',');
+                quoted.push(',');
+            }
+            first = false;
+            json.push_str(name);
+            quoted.push_str(name_quoted);
+            let start = json.len();
+            crate::audit::push_json_str(json, t);
+            crate::audit::push_json_inner(quoted, &json[start..]);
+        }
+        json.push('}');
+        quoted.push_str("}\"");
+    }
+
+    #[cfg(test)]
     fn json(&self, spec: &netra_clinical::registry::EntitySpec, out: &mut String) {
         out.clear();
         out.push('{');
@@ -557,6 +585,22 @@ impl CanonicalRow {
         }
         out.push('}');
     }
+}
+
+/// Each column's `"name":` as JSON and as the inside of a JSON string of
+/// that JSON (for [`CanonicalRow::json_quoted`]).
+fn json_names(spec: &netra_clinical::registry::EntitySpec) -> Vec<(String, String)> {
+    spec.columns
+        .iter()
+        .map(|c| {
+            let mut json = String::new();
+            crate::audit::push_json_str(&mut json, c.name);
+            json.push(':');
+            let mut quoted = String::new();
+            crate::audit::push_json_inner(&mut quoted, &json);
+            (json, quoted)
+        })
+        .collect()
 }
 
 /// Adds one row's cells to insert arguments, converting numbers and yes/no
@@ -623,6 +667,8 @@ async fn write_inserts<'a>(
         let mut canon = CanonicalRow::default();
         let mut scratch = Scratch::default();
         let mut key = String::new();
+        let mut key_quoted = String::new();
+        let mut new_quoted = String::new();
         'tables: for entity in Entity::ALL {
             let Some(t) = bundle.table(entity) else {
                 continue;
@@ -630,7 +676,8 @@ async fn write_inserts<'a>(
             let spec = entity.spec();
             let cols = t.columns();
             let key_pos = spec.key_positions();
-            let per_stmt = sql::rows_per_statement(spec.columns.len());
+            let names = json_names(spec);
+            let per_stmt = sql::rows_per_insert(spec.columns.len(), backend);
             let full_sql: std::sync::Arc<str> = sql::insert(spec, per_stmt, backend).into();
             let stored_keys = &stored.keys[entity.index()];
             let mut counts = EntityCounts {
@@ -664,13 +711,15 @@ async fn write_inserts<'a>(
                             continue;
                         }
                         json_key(&mut scratch.key, &key);
-                        canon.json(spec, &mut scratch.new);
-                        audit.record(
-                            Action::Insert,
+                        key_quoted.clear();
+                        crate::audit::push_json_str(&mut key_quoted, &scratch.key);
+                        canon.json_quoted(&names, &mut scratch.new, &mut new_quoted);
+                        audit.record_insert_quoted(
                             spec.table,
                             &scratch.key,
-                            None,
-                            Some(&scratch.new),
+                            &key_quoted,
+                            &scratch.new,
+                            &new_quoted,
                         );
                         add_cells(&mut args, spec, &cols, row);
                         in_batch += 1;
@@ -796,4 +845,40 @@ pub(crate) async fn update_row(
         Some(&scratch.new),
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON written with its quoted form is the JSON of `json`, and
+    /// the quoted form is that JSON as a JSON string.
+    #[test]
+    fn json_quoted_is_json_then_escaped() {
+        let spec = Entity::Study.spec();
+        let texts = ["s1", "a \"title\"\twith\\ é", ""];
+        let cells: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+        let mut canon = CanonicalRow::default();
+        for present in [[true, true, true], [true, false, true], [true, true, false]] {
+            canon.text.clear();
+            canon.ranges.clear();
+            for (i, c) in cells.iter().enumerate() {
+                if present[i] {
+                    let start = canon.text.len();
+                    canon.text.push_str(c);
+                    canon.ranges.push(Some(start..canon.text.len()));
+                } else {
+                    canon.ranges.push(None);
+                }
+            }
+            let (mut json, mut quoted, mut want) = (String::new(), String::new(), String::new());
+            canon.json_quoted(&json_names(spec), &mut json, &mut quoted);
+            canon.json(spec, &mut want);
+            assert_eq!(json, want);
+            let mut want_quoted = String::new();
+            crate::audit::push_json_str(&mut want_quoted, &want);
+            assert_eq!(quoted, want_quoted);
+            assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
+        }
+    }
 }

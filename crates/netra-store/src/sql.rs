@@ -422,6 +422,18 @@ pub fn rows_per_statement(n_columns: usize) -> usize {
     (16_000 / n_columns.max(1)).clamp(1, 1000)
 }
 
+/// Rows per multi-row insert of an import on `backend`: on SQLite about
+/// 4 000 parameters, because the driver's argument vectors of larger
+/// statements are large allocations that come back from the kernel as
+/// fresh pages to zero (see `audit_batch` in [`crate::audit`]); on
+/// PostgreSQL [`rows_per_statement`], which saves round trips.
+pub fn rows_per_insert(n_columns: usize, backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => (4_000 / n_columns.max(1)).clamp(1, 1000),
+        Backend::Postgres => rows_per_statement(n_columns),
+    }
+}
+
 /// Every registry table, parents first.
 pub fn tables() -> impl Iterator<Item = &'static EntitySpec> {
     Entity::ALL.iter().map(|e| e.spec())
