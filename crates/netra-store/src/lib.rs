@@ -30,7 +30,11 @@
 //! PostgreSQL (placeholders `$n`, portable types, see [`sql`]); it is async,
 //! which the web application needs; and with `default-features = false` and
 //! no compile-time query macros it builds without a database. The SQLite
-//! driver bundles SQLite, so `netra init` needs nothing installed.
+//! driver bundles SQLite, so `netra init` needs nothing installed. The bulk
+//! reads of a SQLite registry (every course, the audit checks) go through
+//! `rusqlite` on the same SQLite library instead: `sqlx`'s per-row cost
+//! made them take tens of seconds at 10⁵ patients (`sqlite_scan`,
+//! `sqlite_audit`; BENCHMARKS.md).
 //!
 //! The database layout, the migrations, the audit chain and least privilege
 //! on PostgreSQL are described in `docs/registry.md`.
