@@ -1,7 +1,7 @@
 //! Times `Registry::courses` (every patient's course) on a registry:
-//! `cargo run --release -p netra-store --example load_courses -- DB [--paged]`
-//! (`--paged`: also the paged loader, one result row per page of 2000
-//! patients and table, and whether both agree).
+//! `cargo run --release -p netra-store --example load_courses -- DB [--sqlx]`
+//! (`--sqlx`: also the `sqlx` loader that PostgreSQL uses, one result row
+//! per patient and table, and whether both agree).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -41,14 +41,14 @@ fn main() {
             all.len(),
             start.elapsed().as_secs_f64()
         );
-        if std::env::args().any(|a| a == "--paged") {
+        if std::env::args().any(|a| a == "--sqlx") {
             let start = std::time::Instant::now();
             let old = reg
-                .courses_paged(&netra_store::CourseFilter::default(), 2000)
+                .courses_by_patient(&netra_store::CourseFilter::default())
                 .await
                 .expect("courses");
             println!(
-                "paged loader (2000 patients a page): {} courses, same result {}: {:.2} s",
+                "sqlx loader (a row per patient and table): {} courses, same result {}: {:.2} s",
                 old.len(),
                 old == all,
                 start.elapsed().as_secs_f64()

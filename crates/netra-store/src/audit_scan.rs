@@ -1,4 +1,6 @@
-//! Checking the whole audit chain quickly (`netra audit verify`).
+//! Checking the whole audit chain quickly (`netra audit verify`) on
+//! PostgreSQL; SQLite registries are read through `rusqlite` instead
+//! ([`crate::sqlite_audit`]), the tests compare both on the same data.
 //!
 //! Reading one result row per entry cost about 10 µs an entry (65 s for the
 //! 6.4 M entries of a 10⁵-patient registry): the driver's per-row work and
@@ -67,7 +69,7 @@ fn bad(reason: impl Into<String>) -> StoreError {
 }
 
 /// Reads `text` up to the next `,` as an integer (`None` for `-`).
-pub(crate) fn int_field(s: &str, at: &mut usize) -> Result<Option<i64>, StoreError> {
+fn int_field(s: &str, at: &mut usize) -> Result<Option<i64>, StoreError> {
     let rest = &s[*at..];
     let end = rest.find(',').ok_or_else(|| bad("missing ','"))?;
     *at += end + 1;
@@ -81,7 +83,7 @@ pub(crate) fn int_field(s: &str, at: &mut usize) -> Result<Option<i64>, StoreErr
 }
 
 /// Reads one `-` or `LEN:TEXT` field.
-pub(crate) fn text_field<'a>(s: &'a str, at: &mut usize) -> Result<Option<&'a str>, StoreError> {
+fn text_field<'a>(s: &'a str, at: &mut usize) -> Result<Option<&'a str>, StoreError> {
     let rest = &s[*at..];
     if rest.starts_with('-') {
         *at += 1;
@@ -128,15 +130,15 @@ pub(crate) fn check_page(
         };
         state.check(EntryRef {
             seq,
-            at: at_time,
-            actor,
-            reason: reason.as_deref(),
-            action,
-            table_name: table,
-            record_key: key,
-            old_values: old,
-            new_values: new,
-            hash,
+            at: at_time.as_bytes(),
+            actor: actor.as_bytes(),
+            reason: reason.as_deref().map(str::as_bytes),
+            action: action.as_bytes(),
+            table_name: table.as_bytes(),
+            record_key: key.as_bytes(),
+            old_values: old.map(str::as_bytes),
+            new_values: new.map(str::as_bytes),
+            hash: hash.as_bytes(),
         });
     }
     Ok(last)

@@ -30,7 +30,11 @@
 //! PostgreSQL (placeholders `$n`, portable types, see [`sql`]); it is async,
 //! which the web application needs; and with `default-features = false` and
 //! no compile-time query macros it builds without a database. The SQLite
-//! driver bundles SQLite, so `netra init` needs nothing installed.
+//! driver bundles SQLite, so `netra init` needs nothing installed. The bulk
+//! reads of a SQLite registry (every course, the audit checks) go through
+//! `rusqlite` on the same SQLite library instead: `sqlx`'s per-row cost
+//! made them take tens of seconds at 10⁵ patients (`sqlite_scan`,
+//! `sqlite_audit`; BENCHMARKS.md).
 //!
 //! The database layout, the migrations, the audit chain and least privilege
 //! on PostgreSQL are described in `docs/registry.md`.
@@ -58,13 +62,14 @@ pub mod sessions;
 pub mod settings;
 pub mod sites;
 pub mod sql;
+mod sqlite_audit;
+mod sqlite_scan;
 pub mod sync;
 pub mod synthetic;
 mod table_digest;
 
 use std::path::Path;
 
-use futures_util::TryStreamExt;
 use netra_clinical::registry::model::PatientCourse;
 use netra_clinical::registry::schema::{Entity, Value};
 use sqlx::{AnyPool, Row};
@@ -272,26 +277,45 @@ impl Registry {
     }
 
     /// Every admitted patient's course, in patient-code order: what endpoint
-    /// derivation, lines of therapy and reports analyse.
+    /// derivation, lines of therapy and reports analyse. SQLite: ordered
+    /// walks of each table through `rusqlite` ([`sqlite_scan`]);
+    /// PostgreSQL: one result row per patient and table.
     pub async fn courses(&self, filter: &CourseFilter) -> Result<Vec<PatientCourse>, StoreError> {
-        // The paged loader (`courses_paged`) is tested equal but was not
-        // faster in the one (saturated) measurement: BENCHMARKS.md.
-        query::courses_by_patient(&self.pool, self.backend(), filter).await
+        match &self.location {
+            Location::Sqlite(path) => {
+                let (path, filter) = (path.clone(), filter.clone());
+                sqlite_scan::off_thread(move || sqlite_scan::courses(&path, &filter, None)).await
+            }
+            Location::Postgres(_) => {
+                query::courses_by_patient(&self.pool, self.backend(), filter).await
+            }
+        }
     }
 
-    /// [`Registry::courses`] with pages of `page` patients (tests cross page
-    /// boundaries with small pages).
+    /// [`Registry::courses`] with ranges of `patients` patients on SQLite
+    /// (tests cut small registries into several ranges); PostgreSQL reads
+    /// as [`Registry::courses`].
     #[doc(hidden)]
     pub async fn courses_paged(
         &self,
         filter: &CourseFilter,
-        page: usize,
+        patients: usize,
     ) -> Result<Vec<PatientCourse>, StoreError> {
-        query::courses_paged(&self.pool, self.backend(), filter, page).await
+        match &self.location {
+            Location::Sqlite(path) => {
+                let (path, filter) = (path.clone(), filter.clone());
+                sqlite_scan::off_thread(move || {
+                    sqlite_scan::courses(&path, &filter, Some(patients))
+                })
+                .await
+            }
+            Location::Postgres(_) => self.courses(filter).await,
+        }
     }
 
-    /// Every course read with one result row per patient and table: the
-    /// earlier loader, the reference [`Registry::courses`] is tested against.
+    /// Every course read through `sqlx` with one result row per patient and
+    /// table, on either backend: the PostgreSQL path of
+    /// [`Registry::courses`], which tests compare with the SQLite one.
     #[doc(hidden)]
     pub async fn courses_by_patient(
         &self,
@@ -638,22 +662,50 @@ impl Registry {
     /// an audit entry (direct edits of the database), which the chain
     /// check cannot see.
     pub async fn verify_state(&self) -> Result<StateCheck, StoreError> {
-        // The paged check (`verify_state_paged`) is tested equal but not yet
-        // measured against this one: BENCHMARKS.md, 2026-12-07.
-        replay::verify_state_by_row(&self.pool).await
+        match self.sqlite_checks(false, true).await? {
+            Some(c) => c
+                .state
+                .ok_or_else(|| StoreError::Refused("no state check".into())),
+            None => replay::verify_state_by_row(&self.pool).await,
+        }
     }
 
-    /// [`Registry::verify_state`] with pages of `patients` patients.
-    #[doc(hidden)]
-    pub async fn verify_state_paged(&self, patients: usize) -> Result<StateCheck, StoreError> {
-        replay::verify_state(&self.pool, self.backend(), patients).await
-    }
-
-    /// [`Registry::verify_state`] reading one result row per entry and per
-    /// record: the reference the paged check is tested against.
+    /// [`Registry::verify_state`] through `sqlx` on either backend (one
+    /// result row per entry and per record): the PostgreSQL path, which
+    /// tests compare with the SQLite one.
     #[doc(hidden)]
     pub async fn verify_state_by_row(&self) -> Result<StateCheck, StoreError> {
         replay::verify_state_by_row(&self.pool).await
+    }
+
+    /// [`Registry::verify_audit`] and [`Registry::verify_state`] together,
+    /// what `netra audit verify` runs: on SQLite from one pass over the
+    /// trail, on one snapshot ([`sqlite_audit`]).
+    pub async fn verify_audit_and_state(&self) -> Result<(Verification, StateCheck), StoreError> {
+        match self.sqlite_checks(true, true).await? {
+            Some(sqlite_audit::Checks {
+                chain: Some(v),
+                state: Some(s),
+            }) => Ok((v, s)),
+            Some(_) => Err(StoreError::Refused("an audit check did not run".into())),
+            None => Ok((self.verify_audit().await?, self.verify_state().await?)),
+        }
+    }
+
+    /// The one-pass checks of a SQLite registry, on a blocking thread;
+    /// `None` on PostgreSQL.
+    async fn sqlite_checks(
+        &self,
+        chain: bool,
+        state: bool,
+    ) -> Result<Option<sqlite_audit::Checks>, StoreError> {
+        let Location::Sqlite(path) = &self.location else {
+            return Ok(None);
+        };
+        let path = path.clone();
+        sqlite_scan::off_thread(move || sqlite_audit::verify(&path, chain, state))
+            .await
+            .map(Some)
     }
 
     /// The last audit entry's sequence number and hash (`None` before the
@@ -683,31 +735,23 @@ impl Registry {
         })
     }
 
-    /// Checks the whole audit chain: pages of entries rendered by the
-    /// database, hashed on a second thread ([`audit_scan`]).
+    /// Checks the whole audit chain. SQLite: one pass through `rusqlite`
+    /// ([`sqlite_audit`]); PostgreSQL: pages of entries rendered by the
+    /// database ([`audit_scan`]); hashed on a second thread.
     pub async fn verify_audit(&self) -> Result<Verification, StoreError> {
-        audit_scan::verify(&self.pool, self.backend(), audit_scan::PAGE).await
+        match self.sqlite_checks(true, false).await? {
+            Some(c) => c
+                .chain
+                .ok_or_else(|| StoreError::Refused("no chain check".into())),
+            None => audit_scan::verify(&self.pool, self.backend(), audit_scan::PAGE).await,
+        }
     }
 
-    /// [`Registry::verify_audit`] with pages of `page` entries (tests
-    /// cross page boundaries with small pages).
+    /// The PostgreSQL path of [`Registry::verify_audit`] on either backend,
+    /// with pages of `page` entries: tests compare it with the SQLite path
+    /// and cross page boundaries with small pages.
     #[doc(hidden)]
     pub async fn verify_audit_paged(&self, page: i64) -> Result<Verification, StoreError> {
         audit_scan::verify(&self.pool, self.backend(), page.max(1)).await
-    }
-
-    /// Checks the whole audit chain entry by entry through the generic row
-    /// decoding (the reference [`Registry::verify_audit`] is tested against;
-    /// about 10 µs an entry).
-    #[doc(hidden)]
-    pub async fn verify_audit_by_entry(&self) -> Result<Verification, StoreError> {
-        let q = format!("{} ORDER BY l.seq", audit::SELECT);
-        let mut rows = sqlx::query(&q).fetch(&self.pool);
-        // Entries are checked as they stream: memory stays flat on long chains.
-        let mut state = audit::ChainState::default();
-        while let Some(r) = rows.try_next().await? {
-            state.feed([AuditEntry::from_row(&r)?]);
-        }
-        Ok(state.finish())
     }
 }

@@ -1,6 +1,7 @@
 //! Reading courses: one patient for `netra patient show` and the web page,
-//! or every patient at once for analyses (one ordered scan per table, so a
-//! 10⁵-patient registry loads in a few seconds).
+//! or every patient at once for analyses: on PostgreSQL here (one result
+//! row per patient and table), on SQLite by ordered walks of each table
+//! through `rusqlite` ([`crate::sqlite_scan::courses`]).
 
 use std::collections::HashMap;
 
@@ -26,14 +27,18 @@ pub struct CourseFilter {
 }
 
 impl CourseFilter {
-    fn admits(&self, p: &Patient) -> bool {
+    pub(crate) fn admits(&self, p: &Patient) -> bool {
         self.sites.as_ref().is_none_or(|s| s.contains(&p.site))
             && self.patients.as_ref().is_none_or(|c| c.contains(&p.code))
     }
 }
 
 /// Adds one child row to its patient's course.
-fn attach(course: &mut PatientCourse, entity: Entity, v: &[Value]) -> Result<(), StoreError> {
+pub(crate) fn attach(
+    course: &mut PatientCourse,
+    entity: Entity,
+    v: &[Value],
+) -> Result<(), StoreError> {
     let text = |i: usize| v[i].as_str().unwrap_or_default();
     match entity {
         Entity::Tumour => course.tumours.push(Tumour::from_row(v)?),
@@ -179,7 +184,7 @@ fn aggregated_query(spec: &EntitySpec, backend: Backend) -> String {
 }
 
 /// Decodes the rows of one patient from the aggregated encoding.
-pub(crate) fn decode_encoded(
+fn decode_encoded(
     spec: &EntitySpec,
     text: &str,
     out: &mut Vec<Vec<Value>>,
@@ -233,8 +238,8 @@ pub(crate) fn decode_encoded(
 }
 
 /// Every admitted patient's course, in patient-code order, one result row
-/// per patient and table (the reference the paged loader is tested
-/// against).
+/// per patient and table: the PostgreSQL path, and on SQLite the
+/// reference [`crate::sqlite_scan::courses`] is tested against.
 pub(crate) async fn courses_by_patient(
     pool: &AnyPool,
     backend: Backend,
@@ -279,174 +284,4 @@ pub(crate) async fn courses_by_patient(
     }
     tx.commit().await?;
     Ok(out)
-}
-
-/// Patients per page of [`courses`]: about 8 MB of text per page of the
-/// lesion table on the synthetic registry.
-pub(crate) const COURSE_PAGE: usize = 2000;
-
-/// The query of one page of a child table: every row of the patients from
-/// the lower bound (`$1`, when `lower`) to the upper bound (excluded; `$2`,
-/// or `$1` without a lower bound, when `upper`), encoded as in
-/// [`aggregated_query`], rows in key order.
-fn page_query(spec: &EntitySpec, backend: Backend, lower: bool, upper: bool) -> String {
-    let order = sql::order_by_key(spec, backend);
-    let order = order.trim_start_matches("ORDER BY ");
-    let (agg, sep) = match backend {
-        Backend::Sqlite => ("group_concat", "char(30)"),
-        Backend::Postgres => ("string_agg", "chr(30)"),
-    };
-    let range = match (lower, upper) {
-        (true, true) => "WHERE patient >= $1 AND patient < $2",
-        (true, false) => "WHERE patient >= $1",
-        (false, true) => "WHERE patient < $1",
-        (false, false) => "",
-    };
-    format!(
-        "SELECT {agg}({}, {sep} ORDER BY {order}) FROM {} {range}",
-        encoded_row(spec, backend),
-        spec.table
-    )
-}
-
-/// Every admitted patient's course, in patient-code order.
-///
-/// Each child table is read in pages of [`COURSE_PAGE`] patients, one
-/// result row per page (the driver's per-row cost dominated when each
-/// patient was a row: 12.6 s for 10⁵ patients). Pages are ranges of
-/// patient codes cut at every `COURSE_PAGE`-th code in the database's own
-/// order, and compared in that order, so the ranges cover every row once on
-/// both backends; within a page, rows come in key order (byte-wise), so
-/// each patient's rows arrive in key order. Pages are decoded and attached
-/// on a second thread while the database renders the next one.
-///
-/// Not the default yet: measured slower than [`courses_by_patient`] on a
-/// saturated machine (BENCHMARKS.md, 2026-12-07); `Registry::courses`
-/// keeps the per-patient loader until an idle measurement decides.
-#[allow(dead_code)]
-pub(crate) async fn courses(
-    pool: &AnyPool,
-    backend: Backend,
-    filter: &CourseFilter,
-) -> Result<Vec<PatientCourse>, StoreError> {
-    courses_paged(pool, backend, filter, COURSE_PAGE).await
-}
-
-/// [`courses`] with pages of `page` patients.
-pub(crate) async fn courses_paged(
-    pool: &AnyPool,
-    backend: Backend,
-    filter: &CourseFilter,
-    page: usize,
-) -> Result<Vec<PatientCourse>, StoreError> {
-    let page = page.max(1);
-    let mut tx = pool.begin().await?;
-    let mut out: Vec<PatientCourse> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let spec = Entity::Patient.spec();
-    let q = format!(
-        "SELECT {} FROM {} {}",
-        sql::column_list(spec),
-        spec.table,
-        sql::order_by_key(spec, backend)
-    );
-    {
-        let mut rows = sqlx::query(&q).fetch(&mut *tx);
-        while let Some(r) = rows.try_next().await? {
-            let p = Patient::from_row(&decode_row(spec, &r)?)?;
-            if filter.admits(&p) {
-                index.insert(p.code.clone(), out.len());
-                out.push(PatientCourse::new(p));
-            }
-        }
-    }
-    let bounds = page_bounds(&mut tx, page).await?;
-    if out.is_empty() {
-        tx.commit().await?;
-        return Ok(out);
-    }
-    let (send, receive) = std::sync::mpsc::sync_channel::<(Entity, String)>(2);
-    let decoder = std::thread::spawn(move || -> Result<Vec<PatientCourse>, StoreError> {
-        let mut records: Vec<Vec<Value>> = Vec::new();
-        for (entity, text) in receive {
-            let spec = entity.spec();
-            let at = spec
-                .position("patient")
-                .ok_or_else(|| StoreError::NotFound(format!("patient column of {}", spec.table)))?;
-            decode_encoded(spec, &text, &mut records)?;
-            for v in &records {
-                let Some(&i) = v[at].as_str().and_then(|code| index.get(code)) else {
-                    continue;
-                };
-                attach(&mut out[i], entity, v)?;
-            }
-        }
-        Ok(out)
-    });
-    let read = async {
-        for entity in Entity::ALL.into_iter().filter(|e| *e > Entity::Patient) {
-            let spec = entity.spec();
-            for k in 0..bounds.len().max(1) {
-                let text = table_page(&mut tx, spec, backend, &bounds, k).await?;
-                let Some(text) = text else {
-                    continue;
-                };
-                if send.send((entity, text)).is_err() {
-                    // The decoder stopped on an error: its error wins.
-                    return Ok(());
-                }
-            }
-        }
-        Ok::<(), StoreError>(())
-    }
-    .await;
-    drop(send);
-    let decoded = decoder
-        .join()
-        .map_err(|_| StoreError::Refused("the course decoder thread failed".into()))?;
-    read?;
-    tx.commit().await?;
-    decoded
-}
-
-/// The first code of every page of `page` patients, in the database's own
-/// order of codes (see [`courses`]).
-pub(crate) async fn page_bounds(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    page: usize,
-) -> Result<Vec<String>, StoreError> {
-    let page = page.max(1);
-    let mut bounds = Vec::new();
-    let mut rows = sqlx::query("SELECT patient FROM patient ORDER BY patient").fetch(&mut **tx);
-    let mut i = 0usize;
-    while let Some(r) = rows.try_next().await? {
-        if i.is_multiple_of(page) {
-            bounds.push(r.try_get(0)?);
-        }
-        i += 1;
-    }
-    Ok(bounds)
-}
-
-/// Page `k` (of `bounds.len().max(1)`) of a child table: the rows of the
-/// patients from `bounds[k]` to the next bound, the first page open below
-/// and the last open above (so rows of codes outside the patient table are
-/// read too), encoded as in [`aggregated_query`]; `None` when it has no
-/// rows.
-pub(crate) async fn table_page(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    spec: &EntitySpec,
-    backend: Backend,
-    bounds: &[String],
-    k: usize,
-) -> Result<Option<String>, StoreError> {
-    let lo = bounds.get(k).filter(|_| k > 0);
-    let hi = bounds.get(k + 1);
-    let sql = page_query(spec, backend, lo.is_some(), hi.is_some());
-    let mut q = sqlx::query(&sql);
-    for b in [lo, hi].into_iter().flatten() {
-        q = q.bind(b.as_str());
-    }
-    let row = q.fetch_one(&mut **tx).await?;
-    Ok(row.try_get::<Option<String>, _>(0)?)
 }

@@ -11,18 +11,16 @@
 //! an audit entry; the first (in entity order, then key order) is reported
 //! with what the registry holds and what the trail says.
 //!
-//! Memory: one table's replayed values at a time (the text of each
-//! record's insert entry, or its canonical texts once updated).
-//!
-//! Speed: the trail and the child tables are read in pages, one result row
-//! per page (the driver's per-row cost dominated: one row per entry and per
-//! record took about 10 µs each). A record whose only entry is its insert
-//! is compared by rendering the stored row as the importer renders an
-//! insert's values ([`crate::rows`]) and comparing the two texts; only when
-//! they differ are the JSON values parsed and compared column by column,
-//! which names the column, as before.
+//! Here: the check through `sqlx` (PostgreSQL), one table's replayed
+//! values in memory at a time, and the comparisons both paths share. On
+//! SQLite the trail is read once for this check and the chain check
+//! together ([`crate::sqlite_audit`]), and a record whose only entry is its
+//! insert is compared by rendering the stored row as the importer renders
+//! an insert's values ([`crate::rows`]): only when the texts differ are the
+//! JSON values parsed and compared column by column ([`compare`]), which
+//! names the column.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use futures_util::TryStreamExt;
 use netra_clinical::registry::schema::{Entity, EntitySpec, Value};
@@ -30,7 +28,6 @@ use sqlx::{AnyPool, Row};
 
 use crate::StoreError;
 use crate::check::key_of;
-use crate::db::Backend;
 use crate::rows::{decode_row, json_key, json_of, push_text};
 use crate::sql;
 
@@ -71,9 +68,9 @@ impl StateCheck {
 
 /// A record's values as canonical texts, by column position (`None`:
 /// no value).
-type Texts = Vec<Option<String>>;
+pub(crate) type Texts = Vec<Option<String>>;
 
-fn texts_of(row: &[Value]) -> Texts {
+pub(crate) fn texts_of(row: &[Value]) -> Texts {
     row.iter()
         .map(|v| {
             (!v.is_null()).then(|| {
@@ -86,7 +83,11 @@ fn texts_of(row: &[Value]) -> Texts {
 }
 
 /// Applies a JSON object of column → text (or null) to `texts`.
-fn apply(spec: &EntitySpec, texts: &mut Texts, values: Option<&str>) -> Result<(), String> {
+pub(crate) fn apply(
+    spec: &EntitySpec,
+    texts: &mut Texts,
+    values: Option<&str>,
+) -> Result<(), String> {
     let Some(v) = values else { return Ok(()) };
     let obj: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(v).map_err(|e| format!("unreadable values in the trail: {e}"))?;
@@ -104,7 +105,7 @@ fn apply(spec: &EntitySpec, texts: &mut Texts, values: Option<&str>) -> Result<(
 }
 
 /// What differs between a stored record and its replayed values.
-fn difference(spec: &EntitySpec, stored: &Texts, replayed: &Texts) -> Option<String> {
+pub(crate) fn difference(spec: &EntitySpec, stored: &Texts, replayed: &Texts) -> Option<String> {
     let show = |t: &Option<String>| match t {
         Some(s) => format!("'{s}'"),
         None => "empty".to_string(),
@@ -164,8 +165,9 @@ async fn replay_table(
 }
 
 /// Compares every registry table with its replayed trail (see the module
-/// documentation), one result row per entry and per record: the reference
-/// [`verify_state`] is tested against.
+/// documentation), one result row per entry and per record: the
+/// PostgreSQL path, and on SQLite the reference the one-pass check of
+/// [`crate::sqlite_audit`] is tested against.
 pub(crate) async fn verify_state_by_row(pool: &AnyPool) -> Result<StateCheck, StoreError> {
     let mut out = StateCheck::default();
     for entity in Entity::ALL {
@@ -220,7 +222,7 @@ pub(crate) async fn verify_state_by_row(pool: &AnyPool) -> Result<StateCheck, St
 /// (compared with the stored row rendered the way the importer renders it:
 /// no JSON parsing on the common path), or, once an update touched it,
 /// its column texts.
-enum Replayed {
+pub(crate) enum Replayed {
     /// `new_values` of the insert, and the entry's seq for messages.
     Insert(String, i64),
     /// Column texts after updates.
@@ -228,7 +230,7 @@ enum Replayed {
 }
 
 impl Replayed {
-    fn texts(self, spec: &EntitySpec) -> Result<Texts, StoreError> {
+    pub(crate) fn texts(self, spec: &EntitySpec) -> Result<Texts, StoreError> {
         match self {
             Replayed::Texts(t) => Ok(t),
             Replayed::Insert(json, seq) => {
@@ -241,101 +243,9 @@ impl Replayed {
     }
 }
 
-/// The trail of one table in pages (see [`crate::audit_scan`] for the
-/// length-prefixed encoding): seq, action, record key, new values.
-fn trail_page_sql(backend: Backend) -> String {
-    let field = |c: &str| format!("coalesce(octet_length({c}) || ':', '-'), {c}");
-    let enc = format!(
-        "concat(seq, ',', {}, {}, {})",
-        field("action"),
-        field("record_key"),
-        field("new_values")
-    );
-    // SQLite: `+table_name` keeps the planner on the seq (rowid) range;
-    // the index on (table_name, record_key) would need a sort by seq.
-    let (agg, filter) = match backend {
-        Backend::Sqlite => ("group_concat", "+table_name = $1"),
-        Backend::Postgres => ("string_agg", "table_name = $1"),
-    };
-    format!(
-        "SELECT {agg}(e, '' ORDER BY seq), MAX(seq) FROM \
-         (SELECT seq, {enc} AS e FROM audit_log \
-          WHERE {filter} AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4) AS page"
-    )
-}
-
-/// Replays the trail of one table, read in pages.
-async fn replay_table_paged(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    spec: &EntitySpec,
-    backend: Backend,
-) -> Result<HashMap<String, Replayed>, StoreError> {
-    let mut state: HashMap<String, Replayed> = HashMap::new();
-    let range = sqlx::query("SELECT MIN(seq), MAX(seq) FROM audit_log WHERE table_name = $1")
-        .bind(spec.table)
-        .fetch_one(&mut **tx)
-        .await?;
-    let (Some(first), Some(end)) = (
-        range.try_get::<Option<i64>, _>(0)?,
-        range.try_get::<Option<i64>, _>(1)?,
-    ) else {
-        return Ok(state);
-    };
-    let sql = trail_page_sql(backend);
-    let mut after = first - 1;
-    while after < end {
-        let row = sqlx::query(&sql)
-            .bind(spec.table)
-            .bind(after)
-            .bind(end)
-            .bind(crate::audit_scan::PAGE)
-            .fetch_one(&mut **tx)
-            .await?;
-        let (Some(page), Some(last)) = (
-            row.try_get::<Option<String>, _>(0)?,
-            row.try_get::<Option<i64>, _>(1)?,
-        ) else {
-            break;
-        };
-        after = last;
-        let mut at = 0;
-        while at < page.len() {
-            let seq = crate::audit_scan::int_field(&page, &mut at)?.unwrap_or_default();
-            let action = crate::audit_scan::text_field(&page, &mut at)?.unwrap_or_default();
-            let key = crate::audit_scan::text_field(&page, &mut at)?.unwrap_or_default();
-            let new = crate::audit_scan::text_field(&page, &mut at)?;
-            let bad = |reason: String| StoreError::Refused(format!("audit entry {seq}: {reason}"));
-            match action {
-                "insert" => {
-                    let r = match new {
-                        Some(json) => Replayed::Insert(json.to_string(), seq),
-                        None => Replayed::Texts(vec![None; spec.columns.len()]),
-                    };
-                    state.insert(key.to_string(), r);
-                }
-                "update" => {
-                    // An update of a record the trail never created is
-                    // itself a difference; start it empty so that it shows.
-                    let mut t = match state.remove(key) {
-                        Some(r) => r.texts(spec)?,
-                        None => vec![None; spec.columns.len()],
-                    };
-                    apply(spec, &mut t, new).map_err(bad)?;
-                    state.insert(key.to_string(), Replayed::Texts(t));
-                }
-                "delete" => {
-                    state.remove(key);
-                }
-                other => return Err(bad(format!("unknown action '{other}'"))),
-            }
-        }
-    }
-    Ok(state)
-}
-
 /// Compares one stored record with its replayed values; `json` is a
 /// scratch buffer.
-fn compare(
+pub(crate) fn compare(
     spec: &EntitySpec,
     values: &[Value],
     replayed: Replayed,
@@ -351,78 +261,6 @@ fn compare(
     // spelling): compare value by value, as the row-by-row check does.
     let t = replayed.texts(spec)?;
     Ok(difference(spec, &texts_of(values), &t))
-}
-
-/// Compares every registry table with its replayed trail (see the module
-/// documentation): the trail and the child tables read in pages (one
-/// result row per page, as [`crate::audit_scan`] and
-/// [`crate::query::courses`] do), inserts compared as texts.
-pub(crate) async fn verify_state(
-    pool: &AnyPool,
-    backend: Backend,
-    patients_per_page: usize,
-) -> Result<StateCheck, StoreError> {
-    let mut tx = pool.begin().await?;
-    let mut out = StateCheck::default();
-    let bounds = crate::query::page_bounds(&mut tx, patients_per_page).await?;
-    let mut key_json = String::new();
-    let mut json = String::new();
-    let mut records: Vec<Vec<Value>> = Vec::new();
-    for entity in Entity::ALL {
-        let spec = entity.spec();
-        let mut replayed = replay_table_paged(&mut tx, spec, backend).await?;
-        let mut problems: BTreeMap<String, String> = BTreeMap::new();
-        let mut check = |values: &[Value], out: &mut StateCheck| -> Result<(), StoreError> {
-            out.records += 1;
-            json_key(&mut key_json, &key_of(spec, values));
-            let problem = match replayed.remove(&key_json) {
-                None => Some(
-                    "in the registry but not in the audit trail (added without an audit entry)"
-                        .to_string(),
-                ),
-                Some(r) => compare(spec, values, r, &mut json)?,
-            };
-            if let Some(p) = problem {
-                problems.insert(key_json.clone(), p);
-            }
-            Ok(())
-        };
-        if spec.position("patient").is_some() && entity != Entity::Patient {
-            for k in 0..bounds.len().max(1) {
-                let text = crate::query::table_page(&mut tx, spec, backend, &bounds, k).await?;
-                let Some(text) = text else { continue };
-                crate::query::decode_encoded(spec, &text, &mut records)?;
-                for values in &records {
-                    check(values, &mut out)?;
-                }
-            }
-        } else {
-            let q = format!("SELECT {} FROM {}", sql::column_list(spec), spec.table);
-            let mut rows = sqlx::query(&q).fetch(&mut *tx);
-            while let Some(r) = rows.try_next().await? {
-                check(&decode_row(spec, &r)?, &mut out)?;
-            }
-        }
-        for key in replayed.into_keys() {
-            problems.insert(
-                key,
-                "in the audit trail but not in the registry (removed without an audit entry)"
-                    .into(),
-            );
-        }
-        out.differences += problems.len() as u64;
-        if out.first.is_none()
-            && let Some((key, reason)) = problems.into_iter().next()
-        {
-            out.first = Some(StateProblem {
-                table: spec.table,
-                key,
-                reason,
-            });
-        }
-    }
-    tx.commit().await?;
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
-//! The fast bulk readers give exactly what the generic row-by-row readers
-//! give, on SQLite and (when configured) PostgreSQL: the paged audit chain
-//! check against the entry-by-entry check on intact and tampered trails.
+//! The bulk readers give exactly what the generic `sqlx` readers give, on
+//! the same data: on SQLite the `rusqlite` paths (`Registry::courses`,
+//! `verify_audit`, `verify_state`, `verify_audit_and_state`) against the
+//! `sqlx` paths that PostgreSQL uses (`courses_by_patient`,
+//! `verify_audit_paged`, `verify_state_by_row`), and, when PostgreSQL is
+//! configured, the results of both backends against each other, on intact,
+//! tampered and directly edited registries.
 
 mod common;
 
@@ -68,9 +72,21 @@ const TAMPERINGS: &[(&str, &str, Option<i64>)] = &[
     ),
 ];
 
+/// What a chain check says, without the head's hash (the hashes of two
+/// registries differ by the change sets' times).
+fn chain_outcome(v: &netra_store::Verification) -> (u64, Option<i64>, Vec<String>) {
+    (
+        v.entries,
+        v.head.as_ref().map(|h| h.0),
+        v.problems.iter().map(|p| p.to_string()).collect(),
+    )
+}
+
 #[tokio::test]
-async fn paged_chain_check_reports_what_the_entry_by_entry_check_reports() {
+async fn chain_and_state_checks_agree_across_paths_and_backends_on_tampered_trails() {
+    let mut by_backend = Vec::new();
     for backend in backends() {
+        let mut outcomes = Vec::new();
         for (what, sql, first) in TAMPERINGS {
             let db = TestDb::new(backend).await;
             let reg = &db.registry;
@@ -78,7 +94,7 @@ async fn paged_chain_check_reports_what_the_entry_by_entry_check_reports() {
             disable_guards(reg, backend).await;
             reg.pool().execute(*sql).await.unwrap();
             let fast = reg.verify_audit().await.unwrap();
-            let reference = reg.verify_audit_by_entry().await.unwrap();
+            let reference = reg.verify_audit_paged(8192).await.unwrap();
             assert_eq!(fast, reference, "{backend}: {what}");
             let small_pages = reg.verify_audit_paged(5).await.unwrap();
             assert_eq!(small_pages, reference, "{backend}: {what}, pages of 5");
@@ -92,13 +108,37 @@ async fn paged_chain_check_reports_what_the_entry_by_entry_check_reports() {
                 assert_eq!(fast.entries, 398, "{backend}");
                 assert_eq!(fast.head.as_ref().map(|h| h.0), Some(398), "{backend}");
             }
+            // The state check reads the same (tampered) trail: the same
+            // report, or the same error (a value text that is no longer
+            // JSON).
+            let text = |e: netra_store::StoreError| e.to_string();
+            let state = reg.verify_state().await.map_err(text);
+            let reference = reg.verify_state_by_row().await.map_err(text);
+            assert_eq!(state, reference, "{backend}: {what}");
+            if *what == "nothing" {
+                assert!(matches!(&state, Ok(s) if s.is_consistent() && s.records > 300));
+            }
+            if let Ok(s) = &state {
+                let both = reg.verify_audit_and_state().await.unwrap();
+                assert_eq!(both, (fast.clone(), s.clone()), "{backend}: {what}");
+            }
+            // SQLite's UPDATE sees the rows it already changed, so the
+            // "swap" leaves other data there than on PostgreSQL.
+            if !what.contains("swapped") {
+                outcomes.push((chain_outcome(&fast), state));
+            }
             db.finish().await;
         }
+        by_backend.push((backend, outcomes));
+    }
+    for w in by_backend.windows(2) {
+        assert_eq!(w[0].1, w[1].1, "{} and {} differ", w[0].0, w[1].0);
     }
 }
 
 #[tokio::test]
-async fn paged_chain_check_spans_pages_and_skips_entries_of_a_missing_change_set() {
+async fn chain_checks_span_pages_and_skip_entries_of_a_missing_change_set() {
+    let mut by_backend = Vec::new();
     for backend in backends() {
         let db = TestDb::new(backend).await;
         let reg = &db.registry;
@@ -117,14 +157,13 @@ async fn paged_chain_check_spans_pages_and_skips_entries_of_a_missing_change_set
         let mut conn = reg.pool().acquire().await.unwrap();
         conn.execute(fk_off).await.unwrap();
         drop(conn);
-        let reference = reg.verify_audit_by_entry().await.unwrap();
+        let fast = reg.verify_audit().await.unwrap();
         // Pages of 7 entries: the entry skipped and the breaks fall inside
         // and across pages.
         for page in [7, 8192] {
-            let fast = reg.verify_audit_paged(page).await.unwrap();
-            assert_eq!(fast, reference, "{backend}, page {page}");
+            let paged = reg.verify_audit_paged(page).await.unwrap();
+            assert_eq!(paged, fast, "{backend}, page {page}");
         }
-        let fast = reg.verify_audit().await.unwrap();
         assert_eq!(fast.entries, 397, "{backend}");
         assert_eq!(fast.problems[0].seq, 21, "{backend}: {:?}", fast.problems);
         assert!(
@@ -132,13 +171,26 @@ async fn paged_chain_check_spans_pages_and_skips_entries_of_a_missing_change_set
                 .reason
                 .contains("entries 20..20 are missing")
         );
+        // The state check still replays the entry.
+        let (chain, state) = reg.verify_audit_and_state().await.unwrap();
+        assert_eq!(chain, fast, "{backend}");
+        assert!(state.is_consistent(), "{backend}: {:?}", state.first);
+        by_backend.push(chain_outcome(&fast));
         db.finish().await;
     }
+    assert!(
+        by_backend.windows(2).all(|w| w[0] == w[1]),
+        "{by_backend:?}"
+    );
 }
 
-/// Both loaders on one registry: the full course list with pages of several
-/// sizes, and a filter.
-async fn compare_loaders(reg: &netra_store::Registry, what: &str) {
+/// Every loader on one registry: the full course list with ranges of
+/// several sizes, and filters of a few and of many patients; returns the
+/// full list.
+async fn compare_loaders(
+    reg: &netra_store::Registry,
+    what: &str,
+) -> Vec<netra_clinical::registry::model::PatientCourse> {
     let all = netra_store::CourseFilter::default();
     let reference = reg.courses_by_patient(&all).await.unwrap();
     assert!(reference.len() >= 4, "{what}: {}", reference.len());
@@ -147,40 +199,75 @@ async fn compare_loaders(reg: &netra_store::Registry, what: &str) {
         "{what}"
     );
     assert!(reference.iter().any(|c| !c.treatments.is_empty()), "{what}");
-    for page in [1, 3, 64, 2000] {
-        let fast = reg.courses_paged(&all, page).await.unwrap();
-        assert!(fast == reference, "{what}: pages of {page} differ");
-    }
     assert!(reg.courses(&all).await.unwrap() == reference, "{what}");
-    let some = netra_store::CourseFilter {
-        sites: None,
-        patients: Some(vec![
-            reference[1].patient.code.clone(),
-            reference[reference.len() - 1].patient.code.clone(),
-        ]),
+    for range in [1, 3, 64, 65, 100, 2000] {
+        let fast = reg.courses_paged(&all, range).await.unwrap();
+        assert!(fast == reference, "{what}: ranges of {range} differ");
+    }
+    let codes = |step: usize| {
+        reference
+            .iter()
+            .step_by(step)
+            .map(|c| c.patient.code.clone())
+            .collect::<Vec<_>>()
     };
-    let fast = reg.courses_paged(&some, 2).await.unwrap();
-    assert_eq!(fast.len(), 2, "{what}");
-    assert!(
-        fast == reg.courses_by_patient(&some).await.unwrap(),
-        "{what}"
-    );
+    let sites: Vec<String> = reference
+        .iter()
+        .take(1)
+        .map(|c| c.patient.site.clone())
+        .collect();
+    for filter in [
+        netra_store::CourseFilter {
+            sites: None,
+            patients: Some(vec![
+                reference[1].patient.code.clone(),
+                reference[reference.len() - 1].patient.code.clone(),
+                "no such patient".into(),
+            ]),
+        },
+        netra_store::CourseFilter {
+            sites: None,
+            patients: Some(codes(3)),
+        },
+        netra_store::CourseFilter {
+            sites: Some(sites),
+            patients: None,
+        },
+    ] {
+        let reference = reg.courses_by_patient(&filter).await.unwrap();
+        assert!(!reference.is_empty(), "{what}: {filter:?}");
+        assert!(
+            reg.courses(&filter).await.unwrap() == reference,
+            "{what}: {filter:?}"
+        );
+        for range in [2, 70] {
+            let fast = reg.courses_paged(&filter, range).await.unwrap();
+            assert!(fast == reference, "{what}: {filter:?}, ranges of {range}");
+        }
+    }
+    reference
 }
 
 #[tokio::test]
-async fn paged_course_loader_returns_what_the_per_patient_loader_returns() {
+async fn course_loaders_agree_across_paths_and_backends() {
     let synthetic = tempfile::tempdir().unwrap();
     netra_store::synthetic::write_bundle(synthetic.path(), 300, 7).unwrap();
+    let mut by_backend = Vec::new();
     for backend in backends() {
+        let mut loaded = Vec::new();
         for (what, dir) in [
             ("synthetic, 300 patients", synthetic.path().to_path_buf()),
             ("example bundle", example_bundle()),
         ] {
             let db = TestDb::new(backend).await;
             import_dir(&db.registry, &dir).await;
-            compare_loaders(&db.registry, &format!("{backend}: {what}")).await;
+            loaded.push(compare_loaders(&db.registry, &format!("{backend}: {what}")).await);
             db.finish().await;
         }
+        by_backend.push((backend, loaded));
+    }
+    for w in by_backend.windows(2) {
+        assert!(w[0].1 == w[1].1, "{} and {} differ", w[0].0, w[1].0);
     }
 }
 
@@ -212,9 +299,11 @@ const DIRECT_EDITS: &[(&str, &str)] = &[
 ];
 
 #[tokio::test]
-async fn paged_state_check_reports_what_the_row_by_row_check_reports() {
+async fn state_checks_agree_across_paths_and_backends_on_direct_edits() {
     use netra_clinical::registry::schema::{Entity, Value};
+    let mut by_backend = Vec::new();
     for backend in backends() {
+        let mut outcomes = Vec::new();
         for (what, sql) in DIRECT_EDITS {
             let db = TestDb::new(backend).await;
             let reg = &db.registry;
@@ -246,16 +335,60 @@ async fn paged_state_check_reports_what_the_row_by_row_check_reports() {
                 "{backend}: {what}: {:?}",
                 reference.first
             );
-            for page in [1, 3, 2000] {
-                let fast = reg.verify_state_paged(page).await.unwrap();
-                assert_eq!(fast, reference, "{backend}: {what}, pages of {page}");
-            }
             assert_eq!(
                 reg.verify_state().await.unwrap(),
                 reference,
                 "{backend}: {what}"
             );
+            let (chain, state) = reg.verify_audit_and_state().await.unwrap();
+            assert!(chain.is_intact(), "{backend}: {what}");
+            assert_eq!(state, reference, "{backend}: {what}");
+            outcomes.push(reference);
             db.finish().await;
         }
+        by_backend.push((backend, outcomes));
+    }
+    for w in by_backend.windows(2) {
+        assert_eq!(w[0].1, w[1].1, "{} and {} differ", w[0].0, w[1].0);
+    }
+}
+
+/// Values no netra write stores (a damaged or hand-edited SQLite file):
+/// the readers return errors or results, never panic.
+const DAMAGE: &[&str] = &[
+    "UPDATE biomarker SET value = 'abc' WHERE value IS NOT NULL",
+    "UPDATE biomarker SET value = 3 WHERE value IS NOT NULL",
+    "UPDATE patient SET notes = x'ff00' WHERE patient = '1'",
+    "UPDATE patient SET birth_date = 'yesterday' WHERE patient = '1'",
+    "UPDATE patient SET ecog = 'two' WHERE patient = '1'",
+    "UPDATE audit_log SET action = 'upsert' WHERE seq = 7",
+    "UPDATE audit_log SET new_values = '{not json' WHERE seq = 7",
+    "UPDATE audit_log SET record_key = x'c3' WHERE seq = 8",
+    "UPDATE audit_log SET hash = 12 WHERE seq = 9",
+];
+
+#[tokio::test]
+async fn damaged_sqlite_registries_give_errors_not_panics() {
+    for sql in DAMAGE {
+        let db = TestDb::new("sqlite").await;
+        let reg = &db.registry;
+        import_dir(reg, &example_bundle()).await;
+        disable_guards(reg, "sqlite").await;
+        reg.pool().execute(*sql).await.unwrap();
+        let courses = reg.courses(&netra_store::CourseFilter::default()).await;
+        let state = reg.verify_state().await;
+        let chain = reg.verify_audit().await;
+        let both = reg.verify_audit_and_state().await;
+        // Whatever each says, the one-pass check says the same.
+        match (&chain, &state, &both) {
+            (Ok(c), Ok(s), Ok(b)) => assert_eq!(b, &(c.clone(), s.clone()), "{sql}"),
+            _ => assert!(both.is_err() || chain.is_err() || state.is_err(), "{sql}"),
+        }
+        // Damage is found: an error or a report.
+        let found = courses.is_err()
+            || !matches!(&state, Ok(s) if s.is_consistent())
+            || !matches!(&chain, Ok(c) if c.is_intact());
+        assert!(found, "{sql}: nothing found");
+        db.finish().await;
     }
 }

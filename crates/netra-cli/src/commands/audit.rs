@@ -65,8 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let (v, state, anchor) = block_on(async {
                 let registry = Registry::open(&location).await?;
                 let checked = async {
-                    let v = registry.verify_audit().await?;
-                    let state = registry.verify_state().await?;
+                    let (v, state) = registry.verify_audit_and_state().await?;
                     let anchor = match &head {
                         Some(h) => Some(registry.audit_seq_of(h.trim()).await?),
                         None => None,
