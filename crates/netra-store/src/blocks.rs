@@ -205,6 +205,15 @@ fn header_bytes(path: &Path) -> Result<Vec<u8>, StoreError> {
 /// Plans the blocks of `dir` for blocks of at most `block_bytes` of CSV, or
 /// `None` when the bundle must be read whole (see the module doc).
 pub(crate) fn plan(dir: &Path, block_bytes: u64) -> Result<Option<BlockPlan>, StoreError> {
+    plan_with(dir, block_bytes, MAX_RUNS)
+}
+
+/// [`plan`] with at most `max_runs` runs kept per file.
+fn plan_with(
+    dir: &Path,
+    block_bytes: u64,
+    max_runs: usize,
+) -> Result<Option<BlockPlan>, StoreError> {
     let entries = std::fs::read_dir(dir).map_err(|e| StoreError::io(dir.display(), e))?;
     let mut names: Vec<String> = Vec::new();
     for entry in entries {
@@ -313,7 +322,7 @@ pub(crate) fn plan(dir: &Path, block_bytes: u64) -> Result<Option<BlockPlan>, St
                     last.records += 1;
                 }
                 _ => {
-                    if runs.len() == MAX_RUNS {
+                    if runs.len() == max_runs {
                         too_many = true;
                         runs = Vec::new();
                         return;
@@ -449,4 +458,67 @@ fn read_part(bundle: &mut Bundle, f: &PatientFile, runs: &[Run]) -> Result<bool,
     let rows = bundle.add_part(f.entity, &f.name, &text, original);
     // Both readers must see the same records.
     Ok(rows == Some(records as usize))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rows of every block, with their lines in the file.
+    fn rows_of(plan: &BlockPlan) -> Vec<Vec<(Entity, u64, Option<String>)>> {
+        (0..plan.n_blocks())
+            .map(|k| {
+                let b = plan.read_block(k).unwrap().expect("block read");
+                let mut v = Vec::new();
+                for (e, _) in b.counts() {
+                    for (line, code) in b.column_texts(e, "patient") {
+                        v.push((e, line, code));
+                    }
+                }
+                v
+            })
+            .collect()
+    }
+
+    #[test]
+    fn files_read_by_runs_or_again_per_block_give_the_same_blocks() {
+        let tmp = tempfile::tempdir().unwrap();
+        crate::synthetic::write_bundle(tmp.path(), 12, 4).unwrap();
+        // Lesions newest patient first (many runs), some cells quoted, no final newline.
+        let path = tmp.path().join("lesions.csv");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines[1..].reverse();
+        let mut out = lines.join("\n");
+        out = out.replacen(",target,", ",\"target\",", 3);
+        std::fs::write(&path, out).unwrap();
+        let by_runs = plan_with(tmp.path(), 500, MAX_RUNS).unwrap().unwrap();
+        let again = plan_with(tmp.path(), 500, 2).unwrap().unwrap();
+        assert!(by_runs.n_blocks() > 5, "{}", by_runs.n_blocks());
+        let a = rows_of(&by_runs);
+        assert_eq!(a, rows_of(&again));
+        // Every row once, in its block's range, at its line in the file.
+        let whole = Bundle::read_dir(tmp.path()).unwrap();
+        let mut all: Vec<(Entity, u64, Option<String>)> = a.iter().flatten().cloned().collect();
+        all.sort();
+        let mut want = Vec::new();
+        for (e, _) in whole
+            .counts()
+            .into_iter()
+            .filter(|(e, _)| *e > Entity::Site)
+        {
+            for (line, code) in whole.column_texts(e, "patient") {
+                want.push((e, line, code));
+            }
+        }
+        want.sort();
+        assert_eq!(all, want);
+        for (k, rows) in a.iter().enumerate() {
+            let (from, to) = by_runs.range(k);
+            for (_, _, code) in rows {
+                let c = code.as_deref().unwrap_or_default();
+                assert!(from.is_none_or(|f| f <= c) && to.is_none_or(|t| c < t));
+            }
+        }
+    }
 }
