@@ -35,7 +35,7 @@ use crate::blocks::{self, BlockPlan, ImportBudget};
 use crate::bundle::Bundle;
 use crate::check::{self, Checked, Stored};
 use crate::db::Backend;
-use crate::error::{Problem, Problems, StoreError};
+use crate::error::{MAX_PROBLEMS, Problem, Problems, StoreError};
 use crate::import::{
     self, EntityCounts, ImportOptions, ImportReport, Scratch, begin_write, bundle_digests,
     check_stored_children, load_stored_into, needed, update_row, write_inserts,
@@ -153,19 +153,41 @@ impl Totals {
     /// The problems in the whole import's order, capped as it caps them.
     fn merged_problems(&mut self) -> Problems {
         let mut out = Problems::default();
-        let [rows, moved, children] = &mut self.problems;
-        rows.list.sort_by_key(|p| (entity_of(p), p.line));
-        moved
-            .list
-            .sort_by(|a, b| (a.line, &a.reason).cmp(&(b.line, &b.reason)));
-        children.list.sort_by_key(|p| p.line);
-        for part in [rows, moved, children] {
+        for (kind, part) in self.problems.iter_mut().enumerate() {
+            sort_kind(kind, &mut part.list);
             for p in part.list.drain(..) {
                 out.push(p);
             }
             out.more += part.more;
         }
         out
+    }
+
+    /// Adds the problems of one block of `kind` (0: rows, 1: re-dated
+    /// assessments, 2: stored children). Each block keeps its first
+    /// [`MAX_PROBLEMS`], so the first of all blocks are among them; the
+    /// merged list is cut back to those when it grows.
+    fn absorb(&mut self, kind: usize, from: Problems) {
+        let into = &mut self.problems[kind];
+        into.list.extend(from.list);
+        into.more += from.more;
+        if into.list.len() > 2 * MAX_PROBLEMS {
+            sort_kind(kind, &mut into.list);
+            into.more += into.list.len() - MAX_PROBLEMS;
+            into.list.truncate(MAX_PROBLEMS);
+        }
+    }
+}
+
+/// Sorts problems of one kind in the whole import's order: the rows' by
+/// file (entity order) and line, the re-dated assessments' by line and
+/// reason, the stored children's by the patient's line (stable: a line's
+/// problems keep their order).
+fn sort_kind(kind: usize, list: &mut [Problem]) {
+    match kind {
+        0 => list.sort_by_key(|p| (entity_of(p), p.line)),
+        1 => list.sort_by(|a, b| (a.line, &a.reason).cmp(&(b.line, &b.reason))),
+        _ => list.sort_by_key(|p| p.line),
     }
 }
 
@@ -175,13 +197,6 @@ fn entity_of(p: &Problem) -> usize {
         .iter()
         .position(|e| e.spec().file == p.file)
         .unwrap_or(usize::MAX)
-}
-
-/// Adds the problems of one block to a merged list (each block keeps its
-/// first [`crate::error::MAX_PROBLEMS`]: the first of all blocks are among them).
-fn absorb(into: &mut Problems, from: Problems) {
-    into.list.extend(from.list);
-    into.more += from.more;
 }
 
 /// Loads the stored rows of `entities` whose patient code is in `range`.
@@ -315,9 +330,9 @@ async fn pass(
         }
         Totals::add_digests(&mut totals.bundle_digests, &digests);
         totals.flags.append(&mut checked.flags);
-        absorb(&mut totals.problems[0], rows);
-        absorb(&mut totals.problems[1], moved);
-        absorb(&mut totals.problems[2], children);
+        totals.absorb(0, rows);
+        totals.absorb(1, moved);
+        totals.absorb(2, children);
         phases.lap("check");
         if write && !totals.failed() {
             let (counts, updates, matched) =

@@ -221,9 +221,25 @@ async fn a_problem_in_any_block_is_reported_as_whole_and_nothing_is_written() {
     edit_file(&header, "tumours.csv", |l| {
         l[0] = l[0].replacen("patient", "Patient", 1);
     });
+    // More problems than are shown, over many blocks: the same first ones
+    // and the same count.
+    let many = tmp.path().join("many");
+    netra_store::synthetic::write_bundle(&many, 120, 2).unwrap();
+    edit_file(&many, "lesions.csv", |l| {
+        for line in &mut l[1..] {
+            let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+            cells[3] = "nowhere".into();
+            *line = cells.join(",");
+        }
+    });
     for backend in backends() {
         let a = TestDb::new(backend).await;
         let b = TestDb::new(backend).await;
+        let ea = messages(whole(&a.registry, &many).await.unwrap_err());
+        let eb = messages(blocks(&b.registry, &many, 300).await.unwrap_err());
+        assert_eq!(ea.len(), netra_store::error::MAX_PROBLEMS + 1);
+        assert!(ea.last().unwrap() != "more: 0", "{:?}", ea.last());
+        assert_eq!(ea, eb, "{backend}, past the cap");
         for (dir, what) in [(&bad, "bad"), (&last_only, "last"), (&header, "header")] {
             let ea = messages(whole(&a.registry, dir).await.unwrap_err());
             let eb = messages(blocks(&b.registry, dir, 300).await.unwrap_err());
