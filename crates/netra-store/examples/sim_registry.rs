@@ -2,16 +2,22 @@
 //! --seed 1`, study `sim`, one site) and imports it into a fresh SQLite
 //! registry (`netra init` + `netra import`): the registry of the
 //! benchmarks without building the whole CLI.
-//! `cargo run --release -p netra-store --example sim_registry -- N BUNDLE_DIR DB`.
+//! `cargo run --release -p netra-store --example sim_registry -- N BUNDLE_DIR DB [BUDGET_MB]`
+//! (with a budget, the directory is imported block by block,
+//! `Registry::import_dir`).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [n, dir, db] = args.as_slice() else {
-        eprintln!("usage: sim_registry N BUNDLE_DIR DB");
-        std::process::exit(2);
+    let (n, dir, db, budget) = match args.as_slice() {
+        [n, dir, db] => (n, dir, db, None),
+        [n, dir, db, mb] => (n, dir, db, Some(mb.parse::<u64>().expect("BUDGET_MB"))),
+        _ => {
+            eprintln!("usage: sim_registry N BUNDLE_DIR DB [BUDGET_MB]");
+            std::process::exit(2);
+        }
     };
     let cfg = netra_sim::SimConfig {
         patients: n.parse().expect("N is a number"),
@@ -34,7 +40,6 @@ fn main() {
     rt.block_on(async {
         let location = netra_store::Location::parse(db);
         let (reg, _) = netra_store::Registry::init(&location).await.expect("init");
-        let bundle = netra_store::Bundle::read_dir(dir).expect("bundle");
         let start = std::time::Instant::now();
         let opts = netra_store::ImportOptions {
             actor: netra_store::Actor {
@@ -43,7 +48,16 @@ fn main() {
             },
             dry_run: false,
         };
-        let r = reg.import_bundle(&bundle, &opts).await.expect("import");
+        let r = match budget {
+            Some(mb) => reg
+                .import_dir(dir, &opts, netra_store::ImportBudget { bytes: mb << 20 })
+                .await
+                .expect("import"),
+            None => {
+                let bundle = netra_store::Bundle::read_dir(dir).expect("bundle");
+                reg.import_bundle(&bundle, &opts).await.expect("import")
+            }
+        };
         println!(
             "imported {} audit entries in {:.1} s",
             r.audit_entries,

@@ -230,6 +230,37 @@ impl Bundle {
         });
     }
 
+    /// Adds part of a file as the table of `entity`: `text` is the file's
+    /// header and some of its records ([`crate::blocks`]); `original` maps a
+    /// line of `text` to the line of the file, so that problems name the
+    /// file's lines. Returns the rows, or `None` when the frame reader
+    /// rejects the text (the caller then reads the file whole, which
+    /// reports why).
+    pub(crate) fn add_part(
+        &mut self,
+        entity: Entity,
+        name: &str,
+        text: &[u8],
+        original: impl Fn(u64) -> u64,
+    ) -> Option<usize> {
+        let frame = match Frame::from_reader(name, text, None) {
+            Ok(f) => Some(f),
+            Err(FrameError::Empty { .. }) => None,
+            Err(_) => return None,
+        };
+        let line_map = frame
+            .as_ref()
+            .map(|f| (0..f.n_rows()).map(|r| original(f.line(r))).collect());
+        let rows = frame.as_ref().map_or(0, Frame::n_rows);
+        self.tables[entity.index()] = Some(BundleTable {
+            entity,
+            name: name.to_string(),
+            frame,
+            line_map,
+        });
+        Some(rows)
+    }
+
     /// A bundle of one entity's CSV text (tests, fuzzing, single-record edits).
     pub fn from_csv(entity: Entity, text: &[u8]) -> Result<Bundle, StoreError> {
         let mut b = Bundle::new();

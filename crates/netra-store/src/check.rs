@@ -213,6 +213,19 @@ pub(crate) struct Checked {
 
 /// Checks every row of `bundle` against itself and `stored`.
 pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
+    let (checked, mut problems, moved) = check_parts(bundle, stored);
+    for p in moved.list {
+        problems.push(p);
+    }
+    problems.more += moved.more;
+    (checked, problems)
+}
+
+/// [`check`] with the problems of re-dated assessments
+/// ([`moved_onto_stored_lesions`], found after all rows) apart from those of
+/// the rows, for an import block by block ([`crate::import_blocks`]) that
+/// merges each kind in the order of the whole bundle.
+pub(crate) fn check_parts(bundle: &Bundle, stored: &Stored) -> (Checked, Problems, Problems) {
     let today = today();
     let mut problems = Problems::default();
     let mut checked = Checked {
@@ -495,15 +508,16 @@ pub(crate) fn check(bundle: &Bundle, stored: &Stored) -> (Checked, Problems) {
         }
         checked.keys[entity.index()] = keys;
     }
+    let mut moved_problems = Problems::default();
     if let Some(t) = bundle.table(Entity::Assessment) {
         let moved = moved_onto_stored_lesions(&assessment_date, &lesion_seen, stored, &checked);
         for (row, msg) in moved {
             let cols = t.columns();
             let i = Entity::Assessment.spec().position("date").expect("column");
-            problems.push(t.cell_problem(&cols, row, i, msg));
+            moved_problems.push(t.cell_problem(&cols, row, i, msg));
         }
     }
-    (checked, problems)
+    (checked, problems, moved_problems)
 }
 
 /// Assessments the bundle re-dates without sending their lesion rows: each

@@ -80,7 +80,7 @@ impl ImportReport {
 /// The entities whose stored rows the checks and the upsert need. A table
 /// of the bundle in `skip` equals the stored one (its digest says so): the
 /// bundle's rows stand for the stored rows, which need not be loaded.
-fn needed(bundle: &Bundle, skip: &[bool]) -> Vec<Entity> {
+pub(crate) fn needed(bundle: &Bundle, skip: &[bool]) -> Vec<Entity> {
     let covered = |e: Entity| skip[e.index()] && bundle.table(e).is_some();
     let mut set: HashSet<Entity> = HashSet::new();
     let mut add = |e: Entity| {
@@ -119,7 +119,7 @@ pub(crate) async fn load_stored(
 }
 
 /// Adds what the registry holds of `entities` to `stored`.
-async fn load_stored_into(
+pub(crate) async fn load_stored_into(
     tx: &mut Transaction<'static, Any>,
     stored: &mut Stored,
     entities: &[Entity],
@@ -137,7 +137,7 @@ async fn load_stored_into(
 }
 
 /// The digest of every table of the bundle (see [`crate::table_digest`]).
-fn bundle_digests(bundle: &Bundle) -> Digests {
+pub(crate) fn bundle_digests(bundle: &Bundle) -> Digests {
     let mut out: Digests = vec![None; Entity::ALL.len()];
     let mut canon = CanonicalRow::default();
     for entity in Entity::ALL {
@@ -158,7 +158,7 @@ fn bundle_digests(bundle: &Bundle) -> Digests {
 
 /// Checks the bundle against `stored` while another thread computes the
 /// bundle's table digests (the second core is idle during the checks).
-fn check_and_digest(bundle: &Bundle, stored: &Stored) -> (Checked, Problems, Digests) {
+pub(crate) fn check_and_digest(bundle: &Bundle, stored: &Stored) -> (Checked, Problems, Digests) {
     std::thread::scope(|s| {
         let digests = s.spawn(|| bundle_digests(bundle));
         let (checked, problems) = check::check(bundle, stored);
@@ -171,7 +171,7 @@ fn check_and_digest(bundle: &Bundle, stored: &Stored) -> (Checked, Problems, Dig
 
 /// Stored children of patients whose birth, death or vital status the
 /// bundle changes must still fit the new life span.
-async fn check_stored_children(
+pub(crate) async fn check_stored_children(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     bundle: &Bundle,
@@ -635,13 +635,13 @@ fn add_cells<'q>(
 
 /// The rows of the bundle that update stored records, found by the insert
 /// pass and applied after it.
-type Updates = Vec<(Entity, usize)>;
+pub(crate) type Updates = Vec<(Entity, usize)>;
 
 /// Writes every new row, with its audit entry, through a two-stage
 /// pipeline: this task's thread builds statements (canonical texts, JSON,
 /// hashes) while the driver runs the previous one. Changed rows are only
 /// collected here.
-async fn write_inserts<'a>(
+pub(crate) async fn write_inserts<'a>(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     audit: &mut AuditWriter,

@@ -43,6 +43,7 @@
 pub mod accounts;
 pub mod audit;
 mod audit_scan;
+pub mod blocks;
 pub mod bundle;
 pub mod check;
 pub mod db;
@@ -52,6 +53,7 @@ pub mod export;
 pub mod federation;
 pub mod flat;
 pub mod import;
+mod import_blocks;
 pub mod migrate;
 pub mod omop_source;
 mod pipe;
@@ -76,6 +78,7 @@ use sqlx::{AnyPool, Row};
 
 pub use accounts::{Account, AccountChange, Event, NewAccount, NewEvent};
 pub use audit::{Actor, AuditEntry, Verification};
+pub use blocks::ImportBudget;
 pub use bundle::Bundle;
 pub use check::{validate_bundle, validate_bundle_noting};
 pub use db::{Backend, Location};
@@ -204,6 +207,21 @@ impl Registry {
         opts: &ImportOptions,
     ) -> Result<ImportReport, StoreError> {
         import::import(&self.pool, self.backend(), bundle, opts, &[]).await
+    }
+
+    /// Imports the bundle directory `dir` as [`Registry::import_bundle`]
+    /// does with [`Bundle::read_dir`] — same checks, problem messages,
+    /// registry and audit entries (in another order: block by block), one
+    /// transaction — holding only a block of the bundle at a time: the rows
+    /// of a range of patient codes, sized from `budget`
+    /// ([`blocks`], issue 18: a 10⁶-patient bundle within 4 GB).
+    pub async fn import_dir(
+        &self,
+        dir: &Path,
+        opts: &ImportOptions,
+        budget: ImportBudget,
+    ) -> Result<ImportReport, StoreError> {
+        import_blocks::import_dir(&self.pool, self.backend(), dir, opts, budget).await
     }
 
     /// Imports a source's bundle (a REDCap project, a spreadsheet,

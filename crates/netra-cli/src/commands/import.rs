@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use netra_clinical::registry::PartialDate;
 use netra_store::flat::{FlatOptions, TimeUnit};
-use netra_store::{Bundle, ImportOptions, ImportReport, Registry};
+use netra_store::{ImportBudget, ImportOptions, ImportReport, Registry};
 
 use super::registry_args::{ActorArgs, DbArgs, block_on, report_problems};
 
@@ -28,6 +28,11 @@ pub struct Args {
     /// Print the time of each phase (reading, loading, checking, writing, committing).
     #[arg(long)]
     timings: bool,
+    /// Bundle directory: memory for the bundle's blocks, in MiB (the
+    /// directory is imported block by block, ranges of patient codes, in
+    /// one transaction).
+    #[arg(long, default_value_t = 1024, value_name = "MIB")]
+    memory_budget: u64,
     /// Flat CSV: patient code column.
     #[arg(long, default_value = "patient", value_name = "COL")]
     patient_col: String,
@@ -92,11 +97,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let registry = Registry::open(&location).await?;
         let result =
             if path.is_dir() {
-                let bundle = Bundle::read_dir(&path)?;
-                if args.timings {
-                    eprintln!("  read bundle: {:.2} s", started.elapsed().as_secs_f64());
-                }
-                registry.import_bundle(&bundle, &opts).await
+                let budget = ImportBudget {
+                    bytes: args.memory_budget.saturating_mul(1 << 20),
+                };
+                registry.import_dir(&path, &opts, budget).await
             } else {
                 let anchor: PartialDate = args.anchor.parse().map_err(
                     |e: netra_clinical::registry::date::DateError| netra_store::StoreError::Io {
