@@ -18,22 +18,6 @@ fn budget(csv_bytes: u64) -> ImportBudget {
     }
 }
 
-fn edit_file(dir: &Path, file: &str, edit: impl FnOnce(&mut Vec<String>)) {
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    edit(&mut lines);
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-    }
-}
-
 /// The audit entries without seq, time and hash, sorted.
 type Entry = (String, String, String, Option<String>, Option<String>);
 

@@ -13,24 +13,6 @@ use common::*;
 use netra_clinical::registry::schema::{Entity, Value};
 use netra_store::{Bundle, ImportReport, Registry};
 
-/// `dir`'s bundle files, one edited by `edit` (lines without the final
-/// newline, header first).
-fn edit_file(dir: &Path, file: &str, edit: impl FnOnce(&mut Vec<String>)) {
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    edit(&mut lines);
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-    }
-}
-
 fn counts(r: &ImportReport, e: Entity) -> (usize, usize, usize, usize) {
     let c = r.entities.iter().find(|c| c.entity == e).unwrap();
     (c.rows, c.inserted, c.updated, c.unchanged)

@@ -156,3 +156,22 @@ pub async fn snapshot(reg: &Registry) -> (Vec<(String, Vec<u8>)>, Option<(i64, S
     let v = reg.verify_audit().await.unwrap();
     (read_files(dir.path()), v.head, v.entries)
 }
+
+/// `dir`'s bundle file `file` edited by `edit` (lines without the final
+/// newline, header first).
+pub fn edit_file(dir: &Path, file: &str, edit: impl FnOnce(&mut Vec<String>)) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    edit(&mut lines);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
+/// Copies the files of `from` into `to` (created).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
