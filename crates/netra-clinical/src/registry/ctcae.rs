@@ -185,7 +185,10 @@ mod tests {
 
     #[test]
     fn terms_with_commas_and_terms_a_net_registry_records_are_checked() {
-        assert_eq!(check("Cardiac disorders - Other, specify", 5), Ctcae::Defined);
+        assert_eq!(
+            check("Cardiac disorders - Other, specify", 5),
+            Ctcae::Defined
+        );
         assert!(matches!(check("Flushing", 4), Ctcae::NotDefined(_)));
         assert_eq!(check("Flushing", 3), Ctcae::Defined);
         assert!(matches!(check("Hot flashes", 4), Ctcae::NotDefined(_)));
