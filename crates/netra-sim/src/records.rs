@@ -1589,7 +1589,20 @@ fn ae_draft(
     end: i32,
     rng: &mut PatientRng,
 ) -> AeDraft {
-    let w: Vec<f64> = terms.iter().map(|t| t.weight).collect();
+    // An event of a given grade (the one that stopped a treatment) is one
+    // of the terms for which CTCAE defines that grade: a discontinuation
+    // for "Hair color changes", which has grade 1 only, would be recorded
+    // as grade 1.
+    let defines = |t: &AeSpec| grade.is_none_or(|g| ctcae::nearest_defined(t.term, g) == g);
+    let w: Vec<f64> = terms
+        .iter()
+        .map(|t| if defines(t) { t.weight } else { 0.0 })
+        .collect();
+    let w = if w.iter().any(|x| *x > 0.0) {
+        w
+    } else {
+        terms.iter().map(|t| t.weight).collect()
+    };
     let spec = terms[categorical(rng, &w)];
     let grade = grade.unwrap_or_else(|| categorical(rng, &spec.grades) as u8 + 1);
     // Severity profiles are shared by terms; CTCAE does not define every
