@@ -214,15 +214,7 @@ fn plan_with(
     block_bytes: u64,
     max_runs: usize,
 ) -> Result<Option<BlockPlan>, StoreError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| StoreError::io(dir.display(), e))?;
-    let mut names: Vec<String> = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| StoreError::io(dir.display(), e))?;
-        if entry.path().is_file() {
-            names.push(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    names.sort();
+    let names = crate::bundle::file_names_in(dir)?;
     let known = file_names();
     if !names.iter().any(|n| known.contains(&n.as_str())) {
         return Ok(None);

@@ -147,15 +147,7 @@ impl Bundle {
     /// malformed CSV, unknown or missing columns) are all collected and
     /// returned together as [`StoreError::Invalid`].
     pub fn read_dir(dir: &Path) -> Result<Bundle, StoreError> {
-        let entries = std::fs::read_dir(dir).map_err(|e| StoreError::io(dir.display(), e))?;
-        let mut names: Vec<String> = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| StoreError::io(dir.display(), e))?;
-            if entry.path().is_file() {
-                names.push(entry.file_name().to_string_lossy().into_owned());
-            }
-        }
-        names.sort();
+        let names = file_names_in(dir)?;
         let mut bundle = Bundle::new();
         let mut problems = Problems::default();
         let known = file_names();
@@ -408,6 +400,21 @@ fn check_header(spec: &EntitySpec, name: &str, header: &[String], problems: &mut
             });
         }
     }
+}
+
+/// The names of the files in `dir` (not its subdirectories), sorted: the
+/// order in which a bundle directory's files are read and reported.
+pub(crate) fn file_names_in(dir: &Path) -> Result<Vec<String>, StoreError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| StoreError::io(dir.display(), e))?;
+    let mut names: Vec<String> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::io(dir.display(), e))?;
+        if entry.path().is_file() {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
 }
 
 #[cfg(test)]
