@@ -52,6 +52,7 @@ pub mod expect;
 pub mod export;
 pub mod federation;
 pub mod flat;
+mod gather;
 pub mod import;
 mod import_blocks;
 pub mod migrate;

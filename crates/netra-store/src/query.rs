@@ -43,29 +43,26 @@ pub(crate) fn attach(
     match entity {
         Entity::Tumour => course.tumours.push(Tumour::from_row(v)?),
         Entity::Metastasis => course.metastases.push(Metastasis::from_row(v)?),
-        // A result in words without a number ("CEA normal") is a finding,
-        // not a measurement: series and marker variables read numbers.
-        Entity::Biomarker => match entity.spec().position("value").map(|i| &v[i]) {
-            Some(Value::Null) => course.marker_findings.push(MarkerFinding::from_row(v)?),
-            _ => course.biomarkers.push(Biomarker::from_row(v)?),
-        },
+        Entity::Biomarker if is_marker_finding(v) => {
+            course.marker_findings.push(MarkerFinding::from_row(v)?)
+        }
+        Entity::Biomarker => course.biomarkers.push(Biomarker::from_row(v)?),
         Entity::Treatment => course.treatments.push(Treatment::from_row(v)?),
         Entity::TreatmentAgent => {
-            let t = treatment_mut(course, text(1))?;
-            t.agents.push(TreatmentAgent::from_row(v)?);
+            let t = treatment_index(course, text(1))?;
+            course.treatments[t]
+                .agents
+                .push(TreatmentAgent::from_row(v)?);
         }
         Entity::RadionuclideAdministration => {
-            let t = treatment_mut(course, text(1))?;
-            t.administrations
+            let t = treatment_index(course, text(1))?;
+            course.treatments[t]
+                .administrations
                 .push(RadionuclideAdministration::from_row(v)?);
         }
         Entity::Assessment => course.assessments.push(Assessment::from_row(v)?),
         Entity::Lesion => {
-            let id = text(1);
-            let a = course
-                .assessments
-                .binary_search_by(|a| a.id.as_str().cmp(id))
-                .map_err(|_| StoreError::NotFound(format!("assessment {id} of a lesion")))?;
+            let a = assessment_index(course, text(1))?;
             course.assessments[a].lesions.push(Lesion::from_row(v)?);
         }
         Entity::ClinicalStatus => course.clinical_status.push(ClinicalStatus::from_row(v)?),
@@ -79,16 +76,29 @@ pub(crate) fn attach(
     Ok(())
 }
 
+/// A result in words without a number ("CEA normal") is a finding, not a
+/// measurement: series and marker variables read numbers.
+pub(crate) fn is_marker_finding(v: &[Value]) -> bool {
+    let value = Entity::Biomarker.spec().position("value");
+    matches!(value.and_then(|i| v.get(i)), Some(Value::Null))
+}
+
+/// The position of treatment `id` of an agent or administration.
 /// Treatments arrive in key order, so their ids are sorted.
-fn treatment_mut<'a>(
-    course: &'a mut PatientCourse,
-    id: &str,
-) -> Result<&'a mut Treatment, StoreError> {
-    let i = course
+pub(crate) fn treatment_index(course: &PatientCourse, id: &str) -> Result<usize, StoreError> {
+    course
         .treatments
         .binary_search_by(|t| t.id.as_str().cmp(id))
-        .map_err(|_| StoreError::NotFound(format!("treatment {id} of an agent")))?;
-    Ok(&mut course.treatments[i])
+        .map_err(|_| StoreError::NotFound(format!("treatment {id} of an agent")))
+}
+
+/// The position of assessment `id` of a lesion (assessments, too, arrive
+/// in key order).
+pub(crate) fn assessment_index(course: &PatientCourse, id: &str) -> Result<usize, StoreError> {
+    course
+        .assessments
+        .binary_search_by(|a| a.id.as_str().cmp(id))
+        .map_err(|_| StoreError::NotFound(format!("assessment {id} of a lesion")))
 }
 
 /// One patient's course.

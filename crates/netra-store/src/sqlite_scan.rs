@@ -32,7 +32,8 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::StoreError;
 use crate::db::Backend;
-use crate::query::{CourseFilter, attach};
+use crate::gather::Gather;
+use crate::query::CourseFilter;
 use crate::sql;
 
 /// One read-only connection inside a read transaction (one snapshot).
@@ -241,13 +242,16 @@ const FEW: usize = 64;
 /// Attaches every child row of the patients of `courses` (sorted by code;
 /// `upper`, when given, is the first code after them) by merging each
 /// table's key-ordered walk of their code range with the courses: no
-/// lookup per row. A few courses (a filter) are read patient by patient.
+/// lookup per row; each group of rows is moved into its course at its
+/// exact size ([`Gather`]). A few courses (a filter) are read patient by
+/// patient.
 fn fill(db: &Db, courses: &mut [PatientCourse], upper: Option<&str>) -> Result<(), StoreError> {
     let Some(first) = courses.first() else {
         return Ok(());
     };
     let lower = first.patient.code.clone();
     let mut values: Vec<Value> = Vec::new();
+    let mut gather = Gather::default();
     for entity in Entity::ALL.into_iter().filter(|e| *e > Entity::Patient) {
         let spec = entity.spec();
         let at = spec
@@ -258,15 +262,16 @@ fn fill(db: &Db, courses: &mut [PatientCourse], upper: Option<&str>) -> Result<(
                 .conn
                 .prepare(&child_query(spec, "patient = ?1"))
                 .map_err(|e| db.err(e))?;
-            for course in courses.iter_mut() {
+            for i in 0..courses.len() {
                 let mut rows = stmt
-                    .query([course.patient.code.as_str()])
+                    .query([courses[i].patient.code.as_str()])
                     .map_err(|e| db.err(e))?;
                 while let Some(r) = rows.next().map_err(|e| db.err(e))? {
                     decode_into(spec, r, &mut values, db)?;
-                    attach(course, entity, &values)?;
+                    gather.add(courses, i, entity, &values)?;
                 }
             }
+            gather.finish(courses, entity)?;
             continue;
         }
         let range = match upper {
@@ -289,7 +294,7 @@ fn fill(db: &Db, courses: &mut [PatientCourse], upper: Option<&str>) -> Result<(
             while i < courses.len() && courses[i].patient.code.as_str() < code {
                 i += 1;
             }
-            let Some(course) = courses.get_mut(i) else {
+            let Some(course) = courses.get(i) else {
                 // Past the last admitted patient: nothing more to attach.
                 break;
             };
@@ -297,8 +302,9 @@ fn fill(db: &Db, courses: &mut [PatientCourse], upper: Option<&str>) -> Result<(
                 continue;
             }
             decode_into(spec, r, &mut values, db)?;
-            attach(course, entity, &values)?;
+            gather.add(courses, i, entity, &values)?;
         }
+        gather.finish(courses, entity)?;
     }
     Ok(())
 }
