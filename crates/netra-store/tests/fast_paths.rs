@@ -199,7 +199,28 @@ async fn compare_loaders(
         "{what}"
     );
     assert!(reference.iter().any(|c| !c.treatments.is_empty()), "{what}");
-    assert!(reg.courses(&all).await.unwrap() == reference, "{what}");
+    let courses = reg.courses(&all).await.unwrap();
+    assert!(courses == reference, "{what}");
+    if what.starts_with("sqlite") {
+        // The SQLite loader gathers each group of rows and moves it into a
+        // vector of its exact size.
+        let exact = |c: &netra_clinical::registry::model::PatientCourse| {
+            c.tumours.capacity() == c.tumours.len()
+                && c.biomarkers.capacity() == c.biomarkers.len()
+                && c.treatments.capacity() == c.treatments.len()
+                && c.treatments.iter().all(|t| {
+                    t.agents.capacity() == t.agents.len()
+                        && t.administrations.capacity() == t.administrations.len()
+                })
+                && c.assessments.capacity() == c.assessments.len()
+                && c.assessments
+                    .iter()
+                    .all(|a| a.lesions.capacity() == a.lesions.len())
+                && c.clinical_status.capacity() == c.clinical_status.len()
+                && c.adverse_events.capacity() == c.adverse_events.len()
+        };
+        assert!(courses.iter().all(exact), "{what}");
+    }
     for range in [1, 3, 64, 65, 100, 2000] {
         let fast = reg.courses_paged(&all, range).await.unwrap();
         assert!(fast == reference, "{what}: ranges of {range} differ");
@@ -580,4 +601,47 @@ async fn the_first_failing_entry_in_trail_order_is_reported() {
         format!("audit entry {first}")
     );
     db.finish().await;
+}
+
+/// Child rows whose parent is missing (a file edited with foreign keys
+/// off): every loader refuses them with the same error.
+const ORPHANS: &[&str] = &[
+    "INSERT INTO lesion (patient, assessment, lesion, organ, role) \
+     VALUES ('18', 'ZZ', 'L9', 'liver', 'target')",
+    "INSERT INTO lesion (patient, assessment, lesion, organ, role) \
+     VALUES ('18', '0', 'L9', 'liver', 'target')",
+    "INSERT INTO treatment_agent (patient, treatment, agent) VALUES ('1', 'nope', 'everolimus')",
+    "INSERT INTO radionuclide_administration (patient, treatment, administration, activity_gbq) \
+     VALUES ('2', 'a', 1, 7.4)",
+];
+
+#[tokio::test]
+async fn course_loaders_refuse_orphan_rows_alike() {
+    for sql in ORPHANS {
+        let db = TestDb::new("sqlite").await;
+        let reg = &db.registry;
+        import_dir(reg, &example_bundle()).await;
+        let mut conn = reg.pool().acquire().await.unwrap();
+        conn.execute(
+            format!("PRAGMA foreign_keys = OFF; {sql}; PRAGMA foreign_keys = ON;").as_str(),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        let text = |e: netra_store::StoreError| e.to_string();
+        let all = netra_store::CourseFilter::default();
+        let reference = reg.courses_by_patient(&all).await.map(|_| ()).map_err(text);
+        assert!(reference.is_err(), "{sql}");
+        let fast = reg.courses(&all).await.map(|_| ()).map_err(text);
+        assert_eq!(fast, reference, "{sql}");
+        for range in [1, 2, 70] {
+            let paged = reg
+                .courses_paged(&all, range)
+                .await
+                .map(|_| ())
+                .map_err(text);
+            assert_eq!(paged, reference, "{sql}: ranges of {range}");
+        }
+        db.finish().await;
+    }
 }
