@@ -27,6 +27,8 @@ use crate::query::{assessment_index, is_marker_finding, treatment_index};
 pub(crate) struct Gather {
     group: Option<usize>,
     parent: String,
+    /// The parent's position in its course (found when the group starts).
+    parent_index: usize,
     tumours: Vec<Tumour>,
     metastases: Vec<Metastasis>,
     biomarkers: Vec<Biomarker>,
@@ -82,15 +84,11 @@ impl Gather {
             let course = courses
                 .get(i)
                 .ok_or_else(|| StoreError::Refused("a row of no course".into()))?;
-            match (entity, parent) {
-                (Entity::Lesion, Some(id)) => {
-                    assessment_index(course, id)?;
-                }
-                (_, Some(id)) => {
-                    treatment_index(course, id)?;
-                }
-                (_, None) => {}
-            }
+            self.parent_index = match (entity, parent) {
+                (Entity::Lesion, Some(id)) => assessment_index(course, id)?,
+                (_, Some(id)) => treatment_index(course, id)?,
+                (_, None) => 0,
+            };
             self.parent.clear();
             self.parent.push_str(parent.unwrap_or_default());
             self.group = Some(i);
@@ -130,10 +128,10 @@ impl Gather {
         let Some(i) = self.group.take() else {
             return Ok(());
         };
-        let Some(course) = courses.get_mut(i) else {
-            return Ok(());
-        };
-        let parent = self.parent.as_str();
+        // The course and parent were found when the group started.
+        let gone = || StoreError::Refused("a gathered group lost its course".into());
+        let course = courses.get_mut(i).ok_or_else(gone)?;
+        let p = self.parent_index;
         match entity {
             Entity::Tumour => settle(&mut course.tumours, &mut self.tumours),
             Entity::Metastasis => settle(&mut course.metastases, &mut self.metastases),
@@ -142,22 +140,23 @@ impl Gather {
                 settle(&mut course.marker_findings, &mut self.marker_findings);
             }
             Entity::Treatment => settle(&mut course.treatments, &mut self.treatments),
-            Entity::TreatmentAgent => {
-                let t = treatment_index(course, parent)?;
-                settle(&mut course.treatments[t].agents, &mut self.agents);
-            }
-            Entity::RadionuclideAdministration => {
-                let t = treatment_index(course, parent)?;
-                settle(
-                    &mut course.treatments[t].administrations,
-                    &mut self.administrations,
-                );
-            }
+            Entity::TreatmentAgent => settle(
+                &mut course.treatments.get_mut(p).ok_or_else(gone)?.agents,
+                &mut self.agents,
+            ),
+            Entity::RadionuclideAdministration => settle(
+                &mut course
+                    .treatments
+                    .get_mut(p)
+                    .ok_or_else(gone)?
+                    .administrations,
+                &mut self.administrations,
+            ),
             Entity::Assessment => settle(&mut course.assessments, &mut self.assessments),
-            Entity::Lesion => {
-                let a = assessment_index(course, parent)?;
-                settle(&mut course.assessments[a].lesions, &mut self.lesions);
-            }
+            Entity::Lesion => settle(
+                &mut course.assessments.get_mut(p).ok_or_else(gone)?.lesions,
+                &mut self.lesions,
+            ),
             Entity::ClinicalStatus => {
                 settle(&mut course.clinical_status, &mut self.clinical_status)
             }
