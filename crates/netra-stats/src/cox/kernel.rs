@@ -59,6 +59,45 @@ pub(super) struct Acc {
     /// Right-censored: per event time, (first row, end row, c, e): the
     /// coefficient of `r x x'` for rows at risk and for the time's events.
     coefs: Vec<(u32, u32, f64, f64)>,
+    /// Efron's sub-step fractions `c_k = (k+1)/d` for each number of tied
+    /// events `d` up to [`EFRON_TABLE_MAX`], row `d` at `d(d−1)/2` (filled
+    /// as larger `d` are met; the same for every evaluation).
+    efron_fractions: Vec<f64>,
+    /// Denominators `D_k` and their inverses at one time (scratch of
+    /// [`add_efron`]).
+    efron_steps: Vec<[f64; 2]>,
+}
+
+/// Largest number of tied events whose Efron fractions are kept (the
+/// table then holds at most about 2 million numbers).
+const EFRON_TABLE_MAX: usize = 2048;
+
+/// The fractions `c_k = (k+1)/d`, `k < d`, of `d` tied events: from the
+/// table `fractions` (rows added up to `d` when needed), or computed into
+/// `scratch` when `d` is beyond the table.
+fn efron_fractions<'a>(
+    fractions: &'a mut Vec<f64>,
+    scratch: &'a mut Vec<f64>,
+    d: usize,
+) -> &'a [f64] {
+    let row = |d: usize| (0..d).map(move |k| (k + 1) as f64 / d as f64);
+    if d > EFRON_TABLE_MAX {
+        scratch.clear();
+        scratch.extend(row(d));
+        return scratch;
+    }
+    let begin = d * (d - 1) / 2;
+    if fractions.len() < begin + d {
+        // Rows 1..=e fill e(e+1)/2 numbers; add rows e+1..=d.
+        let mut e = 0;
+        while e * (e + 1) / 2 < fractions.len() {
+            e += 1;
+        }
+        for next in e + 1..=d {
+            fractions.extend(row(next));
+        }
+    }
+    &fractions[begin..begin + d]
 }
 
 impl Acc {
@@ -74,6 +113,8 @@ impl Acc {
             a2: vec![0.0; p],
             cmat2: vec![0.0; np],
             coefs: Vec::new(),
+            efron_fractions: Vec::new(),
+            efron_steps: Vec::new(),
         }
     }
 
@@ -700,19 +741,31 @@ fn add_efron(p: usize, acc: &mut Acc, denom2: f64, deadwt: f64, ndead: usize) {
     let d = ndead as f64;
     let wtave = deadwt / d;
     let (mut s0, mut s1, mut t0, mut t1, mut t2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    // Registry times have hundreds of events a day, and the divisions were
+    // most of this function: the fractions `c_k` are the same at every
+    // evaluation (a table by `d`), and the inverses are computed first, in
+    // a loop of their own without branches, which the compiler vectorises;
+    // then the sums in the order of the sub-steps, as before (the same
+    // values).
+    let denom = acc.denom;
+    let mut scratch = Vec::new();
+    let fractions = efron_fractions(&mut acc.efron_fractions, &mut scratch, ndead);
+    let steps = &mut acc.efron_steps;
+    steps.clear();
+    steps.extend(fractions.iter().map(|&c| {
+        let dk = denom + c * denom2;
+        [dk, 1.0 / dk]
+    }));
     // Σ log D_k as the log of running products (one log per few steps;
     // the product is logged before it could leave the f64 range).
     let mut prod = 1.0f64;
     let mut log_sum = 0.0;
-    for k in 0..ndead {
-        let c = (k + 1) as f64 / d;
-        let dk = acc.denom + c * denom2;
+    for (&c, &[dk, inv]) in fractions.iter().zip(steps.iter()) {
         prod *= dk;
         if !(1e-100..=1e100).contains(&prod) {
             log_sum += prod.ln();
             prod = 1.0;
         }
-        let inv = 1.0 / dk;
         let inv2 = inv * inv;
         s0 += inv;
         s1 += c * inv;

@@ -203,7 +203,7 @@ fn direct_keys(raw: &Raw<'_>) -> Option<(f64, usize)> {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut whole = true;
     for &t in raw.stop {
-        whole &= t == t.trunc();
+        whole &= super::is_whole(t);
         lo = lo.min(t);
         hi = hi.max(t);
     }
@@ -325,19 +325,29 @@ fn centre_and_scatter(
     };
     let mut mean = vec![0.0; p];
     let mut scale = vec![1.0; p];
-    for j in 0..p {
-        let col = &raw.x[j * n_all..(j + 1) * n_all];
-        if all_used && raw.weight.is_none() {
-            // The usual case without the per-row tests (the same sums).
-            if col.iter().all(|&v| v == 0.0 || v == 1.0 || v == -1.0) {
-                continue;
-            }
-            let m = col.iter().fold(0.0, |s, &v| s + v) / total_w;
-            let abs = col.iter().fold(0.0, |s, &v| s + (v - m).abs());
-            mean[j] = m;
-            scale[j] = if abs > 0.0 { total_w / abs } else { 1.0 };
-            continue;
+    if all_used && raw.weight.is_none() {
+        // The usual case without the per-row tests: the same sums, in the
+        // same row order, several columns per pass (see `column_sums`).
+        let centred: Vec<usize> = (0..p)
+            .filter(|&j| !all_sign_values(&raw.x[j * n_all..(j + 1) * n_all]))
+            .collect();
+        let cols: Vec<&[f64]> = centred
+            .iter()
+            .map(|&j| &raw.x[j * n_all..(j + 1) * n_all])
+            .collect();
+        let sums = column_sums(&cols, None);
+        let means: Vec<f64> = sums.iter().map(|s| s / total_w).collect();
+        let abs = column_sums(&cols, Some(&means));
+        for (k, &j) in centred.iter().enumerate() {
+            mean[j] = means[k];
+            scale[j] = if abs[k] > 0.0 { total_w / abs[k] } else { 1.0 };
         }
+    }
+    for j in 0..p {
+        if all_used && raw.weight.is_none() {
+            break; // done above
+        }
+        let col = &raw.x[j * n_all..(j + 1) * n_all];
         let mut zero_one = true;
         let mut s = 0.0;
         for (i, &v) in col.iter().enumerate() {
@@ -379,6 +389,61 @@ fn centre_and_scatter(
         }
     }
     (x, mean, scale)
+}
+
+/// Whether every value of `col` is -1, 0 or 1 (`coxph`'s `nocenter`): such
+/// a column is neither centred nor scaled. Checked in blocks without a
+/// branch per value (the comparisons vectorise), stopping at the first
+/// block with another value.
+fn all_sign_values(col: &[f64]) -> bool {
+    col.chunks(256).all(|block| {
+        block
+            .iter()
+            .fold(true, |ok, &v| ok & ((v == 0.0) | (v.abs() == 1.0)))
+    })
+}
+
+/// Per column, `Σ v` (`centre` `None`) or `Σ |v − centre|` over all rows,
+/// each sum adding the same terms in the same row order as a fold of its
+/// column alone (so the same value), but up to four columns per pass: a
+/// lone fold waits on each addition's latency, four independent ones do
+/// not.
+fn column_sums(cols: &[&[f64]], centre: Option<&[f64]>) -> Vec<f64> {
+    let mut out = Vec::with_capacity(cols.len());
+    for (g, group) in cols.chunks(4).enumerate() {
+        let m = |k: usize| centre.map(|c| c[4 * g + k]);
+        match group {
+            [a] => out.extend(sums_of::<1>([a], [m(0)])),
+            [a, b] => out.extend(sums_of::<2>([a, b], [m(0), m(1)])),
+            [a, b, c] => out.extend(sums_of::<3>([a, b, c], [m(0), m(1), m(2)])),
+            [a, b, c, d] => out.extend(sums_of::<4>([a, b, c, d], [m(0), m(1), m(2), m(3)])),
+            _ => unreachable!("chunks of at most four"),
+        }
+    }
+    out
+}
+
+/// [`column_sums`] of `K` columns of equal length.
+#[inline(always)]
+fn sums_of<const K: usize>(cols: [&&[f64]; K], centre: [Option<f64>; K]) -> [f64; K] {
+    let n = cols[0].len();
+    let cols: [&[f64]; K] = cols.map(|c| &c[..n]);
+    let mut s = [0.0f64; K];
+    if centre.iter().all(Option::is_none) {
+        for i in 0..n {
+            for k in 0..K {
+                s[k] += cols[k][i];
+            }
+        }
+    } else {
+        let m = centre.map(|c| c.unwrap_or(0.0));
+        for i in 0..n {
+            for k in 0..K {
+                s[k] += (cols[k][i] - m[k]).abs();
+            }
+        }
+    }
+    s
 }
 
 /// Rows (in `order`, which is sorted by stratum and stop descending) whose
