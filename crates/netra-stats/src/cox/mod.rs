@@ -1054,6 +1054,53 @@ mod tests {
         );
     }
 
+    /// `is_whole` is `t == t.trunc()` and `first_not_finite` the first
+    /// position of a non-finite value, at their edges.
+    #[test]
+    fn whole_and_finite_checks_are_the_plain_ones() {
+        let edges = [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            2.5,
+            1e15 + 0.5,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            -4_503_599_627_370_497.0,
+            9.2e18,
+            -9.223_372_036_854_775_808e18,
+            9.223_372_036_854_775_808e18,
+            1e19 + 2048.0,
+            1e300,
+            -1e300,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for t in edges {
+            assert_eq!(is_whole(t), t == t.trunc(), "{t}");
+        }
+        let v = vec![1.0; 1000];
+        assert_eq!(first_not_finite(&v), None);
+        for (at, bad) in [
+            (0, f64::NAN),
+            (255, f64::INFINITY),
+            (256, f64::NEG_INFINITY),
+            (999, f64::NAN),
+        ] {
+            let mut v = v.clone();
+            v[at] = bad;
+            v[(at + 300) % 1000] = bad;
+            assert_eq!(first_not_finite(&v), v.iter().position(|x| !x.is_finite()));
+        }
+        assert_eq!(first_not_finite(&[]), None);
+    }
+
     #[test]
     fn timefix_does_not_tie_times_near_the_largest_double() {
         // Before issue 13 the sum of |t| overflowed, the mean was infinite
