@@ -38,8 +38,12 @@ pub(crate) fn radix_sort(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
 /// predictor), the same order. Should the runs need many moves (keys close
 /// together), the remaining passes are done instead: equal keys are still
 /// in their original order, so the stable passes finish the same order.
+///
+/// The passes use 8-bit digits (four for the top 32 bits): 256 runs of
+/// writes per pass, where 2048 (11-bit digits, three passes for the top 33
+/// bits) missed the TLB on most writes — the same order.
 pub(crate) fn radix_sort_top_then_runs(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
-    radix_sort_from(keys, idx, 3);
+    radix_sort_digits::<8>(keys, idx, 4);
     let n = keys.len();
     let budget = 8 * n;
     let mut moves = 0usize;
@@ -59,7 +63,7 @@ pub(crate) fn radix_sort_top_then_runs(keys: &mut Vec<u64>, idx: &mut Vec<u32>) 
         idx[b] = v;
         moves += a - b;
         if moves > budget {
-            radix_sort_from(keys, idx, 0);
+            radix_sort_digits::<8>(keys, idx, 0);
             return;
         }
     }
@@ -67,17 +71,22 @@ pub(crate) fn radix_sort_top_then_runs(keys: &mut Vec<u64>, idx: &mut Vec<u32>) 
 
 /// [`radix_sort`] from radix pass `first` (lower digits left unsorted).
 fn radix_sort_from(keys: &mut Vec<u64>, idx: &mut Vec<u32>, first: usize) {
+    radix_sort_digits::<DIGIT>(keys, idx, first);
+}
+
+/// [`radix_sort_from`] with digits of `BITS` bits.
+fn radix_sort_digits<const BITS: usize>(keys: &mut Vec<u64>, idx: &mut Vec<u32>, first: usize) {
     let n = keys.len();
     if n < 2 {
         return;
     }
-    let passes = 64usize.div_ceil(DIGIT);
-    let buckets = 1usize << DIGIT;
+    let passes = 64usize.div_ceil(BITS);
+    let buckets = 1usize << BITS;
     let mask = (buckets - 1) as u64;
     let mut counts = vec![0usize; passes * buckets];
     for &k in keys.iter() {
         for b in first..passes {
-            counts[b * buckets + ((k >> (DIGIT * b)) & mask) as usize] += 1;
+            counts[b * buckets + ((k >> (BITS * b)) & mask) as usize] += 1;
         }
     }
     let mut k2 = vec![0u64; n];
@@ -93,7 +102,7 @@ fn radix_sort_from(keys: &mut Vec<u64>, idx: &mut Vec<u32>, first: usize) {
             offset[d] = sum;
             sum += c[d];
         }
-        let shift = DIGIT * b;
+        let shift = BITS * b;
         for (&k, &i) in keys.iter().zip(idx.iter()) {
             let d = ((k >> shift) & mask) as usize;
             k2[offset[d]] = k;
