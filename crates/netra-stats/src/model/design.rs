@@ -250,19 +250,33 @@ impl Design {
                     .join(":");
                 names.push(name);
                 let start = x.len();
-                x.resize(start + n, 1.0);
-                let col = &mut x[start..];
-                for (&i, p) in idx.iter().zip(parts) {
-                    match p[i].source {
-                        Source::Numeric(values) => {
-                            for (c, v) in col.iter_mut().zip(values) {
-                                *c *= v;
-                            }
-                        }
-                        Source::Level { codes, level } => {
-                            for (c, &k) in col.iter_mut().zip(codes) {
-                                if k != level {
-                                    *c = 0.0;
+                let alone = match &parts[..] {
+                    [only] => match only[idx[0]].source {
+                        Source::Numeric(values) => Some(values),
+                        Source::Level { .. } => None,
+                    },
+                    _ => None,
+                };
+                match alone {
+                    // A numeric column on its own: its values (`1.0 × v` is
+                    // `v`), copied in one pass.
+                    Some(values) => x.extend_from_slice(values),
+                    None => {
+                        x.resize(start + n, 1.0);
+                        let col = &mut x[start..];
+                        for (&i, p) in idx.iter().zip(parts) {
+                            match p[i].source {
+                                Source::Numeric(values) => {
+                                    for (c, v) in col.iter_mut().zip(values) {
+                                        *c *= v;
+                                    }
+                                }
+                                Source::Level { codes, level } => {
+                                    for (c, &k) in col.iter_mut().zip(codes) {
+                                        if k != level {
+                                            *c = 0.0;
+                                        }
+                                    }
                                 }
                             }
                         }
