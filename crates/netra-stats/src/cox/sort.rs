@@ -32,7 +32,7 @@ pub(crate) fn radix_sort(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
 }
 
 /// Stably reorders `idx` by `keys` as [`radix_sort`], with the radix passes
-/// over the top 31 bits only, then an insertion sort by the whole key,
+/// over the top 32 bits only, then an insertion sort by the whole key,
 /// which only moves keys within runs of equal top bits: half the passes
 /// over the data where keys are mostly distinct (a continuous linear
 /// predictor), the same order. Should the runs need many moves (keys close
@@ -164,12 +164,23 @@ mod tests {
         assert_eq!(&order[3..7], &[2, 6, 0, 5]);
         // Top bits first, then runs: the same order, also when every key
         // shares its top bits.
-        for (scale, len) in [(1.0, 5000), (1e-9, 5000), (1e-9, 50)] {
+        // Predictors of both signs over many magnitudes, with ties, too
+        // (the passes on 8-bit digits).
+        for (scale, len) in [(1.0, 5000), (1e-9, 5000), (1e-9, 50), (-1.0, 20_000)] {
             let mut state = 1u64;
             let vals: Vec<f64> = (0..len)
                 .map(|_| {
                     state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    1.0 + scale * ((state >> 40) % 700) as f64
+                    if scale < 0.0 {
+                        let u = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                        if state % 7 == 0 {
+                            0.25
+                        } else {
+                            u * 10f64.powi((state % 9) as i32 - 4)
+                        }
+                    } else {
+                        1.0 + scale * ((state >> 40) % 700) as f64
+                    }
                 })
                 .collect();
             let mut keys: Vec<u64> = vals.iter().map(|&v| asc_key(v)).collect();
