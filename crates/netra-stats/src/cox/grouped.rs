@@ -405,7 +405,7 @@ fn moments<const P: usize, const I0: usize, const I1: usize>(
     s1: &mut [f64; P],
     s2: &mut [f64; 36],
 ) {
-    debug_assert!(I0 % 2 == 0 && I0 < I1 && I1 <= P && P <= 8);
+    debug_assert!(I0.is_multiple_of(2) && I0 < I1 && I1 <= P && P <= 8);
     // Pairs of x per row (zero-padded for odd P), of s1 over I0..I1, and of
     // row i of the triangle (i / 2 + 1 pairs, rows I0..I1 in order).
     const fn tri(i: usize) -> usize {

@@ -173,7 +173,7 @@ mod tests {
                     state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
                     if scale < 0.0 {
                         let u = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-                        if state % 7 == 0 {
+                        if state.is_multiple_of(7) {
                             0.25
                         } else {
                             u * 10f64.powi((state % 9) as i32 - 4)
