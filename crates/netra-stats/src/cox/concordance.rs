@@ -714,21 +714,18 @@ impl<T: Weight> TimeTrees<T> {
     #[inline]
     fn add(&mut self, code: u32, w: T, m: usize) {
         let u = (code >> 2) as usize;
-        let event = code & 1 == 1;
+        // An event adds to both lanes, a censored subject to the first
+        // (zero to the second, which changes no sum: counts, or f64 sums of
+        // positive weights, never -0.0): one walk, no branch on the event.
+        let we = if code & 1 == 1 { w } else { T::default() };
+        self.dead_at[u] = self.dead_at[u].plus(we);
+        self.dead_total = self.dead_total.plus(we);
         let mut k = u + 1;
-        if event {
-            self.dead_at[u] = self.dead_at[u].plus(w);
-            self.dead_total = self.dead_total.plus(w);
-            while k <= m {
-                self.fen[k][0] = self.fen[k][0].plus(w);
-                self.fen[k][1] = self.fen[k][1].plus(w);
-                k += k & k.wrapping_neg();
-            }
-        } else {
-            while k <= m {
-                self.fen[k][0] = self.fen[k][0].plus(w);
-                k += k & k.wrapping_neg();
-            }
+        while k <= m {
+            let f = &mut self.fen[k];
+            f[0] = f[0].plus(w);
+            f[1] = f[1].plus(we);
+            k += k & k.wrapping_neg();
         }
     }
 

@@ -319,7 +319,7 @@ pub(crate) fn timefix(stop: &[f64], start: Option<&[f64]>) -> Result<Option<Fixe
     // Distinct whole numbers are at least 1 apart: only the relative rule
     // could tie them, which needs a mean absolute value above 1/tol.
     let max_abs = all().fold(0.0f64, |m, &v| m.max(v.abs()));
-    if max_abs < 0.5 / tol && all().all(|&v| v == v.trunc()) {
+    if max_abs < 0.5 / tol && all().all(|&v| is_whole(v)) {
         return Ok(None);
     }
     let mut y: Vec<f64> = all().copied().collect();
@@ -362,6 +362,29 @@ pub(crate) fn timefix(stop: &[f64], start: Option<&[f64]>) -> Result<Option<Fixe
         }
     };
     Ok(Some((new_stop, new_start)))
+}
+
+/// `t == t.trunc()`, without the call to `trunc` that the baseline x86-64
+/// target makes (it has no rounding instruction): from 2^52 on every double
+/// is a whole number, below it the round trip through `i64` truncates
+/// exactly. The same answer for every input (NaN: false; ±∞: true).
+#[inline]
+pub(crate) fn is_whole(t: f64) -> bool {
+    t.abs() >= 4_503_599_627_370_496.0 || (t as i64) as f64 == t
+}
+
+/// The first position of `values` that is NaN or infinite. Blocks are
+/// checked without a branch per value (the test vectorises); only the
+/// block holding one is searched value by value.
+pub(crate) fn first_not_finite(values: &[f64]) -> Option<usize> {
+    let block = values
+        .chunks(256)
+        .position(|b| !b.iter().fold(true, |ok, v| ok & v.is_finite()))?;
+    let offset = block * 256;
+    values[offset..]
+        .iter()
+        .position(|v| !v.is_finite())
+        .map(|k| offset + k)
 }
 
 /// Dense 0-based codes for arbitrary labels.
@@ -424,7 +447,7 @@ pub(crate) fn check_data(
     if p == 0 {
         return Err(CoxError::NoCovariates);
     }
-    if let Some(row) = data.time.iter().position(|t| !t.is_finite()) {
+    if let Some(row) = first_not_finite(data.time) {
         return Err(CoxError::NotFinite {
             what: "time".into(),
             row,
@@ -452,7 +475,7 @@ pub(crate) fn check_data(
             return Err(CoxError::BadWeight { row });
         }
     }
-    if let Some(k) = data.x.iter().position(|v| !v.is_finite()) {
+    if let Some(k) = first_not_finite(data.x) {
         return Err(CoxError::NotFinite {
             what: format!("covariate '{}'", data.names[k / n]),
             row: k % n,
@@ -1029,6 +1052,53 @@ mod tests {
             .unwrap_err(),
             CoxError::NoCovariates
         );
+    }
+
+    /// `is_whole` is `t == t.trunc()` and `first_not_finite` the first
+    /// position of a non-finite value, at their edges.
+    #[test]
+    fn whole_and_finite_checks_are_the_plain_ones() {
+        let edges = [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            2.5,
+            1e15 + 0.5,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            -4_503_599_627_370_497.0,
+            9.2e18,
+            -(2f64.powi(63)),
+            2f64.powi(63),
+            1e19 + 2048.0,
+            1e300,
+            -1e300,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for t in edges {
+            assert_eq!(is_whole(t), t == t.trunc(), "{t}");
+        }
+        let v = vec![1.0; 1000];
+        assert_eq!(first_not_finite(&v), None);
+        for (at, bad) in [
+            (0, f64::NAN),
+            (255, f64::INFINITY),
+            (256, f64::NEG_INFINITY),
+            (999, f64::NAN),
+        ] {
+            let mut v = v.clone();
+            v[at] = bad;
+            v[(at + 300) % 1000] = bad;
+            assert_eq!(first_not_finite(&v), v.iter().position(|x| !x.is_finite()));
+        }
+        assert_eq!(first_not_finite(&[]), None);
     }
 
     #[test]

@@ -76,11 +76,19 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
     // By day, the rows of a time go to one run of positions in row order:
     // the copies below write a few thousand sequential streams, which need
     // no touching ahead (it would only wait for fresh pages).
-    let (pos_of, n, touch_ahead) = match direct_keys(raw) {
-        Some((top, buckets)) => (positions_by_day(raw, top, buckets), n_all, false),
+    let (pos_of, n, touch_ahead, days) = match direct_keys(raw) {
+        Some(keys) => {
+            let (pos_of, starts) = positions_by_day(raw, keys.top, keys.buckets);
+            // A stop time of -0.0 would come back as 0.0 from its day.
+            let days = (!keys.negative_zero).then_some(Days {
+                top: keys.top,
+                starts,
+            });
+            (pos_of, n_all, false, days)
+        }
         None => {
             let (pos_of, n) = positions_by_sort(raw);
-            (pos_of, n, true)
+            (pos_of, n, true, None)
         }
     };
     if n == 0 {
@@ -89,7 +97,7 @@ pub(crate) fn prepare(raw: &Raw<'_>) -> Result<Prepared, CoxError> {
 
     // Two jobs, on two threads for large data: the per-row arrays, and the
     // centring and row-major copy of the covariates.
-    let rows_job = || scatter_rows(raw, &pos_of, n, touch_ahead);
+    let rows_job = || scatter_rows(raw, &pos_of, n, touch_ahead, days.as_ref());
     let cov_job = || centre_and_scatter(raw, &pos_of, n, p, touch_ahead);
     let (rows, (x, mean, scale)) =
         if n_all >= 100_000 && std::thread::available_parallelism().map_or(1, |v| v.get()) > 1 {
@@ -196,14 +204,24 @@ const DAY_BUCKETS_PER_ROW: usize = 4;
 /// range of at most a few buckets per row (times in days): the largest
 /// time and the number of buckets of a counting sort by
 /// `(largest − time, event)`.
-fn direct_keys(raw: &Raw<'_>) -> Option<(f64, usize)> {
+/// The keys of [`positions_by_day`]: the largest time, the number of
+/// buckets, and whether a time is -0.0 (its bucket's time is 0.0).
+struct DayKeys {
+    top: f64,
+    buckets: usize,
+    negative_zero: bool,
+}
+
+fn direct_keys(raw: &Raw<'_>) -> Option<DayKeys> {
     if raw.strata.is_some() || raw.start.is_some() || raw.stop.is_empty() {
         return None;
     }
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut whole = true;
+    let mut negative_zero = false;
     for &t in raw.stop {
-        whole &= t == t.trunc();
+        whole &= super::is_whole(t);
+        negative_zero |= t.to_bits() == (-0.0f64).to_bits();
         lo = lo.min(t);
         hi = hi.max(t);
     }
@@ -212,12 +230,18 @@ fn direct_keys(raw: &Raw<'_>) -> Option<(f64, usize)> {
     if !whole || hi.abs() >= 4.5e15 || lo.abs() >= 4.5e15 || hi - lo >= (limit / 2) as f64 {
         return None;
     }
-    Some((hi, 2 * ((hi - lo) as usize + 1)))
+    Some(DayKeys {
+        top: hi,
+        buckets: 2 * ((hi - lo) as usize + 1),
+        negative_zero,
+    })
 }
 
 /// Positions by one counting pass over `(top − time)·2 + event`: the order
-/// of the general sort (stable, so ties keep their row order), without it.
-fn positions_by_day(raw: &Raw<'_>, top: f64, buckets: usize) -> Vec<u32> {
+/// of the general sort (stable, so ties keep their row order), without it;
+/// and the first position of each bucket (`buckets + 1` of them, the last
+/// the number of rows).
+fn positions_by_day(raw: &Raw<'_>, top: f64, buckets: usize) -> (Vec<u32>, Vec<u32>) {
     let key = |i: usize| (top - raw.stop[i]) as usize * 2 + usize::from(raw.event[i]);
     let n_all = raw.stop.len();
     let mut next = vec![0u32; buckets + 1];
@@ -227,13 +251,23 @@ fn positions_by_day(raw: &Raw<'_>, top: f64, buckets: usize) -> Vec<u32> {
     for b in 1..=buckets {
         next[b] += next[b - 1];
     }
+    let starts = next.clone();
     let mut pos_of = vec![0u32; n_all];
     for (i, p) in pos_of.iter_mut().enumerate() {
         let k = key(i);
         *p = next[k];
         next[k] += 1;
     }
-    pos_of
+    (pos_of, starts)
+}
+
+/// Positions by day ([`positions_by_day`]) of times without -0.0: the
+/// rows of bucket `b` (`starts[b]..starts[b + 1]`) all have the time
+/// `top − b/2` (exact: whole numbers below 2^52) and the event flag
+/// `b & 1`, so those arrays are written run by run rather than scattered.
+struct Days {
+    top: f64,
+    starts: Vec<u32>,
 }
 
 /// The per-row arrays in processing order.
@@ -252,7 +286,16 @@ const AHEAD: usize = 16;
 /// Scatters the rows to their positions: every input array is read in
 /// sequence and each row is written once, which costs far fewer cache
 /// misses than gathering at random.
-fn scatter_rows(raw: &Raw<'_>, pos_of: &[u32], n: usize, touch_ahead: bool) -> RowArrays {
+fn scatter_rows(
+    raw: &Raw<'_>,
+    pos_of: &[u32],
+    n: usize,
+    touch_ahead: bool,
+    days: Option<&Days>,
+) -> RowArrays {
+    if let Some(days) = days {
+        return rows_by_day(raw, pos_of, days);
+    }
     let mut stop = vec![0.0; n];
     let mut event = vec![false; n];
     let mut weight = vec![1.0; n];
@@ -306,6 +349,44 @@ fn scatter_rows(raw: &Raw<'_>, pos_of: &[u32], n: usize, touch_ahead: bool) -> R
     }
 }
 
+/// [`scatter_rows`] for positions by day (every row used, no strata, no
+/// start times): times and event flags run by run from the buckets, the
+/// original row (and weight) scattered — one scattered array instead of
+/// three (each scattered write to one of thousands of runs misses the
+/// TLB); the same arrays.
+fn rows_by_day(raw: &Raw<'_>, pos_of: &[u32], days: &Days) -> RowArrays {
+    let n = pos_of.len();
+    let mut stop = Vec::with_capacity(n);
+    let mut event = Vec::with_capacity(n);
+    for (b, run) in days.starts.windows(2).enumerate() {
+        let len = (run[1] - run[0]) as usize;
+        stop.extend(std::iter::repeat_n(days.top - (b / 2) as f64, len));
+        event.extend(std::iter::repeat_n(b % 2 == 1, len));
+    }
+    let mut row = vec![0u32; n];
+    for (i, &pos) in pos_of.iter().enumerate() {
+        row[pos as usize] = i as u32;
+    }
+    let weight = match raw.weight {
+        None => vec![1.0; n],
+        Some(w) => {
+            let mut weight = vec![0.0; n];
+            for (i, &pos) in pos_of.iter().enumerate() {
+                weight[pos as usize] = w[i];
+            }
+            weight
+        }
+    };
+    RowArrays {
+        stop,
+        event,
+        weight,
+        row,
+        start: None,
+        code: None,
+    }
+}
+
 /// Weighted means and scale factors over the rows used (columns of -1/0/1
 /// values are left alone), and the centred, scaled, row-major copy.
 fn centre_and_scatter(
@@ -325,19 +406,29 @@ fn centre_and_scatter(
     };
     let mut mean = vec![0.0; p];
     let mut scale = vec![1.0; p];
-    for j in 0..p {
-        let col = &raw.x[j * n_all..(j + 1) * n_all];
-        if all_used && raw.weight.is_none() {
-            // The usual case without the per-row tests (the same sums).
-            if col.iter().all(|&v| v == 0.0 || v == 1.0 || v == -1.0) {
-                continue;
-            }
-            let m = col.iter().fold(0.0, |s, &v| s + v) / total_w;
-            let abs = col.iter().fold(0.0, |s, &v| s + (v - m).abs());
-            mean[j] = m;
-            scale[j] = if abs > 0.0 { total_w / abs } else { 1.0 };
-            continue;
+    if all_used && raw.weight.is_none() {
+        // The usual case without the per-row tests: the same sums, in the
+        // same row order, several columns per pass (see `column_sums`).
+        let centred: Vec<usize> = (0..p)
+            .filter(|&j| !all_sign_values(&raw.x[j * n_all..(j + 1) * n_all]))
+            .collect();
+        let cols: Vec<&[f64]> = centred
+            .iter()
+            .map(|&j| &raw.x[j * n_all..(j + 1) * n_all])
+            .collect();
+        let sums = column_sums(&cols, None);
+        let means: Vec<f64> = sums.iter().map(|s| s / total_w).collect();
+        let abs = column_sums(&cols, Some(&means));
+        for (k, &j) in centred.iter().enumerate() {
+            mean[j] = means[k];
+            scale[j] = if abs[k] > 0.0 { total_w / abs[k] } else { 1.0 };
         }
+    }
+    for j in 0..p {
+        if all_used && raw.weight.is_none() {
+            break; // done above
+        }
+        let col = &raw.x[j * n_all..(j + 1) * n_all];
         let mut zero_one = true;
         let mut s = 0.0;
         for (i, &v) in col.iter().enumerate() {
@@ -379,6 +470,61 @@ fn centre_and_scatter(
         }
     }
     (x, mean, scale)
+}
+
+/// Whether every value of `col` is -1, 0 or 1 (`coxph`'s `nocenter`): such
+/// a column is neither centred nor scaled. Checked in blocks without a
+/// branch per value (the comparisons vectorise), stopping at the first
+/// block with another value.
+fn all_sign_values(col: &[f64]) -> bool {
+    col.chunks(256).all(|block| {
+        block
+            .iter()
+            .fold(true, |ok, &v| ok & ((v == 0.0) | (v.abs() == 1.0)))
+    })
+}
+
+/// Per column, `Σ v` (`centre` `None`) or `Σ |v − centre|` over all rows,
+/// each sum adding the same terms in the same row order as a fold of its
+/// column alone (so the same value), but up to four columns per pass: a
+/// lone fold waits on each addition's latency, four independent ones do
+/// not.
+fn column_sums(cols: &[&[f64]], centre: Option<&[f64]>) -> Vec<f64> {
+    let mut out = Vec::with_capacity(cols.len());
+    for (g, group) in cols.chunks(4).enumerate() {
+        let m = |k: usize| centre.map(|c| c[4 * g + k]);
+        match group {
+            [a] => out.extend(sums_of::<1>([a], [m(0)])),
+            [a, b] => out.extend(sums_of::<2>([a, b], [m(0), m(1)])),
+            [a, b, c] => out.extend(sums_of::<3>([a, b, c], [m(0), m(1), m(2)])),
+            [a, b, c, d] => out.extend(sums_of::<4>([a, b, c, d], [m(0), m(1), m(2), m(3)])),
+            _ => unreachable!("chunks of at most four"),
+        }
+    }
+    out
+}
+
+/// [`column_sums`] of `K` columns of equal length.
+#[inline(always)]
+fn sums_of<const K: usize>(cols: [&&[f64]; K], centre: [Option<f64>; K]) -> [f64; K] {
+    let n = cols[0].len();
+    let cols: [&[f64]; K] = cols.map(|c| &c[..n]);
+    let mut s = [0.0f64; K];
+    if centre.iter().all(Option::is_none) {
+        for i in 0..n {
+            for k in 0..K {
+                s[k] += cols[k][i];
+            }
+        }
+    } else {
+        let m = centre.map(|c| c.unwrap_or(0.0));
+        for i in 0..n {
+            for k in 0..K {
+                s[k] += (cols[k][i] - m[k]).abs();
+            }
+        }
+    }
+    s
 }
 
 /// Rows (in `order`, which is sorted by stratum and stop descending) whose
@@ -464,10 +610,37 @@ mod tests {
                 x: &[],
                 p: 0,
             };
-            let (top, buckets) = direct_keys(&raw).expect("whole numbers in a small range");
+            let keys = direct_keys(&raw).expect("whole numbers in a small range");
             let (by_sort, used) = positions_by_sort(&raw);
             assert_eq!(used, n);
-            assert_eq!(positions_by_day(&raw, top, buckets), by_sort);
+            let (by_day, starts) = positions_by_day(&raw, keys.top, keys.buckets);
+            assert_eq!(by_day, by_sort);
+            assert_eq!(keys.negative_zero, n > 1);
+            // The arrays written run by run are the scattered ones, bit for
+            // bit, weighted or not (times without -0.0, as rows by day are
+            // used only then: here -0.0 made 0.0, the same positions).
+            let stop: Vec<f64> = stop.iter().map(|t| t + 0.0).collect();
+            let weight: Vec<f64> = (0..n).map(|i| 0.5 + (i % 7) as f64).collect();
+            for w in [None, Some(weight.as_slice())] {
+                let raw = Raw {
+                    stop: &stop,
+                    weight: w,
+                    ..raw
+                };
+                let keys = direct_keys(&raw).expect("the same keys");
+                assert!(!keys.negative_zero);
+                let scattered = scatter_rows(&raw, &by_sort, n, false, None);
+                let days = Days {
+                    top: keys.top,
+                    starts: starts.clone(),
+                };
+                let runs = rows_by_day(&raw, &by_day, &days);
+                let bits = |v: &[f64]| v.iter().map(|t| t.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&runs.stop), bits(&scattered.stop));
+                assert_eq!(runs.event, scattered.event);
+                assert_eq!(runs.row, scattered.row);
+                assert_eq!(bits(&runs.weight), bits(&scattered.weight));
+            }
         }
         // Not whole numbers, or too wide a range: the general sort.
         let raw = |stop: &'static [f64]| Raw {
@@ -482,6 +655,56 @@ mod tests {
         assert!(direct_keys(&raw(&[1.5, 2.0])).is_none());
         assert!(direct_keys(&raw(&[0.0, 1e9])).is_none());
         assert!(direct_keys(&raw(&[0.0, 1e300])).is_none());
+    }
+
+    /// Column sums several columns per pass are each column's fold, bit
+    /// for bit (one to nine columns, signed zeros, magnitudes far apart);
+    /// the blockwise -1/0/1 test is the value-by-value one.
+    #[test]
+    fn column_sums_are_the_folds() {
+        let mut state = 3u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        for k in 1..=9usize {
+            for n in [1usize, 2, 255, 256, 257, 3001] {
+                let cols: Vec<Vec<f64>> = (0..k)
+                    .map(|c| {
+                        (0..n)
+                            .map(|i| match (i + c) % 5 {
+                                0 => -0.0,
+                                1 => 1e12 * next(),
+                                _ => next(),
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let refs: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+                let sums = column_sums(&refs, None);
+                let means: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+                let abs = column_sums(&refs, Some(&means));
+                for (c, col) in cols.iter().enumerate() {
+                    let m = col.iter().fold(0.0, |s, &v| s + v) / n as f64;
+                    let a = col.iter().fold(0.0, |s, &v| s + (v - m).abs());
+                    assert_eq!(means[c].to_bits(), m.to_bits());
+                    assert_eq!(abs[c].to_bits(), a.to_bits());
+                }
+            }
+        }
+        let plain = |col: &[f64]| col.iter().all(|&v| v == 0.0 || v == 1.0 || v == -1.0);
+        let mut col = vec![1.0; 1000];
+        col[3] = -0.0;
+        col[700] = -1.0;
+        assert!(all_sign_values(&col) && plain(&col));
+        for (at, v) in [(0, 2.0), (255, 0.5), (256, -1.5), (999, 1.0 + f64::EPSILON)] {
+            let mut c = col.clone();
+            c[at] = v;
+            assert!(!all_sign_values(&c) && !plain(&c));
+        }
+        assert!(all_sign_values(&[]));
     }
 
     #[test]

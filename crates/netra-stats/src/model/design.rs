@@ -195,12 +195,12 @@ impl Design {
             .iter()
             .filter(|t| !formula.is_strata(t))
             .collect();
-        let mut names = Vec::new();
-        let mut x: Vec<f64> = Vec::new();
-        let mut terms = Vec::new();
+        // Per term, per variable: the list of (column name part, values
+        // source); first for all terms, so that the matrix is allocated
+        // once at its size (growing it column by column copied it and
+        // touched fresh memory at every doubling).
+        let mut term_parts: Vec<Vec<Vec<Part<'_>>>> = Vec::with_capacity(model_terms.len());
         for term in &model_terms {
-            let first = names.len();
-            // Per variable: the list of (column name part, values source).
             let mut parts: Vec<Vec<Part<'_>>> = Vec::new();
             for &v in &term.variables {
                 let coded_var = coded[v].as_ref().expect("non-strata variable is coded");
@@ -227,37 +227,62 @@ impl Design {
                     }
                 });
             }
+            term_parts.push(parts);
+        }
+        let columns: usize = term_parts
+            .iter()
+            .map(|parts| parts.iter().map(Vec::len).product::<usize>())
+            .sum();
+        let mut names = Vec::with_capacity(columns);
+        let mut x: Vec<f64> = Vec::with_capacity(columns.saturating_mul(n));
+        let mut terms = Vec::new();
+        for (term, parts) in model_terms.iter().zip(&term_parts) {
+            let first = names.len();
             // Cartesian product, first variable fastest.
             let total: usize = parts.iter().map(Vec::len).product();
             let mut idx = vec![0usize; parts.len()];
             for _ in 0..total {
                 let name = idx
                     .iter()
-                    .zip(&parts)
+                    .zip(parts)
                     .map(|(&i, p)| p[i].name.as_str())
                     .collect::<Vec<_>>()
                     .join(":");
                 names.push(name);
                 let start = x.len();
-                x.resize(start + n, 1.0);
-                let col = &mut x[start..];
-                for (&i, p) in idx.iter().zip(&parts) {
-                    match p[i].source {
-                        Source::Numeric(values) => {
-                            for (c, v) in col.iter_mut().zip(values) {
-                                *c *= v;
-                            }
-                        }
-                        Source::Level { codes, level } => {
-                            for (c, &k) in col.iter_mut().zip(codes) {
-                                if k != level {
-                                    *c = 0.0;
+                let alone = match &parts[..] {
+                    [only] => match only[idx[0]].source {
+                        Source::Numeric(values) => Some(values),
+                        Source::Level { .. } => None,
+                    },
+                    _ => None,
+                };
+                match alone {
+                    // A numeric column on its own: its values (`1.0 × v` is
+                    // `v`), copied in one pass.
+                    Some(values) => x.extend_from_slice(values),
+                    None => {
+                        x.resize(start + n, 1.0);
+                        let col = &mut x[start..];
+                        for (&i, p) in idx.iter().zip(parts) {
+                            match p[i].source {
+                                Source::Numeric(values) => {
+                                    for (c, v) in col.iter_mut().zip(values) {
+                                        *c *= v;
+                                    }
+                                }
+                                Source::Level { codes, level } => {
+                                    for (c, &k) in col.iter_mut().zip(codes) {
+                                        if k != level {
+                                            *c = 0.0;
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
                 }
-                for (d, p) in idx.iter_mut().zip(&parts) {
+                for (d, p) in idx.iter_mut().zip(parts) {
                     *d += 1;
                     if *d < p.len() {
                         break;

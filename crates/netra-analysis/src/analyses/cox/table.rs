@@ -753,6 +753,13 @@ fn read_column<'f>(
                 .is_some_and(|t| t.parse::<f64>().is_ok_and(f64::is_finite))
         })
     };
+    // The numbers parsed with the file, read straight into the rows'
+    // vector (NaN: missing, as below), without a vector of the whole column.
+    if let Some(numbers) = column.numbers() {
+        return Ok(Values::Numeric(
+            rows.iter().map(|&r| numbers.get(r)).collect(),
+        ));
+    }
     match table::column_numbers(column) {
         Ok(values) => Ok(Values::Numeric(
             rows.iter()
