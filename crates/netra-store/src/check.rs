@@ -238,6 +238,8 @@ pub(crate) fn check_parts(bundle: &Bundle, stored: &Stored) -> (Checked, Problem
     // Lesions of the bundle: `patient SEP lesion` → (assessment, line).
     let mut lesion_seen: HashMap<String, Vec<(String, u64)>> = HashMap::new();
     let mut treatment_type: HashMap<String, String> = HashMap::new();
+    // Flag texts of terms outside the CTCAE table, once per distinct term.
+    let mut term_advice: HashMap<String, String> = HashMap::new();
     let mut lesion_first: HashMap<String, (String, u64)> = HashMap::new();
     let mut lesion_fold: HashMap<String, (String, u64)> = HashMap::new();
     let mut vals: Vec<Value> = Vec::new();
@@ -382,13 +384,12 @@ pub(crate) fn check_parts(bundle: &Bundle, stored: &Stored) -> (Checked, Problem
                         && ctcae::check(term, g.clamp(0, 5) as u8) == Ctcae::UnknownTerm
                     {
                         let i = spec.position("term").expect("column");
-                        checked.flags.push(t.cell_problem(
-                            &cols,
-                            row,
-                            i,
-                            "not a CTCAE v5.0 term netra knows: kept, but its grade is not checked \
-                             (correct the term, or add it to netra's CTCAE table)",
-                        ));
+                        let advice = term_advice
+                            .entry(term.to_string())
+                            .or_insert_with(|| unknown_term_advice(term));
+                        checked
+                            .flags
+                            .push(t.cell_problem(&cols, row, i, advice.clone()));
                     }
                 }
                 Entity::Treatment => {
@@ -673,4 +674,50 @@ pub fn validate_bundle(bundle: &Bundle) -> Problems {
 pub fn validate_bundle_noting(bundle: &Bundle) -> (Problems, Vec<crate::error::Problem>) {
     let (checked, problems) = check(bundle, &Stored::empty());
     (problems, checked.flags)
+}
+
+/// The flag of an adverse-event term outside the CTCAE v5.0 table, with the
+/// term to record instead where netra can tell: the CTCAE name of a name in
+/// common use (`Thrombocytopenia`), else the nearest term as a misspelling
+/// (`Diarrhoea` → `Diarrhea`, the "did you mean" rule of every name netra
+/// checks).
+fn unknown_term_advice(term: &str) -> String {
+    let head = "not a CTCAE v5.0 term: kept, but its grade is not checked";
+    if let Some(ctcae_term) = ctcae::common_name(term) {
+        return format!("{head} (CTCAE v5.0 records it as '{ctcae_term}')");
+    }
+    let names: Vec<&str> = ctcae::terms().iter().map(|t| t.name).collect();
+    match netra_frame::nearest(term, &names) {
+        Some(near) => format!("{head} (did you mean '{near}'?)"),
+        None => format!("{head} (record the CTCAE v5.0 term)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unknown_term_advice;
+
+    #[test]
+    fn an_unknown_term_is_told_the_ctcae_term_when_netra_can_tell() {
+        let common = unknown_term_advice("thrombocytopenia");
+        assert!(
+            common.ends_with("(CTCAE v5.0 records it as 'Platelet count decreased')"),
+            "{common}"
+        );
+        let misspelt = unknown_term_advice("Diarrhoea");
+        assert!(
+            misspelt.ends_with("(did you mean 'Diarrhea'?)"),
+            "{misspelt}"
+        );
+        let verbatim = unknown_term_advice("Fell off a bicycle");
+        assert!(
+            verbatim.ends_with("(record the CTCAE v5.0 term)"),
+            "{verbatim}"
+        );
+        for advice in [common, misspelt, verbatim] {
+            assert!(
+                advice.starts_with("not a CTCAE v5.0 term: kept, but its grade is not checked")
+            );
+        }
+    }
 }

@@ -138,9 +138,9 @@ async fn terms_outside_the_ctcae_table_are_imported_and_flagged() {
     assert_eq!(
         flags,
         vec![
-            "adverse_events.csv, line 2, column 3 (term): not a CTCAE v5.0 term netra knows: \
-             kept, but its grade is not checked (correct the term, or add it to netra's CTCAE \
-             table) (value 'Hand-foot syndrome')"
+            "adverse_events.csv, line 2, column 3 (term): not a CTCAE v5.0 term: kept, but its \
+             grade is not checked (CTCAE v5.0 records it as 'Palmar-plantar erythrodysesthesia \
+             syndrome') (value 'Hand-foot syndrome')"
         ]
     );
     assert_eq!(

@@ -4,11 +4,12 @@
 //! at grade 3, "Nausea" stops at grade 3, "Alopecia" at 2. A recorded
 //! "grade 1 leukocytosis" is a typing error (or another term), and counting
 //! it would change a toxicity table without a word, so [`check`] refuses a
-//! pair the table does not define. A term that is not in the table (a
-//! CTCAE term not transcribed yet, a verbatim term, a spelling variant) is
-//! accepted and reported as [`Ctcae::UnknownTerm`]: the registry keeps it
-//! and the importer lists it, so that it can be corrected or the table
-//! extended.
+//! pair the table does not define. The table holds every CTCAE v5.0 term,
+//! so a term that is not in it (a verbatim term, a name in common use such
+//! as "Thrombocytopenia", a spelling variant) is accepted and reported as
+//! [`Ctcae::UnknownTerm`]: the registry keeps it and the importer lists it,
+//! with the CTCAE term to use where one is known ([`common_name`]), so that
+//! it can be corrected.
 //!
 //! The table is `data/ctcae_v5_grades.csv` in this crate; its header says
 //! where every row's grades were read.
@@ -132,6 +133,47 @@ pub fn nearest_defined(term_text: &str, grade: u8) -> u8 {
     }
 }
 
+/// Names in everyday clinical use that CTCAE v5.0 records under another
+/// term (each target is a term of the table: a test checks it). Only
+/// one-to-one renamings are listed: a name that could be one of several
+/// CTCAE terms ("renal failure", "asthenia") is left for the reader.
+/// Spelling variants ("Diarrhoea", "Anaemia") need no entry: the edit
+/// distance the importer's advice uses finds them.
+const COMMON_NAMES: &[(&str, &str)] = &[
+    ("Thrombocytopenia", "Platelet count decreased"),
+    ("Thrombopenia", "Platelet count decreased"),
+    ("Neutropenia", "Neutrophil count decreased"),
+    ("Neutropaenia", "Neutrophil count decreased"),
+    ("Leukopenia", "White blood cell decreased"),
+    ("Leucopenia", "White blood cell decreased"),
+    ("Lymphopenia", "Lymphocyte count decreased"),
+    ("Lymphocytopenia", "Lymphocyte count decreased"),
+    (
+        "Hand-foot syndrome",
+        "Palmar-plantar erythrodysesthesia syndrome",
+    ),
+    (
+        "Hand-foot skin reaction",
+        "Palmar-plantar erythrodysesthesia syndrome",
+    ),
+    ("Stomatitis", "Mucositis oral"),
+    ("ALT increased", "Alanine aminotransferase increased"),
+    ("AST increased", "Aspartate aminotransferase increased"),
+    ("Hyperbilirubinemia", "Blood bilirubin increased"),
+    ("MDS", "Myelodysplastic syndrome"),
+];
+
+/// The CTCAE v5.0 term for a name in common use that CTCAE records under
+/// another term (`Thrombocytopenia` → `Platelet count decreased`), matched
+/// as terms are (case and repeated spaces ignored).
+pub fn common_name(term_text: &str) -> Option<&'static str> {
+    let k = key(term_text);
+    COMMON_NAMES
+        .iter()
+        .find(|(name, _)| key(name) == k)
+        .map(|(_, ctcae)| *ctcae)
+}
+
 /// The defined grades as text: `3, 4, 5`.
 pub fn grades_text(t: &Term) -> String {
     t.grades
@@ -194,6 +236,23 @@ mod tests {
         assert!(matches!(check("Hot flashes", 4), Ctcae::NotDefined(_)));
         assert!(matches!(check("Alopecia", 3), Ctcae::NotDefined(_)));
         assert!(parse("term,grades,source\nA, b, c,1 2,x\n").is_ok_and(|t| t[0].name == "A, b, c"));
+    }
+
+    #[test]
+    fn common_names_lead_to_terms_of_the_table() {
+        for (name, ctcae) in COMMON_NAMES {
+            assert!(
+                term(ctcae).is_some(),
+                "{ctcae} (for {name}) is not a CTCAE term"
+            );
+            assert!(term(name).is_none(), "{name} is itself a CTCAE term");
+            assert_eq!(common_name(name), Some(*ctcae));
+        }
+        assert_eq!(
+            common_name(" thrombocytopenia "),
+            Some("Platelet count decreased")
+        );
+        assert_eq!(common_name("Nausea"), None);
     }
 
     #[test]
