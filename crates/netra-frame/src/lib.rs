@@ -275,6 +275,12 @@ impl<'a> Column<'a> {
 
     /// The trimmed cell text, or `None` when the cell is missing.
     pub fn text(&self, row: usize) -> Option<&'a str> {
+        if let Cells::Numbers { numbers, .. } = &self.data.cells
+            && numbers[row].is_nan()
+        {
+            // A column kept as numbers: missing, without writing its text.
+            return None;
+        }
         let cell = self.data.cell(row);
         (!is_missing(cell)).then_some(cell)
     }
@@ -353,6 +359,10 @@ impl<'a> Column<'a> {
         if stored.is_finite() {
             return Ok(Some(stored));
         }
+        if let Cells::Numbers { .. } = &self.data.cells {
+            // Every present cell of such a column is a finite number.
+            return Ok(None);
+        }
         let Some(cell) = self.text(row) else {
             return Ok(None);
         };
@@ -377,6 +387,7 @@ impl<'a> Column<'a> {
                 numbers: Some(n), ..
             } => Some(Numbers::Rows(n)),
             Cells::Text { numbers: None, .. } => None,
+            Cells::Numbers { numbers, .. } => Some(Numbers::Rows(numbers)),
         }
     }
 
@@ -388,7 +399,7 @@ impl<'a> Column<'a> {
     pub fn codes(&self) -> Option<Codes<'a>> {
         match &self.data.cells {
             Cells::Coded { codes, levels, .. } => Some(Codes { codes, levels }),
-            Cells::Text { .. } => None,
+            Cells::Text { .. } | Cells::Numbers { .. } => None,
         }
     }
 

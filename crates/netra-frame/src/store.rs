@@ -15,6 +15,7 @@
 //! comparing text again.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 /// Distinct trimmed values whose spaced forms a column remembers (a file
 /// padded throughout, `a, b` style, would otherwise keep one entry per
@@ -54,6 +55,14 @@ impl Offsets {
         match self {
             Offsets::Narrow(v) => v.len(),
             Offsets::Wide(v) => v.len(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, end: usize) {
+        match self {
+            Offsets::Narrow(v) => v.push(end as u32),
+            Offsets::Wide(v) => v.push(end as u64),
         }
     }
 }
@@ -214,6 +223,132 @@ pub(crate) fn parse_number(t: &str) -> Result<f64, std::num::ParseFloatError> {
     }
 }
 
+/// True when `t`, a cell that reads as a finite number, is exactly that
+/// number written out by `{}` (`f64`'s `Display`): digits without a
+/// leading zero (`0` alone, or before the point), at most one point with a
+/// digit on each side and no trailing zero, at most 15 digits and 16
+/// bytes. Such a number's shortest round-trip form has the same digits (a
+/// decimal of at most 15 significant digits is the only one of its length
+/// that reads as its double), so its text need not be kept:
+/// [`write_number`] gives it back.
+#[inline]
+pub(crate) fn is_canonical_number(t: &str) -> bool {
+    let b = t.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    if b.len() > 16 || !first.is_ascii_digit() {
+        return false;
+    }
+    if first == b'0' && b.len() > 1 && b[1] != b'.' {
+        return false;
+    }
+    let mut point = false;
+    for &c in &b[1..] {
+        if c == b'.' {
+            if point {
+                return false;
+            }
+            point = true;
+        } else if !c.is_ascii_digit() {
+            return false;
+        }
+    }
+    let digits = b.len() - usize::from(point);
+    digits <= 15 && last != b'.' && !(point && last == b'0')
+}
+
+/// Appends `v` as `{}` writes it: the text of a cell for which
+/// [`is_canonical_number`] holds (whole numbers without the formatter).
+pub(crate) fn write_number(out: &mut Vec<u8>, v: f64) {
+    if v >= 0.0 && v < 1e15 && v == v.trunc() {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = v as u64;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&digits[at..]);
+    } else {
+        use std::io::Write as _;
+        // Writing to a `Vec` cannot fail.
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// Cells not kept as text: every cell is its number written out
+/// ([`write_number`]) except the listed ones (row, text), in row order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Exceptions {
+    rows: Vec<usize>,
+    texts: Vec<Box<str>>,
+}
+
+impl Exceptions {
+    fn push(&mut self, row: usize, text: &str) {
+        self.rows.push(row);
+        self.texts.push(text.into());
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Appends `later`, whose first row is row `offset` here.
+    fn extend(&mut self, later: Exceptions, offset: usize) {
+        self.rows.extend(later.rows.iter().map(|r| r + offset));
+        self.texts.extend(later.texts);
+    }
+
+    /// Writes the text of the cells of `numbers` into `bytes`, calling
+    /// `end` with the end of each.
+    fn write_cells(&self, numbers: &[f64], bytes: &mut Vec<u8>, mut end: impl FnMut(usize)) {
+        let mut next = 0;
+        for (row, &v) in numbers.iter().enumerate() {
+            if self.rows.get(next) == Some(&row) {
+                bytes.extend_from_slice(self.texts[next].as_bytes());
+                next += 1;
+            } else {
+                write_number(bytes, v);
+            }
+            end(bytes.len());
+        }
+    }
+}
+
+/// The text of a column kept as numbers ([`Cells::Numbers`]), written out
+/// when first asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct WrittenText {
+    bytes: String,
+    ends: Offsets,
+}
+
+impl WrittenText {
+    fn of(numbers: &[f64], exceptions: &Exceptions) -> WrittenText {
+        let mut bytes = Vec::new();
+        // A written number is at most 24 bytes long.
+        let narrow = numbers.len().saturating_mul(24)
+            + exceptions.texts.iter().map(|t| t.len()).sum::<usize>()
+            <= u32::MAX as usize;
+        let mut ends = if narrow {
+            Offsets::Narrow(Vec::with_capacity(numbers.len()))
+        } else {
+            Offsets::Wide(Vec::with_capacity(numbers.len()))
+        };
+        exceptions.write_cells(numbers, &mut bytes, |e| ends.push(e));
+        WrittenText {
+            bytes: utf8(bytes),
+            ends,
+        }
+    }
+}
+
 /// How a whole column's cells are stored.
 #[derive(Debug, Clone)]
 pub(crate) enum Cells {
@@ -230,6 +365,15 @@ pub(crate) enum Cells {
         bytes: String,
         ends: Offsets,
         numbers: Option<Vec<f64>>,
+    },
+    /// A numeric column whose cells are nearly all their numbers written
+    /// out (times in days, ages): each row's number (NaN where missing)
+    /// and the few other cells' texts; the whole text is written only if
+    /// some caller asks for a cell's text.
+    Numbers {
+        numbers: Vec<f64>,
+        exceptions: Exceptions,
+        text: OnceLock<WrittenText>,
     },
 }
 
@@ -253,9 +397,14 @@ impl TextColumn {
     pub fn cell(&self, row: usize) -> &str {
         match &self.cells {
             Cells::Coded { codes, levels, .. } => &levels[codes[row] as usize],
-            Cells::Text { bytes, ends, .. } => {
-                let start = if row == 0 { 0 } else { ends.get(row - 1) };
-                &bytes[start..ends.get(row)]
+            Cells::Text { bytes, ends, .. } => slice(bytes, ends, row),
+            Cells::Numbers {
+                numbers,
+                exceptions,
+                text,
+            } => {
+                let t = text.get_or_init(|| WrittenText::of(numbers, exceptions));
+                slice(&t.bytes, &t.ends, row)
             }
         }
     }
@@ -271,6 +420,7 @@ impl TextColumn {
                 numbers: Some(n), ..
             } => n[row],
             Cells::Text { numbers: None, .. } => f64::NAN,
+            Cells::Numbers { numbers, .. } => numbers[row],
         }
     }
 
@@ -317,24 +467,37 @@ impl TextColumn {
     }
 }
 
+/// The text of row `row` of packed cells.
+#[inline]
+fn slice<'a>(bytes: &'a str, ends: &Offsets, row: usize) -> &'a str {
+    let start = if row == 0 { 0 } else { ends.get(row - 1) };
+    &bytes[start..ends.get(row)]
+}
+
 /// The coded pieces of a column joined: their texts merged in first-seen
-/// order, each piece's codes renumbered.
-fn coded_cells(mut pieces: Vec<Piece>, rows: usize) -> Cells {
-    if pieces.len() == 1
-        && let Some(Piece::Coded(d)) = pieces.pop()
-    {
-        return Cells::Coded {
-            codes: d.codes,
-            levels: d.levels,
-            values: d.values,
-        };
-    }
-    let mut codes = Vec::with_capacity(rows);
+/// order, each piece's codes renumbered. The first piece's codes stay as
+/// they are, in their buffer (part 0 of a file sizes it for the whole
+/// column): only the later parts' codes are copied.
+fn coded_cells(pieces: Vec<Piece>, rows: usize) -> Cells {
+    let mut codes: Vec<u32> = Vec::new();
     let mut levels: Vec<String> = Vec::new();
     let mut values: Vec<f64> = Vec::new();
     let mut index: HashMap<String, u32> = HashMap::new();
+    let several = pieces.len() > 1;
     for piece in pieces {
         let Piece::Coded(d) = piece else { continue };
+        if codes.is_empty() && levels.is_empty() {
+            codes = d.codes;
+            codes.reserve(rows.saturating_sub(codes.len()));
+            if several {
+                for (k, text) in d.levels.iter().enumerate() {
+                    index.insert(text.clone(), k as u32);
+                }
+            }
+            levels = d.levels;
+            values = d.values;
+            continue;
+        }
         let renumber: Vec<u32> = d
             .levels
             .into_iter()
@@ -359,15 +522,31 @@ fn coded_cells(mut pieces: Vec<Piece>, rows: usize) -> Cells {
     }
 }
 
-/// The pieces of a column joined as text (coded pieces written out), with
-/// the rows' numbers when the column is `numeric`.
+/// The pieces of a column joined: as numbers with the few cells that are
+/// not their number written out ([`Cells::Numbers`]) when every piece
+/// kept only that, otherwise as text (coded pieces and pieces kept as
+/// numbers written out), with the rows' numbers when the column is
+/// `numeric`.
 fn text_cells(mut pieces: Vec<Piece>, rows: usize, numeric: bool) -> Cells {
+    if numeric
+        && pieces
+            .iter()
+            .all(|p| matches!(p, Piece::Text(t) if t.is_skipped()))
+    {
+        return numbers_cells(pieces, rows);
+    }
+    for piece in &mut pieces {
+        if let Piece::Text(t) = piece {
+            t.keep_text();
+        }
+    }
     if pieces.len() == 1
         && let Some(Piece::Text(t)) = pieces.pop()
+        && let PieceText::Kept { bytes, ends } = t.text
     {
         return Cells::Text {
-            bytes: utf8(t.bytes),
-            ends: Offsets::Narrow(t.ends),
+            bytes: utf8(bytes),
+            ends,
             numbers: if numeric { t.numbers } else { None },
         };
     }
@@ -384,10 +563,7 @@ fn text_cells(mut pieces: Vec<Piece>, rows: usize, numeric: bool) -> Cells {
             Piece::Coded(d) => {
                 for &c in &d.codes {
                     bytes.extend_from_slice(d.levels[c as usize].as_bytes());
-                    match &mut ends {
-                        Offsets::Narrow(v) => v.push(bytes.len() as u32),
-                        Offsets::Wide(v) => v.push(bytes.len() as u64),
-                    }
+                    ends.push(bytes.len());
                 }
                 if let Some(n) = &mut numbers {
                     n.extend(d.codes.iter().map(|&c| d.values[c as usize]));
@@ -395,13 +571,14 @@ fn text_cells(mut pieces: Vec<Piece>, rows: usize, numeric: bool) -> Cells {
             }
             Piece::Text(t) => {
                 let base = bytes.len();
-                bytes.extend_from_slice(&t.bytes);
-                match &mut ends {
-                    Offsets::Narrow(v) => {
-                        v.extend(t.ends.iter().map(|&e| (base + e as usize) as u32))
-                    }
-                    Offsets::Wide(v) => {
-                        v.extend(t.ends.iter().map(|&e| (base + e as usize) as u64))
+                if let PieceText::Kept {
+                    bytes: text,
+                    ends: piece_ends,
+                } = &t.text
+                {
+                    bytes.extend_from_slice(text);
+                    for i in 0..piece_ends.len() {
+                        ends.push(base + piece_ends.get(i));
                     }
                 }
                 if let Some(n) = &mut numbers {
@@ -422,6 +599,37 @@ fn text_cells(mut pieces: Vec<Piece>, rows: usize, numeric: bool) -> Cells {
     }
 }
 
+/// The pieces of a numeric column that all kept only their numbers
+/// (and exceptions), joined. The first piece's numbers stay in their
+/// buffer (sized for the whole column by part 0 of a file).
+fn numbers_cells(pieces: Vec<Piece>, rows: usize) -> Cells {
+    let mut numbers: Vec<f64> = Vec::new();
+    let mut exceptions = Exceptions::default();
+    for piece in pieces {
+        let Piece::Text(TextPiece {
+            text: PieceText::Skipped(e),
+            numbers: Some(n),
+            ..
+        }) = piece
+        else {
+            continue;
+        };
+        let offset = numbers.len();
+        exceptions.extend(e, offset);
+        if offset == 0 {
+            numbers = n;
+            numbers.reserve(rows.saturating_sub(numbers.len()));
+        } else {
+            numbers.extend_from_slice(&n);
+        }
+    }
+    Cells::Numbers {
+        numbers,
+        exceptions,
+        text: OnceLock::new(),
+    }
+}
+
 /// Text made of whole `&str` cells: valid, checked once more at memory
 /// speed.
 fn utf8(bytes: Vec<u8>) -> String {
@@ -436,49 +644,140 @@ pub(crate) enum Piece {
 }
 
 impl Piece {
-    /// Bytes of the text the piece's cells make.
+    /// Bytes of the text the piece's cells make (a text piece's once kept).
     fn text_len(&self) -> usize {
         match self {
             Piece::Coded(d) => d.codes.iter().map(|&c| d.levels[c as usize].len()).sum(),
-            Piece::Text(t) => t.bytes.len(),
+            Piece::Text(t) => match &t.text {
+                PieceText::Kept { bytes, .. } => bytes.len(),
+                PieceText::Skipped(_) => 0,
+            },
         }
     }
 }
 
-/// Cells packed into one buffer (at most 4 GiB of text).
-#[derive(Debug, Default)]
+/// How a text piece holds its cells' text.
+#[derive(Debug)]
+enum PieceText {
+    /// Whole UTF-8 cells (pushed from `&str`, so the text is UTF-8) and
+    /// their ends (4-byte while the piece is below 4 GiB: a piece of that
+    /// width is closed there).
+    Kept { bytes: Vec<u8>, ends: Offsets },
+    /// Not kept while every cell of a numeric column but the listed ones
+    /// is its number written out ([`is_canonical_number`]): copying
+    /// the text of a column of times or ages costs more than the number.
+    Skipped(Exceptions),
+}
+
+/// Exceptions a piece kept as numbers may list beyond one cell in
+/// [`EXCEPTIONS_PER`]: more (a column with many `NA`, or numbers written
+/// `007`, `1e5`, `2.50`) and the piece keeps its text after all.
+const EXCEPTIONS_FLOOR: usize = 4096;
+const EXCEPTIONS_PER: usize = 8;
+
+/// Cells of one column in a run of rows, as text or as numbers.
+#[derive(Debug)]
 pub(crate) struct TextPiece {
-    /// Whole UTF-8 cells (pushed from `&str`), so the text is UTF-8.
-    bytes: Vec<u8>,
-    ends: Vec<u32>,
+    text: PieceText,
     /// Each row's number (NaN where missing) while every present cell of
-    /// the column so far is a finite number.
+    /// the column so far is a finite number; always present while the
+    /// text is skipped.
     numbers: Option<Vec<f64>>,
+    rows: usize,
+}
+
+impl Default for TextPiece {
+    fn default() -> TextPiece {
+        TextPiece::with_capacity(0, 0, false)
+    }
 }
 
 impl TextPiece {
+    /// A piece of a column that is `numeric` so far (then kept as
+    /// numbers) or not, with room for `rows` rows and `bytes` of text.
     fn with_capacity(rows: usize, bytes: usize, numeric: bool) -> TextPiece {
         TextPiece {
-            bytes: Vec::with_capacity(bytes),
-            ends: Vec::with_capacity(rows),
+            text: if numeric {
+                PieceText::Skipped(Exceptions::default())
+            } else {
+                PieceText::Kept {
+                    bytes: Vec::with_capacity(bytes),
+                    ends: Offsets::Narrow(Vec::with_capacity(rows)),
+                }
+            },
             numbers: numeric.then(|| Vec::with_capacity(rows)),
+            rows: 0,
+        }
+    }
+
+    fn is_skipped(&self) -> bool {
+        matches!(self.text, PieceText::Skipped(_))
+    }
+
+    /// True when a cell of `len` bytes does not fit the piece's 4-byte
+    /// offsets.
+    fn is_full(&self, len: usize) -> bool {
+        match &self.text {
+            PieceText::Kept {
+                bytes,
+                ends: Offsets::Narrow(_),
+            } => bytes.len() + len > u32::MAX as usize,
+            _ => false,
         }
     }
 
     #[inline]
     fn push(&mut self, cell: &str, value: f64) {
-        let cell = cell.as_bytes();
-        if cell.len() <= 16 {
-            // Short cells byte by byte: a call to memcpy costs more.
-            for &b in cell {
-                self.bytes.push(b);
+        match &mut self.text {
+            PieceText::Kept { bytes, ends } => {
+                let cell = cell.as_bytes();
+                if cell.len() <= 16 {
+                    // Short cells byte by byte: a call to memcpy costs more.
+                    for &b in cell {
+                        bytes.push(b);
+                    }
+                } else {
+                    bytes.extend_from_slice(cell);
+                }
+                ends.push(bytes.len());
             }
-        } else {
-            self.bytes.extend_from_slice(cell);
+            PieceText::Skipped(e) => {
+                if !is_canonical_number(cell) {
+                    e.push(self.rows, cell);
+                }
+            }
         }
-        self.ends.push(self.bytes.len() as u32);
         if let Some(n) = &mut self.numbers {
             n.push(value);
+        }
+        self.rows += 1;
+    }
+
+    /// True when a piece kept as numbers lists too many exceptions.
+    #[inline]
+    fn has_many_exceptions(&self) -> bool {
+        match &self.text {
+            PieceText::Skipped(e) => e.len() > EXCEPTIONS_FLOOR + self.rows / EXCEPTIONS_PER,
+            PieceText::Kept { .. } => false,
+        }
+    }
+
+    /// Writes out the text of a piece kept as numbers (its numbers and
+    /// exceptions give every cell), to go on as text.
+    fn keep_text(&mut self) {
+        if !self.is_skipped() {
+            return;
+        }
+        let empty = PieceText::Kept {
+            bytes: Vec::new(),
+            ends: Offsets::Narrow(Vec::new()),
+        };
+        if let PieceText::Skipped(e) = std::mem::replace(&mut self.text, empty) {
+            let written = WrittenText::of(self.numbers.as_deref().unwrap_or_default(), &e);
+            self.text = PieceText::Kept {
+                bytes: written.bytes.into_bytes(),
+                ends: written.ends,
+            };
         }
     }
 }
@@ -614,16 +913,22 @@ impl ColumnReader {
         }
         let value = self.typing.note(row, trimmed);
         if let Piece::Text(t) = &mut self.current {
-            if t.bytes.len() + trimmed.len() > u32::MAX as usize {
+            if t.is_full(trimmed.len()) {
                 let numeric = t.numbers.is_some();
                 let next = TextPiece::with_capacity(0, 0, numeric);
                 let full = std::mem::replace(t, next);
                 self.done.push(Piece::Text(full));
             }
             if t.numbers.is_some() && self.typing.first_not_finite.is_some() {
+                // The column is text after all: the numbers so far give
+                // the text they stood for.
+                t.keep_text();
                 t.numbers = None;
             }
             t.push(trimmed, value);
+            if t.has_many_exceptions() {
+                t.keep_text();
+            }
         }
     }
 
