@@ -649,7 +649,7 @@ mod tests {
         for (case, (rows, odd_per_mille, text_at_end)) in [
             (3000, 5, false),
             (3000, 0, true),
-            (20_000, 600, false),
+            (40_000, 600, false),
             (2000, 50, false),
         ]
         .into_iter()
