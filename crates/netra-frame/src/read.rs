@@ -261,45 +261,47 @@ fn read_text_lines(
         .map(|_| ColumnReader::new(sizes.rows_capacity, sizes.bytes_capacity))
         .collect();
     let mut lines = Lines::default();
-    let mut cells: Vec<&str> = vec![""; selected.len()];
-    let (mut row, mut line, mut pos) = (0usize, 0u64, 0usize);
-    while pos < part.len() {
-        let end = memchr::memchr(b'\n', &part.as_bytes()[pos..]).map_or(part.len(), |e| pos + e);
-        let text = &part[pos..end];
+    let (mut row, mut line) = (0usize, 0u64);
+    // The current line's start, its current field's start and index.
+    let (mut line_start, mut from, mut field) = (0usize, 0usize, 0usize);
+    // A selected cell goes to its column at once: a row with another
+    // number of fields is an error that discards the part anyway. The
+    // delimiter is ASCII, so every cut is at a character boundary.
+    let bytes = part.as_bytes();
+    let take = |columns: &mut [ColumnReader], field: usize, from: usize, to: usize| {
+        if let Some(&slot) = slot_of.get(field)
+            && slot != usize::MAX
+        {
+            let word = bytes
+                .get(from..from + 8)
+                .map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+            columns[slot].push_word(&part[from..to], word);
+        }
+    };
+    let mut at_separator = |p: usize, is_line_end: bool| -> Result<(), PartError> {
+        if !is_line_end {
+            take(&mut columns, field, from, p);
+            field += 1;
+            from = p + 1;
+            return Ok(());
+        }
         line += 1;
-        pos = end + 1;
-        if text.is_empty() {
-            continue;
-        }
-        // Fields split by a plain loop (short fields: cheaper than a search
-        // call per field); the delimiter is ASCII, so every cut is at a
-        // character boundary.
-        let mut len = 0;
-        let mut from = 0;
-        let mut take = |len: usize, from: usize, to: usize| {
-            if let Some(&slot) = slot_of.get(len)
-                && slot != usize::MAX
-            {
-                cells[slot] = &text[from..to];
+        if p > line_start {
+            take(&mut columns, field, from, p);
+            let len = field + 1;
+            if len != n_fields {
+                return Err(PartError::Fields { line, len });
             }
-        };
-        for (i, &b) in text.as_bytes().iter().enumerate() {
-            if b == delimiter {
-                take(len, from, i);
-                len += 1;
-                from = i + 1;
-            }
+            lines.push(row, line);
+            row += 1;
         }
-        take(len, from, text.len());
-        len += 1;
-        if len != n_fields {
-            return Err(PartError::Fields { line, len });
-        }
-        for (column, cell) in columns.iter_mut().zip(&cells) {
-            column.push(cell);
-        }
-        lines.push(row, line);
-        row += 1;
+        (line_start, from, field) = (p + 1, p + 1, 0);
+        Ok(())
+    };
+    for_each_separator(bytes, delimiter, &mut at_separator)?;
+    // A last line without a line end.
+    if bytes.last().is_some_and(|&b| b != b'\n') {
+        at_separator(bytes.len(), true)?;
     }
     Ok(Part {
         spaced_full: columns.iter().any(|c| c.spaced_full),
@@ -307,6 +309,42 @@ fn read_text_lines(
         lines,
         newlines: sizes.newlines as u64,
     })
+}
+
+/// Calls `at(p, is_line_end)` for every line end and delimiter of `bytes`,
+/// in order. Eight bytes are tested at a time (a mask of the bytes equal
+/// to either, exactly): cells are a few bytes long, so a search call per
+/// line and a byte loop per field cost more.
+fn for_each_separator<E>(
+    bytes: &[u8],
+    delimiter: u8,
+    at: &mut impl FnMut(usize, bool) -> Result<(), E>,
+) -> Result<(), E> {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let spread = |b: u8| u64::from_le_bytes([b; 8]);
+    let (line_ends, delimiters) = (spread(b'\n'), spread(delimiter));
+    // 0x80 in each byte of `v` that is zero, nothing elsewhere.
+    let zero_bytes = |v: u64| !(((v & LOW) + LOW) | v | LOW);
+    let mut words = bytes.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let w = u64::from_le_bytes([
+            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+        ]);
+        let mut found = zero_bytes(w ^ line_ends) | zero_bytes(w ^ delimiters);
+        while found != 0 {
+            let i = found.trailing_zeros() as usize / 8;
+            at(base + i, word[i] == b'\n')?;
+            found &= found - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == b'\n' || b == delimiter {
+            at(base + i, b == b'\n')?;
+        }
+    }
+    Ok(())
 }
 
 /// Field position → index in the selection (`usize::MAX`: not selected).
@@ -706,6 +744,9 @@ mod tests {
             }
             let Ok(v) = cell.parse::<f64>() else { continue };
             if crate::store::is_canonical_number(&cell) {
+                let canonical = crate::store::canonical_value(&cell).unwrap();
+                let plain = crate::store::plain_decimal(&cell).unwrap();
+                assert_eq!(canonical.to_bits(), plain.to_bits(), "{cell}");
                 let mut out = Vec::new();
                 crate::store::write_number(&mut out, v);
                 assert_eq!(String::from_utf8(out).unwrap(), cell);
@@ -805,6 +846,10 @@ mod tests {
             assert_eq!(format!("{fast:?}"), format!("{parsed:?}"), "{c:?}");
             let plain = crate::store::plain_decimal(c);
             assert_eq!(plain.is_some(), crate::store::is_plain_decimal(c), "{c:?}");
+            if let Some(v) = crate::store::canonical_value(c) {
+                assert_eq!(Ok(v), parsed, "{c:?}");
+                assert_eq!(format!("{v}"), c);
+            }
             if let Some(v) = plain {
                 assert_eq!(Ok(v), parsed, "{c:?}");
             }

@@ -233,29 +233,37 @@ pub(crate) fn parse_number(t: &str) -> Result<f64, std::num::ParseFloatError> {
 /// [`write_number`] gives it back.
 #[inline]
 pub(crate) fn is_canonical_number(t: &str) -> bool {
+    canonical_value(t).is_some()
+}
+
+/// The value of a cell for which [`is_canonical_number`] holds (the value
+/// [`plain_decimal`] gives: the digits as a whole number divided by a
+/// power of ten), `None` for any other cell: the check and the parse in
+/// one pass, for the usual cell of a column of times.
+#[inline]
+pub(crate) fn canonical_value(t: &str) -> Option<f64> {
     let b = t.as_bytes();
-    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
-        return false;
-    };
-    if b.len() > 16 || !first.is_ascii_digit() {
-        return false;
+    let (&first, &last) = (b.first()?, b.last()?);
+    if b.len() > 16 || (first == b'0' && b.len() > 1 && b[1] != b'.') {
+        return None;
     }
-    if first == b'0' && b.len() > 1 && b[1] != b'.' {
-        return false;
-    }
-    let mut point = false;
-    for &c in &b[1..] {
-        if c == b'.' {
-            if point {
-                return false;
-            }
-            point = true;
-        } else if !c.is_ascii_digit() {
-            return false;
+    let mut m: u64 = 0;
+    let mut point = None;
+    for (i, &c) in b.iter().enumerate() {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            m = m * 10 + u64::from(d);
+        } else if c == b'.' && point.is_none() && i > 0 && i + 1 < b.len() && last != b'0' {
+            point = Some(i);
+        } else {
+            return None;
         }
     }
-    let digits = b.len() - usize::from(point);
-    digits <= 15 && last != b'.' && !(point && last == b'0')
+    let scale = point.map_or(0, |p| b.len() - 1 - p);
+    if b.len() - usize::from(point.is_some()) > 15 {
+        return None;
+    }
+    Some(m as f64 / POW10[scale])
 }
 
 /// Appends `v` as `{}` writes it: the text of a cell for which
@@ -753,6 +761,21 @@ impl TextPiece {
         self.rows += 1;
     }
 
+    /// Appends `cell` if the piece is kept as numbers and the cell is its
+    /// number written out ([`canonical_value`]); false (nothing done)
+    /// otherwise.
+    #[inline]
+    fn push_canonical(&mut self, cell: &str) -> bool {
+        if let (PieceText::Skipped(_), Some(n)) = (&self.text, &mut self.numbers)
+            && let Some(v) = canonical_value(cell)
+        {
+            n.push(v);
+            self.rows += 1;
+            return true;
+        }
+        false
+    }
+
     /// True when a piece kept as numbers lists too many exceptions.
     #[inline]
     fn has_many_exceptions(&self) -> bool {
@@ -792,6 +815,52 @@ enum Kind {
     Empty,
 }
 
+/// Cells of at most this many bytes are compared as one 8-byte word.
+pub(crate) const SHORT: usize = 7;
+
+/// A cell of at most [`SHORT`] bytes as one word: its bytes, zero above
+/// its length, and its length in the top byte. `word` is the 8 bytes of
+/// the file that begin with the cell (little-endian).
+#[inline]
+fn short_key(word: u64, len: usize) -> u64 {
+    (word & ((1u64 << (8 * len)) - 1)) | ((len as u64) << 56)
+}
+
+/// [`short_key`] of a text of at most [`SHORT`] bytes.
+fn short_key_of(text: &str) -> u64 {
+    let mut word = [0u8; 8];
+    word[..text.len()].copy_from_slice(text.as_bytes());
+    short_key(u64::from_le_bytes(word), text.len())
+}
+
+/// The [`short_key`]s of a dictionary's first [`FEW`] texts (a longer
+/// text, or none yet, has a key no short cell has).
+#[derive(Debug)]
+struct ShortKeys([u64; FEW]);
+
+impl Default for ShortKeys {
+    fn default() -> ShortKeys {
+        ShortKeys([u64::MAX; FEW])
+    }
+}
+
+impl ShortKeys {
+    /// The code of the text with this key, compared with every key
+    /// without a branch: the cells of an event or group column come in no
+    /// order a branch predictor could learn, and a missed prediction per
+    /// cell cost more than the comparisons.
+    #[inline]
+    fn find(&self, key: u64) -> Option<u32> {
+        let mut hit = u32::MAX;
+        for (k, &known) in self.0.iter().enumerate() {
+            if known == key {
+                hit = k as u32;
+            }
+        }
+        (hit != u32::MAX).then_some(hit)
+    }
+}
+
 /// A code per row into the distinct texts of a run of rows.
 #[derive(Debug, Default)]
 pub(crate) struct Dictionary {
@@ -800,10 +869,24 @@ pub(crate) struct Dictionary {
     values: Vec<f64>,
     kinds: Vec<Kind>,
     index: HashMap<String, u32>,
+    short: ShortKeys,
     last: u32,
 }
 
 impl Dictionary {
+    /// The code of `cell`, whose first bytes in the file are `word` (when
+    /// known): by its short key while it is short and there are few
+    /// texts, otherwise as [`Dictionary::find`].
+    #[inline]
+    fn find_word(&self, cell: &str, word: Option<u64>) -> Option<u32> {
+        match word {
+            Some(w) if cell.len() <= SHORT && self.levels.len() <= FEW => {
+                self.short.find(short_key(w, cell.len()))
+            }
+            _ => self.find(cell),
+        }
+    }
+
     /// The code of `cell` if it is known.
     #[inline]
     fn find(&self, cell: &str) -> Option<u32> {
@@ -863,26 +946,56 @@ impl ColumnReader {
     /// Appends the next cell, `raw` (untrimmed).
     #[inline]
     pub fn push(&mut self, raw: &str) {
+        self.push_word(raw, None);
+    }
+
+    /// [`ColumnReader::push`] of a cell whose first 8 bytes in the file
+    /// (little-endian; bytes after the cell included) are `word`, when
+    /// there are 8: a short cell of a coded column is then found by one
+    /// word.
+    #[inline]
+    pub fn push_word(&mut self, raw: &str, word: Option<u64>) {
         let trimmed = trim(raw);
+        // The word begins with the cell only when nothing was trimmed.
+        let word = word.filter(|_| trimmed.len() == raw.len());
         if trimmed.len() != raw.len() {
             self.note_spaced(raw, trimmed);
         }
         let row = self.rows;
         self.rows += 1;
-        if let Piece::Coded(d) = &mut self.current {
-            if let Some(k) = d.find(trimmed) {
-                d.last = k;
-                d.codes.push(k);
-                match d.kinds[k as usize] {
-                    Kind::Present => {}
-                    Kind::Missing => self.typing.missing_cells += 1,
-                    Kind::Empty => {
-                        self.typing.missing_cells += 1;
-                        self.typing.empty_cells += 1;
+        // The usual cells first, in a few instructions: a known text of a
+        // coded column, a number written out in a column kept as numbers.
+        match &mut self.current {
+            Piece::Coded(d) => {
+                if let Some(k) = d.find_word(trimmed, word) {
+                    d.last = k;
+                    d.codes.push(k);
+                    match d.kinds[k as usize] {
+                        Kind::Present => {}
+                        Kind::Missing => self.typing.missing_cells += 1,
+                        Kind::Empty => {
+                            self.typing.missing_cells += 1;
+                            self.typing.empty_cells += 1;
+                        }
                     }
+                    return;
                 }
-                return;
             }
+            Piece::Text(t) => {
+                if t.push_canonical(trimmed) {
+                    // Nothing to count in the typing.
+                    return;
+                }
+            }
+        }
+        self.push_other(row, trimmed);
+    }
+
+    /// [`ColumnReader::push`] of a cell that is not one of the usual ones:
+    /// a new text of a coded column, or a cell of a text piece.
+    #[inline(never)]
+    fn push_other(&mut self, row: usize, trimmed: &str) {
+        if let Piece::Coded(d) = &mut self.current {
             if d.levels.len() < MAX_CODES {
                 let kind = if trimmed.is_empty() {
                     Kind::Empty
@@ -896,6 +1009,11 @@ impl ColumnReader {
                 d.levels.push(trimmed.to_string());
                 d.values.push(value);
                 d.kinds.push(kind);
+                if let Some(key) = d.short.0.get_mut(k as usize)
+                    && trimmed.len() <= SHORT
+                {
+                    *key = short_key_of(trimmed);
+                }
                 if d.levels.len() > FEW {
                     if d.index.is_empty() {
                         for (i, t) in d.levels.iter().enumerate() {
@@ -910,6 +1028,11 @@ impl ColumnReader {
                 return;
             }
             self.switch_to_text();
+            if let Piece::Text(t) = &mut self.current
+                && t.push_canonical(trimmed)
+            {
+                return;
+            }
         }
         let value = self.typing.note(row, trimmed);
         if let Piece::Text(t) = &mut self.current {
@@ -970,6 +1093,7 @@ impl ColumnReader {
 
     /// Remembers a cell whose text had surrounding spaces (not counting the
     /// CR of a CRLF line end), when it is text rather than a number.
+    #[inline(never)]
     fn note_spaced(&mut self, raw: &str, trimmed: &str) {
         let unpadded = raw.strip_suffix('\r').unwrap_or(raw);
         if unpadded == trimmed || crate::is_missing(trimmed) || trimmed.parse::<f64>().is_ok() {
