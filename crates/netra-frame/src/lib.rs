@@ -16,9 +16,11 @@
 //! assembled): a file without quote characters is cut at line ends and read
 //! on every core (`read`), one with quotes in one pass of the csv crate
 //! (`csv_path`). A column with few distinct cells (an event, a group) is
-//! kept as a code per row ([`Column::codes`]), any other as packed text
-//! with 4-byte offsets; every column is typed on all its cells while read,
-//! and a numeric one keeps each row's number ([`Column::numbers`]), so the
+//! kept as a code per row ([`Column::codes`]), a numeric one whose cells
+//! are their numbers written out (times in days) as numbers alone (its
+//! text is written back if asked for), any other as packed text with
+//! 4-byte offsets; every column is typed on all its cells while read, and
+//! a numeric one keeps each row's number ([`Column::numbers`]), so the
 //! analyses neither parse nor compare a cell again (`store`). Files larger
 //! than memory belong to the DataFusion engine (`--engine datafusion`), not
 //! here.

@@ -687,8 +687,23 @@ mod tests {
             state
         };
         let odd = [
-            "", "NA", "NaN", "007", "2.50", ".5", "5.", "1e3", "-2", "+3", " 4 ", "0.0", "00",
-            "0", "0.25", "12345678901234567", "1.000000000000001",
+            "",
+            "NA",
+            "NaN",
+            "007",
+            "2.50",
+            ".5",
+            "5.",
+            "1e3",
+            "-2",
+            "+3",
+            " 4 ",
+            "0.0",
+            "00",
+            "0",
+            "0.25",
+            "12345678901234567",
+            "1.000000000000001",
         ];
         // (rows, share of odd cells in 1/1000, a text cell at the end)
         for (case, (rows, odd_per_mille, text_at_end)) in [
@@ -716,10 +731,7 @@ mod tests {
             }
             both(&text, None);
             let f = frame_of("t.csv", text.clone(), None, b',', 2, 1).unwrap();
-            let kept_as_numbers = matches!(
-                f.columns[0].cells,
-                crate::store::Cells::Numbers { .. }
-            );
+            let kept_as_numbers = matches!(f.columns[0].cells, crate::store::Cells::Numbers { .. });
             assert_eq!(kept_as_numbers, case == 0 || case == 3, "case {case}");
             // The missing cells of a column kept as numbers are known
             // without its text; its text is written on the first request.
@@ -771,10 +783,16 @@ mod tests {
             w[..s.len()].copy_from_slice(s);
             u64::from_le_bytes(w)
         };
-        assert_eq!(crate::store::whole_number_of_word(word(b"12345678"), 8), Some(12_345_678.0));
+        assert_eq!(
+            crate::store::whole_number_of_word(word(b"12345678"), 8),
+            Some(12_345_678.0)
+        );
         assert_eq!(crate::store::whole_number_of_word(word(b"0"), 1), Some(0.0));
         assert_eq!(crate::store::whole_number_of_word(word(b"07"), 2), None);
-        assert_eq!(crate::store::whole_number_of_word(word(b"3653"), 4), Some(3653.0));
+        assert_eq!(
+            crate::store::whole_number_of_word(word(b"3653"), 4),
+            Some(3653.0)
+        );
     }
 
     /// A number whose text is canonical is written back as that text.
@@ -829,7 +847,11 @@ mod tests {
             ("0.00000000000001", true),
             ("0.000000000000001", false),
         ] {
-            assert_eq!(crate::store::is_canonical_number(cell), canonical, "{cell:?}");
+            assert_eq!(
+                crate::store::is_canonical_number(cell),
+                canonical,
+                "{cell:?}"
+            );
         }
     }
 

@@ -1,6 +1,9 @@
 //! How a [`Frame`](crate::Frame) holds its columns, decided while reading:
 //! a column with few distinct cells (an event, a group) as a code per row
-//! and its distinct texts; any other as its trimmed cells packed into one
+//! and its distinct texts; a numeric column whose cells are nearly all
+//! their numbers written out (times in days, ages) as each row's number
+//! and the few other cells' texts, its text written back only if a caller
+//! asks for a cell's text; any other as its trimmed cells packed into one
 //! text buffer with 4-byte end offsets, plus each row's number when every
 //! present cell is a finite number. The physical line of each row is kept
 //! as a few marks (not one number per row), and what the whole column is
@@ -8,11 +11,15 @@
 //!
 //! Why: ten million rows of short cells stored as one `String` each, or even
 //! with an 8-byte offset and an 8-byte line number per cell, cost several
-//! times the file; this layout costs the cell text plus 4 bytes a cell (4
-//! bytes a cell for a coded column, plus 8 for a numeric one). A coded
-//! column is typed, parsed and compared once per distinct text, not once
-//! per cell, and the analyses read numbers and codes without parsing or
-//! comparing text again.
+//! times the file; this layout costs 4 bytes a cell for a coded column, 8
+//! for a column of numbers, the cell text plus 4 (plus 8 when numeric) for
+//! any other. A coded column is typed, parsed and compared once per
+//! distinct text, not once per cell, and the analyses read numbers and
+//! codes without parsing or comparing text again. The usual cells take a
+//! short path: a short cell of a coded column is found by one 8-byte word
+//! compared with every known text at once, a whole number by one word
+//! parsed at once (no loop or branch whose outcome changes from cell to
+//! cell: missed predictions were most of the reading's cost).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -892,13 +899,12 @@ impl ShortKeys {
     /// cell cost more than the comparisons.
     #[inline]
     fn find(&self, key: u64) -> Option<u32> {
-        let mut hit = u32::MAX;
+        // One bit per comparison, independent of each other.
+        let mut hits = 0u32;
         for (k, &known) in self.0.iter().enumerate() {
-            if known == key {
-                hit = k as u32;
-            }
+            hits |= u32::from(known == key) << k;
         }
-        (hit != u32::MAX).then_some(hit)
+        (hits != 0).then(|| hits.trailing_zeros())
     }
 }
 
@@ -912,6 +918,9 @@ pub(crate) struct Dictionary {
     index: HashMap<String, u32>,
     short: ShortKeys,
     last: u32,
+    /// Some text is missing (`""`, `NA`, `NaN`): the typing must look at
+    /// the kind of every cell, not only of each new text.
+    some_missing: bool,
 }
 
 impl Dictionary {
@@ -1011,6 +1020,9 @@ impl ColumnReader {
                 if let Some(k) = d.find_word(trimmed, word) {
                     d.last = k;
                     d.codes.push(k);
+                    if !d.some_missing {
+                        return;
+                    }
                     match d.kinds[k as usize] {
                         Kind::Present => {}
                         Kind::Missing => self.typing.missing_cells += 1,
@@ -1050,6 +1062,7 @@ impl ColumnReader {
                 d.levels.push(trimmed.to_string());
                 d.values.push(value);
                 d.kinds.push(kind);
+                d.some_missing |= kind != Kind::Present;
                 if let Some(key) = d.short.0.get_mut(k as usize)
                     && trimmed.len() <= SHORT
                 {

@@ -225,8 +225,12 @@ mod tests {
                 })
                 .collect();
             let cause: Vec<u32> = (0..n).map(|_| (next() % 2) as u32).collect();
-            let group: Vec<u32> = (0..n).map(|_| (next() % u64::from(n_groups)) as u32).collect();
-            let stratum: Vec<u32> = (0..n).map(|_| (next() % u64::from(n_strata)) as u32).collect();
+            let group: Vec<u32> = (0..n)
+                .map(|_| (next() % u64::from(n_groups)) as u32)
+                .collect();
+            let stratum: Vec<u32> = (0..n)
+                .map(|_| (next() % u64::from(n_strata)) as u32)
+                .collect();
             let rows = Rows {
                 time: &time,
                 cause: &cause,
