@@ -315,7 +315,7 @@ pub(crate) fn canonical_value(t: &str) -> Option<f64> {
 /// Appends `v` as `{}` writes it: the text of a cell for which
 /// [`is_canonical_number`] holds (whole numbers without the formatter).
 pub(crate) fn write_number(out: &mut Vec<u8>, v: f64) {
-    if v >= 0.0 && v < 1e15 && v == v.trunc() {
+    if (0.0..1e15).contains(&v) && v == v.trunc() {
         let mut digits = [0u8; 20];
         let mut at = digits.len();
         let mut n = v as u64;
