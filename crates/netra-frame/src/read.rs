@@ -742,11 +742,11 @@ mod tests {
         }
     }
 
-    /// The word-at-a-time parse of whole numbers gives what
+    /// The word-at-a-time parse of numbers gives what
     /// [`crate::store::canonical_value`] gives, for any bytes after the
     /// cell, and nothing for other cells.
     #[test]
-    fn whole_numbers_read_by_the_word_as_by_the_byte() {
+    fn numbers_read_by_the_word_as_by_the_byte() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {
             state ^= state << 13;
@@ -766,10 +766,10 @@ mod tests {
             }
             let len = (next() % 10) as usize;
             let word = u64::from_le_bytes(bytes);
-            let fast = crate::store::whole_number_of_word(word, len);
+            let fast = crate::store::number_of_word(word, len);
             let expected = std::str::from_utf8(&bytes[..len.min(8)])
                 .ok()
-                .filter(|c| len <= 8 && !c.contains('.'))
+                .filter(|_| len <= 8)
                 .and_then(crate::store::canonical_value);
             assert_eq!(
                 fast.map(f64::to_bits),
@@ -784,15 +784,26 @@ mod tests {
             u64::from_le_bytes(w)
         };
         assert_eq!(
-            crate::store::whole_number_of_word(word(b"12345678"), 8),
+            crate::store::number_of_word(word(b"12345678"), 8),
             Some(12_345_678.0)
         );
-        assert_eq!(crate::store::whole_number_of_word(word(b"0"), 1), Some(0.0));
-        assert_eq!(crate::store::whole_number_of_word(word(b"07"), 2), None);
-        assert_eq!(
-            crate::store::whole_number_of_word(word(b"3653"), 4),
-            Some(3653.0)
-        );
+        assert_eq!(crate::store::number_of_word(word(b"0"), 1), Some(0.0));
+        assert_eq!(crate::store::number_of_word(word(b"07"), 2), None);
+        assert_eq!(crate::store::number_of_word(word(b"3653"), 4), Some(3653.0));
+        for (cell, value) in [
+            ("0.5", Some(0.5)),
+            ("52.4", Some(52.4)),
+            ("1234.567", Some(1234.567)),
+            ("0.0625", Some(0.0625)),
+            ("00.5", None),
+            ("1.50", None),
+            ("5.", None),
+            (".5", None),
+            ("1.2.3", None),
+        ] {
+            let got = crate::store::number_of_word(word(cell.as_bytes()), cell.len());
+            assert_eq!(got, value, "{cell}");
+        }
     }
 
     /// A number whose text is canonical is written back as that text.

@@ -243,14 +243,16 @@ pub(crate) fn is_canonical_number(t: &str) -> bool {
     canonical_value(t).is_some()
 }
 
-/// The value of a cell for which [`is_canonical_number`] holds (the value
 /// The value of a cell of `len` bytes, `word` being the 8 bytes of the
-/// file that begin with it (little-endian), when the cell is a whole
-/// number written out ([`is_canonical_number`]: digits, no leading zero)
-/// of at most 8 digits; `None` otherwise. All eight bytes are checked and
-/// converted at once (no loop whose length varies from cell to cell).
+/// file that begin with it (little-endian), when the cell is a number
+/// written out ([`is_canonical_number`]) of at most 8 bytes: digits
+/// without a leading zero, with at most one point inside them and no
+/// trailing zero after it; `None` otherwise. All eight bytes are checked
+/// and converted at once (no loop whose length varies from cell to cell);
+/// the value is [`canonical_value`]'s.
 #[inline]
-pub(crate) fn whole_number_of_word(word: u64, len: usize) -> Option<f64> {
+pub(crate) fn number_of_word(word: u64, len: usize) -> Option<f64> {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     if len == 0 || len > 8 {
         return None;
     }
@@ -259,25 +261,52 @@ pub(crate) fn whole_number_of_word(word: u64, len: usize) -> Option<f64> {
     } else {
         (1u64 << (8 * len)) - 1
     };
-    // Digit values in the cell's bytes, zero above it.
+    // Digit values in the cell's bytes (a point is 0x1E), zero above it.
     let x = (word ^ 0x3030_3030_3030_3030) & keep;
-    let high = 0xF0F0_F0F0_F0F0_F0F0u64;
+    let points = zero_bytes(x ^ 0x1E1E_1E1E_1E1E_1E1E) & keep;
+    let point = (points != 0).then(|| points.trailing_zeros() as usize / 8);
+    let digits = match point {
+        None => x,
+        Some(p) => {
+            // One point, with a digit before it and a last digit after it
+            // that is not 0.
+            if points & (points - 1) != 0 || p == 0 || p + 1 >= len || x >> (8 * (len - 1)) == 0 {
+                return None;
+            }
+            let low = x & ((1u64 << (8 * p)) - 1);
+            low | ((x >> (8 * (p + 1))) << (8 * p))
+        }
+    };
+    let n = len - usize::from(point.is_some());
     // A byte that was not a digit has a high nibble, or a low one above 9.
-    if x & high != 0 || (x + 0x0606_0606_0606_0606) & high != 0 {
+    if digits & HIGH != 0 || (digits + 0x0606_0606_0606_0606) & HIGH != 0 {
         return None;
     }
-    if len > 1 && x & 0xFF == 0 {
-        return None; // a leading zero
+    // A leading zero only alone or just before the point.
+    if n > 1 && digits & 0xFF == 0 && point != Some(1) {
+        return None;
     }
     // The first digit is the lowest byte: shifted up, the cell reads as
     // eight digits with leading zeros.
-    let x = x << (8 * (8 - len));
-    let x = (x * 10 + (x >> 8)) & 0x00FF_00FF_00FF_00FF;
-    let x = (x * 100 + (x >> 16)) & 0x0000_FFFF_0000_FFFF;
-    let x = (x * 10_000 + (x >> 32)) & 0xFFFF_FFFF;
-    Some(x as i64 as f64)
+    let m = digits << (8 * (8 - n));
+    let m = (m * 10 + (m >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let m = (m * 100 + (m >> 16)) & 0x0000_FFFF_0000_FFFF;
+    let m = ((m * 10_000 + (m >> 32)) & 0xFFFF_FFFF) as i64 as f64;
+    Some(match point {
+        None => m,
+        Some(p) => m / POW10[len - 1 - p],
+    })
 }
 
+/// 0x80 in each byte of `v` that is zero, nothing elsewhere (exactly: no
+/// carry crosses a byte).
+#[inline]
+fn zero_bytes(v: u64) -> u64 {
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !(((v & LOW) + LOW) | v | LOW)
+}
+
+/// The value of a cell for which [`is_canonical_number`] holds (the value
 /// [`plain_decimal`] gives: the digits as a whole number divided by a
 /// power of ten), `None` for any other cell: the check and the parse in
 /// one pass, for the usual cell of a column of times.
@@ -814,7 +843,7 @@ impl TextPiece {
     fn push_canonical(&mut self, cell: &str, word: Option<u64>) -> bool {
         if let (PieceText::Skipped(_), Some(n)) = (&self.text, &mut self.numbers)
             && let Some(v) = word
-                .and_then(|w| whole_number_of_word(w, cell.len()))
+                .and_then(|w| number_of_word(w, cell.len()))
                 .or_else(|| canonical_value(cell))
         {
             n.push(v);
