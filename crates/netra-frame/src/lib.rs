@@ -16,9 +16,11 @@
 //! assembled): a file without quote characters is cut at line ends and read
 //! on every core (`read`), one with quotes in one pass of the csv crate
 //! (`csv_path`). A column with few distinct cells (an event, a group) is
-//! kept as a code per row ([`Column::codes`]), any other as packed text
-//! with 4-byte offsets; every column is typed on all its cells while read,
-//! and a numeric one keeps each row's number ([`Column::numbers`]), so the
+//! kept as a code per row ([`Column::codes`]), a numeric one whose cells
+//! are their numbers written out (times in days) as numbers alone (its
+//! text is written back if asked for), any other as packed text with
+//! 4-byte offsets; every column is typed on all its cells while read, and
+//! a numeric one keeps each row's number ([`Column::numbers`]), so the
 //! analyses neither parse nor compare a cell again (`store`). Files larger
 //! than memory belong to the DataFusion engine (`--engine datafusion`), not
 //! here.
@@ -275,6 +277,12 @@ impl<'a> Column<'a> {
 
     /// The trimmed cell text, or `None` when the cell is missing.
     pub fn text(&self, row: usize) -> Option<&'a str> {
+        if let Cells::Numbers { numbers, .. } = &self.data.cells
+            && numbers[row].is_nan()
+        {
+            // A column kept as numbers: missing, without writing its text.
+            return None;
+        }
         let cell = self.data.cell(row);
         (!is_missing(cell)).then_some(cell)
     }
@@ -353,6 +361,10 @@ impl<'a> Column<'a> {
         if stored.is_finite() {
             return Ok(Some(stored));
         }
+        if let Cells::Numbers { .. } = &self.data.cells {
+            // Every present cell of such a column is a finite number.
+            return Ok(None);
+        }
         let Some(cell) = self.text(row) else {
             return Ok(None);
         };
@@ -377,6 +389,7 @@ impl<'a> Column<'a> {
                 numbers: Some(n), ..
             } => Some(Numbers::Rows(n)),
             Cells::Text { numbers: None, .. } => None,
+            Cells::Numbers { numbers, .. } => Some(Numbers::Rows(numbers)),
         }
     }
 
@@ -388,7 +401,7 @@ impl<'a> Column<'a> {
     pub fn codes(&self) -> Option<Codes<'a>> {
         match &self.data.cells {
             Cells::Coded { codes, levels, .. } => Some(Codes { codes, levels }),
-            Cells::Text { .. } => None,
+            Cells::Text { .. } | Cells::Numbers { .. } => None,
         }
     }
 

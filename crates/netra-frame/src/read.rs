@@ -66,15 +66,40 @@ pub(crate) fn frame_of(
     let body_start = (header_end + 1).min(data.len());
     let body = &data[body_start..];
     let ranges = parts(body, threads, min_part);
-    let read_part =
-        |range: &Range<usize>| read_lines(&body[range.clone()], header.len(), &selected, delimiter);
+    // The first part's buffers are sized for the whole column, so that
+    // the later parts are appended to them (no copy of the first part).
+    let sizes: Vec<Sizes> = ranges
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let newlines = memchr::memchr_iter(b'\n', &body[r.clone()]).count();
+            Sizes {
+                newlines,
+                rows_capacity: newlines + 1,
+                bytes_capacity: if i == 0 { body.len() } else { r.len() },
+            }
+        })
+        .collect();
+    let all_rows: usize = sizes.iter().map(|s| s.newlines).sum::<usize>() + 1;
+    let read_part = |i: usize| {
+        let mut size = sizes[i];
+        if i == 0 {
+            size.rows_capacity = all_rows;
+        }
+        read_lines(
+            &body[ranges[i].clone()],
+            size,
+            header.len(),
+            &selected,
+            delimiter,
+        )
+    };
     let mut read: Vec<Result<Part, PartError>> = if ranges.len() == 1 {
-        vec![read_part(&ranges[0])]
+        vec![read_part(0)]
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = ranges
-                .iter()
-                .map(|r| scope.spawn(move || read_part(r)))
+            let handles: Vec<_> = (0..ranges.len())
+                .map(|i| scope.spawn(move || read_part(i)))
                 .collect();
             handles
                 .into_iter()
@@ -85,7 +110,13 @@ pub(crate) fn frame_of(
     // Labels with spaces are bounded per column in file order; parts that
     // reached the bound cannot be merged into what one pass keeps.
     if read.len() > 1 && read.iter().any(|p| p.as_ref().is_ok_and(|p| p.spaced_full)) {
-        read = vec![read_lines(body, header.len(), &selected, delimiter)];
+        let newlines = sizes.iter().map(|s| s.newlines).sum();
+        let whole = Sizes {
+            newlines,
+            rows_capacity: newlines + 1,
+            bytes_capacity: body.len(),
+        };
+        read = vec![read_lines(body, whole, header.len(), &selected, delimiter)];
     }
     drop(data);
     let mut line_base = header_line;
@@ -127,6 +158,14 @@ fn parts(body: &[u8], threads: usize, min_part: usize) -> Vec<Range<usize>> {
         ranges.push(0..0);
     }
     ranges
+}
+
+/// The line ends of a part, and the room its columns' buffers are given.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    newlines: usize,
+    rows_capacity: usize,
+    bytes_capacity: usize,
 }
 
 /// The selected columns of a run of whole lines, with lines counted from 1
@@ -195,6 +234,7 @@ impl PartError {
 /// cell.
 fn read_lines(
     part: &[u8],
+    sizes: Sizes,
     n_fields: usize,
     selected: &[usize],
     delimiter: u8,
@@ -202,71 +242,116 @@ fn read_lines(
     if delimiter.is_ascii()
         && let Ok(text) = std::str::from_utf8(part)
     {
-        return read_text_lines(text, n_fields, selected, delimiter);
+        return read_text_lines(text, sizes, n_fields, selected, delimiter);
     }
-    read_byte_lines(part, n_fields, selected, delimiter)
+    read_byte_lines(part, sizes, n_fields, selected, delimiter)
 }
 
 /// [`read_lines`] of a part known to be UTF-8 (so no cell error).
 fn read_text_lines(
     part: &str,
+    sizes: Sizes,
     n_fields: usize,
     selected: &[usize],
     delimiter: u8,
 ) -> Result<Part, PartError> {
     let slot_of = slots(n_fields, selected);
-    let rows_bound = memchr::memchr_iter(b'\n', part.as_bytes()).count() + 1;
     let mut columns: Vec<ColumnReader> = selected
         .iter()
-        .map(|_| ColumnReader::new(rows_bound, part.len()))
+        .map(|_| ColumnReader::new(sizes.rows_capacity, sizes.bytes_capacity))
         .collect();
     let mut lines = Lines::default();
-    let mut cells: Vec<&str> = vec![""; selected.len()];
-    let (mut row, mut line, mut pos) = (0usize, 0u64, 0usize);
-    while pos < part.len() {
-        let end = memchr::memchr(b'\n', &part.as_bytes()[pos..]).map_or(part.len(), |e| pos + e);
-        let text = &part[pos..end];
+    let (mut row, mut line) = (0usize, 0u64);
+    // The line of the last mark in `lines` less its row.
+    let mut shift = u64::MAX;
+    // The current line's start, its current field's start and index.
+    let (mut line_start, mut from, mut field) = (0usize, 0usize, 0usize);
+    // A selected cell goes to its column at once: a row with another
+    // number of fields is an error that discards the part anyway. The
+    // delimiter is ASCII, so every cut is at a character boundary.
+    let bytes = part.as_bytes();
+    let take = |columns: &mut [ColumnReader], field: usize, from: usize, to: usize| {
+        if let Some(&slot) = slot_of.get(field)
+            && slot != usize::MAX
+        {
+            let word = bytes
+                .get(from..from + 8)
+                .map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+            columns[slot].push_word(&part[from..to], word);
+        }
+    };
+    let mut at_separator = |p: usize, is_line_end: bool| -> Result<(), PartError> {
+        if !is_line_end {
+            take(&mut columns, field, from, p);
+            field += 1;
+            from = p + 1;
+            return Ok(());
+        }
         line += 1;
-        pos = end + 1;
-        if text.is_empty() {
-            continue;
-        }
-        // Fields split by a plain loop (short fields: cheaper than a search
-        // call per field); the delimiter is ASCII, so every cut is at a
-        // character boundary.
-        let mut len = 0;
-        let mut from = 0;
-        let mut take = |len: usize, from: usize, to: usize| {
-            if let Some(&slot) = slot_of.get(len)
-                && slot != usize::MAX
-            {
-                cells[slot] = &text[from..to];
+        if p > line_start {
+            take(&mut columns, field, from, p);
+            let len = field + 1;
+            if len != n_fields {
+                return Err(PartError::Fields { line, len });
             }
-        };
-        for (i, &b) in text.as_bytes().iter().enumerate() {
-            if b == delimiter {
-                take(len, from, i);
-                len += 1;
-                from = i + 1;
+            // A mark only where blank lines moved the rows off their lines.
+            if line - row as u64 != shift {
+                lines.push(row, line);
+                shift = line - row as u64;
             }
+            row += 1;
         }
-        take(len, from, text.len());
-        len += 1;
-        if len != n_fields {
-            return Err(PartError::Fields { line, len });
-        }
-        for (column, cell) in columns.iter_mut().zip(&cells) {
-            column.push(cell);
-        }
-        lines.push(row, line);
-        row += 1;
+        (line_start, from, field) = (p + 1, p + 1, 0);
+        Ok(())
+    };
+    for_each_separator(bytes, delimiter, &mut at_separator)?;
+    // A last line without a line end.
+    if bytes.last().is_some_and(|&b| b != b'\n') {
+        at_separator(bytes.len(), true)?;
     }
+    lines.set_len(row);
     Ok(Part {
         spaced_full: columns.iter().any(|c| c.spaced_full),
         columns,
         lines,
-        newlines: rows_bound as u64 - 1,
+        newlines: sizes.newlines as u64,
     })
+}
+
+/// Calls `at(p, is_line_end)` for every line end and delimiter of `bytes`,
+/// in order. Eight bytes are tested at a time (a mask of the bytes equal
+/// to either, exactly): cells are a few bytes long, so a search call per
+/// line and a byte loop per field cost more.
+fn for_each_separator<E>(
+    bytes: &[u8],
+    delimiter: u8,
+    at: &mut impl FnMut(usize, bool) -> Result<(), E>,
+) -> Result<(), E> {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let spread = |b: u8| u64::from_le_bytes([b; 8]);
+    let (line_ends, delimiters) = (spread(b'\n'), spread(delimiter));
+    // 0x80 in each byte of `v` that is zero, nothing elsewhere.
+    let zero_bytes = |v: u64| !(((v & LOW) + LOW) | v | LOW);
+    let mut words = bytes.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let w = u64::from_le_bytes([
+            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+        ]);
+        let mut found = zero_bytes(w ^ line_ends) | zero_bytes(w ^ delimiters);
+        while found != 0 {
+            let i = found.trailing_zeros() as usize / 8;
+            at(base + i, word[i] == b'\n')?;
+            found &= found - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == b'\n' || b == delimiter {
+            at(base + i, b == b'\n')?;
+        }
+    }
+    Ok(())
 }
 
 /// Field position → index in the selection (`usize::MAX`: not selected).
@@ -282,15 +367,15 @@ fn slots(n_fields: usize, selected: &[usize]) -> Vec<usize> {
 /// not UTF-8 (an error only when it is in a selected cell).
 fn read_byte_lines(
     part: &[u8],
+    sizes: Sizes,
     n_fields: usize,
     selected: &[usize],
     delimiter: u8,
 ) -> Result<Part, PartError> {
     let slot_of = slots(n_fields, selected);
-    let rows_bound = memchr::memchr_iter(b'\n', part).count() + 1;
     let mut columns: Vec<ColumnReader> = selected
         .iter()
-        .map(|_| ColumnReader::new(rows_bound, part.len()))
+        .map(|_| ColumnReader::new(sizes.rows_capacity, sizes.bytes_capacity))
         .collect();
     let mut lines = Lines::default();
     let mut cells: Vec<&[u8]> = vec![&[]; selected.len()];
@@ -335,7 +420,7 @@ fn read_byte_lines(
         spaced_full: columns.iter().any(|c| c.spaced_full),
         columns,
         lines,
-        newlines: rows_bound as u64 - 1,
+        newlines: sizes.newlines as u64,
     })
 }
 
@@ -390,9 +475,34 @@ mod tests {
         out
     }
 
+    /// Every kept cell is the csv crate's field, trimmed (read on its own
+    /// here, not through the frame's store).
+    fn cells_as_written(text: &[u8], f: &Frame) {
+        let mut reader = csv::ReaderBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(text);
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(crate::header_name)
+            .collect();
+        for (r, record) in reader.byte_records().enumerate() {
+            let record = record.unwrap();
+            for name in f.column_names() {
+                let i = header.iter().position(|h| h == name).unwrap();
+                let written = std::str::from_utf8(&record[i]).unwrap().trim();
+                assert_eq!(f.column(name).unwrap().raw(r), written, "row {r} of {name}");
+            }
+        }
+    }
+
     fn both(text: &[u8], wanted: Option<&[&str]>) {
         let fast = (1..6).map(|min_part| {
-            frame_of("t.csv", text.to_vec(), wanted, b',', 3, min_part).map(|f| view(&f))
+            frame_of("t.csv", text.to_vec(), wanted, b',', 3, min_part).map(|f| {
+                cells_as_written(text, &f);
+                view(&f)
+            })
         });
         let slow =
             crate::csv_path::frame_of("t.csv", text.to_vec(), wanted, b',').map(|f| view(&f));
@@ -561,6 +671,201 @@ mod tests {
         assert_eq!(g.codes, [0, 1, 0]);
     }
 
+    /// Numeric columns with more distinct values than a coded part holds
+    /// are kept as numbers, their text written back only when asked for:
+    /// every cell comes back as written (canonical numbers, and the
+    /// exceptions: missing tokens, `007`, `2.50`, `.5`, `1e3`, `-2`,
+    /// spaces), read in parts and by the csv crate; a column with many
+    /// exceptions, or a text cell late in the file, keeps its text.
+    #[test]
+    fn numbers_kept_without_their_text_give_back_every_cell() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let odd = [
+            "",
+            "NA",
+            "NaN",
+            "007",
+            "2.50",
+            ".5",
+            "5.",
+            "1e3",
+            "-2",
+            "+3",
+            " 4 ",
+            "0.0",
+            "00",
+            "0",
+            "0.25",
+            "12345678901234567",
+            "1.000000000000001",
+        ];
+        // (rows, share of odd cells in 1/1000, a text cell at the end)
+        for (case, (rows, odd_per_mille, text_at_end)) in [
+            (3000, 5, false),
+            (3000, 0, true),
+            (40_000, 600, false),
+            (2000, 50, false),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut text = b"t,n\n".to_vec();
+            for _ in 0..rows {
+                let t = if next() % 1000 < odd_per_mille {
+                    odd[(next() % odd.len() as u64) as usize].to_string()
+                } else if next() % 3 == 0 {
+                    format!("{}.{}", next() % 5000, 1 + next() % 99)
+                } else {
+                    format!("{}", next() % 100_000)
+                };
+                text.extend_from_slice(format!("{t},{}\n", next() % 7).as_bytes());
+            }
+            if text_at_end {
+                text.extend_from_slice(b"late,1\n");
+            }
+            both(&text, None);
+            let f = frame_of("t.csv", text.clone(), None, b',', 2, 1).unwrap();
+            let kept_as_numbers = matches!(f.columns[0].cells, crate::store::Cells::Numbers { .. });
+            assert_eq!(kept_as_numbers, case == 0 || case == 3, "case {case}");
+            // The missing cells of a column kept as numbers are known
+            // without its text; its text is written on the first request.
+            let t = f.column("t").unwrap();
+            for r in 0..f.n_rows() {
+                assert_eq!(t.text(r).is_none(), crate::is_missing(t.raw(r)));
+            }
+        }
+    }
+
+    /// The word-at-a-time parse of numbers gives what
+    /// [`crate::store::canonical_value`] gives, for any bytes after the
+    /// cell, and nothing for other cells.
+    #[test]
+    fn numbers_read_by_the_word_as_by_the_byte() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"0123456789012345678901234567890123456789.,-e /:\xff";
+        for _ in 0..300_000 {
+            let mut bytes = [0u8; 8];
+            for b in &mut bytes {
+                *b = if next() % 4 == 0 {
+                    (next() % 256) as u8
+                } else {
+                    alphabet[(next() % alphabet.len() as u64) as usize]
+                };
+            }
+            let len = (next() % 10) as usize;
+            let word = u64::from_le_bytes(bytes);
+            let fast = crate::store::number_of_word(word, len);
+            let expected = std::str::from_utf8(&bytes[..len.min(8)])
+                .ok()
+                .filter(|_| len <= 8)
+                .and_then(crate::store::canonical_value);
+            assert_eq!(
+                fast.map(f64::to_bits),
+                expected.map(f64::to_bits),
+                "{:?} {len}",
+                &bytes[..len.min(8)]
+            );
+        }
+        let word = |s: &[u8]| {
+            let mut w = [b','; 8];
+            w[..s.len()].copy_from_slice(s);
+            u64::from_le_bytes(w)
+        };
+        assert_eq!(
+            crate::store::number_of_word(word(b"12345678"), 8),
+            Some(12_345_678.0)
+        );
+        assert_eq!(crate::store::number_of_word(word(b"0"), 1), Some(0.0));
+        assert_eq!(crate::store::number_of_word(word(b"07"), 2), None);
+        assert_eq!(crate::store::number_of_word(word(b"3653"), 4), Some(3653.0));
+        for (cell, value) in [
+            ("0.5", Some(0.5)),
+            ("52.4", Some(52.4)),
+            ("1234.567", Some(1234.567)),
+            ("0.0625", Some(0.0625)),
+            ("00.5", None),
+            ("1.50", None),
+            ("5.", None),
+            (".5", None),
+            ("1.2.3", None),
+        ] {
+            let got = crate::store::number_of_word(word(cell.as_bytes()), cell.len());
+            assert_eq!(got, value, "{cell}");
+        }
+    }
+
+    /// A number whose text is canonical is written back as that text.
+    #[test]
+    fn canonical_numbers_are_written_as_they_were() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = 0;
+        for _ in 0..300_000 {
+            let digits = 1 + (next() % 16) as usize;
+            let mut cell: String = (0..digits)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            if next() % 2 == 0 {
+                cell.insert((next() % (digits as u64 + 1)) as usize, '.');
+            }
+            let Ok(v) = cell.parse::<f64>() else { continue };
+            if crate::store::is_canonical_number(&cell) {
+                let canonical = crate::store::canonical_value(&cell).unwrap();
+                let plain = crate::store::plain_decimal(&cell).unwrap();
+                assert_eq!(canonical.to_bits(), plain.to_bits(), "{cell}");
+                let mut out = Vec::new();
+                crate::store::write_number(&mut out, v);
+                assert_eq!(String::from_utf8(out).unwrap(), cell);
+                assert_eq!(format!("{v}"), cell);
+                checked += 1;
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+        for (cell, canonical) in [
+            ("0", true),
+            ("0.5", true),
+            ("10", true),
+            ("100.25", true),
+            ("999999999999999", true),
+            ("00", false),
+            ("01", false),
+            (".5", false),
+            ("5.", false),
+            ("5.0", false),
+            ("0.0", false),
+            ("1.2.3", false),
+            ("1e5", false),
+            ("-1", false),
+            ("", false),
+            ("1234567890123456", false),
+            ("0.00000000000001", true),
+            ("0.000000000000001", false),
+        ] {
+            assert_eq!(
+                crate::store::is_canonical_number(cell),
+                canonical,
+                "{cell:?}"
+            );
+        }
+    }
+
     /// The plain-decimal parser against `str::parse` on random decimals of
     /// 1 to 17 digits with the point anywhere.
     #[test]
@@ -628,6 +933,10 @@ mod tests {
             assert_eq!(format!("{fast:?}"), format!("{parsed:?}"), "{c:?}");
             let plain = crate::store::plain_decimal(c);
             assert_eq!(plain.is_some(), crate::store::is_plain_decimal(c), "{c:?}");
+            if let Some(v) = crate::store::canonical_value(c) {
+                assert_eq!(Ok(v), parsed, "{c:?}");
+                assert_eq!(format!("{v}"), c);
+            }
             if let Some(v) = plain {
                 assert_eq!(Ok(v), parsed, "{c:?}");
             }

@@ -110,6 +110,25 @@ impl Cell {
         self.w2_event.add(w * w);
     }
 
+    /// Adds `rows` rows of weight 1, `events` of them events of cause 1 and
+    /// the others censored: the cell [`Cell::add_row`] makes of them, in
+    /// one step (a sum of ones is exact, so `Sum2` of k ones is
+    /// `Sum2::of(k)`).
+    pub(crate) fn add_unit_rows(&mut self, rows: u64, events: u64) {
+        debug_assert!(events <= rows && self.rows == 0);
+        let censored = rows - events;
+        self.rows += rows;
+        self.event_rows += events;
+        if censored > 0 {
+            self.w_censor = Sum2::of(censored as f64);
+            self.w2_censor = Sum2::of(censored as f64);
+        }
+        if events > 0 {
+            self.w_event = Sum2::of(events as f64);
+            self.w2_event = Sum2::of(events as f64);
+        }
+    }
+
     /// The events by cause, explicitly (cause 1 only when
     /// [`Cell::causes`] is empty and there are events).
     pub fn cause_sums(&self) -> Vec<CauseSum> {
