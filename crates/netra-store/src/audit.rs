@@ -443,7 +443,13 @@ impl AuditWriter {
             .fetch_one(&mut **tx)
             .await?
             .try_get(0)?;
-        Ok(AuditWriter::after(backend, actor, (seq, hash), last_set, false))
+        Ok(AuditWriter::after(
+            backend,
+            actor,
+            (seq, hash),
+            last_set,
+            false,
+        ))
     }
 
     /// [`AuditWriter::start`] in an import's transaction: on a `rusqlite`

@@ -536,7 +536,12 @@ impl CanonicalRow {
     /// `json`, and into `quoted` that JSON as a JSON string (what the audit
     /// chain hashes), built together so that nothing is escaped twice.
     /// `names` holds each column's `"name":` in both forms ([`json_names`]).
-    pub(crate) fn json_quoted(&self, names: &[(String, String)], json: &mut String, quoted: &mut String) {
+    pub(crate) fn json_quoted(
+        &self,
+        names: &[(String, String)],
+        json: &mut String,
+        quoted: &mut String,
+    ) {
         json.clear();
         quoted.clear();
         json.push('{');
@@ -630,13 +635,14 @@ pub(crate) type Updates = Vec<(Entity, usize)>;
 
 /// Writes every new row, with its audit entry, through a two-stage
 /// pipeline: this task's thread builds statements (canonical texts, JSON,
-/// hashes) while the driver runs the previous one. Changed rows are only
+/// hashes) while the driver (`sqlx`'s worker, or the writer thread of
+/// [`crate::lite_write`]) runs the previous one. Changed rows are only
 /// collected here.
-pub(crate) async fn write_inserts<'a>(
+pub(crate) async fn write_inserts(
     tx: &mut WriteTx,
     backend: Backend,
     audit: &mut AuditWriter,
-    bundle: &'a Bundle,
+    bundle: &Bundle,
     stored: &Stored,
     skip: &[bool],
     dry_run: bool,

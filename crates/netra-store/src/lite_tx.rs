@@ -38,6 +38,10 @@ use crate::sql;
 /// `busy_timeout` (db.rs).
 const BUSY_WAIT: Duration = Duration::from_secs(30);
 
+/// The audit trail's last entry (`seq`, hash), if any, and the last
+/// change set id.
+pub(crate) type Head = (Option<(i64, String)>, Option<i64>);
+
 /// A write transaction (`BEGIN IMMEDIATE`) on its own connection.
 pub(crate) struct LiteTx {
     /// `None` only while [`crate::lite_write`]'s writer thread holds it.
@@ -130,7 +134,7 @@ impl LiteTx {
 
     /// The audit head (last `seq` and hash, if any) and the last change
     /// set id.
-    pub fn audit_head(&self) -> Result<(Option<(i64, String)>, Option<i64>), StoreError> {
+    pub fn audit_head(&self) -> Result<Head, StoreError> {
         let conn = self.conn();
         let mut st = conn
             .prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
@@ -215,9 +219,7 @@ impl LiteTx {
             );
             let mut st = self.conn().prepare(&q).map_err(err)?;
             let bounds: Vec<&str> = [from, to].into_iter().flatten().collect();
-            let mut rows = st
-                .query(rusqlite::params_from_iter(bounds))
-                .map_err(err)?;
+            let mut rows = st.query(rusqlite::params_from_iter(bounds)).map_err(err)?;
             while let Some(r) = rows.next().map_err(err)? {
                 crate::sqlite_scan::decode_row_into(spec, r, &mut values)?;
                 stored.add(e, &values);
@@ -288,7 +290,10 @@ impl LiteTx {
         new: &[Value],
         key_values: &[Value],
     ) -> Result<(), StoreError> {
-        let mut st = self.conn().prepare_cached(&sql::update(spec)).map_err(err)?;
+        let mut st = self
+            .conn()
+            .prepare_cached(&sql::update(spec))
+            .map_err(err)?;
         let mut p = 1;
         for (c, v) in spec.columns.iter().zip(new) {
             if !spec.key.contains(&c.name) {

@@ -34,7 +34,9 @@ impl WriteTx {
         lite: Option<&Path>,
     ) -> Result<WriteTx, StoreError> {
         match lite {
-            Some(path) if backend == Backend::Sqlite => Ok(WriteTx::Lite(LiteTx::begin(path).await?)),
+            Some(path) if backend == Backend::Sqlite => {
+                Ok(WriteTx::Lite(LiteTx::begin(path).await?))
+            }
             _ => Ok(WriteTx::Sqlx(
                 crate::import::begin_write(pool, backend).await?,
             )),

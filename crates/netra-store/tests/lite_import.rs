@@ -149,7 +149,11 @@ async fn rusqlite_imports_store_what_the_pool_stores() {
             assert!(state.is_consistent(), "{what}: {:?}", state.first);
             if what.ends_with("again") {
                 assert_eq!(rb.changes(), 0);
-                assert_eq!(rb.equal_by_digest.len(), 13, "{what}: every table by digest");
+                assert_eq!(
+                    rb.equal_by_digest.len(),
+                    13,
+                    "{what}: every table by digest"
+                );
             }
             if what.ends_with("changed") {
                 assert!(rb.entities.iter().any(|e| e.updated > 0), "{what}");
@@ -171,8 +175,12 @@ async fn rusqlite_imports_store_what_the_pool_stores() {
             ..opts("tester")
         };
         let before = snapshot(&b.registry).await;
-        let ra = import(&a.registry, &changed, way, true, &dry).await.unwrap();
-        let rb = import(&b.registry, &changed, way, false, &dry).await.unwrap();
+        let ra = import(&a.registry, &changed, way, true, &dry)
+            .await
+            .unwrap();
+        let rb = import(&b.registry, &changed, way, false, &dry)
+            .await
+            .unwrap();
         assert_eq!(outcome(&ra), outcome(&rb), "{way:?}, dry run");
         assert_eq!(snapshot(&b.registry).await, before);
         a.finish().await;
