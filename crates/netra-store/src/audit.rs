@@ -46,7 +46,9 @@ use sqlx::{Any, Arguments, Row, Transaction};
 
 use crate::StoreError;
 use crate::db::Backend;
+use crate::lite_tx::{Batch, Cell, Stmt};
 use crate::migrate::hex;
+use crate::write_tx::WriteTx;
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -372,6 +374,10 @@ pub(crate) struct AuditWriter {
     /// The change set's part of every canonical text, escaped once:
     /// `"at","actor","reason",` (see [`write_canonical`]).
     set_fields: String,
+    /// On a `rusqlite` transaction ([`crate::lite_tx`]): the entries
+    /// (and the change set, first) as rows for its writer, instead of
+    /// `args`.
+    lite: Option<Batch<'static>>,
     /// Entries handed out so far.
     pub written: u64,
 }
@@ -437,6 +443,41 @@ impl AuditWriter {
             .fetch_one(&mut **tx)
             .await?
             .try_get(0)?;
+        Ok(AuditWriter::after(
+            backend,
+            actor,
+            (seq, hash),
+            last_set,
+            false,
+        ))
+    }
+
+    /// [`AuditWriter::start`] in an import's transaction: on a `rusqlite`
+    /// one, the entries are handed out as rows ([`AuditWriter::swap_lite`]).
+    pub async fn start_tx(
+        tx: &mut WriteTx,
+        backend: Backend,
+        actor: Actor,
+    ) -> Result<AuditWriter, StoreError> {
+        match tx {
+            WriteTx::Sqlx(tx) => AuditWriter::start(tx, backend, actor).await,
+            WriteTx::Lite(lite) => {
+                let (head, last_set) = lite.audit_head()?;
+                let head = head.unwrap_or_else(|| (0, GENESIS.to_string()));
+                Ok(AuditWriter::after(backend, actor, head, last_set, true))
+            }
+        }
+    }
+
+    /// A writer appending after `head` (last `seq` and hash) in the change
+    /// set after `last_set`.
+    fn after(
+        backend: Backend,
+        actor: Actor,
+        (seq, hash): (i64, String),
+        last_set: Option<i64>,
+        lite: bool,
+    ) -> AuditWriter {
         let at = now_utc();
         let mut set_fields = String::new();
         push_json_str(&mut set_fields, &at);
@@ -445,7 +486,7 @@ impl AuditWriter {
         set_fields.push(',');
         push_json_opt(&mut set_fields, actor.reason.as_deref());
         set_fields.push(',');
-        Ok(AuditWriter {
+        AuditWriter {
             backend,
             at,
             actor,
@@ -453,14 +494,15 @@ impl AuditWriter {
             change_set_emitted: false,
             next_seq: seq + 1,
             prev_hash: hash,
-            args: fresh_args(audit_batch(backend)),
+            args: fresh_args(if lite { 0 } else { audit_batch(backend) }),
             batch: audit_batch(backend),
             pending: 0,
             full_sql: None,
             canonical: String::new(),
             set_fields,
+            lite: lite.then(Batch::default),
             written: 0,
-        })
+        }
     }
 
     /// The id of this writer's change set.
@@ -538,6 +580,35 @@ impl AuditWriter {
         let digest = chain_hash(&self.prev_hash, &self.canonical);
         self.prev_hash.clear();
         push_hex(&mut self.prev_hash, &digest);
+        if let Some(rows) = &mut self.lite {
+            if !self.change_set_emitted {
+                rows.row(Stmt::ChangeSet);
+                rows.cell(Cell::Int(self.change_set));
+                rows.own(&self.at);
+                rows.own(&self.actor.user);
+                match &self.actor.reason {
+                    Some(r) => rows.own(r),
+                    None => rows.cell(Cell::Null),
+                }
+                self.change_set_emitted = true;
+            }
+            rows.row(Stmt::Entry);
+            rows.cell(Cell::Int(self.next_seq));
+            rows.cell(Cell::Int(self.change_set));
+            rows.cell(Cell::Text(action.code()));
+            rows.cell(Cell::Text(table));
+            rows.own(key);
+            for v in [old, new] {
+                match v {
+                    Some(v) => rows.own(v),
+                    None => rows.cell(Cell::Null),
+                }
+            }
+            rows.own(&self.prev_hash);
+            self.pending += 1;
+            self.next_seq += 1;
+            return;
+        }
         let args = &mut self.args;
         add(args, self.next_seq);
         add(args, self.change_set);
@@ -555,7 +626,7 @@ impl AuditWriter {
     /// entries when the batch is full or `all` is set.
     pub fn jobs(&mut self, all: bool) -> Vec<Job<'static>> {
         let mut out = Vec::new();
-        if self.pending == 0 || (!all && self.pending < self.batch) {
+        if self.lite.is_some() || self.pending == 0 || (!all && self.pending < self.batch) {
             return out;
         }
         if !self.change_set_emitted {
@@ -592,6 +663,29 @@ impl AuditWriter {
             job.run(tx).await?;
         }
         Ok(())
+    }
+
+    /// [`AuditWriter::flush`] in an import's transaction.
+    pub async fn flush_tx(&mut self, tx: &mut WriteTx) -> Result<(), StoreError> {
+        match tx {
+            WriteTx::Sqlx(tx) => self.flush(tx).await,
+            WriteTx::Lite(lite) => {
+                let mut rows = Batch::default();
+                self.swap_lite(&mut rows);
+                lite.run(&rows)
+            }
+        }
+    }
+
+    /// On a `rusqlite` transaction: exchanges the rows of the entries
+    /// recorded since the last call (the change set's first) with the
+    /// empty batch `empty`, and counts them as written.
+    pub fn swap_lite(&mut self, empty: &mut Batch<'static>) {
+        if let Some(rows) = &mut self.lite {
+            std::mem::swap(rows, empty);
+            self.written += self.pending as u64;
+            self.pending = 0;
+        }
     }
 }
 
@@ -887,6 +981,7 @@ mod tests {
             full_sql: None,
             canonical: String::new(),
             set_fields,
+            lite: None,
             written: 0,
         }
     }

@@ -135,6 +135,10 @@ pub enum StoreError {
     /// A database operation failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A database operation on a `rusqlite` connection failed (SQLite
+    /// imports, [`crate::lite_tx`]).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// The schema is not what this build expects.
     #[error("{0}")]
     Migration(String),
@@ -165,7 +169,13 @@ impl StoreError {
     /// ([`crate::db::is_disk_full`]): the write was rolled back and may be
     /// tried again once there is space.
     pub fn is_disk_full(&self) -> bool {
-        matches!(self, StoreError::Database(e) if crate::db::is_disk_full(e))
+        match self {
+            StoreError::Database(e) => crate::db::is_disk_full(e),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.code == rusqlite::ErrorCode::DiskFull
+            }
+            _ => false,
+        }
     }
 
     pub(crate) fn io(path: impl fmt::Display, e: impl fmt::Display) -> StoreError {

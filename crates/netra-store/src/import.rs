@@ -7,7 +7,6 @@
 
 use std::collections::HashSet;
 
-use futures_util::TryStreamExt;
 use netra_clinical::registry::rules;
 use netra_clinical::registry::schema::{Entity, Value};
 use sqlx::any::AnyArguments;
@@ -24,6 +23,7 @@ use crate::rows::{bind, decode_row, json_diff, json_key};
 use crate::sql;
 use crate::sync::{Plan, SourceSync};
 use crate::table_digest::{self, Digests, TableDigest};
+use crate::write_tx::WriteTx;
 
 /// How to import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,32 +108,14 @@ pub(crate) fn needed(bundle: &Bundle, skip: &[bool]) -> Vec<Entity> {
     v
 }
 
-/// Loads what the registry holds of `entities`.
-pub(crate) async fn load_stored(
-    tx: &mut Transaction<'static, Any>,
-    entities: &[Entity],
-) -> Result<Stored, StoreError> {
-    let mut stored = Stored::default();
-    load_stored_into(tx, &mut stored, entities).await?;
-    Ok(stored)
-}
-
 /// Adds what the registry holds of `entities` to `stored`.
 pub(crate) async fn load_stored_into(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
+    backend: Backend,
     stored: &mut Stored,
     entities: &[Entity],
 ) -> Result<(), StoreError> {
-    for &e in entities {
-        let spec = e.spec();
-        let q = format!("SELECT {} FROM {}", sql::column_list(spec), spec.table);
-        let mut rows = sqlx::query(&q).fetch(&mut **tx);
-        while let Some(row) = rows.try_next().await? {
-            let values = decode_row(spec, &row)?;
-            stored.add(e, &values);
-        }
-    }
-    Ok(())
+    tx.load_stored(backend, stored, entities, None).await
 }
 
 /// The digest of every table of the bundle (see [`crate::table_digest`]).
@@ -172,7 +154,7 @@ pub(crate) fn check_and_digest(bundle: &Bundle, stored: &Stored) -> (Checked, Pr
 /// Stored children of patients whose birth, death or vital status the
 /// bundle changes must still fit the new life span.
 pub(crate) async fn check_stored_children(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     backend: Backend,
     bundle: &Bundle,
     checked: &Checked,
@@ -194,18 +176,7 @@ pub(crate) async fn check_stored_children(
     for (code, life, row) in changed {
         for e in Entity::ALL.into_iter().filter(|e| *e > Entity::Patient) {
             let spec = e.spec();
-            let q = format!(
-                "SELECT {} FROM {} WHERE patient = $1 {}",
-                sql::column_list(spec),
-                spec.table,
-                sql::order_by_key(spec, backend)
-            );
-            let rows = sqlx::query(&q)
-                .bind(code.as_str())
-                .fetch_all(&mut **tx)
-                .await?;
-            for r in rows {
-                let values = decode_row(spec, &r)?;
+            for values in tx.rows_of_patient(backend, e, code).await? {
                 let key = key_of(spec, &values);
                 if checked.keys[e.index()].contains_key(&key) {
                     continue; // replaced by the bundle, checked there
@@ -251,22 +222,39 @@ pub(crate) async fn import(
     opts: &ImportOptions,
     expects: &[Expect],
 ) -> Result<ImportReport, StoreError> {
-    import_synced(pool, backend, bundle, opts, expects, None)
+    import_synced(pool, backend, None, bundle, opts, expects, None)
+        .await
+        .map(|(r, _)| r)
+}
+
+/// [`import`] on a `rusqlite` connection of its own to the SQLite file
+/// `path` ([`crate::lite_tx`]); the same outcome.
+pub(crate) async fn import_lite(
+    pool: &AnyPool,
+    path: &std::path::Path,
+    bundle: &Bundle,
+    opts: &ImportOptions,
+) -> Result<ImportReport, StoreError> {
+    import_synced(pool, Backend::Sqlite, Some(path), bundle, opts, &[], None)
         .await
         .map(|(r, _)| r)
 }
 
 /// Imports `bundle`, and with `sync` keeps the registry in step with the
-/// source in the same transaction ([`crate::sync`]).
+/// source in the same transaction ([`crate::sync`]). With `lite` (a
+/// SQLite file) the transaction runs on a `rusqlite` connection of its own
+/// (not with `sync` or `expects`, which need the pool's).
 pub(crate) async fn import_synced(
     pool: &AnyPool,
     backend: Backend,
+    lite: Option<&std::path::Path>,
     bundle: &Bundle,
     opts: &ImportOptions,
     expects: &[Expect],
     sync: Option<&SourceSync>,
 ) -> Result<(ImportReport, Option<Plan>), StoreError> {
-    let tx = begin_write(pool, backend).await?;
+    let lite = lite.filter(|_| sync.is_none() && expects.is_empty());
+    let tx = WriteTx::begin(pool, backend, lite).await?;
     import_in(tx, backend, bundle, opts, expects, sync).await
 }
 
@@ -281,7 +269,7 @@ enum Pass {
 
 /// [`import_synced`] in the write transaction `tx`.
 async fn import_in(
-    mut tx: Transaction<'static, Any>,
+    mut tx: WriteTx,
     backend: Backend,
     bundle: &Bundle,
     opts: &ImportOptions,
@@ -294,9 +282,11 @@ async fn import_in(
         phases.push((name, clock.elapsed().as_secs_f64()));
         clock = std::time::Instant::now();
     };
-    let mut audit = AuditWriter::start(&mut tx, backend, opts.actor.clone()).await?;
+    let mut audit = AuditWriter::start_tx(&mut tx, backend, opts.actor.clone()).await?;
     // After the writer lock: what is checked here stays so until the commit.
-    if let Err(e) = crate::expect::check_all(&mut tx, expects).await {
+    if !expects.is_empty()
+        && let Err(e) = crate::expect::check_all(tx.sqlx()?, expects).await
+    {
         tx.rollback().await?;
         return Err(e);
     }
@@ -308,7 +298,7 @@ async fn import_in(
         None => {
             let (seq, hash) = audit.head();
             let hash = hash.to_string();
-            table_digest::load(&mut tx, (seq, &hash)).await?
+            table_digest::load_tx(&mut tx, (seq, &hash)).await?
         }
         // Removals need every stored key of the patient tables.
         Some(_) => vec![None; Entity::ALL.len()],
@@ -321,7 +311,8 @@ async fn import_in(
     if sync.is_some() {
         entities = Entity::ALL.to_vec();
     }
-    let mut stored = load_stored(&mut tx, &entities).await?;
+    let mut stored = Stored::default();
+    load_stored_into(&mut tx, backend, &mut stored, &entities).await?;
     lap("load stored keys");
     let (mut checked, mut problems, bundle_digests) = check_and_digest(bundle, &stored);
     // A table that differs after all is loaded, and the checks run again;
@@ -344,14 +335,14 @@ async fn import_in(
             .into_iter()
             .filter(|e| !entities.contains(e))
             .collect();
-        load_stored_into(&mut tx, &mut stored, &more).await?;
+        load_stored_into(&mut tx, backend, &mut stored, &more).await?;
         entities.extend(more);
         (checked, problems) = check::check(bundle, &stored);
     }
     check_stored_children(&mut tx, backend, bundle, &checked, &stored, &mut problems).await?;
     let plan = match sync {
         Some(s) if problems.is_empty() => {
-            let (plan, more) = crate::sync::plan(&mut tx, backend, bundle, &stored, s).await?;
+            let (plan, more) = crate::sync::plan(tx.sqlx()?, backend, bundle, &stored, s).await?;
             problems.list.extend(more.list);
             Some(plan)
         }
@@ -395,7 +386,7 @@ async fn import_in(
             update_row(&mut tx, &mut audit, entity, &key, &vals, &mut scratch).await?;
         }
         if let Some(p) = &plan {
-            crate::sync::remove(&mut tx, &mut audit, p).await?;
+            crate::sync::remove(tx.sqlx()?, &mut audit, p).await?;
         }
     }
     if opts.dry_run {
@@ -404,7 +395,7 @@ async fn import_in(
         report.phases = phases;
         return Ok((report, plan));
     }
-    audit.flush(&mut tx).await?;
+    audit.flush_tx(&mut tx).await?;
     report.audit_entries = audit.written;
     // A synced import stores no digests and needs not touch them: the
     // digests kept are bound to the audit head, which its entries move, so
@@ -423,11 +414,11 @@ async fn import_in(
         if digests != saved || audit.written > 0 {
             let (seq, hash) = audit.head();
             let hash = hash.to_string();
-            table_digest::store(&mut tx, &digests, (seq, &hash)).await?;
+            table_digest::store_tx(&mut tx, &digests, (seq, &hash)).await?;
         }
     }
     if let (Some(p), Some(s)) = (&plan, sync) {
-        crate::sync::remember(&mut tx, p, &s.source, audit.change_set()).await?;
+        crate::sync::remember(tx.sqlx()?, p, &s.source, audit.change_set()).await?;
     }
     lap("write");
     tx.commit().await?;
@@ -478,22 +469,22 @@ fn final_digests(
 /// Reusable text buffers of the write pass.
 #[derive(Default)]
 pub(crate) struct Scratch {
-    key: String,
-    old: String,
-    new: String,
+    pub(crate) key: String,
+    pub(crate) old: String,
+    pub(crate) new: String,
 }
 
 /// The canonical texts of one bundle row, computed from its cells without
 /// parsing into values (the row was validated by the checks): the same
 /// texts [`Value::to_text`] gives, in one reusable buffer.
 #[derive(Default)]
-struct CanonicalRow {
+pub(crate) struct CanonicalRow {
     text: String,
     ranges: Vec<Option<std::ops::Range<usize>>>,
 }
 
 impl CanonicalRow {
-    fn fill(
+    pub(crate) fn fill(
         &mut self,
         spec: &netra_clinical::registry::EntitySpec,
         cols: &[Option<netra_frame::Column<'_>>],
@@ -527,7 +518,7 @@ impl CanonicalRow {
         self.ranges[i].clone().map(|r| &self.text[r])
     }
 
-    fn key(&self, key_pos: &[usize], out: &mut String) {
+    pub(crate) fn key(&self, key_pos: &[usize], out: &mut String) {
         out.clear();
         for (n, &i) in key_pos.iter().enumerate() {
             if n > 0 {
@@ -537,7 +528,7 @@ impl CanonicalRow {
         }
     }
 
-    fn digest(&self) -> check::Digest {
+    pub(crate) fn digest(&self) -> check::Digest {
         check::digest_texts((0..self.ranges.len()).map(|i| self.get(i)))
     }
 
@@ -545,7 +536,12 @@ impl CanonicalRow {
     /// `json`, and into `quoted` that JSON as a JSON string (what the audit
     /// chain hashes), built together so that nothing is escaped twice.
     /// `names` holds each column's `"name":` in both forms ([`json_names`]).
-    fn json_quoted(&self, names: &[(String, String)], json: &mut String, quoted: &mut String) {
+    pub(crate) fn json_quoted(
+        &self,
+        names: &[(String, String)],
+        json: &mut String,
+        quoted: &mut String,
+    ) {
         json.clear();
         quoted.clear();
         json.push('{');
@@ -589,7 +585,7 @@ impl CanonicalRow {
 
 /// Each column's `"name":` as JSON and as the inside of a JSON string of
 /// that JSON (for [`CanonicalRow::json_quoted`]).
-fn json_names(spec: &netra_clinical::registry::EntitySpec) -> Vec<(String, String)> {
+pub(crate) fn json_names(spec: &netra_clinical::registry::EntitySpec) -> Vec<(String, String)> {
     spec.columns
         .iter()
         .map(|c| {
@@ -639,9 +635,31 @@ pub(crate) type Updates = Vec<(Entity, usize)>;
 
 /// Writes every new row, with its audit entry, through a two-stage
 /// pipeline: this task's thread builds statements (canonical texts, JSON,
-/// hashes) while the driver runs the previous one. Changed rows are only
+/// hashes) while the driver (`sqlx`'s worker, or the writer thread of
+/// [`crate::lite_write`]) runs the previous one. Changed rows are only
 /// collected here.
-pub(crate) async fn write_inserts<'a>(
+pub(crate) async fn write_inserts(
+    tx: &mut WriteTx,
+    backend: Backend,
+    audit: &mut AuditWriter,
+    bundle: &Bundle,
+    stored: &Stored,
+    skip: &[bool],
+    dry_run: bool,
+) -> Result<(Vec<EntityCounts>, Updates, Digests), StoreError> {
+    match tx {
+        WriteTx::Sqlx(tx) => {
+            write_inserts_sqlx(tx, backend, audit, bundle, stored, skip, dry_run).await
+        }
+        WriteTx::Lite(lite) => {
+            crate::lite_write::write_inserts(lite, audit, bundle, stored, skip, dry_run)
+        }
+    }
+}
+
+/// [`write_inserts`] through the pool: multi-row statements built on this
+/// task's thread while the driver's worker runs the previous one.
+async fn write_inserts_sqlx<'a>(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     audit: &mut AuditWriter,
@@ -811,7 +829,7 @@ pub(crate) fn key_values(entity: Entity, row: &[Value]) -> Vec<Value> {
 
 /// Updates one stored row to `new`, with its audit entry.
 pub(crate) async fn update_row(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     audit: &mut AuditWriter,
     entity: Entity,
     key: &str,
@@ -820,22 +838,12 @@ pub(crate) async fn update_row(
 ) -> Result<(), StoreError> {
     let spec = entity.spec();
     let kv = key_values(entity, new);
-    let old = fetch_by_key(tx, entity, &kv)
+    let old = tx
+        .fetch_by_key(entity, &kv)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("{} {key} vanished", spec.table)))?;
     json_diff(&mut scratch.old, &mut scratch.new, spec, &old, new);
-    let sql_text = sql::update(spec);
-    let mut q = sqlx::query(&sql_text);
-    for (c, v) in spec.columns.iter().zip(new) {
-        if !spec.key.contains(&c.name) {
-            q = bind(q, &c.kind, false, v);
-        }
-    }
-    for (k, v) in spec.key.iter().zip(&kv) {
-        let c = spec.column(k).expect("key column");
-        q = bind(q, &c.kind, true, v);
-    }
-    q.execute(&mut **tx).await?;
+    tx.update(entity, new, &kv).await?;
     json_key(&mut scratch.key, key);
     audit.record(
         Action::Update,

@@ -28,7 +28,7 @@
 //! order; the registry is the same.
 
 use netra_clinical::registry::schema::Entity;
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::AnyPool;
 
 use crate::audit::AuditWriter;
 use crate::blocks::{self, BlockPlan, ImportBudget};
@@ -37,19 +37,21 @@ use crate::check::{self, Checked, Stored};
 use crate::db::Backend;
 use crate::error::{MAX_PROBLEMS, Problem, Problems, StoreError};
 use crate::import::{
-    self, EntityCounts, ImportOptions, ImportReport, Scratch, begin_write, bundle_digests,
+    self, EntityCounts, ImportOptions, ImportReport, Scratch, bundle_digests,
     check_stored_children, load_stored_into, needed, update_row, write_inserts,
 };
-use crate::rows::decode_row;
-use crate::sql;
 use crate::table_digest::{self, Digests, TableDigest};
+use crate::write_tx::WriteTx;
 
 /// Imports the bundle directory `dir` block by block (see the module doc);
 /// a bundle with problems at the level of files is read whole instead,
 /// which reports them as [`crate::Bundle::read_dir`] does.
+/// With `lite` (the SQLite file) the transaction runs on a `rusqlite`
+/// connection of its own ([`crate::lite_tx`]).
 pub(crate) async fn import_dir(
     pool: &AnyPool,
     backend: Backend,
+    lite: Option<&std::path::Path>,
     dir: &std::path::Path,
     opts: &ImportOptions,
     budget: ImportBudget,
@@ -57,14 +59,16 @@ pub(crate) async fn import_dir(
     let started = std::time::Instant::now();
     if let Some(plan) = blocks::plan(dir, budget.block_csv_bytes())? {
         let planned = started.elapsed().as_secs_f64();
-        let tx = begin_write(pool, backend).await?;
+        let tx = WriteTx::begin(pool, backend, lite).await?;
         if let Some(mut report) = import_planned(tx, backend, &plan, opts).await? {
             report.phases.insert(0, ("plan blocks", planned));
             return Ok(report);
         }
     }
     let bundle = Bundle::read_dir(dir)?;
-    import::import(pool, backend, &bundle, opts, &[]).await
+    import::import_synced(pool, backend, lite, &bundle, opts, &[], None)
+        .await
+        .map(|(r, _)| r)
 }
 
 /// Wall seconds per phase, summed over the blocks.
@@ -201,48 +205,13 @@ fn entity_of(p: &Problem) -> usize {
 
 /// Loads the stored rows of `entities` whose patient code is in `range`.
 async fn load_range(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     backend: Backend,
     stored: &mut Stored,
     entities: &[Entity],
     range: (Option<&str>, Option<&str>),
 ) -> Result<(), StoreError> {
-    use futures_util::TryStreamExt;
-    // Codes compare as bytes, as the blocks were cut (SQLite's BINARY).
-    let col = match backend {
-        Backend::Sqlite => "patient",
-        Backend::Postgres => "patient COLLATE \"C\"",
-    };
-    let mut conds: Vec<String> = Vec::new();
-    if range.0.is_some() {
-        conds.push(format!("{col} >= $1"));
-    }
-    if range.1.is_some() {
-        conds.push(format!("{col} < ${}", conds.len() + 1));
-    }
-    let filter = if conds.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conds.join(" AND "))
-    };
-    for &e in entities {
-        let spec = e.spec();
-        let q = format!(
-            "SELECT {} FROM {}{filter}",
-            sql::column_list(spec),
-            spec.table
-        );
-        let mut query = sqlx::query(&q);
-        for b in [range.0, range.1].into_iter().flatten() {
-            query = query.bind(b);
-        }
-        let mut rows = query.fetch(&mut **tx);
-        while let Some(row) = rows.try_next().await? {
-            let values = decode_row(spec, &row)?;
-            stored.add(e, &values);
-        }
-    }
-    Ok(())
+    tx.load_stored(backend, stored, entities, Some(range)).await
 }
 
 /// The study and site keys of the registry and of the bundle, as stored
@@ -266,7 +235,7 @@ fn with_small_keys(base: &Stored, checked: Option<&Checked>) -> Stored {
 /// the whole file would be.
 #[allow(clippy::too_many_arguments)]
 async fn pass(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     backend: Backend,
     audit: &mut AuditWriter,
     plan: &BlockPlan,
@@ -372,18 +341,18 @@ fn check_block(block: &Bundle, stored: &Stored) -> (Checked, Problems, Problems,
 /// The import of a planned bundle in `tx`; `Ok(None)` when it must be read
 /// whole after all (the transaction is then rolled back).
 async fn import_planned(
-    mut tx: Transaction<'static, Any>,
+    mut tx: WriteTx,
     backend: Backend,
     plan: &BlockPlan,
     opts: &ImportOptions,
 ) -> Result<Option<ImportReport>, StoreError> {
     let mut phases = Phases::default();
     phases.lap("load stored keys");
-    let mut audit = AuditWriter::start(&mut tx, backend, opts.actor.clone()).await?;
+    let mut audit = AuditWriter::start_tx(&mut tx, backend, opts.actor.clone()).await?;
     let saved: Digests = {
         let (seq, hash) = audit.head();
         let hash = hash.to_string();
-        table_digest::load(&mut tx, (seq, &hash)).await?
+        table_digest::load_tx(&mut tx, (seq, &hash)).await?
     };
     let counts = plan.counts();
     let mut skip: Vec<bool> = vec![false; Entity::ALL.len()];
@@ -391,7 +360,7 @@ async fn import_planned(
         skip[e.index()] = saved[e.index()].is_some_and(|d| d.rows == n as u64);
     }
     let mut base = Stored::default();
-    load_stored_into(&mut tx, &mut base, &[Entity::Study, Entity::Site]).await?;
+    load_stored_into(&mut tx, backend, &mut base, &[Entity::Study, Entity::Site]).await?;
     let mut first: Option<Totals> = None;
     if skip.iter().any(|s| *s) {
         let Some(t) = pass(
@@ -482,7 +451,7 @@ async fn import_planned(
         report.phases = phases.list;
         return Ok(Some(report));
     }
-    audit.flush(&mut tx).await?;
+    audit.flush_tx(&mut tx).await?;
     report.audit_entries = audit.written;
     let present: Vec<Entity> = counts.iter().map(|c| c.0).collect();
     let digests: Digests = Entity::ALL
@@ -507,7 +476,7 @@ async fn import_planned(
     if digests != saved || audit.written > 0 {
         let (seq, hash) = audit.head();
         let hash = hash.to_string();
-        table_digest::store(&mut tx, &digests, (seq, &hash)).await?;
+        table_digest::store_tx(&mut tx, &digests, (seq, &hash)).await?;
     }
     phases.lap("write");
     tx.commit().await?;

@@ -55,6 +55,8 @@ pub mod flat;
 mod gather;
 pub mod import;
 mod import_blocks;
+mod lite_tx;
+mod lite_write;
 pub mod migrate;
 pub mod omop_source;
 mod pipe;
@@ -70,6 +72,7 @@ mod sqlite_scan;
 pub mod sync;
 pub mod synthetic;
 mod table_digest;
+mod write_tx;
 
 use std::path::Path;
 
@@ -207,7 +210,46 @@ impl Registry {
         bundle: &Bundle,
         opts: &ImportOptions,
     ) -> Result<ImportReport, StoreError> {
+        match self.lite_file() {
+            Some(path) => import::import_lite(&self.pool, path, bundle, opts).await,
+            None => import::import(&self.pool, self.backend(), bundle, opts, &[]).await,
+        }
+    }
+
+    /// The SQLite file on which imports run their transaction through a
+    /// `rusqlite` connection of their own ([`lite_tx`]); `None` for
+    /// PostgreSQL.
+    fn lite_file(&self) -> Option<&Path> {
+        match &self.location {
+            Location::Sqlite(p) => Some(p.as_path()),
+            Location::Postgres(_) => None,
+        }
+    }
+
+    /// [`Registry::import_bundle`] through the `sqlx` pool, as PostgreSQL
+    /// imports (the path before `rusqlite` imports), for the tests that
+    /// compare both.
+    #[cfg(feature = "testing")]
+    #[doc(hidden)]
+    pub async fn import_bundle_through_pool(
+        &self,
+        bundle: &Bundle,
+        opts: &ImportOptions,
+    ) -> Result<ImportReport, StoreError> {
         import::import(&self.pool, self.backend(), bundle, opts, &[]).await
+    }
+
+    /// [`Registry::import_dir`] through the `sqlx` pool (see
+    /// [`Registry::import_bundle_through_pool`]).
+    #[cfg(feature = "testing")]
+    #[doc(hidden)]
+    pub async fn import_dir_through_pool(
+        &self,
+        dir: &Path,
+        opts: &ImportOptions,
+        budget: ImportBudget,
+    ) -> Result<ImportReport, StoreError> {
+        import_blocks::import_dir(&self.pool, self.backend(), None, dir, opts, budget).await
     }
 
     /// Imports the bundle directory `dir` as [`Registry::import_bundle`]
@@ -222,7 +264,8 @@ impl Registry {
         opts: &ImportOptions,
         budget: ImportBudget,
     ) -> Result<ImportReport, StoreError> {
-        import_blocks::import_dir(&self.pool, self.backend(), dir, opts, budget).await
+        let lite = self.lite_file();
+        import_blocks::import_dir(&self.pool, self.backend(), lite, dir, opts, budget).await
     }
 
     /// Imports a source's bundle (a REDCap project, a spreadsheet,
@@ -255,6 +298,7 @@ impl Registry {
         let (import, plan) = import::import_synced(
             &self.pool,
             self.backend(),
+            None,
             bundle,
             opts,
             expects,

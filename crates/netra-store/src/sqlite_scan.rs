@@ -223,6 +223,21 @@ pub(crate) fn decode_into(
     Ok(())
 }
 
+/// [`decode_into`] for a connection that is not a [`Db`] (errors as
+/// [`StoreError::Sqlite`]).
+pub(crate) fn decode_row_into(
+    spec: &EntitySpec,
+    row: &rusqlite::Row<'_>,
+    out: &mut Vec<Value>,
+) -> Result<(), StoreError> {
+    out.resize(spec.columns.len(), Value::Null);
+    for (i, slot) in out.iter_mut().enumerate() {
+        let v = row.get_ref(i)?;
+        decode_cell(spec, i, v, slot)?;
+    }
+    Ok(())
+}
+
 /// `SELECT <columns> FROM <table> WHERE <range> ORDER BY <key>`: a walk of
 /// the table's primary key (the natural key, patient first), so rows come
 /// grouped by patient in code order.

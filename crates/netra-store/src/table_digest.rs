@@ -22,6 +22,8 @@
 
 use sqlx::{Any, Row, Transaction};
 
+use crate::write_tx::WriteTx;
+
 use netra_clinical::registry::schema::Entity;
 
 use crate::check::Digest;
@@ -90,20 +92,59 @@ pub(crate) async fn load(
     for r in rows {
         let name: String = r.try_get(0)?;
         let value: String = r.try_get(1)?;
-        let Some(table) = name.strip_prefix(PREFIX) else {
-            continue;
-        };
-        let Some(e) = Entity::ALL.iter().find(|e| e.spec().table == table) else {
-            continue;
-        };
-        if let Some((d, seq, hash)) = TableDigest::decode(&value)
-            && seq == head.0
-            && hash == head.1
-        {
-            out[e.index()] = Some(d);
-        }
+        put_current(&mut out, &name, &value, head);
     }
     Ok(out)
+}
+
+/// [`load`] in an import's transaction.
+pub(crate) async fn load_tx(tx: &mut WriteTx, head: (i64, &str)) -> Result<Digests, StoreError> {
+    let lite = match tx {
+        WriteTx::Sqlx(tx) => return load(tx, head).await,
+        WriteTx::Lite(lite) => lite,
+    };
+    let mut out: Digests = vec![None; Entity::ALL.len()];
+    for (name, value) in lite.settings(PREFIX)? {
+        put_current(&mut out, &name, &value, head);
+    }
+    Ok(out)
+}
+
+/// Sets the digest of the setting `name` = `value` in `out` when it holds
+/// at `head`.
+fn put_current(out: &mut Digests, name: &str, value: &str, head: (i64, &str)) {
+    let Some(table) = name.strip_prefix(PREFIX) else {
+        return;
+    };
+    let Some(e) = Entity::ALL.iter().find(|e| e.spec().table == table) else {
+        return;
+    };
+    if let Some((d, seq, hash)) = TableDigest::decode(value)
+        && seq == head.0
+        && hash == head.1
+    {
+        out[e.index()] = Some(d);
+    }
+}
+
+/// [`store`] in an import's transaction.
+pub(crate) async fn store_tx(
+    tx: &mut WriteTx,
+    digests: &Digests,
+    head: (i64, &str),
+) -> Result<(), StoreError> {
+    let lite = match tx {
+        WriteTx::Sqlx(tx) => return store(tx, digests, head).await,
+        WriteTx::Lite(lite) => lite,
+    };
+    let values: Vec<(String, String)> = Entity::ALL
+        .into_iter()
+        .filter_map(|e| {
+            let d = digests[e.index()].as_ref()?;
+            Some((format!("{PREFIX}{}", e.spec().table), d.encode(head)))
+        })
+        .collect();
+    lite.replace_settings(PREFIX, &values)
 }
 
 /// Replaces the stored digests by `digests`, holding at `head`.
