@@ -253,7 +253,9 @@ pub(crate) async fn import_synced(
     expects: &[Expect],
     sync: Option<&SourceSync>,
 ) -> Result<(ImportReport, Option<Plan>), StoreError> {
-    let lite = lite.filter(|_| sync.is_none() && expects.is_empty());
+    let lite = lite
+        .filter(|_| sync.is_none() && expects.is_empty())
+        .map(|path| (path, crate::lite_tx::IMPORT_CACHE_BYTES));
     let tx = WriteTx::begin(pool, backend, lite).await?;
     import_in(tx, backend, bundle, opts, expects, sync).await
 }

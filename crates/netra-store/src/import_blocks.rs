@@ -59,6 +59,7 @@ pub(crate) async fn import_dir(
     let started = std::time::Instant::now();
     if let Some(plan) = blocks::plan(dir, budget.block_csv_bytes())? {
         let planned = started.elapsed().as_secs_f64();
+        let lite = lite.map(|path| (path, budget.bytes / 2));
         let tx = WriteTx::begin(pool, backend, lite).await?;
         if let Some(mut report) = import_planned(tx, backend, &plan, opts).await? {
             report.phases.insert(0, ("plan blocks", planned));

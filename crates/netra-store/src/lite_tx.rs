@@ -53,6 +53,14 @@ pub(crate) fn err(e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite(e)
 }
 
+/// The page cache of an import's connection, at most (the pool's
+/// connections have 64 MiB): a large import then spills fewer dirty pages to
+/// the WAL before its commit and reads fewer back (10⁵ patients: 62.1 →
+/// 55.6 s of CPU, peak RSS +340 MB; BENCHMARKS.md, "Registry import").
+/// SQLite allocates the cache as pages are used: small imports pay nothing.
+/// An import block by block gives it half its memory budget at most.
+pub(crate) const IMPORT_CACHE_BYTES: u64 = 512 << 20;
+
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
         e,
@@ -63,11 +71,12 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 
 impl LiteTx {
     /// Opens the registry file `path` (it must exist: `netra init` made
-    /// it and the pool is open on it) with the pool's pragmas and takes the
-    /// write lock. The lock is polled without SQLite's busy handler so that
+    /// it and the pool is open on it) with the pool's pragmas and a page
+    /// cache of `cache_bytes` ([`IMPORT_CACHE_BYTES`] at most), and takes
+    /// the write lock. The lock is polled without SQLite's busy handler so that
     /// an async caller does not block its runtime while another writer of
     /// the same runtime finishes.
-    pub async fn begin(path: &Path) -> Result<LiteTx, StoreError> {
+    pub async fn begin(path: &Path, cache_bytes: u64) -> Result<LiteTx, StoreError> {
         let open_err = |e: rusqlite::Error| StoreError::Open {
             location: path.display().to_string(),
             reason: e.to_string(),
@@ -75,14 +84,10 @@ impl LiteTx {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         // The file is in WAL mode already (the pool set it; it persists).
-        // A 512 MiB page cache (the pool's connections have 64 MiB): a
-        // large import then spills fewer dirty pages to the WAL before its
-        // commit and reads fewer back (10⁵ patients: 62.1 → 55.6 s of CPU,
-        // peak RSS +340 MB; BENCHMARKS.md, "Registry import"). SQLite
-        // allocates the cache as pages are used: small imports pay nothing.
-        conn.execute_batch(
-            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -524288;",
-        )
+        let cache_kib = cache_bytes.min(IMPORT_CACHE_BYTES) / 1024;
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{cache_kib};"
+        ))
         .map_err(open_err)?;
         conn.set_prepared_statement_cache_capacity(64);
         conn.busy_timeout(Duration::ZERO).map_err(err)?;

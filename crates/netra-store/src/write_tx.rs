@@ -26,16 +26,17 @@ pub(crate) enum WriteTx {
 }
 
 impl WriteTx {
-    /// Begins a write transaction: on `lite` (the SQLite file) when given,
-    /// else through the pool ([`crate::import::begin_write`]).
+    /// Begins a write transaction: on `lite` (the SQLite file and the page
+    /// cache its connection may use) when given, else through the pool
+    /// ([`crate::import::begin_write`]).
     pub async fn begin(
         pool: &AnyPool,
         backend: Backend,
-        lite: Option<&Path>,
+        lite: Option<(&Path, u64)>,
     ) -> Result<WriteTx, StoreError> {
         match lite {
-            Some(path) if backend == Backend::Sqlite => {
-                Ok(WriteTx::Lite(LiteTx::begin(path).await?))
+            Some((path, cache_bytes)) if backend == Backend::Sqlite => {
+                Ok(WriteTx::Lite(LiteTx::begin(path, cache_bytes).await?))
             }
             _ => Ok(WriteTx::Sqlx(
                 crate::import::begin_write(pool, backend).await?,

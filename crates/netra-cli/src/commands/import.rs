@@ -30,7 +30,8 @@ pub struct Args {
     timings: bool,
     /// Bundle directory: memory for the bundle's blocks, in MiB (the
     /// directory is imported block by block, ranges of patient codes, in
-    /// one transaction).
+    /// one transaction; a SQLite registry's page cache for the import is
+    /// at most half of it, 512 MiB at most).
     #[arg(long, default_value_t = 1024, value_name = "MIB")]
     memory_budget: u64,
     /// Flat CSV: patient code column.
