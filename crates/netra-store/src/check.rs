@@ -7,11 +7,7 @@
 //! year. Every problem is collected (up to the cap) before anything is
 //! written.
 
-/// The checks' maps of keys: std's `HashMap` with foldhash's hasher,
-/// seeded per process like std's, several times faster than SipHash on
-/// the short key strings the checks build for every row (SipHash was 10% of
-/// a re-import's CPU; BENCHMARKS.md, "Issue 18's speed targets").
-pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+use std::collections::HashMap;
 
 use netra_clinical::registry::ctcae::{self, Ctcae};
 use netra_clinical::registry::rules::{self, LifeSpan};
@@ -137,13 +133,13 @@ pub struct Stored {
 impl Default for Stored {
     fn default() -> Self {
         Stored {
-            keys: vec![HashMap::default(); Entity::ALL.len()],
-            life: HashMap::default(),
-            treatment_type: HashMap::default(),
-            lesion_organ: HashMap::default(),
-            lesion_fold: HashMap::default(),
-            assessment_date: HashMap::default(),
-            lesion_assessments: HashMap::default(),
+            keys: vec![HashMap::new(); Entity::ALL.len()],
+            life: HashMap::new(),
+            treatment_type: HashMap::new(),
+            lesion_organ: HashMap::new(),
+            lesion_fold: HashMap::new(),
+            assessment_date: HashMap::new(),
+            lesion_assessments: HashMap::new(),
         }
     }
 }
@@ -233,19 +229,19 @@ pub(crate) fn check_parts(bundle: &Bundle, stored: &Stored) -> (Checked, Problem
     let today = today();
     let mut problems = Problems::default();
     let mut checked = Checked {
-        keys: vec![HashMap::default(); Entity::ALL.len()],
-        life: HashMap::default(),
+        keys: vec![HashMap::new(); Entity::ALL.len()],
+        life: HashMap::new(),
         flags: Vec::new(),
     };
     // Assessments of the bundle: `patient SEP assessment` → date.
-    let mut assessment_date: HashMap<String, PartialDate> = HashMap::default();
+    let mut assessment_date: HashMap<String, PartialDate> = HashMap::new();
     // Lesions of the bundle: `patient SEP lesion` → (assessment, line).
-    let mut lesion_seen: HashMap<String, Vec<(String, u64)>> = HashMap::default();
-    let mut treatment_type: HashMap<String, String> = HashMap::default();
+    let mut lesion_seen: HashMap<String, Vec<(String, u64)>> = HashMap::new();
+    let mut treatment_type: HashMap<String, String> = HashMap::new();
     // Flag texts of terms outside the CTCAE table, once per distinct term.
-    let mut term_advice: HashMap<String, String> = HashMap::default();
-    let mut lesion_first: HashMap<String, (String, u64)> = HashMap::default();
-    let mut lesion_fold: HashMap<String, (String, u64)> = HashMap::default();
+    let mut term_advice: HashMap<String, String> = HashMap::new();
+    let mut lesion_first: HashMap<String, (String, u64)> = HashMap::new();
+    let mut lesion_fold: HashMap<String, (String, u64)> = HashMap::new();
     let mut vals: Vec<Value> = Vec::new();
     for entity in Entity::ALL {
         let Some(t) = bundle.table(entity) else {
@@ -257,8 +253,7 @@ pub(crate) fn check_parts(bundle: &Bundle, stored: &Stored) -> (Checked, Problem
         let patient_pos = spec
             .position("patient")
             .filter(|_| entity != Entity::Patient);
-        let mut keys: HashMap<String, u32> =
-            HashMap::with_capacity_and_hasher(t.n_rows(), Default::default());
+        let mut keys: HashMap<String, u32> = HashMap::with_capacity(t.n_rows());
         // Each reference's target and column positions, and a buffer for
         // its key (built once per row without temporary strings).
         let refs: Vec<(Entity, Vec<usize>)> = spec
