@@ -441,6 +441,17 @@ pub(crate) fn columns(
 mod tests {
     use super::*;
 
+    /// A xorshift64 generator from `seed`: the random inputs of the tests,
+    /// the same sequence on every run.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// Everything a frame shows, to compare two readings of one input.
     fn view(f: &Frame) -> Vec<String> {
         let mut out = vec![format!("rows {}", f.n_rows())];
@@ -533,13 +544,7 @@ mod tests {
             b"\xff",
             b"inf",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         for _ in 0..3000 {
             let mut text = match next() % 4 {
                 0 => b"x,y\n".to_vec(),
@@ -679,13 +684,7 @@ mod tests {
     /// exceptions, or a text cell late in the file, keeps its text.
     #[test]
     fn numbers_kept_without_their_text_give_back_every_cell() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let odd = [
             "",
             "NA",
@@ -719,7 +718,7 @@ mod tests {
             for _ in 0..rows {
                 let t = if next() % 1000 < odd_per_mille {
                     odd[(next() % odd.len() as u64) as usize].to_string()
-                } else if next() % 3 == 0 {
+                } else if next().is_multiple_of(3) {
                     format!("{}.{}", next() % 5000, 1 + next() % 99)
                 } else {
                     format!("{}", next() % 100_000)
@@ -747,18 +746,12 @@ mod tests {
     /// cell, and nothing for other cells.
     #[test]
     fn numbers_read_by_the_word_as_by_the_byte() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         let alphabet = b"0123456789012345678901234567890123456789.,-e /:\xff";
         for _ in 0..300_000 {
             let mut bytes = [0u8; 8];
             for b in &mut bytes {
-                *b = if next() % 4 == 0 {
+                *b = if next().is_multiple_of(4) {
                     (next() % 256) as u8
                 } else {
                     alphabet[(next() % alphabet.len() as u64) as usize]
@@ -809,20 +802,14 @@ mod tests {
     /// A number whose text is canonical is written back as that text.
     #[test]
     fn canonical_numbers_are_written_as_they_were() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         let mut checked = 0;
         for _ in 0..300_000 {
             let digits = 1 + (next() % 16) as usize;
             let mut cell: String = (0..digits)
                 .map(|_| char::from(b'0' + (next() % 10) as u8))
                 .collect();
-            if next() % 2 == 0 {
+            if next().is_multiple_of(2) {
                 cell.insert((next() % (digits as u64 + 1)) as usize, '.');
             }
             let Ok(v) = cell.parse::<f64>() else { continue };
@@ -870,19 +857,13 @@ mod tests {
     /// 1 to 17 digits with the point anywhere.
     #[test]
     fn plain_decimals_parse_as_str_parse_does() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         for _ in 0..200_000 {
             let digits = 1 + (next() % 17) as usize;
             let mut cell: String = (0..digits)
                 .map(|_| char::from(b'0' + (next() % 10) as u8))
                 .collect();
-            if next() % 4 != 0 {
+            if !next().is_multiple_of(4) {
                 cell.insert((next() % (digits as u64 + 1)) as usize, '.');
             }
             let parsed: f64 = cell.parse().unwrap();
