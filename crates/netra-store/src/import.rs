@@ -802,12 +802,7 @@ pub(crate) async fn fetch_by_key(
     key_values: &[Value],
 ) -> Result<Option<Vec<Value>>, StoreError> {
     let spec = entity.spec();
-    let q = format!(
-        "SELECT {} FROM {} WHERE {}",
-        sql::column_list(spec),
-        spec.table,
-        sql::where_key(spec)
-    );
+    let q = sql::select_by_key(spec);
     let mut query = sqlx::query(&q);
     for (k, v) in spec.key.iter().zip(key_values) {
         let c = spec.column(k).expect("key column");

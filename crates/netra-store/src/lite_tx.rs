@@ -269,12 +269,7 @@ impl LiteTx {
         key_values: &[Value],
     ) -> Result<Option<Vec<Value>>, StoreError> {
         let spec = entity.spec();
-        let q = format!(
-            "SELECT {} FROM {} WHERE {}",
-            sql::column_list(spec),
-            spec.table,
-            sql::where_key(spec)
-        );
+        let q = sql::select_by_key(spec);
         let mut st = self.conn().prepare_cached(&q).map_err(err)?;
         for (i, (k, v)) in spec.key.iter().zip(key_values).enumerate() {
             let c = spec.column(k).expect("key column");

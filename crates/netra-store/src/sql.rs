@@ -415,6 +415,18 @@ pub fn where_key(spec: &EntitySpec) -> String {
     w.join(" AND ")
 }
 
+/// The stored row of one natural key: every column, parameters `$1…` in
+/// key order (the same text for the pool and for an import's own
+/// connection).
+pub fn select_by_key(spec: &EntitySpec) -> String {
+    format!(
+        "SELECT {} FROM {} WHERE {}",
+        column_list(spec),
+        spec.table,
+        where_key(spec)
+    )
+}
+
 /// Rows per multi-row statement: stays under SQLite's limit of 32 766
 /// parameters (PostgreSQL allows 65 535) and keeps statements a few hundred
 /// kilobytes.
