@@ -9,14 +9,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use netra_store::{Bundle, ImportBudget, ImportReport, Registry, StoreError};
-
-/// A budget of `csv_bytes` of CSV per block.
-fn budget(csv_bytes: u64) -> ImportBudget {
-    ImportBudget {
-        bytes: csv_bytes * netra_store::blocks::BYTES_PER_CSV_BYTE,
-    }
-}
+use netra_store::{Bundle, ImportReport, Registry, StoreError};
 
 /// The audit entries without seq, time and hash, sorted.
 type Entry = (String, String, String, Option<String>, Option<String>);
@@ -49,28 +42,6 @@ async fn whole(reg: &Registry, dir: &Path) -> Result<ImportReport, StoreError> {
 async fn blocks(reg: &Registry, dir: &Path, csv_bytes: u64) -> Result<ImportReport, StoreError> {
     reg.import_dir(dir, &opts("tester"), budget(csv_bytes))
         .await
-}
-
-/// The parts of a report both paths must agree on.
-fn outcome(r: &ImportReport) -> impl PartialEq + std::fmt::Debug {
-    (
-        r.entities.clone(),
-        r.audit_entries,
-        r.dry_run,
-        r.flags.clone(),
-        r.equal_by_digest.clone(),
-    )
-}
-
-fn messages(e: StoreError) -> Vec<String> {
-    match e {
-        StoreError::Invalid(p) => {
-            let mut v: Vec<String> = p.list.iter().map(|p| p.to_string()).collect();
-            v.push(format!("more: {}", p.more));
-            v
-        }
-        other => panic!("not a refusal: {other}"),
-    }
 }
 
 #[tokio::test]

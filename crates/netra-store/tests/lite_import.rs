@@ -12,14 +12,7 @@ use std::path::Path;
 
 use common::*;
 use netra_store::audit::{AuditEntry, GENESIS};
-use netra_store::{AuditQuery, Bundle, ImportBudget, ImportReport, Registry, StoreError};
-
-/// A budget of `csv_bytes` of CSV per block.
-fn budget(csv_bytes: u64) -> ImportBudget {
-    ImportBudget {
-        bytes: csv_bytes * netra_store::blocks::BYTES_PER_CSV_BYTE,
-    }
-}
+use netra_store::{AuditQuery, Bundle, ImportReport, Registry, StoreError};
 
 /// How a bundle is imported.
 #[derive(Clone, Copy, Debug)]
@@ -43,28 +36,6 @@ async fn import(
         }
         (Way::Blocks, false) => reg.import_dir(dir, o, budget(400)).await,
         (Way::Blocks, true) => reg.import_dir_through_pool(dir, o, budget(400)).await,
-    }
-}
-
-/// The parts of a report both paths must agree on (not the timings).
-fn outcome(r: &ImportReport) -> impl PartialEq + std::fmt::Debug {
-    (
-        r.entities.clone(),
-        r.audit_entries,
-        r.dry_run,
-        r.flags.clone(),
-        r.equal_by_digest.clone(),
-    )
-}
-
-fn messages(e: StoreError) -> Vec<String> {
-    match e {
-        StoreError::Invalid(p) => {
-            let mut v: Vec<String> = p.list.iter().map(|p| p.to_string()).collect();
-            v.push(format!("more: {}", p.more));
-            v
-        }
-        other => panic!("not a refusal: {other}"),
     }
 }
 

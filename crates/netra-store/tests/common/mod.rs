@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use netra_store::{Actor, Bundle, ImportOptions, Location, Registry};
+use netra_store::{
+    Actor, Bundle, ImportBudget, ImportOptions, ImportReport, Location, Registry, StoreError,
+};
 use sqlx::Executor;
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -173,5 +175,35 @@ pub fn copy_dir(from: &Path, to: &Path) {
     for e in std::fs::read_dir(from).unwrap() {
         let p = e.unwrap().path();
         std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// A budget of `csv_bytes` of CSV per block (imports block by block).
+pub fn budget(csv_bytes: u64) -> ImportBudget {
+    ImportBudget {
+        bytes: csv_bytes * netra_store::blocks::BYTES_PER_CSV_BYTE,
+    }
+}
+
+/// The parts of a report two import paths must agree on (not the timings).
+pub fn outcome(r: &ImportReport) -> impl PartialEq + std::fmt::Debug {
+    (
+        r.entities.clone(),
+        r.audit_entries,
+        r.dry_run,
+        r.flags.clone(),
+        r.equal_by_digest.clone(),
+    )
+}
+
+/// The problems of a refused import, and how many more there were.
+pub fn messages(e: StoreError) -> Vec<String> {
+    match e {
+        StoreError::Invalid(p) => {
+            let mut v: Vec<String> = p.list.iter().map(|p| p.to_string()).collect();
+            v.push(format!("more: {}", p.more));
+            v
+        }
+        other => panic!("not a refusal: {other}"),
     }
 }
