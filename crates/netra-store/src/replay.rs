@@ -9,7 +9,10 @@
 //! the record — and compares the result with the rows stored, record by
 //! record and column by column. Any difference is a change made without
 //! an audit entry; the first (in entity order, then key order) is reported
-//! with what the registry holds and what the trail says.
+//! with what the registry holds and what the trail says. An entry the
+//! replay cannot apply (values that are not JSON, an unknown action) is an
+//! error naming the entry: the first such entry in trail order, whichever
+//! table it belongs to, on both paths.
 //!
 //! Here: the check through `sqlx` (PostgreSQL), one table's replayed
 //! values in memory at a time, and the comparisons both paths share. On
@@ -124,11 +127,16 @@ pub(crate) fn difference(spec: &EntitySpec, stored: &Texts, replayed: &Texts) ->
         })
 }
 
-/// Replays the trail of one table: key → values.
-async fn replay_table(
-    pool: &AnyPool,
-    spec: &EntitySpec,
-) -> Result<BTreeMap<String, Texts>, StoreError> {
+/// One table's replayed trail: key → values, or the first entry of the
+/// table the replay could not apply (its `seq`, and why).
+enum TableReplay {
+    Done(BTreeMap<String, Texts>),
+    Failed(i64, StoreError),
+}
+
+/// Replays the trail of one table: key → values. A failing entry ends the
+/// table's replay (a database error is returned as it is).
+async fn replay_table(pool: &AnyPool, spec: &EntitySpec) -> Result<TableReplay, StoreError> {
     let mut state: BTreeMap<String, Texts> = BTreeMap::new();
     let mut rows = sqlx::query(
         "SELECT seq, action, record_key, new_values FROM audit_log WHERE table_name = $1 ORDER BY seq",
@@ -141,81 +149,120 @@ async fn replay_table(
         let key: String = r.try_get(2)?;
         let new: Option<String> = r.try_get(3)?;
         let bad = |reason: String| StoreError::Refused(format!("audit entry {seq}: {reason}"));
-        match action.as_str() {
+        let applied = match action.as_str() {
             "insert" => {
                 let mut t = vec![None; spec.columns.len()];
-                apply(spec, &mut t, new.as_deref()).map_err(bad)?;
+                let applied = apply(spec, &mut t, new.as_deref());
                 state.insert(key, t);
+                applied
             }
-            "update" => {
-                // An update of a record the trail never created is itself a
-                // difference; start it empty so that it shows.
-                let t = state
+            // An update of a record the trail never created is itself a
+            // difference; start it empty so that it shows.
+            "update" => apply(
+                spec,
+                state
                     .entry(key)
-                    .or_insert_with(|| vec![None; spec.columns.len()]);
-                apply(spec, t, new.as_deref()).map_err(bad)?;
-            }
+                    .or_insert_with(|| vec![None; spec.columns.len()]),
+                new.as_deref(),
+            ),
             "delete" => {
                 state.remove(&key);
+                Ok(())
             }
-            other => return Err(bad(format!("unknown action '{other}'"))),
+            other => Err(format!("unknown action '{other}'")),
+        };
+        if let Err(reason) = applied {
+            return Ok(TableReplay::Failed(seq, bad(reason)));
         }
     }
-    Ok(state)
+    Ok(TableReplay::Done(state))
+}
+
+/// Keeps the earlier (in trail order) of two failing entries.
+fn earlier(kept: Option<(i64, StoreError)>, seq: i64, e: StoreError) -> Option<(i64, StoreError)> {
+    match kept {
+        Some((s, k)) if s < seq => Some((s, k)),
+        _ => Some((seq, e)),
+    }
 }
 
 /// Compares every registry table with its replayed trail (see the module
 /// documentation), one result row per entry and per record: the
 /// PostgreSQL path, and on SQLite the reference the one-pass check of
-/// [`crate::sqlite_audit`] is tested against.
+/// [`crate::sqlite_audit`] is tested against. Once an entry fails, the
+/// remaining tables are only replayed, to find the first failing entry in
+/// trail order (which is what the one-pass check reports).
 pub(crate) async fn verify_state_by_row(pool: &AnyPool) -> Result<StateCheck, StoreError> {
     let mut out = StateCheck::default();
+    let mut failed: Option<(i64, StoreError)> = None;
     for entity in Entity::ALL {
         let spec = entity.spec();
-        let mut replayed = replay_table(pool, spec).await?;
-        let mut problems: BTreeMap<String, String> = BTreeMap::new();
-        let q = format!("SELECT {} FROM {}", sql::column_list(spec), spec.table);
-        let mut rows = sqlx::query(&q).fetch(pool);
-        let mut key_json = String::new();
-        while let Some(r) = rows.try_next().await? {
-            out.records += 1;
-            let values = decode_row(spec, &r)?;
-            json_key(&mut key_json, &key_of(spec, &values));
-            let stored = texts_of(&values);
-            match replayed.remove(&key_json) {
-                None => {
-                    problems.insert(
-                        key_json.clone(),
-                        "in the registry but not in the audit trail (added without an audit entry)"
-                            .into(),
-                    );
-                }
-                Some(t) => {
-                    if let Some(d) = difference(spec, &stored, &t) {
-                        problems.insert(key_json.clone(), d);
-                    }
+        let replayed = match replay_table(pool, spec).await? {
+            TableReplay::Failed(seq, e) => {
+                failed = earlier(failed, seq, e);
+                continue;
+            }
+            TableReplay::Done(_) if failed.is_some() => continue,
+            TableReplay::Done(state) => state,
+        };
+        compare_table(pool, spec, replayed, &mut out).await?;
+    }
+    match failed {
+        Some((_, e)) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// Compares one table's stored rows with its replayed trail, adding its
+/// records and differences to `out` (and its first difference, if `out`
+/// has none yet).
+async fn compare_table(
+    pool: &AnyPool,
+    spec: &'static EntitySpec,
+    mut replayed: BTreeMap<String, Texts>,
+    out: &mut StateCheck,
+) -> Result<(), StoreError> {
+    let mut problems: BTreeMap<String, String> = BTreeMap::new();
+    let q = format!("SELECT {} FROM {}", sql::column_list(spec), spec.table);
+    let mut rows = sqlx::query(&q).fetch(pool);
+    let mut key_json = String::new();
+    while let Some(r) = rows.try_next().await? {
+        out.records += 1;
+        let values = decode_row(spec, &r)?;
+        json_key(&mut key_json, &key_of(spec, &values));
+        let stored = texts_of(&values);
+        match replayed.remove(&key_json) {
+            None => {
+                problems.insert(
+                    key_json.clone(),
+                    "in the registry but not in the audit trail (added without an audit entry)"
+                        .into(),
+                );
+            }
+            Some(t) => {
+                if let Some(d) = difference(spec, &stored, &t) {
+                    problems.insert(key_json.clone(), d);
                 }
             }
         }
-        for key in replayed.into_keys() {
-            problems.insert(
-                key,
-                "in the audit trail but not in the registry (removed without an audit entry)"
-                    .into(),
-            );
-        }
-        out.differences += problems.len() as u64;
-        if out.first.is_none()
-            && let Some((key, reason)) = problems.into_iter().next()
-        {
-            out.first = Some(StateProblem {
-                table: spec.table,
-                key,
-                reason,
-            });
-        }
     }
-    Ok(out)
+    for key in replayed.into_keys() {
+        problems.insert(
+            key,
+            "in the audit trail but not in the registry (removed without an audit entry)".into(),
+        );
+    }
+    out.differences += problems.len() as u64;
+    if out.first.is_none()
+        && let Some((key, reason)) = problems.into_iter().next()
+    {
+        out.first = Some(StateProblem {
+            table: spec.table,
+            key,
+            reason,
+        });
+    }
+    Ok(())
 }
 
 /// A record's replayed values: the text of its insert entry as stored

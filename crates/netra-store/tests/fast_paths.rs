@@ -546,9 +546,9 @@ async fn state_checks_agree_on_registries_with_a_history() {
 }
 
 /// Several failing entries: the one-pass check reports the first in trail
-/// order, as a replay entry by entry meets it (the row-by-row reference
-/// replays table by table, so it is not the reference here), and an
-/// unknown action ends the trail: failures after it are not reached.
+/// order, as a replay entry by entry meets it, and an unknown action ends
+/// the trail: failures after it are not reached. The row-by-row check (the
+/// PostgreSQL path), which replays table by table, reports the same entry.
 #[tokio::test]
 async fn the_first_failing_entry_in_trail_order_is_reported() {
     let db = registry_with_history("sqlite").await;
@@ -571,10 +571,18 @@ async fn the_first_failing_entry_in_trail_order_is_reported() {
         error(reg.verify_state().await),
         format!("audit entry {last}")
     );
+    assert_eq!(
+        reg.verify_state_by_row().await.unwrap_err().to_string(),
+        reg.verify_state().await.unwrap_err().to_string()
+    );
     reg.pool().execute(bad(treatment).as_str()).await.unwrap();
     assert_eq!(
         error(reg.verify_state().await),
         format!("audit entry {treatment}")
+    );
+    assert_eq!(
+        reg.verify_state_by_row().await.unwrap_err().to_string(),
+        reg.verify_state().await.unwrap_err().to_string()
     );
     assert!(reg.verify_audit_and_state().await.is_err());
     // An unknown action before both ends the trail there.
@@ -588,6 +596,7 @@ async fn the_first_failing_entry_in_trail_order_is_reported() {
         e,
         format!("audit entry {}: unknown action 'upsert'", treatment - 1)
     );
+    assert_eq!(reg.verify_state_by_row().await.unwrap_err().to_string(), e);
     db.finish().await;
     // An unknown action after the first failure does not hide it.
     let db = registry_with_history("sqlite").await;
@@ -599,6 +608,10 @@ async fn the_first_failing_entry_in_trail_order_is_reported() {
     assert_eq!(
         error(reg.verify_state().await),
         format!("audit entry {first}")
+    );
+    assert_eq!(
+        reg.verify_state_by_row().await.unwrap_err().to_string(),
+        reg.verify_state().await.unwrap_err().to_string()
     );
     db.finish().await;
 }
