@@ -25,6 +25,37 @@ pub(super) struct Record {
     pub(super) defaults: Vec<&'static str>,
 }
 
+impl Record {
+    /// The record a CDM row at `line` of `person`'s data became, with no
+    /// parent and no default columns.
+    pub(super) fn of(
+        entity: Entity,
+        person: String,
+        line: u64,
+        cols: BTreeMap<String, String>,
+    ) -> Record {
+        Record {
+            entity,
+            person,
+            line,
+            cols,
+            parent: None,
+            modified: false,
+            defaults: Vec::new(),
+        }
+    }
+
+    /// The same record, belonging to record `parent` (if any).
+    pub(super) fn under(self, parent: Option<usize>) -> Record {
+        Record { parent, ..self }
+    }
+
+    /// The same record, with `defaults` taken from the row for want of better.
+    pub(super) fn defaults(self, defaults: Vec<&'static str>) -> Record {
+        Record { defaults, ..self }
+    }
+}
+
 /// Groups drug exposures into treatments, fills identifiers the extract
 /// does not give and writes the bundle tables.
 pub(super) fn assemble(

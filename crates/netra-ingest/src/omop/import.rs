@@ -168,6 +168,16 @@ pub(super) struct State {
 }
 
 impl State {
+    /// Adds a record that CDM row `anchor` (field concept, event id)
+    /// became, so that later rows naming the event find it; returns its
+    /// index.
+    fn push_anchored(&mut self, anchor: (i64, String), record: Record) -> usize {
+        let i = self.records.len();
+        self.anchors.entry(anchor).or_default().push(i);
+        self.records.push(record);
+        i
+    }
+
     /// The person of a row: its patient record, birth and code.
     fn person(
         &mut self,
@@ -446,15 +456,8 @@ fn persons(st: &mut State, pt: &Table, site_of: &HashMap<String, String>) {
         }
         cols.insert("vital_status".to_string(), "alive".to_string());
         st.persons.insert(pid, (st.records.len(), birth));
-        st.records.push(Record {
-            entity: Entity::Patient,
-            person: code,
-            line: *line,
-            cols,
-            parent: None,
-            modified: false,
-            defaults: Vec::new(),
-        });
+        st.records
+            .push(Record::of(Entity::Patient, code, *line, cols));
     }
 }
 /// Observation periods (last follow-up) and deaths (vital status).
@@ -559,22 +562,13 @@ fn conditions(st: &mut State, co: &Table) {
             ));
             continue;
         };
-        st.anchors
-            .entry((
+        st.push_anchored(
+            (
                 st.f.condition,
                 co.get(row, "condition_occurrence_id").to_string(),
-            ))
-            .or_default()
-            .push(st.records.len());
-        st.records.push(Record {
-            entity,
-            person,
-            line: *line,
-            cols,
-            parent: None,
-            modified: false,
-            defaults,
-        });
+            ),
+            Record::of(entity, person, *line, cols).defaults(defaults),
+        );
     }
 }
 /// Drug exposures: a treatment and an agent each.
@@ -642,17 +636,10 @@ fn drugs(st: &mut State, de: &Table) {
             continue;
         };
         let key = (st.f.drug, de.get(row, "drug_exposure_id").to_string());
-        let ti = st.records.len();
-        st.records.push(Record {
-            entity: Entity::Treatment,
-            person: person.clone(),
-            line: *line,
-            cols: t,
-            parent: None,
-            modified: false,
-            defaults: Vec::new(),
-        });
-        st.anchors.entry(key.clone()).or_default().push(ti);
+        let ti = st.push_anchored(
+            key.clone(),
+            Record::of(Entity::Treatment, person.clone(), *line, t),
+        );
         if let Some(a) = agent {
             let mut c = BTreeMap::new();
             c.insert("agent".to_string(), a);
@@ -665,16 +652,10 @@ fn drugs(st: &mut State, de: &Table) {
                     c.insert(col.to_string(), v.to_string());
                 }
             }
-            st.anchors.entry(key).or_default().push(st.records.len());
-            st.records.push(Record {
-                entity: Entity::TreatmentAgent,
-                person,
-                line: *line,
-                cols: c,
-                parent: Some(ti),
-                modified: false,
-                defaults: Vec::new(),
-            });
+            st.push_anchored(
+                key,
+                Record::of(Entity::TreatmentAgent, person, *line, c).under(Some(ti)),
+            );
         }
     }
 }
@@ -733,22 +714,13 @@ fn procedures(st: &mut State, po: &Table) {
             ));
             continue;
         };
-        st.anchors
-            .entry((
+        st.push_anchored(
+            (
                 st.f.procedure,
                 po.get(row, "procedure_occurrence_id").to_string(),
-            ))
-            .or_default()
-            .push(st.records.len());
-        st.records.push(Record {
-            entity,
-            person,
-            line: *line,
-            cols: c,
-            parent: None,
-            modified: false,
-            defaults: Vec::new(),
-        });
+            ),
+            Record::of(entity, person, *line, c),
+        );
     }
 }
 /// Measurements: markers, Ki-67 of a tumour, lesions of an assessment.
@@ -849,19 +821,12 @@ fn measurements(st: &mut State, me: &Table) {
             ));
             continue;
         };
-        st.anchors
-            .entry((st.f.measurement, me.get(row, "measurement_id").to_string()))
-            .or_default()
-            .push(st.records.len());
-        st.records.push(Record {
-            entity,
-            person,
-            line: *line,
-            cols: c,
-            parent,
-            modified: false,
-            defaults,
-        });
+        st.push_anchored(
+            (st.f.measurement, me.get(row, "measurement_id").to_string()),
+            Record::of(entity, person, *line, c)
+                .under(parent)
+                .defaults(defaults),
+        );
     }
     for (t, v, _) in ki67 {
         if !v.is_empty() {
@@ -975,19 +940,12 @@ fn observations(st: &mut State, ob: &Table) {
             ));
             continue;
         };
-        st.anchors
-            .entry((st.f.observation, ob.get(row, "observation_id").to_string()))
-            .or_default()
-            .push(st.records.len());
-        st.records.push(Record {
-            entity,
-            person,
-            line: *line,
-            cols: c,
-            parent,
-            modified: false,
-            defaults,
-        });
+        st.push_anchored(
+            (st.f.observation, ob.get(row, "observation_id").to_string()),
+            Record::of(entity, person, *line, c)
+                .under(parent)
+                .defaults(defaults),
+        );
     }
     for (pi, code, event, line, row) in columns_rows {
         let Some((file, col)) = code.trim_start_matches("column/").split_once(".csv.") else {
