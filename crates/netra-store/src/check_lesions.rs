@@ -319,12 +319,16 @@ pub(crate) fn moved_onto_stored_lesions(
     out
 }
 
+/// A lesion of the registry: (lesion, `patient SEP lesion`, the
+/// assessments measuring it).
+type StoredLesion<'s> = (&'s str, &'s str, &'s [String]);
+
 /// The registry's lesions of the patients of `redated`: patient →
 /// (lesion, `patient SEP lesion`, assessments measuring it).
 fn stored_lesions_of<'s>(
     stored: &'s Stored,
     redated: &[(&str, &str, u32)],
-) -> HashMap<&'s str, Vec<(&'s str, &'s str, &'s [String])>> {
+) -> HashMap<&'s str, Vec<StoredLesion<'s>>> {
     let patients: HashSet<&str> = redated.iter().map(|(p, _, _)| *p).collect();
     let mut out: HashMap<&str, Vec<_>> = HashMap::new();
     for (pl, assessments) in &stored.lesion_assessments {

@@ -14,7 +14,8 @@ use crate::bundle::Bundle;
 use crate::check::{PatientLife, SEP, Stored, describe_record, key_of, unknown_term_advice};
 use crate::error::Problems;
 
-/// What checking learnt about the bundle (used again when writing).
+/// What the old checks learnt about the bundle (`Checked` with one map
+/// per entity).
 #[derive(Debug, Default)]
 pub(crate) struct RefChecked {
     /// Per entity: key → first row with it.
@@ -26,16 +27,13 @@ pub(crate) struct RefChecked {
     pub flags: Vec<crate::error::Problem>,
 }
 
-/// [`check`] with the problems of re-dated assessments
-/// ([`moved_onto_stored_lesions`], found after all rows) apart from those of
-/// the rows, for an import block by block ([`crate::import_blocks`]) that
-/// merges each kind in the order of the whole bundle.
+/// The old `check_parts`, on one thread, with `today` given: (what was
+/// learnt, the rows' problems, the re-dated assessments' problems).
 pub(crate) fn reference_check_parts(
     bundle: &Bundle,
     stored: &Stored,
     today: Day,
 ) -> (RefChecked, Problems, Problems) {
-    let today = today;
     let mut problems = Problems::default();
     let mut checked = RefChecked {
         keys: vec![HashMap::new(); Entity::ALL.len()],
@@ -709,7 +707,7 @@ mod tests {
             "a value is required",
         ] {
             assert!(
-                reasons.contains(&kind),
+                reasons.contains(kind),
                 "no problem '{kind}' among:\n{reasons}"
             );
         }

@@ -578,7 +578,7 @@ mod tests {
         for n in 1..6 {
             for p in ["", "P1", "sim-0000001", "É"] {
                 assert!(shard_of(p, n) < n);
-                assert_eq!(shard_of(p, n), shard_of(&p.to_string(), n));
+                assert_eq!(shard_of(p, n), shard_of(&String::from(p), n));
             }
         }
     }
