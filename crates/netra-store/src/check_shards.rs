@@ -2,9 +2,10 @@
 //! core.
 //!
 //! Every check but those of the study and site files is local to a patient:
-//! duplicate keys and references start with the patient code (the schema's
-//! test `patient_tables_key_and_refer_by_patient` says so), and the lesion,
-//! assessment, treatment and life-span checks look at one patient's rows.
+//! duplicate keys and references start with the patient code (the test
+//! `patient_tables_key_and_refer_by_patient` below holds the schema to it),
+//! and the lesion, assessment, treatment and life-span checks look at one
+//! patient's rows.
 //! So the study and site files are checked first, on the calling thread,
 //! and then each shard — the patients whose code hashes to it
 //! ([`shard_of`]) — checks its rows of every other file, in file order and
