@@ -46,6 +46,10 @@ mod audit_scan;
 pub mod blocks;
 pub mod bundle;
 pub mod check;
+mod check_lesions;
+#[cfg(test)]
+mod check_reference;
+mod check_shards;
 pub mod db;
 pub mod error;
 pub mod expect;
