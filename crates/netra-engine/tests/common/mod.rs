@@ -78,7 +78,7 @@ pub fn in_memory(path: &Path, spec: &SurvivalSpec, opts: &SurvivalOptions) -> Va
     let (labels, group) = match &spec.group {
         Some(g) => {
             let f = factor(frame.column(g).unwrap(), rows);
-            (f.levels, f.codes.iter().map(|&c| c as u32).collect())
+            (f.levels, f.codes)
         }
         None => (vec!["all".to_string()], vec![0; time.len()]),
     };
