@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t0 = Instant::now();
         let frame = Frame::read(Path::new(&file), Some(&columns))?;
         let t1 = Instant::now();
-        let complete = complete_rows(&frame, &columns)?;
+        let complete = complete_rows::<u32>(&frame, &columns)?;
         let rows = &complete.rows;
         let time = times(frame.column("time")?, rows)?;
         let read = read_events(frame.column("status")?, rows, &EventCoding::default())?;
@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let data = SurvivalData {
             time,
             event: read.events,
-            group: groups.codes.iter().map(|&c| c as u32).collect(),
+            group: groups.codes,
             labels: groups.levels,
             weights: None,
         };

@@ -18,11 +18,49 @@ use netra_frame::{CellError, Codes, Column, Frame, MergedLabel};
 
 use crate::AnalysisError;
 
+/// A data row's index as an analysis keeps it: `u32` (4 bytes a row, the
+/// choice of the survival commands: a million-row file's row list is 4 MB
+/// instead of 8, memory the kernel would have to zero first) or `usize`.
+/// Every function of this module taking rows accepts either.
+pub trait RowIndex: Copy + Send + Sync + 'static {
+    /// The most rows a list of this type indexes.
+    const MAX_ROWS: usize;
+    /// The 0-based row.
+    fn index(self) -> usize;
+    /// Row `i`, which is below [`RowIndex::MAX_ROWS`].
+    fn of_index(i: usize) -> Self;
+}
+
+impl RowIndex for usize {
+    const MAX_ROWS: usize = usize::MAX;
+    #[inline]
+    fn index(self) -> usize {
+        self
+    }
+    #[inline]
+    fn of_index(i: usize) -> usize {
+        i
+    }
+}
+
+impl RowIndex for u32 {
+    const MAX_ROWS: usize = u32::MAX as usize + 1;
+    #[inline]
+    fn index(self) -> usize {
+        self as usize
+    }
+    #[inline]
+    fn of_index(i: usize) -> u32 {
+        debug_assert!(i < Self::MAX_ROWS);
+        i as u32
+    }
+}
+
 /// The rows an analysis can use, and how many it had to drop.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompleteRows {
+pub struct CompleteRows<R = usize> {
     /// Indices (0-based data rows) with every used column present.
-    pub rows: Vec<usize>,
+    pub rows: Vec<R>,
     /// Rows dropped because a used column was missing.
     pub n_dropped: usize,
     /// Dropped rows by reason: each counted under the first column (in the
@@ -36,8 +74,22 @@ pub struct CompleteRows {
     pub empty_labels: Vec<(String, usize)>,
 }
 
-/// Rows of `frame` in which none of `columns` is missing.
-pub fn complete_rows(frame: &Frame, columns: &[&str]) -> Result<CompleteRows, AnalysisError> {
+/// Rows of `frame` in which none of `columns` is missing, as indices of type
+/// `R` (`u32` or `usize`, [`RowIndex`]).
+pub fn complete_rows<R: RowIndex>(
+    frame: &Frame,
+    columns: &[&str],
+) -> Result<CompleteRows<R>, AnalysisError> {
+    if frame.n_rows() > R::MAX_ROWS {
+        return Err(AnalysisError::invalid(
+            frame.source_name(),
+            format!(
+                "{} rows are more than an analysis in memory holds ({}); use --engine datafusion",
+                frame.n_rows(),
+                R::MAX_ROWS
+            ),
+        ));
+    }
     let cols: Vec<Column<'_>> = columns
         .iter()
         .map(|c| frame.column(c))
@@ -51,8 +103,8 @@ pub fn complete_rows(frame: &Frame, columns: &[&str]) -> Result<CompleteRows, An
         .enumerate()
         .filter(|(_, c)| c.missing_cells() > 0)
         .collect();
-    let rows: Vec<usize> = if gappy.is_empty() {
-        (0..frame.n_rows()).collect()
+    let rows: Vec<R> = if gappy.is_empty() {
+        (0..frame.n_rows()).map(R::of_index).collect()
     } else {
         (0..frame.n_rows())
             .filter(|&r| match gappy.iter().find(|(_, c)| c.text(r).is_none()) {
@@ -62,6 +114,7 @@ pub fn complete_rows(frame: &Frame, columns: &[&str]) -> Result<CompleteRows, An
                 }
                 None => true,
             })
+            .map(R::of_index)
             .collect()
     };
     let n_dropped = frame.n_rows() - rows.len();
@@ -101,11 +154,12 @@ pub fn complete_rows(frame: &Frame, columns: &[&str]) -> Result<CompleteRows, An
 }
 
 /// Follow-up times of `rows`; errors on text or negative values.
-pub fn times(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> {
+pub fn times<R: RowIndex>(column: Column<'_>, rows: &[R]) -> Result<Vec<f64>, CellError> {
     // The numbers read with the file (NaN: missing), the usual column.
     if let Some(n) = column.numbers() {
         let mut out = Vec::with_capacity(rows.len());
         for &r in rows {
+            let r = r.index();
             let t = n.get(r);
             if t >= 0.0 {
                 out.push(t);
@@ -118,7 +172,8 @@ pub fn times(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> 
         return Ok(out);
     }
     rows.iter()
-        .map(|&r| match column.number(r)? {
+        .map(|&r| r.index())
+        .map(|r| match column.number(r)? {
             Some(t) if t >= 0.0 => Ok(t),
             Some(_) => Err(column.error(r, "a time cannot be negative")),
             None => Err(column.error(r, "missing value in a complete row")),
@@ -127,18 +182,20 @@ pub fn times(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> 
 }
 
 /// Numbers of `rows` (covariates, weights); errors on text.
-pub fn numbers(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> {
+pub fn numbers<R: RowIndex>(column: Column<'_>, rows: &[R]) -> Result<Vec<f64>, CellError> {
     if let Some(n) = column.numbers() {
         return rows
             .iter()
-            .map(|&r| match n.get(r) {
+            .map(|&r| r.index())
+            .map(|r| match n.get(r) {
                 v if v.is_nan() => Err(column.error(r, "missing value in a complete row")),
                 v => Ok(v),
             })
             .collect();
     }
     rows.iter()
-        .map(|&r| {
+        .map(|&r| r.index())
+        .map(|r| {
             column
                 .number(r)?
                 .ok_or_else(|| column.error(r, "missing value in a complete row"))
@@ -147,10 +204,10 @@ pub fn numbers(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError
 }
 
 /// Case weights of `rows`: finite numbers >= 0, as R's `survfit` requires.
-pub fn weights(column: Column<'_>, rows: &[usize]) -> Result<Vec<f64>, CellError> {
+pub fn weights<R: RowIndex>(column: Column<'_>, rows: &[R]) -> Result<Vec<f64>, CellError> {
     let values = numbers(column, rows)?;
     if let Some(i) = values.iter().position(|&w| w < 0.0) {
-        return Err(column.error(rows[i], "a weight cannot be negative"));
+        return Err(column.error(rows[i].index(), "a weight cannot be negative"));
     }
     Ok(values)
 }
@@ -370,10 +427,10 @@ impl Distinct<'_> {
     }
 
     /// Counts over the analysed rows, with each value's meaning.
-    fn read(&self, rows: &[usize], meaning: &[&'static str]) -> Vec<ValueRead> {
+    fn read<R: RowIndex>(&self, rows: &[R], meaning: &[&'static str]) -> Vec<ValueRead> {
         let mut n = vec![0usize; self.texts.len()];
         for &r in rows {
-            if let Some(c) = n.get_mut(self.id.get(r)) {
+            if let Some(c) = n.get_mut(self.id.get(r.index())) {
                 *c += 1;
             }
         }
@@ -414,9 +471,9 @@ fn absent_code(column: Column<'_>, what: &str, code: &str, d: &Distinct<'_>) -> 
 /// in a dropped row is still 1 = censored, 2 = event. With explicit codes, a
 /// code that never occurs, and a value equal to a code only when case is
 /// ignored, are errors listing the values seen.
-pub fn read_events(
+pub fn read_events<R: RowIndex>(
     column: Column<'_>,
-    rows: &[usize],
+    rows: &[R],
     coding: &EventCoding,
 ) -> Result<EventsRead, AnalysisError> {
     let d = distinct(column);
@@ -427,7 +484,7 @@ pub fn read_events(
     let is_event: Vec<bool> = meaning.iter().map(|&m| m == "event").collect();
     let events = rows
         .iter()
-        .map(|&r| is_event.get(d.id.get(r)) == Some(&true))
+        .map(|&r| is_event.get(d.id.get(r.index())) == Some(&true))
         .collect();
     Ok(EventsRead {
         events,
@@ -564,8 +621,9 @@ pub struct Factor {
     pub levels: Vec<String>,
     /// The numeric value of each level when every label is a number.
     pub values: Option<Vec<f64>>,
-    /// 0-based level of each row.
-    pub codes: Vec<usize>,
+    /// 0-based level of each row (4 bytes a row: a million-row file's
+    /// codes are 4 MB, and the survival layer takes them as they are).
+    pub codes: Vec<u32>,
 }
 
 /// True when every present cell of the whole column (dropped rows too) is a
@@ -606,16 +664,16 @@ pub fn column_numbers(column: Column<'_>) -> Result<Vec<Option<f64>>, usize> {
 /// order only when the whole column is numeric ([`is_numeric_column`]). One hash
 /// lookup per row on the borrowed cell text, no allocation per row; each
 /// distinct text is parsed and sorted once.
-pub fn factor(column: Column<'_>, rows: &[usize]) -> Factor {
+pub fn factor<R: RowIndex>(column: Column<'_>, rows: &[R]) -> Factor {
     if let Some(coded) = column.codes() {
         return factor_coded(column, coded, rows);
     }
     let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut texts: Vec<&str> = Vec::new();
-    let mut provisional: Vec<usize> = Vec::with_capacity(rows.len());
+    let mut provisional: Vec<u32> = Vec::with_capacity(rows.len());
     let mut last: Option<(&str, usize)> = None;
     for &r in rows {
-        let cell = column.text(r).unwrap_or_default();
+        let cell = column.text(r.index()).unwrap_or_default();
         let id = match last {
             Some((text, id)) if same_text(text, cell) => id,
             _ if texts.len() <= FEW => match texts.iter().position(|t| same_text(t, cell)) {
@@ -632,7 +690,7 @@ pub fn factor(column: Column<'_>, rows: &[usize]) -> Factor {
             }),
         };
         last = Some((cell, id));
-        provisional.push(id);
+        provisional.push(id as u32);
     }
     // R's factor-level order, the one implementation (netra_stats::model::levels).
     let netra_stats::model::LevelOrder {
@@ -643,20 +701,20 @@ pub fn factor(column: Column<'_>, rows: &[usize]) -> Factor {
     Factor {
         levels,
         values,
-        codes: provisional.into_iter().map(|i| level_of[i]).collect(),
+        codes: final_codes(provisional, &level_of),
     }
 }
 
 /// [`factor`] of a coded column: a row's provisional level is looked up
 /// by its code, each distinct text is compared once.
-fn factor_coded(column: Column<'_>, coded: Codes<'_>, rows: &[usize]) -> Factor {
-    let mut of_code = vec![usize::MAX; coded.levels.len()];
+fn factor_coded<R: RowIndex>(column: Column<'_>, coded: Codes<'_>, rows: &[R]) -> Factor {
+    let mut of_code = vec![u32::MAX; coded.levels.len()];
     let mut texts: Vec<&str> = Vec::new();
-    let mut provisional: Vec<usize> = Vec::with_capacity(rows.len());
+    let mut provisional: Vec<u32> = Vec::with_capacity(rows.len());
     for &r in rows {
-        let c = coded.codes[r] as usize;
+        let c = coded.codes[r.index()] as usize;
         let mut id = of_code[c];
-        if id == usize::MAX {
+        if id == u32::MAX {
             let level = coded.levels[c].as_str();
             // A missing cell reads as "" (the caller passes present rows).
             let text = if netra_frame::is_missing(level) {
@@ -667,7 +725,7 @@ fn factor_coded(column: Column<'_>, coded: Codes<'_>, rows: &[usize]) -> Factor 
             id = texts.iter().position(|t| *t == text).unwrap_or_else(|| {
                 texts.push(text);
                 texts.len() - 1
-            });
+            }) as u32;
             of_code[c] = id;
         }
         provisional.push(id);
@@ -680,8 +738,22 @@ fn factor_coded(column: Column<'_>, coded: Codes<'_>, rows: &[usize]) -> Factor 
     Factor {
         levels,
         values,
-        codes: provisional.into_iter().map(|i| level_of[i]).collect(),
+        codes: final_codes(provisional, &level_of),
     }
+}
+
+/// Factor codes widened to `usize`, for the analyses that index with them
+/// (contingency tables, cumulative incidence).
+pub fn codes_as_usize(codes: &[u32]) -> Vec<usize> {
+    codes.iter().map(|&c| c as usize).collect()
+}
+
+/// Each row's level from its provisional id (first-seen order), in place.
+fn final_codes(mut codes: Vec<u32>, level_of: &[usize]) -> Vec<u32> {
+    for c in &mut codes {
+        *c = level_of[*c as usize] as u32;
+    }
+    codes
 }
 
 /// A competing-risks status column read as `cmprsk::cuminc` reads it: the
@@ -726,9 +798,9 @@ pub enum Censoring {
 /// otherwise become a competing event. Data with no censored row at all is
 /// read only when the caller says so ([`Censoring::Absent`]); then a row
 /// carrying the censoring code is the error.
-pub fn competing_status(
+pub fn competing_status<R: RowIndex>(
     column: Column<'_>,
-    rows: &[usize],
+    rows: &[R],
     censor_value: &str,
     censoring: Censoring,
 ) -> Result<CompetingStatus, AnalysisError> {
@@ -756,7 +828,7 @@ pub fn competing_status(
     // "No row is censored" speaks of the analysed rows: a dropped row that
     // carries the code is not analysed, as for every other value.
     let analysed_censored =
-        censored_at.and_then(|k| rows.iter().copied().find(|&r| d.id.get(r) == k));
+        censored_at.and_then(|k| rows.iter().map(|&r| r.index()).find(|&r| d.id.get(r) == k));
     match (censoring, censored_at, analysed_censored) {
         (Censoring::Expected, None, _) => {
             return Err(AnalysisError::invalid(
@@ -799,7 +871,11 @@ pub fn competing_status(
         }
     }
     Ok(CompetingStatus {
-        codes: levels.codes.iter().map(|&k| code_of_level[k]).collect(),
+        codes: levels
+            .codes
+            .iter()
+            .map(|&k| code_of_level[k as usize])
+            .collect(),
         causes,
         values,
     })
@@ -826,7 +902,7 @@ pub struct Reading {
 
 impl Reading {
     /// The reading of `column` over `complete`.
-    pub fn new(complete: &CompleteRows, column: &str, values: Vec<ValueRead>) -> Reading {
+    pub fn new<R>(complete: &CompleteRows<R>, column: &str, values: Vec<ValueRead>) -> Reading {
         Reading {
             n_dropped: complete.n_dropped,
             dropped_by: complete.dropped_by.clone(),
@@ -968,7 +1044,7 @@ mod tests {
     #[test]
     fn labels_merged_by_trimming_are_noted_for_used_columns_only() {
         let f = frame("t,e,g,h\n1,1,a,x\n2,0,a ,x \n3,1,,x\n");
-        let c = complete_rows(&f, &["t", "e", "g"]).unwrap();
+        let c = complete_rows::<usize>(&f, &["t", "e", "g"]).unwrap();
         assert_eq!(c.merged_labels.len(), 1);
         assert_eq!(c.merged_labels[0].variants, vec!["a", "a "]);
         assert_eq!(c.empty_labels, vec![("g".to_string(), 1)]);
@@ -1003,10 +1079,86 @@ mod tests {
         assert_eq!(column_numbers(inf.column("x").unwrap()), Err(1));
     }
 
+    /// Row lists of `u32` and of `usize` read random files alike: the same
+    /// rows, drops, times, events, factor levels and codes, competing
+    /// status, and the same errors.
+    #[test]
+    fn u32_and_usize_rows_read_alike() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let groups = ["a", "b", "c", "NA", "10", "2", "", "B"];
+        for case in 0..300 {
+            let mut text = String::from("t,e,g\n");
+            for _ in 0..1 + next() % 60 {
+                let t = match next() % 10 {
+                    0 => "NA".to_string(),
+                    1 => format!("{}.5", next() % 100),
+                    2 if case % 7 == 0 => "-1".to_string(),
+                    _ => format!("{}", next() % 50),
+                };
+                let e = ["0", "1", "1", "NA", "", "2"]
+                    [(next() % 5 + u64::from(case % 11 == 0)) as usize];
+                let g = groups[(next() % if case % 2 == 0 { 3 } else { 8 }) as usize];
+                text.push_str(&format!("{t},{e},{g}\n"));
+            }
+            let f = frame(&text);
+            let columns = ["t", "e", "g"];
+            let (wide, narrow) = (
+                complete_rows::<usize>(&f, &columns),
+                complete_rows::<u32>(&f, &columns),
+            );
+            let (wide, narrow) = match (wide, narrow) {
+                (Ok(w), Ok(n)) => (w, n),
+                (w, n) => {
+                    assert_eq!(format!("{w:?}"), format!("{n:?}"), "{text}");
+                    continue;
+                }
+            };
+            let widened: Vec<usize> = narrow.rows.iter().map(|&r| r as usize).collect();
+            assert_eq!(widened, wide.rows);
+            assert_eq!(narrow.n_dropped, wide.n_dropped);
+            assert_eq!(narrow.dropped_by, wide.dropped_by);
+            let (t, e, g) = (
+                f.column("t").unwrap(),
+                f.column("e").unwrap(),
+                f.column("g").unwrap(),
+            );
+            let same = |a: String, b: String| assert_eq!(a, b, "{text}");
+            same(
+                format!("{:?}", times(t, &wide.rows)),
+                format!("{:?}", times(t, &narrow.rows)),
+            );
+            let coding = EventCoding::default();
+            same(
+                format!("{:?}", read_events(e, &wide.rows, &coding)),
+                format!("{:?}", read_events(e, &narrow.rows, &coding)),
+            );
+            same(
+                format!("{:?}", factor(g, &wide.rows)),
+                format!("{:?}", factor(g, &narrow.rows)),
+            );
+            same(
+                format!(
+                    "{:?}",
+                    competing_status(e, &wide.rows, "0", Censoring::Expected)
+                ),
+                format!(
+                    "{:?}",
+                    competing_status(e, &narrow.rows, "0", Censoring::Expected)
+                ),
+            );
+        }
+    }
+
     #[test]
     fn drops_rows_missing_a_used_column() {
         let f = frame("t,e,g\n1,1,a\nNA,0,b\n3,,a\n4,1,\n");
-        let c = complete_rows(&f, &["t", "e"]).unwrap();
+        let c = complete_rows::<usize>(&f, &["t", "e"]).unwrap();
         assert_eq!(c.rows, vec![0, 3]);
         assert_eq!(c.n_dropped, 2);
     }
@@ -1014,7 +1166,7 @@ mod tests {
     #[test]
     fn negative_time_is_an_error_with_position() {
         let f = frame("t,e\n1,1\n-2,0\n");
-        let c = complete_rows(&f, &["t", "e"]).unwrap();
+        let c = complete_rows::<usize>(&f, &["t", "e"]).unwrap();
         let err = times(f.column("t").unwrap(), &c.rows).unwrap_err();
         assert_eq!(err.line, 3);
         assert_eq!(err.reason, "a time cannot be negative");
@@ -1023,7 +1175,7 @@ mod tests {
     #[test]
     fn r_default_codings() {
         let f = frame("e\n0\n1\n1.0\n");
-        let c = complete_rows(&f, &["e"]).unwrap();
+        let c = complete_rows::<usize>(&f, &["e"]).unwrap();
         let e = events(f.column("e").unwrap(), &c.rows, &EventCoding::default()).unwrap();
         assert_eq!(e, vec![false, true, true]);
 
@@ -1048,7 +1200,7 @@ mod tests {
     #[test]
     fn negative_weight_is_an_error() {
         let f = frame("w\n1.5\n-1\n");
-        let err = weights(f.column("w").unwrap(), &[0, 1]).unwrap_err();
+        let err = weights(f.column("w").unwrap(), &[0usize, 1]).unwrap_err();
         assert_eq!(err.line, 3);
         assert_eq!(err.reason, "a weight cannot be negative");
     }
@@ -1076,7 +1228,7 @@ mod tests {
     #[test]
     fn factor_orders_numbers_numerically() {
         let f = frame("g\n10\n2\n1.0\n1\n2\n");
-        let lv = factor(f.column("g").unwrap(), &[0, 1, 2, 3, 4]);
+        let lv = factor(f.column("g").unwrap(), &[0usize, 1, 2, 3, 4]);
         assert_eq!(lv.levels, vec!["1.0", "2", "10"]);
         assert_eq!(lv.values, Some(vec![1.0, 2.0, 10.0]));
         assert_eq!(lv.codes, vec![2, 1, 0, 0, 1]);
@@ -1085,7 +1237,7 @@ mod tests {
     #[test]
     fn factor_orders_text_as_r_in_a_utf8_locale() {
         let f = frame("g\nObs\nLev+5FU\nLev\nb\nB\na\n");
-        let lv = factor(f.column("g").unwrap(), &[0, 1, 2, 3, 4, 5]);
+        let lv = factor(f.column("g").unwrap(), &[0usize, 1, 2, 3, 4, 5]);
         assert_eq!(lv.levels, vec!["a", "b", "B", "Lev", "Lev+5FU", "Obs"]);
         assert_eq!(lv.values, None);
         assert_eq!(lv.codes, vec![5, 4, 3, 1, 2, 0]);
@@ -1096,7 +1248,7 @@ mod tests {
         let f = frame("s\ndeath\ncensor\npcm\ndeath\n");
         let st = competing_status(
             f.column("s").unwrap(),
-            &[0, 1, 2, 3],
+            &[0usize, 1, 2, 3],
             "censor",
             Censoring::Expected,
         )
@@ -1106,8 +1258,13 @@ mod tests {
         assert_eq!(st.code_of("pcm"), Some(2));
         assert_eq!(st.code_of("relapse"), None);
         let f = frame("s\n2\n0.0\n1\n");
-        let st =
-            competing_status(f.column("s").unwrap(), &[0, 1, 2], "0", Censoring::Expected).unwrap();
+        let st = competing_status(
+            f.column("s").unwrap(),
+            &[0usize, 1, 2],
+            "0",
+            Censoring::Expected,
+        )
+        .unwrap();
         assert_eq!(st.causes, vec!["1", "2"]);
         assert_eq!(st.codes, vec![2, 0, 1]);
         assert_eq!(st.code_of("2.0"), Some(2));
@@ -1120,7 +1277,7 @@ mod tests {
         // The only 2 is in row 3, dropped for a missing time: R's Surv() still
         // sees it and reads the column as 1 = censored, 2 = event.
         let f = frame("t,e\n1,1\n2,1\n3,1\nNA,2\n");
-        let c = complete_rows(&f, &["t", "e"]).unwrap();
+        let c = complete_rows::<usize>(&f, &["t", "e"]).unwrap();
         let e = events(f.column("e").unwrap(), &c.rows, &EventCoding::default()).unwrap();
         assert_eq!(e, vec![false, false, false]);
     }
@@ -1130,7 +1287,7 @@ mod tests {
         // read.csv makes the column character because of "x": levels sort as
         // text ("10" before "2"), not as numbers.
         let f = frame("t,g\n1,2\n2,10\nNA,x\n");
-        let c = complete_rows(&f, &["t", "g"]).unwrap();
+        let c = complete_rows::<usize>(&f, &["t", "g"]).unwrap();
         let lv = factor(f.column("g").unwrap(), &c.rows);
         assert_eq!(lv.levels, vec!["10", "2"]);
         assert_eq!(lv.values, None);
@@ -1173,7 +1330,7 @@ mod tests {
     #[test]
     fn dropped_rows_are_counted_by_first_missing_column() {
         let f = frame("t,e,g\nNA,1,a\n2,,\n3,0,\n4,1,b\n");
-        let c = complete_rows(&f, &["t", "e", "g"]).unwrap();
+        let c = complete_rows::<usize>(&f, &["t", "e", "g"]).unwrap();
         assert_eq!(c.rows, vec![3]);
         assert_eq!(
             c.dropped_by,
@@ -1192,7 +1349,7 @@ mod tests {
     #[test]
     fn values_read_are_counted_over_analysed_rows() {
         let f = frame("t,e\n1,1\n2,2\n3,1.0\nNA,2\n");
-        let c = complete_rows(&f, &["t", "e"]).unwrap();
+        let c = complete_rows::<usize>(&f, &["t", "e"]).unwrap();
         let read = read_events(f.column("e").unwrap(), &c.rows, &EventCoding::default()).unwrap();
         assert_eq!(read.events, vec![false, true, false]);
         let summary: Vec<(&str, &str, usize)> = read
@@ -1206,13 +1363,18 @@ mod tests {
     #[test]
     fn competing_censor_code_must_occur() {
         let f = frame("s\n1\n2\n0\n");
-        let err = competing_status(f.column("s").unwrap(), &[0, 1, 2], "9", Censoring::Expected)
-            .unwrap_err();
+        let err = competing_status(
+            f.column("s").unwrap(),
+            &[0usize, 1, 2],
+            "9",
+            Censoring::Expected,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("'9' does not occur"), "{err}");
         let f = frame("s\ndeath\nCensor\n");
         let err = competing_status(
             f.column("s").unwrap(),
-            &[0, 1],
+            &[0usize, 1],
             "censor",
             Censoring::Expected,
         )

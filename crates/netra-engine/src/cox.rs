@@ -351,7 +351,7 @@ async fn read(plan: &Plan, spec: &CoxSpec) -> Result<Read, EngineError> {
             let map = complete
                 .iter()
                 .zip(&f.codes)
-                .map(|(&i, &c)| (keys[i].1.clone(), u32::try_from(c).unwrap_or(u32::MAX)))
+                .map(|(&i, &c)| (keys[i].1.clone(), c))
                 .collect();
             (map, Some(f.levels))
         }

@@ -354,7 +354,6 @@ fn assemble(keys: &[Key], spec: &SurvivalSpec) -> Result<SurvivalTally, EngineEr
         fractional |= k.w_fractional > 0;
         let t = k.time.value(&spec.time)?;
         let group = levels.as_ref().map_or(0, |f| f.codes[j]);
-        let group = u32::try_from(group).unwrap_or(u32::MAX);
         let key = ((t + 0.0).to_bits(), group);
         let cell = cells
             .entry(key)

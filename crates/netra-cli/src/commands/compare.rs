@@ -25,7 +25,7 @@ use netra_report::format::decimals_of;
 use netra_report::table::compare::{CompareText, compare_text};
 use serde_json::json;
 
-use crate::input::{complete_rows, factor, numbers};
+use crate::input::{codes_as_usize, complete_rows, factor, numbers};
 use crate::output::{Format, write_stdout};
 
 /// The test to run.
@@ -98,7 +98,7 @@ pub struct Args {
 /// Runs `netra compare`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let frame = Frame::read(&args.data, Some(&[args.group.as_str(), args.var.as_str()]))?;
-    let complete = complete_rows(&frame, &[&args.group, &args.var])?;
+    let complete = complete_rows::<u32>(&frame, &[&args.group, &args.var])?;
     let groups = factor(frame.column(&args.group)?, &complete.rows);
     let glevels = &groups.levels;
     if glevels.len() < 2 {
@@ -121,7 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         Values::Categories {
             levels: values.levels,
-            codes: values.codes,
+            codes: codes_as_usize(&values.codes),
         }
     } else {
         Values::Numbers(numbers(frame.column(&args.var)?, &complete.rows)?)
@@ -132,7 +132,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     });
     let data = CompareData {
         groups: groups.levels,
-        group: groups.codes,
+        group: codes_as_usize(&groups.codes),
         values,
     };
     let options = CompareOptions {

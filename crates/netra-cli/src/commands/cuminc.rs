@@ -207,7 +207,7 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
         used.push(s);
     }
     let frame = Frame::read(&args.data, Some(&used))?;
-    let complete = input::complete_rows(&frame, &used)?;
+    let complete = input::complete_rows::<u32>(&frame, &used)?;
     let rows = &complete.rows;
     let time = input::times(frame.column(&args.time)?, rows)?;
     let status_column = frame.column(&args.status)?;
@@ -253,11 +253,11 @@ fn analyse(args: &Args) -> anyhow::Result<Report> {
         time,
         status: status.codes.clone(),
         causes: status.causes.clone(),
-        group: groups.as_ref().map(|f| f.codes.clone()),
+        group: groups.as_ref().map(|f| input::codes_as_usize(&f.codes)),
         labels: groups
             .as_ref()
             .map_or_else(|| vec!["all".to_string()], |f| f.levels.clone()),
-        strata: strata.as_ref().map(|f| f.codes.clone()),
+        strata: strata.as_ref().map(|f| input::codes_as_usize(&f.codes)),
     };
     let request = IncidenceRequest {
         cause: status.causes[cause as usize - 1].clone(),

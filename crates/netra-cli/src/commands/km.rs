@@ -336,7 +336,7 @@ fn analyse_on_engine(args: &KmArgs) -> anyhow::Result<Analysis> {
 fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
     check(args)?;
     let sv = &args.survival;
-    let complete = input::complete_rows(frame, &args.columns())?;
+    let complete = input::complete_rows::<u32>(frame, &args.columns())?;
     let rows = &complete.rows;
     let time = input::times(frame.column(&sv.time)?, rows)?;
     let read = input::read_events(frame.column(&sv.event)?, rows, &sv.coding())?;
@@ -352,8 +352,7 @@ fn analyse(args: &KmArgs, frame: &Frame) -> anyhow::Result<Analysis> {
     let (labels, codes) = match &args.group {
         Some(g) => {
             let groups = input::factor(frame.column(g)?, rows);
-            let codes = groups.codes.iter().map(|&c| c as u32).collect();
-            (groups.levels, codes)
+            (groups.levels, groups.codes)
         }
         None => (vec!["all".to_string()], vec![0; time.len()]),
     };

@@ -187,7 +187,7 @@ fn analyse(args: &Options, request: &LogrankRequest) -> anyhow::Result<Report> {
     }
     let frame = Frame::read(&s.data, Some(&columns))?;
     let source = frame.source_name().to_string();
-    let complete = input::complete_rows(&frame, &columns)?;
+    let complete = input::complete_rows::<u32>(&frame, &columns)?;
     let rows = &complete.rows;
     let time = input::times(frame.column(&s.time)?, rows)?;
     let read = input::read_events(frame.column(&s.event)?, rows, &s.coding())?;
@@ -215,17 +215,16 @@ fn analyse(args: &Options, request: &LogrankRequest) -> anyhow::Result<Report> {
         Some(col) => Some(input::factor(frame.column(col)?, rows)),
         None => None,
     };
-    let codes = |f: &input::Factor| f.codes.iter().map(|&c| c as u32).collect::<Vec<u32>>();
     let data = CompareData {
         survival: SurvivalData {
             time,
             event,
-            group: codes(&groups),
+            group: groups.codes,
             labels: groups.levels,
             weights: None,
         },
-        strata: strata.as_ref().map(codes),
         n_strata: strata.as_ref().map_or(1, |f| f.levels.len()),
+        strata: strata.map(|f| f.codes),
         values: groups.values,
     };
     let out = layer::compare(&data, request).map_err(|e| explain(e, &source))?;

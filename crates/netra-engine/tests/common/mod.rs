@@ -65,7 +65,7 @@ pub fn in_memory(path: &Path, spec: &SurvivalSpec, opts: &SurvivalOptions) -> Va
     cols.extend(spec.group.as_deref());
     cols.extend(spec.weights.as_deref());
     let frame = Frame::read(path, Some(&cols)).unwrap();
-    let complete = complete_rows(&frame, &cols).unwrap();
+    let complete = complete_rows::<u32>(&frame, &cols).unwrap();
     let rows = &complete.rows;
     let time = times(frame.column(&spec.time).unwrap(), rows).unwrap();
     let event = read_events(frame.column(&spec.event).unwrap(), rows, &spec.coding)
@@ -78,7 +78,7 @@ pub fn in_memory(path: &Path, spec: &SurvivalSpec, opts: &SurvivalOptions) -> Va
     let (labels, group) = match &spec.group {
         Some(g) => {
             let f = factor(frame.column(g).unwrap(), rows);
-            (f.levels, f.codes.iter().map(|&c| c as u32).collect())
+            (f.levels, f.codes)
         }
         None => (vec!["all".to_string()], vec![0; time.len()]),
     };
