@@ -722,6 +722,96 @@ mod tests {
         assert_eq!(d.names, vec!["sex=1"]);
     }
 
+    /// Coded numbers give the design of the numbers written out, bit for
+    /// bit, used plain, in interactions, as factors, strata and computed
+    /// terms; a value that is not finite is refused at the same row.
+    #[test]
+    fn coded_numbers_are_the_numbers_written_out() {
+        let mut state = 11u64;
+        let mut next = |k: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % k
+        };
+        let values = [2.5, -1.0, 0.0, 7.25, -0.0];
+        let n = 500;
+        let codes: Vec<u32> = (0..n).map(|_| next(values.len() as u64) as u32).collect();
+        let other: Vec<u32> = (0..n).map(|_| next(3) as u32).collect();
+        let age: Vec<f64> = (0..n).map(|_| next(1000) as f64 / 7.0).collect();
+        let written = written_out(&codes, &values);
+        let other_values = [1.0, 2.0, 3.0];
+        let other_written = written_out(&other, &other_values);
+        let coded = [
+            NamedColumn {
+                name: "g",
+                data: ColumnData::Coded {
+                    codes: &codes,
+                    values: &values,
+                },
+            },
+            NamedColumn {
+                name: "s",
+                data: ColumnData::Coded {
+                    codes: &other,
+                    values: &other_values,
+                },
+            },
+            NamedColumn {
+                name: "age",
+                data: ColumnData::Numeric(&age),
+            },
+        ];
+        let plain = [
+            NamedColumn {
+                name: "g",
+                data: ColumnData::Numeric(&written),
+            },
+            NamedColumn {
+                name: "s",
+                data: ColumnData::Numeric(&other_written),
+            },
+            coded[2],
+        ];
+        for formula in [
+            "g + age",
+            "g:age + s",
+            "age * g + strata(s)",
+            "factor(g) + s",
+            "g + factor(g)",
+            "I(g * 2) + log(s) + g",
+            "relevel(s, ref = 2) + g:s",
+        ] {
+            let a = build(formula, &coded, &[]);
+            let b = build(formula, &plain, &[]);
+            let bits = |d: &Design| d.x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&b), "{formula}");
+            assert_eq!(a.names, b.names, "{formula}");
+            assert_eq!(a.terms, b.terms, "{formula}");
+            assert_eq!(a.strata, b.strata, "{formula}");
+        }
+        let bad = [1.0, f64::NAN];
+        let codes = [0u32, 0, 1, 0, 1];
+        let cols = [NamedColumn {
+            name: "v",
+            data: ColumnData::Coded {
+                codes: &codes,
+                values: &bad,
+            },
+        }];
+        for formula in ["v", "factor(v)"] {
+            let f = Formula::parse(formula).unwrap();
+            assert_eq!(
+                Design::build(&f, &cols, &DesignOptions::default()).unwrap_err(),
+                DesignError::NotFinite {
+                    column: "v".into(),
+                    row: 2
+                },
+                "{formula}"
+            );
+        }
+    }
+
     #[test]
     fn strata_are_combined() {
         let a = ["x", "y", "x", "y"];
