@@ -320,7 +320,7 @@ fn by_time(
     let mut rem_final = vec![0usize; prep.blocks.len()];
     {
         let (infl0, infl1) = infl.split_at_mut(split);
-        let unit = prep.weight.iter().all(|&w| w == 1.0) && n < u32::MAX as usize;
+        let unit = prep.weight.is_unit() && n < u32::MAX as usize;
         let run = |segs: &[Segment], infl: &mut [[f64; 2]], offset: usize| {
             let mut c = [0.0f64; 3];
             let mut rems = Vec::new();
@@ -886,7 +886,7 @@ fn by_lp(
         block_m.push(m);
     }
 
-    let unit = prep.weight.iter().all(|&w| w == 1.0) && n < u32::MAX as usize;
+    let unit = prep.weight.is_unit() && n < u32::MAX as usize;
     let mut code: Vec<u32>;
     let mut wl: Vec<f64> = Vec::new();
     // Position of each subject in predictor order, kept only when weights
