@@ -406,7 +406,7 @@ fn by_time(
 
     summarise(
         count,
-        &infl,
+        infl,
         |pos| w[pos],
         cluster,
         |pos| prep.row[pos] as usize,
@@ -1010,7 +1010,7 @@ fn by_lp(
         }
     }
 
-    Some(summarise(count, &infl, weight, cluster, |k| {
+    Some(summarise(count, infl, weight, cluster, |k| {
         prep.row[by_lp[k] as usize] as usize
     }))
 }
