@@ -236,12 +236,12 @@ impl<T: Weight> RankTrees<T> {
 /// within clusters. `None` when no pair is comparable.
 pub(crate) fn concordance(
     prep: &Prepared,
-    lp: Vec<f64>,
+    mut lp: Vec<f64>,
     cluster: Option<&[u32]>,
 ) -> Option<Concordance> {
     // Right-censored data with few distinct times: the predictor order.
     if prep.start.is_none()
-        && let Some(c) = by_lp(prep, &lp, cluster, 100_000)
+        && let Some(c) = by_lp(prep, &mut lp, cluster, 100_000)
     {
         return c;
     }
@@ -296,10 +296,10 @@ fn by_time(
         }
     }
     drop(block_of);
-    drop(lp);
 
     let w = &prep.weight;
-    let mut infl = vec![[0.0f64; 2]; n];
+    let mut flat = zeroed_influences(lp, n);
+    let (infl, _) = flat.as_chunks_mut::<2>();
     let block_m: Vec<usize> = prep
         .blocks
         .iter()
@@ -320,7 +320,7 @@ fn by_time(
     let mut rem_final = vec![0usize; prep.blocks.len()];
     {
         let (infl0, infl1) = infl.split_at_mut(split);
-        let unit = prep.weight.iter().all(|&w| w == 1.0) && n < u32::MAX as usize;
+        let unit = prep.weight.is_unit() && n < u32::MAX as usize;
         let run = |segs: &[Segment], infl: &mut [[f64; 2]], offset: usize| {
             let mut c = [0.0f64; 3];
             let mut rems = Vec::new();
@@ -406,11 +406,21 @@ fn by_time(
 
     summarise(
         count,
-        &infl,
+        infl,
         |pos| w[pos],
         cluster,
         |pos| prep.row[pos] as usize,
     )
+}
+
+/// Zeroed influences of `n` subjects (two numbers each, flat), in the
+/// buffer of the predictor, which is no longer needed: it is the fit's
+/// covariates' own (`predictor_over_covariates`), already mapped, so no
+/// fresh pages are touched (16 MB at 10⁶ rows).
+fn zeroed_influences(mut spare: Vec<f64>, n: usize) -> Vec<f64> {
+    spare.clear();
+    spare.resize(2 * n, 0.0);
+    spare
 }
 
 /// Runs `run` on the two halves of the work (`segments[h]`, writing the
@@ -849,9 +859,11 @@ struct LpSegment {
 /// The predictor-order method for right-censored data; `None` from the
 /// outer `Option` when a stratum has more than [`MAX_TIMES_BY_LP`] distinct
 /// times (the caller then uses the time-order method).
+/// `lp` is taken (its buffer holds the influences) once the method is
+/// chosen; it is left as it was when the outer `Option` is `None`.
 fn by_lp(
     prep: &Prepared,
-    lp: &[f64],
+    lp: &mut Vec<f64>,
     cluster: Option<&[u32]>,
     min_split: usize,
 ) -> Option<Option<Concordance>> {
@@ -874,7 +886,7 @@ fn by_lp(
         block_m.push(m);
     }
 
-    let unit = prep.weight.iter().all(|&w| w == 1.0) && n < u32::MAX as usize;
+    let unit = prep.weight.is_unit() && n < u32::MAX as usize;
     let mut code: Vec<u32>;
     let mut wl: Vec<f64> = Vec::new();
     // Position of each subject in predictor order, kept only when weights
@@ -947,7 +959,8 @@ fn by_lp(
     // tie-group start) depends on the data only.
     let segments = lp_plan(prep, &code, min_split);
     let split = segments[1].first().map_or(n, |s| s.begin);
-    let mut infl = vec![[0.0f64; 2]; n];
+    let mut flat = zeroed_influences(std::mem::take(lp), n);
+    let (infl, _) = flat.as_chunks_mut::<2>();
     let max_m = block_m.iter().copied().max().unwrap_or(0);
     let mut count = [0.0f64; 3];
     {
@@ -997,7 +1010,7 @@ fn by_lp(
         }
     }
 
-    Some(summarise(count, &infl, weight, cluster, |k| {
+    Some(summarise(count, infl, weight, cluster, |k| {
         prep.row[by_lp[k] as usize] as usize
     }))
 }
@@ -1382,7 +1395,7 @@ mod tests {
                 },
             );
             for min_split in [usize::MAX, 2] {
-                let new = by_lp(&prep, &by_pos, cl, min_split).expect("few times");
+                let new = by_lp(&prep, &mut by_pos.clone(), cl, min_split).expect("few times");
                 match (old, new) {
                     (None, None) => assert_eq!(brute[0] + brute[1] + brute[2], 0.0),
                     (Some(o), Some(v)) => {
@@ -1455,7 +1468,9 @@ mod tests {
         })
         .unwrap();
         let by_pos: Vec<f64> = prep.row.iter().map(|&i| case.lp[i as usize]).collect();
-        let c = by_lp(&prep, &by_pos, None, usize::MAX).unwrap().unwrap();
+        let c = by_lp(&prep, &mut by_pos.clone(), None, usize::MAX)
+            .unwrap()
+            .unwrap();
         assert_eq!([c.concordant, c.discordant, c.tied_x], [1.0, 1.0, 1.0]);
         assert!((c.c - 0.5).abs() < 1e-15);
         // Tied events only: not comparable.
@@ -1487,7 +1502,9 @@ mod tests {
         })
         .unwrap();
         let by_pos: Vec<f64> = prep.row.iter().map(|&i| lp[i as usize]).collect();
-        assert!(by_lp(&prep, &by_pos, None, usize::MAX).is_none());
+        let mut kept = by_pos.clone();
+        assert!(by_lp(&prep, &mut kept, None, usize::MAX).is_none());
+        assert_eq!(kept, by_pos);
         assert!(concordance(&prep, by_pos, None).is_some());
     }
 }

@@ -94,7 +94,7 @@ pub(crate) fn plan(prep: &Prepared) -> Option<Grouped> {
                     mid: mid as u32,
                     end: j as u32,
                     first,
-                    deadwt: prep.weight[mid..j].iter().sum(),
+                    deadwt: prep.weight.sum(mid, j),
                 });
                 first = false;
                 begin = j;
@@ -130,7 +130,7 @@ pub(crate) fn plan(prep: &Prepared) -> Option<Grouped> {
     Some(Grouped {
         p,
         split,
-        unit: prep.weight.iter().all(|&w| w == 1.0),
+        unit: prep.weight.is_unit(),
         u_events,
         sums,
         entries,
@@ -159,7 +159,8 @@ fn events_sum<const P: usize>(prep: &Prepared, entries: &[Entry]) -> Vec<f64> {
     for e in entries {
         let (mid, end) = (e.mid as usize, e.end as usize);
         let rows = prep.x[mid * P..end * P].chunks_exact(P);
-        for (xr, &w) in rows.zip(&prep.weight[mid..end]) {
+        for (k, xr) in rows.enumerate() {
+            let w = prep.weight[mid + k];
             for j in 0..P {
                 u[j] += w * xr[j];
             }
@@ -272,10 +273,12 @@ fn run_sums<const P: usize>(
     out: &mut [f64],
 ) -> f64 {
     let x = &prep.x[lo * p..hi * p];
-    let w = &prep.weight[lo..hi];
+    let w = prep.weight.slice(lo, hi);
     if P == 0 {
         return run_sums_dyn(p, x, w, beta, at_zero, out);
     }
+    // Read only when not `unit` (then there are weights).
+    let w = w.unwrap_or_default();
     match (at_zero, unit) {
         (true, true) => sums_fixed::<P, true, true>(x, w, beta, out),
         (true, false) => sums_fixed::<P, true, false>(x, w, beta, out),
@@ -517,7 +520,7 @@ fn exp_core(x: f64) -> f64 {
 fn run_sums_dyn(
     p: usize,
     x: &[f64],
-    w: &[f64],
+    w: Option<&[f64]>,
     beta: &[f64],
     at_zero: bool,
     out: &mut [f64],
@@ -525,7 +528,7 @@ fn run_sums_dyn(
     out.iter_mut().for_each(|v| *v = 0.0);
     let mut we = 0.0;
     for (k, xr) in x.chunks_exact(p).enumerate() {
-        let wk = w[k];
+        let wk = w.map_or(1.0, |w| w[k]);
         let eta = if at_zero {
             0.0
         } else {

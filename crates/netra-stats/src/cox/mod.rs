@@ -600,14 +600,9 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
         coefficient_table(&beta, &naive, &var, &singular, robust, data.names, opts);
     warnings.extend(wald_warnings(&var, &singular, data.names, opts.toler_chol));
 
-    // The concordance needs the predictor, not the covariates: free them
-    // first (memory at 1e7 rows).
-    let lp_by_pos: Vec<f64> = prep
-        .x
-        .chunks_exact(p)
-        .map(|xr| kernel::dot(&nr.beta, xr))
-        .collect();
-    prep.x = Vec::new();
+    // The concordance needs the predictor, not the covariates: written over
+    // them (memory at 1e7 rows; no fresh pages).
+    let lp_by_pos = predictor_over_covariates(std::mem::take(&mut prep.x), p, &nr.beta);
     let concordance = concordance::concordance(&prep, lp_by_pos, cluster.as_deref());
     let lr = 2.0 * (nr.loglik - nr.loglik0);
     Ok(CoxFit {
@@ -632,6 +627,21 @@ pub fn coxph(data: &CoxData<'_>, opts: &CoxOptions) -> Result<CoxFit, CoxError> 
         ties: opts.ties,
         conf_level: opts.conf_level,
     })
+}
+
+/// The predictor `x_k·β` of each position from the row-major covariates
+/// `x` (`p` per row), written over their own buffer: row `k`'s value goes
+/// to slot `k`, which lies in row `⌊k/p⌋ ≤ k`, already read (and row `k`'s
+/// own values are read before the slot is written). The same values as a
+/// new vector, without its fresh pages; the buffer keeps its capacity,
+/// which the concordance reuses.
+pub(crate) fn predictor_over_covariates(mut x: Vec<f64>, p: usize, beta: &[f64]) -> Vec<f64> {
+    let n = x.len().checked_div(p).unwrap_or(0);
+    for k in 0..n {
+        x[k] = kernel::dot(beta, &x[k * p..(k + 1) * p]);
+    }
+    x.truncate(n);
+    x
 }
 
 /// β, score and model-based variance back on the original scale of the
@@ -1056,6 +1066,31 @@ mod tests {
 
     /// `is_whole` is `t == t.trunc()` and `first_not_finite` the first
     /// position of a non-finite value, at their edges.
+    /// The predictor written over the covariates is the one computed into
+    /// a new vector, bit for bit (p = 1 to 9, 0 to 300 rows).
+    #[test]
+    fn predictor_over_covariates_is_the_new_vector() {
+        let mut state = 5u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        for p in 1..=9usize {
+            for n in [0usize, 1, 2, 7, 300] {
+                let x: Vec<f64> = (0..n * p).map(|_| next() * 10.0).collect();
+                let beta: Vec<f64> = (0..p).map(|_| next()).collect();
+                let want: Vec<u64> = x
+                    .chunks_exact(p)
+                    .map(|r| kernel::dot(&beta, r).to_bits())
+                    .collect();
+                let got = predictor_over_covariates(x, p, &beta);
+                assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
+            }
+        }
+    }
+
     #[test]
     fn whole_and_finite_checks_are_the_plain_ones() {
         let edges = [

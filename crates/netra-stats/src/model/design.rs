@@ -34,6 +34,17 @@ pub enum ColumnData<'a> {
     Numeric(&'a [f64]),
     /// Text; used as a factor.
     Text(&'a [&'a str]),
+    /// Numbers by code: row `i` holds `values[codes[i]]` (a column of few
+    /// distinct numbers, as a CSV reader codes it). A plain term's design
+    /// column is gathered straight from the codes; factors, strata and
+    /// computed terms read the numbers written out. The same design as
+    /// [`ColumnData::Numeric`] of those numbers.
+    Coded {
+        /// The code of each row.
+        codes: &'a [u32],
+        /// The number of each code.
+        values: &'a [f64],
+    },
 }
 
 impl ColumnData<'_> {
@@ -41,8 +52,24 @@ impl ColumnData<'_> {
         match self {
             ColumnData::Numeric(v) => v.len(),
             ColumnData::Text(v) => v.len(),
+            ColumnData::Coded { codes, .. } => codes.len(),
         }
     }
+}
+
+/// The numbers of coded data row by row (`values[codes[i]]`).
+fn written_out(codes: &[u32], values: &[f64]) -> Vec<f64> {
+    codes.iter().map(|&k| values[k as usize]).collect()
+}
+
+/// Whether only plain terms use column `name` (then coded numbers need not
+/// be written out: see [`ColumnData::Coded`]).
+fn used_only_plain(formula: &Formula, name: &str) -> bool {
+    formula
+        .variables
+        .iter()
+        .filter(|v| !matches!(v, Variable::Plain(_)))
+        .all(|v| !v.columns().contains(&name))
 }
 
 /// A named data column.
@@ -126,11 +153,23 @@ impl Design {
         if n == 0 {
             return Err(DesignError::NoRows);
         }
+        // Coded numbers that a factor, a stratum or a computed term reads,
+        // written out once.
+        let written: Vec<Option<Vec<f64>>> = columns
+            .iter()
+            .map(|c| match c.data {
+                ColumnData::Coded { codes, values } if !used_only_plain(formula, c.name) => {
+                    Some(written_out(codes, values))
+                }
+                _ => None,
+            })
+            .collect();
         let find = |name: &str| -> Result<ColumnData<'_>, DesignError> {
             columns
                 .iter()
-                .find(|c| c.name == name)
-                .map(|c| c.data)
+                .zip(&written)
+                .find(|(c, _)| c.name == name)
+                .map(|(c, w)| w.as_deref().map_or(c.data, ColumnData::Numeric))
                 .ok_or_else(|| DesignError::UnknownColumn(name.to_string()))
         };
         for (col, _) in &options.reference_levels {
@@ -154,6 +193,14 @@ impl Design {
                         Coded::Numeric {
                             name: name.clone(),
                             values: Cow::Borrowed(v),
+                        }
+                    }
+                    ColumnData::Coded { codes, values } => {
+                        check_finite_coded(name, codes, values)?;
+                        Coded::ByCode {
+                            name: name.clone(),
+                            codes,
+                            values,
                         }
                     }
                     data @ ColumnData::Text(_) => {
@@ -209,6 +256,14 @@ impl Design {
                         name: name.clone(),
                         source: Source::Numeric(values.as_ref()),
                     }],
+                    &Coded::ByCode {
+                        ref name,
+                        codes,
+                        values,
+                    } => vec![Part {
+                        name: name.clone(),
+                        source: Source::ByCode { codes, values },
+                    }],
                     Coded::Factor(f) => {
                         let rest: Vec<usize> =
                             term.variables.iter().copied().filter(|&u| u != v).collect();
@@ -252,16 +307,19 @@ impl Design {
                 let start = x.len();
                 let alone = match &parts[..] {
                     [only] => match only[idx[0]].source {
-                        Source::Numeric(values) => Some(values),
                         Source::Level { .. } => None,
+                        numeric => Some(numeric),
                     },
                     _ => None,
                 };
                 match alone {
                     // A numeric column on its own: its values (`1.0 × v` is
                     // `v`), copied in one pass.
-                    Some(values) => x.extend_from_slice(values),
-                    None => {
+                    Some(Source::Numeric(values)) => x.extend_from_slice(values),
+                    Some(Source::ByCode { codes, values }) => {
+                        x.extend(codes.iter().map(|&k| values[k as usize]));
+                    }
+                    _ => {
                         x.resize(start + n, 1.0);
                         let col = &mut x[start..];
                         for (&i, p) in idx.iter().zip(parts) {
@@ -269,6 +327,11 @@ impl Design {
                                 Source::Numeric(values) => {
                                     for (c, v) in col.iter_mut().zip(values) {
                                         *c *= v;
+                                    }
+                                }
+                                Source::ByCode { codes, values } => {
+                                    for (c, &k) in col.iter_mut().zip(codes) {
+                                        *c *= values[k as usize];
                                     }
                                 }
                                 Source::Level { codes, level } => {
@@ -332,6 +395,12 @@ enum Coded<'a> {
         name: String,
         values: Cow<'a, [f64]>,
     },
+    /// A plain numeric column by code ([`ColumnData::Coded`]).
+    ByCode {
+        name: String,
+        codes: &'a [u32],
+        values: &'a [f64],
+    },
     Factor(Factor),
 }
 
@@ -343,6 +412,7 @@ struct Part<'a> {
 #[derive(Clone, Copy)]
 enum Source<'a> {
     Numeric(&'a [f64]),
+    ByCode { codes: &'a [u32], values: &'a [f64] },
     Level { codes: &'a [u32], level: u32 },
 }
 
@@ -356,6 +426,21 @@ struct Factor {
 
 fn check_finite(name: &str, values: &[f64]) -> Result<(), DesignError> {
     if let Some(row) = values.iter().position(|v| !v.is_finite()) {
+        return Err(DesignError::NotFinite {
+            column: name.to_string(),
+            row,
+        });
+    }
+    Ok(())
+}
+
+/// [`check_finite`] of coded numbers: the first row whose number is not
+/// finite (rows are looked at only when some number is not).
+fn check_finite_coded(name: &str, codes: &[u32], values: &[f64]) -> Result<(), DesignError> {
+    if values.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
+    if let Some(row) = codes.iter().position(|&k| !values[k as usize].is_finite()) {
         return Err(DesignError::NotFinite {
             column: name.to_string(),
             row,
@@ -381,6 +466,10 @@ fn make_factor(
 ) -> Result<Factor, DesignError> {
     let (mut levels, mut codes, numeric_levels): (Vec<String>, Vec<u32>, Option<Vec<f64>>) =
         match data {
+            ColumnData::Coded { codes, values } => {
+                let numbers = written_out(codes, values);
+                return make_factor(name, ColumnData::Numeric(&numbers), refs);
+            }
             ColumnData::Numeric(values) => {
                 check_finite(name, values)?;
                 let mut uniq = values.to_vec();
@@ -631,6 +720,96 @@ mod tests {
         assert_eq!(d.column(0), &[0.0, 1.0, 0.0, 1.0]);
         let d = build("factor(sex)", &cols, &[("sex", "2.0")]);
         assert_eq!(d.names, vec!["sex=1"]);
+    }
+
+    /// Coded numbers give the design of the numbers written out, bit for
+    /// bit, used plain, in interactions, as factors, strata and computed
+    /// terms; a value that is not finite is refused at the same row.
+    #[test]
+    fn coded_numbers_are_the_numbers_written_out() {
+        let mut state = 11u64;
+        let mut next = |k: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % k
+        };
+        let values = [2.5, -1.0, 0.0, 7.25, -0.0];
+        let n = 500;
+        let codes: Vec<u32> = (0..n).map(|_| next(values.len() as u64) as u32).collect();
+        let other: Vec<u32> = (0..n).map(|_| next(3) as u32).collect();
+        let age: Vec<f64> = (0..n).map(|_| next(1000) as f64 / 7.0).collect();
+        let written = written_out(&codes, &values);
+        let other_values = [1.0, 2.0, 3.0];
+        let other_written = written_out(&other, &other_values);
+        let coded = [
+            NamedColumn {
+                name: "g",
+                data: ColumnData::Coded {
+                    codes: &codes,
+                    values: &values,
+                },
+            },
+            NamedColumn {
+                name: "s",
+                data: ColumnData::Coded {
+                    codes: &other,
+                    values: &other_values,
+                },
+            },
+            NamedColumn {
+                name: "age",
+                data: ColumnData::Numeric(&age),
+            },
+        ];
+        let plain = [
+            NamedColumn {
+                name: "g",
+                data: ColumnData::Numeric(&written),
+            },
+            NamedColumn {
+                name: "s",
+                data: ColumnData::Numeric(&other_written),
+            },
+            coded[2],
+        ];
+        for formula in [
+            "g + age",
+            "g:age + s",
+            "age * g + strata(s)",
+            "factor(g) + s",
+            "g + factor(g)",
+            "I(g * 2) + log(s) + g",
+            "relevel(s, ref = 2) + g:s",
+        ] {
+            let a = build(formula, &coded, &[]);
+            let b = build(formula, &plain, &[]);
+            let bits = |d: &Design| d.x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&b), "{formula}");
+            assert_eq!(a.names, b.names, "{formula}");
+            assert_eq!(a.terms, b.terms, "{formula}");
+            assert_eq!(a.strata, b.strata, "{formula}");
+        }
+        let bad = [1.0, f64::NAN];
+        let codes = [0u32, 0, 1, 0, 1];
+        let cols = [NamedColumn {
+            name: "v",
+            data: ColumnData::Coded {
+                codes: &codes,
+                values: &bad,
+            },
+        }];
+        for formula in ["v", "factor(v)"] {
+            let f = Formula::parse(formula).unwrap();
+            assert_eq!(
+                Design::build(&f, &cols, &DesignOptions::default()).unwrap_err(),
+                DesignError::NotFinite {
+                    column: "v".into(),
+                    row: 2
+                },
+                "{formula}"
+            );
+        }
     }
 
     #[test]

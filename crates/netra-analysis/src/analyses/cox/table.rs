@@ -29,9 +29,10 @@
 //! for a table to print `Inf`); a value that is not finite serialises as
 //! JSON `null`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use netra_frame::{Column, Frame};
+use netra_frame::{CellError, Column, Frame, Numbers};
 use netra_stats::cox::finegray::{self, Status};
 use netra_stats::cox::zph::{Zph, ZphTransform, cox_zph};
 use netra_stats::cox::{ChisqTest, CoxData, CoxError, CoxFit, CoxOptions, Ties, coxph};
@@ -728,9 +729,18 @@ fn check_factor_levels(
     Ok(())
 }
 
-/// A design column read from the file.
+/// A design column read from the file. Numbers of every row of the file
+/// are the frame's own (borrowed, or by code), not copied: the design
+/// matrix is written from them directly (at 10⁶ rows each copy was 8 MB of
+/// fresh pages per column).
 enum Values<'f> {
-    Numeric(Vec<f64>),
+    Numeric(Cow<'f, [f64]>),
+    /// Row `r`'s number is `values[codes[r]]` (a column of few distinct
+    /// numbers, as the reader codes it).
+    Coded {
+        codes: &'f [u32],
+        values: &'f [f64],
+    },
     Text(Vec<&'f str>),
 }
 
@@ -753,12 +763,17 @@ fn read_column<'f>(
                 .is_some_and(|t| t.parse::<f64>().is_ok_and(f64::is_finite))
         })
     };
-    // The numbers parsed with the file, read straight into the rows'
-    // vector (NaN: missing, as below), without a vector of the whole column.
+    // The numbers parsed with the file (NaN: missing, as below): the
+    // frame's own when every row is used, else read straight into the rows'
+    // vector, without a vector of the whole column.
     if let Some(numbers) = column.numbers() {
-        return Ok(Values::Numeric(
-            rows.iter().map(|&r| numbers.get(r)).collect(),
-        ));
+        return Ok(match numbers {
+            Numbers::Rows(v) if every_row(column, rows) => Values::Numeric(Cow::Borrowed(v)),
+            Numbers::Coded { codes, values } if every_row(column, rows) => {
+                Values::Coded { codes, values }
+            }
+            _ => Values::Numeric(rows.iter().map(|&r| numbers.get(r)).collect()),
+        });
     }
     match table::column_numbers(column) {
         Ok(values) => Ok(Values::Numeric(
@@ -785,9 +800,29 @@ fn read_column<'f>(
     }
 }
 
+/// Whether `rows` (ascending, distinct, as [`table::complete_rows`] gives
+/// them) are every row of `column`: then row `k` of the model is row `k` of
+/// the file and the frame's numbers serve as they are.
+fn every_row(column: Column<'_>, rows: &[usize]) -> bool {
+    rows.len() == column.len()
+}
+
+/// The times of `rows` ([`table::times`]): the frame's own numbers when
+/// every row is used and every time is ≥ 0 (the same values, no copy);
+/// otherwise [`table::times`], with its errors.
+fn times<'f>(column: Column<'f>, rows: &[usize]) -> Result<Cow<'f, [f64]>, CellError> {
+    if every_row(column, rows)
+        && let Some(Numbers::Rows(v)) = column.numbers()
+        && v.iter().fold(true, |ok, &t| ok & (t >= 0.0))
+    {
+        return Ok(Cow::Borrowed(v));
+    }
+    table::times(column, rows).map(Cow::Owned)
+}
+
 /// The data of one model, read from the frame, before the fit.
-struct ModelRows {
-    time: Vec<f64>,
+struct ModelRows<'f> {
+    time: Cow<'f, [f64]>,
     start: Option<Vec<f64>>,
     weights: Option<Vec<f64>>,
     cluster: Option<Vec<u32>>,
@@ -796,15 +831,15 @@ struct ModelRows {
 
 /// Reads one model's rows: complete rows of its columns, times, start,
 /// weights, clusters and the design matrix.
-fn read_model(
-    frame: &Frame,
+fn read_model<'f>(
+    frame: &'f Frame,
     req: &TableCoxRequest,
     formula: &Formula,
     complete: &table::CompleteRows,
-) -> Result<ModelRows, AnalysisError> {
+) -> Result<ModelRows<'f>, AnalysisError> {
     let rows = &complete.rows;
     let line_of = |row: usize| frame.line(rows[row]);
-    let time = table::times(frame.column(&req.time)?, rows)?;
+    let time = times(frame.column(&req.time)?, rows)?;
     let start = match &req.start {
         Some(c) => {
             let col = frame.column(c)?;
@@ -871,6 +906,7 @@ fn read_model(
             name,
             data: match v {
                 Values::Numeric(x) => ColumnData::Numeric(x),
+                &Values::Coded { codes, values } => ColumnData::Coded { codes, values },
                 Values::Text(t) => ColumnData::Text(t),
             },
         })
