@@ -203,7 +203,11 @@ impl LiteTx {
             .map_err(err)?;
         let all = st
             .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })
             .map_err(err)?
             .collect::<Result<Vec<_>, _>>()

@@ -37,7 +37,9 @@ impl WriteTx {
         match lite {
             Some((path, cache_bytes)) if backend == Backend::Sqlite => {
                 let alone = crate::lite_tx::first_import_alone(pool).await?;
-                Ok(WriteTx::Lite(LiteTx::begin(path, cache_bytes, alone).await?))
+                Ok(WriteTx::Lite(
+                    LiteTx::begin(path, cache_bytes, alone).await?,
+                ))
             }
             _ => Ok(WriteTx::Sqlx(
                 crate::import::begin_write(pool, backend).await?,

@@ -332,7 +332,11 @@ async fn a_first_import_alone_leaves_what_the_pool_leaves() {
             snapshot(&b.registry).await.0,
             "{way:?}: same registry"
         );
-        same_trail(&trail(&a.registry).await, &trail(&b.registry).await, "first");
+        same_trail(
+            &trail(&a.registry).await,
+            &trail(&b.registry).await,
+            "first",
+        );
         assert_eq!(schema(&a.registry).await, schema(&b.registry).await);
         assert_eq!(file_state(&b.registry).await, wal(), "{way:?}");
         assert!(b.registry.verify_audit().await.unwrap().is_intact());
