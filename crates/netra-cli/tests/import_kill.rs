@@ -1,7 +1,8 @@
 //! Kills `netra import` mid-write (SIGKILL, a separate process) and shows
 //! that the registry is unchanged and consistent: same export, same audit
 //! head, `PRAGMA integrity_check` ok. (SQLite's WAL makes the uncommitted
-//! transaction invisible; the next open discards it.)
+//! transaction invisible; the next open discards it. A first import writes
+//! in place with a rollback journal, which the next open rolls back.)
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -108,6 +109,79 @@ fn killing_an_import_leaves_the_registry_unchanged_and_consistent() {
         assert!(fk.is_empty());
         reg.close().await;
     });
+}
+
+/// The same for a first import, which runs alone with a rollback journal
+/// instead of the WAL (`crates/netra-store/src/lite_tx.rs`): killed once the
+/// file has grown by megabytes written in place, the next open rolls the
+/// journal back and the registry is the empty one, intact and in WAL mode.
+#[test]
+fn killing_a_first_import_leaves_the_empty_registry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("netra.db");
+    let db = db.to_str().unwrap();
+    netra(&["init", "--db", db]);
+    let before = tmp.path().join("before");
+    netra(&["export", before.to_str().unwrap(), "--db", db]);
+    let head_before = netra(&["audit", "verify", "--db", db]);
+    let empty_size = std::fs::metadata(db).unwrap().len();
+
+    let big = tmp.path().join("big");
+    netra_store::synthetic::write_bundle(&big, 12_000, 5).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netra"))
+        .args(["import", big.to_str().unwrap(), "--db", db, "--user", "t"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the import finished ({status}) before it could be killed; enlarge the bundle");
+        }
+        let size = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0);
+        if size > empty_size + (8 << 20) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the import never started writing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        std::fs::metadata(format!("{db}-journal")).is_ok(),
+        "a first import writes in place with a rollback journal"
+    );
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed, not finished");
+
+    let after = tmp.path().join("after");
+    netra(&["export", after.to_str().unwrap(), "--db", db]);
+    assert_eq!(files(&before), files(&after), "the registry changed");
+    assert_eq!(netra(&["audit", "verify", "--db", db]), head_before);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let reg = netra_store::Registry::open_url(db).await.unwrap();
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(reg.pool())
+            .await
+            .unwrap();
+        assert_eq!(check, "ok");
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(reg.pool())
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        reg.close().await;
+    });
+    // And the next first import works.
+    netra(&["import", big.to_str().unwrap(), "--db", db, "--user", "t"]);
+    assert!(netra(&["audit", "verify", "--db", db]).contains("intact"));
 }
 
 #[test]

@@ -20,6 +20,27 @@
 //! PostgreSQL, imports that keep the registry in step with a source
 //! ([`crate::sync`]) and imports with expectations keep the `sqlx` path;
 //! `tests/lite_import.rs` compares both paths on the same bundles.
+//!
+//! **A first import** (a registry without any audit entry) whose pool has
+//! no connection in use runs **alone, with a rollback journal** instead of
+//! the WAL ([`first_import_alone`], [`LiteTx::begin`]): in WAL mode every
+//! page is written twice, into the log and then by the checkpoint (at
+//! 10⁵ patients 2.5 GB each, the commit's 7–15 s), while a rollback journal
+//! keeps only the original content of the pages the transaction changes,
+//! and the pages of an empty registry's new rows are beyond the file's
+//! original end, so they are never journaled: each page is written once,
+//! in place. The journal still makes the import all or nothing after a
+//! crash (SQLite rolls a hot journal back on the next open). Leaving WAL
+//! mode needs the only open connection on the file (each WAL connection
+//! holds a shared lock for as long as it is open), so the pool's idle
+//! connections are closed first; when anyone else has the file open the
+//! switch fails and the import runs in WAL mode as before. The connection
+//! then holds the file exclusively until the commit (`locking_mode =
+//! EXCLUSIVE`: no reader or writer can slip in between the switch and the
+//! transaction), the secondary indexes of the tables it fills are dropped
+//! inside the transaction and created again, whole, before the commit
+//! (sorting once instead of one B-tree insert per row), and WAL mode is
+//! restored after the commit or rollback.
 
 use std::ops::Range;
 use std::path::Path;
@@ -28,6 +49,7 @@ use std::time::{Duration, Instant};
 use netra_clinical::registry::schema::{Entity, EntitySpec, Kind, Value};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, OpenFlags, Statement};
+use sqlx::AnyPool;
 
 use crate::StoreError;
 use crate::check::Stored;
@@ -46,6 +68,57 @@ pub(crate) type Head = (Option<(i64, String)>, Option<i64>);
 pub(crate) struct LiteTx {
     /// `None` only while [`crate::lite_write`]'s writer thread holds it.
     conn: Option<Connection>,
+    /// Set when the transaction runs alone with a rollback journal (a
+    /// first import, see the module documentation): the secondary indexes
+    /// dropped at its start, to create again before the commit.
+    alone: Option<Vec<Index>>,
+}
+
+/// A secondary index (name and `CREATE INDEX` text, as `sqlite_schema`
+/// keeps them).
+type Index = (String, String);
+
+/// The tables an import fills whose secondary indexes a first import
+/// builds after its inserts: every registry table and the audit log.
+fn filled_tables() -> Vec<&'static str> {
+    let mut t: Vec<&'static str> = Entity::ALL.iter().map(|e| e.spec().table).collect();
+    t.push("audit_log");
+    t
+}
+
+/// Prepares a first import to run alone (see the module documentation):
+/// true when the registry has no audit entry and every connection of the
+/// pool was idle and is now closed, so that the import's own connection
+/// may be the only one on the file. False leaves the pool as it is (or
+/// with fewer idle connections, which it opens again when needed).
+pub(crate) async fn first_import_alone(pool: &AnyPool) -> Result<bool, StoreError> {
+    use sqlx::Connection as _;
+    // A connection of the pool's own, closed after the question when the
+    // answer is yes: one that is dropped goes back to the pool on a task
+    // of its own, later.
+    let mut conn = pool.acquire().await?;
+    let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM audit_log LIMIT 1)")
+        .fetch_one(&mut *conn)
+        .await?;
+    if entries > 0 {
+        return Ok(false);
+    }
+    conn.detach().close().await?;
+    // Connections in use elsewhere in this process (a reader, a writer
+    // waiting) are given a moment to come back, not awaited.
+    let deadline = Instant::now() + Duration::from_millis(100);
+    loop {
+        while let Some(idle) = pool.try_acquire() {
+            idle.detach().close().await?;
+        }
+        if pool.size() == 0 {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 /// A failed SQLite call, as a store error.
@@ -75,8 +148,10 @@ impl LiteTx {
     /// cache of `cache_bytes` ([`IMPORT_CACHE_BYTES`] at most), and takes
     /// the write lock. The lock is polled without SQLite's busy handler so that
     /// an async caller does not block its runtime while another writer of
-    /// the same runtime finishes.
-    pub async fn begin(path: &Path, cache_bytes: u64) -> Result<LiteTx, StoreError> {
+    /// the same runtime finishes. With `alone` ([`first_import_alone`]
+    /// said so) the transaction runs alone with a rollback journal if the
+    /// file can leave WAL mode (see the module documentation).
+    pub async fn begin(path: &Path, cache_bytes: u64, alone: bool) -> Result<LiteTx, StoreError> {
         let open_err = |e: rusqlite::Error| StoreError::Open {
             location: path.display().to_string(),
             reason: e.to_string(),
@@ -91,6 +166,7 @@ impl LiteTx {
         .map_err(open_err)?;
         conn.set_prepared_statement_cache_capacity(64);
         conn.busy_timeout(Duration::ZERO).map_err(err)?;
+        let alone = alone && leave_wal(&conn)?;
         let deadline = Instant::now() + BUSY_WAIT;
         let mut pause = Duration::from_millis(1);
         loop {
@@ -104,7 +180,48 @@ impl LiteTx {
             }
         }
         conn.busy_timeout(BUSY_WAIT).map_err(err)?;
-        Ok(LiteTx { conn: Some(conn) })
+        let mut tx = LiteTx {
+            conn: Some(conn),
+            alone: None,
+        };
+        if alone {
+            tx.alone = Some(tx.drop_indexes()?);
+        }
+        Ok(tx)
+    }
+
+    /// Drops the secondary indexes of the tables an import fills (inside
+    /// the transaction: a rollback brings them back), returning them in
+    /// `sqlite_schema` order.
+    fn drop_indexes(&self) -> Result<Vec<Index>, StoreError> {
+        let conn = self.conn();
+        let tables = filled_tables();
+        let mut st = conn
+            .prepare(
+                "SELECT name, tbl_name, sql FROM sqlite_schema \
+                 WHERE type = 'index' AND sql IS NOT NULL ORDER BY rowid",
+            )
+            .map_err(err)?;
+        let all = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(err)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?;
+        let mut dropped = Vec::new();
+        for (name, table, sql) in all {
+            if tables.contains(&table.as_str()) {
+                conn.execute_batch(&format!("DROP INDEX \"{name}\""))
+                    .map_err(err)?;
+                dropped.push((name, sql));
+            }
+        }
+        Ok(dropped)
     }
 
     /// The connection (always there outside [`LiteTx::lend`]).
@@ -127,19 +244,60 @@ impl LiteTx {
         self.conn = Some(conn);
     }
 
-    /// Commits and closes.
-    pub fn commit(self) -> Result<(), StoreError> {
-        self.conn().execute_batch("COMMIT").map_err(err)
+    /// Commits and closes; a first import creates its indexes again
+    /// first, and gives the file back to WAL mode after.
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        let conn = self.conn();
+        for (_, sql) in self.alone.iter().flatten() {
+            conn.execute_batch(sql).map_err(err)?;
+        }
+        conn.execute_batch("COMMIT").map_err(err)?;
+        // Committed: should WAL mode not come back here, the pool's next
+        // connection sets it ([`crate::db::connect`]).
+        let _ = self.back_to_wal();
+        self.alone = None;
+        Ok(())
     }
 
     /// Rolls back and closes (also what dropping does: closing a
     /// connection inside a transaction rolls it back).
-    pub fn rollback(self) -> Result<(), StoreError> {
+    pub fn rollback(mut self) -> Result<(), StoreError> {
         let conn = self.conn();
-        if conn.is_autocommit() {
-            return Ok(()); // SQLite already rolled back (e.g. disk full)
+        if !conn.is_autocommit() {
+            // Else SQLite already rolled back (e.g. disk full).
+            conn.execute_batch("ROLLBACK").map_err(err)?;
         }
-        conn.execute_batch("ROLLBACK").map_err(err)
+        let _ = self.back_to_wal();
+        self.alone = None;
+        Ok(())
+    }
+
+    /// After a first import: WAL mode again, as the pool keeps the file.
+    /// The exclusive lock is given up first (it is released at the next
+    /// access in normal locking mode), so that the WAL index lives in the
+    /// shared memory file the pool's connections use.
+    fn back_to_wal(&self) -> Result<(), StoreError> {
+        if self.alone.is_none() {
+            return Ok(());
+        }
+        let conn = self.conn();
+        let _: String = conn
+            .query_row("PRAGMA locking_mode = NORMAL", [], |r| r.get(0))
+            .map_err(err)?;
+        let _: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(err)?;
+        let _: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(err)?;
+        Ok(())
+    }
+
+    /// True when the transaction runs alone with a rollback journal (a
+    /// first import).
+    #[cfg(test)]
+    pub fn is_alone(&self) -> bool {
+        self.alone.is_some()
     }
 
     /// The audit head (last `seq` and hash, if any) and the last change
@@ -324,6 +482,46 @@ impl LiteTx {
     }
 }
 
+/// An import that stops on an error drops its transaction: the
+/// connection's close rolls it back; a first import's file is given back
+/// to WAL mode first (else the pool's next connection would, when it opens,
+/// [`crate::db::connect`]).
+impl Drop for LiteTx {
+    fn drop(&mut self) {
+        if self.alone.is_some()
+            && let Some(conn) = &self.conn
+        {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            let _ = self.back_to_wal();
+        }
+    }
+}
+
+/// Takes the file out of WAL mode into a rollback journal, held
+/// exclusively and synced fully (see the module documentation); false
+/// (and nothing changed) when another connection has the file open.
+fn leave_wal(conn: &Connection) -> Result<bool, StoreError> {
+    // A first read opens the file's WAL, which the switch then closes.
+    let _: i64 = conn
+        .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))
+        .map_err(err)?;
+    let mode: String = match conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0)) {
+        Ok(m) => m,
+        Err(e) if is_busy(&e) => return Ok(false),
+        Err(e) => return Err(err(e)),
+    };
+    if mode != "delete" {
+        return Ok(false);
+    }
+    // FULL: the journal is synced before the file is changed in place and
+    // the file before the journal is deleted (a few syncs per import).
+    conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE; PRAGMA synchronous = FULL;")
+        .map_err(err)?;
+    Ok(true)
+}
+
 /// One value as [`crate::rows::bind`] binds it: NULLs stay NULL, except
 /// an absent optional key part, bound as `''`.
 fn bound<'v>(kind: &Kind, key: bool, v: &'v Value) -> ToSqlOutput<'v> {
@@ -481,5 +679,91 @@ impl<'c> Statements<'c> {
             st.raw_execute().map_err(err)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Location;
+
+    fn journal_mode(conn: &Connection) -> String {
+        conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn index_names(conn: &Connection) -> Vec<String> {
+        let mut st = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// A first import runs alone with a rollback journal and without the
+    /// indexes of the tables it fills; the commit and the rollback both
+    /// give the file back in WAL mode with every index, and the pool reads
+    /// it again. A registry with a trail, or a pool connection in use,
+    /// keeps the WAL.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_first_import_runs_alone_and_gives_the_wal_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("netra.db");
+        let (reg, _) = crate::Registry::init(&Location::Sqlite(path.clone()))
+            .await
+            .unwrap();
+        let pool = reg.pool.clone();
+        let before = index_names(&Connection::open(&path).unwrap());
+        assert!(before.contains(&"audit_log_record".to_string()));
+        for commit in [false, true] {
+            assert!(first_import_alone(&pool).await.unwrap());
+            let tx = LiteTx::begin(&path, 1 << 20, true).await.unwrap();
+            assert!(tx.is_alone());
+            assert_eq!(journal_mode(tx.conn()), "delete");
+            assert!(!path.with_extension("db-wal").exists());
+            let left = index_names(tx.conn());
+            assert!(!left.contains(&"audit_log_record".to_string()), "{left:?}");
+            assert!(!left.contains(&"patient_site".to_string()), "{left:?}");
+            tx.conn()
+                .execute_batch(
+                    "INSERT INTO audit_change_set (id, at, actor, reason) VALUES (1, 't', 'a', NULL)",
+                )
+                .unwrap();
+            if commit {
+                tx.commit().unwrap();
+            } else {
+                tx.rollback().unwrap();
+            }
+            let conn = Connection::open(&path).unwrap();
+            assert_eq!(journal_mode(&conn), "wal");
+            assert_eq!(index_names(&conn), before);
+            let ok: String = conn
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(ok, "ok");
+            let sets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_change_set")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(sets, i64::from(commit));
+        }
+        // A connection of the pool in use: the WAL stays.
+        let held = pool.acquire().await.unwrap();
+        assert!(!first_import_alone(&pool).await.unwrap());
+        drop(held);
+        // Another connection on the file: the switch fails, the WAL stays.
+        let other = Connection::open(&path).unwrap();
+        let _: i64 = other
+            .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))
+            .unwrap();
+        assert!(first_import_alone(&pool).await.unwrap());
+        let tx = LiteTx::begin(&path, 1 << 20, true).await.unwrap();
+        assert!(!tx.is_alone());
+        assert_eq!(journal_mode(tx.conn()), "wal");
+        tx.rollback().unwrap();
+        drop(other);
+        reg.close().await;
     }
 }

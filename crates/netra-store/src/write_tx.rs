@@ -36,7 +36,10 @@ impl WriteTx {
     ) -> Result<WriteTx, StoreError> {
         match lite {
             Some((path, cache_bytes)) if backend == Backend::Sqlite => {
-                Ok(WriteTx::Lite(LiteTx::begin(path, cache_bytes).await?))
+                let alone = crate::lite_tx::first_import_alone(pool).await?;
+                Ok(WriteTx::Lite(
+                    LiteTx::begin(path, cache_bytes, alone).await?,
+                ))
             }
             _ => Ok(WriteTx::Sqlx(
                 crate::import::begin_write(pool, backend).await?,

@@ -233,6 +233,14 @@ async fn pool_readers_and_writers_run_alongside_a_rusqlite_import() {
     netra_store::synthetic::write_bundle(&big, 400, 9).unwrap();
     let db = TestDb::new("sqlite").await;
     let reg = db.registry.clone();
+    // A registry with a trail: a first import would run alone, holding
+    // the file (tests below).
+    let first = tmp.path().join("first");
+    netra_store::synthetic::write_bundle(&first, 5, 9).unwrap();
+    let first = reg
+        .import_bundle(&Bundle::read_dir(&first).unwrap(), &opts("first"))
+        .await
+        .unwrap();
     let importing = {
         let reg = reg.clone();
         let big = big.clone();
@@ -272,6 +280,110 @@ async fn pool_readers_and_writers_run_alongside_a_rusqlite_import() {
     assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
     let v = reg.verify_audit().await.unwrap();
     assert!(v.is_intact(), "{:?}", v.problems);
-    assert_eq!(v.entries, imported.audit_entries + written.audit_entries);
+    assert_eq!(
+        v.entries,
+        first.audit_entries + imported.audit_entries + written.audit_entries
+    );
+    db.finish().await;
+}
+
+/// The schema as `sqlite_schema` lists it (by name: a first import drops
+/// and creates its indexes again, so their rows come later).
+async fn schema(reg: &Registry) -> Vec<(String, String, String, Option<String>)> {
+    sqlx::query_as("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")
+        .fetch_all(reg.pool())
+        .await
+        .unwrap()
+}
+
+async fn file_state(reg: &Registry) -> (String, String) {
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(reg.pool())
+        .await
+        .unwrap();
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(reg.pool())
+        .await
+        .unwrap();
+    (mode, check)
+}
+
+/// A first import into an empty registry runs alone with a rollback
+/// journal and creates its tables' indexes after the inserts
+/// (`src/lite_tx.rs`): the same registry, trail and schema as through the
+/// pool, the file intact and in WAL mode again; a first import that fails
+/// in the middle of its inserts leaves the empty registry, indexes
+/// included, and the next one works.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_import_alone_leaves_what_the_pool_leaves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let full = tmp.path().join("full");
+    netra_store::synthetic::write_bundle(&full, 30, 5).unwrap();
+    let wal = || ("wal".to_string(), "ok".to_string());
+    for way in [Way::Whole, Way::Blocks] {
+        let a = TestDb::new("sqlite").await;
+        let b = TestDb::new("sqlite").await;
+        let o = opts("tester");
+        let ra = import(&a.registry, &full, way, true, &o).await.unwrap();
+        let rb = import(&b.registry, &full, way, false, &o).await.unwrap();
+        assert_eq!(outcome(&ra), outcome(&rb), "{way:?}");
+        assert_eq!(
+            snapshot(&a.registry).await.0,
+            snapshot(&b.registry).await.0,
+            "{way:?}: same registry"
+        );
+        same_trail(
+            &trail(&a.registry).await,
+            &trail(&b.registry).await,
+            "first",
+        );
+        assert_eq!(schema(&a.registry).await, schema(&b.registry).await);
+        assert_eq!(file_state(&b.registry).await, wal(), "{way:?}");
+        assert!(b.registry.verify_audit().await.unwrap().is_intact());
+        // The next import (not a first one) uses the indexes built.
+        let again = import(&b.registry, &full, way, false, &o).await.unwrap();
+        assert_eq!(again.changes(), 0);
+        a.finish().await;
+        b.finish().await;
+    }
+    let db = TestDb::new("sqlite").await;
+    let reg = &db.registry;
+    let before = (snapshot(reg).await, schema(reg).await);
+    sqlx::query(
+        "CREATE TRIGGER full_trail BEFORE INSERT ON audit_log \
+         WHEN NEW.seq > 10 BEGIN SELECT RAISE(ABORT, 'no room'); END",
+    )
+    .execute(reg.pool())
+    .await
+    .unwrap();
+    for way in [Way::Whole, Way::Blocks] {
+        let e = import(reg, &full, way, false, &opts("first"))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("no room"), "{way:?}: {e}");
+        sqlx::query("DROP TRIGGER full_trail")
+            .execute(reg.pool())
+            .await
+            .unwrap();
+        assert_eq!((snapshot(reg).await, schema(reg).await), before, "{way:?}");
+        assert_eq!(file_state(reg).await, wal(), "{way:?}");
+        sqlx::query(
+            "CREATE TRIGGER full_trail BEFORE INSERT ON audit_log \
+             WHEN NEW.seq > 10 BEGIN SELECT RAISE(ABORT, 'no room'); END",
+        )
+        .execute(reg.pool())
+        .await
+        .unwrap();
+    }
+    sqlx::query("DROP TRIGGER full_trail")
+        .execute(reg.pool())
+        .await
+        .unwrap();
+    let r = import(reg, &full, Way::Whole, false, &opts("third"))
+        .await
+        .unwrap();
+    assert!(r.changes() > 0);
+    assert!(reg.verify_audit().await.unwrap().is_intact());
+    assert_eq!(file_state(reg).await, wal());
     db.finish().await;
 }
