@@ -17,6 +17,9 @@
 #               --config 'profile.release.package."*".opt-level=1'
 #   CARGO_PROFILE_RELEASE_LTO / _CODEGEN_UNITS  passed to cargo as usual
 #               (BENCHMARKS.md says which were used)
+#   BENCH_NO_BUILD=1  run the binaries already in $CARGO_TARGET_DIR (or
+#               target/) without building them (e.g. a build of an earlier
+#               commit; say which in BENCHMARKS.md)
 # Data: crates/netra-engine/examples/gen_parquet.rs (integer-day times, 3
 # arms, 6 covariates), written in 64k-row batches, 1M-row row groups and
 # 10^7-row part files: the generator never holds more than one row group.
@@ -38,15 +41,17 @@ VIA="${BENCH_VIA:-cli}"
 read -r -a CARGO_EXTRA <<<"${BENCH_CARGO_ARGS:-}"
 TARGET="${CARGO_TARGET_DIR:-target}"
 GEN="$TARGET/release/examples/gen_parquet"
+# `cargo`, or nothing when the binaries are already built (BENCH_NO_BUILD=1).
+build() { if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then :; else cargo "$@"; fi; }
 if [ "$VIA" = cli ]; then
-  cargo build --release --locked -q -p netra-cli -p netra-engine --features netra-cli/engine \
+  build build --release --locked -q -p netra-cli -p netra-engine --features netra-cli/engine \
     --bin netra --example gen_parquet "${CARGO_EXTRA[@]}"
   NETRA="$TARGET/release/netra"
   KM=("$NETRA" km --time time --event status --group arm --engine datafusion --format json --data)
   COX=("$NETRA" cox --time time --event status --formula "x1 + x2 + x3 + x4 + x5 + x6"
     --engine datafusion --format json --data)
 else
-  cargo build --release --locked -q -p netra-engine --example gen_parquet --example bench_engine \
+  build build --release --locked -q -p netra-engine --example gen_parquet --example bench_engine \
     "${CARGO_EXTRA[@]}"
   KM=("$TARGET/release/examples/bench_engine" km)
   COX=("$TARGET/release/examples/bench_engine" cox)
