@@ -5,7 +5,7 @@
 //! in place with a rollback journal, which the next open rolls back.)
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn netra(args: &[&str]) -> String {
@@ -37,6 +37,75 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// Starts `netra import BUNDLE --db DB` as a process of its own.
+fn spawn_import(bundle: &Path, db: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_netra"))
+        .args([
+            "import",
+            bundle.to_str().unwrap(),
+            "--db",
+            db,
+            "--user",
+            "t",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Kills the import (SIGKILL) once `written` says it has written enough,
+/// after `also_check` had its look at the files.
+fn kill_once(mut child: Child, written: impl Fn() -> bool, also_check: impl FnOnce()) {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the import finished ({status}) before it could be killed; enlarge the bundle");
+        }
+        if written() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "the import never started writing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    also_check();
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed, not finished");
+}
+
+/// The registry exports as `before` did and its audit head is `head`.
+fn assert_unchanged(tmp: &Path, db: &str, before: &Path, head: &str) {
+    let after = tmp.join("after");
+    netra(&["export", after.to_str().unwrap(), "--db", db]);
+    assert_eq!(files(before), files(&after), "the registry changed");
+    assert_eq!(netra(&["audit", "verify", "--db", db]), head);
+}
+
+/// What SQLite says of the file once opened again: integrity check,
+/// foreign-key violations, journal mode.
+fn sqlite_state(db: &str) -> (String, usize, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let reg = netra_store::Registry::open_url(db).await.unwrap();
+        let scalar = |q: &'static str| sqlx::query_scalar::<_, String>(q).fetch_one(reg.pool());
+        let check = scalar("PRAGMA integrity_check").await.unwrap();
+        let fk: Vec<sqlx::any::AnyRow> = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(reg.pool())
+            .await
+            .unwrap();
+        let mode = scalar("PRAGMA journal_mode").await.unwrap();
+        reg.close().await;
+        (check, fk.len(), mode)
+    })
+}
+
 #[test]
 fn killing_an_import_leaves_the_registry_unchanged_and_consistent() {
     let tmp = tempfile::tempdir().unwrap();
@@ -59,56 +128,15 @@ fn killing_an_import_leaves_the_registry_unchanged_and_consistent() {
 
     let big = tmp.path().join("big");
     netra_store::synthetic::write_bundle(&big, 12_000, 5).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netra"))
-        .args(["import", big.to_str().unwrap(), "--db", db, "--user", "t"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     // Kill once the transaction has written several megabytes to the WAL.
     let wal = format!("{db}-wal");
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the import finished ({status}) before it could be killed; enlarge the bundle");
-        }
-        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-        if size > 8 << 20 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "the import never started writing"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "killed, not finished");
+    let wal_size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    kill_once(spawn_import(&big, db), || wal_size() > 8 << 20, || ());
 
-    let after = tmp.path().join("after");
-    netra(&["export", after.to_str().unwrap(), "--db", db]);
-    assert_eq!(files(&before), files(&after), "the registry changed");
-    assert_eq!(netra(&["audit", "verify", "--db", db]), head_before);
-
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let reg = netra_store::Registry::open_url(db).await.unwrap();
-        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(reg.pool())
-            .await
-            .unwrap();
-        assert_eq!(check, "ok");
-        let fk: Vec<sqlx::any::AnyRow> = sqlx::query("PRAGMA foreign_key_check")
-            .fetch_all(reg.pool())
-            .await
-            .unwrap();
-        assert!(fk.is_empty());
-        reg.close().await;
-    });
+    assert_unchanged(tmp.path(), db, &before, &head_before);
+    let (check, fk_violations, _) = sqlite_state(db);
+    assert_eq!(check, "ok");
+    assert_eq!(fk_violations, 0);
 }
 
 /// The same for a first import, which runs alone with a rollback journal
@@ -128,57 +156,24 @@ fn killing_a_first_import_leaves_the_empty_registry() {
 
     let big = tmp.path().join("big");
     netra_store::synthetic::write_bundle(&big, 12_000, 5).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netra"))
-        .args(["import", big.to_str().unwrap(), "--db", db, "--user", "t"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the import finished ({status}) before it could be killed; enlarge the bundle");
-        }
-        let size = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0);
-        if size > empty_size + (8 << 20) {
-            break;
-        }
+    let db_size = || std::fs::metadata(db).map(|m| m.len()).unwrap_or(0);
+    let journal_exists = || {
         assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "the import never started writing"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(
-        std::fs::metadata(format!("{db}-journal")).is_ok(),
-        "a first import writes in place with a rollback journal"
+            std::fs::metadata(format!("{db}-journal")).is_ok(),
+            "a first import writes in place with a rollback journal"
+        )
+    };
+    kill_once(
+        spawn_import(&big, db),
+        || db_size() > empty_size + (8 << 20),
+        journal_exists,
     );
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "killed, not finished");
 
-    let after = tmp.path().join("after");
-    netra(&["export", after.to_str().unwrap(), "--db", db]);
-    assert_eq!(files(&before), files(&after), "the registry changed");
-    assert_eq!(netra(&["audit", "verify", "--db", db]), head_before);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let reg = netra_store::Registry::open_url(db).await.unwrap();
-        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(reg.pool())
-            .await
-            .unwrap();
-        assert_eq!(check, "ok");
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(reg.pool())
-            .await
-            .unwrap();
-        assert_eq!(mode, "wal");
-        reg.close().await;
-    });
+    assert_unchanged(tmp.path(), db, &before, &head_before);
+    let (check, fk_violations, mode) = sqlite_state(db);
+    assert_eq!(check, "ok");
+    assert_eq!(fk_violations, 0);
+    assert_eq!(mode, "wal");
     // And the next first import works.
     netra(&["import", big.to_str().unwrap(), "--db", db, "--user", "t"]);
     assert!(netra(&["audit", "verify", "--db", db]).contains("intact"));
