@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::{netra, ok};
-use std::path::Path;
+use common::{init_with_example, netra, ok};
 
 fn fails(args: &[&str]) -> String {
     let out = netra(args);
@@ -35,17 +34,7 @@ fn verify_names_a_direct_edit_and_a_recorded_head_catches_a_cut_trail() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("netra.db");
     let db = db.to_str().unwrap();
-    let example =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
-    ok(&["init", "--db", db]);
-    ok(&[
-        "import",
-        example.to_str().unwrap(),
-        "--db",
-        db,
-        "--user",
-        "t",
-    ]);
+    init_with_example(db);
     let head = ok(&["audit", "head", "--db", db]).trim().to_string();
     assert_eq!(head.len(), 64, "{head}");
     let out = ok(&["audit", "verify", "--db", db, "--head", &head]);

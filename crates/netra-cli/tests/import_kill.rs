@@ -4,23 +4,12 @@
 //! transaction invisible; the next open discards it. A first import writes
 //! in place with a rollback journal, which the next open rolls back.)
 
+mod common;
+
+use common::{init_with_example, ok};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn netra(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_netra"))
-        .args(args)
-        .env_remove("NETRA_DB")
-        .output()
-        .expect("run netra");
-    assert!(
-        out.status.success(),
-        "netra {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
@@ -80,9 +69,9 @@ fn kill_once(mut child: Child, written: impl Fn() -> bool, also_check: impl FnOn
 /// The registry exports as `before` did and its audit head is `head`.
 fn assert_unchanged(tmp: &Path, db: &str, before: &Path, head: &str) {
     let after = tmp.join("after");
-    netra(&["export", after.to_str().unwrap(), "--db", db]);
+    ok(&["export", after.to_str().unwrap(), "--db", db]);
     assert_eq!(files(before), files(&after), "the registry changed");
-    assert_eq!(netra(&["audit", "verify", "--db", db]), head);
+    assert_eq!(ok(&["audit", "verify", "--db", db]), head);
 }
 
 /// What SQLite says of the file once opened again: integrity check,
@@ -111,20 +100,10 @@ fn killing_an_import_leaves_the_registry_unchanged_and_consistent() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("netra.db");
     let db = db.to_str().unwrap();
-    let example =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
-    netra(&["init", "--db", db]);
-    netra(&[
-        "import",
-        example.to_str().unwrap(),
-        "--db",
-        db,
-        "--user",
-        "t",
-    ]);
+    init_with_example(db);
     let before = tmp.path().join("before");
-    netra(&["export", before.to_str().unwrap(), "--db", db]);
-    let head_before = netra(&["audit", "verify", "--db", db]);
+    ok(&["export", before.to_str().unwrap(), "--db", db]);
+    let head_before = ok(&["audit", "verify", "--db", db]);
 
     let big = tmp.path().join("big");
     netra_store::synthetic::write_bundle(&big, 12_000, 5).unwrap();
@@ -148,10 +127,10 @@ fn killing_a_first_import_leaves_the_empty_registry() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("netra.db");
     let db = db.to_str().unwrap();
-    netra(&["init", "--db", db]);
+    ok(&["init", "--db", db]);
     let before = tmp.path().join("before");
-    netra(&["export", before.to_str().unwrap(), "--db", db]);
-    let head_before = netra(&["audit", "verify", "--db", db]);
+    ok(&["export", before.to_str().unwrap(), "--db", db]);
+    let head_before = ok(&["audit", "verify", "--db", db]);
     let empty_size = std::fs::metadata(db).unwrap().len();
 
     let big = tmp.path().join("big");
@@ -175,8 +154,8 @@ fn killing_a_first_import_leaves_the_empty_registry() {
     assert_eq!(fk_violations, 0);
     assert_eq!(mode, "wal");
     // And the next first import works.
-    netra(&["import", big.to_str().unwrap(), "--db", db, "--user", "t"]);
-    assert!(netra(&["audit", "verify", "--db", db]).contains("intact"));
+    ok(&["import", big.to_str().unwrap(), "--db", db, "--user", "t"]);
+    assert!(ok(&["audit", "verify", "--db", db]).contains("intact"));
 }
 
 #[test]
@@ -187,20 +166,20 @@ fn cli_end_to_end_on_the_example() {
     let example =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/radionuclide-2004/bundle");
     let ex = example.to_str().unwrap();
-    assert!(netra(&["validate", ex]).contains("valid (398 rows in 11 files)"));
+    assert!(ok(&["validate", ex]).contains("valid (398 rows in 11 files)"));
     let latest = netra_store::migrate::MIGRATIONS.last().unwrap().version;
-    let init = netra(&["init", "--db", db]);
+    let init = ok(&["init", "--db", db]);
     assert!(
         init.contains(&format!("ready (schema version {latest};")),
         "{init}"
     );
-    let dry = netra(&["import", ex, "--db", db, "--user", "t", "--dry-run"]);
+    let dry = ok(&["import", ex, "--db", db, "--user", "t", "--dry-run"]);
     assert!(dry.starts_with("dry run: no problem found"));
-    let out = netra(&[
+    let out = ok(&[
         "import", ex, "--db", db, "--user", "ana", "--reason", "example",
     ]);
     assert!(out.contains("398 change(s), 398 audit entries"), "{out}");
-    let report = netra(&["patient", "show", "18", "--db", db]);
+    let report = ok(&["patient", "show", "18", "--db", db]);
     for line in [
         "Patient 18 — male, 53 years at study entry",
         "  1998-03      First diagnosis of the neuroendocrine tumour",
@@ -214,7 +193,7 @@ fn cli_end_to_end_on_the_example() {
     // Date order: diagnosis, entry, therapy, response, last follow-up.
     let pos = |s: &str| report.find(s).unwrap();
     assert!(pos("1998-03") < pos("Study entry") && pos("Study entry") < pos("2000-04-01"));
-    let log = netra(&[
+    let log = ok(&[
         "audit", "log", "--db", db, "--table", "patient", "--key", "18",
     ]);
     assert!(
@@ -251,10 +230,10 @@ fn validate_notes_terms_outside_the_ctcae_table_as_import_does() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../netra-store/tests/data/base");
     let base = base.to_str().unwrap();
     let note = "note: adverse_events.csv, line 2, column 3 (term): not a CTCAE v5.0 term";
-    let alone = netra(&["validate", base]);
+    let alone = ok(&["validate", base]);
     assert!(alone.contains(note), "{alone}");
     assert!(alone.contains("valid ("), "{alone}");
-    netra(&["init", "--db", db]);
-    let against = netra(&["validate", base, "--db", db]);
+    ok(&["init", "--db", db]);
+    let against = ok(&["validate", base, "--db", db]);
     assert!(against.contains(note), "{against}");
 }

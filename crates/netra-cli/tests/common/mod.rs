@@ -43,6 +43,14 @@ pub fn ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("stdout is UTF-8")
 }
 
+/// A new registry at `db` holding the radionuclide-2004 example bundle
+/// (imported by user `t`).
+pub fn init_with_example(db: &str) {
+    let example = repo().join("examples/radionuclide-2004/bundle");
+    ok(&["init", "--db", db]);
+    ok(&["import", s(&example), "--db", db, "--user", "t"]);
+}
+
 /// Runs `netra ARGS` on the registry `db` as user `test`; returns
 /// (success, stdout, stderr).
 pub fn netra_on(db: &Path, args: &[&str]) -> (bool, String, String) {
