@@ -66,6 +66,26 @@ fn tricky_bundle(dir: &Path) {
     });
 }
 
+/// Makes the audit trail refuse entries past `seq` (a trigger; a full
+/// disk alike), so that an import fails in the middle of its inserts.
+async fn fill_trail_after(reg: &Registry, seq: u64) {
+    sqlx::query(&format!(
+        "CREATE TRIGGER full_trail BEFORE INSERT ON audit_log \
+         WHEN NEW.seq > {seq} BEGIN SELECT RAISE(ABORT, 'no room'); END"
+    ))
+    .execute(reg.pool())
+    .await
+    .unwrap();
+}
+
+/// Undoes [`fill_trail_after`].
+async fn make_room(reg: &Registry) {
+    sqlx::query("DROP TRIGGER full_trail")
+        .execute(reg.pool())
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn rusqlite_imports_store_what_the_pool_stores() {
     let tmp = tempfile::tempdir().unwrap();
@@ -196,14 +216,7 @@ async fn a_failed_rusqlite_import_leaves_nothing() {
     let more = tmp.path().join("more");
     netra_store::synthetic::write_bundle(&more, 40, 3).unwrap();
     // The trail is full ten entries after the head.
-    sqlx::query(&format!(
-        "CREATE TRIGGER full_trail BEFORE INSERT ON audit_log \
-         WHEN NEW.seq > {} BEGIN SELECT RAISE(ABORT, 'no room'); END",
-        before.2 + 10
-    ))
-    .execute(reg.pool())
-    .await
-    .unwrap();
+    fill_trail_after(reg, before.2 + 10).await;
     for way in [Way::Whole, Way::Blocks] {
         let e = import(reg, &more, way, false, &opts("second"))
             .await
@@ -211,10 +224,7 @@ async fn a_failed_rusqlite_import_leaves_nothing() {
         assert!(e.to_string().contains("no room"), "{way:?}: {e}");
         assert_eq!(snapshot(reg).await, before, "{way:?}: nothing written");
     }
-    sqlx::query("DROP TRIGGER full_trail")
-        .execute(reg.pool())
-        .await
-        .unwrap();
+    make_room(reg).await;
     let r = import(reg, &more, Way::Whole, false, &opts("third"))
         .await
         .unwrap();
@@ -349,36 +359,18 @@ async fn a_first_import_alone_leaves_what_the_pool_leaves() {
     let db = TestDb::new("sqlite").await;
     let reg = &db.registry;
     let before = (snapshot(reg).await, schema(reg).await);
-    sqlx::query(
-        "CREATE TRIGGER full_trail BEFORE INSERT ON audit_log \
-         WHEN NEW.seq > 10 BEGIN SELECT RAISE(ABORT, 'no room'); END",
-    )
-    .execute(reg.pool())
-    .await
-    .unwrap();
+    fill_trail_after(reg, 10).await;
     for way in [Way::Whole, Way::Blocks] {
         let e = import(reg, &full, way, false, &opts("first"))
             .await
             .unwrap_err();
         assert!(e.to_string().contains("no room"), "{way:?}: {e}");
-        sqlx::query("DROP TRIGGER full_trail")
-            .execute(reg.pool())
-            .await
-            .unwrap();
+        make_room(reg).await;
         assert_eq!((snapshot(reg).await, schema(reg).await), before, "{way:?}");
         assert_eq!(file_state(reg).await, wal(), "{way:?}");
-        sqlx::query(
-            "CREATE TRIGGER full_trail BEFORE INSERT ON audit_log \
-             WHEN NEW.seq > 10 BEGIN SELECT RAISE(ABORT, 'no room'); END",
-        )
-        .execute(reg.pool())
-        .await
-        .unwrap();
+        fill_trail_after(reg, 10).await;
     }
-    sqlx::query("DROP TRIGGER full_trail")
-        .execute(reg.pool())
-        .await
-        .unwrap();
+    make_room(reg).await;
     let r = import(reg, &full, Way::Whole, false, &opts("third"))
         .await
         .unwrap();
