@@ -57,4 +57,6 @@ pub mod model;
 pub mod multiple;
 pub mod partial;
 pub mod partial_cox;
+#[cfg(test)]
+mod test_rng;
 pub mod weighting;

@@ -1143,6 +1143,7 @@ fn run_lp_segment<T: Weight>(
 mod tests {
     use super::super::prepare::{Raw, prepare};
     use super::*;
+    use crate::test_rng::Lcg;
 
     /// Brute force over pairs (right-censored): a censoring at an event's
     /// time is at risk, tied events are not comparable.
@@ -1211,13 +1212,8 @@ mod tests {
         // Tied times and predictors, strata, weights; right-censored and
         // (start, stop] data.
         let n = 3000;
-        let mut state = 12345u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f64 / (1u64 << 31) as f64
-        };
+        let mut rng = Lcg(12345);
+        let mut next = || rng.unit31();
         let time: Vec<f64> = (0..n).map(|_| (next() * 200.0).ceil()).collect();
         let start: Vec<f64> = time
             .iter()
@@ -1312,13 +1308,8 @@ mod tests {
     }
 
     fn random_case(seed: u64, n: usize, times: f64, lps: f64, p_event: f64) -> Case {
-        let mut state = seed;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f64 / (1u64 << 31) as f64
-        };
+        let mut rng = Lcg(seed);
+        let mut next = || rng.unit31();
         let time = (0..n).map(|_| (next() * times).ceil()).collect();
         let event = (0..n).map(|_| next() < p_event).collect();
         // -0.0 and 0.0 both occur: one predictor value.

@@ -553,6 +553,7 @@ fn run_sums_dyn(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::Lcg;
 
     /// The row pass for p known at compile time (chunks, moments in
     /// two-lane pairs, parts split at even covariates) gives the sums of
@@ -561,13 +562,8 @@ mod tests {
     /// chunk.
     #[test]
     fn pair_moments_are_the_plain_sums() {
-        let mut state = 5u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rng = Lcg(5);
+        let mut next = || rng.unit53() - 0.5;
         fn plain(
             p: usize,
             x: &[f64],
@@ -656,14 +652,11 @@ mod tests {
     #[test]
     fn exp_core_is_within_two_ulp() {
         let mut worst = 0.0f64;
-        let mut state = 3u64;
+        let mut rng = Lcg(3);
         let mut xs: Vec<f64> = vec![0.0, -0.0, 1.0, -1.0, EXP_RANGE, -EXP_RANGE, 1e-300, -1e-17];
         for _ in 0..200_000 {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
-            xs.push((2.0 * u - 1.0) * if state & 1 == 0 { 3.0 } else { EXP_RANGE });
+            let u = rng.unit53();
+            xs.push((2.0 * u - 1.0) * if rng.0 & 1 == 0 { 3.0 } else { EXP_RANGE });
         }
         for x in xs {
             let (a, b) = (exp_core(x), x.exp());

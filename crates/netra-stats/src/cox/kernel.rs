@@ -828,19 +828,15 @@ fn add_outer(a: &mut [f64], cmat: &mut [f64], x: &[f64], r: f64) {
 mod tests {
     use super::super::prepare::{Raw, prepare};
     use super::*;
+    use crate::test_rng::Lcg;
 
     /// The tabled, vectorised Efron sums are `efron_sums`' bit for bit,
     /// for one to thousands of tied events (the table grown out of order
     /// and beyond its largest `d`), with risk sets large and small.
     #[test]
     fn tabled_efron_sums_are_the_loops() {
-        let mut state = 11u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = Lcg(11);
+        let mut next = || rng.unit53();
         let (mut table, mut steps) = (Vec::new(), Vec::new());
         let ds = [
             1usize,
@@ -878,13 +874,8 @@ mod tests {
     #[test]
     fn every_route_matches_the_ordered_pass() {
         let n = 120_000usize;
-        let mut state = 99u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f64 / (1u64 << 31) as f64
-        };
+        let mut rng = Lcg(99);
+        let mut next = || rng.unit31();
         let time: Vec<f64> = (0..n).map(|_| (next() * 500.0).ceil()).collect();
         let event: Vec<bool> = (0..n).map(|_| next() < 0.5).collect();
         let mut x = Vec::with_capacity(9 * n);

@@ -868,6 +868,7 @@ pub(crate) fn infinite_warnings(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::Lcg;
 
     #[test]
     fn timefix_merges_near_ties() {
@@ -1064,19 +1065,12 @@ mod tests {
         );
     }
 
-    /// `is_whole` is `t == t.trunc()` and `first_not_finite` the first
-    /// position of a non-finite value, at their edges.
     /// The predictor written over the covariates is the one computed into
     /// a new vector, bit for bit (p = 1 to 9, 0 to 300 rows).
     #[test]
     fn predictor_over_covariates_is_the_new_vector() {
-        let mut state = 5u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rng = Lcg(5);
+        let mut next = || rng.unit53() - 0.5;
         for p in 1..=9usize {
             for n in [0usize, 1, 2, 7, 300] {
                 let x: Vec<f64> = (0..n * p).map(|_| next() * 10.0).collect();
@@ -1091,6 +1085,8 @@ mod tests {
         }
     }
 
+    /// `is_whole` is `t == t.trunc()` and `first_not_finite` the first
+    /// position of a non-finite value, at their edges.
     #[test]
     fn whole_and_finite_checks_are_the_plain_ones() {
         let edges = [

@@ -615,6 +615,7 @@ fn keep_at_risk(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::Lcg;
 
     #[test]
     fn key_orders_descending() {
@@ -628,13 +629,8 @@ mod tests {
     /// censored rows at the same times.
     #[test]
     fn positions_by_day_are_the_sorts() {
-        let mut state = 7u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            state >> 33
-        };
+        let mut rng = Lcg(7);
+        let mut next = || rng.step() >> 33;
         for (n, range) in [(1usize, 1u64), (50, 3), (5000, 40), (20_000, 9000)] {
             let mut stop: Vec<f64> = (0..n)
                 .map(|_| (next() % range) as f64 - (range / 3) as f64)
@@ -707,13 +703,8 @@ mod tests {
     /// the blockwise -1/0/1 test is the value-by-value one.
     #[test]
     fn column_sums_are_the_folds() {
-        let mut state = 3u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rng = Lcg(3);
+        let mut next = || rng.unit53() - 0.5;
         for k in 1..=9usize {
             for n in [1usize, 2, 255, 256, 257, 3001] {
                 let cols: Vec<Vec<f64>> = (0..k)

@@ -663,6 +663,7 @@ impl std::error::Error for DesignError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::Lcg;
 
     fn build(formula: &str, cols: &[NamedColumn<'_>], refs: &[(&str, &str)]) -> Design {
         let opts = DesignOptions {
@@ -727,13 +728,8 @@ mod tests {
     /// terms; a value that is not finite is refused at the same row.
     #[test]
     fn coded_numbers_are_the_numbers_written_out() {
-        let mut state = 11u64;
-        let mut next = |k: u64| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) % k
-        };
+        let mut rng = Lcg(11);
+        let mut next = |k: u64| (rng.step() >> 33) % k;
         let values = [2.5, -1.0, 0.0, 7.25, -0.0];
         let n = 500;
         let codes: Vec<u32> = (0..n).map(|_| next(values.len() as u64) as u32).collect();
